@@ -1,0 +1,38 @@
+// Adam with bias correction and optional decoupled weight decay (AdamW), in place, over one
+// flat parameter buffer. The step number t is read from a GPU counter (incremented by
+// counter.wgsl before this runs) so that many steps can be recorded without any upload.
+// Order of operations follows torch.optim.AdamW: decay, moments, then the corrected step.
+
+struct AdamParams {
+  n: u32,
+  lr: f32,
+  beta1: f32,
+  beta2: f32,
+  epsilon: f32,
+  weight_decay: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: AdamParams;
+@group(0) @binding(1) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(2) var<storage, read> grads: array<f32>;
+@group(0) @binding(3) var<storage, read_write> moment1: array<f32>;
+@group(0) @binding(4) var<storage, read_write> moment2: array<f32>;
+@group(0) @binding(5) var<storage, read> step_count: array<u32>;
+
+@compute @workgroup_size(256)
+fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * 256u;
+  if (i >= params.n) { return; }
+  // A counter still at 0 would divide by zero; treat it as the first step.
+  let t = f32(max(step_count[0], 1u));
+  let correction1 = 1.0 - pow(params.beta1, t);
+  let correction2 = 1.0 - pow(params.beta2, t);
+  let g = grads[i];
+  var w = weights[i] * (1.0 - params.lr * params.weight_decay);
+  let m = params.beta1 * moment1[i] + (1.0 - params.beta1) * g;
+  let v = params.beta2 * moment2[i] + (1.0 - params.beta2) * g * g;
+  moment1[i] = m;
+  moment2[i] = v;
+  w -= (params.lr / correction1) * m / (sqrt(v) / sqrt(correction2) + params.epsilon);
+  weights[i] = w;
+}

@@ -1,0 +1,95 @@
+// A device plus everything that belongs to it: the memory owner, error surfacing and readback.
+// Device loss and uncaptured validation errors are turned into rejected promises / thrown errors
+// at the next sync, submit or read, so a caller never waits forever on a dead device.
+import { GpuDeviceError } from './errors.js';
+import { GpuMemory } from './memory.js';
+import type { AdapterDescription } from './device.js';
+
+export class GpuContext {
+  readonly memory: GpuMemory;
+  /** A tiny buffer bound where a kernel's optional input is unused (WebGPU requires every binding). */
+  readonly placeholder: GPUBuffer;
+  private failure: GpuDeviceError | null = null;
+  private destroyed = false;
+  private readonly lost: Promise<void>;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterDescription,
+    private readonly keepAlive: unknown,
+  ) {
+    this.memory = new GpuMemory(device);
+    this.placeholder = this.memory.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
+    this.lost = device.lost.then((info) => {
+      if (!this.destroyed) this.fail(`GPU device lost (${info.reason}): ${info.message}`);
+    });
+    device.addEventListener('uncapturederror', (event) => {
+      this.fail(`GPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    });
+  }
+
+  private fail(message: string): void {
+    this.failure ??= new GpuDeviceError(message);
+  }
+
+  /** The first device loss or uncaptured error seen, if any. */
+  get error(): GpuDeviceError | null {
+    return this.failure;
+  }
+
+  throwIfFailed(): void {
+    if (this.destroyed) throw new GpuDeviceError('GpuContext was destroyed');
+    if (this.failure) throw this.failure;
+  }
+
+  submit(commands: GPUCommandBuffer[]): void {
+    this.throwIfFailed();
+    this.device.queue.submit(commands);
+  }
+
+  /** Waits until the queue is idle. Rejects if the device was lost or reported an error. */
+  async sync(): Promise<void> {
+    this.throwIfFailed();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
+    this.throwIfFailed();
+  }
+
+  /** Copies `byteLength` bytes from `source` at `offset` into a fresh ArrayBuffer (not for hot loops). */
+  async readBytes(source: GPUBuffer, offset = 0, byteLength = source.size - offset): Promise<ArrayBuffer> {
+    this.throwIfFailed();
+    const size = Math.ceil(byteLength / 4) * 4;
+    const staging = this.memory.createBuffer({ label: 'readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const encoder = this.device.createCommandEncoder({ label: 'readback' });
+      encoder.copyBufferToBuffer(source, offset, staging, 0, size);
+      this.submit([encoder.finish()]);
+      await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]);
+      this.throwIfFailed();
+      return staging.getMappedRange().slice(0, byteLength);
+    } finally {
+      this.memory.release(staging);
+    }
+  }
+
+  async readF32(source: GPUBuffer, offset = 0, count = (source.size - offset) / 4): Promise<Float32Array> {
+    return new Float32Array(await this.readBytes(source, offset, count * 4));
+  }
+
+  async readU32(source: GPUBuffer, offset = 0, count = (source.size - offset) / 4): Promise<Uint32Array> {
+    return new Uint32Array(await this.readBytes(source, offset, count * 4));
+  }
+
+  write(target: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.throwIfFailed();
+    this.device.queue.writeBuffer(target, offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Frees all memory and the device. Safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.memory.destroy();
+    this.device.destroy();
+    void this.keepAlive;
+  }
+}

@@ -1,0 +1,99 @@
+// Getting a WebGPU device in a browser (navigator.gpu) or in Node (Dawn, npm `webgpu`), with an
+// error that says what to do when there is none.
+import { WebGpuUnavailableError } from './errors.js';
+import { GpuContext } from './context.js';
+
+export interface AdapterDescription {
+  /** 'browser' for navigator.gpu, 'dawn-node' for the npm `webgpu` package. */
+  runtime: 'browser' | 'dawn-node';
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for CPU implementations (lavapipe, SwiftShader): fine for tests, not for speed. */
+  isSoftware: boolean;
+}
+
+export interface AcquireOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Dawn toggles for Node, e.g. ['enable-dawn-features=disable_robustness']. */
+  dawnFlags?: string[];
+}
+
+export const INSTALL_HINT =
+  'On Linux without a GPU, install a software Vulkan driver: sudo bash scripts/install-headless.sh ' +
+  '(Mesa 25 lavapipe from bookworm-backports); on a machine with a GPU, install its Vulkan driver.';
+
+const BROWSER_HINT =
+  'This browser has no WebGPU. Use a current Chrome or Edge (WebGPU is on by default), Firefox 141+ ' +
+  'on Windows, or Safari 26; on Linux Chrome, start it with --enable-unsafe-webgpu. ' +
+  'The page must be served over https or from localhost.';
+
+/** Limits worth raising to the adapter's maximum: big batches need big storage bindings. */
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+] as const;
+
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups'];
+
+export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuContext> {
+  const { gpu, runtime, keepAlive } = await findGpu(options);
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new WebGpuUnavailableError(`WebGPU is present but found no adapter. ${runtime === 'browser' ? BROWSER_HINT : INSTALL_HINT}`);
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'webgpu-gan' });
+  return new GpuContext(device, describeAdapter(adapter, runtime), keepAlive);
+}
+
+interface FoundGpu {
+  gpu: GPU;
+  runtime: AdapterDescription['runtime'];
+  /** Dawn's instance: must outlive every adapter and device made from it. */
+  keepAlive: unknown;
+}
+
+async function findGpu(options: AcquireOptions): Promise<FoundGpu> {
+  if (typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu) {
+    return { gpu: navigator.gpu, runtime: 'browser', keepAlive: null };
+  }
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) throw new WebGpuUnavailableError(BROWSER_HINT);
+  // A variable specifier keeps browser bundlers from trying to resolve the Node-only package.
+  const dawnPackage = 'webgpu';
+  let dawn: { create(flags: string[]): GPU; globals: object };
+  try {
+    dawn = await import(/* @vite-ignore */ dawnPackage);
+  } catch (error) {
+    throw new WebGpuUnavailableError(`Could not load the npm package "webgpu" (Dawn for Node): ${String(error)}. Run npm install.`);
+  }
+  for (const [name, value] of Object.entries(dawn.globals)) {
+    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+  }
+  const gpu = dawn.create(options.dawnFlags ?? []);
+  return { gpu, runtime: 'dawn-node', keepAlive: gpu };
+}
+
+function describeAdapter(adapter: GPUAdapter, runtime: AdapterDescription['runtime']): AdapterDescription {
+  const info = adapter.info;
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const device = info?.device ?? '';
+  const description = info?.description ?? '';
+  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
+  const isSoftware = /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text) || (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter === true;
+  return { runtime, vendor, architecture, device, description, isSoftware };
+}
+
+export function formatAdapter(a: AdapterDescription): string {
+  const parts = [a.vendor, a.architecture, a.device, a.description].filter((p) => p.length > 0);
+  return `${parts.join(' / ') || 'unknown adapter'} (${a.runtime}${a.isSoftware ? ', software' : ''})`;
+}

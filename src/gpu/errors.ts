@@ -1,0 +1,46 @@
+// Error types the library throws, so callers can tell bad input from a missing or broken GPU.
+
+/** No WebGPU implementation or adapter could be found. The message says how to get one. */
+export class WebGpuUnavailableError extends Error {
+  override name = 'WebGpuUnavailableError';
+}
+
+/** The device was lost or reported a validation / out-of-memory error. */
+export class GpuDeviceError extends Error {
+  override name = 'GpuDeviceError';
+}
+
+/** An argument is invalid (wrong shape, too small a buffer, non-finite value). Thrown before anything is recorded. */
+export class ArgumentError extends Error {
+  override name = 'ArgumentError';
+  constructor(readonly argument: string, problem: string) {
+    super(`${argument}: ${problem}`);
+  }
+}
+
+export function requirePositiveInteger(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ArgumentError(argument, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function requireFinite(argument: string, value: unknown, range?: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ArgumentError(argument, `must be a finite number, got ${String(value)}`);
+  }
+  if (range?.min !== undefined && (range.minExclusive ? value <= range.min : value < range.min)) {
+    throw new ArgumentError(argument, `must be ${range.minExclusive ? '>' : '>='} ${range.min}, got ${value}`);
+  }
+  if (range?.max !== undefined && (range.maxExclusive ? value >= range.max : value > range.max)) {
+    throw new ArgumentError(argument, `must be ${range.maxExclusive ? '<' : '<='} ${range.max}, got ${value}`);
+  }
+  return value;
+}
+
+export function requireUint32(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new ArgumentError(argument, `must be an integer in [0, 2^32), got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+// Stand-alone activation kernels, for where an activation cannot ride in a matmul epilogue.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import { activationCode, bindTensor, BoundKernel, grid1d, requireNoAliasing, type Activation, type TensorRef } from './kernel.js';
+
+export interface ActivationForwardSpec {
+  activation: Exclude<Activation, 'none'>;
+  n: number;
+  input: TensorRef;
+  output: TensorRef;
+  leakySlope?: number;
+  label?: string;
+}
+
+export interface ActivationBackwardSpec {
+  activation: Exclude<Activation, 'none'>;
+  n: number;
+  /** dL/dy. */
+  gradOutput: TensorRef;
+  /** y = f(x), as stored by the forward pass. */
+  output: TensorRef;
+  /** dL/dx = dL/dy ⊙ f'(x), written here. */
+  gradInput: TensorRef;
+  leakySlope?: number;
+  label?: string;
+}
+
+function checkedActivation(value: unknown): number {
+  const code = activationCode('activation', value);
+  if (code === 0) throw new ArgumentError('activation', 'must name an activation, not none');
+  return code;
+}
+
+export async function createActivationForward(ctx: GpuContext, spec: ActivationForwardSpec): Promise<BoundKernel> {
+  const n = requirePositiveInteger('n', spec.n);
+  const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
+  const ACTIVATION = checkedActivation(spec.activation);
+  const resources = { input: bindTensor(ctx, 'input', spec.input, n), output: bindTensor(ctx, 'output', spec.output, n) };
+  requireNoAliasing(resources, ['output']);
+  const compiled = await getPipeline(ctx.device, 'activation', 'activation_forward', { ACTIVATION });
+  return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} forward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
+}
+
+export async function createActivationBackward(ctx: GpuContext, spec: ActivationBackwardSpec): Promise<BoundKernel> {
+  const n = requirePositiveInteger('n', spec.n);
+  const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
+  const ACTIVATION = checkedActivation(spec.activation);
+  const resources = {
+    grad_output: bindTensor(ctx, 'gradOutput', spec.gradOutput, n),
+    saved_output: bindTensor(ctx, 'output', spec.output, n),
+    grad_input: bindTensor(ctx, 'gradInput', spec.gradInput, n),
+  };
+  requireNoAliasing(resources, ['grad_input']);
+  const compiled = await getPipeline(ctx.device, 'activation', 'activation_backward', { ACTIVATION });
+  return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} backward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
+}

@@ -1,0 +1,44 @@
+// Fused binary cross-entropy with logits: gradient per row and reduced statistics in one pass.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import { bindTensor, BoundKernel, requireNoAliasing, type TensorRef } from './kernel.js';
+
+export interface BceSpec {
+  /** Number of logits. */
+  n: number;
+  logits: TensorRef;
+  /** d(loss)/d(logit), n values. */
+  gradLogits: TensorRef;
+  /** 3 values: loss / divisor, mean sigmoid of rows < split, mean sigmoid of rows ≥ split. */
+  stats: TensorRef;
+  /** Target of rows [0, split), in [0, 1] (1 for real, 0.9 for one-sided smoothing, ...). */
+  targetFirst: number;
+  /** Target of rows [split, n). Default: targetFirst. */
+  targetSecond?: number;
+  /** Rows before this index use targetFirst. Default n. */
+  split?: number;
+  /** Loss and gradient are divided by this. Default n (the mean). */
+  divisor?: number;
+  /** Add into stats instead of overwriting (to sum over steps on the GPU). */
+  accumulate?: boolean;
+  label?: string;
+}
+
+export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promise<BoundKernel> {
+  const n = requirePositiveInteger('n', spec.n);
+  const targetFirst = requireFinite('targetFirst', spec.targetFirst, { min: 0, max: 1 });
+  const targetSecond = requireFinite('targetSecond', spec.targetSecond ?? targetFirst, { min: 0, max: 1 });
+  const split = spec.split ?? n;
+  if (!Number.isInteger(split) || split < 0 || split > n) throw new ArgumentError('split', `must be an integer in [0, n=${n}], got ${split}`);
+  const divisor = requireFinite('divisor', spec.divisor ?? n, { min: 0, minExclusive: true });
+  const resources = {
+    logits: bindTensor(ctx, 'logits', spec.logits, n),
+    grad_logits: bindTensor(ctx, 'gradLogits', spec.gradLogits, n),
+    stats: bindTensor(ctx, 'stats', spec.stats, 3),
+  };
+  requireNoAliasing(resources, ['grad_logits', 'stats']);
+  const compiled = await getPipeline(ctx.device, 'bce', 'bce_logits_loss_grad', { ACCUMULATE: spec.accumulate ?? false });
+  const uniforms = { n, split, target_first: targetFirst, target_second: targetSecond, divisor };
+  return new BoundKernel(ctx, compiled, spec.label ?? 'bce with logits', resources, uniforms, [1, 1, 1]);
+}

@@ -1,0 +1,31 @@
+// Bias gradient: column sums of a rows×cols gradient, deterministic (no atomics).
+import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import { bindTensor, BoundKernel, requireNoAliasing, type TensorRef } from './kernel.js';
+
+export interface BiasGradSpec {
+  rows: number;
+  cols: number;
+  /** rows×cols, row-major. */
+  grad: TensorRef;
+  /** cols values: the sum over rows. */
+  gradBias: TensorRef;
+  label?: string;
+}
+
+const COLUMNS_PER_WORKGROUP = 16;
+
+export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promise<BoundKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const cols = requirePositiveInteger('cols', spec.cols);
+  const workgroups = Math.ceil(cols / COLUMNS_PER_WORKGROUP);
+  if (workgroups > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('cols', `is too large (${cols})`);
+  const resources = {
+    grad: bindTensor(ctx, 'grad', spec.grad, rows * cols),
+    grad_bias: bindTensor(ctx, 'gradBias', spec.gradBias, cols),
+  };
+  requireNoAliasing(resources, ['grad_bias']);
+  const compiled = await getPipeline(ctx.device, 'bias_grad', 'bias_grad_column_sum');
+  return new BoundKernel(ctx, compiled, spec.label ?? `bias grad ${rows}x${cols}`, resources, { rows, cols }, [workgroups, 1, 1]);
+}

@@ -1,0 +1,45 @@
+// A step counter that lives on the GPU. Recording `increment` before Adam and the random
+// generator lets any number of steps be recorded and submitted with no upload in between.
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import { BoundKernel } from './kernel.js';
+
+export class StepCounter {
+  /** One u32: the number of increments recorded and executed so far (plus the start value). */
+  readonly buffer: GPUBuffer;
+
+  private constructor(private readonly ctx: GpuContext, buffer: GPUBuffer, private readonly incrementKernel: BoundKernel) {
+    this.buffer = buffer;
+  }
+
+  static async create(ctx: GpuContext, start = 0, label = 'step counter'): Promise<StepCounter> {
+    const buffer = ctx.memory.createStorage(label, new Uint32Array([start]));
+    try {
+      const compiled = await getPipeline(ctx.device, 'counter', 'increment_counter');
+      const kernel = new BoundKernel(ctx, compiled, `${label} increment`, { counter: { buffer, offset: 0, size: 4 } }, null, [1, 1, 1]);
+      return new StepCounter(ctx, buffer, kernel);
+    } catch (error) {
+      ctx.memory.release(buffer);
+      throw error;
+    }
+  }
+
+  /** Records counter += 1. */
+  record(target: GPUComputePassEncoder | GPUCommandEncoder): void {
+    this.incrementKernel.record(target);
+  }
+
+  /** Sets the counter (e.g. when resuming from a checkpoint). */
+  set(value: number): void {
+    this.ctx.write(this.buffer, new Uint32Array([value]));
+  }
+
+  async read(): Promise<number> {
+    return (await this.ctx.readU32(this.buffer, 0, 1))[0]!;
+  }
+
+  destroy(): void {
+    this.incrementKernel.destroy();
+    this.ctx.memory.release(this.buffer);
+  }
+}

@@ -1,0 +1,140 @@
+// What every kernel wrapper shares: validating buffer arguments, and a BoundKernel that holds a
+// pipeline, its uniform buffer and its bind group, built once and recorded as often as needed.
+import { ArgumentError } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { CachedPipeline } from '../gpu/pipelines.js';
+import { packUniform, type UniformValues } from '../gpu/reflect.js';
+
+/** A tensor argument: a whole buffer, or a range of one (offset and size in bytes). */
+export type TensorRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+/** Where a recorded kernel goes: an open compute pass, or an encoder (a pass is opened for it). */
+export type RecordTarget = GPUComputePassEncoder | GPUCommandEncoder;
+
+export type Activation = 'none' | 'leaky-relu' | 'tanh' | 'sigmoid';
+
+/** The ACT_* codes of shaders/activation_math.wgsl. */
+export const ACTIVATION_CODE: Record<Activation, number> = { none: 0, 'leaky-relu': 1, tanh: 2, sigmoid: 3 };
+
+export function activationCode(argument: string, value: unknown): number {
+  const code = ACTIVATION_CODE[value as Activation];
+  if (code === undefined) throw new ArgumentError(argument, `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${String(value)}`);
+  return code;
+}
+
+/**
+ * Checks that `ref` can hold `elements` 4-byte values and returns the exact binding range.
+ * Throws an ArgumentError naming `argument` otherwise.
+ */
+export function bindTensor(ctx: GpuContext, argument: string, ref: TensorRef | undefined, elements: number): GPUBufferBinding {
+  if (!ref) throw new ArgumentError(argument, 'is required');
+  const buffer = 'buffer' in ref ? ref.buffer : ref;
+  const offset = 'buffer' in ref ? (ref.offset ?? 0) : 0;
+  if (typeof buffer?.size !== 'number' || typeof buffer.usage !== 'number') throw new ArgumentError(argument, 'is not a GPUBuffer');
+  if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) throw new ArgumentError(argument, 'buffer was not created with GPUBufferUsage.STORAGE');
+  const alignment = ctx.device.limits.minStorageBufferOffsetAlignment;
+  if (!Number.isInteger(offset) || offset < 0 || offset % alignment !== 0) {
+    throw new ArgumentError(argument, `offset ${offset} must be a non-negative multiple of ${alignment} bytes (minStorageBufferOffsetAlignment)`);
+  }
+  const needed = elements * 4;
+  const available = 'buffer' in ref && ref.size !== undefined ? Math.min(ref.size, buffer.size - offset) : buffer.size - offset;
+  if (available < needed) {
+    throw new ArgumentError(argument, `needs ${elements} f32 elements (${needed} bytes) but its range holds ${Math.max(0, available)} bytes`);
+  }
+  return { buffer, offset, size: needed };
+}
+
+/** WebGPU forbids a writable binding overlapping any other binding of the same dispatch. */
+export function requireNoAliasing(bindings: Record<string, GPUBufferBinding>, writable: string[]): void {
+  for (const w of writable) {
+    const out = bindings[w]!;
+    for (const [name, other] of Object.entries(bindings)) {
+      if (name === w || other.buffer !== out.buffer) continue;
+      const overlap = (out.offset ?? 0) < (other.offset ?? 0) + other.size! && (other.offset ?? 0) < (out.offset ?? 0) + out.size!;
+      if (overlap) throw new ArgumentError(w, `overlaps ${name} in the same buffer; outputs must not alias inputs`);
+    }
+  }
+}
+
+/** Splits a 1-D count of workgroups into x·y ≤ 65535 each (kernels flatten it back). */
+export function grid1d(ctx: GpuContext, workgroups: number): [number, number, number] {
+  const maxX = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.min(Math.max(workgroups, 1), maxX);
+  const y = Math.ceil(workgroups / x);
+  if (y > maxX) throw new ArgumentError('n', `is too large for one dispatch (${workgroups} workgroups)`);
+  return [x, Math.max(y, 1), 1];
+}
+
+export class BoundKernel {
+  private readonly uniformBuffer: GPUBuffer | null = null;
+  private readonly bindGroup: GPUBindGroup;
+  private destroyed = false;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly compiled: CachedPipeline,
+    readonly label: string,
+    resources: Record<string, GPUBufferBinding>,
+    uniformValues: UniformValues | null,
+    readonly workgroups: [number, number, number],
+    /** Buffers this kernel made for itself (e.g. a zero counter), destroyed with it. */
+    private readonly ownedBuffers: GPUBuffer[] = [],
+  ) {
+    const layout = compiled.layout;
+    const entries: GPUBindGroupEntry[] = [];
+    if (layout.uniform) {
+      if (!uniformValues) throw new Error(`${label}: uniform values are required`);
+      const bytes = packUniform(layout.uniform, uniformValues);
+      this.uniformBuffer = ctx.memory.createBuffer({
+        label: `${label}.${layout.uniform.variable}`,
+        size: bytes.byteLength,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        contents: new Uint8Array(bytes),
+      });
+    }
+    for (const [name, info] of layout.bindings) {
+      if (info.type === 'uniform') {
+        entries.push({ binding: info.binding, resource: { buffer: this.uniformBuffer! } });
+        continue;
+      }
+      const resource = resources[name];
+      if (!resource) throw new Error(`${label}: no buffer given for WGSL binding "${name}"`);
+      entries.push({ binding: info.binding, resource });
+    }
+    for (const name of Object.keys(resources)) {
+      if (!layout.bindings.has(name)) throw new Error(`${label}: entry point ${layout.entry} has no binding "${name}"`);
+    }
+    this.bindGroup = ctx.device.createBindGroup({ label, layout: compiled.bindGroupLayout, entries });
+  }
+
+  /** Records the dispatch into an open compute pass, or into its own pass on an encoder. */
+  record(target: RecordTarget): void {
+    if (this.destroyed) throw new Error(`${this.label}: record() after destroy()`);
+    if ('dispatchWorkgroups' in target) {
+      this.dispatch(target);
+      return;
+    }
+    const pass = target.beginComputePass({ label: this.label });
+    this.dispatch(pass);
+    pass.end();
+  }
+
+  private dispatch(pass: GPUComputePassEncoder): void {
+    pass.setPipeline(this.compiled.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.dispatchWorkgroups(...this.workgroups);
+  }
+
+  /** Rewrites the uniform (e.g. a new learning rate). Takes effect for work submitted afterwards. */
+  setUniforms(values: UniformValues): void {
+    if (!this.uniformBuffer || !this.compiled.layout.uniform) throw new Error(`${this.label} has no uniforms`);
+    this.ctx.write(this.uniformBuffer, new Uint8Array(packUniform(this.compiled.layout.uniform, values)));
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.uniformBuffer) this.ctx.memory.release(this.uniformBuffer);
+    for (const buffer of this.ownedBuffers) this.ctx.memory.release(buffer);
+  }
+}

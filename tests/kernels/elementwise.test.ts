@@ -1,0 +1,63 @@
+// Stand-alone activations (forward and backward) and the bias-gradient reduction against the
+// float64 reference, at 1, at sizes that are not multiples of the 256-wide workgroup, and large.
+import { describe, expect, it } from 'vitest';
+import { createActivationBackward, createActivationForward, createBiasGrad, type Activation } from '../../src/index.js';
+import { activate, columnSums, derivativeFromOutput } from '../reference/cpu.js';
+import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
+
+const gpu = useGpu();
+const KINDS: Array<Exclude<Activation, 'none'>> = ['leaky-relu', 'tanh', 'sigmoid'];
+
+describe('activations', () => {
+  for (const kind of KINDS) {
+    for (const n of [1, 1000, 70_001]) {
+      it(`${kind} forward and backward, n=${n}`, async () => {
+        const { ctx } = gpu;
+        // Wide range, with the extremes where naive tanh/sigmoid overflow to NaN.
+        const x = randomArray(n, n, -12, 12);
+        x[0] = n > 1 ? 1e4 : -1e4;
+        if (n > 2) x[1] = -1e4;
+        const dy = randomArray(n, n + 1);
+        const mem = ctx.memory;
+        const [xb, yb, dyb, dxb] = [mem.createStorage('x', x), mem.createStorage('y', n), mem.createStorage('dy', dy), mem.createStorage('dx', n)];
+        const forward = await createActivationForward(ctx, { activation: kind, n, input: xb, output: yb, leakySlope: 0.2 });
+        const backward = await createActivationBackward(ctx, { activation: kind, n, gradOutput: dyb, output: yb, gradInput: dxb, leakySlope: 0.2 });
+        await runKernels(ctx, forward, backward);
+        const y = await ctx.readF32(yb);
+        const dx = await ctx.readF32(dxb);
+        const yRef = Array.from(x, (v) => activate(kind, v, 0.2));
+        expectClose(y, yRef, (i) => 1e-6 + 1e-6 * Math.abs(yRef[i]!), `${kind} forward`);
+        // The backward uses the GPU's own y, so it is judged on the derivative formula alone.
+        const dxRef = Array.from(dy, (g, i) => g * derivativeFromOutput(kind, y[i]!, 0.2));
+        expectClose(dx, dxRef, (i) => 1e-7 + 1e-6 * Math.abs(dxRef[i]!), `${kind} backward`);
+        forward.destroy();
+        backward.destroy();
+        for (const b of [xb, yb, dyb, dxb]) mem.release(b);
+      });
+    }
+  }
+});
+
+describe('bias gradient (column sums)', () => {
+  const shapes: Array<[number, number]> = [[1, 1], [37, 53], [1000, 17], [8192, 128], [2, 784]];
+  for (const [rows, cols] of shapes) {
+    it(`${rows}×${cols}, deterministic`, async () => {
+      const { ctx } = gpu;
+      const grad = randomArray(rows * cols, rows + cols);
+      const gradBuf = ctx.memory.createStorage('grad', grad);
+      const outBuf = ctx.memory.createStorage('grad bias', cols);
+      const kernel = await createBiasGrad(ctx, { rows, cols, grad: gradBuf, gradBias: outBuf });
+      await runKernels(ctx, kernel);
+      const first = await ctx.readF32(outBuf);
+      await runKernels(ctx, kernel);
+      const second = await ctx.readF32(outBuf);
+      const ref = columnSums(grad, rows, cols);
+      // Summation error grows like √rows·ε·Σ|g|; 2e-6·Σ|g| covers rows ≤ 10^4 with margin.
+      expectClose(first, ref.sums, (i) => 2e-6 * ref.magnitude[i]! + 1e-7, 'column sums');
+      expect(Buffer.from(second.buffer).equals(Buffer.from(first.buffer)), 'same bits on a second run').toBe(true);
+      kernel.destroy();
+      ctx.memory.release(gradBuf);
+      ctx.memory.release(outBuf);
+    });
+  }
+});

@@ -1,0 +1,91 @@
+// matmul against the float64 reference: every transpose × bias × epilogue combination at an
+// awkward shape, and every transpose combination at 1×1×1, at shapes that are not multiples of the
+// 64×64×16 tile, and at the GAN's own shapes.
+// Tolerance: 2e-6·Σ|a·b| + 1e-6 per element. float32 accumulation error grows like √K·ε·Σ|a·b|
+// (ε = 6e-8), so this passes a correct kernel at K ≤ 1000 with margin and fails any indexing bug.
+import { describe, it } from 'vitest';
+import { createMatmul, type Activation, type GpuContext } from '../../src/index.js';
+import { activate, matmulReference } from '../reference/cpu.js';
+import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
+
+const gpu = useGpu();
+
+interface Case {
+  m: number; n: number; k: number;
+  transposeA: boolean; transposeB: boolean;
+  bias: boolean;
+  activation?: Activation;
+  gate?: Exclude<Activation, 'none'>;
+}
+
+const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+const EPILOGUES: Array<Pick<Case, 'activation' | 'gate'>> = [
+  {}, { activation: 'leaky-relu' }, { activation: 'tanh' }, { activation: 'sigmoid' },
+  { gate: 'leaky-relu' }, { gate: 'tanh' }, { gate: 'sigmoid' },
+];
+
+function describeCase(c: Case): string {
+  const op = `${c.transposeA ? 'Aᵀ' : 'A'}·${c.transposeB ? 'Bᵀ' : 'B'}`;
+  const epilogue = c.gate ? `⊙${c.gate}'` : (c.activation ?? 'none');
+  return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}`;
+}
+
+/** Stored activation outputs for a gate: values f could actually produce. */
+function gateOutputs(kind: Activation, count: number, seed: number): Float32Array {
+  return randomArray(count, seed, -3, 3).map((x) => activate(kind, x, 0.2));
+}
+
+async function checkMatmul(ctx: GpuContext, c: Case): Promise<void> {
+  const { m, n, k } = c;
+  const a = randomArray(m * k, 1 + m, -1, 1);
+  const b = randomArray(k * n, 2 + n, -1, 1);
+  const bias = c.bias ? randomArray(n, 3 + k, -1, 1) : undefined;
+  const gate = c.gate ? gateOutputs(c.gate, m * n, 4) : undefined;
+  const mem = ctx.memory;
+  const buffers = [mem.createStorage('a', a), mem.createStorage('b', b), mem.createStorage('c', m * n)];
+  if (bias) buffers.push(mem.createStorage('bias', bias));
+  if (gate) buffers.push(mem.createStorage('gate', gate));
+  const [aBuf, bBuf, cBuf, ...rest] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, ...GPUBuffer[]];
+  const biasBuf = bias ? rest.shift() : undefined;
+  const gateBuf = gate ? rest.shift() : undefined;
+  try {
+    const kernel = await createMatmul(ctx, {
+      m, n, k, a: aBuf, b: bBuf, c: cBuf,
+      transposeA: c.transposeA, transposeB: c.transposeB,
+      bias: biasBuf, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gateBuf! } : undefined,
+    });
+    await runKernels(ctx, kernel);
+    kernel.destroy();
+    const actual = await ctx.readF32(cBuf);
+    const ref = matmulReference({ m, n, k, a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gate! } : undefined });
+    expectClose(actual, ref.c, (i) => 2e-6 * ref.magnitude[i]! + 1e-6, describeCase(c));
+  } finally {
+    for (const buffer of buffers) mem.release(buffer);
+  }
+}
+
+describe('matmul: every transpose, bias and epilogue at 37×53×19', () => {
+  for (const [transposeA, transposeB] of TRANSPOSES) {
+    for (const bias of [false, true]) {
+      for (const epilogue of EPILOGUES) {
+        const c: Case = { m: 37, n: 53, k: 19, transposeA, transposeB, bias, ...epilogue };
+        it(describeCase(c), () => checkMatmul(gpu.ctx, c));
+      }
+    }
+  }
+});
+
+describe('matmul: shapes', () => {
+  // 1×1×1; not multiples of any tile; one tile exactly plus one; the GAN's layers (batch 64).
+  const shapes: Array<[number, number, number]> = [
+    [1, 1, 1], [100, 129, 67], [65, 1, 300], [1, 257, 33],
+    [64, 784, 256], [64, 256, 784], [128, 1, 128], [784, 256, 64],
+  ];
+  shapes.forEach(([m, n, k], s) => {
+    TRANSPOSES.forEach(([transposeA, transposeB], t) => {
+      const epilogue = EPILOGUES[(s + t) % EPILOGUES.length]!;
+      const c: Case = { m, n, k, transposeA, transposeB, bias: (s + t) % 2 === 0, ...epilogue };
+      it(describeCase(c), () => checkMatmul(gpu.ctx, c));
+    });
+  });
+});

@@ -1,0 +1,25 @@
+// Runs once before any test: without a WebGPU adapter or Chromium every test would fail one by
+// one, so stop at once with one line that says how to fix the machine.
+import { existsSync } from 'node:fs';
+import { acquireGpu } from '../../src/gpu/device.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FIX = 'run `sudo bash scripts/install-headless.sh` (installs Mesa 25 lavapipe and Debian chromium)';
+
+export default async function preflight(): Promise<void> {
+  let adapter: string;
+  try {
+    const ctx = await acquireGpu();
+    adapter = [ctx.adapter.vendor, ctx.adapter.architecture, ctx.adapter.description].filter(Boolean).join(' / ');
+    ctx.destroy();
+  } catch (error) {
+    stop(`no WebGPU adapter for Node (${(error as Error).message.split('\n')[0]}): ${FIX}`);
+  }
+  if (!existsSync(CHROMIUM)) stop(`no Chromium at ${CHROMIUM} for the browser tests: ${FIX} or set CHROMIUM_PATH`);
+  console.log(`webgpu-gan tests: Dawn adapter ${adapter!}; browser ${CHROMIUM}`);
+}
+
+function stop(line: string): never {
+  console.error(`webgpu-gan tests cannot run: ${line}`);
+  process.exit(1);
+}

@@ -1,0 +1,14 @@
+// Node tests run on Dawn (npm `webgpu`) with whatever adapter it finds — lavapipe on CI.
+// tests/browser.test.ts drives Debian's Chromium for the same kernels in a page.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/support/preflight.ts'],
+    reporters: ['default', './tests/support/summary-reporter.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
