@@ -1,5 +1,5 @@
-// Counter-based random numbers (Philox4x32-10, Salmon et al., SC'11). Each output block of four
-// numbers is a pure function of (seed, block index, step, stream), so the same seed gives the
+// Counter-based random numbers (Philox4x32-10, Salmon et al., SC'11). Each output chunk of four
+// numbers is a pure function of (seed, chunk index, step, stream), so the same seed gives the
 // same integers on every adapter, in any dispatch order, and a step needs no state but a counter.
 // Uniforms are the top 24 bits scaled to [0, 1): exact in f32, hence bit-identical everywhere.
 // Normals come from Box–Muller on pairs of uniforms (exact up to the adapter's log/cos/sin).
@@ -48,8 +48,8 @@ fn philox4x32(counter_in: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
   return ctr;
 }
 
-fn block_bits(block: u32) -> vec4<u32> {
-  return philox4x32(vec4<u32>(block, step_count[0], params.stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+fn chunk_bits(chunk: u32) -> vec4<u32> {
+  return philox4x32(vec4<u32>(chunk, step_count[0], params.stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
 }
 
 // [0, 1) with 24 random bits: every value is exactly representable in f32.
@@ -57,31 +57,31 @@ fn unit_uniform(bits: vec4<u32>) -> vec4<f32> {
   return vec4<f32>(bits >> vec4<u32>(8u)) * (1.0 / 16777216.0);
 }
 
-fn store_block(block: u32, v: vec4<f32>) {
-  let base = block * 4u;
+fn store_chunk(chunk: u32, v: vec4<f32>) {
+  let base = chunk * 4u;
   for (var j = 0u; j < 4u; j++) {
     if (base + j < params.n) { values[base + j] = params.offset + params.scale * v[j]; }
   }
 }
 
-fn block_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+fn chunk_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * 64u;
 }
 
 @compute @workgroup_size(64)
 fn random_uniform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let block = block_index(gid, groups);
-  if (block * 4u >= params.n) { return; }
-  store_block(block, unit_uniform(block_bits(block)));
+  let chunk = chunk_index(gid, groups);
+  if (chunk * 4u >= params.n) { return; }
+  store_chunk(chunk, unit_uniform(chunk_bits(chunk)));
 }
 
 @compute @workgroup_size(64)
 fn random_normal(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let block = block_index(gid, groups);
-  if (block * 4u >= params.n) { return; }
-  let u = unit_uniform(block_bits(block));
+  let chunk = chunk_index(gid, groups);
+  if (chunk * 4u >= params.n) { return; }
+  let u = unit_uniform(chunk_bits(chunk));
   // Shift the radius uniforms to (0, 1] so log never sees zero.
   let r = sqrt(-2.0 * log(vec2<f32>(u.x, u.z) + vec2<f32>(1.0 / 16777216.0)));
   let theta = TWO_PI * vec2<f32>(u.y, u.w);
-  store_block(block, vec4<f32>(r.x * cos(theta.x), r.x * sin(theta.x), r.y * cos(theta.y), r.y * sin(theta.y)));
+  store_chunk(chunk, vec4<f32>(r.x * cos(theta.x), r.x * sin(theta.x), r.y * cos(theta.y), r.y * sin(theta.y)));
 }

@@ -2,7 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { activationCode, bindTensor, BoundKernel, grid1d, requireNoAliasing, type Activation, type TensorRef } from './kernel.js';
+import { activationCode, Bindings, BoundKernel, grid1d, type Activation, type TensorRef } from './kernel.js';
 
 export interface ActivationForwardSpec {
   activation: Exclude<Activation, 'none'>;
@@ -36,8 +36,10 @@ export async function createActivationForward(ctx: GpuContext, spec: ActivationF
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const ACTIVATION = checkedActivation(spec.activation);
-  const resources = { input: bindTensor(ctx, 'input', spec.input, n), output: bindTensor(ctx, 'output', spec.output, n) };
-  requireNoAliasing(resources, ['output']);
+  const { resources } = new Bindings(ctx)
+    .tensor('input', 'input', spec.input, n)
+    .tensor('output', 'output', spec.output, n)
+    .forbidAliasing('output');
   const compiled = await getPipeline(ctx.device, 'activation', 'activation_forward', { ACTIVATION });
   return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} forward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
 }
@@ -46,12 +48,11 @@ export async function createActivationBackward(ctx: GpuContext, spec: Activation
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const ACTIVATION = checkedActivation(spec.activation);
-  const resources = {
-    grad_output: bindTensor(ctx, 'gradOutput', spec.gradOutput, n),
-    saved_output: bindTensor(ctx, 'output', spec.output, n),
-    grad_input: bindTensor(ctx, 'gradInput', spec.gradInput, n),
-  };
-  requireNoAliasing(resources, ['grad_input']);
+  const { resources } = new Bindings(ctx)
+    .tensor('grad_output', 'gradOutput', spec.gradOutput, n)
+    .tensor('saved_output', 'output', spec.output, n)
+    .tensor('grad_input', 'gradInput', spec.gradInput, n)
+    .forbidAliasing('grad_input');
   const compiled = await getPipeline(ctx.device, 'activation', 'activation_backward', { ACTIVATION });
   return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} backward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
 }

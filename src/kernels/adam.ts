@@ -2,7 +2,7 @@
 import { requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { bindTensor, BoundKernel, grid1d, requireNoAliasing, type TensorRef } from './kernel.js';
+import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
 
 export interface AdamHyperparameters {
   lr: number;
@@ -46,14 +46,13 @@ export class AdamKernel {
   static async create(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
     const n = requirePositiveInteger('n', spec.n);
     const hyper = checkAdamHyperparameters(spec);
-    const resources = {
-      weights: bindTensor(ctx, 'weights', spec.weights, n),
-      grads: bindTensor(ctx, 'grads', spec.grads, n),
-      moment1: bindTensor(ctx, 'moment1', spec.moment1, n),
-      moment2: bindTensor(ctx, 'moment2', spec.moment2, n),
-      step_count: bindTensor(ctx, 'stepCount', spec.stepCount, 1),
-    };
-    requireNoAliasing(resources, ['weights', 'moment1', 'moment2']);
+    const { resources } = new Bindings(ctx)
+      .tensor('weights', 'weights', spec.weights, n)
+      .tensor('grads', 'grads', spec.grads, n)
+      .tensor('moment1', 'moment1', spec.moment1, n)
+      .tensor('moment2', 'moment2', spec.moment2, n)
+      .tensor('step_count', 'stepCount', spec.stepCount, 1)
+      .forbidAliasing('weights', 'moment1', 'moment2');
     const compiled = await getPipeline(ctx.device, 'adam', 'adam_step');
     const kernel = new BoundKernel(ctx, compiled, spec.label ?? `adam ${n}`, resources, AdamKernel.uniforms(n, hyper), grid1d(ctx, Math.ceil(n / 256)));
     return new AdamKernel(kernel, n, hyper);

@@ -2,7 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { bindTensor, BoundKernel, requireNoAliasing, type TensorRef } from './kernel.js';
+import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
 
 export interface BceSpec {
   /** Number of logits. */
@@ -32,12 +32,11 @@ export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promi
   const split = spec.split ?? n;
   if (!Number.isInteger(split) || split < 0 || split > n) throw new ArgumentError('split', `must be an integer in [0, n=${n}], got ${split}`);
   const divisor = requireFinite('divisor', spec.divisor ?? n, { min: 0, minExclusive: true });
-  const resources = {
-    logits: bindTensor(ctx, 'logits', spec.logits, n),
-    grad_logits: bindTensor(ctx, 'gradLogits', spec.gradLogits, n),
-    stats: bindTensor(ctx, 'stats', spec.stats, 3),
-  };
-  requireNoAliasing(resources, ['grad_logits', 'stats']);
+  const { resources } = new Bindings(ctx)
+    .tensor('logits', 'logits', spec.logits, n)
+    .tensor('grad_logits', 'gradLogits', spec.gradLogits, n)
+    .tensor('stats', 'stats', spec.stats, 3)
+    .forbidAliasing('grad_logits', 'stats');
   const compiled = await getPipeline(ctx.device, 'bce', 'bce_logits_loss_grad', { ACCUMULATE: spec.accumulate ?? false });
   const uniforms = { n, split, target_first: targetFirst, target_second: targetSecond, divisor };
   return new BoundKernel(ctx, compiled, spec.label ?? 'bce with logits', resources, uniforms, [1, 1, 1]);

@@ -2,7 +2,7 @@
 import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { bindTensor, BoundKernel, requireNoAliasing, type TensorRef } from './kernel.js';
+import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
 
 export interface BiasGradSpec {
   rows: number;
@@ -21,11 +21,10 @@ export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promi
   const cols = requirePositiveInteger('cols', spec.cols);
   const workgroups = Math.ceil(cols / COLUMNS_PER_WORKGROUP);
   if (workgroups > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('cols', `is too large (${cols})`);
-  const resources = {
-    grad: bindTensor(ctx, 'grad', spec.grad, rows * cols),
-    grad_bias: bindTensor(ctx, 'gradBias', spec.gradBias, cols),
-  };
-  requireNoAliasing(resources, ['grad_bias']);
+  const { resources } = new Bindings(ctx)
+    .tensor('grad', 'grad', spec.grad, rows * cols)
+    .tensor('grad_bias', 'gradBias', spec.gradBias, cols)
+    .forbidAliasing('grad_bias');
   const compiled = await getPipeline(ctx.device, 'bias_grad', 'bias_grad_column_sum');
   return new BoundKernel(ctx, compiled, spec.label ?? `bias grad ${rows}x${cols}`, resources, { rows, cols }, [workgroups, 1, 1]);
 }

@@ -44,15 +44,41 @@ export function bindTensor(ctx: GpuContext, argument: string, ref: TensorRef | u
   return { buffer, offset, size: needed };
 }
 
-/** WebGPU forbids a writable binding overlapping any other binding of the same dispatch. */
-export function requireNoAliasing(bindings: Record<string, GPUBufferBinding>, writable: string[]): void {
-  for (const w of writable) {
-    const out = bindings[w]!;
-    for (const [name, other] of Object.entries(bindings)) {
-      if (name === w || other.buffer !== out.buffer) continue;
-      const overlap = (out.offset ?? 0) < (other.offset ?? 0) + other.size! && (other.offset ?? 0) < (out.offset ?? 0) + out.size!;
-      if (overlap) throw new ArgumentError(w, `overlaps ${name} in the same buffer; outputs must not alias inputs`);
+/**
+ * The buffer bindings of one kernel, by WGSL variable name, each checked against the API argument
+ * it came from so that errors name what the caller wrote.
+ */
+export class Bindings {
+  readonly resources: Record<string, GPUBufferBinding> = {};
+  private readonly argumentOf = new Map<string, string>();
+
+  constructor(private readonly ctx: GpuContext) {}
+
+  tensor(wgslName: string, argument: string, ref: TensorRef | undefined, elements: number): this {
+    this.resources[wgslName] = bindTensor(this.ctx, argument, ref, elements);
+    this.argumentOf.set(wgslName, argument);
+    return this;
+  }
+
+  /** Binds the context's placeholder where an optional input is unused. */
+  unused(wgslName: string): this {
+    this.resources[wgslName] = { buffer: this.ctx.placeholder, offset: 0, size: 16 };
+    return this;
+  }
+
+  /** WebGPU forbids a writable binding overlapping any other binding of the same dispatch. */
+  forbidAliasing(...writable: string[]): this {
+    for (const w of writable) {
+      const out = this.resources[w]!;
+      for (const [name, other] of Object.entries(this.resources)) {
+        if (name === w || other.buffer !== out.buffer) continue;
+        const [o1, o2] = [out.offset ?? 0, other.offset ?? 0];
+        if (o1 < o2 + other.size! && o2 < o1 + out.size!) {
+          throw new ArgumentError(this.argumentOf.get(w) ?? w, `overlaps ${this.argumentOf.get(name) ?? name} in the same buffer; an output must not alias another argument`);
+        }
+      }
     }
+    return this;
   }
 }
 

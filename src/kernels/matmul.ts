@@ -2,7 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { activationCode, bindTensor, BoundKernel, requireNoAliasing, type Activation, type TensorRef } from './kernel.js';
+import { activationCode, Bindings, BoundKernel, type Activation, type TensorRef } from './kernel.js';
 
 export interface MatmulSpec {
   /** Rows of C (and of op(A)). */
@@ -43,14 +43,15 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<B
   const activation = activationCode('activation', spec.activation ?? 'none');
   const gate = spec.gate ? activationCode('gate.kind', spec.gate.kind) : 0;
   if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
-  const resources: Record<string, GPUBufferBinding> = {
-    matrix_a: bindTensor(ctx, 'a', spec.a, m * k),
-    matrix_b: bindTensor(ctx, 'b', spec.b, k * n),
-    matrix_c: bindTensor(ctx, 'c', spec.c, m * n),
-    bias: spec.bias ? bindTensor(ctx, 'bias', spec.bias, n) : { buffer: ctx.placeholder, size: 16 },
-    gate: spec.gate ? bindTensor(ctx, 'gate.output', spec.gate.output, m * n) : { buffer: ctx.placeholder, size: 16 },
-  };
-  requireNoAliasing(resources, ['matrix_c']);
+  const bindings = new Bindings(ctx)
+    .tensor('matrix_a', 'a', spec.a, m * k)
+    .tensor('matrix_b', 'b', spec.b, k * n)
+    .tensor('matrix_c', 'c', spec.c, m * n);
+  if (spec.bias) bindings.tensor('bias', 'bias', spec.bias, n);
+  else bindings.unused('bias');
+  if (spec.gate) bindings.tensor('gate', 'gate.output', spec.gate.output, m * n);
+  else bindings.unused('gate');
+  const { resources } = bindings.forbidAliasing('matrix_c');
   const compiled = await getPipeline(ctx.device, 'matmul', 'matmul_bias_act', {
     TRANSPOSE_A: spec.transposeA ?? false,
     TRANSPOSE_B: spec.transposeB ?? false,

@@ -2,7 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { bindTensor, BoundKernel, grid1d, requireNoAliasing, type TensorRef } from './kernel.js';
+import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
 
 export type RandomDistribution =
   | { kind: 'uniform'; low?: number; high?: number }
@@ -46,8 +46,10 @@ export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): P
     stepCount = zero;
   }
   try {
-    const resources = { values: bindTensor(ctx, 'output', spec.output, n), step_count: bindTensor(ctx, 'stepCount', stepCount, 1) };
-    requireNoAliasing(resources, ['values']);
+    const { resources } = new Bindings(ctx)
+      .tensor('values', 'output', spec.output, n)
+      .tensor('step_count', 'stepCount', stepCount, 1)
+      .forbidAliasing('values');
     const compiled = await getPipeline(ctx.device, 'random', entry);
     const uniforms = { n, seed_lo: seedLo, seed_hi: seedHi, stream, offset, scale };
     const blocks = Math.ceil(n / 4);

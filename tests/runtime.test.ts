@@ -1,0 +1,101 @@
+// The GPU runtime: adapter description, the memory owner, the pipeline cache, reflection, and
+// errors that reach the caller instead of hanging (validation errors and device loss).
+import { describe, expect, it } from 'vitest';
+import { acquireGpu, formatAdapter, getPipeline, GpuDeviceError, GpuMemory } from '../src/index.js';
+import { packUniform, reflectEntry } from '../src/gpu/reflect.js';
+import { SHADERS } from '../src/shaders.js';
+import { useGpu } from './support/gpu.js';
+
+const gpu = useGpu();
+
+describe('device', () => {
+  it('describes the adapter', () => {
+    const { adapter } = gpu.ctx;
+    expect(adapter.runtime).toBe('dawn-node');
+    expect(`${adapter.vendor}${adapter.architecture}${adapter.description}`.length).toBeGreaterThan(0);
+    expect(formatAdapter(adapter)).toContain('dawn-node');
+  });
+
+  it('an uncaptured validation error rejects the next sync instead of passing silently', async () => {
+    const ctx = await acquireGpu();
+    try {
+      // MAP_READ may only be combined with COPY_DST: an invalid buffer, outside any error scope.
+      ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+      await expect(ctx.sync()).rejects.toThrow(GpuDeviceError);
+      expect(() => ctx.submit([])).toThrow(/GPU error/);
+    } finally {
+      ctx.destroy();
+    }
+  });
+
+  it('device loss rejects pending and later work', async () => {
+    const ctx = await acquireGpu();
+    const buffer = ctx.memory.createStorage('doomed', 4);
+    ctx.device.destroy();
+    await expect(ctx.readF32(buffer)).rejects.toThrow(/device lost/);
+    await expect(ctx.sync()).rejects.toThrow(GpuDeviceError);
+    ctx.destroy();
+    ctx.destroy(); // twice is fine
+  });
+});
+
+describe('memory owner', () => {
+  it('counts bytes, releases one buffer, and frees everything on destroy (twice is safe)', () => {
+    const memory = new GpuMemory(gpu.ctx.device);
+    const a = memory.createStorage('a', 10);      // 40 bytes
+    memory.createStorage('b', new Float32Array(3)); // 12 bytes
+    memory.createBuffer({ label: 'odd', size: 5, usage: GPUBufferUsage.COPY_DST }); // rounded to 8
+    expect(memory.bytesInUse).toBe(60);
+    memory.release(a);
+    memory.release(a);
+    expect(memory.bytesInUse).toBe(20);
+    expect(memory.liveBuffers().map((b) => b.label)).toEqual(['b', 'odd']);
+    memory.destroy();
+    memory.destroy();
+    expect(memory.bytesInUse).toBe(0);
+    expect(() => memory.createStorage('late', 1)).toThrow(/after destroy/);
+  });
+
+  it('uploads initial contents', async () => {
+    const buffer = gpu.ctx.memory.createStorage('data', Float32Array.of(1.5, -2, 3));
+    expect([...(await gpu.ctx.readF32(buffer))]).toEqual([1.5, -2, 3]);
+    gpu.ctx.memory.release(buffer);
+  });
+});
+
+describe('pipelines and reflection', () => {
+  it('builds a pipeline once per (shader, entry, constants) and device', async () => {
+    const { device } = gpu.ctx;
+    const first = await getPipeline(device, 'matmul', 'matmul_bias_act', { TRANSPOSE_A: true, GATE: 2 });
+    const again = await getPipeline(device, 'matmul', 'matmul_bias_act', { GATE: 2, TRANSPOSE_A: 1 });
+    const other = await getPipeline(device, 'matmul', 'matmul_bias_act', { TRANSPOSE_A: false, GATE: 2 });
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+  });
+
+  it('rejects an override the shader does not declare', async () => {
+    await expect(getPipeline(gpu.ctx.device, 'adam', 'adam_step', { TILE: 3 })).rejects.toThrow(/no override "TILE"/);
+  });
+
+  it('derives bindings and the uniform layout from the WGSL', () => {
+    const layout = reflectEntry(SHADERS.matmul, 'matmul_bias_act');
+    expect(Object.fromEntries([...layout.bindings].map(([name, b]) => [name, `${b.binding}:${b.type}`]))).toEqual({
+      params: '0:uniform', matrix_a: '1:read-only-storage', matrix_b: '2:read-only-storage',
+      bias: '3:read-only-storage', gate: '4:read-only-storage', matrix_c: '5:storage',
+    });
+    expect([...layout.uniform!.fields].map(([name, f]) => `${name}@${f.offset}:${f.type}`)).toEqual(['m@0:u32', 'n@4:u32', 'k@8:u32', 'alpha@12:f32']);
+    expect(layout.uniform!.size).toBe(16);
+    expect(layout.workgroupSize).toEqual([16, 16, 1]);
+  });
+
+  it('packs uniforms and refuses missing or unknown fields', () => {
+    const layout = reflectEntry(SHADERS.adam, 'adam_step').uniform!;
+    const values = { n: 3, lr: 0.5, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weight_decay: 0 };
+    const view = new DataView(packUniform(layout, values));
+    expect(view.getUint32(0, true)).toBe(3);
+    expect(view.getFloat32(4, true)).toBe(0.5);
+    expect(() => packUniform(layout, { ...values, momentum: 1 })).toThrow(/no field "momentum"/);
+    const { lr: _lr, ...missing } = values;
+    expect(() => packUniform(layout, missing)).toThrow(/lr was not given/);
+  });
+});
