@@ -3,6 +3,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Examples import the package by name, as a user would.
+  resolve: { alias: { 'webgpu-gan': new URL('./src/index.ts', import.meta.url).pathname } },
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/support/preflight.ts'],

@@ -2,6 +2,7 @@
 // out-of-memory error scopes and must leave no buffer alive that it created.
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { acquireGpu, GpuContext, type BoundKernel } from '../../src/index.js';
+import { compare } from './numeric.js';
 
 export interface GpuFixture {
   readonly ctx: GpuContext;
@@ -49,37 +50,9 @@ export async function runKernels(ctx: GpuContext, ...kernels: Array<Pick<BoundKe
   await ctx.sync();
 }
 
-/** Deterministic test data (mulberry32), so a failure reproduces. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomArray(n: number, seed: number, low = -1, high = 1): Float32Array {
-  const next = seededRandom(seed);
-  return Float32Array.from({ length: n }, () => low + (high - low) * next());
-}
-
-/** Largest |actual − expected| / tolerance; ≤ 1 means within tolerance everywhere. */
-export function worstRatio(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: (i: number) => number): { ratio: number; index: number } {
-  expect(actual.length).toBe(expected.length);
-  let worst = { ratio: 0, index: -1 };
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!;
-    const ratio = Number.isFinite(a) ? Math.abs(a - expected[i]!) / tolerance(i) : Infinity;
-    if (!(ratio <= worst.ratio)) worst = { ratio, index: i };
-  }
-  return worst;
-}
+export { randomArray, seededRandom } from './numeric.js';
 
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: (i: number) => number, what: string): void {
-  const { ratio, index } = worstRatio(actual, expected, tolerance);
-  const detail = index < 0 ? '' : ` (worst at ${index}: got ${actual[index]}, want ${expected[index]}, tolerance ${tolerance(index)})`;
-  expect(ratio, `${what}${detail}`).toBeLessThanOrEqual(1);
+  const { ratio, detail } = compare(actual, expected, tolerance);
+  expect(ratio, `${what} (${detail})`).toBeLessThanOrEqual(1);
 }

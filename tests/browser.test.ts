@@ -1,0 +1,94 @@
+// The kernels in a real page: Playwright drives Debian's headless Chromium, whose WebGPU runs on
+// SwiftShader, through tests/browser/checks.ts. Also checks the message a page gets without WebGPU.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright';
+import { createServer, type ViteDevServer } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM } from './support/preflight.js';
+import { CHECKS, type CheckResult } from './browser/checks.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Keep Chromium off the closed network, and give it SwiftShader's WebGPU.
+const QUIET = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const WEBGPU = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader'];
+
+let server: ViteDevServer;
+let url: string;
+
+beforeAll(async () => {
+  server = await createServer({
+    configFile: false,
+    root: ROOT,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
+  await server.listen();
+  const address = server.httpServer!.address();
+  if (!address || typeof address === 'string') throw new Error('vite did not report a port');
+  url = `http://127.0.0.1:${address.port}/tests/browser/index.html`;
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+async function openPage(browser: Browser, consoleErrors: string[]): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  return page;
+}
+
+describe('kernels in headless Chromium (WebGPU on SwiftShader)', () => {
+  let browser: Browser;
+  let report: Promise<{ adapter: string; results: CheckResult[]; leakedBuffers: number }>;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...QUIET, ...WEBGPU] });
+    const page = await openPage(browser, consoleErrors);
+    report = page.evaluate(() => (window as unknown as { runKernelChecks: () => Promise<never> }).runKernelChecks());
+    report.catch(() => undefined); // reported by the tests below
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('finds a WebGPU adapter in the page', async () => {
+    const { adapter } = await report;
+    console.log(`browser adapter: ${adapter}`);
+    expect(adapter).toContain('browser');
+  });
+
+  for (const name of Object.keys(CHECKS)) {
+    it(name, async () => {
+      const result = (await report).results.find((r) => r.name === name)!;
+      expect(result.error ?? null).toBeNull();
+      expect(result.ratio, result.detail).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it('leaves no buffer alive and logs no console error', async () => {
+    expect((await report).leakedBuffers).toBe(0);
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('a browser without WebGPU', () => {
+  it('gets a WebGpuUnavailableError that says what to do', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...QUIET, '--disable-gpu', '--disable-features=WebGPU'] });
+    try {
+      const page = await openPage(browser, []);
+      const probe = await page.evaluate(() => (window as unknown as { probeWebGpu: () => Promise<{ ok: boolean; name?: string; message?: string }> }).probeWebGpu());
+      expect(probe.ok).toBe(false);
+      expect(probe.name).toBe('WebGpuUnavailableError');
+      expect(probe.message).toMatch(/Chrome|--enable-unsafe-webgpu/);
+    } finally {
+      await browser.close();
+    }
+  });
+});
