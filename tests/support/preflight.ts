@@ -2,6 +2,7 @@
 // one, so stop at once with one line that says how to fix the machine.
 import { existsSync } from 'node:fs';
 import { acquireGpu } from '../../src/gpu/device.js';
+import { WebGpuUnavailableError } from '../../src/gpu/errors.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FIX = 'run `sudo bash scripts/install-headless.sh` (installs Mesa 25 lavapipe and Debian chromium)';
@@ -13,7 +14,8 @@ export default async function preflight(): Promise<void> {
     adapter = [ctx.adapter.vendor, ctx.adapter.architecture, ctx.adapter.description].filter(Boolean).join(' / ');
     ctx.destroy();
   } catch (error) {
-    stop(`no WebGPU adapter for Node (${(error as Error).message.split('\n')[0]}): ${FIX}`);
+    const reason = error instanceof WebGpuUnavailableError ? 'Dawn found no adapter' : (error as Error).message.split('\n')[0];
+    stop(`no WebGPU adapter for Node (${reason}): ${FIX}`);
   }
   if (!existsSync(CHROMIUM)) stop(`no Chromium at ${CHROMIUM} for the browser tests: ${FIX} or set CHROMIUM_PATH`);
   console.log(`webgpu-gan tests: Dawn adapter ${adapter!}; browser ${CHROMIUM}`);
