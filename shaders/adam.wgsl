@@ -2,6 +2,8 @@
 // flat parameter buffer. The step number t is read from a GPU counter (incremented by
 // counter.wgsl before this runs) so that many steps can be recorded without any upload.
 // Order of operations follows torch.optim.AdamW: decay, moments, then the corrected step.
+// With EMA set, an exponential moving average of the weights is updated in the same pass
+// (ema = decay·ema + (1 − decay)·w after the step), which costs one read and one write.
 
 struct AdamParams {
   n: u32,
@@ -10,7 +12,10 @@ struct AdamParams {
   beta2: f32,
   epsilon: f32,
   weight_decay: f32,
+  ema_decay: f32,
 }
+
+override EMA: bool = false;
 
 @group(0) @binding(0) var<uniform> params: AdamParams;
 @group(0) @binding(1) var<storage, read_write> weights: array<f32>;
@@ -18,6 +23,7 @@ struct AdamParams {
 @group(0) @binding(3) var<storage, read_write> moment1: array<f32>;
 @group(0) @binding(4) var<storage, read_write> moment2: array<f32>;
 @group(0) @binding(5) var<storage, read> step_count: array<u32>;
+@group(0) @binding(6) var<storage, read_write> ema_weights: array<f32>;
 
 @compute @workgroup_size(256)
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -35,4 +41,7 @@ fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   moment2[i] = v;
   w -= (params.lr / correction1) * m / (sqrt(v) / sqrt(correction2) + params.epsilon);
   weights[i] = w;
+  if (EMA) {
+    ema_weights[i] = params.ema_decay * ema_weights[i] + (1.0 - params.ema_decay) * w;
+  }
 }

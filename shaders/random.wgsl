@@ -3,6 +3,7 @@
 // same integers on every adapter, in any dispatch order, and a step needs no state but a counter.
 // Uniforms are the top 24 bits scaled to [0, 1): exact in f32, hence bit-identical everywhere.
 // Normals come from Box–Muller on pairs of uniforms (exact up to the adapter's log/cos/sin).
+// philox4x32 comes from shaders/philox.wgsl, prepended by the shader registry.
 
 struct RandomParams {
   n: u32,
@@ -17,36 +18,7 @@ struct RandomParams {
 @group(0) @binding(1) var<storage, read> step_count: array<u32>;
 @group(0) @binding(2) var<storage, read_write> values: array<f32>;
 
-const PHILOX_M0 = 0xD2511F53u;
-const PHILOX_M1 = 0xCD9E8D57u;
-const PHILOX_W0 = 0x9E3779B9u;
-const PHILOX_W1 = 0xBB67AE85u;
 const TWO_PI = 6.283185307179586;
-
-// Full 64-bit product of two u32 as (high, low), from 16-bit halves (WGSL has no u64).
-fn mul_wide(a: u32, b: u32) -> vec2<u32> {
-  let a_lo = a & 0xFFFFu; let a_hi = a >> 16u;
-  let b_lo = b & 0xFFFFu; let b_hi = b >> 16u;
-  let lo_lo = a_lo * b_lo;
-  let hi_lo = a_hi * b_lo;
-  let lo_hi = a_lo * b_hi;
-  let hi_hi = a_hi * b_hi;
-  let cross = (lo_lo >> 16u) + (hi_lo & 0xFFFFu) + (lo_hi & 0xFFFFu);
-  let high = hi_hi + (hi_lo >> 16u) + (lo_hi >> 16u) + (cross >> 16u);
-  return vec2<u32>(high, a * b);
-}
-
-fn philox4x32(counter_in: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
-  var ctr = counter_in;
-  var key = key_in;
-  for (var round = 0u; round < 10u; round++) {
-    let p0 = mul_wide(PHILOX_M0, ctr.x);
-    let p1 = mul_wide(PHILOX_M1, ctr.z);
-    ctr = vec4<u32>(p1.x ^ ctr.y ^ key.x, p1.y, p0.x ^ ctr.w ^ key.y, p0.y);
-    key += vec2<u32>(PHILOX_W0, PHILOX_W1);
-  }
-  return ctr;
-}
 
 fn chunk_bits(chunk: u32) -> vec4<u32> {
   return philox4x32(vec4<u32>(chunk, step_count[0], params.stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));

@@ -1,5 +1,6 @@
-// The WGSL sources, one file per kernel family in shaders/. Kernels with an activation epilogue
-// get shaders/activation_math.wgsl prepended, since WGSL has no include of its own.
+// The WGSL sources, one file per kernel family in shaders/. WGSL has no include, so the shared
+// helpers are prepended: activation_math.wgsl to kernels with an activation, philox.wgsl to the
+// kernels that draw random numbers.
 import activationMath from '../shaders/activation_math.wgsl?raw';
 import matmul from '../shaders/matmul.wgsl?raw';
 import activation from '../shaders/activation.wgsl?raw';
@@ -8,8 +9,11 @@ import biasGrad from '../shaders/bias_grad.wgsl?raw';
 import adam from '../shaders/adam.wgsl?raw';
 import counter from '../shaders/counter.wgsl?raw';
 import random from '../shaders/random.wgsl?raw';
+import philox from '../shaders/philox.wgsl?raw';
+import data from '../shaders/data.wgsl?raw';
 
 const withActivations = (source: string) => `${activationMath}\n${source}`;
+const withPhilox = (source: string) => `${philox}\n${source}`;
 
 export const SHADERS = {
   matmul: withActivations(matmul),
@@ -18,7 +22,8 @@ export const SHADERS = {
   bias_grad: biasGrad,
   adam,
   counter,
-  random,
+  random: withPhilox(random),
+  data: withPhilox(data),
 } as const;
 
 export type ShaderName = keyof typeof SHADERS;

@@ -26,6 +26,8 @@ export interface AdamSpec extends Partial<AdamHyperparameters> {
    * incremented before this kernel runs.
    */
   stepCount: TensorRef;
+  /** Keep an exponential moving average of the weights, updated in the same dispatch. */
+  ema?: { weights: TensorRef; decay: number };
   label?: string;
 }
 
@@ -41,25 +43,29 @@ export function checkAdamHyperparameters(h: Partial<AdamHyperparameters>): AdamH
 }
 
 export class AdamKernel {
-  private constructor(private readonly kernel: BoundKernel, private readonly n: number, private hyper: AdamHyperparameters) {}
+  private constructor(private readonly kernel: BoundKernel, private readonly n: number, private hyper: AdamHyperparameters, private readonly emaDecay: number) {}
 
   static async create(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
     const n = requirePositiveInteger('n', spec.n);
     const hyper = checkAdamHyperparameters(spec);
-    const { resources } = new Bindings(ctx)
+    const bindings = new Bindings(ctx)
       .tensor('weights', 'weights', spec.weights, n)
       .tensor('grads', 'grads', spec.grads, n)
       .tensor('moment1', 'moment1', spec.moment1, n)
       .tensor('moment2', 'moment2', spec.moment2, n)
-      .tensor('step_count', 'stepCount', spec.stepCount, 1)
-      .forbidAliasing('weights', 'moment1', 'moment2');
-    const compiled = await getPipeline(ctx.device, 'adam', 'adam_step');
-    const kernel = new BoundKernel(ctx, compiled, spec.label ?? `adam ${n}`, resources, AdamKernel.uniforms(n, hyper), grid1d(ctx, Math.ceil(n / 256)));
-    return new AdamKernel(kernel, n, hyper);
+      .tensor('step_count', 'stepCount', spec.stepCount, 1);
+    if (spec.ema) bindings.tensor('ema_weights', 'ema.weights', spec.ema.weights, n);
+    else bindings.unused('ema_weights');
+    const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
+    const { resources } = bindings.forbidAliasing('weights', 'moment1', 'moment2', ...(spec.ema ? ['ema_weights'] : []));
+    const compiled = await getPipeline(ctx.device, 'adam', 'adam_step', { EMA: spec.ema !== undefined });
+    const uniforms = AdamKernel.uniforms(n, hyper, emaDecay);
+    const kernel = new BoundKernel(ctx, compiled, spec.label ?? `adam ${n}`, resources, uniforms, grid1d(ctx, Math.ceil(n / 256)));
+    return new AdamKernel(kernel, n, hyper, emaDecay);
   }
 
-  private static uniforms(n: number, h: AdamHyperparameters) {
-    return { n, lr: h.lr, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon, weight_decay: h.weightDecay };
+  private static uniforms(n: number, h: AdamHyperparameters, emaDecay: number) {
+    return { n, lr: h.lr, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon, weight_decay: h.weightDecay, ema_decay: emaDecay };
   }
 
   get hyperparameters(): AdamHyperparameters {
@@ -69,7 +75,7 @@ export class AdamKernel {
   /** Changes hyper-parameters for work submitted from now on (validated first). */
   setHyperparameters(changes: Partial<AdamHyperparameters>): void {
     const next = checkAdamHyperparameters({ ...this.hyper, ...changes });
-    this.kernel.setUniforms(AdamKernel.uniforms(this.n, next));
+    this.kernel.setUniforms(AdamKernel.uniforms(this.n, next, this.emaDecay));
     this.hyper = next;
   }
 

@@ -1,0 +1,83 @@
+// Gathers one training batch from a dataset that lives on the GPU, in a seeded shuffled order,
+// with no permutation buffer and no upload: example = shuffle(seed, epoch)(position), where
+// (epoch, position) come from the sample number (step − 1)·rows + row and the step counter.
+// The shuffle is a 4-round Feistel network over 2^(2·half_bits) ≥ count indices, keyed by
+// Philox(seed, epoch), with cycle-walking to stay below count: a true permutation of the
+// dataset for every epoch. philox4x32 comes from philox.wgsl, prepended by the registry.
+
+struct GatherParams {
+  rows: u32,       // batch rows to fill
+  dim: u32,        // values per example (784 for MNIST)
+  count: u32,      // examples in the dataset
+  seed_lo: u32,
+  seed_hi: u32,
+  half_bits: u32,  // Feistel half width
+  first_row: u32,  // rows are written from here on (a row offset needs no buffer-offset alignment)
+}
+
+override PACKED_U8: bool = true;  // bytes, 4 per u32, scaled to [-1, 1]; otherwise raw f32 bits
+
+@group(0) @binding(0) var<uniform> params: GatherParams;
+@group(0) @binding(1) var<storage, read> dataset: array<u32>;
+@group(0) @binding(2) var<storage, read> step_count: array<u32>;
+@group(0) @binding(3) var<storage, read_write> batch: array<f32>;
+
+const SHUFFLE_STREAM = 0x53485546u;  // separates the shuffle's Philox stream from the noise streams
+var<workgroup> chosen_example: u32;
+
+// An integer mixer (xor-shift-multiply): a different bijection of u32 for every key.
+fn mix32(value: u32, key: u32) -> u32 {
+  var x = value ^ key;
+  x ^= x >> 16u;
+  x *= 0x7FEB352Du;
+  x ^= x >> 15u;
+  x *= 0x846CA68Bu;
+  x ^= x >> 16u;
+  return x;
+}
+
+fn feistel(index: u32, keys: vec4<u32>) -> u32 {
+  let mask = (1u << params.half_bits) - 1u;
+  var left = index >> params.half_bits;
+  var right = index & mask;
+  for (var round = 0u; round < 4u; round++) {
+    let next = left ^ (mix32(right, keys[round]) & mask);
+    left = right;
+    right = next;
+  }
+  return (left << params.half_bits) | right;
+}
+
+fn shuffled(position: u32, keys: vec4<u32>) -> u32 {
+  var x = feistel(position, keys);
+  loop {
+    if (x < params.count) { break; }
+    x = feistel(x, keys);
+  }
+  return x;
+}
+
+fn load_value(example: u32, p: u32) -> f32 {
+  let index = example * params.dim + p;
+  if (PACKED_U8) {
+    let byte = (dataset[index / 4u] >> (8u * (index % 4u))) & 0xFFu;
+    // (2·byte − 255) / 255 as one correctly rounded product: bit-identical on every adapter,
+    // where a division (2.5 ulp in WGSL) or a fusable multiply-add would not be.
+    return f32(i32(2u * byte) - 255) * (1.0 / 255.0);
+  }
+  return bitcast<f32>(dataset[index]);
+}
+
+@compute @workgroup_size(256)
+fn gather_batch(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let row = wid.x;
+  if (lid.x == 0u) {
+    let sample = (max(step_count[0], 1u) - 1u) * params.rows + row;
+    let keys = philox4x32(vec4<u32>(sample / params.count, 0u, SHUFFLE_STREAM, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+    chosen_example = shuffled(sample % params.count, keys);
+  }
+  let example = workgroupUniformLoad(&chosen_example);
+  for (var p = lid.x; p < params.dim; p += 256u) {
+    batch[(params.first_row + row) * params.dim + p] = load_value(example, p);
+  }
+}

@@ -1,0 +1,33 @@
+// Philox4x32-10 (Salmon et al., SC'11): a counter-based generator, shared by random.wgsl and
+// data.wgsl (prepended by the shader registry). Its output is a pure function of a 128-bit counter
+// and a 64-bit key, computed with 32-bit integer arithmetic only: identical on every adapter.
+
+const PHILOX_M0 = 0xD2511F53u;
+const PHILOX_M1 = 0xCD9E8D57u;
+const PHILOX_W0 = 0x9E3779B9u;
+const PHILOX_W1 = 0xBB67AE85u;
+
+// Full 64-bit product of two u32 as (high, low), from 16-bit halves (WGSL has no u64).
+fn mul_wide(a: u32, b: u32) -> vec2<u32> {
+  let a_lo = a & 0xFFFFu; let a_hi = a >> 16u;
+  let b_lo = b & 0xFFFFu; let b_hi = b >> 16u;
+  let lo_lo = a_lo * b_lo;
+  let hi_lo = a_hi * b_lo;
+  let lo_hi = a_lo * b_hi;
+  let hi_hi = a_hi * b_hi;
+  let cross = (lo_lo >> 16u) + (hi_lo & 0xFFFFu) + (lo_hi & 0xFFFFu);
+  let high = hi_hi + (hi_lo >> 16u) + (lo_hi >> 16u) + (cross >> 16u);
+  return vec2<u32>(high, a * b);
+}
+
+fn philox4x32(counter_in: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
+  var ctr = counter_in;
+  var key = key_in;
+  for (var round = 0u; round < 10u; round++) {
+    let p0 = mul_wide(PHILOX_M0, ctr.x);
+    let p1 = mul_wide(PHILOX_M1, ctr.z);
+    ctr = vec4<u32>(p1.x ^ ctr.y ^ key.x, p1.y, p0.x ^ ctr.w ^ key.y, p0.y);
+    key += vec2<u32>(PHILOX_W0, PHILOX_W1);
+  }
+  return ctr;
+}

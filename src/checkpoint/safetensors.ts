@@ -1,0 +1,107 @@
+// The safetensors container (the format of Hugging Face's `safetensors`, readable by PyTorch):
+//   u64 little-endian header length N · N bytes of JSON · the tensors' bytes, back to back.
+// The JSON maps each tensor name to {dtype, shape, data_offsets: [begin, end)} relative to the
+// data section, plus an optional "__metadata__" of string → string. We write and read F32 only.
+// Reading validates everything before trusting it, since a checkpoint may be truncated or foreign.
+import type { NamedTensor, TensorMap } from '../gan/state.js';
+
+export class CheckpointFormatError extends Error {
+  override name = 'CheckpointFormatError';
+}
+
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const bytes = t.data.length * 4;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  // Pad the header with spaces so the data section starts 8-byte aligned, as the reference writer does.
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(padded - json.length));
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const t of tensors.values()) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+export interface DecodedSafetensors {
+  tensors: TensorMap;
+  metadata: Record<string, string>;
+}
+
+export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
+  if (bytes.length < 8) throw new CheckpointFormatError(`file is ${bytes.length} bytes: too short to be a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerBytes = Number(view.getBigUint64(0, true));
+  if (headerBytes > MAX_HEADER_BYTES || 8 + headerBytes > bytes.length) {
+    throw new CheckpointFormatError(`header length ${headerBytes} does not fit in a ${bytes.length}-byte file (truncated or not safetensors)`);
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerBytes)));
+  } catch (error) {
+    throw new CheckpointFormatError(`header is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new CheckpointFormatError('header is not a JSON object');
+  const data = bytes.subarray(8 + headerBytes);
+  const tensors: TensorMap = new Map();
+  const metadata = readMetadata(header.__metadata__);
+  const ranges: Array<[number, number, string]> = [];
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const tensor = readTensor(name, entry, data);
+    ranges.push([...(entry as { data_offsets: [number, number] }).data_offsets, name]);
+    tensors.set(name, tensor);
+  }
+  checkRangesTileData(ranges, data.length);
+  return { tensors, metadata };
+}
+
+function readMetadata(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) throw new CheckpointFormatError('__metadata__ must be an object');
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new CheckpointFormatError(`__metadata__.${k} must be a string`);
+  }
+  return value as Record<string, string>;
+}
+
+function readTensor(name: string, entry: unknown, data: Uint8Array): NamedTensor {
+  const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  if (e?.dtype !== 'F32') throw new CheckpointFormatError(`tensor "${name}" has dtype ${String(e?.dtype)}; only F32 is supported`);
+  const shape = e.shape;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new CheckpointFormatError(`tensor "${name}" has an invalid shape`);
+  const offsets = e.data_offsets;
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
+    throw new CheckpointFormatError(`tensor "${name}" has invalid data_offsets`);
+  }
+  const [begin, end] = offsets as [number, number];
+  const count = shape.reduce((a: number, b: number) => a * b, 1);
+  if (end - begin !== count * 4) throw new CheckpointFormatError(`tensor "${name}": data_offsets span ${end - begin} bytes but shape [${shape}] needs ${count * 4}`);
+  if (end > data.length) throw new CheckpointFormatError(`tensor "${name}" ends at byte ${end} of a ${data.length}-byte data section (file truncated?)`);
+  // Copy: the data may not be 4-byte aligned within the file.
+  const copy = new Uint8Array(count * 4);
+  copy.set(data.subarray(begin, end));
+  return { shape: shape as number[], data: new Float32Array(copy.buffer) };
+}
+
+/** The format requires the tensors to cover the data section exactly, without gaps or overlaps. */
+function checkRangesTileData(ranges: Array<[number, number, string]>, length: number): void {
+  ranges.sort((a, b) => a[0] - b[0]);
+  let at = 0;
+  for (const [begin, end, name] of ranges) {
+    if (begin !== at) throw new CheckpointFormatError(`tensor "${name}" starts at ${begin}, expected ${at} (gap or overlap in the data)`);
+    at = end;
+  }
+  if (at !== length) throw new CheckpointFormatError(`data section has ${length - at} bytes that belong to no tensor`);
+}

@@ -1,0 +1,40 @@
+// A dataset uploaded to the GPU once: either bytes packed four to a u32 (MNIST pixels, a quarter
+// of the memory of f32 and gathered with scaling to [−1, 1]) or raw f32 values.
+import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+
+export class GpuDataset {
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly buffer: GPUBuffer,
+    readonly packedU8: boolean,
+    readonly count: number,
+    readonly dim: number,
+  ) {}
+
+  /** count × dim bytes, each mapped to (2·byte − 255)/255 ∈ [−1, 1] when gathered. */
+  static fromBytes(ctx: GpuContext, bytes: Uint8Array, count: number, dim: number, label = 'dataset'): GpuDataset {
+    GpuDataset.checkShape(bytes.length, count, dim);
+    const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+    padded.set(bytes);
+    const buffer = ctx.memory.createStorage(label, new Uint32Array(padded.buffer));
+    return new GpuDataset(ctx, buffer, true, count, dim);
+  }
+
+  /** count × dim f32 values, gathered as they are. */
+  static fromFloats(ctx: GpuContext, values: Float32Array, count: number, dim: number, label = 'dataset'): GpuDataset {
+    GpuDataset.checkShape(values.length, count, dim);
+    if (!values.every(Number.isFinite)) throw new ArgumentError('values', 'contains NaN or infinite values');
+    return new GpuDataset(ctx, ctx.memory.createStorage(label, values), false, count, dim);
+  }
+
+  private static checkShape(length: number, count: number, dim: number): void {
+    requirePositiveInteger('count', count);
+    requirePositiveInteger('dim', dim);
+    if (length !== count * dim) throw new ArgumentError('data', `has ${length} values, expected count × dim = ${count * dim}`);
+  }
+
+  destroy(): void {
+    this.ctx.memory.release(this.buffer);
+  }
+}

@@ -1,0 +1,54 @@
+// The batch gather: fills batch rows from a GPU-resident dataset in a seeded shuffled order that
+// depends only on (seed, step), so batches need no upload and resume exactly from a checkpoint.
+import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import { Bindings, BoundKernel, type TensorRef } from '../kernels/kernel.js';
+import { seedWords } from '../kernels/random.js';
+
+export interface GatherSpec {
+  /** The dataset: count × dim bytes packed 4 per u32 (packedU8), or count × dim f32. */
+  dataset: TensorRef;
+  packedU8: boolean;
+  count: number;
+  dim: number;
+  rows: number;
+  /** Receives rows × dim values, starting at row firstRow (default 0). */
+  output: TensorRef;
+  firstRow?: number;
+  seed: number;
+  /** The step counter (1 for the first step); step t takes samples (t−1)·rows … t·rows − 1. */
+  stepCount: TensorRef;
+  label?: string;
+}
+
+/** Half the bit width of the smallest even-width power of two ≥ count (the Feistel domain). */
+export function feistelHalfBits(count: number): number {
+  const bits = Math.max(2, Math.ceil(Math.log2(Math.max(count, 2))));
+  return Math.ceil(bits / 2);
+}
+
+/** Sample numbers are u32 on the GPU: (step − 1)·rows + row must stay below 2^32. */
+export function maxStepsForBatch(rows: number): number {
+  return Math.floor((2 ** 32 - 1) / rows);
+}
+
+export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Promise<BoundKernel> {
+  const count = requirePositiveInteger('count', spec.count);
+  const dim = requirePositiveInteger('dim', spec.dim);
+  const rows = requirePositiveInteger('rows', spec.rows);
+  if (rows > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('rows', `must be at most ${ctx.device.limits.maxComputeWorkgroupsPerDimension}`);
+  if (count * dim >= 2 ** 32) throw new ArgumentError('count', 'count × dim must be below 2^32');
+  const firstRow = spec.firstRow ?? 0;
+  if (!Number.isInteger(firstRow) || firstRow < 0) throw new ArgumentError('firstRow', `must be a non-negative integer, got ${firstRow}`);
+  const [seedLo, seedHi] = seedWords(spec.seed);
+  const datasetWords = spec.packedU8 ? Math.ceil((count * dim) / 4) : count * dim;
+  const { resources } = new Bindings(ctx)
+    .tensor('dataset', 'dataset', spec.dataset, datasetWords)
+    .tensor('step_count', 'stepCount', spec.stepCount, 1)
+    .tensor('batch', 'output', spec.output, (firstRow + rows) * dim)
+    .forbidAliasing('batch');
+  const compiled = await getPipeline(ctx.device, 'data', 'gather_batch', { PACKED_U8: spec.packedU8 });
+  const uniforms = { rows, dim, count, seed_lo: seedLo, seed_hi: seedHi, half_bits: feistelHalfBits(count), first_row: firstRow };
+  return new BoundKernel(ctx, compiled, spec.label ?? `gather ${rows}×${dim}`, resources, uniforms, [rows, 1, 1]);
+}

@@ -1,0 +1,78 @@
+// The GAN's configuration: the design's networks and hyper-parameters by default, validated in
+// one place so the CLI, the demo and library users all get the same clear errors.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { checkAdamHyperparameters } from '../kernels/adam.js';
+import { seedWords } from '../kernels/random.js';
+import type { Activation } from '../kernels/kernel.js';
+import type { MlpSpec } from '../nn/mlp.js';
+
+export interface GanConfig {
+  /** Length of the noise vector z. */
+  noiseDim: number;
+  generatorHidden: number[];
+  discriminatorHidden: number[];
+  /** Values per real example (784 for MNIST); must match the dataset. */
+  dataDim: number;
+  /** tanh for pixels in [−1, 1]; 'none' for unbounded data (e.g. 2-D points). */
+  generatorOutput: Activation;
+  leakySlope: number;
+  batch: number;
+  seed: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Target for real examples: 1, or e.g. 0.9 for one-sided label smoothing. */
+  realLabel: number;
+  /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */
+  emaDecay: number;
+}
+
+export const DEFAULT_GAN_CONFIG: GanConfig = {
+  noiseDim: 100,
+  generatorHidden: [128, 256],
+  discriminatorHidden: [256, 128],
+  dataDim: 784,
+  generatorOutput: 'tanh',
+  leakySlope: 0.2,
+  batch: 64,
+  seed: 1,
+  lr: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  realLabel: 1,
+  emaDecay: 0.999,
+};
+
+const ACTIVATIONS: Activation[] = ['none', 'leaky-relu', 'tanh', 'sigmoid'];
+
+export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
+  for (const key of Object.keys(partial)) {
+    if (!(key in DEFAULT_GAN_CONFIG)) throw new ArgumentError(key, `is not a GAN setting (known: ${Object.keys(DEFAULT_GAN_CONFIG).join(', ')})`);
+  }
+  const c: GanConfig = { ...DEFAULT_GAN_CONFIG, ...partial };
+  requirePositiveInteger('noiseDim', c.noiseDim);
+  requirePositiveInteger('dataDim', c.dataDim);
+  requirePositiveInteger('batch', c.batch);
+  if (c.batch > 32768) throw new ArgumentError('batch', `must be at most 32768, got ${c.batch}`);
+  for (const [name, widths] of [['generatorHidden', c.generatorHidden], ['discriminatorHidden', c.discriminatorHidden]] as const) {
+    if (!Array.isArray(widths)) throw new ArgumentError(name, 'must be an array of layer widths');
+    widths.forEach((w, i) => requirePositiveInteger(`${name}[${i}]`, w));
+  }
+  if (!ACTIVATIONS.includes(c.generatorOutput)) throw new ArgumentError('generatorOutput', `must be one of ${ACTIVATIONS.join(', ')}`);
+  requireFinite('leakySlope', c.leakySlope, { min: 0, max: 1 });
+  seedWords(c.seed);
+  checkAdamHyperparameters({ lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon });
+  requireFinite('realLabel', c.realLabel, { min: 0.5, max: 1 });
+  requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  return c;
+}
+
+export function generatorSpec(c: GanConfig): MlpSpec {
+  return { widths: [c.noiseDim, ...c.generatorHidden, c.dataDim], hidden: 'leaky-relu', output: c.generatorOutput, leakySlope: c.leakySlope };
+}
+
+export function discriminatorSpec(c: GanConfig): MlpSpec {
+  return { widths: [c.dataDim, ...c.discriminatorHidden, 1], hidden: 'leaky-relu', output: 'none', leakySlope: c.leakySlope };
+}

@@ -1,0 +1,110 @@
+// Training statistics that accumulate on the GPU (the BCE kernels add into a small buffer every
+// step) and come back through a ring of staging buffers: a read is a copy plus a clear recorded
+// after the steps, mapped asynchronously, so the queue never waits for the CPU. If every staging
+// buffer is still in flight, the read is skipped and the sums simply cover more steps next time.
+import type { GpuContext } from '../gpu/context.js';
+
+/** Float offsets of the two BCE stat slots (each [loss, mean σ first rows, mean σ second rows]). */
+export const STATS_SLOT_D = 0;
+export const STATS_SLOT_G = 64;  // 256 bytes in: a valid binding offset on every device
+export const STATS_FLOATS = 128;
+
+export interface TrainingStats {
+  /** The last step these numbers include. */
+  step: number;
+  /** How many steps they average over. */
+  steps: number;
+  lossD: number;
+  lossG: number;
+  /** Mean D(x) on real batches (probability). */
+  dReal: number;
+  /** Mean D(G(z)) on fake batches, before the discriminator update. */
+  dFake: number;
+  /** Mean D(G(z)) seen by the generator update (after the discriminator update). */
+  dFakeAfter: number;
+}
+
+interface Slot {
+  buffer: GPUBuffer;
+  pending: { step: number; steps: number } | null;
+  mapping: boolean;
+}
+
+export class StatsReader {
+  readonly buffer: GPUBuffer;
+  private readonly slots: Slot[];
+  private readonly ready: TrainingStats[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly ctx: GpuContext, ringSize = 3) {
+    this.buffer = ctx.memory.createStorage('training stats', STATS_FLOATS);
+    this.slots = Array.from({ length: ringSize }, (_, i) => ({
+      buffer: ctx.memory.createBuffer({ label: `stats staging ${i}`, size: STATS_FLOATS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      pending: null,
+      mapping: false,
+    }));
+  }
+
+  /**
+   * Records copy-and-clear of the sums covering `steps` steps ending at `step`. Returns false
+   * (recording nothing) when no staging buffer is free.
+   */
+  record(encoder: GPUCommandEncoder, step: number, steps: number): boolean {
+    const slot = this.slots.find((s) => !s.pending && !s.mapping);
+    if (!slot) return false;
+    encoder.copyBufferToBuffer(this.buffer, 0, slot.buffer, 0, STATS_FLOATS * 4);
+    encoder.clearBuffer(this.buffer);
+    slot.pending = { step, steps };
+    return true;
+  }
+
+  /** Starts mapping what record() scheduled; call right after the submit that carried it. */
+  afterSubmit(): void {
+    for (const slot of this.slots) {
+      if (!slot.pending || slot.mapping) continue;
+      slot.mapping = true;
+      const { step, steps } = slot.pending;
+      const done = slot.buffer.mapAsync(GPUMapMode.READ).then(
+        () => {
+          const sums = new Float32Array(slot.buffer.getMappedRange().slice(0));
+          slot.buffer.unmap();
+          this.ready.push(StatsReader.average(sums, step, steps));
+        },
+        () => undefined, // the device was lost or destroyed: the context reports it
+      ).finally(() => {
+        slot.pending = null;
+        slot.mapping = false;
+        this.inFlight.delete(done);
+      });
+      this.inFlight.add(done);
+    }
+  }
+
+  private static average(sums: Float32Array, step: number, steps: number): TrainingStats {
+    const d = STATS_SLOT_D, g = STATS_SLOT_G;
+    return {
+      step, steps,
+      lossD: sums[d]! / steps,
+      dFake: sums[d + 1]! / steps,  // the D batch puts fake rows first
+      dReal: sums[d + 2]! / steps,
+      lossG: sums[g]! / steps,
+      dFakeAfter: sums[g + 1]! / steps,
+    };
+  }
+
+  /** Statistics that have arrived since the last call, oldest first. */
+  drain(): TrainingStats[] {
+    return this.ready.splice(0);
+  }
+
+  /** Waits for every read in flight, then drains. */
+  async flush(): Promise<TrainingStats[]> {
+    await Promise.all([...this.inFlight]);
+    return this.drain();
+  }
+
+  destroy(): void {
+    this.ctx.memory.release(this.buffer);
+    for (const slot of this.slots) this.ctx.memory.release(slot.buffer);
+  }
+}

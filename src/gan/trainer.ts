@@ -1,0 +1,280 @@
+// The GAN trainer: one training step — noise, a real batch, both networks' forward and backward
+// passes, both Adam updates and the generator's moving average — as a fixed list of bound
+// kernels recorded into one compute pass. Every buffer, pipeline and bind group is made once in
+// create(); stepping records, submits and never reads back.
+//
+// One step (fake rows first in the discriminator's 2B-row input X, so the generator's output and
+// the generator step's discriminator pass both start at offset 0 of their buffers):
+//   t += 1;  z ~ N(0, 1) (Philox, counter t);  X[B:2B] = real batch t (seeded shuffle)
+//   X[0:B] = G(z);  logits = D(X);  BCE(fake → 0, real → realLabel), loss = mean_fake + mean_real
+//   D gradients;  Adam(D)
+//   logits' = D'(X[0:B]) with the updated D;  BCE(→ 1) (non-saturating generator loss)
+//   dX = dLoss/dX ⊙ tanh'(X[0:B]) through D';  G gradients;  Adam(G) with the EMA fused in
+// The fake batch of the D update is reused by the G update (as PyTorch's DCGAN example does).
+import type { GpuContext } from '../gpu/context.js';
+import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { AdamKernel } from '../kernels/adam.js';
+import { createBceWithLogits } from '../kernels/bce.js';
+import { StepCounter } from '../kernels/counter.js';
+import type { BoundKernel, TensorRef } from '../kernels/kernel.js';
+import { createRandomFill } from '../kernels/random.js';
+import { createBatchGather, maxStepsForBatch } from '../data/gather.js';
+import type { GpuDataset } from '../data/dataset.js';
+import { MlpParameters, viewRef } from '../nn/mlp.js';
+import { backwardKernels, forwardKernels } from '../nn/passes.js';
+import { discriminatorSpec, generatorSpec, resolveGanConfig, type GanConfig } from './config.js';
+import { StatsReader, STATS_SLOT_D, STATS_SLOT_G, type TrainingStats } from './stats.js';
+
+/** Philox streams: each use of the seed draws from its own sequence. */
+export const STREAM = { noise: 1, sampleNoise: 2, init: 16 } as const;
+
+interface Recordable {
+  record(pass: GPUComputePassEncoder): void;
+}
+
+/** Activations and their gradients for one batch size, allocated once. */
+class Workspace {
+  readonly buffers: GPUBuffer[] = [];
+  readonly z: GPUBuffer;
+  readonly gOut: GPUBuffer[];
+  /** The discriminator's input: B fake rows, then B real rows. */
+  readonly x: GPUBuffer;
+  readonly dOut: GPUBuffer[];
+  readonly dGrad: GPUBuffer[];
+  readonly gGrad: GPUBuffer[];
+
+  constructor(private readonly ctx: GpuContext, c: GanConfig) {
+    const make = (label: string, floats: number) => {
+      const b = ctx.memory.createStorage(label, floats);
+      this.buffers.push(b);
+      return b;
+    };
+    const B = c.batch;
+    const gWidths = [...c.generatorHidden, c.dataDim];
+    const dWidths = [...c.discriminatorHidden, 1];
+    this.z = make('z', B * c.noiseDim);
+    this.x = make('D input X (fake; real)', 2 * B * c.dataDim);
+    this.gOut = c.generatorHidden.map((w, i) => make(`G h${i + 1}`, B * w));
+    this.dOut = dWidths.map((w, i) => make(i + 1 === dWidths.length ? 'D logits' : `D a${i + 1}`, 2 * B * w));
+    this.dGrad = dWidths.map((w, i) => make(`D dZ${i + 1}`, 2 * B * w));
+    this.gGrad = gWidths.map((w, i) => make(i + 1 === gWidths.length ? 'G dZ out (dX ⊙ tanh\')' : `G dZ${i + 1}`, B * w));
+  }
+
+  /** The first `rows` rows of a buffer whose rows are `width` wide. */
+  static rows(buffer: GPUBuffer, rows: number, width: number): TensorRef {
+    return { buffer, offset: 0, size: rows * width * 4 };
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) this.ctx.memory.release(b);
+  }
+}
+
+export interface TrainOptions {
+  /** Steps recorded into one command buffer. Default 1. */
+  stepsPerSubmit?: number;
+  /** Read statistics back every this many steps (asynchronously). Default 100. */
+  statsEvery?: number;
+  onStats?: (stats: TrainingStats) => void;
+  /** Checked between submits; training stops early when it returns true. */
+  shouldStop?: () => boolean;
+}
+
+export class GanTrainer {
+  private stepCount = 0;
+  private stepsSinceStats = 0;
+  private readonly inFlight: Promise<unknown>[] = [];
+  private destroyed = false;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly config: GanConfig,
+    readonly generator: MlpParameters,
+    readonly discriminator: MlpParameters,
+    private readonly counter: StepCounter,
+    private readonly workspace: Workspace,
+    private readonly stats: StatsReader,
+    private readonly stepKernels: Recordable[],
+    private readonly owned: Array<{ destroy(): void }>,
+  ) {}
+
+  static async create(ctx: GpuContext, partial: Partial<GanConfig>, dataset: GpuDataset): Promise<GanTrainer> {
+    const config = resolveGanConfig({ dataDim: dataset.dim, ...partial });
+    if (config.dataDim !== dataset.dim) throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
+    const generator = new MlpParameters(ctx, generatorSpec(config), 'generator', true);
+    const discriminator = new MlpParameters(ctx, discriminatorSpec(config), 'discriminator', false);
+    const counter = await StepCounter.create(ctx);
+    const workspace = new Workspace(ctx, config);
+    const stats = new StatsReader(ctx);
+    const owned: Array<{ destroy(): void }> = [];
+    try {
+      const kernels = await buildStepKernels(ctx, config, dataset, generator, discriminator, counter, workspace, stats.buffer, owned);
+      const trainer = new GanTrainer(ctx, config, generator, discriminator, counter, workspace, stats, kernels, owned);
+      await trainer.initialiseWeights();
+      return trainer;
+    } catch (error) {
+      for (const o of [...owned, stats, workspace, counter, discriminator, generator]) o.destroy();
+      throw error;
+    }
+  }
+
+  /** Steps taken (submitted) so far. */
+  get step(): number {
+    return this.stepCount;
+  }
+
+  /** PyTorch's nn.Linear default: W and b ~ U(−1/√fan_in, 1/√fan_in), drawn on the GPU from the seed. */
+  private async initialiseWeights(): Promise<void> {
+    const kernels: BoundKernel[] = [];
+    try {
+      for (const [n, mlp] of [this.generator, this.discriminator].entries()) {
+        for (const [l, layer] of mlp.layout.layers.entries()) {
+          const bound = 1 / Math.sqrt(layer.inFeatures);
+          for (const [t, view] of [layer.weight, layer.bias].entries()) {
+            kernels.push(await createRandomFill(this.ctx, {
+              n: view.count, output: viewRef(mlp.weights, view), seed: this.config.seed,
+              stream: STREAM.init + 64 * n + 2 * l + t, distribution: { kind: 'uniform', low: -bound, high: bound },
+            }));
+          }
+        }
+      }
+      const encoder = this.ctx.device.createCommandEncoder({ label: 'init weights' });
+      const pass = encoder.beginComputePass();
+      for (const k of kernels) k.record(pass);
+      pass.end();
+      encoder.copyBufferToBuffer(this.generator.weights, 0, this.generator.ema!, 0, this.generator.weights.size);
+      this.ctx.submit([encoder.finish()]);
+      await this.ctx.sync();
+    } finally {
+      for (const k of kernels) k.destroy();
+    }
+  }
+
+  /** Records `steps` training steps into one compute pass of `encoder`. */
+  recordSteps(encoder: GPUCommandEncoder, steps: number): void {
+    const pass = encoder.beginComputePass({ label: `${steps} GAN steps` });
+    for (let s = 0; s < steps; s++) for (const k of this.stepKernels) k.record(pass);
+    pass.end();
+  }
+
+  /** Submits `steps` steps (and a stats read when one is due); does not wait. */
+  submitSteps(steps: number, statsEvery = 100): void {
+    requirePositiveInteger('steps', steps);
+    if (this.stepCount + steps > maxStepsForBatch(this.config.batch)) {
+      throw new ArgumentError('steps', `training past step ${maxStepsForBatch(this.config.batch)} at batch ${this.config.batch} would overflow the GPU's 32-bit sample counter`);
+    }
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'train' });
+    this.recordSteps(encoder, steps);
+    this.stepCount += steps;
+    this.stepsSinceStats += steps;
+    if (this.stepsSinceStats >= statsEvery && this.stats.record(encoder, this.stepCount, this.stepsSinceStats)) {
+      this.stepsSinceStats = 0;
+    }
+    this.ctx.submit([encoder.finish()]);
+    this.stats.afterSubmit();
+  }
+
+  /**
+   * Trains `steps` more steps. At most a few submits are in flight; statistics arrive through
+   * onStats as their asynchronous reads complete. Returns the steps actually taken.
+   */
+  async train(steps: number, options: TrainOptions = {}): Promise<number> {
+    const perSubmit = requirePositiveInteger('stepsPerSubmit', options.stepsPerSubmit ?? 1);
+    const statsEvery = requirePositiveInteger('statsEvery', options.statsEvery ?? 100);
+    let done = 0;
+    while (done < steps && !options.shouldStop?.()) {
+      const n = Math.min(perSubmit, steps - done, statsEvery - (this.stepsSinceStats % statsEvery));
+      this.submitSteps(n, statsEvery);
+      done += n;
+      await this.throttle();
+      for (const s of this.stats.drain()) options.onStats?.(s);
+    }
+    await this.ctx.sync();
+    for (const s of await this.stats.flush()) options.onStats?.(s);
+    return done;
+  }
+
+  /** Keeps at most three submits queued, so the CPU cannot run far ahead of the GPU. */
+  private async throttle(): Promise<void> {
+    this.inFlight.push(this.ctx.device.queue.onSubmittedWorkDone());
+    while (this.inFlight.length > 3) await this.inFlight.shift();
+    this.ctx.throwIfFailed();
+  }
+
+  /** Forces a read of the statistics accumulated since the last one (e.g. at the end of a run). */
+  async readStats(): Promise<TrainingStats | null> {
+    if (this.stepsSinceStats === 0) return null;
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'stats' });
+    if (!this.stats.record(encoder, this.stepCount, this.stepsSinceStats)) {
+      await this.stats.flush();
+      return this.readStats();
+    }
+    this.stepsSinceStats = 0;
+    this.ctx.submit([encoder.finish()]);
+    this.stats.afterSubmit();
+    return (await this.stats.flush()).at(-1) ?? null;
+  }
+
+  /** Sets the step (after loading a checkpoint): the counter drives noise, batches and Adam's t. */
+  setStep(step: number): void {
+    if (!Number.isInteger(step) || step < 0) throw new ArgumentError('step', `must be a non-negative integer, got ${step}`);
+    this.counter.set(step);
+    this.stepCount = step;
+    this.stepsSinceStats = 0;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const o of [...this.owned, this.stats, this.workspace, this.counter, this.discriminator, this.generator]) o.destroy();
+  }
+}
+
+async function buildStepKernels(
+  ctx: GpuContext, c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpParameters,
+  counter: StepCounter, w: Workspace, stats: GPUBuffer, owned: Array<{ destroy(): void }>,
+): Promise<Recordable[]> {
+  const B = c.batch;
+  const keep = <T extends { destroy(): void }>(k: T): T => { owned.push(k); return k; };
+  const all = (ks: BoundKernel[]) => ks.map(keep);
+  const dWidths = [...c.discriminatorHidden, 1];
+  const gWidths = [...c.generatorHidden, c.dataDim];
+  const fake = Workspace.rows(w.x, B, c.dataDim);
+  const gOutputs = [...w.gOut, fake];
+  const firstRows = (buffers: GPUBuffer[], widths: number[]) => buffers.map((b, i) => Workspace.rows(b, B, widths[i]!));
+  const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
+  const kernels: Recordable[] = [counter];
+
+  kernels.push(keep(await createRandomFill(ctx, { n: B * c.noiseDim, output: w.z, seed: c.seed, stream: STREAM.noise, distribution: { kind: 'normal' }, stepCount: counter.buffer, label: 'noise z' })));
+  kernels.push(keep(await createBatchGather(ctx, { dataset: dataset.buffer, packedU8: dataset.packedU8, count: dataset.count, dim: dataset.dim, rows: B, firstRow: B, output: w.x, seed: c.seed, stepCount: counter.buffer, label: 'real batch' })));
+
+  // Discriminator update on [fake; real].
+  kernels.push(...all(await forwardKernels(ctx, G, { rows: B, input: w.z, outputs: gOutputs })));
+  kernels.push(...all(await forwardKernels(ctx, D, { rows: 2 * B, input: w.x, outputs: w.dOut })));
+  kernels.push(keep(await createBceWithLogits(ctx, {
+    n: 2 * B, split: B, targetFirst: 0, targetSecond: c.realLabel, divisor: B,
+    logits: w.dOut.at(-1)!, gradLogits: w.dGrad.at(-1)!, stats: statsSlot(STATS_SLOT_D), accumulate: true, label: 'D loss',
+  })));
+  kernels.push(...all(await backwardKernels(ctx, D, { rows: 2 * B, input: w.x, outputs: w.dOut, preActivationGrads: w.dGrad })));
+  const hyper = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
+  kernels.push(keep(await AdamKernel.create(ctx, { n: D.layout.totalFloats, weights: D.weights, grads: D.grads, moment1: D.moment1, moment2: D.moment2, stepCount: counter.buffer, ...hyper, label: 'Adam D' })));
+
+  // Generator update through the updated discriminator, on the same fake rows.
+  const dOutFake = firstRows(w.dOut, dWidths);
+  const dGradFake = firstRows(w.dGrad, dWidths);
+  kernels.push(...all(await forwardKernels(ctx, D, { rows: B, input: fake, outputs: dOutFake })));
+  kernels.push(keep(await createBceWithLogits(ctx, {
+    n: B, targetFirst: 1, logits: dOutFake.at(-1)!, gradLogits: dGradFake.at(-1)!, stats: statsSlot(STATS_SLOT_G), accumulate: true, label: 'G loss',
+  })));
+  const outputGate = c.generatorOutput === 'none' ? undefined : { kind: c.generatorOutput, leakySlope: c.leakySlope };
+  kernels.push(...all(await backwardKernels(ctx, D, {
+    rows: B, input: fake, outputs: dOutFake, preActivationGrads: dGradFake, inputGradOnly: true,
+    inputGrad: { output: w.gGrad.at(-1)!, gate: outputGate },
+  })));
+  kernels.push(...all(await backwardKernels(ctx, G, { rows: B, input: w.z, outputs: gOutputs, preActivationGrads: firstRows(w.gGrad, gWidths) })));
+  kernels.push(keep(await AdamKernel.create(ctx, {
+    n: G.layout.totalFloats, weights: G.weights, grads: G.grads, moment1: G.moment1, moment2: G.moment2, stepCount: counter.buffer,
+    ...hyper, ema: { weights: G.ema!, decay: c.emaDecay }, label: 'Adam G',
+  })));
+  return kernels;
+}

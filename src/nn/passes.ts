@@ -1,0 +1,92 @@
+// Forward and backward passes of an MLP as lists of bound kernels over buffers the caller owns.
+// Backward follows the design: dZ = dY ⊙ f'(y) is fused into the matmul that produces dY (the
+// gate epilogue), bias gradients are column sums, weight gradients are dZᵀ·X.
+import type { GpuContext } from '../gpu/context.js';
+import { createMatmul } from '../kernels/matmul.js';
+import { createBiasGrad } from '../kernels/biasGrad.js';
+import type { BoundKernel, TensorRef } from '../kernels/kernel.js';
+import { viewRef, type MlpParameters } from './mlp.js';
+
+export interface ForwardSpec {
+  rows: number;
+  /** rows × widths[0]. */
+  input: TensorRef;
+  /** One per layer: rows × widths[l + 1], the activated outputs (kept for backward). */
+  outputs: TensorRef[];
+  /** Use these weights instead of the trained ones (e.g. the EMA copy); same layout. */
+  weights?: GPUBuffer;
+}
+
+export async function forwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: ForwardSpec): Promise<BoundKernel[]> {
+  const weights = spec.weights ?? mlp.weights;
+  const kernels: BoundKernel[] = [];
+  for (const [l, layer] of mlp.layout.layers.entries()) {
+    kernels.push(await createMatmul(ctx, {
+      m: spec.rows, n: layer.outFeatures, k: layer.inFeatures,
+      a: l === 0 ? spec.input : spec.outputs[l - 1]!,
+      b: viewRef(weights, layer.weight), transposeB: true,
+      bias: viewRef(weights, layer.bias),
+      c: spec.outputs[l]!,
+      activation: layer.activation,
+      leakySlope: mlp.spec.leakySlope,
+      label: `${mlp.label} forward ${l}`,
+    }));
+  }
+  return kernels;
+}
+
+export interface BackwardSpec {
+  rows: number;
+  input: TensorRef;
+  outputs: TensorRef[];
+  /**
+   * One per layer: rows × widths[l + 1], dLoss/d(pre-activation). The last one is filled by the
+   * caller (the loss gradient, or dLoss/dy ⊙ f'); the kernels fill the others.
+   */
+  preActivationGrads: TensorRef[];
+  /** Also compute dLoss/d(input), optionally times f'(input) of the layer that made the input. */
+  inputGrad?: { output: TensorRef; gate?: { kind: 'leaky-relu' | 'tanh' | 'sigmoid'; leakySlope: number } };
+  /** Skip weight and bias gradients (when only the input gradient is wanted). */
+  inputGradOnly?: boolean;
+}
+
+export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: BackwardSpec): Promise<BoundKernel[]> {
+  const kernels: BoundKernel[] = [];
+  const layers = mlp.layout.layers;
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const layer = layers[l]!;
+    const dZ = spec.preActivationGrads[l]!;
+    const x = l === 0 ? spec.input : spec.outputs[l - 1]!;
+    if (!spec.inputGradOnly) {
+      kernels.push(await createMatmul(ctx, {
+        m: layer.outFeatures, n: layer.inFeatures, k: spec.rows,
+        a: dZ, transposeA: true, b: x, c: viewRef(mlp.grads, layer.weight),
+        label: `${mlp.label} weight grad ${l}`,
+      }));
+      kernels.push(await createBiasGrad(ctx, {
+        rows: spec.rows, cols: layer.outFeatures, grad: dZ, gradBias: viewRef(mlp.grads, layer.bias),
+        label: `${mlp.label} bias grad ${l}`,
+      }));
+    }
+    if (l > 0) {
+      const previous = layers[l - 1]!;
+      kernels.push(await createMatmul(ctx, {
+        m: spec.rows, n: layer.inFeatures, k: layer.outFeatures,
+        a: dZ, b: viewRef(mlp.weights, layer.weight), c: spec.preActivationGrads[l - 1]!,
+        gate: previous.activation === 'none' ? undefined : { kind: previous.activation, output: spec.outputs[l - 1]! },
+        leakySlope: mlp.spec.leakySlope,
+        label: `${mlp.label} input grad ${l}`,
+      }));
+    } else if (spec.inputGrad) {
+      const gate = spec.inputGrad.gate;
+      kernels.push(await createMatmul(ctx, {
+        m: spec.rows, n: layer.inFeatures, k: layer.outFeatures,
+        a: dZ, b: viewRef(mlp.weights, layer.weight), c: spec.inputGrad.output,
+        gate: gate ? { kind: gate.kind, output: spec.input } : undefined,
+        leakySlope: gate?.leakySlope ?? mlp.spec.leakySlope,
+        label: `${mlp.label} input grad 0`,
+      }));
+    }
+  }
+  return kernels;
+}

@@ -1,0 +1,93 @@
+// The trainer against the float64 reference trainer (tests/reference/gan.ts): from the same
+// initial weights, noise and batches, every tensor of both networks, the EMA, both Adam moments
+// and the losses after 3 steps. And determinism: the same seed gives the same bits.
+//
+// Tolerances. Losses and D outputs: 1e-5 relative (float32 forward passes). Moments: m within
+// 1e-7 + 1e-4·|m|, v within 1e-12 + 1e-4·|v| (float32 gradients). Weights: Adam normalises each
+// update to about ±lr whatever the gradient's size, so where a gradient is near zero a float32
+// rounding can flip an update's sign: up to 2·lr per step. Likewise a unit whose pre-activation
+// lies within rounding of leaky-ReLU's kink takes the other slope in one run, which moves that
+// unit's whole row of weights (seen: one row of 784 in discriminator.0.weight). So all weights
+// must be within 2·lr·steps, and all but 1% of each tensor within 2e-6.
+import { describe, expect, it } from 'vitest';
+import { exportTensors } from '../../src/gan/state.js';
+import type { GanConfig } from '../../src/gan/config.js';
+import type { TrainingStats } from '../../src/gan/stats.js';
+import { ReferenceGan } from '../reference/gan.js';
+import { useGpu } from '../support/gpu.js';
+import { byteImages, floatPoints, makeTrainer, type TestData } from './helpers.js';
+
+const gpu = useGpu();
+const STEPS = 3;
+
+const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
+  ['the design\'s GAN (100→128→256→784, 784→256→128→1), batch 8, smoothed labels', byteImages(40, 784), { batch: 8, seed: 5, realLabel: 0.9 }],
+  ['odd widths, unbounded output, f32 data, batch 5', floatPoints(23, 3), { batch: 5, seed: 77, noiseDim: 7, generatorHidden: [9, 13], discriminatorHidden: [11, 5], generatorOutput: 'none', lr: 1e-3, emaDecay: 0.9 }],
+];
+
+describe('trainer vs float64 reference, 3 steps', () => {
+  for (const [name, data, config] of CASES) {
+    it(name, async () => {
+      const { trainer, destroy } = await makeTrainer(gpu.ctx, data, config);
+      try {
+        const ref = new ReferenceGan(trainer.config, await exportTensors(trainer), data.reference);
+        for (let s = 0; s < STEPS; s++) {
+          const stats: TrainingStats[] = [];
+          await trainer.train(1, { statsEvery: 1, onStats: (x) => stats.push(x) });
+          const want = ref.trainStep();
+          expect(stats).toHaveLength(1);
+          for (const key of ['lossD', 'lossG', 'dReal', 'dFake'] as const) {
+            expect(Math.abs(stats[0]![key] - want[key]), `${key} at step ${s + 1}`).toBeLessThanOrEqual(1e-5 * Math.abs(want[key]) + 1e-7);
+          }
+        }
+        const got = await exportTensors(trainer);
+        const lr = trainer.config.lr;
+        for (const [tensor, want] of ref.tensors()) {
+          const actual = got.get(tensor)!.data;
+          const errors = Array.from(want, (w, i) => Math.abs(actual[i]! - w));
+          if (tensor.startsWith('optimizer')) {
+            const absolute = tensor.includes('exp_avg_sq') ? 1e-12 : 1e-7;
+            const bad = errors.findIndex((e, i) => e > absolute + 1e-4 * Math.abs(want[i]!));
+            expect(bad, `${tensor}[${bad}]: got ${actual[bad]}, want ${want[bad]}`).toBe(-1);
+          } else {
+            expect(errors.reduce((a, b) => Math.max(a, b), 0), `${tensor} worst`).toBeLessThanOrEqual(2 * lr * STEPS);
+
+            expect(errors.filter((e) => e > 2e-6).length, `${tensor} entries off by > 2e-6`).toBeLessThanOrEqual(0.01 * want.length);
+          }
+        }
+      } finally {
+        destroy();
+      }
+    });
+  }
+});
+
+describe('determinism', () => {
+  it('the same seed on the same adapter gives bit-identical weights after 4 steps', async () => {
+    const runs: Uint8Array[][] = [];
+    for (let r = 0; r < 2; r++) {
+      const { trainer, destroy } = await makeTrainer(gpu.ctx, byteImages(30, 784), { batch: 6, seed: 9 });
+      try {
+        await trainer.train(4, { stepsPerSubmit: 2 });
+        runs.push([...(await exportTensors(trainer)).values()].map((t) => new Uint8Array(t.data.buffer)));
+      } finally {
+        destroy();
+      }
+    }
+    runs[0]!.forEach((bytes, i) => expect(Buffer.from(bytes).equals(Buffer.from(runs[1]![i]!))).toBe(true));
+  });
+
+  it('another seed gives other weights', async () => {
+    const weights: Float32Array[] = [];
+    for (const seed of [1, 2]) {
+      const { trainer, destroy } = await makeTrainer(gpu.ctx, floatPoints(20, 2), { batch: 4, seed, noiseDim: 3, generatorHidden: [8], discriminatorHidden: [8], generatorOutput: 'none' });
+      try {
+        await trainer.train(2);
+        weights.push((await exportTensors(trainer)).get('generator.0.weight')!.data);
+      } finally {
+        destroy();
+      }
+    }
+    expect([...weights[0]!]).not.toEqual([...weights[1]!]);
+  });
+});

@@ -1,0 +1,44 @@
+// Small datasets and trainer set-ups shared by the GAN tests.
+import { GpuDataset } from '../../src/data/dataset.js';
+import type { GanConfig } from '../../src/gan/config.js';
+import { GanTrainer } from '../../src/gan/trainer.js';
+import type { GpuContext } from '../../src/index.js';
+import type { ReferenceDataset } from '../reference/gan.js';
+
+export interface TestData {
+  upload(ctx: GpuContext): GpuDataset;
+  reference: ReferenceDataset;
+  dim: number;
+}
+
+/** Deterministic bytes standing in for images (the real MNIST is tested separately). */
+export function byteImages(count: number, dim: number): TestData {
+  const bytes = Uint8Array.from({ length: count * dim }, (_, i) => (i * 7919 + (i >> 9)) % 256);
+  const scale = Math.fround(1 / 255);
+  return {
+    dim,
+    upload: (ctx) => GpuDataset.fromBytes(ctx, bytes, count, dim),
+    reference: { count, values: (e) => Array.from(bytes.subarray(e * dim, (e + 1) * dim), (b) => Math.fround(scale * (2 * b - 255))) },
+  };
+}
+
+export function floatPoints(count: number, dim: number): TestData {
+  const values = Float32Array.from({ length: count * dim }, (_, i) => Math.sin(i * 1.3) * 2);
+  return {
+    dim,
+    upload: (ctx) => GpuDataset.fromFloats(ctx, values, count, dim),
+    reference: { count, values: (e) => values.subarray(e * dim, (e + 1) * dim) },
+  };
+}
+
+/** A trainer together with the dataset it owns for the test. */
+export async function makeTrainer(ctx: GpuContext, data: TestData, config: Partial<GanConfig>): Promise<{ trainer: GanTrainer; destroy(): void }> {
+  const dataset = data.upload(ctx);
+  try {
+    const trainer = await GanTrainer.create(ctx, { dataDim: data.dim, ...config }, dataset);
+    return { trainer, destroy: () => { trainer.destroy(); dataset.destroy(); } };
+  } catch (error) {
+    dataset.destroy();
+    throw error;
+  }
+}

@@ -1,0 +1,152 @@
+// A float64 CPU trainer for the same GAN algorithm as src/gan/trainer.ts, written plainly (no
+// fusion, no flat buffers), fed the same initial weights, noise and batches.
+import type { Activation } from '../../src/index.js';
+import type { GanConfig } from '../../src/gan/config.js';
+import type { TensorMap } from '../../src/gan/state.js';
+import { activate, adamReference, derivativeFromOutput, normalReference, sigmoid, softplus, type AdamState } from './cpu.js';
+import { batchExamples } from './shuffle.js';
+
+interface Layer { w: Float64Array; b: Float64Array; inF: number; outF: number; act: Activation }
+interface Net { layers: Layer[]; adam: AdamState[]; ema?: Float64Array[] }
+
+function makeNet(tensors: TensorMap, prefix: string, widths: number[], hidden: Activation, output: Activation, withEma: boolean): Net {
+  const layers: Layer[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    layers.push({
+      w: Float64Array.from(tensors.get(`${prefix}.${2 * l}.weight`)!.data),
+      b: Float64Array.from(tensors.get(`${prefix}.${2 * l}.bias`)!.data),
+      inF: widths[l]!, outF: widths[l + 1]!, act: l + 2 === widths.length ? output : hidden,
+    });
+  }
+  // One Adam state per tensor (weights then bias of each layer).
+  const adam = layers.flatMap((L) => [L.w, L.b].map((p) => ({ weights: p, m: new Float64Array(p.length), v: new Float64Array(p.length) })));
+  return { layers, adam, ema: withEma ? layers.flatMap((L) => [Float64Array.from(L.w), Float64Array.from(L.b)]) : undefined };
+}
+
+/** Activated outputs of every layer for `rows` input rows. */
+function forward(net: Net, input: Float64Array, rows: number, alpha: number): Float64Array[] {
+  const outs: Float64Array[] = [];
+  let x = input;
+  for (const L of net.layers) {
+    const y = new Float64Array(rows * L.outF);
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < L.outF; o++) {
+        let s = L.b[o]!;
+        for (let i = 0; i < L.inF; i++) s += x[r * L.inF + i]! * L.w[o * L.inF + i]!;
+        y[r * L.outF + o] = activate(L.act, s, alpha);
+      }
+    }
+    outs.push(y);
+    x = y;
+  }
+  return outs;
+}
+
+/** Gradients of every tensor (same order as net.adam) and, if asked, dLoss/d(input). */
+function backward(net: Net, input: Float64Array, outs: Float64Array[], dLast: Float64Array, rows: number, alpha: number): { grads: Float64Array[]; dInput: Float64Array } {
+  const grads: Float64Array[] = new Array(net.layers.length * 2);
+  let dZ = dLast;
+  let dInput = new Float64Array(0);
+  for (let l = net.layers.length - 1; l >= 0; l--) {
+    const L = net.layers[l]!;
+    const x = l === 0 ? input : outs[l - 1]!;
+    const gw = new Float64Array(L.outF * L.inF), gb = new Float64Array(L.outF);
+    const dX = new Float64Array(rows * L.inF);
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < L.outF; o++) {
+        const d = dZ[r * L.outF + o]!;
+        gb[o]! += d;
+        for (let i = 0; i < L.inF; i++) {
+          gw[o * L.inF + i]! += d * x[r * L.inF + i]!;
+          dX[r * L.inF + i]! += d * L.w[o * L.inF + i]!;
+        }
+      }
+    }
+    grads[2 * l] = gw;
+    grads[2 * l + 1] = gb;
+    if (l > 0) {
+      const prev = net.layers[l - 1]!;
+      dZ = dX.map((g, j) => g * derivativeFromOutput(prev.act, outs[l - 1]![j]!, alpha));
+    } else {
+      dInput = dX;
+    }
+  }
+  return { grads, dInput };
+}
+
+/** BCE with logits: (loss, dLoss/dlogit) for targets by row, divided by `divisor`. */
+function bce(logits: Float64Array, target: (row: number) => number, divisor: number): { loss: number; grad: Float64Array; probs: Float64Array } {
+  let loss = 0;
+  const grad = new Float64Array(logits.length), probs = new Float64Array(logits.length);
+  logits.forEach((x, i) => {
+    const t = target(i);
+    probs[i] = sigmoid(x);
+    loss += softplus(x) - t * x;
+    grad[i] = (probs[i]! - t) / divisor;
+  });
+  return { loss: loss / divisor, grad, probs };
+}
+
+export interface ReferenceDataset { values: (example: number) => ArrayLike<number>; count: number }
+
+export interface ReferenceStep { lossD: number; lossG: number; dReal: number; dFake: number }
+
+export class ReferenceGan {
+  readonly G: Net;
+  readonly D: Net;
+  step = 0;
+
+  constructor(readonly c: GanConfig, initial: TensorMap, private readonly data: ReferenceDataset) {
+    this.G = makeNet(initial, 'generator', [c.noiseDim, ...c.generatorHidden, c.dataDim], 'leaky-relu', c.generatorOutput, true);
+    this.D = makeNet(initial, 'discriminator', [c.dataDim, ...c.discriminatorHidden, 1], 'leaky-relu', 'none', false);
+  }
+
+  private adam(net: Net, grads: Float64Array[], t: number): void {
+    const h = { lr: Math.fround(this.c.lr), beta1: Math.fround(this.c.beta1), beta2: Math.fround(this.c.beta2), epsilon: Math.fround(this.c.epsilon), weightDecay: 0 };
+    net.adam.forEach((state, i) => adamReference(state, grads[i]!, t, h));
+  }
+
+  trainStep(): ReferenceStep {
+    const { c } = this;
+    const B = c.batch, a = c.leakySlope;
+    const t = ++this.step;
+    const z = normalReference(B * c.noiseDim, c.seed, 1, t);
+    const fake = forward(this.G, z, B, a).at(-1)!;
+    const real = batchExamples(t, B, this.data.count, c.seed).flatMap((e) => Array.from(this.data.values(e)));
+    const x = Float64Array.from([...fake, ...real]);
+    const dOuts = forward(this.D, x, 2 * B, a);
+    const dLoss = bce(dOuts.at(-1)!, (r) => (r < B ? 0 : c.realLabel), B);
+    this.adam(this.D, backward(this.D, x, dOuts, dLoss.grad, 2 * B, a).grads, t);
+
+    const dOutsFake = forward(this.D, fake, B, a);
+    const gLoss = bce(dOutsFake.at(-1)!, () => 1, B);
+    const { dInput } = backward(this.D, fake, dOutsFake, gLoss.grad, B, a);
+    const dZ = dInput.map((g, j) => g * derivativeFromOutput(c.generatorOutput, fake[j]!, a));
+    const gOuts = forward(this.G, z, B, a);
+    this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a).grads, t);
+    const params = this.G.layers.flatMap((L) => [L.w, L.b]);
+    this.G.ema!.forEach((e, i) => e.forEach((v, j) => (e[j] = c.emaDecay * v + (1 - c.emaDecay) * params[i]![j]!)));
+
+    const mean = (v: Float64Array, from: number, to: number) => v.slice(from, to).reduce((s, p) => s + p, 0) / (to - from);
+    return { lossD: dLoss.loss, lossG: gLoss.loss, dFake: mean(dLoss.probs, 0, B), dReal: mean(dLoss.probs, B, 2 * B) };
+  }
+
+  /** Current tensors under the checkpoint names. */
+  tensors(): Map<string, Float64Array> {
+    const out = new Map<string, Float64Array>();
+    const put = (prefix: string, net: Net, pick: (i: number) => Float64Array) => {
+      net.layers.forEach((_, l) => {
+        out.set(`${prefix}.${2 * l}.weight`, pick(2 * l));
+        out.set(`${prefix}.${2 * l}.bias`, pick(2 * l + 1));
+      });
+    };
+    put('generator', this.G, (i) => this.G.adam[i]!.weights);
+    put('generator_ema', this.G, (i) => this.G.ema![i]!);
+    put('discriminator', this.D, (i) => this.D.adam[i]!.weights);
+    put('optimizer.generator.exp_avg', this.G, (i) => this.G.adam[i]!.m);
+    put('optimizer.generator.exp_avg_sq', this.G, (i) => this.G.adam[i]!.v);
+    put('optimizer.discriminator.exp_avg', this.D, (i) => this.D.adam[i]!.m);
+    put('optimizer.discriminator.exp_avg_sq', this.D, (i) => this.D.adam[i]!.v);
+    return out;
+  }
+}
