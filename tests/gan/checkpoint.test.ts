@@ -1,0 +1,153 @@
+// Checkpoints: the safetensors layout PyTorch expects, exact resume (N steps + save + load + M
+// steps = N + M steps, bit for bit), atomic writes, and clear errors for bad files.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/checkpoint/checkpoint.js';
+import { readCheckpointFile, writeFileAtomic } from '../../src/checkpoint/file.js';
+import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors.js';
+import { exportTensors } from '../../src/gan/state.js';
+import { useGpu } from '../support/gpu.js';
+import { byteImages, makeTrainer } from './helpers.js';
+
+const gpu = useGpu();
+const DATA = byteImages(50, 784);
+const CONFIG = { batch: 4, seed: 3 };
+
+describe('safetensors', () => {
+  it('round-trips tensors and metadata, with an 8-byte aligned data section', () => {
+    const tensors = new Map([
+      ['a.weight', { shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) }],
+      ['a.bias', { shape: [2], data: Float32Array.of(-1, 0.5) }],
+    ]);
+    const bytes = encodeSafetensors(tensors, { note: 'x' });
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect(headerLength % 8).toBe(0);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    expect(header['a.weight']).toEqual({ dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] });
+    expect(header.__metadata__).toEqual({ note: 'x' });
+    const back = decodeSafetensors(bytes);
+    expect([...back.tensors.get('a.weight')!.data]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(back.tensors.get('a.bias')!.shape).toEqual([2]);
+  });
+
+  const good = encodeSafetensors(new Map([['t', { shape: [3], data: Float32Array.of(1, 2, 3) }]]), {});
+  const withHeader = (header: object) => {
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(8 + json.length + 12);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    return out;
+  };
+  const bad: Array<[string, Uint8Array, RegExp]> = [
+    ['empty file', new Uint8Array(0), /too short/],
+    ['truncated data', good.subarray(0, good.length - 4), /truncated/],
+    ['truncated header', good.subarray(0, 20), /does not fit/],
+    ['garbage header', Uint8Array.from([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7b, 0x7b, 0x7b]), /not valid JSON/],
+    ['F16 tensor', withHeader({ t: { dtype: 'F16', shape: [3], data_offsets: [0, 6] } }), /only F32/],
+    ['shape/offset mismatch', withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 12] } }), /needs 8/],
+    ['gap in data', withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }), /gap or overlap/],
+  ];
+  for (const [name, bytes, message] of bad) {
+    it(`rejects ${name}`, () => expect(() => decodeSafetensors(bytes)).toThrow(message));
+  }
+});
+
+describe('checkpoints', () => {
+  it('hold PyTorch-named F32 tensors in [out, in] layout and the training state', async () => {
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, DATA, CONFIG);
+    try {
+      await trainer.train(2);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      expect(checkpoint.step).toBe(2);
+      expect(checkpoint.config).toEqual(trainer.config);
+      const shapes = Object.fromEntries([...checkpoint.tensors].filter(([n]) => n.startsWith('generator.')).map(([n, t]) => [n, t.shape]));
+      expect(shapes).toEqual({
+        'generator.0.weight': [128, 100], 'generator.0.bias': [128],
+        'generator.2.weight': [256, 128], 'generator.2.bias': [256],
+        'generator.4.weight': [784, 256], 'generator.4.bias': [784],
+      });
+      const names = [...checkpoint.tensors.keys()];
+      for (const prefix of ['generator_ema.', 'discriminator.', 'optimizer.generator.exp_avg.', 'optimizer.generator.exp_avg_sq.', 'optimizer.discriminator.exp_avg.', 'optimizer.discriminator.exp_avg_sq.']) {
+        expect(names.filter((n) => n.startsWith(prefix)), prefix).toHaveLength(6);
+      }
+    } finally {
+      destroy();
+    }
+  });
+
+  it('N steps, save, load into a new trainer, M steps = N + M steps straight, bit for bit', async () => {
+    const straight = await makeTrainer(gpu.ctx, DATA, CONFIG);
+    const first = await makeTrainer(gpu.ctx, DATA, CONFIG);
+    let resumed: Awaited<ReturnType<typeof makeTrainer>> | undefined;
+    try {
+      await straight.trainer.train(5, { stepsPerSubmit: 5 });
+      await first.trainer.train(3);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(first.trainer));
+      // A fresh trainer with a different initialisation, so nothing carries over but the file.
+      resumed = await makeTrainer(gpu.ctx, DATA, { ...checkpoint.config });
+      restoreCheckpoint(resumed.trainer, checkpoint);
+      expect(resumed.trainer.step).toBe(3);
+      await resumed.trainer.train(2);
+      const want = await exportTensors(straight.trainer);
+      const got = await exportTensors(resumed.trainer);
+      for (const [name, t] of want) {
+        expect(Buffer.from(got.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
+      }
+    } finally {
+      straight.destroy();
+      first.destroy();
+      resumed?.destroy();
+    }
+  });
+
+  it('refuses a checkpoint of another shape, naming the difference', async () => {
+    const small = await makeTrainer(gpu.ctx, DATA, { ...CONFIG, generatorHidden: [64, 256] });
+    const normal = await makeTrainer(gpu.ctx, DATA, CONFIG);
+    try {
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(small.trainer));
+      expect(() => restoreCheckpoint(normal.trainer, checkpoint)).toThrow(/generatorHidden: checkpoint \[64,256\], trainer \[128,256\]/);
+    } finally {
+      small.destroy();
+      normal.destroy();
+    }
+  });
+
+  it('refuses a safetensors file that is not a webgpu-gan checkpoint', () => {
+    const foreign = encodeSafetensors(new Map([['w', { shape: [1], data: Float32Array.of(1) }]]), {});
+    expect(() => decodeCheckpoint(foreign)).toThrow(/not a webgpu-gan checkpoint/);
+  });
+});
+
+describe('checkpoint files', () => {
+  it('are replaced atomically and leave no temporary file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gan-ckpt-'));
+    const path = join(dir, 'checkpoint.safetensors');
+    writeFileAtomic(path, Uint8Array.of(1, 2, 3));
+    writeFileAtomic(path, Uint8Array.of(4, 5));
+    expect([...readFileSync(path)]).toEqual([4, 5]);
+    expect(readdirSync(dir)).toEqual(['checkpoint.safetensors']);
+  });
+
+  it('a failed write leaves the previous file in place', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gan-ckpt-'));
+    const path = join(dir, 'checkpoint.safetensors');
+    writeFileAtomic(path, Uint8Array.of(7));
+    // A Uint8Array whose bytes cannot be read fails mid-write, after the temporary file exists.
+    const poisoned = new Proxy(new Uint8Array(4), { get: (t, p) => (p === 'length' ? 1 << 20 : Reflect.get(t, p)) });
+    expect(() => writeFileAtomic(path, poisoned)).toThrow();
+    expect([...readFileSync(path)]).toEqual([7]);
+    expect(readdirSync(dir)).toEqual(['checkpoint.safetensors']);
+  });
+
+  it('a missing or truncated file gives an error naming the path and leaves it untouched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gan-ckpt-'));
+    const path = join(dir, 'checkpoint.safetensors');
+    expect(() => readCheckpointFile(path)).toThrow(`no checkpoint at ${path}`);
+    writeFileSync(path, Uint8Array.of(9, 9, 9));
+    expect(() => readCheckpointFile(path)).toThrow(CheckpointFormatError);
+    expect(() => readCheckpointFile(path)).toThrow(path);
+    expect([...readFileSync(path)]).toEqual([9, 9, 9]);
+  });
+});
