@@ -1,0 +1,50 @@
+// The webgpu-gan command line: `train` and `sample`. Errors the user can fix (flags, data,
+// checkpoints, no adapter) print one line and exit 2; anything else is a bug and shows its stack.
+import { ArgumentError, WebGpuUnavailableError } from '../gpu/errors.js';
+import { CheckpointFormatError } from '../checkpoint/safetensors.js';
+import { DatasetError } from '../data/mnist.js';
+import { helpText, UsageError } from './args.js';
+import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
+import { TRAIN_FLAGS, trainCommand } from './train.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  train: { run: trainCommand, help: helpText('train', 'Train the GAN on MNIST; writes checkpoint.safetensors, samples.png and log.jsonl into --out.', TRAIN_FLAGS) },
+  sample: { run: sampleCommand, help: helpText('sample', 'Draw a grid (or --interpolate strip) of samples from a checkpoint.', SAMPLE_FLAGS) },
+};
+
+const USAGE = `usage: webgpu-gan <command> [flags]
+
+commands:
+  train    train the GAN on MNIST (e.g. webgpu-gan train --steps 5000)
+  sample   draw samples from a checkpoint
+
+webgpu-gan <command> --help shows the command's flags.
+`;
+
+const USER_ERRORS = [UsageError, ArgumentError, CheckpointFormatError, DatasetError, WebGpuUnavailableError];
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    process.stderr.write(`webgpu-gan: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(entry.help);
+    return 0;
+  }
+  try {
+    return await entry.run(rest);
+  } catch (error) {
+    if (USER_ERRORS.some((E) => error instanceof E)) {
+      process.stderr.write(`webgpu-gan ${command}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

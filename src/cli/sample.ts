@@ -1,0 +1,45 @@
+// `webgpu-gan sample`: a grid of samples, or a latent interpolation strip, from a checkpoint.
+import { acquireGpu } from '../gpu/device.js';
+import { readCheckpointFile, writeFileAtomic } from '../checkpoint/file.js';
+import { sampleGrid } from '../gan/grid.js';
+import { GanSampler, loadGenerator } from '../gan/sampler.js';
+import { interpolationNoise, seededRandom } from '../gan/interpolate.js';
+import { parseFlags, UsageError, type FlagSpec } from './args.js';
+import { encodeGrayPng } from './png.js';
+
+export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
+  checkpoint: { kind: 'string', help: 'checkpoint.safetensors to sample from (required)' },
+  out: { kind: 'string', help: 'PNG file to write (required)' },
+  n: { kind: 'integer', min: 1, max: 1024, help: 'number of images (default 64)' },
+  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'noise seed (default: the training seed)' },
+  interpolate: { kind: 'boolean', help: 'a strip walking between two random noise vectors instead of a grid' },
+  raw: { kind: 'boolean', help: "use the trained weights instead of their moving average" },
+};
+
+export async function sampleCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, SAMPLE_FLAGS);
+  if (!flags.checkpoint) throw new UsageError('--checkpoint is required');
+  if (!flags.out) throw new UsageError('--out is required (a .png path)');
+  const checkpoint = readCheckpointFile(flags.checkpoint as string);
+  const config = checkpoint.config;
+  const count = (flags.n as number | undefined) ?? (flags.interpolate ? 10 : 64);
+  if (flags.interpolate && count < 2) throw new UsageError('--interpolate needs --n of at least 2');
+  const seed = (flags.seed as number | undefined) ?? config.seed;
+  const ctx = await acquireGpu();
+  try {
+    const generator = loadGenerator(ctx, checkpoint);
+    const sampler = await GanSampler.create(ctx, config, generator, { count, seed, useEma: !flags.raw });
+    try {
+      if (flags.interpolate) sampler.setNoise(interpolationNoise(config.noiseDim, count, seededRandom(seed)));
+      const grid = sampleGrid(await sampler.sample(), count, config.dataDim, flags.interpolate ? count : undefined);
+      writeFileAtomic(flags.out as string, encodeGrayPng(grid.width, grid.height, grid.pixels));
+    } finally {
+      sampler.destroy();
+      generator.destroy();
+    }
+    console.log(`wrote ${flags.out}: ${count} ${flags.interpolate ? 'interpolation steps' : 'samples'} from step ${checkpoint.step} (${flags.raw ? 'trained' : 'moving-average'} weights)`);
+    return 0;
+  } finally {
+    ctx.destroy();
+  }
+}

