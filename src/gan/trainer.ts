@@ -118,6 +118,11 @@ export class GanTrainer {
     }
   }
 
+  /** Compute dispatches recorded per training step. */
+  get dispatchesPerStep(): number {
+    return this.stepKernels.length;
+  }
+
   /** Steps taken (submitted) so far. */
   get step(): number {
     return this.stepCount;

@@ -1,0 +1,97 @@
+// `npm run bench`: ms per GAN training step at several batch sizes and fp32 matmul GFLOP/s, on
+// whatever adapter Dawn finds. Steps are timed like ../shared/baselines/torch_gan.py: warm-up,
+// then many steps submitted back to back, one wait at the end.
+//   --batches 64,256   --steps 200   --matmul 1024,2048   --steps-per-submit 10   --json FILE   --quick
+import { writeFileSync } from 'node:fs';
+import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
+import type { GpuContext } from '../src/gpu/context.js';
+import { GpuDataset } from '../src/data/dataset.js';
+import { GanTrainer } from '../src/gan/trainer.js';
+import { createMatmul } from '../src/kernels/matmul.js';
+
+interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string }
+
+function parse(argv: string[]): Options {
+  const get = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
+  const list = (s: string | undefined, d: number[]) => (s ? s.split(',').map(Number) : d);
+  const quick = argv.includes('--quick');
+  return {
+    batches: list(get('batches'), quick ? [64] : [64, 256, 1024, 4096]),
+    steps: Number(get('steps') ?? (quick ? 20 : 300)),
+    matmul: list(get('matmul'), quick ? [256] : [1024, 2048, 4096]),
+    stepsPerSubmit: Number(get('steps-per-submit') ?? 10),
+    json: get('json'),
+  };
+}
+
+async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number) {
+  const count = 60_000;
+  const bytes = new Uint8Array(count * 784);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+  const dataset = GpuDataset.fromBytes(ctx, bytes, count, 784);
+  const trainer = await GanTrainer.create(ctx, { batch }, dataset);
+  try {
+    const bytesInUse = ctx.memory.bytesInUse;
+    trainer.submitSteps(Math.min(10, perSubmit), 1e9);
+    await ctx.sync();
+    const t0 = performance.now();
+    for (let done = 0; done < steps; done += perSubmit) trainer.submitSteps(Math.min(perSubmit, steps - done), 1e9);
+    await ctx.sync();
+    const ms = (performance.now() - t0) / steps;
+    return { impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit, bytesAllocated: bytesInUse };
+  } finally {
+    trainer.destroy();
+    dataset.destroy();
+  }
+}
+
+async function timeMatmul(ctx: GpuContext, n: number) {
+  const mem = ctx.memory;
+  const [a, b, c] = [mem.createStorage('a', n * n), mem.createStorage('b', n * n), mem.createStorage('c', n * n)];
+  const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c });
+  try {
+    const run = async (reps: number) => {
+      const encoder = ctx.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      for (let r = 0; r < reps; r++) kernel.record(pass);
+      pass.end();
+      ctx.submit([encoder.finish()]);
+      await ctx.sync();
+    };
+    await run(3);
+    const reps = 20;
+    const t0 = performance.now();
+    await run(reps);
+    const seconds = (performance.now() - t0) / 1000 / reps;
+    return { impl: 'webgpu-gan', kernel: 'matmul 64x64 tile, 4x4 per thread', n, gflops: (2 * n ** 3) / seconds / 1e9 };
+  } finally {
+    kernel.destroy();
+    for (const x of [a, b, c]) mem.release(x);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parse(process.argv.slice(2));
+  const ctx = await acquireGpu();
+  try {
+    const adapter = formatAdapter(ctx.adapter);
+    console.log(`adapter: ${adapter}`);
+    const results = [];
+    for (const batch of options.batches) {
+      const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit);
+      results.push(r);
+      console.log(`batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated`);
+    }
+    const matmul = [];
+    for (const n of options.matmul) {
+      const r = await timeMatmul(ctx, n);
+      matmul.push(r);
+      console.log(`matmul ${n}³: ${r.gflops.toFixed(0)} GFLOP/s`);
+    }
+    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results, matmul }, null, 2));
+  } finally {
+    ctx.destroy();
+  }
+}
+
+await main();

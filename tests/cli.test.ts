@@ -1,0 +1,107 @@
+// The CLI as a user runs it: `node bin/webgpu-gan.js ...` in a child process, on the software
+// adapter, with tiny runs. Covers the output files, resume (bit-identical to a straight run),
+// Ctrl-C, sampling, and one-line exit-2 errors for what a user can get wrong.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'webgpu-gan.js');
+const TINY = ['--batch', '8', '--log-every', '2', '--sample-every', '4', '--steps-per-submit', '2'];
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  // Dawn prints "Warning: …" lines about lavapipe's limits on stderr; they are not ours.
+  const errors = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:'));
+  return { status: r.status, stdout: r.stdout, errors };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'gan-cli-'));
+}
+
+function pngSize(path: string): [number, number] {
+  const bytes = readFileSync(path);
+  expect([...bytes.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
+  it('train writes checkpoint, samples and a log; resume continues bit-identically', () => {
+    const [a, b] = [tmp(), tmp()];
+    const first = cli('train', '--steps', '6', '--out', a, ...TINY);
+    expect(first.status, first.errors.join('\n')).toBe(0);
+    expect(first.stdout).toMatch(/^adapter: /m);
+    for (const f of ['checkpoint.safetensors', 'samples.png', 'samples-0000004.png', 'log.jsonl']) expect(existsSync(join(a, f)), f).toBe(true);
+    expect(pngSize(join(a, 'samples.png'))).toEqual([8 * 30 + 2, 8 * 30 + 2]);
+    const log = readFileSync(join(a, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((l) => l.step)).toEqual([2, 4, 6]);
+    for (const key of ['step', 'lossD', 'lossG', 'dReal', 'dFake', 'stepsPerSec']) expect(Number.isFinite(log[0][key]), key).toBe(true);
+
+    const resumed = cli('train', '--steps', '10', '--out', a, '--resume', '--log-every', '2', '--sample-every', '4');
+    expect(resumed.status, resumed.errors.join('\n')).toBe(0);
+    expect(resumed.stdout).toContain('resuming at step 6');
+    const straight = cli('train', '--steps', '10', '--out', b, ...TINY);
+    expect(straight.status).toBe(0);
+    const [x, y] = [a, b].map((d) => decodeCheckpoint(readFileSync(join(d, 'checkpoint.safetensors'))));
+    expect(x!.step).toBe(10);
+    for (const [name, t] of x!.tensors) expect(Buffer.from(t.data.buffer).equals(Buffer.from(y!.tensors.get(name)!.data.buffer)), name).toBe(true);
+
+    const grid = join(a, 'grid.png');
+    expect(cli('sample', '--checkpoint', join(a, 'checkpoint.safetensors'), '--out', grid, '--n', '12').status).toBe(0);
+    expect(pngSize(grid)).toEqual([4 * 30 + 2, 3 * 30 + 2]);
+    const strip = join(a, 'strip.png');
+    expect(cli('sample', '--checkpoint', join(a, 'checkpoint.safetensors'), '--out', strip, '--interpolate', '--n', '7').status).toBe(0);
+    expect(pngSize(strip)).toEqual([7 * 30 + 2, 30 + 2]);
+  });
+
+  it('Ctrl-C saves a checkpoint before it exits', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [BIN, 'train', '--steps', '100000', '--out', out, ...TINY], { cwd: ROOT });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupt once training is under way (the first log line exists).
+    while (!existsSync(join(out, 'log.jsonl'))) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const checkpoint = decodeCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
+    expect(checkpoint.step).toBeGreaterThan(0);
+    expect(stdout).toContain(`at step ${checkpoint.step}`);
+  });
+
+  const bad: Array<[string, string[], RegExp]> = [
+    ['a non-numeric flag', ['train', '--steps', 'many'], /--steps must be a number, got "many"/],
+    ['a missing --steps', ['train', '--batch', '8'], /--steps is required/],
+    ['an unknown flag', ['train', '--steps', '5', '--epochs', '3'], /unknown flag --epochs/],
+    ['a missing dataset', ['train', '--steps', '5', '--data', '/nonexistent/images'], /cannot read MNIST images at \/nonexistent\/images/],
+    ['--resume without a checkpoint', ['train', '--steps', '5', '--resume', '--out', '/nonexistent-run'], /no checkpoint at \/nonexistent-run/],
+    ['a missing checkpoint to sample', ['sample', '--checkpoint', '/nonexistent.safetensors', '--out', '/tmp/x.png'], /no checkpoint at \/nonexistent.safetensors/],
+    ['an unknown command', ['fit'], /unknown command "fit"/],
+  ];
+  for (const [name, args, message] of bad) {
+    it(`${name}: one line, exit 2`, () => {
+      const r = cli(...args);
+      expect(r.status).toBe(2);
+      expect(r.errors[0]).toMatch(message);
+      if (name !== 'an unknown command') expect(r.errors).toHaveLength(1);
+    });
+  }
+
+  it('a corrupt checkpoint and a conflicting --resume flag: one line, exit 2', () => {
+    const out = tmp();
+    writeFileSync(join(out, 'checkpoint.safetensors'), 'not a checkpoint');
+    const corrupt = cli('sample', '--checkpoint', join(out, 'checkpoint.safetensors'), '--out', join(out, 'g.png'));
+    expect(corrupt.status).toBe(2);
+    expect(corrupt.errors).toEqual([expect.stringMatching(/checkpoint\.safetensors: header length .* does not fit/)]);
+    const run = tmp();
+    expect(cli('train', '--steps', '2', '--out', run, ...TINY).status).toBe(0);
+    const conflict = cli('train', '--steps', '4', '--out', run, '--resume', '--batch', '16');
+    expect(conflict.status).toBe(2);
+    expect(conflict.errors).toEqual([expect.stringMatching(/--batch 16 differs from the checkpoint's 8/)]);
+  });
+});
