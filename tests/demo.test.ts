@@ -1,0 +1,179 @@
+// The demo page in headless Chromium (WebGPU on SwiftShader), served by Vite with a small
+// configuration so it trains in CI time. What a visitor does: start, watch numbers and samples
+// move, pause, save, reset, load, mistype a setting, use the keyboard, a narrow screen, and a
+// browser without WebGPU. A screenshot mid-training is kept in test-results/demo.png.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright';
+import { build, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { launchChromium, serve } from './support/chromium.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16';
+
+let server: ViteDevServer;
+let base: string;
+
+beforeAll(async () => {
+  const served = await serve({ configFile: join(ROOT, 'vite.config.ts') });
+  server = served.server;
+  base = served.url;
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const text = (page: Page, id: string) => page.textContent(`[data-testid=${id}]`).then((t) => t ?? '');
+const stepOf = async (page: Page) => Number(await text(page, 'step'));
+
+describe('demo page', { timeout: 300_000 }, () => {
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium(true);
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await page.goto(`${base}/${SMALL}`);
+    await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows the adapter and trains: the step advances and the losses are finite numbers', async () => {
+    expect(await text(page, 'adapter')).toMatch(/Adapter: .*browser/);
+    const before = await page.locator('[data-testid=samples]').screenshot();
+    await page.click('[data-testid=start]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) >= 20, null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=loss-d]')!.textContent !== '–', null, { timeout: 60_000 });
+    for (const id of ['loss-d', 'loss-g', 'd-real', 'd-fake']) expect(Number.isFinite(Number(await text(page, id))), id).toBe(true);
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'demo.png') });
+    const after = await page.locator('[data-testid=samples]').screenshot();
+    expect(after.equals(before), 'the samples canvas changed while training').toBe(false);
+  });
+
+  it('Pause holds the step', async () => {
+    await page.click('[data-testid=pause]');
+    await page.waitForTimeout(500); // let work already submitted land
+    const held = await stepOf(page);
+    await page.waitForTimeout(1500);
+    expect(await stepOf(page)).toBe(held);
+  });
+
+  it('Save downloads a safetensors checkpoint that Load restores after a Reset', async () => {
+    const saved = await stepOf(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=save]')]);
+    expect(download.suggestedFilename()).toBe(`webgpu-gan-step-${saved}.safetensors`);
+    const file = join(tmpdir(), download.suggestedFilename());
+    await download.saveAs(file);
+    expect(decodeCheckpoint(readFileSync(file)).step).toBe(saved);
+
+    await page.click('[data-testid=reset]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=step]')!.textContent === '0');
+    await page.setInputFiles('[data-testid=load]', file);
+    await page.waitForFunction((s) => document.querySelector('[data-testid=step]')!.textContent === String(s), saved);
+    expect(await text(page, 'file-message')).toContain(`step ${saved}`);
+  });
+
+  it('a wrong file gives a message, not a broken page', async () => {
+    await page.setInputFiles('[data-testid=load]', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not a checkpoint') });
+    await page.waitForFunction(() => /Could not load/.test(document.querySelector('[data-testid=file-message]')!.textContent ?? ''));
+    expect(await text(page, 'file-message')).toMatch(/Could not load notes\.safetensors: .*header length/);
+    await page.click('[data-testid=step-once]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) > 0);
+  });
+
+  it('an invalid setting is refused with a message and not applied', async () => {
+    await page.fill('input[name=lr]', '5');
+    await page.click('[data-testid=apply]');
+    expect(await text(page, 'form-message')).toBe('Learning rate must be between 0.000001 and 0.1.');
+    await page.fill('input[name=lr]', '0.0002');
+    await page.fill('input[name=batch]', '2.5');
+    await page.click('[data-testid=apply]');
+    expect(await text(page, 'form-message')).toBe('Batch size must be a whole number.');
+    await page.fill('input[name=batch]', '16');
+  });
+
+  it('works from the keyboard: Space starts and pauses', async () => {
+    await page.locator('h1').click();
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.isEnabled('[data-testid=pause]')).toBe(true);
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.isEnabled('[data-testid=start]')).toBe(true);
+  });
+
+  it('fits a narrow screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.setViewportSize({ width: 1280, height: 1000 });
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('the static build', () => {
+  it('works from a plain static server under a sub-path', { timeout: 300_000 }, async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'demo-build-'));
+    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    // Any static host: files only, served under /some/sub/path/ to prove the relative base.
+    const prefix = '/some/sub/path/';
+    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+    const host = createHttpServer((req, res) => {
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+      if (!path.startsWith(prefix)) { res.statusCode = 404; res.end(); return; }
+      const file = join(outDir, path.slice(prefix.length) || 'index.html');
+      if (!file.startsWith(outDir) || !existsSync(file) || statSync(file).isDirectory()) { res.statusCode = 404; res.end(); return; }
+      res.setHeader('Content-Type', types[extname(file)] ?? 'application/octet-stream');
+      res.end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    const browser = await launchChromium(true);
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`http://127.0.0.1:${(host.address() as AddressInfo).port}${prefix}${SMALL}`);
+      await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+      await page.click('[data-testid=step-once]');
+      await page.waitForFunction(() => document.querySelector('[data-testid=step]')!.textContent === '1');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      host.close();
+    }
+  });
+});
+
+describe('demo page without WebGPU', () => {
+  it('says what to do, and nothing else breaks', { timeout: 120_000 }, async () => {
+    const browser = await launchChromium(false);
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${base}/`);
+      const message = page.locator('[data-testid=webgpu-error]');
+      await message.waitFor({ state: 'visible' });
+      expect(await message.textContent()).toMatch(/WebGPU.*(Chrome|--enable-unsafe-webgpu)/);
+      expect(await page.isHidden('#app')).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
