@@ -2,17 +2,23 @@
 // whatever adapter Dawn finds. Steps are timed like ../shared/baselines/torch_gan.py: warm-up,
 // then many steps submitted back to back, one wait at the end.
 //   --batches 64,256   --steps 200   --matmul 1024,2048   --steps-per-submit 10   --json FILE   --quick
+//   --profile 64,4096  (GPU time per kernel by timestamp queries)   --shapes 64,4096  (matmul variants)
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { createMatmul } from '../src/kernels/matmul.js';
+import { profileStep } from './profile.js';
+import { timeShapes } from './shapes.js';
 
-interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string }
+interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; shapes: number[] }
 
 function parse(argv: string[]): Options {
-  const get = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
+  const get = (name: string) => {
+    const value = argv[argv.indexOf(`--${name}`) + 1];
+    return argv.includes(`--${name}`) && value !== undefined && !value.startsWith('--') ? value : undefined;
+  };
   const list = (s: string | undefined, d: number[]) => (s ? s.split(',').map(Number) : d);
   const quick = argv.includes('--quick');
   return {
@@ -21,10 +27,12 @@ function parse(argv: string[]): Options {
     matmul: list(get('matmul'), quick ? [256] : [1024, 2048, 4096]),
     stepsPerSubmit: Number(get('steps-per-submit') ?? 10),
     json: get('json'),
+    profile: list(get('profile'), []),
+    shapes: list(get('shapes'), []),
   };
 }
 
-async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number) {
+async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number, profile: boolean) {
   const count = 60_000;
   const bytes = new Uint8Array(count * 784);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
@@ -38,17 +46,19 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
     for (let done = 0; done < steps; done += perSubmit) trainer.submitSteps(Math.min(perSubmit, steps - done), 1e9);
     await ctx.sync();
     const ms = (performance.now() - t0) / steps;
-    return { impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit, bytesAllocated: bytesInUse };
+    const kernels = profile ? await profileStep(ctx, trainer, 20) : null;
+    const gpuMsPerStep = kernels ? kernels.reduce((t, k) => t + k.microseconds, 0) / 1000 : undefined;
+    return { impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit, bytesAllocated: bytesInUse, gpuMsPerStep, kernels };
   } finally {
     trainer.destroy();
     dataset.destroy();
   }
 }
 
-async function timeMatmul(ctx: GpuContext, n: number) {
+async function timeMatmul(ctx: GpuContext, n: number, tile: 64 | 128) {
   const mem = ctx.memory;
   const [a, b, c] = [mem.createStorage('a', n * n), mem.createStorage('b', n * n), mem.createStorage('c', n * n)];
-  const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c });
+  const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, tile, splitK: 1 });
   try {
     const run = async (reps: number) => {
       const encoder = ctx.device.createCommandEncoder();
@@ -63,7 +73,8 @@ async function timeMatmul(ctx: GpuContext, n: number) {
     const t0 = performance.now();
     await run(reps);
     const seconds = (performance.now() - t0) / 1000 / reps;
-    return { impl: 'webgpu-gan', kernel: 'matmul 64x64 tile, 4x4 per thread', n, gflops: (2 * n ** 3) / seconds / 1e9 };
+    const kernelName = tile === 128 ? 'v2: 128x128 tile, 8x8 per thread' : 'v1: 64x64 tile, 4x4 per thread';
+    return { impl: 'webgpu-gan', kernel: kernelName, n, gflops: (2 * n ** 3) / seconds / 1e9 };
   } finally {
     kernel.destroy();
     for (const x of [a, b, c]) mem.release(x);
@@ -72,23 +83,35 @@ async function timeMatmul(ctx: GpuContext, n: number) {
 
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
-  const ctx = await acquireGpu();
+  // Dawn rounds timestamps unless told not to; the bench wants them exact.
+  const ctx = await acquireGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
   try {
     const adapter = formatAdapter(ctx.adapter);
     console.log(`adapter: ${adapter}`);
     const results = [];
     for (const batch of options.batches) {
-      const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit);
+      const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch));
       results.push(r);
-      console.log(`batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated`);
+      const gpu = r.gpuMsPerStep === undefined ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`;
+      console.log(`batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}`);
+      for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
+    }
+    const shapes = [];
+    for (const batch of options.shapes) {
+      const rows = await timeShapes(ctx, batch);
+      shapes.push({ batch, rows });
+      console.log(`matmul variants at batch ${batch} (us per call):`);
+      for (const row of rows) console.log(`    ${Object.entries(row).map(([k, v]) => (typeof v === 'number' ? `${k} ${v.toFixed(1)}` : v)).join('  ')}`);
     }
     const matmul = [];
     for (const n of options.matmul) {
-      const r = await timeMatmul(ctx, n);
-      matmul.push(r);
-      console.log(`matmul ${n}³: ${r.gflops.toFixed(0)} GFLOP/s`);
+      for (const tile of [64, 128] as const) {
+        const r = await timeMatmul(ctx, n, tile);
+        matmul.push(r);
+        console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
+      }
     }
-    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results, matmul }, null, 2));
+    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results, matmul, shapes }, null, 2));
   } finally {
     ctx.destroy();
   }

@@ -4,16 +4,24 @@
 // gradient ((dY·Wᵀ) ⊙ f'(y), the derivative fused in so dZ never makes a round trip through
 // memory) and the weight gradient (Xᵀ·dY). Matrices are dense, row-major f32.
 //
-// Each 16×16 workgroup computes a 64×64 tile of C; each thread a 4×4 block held in registers.
+// Variants, numbered as in llm.c's dev/cuda and each checked against the float64 reference:
+//   v1 matmul_bias_act      16×16 threads, 64×64 tile, 4×4 outputs per thread
+//   v2 matmul_bias_act_128  16×16 threads, 128×128 tile, 8×8 outputs per thread (large C)
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
-// inner loop reads whole vec4s. Out-of-range rows, columns and K are loaded as zero, so any
-// M, N, K ≥ 1 is correct.
+// inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
+//
+// Split-K (SPLIT_K): workgroup z sums only K range [z·k_chunk, (z+1)·k_chunk) and writes the raw
+// partial sum to slice z of C (splits × M × N); matmul_split_reduce then adds the slices in a
+// fixed order and applies the epilogue. For the weight gradients, whose K is the batch (up to
+// 8192) but whose C has few tiles, this keeps the whole GPU busy and stays deterministic.
 
 struct MatmulParams {
-  m: u32,      // rows of C
-  n: u32,      // columns of C
-  k: u32,      // the shared inner dimension
-  alpha: f32,  // leaky-ReLU slope, used by ACTIVATION or GATE = 1
+  m: u32,        // rows of C
+  n: u32,        // columns of C
+  k: u32,        // the shared inner dimension
+  alpha: f32,    // leaky-ReLU slope, used by ACTIVATION or GATE = 1
+  k_chunk: u32,  // K per split (a multiple of 16); k when not split
+  splits: u32,   // number of K splits (1 when not split)
 }
 
 override TRANSPOSE_A: bool = false;  // A is stored K×M (use Aᵀ)
@@ -21,6 +29,7 @@ override TRANSPOSE_B: bool = false;  // B is stored N×K (use Bᵀ)
 override HAS_BIAS: bool = false;     // add bias[column]
 override ACTIVATION: u32 = 0u;       // applied to the result: ACT_* from activation_math.wgsl
 override GATE: u32 = 0u;             // multiply by f'(gate) for this ACT_* kind; gate holds f's output
+override SPLIT_K: bool = false;      // write raw partial sums per K split (see above)
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> matrix_a: array<f32>;
@@ -28,14 +37,9 @@ override GATE: u32 = 0u;             // multiply by f'(gate) for this ACT_* kind
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> gate: array<f32>;
 @group(0) @binding(5) var<storage, read_write> matrix_c: array<f32>;
+@group(0) @binding(6) var<storage, read> partials: array<f32>;
 
-const TILE_M = 64u;
-const TILE_N = 64u;
 const TILE_K = 16u;
-const THREADS = 256u;
-
-var<workgroup> tile_a: array<vec4<f32>, 256>;  // [TILE_K][TILE_M / 4]
-var<workgroup> tile_b: array<vec4<f32>, 256>;  // [TILE_K][TILE_N / 4]
 
 fn load_a(row: u32, kk: u32) -> f32 {
   if (row >= params.m || kk >= params.k) { return 0.0; }
@@ -56,28 +60,57 @@ fn tile_coords(e: u32, k_contiguous: bool, span: u32) -> vec2<u32> {
   return vec2<u32>(e % span, e / span);
 }
 
-fn store_tile_a(index: u32, value: f32) { tile_a[index / 4u][index % 4u] = value; }
-fn store_tile_b(index: u32, value: f32) { tile_b[index / 4u][index % 4u] = value; }
+fn k_range(split: u32) -> vec2<u32> {
+  let begin = split * params.k_chunk;
+  return vec2<u32>(begin, min(params.k, begin + params.k_chunk));
+}
+
+// bias, activation and gate for one element of C.
+fn epilogue(row: u32, col: u32, sum: f32) -> f32 {
+  var v = sum;
+  if (HAS_BIAS) { v += bias[col]; }
+  v = activate(ACTIVATION, v, params.alpha);
+  if (GATE != ACT_NONE) { v *= derivative_from_output(GATE, gate[row * params.n + col], params.alpha); }
+  return v;
+}
+
+fn store(row: u32, col: u32, split: u32, sum: f32) {
+  if (row >= params.m || col >= params.n) { return; }
+  let index = row * params.n + col;
+  if (SPLIT_K) {
+    matrix_c[split * params.m * params.n + index] = sum;
+  } else {
+    matrix_c[index] = epilogue(row, col, sum);
+  }
+}
+
+// ---- v1: 64×64 tile, 4×4 per thread ----
+
+var<workgroup> tile_a: array<vec4<f32>, 256>;  // [TILE_K][64 / 4]
+var<workgroup> tile_b: array<vec4<f32>, 256>;
 
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * TILE_M;
-  let col0 = wid.x * TILE_N;
+  let row0 = wid.y * 64u;
+  let col0 = wid.x * 64u;
+  let ks = k_range(wid.z);
   var acc: array<vec4<f32>, 4>;
 
-  for (var k0 = 0u; k0 < params.k; k0 += TILE_K) {
+  for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
     for (var i = 0u; i < 4u; i++) {
-      let e = tid + i * THREADS;
-      let ta = tile_coords(e, !TRANSPOSE_A, TILE_M);  // (row, k)
-      store_tile_a(ta.y * TILE_M + ta.x, load_a(row0 + ta.x, k0 + ta.y));
-      let tb = tile_coords(e, TRANSPOSE_B, TILE_N);   // (col, k)
-      store_tile_b(tb.y * TILE_N + tb.x, load_b(k0 + tb.y, col0 + tb.x));
+      let e = tid + i * 256u;
+      let ta = tile_coords(e, !TRANSPOSE_A, 64u);  // (row, k)
+      let a_index = ta.y * 64u + ta.x;
+      tile_a[a_index / 4u][a_index % 4u] = load_a(row0 + ta.x, k0 + ta.y);
+      let tb = tile_coords(e, TRANSPOSE_B, 64u);   // (col, k)
+      let b_index = tb.y * 64u + tb.x;
+      tile_b[b_index / 4u][b_index % 4u] = load_b(k0 + tb.y, col0 + tb.x);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      let av = tile_a[kk * (TILE_M / 4u) + lid.y];
-      let bv = tile_b[kk * (TILE_N / 4u) + lid.x];
+      let av = tile_a[kk * 16u + lid.y];
+      let bv = tile_b[kk * 16u + lid.x];
       acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
       acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
       acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
@@ -87,17 +120,68 @@ fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
   }
 
   for (var i = 0u; i < 4u; i++) {
-    let row = row0 + lid.y * 4u + i;
-    if (row >= params.m) { break; }
     for (var j = 0u; j < 4u; j++) {
-      let col = col0 + lid.x * 4u + j;
-      if (col >= params.n) { break; }
-      let index = row * params.n + col;
-      var v = acc[i][j];
-      if (HAS_BIAS) { v += bias[col]; }
-      v = activate(ACTIVATION, v, params.alpha);
-      if (GATE != ACT_NONE) { v *= derivative_from_output(GATE, gate[index], params.alpha); }
-      matrix_c[index] = v;
+      store(row0 + lid.y * 4u + i, col0 + lid.x * 4u + j, wid.z, acc[i][j]);
     }
   }
+}
+
+// ---- v2: 128×128 tile, 8×8 per thread ----
+
+var<workgroup> tile_a2: array<vec4<f32>, 512>;  // [TILE_K][128 / 4]
+var<workgroup> tile_b2: array<vec4<f32>, 512>;
+
+@compute @workgroup_size(16, 16)
+fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let tid = lid.y * 16u + lid.x;
+  let row0 = wid.y * 128u;
+  let col0 = wid.x * 128u;
+  let ks = k_range(wid.z);
+  var acc: array<vec4<f32>, 16>;  // rows lid.y·8 + r, columns lid.x·8 + (0..3 | 4..7): acc[2r], acc[2r+1]
+
+  for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
+    for (var i = 0u; i < 8u; i++) {
+      let e = tid + i * 256u;
+      let ta = tile_coords(e, !TRANSPOSE_A, 128u);
+      let a_index = ta.y * 128u + ta.x;
+      tile_a2[a_index / 4u][a_index % 4u] = load_a(row0 + ta.x, k0 + ta.y);
+      let tb = tile_coords(e, TRANSPOSE_B, 128u);
+      let b_index = tb.y * 128u + tb.x;
+      tile_b2[b_index / 4u][b_index % 4u] = load_b(k0 + tb.y, col0 + tb.x);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let a_lo = tile_a2[kk * 32u + lid.y * 2u];
+      let a_hi = tile_a2[kk * 32u + lid.y * 2u + 1u];
+      let b_lo = tile_b2[kk * 32u + lid.x * 2u];
+      let b_hi = tile_b2[kk * 32u + lid.x * 2u + 1u];
+      for (var r = 0u; r < 4u; r++) {
+        acc[2u * r] = fma(vec4<f32>(a_lo[r]), b_lo, acc[2u * r]);
+        acc[2u * r + 1u] = fma(vec4<f32>(a_lo[r]), b_hi, acc[2u * r + 1u]);
+        acc[2u * r + 8u] = fma(vec4<f32>(a_hi[r]), b_lo, acc[2u * r + 8u]);
+        acc[2u * r + 9u] = fma(vec4<f32>(a_hi[r]), b_hi, acc[2u * r + 9u]);
+      }
+    }
+    workgroupBarrier();
+  }
+
+  for (var r = 0u; r < 8u; r++) {
+    for (var j = 0u; j < 8u; j++) {
+      store(row0 + lid.y * 8u + r, col0 + lid.x * 8u + j, wid.z, acc[2u * r + j / 4u][j % 4u]);
+    }
+  }
+}
+
+// ---- split-K reduction: C = epilogue(Σ_z partials[z]) in a fixed order ----
+
+@compute @workgroup_size(256)
+fn matmul_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let index = gid.x + gid.y * groups.x * 256u;
+  let size = params.m * params.n;
+  if (index >= size) { return; }
+  var sum = 0.0;
+  for (var z = 0u; z < params.splits; z++) {
+    sum += partials[z * size + index];
+  }
+  matrix_c[index] = epilogue(index / params.n, index % params.n, sum);
 }

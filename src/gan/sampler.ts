@@ -3,7 +3,7 @@
 // the output buffer can be read back or drawn straight from the GPU (the demo's canvas).
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
-import type { BoundKernel } from '../kernels/kernel.js';
+import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { MlpParameters } from '../nn/mlp.js';
 import { forwardKernels } from '../nn/passes.js';
@@ -32,7 +32,7 @@ export class GanSampler {
     readonly output: GPUBuffer,
     private readonly hidden: GPUBuffer[],
     noiseKernel: BoundKernel,
-    private readonly forward: BoundKernel[],
+    private readonly forward: Kernel[],
   ) {
     this.noiseKernel = noiseKernel;
   }
@@ -44,7 +44,7 @@ export class GanSampler {
     const noise = mem.createStorage('sample noise', count * config.noiseDim);
     const output = mem.createStorage('samples', count * config.dataDim);
     const hidden = config.generatorHidden.map((w, i) => mem.createStorage(`sample h${i + 1}`, count * w));
-    const kernels: BoundKernel[] = [];
+    const kernels: Kernel[] = [];
     try {
       const noiseKernel = await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed);
       kernels.push(noiseKernel);

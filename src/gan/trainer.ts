@@ -16,7 +16,7 @@ import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
 import { AdamKernel } from '../kernels/adam.js';
 import { createBceWithLogits } from '../kernels/bce.js';
 import { StepCounter } from '../kernels/counter.js';
-import type { BoundKernel, TensorRef } from '../kernels/kernel.js';
+import type { BoundKernel, Kernel, TensorRef } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { createBatchGather, maxStepsForBatch } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
@@ -28,9 +28,15 @@ import { StatsReader, STATS_SLOT_D, STATS_SLOT_G, type TrainingStats } from './s
 /** Philox streams: each use of the seed draws from its own sequence. */
 export const STREAM = { noise: 1, sampleNoise: 2, init: 16 } as const;
 
-interface Recordable {
+/** One entry of the step: a kernel (one or more dispatches), the counter, or an optimizer. */
+export interface StepKernel {
+  readonly label: string;
+  /** Dispatches it records (split-K matmuls record two). */
+  readonly dispatches?: number;
   record(pass: GPUComputePassEncoder): void;
 }
+
+type Recordable = StepKernel;
 
 /** Activations and their gradients for one batch size, allocated once. */
 class Workspace {
@@ -122,7 +128,12 @@ export class GanTrainer {
 
   /** Compute dispatches recorded per training step. */
   get dispatchesPerStep(): number {
-    return this.stepKernels.length;
+    return this.stepKernels.reduce((n, k) => n + (k.dispatches ?? 1), 0);
+  }
+
+  /** The step's kernels in order, e.g. to time each with timestamp queries (bench/). */
+  get stepKernelList(): ReadonlyArray<StepKernel> {
+    return this.stepKernels;
   }
 
   /** Steps taken (submitted) so far. */
@@ -258,7 +269,7 @@ async function buildStepKernels(
 ): Promise<Recordable[]> {
   const B = c.batch;
   const keep = <T extends { destroy(): void }>(k: T): T => { owned.push(k); return k; };
-  const all = (ks: BoundKernel[]) => ks.map(keep);
+  const all = (ks: Kernel[]) => ks.map(keep);
   const dWidths = [...c.discriminatorHidden, 1];
   const gWidths = [...c.generatorHidden, c.dataDim];
   const fake = Workspace.rows(w.x, B, c.dataDim);

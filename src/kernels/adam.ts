@@ -68,6 +68,10 @@ export class AdamKernel {
     return { n, lr: h.lr, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon, weight_decay: h.weightDecay, ema_decay: emaDecay };
   }
 
+  get label(): string {
+    return this.kernel.label;
+  }
+
   get hyperparameters(): AdamHyperparameters {
     return { ...this.hyper };
   }

@@ -7,8 +7,10 @@ import { BoundKernel } from './kernel.js';
 export class StepCounter {
   /** One u32: the number of increments recorded and executed so far (plus the start value). */
   readonly buffer: GPUBuffer;
+  readonly label: string;
 
   private constructor(private readonly ctx: GpuContext, buffer: GPUBuffer, private readonly incrementKernel: BoundKernel) {
+    this.label = incrementKernel.label;
     this.buffer = buffer;
   }
 

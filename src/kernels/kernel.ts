@@ -91,7 +91,14 @@ export function grid1d(ctx: GpuContext, workgroups: number): [number, number, nu
   return [x, Math.max(y, 1), 1];
 }
 
-export class BoundKernel {
+/** Anything recorded as part of a step: one dispatch or a few (e.g. a split-K matmul). */
+export interface Kernel {
+  readonly label: string;
+  record(target: RecordTarget): void;
+  destroy(): void;
+}
+
+export class BoundKernel implements Kernel {
   private readonly uniformBuffer: GPUBuffer | null = null;
   private readonly bindGroup: GPUBindGroup;
   private destroyed = false;

@@ -1,8 +1,9 @@
-// C = op(A)·op(B) (+ bias), then an activation or an activation-derivative gate, in one dispatch.
+// C = op(A)·op(B) (+ bias), then an activation or an activation-derivative gate. One dispatch,
+// or two when the K dimension is split across workgroups (split-K) for long-K, small-C shapes.
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { activationCode, Bindings, BoundKernel, type Activation, type TensorRef } from './kernel.js';
+import { activationCode, Bindings, BoundKernel, grid1d, type Activation, type Kernel, type RecordTarget, type TensorRef } from './kernel.js';
 
 export interface MatmulSpec {
   /** Rows of C (and of op(A)). */
@@ -30,12 +31,62 @@ export interface MatmulSpec {
   gate?: { kind: Exclude<Activation, 'none'>; output: TensorRef };
   /** Leaky-ReLU slope for the activation or the gate. Default 0.2. */
   leakySlope?: number;
+  /** 64 (v1) or 128 (v2) square tiles; 'auto' picks by shape. */
+  tile?: 64 | 128 | 'auto';
+  /** Number of K splits; 'auto' splits long-K products whose C has too few tiles to fill a GPU. */
+  splitK?: number | 'auto';
   label?: string;
 }
 
-const TILE = 64;
+const TILE_K = 16;
+/** Workgroups that keep a large GPU busy (an H100 has 132 SMs); fewer tiles than this → split K. */
+const BUSY_WORKGROUPS = 264;
 
-export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<BoundKernel> {
+/** The tile for a shape: 128 where C is large enough to fill the GPU with 128×128 tiles. */
+export function chooseTile(m: number, n: number): 64 | 128 {
+  return Math.ceil(m / 128) * Math.ceil(n / 128) >= BUSY_WORKGROUPS / 2 ? 128 : 64;
+}
+
+/** K splits for a shape: enough workgroups to fill the GPU, each split at least 256 deep in K. */
+export function chooseSplitK(m: number, n: number, k: number, tile: number): number {
+  const tiles = Math.ceil(m / tile) * Math.ceil(n / tile);
+  if (tiles >= BUSY_WORKGROUPS || k < 512) return 1;
+  return Math.max(1, Math.min(Math.ceil(BUSY_WORKGROUPS / tiles), Math.floor(k / 256), 32));
+}
+
+export class MatmulKernel implements Kernel {
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly label: string,
+    private readonly main: BoundKernel,
+    private readonly reduce: BoundKernel | null,
+    private readonly workspace: GPUBuffer | null,
+  ) {}
+
+  /** One dispatch, or the split-K pair (in one pass: the reduce sees the partial sums). */
+  record(target: RecordTarget): void {
+    if (!('dispatchWorkgroups' in target)) {
+      const pass = target.beginComputePass({ label: this.label });
+      this.record(pass);
+      pass.end();
+      return;
+    }
+    this.main.record(target);
+    this.reduce?.record(target);
+  }
+
+  get dispatches(): number {
+    return this.reduce ? 2 : 1;
+  }
+
+  destroy(): void {
+    this.main.destroy();
+    this.reduce?.destroy();
+    if (this.workspace) this.ctx.memory.release(this.workspace);
+  }
+}
+
+export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
   const m = requirePositiveInteger('m', spec.m);
   const n = requirePositiveInteger('n', spec.n);
   const k = requirePositiveInteger('k', spec.k);
@@ -43,6 +94,12 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<B
   const activation = activationCode('activation', spec.activation ?? 'none');
   const gate = spec.gate ? activationCode('gate.kind', spec.gate.kind) : 0;
   if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
+  const tile = spec.tile === undefined || spec.tile === 'auto' ? chooseTile(m, n) : spec.tile;
+  if (tile !== 64 && tile !== 128) throw new ArgumentError('tile', `must be 64, 128 or 'auto', got ${String(spec.tile)}`);
+  const splits = spec.splitK === undefined || spec.splitK === 'auto' ? chooseSplitK(m, n, k, tile) : requirePositiveInteger('splitK', spec.splitK);
+  const kChunk = Math.ceil(Math.ceil(k / splits) / TILE_K) * TILE_K;
+  const usedSplits = Math.ceil(k / kChunk);  // rounding the chunk up can leave fewer splits
+
   const bindings = new Bindings(ctx)
     .tensor('matrix_a', 'a', spec.a, m * k)
     .tensor('matrix_b', 'b', spec.b, k * n)
@@ -51,14 +108,43 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<B
   else bindings.unused('bias');
   if (spec.gate) bindings.tensor('gate', 'gate.output', spec.gate.output, m * n);
   else bindings.unused('gate');
-  const { resources } = bindings.forbidAliasing('matrix_c');
-  const compiled = await getPipeline(ctx.device, 'matmul', 'matmul_bias_act', {
+  bindings.unused('partials').forbidAliasing('matrix_c');
+
+  const label = spec.label ?? `matmul ${m}x${k}x${n}`;
+  const constants = {
     TRANSPOSE_A: spec.transposeA ?? false,
     TRANSPOSE_B: spec.transposeB ?? false,
     HAS_BIAS: spec.bias !== undefined,
     ACTIVATION: activation,
     GATE: gate,
-  });
-  const workgroups: [number, number, number] = [Math.ceil(n / TILE), Math.ceil(m / TILE), 1];
-  return new BoundKernel(ctx, compiled, spec.label ?? `matmul ${m}x${k}x${n}`, resources, { m, n, k, alpha }, workgroups);
+  };
+  const entry = tile === 128 ? 'matmul_bias_act_128' : 'matmul_bias_act';
+  const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits: usedSplits };
+  const grid: [number, number, number] = [Math.ceil(n / tile), Math.ceil(m / tile), usedSplits];
+  if (usedSplits === 1) {
+    const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
+    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null);
+  }
+  // Split-K: partial sums into an owned workspace, then a fixed-order reduction with the epilogue.
+  const workspace = ctx.memory.createStorage(`${label} split-K partials`, usedSplits * m * n);
+  try {
+    const partialBindings = { ...bindings.resources, matrix_c: { buffer: workspace, offset: 0, size: usedSplits * m * n * 4 } };
+    const main = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: true });
+    const reduce = await getPipeline(ctx.device, 'matmul', 'matmul_split_reduce', { ...constants, SPLIT_K: false });
+    const reduceBindings = { ...bindings.resources, partials: { buffer: workspace, offset: 0, size: usedSplits * m * n * 4 } };
+    return new MatmulKernel(
+      ctx, label,
+      new BoundKernel(ctx, main, `${label} split ×${usedSplits}`, usedResources(main.layout.bindings, partialBindings), uniforms, grid),
+      new BoundKernel(ctx, reduce, `${label} reduce`, usedResources(reduce.layout.bindings, reduceBindings), uniforms, grid1d(ctx, Math.ceil((m * n) / 256))),
+      workspace,
+    );
+  } catch (error) {
+    ctx.memory.release(workspace);
+    throw error;
+  }
+}
+
+/** The subset of bindings an entry point actually uses (reflection lists only those). */
+function usedResources(used: Map<string, unknown>, all: Record<string, GPUBufferBinding>): Record<string, GPUBufferBinding> {
+  return Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name)));
 }

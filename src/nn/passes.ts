@@ -4,7 +4,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { createMatmul } from '../kernels/matmul.js';
 import { createBiasGrad } from '../kernels/biasGrad.js';
-import type { BoundKernel, TensorRef } from '../kernels/kernel.js';
+import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { viewRef, type MlpParameters } from './mlp.js';
 
 export interface ForwardSpec {
@@ -17,9 +17,9 @@ export interface ForwardSpec {
   weights?: GPUBuffer;
 }
 
-export async function forwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: ForwardSpec): Promise<BoundKernel[]> {
+export async function forwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: ForwardSpec): Promise<Kernel[]> {
   const weights = spec.weights ?? mlp.weights;
-  const kernels: BoundKernel[] = [];
+  const kernels: Kernel[] = [];
   for (const [l, layer] of mlp.layout.layers.entries()) {
     kernels.push(await createMatmul(ctx, {
       m: spec.rows, n: layer.outFeatures, k: layer.inFeatures,
@@ -50,8 +50,8 @@ export interface BackwardSpec {
   inputGradOnly?: boolean;
 }
 
-export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: BackwardSpec): Promise<BoundKernel[]> {
-  const kernels: BoundKernel[] = [];
+export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: BackwardSpec): Promise<Kernel[]> {
+  const kernels: Kernel[] = [];
   const layers = mlp.layout.layers;
   for (let l = layers.length - 1; l >= 0; l--) {
     const layer = layers[l]!;

@@ -16,6 +16,8 @@ interface Case {
   bias: boolean;
   activation?: Activation;
   gate?: Exclude<Activation, 'none'>;
+  tile?: 64 | 128;
+  splitK?: number | 'auto';
 }
 
 const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
@@ -27,7 +29,8 @@ const EPILOGUES: Array<Pick<Case, 'activation' | 'gate'>> = [
 function describeCase(c: Case): string {
   const op = `${c.transposeA ? 'Aᵀ' : 'A'}·${c.transposeB ? 'Bᵀ' : 'B'}`;
   const epilogue = c.gate ? `⊙${c.gate}'` : (c.activation ?? 'none');
-  return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}`;
+  const variant = c.tile || c.splitK ? ` [tile ${c.tile ?? 'auto'}, split-K ${c.splitK ?? 'auto'}]` : '';
+  return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}${variant}`;
 }
 
 /** Stored activation outputs for a gate: values f could actually produce. */
@@ -53,6 +56,7 @@ async function checkMatmul(ctx: GpuContext, c: Case): Promise<void> {
       m, n, k, a: aBuf, b: bBuf, c: cBuf,
       transposeA: c.transposeA, transposeB: c.transposeB,
       bias: biasBuf, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gateBuf! } : undefined,
+      tile: c.tile, splitK: c.splitK,
     });
     await runKernels(ctx, kernel);
     kernel.destroy();
@@ -85,6 +89,20 @@ describe('matmul: shapes', () => {
     TRANSPOSES.forEach(([transposeA, transposeB], t) => {
       const epilogue = EPILOGUES[(s + t) % EPILOGUES.length]!;
       const c: Case = { m, n, k, transposeA, transposeB, bias: (s + t) % 2 === 0, ...epilogue };
+      it(describeCase(c), () => checkMatmul(gpu.ctx, c));
+    });
+  });
+});
+
+describe('matmul variants: v2 128×128 tiles and split-K, with every transpose', () => {
+  // Not multiples of 128 or of the K chunk; 1×1×1; a long K (the weight gradient at batch 1024).
+  const shapes: Array<[number, number, number]> = [[1, 1, 1], [130, 257, 33], [37, 53, 700], [256, 784, 2048]];
+  const variants: Array<Pick<Case, 'tile' | 'splitK'>> = [{ tile: 128, splitK: 1 }, { tile: 64, splitK: 3 }, { tile: 128, splitK: 5 }, { tile: 64, splitK: 'auto' }];
+  shapes.forEach(([m, n, k], s) => {
+    variants.forEach((variant, v) => {
+      const [transposeA, transposeB] = TRANSPOSES[(s + v) % 4]!;
+      const epilogue = EPILOGUES[(2 * s + v) % EPILOGUES.length]!;
+      const c: Case = { m, n, k, transposeA, transposeB, bias: v % 2 === 1, ...epilogue, ...variant };
       it(describeCase(c), () => checkMatmul(gpu.ctx, c));
     });
   });

@@ -7,7 +7,7 @@
 import { describe, it } from 'vitest';
 import {
   createActivationBackward, createActivationForward, createBceWithLogits, createBiasGrad, createMatmul,
-  type Activation, type BoundKernel, type GpuContext,
+  type Activation, type Kernel, type GpuContext,
 } from '../../src/index.js';
 import { activate, bceReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
@@ -62,8 +62,8 @@ async function gpuGradients(ctx: GpuContext, p: Params, hidden: Hidden, fused: b
     gx: mem.createStorage('gx', B * I), gw1: mem.createStorage('gw1', I * H), gb1: mem.createStorage('gb1', H),
     gw2: mem.createStorage('gw2', H), gb2: mem.createStorage('gb2', 1),
   };
-  const kernels: BoundKernel[] = [];
-  const add = async (k: Promise<BoundKernel>) => { kernels.push(await k); };
+  const kernels: Kernel[] = [];
+  const add = async (k: Promise<Kernel>) => { kernels.push(await k); };
   try {
     // Forward: hidden layer fused into the matmul, or a plain matmul then the activation kernel.
     if (fused) await add(createMatmul(ctx, { m: B, n: H, k: I, a: buf.x, b: buf.w1, bias: buf.b1, c: buf.h, activation: hidden }));
