@@ -47,13 +47,17 @@ export async function timeShapes(ctx: GpuContext, batch: number, reps = 50) {
       // Every variant must agree with the first to float32 rounding before it is timed.
       const worst = out.reduce((w, x, i) => Math.max(w, Math.abs(x - reference![i]!)), 0);
       if (!(worst <= 1e-3)) throw new Error(`${v.name} disagrees on ${row.shape} by ${worst}`);
+      const repeat = async (times: number) => {
+        const encoder = ctx.device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        for (let r = 0; r < times; r++) kernel.record(pass);
+        pass.end();
+        ctx.submit([encoder.finish()]);
+        await ctx.sync();
+      };
+      await repeat(reps); // warm-up: clocks up, caches and pipelines ready
       const t0 = performance.now();
-      const timed = ctx.device.createCommandEncoder();
-      const pass = timed.beginComputePass();
-      for (let r = 0; r < reps; r++) kernel.record(pass);
-      pass.end();
-      ctx.submit([timed.finish()]);
-      await ctx.sync();
+      await repeat(reps);
       row[v.name] = ((performance.now() - t0) * 1000) / reps;
       kernel.destroy();
     }

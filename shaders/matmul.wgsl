@@ -10,6 +10,13 @@
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //
+// Row sums (HAS_ROW_SUMS): the first column of workgroups also adds up each row of op(A) over K,
+// from the tiles it already holds. For a weight gradient dZᵀ·X that is Σ_rows dZ, the bias
+// gradient, so no separate reduction pass reads dZ again.
+//
+// Workgroup tiles are stored with 4 floats of padding per K row: the transposing stores of the
+// loads then spread over the memory banks instead of all hitting one.
+//
 // Split-K (SPLIT_K): workgroup z sums only K range [z·k_chunk, (z+1)·k_chunk) and writes the raw
 // partial sum to slice z of C (splits × M × N); matmul_split_reduce then adds the slices in a
 // fixed order and applies the epilogue. For the weight gradients, whose K is the batch (up to
@@ -30,6 +37,7 @@ override HAS_BIAS: bool = false;     // add bias[column]
 override ACTIVATION: u32 = 0u;       // applied to the result: ACT_* from activation_math.wgsl
 override GATE: u32 = 0u;             // multiply by f'(gate) for this ACT_* kind; gate holds f's output
 override SPLIT_K: bool = false;      // write raw partial sums per K split (see above)
+override HAS_ROW_SUMS: bool = false; // also write Σ_k op(A)[row][k] to row_sums
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> matrix_a: array<f32>;
@@ -38,6 +46,7 @@ override SPLIT_K: bool = false;      // write raw partial sums per K split (see 
 @group(0) @binding(4) var<storage, read> gate: array<f32>;
 @group(0) @binding(5) var<storage, read_write> matrix_c: array<f32>;
 @group(0) @binding(6) var<storage, read> partials: array<f32>;
+@group(0) @binding(7) var<storage, read_write> row_sums: array<f32>;
 
 const TILE_K = 16u;
 
@@ -74,6 +83,16 @@ fn epilogue(row: u32, col: u32, sum: f32) -> f32 {
   return v;
 }
 
+// Row sums go to row_sums, or after the splits × M × N partial products when K is split.
+fn store_row_sum(row: u32, split: u32, sum: f32) {
+  if (row >= params.m) { return; }
+  if (SPLIT_K) {
+    matrix_c[params.splits * params.m * params.n + split * params.m + row] = sum;
+  } else {
+    row_sums[row] = sum;
+  }
+}
+
 fn store(row: u32, col: u32, split: u32, sum: f32) {
   if (row >= params.m || col >= params.n) { return; }
   let index = row * params.n + col;
@@ -86,8 +105,9 @@ fn store(row: u32, col: u32, split: u32, sum: f32) {
 
 // ---- v1: 64×64 tile, 4×4 per thread ----
 
-var<workgroup> tile_a: array<vec4<f32>, 256>;  // [TILE_K][64 / 4]
-var<workgroup> tile_b: array<vec4<f32>, 256>;
+const ROW1 = 17u;  // vec4s per padded K row of a v1 tile: 64 floats + 4 padding
+var<workgroup> tile_a: array<vec4<f32>, 272>;  // [TILE_K][ROW1]
+var<workgroup> tile_b: array<vec4<f32>, 272>;
 
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -96,21 +116,22 @@ fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
   let col0 = wid.x * 64u;
   let ks = k_range(wid.z);
   var acc: array<vec4<f32>, 4>;
+  var row_sum = vec4<f32>(0.0);
+  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
   for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
     for (var i = 0u; i < 4u; i++) {
       let e = tid + i * 256u;
       let ta = tile_coords(e, !TRANSPOSE_A, 64u);  // (row, k)
-      let a_index = ta.y * 64u + ta.x;
-      tile_a[a_index / 4u][a_index % 4u] = load_a(row0 + ta.x, k0 + ta.y);
+      tile_a[ta.y * ROW1 + ta.x / 4u][ta.x % 4u] = load_a(row0 + ta.x, k0 + ta.y);
       let tb = tile_coords(e, TRANSPOSE_B, 64u);   // (col, k)
-      let b_index = tb.y * 64u + tb.x;
-      tile_b[b_index / 4u][b_index % 4u] = load_b(k0 + tb.y, col0 + tb.x);
+      tile_b[tb.y * ROW1 + tb.x / 4u][tb.x % 4u] = load_b(k0 + tb.y, col0 + tb.x);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      let av = tile_a[kk * 16u + lid.y];
-      let bv = tile_b[kk * 16u + lid.x];
+      let av = tile_a[kk * ROW1 + lid.y];
+      let bv = tile_b[kk * ROW1 + lid.x];
+      if (sums_rows) { row_sum += av; }
       acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
       acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
       acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
@@ -123,13 +144,15 @@ fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
     for (var j = 0u; j < 4u; j++) {
       store(row0 + lid.y * 4u + i, col0 + lid.x * 4u + j, wid.z, acc[i][j]);
     }
+    if (sums_rows) { store_row_sum(row0 + lid.y * 4u + i, wid.z, row_sum[i]); }
   }
 }
 
 // ---- v2: 128×128 tile, 8×8 per thread ----
 
-var<workgroup> tile_a2: array<vec4<f32>, 512>;  // [TILE_K][128 / 4]
-var<workgroup> tile_b2: array<vec4<f32>, 512>;
+const ROW2 = 33u;  // vec4s per padded K row of a v2 tile: 128 floats + 4 padding
+var<workgroup> tile_a2: array<vec4<f32>, 528>;  // [TILE_K][ROW2]
+var<workgroup> tile_b2: array<vec4<f32>, 528>;
 
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -138,23 +161,28 @@ fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
   let col0 = wid.x * 128u;
   let ks = k_range(wid.z);
   var acc: array<vec4<f32>, 16>;  // rows lid.y·8 + r, columns lid.x·8 + (0..3 | 4..7): acc[2r], acc[2r+1]
+  var row_sum_lo = vec4<f32>(0.0);
+  var row_sum_hi = vec4<f32>(0.0);
+  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
   for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
     for (var i = 0u; i < 8u; i++) {
       let e = tid + i * 256u;
       let ta = tile_coords(e, !TRANSPOSE_A, 128u);
-      let a_index = ta.y * 128u + ta.x;
-      tile_a2[a_index / 4u][a_index % 4u] = load_a(row0 + ta.x, k0 + ta.y);
+      tile_a2[ta.y * ROW2 + ta.x / 4u][ta.x % 4u] = load_a(row0 + ta.x, k0 + ta.y);
       let tb = tile_coords(e, TRANSPOSE_B, 128u);
-      let b_index = tb.y * 128u + tb.x;
-      tile_b2[b_index / 4u][b_index % 4u] = load_b(k0 + tb.y, col0 + tb.x);
+      tile_b2[tb.y * ROW2 + tb.x / 4u][tb.x % 4u] = load_b(k0 + tb.y, col0 + tb.x);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      let a_lo = tile_a2[kk * 32u + lid.y * 2u];
-      let a_hi = tile_a2[kk * 32u + lid.y * 2u + 1u];
-      let b_lo = tile_b2[kk * 32u + lid.x * 2u];
-      let b_hi = tile_b2[kk * 32u + lid.x * 2u + 1u];
+      let a_lo = tile_a2[kk * ROW2 + lid.y * 2u];
+      let a_hi = tile_a2[kk * ROW2 + lid.y * 2u + 1u];
+      let b_lo = tile_b2[kk * ROW2 + lid.x * 2u];
+      let b_hi = tile_b2[kk * ROW2 + lid.x * 2u + 1u];
+      if (sums_rows) {
+        row_sum_lo += a_lo;
+        row_sum_hi += a_hi;
+      }
       for (var r = 0u; r < 4u; r++) {
         acc[2u * r] = fma(vec4<f32>(a_lo[r]), b_lo, acc[2u * r]);
         acc[2u * r + 1u] = fma(vec4<f32>(a_lo[r]), b_hi, acc[2u * r + 1u]);
@@ -168,6 +196,12 @@ fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
   for (var r = 0u; r < 8u; r++) {
     for (var j = 0u; j < 8u; j++) {
       store(row0 + lid.y * 8u + r, col0 + lid.x * 8u + j, wid.z, acc[2u * r + j / 4u][j % 4u]);
+    }
+  }
+  if (sums_rows) {
+    for (var r = 0u; r < 4u; r++) {
+      store_row_sum(row0 + lid.y * 8u + r, wid.z, row_sum_lo[r]);
+      store_row_sum(row0 + lid.y * 8u + 4u + r, wid.z, row_sum_hi[r]);
     }
   }
 }
@@ -184,4 +218,11 @@ fn matmul_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     sum += partials[z * size + index];
   }
   matrix_c[index] = epilogue(index / params.n, index % params.n, sum);
+  if (HAS_ROW_SUMS && index < params.m) {
+    var row_sum = 0.0;
+    for (var z = 0u; z < params.splits; z++) {
+      row_sum += partials[params.splits * size + z * params.m + index];
+    }
+    row_sums[index] = row_sum;
+  }
 }

@@ -81,7 +81,7 @@ describe('pipelines and reflection', () => {
     const layout = reflectEntry(SHADERS.matmul, 'matmul_bias_act');
     expect(Object.fromEntries([...layout.bindings].map(([name, b]) => [name, `${b.binding}:${b.type}`]))).toEqual({
       params: '0:uniform', matrix_a: '1:read-only-storage', matrix_b: '2:read-only-storage',
-      bias: '3:read-only-storage', gate: '4:read-only-storage', matrix_c: '5:storage',
+      bias: '3:read-only-storage', gate: '4:read-only-storage', matrix_c: '5:storage', row_sums: '7:storage',
     });
     expect([...layout.uniform!.fields].map(([name, f]) => `${name}@${f.offset}:${f.type}`)).toEqual(['m@0:u32', 'n@4:u32', 'k@8:u32', 'alpha@12:f32', 'k_chunk@16:u32', 'splits@20:u32']);
     expect(layout.uniform!.size).toBe(32);

@@ -9,6 +9,8 @@ export class GpuContext {
   readonly memory: GpuMemory;
   /** A tiny buffer bound where a kernel's optional input is unused (WebGPU requires every binding). */
   readonly placeholder: GPUBuffer;
+  /** The same for an unused writable binding: it may not share a buffer with any other binding. */
+  readonly writablePlaceholder: GPUBuffer;
   private failure: GpuDeviceError | null = null;
   private destroyed = false;
   private readonly lost: Promise<void>;
@@ -20,6 +22,7 @@ export class GpuContext {
   ) {
     this.memory = new GpuMemory(device);
     this.placeholder = this.memory.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
+    this.writablePlaceholder = this.memory.createBuffer({ label: 'writable placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
     this.lost = device.lost.then((info) => {
       if (!this.destroyed) this.fail(`GPU device lost (${info.reason}): ${info.message}`);
     });

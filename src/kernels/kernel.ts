@@ -60,9 +60,9 @@ export class Bindings {
     return this;
   }
 
-  /** Binds the context's placeholder where an optional input is unused. */
-  unused(wgslName: string): this {
-    this.resources[wgslName] = { buffer: this.ctx.placeholder, offset: 0, size: 16 };
+  /** Binds the context's placeholder where an optional input (or one optional output) is unused. */
+  unused(wgslName: string, writable = false): this {
+    this.resources[wgslName] = { buffer: writable ? this.ctx.writablePlaceholder : this.ctx.placeholder, offset: 0, size: 16 };
     return this;
   }
 

@@ -31,6 +31,11 @@ export interface MatmulSpec {
   gate?: { kind: Exclude<Activation, 'none'>; output: TensorRef };
   /** Leaky-ReLU slope for the activation or the gate. Default 0.2. */
   leakySlope?: number;
+  /**
+   * Also write Σ_k op(A)[i][k] for every row i of C (M values). For a weight gradient dZᵀ·X this
+   * is the bias gradient, computed from tiles already loaded instead of by another pass.
+   */
+  rowSums?: TensorRef;
   /** 64 (v1) or 128 (v2) square tiles; 'auto' picks by shape. */
   tile?: 64 | 128 | 'auto';
   /** Number of K splits; 'auto' splits long-K products whose C has too few tiles to fill a GPU. */
@@ -108,7 +113,9 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   else bindings.unused('bias');
   if (spec.gate) bindings.tensor('gate', 'gate.output', spec.gate.output, m * n);
   else bindings.unused('gate');
-  bindings.unused('partials').forbidAliasing('matrix_c');
+  if (spec.rowSums) bindings.tensor('row_sums', 'rowSums', spec.rowSums, m);
+  else bindings.unused('row_sums', true);
+  bindings.unused('partials').forbidAliasing('matrix_c', 'row_sums');
 
   const label = spec.label ?? `matmul ${m}x${k}x${n}`;
   const constants = {
@@ -117,6 +124,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     HAS_BIAS: spec.bias !== undefined,
     ACTIVATION: activation,
     GATE: gate,
+    HAS_ROW_SUMS: spec.rowSums !== undefined,
   };
   const entry = tile === 128 ? 'matmul_bias_act_128' : 'matmul_bias_act';
   const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits: usedSplits };
@@ -125,13 +133,16 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
     return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null);
   }
-  // Split-K: partial sums into an owned workspace, then a fixed-order reduction with the epilogue.
-  const workspace = ctx.memory.createStorage(`${label} split-K partials`, usedSplits * m * n);
+  // Split-K: partial sums (and partial row sums) into an owned workspace, then a fixed-order
+  // reduction that applies the epilogue.
+  const workspaceFloats = usedSplits * m * n + (spec.rowSums ? usedSplits * m : 0);
+  const workspace = ctx.memory.createStorage(`${label} split-K partials`, workspaceFloats);
   try {
-    const partialBindings = { ...bindings.resources, matrix_c: { buffer: workspace, offset: 0, size: usedSplits * m * n * 4 } };
+    const whole = { buffer: workspace, offset: 0, size: workspaceFloats * 4 };
+    const partialBindings = { ...bindings.resources, matrix_c: whole };
     const main = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: true });
     const reduce = await getPipeline(ctx.device, 'matmul', 'matmul_split_reduce', { ...constants, SPLIT_K: false });
-    const reduceBindings = { ...bindings.resources, partials: { buffer: workspace, offset: 0, size: usedSplits * m * n * 4 } };
+    const reduceBindings = { ...bindings.resources, partials: whole };
     return new MatmulKernel(
       ctx, label,
       new BoundKernel(ctx, main, `${label} split ×${usedSplits}`, usedResources(main.layout.bindings, partialBindings), uniforms, grid),

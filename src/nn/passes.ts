@@ -1,9 +1,9 @@
 // Forward and backward passes of an MLP as lists of bound kernels over buffers the caller owns.
 // Backward follows the design: dZ = dY ⊙ f'(y) is fused into the matmul that produces dY (the
-// gate epilogue), bias gradients are column sums, weight gradients are dZᵀ·X.
+// gate epilogue), weight gradients are dZᵀ·X, and bias gradients (Σ_rows dZ) are the row sums
+// that same matmul accumulates from its tiles.
 import type { GpuContext } from '../gpu/context.js';
 import { createMatmul } from '../kernels/matmul.js';
-import { createBiasGrad } from '../kernels/biasGrad.js';
 import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { viewRef, type MlpParameters } from './mlp.js';
 
@@ -61,11 +61,8 @@ export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec:
       kernels.push(await createMatmul(ctx, {
         m: layer.outFeatures, n: layer.inFeatures, k: spec.rows,
         a: dZ, transposeA: true, b: x, c: viewRef(mlp.grads, layer.weight),
-        label: `${mlp.label} weight grad ${l}`,
-      }));
-      kernels.push(await createBiasGrad(ctx, {
-        rows: spec.rows, cols: layer.outFeatures, grad: dZ, gradBias: viewRef(mlp.grads, layer.bias),
-        label: `${mlp.label} bias grad ${l}`,
+        rowSums: viewRef(mlp.grads, layer.bias),
+        label: `${mlp.label} weight+bias grad ${l}`,
       }));
     }
     if (l > 0) {

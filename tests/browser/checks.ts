@@ -95,6 +95,7 @@ export const CHECKS: Record<string, Check> = {
 /** Runs every check on the page's WebGPU and reports each, never throwing. */
 export async function runChecks(): Promise<{ adapter: string; results: CheckResult[]; leakedBuffers: number }> {
   const ctx = await acquireGpu();
+  const baseline = ctx.memory.liveBuffers().length; // the context's own placeholders
   const results: CheckResult[] = [];
   for (const [name, check] of Object.entries(CHECKS)) {
     try {
@@ -103,7 +104,7 @@ export async function runChecks(): Promise<{ adapter: string; results: CheckResu
       results.push({ name, ratio: Infinity, detail: '', error: String(error) });
     }
   }
-  const leakedBuffers = ctx.memory.liveBuffers().length - 1; // the context's placeholder stays
+  const leakedBuffers = ctx.memory.liveBuffers().length - baseline;
   const adapter = formatAdapter(ctx.adapter);
   ctx.destroy();
   return { adapter, results, leakedBuffers };

@@ -18,6 +18,8 @@ interface Case {
   gate?: Exclude<Activation, 'none'>;
   tile?: 64 | 128;
   splitK?: number | 'auto';
+  /** Also ask for Σ_k op(A)[i][k] (the bias gradient of a weight-gradient product). */
+  rowSums?: boolean;
 }
 
 const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
@@ -30,7 +32,7 @@ function describeCase(c: Case): string {
   const op = `${c.transposeA ? 'Aᵀ' : 'A'}·${c.transposeB ? 'Bᵀ' : 'B'}`;
   const epilogue = c.gate ? `⊙${c.gate}'` : (c.activation ?? 'none');
   const variant = c.tile || c.splitK ? ` [tile ${c.tile ?? 'auto'}, split-K ${c.splitK ?? 'auto'}]` : '';
-  return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}${variant}`;
+  return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}${c.rowSums ? ' +row sums' : ''}${variant}`;
 }
 
 /** Stored activation outputs for a gate: values f could actually produce. */
@@ -48,21 +50,29 @@ async function checkMatmul(ctx: GpuContext, c: Case): Promise<void> {
   const buffers = [mem.createStorage('a', a), mem.createStorage('b', b), mem.createStorage('c', m * n)];
   if (bias) buffers.push(mem.createStorage('bias', bias));
   if (gate) buffers.push(mem.createStorage('gate', gate));
+  if (c.rowSums) buffers.push(mem.createStorage('row sums', m));
   const [aBuf, bBuf, cBuf, ...rest] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, ...GPUBuffer[]];
   const biasBuf = bias ? rest.shift() : undefined;
   const gateBuf = gate ? rest.shift() : undefined;
+  const rowSumsBuf = c.rowSums ? rest.shift() : undefined;
   try {
     const kernel = await createMatmul(ctx, {
       m, n, k, a: aBuf, b: bBuf, c: cBuf,
       transposeA: c.transposeA, transposeB: c.transposeB,
       bias: biasBuf, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gateBuf! } : undefined,
-      tile: c.tile, splitK: c.splitK,
+      tile: c.tile, splitK: c.splitK, rowSums: rowSumsBuf,
     });
     await runKernels(ctx, kernel);
     kernel.destroy();
     const actual = await ctx.readF32(cBuf);
     const ref = matmulReference({ m, n, k, a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gate! } : undefined });
     expectClose(actual, ref.c, (i) => 2e-6 * ref.magnitude[i]! + 1e-6, describeCase(c));
+    if (rowSumsBuf) {
+      const opA = (i: number, p: number) => (c.transposeA ? a[p * m + i]! : a[i * k + p]!);
+      const want = Array.from({ length: m }, (_, i) => Array.from({ length: k }, (_, p) => opA(i, p)).reduce((x, y) => x + y, 0));
+      const scale = Array.from({ length: m }, (_, i) => Array.from({ length: k }, (_, p) => Math.abs(opA(i, p))).reduce((x, y) => x + y, 0));
+      expectClose(await ctx.readF32(rowSumsBuf), want, (i) => 2e-6 * scale[i]! + 1e-6, `${describeCase(c)} row sums`);
+    }
   } finally {
     for (const buffer of buffers) mem.release(buffer);
   }
@@ -88,13 +98,13 @@ describe('matmul: shapes', () => {
   shapes.forEach(([m, n, k], s) => {
     TRANSPOSES.forEach(([transposeA, transposeB], t) => {
       const epilogue = EPILOGUES[(s + t) % EPILOGUES.length]!;
-      const c: Case = { m, n, k, transposeA, transposeB, bias: (s + t) % 2 === 0, ...epilogue };
+      const c: Case = { m, n, k, transposeA, transposeB, bias: (s + t) % 2 === 0, rowSums: (s + t) % 2 === 1, ...epilogue };
       it(describeCase(c), () => checkMatmul(gpu.ctx, c));
     });
   });
 });
 
-describe('matmul variants: v2 128×128 tiles and split-K, with every transpose', () => {
+describe('matmul variants: v2 128×128 tiles and split-K, with every transpose and row sums', () => {
   // Not multiples of 128 or of the K chunk; 1×1×1; a long K (the weight gradient at batch 1024).
   const shapes: Array<[number, number, number]> = [[1, 1, 1], [130, 257, 33], [37, 53, 700], [256, 784, 2048]];
   const variants: Array<Pick<Case, 'tile' | 'splitK'>> = [{ tile: 128, splitK: 1 }, { tile: 64, splitK: 3 }, { tile: 128, splitK: 5 }, { tile: 64, splitK: 'auto' }];
@@ -102,7 +112,7 @@ describe('matmul variants: v2 128×128 tiles and split-K, with every transpose',
     variants.forEach((variant, v) => {
       const [transposeA, transposeB] = TRANSPOSES[(s + v) % 4]!;
       const epilogue = EPILOGUES[(2 * s + v) % EPILOGUES.length]!;
-      const c: Case = { m, n, k, transposeA, transposeB, bias: v % 2 === 1, ...epilogue, ...variant };
+      const c: Case = { m, n, k, transposeA, transposeB, bias: v % 2 === 1, rowSums: v !== 1, ...epilogue, ...variant };
       it(describeCase(c), () => checkMatmul(gpu.ctx, c));
     });
   });
