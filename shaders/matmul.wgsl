@@ -83,6 +83,22 @@ fn epilogue(row: u32, col: u32, sum: f32) -> f32 {
   return v;
 }
 
+// Four consecutive columns of one row. Helpers like this keep every register-array index a
+// constant: an index the compiler cannot resolve would move the accumulators to slow local memory.
+fn store4(row: u32, col: u32, split: u32, v: vec4<f32>) {
+  store(row, col, split, v.x);
+  store(row, col + 1u, split, v.y);
+  store(row, col + 2u, split, v.z);
+  store(row, col + 3u, split, v.w);
+}
+
+fn store_row_sums4(row: u32, split: u32, v: vec4<f32>) {
+  store_row_sum(row, split, v.x);
+  store_row_sum(row + 1u, split, v.y);
+  store_row_sum(row + 2u, split, v.z);
+  store_row_sum(row + 3u, split, v.w);
+}
+
 // Row sums go to row_sums, or after the splits × M × N partial products when K is split.
 fn store_row_sum(row: u32, split: u32, sum: f32) {
   if (row >= params.m) { return; }
@@ -140,12 +156,13 @@ fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      store(row0 + lid.y * 4u + i, col0 + lid.x * 4u + j, wid.z, acc[i][j]);
-    }
-    if (sums_rows) { store_row_sum(row0 + lid.y * 4u + i, wid.z, row_sum[i]); }
-  }
+  let row = row0 + lid.y * 4u;
+  let col = col0 + lid.x * 4u;
+  store4(row, col, wid.z, acc[0]);
+  store4(row + 1u, col, wid.z, acc[1]);
+  store4(row + 2u, col, wid.z, acc[2]);
+  store4(row + 3u, col, wid.z, acc[3]);
+  if (sums_rows) { store_row_sums4(row, wid.z, row_sum); }
 }
 
 // ---- v2: 128×128 tile, 8×8 per thread ----
@@ -183,26 +200,40 @@ fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
         row_sum_lo += a_lo;
         row_sum_hi += a_hi;
       }
-      for (var r = 0u; r < 4u; r++) {
-        acc[2u * r] = fma(vec4<f32>(a_lo[r]), b_lo, acc[2u * r]);
-        acc[2u * r + 1u] = fma(vec4<f32>(a_lo[r]), b_hi, acc[2u * r + 1u]);
-        acc[2u * r + 8u] = fma(vec4<f32>(a_hi[r]), b_lo, acc[2u * r + 8u]);
-        acc[2u * r + 9u] = fma(vec4<f32>(a_hi[r]), b_hi, acc[2u * r + 9u]);
-      }
+      // Unrolled by hand, so every acc index is a constant (see store4).
+      acc[0] = fma(vec4<f32>(a_lo.x), b_lo, acc[0]);
+      acc[1] = fma(vec4<f32>(a_lo.x), b_hi, acc[1]);
+      acc[2] = fma(vec4<f32>(a_lo.y), b_lo, acc[2]);
+      acc[3] = fma(vec4<f32>(a_lo.y), b_hi, acc[3]);
+      acc[4] = fma(vec4<f32>(a_lo.z), b_lo, acc[4]);
+      acc[5] = fma(vec4<f32>(a_lo.z), b_hi, acc[5]);
+      acc[6] = fma(vec4<f32>(a_lo.w), b_lo, acc[6]);
+      acc[7] = fma(vec4<f32>(a_lo.w), b_hi, acc[7]);
+      acc[8] = fma(vec4<f32>(a_hi.x), b_lo, acc[8]);
+      acc[9] = fma(vec4<f32>(a_hi.x), b_hi, acc[9]);
+      acc[10] = fma(vec4<f32>(a_hi.y), b_lo, acc[10]);
+      acc[11] = fma(vec4<f32>(a_hi.y), b_hi, acc[11]);
+      acc[12] = fma(vec4<f32>(a_hi.z), b_lo, acc[12]);
+      acc[13] = fma(vec4<f32>(a_hi.z), b_hi, acc[13]);
+      acc[14] = fma(vec4<f32>(a_hi.w), b_lo, acc[14]);
+      acc[15] = fma(vec4<f32>(a_hi.w), b_hi, acc[15]);
     }
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < 8u; r++) {
-    for (var j = 0u; j < 8u; j++) {
-      store(row0 + lid.y * 8u + r, col0 + lid.x * 8u + j, wid.z, acc[2u * r + j / 4u][j % 4u]);
-    }
-  }
+  let row = row0 + lid.y * 8u;
+  let col = col0 + lid.x * 8u;
+  store4(row, col, wid.z, acc[0]);       store4(row, col + 4u, wid.z, acc[1]);
+  store4(row + 1u, col, wid.z, acc[2]);  store4(row + 1u, col + 4u, wid.z, acc[3]);
+  store4(row + 2u, col, wid.z, acc[4]);  store4(row + 2u, col + 4u, wid.z, acc[5]);
+  store4(row + 3u, col, wid.z, acc[6]);  store4(row + 3u, col + 4u, wid.z, acc[7]);
+  store4(row + 4u, col, wid.z, acc[8]);  store4(row + 4u, col + 4u, wid.z, acc[9]);
+  store4(row + 5u, col, wid.z, acc[10]); store4(row + 5u, col + 4u, wid.z, acc[11]);
+  store4(row + 6u, col, wid.z, acc[12]); store4(row + 6u, col + 4u, wid.z, acc[13]);
+  store4(row + 7u, col, wid.z, acc[14]); store4(row + 7u, col + 4u, wid.z, acc[15]);
   if (sums_rows) {
-    for (var r = 0u; r < 4u; r++) {
-      store_row_sum(row0 + lid.y * 8u + r, wid.z, row_sum_lo[r]);
-      store_row_sum(row0 + lid.y * 8u + 4u + r, wid.z, row_sum_hi[r]);
-    }
+    store_row_sums4(row, wid.z, row_sum_lo);
+    store_row_sums4(row + 4u, wid.z, row_sum_hi);
   }
 }
 
