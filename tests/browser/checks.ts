@@ -1,8 +1,8 @@
 // Kernel checks that run inside a web page on the browser's own WebGPU, against the same float64
 // references as the Node tests. tests/browser.test.ts loads them in headless Chromium.
-import { AdamKernel, acquireGpu, createBceWithLogits, createMatmul, createRandomFill, formatAdapter, StepCounter, type BoundKernel, type GpuContext } from '../../src/index.js';
+import { AdamKernel, acquireGpu, createBceWithLogits, createMatmul, createRandomFill, formatAdapter, StepCounter, type GpuContext } from '../../src/index.js';
 import { adamReference, bceReference, matmulReference, uniformReference } from '../reference/cpu.js';
-import { compare, randomArray, type Comparison } from '../support/numeric.js';
+import { compare, randomArray, runKernels as run, type Comparison } from '../support/numeric.js';
 
 export interface CheckResult extends Comparison {
   name: string;
@@ -10,15 +10,6 @@ export interface CheckResult extends Comparison {
 }
 
 type Check = (ctx: GpuContext) => Promise<Comparison>;
-
-async function run(ctx: GpuContext, ...kernels: Array<Pick<BoundKernel, 'record'>>): Promise<void> {
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  for (const k of kernels) k.record(pass);
-  pass.end();
-  ctx.submit([encoder.finish()]);
-  await ctx.sync();
-}
 
 function matmulCheck(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): Check {
   return async (ctx) => {

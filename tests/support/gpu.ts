@@ -1,7 +1,7 @@
 // The test fixture: one device per test file; each test runs inside validation and
 // out-of-memory error scopes and must leave no buffer alive that it created.
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { acquireGpu, GpuContext, type BoundKernel } from '../../src/index.js';
+import { acquireGpu, GpuContext } from '../../src/index.js';
 import { compare } from './numeric.js';
 
 export interface GpuFixture {
@@ -40,17 +40,7 @@ export function useGpu(): GpuFixture {
   return fixture;
 }
 
-/** Records kernels into one command buffer, submits it and waits. */
-export async function runKernels(ctx: GpuContext, ...kernels: Array<Pick<BoundKernel, 'record'>>): Promise<void> {
-  const encoder = ctx.device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  for (const k of kernels) k.record(pass);
-  pass.end();
-  ctx.submit([encoder.finish()]);
-  await ctx.sync();
-}
-
-export { randomArray, seededRandom } from './numeric.js';
+export { randomArray, runKernels, seededRandom } from './numeric.js';
 
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: (i: number) => number, what: string): void {
   const { ratio, detail } = compare(actual, expected, tolerance);

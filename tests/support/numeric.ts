@@ -1,15 +1,20 @@
-// Test data and comparisons shared by the Node tests and the in-browser checks (no test-runner imports).
+// Test data, comparisons and a submit helper shared by the Node tests and the in-browser checks
+// (no test-runner imports, so the page can load it). Test data comes from the library's seeded
+// generator (mulberry32), so a failure reproduces.
+import { seededRandom } from '../../src/gan/interpolate.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import type { Kernel } from '../../src/kernels/kernel.js';
 
-/** Deterministic test data (mulberry32), so a failure reproduces. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export { seededRandom };
+
+/** Records kernels into one command buffer, submits it and waits. */
+export async function runKernels(ctx: GpuContext, ...kernels: Array<Pick<Kernel, 'record'>>): Promise<void> {
+  const encoder = ctx.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  for (const k of kernels) k.record(pass);
+  pass.end();
+  ctx.submit([encoder.finish()]);
+  await ctx.sync();
 }
 
 export function randomArray(n: number, seed: number, low = -1, high = 1): Float32Array {
