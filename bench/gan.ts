@@ -3,6 +3,7 @@
 // then many steps submitted back to back, one wait at the end.
 //   --batches 64,256   --steps 200   --matmul 1024,2048   --steps-per-submit 10   --json FILE   --quick
 //   --profile 64,4096  (GPU time per kernel by timestamp queries)   --shapes 64,4096  (matmul variants)
+//   --no-tfjs  (skip the TensorFlow.js WebGPU peer, which otherwise trains the same model after us)
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
 import type { GpuContext } from '../src/gpu/context.js';
@@ -10,9 +11,10 @@ import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { createMatmul } from '../src/kernels/matmul.js';
 import { profileStep } from './profile.js';
+import { timeTfjsSteps } from './tfjs-peer.js';
 import { timeShapes } from './shapes.js';
 
-interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; shapes: number[] }
+interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; shapes: number[]; tfjs: boolean }
 
 function parse(argv: string[]): Options {
   const get = (name: string) => {
@@ -29,6 +31,7 @@ function parse(argv: string[]): Options {
     json: get('json'),
     profile: list(get('profile'), []),
     shapes: list(get('shapes'), []),
+    tfjs: !argv.includes('--no-tfjs'),
   };
 }
 
@@ -109,6 +112,16 @@ async function main(): Promise<void> {
         const r = await timeMatmul(ctx, n, tile);
         matmul.push(r);
         console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
+      }
+    }
+    if (options.tfjs) {
+      // The peer runs last, on its own device from the same Dawn adapter, so it cannot slow us.
+      const { create } = await import('webgpu');
+      const gpu = create([]);
+      for (const batch of options.batches) {
+        const r = await timeTfjsSteps(gpu, batch, Math.max(5, Math.ceil(options.steps / 10)));
+        results.push(r as never);
+        console.log(`tfjs-webgpu batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
     }
     if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results, matmul, shapes }, null, 2));
