@@ -36,7 +36,6 @@ export interface StepKernel {
   record(pass: GPUComputePassEncoder): void;
 }
 
-type Recordable = StepKernel;
 
 /** Activations and their gradients for one batch size, allocated once. */
 class Workspace {
@@ -100,7 +99,7 @@ export class GanTrainer {
     private readonly counter: StepCounter,
     private readonly workspace: Workspace,
     private readonly stats: StatsReader,
-    private readonly stepKernels: Recordable[],
+    private readonly stepKernels: StepKernel[],
     private readonly optimizers: AdamKernel[],
     private readonly owned: Array<{ destroy(): void }>,
   ) {}
@@ -266,7 +265,7 @@ export class GanTrainer {
 async function buildStepKernels(
   ctx: GpuContext, c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpParameters,
   counter: StepCounter, w: Workspace, stats: GPUBuffer, owned: Array<{ destroy(): void }>,
-): Promise<Recordable[]> {
+): Promise<StepKernel[]> {
   const B = c.batch;
   const keep = <T extends { destroy(): void }>(k: T): T => { owned.push(k); return k; };
   const all = (ks: Kernel[]) => ks.map(keep);
@@ -276,7 +275,7 @@ async function buildStepKernels(
   const gOutputs = [...w.gOut, fake];
   const firstRows = (buffers: GPUBuffer[], widths: number[]) => buffers.map((b, i) => Workspace.rows(b, B, widths[i]!));
   const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
-  const kernels: Recordable[] = [counter];
+  const kernels: StepKernel[] = [counter];
 
   kernels.push(keep(await createRandomFill(ctx, { n: B * c.noiseDim, output: w.z, seed: c.seed, stream: STREAM.noise, distribution: { kind: 'normal' }, stepCount: counter.buffer, label: 'noise z' })));
   kernels.push(keep(await createBatchGather(ctx, { dataset: dataset.buffer, packedU8: dataset.packedU8, count: dataset.count, dim: dataset.dim, rows: B, firstRow: B, output: w.x, seed: c.seed, stepCount: counter.buffer, label: 'real batch' })));
