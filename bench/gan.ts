@@ -3,18 +3,19 @@
 // then many steps submitted back to back, one wait at the end.
 //   --batches 64,256   --steps 200   --matmul 1024,2048   --steps-per-submit 10   --json FILE   --quick
 //   --profile 64,4096  (GPU time per kernel by timestamp queries)   --shapes 64,4096  (matmul variants)
+//   --step-variants v1,v3  (also time whole steps with every matmul forced to each variant)
 //   --no-tfjs  (skip the TensorFlow.js WebGPU peer, which otherwise trains the same model after us)
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
-import { createMatmul } from '../src/kernels/matmul.js';
+import { createMatmul, forceAutoVariant, type MatmulVariant } from '../src/kernels/matmul.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { timeShapes } from './shapes.js';
 
-interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; shapes: number[]; tfjs: boolean }
+interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; shapes: number[]; tfjs: boolean; variants: MatmulVariant[] }
 
 function parse(argv: string[]): Options {
   const get = (name: string) => {
@@ -32,6 +33,7 @@ function parse(argv: string[]): Options {
     profile: list(get('profile'), []),
     shapes: list(get('shapes'), []),
     tfjs: !argv.includes('--no-tfjs'),
+    variants: (get('step-variants')?.split(',') ?? []) as MatmulVariant[],
   };
 }
 
@@ -58,10 +60,12 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
   }
 }
 
-async function timeMatmul(ctx: GpuContext, n: number, tile: 64 | 128) {
+const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered' } as const;
+
+async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES) {
   const mem = ctx.memory;
   const [a, b, c] = [mem.createStorage('a', n * n), mem.createStorage('b', n * n), mem.createStorage('c', n * n)];
-  const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, tile, splitK: 1 });
+  const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1 });
   try {
     const run = async (reps: number) => {
       const encoder = ctx.device.createCommandEncoder();
@@ -76,8 +80,7 @@ async function timeMatmul(ctx: GpuContext, n: number, tile: 64 | 128) {
     const t0 = performance.now();
     await run(reps);
     const seconds = (performance.now() - t0) / 1000 / reps;
-    const kernelName = tile === 128 ? 'v2: 128x128 tile, 8x8 per thread' : 'v1: 64x64 tile, 4x4 per thread';
-    return { impl: 'webgpu-gan', kernel: kernelName, n, gflops: (2 * n ** 3) / seconds / 1e9 };
+    return { impl: 'webgpu-gan', kernel: KERNEL_NAMES[variant], n, gflops: (2 * n ** 3) / seconds / 1e9 };
   } finally {
     kernel.destroy();
     for (const x of [a, b, c]) mem.release(x);
@@ -99,6 +102,15 @@ async function main(): Promise<void> {
       console.log(`batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}`);
       for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
     }
+    for (const variant of options.variants) {
+      forceAutoVariant(variant);
+      for (const batch of options.batches) {
+        const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, false);
+        results.push({ ...r, impl: `webgpu-gan (all matmuls ${variant})` });
+        console.log(`all matmuls ${variant}, batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
+      }
+      forceAutoVariant(null);
+    }
     const shapes = [];
     for (const batch of options.shapes) {
       const rows = await timeShapes(ctx, batch);
@@ -108,8 +120,8 @@ async function main(): Promise<void> {
     }
     const matmul = [];
     for (const n of options.matmul) {
-      for (const tile of [64, 128] as const) {
-        const r = await timeMatmul(ctx, n, tile);
+      for (const variant of ['v1', 'v2', 'v3'] as const) {
+        const r = await timeMatmul(ctx, n, variant);
         matmul.push(r);
         console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
       }

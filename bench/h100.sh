@@ -2,13 +2,14 @@
 # One device run on the lent H100 (see BENCHMARKS.md): our bench and the PyTorch peer in the same
 # run, then a few thousand MNIST steps with the CLI and a PyTorch load of the checkpoint.
 # Prepared here by bench/pack-h100.sh; run there as: bash .gpu/app/h100.sh
-# PROFILE=64,4096 and SHAPES=64,4096 add per-kernel timestamps and matmul variants; TRAIN_STEPS=0 skips training.
+# PROFILE=64,4096 and SHAPES=64,4096 add per-kernel timestamps and matmul variants, STEP_VARIANTS=v1,v3
+# whole steps with every matmul forced to one variant; TRAIN_STEPS=0 skips training.
 set -uo pipefail
 G=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT/run"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
-bash "$G/run.sh" bench.mjs --batches 64,256,1024,4096 --steps 300 --matmul 1024,2048,4096 --profile ${PROFILE:-} --shapes ${SHAPES:-} \
+bash "$G/run.sh" bench.mjs --batches 64,256,1024,4096 --steps 300 --matmul 1024,2048,4096 --profile ${PROFILE:-} --shapes ${SHAPES:-} --step-variants ${STEP_VARIANTS:-} \
   --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee "$OUT/bench.txt"
 python3 "$G/app/torch_gan.py" 64,256,1024,4096 300 1024,2048,4096 2>&1 | tee "$OUT/torch.jsonl"
 [ "${TRAIN_STEPS:-5000}" = 0 ] && exit 0

@@ -1,6 +1,6 @@
 // The GAN's matmul shapes at one batch size, each timed with every variant (v1 64×64 tiles,
-// v2 128×128 tiles; split-K off or automatic) after checking the variant against a small float64
-// reference run. The data behind chooseTile / chooseSplitK in src/kernels/matmul.ts.
+// v2 128×128 tiles, v3 double-buffered v1; split-K off or automatic) after checking the variant against a small float64
+// reference run. The data behind chooseVariant / chooseSplitK in src/kernels/matmul.ts.
 import type { GpuContext } from '../src/gpu/context.js';
 import { createMatmul, type MatmulSpec } from '../src/kernels/matmul.js';
 
@@ -20,11 +20,13 @@ export function ganShapes(B: number): Shape[] {
   ];
 }
 
-const VARIANTS: Array<{ name: string; tile: 64 | 128; splitK: 1 | 'auto' }> = [
-  { name: 'v1', tile: 64, splitK: 1 },
-  { name: 'v1+splitK', tile: 64, splitK: 'auto' },
-  { name: 'v2', tile: 128, splitK: 1 },
-  { name: 'v2+splitK', tile: 128, splitK: 'auto' },
+const VARIANTS: Array<{ name: string; variant: 'v1' | 'v2' | 'v3'; splitK: 1 | 'auto' }> = [
+  { name: 'v1', variant: 'v1', splitK: 1 },
+  { name: 'v1+splitK', variant: 'v1', splitK: 'auto' },
+  { name: 'v2', variant: 'v2', splitK: 1 },
+  { name: 'v2+splitK', variant: 'v2', splitK: 'auto' },
+  { name: 'v3', variant: 'v3', splitK: 1 },
+  { name: 'v3+splitK', variant: 'v3', splitK: 'auto' },
 ];
 
 export async function timeShapes(ctx: GpuContext, batch: number, reps = 50) {
@@ -37,7 +39,7 @@ export async function timeShapes(ctx: GpuContext, batch: number, reps = 50) {
     const row: Record<string, number | string> = { shape: `${shape.name} ${shape.m}×${shape.n}×${shape.k}` };
     let reference: Float32Array | null = null;
     for (const v of VARIANTS) {
-      const spec: MatmulSpec = { ...shape, a, b, c, tile: v.tile, splitK: v.splitK };
+      const spec: MatmulSpec = { ...shape, a, b, c, variant: v.variant, splitK: v.splitK };
       const kernel = await createMatmul(ctx, spec);
       const encoder = ctx.device.createCommandEncoder();
       kernel.record(encoder);

@@ -7,6 +7,8 @@
 // Variants, numbered as in llm.c's dev/cuda and each checked against the float64 reference:
 //   v1 matmul_bias_act      16×16 threads, 64×64 tile, 4×4 outputs per thread
 //   v2 matmul_bias_act_128  16×16 threads, 128×128 tile, 8×8 outputs per thread (large C)
+//   v3 matmul_bias_act_db   v1 with two tile buffers: the next K tile is fetched into registers
+//                           while the current one is multiplied, one barrier per tile
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //
@@ -153,6 +155,84 @@ fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
       acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
       acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
     }
+    workgroupBarrier();
+  }
+
+  let row = row0 + lid.y * 4u;
+  let col = col0 + lid.x * 4u;
+  store4(row, col, wid.z, acc[0]);
+  store4(row + 1u, col, wid.z, acc[1]);
+  store4(row + 2u, col, wid.z, acc[2]);
+  store4(row + 3u, col, wid.z, acc[3]);
+  if (sums_rows) { store_row_sums4(row, wid.z, row_sum); }
+}
+
+// ---- v3: v1 double-buffered ----
+
+var<workgroup> tile_a3: array<vec4<f32>, 544>;  // two [TILE_K][ROW1] buffers
+var<workgroup> tile_b3: array<vec4<f32>, 544>;
+
+// The element of A (or B) that thread-slot e loads for the tile starting at k0, as in v1.
+fn fetch_a(e: u32, row0: u32, k0: u32) -> f32 {
+  let ta = tile_coords(e, !TRANSPOSE_A, 64u);
+  return load_a(row0 + ta.x, k0 + ta.y);
+}
+
+fn fetch_b(e: u32, col0: u32, k0: u32) -> f32 {
+  let tb = tile_coords(e, TRANSPOSE_B, 64u);
+  return load_b(k0 + tb.y, col0 + tb.x);
+}
+
+fn stash_a(e: u32, base: u32, value: f32) {
+  let ta = tile_coords(e, !TRANSPOSE_A, 64u);
+  tile_a3[base + ta.y * ROW1 + ta.x / 4u][ta.x % 4u] = value;
+}
+
+fn stash_b(e: u32, base: u32, value: f32) {
+  let tb = tile_coords(e, TRANSPOSE_B, 64u);
+  tile_b3[base + tb.y * ROW1 + tb.x / 4u][tb.x % 4u] = value;
+}
+
+fn stash(tid: u32, base: u32, a: vec4<f32>, b: vec4<f32>) {
+  stash_a(tid, base, a.x); stash_a(tid + 256u, base, a.y); stash_a(tid + 512u, base, a.z); stash_a(tid + 768u, base, a.w);
+  stash_b(tid, base, b.x); stash_b(tid + 256u, base, b.y); stash_b(tid + 512u, base, b.z); stash_b(tid + 768u, base, b.w);
+}
+
+@compute @workgroup_size(16, 16)
+fn matmul_bias_act_db(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let tid = lid.y * 16u + lid.x;
+  let row0 = wid.y * 64u;
+  let col0 = wid.x * 64u;
+  let ks = k_range(wid.z);
+  let tiles = (ks.y - ks.x + TILE_K - 1u) / TILE_K;
+  var acc: array<vec4<f32>, 4>;
+  var row_sum = vec4<f32>(0.0);
+  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
+
+  var next_a = vec4<f32>(fetch_a(tid, row0, ks.x), fetch_a(tid + 256u, row0, ks.x), fetch_a(tid + 512u, row0, ks.x), fetch_a(tid + 768u, row0, ks.x));
+  var next_b = vec4<f32>(fetch_b(tid, col0, ks.x), fetch_b(tid + 256u, col0, ks.x), fetch_b(tid + 512u, col0, ks.x), fetch_b(tid + 768u, col0, ks.x));
+  stash(tid, 0u, next_a, next_b);
+  workgroupBarrier();
+  for (var t = 0u; t < tiles; t++) {
+    let current = (t % 2u) * 272u;
+    let has_next = t + 1u < tiles;
+    if (has_next) {
+      // Issued before the multiply so the loads are in flight while it runs.
+      let k0 = ks.x + (t + 1u) * TILE_K;
+      next_a = vec4<f32>(fetch_a(tid, row0, k0), fetch_a(tid + 256u, row0, k0), fetch_a(tid + 512u, row0, k0), fetch_a(tid + 768u, row0, k0));
+      next_b = vec4<f32>(fetch_b(tid, col0, k0), fetch_b(tid + 256u, col0, k0), fetch_b(tid + 512u, col0, k0), fetch_b(tid + 768u, col0, k0));
+    }
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let av = tile_a3[current + kk * ROW1 + lid.y];
+      let bv = tile_b3[current + kk * ROW1 + lid.x];
+      if (sums_rows) { row_sum += av; }
+      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
+      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
+      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
+      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+    }
+    // The other buffer was last read in iteration t − 1, which every thread has finished.
+    if (has_next) { stash(tid, 272u - current, next_a, next_b); }
     workgroupBarrier();
   }
 

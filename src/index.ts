@@ -6,7 +6,7 @@ export { GpuMemory, type BufferSpec, type LiveBuffer } from './gpu/memory.js';
 export { getPipeline, type CachedPipeline, type OverrideConstants } from './gpu/pipelines.js';
 export { ArgumentError, GpuDeviceError, WebGpuUnavailableError } from './gpu/errors.js';
 export { BoundKernel, type Kernel, type TensorRef, type RecordTarget, type Activation } from './kernels/kernel.js';
-export { createMatmul, chooseSplitK, chooseTile, MatmulKernel, type MatmulSpec } from './kernels/matmul.js';
+export { createMatmul, chooseSplitK, chooseVariant, forceAutoVariant, MatmulKernel, type MatmulSpec, type MatmulVariant } from './kernels/matmul.js';
 export { createActivationForward, createActivationBackward, type ActivationForwardSpec, type ActivationBackwardSpec } from './kernels/activation.js';
 export { createBceWithLogits, type BceSpec } from './kernels/bce.js';
 export { createBiasGrad, type BiasGradSpec } from './kernels/biasGrad.js';

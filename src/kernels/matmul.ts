@@ -36,20 +36,41 @@ export interface MatmulSpec {
    * is the bias gradient, computed from tiles already loaded instead of by another pass.
    */
   rowSums?: TensorRef;
-  /** 64 (v1) or 128 (v2) square tiles; 'auto' picks by shape. */
-  tile?: 64 | 128 | 'auto';
+  /**
+   * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v2 128×128, v3 v1 double-buffered;
+   * 'auto' picks by shape.
+   */
+  variant?: MatmulVariant | 'auto';
   /** Number of K splits; 'auto' splits long-K products whose C has too few tiles to fill a GPU. */
   splitK?: number | 'auto';
   label?: string;
 }
 
+export type MatmulVariant = 'v1' | 'v2' | 'v3';
+
 const TILE_K = 16;
+const ENTRY: Record<MatmulVariant, { entry: string; tile: number }> = {
+  v1: { entry: 'matmul_bias_act', tile: 64 },
+  v2: { entry: 'matmul_bias_act_128', tile: 128 },
+  v3: { entry: 'matmul_bias_act_db', tile: 64 },
+};
 /** Workgroups that keep a large GPU busy (an H100 has 132 SMs); fewer tiles than this → split K. */
 const BUSY_WORKGROUPS = 264;
 
-/** The tile for a shape: 128 where C is large enough to fill the GPU with 128×128 tiles. */
-export function chooseTile(m: number, n: number): 64 | 128 {
-  return Math.ceil(m / 128) * Math.ceil(n / 128) >= BUSY_WORKGROUPS / 2 ? 128 : 64;
+let forcedVariant: MatmulVariant | null = null;
+
+/**
+ * Makes 'auto' pick `variant` for every shape (null restores the default), for kernels built
+ * afterwards. For benchmarks that compare variants inside a whole training step.
+ */
+export function forceAutoVariant(variant: MatmulVariant | null): void {
+  forcedVariant = variant;
+}
+
+/** The variant for a shape: 128×128 tiles where C is large enough to fill the GPU with them. */
+export function chooseVariant(m: number, n: number): MatmulVariant {
+  if (forcedVariant) return forcedVariant;
+  return Math.ceil(m / 128) * Math.ceil(n / 128) >= BUSY_WORKGROUPS / 2 ? 'v2' : 'v1';
 }
 
 /** K splits for a shape: enough workgroups to fill the GPU, each split at least 256 deep in K. */
@@ -99,8 +120,9 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   const activation = activationCode('activation', spec.activation ?? 'none');
   const gate = spec.gate ? activationCode('gate.kind', spec.gate.kind) : 0;
   if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
-  const tile = spec.tile === undefined || spec.tile === 'auto' ? chooseTile(m, n) : spec.tile;
-  if (tile !== 64 && tile !== 128) throw new ArgumentError('tile', `must be 64, 128 or 'auto', got ${String(spec.tile)}`);
+  const variant = spec.variant === undefined || spec.variant === 'auto' ? chooseVariant(m, n) : spec.variant;
+  if (!(variant in ENTRY)) throw new ArgumentError('variant', `must be v1, v2, v3 or 'auto', got ${String(spec.variant)}`);
+  const { entry, tile } = ENTRY[variant];
   const splits = spec.splitK === undefined || spec.splitK === 'auto' ? chooseSplitK(m, n, k, tile) : requirePositiveInteger('splitK', spec.splitK);
   const kChunk = Math.ceil(Math.ceil(k / splits) / TILE_K) * TILE_K;
   const usedSplits = Math.ceil(k / kChunk);  // rounding the chunk up can leave fewer splits
@@ -126,7 +148,6 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     GATE: gate,
     HAS_ROW_SUMS: spec.rowSums !== undefined,
   };
-  const entry = tile === 128 ? 'matmul_bias_act_128' : 'matmul_bias_act';
   const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits: usedSplits };
   const grid: [number, number, number] = [Math.ceil(n / tile), Math.ceil(m / tile), usedSplits];
   if (usedSplits === 1) {

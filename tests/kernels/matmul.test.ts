@@ -16,7 +16,7 @@ interface Case {
   bias: boolean;
   activation?: Activation;
   gate?: Exclude<Activation, 'none'>;
-  tile?: 64 | 128;
+  variant?: 'v1' | 'v2' | 'v3';
   splitK?: number | 'auto';
   /** Also ask for Σ_k op(A)[i][k] (the bias gradient of a weight-gradient product). */
   rowSums?: boolean;
@@ -31,7 +31,7 @@ const EPILOGUES: Array<Pick<Case, 'activation' | 'gate'>> = [
 function describeCase(c: Case): string {
   const op = `${c.transposeA ? 'Aᵀ' : 'A'}·${c.transposeB ? 'Bᵀ' : 'B'}`;
   const epilogue = c.gate ? `⊙${c.gate}'` : (c.activation ?? 'none');
-  const variant = c.tile || c.splitK ? ` [tile ${c.tile ?? 'auto'}, split-K ${c.splitK ?? 'auto'}]` : '';
+  const variant = c.variant || c.splitK ? ` [${c.variant ?? 'auto'}, split-K ${c.splitK ?? 'auto'}]` : '';
   return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}${c.rowSums ? ' +row sums' : ''}${variant}`;
 }
 
@@ -60,7 +60,7 @@ async function checkMatmul(ctx: GpuContext, c: Case): Promise<void> {
       m, n, k, a: aBuf, b: bBuf, c: cBuf,
       transposeA: c.transposeA, transposeB: c.transposeB,
       bias: biasBuf, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gateBuf! } : undefined,
-      tile: c.tile, splitK: c.splitK, rowSums: rowSumsBuf,
+      variant: c.variant, splitK: c.splitK, rowSums: rowSumsBuf,
     });
     await runKernels(ctx, kernel);
     kernel.destroy();
@@ -104,15 +104,28 @@ describe('matmul: shapes', () => {
   });
 });
 
-describe('matmul variants: v2 128×128 tiles and split-K, with every transpose and row sums', () => {
+describe('matmul variants: v2 128×128 tiles, v3 double-buffered, split-K; every transpose and row sums', () => {
   // Not multiples of 128 or of the K chunk; 1×1×1; a long K (the weight gradient at batch 1024).
   const shapes: Array<[number, number, number]> = [[1, 1, 1], [130, 257, 33], [37, 53, 700], [256, 784, 2048]];
-  const variants: Array<Pick<Case, 'tile' | 'splitK'>> = [{ tile: 128, splitK: 1 }, { tile: 64, splitK: 3 }, { tile: 128, splitK: 5 }, { tile: 64, splitK: 'auto' }];
+  const variants: Array<Pick<Case, 'variant' | 'splitK'>> = [
+    { variant: 'v2', splitK: 1 }, { variant: 'v1', splitK: 3 }, { variant: 'v2', splitK: 5 }, { variant: 'v1', splitK: 'auto' },
+    { variant: 'v3', splitK: 1 }, { variant: 'v3', splitK: 4 },
+  ];
   shapes.forEach(([m, n, k], s) => {
     variants.forEach((variant, v) => {
       const [transposeA, transposeB] = TRANSPOSES[(s + v) % 4]!;
       const epilogue = EPILOGUES[(2 * s + v) % EPILOGUES.length]!;
       const c: Case = { m, n, k, transposeA, transposeB, bias: v % 2 === 1, rowSums: v !== 1, ...epilogue, ...variant };
+      it(describeCase(c), () => checkMatmul(gpu.ctx, c));
+    });
+  });
+});
+
+describe('matmul v3 (double-buffered) in every transpose and epilogue at 37×53×19 and 100×129×67', () => {
+  TRANSPOSES.forEach(([transposeA, transposeB], t) => {
+    EPILOGUES.forEach((epilogue, e) => {
+      const [m, n, k] = (t + e) % 2 === 0 ? [37, 53, 19] : [100, 129, 67];
+      const c: Case = { m, n, k, transposeA, transposeB, bias: e % 2 === 0, rowSums: e % 3 === 0, variant: 'v3', splitK: 1, ...epilogue };
       it(describeCase(c), () => checkMatmul(gpu.ctx, c));
     });
   });
