@@ -27,6 +27,6 @@ describe('bench', () => {
     expect(ours.dispatchesPerStep).toBeGreaterThan(20);
     expect(ours.bytesAllocated).toBeGreaterThan(784 * 60_000);
     expect(ours.kernels.length).toBeGreaterThan(20);
-    expect(out.matmul.map((m: { n: number }) => m.n)).toEqual([64, 64]);
+    expect(out.matmul.map((m: { kernel: string }) => m.kernel.slice(0, 2))).toEqual(['v1', 'v2', 'v3']);
   });
 });
