@@ -67,10 +67,13 @@ export function forceAutoVariant(variant: MatmulVariant | null): void {
   forcedVariant = variant;
 }
 
-/** The variant for a shape: 128×128 tiles where C is large enough to fill the GPU with them. */
-export function chooseVariant(m: number, n: number): MatmulVariant {
-  if (forcedVariant) return forcedVariant;
-  return Math.ceil(m / 128) * Math.ceil(n / 128) >= BUSY_WORKGROUPS / 2 ? 'v2' : 'v1';
+/**
+ * The variant 'auto' uses. Measured on an H100 (BENCHMARKS.md), whole training steps with every
+ * matmul as v1 beat the v1/v2 mix by 11% at batch 4096 and tied below, while all-v2 and all-v3
+ * were slower at every batch size; so v1 for every shape until a variant wins somewhere.
+ */
+export function chooseVariant(_m: number, _n: number): MatmulVariant {
+  return forcedVariant ?? 'v1';
 }
 
 /** K splits for a shape: enough workgroups to fill the GPU, each split at least 256 deep in K. */
