@@ -13,6 +13,7 @@ import { GanTrainer } from '../src/gan/trainer.js';
 import { createMatmul, forceAutoVariant, type MatmulVariant } from '../src/kernels/matmul.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
+import { microsecondsPerCall } from './timing.js';
 import { timeShapes } from './shapes.js';
 
 interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; shapes: number[]; tfjs: boolean; variants: MatmulVariant[] }
@@ -67,19 +68,7 @@ async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERN
   const [a, b, c] = [mem.createStorage('a', n * n), mem.createStorage('b', n * n), mem.createStorage('c', n * n)];
   const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1 });
   try {
-    const run = async (reps: number) => {
-      const encoder = ctx.device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      for (let r = 0; r < reps; r++) kernel.record(pass);
-      pass.end();
-      ctx.submit([encoder.finish()]);
-      await ctx.sync();
-    };
-    await run(3);
-    const reps = 20;
-    const t0 = performance.now();
-    await run(reps);
-    const seconds = (performance.now() - t0) / 1000 / reps;
+    const seconds = (await microsecondsPerCall(ctx, kernel, 20, 3)) / 1e6;
     return { impl: 'webgpu-gan', kernel: KERNEL_NAMES[variant], n, gflops: (2 * n ** 3) / seconds / 1e9 };
   } finally {
     kernel.destroy();

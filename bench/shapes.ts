@@ -3,6 +3,7 @@
 // reference run. The data behind chooseVariant / chooseSplitK in src/kernels/matmul.ts.
 import type { GpuContext } from '../src/gpu/context.js';
 import { createMatmul, type MatmulSpec } from '../src/kernels/matmul.js';
+import { microsecondsPerCall } from './timing.js';
 
 interface Shape { name: string; m: number; n: number; k: number; transposeA?: boolean; transposeB?: boolean }
 
@@ -49,18 +50,7 @@ export async function timeShapes(ctx: GpuContext, batch: number, reps = 50) {
       // Every variant must agree with the first to float32 rounding before it is timed.
       const worst = out.reduce((w, x, i) => Math.max(w, Math.abs(x - reference![i]!)), 0);
       if (!(worst <= 1e-3)) throw new Error(`${v.name} disagrees on ${row.shape} by ${worst}`);
-      const repeat = async (times: number) => {
-        const encoder = ctx.device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        for (let r = 0; r < times; r++) kernel.record(pass);
-        pass.end();
-        ctx.submit([encoder.finish()]);
-        await ctx.sync();
-      };
-      await repeat(reps); // warm-up: clocks up, caches and pipelines ready
-      const t0 = performance.now();
-      await repeat(reps);
-      row[v.name] = ((performance.now() - t0) * 1000) / reps;
+      row[v.name] = await microsecondsPerCall(ctx, kernel, reps, reps);
       kernel.destroy();
     }
     rows.push(row);

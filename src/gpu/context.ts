@@ -93,6 +93,6 @@ export class GpuContext {
     this.destroyed = true;
     this.memory.destroy();
     this.device.destroy();
-    void this.keepAlive;
+    void this.keepAlive; // held only so Dawn's instance outlives the device (see device.ts)
   }
 }
