@@ -29,6 +29,27 @@ fn stable_sigmoid(x: f32) -> f32 {
   return e / (1.0 + e);
 }
 
+// log(1 + e) for e in [0, 1]; the series avoids the cancellation of log(1 + tiny).
+fn log1p_small(e: f32) -> f32 {
+  if (e < 1e-4) { return e * (1.0 - e * (0.5 - e * (1.0 / 3.0))); }
+  return log(1.0 + e);
+}
+
+// softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^−|x|): finite for every finite x.
+fn softplus(x: f32) -> f32 {
+  return max(x, 0.0) + log1p_small(exp(-abs(x)));
+}
+
+// BCE statistics from sums over n rows split at `split`: (Σ loss, Σσ of rows < split, Σσ of the
+// rest) → (Σ loss / divisor, mean σ of each part, 0 for an empty part).
+fn bce_statistics(sums: vec3<f32>, n: u32, split: u32, divisor: f32) -> vec3<f32> {
+  let second_count = n - split;
+  return vec3<f32>(
+    sums.x / divisor,
+    select(0.0, sums.y / f32(split), split > 0u),
+    select(0.0, sums.z / f32(second_count), second_count > 0u));
+}
+
 fn activate(kind: u32, x: f32, alpha: f32) -> f32 {
   switch (kind) {
     case 1u: { return select(alpha * x, x, x > 0.0); }

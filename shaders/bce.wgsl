@@ -27,16 +27,6 @@ override ACCUMULATE: bool = false;  // add into stats instead of overwriting
 const THREADS = 256u;
 var<workgroup> partial: array<vec3<f32>, THREADS>;
 
-// log(1 + e) for e in [0, 1]; the series avoids the cancellation of log(1 + tiny).
-fn log1p_small(e: f32) -> f32 {
-  if (e < 1e-4) { return e * (1.0 - e * (0.5 - e * (1.0 / 3.0))); }
-  return log(1.0 + e);
-}
-
-fn softplus(x: f32) -> f32 {
-  return max(x, 0.0) + log1p_small(exp(-abs(x)));
-}
-
 @compute @workgroup_size(256)
 fn bce_logits_loss_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
   var sums = vec3<f32>(0.0);  // (loss, sigmoid sum first part, sigmoid sum second part)
@@ -56,16 +46,8 @@ fn bce_logits_loss_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
     workgroupBarrier();
   }
   if (lid.x == 0u) {
-    let total = partial[0];
-    let second_count = params.n - params.split;
-    let result = vec3<f32>(
-      total.x / params.divisor,
-      select(0.0, total.y / f32(params.split), params.split > 0u),
-      select(0.0, total.z / f32(second_count), second_count > 0u));
-    if (ACCUMULATE) {
-      stats[0] += result.x; stats[1] += result.y; stats[2] += result.z;
-    } else {
-      stats[0] = result.x; stats[1] = result.y; stats[2] = result.z;
-    }
+    let result = bce_statistics(partial[0], params.n, params.split, params.divisor);
+    let previous = select(vec3<f32>(0.0), vec3<f32>(stats[0], stats[1], stats[2]), ACCUMULATE);
+    stats[0] = previous.x + result.x; stats[1] = previous.y + result.y; stats[2] = previous.z + result.z;
   }
 }

@@ -5,6 +5,7 @@ import activationMath from '../shaders/activation_math.wgsl?raw';
 import matmul from '../shaders/matmul.wgsl?raw';
 import activation from '../shaders/activation.wgsl?raw';
 import bce from '../shaders/bce.wgsl?raw';
+import logitHead from '../shaders/logit_head.wgsl?raw';
 import biasGrad from '../shaders/bias_grad.wgsl?raw';
 import adam from '../shaders/adam.wgsl?raw';
 import counter from '../shaders/counter.wgsl?raw';
@@ -20,6 +21,7 @@ export const SHADERS = {
   matmul: withActivations(matmul),
   activation: withActivations(activation),
   bce: withActivations(bce),
+  logit_head: withActivations(logitHead),
   bias_grad: biasGrad,
   adam,
   counter,

@@ -10,13 +10,15 @@
 //   D gradients;  Adam(D)
 //   logits' = D'(X[0:B]) with the updated D;  BCE(→ 1) (non-saturating generator loss)
 //   dX = dLoss/dX ⊙ tanh'(X[0:B]) through D';  G gradients;  Adam(G) with the EMA fused in
+// D's last layer, the loss and the first gradients of each update are one fused kernel (the
+// logit head, shaders/logit_head.wgsl).
 // The fake batch of the D update is reused by the G update (as PyTorch's DCGAN example does).
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
 import { AdamKernel } from '../kernels/adam.js';
-import { createBceWithLogits } from '../kernels/bce.js';
 import { StepCounter } from '../kernels/counter.js';
 import type { BoundKernel, Kernel, TensorRef } from '../kernels/kernel.js';
+import { createLogitHead } from '../kernels/logitHead.js';
 import { createRandomFill } from '../kernels/random.js';
 import { createBatchGather, maxStepsForBatch } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
@@ -44,6 +46,7 @@ class Workspace {
   readonly gOut: GPUBuffer[];
   /** The discriminator's input: B fake rows, then B real rows. */
   readonly x: GPUBuffer;
+  /** Outputs of the discriminator's hidden layers, and their pre-activation gradients. */
   readonly dOut: GPUBuffer[];
   readonly dGrad: GPUBuffer[];
   readonly gGrad: GPUBuffer[];
@@ -56,12 +59,13 @@ class Workspace {
     };
     const B = c.batch;
     const gWidths = [...c.generatorHidden, c.dataDim];
-    const dWidths = [...c.discriminatorHidden, 1];
     this.z = make('z', B * c.noiseDim);
     this.x = make('D input X (fake; real)', 2 * B * c.dataDim);
     this.gOut = c.generatorHidden.map((w, i) => make(`G h${i + 1}`, B * w));
-    this.dOut = dWidths.map((w, i) => make(i + 1 === dWidths.length ? 'D logits' : `D a${i + 1}`, 2 * B * w));
-    this.dGrad = dWidths.map((w, i) => make(`D dZ${i + 1}`, 2 * B * w));
+    // The discriminator's hidden layers only: its logit head keeps logits and their gradients in
+    // registers and workgroup memory.
+    this.dOut = c.discriminatorHidden.map((w, i) => make(`D a${i + 1}`, 2 * B * w));
+    this.dGrad = c.discriminatorHidden.map((w, i) => make(`D dZ${i + 1}`, 2 * B * w));
     this.gGrad = gWidths.map((w, i) => make(i + 1 === gWidths.length ? 'G dZ out (dX ⊙ tanh\')' : `G dZ${i + 1}`, B * w));
   }
 
@@ -269,7 +273,6 @@ async function buildStepKernels(
   const B = c.batch;
   const keep = <T extends { destroy(): void }>(k: T): T => { owned.push(k); return k; };
   const all = (ks: Kernel[]) => ks.map(keep);
-  const dWidths = [...c.discriminatorHidden, 1];
   const gWidths = [...c.generatorHidden, c.dataDim];
   const fake = Workspace.rows(w.x, B, c.dataDim);
   const gOutputs = [...w.gOut, fake];
@@ -280,29 +283,47 @@ async function buildStepKernels(
   kernels.push(keep(await createRandomFill(ctx, { n: B * c.noiseDim, output: w.z, seed: c.seed, stream: STREAM.noise, distribution: { kind: 'normal' }, stepCount: counter.buffer, label: 'noise z' })));
   kernels.push(keep(await createBatchGather(ctx, { dataset: dataset.buffer, packedU8: dataset.packedU8, count: dataset.count, dim: dataset.dim, rows: B, firstRow: B, output: w.x, seed: c.seed, stepCount: counter.buffer, label: 'real batch' })));
 
+  // The discriminator's last layer (one logit) runs fused with the loss and its gradients.
+  const hiddenD = c.discriminatorHidden.length;
+  const head = D.layout.layers[hiddenD]!;
+  const headWeights = { weight: viewRef(D.weights, head.weight), bias: viewRef(D.weights, head.bias) };
+  const hiddenGate = { gate: D.spec.hidden, leakySlope: c.leakySlope };
+  const outputGate = c.generatorOutput === 'none' ? undefined : { kind: c.generatorOutput, leakySlope: c.leakySlope };
+
   // Discriminator update on [fake; real].
   kernels.push(...all(await forwardKernels(ctx, G, { rows: B, input: w.z, outputs: gOutputs })));
-  kernels.push(...all(await forwardKernels(ctx, D, { rows: 2 * B, input: w.x, outputs: w.dOut })));
-  kernels.push(keep(await createBceWithLogits(ctx, {
-    n: 2 * B, split: B, targetFirst: 0, targetSecond: c.realLabel, divisor: B,
-    logits: w.dOut.at(-1)!, gradLogits: w.dGrad.at(-1)!, stats: statsSlot(STATS_SLOT_D), accumulate: true, label: 'D loss',
+  kernels.push(...all(await forwardKernels(ctx, D, { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD })));
+  kernels.push(keep(await createLogitHead(ctx, {
+    rows: 2 * B, width: head.inFeatures, input: hiddenD > 0 ? w.dOut[hiddenD - 1]! : w.x, ...headWeights,
+    split: B, targetFirst: 0, targetSecond: c.realLabel, divisor: B, stats: statsSlot(STATS_SLOT_D), accumulate: true,
+    inputGrad: hiddenD > 0 ? { output: w.dGrad[hiddenD - 1]!, ...hiddenGate } : undefined,
+    paramGrads: { weight: viewRef(D.grads, head.weight), bias: viewRef(D.grads, head.bias) },
+    label: 'D logit + loss + gradients',
   })));
-  kernels.push(...all(await backwardKernels(ctx, D, { rows: 2 * B, input: w.x, outputs: w.dOut, preActivationGrads: w.dGrad })));
+  if (hiddenD > 0) {
+    kernels.push(...all(await backwardKernels(ctx, D, { rows: 2 * B, input: w.x, outputs: w.dOut, preActivationGrads: w.dGrad, layers: hiddenD })));
+  }
   const hyper = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
   kernels.push(keep(await AdamKernel.create(ctx, { n: D.layout.totalFloats, weights: D.weights, grads: D.grads, moment1: D.moment1, moment2: D.moment2, stepCount: counter.buffer, ...hyper, label: 'Adam D' })));
 
   // Generator update through the updated discriminator, on the same fake rows.
-  const dOutFake = firstRows(w.dOut, dWidths);
-  const dGradFake = firstRows(w.dGrad, dWidths);
-  kernels.push(...all(await forwardKernels(ctx, D, { rows: B, input: fake, outputs: dOutFake })));
-  kernels.push(keep(await createBceWithLogits(ctx, {
-    n: B, targetFirst: 1, logits: dOutFake.at(-1)!, gradLogits: dGradFake.at(-1)!, stats: statsSlot(STATS_SLOT_G), accumulate: true, label: 'G loss',
+  const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
+  const dGradFake = firstRows(w.dGrad, c.discriminatorHidden);
+  kernels.push(...all(await forwardKernels(ctx, D, { rows: B, input: fake, outputs: dOutFake, layers: hiddenD })));
+  kernels.push(keep(await createLogitHead(ctx, {
+    rows: B, width: head.inFeatures, input: hiddenD > 0 ? dOutFake[hiddenD - 1]! : fake, ...headWeights,
+    targetFirst: 1, stats: statsSlot(STATS_SLOT_G), accumulate: true,
+    inputGrad: hiddenD > 0
+      ? { output: dGradFake[hiddenD - 1]!, ...hiddenGate }
+      : { output: w.gGrad.at(-1)!, gate: outputGate?.kind, leakySlope: c.leakySlope },
+    label: 'D logit + generator loss + input gradient',
   })));
-  const outputGate = c.generatorOutput === 'none' ? undefined : { kind: c.generatorOutput, leakySlope: c.leakySlope };
-  kernels.push(...all(await backwardKernels(ctx, D, {
-    rows: B, input: fake, outputs: dOutFake, preActivationGrads: dGradFake, inputGradOnly: true,
-    inputGrad: { output: w.gGrad.at(-1)!, gate: outputGate },
-  })));
+  if (hiddenD > 0) {
+    kernels.push(...all(await backwardKernels(ctx, D, {
+      rows: B, input: fake, outputs: dOutFake, preActivationGrads: dGradFake, inputGradOnly: true, layers: hiddenD,
+      inputGrad: { output: w.gGrad.at(-1)!, gate: outputGate },
+    })));
+  }
   kernels.push(...all(await backwardKernels(ctx, G, { rows: B, input: w.z, outputs: gOutputs, preActivationGrads: firstRows(w.gGrad, gWidths) })));
   kernels.push(keep(await AdamKernel.create(ctx, {
     n: G.layout.totalFloats, weights: G.weights, grads: G.grads, moment1: G.moment1, moment2: G.moment2, stepCount: counter.buffer,

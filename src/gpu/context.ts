@@ -5,11 +5,19 @@ import { GpuDeviceError } from './errors.js';
 import { GpuMemory } from './memory.js';
 import type { AdapterDescription } from './device.js';
 
+// Unused writable bindings one kernel may have, and the spacing of their slots: the largest
+// minStorageBufferOffsetAlignment WebGPU allows, so every slot's offset is valid.
+export const WRITABLE_PLACEHOLDER_SLOTS = 4;
+export const PLACEHOLDER_SLOT_BYTES = 256;
+
 export class GpuContext {
   readonly memory: GpuMemory;
   /** A tiny buffer bound where a kernel's optional input is unused (WebGPU requires every binding). */
   readonly placeholder: GPUBuffer;
-  /** The same for an unused writable binding: it may not share a buffer with any other binding. */
+  /**
+   * The same for unused writable bindings. A writable binding may not overlap any other binding of
+   * its dispatch, so each unused one of a kernel takes its own 256-byte slot.
+   */
   readonly writablePlaceholder: GPUBuffer;
   private failure: GpuDeviceError | null = null;
   private destroyed = false;
@@ -22,7 +30,7 @@ export class GpuContext {
   ) {
     this.memory = new GpuMemory(device);
     this.placeholder = this.memory.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
-    this.writablePlaceholder = this.memory.createBuffer({ label: 'writable placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
+    this.writablePlaceholder = this.memory.createBuffer({ label: 'writable placeholder', size: WRITABLE_PLACEHOLDER_SLOTS * PLACEHOLDER_SLOT_BYTES, usage: GPUBufferUsage.STORAGE });
     this.lost = device.lost.then((info) => {
       if (!this.destroyed) this.fail(`GPU device lost (${info.reason}): ${info.message}`);
     });

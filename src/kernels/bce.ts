@@ -4,14 +4,8 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
 
-export interface BceSpec {
-  /** Number of logits. */
-  n: number;
-  logits: TensorRef;
-  /** d(loss)/d(logit), n values. */
-  gradLogits: TensorRef;
-  /** 3 values: loss / divisor, mean sigmoid of rows < split, mean sigmoid of rows ≥ split. */
-  stats: TensorRef;
+/** Targets, the real/fake split and the loss's divisor: shared with the fused logit head. */
+export interface BceTargets {
   /** Target of rows [0, split), in [0, 1] (1 for real, 0.9 for one-sided smoothing, ...). */
   targetFirst: number;
   /** Target of rows [split, n). Default: targetFirst. */
@@ -22,22 +16,38 @@ export interface BceSpec {
   divisor?: number;
   /** Add into stats instead of overwriting (to sum over steps on the GPU). */
   accumulate?: boolean;
+}
+
+export interface BceSpec extends BceTargets {
+  /** Number of logits. */
+  n: number;
+  logits: TensorRef;
+  /** d(loss)/d(logit), n values. */
+  gradLogits: TensorRef;
+  /** 3 values: loss / divisor, mean sigmoid of rows < split, mean sigmoid of rows ≥ split. */
+  stats: TensorRef;
   label?: string;
+}
+
+/** The BCE uniforms for n rows, validated, with the defaults filled in. */
+export function bceUniforms(spec: BceTargets, n: number) {
+  const targetFirst = requireFinite('targetFirst', spec.targetFirst, { min: 0, max: 1 });
+  const targetSecond = requireFinite('targetSecond', spec.targetSecond ?? targetFirst, { min: 0, max: 1 });
+  const split = spec.split ?? n;
+  if (!Number.isInteger(split) || split < 0 || split > n) throw new ArgumentError('split', `must be an integer in [0, ${n}] (the rows), got ${split}`);
+  const divisor = requireFinite('divisor', spec.divisor ?? n, { min: 0, minExclusive: true });
+  return { split, target_first: targetFirst, target_second: targetSecond, divisor };
 }
 
 export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promise<BoundKernel> {
   const n = requirePositiveInteger('n', spec.n);
-  const targetFirst = requireFinite('targetFirst', spec.targetFirst, { min: 0, max: 1 });
-  const targetSecond = requireFinite('targetSecond', spec.targetSecond ?? targetFirst, { min: 0, max: 1 });
-  const split = spec.split ?? n;
-  if (!Number.isInteger(split) || split < 0 || split > n) throw new ArgumentError('split', `must be an integer in [0, n=${n}], got ${split}`);
-  const divisor = requireFinite('divisor', spec.divisor ?? n, { min: 0, minExclusive: true });
+  const targets = bceUniforms(spec, n);
   const { resources } = new Bindings(ctx)
     .tensor('logits', 'logits', spec.logits, n)
     .tensor('grad_logits', 'gradLogits', spec.gradLogits, n)
     .tensor('stats', 'stats', spec.stats, 3)
     .forbidAliasing('grad_logits', 'stats');
   const compiled = await getPipeline(ctx.device, 'bce', 'bce_logits_loss_grad', { ACCUMULATE: spec.accumulate ?? false });
-  const uniforms = { n, split, target_first: targetFirst, target_second: targetSecond, divisor };
+  const uniforms = { n, ...targets };
   return new BoundKernel(ctx, compiled, spec.label ?? 'bce with logits', resources, uniforms, [1, 1, 1]);
 }

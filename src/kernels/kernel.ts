@@ -1,7 +1,7 @@
 // What every kernel wrapper shares: validating buffer arguments, and a BoundKernel that holds a
 // pipeline, its uniform buffer and its bind group, built once and recorded as often as needed.
 import { ArgumentError } from '../gpu/errors.js';
-import type { GpuContext } from '../gpu/context.js';
+import { PLACEHOLDER_SLOT_BYTES, WRITABLE_PLACEHOLDER_SLOTS, type GpuContext } from '../gpu/context.js';
 import type { CachedPipeline } from '../gpu/pipelines.js';
 import { packUniform, type UniformValues } from '../gpu/reflect.js';
 
@@ -51,6 +51,7 @@ export function bindTensor(ctx: GpuContext, argument: string, ref: TensorRef | u
 export class Bindings {
   readonly resources: Record<string, GPUBufferBinding> = {};
   private readonly argumentOf = new Map<string, string>();
+  private writableSlots = 0;
 
   constructor(private readonly ctx: GpuContext) {}
 
@@ -60,9 +61,14 @@ export class Bindings {
     return this;
   }
 
-  /** Binds the context's placeholder where an optional input (or one optional output) is unused. */
+  /** Binds the context's placeholder where an optional input or output is unused. */
   unused(wgslName: string, writable = false): this {
-    this.resources[wgslName] = { buffer: writable ? this.ctx.writablePlaceholder : this.ctx.placeholder, offset: 0, size: 16 };
+    if (!writable) {
+      this.resources[wgslName] = { buffer: this.ctx.placeholder, offset: 0, size: 16 };
+      return this;
+    }
+    if (this.writableSlots === WRITABLE_PLACEHOLDER_SLOTS) throw new Error(`more than ${WRITABLE_PLACEHOLDER_SLOTS} unused writable bindings`);
+    this.resources[wgslName] = { buffer: this.ctx.writablePlaceholder, offset: this.writableSlots++ * PLACEHOLDER_SLOT_BYTES, size: 16 };
     return this;
   }
 
@@ -80,6 +86,11 @@ export class Bindings {
     }
     return this;
   }
+}
+
+/** The subset of bindings an entry point actually uses (reflection lists only those). */
+export function usedResources(used: Map<string, unknown>, all: Record<string, GPUBufferBinding>): Record<string, GPUBufferBinding> {
+  return Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name)));
 }
 
 /** Splits a 1-D count of workgroups into x·y ≤ 65535 each (kernels flatten it back). */
@@ -169,5 +180,41 @@ export class BoundKernel implements Kernel {
     this.destroyed = true;
     if (this.uniformBuffer) this.ctx.memory.release(this.uniformBuffer);
     for (const buffer of this.ownedBuffers) this.ctx.memory.release(buffer);
+  }
+}
+
+/**
+ * A kernel recorded as one dispatch, or as a main dispatch that writes partial results into a
+ * workspace it owns and a fixed-order reduction of them (in the same pass, so the reduce sees
+ * the partials).
+ */
+export class StagedKernel implements Kernel {
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly label: string,
+    private readonly main: BoundKernel,
+    private readonly reduce: BoundKernel | null,
+    private readonly workspace: GPUBuffer | null,
+  ) {}
+
+  record(target: RecordTarget): void {
+    if (!('dispatchWorkgroups' in target)) {
+      const pass = target.beginComputePass({ label: this.label });
+      this.record(pass);
+      pass.end();
+      return;
+    }
+    this.main.record(target);
+    this.reduce?.record(target);
+  }
+
+  get dispatches(): number {
+    return this.reduce ? 2 : 1;
+  }
+
+  destroy(): void {
+    this.main.destroy();
+    this.reduce?.destroy();
+    if (this.workspace) this.ctx.memory.release(this.workspace);
   }
 }

@@ -3,7 +3,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { activationCode, Bindings, BoundKernel, grid1d, type Activation, type Kernel, type RecordTarget, type TensorRef } from './kernel.js';
+import { activationCode, Bindings, BoundKernel, grid1d, StagedKernel, usedResources, type Activation, type TensorRef } from './kernel.js';
 
 export interface MatmulSpec {
   /** Rows of C (and of op(A)). */
@@ -83,37 +83,8 @@ export function chooseSplitK(m: number, n: number, k: number, tile: number): num
   return Math.max(1, Math.min(Math.ceil(BUSY_WORKGROUPS / tiles), Math.floor(k / 256), 32));
 }
 
-export class MatmulKernel implements Kernel {
-  constructor(
-    private readonly ctx: GpuContext,
-    readonly label: string,
-    private readonly main: BoundKernel,
-    private readonly reduce: BoundKernel | null,
-    private readonly workspace: GPUBuffer | null,
-  ) {}
-
-  /** One dispatch, or the split-K pair (in one pass: the reduce sees the partial sums). */
-  record(target: RecordTarget): void {
-    if (!('dispatchWorkgroups' in target)) {
-      const pass = target.beginComputePass({ label: this.label });
-      this.record(pass);
-      pass.end();
-      return;
-    }
-    this.main.record(target);
-    this.reduce?.record(target);
-  }
-
-  get dispatches(): number {
-    return this.reduce ? 2 : 1;
-  }
-
-  destroy(): void {
-    this.main.destroy();
-    this.reduce?.destroy();
-    if (this.workspace) this.ctx.memory.release(this.workspace);
-  }
-}
+/** A matmul: one dispatch, or the split-K pair with its workspace. */
+export class MatmulKernel extends StagedKernel {}
 
 export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
   const m = requirePositiveInteger('m', spec.m);
@@ -177,9 +148,4 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     ctx.memory.release(workspace);
     throw error;
   }
-}
-
-/** The subset of bindings an entry point actually uses (reflection lists only those). */
-function usedResources(used: Map<string, unknown>, all: Record<string, GPUBufferBinding>): Record<string, GPUBufferBinding> {
-  return Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name)));
 }

@@ -3,6 +3,7 @@
 // gate epilogue), weight gradients are dZᵀ·X, and bias gradients (Σ_rows dZ) are the row sums
 // that same matmul accumulates from its tiles.
 import type { GpuContext } from '../gpu/context.js';
+import { ArgumentError } from '../gpu/errors.js';
 import { createMatmul } from '../kernels/matmul.js';
 import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { viewRef, type MlpParameters } from './mlp.js';
@@ -15,12 +16,14 @@ export interface ForwardSpec {
   outputs: TensorRef[];
   /** Use these weights instead of the trained ones (e.g. the EMA copy); same layout. */
   weights?: GPUBuffer;
+  /** Only the first this many layers (the caller computes the rest, e.g. with a fused head). */
+  layers?: number;
 }
 
 export async function forwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: ForwardSpec): Promise<Kernel[]> {
   const weights = spec.weights ?? mlp.weights;
   const kernels: Kernel[] = [];
-  for (const [l, layer] of mlp.layout.layers.entries()) {
+  for (const [l, layer] of mlp.layout.layers.slice(0, layerCount(mlp, spec.layers)).entries()) {
     kernels.push(await createMatmul(ctx, {
       m: spec.rows, n: layer.outFeatures, k: layer.inFeatures,
       a: l === 0 ? spec.input : spec.outputs[l - 1]!,
@@ -40,10 +43,13 @@ export interface BackwardSpec {
   input: TensorRef;
   outputs: TensorRef[];
   /**
-   * One per layer: rows × widths[l + 1], dLoss/d(pre-activation). The last one is filled by the
-   * caller (the loss gradient, or dLoss/dy ⊙ f'); the kernels fill the others.
+   * One per layer: rows × widths[l + 1], dLoss/d(pre-activation). The top one (of layer
+   * `layers` − 1) is filled by the caller (the loss gradient, or dLoss/dy ⊙ f'); the kernels fill
+   * the others.
    */
   preActivationGrads: TensorRef[];
+  /** Only the first this many layers: the caller has done the backward pass of the rest. */
+  layers?: number;
   /** Also compute dLoss/d(input), optionally times f'(input) of the layer that made the input. */
   inputGrad?: { output: TensorRef; gate?: { kind: 'leaky-relu' | 'tanh' | 'sigmoid'; leakySlope: number } };
   /** Skip weight and bias gradients (when only the input gradient is wanted). */
@@ -53,7 +59,7 @@ export interface BackwardSpec {
 export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: BackwardSpec): Promise<Kernel[]> {
   const kernels: Kernel[] = [];
   const layers = mlp.layout.layers;
-  for (let l = layers.length - 1; l >= 0; l--) {
+  for (let l = layerCount(mlp, spec.layers) - 1; l >= 0; l--) {
     const layer = layers[l]!;
     const dZ = spec.preActivationGrads[l]!;
     const x = l === 0 ? spec.input : spec.outputs[l - 1]!;
@@ -86,4 +92,11 @@ export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec:
     }
   }
   return kernels;
+}
+
+function layerCount(mlp: MlpParameters, layers: number | undefined): number {
+  const all = mlp.layout.layers.length;
+  if (layers === undefined) return all;
+  if (!Number.isInteger(layers) || layers < 0 || layers > all) throw new ArgumentError('layers', `must be an integer in [0, ${all}], got ${layers}`);
+  return layers;
 }

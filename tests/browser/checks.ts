@@ -1,7 +1,7 @@
 // Kernel checks that run inside a web page on the browser's own WebGPU, against the same float64
 // references as the Node tests. tests/browser.test.ts loads them in headless Chromium.
-import { AdamKernel, acquireGpu, createBceWithLogits, createMatmul, createRandomFill, formatAdapter, StepCounter, type GpuContext } from '../../src/index.js';
-import { adamReference, bceReference, matmulReference, uniformReference } from '../reference/cpu.js';
+import { AdamKernel, acquireGpu, createBceWithLogits, createLogitHead, createMatmul, createRandomFill, formatAdapter, StepCounter, type GpuContext } from '../../src/index.js';
+import { adamReference, bceReference, logitHeadReference, matmulReference, uniformReference } from '../reference/cpu.js';
 import { compare, randomArray, runKernels as run, type Comparison } from '../support/numeric.js';
 
 export interface CheckResult extends Comparison {
@@ -37,6 +37,28 @@ const bceCheck: Check = async (ctx) => {
   bufs.forEach((x) => mem.release(x));
   const ref = bceReference(logits, 4, 0.9, 0);
   return compare(got, [...ref.grad, ref.loss, ref.meanFirst, ref.meanSecond], (i) => (i < 8 ? 1e-7 : 1e-3 + 1e-6 * 1e4));
+};
+
+/** The fused logit head over more rows than one workgroup takes (its two-dispatch form). */
+const logitHeadCheck: Check = async (ctx) => {
+  const [rows, width, split] = [1100, 20, 550];
+  const input = randomArray(rows * width, 5), weight = randomArray(width, 6), bias = Float32Array.of(0.1);
+  const mem = ctx.memory;
+  const bufs = [input, weight, bias, rows * width, width, 1, 3].map((x, i) => mem.createStorage(`head ${i}`, x));
+  const [a, w, b, dA, dW, dB, stats] = bufs as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+  const kernel = await createLogitHead(ctx, {
+    rows, width, input: a, weight: w, bias: b, stats, split, targetFirst: 0, targetSecond: 0.9,
+    inputGrad: { output: dA, gate: 'leaky-relu', leakySlope: 0.2 }, paramGrads: { weight: dW, bias: dB },
+  });
+  await run(ctx, kernel);
+  kernel.destroy();
+  const got = [...(await ctx.readF32(dA)), ...(await ctx.readF32(dW)), ...(await ctx.readF32(dB)), ...(await ctx.readF32(stats))];
+  bufs.forEach((x) => mem.release(x));
+  const ref = logitHeadReference(input, rows, width, weight, 0.1, { split, targetFirst: 0, targetSecond: 0.9 }, { kind: 'leaky-relu', alpha: 0.2 });
+  const want = [...ref.inputGrad, ...ref.weightGrad, ref.biasGrad, ref.bce.loss, ref.bce.meanFirst, ref.bce.meanSecond];
+  // Logits of ~20 terms of size 1 carry ~1e-5 of error; every output is within that of its scale.
+  const scale = [...ref.inputGrad.map(() => 1 / rows), ...ref.weightGrad.map(() => 1), 1, 1, 1, 1];
+  return compare(got, want, (i) => 1e-5 * (Math.abs(want[i]!) + scale[i]!));
 };
 
 const adamCheck: Check = async (ctx) => {
@@ -79,6 +101,7 @@ export const CHECKS: Record<string, Check> = {
   'matmul 100×129×67 Aᵀ·Bᵀ + bias, tanh': matmulCheck(100, 129, 67, true, true),
   'matmul 64×128×100 A·Bᵀ + bias, tanh (a GAN layer)': matmulCheck(64, 128, 100, false, true),
   'BCE with logits at ±1e4, ±80, 0': bceCheck,
+  'logit head, 1100 rows (two dispatches)': logitHeadCheck,
   'Adam, 10 steps': adamCheck,
   'Philox uniforms bit-identical to the reference': randomCheck,
 };

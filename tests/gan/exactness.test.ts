@@ -27,6 +27,9 @@ const SEED_AWAY_FROM_KINK = Number(process.env.EXACTNESS_SEED ?? 11);
 const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
   ['the design\'s GAN (100→128→256→784, 784→256→128→1), batch 8, smoothed labels', byteImages(40, 784), { batch: 8, seed: SEED_AWAY_FROM_KINK, realLabel: 0.9 }],
   ['odd widths, unbounded output, f32 data, batch 5', floatPoints(23, 3), { batch: 5, seed: 77, noiseDim: 7, generatorHidden: [9, 13], discriminatorHidden: [11, 5], generatorOutput: 'none', lr: 1e-3, emaDecay: 0.9 }],
+  // No hidden layers: D's logit head reads the data and hands dX straight to G. Batch 600 puts
+  // 1200 rows through D, more than one workgroup of the head takes, so its two-dispatch form runs.
+  ['linear networks, batch 600 (the logit head in workgroups of 64 rows)', floatPoints(700, 4), { batch: 600, seed: 3, noiseDim: 5, generatorHidden: [], discriminatorHidden: [], generatorOutput: 'tanh', lr: 1e-3 }],
 ];
 
 describe('trainer vs float64 reference, 3 steps', () => {

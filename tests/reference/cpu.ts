@@ -102,6 +102,47 @@ export function bceReference(logits: ArrayLike<number>, split: number, targetFir
   return { loss: loss / divisor, grad, meanFirst: split > 0 ? first / split : 0, meanSecond: n > split ? second / (n - split) : 0 };
 }
 
+export interface LogitHeadReference {
+  logits: Float64Array;
+  /** rows × width: dLoss/d(input), times f'(input) where a gate is given. */
+  inputGrad: Float64Array;
+  weightGrad: Float64Array;
+  biasGrad: number;
+  /** Σ_r |g_r·a[r,j]| per column: the scale of the weight gradient's rounding. */
+  weightGradMagnitude: Float64Array;
+  bce: BceReference;
+}
+
+/** A last layer of one output fused with BCE (shaders/logit_head.wgsl), by the textbook formulas. */
+export function logitHeadReference(
+  input: ArrayLike<number>, rows: number, width: number, weight: ArrayLike<number>, bias: number,
+  loss: { split: number; targetFirst: number; targetSecond: number; divisor?: number },
+  gate?: { kind: Activation; alpha: number },
+): LogitHeadReference {
+  const logits = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let x = bias;
+    for (let j = 0; j < width; j++) x += input[r * width + j]! * weight[j]!;
+    logits[r] = x;
+  }
+  const bce = bceReference(logits, loss.split, loss.targetFirst, loss.targetSecond, loss.divisor ?? rows);
+  const inputGrad = new Float64Array(rows * width);
+  const weightGrad = new Float64Array(width);
+  const weightGradMagnitude = new Float64Array(width);
+  let biasGrad = 0;
+  for (let r = 0; r < rows; r++) {
+    const g = bce.grad[r]!;
+    biasGrad += g;
+    for (let j = 0; j < width; j++) {
+      const a = input[r * width + j]!;
+      inputGrad[r * width + j] = g * weight[j]! * (gate ? derivativeFromOutput(gate.kind, a, gate.alpha) : 1);
+      weightGrad[j]! += g * a;
+      weightGradMagnitude[j]! += Math.abs(g * a);
+    }
+  }
+  return { logits, inputGrad, weightGrad, biasGrad, weightGradMagnitude, bce };
+}
+
 export interface AdamState {
   weights: Float64Array;
   m: Float64Array;

@@ -1,0 +1,166 @@
+// The discriminator's last layer (width → 1 logit) fused with its loss, for forward and backward:
+//   logit_r = a_r · w + b                       (a: rows × width, the previous layer's output)
+//   g_r     = (σ(logit_r) − target_r) / divisor  (BCE with logits, as shaders/bce.wgsl)
+//   dA[r,j] = g_r · w_j · f'(a[r,j])            (the previous layer's pre-activation gradient)
+//   dW_j    = Σ_r g_r · a[r,j],  db = Σ_r g_r    (this layer's parameter gradients)
+// plus the loss and mean σ per half as statistics. As a matmul this layer is N = 1: a 64-wide
+// tile would waste 63 of its 64 columns, and the loss, the input gradient and the weight gradient
+// would be four dispatches with a barrier between each. Here they are one dispatch, or two for
+// many rows: workgroups of `rows_per_group` rows write partial sums, and logit_head_reduce adds
+// them in workgroup order. Every sum has a fixed order, so results are deterministic.
+
+struct HeadParams {
+  rows: u32,
+  width: u32,
+  rows_per_group: u32,
+  split: u32,          // rows before it have target_first, the rest target_second
+  target_first: f32,
+  target_second: f32,
+  divisor: f32,        // loss and gradients are divided by this (the batch for a mean)
+  alpha: f32,          // leaky-ReLU slope for the gate
+}
+
+override GATE: u32 = 0u;                // activation whose derivative (from `head_input`) gates dA; 0: none
+override HAS_INPUT_GRAD: bool = true;
+override HAS_PARAM_GRADS: bool = true;
+override WRITE_PARTIALS: bool = false;  // several workgroups: sums go to `partials` for the reduce
+override ACCUMULATE: bool = false;      // add into stats instead of overwriting
+
+@group(0) @binding(0) var<uniform> params: HeadParams;
+@group(0) @binding(1) var<storage, read> head_input: array<f32>;
+@group(0) @binding(2) var<storage, read> head_weight: array<f32>;
+@group(0) @binding(3) var<storage, read> head_bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> input_grad: array<f32>;
+@group(0) @binding(5) var<storage, read_write> weight_grad: array<f32>;
+@group(0) @binding(6) var<storage, read_write> bias_grad: array<f32>;
+// [0] loss / divisor, [1] mean σ of rows < split, [2] mean σ of rows ≥ split
+@group(0) @binding(7) var<storage, read_write> stats: array<f32>;
+// Per workgroup: Σg, Σloss, Σσ first, Σσ second, then Σ g·a for each column.
+@group(0) @binding(8) var<storage, read_write> partials: array<f32>;
+
+const THREADS = 256u;
+const LANES_PER_ROW = 4u;
+const ROWS_PER_PASS = THREADS / LANES_PER_ROW;
+const MAX_GROUP_ROWS = 1024u;
+const PARTIAL_HEADER = 4u;
+
+var<workgroup> group_grads: array<f32, MAX_GROUP_ROWS>;
+var<workgroup> lane_sums: array<f32, THREADS>;
+var<workgroup> thread_sums: array<vec4<f32>, THREADS>;
+
+// The logit of each of this workgroup's rows, then its gradient into group_grads. Returns this
+// thread's share of (Σg, Σloss, Σσ first, Σσ second).
+fn logits_and_grads(first_row: u32, group_rows: u32, t: u32) -> vec4<f32> {
+  let lane = t % LANES_PER_ROW;
+  var sums = vec4<f32>(0.0);
+  for (var base = 0u; base < group_rows; base += ROWS_PER_PASS) {
+    let local_row = base + t / LANES_PER_ROW;
+    var partial_dot = 0.0;
+    if (local_row < group_rows) {
+      let start = (first_row + local_row) * params.width;
+      for (var j = lane; j < params.width; j += LANES_PER_ROW) {
+        partial_dot += head_input[start + j] * head_weight[j];
+      }
+    }
+    lane_sums[t] = partial_dot;
+    workgroupBarrier();
+    if (lane == 0u && local_row < group_rows) {
+      let x = head_bias[0] + ((lane_sums[t] + lane_sums[t + 1u]) + (lane_sums[t + 2u] + lane_sums[t + 3u]));
+      let is_first = first_row + local_row < params.split;
+      let wanted = select(params.target_second, params.target_first, is_first);
+      let p = stable_sigmoid(x);
+      let g = (p - wanted) / params.divisor;
+      group_grads[local_row] = g;
+      sums += vec4<f32>(g, softplus(x) - wanted * x, select(0.0, p, is_first), select(p, 0.0, is_first));
+    }
+    workgroupBarrier();  // lane_sums is rewritten by the next pass
+  }
+  return sums;
+}
+
+// dA over the group's rows as one flat, coalesced sweep.
+fn input_gradient(first_row: u32, group_rows: u32, t: u32) {
+  let start = first_row * params.width;
+  let count = group_rows * params.width;
+  for (var e = t; e < count; e += THREADS) {
+    let local_row = e / params.width;
+    let column = e - local_row * params.width;
+    var value = group_grads[local_row] * head_weight[column];
+    if (GATE != ACT_NONE) {
+      value *= derivative_from_output(GATE, head_input[start + e], params.alpha);
+    }
+    input_grad[start + e] = value;
+  }
+}
+
+// Σ_r g_r · a[r, column] over the group's rows, in row order; a thread per column.
+fn weight_gradient(first_row: u32, group_rows: u32, t: u32, group_index: u32) {
+  for (var column = t; column < params.width; column += THREADS) {
+    var sum = 0.0;
+    for (var r = 0u; r < group_rows; r++) {
+      sum += group_grads[r] * head_input[(first_row + r) * params.width + column];
+    }
+    if (WRITE_PARTIALS) {
+      partials[group_index * (params.width + PARTIAL_HEADER) + PARTIAL_HEADER + column] = sum;
+    } else {
+      weight_grad[column] = sum;
+    }
+  }
+}
+
+// Writes the bias gradient and the statistics from the totals (Σg, Σloss, Σσ first, Σσ second).
+fn finish(total: vec4<f32>) {
+  if (HAS_PARAM_GRADS) {
+    bias_grad[0] = total.x;
+  }
+  let result = bce_statistics(total.yzw, params.rows, params.split, params.divisor);
+  let previous = select(vec3<f32>(0.0), vec3<f32>(stats[0], stats[1], stats[2]), ACCUMULATE);
+  stats[0] = previous.x + result.x; stats[1] = previous.y + result.y; stats[2] = previous.z + result.z;
+}
+
+@compute @workgroup_size(256)
+fn logit_head(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.x;
+  let group_index = wid.x;
+  let first_row = group_index * params.rows_per_group;
+  let group_rows = min(params.rows_per_group, params.rows - first_row);
+
+  thread_sums[t] = logits_and_grads(first_row, group_rows, t);
+  workgroupBarrier();  // group_grads complete
+  if (HAS_INPUT_GRAD) { input_gradient(first_row, group_rows, t); }
+  if (HAS_PARAM_GRADS) { weight_gradient(first_row, group_rows, t, group_index); }
+
+  for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
+    if (t < stride) { thread_sums[t] += thread_sums[t + stride]; }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    if (WRITE_PARTIALS) {
+      let slot = group_index * (params.width + PARTIAL_HEADER);
+      let total = thread_sums[0];
+      partials[slot] = total.x; partials[slot + 1u] = total.y; partials[slot + 2u] = total.z; partials[slot + 3u] = total.w;
+    } else {
+      finish(thread_sums[0]);
+    }
+  }
+}
+
+// One workgroup: adds the partial sums of every group, column by column in group order.
+@compute @workgroup_size(256)
+fn logit_head_reduce(@builtin(local_invocation_id) lid: vec3<u32>) {
+  let stride = params.width + PARTIAL_HEADER;
+  let groups = (params.rows + params.rows_per_group - 1u) / params.rows_per_group;
+  for (var column = lid.x; column < stride; column += THREADS) {
+    var sum = 0.0;
+    for (var g = 0u; g < groups; g++) { sum += partials[g * stride + column]; }
+    if (column < PARTIAL_HEADER) {
+      lane_sums[column] = sum;
+    } else if (HAS_PARAM_GRADS) {
+      weight_grad[column - PARTIAL_HEADER] = sum;
+    }
+  }
+  workgroupBarrier();
+  if (lid.x == 0u) {
+    finish(vec4<f32>(lane_sums[0], lane_sums[1], lane_sums[2], lane_sums[3]));
+  }
+}

@@ -1,0 +1,103 @@
+// The discriminator's last layer (one logit per row) fused with BCE-with-logits, its input
+// gradient and its parameter gradients: shaders/logit_head.wgsl. It replaces four dispatches of
+// the general path (an N = 1 matmul, BCE, an M = 1 weight-gradient matmul, a K = 1 input-gradient
+// matmul) with one, or two when there are more rows than one workgroup should take.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import { bceUniforms, type BceTargets } from './bce.js';
+import { activationCode, Bindings, BoundKernel, StagedKernel, usedResources, type Activation, type TensorRef } from './kernel.js';
+
+export interface LogitHeadSpec extends BceTargets {
+  rows: number;
+  /** Features per row entering the layer. */
+  width: number;
+  /** rows × width: the previous layer's activated output (or the data, for a one-layer network). */
+  input: TensorRef;
+  /** width values: the layer's weight row. */
+  weight: TensorRef;
+  /** 1 value. */
+  bias: TensorRef;
+  /** 3 values: loss / divisor, mean σ(logit) of rows < split, mean σ(logit) of rows ≥ split. */
+  stats: TensorRef;
+  /**
+   * dLoss/d(input) (rows × width), times f'(input) when `gate` names the activation that made the
+   * input: the previous layer's pre-activation gradient.
+   */
+  inputGrad?: { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
+  /** dLoss/dweight (width values) and dLoss/dbias (1 value); overwritten. */
+  paramGrads?: { weight: TensorRef; bias: TensorRef };
+  label?: string;
+}
+
+/** Rows one workgroup takes in a single-dispatch head; the shader's MAX_GROUP_ROWS. */
+export const SINGLE_DISPATCH_MAX_ROWS = 1024;
+/**
+ * Rows per workgroup when the head has more rows than that: small groups spread a batch of
+ * thousands over many workgroups, and the reduce then adds a few hundred partials per column.
+ */
+const ROWS_PER_GROUP = 64;
+
+/** Rows per workgroup for a head over `rows` rows: all of them in one, or groups of 64. */
+export function headRowsPerGroup(rows: number): number {
+  return rows <= SINGLE_DISPATCH_MAX_ROWS ? rows : ROWS_PER_GROUP;
+}
+
+export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Promise<StagedKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const width = requirePositiveInteger('width', spec.width);
+  const targets = bceUniforms(spec, rows);
+  const gate = spec.inputGrad?.gate === undefined ? 0 : activationCode('inputGrad.gate', spec.inputGrad.gate);
+  if (spec.inputGrad?.gate !== undefined && gate === 0) throw new ArgumentError('inputGrad.gate', 'must name an activation, not none');
+  const alpha = requireFinite('inputGrad.leakySlope', spec.inputGrad?.leakySlope ?? 0.2);
+
+  const rowsPerGroup = headRowsPerGroup(rows);
+  const groups = Math.ceil(rows / rowsPerGroup);
+  if (groups > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('rows', `is too large for one dispatch (${rows})`);
+
+  const bindings = new Bindings(ctx)
+    .tensor('head_input', 'input', spec.input, rows * width)
+    .tensor('head_weight', 'weight', spec.weight, width)
+    .tensor('head_bias', 'bias', spec.bias, 1)
+    .tensor('stats', 'stats', spec.stats, 3);
+  if (spec.inputGrad) bindings.tensor('input_grad', 'inputGrad.output', spec.inputGrad.output, rows * width);
+  else bindings.unused('input_grad', true);
+  if (spec.paramGrads) {
+    bindings.tensor('weight_grad', 'paramGrads.weight', spec.paramGrads.weight, width);
+    bindings.tensor('bias_grad', 'paramGrads.bias', spec.paramGrads.bias, 1);
+  } else {
+    bindings.unused('weight_grad', true).unused('bias_grad', true);
+  }
+  const outputs = ['stats', ...(spec.inputGrad ? ['input_grad'] : []), ...(spec.paramGrads ? ['weight_grad', 'bias_grad'] : [])];
+  bindings.forbidAliasing(...outputs);
+
+  const label = spec.label ?? `logit head ${rows}x${width}`;
+  const constants = {
+    GATE: gate,
+    HAS_INPUT_GRAD: spec.inputGrad !== undefined,
+    HAS_PARAM_GRADS: spec.paramGrads !== undefined,
+    ACCUMULATE: spec.accumulate ?? false,
+  };
+  const uniforms = { rows, width, rows_per_group: rowsPerGroup, ...targets, alpha };
+  if (groups === 1) {
+    const main = await getPipeline(ctx.device, 'logit_head', 'logit_head', { ...constants, WRITE_PARTIALS: false });
+    const resources = { ...bindings.unused('partials', true).resources };
+    return new StagedKernel(ctx, label, new BoundKernel(ctx, main, label, resources, uniforms, [1, 1, 1]), null, null);
+  }
+  const workspaceFloats = groups * (width + 4);
+  const workspace = ctx.memory.createStorage(`${label} partial sums`, workspaceFloats);
+  try {
+    const resources = { ...bindings.resources, partials: { buffer: workspace, offset: 0, size: workspaceFloats * 4 } };
+    const main = await getPipeline(ctx.device, 'logit_head', 'logit_head', { ...constants, WRITE_PARTIALS: true });
+    const reduce = await getPipeline(ctx.device, 'logit_head', 'logit_head_reduce', { HAS_PARAM_GRADS: constants.HAS_PARAM_GRADS, ACCUMULATE: constants.ACCUMULATE });
+    return new StagedKernel(
+      ctx, label,
+      new BoundKernel(ctx, main, `${label} ×${groups} groups`, resources, uniforms, [groups, 1, 1]),
+      new BoundKernel(ctx, reduce, `${label} reduce`, usedResources(reduce.layout.bindings, resources), uniforms, [1, 1, 1]),
+      workspace,
+    );
+  } catch (error) {
+    ctx.memory.release(workspace);
+    throw error;
+  }
+}
