@@ -2,21 +2,29 @@
 // whatever adapter Dawn finds. Steps are timed like ../shared/baselines/torch_gan.py: warm-up,
 // then many steps submitted back to back, one wait at the end.
 //   --batches 64,256   --steps 200   --matmul 1024,2048   --steps-per-submit 10   --json FILE   --quick
-//   --profile 64,4096  (GPU time per kernel by timestamp queries)   --shapes 64,4096  (matmul variants)
+//   --profile 64,4096  (GPU time per kernel by timestamp queries)
 //   --step-variants v1,v3  (also time whole steps with every matmul forced to each variant)
 //   --no-tfjs  (skip the TensorFlow.js WebGPU peer, which otherwise trains the same model after us)
-import { writeFileSync } from 'node:fs';
+//   --tuning FILE  (use the measured matmul choices in FILE, as written by --tune)
+//   --no-tuning    (time the rules of src/kernels/matmul.ts, ignoring the shipped choices)
+//   --tune 64,4096 [--write-tuning FILE] [--tune-reps 20]  (only: measure every matmul variant and
+//                  split count for each shape of the step at these batch sizes; see bench/tune.ts)
+import { readFileSync, writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
-import { createMatmul, forceAutoVariant, type MatmulVariant } from '../src/kernels/matmul.js';
+import { createMatmul, forceAutoVariant, MatmulKernel, type MatmulVariant } from '../src/kernels/matmul.js';
+import { registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { microsecondsPerCall } from './timing.js';
-import { timeShapes } from './shapes.js';
+import { tuneStepMatmuls, writeTuning } from './tune.js';
 
-interface Options { batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; shapes: number[]; tfjs: boolean; variants: MatmulVariant[] }
+interface Options {
+  batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; tfjs: boolean;
+  variants: MatmulVariant[]; tune: number[]; tuneReps: number; writeTuning?: string; tuning?: string; noTuning: boolean;
+}
 
 function parse(argv: string[]): Options {
   const get = (name: string) => {
@@ -32,7 +40,11 @@ function parse(argv: string[]): Options {
     stepsPerSubmit: Number(get('steps-per-submit') ?? 10),
     json: get('json'),
     profile: list(get('profile'), []),
-    shapes: list(get('shapes'), []),
+    tune: list(get('tune'), []),
+    tuneReps: Number(get('tune-reps') ?? 20),
+    writeTuning: get('write-tuning'),
+    tuning: get('tuning'),
+    noTuning: argv.includes('--no-tuning'),
     tfjs: !argv.includes('--no-tfjs'),
     variants: (get('step-variants')?.split(',') ?? []) as MatmulVariant[],
   };
@@ -54,7 +66,12 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
     const ms = (performance.now() - t0) / steps;
     const kernels = profile ? await profileStep(ctx, trainer, 20) : null;
     const gpuMsPerStep = kernels ? kernels.reduce((t, k) => t + k.microseconds, 0) / 1000 : undefined;
-    return { impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit, bytesAllocated: bytesInUse, gpuMsPerStep, kernels };
+    const matmuls = trainer.stepKernelList.filter((k): k is MatmulKernel => k instanceof MatmulKernel);
+    const measuredMatmuls = matmuls.filter((k) => tunedChoice(ctx.adapter, k.shape) !== null).length;
+    return {
+      impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit,
+      bytesAllocated: bytesInUse, gpuMsPerStep, kernels, matmulsPerStep: matmuls.length, measuredMatmuls,
+    };
   } finally {
     trainer.destroy();
     dataset.destroy();
@@ -83,12 +100,23 @@ async function main(): Promise<void> {
   try {
     const adapter = formatAdapter(ctx.adapter);
     console.log(`adapter: ${adapter}`);
+    if (options.tune.length > 0) {
+      console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, GPU us per call):`);
+      const { table } = await tuneStepMatmuls(ctx, options.tune, options.tuneReps, (line) => console.log(line));
+      if (options.writeTuning) writeTuning(options.writeTuning, table);
+      return;
+    }
+    if (options.noTuning) unregisterMatmulTuning(tuningAdapterKey(ctx.adapter));
+    if (options.tuning) {
+      for (const table of JSON.parse(readFileSync(options.tuning, 'utf8')) as MatmulTuning[]) registerMatmulTuning(table);
+      console.log(`matmul choices from ${options.tuning}`);
+    }
     const results = [];
     for (const batch of options.batches) {
       const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch));
       results.push(r);
       const gpu = r.gpuMsPerStep === undefined ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`;
-      console.log(`batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}`);
+      console.log(`batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`);
       for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
     }
     for (const variant of options.variants) {
@@ -99,13 +127,6 @@ async function main(): Promise<void> {
         console.log(`all matmuls ${variant}, batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
       forceAutoVariant(null);
-    }
-    const shapes = [];
-    for (const batch of options.shapes) {
-      const rows = await timeShapes(ctx, batch);
-      shapes.push({ batch, rows });
-      console.log(`matmul variants at batch ${batch} (us per call):`);
-      for (const row of rows) console.log(`    ${Object.entries(row).map(([k, v]) => (typeof v === 'number' ? `${k} ${v.toFixed(1)}` : v)).join('  ')}`);
     }
     const matmul = [];
     for (const n of options.matmul) {
@@ -125,7 +146,7 @@ async function main(): Promise<void> {
         console.log(`tfjs-webgpu batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
     }
-    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results, matmul, shapes }, null, 2));
+    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results, matmul }, null, 2));
   } finally {
     ctx.destroy();
   }

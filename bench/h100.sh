@@ -2,15 +2,22 @@
 # One device run on the lent H100 (see BENCHMARKS.md): our bench and the PyTorch peer in the same
 # run, then a few thousand MNIST steps with the CLI and a PyTorch load of the checkpoint.
 # Prepared here by bench/pack-h100.sh; run there as: bash .gpu/app/h100.sh
-# PROFILE=64,4096 and SHAPES=64,4096 add per-kernel timestamps and matmul variants, STEP_VARIANTS=v1,v3
-# whole steps with every matmul forced to one variant; TRAIN_STEPS=0 skips training.
+# PROFILE=64,4096 adds per-kernel timestamps, STEP_VARIANTS=v1,v3 whole steps with every matmul forced
+# to one variant; TRAIN_STEPS=0 skips training. TUNE=64,256,1024,4096 measures every matmul variant and
+# split count per shape of the step (bench/tune.ts) into $OUT/matmul-tuning.json, then times whole
+# steps again with those choices: both in this run, beside the default.
 set -uo pipefail
 G=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT/run"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
-bash "$G/run.sh" bench.mjs --batches 64,256,1024,4096 --steps 300 --matmul 1024,2048,4096 --profile ${PROFILE:-} --shapes ${SHAPES:-} --step-variants ${STEP_VARIANTS:-} \
-  --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee "$OUT/bench.txt"
+bash "$G/run.sh" bench.mjs --batches 64,256,1024,4096 --steps 300 --matmul 1024,2048,4096 --profile ${PROFILE:-} --step-variants ${STEP_VARIANTS:-} \
+  --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee "$OUT/bench.txt"
+if [ -n "${TUNE:-}" ]; then
+  bash "$G/run.sh" bench.mjs --tune "$TUNE" --write-tuning "$OUT/matmul-tuning.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tune.txt"
+  bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches 64,256,1024,4096 --steps 300 --matmul 4096 --profile ${PROFILE:-} \
+    --no-tfjs --json "$OUT/tuned.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tuned.txt"
+fi
 python3 "$G/app/torch_gan.py" 64,256,1024,4096 300 1024,2048,4096 2>&1 | tee "$OUT/torch.jsonl"
 [ "${TRAIN_STEPS:-5000}" = 0 ] && exit 0
 bash "$G/run.sh" cli.mjs train --steps "${TRAIN_STEPS:-5000}" --batch 64 --data mnist-train-images.gz --out "$OUT/run" \

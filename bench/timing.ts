@@ -18,3 +18,31 @@ export async function microsecondsPerCall(ctx: GpuContext, kernel: Pick<Kernel, 
   await repeat(ctx, kernel, reps);
   return ((performance.now() - t0) * 1000) / reps;
 }
+
+/**
+ * GPU time of one kernel from timestamp queries: `reps` calls in one timed pass, the best of
+ * `trials` such passes (the least disturbed). Wall-clock time where the adapter has no timestamps.
+ */
+export async function gpuMicrosecondsPerCall(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, reps: number, trials = 3): Promise<number> {
+  if (!ctx.device.features.has('timestamp-query')) return microsecondsPerCall(ctx, kernel, reps, 2);
+  await repeat(ctx, kernel, 2);
+  const querySet = ctx.device.createQuerySet({ type: 'timestamp', count: 2 });
+  const resolved = ctx.memory.createBuffer({ label: 'kernel timestamps', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  try {
+    let best = Infinity;
+    for (let t = 0; t < trials; t++) {
+      const encoder = ctx.device.createCommandEncoder();
+      const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+      for (let r = 0; r < reps; r++) kernel.record(pass);
+      pass.end();
+      encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
+      ctx.submit([encoder.finish()]);
+      const [start, end] = new BigUint64Array(await ctx.readBytes(resolved));
+      best = Math.min(best, Number(end! - start!) / 1000 / reps);
+    }
+    return best;
+  } finally {
+    ctx.memory.release(resolved);
+    querySet.destroy();
+  }
+}

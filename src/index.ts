@@ -7,6 +7,10 @@ export { getPipeline, type CachedPipeline, type OverrideConstants } from './gpu/
 export { ArgumentError, GpuDeviceError, WebGpuUnavailableError } from './gpu/errors.js';
 export { BoundKernel, StagedKernel, type Kernel, type TensorRef, type RecordTarget, type Activation } from './kernels/kernel.js';
 export { createMatmul, chooseSplitK, chooseVariant, forceAutoVariant, MatmulKernel, type MatmulSpec, type MatmulVariant } from './kernels/matmul.js';
+export {
+  registerMatmulTuning, unregisterMatmulTuning, tunedChoice, shapeKey, tuningAdapterKey,
+  type MatmulTuning, type MatmulShape, type MatmulChoice,
+} from './kernels/matmulTuning.js';
 export { createActivationForward, createActivationBackward, type ActivationForwardSpec, type ActivationBackwardSpec } from './kernels/activation.js';
 export { createBceWithLogits, type BceSpec } from './kernels/bce.js';
 export { createLogitHead, headRowsPerGroup, SINGLE_DISPATCH_MAX_ROWS, type LogitHeadSpec } from './kernels/logitHead.js';

@@ -3,7 +3,10 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import { MATMUL_VARIANTS, tunedChoice, type MatmulChoice, type MatmulShape, type MatmulVariant } from './matmulTuning.js';
 import { activationCode, Bindings, BoundKernel, grid1d, StagedKernel, usedResources, type Activation, type TensorRef } from './kernel.js';
+
+export type { MatmulVariant } from './matmulTuning.js';
 
 export interface MatmulSpec {
   /** Rows of C (and of op(A)). */
@@ -38,15 +41,16 @@ export interface MatmulSpec {
   rowSums?: TensorRef;
   /**
    * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v2 128×128, v3 v1 double-buffered;
-   * 'auto' picks by shape.
+   * 'auto' takes the measured choice for this shape and adapter (matmulTuning.ts), else v1.
    */
   variant?: MatmulVariant | 'auto';
-  /** Number of K splits; 'auto' splits long-K products whose C has too few tiles to fill a GPU. */
+  /**
+   * Number of K splits; 'auto' takes the measured choice, else splits long-K products whose C
+   * has too few tiles to fill a GPU.
+   */
   splitK?: number | 'auto';
   label?: string;
 }
-
-export type MatmulVariant = 'v1' | 'v2' | 'v3';
 
 const TILE_K = 16;
 const ENTRY: Record<MatmulVariant, { entry: string; tile: number }> = {
@@ -83,8 +87,48 @@ export function chooseSplitK(m: number, n: number, k: number, tile: number): num
   return Math.max(1, Math.min(Math.ceil(BUSY_WORKGROUPS / tiles), Math.floor(k / 256), 32));
 }
 
+/** The K depth of each split: whole K tiles, so rounding up can leave fewer splits than asked. */
+function splitDepth(k: number, splits: number): number {
+  return Math.ceil(Math.ceil(k / splits) / TILE_K) * TILE_K;
+}
+
+/** The splits a matmul really uses when `splits` are asked for. */
+export function usedSplitCount(k: number, splits: number): number {
+  return Math.ceil(k / splitDepth(k, splits));
+}
+
+/** What 'auto' picks where no measured choice exists. */
+export function ruleChoice(shape: MatmulShape): MatmulChoice {
+  const variant = forcedVariant ?? chooseVariant(shape.m, shape.n);
+  return { variant, splitK: usedSplitCount(shape.k, chooseSplitK(shape.m, shape.n, shape.k, ENTRY[variant].tile)) };
+}
+
 /** A matmul: one dispatch, or the split-K pair with its workspace. */
-export class MatmulKernel extends StagedKernel {}
+export class MatmulKernel extends StagedKernel {
+  constructor(
+    ctx: GpuContext, label: string, main: BoundKernel, reduce: BoundKernel | null, workspace: GPUBuffer | null,
+    /** What it computes and how (for tuning tools). */
+    readonly shape: MatmulShape,
+    readonly choice: MatmulChoice,
+  ) {
+    super(ctx, label, main, reduce, workspace);
+  }
+}
+
+/**
+ * The variant and split count for a spec: what the caller named, else the measured choice for
+ * this shape and adapter, else the rules above. forceAutoVariant overrides measured choices.
+ */
+function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec['variant'], splitK: MatmulSpec['splitK']): MatmulChoice {
+  const autoVariant = variant === undefined || variant === 'auto';
+  const autoSplit = splitK === undefined || splitK === 'auto';
+  if (!autoVariant && !MATMUL_VARIANTS.includes(variant)) throw new ArgumentError('variant', `must be v1, v2, v3 or 'auto', got ${String(variant)}`);
+  const base = (forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null) ?? ruleChoice(shape);
+  const chosen = autoVariant ? base.variant : variant;
+  if (!autoSplit) return { variant: chosen, splitK: requirePositiveInteger('splitK', splitK) };
+  if (chosen === base.variant) return base;
+  return { variant: chosen, splitK: chooseSplitK(shape.m, shape.n, shape.k, ENTRY[chosen].tile) };
+}
 
 export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
   const m = requirePositiveInteger('m', spec.m);
@@ -94,12 +138,11 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   const activation = activationCode('activation', spec.activation ?? 'none');
   const gate = spec.gate ? activationCode('gate.kind', spec.gate.kind) : 0;
   if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
-  const variant = spec.variant === undefined || spec.variant === 'auto' ? chooseVariant(m, n) : spec.variant;
-  if (!(variant in ENTRY)) throw new ArgumentError('variant', `must be v1, v2, v3 or 'auto', got ${String(spec.variant)}`);
+  const shape: MatmulShape = { m, n, k, transposeA: spec.transposeA ?? false, transposeB: spec.transposeB ?? false, rowSums: spec.rowSums !== undefined };
+  const { variant, splitK: splits } = resolveChoice(ctx, shape, spec.variant, spec.splitK);
   const { entry, tile } = ENTRY[variant];
-  const splits = spec.splitK === undefined || spec.splitK === 'auto' ? chooseSplitK(m, n, k, tile) : requirePositiveInteger('splitK', spec.splitK);
-  const kChunk = Math.ceil(Math.ceil(k / splits) / TILE_K) * TILE_K;
-  const usedSplits = Math.ceil(k / kChunk);  // rounding the chunk up can leave fewer splits
+  const kChunk = splitDepth(k, splits);
+  const usedSplits = Math.ceil(k / kChunk);
 
   const bindings = new Bindings(ctx)
     .tensor('matrix_a', 'a', spec.a, m * k)
@@ -126,7 +169,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   const grid: [number, number, number] = [Math.ceil(n / tile), Math.ceil(m / tile), usedSplits];
   if (usedSplits === 1) {
     const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
-    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null);
+    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null, shape, { variant, splitK: 1 });
   }
   // Split-K: partial sums (and partial row sums) into an owned workspace, then a fixed-order
   // reduction that applies the epilogue.
@@ -142,7 +185,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
       ctx, label,
       new BoundKernel(ctx, main, `${label} split ×${usedSplits}`, usedResources(main.layout.bindings, partialBindings), uniforms, grid),
       new BoundKernel(ctx, reduce, `${label} reduce`, usedResources(reduce.layout.bindings, reduceBindings), uniforms, grid1d(ctx, Math.ceil((m * n) / 256))),
-      workspace,
+      workspace, shape, { variant, splitK: usedSplits },
     );
   } catch (error) {
     ctx.memory.release(workspace);

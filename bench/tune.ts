@@ -1,0 +1,152 @@
+// `npm run bench -- --tune 64,4096 [--write-tuning FILE]`: picks each matmul of the training step
+// by measurement. For every distinct shape the step has at those batch sizes, every variant and
+// split count is first checked against a float64 reference on sampled entries, then timed (GPU
+// time from timestamp queries where the adapter has them). The fastest becomes the shape's
+// choice unless it beats what the rules in src/kernels/matmul.ts pick by less than 3%, which is
+// within run-to-run noise: then the rules' choice stays. FILE gets the table merged in (one entry
+// per adapter); src/kernels/matmul-tuning.json is the file the library ships.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { GpuContext } from '../src/gpu/context.js';
+import { formatAdapter } from '../src/gpu/device.js';
+import { GpuDataset } from '../src/data/dataset.js';
+import { GanTrainer } from '../src/gan/trainer.js';
+import { seededRandom } from '../src/gan/interpolate.js';
+import { createMatmul, MatmulKernel, ruleChoice, usedSplitCount } from '../src/kernels/matmul.js';
+import { MATMUL_VARIANTS, shapeKey, tuningAdapterKey, type MatmulChoice, type MatmulShape, type MatmulTuning } from '../src/kernels/matmulTuning.js';
+import { gpuMicrosecondsPerCall } from './timing.js';
+
+/** A choice is taken over the rules' only when it is at least this much faster. */
+const MIN_GAIN = 0.03;
+const SPLIT_COUNTS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
+/** Each split should still be a few K tiles deep. */
+const MIN_SPLIT_DEPTH = 128;
+
+export interface ShapeTuning {
+  key: string;
+  /** The step's kernels with this shape, e.g. "discriminator forward 0 (batch 64)". */
+  uses: string[];
+  rules: MatmulChoice & { microseconds: number };
+  choice: MatmulChoice & { microseconds: number };
+  candidates: Array<MatmulChoice & { microseconds: number }>;
+}
+
+/** The distinct matmul shapes of the training step at each batch size, with where they occur. */
+export async function stepMatmulShapes(ctx: GpuContext, batches: number[]): Promise<Map<string, { shape: MatmulShape; uses: string[] }>> {
+  const shapes = new Map<string, { shape: MatmulShape; uses: string[] }>();
+  const dataset = GpuDataset.fromBytes(ctx, new Uint8Array(256 * 784), 256, 784);
+  try {
+    for (const batch of batches) {
+      const trainer = await GanTrainer.create(ctx, { batch }, dataset);
+      for (const kernel of trainer.stepKernelList) {
+        if (!(kernel instanceof MatmulKernel)) continue;
+        const key = shapeKey(kernel.shape);
+        const entry = shapes.get(key) ?? { shape: kernel.shape, uses: [] };
+        entry.uses.push(`${kernel.label} (batch ${batch})`);
+        shapes.set(key, entry);
+      }
+      trainer.destroy();
+    }
+  } finally {
+    dataset.destroy();
+  }
+  return shapes;
+}
+
+/** Every variant with every split count that keeps splits at least MIN_SPLIT_DEPTH deep. */
+export function candidates(shape: MatmulShape): MatmulChoice[] {
+  const splits = new Set(SPLIT_COUNTS.filter((s) => s === 1 || shape.k / s >= MIN_SPLIT_DEPTH).map((s) => usedSplitCount(shape.k, s)));
+  return MATMUL_VARIANTS.flatMap((variant) => [...splits].map((splitK) => ({ variant, splitK })));
+}
+
+interface Operands { a: Float32Array; b: Float32Array }
+
+/**
+ * The worst |GPU − float64| / tolerance over sampled entries of C (corners included) and their
+ * row sums; ≤ 1 passes. Tolerance 2e-6 of Σ|a·b| + 1e-6, float32 rounding of a K-long sum.
+ */
+export function sampledError(shape: MatmulShape, { a, b }: Operands, c: Float32Array, rowSums: Float32Array | null, samples = 64): number {
+  const { m, n, k } = shape;
+  const opA = (i: number, p: number) => (shape.transposeA ? a[p * m + i]! : a[i * k + p]!);
+  const opB = (p: number, j: number) => (shape.transposeB ? b[j * k + p]! : b[p * n + j]!);
+  const next = seededRandom(m * 31 + n * 17 + k);
+  const points: Array<[number, number]> = [[0, 0], [m - 1, n - 1], [0, n - 1], [m - 1, 0]];
+  for (let s = 0; s < samples; s++) points.push([Math.floor(next() * m), Math.floor(next() * n)]);
+  let worst = 0;
+  for (const [i, j] of points) {
+    let sum = 0, magnitude = 0, rowSum = 0, rowMagnitude = 0;
+    for (let p = 0; p < k; p++) {
+      const product = opA(i, p) * opB(p, j);
+      sum += product;
+      magnitude += Math.abs(product);
+      rowSum += opA(i, p);
+      rowMagnitude += Math.abs(opA(i, p));
+    }
+    worst = Math.max(worst, Math.abs(c[i * n + j]! - sum) / (2e-6 * magnitude + 1e-6));
+    if (rowSums) worst = Math.max(worst, Math.abs(rowSums[i]! - rowSum) / (2e-6 * rowMagnitude + 1e-6));
+  }
+  return Number.isNaN(worst) ? Infinity : worst;
+}
+
+async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], reps: number): Promise<ShapeTuning> {
+  const { m, n, k } = shape;
+  const next = seededRandom(7);
+  const operands = { a: Float32Array.from({ length: m * k }, () => next() * 2 - 1), b: Float32Array.from({ length: k * n }, () => next() * 2 - 1) };
+  const mem = ctx.memory;
+  const [a, b, c] = [mem.createStorage('tune a', operands.a), mem.createStorage('tune b', operands.b), mem.createStorage('tune c', m * n)];
+  const sums = shape.rowSums ? mem.createStorage('tune row sums', m) : null;
+  const timed: ShapeTuning['candidates'] = [];
+  try {
+    for (const choice of candidates(shape)) {
+      const kernel = await createMatmul(ctx, { ...shape, a, b, c, rowSums: sums ?? undefined, variant: choice.variant, splitK: choice.splitK });
+      try {
+        // A kernel that skips entries cannot pass on what an earlier candidate left behind.
+        ctx.write(c, new Float32Array(m * n).fill(Number.NaN));
+        if (sums) ctx.write(sums, new Float32Array(m).fill(Number.NaN));
+        const encoder = ctx.device.createCommandEncoder();
+        kernel.record(encoder);
+        ctx.submit([encoder.finish()]);
+        const error = sampledError(shape, operands, await ctx.readF32(c), sums ? await ctx.readF32(sums) : null);
+        if (!(error <= 1)) throw new Error(`matmul ${choice.variant} split ${choice.splitK} is wrong on ${shapeKey(shape)}: ${error.toFixed(1)}× the tolerance`);
+        timed.push({ ...choice, microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps) });
+      } finally {
+        kernel.destroy();
+      }
+    }
+  } finally {
+    for (const buffer of [a, b, c, sums]) if (buffer) mem.release(buffer);
+  }
+  const rules = ruleChoice(shape);
+  const rulesTime = timed.find((t) => t.variant === rules.variant && t.splitK === rules.splitK)!;
+  const fastest = timed.reduce((best, t) => (t.microseconds < best.microseconds ? t : best));
+  const choice = fastest.microseconds < (1 - MIN_GAIN) * rulesTime.microseconds ? fastest : rulesTime;
+  return { key: shapeKey(shape), uses, rules: rulesTime, choice, candidates: timed };
+}
+
+/** Tunes every matmul shape of the step at these batch sizes. */
+export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], reps = 20, log: (line: string) => void = () => {}): Promise<{ table: MatmulTuning; shapes: ShapeTuning[] }> {
+  const results: ShapeTuning[] = [];
+  for (const { shape, uses } of (await stepMatmulShapes(ctx, batches)).values()) {
+    const r = await tuneShape(ctx, shape, uses, reps);
+    results.push(r);
+    const others = r.candidates.map((t) => `${t.variant}/${t.splitK} ${t.microseconds.toFixed(1)}`).join(', ');
+    log(`  ${r.key.padEnd(28)} rules ${r.rules.variant}/${r.rules.splitK} ${r.rules.microseconds.toFixed(1)} us -> ${r.choice.variant}/${r.choice.splitK} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`);
+  }
+  const choices: MatmulTuning['choices'] = {};
+  for (const r of results) {
+    choices[r.key] = { variant: r.choice.variant, splitK: r.choice.splitK, microseconds: round(r.choice.microseconds), rulesMicroseconds: round(r.rules.microseconds) };
+  }
+  const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
+  return { table: { adapter: tuningAdapterKey(ctx.adapter), measured, choices }, shapes: results };
+}
+
+const round = (us: number) => Math.round(us * 10) / 10;
+
+/** Merges `table` into the JSON list at `file` (replacing the same adapter's), atomically. */
+export function writeTuning(file: string, table: MatmulTuning): void {
+  const tables: MatmulTuning[] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
+  if (!Array.isArray(tables)) throw new Error(`${file} is not a JSON list of tuning tables`);
+  const merged = [...tables.filter((t) => t.adapter !== table.adapter), table];
+  const temporary = `${file}.tmp-${process.pid}`;
+  writeFileSync(temporary, `${JSON.stringify(merged, null, 2)}\n`);
+  renameSync(temporary, file);
+}

@@ -1,0 +1,74 @@
+// Measured matmul choices: for one adapter, the variant and split-K that timed fastest for each
+// shape (`npm run bench -- --tune`, BENCHMARKS.md). createMatmul's 'auto' looks a shape up here
+// first and falls back to the rules in matmul.ts for shapes and adapters nobody has measured.
+// Tables ship in matmul-tuning.json; registerMatmulTuning adds one measured elsewhere.
+import { ArgumentError } from '../gpu/errors.js';
+import type { AdapterDescription } from '../gpu/device.js';
+import builtInTables from './matmul-tuning.json';
+
+export type MatmulVariant = 'v1' | 'v2' | 'v3';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['v1', 'v2', 'v3'];
+
+/** What a matmul's speed depends on (epilogues cost next to nothing and are left out). */
+export interface MatmulShape {
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  /** Whether the kernel also accumulates row sums of op(A) (fused bias gradients). */
+  rowSums: boolean;
+}
+
+export interface MatmulChoice {
+  variant: MatmulVariant;
+  splitK: number;
+}
+
+export interface MatmulTuning {
+  /** The adapter it was measured on, as tuningAdapterKey() writes it. */
+  adapter: string;
+  /** Where and when, e.g. the bench command and date. */
+  measured: string;
+  /** By shapeKey(); extra fields (the timings behind a choice) are kept for reading, not used. */
+  choices: Record<string, MatmulChoice & Record<string, unknown>>;
+}
+
+export function shapeKey(s: MatmulShape): string {
+  return `${s.m}x${s.n}x${s.k}${s.transposeA ? ' tA' : ''}${s.transposeB ? ' tB' : ''}${s.rowSums ? ' rowsums' : ''}`;
+}
+
+/** Vendor, architecture and device name: the same GPU whatever its driver or runtime. */
+export function tuningAdapterKey(a: Pick<AdapterDescription, 'vendor' | 'architecture' | 'device'>): string {
+  return [a.vendor, a.architecture, a.device].join(' / ');
+}
+
+const tables = new Map<string, MatmulTuning>();
+
+/**
+ * Adds (or replaces, for the same adapter) a table of measured choices, for matmuls built from
+ * now on. Checked first: a table with an unknown variant or a bad split is refused.
+ */
+export function registerMatmulTuning(table: MatmulTuning): void {
+  if (typeof table?.adapter !== 'string' || typeof table.choices !== 'object' || table.choices === null) {
+    throw new ArgumentError('table', 'must be { adapter, measured, choices } as `npm run bench -- --tune` writes it');
+  }
+  for (const [key, choice] of Object.entries(table.choices)) {
+    if (!MATMUL_VARIANTS.includes(choice?.variant)) throw new ArgumentError(`choices["${key}"].variant`, `must be one of ${MATMUL_VARIANTS.join(', ')}, got ${String(choice?.variant)}`);
+    if (!Number.isInteger(choice.splitK) || choice.splitK < 1) throw new ArgumentError(`choices["${key}"].splitK`, `must be a positive integer, got ${String(choice.splitK)}`);
+  }
+  tables.set(table.adapter, table);
+}
+
+/** Removes a registered table (tests, or to time the fallback rules on a tuned adapter). */
+export function unregisterMatmulTuning(adapter: string): void {
+  tables.delete(adapter);
+}
+
+/** The measured choice for this shape on this adapter, or null where there is none. */
+export function tunedChoice(adapter: AdapterDescription, shape: MatmulShape): MatmulChoice | null {
+  const choice = tables.get(tuningAdapterKey(adapter))?.choices[shapeKey(shape)];
+  return choice ? { variant: choice.variant, splitK: choice.splitK } : null;
+}
+
+for (const table of builtInTables as MatmulTuning[]) registerMatmulTuning(table);

@@ -1,0 +1,131 @@
+// Measured matmul choices: 'auto' takes a registered table's choice for this adapter and shape,
+// still computes the right product with it, and yields to explicit arguments, forced variants and
+// other adapters' tables. Tables are checked when registered. Plus the tuner's own pieces: its
+// candidate list, its sampled float64 check (which must catch a wrong or unwritten entry), and
+// its atomic merge into the tuning file.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ArgumentError, createMatmul, forceAutoVariant, registerMatmulTuning, shapeKey, tuningAdapterKey, unregisterMatmulTuning,
+  type GpuContext, type MatmulShape, type MatmulTuning,
+} from '../../src/index.js';
+import builtIn from '../../src/kernels/matmul-tuning.json';
+import { candidates, sampledError, writeTuning } from '../../bench/tune.js';
+import { matmulReference } from '../reference/cpu.js';
+import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
+
+const gpu = useGpu();
+const SHAPE: MatmulShape = { m: 37, n: 53, k: 800, transposeA: false, transposeB: true, rowSums: false };
+
+function tableFor(ctx: GpuContext, choices: MatmulTuning['choices']): MatmulTuning {
+  return { adapter: tuningAdapterKey(ctx.adapter), measured: 'test', choices };
+}
+
+async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v2' | 'v3' | 'auto'; splitK?: number | 'auto' } = {}) {
+  const { m, n, k } = SHAPE;
+  const a = randomArray(m * k, 1), b = randomArray(n * k, 2);
+  const mem = ctx.memory;
+  const [ab, bb, cb] = [mem.createStorage('a', a), mem.createStorage('b', b), mem.createStorage('c', m * n)];
+  try {
+    const kernel = await createMatmul(ctx, { m, n, k, a: ab, b: bb, c: cb, transposeB: true, ...spec });
+    await runKernels(ctx, kernel);
+    kernel.destroy();
+    const ref = matmulReference({ m, n, k, a, b, transposeB: true });
+    expectClose(await ctx.readF32(cb), ref.c, (i) => 2e-6 * ref.magnitude[i]! + 1e-6, `C with ${kernel.choice.variant}/${kernel.choice.splitK}`);
+    return kernel.choice;
+  } finally {
+    for (const x of [ab, bb, cb]) mem.release(x);
+  }
+}
+
+describe('measured matmul choices', () => {
+  afterEach(() => {
+    unregisterMatmulTuning(tuningAdapterKey(gpu.ctx.adapter));
+    forceAutoVariant(null);
+  });
+
+  it('without a table, auto follows the rules (v1, split K for a long K and a small C)', async () => {
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3 });
+  });
+
+  it('auto takes the registered choice for this adapter and shape, and the product is right', async () => {
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v2', splitK: 5 });
+  });
+
+  it('explicit arguments win over the table; a named variant still takes the table\'s split when they agree', async () => {
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
+    expect(await product(gpu.ctx, { variant: 'v3' })).toEqual({ variant: 'v3', splitK: 3 });
+    expect(await product(gpu.ctx, { splitK: 1 })).toEqual({ variant: 'v2', splitK: 1 });
+    expect(await product(gpu.ctx, { variant: 'v2' })).toEqual({ variant: 'v2', splitK: 5 });
+  });
+
+  it('a forced variant (whole-step comparisons) ignores the table', async () => {
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
+    forceAutoVariant('v3');
+    expect((await product(gpu.ctx)).variant).toBe('v3');
+  });
+
+  it('another adapter\'s table and other shapes change nothing', async () => {
+    registerMatmulTuning({ adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3', measured: 'test', choices: { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } } });
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey({ ...SHAPE, transposeB: false })]: { variant: 'v2', splitK: 5 } }));
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3 });
+    unregisterMatmulTuning('nvidia / hopper / NVIDIA H100 80GB HBM3');
+  });
+
+  it.each([
+    ['an unknown variant', { variant: 'v9', splitK: 1 }, /variant.*v1, v2, v3/],
+    ['a split of 0', { variant: 'v1', splitK: 0 }, /splitK.*positive integer/],
+  ])('refuses a table with %s', (_name, choice, message) => {
+    const register = () => registerMatmulTuning(tableFor(gpu.ctx, { '1x1x1': choice as never }));
+    expect(register).toThrow(ArgumentError);
+    expect(register).toThrow(message);
+  });
+
+  it('the shipped tables are valid', () => {
+    expect(Array.isArray(builtIn)).toBe(true);
+    for (const table of builtIn as MatmulTuning[]) {
+      expect(() => registerMatmulTuning(table)).not.toThrow();
+      for (const key of Object.keys(table.choices)) expect(key).toMatch(/^\d+x\d+x\d+( tA)?( tB)?( rowsums)?$/);
+    }
+  });
+});
+
+describe('the tuner', () => {
+  it('tries every variant with splits at least 128 deep in K', () => {
+    const short = candidates({ ...SHAPE, k: 200 });
+    expect(short).toEqual([{ variant: 'v1', splitK: 1 }, { variant: 'v2', splitK: 1 }, { variant: 'v3', splitK: 1 }]);
+    const long = candidates({ ...SHAPE, k: 8192 });
+    expect(long.filter((c) => c.variant === 'v1').map((c) => c.splitK)).toEqual([1, 2, 3, 4, 6, 8, 12, 16, 24, 32]);
+  });
+
+  it('its float64 check passes a right product and catches one wrong or unwritten entry', () => {
+    const shape: MatmulShape = { m: 5, n: 4, k: 9, transposeA: true, transposeB: false, rowSums: true };
+    const a = randomArray(45, 3), b = randomArray(36, 4);
+    const ref = matmulReference({ m: 5, n: 4, k: 9, a, b, transposeA: true });
+    const c = Float32Array.from(ref.c);
+    const sums = Float32Array.from({ length: 5 }, (_, i) => Array.from({ length: 9 }, (_, p) => a[p * 5 + i]!).reduce((x, y) => x + y, 0));
+    expect(sampledError(shape, { a, b }, c, sums)).toBeLessThanOrEqual(1);
+    const wrong = Float32Array.from(c);
+    wrong[19]! += 1e-3;  // the last entry, a corner the check always samples
+    expect(sampledError(shape, { a, b }, wrong, sums)).toBeGreaterThan(1);
+    const unwritten = Float32Array.from(c);
+    unwritten[0] = Number.NaN;
+    expect(sampledError(shape, { a, b }, unwritten, sums)).toBe(Infinity);
+    const badSums = Float32Array.from(sums);
+    badSums[4]! += 1e-3;
+    expect(sampledError(shape, { a, b }, c, badSums)).toBeGreaterThan(1);
+  });
+
+  it('merges a table into the tuning file, replacing only the same adapter\'s', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tuning-')), 'tuning.json');
+    const table = (adapter: string, variant: 'v1' | 'v2'): MatmulTuning => ({ adapter, measured: 'test', choices: { '1x1x1': { variant, splitK: 1 } } });
+    writeFileSync(file, JSON.stringify([table('a', 'v1'), table('b', 'v1')]));
+    writeTuning(file, table('b', 'v2'));
+    writeTuning(file, table('c', 'v1'));
+    const merged = JSON.parse(readFileSync(file, 'utf8')) as MatmulTuning[];
+    expect(merged.map((t) => `${t.adapter}:${t.choices['1x1x1']!.variant}`)).toEqual(['a:v1', 'b:v2', 'c:v1']);
+  });
+});
