@@ -9,6 +9,8 @@
 //   v2 matmul_bias_act_128  16×16 threads, 128×128 tile, 8×8 outputs per thread (large C)
 //   v3 matmul_bias_act_db   v1 with two tile buffers: the next K tile is fetched into registers
 //                           while the current one is multiplied, one barrier per tile
+//   v4 matmul_bias_act_vec4 v1 with one vec4 global load per operand per thread and tile (where
+//                           the operands' contiguous dimensions are multiples of 4)
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //
@@ -315,6 +317,95 @@ fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
     store_row_sums4(row, wid.z, row_sum_lo);
     store_row_sums4(row + 4u, wid.z, row_sum_hi);
   }
+}
+
+// ---- v4: v1 with vec4 global loads ----
+// One 16-byte load per thread per tile of A and of B, instead of four scalar loads with a bounds
+// check each. It needs the contiguous dimension of each operand to be a multiple of 4 (the host
+// checks), so that a vec4 lies wholly inside or wholly outside the matrix. matrix_a4 and
+// matrix_b4 view the same bindings as vec4s; an entry point uses one view or the other.
+@group(0) @binding(1) var<storage, read> matrix_a4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> matrix_b4: array<vec4<f32>>;
+
+// Vec4 `e` (0..255) of A's 64×16 tile at (row0, k0), into tile_a.
+fn stage_a4(e: u32, row0: u32, k0: u32) {
+  if (TRANSPOSE_A) {
+    // A is K×M: tile row kk is 64 consecutive values of A's row k0 + kk, stored as they come.
+    let kk = e / 16u;
+    let slot = e % 16u;
+    var v = vec4<f32>(0.0);
+    if (k0 + kk < params.k && row0 + 4u * slot < params.m) { v = matrix_a4[((k0 + kk) * params.m + row0) / 4u + slot]; }
+    tile_a[kk * ROW1 + slot] = v;
+  } else {
+    // A is M×K: four consecutive k of one row, spread over four tile rows (the tile is K-major).
+    let r = e / 4u;
+    let kk = 4u * (e % 4u);
+    var v = vec4<f32>(0.0);
+    if (row0 + r < params.m && k0 + kk < params.k) { v = matrix_a4[((row0 + r) * params.k + k0 + kk) / 4u]; }
+    let at = kk * ROW1 + r / 4u;
+    tile_a[at][r % 4u] = v.x;
+    tile_a[at + ROW1][r % 4u] = v.y;
+    tile_a[at + 2u * ROW1][r % 4u] = v.z;
+    tile_a[at + 3u * ROW1][r % 4u] = v.w;
+  }
+}
+
+// Vec4 `e` of op(B)'s 16×64 tile at (k0, col0), into tile_b: the same two cases as stage_a4.
+fn stage_b4(e: u32, col0: u32, k0: u32) {
+  if (!TRANSPOSE_B) {
+    let kk = e / 16u;
+    let slot = e % 16u;
+    var v = vec4<f32>(0.0);
+    if (k0 + kk < params.k && col0 + 4u * slot < params.n) { v = matrix_b4[((k0 + kk) * params.n + col0) / 4u + slot]; }
+    tile_b[kk * ROW1 + slot] = v;
+  } else {
+    let c = e / 4u;
+    let kk = 4u * (e % 4u);
+    var v = vec4<f32>(0.0);
+    if (col0 + c < params.n && k0 + kk < params.k) { v = matrix_b4[((col0 + c) * params.k + k0 + kk) / 4u]; }
+    let at = kk * ROW1 + c / 4u;
+    tile_b[at][c % 4u] = v.x;
+    tile_b[at + ROW1][c % 4u] = v.y;
+    tile_b[at + 2u * ROW1][c % 4u] = v.z;
+    tile_b[at + 3u * ROW1][c % 4u] = v.w;
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let tid = lid.y * 16u + lid.x;
+  let row0 = wid.y * 64u;
+  let col0 = wid.x * 64u;
+  let ks = k_range(wid.z);
+  var acc: array<vec4<f32>, 4>;
+  var row_sum = vec4<f32>(0.0);
+  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
+
+  for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
+    stage_a4(tid, row0, k0);
+    stage_b4(tid, col0, k0);
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let av = tile_a[kk * ROW1 + lid.y];
+      let bv = tile_b[kk * ROW1 + lid.x];
+      if (sums_rows) { row_sum += av; }
+      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
+      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
+      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
+      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+    }
+    workgroupBarrier();
+  }
+  store_tile4x4(row0 + lid.y * 4u, col0 + lid.x * 4u, wid.z, acc, sums_rows, row_sum);
+}
+
+// A thread's 4×4 outputs (and its row sums, where it keeps them).
+fn store_tile4x4(row: u32, col: u32, split: u32, acc: array<vec4<f32>, 4>, sums_rows: bool, row_sum: vec4<f32>) {
+  store4(row, col, split, acc[0]);
+  store4(row + 1u, col, split, acc[1]);
+  store4(row + 2u, col, split, acc[2]);
+  store4(row + 3u, col, split, acc[3]);
+  if (sums_rows) { store_row_sums4(row, split, row_sum); }
 }
 
 // ---- split-K reduction: C = epilogue(Σ_z partials[z]) in a fixed order ----

@@ -40,8 +40,9 @@ export interface MatmulSpec {
    */
   rowSums?: TensorRef;
   /**
-   * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v2 128×128, v3 v1 double-buffered;
-   * 'auto' takes the measured choice for this shape and adapter (matmulTuning.ts), else v1.
+   * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v2 128×128, v3 v1 double-buffered,
+   * v4 v1 with vec4 loads (where vec4Loadable); 'auto' takes the measured choice for this shape
+   * and adapter (matmulTuning.ts), else v1.
    */
   variant?: MatmulVariant | 'auto';
   /**
@@ -57,7 +58,13 @@ const ENTRY: Record<MatmulVariant, { entry: string; tile: number }> = {
   v1: { entry: 'matmul_bias_act', tile: 64 },
   v2: { entry: 'matmul_bias_act_128', tile: 128 },
   v3: { entry: 'matmul_bias_act_db', tile: 64 },
+  v4: { entry: 'matmul_bias_act_vec4', tile: 64 },
 };
+
+/** Whether v4's vec4 loads fit: each operand's contiguous dimension is a multiple of 4. */
+export function vec4Loadable(shape: Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>): boolean {
+  return (shape.transposeA ? shape.m : shape.k) % 4 === 0 && (shape.transposeB ? shape.k : shape.n) % 4 === 0;
+}
 /** Workgroups that keep a large GPU busy (an H100 has 132 SMs); fewer tiles than this → split K. */
 const BUSY_WORKGROUPS = 264;
 
@@ -99,7 +106,8 @@ export function usedSplitCount(k: number, splits: number): number {
 
 /** What 'auto' picks where no measured choice exists. */
 export function ruleChoice(shape: MatmulShape): MatmulChoice {
-  const variant = forcedVariant ?? chooseVariant(shape.m, shape.n);
+  // A forced v4 falls back to v1 where its vec4 loads do not fit.
+  const variant = forcedVariant === 'v4' && !vec4Loadable(shape) ? 'v1' : (forcedVariant ?? chooseVariant(shape.m, shape.n));
   return { variant, splitK: usedSplitCount(shape.k, chooseSplitK(shape.m, shape.n, shape.k, ENTRY[variant].tile)) };
 }
 
@@ -122,8 +130,12 @@ export class MatmulKernel extends StagedKernel {
 function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec['variant'], splitK: MatmulSpec['splitK']): MatmulChoice {
   const autoVariant = variant === undefined || variant === 'auto';
   const autoSplit = splitK === undefined || splitK === 'auto';
-  if (!autoVariant && !MATMUL_VARIANTS.includes(variant)) throw new ArgumentError('variant', `must be v1, v2, v3 or 'auto', got ${String(variant)}`);
-  const base = (forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null) ?? ruleChoice(shape);
+  if (!autoVariant && !MATMUL_VARIANTS.includes(variant)) throw new ArgumentError('variant', `must be ${MATMUL_VARIANTS.join(', ')} or 'auto', got ${String(variant)}`);
+  if (variant === 'v4' && !vec4Loadable(shape)) {
+    throw new ArgumentError('variant', `v4 loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`);
+  }
+  const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;
+  const base = (tuned && (tuned.variant !== 'v4' || vec4Loadable(shape)) ? tuned : null) ?? ruleChoice(shape);
   const chosen = autoVariant ? base.variant : variant;
   if (!autoSplit) return { variant: chosen, splitK: requirePositiveInteger('splitK', splitK) };
   if (chosen === base.variant) return base;
@@ -155,6 +167,9 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   if (spec.rowSums) bindings.tensor('row_sums', 'rowSums', spec.rowSums, m);
   else bindings.unused('row_sums', true);
   bindings.unused('partials').forbidAliasing('matrix_c', 'row_sums');
+  // v4 reads the same ranges through its vec4 views.
+  bindings.resources.matrix_a4 = bindings.resources.matrix_a!;
+  bindings.resources.matrix_b4 = bindings.resources.matrix_b!;
 
   const label = spec.label ?? `matmul ${m}x${k}x${n}`;
   const constants = {

@@ -11,12 +11,12 @@ export interface CheckResult extends Comparison {
 
 type Check = (ctx: GpuContext) => Promise<Comparison>;
 
-function matmulCheck(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): Check {
+function matmulCheck(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, variant: 'auto' | 'v4' = 'auto'): Check {
   return async (ctx) => {
     const a = randomArray(m * k, 1), b = randomArray(k * n, 2), bias = randomArray(n, 3);
     const mem = ctx.memory;
     const bufs = [mem.createStorage('a', a), mem.createStorage('b', b), mem.createStorage('bias', bias), mem.createStorage('c', m * n)] as const;
-    const kernel = await createMatmul(ctx, { m, n, k, a: bufs[0], b: bufs[1], bias: bufs[2], c: bufs[3], transposeA, transposeB, activation: 'tanh' });
+    const kernel = await createMatmul(ctx, { m, n, k, a: bufs[0], b: bufs[1], bias: bufs[2], c: bufs[3], transposeA, transposeB, activation: 'tanh', variant });
     await run(ctx, kernel);
     kernel.destroy();
     const got = await ctx.readF32(bufs[3]);
@@ -100,6 +100,7 @@ export const CHECKS: Record<string, Check> = {
   'matmul 37×53×19 A·B + bias, tanh': matmulCheck(37, 53, 19, false, false),
   'matmul 100×129×67 Aᵀ·Bᵀ + bias, tanh': matmulCheck(100, 129, 67, true, true),
   'matmul 64×128×100 A·Bᵀ + bias, tanh (a GAN layer)': matmulCheck(64, 128, 100, false, true),
+  'matmul v4 (vec4 loads) 100×132×68 Aᵀ·B + bias, tanh': matmulCheck(100, 132, 68, true, false, 'v4'),
   'BCE with logits at ±1e4, ±80, 0': bceCheck,
   'logit head, 1100 rows (two dispatches)': logitHeadCheck,
   'Adam, 10 steps': adamCheck,
