@@ -327,48 +327,32 @@ fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
 @group(0) @binding(1) var<storage, read> matrix_a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> matrix_b4: array<vec4<f32>>;
 
-// Vec4 `e` (0..255) of A's 64×16 tile at (row0, k0), into tile_a.
-fn stage_a4(e: u32, row0: u32, k0: u32) {
-  if (TRANSPOSE_A) {
-    // A is K×M: tile row kk is 64 consecutive values of A's row k0 + kk, stored as they come.
+// Vec4 `e` (0..255) of one operand's 64×16 tile into tile_a (is_a) or tile_b. `origin` is the
+// tile's first row of op(A) or column of op(B), `extent` that dimension's size (m or n).
+// along_extent: the operand is stored with that dimension contiguous (Aᵀ stored K×M, or B stored
+// K×N), so a vec4 is four tile columns of one K row and is stored as it comes. Otherwise (A, or
+// Bᵀ stored N×K) it is four consecutive k of one row, spread over four K rows of the tile.
+fn stage4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: u32) {
+  var v = vec4<f32>(0.0);
+  if (along_extent) {
     let kk = e / 16u;
     let slot = e % 16u;
-    var v = vec4<f32>(0.0);
-    if (k0 + kk < params.k && row0 + 4u * slot < params.m) { v = matrix_a4[((k0 + kk) * params.m + row0) / 4u + slot]; }
-    tile_a[kk * ROW1 + slot] = v;
+    if (k0 + kk < params.k && origin + 4u * slot < extent) { v = read4(is_a, ((k0 + kk) * extent + origin) / 4u + slot); }
+    if (is_a) { tile_a[kk * ROW1 + slot] = v; } else { tile_b[kk * ROW1 + slot] = v; }
   } else {
-    // A is M×K: four consecutive k of one row, spread over four tile rows (the tile is K-major).
     let r = e / 4u;
     let kk = 4u * (e % 4u);
-    var v = vec4<f32>(0.0);
-    if (row0 + r < params.m && k0 + kk < params.k) { v = matrix_a4[((row0 + r) * params.k + k0 + kk) / 4u]; }
-    let at = kk * ROW1 + r / 4u;
-    tile_a[at][r % 4u] = v.x;
-    tile_a[at + ROW1][r % 4u] = v.y;
-    tile_a[at + 2u * ROW1][r % 4u] = v.z;
-    tile_a[at + 3u * ROW1][r % 4u] = v.w;
+    if (origin + r < extent && k0 + kk < params.k) { v = read4(is_a, ((origin + r) * params.k + k0 + kk) / 4u); }
+    for (var j = 0u; j < 4u; j++) {
+      let at = (kk + j) * ROW1 + r / 4u;
+      if (is_a) { tile_a[at][r % 4u] = v[j]; } else { tile_b[at][r % 4u] = v[j]; }
+    }
   }
 }
 
-// Vec4 `e` of op(B)'s 16×64 tile at (k0, col0), into tile_b: the same two cases as stage_a4.
-fn stage_b4(e: u32, col0: u32, k0: u32) {
-  if (!TRANSPOSE_B) {
-    let kk = e / 16u;
-    let slot = e % 16u;
-    var v = vec4<f32>(0.0);
-    if (k0 + kk < params.k && col0 + 4u * slot < params.n) { v = matrix_b4[((k0 + kk) * params.n + col0) / 4u + slot]; }
-    tile_b[kk * ROW1 + slot] = v;
-  } else {
-    let c = e / 4u;
-    let kk = 4u * (e % 4u);
-    var v = vec4<f32>(0.0);
-    if (col0 + c < params.n && k0 + kk < params.k) { v = matrix_b4[((col0 + c) * params.k + k0 + kk) / 4u]; }
-    let at = kk * ROW1 + c / 4u;
-    tile_b[at][c % 4u] = v.x;
-    tile_b[at + ROW1][c % 4u] = v.y;
-    tile_b[at + 2u * ROW1][c % 4u] = v.z;
-    tile_b[at + 3u * ROW1][c % 4u] = v.w;
-  }
+fn read4(is_a: bool, index: u32) -> vec4<f32> {
+  if (is_a) { return matrix_a4[index]; }
+  return matrix_b4[index];
 }
 
 @compute @workgroup_size(16, 16)
@@ -382,8 +366,8 @@ fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
   let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
   for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
-    stage_a4(tid, row0, k0);
-    stage_b4(tid, col0, k0);
+    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0);
+    stage4(false, !TRANSPOSE_B, tid, col0, params.n, k0);
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       let av = tile_a[kk * ROW1 + lid.y];
