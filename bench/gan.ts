@@ -78,7 +78,7 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
   }
 }
 
-const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads' } as const;
+const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads' } as const;
 
 async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES) {
   const mem = ctx.memory;
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     }
     const matmul = [];
     for (const n of options.matmul) {
-      for (const variant of ['v1', 'v2', 'v3', 'v4'] as const) {
+      for (const variant of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) {
         const r = await timeMatmul(ctx, n, variant);
         matmul.push(r);
         console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);

@@ -11,7 +11,7 @@ import { formatAdapter } from '../src/gpu/device.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { seededRandom } from '../src/gan/interpolate.js';
-import { createMatmul, MatmulKernel, ruleChoice, usedSplitCount, vec4Loadable } from '../src/kernels/matmul.js';
+import { createMatmul, MatmulKernel, ruleChoice, usedSplitCount, variantFits } from '../src/kernels/matmul.js';
 import { MATMUL_VARIANTS, shapeKey, tuningAdapterKey, type MatmulChoice, type MatmulShape, type MatmulTuning } from '../src/kernels/matmulTuning.js';
 import { gpuMicrosecondsPerCall } from './timing.js';
 
@@ -55,7 +55,7 @@ export async function stepMatmulShapes(ctx: GpuContext, batches: number[]): Prom
 /** Every variant that fits the shape, with every split count that keeps splits MIN_SPLIT_DEPTH deep. */
 export function candidates(shape: MatmulShape): MatmulChoice[] {
   const splits = new Set(SPLIT_COUNTS.filter((s) => s === 1 || shape.k / s >= MIN_SPLIT_DEPTH).map((s) => usedSplitCount(shape.k, s)));
-  const variants = MATMUL_VARIANTS.filter((v) => v !== 'v4' || vec4Loadable(shape));
+  const variants = MATMUL_VARIANTS.filter((v) => variantFits(v, shape));
   return variants.flatMap((variant) => [...splits].map((splitK) => ({ variant, splitK })));
 }
 

@@ -11,6 +11,7 @@
 //                           while the current one is multiplied, one barrier per tile
 //   v4 matmul_bias_act_vec4 v1 with one vec4 global load per operand per thread and tile (where
 //                           the operands' contiguous dimensions are multiples of 4)
+//   v5 matmul_bias_act_128x64  128×64 tile, 8×4 outputs per thread, v4's vec4 loads
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //
@@ -327,25 +328,27 @@ fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
 @group(0) @binding(1) var<storage, read> matrix_a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> matrix_b4: array<vec4<f32>>;
 
-// Vec4 `e` (0..255) of one operand's 64×16 tile into tile_a (is_a) or tile_b. `origin` is the
-// tile's first row of op(A) or column of op(B), `extent` that dimension's size (m or n).
-// along_extent: the operand is stored with that dimension contiguous (Aᵀ stored K×M, or B stored
-// K×N), so a vec4 is four tile columns of one K row and is stored as it comes. Otherwise (A, or
-// Bᵀ stored N×K) it is four consecutive k of one row, spread over four K rows of the tile.
-fn stage4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: u32) {
+// Vec4 `e` of one operand's span×16 tile: A's into tile_a2 (rows op(A), stride ROW2, span 64 or
+// 128) or B's into tile_b (columns of op(B), stride ROW1, span 64). `origin` is the tile's first
+// row or column, `extent` that dimension's size (m or n). along_extent: the operand is stored
+// with that dimension contiguous (Aᵀ stored K×M, or B stored K×N), so a vec4 is four tile
+// entries of one K row and is stored as it comes. Otherwise (A, or Bᵀ stored N×K) it is four
+// consecutive k of one row, spread over four K rows of the tile.
+fn stage4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: u32, span: u32) {
+  let stride = select(ROW1, ROW2, is_a);
   var v = vec4<f32>(0.0);
   if (along_extent) {
-    let kk = e / 16u;
-    let slot = e % 16u;
+    let kk = e / (span / 4u);
+    let slot = e % (span / 4u);
     if (k0 + kk < params.k && origin + 4u * slot < extent) { v = read4(is_a, ((k0 + kk) * extent + origin) / 4u + slot); }
-    if (is_a) { tile_a[kk * ROW1 + slot] = v; } else { tile_b[kk * ROW1 + slot] = v; }
+    if (is_a) { tile_a2[kk * stride + slot] = v; } else { tile_b[kk * stride + slot] = v; }
   } else {
     let r = e / 4u;
     let kk = 4u * (e % 4u);
     if (origin + r < extent && k0 + kk < params.k) { v = read4(is_a, ((origin + r) * params.k + k0 + kk) / 4u); }
     for (var j = 0u; j < 4u; j++) {
-      let at = (kk + j) * ROW1 + r / 4u;
-      if (is_a) { tile_a[at][r % 4u] = v[j]; } else { tile_b[at][r % 4u] = v[j]; }
+      let at = (kk + j) * stride + r / 4u;
+      if (is_a) { tile_a2[at][r % 4u] = v[j]; } else { tile_b[at][r % 4u] = v[j]; }
     }
   }
 }
@@ -366,11 +369,11 @@ fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
   let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
   for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
-    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0);
-    stage4(false, !TRANSPOSE_B, tid, col0, params.n, k0);
+    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0, 64u);
+    stage4(false, !TRANSPOSE_B, tid, col0, params.n, k0, 64u);
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      let av = tile_a[kk * ROW1 + lid.y];
+      let av = tile_a2[kk * ROW2 + lid.y];
       let bv = tile_b[kk * ROW1 + lid.x];
       if (sums_rows) { row_sum += av; }
       acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
@@ -381,6 +384,52 @@ fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
     workgroupBarrier();
   }
   store_tile4x4(row0 + lid.y * 4u, col0 + lid.x * 4u, wid.z, acc, sums_rows, row_sum);
+}
+
+// ---- v5: 128×64 tile, 8×4 per thread, vec4 loads ----
+// Twice v1's outputs per thread from 1.5× its workgroup-memory reads (two vec4s of A and one of B
+// per k for 32 multiply-adds, against one and one for 16), with half as many workgroups as v1
+// for the same C. Same shape requirements as v4.
+
+@compute @workgroup_size(16, 16)
+fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let tid = lid.y * 16u + lid.x;
+  let row0 = wid.y * 128u;
+  let col0 = wid.x * 64u;
+  let ks = k_range(wid.z);
+  var acc: array<vec4<f32>, 8>;  // rows lid.y·8 + r, columns lid.x·4 … + 3
+  var sum_lo = vec4<f32>(0.0);
+  var sum_hi = vec4<f32>(0.0);
+  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
+
+  for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
+    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0, 128u);
+    stage4(true, TRANSPOSE_A, tid + 256u, row0, params.m, k0, 128u);
+    stage4(false, !TRANSPOSE_B, tid, col0, params.n, k0, 64u);
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let a_lo = tile_a2[kk * ROW2 + lid.y * 2u];
+      let a_hi = tile_a2[kk * ROW2 + lid.y * 2u + 1u];
+      let bv = tile_b[kk * ROW1 + lid.x];
+      if (sums_rows) {
+        sum_lo += a_lo;
+        sum_hi += a_hi;
+      }
+      acc[0] = fma(vec4<f32>(a_lo.x), bv, acc[0]);
+      acc[1] = fma(vec4<f32>(a_lo.y), bv, acc[1]);
+      acc[2] = fma(vec4<f32>(a_lo.z), bv, acc[2]);
+      acc[3] = fma(vec4<f32>(a_lo.w), bv, acc[3]);
+      acc[4] = fma(vec4<f32>(a_hi.x), bv, acc[4]);
+      acc[5] = fma(vec4<f32>(a_hi.y), bv, acc[5]);
+      acc[6] = fma(vec4<f32>(a_hi.z), bv, acc[6]);
+      acc[7] = fma(vec4<f32>(a_hi.w), bv, acc[7]);
+    }
+    workgroupBarrier();
+  }
+  let row = row0 + lid.y * 8u;
+  let col = col0 + lid.x * 4u;
+  store_tile4x4(row, col, wid.z, array<vec4<f32>, 4>(acc[0], acc[1], acc[2], acc[3]), sums_rows, sum_lo);
+  store_tile4x4(row + 4u, col, wid.z, array<vec4<f32>, 4>(acc[4], acc[5], acc[6], acc[7]), sums_rows, sum_hi);
 }
 
 // A thread's 4×4 outputs (and its row sums, where it keeps them).

@@ -41,8 +41,8 @@ export interface MatmulSpec {
   rowSums?: TensorRef;
   /**
    * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v2 128×128, v3 v1 double-buffered,
-   * v4 v1 with vec4 loads (where vec4Loadable); 'auto' takes the measured choice for this shape
-   * and adapter (matmulTuning.ts), else v1.
+   * v4 v1 with vec4 loads, v5 128×64 tiles with vec4 loads (v4 and v5 where vec4Loadable);
+   * 'auto' takes the measured choice for this shape and adapter (matmulTuning.ts), else v1.
    */
   variant?: MatmulVariant | 'auto';
   /**
@@ -54,14 +54,21 @@ export interface MatmulSpec {
 }
 
 const TILE_K = 16;
-const ENTRY: Record<MatmulVariant, { entry: string; tile: number }> = {
-  v1: { entry: 'matmul_bias_act', tile: 64 },
-  v2: { entry: 'matmul_bias_act_128', tile: 128 },
-  v3: { entry: 'matmul_bias_act_db', tile: 64 },
-  v4: { entry: 'matmul_bias_act_vec4', tile: 64 },
+/** Each variant's entry point and C tile (rows × columns); v4 and v5 need vec4Loadable shapes. */
+const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; vec4?: true }> = {
+  v1: { entry: 'matmul_bias_act', rows: 64, cols: 64 },
+  v2: { entry: 'matmul_bias_act_128', rows: 128, cols: 128 },
+  v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64 },
+  v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, vec4: true },
+  v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, vec4: true },
 };
 
-/** Whether v4's vec4 loads fit: each operand's contiguous dimension is a multiple of 4. */
+/** Whether `variant` can run `shape`: the vec4-loading variants need vec4Loadable shapes. */
+export function variantFits(variant: MatmulVariant, shape: Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>): boolean {
+  return !ENTRY[variant].vec4 || vec4Loadable(shape);
+}
+
+/** Whether vec4 loads fit: each operand's contiguous dimension is a multiple of 4. */
 export function vec4Loadable(shape: Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>): boolean {
   return (shape.transposeA ? shape.m : shape.k) % 4 === 0 && (shape.transposeB ? shape.k : shape.n) % 4 === 0;
 }
@@ -71,25 +78,25 @@ const BUSY_WORKGROUPS = 264;
 let forcedVariant: MatmulVariant | null = null;
 
 /**
- * Makes 'auto' pick `variant` for every shape (null restores the default), for kernels built
- * afterwards. For benchmarks that compare variants inside a whole training step.
+ * Makes 'auto' pick `variant` for every shape it fits (v1 elsewhere; null restores the default),
+ * for kernels built afterwards. For benchmarks that compare variants inside a whole training step.
  */
 export function forceAutoVariant(variant: MatmulVariant | null): void {
   forcedVariant = variant;
 }
 
 /**
- * The variant 'auto' uses. Measured on an H100 (BENCHMARKS.md), whole training steps with every
+ * The variant 'auto' uses where no measured choice exists. Measured on an H100 (BENCHMARKS.md), whole training steps with every
  * matmul as v1 beat the v1/v2 mix by 11% at batch 4096 and tied below, while all-v2 and all-v3
  * were slower at every batch size; so v1 for every shape until a variant wins somewhere.
  */
 export function chooseVariant(_m: number, _n: number): MatmulVariant {
-  return forcedVariant ?? 'v1';
+  return 'v1';
 }
 
 /** K splits for a shape: enough workgroups to fill the GPU, each split at least 256 deep in K. */
-export function chooseSplitK(m: number, n: number, k: number, tile: number): number {
-  const tiles = Math.ceil(m / tile) * Math.ceil(n / tile);
+export function chooseSplitK(m: number, n: number, k: number, tileRows: number, tileCols = tileRows): number {
+  const tiles = Math.ceil(m / tileRows) * Math.ceil(n / tileCols);
   if (tiles >= BUSY_WORKGROUPS || k < 512) return 1;
   return Math.max(1, Math.min(Math.ceil(BUSY_WORKGROUPS / tiles), Math.floor(k / 256), 32));
 }
@@ -106,9 +113,14 @@ export function usedSplitCount(k: number, splits: number): number {
 
 /** What 'auto' picks where no measured choice exists. */
 export function ruleChoice(shape: MatmulShape): MatmulChoice {
-  // A forced v4 falls back to v1 where its vec4 loads do not fit.
-  const variant = forcedVariant === 'v4' && !vec4Loadable(shape) ? 'v1' : (forcedVariant ?? chooseVariant(shape.m, shape.n));
-  return { variant, splitK: usedSplitCount(shape.k, chooseSplitK(shape.m, shape.n, shape.k, ENTRY[variant].tile)) };
+  // A forced vec4 variant falls back to v1 where its loads do not fit.
+  const forced = forcedVariant !== null && variantFits(forcedVariant, shape) ? forcedVariant : null;
+  const variant = forced ?? chooseVariant(shape.m, shape.n);  // the rules: see chooseVariant
+  return { variant, splitK: usedSplitCount(shape.k, splitsFor(variant, shape)) };
+}
+
+function splitsFor(variant: MatmulVariant, shape: MatmulShape): number {
+  return chooseSplitK(shape.m, shape.n, shape.k, ENTRY[variant].rows, ENTRY[variant].cols);
 }
 
 /** A matmul: one dispatch, or the split-K pair with its workspace. */
@@ -131,15 +143,15 @@ function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec[
   const autoVariant = variant === undefined || variant === 'auto';
   const autoSplit = splitK === undefined || splitK === 'auto';
   if (!autoVariant && !MATMUL_VARIANTS.includes(variant)) throw new ArgumentError('variant', `must be ${MATMUL_VARIANTS.join(', ')} or 'auto', got ${String(variant)}`);
-  if (variant === 'v4' && !vec4Loadable(shape)) {
-    throw new ArgumentError('variant', `v4 loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`);
+  if (!autoVariant && !variantFits(variant, shape)) {
+    throw new ArgumentError('variant', `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`);
   }
   const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;
-  const base = (tuned && (tuned.variant !== 'v4' || vec4Loadable(shape)) ? tuned : null) ?? ruleChoice(shape);
+  const base = (tuned && variantFits(tuned.variant, shape) ? tuned : null) ?? ruleChoice(shape);
   const chosen = autoVariant ? base.variant : variant;
   if (!autoSplit) return { variant: chosen, splitK: requirePositiveInteger('splitK', splitK) };
   if (chosen === base.variant) return base;
-  return { variant: chosen, splitK: chooseSplitK(shape.m, shape.n, shape.k, ENTRY[chosen].tile) };
+  return { variant: chosen, splitK: splitsFor(chosen, shape) };
 }
 
 export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
@@ -152,7 +164,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
   const shape: MatmulShape = { m, n, k, transposeA: spec.transposeA ?? false, transposeB: spec.transposeB ?? false, rowSums: spec.rowSums !== undefined };
   const { variant, splitK: splits } = resolveChoice(ctx, shape, spec.variant, spec.splitK);
-  const { entry, tile } = ENTRY[variant];
+  const { entry, rows: tileRows, cols: tileCols } = ENTRY[variant];
   const kChunk = splitDepth(k, splits);
   const usedSplits = Math.ceil(k / kChunk);
 
@@ -167,7 +179,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   if (spec.rowSums) bindings.tensor('row_sums', 'rowSums', spec.rowSums, m);
   else bindings.unused('row_sums', true);
   bindings.unused('partials').forbidAliasing('matrix_c', 'row_sums');
-  // v4 reads the same ranges through its vec4 views.
+  // v4 and v5 read the same ranges through vec4 views.
   bindings.resources.matrix_a4 = bindings.resources.matrix_a!;
   bindings.resources.matrix_b4 = bindings.resources.matrix_b!;
 
@@ -181,7 +193,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     HAS_ROW_SUMS: spec.rowSums !== undefined,
   };
   const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits: usedSplits };
-  const grid: [number, number, number] = [Math.ceil(n / tile), Math.ceil(m / tile), usedSplits];
+  const grid: [number, number, number] = [Math.ceil(n / tileCols), Math.ceil(m / tileRows), usedSplits];
   if (usedSplits === 1) {
     const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
     return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null, shape, { variant, splitK: 1 });

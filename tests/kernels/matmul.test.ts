@@ -16,7 +16,7 @@ interface Case {
   bias: boolean;
   activation?: Activation;
   gate?: Exclude<Activation, 'none'>;
-  variant?: 'v1' | 'v2' | 'v3' | 'v4';
+  variant?: 'v1' | 'v2' | 'v3' | 'v4' | 'v5';
   splitK?: number | 'auto';
   /** Also ask for Σ_k op(A)[i][k] (the bias gradient of a weight-gradient product). */
   rowSums?: boolean;
@@ -131,30 +131,37 @@ describe('matmul v3 (double-buffered) in every transpose and epilogue at 37×53�
   });
 });
 
-describe('matmul v4 (vec4 loads) in every transpose, with and without split-K', () => {
-  // Contiguous dimensions multiples of 4 but not of the tile; 4×4×4; a GAN layer; a long K split.
-  // Rows (m when A is not transposed, n when B is) need not be multiples of 4: 37×52×20 A·B.
-  const shapes: Array<[number, number, number]> = [[4, 4, 4], [36, 52, 20], [100, 132, 68], [128, 784, 100], [256, 784, 2048]];
-  shapes.forEach(([m, n, k], s) => {
-    TRANSPOSES.forEach(([transposeA, transposeB], t) => {
-      const epilogue = EPILOGUES[(s + 2 * t) % EPILOGUES.length]!;
-      const splitK = s === 4 ? 4 : 1;
-      const c: Case = { m, n, k, transposeA, transposeB, bias: t % 2 === 0, rowSums: (s + t) % 2 === 0, variant: 'v4', splitK, ...epilogue };
-      it(describeCase(c), () => checkMatmul(gpu.ctx, c));
+describe('matmul v4 and v5 (vec4 loads) in every transpose, with and without split-K', () => {
+  // Contiguous dimensions multiples of 4 but not of the tiles; 4×4×4; a GAN layer; a long K split.
+  // Rows (m when A is not transposed) need not be multiples of 4: 37×52×20 A·B.
+  const shapes: Array<[number, number, number]> = [[4, 4, 4], [36, 52, 20], [132, 100, 68], [128, 784, 100], [256, 784, 2048]];
+  for (const variant of ['v4', 'v5'] as const) {
+    shapes.forEach(([m, n, k], s) => {
+      TRANSPOSES.forEach(([transposeA, transposeB], t) => {
+        const epilogue = EPILOGUES[(s + 2 * t) % EPILOGUES.length]!;
+        const splitK = s === 4 ? 4 : 1;
+        const c: Case = { m, n, k, transposeA, transposeB, bias: t % 2 === 0, rowSums: (s + t) % 2 === 0, variant, splitK, ...epilogue };
+        it(describeCase(c), () => checkMatmul(gpu.ctx, c));
+      });
     });
-  });
-  it(describeCase({ m: 37, n: 52, k: 20, transposeA: false, transposeB: false, bias: true, rowSums: true, activation: 'tanh', variant: 'v4', splitK: 1 }),
-    () => checkMatmul(gpu.ctx, { m: 37, n: 52, k: 20, transposeA: false, transposeB: false, bias: true, rowSums: true, activation: 'tanh', variant: 'v4', splitK: 1 }));
+    const ragged: Case = { m: 37, n: 52, k: 20, transposeA: false, transposeB: false, bias: true, rowSums: true, activation: 'tanh', variant, splitK: 1 };
+    it(describeCase(ragged), () => checkMatmul(gpu.ctx, ragged));
+  }
 
-  it('refuses v4 where a contiguous dimension is not a multiple of 4, and a forced v4 falls back to v1 there', async () => {
+  it('refuses v4 and v5 where a contiguous dimension is not a multiple of 4, and a forced one falls back to v1 there', async () => {
     const ctx = gpu.ctx;
     const [a, b, c] = [ctx.memory.createStorage('a', 37 * 19), ctx.memory.createStorage('b', 19 * 52), ctx.memory.createStorage('c', 37 * 52)];
     try {
-      await expect(createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c, variant: 'v4' })).rejects.toThrow(/v4 loads vec4s, so it needs k and n to be multiples of 4/);
-      forceAutoVariant('v4');
-      const kernel = await createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c });
-      expect(kernel.choice.variant).toBe('v1');
-      kernel.destroy();
+      for (const variant of ['v4', 'v5'] as const) {
+        await expect(createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c, variant })).rejects.toThrow(new RegExp(`${variant} loads vec4s, so it needs k and n to be multiples of 4`));
+        forceAutoVariant(variant);
+        const kernel = await createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c });
+        expect(kernel.choice.variant).toBe('v1');
+        kernel.destroy();
+        const fits = await createMatmul(ctx, { m: 37, n: 52, k: 16, a, b, c });
+        expect(fits.choice.variant).toBe(variant);
+        fits.destroy();
+      }
     } finally {
       forceAutoVariant(null);
       for (const x of [a, b, c]) ctx.memory.release(x);
