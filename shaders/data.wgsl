@@ -13,6 +13,8 @@ struct GatherParams {
   seed_hi: u32,
   half_bits: u32,  // Feistel half width
   first_row: u32,  // rows are written from here on (a row offset needs no buffer-offset alignment)
+  noise_count: u32,   // gather_batch_with_noise: N(0, 1) values to write to `noise`
+  noise_stream: u32,  // and their Philox stream (as random.wgsl's `stream`)
 }
 
 override PACKED_U8: bool = true;  // bytes, 4 per u32, scaled to [-1, 1]; otherwise raw f32 bits
@@ -21,6 +23,7 @@ override PACKED_U8: bool = true;  // bytes, 4 per u32, scaled to [-1, 1]; otherw
 @group(0) @binding(1) var<storage, read> dataset: array<u32>;
 @group(0) @binding(2) var<storage, read> step_count: array<u32>;
 @group(0) @binding(3) var<storage, read_write> batch: array<f32>;
+@group(0) @binding(4) var<storage, read_write> noise: array<f32>;
 
 const SHUFFLE_STREAM = 0x53485546u;  // separates the shuffle's Philox stream from the noise streams
 var<workgroup> chosen_example: u32;
@@ -68,16 +71,41 @@ fn load_value(example: u32, p: u32) -> f32 {
   return bitcast<f32>(dataset[index]);
 }
 
-@compute @workgroup_size(256)
-fn gather_batch(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let row = wid.x;
-  if (lid.x == 0u) {
+// Batch row `row`, by one workgroup: thread 0 picks the example, all copy it.
+fn gather_row(row: u32, thread: u32) {
+  if (thread == 0u) {
     let sample = (max(step_count[0], 1u) - 1u) * params.rows + row;
     let keys = philox4x32(vec4<u32>(sample / params.count, 0u, SHUFFLE_STREAM, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
     chosen_example = shuffled(sample % params.count, keys);
   }
   let example = workgroupUniformLoad(&chosen_example);
-  for (var p = lid.x; p < params.dim; p += 256u) {
+  for (var p = thread; p < params.dim; p += 256u) {
     batch[(params.first_row + row) * params.dim + p] = load_value(example, p);
+  }
+}
+
+@compute @workgroup_size(256)
+fn gather_batch(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  gather_row(wid.x, lid.x);
+}
+
+// The step's real batch and its generator noise in one dispatch: workgroups [0, rows) gather
+// rows as gather_batch does, the rest write N(0, 1) values to `noise` exactly as random.wgsl's
+// random_normal does (the same Philox counters: chunk, step, stream), so the values match it bit
+// for bit.
+@compute @workgroup_size(256)
+fn gather_batch_with_noise(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+                           @builtin(num_workgroups) groups: vec3<u32>) {
+  let group_index = wid.x + wid.y * groups.x;
+  if (group_index < params.rows) {
+    gather_row(group_index, lid.x);
+    return;
+  }
+  let chunk = (group_index - params.rows) * 256u + lid.x;
+  if (chunk * 4u >= params.noise_count) { return; }
+  let bits = philox4x32(vec4<u32>(chunk, step_count[0], params.noise_stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+  let values = box_muller(unit_uniform(bits));
+  for (var j = 0u; j < 4u; j++) {
+    if (chunk * 4u + j < params.noise_count) { noise[chunk * 4u + j] = values[j]; }
   }
 }

@@ -31,3 +31,16 @@ fn philox4x32(counter_in: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
   }
   return ctr;
 }
+
+// [0, 1) with 24 random bits: every value is exactly representable in f32.
+fn unit_uniform(bits: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(bits >> vec4<u32>(8u)) * (1.0 / 16777216.0);
+}
+
+// Four N(0, 1) values from four uniforms by Box–Muller. The radius uniforms are shifted to
+// (0, 1] so log never sees zero.
+fn box_muller(u: vec4<f32>) -> vec4<f32> {
+  let r = sqrt(-2.0 * log(vec2<f32>(u.x, u.z) + vec2<f32>(1.0 / 16777216.0)));
+  let theta = 6.283185307179586 * vec2<f32>(u.y, u.w);
+  return vec4<f32>(r.x * cos(theta.x), r.x * sin(theta.x), r.y * cos(theta.y), r.y * sin(theta.y));
+}

@@ -3,7 +3,7 @@
 // same integers on every adapter, in any dispatch order, and a step needs no state but a counter.
 // Uniforms are the top 24 bits scaled to [0, 1): exact in f32, hence bit-identical everywhere.
 // Normals come from Box–Muller on pairs of uniforms (exact up to the adapter's log/cos/sin).
-// philox4x32 comes from shaders/philox.wgsl, prepended by the shader registry.
+// philox4x32, unit_uniform and box_muller come from shaders/philox.wgsl, prepended by the registry.
 
 struct RandomParams {
   n: u32,
@@ -18,15 +18,8 @@ struct RandomParams {
 @group(0) @binding(1) var<storage, read> step_count: array<u32>;
 @group(0) @binding(2) var<storage, read_write> values: array<f32>;
 
-const TWO_PI = 6.283185307179586;
-
 fn chunk_bits(chunk: u32) -> vec4<u32> {
   return philox4x32(vec4<u32>(chunk, step_count[0], params.stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
-}
-
-// [0, 1) with 24 random bits: every value is exactly representable in f32.
-fn unit_uniform(bits: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(bits >> vec4<u32>(8u)) * (1.0 / 16777216.0);
 }
 
 fn store_chunk(chunk: u32, v: vec4<f32>) {
@@ -51,9 +44,5 @@ fn random_uniform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 fn random_normal(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let chunk = chunk_index(gid, groups);
   if (chunk * 4u >= params.n) { return; }
-  let u = unit_uniform(chunk_bits(chunk));
-  // Shift the radius uniforms to (0, 1] so log never sees zero.
-  let r = sqrt(-2.0 * log(vec2<f32>(u.x, u.z) + vec2<f32>(1.0 / 16777216.0)));
-  let theta = TWO_PI * vec2<f32>(u.y, u.w);
-  store_chunk(chunk, vec4<f32>(r.x * cos(theta.x), r.x * sin(theta.x), r.y * cos(theta.y), r.y * sin(theta.y)));
+  store_chunk(chunk, box_muller(unit_uniform(chunk_bits(chunk))));
 }

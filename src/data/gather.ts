@@ -1,9 +1,9 @@
 // The batch gather: fills batch rows from a GPU-resident dataset in a seeded shuffled order that
 // depends only on (seed, step), so batches need no upload and resume exactly from a checkpoint.
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requirePositiveInteger, requireUint32 } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { Bindings, BoundKernel, type TensorRef } from '../kernels/kernel.js';
+import { Bindings, BoundKernel, grid1d, type TensorRef } from '../kernels/kernel.js';
 import { seedWords } from '../kernels/random.js';
 
 export interface GatherSpec {
@@ -19,8 +19,16 @@ export interface GatherSpec {
   seed: number;
   /** The step counter (1 for the first step); step t takes samples (t−1)·rows … t·rows − 1. */
   stepCount: TensorRef;
+  /**
+   * Also fill `output` with `count` N(0, 1) values in the same dispatch: the values
+   * createRandomFill draws for { seed, stream, stepCount, distribution: normal }, bit for bit.
+   */
+  noise?: { output: TensorRef; count: number; stream: number };
   label?: string;
 }
+
+/** N(0, 1) values one workgroup of gather_batch_with_noise writes (256 threads × 4). */
+const NOISE_PER_WORKGROUP = 1024;
 
 /** Half the bit width of the smallest even-width power of two ≥ count (the Feistel domain). */
 export function feistelHalfBits(count: number): number {
@@ -43,12 +51,24 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   if (!Number.isInteger(firstRow) || firstRow < 0) throw new ArgumentError('firstRow', `must be a non-negative integer, got ${firstRow}`);
   const [seedLo, seedHi] = seedWords(spec.seed);
   const datasetWords = spec.packedU8 ? Math.ceil((count * dim) / 4) : count * dim;
-  const { resources } = new Bindings(ctx)
+  const bindings = new Bindings(ctx)
     .tensor('dataset', 'dataset', spec.dataset, datasetWords)
     .tensor('step_count', 'stepCount', spec.stepCount, 1)
-    .tensor('batch', 'output', spec.output, (firstRow + rows) * dim)
-    .forbidAliasing('batch');
-  const compiled = await getPipeline(ctx.device, 'data', 'gather_batch', { PACKED_U8: spec.packedU8 });
-  const uniforms = { rows, dim, count, seed_lo: seedLo, seed_hi: seedHi, half_bits: feistelHalfBits(count), first_row: firstRow };
-  return new BoundKernel(ctx, compiled, spec.label ?? `gather ${rows}×${dim}`, resources, uniforms, [rows, 1, 1]);
+    .tensor('batch', 'output', spec.output, (firstRow + rows) * dim);
+  const noiseCount = spec.noise ? requirePositiveInteger('noise.count', spec.noise.count) : 0;
+  const noiseStream = spec.noise ? requireUint32('noise.stream', spec.noise.stream) : 0;
+  if (spec.noise) bindings.tensor('noise', 'noise.output', spec.noise.output, noiseCount);
+  const { resources } = bindings.forbidAliasing('batch', ...(spec.noise ? ['noise'] : []));
+  const uniforms = {
+    rows, dim, count, seed_lo: seedLo, seed_hi: seedHi, half_bits: feistelHalfBits(count), first_row: firstRow,
+    noise_count: noiseCount, noise_stream: noiseStream,
+  };
+  const label = spec.label ?? `gather ${rows}×${dim}${spec.noise ? ` + noise ${noiseCount}` : ''}`;
+  if (!spec.noise) {
+    const compiled = await getPipeline(ctx.device, 'data', 'gather_batch', { PACKED_U8: spec.packedU8 });
+    return new BoundKernel(ctx, compiled, label, resources, uniforms, [rows, 1, 1]);
+  }
+  const compiled = await getPipeline(ctx.device, 'data', 'gather_batch_with_noise', { PACKED_U8: spec.packedU8 });
+  const workgroups = rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP);
+  return new BoundKernel(ctx, compiled, label, resources, uniforms, grid1d(ctx, workgroups));
 }

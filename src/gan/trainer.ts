@@ -5,7 +5,7 @@
 //
 // One step (fake rows first in the discriminator's 2B-row input X, so the generator's output and
 // the generator step's discriminator pass both start at offset 0 of their buffers):
-//   t += 1;  z ~ N(0, 1) (Philox, counter t);  X[B:2B] = real batch t (seeded shuffle)
+//   t += 1;  z ~ N(0, 1) (Philox, counter t) and X[B:2B] = real batch t (seeded shuffle), one dispatch
 //   X[0:B] = G(z);  logits = D(X);  BCE(fake → 0, real → realLabel), loss = mean_fake + mean_real
 //   D gradients;  Adam(D)
 //   logits' = D'(X[0:B]) with the updated D;  BCE(→ 1) (non-saturating generator loss)
@@ -280,8 +280,10 @@ async function buildStepKernels(
   const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
   const kernels: StepKernel[] = [counter];
 
-  kernels.push(keep(await createRandomFill(ctx, { n: B * c.noiseDim, output: w.z, seed: c.seed, stream: STREAM.noise, distribution: { kind: 'normal' }, stepCount: counter.buffer, label: 'noise z' })));
-  kernels.push(keep(await createBatchGather(ctx, { dataset: dataset.buffer, packedU8: dataset.packedU8, count: dataset.count, dim: dataset.dim, rows: B, firstRow: B, output: w.x, seed: c.seed, stepCount: counter.buffer, label: 'real batch' })));
+  kernels.push(keep(await createBatchGather(ctx, {
+    dataset: dataset.buffer, packedU8: dataset.packedU8, count: dataset.count, dim: dataset.dim, rows: B, firstRow: B, output: w.x,
+    seed: c.seed, stepCount: counter.buffer, noise: { output: w.z, count: B * c.noiseDim, stream: STREAM.noise }, label: 'real batch + noise z',
+  })));
 
   // The discriminator's last layer (one logit) runs fused with the loss and its gradients.
   const hiddenD = c.discriminatorHidden.length;

@@ -1,7 +1,7 @@
 // The batch gather: the same examples as the TypeScript shuffle, bit for bit, for packed bytes
 // (scaled to [−1, 1]) and raw f32; and each epoch visits every example exactly once.
 import { describe, expect, it } from 'vitest';
-import { StepCounter, type GpuContext } from '../../src/index.js';
+import { createRandomFill, StepCounter, type GpuContext } from '../../src/index.js';
 import { createBatchGather } from '../../src/data/gather.js';
 import { batchExamples } from '../reference/shuffle.js';
 import { runKernels, useGpu } from '../support/gpu.js';
@@ -59,4 +59,35 @@ describe('batch gather', () => {
     }
     expect(seen.every((v) => v === 1)).toBe(true);
   });
+
+  // The trainer's first dispatch: the real batch and the noise together. Both halves must be what
+  // the separate kernels give, bit for bit, including a last noise workgroup that is partly empty.
+  for (const [rows, noiseCount, step] of [[1, 1, 1], [3, 7, 2], [37, 6400, 5], [64, 1025, 40]] as const) {
+    it(`with noise: ${rows} rows and ${noiseCount} normals match the separate kernels at step ${step}`, async () => {
+      const ctx = gpu.ctx;
+      const [count, dim] = [1000, 12];
+      const bytes = Uint8Array.from({ length: count * dim }, (_, i) => (i * 131 + (i >> 3)) & 0xff);
+      const mem = ctx.memory;
+      const data = mem.createStorage('dataset', new Uint32Array(bytes.buffer));
+      const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) => mem.createStorage(`out ${i}`, n));
+      const counter = await StepCounter.create(ctx, step);
+      const common = { dataset: data, packedU8: true, count, dim, rows, seed: SEED, stepCount: counter.buffer };
+      const kernels = [
+        await createBatchGather(ctx, { ...common, output: batch!, noise: { output: noise!, count: noiseCount, stream: 9 } }),
+        await createBatchGather(ctx, { ...common, output: batchAlone! }),
+        await createRandomFill(ctx, { n: noiseCount, output: noiseAlone!, seed: SEED, stream: 9, distribution: { kind: 'normal' }, stepCount: counter.buffer }),
+      ];
+      try {
+        await runKernels(ctx, ...kernels);
+        const [fused, alone] = [await ctx.readF32(noise!), await ctx.readF32(noiseAlone!)];
+        expect(fused.every((v, i) => Object.is(v, alone[i]))).toBe(true);
+        expect(fused.every((v) => v !== 0)).toBe(true);  // every slot written: none left at the buffer's zero
+        expect([...(await ctx.readF32(batch!))]).toEqual([...(await ctx.readF32(batchAlone!))]);
+      } finally {
+        for (const k of kernels) k.destroy();
+        counter.destroy();
+        for (const b of [data, batch, noise, batchAlone, noiseAlone]) mem.release(b!);
+      }
+    });
+  }
 });
