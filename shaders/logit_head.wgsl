@@ -35,7 +35,7 @@ override ACCUMULATE: bool = false;      // add into stats instead of overwriting
 @group(0) @binding(6) var<storage, read_write> bias_grad: array<f32>;
 // [0] loss / divisor, [1] mean σ of rows < split, [2] mean σ of rows ≥ split
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
-// Per workgroup: Σg, Σloss, Σσ first, Σσ second, then Σ g·a for each column.
+// Per workgroup: Σg, Σloss, Σσ first, Σσ second, then (with parameter gradients) Σ g·a per column.
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>;
 
 const THREADS = 256u;
@@ -43,6 +43,11 @@ const LANES_PER_ROW = 4u;
 const ROWS_PER_PASS = THREADS / LANES_PER_ROW;
 const MAX_GROUP_ROWS = 1024u;
 const PARTIAL_HEADER = 4u;
+
+// Floats per workgroup in `partials`.
+fn partial_stride() -> u32 {
+  return select(PARTIAL_HEADER, params.width + PARTIAL_HEADER, HAS_PARAM_GRADS);
+}
 
 var<workgroup> group_grads: array<f32, MAX_GROUP_ROWS>;
 var<workgroup> lane_sums: array<f32, THREADS>;
@@ -101,7 +106,7 @@ fn weight_gradient(first_row: u32, group_rows: u32, t: u32, group_index: u32) {
       sum += group_grads[r] * head_input[(first_row + r) * params.width + column];
     }
     if (WRITE_PARTIALS) {
-      partials[group_index * (params.width + PARTIAL_HEADER) + PARTIAL_HEADER + column] = sum;
+      partials[group_index * partial_stride() + PARTIAL_HEADER + column] = sum;
     } else {
       weight_grad[column] = sum;
     }
@@ -136,7 +141,7 @@ fn logit_head(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
   }
   if (t == 0u) {
     if (WRITE_PARTIALS) {
-      let slot = group_index * (params.width + PARTIAL_HEADER);
+      let slot = group_index * partial_stride();
       let total = thread_sums[0];
       partials[slot] = total.x; partials[slot + 1u] = total.y; partials[slot + 2u] = total.z; partials[slot + 3u] = total.w;
     } else {
@@ -148,7 +153,7 @@ fn logit_head(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
 // One workgroup: adds the partial sums of every group, column by column in group order.
 @compute @workgroup_size(256)
 fn logit_head_reduce(@builtin(local_invocation_id) lid: vec3<u32>) {
-  let stride = params.width + PARTIAL_HEADER;
+  let stride = partial_stride();
   let groups = (params.rows + params.rows_per_group - 1u) / params.rows_per_group;
   for (var column = lid.x; column < stride; column += THREADS) {
     var sum = 0.0;

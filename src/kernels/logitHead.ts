@@ -84,7 +84,8 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     const resources = { ...bindings.unused('partials', true).resources };
     return new StagedKernel(ctx, label, new BoundKernel(ctx, main, label, resources, uniforms, [1, 1, 1]), null, null);
   }
-  const workspaceFloats = groups * (width + 4);
+  // Per group: 4 sums, then the weight gradient's column sums where it is wanted.
+  const workspaceFloats = groups * (4 + (spec.paramGrads ? width : 0));
   const workspace = ctx.memory.createStorage(`${label} partial sums`, workspaceFloats);
   try {
     const resources = { ...bindings.resources, partials: { buffer: workspace, offset: 0, size: workspaceFloats * 4 } };
