@@ -50,6 +50,12 @@ export interface MatmulSpec {
    * has too few tiles to fill a GPU.
    */
   splitK?: number | 'auto';
+  /**
+   * Scratch for the partial sums of a split-K product (splitWorkspaceFloats() floats), so that
+   * matmuls that never run at the same time can share one. Without it a split-K matmul
+   * allocates its own.
+   */
+  splitWorkspace?: TensorRef;
   label?: string;
 }
 
@@ -154,19 +160,33 @@ function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec[
   return { variant: chosen, splitK: splitsFor(chosen, shape) };
 }
 
-export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
+/** The shape, variant and split layout a spec resolves to on this context. */
+function planMatmul(ctx: GpuContext, spec: MatmulSpec) {
   const m = requirePositiveInteger('m', spec.m);
   const n = requirePositiveInteger('n', spec.n);
   const k = requirePositiveInteger('k', spec.k);
+  const shape: MatmulShape = { m, n, k, transposeA: spec.transposeA ?? false, transposeB: spec.transposeB ?? false, rowSums: spec.rowSums !== undefined };
+  const { variant, splitK } = resolveChoice(ctx, shape, spec.variant, spec.splitK);
+  const kChunk = splitDepth(k, splitK);
+  const splits = Math.ceil(k / kChunk);
+  // Split-K writes splits × M × N partial products, then the splits × M partial row sums.
+  const workspaceFloats = splits === 1 ? 0 : splits * m * n + (shape.rowSums ? splits * m : 0);
+  return { shape, variant, kChunk, splits, workspaceFloats };
+}
+
+/** Floats of split-K scratch this matmul needs on this context (0 when it does not split K). */
+export function splitWorkspaceFloats(ctx: GpuContext, spec: MatmulSpec): number {
+  return planMatmul(ctx, spec).workspaceFloats;
+}
+
+export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
+  const { shape, variant, kChunk, splits, workspaceFloats } = planMatmul(ctx, spec);
+  const { m, n, k } = shape;
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const activation = activationCode('activation', spec.activation ?? 'none');
   const gate = spec.gate ? activationCode('gate.kind', spec.gate.kind) : 0;
   if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
-  const shape: MatmulShape = { m, n, k, transposeA: spec.transposeA ?? false, transposeB: spec.transposeB ?? false, rowSums: spec.rowSums !== undefined };
-  const { variant, splitK: splits } = resolveChoice(ctx, shape, spec.variant, spec.splitK);
   const { entry, rows: tileRows, cols: tileCols } = ENTRY[variant];
-  const kChunk = splitDepth(k, splits);
-  const usedSplits = Math.ceil(k / kChunk);
 
   const bindings = new Bindings(ctx)
     .tensor('matrix_a', 'a', spec.a, m * k)
@@ -178,44 +198,45 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   else bindings.unused('gate');
   if (spec.rowSums) bindings.tensor('row_sums', 'rowSums', spec.rowSums, m);
   else bindings.unused('row_sums', true);
-  bindings.unused('partials').forbidAliasing('matrix_c', 'row_sums');
+  // Not a WGSL name: listed so that the aliasing check covers it (reflection leaves it unbound).
+  if (spec.splitWorkspace && splits > 1) bindings.tensor('split_workspace', 'splitWorkspace', spec.splitWorkspace, workspaceFloats);
+  bindings.unused('partials').forbidAliasing('matrix_c', 'row_sums', ...(spec.splitWorkspace && splits > 1 ? ['split_workspace'] : []));
   // v4 and v5 read the same ranges through vec4 views.
   bindings.resources.matrix_a4 = bindings.resources.matrix_a!;
   bindings.resources.matrix_b4 = bindings.resources.matrix_b!;
 
   const label = spec.label ?? `matmul ${m}x${k}x${n}`;
   const constants = {
-    TRANSPOSE_A: spec.transposeA ?? false,
-    TRANSPOSE_B: spec.transposeB ?? false,
+    TRANSPOSE_A: shape.transposeA,
+    TRANSPOSE_B: shape.transposeB,
     HAS_BIAS: spec.bias !== undefined,
     ACTIVATION: activation,
     GATE: gate,
-    HAS_ROW_SUMS: spec.rowSums !== undefined,
+    HAS_ROW_SUMS: shape.rowSums,
   };
-  const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits: usedSplits };
-  const grid: [number, number, number] = [Math.ceil(n / tileCols), Math.ceil(m / tileRows), usedSplits];
-  if (usedSplits === 1) {
+  const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits };
+  const grid: [number, number, number] = [Math.ceil(n / tileCols), Math.ceil(m / tileRows), splits];
+  if (splits === 1) {
     const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
     return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null, shape, { variant, splitK: 1 });
   }
-  // Split-K: partial sums (and partial row sums) into an owned workspace, then a fixed-order
+  // Split-K: partial sums (and partial row sums) into the workspace, then a fixed-order
   // reduction that applies the epilogue.
-  const workspaceFloats = usedSplits * m * n + (spec.rowSums ? usedSplits * m : 0);
-  const workspace = ctx.memory.createStorage(`${label} split-K partials`, workspaceFloats);
+  const owned = spec.splitWorkspace ? null : ctx.memory.createStorage(`${label} split-K partials`, workspaceFloats);
   try {
-    const whole = { buffer: workspace, offset: 0, size: workspaceFloats * 4 };
+    const whole = owned ? { buffer: owned, offset: 0, size: workspaceFloats * 4 } : bindings.resources.split_workspace!;
     const partialBindings = { ...bindings.resources, matrix_c: whole };
     const main = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: true });
     const reduce = await getPipeline(ctx.device, 'matmul', 'matmul_split_reduce', { ...constants, SPLIT_K: false });
     const reduceBindings = { ...bindings.resources, partials: whole };
     return new MatmulKernel(
       ctx, label,
-      new BoundKernel(ctx, main, `${label} split ×${usedSplits}`, usedResources(main.layout.bindings, partialBindings), uniforms, grid),
+      new BoundKernel(ctx, main, `${label} split ×${splits}`, usedResources(main.layout.bindings, partialBindings), uniforms, grid),
       new BoundKernel(ctx, reduce, `${label} reduce`, usedResources(reduce.layout.bindings, reduceBindings), uniforms, grid1d(ctx, Math.ceil((m * n) / 256))),
-      workspace, shape, { variant, splitK: usedSplits },
+      owned, shape, { variant, splitK: splits },
     );
   } catch (error) {
-    ctx.memory.release(workspace);
+    if (owned) ctx.memory.release(owned);
     throw error;
   }
 }

@@ -4,7 +4,7 @@
 // that same matmul accumulates from its tiles.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError } from '../gpu/errors.js';
-import { createMatmul } from '../kernels/matmul.js';
+import { createMatmul, type MatmulSpec } from '../kernels/matmul.js';
 import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { viewRef, type MlpParameters } from './mlp.js';
 
@@ -21,10 +21,15 @@ export interface ForwardSpec {
 }
 
 export async function forwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: ForwardSpec): Promise<Kernel[]> {
+  return createMatmuls(ctx, forwardMatmulSpecs(mlp, spec));
+}
+
+/** The forward pass as matmul specs, one per layer, not yet built. */
+export function forwardMatmulSpecs(mlp: MlpParameters, spec: ForwardSpec): MatmulSpec[] {
   const weights = spec.weights ?? mlp.weights;
-  const kernels: Kernel[] = [];
+  const specs: MatmulSpec[] = [];
   for (const [l, layer] of mlp.layout.layers.slice(0, layerCount(mlp, spec.layers)).entries()) {
-    kernels.push(await createMatmul(ctx, {
+    specs.push({
       m: spec.rows, n: layer.outFeatures, k: layer.inFeatures,
       a: l === 0 ? spec.input : spec.outputs[l - 1]!,
       b: viewRef(weights, layer.weight), transposeB: true,
@@ -33,9 +38,9 @@ export async function forwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: 
       activation: layer.activation,
       leakySlope: mlp.spec.leakySlope,
       label: `${mlp.label} forward ${l}`,
-    }));
+    });
   }
-  return kernels;
+  return specs;
 }
 
 export interface BackwardSpec {
@@ -57,41 +62,58 @@ export interface BackwardSpec {
 }
 
 export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: BackwardSpec): Promise<Kernel[]> {
-  const kernels: Kernel[] = [];
+  return createMatmuls(ctx, backwardMatmulSpecs(mlp, spec));
+}
+
+/** The backward pass as matmul specs, in the order they run, not yet built. */
+export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): MatmulSpec[] {
+  const specs: MatmulSpec[] = [];
   const layers = mlp.layout.layers;
   for (let l = layerCount(mlp, spec.layers) - 1; l >= 0; l--) {
     const layer = layers[l]!;
     const dZ = spec.preActivationGrads[l]!;
     const x = l === 0 ? spec.input : spec.outputs[l - 1]!;
     if (!spec.inputGradOnly) {
-      kernels.push(await createMatmul(ctx, {
+      specs.push({
         m: layer.outFeatures, n: layer.inFeatures, k: spec.rows,
         a: dZ, transposeA: true, b: x, c: viewRef(mlp.grads, layer.weight),
         rowSums: viewRef(mlp.grads, layer.bias),
         label: `${mlp.label} weight+bias grad ${l}`,
-      }));
+      });
     }
     if (l > 0) {
       const previous = layers[l - 1]!;
-      kernels.push(await createMatmul(ctx, {
+      specs.push({
         m: spec.rows, n: layer.inFeatures, k: layer.outFeatures,
         a: dZ, b: viewRef(mlp.weights, layer.weight), c: spec.preActivationGrads[l - 1]!,
         gate: previous.activation === 'none' ? undefined : { kind: previous.activation, output: spec.outputs[l - 1]! },
         leakySlope: mlp.spec.leakySlope,
         label: `${mlp.label} input grad ${l}`,
-      }));
+      });
     } else if (spec.inputGrad) {
       const gate = spec.inputGrad.gate;
-      kernels.push(await createMatmul(ctx, {
+      specs.push({
         m: spec.rows, n: layer.inFeatures, k: layer.outFeatures,
         a: dZ, b: viewRef(mlp.weights, layer.weight), c: spec.inputGrad.output,
         gate: gate ? { kind: gate.kind, output: spec.input } : undefined,
         leakySlope: gate?.leakySlope ?? mlp.spec.leakySlope,
         label: `${mlp.label} input grad 0`,
-      }));
+      });
     }
   }
-  return kernels;
+  return specs;
+}
+
+/** Builds specs in order; on a failure, destroys what was built and rethrows. */
+async function createMatmuls(ctx: GpuContext, specs: MatmulSpec[]): Promise<Kernel[]> {
+  const kernels: Kernel[] = [];
+  try {
+    for (const spec of specs) kernels.push(await createMatmul(ctx, spec));
+    return kernels;
+  } catch (error) {
+    for (const k of kernels) k.destroy();
+    throw error;
+  }
 }
 
 function layerCount(mlp: MlpParameters, layers: number | undefined): number {
