@@ -19,7 +19,8 @@ import { registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTu
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { microsecondsPerCall } from './timing.js';
-import { tuneStepMatmuls, writeTuning } from './tune.js';
+import { sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
+import { seededRandom } from '../src/gan/interpolate.js';
 
 interface Options {
   batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; tfjs: boolean;
@@ -80,11 +81,20 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
 
 const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads' } as const;
 
+/** Square matmul GFLOP/s, after a float64 check of sampled entries (a wrong kernel is not timed). */
 async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES) {
   const mem = ctx.memory;
-  const [a, b, c] = [mem.createStorage('a', n * n), mem.createStorage('b', n * n), mem.createStorage('c', n * n)];
+  const next = seededRandom(n);
+  const operands = { a: Float32Array.from({ length: n * n }, () => next() * 2 - 1), b: Float32Array.from({ length: n * n }, () => next() * 2 - 1) };
+  const [a, b, c] = [mem.createStorage('a', operands.a), mem.createStorage('b', operands.b), mem.createStorage('c', n * n)];
   const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1 });
   try {
+    const shape = { m: n, n, k: n, transposeA: false, transposeB: false, rowSums: false };
+    const encoder = ctx.device.createCommandEncoder();
+    kernel.record(encoder);
+    ctx.submit([encoder.finish()]);
+    const error = sampledError(shape, operands, await ctx.readF32(c), null);
+    if (!(error <= 1)) throw new Error(`matmul ${variant} is wrong at ${n}³: ${error.toFixed(1)}× the tolerance`);
     const seconds = (await microsecondsPerCall(ctx, kernel, 20, 3)) / 1e6;
     return { impl: 'webgpu-gan', kernel: KERNEL_NAMES[variant], n, gflops: (2 * n ** 3) / seconds / 1e9 };
   } finally {
