@@ -5,21 +5,26 @@
 # PROFILE=64,4096 adds per-kernel timestamps, STEP_VARIANTS=v1,v3 whole steps with every matmul forced
 # to one variant; TRAIN_STEPS=0 skips training. TUNE=64,256,1024,4096 measures every matmul variant and
 # split count per shape of the step (bench/tune.ts) into $OUT/matmul-tuning.json, then times whole
-# steps again with those choices: both in this run, beside the default.
+# steps again with those choices: both in this run, beside the default. BATCHES, STEPS and MATMUL
+# shrink the run (to try the script on a software adapter first).
 set -uo pipefail
 G=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-/tmp/out}
-mkdir -p "$OUT/run"
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
-bash "$G/run.sh" bench.mjs --batches 64,256,1024,4096 --steps 300 --matmul 1024,2048,4096 --profile ${PROFILE:-} --step-variants ${STEP_VARIANTS:-} \
-  --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee "$OUT/bench.txt"
+mkdir -p "$OUT"
+# Few files come back from a device run, so the GPU's name heads bench.txt instead of its own file.
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/bench.txt"
+BATCHES=${BATCHES:-64,256,1024,4096}
+STEPS=${STEPS:-300}
+bash "$G/run.sh" bench.mjs --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-1024,2048,4096}" --profile ${PROFILE:-} --step-variants ${STEP_VARIANTS:-} \
+  --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee -a "$OUT/bench.txt"
 if [ -n "${TUNE:-}" ]; then
   bash "$G/run.sh" bench.mjs --tune "$TUNE" --write-tuning "$OUT/matmul-tuning.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tune.txt"
-  bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches 64,256,1024,4096 --steps 300 --matmul 4096 --profile ${PROFILE:-} \
+  bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-4096}" --profile ${PROFILE:-} \
     --no-tfjs --json "$OUT/tuned.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tuned.txt"
 fi
-python3 "$G/app/torch_gan.py" 64,256,1024,4096 300 1024,2048,4096 2>&1 | tee "$OUT/torch.jsonl"
+python3 "$G/app/torch_gan.py" "$BATCHES" "$STEPS" "${MATMUL:-1024,2048,4096}" 2>&1 | tee "$OUT/torch.jsonl"
 [ "${TRAIN_STEPS:-5000}" = 0 ] && exit 0
+mkdir -p "$OUT/run"
 bash "$G/run.sh" cli.mjs train --steps "${TRAIN_STEPS:-5000}" --batch 64 --data mnist-train-images.gz --out "$OUT/run" \
   --log-every 250 --sample-every 2500 --steps-per-submit 25 2>&1 | grep -v '^Warning' | tail -n 5 | tee "$OUT/train.txt"
 bash "$G/run.sh" export-samples.mjs "$OUT/run/checkpoint.safetensors" "$OUT/run" 16 2>&1 | grep -v '^Warning'
