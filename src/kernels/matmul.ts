@@ -78,6 +78,7 @@ export function variantFits(variant: MatmulVariant, shape: Pick<MatmulShape, 'm'
 export function vec4Loadable(shape: Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>): boolean {
   return (shape.transposeA ? shape.m : shape.k) % 4 === 0 && (shape.transposeB ? shape.k : shape.n) % 4 === 0;
 }
+
 /** Workgroups that keep a large GPU busy (an H100 has 132 SMs); fewer tiles than this → split K. */
 const BUSY_WORKGROUPS = 264;
 
@@ -92,9 +93,10 @@ export function forceAutoVariant(variant: MatmulVariant | null): void {
 }
 
 /**
- * The variant 'auto' uses where no measured choice exists. Measured on an H100 (BENCHMARKS.md), whole training steps with every
- * matmul as v1 beat the v1/v2 mix by 11% at batch 4096 and tied below, while all-v2 and all-v3
- * were slower at every batch size; so v1 for every shape until a variant wins somewhere.
+ * The variant 'auto' uses where no measured choice exists. Measured on an H100 (BENCHMARKS.md),
+ * whole training steps with every matmul as v1 beat the v1/v2 mix by 11% at batch 4096 and tied
+ * below, while all-v2 and all-v3 were slower at every batch size; so v1 for every shape until a
+ * variant wins somewhere.
  */
 export function chooseVariant(_m: number, _n: number): MatmulVariant {
   return 'v1';
@@ -117,7 +119,7 @@ export function usedSplitCount(k: number, splits: number): number {
   return Math.ceil(k / splitDepth(k, splits));
 }
 
-/** What 'auto' picks where no measured choice exists. */
+/** What 'auto' picks where no measured choice exists (or the forced variant, where it fits). */
 export function ruleChoice(shape: MatmulShape): MatmulChoice {
   // A forced vec4 variant falls back to v1 where its loads do not fit.
   const forced = forcedVariant !== null && variantFits(forcedVariant, shape) ? forcedVariant : null;
