@@ -116,7 +116,8 @@ async function main(): Promise<void> {
       if (options.writeTuning) writeTuning(options.writeTuning, table);
       return;
     }
-    if (options.noTuning) unregisterMatmulTuning(tuningAdapterKey(ctx.adapter));
+    const adapterKey = tuningAdapterKey(ctx.adapter);
+    if (options.noTuning && adapterKey !== null) unregisterMatmulTuning(adapterKey);
     if (options.tuning) {
       for (const table of JSON.parse(readFileSync(options.tuning, 'utf8')) as MatmulTuning[]) registerMatmulTuning(table);
       console.log(`matmul choices from ${options.tuning}`);

@@ -125,6 +125,8 @@ async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], re
 
 /** Tunes every matmul shape of the step at these batch sizes. */
 export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], reps = 20, log: (line: string) => void = () => {}): Promise<{ table: MatmulTuning; shapes: ShapeTuning[] }> {
+  const adapter = tuningAdapterKey(ctx.adapter);
+  if (adapter === null) throw new Error('this adapter reports no vendor, architecture or device name, so a table measured on it could not be matched to it later');
   const results: ShapeTuning[] = [];
   for (const { shape, uses } of (await stepMatmulShapes(ctx, batches)).values()) {
     const r = await tuneShape(ctx, shape, uses, reps);
@@ -137,7 +139,7 @@ export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], reps =
     choices[r.key] = { variant: r.choice.variant, splitK: r.choice.splitK, microseconds: round(r.choice.microseconds), rulesMicroseconds: round(r.rules.microseconds) };
   }
   const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
-  return { table: { adapter: tuningAdapterKey(ctx.adapter), measured, choices }, shapes: results };
+  return { table: { adapter, measured, choices }, shapes: results };
 }
 
 const round = (us: number) => Math.round(us * 10) / 10;

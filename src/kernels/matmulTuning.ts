@@ -38,8 +38,12 @@ export function shapeKey(s: MatmulShape): string {
   return `${s.m}x${s.n}x${s.k}${s.transposeA ? ' tA' : ''}${s.transposeB ? ' tB' : ''}${s.rowSums ? ' rowsums' : ''}`;
 }
 
-/** Vendor, architecture and device name: the same GPU whatever its driver or runtime. */
-export function tuningAdapterKey(a: Pick<AdapterDescription, 'vendor' | 'architecture' | 'device'>): string {
+/**
+ * Vendor, architecture and device name: the same GPU whatever its driver or runtime. Null for an
+ * adapter that reports none of them (some browsers hide them), which no table can then match.
+ */
+export function tuningAdapterKey(a: Pick<AdapterDescription, 'vendor' | 'architecture' | 'device'>): string | null {
+  if (!a.vendor && !a.architecture && !a.device) return null;
   return [a.vendor, a.architecture, a.device].join(' / ');
 }
 
@@ -50,8 +54,8 @@ const tables = new Map<string, MatmulTuning>();
  * now on. Checked first: a table with an unknown variant or a bad split is refused.
  */
 export function registerMatmulTuning(table: MatmulTuning): void {
-  if (typeof table?.adapter !== 'string' || typeof table.choices !== 'object' || table.choices === null) {
-    throw new ArgumentError('table', 'must be { adapter, measured, choices } as `npm run bench -- --tune` writes it');
+  if (typeof table?.adapter !== 'string' || table.adapter.replace(/[ /]/g, '') === '' || typeof table.choices !== 'object' || table.choices === null) {
+    throw new ArgumentError('table', 'must be { adapter, measured, choices } with a named adapter, as `npm run bench -- --tune` writes it');
   }
   for (const [key, choice] of Object.entries(table.choices)) {
     if (!MATMUL_VARIANTS.includes(choice?.variant)) throw new ArgumentError(`choices["${key}"].variant`, `must be one of ${MATMUL_VARIANTS.join(', ')}, got ${String(choice?.variant)}`);
@@ -67,7 +71,8 @@ export function unregisterMatmulTuning(adapter: string): void {
 
 /** The measured choice for this shape on this adapter, or null where there is none. */
 export function tunedChoice(adapter: AdapterDescription, shape: MatmulShape): MatmulChoice | null {
-  const choice = tables.get(tuningAdapterKey(adapter))?.choices[shapeKey(shape)];
+  const key = tuningAdapterKey(adapter);
+  const choice = key === null ? undefined : tables.get(key)?.choices[shapeKey(shape)];
   return choice ? { variant: choice.variant, splitK: choice.splitK } : null;
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, createMatmul, forceAutoVariant, registerMatmulTuning, shapeKey, tuningAdapterKey, unregisterMatmulTuning,
+  ArgumentError, createMatmul, forceAutoVariant, registerMatmulTuning, shapeKey, tunedChoice, tuningAdapterKey, unregisterMatmulTuning,
   type GpuContext, type MatmulShape, type MatmulTuning,
 } from '../../src/index.js';
 import builtIn from '../../src/kernels/matmul-tuning.json';
@@ -20,7 +20,7 @@ const gpu = useGpu();
 const SHAPE: MatmulShape = { m: 37, n: 53, k: 800, transposeA: false, transposeB: true, rowSums: false };
 
 function tableFor(ctx: GpuContext, choices: MatmulTuning['choices']): MatmulTuning {
-  return { adapter: tuningAdapterKey(ctx.adapter), measured: 'test', choices };
+  return { adapter: tuningAdapterKey(ctx.adapter)!, measured: 'test', choices };
 }
 
 async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v2' | 'v3' | 'auto'; splitK?: number | 'auto' } = {}) {
@@ -42,7 +42,7 @@ async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v2' | 'v3' | '
 
 describe('measured matmul choices', () => {
   afterEach(() => {
-    unregisterMatmulTuning(tuningAdapterKey(gpu.ctx.adapter));
+    unregisterMatmulTuning(tuningAdapterKey(gpu.ctx.adapter)!);
     forceAutoVariant(null);
   });
 
@@ -82,6 +82,16 @@ describe('measured matmul choices', () => {
     const register = () => registerMatmulTuning(tableFor(gpu.ctx, { '1x1x1': choice as never }));
     expect(register).toThrow(ArgumentError);
     expect(register).toThrow(message);
+  });
+
+  it('an adapter that names nothing has no key, so no table matches it', () => {
+    const anonymous = { ...gpu.ctx.adapter, vendor: '', architecture: '', device: '' };
+    expect(tuningAdapterKey(anonymous)).toBeNull();
+    expect(tunedChoice(anonymous, SHAPE)).toBeNull();
+  });
+
+  it.each(['', ' /  / '])('refuses a table whose adapter is %j', (adapter) => {
+    expect(() => registerMatmulTuning({ adapter, measured: 'test', choices: {} })).toThrow(/named adapter/);
   });
 
   it('the shipped tables are valid', () => {
