@@ -52,10 +52,13 @@ export async function stepMatmulShapes(ctx: GpuContext, batches: number[]): Prom
   return shapes;
 }
 
-/** Every variant that fits the shape, with every split count that keeps splits MIN_SPLIT_DEPTH deep. */
-export function candidates(shape: MatmulShape): MatmulChoice[] {
+/**
+ * Every variant that fits the shape and the device's limits, with every split count that keeps
+ * splits MIN_SPLIT_DEPTH deep.
+ */
+export function candidates(shape: MatmulShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): MatmulChoice[] {
   const splits = new Set(SPLIT_COUNTS.filter((s) => s === 1 || shape.k / s >= MIN_SPLIT_DEPTH).map((s) => usedSplitCount(shape.k, s)));
-  const variants = MATMUL_VARIANTS.filter((v) => variantFits(v, shape));
+  const variants = MATMUL_VARIANTS.filter((v) => variantFits(v, shape, limits));
   return variants.flatMap((variant) => [...splits].map((splitK) => ({ variant, splitK })));
 }
 
@@ -97,7 +100,7 @@ async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], re
   const sums = shape.rowSums ? mem.createStorage('tune row sums', m) : null;
   const timed: ShapeTuning['candidates'] = [];
   try {
-    for (const choice of candidates(shape)) {
+    for (const choice of candidates(shape, ctx.device.limits)) {
       const kernel = await createMatmul(ctx, { ...shape, a, b, c, rowSums: sums ?? undefined, variant: choice.variant, splitK: choice.splitK });
       try {
         // A kernel that skips entries cannot pass on what an earlier candidate left behind.
@@ -116,7 +119,7 @@ async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], re
   } finally {
     for (const buffer of [a, b, c, sums]) if (buffer) mem.release(buffer);
   }
-  const rules = ruleChoice(shape);
+  const rules = ruleChoice(shape, ctx.device.limits);
   const rulesTime = timed.find((t) => t.variant === rules.variant && t.splitK === rules.splitK)!;
   const fastest = timed.reduce((best, t) => (t.microseconds < best.microseconds ? t : best));
   const choice = fastest.microseconds < (1 - MIN_GAIN) * rulesTime.microseconds ? fastest : rulesTime;

@@ -16,6 +16,12 @@ export interface AdapterDescription {
 
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
+  /**
+   * 'adapter' (the default) raises the limits big batches need to the adapter's maximum;
+   * 'default' keeps WebGPU's default limits, which every adapter supports (to check that code
+   * runs where a browser gives no more).
+   */
+  limits?: 'adapter' | 'default';
   /** Dawn toggles for Node, e.g. ['enable-dawn-features=disable_robustness']. */
   dawnFlags?: string[];
 }
@@ -48,7 +54,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
     throw new WebGpuUnavailableError(`WebGPU is present but found no adapter. ${runtime === 'browser' ? BROWSER_HINT : INSTALL_HINT}`);
   }
   const requiredLimits: Record<string, number> = {};
-  for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  if (options.limits !== 'default') for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'webgpu-gan' });
   return new GpuContext(device, describeAdapter(adapter, runtime), keepAlive);

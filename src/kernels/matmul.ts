@@ -60,22 +60,31 @@ export interface MatmulSpec {
 }
 
 const TILE_K = 16;
-/** Each variant's entry point and C tile (rows × columns); v4 and v5 need vec4Loadable shapes. */
-const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; vec4?: true }> = {
-  v1: { entry: 'matmul_bias_act', rows: 64, cols: 64 },
-  v2: { entry: 'matmul_bias_act_128', rows: 128, cols: 128 },
-  v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64 },
-  v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, vec4: true },
-  v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, vec4: true },
+/**
+ * Each variant's entry point, C tile (rows × columns) and workgroup memory (its tile arrays in
+ * shaders/matmul.wgsl); v4 and v5 need vec4Loadable shapes. WebGPU guarantees 16384 bytes of
+ * workgroup memory: v2 and v3 need an adapter that allows more (Dawn on Vulkan GPUs does).
+ */
+const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; workgroupBytes: number; vec4?: true }> = {
+  v1: { entry: 'matmul_bias_act', rows: 64, cols: 64, workgroupBytes: 8704 },
+  v2: { entry: 'matmul_bias_act_128', rows: 128, cols: 128, workgroupBytes: 16896 },
+  v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64, workgroupBytes: 17408 },
+  v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, workgroupBytes: 12800, vec4: true },
+  v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, workgroupBytes: 12800, vec4: true },
 };
 
-/** Whether `variant` can run `shape`: the vec4-loading variants need vec4Loadable shapes. */
-export function variantFits(variant: MatmulVariant, shape: Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>): boolean {
-  return !ENTRY[variant].vec4 || vec4Loadable(shape);
+type ShapeOfOperands = Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>;
+
+/**
+ * Whether `variant` can run `shape` on a device with these limits: the vec4-loading variants
+ * need vec4Loadable shapes, and every variant its workgroup memory.
+ */
+export function variantFits(variant: MatmulVariant, shape: ShapeOfOperands, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): boolean {
+  return (!ENTRY[variant].vec4 || vec4Loadable(shape)) && ENTRY[variant].workgroupBytes <= limits.maxComputeWorkgroupStorageSize;
 }
 
 /** Whether vec4 loads fit: each operand's contiguous dimension is a multiple of 4. */
-export function vec4Loadable(shape: Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>): boolean {
+export function vec4Loadable(shape: ShapeOfOperands): boolean {
   return (shape.transposeA ? shape.m : shape.k) % 4 === 0 && (shape.transposeB ? shape.k : shape.n) % 4 === 0;
 }
 
@@ -120,9 +129,9 @@ export function usedSplitCount(k: number, splits: number): number {
 }
 
 /** What 'auto' picks where no measured choice exists (or the forced variant, where it fits). */
-export function ruleChoice(shape: MatmulShape): MatmulChoice {
-  // A forced vec4 variant falls back to v1 where its loads do not fit.
-  const forced = forcedVariant !== null && variantFits(forcedVariant, shape) ? forcedVariant : null;
+export function ruleChoice(shape: MatmulShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): MatmulChoice {
+  // A forced variant falls back to v1 where it does not fit.
+  const forced = forcedVariant !== null && variantFits(forcedVariant, shape, limits) ? forcedVariant : null;
   const variant = forced ?? chooseVariant(shape.m, shape.n);  // the rules: see chooseVariant
   return { variant, splitK: usedSplitCount(shape.k, splitsFor(variant, shape)) };
 }
@@ -151,11 +160,15 @@ function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec[
   const autoVariant = variant === undefined || variant === 'auto';
   const autoSplit = splitK === undefined || splitK === 'auto';
   if (!autoVariant && !MATMUL_VARIANTS.includes(variant)) throw new ArgumentError('variant', `must be ${MATMUL_VARIANTS.join(', ')} or 'auto', got ${String(variant)}`);
-  if (!autoVariant && !variantFits(variant, shape)) {
+  const limits = ctx.device.limits;
+  if (!autoVariant && ENTRY[variant].vec4 && !vec4Loadable(shape)) {
     throw new ArgumentError('variant', `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`);
   }
+  if (!autoVariant && !variantFits(variant, shape, limits)) {
+    throw new ArgumentError('variant', `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ${limits.maxComputeWorkgroupStorageSize}; use v1, v4 or v5`);
+  }
   const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;
-  const base = (tuned && variantFits(tuned.variant, shape) ? tuned : null) ?? ruleChoice(shape);
+  const base = (tuned && variantFits(tuned.variant, shape, limits) ? tuned : null) ?? ruleChoice(shape, limits);
   const chosen = autoVariant ? base.variant : variant;
   if (!autoSplit) return { variant: chosen, splitK: requirePositiveInteger('splitK', splitK) };
   if (chosen === base.variant) return base;

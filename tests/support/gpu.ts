@@ -1,14 +1,15 @@
 // The test fixture: one device per test file; each test runs inside validation and
 // out-of-memory error scopes and must leave no buffer alive that it created.
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { acquireGpu, GpuContext } from '../../src/index.js';
+import { acquireGpu, GpuContext, type AcquireOptions } from '../../src/index.js';
 import { compare } from './numeric.js';
 
 export interface GpuFixture {
   readonly ctx: GpuContext;
 }
 
-export function useGpu(): GpuFixture {
+/** `options` go to acquireGpu, e.g. { limits: 'default' } for WebGPU's guaranteed limits only. */
+export function useGpu(options: AcquireOptions = {}): GpuFixture {
   let ctx: GpuContext | undefined;
   let before = new Set<GPUBuffer>();
   const fixture = {
@@ -18,7 +19,7 @@ export function useGpu(): GpuFixture {
     },
   };
   beforeAll(async () => {
-    ctx = await acquireGpu();
+    ctx = await acquireGpu(options);
   });
   afterAll(() => ctx?.destroy());
   beforeEach(() => {
