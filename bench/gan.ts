@@ -103,6 +103,18 @@ async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERN
   }
 }
 
+/** The tables in a --tuning file, or an error that names the file and what is wrong with it. */
+function readTuning(file: string): MatmulTuning[] {
+  let tables: unknown;
+  try {
+    tables = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`--tuning ${file}: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(tables)) throw new Error(`--tuning ${file}: expected a JSON list of tables, as --tune --write-tuning writes`);
+  return tables as MatmulTuning[];
+}
+
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   // Dawn rounds timestamps unless told not to; the bench wants them exact.
@@ -119,7 +131,7 @@ async function main(): Promise<void> {
     const adapterKey = tuningAdapterKey(ctx.adapter);
     if (options.noTuning && adapterKey !== null) unregisterMatmulTuning(adapterKey);
     if (options.tuning) {
-      for (const table of JSON.parse(readFileSync(options.tuning, 'utf8')) as MatmulTuning[]) registerMatmulTuning(table);
+      for (const table of readTuning(options.tuning)) registerMatmulTuning(table);
       console.log(`matmul choices from ${options.tuning}`);
     }
     const results = [];
