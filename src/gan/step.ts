@@ -87,8 +87,9 @@ export async function buildStepKernels(
   counter: StepCounter, w: Workspace, stats: GPUBuffer, owned: Array<{ destroy(): void }>,
 ): Promise<StepKernel[]> {
   const plan = planStep(c, dataset, G, D, counter, w, stats);
-  // Split-K matmuls run one after another, so they share scratch instead of holding 4 MiB or so
-  // each. Two buffers, taken in turn, keep neighbouring split products from waiting on each other.
+  // Split-K matmuls run one after another, so they share scratch instead of each holding its own
+  // (up to 8 MiB at batch 4096). Two buffers taken in turn, so that consecutive split products do
+  // not depend on each other through the scratch, which would put a barrier between them.
   const splitFloats = plan.map((p) => ('matmul' in p ? splitWorkspaceFloats(ctx, p.matmul) : 0));
   const scratch = w.splitScratch(Math.max(0, ...splitFloats));
   let turn = 0;
