@@ -81,11 +81,15 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
 
 const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads' } as const;
 
-/** Square matmul GFLOP/s, after a float64 check of sampled entries (a wrong kernel is not timed). */
-async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES) {
-  const mem = ctx.memory;
+/** Random n×n operands, made once per size and shared by every variant. */
+function squareOperands(n: number): { a: Float32Array; b: Float32Array } {
   const next = seededRandom(n);
-  const operands = { a: Float32Array.from({ length: n * n }, () => next() * 2 - 1), b: Float32Array.from({ length: n * n }, () => next() * 2 - 1) };
+  return { a: Float32Array.from({ length: n * n }, () => next() * 2 - 1), b: Float32Array.from({ length: n * n }, () => next() * 2 - 1) };
+}
+
+/** Square matmul GFLOP/s, after a float64 check of sampled entries (a wrong kernel is not timed). */
+async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES, operands: { a: Float32Array; b: Float32Array }) {
+  const mem = ctx.memory;
   const [a, b, c] = [mem.createStorage('a', operands.a), mem.createStorage('b', operands.b), mem.createStorage('c', n * n)];
   const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1 });
   try {
@@ -153,8 +157,9 @@ async function main(): Promise<void> {
     }
     const matmul = [];
     for (const n of options.matmul) {
+      const operands = squareOperands(n);
       for (const variant of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) {
-        const r = await timeMatmul(ctx, n, variant);
+        const r = await timeMatmul(ctx, n, variant, operands);
         matmul.push(r);
         console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
       }

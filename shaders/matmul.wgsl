@@ -374,12 +374,8 @@ fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       let av = tile_a2[kk * ROW2 + lid.y];
-      let bv = tile_b[kk * ROW1 + lid.x];
       if (sums_rows) { row_sum += av; }
-      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+      acc = outer4(av, tile_b[kk * ROW1 + lid.x], acc);
     }
     workgroupBarrier();
   }
@@ -397,7 +393,8 @@ fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin
   let row0 = wid.y * 128u;
   let col0 = wid.x * 64u;
   let ks = k_range(wid.z);
-  var acc: array<vec4<f32>, 8>;  // rows lid.y·8 + r, columns lid.x·4 … + 3
+  var acc_lo: array<vec4<f32>, 4>;  // rows lid.y·8 + 0…3, columns lid.x·4 … + 3
+  var acc_hi: array<vec4<f32>, 4>;  // rows lid.y·8 + 4…7
   var sum_lo = vec4<f32>(0.0);
   var sum_hi = vec4<f32>(0.0);
   let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
@@ -415,21 +412,22 @@ fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin
         sum_lo += a_lo;
         sum_hi += a_hi;
       }
-      acc[0] = fma(vec4<f32>(a_lo.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(a_lo.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(a_lo.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(a_lo.w), bv, acc[3]);
-      acc[4] = fma(vec4<f32>(a_hi.x), bv, acc[4]);
-      acc[5] = fma(vec4<f32>(a_hi.y), bv, acc[5]);
-      acc[6] = fma(vec4<f32>(a_hi.z), bv, acc[6]);
-      acc[7] = fma(vec4<f32>(a_hi.w), bv, acc[7]);
+      acc_lo = outer4(a_lo, bv, acc_lo);
+      acc_hi = outer4(a_hi, bv, acc_hi);
     }
     workgroupBarrier();
   }
   let row = row0 + lid.y * 8u;
   let col = col0 + lid.x * 4u;
-  store_tile4x4(row, col, wid.z, array<vec4<f32>, 4>(acc[0], acc[1], acc[2], acc[3]), sums_rows, sum_lo);
-  store_tile4x4(row + 4u, col, wid.z, array<vec4<f32>, 4>(acc[4], acc[5], acc[6], acc[7]), sums_rows, sum_hi);
+  store_tile4x4(row, col, wid.z, acc_lo, sums_rows, sum_lo);
+  store_tile4x4(row + 4u, col, wid.z, acc_hi, sums_rows, sum_hi);
+}
+
+// acc + a ⊗ b: four rows (a) times four columns (b), added to a thread's 4×4 accumulators.
+// Taken and returned by value, so every accumulator index stays a constant (see store4).
+fn outer4(a: vec4<f32>, b: vec4<f32>, acc: array<vec4<f32>, 4>) -> array<vec4<f32>, 4> {
+  return array<vec4<f32>, 4>(fma(vec4<f32>(a.x), b, acc[0]), fma(vec4<f32>(a.y), b, acc[1]),
+                             fma(vec4<f32>(a.z), b, acc[2]), fma(vec4<f32>(a.w), b, acc[3]));
 }
 
 // A thread's 4×4 outputs (and its row sums, where it keeps them).

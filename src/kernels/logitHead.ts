@@ -34,7 +34,8 @@ export interface LogitHeadSpec extends BceTargets {
 export const SINGLE_DISPATCH_MAX_ROWS = 1024;
 /**
  * Rows per workgroup when the head has more rows than that: small groups spread a batch of
- * thousands over many workgroups, and the reduce then adds a few hundred partials per column.
+ * thousands over many workgroups; the reduce then adds rows / 64 partials per column (128 for the
+ * design's batch of 4096).
  */
 const ROWS_PER_GROUP = 64;
 

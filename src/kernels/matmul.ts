@@ -164,7 +164,7 @@ function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec[
   if (!autoVariant && ENTRY[variant].vec4 && !vec4Loadable(shape)) {
     throw new ArgumentError('variant', `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`);
   }
-  if (!autoVariant && !variantFits(variant, shape, limits)) {
+  if (!autoVariant && ENTRY[variant].workgroupBytes > limits.maxComputeWorkgroupStorageSize) {
     throw new ArgumentError('variant', `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ${limits.maxComputeWorkgroupStorageSize}; use v1, v4 or v5`);
   }
   const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;
