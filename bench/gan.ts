@@ -1,55 +1,20 @@
 // `npm run bench`: ms per GAN training step at several batch sizes and fp32 matmul GFLOP/s, on
 // whatever adapter Dawn finds. Steps are timed like ../shared/baselines/torch_gan.py: warm-up,
-// then many steps submitted back to back, one wait at the end.
-//   --batches 64,256   --steps 200   --matmul 1024,2048   --steps-per-submit 10   --json FILE   --quick
-//   --profile 64,4096  (GPU time per kernel by timestamp queries)
-//   --step-variants v1,v3  (also time whole steps with every matmul forced to each variant)
-//   --no-tfjs  (skip the TensorFlow.js WebGPU peer, which otherwise trains the same model after us)
-//   --tuning FILE  (use the measured matmul choices in FILE, as written by --tune)
-//   --no-tuning    (time the rules of src/kernels/matmul.ts, ignoring the shipped choices)
-//   --tune 64,4096 [--write-tuning FILE] [--tune-reps 20]  (only: measure every matmul variant and
-//                  split count for each shape of the step at these batch sizes; see bench/tune.ts)
+// then many steps submitted back to back, one wait at the end. The flags are in bench/options.ts
+// (`npm run bench -- --help`); the TensorFlow.js WebGPU peer trains the same model after us.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
-import { createMatmul, forceAutoVariant, MatmulKernel, type MatmulVariant } from '../src/kernels/matmul.js';
+import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/matmul.js';
 import { registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { microsecondsPerCall } from './timing.js';
 import { sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
 import { seededRandom } from '../src/gan/interpolate.js';
-
-interface Options {
-  batches: number[]; steps: number; matmul: number[]; stepsPerSubmit: number; json?: string; profile: number[]; tfjs: boolean;
-  variants: MatmulVariant[]; tune: number[]; tuneReps: number; writeTuning?: string; tuning?: string; noTuning: boolean;
-}
-
-function parse(argv: string[]): Options {
-  const get = (name: string) => {
-    const value = argv[argv.indexOf(`--${name}`) + 1];
-    return argv.includes(`--${name}`) && value !== undefined && !value.startsWith('--') ? value : undefined;
-  };
-  const list = (s: string | undefined, d: number[]) => (s ? s.split(',').map(Number) : d);
-  const quick = argv.includes('--quick');
-  return {
-    batches: list(get('batches'), quick ? [64] : [64, 256, 1024, 4096]),
-    steps: Number(get('steps') ?? (quick ? 20 : 300)),
-    matmul: list(get('matmul'), quick ? [256] : [1024, 2048, 4096]),
-    stepsPerSubmit: Number(get('steps-per-submit') ?? 10),
-    json: get('json'),
-    profile: list(get('profile'), []),
-    tune: list(get('tune'), []),
-    tuneReps: Number(get('tune-reps') ?? 20),
-    writeTuning: get('write-tuning'),
-    tuning: get('tuning'),
-    noTuning: argv.includes('--no-tuning'),
-    tfjs: !argv.includes('--no-tfjs'),
-    variants: (get('step-variants')?.split(',') ?? []) as MatmulVariant[],
-  };
-}
+import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchOptions } from './options.js';
 
 async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number, profile: boolean) {
   const count = 60_000;
@@ -119,8 +84,23 @@ function readTuning(file: string): MatmulTuning[] {
   return tables as MatmulTuning[];
 }
 
+/** The options, or null after printing why they are wrong (the exit code is then 2). */
+function optionsOrUsage(argv: string[]): BenchOptions | null {
+  try {
+    const options = parseBenchOptions(argv);
+    if (options.help) process.stdout.write(BENCH_USAGE);
+    return options.help ? null : options;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n(npm run bench -- --help lists the flags)\n`);
+    process.exitCode = 2;
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
-  const options = parse(process.argv.slice(2));
+  const options = optionsOrUsage(process.argv.slice(2));
+  if (!options) return;
   // Dawn rounds timestamps unless told not to; the bench wants them exact.
   const ctx = await acquireGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
   try {

@@ -15,11 +15,11 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/bench.txt"
 BATCHES=${BATCHES:-64,256,1024,4096}
 STEPS=${STEPS:-300}
-bash "$G/run.sh" bench.mjs --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-1024,2048,4096}" --profile ${PROFILE:-} --step-variants ${STEP_VARIANTS:-} \
-  --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee -a "$OUT/bench.txt"
+bash "$G/run.sh" bench.mjs --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-1024,2048,4096}" ${PROFILE:+--profile "$PROFILE"} \
+  ${STEP_VARIANTS:+--step-variants "$STEP_VARIANTS"} --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee -a "$OUT/bench.txt"
 if [ -n "${TUNE:-}" ]; then
   bash "$G/run.sh" bench.mjs --tune "$TUNE" --write-tuning "$OUT/matmul-tuning.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tune.txt"
-  bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-4096}" --profile ${PROFILE:-} \
+  bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-4096}" ${PROFILE:+--profile "$PROFILE"} \
     --no-tfjs --json "$OUT/tuned.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tuned.txt"
 fi
 python3 "$G/app/torch_gan.py" "$BATCHES" "$STEPS" "${MATMUL:-1024,2048,4096}" 2>&1 | tee "$OUT/torch.jsonl"

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseBenchOptions, UsageError } from '../bench/options.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -57,5 +58,56 @@ describe('bench', () => {
     const [result] = JSON.parse(readFileSync(json, 'utf8')).results;
     expect(result.msPerStep).toBeGreaterThan(0);
     expect(result.measuredMatmuls).toBe(result.matmulsPerStep);
+  });
+
+  it('refuses bad flags with exit code 2 and a message that names the flag, before touching the GPU', { timeout: 120_000 }, () => {
+    const bundle = bundleBench();
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync(process.execPath, [bundle, '--matmul', '0'], { stdio: 'pipe', encoding: 'utf8', timeout: 60_000 });
+    } catch (error) {
+      failure = error as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(2);
+    expect(failure?.stderr).toContain('--matmul takes positive whole numbers');
+    expect(failure?.stderr).not.toMatch(/\bat \w+ \(/); // no stack trace
+  });
+});
+
+describe('bench options', () => {
+  const refused = (argv: string[]) => {
+    try {
+      parseBenchOptions(argv);
+    } catch (error) {
+      if (error instanceof UsageError) return error.message;
+      throw error;
+    }
+    return 'accepted';
+  };
+
+  it('has defaults for a full run and for --quick', () => {
+    const full = parseBenchOptions([]);
+    expect(full).toMatchObject({ batches: [64, 256, 1024, 4096], steps: 300, matmul: [1024, 2048, 4096], stepsPerSubmit: 10, tfjs: true, profile: [], tune: [] });
+    expect(parseBenchOptions(['--quick'])).toMatchObject({ batches: [64], steps: 20, matmul: [256] });
+    expect(parseBenchOptions(['--quick', '--steps', '5', '--matmul', 'none', '--no-tfjs'])).toMatchObject({ steps: 5, matmul: [], tfjs: false });
+  });
+
+  it('reads lists, variants and the tuning flags', () => {
+    const options = parseBenchOptions(['--batches', '7, 64,64', '--profile', '7', '--step-variants', 'v1,v5', '--tune', '64', '--write-tuning', 'f.json', '--tune-reps', '3']);
+    expect(options).toMatchObject({ batches: [7, 64], profile: [7], variants: ['v1', 'v5'], tune: [64], writeTuning: 'f.json', tuneReps: 3 });
+  });
+
+  it('refuses what would fail later or be ignored, naming the flag', () => {
+    expect(refused(['--matmul', '0'])).toContain('--matmul takes positive whole numbers');
+    expect(refused(['--batches', '64,,256'])).toContain('--batches');
+    expect(refused(['--batches', '2.5'])).toContain('--batches');
+    expect(refused(['--steps', '0'])).toContain('--steps must be at least 1');
+    expect(refused(['--steps', 'many'])).toContain('--steps must be a number');
+    expect(refused(['--steps-per-submit'])).toContain('--steps-per-submit needs a value');
+    expect(refused(['--profile', '128'])).toContain('only batch sizes that are timed can be profiled');
+    expect(refused(['--step-variants', 'v1,v9'])).toContain('unknown variant v9');
+    expect(refused(['--write-tuning', 'f.json'])).toContain('--write-tuning needs --tune');
+    expect(refused(['--tune-reps', '4'])).toContain('--tune-reps needs --tune');
+    expect(refused(['--bogus'])).toContain('unknown flag --bogus');
   });
 });
