@@ -1,6 +1,7 @@
 // Adam with bias correction and optional decoupled weight decay (AdamW), in place, over one
-// flat parameter buffer. The step number t is read from a GPU counter (incremented by
-// counter.wgsl before this runs) so that many steps can be recorded without any upload.
+// flat parameter buffer. The step number t is read from word STEP_WORD of a GPU counter
+// (counter.wgsl) so that many steps can be recorded without any upload. With COMMIT_STEP, the
+// last kernel of a step also copies word 1 (the step in progress) to word 0 (see counter.wgsl).
 // Order of operations follows torch.optim.AdamW: decay, moments, then the corrected step.
 // With EMA set, an exponential moving average of the weights is updated in the same pass
 // (ema = decay·ema + (1 − decay)·w after the step), which costs one read and one write.
@@ -16,21 +17,25 @@ struct AdamParams {
 }
 
 override EMA: bool = false;
+override STEP_WORD: u32 = 0u;
+override COMMIT_STEP: bool = false;  // needs STEP_WORD 1: thread 0 writes word 0, which no one here reads
 
 @group(0) @binding(0) var<uniform> params: AdamParams;
 @group(0) @binding(1) var<storage, read_write> weights: array<f32>;
 @group(0) @binding(2) var<storage, read> grads: array<f32>;
 @group(0) @binding(3) var<storage, read_write> moment1: array<f32>;
 @group(0) @binding(4) var<storage, read_write> moment2: array<f32>;
-@group(0) @binding(5) var<storage, read> step_count: array<u32>;
+@group(0) @binding(5) var<storage, read_write> step_count: array<u32>;
 @group(0) @binding(6) var<storage, read_write> ema_weights: array<f32>;
 
 @compute @workgroup_size(256)
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = gid.x + gid.y * groups.x * 256u;
+  let step = step_count[STEP_WORD];
+  if (COMMIT_STEP && i == 0u) { step_count[0] = step; }
   if (i >= params.n) { return; }
   // A counter still at 0 would divide by zero; treat it as the first step.
-  let t = f32(max(step_count[0], 1u));
+  let t = f32(max(step, 1u));
   let correction1 = 1.0 - pow(params.beta1, t);
   let correction2 = 1.0 - pow(params.beta2, t);
   let g = grads[i];

@@ -18,10 +18,13 @@ struct GatherParams {
 }
 
 override PACKED_U8: bool = true;  // bytes, 4 per u32, scaled to [-1, 1]; otherwise raw f32 bits
+// Advance the step counter (counter.wgsl's two words): this is step_count[0] + 1, and thread 0
+// writes that to step_count[1] for the step's later kernels. Otherwise this is step step_count[0].
+override ADVANCE_STEP: bool = false;
 
 @group(0) @binding(0) var<uniform> params: GatherParams;
 @group(0) @binding(1) var<storage, read> dataset: array<u32>;
-@group(0) @binding(2) var<storage, read> step_count: array<u32>;
+@group(0) @binding(2) var<storage, read_write> step_count: array<u32>;
 @group(0) @binding(3) var<storage, read_write> batch: array<f32>;
 @group(0) @binding(4) var<storage, read_write> noise: array<f32>;
 
@@ -60,6 +63,14 @@ fn shuffled(position: u32, keys: vec4<u32>) -> u32 {
   return x;
 }
 
+// Every invocation reads word 0 only; the one write (of word 1) cannot race it.
+fn this_step(first_invocation: bool) -> u32 {
+  if (!ADVANCE_STEP) { return step_count[0]; }
+  let step = step_count[0] + 1u;
+  if (first_invocation) { step_count[1] = step; }
+  return step;
+}
+
 fn load_value(example: u32, p: u32) -> f32 {
   let index = example * params.dim + p;
   if (PACKED_U8) {
@@ -71,10 +82,10 @@ fn load_value(example: u32, p: u32) -> f32 {
   return bitcast<f32>(dataset[index]);
 }
 
-// Batch row `row`, by one workgroup: thread 0 picks the example, all copy it.
-fn gather_row(row: u32, thread: u32) {
+// Batch row `row` of step `step`, by one workgroup: thread 0 picks the example, all copy it.
+fn gather_row(row: u32, thread: u32, step: u32) {
   if (thread == 0u) {
-    let sample = (max(step_count[0], 1u) - 1u) * params.rows + row;
+    let sample = (max(step, 1u) - 1u) * params.rows + row;
     let keys = philox4x32(vec4<u32>(sample / params.count, 0u, SHUFFLE_STREAM, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
     chosen_example = shuffled(sample % params.count, keys);
   }
@@ -86,7 +97,7 @@ fn gather_row(row: u32, thread: u32) {
 
 @compute @workgroup_size(256)
 fn gather_batch(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  gather_row(wid.x, lid.x);
+  gather_row(wid.x, lid.x, this_step(wid.x == 0u && lid.x == 0u));
 }
 
 // The step's real batch and its generator noise in one dispatch: workgroups [0, rows) gather
@@ -97,13 +108,14 @@ fn gather_batch(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
 fn gather_batch_with_noise(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
                            @builtin(num_workgroups) groups: vec3<u32>) {
   let group_index = wid.x + wid.y * groups.x;
+  let step = this_step(group_index == 0u && lid.x == 0u);
   if (group_index < params.rows) {
-    gather_row(group_index, lid.x);
+    gather_row(group_index, lid.x, step);
     return;
   }
   let chunk = (group_index - params.rows) * 256u + lid.x;
   if (chunk * 4u >= params.noise_count) { return; }
-  let bits = philox4x32(vec4<u32>(chunk, step_count[0], params.noise_stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+  let bits = philox4x32(vec4<u32>(chunk, step, params.noise_stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
   let values = box_muller(unit_uniform(bits));
   for (var j = 0u; j < 4u; j++) {
     if (chunk * 4u + j < params.noise_count) { noise[chunk * 4u + j] = values[j]; }

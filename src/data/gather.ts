@@ -20,6 +20,12 @@ export interface GatherSpec {
   /** The step counter (1 for the first step); step t takes samples (t−1)·rows … t·rows − 1. */
   stepCount: TensorRef;
   /**
+   * Advance a StepCounter (its two words) as the first kernel of a step, instead of a separate
+   * increment dispatch: this gathers for step word 0 + 1 and writes that to word 1, which the
+   * step's later kernels read (see shaders/counter.wgsl). Default false: step word 0.
+   */
+  advanceStep?: boolean;
+  /**
    * Also fill `output` with `count` N(0, 1) values in the same dispatch: the values
    * createRandomFill draws for { seed, stream, stepCount, distribution: normal }, bit for bit.
    */
@@ -53,7 +59,7 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const datasetWords = spec.packedU8 ? Math.ceil((count * dim) / 4) : count * dim;
   const bindings = new Bindings(ctx)
     .tensor('dataset', 'dataset', spec.dataset, datasetWords)
-    .tensor('step_count', 'stepCount', spec.stepCount, 1)
+    .tensor('step_count', 'stepCount', spec.stepCount, spec.advanceStep ? 2 : 1)
     .tensor('batch', 'output', spec.output, (firstRow + rows) * dim);
   const noiseCount = spec.noise ? requirePositiveInteger('noise.count', spec.noise.count) : 0;
   const noiseStream = spec.noise ? requireUint32('noise.stream', spec.noise.stream) : 0;
@@ -64,11 +70,12 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
     noise_count: noiseCount, noise_stream: noiseStream,
   };
   const label = spec.label ?? `gather ${rows}×${dim}${spec.noise ? ` + noise ${noiseCount}` : ''}`;
+  const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true };
   if (!spec.noise) {
-    const compiled = await getPipeline(ctx.device, 'data', 'gather_batch', { PACKED_U8: spec.packedU8 });
+    const compiled = await getPipeline(ctx.device, 'data', 'gather_batch', constants);
     return new BoundKernel(ctx, compiled, label, resources, uniforms, [rows, 1, 1]);
   }
-  const compiled = await getPipeline(ctx.device, 'data', 'gather_batch_with_noise', { PACKED_U8: spec.packedU8 });
+  const compiled = await getPipeline(ctx.device, 'data', 'gather_batch_with_noise', constants);
   const workgroups = rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP);
   return new BoundKernel(ctx, compiled, label, resources, uniforms, grid1d(ctx, workgroups));
 }

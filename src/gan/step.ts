@@ -18,7 +18,7 @@ import { STATS_SLOT_D, STATS_SLOT_G } from './stats.js';
 /** Philox streams: each use of the seed draws from its own sequence. */
 export const STREAM = { noise: 1, sampleNoise: 2, init: 16 } as const;
 
-/** One entry of the step: a kernel (one or more dispatches), the counter, or an optimizer. */
+/** One entry of the step: a kernel (one or more dispatches) or an optimizer. */
 export interface StepKernel {
   readonly label: string;
   /** Dispatches it records (split-K matmuls record two). */
@@ -78,9 +78,9 @@ export class Workspace {
 
 /**
  * One entry of the step before it is built: a matmul (built last, once the split-K scratch it
- * shares with the others is sized), another kernel, or one that exists already (the counter).
+ * shares with the others is sized) or another kernel.
  */
-type Planned = { matmul: MatmulSpec } | { build: () => Promise<StepKernel & { destroy(): void }> } | { existing: StepKernel };
+type Planned = { matmul: MatmulSpec } | { build: () => Promise<StepKernel & { destroy(): void }> };
 
 export async function buildStepKernels(
   ctx: GpuContext, c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpParameters,
@@ -95,10 +95,6 @@ export async function buildStepKernels(
   let turn = 0;
   const kernels: StepKernel[] = [];
   for (const [i, p] of plan.entries()) {
-    if ('existing' in p) {
-      kernels.push(p.existing);
-      continue;
-    }
     const kernel = 'build' in p
       ? await p.build()
       : await createMatmul(ctx, splitFloats[i]! > 0 ? { ...p.matmul, splitWorkspace: scratch[turn++ % 2] } : p.matmul);
@@ -117,12 +113,13 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   const gOutputs = [...w.gOut, fake];
   const firstRows = (buffers: GPUBuffer[], widths: number[]) => buffers.map((b, i) => Workspace.rows(b, B, widths[i]!));
   const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
-  const plan: Planned[] = [{ existing: counter }];
-
+  // The step advances the counter in its first kernel (t = word 0 + 1, into word 1, which the
+  // Adam updates read) and commits it in its last (word 0 = word 1): no increment dispatch.
+  const plan: Planned[] = [];
   plan.push({
     build: () => createBatchGather(ctx, {
       dataset: dataset.buffer, packedU8: dataset.packedU8, count: dataset.count, dim: dataset.dim, rows: B, firstRow: B, output: w.x,
-      seed: c.seed, stepCount: counter.buffer, noise: { output: w.z, count: B * c.noiseDim, stream: STREAM.noise }, label: 'real batch + noise z',
+      seed: c.seed, stepCount: counter.buffer, advanceStep: true, noise: { output: w.z, count: B * c.noiseDim, stream: STREAM.noise }, label: 'real batch + noise z',
     }),
   });
 
@@ -147,7 +144,7 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   });
   plan.push(...matmuls(backwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, preActivationGrads: w.dGrad, layers: hiddenD })));
   const hyper = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
-  plan.push({ build: () => AdamKernel.create(ctx, { n: D.layout.totalFloats, weights: D.weights, grads: D.grads, moment1: D.moment1, moment2: D.moment2, stepCount: counter.buffer, ...hyper, label: 'Adam D' }) });
+  plan.push({ build: () => AdamKernel.create(ctx, { n: D.layout.totalFloats, weights: D.weights, grads: D.grads, moment1: D.moment1, moment2: D.moment2, stepCount: counter.buffer, stepWord: 1, ...hyper, label: 'Adam D' }) });
 
   // Generator update through the updated discriminator, on the same fake rows.
   const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
@@ -170,7 +167,7 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   plan.push(...matmuls(backwardMatmulSpecs(G, { rows: B, input: w.z, outputs: gOutputs, preActivationGrads: firstRows(w.gGrad, gWidths) })));
   plan.push({
     build: () => AdamKernel.create(ctx, {
-      n: G.layout.totalFloats, weights: G.weights, grads: G.grads, moment1: G.moment1, moment2: G.moment2, stepCount: counter.buffer,
+      n: G.layout.totalFloats, weights: G.weights, grads: G.grads, moment1: G.moment1, moment2: G.moment2, stepCount: counter.buffer, stepWord: 1, commitStep: true,
       ...hyper, ema: { weights: G.ema!, decay: c.emaDecay }, label: 'Adam G',
     }),
   });

@@ -5,7 +5,8 @@
 //
 // One step (fake rows first in the discriminator's 2B-row input X, so the generator's output and
 // the generator step's discriminator pass both start at offset 0 of their buffers):
-//   t += 1;  z ~ N(0, 1) (Philox, counter t) and X[B:2B] = real batch t (seeded shuffle), one dispatch
+//   t = counter + 1;  z ~ N(0, 1) (Philox, counter t) and X[B:2B] = real batch t (seeded shuffle),
+//     one dispatch (which also advances the GPU's step counter; Adam(G) commits it)
 //   X[0:B] = G(z);  logits = D(X);  BCE(fake → 0, real → realLabel), loss = mean_fake + mean_real
 //   D gradients;  Adam(D)
 //   logits' = D'(X[0:B]) with the updated D;  BCE(→ 1) (non-saturating generator loss)

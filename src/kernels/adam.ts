@@ -1,5 +1,5 @@
 // Adam / AdamW over one flat parameter buffer: one dispatch updates weights and both moments.
-import { requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
@@ -26,6 +26,16 @@ export interface AdamSpec extends Partial<AdamHyperparameters> {
    * incremented before this kernel runs.
    */
   stepCount: TensorRef;
+  /**
+   * Which u32 of stepCount holds t. Default 0; 1 for the step in progress of a StepCounter that a
+   * step advances inside its own kernels (createBatchGather's advanceStep).
+   */
+  stepWord?: 0 | 1;
+  /**
+   * As the step's last kernel, copy word 1 to word 0 of the StepCounter (needs stepWord 1): the
+   * step is then done, with no separate increment dispatch.
+   */
+  commitStep?: boolean;
   /** Keep an exponential moving average of the weights, updated in the same dispatch. */
   ema?: { weights: TensorRef; decay: number };
   label?: string;
@@ -48,17 +58,21 @@ export class AdamKernel {
   static async create(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
     const n = requirePositiveInteger('n', spec.n);
     const hyper = checkAdamHyperparameters(spec);
+    const stepWord = spec.stepWord ?? 0;
+    if (stepWord !== 0 && stepWord !== 1) throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
+    if (spec.commitStep && stepWord !== 1) throw new ArgumentError('commitStep', 'copies word 1 of the step counter to word 0, so it needs stepWord: 1');
     const bindings = new Bindings(ctx)
       .tensor('weights', 'weights', spec.weights, n)
       .tensor('grads', 'grads', spec.grads, n)
       .tensor('moment1', 'moment1', spec.moment1, n)
       .tensor('moment2', 'moment2', spec.moment2, n)
-      .tensor('step_count', 'stepCount', spec.stepCount, 1);
+      .tensor('step_count', 'stepCount', spec.stepCount, stepWord + 1);
     if (spec.ema) bindings.tensor('ema_weights', 'ema.weights', spec.ema.weights, n);
     else bindings.unused('ema_weights');
     const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
     const { resources } = bindings.forbidAliasing('weights', 'moment1', 'moment2', ...(spec.ema ? ['ema_weights'] : []));
-    const compiled = await getPipeline(ctx.device, 'adam', 'adam_step', { EMA: spec.ema !== undefined });
+    const constants = { EMA: spec.ema !== undefined, STEP_WORD: stepWord, COMMIT_STEP: spec.commitStep === true };
+    const compiled = await getPipeline(ctx.device, 'adam', 'adam_step', constants);
     const uniforms = AdamKernel.uniforms(n, hyper, emaDecay);
     const kernel = new BoundKernel(ctx, compiled, spec.label ?? `adam ${n}`, resources, uniforms, grid1d(ctx, Math.ceil(n / 256)));
     return new AdamKernel(kernel, n, hyper, emaDecay);

@@ -1,11 +1,16 @@
 // A step counter that lives on the GPU. Recording `increment` before Adam and the random
 // generator lets any number of steps be recorded and submitted with no upload in between.
+// A step can also advance it inside its own first and last kernels instead (the trainer does:
+// createBatchGather's advanceStep, AdamKernel's commitStep), which saves the increment dispatch.
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { BoundKernel } from './kernel.js';
 
 export class StepCounter {
-  /** One u32: the number of increments recorded and executed so far (plus the start value). */
+  /**
+   * Two u32: [0] the step number (increments recorded and executed so far, plus the start
+   * value), [1] the step in progress, equal to [0] between steps (see shaders/counter.wgsl).
+   */
   readonly buffer: GPUBuffer;
   readonly label: string;
 
@@ -15,10 +20,10 @@ export class StepCounter {
   }
 
   static async create(ctx: GpuContext, start = 0, label = 'step counter'): Promise<StepCounter> {
-    const buffer = ctx.memory.createStorage(label, new Uint32Array([start]));
+    const buffer = ctx.memory.createStorage(label, new Uint32Array([start, start]));
     try {
       const compiled = await getPipeline(ctx.device, 'counter', 'increment_counter');
-      const kernel = new BoundKernel(ctx, compiled, `${label} increment`, { counter: { buffer, offset: 0, size: 4 } }, null, [1, 1, 1]);
+      const kernel = new BoundKernel(ctx, compiled, `${label} increment`, { counter: { buffer, offset: 0, size: 8 } }, null, [1, 1, 1]);
       return new StepCounter(ctx, buffer, kernel);
     } catch (error) {
       ctx.memory.release(buffer);
@@ -33,7 +38,7 @@ export class StepCounter {
 
   /** Sets the counter (e.g. when resuming from a checkpoint). */
   set(value: number): void {
-    this.ctx.write(this.buffer, new Uint32Array([value]));
+    this.ctx.write(this.buffer, new Uint32Array([value, value]));
   }
 
   async read(): Promise<number> {

@@ -3,8 +3,8 @@
 // The reference is fed the hyper-parameters rounded to float32, as the kernel sees them.
 // Tolerance: 2e-6 relative on the weights (float32 rounding of 1 − β^t and of the update), and
 // 1e-6 of the gradient's scale (squared for v) on the moments.
-import { describe, it } from 'vitest';
-import { AdamKernel, StepCounter, type AdamHyperparameters } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { AdamKernel, ArgumentError, StepCounter, type AdamHyperparameters } from '../../src/index.js';
 import { adamReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
@@ -50,4 +50,56 @@ describe('Adam', () => {
       });
     }
   }
+
+  // How the trainer runs Adam: the step's first kernel writes t to the counter's word 1 (here a
+  // plain write stands in for it), Adam D reads word 1, and Adam G also commits word 1 to word 0.
+  it('stepWord 1 reads the step in progress, and commitStep makes it the counter\'s step', async () => {
+    const { ctx } = gpu;
+    const mem = ctx.memory;
+    const n = 300;
+    const hyper = { lr: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+    const weights0 = randomArray(n, 5, -1, 1);
+    const [wD, wG] = [mem.createStorage('wD', weights0), mem.createStorage('wG', weights0)];
+    const [grads, mD, vD, mG, vG] = ['g', 'mD', 'vD', 'mG', 'vG'].map((label) => mem.createStorage(label, n));
+    const counter = await StepCounter.create(ctx, 0);
+    const common = { n, grads: grads!, stepCount: counter.buffer, stepWord: 1 as const, ...hyper };
+    const adamD = await AdamKernel.create(ctx, { ...common, weights: wD, moment1: mD!, moment2: vD! });
+    const adamG = await AdamKernel.create(ctx, { ...common, weights: wG, moment1: mG!, moment2: vG!, commitStep: true });
+    const ref = { weights: Float64Array.from(weights0), m: new Float64Array(n), v: new Float64Array(n) };
+    try {
+      for (let t = 1; t <= STEPS; t++) {
+        const g = randomArray(n, 7 * t, -1, 1);
+        ctx.write(grads!, g);
+        ctx.write(counter.buffer, new Uint32Array([t - 1, t]));
+        await runKernels(ctx, adamD);
+        expect(await counter.read(), 'Adam without commitStep leaves word 0').toBe(t - 1);
+        await runKernels(ctx, adamG);
+        expect([...(await ctx.readU32(counter.buffer))], 'commitStep copies word 1 to word 0').toEqual([t, t]);
+        adamReference(ref, g, t, f32(hyper));
+      }
+      for (const [buffer, name] of [[wD, 'Adam D'], [wG, 'Adam G']] as const) {
+        expectClose(await ctx.readF32(buffer), ref.weights, (i) => 2e-6 * Math.abs(ref.weights[i]!) + 1e-7, `${name} weights (t from word 1)`);
+      }
+    } finally {
+      adamD.destroy();
+      adamG.destroy();
+      counter.destroy();
+      for (const b of [wD, wG, grads, mD, vD, mG, vG]) mem.release(b!);
+    }
+  });
+
+  it('refuses commitStep without stepWord 1, a stepWord other than 0 or 1, and a one-word counter for word 1', async () => {
+    const { ctx } = gpu;
+    const mem = ctx.memory;
+    const [w, g, m, v] = ['w', 'g', 'm', 'v'].map((label) => mem.createStorage(label, 4));
+    const oneWord = mem.createStorage('one-word step', new Uint32Array([1]));
+    const spec = { n: 4, weights: w!, grads: g!, moment1: m!, moment2: v!, stepCount: oneWord };
+    try {
+      await expect(AdamKernel.create(ctx, { ...spec, commitStep: true })).rejects.toThrow(/commitStep.*needs stepWord: 1/);
+      await expect(AdamKernel.create(ctx, { ...spec, stepWord: 2 as never })).rejects.toThrow(ArgumentError);
+      await expect(AdamKernel.create(ctx, { ...spec, stepWord: 1 })).rejects.toThrow(/stepCount/);
+    } finally {
+      for (const b of [w, g, m, v, oneWord]) mem.release(b!);
+    }
+  });
 });

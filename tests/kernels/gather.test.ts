@@ -90,4 +90,41 @@ describe('batch gather', () => {
       }
     });
   }
+
+  // The trainer's step advances the counter in this kernel instead of a separate increment:
+  // counter words [t − 1, anything] give batch and noise t, and leave [t − 1, t].
+  for (const withNoise of [false, true]) {
+    it(`advanceStep${withNoise ? ' with noise' : ''}: step word 0 + 1, written to word 1, as an increment then a gather would`, async () => {
+      const ctx = gpu.ctx;
+      const [count, dim, rows, noiseCount, step] = [500, 9, 11, 1030, 7];
+      const bytes = Uint8Array.from({ length: count * dim }, (_, i) => (i * 29 + (i >> 4)) & 0xff);
+      const mem = ctx.memory;
+      const data = mem.createStorage('dataset', new Uint32Array(bytes.buffer));
+      const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) => mem.createStorage(`out ${i}`, n));
+      const advancing = await StepCounter.create(ctx, step - 1);
+      ctx.write(advancing.buffer, new Uint32Array([step - 1, 12345]));  // word 1 is overwritten, never read
+      const incremented = await StepCounter.create(ctx, step - 1);
+      const common = { dataset: data, packedU8: true, count, dim, rows, seed: SEED };
+      const kernels = [
+        await createBatchGather(ctx, { ...common, output: batch!, stepCount: advancing.buffer, advanceStep: true, ...(withNoise ? { noise: { output: noise!, count: noiseCount, stream: 3 } } : {}) }),
+        await createBatchGather(ctx, { ...common, output: batchAlone!, stepCount: incremented.buffer }),
+        await createRandomFill(ctx, { n: noiseCount, output: noiseAlone!, seed: SEED, stream: 3, distribution: { kind: 'normal' }, stepCount: incremented.buffer }),
+      ];
+      try {
+        await runKernels(ctx, kernels[0]!, incremented, kernels[1]!, kernels[2]!);
+        expect([...(await ctx.readU32(advancing.buffer))]).toEqual([step - 1, step]);
+        expect([...(await ctx.readU32(incremented.buffer))]).toEqual([step, step]);
+        expect([...(await ctx.readF32(batch!))]).toEqual([...(await ctx.readF32(batchAlone!))]);
+        if (withNoise) {
+          const [fused, alone] = [await ctx.readF32(noise!), await ctx.readF32(noiseAlone!)];
+          expect(fused.every((v, i) => Object.is(v, alone[i]))).toBe(true);
+        }
+      } finally {
+        for (const k of kernels) k.destroy();
+        advancing.destroy();
+        incremented.destroy();
+        for (const b of [data, batch, noise, batchAlone, noiseAlone]) mem.release(b!);
+      }
+    });
+  }
 });
