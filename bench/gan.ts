@@ -8,7 +8,7 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/matmul.js';
-import { registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
+import { MATMUL_VARIANTS, registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { microsecondsPerCall } from './timing.js';
@@ -44,7 +44,7 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
   }
 }
 
-const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads' } as const;
+const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads', v6: 'v6: 128x128 tile, 8x8 per thread in 4x4 blocks, vec4 loads' } as const;
 
 /** Random n×n operands, made once per size and shared by every variant. */
 function squareOperands(n: number): { a: Float32Array; b: Float32Array } {
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     const matmul = [];
     for (const n of options.matmul) {
       const operands = squareOperands(n);
-      for (const variant of ['v1', 'v2', 'v3', 'v4', 'v5'] as const) {
+      for (const variant of MATMUL_VARIANTS) {
         const r = await timeMatmul(ctx, n, variant, operands);
         matmul.push(r);
         console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);

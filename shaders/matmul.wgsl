@@ -12,6 +12,8 @@
 //   v4 matmul_bias_act_vec4 v1 with one vec4 global load per operand per thread and tile (where
 //                           the operands' contiguous dimensions are multiples of 4)
 //   v5 matmul_bias_act_128x64  128×64 tile, 8×4 outputs per thread, v4's vec4 loads
+//   v6 matmul_bias_act_128_vec4  128×128 tile, 8×8 outputs per thread as four 4×4 blocks 64
+//                           apart, v4's vec4 loads
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //
@@ -329,27 +331,50 @@ fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
 @group(0) @binding(2) var<storage, read> matrix_b4: array<vec4<f32>>;
 
 // Vec4 `e` of one operand's span×16 tile: A's into tile_a2 (rows op(A), stride ROW2, span 64 or
-// 128) or B's into tile_b (columns of op(B), stride ROW1, span 64). `origin` is the tile's first
-// row or column, `extent` that dimension's size (m or n). along_extent: the operand is stored
-// with that dimension contiguous (Aᵀ stored K×M, or B stored K×N), so a vec4 is four tile
-// entries of one K row and is stored as it comes. Otherwise (A, or Bᵀ stored N×K) it is four
-// consecutive k of one row, spread over four K rows of the tile.
+// 128) or B's into tile_b (columns of op(B), stride ROW1, span 64); v6 puts B's into tile_b2
+// (span 128) with put4_wide. `origin` is the tile's first row or column, `extent` that
+// dimension's size (m or n). along_extent: the operand is stored with that dimension contiguous
+// (Aᵀ stored K×M, or B stored K×N), so a vec4 is four tile entries of one K row and is stored as
+// it comes. Otherwise (A, or Bᵀ stored N×K) it is four consecutive k of one row, spread over four
+// K rows of the tile.
 fn stage4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: u32, span: u32) {
-  let stride = select(ROW1, ROW2, is_a);
+  let f = fetch4(is_a, along_extent, e, origin, extent, k0, span);
+  if (is_a) { put4_wide(&tile_a2, along_extent, f); return; }
+  if (along_extent) {
+    tile_b[f.kk * ROW1 + f.place] = f.v;
+  } else {
+    for (var j = 0u; j < 4u; j++) { tile_b[(f.kk + j) * ROW1 + f.place / 4u][f.place % 4u] = f.v[j]; }
+  }
+}
+
+// A loaded vec4 and where it goes: K row kk and vec4 slot `place` (along_extent), or the first of
+// four K rows kk and tile row `place`.
+struct Fetched4 {
+  v: vec4<f32>,
+  kk: u32,
+  place: u32,
+}
+
+fn fetch4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: u32, span: u32) -> Fetched4 {
   var v = vec4<f32>(0.0);
   if (along_extent) {
     let kk = e / (span / 4u);
     let slot = e % (span / 4u);
     if (k0 + kk < params.k && origin + 4u * slot < extent) { v = read4(is_a, ((k0 + kk) * extent + origin) / 4u + slot); }
-    if (is_a) { tile_a2[kk * stride + slot] = v; } else { tile_b[kk * stride + slot] = v; }
+    return Fetched4(v, kk, slot);
+  }
+  let r = e / 4u;
+  let kk = 4u * (e % 4u);
+  if (origin + r < extent && k0 + kk < params.k) { v = read4(is_a, ((origin + r) * params.k + k0 + kk) / 4u); }
+  return Fetched4(v, kk, r);
+}
+
+// Stores a fetched vec4 into a 128-wide tile (tile_a2, or v6's tile_b2).
+fn put4_wide(tile: ptr<workgroup, array<vec4<f32>, 528>>, along_extent: bool, f: Fetched4) {
+  if (along_extent) {
+    (*tile)[f.kk * ROW2 + f.place] = f.v;
   } else {
-    let r = e / 4u;
-    let kk = 4u * (e % 4u);
-    if (origin + r < extent && k0 + kk < params.k) { v = read4(is_a, ((origin + r) * params.k + k0 + kk) / 4u); }
-    for (var j = 0u; j < 4u; j++) {
-      let at = (kk + j) * stride + r / 4u;
-      if (is_a) { tile_a2[at][r % 4u] = v[j]; } else { tile_b[at][r % 4u] = v[j]; }
-    }
+    for (var j = 0u; j < 4u; j++) { (*tile)[(f.kk + j) * ROW2 + f.place / 4u][f.place % 4u] = f.v[j]; }
   }
 }
 
@@ -421,6 +446,56 @@ fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin
   let col = col0 + lid.x * 4u;
   store_tile4x4(row, col, wid.z, acc_lo, sums_rows, sum_lo);
   store_tile4x4(row + 4u, col, wid.z, acc_hi, sums_rows, sum_hi);
+}
+
+// ---- v6: 128×128 tile, 8×8 per thread, vec4 loads ----
+// v2's tile and outputs per thread (64 multiply-adds per four workgroup-memory reads), but each
+// thread's 8×8 is four 4×4 blocks 64 rows or columns apart, so that consecutive threads read
+// consecutive vec4s of the tiles (v2's 8-wide blocks read every other vec4), and v4's vec4 loads.
+// Same shape requirements as v4.
+
+@compute @workgroup_size(16, 16)
+fn matmul_bias_act_128_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let tid = lid.y * 16u + lid.x;
+  let row0 = wid.y * 128u;
+  let col0 = wid.x * 128u;
+  let ks = k_range(wid.z);
+  var acc_top_left: array<vec4<f32>, 4>;   // rows lid.y·4 + 0…3, columns lid.x·4 + 0…3
+  var acc_top_right: array<vec4<f32>, 4>;  // the same rows, columns 64 further
+  var acc_low_left: array<vec4<f32>, 4>;   // rows 64 further
+  var acc_low_right: array<vec4<f32>, 4>;
+  var sum_top = vec4<f32>(0.0);
+  var sum_low = vec4<f32>(0.0);
+  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
+
+  for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
+    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0, 128u);
+    stage4(true, TRANSPOSE_A, tid + 256u, row0, params.m, k0, 128u);
+    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid, col0, params.n, k0, 128u));
+    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid + 256u, col0, params.n, k0, 128u));
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let a_top = tile_a2[kk * ROW2 + lid.y];
+      let a_low = tile_a2[kk * ROW2 + 16u + lid.y];
+      let b_left = tile_b2[kk * ROW2 + lid.x];
+      let b_right = tile_b2[kk * ROW2 + 16u + lid.x];
+      if (sums_rows) {
+        sum_top += a_top;
+        sum_low += a_low;
+      }
+      acc_top_left = outer4(a_top, b_left, acc_top_left);
+      acc_top_right = outer4(a_top, b_right, acc_top_right);
+      acc_low_left = outer4(a_low, b_left, acc_low_left);
+      acc_low_right = outer4(a_low, b_right, acc_low_right);
+    }
+    workgroupBarrier();
+  }
+  let row = row0 + lid.y * 4u;
+  let col = col0 + lid.x * 4u;
+  store_tile4x4(row, col, wid.z, acc_top_left, sums_rows, sum_top);
+  store_tile4x4(row, col + 64u, wid.z, acc_top_right, false, sum_top);
+  store_tile4x4(row + 64u, col, wid.z, acc_low_left, sums_rows, sum_low);
+  store_tile4x4(row + 64u, col + 64u, wid.z, acc_low_right, false, sum_low);
 }
 
 // acc + a ⊗ b: four rows (a) times four columns (b), added to a thread's 4×4 accumulators.

@@ -41,7 +41,8 @@ export interface MatmulSpec {
   rowSums?: TensorRef;
   /**
    * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v2 128×128, v3 v1 double-buffered,
-   * v4 v1 with vec4 loads, v5 128×64 tiles with vec4 loads (v4 and v5 where vec4Loadable);
+   * v4 v1 with vec4 loads, v5 128×64 tiles with vec4 loads, v6 128×128 tiles with vec4 loads
+   * (v4 to v6 where vec4Loadable);
    * 'auto' takes the measured choice for this shape and adapter (matmulTuning.ts), else v1.
    */
   variant?: MatmulVariant | 'auto';
@@ -62,8 +63,8 @@ export interface MatmulSpec {
 const TILE_K = 16;
 /**
  * Each variant's entry point, C tile (rows × columns) and workgroup memory (its tile arrays in
- * shaders/matmul.wgsl); v4 and v5 need vec4Loadable shapes. WebGPU guarantees 16384 bytes of
- * workgroup memory: v2 and v3 need an adapter that allows more (Dawn on Vulkan GPUs does).
+ * shaders/matmul.wgsl); v4 to v6 need vec4Loadable shapes. WebGPU guarantees 16384 bytes of
+ * workgroup memory: v2, v3 and v6 need an adapter that allows more (Dawn on Vulkan GPUs does).
  */
 const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; workgroupBytes: number; vec4?: true }> = {
   v1: { entry: 'matmul_bias_act', rows: 64, cols: 64, workgroupBytes: 8704 },
@@ -71,6 +72,7 @@ const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; 
   v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64, workgroupBytes: 17408 },
   v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, workgroupBytes: 12800, vec4: true },
   v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, workgroupBytes: 12800, vec4: true },
+  v6: { entry: 'matmul_bias_act_128_vec4', rows: 128, cols: 128, workgroupBytes: 16896, vec4: true },
 };
 
 type ShapeOfOperands = Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>;

@@ -4,7 +4,7 @@
 // Tolerance: 2e-6·Σ|a·b| + 1e-6 per element. float32 accumulation error grows like √K·ε·Σ|a·b|
 // (ε = 6e-8), so this passes a correct kernel at K ≤ 1000 with margin and fails any indexing bug.
 import { describe, expect, it } from 'vitest';
-import { createMatmul, forceAutoVariant, type Activation, type GpuContext } from '../../src/index.js';
+import { createMatmul, forceAutoVariant, type Activation, type GpuContext, type MatmulVariant } from '../../src/index.js';
 import { activate, matmulReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
@@ -16,7 +16,7 @@ interface Case {
   bias: boolean;
   activation?: Activation;
   gate?: Exclude<Activation, 'none'>;
-  variant?: 'v1' | 'v2' | 'v3' | 'v4' | 'v5';
+  variant?: MatmulVariant;
   splitK?: number | 'auto';
   /** Also ask for Σ_k op(A)[i][k] (the bias gradient of a weight-gradient product). */
   rowSums?: boolean;
@@ -131,11 +131,11 @@ describe('matmul v3 (double-buffered) in every transpose and epilogue at 37×53�
   });
 });
 
-describe('matmul v4 and v5 (vec4 loads) in every transpose, with and without split-K', () => {
+describe('matmul v4, v5 and v6 (vec4 loads) in every transpose, with and without split-K', () => {
   // Contiguous dimensions multiples of 4 but not of the tiles; 4×4×4; a GAN layer; a long K split.
   // Rows (m when A is not transposed) need not be multiples of 4: 37×52×20 A·B.
   const shapes: Array<[number, number, number]> = [[4, 4, 4], [36, 52, 20], [132, 100, 68], [128, 784, 100], [256, 784, 2048]];
-  for (const variant of ['v4', 'v5'] as const) {
+  for (const variant of ['v4', 'v5', 'v6'] as const) {
     shapes.forEach(([m, n, k], s) => {
       TRANSPOSES.forEach(([transposeA, transposeB], t) => {
         const epilogue = EPILOGUES[(s + 2 * t) % EPILOGUES.length]!;
@@ -148,11 +148,11 @@ describe('matmul v4 and v5 (vec4 loads) in every transpose, with and without spl
     it(describeCase(ragged), () => checkMatmul(gpu.ctx, ragged));
   }
 
-  it('refuses v4 and v5 where a contiguous dimension is not a multiple of 4, and a forced one falls back to v1 there', async () => {
+  it('refuses v4, v5 and v6 where a contiguous dimension is not a multiple of 4, and a forced one falls back to v1 there', async () => {
     const ctx = gpu.ctx;
     const [a, b, c] = [ctx.memory.createStorage('a', 37 * 19), ctx.memory.createStorage('b', 19 * 52), ctx.memory.createStorage('c', 37 * 52)];
     try {
-      for (const variant of ['v4', 'v5'] as const) {
+      for (const variant of ['v4', 'v5', 'v6'] as const) {
         await expect(createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c, variant })).rejects.toThrow(new RegExp(`${variant} loads vec4s, so it needs k and n to be multiples of 4`));
         forceAutoVariant(variant);
         const kernel = await createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c });
