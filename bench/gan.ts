@@ -13,6 +13,7 @@ import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { microsecondsPerCall } from './timing.js';
 import { sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
+import { tuneLogitHeads } from './tune-head.js';
 import { seededRandom } from '../src/gan/interpolate.js';
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchOptions } from './options.js';
 
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
       console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, GPU us per call):`);
       const { table } = await tuneStepMatmuls(ctx, options.tune, options.tuneReps, (line) => console.log(line));
       if (options.writeTuning) writeTuning(options.writeTuning, table);
+      await tuneLogitHeads(ctx, options.tune, options.tuneReps, (line) => console.log(line));
       return;
     }
     const adapterKey = tuningAdapterKey(ctx.adapter);

@@ -36,7 +36,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'no-tfjs': { kind: 'boolean', help: 'skip the TensorFlow.js WebGPU peer' },
   tuning: { kind: 'string', help: 'use the measured matmul choices in this file (as --write-tuning writes)' },
   'no-tuning': { kind: 'boolean', help: 'ignore the shipped matmul choices: time the rules of src/kernels/matmul.ts' },
-  tune: { kind: 'string', help: 'only tune: measure every matmul variant and split count per shape of the step at these batch sizes' },
+  tune: { kind: 'string', help: 'only tune: measure every matmul variant and split count per shape of the step, and the logit head\'s rows per workgroup, at these batch sizes' },
   'write-tuning': { kind: 'string', help: 'with --tune: merge the measured table into this file' },
   'tune-reps': { kind: 'integer', min: 1, help: 'with --tune: timed calls per candidate (default 20)' },
   help: { kind: 'boolean', help: 'print this and exit' },

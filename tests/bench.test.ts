@@ -52,6 +52,11 @@ describe('bench', () => {
       expect(choice.microseconds).toBeGreaterThan(0);
       expect(choice.microseconds).toBeLessThanOrEqual(choice.rulesMicroseconds);
     }
+    // Then the step's two logit heads (2B rows with parameter gradients, B rows without), each
+    // checked against float64 and timed; at 4 and 2 rows the only grouping is all rows in one.
+    expect(printed).toContain('logit head rows per workgroup');
+    expect(printed).toMatch(/4x128 \+param grads +rule all [\d.]+ us, fastest all [\d.]+ us +\[all [\d.]+\] +D update, batch 2/);
+    expect(printed).toMatch(/2x128 +rule all [\d.]+ us, fastest all [\d.]+ us +\[all [\d.]+\] +G update, batch 2/);
     const json = join(dir, 'out.json');
     const run = execFileSync(process.execPath, [bundle, '--tuning', tuning, '--batches', '2', '--steps', '2', '--matmul', '64', '--no-tfjs', '--json', json], { encoding: 'utf8', timeout: 240_000 });
     expect(run).toContain(`matmul choices from ${tuning}`);

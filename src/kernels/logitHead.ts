@@ -27,6 +27,12 @@ export interface LogitHeadSpec extends BceTargets {
   inputGrad?: { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
   /** dLoss/dweight (width values) and dLoss/dbias (1 value); overwritten. */
   paramGrads?: { weight: TensorRef; bias: TensorRef };
+  /**
+   * Rows per workgroup, 1 to SINGLE_DISPATCH_MAX_ROWS; at least `rows` gives one dispatch, fewer
+   * a second that adds the groups' partial sums. Default headRowsPerGroup(rows). For measuring
+   * (bench/tune.ts): the result is the same to float32 rounding.
+   */
+  rowsPerGroup?: number;
   label?: string;
 }
 
@@ -52,7 +58,8 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   if (spec.inputGrad?.gate !== undefined && gate === 0) throw new ArgumentError('inputGrad.gate', 'must name an activation, not none');
   const alpha = requireFinite('inputGrad.leakySlope', spec.inputGrad?.leakySlope ?? 0.2);
 
-  const rowsPerGroup = headRowsPerGroup(rows);
+  const rowsPerGroup = Math.min(rows, spec.rowsPerGroup === undefined ? headRowsPerGroup(rows) : requirePositiveInteger('rowsPerGroup', spec.rowsPerGroup));
+  if (rowsPerGroup > SINGLE_DISPATCH_MAX_ROWS) throw new ArgumentError('rowsPerGroup', `must be at most ${SINGLE_DISPATCH_MAX_ROWS} (the rows one workgroup can hold), got ${spec.rowsPerGroup}`);
   const groups = Math.ceil(rows / rowsPerGroup);
   if (groups > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('rows', `is too large for one dispatch (${rows})`);
 

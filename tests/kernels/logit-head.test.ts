@@ -24,6 +24,8 @@ interface HeadCase {
   paramGrads: boolean;
   /** Scale of the random inputs (large values push logits to the saturated ends). */
   scale?: number;
+  /** Rows per workgroup instead of the default (bench/tune.ts measures these). */
+  rowsPerGroup?: number;
 }
 
 interface HeadResult { inputGrad: Float32Array; weightGrad: Float32Array; biasGrad: number; stats: Float32Array; dispatches: number }
@@ -50,6 +52,7 @@ async function runHead(ctx: GpuContext, c: HeadCase, data: ReturnType<typeof inp
       split: c.split, targetFirst: c.targets[0], targetSecond: c.targets[1], divisor, accumulate: runs > 1,
       inputGrad: c.inputGrad ? { output: buffers.inputGrad, gate: c.gate, leakySlope: 0.2 } : undefined,
       paramGrads: c.paramGrads ? { weight: buffers.weightGrad, bias: buffers.biasGrad } : undefined,
+      rowsPerGroup: c.rowsPerGroup,
     };
     const kernel = await createLogitHead(ctx, spec);
     for (let r = 0; r < runs; r++) await runKernels(ctx, kernel);
@@ -111,14 +114,22 @@ const CASES: Array<[string, HeadCase]> = [
   ['8192 × 128, split 4096 (the batch-4096 discriminator update)', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
   ['200 rows of 784 pixels (a one-layer discriminator), parameter gradients only', { rows: 200, width: 784, split: 100, targets: [0, 1], inputGrad: false, paramGrads: true }],
   ['3000 rows of width 784, many groups, input gradient only', { rows: 3000, width: 784, split: 3000, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false }],
+  ['100 rows in groups of 7 (the last of 2)', { rows: 100, width: 130, split: 50, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 7 }],
+  ['300 rows in groups of 1', { rows: 300, width: 128, split: 150, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 1 }],
+  ['8192 rows in groups of 256', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 256 }],
+  ['2000 rows in groups of 1024, the most a workgroup holds', { rows: 2000, width: 20, split: 1000, targets: [1, 1], inputGrad: true, paramGrads: true, rowsPerGroup: SINGLE_DISPATCH_MAX_ROWS }],
 ];
+
+function groupsFor(c: HeadCase): number {
+  return Math.ceil(c.rows / Math.min(c.rows, c.rowsPerGroup ?? headRowsPerGroup(c.rows)));
+}
 
 describe('logit head (last layer + BCE + gradients, fused)', () => {
   for (const [index, [name, c]] of CASES.entries()) {
     it(name, async () => {
       const data = inputsFor(c, 100 + index);
       const got = await runHead(gpu.ctx, c, data);
-      expect(got.dispatches).toBe(c.rows <= SINGLE_DISPATCH_MAX_ROWS ? 1 : 2);
+      expect(got.dispatches).toBe(groupsFor(c) === 1 ? 1 : 2);
       expectMatchesReference(got, c, data);
     });
   }
@@ -208,6 +219,11 @@ describe('logit head arguments', () => {
     ['an input gradient written over the input', (s: LogitHeadSpec) => { s.inputGrad = { output: s.input as GPUBuffer }; }, /inputGrad.output.*overlaps input/],
     ['a target outside [0, 1]', (s: LogitHeadSpec) => { s.targetFirst = 1.5; }, /targetFirst/],
     ['zero rows', (s: LogitHeadSpec) => { s.rows = 0; }, /rows/],
+    ['zero rows per group', (s: LogitHeadSpec) => { s.rowsPerGroup = 0; }, /rowsPerGroup.*positive integer/],
+    ['a fractional row count per group', (s: LogitHeadSpec) => { s.rowsPerGroup = 2.5; }, /rowsPerGroup/],
+    ['more rows per group than a workgroup holds', (s: LogitHeadSpec, make: (n: number) => GPUBuffer) => {
+      Object.assign(s, { rows: 2000, input: make(6000), inputGrad: { output: make(6000) }, rowsPerGroup: 1025 });
+    }, /rowsPerGroup.*at most 1024/],
   ])('refuses %s with an ArgumentError', async (_name, change, message) => {
     const error = await headError(change);
     expect(error).toBeInstanceOf(ArgumentError);

@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import builtIn from '../../src/kernels/matmul-tuning.json';
 import { candidates, sampledError, writeTuning } from '../../bench/tune.js';
+import { headCandidates, stepHeads } from '../../bench/tune-head.js';
 import { matmulReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
@@ -104,6 +105,17 @@ describe('measured matmul choices', () => {
 });
 
 describe('the tuner', () => {
+  it('times the step\'s two logit heads in every grouping that differs', () => {
+    expect(stepHeads([64, 4096, 64]).map((h) => [h.rows, h.width, h.paramGrads, h.uses.length])).toEqual([
+      [128, 128, true, 2], [64, 128, false, 2], [8192, 128, true, 1], [4096, 128, false, 1],
+    ]);
+    expect(stepHeads([64])[0]).toMatchObject({ split: 64, targets: [0, 1], divisor: 64 });
+    expect(headCandidates(4)).toEqual([4]);
+    expect(headCandidates(128)).toEqual([16, 32, 64, 128]);
+    expect(headCandidates(1024)).toEqual([16, 32, 64, 128, 256, 512, 1024]);
+    expect(headCandidates(8192)).toEqual([16, 32, 64, 128, 256, 512, 1024]);
+  });
+
   it('tries every variant that fits, with splits at least 128 deep in K', () => {
     const roomy = { maxComputeWorkgroupStorageSize: 32768 };
     const short = candidates({ ...SHAPE, k: 200 }, roomy);
