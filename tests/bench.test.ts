@@ -33,6 +33,9 @@ describe('bench', () => {
     expect(ours.dispatchesPerStep).toBeGreaterThan(20);
     expect(ours.bytesAllocated).toBeGreaterThan(784 * 60_000);
     expect(ours.kernels.length).toBeGreaterThan(20);
+    // GPU time of whole steps in one pass, and (profiled) the sum of the kernels in their own passes.
+    expect(ours.gpuMsPerStep).toBeGreaterThan(0);
+    expect(ours.kernelSumMsPerStep).toBeGreaterThan(0);
     expect(out.matmul.map((m: { kernel: string }) => m.kernel.slice(0, 2))).toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
   });
 
