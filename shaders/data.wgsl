@@ -3,7 +3,7 @@
 // (epoch, position) come from the sample number (step − 1)·rows + row and the step counter.
 // The shuffle is a 4-round Feistel network over 2^(2·half_bits) ≥ count indices, keyed by
 // Philox(seed, epoch), with cycle-walking to stay below count: a true permutation of the
-// dataset for every epoch. philox4x32 comes from philox.wgsl, prepended by the registry.
+// dataset for every epoch. philox4x32 and sequence_bits come from philox.wgsl, prepended by the registry.
 
 struct GatherParams {
   rows: u32,       // batch rows to fill
@@ -115,8 +115,7 @@ fn gather_batch_with_noise(@builtin(local_invocation_id) lid: vec3<u32>, @builti
   }
   let chunk = (group_index - params.rows) * 256u + lid.x;
   if (chunk * 4u >= params.noise_count) { return; }
-  let bits = philox4x32(vec4<u32>(chunk, step, params.noise_stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
-  let values = box_muller(unit_uniform(bits));
+  let values = box_muller(unit_uniform(sequence_bits(chunk, step, params.noise_stream, params.seed_lo, params.seed_hi)));
   for (var j = 0u; j < 4u; j++) {
     if (chunk * 4u + j < params.noise_count) { noise[chunk * 4u + j] = values[j]; }
   }

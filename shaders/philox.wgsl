@@ -32,6 +32,12 @@ fn philox4x32(counter_in: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
   return ctr;
 }
 
+// The random bits of chunk `chunk` (four values) of a (seed, step, stream) sequence: the one
+// counter layout that random.wgsl's fills and data.wgsl's noise share, so they agree bit for bit.
+fn sequence_bits(chunk: u32, step: u32, stream: u32, seed_lo: u32, seed_hi: u32) -> vec4<u32> {
+  return philox4x32(vec4<u32>(chunk, step, stream, 0u), vec2<u32>(seed_lo, seed_hi));
+}
+
 // [0, 1) with 24 random bits: every value is exactly representable in f32.
 fn unit_uniform(bits: vec4<u32>) -> vec4<f32> {
   return vec4<f32>(bits >> vec4<u32>(8u)) * (1.0 / 16777216.0);

@@ -3,7 +3,7 @@
 // same integers on every adapter, in any dispatch order, and a step needs no state but a counter.
 // Uniforms are the top 24 bits scaled to [0, 1): exact in f32, hence bit-identical everywhere.
 // Normals come from Box–Muller on pairs of uniforms (exact up to the adapter's log/cos/sin).
-// philox4x32, unit_uniform and box_muller come from shaders/philox.wgsl, prepended by the registry.
+// sequence_bits, unit_uniform and box_muller come from shaders/philox.wgsl, prepended by the registry.
 
 struct RandomParams {
   n: u32,
@@ -19,7 +19,7 @@ struct RandomParams {
 @group(0) @binding(2) var<storage, read_write> values: array<f32>;
 
 fn chunk_bits(chunk: u32) -> vec4<u32> {
-  return philox4x32(vec4<u32>(chunk, step_count[0], params.stream, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+  return sequence_bits(chunk, step_count[0], params.stream, params.seed_lo, params.seed_hi);
 }
 
 fn store_chunk(chunk: u32, v: vec4<f32>) {
