@@ -29,6 +29,8 @@ const CASES: BadCase[] = [
   { name: 'matmul C too small for M×N', argument: 'c', create: (c, b) => matmul(c, b, { c: b.small }) },
   { name: 'matmul bias too small', argument: 'bias', create: (c, b) => matmul(c, b, { bias: b.small }) },
   { name: 'matmul C aliases A', argument: 'c', create: (c, b) => matmul(c, b, { c: b.big }) },
+  // Apart, but in one buffer: WebGPU refuses a buffer one binding writes and another reads.
+  { name: 'matmul C in A\'s buffer', argument: 'c', create: (c, b) => matmul(c, b, { a: { buffer: b.wide, offset: 0, size: 64 }, c: { buffer: b.wide, offset: 256, size: 64 } }) },
   { name: 'matmul unaligned offset', argument: 'a', create: (c, b) => matmul(c, b, { a: { buffer: b.big, offset: 2 } }) },
   { name: 'matmul range past the end', argument: 'b', create: (c, b) => matmul(c, b, { b: { buffer: b.big2, offset: 256 } }) },
   { name: 'matmul non-storage buffer', argument: 'a', create: (c, b) => matmul(c, b, { a: b.uniform }) },
@@ -40,6 +42,7 @@ const CASES: BadCase[] = [
   { name: 'adam epsilon = 0', argument: 'epsilon', create: (c, b) => adam(c, b, { epsilon: 0 }) },
   { name: 'adam negative weight decay', argument: 'weightDecay', create: (c, b) => adam(c, b, { weightDecay: -1 }) },
   { name: 'adam moments alias', argument: 'moment1', create: (c, b) => adam(c, b, { moment2: b.out }) },
+  { name: 'adam step counter in the gradients\' buffer', argument: 'stepCount', create: (c, b) => adam(c, b, { grads: { buffer: b.wide, offset: 0, size: 64 }, stepCount: { buffer: b.wide, offset: 256, size: 8 } }) },
   { name: 'adam missing step counter', argument: 'stepCount', create: (c, b) => adam(c, b, { stepCount: undefined }) },
   { name: 'bce target 1.5', argument: 'targetFirst', create: (c, b) => createBceWithLogits(c, { n: 4, logits: b.big!, gradLogits: b.out!, stats: b.out2!, targetFirst: 1.5 }) },
   { name: 'bce split past n', argument: 'split', create: (c, b) => createBceWithLogits(c, { n: 4, logits: b.big!, gradLogits: b.out!, stats: b.out2!, targetFirst: 1, split: 5 }) },
@@ -58,7 +61,7 @@ describe('bad input', () => {
       const mem = ctx.memory;
       const bufs = {
         big: mem.createStorage('big', 16), big2: mem.createStorage('big2', 16), out: mem.createStorage('out', 16),
-        out2: mem.createStorage('out2', 16), small: mem.createStorage('small', 1),
+        out2: mem.createStorage('out2', 16), small: mem.createStorage('small', 1), wide: mem.createStorage('wide', 128),
         uniform: mem.createBuffer({ label: 'uniform', size: 64, usage: GPUBufferUsage.UNIFORM }),
       };
       const bytesBefore = mem.bytesInUse;

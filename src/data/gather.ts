@@ -64,7 +64,8 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const noiseCount = spec.noise ? requirePositiveInteger('noise.count', spec.noise.count) : 0;
   const noiseStream = spec.noise ? requireUint32('noise.stream', spec.noise.stream) : 0;
   if (spec.noise) bindings.tensor('noise', 'noise.output', spec.noise.output, noiseCount);
-  const { resources } = bindings.forbidAliasing('batch', ...(spec.noise ? ['noise'] : []));
+  // step_count is declared read_write: the step's first kernel advances it (advanceStep).
+  const { resources } = bindings.forbidAliasing('batch', 'step_count', ...(spec.noise ? ['noise'] : []));
   const uniforms = {
     rows, dim, count, seed_lo: seedLo, seed_hi: seedHi, half_bits: feistelHalfBits(count), first_row: firstRow,
     noise_count: noiseCount, noise_stream: noiseStream,

@@ -70,7 +70,9 @@ export class AdamKernel {
     if (spec.ema) bindings.tensor('ema_weights', 'ema.weights', spec.ema.weights, n);
     else bindings.unused('ema_weights');
     const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
-    const { resources } = bindings.forbidAliasing('weights', 'moment1', 'moment2', ...(spec.ema ? ['ema_weights'] : []));
+    // step_count is declared read_write: the step's last kernel commits it (commitStep).
+    const written = ['weights', 'moment1', 'moment2', 'step_count', ...(spec.ema ? ['ema_weights'] : [])];
+    const { resources } = bindings.forbidAliasing(...written);
     const constants = { EMA: spec.ema !== undefined, STEP_WORD: stepWord, COMMIT_STEP: spec.commitStep === true };
     const compiled = await getPipeline(ctx.device, 'adam', 'adam_step', constants);
     const uniforms = AdamKernel.uniforms(n, hyper, emaDecay);

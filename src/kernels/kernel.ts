@@ -72,15 +72,24 @@ export class Bindings {
     return this;
   }
 
-  /** WebGPU forbids a writable binding overlapping any other binding of the same dispatch. */
+  /**
+   * Refuses what WebGPU refuses in one dispatch, before it gets that far: a written binding
+   * (`writable`: the ones the WGSL declares read_write) overlapping any other binding, or sharing
+   * a buffer with a binding that is only read. Written bindings may share a buffer in disjoint
+   * ranges.
+   */
   forbidAliasing(...writable: string[]): this {
     for (const w of writable) {
       const out = this.resources[w]!;
       for (const [name, other] of Object.entries(this.resources)) {
         if (name === w || other.buffer !== out.buffer) continue;
         const [o1, o2] = [out.offset ?? 0, other.offset ?? 0];
+        const [written, otherArgument] = [this.argumentOf.get(w) ?? w, this.argumentOf.get(name) ?? name];
         if (o1 < o2 + other.size! && o2 < o1 + out.size!) {
-          throw new ArgumentError(this.argumentOf.get(w) ?? w, `overlaps ${this.argumentOf.get(name) ?? name} in the same buffer; an output must not alias another argument`);
+          throw new ArgumentError(written, `overlaps ${otherArgument} in the same buffer; an output must not alias another argument`);
+        }
+        if (!writable.includes(name)) {
+          throw new ArgumentError(written, `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one binding of a dispatch writes and another reads, so use separate buffers`);
         }
       }
     }

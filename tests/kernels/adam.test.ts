@@ -88,7 +88,7 @@ describe('Adam', () => {
     }
   });
 
-  it('refuses commitStep without stepWord 1, a stepWord other than 0 or 1, and a one-word counter for word 1', async () => {
+  it('refuses commitStep without stepWord 1, a stepWord other than 0 or 1, a one-word counter for word 1, and a counter it writes inside the gradients it reads', async () => {
     const { ctx } = gpu;
     const mem = ctx.memory;
     const [w, g, m, v] = ['w', 'g', 'm', 'v'].map((label) => mem.createStorage(label, 4));
@@ -98,6 +98,16 @@ describe('Adam', () => {
       await expect(AdamKernel.create(ctx, { ...spec, commitStep: true })).rejects.toThrow(/commitStep.*needs stepWord: 1/);
       await expect(AdamKernel.create(ctx, { ...spec, stepWord: 2 as never })).rejects.toThrow(ArgumentError);
       await expect(AdamKernel.create(ctx, { ...spec, stepWord: 1 })).rejects.toThrow(/stepCount/);
+      const insideGrads = { buffer: g!, offset: 0, size: 8 };
+      await expect(AdamKernel.create(ctx, { ...spec, stepCount: insideGrads, stepWord: 1, commitStep: true })).rejects.toThrow(/stepCount: overlaps grads/);
+      // Apart from the gradients but in their buffer: WebGPU would refuse the dispatch, so Adam refuses first.
+      const big = mem.createStorage('grads and counter', 128);
+      try {
+        await expect(AdamKernel.create(ctx, { ...spec, grads: { buffer: big, offset: 0, size: 16 }, stepCount: { buffer: big, offset: 256, size: 8 } }))
+          .rejects.toThrow(/stepCount: shares a buffer with grads, which this kernel only reads/);
+      } finally {
+        mem.release(big);
+      }
     } finally {
       for (const b of [w, g, m, v, oneWord]) mem.release(b!);
     }
