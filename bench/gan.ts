@@ -64,20 +64,24 @@ function squareOperands(n: number): { a: Float32Array; b: Float32Array } {
   return { a: Float32Array.from({ length: n * n }, () => next() * 2 - 1), b: Float32Array.from({ length: n * n }, () => next() * 2 - 1) };
 }
 
-/** Square matmul GFLOP/s, after a float64 check of sampled entries (a wrong kernel is not timed). */
-async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES, operands: { a: Float32Array; b: Float32Array }) {
+/**
+ * Square matmul GFLOP/s, after a float64 check of sampled entries (a wrong kernel is not timed);
+ * `specialized`: with a pipeline built for n³ (MatmulSpec.specialize).
+ */
+async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES, specialized: boolean, operands: { a: Float32Array; b: Float32Array }) {
   const mem = ctx.memory;
   const [a, b, c] = [mem.createStorage('a', operands.a), mem.createStorage('b', operands.b), mem.createStorage('c', n * n)];
-  const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1 });
+  const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1, specialize: specialized });
   try {
     const shape = { m: n, n, k: n, transposeA: false, transposeB: false, rowSums: false };
     const encoder = ctx.device.createCommandEncoder();
     kernel.record(encoder);
     ctx.submit([encoder.finish()]);
     const error = sampledError(shape, operands, await ctx.readF32(c), null);
-    if (!(error <= 1)) throw new Error(`matmul ${variant} is wrong at ${n}³: ${error.toFixed(1)}× the tolerance`);
+    const kernelName = `${KERNEL_NAMES[variant]}${specialized ? ', specialised to the shape' : ''}`;
+    if (!(error <= 1)) throw new Error(`matmul ${kernelName} is wrong at ${n}³: ${error.toFixed(1)}× the tolerance`);
     const seconds = (await microsecondsPerCall(ctx, kernel, 20, 3)) / 1e6;
-    return { impl: 'webgpu-gan', kernel: KERNEL_NAMES[variant], n, gflops: (2 * n ** 3) / seconds / 1e9 };
+    return { impl: 'webgpu-gan', kernel: kernelName, variant, specialized, n, gflops: (2 * n ** 3) / seconds / 1e9 };
   } finally {
     kernel.destroy();
     for (const x of [a, b, c]) mem.release(x);
@@ -119,7 +123,7 @@ async function main(): Promise<void> {
     const adapter = formatAdapter(ctx.adapter);
     console.log(`adapter: ${adapter}`);
     if (options.tune.length > 0) {
-      console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, GPU us per call):`);
+      console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the shape; GPU us per call):`);
       const { table } = await tuneStepMatmuls(ctx, options.tune, options.tuneReps, (line) => console.log(line));
       if (options.writeTuning) writeTuning(options.writeTuning, table);
       await tuneLogitHeads(ctx, options.tune, options.tuneReps, (line) => console.log(line));
@@ -153,9 +157,11 @@ async function main(): Promise<void> {
     for (const n of options.matmul) {
       const operands = squareOperands(n);
       for (const variant of MATMUL_VARIANTS) {
-        const r = await timeMatmul(ctx, n, variant, operands);
-        matmul.push(r);
-        console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
+        for (const specialized of [false, true]) {
+          const r = await timeMatmul(ctx, n, variant, specialized, operands);
+          matmul.push(r);
+          console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
+        }
       }
     }
     if (options.tfjs) {

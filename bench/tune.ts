@@ -1,10 +1,12 @@
 // `npm run bench -- --tune 64,4096 [--write-tuning FILE]`: picks each matmul of the training step
 // by measurement. For every distinct shape the step has at those batch sizes, every variant and
 // split count is first checked against a float64 reference on sampled entries, then timed (GPU
-// time from timestamp queries where the adapter has them). The fastest becomes the shape's
-// choice unless it beats what the rules in src/kernels/matmul.ts pick by less than 3%, which is
-// within run-to-run noise: then the rules' choice stays. FILE gets the table merged in (one entry
-// per adapter); src/kernels/matmul-tuning.json is the file the library ships.
+// time from timestamp queries where the adapter has them); the fastest is then also timed as a
+// pipeline specialised to the shape (one compile per shape, so only for the fastest). The fastest
+// of all becomes the shape's choice unless it beats what the rules in src/kernels/matmul.ts pick
+// by less than 3%, which is within run-to-run noise: then the rules' choice stays. FILE gets the
+// table merged in (one entry per adapter); src/kernels/matmul-tuning.json is the file the
+// library ships.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.js';
 import { formatAdapter } from '../src/gpu/device.js';
@@ -99,29 +101,31 @@ async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], re
   const [a, b, c] = [mem.createStorage('tune a', operands.a), mem.createStorage('tune b', operands.b), mem.createStorage('tune c', m * n)];
   const sums = shape.rowSums ? mem.createStorage('tune row sums', m) : null;
   const timed: ShapeTuning['candidates'] = [];
-  try {
-    for (const choice of candidates(shape, ctx.device.limits)) {
-      const kernel = await createMatmul(ctx, { ...shape, a, b, c, rowSums: sums ?? undefined, variant: choice.variant, splitK: choice.splitK });
-      try {
-        // A kernel that skips entries cannot pass on what an earlier candidate left behind.
-        ctx.write(c, new Float32Array(m * n).fill(Number.NaN));
-        if (sums) ctx.write(sums, new Float32Array(m).fill(Number.NaN));
-        const encoder = ctx.device.createCommandEncoder();
-        kernel.record(encoder);
-        ctx.submit([encoder.finish()]);
-        const error = sampledError(shape, operands, await ctx.readF32(c), sums ? await ctx.readF32(sums) : null);
-        if (!(error <= 1)) throw new Error(`matmul ${choice.variant} split ${choice.splitK} is wrong on ${shapeKey(shape)}: ${error.toFixed(1)}× the tolerance`);
-        timed.push({ ...choice, microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps) });
-      } finally {
-        kernel.destroy();
-      }
+  const checkAndTime = async (choice: MatmulChoice) => {
+    const kernel = await createMatmul(ctx, { ...shape, a, b, c, rowSums: sums ?? undefined, variant: choice.variant, splitK: choice.splitK, specialize: choice.specialized === true });
+    try {
+      // A kernel that skips entries cannot pass on what an earlier candidate left behind.
+      ctx.write(c, new Float32Array(m * n).fill(Number.NaN));
+      if (sums) ctx.write(sums, new Float32Array(m).fill(Number.NaN));
+      const encoder = ctx.device.createCommandEncoder();
+      kernel.record(encoder);
+      ctx.submit([encoder.finish()]);
+      const error = sampledError(shape, operands, await ctx.readF32(c), sums ? await ctx.readF32(sums) : null);
+      if (!(error <= 1)) throw new Error(`matmul ${choiceName(choice)} is wrong on ${shapeKey(shape)}: ${error.toFixed(1)}× the tolerance`);
+      timed.push({ ...choice, microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps) });
+    } finally {
+      kernel.destroy();
     }
+  };
+  try {
+    for (const choice of candidates(shape, ctx.device.limits)) await checkAndTime({ ...choice, specialized: false });
+    await checkAndTime({ ...fastestOf(timed), specialized: true });
   } finally {
     for (const buffer of [a, b, c, sums]) if (buffer) mem.release(buffer);
   }
   const rules = ruleChoice(shape, ctx.device.limits);
-  const rulesTime = timed.find((t) => t.variant === rules.variant && t.splitK === rules.splitK)!;
-  const fastest = timed.reduce((best, t) => (t.microseconds < best.microseconds ? t : best));
+  const rulesTime = timed.find((t) => t.variant === rules.variant && t.splitK === rules.splitK && !t.specialized)!;
+  const fastest = fastestOf(timed);
   const choice = fastest.microseconds < (1 - MIN_GAIN) * rulesTime.microseconds ? fastest : rulesTime;
   return { key: shapeKey(shape), uses, rules: rulesTime, choice, candidates: timed };
 }
@@ -134,18 +138,30 @@ export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], reps =
   for (const { shape, uses } of (await stepMatmulShapes(ctx, batches)).values()) {
     const r = await tuneShape(ctx, shape, uses, reps);
     results.push(r);
-    const others = r.candidates.map((t) => `${t.variant}/${t.splitK} ${t.microseconds.toFixed(1)}`).join(', ');
-    log(`  ${r.key.padEnd(28)} rules ${r.rules.variant}/${r.rules.splitK} ${r.rules.microseconds.toFixed(1)} us -> ${r.choice.variant}/${r.choice.splitK} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`);
+    const others = r.candidates.map((t) => `${choiceName(t)} ${t.microseconds.toFixed(1)}`).join(', ');
+    log(`  ${r.key.padEnd(28)} rules ${choiceName(r.rules)} ${r.rules.microseconds.toFixed(1)} us -> ${choiceName(r.choice)} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`);
   }
   const choices: MatmulTuning['choices'] = {};
   for (const r of results) {
-    choices[r.key] = { variant: r.choice.variant, splitK: r.choice.splitK, microseconds: round(r.choice.microseconds), rulesMicroseconds: round(r.rules.microseconds) };
+    choices[r.key] = {
+      variant: r.choice.variant, splitK: r.choice.splitK, specialized: r.choice.specialized === true,
+      microseconds: round(r.choice.microseconds), rulesMicroseconds: round(r.rules.microseconds),
+    };
   }
   const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
   return { table: { adapter, measured, choices }, shapes: results };
 }
 
 const round = (us: number) => Math.round(us * 10) / 10;
+
+function fastestOf<T extends { microseconds: number }>(timed: T[]): T {
+  return timed.reduce((best, t) => (t.microseconds < best.microseconds ? t : best));
+}
+
+/** "v1/3", or "v1/3 fixed" for a shape-specialised pipeline. */
+export function choiceName(c: MatmulChoice): string {
+  return `${c.variant}/${c.splitK}${c.specialized ? ' fixed' : ''}`;
+}
 
 /** Merges `table` into the JSON list at `file` (replacing the same adapter's), atomically. */
 export function writeTuning(file: string, table: MatmulTuning): void {

@@ -45,6 +45,14 @@ override ACTIVATION: u32 = 0u;       // applied to the result: ACT_* from activa
 override GATE: u32 = 0u;             // multiply by f'(gate) for this ACT_* kind; gate holds f's output
 override SPLIT_K: bool = false;      // write raw partial sums per K split (see above)
 override HAS_ROW_SUMS: bool = false; // also write Σ_k op(A)[row][k] to row_sums
+// A shape-specialised pipeline (SHAPE_M nonzero) has the dimensions and the K split as constants
+// instead of uniforms: the compiler then knows the K loop's trip count and which bounds checks
+// can never fail. The uniforms carry the same values (the host sets both).
+override SHAPE_M: u32 = 0u;
+override SHAPE_N: u32 = 0u;
+override SHAPE_K: u32 = 0u;
+override SHAPE_K_CHUNK: u32 = 0u;
+override SHAPE_SPLITS: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> matrix_a: array<f32>;
@@ -57,16 +65,22 @@ override HAS_ROW_SUMS: bool = false; // also write Σ_k op(A)[row][k] to row_sum
 
 const TILE_K = 16u;
 
+fn dim_m() -> u32 { if (SHAPE_M != 0u) { return SHAPE_M; } return params.m; }
+fn dim_n() -> u32 { if (SHAPE_M != 0u) { return SHAPE_N; } return params.n; }
+fn dim_k() -> u32 { if (SHAPE_M != 0u) { return SHAPE_K; } return params.k; }
+fn k_chunk() -> u32 { if (SHAPE_M != 0u) { return SHAPE_K_CHUNK; } return params.k_chunk; }
+fn split_count() -> u32 { if (SHAPE_M != 0u) { return SHAPE_SPLITS; } return params.splits; }
+
 fn load_a(row: u32, kk: u32) -> f32 {
-  if (row >= params.m || kk >= params.k) { return 0.0; }
-  if (TRANSPOSE_A) { return matrix_a[kk * params.m + row]; }
-  return matrix_a[row * params.k + kk];
+  if (row >= dim_m() || kk >= dim_k()) { return 0.0; }
+  if (TRANSPOSE_A) { return matrix_a[kk * dim_m() + row]; }
+  return matrix_a[row * dim_k() + kk];
 }
 
 fn load_b(kk: u32, col: u32) -> f32 {
-  if (kk >= params.k || col >= params.n) { return 0.0; }
-  if (TRANSPOSE_B) { return matrix_b[col * params.k + kk]; }
-  return matrix_b[kk * params.n + col];
+  if (kk >= dim_k() || col >= dim_n()) { return 0.0; }
+  if (TRANSPOSE_B) { return matrix_b[col * dim_k() + kk]; }
+  return matrix_b[kk * dim_n() + col];
 }
 
 // Which (row-or-column, k) element of a tile thread `e` loads. Consecutive threads walk along
@@ -77,8 +91,8 @@ fn tile_coords(e: u32, k_contiguous: bool, span: u32) -> vec2<u32> {
 }
 
 fn k_range(split: u32) -> vec2<u32> {
-  let begin = split * params.k_chunk;
-  return vec2<u32>(begin, min(params.k, begin + params.k_chunk));
+  let begin = split * k_chunk();
+  return vec2<u32>(begin, min(dim_k(), begin + k_chunk()));
 }
 
 // bias, activation and gate for one element of C.
@@ -86,7 +100,7 @@ fn epilogue(row: u32, col: u32, sum: f32) -> f32 {
   var v = sum;
   if (HAS_BIAS) { v += bias[col]; }
   v = activate(ACTIVATION, v, params.alpha);
-  if (GATE != ACT_NONE) { v *= derivative_from_output(GATE, gate[row * params.n + col], params.alpha); }
+  if (GATE != ACT_NONE) { v *= derivative_from_output(GATE, gate[row * dim_n() + col], params.alpha); }
   return v;
 }
 
@@ -108,19 +122,19 @@ fn store_row_sums4(row: u32, split: u32, v: vec4<f32>) {
 
 // Row sums go to row_sums, or after the splits × M × N partial products when K is split.
 fn store_row_sum(row: u32, split: u32, sum: f32) {
-  if (row >= params.m) { return; }
+  if (row >= dim_m()) { return; }
   if (SPLIT_K) {
-    matrix_c[params.splits * params.m * params.n + split * params.m + row] = sum;
+    matrix_c[split_count() * dim_m() * dim_n() + split * dim_m() + row] = sum;
   } else {
     row_sums[row] = sum;
   }
 }
 
 fn store(row: u32, col: u32, split: u32, sum: f32) {
-  if (row >= params.m || col >= params.n) { return; }
-  let index = row * params.n + col;
+  if (row >= dim_m() || col >= dim_n()) { return; }
+  let index = row * dim_n() + col;
   if (SPLIT_K) {
-    matrix_c[split * params.m * params.n + index] = sum;
+    matrix_c[split * dim_m() * dim_n() + index] = sum;
   } else {
     matrix_c[index] = epilogue(row, col, sum);
   }
@@ -360,12 +374,12 @@ fn fetch4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: 
   if (along_extent) {
     let kk = e / (span / 4u);
     let slot = e % (span / 4u);
-    if (k0 + kk < params.k && origin + 4u * slot < extent) { v = read4(is_a, ((k0 + kk) * extent + origin) / 4u + slot); }
+    if (k0 + kk < dim_k() && origin + 4u * slot < extent) { v = read4(is_a, ((k0 + kk) * extent + origin) / 4u + slot); }
     return Fetched4(v, kk, slot);
   }
   let r = e / 4u;
   let kk = 4u * (e % 4u);
-  if (origin + r < extent && k0 + kk < params.k) { v = read4(is_a, ((origin + r) * params.k + k0 + kk) / 4u); }
+  if (origin + r < extent && k0 + kk < dim_k()) { v = read4(is_a, ((origin + r) * dim_k() + k0 + kk) / 4u); }
   return Fetched4(v, kk, r);
 }
 
@@ -394,8 +408,8 @@ fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
   let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
   for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
-    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0, 64u);
-    stage4(false, !TRANSPOSE_B, tid, col0, params.n, k0, 64u);
+    stage4(true, TRANSPOSE_A, tid, row0, dim_m(), k0, 64u);
+    stage4(false, !TRANSPOSE_B, tid, col0, dim_n(), k0, 64u);
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       let av = tile_a2[kk * ROW2 + lid.y];
@@ -425,9 +439,9 @@ fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin
   let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
   for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
-    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0, 128u);
-    stage4(true, TRANSPOSE_A, tid + 256u, row0, params.m, k0, 128u);
-    stage4(false, !TRANSPOSE_B, tid, col0, params.n, k0, 64u);
+    stage4(true, TRANSPOSE_A, tid, row0, dim_m(), k0, 128u);
+    stage4(true, TRANSPOSE_A, tid + 256u, row0, dim_m(), k0, 128u);
+    stage4(false, !TRANSPOSE_B, tid, col0, dim_n(), k0, 64u);
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       let a_lo = tile_a2[kk * ROW2 + lid.y * 2u];
@@ -469,10 +483,10 @@ fn matmul_bias_act_128_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @built
   let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
   for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
-    stage4(true, TRANSPOSE_A, tid, row0, params.m, k0, 128u);
-    stage4(true, TRANSPOSE_A, tid + 256u, row0, params.m, k0, 128u);
-    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid, col0, params.n, k0, 128u));
-    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid + 256u, col0, params.n, k0, 128u));
+    stage4(true, TRANSPOSE_A, tid, row0, dim_m(), k0, 128u);
+    stage4(true, TRANSPOSE_A, tid + 256u, row0, dim_m(), k0, 128u);
+    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid, col0, dim_n(), k0, 128u));
+    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid + 256u, col0, dim_n(), k0, 128u));
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       let a_top = tile_a2[kk * ROW2 + lid.y];
@@ -519,17 +533,17 @@ fn store_tile4x4(row: u32, col: u32, split: u32, acc: array<vec4<f32>, 4>, sums_
 @compute @workgroup_size(256)
 fn matmul_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let index = gid.x + gid.y * groups.x * 256u;
-  let size = params.m * params.n;
+  let size = dim_m() * dim_n();
   if (index >= size) { return; }
   var sum = 0.0;
-  for (var z = 0u; z < params.splits; z++) {
+  for (var z = 0u; z < split_count(); z++) {
     sum += partials[z * size + index];
   }
-  matrix_c[index] = epilogue(index / params.n, index % params.n, sum);
-  if (HAS_ROW_SUMS && index < params.m) {
+  matrix_c[index] = epilogue(index / dim_n(), index % dim_n(), sum);
+  if (HAS_ROW_SUMS && index < dim_m()) {
     var row_sum = 0.0;
-    for (var z = 0u; z < params.splits; z++) {
-      row_sum += partials[params.splits * size + z * params.m + index];
+    for (var z = 0u; z < split_count(); z++) {
+      row_sum += partials[split_count() * size + z * dim_m() + index];
     }
     row_sums[index] = row_sum;
   }

@@ -36,7 +36,9 @@ describe('bench', () => {
     // GPU time of whole steps in one pass, and (profiled) the sum of the kernels in their own passes.
     expect(ours.gpuMsPerStep).toBeGreaterThan(0);
     expect(ours.kernelSumMsPerStep).toBeGreaterThan(0);
-    expect(out.matmul.map((m: { kernel: string }) => m.kernel.slice(0, 2))).toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
+    // Every variant, then the same specialised to the shape.
+    expect(out.matmul.map((m: { variant: string; specialized: boolean }) => `${m.variant}${m.specialized ? ' fixed' : ''}`))
+      .toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].flatMap((v) => [v, `${v} fixed`]));
   });
 
   it('--tune writes a table of checked, timed choices for every matmul shape, and --tuning uses it', { timeout: 300_000 }, () => {
@@ -46,11 +48,13 @@ describe('bench', () => {
     const printed = execFileSync(process.execPath, [bundle, '--tune', '2', '--tune-reps', '1', '--write-tuning', tuning], { encoding: 'utf8', timeout: 240_000 });
     const [table] = JSON.parse(readFileSync(tuning, 'utf8'));
     expect(table.adapter).toMatch(/llvmpipe|swiftshader|software/i);
-    const choices = Object.entries(table.choices) as Array<[string, { variant: string; splitK: number; microseconds: number; rulesMicroseconds: number }]>;
+    const choices = Object.entries(table.choices) as Array<[string, { variant: string; splitK: number; specialized: boolean; microseconds: number; rulesMicroseconds: number }]>;
     // The design's step at batch 2: 17 distinct products (forward, input and weight gradients).
     expect(choices.length).toBe(17);
     for (const [key, choice] of choices) {
-      expect(printed).toContain(key);
+      // Its line lists the candidates, the fastest also specialised to the shape ("fixed").
+      expect(printed).toMatch(new RegExp(`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*\\[.*v\\d/\\d+ fixed [\\d.]+.*\\]`));
+      expect(typeof choice.specialized).toBe('boolean');
       expect(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']).toContain(choice.variant);
       expect(choice.microseconds).toBeGreaterThan(0);
       expect(choice.microseconds).toBeLessThanOrEqual(choice.rulesMicroseconds);

@@ -52,6 +52,13 @@ export interface MatmulSpec {
    */
   splitK?: number | 'auto';
   /**
+   * Build the pipeline for this exact shape: M, N, K and the K split become constants of the
+   * shader rather than uniforms, so the compiler knows the K loop's length and which bounds
+   * checks cannot fail. Costs one pipeline per shape. 'auto' (the default) takes the measured
+   * choice for this shape and adapter, else false.
+   */
+  specialize?: boolean | 'auto';
+  /**
    * Scratch for the partial sums of a split-K product (splitWorkspaceFloats() floats), so that
    * matmuls that never run at the same time can share one. Without it a split-K matmul
    * allocates its own.
@@ -183,12 +190,21 @@ function planMatmul(ctx: GpuContext, spec: MatmulSpec) {
   const n = requirePositiveInteger('n', spec.n);
   const k = requirePositiveInteger('k', spec.k);
   const shape: MatmulShape = { m, n, k, transposeA: spec.transposeA ?? false, transposeB: spec.transposeB ?? false, rowSums: spec.rowSums !== undefined };
-  const { variant, splitK } = resolveChoice(ctx, shape, spec.variant, spec.splitK);
+  const choice = resolveChoice(ctx, shape, spec.variant, spec.splitK);
+  const { variant, splitK } = choice;
+  const specialized = resolveSpecialize(spec.specialize, choice.specialized === true);
   const kChunk = splitDepth(k, splitK);
   const splits = Math.ceil(k / kChunk);
   // Split-K writes splits × M × N partial products, then the splits × M partial row sums.
   const workspaceFloats = splits === 1 ? 0 : splits * m * n + (shape.rowSums ? splits * m : 0);
-  return { shape, variant, kChunk, splits, workspaceFloats };
+  return { shape, variant, specialized, kChunk, splits, workspaceFloats };
+}
+
+/** The caller's true or false, else (for 'auto') whether the measured choice was specialised. */
+function resolveSpecialize(value: MatmulSpec['specialize'], measured: boolean): boolean {
+  if (value === undefined || value === 'auto') return measured;
+  if (typeof value !== 'boolean') throw new ArgumentError('specialize', `must be true, false or 'auto', got ${String(value)}`);
+  return value;
 }
 
 /** Floats of split-K scratch this matmul needs on this context (0 when it does not split K). */
@@ -197,7 +213,7 @@ export function splitWorkspaceFloats(ctx: GpuContext, spec: MatmulSpec): number 
 }
 
 export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
-  const { shape, variant, kChunk, splits, workspaceFloats } = planMatmul(ctx, spec);
+  const { shape, variant, specialized, kChunk, splits, workspaceFloats } = planMatmul(ctx, spec);
   const { m, n, k } = shape;
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const activation = activationCode('activation', spec.activation ?? 'none');
@@ -230,12 +246,13 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     ACTIVATION: activation,
     GATE: gate,
     HAS_ROW_SUMS: shape.rowSums,
+    ...(specialized ? { SHAPE_M: m, SHAPE_N: n, SHAPE_K: k, SHAPE_K_CHUNK: kChunk, SHAPE_SPLITS: splits } : {}),
   };
   const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits };
   const grid: [number, number, number] = [Math.ceil(n / tileCols), Math.ceil(m / tileRows), splits];
   if (splits === 1) {
     const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
-    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null, shape, { variant, splitK: 1 });
+    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null, shape, { variant, splitK: 1, specialized });
   }
   // Split-K: partial sums (and partial row sums) into the workspace, then a fixed-order
   // reduction that applies the epilogue.
@@ -250,7 +267,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
       ctx, label,
       new BoundKernel(ctx, main, `${label} split ×${splits}`, usedResources(main.layout.bindings, partialBindings), uniforms, grid),
       new BoundKernel(ctx, reduce, `${label} reduce`, usedResources(reduce.layout.bindings, reduceBindings), uniforms, grid1d(ctx, Math.ceil((m * n) / 256))),
-      owned, shape, { variant, splitK: splits },
+      owned, shape, { variant, splitK: splits, specialized },
     );
   } catch (error) {
     if (owned) ctx.memory.release(owned);

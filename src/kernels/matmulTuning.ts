@@ -1,5 +1,5 @@
-// Measured matmul choices: for one adapter, the variant and split-K that timed fastest for each
-// shape (`npm run bench -- --tune`, BENCHMARKS.md). createMatmul's 'auto' looks a shape up here
+// Measured matmul choices: for one adapter, the variant, split-K and shape specialisation that
+// timed fastest for each shape (`npm run bench -- --tune`, BENCHMARKS.md). createMatmul's 'auto' looks a shape up here
 // first and falls back to the rules in matmul.ts for shapes and adapters nobody has measured.
 // Tables ship in matmul-tuning.json; registerMatmulTuning adds one measured elsewhere.
 import { ArgumentError } from '../gpu/errors.js';
@@ -23,6 +23,8 @@ export interface MatmulShape {
 export interface MatmulChoice {
   variant: MatmulVariant;
   splitK: number;
+  /** A pipeline with this shape's dimensions built in as constants (see MatmulSpec.specialize). */
+  specialized?: boolean;
 }
 
 export interface MatmulTuning {
@@ -60,6 +62,7 @@ export function registerMatmulTuning(table: MatmulTuning): void {
   for (const [key, choice] of Object.entries(table.choices)) {
     if (!MATMUL_VARIANTS.includes(choice?.variant)) throw new ArgumentError(`choices["${key}"].variant`, `must be one of ${MATMUL_VARIANTS.join(', ')}, got ${String(choice?.variant)}`);
     if (!Number.isInteger(choice.splitK) || choice.splitK < 1) throw new ArgumentError(`choices["${key}"].splitK`, `must be a positive integer, got ${String(choice.splitK)}`);
+    if (choice.specialized !== undefined && typeof choice.specialized !== 'boolean') throw new ArgumentError(`choices["${key}"].specialized`, `must be true or false, got ${String(choice.specialized)}`);
   }
   tables.set(table.adapter, table);
 }
@@ -73,7 +76,7 @@ export function unregisterMatmulTuning(adapter: string): void {
 export function tunedChoice(adapter: AdapterDescription, shape: MatmulShape): MatmulChoice | null {
   const key = tuningAdapterKey(adapter);
   const choice = key === null ? undefined : tables.get(key)?.choices[shapeKey(shape)];
-  return choice ? { variant: choice.variant, splitK: choice.splitK } : null;
+  return choice ? { variant: choice.variant, splitK: choice.splitK, specialized: choice.specialized === true } : null;
 }
 
 for (const table of builtInTables as MatmulTuning[]) registerMatmulTuning(table);

@@ -24,7 +24,7 @@ function tableFor(ctx: GpuContext, choices: MatmulTuning['choices']): MatmulTuni
   return { adapter: tuningAdapterKey(ctx.adapter)!, measured: 'test', choices };
 }
 
-async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v2' | 'v3' | 'auto'; splitK?: number | 'auto' } = {}) {
+async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v2' | 'v3' | 'auto'; splitK?: number | 'auto'; specialize?: boolean | 'auto' } = {}) {
   const { m, n, k } = SHAPE;
   const a = randomArray(m * k, 1), b = randomArray(n * k, 2);
   const mem = ctx.memory;
@@ -48,19 +48,27 @@ describe('measured matmul choices', () => {
   });
 
   it('without a table, auto follows the rules (v1, split K for a long K and a small C)', async () => {
-    expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3 });
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3, specialized: false });
   });
 
   it('auto takes the registered choice for this adapter and shape, and the product is right', async () => {
     registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
-    expect(await product(gpu.ctx)).toEqual({ variant: 'v2', splitK: 5 });
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v2', splitK: 5, specialized: false });
+  });
+
+  it('auto builds the pipeline specialised to the shape where the table says so, unless told not to', async () => {
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5, specialized: true } }));
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v2', splitK: 5, specialized: true });
+    expect(await product(gpu.ctx, { specialize: false })).toEqual({ variant: 'v2', splitK: 5, specialized: false });
+    // Another split than the measured one is not what was measured specialised.
+    expect(await product(gpu.ctx, { splitK: 2 })).toEqual({ variant: 'v2', splitK: 2, specialized: false });
   });
 
   it('explicit arguments win over the table; a named variant still takes the table\'s split when they agree', async () => {
     registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
-    expect(await product(gpu.ctx, { variant: 'v3' })).toEqual({ variant: 'v3', splitK: 3 });
-    expect(await product(gpu.ctx, { splitK: 1 })).toEqual({ variant: 'v2', splitK: 1 });
-    expect(await product(gpu.ctx, { variant: 'v2' })).toEqual({ variant: 'v2', splitK: 5 });
+    expect(await product(gpu.ctx, { variant: 'v3' })).toEqual({ variant: 'v3', splitK: 3, specialized: false });
+    expect(await product(gpu.ctx, { splitK: 1 })).toEqual({ variant: 'v2', splitK: 1, specialized: false });
+    expect(await product(gpu.ctx, { variant: 'v2' })).toEqual({ variant: 'v2', splitK: 5, specialized: false });
   });
 
   it('a forced variant (whole-step comparisons) ignores the table', async () => {
@@ -72,13 +80,14 @@ describe('measured matmul choices', () => {
   it('another adapter\'s table and other shapes change nothing', async () => {
     registerMatmulTuning({ adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3', measured: 'test', choices: { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } } });
     registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey({ ...SHAPE, transposeB: false })]: { variant: 'v2', splitK: 5 } }));
-    expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3 });
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3, specialized: false });
     unregisterMatmulTuning('nvidia / hopper / NVIDIA H100 80GB HBM3');
   });
 
   it.each([
     ['an unknown variant', { variant: 'v9', splitK: 1 }, /variant.*v1, v2, v3/],
     ['a split of 0', { variant: 'v1', splitK: 0 }, /splitK.*positive integer/],
+    ['a specialized that is not a boolean', { variant: 'v1', splitK: 1, specialized: 'yes' }, /specialized.*true or false/],
   ])('refuses a table with %s', (_name, choice, message) => {
     const register = () => registerMatmulTuning(tableFor(gpu.ctx, { '1x1x1': choice as never }));
     expect(register).toThrow(ArgumentError);

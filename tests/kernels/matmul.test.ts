@@ -20,6 +20,8 @@ interface Case {
   splitK?: number | 'auto';
   /** Also ask for Σ_k op(A)[i][k] (the bias gradient of a weight-gradient product). */
   rowSums?: boolean;
+  /** A pipeline with the shape built in (MatmulSpec.specialize). */
+  specialize?: boolean;
 }
 
 const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
@@ -31,7 +33,7 @@ const EPILOGUES: Array<Pick<Case, 'activation' | 'gate'>> = [
 function describeCase(c: Case): string {
   const op = `${c.transposeA ? 'Aᵀ' : 'A'}·${c.transposeB ? 'Bᵀ' : 'B'}`;
   const epilogue = c.gate ? `⊙${c.gate}'` : (c.activation ?? 'none');
-  const variant = c.variant || c.splitK ? ` [${c.variant ?? 'auto'}, split-K ${c.splitK ?? 'auto'}]` : '';
+  const variant = c.variant || c.splitK ? ` [${c.variant ?? 'auto'}, split-K ${c.splitK ?? 'auto'}${c.specialize ? ', specialised' : ''}]` : '';
   return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}${c.rowSums ? ' +row sums' : ''}${variant}`;
 }
 
@@ -60,8 +62,9 @@ async function checkMatmul(ctx: GpuContext, c: Case): Promise<void> {
       m, n, k, a: aBuf, b: bBuf, c: cBuf,
       transposeA: c.transposeA, transposeB: c.transposeB,
       bias: biasBuf, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gateBuf! } : undefined,
-      variant: c.variant, splitK: c.splitK, rowSums: rowSumsBuf,
+      variant: c.variant, splitK: c.splitK, rowSums: rowSumsBuf, specialize: c.specialize,
     });
+    expect(kernel.choice.specialized).toBe(c.specialize === true);
     await runKernels(ctx, kernel);
     kernel.destroy();
     const actual = await ctx.readF32(cBuf);
@@ -165,6 +168,32 @@ describe('matmul v4, v5 and v6 (vec4 loads) in every transpose, with and without
     } finally {
       forceAutoVariant(null);
       for (const x of [a, b, c]) ctx.memory.release(x);
+    }
+  });
+});
+
+describe('matmul pipelines specialised to the shape, every variant', () => {
+  // Ragged edges in every dimension, one K tile or less, a long K split over workgroups, and both
+  // transposes: the constants must give what the uniforms give.
+  const cases: Array<Omit<Case, 'variant' | 'specialize'>> = [
+    { m: 37, n: 52, k: 20, transposeA: false, transposeB: false, bias: true, rowSums: true, activation: 'tanh', splitK: 1 },
+    { m: 132, n: 100, k: 12, transposeA: true, transposeB: true, bias: false, gate: 'leaky-relu', splitK: 1 },
+    { m: 64, n: 128, k: 1000, transposeA: true, transposeB: false, bias: false, rowSums: true, splitK: 3 },
+  ];
+  for (const variant of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'] as const) {
+    for (const base of cases) {
+      const c: Case = { ...base, variant, specialize: true };
+      it(describeCase(c), () => checkMatmul(gpu.ctx, c));
+    }
+  }
+
+  it('refuses a specialize that is not true, false or \'auto\'', async () => {
+    const ctx = gpu.ctx;
+    const buffers = [ctx.memory.createStorage('a', 16), ctx.memory.createStorage('b', 16), ctx.memory.createStorage('c', 16)] as const;
+    try {
+      await expect(createMatmul(ctx, { m: 4, n: 4, k: 4, a: buffers[0], b: buffers[1], c: buffers[2], specialize: 'yes' as never })).rejects.toThrow(/specialize: must be true, false or 'auto'/);
+    } finally {
+      for (const x of buffers) ctx.memory.release(x);
     }
   });
 });
