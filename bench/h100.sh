@@ -17,12 +17,14 @@ BATCHES=${BATCHES:-64,256,1024,4096}
 STEPS=${STEPS:-300}
 bash "$G/run.sh" bench.mjs --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-1024,2048,4096}" ${PROFILE:+--profile "$PROFILE"} \
   ${STEP_VARIANTS:+--step-variants "$STEP_VARIANTS"} --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee -a "$OUT/bench.txt"
+# The peer right after our bench, so that a run cut short in the tuning still has both.
+python3 "$G/app/torch_gan.py" "$BATCHES" "$STEPS" "${MATMUL:-1024,2048,4096}" 2>&1 | tee "$OUT/torch.jsonl"
 if [ -n "${TUNE:-}" ]; then
-  bash "$G/run.sh" bench.mjs --tune "$TUNE" --write-tuning "$OUT/matmul-tuning.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tune.txt"
+  # TUNE_LIMIT (seconds, default 360) bounds the tuning, so the tuned bench after it still runs.
+  timeout "${TUNE_LIMIT:-360}" bash "$G/run.sh" bench.mjs --tune "$TUNE" --write-tuning "$OUT/matmul-tuning.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tune.txt"
   bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-4096}" ${PROFILE:+--profile "$PROFILE"} \
     --no-tfjs --json "$OUT/tuned.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tuned.txt"
 fi
-python3 "$G/app/torch_gan.py" "$BATCHES" "$STEPS" "${MATMUL:-1024,2048,4096}" 2>&1 | tee "$OUT/torch.jsonl"
 [ "${TRAIN_STEPS:-5000}" = 0 ] && exit 0
 mkdir -p "$OUT/run"
 bash "$G/run.sh" cli.mjs train --steps "${TRAIN_STEPS:-5000}" --batch 64 --data mnist-train-images.gz --out "$OUT/run" \

@@ -2,11 +2,18 @@
 // own compute pass with timestampWrites, averaged over several steps. Separate passes cost a
 // little extra, so the sum is an upper bound on the GPU time of the fused step.
 import type { GpuContext } from '../src/gpu/context.js';
-import type { GanTrainer } from '../src/gan/trainer.js';
+import type { GanTrainer, StepKernel } from '../src/gan/trainer.js';
+import { MatmulKernel } from '../src/kernels/matmul.js';
+import { choiceName } from './tune.js';
 
 export interface KernelTime {
   label: string;
   microseconds: number;
+}
+
+/** The kernel's label, with the variant, split and specialisation of a matmul. */
+function describe(kernel: StepKernel): string {
+  return kernel instanceof MatmulKernel ? `${kernel.label} [${choiceName(kernel.choice)}]` : kernel.label;
 }
 
 export async function profileStep(ctx: GpuContext, trainer: GanTrainer, steps: number): Promise<KernelTime[] | null> {
@@ -29,7 +36,7 @@ export async function profileStep(ctx: GpuContext, trainer: GanTrainer, steps: n
       const stamps = new BigUint64Array(await ctx.readBytes(resolve));
       kernels.forEach((_, i) => (totals[i]! += Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1000));
     }
-    return kernels.map((k, i) => ({ label: k.label, microseconds: totals[i]! / steps }));
+    return kernels.map((k, i) => ({ label: describe(k), microseconds: totals[i]! / steps }));
   } finally {
     ctx.memory.release(resolve);
     querySet.destroy();
