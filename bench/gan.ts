@@ -11,10 +11,10 @@ import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/mat
 import { MATMUL_VARIANTS, registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
-import { gpuMicrosecondsPerCall, microsecondsPerCall } from './timing.js';
+import { gpuMicrosecondsPerCall, microsecondsPerCall, runOverNaN } from './timing.js';
 import { sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
 import { tuneLogitHeads } from './tune-head.js';
-import { seededRandom } from '../src/gan/interpolate.js';
+import { randomArray } from '../tests/support/numeric.js';
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchOptions } from './options.js';
 
 async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number, profile: boolean) {
@@ -60,8 +60,7 @@ const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 ti
 
 /** Random n×n operands, made once per size and shared by every variant. */
 function squareOperands(n: number): { a: Float32Array; b: Float32Array } {
-  const next = seededRandom(n);
-  return { a: Float32Array.from({ length: n * n }, () => next() * 2 - 1), b: Float32Array.from({ length: n * n }, () => next() * 2 - 1) };
+  return { a: randomArray(n * n, n), b: randomArray(n * n, n + 1) };
 }
 
 /**
@@ -74,10 +73,8 @@ async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERN
   const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1, specialize: specialized });
   try {
     const shape = { m: n, n, k: n, transposeA: false, transposeB: false, rowSums: false };
-    const encoder = ctx.device.createCommandEncoder();
-    kernel.record(encoder);
-    ctx.submit([encoder.finish()]);
-    const error = sampledError(shape, operands, await ctx.readF32(c), null);
+    const [product] = await runOverNaN(ctx, kernel, [c]);
+    const error = sampledError(shape, operands, product!, null);
     const kernelName = `${KERNEL_NAMES[variant]}${specialized ? ', specialised to the shape' : ''}`;
     if (!(error <= 1)) throw new Error(`matmul ${kernelName} is wrong at ${n}³: ${error.toFixed(1)}× the tolerance`);
     const seconds = (await microsecondsPerCall(ctx, kernel, 20, 3)) / 1e6;

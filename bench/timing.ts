@@ -1,5 +1,6 @@
 // Wall-clock time of one kernel, recorded `reps` times into one compute pass after a warm-up of
 // `warmup` such passes, with one wait at the end. Shared by the square-matmul and per-shape tables.
+// Also the one checked run that comes before any timing.
 import type { GpuContext } from '../src/gpu/context.js';
 import type { Kernel } from '../src/kernels/kernel.js';
 
@@ -10,6 +11,20 @@ async function repeat(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, times: nu
   pass.end();
   ctx.submit([encoder.finish()]);
   await ctx.sync();
+}
+
+/**
+ * Runs `kernel` once over `outputs` filled with NaN, and returns what it wrote to each: a kernel
+ * that skips entries cannot then pass a check on what an earlier run left behind.
+ */
+export async function runOverNaN(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, outputs: GPUBuffer[]): Promise<Float32Array[]> {
+  for (const buffer of outputs) ctx.write(buffer, new Float32Array(buffer.size / 4).fill(Number.NaN));
+  const encoder = ctx.device.createCommandEncoder();
+  kernel.record(encoder);
+  ctx.submit([encoder.finish()]);
+  const written: Float32Array[] = [];
+  for (const buffer of outputs) written.push(await ctx.readF32(buffer));
+  return written;
 }
 
 export async function microsecondsPerCall(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, reps: number, warmup: number): Promise<number> {

@@ -5,10 +5,11 @@
 // printed for the rule to be set from.
 import type { GpuContext } from '../src/gpu/context.js';
 import { resolveGanConfig } from '../src/gan/config.js';
-import { seededRandom } from '../src/gan/interpolate.js';
 import { createLogitHead, headRowsPerGroup, SINGLE_DISPATCH_MAX_ROWS } from '../src/kernels/logitHead.js';
 import { logitHeadReference } from '../tests/reference/cpu.js';
-import { gpuMicrosecondsPerCall } from './timing.js';
+import { randomArray } from '../tests/support/numeric.js';
+import { gpuMicrosecondsPerCall, runOverNaN } from './timing.js';
+import { fastestOf } from './tune.js';
 
 const GROUP_ROWS = [16, 32, 64, 128, 256, 512, SINGLE_DISPATCH_MAX_ROWS];
 
@@ -74,12 +75,11 @@ function headError(head: StepHead, data: { input: Float32Array; weight: Float32A
 
 async function tuneHead(ctx: GpuContext, head: StepHead, reps: number): Promise<HeadTiming[]> {
   const { rows, width } = head;
-  const next = seededRandom(rows + width);
   // The head's input is a leaky-ReLU output, so it gates its gradient with leaky-ReLU′.
   const data = {
-    input: Float32Array.from({ length: rows * width }, () => { const v = next() * 2 - 1; return v > 0 ? v : 0.2 * v; }),
-    weight: Float32Array.from({ length: width }, () => (next() * 2 - 1) / Math.sqrt(width)),
-    bias: Math.fround(next() - 0.5),
+    input: randomArray(rows * width, rows + width).map((v) => (v > 0 ? v : 0.2 * v)),
+    weight: randomArray(width, width, -1 / Math.sqrt(width), 1 / Math.sqrt(width)),
+    bias: randomArray(1, rows, -0.5, 0.5)[0]!,
   };
   const mem = ctx.memory;
   const buffers = {
@@ -99,16 +99,8 @@ async function tuneHead(ctx: GpuContext, head: StepHead, reps: number): Promise<
         rowsPerGroup,
       });
       try {
-        // A grouping that skips rows cannot pass on what an earlier candidate left behind.
-        for (const buffer of [buffers.stats, buffers.inputGrad, buffers.weightGrad, buffers.biasGrad]) ctx.write(buffer, new Float32Array(buffer.size / 4).fill(Number.NaN));
-        const encoder = ctx.device.createCommandEncoder();
-        kernel.record(encoder);
-        ctx.submit([encoder.finish()]);
-        const got = {
-          stats: await ctx.readF32(buffers.stats), inputGrad: await ctx.readF32(buffers.inputGrad),
-          weightGrad: await ctx.readF32(buffers.weightGrad), biasGrad: (await ctx.readF32(buffers.biasGrad))[0]!,
-        };
-        const error = headError(head, data, got);
+        const [stats, inputGrad, weightGrad, biasGrad] = await runOverNaN(ctx, kernel, [buffers.stats, buffers.inputGrad, buffers.weightGrad, buffers.biasGrad]);
+        const error = headError(head, data, { stats: stats!, inputGrad: inputGrad!, weightGrad: weightGrad!, biasGrad: biasGrad![0]! });
         if (!(error <= 1)) throw new Error(`logit head ${rows}x${width} in groups of ${rowsPerGroup} is wrong: ${error.toFixed(1)}× the tolerance`);
         timed.push({ rowsPerGroup, dispatches: kernel.dispatches, microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps) });
       } finally {
@@ -128,7 +120,7 @@ export async function tuneLogitHeads(ctx: GpuContext, batches: number[], reps: n
     const timed = await tuneHead(ctx, head, reps);
     const name = (t: HeadTiming) => (t.dispatches === 1 ? 'all' : String(t.rowsPerGroup));
     const chosen = timed.find((t) => t.rowsPerGroup === Math.min(head.rows, headRowsPerGroup(head.rows)))!;
-    const fastest = timed.reduce((best, t) => (t.microseconds < best.microseconds ? t : best));
+    const fastest = fastestOf(timed);
     const all = timed.map((t) => `${name(t)} ${t.microseconds.toFixed(1)}`).join(', ');
     const key = `${head.rows}x${head.width}${head.paramGrads ? ' +param grads' : ''}`;
     log(`  ${key.padEnd(22)} rule ${name(chosen)} ${chosen.microseconds.toFixed(1)} us, fastest ${name(fastest)} ${fastest.microseconds.toFixed(1)} us   [${all}]   ${head.uses.join('; ')}`);

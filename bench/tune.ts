@@ -15,7 +15,8 @@ import { GanTrainer } from '../src/gan/trainer.js';
 import { seededRandom } from '../src/gan/interpolate.js';
 import { createMatmul, MatmulKernel, ruleChoice, usedSplitCount, variantFits } from '../src/kernels/matmul.js';
 import { MATMUL_VARIANTS, shapeKey, tuningAdapterKey, type MatmulChoice, type MatmulShape, type MatmulTuning } from '../src/kernels/matmulTuning.js';
-import { gpuMicrosecondsPerCall } from './timing.js';
+import { gpuMicrosecondsPerCall, runOverNaN } from './timing.js';
+import { randomArray } from '../tests/support/numeric.js';
 
 /** A choice is taken over the rules' only when it is at least this much faster. */
 const MIN_GAIN = 0.03;
@@ -95,8 +96,7 @@ export function sampledError(shape: MatmulShape, { a, b }: Operands, c: Float32A
 
 async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], reps: number): Promise<ShapeTuning> {
   const { m, n, k } = shape;
-  const next = seededRandom(7);
-  const operands = { a: Float32Array.from({ length: m * k }, () => next() * 2 - 1), b: Float32Array.from({ length: k * n }, () => next() * 2 - 1) };
+  const operands = { a: randomArray(m * k, 7), b: randomArray(k * n, 8) };
   const mem = ctx.memory;
   const [a, b, c] = [mem.createStorage('tune a', operands.a), mem.createStorage('tune b', operands.b), mem.createStorage('tune c', m * n)];
   const sums = shape.rowSums ? mem.createStorage('tune row sums', m) : null;
@@ -104,13 +104,8 @@ async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], re
   const checkAndTime = async (choice: MatmulChoice) => {
     const kernel = await createMatmul(ctx, { ...shape, a, b, c, rowSums: sums ?? undefined, variant: choice.variant, splitK: choice.splitK, specialize: choice.specialized === true });
     try {
-      // A kernel that skips entries cannot pass on what an earlier candidate left behind.
-      ctx.write(c, new Float32Array(m * n).fill(Number.NaN));
-      if (sums) ctx.write(sums, new Float32Array(m).fill(Number.NaN));
-      const encoder = ctx.device.createCommandEncoder();
-      kernel.record(encoder);
-      ctx.submit([encoder.finish()]);
-      const error = sampledError(shape, operands, await ctx.readF32(c), sums ? await ctx.readF32(sums) : null);
+      const [product, rowSums] = await runOverNaN(ctx, kernel, sums ? [c, sums] : [c]);
+      const error = sampledError(shape, operands, product!, rowSums ?? null);
       if (!(error <= 1)) throw new Error(`matmul ${choiceName(choice)} is wrong on ${shapeKey(shape)}: ${error.toFixed(1)}× the tolerance`);
       timed.push({ ...choice, microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps) });
     } finally {
@@ -154,7 +149,7 @@ export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], reps =
 
 const round = (us: number) => Math.round(us * 10) / 10;
 
-function fastestOf<T extends { microseconds: number }>(timed: T[]): T {
+export function fastestOf<T extends { microseconds: number }>(timed: T[]): T {
   return timed.reduce((best, t) => (t.microseconds < best.microseconds ? t : best));
 }
 

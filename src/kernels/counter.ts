@@ -12,10 +12,8 @@ export class StepCounter {
    * value), [1] the step in progress, equal to [0] between steps (see shaders/counter.wgsl).
    */
   readonly buffer: GPUBuffer;
-  readonly label: string;
 
   private constructor(private readonly ctx: GpuContext, buffer: GPUBuffer, private readonly incrementKernel: BoundKernel) {
-    this.label = incrementKernel.label;
     this.buffer = buffer;
   }
 

@@ -174,7 +174,9 @@ function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec[
     throw new ArgumentError('variant', `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`);
   }
   if (!autoVariant && ENTRY[variant].workgroupBytes > limits.maxComputeWorkgroupStorageSize) {
-    throw new ArgumentError('variant', `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ${limits.maxComputeWorkgroupStorageSize}; use v1, v4 or v5`);
+    const fitting = MATMUL_VARIANTS.filter((v) => variantFits(v, shape, limits));
+    const choices = fitting.length > 1 ? `${fitting.slice(0, -1).join(', ')} or ${fitting.at(-1)}` : fitting[0];
+    throw new ArgumentError('variant', `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ${limits.maxComputeWorkgroupStorageSize}; use ${choices}`);
   }
   const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;
   const base = (tuned && variantFits(tuned.variant, shape, limits) ? tuned : null) ?? ruleChoice(shape, limits);
@@ -234,7 +236,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   // Not a WGSL name: listed so that the aliasing check covers it (reflection leaves it unbound).
   if (spec.splitWorkspace && splits > 1) bindings.tensor('split_workspace', 'splitWorkspace', spec.splitWorkspace, workspaceFloats);
   bindings.unused('partials').forbidAliasing('matrix_c', 'row_sums', ...(spec.splitWorkspace && splits > 1 ? ['split_workspace'] : []));
-  // v4 and v5 read the same ranges through vec4 views.
+  // v4 to v6 read the same ranges through vec4 views.
   bindings.resources.matrix_a4 = bindings.resources.matrix_a!;
   bindings.resources.matrix_b4 = bindings.resources.matrix_b!;
 

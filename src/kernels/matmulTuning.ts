@@ -1,6 +1,7 @@
 // Measured matmul choices: for one adapter, the variant, split-K and shape specialisation that
-// timed fastest for each shape (`npm run bench -- --tune`, BENCHMARKS.md). createMatmul's 'auto' looks a shape up here
-// first and falls back to the rules in matmul.ts for shapes and adapters nobody has measured.
+// timed fastest for each shape (`npm run bench -- --tune`, BENCHMARKS.md). createMatmul's 'auto'
+// looks a shape up here first and falls back to the rules in matmul.ts for shapes and adapters
+// nobody has measured.
 // Tables ship in matmul-tuning.json; registerMatmulTuning adds one measured elsewhere.
 import { ArgumentError } from '../gpu/errors.js';
 import type { AdapterDescription } from '../gpu/device.js';
