@@ -18,6 +18,10 @@ interface BadCase {
 const matmul = (ctx: GpuContext, b: Record<string, GPUBuffer>, changes: Record<string, unknown>) =>
   createMatmul(ctx, { m: 4, n: 4, k: 4, a: b.big!, b: b.big2!, c: b.out!, ...changes } as never);
 
+// 1×32 times 32×1, with K split in two.
+const deepMatmul = (ctx: GpuContext, b: Record<string, GPUBuffer>, changes: Record<string, unknown>) =>
+  createMatmul(ctx, { m: 1, n: 1, k: 32, splitK: 2, a: b.long!, b: b.long2!, c: b.out!, ...changes } as never);
+
 const adam = (ctx: GpuContext, b: Record<string, GPUBuffer>, changes: Record<string, unknown>) =>
   AdamKernel.create(ctx, { n: 16, weights: b.big!, grads: b.big2!, moment1: b.out!, moment2: b.out2!, stepCount: b.small!, ...changes } as never);
 
@@ -31,6 +35,9 @@ const CASES: BadCase[] = [
   { name: 'matmul C aliases A', argument: 'c', create: (c, b) => matmul(c, b, { c: b.big }) },
   // Apart, but in one buffer: WebGPU refuses a buffer one binding writes and another reads.
   { name: 'matmul C in A\'s buffer', argument: 'c', create: (c, b) => matmul(c, b, { a: { buffer: b.wide, offset: 0, size: 64 }, c: { buffer: b.wide, offset: 256, size: 64 } }) },
+  // K split in two: the split dispatch writes the workspace, and the reduce reads it while writing C.
+  { name: 'matmul split workspace in C\'s buffer', argument: 'c', create: (c, b) => deepMatmul(c, b, { c: { buffer: b.wide, offset: 0, size: 4 }, splitWorkspace: { buffer: b.wide, offset: 256 } }) },
+  { name: 'matmul split workspace in A\'s buffer', argument: 'splitWorkspace', create: (c, b) => deepMatmul(c, b, { a: { buffer: b.wide, offset: 0, size: 128 }, splitWorkspace: { buffer: b.wide, offset: 256 } }) },
   { name: 'matmul unaligned offset', argument: 'a', create: (c, b) => matmul(c, b, { a: { buffer: b.big, offset: 2 } }) },
   { name: 'matmul range past the end', argument: 'b', create: (c, b) => matmul(c, b, { b: { buffer: b.big2, offset: 256 } }) },
   { name: 'matmul non-storage buffer', argument: 'a', create: (c, b) => matmul(c, b, { a: b.uniform }) },
@@ -62,6 +69,7 @@ describe('bad input', () => {
       const bufs = {
         big: mem.createStorage('big', 16), big2: mem.createStorage('big2', 16), out: mem.createStorage('out', 16),
         out2: mem.createStorage('out2', 16), small: mem.createStorage('small', 1), wide: mem.createStorage('wide', 128),
+        long: mem.createStorage('long', 32), long2: mem.createStorage('long2', 32),
         uniform: mem.createBuffer({ label: 'uniform', size: 64, usage: GPUBufferUsage.UNIFORM }),
       };
       const bytesBefore = mem.bytesInUse;

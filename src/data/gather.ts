@@ -64,19 +64,15 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const noiseCount = spec.noise ? requirePositiveInteger('noise.count', spec.noise.count) : 0;
   const noiseStream = spec.noise ? requireUint32('noise.stream', spec.noise.stream) : 0;
   if (spec.noise) bindings.tensor('noise', 'noise.output', spec.noise.output, noiseCount);
-  // step_count is declared read_write: the step's first kernel advances it (advanceStep).
-  const { resources } = bindings.forbidAliasing('batch', 'step_count', ...(spec.noise ? ['noise'] : []));
   const uniforms = {
     rows, dim, count, seed_lo: seedLo, seed_hi: seedHi, half_bits: feistelHalfBits(count), first_row: firstRow,
     noise_count: noiseCount, noise_stream: noiseStream,
   };
   const label = spec.label ?? `gather ${rows}×${dim}${spec.noise ? ` + noise ${noiseCount}` : ''}`;
   const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true };
-  if (!spec.noise) {
-    const compiled = await getPipeline(ctx.device, 'data', 'gather_batch', constants);
-    return new BoundKernel(ctx, compiled, label, resources, uniforms, [rows, 1, 1]);
-  }
-  const compiled = await getPipeline(ctx.device, 'data', 'gather_batch_with_noise', constants);
-  const workgroups = rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP);
-  return new BoundKernel(ctx, compiled, label, resources, uniforms, grid1d(ctx, workgroups));
+  const entry = spec.noise ? 'gather_batch_with_noise' : 'gather_batch';
+  const resources = bindings.forEntry('data', entry);
+  const compiled = await getPipeline(ctx.device, 'data', entry, constants);
+  const workgroups = spec.noise ? grid1d(ctx, rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP)) : [rows, 1, 1] as [number, number, number];
+  return new BoundKernel(ctx, compiled, label, resources, uniforms, workgroups);
 }

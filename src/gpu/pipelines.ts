@@ -42,6 +42,11 @@ export function getPipeline(device: GPUDevice, shader: ShaderName, entry: string
   return pipeline;
 }
 
+/** An entry point's bindings, uniform and overrides, from reflection alone (no GPU work). */
+export function entryLayout(shader: ShaderName, entry: string): EntryLayout {
+  return reflectEntry(SHADERS[shader], entry);
+}
+
 function normaliseConstants(constants: OverrideConstants): Record<string, number> {
   const sorted: Record<string, number> = {};
   for (const name of Object.keys(constants).sort()) {
@@ -52,8 +57,7 @@ function normaliseConstants(constants: OverrideConstants): Record<string, number
 }
 
 async function buildPipeline(device: GPUDevice, cache: DeviceCache, shader: ShaderName, entry: string, constants: Record<string, number>): Promise<CachedPipeline> {
-  const code = SHADERS[shader];
-  const layout = reflectEntry(code, entry);
+  const layout = entryLayout(shader, entry);
   for (const name of Object.keys(constants)) {
     if (!layout.overrides.has(name)) throw new Error(`${shader}.wgsl declares no override "${name}"`);
   }

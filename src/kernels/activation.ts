@@ -36,10 +36,10 @@ export async function createActivationForward(ctx: GpuContext, spec: ActivationF
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const ACTIVATION = checkedActivation(spec.activation);
-  const { resources } = new Bindings(ctx)
+  const bindings = new Bindings(ctx)
     .tensor('input', 'input', spec.input, n)
-    .tensor('output', 'output', spec.output, n)
-    .forbidAliasing('output');
+    .tensor('output', 'output', spec.output, n);
+  const resources = bindings.forEntry('activation', 'activation_forward');
   const compiled = await getPipeline(ctx.device, 'activation', 'activation_forward', { ACTIVATION });
   return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} forward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
 }
@@ -48,11 +48,11 @@ export async function createActivationBackward(ctx: GpuContext, spec: Activation
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const ACTIVATION = checkedActivation(spec.activation);
-  const { resources } = new Bindings(ctx)
+  const bindings = new Bindings(ctx)
     .tensor('grad_output', 'gradOutput', spec.gradOutput, n)
     .tensor('saved_output', 'output', spec.output, n)
-    .tensor('grad_input', 'gradInput', spec.gradInput, n)
-    .forbidAliasing('grad_input');
+    .tensor('grad_input', 'gradInput', spec.gradInput, n);
+  const resources = bindings.forEntry('activation', 'activation_backward');
   const compiled = await getPipeline(ctx.device, 'activation', 'activation_backward', { ACTIVATION });
   return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} backward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
 }

@@ -70,10 +70,8 @@ export class AdamKernel {
     if (spec.ema) bindings.tensor('ema_weights', 'ema.weights', spec.ema.weights, n);
     else bindings.unused('ema_weights');
     const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
-    // step_count is declared read_write: the step's last kernel commits it (commitStep).
-    const written = ['weights', 'moment1', 'moment2', 'step_count', ...(spec.ema ? ['ema_weights'] : [])];
-    const { resources } = bindings.forbidAliasing(...written);
     const constants = { EMA: spec.ema !== undefined, STEP_WORD: stepWord, COMMIT_STEP: spec.commitStep === true };
+    const resources = bindings.forEntry('adam', 'adam_step');
     const compiled = await getPipeline(ctx.device, 'adam', 'adam_step', constants);
     const uniforms = AdamKernel.uniforms(n, hyper, emaDecay);
     const kernel = new BoundKernel(ctx, compiled, spec.label ?? `adam ${n}`, resources, uniforms, grid1d(ctx, Math.ceil(n / 256)));

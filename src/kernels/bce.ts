@@ -42,11 +42,11 @@ export function bceUniforms(spec: BceTargets, n: number) {
 export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promise<BoundKernel> {
   const n = requirePositiveInteger('n', spec.n);
   const targets = bceUniforms(spec, n);
-  const { resources } = new Bindings(ctx)
+  const bindings = new Bindings(ctx)
     .tensor('logits', 'logits', spec.logits, n)
     .tensor('grad_logits', 'gradLogits', spec.gradLogits, n)
-    .tensor('stats', 'stats', spec.stats, 3)
-    .forbidAliasing('grad_logits', 'stats');
+    .tensor('stats', 'stats', spec.stats, 3);
+  const resources = bindings.forEntry('bce', 'bce_logits_loss_grad');
   const compiled = await getPipeline(ctx.device, 'bce', 'bce_logits_loss_grad', { ACCUMULATE: spec.accumulate ?? false });
   const uniforms = { n, ...targets };
   return new BoundKernel(ctx, compiled, spec.label ?? 'bce with logits', resources, uniforms, [1, 1, 1]);

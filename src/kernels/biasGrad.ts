@@ -21,10 +21,10 @@ export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promi
   const cols = requirePositiveInteger('cols', spec.cols);
   const workgroups = Math.ceil(cols / COLUMNS_PER_WORKGROUP);
   if (workgroups > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('cols', `is too large (${cols})`);
-  const { resources } = new Bindings(ctx)
+  const bindings = new Bindings(ctx)
     .tensor('grad', 'grad', spec.grad, rows * cols)
-    .tensor('grad_bias', 'gradBias', spec.gradBias, cols)
-    .forbidAliasing('grad_bias');
+    .tensor('grad_bias', 'gradBias', spec.gradBias, cols);
+  const resources = bindings.forEntry('bias_grad', 'bias_grad_column_sum');
   const compiled = await getPipeline(ctx.device, 'bias_grad', 'bias_grad_column_sum');
   return new BoundKernel(ctx, compiled, spec.label ?? `bias grad ${rows}x${cols}`, resources, { rows, cols }, [workgroups, 1, 1]);
 }

@@ -2,8 +2,9 @@
 // pipeline, its uniform buffer and its bind group, built once and recorded as often as needed.
 import { ArgumentError } from '../gpu/errors.js';
 import { PLACEHOLDER_SLOT_BYTES, WRITABLE_PLACEHOLDER_SLOTS, type GpuContext } from '../gpu/context.js';
-import type { CachedPipeline } from '../gpu/pipelines.js';
-import { packUniform, type UniformValues } from '../gpu/reflect.js';
+import { entryLayout, type CachedPipeline } from '../gpu/pipelines.js';
+import type { ShaderName } from '../shaders.js';
+import { packUniform, type EntryLayout, type UniformValues } from '../gpu/reflect.js';
 
 /** A tensor argument: a whole buffer, or a range of one (offset and size in bytes). */
 export type TensorRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -72,34 +73,60 @@ export class Bindings {
     return this;
   }
 
-  /**
-   * Refuses what WebGPU refuses in one dispatch, before it gets that far: a written binding
-   * (`writable`: the ones the WGSL declares read_write) overlapping any other binding, or sharing
-   * a buffer with a binding that is only read. Written bindings may share a buffer in disjoint
-   * ranges.
-   */
-  forbidAliasing(...writable: string[]): this {
-    for (const w of writable) {
-      const out = this.resources[w]!;
-      for (const [name, other] of Object.entries(this.resources)) {
-        if (name === w || other.buffer !== out.buffer) continue;
-        const [o1, o2] = [out.offset ?? 0, other.offset ?? 0];
-        const [written, otherArgument] = [this.argumentOf.get(w) ?? w, this.argumentOf.get(name) ?? name];
-        if (o1 < o2 + other.size! && o2 < o1 + out.size!) {
-          throw new ArgumentError(written, `overlaps ${otherArgument} in the same buffer; an output must not alias another argument`);
-        }
-        if (!writable.includes(name)) {
-          throw new ArgumentError(written, `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one binding of a dispatch writes and another reads, so use separate buffers`);
-        }
-      }
-    }
+  /** Binds `wgslName` to the same range as `source`, for a second view of one tensor (e.g. as vec4). */
+  view(wgslName: string, source: string): this {
+    const binding = this.resources[source];
+    if (!binding) throw new Error(`view ${wgslName}: nothing is bound to ${source}`);
+    this.resources[wgslName] = binding;
+    this.argumentOf.set(wgslName, this.argumentOf.get(source) ?? source);
     return this;
   }
-}
 
-/** The subset of bindings an entry point actually uses (reflection lists only those). */
-export function usedResources(used: Map<string, unknown>, all: Record<string, GPUBufferBinding>): Record<string, GPUBufferBinding> {
-  return Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name)));
+  /** A copy to rebind for another dispatch of the same kernel, leaving this one as it is. */
+  copy(): Bindings {
+    const copy = new Bindings(this.ctx);
+    Object.assign(copy.resources, this.resources);
+    for (const [name, argument] of this.argumentOf) copy.argumentOf.set(name, argument);
+    copy.writableSlots = this.writableSlots;
+    return copy;
+  }
+
+  /**
+   * The bindings that an entry point uses (by reflection, before any GPU work), refused where
+   * WebGPU would refuse them in one dispatch, so that the error names the caller's arguments: a
+   * written binding (one the WGSL declares read_write) that overlaps any other, or that shares a
+   * buffer with a binding the entry only reads. Written bindings may share a buffer in disjoint
+   * ranges.
+   */
+  forEntry(shader: ShaderName, entry: string): Record<string, GPUBufferBinding> {
+    const layout = entryLayout(shader, entry);
+    const used: Record<string, GPUBufferBinding> = {};
+    for (const [name, info] of layout.bindings) {
+      if (info.type === 'uniform') continue;
+      const binding = this.resources[name];
+      if (!binding) throw new Error(`${layout.entry}: no buffer given for WGSL binding "${name}"`);
+      used[name] = binding;
+    }
+    for (const [written, info] of layout.bindings) {
+      if (info.type === 'storage') this.refuseAliasing(written, used, layout);
+    }
+    return used;
+  }
+
+  private refuseAliasing(written: string, used: Record<string, GPUBufferBinding>, layout: EntryLayout): void {
+    const out = used[written]!;
+    for (const [name, other] of Object.entries(used)) {
+      if (name === written || other.buffer !== out.buffer) continue;
+      const [o1, o2] = [out.offset ?? 0, other.offset ?? 0];
+      const [writtenArgument, otherArgument] = [this.argumentOf.get(written) ?? written, this.argumentOf.get(name) ?? name];
+      if (o1 < o2 + other.size! && o2 < o1 + out.size!) {
+        throw new ArgumentError(writtenArgument, `overlaps ${otherArgument} in the same buffer; an output must not alias another argument`);
+      }
+      if (layout.bindings.get(name)!.type !== 'storage') {
+        throw new ArgumentError(writtenArgument, `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one binding of a dispatch writes and another reads, so use separate buffers`);
+      }
+    }
+  }
 }
 
 /** Splits a 1-D count of workgroups into x·y ≤ 65535 each (kernels flatten it back). */

@@ -6,7 +6,7 @@ import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/err
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { bceUniforms, type BceTargets } from './bce.js';
-import { activationCode, Bindings, BoundKernel, StagedKernel, usedResources, type Activation, type TensorRef } from './kernel.js';
+import { activationCode, Bindings, BoundKernel, StagedKernel, type Activation, type TensorRef } from './kernel.js';
 
 export interface LogitHeadSpec extends BceTargets {
   rows: number;
@@ -76,8 +76,6 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   } else {
     bindings.unused('weight_grad', true).unused('bias_grad', true);
   }
-  const outputs = ['stats', ...(spec.inputGrad ? ['input_grad'] : []), ...(spec.paramGrads ? ['weight_grad', 'bias_grad'] : [])];
-  bindings.forbidAliasing(...outputs);
 
   const label = spec.label ?? `logit head ${rows}x${width}`;
   const constants = {
@@ -87,22 +85,24 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     ACCUMULATE: spec.accumulate ?? false,
   };
   const uniforms = { rows, width, rows_per_group: rowsPerGroup, ...targets, alpha };
+  // The caller's arguments are checked before anything is made; the workspace is ours alone.
+  const resources = bindings.unused('partials', true).forEntry('logit_head', 'logit_head');
   if (groups === 1) {
     const main = await getPipeline(ctx.device, 'logit_head', 'logit_head', { ...constants, WRITE_PARTIALS: false });
-    const resources = { ...bindings.unused('partials', true).resources };
     return new StagedKernel(ctx, label, new BoundKernel(ctx, main, label, resources, uniforms, [1, 1, 1]), null, null);
   }
   // Per group: 4 sums, then the weight gradient's column sums where it is wanted.
   const workspaceFloats = groups * (4 + (spec.paramGrads ? width : 0));
   const workspace = ctx.memory.createStorage(`${label} partial sums`, workspaceFloats);
   try {
-    const resources = { ...bindings.resources, partials: { buffer: workspace, offset: 0, size: workspaceFloats * 4 } };
+    const withPartials = bindings.tensor('partials', 'partials', workspace, workspaceFloats);
+    const [mainResources, reduceResources] = [withPartials.forEntry('logit_head', 'logit_head'), withPartials.forEntry('logit_head', 'logit_head_reduce')];
     const main = await getPipeline(ctx.device, 'logit_head', 'logit_head', { ...constants, WRITE_PARTIALS: true });
     const reduce = await getPipeline(ctx.device, 'logit_head', 'logit_head_reduce', { HAS_PARAM_GRADS: constants.HAS_PARAM_GRADS, ACCUMULATE: constants.ACCUMULATE });
     return new StagedKernel(
       ctx, label,
-      new BoundKernel(ctx, main, `${label} ×${groups} groups`, resources, uniforms, [groups, 1, 1]),
-      new BoundKernel(ctx, reduce, `${label} reduce`, usedResources(reduce.layout.bindings, resources), uniforms, [1, 1, 1]),
+      new BoundKernel(ctx, main, `${label} ×${groups} groups`, mainResources, uniforms, [groups, 1, 1]),
+      new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, [1, 1, 1]),
       workspace,
     );
   } catch (error) {

@@ -4,7 +4,7 @@ import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/err
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { MATMUL_VARIANTS, tunedChoice, type MatmulChoice, type MatmulShape, type MatmulVariant } from './matmulTuning.js';
-import { activationCode, Bindings, BoundKernel, grid1d, StagedKernel, usedResources, type Activation, type TensorRef } from './kernel.js';
+import { activationCode, Bindings, BoundKernel, grid1d, StagedKernel, type Activation, type TensorRef } from './kernel.js';
 
 export type { MatmulVariant } from './matmulTuning.js';
 
@@ -233,12 +233,8 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   else bindings.unused('gate');
   if (spec.rowSums) bindings.tensor('row_sums', 'rowSums', spec.rowSums, m);
   else bindings.unused('row_sums', true);
-  // Not a WGSL name: listed so that the aliasing check covers it (reflection leaves it unbound).
-  if (spec.splitWorkspace && splits > 1) bindings.tensor('split_workspace', 'splitWorkspace', spec.splitWorkspace, workspaceFloats);
-  bindings.unused('partials').forbidAliasing('matrix_c', 'row_sums', ...(spec.splitWorkspace && splits > 1 ? ['split_workspace'] : []));
   // v4 to v6 read the same ranges through vec4 views.
-  bindings.resources.matrix_a4 = bindings.resources.matrix_a!;
-  bindings.resources.matrix_b4 = bindings.resources.matrix_b!;
+  bindings.unused('partials').view('matrix_a4', 'matrix_a').view('matrix_b4', 'matrix_b');
 
   const label = spec.label ?? `matmul ${m}x${k}x${n}`;
   const constants = {
@@ -252,23 +248,27 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   };
   const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits };
   const grid: [number, number, number] = [Math.ceil(n / tileCols), Math.ceil(m / tileRows), splits];
+  // The caller's arguments are checked as one dispatch would bind them, before anything is made.
+  const resources = bindings.forEntry('matmul', entry);
   if (splits === 1) {
     const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
-    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, usedResources(compiled.layout.bindings, bindings.resources), uniforms, grid), null, null, shape, { variant, splitK: 1, specialized });
+    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, resources, uniforms, grid), null, null, shape, { variant, splitK: 1, specialized });
   }
   // Split-K: partial sums (and partial row sums) into the workspace, then a fixed-order
   // reduction that applies the epilogue.
   const owned = spec.splitWorkspace ? null : ctx.memory.createStorage(`${label} split-K partials`, workspaceFloats);
   try {
-    const whole = owned ? { buffer: owned, offset: 0, size: workspaceFloats * 4 } : bindings.resources.split_workspace!;
-    const partialBindings = { ...bindings.resources, matrix_c: whole };
+    // The split dispatch writes the workspace in place of C; the reduce reads it and writes C.
+    const workspace = owned ?? spec.splitWorkspace;
+    // Both are checked before either dispatch is made, so that a refusal leaves nothing behind.
+    const splitResources = bindings.copy().tensor('matrix_c', 'splitWorkspace', workspace, workspaceFloats).forEntry('matmul', entry);
+    const reduceResources = bindings.tensor('partials', 'splitWorkspace', workspace, workspaceFloats).forEntry('matmul', 'matmul_split_reduce');
     const main = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: true });
     const reduce = await getPipeline(ctx.device, 'matmul', 'matmul_split_reduce', { ...constants, SPLIT_K: false });
-    const reduceBindings = { ...bindings.resources, partials: whole };
     return new MatmulKernel(
       ctx, label,
-      new BoundKernel(ctx, main, `${label} split ×${splits}`, usedResources(main.layout.bindings, partialBindings), uniforms, grid),
-      new BoundKernel(ctx, reduce, `${label} reduce`, usedResources(reduce.layout.bindings, reduceBindings), uniforms, grid1d(ctx, Math.ceil((m * n) / 256))),
+      new BoundKernel(ctx, main, `${label} split ×${splits}`, splitResources, uniforms, grid),
+      new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, grid1d(ctx, Math.ceil((m * n) / 256))),
       owned, shape, { variant, splitK: splits, specialized },
     );
   } catch (error) {

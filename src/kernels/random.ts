@@ -46,10 +46,10 @@ export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): P
     stepCount = zero;
   }
   try {
-    const { resources } = new Bindings(ctx)
+    const bindings = new Bindings(ctx)
       .tensor('values', 'output', spec.output, n)
-      .tensor('step_count', 'stepCount', stepCount, 1)
-      .forbidAliasing('values');
+      .tensor('step_count', 'stepCount', stepCount, 1);
+    const resources = bindings.forEntry('random', entry);
     const compiled = await getPipeline(ctx.device, 'random', entry);
     const uniforms = { n, seed_lo: seedLo, seed_hi: seedHi, stream, offset, scale };
     const blocks = Math.ceil(n / 4);
