@@ -97,6 +97,19 @@ function readTuning(file: string): MatmulTuning[] {
   return tables as MatmulTuning[];
 }
 
+/**
+ * --tune: the logit heads (a few seconds), then the matmul shapes, heaviest first, until the time
+ * limit. The table is written after every shape, so a run stopped from outside keeps its work.
+ */
+async function tune(ctx: GpuContext, options: BenchOptions): Promise<void> {
+  const deadline = options.tuneLimitSeconds === undefined ? Infinity : Date.now() + options.tuneLimitSeconds * 1000;
+  const log = (line: string) => console.log(line);
+  await tuneLogitHeads(ctx, options.tune, options.tuneReps, log);
+  console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the shape; GPU us per call):`);
+  const file = options.writeTuning;
+  await tuneStepMatmuls(ctx, options.tune, { reps: options.tuneReps, log, deadline, onTable: file ? (table) => writeTuning(file, table) : undefined });
+}
+
 /** The options, or null after printing why they are wrong (the exit code is then 2). */
 function optionsOrUsage(argv: string[]): BenchOptions | null {
   try {
@@ -120,10 +133,7 @@ async function main(): Promise<void> {
     const adapter = formatAdapter(ctx.adapter);
     console.log(`adapter: ${adapter}`);
     if (options.tune.length > 0) {
-      console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the shape; GPU us per call):`);
-      const { table } = await tuneStepMatmuls(ctx, options.tune, options.tuneReps, (line) => console.log(line));
-      if (options.writeTuning) writeTuning(options.writeTuning, table);
-      await tuneLogitHeads(ctx, options.tune, options.tuneReps, (line) => console.log(line));
+      await tune(ctx, options);
       return;
     }
     const adapterKey = tuningAdapterKey(ctx.adapter);

@@ -18,6 +18,8 @@ export interface BenchOptions {
   variants: MatmulVariant[];
   tune: number[];
   tuneReps: number;
+  /** With --tune: no matmul shape is started after this many seconds. */
+  tuneLimitSeconds?: number;
   writeTuning?: string;
   tuning?: string;
   noTuning: boolean;
@@ -39,6 +41,7 @@ const FLAGS: Record<string, FlagSpec> = {
   tune: { kind: 'string', help: 'only tune: measure every matmul variant and split count per shape of the step, and the logit head\'s rows per workgroup, at these batch sizes' },
   'write-tuning': { kind: 'string', help: 'with --tune: merge the measured table into this file' },
   'tune-reps': { kind: 'integer', min: 1, help: 'with --tune: timed calls per candidate (default 20)' },
+  'tune-limit': { kind: 'integer', min: 1, help: 'with --tune: start no matmul shape after this many seconds; the table keeps the shapes measured' },
   help: { kind: 'boolean', help: 'print this and exit' },
 };
 
@@ -54,7 +57,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (missing.length > 0) throw new UsageError(`--profile ${missing.join(',')}: only batch sizes that are timed can be profiled (--batches ${batches.join(',')})`);
   const tune = sizes('tune', flags.tune, []);
   if (flags['write-tuning'] !== undefined && tune.length === 0) throw new UsageError('--write-tuning needs --tune (the batch sizes to measure at)');
-  if (flags['tune-reps'] !== undefined && tune.length === 0) throw new UsageError('--tune-reps needs --tune');
+  for (const flag of ['tune-reps', 'tune-limit']) {
+    if (flags[flag] !== undefined && tune.length === 0) throw new UsageError(`--${flag} needs --tune`);
+  }
   return {
     batches,
     steps: (flags.steps as number | undefined) ?? (quick ? 20 : 300),
@@ -64,6 +69,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     profile,
     tune,
     tuneReps: (flags['tune-reps'] as number | undefined) ?? 20,
+    tuneLimitSeconds: flags['tune-limit'] as number | undefined,
     writeTuning: flags['write-tuning'] as string | undefined,
     tuning: flags.tuning as string | undefined,
     noTuning: flags['no-tuning'] === true,

@@ -125,17 +125,46 @@ async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], re
   return { key: shapeKey(shape), uses, rules: rulesTime, choice, candidates: timed };
 }
 
-/** Tunes every matmul shape of the step at these batch sizes. */
-export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], reps = 20, log: (line: string) => void = () => {}): Promise<{ table: MatmulTuning; shapes: ShapeTuning[] }> {
+export interface TuneOptions {
+  /** Timed calls per candidate. */
+  reps: number;
+  log?: (line: string) => void;
+  /** No shape is started after this time (as `now` counts it); the table holds the shapes measured. */
+  deadline?: number;
+  now?: () => number;
+  /** Called with the table after each shape, so that a run stopped from outside keeps what it measured. */
+  onTable?: (table: MatmulTuning) => void;
+}
+
+/**
+ * Tunes every matmul shape of the step at these batch sizes, the most arithmetic first: where a
+ * deadline stops the run, the shapes left untuned (they keep the rules' choice) are the ones
+ * whose time matters least.
+ */
+export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], options: TuneOptions): Promise<{ table: MatmulTuning; shapes: ShapeTuning[] }> {
+  const { reps, log = () => {}, deadline = Infinity, now = Date.now, onTable } = options;
   const adapter = tuningAdapterKey(ctx.adapter);
   if (adapter === null) throw new Error('this adapter reports no vendor, architecture or device name, so a table measured on it could not be matched to it later');
+  const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
+  const shapes = [...(await stepMatmulShapes(ctx, batches)).values()].sort((x, y) => multiplyAdds(y.shape) - multiplyAdds(x.shape));
   const results: ShapeTuning[] = [];
-  for (const { shape, uses } of (await stepMatmulShapes(ctx, batches)).values()) {
+  for (const { shape, uses } of shapes) {
+    if (now() >= deadline) {
+      log(`  time limit reached: ${results.length} of ${shapes.length} shapes measured; the other ${shapes.length - results.length} keep the rules' choice`);
+      break;
+    }
     const r = await tuneShape(ctx, shape, uses, reps);
     results.push(r);
     const others = r.candidates.map((t) => `${choiceName(t)} ${t.microseconds.toFixed(1)}`).join(', ');
     log(`  ${r.key.padEnd(28)} rules ${choiceName(r.rules)} ${r.rules.microseconds.toFixed(1)} us -> ${choiceName(r.choice)} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`);
+    onTable?.(tuningTable(adapter, measured, results, shapes.length));
   }
+  return { table: tuningTable(adapter, measured, results, shapes.length), shapes: results };
+}
+
+const multiplyAdds = ({ m, n, k }: MatmulShape) => m * n * k;
+
+function tuningTable(adapter: string, measured: string, results: ShapeTuning[], shapeCount: number): MatmulTuning {
   const choices: MatmulTuning['choices'] = {};
   for (const r of results) {
     choices[r.key] = {
@@ -143,8 +172,8 @@ export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], reps =
       microseconds: round(r.choice.microseconds), rulesMicroseconds: round(r.rules.microseconds),
     };
   }
-  const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
-  return { table: { adapter, measured, choices }, shapes: results };
+  const partial = results.length < shapeCount ? ` (${results.length} of ${shapeCount} shapes)` : '';
+  return { adapter, measured: `${measured}${partial}`, choices };
 }
 
 const round = (us: number) => Math.round(us * 10) / 10;

@@ -105,8 +105,9 @@ describe('bench options', () => {
   });
 
   it('reads lists, variants and the tuning flags', () => {
-    const options = parseBenchOptions(['--batches', '7, 64,64', '--profile', '7', '--step-variants', 'v1,v5', '--tune', '64', '--write-tuning', 'f.json', '--tune-reps', '3']);
-    expect(options).toMatchObject({ batches: [7, 64], profile: [7], variants: ['v1', 'v5'], tune: [64], writeTuning: 'f.json', tuneReps: 3 });
+    const options = parseBenchOptions(['--batches', '7, 64,64', '--profile', '7', '--step-variants', 'v1,v5', '--tune', '64', '--write-tuning', 'f.json', '--tune-reps', '3', '--tune-limit', '300']);
+    expect(options).toMatchObject({ batches: [7, 64], profile: [7], variants: ['v1', 'v5'], tune: [64], writeTuning: 'f.json', tuneReps: 3, tuneLimitSeconds: 300 });
+    expect(parseBenchOptions(['--tune', '64']).tuneLimitSeconds).toBeUndefined();
   });
 
   it('refuses what would fail later or be ignored, naming the flag', () => {
@@ -120,6 +121,8 @@ describe('bench options', () => {
     expect(refused(['--step-variants', 'v1,v9'])).toContain('unknown variant v9');
     expect(refused(['--write-tuning', 'f.json'])).toContain('--write-tuning needs --tune');
     expect(refused(['--tune-reps', '4'])).toContain('--tune-reps needs --tune');
+    expect(refused(['--tune-limit', '60'])).toContain('--tune-limit needs --tune');
+    expect(refused(['--tune', '64', '--tune-limit', '0'])).toContain('--tune-limit must be at least 1');
     expect(refused(['--bogus'])).toContain('unknown flag --bogus');
   });
 });
