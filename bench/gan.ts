@@ -132,6 +132,9 @@ async function main(): Promise<void> {
   try {
     const adapter = formatAdapter(ctx.adapter);
     console.log(`adapter: ${adapter}`);
+    // Recorded so that what a GPU offers (subgroup sizes, f16, matrix features) is known from its run.
+    const { features, subgroupSizes } = ctx.adapter;
+    console.log(`adapter features: ${features.join(' ')}${subgroupSizes ? `; subgroup sizes ${subgroupSizes.join('-')}` : ''}`);
     if (options.tune.length > 0) {
       await tune(ctx, options);
       return;
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
         console.log(`tfjs-webgpu batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
     }
-    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results, matmul }, null, 2));
+    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, features, subgroupSizes, date: new Date().toISOString(), results, matmul }, null, 2));
   } finally {
     ctx.destroy();
   }

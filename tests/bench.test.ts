@@ -24,6 +24,9 @@ describe('bench', () => {
     execFileSync(process.execPath, [bundle, '--quick', '--steps', '5', '--matmul', '64', '--profile', '64', '--json', json], { stdio: 'pipe', timeout: 240_000 });
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.adapter).toMatch(/dawn-node/);
+    // What the adapter offers, for the record: it has timestamps (the GPU times below need them).
+    expect(out.features).toContain('timestamp-query');
+    expect(out.subgroupSizes === null || out.subgroupSizes[0] <= out.subgroupSizes[1]).toBe(true);
     const ours = out.results.find((r: { impl: string }) => r.impl === 'webgpu-gan');
     const peer = out.results.find((r: { impl: string }) => r.impl === 'tfjs-webgpu');
     for (const r of [ours, peer]) {

@@ -12,6 +12,10 @@ export interface AdapterDescription {
   description: string;
   /** True for CPU implementations (lavapipe, SwiftShader): fine for tests, not for speed. */
   isSoftware: boolean;
+  /** Every feature the adapter offers (the device asks only for the ones we use), sorted. */
+  features: readonly string[];
+  /** Smallest and largest subgroup size, where the adapter reports them. */
+  subgroupSizes: [number, number] | null;
 }
 
 export interface AcquireOptions {
@@ -96,7 +100,9 @@ function describeAdapter(adapter: GPUAdapter, runtime: AdapterDescription['runti
   const description = info?.description ?? '';
   const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
   const isSoftware = /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text) || (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter === true;
-  return { runtime, vendor, architecture, device, description, isSoftware };
+  const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
+  const subgroupSizes: [number, number] | null = sizes?.subgroupMinSize && sizes.subgroupMaxSize ? [sizes.subgroupMinSize, sizes.subgroupMaxSize] : null;
+  return { runtime, vendor, architecture, device, description, isSoftware, features: [...adapter.features].sort(), subgroupSizes };
 }
 
 export function formatAdapter(a: AdapterDescription): string {
