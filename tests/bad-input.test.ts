@@ -37,6 +37,7 @@ const CASES: BadCase[] = [
   { name: 'matmul C in A\'s buffer', argument: 'c', create: (c, b) => matmul(c, b, { a: { buffer: b.wide, offset: 0, size: 64 }, c: { buffer: b.wide, offset: 256, size: 64 } }) },
   // K split in two: the split dispatch writes the workspace, and the reduce reads it while writing C.
   { name: 'matmul split workspace in C\'s buffer', argument: 'c', create: (c, b) => deepMatmul(c, b, { c: { buffer: b.wide, offset: 0, size: 4 }, splitWorkspace: { buffer: b.wide, offset: 256 } }) },
+  { name: 'matmul split workspace too small', argument: 'splitWorkspace', create: (c, b) => deepMatmul(c, b, { splitWorkspace: b.small }) },
   { name: 'matmul split workspace in A\'s buffer', argument: 'splitWorkspace', create: (c, b) => deepMatmul(c, b, { a: { buffer: b.wide, offset: 0, size: 128 }, splitWorkspace: { buffer: b.wide, offset: 256 } }) },
   { name: 'matmul unaligned offset', argument: 'a', create: (c, b) => matmul(c, b, { a: { buffer: b.big, offset: 2 } }) },
   { name: 'matmul range past the end', argument: 'b', create: (c, b) => matmul(c, b, { b: { buffer: b.big2, offset: 256 } }) },
