@@ -17,6 +17,12 @@ import { tuneLogitHeads } from './tune-head.js';
 import { randomArray } from '../tests/support/numeric.js';
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchOptions } from './options.js';
 
+// Dawn rounds timestamps unless told not to; the bench wants them exact.
+const BENCH_DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+// Dawn checks every buffer and array index in a shader unless this toggle turns that off. Our
+// kernels bound their own indices, but a toggle that the web does not offer is only measured here.
+const ROBUSTNESS_OFF = 'webgpu-gan (Dawn robustness off)';
+
 async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number, profile: boolean) {
   const count = 60_000;
   const bytes = new Uint8Array(count * 784);
@@ -85,6 +91,37 @@ async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERN
   }
 }
 
+/** Whole steps at every batch size of the options, printed as they finish. */
+async function timeBatches(ctx: GpuContext, options: BenchOptions, impl: string) {
+  const results = [];
+  for (const batch of options.batches) {
+    const r = { ...await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch)), impl };
+    results.push(r);
+    const gpu = (r.gpuMsPerStep === null ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`)
+      + (r.kernelSumMsPerStep === undefined ? '' : ` (${r.kernelSumMsPerStep.toFixed(3)} as the sum of its kernels, each in its own pass)`);
+    const name = impl === 'webgpu-gan' ? '' : `${impl}, `;
+    console.log(`${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`);
+    for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
+  }
+  return results;
+}
+
+/** Every variant at every square size, plain and specialised to the shape. */
+async function timeSquareMatmuls(ctx: GpuContext, sizes: number[], impl: string) {
+  const matmul = [];
+  for (const n of sizes) {
+    const operands = squareOperands(n);
+    for (const variant of MATMUL_VARIANTS) {
+      for (const specialized of [false, true]) {
+        const r = { ...await timeMatmul(ctx, n, variant, specialized, operands), impl };
+        matmul.push(r);
+        console.log(`${impl === 'webgpu-gan' ? '' : `${impl}, `}matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
+      }
+    }
+  }
+  return matmul;
+}
+
 /** The tables in a --tuning file, or an error that names the file and what is wrong with it. */
 function readTuning(file: string): MatmulTuning[] {
   let tables: unknown;
@@ -127,8 +164,7 @@ function optionsOrUsage(argv: string[]): BenchOptions | null {
 async function main(): Promise<void> {
   const options = optionsOrUsage(process.argv.slice(2));
   if (!options) return;
-  // Dawn rounds timestamps unless told not to; the bench wants them exact.
-  const ctx = await acquireGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
+  const ctx = await acquireGpu({ dawnFlags: BENCH_DAWN_FLAGS });
   try {
     const adapter = formatAdapter(ctx.adapter);
     console.log(`adapter: ${adapter}`);
@@ -145,15 +181,7 @@ async function main(): Promise<void> {
       for (const table of readTuning(options.tuning)) registerMatmulTuning(table);
       console.log(`matmul choices from ${options.tuning}`);
     }
-    const results = [];
-    for (const batch of options.batches) {
-      const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch));
-      results.push(r);
-      const gpu = (r.gpuMsPerStep === null ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`)
-        + (r.kernelSumMsPerStep === undefined ? '' : ` (${r.kernelSumMsPerStep.toFixed(3)} as the sum of its kernels, each in its own pass)`);
-      console.log(`batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`);
-      for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
-    }
+    const results: Array<{ impl: string }> = await timeBatches(ctx, options, 'webgpu-gan');
     for (const variant of options.variants) {
       forceAutoVariant(variant);
       for (const batch of options.batches) {
@@ -163,15 +191,14 @@ async function main(): Promise<void> {
       }
       forceAutoVariant(null);
     }
-    const matmul = [];
-    for (const n of options.matmul) {
-      const operands = squareOperands(n);
-      for (const variant of MATMUL_VARIANTS) {
-        for (const specialized of [false, true]) {
-          const r = await timeMatmul(ctx, n, variant, specialized, operands);
-          matmul.push(r);
-          console.log(`matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
-        }
+    const matmul = await timeSquareMatmuls(ctx, options.matmul, 'webgpu-gan');
+    if (options.robustnessOff) {
+      const unsafe = await acquireGpu({ dawnFlags: [...BENCH_DAWN_FLAGS, 'enable-dawn-features=disable_robustness'] });
+      try {
+        results.push(...await timeBatches(unsafe, { ...options, profile: [] }, ROBUSTNESS_OFF));
+        matmul.push(...await timeSquareMatmuls(unsafe, options.matmul, ROBUSTNESS_OFF));
+      } finally {
+        unsafe.destroy();
       }
     }
     if (options.tfjs) {

@@ -16,7 +16,7 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/ben
 BATCHES=${BATCHES:-64,256,1024,4096}
 STEPS=${STEPS:-300}
 bash "$G/run.sh" bench.mjs --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-1024,2048,4096}" ${PROFILE:+--profile "$PROFILE"} \
-  ${STEP_VARIANTS:+--step-variants "$STEP_VARIANTS"} --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee -a "$OUT/bench.txt"
+  ${STEP_VARIANTS:+--step-variants "$STEP_VARIANTS"} --robustness-off --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee -a "$OUT/bench.txt"
 # The peer right after our bench, so that a run cut short in the tuning still has both.
 python3 "$G/app/torch_gan.py" "$BATCHES" "$STEPS" "${MATMUL:-1024,2048,4096}" 2>&1 | tee "$OUT/torch.jsonl"
 if [ -n "${TUNE:-}" ]; then

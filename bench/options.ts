@@ -23,6 +23,8 @@ export interface BenchOptions {
   writeTuning?: string;
   tuning?: string;
   noTuning: boolean;
+  /** Also time steps and square matmuls on a device with Dawn's robustness checks off. */
+  robustnessOff: boolean;
   help: boolean;
 }
 
@@ -38,6 +40,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'no-tfjs': { kind: 'boolean', help: 'skip the TensorFlow.js WebGPU peer' },
   tuning: { kind: 'string', help: 'use the measured matmul choices in this file (as --write-tuning writes)' },
   'no-tuning': { kind: 'boolean', help: 'ignore the shipped matmul choices: time the rules of src/kernels/matmul.ts' },
+  'robustness-off': { kind: 'boolean', help: 'also time steps and square matmuls with Dawn\'s bounds checks in shaders off (disable_robustness), beside the default' },
   tune: { kind: 'string', help: 'only tune: measure every matmul variant and split count per shape of the step, and the logit head\'s rows per workgroup, at these batch sizes' },
   'write-tuning': { kind: 'string', help: 'with --tune: merge the measured table into this file' },
   'tune-reps': { kind: 'integer', min: 1, help: 'with --tune: timed calls per candidate (default 20)' },
@@ -73,6 +76,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     writeTuning: flags['write-tuning'] as string | undefined,
     tuning: flags.tuning as string | undefined,
     noTuning: flags['no-tuning'] === true,
+    robustnessOff: flags['robustness-off'] === true,
     tfjs: flags['no-tfjs'] !== true,
     variants: variants(flags['step-variants']),
     help: flags.help === true,

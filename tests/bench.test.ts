@@ -21,7 +21,7 @@ describe('bench', () => {
   it('--quick writes { adapter, results: [webgpu-gan, tfjs-webgpu], matmul }', { timeout: 300_000 }, () => {
     const bundle = bundleBench();
     const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'out.json');
-    execFileSync(process.execPath, [bundle, '--quick', '--steps', '5', '--matmul', '64', '--profile', '64', '--json', json], { stdio: 'pipe', timeout: 240_000 });
+    execFileSync(process.execPath, [bundle, '--quick', '--steps', '5', '--matmul', '64', '--profile', '64', '--robustness-off', '--json', json], { stdio: 'pipe', timeout: 240_000 });
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.adapter).toMatch(/dawn-node/);
     // What the adapter offers, for the record: it has timestamps (the GPU times below need them).
@@ -39,9 +39,16 @@ describe('bench', () => {
     // GPU time of whole steps in one pass, and (profiled) the sum of the kernels in their own passes.
     expect(ours.gpuMsPerStep).toBeGreaterThan(0);
     expect(ours.kernelSumMsPerStep).toBeGreaterThan(0);
-    // Every variant, then the same specialised to the shape.
-    expect(out.matmul.map((m: { variant: string; specialized: boolean }) => `${m.variant}${m.specialized ? ' fixed' : ''}`))
-      .toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].flatMap((v) => [v, `${v} fixed`]));
+    // Every variant, then the same specialised to the shape; then all of it again on a device
+    // with Dawn's robustness off.
+    const everyVariant = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].flatMap((v) => [v, `${v} fixed`]);
+    const matmuls = (impl: string) => out.matmul.filter((m: { impl: string }) => m.impl === impl)
+      .map((m: { variant: string; specialized: boolean }) => `${m.variant}${m.specialized ? ' fixed' : ''}`);
+    expect(matmuls('webgpu-gan')).toEqual(everyVariant);
+    expect(matmuls('webgpu-gan (Dawn robustness off)')).toEqual(everyVariant);
+    const unchecked = out.results.find((r: { impl: string }) => r.impl === 'webgpu-gan (Dawn robustness off)');
+    expect(unchecked).toMatchObject({ batch: 64, dispatchesPerStep: ours.dispatchesPerStep });
+    expect(unchecked.msPerStep).toBeGreaterThan(0);
   });
 
   it('--tune writes a table of checked, timed choices for every matmul shape, and --tuning uses it', { timeout: 300_000 }, () => {
@@ -111,6 +118,8 @@ describe('bench options', () => {
     const options = parseBenchOptions(['--batches', '7, 64,64', '--profile', '7', '--step-variants', 'v1,v5', '--tune', '64', '--write-tuning', 'f.json', '--tune-reps', '3', '--tune-limit', '300']);
     expect(options).toMatchObject({ batches: [7, 64], profile: [7], variants: ['v1', 'v5'], tune: [64], writeTuning: 'f.json', tuneReps: 3, tuneLimitSeconds: 300 });
     expect(parseBenchOptions(['--tune', '64']).tuneLimitSeconds).toBeUndefined();
+    expect(parseBenchOptions(['--robustness-off']).robustnessOff).toBe(true);
+    expect(parseBenchOptions([]).robustnessOff).toBe(false);
   });
 
   it('refuses what would fail later or be ignored, naming the flag', () => {
