@@ -19,14 +19,20 @@ bash "$G/run.sh" bench.mjs --batches "$BATCHES" --steps "$STEPS" --matmul "${MAT
   ${STEP_VARIANTS:+--step-variants "$STEP_VARIANTS"} --robustness-off --no-tuning --json "$OUT/bench.json" 2>&1 | grep -v '^Warning' | tee -a "$OUT/bench.txt"
 # The peer right after our bench, so that a run cut short in the tuning still has both.
 python3 "$G/app/torch_gan.py" "$BATCHES" "$STEPS" "${MATMUL:-1024,2048,4096}" 2>&1 | tee "$OUT/torch.jsonl"
-if [ -n "${TUNE:-}" ]; then
-  # TUNE_LIMIT (seconds, default 300) bounds the tuning, so the tuned bench after it still runs: no
-  # shape starts after it (the heaviest go first), and the table is rewritten after every shape.
-  # The timeout is only a backstop against a hang.
-  LIMIT=${TUNE_LIMIT:-300}
+echo "h100.sh: bench and peer done after ${SECONDS} s"
+# A device command may run 600 s. The tuning gets what is left of RUN_LIMIT (default 570 s) after
+# keeping TUNED_RESERVE (default 120 s) for the tuned bench, unless TUNE_LIMIT sets it. No shape
+# starts after the limit (the heaviest go first), and the table is rewritten after every shape;
+# the timeout is only a backstop against a hang.
+LIMIT=${TUNE_LIMIT:-$(( ${RUN_LIMIT:-570} - SECONDS - ${TUNED_RESERVE:-120} ))}
+if [ -n "${TUNE:-}" ] && [ "$LIMIT" -lt 20 ]; then
+  echo "h100.sh: only ${LIMIT} s left for tuning; skipped" | tee "$OUT/tune.txt"
+elif [ -n "${TUNE:-}" ]; then
   timeout $((LIMIT + 60)) bash "$G/run.sh" bench.mjs --tune "$TUNE" --tune-limit "$LIMIT" --write-tuning "$OUT/matmul-tuning.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tune.txt"
+  echo "h100.sh: tuning done after ${SECONDS} s"
   bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-4096}" ${PROFILE:+--profile "$PROFILE"} \
     --no-tfjs --json "$OUT/tuned.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tuned.txt"
+  echo "h100.sh: tuned bench done after ${SECONDS} s"
 fi
 [ "${TRAIN_STEPS:-5000}" = 0 ] && exit 0
 mkdir -p "$OUT/run"
