@@ -171,6 +171,8 @@ async function main(): Promise<void> {
     // Recorded so that what a GPU offers (subgroup sizes, f16, matrix features) is known from its run.
     const { features, subgroupSizes } = ctx.adapter;
     console.log(`adapter features: ${features.join(' ')}${subgroupSizes ? `; subgroup sizes ${subgroupSizes.join('-')}` : ''}`);
+    const limits = ctx.device.limits;
+    console.log(`device limits: ${limits.maxComputeWorkgroupStorageSize} B of workgroup memory, ${limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, ${limits.maxStorageBufferBindingSize} B per storage binding`);
     if (options.tune.length > 0) {
       await tune(ctx, options);
       return;
