@@ -167,23 +167,12 @@ fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       let av = tile_a[kk * ROW1 + lid.y];
-      let bv = tile_b[kk * ROW1 + lid.x];
       if (sums_rows) { row_sum += av; }
-      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+      acc = outer4(av, tile_b[kk * ROW1 + lid.x], acc);
     }
     workgroupBarrier();
   }
-
-  let row = row0 + lid.y * 4u;
-  let col = col0 + lid.x * 4u;
-  store4(row, col, wid.z, acc[0]);
-  store4(row + 1u, col, wid.z, acc[1]);
-  store4(row + 2u, col, wid.z, acc[2]);
-  store4(row + 3u, col, wid.z, acc[3]);
-  if (sums_rows) { store_row_sums4(row, wid.z, row_sum); }
+  store_tile4x4(row0 + lid.y * 4u, col0 + lid.x * 4u, wid.z, acc, sums_rows, row_sum);
 }
 
 // ---- v3: v1 double-buffered ----
@@ -243,25 +232,14 @@ fn matmul_bias_act_db(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
     }
     for (var kk = 0u; kk < TILE_K; kk++) {
       let av = tile_a3[current + kk * ROW1 + lid.y];
-      let bv = tile_b3[current + kk * ROW1 + lid.x];
       if (sums_rows) { row_sum += av; }
-      acc[0] = fma(vec4<f32>(av.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(av.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(av.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(av.w), bv, acc[3]);
+      acc = outer4(av, tile_b3[current + kk * ROW1 + lid.x], acc);
     }
     // The other buffer was last read in iteration t − 1, which every thread has finished.
     if (has_next) { stash(tid, 272u - current, next_a, next_b); }
     workgroupBarrier();
   }
-
-  let row = row0 + lid.y * 4u;
-  let col = col0 + lid.x * 4u;
-  store4(row, col, wid.z, acc[0]);
-  store4(row + 1u, col, wid.z, acc[1]);
-  store4(row + 2u, col, wid.z, acc[2]);
-  store4(row + 3u, col, wid.z, acc[3]);
-  if (sums_rows) { store_row_sums4(row, wid.z, row_sum); }
+  store_tile4x4(row0 + lid.y * 4u, col0 + lid.x * 4u, wid.z, acc, sums_rows, row_sum);
 }
 
 // ---- v2: 128×128 tile, 8×8 per thread ----

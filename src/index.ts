@@ -6,7 +6,7 @@ export { GpuMemory, type BufferSpec, type LiveBuffer } from './gpu/memory.js';
 export { getPipeline, type CachedPipeline, type OverrideConstants } from './gpu/pipelines.js';
 export { ArgumentError, GpuDeviceError, WebGpuUnavailableError } from './gpu/errors.js';
 export { BoundKernel, StagedKernel, type Kernel, type TensorRef, type RecordTarget, type Activation } from './kernels/kernel.js';
-export { createMatmul, chooseSplitK, chooseVariant, forceAutoVariant, MatmulKernel, type MatmulSpec, type MatmulVariant } from './kernels/matmul.js';
+export { createMatmul, chooseSplitK, DEFAULT_VARIANT, forceAutoVariant, MatmulKernel, type MatmulSpec, type MatmulVariant } from './kernels/matmul.js';
 export {
   registerMatmulTuning, unregisterMatmulTuning, tunedChoice, shapeKey, tuningAdapterKey,
   type MatmulTuning, type MatmulShape, type MatmulChoice,

@@ -116,9 +116,7 @@ export function forceAutoVariant(variant: MatmulVariant | null): void {
  * below, while all-v2 and all-v3 were slower at every batch size; so v1 for every shape until a
  * variant wins somewhere.
  */
-export function chooseVariant(_m: number, _n: number): MatmulVariant {
-  return 'v1';
-}
+export const DEFAULT_VARIANT: MatmulVariant = 'v1';
 
 /** K splits for a shape: enough workgroups to fill the GPU, each split at least 256 deep in K. */
 export function chooseSplitK(m: number, n: number, k: number, tileRows: number, tileCols = tileRows): number {
@@ -141,7 +139,7 @@ export function usedSplitCount(k: number, splits: number): number {
 export function ruleChoice(shape: MatmulShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): MatmulChoice {
   // A forced variant falls back to v1 where it does not fit.
   const forced = forcedVariant !== null && variantFits(forcedVariant, shape, limits) ? forcedVariant : null;
-  const variant = forced ?? chooseVariant(shape.m, shape.n);  // the rules: see chooseVariant
+  const variant = forced ?? DEFAULT_VARIANT;
   return { variant, splitK: usedSplitCount(shape.k, splitsFor(variant, shape)) };
 }
 
