@@ -2,12 +2,14 @@
 // the JSON that BENCHMARKS.md is built from, with our trainer and the TensorFlow.js peer.
 // (Speed is reported, never asserted.)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBenchOptions, UsageError } from '../bench/options.js';
+import { useTempDirs } from './support/temp.js';
+
+const tempDir = useTempDirs();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -20,7 +22,7 @@ function bundleBench(): string {
 describe('bench', () => {
   it('--quick writes { adapter, results: [webgpu-gan, tfjs-webgpu], matmul }', { timeout: 300_000 }, () => {
     const bundle = bundleBench();
-    const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'out.json');
+    const json = join(tempDir('bench-'), 'out.json');
     execFileSync(process.execPath, [bundle, '--quick', '--steps', '5', '--matmul', '64', '--profile', '64', '--robustness-off', '--json', json], { stdio: 'pipe', timeout: 240_000 });
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.adapter).toMatch(/dawn-node/);
@@ -53,7 +55,7 @@ describe('bench', () => {
 
   it('--tune writes a table of checked, timed choices for every matmul shape, and --tuning uses it', { timeout: 300_000 }, () => {
     const bundle = bundleBench();
-    const dir = mkdtempSync(join(tmpdir(), 'tune-'));
+    const dir = tempDir('tune-');
     const tuning = join(dir, 'tuning.json');
     const printed = execFileSync(process.execPath, [bundle, '--tune', '2', '--tune-reps', '1', '--write-tuning', tuning], { encoding: 'utf8', timeout: 240_000 });
     const [table] = JSON.parse(readFileSync(tuning, 'utf8'));

@@ -2,12 +2,14 @@
 // adapter, with tiny runs. Covers the output files, resume (bit-identical to a straight run),
 // Ctrl-C, sampling, and one-line exit-2 errors for what a user can get wrong.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { useTempDirs } from './support/temp.js';
+
+const tempDir = useTempDirs();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'webgpu-gan.js');
@@ -21,7 +23,7 @@ function cli(...args: string[]) {
 }
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'gan-cli-'));
+  return tempDir('gan-cli-');
 }
 
 function pngSize(path: string): [number, number] {

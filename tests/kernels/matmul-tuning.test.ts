@@ -3,8 +3,7 @@
 // other adapters' tables. Tables are checked when registered. Plus the tuner's own pieces: its
 // candidate list, its sampled float64 check (which must catch a wrong or unwritten entry), and
 // its atomic merge into the tuning file.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +15,9 @@ import { candidates, sampledError, writeTuning } from '../../bench/tune.js';
 import { headCandidates, stepHeads } from '../../bench/tune-head.js';
 import { matmulReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
+import { useTempDirs } from '../support/temp.js';
+
+const tempDir = useTempDirs();
 
 const gpu = useGpu();
 const SHAPE: MatmulShape = { m: 37, n: 53, k: 800, transposeA: false, transposeB: true, rowSums: false };
@@ -156,7 +158,7 @@ describe('the tuner', () => {
   });
 
   it('merges a table into the tuning file, replacing only the same adapter\'s', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'tuning-')), 'tuning.json');
+    const file = join(tempDir('tuning-'), 'tuning.json');
     const table = (adapter: string, variant: 'v1' | 'v2'): MatmulTuning => ({ adapter, measured: 'test', choices: { '1x1x1': { variant, splitK: 1 } } });
     writeFileSync(file, JSON.stringify([table('a', 'v1'), table('b', 'v1')]));
     writeTuning(file, table('b', 'v2'));
