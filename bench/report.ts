@@ -4,6 +4,7 @@
 // number in a table comes from the same run and none is mistyped; `npm run bench:report -- DIR`.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MATMUL_VARIANTS } from '../src/kernels/matmulTuning.js';
 
 export interface StepResult {
   impl: string;
@@ -49,8 +50,8 @@ export interface DeviceRun {
   /** The bench with the measured matmul choices (tuned.json); null when the run did not get there. */
   tuned: BenchFile | null;
   torch: TorchRecord[];
-  /** The tuning table's own account of what it measured, and how many shapes it has. */
-  tuning: { measured: string; shapes: number } | null;
+  /** The tuning table's own account of what it measured, and the variant it chose per shape. */
+  tuning: { measured: string; variants: string[] } | null;
   /** What is missing or odd in the folder, said in the report rather than thrown. */
   notes: string[];
 }
@@ -128,12 +129,12 @@ function readTorchLines(path: string, notes: string[]): TorchRecord[] {
 function readTuning(path: string, notes: string[]): DeviceRun['tuning'] {
   if (!existsSync(path)) return null;
   const tables = readJson(path);
-  const table = Array.isArray(tables) ? tables.at(-1) as { measured?: string; choices?: object } | undefined : undefined;
+  const table = Array.isArray(tables) ? tables.at(-1) as { measured?: string; choices?: Record<string, { variant?: string }> } | undefined : undefined;
   if (!table?.choices) {
     notes.push('matmul-tuning.json holds no table.');
     return null;
   }
-  return { measured: String(table.measured ?? ''), shapes: Object.keys(table.choices).length };
+  return { measured: String(table.measured ?? ''), variants: Object.values(table.choices).map((c) => String(c.variant)) };
 }
 
 // ---- rendering ----
@@ -271,7 +272,7 @@ function shortLabel(label: string): string {
 function tuningLines(run: DeviceRun): string {
   if (!run.tuning && !run.tuned) return '';
   const lines = [];
-  if (run.tuning) lines.push(`Tuning table: ${run.tuning.shapes} shapes, ${run.tuning.measured}.`);
+  if (run.tuning) lines.push(`Tuning table: ${run.tuning.variants.length} shapes, ${run.tuning.measured}.`, variantWins(run));
   if (run.tuned) {
     const rules = run.bench.results.filter((r) => r.impl === 'webgpu-gan');
     const changes = run.tuned.results.filter((r) => r.impl === 'webgpu-gan').flatMap((t) => {
@@ -285,6 +286,25 @@ function tuningLines(run: DeviceRun): string {
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * Which variants the tuning chose for the step's shapes and which was fastest at each square
+ * size: a variant that is neither is a candidate for removal (kept only while it teaches).
+ */
+function variantWins(run: DeviceRun): string {
+  const chosen = new Map<string, number>();
+  for (const v of run.tuning?.variants ?? []) chosen.set(v, (chosen.get(v) ?? 0) + 1);
+  const fastestSquare = new Map<number, SquareMatmulResult>();
+  for (const m of run.bench.matmul.filter((x) => x.impl === 'webgpu-gan')) {
+    if ((fastestSquare.get(m.n)?.gflops ?? -1) < m.gflops) fastestSquare.set(m.n, m);
+  }
+  const squareWinners = new Set([...fastestSquare.values()].map((m) => m.kernel.split(':')[0]!));
+  const unused = MATMUL_VARIANTS.filter((v) => !chosen.has(v) && !squareWinners.has(v));
+  const said = [...chosen].sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v} ${n}`).join(', ');
+  const square = [...fastestSquare].sort((a, b) => a[0] - b[0]).map(([n, m]) => `${n}³ ${m.kernel.split(':')[0]}`).join(', ');
+  return `Chosen per shape: ${said || 'none'}. Fastest square matmul: ${square || 'not measured'}. `
+    + `${unused.length > 0 ? `Neither chosen nor fastest: ${unused.join(', ')}.` : 'Every variant won somewhere.'}`;
 }
 
 /** The six slowest kernels of every profiled step, measured choices first. */

@@ -73,7 +73,7 @@ describe('bench:report', () => {
     const dir = runFolder({
       'bench.txt': 'NVIDIA H100 80GB HBM3, 580.159.04\nadapter: ...\n',
       'bench.json': BENCH, 'tuned.json': TUNED, 'torch.jsonl': `${TORCH}\n`,
-      'matmul-tuning.json': [{ adapter: 'x', measured: 'H100: npm run bench -- --tune 64,4096 (2 of 3 shapes)', choices: { a: {}, b: {} } }],
+      'matmul-tuning.json': [{ adapter: 'x', measured: 'H100: npm run bench -- --tune 64,4096 (3 of 4 shapes)', choices: { a: { variant: 'v4' }, b: { variant: 'v1' }, c: { variant: 'v4' } } }],
     });
     const report = renderReport(readDeviceRun(dir));
 
@@ -99,7 +99,9 @@ describe('bench:report', () => {
     // The best kernel at 4096³ of any configuration, named with its configuration.
     expect(report).toContain('- ≥ 35 TFLOP/s fp32 matmul at 4096³: best webgpu-gan (Dawn robustness off) v6: 128x128 tile: 38,000 GFLOP/s (met); cuBLAS 51,594.');
 
-    expect(report).toContain('Tuning table: 2 shapes, H100: npm run bench -- --tune 64,4096 (2 of 3 shapes).');
+    expect(report).toContain('Tuning table: 3 shapes, H100: npm run bench -- --tune 64,4096 (3 of 4 shapes).');
+    // The variants to consider removing; robustness-off rows do not count (the web cannot have them).
+    expect(report).toContain('Chosen per shape: v4 2, v1 1. Fastest square matmul: 1024³ v1, 4096³ v6. Neither chosen nor fastest: v2, v3, v5.');
     expect(report).toContain('Measured choices against the rules, ms per step: batch 64 -8.3%, batch 4096 +1.1%. Slower at batch 4096.');
     expect(report).toContain("- batch 4096, rules' choices: largest 210.0 µs; second 151.0 µs; small 5.0 µs");
     expect(report).not.toContain('Notes:');
