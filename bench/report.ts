@@ -72,7 +72,7 @@ export class ReportError extends Error {
 export function readDeviceRun(dir: string): DeviceRun {
   const notes: string[] = [];
   const benchPath = join(dir, 'bench.json');
-  if (!existsSync(benchPath)) throw new ReportError(`no bench.json in ${dir}: give the folder a device run of bench/h100.sh wrote ($OUT)`);
+  if (!existsSync(benchPath)) throw new ReportError(`no bench.json in ${dir}: give the folder where a device run of bench/h100.sh left its files ($OUT)`);
   const bench = readBenchFile(benchPath);
   const tunedPath = join(dir, 'tuned.json');
   const tuned = existsSync(tunedPath) ? readBenchFile(tunedPath) : null;
@@ -89,7 +89,7 @@ function readJson(path: string): unknown {
 }
 
 function readBenchFile(path: string): BenchFile {
-  const json = readJson(path) as Partial<BenchFile>;
+  const json = (readJson(path) ?? {}) as Partial<BenchFile>;
   const valid = Array.isArray(json.results) && json.results.every((r) => typeof r?.impl === 'string' && Number.isFinite(r.batch) && Number.isFinite(r.msPerStep));
   if (!valid) throw new ReportError(`${path} is not a bench result: it needs "results" of { impl, batch, msPerStep } as npm run bench -- --json writes`);
   return { adapter: String(json.adapter ?? 'unknown adapter'), date: String(json.date ?? 'unknown date'), results: json.results!, matmul: Array.isArray(json.matmul) ? json.matmul : [] };
@@ -115,13 +115,14 @@ function readTorchLines(path: string, notes: string[]): TorchRecord[] {
   const records: TorchRecord[] = [];
   const other: string[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '')) {
+    let record: unknown = null;
     try {
-      records.push(JSON.parse(line) as TorchRecord);
-    } catch {
-      other.push(line.trim());
-    }
+      record = JSON.parse(line);
+    } catch { /* said below */ }
+    if (typeof record === 'object' && record !== null) records.push(record as TorchRecord);
+    else other.push(line.trim());
   }
-  if (other.length > 0) notes.push(`torch.jsonl has ${other.length} line(s) that are not JSON; the last: "${other.at(-1)}".`);
+  if (other.length > 0) notes.push(`torch.jsonl has ${other.length} line(s) that are not JSON records; the last: "${other.at(-1)}".`);
   for (const r of records.filter((x) => x.error)) notes.push(`PyTorch ${r.peer ?? ''} at batch ${r.batch ?? '?'} failed: ${r.error}`);
   return records;
 }

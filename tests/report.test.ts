@@ -112,7 +112,7 @@ describe('bench:report', () => {
       // Tried on a machine without nvidia-smi: the bench's own first line heads bench.txt.
       'bench.txt': 'adapter: mesa / software\n',
       'bench.json': { ...BENCH, results: [step('webgpu-gan', 64, 0.3271, { dispatchesPerStep: 25 })], matmul: [] },
-      'torch.jsonl': 'Traceback (most recent call last):\nRuntimeError: CUDA error: out of memory\n'
+      'torch.jsonl': 'Traceback (most recent call last):\n42\nRuntimeError: CUDA error: out of memory\n'
         + `${JSON.stringify({ peer: 'pytorch-cudagraph', batch: 64, error: 'capture failed' })}\n`,
     });
     const report = renderReport(readDeviceRun(dir));
@@ -127,7 +127,7 @@ describe('bench:report', () => {
     expect(report).toContain('- ≤ 1 ms per step at batch 4096: not measured in this run.');
     expect(report).toContain('- ≥ 35 TFLOP/s fp32 matmul at 4096³: not measured in this run.');
     expect(report).toContain('- No tuned.json: the run ended before the bench with measured choices');
-    expect(report).toContain('- torch.jsonl has 2 line(s) that are not JSON; the last: "RuntimeError: CUDA error: out of memory".');
+    expect(report).toContain('- torch.jsonl has 3 line(s) that are not JSON records; the last: "RuntimeError: CUDA error: out of memory".');
     expect(report).toContain('- PyTorch pytorch-cudagraph at batch 64 failed: capture failed');
   });
 
@@ -136,6 +136,7 @@ describe('bench:report', () => {
     expect(() => readDeviceRun(runFolder({}))).toThrow(/no bench\.json in .*device-run-/);
     expect(() => readDeviceRun(runFolder({ 'bench.json': '{"adapter": "x", "resul' }))).toThrow(/bench\.json is not readable JSON .*cut off/);
     expect(() => readDeviceRun(runFolder({ 'bench.json': { adapter: 'x' } }))).toThrow(/bench\.json is not a bench result/);
+    expect(() => readDeviceRun(runFolder({ 'bench.json': 'null' }))).toThrow(/bench\.json is not a bench result/);
     expect(() => readDeviceRun(runFolder({ 'bench.json': BENCH, 'tuned.json': { results: [{ impl: 'webgpu-gan', batch: 64 }] } })))
       .toThrow(/tuned\.json is not a bench result/);
     // Runs before nvidia-smi's line moved into bench.txt kept it in gpu.txt.
