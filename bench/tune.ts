@@ -57,10 +57,12 @@ export async function stepMatmulShapes(ctx: GpuContext, batches: number[]): Prom
 
 /**
  * Every variant that fits the shape and the device's limits, with every split count that keeps
- * splits MIN_SPLIT_DEPTH deep.
+ * splits MIN_SPLIT_DEPTH deep, and the rules' split count (which can be another, such as 7), so
+ * that the rules' choice is always among those timed: it is what a measured choice must beat.
  */
 export function candidates(shape: MatmulShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): MatmulChoice[] {
-  const splits = new Set(SPLIT_COUNTS.filter((s) => s === 1 || shape.k / s >= MIN_SPLIT_DEPTH).map((s) => usedSplitCount(shape.k, s)));
+  const depthKept = SPLIT_COUNTS.filter((s) => s === 1 || shape.k / s >= MIN_SPLIT_DEPTH).map((s) => usedSplitCount(shape.k, s));
+  const splits = new Set([...depthKept, ruleChoice(shape, limits).splitK]);
   const variants = MATMUL_VARIANTS.filter((v) => variantFits(v, shape, limits));
   return variants.flatMap((variant) => [...splits].map((splitK) => ({ variant, splitK })));
 }

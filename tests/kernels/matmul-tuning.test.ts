@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import builtIn from '../../src/kernels/matmul-tuning.json';
 import { candidates, sampledError, writeTuning } from '../../bench/tune.js';
+import { ruleChoice } from '../../src/kernels/matmul.js';
 import { headCandidates, stepHeads } from '../../bench/tune-head.js';
 import { matmulReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
@@ -135,6 +136,11 @@ describe('the tuner', () => {
     expect(long.filter((c) => c.variant === 'v1').map((c) => c.splitK)).toEqual([1, 2, 3, 4, 6, 8, 12, 16, 24, 32]);
     // v4's to v6's vec4 loads need K (contiguous in A and in Bᵀ here) to be a multiple of 4.
     expect(candidates({ ...SHAPE, k: 201 }, roomy).map((c) => c.variant)).toEqual(['v1', 'v2', 'v3']);
+    // The rules' choice is always timed, as the choice to beat, even where its split count (7
+    // here: 8 tiles of C, K = 2000 at batch 1000) is none of the usual ones.
+    const weightGrad = { m: 256, n: 128, k: 2000, transposeA: true, transposeB: false, rowSums: true };
+    expect(ruleChoice(weightGrad, roomy)).toEqual({ variant: 'v1', splitK: 7 });
+    expect(candidates(weightGrad, roomy)).toContainEqual({ variant: 'v1', splitK: 7 });
     // WebGPU's default 16 KiB of workgroup memory leaves out v2, v3 and v6.
     expect(candidates({ ...SHAPE, k: 200 }, { maxComputeWorkgroupStorageSize: 16384 }).map((c) => c.variant)).toEqual(['v1', 'v4', 'v5']);
   });
