@@ -30,7 +30,7 @@ export interface HeadTiming { rowsPerGroup: number; dispatches: number; microsec
 export function stepHeads(batches: number[]): StepHead[] {
   const heads = new Map<string, StepHead>();
   const add = (head: Omit<StepHead, 'uses'>, use: string) => {
-    const key = `${head.rows}x${head.width}${head.paramGrads ? ' +param grads' : ''}`;
+    const key = headKey(head);
     const entry = heads.get(key) ?? { ...head, uses: [] };
     entry.uses.push(use);
     heads.set(key, entry);
@@ -42,6 +42,11 @@ export function stepHeads(batches: number[]): StepHead[] {
     add({ rows: batch, width, split: batch, targets: [1, 1], divisor: batch, paramGrads: false }, `G update, batch ${batch}`);
   }
   return [...heads.values()];
+}
+
+/** "8192x128 +param grads": a head's rows, width and whether it also makes parameter gradients. */
+function headKey(head: Omit<StepHead, 'uses'>): string {
+  return `${head.rows}x${head.width}${head.paramGrads ? ' +param grads' : ''}`;
 }
 
 /** Groupings worth trying for `rows` rows: every candidate below it, and all rows in one where they fit. */
@@ -122,7 +127,6 @@ export async function tuneLogitHeads(ctx: GpuContext, batches: number[], reps: n
     const chosen = timed.find((t) => t.rowsPerGroup === Math.min(head.rows, headRowsPerGroup(head.rows)))!;
     const fastest = fastestOf(timed);
     const all = timed.map((t) => `${name(t)} ${t.microseconds.toFixed(1)}`).join(', ');
-    const key = `${head.rows}x${head.width}${head.paramGrads ? ' +param grads' : ''}`;
-    log(`  ${key.padEnd(22)} rule ${name(chosen)} ${chosen.microseconds.toFixed(1)} us, fastest ${name(fastest)} ${fastest.microseconds.toFixed(1)} us   [${all}]   ${head.uses.join('; ')}`);
+    log(`  ${headKey(head).padEnd(22)} rule ${name(chosen)} ${chosen.microseconds.toFixed(1)} us, fastest ${name(fastest)} ${fastest.microseconds.toFixed(1)} us   [${all}]   ${head.uses.join('; ')}`);
   }
 }
