@@ -1,6 +1,6 @@
 // `npm run bench`: ms per GAN training step at several batch sizes and fp32 matmul GFLOP/s, on
 // whatever adapter Dawn finds. Steps are timed like ../shared/baselines/torch_gan.py: warm-up,
-// then many steps submitted back to back, one wait at the end. The flags are in bench/options.ts
+// then many steps submitted back to back, one wait at the end (three such runs, the median). The flags are in bench/options.ts
 // (`npm run bench -- --help`); the TensorFlow.js WebGPU peer trains the same model after us.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
@@ -11,7 +11,7 @@ import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/mat
 import { MATMUL_VARIANTS, registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
-import { gpuMicrosecondsPerCall, microsecondsPerCall, runOverNaN } from './timing.js';
+import { gpuMicrosecondsPerCall, median, microsecondsPerCall, runOverNaN } from './timing.js';
 import { sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
 import { tuneLogitHeads } from './tune-head.js';
 import { randomArray } from '../tests/support/numeric.js';
@@ -23,6 +23,16 @@ const BENCH_DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
 // kernels bound their own indices, but a toggle that the web does not offer is only measured here.
 const ROBUSTNESS_OFF = 'webgpu-gan (Dawn robustness off)';
 
+/**
+ * Untimed runs of the timed runs' own pattern (many submits in flight, one wait at the end) until
+ * this long has passed: clocks up (bench/timing.ts), caches, pipelines and the driver's queue
+ * ready. A warm-up of one submit at a time was not enough: on the H100 (2026-11-27) the first
+ * timed run after it was up to 2.5× slower than the two after it.
+ */
+const STEP_WARM_UP_MS = 200;
+/** Timed runs of `steps` steps each; the median is reported. */
+const STEP_TRIALS = 3;
+
 async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number, profile: boolean) {
   const count = 60_000;
   const bytes = new Uint8Array(count * 784);
@@ -31,12 +41,17 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
   const trainer = await GanTrainer.create(ctx, { batch }, dataset);
   try {
     const bytesInUse = ctx.memory.bytesInUse;
-    trainer.submitSteps(Math.min(10, perSubmit), 1e9);
-    await ctx.sync();
-    const t0 = performance.now();
-    for (let done = 0; done < steps; done += perSubmit) trainer.submitSteps(Math.min(perSubmit, steps - done), 1e9);
-    await ctx.sync();
-    const ms = (performance.now() - t0) / steps;
+    const runSteps = async () => {
+      const t0 = performance.now();
+      for (let done = 0; done < steps; done += perSubmit) trainer.submitSteps(Math.min(perSubmit, steps - done), 1e9);
+      await ctx.sync();
+      return (performance.now() - t0) / steps;
+    };
+    const warmStart = performance.now();
+    do await runSteps(); while (performance.now() - warmStart < STEP_WARM_UP_MS);
+    const trialMs: number[] = [];
+    for (let trial = 0; trial < STEP_TRIALS; trial++) trialMs.push(await runSteps());
+    const ms = median(trialMs);
     const gpuMsPerStep = await gpuMsPerWholeStep(ctx, trainer, perSubmit);
     const kernels = profile ? await profileStep(ctx, trainer, 20) : null;
     const kernelSumMsPerStep = kernels ? kernels.reduce((t, k) => t + k.microseconds, 0) / 1000 : undefined;
@@ -44,7 +59,7 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
     const measuredMatmuls = matmuls.filter((k) => tunedChoice(ctx.adapter, k.shape) !== null).length;
     return {
       impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit,
-      bytesAllocated: bytesInUse, gpuMsPerStep, kernelSumMsPerStep, kernels, matmulsPerStep: matmuls.length, measuredMatmuls,
+      bytesAllocated: bytesInUse, trialMs, gpuMsPerStep, kernelSumMsPerStep, kernels, matmulsPerStep: matmuls.length, measuredMatmuls,
     };
   } finally {
     trainer.destroy();
@@ -62,7 +77,7 @@ async function gpuMsPerWholeStep(ctx: GpuContext, trainer: GanTrainer, steps: nu
   return (await gpuMicrosecondsPerCall(ctx, wholeStep, steps)) / 1000;
 }
 
-const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v2: 'v2: 128x128 tile, 8x8 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads', v6: 'v6: 128x128 tile, 8x8 per thread in 4x4 blocks, vec4 loads' } as const;
+const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads', v6: 'v6: 128x128 tile, 8x8 per thread in 4x4 blocks, vec4 loads' } as const;
 
 /** Random n×n operands, made once per size and shared by every variant. */
 function squareOperands(n: number): { a: Float32Array; b: Float32Array } {
@@ -83,7 +98,7 @@ async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERN
     const error = sampledError(shape, operands, product!, null);
     const kernelName = `${KERNEL_NAMES[variant]}${specialized ? ', specialised to the shape' : ''}`;
     if (!(error <= 1)) throw new Error(`matmul ${kernelName} is wrong at ${n}³: ${error.toFixed(1)}× the tolerance`);
-    const seconds = (await microsecondsPerCall(ctx, kernel, 20, 3)) / 1e6;
+    const seconds = (await microsecondsPerCall(ctx, kernel, 20)) / 1e6;
     return { impl: 'webgpu-gan', kernel: kernelName, variant, specialized, n, gflops: (2 * n ** 3) / seconds / 1e9 };
   } finally {
     kernel.destroy();

@@ -5,7 +5,7 @@
 # PROFILE=64,4096 adds per-kernel timestamps, STEP_VARIANTS=v1,v3 whole steps with every matmul forced
 # to one variant; TRAIN_STEPS=0 skips training. TUNE=64,256,1024,4096 measures every matmul variant and
 # split count per shape of the step (bench/tune.ts) into $OUT/matmul-tuning.json, then times whole
-# steps again with those choices: both in this run, beside the default. BATCHES, STEPS and MATMUL
+# steps again with those choices (and with Dawn's robustness off): all in this run, beside the default. BATCHES, STEPS and MATMUL
 # shrink the run (to try the script on a software adapter first).
 set -uo pipefail
 G=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +31,7 @@ elif [ -n "${TUNE:-}" ]; then
   timeout $((LIMIT + 60)) bash "$G/run.sh" bench.mjs --tune "$TUNE" --tune-limit "$LIMIT" --write-tuning "$OUT/matmul-tuning.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tune.txt"
   echo "h100.sh: tuning done after ${SECONDS} s"
   bash "$G/run.sh" bench.mjs --tuning "$OUT/matmul-tuning.json" --batches "$BATCHES" --steps "$STEPS" --matmul "${MATMUL:-4096}" ${PROFILE:+--profile "$PROFILE"} \
-    --no-tfjs --json "$OUT/tuned.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tuned.txt"
+    --robustness-off --no-tfjs --json "$OUT/tuned.json" 2>&1 | grep -v '^Warning' | tee "$OUT/tuned.txt"
   echo "h100.sh: tuned bench done after ${SECONDS} s"
 fi
 [ "${TRAIN_STEPS:-5000}" = 0 ] && exit 0

@@ -179,7 +179,11 @@ function ourStepRows(run: DeviceRun): Array<{ label: string; results: StepResult
     label: impl === 'webgpu-gan' ? "webgpu-gan, the rules' matmul choices" : impl,
     results: run.bench.results.filter((r) => r.impl === impl),
   }));
-  if (run.tuned) rows.push({ label: 'webgpu-gan, measured matmul choices (tuned.json)', results: run.tuned.results.filter((r) => r.impl === 'webgpu-gan') });
+  const tunedImpls = [...new Set((run.tuned?.results ?? []).map((r) => r.impl).filter((i) => i.startsWith('webgpu-gan')))];
+  for (const impl of tunedImpls) {
+    const label = impl === 'webgpu-gan' ? 'webgpu-gan, measured matmul choices (tuned.json)' : `webgpu-gan, measured matmul choices, ${impl.replace(/^webgpu-gan \((.*)\)$/, '$1')}`;
+    rows.push({ label, results: run.tuned!.results.filter((r) => r.impl === impl) });
+  }
   return rows;
 }
 
@@ -265,6 +269,7 @@ function targetLines(run: DeviceRun): string {
 
 function shortLabel(label: string): string {
   if (label.startsWith("webgpu-gan, the rules'")) return 'rules';
+  if (label.startsWith('webgpu-gan, measured matmul choices, ')) return `measured choices, ${label.slice('webgpu-gan, measured matmul choices, '.length)}`;
   if (label.startsWith('webgpu-gan, measured')) return 'measured choices';
   return label.replace(/^webgpu-gan \((.*)\)$/, '$1');
 }

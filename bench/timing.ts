@@ -1,10 +1,21 @@
-// Wall-clock time of one kernel, recorded `reps` times into one compute pass after a warm-up of
-// `warmup` such passes, with one wait at the end. Shared by the square-matmul and per-shape tables.
-// Also the one checked run that comes before any timing.
+// Wall-clock or GPU time of one kernel, recorded `reps` times into one compute pass, with one wait
+// at the end, after a warm-up. Shared by the square-matmul, per-shape and whole-step tables. Also
+// the one checked run that comes before any timing.
 import type { GpuContext } from '../src/gpu/context.js';
 import type { Kernel } from '../src/kernels/kernel.js';
 
-async function repeat(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, times: number): Promise<void> {
+type Recordable = Pick<Kernel, 'record'>;
+
+/**
+ * Busy time before every measurement. A GPU lowers its clocks while it idles (an H100 from 1980 to
+ * 345 MHz) and raises them again only after some milliseconds of work: a fixed count of warm-up
+ * calls was too little for short kernels: on the H100 (2026-11-26) 2048³ matmuls then timed up to
+ * 5× slower than 4096³ ones, and the first shape tuned over 2× slower than the same kernel a
+ * moment later.
+ */
+export const WARM_UP_MS = 50;
+
+async function repeat(ctx: GpuContext, kernel: Recordable, times: number): Promise<void> {
   const encoder = ctx.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   for (let r = 0; r < times; r++) kernel.record(pass);
@@ -14,10 +25,22 @@ async function repeat(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, times: nu
 }
 
 /**
+ * Runs the kernel until `ms` of wall time have passed (at least once), in submissions that double
+ * in length so that short kernels keep the GPU busy rather than waiting on each submit.
+ */
+export async function warmUp(ctx: GpuContext, kernel: Recordable, ms = WARM_UP_MS): Promise<void> {
+  const start = performance.now();
+  for (let times = 1; ; times = Math.min(2 * times, 1024)) {
+    await repeat(ctx, kernel, times);
+    if (performance.now() - start >= ms) return;
+  }
+}
+
+/**
  * Runs `kernel` once over `outputs` filled with NaN, and returns what it wrote to each: a kernel
  * that skips entries cannot then pass a check on what an earlier run left behind.
  */
-export async function runOverNaN(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, outputs: GPUBuffer[]): Promise<Float32Array[]> {
+export async function runOverNaN(ctx: GpuContext, kernel: Recordable, outputs: GPUBuffer[]): Promise<Float32Array[]> {
   for (const buffer of outputs) ctx.write(buffer, new Float32Array(buffer.size / 4).fill(Number.NaN));
   const encoder = ctx.device.createCommandEncoder();
   kernel.record(encoder);
@@ -27,20 +50,44 @@ export async function runOverNaN(ctx: GpuContext, kernel: Pick<Kernel, 'record'>
   return written;
 }
 
-export async function microsecondsPerCall(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, reps: number, warmup: number): Promise<number> {
-  await repeat(ctx, kernel, warmup); // clocks up, caches and pipelines ready
-  const t0 = performance.now();
-  await repeat(ctx, kernel, reps);
-  return ((performance.now() - t0) * 1000) / reps;
+/**
+ * Wall time of one timed submission at the least. Shorter, and a disturbance of a millisecond or
+ * two is a large share of it: on the H200 (2026-11-27) 20 calls of a 1024³ matmul
+ * (about 2 ms) timed one kernel at 2.7 TFLOP/s and the same kernel a moment later at 21.
+ */
+const MIN_TRIAL_MS = 25;
+
+/**
+ * Wall-clock µs per call: the median of `trials` timed submissions of at least `reps` calls (more,
+ * up to 100 times as many, where `reps` take less than MIN_TRIAL_MS), after a warm-up.
+ */
+export async function microsecondsPerCall(ctx: GpuContext, kernel: Recordable, reps: number, trials = 3): Promise<number> {
+  await warmUp(ctx, kernel);
+  const timed = async (calls: number) => {
+    const t0 = performance.now();
+    await repeat(ctx, kernel, calls);
+    return performance.now() - t0;
+  };
+  const probeMs = await timed(reps);
+  const calls = probeMs >= MIN_TRIAL_MS ? reps : Math.min(100 * reps, Math.ceil((reps * MIN_TRIAL_MS) / Math.max(probeMs, 1e-3)));
+  const times: number[] = [];
+  for (let t = 0; t < trials; t++) times.push(((await timed(calls)) * 1000) / calls);
+  return median(times);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**
  * GPU time of one kernel from timestamp queries: `reps` calls in one timed pass, the best of
  * `trials` such passes (the least disturbed). Wall-clock time where the adapter has no timestamps.
  */
-export async function gpuMicrosecondsPerCall(ctx: GpuContext, kernel: Pick<Kernel, 'record'>, reps: number, trials = 3): Promise<number> {
-  if (!ctx.device.features.has('timestamp-query')) return microsecondsPerCall(ctx, kernel, reps, 2);
-  await repeat(ctx, kernel, 2);
+export async function gpuMicrosecondsPerCall(ctx: GpuContext, kernel: Recordable, reps: number, trials = 3): Promise<number> {
+  if (!ctx.device.features.has('timestamp-query')) return microsecondsPerCall(ctx, kernel, reps);
+  await warmUp(ctx, kernel);
   const querySet = ctx.device.createQuerySet({ type: 'timestamp', count: 2 });
   const resolved = ctx.memory.createBuffer({ label: 'kernel timestamps', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   try {

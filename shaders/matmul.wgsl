@@ -6,7 +6,6 @@
 //
 // Variants, numbered as in llm.c's dev/cuda and each checked against the float64 reference:
 //   v1 matmul_bias_act      16×16 threads, 64×64 tile, 4×4 outputs per thread
-//   v2 matmul_bias_act_128  16×16 threads, 128×128 tile, 8×8 outputs per thread (large C)
 //   v3 matmul_bias_act_db   v1 with two tile buffers: the next K tile is fetched into registers
 //                           while the current one is multiplied, one barrier per tile
 //   v4 matmul_bias_act_vec4 v1 with one vec4 global load per operand per thread and tile (where
@@ -14,6 +13,10 @@
 //   v5 matmul_bias_act_128x64  128×64 tile, 8×4 outputs per thread, v4's vec4 loads
 //   v6 matmul_bias_act_128_vec4  128×128 tile, 8×8 outputs per thread as four 4×4 blocks 64
 //                           apart, v4's vec4 loads
+// v2 (128×128 tile, each thread's 8×8 outputs one contiguous block) is gone: in the tuning runs on
+// an H100 and an H200 (BENCHMARKS.md) no shape of the step chose it and it was the fastest at no
+// square size. Its contiguous blocks made neighbouring threads read every other vec4 of a tile;
+// v6 keeps its tile and outputs per thread with blocks 64 apart instead.
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //
@@ -242,77 +245,11 @@ fn matmul_bias_act_db(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
   store_tile4x4(row0 + lid.y * 4u, col0 + lid.x * 4u, wid.z, acc, sums_rows, row_sum);
 }
 
-// ---- v2: 128×128 tile, 8×8 per thread ----
+// ---- 128-wide tiles: v4's A, v5 and v6 ----
 
-const ROW2 = 33u;  // vec4s per padded K row of a v2 tile: 128 floats + 4 padding
+const ROW2 = 33u;  // vec4s per padded K row of a 128-wide tile: 128 floats + 4 padding
 var<workgroup> tile_a2: array<vec4<f32>, 528>;  // [TILE_K][ROW2]
 var<workgroup> tile_b2: array<vec4<f32>, 528>;
-
-@compute @workgroup_size(16, 16)
-fn matmul_bias_act_128(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * 128u;
-  let col0 = wid.x * 128u;
-  let ks = k_range(wid.z);
-  var acc: array<vec4<f32>, 16>;  // rows lid.y·8 + r, columns lid.x·8 + (0..3 | 4..7): acc[2r], acc[2r+1]
-  var row_sum_lo = vec4<f32>(0.0);
-  var row_sum_hi = vec4<f32>(0.0);
-  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
-
-  for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
-    for (var i = 0u; i < 8u; i++) {
-      let e = tid + i * 256u;
-      let ta = tile_coords(e, !TRANSPOSE_A, 128u);
-      tile_a2[ta.y * ROW2 + ta.x / 4u][ta.x % 4u] = load_a(row0 + ta.x, k0 + ta.y);
-      let tb = tile_coords(e, TRANSPOSE_B, 128u);
-      tile_b2[tb.y * ROW2 + tb.x / 4u][tb.x % 4u] = load_b(k0 + tb.y, col0 + tb.x);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
-      let a_lo = tile_a2[kk * ROW2 + lid.y * 2u];
-      let a_hi = tile_a2[kk * ROW2 + lid.y * 2u + 1u];
-      let b_lo = tile_b2[kk * ROW2 + lid.x * 2u];
-      let b_hi = tile_b2[kk * ROW2 + lid.x * 2u + 1u];
-      if (sums_rows) {
-        row_sum_lo += a_lo;
-        row_sum_hi += a_hi;
-      }
-      // Unrolled by hand, so every acc index is a constant (see store4).
-      acc[0] = fma(vec4<f32>(a_lo.x), b_lo, acc[0]);
-      acc[1] = fma(vec4<f32>(a_lo.x), b_hi, acc[1]);
-      acc[2] = fma(vec4<f32>(a_lo.y), b_lo, acc[2]);
-      acc[3] = fma(vec4<f32>(a_lo.y), b_hi, acc[3]);
-      acc[4] = fma(vec4<f32>(a_lo.z), b_lo, acc[4]);
-      acc[5] = fma(vec4<f32>(a_lo.z), b_hi, acc[5]);
-      acc[6] = fma(vec4<f32>(a_lo.w), b_lo, acc[6]);
-      acc[7] = fma(vec4<f32>(a_lo.w), b_hi, acc[7]);
-      acc[8] = fma(vec4<f32>(a_hi.x), b_lo, acc[8]);
-      acc[9] = fma(vec4<f32>(a_hi.x), b_hi, acc[9]);
-      acc[10] = fma(vec4<f32>(a_hi.y), b_lo, acc[10]);
-      acc[11] = fma(vec4<f32>(a_hi.y), b_hi, acc[11]);
-      acc[12] = fma(vec4<f32>(a_hi.z), b_lo, acc[12]);
-      acc[13] = fma(vec4<f32>(a_hi.z), b_hi, acc[13]);
-      acc[14] = fma(vec4<f32>(a_hi.w), b_lo, acc[14]);
-      acc[15] = fma(vec4<f32>(a_hi.w), b_hi, acc[15]);
-    }
-    workgroupBarrier();
-  }
-
-  let row = row0 + lid.y * 8u;
-  let col = col0 + lid.x * 8u;
-  store4(row, col, wid.z, acc[0]);       store4(row, col + 4u, wid.z, acc[1]);
-  store4(row + 1u, col, wid.z, acc[2]);  store4(row + 1u, col + 4u, wid.z, acc[3]);
-  store4(row + 2u, col, wid.z, acc[4]);  store4(row + 2u, col + 4u, wid.z, acc[5]);
-  store4(row + 3u, col, wid.z, acc[6]);  store4(row + 3u, col + 4u, wid.z, acc[7]);
-  store4(row + 4u, col, wid.z, acc[8]);  store4(row + 4u, col + 4u, wid.z, acc[9]);
-  store4(row + 5u, col, wid.z, acc[10]); store4(row + 5u, col + 4u, wid.z, acc[11]);
-  store4(row + 6u, col, wid.z, acc[12]); store4(row + 6u, col + 4u, wid.z, acc[13]);
-  store4(row + 7u, col, wid.z, acc[14]); store4(row + 7u, col + 4u, wid.z, acc[15]);
-  if (sums_rows) {
-    store_row_sums4(row, wid.z, row_sum_lo);
-    store_row_sums4(row + 4u, wid.z, row_sum_hi);
-  }
-}
 
 // ---- v4: v1 with vec4 global loads ----
 // One 16-byte load per thread per tile of A and of B, instead of four scalar loads with a bounds

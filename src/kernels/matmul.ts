@@ -40,7 +40,7 @@ export interface MatmulSpec {
    */
   rowSums?: TensorRef;
   /**
-   * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v2 128×128, v3 v1 double-buffered,
+   * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v3 v1 double-buffered,
    * v4 v1 with vec4 loads, v5 128×64 tiles with vec4 loads, v6 128×128 tiles with vec4 loads
    * (v4 to v6 where vec4Loadable);
    * 'auto' takes the measured choice for this shape and adapter (matmulTuning.ts), else v1.
@@ -71,11 +71,10 @@ const TILE_K = 16;
 /**
  * Each variant's entry point, C tile (rows × columns) and workgroup memory (its tile arrays in
  * shaders/matmul.wgsl); v4 to v6 need vec4Loadable shapes. WebGPU guarantees 16384 bytes of
- * workgroup memory: v2, v3 and v6 need an adapter that allows more (Dawn on Vulkan GPUs does).
+ * workgroup memory: v3 and v6 need an adapter that allows more (Dawn on Vulkan GPUs does).
  */
 const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; workgroupBytes: number; vec4?: true }> = {
   v1: { entry: 'matmul_bias_act', rows: 64, cols: 64, workgroupBytes: 8704 },
-  v2: { entry: 'matmul_bias_act_128', rows: 128, cols: 128, workgroupBytes: 16896 },
   v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64, workgroupBytes: 17408 },
   v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, workgroupBytes: 12800, vec4: true },
   v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, workgroupBytes: 12800, vec4: true },
@@ -113,7 +112,7 @@ export function forceAutoVariant(variant: MatmulVariant | null): void {
 /**
  * The variant 'auto' uses where no measured choice exists. Measured on an H100 (BENCHMARKS.md),
  * whole training steps with every matmul as v1 beat the v1/v2 mix by 11% at batch 4096 and tied
- * below, while all-v2 and all-v3 were slower at every batch size; so v1 for every shape until a
+ * below, while all-v2 (a variant since removed) and all-v3 were slower at every batch size; so v1 for every shape until a
  * variant wins somewhere.
  */
 export const DEFAULT_VARIANT: MatmulVariant = 'v1';

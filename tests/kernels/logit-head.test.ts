@@ -108,8 +108,9 @@ function expectMatchesReference(got: HeadResult, c: HeadCase, data: ReturnType<t
 const CASES: Array<[string, HeadCase]> = [
   ['1 row of width 1', { rows: 1, width: 1, split: 1, targets: [1, 1], inputGrad: true, paramGrads: true }],
   ['7 rows of width 5, split 3, leaky-ReLU gate', { rows: 7, width: 5, split: 3, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
-  ['130 rows of width 128 (batch 65), tanh gate, no parameter gradients', { rows: 130, width: 128, split: 130, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false }],
-  ['1024 rows (one workgroup, the most) of width 300 (> 256 threads)', { rows: SINGLE_DISPATCH_MAX_ROWS, width: 300, split: 512, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
+  ['130 rows of width 128 (batch 65): 9 groups, tanh gate, no parameter gradients', { rows: 130, width: 128, split: 130, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false }],
+  ['1024 rows in one workgroup (the most it holds) of width 300 (> 256 threads)', { rows: SINGLE_DISPATCH_MAX_ROWS, width: 300, split: 512, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: SINGLE_DISPATCH_MAX_ROWS }],
+  ['16 rows of width 128: one group by default', { rows: 16, width: 128, split: 8, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
   ['1025 rows: 17 groups, the last of 1 row', { rows: SINGLE_DISPATCH_MAX_ROWS + 1, width: 128, split: 513, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
   ['8192 × 128, split 4096 (the batch-4096 discriminator update)', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
   ['200 rows of 784 pixels (a one-layer discriminator), parameter gradients only', { rows: 200, width: 784, split: 100, targets: [0, 1], inputGrad: false, paramGrads: true }],
@@ -156,8 +157,8 @@ describe('logit head (last layer + BCE + gradients, fused)', () => {
     expectMatchesReference(await runHead(gpu.ctx, c, data), c, data);
   });
 
-  it('groups: every row in one workgroup up to 1024 rows, then 64 per workgroup', () => {
-    expect([1, 1024, 1025, 8192].map(headRowsPerGroup)).toEqual([1, 1024, 64, 64]);
+  it('groups: all rows in one up to 16 rows, then groups of 16, 32 above 256 rows and 64 above 1024', () => {
+    expect([1, 16, 17, 256, 257, 1024, 1025, 8192].map(headRowsPerGroup)).toEqual([1, 16, 16, 16, 32, 32, 64, 64]);
   });
 });
 

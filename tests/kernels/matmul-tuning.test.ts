@@ -27,7 +27,7 @@ function tableFor(ctx: GpuContext, choices: MatmulTuning['choices']): MatmulTuni
   return { adapter: tuningAdapterKey(ctx.adapter)!, measured: 'test', choices };
 }
 
-async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v2' | 'v3' | 'auto'; splitK?: number | 'auto'; specialize?: boolean | 'auto' } = {}) {
+async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v3' | 'auto'; splitK?: number | 'auto'; specialize?: boolean | 'auto' } = {}) {
   const { m, n, k } = SHAPE;
   const a = randomArray(m * k, 1), b = randomArray(n * k, 2);
   const mem = ctx.memory;
@@ -55,40 +55,40 @@ describe('measured matmul choices', () => {
   });
 
   it('auto takes the registered choice for this adapter and shape, and the product is right', async () => {
-    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
-    expect(await product(gpu.ctx)).toEqual({ variant: 'v2', splitK: 5, specialized: false });
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v3', splitK: 5, specialized: false });
   });
 
   it('auto builds the pipeline specialised to the shape where the table says so, unless told not to', async () => {
-    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5, specialized: true } }));
-    expect(await product(gpu.ctx)).toEqual({ variant: 'v2', splitK: 5, specialized: true });
-    expect(await product(gpu.ctx, { specialize: false })).toEqual({ variant: 'v2', splitK: 5, specialized: false });
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5, specialized: true } }));
+    expect(await product(gpu.ctx)).toEqual({ variant: 'v3', splitK: 5, specialized: true });
+    expect(await product(gpu.ctx, { specialize: false })).toEqual({ variant: 'v3', splitK: 5, specialized: false });
     // Another split than the measured one is not what was measured specialised.
-    expect(await product(gpu.ctx, { splitK: 2 })).toEqual({ variant: 'v2', splitK: 2, specialized: false });
+    expect(await product(gpu.ctx, { splitK: 2 })).toEqual({ variant: 'v3', splitK: 2, specialized: false });
   });
 
   it('explicit arguments win over the table; a named variant still takes the table\'s split when they agree', async () => {
-    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
-    expect(await product(gpu.ctx, { variant: 'v3' })).toEqual({ variant: 'v3', splitK: 3, specialized: false });
-    expect(await product(gpu.ctx, { splitK: 1 })).toEqual({ variant: 'v2', splitK: 1, specialized: false });
-    expect(await product(gpu.ctx, { variant: 'v2' })).toEqual({ variant: 'v2', splitK: 5, specialized: false });
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
+    expect(await product(gpu.ctx, { variant: 'v1' })).toEqual({ variant: 'v1', splitK: 3, specialized: false });
+    expect(await product(gpu.ctx, { splitK: 1 })).toEqual({ variant: 'v3', splitK: 1, specialized: false });
+    expect(await product(gpu.ctx, { variant: 'v3' })).toEqual({ variant: 'v3', splitK: 5, specialized: false });
   });
 
   it('a forced variant (whole-step comparisons) ignores the table', async () => {
-    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } }));
-    forceAutoVariant('v3');
-    expect((await product(gpu.ctx)).variant).toBe('v3');
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
+    forceAutoVariant('v1');
+    expect((await product(gpu.ctx)).variant).toBe('v1');
   });
 
   it('another adapter\'s table and other shapes change nothing', async () => {
-    registerMatmulTuning({ adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3', measured: 'test', choices: { [shapeKey(SHAPE)]: { variant: 'v2', splitK: 5 } } });
-    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey({ ...SHAPE, transposeB: false })]: { variant: 'v2', splitK: 5 } }));
+    registerMatmulTuning({ adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3', measured: 'test', choices: { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } } });
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey({ ...SHAPE, transposeB: false })]: { variant: 'v3', splitK: 5 } }));
     expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3, specialized: false });
     unregisterMatmulTuning('nvidia / hopper / NVIDIA H100 80GB HBM3');
   });
 
   it.each([
-    ['an unknown variant', { variant: 'v9', splitK: 1 }, /variant.*v1, v2, v3/],
+    ['an unknown variant', { variant: 'v9', splitK: 1 }, /variant.*v1, v3, v4/],
     ['a split of 0', { variant: 'v1', splitK: 0 }, /splitK.*positive integer/],
     ['a specialized that is not a boolean', { variant: 'v1', splitK: 1, specialized: 'yes' }, /specialized.*true or false/],
   ])('refuses a table with %s', (_name, choice, message) => {
@@ -123,25 +123,26 @@ describe('the tuner', () => {
     ]);
     expect(stepHeads([64])[0]).toMatchObject({ split: 64, targets: [0, 1], divisor: 64 });
     expect(headCandidates(4)).toEqual([4]);
-    expect(headCandidates(128)).toEqual([16, 32, 64, 128]);
-    expect(headCandidates(1024)).toEqual([16, 32, 64, 128, 256, 512, 1024]);
-    expect(headCandidates(8192)).toEqual([16, 32, 64, 128, 256, 512, 1024]);
+    expect(headCandidates(12)).toEqual([8, 12]);
+    expect(headCandidates(128)).toEqual([8, 16, 32, 64, 128]);
+    expect(headCandidates(1024)).toEqual([8, 16, 32, 64, 128, 256, 512, 1024]);
+    expect(headCandidates(8192)).toEqual([8, 16, 32, 64, 128, 256, 512, 1024]);
   });
 
   it('tries every variant that fits, with splits at least 128 deep in K', () => {
     const roomy = { maxComputeWorkgroupStorageSize: 32768 };
     const short = candidates({ ...SHAPE, k: 200 }, roomy);
-    expect(short).toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((variant) => ({ variant, splitK: 1 })));
+    expect(short).toEqual(['v1', 'v3', 'v4', 'v5', 'v6'].map((variant) => ({ variant, splitK: 1 })));
     const long = candidates({ ...SHAPE, k: 8192 }, roomy);
     expect(long.filter((c) => c.variant === 'v1').map((c) => c.splitK)).toEqual([1, 2, 3, 4, 6, 8, 12, 16, 24, 32]);
     // v4's to v6's vec4 loads need K (contiguous in A and in Bᵀ here) to be a multiple of 4.
-    expect(candidates({ ...SHAPE, k: 201 }, roomy).map((c) => c.variant)).toEqual(['v1', 'v2', 'v3']);
+    expect(candidates({ ...SHAPE, k: 201 }, roomy).map((c) => c.variant)).toEqual(['v1', 'v3']);
     // The rules' choice is always timed, as the choice to beat, even where its split count (7
     // here: 8 tiles of C, K = 2000 at batch 1000) is none of the usual ones.
     const weightGrad = { m: 256, n: 128, k: 2000, transposeA: true, transposeB: false, rowSums: true };
     expect(ruleChoice(weightGrad, roomy)).toEqual({ variant: 'v1', splitK: 7 });
     expect(candidates(weightGrad, roomy)).toContainEqual({ variant: 'v1', splitK: 7 });
-    // WebGPU's default 16 KiB of workgroup memory leaves out v2, v3 and v6.
+    // WebGPU's default 16 KiB of workgroup memory leaves out v3 and v6.
     expect(candidates({ ...SHAPE, k: 200 }, { maxComputeWorkgroupStorageSize: 16384 }).map((c) => c.variant)).toEqual(['v1', 'v4', 'v5']);
   });
 
@@ -165,11 +166,11 @@ describe('the tuner', () => {
 
   it('merges a table into the tuning file, replacing only the same adapter\'s', () => {
     const file = join(tempDir('tuning-'), 'tuning.json');
-    const table = (adapter: string, variant: 'v1' | 'v2'): MatmulTuning => ({ adapter, measured: 'test', choices: { '1x1x1': { variant, splitK: 1 } } });
+    const table = (adapter: string, variant: 'v1' | 'v3'): MatmulTuning => ({ adapter, measured: 'test', choices: { '1x1x1': { variant, splitK: 1 } } });
     writeFileSync(file, JSON.stringify([table('a', 'v1'), table('b', 'v1')]));
-    writeTuning(file, table('b', 'v2'));
+    writeTuning(file, table('b', 'v3'));
     writeTuning(file, table('c', 'v1'));
     const merged = JSON.parse(readFileSync(file, 'utf8')) as MatmulTuning[];
-    expect(merged.map((t) => `${t.adapter}:${t.choices['1x1x1']!.variant}`)).toEqual(['a:v1', 'b:v2', 'c:v1']);
+    expect(merged.map((t) => `${t.adapter}:${t.choices['1x1x1']!.variant}`)).toEqual(['a:v1', 'b:v3', 'c:v1']);
   });
 });
