@@ -1,7 +1,8 @@
 // `npm run bench`: ms per GAN training step at several batch sizes and fp32 matmul GFLOP/s, on
 // whatever adapter Dawn finds. Steps are timed like ../shared/baselines/torch_gan.py: warm-up,
-// then many steps submitted back to back, one wait at the end (three such runs, the median). The flags are in bench/options.ts
-// (`npm run bench -- --help`); the TensorFlow.js WebGPU peer trains the same model after us.
+// then many steps submitted back to back, one wait at the end (repeated until settled, the median
+// of the last three runs). The flags are in bench/options.ts (`npm run bench -- --help`); the
+// TensorFlow.js WebGPU peer trains the same model after us.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
 import type { GpuContext } from '../src/gpu/context.js';
@@ -11,7 +12,7 @@ import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/mat
 import { MATMUL_VARIANTS, registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
-import { gpuMicrosecondsPerCall, median, microsecondsPerCall, runOverNaN } from './timing.js';
+import { gpuMicrosecondsPerCall, median, microsecondsPerCall, runOverNaN, untilSettled } from './timing.js';
 import { sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
 import { tuneLogitHeads } from './tune-head.js';
 import { randomArray } from '../tests/support/numeric.js';
@@ -30,8 +31,11 @@ const ROBUSTNESS_OFF = 'webgpu-gan (Dawn robustness off)';
  * timed run after it was up to 2.5× slower than the two after it.
  */
 const STEP_WARM_UP_MS = 200;
-/** Timed runs of `steps` steps each; the median is reported. */
-const STEP_TRIALS = 3;
+/**
+ * Timed runs of `steps` steps each go on until settled (bench/timing.ts) or for this long; the
+ * median of the last three is reported.
+ */
+const STEP_SETTLE_MS = 5000;
 
 async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number, profile: boolean) {
   const count = 60_000;
@@ -49,9 +53,8 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
     };
     const warmStart = performance.now();
     do await runSteps(); while (performance.now() - warmStart < STEP_WARM_UP_MS);
-    const trialMs: number[] = [];
-    for (let trial = 0; trial < STEP_TRIALS; trial++) trialMs.push(await runSteps());
-    const ms = median(trialMs);
+    const trialMs = await untilSettled(runSteps, STEP_SETTLE_MS);
+    const ms = median(trialMs.slice(-3));
     const gpuMsPerStep = await gpuMsPerWholeStep(ctx, trainer, perSubmit);
     const kernels = profile ? await profileStep(ctx, trainer, 20) : null;
     const kernelSumMsPerStep = kernels ? kernels.reduce((t, k) => t + k.microseconds, 0) / 1000 : undefined;
