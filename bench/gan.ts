@@ -72,7 +72,8 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
 
 /**
  * GPU time of a step from timestamps at the start and end of a compute pass of `steps` whole
- * steps, as training records them (the best of three passes); null without timestamp queries.
+ * steps, as training records them (the best pass once settled, bench/timing.ts); null without
+ * timestamp queries.
  */
 async function gpuMsPerWholeStep(ctx: GpuContext, trainer: GanTrainer, steps: number): Promise<number | null> {
   if (!ctx.device.features.has('timestamp-query')) return null;

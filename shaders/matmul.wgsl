@@ -378,9 +378,10 @@ fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin
 }
 
 // ---- v6: 128×128 tile, 8×8 per thread, vec4 loads ----
-// v2's tile and outputs per thread (64 multiply-adds per four workgroup-memory reads), but each
-// thread's 8×8 is four 4×4 blocks 64 rows or columns apart, so that consecutive threads read
-// consecutive vec4s of the tiles (v2's 8-wide blocks read every other vec4), and v4's vec4 loads.
+// 128×128 tiles and 8×8 outputs per thread (64 multiply-adds per four workgroup-memory reads),
+// each thread's 8×8 as four 4×4 blocks 64 rows or columns apart, so that consecutive threads read
+// consecutive vec4s of the tiles (the removed v2's 8-wide blocks read every other vec4), and
+// v4's vec4 loads.
 // Same shape requirements as v4.
 
 @compute @workgroup_size(16, 16)

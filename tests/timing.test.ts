@@ -30,7 +30,7 @@ describe('untilSettled', () => {
     expect(times).toHaveLength(SETTLED.runs + 1);
   });
 
-  it('the median of the last three runs is what a settled wall-clock measurement reports', () => {
+  it('median: the middle value, or the mean of the two middle ones', () => {
     expect(median([10, 8, 6, 5.99, 5.95, 6.1].slice(-3))).toBe(5.99);
     expect(median([4, 1, 3, 2])).toBe(2.5);
   });

@@ -30,7 +30,7 @@ export interface LogitHeadSpec extends BceTargets {
   /**
    * Rows per workgroup, 1 to SINGLE_DISPATCH_MAX_ROWS; at least `rows` gives one dispatch, fewer
    * a second that adds the groups' partial sums. Default headRowsPerGroup(rows). For measuring
-   * (bench/tune.ts): the result is the same to float32 rounding.
+   * (bench/tune-head.ts): the result is the same to float32 rounding.
    */
   rowsPerGroup?: number;
   label?: string;
