@@ -13,7 +13,7 @@ import { MATMUL_VARIANTS, registerMatmulTuning, tunedChoice, tuningAdapterKey, u
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { gpuMicrosecondsPerCall, median, microsecondsPerCall, runOverNaN, untilSettled } from './timing.js';
-import { sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
+import { rampUp, sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
 import { tuneLogitHeads } from './tune-head.js';
 import { randomArray } from '../tests/support/numeric.js';
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchOptions } from './options.js';
@@ -45,16 +45,26 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
   const trainer = await GanTrainer.create(ctx, { batch }, dataset);
   try {
     const bytesInUse = ctx.memory.bytesInUse;
+    // The CPU's share too (recording and submitting, which the GPU overlaps): a step whose wall
+    // time is near it rather than near the GPU time is bound by the host.
+    const cpuMsPerTrial: number[] = [];
     const runSteps = async () => {
       const t0 = performance.now();
-      for (let done = 0; done < steps; done += perSubmit) trainer.submitSteps(Math.min(perSubmit, steps - done), 1e9);
+      let cpuMs = 0;
+      for (let done = 0; done < steps; done += perSubmit) {
+        const c0 = performance.now();
+        trainer.submitSteps(Math.min(perSubmit, steps - done), 1e9);
+        cpuMs += performance.now() - c0;
+      }
       await ctx.sync();
+      cpuMsPerTrial.push(cpuMs / steps);
       return (performance.now() - t0) / steps;
     };
     const warmStart = performance.now();
     do await runSteps(); while (performance.now() - warmStart < STEP_WARM_UP_MS);
     const trialMs = await untilSettled(runSteps, STEP_SETTLE_MS);
     const ms = median(trialMs.slice(-3));
+    const cpuMsPerStep = median(cpuMsPerTrial.slice(-3));
     const gpuMsPerStep = await gpuMsPerWholeStep(ctx, trainer, perSubmit);
     const kernels = profile ? await profileStep(ctx, trainer, 20) : null;
     const kernelSumMsPerStep = kernels ? kernels.reduce((t, k) => t + k.microseconds, 0) / 1000 : undefined;
@@ -62,7 +72,7 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
     const measuredMatmuls = matmuls.filter((k) => tunedChoice(ctx.adapter, k.shape) !== null).length;
     return {
       impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit,
-      bytesAllocated: bytesInUse, trialMs, gpuMsPerStep, kernelSumMsPerStep, kernels, matmulsPerStep: matmuls.length, measuredMatmuls,
+      bytesAllocated: bytesInUse, trialMs, cpuMsPerStep, gpuMsPerStep, kernelSumMsPerStep, kernels, matmulsPerStep: matmuls.length, measuredMatmuls,
     };
   } finally {
     trainer.destroy();
@@ -116,7 +126,8 @@ async function timeBatches(ctx: GpuContext, options: BenchOptions, impl: string)
   for (const batch of options.batches) {
     const r = { ...await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch)), impl };
     results.push(r);
-    const gpu = (r.gpuMsPerStep === null ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`)
+    const gpu = `, CPU ${r.cpuMsPerStep.toFixed(3)} ms/step to record and submit`
+      + (r.gpuMsPerStep === null ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`)
       + (r.kernelSumMsPerStep === undefined ? '' : ` (${r.kernelSumMsPerStep.toFixed(3)} as the sum of its kernels, each in its own pass)`);
     const name = impl === 'webgpu-gan' ? '' : `${impl}, `;
     console.log(`${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`);
@@ -160,6 +171,7 @@ function readTuning(file: string): MatmulTuning[] {
 async function tune(ctx: GpuContext, options: BenchOptions): Promise<void> {
   const deadline = options.tuneLimitSeconds === undefined ? Infinity : Date.now() + options.tuneLimitSeconds * 1000;
   const log = (line: string) => console.log(line);
+  await rampUp(ctx);
   await tuneLogitHeads(ctx, options.tune, options.tuneReps, log);
   console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the shape; GPU us per call):`);
   const file = options.writeTuning;

@@ -13,6 +13,8 @@ export interface StepResult {
   dispatchesPerStep?: number;
   bytesAllocated?: number;
   gpuMsPerStep?: number | null;
+  /** Host time to record and submit a step (older runs lack it). */
+  cpuMsPerStep?: number;
   kernels?: Array<{ label: string; microseconds: number }> | null;
 }
 
@@ -206,6 +208,7 @@ function stepTable(run: DeviceRun): string {
   rows.push(...[
     perConfiguration('dispatches per step', (r) => (r.dispatchesPerStep === undefined ? null : String(r.dispatchesPerStep))),
     perConfiguration('GPU ms per step by timestamps', (r) => (r.gpuMsPerStep == null ? null : r.gpuMsPerStep.toFixed(3))),
+    perConfiguration('CPU ms per step to record and submit', (r) => (r.cpuMsPerStep === undefined ? null : r.cpuMsPerStep.toFixed(3))),
     perConfiguration('MiB allocated by the trainer', (r) => (r.bytesAllocated === undefined ? null : (r.bytesAllocated / 2 ** 20).toFixed(1))),
   ].filter(measuredAnywhere));
   return table('ms per step (lower is better)', batches, (b, i) => (i === 0 ? `batch ${b}` : String(b)), rows);

@@ -15,7 +15,7 @@ import { GanTrainer } from '../src/gan/trainer.js';
 import { seededRandom } from '../src/gan/interpolate.js';
 import { createMatmul, MatmulKernel, ruleChoice, usedSplitCount, variantFits } from '../src/kernels/matmul.js';
 import { MATMUL_VARIANTS, shapeKey, tuningAdapterKey, type MatmulChoice, type MatmulShape, type MatmulTuning } from '../src/kernels/matmulTuning.js';
-import { gpuMicrosecondsPerCall, runOverNaN } from './timing.js';
+import { gpuMicrosecondsPerCall, runOverNaN, warmUp } from './timing.js';
 import { randomArray } from '../tests/support/numeric.js';
 
 /** A choice is taken over the rules' only when it is at least this much faster. */
@@ -23,6 +23,32 @@ const MIN_GAIN = 0.03;
 const SPLIT_COUNTS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
 /** Each split should still be a few K tiles deep. */
 const MIN_SPLIT_DEPTH = 128;
+
+/**
+ * Busy time before the first candidate after the CPU has kept the GPU idle (building trainers
+ * takes seconds). The per-measurement warm-up and settling were not enough there: on the H100
+ * (2026-11-27) the first two candidates of the first shape timed 687 and 730 µs, the third 144,
+ * and the first candidate itself 144 µs in a whole-step profile of the same run.
+ */
+export const RAMP_UP_MS = 2000;
+
+/** Runs a 1024³ matmul for `ms`, so that the GPU's clocks are up before anything is timed. */
+export async function rampUp(ctx: GpuContext, ms = RAMP_UP_MS): Promise<void> {
+  if (ms <= 0) return;
+  const n = 1024;
+  const mem = ctx.memory;
+  const [a, b, c] = [mem.createStorage('ramp-up a', n * n), mem.createStorage('ramp-up b', n * n), mem.createStorage('ramp-up c', n * n)];
+  try {
+    const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant: 'v1', splitK: 1 });
+    try {
+      await warmUp(ctx, kernel, ms);
+    } finally {
+      kernel.destroy();
+    }
+  } finally {
+    for (const buffer of [a, b, c]) mem.release(buffer);
+  }
+}
 
 export interface ShapeTuning {
   key: string;
@@ -136,6 +162,8 @@ export interface TuneOptions {
   now?: () => number;
   /** Called with the table after each shape, so that a run stopped from outside keeps what it measured. */
   onTable?: (table: MatmulTuning) => void;
+  /** Busy time before the first shape (default RAMP_UP_MS; 0 for none). */
+  rampUpMs?: number;
 }
 
 /**
@@ -144,11 +172,12 @@ export interface TuneOptions {
  * whose time matters least.
  */
 export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], options: TuneOptions): Promise<{ table: MatmulTuning; shapes: ShapeTuning[] }> {
-  const { reps, log = () => {}, deadline = Infinity, now = Date.now, onTable } = options;
+  const { reps, log = () => {}, deadline = Infinity, now = Date.now, onTable, rampUpMs = RAMP_UP_MS } = options;
   const adapter = tuningAdapterKey(ctx.adapter);
   if (adapter === null) throw new Error('this adapter reports no vendor, architecture or device name, so a table measured on it could not be matched to it later');
   const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
   const shapes = [...(await stepMatmulShapes(ctx, batches)).values()].sort((x, y) => multiplyAdds(y.shape) - multiplyAdds(x.shape));
+  await rampUp(ctx, rampUpMs);
   const results: ShapeTuning[] = [];
   for (const { shape, uses } of shapes) {
     if (now() >= deadline) {

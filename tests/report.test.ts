@@ -24,7 +24,7 @@ const BENCH = {
   adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3',
   date: '2026-11-27T10:00:00.000Z',
   results: [
-    step('webgpu-gan', 64, 0.3271, { dispatchesPerStep: 25, bytesAllocated: 55.1 * 2 ** 20, gpuMsPerStep: 0.29 }),
+    step('webgpu-gan', 64, 0.3271, { dispatchesPerStep: 25, bytesAllocated: 55.1 * 2 ** 20, gpuMsPerStep: 0.29, cpuMsPerStep: 0.2214 }),
     step('webgpu-gan', 4096, 1.2168, {
       dispatchesPerStep: 31, bytesAllocated: 143.5 * 2 ** 20, gpuMsPerStep: 1.1,
       kernels: [{ label: 'small', microseconds: 5 }, { label: 'largest', microseconds: 210 }, { label: 'second', microseconds: 151 }],
@@ -90,6 +90,7 @@ describe('bench:report', () => {
     expect(row(report, 'PyTorch CUDA, eager')).toEqual(['4.322', '4.686']);
     expect(row(report, 'TensorFlow.js')).toEqual(['159.800', '197.600']);
     expect(row(report, 'dispatches per step (rules / measured choices)')).toEqual(['25 / 24', '31 / 29']);
+    expect(row(report, 'CPU ms per step to record and submit (rules / measured choices)')).toEqual(['0.221 / –', '– / –']);
     expect(row(report, 'MiB allocated')).toEqual(['55.1 / 55.0', '143.5 / 140.0']);
 
     expect(report).toContain('| fp32 matmul, square n, GFLOP/s | 1024 | 4096 |');
@@ -125,6 +126,7 @@ describe('bench:report', () => {
     expect(row(report, 'PyTorch CUDA, whole step in one CUDA graph')).toEqual(['failed']);
     expect(row(report, 'dispatches per step (rules)')).toEqual(['25']);
     expect(report).not.toContain('GPU ms per step');  // a row nothing measured is left out
+    expect(report).not.toContain('CPU ms per step');
     expect(report).not.toContain('measured matmul choices');
     expect(report).not.toContain('fp32 matmul, square n');
     expect(report).toContain('- ≤ 1 ms per step at batch 4096: not measured in this run.');

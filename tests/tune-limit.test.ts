@@ -17,7 +17,7 @@ describe('matmul tuning with a time limit', () => {
     const lines: string[] = [];
     const tables: MatmulTuning[] = [];
     const { table, shapes } = await tuneStepMatmuls(ctx, [2], {
-      reps: 1, log: (line) => lines.push(line), deadline: 2, now: () => ticks++, onTable: (t) => tables.push(t),
+      reps: 1, log: (line) => lines.push(line), deadline: 2, now: () => ticks++, onTable: (t) => tables.push(t), rampUpMs: 0,
     });
 
     const all = [...(await stepMatmulShapes(ctx, [2])).values()].map((s) => s.shape);

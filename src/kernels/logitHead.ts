@@ -36,20 +36,22 @@ export interface LogitHeadSpec extends BceTargets {
   label?: string;
 }
 
+/** Columns of the partial sums that one workgroup of logit_head_reduce adds (the shader's COLUMNS_PER_REDUCE). */
+const REDUCE_COLUMNS_PER_GROUP = 8;
+
 /** The most rows one workgroup can take (the shader's MAX_GROUP_ROWS). */
 export const SINGLE_DISPATCH_MAX_ROWS = 1024;
 
 /**
- * Rows per workgroup for a head over `rows` rows. One workgroup runs on one multiprocessor, so a
- * head of hundreds of rows in one workgroup leaves the rest of the GPU idle: on the H100
- * (bench --tune, 2026-11-26) 512 rows took 172 µs in one workgroup and 17 µs in groups of 32,
- * the second dispatch that adds the groups' partial sums included. Groups of 16 rows up to 256
- * rows, 32 up to 1024 and 64 beyond were the fastest grouping for every head of the step at
- * batch 64 to 4096; a head of at most 16 rows stays one dispatch.
+ * Rows per workgroup for a head over `rows` rows: 16, the rows the logits' pass takes at once. One
+ * workgroup runs on one multiprocessor, so a head of hundreds of rows in one workgroup leaves the
+ * rest of the GPU idle: on the H100 (bench --tune, 2026-11-27) 512 rows took 171.5 µs in one
+ * workgroup and 10.1 µs in groups of 16. Groups of 16 were the fastest for the step's heads of
+ * 2048 to 8192 rows and within 0.9 µs of groups of 8 for the smaller ones. A head of at most 16
+ * rows stays one dispatch.
  */
 export function headRowsPerGroup(rows: number): number {
-  if (rows <= 256) return Math.min(rows, 16);
-  return rows <= 1024 ? 32 : 64;
+  return Math.min(rows, 16);
 }
 
 export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Promise<StagedKernel> {
@@ -94,7 +96,8 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     return new StagedKernel(ctx, label, new BoundKernel(ctx, main, label, resources, uniforms, [1, 1, 1]), null, null);
   }
   // Per group: 4 sums, then the weight gradient's column sums where it is wanted.
-  const workspaceFloats = groups * (4 + (spec.paramGrads ? width : 0));
+  const partialStride = 4 + (spec.paramGrads ? width : 0);
+  const workspaceFloats = groups * partialStride;
   const workspace = ctx.memory.createStorage(`${label} partial sums`, workspaceFloats);
   try {
     const withPartials = bindings.tensor('partials', 'partials', workspace, workspaceFloats);
@@ -104,7 +107,7 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     return new StagedKernel(
       ctx, label,
       new BoundKernel(ctx, main, `${label} ×${groups} groups`, mainResources, uniforms, [groups, 1, 1]),
-      new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, [1, 1, 1]),
+      new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, [Math.ceil(partialStride / REDUCE_COLUMNS_PER_GROUP), 1, 1]),
       workspace,
     );
   } catch (error) {

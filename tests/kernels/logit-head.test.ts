@@ -117,6 +117,8 @@ const CASES: Array<[string, HeadCase]> = [
   ['3000 rows of width 784, many groups, input gradient only', { rows: 3000, width: 784, split: 3000, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false }],
   ['100 rows in groups of 7 (the last of 2)', { rows: 100, width: 130, split: 50, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 7 }],
   ['300 rows in groups of 1', { rows: 300, width: 128, split: 150, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 1 }],
+  ['8192 rows in groups of 8: 1024 partial sums per column, 32 for each reduce thread', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 8 }],
+  ['width 1001 in groups of 3: 1005 partial columns, the last reduce workgroup with 5 of its 8', { rows: 40, width: 1001, split: 20, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 3 }],
   ['8192 rows in groups of 256', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 256 }],
   ['2000 rows in groups of 1024, the most a workgroup holds', { rows: 2000, width: 20, split: 1000, targets: [1, 1], inputGrad: true, paramGrads: true, rowsPerGroup: SINGLE_DISPATCH_MAX_ROWS }],
 ];
@@ -157,8 +159,8 @@ describe('logit head (last layer + BCE + gradients, fused)', () => {
     expectMatchesReference(await runHead(gpu.ctx, c, data), c, data);
   });
 
-  it('groups: all rows in one up to 16 rows, then groups of 16, 32 above 256 rows and 64 above 1024', () => {
-    expect([1, 16, 17, 256, 257, 1024, 1025, 8192].map(headRowsPerGroup)).toEqual([1, 16, 16, 16, 32, 32, 64, 64]);
+  it('groups: all rows in one up to 16 rows, then groups of 16', () => {
+    expect([1, 15, 16, 17, 256, 1025, 8192].map(headRowsPerGroup)).toEqual([1, 15, 16, 16, 16, 16, 16]);
   });
 });
 
