@@ -36,6 +36,11 @@ const STEP_WARM_UP_MS = 200;
  * median of the last three is reported.
  */
 const STEP_SETTLE_MS = 5000;
+/**
+ * TensorFlow.js took 45 to 240 ms a step on the H100 and the H200 (BENCHMARKS.md), so a tenth of
+ * our steps, up to this many, times it closely enough; more would only lengthen a device run.
+ */
+const TFJS_MAX_STEPS = 30;
 
 async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmit: number, profile: boolean) {
   const count = 60_000;
@@ -239,7 +244,7 @@ async function main(): Promise<void> {
       const { create } = await import('webgpu');
       const gpu = create([]);
       for (const batch of options.batches) {
-        const r = await timeTfjsSteps(gpu, batch, Math.max(5, Math.ceil(options.steps / 10)));
+        const r = await timeTfjsSteps(gpu, batch, Math.min(TFJS_MAX_STEPS, Math.max(5, Math.ceil(options.steps / 10))));
         results.push(r as never);
         console.log(`tfjs-webgpu batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }

@@ -41,6 +41,9 @@ describe('bench', () => {
     // GPU time of whole steps in one pass, and (profiled) the sum of the kernels in their own passes.
     expect(ours.gpuMsPerStep).toBeGreaterThan(0);
     expect(ours.kernelSumMsPerStep).toBeGreaterThan(0);
+    // The host's share: part of every timed run, so its median cannot exceed the runs' median.
+    expect(ours.cpuMsPerStep).toBeGreaterThan(0);
+    expect(ours.cpuMsPerStep).toBeLessThanOrEqual(ours.msPerStep);
     // Every variant, then the same specialised to the shape; then all of it again on a device
     // with Dawn's robustness off.
     const everyVariant = ['v1', 'v3', 'v4', 'v5', 'v6'].flatMap((v) => [v, `${v} fixed`]);
