@@ -28,11 +28,12 @@ const MIN_SPLIT_DEPTH = 128;
  * Busy time before the first candidate after the CPU has kept the GPU idle (building trainers
  * takes seconds). The per-measurement warm-up and settling were not enough there: on the H100
  * (2026-11-27) the first two candidates of the first shape timed 687 and 730 µs, the third 144,
- * and the first candidate itself 144 µs in a whole-step profile of the same run.
+ * and the first candidate itself 144 µs in a whole-step profile of the same run. The clocks were
+ * not logged in that run; whether this ramp-up removes the effect is for the next tuning run to say.
  */
 export const RAMP_UP_MS = 2000;
 
-/** Runs a 1024³ matmul for `ms`, so that the GPU's clocks are up before anything is timed. */
+/** Keeps the GPU busy with a 1024³ matmul for `ms` before anything is timed. */
 export async function rampUp(ctx: GpuContext, ms = RAMP_UP_MS): Promise<void> {
   if (ms <= 0) return;
   const n = 1024;
