@@ -131,11 +131,11 @@ async function timeBatches(ctx: GpuContext, options: BenchOptions, impl: string)
   for (const batch of options.batches) {
     const r = { ...await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch)), impl };
     results.push(r);
-    const gpu = `, CPU ${r.cpuMsPerStep.toFixed(3)} ms/step to record and submit`
+    const times = `, CPU ${r.cpuMsPerStep.toFixed(3)} ms/step to record and submit`
       + (r.gpuMsPerStep === null ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`)
       + (r.kernelSumMsPerStep === undefined ? '' : ` (${r.kernelSumMsPerStep.toFixed(3)} as the sum of its kernels, each in its own pass)`);
     const name = impl === 'webgpu-gan' ? '' : `${impl}, `;
-    console.log(`${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${gpu}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`);
+    console.log(`${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${times}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`);
     for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
   }
   return results;

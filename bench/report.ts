@@ -78,7 +78,7 @@ export function readDeviceRun(dir: string): DeviceRun {
   const bench = readBenchFile(benchPath);
   const tunedPath = join(dir, 'tuned.json');
   const tuned = existsSync(tunedPath) ? readBenchFile(tunedPath) : null;
-  if (!tuned) notes.push('No tuned.json: the run ended before the bench with measured choices (or was run without TUNE).');
+  if (!tuned) notes.push('No tuned.json: the run ended before the bench with measured choices (or was run without TUNE or SHIPPED).');
   return { gpu: gpuName(dir), bench, tuned, torch: readTorchLines(join(dir, 'torch.jsonl'), notes), tuning: readTuning(join(dir, 'matmul-tuning.json'), notes), notes };
 }
 

@@ -1,8 +1,8 @@
 // Part of `npm run bench -- --tune`: rows per workgroup for the logit head. The library's rule
 // (headRowsPerGroup in src/kernels/logitHead.ts) was set from this table on the H100; a rerun
-// says whether it still holds there or on another GPU. For each logit head of the step at the tuned batch
-// sizes, every grouping is checked against the float64 reference, then timed, and the table is
-// printed for the rule to be set from.
+// says whether it still holds there or on another GPU. For each logit head of the step at the
+// tuned batch sizes, every grouping is checked against the float64 reference, then timed, and the
+// table is printed for the rule to be set from.
 import type { GpuContext } from '../src/gpu/context.js';
 import { resolveGanConfig } from '../src/gan/config.js';
 import { createLogitHead, headRowsPerGroup, SINGLE_DISPATCH_MAX_ROWS } from '../src/kernels/logitHead.js';
