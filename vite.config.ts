@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
+import { wgslVitePlugin } from './scripts/wgsl.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 export const MNIST_URL_PATH = 'mnist/train-images-idx3-ubyte.gz';
@@ -42,7 +43,7 @@ export default defineConfig({
   root: join(root, 'demo'),
   base: './',
   resolve: { alias: { 'webgpu-gan': join(root, 'src', 'index.ts') } },
-  plugins: [mnistAsset()],
+  plugins: [wgslVitePlugin(), mnistAsset()],
   server: { port: Number(process.env.PORT ?? 5173), host: 'localhost' },
   preview: { port: Number(process.env.PORT ?? 4173) },
   build: { outDir: join(root, 'dist', 'demo'), emptyOutDir: true, target: 'es2022' },

@@ -4,7 +4,8 @@
 // of the last three runs). The flags are in bench/options.ts (`npm run bench -- --help`); the
 // TensorFlow.js WebGPU peer trains the same model after us.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { acquireGpu, formatAdapter } from '../src/gpu/device.js';
+import { acquireGpu } from '../src/gpu/device.js';
+import { formatAdapter } from '../src/gpu/adapter.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';

@@ -9,7 +9,7 @@
 // library ships.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context.js';
-import { formatAdapter } from '../src/gpu/device.js';
+import { formatAdapter } from '../src/gpu/adapter.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { seededRandom } from '../src/gan/interpolate.js';

@@ -1,35 +1,26 @@
 #!/usr/bin/env node
-// The webgpu-gan command. The sources are TypeScript that import WGSL as text, so the first run
-// bundles src/cli/main.ts with esbuild into node_modules/.cache (a second or so); later runs
-// reuse the bundle until a file under src/ or shaders/ changes.
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// The webgpu-gan command: runs the CLI built into dist/. An installed package ships dist/ built
+// (npm runs build:lib before packing), and nothing is compiled or written here at run time, so a
+// read-only install works. In a clone of the repository, dist/ is first brought up to date with
+// the sources (scripts/build-lib.mjs --if-stale: a few seconds when something changed).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cached = join(root, 'node_modules', '.cache', 'webgpu-gan', 'cli.mjs');
+const built = new URL('../dist/cli/main.js', import.meta.url);
+const buildScript = fileURLToPath(new URL('../scripts/build-lib.mjs', import.meta.url));
 
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function isStale() {
-  try {
-    return statSync(cached).mtimeMs < Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'shaders')));
-  } catch {
-    return true;
+if (existsSync(buildScript)) {
+  // The build's own lines go to stderr: stdout is the command's.
+  const build = spawnSync(process.execPath, [buildScript, '--if-stale'], { stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) {
+    process.stderr.write('webgpu-gan: building dist/ from the sources failed (see above); run `npm install`, then `npm run build:lib`\n');
+    process.exit(2);
   }
 }
-
-if (isStale()) {
-  mkdirSync(dirname(cached), { recursive: true });
-  const { bundle } = await import('../scripts/bundle.mjs');
-  await bundle(join(root, 'src', 'cli', 'main.ts'), cached);
+if (!existsSync(built)) {
+  process.stderr.write('webgpu-gan: this install has no dist/cli/main.js; reinstall the package\n');
+  process.exit(2);
 }
-const { main } = await import(pathToFileURL(cached).href);
+const { main } = await import(built.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,23 +1,9 @@
-// Bundles a TypeScript entry point (with its `?raw` WGSL imports) into one ESM file for Node,
-// keeping the native `webgpu` package external. Used by bin/webgpu-gan.js and the H100 bench kit.
+// Bundles a TypeScript entry point (its WGSL imports made into shader objects) into one ESM file
+// for Node, keeping the native `webgpu` package external. Used by the benches and the H100 kit.
 //   node scripts/bundle.mjs ENTRY.ts OUT.mjs
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-
-/** esbuild has no `?raw` suffix convention: strip it and load the file as text. */
-const rawText = {
-  name: 'raw-text',
-  setup(b) {
-    b.onResolve({ filter: /\?raw$/ }, async (args) => {
-      const resolved = await b.resolve(args.path.replace(/\?raw$/, ''), { resolveDir: args.resolveDir, kind: args.kind });
-      return { path: resolved.path, namespace: 'raw-text' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'raw-text' }, async (args) => ({
-      contents: (await import('node:fs')).readFileSync(args.path, 'utf8'),
-      loader: 'text',
-    }));
-  },
-};
+import { wgslEsbuildPlugin } from './wgsl.mjs';
 
 export async function bundle(entry, outfile) {
   await build({
@@ -28,7 +14,7 @@ export async function bundle(entry, outfile) {
     format: 'esm',
     target: 'node20',
     external: ['webgpu'],
-    plugins: [rawText],
+    plugins: [wgslEsbuildPlugin],
     logLevel: 'warning',
     // tsconfig.json maps TensorFlow.js to type stubs for checking only; bundle the real package.
     tsconfigRaw: {},

@@ -2,6 +2,7 @@
 // output y). Binding names avoid single letters: wgsl_reflect mistakes `gid.y` for a use of `y`.
 // Used where an activation cannot ride in a matmul epilogue. Large arrays are
 // dispatched as a 2-D grid of 256-wide workgroups, flattened here.
+// requires: activation_math.wgsl
 
 struct ElementwiseParams {
   n: u32,

@@ -1,5 +1,5 @@
 // Activation functions and their derivatives, shared by every kernel with an activation epilogue.
-// The shader registry prepends this file to those kernels (WGSL has no include).
+// Those kernels name it in a `// requires:` line; scripts/wgsl.mjs appends it (WGSL has no include).
 // Derivatives are written in terms of the activation's *output* y, so the backward pass needs
 // only the stored activations, never the pre-activations.
 

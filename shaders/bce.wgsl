@@ -7,6 +7,7 @@
 // no exp of a positive number, so logits of ±1e4 give finite losses and gradients.
 // One workgroup; each thread strides over the rows, then a tree reduction in workgroup memory.
 // The reduction order is fixed, so results are deterministic run to run.
+// requires: activation_math.wgsl
 
 struct BceParams {
   n: u32,

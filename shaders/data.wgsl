@@ -3,8 +3,8 @@
 // (epoch, position) come from the sample number (step − 1)·rows + row and the step counter.
 // The shuffle is a 4-round Feistel network over 2^(2·half_bits) ≥ count indices, keyed by
 // Philox(seed, epoch), with cycle-walking to stay below count: a true permutation of the
-// dataset for every epoch. philox4x32 and sequence_bits come from philox.wgsl, prepended by
-// the registry.
+// dataset for every epoch. philox4x32 and sequence_bits come from philox.wgsl.
+// requires: philox.wgsl
 
 struct GatherParams {
   rows: u32,       // batch rows to fill

@@ -8,6 +8,7 @@
 // would be four dispatches with a barrier between each. Here they are one dispatch, or two for
 // many rows: workgroups of `rows_per_group` rows write partial sums, and logit_head_reduce adds
 // them up, many threads per column. Every sum has a fixed order, so results are deterministic.
+// requires: activation_math.wgsl
 
 struct HeadParams {
   rows: u32,

@@ -31,6 +31,7 @@
 // partial sum to slice z of C (splits × M × N); matmul_split_reduce then adds the slices in a
 // fixed order and applies the epilogue. For the weight gradients, whose K is the batch (up to
 // 8192) but whose C has few tiles, this keeps the whole GPU busy and stays deterministic.
+// requires: activation_math.wgsl
 
 struct MatmulParams {
   m: u32,        // rows of C

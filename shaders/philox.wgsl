@@ -1,5 +1,5 @@
 // Philox4x32-10 (Salmon et al., SC'11): a counter-based generator, shared by random.wgsl and
-// data.wgsl (prepended by the shader registry). Its output is a pure function of a 128-bit counter
+// data.wgsl (appended to them by scripts/wgsl.mjs). Its output is a pure function of a 128-bit counter
 // and a 64-bit key, computed with 32-bit integer arithmetic only: identical on every adapter.
 
 const PHILOX_M0 = 0xD2511F53u;

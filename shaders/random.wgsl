@@ -3,8 +3,8 @@
 // same integers on every adapter, in any dispatch order, and a step needs no state but a counter.
 // Uniforms are the top 24 bits scaled to [0, 1): exact in f32, hence bit-identical everywhere.
 // Normals come from Box–Muller on pairs of uniforms (exact up to the adapter's log/cos/sin).
-// sequence_bits, unit_uniform and box_muller come from shaders/philox.wgsl, prepended by the
-// registry.
+// sequence_bits, unit_uniform and box_muller come from shaders/philox.wgsl.
+// requires: philox.wgsl
 
 struct RandomParams {
   n: u32,

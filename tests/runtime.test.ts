@@ -2,8 +2,12 @@
 // errors that reach the caller instead of hanging (validation errors and device loss).
 import { describe, expect, it } from 'vitest';
 import { acquireGpu, formatAdapter, getPipeline, GpuDeviceError, GpuMemory } from '../src/index.js';
-import { packUniform, reflectEntry } from '../src/gpu/reflect.js';
-import { SHADERS } from '../src/shaders.js';
+import { entryLayout, packUniform } from '../src/gpu/layout.js';
+import { compileShader } from '../src/gpu/pipelines.js';
+import matmulShader from '../shaders/matmul.wgsl';
+import adamShader from '../shaders/adam.wgsl';
+import brokenInHelper from './fixtures/wgsl/broken_in_helper.wgsl';
+import brokenInMain from './fixtures/wgsl/broken_in_main.wgsl';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();
@@ -66,30 +70,43 @@ describe('memory owner', () => {
 describe('pipelines and reflection', () => {
   it('builds a pipeline once per (shader, entry, constants) and device', async () => {
     const { device } = gpu.ctx;
-    const first = await getPipeline(device, 'matmul', 'matmul_bias_act', { TRANSPOSE_A: true, GATE: 2 });
-    const again = await getPipeline(device, 'matmul', 'matmul_bias_act', { GATE: 2, TRANSPOSE_A: 1 });
-    const other = await getPipeline(device, 'matmul', 'matmul_bias_act', { TRANSPOSE_A: false, GATE: 2 });
+    const first = await getPipeline(device, matmulShader, 'matmul_bias_act', { TRANSPOSE_A: true, GATE: 2 });
+    const again = await getPipeline(device, matmulShader, 'matmul_bias_act', { GATE: 2, TRANSPOSE_A: 1 });
+    const other = await getPipeline(device, matmulShader, 'matmul_bias_act', { TRANSPOSE_A: false, GATE: 2 });
     expect(again).toBe(first);
     expect(other).not.toBe(first);
   });
 
   it('rejects an override the shader does not declare', async () => {
-    await expect(getPipeline(gpu.ctx.device, 'adam', 'adam_step', { TILE: 3 })).rejects.toThrow(/no override "TILE"/);
+    await expect(getPipeline(gpu.ctx.device, adamShader, 'adam_step', { TILE: 3 })).rejects.toThrow(/no override "TILE"/);
   });
 
   it('derives bindings and the uniform layout from the WGSL', () => {
-    const layout = reflectEntry(SHADERS.matmul, 'matmul_bias_act');
-    expect(Object.fromEntries([...layout.bindings].map(([name, b]) => [name, `${b.binding}:${b.type}`]))).toEqual({
+    const layout = entryLayout(matmulShader, 'matmul_bias_act');
+    expect(Object.fromEntries(Object.entries(layout.bindings).map(([name, b]) => [name, `${b.binding}:${b.type}`]))).toEqual({
       params: '0:uniform', matrix_a: '1:read-only-storage', matrix_b: '2:read-only-storage',
       bias: '3:read-only-storage', gate: '4:read-only-storage', matrix_c: '5:storage', row_sums: '7:storage',
     });
-    expect([...layout.uniform!.fields].map(([name, f]) => `${name}@${f.offset}:${f.type}`)).toEqual(['m@0:u32', 'n@4:u32', 'k@8:u32', 'alpha@12:f32', 'k_chunk@16:u32', 'splits@20:u32']);
+    expect(Object.entries(layout.uniform!.fields).map(([name, f]) => `${name}@${f.offset}:${f.type}`)).toEqual(['m@0:u32', 'n@4:u32', 'k@8:u32', 'alpha@12:f32', 'k_chunk@16:u32', 'splits@20:u32']);
     expect(layout.uniform!.size).toBe(32);
     expect(layout.workgroupSize).toEqual([16, 16, 1]);
   });
 
+  it('names the file and line of a WGSL error, in a helper file too', async () => {
+    const { device } = gpu.ctx;
+    device.pushErrorScope('validation'); // the broken modules' own errors, expected here
+    try {
+      // The helper's error is on its line 4, though its lines come after the kernel's in the code.
+      await expect(compileShader(device, brokenInHelper)).rejects.toThrow(/^WGSL compilation failed:\nhelper_broken\.wgsl:4:\d+: /);
+      await expect(compileShader(device, brokenInMain)).rejects.toThrow(/^WGSL compilation failed:\nbroken_in_main\.wgsl:9:\d+: /);
+    } finally {
+      expect(await device.popErrorScope()).not.toBeNull();
+    }
+    expect(brokenInHelper.files.map((f) => f.file)).toEqual(['broken_in_helper.wgsl', 'helper_broken.wgsl']);
+  });
+
   it('packs uniforms and refuses missing or unknown fields', () => {
-    const layout = reflectEntry(SHADERS.adam, 'adam_step').uniform!;
+    const layout = entryLayout(adamShader, 'adam_step').uniform!;
     const values = { n: 3, lr: 0.5, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weight_decay: 0, ema_decay: 0 };
     const view = new DataView(packUniform(layout, values));
     expect(view.getUint32(0, true)).toBe(3);

@@ -2,7 +2,8 @@
 // progress bar, log.jsonl, samples.png (plus numbered copies) and checkpoint.safetensors in --out.
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireGpu, formatAdapter } from '../gpu/device.js';
+import { acquireGpu } from '../gpu/device.js';
+import { formatAdapter } from '../gpu/adapter.js';
 import type { GpuContext } from '../gpu/context.js';
 import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { readCheckpointFile, writeFileAtomic } from '../checkpoint/file.js';

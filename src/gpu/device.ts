@@ -2,21 +2,7 @@
 // error that says what to do when there is none.
 import { WebGpuUnavailableError } from './errors.js';
 import { GpuContext } from './context.js';
-
-export interface AdapterDescription {
-  /** 'browser' for navigator.gpu, 'dawn-node' for the npm `webgpu` package. */
-  runtime: 'browser' | 'dawn-node';
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** True for CPU implementations (lavapipe, SwiftShader): fine for tests, not for speed. */
-  isSoftware: boolean;
-  /** Every feature the adapter offers (the device asks only for the ones we use), sorted. */
-  features: readonly string[];
-  /** Smallest and largest subgroup size, where the adapter reports them. */
-  subgroupSizes: [number, number] | null;
-}
+import { describeAdapterInfo, type AdapterDescription } from './adapter.js';
 
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
@@ -30,9 +16,11 @@ export interface AcquireOptions {
   dawnFlags?: string[];
 }
 
+/** The package ships the script, so the hint works from an install as well as from a clone. */
 export const INSTALL_HINT =
-  'On Linux without a GPU, install a software Vulkan driver: sudo bash scripts/install-headless.sh ' +
-  '(Mesa 25 lavapipe from bookworm-backports); on a machine with a GPU, install its Vulkan driver.';
+  'On Linux without a GPU, install a software Vulkan driver (Mesa 25 lavapipe from bookworm-backports) as root: ' +
+  'sudo bash node_modules/webgpu-gan/scripts/install-headless.sh (in a clone of webgpu-gan: scripts/install-headless.sh); ' +
+  'on a machine with a GPU, install its Vulkan driver.';
 
 const BROWSER_HINT =
   'This browser has no WebGPU. Use a current Chrome or Edge (WebGPU is on by default), Firefox 141+ ' +
@@ -61,7 +49,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   if (options.limits !== 'default') for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'webgpu-gan' });
-  return new GpuContext(device, describeAdapter(adapter, runtime), keepAlive);
+  return new GpuContext(device, describeAdapterInfo(adapter.info, runtime, [...adapter.features]), true, keepAlive);
 }
 
 interface FoundGpu {
@@ -83,29 +71,14 @@ async function findGpu(options: AcquireOptions): Promise<FoundGpu> {
   try {
     dawn = await import(/* @vite-ignore */ dawnPackage);
   } catch (error) {
-    throw new WebGpuUnavailableError(`Could not load the npm package "webgpu" (Dawn for Node): ${String(error)}. Run npm install.`);
+    // An optional peer dependency: browser-only applications never download Dawn's binaries.
+    const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
+    const why = missing ? 'is not installed' : `failed to load (${String(error)})`;
+    throw new WebGpuUnavailableError(`WebGPU in Node needs the npm package "webgpu" (Dawn), which ${why}: npm install webgpu`);
   }
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   }
   const gpu = dawn.create(options.dawnFlags ?? []);
   return { gpu, runtime: 'dawn-node', keepAlive: gpu };
-}
-
-function describeAdapter(adapter: GPUAdapter, runtime: AdapterDescription['runtime']): AdapterDescription {
-  const info = adapter.info;
-  const vendor = info?.vendor ?? '';
-  const architecture = info?.architecture ?? '';
-  const device = info?.device ?? '';
-  const description = info?.description ?? '';
-  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
-  const isSoftware = /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text) || (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter === true;
-  const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
-  const subgroupSizes: [number, number] | null = sizes?.subgroupMinSize && sizes.subgroupMaxSize ? [sizes.subgroupMinSize, sizes.subgroupMaxSize] : null;
-  return { runtime, vendor, architecture, device, description, isSoftware, features: [...adapter.features].sort(), subgroupSizes };
-}
-
-export function formatAdapter(a: AdapterDescription): string {
-  const parts = [a.vendor, a.architecture, a.device, a.description].filter((p) => p.length > 0);
-  return `${parts.join(' / ') || 'unknown adapter'} (${a.runtime}${a.isSoftware ? ', software' : ''})`;
 }

@@ -1,7 +1,6 @@
 // Compute pipelines, built once per (device, shader, entry point, override constants) and cached.
-// Bind group layouts are explicit and come from reflection, never from layout: 'auto'.
-import { SHADERS, type ShaderName } from '../shaders.js';
-import { reflectEntry, type EntryLayout } from './reflect.js';
+// Bind group layouts are explicit and come from the shader's reflected layouts, never from layout: 'auto'.
+import { entryLayout, sourceLine, type EntryLayout, type WgslShader } from './layout.js';
 import { GpuDeviceError } from './errors.js';
 
 export type OverrideConstants = Record<string, number | boolean>;
@@ -13,8 +12,10 @@ export interface CachedPipeline {
 }
 
 interface DeviceCache {
-  modules: Map<ShaderName, Promise<GPUShaderModule>>;
-  pipelines: Map<string, Promise<CachedPipeline>>;
+  /** By shader object: two shaders of one name (a test's and ours) never share a module. */
+  modules: Map<WgslShader, Promise<GPUShaderModule>>;
+  /** By shader, then by entry point and constants. */
+  pipelines: Map<WgslShader, Map<string, Promise<CachedPipeline>>>;
 }
 
 const caches = new WeakMap<GPUDevice, DeviceCache>();
@@ -28,23 +29,20 @@ function cacheFor(device: GPUDevice): DeviceCache {
   return cache;
 }
 
-export function getPipeline(device: GPUDevice, shader: ShaderName, entry: string, constants: OverrideConstants = {}): Promise<CachedPipeline> {
+export function getPipeline(device: GPUDevice, shader: WgslShader, entry: string, constants: OverrideConstants = {}): Promise<CachedPipeline> {
   const cache = cacheFor(device);
   const numeric = normaliseConstants(constants);
-  const key = `${shader}:${entry}:${JSON.stringify(numeric)}`;
-  let pipeline = cache.pipelines.get(key);
+  const key = `${entry}:${JSON.stringify(numeric)}`;
+  let byKey = cache.pipelines.get(shader);
+  if (!byKey) cache.pipelines.set(shader, (byKey = new Map()));
+  let pipeline = byKey.get(key);
   if (!pipeline) {
     pipeline = buildPipeline(device, cache, shader, entry, numeric);
-    cache.pipelines.set(key, pipeline);
+    byKey.set(key, pipeline);
     // A failed build is not cached, so a later call reports the error again instead of a stale promise.
-    pipeline.catch(() => cache.pipelines.delete(key));
+    pipeline.catch(() => byKey.delete(key));
   }
   return pipeline;
-}
-
-/** An entry point's bindings, uniform and overrides, from reflection alone (no GPU work). */
-export function entryLayout(shader: ShaderName, entry: string): EntryLayout {
-  return reflectEntry(SHADERS[shader], entry);
 }
 
 function normaliseConstants(constants: OverrideConstants): Record<string, number> {
@@ -56,46 +54,53 @@ function normaliseConstants(constants: OverrideConstants): Record<string, number
   return sorted;
 }
 
-async function buildPipeline(device: GPUDevice, cache: DeviceCache, shader: ShaderName, entry: string, constants: Record<string, number>): Promise<CachedPipeline> {
+async function buildPipeline(device: GPUDevice, cache: DeviceCache, shader: WgslShader, entry: string, constants: Record<string, number>): Promise<CachedPipeline> {
   const layout = entryLayout(shader, entry);
   for (const name of Object.keys(constants)) {
-    if (!layout.overrides.has(name)) throw new Error(`${shader}.wgsl declares no override "${name}"`);
+    if (!shader.overrides.includes(name)) throw new Error(`${shader.name}.wgsl declares no override "${name}"`);
   }
   const module = await shaderModule(device, cache, shader);
-  const entries: GPUBindGroupLayoutEntry[] = [...layout.bindings.values()].map((b) => ({
+  const entries: GPUBindGroupLayoutEntry[] = Object.values(layout.bindings).map((b) => ({
     binding: b.binding,
     visibility: GPUShaderStage.COMPUTE,
     buffer: { type: b.type },
   }));
-  const bindGroupLayout = device.createBindGroupLayout({ label: `${shader}.${entry}`, entries });
+  const bindGroupLayout = device.createBindGroupLayout({ label: `${shader.name}.${entry}`, entries });
   try {
     const pipeline = await device.createComputePipelineAsync({
-      label: `${shader}.${entry}`,
+      label: `${shader.name}.${entry}`,
       layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
       compute: { module, entryPoint: entry, constants },
     });
     return { pipeline, bindGroupLayout, layout };
   } catch (error) {
-    throw new GpuDeviceError(`building pipeline ${shader}.${entry} ${JSON.stringify(constants)} failed: ${(error as Error).message}`);
+    throw new GpuDeviceError(`building pipeline ${shader.name}.${entry} ${JSON.stringify(constants)} failed: ${(error as Error).message}`);
   }
 }
 
-function shaderModule(device: GPUDevice, cache: DeviceCache, shader: ShaderName): Promise<GPUShaderModule> {
+function shaderModule(device: GPUDevice, cache: DeviceCache, shader: WgslShader): Promise<GPUShaderModule> {
   let module = cache.modules.get(shader);
   if (!module) {
-    module = compileModule(device, shader);
+    module = compileShader(device, shader);
     cache.modules.set(shader, module);
   }
   return module;
 }
 
-async function compileModule(device: GPUDevice, shader: ShaderName): Promise<GPUShaderModule> {
-  const module = device.createShaderModule({ label: `${shader}.wgsl`, code: SHADERS[shader] });
+/**
+ * Compiles a shader once per device; an error names the file and line where it is, a helper
+ * file's own line included (the code combines several files).
+ */
+export async function compileShader(device: GPUDevice, shader: WgslShader): Promise<GPUShaderModule> {
+  const module = device.createShaderModule({ label: `${shader.name}.wgsl`, code: shader.code });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
-    const text = errors.map((m) => `${shader}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`).join('\n');
-    throw new GpuDeviceError(`WGSL compilation failed:\n${text}`);
+    const text = errors.map((m) => {
+      const where = sourceLine(shader, m.lineNum);
+      return `${where.file}:${where.line}:${m.linePos}: ${m.message}`;
+    });
+    throw new GpuDeviceError(`WGSL compilation failed:\n${text.join('\n')}`);
   }
   return module;
 }

@@ -2,6 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import activationShader from '../../shaders/activation.wgsl';
 import { activationCode, Bindings, BoundKernel, grid1d, type Activation, type TensorRef } from './kernel.js';
 
 export interface ActivationForwardSpec {
@@ -39,8 +40,8 @@ export async function createActivationForward(ctx: GpuContext, spec: ActivationF
   const bindings = new Bindings(ctx)
     .tensor('input', 'input', spec.input, n)
     .tensor('output', 'output', spec.output, n);
-  const resources = bindings.forEntry('activation', 'activation_forward');
-  const compiled = await getPipeline(ctx.device, 'activation', 'activation_forward', { ACTIVATION });
+  const resources = bindings.forEntry(activationShader, 'activation_forward');
+  const compiled = await getPipeline(ctx.device, activationShader, 'activation_forward', { ACTIVATION });
   return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} forward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
 }
 
@@ -52,7 +53,7 @@ export async function createActivationBackward(ctx: GpuContext, spec: Activation
     .tensor('grad_output', 'gradOutput', spec.gradOutput, n)
     .tensor('saved_output', 'output', spec.output, n)
     .tensor('grad_input', 'gradInput', spec.gradInput, n);
-  const resources = bindings.forEntry('activation', 'activation_backward');
-  const compiled = await getPipeline(ctx.device, 'activation', 'activation_backward', { ACTIVATION });
+  const resources = bindings.forEntry(activationShader, 'activation_backward');
+  const compiled = await getPipeline(ctx.device, activationShader, 'activation_backward', { ACTIVATION });
   return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} backward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
 }

@@ -2,6 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import adamShader from '../../shaders/adam.wgsl';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
 
 export interface AdamHyperparameters {
@@ -71,8 +72,8 @@ export class AdamKernel {
     else bindings.unused('ema_weights');
     const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
     const constants = { EMA: spec.ema !== undefined, STEP_WORD: stepWord, COMMIT_STEP: spec.commitStep === true };
-    const resources = bindings.forEntry('adam', 'adam_step');
-    const compiled = await getPipeline(ctx.device, 'adam', 'adam_step', constants);
+    const resources = bindings.forEntry(adamShader, 'adam_step');
+    const compiled = await getPipeline(ctx.device, adamShader, 'adam_step', constants);
     const uniforms = AdamKernel.uniforms(n, hyper, emaDecay);
     const kernel = new BoundKernel(ctx, compiled, spec.label ?? `adam ${n}`, resources, uniforms, grid1d(ctx, Math.ceil(n / 256)));
     return new AdamKernel(kernel, n, hyper, emaDecay);

@@ -2,6 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import bceShader from '../../shaders/bce.wgsl';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
 
 /** Targets, the real/fake split and the loss's divisor: shared with the fused logit head. */
@@ -46,8 +47,8 @@ export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promi
     .tensor('logits', 'logits', spec.logits, n)
     .tensor('grad_logits', 'gradLogits', spec.gradLogits, n)
     .tensor('stats', 'stats', spec.stats, 3);
-  const resources = bindings.forEntry('bce', 'bce_logits_loss_grad');
-  const compiled = await getPipeline(ctx.device, 'bce', 'bce_logits_loss_grad', { ACCUMULATE: spec.accumulate ?? false });
+  const resources = bindings.forEntry(bceShader, 'bce_logits_loss_grad');
+  const compiled = await getPipeline(ctx.device, bceShader, 'bce_logits_loss_grad', { ACCUMULATE: spec.accumulate ?? false });
   const uniforms = { n, ...targets };
   return new BoundKernel(ctx, compiled, spec.label ?? 'bce with logits', resources, uniforms, [1, 1, 1]);
 }

@@ -2,6 +2,7 @@
 import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import biasGradShader from '../../shaders/bias_grad.wgsl';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
 
 export interface BiasGradSpec {
@@ -24,7 +25,7 @@ export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promi
   const bindings = new Bindings(ctx)
     .tensor('grad', 'grad', spec.grad, rows * cols)
     .tensor('grad_bias', 'gradBias', spec.gradBias, cols);
-  const resources = bindings.forEntry('bias_grad', 'bias_grad_column_sum');
-  const compiled = await getPipeline(ctx.device, 'bias_grad', 'bias_grad_column_sum');
+  const resources = bindings.forEntry(biasGradShader, 'bias_grad_column_sum');
+  const compiled = await getPipeline(ctx.device, biasGradShader, 'bias_grad_column_sum');
   return new BoundKernel(ctx, compiled, spec.label ?? `bias grad ${rows}x${cols}`, resources, { rows, cols }, [workgroups, 1, 1]);
 }

@@ -4,6 +4,7 @@
 // createBatchGather's advanceStep, AdamKernel's commitStep), which saves the increment dispatch.
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import counterShader from '../../shaders/counter.wgsl';
 import { BoundKernel } from './kernel.js';
 
 export class StepCounter {
@@ -20,7 +21,7 @@ export class StepCounter {
   static async create(ctx: GpuContext, start = 0, label = 'step counter'): Promise<StepCounter> {
     const buffer = ctx.memory.createStorage(label, new Uint32Array([start, start]));
     try {
-      const compiled = await getPipeline(ctx.device, 'counter', 'increment_counter');
+      const compiled = await getPipeline(ctx.device, counterShader, 'increment_counter');
       const kernel = new BoundKernel(ctx, compiled, `${label} increment`, { counter: { buffer, offset: 0, size: 8 } }, null, [1, 1, 1]);
       return new StepCounter(ctx, buffer, kernel);
     } catch (error) {

@@ -2,9 +2,8 @@
 // pipeline, its uniform buffer and its bind group, built once and recorded as often as needed.
 import { ArgumentError } from '../gpu/errors.js';
 import { PLACEHOLDER_SLOT_BYTES, WRITABLE_PLACEHOLDER_SLOTS, type GpuContext } from '../gpu/context.js';
-import { entryLayout, type CachedPipeline } from '../gpu/pipelines.js';
-import type { ShaderName } from '../shaders.js';
-import { packUniform, type EntryLayout, type UniformValues } from '../gpu/reflect.js';
+import type { CachedPipeline } from '../gpu/pipelines.js';
+import { entryLayout, packUniform, type EntryLayout, type UniformValues, type WgslShader } from '../gpu/layout.js';
 
 /** A tensor argument: a whole buffer, or a range of one (offset and size in bytes). */
 export type TensorRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -98,16 +97,16 @@ export class Bindings {
    * buffer with a binding the entry only reads. Written bindings may share a buffer in disjoint
    * ranges.
    */
-  forEntry(shader: ShaderName, entry: string): Record<string, GPUBufferBinding> {
+  forEntry(shader: WgslShader, entry: string): Record<string, GPUBufferBinding> {
     const layout = entryLayout(shader, entry);
     const used: Record<string, GPUBufferBinding> = {};
-    for (const [name, info] of layout.bindings) {
+    for (const [name, info] of Object.entries(layout.bindings)) {
       if (info.type === 'uniform') continue;
       const binding = this.resources[name];
       if (!binding) throw new Error(`${layout.entry}: no buffer given for WGSL binding "${name}"`);
       used[name] = binding;
     }
-    for (const [written, info] of layout.bindings) {
+    for (const [written, info] of Object.entries(layout.bindings)) {
       if (info.type === 'storage') this.refuseAliasing(written, used, layout);
     }
     return used;
@@ -122,7 +121,7 @@ export class Bindings {
       if (o1 < o2 + other.size! && o2 < o1 + out.size!) {
         throw new ArgumentError(writtenArgument, `overlaps ${otherArgument} in the same buffer; an output must not alias another argument`);
       }
-      if (layout.bindings.get(name)!.type !== 'storage') {
+      if (layout.bindings[name]!.type !== 'storage') {
         throw new ArgumentError(writtenArgument, `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one binding of a dispatch writes and another reads, so use separate buffers`);
       }
     }
@@ -172,7 +171,7 @@ export class BoundKernel implements Kernel {
         contents: new Uint8Array(bytes),
       });
     }
-    for (const [name, info] of layout.bindings) {
+    for (const [name, info] of Object.entries(layout.bindings)) {
       if (info.type === 'uniform') {
         entries.push({ binding: info.binding, resource: { buffer: this.uniformBuffer! } });
         continue;
@@ -182,7 +181,7 @@ export class BoundKernel implements Kernel {
       entries.push({ binding: info.binding, resource });
     }
     for (const name of Object.keys(resources)) {
-      if (!layout.bindings.has(name)) throw new Error(`${label}: entry point ${layout.entry} has no binding "${name}"`);
+      if (!Object.hasOwn(layout.bindings, name)) throw new Error(`${label}: entry point ${layout.entry} has no binding "${name}"`);
     }
     this.bindGroup = ctx.device.createBindGroup({ label, layout: compiled.bindGroupLayout, entries });
   }

@@ -5,6 +5,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import logitHeadShader from '../../shaders/logit_head.wgsl';
 import { bceUniforms, type BceTargets } from './bce.js';
 import { activationCode, Bindings, BoundKernel, StagedKernel, type Activation, type TensorRef } from './kernel.js';
 
@@ -90,9 +91,9 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   };
   const uniforms = { rows, width, rows_per_group: rowsPerGroup, ...targets, alpha };
   // The caller's arguments are checked before anything is made; the workspace is ours alone.
-  const resources = bindings.unused('partials', true).forEntry('logit_head', 'logit_head');
+  const resources = bindings.unused('partials', true).forEntry(logitHeadShader, 'logit_head');
   if (groups === 1) {
-    const main = await getPipeline(ctx.device, 'logit_head', 'logit_head', { ...constants, WRITE_PARTIALS: false });
+    const main = await getPipeline(ctx.device, logitHeadShader, 'logit_head', { ...constants, WRITE_PARTIALS: false });
     return new StagedKernel(ctx, label, new BoundKernel(ctx, main, label, resources, uniforms, [1, 1, 1]), null, null);
   }
   // Per group: 4 sums, then the weight gradient's column sums where it is wanted.
@@ -101,9 +102,9 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   const workspace = ctx.memory.createStorage(`${label} partial sums`, workspaceFloats);
   try {
     const withPartials = bindings.tensor('partials', 'partials', workspace, workspaceFloats);
-    const [mainResources, reduceResources] = [withPartials.forEntry('logit_head', 'logit_head'), withPartials.forEntry('logit_head', 'logit_head_reduce')];
-    const main = await getPipeline(ctx.device, 'logit_head', 'logit_head', { ...constants, WRITE_PARTIALS: true });
-    const reduce = await getPipeline(ctx.device, 'logit_head', 'logit_head_reduce', { HAS_PARAM_GRADS: constants.HAS_PARAM_GRADS, ACCUMULATE: constants.ACCUMULATE });
+    const [mainResources, reduceResources] = [withPartials.forEntry(logitHeadShader, 'logit_head'), withPartials.forEntry(logitHeadShader, 'logit_head_reduce')];
+    const main = await getPipeline(ctx.device, logitHeadShader, 'logit_head', { ...constants, WRITE_PARTIALS: true });
+    const reduce = await getPipeline(ctx.device, logitHeadShader, 'logit_head_reduce', { HAS_PARAM_GRADS: constants.HAS_PARAM_GRADS, ACCUMULATE: constants.ACCUMULATE });
     return new StagedKernel(
       ctx, label,
       new BoundKernel(ctx, main, `${label} ×${groups} groups`, mainResources, uniforms, [groups, 1, 1]),

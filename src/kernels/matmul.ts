@@ -3,6 +3,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import matmulShader from '../../shaders/matmul.wgsl';
 import { MATMUL_VARIANTS, tunedChoice, type MatmulChoice, type MatmulShape, type MatmulVariant } from './matmulTuning.js';
 import { activationCode, Bindings, BoundKernel, grid1d, StagedKernel, type Activation, type TensorRef } from './kernel.js';
 
@@ -246,9 +247,9 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   const uniforms = { m, n, k, alpha, k_chunk: kChunk, splits };
   const grid: [number, number, number] = [Math.ceil(n / tileCols), Math.ceil(m / tileRows), splits];
   // The caller's arguments are checked as one dispatch would bind them, before anything is made.
-  const resources = bindings.forEntry('matmul', entry);
+  const resources = bindings.forEntry(matmulShader, entry);
   if (splits === 1) {
-    const compiled = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: false });
+    const compiled = await getPipeline(ctx.device, matmulShader, entry, { ...constants, SPLIT_K: false });
     return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, resources, uniforms, grid), null, null, shape, { variant, splitK: 1, specialized });
   }
   // Split-K: partial sums (and partial row sums) into the workspace, then a fixed-order
@@ -258,10 +259,10 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     // The split dispatch writes the workspace in place of C; the reduce reads it and writes C.
     const workspace = owned ?? spec.splitWorkspace;
     // Both are checked before either dispatch is made, so that a refusal leaves nothing behind.
-    const splitResources = bindings.copy().tensor('matrix_c', 'splitWorkspace', workspace, workspaceFloats).forEntry('matmul', entry);
-    const reduceResources = bindings.tensor('partials', 'splitWorkspace', workspace, workspaceFloats).forEntry('matmul', 'matmul_split_reduce');
-    const main = await getPipeline(ctx.device, 'matmul', entry, { ...constants, SPLIT_K: true });
-    const reduce = await getPipeline(ctx.device, 'matmul', 'matmul_split_reduce', { ...constants, SPLIT_K: false });
+    const splitResources = bindings.copy().tensor('matrix_c', 'splitWorkspace', workspace, workspaceFloats).forEntry(matmulShader, entry);
+    const reduceResources = bindings.tensor('partials', 'splitWorkspace', workspace, workspaceFloats).forEntry(matmulShader, 'matmul_split_reduce');
+    const main = await getPipeline(ctx.device, matmulShader, entry, { ...constants, SPLIT_K: true });
+    const reduce = await getPipeline(ctx.device, matmulShader, 'matmul_split_reduce', { ...constants, SPLIT_K: false });
     return new MatmulKernel(
       ctx, label,
       new BoundKernel(ctx, main, `${label} split ×${splits}`, splitResources, uniforms, grid),

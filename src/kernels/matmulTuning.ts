@@ -4,7 +4,7 @@
 // nobody has measured.
 // Tables ship in matmul-tuning.json; registerMatmulTuning adds one measured elsewhere.
 import { ArgumentError } from '../gpu/errors.js';
-import type { AdapterDescription } from '../gpu/device.js';
+import type { AdapterDescription } from '../gpu/adapter.js';
 import builtInTables from './matmul-tuning.json';
 
 export type MatmulVariant = 'v1' | 'v3' | 'v4' | 'v5' | 'v6';

@@ -2,6 +2,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import randomShader from '../../shaders/random.wgsl';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
 
 export type RandomDistribution =
@@ -49,8 +50,8 @@ export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): P
     const bindings = new Bindings(ctx)
       .tensor('values', 'output', spec.output, n)
       .tensor('step_count', 'stepCount', stepCount, 1);
-    const resources = bindings.forEntry('random', entry);
-    const compiled = await getPipeline(ctx.device, 'random', entry);
+    const resources = bindings.forEntry(randomShader, entry);
+    const compiled = await getPipeline(ctx.device, randomShader, entry);
     const uniforms = { n, seed_lo: seedLo, seed_hi: seedHi, stream, offset, scale };
     const blocks = Math.ceil(n / 4);
     return new BoundKernel(ctx, compiled, spec.label ?? `random ${spec.distribution.kind} ${n}`, resources, uniforms, grid1d(ctx, Math.ceil(blocks / BLOCKS_PER_WORKGROUP)), owned);

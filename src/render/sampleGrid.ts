@@ -2,8 +2,8 @@
 // demo's live grid costs one render pass a frame and no readback.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
-import { packUniform, reflectEntry } from '../gpu/reflect.js';
-import { SHADERS } from '../shaders.js';
+import { entryLayout, packUniform } from '../gpu/layout.js';
+import renderGridShader from '../../shaders/render_grid.wgsl';
 import { imageSide } from '../gan/grid.js';
 
 export interface SampleGridOptions {
@@ -40,9 +40,8 @@ export class SampleGridRenderer {
     const format = navigator.gpu.getPreferredCanvasFormat();
     context.configure({ device: ctx.device, format, alphaMode: 'opaque' });
 
-    const code = SHADERS.render_grid;
-    const layout = reflectEntry(code, 'grid_fragment');
-    const module = ctx.device.createShaderModule({ label: 'render_grid.wgsl', code });
+    const layout = entryLayout(renderGridShader, 'grid_fragment');
+    const module = ctx.device.createShaderModule({ label: 'render_grid.wgsl', code: renderGridShader.code });
     this.pipeline = ctx.device.createRenderPipeline({
       label: 'sample grid',
       layout: 'auto',
@@ -57,8 +56,8 @@ export class SampleGridRenderer {
       label: 'sample grid',
       layout: this.pipeline.getBindGroupLayout(0),
       entries: [
-        { binding: layout.bindings.get('params')!.binding, resource: { buffer: this.uniform } },
-        { binding: layout.bindings.get('samples')!.binding, resource: { buffer: options.samples, size: count * options.dim * 4 } },
+        { binding: layout.bindings['params']!.binding, resource: { buffer: this.uniform } },
+        { binding: layout.bindings['samples']!.binding, resource: { buffer: options.samples, size: count * options.dim * 4 } },
       ],
     });
   }
