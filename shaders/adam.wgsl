@@ -5,6 +5,10 @@
 // Order of operations follows torch.optim.AdamW: decay, moments, then the corrected step.
 // With EMA set, an exponential moving average of the weights is updated in the same pass
 // (ema = decay·ema + (1 − decay)·w after the step), which costs one read and one write.
+// With FLAG_NON_FINITE, any thread whose new weight, moment or average is NaN or infinite sets
+// non_finite[0] to 1: a divergence alarm that the trainer's periodic statistics read carries
+// back, so no step needs a readback of its own. Every writer stores the same value, so the race
+// between them is harmless.
 
 struct AdamParams {
   n: u32,
@@ -19,6 +23,7 @@ struct AdamParams {
 override EMA: bool = false;
 override STEP_WORD: u32 = 0u;
 override COMMIT_STEP: bool = false;  // needs STEP_WORD 1: thread 0 writes word 0, which no one here reads
+override FLAG_NON_FINITE: bool = false;
 
 @group(0) @binding(0) var<uniform> params: AdamParams;
 @group(0) @binding(1) var<storage, read_write> weights: array<f32>;
@@ -27,6 +32,12 @@ override COMMIT_STEP: bool = false;  // needs STEP_WORD 1: thread 0 writes word 
 @group(0) @binding(4) var<storage, read_write> moment2: array<f32>;
 @group(0) @binding(5) var<storage, read_write> step_count: array<u32>;
 @group(0) @binding(6) var<storage, read_write> ema_weights: array<f32>;
+@group(0) @binding(7) var<storage, read_write> non_finite: array<f32>;
+
+// By the exponent bits: a compiler may fold `x != x` away under fast-math assumptions.
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
 
 @compute @workgroup_size(256)
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -46,7 +57,12 @@ fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   moment2[i] = v;
   w -= (params.lr / correction1) * m / (sqrt(v) / sqrt(correction2) + params.epsilon);
   weights[i] = w;
+  var average = 0.0;
   if (EMA) {
-    ema_weights[i] = params.ema_decay * ema_weights[i] + (1.0 - params.ema_decay) * w;
+    average = params.ema_decay * ema_weights[i] + (1.0 - params.ema_decay) * w;
+    ema_weights[i] = average;
+  }
+  if (FLAG_NON_FINITE && !(is_finite(w) && is_finite(m) && is_finite(v) && is_finite(average))) {
+    non_finite[0] = 1.0;
   }
 }

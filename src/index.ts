@@ -7,7 +7,7 @@ export { GpuContext } from './gpu/context.js';
 export { GpuMemory, type BufferSpec, type LiveBuffer } from './gpu/memory.js';
 export { getPipeline, compileShader, type CachedPipeline, type OverrideConstants } from './gpu/pipelines.js';
 export { entryLayout, packUniform, type WgslShader, type EntryLayout, type UniformLayout, type BindingInfo } from './gpu/layout.js';
-export { ArgumentError, GpuDeviceError, WebGpuUnavailableError } from './gpu/errors.js';
+export { ArgumentError, DestroyedError, GpuDeviceError, TrainingDivergedError, WebGpuUnavailableError } from './gpu/errors.js';
 export { BoundKernel, StagedKernel, type Kernel, type TensorRef, type RecordTarget, type Activation } from './kernels/kernel.js';
 export { createMatmul, chooseSplitK, DEFAULT_VARIANT, forceAutoVariant, MatmulKernel, type MatmulSpec, type MatmulVariant } from './kernels/matmul.js';
 export {
@@ -29,10 +29,10 @@ export { forwardKernels, backwardKernels, type ForwardSpec, type BackwardSpec } 
 export { DEFAULT_GAN_CONFIG, resolveGanConfig, generatorSpec, discriminatorSpec, type GanConfig } from './gan/config.js';
 export { GanTrainer, STREAM, type TrainOptions } from './gan/trainer.js';
 export { GanSampler, loadGenerator, type SamplerOptions } from './gan/sampler.js';
-export { type TrainingStats } from './gan/stats.js';
+export { divergence, type TrainingStats } from './gan/stats.js';
 export { exportTensors, importTensors, type NamedTensor, type TensorMap } from './gan/state.js';
 export { sampleGrid, imageSide, type GrayImage } from './gan/grid.js';
 export { interpolationNoise, slerp, gaussianVector, seededRandom } from './gan/interpolate.js';
-export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint, configMismatches, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint/checkpoint.js';
+export { encodeCheckpoint, decodeCheckpoint, restoreCheckpoint, configMismatches, tensorChecksum, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, CheckpointFormatError } from './checkpoint/safetensors.js';
 export { SampleGridRenderer, type SampleGridOptions } from './render/sampleGrid.js';

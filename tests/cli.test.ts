@@ -1,26 +1,17 @@
 // The CLI as a user runs it: `node bin/webgpu-gan.js ...` in a child process, on the software
 // adapter, with tiny runs. Covers the output files, resume (bit-identical to a straight run),
 // Ctrl-C, sampling, and one-line exit-2 errors for what a user can get wrong.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { useTempDirs } from './support/temp.js';
+import { BIN, cli as run, ROOT, TINY } from './support/cli.js';
 
 const tempDir = useTempDirs();
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'webgpu-gan.js');
-const TINY = ['--batch', '8', '--log-every', '2', '--sample-every', '4', '--steps-per-submit', '2'];
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  // Dawn prints "Warning: …" lines about lavapipe's limits on stderr; they are not ours.
-  const errors = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:'));
-  return { status: r.status, stdout: r.stdout, errors };
-}
+const cli = (...args: string[]) => run(args);
 
 function tmp(): string {
   return tempDir('gan-cli-');

@@ -4,9 +4,15 @@
 // moments as `optimizer.<network>.exp_avg(_sq).*`. The metadata holds the configuration (seed
 // included), the step and the generator's state; since noise and batches are pure functions of
 // (seed, step), that is the whole random state, and resuming continues bit-identically.
+// Every path that reads one (the CLI's --resume and sample, the demo's Load, the library) goes
+// through decodeCheckpoint, which verifies a CRC-32 of the tensor data (metadata
+// `tensors_crc32`) and refuses state that training cannot have produced; a checkpoint is only
+// ever written from finite weights.
+import { TrainingDivergedError } from '../gpu/errors.js';
 import { resolveGanConfig, type GanConfig } from '../gan/config.js';
-import { exportTensors, importTensors, type TensorMap } from '../gan/state.js';
+import { exportTensors, importTensors, tensorProblem, type TensorMap } from '../gan/state.js';
 import type { GanTrainer } from '../gan/trainer.js';
+import { crc32Hex } from '../crc32.js';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
@@ -15,21 +21,34 @@ export interface Checkpoint {
   config: GanConfig;
   step: number;
   tensors: TensorMap;
+  /** What a reader should be told, e.g. that an older file has no checksum to verify. */
+  warnings: string[];
 }
 
+/** The checksum stored in the metadata: CRC-32 of the tensors' bytes in the file's order. */
+export function tensorChecksum(tensors: TensorMap): string {
+  return crc32Hex([...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
+}
+
+/** The trainer's state as a checkpoint file. Refuses (TrainingDivergedError) when it is not finite. */
 export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
+  if (trainer.diverged) throw trainer.diverged;
   await trainer.ctx.sync();
   const tensors = await exportTensors(trainer);
+  const problem = tensorProblem(trainer.config, tensors);
+  if (problem) throw new TrainingDivergedError(trainer.step, `${problem}, so no checkpoint was written`);
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     step: String(trainer.step),
     config: JSON.stringify(trainer.config),
     rng: JSON.stringify({ algorithm: 'philox4x32-10', seed: trainer.config.seed, counter: trainer.step, shuffle: 'feistel-4-round per epoch' }),
+    tensors_crc32: tensorChecksum(tensors),
   });
 }
 
+/** Reads and checks a checkpoint; throws CheckpointFormatError saying what is wrong. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
-  const { tensors, metadata } = decodeSafetensors(bytes);
+  const { tensors, metadata, data } = decodeSafetensors(bytes);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointFormatError(`not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`);
   }
@@ -41,7 +60,15 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   } catch (error) {
     throw new CheckpointFormatError(`metadata config is invalid: ${(error as Error).message}`);
   }
-  return { config, step, tensors };
+  const warnings: string[] = [];
+  if (metadata.tensors_crc32 === undefined) {
+    warnings.push('it has no checksum (written before checksums were added), so damage to its data cannot be detected');
+  } else if (crc32Hex([data]) !== metadata.tensors_crc32) {
+    throw new CheckpointFormatError(`the tensor data does not match its checksum (CRC-32 ${crc32Hex([data])}, recorded ${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`);
+  }
+  const problem = tensorProblem(config, tensors);
+  if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
+  return { config, step, tensors, warnings };
 }
 
 /** The settings that fix the shapes and the random streams: a checkpoint must agree on them. */

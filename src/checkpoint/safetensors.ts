@@ -37,6 +37,8 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
 export interface DecodedSafetensors {
   tensors: TensorMap;
   metadata: Record<string, string>;
+  /** The data section: every tensor's bytes, back to back. */
+  data: Uint8Array;
 }
 
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
@@ -64,7 +66,7 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     tensors.set(name, tensor);
   }
   checkRangesTileData(ranges, data.length);
-  return { tensors, metadata };
+  return { tensors, metadata, data };
 }
 
 function readMetadata(value: unknown): Record<string, string> {

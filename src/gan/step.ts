@@ -13,7 +13,7 @@ import type { GpuDataset } from '../data/dataset.js';
 import { viewRef, type MlpParameters } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardMatmulSpecs } from '../nn/passes.js';
 import type { GanConfig } from './config.js';
-import { STATS_SLOT_D, STATS_SLOT_G } from './stats.js';
+import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
 /** Philox streams: each use of the seed draws from its own sequence. */
 export const STREAM = { noise: 1, sampleNoise: 2, init: 16 } as const;
@@ -54,6 +54,18 @@ export class Workspace {
     this.dOut = c.discriminatorHidden.map((w, i) => make(`D a${i + 1}`, 2 * B * w));
     this.dGrad = c.discriminatorHidden.map((w, i) => make(`D dZ${i + 1}`, 2 * B * w));
     this.gGrad = gWidths.map((w, i) => make(i + 1 === gWidths.length ? 'G dZ out (dX ⊙ tanh\')' : `G dZ${i + 1}`, B * w));
+  }
+
+  /** The buffer with the most bytes per batch row, which sets the largest batch a device can bind. */
+  static widestPerBatchRow(c: GanConfig): { label: string; bytesPerRow: number } {
+    const perRow: Array<[string, number]> = [
+      ['the noise z', c.noiseDim],
+      ["the discriminator's input (fake and real rows)", 2 * c.dataDim],
+      ...c.generatorHidden.map((w, i): [string, number] => [`generator layer ${i + 1}`, w]),
+      ...c.discriminatorHidden.map((w, i): [string, number] => [`discriminator layer ${i + 1}`, 2 * w]),
+    ];
+    const [label, floats] = perRow.reduce((a, b) => (b[1] > a[1] ? b : a));
+    return { label, bytesPerRow: floats * 4 };
   }
 
   /** Two scratch buffers of `floats` floats for split-K partial sums (none for 0). */
@@ -113,6 +125,7 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   const gOutputs = [...w.gOut, fake];
   const firstRows = (buffers: GPUBuffer[], widths: number[]) => buffers.map((b, i) => Workspace.rows(b, B, widths[i]!));
   const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
+  const nonFiniteFlag = { buffer: stats, offset: STATS_SLOT_NON_FINITE * 4, size: 4 };
   // The step advances the counter in its first kernel (t = word 0 + 1, into word 1, which the
   // Adam updates read) and commits it in its last (word 0 = word 1): no increment dispatch.
   const plan: Planned[] = [];
@@ -144,7 +157,7 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   });
   plan.push(...matmuls(backwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, preActivationGrads: w.dGrad, layers: hiddenD })));
   const hyper = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
-  plan.push({ build: () => AdamKernel.create(ctx, { n: D.layout.totalFloats, weights: D.weights, grads: D.grads, moment1: D.moment1, moment2: D.moment2, stepCount: counter.buffer, stepWord: 1, ...hyper, label: 'Adam D' }) });
+  plan.push({ build: () => AdamKernel.create(ctx, { n: D.layout.totalFloats, weights: D.weights, grads: D.grads, moment1: D.moment1, moment2: D.moment2, stepCount: counter.buffer, stepWord: 1, ...hyper, nonFiniteFlag, label: 'Adam D' }) });
 
   // Generator update through the updated discriminator, on the same fake rows.
   const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
@@ -168,7 +181,7 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   plan.push({
     build: () => AdamKernel.create(ctx, {
       n: G.layout.totalFloats, weights: G.weights, grads: G.grads, moment1: G.moment1, moment2: G.moment2, stepCount: counter.buffer, stepWord: 1, commitStep: true,
-      ...hyper, ema: { weights: G.ema!, decay: c.emaDecay }, label: 'Adam G',
+      ...hyper, ema: { weights: G.ema!, decay: c.emaDecay }, nonFiniteFlag, label: 'Adam G',
     }),
   });
   return plan;

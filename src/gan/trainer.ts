@@ -16,7 +16,7 @@
 // The fake batch of the D update is reused by the G update (as PyTorch's DCGAN example does).
 // step.ts turns this into the list of kernels.
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, DestroyedError, requirePositiveInteger, TrainingDivergedError } from '../gpu/errors.js';
 import { AdamKernel } from '../kernels/adam.js';
 import { StepCounter } from '../kernels/counter.js';
 import type { BoundKernel } from '../kernels/kernel.js';
@@ -25,7 +25,7 @@ import { maxStepsForBatch } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { MlpParameters, viewRef } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, resolveGanConfig, type GanConfig } from './config.js';
-import { StatsReader, type TrainingStats } from './stats.js';
+import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import { buildStepKernels, STREAM, Workspace, type StepKernel } from './step.js';
 
 export { STREAM, type StepKernel } from './step.js';
@@ -45,6 +45,7 @@ export class GanTrainer {
   private stepsSinceStats = 0;
   private readonly inFlight: Promise<unknown>[] = [];
   private destroyed = false;
+  private divergedError: TrainingDivergedError | null = null;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -62,6 +63,7 @@ export class GanTrainer {
   static async create(ctx: GpuContext, partial: Partial<GanConfig>, dataset: GpuDataset): Promise<GanTrainer> {
     const config = resolveGanConfig({ dataDim: dataset.dim, ...partial });
     if (config.dataDim !== dataset.dim) throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
+    GanTrainer.checkFits(config, ctx.device.limits);
     const generator = new MlpParameters(ctx, generatorSpec(config), 'generator', true);
     const discriminator = new MlpParameters(ctx, discriminatorSpec(config), 'discriminator', false);
     const counter = await StepCounter.create(ctx);
@@ -78,6 +80,30 @@ export class GanTrainer {
       for (const o of [...owned, stats, workspace, counter, discriminator, generator]) o.destroy();
       throw error;
     }
+  }
+
+  /**
+   * Refuses, before anything is allocated, a configuration whose buffers this device cannot bind
+   * (WebGPU would refuse them only when the step is built), naming the largest batch that fits.
+   */
+  static checkFits(config: GanConfig, limits: GPUSupportedLimits): void {
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const { label, bytesPerRow } = Workspace.widestPerBatchRow(config);
+    const bytes = bytesPerRow * config.batch;
+    if (bytes > limit) {
+      const fits = Math.floor(limit / bytesPerRow);
+      throw new ArgumentError('batch', `${config.batch} needs ${mib(bytes)} MiB for ${label} in one binding, but this device binds at most ${mib(limit)} MiB; use a batch of at most ${fits}`);
+    }
+  }
+
+  /** The most steps this configuration can take: the GPU's 32-bit sample counter sets it. */
+  static maxSteps(config: GanConfig): number {
+    return maxStepsForBatch(config.batch);
+  }
+
+  /** Set once the statistics showed non-finite values: the error that train() and submitSteps() then throw. */
+  get diverged(): TrainingDivergedError | null {
+    return this.divergedError;
   }
 
   /** Compute dispatches recorded per training step. */
@@ -122,8 +148,31 @@ export class GanTrainer {
     }
   }
 
+  private checkUsable(method: string): void {
+    if (this.destroyed) throw new DestroyedError('GanTrainer', method);
+  }
+
+  private checkTrainable(method: string, steps: number): void {
+    this.checkUsable(method);
+    if (this.divergedError) throw this.divergedError;
+    if (this.stepCount + steps > GanTrainer.maxSteps(this.config)) {
+      throw new ArgumentError('steps', `training past step ${GanTrainer.maxSteps(this.config)} at batch ${this.config.batch} would overflow the GPU's 32-bit sample counter`);
+    }
+  }
+
+  /** Notes the first statistics that show divergence; later training throws its error. */
+  private inspect(stats: TrainingStats[]): TrainingStats[] {
+    for (const s of stats) {
+      const detail = divergence(s);
+      if (detail && !this.divergedError) this.divergedError = new TrainingDivergedError(s.step, detail);
+    }
+    return stats;
+  }
+
   /** Records `steps` training steps into one compute pass of `encoder`. */
   recordSteps(encoder: GPUCommandEncoder, steps: number): void {
+    this.checkUsable('recordSteps');
+    requirePositiveInteger('steps', steps);
     const pass = encoder.beginComputePass({ label: `${steps} GAN steps` });
     for (let s = 0; s < steps; s++) for (const k of this.stepKernels) k.record(pass);
     pass.end();
@@ -132,9 +181,8 @@ export class GanTrainer {
   /** Submits `steps` steps (and a stats read when one is due); does not wait. */
   submitSteps(steps: number, statsEvery = 100): void {
     requirePositiveInteger('steps', steps);
-    if (this.stepCount + steps > maxStepsForBatch(this.config.batch)) {
-      throw new ArgumentError('steps', `training past step ${maxStepsForBatch(this.config.batch)} at batch ${this.config.batch} would overflow the GPU's 32-bit sample counter`);
-    }
+    requirePositiveInteger('statsEvery', statsEvery);
+    this.checkTrainable('submitSteps', steps);
     const encoder = this.ctx.device.createCommandEncoder({ label: 'train' });
     this.recordSteps(encoder, steps);
     this.stepCount += steps;
@@ -147,22 +195,27 @@ export class GanTrainer {
   }
 
   /**
-   * Trains `steps` more steps. At most a few submits are in flight; statistics arrive through
-   * onStats as their asynchronous reads complete. Returns the steps actually taken.
+   * Trains `steps` more steps (0 or more). At most a few submits are in flight; statistics arrive
+   * through onStats as their asynchronous reads complete. Returns the steps actually taken.
+   * Throws a TrainingDivergedError, after passing on the statistics that show it, once the run
+   * has produced non-finite values; nothing is trained after that.
    */
   async train(steps: number, options: TrainOptions = {}): Promise<number> {
+    if (steps !== 0) requirePositiveInteger('steps', steps);
     const perSubmit = requirePositiveInteger('stepsPerSubmit', options.stepsPerSubmit ?? 1);
     const statsEvery = requirePositiveInteger('statsEvery', options.statsEvery ?? 100);
+    this.checkTrainable('train', steps);
     let done = 0;
-    while (done < steps && !options.shouldStop?.()) {
+    while (done < steps && !options.shouldStop?.() && !this.divergedError) {
       const n = Math.min(perSubmit, steps - done, statsEvery - (this.stepsSinceStats % statsEvery));
       this.submitSteps(n, statsEvery);
       done += n;
       await this.throttle();
-      for (const s of this.stats.drain()) options.onStats?.(s);
+      for (const s of this.inspect(this.stats.drain())) options.onStats?.(s);
     }
     await this.ctx.sync();
-    for (const s of await this.stats.flush()) options.onStats?.(s);
+    for (const s of this.inspect(await this.stats.flush())) options.onStats?.(s);
+    if (this.divergedError) throw this.divergedError;
     return done;
   }
 
@@ -175,7 +228,8 @@ export class GanTrainer {
 
   /** Statistics whose asynchronous reads have completed since the last call (for custom loops). */
   drainStats(): TrainingStats[] {
-    return this.stats.drain();
+    this.checkUsable('drainStats');
+    return this.inspect(this.stats.drain());
   }
 
   /**
@@ -183,6 +237,7 @@ export class GanTrainer {
    * (validated first; the configuration is updated so checkpoints record it).
    */
   setOptimizer(changes: Partial<Pick<GanConfig, 'lr' | 'beta1' | 'beta2'>>): void {
+    this.checkUsable('setOptimizer');
     const next = resolveGanConfig({ ...this.config, ...changes });
     for (const adam of this.optimizers) adam.setHyperparameters({ lr: next.lr, beta1: next.beta1, beta2: next.beta2 });
     Object.assign(this.config, { lr: next.lr, beta1: next.beta1, beta2: next.beta2 });
@@ -190,24 +245,28 @@ export class GanTrainer {
 
   /** Forces a read of the statistics accumulated since the last one (e.g. at the end of a run). */
   async readStats(): Promise<TrainingStats | null> {
+    this.checkUsable('readStats');
     if (this.stepsSinceStats === 0) return null;
     const encoder = this.ctx.device.createCommandEncoder({ label: 'stats' });
     if (!this.stats.record(encoder, this.stepCount, this.stepsSinceStats)) {
-      await this.stats.flush();
+      this.inspect(await this.stats.flush());
       return this.readStats();
     }
     this.stepsSinceStats = 0;
     this.ctx.submit([encoder.finish()]);
     this.stats.afterSubmit();
-    return (await this.stats.flush()).at(-1) ?? null;
+    return this.inspect(await this.stats.flush()).at(-1) ?? null;
   }
 
   /** Sets the step (after loading a checkpoint): the counter drives noise, batches and Adam's t. */
   setStep(step: number): void {
+    this.checkUsable('setStep');
     if (!Number.isInteger(step) || step < 0) throw new ArgumentError('step', `must be a non-negative integer, got ${step}`);
     this.counter.set(step);
     this.stepCount = step;
     this.stepsSinceStats = 0;
+    // A step is set after weights are loaded (restoreCheckpoint): training starts over from them.
+    this.divergedError = null;
   }
 
   destroy(): void {
@@ -216,3 +275,5 @@ export class GanTrainer {
     for (const o of [...this.owned, this.stats, this.workspace, this.counter, this.discriminator, this.generator]) o.destroy();
   }
 }
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);

@@ -44,3 +44,22 @@ export function requireUint32(argument: string, value: unknown): number {
   }
   return value;
 }
+
+/** A method was called on an object after its destroy(). */
+export class DestroyedError extends Error {
+  override name = 'DestroyedError';
+  constructor(object: string, method: string) {
+    super(`${object}.${method}() called after destroy(); create a new ${object}`);
+  }
+}
+
+/**
+ * Training produced non-finite values (a loss, a weight or an optimiser moment). Nothing more is
+ * trained or saved from the broken state; the usual cause is a learning rate far too high.
+ */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(readonly step: number, detail: string) {
+    super(`training diverged by step ${step}: ${detail}; the learning rate is the usual cause (try a smaller one)`);
+  }
+}

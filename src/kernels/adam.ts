@@ -39,6 +39,11 @@ export interface AdamSpec extends Partial<AdamHyperparameters> {
   commitStep?: boolean;
   /** Keep an exponential moving average of the weights, updated in the same dispatch. */
   ema?: { weights: TensorRef; decay: number };
+  /**
+   * One f32 set to 1 when any updated weight, moment or average is NaN or infinite (never
+   * cleared here): a divergence alarm to read back with other statistics.
+   */
+  nonFiniteFlag?: TensorRef;
   label?: string;
 }
 
@@ -69,9 +74,11 @@ export class AdamKernel {
       .tensor('moment2', 'moment2', spec.moment2, n)
       .tensor('step_count', 'stepCount', spec.stepCount, stepWord + 1);
     if (spec.ema) bindings.tensor('ema_weights', 'ema.weights', spec.ema.weights, n);
-    else bindings.unused('ema_weights');
+    else bindings.unused('ema_weights', true);
+    if (spec.nonFiniteFlag) bindings.tensor('non_finite', 'nonFiniteFlag', spec.nonFiniteFlag, 1);
+    else bindings.unused('non_finite', true);
     const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
-    const constants = { EMA: spec.ema !== undefined, STEP_WORD: stepWord, COMMIT_STEP: spec.commitStep === true };
+    const constants = { EMA: spec.ema !== undefined, STEP_WORD: stepWord, COMMIT_STEP: spec.commitStep === true, FLAG_NON_FINITE: spec.nonFiniteFlag !== undefined };
     const resources = bindings.forEntry(adamShader, 'adam_step');
     const compiled = await getPipeline(ctx.device, adamShader, 'adam_step', constants);
     const uniforms = AdamKernel.uniforms(n, hyper, emaDecay);

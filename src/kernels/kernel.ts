@@ -37,6 +37,10 @@ export function bindTensor(ctx: GpuContext, argument: string, ref: TensorRef | u
     throw new ArgumentError(argument, `offset ${offset} must be a non-negative multiple of ${alignment} bytes (minStorageBufferOffsetAlignment)`);
   }
   const needed = elements * 4;
+  const maxBinding = ctx.device.limits.maxStorageBufferBindingSize;
+  if (needed > maxBinding) {
+    throw new ArgumentError(argument, `needs ${needed} bytes in one binding but this device binds at most ${maxBinding} (maxStorageBufferBindingSize); use smaller shapes`);
+  }
   const available = 'buffer' in ref && ref.size !== undefined ? Math.min(ref.size, buffer.size - offset) : buffer.size - offset;
   if (available < needed) {
     throw new ArgumentError(argument, `needs ${elements} f32 elements (${needed} bytes) but its range holds ${Math.max(0, available)} bytes`);

@@ -112,4 +112,31 @@ describe('Adam', () => {
       for (const b of [w, g, m, v, oneWord]) mem.release(b!);
     }
   });
+  // The divergence alarm: any non-finite new weight, moment or average sets the flag to 1, and a
+  // finite update leaves it as it was (0 here), at an awkward n whose last workgroup is partial.
+  it('nonFiniteFlag is raised by an infinite or NaN update and only then', async () => {
+    const { ctx } = gpu;
+    const mem = ctx.memory;
+    const n = 777;
+    const buffers = ['weights', 'grads', 'm', 'v', 'ema', 'flag'].map((name) => mem.createStorage(name, name === 'flag' ? 1 : n));
+    const [weights, grads, m, v, ema, flag] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    const counter = await StepCounter.create(ctx);
+    const adam = await AdamKernel.create(ctx, { n, weights, grads, moment1: m, moment2: v, stepCount: counter.buffer, ema: { weights: ema, decay: 0.9 }, nonFiniteFlag: flag, lr: 1e-3 });
+    const cases: Array<[string, (g: Float32Array) => void, number]> = [
+      ['finite gradients', () => undefined, 0],
+      ['one infinite gradient in the last, partial workgroup', (g) => (g[n - 1] = Infinity), 1],
+      ['one NaN gradient', (g) => (g[5] = NaN), 1],
+    ];
+    for (const [name, poison, raised] of cases) {
+      for (const b of [weights, m, v, ema, flag]) ctx.write(b, new Float32Array(b === flag ? 1 : n));
+      const g = randomArray(n, 3, -1, 1);
+      poison(g);
+      ctx.write(grads, g);
+      await runKernels(ctx, counter, adam);
+      expect((await ctx.readF32(flag))[0], name).toBe(raised);
+    }
+    adam.destroy();
+    counter.destroy();
+    for (const b of buffers) mem.release(b);
+  });
 });

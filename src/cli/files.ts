@@ -1,0 +1,134 @@
+// The CLI's files: every file-system error becomes one line that names the path and says what to
+// do; a run folder is checked before any GPU work (writable, not another run, temporary files of
+// killed runs cleared), and log.jsonl is trimmed back to the checkpoint when a run resumes.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../checkpoint/file.js';
+
+/** An error the CLI reports in one line with its own exit code: 2 before training, 1 once a run is under way. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+  }
+}
+
+export class FileSystemError extends CliError {
+  override name = 'FileSystemError';
+}
+
+const ADVICE: Record<string, string> = {
+  EACCES: 'permission denied; choose a place you can write to',
+  EPERM: 'permission denied; choose a place you can write to',
+  EROFS: 'the file system is read-only; choose another place',
+  ENOSPC: 'the disk is full; free some space',
+  EDQUOT: 'the disk quota is used up; free some space',
+  EEXIST: 'a file is in the way where a folder is needed',
+  ENOTDIR: 'a file is in the way where a folder is needed',
+  EISDIR: 'it is a folder; name a file',
+  ENOENT: 'its folder does not exist; create it first',
+};
+
+export function fileSystemError(error: unknown, action: string, path: string, exitCode = 2): FileSystemError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const advice = (code && ADVICE[code]) ?? (error as Error)?.message ?? String(error);
+  return new FileSystemError(`cannot ${action} ${path}: ${advice}${code ? ` (${code})` : ''}`, exitCode);
+}
+
+/** Runs a file-system call, turning its errors into a FileSystemError. */
+export function attempt<T>(action: string, path: string, call: () => T, exitCode = 2): T {
+  try {
+    return call();
+  } catch (error) {
+    throw fileSystemError(error, action, path, exitCode);
+  }
+}
+
+export function writeAtomically(path: string, bytes: Uint8Array, exitCode = 2): void {
+  attempt('write', path, () => writeFileAtomic(path, bytes), exitCode);
+}
+
+export function appendLine(path: string, line: string, exitCode = 1): void {
+  attempt('append to', path, () => appendFileSync(path, `${line}\n`), exitCode);
+}
+
+/** Checks that an output file can be written: its folder exists and it is not a folder itself. */
+export function checkOutputFile(path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new FileSystemError(`cannot write ${path}: it is a folder; name a file, e.g. ${join(path, 'samples.png')}`);
+  const folder = dirname(path);
+  if (!existsSync(folder)) throw new FileSystemError(`cannot write ${path}: its folder ${folder} does not exist; create it first`);
+  if (!statSync(folder).isDirectory()) throw new FileSystemError(`cannot write ${path}: ${folder} is a file, not a folder`);
+}
+
+/** Makes the run folder and proves it writable with a probe file, before any GPU work. */
+export function prepareRunFolder(out: string): void {
+  attempt('create the run folder', out, () => mkdirSync(out, { recursive: true }));
+  if (!statSync(out).isDirectory()) throw new FileSystemError(`cannot use ${out} as the run folder: it is a file; --out must name a folder`);
+  const probe = join(out, `.write-test.${process.pid}`);
+  attempt('write into the run folder', out, () => writeFileSync(probe, ''));
+  unlinkSync(probe);
+}
+
+/** writeFileAtomic's temporary files are `.NAME.PID.tmp`; a killed run leaves its own behind. */
+const TEMPORARY = /^\..+\.(\d+)\.tmp$/;
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
+  }
+}
+
+/** Removes temporary files of runs that were killed (their process is gone); says what it removed. */
+export function removeStaleTemporaries(out: string): string | null {
+  let count = 0;
+  let bytes = 0;
+  for (const name of readdirSync(out)) {
+    const match = TEMPORARY.exec(name);
+    if (!match || isRunning(Number(match[1]))) continue;
+    const path = join(out, name);
+    bytes += statSync(path).size;
+    attempt('remove the stale temporary file', path, () => rmSync(path, { force: true }));
+    count++;
+  }
+  if (count === 0) return null;
+  return `removed ${count} temporary file${count > 1 ? 's' : ''} (${(bytes / 2 ** 20).toFixed(1)} MiB) left in ${out} by a run that was killed`;
+}
+
+/** The files of a run, as train writes them. */
+export const RUN_FILES = { checkpoint: 'checkpoint.safetensors', log: 'log.jsonl', samples: 'samples.png' };
+const NUMBERED_SAMPLES = /^samples-\d{7}\.png$/;
+
+/** Whether the folder already holds a run (a checkpoint, or a log of one killed before its first save). */
+export function holdsRun(out: string): boolean {
+  const log = join(out, RUN_FILES.log);
+  return existsSync(join(out, RUN_FILES.checkpoint)) || (existsSync(log) && statSync(log).size > 0);
+}
+
+/** --force: the old run's checkpoint, log and samples go, so the new run's files are never mixed with them. */
+export function clearRun(out: string): void {
+  const names = readdirSync(out).filter((n) => Object.values(RUN_FILES).includes(n) || NUMBERED_SAMPLES.test(n));
+  for (const name of names) attempt('remove', join(out, name), () => rmSync(join(out, name), { force: true }));
+}
+
+/**
+ * On resume, drops the log lines past the checkpoint's step (written after the last save by a
+ * run that was then killed), so that the resumed log neither repeats nor skips a step.
+ * Returns how many lines were dropped.
+ */
+export function trimLog(path: string, step: number): number {
+  if (!existsSync(path)) return 0;
+  const lines = attempt('read', path, () => readFileSync(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const kept = lines.filter((line) => {
+    try {
+      return (JSON.parse(line) as { step?: unknown }).step as number <= step;
+    } catch {
+      return false; // a line cut off by the kill
+    }
+  });
+  if (kept.length === lines.length) return 0;
+  writeAtomically(path, new TextEncoder().encode(kept.map((l) => `${l}\n`).join('')));
+  return lines.length - kept.length;
+}

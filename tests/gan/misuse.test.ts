@@ -1,0 +1,115 @@
+// The library against misuse: destroyed objects, bad step counts, a batch the device cannot
+// bind, and a run that diverges. Each is refused with an error that names what is wrong, before
+// any GPU work, and never breaks the context that other objects share.
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/checkpoint/checkpoint.js';
+import { ArgumentError, DestroyedError, TrainingDivergedError } from '../../src/gpu/errors.js';
+import { GanSampler } from '../../src/gan/sampler.js';
+import { GanTrainer } from '../../src/gan/trainer.js';
+import { useGpu } from '../support/gpu.js';
+import { byteImages, makeTrainer } from './helpers.js';
+
+const gpu = useGpu();
+const SMALL = { batch: 4, noiseDim: 8, generatorHidden: [16], discriminatorHidden: [16] };
+const data = byteImages(40, 36);
+
+describe('a destroyed trainer or sampler', () => {
+  it('throws a DestroyedError naming itself from every public method, and leaves the context healthy', async () => {
+    const { ctx } = gpu;
+    const doomed = await makeTrainer(ctx, data, SMALL);
+    const healthy = await makeTrainer(ctx, data, SMALL);
+    await doomed.trainer.train(2);
+    doomed.destroy();
+    const { trainer } = doomed;
+    const calls: Array<[string, () => unknown]> = [
+      ['readStats', () => trainer.readStats()],
+      ['train', () => trainer.train(1)],
+      ['submitSteps', () => trainer.submitSteps(1)],
+      ['recordSteps', () => trainer.recordSteps(ctx.device.createCommandEncoder(), 1)],
+      ['drainStats', () => trainer.drainStats()],
+      ['setOptimizer', () => trainer.setOptimizer({ lr: 1e-3 })],
+      ['setStep', () => trainer.setStep(0)],
+    ];
+    for (const [method, call] of calls) {
+      const outcome = (async () => call())();
+      await expect(outcome, method).rejects.toThrow(DestroyedError);
+      await expect(outcome, method).rejects.toThrow(`GanTrainer.${method}() called after destroy(); create a new GanTrainer`);
+    }
+    // The other trainer on the same context trains on, and the context reports no error.
+    expect(await healthy.trainer.train(3)).toBe(3);
+    expect(ctx.error).toBeNull();
+    healthy.destroy();
+  });
+
+  it('a sampler after destroy() says so', async () => {
+    const { ctx } = gpu;
+    const run = await makeTrainer(ctx, data, SMALL);
+    const sampler = await GanSampler.create(ctx, run.trainer.config, run.trainer.generator, { count: 3 });
+    sampler.destroy();
+    await expect(sampler.sample()).rejects.toThrow('GanSampler.sample() called after destroy()');
+    await expect(sampler.reseed(2)).rejects.toThrow('GanSampler.reseed() called after destroy()');
+    expect(() => sampler.setNoise(new Float32Array(24))).toThrow('GanSampler.setNoise() called after destroy()');
+    run.destroy();
+  });
+});
+
+describe('step counts', () => {
+  it('are refused before any step is taken unless they are whole and not negative', async () => {
+    const { ctx } = gpu;
+    const { trainer, destroy } = await makeTrainer(ctx, data, SMALL);
+    for (const steps of [1.5, -1, NaN, Infinity]) {
+      await expect(trainer.train(steps), String(steps)).rejects.toThrow(ArgumentError);
+      expect(trainer.step, String(steps)).toBe(0);
+    }
+    await expect(trainer.train(1.5)).rejects.toThrow('steps: must be a positive integer, got 1.5');
+    expect(await trainer.train(0)).toBe(0);
+    expect(() => trainer.submitSteps(2.5)).toThrow(ArgumentError);
+    // The 32-bit sample counter: refused whole, up front, rather than after the steps that fit.
+    await expect(trainer.train(GanTrainer.maxSteps(trainer.config) + 1)).rejects.toThrow(/overflow the GPU's 32-bit sample counter/);
+    expect(trainer.step).toBe(0);
+    destroy();
+  });
+});
+
+describe('limits of the device', () => {
+  it('a batch whose buffers the device cannot bind is refused before anything is allocated', async () => {
+    const { ctx } = gpu;
+    const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
+    const fits = Math.floor(limit / (2 * 784 * 4));
+    if (fits + 1 > 32768) return console.log(`this device binds ${limit} bytes: every batch the configuration allows fits`);
+    const before = ctx.memory.bytesInUse;
+    await expect(makeTrainer(ctx, byteImages(40, 784), { ...SMALL, batch: fits + 1 })).rejects.toThrow(
+      new RegExp(`^batch: ${fits + 1} needs .* MiB for the discriminator's input \\(fake and real rows\\) in one binding, .*; use a batch of at most ${fits}$`),
+    );
+    expect(ctx.memory.bytesInUse).toBe(before);
+  });
+});
+
+describe('a diverging run', () => {
+  it('stops with a TrainingDivergedError, refuses to be saved or trained, and recovers from a checkpoint', async () => {
+    const { ctx } = gpu;
+    const good = await makeTrainer(ctx, data, SMALL);
+    await good.trainer.train(2);
+    const checkpoint = decodeCheckpoint(await encodeCheckpoint(good.trainer));
+    good.destroy();
+
+    // So large that one Adam step makes the weights ~1e30 and the next forward pass overflows.
+    const { trainer, destroy } = await makeTrainer(ctx, data, { ...SMALL, lr: 1e30 });
+    const seen: boolean[] = [];
+    const trained = trainer.train(200, { statsEvery: 5, onStats: (s) => seen.push(s.nonFinite || !Number.isFinite(s.lossD)) });
+    await expect(trained).rejects.toThrow(TrainingDivergedError);
+    await expect(trained).rejects.toThrow(/^training diverged by step \d+: .*; the learning rate is the usual cause/);
+    expect(seen.at(-1)).toBe(true); // the statistics that showed it were passed on first
+    expect(trainer.step).toBeLessThan(200);
+    expect(trainer.diverged?.step).toBeGreaterThan(0);
+    await expect(encodeCheckpoint(trainer)).rejects.toThrow(TrainingDivergedError);
+    expect(() => trainer.submitSteps(1)).toThrow(TrainingDivergedError);
+
+    // Loading good weights ends the divergence: the trainer takes up from the checkpoint.
+    trainer.setOptimizer({ lr: 2e-4 });
+    restoreCheckpoint(trainer, { ...checkpoint, config: trainer.config });
+    expect(trainer.diverged).toBeNull();
+    expect(await trainer.train(2)).toBe(2);
+    destroy();
+  });
+});
