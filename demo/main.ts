@@ -1,11 +1,15 @@
 // The demo page: finds WebGPU, loads MNIST onto the GPU, and trains live with the controls,
-// numbers, charts and canvases of index.html, using only webgpu-gan's public API.
-// URL parameters shrink the run for tests: ?subset=N images, ?gHidden=32,32&dHidden=32,32.
+// numbers, charts and canvases of index.html, using only webgpu-gan's public API. The run is
+// autosaved to the browser's storage (autosave.ts) and offered again when the page opens; a lost
+// GPU device is replaced and training resumes from the last autosave, without a reload.
+// URL parameters shrink the run for tests: ?subset=N images, ?gHidden=32,32&dHidden=32,32,
+// ?batch=N, and ?autosave=N (steps between autosaves, default 500).
 import './style.css';
 import {
-  DEFAULT_GAN_CONFIG, GpuDataset, WebGpuUnavailableError, acquireGpu, configMismatches, decodeCheckpoint,
-  encodeCheckpoint, formatAdapter, restoreCheckpoint, type GanConfig, type GpuContext, type TrainingStats,
+  DEFAULT_GAN_CONFIG, GpuDataset, TrainingDivergedError, WebGpuUnavailableError, acquireGpu, configMismatches,
+  decodeCheckpoint, encodeCheckpoint, formatAdapter, restoreCheckpoint, type GanConfig, type GpuContext, type TrainingStats,
 } from 'webgpu-gan';
+import { clearSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './autosave.js';
 import { ProgressCharts } from './charts.js';
 import { fetchMnist } from './mnist.js';
 import { Session } from './session.js';
@@ -19,7 +23,10 @@ const ui = {
   form: $<HTMLFormElement>('settings'), formMessage: $('form-message'),
   save: $<HTMLButtonElement>('save'), load: $<HTMLInputElement>('load'), fileMessage: $('file-message'),
   samples: $<HTMLCanvasElement>('samples'), walk: $<HTMLCanvasElement>('walk'), reroll: $<HTMLButtonElement>('reroll'), walkToggle: $<HTMLButtonElement>('walk-toggle'),
+  alert: $('run-alert'), offer: $('resume-offer'), offerText: $('resume-text'), resume: $<HTMLButtonElement>('resume'), discard: $<HTMLButtonElement>('discard'),
+  autosave: $('autosave'),
 };
+const CONTROLS = [ui.start, ui.pause, ui.stepOnce, ui.reset, ui.save, ui.reroll, ui.walkToggle];
 
 const params = new URLSearchParams(location.search);
 const widths = (name: string) => params.get(name)?.split(',').map(Number);
@@ -28,12 +35,31 @@ const baseConfig: Partial<GanConfig> = {
   ...(widths('dHidden') && { discriminatorHidden: widths('dHidden') }),
   ...(params.get('batch') && { batch: Number(params.get('batch')) }),
 };
+const AUTOSAVE_EVERY = Math.max(1, Number(params.get('autosave')) || 500);
+/** So many device losses within this window make the page give up replacing the device. */
+const LOSS_WINDOW_MS = 5 * 60_000;
+const MAX_LOSSES = 3;
+
+interface Images {
+  pixels: Uint8Array;
+  count: number;
+  dim: number;
+}
 
 interface State {
   ctx: GpuContext;
+  /** Kept on the CPU too, to upload again onto a replacement device. */
+  images: Images;
   dataset: GpuDataset;
   session: Session;
   config: GanConfig;
+  /** The last autosave, also in IndexedDB: what a lost device or a reload resumes from. */
+  snapshot: Snapshot | null;
+  /** 'lost' while a replacement device is sought, 'failed' when none could be had. */
+  gpu: 'ok' | 'lost' | 'failed';
+  losses: number[];
+  /** True while a checkpoint is being read back: no steps are submitted meanwhile. */
+  saving: boolean;
   running: boolean;
   /** True while the session is being replaced: the frame loop leaves it alone. */
   rebuilding: boolean;
@@ -62,6 +88,18 @@ function setRunning(state: State, running: boolean): void {
   ui.stepOnce.disabled = running;
 }
 
+function alertUser(text: string, bad: boolean): void {
+  ui.alert.textContent = text;
+  ui.alert.classList.toggle('bad', bad);
+  ui.alert.hidden = text === '';
+}
+
+function setControls(enabled: boolean): void {
+  for (const b of CONTROLS) b.disabled = !enabled;
+  ui.load.disabled = !enabled;
+  if (enabled) ui.pause.disabled = true;
+}
+
 async function main(): Promise<void> {
   let ctx: GpuContext;
   try {
@@ -74,56 +112,87 @@ async function main(): Promise<void> {
   }
   ui.adapter.textContent = `Adapter: ${formatAdapter(ctx.adapter)}`;
   ui.app.hidden = false;
-  const images = await fetchMnist(`${import.meta.env.BASE_URL}mnist/train-images-idx3-ubyte.gz`, (f) => {
+  const mnist = await fetchMnist(`${import.meta.env.BASE_URL}mnist/train-images-idx3-ubyte.gz`, (f) => {
     if (f === null) ui.progress.removeAttribute('value');
     else ui.progress.value = f;
   });
-  const count = Math.min(images.count, Number(params.get('subset')) || images.count);
-  const dim = images.rows * images.cols;
-  const dataset = GpuDataset.fromBytes(ctx, images.pixels.subarray(0, count * dim), count, dim, 'MNIST');
+  const count = Math.min(mnist.count, Number(params.get('subset')) || mnist.count);
+  const dim = mnist.rows * mnist.cols;
+  const images: Images = { pixels: mnist.pixels.subarray(0, count * dim), count, dim };
+  const dataset = GpuDataset.fromBytes(ctx, images.pixels, count, dim, 'MNIST');
   ui.loading.hidden = true;
 
   const config = { ...DEFAULT_GAN_CONFIG, ...baseConfig, dataDim: dim };
   const session = await Session.create(ctx, dataset, config, { grid: ui.samples, walk: ui.walk });
-  const state: State = { ctx, dataset, session, config: session.trainer.config, running: false, rebuilding: false, walking: true, stepsPerFrame: 1, inFlight: false, speed: { time: performance.now(), step: 0, value: 0 } };
+  const state: State = {
+    ctx, images, dataset, session, config: session.trainer.config, snapshot: null, gpu: 'ok', losses: [], saving: false,
+    running: false, rebuilding: false, walking: true, stepsPerFrame: 1, inFlight: false, speed: { time: performance.now(), step: 0, value: 0 },
+  };
   const charts = new ProgressCharts($('chart-loss'), $('chart-d'));
   writeSettings(ui.form, state.config);
   wire(state, charts);
-  for (const b of [ui.start, ui.reset, ui.save, ui.stepOnce, ui.reroll, ui.walkToggle]) b.disabled = false;
-  ui.pause.disabled = true;
+  watchDevice(state, charts);
+  setControls(true);
+  await offerResume(state, charts);
   requestAnimationFrame(() => frame(state, charts));
+}
+
+/** A run autosaved by an earlier visit: offered, not forced. */
+async function offerResume(state: State, charts: ProgressCharts): Promise<void> {
+  let snapshot: Snapshot | null;
+  try {
+    snapshot = await loadSnapshot();
+  } catch {
+    return; // no storage (a private window, say): nothing to offer
+  }
+  if (!snapshot) return;
+  ui.offerText.textContent = `A run saved in this browser at step ${snapshot.step} (${new Date(snapshot.savedAt).toLocaleString()}) can go on from there.`;
+  ui.offer.hidden = false;
+  ui.resume.onclick = async () => {
+    ui.offer.hidden = true;
+    await restoreBytes(state, charts, snapshot.bytes, 'the autosave');
+    state.snapshot = snapshot;
+  };
+  ui.discard.onclick = async () => {
+    ui.offer.hidden = true;
+    await clearSnapshot().catch(() => undefined);
+  };
 }
 
 /** Submits training work (adapting steps per frame to keep frames smooth), then draws. */
 function frame(state: State, charts: ProgressCharts): void {
-  if (state.rebuilding) {
-    requestAnimationFrame(() => frame(state, charts));
-    return;
-  }
+  requestAnimationFrame(() => frame(state, charts));
+  if (state.rebuilding || state.gpu !== 'ok') return;
   const { trainer } = state.session;
   if (state.ctx.error) {
     message(ui.fileMessage, `GPU error: ${state.ctx.error.message}`, true);
     setRunning(state, false);
-  } else if (state.running && !state.inFlight) {
+  } else if (state.running && !state.inFlight && !state.saving) {
     trainStep(state, state.stepsPerFrame);
   }
   for (const s of trainer.drainStats()) {
     showStats(s);
     charts.push(s);
   }
+  if (trainer.diverged && state.running) stopDiverged(state, trainer.diverged);
   ui.step.textContent = String(trainer.step);
   const now = performance.now();
   if (now - state.speed.time > 1000) {
     state.speed = { time: now, step: trainer.step, value: ((trainer.step - state.speed.step) * 1000) / (now - state.speed.time) };
     ui.speed.textContent = state.running ? state.speed.value.toFixed(1) : '–';
   }
+  if (state.running && !state.saving && trainer.step >= (state.snapshot?.step ?? 0) + AUTOSAVE_EVERY) void autosave(state);
   state.session.draw(state.walking);
-  requestAnimationFrame(() => frame(state, charts));
 }
 
 function trainStep(state: State, steps: number): void {
   const started = performance.now();
-  state.session.trainer.submitSteps(steps, 10);
+  try {
+    state.session.trainer.submitSteps(steps, 10);
+  } catch (error) {
+    if (error instanceof TrainingDivergedError) return stopDiverged(state, error);
+    throw error;
+  }
   state.inFlight = true;
   state.ctx.device.queue.onSubmittedWorkDone().then(() => {
     state.inFlight = false;
@@ -131,6 +200,77 @@ function trainStep(state: State, steps: number): void {
     if (ms < 12) state.stepsPerFrame = Math.min(64, state.stepsPerFrame * 2);
     else if (ms > 40) state.stepsPerFrame = Math.max(1, Math.floor(state.stepsPerFrame / 2));
   }, () => undefined);
+}
+
+function stopDiverged(state: State, error: TrainingDivergedError): void {
+  setRunning(state, false);
+  const saved = state.snapshot ? ` The autosave of step ${state.snapshot.step} is kept: reload the page to go on from it.` : '';
+  alertUser(`${error.message}. Lower the learning rate and press Reset.${saved}`, true);
+}
+
+/** Reads the run back into a checkpoint for the browser's storage; training waits meanwhile. */
+async function autosave(state: State): Promise<void> {
+  state.saving = true;
+  const { trainer } = state.session;
+  try {
+    const snapshot = { bytes: await encodeCheckpoint(trainer), step: trainer.step, savedAt: Date.now() };
+    state.snapshot = snapshot;
+    try {
+      await saveSnapshot(snapshot);
+      message(ui.autosave, `Autosaved step ${snapshot.step} in this browser.`);
+    } catch (error) {
+      message(ui.autosave, `Kept step ${snapshot.step} for this visit only: the browser refused to store it (${(error as Error).message}).`, true);
+    }
+  } catch (error) {
+    if (!(error instanceof TrainingDivergedError) && state.gpu === 'ok') message(ui.autosave, `Autosave failed: ${(error as Error).message}`, true);
+  } finally {
+    state.saving = false;
+  }
+}
+
+/** A lost device (a driver reset, a GPU switch, the browser's own limits) is replaced, not fatal. */
+function watchDevice(state: State, charts: ProgressCharts): void {
+  const ctx = state.ctx;
+  void ctx.device.lost.then((info) => {
+    if (state.ctx !== ctx || state.gpu !== 'ok') return; // a device we replaced ourselves
+    void replaceDevice(state, charts, `${info.reason}${info.message ? `: ${info.message}` : ''}`);
+  });
+}
+
+async function replaceDevice(state: State, charts: ProgressCharts, reason: string): Promise<void> {
+  const wasRunning = state.running;
+  const lostAt = state.session.trainer.step;
+  setRunning(state, false);
+  setControls(false);
+  state.gpu = 'lost';
+  state.losses = [...state.losses.filter((t) => performance.now() - t < LOSS_WINDOW_MS), performance.now()];
+  const from = state.snapshot ? `the autosave of step ${state.snapshot.step}` : 'step 0 (nothing was autosaved yet)';
+  const stored = state.snapshot ? ` Your run is saved in this browser at step ${state.snapshot.step}: reloading the page offers it.` : '';
+  if (state.losses.length >= MAX_LOSSES) {
+    state.gpu = 'failed';
+    alertUser(`The GPU device was lost ${state.losses.length} times in five minutes (last: ${reason}), so the page stopped replacing it.${stored} Reload the page, or try another browser.`, true);
+    return;
+  }
+  alertUser(`The GPU device was lost at step ${lostAt} (${reason}). Getting a new one and resuming from ${from}…`, true);
+  // The old objects go first: their canvases must be unconfigured before new ones configure them.
+  state.session.destroy();
+  state.dataset.destroy();
+  state.ctx.destroy();
+  try {
+    const ctx = await acquireGpu();
+    const dataset = GpuDataset.fromBytes(ctx, state.images.pixels, state.images.count, state.images.dim, 'MNIST');
+    const session = await Session.create(ctx, dataset, state.config, { grid: ui.samples, walk: ui.walk });
+    if (state.snapshot) restoreCheckpoint(session.trainer, decodeCheckpoint(state.snapshot.bytes));
+    Object.assign(state, { ctx, dataset, session, inFlight: false, saving: false, gpu: 'ok' });
+    charts.reset();
+    watchDevice(state, charts);
+    setControls(true);
+    alertUser(`The GPU device was lost at step ${lostAt} (${reason}) and was replaced; training goes on from ${from}.`, false);
+    setRunning(state, wasRunning);
+  } catch (error) {
+    state.gpu = 'failed';
+    alertUser(`The GPU device was lost (${reason}) and no new one could be had: ${(error as Error).message}.${stored} Reload the page, or try another browser.`, true);
+  }
 }
 
 async function rebuild(state: State, charts: ProgressCharts, config: Partial<GanConfig>): Promise<void> {
@@ -148,6 +288,7 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
   }
   state.rebuilding = false;
   state.config = state.session.trainer.config;
+  state.snapshot = null; // a new run: the next autosave is of it
   charts.reset();
   for (const el of [ui.lossD, ui.lossG, ui.dReal, ui.dFake, ui.speed]) el.textContent = '–';
 }
@@ -197,6 +338,7 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
 async function save(state: State): Promise<void> {
   const wasRunning = state.running;
   setRunning(state, false);
+  state.saving = true;
   try {
     const bytes = await encodeCheckpoint(state.session.trainer);
     const link = document.createElement('a');
@@ -208,6 +350,7 @@ async function save(state: State): Promise<void> {
   } catch (error) {
     message(ui.fileMessage, `Could not save: ${(error as Error).message}`, true);
   } finally {
+    state.saving = false;
     setRunning(state, wasRunning);
   }
 }
@@ -216,8 +359,13 @@ async function load(state: State, charts: ProgressCharts): Promise<void> {
   const file = ui.load.files?.[0];
   if (!file) return;
   ui.load.value = '';
+  await restoreBytes(state, charts, new Uint8Array(await file.arrayBuffer()), file.name);
+}
+
+/** Loads a checkpoint (a file, or the autosave) into the page, rebuilding if its settings differ. */
+async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Array, name: string): Promise<void> {
   try {
-    const checkpoint = decodeCheckpoint(new Uint8Array(await file.arrayBuffer()));
+    const checkpoint = decodeCheckpoint(bytes);
     if (checkpoint.config.dataDim !== state.dataset.dim) throw new Error(`it was trained on ${checkpoint.config.dataDim} values per image, not ${state.dataset.dim}`);
     if (configMismatches(checkpoint.config, state.config).length > 0 || checkpoint.config.lr !== state.config.lr || checkpoint.config.beta1 !== state.config.beta1) {
       await rebuild(state, charts, checkpoint.config);
@@ -226,10 +374,13 @@ async function load(state: State, charts: ProgressCharts): Promise<void> {
       charts.reset();
     }
     restoreCheckpoint(state.session.trainer, checkpoint);
+    state.snapshot = null; // the autosave, if any, is of what was there before
     writeSettings(ui.form, state.config);
-    message(ui.fileMessage, `Loaded ${file.name}: step ${checkpoint.step}.`);
+    alertUser('', false);
+    const warning = checkpoint.warnings.length > 0 ? ` (${checkpoint.warnings.join('; ')})` : '';
+    message(ui.fileMessage, `Loaded ${name}: step ${checkpoint.step}.${warning}`);
   } catch (error) {
-    message(ui.fileMessage, `Could not load ${file.name}: ${(error as Error).message}`, true);
+    message(ui.fileMessage, `Could not load ${name}: ${(error as Error).message}`, true);
   }
 }
 
