@@ -53,8 +53,8 @@ interface State {
   dataset: GpuDataset;
   session: Session;
   config: GanConfig;
-  /** The last autosave, also in IndexedDB: what a lost device or a reload resumes from. */
-  snapshot: Snapshot | null;
+  /** The last autosave (in IndexedDB too where `stored`): what a lost device or a reload resumes from. */
+  snapshot: (Snapshot & { stored: boolean }) | null;
   /** 'lost' while a replacement device is sought, 'failed' when none could be had. */
   gpu: 'ok' | 'lost' | 'failed';
   losses: number[];
@@ -150,8 +150,7 @@ async function offerResume(state: State, charts: ProgressCharts): Promise<void> 
   ui.offer.hidden = false;
   ui.resume.onclick = async () => {
     ui.offer.hidden = true;
-    await restoreBytes(state, charts, snapshot.bytes, 'the autosave');
-    state.snapshot = snapshot;
+    if (await restoreBytes(state, charts, snapshot.bytes, 'the autosave')) state.snapshot = { ...snapshot, stored: true };
   };
   ui.discard.onclick = async () => {
     ui.offer.hidden = true;
@@ -204,7 +203,7 @@ function trainStep(state: State, steps: number): void {
 
 function stopDiverged(state: State, error: TrainingDivergedError): void {
   setRunning(state, false);
-  const saved = state.snapshot ? ` The autosave of step ${state.snapshot.step} is kept: reload the page to go on from it.` : '';
+  const saved = state.snapshot?.stored ? ` The autosave of step ${state.snapshot.step} is kept: reload the page to go on from it.` : '';
   alertUser(`${error.message}. Lower the learning rate and press Reset.${saved}`, true);
 }
 
@@ -213,10 +212,13 @@ async function autosave(state: State): Promise<void> {
   state.saving = true;
   const { trainer } = state.session;
   try {
-    const snapshot = { bytes: await encodeCheckpoint(trainer), step: trainer.step, savedAt: Date.now() };
+    const snapshot = { bytes: await encodeCheckpoint(trainer), step: trainer.step, savedAt: Date.now(), stored: false };
     state.snapshot = snapshot;
     try {
-      await saveSnapshot(snapshot);
+      await saveSnapshot({ bytes: snapshot.bytes, step: snapshot.step, savedAt: snapshot.savedAt });
+      snapshot.stored = true;
+      // The stored run is this one now: an offer of the one before would only mislead.
+      ui.offer.hidden = true;
       message(ui.autosave, `Autosaved step ${snapshot.step} in this browser.`);
     } catch (error) {
       message(ui.autosave, `Kept step ${snapshot.step} for this visit only: the browser refused to store it (${(error as Error).message}).`, true);
@@ -245,7 +247,7 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   state.gpu = 'lost';
   state.losses = [...state.losses.filter((t) => performance.now() - t < LOSS_WINDOW_MS), performance.now()];
   const from = state.snapshot ? `the autosave of step ${state.snapshot.step}` : 'step 0 (nothing was autosaved yet)';
-  const stored = state.snapshot ? ` Your run is saved in this browser at step ${state.snapshot.step}: reloading the page offers it.` : '';
+  const stored = state.snapshot?.stored ? ` Your run is saved in this browser at step ${state.snapshot.step}: reloading the page offers it.` : '';
   if (state.losses.length >= MAX_LOSSES) {
     state.gpu = 'failed';
     alertUser(`The GPU device was lost ${state.losses.length} times in five minutes (last: ${reason}), so the page stopped replacing it.${stored} Reload the page, or try another browser.`, true);
@@ -256,37 +258,53 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   state.session.destroy();
   state.dataset.destroy();
   state.ctx.destroy();
+  const made: Array<{ destroy(): void }> = [];
+  let stage = 'getting a new device';
   try {
     const ctx = await acquireGpu();
+    made.push(ctx);
+    stage = 'setting training up on the new device';
     const dataset = GpuDataset.fromBytes(ctx, state.images.pixels, state.images.count, state.images.dim, 'MNIST');
+    made.unshift(dataset);
     const session = await Session.create(ctx, dataset, state.config, { grid: ui.samples, walk: ui.walk });
+    made.unshift(session);
     if (state.snapshot) restoreCheckpoint(session.trainer, decodeCheckpoint(state.snapshot.bytes));
-    Object.assign(state, { ctx, dataset, session, inFlight: false, saving: false, gpu: 'ok' });
+    Object.assign(state, { ctx, dataset, session, inFlight: false, saving: false, rebuilding: false, gpu: 'ok' });
     charts.reset();
     watchDevice(state, charts);
     setControls(true);
     alertUser(`The GPU device was lost at step ${lostAt} (${reason}) and was replaced; training goes on from ${from}.`, false);
     setRunning(state, wasRunning);
   } catch (error) {
+    for (const object of made) object.destroy();
     state.gpu = 'failed';
-    alertUser(`The GPU device was lost (${reason}) and no new one could be had: ${(error as Error).message}.${stored} Reload the page, or try another browser.`, true);
+    const why = error instanceof WebGpuUnavailableError ? 'the browser offers no WebGPU adapter any more' : (error as Error).message.replace(/\.$/, '');
+    alertUser(`The GPU device was lost (${reason}), and ${stage} failed: ${why}.${stored} Reload the page, or try another browser.`, true);
   }
 }
 
 async function rebuild(state: State, charts: ProgressCharts, config: Partial<GanConfig>): Promise<void> {
   setRunning(state, false);
   state.rebuilding = true;
-  await state.ctx.sync();
-  state.session.destroy();
+  const ctx = state.ctx;
   try {
-    state.session = await Session.create(state.ctx, state.dataset, config, { grid: ui.samples, walk: ui.walk });
+    await ctx.sync();
+    state.session.destroy();
+    const session = await Session.create(ctx, state.dataset, config, { grid: ui.samples, walk: ui.walk });
+    if (state.ctx !== ctx) {
+      session.destroy(); // the device was lost and replaced meanwhile: the replacement stands
+      return;
+    }
+    state.session = session;
   } catch (error) {
+    if (state.ctx !== ctx || state.gpu !== 'ok') return; // a lost device: replaceDevice reports it
     // The old session is gone and no new one exists: stop here with a visible reason.
     ui.error.textContent = `Could not start training: ${(error as Error).message}. Reload the page.`;
     ui.error.hidden = false;
     throw error;
+  } finally {
+    state.rebuilding = false;
   }
-  state.rebuilding = false;
   state.config = state.session.trainer.config;
   state.snapshot = null; // a new run: the next autosave is of it
   charts.reset();
@@ -296,7 +314,7 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
 function wire(state: State, charts: ProgressCharts): void {
   ui.start.addEventListener('click', () => setRunning(state, true));
   ui.pause.addEventListener('click', () => setRunning(state, false));
-  ui.stepOnce.addEventListener('click', () => { if (!state.running && !state.inFlight) trainStep(state, 1); });
+  ui.stepOnce.addEventListener('click', () => { if (!state.running && !state.inFlight && !state.saving && state.gpu === 'ok') trainStep(state, 1); });
   ui.reset.addEventListener('click', () => void rebuild(state, charts, state.config).then(() => message(ui.formMessage, 'Reset to step 0.')));
   ui.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
   ui.walkToggle.addEventListener('click', () => {
@@ -363,7 +381,7 @@ async function load(state: State, charts: ProgressCharts): Promise<void> {
 }
 
 /** Loads a checkpoint (a file, or the autosave) into the page, rebuilding if its settings differ. */
-async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Array, name: string): Promise<void> {
+async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Array, name: string): Promise<boolean> {
   try {
     const checkpoint = decodeCheckpoint(bytes);
     if (checkpoint.config.dataDim !== state.dataset.dim) throw new Error(`it was trained on ${checkpoint.config.dataDim} values per image, not ${state.dataset.dim}`);
@@ -379,12 +397,14 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
     alertUser('', false);
     const warning = checkpoint.warnings.length > 0 ? ` (${checkpoint.warnings.join('; ')})` : '';
     message(ui.fileMessage, `Loaded ${name}: step ${checkpoint.step}.${warning}`);
+    return true;
   } catch (error) {
     message(ui.fileMessage, `Could not load ${name}: ${(error as Error).message}`, true);
+    return false;
   }
 }
 
 void main().catch((error: Error) => {
-  ui.error.textContent = `The demo failed to start: ${error.message}`;
+  ui.error.textContent = `The demo failed to start: ${error.message}. Reload the page, or try another browser.`;
   ui.error.hidden = false;
 });

@@ -1,6 +1,6 @@
 // @ts-check
-// Builds the package's dist/ (npm run build:lib; npm runs it before `npm pack` and on a clone's
-// `npm install`):
+// Builds the package's dist/ (npm run build:lib; npm runs it before `npm pack`, the tests before
+// they start, and bin/webgpu-gan.js in a clone whenever the sources changed):
 //  - dist/**/*.js: every module of src/ as its own ES module, so that a bundler keeps only the
 //    modules an application imports. Relative imports stay imports; JSON (the tuning tables) is
 //    inlined into the module that reads it.
@@ -8,7 +8,7 @@
 //    (scripts/wgsl.mjs): comments removed, layouts reflected here, no WGSL parser at run time.
 //  - dist/**/*.d.ts: declarations from tsconfig.lib.json.
 // dist/demo (npm run build) is left alone. With --if-stale it does nothing when dist/ is newer
-// than everything it is built from (npm runs it so on `npm install`, and the tests before they start).
+// than everything it is built from.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
 // unwritable folder, a full disk), SIGTERM and kill -9, a second run into the same folder.
 // Each case checks the exit code, the one line the user sees, and what is left on disk.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, tensorChecksum } from '../src/checkpoint/checkpoint.js';
@@ -197,13 +197,19 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     }
     child.kill('SIGKILL');
     await exited;
-    // What a kill in the middle of a save leaves (a process id that no longer runs).
+    // What a kill in the middle of a save leaves (a process id that no longer runs), a log line
+    // past the checkpoint and one cut off halfway, and another program's file that must stay.
     copyFileSync(join(out, CHECKPOINT), join(out, `.${CHECKPOINT}.999999999.tmp`));
+    writeFileSync(join(out, '.editor-swap.999999999.tmp'), 'not ours');
     const step = decodeCheckpoint(readFileSync(join(out, CHECKPOINT))).step;
+    appendFileSync(join(out, 'log.jsonl'), `${JSON.stringify({ step: step + 1000 })}\n{"step": ${step + 10}`);
+    const lines = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n');
+    const past = lines.filter((l) => !l.endsWith('}') || (JSON.parse(l) as { step: number }).step > step).length;
     const resumed = cli(['train', '--steps', String(step + 4), '--resume', '--out', out, '--log-every', '2']);
     expect(resumed.status, resumed.errors.join('\n')).toBe(0);
     expect(resumed.stdout).toMatch(/removed \d+ temporary files? \(.* MiB\) left in .* by a run that was killed/);
-    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(resumed.stdout).toContain(`log.jsonl: dropped ${past} lines past step ${step}, written after the last checkpoint`);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual(['.editor-swap.999999999.tmp']);
     const steps = logSteps(out);
     expect(new Set(steps).size).toBe(steps.length);
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
@@ -218,12 +224,22 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     expect(readFileSync(join(out, CHECKPOINT)).equals(readFileSync(join(good, CHECKPOINT)))).toBe(true);
     const both = cli(['train', '--steps', '2', '--out', out, '--resume', '--force']);
     expect(both.status).toBe(2);
+    mkdirSync(join(out, 'unrelated'));
+    writeFileSync(join(out, 'notes.txt'), 'mine');
     const forced = cli(['train', '--steps', '2', '--out', out, '--force', ...TINY]);
     expect(forced.status, forced.errors.join('\n')).toBe(0);
     expect(logSteps(out)).toEqual([2]);
     expect(readdirSync(out).filter((f) => /^samples-\d+\.png$/.test(f))).toEqual([]);
     expect(decodeCheckpoint(readFileSync(join(out, CHECKPOINT))).step).toBe(2);
-    mkdirSync(join(out, 'unrelated'));
+    // Only the run's own files go: what else the folder holds stays.
     expect(existsSync(join(out, 'unrelated'))).toBe(true);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
+
+    // A run killed before its first save leaves only a log: --force is the way on.
+    const logOnly = tmp();
+    copyFileSync(join(good, 'log.jsonl'), join(logOnly, 'log.jsonl'));
+    const refused = cli(['train', '--steps', '2', '--out', logOnly, ...TINY]);
+    expect(refused.status).toBe(2);
+    expect(refused.errors).toEqual([expect.stringMatching(/holds the log of a run that stopped before its first checkpoint: add --force to start over/)]);
   });
 });

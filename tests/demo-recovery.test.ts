@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, serve } from './support/chromium.js';
+import { launchChromium, launchChromiumLosingCanvases, serve } from './support/chromium.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16&autosave=10';
@@ -90,8 +90,13 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
   it('a reload offers the autosaved run, which resumes at its step', async () => {
     const stored = await autosavedStep(page, 0);
     await page.click('[data-testid=pause]');
-    await page.waitForTimeout(300); // an autosave already begun lands first
-    const last = Number(/Autosaved step (\d+)/.exec(await text(page, 'autosave'))![1]);
+    // An autosave already begun lands first: wait until the message holds still for a second.
+    let last = -1;
+    for (let seen = stored; seen !== last; ) {
+      last = seen;
+      await page.waitForTimeout(1000);
+      seen = Number(/Autosaved step (\d+)/.exec(await text(page, 'autosave'))![1]);
+    }
     expect(last).toBeGreaterThanOrEqual(stored);
     await page.reload();
     await page.waitForSelector('[data-testid=resume-offer]:not([hidden])', { timeout: 120_000 });
@@ -113,5 +118,22 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
     expect(await text(page, 'run-alert')).toMatch(/Your run is saved in this browser at step \d+: reloading the page offers it\. Reload the page, or try another browser\.$/);
     expect(await page.getAttribute('[data-testid=run-alert]', 'class')).toContain('bad');
     for (const id of ['start', 'pause', 'step-once', 'save', 'reset']) expect(await page.isDisabled(`[data-testid=${id}]`), id).toBe(true);
+  });
+});
+
+describe('a browser whose device is lost while the page starts', { timeout: 300_000 }, () => {
+  it('ends in a prominent message saying how to go on, with the controls off', async () => {
+    const browser = await launchChromiumLosingCanvases();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/${SMALL}`);
+      // Whether this browser then offers a new device or none, the page ends saying how to go on.
+      await page.waitForFunction(() => /Reload the page, or try another browser\.$/.test(document.querySelector('[data-testid=run-alert]')?.textContent ?? ''), null, { timeout: 180_000 });
+      expect(await text(page, 'run-alert')).toMatch(/^The GPU device was lost .*(stopped replacing it|failed: )/);
+      expect(await page.isVisible('[data-testid=run-alert]')).toBe(true);
+      for (const id of ['start', 'pause', 'step-once', 'save']) expect(await page.isDisabled(`[data-testid=${id}]`), id).toBe(true);
+    } finally {
+      await browser.close();
+    }
   });
 });

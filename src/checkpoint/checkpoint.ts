@@ -33,15 +33,18 @@ export function tensorChecksum(tensors: TensorMap): string {
 /** The trainer's state as a checkpoint file. Refuses (TrainingDivergedError) when it is not finite. */
 export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
   if (trainer.diverged) throw trainer.diverged;
+  const step = trainer.step;
   await trainer.ctx.sync();
   const tensors = await exportTensors(trainer);
+  // The tensors are read one after another: a step submitted meanwhile would mix two steps.
+  if (trainer.step !== step) throw new Error(`training went on (step ${step} → ${trainer.step}) while the checkpoint was read; pause training before saving`);
   const problem = tensorProblem(trainer.config, tensors);
-  if (problem) throw new TrainingDivergedError(trainer.step, `${problem}, so no checkpoint was written`);
+  if (problem) throw new TrainingDivergedError(step, `${problem}, so no checkpoint was written`);
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
-    step: String(trainer.step),
+    step: String(step),
     config: JSON.stringify(trainer.config),
-    rng: JSON.stringify({ algorithm: 'philox4x32-10', seed: trainer.config.seed, counter: trainer.step, shuffle: 'feistel-4-round per epoch' }),
+    rng: JSON.stringify({ algorithm: 'philox4x32-10', seed: trainer.config.seed, counter: step, shuffle: 'feistel-4-round per epoch' }),
     tensors_crc32: tensorChecksum(tensors),
   });
 }

@@ -69,8 +69,11 @@ export function prepareRunFolder(out: string): void {
   unlinkSync(probe);
 }
 
-/** writeFileAtomic's temporary files are `.NAME.PID.tmp`; a killed run leaves its own behind. */
-const TEMPORARY = /^\..+\.(\d+)\.tmp$/;
+/**
+ * writeFileAtomic's temporary files of the run's own files, `.NAME.PID.tmp`: a killed run leaves
+ * them behind. Other programs' files in the folder are never touched.
+ */
+const TEMPORARY = /^\.(?:checkpoint\.safetensors|log\.jsonl|samples(?:-\d{7})?\.png)\.(\d+)\.tmp$/;
 
 function isRunning(pid: number): boolean {
   try {

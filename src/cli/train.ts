@@ -7,7 +7,7 @@ import { formatAdapter } from '../gpu/adapter.js';
 import type { GpuContext } from '../gpu/context.js';
 import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { readCheckpointFile } from '../checkpoint/file.js';
-import { TrainingDivergedError } from '../gpu/errors.js';
+import { GpuDeviceError, TrainingDivergedError } from '../gpu/errors.js';
 import { GpuDataset } from '../data/dataset.js';
 import { loadMnistImages } from '../data/mnist-node.js';
 import { resolveGanConfig, type GanConfig } from '../gan/config.js';
@@ -73,19 +73,22 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const images = loadMnistImages(flags.data as string | undefined);
   if (images.rows * images.cols !== config.dataDim) throw new UsageError(`the data has ${images.rows}×${images.cols} images but the model expects ${config.dataDim} values`);
-  prepareOutput(run.out, checkpoint, flags.force === true);
+  const force = flags.force === true;
+  prepareOutput(run.out, checkpoint, force);
 
   const ctx = await acquireGpu();
   try {
     console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
     GanTrainer.checkFits(config, ctx.device.limits);
+    // Only now, with every check passed, does --force remove the old run.
+    if (force && !checkpoint) clearRun(run.out);
     return await trainOn(ctx, run, config, checkpoint, images.pixels, images.count);
   } finally {
     ctx.destroy();
   }
 }
 
-/** The run folder, checked and made ready before any GPU work. */
+/** The run folder, checked and made ready before any GPU work (--force clears it later). */
 function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolean): void {
   prepareRunFolder(out);
   const removed = removeStaleTemporaries(out);
@@ -93,11 +96,11 @@ function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolea
   if (checkpoint) {
     const dropped = trimLog(join(out, RUN_FILES.log), checkpoint.step);
     if (dropped > 0) console.log(`log.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} past step ${checkpoint.step}, written after the last checkpoint`);
-  } else if (holdsRun(out)) {
-    if (!force) {
-      throw new UsageError(`${out} already holds a run (${existsSync(join(out, CHECKPOINT)) ? CHECKPOINT : RUN_FILES.log}): add --resume to continue it, --force to start over (removing its checkpoint, log and samples), or choose another --out`);
+  } else if (holdsRun(out) && !force) {
+    if (!existsSync(join(out, CHECKPOINT))) {
+      throw new UsageError(`${out} holds the log of a run that stopped before its first checkpoint: add --force to start over (removing that log), or choose another --out`);
     }
-    clearRun(out);
+    throw new UsageError(`${out} already holds a run (${CHECKPOINT}): add --resume to continue it, --force to start over (removing its checkpoint, log and samples), or choose another --out`);
   }
 }
 
@@ -156,7 +159,7 @@ async function trainOn(ctx: GpuContext, run: Run, config: GanConfig, checkpoint:
     const signal = signals.stopped();
     return signal ? SIGNAL_EXIT[signal]! : 0;
   } catch (error) {
-    if (!(error instanceof TrainingDivergedError || error instanceof FileSystemError)) throw error;
+    if (!(error instanceof TrainingDivergedError || error instanceof FileSystemError || error instanceof GpuDeviceError)) throw error;
     const kept = saved === null ? 'no checkpoint was written' : `the checkpoint of step ${saved} in ${run.out} is kept`;
     // A failure once training is under way: exit 1, the last good checkpoint left as it was.
     throw new CliError(`${error.message}; ${kept}`, 1);

@@ -47,6 +47,8 @@ export class StatsReader {
   private readonly slots: Slot[];
   private readonly ready: TrainingStats[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** Bumped by reset(): reads begun before it are of the state that was replaced, and dropped. */
+  private generation = 0;
 
   constructor(private readonly ctx: GpuContext, ringSize = 3) {
     this.buffer = ctx.memory.createStorage('training stats', STATS_FLOATS);
@@ -76,11 +78,12 @@ export class StatsReader {
       if (!slot.pending || slot.mapping) continue;
       slot.mapping = true;
       const { step, steps } = slot.pending;
+      const generation = this.generation;
       const done = slot.buffer.mapAsync(GPUMapMode.READ).then(
         () => {
           const sums = new Float32Array(slot.buffer.getMappedRange().slice(0));
           slot.buffer.unmap();
-          this.ready.push(StatsReader.average(sums, step, steps));
+          if (generation === this.generation) this.ready.push(StatsReader.average(sums, step, steps));
         },
         () => undefined, // the device was lost or destroyed: the context reports it
       ).finally(() => {
@@ -108,6 +111,18 @@ export class StatsReader {
   /** Statistics that have arrived since the last call, oldest first. */
   drain(): TrainingStats[] {
     return this.ready.splice(0);
+  }
+
+  /**
+   * Forgets everything accumulated so far: the sums on the GPU (zeroed by work submitted after
+   * this call), reads still in flight and statistics not yet drained. For a trainer whose weights
+   * were just replaced (a restored checkpoint), so that its old run's numbers, a divergence alarm
+   * among them, never reach the new one.
+   */
+  reset(): void {
+    this.generation++;
+    this.ready.length = 0;
+    this.ctx.write(this.buffer, new Float32Array(STATS_FLOATS));
   }
 
   /** Waits for every read in flight, then drains. */

@@ -265,7 +265,9 @@ export class GanTrainer {
     this.counter.set(step);
     this.stepCount = step;
     this.stepsSinceStats = 0;
-    // A step is set after weights are loaded (restoreCheckpoint): training starts over from them.
+    // A step is set after weights are loaded (restoreCheckpoint): training starts over from them,
+    // with none of the old run's statistics (its divergence alarm included).
+    this.stats.reset();
     this.divergedError = null;
   }
 

@@ -67,11 +67,11 @@ async function buildPipeline(device: GPUDevice, cache: DeviceCache, shader: Wgsl
   }));
   const bindGroupLayout = device.createBindGroupLayout({ label: `${shader.name}.${entry}`, entries });
   try {
-    const pipeline = await device.createComputePipelineAsync({
+    const pipeline = await unlessLost(device, device.createComputePipelineAsync({
       label: `${shader.name}.${entry}`,
       layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
       compute: { module, entryPoint: entry, constants },
-    });
+    }));
     return { pipeline, bindGroupLayout, layout };
   } catch (error) {
     throw new GpuDeviceError(`building pipeline ${shader.name}.${entry} ${JSON.stringify(constants)} failed: ${(error as Error).message}`);
@@ -93,7 +93,7 @@ function shaderModule(device: GPUDevice, cache: DeviceCache, shader: WgslShader)
  */
 export async function compileShader(device: GPUDevice, shader: WgslShader): Promise<GPUShaderModule> {
   const module = device.createShaderModule({ label: `${shader.name}.wgsl`, code: shader.code });
-  const info = await module.getCompilationInfo();
+  const info = await unlessLost(device, module.getCompilationInfo());
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
     const text = errors.map((m) => {
@@ -103,4 +103,12 @@ export async function compileShader(device: GPUDevice, shader: WgslShader): Prom
     throw new GpuDeviceError(`WGSL compilation failed:\n${text.join('\n')}`);
   }
   return module;
+}
+
+/** Some browsers never settle a pipeline or compilation promise once the device is lost: fail instead. */
+function unlessLost<T>(device: GPUDevice, work: Promise<T>): Promise<T> {
+  const lost = device.lost.then((info): never => {
+    throw new GpuDeviceError(`GPU device lost (${info.reason}) while building pipelines: ${info.message}`);
+  });
+  return Promise.race([work, lost]);
 }

@@ -109,7 +109,10 @@ describe('a diverging run', () => {
     trainer.setOptimizer({ lr: 2e-4 });
     restoreCheckpoint(trainer, { ...checkpoint, config: trainer.config });
     expect(trainer.diverged).toBeNull();
-    expect(await trainer.train(2)).toBe(2);
+    // Statistics read after the restore are the restored run's: finite, and no alarm.
+    const after: Array<{ step: number; finite: boolean }> = [];
+    expect(await trainer.train(10, { statsEvery: 5, onStats: (s) => after.push({ step: s.step, finite: !s.nonFinite && Number.isFinite(s.lossD) }) })).toBe(10);
+    expect(after).toEqual([{ step: checkpoint.step + 5, finite: true }, { step: checkpoint.step + 10, finite: true }]);
     destroy();
   });
 });

@@ -17,6 +17,14 @@ export function launchChromium(webgpu: boolean): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: [...QUIET, ...(webgpu ? WEBGPU : NO_WEBGPU)] });
 }
 
+/**
+ * WebGPU without the canvas flags: compute works, and the device is lost at the first presented
+ * frame. A stand-in for a GPU that keeps failing.
+ */
+export function launchChromiumLosingCanvases(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...QUIET, ...WEBGPU.slice(0, 3)] });
+}
+
 /** Starts a Vite dev server on a free loopback port; returns it with its base URL. */
 export async function serve(config: InlineConfig): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({ logLevel: 'error', ...config, server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ...config.server } });
