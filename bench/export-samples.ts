@@ -21,7 +21,9 @@ try {
   const noise = await ctx.readF32(sampler.noise);
   writeFileSync(join(outDir, 'noise.f32'), noise);
   writeFileSync(join(outDir, 'images.f32'), images);
-  console.log(`exported ${n} samples (noise ${checkpoint.config.noiseDim}, images ${checkpoint.config.dataDim}) from step ${checkpoint.step}`);
+  console.log(
+    `exported ${n} samples (noise ${checkpoint.config.noiseDim}, images ${checkpoint.config.dataDim}) from step ${checkpoint.step}`,
+  );
   sampler.destroy();
   generator.destroy();
 } finally {

@@ -10,7 +10,14 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/matmul.js';
-import { MATMUL_VARIANTS, registerMatmulTuning, tunedChoice, tuningAdapterKey, unregisterMatmulTuning, type MatmulTuning } from '../src/kernels/matmulTuning.js';
+import {
+  MATMUL_VARIANTS,
+  registerMatmulTuning,
+  tunedChoice,
+  tuningAdapterKey,
+  unregisterMatmulTuning,
+  type MatmulTuning,
+} from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
 import { gpuMicrosecondsPerCall, median, microsecondsPerCall, runOverNaN, untilSettled } from './timing.js';
@@ -67,7 +74,8 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
       return (performance.now() - t0) / steps;
     };
     const warmStart = performance.now();
-    do await runSteps(); while (performance.now() - warmStart < STEP_WARM_UP_MS);
+    do await runSteps();
+    while (performance.now() - warmStart < STEP_WARM_UP_MS);
     const trialMs = await untilSettled(runSteps, STEP_SETTLE_MS);
     const ms = median(trialMs.slice(-3));
     const cpuMsPerStep = median(cpuMsPerTrial.slice(-3));
@@ -77,8 +85,20 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
     const matmuls = trainer.stepKernelList.filter((k): k is MatmulKernel => k instanceof MatmulKernel);
     const measuredMatmuls = matmuls.filter((k) => tunedChoice(ctx.adapter, k.shape) !== null).length;
     return {
-      impl: 'webgpu-gan', batch, msPerStep: ms, stepsPerSec: 1000 / ms, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: 1 / perSubmit,
-      bytesAllocated: bytesInUse, trialMs, cpuMsPerStep, gpuMsPerStep, kernelSumMsPerStep, kernels, matmulsPerStep: matmuls.length, measuredMatmuls,
+      impl: 'webgpu-gan',
+      batch,
+      msPerStep: ms,
+      stepsPerSec: 1000 / ms,
+      dispatchesPerStep: trainer.dispatchesPerStep,
+      submitsPerStep: 1 / perSubmit,
+      bytesAllocated: bytesInUse,
+      trialMs,
+      cpuMsPerStep,
+      gpuMsPerStep,
+      kernelSumMsPerStep,
+      kernels,
+      matmulsPerStep: matmuls.length,
+      measuredMatmuls,
     };
   } finally {
     trainer.destroy();
@@ -93,11 +113,21 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
  */
 async function gpuMsPerWholeStep(ctx: GpuContext, trainer: GanTrainer, steps: number): Promise<number | null> {
   if (!ctx.device.features.has('timestamp-query')) return null;
-  const wholeStep = { record: (pass: GPUComputePassEncoder) => { for (const kernel of trainer.stepKernelList) kernel.record(pass); } };
+  const wholeStep = {
+    record: (pass: GPUComputePassEncoder) => {
+      for (const kernel of trainer.stepKernelList) kernel.record(pass);
+    },
+  };
   return (await gpuMicrosecondsPerCall(ctx, wholeStep, steps)) / 1000;
 }
 
-const KERNEL_NAMES = { v1: 'v1: 64x64 tile, 4x4 per thread', v3: 'v3: v1 double-buffered', v4: 'v4: v1 with vec4 loads', v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads', v6: 'v6: 128x128 tile, 8x8 per thread in 4x4 blocks, vec4 loads' } as const;
+const KERNEL_NAMES = {
+  v1: 'v1: 64x64 tile, 4x4 per thread',
+  v3: 'v3: v1 double-buffered',
+  v4: 'v4: v1 with vec4 loads',
+  v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads',
+  v6: 'v6: 128x128 tile, 8x8 per thread in 4x4 blocks, vec4 loads',
+} as const;
 
 /** Random n×n operands, made once per size and shared by every variant. */
 function squareOperands(n: number): { a: Float32Array; b: Float32Array } {
@@ -108,9 +138,19 @@ function squareOperands(n: number): { a: Float32Array; b: Float32Array } {
  * Square matmul GFLOP/s, after a float64 check of sampled entries (a wrong kernel is not timed);
  * `specialized`: with a pipeline built for n³ (MatmulSpec.specialize).
  */
-async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERNEL_NAMES, specialized: boolean, operands: { a: Float32Array; b: Float32Array }) {
+async function timeMatmul(
+  ctx: GpuContext,
+  n: number,
+  variant: keyof typeof KERNEL_NAMES,
+  specialized: boolean,
+  operands: { a: Float32Array; b: Float32Array },
+) {
   const mem = ctx.memory;
-  const [a, b, c] = [mem.createStorage('a', operands.a), mem.createStorage('b', operands.b), mem.createStorage('c', n * n)];
+  const [a, b, c] = [
+    mem.createStorage('a', operands.a),
+    mem.createStorage('b', operands.b),
+    mem.createStorage('c', n * n),
+  ];
   const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant, splitK: 1, specialize: specialized });
   try {
     const shape = { m: n, n, k: n, transposeA: false, transposeB: false, rowSums: false };
@@ -130,13 +170,21 @@ async function timeMatmul(ctx: GpuContext, n: number, variant: keyof typeof KERN
 async function timeBatches(ctx: GpuContext, options: BenchOptions, impl: string) {
   const results = [];
   for (const batch of options.batches) {
-    const r = { ...await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch)), impl };
+    const r = {
+      ...(await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, options.profile.includes(batch))),
+      impl,
+    };
     results.push(r);
-    const times = `, CPU ${r.cpuMsPerStep.toFixed(3)} ms/step to record and submit`
-      + (r.gpuMsPerStep === null ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`)
-      + (r.kernelSumMsPerStep === undefined ? '' : ` (${r.kernelSumMsPerStep.toFixed(3)} as the sum of its kernels, each in its own pass)`);
+    const times =
+      `, CPU ${r.cpuMsPerStep.toFixed(3)} ms/step to record and submit` +
+      (r.gpuMsPerStep === null ? '' : `, GPU ${r.gpuMsPerStep.toFixed(3)} ms/step by timestamps`) +
+      (r.kernelSumMsPerStep === undefined
+        ? ''
+        : ` (${r.kernelSumMsPerStep.toFixed(3)} as the sum of its kernels, each in its own pass)`);
     const name = impl === 'webgpu-gan' ? '' : `${impl}, `;
-    console.log(`${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${times}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`);
+    console.log(
+      `${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${times}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`,
+    );
     for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
   }
   return results;
@@ -149,9 +197,11 @@ async function timeSquareMatmuls(ctx: GpuContext, sizes: number[], impl: string)
     const operands = squareOperands(n);
     for (const variant of MATMUL_VARIANTS) {
       for (const specialized of [false, true]) {
-        const r = { ...await timeMatmul(ctx, n, variant, specialized, operands), impl };
+        const r = { ...(await timeMatmul(ctx, n, variant, specialized, operands)), impl };
         matmul.push(r);
-        console.log(`${impl === 'webgpu-gan' ? '' : `${impl}, `}matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`);
+        console.log(
+          `${impl === 'webgpu-gan' ? '' : `${impl}, `}matmul ${n}³ ${r.kernel}: ${r.gflops.toFixed(0)} GFLOP/s`,
+        );
       }
     }
   }
@@ -166,7 +216,8 @@ function readTuning(file: string): MatmulTuning[] {
   } catch (error) {
     throw new Error(`--tuning ${file}: ${(error as Error).message}`);
   }
-  if (!Array.isArray(tables)) throw new Error(`--tuning ${file}: expected a JSON list of tables, as --tune --write-tuning writes`);
+  if (!Array.isArray(tables))
+    throw new Error(`--tuning ${file}: expected a JSON list of tables, as --tune --write-tuning writes`);
   return tables as MatmulTuning[];
 }
 
@@ -179,9 +230,16 @@ async function tune(ctx: GpuContext, options: BenchOptions): Promise<void> {
   const log = (line: string) => console.log(line);
   await rampUp(ctx);
   await tuneLogitHeads(ctx, options.tune, options.tuneReps, log);
-  console.log(`matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the shape; GPU us per call):`);
+  console.log(
+    `matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the shape; GPU us per call):`,
+  );
   const file = options.writeTuning;
-  await tuneStepMatmuls(ctx, options.tune, { reps: options.tuneReps, log, deadline, onTable: file ? (table) => writeTuning(file, table) : undefined });
+  await tuneStepMatmuls(ctx, options.tune, {
+    reps: options.tuneReps,
+    log,
+    deadline,
+    onTable: file ? (table) => writeTuning(file, table) : undefined,
+  });
 }
 
 /** The options, or null after printing why they are wrong (the exit code is then 2). */
@@ -207,9 +265,13 @@ async function main(): Promise<void> {
     console.log(`adapter: ${adapter}`);
     // Recorded so that what a GPU offers (subgroup sizes, f16, matrix features) is known from its run.
     const { features, subgroupSizes } = ctx.adapter;
-    console.log(`adapter features: ${features.join(' ')}${subgroupSizes ? `; subgroup sizes ${subgroupSizes.join('-')}` : ''}`);
+    console.log(
+      `adapter features: ${features.join(' ')}${subgroupSizes ? `; subgroup sizes ${subgroupSizes.join('-')}` : ''}`,
+    );
     const limits = ctx.device.limits;
-    console.log(`device limits: ${limits.maxComputeWorkgroupStorageSize} B of workgroup memory, ${limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, ${limits.maxStorageBufferBindingSize} B per storage binding`);
+    console.log(
+      `device limits: ${limits.maxComputeWorkgroupStorageSize} B of workgroup memory, ${limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, ${limits.maxStorageBufferBindingSize} B per storage binding`,
+    );
     if (options.tune.length > 0) {
       await tune(ctx, options);
       return;
@@ -234,8 +296,8 @@ async function main(): Promise<void> {
     if (options.robustnessOff) {
       const unsafe = await acquireGpu({ dawnFlags: [...BENCH_DAWN_FLAGS, 'enable-dawn-features=disable_robustness'] });
       try {
-        results.push(...await timeBatches(unsafe, { ...options, profile: [] }, ROBUSTNESS_OFF));
-        matmul.push(...await timeSquareMatmuls(unsafe, options.matmul, ROBUSTNESS_OFF));
+        results.push(...(await timeBatches(unsafe, { ...options, profile: [] }, ROBUSTNESS_OFF)));
+        matmul.push(...(await timeSquareMatmuls(unsafe, options.matmul, ROBUSTNESS_OFF)));
       } finally {
         unsafe.destroy();
       }
@@ -250,7 +312,11 @@ async function main(): Promise<void> {
         console.log(`tfjs-webgpu batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
     }
-    if (options.json) writeFileSync(options.json, JSON.stringify({ adapter, features, subgroupSizes, date: new Date().toISOString(), results, matmul }, null, 2));
+    if (options.json)
+      writeFileSync(
+        options.json,
+        JSON.stringify({ adapter, features, subgroupSizes, date: new Date().toISOString(), results, matmul }, null, 2),
+      );
   } finally {
     ctx.destroy();
   }

@@ -36,20 +36,36 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { kind: 'string', help: 'also write the results to this JSON file' },
   quick: { kind: 'boolean', help: 'batch 64, 20 steps, matmul 256: under a minute on a software adapter' },
   profile: { kind: 'string', help: 'batch sizes (among --batches) to time per kernel with timestamp queries' },
-  'step-variants': { kind: 'string', help: `also time whole steps with every matmul forced to these (${MATMUL_VARIANTS.join(',')})` },
+  'step-variants': {
+    kind: 'string',
+    help: `also time whole steps with every matmul forced to these (${MATMUL_VARIANTS.join(',')})`,
+  },
   'no-tfjs': { kind: 'boolean', help: 'skip the TensorFlow.js WebGPU peer' },
   tuning: { kind: 'string', help: 'use the measured matmul choices in this file (as --write-tuning writes)' },
   'no-tuning': { kind: 'boolean', help: 'ignore the shipped matmul choices: time the rules of src/kernels/matmul.ts' },
-  'robustness-off': { kind: 'boolean', help: 'also time steps and square matmuls with Dawn\'s bounds checks in shaders off (disable_robustness), beside the default' },
-  tune: { kind: 'string', help: 'only tune: measure every matmul variant and split count per shape of the step, and the logit head\'s rows per workgroup, at these batch sizes' },
+  'robustness-off': {
+    kind: 'boolean',
+    help: "also time steps and square matmuls with Dawn's bounds checks in shaders off (disable_robustness), beside the default",
+  },
+  tune: {
+    kind: 'string',
+    help: "only tune: measure every matmul variant and split count per shape of the step, and the logit head's rows per workgroup, at these batch sizes",
+  },
   'write-tuning': { kind: 'string', help: 'with --tune: merge the measured table into this file' },
   'tune-reps': { kind: 'integer', min: 1, help: 'with --tune: timed calls per candidate (default 20)' },
-  'tune-limit': { kind: 'integer', min: 1, help: 'with --tune: start no matmul shape after this many seconds; the table keeps the shapes measured' },
+  'tune-limit': {
+    kind: 'integer',
+    min: 1,
+    help: 'with --tune: start no matmul shape after this many seconds; the table keeps the shapes measured',
+  },
   help: { kind: 'boolean', help: 'print this and exit' },
 };
 
-export const BENCH_USAGE = helpText('bench', 'Times training steps and matmuls on the adapter Dawn finds.', FLAGS)
-  .replace('usage: webgpu-gan bench', 'usage: npm run bench --');
+export const BENCH_USAGE = helpText(
+  'bench',
+  'Times training steps and matmuls on the adapter Dawn finds.',
+  FLAGS,
+).replace('usage: webgpu-gan bench', 'usage: npm run bench --');
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const flags = parseFlags(argv, FLAGS);
@@ -57,9 +73,13 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   const batches = sizes('batches', flags.batches, quick ? [64] : [64, 256, 1024, 4096]);
   const profile = sizes('profile', flags.profile, []);
   const missing = profile.filter((b) => !batches.includes(b));
-  if (missing.length > 0) throw new UsageError(`--profile ${missing.join(',')}: only batch sizes that are timed can be profiled (--batches ${batches.join(',')})`);
+  if (missing.length > 0)
+    throw new UsageError(
+      `--profile ${missing.join(',')}: only batch sizes that are timed can be profiled (--batches ${batches.join(',')})`,
+    );
   const tune = sizes('tune', flags.tune, []);
-  if (flags['write-tuning'] !== undefined && tune.length === 0) throw new UsageError('--write-tuning needs --tune (the batch sizes to measure at)');
+  if (flags['write-tuning'] !== undefined && tune.length === 0)
+    throw new UsageError('--write-tuning needs --tune (the batch sizes to measure at)');
   for (const flag of ['tune-reps', 'tune-limit']) {
     if (flags[flag] !== undefined && tune.length === 0) throw new UsageError(`--${flag} needs --tune`);
   }
@@ -86,17 +106,25 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
 /** A comma-separated list of positive whole numbers, e.g. "64,4096". */
 function sizes(name: string, text: string | number | boolean | undefined, fallback: number[]): number[] {
   if (text === undefined) return fallback;
-  const values = String(text).split(',').map((part) => part.trim());
+  const values = String(text)
+    .split(',')
+    .map((part) => part.trim());
   for (const part of values) {
-    if (!/^[1-9]\d*$/.test(part)) throw new UsageError(`--${name} takes positive whole numbers separated by commas, e.g. 64,4096; got "${text}"`);
+    if (!/^[1-9]\d*$/.test(part))
+      throw new UsageError(`--${name} takes positive whole numbers separated by commas, e.g. 64,4096; got "${text}"`);
   }
   return [...new Set(values.map(Number))];
 }
 
 function variants(text: string | number | boolean | undefined): MatmulVariant[] {
   if (text === undefined) return [];
-  const names = String(text).split(',').map((part) => part.trim());
+  const names = String(text)
+    .split(',')
+    .map((part) => part.trim());
   const unknown = names.filter((name) => !MATMUL_VARIANTS.includes(name as MatmulVariant));
-  if (unknown.length > 0) throw new UsageError(`--step-variants: unknown variant ${unknown.join(', ')} (known: ${MATMUL_VARIANTS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--step-variants: unknown variant ${unknown.join(', ')} (known: ${MATMUL_VARIANTS.join(', ')})`,
+    );
   return names as MatmulVariant[];
 }

@@ -21,13 +21,19 @@ export async function profileStep(ctx: GpuContext, trainer: GanTrainer, steps: n
   const kernels = trainer.stepKernelList;
   const count = kernels.length * 2;
   const querySet = ctx.device.createQuerySet({ type: 'timestamp', count });
-  const resolve = ctx.memory.createBuffer({ label: 'timestamps', size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const resolve = ctx.memory.createBuffer({
+    label: 'timestamps',
+    size: count * 8,
+    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+  });
   const totals = new Float64Array(kernels.length);
   try {
     for (let s = 0; s < steps; s++) {
       const encoder = ctx.device.createCommandEncoder({ label: 'profile' });
       kernels.forEach((kernel, i) => {
-        const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        const pass = encoder.beginComputePass({
+          timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+        });
         kernel.record(pass);
         pass.end();
       });

@@ -30,7 +30,11 @@ function bceWithLogits(logits: tf.Tensor, target: number): tf.Scalar {
   return tf.mean(tf.sub(tf.softplus(logits), tf.mul(logits, target)));
 }
 
-export async function timeTfjsSteps(gpu: GPU, batch: number, steps: number): Promise<{ impl: string; batch: number; msPerStep: number; stepsPerSec: number }> {
+export async function timeTfjsSteps(
+  gpu: GPU,
+  batch: number,
+  steps: number,
+): Promise<{ impl: string; batch: number; msPerStep: number; stepsPerSec: number }> {
   // The WebGPU backend looks for navigator.gpu; in Node that is Dawn's GPU object.
   if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
@@ -46,11 +50,19 @@ export async function timeTfjsSteps(gpu: GPU, batch: number, steps: number): Pro
   const optD = tf.train.adam(2e-4, 0.5, 0.999);
   const real = tf.sub(tf.mul(tf.randomUniform([batch, 784]), 2), 1) as tf.Tensor2D;
   const step = () => {
-    const lossD = optD.minimize(() => {
-      const fake = mlp(tf.randomNormal([batch, 100]), G, 'tanh');
-      return tf.add(bceWithLogits(mlp(real, D, 'none'), 1), bceWithLogits(mlp(fake, D, 'none'), 0)) as tf.Scalar;
-    }, true, dVars);
-    const lossG = optG.minimize(() => bceWithLogits(mlp(mlp(tf.randomNormal([batch, 100]), G, 'tanh'), D, 'none'), 1), true, gVars);
+    const lossD = optD.minimize(
+      () => {
+        const fake = mlp(tf.randomNormal([batch, 100]), G, 'tanh');
+        return tf.add(bceWithLogits(mlp(real, D, 'none'), 1), bceWithLogits(mlp(fake, D, 'none'), 0)) as tf.Scalar;
+      },
+      true,
+      dVars,
+    );
+    const lossG = optG.minimize(
+      () => bceWithLogits(mlp(mlp(tf.randomNormal([batch, 100]), G, 'tanh'), D, 'none'), 1),
+      true,
+      gVars,
+    );
     return [lossD!, lossG!];
   };
   for (let i = 0; i < 3; i++) tf.dispose(step());

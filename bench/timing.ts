@@ -98,7 +98,8 @@ export async function microsecondsPerCall(ctx: GpuContext, kernel: Recordable, r
     return performance.now() - t0;
   };
   const probeMs = await timed(reps);
-  const calls = probeMs >= MIN_TRIAL_MS ? reps : Math.min(100 * reps, Math.ceil((reps * MIN_TRIAL_MS) / Math.max(probeMs, 1e-3)));
+  const calls =
+    probeMs >= MIN_TRIAL_MS ? reps : Math.min(100 * reps, Math.ceil((reps * MIN_TRIAL_MS) / Math.max(probeMs, 1e-3)));
   const times = await untilSettled(async () => ((await timed(calls)) * 1000) / calls);
   return median(times.slice(-3));
 }
@@ -118,10 +119,16 @@ export async function gpuMicrosecondsPerCall(ctx: GpuContext, kernel: Recordable
   if (!ctx.device.features.has('timestamp-query')) return microsecondsPerCall(ctx, kernel, reps);
   await warmUp(ctx, kernel);
   const querySet = ctx.device.createQuerySet({ type: 'timestamp', count: 2 });
-  const resolved = ctx.memory.createBuffer({ label: 'kernel timestamps', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const resolved = ctx.memory.createBuffer({
+    label: 'kernel timestamps',
+    size: 16,
+    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+  });
   const timedPass = async () => {
     const encoder = ctx.device.createCommandEncoder();
-    const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+    const pass = encoder.beginComputePass({
+      timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
     for (let r = 0; r < reps; r++) kernel.record(pass);
     pass.end();
     encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
@@ -130,7 +137,7 @@ export async function gpuMicrosecondsPerCall(ctx: GpuContext, kernel: Recordable
     return Number(end! - start!) / 1000 / reps;
   };
   try {
-    return Math.min(...await untilSettled(timedPass));
+    return Math.min(...(await untilSettled(timedPass)));
   } finally {
     ctx.memory.release(resolved);
     querySet.destroy();

@@ -24,7 +24,11 @@ export interface StepHead {
   uses: string[];
 }
 
-export interface HeadTiming { rowsPerGroup: number; dispatches: number; microseconds: number }
+export interface HeadTiming {
+  rowsPerGroup: number;
+  dispatches: number;
+  microseconds: number;
+}
 
 /** The step's two logit heads at each batch size, one entry per distinct form. */
 export function stepHeads(batches: number[]): StepHead[] {
@@ -38,8 +42,14 @@ export function stepHeads(batches: number[]): StepHead[] {
   for (const batch of batches) {
     const c = resolveGanConfig({ batch });
     const width = c.discriminatorHidden.at(-1) ?? c.dataDim;
-    add({ rows: 2 * batch, width, split: batch, targets: [0, c.realLabel], divisor: batch, paramGrads: true }, `D update, batch ${batch}`);
-    add({ rows: batch, width, split: batch, targets: [1, 1], divisor: batch, paramGrads: false }, `G update, batch ${batch}`);
+    add(
+      { rows: 2 * batch, width, split: batch, targets: [0, c.realLabel], divisor: batch, paramGrads: true },
+      `D update, batch ${batch}`,
+    );
+    add(
+      { rows: batch, width, split: batch, targets: [1, 1], divisor: batch, paramGrads: false },
+      `G update, batch ${batch}`,
+    );
   }
   return [...heads.values()];
 }
@@ -59,19 +69,35 @@ export function headCandidates(rows: number): number[] {
  * input gradient; ≤ 1 passes. The tolerances (1e-4 of each sum's magnitude, 1e-3 of a row's
  * |g|·max|w|) pass float32 rounding and fail a lost group or a misplaced row by orders of magnitude.
  */
-function headError(head: StepHead, data: { input: Float32Array; weight: Float32Array; bias: number }, got: { stats: Float32Array; inputGrad: Float32Array; weightGrad: Float32Array; biasGrad: number }): number {
+function headError(
+  head: StepHead,
+  data: { input: Float32Array; weight: Float32Array; bias: number },
+  got: { stats: Float32Array; inputGrad: Float32Array; weightGrad: Float32Array; biasGrad: number },
+): number {
   const { rows, width } = head;
-  const ref = logitHeadReference(data.input, rows, width, data.weight, data.bias,
-    { split: head.split, targetFirst: head.targets[0], targetSecond: head.targets[1], divisor: head.divisor }, { kind: 'leaky-relu', alpha: 0.2 });
+  const ref = logitHeadReference(
+    data.input,
+    rows,
+    width,
+    data.weight,
+    data.bias,
+    { split: head.split, targetFirst: head.targets[0], targetSecond: head.targets[1], divisor: head.divisor },
+    { kind: 'leaky-relu', alpha: 0.2 },
+  );
   const ratio = (value: number, want: number, tolerance: number) => Math.abs(value - want) / tolerance;
   let worst = ratio(got.stats[0]!, ref.bce.loss, 1e-4 * Math.abs(ref.bce.loss) + 1e-7);
   const maxWeight = Math.max(...data.weight.map(Math.abs));
   for (let r = 0; r < rows; r++) {
     const tolerance = 1e-3 * Math.abs(ref.bce.grad[r]!) * maxWeight + 1e-12;
-    for (let j = 0; j < width; j++) worst = Math.max(worst, ratio(got.inputGrad[r * width + j]!, ref.inputGrad[r * width + j]!, tolerance));
+    for (let j = 0; j < width; j++)
+      worst = Math.max(worst, ratio(got.inputGrad[r * width + j]!, ref.inputGrad[r * width + j]!, tolerance));
   }
   if (head.paramGrads) {
-    for (let j = 0; j < width; j++) worst = Math.max(worst, ratio(got.weightGrad[j]!, ref.weightGrad[j]!, 1e-4 * ref.weightGradMagnitude[j]! + 1e-12));
+    for (let j = 0; j < width; j++)
+      worst = Math.max(
+        worst,
+        ratio(got.weightGrad[j]!, ref.weightGrad[j]!, 1e-4 * ref.weightGradMagnitude[j]! + 1e-12),
+      );
     const gradMagnitude = ref.bce.grad.reduce((sum, g) => sum + Math.abs(g), 0);
     worst = Math.max(worst, ratio(got.biasGrad, ref.biasGrad, 1e-4 * gradMagnitude + 1e-12));
   }
@@ -88,26 +114,54 @@ async function tuneHead(ctx: GpuContext, head: StepHead, reps: number): Promise<
   };
   const mem = ctx.memory;
   const buffers = {
-    input: mem.createStorage('head input', data.input), weight: mem.createStorage('head weight', data.weight),
-    bias: mem.createStorage('head bias', Float32Array.of(data.bias)), stats: mem.createStorage('head stats', 3),
-    inputGrad: mem.createStorage('head input grad', rows * width), weightGrad: mem.createStorage('head weight grad', width),
+    input: mem.createStorage('head input', data.input),
+    weight: mem.createStorage('head weight', data.weight),
+    bias: mem.createStorage('head bias', Float32Array.of(data.bias)),
+    stats: mem.createStorage('head stats', 3),
+    inputGrad: mem.createStorage('head input grad', rows * width),
+    weightGrad: mem.createStorage('head weight grad', width),
     biasGrad: mem.createStorage('head bias grad', 1),
   };
   const timed: HeadTiming[] = [];
   try {
     for (const rowsPerGroup of headCandidates(rows)) {
       const kernel = await createLogitHead(ctx, {
-        rows, width, input: buffers.input, weight: buffers.weight, bias: buffers.bias, stats: buffers.stats,
-        split: head.split, targetFirst: head.targets[0], targetSecond: head.targets[1], divisor: head.divisor,
+        rows,
+        width,
+        input: buffers.input,
+        weight: buffers.weight,
+        bias: buffers.bias,
+        stats: buffers.stats,
+        split: head.split,
+        targetFirst: head.targets[0],
+        targetSecond: head.targets[1],
+        divisor: head.divisor,
         inputGrad: { output: buffers.inputGrad, gate: 'leaky-relu', leakySlope: 0.2 },
         paramGrads: head.paramGrads ? { weight: buffers.weightGrad, bias: buffers.biasGrad } : undefined,
         rowsPerGroup,
       });
       try {
-        const [stats, inputGrad, weightGrad, biasGrad] = await runOverNaN(ctx, kernel, [buffers.stats, buffers.inputGrad, buffers.weightGrad, buffers.biasGrad]);
-        const error = headError(head, data, { stats: stats!, inputGrad: inputGrad!, weightGrad: weightGrad!, biasGrad: biasGrad![0]! });
-        if (!(error <= 1)) throw new Error(`logit head ${rows}x${width} in groups of ${rowsPerGroup} is wrong: ${error.toFixed(1)}× the tolerance`);
-        timed.push({ rowsPerGroup, dispatches: kernel.dispatches, microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps) });
+        const [stats, inputGrad, weightGrad, biasGrad] = await runOverNaN(ctx, kernel, [
+          buffers.stats,
+          buffers.inputGrad,
+          buffers.weightGrad,
+          buffers.biasGrad,
+        ]);
+        const error = headError(head, data, {
+          stats: stats!,
+          inputGrad: inputGrad!,
+          weightGrad: weightGrad!,
+          biasGrad: biasGrad![0]!,
+        });
+        if (!(error <= 1))
+          throw new Error(
+            `logit head ${rows}x${width} in groups of ${rowsPerGroup} is wrong: ${error.toFixed(1)}× the tolerance`,
+          );
+        timed.push({
+          rowsPerGroup,
+          dispatches: kernel.dispatches,
+          microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps),
+        });
       } finally {
         kernel.destroy();
       }
@@ -119,7 +173,12 @@ async function tuneHead(ctx: GpuContext, head: StepHead, reps: number): Promise<
 }
 
 /** Times every grouping of each logit head of the step at these batch sizes, and prints the table. */
-export async function tuneLogitHeads(ctx: GpuContext, batches: number[], reps: number, log: (line: string) => void): Promise<void> {
+export async function tuneLogitHeads(
+  ctx: GpuContext,
+  batches: number[],
+  reps: number,
+  log: (line: string) => void,
+): Promise<void> {
   log('logit head rows per workgroup (GPU us per call; "all" is one workgroup, one dispatch):');
   for (const head of stepHeads(batches)) {
     const timed = await tuneHead(ctx, head, reps);
@@ -127,6 +186,8 @@ export async function tuneLogitHeads(ctx: GpuContext, batches: number[], reps: n
     const chosen = timed.find((t) => t.rowsPerGroup === Math.min(head.rows, headRowsPerGroup(head.rows)))!;
     const fastest = fastestOf(timed);
     const all = timed.map((t) => `${name(t)} ${t.microseconds.toFixed(1)}`).join(', ');
-    log(`  ${headKey(head).padEnd(22)} rule ${name(chosen)} ${chosen.microseconds.toFixed(1)} us, fastest ${name(fastest)} ${fastest.microseconds.toFixed(1)} us   [${all}]   ${head.uses.join('; ')}`);
+    log(
+      `  ${headKey(head).padEnd(22)} rule ${name(chosen)} ${chosen.microseconds.toFixed(1)} us, fastest ${name(fastest)} ${fastest.microseconds.toFixed(1)} us   [${all}]   ${head.uses.join('; ')}`,
+    );
   }
 }

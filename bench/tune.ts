@@ -14,7 +14,14 @@ import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { seededRandom } from '../src/gan/interpolate.js';
 import { createMatmul, MatmulKernel, ruleChoice, usedSplitCount, variantFits } from '../src/kernels/matmul.js';
-import { MATMUL_VARIANTS, shapeKey, tuningAdapterKey, type MatmulChoice, type MatmulShape, type MatmulTuning } from '../src/kernels/matmulTuning.js';
+import {
+  MATMUL_VARIANTS,
+  shapeKey,
+  tuningAdapterKey,
+  type MatmulChoice,
+  type MatmulShape,
+  type MatmulTuning,
+} from '../src/kernels/matmulTuning.js';
 import { gpuMicrosecondsPerCall, runOverNaN, warmUp } from './timing.js';
 import { randomArray } from '../tests/support/numeric.js';
 
@@ -38,7 +45,11 @@ export async function rampUp(ctx: GpuContext, ms = RAMP_UP_MS): Promise<void> {
   if (ms <= 0) return;
   const n = 1024;
   const mem = ctx.memory;
-  const [a, b, c] = [mem.createStorage('ramp-up a', n * n), mem.createStorage('ramp-up b', n * n), mem.createStorage('ramp-up c', n * n)];
+  const [a, b, c] = [
+    mem.createStorage('ramp-up a', n * n),
+    mem.createStorage('ramp-up b', n * n),
+    mem.createStorage('ramp-up c', n * n),
+  ];
   try {
     const kernel = await createMatmul(ctx, { m: n, n, k: n, a, b, c, variant: 'v1', splitK: 1 });
     try {
@@ -61,7 +72,10 @@ export interface ShapeTuning {
 }
 
 /** The distinct matmul shapes of the training step at each batch size, with where they occur. */
-export async function stepMatmulShapes(ctx: GpuContext, batches: number[]): Promise<Map<string, { shape: MatmulShape; uses: string[] }>> {
+export async function stepMatmulShapes(
+  ctx: GpuContext,
+  batches: number[],
+): Promise<Map<string, { shape: MatmulShape; uses: string[] }>> {
   const shapes = new Map<string, { shape: MatmulShape; uses: string[] }>();
   const dataset = GpuDataset.fromBytes(ctx, new Uint8Array(256 * 784), 256, 784);
   try {
@@ -87,29 +101,51 @@ export async function stepMatmulShapes(ctx: GpuContext, batches: number[]): Prom
  * splits MIN_SPLIT_DEPTH deep, and the rules' split count (which can be another, such as 7), so
  * that the rules' choice is always among those timed: it is what a measured choice must beat.
  */
-export function candidates(shape: MatmulShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): MatmulChoice[] {
-  const depthKept = SPLIT_COUNTS.filter((s) => s === 1 || shape.k / s >= MIN_SPLIT_DEPTH).map((s) => usedSplitCount(shape.k, s));
+export function candidates(
+  shape: MatmulShape,
+  limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>,
+): MatmulChoice[] {
+  const depthKept = SPLIT_COUNTS.filter((s) => s === 1 || shape.k / s >= MIN_SPLIT_DEPTH).map((s) =>
+    usedSplitCount(shape.k, s),
+  );
   const splits = new Set([...depthKept, ruleChoice(shape, limits).splitK]);
   const variants = MATMUL_VARIANTS.filter((v) => variantFits(v, shape, limits));
   return variants.flatMap((variant) => [...splits].map((splitK) => ({ variant, splitK })));
 }
 
-interface Operands { a: Float32Array; b: Float32Array }
+interface Operands {
+  a: Float32Array;
+  b: Float32Array;
+}
 
 /**
  * The worst |GPU − float64| / tolerance over sampled entries of C (corners included) and their
  * row sums; ≤ 1 passes. Tolerance 2e-6 of Σ|a·b| + 1e-6, float32 rounding of a K-long sum.
  */
-export function sampledError(shape: MatmulShape, { a, b }: Operands, c: Float32Array, rowSums: Float32Array | null, samples = 64): number {
+export function sampledError(
+  shape: MatmulShape,
+  { a, b }: Operands,
+  c: Float32Array,
+  rowSums: Float32Array | null,
+  samples = 64,
+): number {
   const { m, n, k } = shape;
   const opA = (i: number, p: number) => (shape.transposeA ? a[p * m + i]! : a[i * k + p]!);
   const opB = (p: number, j: number) => (shape.transposeB ? b[j * k + p]! : b[p * n + j]!);
   const next = seededRandom(m * 31 + n * 17 + k);
-  const points: Array<[number, number]> = [[0, 0], [m - 1, n - 1], [0, n - 1], [m - 1, 0]];
+  const points: Array<[number, number]> = [
+    [0, 0],
+    [m - 1, n - 1],
+    [0, n - 1],
+    [m - 1, 0],
+  ];
   for (let s = 0; s < samples; s++) points.push([Math.floor(next() * m), Math.floor(next() * n)]);
   let worst = 0;
   for (const [i, j] of points) {
-    let sum = 0, magnitude = 0, rowSum = 0, rowMagnitude = 0;
+    let sum = 0,
+      magnitude = 0,
+      rowSum = 0,
+      rowMagnitude = 0;
     for (let p = 0; p < k; p++) {
       const product = opA(i, p) * opB(p, j);
       sum += product;
@@ -127,15 +163,31 @@ async function tuneShape(ctx: GpuContext, shape: MatmulShape, uses: string[], re
   const { m, n, k } = shape;
   const operands = { a: randomArray(m * k, 7), b: randomArray(k * n, 8) };
   const mem = ctx.memory;
-  const [a, b, c] = [mem.createStorage('tune a', operands.a), mem.createStorage('tune b', operands.b), mem.createStorage('tune c', m * n)];
+  const [a, b, c] = [
+    mem.createStorage('tune a', operands.a),
+    mem.createStorage('tune b', operands.b),
+    mem.createStorage('tune c', m * n),
+  ];
   const sums = shape.rowSums ? mem.createStorage('tune row sums', m) : null;
   const timed: ShapeTuning['candidates'] = [];
   const checkAndTime = async (choice: MatmulChoice) => {
-    const kernel = await createMatmul(ctx, { ...shape, a, b, c, rowSums: sums ?? undefined, variant: choice.variant, splitK: choice.splitK, specialize: choice.specialized === true });
+    const kernel = await createMatmul(ctx, {
+      ...shape,
+      a,
+      b,
+      c,
+      rowSums: sums ?? undefined,
+      variant: choice.variant,
+      splitK: choice.splitK,
+      specialize: choice.specialized === true,
+    });
     try {
       const [product, rowSums] = await runOverNaN(ctx, kernel, sums ? [c, sums] : [c]);
       const error = sampledError(shape, operands, product!, rowSums ?? null);
-      if (!(error <= 1)) throw new Error(`matmul ${choiceName(choice)} is wrong on ${shapeKey(shape)}: ${error.toFixed(1)}× the tolerance`);
+      if (!(error <= 1))
+        throw new Error(
+          `matmul ${choiceName(choice)} is wrong on ${shapeKey(shape)}: ${error.toFixed(1)}× the tolerance`,
+        );
       timed.push({ ...choice, microseconds: await gpuMicrosecondsPerCall(ctx, kernel, reps) });
     } finally {
       kernel.destroy();
@@ -172,23 +224,36 @@ export interface TuneOptions {
  * deadline stops the run, the shapes left untuned (they keep the rules' choice) are the ones
  * whose time matters least.
  */
-export async function tuneStepMatmuls(ctx: GpuContext, batches: number[], options: TuneOptions): Promise<{ table: MatmulTuning; shapes: ShapeTuning[] }> {
+export async function tuneStepMatmuls(
+  ctx: GpuContext,
+  batches: number[],
+  options: TuneOptions,
+): Promise<{ table: MatmulTuning; shapes: ShapeTuning[] }> {
   const { reps, log = () => {}, deadline = Infinity, now = Date.now, onTable, rampUpMs = RAMP_UP_MS } = options;
   const adapter = tuningAdapterKey(ctx.adapter);
-  if (adapter === null) throw new Error('this adapter reports no vendor, architecture or device name, so a table measured on it could not be matched to it later');
+  if (adapter === null)
+    throw new Error(
+      'this adapter reports no vendor, architecture or device name, so a table measured on it could not be matched to it later',
+    );
   const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
-  const shapes = [...(await stepMatmulShapes(ctx, batches)).values()].sort((x, y) => multiplyAdds(y.shape) - multiplyAdds(x.shape));
+  const shapes = [...(await stepMatmulShapes(ctx, batches)).values()].sort(
+    (x, y) => multiplyAdds(y.shape) - multiplyAdds(x.shape),
+  );
   await rampUp(ctx, rampUpMs);
   const results: ShapeTuning[] = [];
   for (const { shape, uses } of shapes) {
     if (now() >= deadline) {
-      log(`  time limit reached: ${results.length} of ${shapes.length} shapes measured; the other ${shapes.length - results.length} keep the rules' choice`);
+      log(
+        `  time limit reached: ${results.length} of ${shapes.length} shapes measured; the other ${shapes.length - results.length} keep the rules' choice`,
+      );
       break;
     }
     const r = await tuneShape(ctx, shape, uses, reps);
     results.push(r);
     const others = r.candidates.map((t) => `${choiceName(t)} ${t.microseconds.toFixed(1)}`).join(', ');
-    log(`  ${r.key.padEnd(28)} rules ${choiceName(r.rules)} ${r.rules.microseconds.toFixed(1)} us -> ${choiceName(r.choice)} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`);
+    log(
+      `  ${r.key.padEnd(28)} rules ${choiceName(r.rules)} ${r.rules.microseconds.toFixed(1)} us -> ${choiceName(r.choice)} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`,
+    );
     onTable?.(tuningTable(adapter, measured, results, shapes.length));
   }
   return { table: tuningTable(adapter, measured, results, shapes.length), shapes: results };
@@ -200,8 +265,11 @@ function tuningTable(adapter: string, measured: string, results: ShapeTuning[], 
   const choices: MatmulTuning['choices'] = {};
   for (const r of results) {
     choices[r.key] = {
-      variant: r.choice.variant, splitK: r.choice.splitK, specialized: r.choice.specialized === true,
-      microseconds: round(r.choice.microseconds), rulesMicroseconds: round(r.rules.microseconds),
+      variant: r.choice.variant,
+      splitK: r.choice.splitK,
+      specialized: r.choice.specialized === true,
+      microseconds: round(r.choice.microseconds),
+      rulesMicroseconds: round(r.rules.microseconds),
     };
   }
   const partial = results.length < shapeCount ? ` (${results.length} of ${shapeCount} shapes)` : '';

@@ -14,7 +14,9 @@ if (existsSync(buildScript)) {
   // The build's own lines go to stderr: stdout is the command's.
   const build = spawnSync(process.execPath, [buildScript, '--if-stale'], { stdio: ['ignore', 2, 2] });
   if (build.status !== 0) {
-    process.stderr.write('webgpu-gan: building dist/ from the sources failed (see above); run `npm install`, then `npm run build:lib`\n');
+    process.stderr.write(
+      'webgpu-gan: building dist/ from the sources failed (see above); run `npm install`, then `npm run build:lib`\n',
+    );
     process.exit(2);
   }
 }

@@ -3,13 +3,21 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TrainingStats } from 'webgpu-gan';
 
-function chart(element: HTMLElement, title: string, series: Array<{ label: string; stroke: string }>, range?: [number, number]): uPlot {
+function chart(
+  element: HTMLElement,
+  title: string,
+  series: Array<{ label: string; stroke: string }>,
+  range?: [number, number],
+): uPlot {
   const options: uPlot.Options = {
     title,
     width: Math.max(200, element.clientWidth),
     height: 200,
     scales: { x: { time: false }, ...(range && { y: { range } }) },
-    axes: [{ stroke: '#9aa0ad', grid: { stroke: '#2a2e3a' } }, { stroke: '#9aa0ad', grid: { stroke: '#2a2e3a' } }],
+    axes: [
+      { stroke: '#9aa0ad', grid: { stroke: '#2a2e3a' } },
+      { stroke: '#9aa0ad', grid: { stroke: '#2a2e3a' } },
+    ],
     series: [{ label: 'step' }, ...series.map((s) => ({ ...s, width: 1.5 }))],
   };
   return new uPlot(options, [[], ...series.map(() => [])], element);
@@ -18,11 +26,25 @@ function chart(element: HTMLElement, title: string, series: Array<{ label: strin
 export class ProgressCharts {
   private readonly loss: uPlot;
   private readonly probability: uPlot;
-  private data: number[][] = [[], [], [], [], []];  // step, loss D, loss G, D(x), D(G(z))
+  private data: number[][] = [[], [], [], [], []]; // step, loss D, loss G, D(x), D(G(z))
 
-  constructor(private readonly lossElement: HTMLElement, private readonly probabilityElement: HTMLElement) {
-    this.loss = chart(lossElement, 'Losses', [{ label: 'D', stroke: '#ff9b6a' }, { label: 'G', stroke: '#6aa6ff' }]);
-    this.probability = chart(probabilityElement, 'Discriminator outputs', [{ label: 'D(x)', stroke: '#7ddc8a' }, { label: 'D(G(z))', stroke: '#d58cff' }], [0, 1]);
+  constructor(
+    private readonly lossElement: HTMLElement,
+    private readonly probabilityElement: HTMLElement,
+  ) {
+    this.loss = chart(lossElement, 'Losses', [
+      { label: 'D', stroke: '#ff9b6a' },
+      { label: 'G', stroke: '#6aa6ff' },
+    ]);
+    this.probability = chart(
+      probabilityElement,
+      'Discriminator outputs',
+      [
+        { label: 'D(x)', stroke: '#7ddc8a' },
+        { label: 'D(G(z))', stroke: '#d58cff' },
+      ],
+      [0, 1],
+    );
     new ResizeObserver(() => this.resize()).observe(lossElement);
   }
 

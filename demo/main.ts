@@ -6,8 +6,19 @@
 // ?batch=N, and ?autosave=N (steps between autosaves, default 500).
 import './style.css';
 import {
-  DEFAULT_GAN_CONFIG, GpuDataset, TrainingDivergedError, WebGpuUnavailableError, acquireGpu, configMismatches,
-  decodeCheckpoint, encodeCheckpoint, formatAdapter, restoreCheckpoint, type GanConfig, type GpuContext, type TrainingStats,
+  DEFAULT_GAN_CONFIG,
+  GpuDataset,
+  TrainingDivergedError,
+  WebGpuUnavailableError,
+  acquireGpu,
+  configMismatches,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  formatAdapter,
+  restoreCheckpoint,
+  type GanConfig,
+  type GpuContext,
+  type TrainingStats,
 } from 'webgpu-gan';
 import { clearSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './autosave.js';
 import { ProgressCharts } from './charts.js';
@@ -17,13 +28,35 @@ import { readSettings, writeSettings } from './settings.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
-  adapter: $('adapter'), error: $('webgpu-error'), app: $('app'), loading: $('loading'), progress: $<HTMLProgressElement>('data-progress'),
-  start: $<HTMLButtonElement>('start'), pause: $<HTMLButtonElement>('pause'), stepOnce: $<HTMLButtonElement>('step-once'), reset: $<HTMLButtonElement>('reset'),
-  step: $('step'), speed: $('speed'), lossD: $('loss-d'), lossG: $('loss-g'), dReal: $('d-real'), dFake: $('d-fake'),
-  form: $<HTMLFormElement>('settings'), formMessage: $('form-message'),
-  save: $<HTMLButtonElement>('save'), load: $<HTMLInputElement>('load'), fileMessage: $('file-message'),
-  samples: $<HTMLCanvasElement>('samples'), walk: $<HTMLCanvasElement>('walk'), reroll: $<HTMLButtonElement>('reroll'), walkToggle: $<HTMLButtonElement>('walk-toggle'),
-  alert: $('run-alert'), offer: $('resume-offer'), offerText: $('resume-text'), resume: $<HTMLButtonElement>('resume'), discard: $<HTMLButtonElement>('discard'),
+  adapter: $('adapter'),
+  error: $('webgpu-error'),
+  app: $('app'),
+  loading: $('loading'),
+  progress: $<HTMLProgressElement>('data-progress'),
+  start: $<HTMLButtonElement>('start'),
+  pause: $<HTMLButtonElement>('pause'),
+  stepOnce: $<HTMLButtonElement>('step-once'),
+  reset: $<HTMLButtonElement>('reset'),
+  step: $('step'),
+  speed: $('speed'),
+  lossD: $('loss-d'),
+  lossG: $('loss-g'),
+  dReal: $('d-real'),
+  dFake: $('d-fake'),
+  form: $<HTMLFormElement>('settings'),
+  formMessage: $('form-message'),
+  save: $<HTMLButtonElement>('save'),
+  load: $<HTMLInputElement>('load'),
+  fileMessage: $('file-message'),
+  samples: $<HTMLCanvasElement>('samples'),
+  walk: $<HTMLCanvasElement>('walk'),
+  reroll: $<HTMLButtonElement>('reroll'),
+  walkToggle: $<HTMLButtonElement>('walk-toggle'),
+  alert: $('run-alert'),
+  offer: $('resume-offer'),
+  offerText: $('resume-text'),
+  resume: $<HTMLButtonElement>('resume'),
+  discard: $<HTMLButtonElement>('discard'),
   autosave: $('autosave'),
 };
 const CONTROLS = [ui.start, ui.pause, ui.stepOnce, ui.reset, ui.save, ui.reroll, ui.walkToggle];
@@ -106,7 +139,8 @@ async function main(): Promise<void> {
     ctx = await acquireGpu();
   } catch (error) {
     ui.adapter.textContent = 'No WebGPU adapter.';
-    ui.error.textContent = error instanceof WebGpuUnavailableError ? error.message : `WebGPU failed to start: ${(error as Error).message}`;
+    ui.error.textContent =
+      error instanceof WebGpuUnavailableError ? error.message : `WebGPU failed to start: ${(error as Error).message}`;
     ui.error.hidden = false;
     return;
   }
@@ -125,8 +159,21 @@ async function main(): Promise<void> {
   const config = { ...DEFAULT_GAN_CONFIG, ...baseConfig, dataDim: dim };
   const session = await Session.create(ctx, dataset, config, { grid: ui.samples, walk: ui.walk });
   const state: State = {
-    ctx, images, dataset, session, config: session.trainer.config, snapshot: null, gpu: 'ok', losses: [], saving: false,
-    running: false, rebuilding: false, walking: true, stepsPerFrame: 1, inFlight: false, speed: { time: performance.now(), step: 0, value: 0 },
+    ctx,
+    images,
+    dataset,
+    session,
+    config: session.trainer.config,
+    snapshot: null,
+    gpu: 'ok',
+    losses: [],
+    saving: false,
+    running: false,
+    rebuilding: false,
+    walking: true,
+    stepsPerFrame: 1,
+    inFlight: false,
+    speed: { time: performance.now(), step: 0, value: 0 },
   };
   const charts = new ProgressCharts($('chart-loss'), $('chart-d'));
   writeSettings(ui.form, state.config);
@@ -150,7 +197,8 @@ async function offerResume(state: State, charts: ProgressCharts): Promise<void> 
   ui.offer.hidden = false;
   ui.resume.onclick = async () => {
     ui.offer.hidden = true;
-    if (await restoreBytes(state, charts, snapshot.bytes, 'the autosave')) state.snapshot = { ...snapshot, stored: true };
+    if (await restoreBytes(state, charts, snapshot.bytes, 'the autosave'))
+      state.snapshot = { ...snapshot, stored: true };
   };
   ui.discard.onclick = async () => {
     ui.offer.hidden = true;
@@ -177,10 +225,15 @@ function frame(state: State, charts: ProgressCharts): void {
   ui.step.textContent = String(trainer.step);
   const now = performance.now();
   if (now - state.speed.time > 1000) {
-    state.speed = { time: now, step: trainer.step, value: ((trainer.step - state.speed.step) * 1000) / (now - state.speed.time) };
+    state.speed = {
+      time: now,
+      step: trainer.step,
+      value: ((trainer.step - state.speed.step) * 1000) / (now - state.speed.time),
+    };
     ui.speed.textContent = state.running ? state.speed.value.toFixed(1) : '–';
   }
-  if (state.running && !state.saving && trainer.step >= (state.snapshot?.step ?? 0) + AUTOSAVE_EVERY) void autosave(state);
+  if (state.running && !state.saving && trainer.step >= (state.snapshot?.step ?? 0) + AUTOSAVE_EVERY)
+    void autosave(state);
   state.session.draw(state.walking);
 }
 
@@ -193,17 +246,22 @@ function trainStep(state: State, steps: number): void {
     throw error;
   }
   state.inFlight = true;
-  state.ctx.device.queue.onSubmittedWorkDone().then(() => {
-    state.inFlight = false;
-    const ms = performance.now() - started;
-    if (ms < 12) state.stepsPerFrame = Math.min(64, state.stepsPerFrame * 2);
-    else if (ms > 40) state.stepsPerFrame = Math.max(1, Math.floor(state.stepsPerFrame / 2));
-  }, () => undefined);
+  state.ctx.device.queue.onSubmittedWorkDone().then(
+    () => {
+      state.inFlight = false;
+      const ms = performance.now() - started;
+      if (ms < 12) state.stepsPerFrame = Math.min(64, state.stepsPerFrame * 2);
+      else if (ms > 40) state.stepsPerFrame = Math.max(1, Math.floor(state.stepsPerFrame / 2));
+    },
+    () => undefined,
+  );
 }
 
 function stopDiverged(state: State, error: TrainingDivergedError): void {
   setRunning(state, false);
-  const saved = state.snapshot?.stored ? ` The autosave of step ${state.snapshot.step} is kept: reload the page to go on from it.` : '';
+  const saved = state.snapshot?.stored
+    ? ` The autosave of step ${state.snapshot.step} is kept: reload the page to go on from it.`
+    : '';
   alertUser(`${error.message}. Lower the learning rate and press Reset.${saved}`, true);
 }
 
@@ -221,10 +279,15 @@ async function autosave(state: State): Promise<void> {
       ui.offer.hidden = true;
       message(ui.autosave, `Autosaved step ${snapshot.step} in this browser.`);
     } catch (error) {
-      message(ui.autosave, `Kept step ${snapshot.step} for this visit only: the browser refused to store it (${(error as Error).message}).`, true);
+      message(
+        ui.autosave,
+        `Kept step ${snapshot.step} for this visit only: the browser refused to store it (${(error as Error).message}).`,
+        true,
+      );
     }
   } catch (error) {
-    if (!(error instanceof TrainingDivergedError) && state.gpu === 'ok') message(ui.autosave, `Autosave failed: ${(error as Error).message}`, true);
+    if (!(error instanceof TrainingDivergedError) && state.gpu === 'ok')
+      message(ui.autosave, `Autosave failed: ${(error as Error).message}`, true);
   } finally {
     state.saving = false;
   }
@@ -247,13 +310,21 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   state.gpu = 'lost';
   state.losses = [...state.losses.filter((t) => performance.now() - t < LOSS_WINDOW_MS), performance.now()];
   const from = state.snapshot ? `the autosave of step ${state.snapshot.step}` : 'step 0 (nothing was autosaved yet)';
-  const stored = state.snapshot?.stored ? ` Your run is saved in this browser at step ${state.snapshot.step}: reloading the page offers it.` : '';
+  const stored = state.snapshot?.stored
+    ? ` Your run is saved in this browser at step ${state.snapshot.step}: reloading the page offers it.`
+    : '';
   if (state.losses.length >= MAX_LOSSES) {
     state.gpu = 'failed';
-    alertUser(`The GPU device was lost ${state.losses.length} times in five minutes (last: ${reason}), so the page stopped replacing it.${stored} Reload the page, or try another browser.`, true);
+    alertUser(
+      `The GPU device was lost ${state.losses.length} times in five minutes (last: ${reason}), so the page stopped replacing it.${stored} Reload the page, or try another browser.`,
+      true,
+    );
     return;
   }
-  alertUser(`The GPU device was lost at step ${lostAt} (${reason}). Getting a new one and resuming from ${from}…`, true);
+  alertUser(
+    `The GPU device was lost at step ${lostAt} (${reason}). Getting a new one and resuming from ${from}…`,
+    true,
+  );
   // The old objects go first: their canvases must be unconfigured before new ones configure them.
   state.session.destroy();
   state.dataset.destroy();
@@ -273,13 +344,22 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
     charts.reset();
     watchDevice(state, charts);
     setControls(true);
-    alertUser(`The GPU device was lost at step ${lostAt} (${reason}) and was replaced; training goes on from ${from}.`, false);
+    alertUser(
+      `The GPU device was lost at step ${lostAt} (${reason}) and was replaced; training goes on from ${from}.`,
+      false,
+    );
     setRunning(state, wasRunning);
   } catch (error) {
     for (const object of made) object.destroy();
     state.gpu = 'failed';
-    const why = error instanceof WebGpuUnavailableError ? 'the browser offers no WebGPU adapter any more' : (error as Error).message.replace(/\.$/, '');
-    alertUser(`The GPU device was lost (${reason}), and ${stage} failed: ${why}.${stored} Reload the page, or try another browser.`, true);
+    const why =
+      error instanceof WebGpuUnavailableError
+        ? 'the browser offers no WebGPU adapter any more'
+        : (error as Error).message.replace(/\.$/, '');
+    alertUser(
+      `The GPU device was lost (${reason}), and ${stage} failed: ${why}.${stored} Reload the page, or try another browser.`,
+      true,
+    );
   }
 }
 
@@ -314,8 +394,13 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
 function wire(state: State, charts: ProgressCharts): void {
   ui.start.addEventListener('click', () => setRunning(state, true));
   ui.pause.addEventListener('click', () => setRunning(state, false));
-  ui.stepOnce.addEventListener('click', () => { if (!state.running && !state.inFlight && !state.saving && state.gpu === 'ok') trainStep(state, 1); });
-  ui.reset.addEventListener('click', () => void rebuild(state, charts, state.config).then(() => message(ui.formMessage, 'Reset to step 0.')));
+  ui.stepOnce.addEventListener('click', () => {
+    if (!state.running && !state.inFlight && !state.saving && state.gpu === 'ok') trainStep(state, 1);
+  });
+  ui.reset.addEventListener(
+    'click',
+    () => void rebuild(state, charts, state.config).then(() => message(ui.formMessage, 'Reset to step 0.')),
+  );
   ui.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
   ui.walkToggle.addEventListener('click', () => {
     state.walking = !state.walking;
@@ -330,7 +415,10 @@ function wire(state: State, charts: ProgressCharts): void {
   ui.load.addEventListener('change', () => void load(state, charts));
   document.addEventListener('keydown', (event) => {
     if (event.target instanceof HTMLInputElement || event.target instanceof HTMLButtonElement) return;
-    if (event.key === ' ') { event.preventDefault(); setRunning(state, !state.running); }
+    if (event.key === ' ') {
+      event.preventDefault();
+      setRunning(state, !state.running);
+    }
     if (event.key === 's' || event.key === 'S') ui.stepOnce.click();
   });
 }
@@ -343,7 +431,8 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     return;
   }
   const s = read.settings;
-  const needsRestart = s.batch !== state.config.batch || s.seed !== state.config.seed || s.realLabel !== state.config.realLabel;
+  const needsRestart =
+    s.batch !== state.config.batch || s.seed !== state.config.seed || s.realLabel !== state.config.realLabel;
   if (needsRestart) {
     await rebuild(state, charts, { ...state.config, ...s });
     message(ui.formMessage, `Restarted with batch ${s.batch}, seed ${s.seed}, real label ${s.realLabel}.`);
@@ -384,8 +473,13 @@ async function load(state: State, charts: ProgressCharts): Promise<void> {
 async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Array, name: string): Promise<boolean> {
   try {
     const checkpoint = decodeCheckpoint(bytes);
-    if (checkpoint.config.dataDim !== state.dataset.dim) throw new Error(`it was trained on ${checkpoint.config.dataDim} values per image, not ${state.dataset.dim}`);
-    if (configMismatches(checkpoint.config, state.config).length > 0 || checkpoint.config.lr !== state.config.lr || checkpoint.config.beta1 !== state.config.beta1) {
+    if (checkpoint.config.dataDim !== state.dataset.dim)
+      throw new Error(`it was trained on ${checkpoint.config.dataDim} values per image, not ${state.dataset.dim}`);
+    if (
+      configMismatches(checkpoint.config, state.config).length > 0 ||
+      checkpoint.config.lr !== state.config.lr ||
+      checkpoint.config.beta1 !== state.config.beta1
+    ) {
       await rebuild(state, charts, checkpoint.config);
     } else {
       setRunning(state, false);

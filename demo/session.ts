@@ -2,12 +2,19 @@
 // their canvases. Rebuilt on Reset or when a checkpoint of other settings is loaded; destroy()
 // frees all of it (the dataset belongs to the page and outlives sessions).
 import {
-  GanSampler, GanTrainer, SampleGridRenderer, gaussianVector, seededRandom, slerp,
-  type GanConfig, type GpuContext, type GpuDataset,
+  GanSampler,
+  GanTrainer,
+  SampleGridRenderer,
+  gaussianVector,
+  seededRandom,
+  slerp,
+  type GanConfig,
+  type GpuContext,
+  type GpuDataset,
 } from 'webgpu-gan';
 
 const GRID_SAMPLES = 64;
-const WALK_FRAMES = 90;  // frames from one latent point to the next
+const WALK_FRAMES = 90; // frames from one latent point to the next
 
 export class Session {
   private walkFrom: Float32Array;
@@ -28,7 +35,12 @@ export class Session {
     this.walkTo = gaussianVector(trainer.config.noiseDim, this.random);
   }
 
-  static async create(ctx: GpuContext, dataset: GpuDataset, config: Partial<GanConfig>, canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement }): Promise<Session> {
+  static async create(
+    ctx: GpuContext,
+    dataset: GpuDataset,
+    config: Partial<GanConfig>,
+    canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement },
+  ): Promise<Session> {
     const trainer = await GanTrainer.create(ctx, config, dataset);
     const made: Array<{ destroy(): void }> = [trainer];
     try {
@@ -37,9 +49,21 @@ export class Session {
       const walk = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 1 });
       made.push(walk);
       const dim = trainer.config.dataDim;
-      const gridView = new SampleGridRenderer(ctx, canvases.grid, { samples: grid.output, count: GRID_SAMPLES, dim, columns: 8, scale: 2 });
+      const gridView = new SampleGridRenderer(ctx, canvases.grid, {
+        samples: grid.output,
+        count: GRID_SAMPLES,
+        dim,
+        columns: 8,
+        scale: 2,
+      });
       made.push(gridView);
-      const walkView = new SampleGridRenderer(ctx, canvases.walk, { samples: walk.output, count: 1, dim, padding: 0, scale: 8 });
+      const walkView = new SampleGridRenderer(ctx, canvases.walk, {
+        samples: walk.output,
+        count: 1,
+        dim,
+        padding: 0,
+        scale: 8,
+      });
       return new Session(ctx, trainer, grid, walk, gridView, walkView);
     } catch (error) {
       for (const m of made.reverse()) m.destroy();

@@ -25,7 +25,8 @@ export function readSettings(form: HTMLFormElement): { settings: Settings } | { 
     const value = Number(text);
     if (text === '' || !Number.isFinite(value)) return { error: `${f.label} must be a number.`, field: name };
     if (f.integer && !Number.isInteger(value)) return { error: `${f.label} must be a whole number.`, field: name };
-    if (value < f.min || value > f.max) return { error: `${f.label} must be between ${f.min} and ${f.max}.`, field: name };
+    if (value < f.min || value > f.max)
+      return { error: `${f.label} must be between ${f.min} and ${f.max}.`, field: name };
     settings[name] = value;
   }
   return { settings };

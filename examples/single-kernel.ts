@@ -11,7 +11,15 @@ export async function leakyLinearLayer(): Promise<Float32Array> {
     const b = gpu.memory.createStorage('b', Float32Array.of(0.5, -10));
     const y = gpu.memory.createStorage('y', 2 * 2); // 4 floats, zeroed
     const layer = await createMatmul(gpu, {
-      m: 2, n: 2, k: 3, a: x, b: w, c: y, bias: b, activation: 'leaky-relu', leakySlope: 0.1,
+      m: 2,
+      n: 2,
+      k: 3,
+      a: x,
+      b: w,
+      c: y,
+      bias: b,
+      activation: 'leaky-relu',
+      leakySlope: 0.1,
     });
     const encoder = gpu.device.createCommandEncoder();
     layer.record(encoder); // or into a compute pass of yours, beside other kernels

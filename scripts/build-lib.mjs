@@ -109,4 +109,6 @@ cleanDist();
 const shaderCount = await buildModules();
 buildDeclarations();
 writeFileSync(STAMP, `${new Date().toISOString()}\n`);
-console.log(`build:lib: dist/ written (${typescriptSources(SRC).length} modules, ${shaderCount} shaders, declarations)`);
+console.log(
+  `build:lib: dist/ written (${typescriptSources(SRC).length} modules, ${shaderCount} shaders, declarations)`,
+);

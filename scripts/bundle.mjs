@@ -19,7 +19,9 @@ export async function bundle(entry, outfile) {
     // tsconfig.json maps TensorFlow.js to type stubs for checking only; bundle the real package.
     tsconfigRaw: {},
     // Bundled CommonJS dependencies may call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
   });
 }
 

@@ -23,7 +23,10 @@ function sourceFiles(path, seen = new Set()) {
   const text = readFileSync(path, 'utf8');
   const files = [{ path, text }];
   for (const match of text.matchAll(REQUIRES)) {
-    for (const name of match[1].split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const name of match[1]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       files.push(...sourceFiles(join(dirname(path), name), seen));
     }
   }
@@ -49,7 +52,11 @@ export function stripComments(text) {
       i++;
     }
   }
-  return out.split('\n').map((line) => line.trimEnd()).join('\n').replace(/\n+$/, '');
+  return out
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .replace(/\n+$/, '');
 }
 
 /**
@@ -73,17 +80,33 @@ export function buildShader(path) {
   try {
     reflection = new WgslReflect(code);
   } catch (error) {
-    throw new Error(`${basename(path)} (with ${segments.slice(1).map((s) => s.file).join(', ') || 'no helpers'}): wgsl_reflect could not parse it: ${error?.message ?? error}`);
+    throw new Error(
+      `${basename(path)} (with ${
+        segments
+          .slice(1)
+          .map((s) => s.file)
+          .join(', ') || 'no helpers'
+      }): wgsl_reflect could not parse it: ${error?.message ?? error}`,
+    );
   }
   const name = basename(path, '.wgsl');
-  const shader = { name, code, files: segments, entries: reflectEntries(name, reflection), overrides: reflection.overrides.map((o) => o.name) };
+  const shader = {
+    name,
+    code,
+    files: segments,
+    entries: reflectEntries(name, reflection),
+    overrides: reflection.overrides.map((o) => o.name),
+  };
   return { shader, files: files.map((f) => f.path) };
 }
 
 /** The JavaScript module text for `path`. */
 export function shaderModuleSource(path) {
   const { shader, files } = buildShader(path);
-  return { code: `// Generated from ${basename(path)} by scripts/wgsl.mjs.\nexport default ${JSON.stringify(shader)};\n`, files };
+  return {
+    code: `// Generated from ${basename(path)} by scripts/wgsl.mjs.\nexport default ${JSON.stringify(shader)};\n`,
+    files,
+  };
 }
 
 function reflectEntries(shaderName, reflection) {
@@ -93,7 +116,10 @@ function reflectEntries(shaderName, reflection) {
     const bindings = {};
     let uniform = null;
     for (const resource of fn.resources) {
-      if (resource.group !== 0) throw new Error(`${shaderName}.${fn.name}: only @group(0) is supported, ${resource.name} is in ${resource.group}`);
+      if (resource.group !== 0)
+        throw new Error(
+          `${shaderName}.${fn.name}: only @group(0) is supported, ${resource.name} is in ${resource.group}`,
+        );
       bindings[resource.name] = { binding: resource.binding, type: bufferBindingType(shaderName, resource) };
       if (resource.resourceType === ResourceType.Uniform) uniform = uniformLayout(shaderName, resource);
     }
@@ -105,7 +131,8 @@ function reflectEntries(shaderName, reflection) {
 
 function bufferBindingType(shaderName, resource) {
   if (resource.resourceType === ResourceType.Uniform) return 'uniform';
-  if (resource.resourceType === ResourceType.Storage) return resource.access === 'read' ? 'read-only-storage' : 'storage';
+  if (resource.resourceType === ResourceType.Storage)
+    return resource.access === 'read' ? 'read-only-storage' : 'storage';
   throw new Error(`${shaderName}: ${resource.name}: only buffer bindings are supported`);
 }
 
@@ -115,7 +142,9 @@ function uniformLayout(shaderName, resource) {
   for (const member of resource.members) {
     const type = member.type.name;
     if (type !== 'f32' && type !== 'u32' && type !== 'i32') {
-      throw new Error(`${shaderName}: uniform ${resource.name}.${member.name}: only f32/u32/i32 fields are supported, got ${type}`);
+      throw new Error(
+        `${shaderName}: uniform ${resource.name}.${member.name}: only f32/u32/i32 fields are supported, got ${type}`,
+      );
     }
     fields[member.name] = { offset: member.offset, type };
   }

@@ -23,7 +23,11 @@ describe('bench', () => {
   it('--quick writes { adapter, results: [webgpu-gan, tfjs-webgpu], matmul }', { timeout: 300_000 }, () => {
     const bundle = bundleBench();
     const json = join(tempDir('bench-'), 'out.json');
-    execFileSync(process.execPath, [bundle, '--quick', '--steps', '5', '--matmul', '64', '--profile', '64', '--robustness-off', '--json', json], { stdio: 'pipe', timeout: 240_000 });
+    execFileSync(
+      process.execPath,
+      [bundle, '--quick', '--steps', '5', '--matmul', '64', '--profile', '64', '--robustness-off', '--json', json],
+      { stdio: 'pipe', timeout: 240_000 },
+    );
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.adapter).toMatch(/dawn-node/);
     // What the adapter offers, for the record: it has timestamps (the GPU times below need them).
@@ -47,8 +51,10 @@ describe('bench', () => {
     // Every variant, then the same specialised to the shape; then all of it again on a device
     // with Dawn's robustness off.
     const everyVariant = ['v1', 'v3', 'v4', 'v5', 'v6'].flatMap((v) => [v, `${v} fixed`]);
-    const matmuls = (impl: string) => out.matmul.filter((m: { impl: string }) => m.impl === impl)
-      .map((m: { variant: string; specialized: boolean }) => `${m.variant}${m.specialized ? ' fixed' : ''}`);
+    const matmuls = (impl: string) =>
+      out.matmul
+        .filter((m: { impl: string }) => m.impl === impl)
+        .map((m: { variant: string; specialized: boolean }) => `${m.variant}${m.specialized ? ' fixed' : ''}`);
     expect(matmuls('webgpu-gan')).toEqual(everyVariant);
     expect(matmuls('webgpu-gan (Dawn robustness off)')).toEqual(everyVariant);
     const unchecked = out.results.find((r: { impl: string }) => r.impl === 'webgpu-gan (Dawn robustness off)');
@@ -56,19 +62,32 @@ describe('bench', () => {
     expect(unchecked.msPerStep).toBeGreaterThan(0);
   });
 
-  it('--tune writes a table of checked, timed choices for every matmul shape, and --tuning uses it', { timeout: 300_000 }, () => {
+  it('--tune writes a table of checked, timed choices for every matmul shape, and --tuning uses it', {
+    timeout: 300_000,
+  }, () => {
     const bundle = bundleBench();
     const dir = tempDir('tune-');
     const tuning = join(dir, 'tuning.json');
-    const printed = execFileSync(process.execPath, [bundle, '--tune', '2', '--tune-reps', '1', '--write-tuning', tuning], { encoding: 'utf8', timeout: 240_000 });
+    const printed = execFileSync(
+      process.execPath,
+      [bundle, '--tune', '2', '--tune-reps', '1', '--write-tuning', tuning],
+      { encoding: 'utf8', timeout: 240_000 },
+    );
     const [table] = JSON.parse(readFileSync(tuning, 'utf8'));
     expect(table.adapter).toMatch(/llvmpipe|swiftshader|software/i);
-    const choices = Object.entries(table.choices) as Array<[string, { variant: string; splitK: number; specialized: boolean; microseconds: number; rulesMicroseconds: number }]>;
+    const choices = Object.entries(table.choices) as Array<
+      [
+        string,
+        { variant: string; splitK: number; specialized: boolean; microseconds: number; rulesMicroseconds: number },
+      ]
+    >;
     // The design's step at batch 2: 17 distinct products (forward, input and weight gradients).
     expect(choices.length).toBe(17);
     for (const [key, choice] of choices) {
       // Its line lists the candidates, the fastest also specialised to the shape ("fixed").
-      expect(printed).toMatch(new RegExp(`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*\\[.*v\\d/\\d+ fixed [\\d.]+.*\\]`));
+      expect(printed).toMatch(
+        new RegExp(`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*\\[.*v\\d/\\d+ fixed [\\d.]+.*\\]`),
+      );
       expect(typeof choice.specialized).toBe('boolean');
       expect(['v1', 'v3', 'v4', 'v5', 'v6']).toContain(choice.variant);
       expect(choice.microseconds).toBeGreaterThan(0);
@@ -77,17 +96,25 @@ describe('bench', () => {
     // Then the step's two logit heads (2B rows with parameter gradients, B rows without), each
     // checked against float64 and timed; at 4 and 2 rows the only grouping is all rows in one.
     expect(printed).toContain('logit head rows per workgroup');
-    expect(printed).toMatch(/4x128 \+param grads +rule all [\d.]+ us, fastest all [\d.]+ us +\[all [\d.]+\] +D update, batch 2/);
+    expect(printed).toMatch(
+      /4x128 \+param grads +rule all [\d.]+ us, fastest all [\d.]+ us +\[all [\d.]+\] +D update, batch 2/,
+    );
     expect(printed).toMatch(/2x128 +rule all [\d.]+ us, fastest all [\d.]+ us +\[all [\d.]+\] +G update, batch 2/);
     const json = join(dir, 'out.json');
-    const run = execFileSync(process.execPath, [bundle, '--tuning', tuning, '--batches', '2', '--steps', '2', '--matmul', '64', '--no-tfjs', '--json', json], { encoding: 'utf8', timeout: 240_000 });
+    const run = execFileSync(
+      process.execPath,
+      [bundle, '--tuning', tuning, '--batches', '2', '--steps', '2', '--matmul', '64', '--no-tfjs', '--json', json],
+      { encoding: 'utf8', timeout: 240_000 },
+    );
     expect(run).toContain(`matmul choices from ${tuning}`);
     const [result] = JSON.parse(readFileSync(json, 'utf8')).results;
     expect(result.msPerStep).toBeGreaterThan(0);
     expect(result.measuredMatmuls).toBe(result.matmulsPerStep);
   });
 
-  it('refuses bad flags with exit code 2 and a message that names the flag, before touching the GPU', { timeout: 120_000 }, () => {
+  it('refuses bad flags with exit code 2 and a message that names the flag, before touching the GPU', {
+    timeout: 120_000,
+  }, () => {
     const bundle = bundleBench();
     let failure: { status: number; stderr: string } | undefined;
     try {
@@ -114,14 +141,49 @@ describe('bench options', () => {
 
   it('has defaults for a full run and for --quick', () => {
     const full = parseBenchOptions([]);
-    expect(full).toMatchObject({ batches: [64, 256, 1024, 4096], steps: 300, matmul: [1024, 2048, 4096], stepsPerSubmit: 10, tfjs: true, profile: [], tune: [] });
+    expect(full).toMatchObject({
+      batches: [64, 256, 1024, 4096],
+      steps: 300,
+      matmul: [1024, 2048, 4096],
+      stepsPerSubmit: 10,
+      tfjs: true,
+      profile: [],
+      tune: [],
+    });
     expect(parseBenchOptions(['--quick'])).toMatchObject({ batches: [64], steps: 20, matmul: [256] });
-    expect(parseBenchOptions(['--quick', '--steps', '5', '--matmul', 'none', '--no-tfjs'])).toMatchObject({ steps: 5, matmul: [], tfjs: false });
+    expect(parseBenchOptions(['--quick', '--steps', '5', '--matmul', 'none', '--no-tfjs'])).toMatchObject({
+      steps: 5,
+      matmul: [],
+      tfjs: false,
+    });
   });
 
   it('reads lists, variants and the tuning flags', () => {
-    const options = parseBenchOptions(['--batches', '7, 64,64', '--profile', '7', '--step-variants', 'v1,v5', '--tune', '64', '--write-tuning', 'f.json', '--tune-reps', '3', '--tune-limit', '300']);
-    expect(options).toMatchObject({ batches: [7, 64], profile: [7], variants: ['v1', 'v5'], tune: [64], writeTuning: 'f.json', tuneReps: 3, tuneLimitSeconds: 300 });
+    const options = parseBenchOptions([
+      '--batches',
+      '7, 64,64',
+      '--profile',
+      '7',
+      '--step-variants',
+      'v1,v5',
+      '--tune',
+      '64',
+      '--write-tuning',
+      'f.json',
+      '--tune-reps',
+      '3',
+      '--tune-limit',
+      '300',
+    ]);
+    expect(options).toMatchObject({
+      batches: [7, 64],
+      profile: [7],
+      variants: ['v1', 'v5'],
+      tune: [64],
+      writeTuning: 'f.json',
+      tuneReps: 3,
+      tuneLimitSeconds: 300,
+    });
     expect(parseBenchOptions(['--tune', '64']).tuneLimitSeconds).toBeUndefined();
     expect(parseBenchOptions(['--robustness-off']).robustnessOff).toBe(true);
     expect(parseBenchOptions([]).robustnessOff).toBe(false);

@@ -14,7 +14,12 @@ let server: ViteDevServer;
 let url: string;
 
 beforeAll(async () => {
-  const served = await serve({ configFile: false, root: ROOT, plugins: [wgslVitePlugin()], optimizeDeps: { noDiscovery: true, include: [] } });
+  const served = await serve({
+    configFile: false,
+    root: ROOT,
+    plugins: [wgslVitePlugin()],
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
   server = served.server;
   url = `${served.url}/tests/browser/index.html`;
 });
@@ -25,7 +30,9 @@ afterAll(async () => {
 
 async function openPage(browser: Browser, consoleErrors: string[]): Promise<Page> {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.goto(url);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
@@ -73,7 +80,11 @@ describe('a browser without WebGPU', () => {
     const browser = await launchChromium(false);
     try {
       const page = await openPage(browser, []);
-      const probe = await page.evaluate(() => (window as unknown as { probeWebGpu: () => Promise<{ ok: boolean; name?: string; message?: string }> }).probeWebGpu());
+      const probe = await page.evaluate(() =>
+        (
+          window as unknown as { probeWebGpu: () => Promise<{ ok: boolean; name?: string; message?: string }> }
+        ).probeWebGpu(),
+      );
       expect(probe.ok).toBe(false);
       expect(probe.name).toBe('WebGpuUnavailableError');
       expect(probe.message).toMatch(/Chrome|--enable-unsafe-webgpu/);

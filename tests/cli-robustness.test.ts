@@ -3,7 +3,16 @@
 // unwritable folder, a full disk), SIGTERM and kill -9, a second run into the same folder.
 // Each case checks the exit code, the one line the user sees, and what is left on disk.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, tensorChecksum } from '../src/checkpoint/checkpoint.js';
@@ -17,14 +26,26 @@ const tmp = () => tempDir('gan-robust-');
 const CHECKPOINT = 'checkpoint.safetensors';
 const isRoot = process.getuid?.() === 0;
 
-const logSteps = (out: string) => readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+const logSteps = (out: string) =>
+  readFileSync(join(out, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { step: number }).step);
 
 /** Rewrites a checkpoint with `edit` applied to its tensors, the checksum made to match (or not). */
-function poison(from: string, to: string, edit: (tensors: Map<string, { shape: number[]; data: Float32Array }>) => void, checksum: 'recompute' | 'drop'): void {
+function poison(
+  from: string,
+  to: string,
+  edit: (tensors: Map<string, { shape: number[]; data: Float32Array }>) => void,
+  checksum: 'recompute' | 'drop',
+): void {
   const { tensors, metadata } = decodeSafetensors(readFileSync(from));
   edit(tensors);
   const { tensors_crc32: _old, ...rest } = metadata;
-  writeFileSync(to, encodeSafetensors(tensors, checksum === 'recompute' ? { ...rest, tensors_crc32: tensorChecksum(tensors) } : rest));
+  writeFileSync(
+    to,
+    encodeSafetensors(tensors, checksum === 'recompute' ? { ...rest, tensors_crc32: tensorChecksum(tensors) } : rest),
+  );
 }
 
 describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
@@ -38,7 +59,21 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
 
   it('a diverging run (--lr 1e9) stops with one line and exit 1, never saving non-finite weights', () => {
     const out = tmp();
-    const r = cli(['train', '--steps', '60', '--batch', '16', '--lr', '1e9', '--sample-every', '2', '--log-every', '4', '--out', out]);
+    const r = cli([
+      'train',
+      '--steps',
+      '60',
+      '--batch',
+      '16',
+      '--lr',
+      '1e9',
+      '--sample-every',
+      '2',
+      '--log-every',
+      '4',
+      '--out',
+      out,
+    ]);
     expect(r.status).toBe(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(/^webgpu-gan train: training diverged by step \d+: .*learning rate/);
@@ -55,15 +90,24 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
 
   it('a run that is running away (--lr 10) is named before it breaks', () => {
     const r = cli(['train', '--steps', '40', '--batch', '16', '--lr', '10', '--log-every', '4', '--out', tmp()]);
-    expect(r.stderr).toMatch(/warning: losses of .* at step \d+: training is running away \(is --lr 10 too high\?\)|training diverged by step/);
+    expect(r.stderr).toMatch(
+      /warning: losses of .* at step \d+: training is running away \(is --lr 10 too high\?\)|training diverged by step/,
+    );
   });
 
   it('sample and --resume refuse NaN weights through the same loader', () => {
     const out = tmp();
-    poison(join(good, CHECKPOINT), join(out, CHECKPOINT), (t) => (t.get('generator_ema.4.weight')!.data[7] = NaN), 'recompute');
+    poison(
+      join(good, CHECKPOINT),
+      join(out, CHECKPOINT),
+      (t) => (t.get('generator_ema.4.weight')!.data[7] = NaN),
+      'recompute',
+    );
     const sampled = cli(['sample', '--checkpoint', join(out, CHECKPOINT), '--out', join(out, 'grid.png')]);
     expect(sampled.status).toBe(2);
-    expect(sampled.errors).toEqual([expect.stringMatching(/tensor "generator_ema.4.weight" contains NaN or infinite values/)]);
+    expect(sampled.errors).toEqual([
+      expect.stringMatching(/tensor "generator_ema.4.weight" contains NaN or infinite values/),
+    ]);
     expect(existsSync(join(out, 'grid.png'))).toBe(false);
     const resumed = cli(['train', '--steps', '8', '--resume', '--out', out]);
     expect(resumed.status).toBe(2);
@@ -72,7 +116,12 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
 
   it('impossible optimiser state and a flipped data byte are refused; an old file without a checksum loads with a warning', () => {
     const out = tmp();
-    poison(join(good, CHECKPOINT), join(out, CHECKPOINT), (t) => (t.get('optimizer.discriminator.exp_avg_sq.0.weight')!.data[3] = -0.5), 'recompute');
+    poison(
+      join(good, CHECKPOINT),
+      join(out, CHECKPOINT),
+      (t) => (t.get('optimizer.discriminator.exp_avg_sq.0.weight')!.data[3] = -0.5),
+      'recompute',
+    );
     const negative = cli(['train', '--steps', '8', '--resume', '--out', out]);
     expect(negative.status).toBe(2);
     expect(negative.errors).toEqual([expect.stringMatching(/exp_avg_sq.0.weight" .* has negative values/)]);
@@ -103,14 +152,24 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     const out = tmp();
     const r = cli(['train', '--steps', '5', '--batch', String(batch), '--out', out]);
     expect(r.status).toBe(2);
-    expect(r.errors).toEqual([expect.stringMatching(new RegExp(`^webgpu-gan train: batch: ${batch} needs .* MiB for the discriminator's input .*; use a batch of at most ${fits}$`))]);
+    expect(r.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^webgpu-gan train: batch: ${batch} needs .* MiB for the discriminator's input .*; use a batch of at most ${fits}$`,
+        ),
+      ),
+    ]);
     expect(existsSync(join(out, CHECKPOINT))).toBe(false);
   });
 
   it('--steps past the 32-bit sample counter is refused before any GPU work', () => {
     const r = cli(['train', '--steps', '1e15', '--out', tmp()]);
     expect(r.status).toBe(2);
-    expect(r.errors).toEqual([expect.stringMatching(/--steps 1000000000000000 is more than batch 64 allows \(\d+: the GPU counts samples in 32 bits\)/)]);
+    expect(r.errors).toEqual([
+      expect.stringMatching(
+        /--steps 1000000000000000 is more than batch 64 allows \(\d+: the GPU counts samples in 32 bits\)/,
+      ),
+    ]);
     expect(r.stdout).not.toMatch(/adapter:/);
   });
 
@@ -120,33 +179,53 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     writeFileSync(file, 'x');
     const outIsFile = cli(['train', '--steps', '2', '--out', file, ...TINY]);
     expect(outIsFile.status).toBe(2);
-    expect(outIsFile.errors).toEqual([expect.stringMatching(new RegExp(`cannot (create the run folder|use) ${file}.*(a file is in the way|it is a file)`))]);
+    expect(outIsFile.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(`cannot (create the run folder|use) ${file}.*(a file is in the way|it is a file)`),
+      ),
+    ]);
     const underFile = cli(['train', '--steps', '2', '--out', join(file, 'run'), ...TINY]);
     expect(underFile.status).toBe(2);
-    expect(underFile.errors).toEqual([expect.stringMatching(/cannot create the run folder .*a file is in the way where a folder is needed \(ENOTDIR\)/)]);
+    expect(underFile.errors).toEqual([
+      expect.stringMatching(/cannot create the run folder .*a file is in the way where a folder is needed \(ENOTDIR\)/),
+    ]);
 
     const checkpoint = join(ROOT, 'does-not-matter.safetensors');
     const sampleIntoFolder = cli(['sample', '--checkpoint', checkpoint, '--out', dir]);
     expect(sampleIntoFolder.status).toBe(2);
-    expect(sampleIntoFolder.errors).toEqual([expect.stringMatching(new RegExp(`cannot write ${dir}: it is a folder; name a file`))]);
+    expect(sampleIntoFolder.errors).toEqual([
+      expect.stringMatching(new RegExp(`cannot write ${dir}: it is a folder; name a file`)),
+    ]);
     const missingParent = cli(['sample', '--checkpoint', checkpoint, '--out', join(dir, 'no', 'such', 'grid.png')]);
     expect(missingParent.status).toBe(2);
-    expect(missingParent.errors).toEqual([expect.stringMatching(/its folder .*no\/such does not exist; create it first/)]);
+    expect(missingParent.errors).toEqual([
+      expect.stringMatching(/its folder .*no\/such does not exist; create it first/),
+    ]);
   });
 
   it('an unwritable run folder is refused before training starts', () => {
     const out = tmp();
     // Root may write anywhere: as root the run is nobody's in root's folder where nobody can read
     // this checkout, and otherwise a read-only file system.
-    const nobodyCanRun = isRoot && spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)})`], { uid: 65534, gid: 65534 }).status === 0;
+    const nobodyCanRun =
+      isRoot &&
+      spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)})`], {
+        uid: 65534,
+        gid: 65534,
+      }).status === 0;
     const readOnlyMount = isRoot && !nobodyCanRun;
     if (readOnlyMount) expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', out]).status).toBe(0);
     else chmodSync(out, 0o555);
     try {
       const asOther = nobodyCanRun ? { uid: 65534, gid: 65534 } : {};
-      const r = cli(['train', '--steps', '2', '--out', out, ...TINY], { ...asOther, env: { ...process.env, HOME: out } });
+      const r = cli(['train', '--steps', '2', '--out', out, ...TINY], {
+        ...asOther,
+        env: { ...process.env, HOME: out },
+      });
       expect(r.status).toBe(2);
-      const why = readOnlyMount ? 'the file system is read-only; choose another place \\(EROFS\\)' : 'permission denied; choose a place you can write to \\(EACCES\\)';
+      const why = readOnlyMount
+        ? 'the file system is read-only; choose another place \\(EROFS\\)'
+        : 'permission denied; choose a place you can write to \\(EACCES\\)';
       expect(r.errors).toEqual([expect.stringMatching(new RegExp(`cannot write into the run folder ${out}: ${why}`))]);
       expect(r.stdout).not.toMatch(/adapter:/);
     } finally {
@@ -162,7 +241,11 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     try {
       const r = cli(['train', '--steps', '8', '--out', out, ...TINY]);
       expect(r.status).toBe(1);
-      expect(r.errors).toEqual([expect.stringMatching(/cannot write .*checkpoint\.safetensors: the disk is full; free some space \(ENOSPC\); the checkpoint of step 4 in .* is kept$/)]);
+      expect(r.errors).toEqual([
+        expect.stringMatching(
+          /cannot write .*checkpoint\.safetensors: the disk is full; free some space \(ENOSPC\); the checkpoint of step 4 in .* is kept$/,
+        ),
+      ]);
       expect(decodeCheckpoint(readFileSync(join(out, CHECKPOINT))).step).toBe(4);
       expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     } finally {
@@ -192,7 +275,10 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     const child = spawn(process.execPath, [BIN, 'train', '--steps', '100000', '--out', out, ...TINY], { cwd: ROOT });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     // Killed once it has saved and gone on logging past the save.
-    while (!existsSync(join(out, CHECKPOINT)) || Math.max(0, ...(existsSync(join(out, 'log.jsonl')) ? logSteps(out) : [])) < 6) {
+    while (
+      !existsSync(join(out, CHECKPOINT)) ||
+      Math.max(0, ...(existsSync(join(out, 'log.jsonl')) ? logSteps(out) : [])) < 6
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGKILL');
@@ -208,7 +294,9 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     const resumed = cli(['train', '--steps', String(step + 4), '--resume', '--out', out, '--log-every', '2']);
     expect(resumed.status, resumed.errors.join('\n')).toBe(0);
     expect(resumed.stdout).toMatch(/removed \d+ temporary files? \(.* MiB\) left in .* by a run that was killed/);
-    expect(resumed.stdout).toContain(`log.jsonl: dropped ${past} lines past step ${step}, written after the last checkpoint`);
+    expect(resumed.stdout).toContain(
+      `log.jsonl: dropped ${past} lines past step ${step}, written after the last checkpoint`,
+    );
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual(['.editor-swap.999999999.tmp']);
     const steps = logSteps(out);
     expect(new Set(steps).size).toBe(steps.length);
@@ -220,7 +308,11 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     for (const f of readdirSync(good)) copyFileSync(join(good, f), join(out, f));
     const again = cli(['train', '--steps', '2', '--out', out, ...TINY]);
     expect(again.status).toBe(2);
-    expect(again.errors).toEqual([expect.stringMatching(/already holds a run \(checkpoint\.safetensors\): add --resume to continue it, --force to start over/)]);
+    expect(again.errors).toEqual([
+      expect.stringMatching(
+        /already holds a run \(checkpoint\.safetensors\): add --resume to continue it, --force to start over/,
+      ),
+    ]);
     expect(readFileSync(join(out, CHECKPOINT)).equals(readFileSync(join(good, CHECKPOINT)))).toBe(true);
     const both = cli(['train', '--steps', '2', '--out', out, '--resume', '--force']);
     expect(both.status).toBe(2);
@@ -240,6 +332,10 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     copyFileSync(join(good, 'log.jsonl'), join(logOnly, 'log.jsonl'));
     const refused = cli(['train', '--steps', '2', '--out', logOnly, ...TINY]);
     expect(refused.status).toBe(2);
-    expect(refused.errors).toEqual([expect.stringMatching(/holds the log of a run that stopped before its first checkpoint: add --force to start over/)]);
+    expect(refused.errors).toEqual([
+      expect.stringMatching(
+        /holds the log of a run that stopped before its first checkpoint: add --force to start over/,
+      ),
+    ]);
   });
 });

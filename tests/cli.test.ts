@@ -29,11 +29,16 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     const first = cli('train', '--steps', '6', '--out', a, ...TINY);
     expect(first.status, first.errors.join('\n')).toBe(0);
     expect(first.stdout).toMatch(/^adapter: /m);
-    for (const f of ['checkpoint.safetensors', 'samples.png', 'samples-0000004.png', 'log.jsonl']) expect(existsSync(join(a, f)), f).toBe(true);
+    for (const f of ['checkpoint.safetensors', 'samples.png', 'samples-0000004.png', 'log.jsonl'])
+      expect(existsSync(join(a, f)), f).toBe(true);
     expect(pngSize(join(a, 'samples.png'))).toEqual([8 * 30 + 2, 8 * 30 + 2]);
-    const log = readFileSync(join(a, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(join(a, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.map((l) => l.step)).toEqual([2, 4, 6]);
-    for (const key of ['step', 'lossD', 'lossG', 'dReal', 'dFake', 'stepsPerSec']) expect(Number.isFinite(log[0][key]), key).toBe(true);
+    for (const key of ['step', 'lossD', 'lossG', 'dReal', 'dFake', 'stepsPerSec'])
+      expect(Number.isFinite(log[0][key]), key).toBe(true);
 
     const resumed = cli('train', '--steps', '10', '--out', a, '--resume', '--log-every', '2', '--sample-every', '4');
     expect(resumed.status, resumed.errors.join('\n')).toBe(0);
@@ -42,13 +47,17 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     expect(straight.status).toBe(0);
     const [x, y] = [a, b].map((d) => decodeCheckpoint(readFileSync(join(d, 'checkpoint.safetensors'))));
     expect(x!.step).toBe(10);
-    for (const [name, t] of x!.tensors) expect(Buffer.from(t.data.buffer).equals(Buffer.from(y!.tensors.get(name)!.data.buffer)), name).toBe(true);
+    for (const [name, t] of x!.tensors)
+      expect(Buffer.from(t.data.buffer).equals(Buffer.from(y!.tensors.get(name)!.data.buffer)), name).toBe(true);
 
     const grid = join(a, 'grid.png');
     expect(cli('sample', '--checkpoint', join(a, 'checkpoint.safetensors'), '--out', grid, '--n', '12').status).toBe(0);
     expect(pngSize(grid)).toEqual([4 * 30 + 2, 3 * 30 + 2]);
     const strip = join(a, 'strip.png');
-    expect(cli('sample', '--checkpoint', join(a, 'checkpoint.safetensors'), '--out', strip, '--interpolate', '--n', '7').status).toBe(0);
+    expect(
+      cli('sample', '--checkpoint', join(a, 'checkpoint.safetensors'), '--out', strip, '--interpolate', '--n', '7')
+        .status,
+    ).toBe(0);
     expect(pngSize(strip)).toEqual([7 * 30 + 2, 30 + 2]);
   });
 
@@ -71,9 +80,21 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     ['a non-numeric flag', ['train', '--steps', 'many'], /--steps must be a number, got "many"/],
     ['a missing --steps', ['train', '--batch', '8'], /--steps is required/],
     ['an unknown flag', ['train', '--steps', '5', '--epochs', '3'], /unknown flag --epochs/],
-    ['a missing dataset', ['train', '--steps', '5', '--data', '/nonexistent/images'], /cannot read MNIST images at \/nonexistent\/images/],
-    ['--resume without a checkpoint', ['train', '--steps', '5', '--resume', '--out', '/nonexistent-run'], /no checkpoint at \/nonexistent-run/],
-    ['a missing checkpoint to sample', ['sample', '--checkpoint', '/nonexistent.safetensors', '--out', '/tmp/x.png'], /no checkpoint at \/nonexistent.safetensors/],
+    [
+      'a missing dataset',
+      ['train', '--steps', '5', '--data', '/nonexistent/images'],
+      /cannot read MNIST images at \/nonexistent\/images/,
+    ],
+    [
+      '--resume without a checkpoint',
+      ['train', '--steps', '5', '--resume', '--out', '/nonexistent-run'],
+      /no checkpoint at \/nonexistent-run/,
+    ],
+    [
+      'a missing checkpoint to sample',
+      ['sample', '--checkpoint', '/nonexistent.safetensors', '--out', '/tmp/x.png'],
+      /no checkpoint at \/nonexistent.safetensors/,
+    ],
     ['an unknown command', ['fit'], /unknown command "fit"/],
   ];
   for (const [name, args, message] of bad) {

@@ -37,6 +37,8 @@ describe('MNIST', () => {
   });
 
   it('a missing file is a clear error', () => {
-    expect(() => loadMnistImages('/nonexistent/train-images-idx3-ubyte')).toThrow(/cannot read MNIST images at \/nonexistent/);
+    expect(() => loadMnistImages('/nonexistent/train-images-idx3-ubyte')).toThrow(
+      /cannot read MNIST images at \/nonexistent/,
+    );
   });
 });

@@ -20,8 +20,13 @@ describe('on WebGPU default limits', () => {
     it(`matmul ${variant} builds and is right`, async () => {
       const ctx = gpu.ctx;
       const [m, n, k] = [36, 52, 20];
-      const a = randomArray(m * k, 1), b = randomArray(k * n, 2);
-      const buffers = [ctx.memory.createStorage('a', a), ctx.memory.createStorage('b', b), ctx.memory.createStorage('c', m * n)] as const;
+      const a = randomArray(m * k, 1),
+        b = randomArray(k * n, 2);
+      const buffers = [
+        ctx.memory.createStorage('a', a),
+        ctx.memory.createStorage('b', b),
+        ctx.memory.createStorage('c', m * n),
+      ] as const;
       try {
         const kernel = await createMatmul(ctx, { m, n, k, a: buffers[0], b: buffers[1], c: buffers[2], variant });
         await runKernels(ctx, kernel);
@@ -36,11 +41,21 @@ describe('on WebGPU default limits', () => {
 
   it('refuses v3 and v6, which need more workgroup memory, and a forced one falls back to v1', async () => {
     const ctx = gpu.ctx;
-    const buffers = [ctx.memory.createStorage('a', 64), ctx.memory.createStorage('b', 64), ctx.memory.createStorage('c', 64)] as const;
+    const buffers = [
+      ctx.memory.createStorage('a', 64),
+      ctx.memory.createStorage('b', 64),
+      ctx.memory.createStorage('c', 64),
+    ] as const;
     try {
-      for (const [variant, bytes, entry] of [['v3', 17408, 'matmul_bias_act_db'], ['v6', 16896, 'matmul_bias_act_128_vec4']] as const) {
-        await expect(createMatmul(ctx, { m: 8, n: 8, k: 8, a: buffers[0], b: buffers[1], c: buffers[2], variant }))
-          .rejects.toThrow(`${variant} needs ${bytes} bytes of workgroup memory and this device allows 16384; use v1, v4 or v5`);
+      for (const [variant, bytes, entry] of [
+        ['v3', 17408, 'matmul_bias_act_db'],
+        ['v6', 16896, 'matmul_bias_act_128_vec4'],
+      ] as const) {
+        await expect(
+          createMatmul(ctx, { m: 8, n: 8, k: 8, a: buffers[0], b: buffers[1], c: buffers[2], variant }),
+        ).rejects.toThrow(
+          `${variant} needs ${bytes} bytes of workgroup memory and this device allows 16384; use v1, v4 or v5`,
+        );
         // The numbers are the shader's: the device itself refuses the pipeline.
         await expect(getPipeline(ctx.device, matmulShader, entry)).rejects.toThrow(/building pipeline/);
         forceAutoVariant(variant);

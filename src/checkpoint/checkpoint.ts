@@ -27,7 +27,9 @@ export interface Checkpoint {
 
 /** The checksum stored in the metadata: CRC-32 of the tensors' bytes in the file's order. */
 export function tensorChecksum(tensors: TensorMap): string {
-  return crc32Hex([...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
+  return crc32Hex(
+    [...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  );
 }
 
 /** The trainer's state as a checkpoint file. Refuses (TrainingDivergedError) when it is not finite. */
@@ -37,14 +39,22 @@ export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array>
   await trainer.ctx.sync();
   const tensors = await exportTensors(trainer);
   // The tensors are read one after another: a step submitted meanwhile would mix two steps.
-  if (trainer.step !== step) throw new Error(`training went on (step ${step} → ${trainer.step}) while the checkpoint was read; pause training before saving`);
+  if (trainer.step !== step)
+    throw new Error(
+      `training went on (step ${step} → ${trainer.step}) while the checkpoint was read; pause training before saving`,
+    );
   const problem = tensorProblem(trainer.config, tensors);
   if (problem) throw new TrainingDivergedError(step, `${problem}, so no checkpoint was written`);
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
     step: String(step),
     config: JSON.stringify(trainer.config),
-    rng: JSON.stringify({ algorithm: 'philox4x32-10', seed: trainer.config.seed, counter: step, shuffle: 'feistel-4-round per epoch' }),
+    rng: JSON.stringify({
+      algorithm: 'philox4x32-10',
+      seed: trainer.config.seed,
+      counter: step,
+      shuffle: 'feistel-4-round per epoch',
+    }),
     tensors_crc32: tensorChecksum(tensors),
   });
 }
@@ -53,10 +63,13 @@ export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array>
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const { tensors, metadata, data } = decodeSafetensors(bytes);
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointFormatError(`not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`);
+    throw new CheckpointFormatError(
+      `not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`,
+    );
   }
   const step = Number(metadata.step);
-  if (!Number.isInteger(step) || step < 0) throw new CheckpointFormatError(`metadata step ${JSON.stringify(metadata.step)} is not a step count`);
+  if (!Number.isInteger(step) || step < 0)
+    throw new CheckpointFormatError(`metadata step ${JSON.stringify(metadata.step)} is not a step count`);
   let config: GanConfig;
   try {
     config = resolveGanConfig(JSON.parse(metadata.config ?? 'null'));
@@ -67,7 +80,9 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (metadata.tensors_crc32 === undefined) {
     warnings.push('it has no checksum (written before checksums were added), so damage to its data cannot be detected');
   } else if (crc32Hex([data]) !== metadata.tensors_crc32) {
-    throw new CheckpointFormatError(`the tensor data does not match its checksum (CRC-32 ${crc32Hex([data])}, recorded ${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`);
+    throw new CheckpointFormatError(
+      `the tensor data does not match its checksum (CRC-32 ${crc32Hex([data])}, recorded ${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`,
+    );
   }
   const problem = tensorProblem(config, tensors);
   if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
@@ -75,16 +90,27 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 }
 
 /** The settings that fix the shapes and the random streams: a checkpoint must agree on them. */
-const STRUCTURAL: Array<keyof GanConfig> = ['noiseDim', 'generatorHidden', 'discriminatorHidden', 'dataDim', 'generatorOutput', 'batch', 'seed'];
+const STRUCTURAL: Array<keyof GanConfig> = [
+  'noiseDim',
+  'generatorHidden',
+  'discriminatorHidden',
+  'dataDim',
+  'generatorOutput',
+  'batch',
+  'seed',
+];
 
 export function configMismatches(a: GanConfig, b: GanConfig): string[] {
-  return STRUCTURAL.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k}: checkpoint ${JSON.stringify(a[k])}, trainer ${JSON.stringify(b[k])}`);
+  return STRUCTURAL.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map(
+    (k) => `${k}: checkpoint ${JSON.stringify(a[k])}, trainer ${JSON.stringify(b[k])}`,
+  );
 }
 
 /** Restores a checkpoint into a trainer built with the checkpoint's configuration. */
 export function restoreCheckpoint(trainer: GanTrainer, checkpoint: Checkpoint): void {
   const mismatches = configMismatches(checkpoint.config, trainer.config);
-  if (mismatches.length > 0) throw new CheckpointFormatError(`checkpoint does not match this model (${mismatches.join('; ')})`);
+  if (mismatches.length > 0)
+    throw new CheckpointFormatError(`checkpoint does not match this model (${mismatches.join('; ')})`);
   importTensors(trainer, checkpoint.tensors);
   trainer.setStep(checkpoint.step);
 }

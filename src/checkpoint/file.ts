@@ -30,7 +30,9 @@ export function readCheckpointFile(path: string): Checkpoint {
     bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CheckpointFormatError(code === 'ENOENT' ? `no checkpoint at ${path}` : `cannot read ${path}: ${(error as Error).message}`);
+    throw new CheckpointFormatError(
+      code === 'ENOENT' ? `no checkpoint at ${path}` : `cannot read ${path}: ${(error as Error).message}`,
+    );
   }
   try {
     return decodeCheckpoint(bytes);

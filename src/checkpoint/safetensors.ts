@@ -22,7 +22,8 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
   let json = new TextEncoder().encode(JSON.stringify(header));
   // Pad the header with spaces so the data section starts 8-byte aligned, as the reference writer does.
   const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(padded - json.length));
+  if (padded !== json.length)
+    json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(padded - json.length));
   const out = new Uint8Array(8 + json.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
@@ -42,11 +43,14 @@ export interface DecodedSafetensors {
 }
 
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
-  if (bytes.length < 8) throw new CheckpointFormatError(`file is ${bytes.length} bytes: too short to be a safetensors file`);
+  if (bytes.length < 8)
+    throw new CheckpointFormatError(`file is ${bytes.length} bytes: too short to be a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = Number(view.getBigUint64(0, true));
   if (headerBytes > MAX_HEADER_BYTES || 8 + headerBytes > bytes.length) {
-    throw new CheckpointFormatError(`header length ${headerBytes} does not fit in a ${bytes.length}-byte file (truncated or not safetensors)`);
+    throw new CheckpointFormatError(
+      `header length ${headerBytes} does not fit in a ${bytes.length}-byte file (truncated or not safetensors)`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -54,7 +58,8 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   } catch (error) {
     throw new CheckpointFormatError(`header is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new CheckpointFormatError('header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new CheckpointFormatError('header is not a JSON object');
   const data = bytes.subarray(8 + headerBytes);
   const tensors: TensorMap = new Map();
   const metadata = readMetadata(header.__metadata__);
@@ -80,17 +85,25 @@ function readMetadata(value: unknown): Record<string, string> {
 
 function readTensor(name: string, entry: unknown, data: Uint8Array): NamedTensor {
   const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (e?.dtype !== 'F32') throw new CheckpointFormatError(`tensor "${name}" has dtype ${String(e?.dtype)}; only F32 is supported`);
+  if (e?.dtype !== 'F32')
+    throw new CheckpointFormatError(`tensor "${name}" has dtype ${String(e?.dtype)}; only F32 is supported`);
   const shape = e.shape;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new CheckpointFormatError(`tensor "${name}" has an invalid shape`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new CheckpointFormatError(`tensor "${name}" has an invalid shape`);
   const offsets = e.data_offsets;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
     throw new CheckpointFormatError(`tensor "${name}" has invalid data_offsets`);
   }
   const [begin, end] = offsets as [number, number];
   const count = shape.reduce((a: number, b: number) => a * b, 1);
-  if (end - begin !== count * 4) throw new CheckpointFormatError(`tensor "${name}": data_offsets span ${end - begin} bytes but shape [${shape}] needs ${count * 4}`);
-  if (end > data.length) throw new CheckpointFormatError(`tensor "${name}" ends at byte ${end} of a ${data.length}-byte data section (file truncated?)`);
+  if (end - begin !== count * 4)
+    throw new CheckpointFormatError(
+      `tensor "${name}": data_offsets span ${end - begin} bytes but shape [${shape}] needs ${count * 4}`,
+    );
+  if (end > data.length)
+    throw new CheckpointFormatError(
+      `tensor "${name}" ends at byte ${end} of a ${data.length}-byte data section (file truncated?)`,
+    );
   // Copy: the data may not be 4-byte aligned within the file.
   const copy = new Uint8Array(count * 4);
   copy.set(data.subarray(begin, end));
@@ -102,7 +115,10 @@ function checkRangesTileData(ranges: Array<[number, number, string]>, length: nu
   ranges.sort((a, b) => a[0] - b[0]);
   let at = 0;
   for (const [begin, end, name] of ranges) {
-    if (begin !== at) throw new CheckpointFormatError(`tensor "${name}" starts at ${begin}, expected ${at} (gap or overlap in the data)`);
+    if (begin !== at)
+      throw new CheckpointFormatError(
+        `tensor "${name}" starts at ${begin}, expected ${at} (gap or overlap in the data)`,
+      );
     at = end;
   }
   if (at !== length) throw new CheckpointFormatError(`data section has ${length - at} bytes that belong to no tensor`);

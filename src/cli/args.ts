@@ -23,7 +23,12 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>): Par
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const spec = specs[name];
-    if (!spec) throw new UsageError(`unknown flag --${name} (known: ${Object.keys(specs).map((k) => `--${k}`).join(', ')})`);
+    if (!spec)
+      throw new UsageError(
+        `unknown flag --${name} (known: ${Object.keys(specs)
+          .map((k) => `--${k}`)
+          .join(', ')})`,
+      );
     if (name in flags) throw new UsageError(`--${name} given twice`);
     if (spec.kind === 'boolean') {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
@@ -31,7 +36,8 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>): Par
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    if (value === undefined || (inline === undefined && value.startsWith('--')))
+      throw new UsageError(`--${name} needs a value`);
     flags[name] = convert(name, value, spec);
   }
   return flags;
@@ -44,13 +50,19 @@ function convert(name: string, text: string, spec: FlagSpec): number | string {
   }
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got "${text}"`);
-  if (spec.kind === 'integer' && !Number.isInteger(value)) throw new UsageError(`--${name} must be a whole number, got "${text}"`);
-  if (spec.min !== undefined && value < spec.min) throw new UsageError(`--${name} must be at least ${spec.min}, got ${text}`);
-  if (spec.max !== undefined && value > spec.max) throw new UsageError(`--${name} must be at most ${spec.max}, got ${text}`);
+  if (spec.kind === 'integer' && !Number.isInteger(value))
+    throw new UsageError(`--${name} must be a whole number, got "${text}"`);
+  if (spec.min !== undefined && value < spec.min)
+    throw new UsageError(`--${name} must be at least ${spec.min}, got ${text}`);
+  if (spec.max !== undefined && value > spec.max)
+    throw new UsageError(`--${name} must be at most ${spec.max}, got ${text}`);
   return value;
 }
 
 export function helpText(command: string, summary: string, specs: Record<string, FlagSpec>): string {
-  const lines = Object.entries(specs).map(([name, s]) => `  --${name}${s.kind === 'boolean' ? '' : ` ${s.kind === 'string' ? 'TEXT' : 'N'}`}`.padEnd(28) + s.help);
+  const lines = Object.entries(specs).map(
+    ([name, s]) =>
+      `  --${name}${s.kind === 'boolean' ? '' : ` ${s.kind === 'string' ? 'TEXT' : 'N'}`}`.padEnd(28) + s.help,
+  );
   return `usage: webgpu-gan ${command} [flags]\n${summary}\n\n${lines.join('\n')}\n`;
 }

@@ -1,14 +1,27 @@
 // The CLI's files: every file-system error becomes one line that names the path and says what to
 // do; a run folder is checked before any GPU work (writable, not another run, temporary files of
 // killed runs cleared), and log.jsonl is trimmed back to the checkpoint when a run resumes.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../checkpoint/file.js';
 
 /** An error the CLI reports in one line with its own exit code: 2 before training, 1 once a run is under way. */
 export class CliError extends Error {
   override name = 'CliError';
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
   }
 }
@@ -54,16 +67,20 @@ export function appendLine(path: string, line: string, exitCode = 1): void {
 
 /** Checks that an output file can be written: its folder exists and it is not a folder itself. */
 export function checkOutputFile(path: string): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new FileSystemError(`cannot write ${path}: it is a folder; name a file, e.g. ${join(path, 'samples.png')}`);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new FileSystemError(`cannot write ${path}: it is a folder; name a file, e.g. ${join(path, 'samples.png')}`);
   const folder = dirname(path);
-  if (!existsSync(folder)) throw new FileSystemError(`cannot write ${path}: its folder ${folder} does not exist; create it first`);
-  if (!statSync(folder).isDirectory()) throw new FileSystemError(`cannot write ${path}: ${folder} is a file, not a folder`);
+  if (!existsSync(folder))
+    throw new FileSystemError(`cannot write ${path}: its folder ${folder} does not exist; create it first`);
+  if (!statSync(folder).isDirectory())
+    throw new FileSystemError(`cannot write ${path}: ${folder} is a file, not a folder`);
 }
 
 /** Makes the run folder and proves it writable with a probe file, before any GPU work. */
 export function prepareRunFolder(out: string): void {
   attempt('create the run folder', out, () => mkdirSync(out, { recursive: true }));
-  if (!statSync(out).isDirectory()) throw new FileSystemError(`cannot use ${out} as the run folder: it is a file; --out must name a folder`);
+  if (!statSync(out).isDirectory())
+    throw new FileSystemError(`cannot use ${out} as the run folder: it is a file; --out must name a folder`);
   const probe = join(out, `.write-test.${process.pid}`);
   attempt('write into the run folder', out, () => writeFileSync(probe, ''));
   unlinkSync(probe);
@@ -123,10 +140,12 @@ export function clearRun(out: string): void {
  */
 export function trimLog(path: string, step: number): number {
   if (!existsSync(path)) return 0;
-  const lines = attempt('read', path, () => readFileSync(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const lines = attempt('read', path, () => readFileSync(path, 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const kept = lines.filter((line) => {
     try {
-      return (JSON.parse(line) as { step?: unknown }).step as number <= step;
+      return ((JSON.parse(line) as { step?: unknown }).step as number) <= step;
     } catch {
       return false; // a line cut off by the kill
     }

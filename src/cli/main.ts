@@ -11,8 +11,18 @@ import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
 import { TRAIN_FLAGS, trainCommand } from './train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  train: { run: trainCommand, help: helpText('train', 'Train the GAN on MNIST; writes checkpoint.safetensors, samples.png and log.jsonl into --out.', TRAIN_FLAGS) },
-  sample: { run: sampleCommand, help: helpText('sample', 'Draw a grid (or --interpolate strip) of samples from a checkpoint.', SAMPLE_FLAGS) },
+  train: {
+    run: trainCommand,
+    help: helpText(
+      'train',
+      'Train the GAN on MNIST; writes checkpoint.safetensors, samples.png and log.jsonl into --out.',
+      TRAIN_FLAGS,
+    ),
+  },
+  sample: {
+    run: sampleCommand,
+    help: helpText('sample', 'Draw a grid (or --interpolate strip) of samples from a checkpoint.', SAMPLE_FLAGS),
+  },
 };
 
 const USAGE = `usage: webgpu-gan <command> [flags]

@@ -6,10 +6,18 @@ export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
   const s = Math.round(seconds);
   const [h, m, r] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
+  return h > 0
+    ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}`
+    : `${m}:${String(r).padStart(2, '0')}`;
 }
 
-export function progressLine(step: number, total: number, stepsPerSec: number, stats: TrainingStats | null, width = 24): string {
+export function progressLine(
+  step: number,
+  total: number,
+  stepsPerSec: number,
+  stats: TrainingStats | null,
+  width = 24,
+): string {
   const fraction = total > 0 ? Math.min(1, step / total) : 1;
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;

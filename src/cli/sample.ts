@@ -14,7 +14,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   n: { kind: 'integer', min: 1, max: 1024, help: 'number of images (default 64)' },
   seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'noise seed (default: the training seed)' },
   interpolate: { kind: 'boolean', help: 'a strip walking between two random noise vectors instead of a grid' },
-  raw: { kind: 'boolean', help: "use the trained weights instead of their moving average" },
+  raw: { kind: 'boolean', help: 'use the trained weights instead of their moving average' },
 };
 
 export async function sampleCommand(argv: string[]): Promise<number> {
@@ -36,14 +36,17 @@ export async function sampleCommand(argv: string[]): Promise<number> {
       if (flags.interpolate) sampler.setNoise(interpolationNoise(config.noiseDim, count, seededRandom(seed)));
       const samples = await sampler.sample();
       // The loader refuses non-finite weights; this guards the pixels themselves (an overflow).
-      if (!samples.every(Number.isFinite)) throw new CliError('the generator produced NaN or infinite pixels; no image was written', 1);
+      if (!samples.every(Number.isFinite))
+        throw new CliError('the generator produced NaN or infinite pixels; no image was written', 1);
       const grid = sampleGrid(samples, count, config.dataDim, flags.interpolate ? count : undefined);
       writeAtomically(flags.out as string, encodeGrayPng(grid.width, grid.height, grid.pixels));
     } finally {
       sampler.destroy();
       generator.destroy();
     }
-    console.log(`wrote ${flags.out}: ${count} ${flags.interpolate ? 'interpolation steps' : 'samples'} from step ${checkpoint.step} (${flags.raw ? 'trained' : 'moving-average'} weights)`);
+    console.log(
+      `wrote ${flags.out}: ${count} ${flags.interpolate ? 'interpolation steps' : 'samples'} from step ${checkpoint.step} (${flags.raw ? 'trained' : 'moving-average'} weights)`,
+    );
     return 0;
   } finally {
     ctx.destroy();

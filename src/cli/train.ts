@@ -14,7 +14,18 @@ import { resolveGanConfig, type GanConfig } from '../gan/config.js';
 import { sampleGrid } from '../gan/grid.js';
 import { GanSampler } from '../gan/sampler.js';
 import type { TrainingStats } from '../gan/stats.js';
-import { appendLine, clearRun, CliError, FileSystemError, holdsRun, prepareRunFolder, removeStaleTemporaries, RUN_FILES, trimLog, writeAtomically } from './files.js';
+import {
+  appendLine,
+  clearRun,
+  CliError,
+  FileSystemError,
+  holdsRun,
+  prepareRunFolder,
+  removeStaleTemporaries,
+  RUN_FILES,
+  trimLog,
+  writeAtomically,
+} from './files.js';
 import { GanTrainer } from '../gan/trainer.js';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { encodeGrayPng } from './png.js';
@@ -23,13 +34,26 @@ import { Progress, progressLine } from './progress.js';
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   steps: { kind: 'integer', min: 1, help: 'train until this many steps in total (required)' },
   batch: { kind: 'integer', min: 1, max: 32768, help: 'batch size (default 64)' },
-  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of weights, noise and shuffle (default 1)' },
+  seed: {
+    kind: 'integer',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    help: 'seed of weights, noise and shuffle (default 1)',
+  },
   lr: { kind: 'number', min: 0, help: 'Adam learning rate for both networks (default 2e-4)' },
   'label-smoothing': { kind: 'number', min: 0.5, max: 1, help: 'target for real images, e.g. 0.9 (default 1)' },
-  'ema-decay': { kind: 'number', min: 0, max: 0.999999, help: "decay of the generator's moving average (default 0.999)" },
+  'ema-decay': {
+    kind: 'number',
+    min: 0,
+    max: 0.999999,
+    help: "decay of the generator's moving average (default 0.999)",
+  },
   out: { kind: 'string', help: 'output folder (default runs/mnist)' },
-  resume: { kind: 'boolean', help: "continue from OUT/checkpoint.safetensors up to --steps" },
-  force: { kind: 'boolean', help: 'start over in an --out that holds a run (its checkpoint, log and samples are removed)' },
+  resume: { kind: 'boolean', help: 'continue from OUT/checkpoint.safetensors up to --steps' },
+  force: {
+    kind: 'boolean',
+    help: 'start over in an --out that holds a run (its checkpoint, log and samples are removed)',
+  },
   'log-every': { kind: 'integer', min: 1, help: 'steps between log.jsonl lines (default 100)' },
   'sample-every': { kind: 'integer', min: 1, help: 'steps between samples and checkpoints (default 1000)' },
   'steps-per-submit': { kind: 'integer', min: 1, max: 1000, help: 'steps recorded per command buffer (default 10)' },
@@ -54,7 +78,8 @@ interface Run {
 export async function trainCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, TRAIN_FLAGS);
   if (flags.steps === undefined) throw new UsageError('--steps is required (the total number of steps to train)');
-  if (flags.resume && flags.force) throw new UsageError('--resume continues the run in --out and --force starts it over: give one of them');
+  if (flags.resume && flags.force)
+    throw new UsageError('--resume continues the run in --out and --force starts it over: give one of them');
   const run: Run = {
     out: (flags.out as string | undefined) ?? join('runs', 'mnist'),
     total: flags.steps as number,
@@ -65,14 +90,21 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const checkpoint = flags.resume ? loadForResume(run.out, flags) : null;
   const config = checkpoint?.config ?? configFromFlags(flags);
   if (run.total > GanTrainer.maxSteps(config)) {
-    throw new UsageError(`--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU counts samples in 32 bits); train fewer steps`);
+    throw new UsageError(
+      `--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU counts samples in 32 bits); train fewer steps`,
+    );
   }
   if (checkpoint && checkpoint.step >= run.total) {
-    console.log(`${join(run.out, CHECKPOINT)} is already at step ${checkpoint.step} ≥ --steps ${run.total}; nothing to do.`);
+    console.log(
+      `${join(run.out, CHECKPOINT)} is already at step ${checkpoint.step} ≥ --steps ${run.total}; nothing to do.`,
+    );
     return 0;
   }
   const images = loadMnistImages(flags.data as string | undefined);
-  if (images.rows * images.cols !== config.dataDim) throw new UsageError(`the data has ${images.rows}×${images.cols} images but the model expects ${config.dataDim} values`);
+  if (images.rows * images.cols !== config.dataDim)
+    throw new UsageError(
+      `the data has ${images.rows}×${images.cols} images but the model expects ${config.dataDim} values`,
+    );
   const force = flags.force === true;
   prepareOutput(run.out, checkpoint, force);
 
@@ -95,12 +127,19 @@ function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolea
   if (removed) console.log(removed);
   if (checkpoint) {
     const dropped = trimLog(join(out, RUN_FILES.log), checkpoint.step);
-    if (dropped > 0) console.log(`log.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} past step ${checkpoint.step}, written after the last checkpoint`);
+    if (dropped > 0)
+      console.log(
+        `log.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} past step ${checkpoint.step}, written after the last checkpoint`,
+      );
   } else if (holdsRun(out) && !force) {
     if (!existsSync(join(out, CHECKPOINT))) {
-      throw new UsageError(`${out} holds the log of a run that stopped before its first checkpoint: add --force to start over (removing that log), or choose another --out`);
+      throw new UsageError(
+        `${out} holds the log of a run that stopped before its first checkpoint: add --force to start over (removing that log), or choose another --out`,
+      );
     }
-    throw new UsageError(`${out} already holds a run (${CHECKPOINT}): add --resume to continue it, --force to start over (removing its checkpoint, log and samples), or choose another --out`);
+    throw new UsageError(
+      `${out} already holds a run (${CHECKPOINT}): add --resume to continue it, --force to start over (removing its checkpoint, log and samples), or choose another --out`,
+    );
   }
 }
 
@@ -120,10 +159,18 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
   if (!existsSync(path)) throw new UsageError(`--resume: no checkpoint at ${path} (train without --resume first)`);
   const checkpoint = readCheckpointFile(path);
   for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${path}: ${warning}\n`);
-  const pairs: Array<[string, keyof GanConfig]> = [['batch', 'batch'], ['seed', 'seed'], ['lr', 'lr'], ['label-smoothing', 'realLabel'], ['ema-decay', 'emaDecay']];
+  const pairs: Array<[string, keyof GanConfig]> = [
+    ['batch', 'batch'],
+    ['seed', 'seed'],
+    ['lr', 'lr'],
+    ['label-smoothing', 'realLabel'],
+    ['ema-decay', 'emaDecay'],
+  ];
   for (const [flag, key] of pairs) {
     if (flags[flag] !== undefined && flags[flag] !== checkpoint.config[key]) {
-      throw new UsageError(`--${flag} ${flags[flag]} differs from the checkpoint's ${JSON.stringify(checkpoint.config[key])}; drop --${flag} to resume, or train into a new --out`);
+      throw new UsageError(
+        `--${flag} ${flags[flag]} differs from the checkpoint's ${JSON.stringify(checkpoint.config[key])}; drop --${flag} to resume, or train into a new --out`,
+      );
     }
   }
   return checkpoint;
@@ -136,7 +183,9 @@ function watchSignals(): { stopped: () => string | null; release: () => void } {
     const handler = () => {
       if (signal) process.exit(SIGNAL_EXIT[signal]); // a second signal: leave now, without the save
       signal = name;
-      process.stderr.write(`\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving a checkpoint (${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit without it)\n`);
+      process.stderr.write(
+        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving a checkpoint (${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit without it)\n`,
+      );
     };
     process.on(name, handler);
     return [name, handler] as const;
@@ -144,7 +193,14 @@ function watchSignals(): { stopped: () => string | null; release: () => void } {
   return { stopped: () => signal, release: () => handlers.forEach(([name, handler]) => process.off(name, handler)) };
 }
 
-async function trainOn(ctx: GpuContext, run: Run, config: GanConfig, checkpoint: Checkpoint | null, pixels: Uint8Array, count: number): Promise<number> {
+async function trainOn(
+  ctx: GpuContext,
+  run: Run,
+  config: GanConfig,
+  checkpoint: Checkpoint | null,
+  pixels: Uint8Array,
+  count: number,
+): Promise<number> {
   const dataset = GpuDataset.fromBytes(ctx, pixels, count, config.dataDim, 'MNIST');
   const trainer = await GanTrainer.create(ctx, config, dataset);
   const sampler = await GanSampler.create(ctx, config, trainer.generator, { count: SAMPLES });
@@ -152,14 +208,25 @@ async function trainOn(ctx: GpuContext, run: Run, config: GanConfig, checkpoint:
   let saved = checkpoint?.step ?? null;
   try {
     if (checkpoint) restoreCheckpoint(trainer, checkpoint);
-    console.log(`${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: batch ${config.batch}, seed ${config.seed}, lr ${config.lr}; writing ${run.out}`);
-    await loop(trainer, sampler, run, () => signals.stopped() !== null, (step) => (saved = step));
+    console.log(
+      `${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: batch ${config.batch}, seed ${config.seed}, lr ${config.lr}; writing ${run.out}`,
+    );
+    await loop(
+      trainer,
+      sampler,
+      run,
+      () => signals.stopped() !== null,
+      (step) => (saved = step),
+    );
     await save(trainer, sampler, run, true);
     console.log(`saved ${join(run.out, CHECKPOINT)} and samples.png at step ${trainer.step}`);
     const signal = signals.stopped();
     return signal ? SIGNAL_EXIT[signal]! : 0;
   } catch (error) {
-    if (!(error instanceof TrainingDivergedError || error instanceof FileSystemError || error instanceof GpuDeviceError)) throw error;
+    if (
+      !(error instanceof TrainingDivergedError || error instanceof FileSystemError || error instanceof GpuDeviceError)
+    )
+      throw error;
     const kept = saved === null ? 'no checkpoint was written' : `the checkpoint of step ${saved} in ${run.out} is kept`;
     // A failure once training is under way: exit 1, the last good checkpoint left as it was.
     throw new CliError(`${error.message}; ${kept}`, 1);
@@ -171,7 +238,13 @@ async function trainOn(ctx: GpuContext, run: Run, config: GanConfig, checkpoint:
   }
 }
 
-async function loop(trainer: GanTrainer, sampler: GanSampler, run: Run, stop: () => boolean, onSaved: (step: number) => void): Promise<void> {
+async function loop(
+  trainer: GanTrainer,
+  sampler: GanSampler,
+  run: Run,
+  stop: () => boolean,
+  onSaved: (step: number) => void,
+): Promise<void> {
   const progress = new Progress();
   // Statistics arrive asynchronously and sometimes several at once, so speed is the average since
   // this run started rather than the gap between two arrivals.
@@ -179,19 +252,29 @@ async function loop(trainer: GanTrainer, sampler: GanSampler, run: Run, stop: ()
   let warned = false;
   const onStats = (stats: TrainingStats) => {
     const speed = ((stats.step - start.step) * 1000) / Math.max(1, performance.now() - start.time);
-    appendLine(join(run.out, RUN_FILES.log), JSON.stringify({ ...stats, stepsPerSec: speed, time: new Date().toISOString() }));
+    appendLine(
+      join(run.out, RUN_FILES.log),
+      JSON.stringify({ ...stats, stepsPerSec: speed, time: new Date().toISOString() }),
+    );
     progress.update(progressLine(stats.step, run.total, speed, stats));
     if (!warned && Math.max(stats.lossD, stats.lossG) > RUNAWAY_LOSS) {
       warned = true;
       progress.done();
-      process.stderr.write(`warning: losses of ${Math.max(stats.lossD, stats.lossG).toPrecision(3)} at step ${stats.step}: training is running away (is --lr ${trainer.config.lr} too high?)\n`);
+      process.stderr.write(
+        `warning: losses of ${Math.max(stats.lossD, stats.lossG).toPrecision(3)} at step ${stats.step}: training is running away (is --lr ${trainer.config.lr} too high?)\n`,
+      );
     }
   };
   try {
     while (trainer.step < run.total && !stop()) {
       const nextSample = (Math.floor(trainer.step / run.sampleEvery) + 1) * run.sampleEvery;
       const chunk = Math.min(run.total, nextSample) - trainer.step;
-      await trainer.train(chunk, { stepsPerSubmit: run.stepsPerSubmit, statsEvery: run.logEvery, onStats, shouldStop: stop });
+      await trainer.train(chunk, {
+        stepsPerSubmit: run.stepsPerSubmit,
+        statsEvery: run.logEvery,
+        onStats,
+        shouldStop: stop,
+      });
       if (trainer.step % run.sampleEvery === 0 && trainer.step < run.total) {
         // The log reaches the checkpoint's step first, so a resume from it repeats no line.
         const last = await trainer.readStats();
@@ -215,10 +298,12 @@ async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, final: b
   if (trainer.diverged) throw trainer.diverged;
   const checkpoint = await encodeCheckpoint(trainer);
   const samples = await sampler.sample();
-  if (!samples.every(Number.isFinite)) throw new TrainingDivergedError(trainer.step, 'the generator produced NaN or infinite pixels');
+  if (!samples.every(Number.isFinite))
+    throw new TrainingDivergedError(trainer.step, 'the generator produced NaN or infinite pixels');
   const grid = sampleGrid(samples, sampler.count, trainer.config.dataDim, 8);
   const png = encodeGrayPng(grid.width, grid.height, grid.pixels);
   writeAtomically(join(run.out, 'samples.png'), png, 1);
-  if (!final || trainer.step % run.sampleEvery === 0) writeAtomically(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png, 1);
+  if (!final || trainer.step % run.sampleEvery === 0)
+    writeAtomically(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png, 1);
   writeAtomically(join(run.out, CHECKPOINT), checkpoint, 1);
 }

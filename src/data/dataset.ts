@@ -31,7 +31,8 @@ export class GpuDataset {
   private static checkShape(length: number, count: number, dim: number): void {
     requirePositiveInteger('count', count);
     requirePositiveInteger('dim', dim);
-    if (length !== count * dim) throw new ArgumentError('data', `has ${length} values, expected count × dim = ${count * dim}`);
+    if (length !== count * dim)
+      throw new ArgumentError('data', `has ${length} values, expected count × dim = ${count * dim}`);
   }
 
   destroy(): void {

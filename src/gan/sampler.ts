@@ -38,9 +38,15 @@ export class GanSampler {
     this.noiseKernel = noiseKernel;
   }
 
-  static async create(ctx: GpuContext, config: GanConfig, generator: MlpParameters, options: SamplerOptions): Promise<GanSampler> {
+  static async create(
+    ctx: GpuContext,
+    config: GanConfig,
+    generator: MlpParameters,
+    options: SamplerOptions,
+  ): Promise<GanSampler> {
     const count = requirePositiveInteger('count', options.count);
-    if (options.useEma !== false && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
+    if (options.useEma !== false && !generator.ema)
+      throw new ArgumentError('useEma', 'this generator keeps no moving average');
     const mem = ctx.memory;
     const noise = mem.createStorage('sample noise', count * config.noiseDim);
     const output = mem.createStorage('samples', count * config.dataDim);
@@ -50,7 +56,9 @@ export class GanSampler {
       const noiseKernel = await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed);
       kernels.push(noiseKernel);
       const weights = options.useEma === false ? generator.weights : generator.ema!;
-      kernels.push(...(await forwardKernels(ctx, generator, { rows: count, input: noise, outputs: [...hidden, output], weights })));
+      kernels.push(
+        ...(await forwardKernels(ctx, generator, { rows: count, input: noise, outputs: [...hidden, output], weights })),
+      );
       const sampler = new GanSampler(ctx, config, count, noise, output, hidden, noiseKernel, kernels.slice(1));
       sampler.regenerateNoise();
       return sampler;
@@ -61,8 +69,21 @@ export class GanSampler {
     }
   }
 
-  private static noiseFill(ctx: GpuContext, config: GanConfig, noise: GPUBuffer, count: number, seed: number): Promise<BoundKernel> {
-    return createRandomFill(ctx, { n: count * config.noiseDim, output: noise, seed, stream: STREAM.sampleNoise, distribution: { kind: 'normal' }, label: 'sample noise' });
+  private static noiseFill(
+    ctx: GpuContext,
+    config: GanConfig,
+    noise: GPUBuffer,
+    count: number,
+    seed: number,
+  ): Promise<BoundKernel> {
+    return createRandomFill(ctx, {
+      n: count * config.noiseDim,
+      output: noise,
+      seed,
+      stream: STREAM.sampleNoise,
+      distribution: { kind: 'normal' },
+      label: 'sample noise',
+    });
   }
 
   private regenerateNoise(): void {
@@ -83,7 +104,11 @@ export class GanSampler {
   /** Replaces the noise with given vectors (count × noiseDim), e.g. for a latent interpolation. */
   setNoise(values: Float32Array): void {
     this.checkUsable('setNoise');
-    if (values.length !== this.count * this.config.noiseDim) throw new ArgumentError('values', `must hold count × noiseDim = ${this.count * this.config.noiseDim} numbers, got ${values.length}`);
+    if (values.length !== this.count * this.config.noiseDim)
+      throw new ArgumentError(
+        'values',
+        `must hold count × noiseDim = ${this.count * this.config.noiseDim} numbers, got ${values.length}`,
+      );
     if (!values.every(Number.isFinite)) throw new ArgumentError('values', 'contains NaN or infinite values');
     this.ctx.write(this.noise, values);
   }

@@ -38,7 +38,11 @@ function layouts(config: GanConfig): Record<Network, MlpLayout> {
  * Why `tensors` cannot be this configuration's state, or null: every tensor present with its
  * shape, every value finite, and Adam's second moments (running means of squares) not negative.
  */
-export function tensorProblem(config: GanConfig, tensors: TensorMap, only?: (prefix: string) => boolean): string | null {
+export function tensorProblem(
+  config: GanConfig,
+  tensors: TensorMap,
+  only?: (prefix: string) => boolean,
+): string | null {
   const byNetwork = layouts(config);
   for (const [prefix, network, role] of PREFIXES) {
     if (only && !only(prefix)) continue;
@@ -47,9 +51,11 @@ export function tensorProblem(config: GanConfig, tensors: TensorMap, only?: (pre
         const name = `${prefix}.${view.name}`;
         const tensor = tensors.get(name);
         if (!tensor) return `has no tensor "${name}"`;
-        if (tensor.shape.join('x') !== view.shape.join('x')) return `tensor "${name}" has shape [${tensor.shape}] but this model needs [${view.shape}]`;
+        if (tensor.shape.join('x') !== view.shape.join('x'))
+          return `tensor "${name}" has shape [${tensor.shape}] but this model needs [${view.shape}]`;
         if (!tensor.data.every(Number.isFinite)) return `tensor "${name}" contains NaN or infinite values`;
-        if (role === 'moment2' && tensor.data.some((v) => v < 0)) return `tensor "${name}" (Adam's running mean of squared gradients) has negative values, which Adam cannot produce`;
+        if (role === 'moment2' && tensor.data.some((v) => v < 0))
+          return `tensor "${name}" (Adam's running mean of squared gradients) has negative values, which Adam cannot produce`;
       }
     }
   }
@@ -65,7 +71,10 @@ export async function exportTensors(trainer: GanTrainer, only?: (prefix: string)
     const flat = await trainer.ctx.readF32(mlp.buffers()[role]!);
     for (const layer of mlp.layout.layers) {
       for (const view of [layer.weight, layer.bias]) {
-        tensors.set(`${prefix}.${view.name}`, { shape: view.shape, data: flat.slice(view.offset, view.offset + view.count) });
+        tensors.set(`${prefix}.${view.name}`, {
+          shape: view.shape,
+          data: flat.slice(view.offset, view.offset + view.count),
+        });
       }
     }
   }
@@ -93,7 +102,12 @@ export function importTensors(trainer: GanTrainer, tensors: TensorMap): void {
 }
 
 /** Writes a checkpoint's generator and its moving average into `generator` (for sampling only). */
-export function importGenerator(ctx: GpuContext, config: GanConfig, generator: MlpParameters, tensors: TensorMap): void {
+export function importGenerator(
+  ctx: GpuContext,
+  config: GanConfig,
+  generator: MlpParameters,
+  tensors: TensorMap,
+): void {
   const isGenerator = (prefix: string) => prefix === 'generator' || prefix === 'generator_ema';
   const problem = tensorProblem(config, tensors, isGenerator);
   if (problem) throw new ArgumentError('checkpoint', problem);

@@ -6,7 +6,7 @@ import type { GpuContext } from '../gpu/context.js';
 
 /** Float offsets of the two BCE stat slots (each [loss, mean σ first rows, mean σ second rows]). */
 export const STATS_SLOT_D = 0;
-export const STATS_SLOT_G = 64;  // 256 bytes in: a valid binding offset on every device
+export const STATS_SLOT_G = 64; // 256 bytes in: a valid binding offset on every device
 /** One float that both Adam updates set to 1 when a weight or moment becomes non-finite. */
 export const STATS_SLOT_NON_FINITE = 128;
 export const STATS_FLOATS = 192;
@@ -50,10 +50,17 @@ export class StatsReader {
   /** Bumped by reset(): reads begun before it are of the state that was replaced, and dropped. */
   private generation = 0;
 
-  constructor(private readonly ctx: GpuContext, ringSize = 3) {
+  constructor(
+    private readonly ctx: GpuContext,
+    ringSize = 3,
+  ) {
     this.buffer = ctx.memory.createStorage('training stats', STATS_FLOATS);
     this.slots = Array.from({ length: ringSize }, (_, i) => ({
-      buffer: ctx.memory.createBuffer({ label: `stats staging ${i}`, size: STATS_FLOATS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      buffer: ctx.memory.createBuffer({
+        label: `stats staging ${i}`,
+        size: STATS_FLOATS * 4,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
       pending: null,
       mapping: false,
     }));
@@ -79,28 +86,33 @@ export class StatsReader {
       slot.mapping = true;
       const { step, steps } = slot.pending;
       const generation = this.generation;
-      const done = slot.buffer.mapAsync(GPUMapMode.READ).then(
-        () => {
-          const sums = new Float32Array(slot.buffer.getMappedRange().slice(0));
-          slot.buffer.unmap();
-          if (generation === this.generation) this.ready.push(StatsReader.average(sums, step, steps));
-        },
-        () => undefined, // the device was lost or destroyed: the context reports it
-      ).finally(() => {
-        slot.pending = null;
-        slot.mapping = false;
-        this.inFlight.delete(done);
-      });
+      const done = slot.buffer
+        .mapAsync(GPUMapMode.READ)
+        .then(
+          () => {
+            const sums = new Float32Array(slot.buffer.getMappedRange().slice(0));
+            slot.buffer.unmap();
+            if (generation === this.generation) this.ready.push(StatsReader.average(sums, step, steps));
+          },
+          () => undefined, // the device was lost or destroyed: the context reports it
+        )
+        .finally(() => {
+          slot.pending = null;
+          slot.mapping = false;
+          this.inFlight.delete(done);
+        });
       this.inFlight.add(done);
     }
   }
 
   private static average(sums: Float32Array, step: number, steps: number): TrainingStats {
-    const d = STATS_SLOT_D, g = STATS_SLOT_G;
+    const d = STATS_SLOT_D,
+      g = STATS_SLOT_G;
     return {
-      step, steps,
+      step,
+      steps,
       lossD: sums[d]! / steps,
-      dFake: sums[d + 1]! / steps,  // the D batch puts fake rows first
+      dFake: sums[d + 1]! / steps, // the D batch puts fake rows first
       dReal: sums[d + 2]! / steps,
       lossG: sums[g]! / steps,
       dFakeAfter: sums[g + 1]! / steps,

@@ -38,7 +38,10 @@ export class Workspace {
   readonly dGrad: GPUBuffer[];
   readonly gGrad: GPUBuffer[];
 
-  constructor(readonly ctx: GpuContext, c: GanConfig) {
+  constructor(
+    readonly ctx: GpuContext,
+    c: GanConfig,
+  ) {
     const make = (label: string, floats: number) => {
       const b = ctx.memory.createStorage(label, floats);
       this.buffers.push(b);
@@ -53,7 +56,9 @@ export class Workspace {
     // registers and workgroup memory.
     this.dOut = c.discriminatorHidden.map((w, i) => make(`D a${i + 1}`, 2 * B * w));
     this.dGrad = c.discriminatorHidden.map((w, i) => make(`D dZ${i + 1}`, 2 * B * w));
-    this.gGrad = gWidths.map((w, i) => make(i + 1 === gWidths.length ? 'G dZ out (dX ⊙ tanh\')' : `G dZ${i + 1}`, B * w));
+    this.gGrad = gWidths.map((w, i) =>
+      make(i + 1 === gWidths.length ? "G dZ out (dX ⊙ tanh')" : `G dZ${i + 1}`, B * w),
+    );
   }
 
   /** The buffer with the most bytes per batch row, which sets the largest batch a device can bind. */
@@ -95,8 +100,15 @@ export class Workspace {
 type Planned = { matmul: MatmulSpec } | { build: () => Promise<StepKernel & { destroy(): void }> };
 
 export async function buildStepKernels(
-  ctx: GpuContext, c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpParameters,
-  counter: StepCounter, w: Workspace, stats: GPUBuffer, owned: Array<{ destroy(): void }>,
+  ctx: GpuContext,
+  c: GanConfig,
+  dataset: GpuDataset,
+  G: MlpParameters,
+  D: MlpParameters,
+  counter: StepCounter,
+  w: Workspace,
+  stats: GPUBuffer,
+  owned: Array<{ destroy(): void }>,
 ): Promise<StepKernel[]> {
   const plan = planStep(c, dataset, G, D, counter, w, stats);
   // Split-K matmuls run one after another, so they share scratch instead of each holding its own
@@ -107,16 +119,28 @@ export async function buildStepKernels(
   let turn = 0;
   const kernels: StepKernel[] = [];
   for (const [i, p] of plan.entries()) {
-    const kernel = 'build' in p
-      ? await p.build()
-      : await createMatmul(ctx, splitFloats[i]! > 0 ? { ...p.matmul, splitWorkspace: scratch[turn++ % 2] } : p.matmul);
+    const kernel =
+      'build' in p
+        ? await p.build()
+        : await createMatmul(
+            ctx,
+            splitFloats[i]! > 0 ? { ...p.matmul, splitWorkspace: scratch[turn++ % 2] } : p.matmul,
+          );
     owned.push(kernel);
     kernels.push(kernel);
   }
   return kernels;
 }
 
-function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpParameters, counter: StepCounter, w: Workspace, stats: GPUBuffer): Planned[] {
+function planStep(
+  c: GanConfig,
+  dataset: GpuDataset,
+  G: MlpParameters,
+  D: MlpParameters,
+  counter: StepCounter,
+  w: Workspace,
+  stats: GPUBuffer,
+): Planned[] {
   const ctx = w.ctx;
   const B = c.batch;
   const matmuls = (specs: MatmulSpec[]): Planned[] => specs.map((matmul) => ({ matmul }));
@@ -130,10 +154,21 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   // Adam updates read) and commits it in its last (word 0 = word 1): no increment dispatch.
   const plan: Planned[] = [];
   plan.push({
-    build: () => createBatchGather(ctx, {
-      dataset: dataset.buffer, packedU8: dataset.packedU8, count: dataset.count, dim: dataset.dim, rows: B, firstRow: B, output: w.x,
-      seed: c.seed, stepCount: counter.buffer, advanceStep: true, noise: { output: w.z, count: B * c.noiseDim, stream: STREAM.noise }, label: 'real batch + noise z',
-    }),
+    build: () =>
+      createBatchGather(ctx, {
+        dataset: dataset.buffer,
+        packedU8: dataset.packedU8,
+        count: dataset.count,
+        dim: dataset.dim,
+        rows: B,
+        firstRow: B,
+        output: w.x,
+        seed: c.seed,
+        stepCount: counter.buffer,
+        advanceStep: true,
+        noise: { output: w.z, count: B * c.noiseDim, stream: STREAM.noise },
+        label: 'real batch + noise z',
+      }),
   });
 
   // The discriminator's last layer (one logit) runs fused with the loss and its gradients.
@@ -147,42 +182,111 @@ function planStep(c: GanConfig, dataset: GpuDataset, G: MlpParameters, D: MlpPar
   plan.push(...matmuls(forwardMatmulSpecs(G, { rows: B, input: w.z, outputs: gOutputs })));
   plan.push(...matmuls(forwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD })));
   plan.push({
-    build: () => createLogitHead(ctx, {
-      rows: 2 * B, width: head.inFeatures, input: hiddenD > 0 ? w.dOut[hiddenD - 1]! : w.x, ...headWeights,
-      split: B, targetFirst: 0, targetSecond: c.realLabel, divisor: B, stats: statsSlot(STATS_SLOT_D), accumulate: true,
-      inputGrad: hiddenD > 0 ? { output: w.dGrad[hiddenD - 1]!, ...hiddenGate } : undefined,
-      paramGrads: { weight: viewRef(D.grads, head.weight), bias: viewRef(D.grads, head.bias) },
-      label: 'D logit + loss + gradients',
-    }),
+    build: () =>
+      createLogitHead(ctx, {
+        rows: 2 * B,
+        width: head.inFeatures,
+        input: hiddenD > 0 ? w.dOut[hiddenD - 1]! : w.x,
+        ...headWeights,
+        split: B,
+        targetFirst: 0,
+        targetSecond: c.realLabel,
+        divisor: B,
+        stats: statsSlot(STATS_SLOT_D),
+        accumulate: true,
+        inputGrad: hiddenD > 0 ? { output: w.dGrad[hiddenD - 1]!, ...hiddenGate } : undefined,
+        paramGrads: { weight: viewRef(D.grads, head.weight), bias: viewRef(D.grads, head.bias) },
+        label: 'D logit + loss + gradients',
+      }),
   });
-  plan.push(...matmuls(backwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, preActivationGrads: w.dGrad, layers: hiddenD })));
+  plan.push(
+    ...matmuls(
+      backwardMatmulSpecs(D, {
+        rows: 2 * B,
+        input: w.x,
+        outputs: w.dOut,
+        preActivationGrads: w.dGrad,
+        layers: hiddenD,
+      }),
+    ),
+  );
   const hyper = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
-  plan.push({ build: () => AdamKernel.create(ctx, { n: D.layout.totalFloats, weights: D.weights, grads: D.grads, moment1: D.moment1, moment2: D.moment2, stepCount: counter.buffer, stepWord: 1, ...hyper, nonFiniteFlag, label: 'Adam D' }) });
+  plan.push({
+    build: () =>
+      AdamKernel.create(ctx, {
+        n: D.layout.totalFloats,
+        weights: D.weights,
+        grads: D.grads,
+        moment1: D.moment1,
+        moment2: D.moment2,
+        stepCount: counter.buffer,
+        stepWord: 1,
+        ...hyper,
+        nonFiniteFlag,
+        label: 'Adam D',
+      }),
+  });
 
   // Generator update through the updated discriminator, on the same fake rows.
   const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
   const dGradFake = firstRows(w.dGrad, c.discriminatorHidden);
   plan.push(...matmuls(forwardMatmulSpecs(D, { rows: B, input: fake, outputs: dOutFake, layers: hiddenD })));
   plan.push({
-    build: () => createLogitHead(ctx, {
-      rows: B, width: head.inFeatures, input: hiddenD > 0 ? dOutFake[hiddenD - 1]! : fake, ...headWeights,
-      targetFirst: 1, stats: statsSlot(STATS_SLOT_G), accumulate: true,
-      inputGrad: hiddenD > 0
-        ? { output: dGradFake[hiddenD - 1]!, ...hiddenGate }
-        : { output: w.gGrad.at(-1)!, gate: outputGate?.kind, leakySlope: c.leakySlope },
-      label: 'D logit + generator loss + input gradient',
-    }),
+    build: () =>
+      createLogitHead(ctx, {
+        rows: B,
+        width: head.inFeatures,
+        input: hiddenD > 0 ? dOutFake[hiddenD - 1]! : fake,
+        ...headWeights,
+        targetFirst: 1,
+        stats: statsSlot(STATS_SLOT_G),
+        accumulate: true,
+        inputGrad:
+          hiddenD > 0
+            ? { output: dGradFake[hiddenD - 1]!, ...hiddenGate }
+            : { output: w.gGrad.at(-1)!, gate: outputGate?.kind, leakySlope: c.leakySlope },
+        label: 'D logit + generator loss + input gradient',
+      }),
   });
-  plan.push(...matmuls(backwardMatmulSpecs(D, {
-    rows: B, input: fake, outputs: dOutFake, preActivationGrads: dGradFake, inputGradOnly: true, layers: hiddenD,
-    inputGrad: { output: w.gGrad.at(-1)!, gate: outputGate },
-  })));
-  plan.push(...matmuls(backwardMatmulSpecs(G, { rows: B, input: w.z, outputs: gOutputs, preActivationGrads: firstRows(w.gGrad, gWidths) })));
+  plan.push(
+    ...matmuls(
+      backwardMatmulSpecs(D, {
+        rows: B,
+        input: fake,
+        outputs: dOutFake,
+        preActivationGrads: dGradFake,
+        inputGradOnly: true,
+        layers: hiddenD,
+        inputGrad: { output: w.gGrad.at(-1)!, gate: outputGate },
+      }),
+    ),
+  );
+  plan.push(
+    ...matmuls(
+      backwardMatmulSpecs(G, {
+        rows: B,
+        input: w.z,
+        outputs: gOutputs,
+        preActivationGrads: firstRows(w.gGrad, gWidths),
+      }),
+    ),
+  );
   plan.push({
-    build: () => AdamKernel.create(ctx, {
-      n: G.layout.totalFloats, weights: G.weights, grads: G.grads, moment1: G.moment1, moment2: G.moment2, stepCount: counter.buffer, stepWord: 1, commitStep: true,
-      ...hyper, ema: { weights: G.ema!, decay: c.emaDecay }, nonFiniteFlag, label: 'Adam G',
-    }),
+    build: () =>
+      AdamKernel.create(ctx, {
+        n: G.layout.totalFloats,
+        weights: G.weights,
+        grads: G.grads,
+        moment1: G.moment1,
+        moment2: G.moment2,
+        stepCount: counter.buffer,
+        stepWord: 1,
+        commitStep: true,
+        ...hyper,
+        ema: { weights: G.ema!, decay: c.emaDecay },
+        nonFiniteFlag,
+        label: 'Adam G',
+      }),
   });
   return plan;
 }

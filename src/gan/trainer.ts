@@ -62,7 +62,8 @@ export class GanTrainer {
 
   static async create(ctx: GpuContext, partial: Partial<GanConfig>, dataset: GpuDataset): Promise<GanTrainer> {
     const config = resolveGanConfig({ dataDim: dataset.dim, ...partial });
-    if (config.dataDim !== dataset.dim) throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
+    if (config.dataDim !== dataset.dim)
+      throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
     GanTrainer.checkFits(config, ctx.device.limits);
     const generator = new MlpParameters(ctx, generatorSpec(config), 'generator', true);
     const discriminator = new MlpParameters(ctx, discriminatorSpec(config), 'discriminator', false);
@@ -71,9 +72,30 @@ export class GanTrainer {
     const stats = new StatsReader(ctx);
     const owned: Array<{ destroy(): void }> = [];
     try {
-      const kernels = await buildStepKernels(ctx, config, dataset, generator, discriminator, counter, workspace, stats.buffer, owned);
+      const kernels = await buildStepKernels(
+        ctx,
+        config,
+        dataset,
+        generator,
+        discriminator,
+        counter,
+        workspace,
+        stats.buffer,
+        owned,
+      );
       const optimizers = kernels.filter((k): k is AdamKernel => k instanceof AdamKernel);
-      const trainer = new GanTrainer(ctx, config, generator, discriminator, counter, workspace, stats, kernels, optimizers, owned);
+      const trainer = new GanTrainer(
+        ctx,
+        config,
+        generator,
+        discriminator,
+        counter,
+        workspace,
+        stats,
+        kernels,
+        optimizers,
+        owned,
+      );
       await trainer.initialiseWeights();
       return trainer;
     } catch (error) {
@@ -92,7 +114,10 @@ export class GanTrainer {
     const bytes = bytesPerRow * config.batch;
     if (bytes > limit) {
       const fits = Math.floor(limit / bytesPerRow);
-      throw new ArgumentError('batch', `${config.batch} needs ${mib(bytes)} MiB for ${label} in one binding, but this device binds at most ${mib(limit)} MiB; use a batch of at most ${fits}`);
+      throw new ArgumentError(
+        'batch',
+        `${config.batch} needs ${mib(bytes)} MiB for ${label} in one binding, but this device binds at most ${mib(limit)} MiB; use a batch of at most ${fits}`,
+      );
     }
   }
 
@@ -129,10 +154,15 @@ export class GanTrainer {
         for (const [l, layer] of mlp.layout.layers.entries()) {
           const bound = 1 / Math.sqrt(layer.inFeatures);
           for (const [t, view] of [layer.weight, layer.bias].entries()) {
-            kernels.push(await createRandomFill(this.ctx, {
-              n: view.count, output: viewRef(mlp.weights, view), seed: this.config.seed,
-              stream: STREAM.init + 64 * n + 2 * l + t, distribution: { kind: 'uniform', low: -bound, high: bound },
-            }));
+            kernels.push(
+              await createRandomFill(this.ctx, {
+                n: view.count,
+                output: viewRef(mlp.weights, view),
+                seed: this.config.seed,
+                stream: STREAM.init + 64 * n + 2 * l + t,
+                distribution: { kind: 'uniform', low: -bound, high: bound },
+              }),
+            );
           }
         }
       }
@@ -156,7 +186,10 @@ export class GanTrainer {
     this.checkUsable(method);
     if (this.divergedError) throw this.divergedError;
     if (this.stepCount + steps > GanTrainer.maxSteps(this.config)) {
-      throw new ArgumentError('steps', `training past step ${GanTrainer.maxSteps(this.config)} at batch ${this.config.batch} would overflow the GPU's 32-bit sample counter`);
+      throw new ArgumentError(
+        'steps',
+        `training past step ${GanTrainer.maxSteps(this.config)} at batch ${this.config.batch} would overflow the GPU's 32-bit sample counter`,
+      );
     }
   }
 
@@ -261,7 +294,8 @@ export class GanTrainer {
   /** Sets the step (after loading a checkpoint): the counter drives noise, batches and Adam's t. */
   setStep(step: number): void {
     this.checkUsable('setStep');
-    if (!Number.isInteger(step) || step < 0) throw new ArgumentError('step', `must be a non-negative integer, got ${step}`);
+    if (!Number.isInteger(step) || step < 0)
+      throw new ArgumentError('step', `must be a non-negative integer, got ${step}`);
     this.counter.set(step);
     this.stepCount = step;
     this.stepsSinceStats = 0;
@@ -274,7 +308,8 @@ export class GanTrainer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const o of [...this.owned, this.stats, this.workspace, this.counter, this.discriminator, this.generator]) o.destroy();
+    for (const o of [...this.owned, this.stats, this.workspace, this.counter, this.discriminator, this.generator])
+      o.destroy();
   }
 }
 

@@ -18,16 +18,32 @@ export interface AdapterDescription {
 }
 
 /** Describes an adapter from its GPUAdapterInfo (absent or partial in some browsers). */
-export function describeAdapterInfo(info: GPUAdapterInfo | undefined, runtime: AdapterDescription['runtime'], features: Iterable<string>): AdapterDescription {
+export function describeAdapterInfo(
+  info: GPUAdapterInfo | undefined,
+  runtime: AdapterDescription['runtime'],
+  features: Iterable<string>,
+): AdapterDescription {
   const vendor = info?.vendor ?? '';
   const architecture = info?.architecture ?? '';
   const device = info?.device ?? '';
   const description = info?.description ?? '';
   const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
-  const isSoftware = /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text) || (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
+  const isSoftware =
+    /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text) ||
+    (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
   const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
-  const subgroupSizes: [number, number] | null = sizes?.subgroupMinSize && sizes.subgroupMaxSize ? [sizes.subgroupMinSize, sizes.subgroupMaxSize] : null;
-  return { runtime, vendor, architecture, device, description, isSoftware, features: [...features].sort(), subgroupSizes };
+  const subgroupSizes: [number, number] | null =
+    sizes?.subgroupMinSize && sizes.subgroupMaxSize ? [sizes.subgroupMinSize, sizes.subgroupMaxSize] : null;
+  return {
+    runtime,
+    vendor,
+    architecture,
+    device,
+    description,
+    isSoftware,
+    features: [...features].sort(),
+    subgroupSizes,
+  };
 }
 
 export function formatAdapter(a: AdapterDescription): string {

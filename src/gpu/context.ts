@@ -38,7 +38,11 @@ export class GpuContext {
   ) {
     this.memory = new GpuMemory(device);
     this.placeholder = this.memory.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
-    this.writablePlaceholder = this.memory.createBuffer({ label: 'writable placeholder', size: WRITABLE_PLACEHOLDER_SLOTS * PLACEHOLDER_SLOT_BYTES, usage: GPUBufferUsage.STORAGE });
+    this.writablePlaceholder = this.memory.createBuffer({
+      label: 'writable placeholder',
+      size: WRITABLE_PLACEHOLDER_SLOTS * PLACEHOLDER_SLOT_BYTES,
+      usage: GPUBufferUsage.STORAGE,
+    });
     // A second reader of the lost promise: the application's own handlers run as before.
     this.lost = device.lost.then((info) => {
       if (!this.destroyed) this.fail(`GPU device lost (${info.reason}): ${info.message}`);
@@ -62,7 +66,11 @@ export class GpuContext {
     if (typeof device?.createBuffer !== 'function' || typeof device.queue?.submit !== 'function') {
       throw new ArgumentError('device', 'must be a GPUDevice');
     }
-    const described = describeAdapterInfo(device.adapterInfo, typeof navigator !== 'undefined' && 'gpu' in navigator ? 'browser' : 'dawn-node', [...device.features]);
+    const described = describeAdapterInfo(
+      device.adapterInfo,
+      typeof navigator !== 'undefined' && 'gpu' in navigator ? 'browser' : 'dawn-node',
+      [...device.features],
+    );
     return new GpuContext(device, { ...described, ...adapter }, false);
   }
 
@@ -96,7 +104,11 @@ export class GpuContext {
   async readBytes(source: GPUBuffer, offset = 0, byteLength = source.size - offset): Promise<ArrayBuffer> {
     this.throwIfFailed();
     const size = Math.ceil(byteLength / 4) * 4;
-    const staging = this.memory.createBuffer({ label: 'readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.memory.createBuffer({
+      label: 'readback',
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     try {
       const encoder = this.device.createCommandEncoder({ label: 'readback' });
       encoder.copyBufferToBuffer(source, offset, staging, 0, size);

@@ -43,7 +43,9 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuConte
   const { gpu, runtime, keepAlive } = await findGpu(options);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
-    throw new WebGpuUnavailableError(`WebGPU is present but found no adapter. ${runtime === 'browser' ? BROWSER_HINT : INSTALL_HINT}`);
+    throw new WebGpuUnavailableError(
+      `WebGPU is present but found no adapter. ${runtime === 'browser' ? BROWSER_HINT : INSTALL_HINT}`,
+    );
   }
   const requiredLimits: Record<string, number> = {};
   if (options.limits !== 'default') for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
@@ -74,7 +76,9 @@ async function findGpu(options: AcquireOptions): Promise<FoundGpu> {
     // An optional peer dependency: browser-only applications never download Dawn's binaries.
     const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
     const why = missing ? 'is not installed' : `failed to load (${String(error)})`;
-    throw new WebGpuUnavailableError(`WebGPU in Node needs the npm package "webgpu" (Dawn), which ${why}: npm install webgpu`);
+    throw new WebGpuUnavailableError(
+      `WebGPU in Node needs the npm package "webgpu" (Dawn), which ${why}: npm install webgpu`,
+    );
   }
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;

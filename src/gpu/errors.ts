@@ -13,7 +13,10 @@ export class GpuDeviceError extends Error {
 /** An argument is invalid (wrong shape, too small a buffer, non-finite value). Thrown before anything is recorded. */
 export class ArgumentError extends Error {
   override name = 'ArgumentError';
-  constructor(readonly argument: string, problem: string) {
+  constructor(
+    readonly argument: string,
+    problem: string,
+  ) {
     super(`${argument}: ${problem}`);
   }
 }
@@ -25,7 +28,11 @@ export function requirePositiveInteger(argument: string, value: unknown): number
   return value;
 }
 
-export function requireFinite(argument: string, value: unknown, range?: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }): number {
+export function requireFinite(
+  argument: string,
+  value: unknown,
+  range?: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean },
+): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ArgumentError(argument, `must be a finite number, got ${String(value)}`);
   }
@@ -59,7 +66,10 @@ export class DestroyedError extends Error {
  */
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
-  constructor(readonly step: number, detail: string) {
+  constructor(
+    readonly step: number,
+    detail: string,
+  ) {
     super(`training diverged by step ${step}: ${detail}; the learning rate is the usual cause (try a smaller one)`);
   }
 }

@@ -44,7 +44,11 @@ export class GpuMemory {
   }
 
   /** A storage buffer holding `data`, also usable as a copy source and destination. */
-  createStorage(label: string, data: Float32Array | Uint32Array | number, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
+  createStorage(
+    label: string,
+    data: Float32Array | Uint32Array | number,
+    extraUsage: GPUBufferUsageFlags = 0,
+  ): GPUBuffer {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage;
     return typeof data === 'number'
       ? this.createBuffer({ label, size: data * 4, usage })

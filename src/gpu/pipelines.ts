@@ -29,7 +29,12 @@ function cacheFor(device: GPUDevice): DeviceCache {
   return cache;
 }
 
-export function getPipeline(device: GPUDevice, shader: WgslShader, entry: string, constants: OverrideConstants = {}): Promise<CachedPipeline> {
+export function getPipeline(
+  device: GPUDevice,
+  shader: WgslShader,
+  entry: string,
+  constants: OverrideConstants = {},
+): Promise<CachedPipeline> {
   const cache = cacheFor(device);
   const numeric = normaliseConstants(constants);
   const key = `${entry}:${JSON.stringify(numeric)}`;
@@ -54,7 +59,13 @@ function normaliseConstants(constants: OverrideConstants): Record<string, number
   return sorted;
 }
 
-async function buildPipeline(device: GPUDevice, cache: DeviceCache, shader: WgslShader, entry: string, constants: Record<string, number>): Promise<CachedPipeline> {
+async function buildPipeline(
+  device: GPUDevice,
+  cache: DeviceCache,
+  shader: WgslShader,
+  entry: string,
+  constants: Record<string, number>,
+): Promise<CachedPipeline> {
   const layout = entryLayout(shader, entry);
   for (const name of Object.keys(constants)) {
     if (!shader.overrides.includes(name)) throw new Error(`${shader.name}.wgsl declares no override "${name}"`);
@@ -67,14 +78,19 @@ async function buildPipeline(device: GPUDevice, cache: DeviceCache, shader: Wgsl
   }));
   const bindGroupLayout = device.createBindGroupLayout({ label: `${shader.name}.${entry}`, entries });
   try {
-    const pipeline = await unlessLost(device, device.createComputePipelineAsync({
-      label: `${shader.name}.${entry}`,
-      layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
-      compute: { module, entryPoint: entry, constants },
-    }));
+    const pipeline = await unlessLost(
+      device,
+      device.createComputePipelineAsync({
+        label: `${shader.name}.${entry}`,
+        layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
+        compute: { module, entryPoint: entry, constants },
+      }),
+    );
     return { pipeline, bindGroupLayout, layout };
   } catch (error) {
-    throw new GpuDeviceError(`building pipeline ${shader.name}.${entry} ${JSON.stringify(constants)} failed: ${(error as Error).message}`);
+    throw new GpuDeviceError(
+      `building pipeline ${shader.name}.${entry} ${JSON.stringify(constants)} failed: ${(error as Error).message}`,
+    );
   }
 }
 

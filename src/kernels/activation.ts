@@ -37,12 +37,17 @@ export async function createActivationForward(ctx: GpuContext, spec: ActivationF
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const ACTIVATION = checkedActivation(spec.activation);
-  const bindings = new Bindings(ctx)
-    .tensor('input', 'input', spec.input, n)
-    .tensor('output', 'output', spec.output, n);
+  const bindings = new Bindings(ctx).tensor('input', 'input', spec.input, n).tensor('output', 'output', spec.output, n);
   const resources = bindings.forEntry(activationShader, 'activation_forward');
   const compiled = await getPipeline(ctx.device, activationShader, 'activation_forward', { ACTIVATION });
-  return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} forward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `${spec.activation} forward`,
+    resources,
+    { n, alpha },
+    grid1d(ctx, Math.ceil(n / 256)),
+  );
 }
 
 export async function createActivationBackward(ctx: GpuContext, spec: ActivationBackwardSpec): Promise<BoundKernel> {
@@ -55,5 +60,12 @@ export async function createActivationBackward(ctx: GpuContext, spec: Activation
     .tensor('grad_input', 'gradInput', spec.gradInput, n);
   const resources = bindings.forEntry(activationShader, 'activation_backward');
   const compiled = await getPipeline(ctx.device, activationShader, 'activation_backward', { ACTIVATION });
-  return new BoundKernel(ctx, compiled, spec.label ?? `${spec.activation} backward`, resources, { n, alpha }, grid1d(ctx, Math.ceil(n / 256)));
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `${spec.activation} backward`,
+    resources,
+    { n, alpha },
+    grid1d(ctx, Math.ceil(n / 256)),
+  );
 }

@@ -35,7 +35,8 @@ export function bceUniforms(spec: BceTargets, n: number) {
   const targetFirst = requireFinite('targetFirst', spec.targetFirst, { min: 0, max: 1 });
   const targetSecond = requireFinite('targetSecond', spec.targetSecond ?? targetFirst, { min: 0, max: 1 });
   const split = spec.split ?? n;
-  if (!Number.isInteger(split) || split < 0 || split > n) throw new ArgumentError('split', `must be an integer in [0, ${n}] (the rows), got ${split}`);
+  if (!Number.isInteger(split) || split < 0 || split > n)
+    throw new ArgumentError('split', `must be an integer in [0, ${n}] (the rows), got ${split}`);
   const divisor = requireFinite('divisor', spec.divisor ?? n, { min: 0, minExclusive: true });
   return { split, target_first: targetFirst, target_second: targetSecond, divisor };
 }
@@ -48,7 +49,9 @@ export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promi
     .tensor('grad_logits', 'gradLogits', spec.gradLogits, n)
     .tensor('stats', 'stats', spec.stats, 3);
   const resources = bindings.forEntry(bceShader, 'bce_logits_loss_grad');
-  const compiled = await getPipeline(ctx.device, bceShader, 'bce_logits_loss_grad', { ACCUMULATE: spec.accumulate ?? false });
+  const compiled = await getPipeline(ctx.device, bceShader, 'bce_logits_loss_grad', {
+    ACCUMULATE: spec.accumulate ?? false,
+  });
   const uniforms = { n, ...targets };
   return new BoundKernel(ctx, compiled, spec.label ?? 'bce with logits', resources, uniforms, [1, 1, 1]);
 }

@@ -21,11 +21,16 @@ export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promi
   const rows = requirePositiveInteger('rows', spec.rows);
   const cols = requirePositiveInteger('cols', spec.cols);
   const workgroups = Math.ceil(cols / COLUMNS_PER_WORKGROUP);
-  if (workgroups > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('cols', `is too large (${cols})`);
+  if (workgroups > ctx.device.limits.maxComputeWorkgroupsPerDimension)
+    throw new ArgumentError('cols', `is too large (${cols})`);
   const bindings = new Bindings(ctx)
     .tensor('grad', 'grad', spec.grad, rows * cols)
     .tensor('grad_bias', 'gradBias', spec.gradBias, cols);
   const resources = bindings.forEntry(biasGradShader, 'bias_grad_column_sum');
   const compiled = await getPipeline(ctx.device, biasGradShader, 'bias_grad_column_sum');
-  return new BoundKernel(ctx, compiled, spec.label ?? `bias grad ${rows}x${cols}`, resources, { rows, cols }, [workgroups, 1, 1]);
+  return new BoundKernel(ctx, compiled, spec.label ?? `bias grad ${rows}x${cols}`, resources, { rows, cols }, [
+    workgroups,
+    1,
+    1,
+  ]);
 }

@@ -14,7 +14,11 @@ export class StepCounter {
    */
   readonly buffer: GPUBuffer;
 
-  private constructor(private readonly ctx: GpuContext, buffer: GPUBuffer, private readonly incrementKernel: BoundKernel) {
+  private constructor(
+    private readonly ctx: GpuContext,
+    buffer: GPUBuffer,
+    private readonly incrementKernel: BoundKernel,
+  ) {
     this.buffer = buffer;
   }
 
@@ -22,7 +26,14 @@ export class StepCounter {
     const buffer = ctx.memory.createStorage(label, new Uint32Array([start, start]));
     try {
       const compiled = await getPipeline(ctx.device, counterShader, 'increment_counter');
-      const kernel = new BoundKernel(ctx, compiled, `${label} increment`, { counter: { buffer, offset: 0, size: 8 } }, null, [1, 1, 1]);
+      const kernel = new BoundKernel(
+        ctx,
+        compiled,
+        `${label} increment`,
+        { counter: { buffer, offset: 0, size: 8 } },
+        null,
+        [1, 1, 1],
+      );
       return new StepCounter(ctx, buffer, kernel);
     } catch (error) {
       ctx.memory.release(buffer);

@@ -18,7 +18,11 @@ export const ACTIVATION_CODE: Record<Activation, number> = { none: 0, 'leaky-rel
 
 export function activationCode(argument: string, value: unknown): number {
   const code = ACTIVATION_CODE[value as Activation];
-  if (code === undefined) throw new ArgumentError(argument, `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${String(value)}`);
+  if (code === undefined)
+    throw new ArgumentError(
+      argument,
+      `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${String(value)}`,
+    );
   return code;
 }
 
@@ -26,24 +30,41 @@ export function activationCode(argument: string, value: unknown): number {
  * Checks that `ref` can hold `elements` 4-byte values and returns the exact binding range.
  * Throws an ArgumentError naming `argument` otherwise.
  */
-export function bindTensor(ctx: GpuContext, argument: string, ref: TensorRef | undefined, elements: number): GPUBufferBinding {
+export function bindTensor(
+  ctx: GpuContext,
+  argument: string,
+  ref: TensorRef | undefined,
+  elements: number,
+): GPUBufferBinding {
   if (!ref) throw new ArgumentError(argument, 'is required');
   const buffer = 'buffer' in ref ? ref.buffer : ref;
   const offset = 'buffer' in ref ? (ref.offset ?? 0) : 0;
-  if (typeof buffer?.size !== 'number' || typeof buffer.usage !== 'number') throw new ArgumentError(argument, 'is not a GPUBuffer');
-  if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) throw new ArgumentError(argument, 'buffer was not created with GPUBufferUsage.STORAGE');
+  if (typeof buffer?.size !== 'number' || typeof buffer.usage !== 'number')
+    throw new ArgumentError(argument, 'is not a GPUBuffer');
+  if ((buffer.usage & GPUBufferUsage.STORAGE) === 0)
+    throw new ArgumentError(argument, 'buffer was not created with GPUBufferUsage.STORAGE');
   const alignment = ctx.device.limits.minStorageBufferOffsetAlignment;
   if (!Number.isInteger(offset) || offset < 0 || offset % alignment !== 0) {
-    throw new ArgumentError(argument, `offset ${offset} must be a non-negative multiple of ${alignment} bytes (minStorageBufferOffsetAlignment)`);
+    throw new ArgumentError(
+      argument,
+      `offset ${offset} must be a non-negative multiple of ${alignment} bytes (minStorageBufferOffsetAlignment)`,
+    );
   }
   const needed = elements * 4;
   const maxBinding = ctx.device.limits.maxStorageBufferBindingSize;
   if (needed > maxBinding) {
-    throw new ArgumentError(argument, `needs ${needed} bytes in one binding but this device binds at most ${maxBinding} (maxStorageBufferBindingSize); use smaller shapes`);
+    throw new ArgumentError(
+      argument,
+      `needs ${needed} bytes in one binding but this device binds at most ${maxBinding} (maxStorageBufferBindingSize); use smaller shapes`,
+    );
   }
-  const available = 'buffer' in ref && ref.size !== undefined ? Math.min(ref.size, buffer.size - offset) : buffer.size - offset;
+  const available =
+    'buffer' in ref && ref.size !== undefined ? Math.min(ref.size, buffer.size - offset) : buffer.size - offset;
   if (available < needed) {
-    throw new ArgumentError(argument, `needs ${elements} f32 elements (${needed} bytes) but its range holds ${Math.max(0, available)} bytes`);
+    throw new ArgumentError(
+      argument,
+      `needs ${elements} f32 elements (${needed} bytes) but its range holds ${Math.max(0, available)} bytes`,
+    );
   }
   return { buffer, offset, size: needed };
 }
@@ -71,8 +92,13 @@ export class Bindings {
       this.resources[wgslName] = { buffer: this.ctx.placeholder, offset: 0, size: 16 };
       return this;
     }
-    if (this.writableSlots === WRITABLE_PLACEHOLDER_SLOTS) throw new Error(`more than ${WRITABLE_PLACEHOLDER_SLOTS} unused writable bindings`);
-    this.resources[wgslName] = { buffer: this.ctx.writablePlaceholder, offset: this.writableSlots++ * PLACEHOLDER_SLOT_BYTES, size: 16 };
+    if (this.writableSlots === WRITABLE_PLACEHOLDER_SLOTS)
+      throw new Error(`more than ${WRITABLE_PLACEHOLDER_SLOTS} unused writable bindings`);
+    this.resources[wgslName] = {
+      buffer: this.ctx.writablePlaceholder,
+      offset: this.writableSlots++ * PLACEHOLDER_SLOT_BYTES,
+      size: 16,
+    };
     return this;
   }
 
@@ -121,12 +147,21 @@ export class Bindings {
     for (const [name, other] of Object.entries(used)) {
       if (name === written || other.buffer !== out.buffer) continue;
       const [o1, o2] = [out.offset ?? 0, other.offset ?? 0];
-      const [writtenArgument, otherArgument] = [this.argumentOf.get(written) ?? written, this.argumentOf.get(name) ?? name];
+      const [writtenArgument, otherArgument] = [
+        this.argumentOf.get(written) ?? written,
+        this.argumentOf.get(name) ?? name,
+      ];
       if (o1 < o2 + other.size! && o2 < o1 + out.size!) {
-        throw new ArgumentError(writtenArgument, `overlaps ${otherArgument} in the same buffer; an output must not alias another argument`);
+        throw new ArgumentError(
+          writtenArgument,
+          `overlaps ${otherArgument} in the same buffer; an output must not alias another argument`,
+        );
       }
       if (layout.bindings[name]!.type !== 'storage') {
-        throw new ArgumentError(writtenArgument, `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one binding of a dispatch writes and another reads, so use separate buffers`);
+        throw new ArgumentError(
+          writtenArgument,
+          `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one binding of a dispatch writes and another reads, so use separate buffers`,
+        );
       }
     }
   }
@@ -185,7 +220,8 @@ export class BoundKernel implements Kernel {
       entries.push({ binding: info.binding, resource });
     }
     for (const name of Object.keys(resources)) {
-      if (!Object.hasOwn(layout.bindings, name)) throw new Error(`${label}: entry point ${layout.entry} has no binding "${name}"`);
+      if (!Object.hasOwn(layout.bindings, name))
+        throw new Error(`${label}: entry point ${layout.entry} has no binding "${name}"`);
     }
     this.bindGroup = ctx.device.createBindGroup({ label, layout: compiled.bindGroupLayout, entries });
   }

@@ -60,13 +60,24 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   const width = requirePositiveInteger('width', spec.width);
   const targets = bceUniforms(spec, rows);
   const gate = spec.inputGrad?.gate === undefined ? 0 : activationCode('inputGrad.gate', spec.inputGrad.gate);
-  if (spec.inputGrad?.gate !== undefined && gate === 0) throw new ArgumentError('inputGrad.gate', 'must name an activation, not none');
+  if (spec.inputGrad?.gate !== undefined && gate === 0)
+    throw new ArgumentError('inputGrad.gate', 'must name an activation, not none');
   const alpha = requireFinite('inputGrad.leakySlope', spec.inputGrad?.leakySlope ?? 0.2);
 
-  const rowsPerGroup = Math.min(rows, spec.rowsPerGroup === undefined ? headRowsPerGroup(rows) : requirePositiveInteger('rowsPerGroup', spec.rowsPerGroup));
-  if (rowsPerGroup > SINGLE_DISPATCH_MAX_ROWS) throw new ArgumentError('rowsPerGroup', `must be at most ${SINGLE_DISPATCH_MAX_ROWS} (the rows one workgroup can hold), got ${spec.rowsPerGroup}`);
+  const rowsPerGroup = Math.min(
+    rows,
+    spec.rowsPerGroup === undefined
+      ? headRowsPerGroup(rows)
+      : requirePositiveInteger('rowsPerGroup', spec.rowsPerGroup),
+  );
+  if (rowsPerGroup > SINGLE_DISPATCH_MAX_ROWS)
+    throw new ArgumentError(
+      'rowsPerGroup',
+      `must be at most ${SINGLE_DISPATCH_MAX_ROWS} (the rows one workgroup can hold), got ${spec.rowsPerGroup}`,
+    );
   const groups = Math.ceil(rows / rowsPerGroup);
-  if (groups > ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new ArgumentError('rows', `is too large for one dispatch (${rows})`);
+  if (groups > ctx.device.limits.maxComputeWorkgroupsPerDimension)
+    throw new ArgumentError('rows', `is too large for one dispatch (${rows})`);
 
   const bindings = new Bindings(ctx)
     .tensor('head_input', 'input', spec.input, rows * width)
@@ -102,13 +113,24 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   const workspace = ctx.memory.createStorage(`${label} partial sums`, workspaceFloats);
   try {
     const withPartials = bindings.tensor('partials', 'partials', workspace, workspaceFloats);
-    const [mainResources, reduceResources] = [withPartials.forEntry(logitHeadShader, 'logit_head'), withPartials.forEntry(logitHeadShader, 'logit_head_reduce')];
+    const [mainResources, reduceResources] = [
+      withPartials.forEntry(logitHeadShader, 'logit_head'),
+      withPartials.forEntry(logitHeadShader, 'logit_head_reduce'),
+    ];
     const main = await getPipeline(ctx.device, logitHeadShader, 'logit_head', { ...constants, WRITE_PARTIALS: true });
-    const reduce = await getPipeline(ctx.device, logitHeadShader, 'logit_head_reduce', { HAS_PARAM_GRADS: constants.HAS_PARAM_GRADS, ACCUMULATE: constants.ACCUMULATE });
+    const reduce = await getPipeline(ctx.device, logitHeadShader, 'logit_head_reduce', {
+      HAS_PARAM_GRADS: constants.HAS_PARAM_GRADS,
+      ACCUMULATE: constants.ACCUMULATE,
+    });
     return new StagedKernel(
-      ctx, label,
+      ctx,
+      label,
       new BoundKernel(ctx, main, `${label} ×${groups} groups`, mainResources, uniforms, [groups, 1, 1]),
-      new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, [Math.ceil(partialStride / REDUCE_COLUMNS_PER_GROUP), 1, 1]),
+      new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, [
+        Math.ceil(partialStride / REDUCE_COLUMNS_PER_GROUP),
+        1,
+        1,
+      ]),
       workspace,
     );
   } catch (error) {

@@ -4,8 +4,22 @@ import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/err
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import matmulShader from '../../shaders/matmul.wgsl';
-import { MATMUL_VARIANTS, tunedChoice, type MatmulChoice, type MatmulShape, type MatmulVariant } from './matmulTuning.js';
-import { activationCode, Bindings, BoundKernel, grid1d, StagedKernel, type Activation, type TensorRef } from './kernel.js';
+import {
+  MATMUL_VARIANTS,
+  tunedChoice,
+  type MatmulChoice,
+  type MatmulShape,
+  type MatmulVariant,
+} from './matmulTuning.js';
+import {
+  activationCode,
+  Bindings,
+  BoundKernel,
+  grid1d,
+  StagedKernel,
+  type Activation,
+  type TensorRef,
+} from './kernel.js';
 
 export type { MatmulVariant } from './matmulTuning.js';
 
@@ -74,13 +88,14 @@ const TILE_K = 16;
  * shaders/matmul.wgsl); v4 to v6 need vec4Loadable shapes. WebGPU guarantees 16384 bytes of
  * workgroup memory: v3 and v6 need an adapter that allows more (Dawn on Vulkan GPUs does).
  */
-const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; workgroupBytes: number; vec4?: true }> = {
-  v1: { entry: 'matmul_bias_act', rows: 64, cols: 64, workgroupBytes: 8704 },
-  v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64, workgroupBytes: 17408 },
-  v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, workgroupBytes: 12800, vec4: true },
-  v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, workgroupBytes: 12800, vec4: true },
-  v6: { entry: 'matmul_bias_act_128_vec4', rows: 128, cols: 128, workgroupBytes: 16896, vec4: true },
-};
+const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; workgroupBytes: number; vec4?: true }> =
+  {
+    v1: { entry: 'matmul_bias_act', rows: 64, cols: 64, workgroupBytes: 8704 },
+    v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64, workgroupBytes: 17408 },
+    v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, workgroupBytes: 12800, vec4: true },
+    v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, workgroupBytes: 12800, vec4: true },
+    v6: { entry: 'matmul_bias_act_128_vec4', rows: 128, cols: 128, workgroupBytes: 16896, vec4: true },
+  };
 
 type ShapeOfOperands = Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>;
 
@@ -88,8 +103,15 @@ type ShapeOfOperands = Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'trans
  * Whether `variant` can run `shape` on a device with these limits: the vec4-loading variants
  * need vec4Loadable shapes, and every variant its workgroup memory.
  */
-export function variantFits(variant: MatmulVariant, shape: ShapeOfOperands, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): boolean {
-  return (!ENTRY[variant].vec4 || vec4Loadable(shape)) && ENTRY[variant].workgroupBytes <= limits.maxComputeWorkgroupStorageSize;
+export function variantFits(
+  variant: MatmulVariant,
+  shape: ShapeOfOperands,
+  limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>,
+): boolean {
+  return (
+    (!ENTRY[variant].vec4 || vec4Loadable(shape)) &&
+    ENTRY[variant].workgroupBytes <= limits.maxComputeWorkgroupStorageSize
+  );
 }
 
 /** Whether vec4 loads fit: each operand's contiguous dimension is a multiple of 4. */
@@ -136,7 +158,10 @@ export function usedSplitCount(k: number, splits: number): number {
 }
 
 /** What 'auto' picks where no measured choice exists (or the forced variant, where it fits). */
-export function ruleChoice(shape: MatmulShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): MatmulChoice {
+export function ruleChoice(
+  shape: MatmulShape,
+  limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>,
+): MatmulChoice {
   // A forced variant falls back to v1 where it does not fit.
   const forced = forcedVariant !== null && variantFits(forcedVariant, shape, limits) ? forcedVariant : null;
   const variant = forced ?? DEFAULT_VARIANT;
@@ -150,7 +175,11 @@ function splitsFor(variant: MatmulVariant, shape: MatmulShape): number {
 /** A matmul: one dispatch, or the split-K pair with its workspace. */
 export class MatmulKernel extends StagedKernel {
   constructor(
-    ctx: GpuContext, label: string, main: BoundKernel, reduce: BoundKernel | null, workspace: GPUBuffer | null,
+    ctx: GpuContext,
+    label: string,
+    main: BoundKernel,
+    reduce: BoundKernel | null,
+    workspace: GPUBuffer | null,
     /** What it computes and how (for tuning tools). */
     readonly shape: MatmulShape,
     readonly choice: MatmulChoice,
@@ -163,18 +192,30 @@ export class MatmulKernel extends StagedKernel {
  * The variant and split count for a spec: what the caller named, else the measured choice for
  * this shape and adapter, else the rules above. forceAutoVariant overrides measured choices.
  */
-function resolveChoice(ctx: GpuContext, shape: MatmulShape, variant: MatmulSpec['variant'], splitK: MatmulSpec['splitK']): MatmulChoice {
+function resolveChoice(
+  ctx: GpuContext,
+  shape: MatmulShape,
+  variant: MatmulSpec['variant'],
+  splitK: MatmulSpec['splitK'],
+): MatmulChoice {
   const autoVariant = variant === undefined || variant === 'auto';
   const autoSplit = splitK === undefined || splitK === 'auto';
-  if (!autoVariant && !MATMUL_VARIANTS.includes(variant)) throw new ArgumentError('variant', `must be ${MATMUL_VARIANTS.join(', ')} or 'auto', got ${String(variant)}`);
+  if (!autoVariant && !MATMUL_VARIANTS.includes(variant))
+    throw new ArgumentError('variant', `must be ${MATMUL_VARIANTS.join(', ')} or 'auto', got ${String(variant)}`);
   const limits = ctx.device.limits;
   if (!autoVariant && ENTRY[variant].vec4 && !vec4Loadable(shape)) {
-    throw new ArgumentError('variant', `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`);
+    throw new ArgumentError(
+      'variant',
+      `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`,
+    );
   }
   if (!autoVariant && ENTRY[variant].workgroupBytes > limits.maxComputeWorkgroupStorageSize) {
     const fitting = MATMUL_VARIANTS.filter((v) => variantFits(v, shape, limits));
     const choices = fitting.length > 1 ? `${fitting.slice(0, -1).join(', ')} or ${fitting.at(-1)}` : fitting[0];
-    throw new ArgumentError('variant', `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ${limits.maxComputeWorkgroupStorageSize}; use ${choices}`);
+    throw new ArgumentError(
+      'variant',
+      `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ${limits.maxComputeWorkgroupStorageSize}; use ${choices}`,
+    );
   }
   const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;
   const base = (tuned && variantFits(tuned.variant, shape, limits) ? tuned : null) ?? ruleChoice(shape, limits);
@@ -189,7 +230,14 @@ function planMatmul(ctx: GpuContext, spec: MatmulSpec) {
   const m = requirePositiveInteger('m', spec.m);
   const n = requirePositiveInteger('n', spec.n);
   const k = requirePositiveInteger('k', spec.k);
-  const shape: MatmulShape = { m, n, k, transposeA: spec.transposeA ?? false, transposeB: spec.transposeB ?? false, rowSums: spec.rowSums !== undefined };
+  const shape: MatmulShape = {
+    m,
+    n,
+    k,
+    transposeA: spec.transposeA ?? false,
+    transposeB: spec.transposeB ?? false,
+    rowSums: spec.rowSums !== undefined,
+  };
   const choice = resolveChoice(ctx, shape, spec.variant, spec.splitK);
   const { variant, splitK } = choice;
   const specialized = resolveSpecialize(spec.specialize, choice.specialized === true);
@@ -203,7 +251,8 @@ function planMatmul(ctx: GpuContext, spec: MatmulSpec) {
 /** The caller's true or false, else (for 'auto') whether the measured choice was specialised. */
 function resolveSpecialize(value: MatmulSpec['specialize'], measured: boolean): boolean {
   if (value === undefined || value === 'auto') return measured;
-  if (typeof value !== 'boolean') throw new ArgumentError('specialize', `must be true, false or 'auto', got ${String(value)}`);
+  if (typeof value !== 'boolean')
+    throw new ArgumentError('specialize', `must be true, false or 'auto', got ${String(value)}`);
   return value;
 }
 
@@ -250,7 +299,15 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   const resources = bindings.forEntry(matmulShader, entry);
   if (splits === 1) {
     const compiled = await getPipeline(ctx.device, matmulShader, entry, { ...constants, SPLIT_K: false });
-    return new MatmulKernel(ctx, label, new BoundKernel(ctx, compiled, label, resources, uniforms, grid), null, null, shape, { variant, splitK: 1, specialized });
+    return new MatmulKernel(
+      ctx,
+      label,
+      new BoundKernel(ctx, compiled, label, resources, uniforms, grid),
+      null,
+      null,
+      shape,
+      { variant, splitK: 1, specialized },
+    );
   }
   // Split-K: partial sums (and partial row sums) into the workspace, then a fixed-order
   // reduction that applies the epilogue.
@@ -259,15 +316,23 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
     // The split dispatch writes the workspace in place of C; the reduce reads it and writes C.
     const workspace = owned ?? spec.splitWorkspace;
     // Both are checked before either dispatch is made, so that a refusal leaves nothing behind.
-    const splitResources = bindings.copy().tensor('matrix_c', 'splitWorkspace', workspace, workspaceFloats).forEntry(matmulShader, entry);
-    const reduceResources = bindings.tensor('partials', 'splitWorkspace', workspace, workspaceFloats).forEntry(matmulShader, 'matmul_split_reduce');
+    const splitResources = bindings
+      .copy()
+      .tensor('matrix_c', 'splitWorkspace', workspace, workspaceFloats)
+      .forEntry(matmulShader, entry);
+    const reduceResources = bindings
+      .tensor('partials', 'splitWorkspace', workspace, workspaceFloats)
+      .forEntry(matmulShader, 'matmul_split_reduce');
     const main = await getPipeline(ctx.device, matmulShader, entry, { ...constants, SPLIT_K: true });
     const reduce = await getPipeline(ctx.device, matmulShader, 'matmul_split_reduce', { ...constants, SPLIT_K: false });
     return new MatmulKernel(
-      ctx, label,
+      ctx,
+      label,
       new BoundKernel(ctx, main, `${label} split ×${splits}`, splitResources, uniforms, grid),
       new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, grid1d(ctx, Math.ceil((m * n) / 256))),
-      owned, shape, { variant, splitK: splits, specialized },
+      owned,
+      shape,
+      { variant, splitK: splits, specialized },
     );
   } catch (error) {
     if (owned) ctx.memory.release(owned);

@@ -57,13 +57,30 @@ const tables = new Map<string, MatmulTuning>();
  * now on. Checked first: a table with an unknown variant or a bad split is refused.
  */
 export function registerMatmulTuning(table: MatmulTuning): void {
-  if (typeof table?.adapter !== 'string' || table.adapter.replace(/[ /]/g, '') === '' || typeof table.choices !== 'object' || table.choices === null) {
-    throw new ArgumentError('table', 'must be { adapter, measured, choices } with a named adapter, as `npm run bench -- --tune` writes it');
+  if (
+    typeof table?.adapter !== 'string' ||
+    table.adapter.replace(/[ /]/g, '') === '' ||
+    typeof table.choices !== 'object' ||
+    table.choices === null
+  ) {
+    throw new ArgumentError(
+      'table',
+      'must be { adapter, measured, choices } with a named adapter, as `npm run bench -- --tune` writes it',
+    );
   }
   for (const [key, choice] of Object.entries(table.choices)) {
-    if (!MATMUL_VARIANTS.includes(choice?.variant)) throw new ArgumentError(`choices["${key}"].variant`, `must be one of ${MATMUL_VARIANTS.join(', ')}, got ${String(choice?.variant)}`);
-    if (!Number.isInteger(choice.splitK) || choice.splitK < 1) throw new ArgumentError(`choices["${key}"].splitK`, `must be a positive integer, got ${String(choice.splitK)}`);
-    if (choice.specialized !== undefined && typeof choice.specialized !== 'boolean') throw new ArgumentError(`choices["${key}"].specialized`, `must be true or false, got ${String(choice.specialized)}`);
+    if (!MATMUL_VARIANTS.includes(choice?.variant))
+      throw new ArgumentError(
+        `choices["${key}"].variant`,
+        `must be one of ${MATMUL_VARIANTS.join(', ')}, got ${String(choice?.variant)}`,
+      );
+    if (!Number.isInteger(choice.splitK) || choice.splitK < 1)
+      throw new ArgumentError(`choices["${key}"].splitK`, `must be a positive integer, got ${String(choice.splitK)}`);
+    if (choice.specialized !== undefined && typeof choice.specialized !== 'boolean')
+      throw new ArgumentError(
+        `choices["${key}"].specialized`,
+        `must be true or false, got ${String(choice.specialized)}`,
+      );
   }
   tables.set(table.adapter, table);
 }

@@ -27,7 +27,8 @@ export interface RandomFillSpec {
 
 /** Philox key words for a seed: low and high 32 bits. */
 export function seedWords(seed: number): [number, number] {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError('seed', `must be an integer in [0, 2^53), got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new ArgumentError('seed', `must be an integer in [0, 2^53), got ${seed}`);
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
@@ -54,7 +55,15 @@ export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): P
     const compiled = await getPipeline(ctx.device, randomShader, entry);
     const uniforms = { n, seed_lo: seedLo, seed_hi: seedHi, stream, offset, scale };
     const blocks = Math.ceil(n / 4);
-    return new BoundKernel(ctx, compiled, spec.label ?? `random ${spec.distribution.kind} ${n}`, resources, uniforms, grid1d(ctx, Math.ceil(blocks / BLOCKS_PER_WORKGROUP)), owned);
+    return new BoundKernel(
+      ctx,
+      compiled,
+      spec.label ?? `random ${spec.distribution.kind} ${n}`,
+      resources,
+      uniforms,
+      grid1d(ctx, Math.ceil(blocks / BLOCKS_PER_WORKGROUP)),
+      owned,
+    );
   } catch (error) {
     for (const buffer of owned) ctx.memory.release(buffer);
     throw error;
@@ -73,5 +82,8 @@ function distributionParams(d: RandomDistribution): { offset: number; scale: num
     const stddev = requireFinite('distribution.stddev', d.stddev ?? 1, { min: 0 });
     return { offset: mean, scale: stddev, entry: 'random_normal' };
   }
-  throw new ArgumentError('distribution.kind', `must be "uniform" or "normal", got ${String((d as { kind?: unknown })?.kind)}`);
+  throw new ArgumentError(
+    'distribution.kind',
+    `must be "uniform" or "normal", got ${String((d as { kind?: unknown })?.kind)}`,
+  );
 }

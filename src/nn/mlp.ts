@@ -46,7 +46,8 @@ export interface MlpLayout {
 const VIEW_ALIGNMENT_FLOATS = 64;
 
 export function checkMlpSpec(spec: MlpSpec, argument = 'mlp'): MlpSpec {
-  if (!Array.isArray(spec.widths) || spec.widths.length < 2) throw new ArgumentError(`${argument}.widths`, 'needs at least an input and an output width');
+  if (!Array.isArray(spec.widths) || spec.widths.length < 2)
+    throw new ArgumentError(`${argument}.widths`, 'needs at least an input and an output width');
   spec.widths.forEach((w, i) => requirePositiveInteger(`${argument}.widths[${i}]`, w));
   requireFinite(`${argument}.leakySlope`, spec.leakySlope);
   return spec;
@@ -69,7 +70,8 @@ export function mlpLayout(spec: MlpSpec): MlpLayout {
     const last = l + 2 === spec.widths.length;
     // In nn.Sequential(Linear, act, Linear, act, …) the Linear layers sit at indices 0, 2, 4, …
     layers.push({
-      inFeatures, outFeatures,
+      inFeatures,
+      outFeatures,
       activation: last ? spec.output : spec.hidden,
       weight: view(`${2 * l}.weight`, [outFeatures, inFeatures]),
       bias: view(`${2 * l}.bias`, [outFeatures]),
@@ -92,7 +94,12 @@ export class MlpParameters {
   readonly moment2: GPUBuffer;
   readonly ema: GPUBuffer | null;
 
-  constructor(private readonly ctx: GpuContext, readonly spec: MlpSpec, readonly label: string, withEma: boolean) {
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly spec: MlpSpec,
+    readonly label: string,
+    withEma: boolean,
+  ) {
     this.layout = mlpLayout(spec);
     const floats = this.layout.totalFloats;
     this.weights = ctx.memory.createStorage(`${label} weights`, floats);

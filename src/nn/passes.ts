@@ -30,9 +30,12 @@ export function forwardMatmulSpecs(mlp: MlpParameters, spec: ForwardSpec): Matmu
   const specs: MatmulSpec[] = [];
   for (const [l, layer] of mlp.layout.layers.slice(0, layerCount(mlp, spec.layers)).entries()) {
     specs.push({
-      m: spec.rows, n: layer.outFeatures, k: layer.inFeatures,
+      m: spec.rows,
+      n: layer.outFeatures,
+      k: layer.inFeatures,
       a: l === 0 ? spec.input : spec.outputs[l - 1]!,
-      b: viewRef(weights, layer.weight), transposeB: true,
+      b: viewRef(weights, layer.weight),
+      transposeB: true,
       bias: viewRef(weights, layer.bias),
       c: spec.outputs[l]!,
       activation: layer.activation,
@@ -75,8 +78,13 @@ export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): Mat
     const x = l === 0 ? spec.input : spec.outputs[l - 1]!;
     if (!spec.inputGradOnly) {
       specs.push({
-        m: layer.outFeatures, n: layer.inFeatures, k: spec.rows,
-        a: dZ, transposeA: true, b: x, c: viewRef(mlp.grads, layer.weight),
+        m: layer.outFeatures,
+        n: layer.inFeatures,
+        k: spec.rows,
+        a: dZ,
+        transposeA: true,
+        b: x,
+        c: viewRef(mlp.grads, layer.weight),
         rowSums: viewRef(mlp.grads, layer.bias),
         label: `${mlp.label} weight+bias grad ${l}`,
       });
@@ -84,8 +92,12 @@ export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): Mat
     if (l > 0) {
       const previous = layers[l - 1]!;
       specs.push({
-        m: spec.rows, n: layer.inFeatures, k: layer.outFeatures,
-        a: dZ, b: viewRef(mlp.weights, layer.weight), c: spec.preActivationGrads[l - 1]!,
+        m: spec.rows,
+        n: layer.inFeatures,
+        k: layer.outFeatures,
+        a: dZ,
+        b: viewRef(mlp.weights, layer.weight),
+        c: spec.preActivationGrads[l - 1]!,
         gate: previous.activation === 'none' ? undefined : { kind: previous.activation, output: spec.outputs[l - 1]! },
         leakySlope: mlp.spec.leakySlope,
         label: `${mlp.label} input grad ${l}`,
@@ -93,8 +105,12 @@ export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): Mat
     } else if (spec.inputGrad) {
       const gate = spec.inputGrad.gate;
       specs.push({
-        m: spec.rows, n: layer.inFeatures, k: layer.outFeatures,
-        a: dZ, b: viewRef(mlp.weights, layer.weight), c: spec.inputGrad.output,
+        m: spec.rows,
+        n: layer.inFeatures,
+        k: layer.outFeatures,
+        a: dZ,
+        b: viewRef(mlp.weights, layer.weight),
+        c: spec.inputGrad.output,
         gate: gate ? { kind: gate.kind, output: spec.input } : undefined,
         leakySlope: gate?.leakySlope ?? mlp.spec.leakySlope,
         label: `${mlp.label} input grad 0`,
@@ -119,6 +135,7 @@ async function createMatmuls(ctx: GpuContext, specs: MatmulSpec[]): Promise<Kern
 function layerCount(mlp: MlpParameters, layers: number | undefined): number {
   const all = mlp.layout.layers.length;
   if (layers === undefined) return all;
-  if (!Number.isInteger(layers) || layers < 0 || layers > all) throw new ArgumentError('layers', `must be an integer in [0, ${all}], got ${layers}`);
+  if (!Number.isInteger(layers) || layers < 0 || layers > all)
+    throw new ArgumentError('layers', `must be an integer in [0, ${all}], got ${layers}`);
   return layers;
 }

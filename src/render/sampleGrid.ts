@@ -24,7 +24,11 @@ export class SampleGridRenderer {
   private readonly bindGroup: GPUBindGroup;
   private destroyed = false;
 
-  constructor(private readonly ctx: GpuContext, canvas: HTMLCanvasElement, options: SampleGridOptions) {
+  constructor(
+    private readonly ctx: GpuContext,
+    canvas: HTMLCanvasElement,
+    options: SampleGridOptions,
+  ) {
     const count = requirePositiveInteger('count', options.count);
     const side = imageSide(options.dim);
     const columns = options.columns ?? Math.ceil(Math.sqrt(count));
@@ -51,13 +55,21 @@ export class SampleGridRenderer {
     });
     const values = { count, columns, side, padding, scale, _pad0: 0, _pad1: 0, _pad2: 0 };
     const bytes = packUniform(layout.uniform!, values);
-    this.uniform = ctx.memory.createBuffer({ label: 'sample grid params', size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM, contents: new Uint8Array(bytes) });
+    this.uniform = ctx.memory.createBuffer({
+      label: 'sample grid params',
+      size: bytes.byteLength,
+      usage: GPUBufferUsage.UNIFORM,
+      contents: new Uint8Array(bytes),
+    });
     this.bindGroup = ctx.device.createBindGroup({
       label: 'sample grid',
       layout: this.pipeline.getBindGroupLayout(0),
       entries: [
         { binding: layout.bindings['params']!.binding, resource: { buffer: this.uniform } },
-        { binding: layout.bindings['samples']!.binding, resource: { buffer: options.samples, size: count * options.dim * 4 } },
+        {
+          binding: layout.bindings['samples']!.binding,
+          resource: { buffer: options.samples, size: count * options.dim * 4 },
+        },
       ],
     });
   }
@@ -66,7 +78,14 @@ export class SampleGridRenderer {
   record(encoder: GPUCommandEncoder): void {
     if (this.destroyed) return;
     const pass = encoder.beginRenderPass({
-      colorAttachments: [{ view: this.context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 1 } }],
+      colorAttachments: [
+        {
+          view: this.context.getCurrentTexture().createView(),
+          loadOp: 'clear',
+          storeOp: 'store',
+          clearValue: { r: 0, g: 0, b: 0, a: 1 },
+        },
+      ],
     });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.bindGroup);

@@ -64,15 +64,30 @@ describe('checkpoints', () => {
       const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
       expect(checkpoint.step).toBe(2);
       expect(checkpoint.config).toEqual(trainer.config);
-      const shapes = Object.fromEntries([...checkpoint.tensors].filter(([n]) => n.startsWith('generator.')).map(([n, t]) => [n, t.shape]));
+      const shapes = Object.fromEntries(
+        [...checkpoint.tensors].filter(([n]) => n.startsWith('generator.')).map(([n, t]) => [n, t.shape]),
+      );
       expect(shapes).toEqual({
-        'generator.0.weight': [128, 100], 'generator.0.bias': [128],
-        'generator.2.weight': [256, 128], 'generator.2.bias': [256],
-        'generator.4.weight': [784, 256], 'generator.4.bias': [784],
+        'generator.0.weight': [128, 100],
+        'generator.0.bias': [128],
+        'generator.2.weight': [256, 128],
+        'generator.2.bias': [256],
+        'generator.4.weight': [784, 256],
+        'generator.4.bias': [784],
       });
       const names = [...checkpoint.tensors.keys()];
-      for (const prefix of ['generator_ema.', 'discriminator.', 'optimizer.generator.exp_avg.', 'optimizer.generator.exp_avg_sq.', 'optimizer.discriminator.exp_avg.', 'optimizer.discriminator.exp_avg_sq.']) {
-        expect(names.filter((n) => n.startsWith(prefix)), prefix).toHaveLength(6);
+      for (const prefix of [
+        'generator_ema.',
+        'discriminator.',
+        'optimizer.generator.exp_avg.',
+        'optimizer.generator.exp_avg_sq.',
+        'optimizer.discriminator.exp_avg.',
+        'optimizer.discriminator.exp_avg_sq.',
+      ]) {
+        expect(
+          names.filter((n) => n.startsWith(prefix)),
+          prefix,
+        ).toHaveLength(6);
       }
     } finally {
       destroy();
@@ -109,7 +124,9 @@ describe('checkpoints', () => {
     const normal = await makeTrainer(gpu.ctx, DATA, CONFIG);
     try {
       const checkpoint = decodeCheckpoint(await encodeCheckpoint(small.trainer));
-      expect(() => restoreCheckpoint(normal.trainer, checkpoint)).toThrow(/generatorHidden: checkpoint \[64,256\], trainer \[128,256\]/);
+      expect(() => restoreCheckpoint(normal.trainer, checkpoint)).toThrow(
+        /generatorHidden: checkpoint \[64,256\], trainer \[128,256\]/,
+      );
     } finally {
       small.destroy();
       normal.destroy();

@@ -28,17 +28,23 @@ import { modeCoverage, ringPoints, RING } from './ring-data.js';
 const gpu = useGpu();
 
 describe('convergence', () => {
-  it('8 Gaussians on a ring: for two of three seeds, ≥ 7 modes covered and ≥ 70% of samples near a mode', { timeout: 900_000 }, async () => {
+  it('8 Gaussians on a ring: for two of three seeds, ≥ 7 modes covered and ≥ 70% of samples near a mode', {
+    timeout: 900_000,
+  }, async () => {
     const results = [];
-    for (const seed of [1, 2, 3]) results.push({ seed, ...await trainRing(seed) });
+    for (const seed of [1, 2, 3]) results.push({ seed, ...(await trainRing(seed)) });
     for (const r of results) {
-      console.log(`ring, seed ${r.seed}: ${(r.nearFraction * 100).toFixed(1)}% near a mode; per mode ${r.perMode.map((f) => (f * 100).toFixed(1)).join(' ')} %`);
+      console.log(
+        `ring, seed ${r.seed}: ${(r.nearFraction * 100).toFixed(1)}% near a mode; per mode ${r.perMode.map((f) => (f * 100).toFixed(1)).join(' ')} %`,
+      );
     }
     const good = results.filter((r) => r.perMode.filter((f) => f >= 0.01).length >= 7 && r.nearFraction >= 0.7);
     expect(good.length, 'seeds that met both bars').toBeGreaterThanOrEqual(2);
   });
 
-  it('MNIST smoke: samples move toward MNIST, D outputs stay in (0, 1), losses finite', { timeout: 300_000 }, async () => {
+  it('MNIST smoke: samples move toward MNIST, D outputs stay in (0, 1), losses finite', {
+    timeout: 300_000,
+  }, async () => {
     const { ctx } = gpu;
     const images = loadMnistImages();
     const dataset = GpuDataset.fromBytes(ctx, images.pixels, images.count, 784, 'MNIST');
@@ -75,10 +81,21 @@ async function trainRing(seed: number): Promise<{ perMode: number[]; nearFractio
   const { ctx } = gpu;
   const count = 8192;
   const dataset = GpuDataset.fromFloats(ctx, ringPoints(count, 1), count, 2);
-  const trainer = await GanTrainer.create(ctx, {
-    dataDim: 2, noiseDim: 8, generatorHidden: [64, 64], discriminatorHidden: [64, 64], generatorOutput: 'none',
-    batch: 256, lr: 5e-4, emaDecay: 0.99, seed,
-  }, dataset);
+  const trainer = await GanTrainer.create(
+    ctx,
+    {
+      dataDim: 2,
+      noiseDim: 8,
+      generatorHidden: [64, 64],
+      discriminatorHidden: [64, 64],
+      generatorOutput: 'none',
+      batch: 256,
+      lr: 5e-4,
+      emaDecay: 0.99,
+      seed,
+    },
+    dataset,
+  );
   const sampler = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 2000, seed: 99 });
   try {
     await trainer.train(6000, { stepsPerSubmit: 50, statsEvery: 1000 });

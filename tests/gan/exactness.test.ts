@@ -25,11 +25,40 @@ const STEPS = 3;
 const SEED_AWAY_FROM_KINK = Number(process.env.EXACTNESS_SEED ?? 11);
 
 const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
-  ['the design\'s GAN (100→128→256→784, 784→256→128→1), batch 8, smoothed labels', byteImages(40, 784), { batch: 8, seed: SEED_AWAY_FROM_KINK, realLabel: 0.9 }],
-  ['odd widths, unbounded output, f32 data, batch 5', floatPoints(23, 3), { batch: 5, seed: 77, noiseDim: 7, generatorHidden: [9, 13], discriminatorHidden: [11, 5], generatorOutput: 'none', lr: 1e-3, emaDecay: 0.9 }],
+  [
+    "the design's GAN (100→128→256→784, 784→256→128→1), batch 8, smoothed labels",
+    byteImages(40, 784),
+    { batch: 8, seed: SEED_AWAY_FROM_KINK, realLabel: 0.9 },
+  ],
+  [
+    'odd widths, unbounded output, f32 data, batch 5',
+    floatPoints(23, 3),
+    {
+      batch: 5,
+      seed: 77,
+      noiseDim: 7,
+      generatorHidden: [9, 13],
+      discriminatorHidden: [11, 5],
+      generatorOutput: 'none',
+      lr: 1e-3,
+      emaDecay: 0.9,
+    },
+  ],
   // No hidden layers: D's logit head reads the data and hands dX straight to G. Batch 600 puts
   // 1200 rows through D, more than one workgroup of the head takes, so its two-dispatch form runs.
-  ['linear networks, batch 600 (the logit head in workgroups of 64 rows)', floatPoints(700, 4), { batch: 600, seed: 3, noiseDim: 5, generatorHidden: [], discriminatorHidden: [], generatorOutput: 'tanh', lr: 1e-3 }],
+  [
+    'linear networks, batch 600 (the logit head in workgroups of 64 rows)',
+    floatPoints(700, 4),
+    {
+      batch: 600,
+      seed: 3,
+      noiseDim: 5,
+      generatorHidden: [],
+      discriminatorHidden: [],
+      generatorOutput: 'tanh',
+      lr: 1e-3,
+    },
+  ],
 ];
 
 describe('trainer vs float64 reference, 3 steps', () => {
@@ -44,22 +73,32 @@ describe('trainer vs float64 reference, 3 steps', () => {
           const want = ref.trainStep();
           expect(stats).toHaveLength(1);
           for (const key of ['lossD', 'lossG', 'dReal', 'dFake'] as const) {
-            expect(Math.abs(stats[0]![key] - want[key]), `${key} at step ${s + 1}`).toBeLessThanOrEqual(1e-5 * Math.abs(want[key]) + 1e-7);
+            expect(Math.abs(stats[0]![key] - want[key]), `${key} at step ${s + 1}`).toBeLessThanOrEqual(
+              1e-5 * Math.abs(want[key]) + 1e-7,
+            );
           }
         }
         // The precondition that makes tight tolerances meaningful (see the header).
-        expect(ref.nearestKink, 'a leaky-ReLU pre-activation came within 1e-5 of the kink: pick another seed').toBeGreaterThan(1e-5);
+        expect(
+          ref.nearestKink,
+          'a leaky-ReLU pre-activation came within 1e-5 of the kink: pick another seed',
+        ).toBeGreaterThan(1e-5);
         const got = await exportTensors(trainer);
         const lr = trainer.config.lr;
         for (const [tensor, want] of ref.tensors()) {
           const actual = got.get(tensor)!.data;
           const errors = Array.from(want, (w, i) => Math.abs(actual[i]! - w));
           const rms = Math.sqrt(want.reduce((a, w) => a + w * w, 0) / want.length);
-          const tolerance = tensor.startsWith('optimizer') ? (i: number) => 1e-4 * (Math.abs(want[i]!) + rms) : () => 2e-6;
+          const tolerance = tensor.startsWith('optimizer')
+            ? (i: number) => 1e-4 * (Math.abs(want[i]!) + rms)
+            : () => 2e-6;
           const off = errors.filter((e, i) => !(e <= tolerance(i))).length;
           expect(off, `${tensor}: entries outside tolerance`).toBeLessThanOrEqual(0.01 * want.length);
           if (!tensor.startsWith('optimizer')) {
-            expect(errors.reduce((a, b) => Math.max(a, b), 0), `${tensor} worst`).toBeLessThanOrEqual(2 * lr * STEPS);
+            expect(
+              errors.reduce((a, b) => Math.max(a, b), 0),
+              `${tensor} worst`,
+            ).toBeLessThanOrEqual(2 * lr * STEPS);
           }
         }
       } finally {
@@ -87,7 +126,14 @@ describe('determinism', () => {
   it('another seed gives other weights', async () => {
     const weights: Float32Array[] = [];
     for (const seed of [1, 2]) {
-      const { trainer, destroy } = await makeTrainer(gpu.ctx, floatPoints(20, 2), { batch: 4, seed, noiseDim: 3, generatorHidden: [8], discriminatorHidden: [8], generatorOutput: 'none' });
+      const { trainer, destroy } = await makeTrainer(gpu.ctx, floatPoints(20, 2), {
+        batch: 4,
+        seed,
+        noiseDim: 3,
+        generatorHidden: [8],
+        discriminatorHidden: [8],
+        generatorOutput: 'none',
+      });
       try {
         await trainer.train(2);
         weights.push((await exportTensors(trainer)).get('generator.0.weight')!.data);

@@ -18,7 +18,10 @@ export function byteImages(count: number, dim: number): TestData {
   return {
     dim,
     upload: (ctx) => GpuDataset.fromBytes(ctx, bytes, count, dim),
-    reference: { count, values: (e) => Array.from(bytes.subarray(e * dim, (e + 1) * dim), (b) => Math.fround(scale * (2 * b - 255))) },
+    reference: {
+      count,
+      values: (e) => Array.from(bytes.subarray(e * dim, (e + 1) * dim), (b) => Math.fround(scale * (2 * b - 255))),
+    },
   };
 }
 
@@ -32,11 +35,21 @@ export function floatPoints(count: number, dim: number): TestData {
 }
 
 /** A trainer together with the dataset it owns for the test. */
-export async function makeTrainer(ctx: GpuContext, data: TestData, config: Partial<GanConfig>): Promise<{ trainer: GanTrainer; destroy(): void }> {
+export async function makeTrainer(
+  ctx: GpuContext,
+  data: TestData,
+  config: Partial<GanConfig>,
+): Promise<{ trainer: GanTrainer; destroy(): void }> {
   const dataset = data.upload(ctx);
   try {
     const trainer = await GanTrainer.create(ctx, { dataDim: data.dim, ...config }, dataset);
-    return { trainer, destroy: () => { trainer.destroy(); dataset.destroy(); } };
+    return {
+      trainer,
+      destroy: () => {
+        trainer.destroy();
+        dataset.destroy();
+      },
+    };
   } catch (error) {
     dataset.destroy();
     throw error;

@@ -26,29 +26,40 @@ describe('trainer memory', () => {
       try {
         const c = trainer.config;
         const width = c.discriminatorHidden.at(-1)!;
-        const headGroups = (rows: number) => (rows <= headRowsPerGroup(rows) ? 0 : Math.ceil(rows / headRowsPerGroup(rows)));
+        const headGroups = (rows: number) =>
+          rows <= headRowsPerGroup(rows) ? 0 : Math.ceil(rows / headRowsPerGroup(rows));
         const floats = {
           parameters: 5 * trainer.generator.layout.totalFloats + 4 * trainer.discriminator.layout.totalFloats,
-          activations: batch * c.noiseDim + 2 * batch * c.dataDim
-            + c.generatorHidden.reduce((a, w) => a + 2 * batch * w, 0) + batch * c.dataDim  // G outputs and their gradients
-            + c.discriminatorHidden.reduce((a, w) => a + 2 * (2 * batch * w), 0),          // D outputs and gradients, 2B rows
+          activations:
+            batch * c.noiseDim +
+            2 * batch * c.dataDim +
+            c.generatorHidden.reduce((a, w) => a + 2 * batch * w, 0) +
+            batch * c.dataDim + // G outputs and their gradients
+            c.discriminatorHidden.reduce((a, w) => a + 2 * (2 * batch * w), 0), // D outputs and gradients, 2B rows
           dataset: Math.ceil((300 * 784) / 4),
           // The logit heads' partial sums per group of rows: 4 statistics, and for the discriminator
           // update (2B rows) its weight gradient's column sums too.
           headPartials: headGroups(2 * batch) * (4 + width) + headGroups(batch) * 4,
         };
-        const split = trainer.stepKernelList.filter((k): k is MatmulKernel => k instanceof MatmulKernel && k.choice.splitK > 1);
+        const split = trainer.stepKernelList.filter(
+          (k): k is MatmulKernel => k instanceof MatmulKernel && k.choice.splitK > 1,
+        );
         expect(split.length, 'the step has split-K products to share scratch').toBeGreaterThanOrEqual(2);
-        const largest = Math.max(...split.map((k) => k.choice.splitK * k.shape.m * (k.shape.n + (k.shape.rowSums ? 1 : 0))));
+        const largest = Math.max(
+          ...split.map((k) => k.choice.splitK * k.shape.m * (k.shape.n + (k.shape.rowSums ? 1 : 0))),
+        );
 
         const scratch = ctx.memory.liveBuffers().filter((b) => /split-K/.test(b.label));
         expect(scratch.map((b) => b.label).sort()).toEqual(['split-K partials A', 'split-K partials B']);
         for (const b of scratch) expect(b.size).toBe(largest * 4);
 
-        const accounted = 4 * (floats.parameters + floats.activations + floats.dataset + floats.headPartials + 2 * largest);
+        const accounted =
+          4 * (floats.parameters + floats.activations + floats.dataset + floats.headPartials + 2 * largest);
         const used = ctx.memory.bytesInUse - before;
         expect(used).toBeGreaterThanOrEqual(accounted);
-        expect(used - accounted, `${used} bytes in use, ${accounted} accounted for`).toBeLessThanOrEqual(SMALL_BUFFERS_BYTES);
+        expect(used - accounted, `${used} bytes in use, ${accounted} accounted for`).toBeLessThanOrEqual(
+          SMALL_BUFFERS_BYTES,
+        );
       } finally {
         destroy();
       }
@@ -59,11 +70,22 @@ describe('trainer memory', () => {
     const ctx = gpu.ctx;
     const { trainer, destroy } = await makeTrainer(ctx, byteImages(300, 784), { batch: 16 });
     const device = ctx.device as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const watched = ['createBuffer', 'createBindGroup', 'createBindGroupLayout', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule', 'createQuerySet'];
+    const watched = [
+      'createBuffer',
+      'createBindGroup',
+      'createBindGroupLayout',
+      'createComputePipeline',
+      'createComputePipelineAsync',
+      'createShaderModule',
+      'createQuerySet',
+    ];
     const calls: string[] = [];
     const originals = watched.map((name) => [name, device[name]] as const);
     for (const [name, original] of originals) {
-      device[name] = (...args: unknown[]) => { calls.push(name); return original!.apply(ctx.device, args); };
+      device[name] = (...args: unknown[]) => {
+        calls.push(name);
+        return original!.apply(ctx.device, args);
+      };
     }
     try {
       // The spies see calls: one buffer made on purpose is recorded, then the slate is wiped.
@@ -73,7 +95,7 @@ describe('trainer memory', () => {
       const buffers = ctx.memory.liveBuffers().length;
       const stats: unknown[] = [];
       await trainer.train(30, { stepsPerSubmit: 4, statsEvery: 5, onStats: (s) => stats.push(s) });
-      expect(stats.length).toBe(6);  // statistics were read back along the way, through the ring
+      expect(stats.length).toBe(6); // statistics were read back along the way, through the ring
       expect(calls).toEqual([]);
       expect(ctx.memory.liveBuffers().length).toBe(buffers);
     } finally {

@@ -33,7 +33,9 @@ describe('a destroyed trainer or sampler', () => {
     for (const [method, call] of calls) {
       const outcome = (async () => call())();
       await expect(outcome, method).rejects.toThrow(DestroyedError);
-      await expect(outcome, method).rejects.toThrow(`GanTrainer.${method}() called after destroy(); create a new GanTrainer`);
+      await expect(outcome, method).rejects.toThrow(
+        `GanTrainer.${method}() called after destroy(); create a new GanTrainer`,
+      );
     }
     // The other trainer on the same context trains on, and the context reports no error.
     expect(await healthy.trainer.train(3)).toBe(3);
@@ -65,7 +67,9 @@ describe('step counts', () => {
     expect(await trainer.train(0)).toBe(0);
     expect(() => trainer.submitSteps(2.5)).toThrow(ArgumentError);
     // The 32-bit sample counter: refused whole, up front, rather than after the steps that fit.
-    await expect(trainer.train(GanTrainer.maxSteps(trainer.config) + 1)).rejects.toThrow(/overflow the GPU's 32-bit sample counter/);
+    await expect(trainer.train(GanTrainer.maxSteps(trainer.config) + 1)).rejects.toThrow(
+      /overflow the GPU's 32-bit sample counter/,
+    );
     expect(trainer.step).toBe(0);
     destroy();
   });
@@ -76,10 +80,13 @@ describe('limits of the device', () => {
     const { ctx } = gpu;
     const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
     const fits = Math.floor(limit / (2 * 784 * 4));
-    if (fits + 1 > 32768) return console.log(`this device binds ${limit} bytes: every batch the configuration allows fits`);
+    if (fits + 1 > 32768)
+      return console.log(`this device binds ${limit} bytes: every batch the configuration allows fits`);
     const before = ctx.memory.bytesInUse;
     await expect(makeTrainer(ctx, byteImages(40, 784), { ...SMALL, batch: fits + 1 })).rejects.toThrow(
-      new RegExp(`^batch: ${fits + 1} needs .* MiB for the discriminator's input \\(fake and real rows\\) in one binding, .*; use a batch of at most ${fits}$`),
+      new RegExp(
+        `^batch: ${fits + 1} needs .* MiB for the discriminator's input \\(fake and real rows\\) in one binding, .*; use a batch of at most ${fits}$`,
+      ),
     );
     expect(ctx.memory.bytesInUse).toBe(before);
   });
@@ -96,7 +103,10 @@ describe('a diverging run', () => {
     // So large that one Adam step makes the weights ~1e30 and the next forward pass overflows.
     const { trainer, destroy } = await makeTrainer(ctx, data, { ...SMALL, lr: 1e30 });
     const seen: boolean[] = [];
-    const trained = trainer.train(200, { statsEvery: 5, onStats: (s) => seen.push(s.nonFinite || !Number.isFinite(s.lossD)) });
+    const trained = trainer.train(200, {
+      statsEvery: 5,
+      onStats: (s) => seen.push(s.nonFinite || !Number.isFinite(s.lossD)),
+    });
     await expect(trained).rejects.toThrow(TrainingDivergedError);
     await expect(trained).rejects.toThrow(/^training diverged by step \d+: .*; the learning rate is the usual cause/);
     expect(seen.at(-1)).toBe(true); // the statistics that showed it were passed on first
@@ -111,8 +121,16 @@ describe('a diverging run', () => {
     expect(trainer.diverged).toBeNull();
     // Statistics read after the restore are the restored run's: finite, and no alarm.
     const after: Array<{ step: number; finite: boolean }> = [];
-    expect(await trainer.train(10, { statsEvery: 5, onStats: (s) => after.push({ step: s.step, finite: !s.nonFinite && Number.isFinite(s.lossD) }) })).toBe(10);
-    expect(after).toEqual([{ step: checkpoint.step + 5, finite: true }, { step: checkpoint.step + 10, finite: true }]);
+    expect(
+      await trainer.train(10, {
+        statsEvery: 5,
+        onStats: (s) => after.push({ step: s.step, finite: !s.nonFinite && Number.isFinite(s.lossD) }),
+      }),
+    ).toBe(10);
+    expect(after).toEqual([
+      { step: checkpoint.step + 5, finite: true },
+      { step: checkpoint.step + 10, finite: true },
+    ]);
     destroy();
   });
 });

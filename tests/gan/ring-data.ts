@@ -15,7 +15,8 @@ export function ringPoints(count: number, seed: number): Float32Array {
   const out = new Float32Array(count * 2);
   for (let i = 0; i < count; i++) {
     const [cx, cy] = modeCentre(i % RING.modes);
-    const r = Math.sqrt(-2 * Math.log(1 - next())), t = 2 * Math.PI * next();
+    const r = Math.sqrt(-2 * Math.log(1 - next())),
+      t = 2 * Math.PI * next();
     out[2 * i] = cx + RING.sigma * r * Math.cos(t);
     out[2 * i + 1] = cy + RING.sigma * r * Math.sin(t);
   }
@@ -28,13 +29,20 @@ export function modeCoverage(points: Float32Array, within: number): { perMode: n
   const n = points.length / 2;
   let near = 0;
   for (let i = 0; i < n; i++) {
-    let best = Infinity, mode = 0;
+    let best = Infinity,
+      mode = 0;
     for (let k = 0; k < RING.modes; k++) {
       const [cx, cy] = modeCentre(k);
       const d = Math.hypot(points[2 * i]! - cx, points[2 * i + 1]! - cy);
-      if (d < best) { best = d; mode = k; }
+      if (d < best) {
+        best = d;
+        mode = k;
+      }
     }
-    if (best <= within) { near++; perMode[mode]++; }
+    if (best <= within) {
+      near++;
+      perMode[mode]++;
+    }
   }
   return { perMode: perMode.map((c) => c / n), nearFraction: near / n };
 }

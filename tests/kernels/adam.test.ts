@@ -30,7 +30,15 @@ describe('Adam', () => {
         const m = mem.createStorage('m', n);
         const v = mem.createStorage('v', n);
         const counter = await StepCounter.create(ctx);
-        const adam = await AdamKernel.create(ctx, { n, weights, grads, moment1: m, moment2: v, stepCount: counter.buffer, ...hyper });
+        const adam = await AdamKernel.create(ctx, {
+          n,
+          weights,
+          grads,
+          moment1: m,
+          moment2: v,
+          stepCount: counter.buffer,
+          ...hyper,
+        });
         const ref = { weights: Float64Array.from(weights0), m: new Float64Array(n), v: new Float64Array(n) };
         for (let t = 1; t <= STEPS; t++) {
           // Gradients of varying scale, some tiny, so ε matters in a few entries.
@@ -53,7 +61,7 @@ describe('Adam', () => {
 
   // How the trainer runs Adam: the step's first kernel writes t to the counter's word 1 (here a
   // plain write stands in for it), Adam D reads word 1, and Adam G also commits word 1 to word 0.
-  it('stepWord 1 reads the step in progress, and commitStep makes it the counter\'s step', async () => {
+  it("stepWord 1 reads the step in progress, and commitStep makes it the counter's step", async () => {
     const { ctx } = gpu;
     const mem = ctx.memory;
     const n = 300;
@@ -64,7 +72,13 @@ describe('Adam', () => {
     const counter = await StepCounter.create(ctx, 0);
     const common = { n, grads: grads!, stepCount: counter.buffer, stepWord: 1 as const, ...hyper };
     const adamD = await AdamKernel.create(ctx, { ...common, weights: wD, moment1: mD!, moment2: vD! });
-    const adamG = await AdamKernel.create(ctx, { ...common, weights: wG, moment1: mG!, moment2: vG!, commitStep: true });
+    const adamG = await AdamKernel.create(ctx, {
+      ...common,
+      weights: wG,
+      moment1: mG!,
+      moment2: vG!,
+      commitStep: true,
+    });
     const ref = { weights: Float64Array.from(weights0), m: new Float64Array(n), v: new Float64Array(n) };
     try {
       for (let t = 1; t <= STEPS; t++) {
@@ -77,8 +91,16 @@ describe('Adam', () => {
         expect([...(await ctx.readU32(counter.buffer))], 'commitStep copies word 1 to word 0').toEqual([t, t]);
         adamReference(ref, g, t, f32(hyper));
       }
-      for (const [buffer, name] of [[wD, 'Adam D'], [wG, 'Adam G']] as const) {
-        expectClose(await ctx.readF32(buffer), ref.weights, (i) => 2e-6 * Math.abs(ref.weights[i]!) + 1e-7, `${name} weights (t from word 1)`);
+      for (const [buffer, name] of [
+        [wD, 'Adam D'],
+        [wG, 'Adam G'],
+      ] as const) {
+        expectClose(
+          await ctx.readF32(buffer),
+          ref.weights,
+          (i) => 2e-6 * Math.abs(ref.weights[i]!) + 1e-7,
+          `${name} weights (t from word 1)`,
+        );
       }
     } finally {
       adamD.destroy();
@@ -95,16 +117,25 @@ describe('Adam', () => {
     const oneWord = mem.createStorage('one-word step', new Uint32Array([1]));
     const spec = { n: 4, weights: w!, grads: g!, moment1: m!, moment2: v!, stepCount: oneWord };
     try {
-      await expect(AdamKernel.create(ctx, { ...spec, commitStep: true })).rejects.toThrow(/commitStep.*needs stepWord: 1/);
+      await expect(AdamKernel.create(ctx, { ...spec, commitStep: true })).rejects.toThrow(
+        /commitStep.*needs stepWord: 1/,
+      );
       await expect(AdamKernel.create(ctx, { ...spec, stepWord: 2 as never })).rejects.toThrow(ArgumentError);
       await expect(AdamKernel.create(ctx, { ...spec, stepWord: 1 })).rejects.toThrow(/stepCount/);
       const insideGrads = { buffer: g!, offset: 0, size: 8 };
-      await expect(AdamKernel.create(ctx, { ...spec, stepCount: insideGrads, stepWord: 1, commitStep: true })).rejects.toThrow(/stepCount: overlaps grads/);
+      await expect(
+        AdamKernel.create(ctx, { ...spec, stepCount: insideGrads, stepWord: 1, commitStep: true }),
+      ).rejects.toThrow(/stepCount: overlaps grads/);
       // Apart from the gradients but in their buffer: WebGPU would refuse the dispatch, so Adam refuses first.
       const big = mem.createStorage('grads and counter', 128);
       try {
-        await expect(AdamKernel.create(ctx, { ...spec, grads: { buffer: big, offset: 0, size: 16 }, stepCount: { buffer: big, offset: 256, size: 8 } }))
-          .rejects.toThrow(/stepCount: shares a buffer with grads, which this kernel only reads/);
+        await expect(
+          AdamKernel.create(ctx, {
+            ...spec,
+            grads: { buffer: big, offset: 0, size: 16 },
+            stepCount: { buffer: big, offset: 256, size: 8 },
+          }),
+        ).rejects.toThrow(/stepCount: shares a buffer with grads, which this kernel only reads/);
       } finally {
         mem.release(big);
       }
@@ -118,10 +149,29 @@ describe('Adam', () => {
     const { ctx } = gpu;
     const mem = ctx.memory;
     const n = 777;
-    const buffers = ['weights', 'grads', 'm', 'v', 'ema', 'flag'].map((name) => mem.createStorage(name, name === 'flag' ? 1 : n));
-    const [weights, grads, m, v, ema, flag] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    const buffers = ['weights', 'grads', 'm', 'v', 'ema', 'flag'].map((name) =>
+      mem.createStorage(name, name === 'flag' ? 1 : n),
+    );
+    const [weights, grads, m, v, ema, flag] = buffers as [
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+    ];
     const counter = await StepCounter.create(ctx);
-    const adam = await AdamKernel.create(ctx, { n, weights, grads, moment1: m, moment2: v, stepCount: counter.buffer, ema: { weights: ema, decay: 0.9 }, nonFiniteFlag: flag, lr: 1e-3 });
+    const adam = await AdamKernel.create(ctx, {
+      n,
+      weights,
+      grads,
+      moment1: m,
+      moment2: v,
+      stepCount: counter.buffer,
+      ema: { weights: ema, decay: 0.9 },
+      nonFiniteFlag: flag,
+      lr: 1e-3,
+    });
     const cases: Array<[string, (g: Float32Array) => void, number]> = [
       ['finite gradients', () => undefined, 0],
       ['one infinite gradient in the last, partial workgroup', (g) => (g[n - 1] = Infinity), 1],

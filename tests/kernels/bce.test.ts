@@ -8,14 +8,29 @@ import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js'
 const gpu = useGpu();
 const EXTREMES = [1e4, -1e4, 80, -80, 0, 1e-3, -1e-3, 17, -17, 3.5];
 
-async function runBce(ctx: GpuContext, logits: Float32Array, split: number, targets: [number, number], accumulateTwice = false) {
+async function runBce(
+  ctx: GpuContext,
+  logits: Float32Array,
+  split: number,
+  targets: [number, number],
+  accumulateTwice = false,
+) {
   const n = logits.length;
   const mem = ctx.memory;
   const logitBuf = mem.createStorage('logits', logits);
   const gradBuf = mem.createStorage('grad', n);
   const statsBuf = mem.createStorage('stats', 3);
   try {
-    const kernel = await createBceWithLogits(ctx, { n, logits: logitBuf, gradLogits: gradBuf, stats: statsBuf, split, targetFirst: targets[0], targetSecond: targets[1], accumulate: accumulateTwice });
+    const kernel = await createBceWithLogits(ctx, {
+      n,
+      logits: logitBuf,
+      gradLogits: gradBuf,
+      stats: statsBuf,
+      split,
+      targetFirst: targets[0],
+      targetSecond: targets[1],
+      accumulate: accumulateTwice,
+    });
     await runKernels(ctx, kernel);
     if (accumulateTwice) await runKernels(ctx, kernel);
     kernel.destroy();
@@ -25,7 +40,13 @@ async function runBce(ctx: GpuContext, logits: Float32Array, split: number, targ
   }
 }
 
-function expectMatches(result: { grad: Float32Array; stats: Float32Array }, logits: Float32Array, split: number, targets: [number, number], factor = 1) {
+function expectMatches(
+  result: { grad: Float32Array; stats: Float32Array },
+  logits: Float32Array,
+  split: number,
+  targets: [number, number],
+  factor = 1,
+) {
   const ref = bceReference(logits, split, targets[0], targets[1]);
   for (const v of [...result.grad, ...result.stats]) expect(Number.isFinite(v)).toBe(true);
   // Per-row gradients are (σ(x) − t)/n: one rounding of σ, so 1e-6 relative is ample.
@@ -33,11 +54,22 @@ function expectMatches(result: { grad: Float32Array; stats: Float32Array }, logi
   // The loss sums n terms of size up to |x|: float32 summation bounds it at ~1e-6 of Σ terms.
   const lossScale = Array.from(logits, (x) => Math.abs(x) + 1).reduce((a, b) => a + b, 0) / logits.length;
   expectClose([result.stats[0]!], [factor * ref.loss], () => 1e-6 * factor * lossScale + 1e-7, 'mean loss');
-  expectClose([result.stats[1]!, result.stats[2]!], [factor * ref.meanFirst, factor * ref.meanSecond], () => 1e-6, 'mean sigmoid per half');
+  expectClose(
+    [result.stats[1]!, result.stats[2]!],
+    [factor * ref.meanFirst, factor * ref.meanSecond],
+    () => 1e-6,
+    'mean sigmoid per half',
+  );
 }
 
 describe('BCE with logits', () => {
-  for (const targets of [[1, 1], [0, 0], [0.9, 0.9], [1, 0], [0.9, 0]] as Array<[number, number]>) {
+  for (const targets of [
+    [1, 1],
+    [0, 0],
+    [0.9, 0.9],
+    [1, 0],
+    [0.9, 0],
+  ] as Array<[number, number]>) {
     it(`extreme logits ±1e4, ±80, 0, targets ${targets.join('/')}`, async () => {
       const logits = Float32Array.from(EXTREMES);
       const split = targets[0] === targets[1] ? logits.length : 5;

@@ -19,9 +19,27 @@ describe('activations', () => {
         if (n > 2) x[1] = -1e4;
         const dy = randomArray(n, n + 1);
         const mem = ctx.memory;
-        const [xb, yb, dyb, dxb] = [mem.createStorage('x', x), mem.createStorage('y', n), mem.createStorage('dy', dy), mem.createStorage('dx', n)];
-        const forward = await createActivationForward(ctx, { activation: kind, n, input: xb, output: yb, leakySlope: 0.2 });
-        const backward = await createActivationBackward(ctx, { activation: kind, n, gradOutput: dyb, output: yb, gradInput: dxb, leakySlope: 0.2 });
+        const [xb, yb, dyb, dxb] = [
+          mem.createStorage('x', x),
+          mem.createStorage('y', n),
+          mem.createStorage('dy', dy),
+          mem.createStorage('dx', n),
+        ];
+        const forward = await createActivationForward(ctx, {
+          activation: kind,
+          n,
+          input: xb,
+          output: yb,
+          leakySlope: 0.2,
+        });
+        const backward = await createActivationBackward(ctx, {
+          activation: kind,
+          n,
+          gradOutput: dyb,
+          output: yb,
+          gradInput: dxb,
+          leakySlope: 0.2,
+        });
         await runKernels(ctx, forward, backward);
         const y = await ctx.readF32(yb);
         const dx = await ctx.readF32(dxb);
@@ -39,7 +57,13 @@ describe('activations', () => {
 });
 
 describe('bias gradient (column sums)', () => {
-  const shapes: Array<[number, number]> = [[1, 1], [37, 53], [1000, 17], [8192, 128], [2, 784]];
+  const shapes: Array<[number, number]> = [
+    [1, 1],
+    [37, 53],
+    [1000, 17],
+    [8192, 128],
+    [2, 784],
+  ];
   for (const [rows, cols] of shapes) {
     it(`${rows}×${cols}, deterministic`, async () => {
       const { ctx } = gpu;

@@ -9,12 +9,29 @@ import { runKernels, useGpu } from '../support/gpu.js';
 const gpu = useGpu();
 const SEED = 2024;
 
-async function gather(ctx: GpuContext, dataset: Uint32Array, packedU8: boolean, count: number, dim: number, rows: number, step: number): Promise<Float32Array> {
+async function gather(
+  ctx: GpuContext,
+  dataset: Uint32Array,
+  packedU8: boolean,
+  count: number,
+  dim: number,
+  rows: number,
+  step: number,
+): Promise<Float32Array> {
   const data = ctx.memory.createStorage('dataset', dataset);
   const out = ctx.memory.createStorage('batch', rows * dim);
   const counter = await StepCounter.create(ctx, step);
   try {
-    const kernel = await createBatchGather(ctx, { dataset: data, packedU8, count, dim, rows, output: out, seed: SEED, stepCount: counter.buffer });
+    const kernel = await createBatchGather(ctx, {
+      dataset: data,
+      packedU8,
+      count,
+      dim,
+      rows,
+      output: out,
+      seed: SEED,
+      stepCount: counter.buffer,
+    });
     await runKernels(ctx, kernel);
     kernel.destroy();
     return await ctx.readF32(out);
@@ -29,9 +46,12 @@ describe('batch gather', () => {
   it('packed bytes: rows are the shuffled examples, scaled to [−1, 1]', async () => {
     const [count, dim, rows] = [1000, 12, 37];
     const bytes = Uint8Array.from({ length: count * dim }, (_, i) => (i * 37 + (i >> 5)) & 0xff);
-    for (const step of [1, 2, 40]) { // step 40 crosses into the second epoch
+    for (const step of [1, 2, 40]) {
+      // step 40 crosses into the second epoch
       const got = await gather(gpu.ctx, new Uint32Array(bytes.buffer), true, count, dim, rows, step);
-      const want = batchExamples(step, rows, count, SEED).flatMap((e) => [...bytes.subarray(e * dim, (e + 1) * dim)].map((b) => Math.fround(Math.fround(1 / 255) * (2 * b - 255))));
+      const want = batchExamples(step, rows, count, SEED).flatMap((e) =>
+        [...bytes.subarray(e * dim, (e + 1) * dim)].map((b) => Math.fround(Math.fround(1 / 255) * (2 * b - 255))),
+      );
       expect([...got]).toEqual(want);
     }
   });
@@ -45,15 +65,17 @@ describe('batch gather', () => {
   });
 
   it('one epoch is a permutation of the dataset (count 60000, as MNIST)', async () => {
-    const count = 60_000, rows = 500;
+    const count = 60_000,
+      rows = 500;
     const seen = new Uint8Array(count);
     const ids = new Float32Array(count);
     ids.forEach((_, i) => (ids[i] = i));
     for (let step = 1; step <= count / rows; step++) {
       // Only a few steps go through the GPU; the rest use the reference, already proven equal.
-      const examples = step <= 3
-        ? [...(await gather(gpu.ctx, new Uint32Array(ids.buffer), false, count, 1, rows, step))]
-        : batchExamples(step, rows, count, SEED);
+      const examples =
+        step <= 3
+          ? [...(await gather(gpu.ctx, new Uint32Array(ids.buffer), false, count, 1, rows, step))]
+          : batchExamples(step, rows, count, SEED);
       if (step <= 3) expect(examples).toEqual(batchExamples(step, rows, count, SEED));
       for (const e of examples) seen[e]!++;
     }
@@ -62,26 +84,44 @@ describe('batch gather', () => {
 
   // The trainer's first dispatch: the real batch and the noise together. Both halves must be what
   // the separate kernels give, bit for bit, including a last noise workgroup that is partly empty.
-  for (const [rows, noiseCount, step] of [[1, 1, 1], [3, 7, 2], [37, 6400, 5], [64, 1025, 40]] as const) {
+  for (const [rows, noiseCount, step] of [
+    [1, 1, 1],
+    [3, 7, 2],
+    [37, 6400, 5],
+    [64, 1025, 40],
+  ] as const) {
     it(`with noise: ${rows} rows and ${noiseCount} normals match the separate kernels at step ${step}`, async () => {
       const ctx = gpu.ctx;
       const [count, dim] = [1000, 12];
       const bytes = Uint8Array.from({ length: count * dim }, (_, i) => (i * 131 + (i >> 3)) & 0xff);
       const mem = ctx.memory;
       const data = mem.createStorage('dataset', new Uint32Array(bytes.buffer));
-      const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) => mem.createStorage(`out ${i}`, n));
+      const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) =>
+        mem.createStorage(`out ${i}`, n),
+      );
       const counter = await StepCounter.create(ctx, step);
       const common = { dataset: data, packedU8: true, count, dim, rows, seed: SEED, stepCount: counter.buffer };
       const kernels = [
-        await createBatchGather(ctx, { ...common, output: batch!, noise: { output: noise!, count: noiseCount, stream: 9 } }),
+        await createBatchGather(ctx, {
+          ...common,
+          output: batch!,
+          noise: { output: noise!, count: noiseCount, stream: 9 },
+        }),
         await createBatchGather(ctx, { ...common, output: batchAlone! }),
-        await createRandomFill(ctx, { n: noiseCount, output: noiseAlone!, seed: SEED, stream: 9, distribution: { kind: 'normal' }, stepCount: counter.buffer }),
+        await createRandomFill(ctx, {
+          n: noiseCount,
+          output: noiseAlone!,
+          seed: SEED,
+          stream: 9,
+          distribution: { kind: 'normal' },
+          stepCount: counter.buffer,
+        }),
       ];
       try {
         await runKernels(ctx, ...kernels);
         const [fused, alone] = [await ctx.readF32(noise!), await ctx.readF32(noiseAlone!)];
         expect(fused.every((v, i) => Object.is(v, alone[i]))).toBe(true);
-        expect(fused.every((v) => v !== 0)).toBe(true);  // every slot written: none left at the buffer's zero
+        expect(fused.every((v) => v !== 0)).toBe(true); // every slot written: none left at the buffer's zero
         expect([...(await ctx.readF32(batch!))]).toEqual([...(await ctx.readF32(batchAlone!))]);
       } finally {
         for (const k of kernels) k.destroy();
@@ -100,15 +140,30 @@ describe('batch gather', () => {
       const bytes = Uint8Array.from({ length: count * dim }, (_, i) => (i * 29 + (i >> 4)) & 0xff);
       const mem = ctx.memory;
       const data = mem.createStorage('dataset', new Uint32Array(bytes.buffer));
-      const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) => mem.createStorage(`out ${i}`, n));
+      const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) =>
+        mem.createStorage(`out ${i}`, n),
+      );
       const advancing = await StepCounter.create(ctx, step - 1);
-      ctx.write(advancing.buffer, new Uint32Array([step - 1, 12345]));  // word 1 is overwritten, never read
+      ctx.write(advancing.buffer, new Uint32Array([step - 1, 12345])); // word 1 is overwritten, never read
       const incremented = await StepCounter.create(ctx, step - 1);
       const common = { dataset: data, packedU8: true, count, dim, rows, seed: SEED };
       const kernels = [
-        await createBatchGather(ctx, { ...common, output: batch!, stepCount: advancing.buffer, advanceStep: true, ...(withNoise ? { noise: { output: noise!, count: noiseCount, stream: 3 } } : {}) }),
+        await createBatchGather(ctx, {
+          ...common,
+          output: batch!,
+          stepCount: advancing.buffer,
+          advanceStep: true,
+          ...(withNoise ? { noise: { output: noise!, count: noiseCount, stream: 3 } } : {}),
+        }),
         await createBatchGather(ctx, { ...common, output: batchAlone!, stepCount: incremented.buffer }),
-        await createRandomFill(ctx, { n: noiseCount, output: noiseAlone!, seed: SEED, stream: 3, distribution: { kind: 'normal' }, stepCount: incremented.buffer }),
+        await createRandomFill(ctx, {
+          n: noiseCount,
+          output: noiseAlone!,
+          seed: SEED,
+          stream: 3,
+          distribution: { kind: 'normal' },
+          stepCount: incremented.buffer,
+        }),
       ];
       try {
         await runKernels(ctx, kernels[0]!, incremented, kernels[1]!, kernels[2]!);

@@ -8,7 +8,14 @@
 // g = (σ(x) − t)/divisor moves by at most a quarter of that, and every derived value inherits g's
 // error plus its own 1e-6 relative rounding.
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, createLogitHead, headRowsPerGroup, SINGLE_DISPATCH_MAX_ROWS, type GpuContext, type LogitHeadSpec } from '../../src/index.js';
+import {
+  ArgumentError,
+  createLogitHead,
+  headRowsPerGroup,
+  SINGLE_DISPATCH_MAX_ROWS,
+  type GpuContext,
+  type LogitHeadSpec,
+} from '../../src/index.js';
 import { logitHeadReference, type LogitHeadReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
@@ -28,28 +35,56 @@ interface HeadCase {
   rowsPerGroup?: number;
 }
 
-interface HeadResult { inputGrad: Float32Array; weightGrad: Float32Array; biasGrad: number; stats: Float32Array; dispatches: number }
+interface HeadResult {
+  inputGrad: Float32Array;
+  weightGrad: Float32Array;
+  biasGrad: number;
+  stats: Float32Array;
+  dispatches: number;
+}
 
 function inputsFor(c: HeadCase, seed: number) {
   const scale = c.scale ?? 1;
   // A gated input is an activation's output: tanh's lies in (−1, 1).
-  const input = c.gate === 'tanh' ? randomArray(c.rows * c.width, seed, -0.95, 0.95) : randomArray(c.rows * c.width, seed, -scale, scale);
+  const input =
+    c.gate === 'tanh'
+      ? randomArray(c.rows * c.width, seed, -0.95, 0.95)
+      : randomArray(c.rows * c.width, seed, -scale, scale);
   const weight = randomArray(c.width, seed + 1, -scale / Math.sqrt(c.width), scale / Math.sqrt(c.width));
   const bias = randomArray(1, seed + 2, -0.5, 0.5);
   return { input, weight, bias };
 }
 
-async function runHead(ctx: GpuContext, c: HeadCase, data: ReturnType<typeof inputsFor>, runs = 1, divisor?: number): Promise<HeadResult> {
+async function runHead(
+  ctx: GpuContext,
+  c: HeadCase,
+  data: ReturnType<typeof inputsFor>,
+  runs = 1,
+  divisor?: number,
+): Promise<HeadResult> {
   const mem = ctx.memory;
   const buffers = {
-    input: mem.createStorage('input', data.input), weight: mem.createStorage('weight', data.weight), bias: mem.createStorage('bias', data.bias),
-    inputGrad: mem.createStorage('input grad', c.rows * c.width), weightGrad: mem.createStorage('weight grad', c.width),
-    biasGrad: mem.createStorage('bias grad', 1), stats: mem.createStorage('stats', 3),
+    input: mem.createStorage('input', data.input),
+    weight: mem.createStorage('weight', data.weight),
+    bias: mem.createStorage('bias', data.bias),
+    inputGrad: mem.createStorage('input grad', c.rows * c.width),
+    weightGrad: mem.createStorage('weight grad', c.width),
+    biasGrad: mem.createStorage('bias grad', 1),
+    stats: mem.createStorage('stats', 3),
   };
   try {
     const spec: LogitHeadSpec = {
-      rows: c.rows, width: c.width, input: buffers.input, weight: buffers.weight, bias: buffers.bias, stats: buffers.stats,
-      split: c.split, targetFirst: c.targets[0], targetSecond: c.targets[1], divisor, accumulate: runs > 1,
+      rows: c.rows,
+      width: c.width,
+      input: buffers.input,
+      weight: buffers.weight,
+      bias: buffers.bias,
+      stats: buffers.stats,
+      split: c.split,
+      targetFirst: c.targets[0],
+      targetSecond: c.targets[1],
+      divisor,
+      accumulate: runs > 1,
       inputGrad: c.inputGrad ? { output: buffers.inputGrad, gate: c.gate, leakySlope: 0.2 } : undefined,
       paramGrads: c.paramGrads ? { weight: buffers.weightGrad, bias: buffers.biasGrad } : undefined,
       rowsPerGroup: c.rowsPerGroup,
@@ -58,17 +93,31 @@ async function runHead(ctx: GpuContext, c: HeadCase, data: ReturnType<typeof inp
     for (let r = 0; r < runs; r++) await runKernels(ctx, kernel);
     kernel.destroy();
     return {
-      inputGrad: await ctx.readF32(buffers.inputGrad), weightGrad: await ctx.readF32(buffers.weightGrad),
-      biasGrad: (await ctx.readF32(buffers.biasGrad))[0]!, stats: await ctx.readF32(buffers.stats), dispatches: kernel.dispatches,
+      inputGrad: await ctx.readF32(buffers.inputGrad),
+      weightGrad: await ctx.readF32(buffers.weightGrad),
+      biasGrad: (await ctx.readF32(buffers.biasGrad))[0]!,
+      stats: await ctx.readF32(buffers.stats),
+      dispatches: kernel.dispatches,
     };
   } finally {
     for (const b of Object.values(buffers)) mem.release(b);
   }
 }
 
-function referenceFor(c: HeadCase, data: ReturnType<typeof inputsFor>, divisor?: number): { ref: LogitHeadReference; logitError: Float64Array } {
-  const ref = logitHeadReference(data.input, c.rows, c.width, data.weight, data.bias[0]!,
-    { split: c.split, targetFirst: c.targets[0], targetSecond: c.targets[1], divisor }, c.gate ? { kind: c.gate, alpha: 0.2 } : undefined);
+function referenceFor(
+  c: HeadCase,
+  data: ReturnType<typeof inputsFor>,
+  divisor?: number,
+): { ref: LogitHeadReference; logitError: Float64Array } {
+  const ref = logitHeadReference(
+    data.input,
+    c.rows,
+    c.width,
+    data.weight,
+    data.bias[0]!,
+    { split: c.split, targetFirst: c.targets[0], targetSecond: c.targets[1], divisor },
+    c.gate ? { kind: c.gate, alpha: 0.2 } : undefined,
+  );
   const logitError = new Float64Array(c.rows);
   for (let r = 0; r < c.rows; r++) {
     let magnitude = Math.abs(data.bias[0]!);
@@ -78,49 +127,188 @@ function referenceFor(c: HeadCase, data: ReturnType<typeof inputsFor>, divisor?:
   return { ref, logitError };
 }
 
-function expectMatchesReference(got: HeadResult, c: HeadCase, data: ReturnType<typeof inputsFor>, factor = 1, divisor = c.rows) {
+function expectMatchesReference(
+  got: HeadResult,
+  c: HeadCase,
+  data: ReturnType<typeof inputsFor>,
+  factor = 1,
+  divisor = c.rows,
+) {
   const { ref, logitError } = referenceFor(c, data, divisor);
   const gError = Float64Array.from(ref.bce.grad, (g, r) => (0.25 * logitError[r]!) / divisor + 1e-6 * Math.abs(g));
-  const nonFinite = [got.inputGrad, got.weightGrad, [got.biasGrad], got.stats].reduce((n, values) => n + Array.from(values).filter((v) => !Number.isFinite(v)).length, 0);
+  const nonFinite = [got.inputGrad, got.weightGrad, [got.biasGrad], got.stats].reduce(
+    (n, values) => n + Array.from(values).filter((v) => !Number.isFinite(v)).length,
+    0,
+  );
   expect(nonFinite, 'non-finite outputs').toBe(0);
   if (c.inputGrad) {
-    expectClose(got.inputGrad, ref.inputGrad, (i) => {
-      const r = Math.floor(i / c.width);
-      const scale = Math.abs(ref.bce.grad[r]!) > 0 ? Math.abs(ref.inputGrad[i]! / ref.bce.grad[r]!) : Math.abs(data.weight[i % c.width]!);
-      return gError[r]! * scale + 1e-6 * Math.abs(ref.inputGrad[i]!) + 1e-12;
-    }, 'dLoss/dinput');
+    expectClose(
+      got.inputGrad,
+      ref.inputGrad,
+      (i) => {
+        const r = Math.floor(i / c.width);
+        const scale =
+          Math.abs(ref.bce.grad[r]!) > 0
+            ? Math.abs(ref.inputGrad[i]! / ref.bce.grad[r]!)
+            : Math.abs(data.weight[i % c.width]!);
+        return gError[r]! * scale + 1e-6 * Math.abs(ref.inputGrad[i]!) + 1e-12;
+      },
+      'dLoss/dinput',
+    );
   }
   if (c.paramGrads) {
-    expectClose(got.weightGrad, ref.weightGrad, (j) => {
-      let fromG = 0;
-      for (let r = 0; r < c.rows; r++) fromG += gError[r]! * Math.abs(data.input[r * c.width + j]!);
-      return fromG + 2e-6 * ref.weightGradMagnitude[j]! + 1e-12;
-    }, 'dLoss/dweight');
+    expectClose(
+      got.weightGrad,
+      ref.weightGrad,
+      (j) => {
+        let fromG = 0;
+        for (let r = 0; r < c.rows; r++) fromG += gError[r]! * Math.abs(data.input[r * c.width + j]!);
+        return fromG + 2e-6 * ref.weightGradMagnitude[j]! + 1e-12;
+      },
+      'dLoss/dweight',
+    );
     const biasTolerance = gError.reduce((a, b) => a + b, 0) + 2e-6 * ref.bce.grad.reduce((a, g) => a + Math.abs(g), 0);
     expectClose([got.biasGrad], [ref.biasGrad], () => biasTolerance + 1e-12, 'dLoss/dbias');
   }
   const lossTolerance = logitError.reduce((a, b) => a + b, 0) / divisor + 1e-6 * Math.abs(ref.bce.loss) + 1e-7;
   expectClose([got.stats[0]!], [factor * ref.bce.loss], () => factor * lossTolerance, 'loss');
   const meanTolerance = 0.25 * Math.max(...logitError) + 1e-6;
-  expectClose([got.stats[1]!, got.stats[2]!], [factor * ref.bce.meanFirst, factor * ref.bce.meanSecond], () => factor * meanTolerance, 'mean σ per half');
+  expectClose(
+    [got.stats[1]!, got.stats[2]!],
+    [factor * ref.bce.meanFirst, factor * ref.bce.meanSecond],
+    () => factor * meanTolerance,
+    'mean σ per half',
+  );
 }
 
 const CASES: Array<[string, HeadCase]> = [
   ['1 row of width 1', { rows: 1, width: 1, split: 1, targets: [1, 1], inputGrad: true, paramGrads: true }],
-  ['7 rows of width 5, split 3, leaky-ReLU gate', { rows: 7, width: 5, split: 3, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
-  ['130 rows of width 128 (batch 65): 9 groups, tanh gate, no parameter gradients', { rows: 130, width: 128, split: 130, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false }],
-  ['1024 rows in one workgroup (the most it holds) of width 300 (> 256 threads)', { rows: SINGLE_DISPATCH_MAX_ROWS, width: 300, split: 512, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: SINGLE_DISPATCH_MAX_ROWS }],
-  ['16 rows of width 128: one group by default', { rows: 16, width: 128, split: 8, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
-  ['1025 rows: 17 groups, the last of 1 row', { rows: SINGLE_DISPATCH_MAX_ROWS + 1, width: 128, split: 513, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
-  ['8192 × 128, split 4096 (the batch-4096 discriminator update)', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true }],
-  ['200 rows of 784 pixels (a one-layer discriminator), parameter gradients only', { rows: 200, width: 784, split: 100, targets: [0, 1], inputGrad: false, paramGrads: true }],
-  ['3000 rows of width 784, many groups, input gradient only', { rows: 3000, width: 784, split: 3000, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false }],
-  ['100 rows in groups of 7 (the last of 2)', { rows: 100, width: 130, split: 50, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 7 }],
-  ['300 rows in groups of 1', { rows: 300, width: 128, split: 150, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 1 }],
-  ['8192 rows in groups of 8: 1024 partial sums per column, 32 for each reduce thread', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 8 }],
-  ['width 1001 in groups of 3: 1005 partial columns, the last reduce workgroup with 5 of its 8', { rows: 40, width: 1001, split: 20, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 3 }],
-  ['8192 rows in groups of 256', { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true, rowsPerGroup: 256 }],
-  ['2000 rows in groups of 1024, the most a workgroup holds', { rows: 2000, width: 20, split: 1000, targets: [1, 1], inputGrad: true, paramGrads: true, rowsPerGroup: SINGLE_DISPATCH_MAX_ROWS }],
+  [
+    '7 rows of width 5, split 3, leaky-ReLU gate',
+    { rows: 7, width: 5, split: 3, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true },
+  ],
+  [
+    '130 rows of width 128 (batch 65): 9 groups, tanh gate, no parameter gradients',
+    { rows: 130, width: 128, split: 130, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false },
+  ],
+  [
+    '1024 rows in one workgroup (the most it holds) of width 300 (> 256 threads)',
+    {
+      rows: SINGLE_DISPATCH_MAX_ROWS,
+      width: 300,
+      split: 512,
+      targets: [0, 1],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+      rowsPerGroup: SINGLE_DISPATCH_MAX_ROWS,
+    },
+  ],
+  [
+    '16 rows of width 128: one group by default',
+    { rows: 16, width: 128, split: 8, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true },
+  ],
+  [
+    '1025 rows: 17 groups, the last of 1 row',
+    {
+      rows: SINGLE_DISPATCH_MAX_ROWS + 1,
+      width: 128,
+      split: 513,
+      targets: [0, 0.9],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+    },
+  ],
+  [
+    '8192 × 128, split 4096 (the batch-4096 discriminator update)',
+    { rows: 8192, width: 128, split: 4096, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true },
+  ],
+  [
+    '200 rows of 784 pixels (a one-layer discriminator), parameter gradients only',
+    { rows: 200, width: 784, split: 100, targets: [0, 1], inputGrad: false, paramGrads: true },
+  ],
+  [
+    '3000 rows of width 784, many groups, input gradient only',
+    { rows: 3000, width: 784, split: 3000, targets: [1, 1], gate: 'tanh', inputGrad: true, paramGrads: false },
+  ],
+  [
+    '100 rows in groups of 7 (the last of 2)',
+    {
+      rows: 100,
+      width: 130,
+      split: 50,
+      targets: [0, 0.9],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+      rowsPerGroup: 7,
+    },
+  ],
+  [
+    '300 rows in groups of 1',
+    {
+      rows: 300,
+      width: 128,
+      split: 150,
+      targets: [0, 1],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+      rowsPerGroup: 1,
+    },
+  ],
+  [
+    '8192 rows in groups of 8: 1024 partial sums per column, 32 for each reduce thread',
+    {
+      rows: 8192,
+      width: 128,
+      split: 4096,
+      targets: [0, 1],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+      rowsPerGroup: 8,
+    },
+  ],
+  [
+    'width 1001 in groups of 3: 1005 partial columns, the last reduce workgroup with 5 of its 8',
+    {
+      rows: 40,
+      width: 1001,
+      split: 20,
+      targets: [0, 1],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+      rowsPerGroup: 3,
+    },
+  ],
+  [
+    '8192 rows in groups of 256',
+    {
+      rows: 8192,
+      width: 128,
+      split: 4096,
+      targets: [0, 1],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+      rowsPerGroup: 256,
+    },
+  ],
+  [
+    '2000 rows in groups of 1024, the most a workgroup holds',
+    {
+      rows: 2000,
+      width: 20,
+      split: 1000,
+      targets: [1, 1],
+      inputGrad: true,
+      paramGrads: true,
+      rowsPerGroup: SINGLE_DISPATCH_MAX_ROWS,
+    },
+  ],
 ];
 
 function groupsFor(c: HeadCase): number {
@@ -138,21 +326,45 @@ describe('logit head (last layer + BCE + gradients, fused)', () => {
   }
 
   it('a divisor other than the row count (the discriminator divides both halves by the batch)', async () => {
-    const c: HeadCase = { rows: 90, width: 33, split: 45, targets: [0, 0.9], gate: 'leaky-relu', inputGrad: true, paramGrads: true };
+    const c: HeadCase = {
+      rows: 90,
+      width: 33,
+      split: 45,
+      targets: [0, 0.9],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+    };
     const data = inputsFor(c, 7);
     expectMatchesReference(await runHead(gpu.ctx, c, data, 1, 45), c, data, 1, 45);
   });
 
   for (const rows of [40, 2000]) {
     it(`accumulate adds the statistics of each run (${rows} rows) and overwrites the gradients`, async () => {
-      const c: HeadCase = { rows, width: 17, split: rows / 2, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true };
+      const c: HeadCase = {
+        rows,
+        width: 17,
+        split: rows / 2,
+        targets: [0, 1],
+        gate: 'leaky-relu',
+        inputGrad: true,
+        paramGrads: true,
+      };
       const data = inputsFor(c, 8);
       expectMatchesReference(await runHead(gpu.ctx, c, data, 2), c, data, 2);
     });
   }
 
   it('saturated logits (inputs of ±300) give finite losses and gradients', async () => {
-    const c: HeadCase = { rows: 50, width: 9, split: 25, targets: [0, 1], inputGrad: true, paramGrads: true, scale: 300 };
+    const c: HeadCase = {
+      rows: 50,
+      width: 9,
+      split: 25,
+      targets: [0, 1],
+      inputGrad: true,
+      paramGrads: true,
+      scale: 300,
+    };
     const data = inputsFor(c, 9);
     const { ref } = referenceFor(c, data);
     expect(Math.max(...ref.logits.map(Math.abs))).toBeGreaterThan(100);
@@ -169,25 +381,37 @@ describe('logit head against finite differences', () => {
   // gradient is dLoss/dz, the ungated one dLoss/da.
   const [rows, width, split] = [6, 5, 4];
   const loss = { split, targetFirst: 0.9, targetSecond: 0 };
-  const lossAt = (a: ArrayLike<number>, w: ArrayLike<number>, b: number) => logitHeadReference(a, rows, width, w, b, loss).bce.loss;
+  const lossAt = (a: ArrayLike<number>, w: ArrayLike<number>, b: number) =>
+    logitHeadReference(a, rows, width, w, b, loss).bce.loss;
   const central = (f: (h: number) => number) => (f(1e-5) - f(-1e-5)) / 2e-5;
 
   for (const gate of [undefined, 'tanh', 'leaky-relu'] as const) {
     it(`every gradient, ${gate ?? 'no'} gate`, async () => {
-      const z = randomArray(rows * width, 31, -1.5, 1.5).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));  // off the leaky kink
-      const activation = (v: number) => (gate === 'tanh' ? Math.tanh(v) : gate === 'leaky-relu' ? (v > 0 ? v : 0.2 * v) : v);
+      const z = randomArray(rows * width, 31, -1.5, 1.5).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v)); // off the leaky kink
+      const activation = (v: number) =>
+        gate === 'tanh' ? Math.tanh(v) : gate === 'leaky-relu' ? (v > 0 ? v : 0.2 * v) : v;
       const a = Float32Array.from(z, activation);
       const w = randomArray(width, 32, -1, 1);
       const b = 0.3;
       const c: HeadCase = { rows, width, split, targets: [0.9, 0], gate, inputGrad: true, paramGrads: true };
       const got = await runHead(gpu.ctx, c, { input: a, weight: w, bias: Float32Array.of(b) });
 
-      const dz = Float64Array.from(z, (_, i) => central((h) => {
-        const moved = Float64Array.from(a);
-        moved[i] = activation(z[i]! + h);
-        return lossAt(moved, w, b);
-      }));
-      const dw = Float64Array.from(w, (_, j) => central((h) => lossAt(a, Float64Array.from(w, (v, k) => (k === j ? v + h : v)), b)));
+      const dz = Float64Array.from(z, (_, i) =>
+        central((h) => {
+          const moved = Float64Array.from(a);
+          moved[i] = activation(z[i]! + h);
+          return lossAt(moved, w, b);
+        }),
+      );
+      const dw = Float64Array.from(w, (_, j) =>
+        central((h) =>
+          lossAt(
+            a,
+            Float64Array.from(w, (v, k) => (k === j ? v + h : v)),
+            b,
+          ),
+        ),
+      );
       const db = central((h) => lossAt(a, w, b + h));
       const tolerance = (x: number) => 2e-5 + 1e-3 * Math.abs(x);
       expectClose(got.inputGrad, dz, (i) => tolerance(dz[i]!), 'dLoss/dz');
@@ -198,11 +422,26 @@ describe('logit head against finite differences', () => {
 });
 
 describe('logit head arguments', () => {
-  async function headError(change: (spec: LogitHeadSpec, make: (floats: number) => GPUBuffer) => void): Promise<unknown> {
+  async function headError(
+    change: (spec: LogitHeadSpec, make: (floats: number) => GPUBuffer) => void,
+  ): Promise<unknown> {
     const ctx = gpu.ctx;
     const made: GPUBuffer[] = [];
-    const make = (floats: number) => { const b = ctx.memory.createStorage('t', floats); made.push(b); return b; };
-    const spec: LogitHeadSpec = { rows: 4, width: 3, input: make(12), weight: make(3), bias: make(1), stats: make(3), targetFirst: 1, inputGrad: { output: make(12) } };
+    const make = (floats: number) => {
+      const b = ctx.memory.createStorage('t', floats);
+      made.push(b);
+      return b;
+    };
+    const spec: LogitHeadSpec = {
+      rows: 4,
+      width: 3,
+      input: make(12),
+      weight: make(3),
+      bias: make(1),
+      stats: make(3),
+      targetFirst: 1,
+      inputGrad: { output: make(12) },
+    };
     change(spec, make);
     try {
       const kernel = await createLogitHead(ctx, spec);
@@ -216,17 +455,69 @@ describe('logit head arguments', () => {
   }
 
   it.each([
-    ['a split past the rows', (s: LogitHeadSpec) => { s.split = 5; }, /split.*\[0, 4\]/],
-    ['a weight shorter than the width', (s: LogitHeadSpec, make: (n: number) => GPUBuffer) => { s.weight = make(2); }, /weight.*needs 3 f32/],
-    ['a gate of none', (s: LogitHeadSpec) => { s.inputGrad!.gate = 'none' as never; }, /inputGrad.gate.*not none/],
-    ['an input gradient written over the input', (s: LogitHeadSpec) => { s.inputGrad = { output: s.input as GPUBuffer }; }, /inputGrad.output.*overlaps input/],
-    ['a target outside [0, 1]', (s: LogitHeadSpec) => { s.targetFirst = 1.5; }, /targetFirst/],
-    ['zero rows', (s: LogitHeadSpec) => { s.rows = 0; }, /rows/],
-    ['zero rows per group', (s: LogitHeadSpec) => { s.rowsPerGroup = 0; }, /rowsPerGroup.*positive integer/],
-    ['a fractional row count per group', (s: LogitHeadSpec) => { s.rowsPerGroup = 2.5; }, /rowsPerGroup/],
-    ['more rows per group than a workgroup holds', (s: LogitHeadSpec, make: (n: number) => GPUBuffer) => {
-      Object.assign(s, { rows: 2000, input: make(6000), inputGrad: { output: make(6000) }, rowsPerGroup: 1025 });
-    }, /rowsPerGroup.*at most 1024/],
+    [
+      'a split past the rows',
+      (s: LogitHeadSpec) => {
+        s.split = 5;
+      },
+      /split.*\[0, 4\]/,
+    ],
+    [
+      'a weight shorter than the width',
+      (s: LogitHeadSpec, make: (n: number) => GPUBuffer) => {
+        s.weight = make(2);
+      },
+      /weight.*needs 3 f32/,
+    ],
+    [
+      'a gate of none',
+      (s: LogitHeadSpec) => {
+        s.inputGrad!.gate = 'none' as never;
+      },
+      /inputGrad.gate.*not none/,
+    ],
+    [
+      'an input gradient written over the input',
+      (s: LogitHeadSpec) => {
+        s.inputGrad = { output: s.input as GPUBuffer };
+      },
+      /inputGrad.output.*overlaps input/,
+    ],
+    [
+      'a target outside [0, 1]',
+      (s: LogitHeadSpec) => {
+        s.targetFirst = 1.5;
+      },
+      /targetFirst/,
+    ],
+    [
+      'zero rows',
+      (s: LogitHeadSpec) => {
+        s.rows = 0;
+      },
+      /rows/,
+    ],
+    [
+      'zero rows per group',
+      (s: LogitHeadSpec) => {
+        s.rowsPerGroup = 0;
+      },
+      /rowsPerGroup.*positive integer/,
+    ],
+    [
+      'a fractional row count per group',
+      (s: LogitHeadSpec) => {
+        s.rowsPerGroup = 2.5;
+      },
+      /rowsPerGroup/,
+    ],
+    [
+      'more rows per group than a workgroup holds',
+      (s: LogitHeadSpec, make: (n: number) => GPUBuffer) => {
+        Object.assign(s, { rows: 2000, input: make(6000), inputGrad: { output: make(6000) }, rowsPerGroup: 1025 });
+      },
+      /rowsPerGroup.*at most 1024/,
+    ],
   ])('refuses %s with an ArgumentError', async (_name, change, message) => {
     const error = await headError(change);
     expect(error).toBeInstanceOf(ArgumentError);

@@ -7,8 +7,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, createMatmul, forceAutoVariant, registerMatmulTuning, shapeKey, tunedChoice, tuningAdapterKey, unregisterMatmulTuning,
-  type GpuContext, type MatmulShape, type MatmulTuning,
+  ArgumentError,
+  createMatmul,
+  forceAutoVariant,
+  registerMatmulTuning,
+  shapeKey,
+  tunedChoice,
+  tuningAdapterKey,
+  unregisterMatmulTuning,
+  type GpuContext,
+  type MatmulShape,
+  type MatmulTuning,
 } from '../../src/index.js';
 import builtIn from '../../src/kernels/matmul-tuning.json';
 import { candidates, sampledError, writeTuning } from '../../bench/tune.js';
@@ -27,9 +36,13 @@ function tableFor(ctx: GpuContext, choices: MatmulTuning['choices']): MatmulTuni
   return { adapter: tuningAdapterKey(ctx.adapter)!, measured: 'test', choices };
 }
 
-async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v3' | 'auto'; splitK?: number | 'auto'; specialize?: boolean | 'auto' } = {}) {
+async function product(
+  ctx: GpuContext,
+  spec: { variant?: 'v1' | 'v3' | 'auto'; splitK?: number | 'auto'; specialize?: boolean | 'auto' } = {},
+) {
   const { m, n, k } = SHAPE;
-  const a = randomArray(m * k, 1), b = randomArray(n * k, 2);
+  const a = randomArray(m * k, 1),
+    b = randomArray(n * k, 2);
   const mem = ctx.memory;
   const [ab, bb, cb] = [mem.createStorage('a', a), mem.createStorage('b', b), mem.createStorage('c', m * n)];
   try {
@@ -37,7 +50,12 @@ async function product(ctx: GpuContext, spec: { variant?: 'v1' | 'v3' | 'auto'; 
     await runKernels(ctx, kernel);
     kernel.destroy();
     const ref = matmulReference({ m, n, k, a, b, transposeB: true });
-    expectClose(await ctx.readF32(cb), ref.c, (i) => 2e-6 * ref.magnitude[i]! + 1e-6, `C with ${kernel.choice.variant}/${kernel.choice.splitK}`);
+    expectClose(
+      await ctx.readF32(cb),
+      ref.c,
+      (i) => 2e-6 * ref.magnitude[i]! + 1e-6,
+      `C with ${kernel.choice.variant}/${kernel.choice.splitK}`,
+    );
     return kernel.choice;
   } finally {
     for (const x of [ab, bb, cb]) mem.release(x);
@@ -67,7 +85,7 @@ describe('measured matmul choices', () => {
     expect(await product(gpu.ctx, { splitK: 2 })).toEqual({ variant: 'v3', splitK: 2, specialized: false });
   });
 
-  it('explicit arguments win over the table; a named variant still takes the table\'s split when they agree', async () => {
+  it("explicit arguments win over the table; a named variant still takes the table's split when they agree", async () => {
     registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
     expect(await product(gpu.ctx, { variant: 'v1' })).toEqual({ variant: 'v1', splitK: 3, specialized: false });
     expect(await product(gpu.ctx, { splitK: 1 })).toEqual({ variant: 'v3', splitK: 1, specialized: false });
@@ -80,9 +98,15 @@ describe('measured matmul choices', () => {
     expect((await product(gpu.ctx)).variant).toBe('v1');
   });
 
-  it('another adapter\'s table and other shapes change nothing', async () => {
-    registerMatmulTuning({ adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3', measured: 'test', choices: { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } } });
-    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey({ ...SHAPE, transposeB: false })]: { variant: 'v3', splitK: 5 } }));
+  it("another adapter's table and other shapes change nothing", async () => {
+    registerMatmulTuning({
+      adapter: 'nvidia / hopper / NVIDIA H100 80GB HBM3',
+      measured: 'test',
+      choices: { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } },
+    });
+    registerMatmulTuning(
+      tableFor(gpu.ctx, { [shapeKey({ ...SHAPE, transposeB: false })]: { variant: 'v3', splitK: 5 } }),
+    );
     expect(await product(gpu.ctx)).toEqual({ variant: 'v1', splitK: 3, specialized: false });
     unregisterMatmulTuning('nvidia / hopper / NVIDIA H100 80GB HBM3');
   });
@@ -90,7 +114,11 @@ describe('measured matmul choices', () => {
   it.each([
     ['an unknown variant', { variant: 'v9', splitK: 1 }, /variant.*v1, v3, v4/],
     ['a split of 0', { variant: 'v1', splitK: 0 }, /splitK.*positive integer/],
-    ['a specialized that is not a boolean', { variant: 'v1', splitK: 1, specialized: 'yes' }, /specialized.*true or false/],
+    [
+      'a specialized that is not a boolean',
+      { variant: 'v1', splitK: 1, specialized: 'yes' },
+      /specialized.*true or false/,
+    ],
   ])('refuses a table with %s', (_name, choice, message) => {
     const register = () => registerMatmulTuning(tableFor(gpu.ctx, { '1x1x1': choice as never }));
     expect(register).toThrow(ArgumentError);
@@ -117,9 +145,12 @@ describe('measured matmul choices', () => {
 });
 
 describe('the tuner', () => {
-  it('times the step\'s two logit heads in every grouping that differs', () => {
+  it("times the step's two logit heads in every grouping that differs", () => {
     expect(stepHeads([64, 4096, 64]).map((h) => [h.rows, h.width, h.paramGrads, h.uses.length])).toEqual([
-      [128, 128, true, 2], [64, 128, false, 2], [8192, 128, true, 1], [4096, 128, false, 1],
+      [128, 128, true, 2],
+      [64, 128, false, 2],
+      [8192, 128, true, 1],
+      [4096, 128, false, 1],
     ]);
     expect(stepHeads([64])[0]).toMatchObject({ split: 64, targets: [0, 1], divisor: 64 });
     expect(headCandidates(4)).toEqual([4]);
@@ -143,18 +174,25 @@ describe('the tuner', () => {
     expect(ruleChoice(weightGrad, roomy)).toEqual({ variant: 'v1', splitK: 7 });
     expect(candidates(weightGrad, roomy)).toContainEqual({ variant: 'v1', splitK: 7 });
     // WebGPU's default 16 KiB of workgroup memory leaves out v3 and v6.
-    expect(candidates({ ...SHAPE, k: 200 }, { maxComputeWorkgroupStorageSize: 16384 }).map((c) => c.variant)).toEqual(['v1', 'v4', 'v5']);
+    expect(candidates({ ...SHAPE, k: 200 }, { maxComputeWorkgroupStorageSize: 16384 }).map((c) => c.variant)).toEqual([
+      'v1',
+      'v4',
+      'v5',
+    ]);
   });
 
   it('its float64 check passes a right product and catches one wrong or unwritten entry', () => {
     const shape: MatmulShape = { m: 5, n: 4, k: 9, transposeA: true, transposeB: false, rowSums: true };
-    const a = randomArray(45, 3), b = randomArray(36, 4);
+    const a = randomArray(45, 3),
+      b = randomArray(36, 4);
     const ref = matmulReference({ m: 5, n: 4, k: 9, a, b, transposeA: true });
     const c = Float32Array.from(ref.c);
-    const sums = Float32Array.from({ length: 5 }, (_, i) => Array.from({ length: 9 }, (_, p) => a[p * 5 + i]!).reduce((x, y) => x + y, 0));
+    const sums = Float32Array.from({ length: 5 }, (_, i) =>
+      Array.from({ length: 9 }, (_, p) => a[p * 5 + i]!).reduce((x, y) => x + y, 0),
+    );
     expect(sampledError(shape, { a, b }, c, sums)).toBeLessThanOrEqual(1);
     const wrong = Float32Array.from(c);
-    wrong[19]! += 1e-3;  // the last entry, a corner the check always samples
+    wrong[19]! += 1e-3; // the last entry, a corner the check always samples
     expect(sampledError(shape, { a, b }, wrong, sums)).toBeGreaterThan(1);
     const unwritten = Float32Array.from(c);
     unwritten[0] = Number.NaN;
@@ -164,9 +202,13 @@ describe('the tuner', () => {
     expect(sampledError(shape, { a, b }, c, badSums)).toBeGreaterThan(1);
   });
 
-  it('merges a table into the tuning file, replacing only the same adapter\'s', () => {
+  it("merges a table into the tuning file, replacing only the same adapter's", () => {
     const file = join(tempDir('tuning-'), 'tuning.json');
-    const table = (adapter: string, variant: 'v1' | 'v3'): MatmulTuning => ({ adapter, measured: 'test', choices: { '1x1x1': { variant, splitK: 1 } } });
+    const table = (adapter: string, variant: 'v1' | 'v3'): MatmulTuning => ({
+      adapter,
+      measured: 'test',
+      choices: { '1x1x1': { variant, splitK: 1 } },
+    });
     writeFileSync(file, JSON.stringify([table('a', 'v1'), table('b', 'v1')]));
     writeTuning(file, table('b', 'v3'));
     writeTuning(file, table('c', 'v1'));

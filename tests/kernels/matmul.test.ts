@@ -4,15 +4,24 @@
 // Tolerance: 2e-6·Σ|a·b| + 1e-6 per element. float32 accumulation error grows like √K·ε·Σ|a·b|
 // (ε = 6e-8), so this passes a correct kernel at K ≤ 1000 with margin and fails any indexing bug.
 import { describe, expect, it } from 'vitest';
-import { createMatmul, forceAutoVariant, type Activation, type GpuContext, type MatmulVariant } from '../../src/index.js';
+import {
+  createMatmul,
+  forceAutoVariant,
+  type Activation,
+  type GpuContext,
+  type MatmulVariant,
+} from '../../src/index.js';
 import { activate, matmulReference } from '../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
 
 interface Case {
-  m: number; n: number; k: number;
-  transposeA: boolean; transposeB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
   bias: boolean;
   activation?: Activation;
   gate?: Exclude<Activation, 'none'>;
@@ -24,16 +33,29 @@ interface Case {
   specialize?: boolean;
 }
 
-const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 const EPILOGUES: Array<Pick<Case, 'activation' | 'gate'>> = [
-  {}, { activation: 'leaky-relu' }, { activation: 'tanh' }, { activation: 'sigmoid' },
-  { gate: 'leaky-relu' }, { gate: 'tanh' }, { gate: 'sigmoid' },
+  {},
+  { activation: 'leaky-relu' },
+  { activation: 'tanh' },
+  { activation: 'sigmoid' },
+  { gate: 'leaky-relu' },
+  { gate: 'tanh' },
+  { gate: 'sigmoid' },
 ];
 
 function describeCase(c: Case): string {
   const op = `${c.transposeA ? 'Aᵀ' : 'A'}·${c.transposeB ? 'Bᵀ' : 'B'}`;
   const epilogue = c.gate ? `⊙${c.gate}'` : (c.activation ?? 'none');
-  const variant = c.variant || c.splitK ? ` [${c.variant ?? 'auto'}, split-K ${c.splitK ?? 'auto'}${c.specialize ? ', specialised' : ''}]` : '';
+  const variant =
+    c.variant || c.splitK
+      ? ` [${c.variant ?? 'auto'}, split-K ${c.splitK ?? 'auto'}${c.specialize ? ', specialised' : ''}]`
+      : '';
   return `${c.m}×${c.n}×${c.k} ${op}${c.bias ? '+bias' : ''} ${epilogue}${c.rowSums ? ' +row sums' : ''}${variant}`;
 }
 
@@ -59,21 +81,47 @@ async function checkMatmul(ctx: GpuContext, c: Case): Promise<void> {
   const rowSumsBuf = c.rowSums ? rest.shift() : undefined;
   try {
     const kernel = await createMatmul(ctx, {
-      m, n, k, a: aBuf, b: bBuf, c: cBuf,
-      transposeA: c.transposeA, transposeB: c.transposeB,
-      bias: biasBuf, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gateBuf! } : undefined,
-      variant: c.variant, splitK: c.splitK, rowSums: rowSumsBuf, specialize: c.specialize,
+      m,
+      n,
+      k,
+      a: aBuf,
+      b: bBuf,
+      c: cBuf,
+      transposeA: c.transposeA,
+      transposeB: c.transposeB,
+      bias: biasBuf,
+      activation: c.activation,
+      gate: c.gate ? { kind: c.gate, output: gateBuf! } : undefined,
+      variant: c.variant,
+      splitK: c.splitK,
+      rowSums: rowSumsBuf,
+      specialize: c.specialize,
     });
     expect(kernel.choice.specialized).toBe(c.specialize === true);
     await runKernels(ctx, kernel);
     kernel.destroy();
     const actual = await ctx.readF32(cBuf);
-    const ref = matmulReference({ m, n, k, a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: c.activation, gate: c.gate ? { kind: c.gate, output: gate! } : undefined });
+    const ref = matmulReference({
+      m,
+      n,
+      k,
+      a,
+      b,
+      transposeA: c.transposeA,
+      transposeB: c.transposeB,
+      bias,
+      activation: c.activation,
+      gate: c.gate ? { kind: c.gate, output: gate! } : undefined,
+    });
     expectClose(actual, ref.c, (i) => 2e-6 * ref.magnitude[i]! + 1e-6, describeCase(c));
     if (rowSumsBuf) {
       const opA = (i: number, p: number) => (c.transposeA ? a[p * m + i]! : a[i * k + p]!);
-      const want = Array.from({ length: m }, (_, i) => Array.from({ length: k }, (_, p) => opA(i, p)).reduce((x, y) => x + y, 0));
-      const scale = Array.from({ length: m }, (_, i) => Array.from({ length: k }, (_, p) => Math.abs(opA(i, p))).reduce((x, y) => x + y, 0));
+      const want = Array.from({ length: m }, (_, i) =>
+        Array.from({ length: k }, (_, p) => opA(i, p)).reduce((x, y) => x + y, 0),
+      );
+      const scale = Array.from({ length: m }, (_, i) =>
+        Array.from({ length: k }, (_, p) => Math.abs(opA(i, p))).reduce((x, y) => x + y, 0),
+      );
       expectClose(await ctx.readF32(rowSumsBuf), want, (i) => 2e-6 * scale[i]! + 1e-6, `${describeCase(c)} row sums`);
     }
   } finally {
@@ -95,13 +143,28 @@ describe('matmul: every transpose, bias and epilogue at 37×53×19', () => {
 describe('matmul: shapes', () => {
   // 1×1×1; not multiples of any tile; one tile exactly plus one; the GAN's layers (batch 64).
   const shapes: Array<[number, number, number]> = [
-    [1, 1, 1], [100, 129, 67], [65, 1, 300], [1, 257, 33],
-    [64, 784, 256], [64, 256, 784], [128, 1, 128], [784, 256, 64],
+    [1, 1, 1],
+    [100, 129, 67],
+    [65, 1, 300],
+    [1, 257, 33],
+    [64, 784, 256],
+    [64, 256, 784],
+    [128, 1, 128],
+    [784, 256, 64],
   ];
   shapes.forEach(([m, n, k], s) => {
     TRANSPOSES.forEach(([transposeA, transposeB], t) => {
       const epilogue = EPILOGUES[(s + t) % EPILOGUES.length]!;
-      const c: Case = { m, n, k, transposeA, transposeB, bias: (s + t) % 2 === 0, rowSums: (s + t) % 2 === 1, ...epilogue };
+      const c: Case = {
+        m,
+        n,
+        k,
+        transposeA,
+        transposeB,
+        bias: (s + t) % 2 === 0,
+        rowSums: (s + t) % 2 === 1,
+        ...epilogue,
+      };
       it(describeCase(c), () => checkMatmul(gpu.ctx, c));
     });
   });
@@ -109,10 +172,19 @@ describe('matmul: shapes', () => {
 
 describe('matmul variants: v1 and v3 (double-buffered), with and without split-K; every transpose and row sums', () => {
   // Not multiples of 128 or of the K chunk; 1×1×1; a long K (the weight gradient at batch 1024).
-  const shapes: Array<[number, number, number]> = [[1, 1, 1], [130, 257, 33], [37, 53, 700], [256, 784, 2048]];
+  const shapes: Array<[number, number, number]> = [
+    [1, 1, 1],
+    [130, 257, 33],
+    [37, 53, 700],
+    [256, 784, 2048],
+  ];
   const variants: Array<Pick<Case, 'variant' | 'splitK'>> = [
-    { variant: 'v1', splitK: 1 }, { variant: 'v1', splitK: 3 }, { variant: 'v3', splitK: 5 }, { variant: 'v1', splitK: 'auto' },
-    { variant: 'v3', splitK: 1 }, { variant: 'v3', splitK: 4 },
+    { variant: 'v1', splitK: 1 },
+    { variant: 'v1', splitK: 3 },
+    { variant: 'v3', splitK: 5 },
+    { variant: 'v1', splitK: 'auto' },
+    { variant: 'v3', splitK: 1 },
+    { variant: 'v3', splitK: 4 },
   ];
   shapes.forEach(([m, n, k], s) => {
     variants.forEach((variant, v) => {
@@ -128,7 +200,18 @@ describe('matmul v3 (double-buffered) in every transpose and epilogue at 37×53�
   TRANSPOSES.forEach(([transposeA, transposeB], t) => {
     EPILOGUES.forEach((epilogue, e) => {
       const [m, n, k] = (t + e) % 2 === 0 ? [37, 53, 19] : [100, 129, 67];
-      const c: Case = { m, n, k, transposeA, transposeB, bias: e % 2 === 0, rowSums: e % 3 === 0, variant: 'v3', splitK: 1, ...epilogue };
+      const c: Case = {
+        m,
+        n,
+        k,
+        transposeA,
+        transposeB,
+        bias: e % 2 === 0,
+        rowSums: e % 3 === 0,
+        variant: 'v3',
+        splitK: 1,
+        ...epilogue,
+      };
       it(describeCase(c), () => checkMatmul(gpu.ctx, c));
     });
   });
@@ -137,26 +220,60 @@ describe('matmul v3 (double-buffered) in every transpose and epilogue at 37×53�
 describe('matmul v4, v5 and v6 (vec4 loads) in every transpose, with and without split-K', () => {
   // Contiguous dimensions multiples of 4 but not of the tiles; 4×4×4; a GAN layer; a long K split.
   // Rows (m when A is not transposed) need not be multiples of 4: 37×52×20 A·B.
-  const shapes: Array<[number, number, number]> = [[4, 4, 4], [36, 52, 20], [132, 100, 68], [128, 784, 100], [256, 784, 2048]];
+  const shapes: Array<[number, number, number]> = [
+    [4, 4, 4],
+    [36, 52, 20],
+    [132, 100, 68],
+    [128, 784, 100],
+    [256, 784, 2048],
+  ];
   for (const variant of ['v4', 'v5', 'v6'] as const) {
     shapes.forEach(([m, n, k], s) => {
       TRANSPOSES.forEach(([transposeA, transposeB], t) => {
         const epilogue = EPILOGUES[(s + 2 * t) % EPILOGUES.length]!;
         const splitK = s === 4 ? 4 : 1;
-        const c: Case = { m, n, k, transposeA, transposeB, bias: t % 2 === 0, rowSums: (s + t) % 2 === 0, variant, splitK, ...epilogue };
+        const c: Case = {
+          m,
+          n,
+          k,
+          transposeA,
+          transposeB,
+          bias: t % 2 === 0,
+          rowSums: (s + t) % 2 === 0,
+          variant,
+          splitK,
+          ...epilogue,
+        };
         it(describeCase(c), () => checkMatmul(gpu.ctx, c));
       });
     });
-    const ragged: Case = { m: 37, n: 52, k: 20, transposeA: false, transposeB: false, bias: true, rowSums: true, activation: 'tanh', variant, splitK: 1 };
+    const ragged: Case = {
+      m: 37,
+      n: 52,
+      k: 20,
+      transposeA: false,
+      transposeB: false,
+      bias: true,
+      rowSums: true,
+      activation: 'tanh',
+      variant,
+      splitK: 1,
+    };
     it(describeCase(ragged), () => checkMatmul(gpu.ctx, ragged));
   }
 
   it('refuses v4, v5 and v6 where a contiguous dimension is not a multiple of 4, and a forced one falls back to v1 there', async () => {
     const ctx = gpu.ctx;
-    const [a, b, c] = [ctx.memory.createStorage('a', 37 * 19), ctx.memory.createStorage('b', 19 * 52), ctx.memory.createStorage('c', 37 * 52)];
+    const [a, b, c] = [
+      ctx.memory.createStorage('a', 37 * 19),
+      ctx.memory.createStorage('b', 19 * 52),
+      ctx.memory.createStorage('c', 37 * 52),
+    ];
     try {
       for (const variant of ['v4', 'v5', 'v6'] as const) {
-        await expect(createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c, variant })).rejects.toThrow(new RegExp(`${variant} loads vec4s, so it needs k and n to be multiples of 4`));
+        await expect(createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c, variant })).rejects.toThrow(
+          new RegExp(`${variant} loads vec4s, so it needs k and n to be multiples of 4`),
+        );
         forceAutoVariant(variant);
         const kernel = await createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c });
         expect(kernel.choice.variant).toBe('v1');
@@ -176,7 +293,17 @@ describe('matmul pipelines specialised to the shape, every variant', () => {
   // Ragged edges in every dimension, one K tile or less, a long K split over workgroups, and both
   // transposes: the constants must give what the uniforms give.
   const cases: Array<Omit<Case, 'variant' | 'specialize'>> = [
-    { m: 37, n: 52, k: 20, transposeA: false, transposeB: false, bias: true, rowSums: true, activation: 'tanh', splitK: 1 },
+    {
+      m: 37,
+      n: 52,
+      k: 20,
+      transposeA: false,
+      transposeB: false,
+      bias: true,
+      rowSums: true,
+      activation: 'tanh',
+      splitK: 1,
+    },
     { m: 132, n: 100, k: 12, transposeA: true, transposeB: true, bias: false, gate: 'leaky-relu', splitK: 1 },
     { m: 64, n: 128, k: 1000, transposeA: true, transposeB: false, bias: false, rowSums: true, splitK: 3 },
   ];
@@ -187,11 +314,25 @@ describe('matmul pipelines specialised to the shape, every variant', () => {
     }
   }
 
-  it('refuses a specialize that is not true, false or \'auto\'', async () => {
+  it("refuses a specialize that is not true, false or 'auto'", async () => {
     const ctx = gpu.ctx;
-    const buffers = [ctx.memory.createStorage('a', 16), ctx.memory.createStorage('b', 16), ctx.memory.createStorage('c', 16)] as const;
+    const buffers = [
+      ctx.memory.createStorage('a', 16),
+      ctx.memory.createStorage('b', 16),
+      ctx.memory.createStorage('c', 16),
+    ] as const;
     try {
-      await expect(createMatmul(ctx, { m: 4, n: 4, k: 4, a: buffers[0], b: buffers[1], c: buffers[2], specialize: 'yes' as never })).rejects.toThrow(/specialize: must be true, false or 'auto'/);
+      await expect(
+        createMatmul(ctx, {
+          m: 4,
+          n: 4,
+          k: 4,
+          a: buffers[0],
+          b: buffers[1],
+          c: buffers[2],
+          specialize: 'yes' as never,
+        }),
+      ).rejects.toThrow(/specialize: must be true, false or 'auto'/);
     } finally {
       for (const x of buffers) ctx.memory.release(x);
     }

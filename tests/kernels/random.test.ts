@@ -9,11 +9,25 @@ import { expectClose, runKernels, useGpu } from '../support/gpu.js';
 const gpu = useGpu();
 const SEED = 0x1234_5678_9abc; // uses both key words
 
-async function fill(ctx: GpuContext, n: number, distribution: RandomDistribution, seed = SEED, stream = 0, step?: number): Promise<Float32Array> {
+async function fill(
+  ctx: GpuContext,
+  n: number,
+  distribution: RandomDistribution,
+  seed = SEED,
+  stream = 0,
+  step?: number,
+): Promise<Float32Array> {
   const out = ctx.memory.createStorage('random out', n);
   const counter = step === undefined ? undefined : await StepCounter.create(ctx, step);
   try {
-    const kernel = await createRandomFill(ctx, { n, output: out, seed, stream, distribution, stepCount: counter?.buffer });
+    const kernel = await createRandomFill(ctx, {
+      n,
+      output: out,
+      seed,
+      stream,
+      distribution,
+      stepCount: counter?.buffer,
+    });
     await runKernels(ctx, kernel);
     kernel.destroy();
     return await ctx.readF32(out);
@@ -28,7 +42,8 @@ function moments(values: Float32Array) {
   let mean = 0;
   for (const v of values) mean += v;
   mean /= n;
-  let variance = 0, lag1 = 0;
+  let variance = 0,
+    lag1 = 0;
   for (let i = 0; i < n; i++) {
     variance += (values[i]! - mean) ** 2;
     if (i + 1 < n) lag1 += (values[i]! - mean) * (values[i + 1]! - mean);
@@ -39,7 +54,10 @@ function moments(values: Float32Array) {
 describe('random (Philox4x32-10)', () => {
   for (const n of [1, 1003, 4096]) {
     it(`uniform n=${n} is bit-identical to the reference`, async () => {
-      for (const [stream, step] of [[0, 0], [3, 7]] as const) {
+      for (const [stream, step] of [
+        [0, 0],
+        [3, 7],
+      ] as const) {
         const got = await fill(gpu.ctx, n, { kind: 'uniform' }, SEED, stream, step);
         expect([...got]).toEqual([...uniformReference(n, SEED, stream, step)]);
       }
@@ -75,7 +93,11 @@ describe('random (Philox4x32-10)', () => {
     const { ctx } = gpu;
     const base = await fill(ctx, 256, { kind: 'normal' }, 1, 0, 0);
     expect([...(await fill(ctx, 256, { kind: 'normal' }, 1, 0, 0))]).toEqual([...base]);
-    for (const other of [await fill(ctx, 256, { kind: 'normal' }, 2, 0, 0), await fill(ctx, 256, { kind: 'normal' }, 1, 1, 0), await fill(ctx, 256, { kind: 'normal' }, 1, 0, 1)]) {
+    for (const other of [
+      await fill(ctx, 256, { kind: 'normal' }, 2, 0, 0),
+      await fill(ctx, 256, { kind: 'normal' }, 1, 1, 0),
+      await fill(ctx, 256, { kind: 'normal' }, 1, 0, 1),
+    ]) {
       const same = other.filter((v, i) => v === base[i]).length;
       expect(same).toBeLessThan(3);
     }

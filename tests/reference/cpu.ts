@@ -4,27 +4,39 @@ import type { Activation } from '../../src/index.js';
 
 export function activate(kind: Activation, x: number, alpha: number): number {
   switch (kind) {
-    case 'leaky-relu': return x > 0 ? x : alpha * x;
-    case 'tanh': return Math.tanh(x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    default: return x;
+    case 'leaky-relu':
+      return x > 0 ? x : alpha * x;
+    case 'tanh':
+      return Math.tanh(x);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-x));
+    default:
+      return x;
   }
 }
 
 /** f'(x) written through y = f(x), as the kernels do. */
 export function derivativeFromOutput(kind: Activation, y: number, alpha: number): number {
   switch (kind) {
-    case 'leaky-relu': return y > 0 ? 1 : alpha;
-    case 'tanh': return 1 - y * y;
-    case 'sigmoid': return y * (1 - y);
-    default: return 1;
+    case 'leaky-relu':
+      return y > 0 ? 1 : alpha;
+    case 'tanh':
+      return 1 - y * y;
+    case 'sigmoid':
+      return y * (1 - y);
+    default:
+      return 1;
   }
 }
 
 export interface MatmulReference {
-  m: number; n: number; k: number;
-  a: ArrayLike<number>; b: ArrayLike<number>;
-  transposeA?: boolean; transposeB?: boolean;
+  m: number;
+  n: number;
+  k: number;
+  a: ArrayLike<number>;
+  b: ArrayLike<number>;
+  transposeA?: boolean;
+  transposeB?: boolean;
   bias?: ArrayLike<number>;
   activation?: Activation;
   gate?: { kind: Activation; output: ArrayLike<number> };
@@ -60,7 +72,11 @@ export function matmulReference(r: MatmulReference): { c: Float64Array; magnitud
   return { c, magnitude };
 }
 
-export function columnSums(grad: ArrayLike<number>, rows: number, cols: number): { sums: Float64Array; magnitude: Float64Array } {
+export function columnSums(
+  grad: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): { sums: Float64Array; magnitude: Float64Array } {
   const sums = new Float64Array(cols);
   const magnitude = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
@@ -87,19 +103,33 @@ export interface BceReference {
   meanSecond: number;
 }
 
-export function bceReference(logits: ArrayLike<number>, split: number, targetFirst: number, targetSecond: number, divisor = logits.length): BceReference {
+export function bceReference(
+  logits: ArrayLike<number>,
+  split: number,
+  targetFirst: number,
+  targetSecond: number,
+  divisor = logits.length,
+): BceReference {
   const n = logits.length;
   const grad = new Float64Array(n);
-  let loss = 0, first = 0, second = 0;
+  let loss = 0,
+    first = 0,
+    second = 0;
   for (let i = 0; i < n; i++) {
     const x = logits[i]!;
     const t = i < split ? targetFirst : targetSecond;
     const p = sigmoid(x);
     loss += softplus(x) - t * x;
     grad[i] = (p - t) / divisor;
-    if (i < split) first += p; else second += p;
+    if (i < split) first += p;
+    else second += p;
   }
-  return { loss: loss / divisor, grad, meanFirst: split > 0 ? first / split : 0, meanSecond: n > split ? second / (n - split) : 0 };
+  return {
+    loss: loss / divisor,
+    grad,
+    meanFirst: split > 0 ? first / split : 0,
+    meanSecond: n > split ? second / (n - split) : 0,
+  };
 }
 
 export interface LogitHeadReference {
@@ -115,7 +145,11 @@ export interface LogitHeadReference {
 
 /** A last layer of one output fused with BCE (shaders/logit_head.wgsl), by the textbook formulas. */
 export function logitHeadReference(
-  input: ArrayLike<number>, rows: number, width: number, weight: ArrayLike<number>, bias: number,
+  input: ArrayLike<number>,
+  rows: number,
+  width: number,
+  weight: ArrayLike<number>,
+  bias: number,
   loss: { split: number; targetFirst: number; targetSecond: number; divisor?: number },
   gate?: { kind: Activation; alpha: number },
 ): LogitHeadReference {
@@ -150,7 +184,12 @@ export interface AdamState {
 }
 
 /** One AdamW step at step number t (1-based), in place, in the order torch.optim.AdamW uses. */
-export function adamReference(s: AdamState, grads: ArrayLike<number>, t: number, h: { lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number }): void {
+export function adamReference(
+  s: AdamState,
+  grads: ArrayLike<number>,
+  t: number,
+  h: { lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number },
+): void {
   const c1 = 1 - h.beta1 ** t;
   const c2 = 1 - h.beta2 ** t;
   for (let i = 0; i < s.weights.length; i++) {
@@ -158,22 +197,30 @@ export function adamReference(s: AdamState, grads: ArrayLike<number>, t: number,
     s.weights[i]! *= 1 - h.lr * h.weightDecay;
     s.m[i] = h.beta1 * s.m[i]! + (1 - h.beta1) * g;
     s.v[i] = h.beta2 * s.v[i]! + (1 - h.beta2) * g * g;
-    s.weights[i]! -= (h.lr / c1) * s.m[i]! / (Math.sqrt(s.v[i]!) / Math.sqrt(c2) + h.epsilon);
+    s.weights[i]! -= ((h.lr / c1) * s.m[i]!) / (Math.sqrt(s.v[i]!) / Math.sqrt(c2) + h.epsilon);
   }
 }
 
-const M0 = 0xd2511f53n, M1 = 0xcd9e8d57n, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
+const M0 = 0xd2511f53n,
+  M1 = 0xcd9e8d57n,
+  W0 = 0x9e3779b9,
+  W1 = 0xbb67ae85;
 const MASK = 0xffffffffn;
 
 /** Philox4x32-10 with BigInt products: an implementation independent of the shader's 16-bit split. */
-export function philox4x32(counter: [number, number, number, number], key: [number, number]): [number, number, number, number] {
+export function philox4x32(
+  counter: [number, number, number, number],
+  key: [number, number],
+): [number, number, number, number] {
   let [c0, c1, c2, c3] = counter.map((x) => x >>> 0) as [number, number, number, number];
   let [k0, k1] = key.map((x) => x >>> 0) as [number, number];
   for (let round = 0; round < 10; round++) {
     const p0 = M0 * BigInt(c0);
     const p1 = M1 * BigInt(c2);
-    const hi0 = Number(p0 >> 32n), lo0 = Number(p0 & MASK);
-    const hi1 = Number(p1 >> 32n), lo1 = Number(p1 & MASK);
+    const hi0 = Number(p0 >> 32n),
+      lo0 = Number(p0 & MASK);
+    const hi1 = Number(p1 >> 32n),
+      lo1 = Number(p1 & MASK);
     [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;

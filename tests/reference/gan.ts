@@ -3,24 +3,57 @@
 import type { Activation } from '../../src/index.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import type { TensorMap } from '../../src/gan/state.js';
-import { activate, adamReference, derivativeFromOutput, normalReference, sigmoid, softplus, type AdamState } from './cpu.js';
+import {
+  activate,
+  adamReference,
+  derivativeFromOutput,
+  normalReference,
+  sigmoid,
+  softplus,
+  type AdamState,
+} from './cpu.js';
 import { batchExamples } from './shuffle.js';
 
-interface Layer { w: Float64Array; b: Float64Array; inF: number; outF: number; act: Activation }
-interface Net { layers: Layer[]; adam: AdamState[]; ema?: Float64Array[] }
+interface Layer {
+  w: Float64Array;
+  b: Float64Array;
+  inF: number;
+  outF: number;
+  act: Activation;
+}
+interface Net {
+  layers: Layer[];
+  adam: AdamState[];
+  ema?: Float64Array[];
+}
 
-function makeNet(tensors: TensorMap, prefix: string, widths: number[], hidden: Activation, output: Activation, withEma: boolean): Net {
+function makeNet(
+  tensors: TensorMap,
+  prefix: string,
+  widths: number[],
+  hidden: Activation,
+  output: Activation,
+  withEma: boolean,
+): Net {
   const layers: Layer[] = [];
   for (let l = 0; l + 1 < widths.length; l++) {
     layers.push({
       w: Float64Array.from(tensors.get(`${prefix}.${2 * l}.weight`)!.data),
       b: Float64Array.from(tensors.get(`${prefix}.${2 * l}.bias`)!.data),
-      inF: widths[l]!, outF: widths[l + 1]!, act: l + 2 === widths.length ? output : hidden,
+      inF: widths[l]!,
+      outF: widths[l + 1]!,
+      act: l + 2 === widths.length ? output : hidden,
     });
   }
   // One Adam state per tensor (weights then bias of each layer).
-  const adam = layers.flatMap((L) => [L.w, L.b].map((p) => ({ weights: p, m: new Float64Array(p.length), v: new Float64Array(p.length) })));
-  return { layers, adam, ema: withEma ? layers.flatMap((L) => [Float64Array.from(L.w), Float64Array.from(L.b)]) : undefined };
+  const adam = layers.flatMap((L) =>
+    [L.w, L.b].map((p) => ({ weights: p, m: new Float64Array(p.length), v: new Float64Array(p.length) })),
+  );
+  return {
+    layers,
+    adam,
+    ema: withEma ? layers.flatMap((L) => [Float64Array.from(L.w), Float64Array.from(L.b)]) : undefined,
+  };
 }
 
 /** The smallest |pre-activation| of any leaky-ReLU unit seen so far (see ReferenceGan.nearestKink). */
@@ -47,14 +80,22 @@ function forward(net: Net, input: Float64Array, rows: number, alpha: number): Fl
 }
 
 /** Gradients of every tensor (same order as net.adam) and, if asked, dLoss/d(input). */
-function backward(net: Net, input: Float64Array, outs: Float64Array[], dLast: Float64Array, rows: number, alpha: number): { grads: Float64Array[]; dInput: Float64Array } {
+function backward(
+  net: Net,
+  input: Float64Array,
+  outs: Float64Array[],
+  dLast: Float64Array,
+  rows: number,
+  alpha: number,
+): { grads: Float64Array[]; dInput: Float64Array } {
   const grads: Float64Array[] = new Array(net.layers.length * 2);
   let dZ = dLast;
   let dInput = new Float64Array(0);
   for (let l = net.layers.length - 1; l >= 0; l--) {
     const L = net.layers[l]!;
     const x = l === 0 ? input : outs[l - 1]!;
-    const gw = new Float64Array(L.outF * L.inF), gb = new Float64Array(L.outF);
+    const gw = new Float64Array(L.outF * L.inF),
+      gb = new Float64Array(L.outF);
     const dX = new Float64Array(rows * L.inF);
     for (let r = 0; r < rows; r++) {
       for (let o = 0; o < L.outF; o++) {
@@ -79,9 +120,14 @@ function backward(net: Net, input: Float64Array, outs: Float64Array[], dLast: Fl
 }
 
 /** BCE with logits: (loss, dLoss/dlogit) for targets by row, divided by `divisor`. */
-function bce(logits: Float64Array, target: (row: number) => number, divisor: number): { loss: number; grad: Float64Array; probs: Float64Array } {
+function bce(
+  logits: Float64Array,
+  target: (row: number) => number,
+  divisor: number,
+): { loss: number; grad: Float64Array; probs: Float64Array } {
   let loss = 0;
-  const grad = new Float64Array(logits.length), probs = new Float64Array(logits.length);
+  const grad = new Float64Array(logits.length),
+    probs = new Float64Array(logits.length);
   logits.forEach((x, i) => {
     const t = target(i);
     probs[i] = sigmoid(x);
@@ -91,9 +137,17 @@ function bce(logits: Float64Array, target: (row: number) => number, divisor: num
   return { loss: loss / divisor, grad, probs };
 }
 
-export interface ReferenceDataset { values: (example: number) => ArrayLike<number>; count: number }
+export interface ReferenceDataset {
+  values: (example: number) => ArrayLike<number>;
+  count: number;
+}
 
-export interface ReferenceStep { lossD: number; lossG: number; dReal: number; dFake: number }
+export interface ReferenceStep {
+  lossD: number;
+  lossG: number;
+  dReal: number;
+  dFake: number;
+}
 
 export class ReferenceGan {
   readonly G: Net;
@@ -108,20 +162,38 @@ export class ReferenceGan {
     return nearestKinkSeen;
   }
 
-  constructor(readonly c: GanConfig, initial: TensorMap, private readonly data: ReferenceDataset) {
+  constructor(
+    readonly c: GanConfig,
+    initial: TensorMap,
+    private readonly data: ReferenceDataset,
+  ) {
     nearestKinkSeen = Infinity;
-    this.G = makeNet(initial, 'generator', [c.noiseDim, ...c.generatorHidden, c.dataDim], 'leaky-relu', c.generatorOutput, true);
+    this.G = makeNet(
+      initial,
+      'generator',
+      [c.noiseDim, ...c.generatorHidden, c.dataDim],
+      'leaky-relu',
+      c.generatorOutput,
+      true,
+    );
     this.D = makeNet(initial, 'discriminator', [c.dataDim, ...c.discriminatorHidden, 1], 'leaky-relu', 'none', false);
   }
 
   private adam(net: Net, grads: Float64Array[], t: number): void {
-    const h = { lr: Math.fround(this.c.lr), beta1: Math.fround(this.c.beta1), beta2: Math.fround(this.c.beta2), epsilon: Math.fround(this.c.epsilon), weightDecay: 0 };
+    const h = {
+      lr: Math.fround(this.c.lr),
+      beta1: Math.fround(this.c.beta1),
+      beta2: Math.fround(this.c.beta2),
+      epsilon: Math.fround(this.c.epsilon),
+      weightDecay: 0,
+    };
     net.adam.forEach((state, i) => adamReference(state, grads[i]!, t, h));
   }
 
   trainStep(): ReferenceStep {
     const { c } = this;
-    const B = c.batch, a = c.leakySlope;
+    const B = c.batch,
+      a = c.leakySlope;
     const t = ++this.step;
     const z = normalReference(B * c.noiseDim, c.seed, 1, t);
     const fake = forward(this.G, z, B, a).at(-1)!;
@@ -140,7 +212,8 @@ export class ReferenceGan {
     const params = this.G.layers.flatMap((L) => [L.w, L.b]);
     this.G.ema!.forEach((e, i) => e.forEach((v, j) => (e[j] = c.emaDecay * v + (1 - c.emaDecay) * params[i]![j]!)));
 
-    const mean = (v: Float64Array, from: number, to: number) => v.slice(from, to).reduce((s, p) => s + p, 0) / (to - from);
+    const mean = (v: Float64Array, from: number, to: number) =>
+      v.slice(from, to).reduce((s, p) => s + p, 0) / (to - from);
     return { lossD: dLoss.loss, lossG: gLoss.loss, dFake: mean(dLoss.probs, 0, B), dReal: mean(dLoss.probs, B, 2 * B) };
   }
 

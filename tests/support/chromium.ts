@@ -4,13 +4,28 @@ import { createServer, type InlineConfig, type ViteDevServer } from 'vite';
 import { CHROMIUM } from './preflight.js';
 
 /** Keep Chromium off the closed network. */
-const QUIET = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const QUIET = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 /**
  * WebGPU on SwiftShader. The Vulkan/ANGLE flags matter for canvases: without them headless
  * Chromium 156 loses the device ("A valid external Instance reference no longer exists") at the
  * first presented frame, while compute-only pages work either way.
  */
-const WEBGPU = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--use-angle=vulkan', '--use-vulkan=swiftshader', '--ignore-gpu-blocklist'];
+const WEBGPU = [
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+  '--use-angle=vulkan',
+  '--use-vulkan=swiftshader',
+  '--ignore-gpu-blocklist',
+];
 const NO_WEBGPU = ['--disable-gpu', '--disable-features=WebGPU'];
 
 export function launchChromium(webgpu: boolean): Promise<Browser> {
@@ -27,7 +42,11 @@ export function launchChromiumLosingCanvases(): Promise<Browser> {
 
 /** Starts a Vite dev server on a free loopback port; returns it with its base URL. */
 export async function serve(config: InlineConfig): Promise<{ server: ViteDevServer; url: string }> {
-  const server = await createServer({ logLevel: 'error', ...config, server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ...config.server } });
+  const server = await createServer({
+    logLevel: 'error',
+    ...config,
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ...config.server },
+  });
   await server.listen();
   const address = server.httpServer!.address();
   if (!address || typeof address === 'string') throw new Error('vite did not report a port');

@@ -32,18 +32,26 @@ export function useGpu(options: AcquireOptions = {}): GpuFixture {
     const oom = await c.device.popErrorScope();
     const validation = await c.device.popErrorScope();
     const leaked = c.memory.liveBuffers().filter((b) => !before.has(b.buffer));
-    for (const b of leaked) c.memory.release(b.buffer);  // so one leak does not fail later tests
+    for (const b of leaked) c.memory.release(b.buffer); // so one leak does not fail later tests
     expect(validation?.message ?? null, 'WebGPU validation error').toBeNull();
     expect(oom?.message ?? null, 'WebGPU out-of-memory error').toBeNull();
     expect(c.error?.message ?? null, 'uncaptured device error').toBeNull();
-    expect(leaked.map((b) => b.label), 'buffers left alive by the test').toEqual([]);
+    expect(
+      leaked.map((b) => b.label),
+      'buffers left alive by the test',
+    ).toEqual([]);
   });
   return fixture;
 }
 
 export { randomArray, runKernels, seededRandom } from './numeric.js';
 
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: (i: number) => number, what: string): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: (i: number) => number,
+  what: string,
+): void {
   const { ratio, detail } = compare(actual, expected, tolerance);
   expect(ratio, `${what} (${detail})`).toBeLessThanOrEqual(1);
 }

@@ -29,8 +29,13 @@ export interface Comparison {
   detail: string;
 }
 
-export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: (i: number) => number): Comparison {
-  if (actual.length !== expected.length) return { ratio: Infinity, detail: `length ${actual.length}, want ${expected.length}` };
+export function compare(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: (i: number) => number,
+): Comparison {
+  if (actual.length !== expected.length)
+    return { ratio: Infinity, detail: `length ${actual.length}, want ${expected.length}` };
   let ratio = 0;
   let index = -1;
   for (let i = 0; i < actual.length; i++) {
@@ -41,6 +46,7 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, 
       index = i;
     }
   }
-  const detail = index < 0 ? '' : `worst at ${index}: got ${actual[index]}, want ${expected[index]}, tolerance ${tolerance(index)}`;
+  const detail =
+    index < 0 ? '' : `worst at ${index}: got ${actual[index]}, want ${expected[index]}, tolerance ${tolerance(index)}`;
   return { ratio, detail };
 }

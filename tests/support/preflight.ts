@@ -14,7 +14,8 @@ export default async function preflight(): Promise<void> {
     adapter = [ctx.adapter.vendor, ctx.adapter.architecture, ctx.adapter.description].filter(Boolean).join(' / ');
     ctx.destroy();
   } catch (error) {
-    const reason = error instanceof WebGpuUnavailableError ? 'Dawn found no adapter' : (error as Error).message.split('\n')[0];
+    const reason =
+      error instanceof WebGpuUnavailableError ? 'Dawn found no adapter' : (error as Error).message.split('\n')[0];
     stop(`no WebGPU adapter for Node (${reason}): ${FIX}`);
   }
   if (!existsSync(CHROMIUM)) stop(`no Chromium at ${CHROMIUM} for the browser tests: ${FIX} or set CHROMIUM_PATH`);
