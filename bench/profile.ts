@@ -40,7 +40,9 @@ export async function profileStep(ctx: GpuContext, trainer: GanTrainer, steps: n
       encoder.resolveQuerySet(querySet, 0, count, resolve, 0);
       ctx.submit([encoder.finish()]);
       const stamps = new BigUint64Array(await ctx.readBytes(resolve));
-      kernels.forEach((_, i) => (totals[i]! += Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1000));
+      kernels.forEach((_, i) => {
+        totals[i]! += Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1000;
+      });
     }
     return kernels.map((k, i) => ({ label: describe(k), microseconds: totals[i]! / steps }));
   } finally {

@@ -50,7 +50,9 @@ export class ProgressCharts {
 
   push(stats: TrainingStats): void {
     const row = [stats.step, stats.lossD, stats.lossG, stats.dReal, stats.dFake];
-    row.forEach((v, i) => this.data[i]!.push(v));
+    row.forEach((v, i) => {
+      this.data[i]!.push(v);
+    });
     this.redraw();
   }
 

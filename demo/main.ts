@@ -242,8 +242,9 @@ function trainStep(state: State, steps: number): void {
   try {
     state.session.trainer.submitSteps(steps, 10);
   } catch (error) {
-    if (error instanceof TrainingDivergedError) return stopDiverged(state, error);
-    throw error;
+    if (!(error instanceof TrainingDivergedError)) throw error;
+    stopDiverged(state, error);
+    return;
   }
   state.inFlight = true;
   state.ctx.device.queue.onSubmittedWorkDone().then(

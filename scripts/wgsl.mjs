@@ -157,13 +157,15 @@ export function wgslVitePlugin() {
   return {
     name: 'webgpu-gan:wgsl',
     enforce: /** @type {const} */ ('pre'),
-    /** @param {string} id */
+    /**
+     * @this {{ addWatchFile(file: string): void }} Rollup's plugin context
+     * @param {string} id
+     */
     load(id) {
       const [path, query] = id.split('?');
       // Vite marks imports of unknown file types with ?import in dev; leave ?raw and ?url to it.
       if (!path.endsWith('.wgsl') || (query !== undefined && query !== 'import')) return null;
       const module = shaderModuleSource(path);
-      // @ts-ignore: `this` is Rollup's plugin context
       for (const file of module.files) this.addWatchFile(file);
       return { code: module.code, map: null };
     },

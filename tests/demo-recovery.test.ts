@@ -34,7 +34,8 @@ function captureDevices(): void {
   ) {
     const device = await original.apply(this, args);
     const w = window as unknown as { devices?: GPUDevice[] };
-    (w.devices ??= []).push(device);
+    w.devices ??= [];
+    w.devices.push(device);
     return device;
   };
 }

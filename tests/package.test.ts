@@ -209,12 +209,17 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
     const r = run(process.execPath, ['run-example.mjs'], { cwd: nodeApp });
     expect(r.status, ownErrors(r.stderr).join('\n')).toBe(0);
     const values = JSON.parse(r.stdout.trim().split('\n').pop()!) as number[];
-    [-0.15, -0.5, -0.15, 1].forEach((v, i) => expect(values[i]).toBeCloseTo(v, 6));
+    [-0.15, -0.5, -0.15, 1].forEach((v, i) => {
+      expect(values[i]).toBeCloseTo(v, 6);
+    });
   });
 
   it('Node without the optional "webgpu" package: one clear message naming what to install', () => {
-    const script =
-      "import { acquireGpu } from 'webgpu-gan';\ntry { await acquireGpu(); } catch (e) { console.log(`${e.name}: ${e.message}`); }\n";
+    const script = [
+      "import { acquireGpu } from 'webgpu-gan';",
+      "try { await acquireGpu(); } catch (e) { console.log(e.name + ': ' + e.message); }",
+      '',
+    ].join('\n');
     writeFileSync(join(browserApp, 'no-dawn.mjs'), script);
     const r = run(process.execPath, ['no-dawn.mjs'], { cwd: browserApp });
     expect(r.stdout.trim()).toBe(

@@ -16,6 +16,8 @@ describe('README example', () => {
     const y = await leakyLinearLayer();
     // Row 1: [1−3, 2+3] + [0.5, −10] = [−1.5, −5] → ×0.1; row 2: [4−6, 5+6] + b = [−1.5, 1].
     const expected = [-0.15, -0.5, -0.15, 1];
-    y.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+    y.forEach((v, i) => {
+      expect(v).toBeCloseTo(expected[i]!, 6);
+    });
   });
 });

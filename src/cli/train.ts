@@ -190,7 +190,12 @@ function watchSignals(): { stopped: () => string | null; release: () => void } {
     process.on(name, handler);
     return [name, handler] as const;
   });
-  return { stopped: () => signal, release: () => handlers.forEach(([name, handler]) => process.off(name, handler)) };
+  return {
+    stopped: () => signal,
+    release: () => {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    },
+  };
 }
 
 async function trainOn(

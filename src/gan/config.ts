@@ -62,7 +62,9 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     ['discriminatorHidden', c.discriminatorHidden],
   ] as const) {
     if (!Array.isArray(widths)) throw new ArgumentError(name, 'must be an array of layer widths');
-    widths.forEach((w, i) => requirePositiveInteger(`${name}[${i}]`, w));
+    widths.forEach((w, i) => {
+      requirePositiveInteger(`${name}[${i}]`, w);
+    });
   }
   if (!ACTIVATIONS.includes(c.generatorOutput))
     throw new ArgumentError('generatorOutput', `must be one of ${ACTIVATIONS.join(', ')}`);

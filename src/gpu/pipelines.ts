@@ -39,7 +39,10 @@ export function getPipeline(
   const numeric = normaliseConstants(constants);
   const key = `${entry}:${JSON.stringify(numeric)}`;
   let byKey = cache.pipelines.get(shader);
-  if (!byKey) cache.pipelines.set(shader, (byKey = new Map()));
+  if (!byKey) {
+    byKey = new Map();
+    cache.pipelines.set(shader, byKey);
+  }
   let pipeline = byKey.get(key);
   if (!pipeline) {
     pipeline = buildPipeline(device, cache, shader, entry, numeric);

@@ -48,7 +48,9 @@ const VIEW_ALIGNMENT_FLOATS = 64;
 export function checkMlpSpec(spec: MlpSpec, argument = 'mlp'): MlpSpec {
   if (!Array.isArray(spec.widths) || spec.widths.length < 2)
     throw new ArgumentError(`${argument}.widths`, 'needs at least an input and an output width');
-  spec.widths.forEach((w, i) => requirePositiveInteger(`${argument}.widths[${i}]`, w));
+  spec.widths.forEach((w, i) => {
+    requirePositiveInteger(`${argument}.widths[${i}]`, w);
+  });
   requireFinite(`${argument}.leakySlope`, spec.leakySlope);
   return spec;
 }

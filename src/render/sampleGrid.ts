@@ -65,9 +65,9 @@ export class SampleGridRenderer {
       label: 'sample grid',
       layout: this.pipeline.getBindGroupLayout(0),
       entries: [
-        { binding: layout.bindings['params']!.binding, resource: { buffer: this.uniform } },
+        { binding: layout.bindings.params!.binding, resource: { buffer: this.uniform } },
         {
-          binding: layout.bindings['samples']!.binding,
+          binding: layout.bindings.samples!.binding,
           resource: { buffer: options.samples, size: count * options.dim * 4 },
         },
       ],

@@ -62,7 +62,9 @@ function matmulCheck(
     await run(ctx, kernel);
     kernel.destroy();
     const got = await ctx.readF32(bufs[3]);
-    bufs.forEach((x) => mem.release(x));
+    bufs.forEach((x) => {
+      mem.release(x);
+    });
     const ref = matmulReference({ m, n, k, a, b, bias, transposeA, transposeB, activation: 'tanh' });
     return compare(got, ref.c, (i) => 2e-6 * ref.magnitude[i]! + 1e-6);
   };
@@ -88,7 +90,9 @@ const bceCheck: Check = async (ctx) => {
   await run(ctx, kernel);
   kernel.destroy();
   const got = [...(await ctx.readF32(bufs[1])), ...(await ctx.readF32(bufs[2]))];
-  bufs.forEach((x) => mem.release(x));
+  bufs.forEach((x) => {
+    mem.release(x);
+  });
   const ref = bceReference(logits, 4, 0.9, 0);
   return compare(got, [...ref.grad, ref.loss, ref.meanFirst, ref.meanSecond], (i) =>
     i < 8 ? 1e-7 : 1e-3 + 1e-6 * 1e4,
@@ -133,7 +137,9 @@ const logitHeadCheck: Check = async (ctx) => {
     ...(await ctx.readF32(dB)),
     ...(await ctx.readF32(stats)),
   ];
-  bufs.forEach((x) => mem.release(x));
+  bufs.forEach((x) => {
+    mem.release(x);
+  });
   const ref = logitHeadReference(
     input,
     rows,
@@ -187,7 +193,9 @@ const adamCheck: Check = async (ctx) => {
   const got = await ctx.readF32(w);
   adam.destroy();
   counter.destroy();
-  [w, g, m, v].forEach((x) => mem.release(x));
+  [w, g, m, v].forEach((x) => {
+    mem.release(x);
+  });
   return compare(got, ref.weights, (i) => 2e-6 * Math.abs(ref.weights[i]!) + 1e-7);
 };
 

@@ -120,7 +120,9 @@ describe('determinism', () => {
         destroy();
       }
     }
-    runs[0]!.forEach((bytes, i) => expect(Buffer.from(bytes).equals(Buffer.from(runs[1]![i]!))).toBe(true));
+    runs[0]!.forEach((bytes, i) => {
+      expect(Buffer.from(bytes).equals(Buffer.from(runs[1]![i]!))).toBe(true);
+    });
   });
 
   it('another seed gives other weights', async () => {

@@ -69,7 +69,9 @@ describe('batch gather', () => {
       rows = 500;
     const seen = new Uint8Array(count);
     const ids = new Float32Array(count);
-    ids.forEach((_, i) => (ids[i] = i));
+    ids.forEach((_, i) => {
+      ids[i] = i;
+    });
     for (let step = 1; step <= count / rows; step++) {
       // Only a few steps go through the GPU; the rest use the reference, already proven equal.
       const examples =

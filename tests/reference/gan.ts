@@ -187,7 +187,9 @@ export class ReferenceGan {
       epsilon: Math.fround(this.c.epsilon),
       weightDecay: 0,
     };
-    net.adam.forEach((state, i) => adamReference(state, grads[i]!, t, h));
+    net.adam.forEach((state, i) => {
+      adamReference(state, grads[i]!, t, h);
+    });
   }
 
   trainStep(): ReferenceStep {
@@ -210,7 +212,9 @@ export class ReferenceGan {
     const gOuts = forward(this.G, z, B, a);
     this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a).grads, t);
     const params = this.G.layers.flatMap((L) => [L.w, L.b]);
-    this.G.ema!.forEach((e, i) => e.forEach((v, j) => (e[j] = c.emaDecay * v + (1 - c.emaDecay) * params[i]![j]!)));
+    for (const [i, e] of this.G.ema!.entries()) {
+      for (const [j, v] of e.entries()) e[j] = c.emaDecay * v + (1 - c.emaDecay) * params[i]![j]!;
+    }
 
     const mean = (v: Float64Array, from: number, to: number) =>
       v.slice(from, to).reduce((s, p) => s + p, 0) / (to - from);

@@ -1,7 +1,7 @@
 // The test fixture: one device per test file; each test runs inside validation and
 // out-of-memory error scopes and must leave no buffer alive that it created.
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { acquireGpu, GpuContext, type AcquireOptions } from '../../src/index.js';
+import { acquireGpu, type AcquireOptions, type GpuContext } from '../../src/index.js';
 import { compare } from './numeric.js';
 
 export interface GpuFixture {
