@@ -364,7 +364,8 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   }
 }
 
-async function rebuild(state: State, charts: ProgressCharts, config: Partial<GanConfig>): Promise<void> {
+/** A new session of `config`. False when a device loss overtook it (replaceDevice then speaks). */
+async function rebuild(state: State, charts: ProgressCharts, config: Partial<GanConfig>): Promise<boolean> {
   setRunning(state, false);
   state.rebuilding = true;
   const ctx = state.ctx;
@@ -372,13 +373,13 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
     await ctx.sync();
     state.session.destroy();
     const session = await Session.create(ctx, state.dataset, config, { grid: ui.samples, walk: ui.walk });
-    if (state.ctx !== ctx) {
-      session.destroy(); // the device was lost and replaced meanwhile: the replacement stands
-      return;
+    if (state.ctx !== ctx || state.gpu !== 'ok') {
+      session.destroy(); // the device was lost meanwhile: replaceDevice's session stands
+      return false;
     }
     state.session = session;
   } catch (error) {
-    if (state.ctx !== ctx || state.gpu !== 'ok') return; // a lost device: replaceDevice reports it
+    if (state.ctx !== ctx || state.gpu !== 'ok') return false; // a lost device: replaceDevice reports it
     // The old session is gone and no new one exists: stop here with a visible reason.
     ui.error.textContent = `Could not start training: ${(error as Error).message}. Reload the page.`;
     ui.error.hidden = false;
@@ -390,17 +391,22 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
   state.snapshot = null; // a new run: the next autosave is of it
   charts.reset();
   for (const el of [ui.lossD, ui.lossG, ui.dReal, ui.dFake, ui.speed]) el.textContent = '–';
+  return true;
 }
 
 function wire(state: State, charts: ProgressCharts): void {
   ui.start.addEventListener('click', () => setRunning(state, true));
   ui.pause.addEventListener('click', () => setRunning(state, false));
   ui.stepOnce.addEventListener('click', () => {
-    if (!state.running && !state.inFlight && !state.saving && state.gpu === 'ok') trainStep(state, 1);
+    if (!state.running && !state.inFlight && !state.saving && !state.rebuilding && state.gpu === 'ok')
+      trainStep(state, 1);
   });
   ui.reset.addEventListener(
     'click',
-    () => void rebuild(state, charts, state.config).then(() => message(ui.formMessage, 'Reset to step 0.')),
+    () =>
+      void rebuild(state, charts, state.config).then((done) => {
+        if (done) message(ui.formMessage, 'Reset to step 0.');
+      }),
   );
   ui.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
   ui.walkToggle.addEventListener('click', () => {
@@ -435,7 +441,7 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
   const needsRestart =
     s.batch !== state.config.batch || s.seed !== state.config.seed || s.realLabel !== state.config.realLabel;
   if (needsRestart) {
-    await rebuild(state, charts, { ...state.config, ...s });
+    if (!(await rebuild(state, charts, { ...state.config, ...s }))) return;
     message(ui.formMessage, `Restarted with batch ${s.batch}, seed ${s.seed}, real label ${s.realLabel}.`);
   } else {
     state.session.trainer.setOptimizer({ lr: s.lr, beta1: s.beta1 });
@@ -481,7 +487,7 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
       checkpoint.config.lr !== state.config.lr ||
       checkpoint.config.beta1 !== state.config.beta1
     ) {
-      await rebuild(state, charts, checkpoint.config);
+      if (!(await rebuild(state, charts, checkpoint.config))) return false;
     } else {
       setRunning(state, false);
       charts.reset();
@@ -500,6 +506,6 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
 }
 
 void main().catch((error: Error) => {
-  ui.error.textContent = `The demo failed to start: ${error.message}. Reload the page, or try another browser.`;
+  ui.error.textContent = `The demo failed to start: ${error.message.replace(/\.$/, '')}. Reload the page, or try another browser.`;
   ui.error.hidden = false;
 });

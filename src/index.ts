@@ -18,6 +18,7 @@ export {
   ArgumentError,
   DestroyedError,
   GpuDeviceError,
+  GpuFailureError,
   TrainingDivergedError,
   WebGpuUnavailableError,
 } from './gpu/errors.js';

@@ -160,6 +160,12 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
       ),
     ]);
     expect(existsSync(join(out, CHECKPOINT))).toBe(false);
+    // --force removes an old run only once every check has passed: here the old run stays.
+    for (const f of readdirSync(good)) copyFileSync(join(good, f), join(out, f));
+    const forced = cli(['train', '--steps', '5', '--batch', String(batch), '--force', '--out', out]);
+    expect(forced.status).toBe(2);
+    expect(readFileSync(join(out, CHECKPOINT)).equals(readFileSync(join(good, CHECKPOINT)))).toBe(true);
+    expect(readFileSync(join(out, 'log.jsonl'), 'utf8')).toBe(readFileSync(join(good, 'log.jsonl'), 'utf8'));
   });
 
   it('--steps past the 32-bit sample counter is refused before any GPU work', () => {

@@ -35,14 +35,15 @@ export function tensorChecksum(tensors: TensorMap): string {
 /** The trainer's state as a checkpoint file. Refuses (TrainingDivergedError) when it is not finite. */
 export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
   if (trainer.diverged) throw trainer.diverged;
-  const step = trainer.step;
+  const { step, revision } = trainer;
   await trainer.ctx.sync();
   const tensors = await exportTensors(trainer);
-  // The tensors are read one after another: a step submitted meanwhile would mix two steps.
-  if (trainer.step !== step)
+  // The tensors are read one after another: a step taken or a checkpoint restored meanwhile would mix two states.
+  if (trainer.revision !== revision) {
     throw new Error(
-      `training went on (step ${step} → ${trainer.step}) while the checkpoint was read; pause training before saving`,
+      'the trainer changed (a step was taken or a checkpoint restored) while its checkpoint was read; pause training before saving',
     );
+  }
   const problem = tensorProblem(trainer.config, tensors);
   if (problem) throw new TrainingDivergedError(step, `${problem}, so no checkpoint was written`);
   return encodeSafetensors(tensors, {

@@ -90,7 +90,7 @@ export function prepareRunFolder(out: string): void {
  * writeFileAtomic's temporary files of the run's own files, `.NAME.PID.tmp`: a killed run leaves
  * them behind. Other programs' files in the folder are never touched.
  */
-const TEMPORARY = /^\.(?:checkpoint\.safetensors|log\.jsonl|samples(?:-\d{7})?\.png)\.(\d+)\.tmp$/;
+const TEMPORARY = /^\.(?:checkpoint\.safetensors|log\.jsonl|samples(?:-\d{7,})?\.png)\.(\d+)\.tmp$/;
 
 function isRunning(pid: number): boolean {
   try {
@@ -119,7 +119,7 @@ export function removeStaleTemporaries(out: string): string | null {
 
 /** The files of a run, as train writes them. */
 export const RUN_FILES = { checkpoint: 'checkpoint.safetensors', log: 'log.jsonl', samples: 'samples.png' };
-const NUMBERED_SAMPLES = /^samples-\d{7}\.png$/;
+const NUMBERED_SAMPLES = /^samples-\d{7,}\.png$/;
 
 /** Whether the folder already holds a run (a checkpoint, or a log of one killed before its first save). */
 export function holdsRun(out: string): boolean {

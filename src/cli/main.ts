@@ -2,7 +2,7 @@
 // checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
 // under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
 // its stack.
-import { ArgumentError, GpuDeviceError, WebGpuUnavailableError } from '../gpu/errors.js';
+import { ArgumentError, GpuFailureError, WebGpuUnavailableError } from '../gpu/errors.js';
 import { CheckpointFormatError } from '../checkpoint/safetensors.js';
 import { DatasetError } from '../data/mnist.js';
 import { helpText, UsageError } from './args.js';
@@ -58,8 +58,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`webgpu-gan ${command}: ${(error as Error).message}\n`);
       return error instanceof CliError ? error.exitCode : 2;
     }
-    if (error instanceof GpuDeviceError) {
-      // The GPU failed (lost, out of memory): not the user's input, but not our bug to show either.
+    if (error instanceof GpuFailureError) {
+      // The GPU failed (lost, out of memory): not the user's input, and not a bug of ours to show.
       process.stderr.write(`webgpu-gan ${command}: the GPU failed: ${error.message}\n`);
       return 1;
     }

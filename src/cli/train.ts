@@ -7,7 +7,7 @@ import { formatAdapter } from '../gpu/adapter.js';
 import type { GpuContext } from '../gpu/context.js';
 import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { readCheckpointFile } from '../checkpoint/file.js';
-import { GpuDeviceError, TrainingDivergedError } from '../gpu/errors.js';
+import { GpuFailureError, TrainingDivergedError } from '../gpu/errors.js';
 import { GpuDataset } from '../data/dataset.js';
 import { loadMnistImages } from '../data/mnist-node.js';
 import { resolveGanConfig, type GanConfig } from '../gan/config.js';
@@ -112,9 +112,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
     GanTrainer.checkFits(config, ctx.device.limits);
-    // Only now, with every check passed, does --force remove the old run.
-    if (force && !checkpoint) clearRun(run.out);
-    return await trainOn(ctx, run, config, checkpoint, images.pixels, images.count);
+    return await trainOn(ctx, run, config, checkpoint, images.pixels, images.count, force && !checkpoint);
   } finally {
     ctx.destroy();
   }
@@ -134,7 +132,7 @@ function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolea
   } else if (holdsRun(out) && !force) {
     if (!existsSync(join(out, CHECKPOINT))) {
       throw new UsageError(
-        `${out} holds the log of a run that stopped before its first checkpoint: add --force to start over (removing that log), or choose another --out`,
+        `${out} holds the log of a run that stopped before its first checkpoint: add --force to start over (removing that log and any samples), or choose another --out`,
       );
     }
     throw new UsageError(
@@ -198,6 +196,7 @@ function watchSignals(): { stopped: () => string | null; release: () => void } {
   };
 }
 
+/** With `clearOld` (--force) the old run's files go once everything for the new run is built. */
 async function trainOn(
   ctx: GpuContext,
   run: Run,
@@ -205,6 +204,7 @@ async function trainOn(
   checkpoint: Checkpoint | null,
   pixels: Uint8Array,
   count: number,
+  clearOld: boolean,
 ): Promise<number> {
   const dataset = GpuDataset.fromBytes(ctx, pixels, count, config.dataDim, 'MNIST');
   const trainer = await GanTrainer.create(ctx, config, dataset);
@@ -212,6 +212,7 @@ async function trainOn(
   const signals = watchSignals();
   let saved = checkpoint?.step ?? null;
   try {
+    if (clearOld) clearRun(run.out);
     if (checkpoint) restoreCheckpoint(trainer, checkpoint);
     console.log(
       `${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: batch ${config.batch}, seed ${config.seed}, lr ${config.lr}; writing ${run.out}`,
@@ -229,7 +230,7 @@ async function trainOn(
     return signal ? SIGNAL_EXIT[signal]! : 0;
   } catch (error) {
     if (
-      !(error instanceof TrainingDivergedError || error instanceof FileSystemError || error instanceof GpuDeviceError)
+      !(error instanceof TrainingDivergedError || error instanceof FileSystemError || error instanceof GpuFailureError)
     )
       throw error;
     const kept = saved === null ? 'no checkpoint was written' : `the checkpoint of step ${saved} in ${run.out} is kept`;

@@ -46,6 +46,7 @@ export class GanTrainer {
   private readonly inFlight: Promise<unknown>[] = [];
   private destroyed = false;
   private divergedError: TrainingDivergedError | null = null;
+  private revisionCount = 0;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -124,6 +125,11 @@ export class GanTrainer {
   /** The most steps this configuration can take: the GPU's 32-bit sample counter sets it. */
   static maxSteps(config: GanConfig): number {
     return maxStepsForBatch(config.batch);
+  }
+
+  /** Changes whenever the state does (a step submitted, a step or checkpoint set): to tell whether a read is consistent. */
+  get revision(): number {
+    return this.revisionCount;
   }
 
   /** Set once the statistics showed non-finite values: the error that train() and submitSteps() then throw. */
@@ -219,6 +225,7 @@ export class GanTrainer {
     const encoder = this.ctx.device.createCommandEncoder({ label: 'train' });
     this.recordSteps(encoder, steps);
     this.stepCount += steps;
+    this.revisionCount++;
     this.stepsSinceStats += steps;
     if (this.stepsSinceStats >= statsEvery && this.stats.record(encoder, this.stepCount, this.stepsSinceStats)) {
       this.stepsSinceStats = 0;
@@ -298,6 +305,7 @@ export class GanTrainer {
       throw new ArgumentError('step', `must be a non-negative integer, got ${step}`);
     this.counter.set(step);
     this.stepCount = step;
+    this.revisionCount++;
     this.stepsSinceStats = 0;
     // A step is set after weights are loaded (restoreCheckpoint): training starts over from them,
     // with none of the old run's statistics (its divergence alarm included).

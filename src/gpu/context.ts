@@ -2,7 +2,7 @@
 // Device loss (and, on a device of our own, uncaptured validation errors) are turned into
 // rejected promises / thrown errors at the next sync, submit or read, so a caller never waits
 // forever on a dead device.
-import { ArgumentError, GpuDeviceError } from './errors.js';
+import { ArgumentError, GpuDeviceError, GpuFailureError } from './errors.js';
 import { GpuMemory } from './memory.js';
 import { describeAdapterInfo, type AdapterDescription } from './adapter.js';
 
@@ -45,13 +45,19 @@ export class GpuContext {
     });
     // A second reader of the lost promise: the application's own handlers run as before.
     this.lost = device.lost.then((info) => {
-      if (!this.destroyed) this.fail(`GPU device lost (${info.reason}): ${info.message}`);
+      if (!this.destroyed) this.fail(new GpuFailureError(`GPU device lost (${info.reason}): ${info.message}`));
     });
     // On an application's device its uncaptured errors are its own, and may well not be ours:
     // we neither listen nor let them stop our work.
     if (ownsDevice) {
       device.addEventListener('uncapturederror', (event) => {
-        this.fail(`GPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+        const { error } = event as GPUUncapturedErrorEvent;
+        // Running out of memory is the GPU's limit; a validation error is a bug of ours.
+        const Kind =
+          typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError
+            ? GpuFailureError
+            : GpuDeviceError;
+        this.fail(new Kind(`GPU error: ${error.message}`));
       });
     }
   }
@@ -74,8 +80,8 @@ export class GpuContext {
     return new GpuContext(device, { ...described, ...adapter }, false);
   }
 
-  private fail(message: string): void {
-    this.failure ??= new GpuDeviceError(message);
+  private fail(error: GpuDeviceError): void {
+    this.failure ??= error;
   }
 
   /** The first device loss or uncaptured error seen, if any. */

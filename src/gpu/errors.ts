@@ -10,6 +10,14 @@ export class GpuDeviceError extends Error {
   override name = 'GpuDeviceError';
 }
 
+/**
+ * A failure of the GPU itself rather than of the code: the device was lost (a driver reset, a
+ * GPU switch, the browser's own limits) or ran out of memory.
+ */
+export class GpuFailureError extends GpuDeviceError {
+  override name = 'GpuFailureError';
+}
+
 /** An argument is invalid (wrong shape, too small a buffer, non-finite value). Thrown before anything is recorded. */
 export class ArgumentError extends Error {
   override name = 'ArgumentError';

@@ -1,7 +1,7 @@
 // Compute pipelines, built once per (device, shader, entry point, override constants) and cached.
 // Bind group layouts are explicit and come from the shader's reflected layouts, never from layout: 'auto'.
 import { entryLayout, sourceLine, type EntryLayout, type WgslShader } from './layout.js';
-import { GpuDeviceError } from './errors.js';
+import { GpuDeviceError, GpuFailureError } from './errors.js';
 
 export type OverrideConstants = Record<string, number | boolean>;
 
@@ -91,6 +91,7 @@ async function buildPipeline(
     );
     return { pipeline, bindGroupLayout, layout };
   } catch (error) {
+    if (error instanceof GpuFailureError) throw error;
     throw new GpuDeviceError(
       `building pipeline ${shader.name}.${entry} ${JSON.stringify(constants)} failed: ${(error as Error).message}`,
     );
@@ -127,7 +128,7 @@ export async function compileShader(device: GPUDevice, shader: WgslShader): Prom
 /** Some browsers never settle a pipeline or compilation promise once the device is lost: fail instead. */
 function unlessLost<T>(device: GPUDevice, work: Promise<T>): Promise<T> {
   const lost = device.lost.then((info): never => {
-    throw new GpuDeviceError(`GPU device lost (${info.reason}) while building pipelines: ${info.message}`);
+    throw new GpuFailureError(`GPU device lost (${info.reason}) while building pipelines: ${info.message}`);
   });
   return Promise.race([work, lost]);
 }
