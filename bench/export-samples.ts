@@ -22,7 +22,8 @@ try {
   writeFileSync(join(outDir, 'noise.f32'), noise);
   writeFileSync(join(outDir, 'images.f32'), images);
   console.log(
-    `exported ${n} samples (noise ${checkpoint.config.noiseDim}, images ${checkpoint.config.dataDim}) from step ${checkpoint.step}`,
+    `exported ${n} samples (noise ${checkpoint.config.noiseDim}, images ${checkpoint.config.dataDim}) from step ` +
+      `${checkpoint.step}`,
   );
   sampler.destroy();
   generator.destroy();

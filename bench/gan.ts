@@ -183,7 +183,10 @@ async function timeBatches(ctx: GpuContext, options: BenchOptions, impl: string)
         : ` (${r.kernelSumMsPerStep.toFixed(3)} as the sum of its kernels, each in its own pass)`);
     const name = impl === 'webgpu-gan' ? '' : `${impl}, `;
     console.log(
-      `${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step (${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${times}${r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''}`,
+      `${name}batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step ` +
+        `(${r.stepsPerSec.toFixed(0)} steps/s), ${r.dispatchesPerStep} dispatches/step, ` +
+        `${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated${times}` +
+        (r.measuredMatmuls > 0 ? `, ${r.measuredMatmuls} of ${r.matmulsPerStep} matmuls by measured choice` : ''),
     );
     for (const k of r.kernels ?? []) console.log(`    ${k.microseconds.toFixed(1).padStart(8)} us  ${k.label}`);
   }
@@ -231,7 +234,8 @@ async function tune(ctx: GpuContext, options: BenchOptions): Promise<void> {
   await rampUp(ctx);
   await tuneLogitHeads(ctx, options.tune, options.tuneReps, log);
   console.log(
-    `matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the shape; GPU us per call):`,
+    `matmul tuning at batch ${options.tune.join(', ')} (variant/splits, "fixed" for a pipeline specialised to the ` +
+      `shape; GPU us per call):`,
   );
   const file = options.writeTuning;
   await tuneStepMatmuls(ctx, options.tune, {
@@ -270,7 +274,9 @@ async function main(): Promise<void> {
     );
     const limits = ctx.device.limits;
     console.log(
-      `device limits: ${limits.maxComputeWorkgroupStorageSize} B of workgroup memory, ${limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, ${limits.maxStorageBufferBindingSize} B per storage binding`,
+      `device limits: ${limits.maxComputeWorkgroupStorageSize} B of workgroup memory, ` +
+        `${limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup, ` +
+        `${limits.maxStorageBufferBindingSize} B per storage binding`,
     );
     if (options.tune.length > 0) {
       await tune(ctx, options);

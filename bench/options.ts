@@ -45,11 +45,15 @@ const FLAGS: Record<string, FlagSpec> = {
   'no-tuning': { kind: 'boolean', help: 'ignore the shipped matmul choices: time the rules of src/kernels/matmul.ts' },
   'robustness-off': {
     kind: 'boolean',
-    help: "also time steps and square matmuls with Dawn's bounds checks in shaders off (disable_robustness), beside the default",
+    help:
+      "also time steps and square matmuls with Dawn's bounds checks in shaders off (disable_robustness), " +
+      'beside the default',
   },
   tune: {
     kind: 'string',
-    help: "only tune: measure every matmul variant and split count per shape of the step, and the logit head's rows per workgroup, at these batch sizes",
+    help:
+      'only tune: measure every matmul variant and split count per shape of the step, ' +
+      "and the logit head's rows per workgroup, at these batch sizes",
   },
   'write-tuning': { kind: 'string', help: 'with --tune: merge the measured table into this file' },
   'tune-reps': { kind: 'integer', min: 1, help: 'with --tune: timed calls per candidate (default 20)' },
@@ -75,7 +79,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   const missing = profile.filter((b) => !batches.includes(b));
   if (missing.length > 0)
     throw new UsageError(
-      `--profile ${missing.join(',')}: only batch sizes that are timed can be profiled (--batches ${batches.join(',')})`,
+      `--profile ${missing.join(',')}: only batch sizes that are timed can be profiled (--batches ` +
+        `${batches.join(',')})`,
     );
   const tune = sizes('tune', flags.tune, []);
   if (flags['write-tuning'] !== undefined && tune.length === 0)

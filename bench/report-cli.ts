@@ -5,7 +5,8 @@ import { readDeviceRun, renderReport, ReportError } from './report.js';
 const args = process.argv.slice(2);
 if (args.length !== 1 || args[0] === '--help') {
   console.error(
-    'usage: npm run bench:report -- DIR\nPrints the tables of BENCHMARKS.md from the files a device run of bench/h100.sh left in DIR.',
+    'usage: npm run bench:report -- DIR\nPrints the tables of BENCHMARKS.md from the files a device run of ' +
+      'bench/h100.sh left in DIR.',
   );
   process.exit(args[0] === '--help' ? 0 : 2);
 }

@@ -112,7 +112,8 @@ function readBenchFile(path: string): BenchFile {
     json.results.every((r) => typeof r?.impl === 'string' && Number.isFinite(r.batch) && Number.isFinite(r.msPerStep));
   if (!valid)
     throw new ReportError(
-      `${path} is not a bench result: it needs "results" of { impl, batch, msPerStep } as npm run bench -- --json writes`,
+      `${path} is not a bench result: it needs "results" of { impl, batch, msPerStep } as npm run bench -- --json ` +
+        `writes`,
     );
   return {
     adapter: String(json.adapter ?? 'unknown adapter'),
@@ -347,7 +348,8 @@ function targetLines(run: DeviceRun): string {
     );
     const peer = graph.find((r) => r.batch === batch);
     const said = measured.length > 0 ? measured.join(', ') : 'not measured in this run';
-    return `- ≤ ${limit} ms per step at batch ${batch}: ${said}${peer ? `; PyTorch CUDA graph ${peer.ms_per_step!.toFixed(3)}` : ''}.`;
+    const peerText = peer ? `; PyTorch CUDA graph ${peer.ms_per_step!.toFixed(3)}` : '';
+    return `- ≤ ${limit} ms per step at batch ${batch}: ${said}${peerText}.`;
   };
   const square = squareMatmuls(run).filter((m) => m.n === 4096);
   const best = square.reduce<(typeof square)[number] | null>(
@@ -356,14 +358,16 @@ function targetLines(run: DeviceRun): string {
   );
   const cublas = run.torch.find((r) => r.peer === 'cublas-fp32-no-tf32' && r.matmul === 4096);
   const matmul = best
-    ? `best ${best.label}: ${gflops(best.gflops)} GFLOP/s (${best.gflops >= TARGETS.matmul4096Gflops ? 'met' : 'not met'})`
+    ? `best ${best.label}: ${gflops(best.gflops)} GFLOP/s ` +
+      `(${best.gflops >= TARGETS.matmul4096Gflops ? 'met' : 'not met'})`
     : 'not measured in this run';
   return [
     "Against issue 5's targets:",
     '',
     stepTarget(64, TARGETS.batch64Ms),
     stepTarget(4096, TARGETS.batch4096Ms),
-    `- ≥ ${TARGETS.matmul4096Gflops / 1000} TFLOP/s fp32 matmul at 4096³: ${matmul}${cublas ? `; cuBLAS ${gflops(cublas.gflops!)}` : ''}.`,
+    `- ≥ ${TARGETS.matmul4096Gflops / 1000} TFLOP/s fp32 matmul at 4096³: ${matmul}` +
+      `${cublas ? `; cuBLAS ${gflops(cublas.gflops!)}` : ''}.`,
   ].join('\n');
 }
 
@@ -395,7 +399,8 @@ function tuningLines(run: DeviceRun): string {
         .join(', ');
       const slower = changes.filter((c) => c.change > 0).map((c) => c.batch);
       lines.push(
-        `Measured choices against the rules, ms per step: ${said}. ${slower.length === 0 ? 'Faster or equal at every batch size.' : `Slower at batch ${slower.join(', ')}.`}`,
+        `Measured choices against the rules, ms per step: ${said}. ` +
+          (slower.length === 0 ? 'Faster or equal at every batch size.' : `Slower at batch ${slower.join(', ')}.`),
       );
     }
   }

@@ -187,7 +187,8 @@ export async function tuneLogitHeads(
     const fastest = fastestOf(timed);
     const all = timed.map((t) => `${name(t)} ${t.microseconds.toFixed(1)}`).join(', ');
     log(
-      `  ${headKey(head).padEnd(22)} rule ${name(chosen)} ${chosen.microseconds.toFixed(1)} us, fastest ${name(fastest)} ${fastest.microseconds.toFixed(1)} us   [${all}]   ${head.uses.join('; ')}`,
+      `  ${headKey(head).padEnd(22)} rule ${name(chosen)} ${chosen.microseconds.toFixed(1)} us, fastest ` +
+        `${name(fastest)} ${fastest.microseconds.toFixed(1)} us   [${all}]   ${head.uses.join('; ')}`,
     );
   }
 }

@@ -233,9 +233,11 @@ export async function tuneStepMatmuls(
   const adapter = tuningAdapterKey(ctx.adapter);
   if (adapter === null)
     throw new Error(
-      'this adapter reports no vendor, architecture or device name, so a table measured on it could not be matched to it later',
+      'this adapter reports no vendor, architecture or device name, so a table measured on it could not be matched ' +
+        'to it later',
     );
-  const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${new Date().toISOString().slice(0, 10)}`;
+  const date = new Date().toISOString().slice(0, 10);
+  const measured = `${formatAdapter(ctx.adapter)}: npm run bench -- --tune ${batches.join(',')}, ${date}`;
   const shapes = [...(await stepMatmulShapes(ctx, batches)).values()].sort(
     (x, y) => multiplyAdds(y.shape) - multiplyAdds(x.shape),
   );
@@ -244,7 +246,8 @@ export async function tuneStepMatmuls(
   for (const { shape, uses } of shapes) {
     if (now() >= deadline) {
       log(
-        `  time limit reached: ${results.length} of ${shapes.length} shapes measured; the other ${shapes.length - results.length} keep the rules' choice`,
+        `  time limit reached: ${results.length} of ${shapes.length} shapes measured; the other ` +
+          `${shapes.length - results.length} keep the rules' choice`,
       );
       break;
     }
@@ -252,7 +255,8 @@ export async function tuneStepMatmuls(
     results.push(r);
     const others = r.candidates.map((t) => `${choiceName(t)} ${t.microseconds.toFixed(1)}`).join(', ');
     log(
-      `  ${r.key.padEnd(28)} rules ${choiceName(r.rules)} ${r.rules.microseconds.toFixed(1)} us -> ${choiceName(r.choice)} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`,
+      `  ${r.key.padEnd(28)} rules ${choiceName(r.rules)} ${r.rules.microseconds.toFixed(1)} us -> ` +
+        `${choiceName(r.choice)} ${r.choice.microseconds.toFixed(1)} us   [${others}]   ${r.uses.join('; ')}`,
     );
     onTable?.(tuningTable(adapter, measured, results, shapes.length));
   }

@@ -193,7 +193,8 @@ async function offerResume(state: State, charts: ProgressCharts): Promise<void> 
     return; // no storage (a private window, say): nothing to offer
   }
   if (!snapshot) return;
-  ui.offerText.textContent = `A run saved in this browser at step ${snapshot.step} (${new Date(snapshot.savedAt).toLocaleString()}) can go on from there.`;
+  const when = new Date(snapshot.savedAt).toLocaleString();
+  ui.offerText.textContent = `A run saved in this browser at step ${snapshot.step} (${when}) can go on from there.`;
   ui.offer.hidden = false;
   ui.resume.onclick = async () => {
     ui.offer.hidden = true;
@@ -282,7 +283,8 @@ async function autosave(state: State): Promise<void> {
     } catch (error) {
       message(
         ui.autosave,
-        `Kept step ${snapshot.step} for this visit only: the browser refused to store it (${(error as Error).message}).`,
+        `Kept step ${snapshot.step} for this visit only: the browser refused to store it ` +
+          `(${(error as Error).message}).`,
         true,
       );
     }
@@ -317,7 +319,8 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   if (state.losses.length >= MAX_LOSSES) {
     state.gpu = 'failed';
     alertUser(
-      `The GPU device was lost ${state.losses.length} times in five minutes (last: ${reason}), so the page stopped replacing it.${stored} Reload the page, or try another browser.`,
+      `The GPU device was lost ${state.losses.length} times in five minutes (last: ${reason}), so the page stopped ` +
+        `replacing it.${stored} Reload the page, or try another browser.`,
       true,
     );
     return;
@@ -358,7 +361,8 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
         ? 'the browser offers no WebGPU adapter any more'
         : (error as Error).message.replace(/\.$/, '');
     alertUser(
-      `The GPU device was lost (${reason}), and ${stage} failed: ${why}.${stored} Reload the page, or try another browser.`,
+      `The GPU device was lost (${reason}), and ${stage} failed: ${why}.${stored} Reload the page, or try another ` +
+        `browser.`,
       true,
     );
   }
@@ -506,6 +510,7 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
 }
 
 void main().catch((error: Error) => {
-  ui.error.textContent = `The demo failed to start: ${error.message.replace(/\.$/, '')}. Reload the page, or try another browser.`;
+  const why = error.message.replace(/\.$/, '');
+  ui.error.textContent = `The demo failed to start: ${why}. Reload the page, or try another browser.`;
   ui.error.hidden = false;
 });

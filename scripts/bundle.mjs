@@ -20,7 +20,9 @@ export async function bundle(entry, outfile) {
     tsconfigRaw: {},
     // Bundled CommonJS dependencies may call require(); give the ESM bundle one.
     banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      js:
+        "import { createRequire as __createRequire } from 'node:module'; " +
+        'const require = __createRequire(import.meta.url);',
     },
   });
 }

@@ -87,7 +87,8 @@ fn load_value(example: u32, p: u32) -> f32 {
 fn gather_row(row: u32, thread: u32, step: u32) {
   if (thread == 0u) {
     let sample = (max(step, 1u) - 1u) * params.rows + row;
-    let keys = philox4x32(vec4<u32>(sample / params.count, 0u, SHUFFLE_STREAM, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+    let counter = vec4<u32>(sample / params.count, 0u, SHUFFLE_STREAM, 0u);
+    let keys = philox4x32(counter, vec2<u32>(params.seed_lo, params.seed_hi));
     chosen_example = shuffled(sample % params.count, keys);
   }
   let example = workgroupUniformLoad(&chosen_example);
@@ -116,7 +117,8 @@ fn gather_batch_with_noise(@builtin(local_invocation_id) lid: vec3<u32>, @builti
   }
   let chunk = (group_index - params.rows) * 256u + lid.x;
   if (chunk * 4u >= params.noise_count) { return; }
-  let values = box_muller(unit_uniform(sequence_bits(chunk, step, params.noise_stream, params.seed_lo, params.seed_hi)));
+  let bits = sequence_bits(chunk, step, params.noise_stream, params.seed_lo, params.seed_hi);
+  let values = box_muller(unit_uniform(bits));
   for (var j = 0u; j < 4u; j++) {
     if (chunk * 4u + j < params.noise_count) { noise[chunk * 4u + j] = values[j]; }
   }

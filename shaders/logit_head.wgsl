@@ -148,7 +148,10 @@ fn logit_head(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     if (WRITE_PARTIALS) {
       let slot = group_index * partial_stride();
       let total = thread_sums[0];
-      partials[slot] = total.x; partials[slot + 1u] = total.y; partials[slot + 2u] = total.z; partials[slot + 3u] = total.w;
+      partials[slot] = total.x;
+      partials[slot + 1u] = total.y;
+      partials[slot + 2u] = total.z;
+      partials[slot + 3u] = total.w;
     } else {
       finish(thread_sums[0]);
     }

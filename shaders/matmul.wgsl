@@ -206,8 +206,14 @@ fn stash_b(e: u32, base: u32, value: f32) {
 }
 
 fn stash(tid: u32, base: u32, a: vec4<f32>, b: vec4<f32>) {
-  stash_a(tid, base, a.x); stash_a(tid + 256u, base, a.y); stash_a(tid + 512u, base, a.z); stash_a(tid + 768u, base, a.w);
-  stash_b(tid, base, b.x); stash_b(tid + 256u, base, b.y); stash_b(tid + 512u, base, b.z); stash_b(tid + 768u, base, b.w);
+  stash_a(tid, base, a.x);
+  stash_a(tid + 256u, base, a.y);
+  stash_a(tid + 512u, base, a.z);
+  stash_a(tid + 768u, base, a.w);
+  stash_b(tid, base, b.x);
+  stash_b(tid + 256u, base, b.y);
+  stash_b(tid + 512u, base, b.z);
+  stash_b(tid + 768u, base, b.w);
 }
 
 @compute @workgroup_size(16, 16)
@@ -221,8 +227,14 @@ fn matmul_bias_act_db(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
   var row_sum = vec4<f32>(0.0);
   let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
 
-  var next_a = vec4<f32>(fetch_a(tid, row0, ks.x), fetch_a(tid + 256u, row0, ks.x), fetch_a(tid + 512u, row0, ks.x), fetch_a(tid + 768u, row0, ks.x));
-  var next_b = vec4<f32>(fetch_b(tid, col0, ks.x), fetch_b(tid + 256u, col0, ks.x), fetch_b(tid + 512u, col0, ks.x), fetch_b(tid + 768u, col0, ks.x));
+  var next_a = vec4<f32>(
+    fetch_a(tid, row0, ks.x), fetch_a(tid + 256u, row0, ks.x),
+    fetch_a(tid + 512u, row0, ks.x), fetch_a(tid + 768u, row0, ks.x)
+  );
+  var next_b = vec4<f32>(
+    fetch_b(tid, col0, ks.x), fetch_b(tid + 256u, col0, ks.x),
+    fetch_b(tid + 512u, col0, ks.x), fetch_b(tid + 768u, col0, ks.x)
+  );
   stash(tid, 0u, next_a, next_b);
   workgroupBarrier();
   for (var t = 0u; t < tiles; t++) {
@@ -231,8 +243,14 @@ fn matmul_bias_act_db(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
     if (has_next) {
       // Issued before the multiply so the loads are in flight while it runs.
       let k0 = ks.x + (t + 1u) * TILE_K;
-      next_a = vec4<f32>(fetch_a(tid, row0, k0), fetch_a(tid + 256u, row0, k0), fetch_a(tid + 512u, row0, k0), fetch_a(tid + 768u, row0, k0));
-      next_b = vec4<f32>(fetch_b(tid, col0, k0), fetch_b(tid + 256u, col0, k0), fetch_b(tid + 512u, col0, k0), fetch_b(tid + 768u, col0, k0));
+      next_a = vec4<f32>(
+        fetch_a(tid, row0, k0), fetch_a(tid + 256u, row0, k0),
+        fetch_a(tid + 512u, row0, k0), fetch_a(tid + 768u, row0, k0)
+      );
+      next_b = vec4<f32>(
+        fetch_b(tid, col0, k0), fetch_b(tid + 256u, col0, k0),
+        fetch_b(tid + 512u, col0, k0), fetch_b(tid + 768u, col0, k0)
+      );
     }
     for (var kk = 0u; kk < TILE_K; kk++) {
       let av = tile_a3[current + kk * ROW1 + lid.y];
@@ -290,7 +308,9 @@ fn fetch4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: 
   if (along_extent) {
     let kk = e / (span / 4u);
     let slot = e % (span / 4u);
-    if (k0 + kk < dim_k() && origin + 4u * slot < extent) { v = read4(is_a, ((k0 + kk) * extent + origin) / 4u + slot); }
+    if (k0 + kk < dim_k() && origin + 4u * slot < extent) {
+      v = read4(is_a, ((k0 + kk) * extent + origin) / 4u + slot);
+    }
     return Fetched4(v, kk, slot);
   }
   let r = e / 4u;

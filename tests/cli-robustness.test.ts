@@ -114,7 +114,7 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     expect(resumed.errors).toEqual([expect.stringMatching(/contains NaN or infinite values/)]);
   });
 
-  it('impossible optimiser state and a flipped data byte are refused; an old file without a checksum loads with a warning', () => {
+  it('refuses impossible optimiser state and a flipped byte; an old file with no checksum loads, warned', () => {
     const out = tmp();
     poison(
       join(good, CHECKPOINT),
@@ -155,7 +155,8 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     expect(r.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^webgpu-gan train: batch: ${batch} needs .* MiB for the discriminator's input .*; use a batch of at most ${fits}$`,
+          `^webgpu-gan train: batch: ${batch} needs .* MiB for the discriminator's input .*; use a batch of at ` +
+            `most ${fits}$`,
         ),
       ),
     ]);
@@ -249,7 +250,10 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
       expect(r.status).toBe(1);
       expect(r.errors).toEqual([
         expect.stringMatching(
-          /cannot write .*checkpoint\.safetensors: the disk is full; free some space \(ENOSPC\); the checkpoint of step 4 in .* is kept$/,
+          new RegExp(
+            'cannot write .*checkpoint\\.safetensors: the disk is full; free some space \\(ENOSPC\\); ' +
+              'the checkpoint of step 4 in .* is kept$',
+          ),
         ),
       ]);
       expect(decodeCheckpoint(readFileSync(join(out, CHECKPOINT))).step).toBe(4);

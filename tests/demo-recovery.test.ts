@@ -93,7 +93,10 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
     );
     const alert = await text(page, 'run-alert');
     expect(alert).toMatch(
-      /^The GPU device was lost at step \d+ \(destroyed.*\) and was replaced; training goes on from the autosave of step \d+\.$/,
+      new RegExp(
+        '^The GPU device was lost at step \\d+ \\(destroyed.*\\) and was replaced; ' +
+          'training goes on from the autosave of step \\d+\\.$',
+      ),
     );
     const resumedFrom = Number(/autosave of step (\d+)/.exec(alert)![1]);
     expect(resumedFrom).toBeGreaterThanOrEqual(saved);
@@ -146,7 +149,10 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
       { timeout: 60_000 },
     );
     expect(await text(page, 'run-alert')).toMatch(
-      /Your run is saved in this browser at step \d+: reloading the page offers it\. Reload the page, or try another browser\.$/,
+      new RegExp(
+        'Your run is saved in this browser at step \\d+: reloading the page offers it\\. ' +
+          'Reload the page, or try another browser\\.$',
+      ),
     );
     expect(await page.getAttribute('[data-testid=run-alert]', 'class')).toContain('bad');
     for (const id of ['start', 'pause', 'step-once', 'save', 'reset'])

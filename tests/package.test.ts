@@ -85,9 +85,16 @@ const EXAMPLE_JS = transformSync(readFileSync(join(ROOT, 'examples', 'single-ker
   loader: 'ts',
   format: 'esm',
 }).code;
-const RUN_EXAMPLE = `import { leakyLinearLayer } from './example.mjs';\nconsole.log(JSON.stringify([...(await leakyLinearLayer())]));\n`;
+const RUN_EXAMPLE = [
+  "import { leakyLinearLayer } from './example.mjs';",
+  'console.log(JSON.stringify([...(await leakyLinearLayer())]));',
+  '',
+].join('\n');
 
-const TS_CONSUMER = `import { acquireGpu, createMatmul, GpuContext, GanTrainer, resolveGanConfig, ArgumentError, type MatmulSpec, type TrainingStats } from 'webgpu-gan';
+const TS_CONSUMER = `import {
+  acquireGpu, createMatmul, GpuContext, GanTrainer, resolveGanConfig, ArgumentError,
+  type MatmulSpec, type TrainingStats,
+} from 'webgpu-gan';
 import { loadMnistImages, readCheckpointFile } from 'webgpu-gan/node';
 
 export async function strictUse(device?: GPUDevice): Promise<number> {
@@ -121,7 +128,8 @@ const tsconfig = (module: string, moduleResolution: string) =>
   });
 
 const VITE_PAGE =
-  '<!doctype html><html><body><pre id="out">running</pre><script type="module" src="/main.js"></script></body></html>\n';
+  '<!doctype html><html><body><pre id="out">running</pre><script type="module" ' +
+  'src="/main.js"></script></body></html>\n';
 const VITE_MAIN = `import { acquireGpu, createMatmul } from 'webgpu-gan';
 const out = document.getElementById('out');
 try {
@@ -160,7 +168,8 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
     tarball = join(packs, packed!.filename);
     tarballBytes = packed!.size;
     console.log(
-      `tarball ${packed!.filename}: ${(packed!.size / 1024).toFixed(1)} kB, ${(packed!.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed!.files.length} files`,
+      `tarball ${packed!.filename}: ${(packed!.size / 1024).toFixed(1)} kB, ` +
+        `${(packed!.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed!.files.length} files`,
     );
     nodeApp = fixture(
       'node-app',
@@ -223,7 +232,8 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
     writeFileSync(join(browserApp, 'no-dawn.mjs'), script);
     const r = run(process.execPath, ['no-dawn.mjs'], { cwd: browserApp });
     expect(r.stdout.trim()).toBe(
-      'WebGpuUnavailableError: WebGPU in Node needs the npm package "webgpu" (Dawn), which is not installed: npm install webgpu',
+      'WebGpuUnavailableError: WebGPU in Node needs the npm package "webgpu" (Dawn), which is not installed: npm ' +
+        'install webgpu',
     );
   });
 
@@ -251,7 +261,8 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
     const text = chunks.map((c) => c.toString('utf8')).join('\n');
     const gzip = chunks.reduce((sum, c) => sum + gzipSync(c, { level: 9 }).length, 0);
     console.log(
-      `Vite app (acquireGpu + createMatmul): ${(text.length / 1024).toFixed(1)} kB, ${(gzip / 1024).toFixed(1)} kB gzip`,
+      `Vite app (acquireGpu + createMatmul): ${(text.length / 1024).toFixed(1)} kB, ${(gzip / 1024).toFixed(1)} kB ` +
+        `gzip`,
     );
     expect(gzip).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
     // Only the matmul's WGSL is in it, and no WGSL parser.

@@ -132,14 +132,17 @@ describe('bench:report', () => {
     expect(row(report, 'cuBLAS')).toEqual(['36,950', '51,594']);
 
     expect(report).toContain(
-      '- ≤ 0.45 ms per step at batch 64: rules 0.327 (met), Dawn robustness off 0.320 (met), measured choices 0.300 (met), measured choices, Dawn robustness off 0.280 (met); PyTorch CUDA graph 0.560.',
+      '- ≤ 0.45 ms per step at batch 64: rules 0.327 (met), Dawn robustness off 0.320 (met), measured choices ' +
+        '0.300 (met), measured choices, Dawn robustness off 0.280 (met); PyTorch CUDA graph 0.560.',
     );
     expect(report).toContain(
-      '- ≤ 1 ms per step at batch 4096: rules 1.217 (not met), Dawn robustness off 1.150 (not met), measured choices 1.230 (not met), measured choices, Dawn robustness off 0.980 (met); PyTorch CUDA graph 1.404.',
+      '- ≤ 1 ms per step at batch 4096: rules 1.217 (not met), Dawn robustness off 1.150 (not met), measured ' +
+        'choices 1.230 (not met), measured choices, Dawn robustness off 0.980 (met); PyTorch CUDA graph 1.404.',
     );
     // The best kernel at 4096³ of any configuration and either bench, named with both.
     expect(report).toContain(
-      '- ≥ 35 TFLOP/s fp32 matmul at 4096³: best v5: 128x64 tile (second bench): 39,000 GFLOP/s (met); cuBLAS 51,594.',
+      '- ≥ 35 TFLOP/s fp32 matmul at 4096³: best v5: 128x64 tile (second bench): ' +
+        '39,000 GFLOP/s (met); cuBLAS 51,594.',
     );
 
     expect(report).toContain('Tuning table: 3 shapes, H100: npm run bench -- --tune 64,4096 (3 of 4 shapes).');

@@ -41,7 +41,8 @@ export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array>
   // The tensors are read one after another: a step taken or a checkpoint restored meanwhile would mix two states.
   if (trainer.revision !== revision) {
     throw new Error(
-      'the trainer changed (a step was taken or a checkpoint restored) while its checkpoint was read; pause training before saving',
+      'the trainer changed (a step was taken or a checkpoint restored) while its checkpoint was read; pause ' +
+        'training before saving',
     );
   }
   const problem = tensorProblem(trainer.config, tensors);
@@ -65,7 +66,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const { tensors, metadata, data } = decodeSafetensors(bytes);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointFormatError(
-      `not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected "${CHECKPOINT_FORMAT}")`,
+      `not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected ` +
+        `"${CHECKPOINT_FORMAT}")`,
     );
   }
   const step = Number(metadata.step);
@@ -82,7 +84,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     warnings.push('it has no checksum (written before checksums were added), so damage to its data cannot be detected');
   } else if (crc32Hex([data]) !== metadata.tensors_crc32) {
     throw new CheckpointFormatError(
-      `the tensor data does not match its checksum (CRC-32 ${crc32Hex([data])}, recorded ${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`,
+      `the tensor data does not match its checksum (CRC-32 ${crc32Hex([data])}, recorded ` +
+        `${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`,
     );
   }
   const problem = tensorProblem(config, tensors);

@@ -114,7 +114,8 @@ export function removeStaleTemporaries(out: string): string | null {
     count++;
   }
   if (count === 0) return null;
-  return `removed ${count} temporary file${count > 1 ? 's' : ''} (${(bytes / 2 ** 20).toFixed(1)} MiB) left in ${out} by a run that was killed`;
+  const files = `${count} temporary file${count > 1 ? 's' : ''} (${(bytes / 2 ** 20).toFixed(1)} MiB)`;
+  return `removed ${files} left in ${out} by a run that was killed`;
 }
 
 /** The files of a run, as train writes them. */

@@ -22,10 +22,12 @@ export function progressLine(
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const numbers = stats
-    ? ` · loss D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)} · D(x) ${stats.dReal.toFixed(3)} D(G(z)) ${stats.dFake.toFixed(3)}`
+    ? ` · loss D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)}` +
+      ` · D(x) ${stats.dReal.toFixed(3)} D(G(z)) ${stats.dFake.toFixed(3)}`
     : '';
   const eta = stepsPerSec > 0 ? (total - step) / stepsPerSec : NaN;
-  return `${bar} ${step}/${total} ${(fraction * 100).toFixed(0)}% · ${stepsPerSec.toFixed(1)} steps/s${numbers} · ETA ${formatDuration(eta)}`;
+  const done = `${step}/${total} ${(fraction * 100).toFixed(0)}%`;
+  return `${bar} ${done} · ${stepsPerSec.toFixed(1)} steps/s${numbers} · ETA ${formatDuration(eta)}`;
 }
 
 export class Progress {

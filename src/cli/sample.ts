@@ -45,7 +45,8 @@ export async function sampleCommand(argv: string[]): Promise<number> {
       generator.destroy();
     }
     console.log(
-      `wrote ${flags.out}: ${count} ${flags.interpolate ? 'interpolation steps' : 'samples'} from step ${checkpoint.step} (${flags.raw ? 'trained' : 'moving-average'} weights)`,
+      `wrote ${flags.out}: ${count} ${flags.interpolate ? 'interpolation steps' : 'samples'} from step ` +
+        `${checkpoint.step} (${flags.raw ? 'trained' : 'moving-average'} weights)`,
     );
     return 0;
   } finally {

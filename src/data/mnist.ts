@@ -23,14 +23,16 @@ export function parseIdxImages(bytes: Uint8Array, source = 'IDX file'): ImageSet
   if (magic !== IDX_U8_IMAGES) {
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
     throw new DatasetError(
-      `${source}: not an IDX u8 image file (magic 0x${magic.toString(16).padStart(8, '0')}${gzip ? '; it is gzipped — decompress it first' : ''})`,
+      `${source}: not an IDX u8 image file (magic ` +
+        `0x${magic.toString(16).padStart(8, '0')}${gzip ? '; it is gzipped — decompress it first' : ''})`,
     );
   }
   const [count, rows, cols] = [view.getUint32(4, false), view.getUint32(8, false), view.getUint32(12, false)];
   const expected = 16 + count * rows * cols;
   if (count === 0 || rows === 0 || cols === 0 || bytes.length !== expected) {
     throw new DatasetError(
-      `${source}: header says ${count} images of ${rows}×${cols} (${expected} bytes) but the file has ${bytes.length} bytes`,
+      `${source}: header says ${count} images of ${rows}×${cols} (${expected} bytes) but the file has ` +
+        `${bytes.length} bytes`,
     );
   }
   return { count, rows, cols, pixels: bytes.subarray(16) };

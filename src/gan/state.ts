@@ -55,7 +55,10 @@ export function tensorProblem(
           return `tensor "${name}" has shape [${tensor.shape}] but this model needs [${view.shape}]`;
         if (!tensor.data.every(Number.isFinite)) return `tensor "${name}" contains NaN or infinite values`;
         if (role === 'moment2' && tensor.data.some((v) => v < 0))
-          return `tensor "${name}" (Adam's running mean of squared gradients) has negative values, which Adam cannot produce`;
+          return (
+            `tensor "${name}" (Adam's running mean of squared gradients) has negative values, ` +
+            'which Adam cannot produce'
+          );
       }
     }
   }

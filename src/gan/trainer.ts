@@ -117,7 +117,8 @@ export class GanTrainer {
       const fits = Math.floor(limit / bytesPerRow);
       throw new ArgumentError(
         'batch',
-        `${config.batch} needs ${mib(bytes)} MiB for ${label} in one binding, but this device binds at most ${mib(limit)} MiB; use a batch of at most ${fits}`,
+        `${config.batch} needs ${mib(bytes)} MiB for ${label} in one binding, but this device binds at most ` +
+          `${mib(limit)} MiB; use a batch of at most ${fits}`,
       );
     }
   }
@@ -127,7 +128,10 @@ export class GanTrainer {
     return maxStepsForBatch(config.batch);
   }
 
-  /** Changes whenever the state does (a step submitted, a step or checkpoint set): to tell whether a read is consistent. */
+  /**
+   * Changes whenever the state does (a step submitted, a step or checkpoint set), so that a
+   * reader can tell whether what it read is consistent.
+   */
   get revision(): number {
     return this.revisionCount;
   }
@@ -194,7 +198,8 @@ export class GanTrainer {
     if (this.stepCount + steps > GanTrainer.maxSteps(this.config)) {
       throw new ArgumentError(
         'steps',
-        `training past step ${GanTrainer.maxSteps(this.config)} at batch ${this.config.batch} would overflow the GPU's 32-bit sample counter`,
+        `training past step ${GanTrainer.maxSteps(this.config)} at batch ${this.config.batch} would overflow the ` +
+          `GPU's 32-bit sample counter`,
       );
     }
   }

@@ -19,7 +19,8 @@ export interface AcquireOptions {
 /** The package ships the script, so the hint works from an install as well as from a clone. */
 export const INSTALL_HINT =
   'On Linux without a GPU, install a software Vulkan driver (Mesa 25 lavapipe from bookworm-backports) as root: ' +
-  'sudo bash node_modules/webgpu-gan/scripts/install-headless.sh (in a clone of webgpu-gan: scripts/install-headless.sh); ' +
+  'sudo bash node_modules/webgpu-gan/scripts/install-headless.sh ' +
+  '(in a clone of webgpu-gan: scripts/install-headless.sh); ' +
   'on a machine with a GPU, install its Vulkan driver.';
 
 const BROWSER_HINT =

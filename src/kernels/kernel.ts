@@ -55,7 +55,8 @@ export function bindTensor(
   if (needed > maxBinding) {
     throw new ArgumentError(
       argument,
-      `needs ${needed} bytes in one binding but this device binds at most ${maxBinding} (maxStorageBufferBindingSize); use smaller shapes`,
+      `needs ${needed} bytes in one binding but this device binds at most ${maxBinding} ` +
+        `(maxStorageBufferBindingSize); use smaller shapes`,
     );
   }
   const available =
@@ -160,7 +161,8 @@ export class Bindings {
       if (layout.bindings[name]!.type !== 'storage') {
         throw new ArgumentError(
           writtenArgument,
-          `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one binding of a dispatch writes and another reads, so use separate buffers`,
+          `shares a buffer with ${otherArgument}, which this kernel only reads; WebGPU refuses a buffer that one ` +
+            `binding of a dispatch writes and another reads, so use separate buffers`,
         );
       }
     }

@@ -206,7 +206,8 @@ function resolveChoice(
   if (!autoVariant && ENTRY[variant].vec4 && !vec4Loadable(shape)) {
     throw new ArgumentError(
       'variant',
-      `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`,
+      `${variant} loads vec4s, so it needs ${shape.transposeA ? 'm' : 'k'} and ${shape.transposeB ? 'k' : 'n'} to ` +
+        `be multiples of 4; use v1 for ${shape.m}×${shape.n}×${shape.k}`,
     );
   }
   if (!autoVariant && ENTRY[variant].workgroupBytes > limits.maxComputeWorkgroupStorageSize) {
@@ -214,7 +215,8 @@ function resolveChoice(
     const choices = fitting.length > 1 ? `${fitting.slice(0, -1).join(', ')} or ${fitting.at(-1)}` : fitting[0];
     throw new ArgumentError(
       'variant',
-      `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ${limits.maxComputeWorkgroupStorageSize}; use ${choices}`,
+      `${variant} needs ${ENTRY[variant].workgroupBytes} bytes of workgroup memory and this device allows ` +
+        `${limits.maxComputeWorkgroupStorageSize}; use ${choices}`,
     );
   }
   const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;

@@ -35,7 +35,8 @@ describe('convergence', () => {
     for (const seed of [1, 2, 3]) results.push({ seed, ...(await trainRing(seed)) });
     for (const r of results) {
       console.log(
-        `ring, seed ${r.seed}: ${(r.nearFraction * 100).toFixed(1)}% near a mode; per mode ${r.perMode.map((f) => (f * 100).toFixed(1)).join(' ')} %`,
+        `ring, seed ${r.seed}: ${(r.nearFraction * 100).toFixed(1)}% near a mode; per mode ` +
+          `${r.perMode.map((f) => (f * 100).toFixed(1)).join(' ')} %`,
       );
     }
     const good = results.filter((r) => r.perMode.filter((f) => f >= 0.01).length >= 7 && r.nearFraction >= 0.7);
@@ -59,7 +60,8 @@ describe('convergence', () => {
       let mnistMean = 0;
       for (const p of images.pixels) mnistMean += (2 * p - 255) / 255;
       mnistMean /= images.pixels.length;
-      console.log(`MNIST smoke: mean pixel ${before.toFixed(3)} → ${after.toFixed(3)} (MNIST ${mnistMean.toFixed(3)})`);
+      const means = `${before.toFixed(3)} → ${after.toFixed(3)} (MNIST ${mnistMean.toFixed(3)})`;
+      console.log(`MNIST smoke: mean pixel ${means}`);
       expect(Math.abs(after - mnistMean)).toBeLessThan((2 / 3) * Math.abs(before - mnistMean));
       // Reads that find every staging buffer busy are skipped, never waited for: the sums then
       // cover more steps. Together the records must account for every step exactly once.

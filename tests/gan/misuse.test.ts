@@ -85,7 +85,8 @@ describe('limits of the device', () => {
     const before = ctx.memory.bytesInUse;
     await expect(makeTrainer(ctx, byteImages(40, 784), { ...SMALL, batch: fits + 1 })).rejects.toThrow(
       new RegExp(
-        `^batch: ${fits + 1} needs .* MiB for the discriminator's input \\(fake and real rows\\) in one binding, .*; use a batch of at most ${fits}$`,
+        `^batch: ${fits + 1} needs .* MiB for the discriminator's input \\(fake and real rows\\) in one binding, ` +
+          `.*; use a batch of at most ${fits}$`,
       ),
     );
     expect(ctx.memory.bytesInUse).toBe(before);

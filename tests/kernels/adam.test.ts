@@ -110,7 +110,10 @@ describe('Adam', () => {
     }
   });
 
-  it('refuses commitStep without stepWord 1, a stepWord other than 0 or 1, a one-word counter for word 1, and a counter it writes inside the gradients it reads', async () => {
+  const refusals =
+    'commitStep without stepWord 1, a stepWord other than 0 or 1, a one-word counter for word 1, ' +
+    'and a counter it writes inside the gradients it reads';
+  it(`refuses ${refusals}`, async () => {
     const { ctx } = gpu;
     const mem = ctx.memory;
     const [w, g, m, v] = ['w', 'g', 'm', 'v'].map((label) => mem.createStorage(label, 4));

@@ -136,7 +136,10 @@ describe('batch gather', () => {
   // The trainer's step advances the counter in this kernel instead of a separate increment:
   // counter words [t − 1, anything] give batch and noise t, and leave [t − 1, t].
   for (const withNoise of [false, true]) {
-    it(`advanceStep${withNoise ? ' with noise' : ''}: step word 0 + 1, written to word 1, as an increment then a gather would`, async () => {
+    const name =
+      `advanceStep${withNoise ? ' with noise' : ''}: ` +
+      'step word 0 + 1, written to word 1, as an increment then a gather would';
+    it(name, async () => {
       const ctx = gpu.ctx;
       const [count, dim, rows, noiseCount, step] = [500, 9, 11, 1030, 7];
       const bytes = Uint8Array.from({ length: count * dim }, (_, i) => (i * 29 + (i >> 4)) & 0xff);

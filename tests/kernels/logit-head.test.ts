@@ -387,7 +387,8 @@ describe('logit head against finite differences', () => {
 
   for (const gate of [undefined, 'tanh', 'leaky-relu'] as const) {
     it(`every gradient, ${gate ?? 'no'} gate`, async () => {
-      const z = randomArray(rows * width, 31, -1.5, 1.5).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v)); // off the leaky kink
+      // Off the leaky kink, where the derivative jumps.
+      const z = randomArray(rows * width, 31, -1.5, 1.5).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
       const activation = (v: number) =>
         gate === 'tanh' ? Math.tanh(v) : gate === 'leaky-relu' ? (v > 0 ? v : 0.2 * v) : v;
       const a = Float32Array.from(z, activation);

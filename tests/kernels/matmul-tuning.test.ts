@@ -85,7 +85,7 @@ describe('measured matmul choices', () => {
     expect(await product(gpu.ctx, { splitK: 2 })).toEqual({ variant: 'v3', splitK: 2, specialized: false });
   });
 
-  it("explicit arguments win over the table; a named variant still takes the table's split when they agree", async () => {
+  it("explicit arguments win over the table; a named variant takes the table's split when they agree", async () => {
     registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
     expect(await product(gpu.ctx, { variant: 'v1' })).toEqual({ variant: 'v1', splitK: 3, specialized: false });
     expect(await product(gpu.ctx, { splitK: 1 })).toEqual({ variant: 'v3', splitK: 1, specialized: false });

@@ -262,7 +262,10 @@ describe('matmul v4, v5 and v6 (vec4 loads) in every transpose, with and without
     it(describeCase(ragged), () => checkMatmul(gpu.ctx, ragged));
   }
 
-  it('refuses v4, v5 and v6 where a contiguous dimension is not a multiple of 4, and a forced one falls back to v1 there', async () => {
+  const refusal =
+    'refuses v4, v5 and v6 where a contiguous dimension is not a multiple of 4, ' +
+    'and a forced one falls back to v1 there';
+  it(refusal, async () => {
     const ctx = gpu.ctx;
     const [a, b, c] = [
       ctx.memory.createStorage('a', 37 * 19),

@@ -163,7 +163,8 @@ async function gpuGradients(
 describe('backward kernels vs finite differences (MLP 7→6→1, BCE)', () => {
   for (const hidden of ['leaky-relu', 'tanh', 'sigmoid'] as const) {
     for (const fused of [true, false]) {
-      it(`${hidden} hidden layer, ${fused ? 'fused epilogue and gate' : 'stand-alone activation kernels'}`, async () => {
+      const kind = fused ? 'fused epilogue and gate' : 'stand-alone activation kernels';
+      it(`${hidden} hidden layer, ${kind}`, async () => {
         const p: Params = {
           x: randomArray(B * I, 11),
           w1: randomArray(I * H, 12),
