@@ -3,28 +3,13 @@
 // autosaved run, and a device that keeps failing ends in a prominent message with the controls
 // off. The page's devices are captured by an init script (test code only) so that the test can
 // destroy the one in use, as a driver reset or a GPU switch would.
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright';
-import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, launchChromiumLosingCanvases, serve } from './support/chromium.js';
+import { launchChromium, launchChromiumLosingCanvases, testIdText, useDemoServer } from './support/chromium.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16&autosave=10';
 
-let server: ViteDevServer;
-let base: string;
-
-beforeAll(async () => {
-  const served = await serve({ configFile: join(ROOT, 'vite.config.ts') });
-  server = served.server;
-  base = served.url;
-});
-
-afterAll(async () => {
-  await server?.close();
-});
+const demoUrl = useDemoServer();
 
 function captureDevices(): void {
   const original = GPUAdapter.prototype.requestDevice;
@@ -40,7 +25,7 @@ function captureDevices(): void {
   };
 }
 
-const text = (page: Page, id: string) => page.textContent(`[data-testid=${id}]`).then((t) => t ?? '');
+const text = testIdText;
 const deviceCount = (page: Page) => page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices.length);
 const destroyDevice = (page: Page) =>
   page.evaluate(() => (window as unknown as { devices: GPUDevice[] }).devices.at(-1)!.destroy());
@@ -72,7 +57,7 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
     await context.addInitScript(captureDevices);
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-    await page.goto(`${base}/${SMALL}`);
+    await page.goto(`${demoUrl()}/${SMALL}`);
     await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
   });
 
@@ -165,7 +150,7 @@ describe('a browser whose device is lost while the page starts', { timeout: 300_
     const browser = await launchChromiumLosingCanvases();
     try {
       const page = await browser.newPage();
-      await page.goto(`${base}/${SMALL}`);
+      await page.goto(`${demoUrl()}/${SMALL}`);
       // Whether this browser then offers a new device or none, the page ends saying how to go on.
       await page.waitForFunction(
         () =>

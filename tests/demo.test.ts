@@ -8,10 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright';
-import { build, type ViteDevServer } from 'vite';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { launchChromium, serve } from './support/chromium.js';
+import { launchChromium, testIdText, useDemoServer } from './support/chromium.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
@@ -19,20 +19,9 @@ const tempDir = useTempDirs();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16';
 
-let server: ViteDevServer;
-let base: string;
+const demoUrl = useDemoServer();
 
-beforeAll(async () => {
-  const served = await serve({ configFile: join(ROOT, 'vite.config.ts') });
-  server = served.server;
-  base = served.url;
-});
-
-afterAll(async () => {
-  await server?.close();
-});
-
-const text = (page: Page, id: string) => page.textContent(`[data-testid=${id}]`).then((t) => t ?? '');
+const text = testIdText;
 const stepOf = async (page: Page) => Number(await text(page, 'step'));
 
 describe('demo page', { timeout: 300_000 }, () => {
@@ -47,7 +36,7 @@ describe('demo page', { timeout: 300_000 }, () => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${base}/${SMALL}`);
+    await page.goto(`${demoUrl()}/${SMALL}`);
     await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
   });
 
@@ -189,7 +178,7 @@ describe('demo page without WebGPU', () => {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${base}/`);
+      await page.goto(`${demoUrl()}/`);
       const message = page.locator('[data-testid=webgpu-error]');
       await message.waitFor({ state: 'visible' });
       expect(await message.textContent()).toMatch(/WebGPU.*(Chrome|--enable-unsafe-webgpu)/);

@@ -17,6 +17,11 @@ export interface AdapterDescription {
   subgroupSizes: [number, number] | null;
 }
 
+/** The page's WebGPU, or null outside a browser (Node takes Dawn instead). */
+export function browserGpu(): GPU | null {
+  return typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu ? navigator.gpu : null;
+}
+
 /** Describes an adapter from its GPUAdapterInfo (absent or partial in some browsers). */
 export function describeAdapterInfo(
   info: GPUAdapterInfo | undefined,

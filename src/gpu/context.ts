@@ -4,7 +4,7 @@
 // forever on a dead device.
 import { ArgumentError, GpuDeviceError, GpuFailureError } from './errors.js';
 import { GpuMemory } from './memory.js';
-import { describeAdapterInfo, type AdapterDescription } from './adapter.js';
+import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adapter.js';
 
 // Unused writable bindings one kernel may have, and the spacing of their slots: the largest
 // minStorageBufferOffsetAlignment WebGPU allows, so every slot's offset is valid.
@@ -72,11 +72,9 @@ export class GpuContext {
     if (typeof device?.createBuffer !== 'function' || typeof device.queue?.submit !== 'function') {
       throw new ArgumentError('device', 'must be a GPUDevice');
     }
-    const described = describeAdapterInfo(
-      device.adapterInfo,
-      typeof navigator !== 'undefined' && 'gpu' in navigator ? 'browser' : 'dawn-node',
-      [...device.features],
-    );
+    const described = describeAdapterInfo(device.adapterInfo, browserGpu() ? 'browser' : 'dawn-node', [
+      ...device.features,
+    ]);
     return new GpuContext(device, { ...described, ...adapter }, false);
   }
 

@@ -2,7 +2,7 @@
 // error that says what to do when there is none.
 import { WebGpuUnavailableError } from './errors.js';
 import { GpuContext } from './context.js';
-import { describeAdapterInfo, type AdapterDescription } from './adapter.js';
+import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adapter.js';
 
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
@@ -63,8 +63,9 @@ interface FoundGpu {
 }
 
 async function findGpu(options: AcquireOptions): Promise<FoundGpu> {
-  if (typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu) {
-    return { gpu: navigator.gpu, runtime: 'browser', keepAlive: null };
+  const inPage = browserGpu();
+  if (inPage) {
+    return { gpu: inPage, runtime: 'browser', keepAlive: null };
   }
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) throw new WebGpuUnavailableError(BROWSER_HINT);

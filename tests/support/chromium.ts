@@ -1,5 +1,8 @@
 // Launching Debian's Chromium for the browser tests, and serving pages with Vite.
-import { chromium, type Browser } from 'playwright';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type InlineConfig, type ViteDevServer } from 'vite';
 import { CHROMIUM } from './preflight.js';
 
@@ -52,3 +55,21 @@ export async function serve(config: InlineConfig): Promise<{ server: ViteDevServ
   if (!address || typeof address === 'string') throw new Error('vite did not report a port');
   return { server, url: `http://127.0.0.1:${address.port}` };
 }
+
+/** The demo served with its own vite.config.ts for one test file; the function gives its base URL. */
+export function useDemoServer(): () => string {
+  let served: { server: ViteDevServer; url: string } | undefined;
+  beforeAll(async () => {
+    served = await serve({ configFile: join(fileURLToPath(new URL('../..', import.meta.url)), 'vite.config.ts') });
+  });
+  afterAll(async () => {
+    await served?.server.close();
+  });
+  return () => {
+    if (!served) throw new Error('the demo server is used outside a test');
+    return served.url;
+  };
+}
+
+/** The text of the element with this data-testid ('' when it has none). */
+export const testIdText = (page: Page, id: string) => page.textContent(`[data-testid=${id}]`).then((t) => t ?? '');
