@@ -3,8 +3,9 @@
 // repository: the library's dist/ (scripts/build-lib.mjs), Vite and Vitest (vite.config.ts,
 // vitest.config.ts) and the Node bundles (scripts/bundle.mjs). The module's default export is a
 // WgslShader (src/gpu/layout.ts): the code to compile, where each file's lines sit in it, and
-// every entry point's bindings, uniform layout and workgroup size, reflected here with
-// wgsl_reflect so that its parser never reaches a browser bundle.
+// every entry point's bindings, uniform layout, workgroup size and workgroup memory, and the
+// module's integer constants, reflected here with wgsl_reflect so that its parser never reaches a
+// browser bundle. TypeScript reads sizes from these instead of writing a shader's numbers again.
 //
 // WGSL has no include. A file names the helper files it needs in a comment line such as
 //   // requires: activation_math.wgsl
@@ -12,7 +13,7 @@
 // lines keep their numbers in the compiled code. Comments are removed, line breaks kept.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { ResourceType, WgslParser, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 
 const REQUIRES = /^\s*\/\/\s*requires:\s*(.+)$/gm;
 
@@ -94,8 +95,9 @@ export function buildShader(path) {
     name,
     code,
     files: segments,
-    entries: reflectEntries(name, reflection),
+    entries: reflectEntries(name, reflection, code),
     overrides: reflection.overrides.map((o) => o.name),
+    constants: integerConstants(name, reflection),
   };
   return { shader, files: files.map((f) => f.path) };
 }
@@ -109,10 +111,52 @@ export function shaderModuleSource(path) {
   };
 }
 
-function reflectEntries(shaderName, reflection) {
+/**
+ * The module's `const` declarations whose values are integers (tile sizes, thread counts, codes).
+ * wgsl_reflect evaluates them while it resolves array sizes and workgroup sizes; it keeps the
+ * values in `_constValues`, which this build pins (package-lock.json) and checks for here.
+ */
+function integerConstants(shaderName, reflection) {
+  const values = reflection._constValues;
+  if (!(values instanceof Map))
+    throw new Error(`${shaderName}: this wgsl_reflect version no longer exposes const values; update scripts/wgsl.mjs`);
+  const overrides = new Set(reflection.overrides.map((o) => o.name));
+  const constants = {};
+  for (const [name, value] of values) if (!overrides.has(name) && Number.isInteger(value)) constants[name] = value;
+  return constants;
+}
+
+/** The text of `fn` and of every function it calls, transitively. */
+function reachableText(fn, lines, seen = new Set()) {
+  if (seen.has(fn)) return '';
+  seen.add(fn);
+  let text = lines.slice(fn.startLine - 1, fn.endLine).join('\n');
+  for (const called of fn.calls) text += `\n${reachableText(called, lines, seen)}`;
+  return text;
+}
+
+/** Bytes of the var<workgroup> arrays that `fn` (or anything it calls) names. */
+function workgroupBytes(fn, workgroupVars, lines) {
+  const text = reachableText(fn, lines);
+  let bytes = 0;
+  for (const { name, size } of workgroupVars) if (new RegExp(`\\b${name}\\b`).test(text)) bytes += size;
+  return bytes;
+}
+
+function reflectEntries(shaderName, reflection, code) {
   const entries = {};
   const { compute, fragment, vertex } = reflection.entry;
-  for (const fn of [...compute, ...fragment, ...vertex]) {
+  const lines = code.split('\n');
+  const workgroupVars = new WgslParser()
+    .parse(code)
+    .filter((node) => node.astNodeType === 'var' && node.storage === 'workgroup')
+    .map((node) => ({ name: node.name, size: reflection.getTypeInfo(node.type, null).size }));
+  const stages = [
+    ...compute.map((fn) => ['compute', fn]),
+    ...fragment.map((fn) => ['fragment', fn]),
+    ...vertex.map((fn) => ['vertex', fn]),
+  ];
+  for (const [stage, fn] of stages) {
     const bindings = {};
     let uniform = null;
     for (const resource of fn.resources) {
@@ -124,7 +168,14 @@ function reflectEntries(shaderName, reflection) {
       if (resource.resourceType === ResourceType.Uniform) uniform = uniformLayout(shaderName, resource);
     }
     const size = fn.workgroupSize ?? [1, 1, 1];
-    entries[fn.name] = { entry: fn.name, bindings, uniform, workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1] };
+    entries[fn.name] = {
+      entry: fn.name,
+      stage,
+      bindings,
+      uniform,
+      workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1],
+      workgroupBytes: workgroupBytes(fn, workgroupVars, lines),
+    };
   }
   return entries;
 }

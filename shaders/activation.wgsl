@@ -18,18 +18,20 @@ override ACTIVATION: u32 = 1u;  // ACT_* from activation_math.wgsl
 @group(0) @binding(4) var<storage, read> saved_output: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad_input: array<f32>;
 
+const THREADS = 256u;  // per workgroup; the host sizes its grid from the reflected workgroup size
+
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * 256u;
+  return gid.x + gid.y * groups.x * THREADS;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn activation_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
   output[i] = activate(ACTIVATION, input[i], params.alpha);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn activation_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }

@@ -39,9 +39,11 @@ fn is_finite(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-@compute @workgroup_size(256)
+const THREADS = 256u;  // per workgroup; the host sizes its grid from the reflected workgroup size
+
+@compute @workgroup_size(THREADS)
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * 256u;
+  let i = gid.x + gid.y * groups.x * THREADS;
   let step = step_count[STEP_WORD];
   if (COMMIT_STEP && i == 0u) { step_count[0] = step; }
   if (i >= params.n) { return; }

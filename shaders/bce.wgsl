@@ -28,7 +28,7 @@ override ACCUMULATE: bool = false;  // add into stats instead of overwriting
 const THREADS = 256u;
 var<workgroup> partial: array<vec3<f32>, THREADS>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn bce_logits_loss_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
   var sums = vec3<f32>(0.0);  // (loss, sigmoid sum first part, sigmoid sum second part)
   for (var i = lid.x; i < params.n; i += THREADS) {

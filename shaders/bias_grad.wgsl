@@ -11,20 +11,22 @@ struct ColumnSumParams {
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> grad_bias: array<f32>;
 
-var<workgroup> lanes: array<array<f32, 16>, 16>;  // [row lane][column]
+const COLUMNS = 16u;  // per workgroup, one per invocation in x
+const LANES = 16u;    // invocations per column, in y
+var<workgroup> lanes: array<array<f32, COLUMNS>, LANES>;  // [row lane][column]
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(COLUMNS, LANES)
 fn bias_grad_column_sum(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let col = wid.x * 16u + lid.x;
+  let col = wid.x * COLUMNS + lid.x;
   var sum = 0.0;
   if (col < params.cols) {
-    for (var r = lid.y; r < params.rows; r += 16u) {
+    for (var r = lid.y; r < params.rows; r += LANES) {
       sum += grad[r * params.cols + col];
     }
   }
   lanes[lid.y][lid.x] = sum;
   workgroupBarrier();
-  for (var width = 8u; width > 0u; width /= 2u) {
+  for (var width = LANES / 2u; width > 0u; width /= 2u) {
     if (lid.y < width) { lanes[lid.y][lid.x] += lanes[lid.y + width][lid.x]; }
     workgroupBarrier();
   }

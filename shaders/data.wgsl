@@ -30,6 +30,8 @@ override ADVANCE_STEP: bool = false;
 @group(0) @binding(4) var<storage, read_write> noise: array<f32>;
 
 const SHUFFLE_STREAM = 0x53485546u;  // separates the shuffle's Philox stream from the noise streams
+// Invocations per workgroup: one batch row, or THREADS × 4 noise values, per workgroup.
+const THREADS = 256u;
 var<workgroup> chosen_example: u32;
 
 // An integer mixer (xor-shift-multiply): a different bijection of u32 for every key.
@@ -92,12 +94,12 @@ fn gather_row(row: u32, thread: u32, step: u32) {
     chosen_example = shuffled(sample % params.count, keys);
   }
   let example = workgroupUniformLoad(&chosen_example);
-  for (var p = thread; p < params.dim; p += 256u) {
+  for (var p = thread; p < params.dim; p += THREADS) {
     batch[(params.first_row + row) * params.dim + p] = load_value(example, p);
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn gather_batch(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   gather_row(wid.x, lid.x, this_step(wid.x == 0u && lid.x == 0u));
 }
@@ -106,7 +108,7 @@ fn gather_batch(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
 // rows as gather_batch does, the rest write N(0, 1) values to `noise` exactly as random.wgsl's
 // random_normal does (the same Philox counters: chunk, step, stream), so the values match it bit
 // for bit.
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn gather_batch_with_noise(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
                            @builtin(num_workgroups) groups: vec3<u32>) {
   let group_index = wid.x + wid.y * groups.x;
@@ -115,7 +117,7 @@ fn gather_batch_with_noise(@builtin(local_invocation_id) lid: vec3<u32>, @builti
     gather_row(group_index, lid.x, step);
     return;
   }
-  let chunk = (group_index - params.rows) * 256u + lid.x;
+  let chunk = (group_index - params.rows) * THREADS + lid.x;
   if (chunk * 4u >= params.noise_count) { return; }
   let bits = sequence_bits(chunk, step, params.noise_stream, params.seed_lo, params.seed_hi);
   let values = box_muller(unit_uniform(bits));

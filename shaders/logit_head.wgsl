@@ -128,7 +128,7 @@ fn finish(total: vec4<f32>) {
   stats[0] = previous.x + result.x; stats[1] = previous.y + result.y; stats[2] = previous.z + result.z;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn logit_head(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let t = lid.x;
   let group_index = wid.x;
@@ -167,7 +167,7 @@ fn logit_head(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
 const COLUMNS_PER_REDUCE = 8u;
 const SLOTS = THREADS / COLUMNS_PER_REDUCE;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(THREADS)
 fn logit_head_reduce(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let stride = partial_stride();
   let groups = (params.rows + params.rows_per_group - 1u) / params.rows_per_group;

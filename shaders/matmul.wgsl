@@ -68,6 +68,17 @@ override SHAPE_SPLITS: u32 = 0u;
 @group(0) @binding(7) var<storage, read_write> row_sums: array<f32>;
 
 const TILE_K = 16u;
+// Each variant's C tile (rows × columns), which sets the host's grid (src/kernels/matmul.ts).
+const V1_TILE_ROWS = 64u;
+const V1_TILE_COLS = 64u;
+const V3_TILE_ROWS = 64u;
+const V3_TILE_COLS = 64u;
+const V4_TILE_ROWS = 64u;
+const V4_TILE_COLS = 64u;
+const V5_TILE_ROWS = 128u;
+const V5_TILE_COLS = 64u;
+const V6_TILE_ROWS = 128u;
+const V6_TILE_COLS = 128u;
 
 fn dim_m() -> u32 { if (SHAPE_M != 0u) { return SHAPE_M; } return params.m; }
 fn dim_n() -> u32 { if (SHAPE_M != 0u) { return SHAPE_N; } return params.n; }
@@ -153,8 +164,8 @@ var<workgroup> tile_b: array<vec4<f32>, 272>;
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * 64u;
-  let col0 = wid.x * 64u;
+  let row0 = wid.y * V1_TILE_ROWS;
+  let col0 = wid.x * V1_TILE_COLS;
   let ks = k_range(wid.z);
   var acc: array<vec4<f32>, 4>;
   var row_sum = vec4<f32>(0.0);
@@ -219,8 +230,8 @@ fn stash(tid: u32, base: u32, a: vec4<f32>, b: vec4<f32>) {
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act_db(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * 64u;
-  let col0 = wid.x * 64u;
+  let row0 = wid.y * V3_TILE_ROWS;
+  let col0 = wid.x * V3_TILE_COLS;
   let ks = k_range(wid.z);
   let tiles = (ks.y - ks.x + TILE_K - 1u) / TILE_K;
   var acc: array<vec4<f32>, 4>;
@@ -336,8 +347,8 @@ fn read4(is_a: bool, index: u32) -> vec4<f32> {
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * 64u;
-  let col0 = wid.x * 64u;
+  let row0 = wid.y * V4_TILE_ROWS;
+  let col0 = wid.x * V4_TILE_COLS;
   let ks = k_range(wid.z);
   var acc: array<vec4<f32>, 4>;
   var row_sum = vec4<f32>(0.0);
@@ -365,8 +376,8 @@ fn matmul_bias_act_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(w
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * 128u;
-  let col0 = wid.x * 64u;
+  let row0 = wid.y * V5_TILE_ROWS;
+  let col0 = wid.x * V5_TILE_COLS;
   let ks = k_range(wid.z);
   var acc_lo: array<vec4<f32>, 4>;  // rows lid.y·8 + 0…3, columns lid.x·4 … + 3
   var acc_hi: array<vec4<f32>, 4>;  // rows lid.y·8 + 4…7
@@ -408,8 +419,8 @@ fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin
 @compute @workgroup_size(16, 16)
 fn matmul_bias_act_128_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * 128u;
-  let col0 = wid.x * 128u;
+  let row0 = wid.y * V6_TILE_ROWS;
+  let col0 = wid.x * V6_TILE_COLS;
   let ks = k_range(wid.z);
   var acc_top_left: array<vec4<f32>, 4>;   // rows lid.y·4 + 0…3, columns lid.x·4 + 0…3
   var acc_top_right: array<vec4<f32>, 4>;  // the same rows, columns 64 further
@@ -467,9 +478,11 @@ fn store_tile4x4(row: u32, col: u32, split: u32, acc: array<vec4<f32>, 4>, sums_
 
 // ---- split-K reduction: C = epilogue(Σ_z partials[z]) in a fixed order ----
 
-@compute @workgroup_size(256)
+const REDUCE_THREADS = 256u;
+
+@compute @workgroup_size(REDUCE_THREADS)
 fn matmul_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let index = gid.x + gid.y * groups.x * 256u;
+  let index = gid.x + gid.y * groups.x * REDUCE_THREADS;
   let size = dim_m() * dim_n();
   if (index >= size) { return; }
   var sum = 0.0;

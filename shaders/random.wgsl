@@ -30,18 +30,21 @@ fn store_chunk(chunk: u32, v: vec4<f32>) {
   }
 }
 
+// Invocations per workgroup, each one block of four values; the host sizes its grid from it.
+const THREADS = 64u;
+
 fn chunk_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * 64u;
+  return gid.x + gid.y * groups.x * THREADS;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(THREADS)
 fn random_uniform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let chunk = chunk_index(gid, groups);
   if (chunk * 4u >= params.n) { return; }
   store_chunk(chunk, unit_uniform(chunk_bits(chunk)));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(THREADS)
 fn random_normal(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let chunk = chunk_index(gid, groups);
   if (chunk * 4u >= params.n) { return; }

@@ -3,6 +3,7 @@
 import { ArgumentError, requirePositiveInteger, requireUint32 } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import { threadsPerWorkgroup } from '../gpu/layout.js';
 import dataShader from '../../shaders/data.wgsl';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from '../kernels/kernel.js';
 import { seedWords } from '../kernels/random.js';
@@ -33,9 +34,6 @@ export interface GatherSpec {
   noise?: { output: TensorRef; count: number; stream: number };
   label?: string;
 }
-
-/** N(0, 1) values one workgroup of gather_batch_with_noise writes (256 threads × 4). */
-const NOISE_PER_WORKGROUP = 1024;
 
 /** Half the bit width of the smallest even-width power of two ≥ count (the Feistel domain). */
 export function feistelHalfBits(count: number): number {
@@ -84,7 +82,8 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const resources = bindings.forEntry(dataShader, entry);
   const compiled = await getPipeline(ctx.device, dataShader, entry, constants);
   const workgroups = spec.noise
-    ? grid1d(ctx, rows + Math.ceil(noiseCount / NOISE_PER_WORKGROUP))
+    ? // Workgroups past the batch rows write the noise, four values per invocation.
+      grid1d(ctx, rows + Math.ceil(noiseCount / (threadsPerWorkgroup(compiled.layout) * 4)))
     : ([rows, 1, 1] as [number, number, number]);
   return new BoundKernel(ctx, compiled, label, resources, uniforms, workgroups);
 }

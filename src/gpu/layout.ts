@@ -24,10 +24,13 @@ export interface BindingInfo {
 
 export interface EntryLayout {
   entry: string;
+  stage: 'compute' | 'vertex' | 'fragment';
   /** Buffer bindings the entry point uses, by WGSL variable name. */
   bindings: Readonly<Record<string, BindingInfo>>;
   uniform: UniformLayout | null;
   workgroupSize: readonly [number, number, number];
+  /** Bytes of the var<workgroup> arrays the entry point (or a function it calls) uses. */
+  workgroupBytes: number;
 }
 
 /** Where one source file's lines sit in a shader's combined code. */
@@ -48,6 +51,8 @@ export interface WgslShader {
   entries: Readonly<Record<string, EntryLayout>>;
   /** The module's override constants (module-wide: an entry may ignore some). */
   overrides: readonly string[];
+  /** The module's integer `const` declarations, by name: the one source of a shader's sizes. */
+  constants: Readonly<Record<string, number>>;
 }
 
 /** An entry point's layout, or an error naming the shader. */
@@ -55,6 +60,19 @@ export function entryLayout(shader: WgslShader, entry: string): EntryLayout {
   const layout = shader.entries[entry];
   if (!layout) throw new Error(`${shader.name}.wgsl has no entry point "${entry}"`);
   return layout;
+}
+
+/** A module-scope integer constant of the shader, or an error naming it. */
+export function shaderConstant(shader: WgslShader, name: string): number {
+  const value = shader.constants[name];
+  if (value === undefined) throw new Error(`${shader.name}.wgsl has no integer constant "${name}"`);
+  return value;
+}
+
+/** Invocations in one workgroup of the entry point. */
+export function threadsPerWorkgroup(layout: EntryLayout): number {
+  const [x, y, z] = layout.workgroupSize;
+  return x * y * z;
 }
 
 /** Maps a line of a shader's combined code back to its file, for compile errors. */

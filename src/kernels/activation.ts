@@ -3,7 +3,7 @@ import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/err
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import activationShader from '../../shaders/activation.wgsl';
-import { activationCode, Bindings, BoundKernel, grid1d, type Activation, type TensorRef } from './kernel.js';
+import { activationCode, Bindings, BoundKernel, gridForItems, type Activation, type TensorRef } from './kernel.js';
 
 export interface ActivationForwardSpec {
   activation: Exclude<Activation, 'none'>;
@@ -28,7 +28,7 @@ export interface ActivationBackwardSpec {
 }
 
 function checkedActivation(value: unknown): number {
-  const code = activationCode('activation', value);
+  const code = activationCode(activationShader, 'activation', value);
   if (code === 0) throw new ArgumentError('activation', 'must name an activation, not none');
   return code;
 }
@@ -46,7 +46,7 @@ export async function createActivationForward(ctx: GpuContext, spec: ActivationF
     spec.label ?? `${spec.activation} forward`,
     resources,
     { n, alpha },
-    grid1d(ctx, Math.ceil(n / 256)),
+    gridForItems(ctx, compiled.layout, n),
   );
 }
 
@@ -66,6 +66,6 @@ export async function createActivationBackward(ctx: GpuContext, spec: Activation
     spec.label ?? `${spec.activation} backward`,
     resources,
     { n, alpha },
-    grid1d(ctx, Math.ceil(n / 256)),
+    gridForItems(ctx, compiled.layout, n),
   );
 }

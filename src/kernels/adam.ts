@@ -3,7 +3,7 @@ import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/err
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import adamShader from '../../shaders/adam.wgsl';
-import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
+import { Bindings, BoundKernel, gridForItems, type TensorRef } from './kernel.js';
 
 export interface AdamHyperparameters {
   lr: number;
@@ -100,7 +100,7 @@ export class AdamKernel {
       spec.label ?? `adam ${n}`,
       resources,
       uniforms,
-      grid1d(ctx, Math.ceil(n / 256)),
+      gridForItems(ctx, compiled.layout, n),
     );
     return new AdamKernel(kernel, n, hyper, emaDecay);
   }

@@ -2,6 +2,7 @@
 import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import { entryLayout } from '../gpu/layout.js';
 import biasGradShader from '../../shaders/bias_grad.wgsl';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
 
@@ -15,12 +16,12 @@ export interface BiasGradSpec {
   label?: string;
 }
 
-const COLUMNS_PER_WORKGROUP = 16;
-
 export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promise<BoundKernel> {
   const rows = requirePositiveInteger('rows', spec.rows);
   const cols = requirePositiveInteger('cols', spec.cols);
-  const workgroups = Math.ceil(cols / COLUMNS_PER_WORKGROUP);
+  // One invocation per column in x: the shader's COLUMNS.
+  const columnsPerWorkgroup = entryLayout(biasGradShader, 'bias_grad_column_sum').workgroupSize[0];
+  const workgroups = Math.ceil(cols / columnsPerWorkgroup);
   if (workgroups > ctx.device.limits.maxComputeWorkgroupsPerDimension)
     throw new ArgumentError('cols', `is too large (${cols})`);
   const bindings = new Bindings(ctx)

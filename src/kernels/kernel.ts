@@ -3,7 +3,15 @@
 import { ArgumentError } from '../gpu/errors.js';
 import { PLACEHOLDER_SLOT_BYTES, WRITABLE_PLACEHOLDER_SLOTS, type GpuContext } from '../gpu/context.js';
 import type { CachedPipeline } from '../gpu/pipelines.js';
-import { entryLayout, packUniform, type EntryLayout, type UniformValues, type WgslShader } from '../gpu/layout.js';
+import {
+  entryLayout,
+  packUniform,
+  shaderConstant,
+  threadsPerWorkgroup,
+  type EntryLayout,
+  type UniformValues,
+  type WgslShader,
+} from '../gpu/layout.js';
 
 /** A tensor argument: a whole buffer, or a range of one (offset and size in bytes). */
 export type TensorRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -11,19 +19,27 @@ export type TensorRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?:
 /** Where a recorded kernel goes: an open compute pass, or an encoder (a pass is opened for it). */
 export type RecordTarget = GPUComputePassEncoder | GPUCommandEncoder;
 
-export type Activation = 'none' | 'leaky-relu' | 'tanh' | 'sigmoid';
+export const ACTIVATIONS = ['none', 'leaky-relu', 'tanh', 'sigmoid'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
 
-/** The ACT_* codes of shaders/activation_math.wgsl. */
-export const ACTIVATION_CODE: Record<Activation, number> = { none: 0, 'leaky-relu': 1, tanh: 2, sigmoid: 3 };
+/**
+ * The code `shader` gives activation `value`: its ACT_* constant from shaders/activation_math.wgsl
+ * (e.g. ACT_LEAKY_RELU), which every shader with an activation requires.
+ */
+export function activationCode(shader: WgslShader, argument: string, value: unknown): number {
+  if (!ACTIVATIONS.includes(value as Activation))
+    throw new ArgumentError(argument, `must be one of ${ACTIVATIONS.join(', ')}, got ${String(value)}`);
+  return shaderConstant(shader, `ACT_${(value as string).toUpperCase().replace('-', '_')}`);
+}
 
-export function activationCode(argument: string, value: unknown): number {
-  const code = ACTIVATION_CODE[value as Activation];
-  if (code === undefined)
-    throw new ArgumentError(
-      argument,
-      `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${String(value)}`,
-    );
-  return code;
+/** A 1-D grid of workgroups of `layout`'s entry point for `items`, `itemsPerThread` per invocation. */
+export function gridForItems(
+  ctx: GpuContext,
+  layout: EntryLayout,
+  items: number,
+  itemsPerThread = 1,
+): [number, number, number] {
+  return grid1d(ctx, Math.ceil(items / (threadsPerWorkgroup(layout) * itemsPerThread)));
 }
 
 /**

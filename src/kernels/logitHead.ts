@@ -5,6 +5,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import { shaderConstant } from '../gpu/layout.js';
 import logitHeadShader from '../../shaders/logit_head.wgsl';
 import { bceUniforms, type BceTargets } from './bce.js';
 import { activationCode, Bindings, BoundKernel, StagedKernel, type Activation, type TensorRef } from './kernel.js';
@@ -37,11 +38,8 @@ export interface LogitHeadSpec extends BceTargets {
   label?: string;
 }
 
-/** Columns of the partial sums that one workgroup of logit_head_reduce adds (the shader's COLUMNS_PER_REDUCE). */
-const REDUCE_COLUMNS_PER_GROUP = 8;
-
-/** The most rows one workgroup can take (the shader's MAX_GROUP_ROWS). */
-export const SINGLE_DISPATCH_MAX_ROWS = 1024;
+/** The most rows one workgroup can take: the shader's MAX_GROUP_ROWS. */
+export const SINGLE_DISPATCH_MAX_ROWS = shaderConstant(logitHeadShader, 'MAX_GROUP_ROWS');
 
 /**
  * Rows per workgroup for a head over `rows` rows: 16, the rows the logits' pass takes at once. One
@@ -59,7 +57,8 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);
   const targets = bceUniforms(spec, rows);
-  const gate = spec.inputGrad?.gate === undefined ? 0 : activationCode('inputGrad.gate', spec.inputGrad.gate);
+  const gate =
+    spec.inputGrad?.gate === undefined ? 0 : activationCode(logitHeadShader, 'inputGrad.gate', spec.inputGrad.gate);
   if (spec.inputGrad?.gate !== undefined && gate === 0)
     throw new ArgumentError('inputGrad.gate', 'must name an activation, not none');
   const alpha = requireFinite('inputGrad.leakySlope', spec.inputGrad?.leakySlope ?? 0.2);
@@ -107,8 +106,8 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     const main = await getPipeline(ctx.device, logitHeadShader, 'logit_head', { ...constants, WRITE_PARTIALS: false });
     return new StagedKernel(ctx, label, new BoundKernel(ctx, main, label, resources, uniforms, [1, 1, 1]), null, null);
   }
-  // Per group: 4 sums, then the weight gradient's column sums where it is wanted.
-  const partialStride = 4 + (spec.paramGrads ? width : 0);
+  // Per group: the PARTIAL_HEADER sums, then the weight gradient's column sums where it is wanted.
+  const partialStride = shaderConstant(logitHeadShader, 'PARTIAL_HEADER') + (spec.paramGrads ? width : 0);
   const workspaceFloats = groups * partialStride;
   const workspace = ctx.memory.createStorage(`${label} partial sums`, workspaceFloats);
   try {
@@ -127,7 +126,7 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
       label,
       new BoundKernel(ctx, main, `${label} ×${groups} groups`, mainResources, uniforms, [groups, 1, 1]),
       new BoundKernel(ctx, reduce, `${label} reduce`, reduceResources, uniforms, [
-        Math.ceil(partialStride / REDUCE_COLUMNS_PER_GROUP),
+        Math.ceil(partialStride / shaderConstant(logitHeadShader, 'COLUMNS_PER_REDUCE')),
         1,
         1,
       ]),

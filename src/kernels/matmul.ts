@@ -3,6 +3,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
+import { entryLayout, shaderConstant } from '../gpu/layout.js';
 import matmulShader from '../../shaders/matmul.wgsl';
 import {
   MATMUL_VARIANTS,
@@ -82,20 +83,41 @@ export interface MatmulSpec {
   label?: string;
 }
 
-const TILE_K = 16;
-/**
- * Each variant's entry point, C tile (rows × columns) and workgroup memory (its tile arrays in
- * shaders/matmul.wgsl); v4 to v6 need vec4Loadable shapes. WebGPU guarantees 16384 bytes of
- * workgroup memory: v3 and v6 need an adapter that allows more (Dawn on Vulkan GPUs does).
- */
-const ENTRY: Record<MatmulVariant, { entry: string; rows: number; cols: number; workgroupBytes: number; vec4?: true }> =
-  {
-    v1: { entry: 'matmul_bias_act', rows: 64, cols: 64, workgroupBytes: 8704 },
-    v3: { entry: 'matmul_bias_act_db', rows: 64, cols: 64, workgroupBytes: 17408 },
-    v4: { entry: 'matmul_bias_act_vec4', rows: 64, cols: 64, workgroupBytes: 12800, vec4: true },
-    v5: { entry: 'matmul_bias_act_128x64', rows: 128, cols: 64, workgroupBytes: 12800, vec4: true },
-    v6: { entry: 'matmul_bias_act_128_vec4', rows: 128, cols: 128, workgroupBytes: 16896, vec4: true },
+const TILE_K = shaderConstant(matmulShader, 'TILE_K');
+
+interface VariantEntry {
+  entry: string;
+  /** The C tile: the shader's V*_TILE_ROWS and V*_TILE_COLS. */
+  rows: number;
+  cols: number;
+  /** Bytes of its tile arrays, reflected from the shader. */
+  workgroupBytes: number;
+  /** Needs vec4Loadable shapes. */
+  vec4: boolean;
+}
+
+function variantEntry(variant: MatmulVariant, entry: string, vec4: boolean): VariantEntry {
+  const prefix = variant.toUpperCase();
+  return {
+    entry,
+    rows: shaderConstant(matmulShader, `${prefix}_TILE_ROWS`),
+    cols: shaderConstant(matmulShader, `${prefix}_TILE_COLS`),
+    workgroupBytes: entryLayout(matmulShader, entry).workgroupBytes,
+    vec4,
   };
+}
+
+/**
+ * Each variant's entry point in shaders/matmul.wgsl. WebGPU guarantees 16384 bytes of workgroup
+ * memory: v3 and v6 need an adapter that allows more (Dawn on Vulkan GPUs does).
+ */
+const ENTRY: Record<MatmulVariant, VariantEntry> = {
+  v1: variantEntry('v1', 'matmul_bias_act', false),
+  v3: variantEntry('v3', 'matmul_bias_act_db', false),
+  v4: variantEntry('v4', 'matmul_bias_act_vec4', true),
+  v5: variantEntry('v5', 'matmul_bias_act_128x64', true),
+  v6: variantEntry('v6', 'matmul_bias_act_128_vec4', true),
+};
 
 type ShapeOfOperands = Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>;
 
@@ -267,8 +289,8 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   const { shape, variant, specialized, kChunk, splits, workspaceFloats } = planMatmul(ctx, spec);
   const { m, n, k } = shape;
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
-  const activation = activationCode('activation', spec.activation ?? 'none');
-  const gate = spec.gate ? activationCode('gate.kind', spec.gate.kind) : 0;
+  const activation = activationCode(matmulShader, 'activation', spec.activation ?? 'none');
+  const gate = spec.gate ? activationCode(matmulShader, 'gate.kind', spec.gate.kind) : 0;
   if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
   const { entry, rows: tileRows, cols: tileCols } = ENTRY[variant];
 

@@ -3,7 +3,7 @@ import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } f
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import randomShader from '../../shaders/random.wgsl';
-import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
+import { Bindings, BoundKernel, gridForItems, type TensorRef } from './kernel.js';
 
 export type RandomDistribution =
   | { kind: 'uniform'; low?: number; high?: number }
@@ -32,8 +32,6 @@ export function seedWords(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
-const BLOCKS_PER_WORKGROUP = 64;
-
 export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): Promise<BoundKernel> {
   const n = requirePositiveInteger('n', spec.n);
   if (n > 2 ** 30) throw new ArgumentError('n', 'must be at most 2^30');
@@ -54,14 +52,13 @@ export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): P
     const resources = bindings.forEntry(randomShader, entry);
     const compiled = await getPipeline(ctx.device, randomShader, entry);
     const uniforms = { n, seed_lo: seedLo, seed_hi: seedHi, stream, offset, scale };
-    const blocks = Math.ceil(n / 4);
     return new BoundKernel(
       ctx,
       compiled,
       spec.label ?? `random ${spec.distribution.kind} ${n}`,
       resources,
       uniforms,
-      grid1d(ctx, Math.ceil(blocks / BLOCKS_PER_WORKGROUP)),
+      gridForItems(ctx, compiled.layout, n, 4),
       owned,
     );
   } catch (error) {
