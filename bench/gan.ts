@@ -23,7 +23,7 @@ import { timeTfjsSteps } from './tfjs-peer.js';
 import { gpuMicrosecondsPerCall, median, microsecondsPerCall, runOverNaN, untilSettled } from './timing.js';
 import { rampUp, sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
 import { tuneLogitHeads } from './tune-head.js';
-import { randomArray } from '../tests/support/numeric.js';
+import { randomArray } from '../reference/numeric.js';
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchOptions } from './options.js';
 
 // Dawn rounds timestamps unless told not to; the bench wants them exact.

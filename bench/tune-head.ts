@@ -6,8 +6,8 @@
 import type { GpuContext } from '../src/gpu/context.js';
 import { resolveGanConfig } from '../src/gan/config.js';
 import { createLogitHead, headRowsPerGroup, SINGLE_DISPATCH_MAX_ROWS } from '../src/kernels/logitHead.js';
-import { logitHeadReference } from '../tests/reference/cpu.js';
-import { randomArray } from '../tests/support/numeric.js';
+import { logitHeadReference } from '../reference/cpu.js';
+import { randomArray } from '../reference/numeric.js';
 import { gpuMicrosecondsPerCall, runOverNaN } from './timing.js';
 import { fastestOf } from './tune.js';
 

@@ -23,7 +23,8 @@ import {
   type MatmulTuning,
 } from '../src/kernels/matmulTuning.js';
 import { gpuMicrosecondsPerCall, runOverNaN, warmUp } from './timing.js';
-import { randomArray } from '../tests/support/numeric.js';
+import { matmulEntry, matmulRowSum } from '../reference/cpu.js';
+import { float32Tolerance, randomArray } from '../reference/numeric.js';
 
 /** A choice is taken over the rules' only when it is at least this much faster. */
 const MIN_GAIN = 0.03;
@@ -119,8 +120,8 @@ interface Operands {
 }
 
 /**
- * The worst |GPU − float64| / tolerance over sampled entries of C (corners included) and their
- * row sums; ≤ 1 passes. Tolerance 2e-6 of Σ|a·b| + 1e-6, float32 rounding of a K-long sum.
+ * The worst |GPU − float64| / float32Tolerance over sampled entries of C (corners included) and
+ * their row sums; ≤ 1 passes. Sampled because the reference is O(M·N·K) and these shapes are big.
  */
 export function sampledError(
   shape: MatmulShape,
@@ -130,8 +131,7 @@ export function sampledError(
   samples = 64,
 ): number {
   const { m, n, k } = shape;
-  const opA = (i: number, p: number) => (shape.transposeA ? a[p * m + i]! : a[i * k + p]!);
-  const opB = (p: number, j: number) => (shape.transposeB ? b[j * k + p]! : b[p * n + j]!);
+  const operands = { m, n, k, a, b, transposeA: shape.transposeA, transposeB: shape.transposeB };
   const next = seededRandom(m * 31 + n * 17 + k);
   const points: Array<[number, number]> = [
     [0, 0],
@@ -142,19 +142,11 @@ export function sampledError(
   for (let s = 0; s < samples; s++) points.push([Math.floor(next() * m), Math.floor(next() * n)]);
   let worst = 0;
   for (const [i, j] of points) {
-    let sum = 0,
-      magnitude = 0,
-      rowSum = 0,
-      rowMagnitude = 0;
-    for (let p = 0; p < k; p++) {
-      const product = opA(i, p) * opB(p, j);
-      sum += product;
-      magnitude += Math.abs(product);
-      rowSum += opA(i, p);
-      rowMagnitude += Math.abs(opA(i, p));
-    }
-    worst = Math.max(worst, Math.abs(c[i * n + j]! - sum) / (2e-6 * magnitude + 1e-6));
-    if (rowSums) worst = Math.max(worst, Math.abs(rowSums[i]! - rowSum) / (2e-6 * rowMagnitude + 1e-6));
+    const entry = matmulEntry(operands, i, j);
+    worst = Math.max(worst, Math.abs(c[i * n + j]! - entry.value) / float32Tolerance(entry.magnitude));
+    if (!rowSums) continue;
+    const row = matmulRowSum(operands, i);
+    worst = Math.max(worst, Math.abs(rowSums[i]! - row.value) / float32Tolerance(row.magnitude));
   }
   return Number.isNaN(worst) ? Infinity : worst;
 }

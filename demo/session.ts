@@ -4,8 +4,9 @@
 import {
   GanSampler,
   GanTrainer,
-  SampleGridRenderer,
+  createSampleGridRenderer,
   gaussianVector,
+  type SampleGridRenderer,
   seededRandom,
   slerp,
   type GanConfig,
@@ -49,7 +50,7 @@ export class Session {
       const walk = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 1 });
       made.push(walk);
       const dim = trainer.config.dataDim;
-      const gridView = new SampleGridRenderer(ctx, canvases.grid, {
+      const gridView = await createSampleGridRenderer(ctx, canvases.grid, {
         samples: grid.output,
         count: GRID_SAMPLES,
         dim,
@@ -57,7 +58,7 @@ export class Session {
         scale: 2,
       });
       made.push(gridView);
-      const walkView = new SampleGridRenderer(ctx, canvases.walk, {
+      const walkView = await createSampleGridRenderer(ctx, canvases.walk, {
         samples: walk.output,
         count: 1,
         dim,

@@ -160,10 +160,9 @@ fn logit_head(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
 
 // Column sums of `partials` (one row per workgroup of logit_head), COLUMNS_PER_REDUCE columns per
 // workgroup: SLOTS threads per column each add every SLOTS-th group in order, then halve in a
-// fixed tree. One thread per column adding all groups in turn was a chain of dependent loads:
-// on the H100 (2026-11-27) the 8192-row head took 43.6 µs in 128 groups and 218.9 in 1024; with
-// this reduce, 22.9 and 21.7, and 16.0 in 512 groups. Workgroup 0 holds the four header columns
-// and writes the bias gradient and statistics.
+// fixed tree. One thread per column adding all groups in turn would be a chain of dependent loads
+// (BENCHMARKS.md, "Measurements behind the code's choices"). Workgroup 0 holds the four header
+// columns and writes the bias gradient and statistics.
 const COLUMNS_PER_REDUCE = 8u;
 const SLOTS = THREADS / COLUMNS_PER_REDUCE;
 

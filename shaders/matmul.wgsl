@@ -13,10 +13,9 @@
 //   v5 matmul_bias_act_128x64  128×64 tile, 8×4 outputs per thread, v4's vec4 loads
 //   v6 matmul_bias_act_128_vec4  128×128 tile, 8×8 outputs per thread as four 4×4 blocks 64
 //                           apart, v4's vec4 loads
-// v2 (128×128 tile, each thread's 8×8 outputs one contiguous block) is gone: in the tuning runs on
-// an H100 and an H200 (BENCHMARKS.md) no shape of the step chose it and it was the fastest at no
-// square size. Its contiguous blocks made neighbouring threads read every other vec4 of a tile;
-// v6 keeps its tile and outputs per thread with blocks 64 apart instead.
+// There is no v2: its contiguous 8×8 blocks made neighbouring threads read every other vec4 of a
+// tile, and v6 keeps its tile and outputs per thread with blocks 64 apart instead (BENCHMARKS.md,
+// "Measurements behind the code's choices", says what the tuning runs showed).
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //

@@ -2,7 +2,7 @@
 // recorded or created on the GPU (the fixture fails on any validation error or leftover buffer).
 import { describe, expect, it } from 'vitest';
 import {
-  AdamKernel,
+  createAdam,
   ArgumentError,
   createActivationForward,
   createBceWithLogits,
@@ -29,7 +29,7 @@ const deepMatmul = (ctx: GpuContext, b: Record<string, GPUBuffer>, changes: Reco
   createMatmul(ctx, { m: 1, n: 1, k: 32, splitK: 2, a: b.long!, b: b.long2!, c: b.out!, ...changes } as never);
 
 const adam = (ctx: GpuContext, b: Record<string, GPUBuffer>, changes: Record<string, unknown>) =>
-  AdamKernel.create(ctx, {
+  createAdam(ctx, {
     n: 16,
     weights: b.big!,
     grads: b.big2!,

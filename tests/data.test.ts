@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseIdxImages } from '../src/data/mnist.js';
-import { loadMnistImages } from '../src/data/mnist-node.js';
+import { loadMnistImages } from '../src/data/mnistNode.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();

@@ -1,7 +1,7 @@
 // The references themselves, checked against published values and identities before they are
 // trusted to judge the kernels.
 import { describe, expect, it } from 'vitest';
-import { bceReference, matmulReference, philox4x32, softplus } from './reference/cpu.js';
+import { bceReference, matmulReference, philox4x32, softplus } from '../reference/cpu.js';
 
 describe('CPU references', () => {
   it('Philox4x32-10 matches the Random123 known-answer vectors', () => {

@@ -1,7 +1,9 @@
 // The GPU runtime: adapter description, the memory owner, the pipeline cache, reflection, and
 // errors that reach the caller instead of hanging (validation errors and device loss).
 import { describe, expect, it } from 'vitest';
-import { acquireGpu, formatAdapter, getPipeline, GpuDeviceError, GpuMemory } from '../src/index.js';
+import { acquireGpu, formatAdapter, GpuDeviceError } from '../src/index.js';
+import { getPipeline } from '../src/gpu/pipelines.js';
+import { GpuMemory } from '../src/gpu/memory.js';
 import { entryLayout, packUniform } from '../src/gpu/layout.js';
 import { compileShader } from '../src/gpu/pipelines.js';
 import matmulShader from '../shaders/matmul.wgsl';

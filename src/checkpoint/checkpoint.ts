@@ -10,10 +10,10 @@
 // ever written from finite weights.
 import { TrainingDivergedError } from '../gpu/errors.js';
 import { resolveGanConfig, type GanConfig } from '../gan/config.js';
-import { exportTensors, importTensors, tensorProblem, type TensorMap } from '../gan/state.js';
+import { exportTensors, importTensors, tensorProblem } from '../gan/state.js';
 import type { GanTrainer } from '../gan/trainer.js';
 import { crc32Hex } from '../crc32.js';
-import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type TensorMap } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 

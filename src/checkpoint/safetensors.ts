@@ -3,7 +3,14 @@
 // The JSON maps each tensor name to {dtype, shape, data_offsets: [begin, end)} relative to the
 // data section, plus an optional "__metadata__" of string → string. We write and read F32 only.
 // Reading validates everything before trusting it, since a checkpoint may be truncated or foreign.
-import type { NamedTensor, TensorMap } from '../gan/state.js';
+
+/** A float32 tensor in row-major order, as safetensors stores it. */
+export interface NamedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export type TensorMap = Map<string, NamedTensor>;
 
 export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';

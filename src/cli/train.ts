@@ -9,7 +9,7 @@ import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpo
 import { readCheckpointFile } from '../checkpoint/file.js';
 import { GpuFailureError, TrainingDivergedError } from '../gpu/errors.js';
 import { GpuDataset } from '../data/dataset.js';
-import { loadMnistImages } from '../data/mnist-node.js';
+import { loadMnistImages } from '../data/mnistNode.js';
 import { resolveGanConfig, type GanConfig } from '../gan/config.js';
 import { sampleGrid } from '../gan/grid.js';
 import { GanSampler } from '../gan/sampler.js';

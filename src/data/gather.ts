@@ -4,7 +4,7 @@ import { ArgumentError, requirePositiveInteger, requireUint32 } from '../gpu/err
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { threadsPerWorkgroup } from '../gpu/layout.js';
-import dataShader from '../../shaders/data.wgsl';
+import gatherShader from '../../shaders/gather.wgsl';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from '../kernels/kernel.js';
 import { seedWords } from '../kernels/random.js';
 
@@ -79,8 +79,8 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const label = spec.label ?? `gather ${rows}×${dim}${spec.noise ? ` + noise ${noiseCount}` : ''}`;
   const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true };
   const entry = spec.noise ? 'gather_batch_with_noise' : 'gather_batch';
-  const resources = bindings.forEntry(dataShader, entry);
-  const compiled = await getPipeline(ctx.device, dataShader, entry, constants);
+  const resources = bindings.forEntry(gatherShader, entry);
+  const compiled = await getPipeline(ctx.device, gatherShader, entry, constants);
   const workgroups = spec.noise
     ? // Workgroups past the batch rows write the noise, four values per invocation.
       grid1d(ctx, rows + Math.ceil(noiseCount / (threadsPerWorkgroup(compiled.layout) * 4)))

@@ -7,7 +7,7 @@ import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { MlpParameters } from '../nn/mlp.js';
 import { forwardKernels } from '../nn/passes.js';
-import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { TensorMap } from '../checkpoint/safetensors.js';
 import { generatorSpec, type GanConfig } from './config.js';
 import { importGenerator } from './state.js';
 import { STREAM } from './trainer.js';
@@ -144,7 +144,7 @@ export class GanSampler {
 }
 
 /** A generator (with its moving average) loaded from a checkpoint, for sampling without training. */
-export function loadGenerator(ctx: GpuContext, checkpoint: Checkpoint): MlpParameters {
+export function loadGenerator(ctx: GpuContext, checkpoint: { config: GanConfig; tensors: TensorMap }): MlpParameters {
   const generator = new MlpParameters(ctx, generatorSpec(checkpoint.config), 'generator', true);
   try {
     importGenerator(ctx, checkpoint.config, generator, checkpoint.tensors);

@@ -8,13 +8,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { mlpLayout, type MlpLayout, type MlpParameters } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
-
-export interface NamedTensor {
-  shape: number[];
-  data: Float32Array;
-}
-
-export type TensorMap = Map<string, NamedTensor>;
+import type { TensorMap } from '../checkpoint/safetensors.js';
 
 type Role = 'weights' | 'ema' | 'moment1' | 'moment2';
 type Network = 'generator' | 'discriminator';

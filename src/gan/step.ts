@@ -3,7 +3,7 @@
 // share. Planning first lets the scratch be sized for the largest split product before any
 // matmul is built.
 import type { GpuContext } from '../gpu/context.js';
-import { AdamKernel } from '../kernels/adam.js';
+import { createAdam } from '../kernels/adam.js';
 import type { StepCounter } from '../kernels/counter.js';
 import type { TensorRef } from '../kernels/kernel.js';
 import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
@@ -26,6 +26,48 @@ export interface StepKernel {
   record(pass: GPUComputePassEncoder): void;
 }
 
+/** One workspace buffer: its GPU label, what it holds (for messages) and its floats per batch row. */
+interface PlannedBuffer {
+  label: string;
+  holds: string;
+  floatsPerRow: number;
+}
+
+/** Every buffer of the workspace; each holds batch × floatsPerRow floats. */
+function workspacePlan(c: GanConfig) {
+  const gWidths = [...c.generatorHidden, c.dataDim];
+  const gradientOfG = (w: number, i: number): PlannedBuffer =>
+    i + 1 === gWidths.length
+      ? { label: "G dZ out (dX ⊙ tanh')", holds: "the generator output's gradient", floatsPerRow: w }
+      : { label: `G dZ${i + 1}`, holds: `generator layer ${i + 1}'s gradient`, floatsPerRow: w };
+  return {
+    z: { label: 'z', holds: 'the noise z', floatsPerRow: c.noiseDim },
+    x: {
+      label: 'D input X (fake; real)',
+      holds: "the discriminator's input (fake and real rows)",
+      floatsPerRow: 2 * c.dataDim,
+    },
+    gOut: c.generatorHidden.map((w, i) => ({
+      label: `G h${i + 1}`,
+      holds: `generator layer ${i + 1}`,
+      floatsPerRow: w,
+    })),
+    // The discriminator's hidden layers only: its logit head keeps logits and their gradients in
+    // registers and workgroup memory. Fake and real rows: two per batch row.
+    dOut: c.discriminatorHidden.map((w, i) => ({
+      label: `D a${i + 1}`,
+      holds: `discriminator layer ${i + 1}`,
+      floatsPerRow: 2 * w,
+    })),
+    dGrad: c.discriminatorHidden.map((w, i) => ({
+      label: `D dZ${i + 1}`,
+      holds: `discriminator layer ${i + 1}'s gradient`,
+      floatsPerRow: 2 * w,
+    })),
+    gGrad: gWidths.map(gradientOfG),
+  } satisfies Record<string, PlannedBuffer | PlannedBuffer[]>;
+}
+
 /** Activations and their gradients for one batch size, allocated once. */
 export class Workspace {
   readonly buffers: GPUBuffer[] = [];
@@ -42,35 +84,26 @@ export class Workspace {
     readonly ctx: GpuContext,
     c: GanConfig,
   ) {
-    const make = (label: string, floats: number) => {
-      const b = ctx.memory.createStorage(label, floats);
+    const plan = workspacePlan(c);
+    const make = (buffer: PlannedBuffer) => {
+      const b = ctx.memory.createStorage(buffer.label, c.batch * buffer.floatsPerRow);
       this.buffers.push(b);
       return b;
     };
-    const B = c.batch;
-    const gWidths = [...c.generatorHidden, c.dataDim];
-    this.z = make('z', B * c.noiseDim);
-    this.x = make('D input X (fake; real)', 2 * B * c.dataDim);
-    this.gOut = c.generatorHidden.map((w, i) => make(`G h${i + 1}`, B * w));
-    // The discriminator's hidden layers only: its logit head keeps logits and their gradients in
-    // registers and workgroup memory.
-    this.dOut = c.discriminatorHidden.map((w, i) => make(`D a${i + 1}`, 2 * B * w));
-    this.dGrad = c.discriminatorHidden.map((w, i) => make(`D dZ${i + 1}`, 2 * B * w));
-    this.gGrad = gWidths.map((w, i) =>
-      make(i + 1 === gWidths.length ? "G dZ out (dX ⊙ tanh')" : `G dZ${i + 1}`, B * w),
-    );
+    this.z = make(plan.z);
+    this.x = make(plan.x);
+    this.gOut = plan.gOut.map(make);
+    this.dOut = plan.dOut.map(make);
+    this.dGrad = plan.dGrad.map(make);
+    this.gGrad = plan.gGrad.map(make);
   }
 
   /** The buffer with the most bytes per batch row, which sets the largest batch a device can bind. */
   static widestPerBatchRow(c: GanConfig): { label: string; bytesPerRow: number } {
-    const perRow: Array<[string, number]> = [
-      ['the noise z', c.noiseDim],
-      ["the discriminator's input (fake and real rows)", 2 * c.dataDim],
-      ...c.generatorHidden.map((w, i): [string, number] => [`generator layer ${i + 1}`, w]),
-      ...c.discriminatorHidden.map((w, i): [string, number] => [`discriminator layer ${i + 1}`, 2 * w]),
-    ];
-    const [label, floats] = perRow.reduce((a, b) => (b[1] > a[1] ? b : a));
-    return { label, bytesPerRow: floats * 4 };
+    const widest = Object.values(workspacePlan(c))
+      .flat()
+      .reduce((a, b) => (b.floatsPerRow > a.floatsPerRow ? b : a));
+    return { label: widest.holds, bytesPerRow: widest.floatsPerRow * 4 };
   }
 
   /** Two scratch buffers of `floats` floats for split-K partial sums (none for 0). */
@@ -97,50 +130,55 @@ export class Workspace {
  * One entry of the step before it is built: a matmul (built last, once the split-K scratch it
  * shares with the others is sized) or another kernel.
  */
-type Planned = { matmul: MatmulSpec } | { build: () => Promise<StepKernel & { destroy(): void }> };
+type BuiltStepKernel = StepKernel & { destroy(): void };
 
-export async function buildStepKernels(
-  ctx: GpuContext,
-  c: GanConfig,
-  dataset: GpuDataset,
-  G: MlpParameters,
-  D: MlpParameters,
-  counter: StepCounter,
-  w: Workspace,
-  stats: GPUBuffer,
-  owned: Array<{ destroy(): void }>,
-): Promise<StepKernel[]> {
-  const plan = planStep(c, dataset, G, D, counter, w, stats);
+type Planned = { matmul: MatmulSpec } | { build: () => Promise<BuiltStepKernel> };
+
+/** What a step is built over; the trainer owns all of it. */
+export interface StepParts {
+  config: GanConfig;
+  dataset: GpuDataset;
+  generator: MlpParameters;
+  discriminator: MlpParameters;
+  counter: StepCounter;
+  workspace: Workspace;
+  /** The statistics buffer (StatsReader.buffer). */
+  stats: GPUBuffer;
+}
+
+/**
+ * The step's kernels in recording order; the caller owns them. If building one fails, those
+ * already built are destroyed before the error is passed on.
+ */
+export async function buildStepKernels(ctx: GpuContext, parts: StepParts): Promise<BuiltStepKernel[]> {
+  const plan = planStep(parts);
   // Split-K matmuls run one after another, so they share scratch instead of each holding its own
   // (up to 8 MiB at batch 4096). Two buffers taken in turn, so that consecutive split products do
   // not depend on each other through the scratch, which would put a barrier between them.
   const splitFloats = plan.map((p) => ('matmul' in p ? splitWorkspaceFloats(ctx, p.matmul) : 0));
-  const scratch = w.splitScratch(Math.max(0, ...splitFloats));
+  const scratch = parts.workspace.splitScratch(Math.max(0, ...splitFloats));
   let turn = 0;
-  const kernels: StepKernel[] = [];
-  for (const [i, p] of plan.entries()) {
-    const kernel =
-      'build' in p
-        ? await p.build()
-        : await createMatmul(
-            ctx,
-            splitFloats[i]! > 0 ? { ...p.matmul, splitWorkspace: scratch[turn++ % 2] } : p.matmul,
-          );
-    owned.push(kernel);
-    kernels.push(kernel);
+  const kernels: BuiltStepKernel[] = [];
+  try {
+    for (const [i, p] of plan.entries()) {
+      kernels.push(
+        'build' in p
+          ? await p.build()
+          : await createMatmul(
+              ctx,
+              splitFloats[i]! > 0 ? { ...p.matmul, splitWorkspace: scratch[turn++ % 2] } : p.matmul,
+            ),
+      );
+    }
+    return kernels;
+  } catch (error) {
+    for (const kernel of kernels) kernel.destroy();
+    throw error;
   }
-  return kernels;
 }
 
-function planStep(
-  c: GanConfig,
-  dataset: GpuDataset,
-  G: MlpParameters,
-  D: MlpParameters,
-  counter: StepCounter,
-  w: Workspace,
-  stats: GPUBuffer,
-): Planned[] {
+function planStep(parts: StepParts): Planned[] {
+  const { config: c, dataset, generator: G, discriminator: D, counter, workspace: w, stats } = parts;
   const ctx = w.ctx;
   const B = c.batch;
   const matmuls = (specs: MatmulSpec[]): Planned[] => specs.map((matmul) => ({ matmul }));
@@ -213,7 +251,7 @@ function planStep(
   const hyper = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
   plan.push({
     build: () =>
-      AdamKernel.create(ctx, {
+      createAdam(ctx, {
         n: D.layout.totalFloats,
         weights: D.weights,
         grads: D.grads,
@@ -273,7 +311,7 @@ function planStep(
   );
   plan.push({
     build: () =>
-      AdamKernel.create(ctx, {
+      createAdam(ctx, {
         n: G.layout.totalFloats,
         weights: G.weights,
         grads: G.grads,

@@ -18,7 +18,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger, TrainingDivergedError } from '../gpu/errors.js';
 import { AdamKernel } from '../kernels/adam.js';
-import { StepCounter } from '../kernels/counter.js';
+import { createStepCounter, type StepCounter } from '../kernels/counter.js';
 import type { BoundKernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { maxStepsForBatch } from '../data/gather.js';
@@ -56,9 +56,8 @@ export class GanTrainer {
     private readonly counter: StepCounter,
     private readonly workspace: Workspace,
     private readonly stats: StatsReader,
-    private readonly stepKernels: StepKernel[],
+    private readonly stepKernels: Array<StepKernel & { destroy(): void }>,
     private readonly optimizers: AdamKernel[],
-    private readonly owned: Array<{ destroy(): void }>,
   ) {}
 
   static async create(ctx: GpuContext, partial: Partial<GanConfig>, dataset: GpuDataset): Promise<GanTrainer> {
@@ -68,22 +67,20 @@ export class GanTrainer {
     GanTrainer.checkFits(config, ctx.device.limits);
     const generator = new MlpParameters(ctx, generatorSpec(config), 'generator', true);
     const discriminator = new MlpParameters(ctx, discriminatorSpec(config), 'discriminator', false);
-    const counter = await StepCounter.create(ctx);
+    const counter = await createStepCounter(ctx);
     const workspace = new Workspace(ctx, config);
     const stats = new StatsReader(ctx);
-    const owned: Array<{ destroy(): void }> = [];
+    let kernels: Array<StepKernel & { destroy(): void }> = [];
     try {
-      const kernels = await buildStepKernels(
-        ctx,
+      kernels = await buildStepKernels(ctx, {
         config,
         dataset,
         generator,
         discriminator,
         counter,
         workspace,
-        stats.buffer,
-        owned,
-      );
+        stats: stats.buffer,
+      });
       const optimizers = kernels.filter((k): k is AdamKernel => k instanceof AdamKernel);
       const trainer = new GanTrainer(
         ctx,
@@ -95,12 +92,11 @@ export class GanTrainer {
         stats,
         kernels,
         optimizers,
-        owned,
       );
       await trainer.initialiseWeights();
       return trainer;
     } catch (error) {
-      for (const o of [...owned, stats, workspace, counter, discriminator, generator]) o.destroy();
+      for (const o of [...kernels, stats, workspace, counter, discriminator, generator]) o.destroy();
       throw error;
     }
   }
@@ -321,7 +317,7 @@ export class GanTrainer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const o of [...this.owned, this.stats, this.workspace, this.counter, this.discriminator, this.generator])
+    for (const o of [...this.stepKernels, this.stats, this.workspace, this.counter, this.discriminator, this.generator])
       o.destroy();
   }
 }

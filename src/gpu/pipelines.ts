@@ -1,4 +1,5 @@
-// Compute pipelines, built once per (device, shader, entry point, override constants) and cached.
+// Compute pipelines, built once per (device, shader, entry point, override constants) and cached;
+// render pipelines likewise, per (device, shader, entry points, target format).
 // Bind group layouts are explicit and come from the shader's reflected layouts, never from layout: 'auto'.
 import { entryLayout, sourceLine, type EntryLayout, type WgslShader } from './layout.js';
 import { GpuDeviceError, GpuFailureError } from './errors.js';
@@ -11,11 +12,18 @@ export interface CachedPipeline {
   layout: EntryLayout;
 }
 
+export interface CachedRenderPipeline {
+  pipeline: GPURenderPipeline;
+  bindGroupLayout: GPUBindGroupLayout;
+  /** The vertex and fragment entry points' bindings together. */
+  bindings: EntryLayout['bindings'];
+}
+
 interface DeviceCache {
   /** By shader object: two shaders of one name (a test's and ours) never share a module. */
   modules: Map<WgslShader, Promise<GPUShaderModule>>;
-  /** By shader, then by entry point and constants. */
-  pipelines: Map<WgslShader, Map<string, Promise<CachedPipeline>>>;
+  /** By shader, then by entry point and constants (compute) or entry points and format (render). */
+  pipelines: Map<WgslShader, Map<string, Promise<CachedPipeline | CachedRenderPipeline>>>;
 }
 
 const caches = new WeakMap<GPUDevice, DeviceCache>();
@@ -35,22 +43,67 @@ export function getPipeline(
   entry: string,
   constants: OverrideConstants = {},
 ): Promise<CachedPipeline> {
-  const cache = cacheFor(device);
   const numeric = normaliseConstants(constants);
-  const key = `${entry}:${JSON.stringify(numeric)}`;
+  return cached(device, shader, `compute:${entry}:${JSON.stringify(numeric)}`, (cache) =>
+    buildPipeline(device, cache, shader, entry, numeric),
+  );
+}
+
+export interface RenderEntries {
+  vertex: string;
+  fragment: string;
+  format: GPUTextureFormat;
+}
+
+/** A render pipeline drawing a triangle list into one colour target of `format`. */
+export function getRenderPipeline(
+  device: GPUDevice,
+  shader: WgslShader,
+  entries: RenderEntries,
+): Promise<CachedRenderPipeline> {
+  return cached(device, shader, `render:${entries.vertex}:${entries.fragment}:${entries.format}`, (cache) =>
+    buildRenderPipeline(device, cache, shader, entries),
+  );
+}
+
+function cached<T extends CachedPipeline | CachedRenderPipeline>(
+  device: GPUDevice,
+  shader: WgslShader,
+  key: string,
+  build: (cache: DeviceCache) => Promise<T>,
+): Promise<T> {
+  const cache = cacheFor(device);
   let byKey = cache.pipelines.get(shader);
   if (!byKey) {
     byKey = new Map();
     cache.pipelines.set(shader, byKey);
   }
-  let pipeline = byKey.get(key);
+  let pipeline = byKey.get(key) as Promise<T> | undefined;
   if (!pipeline) {
-    pipeline = buildPipeline(device, cache, shader, entry, numeric);
+    pipeline = build(cache);
     byKey.set(key, pipeline);
     // A failed build is not cached, so a later call reports the error again instead of a stale promise.
     pipeline.catch(() => byKey.delete(key));
   }
   return pipeline;
+}
+
+/** An explicit bind group layout for the bindings of these entry points, each visible to its stage. */
+function bindGroupLayoutFor(device: GPUDevice, label: string, layouts: EntryLayout[]): GPUBindGroupLayout {
+  const stageFlag = {
+    compute: GPUShaderStage.COMPUTE,
+    vertex: GPUShaderStage.VERTEX,
+    fragment: GPUShaderStage.FRAGMENT,
+  };
+  const byBinding = new Map<number, GPUBindGroupLayoutEntry>();
+  for (const layout of layouts) {
+    for (const b of Object.values(layout.bindings)) {
+      const entry = byBinding.get(b.binding) ?? { binding: b.binding, visibility: 0, buffer: { type: b.type } };
+      entry.visibility |= stageFlag[layout.stage];
+      byBinding.set(b.binding, entry);
+    }
+  }
+  return device.createBindGroupLayout({ label, entries: [...byBinding.values()] });
 }
 
 function normaliseConstants(constants: OverrideConstants): Record<string, number> {
@@ -74,12 +127,7 @@ async function buildPipeline(
     if (!shader.overrides.includes(name)) throw new Error(`${shader.name}.wgsl declares no override "${name}"`);
   }
   const module = await shaderModule(device, cache, shader);
-  const entries: GPUBindGroupLayoutEntry[] = Object.values(layout.bindings).map((b) => ({
-    binding: b.binding,
-    visibility: GPUShaderStage.COMPUTE,
-    buffer: { type: b.type },
-  }));
-  const bindGroupLayout = device.createBindGroupLayout({ label: `${shader.name}.${entry}`, entries });
+  const bindGroupLayout = bindGroupLayoutFor(device, `${shader.name}.${entry}`, [layout]);
   try {
     const pipeline = await unlessLost(
       device,
@@ -95,6 +143,34 @@ async function buildPipeline(
     throw new GpuDeviceError(
       `building pipeline ${shader.name}.${entry} ${JSON.stringify(constants)} failed: ${(error as Error).message}`,
     );
+  }
+}
+
+async function buildRenderPipeline(
+  device: GPUDevice,
+  cache: DeviceCache,
+  shader: WgslShader,
+  { vertex, fragment, format }: RenderEntries,
+): Promise<CachedRenderPipeline> {
+  const layouts = [entryLayout(shader, vertex), entryLayout(shader, fragment)];
+  const label = `${shader.name}.${vertex}+${fragment}`;
+  const module = await shaderModule(device, cache, shader);
+  const bindGroupLayout = bindGroupLayoutFor(device, label, layouts);
+  try {
+    const pipeline = await unlessLost(
+      device,
+      device.createRenderPipelineAsync({
+        label,
+        layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] }),
+        vertex: { module, entryPoint: vertex },
+        fragment: { module, entryPoint: fragment, targets: [{ format }] },
+        primitive: { topology: 'triangle-list' },
+      }),
+    );
+    return { pipeline, bindGroupLayout, bindings: { ...layouts[0]!.bindings, ...layouts[1]!.bindings } };
+  } catch (error) {
+    if (error instanceof GpuFailureError) throw error;
+    throw new GpuDeviceError(`building render pipeline ${label} failed: ${(error as Error).message}`);
   }
 }
 

@@ -58,64 +58,64 @@ export function checkAdamHyperparameters(h: Partial<AdamHyperparameters>): AdamH
   };
 }
 
+export async function createAdam(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
+  const n = requirePositiveInteger('n', spec.n);
+  const hyper = checkAdamHyperparameters(spec);
+  const stepWord = spec.stepWord ?? 0;
+  if (stepWord !== 0 && stepWord !== 1) throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
+  if (spec.commitStep && stepWord !== 1)
+    throw new ArgumentError('commitStep', 'copies word 1 of the step counter to word 0, so it needs stepWord: 1');
+  const bindings = new Bindings(ctx)
+    .tensor('weights', 'weights', spec.weights, n)
+    .tensor('grads', 'grads', spec.grads, n)
+    .tensor('moment1', 'moment1', spec.moment1, n)
+    .tensor('moment2', 'moment2', spec.moment2, n)
+    .tensor('step_count', 'stepCount', spec.stepCount, stepWord + 1);
+  if (spec.ema) bindings.tensor('ema_weights', 'ema.weights', spec.ema.weights, n);
+  else bindings.unused('ema_weights', true);
+  if (spec.nonFiniteFlag) bindings.tensor('non_finite', 'nonFiniteFlag', spec.nonFiniteFlag, 1);
+  else bindings.unused('non_finite', true);
+  const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
+  const constants = {
+    EMA: spec.ema !== undefined,
+    STEP_WORD: stepWord,
+    COMMIT_STEP: spec.commitStep === true,
+    FLAG_NON_FINITE: spec.nonFiniteFlag !== undefined,
+  };
+  const resources = bindings.forEntry(adamShader, 'adam_step');
+  const compiled = await getPipeline(ctx.device, adamShader, 'adam_step', constants);
+  const uniforms = adamUniforms(n, hyper, emaDecay);
+  const kernel = new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `adam ${n}`,
+    resources,
+    uniforms,
+    gridForItems(ctx, compiled.layout, n),
+  );
+  return new AdamKernel(kernel, n, hyper, emaDecay);
+}
+
+function adamUniforms(n: number, h: AdamHyperparameters, emaDecay: number) {
+  return {
+    n,
+    lr: h.lr,
+    beta1: h.beta1,
+    beta2: h.beta2,
+    epsilon: h.epsilon,
+    weight_decay: h.weightDecay,
+    ema_decay: emaDecay,
+  };
+}
+
 export class AdamKernel {
-  private constructor(
+  /** Made by createAdam. */
+  constructor(
     private readonly kernel: BoundKernel,
     private readonly n: number,
     private hyper: AdamHyperparameters,
     private readonly emaDecay: number,
   ) {}
-
-  static async create(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
-    const n = requirePositiveInteger('n', spec.n);
-    const hyper = checkAdamHyperparameters(spec);
-    const stepWord = spec.stepWord ?? 0;
-    if (stepWord !== 0 && stepWord !== 1)
-      throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
-    if (spec.commitStep && stepWord !== 1)
-      throw new ArgumentError('commitStep', 'copies word 1 of the step counter to word 0, so it needs stepWord: 1');
-    const bindings = new Bindings(ctx)
-      .tensor('weights', 'weights', spec.weights, n)
-      .tensor('grads', 'grads', spec.grads, n)
-      .tensor('moment1', 'moment1', spec.moment1, n)
-      .tensor('moment2', 'moment2', spec.moment2, n)
-      .tensor('step_count', 'stepCount', spec.stepCount, stepWord + 1);
-    if (spec.ema) bindings.tensor('ema_weights', 'ema.weights', spec.ema.weights, n);
-    else bindings.unused('ema_weights', true);
-    if (spec.nonFiniteFlag) bindings.tensor('non_finite', 'nonFiniteFlag', spec.nonFiniteFlag, 1);
-    else bindings.unused('non_finite', true);
-    const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
-    const constants = {
-      EMA: spec.ema !== undefined,
-      STEP_WORD: stepWord,
-      COMMIT_STEP: spec.commitStep === true,
-      FLAG_NON_FINITE: spec.nonFiniteFlag !== undefined,
-    };
-    const resources = bindings.forEntry(adamShader, 'adam_step');
-    const compiled = await getPipeline(ctx.device, adamShader, 'adam_step', constants);
-    const uniforms = AdamKernel.uniforms(n, hyper, emaDecay);
-    const kernel = new BoundKernel(
-      ctx,
-      compiled,
-      spec.label ?? `adam ${n}`,
-      resources,
-      uniforms,
-      gridForItems(ctx, compiled.layout, n),
-    );
-    return new AdamKernel(kernel, n, hyper, emaDecay);
-  }
-
-  private static uniforms(n: number, h: AdamHyperparameters, emaDecay: number) {
-    return {
-      n,
-      lr: h.lr,
-      beta1: h.beta1,
-      beta2: h.beta2,
-      epsilon: h.epsilon,
-      weight_decay: h.weightDecay,
-      ema_decay: emaDecay,
-    };
-  }
 
   get label(): string {
     return this.kernel.label;
@@ -128,7 +128,7 @@ export class AdamKernel {
   /** Changes hyper-parameters for work submitted from now on (validated first). */
   setHyperparameters(changes: Partial<AdamHyperparameters>): void {
     const next = checkAdamHyperparameters({ ...this.hyper, ...changes });
-    this.kernel.setUniforms(AdamKernel.uniforms(this.n, next, this.emaDecay));
+    this.kernel.setUniforms(adamUniforms(this.n, next, this.emaDecay));
     this.hyper = next;
   }
 

@@ -1,11 +1,39 @@
 // A step counter that lives on the GPU. Recording `increment` before Adam and the random
 // generator lets any number of steps be recorded and submitted with no upload in between.
 // A step can also advance it inside its own first and last kernels instead (the trainer does:
-// createBatchGather's advanceStep, AdamKernel's commitStep), which saves the increment dispatch.
+// createBatchGather's advanceStep, createAdam's commitStep), which saves the increment dispatch.
 import type { GpuContext } from '../gpu/context.js';
+import { requireUint32 } from '../gpu/errors.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import counterShader from '../../shaders/counter.wgsl';
 import { BoundKernel } from './kernel.js';
+
+export interface StepCounterSpec {
+  /** The step number to start from (a resumed run's step). Default 0. */
+  start?: number;
+  label?: string;
+}
+
+export async function createStepCounter(ctx: GpuContext, spec: StepCounterSpec = {}): Promise<StepCounter> {
+  const start = requireUint32('start', spec.start ?? 0);
+  const label = spec.label ?? 'step counter';
+  const buffer = ctx.memory.createStorage(label, new Uint32Array([start, start]));
+  try {
+    const compiled = await getPipeline(ctx.device, counterShader, 'increment_counter');
+    const kernel = new BoundKernel(
+      ctx,
+      compiled,
+      `${label} increment`,
+      { counter: { buffer, offset: 0, size: 8 } },
+      null,
+      [1, 1, 1],
+    );
+    return new StepCounter(ctx, buffer, kernel);
+  } catch (error) {
+    ctx.memory.release(buffer);
+    throw error;
+  }
+}
 
 export class StepCounter {
   /**
@@ -14,31 +42,13 @@ export class StepCounter {
    */
   readonly buffer: GPUBuffer;
 
-  private constructor(
+  /** Made by createStepCounter. */
+  constructor(
     private readonly ctx: GpuContext,
     buffer: GPUBuffer,
     private readonly incrementKernel: BoundKernel,
   ) {
     this.buffer = buffer;
-  }
-
-  static async create(ctx: GpuContext, start = 0, label = 'step counter'): Promise<StepCounter> {
-    const buffer = ctx.memory.createStorage(label, new Uint32Array([start, start]));
-    try {
-      const compiled = await getPipeline(ctx.device, counterShader, 'increment_counter');
-      const kernel = new BoundKernel(
-        ctx,
-        compiled,
-        `${label} increment`,
-        { counter: { buffer, offset: 0, size: 8 } },
-        null,
-        [1, 1, 1],
-      );
-      return new StepCounter(ctx, buffer, kernel);
-    } catch (error) {
-      ctx.memory.release(buffer);
-      throw error;
-    }
   }
 
   /** Records counter += 1. */

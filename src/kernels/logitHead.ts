@@ -44,10 +44,9 @@ export const SINGLE_DISPATCH_MAX_ROWS = shaderConstant(logitHeadShader, 'MAX_GRO
 /**
  * Rows per workgroup for a head over `rows` rows: 16, the rows the logits' pass takes at once. One
  * workgroup runs on one multiprocessor, so a head of hundreds of rows in one workgroup leaves the
- * rest of the GPU idle: on the H100 (bench --tune, 2026-11-27) 512 rows took 171.5 µs in one
- * workgroup and 10.1 µs in groups of 16. Groups of 16 were the fastest for the step's heads of
- * 2048 to 8192 rows and within 0.9 µs of groups of 8 for the smaller ones. A head of at most 16
- * rows stays one dispatch.
+ * rest of the GPU idle; groups of 16 were the fastest or nearly so for every head of the step
+ * (BENCHMARKS.md, "Measurements behind the code's choices"). A head of at most 16 rows stays one
+ * dispatch.
  */
 export function headRowsPerGroup(rows: number): number {
   return Math.min(rows, 16);

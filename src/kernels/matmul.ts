@@ -155,10 +155,9 @@ export function forceAutoVariant(variant: MatmulVariant | null): void {
 }
 
 /**
- * The variant 'auto' uses where no measured choice exists. Measured on an H100 (BENCHMARKS.md),
- * whole training steps with every matmul as v1 beat the v1/v2 mix by 11% at batch 4096 and tied
- * below, while all-v2 (a variant since removed) and all-v3 were slower at every batch size; so
- * v1 for every shape that no measured choice covers.
+ * The variant 'auto' uses where no measured choice exists: whole training steps with every matmul
+ * as v1 were as fast as or faster than every other uniform choice (BENCHMARKS.md, "Measurements
+ * behind the code's choices").
  */
 export const DEFAULT_VARIANT: MatmulVariant = 'v1';
 

@@ -1,9 +1,10 @@
-// Shows samples on a WebGPU canvas straight from their GPU buffer (shaders/render_grid.wgsl): the
+// Shows samples on a WebGPU canvas straight from their GPU buffer (shaders/sample_grid.wgsl): the
 // demo's live grid costs one render pass a frame and no readback.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
 import { entryLayout, packUniform } from '../gpu/layout.js';
-import renderGridShader from '../../shaders/render_grid.wgsl';
+import { getRenderPipeline } from '../gpu/pipelines.js';
+import sampleGridShader from '../../shaders/sample_grid.wgsl';
 import { imageSide } from '../gan/grid.js';
 
 export interface SampleGridOptions {
@@ -17,62 +18,63 @@ export interface SampleGridOptions {
   scale?: number;
 }
 
+/** Builds a renderer for `canvas` (sized to fit the grid); its pipeline comes from the shared cache. */
+export async function createSampleGridRenderer(
+  ctx: GpuContext,
+  canvas: HTMLCanvasElement,
+  options: SampleGridOptions,
+): Promise<SampleGridRenderer> {
+  const count = requirePositiveInteger('count', options.count);
+  const side = imageSide(options.dim);
+  const columns = options.columns ?? Math.ceil(Math.sqrt(count));
+  const padding = options.padding ?? 1;
+  const scale = options.scale ?? 2;
+  if (!(scale > 0)) throw new ArgumentError('scale', 'must be positive');
+  const context = canvas.getContext('webgpu');
+  if (!context) throw new ArgumentError('canvas', 'has no WebGPU context');
+  const format = navigator.gpu.getPreferredCanvasFormat();
+  const compiled = await getRenderPipeline(ctx.device, sampleGridShader, {
+    vertex: 'grid_vertex',
+    fragment: 'grid_fragment',
+    format,
+  });
+  const rows = Math.ceil(count / columns);
+  canvas.width = Math.round((columns * (side + padding) + padding) * scale);
+  canvas.height = Math.round((rows * (side + padding) + padding) * scale);
+  context.configure({ device: ctx.device, format, alphaMode: 'opaque' });
+  const values = { count, columns, side, padding, scale, _pad0: 0, _pad1: 0, _pad2: 0 };
+  const bytes = packUniform(entryLayout(sampleGridShader, 'grid_fragment').uniform!, values);
+  const uniform = ctx.memory.createBuffer({
+    label: 'sample grid params',
+    size: bytes.byteLength,
+    usage: GPUBufferUsage.UNIFORM,
+    contents: new Uint8Array(bytes),
+  });
+  const bindGroup = ctx.device.createBindGroup({
+    label: 'sample grid',
+    layout: compiled.bindGroupLayout,
+    entries: [
+      { binding: compiled.bindings.params!.binding, resource: { buffer: uniform } },
+      {
+        binding: compiled.bindings.samples!.binding,
+        resource: { buffer: options.samples, size: count * options.dim * 4 },
+      },
+    ],
+  });
+  return new SampleGridRenderer(ctx, context, compiled.pipeline, uniform, bindGroup);
+}
+
+/** Draws the grid; made by createSampleGridRenderer, owns its uniform buffer and the canvas configuration. */
 export class SampleGridRenderer {
-  private readonly context: GPUCanvasContext;
-  private readonly pipeline: GPURenderPipeline;
-  private readonly uniform: GPUBuffer;
-  private readonly bindGroup: GPUBindGroup;
   private destroyed = false;
 
   constructor(
     private readonly ctx: GpuContext,
-    canvas: HTMLCanvasElement,
-    options: SampleGridOptions,
-  ) {
-    const count = requirePositiveInteger('count', options.count);
-    const side = imageSide(options.dim);
-    const columns = options.columns ?? Math.ceil(Math.sqrt(count));
-    const padding = options.padding ?? 1;
-    const scale = options.scale ?? 2;
-    if (!(scale > 0)) throw new ArgumentError('scale', 'must be positive');
-    const rows = Math.ceil(count / columns);
-    canvas.width = Math.round((columns * (side + padding) + padding) * scale);
-    canvas.height = Math.round((rows * (side + padding) + padding) * scale);
-    const context = canvas.getContext('webgpu');
-    if (!context) throw new ArgumentError('canvas', 'has no WebGPU context');
-    this.context = context;
-    const format = navigator.gpu.getPreferredCanvasFormat();
-    context.configure({ device: ctx.device, format, alphaMode: 'opaque' });
-
-    const layout = entryLayout(renderGridShader, 'grid_fragment');
-    const module = ctx.device.createShaderModule({ label: 'render_grid.wgsl', code: renderGridShader.code });
-    this.pipeline = ctx.device.createRenderPipeline({
-      label: 'sample grid',
-      layout: 'auto',
-      vertex: { module, entryPoint: 'grid_vertex' },
-      fragment: { module, entryPoint: 'grid_fragment', targets: [{ format }] },
-      primitive: { topology: 'triangle-list' },
-    });
-    const values = { count, columns, side, padding, scale, _pad0: 0, _pad1: 0, _pad2: 0 };
-    const bytes = packUniform(layout.uniform!, values);
-    this.uniform = ctx.memory.createBuffer({
-      label: 'sample grid params',
-      size: bytes.byteLength,
-      usage: GPUBufferUsage.UNIFORM,
-      contents: new Uint8Array(bytes),
-    });
-    this.bindGroup = ctx.device.createBindGroup({
-      label: 'sample grid',
-      layout: this.pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: layout.bindings.params!.binding, resource: { buffer: this.uniform } },
-        {
-          binding: layout.bindings.samples!.binding,
-          resource: { buffer: options.samples, size: count * options.dim * 4 },
-        },
-      ],
-    });
-  }
+    private readonly context: GPUCanvasContext,
+    private readonly pipeline: GPURenderPipeline,
+    private readonly uniform: GPUBuffer,
+    private readonly bindGroup: GPUBindGroup,
+  ) {}
 
   /** Records the draw into `encoder` (after whatever filled the samples buffer). */
   record(encoder: GPUCommandEncoder): void {

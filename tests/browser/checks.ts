@@ -1,14 +1,14 @@
 // Kernel checks that run inside a web page on the browser's own WebGPU, against the same float64
 // references as the Node tests. tests/browser.test.ts loads them in headless Chromium.
 import {
-  AdamKernel,
+  createAdam,
   acquireGpu,
   createBceWithLogits,
   createLogitHead,
   createMatmul,
   createRandomFill,
   formatAdapter,
-  StepCounter,
+  createStepCounter,
   type GpuContext,
 } from '../../src/index.js';
 import {
@@ -17,8 +17,8 @@ import {
   logitHeadReference,
   matmulReference,
   uniformReference,
-} from '../reference/cpu.js';
-import { compare, randomArray, runKernels as run, type Comparison } from '../support/numeric.js';
+} from '../../reference/cpu.js';
+import { compare, float32Tolerance, randomArray, runKernels as run, type Comparison } from '../../reference/numeric.js';
 
 export interface CheckResult extends Comparison {
   name: string;
@@ -66,7 +66,7 @@ function matmulCheck(
       mem.release(x);
     });
     const ref = matmulReference({ m, n, k, a, b, bias, transposeA, transposeB, activation: 'tanh' });
-    return compare(got, ref.c, (i) => 2e-6 * ref.magnitude[i]! + 1e-6);
+    return compare(got, ref.c, (i) => float32Tolerance(ref.magnitude[i]!));
   };
 }
 
@@ -166,8 +166,8 @@ const adamCheck: Check = async (ctx) => {
     mem.createStorage('m', n),
     mem.createStorage('v', n),
   ];
-  const counter = await StepCounter.create(ctx);
-  const adam = await AdamKernel.create(ctx, {
+  const counter = await createStepCounter(ctx);
+  const adam = await createAdam(ctx, {
     n,
     weights: w,
     grads: g,
@@ -196,7 +196,7 @@ const adamCheck: Check = async (ctx) => {
   [w, g, m, v].forEach((x) => {
     mem.release(x);
   });
-  return compare(got, ref.weights, (i) => 2e-6 * Math.abs(ref.weights[i]!) + 1e-7);
+  return compare(got, ref.weights, (i) => float32Tolerance(Math.abs(ref.weights[i]!), 1e-7));
 };
 
 const randomCheck: Check = async (ctx) => {

@@ -18,7 +18,7 @@
 // D output finite and D(x), D(G(z)) strictly inside (0, 1).
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
-import { loadMnistImages } from '../../src/data/mnist-node.js';
+import { loadMnistImages } from '../../src/data/mnistNode.js';
 import { GanSampler } from '../../src/gan/sampler.js';
 import type { TrainingStats } from '../../src/gan/stats.js';
 import { GanTrainer } from '../../src/gan/trainer.js';

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { exportTensors } from '../../src/gan/state.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import type { TrainingStats } from '../../src/gan/stats.js';
-import { ReferenceGan } from '../reference/gan.js';
+import { ReferenceGan } from '../../reference/gan.js';
 import { useGpu } from '../support/gpu.js';
 import { byteImages, floatPoints, makeTrainer, type TestData } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { GpuDataset } from '../../src/data/dataset.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
 import type { GpuContext } from '../../src/index.js';
-import type { ReferenceDataset } from '../reference/gan.js';
+import type { ReferenceDataset } from '../../reference/gan.js';
 
 export interface TestData {
   upload(ctx: GpuContext): GpuDataset;

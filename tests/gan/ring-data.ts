@@ -1,6 +1,6 @@
 // The 8-Gaussians benchmark: eight modes evenly spaced on a circle, a standard test of whether a
 // GAN covers every mode or collapses onto a few.
-import { seededRandom } from '../support/numeric.js';
+import { seededRandom } from '../../reference/numeric.js';
 
 export const RING = { modes: 8, radius: 2, sigma: 0.05 };
 

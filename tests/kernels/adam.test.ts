@@ -4,8 +4,9 @@
 // Tolerance: 2e-6 relative on the weights (float32 rounding of 1 − β^t and of the update), and
 // 1e-6 of the gradient's scale (squared for v) on the moments.
 import { describe, expect, it } from 'vitest';
-import { AdamKernel, ArgumentError, StepCounter, type AdamHyperparameters } from '../../src/index.js';
-import { adamReference } from '../reference/cpu.js';
+import { createAdam, ArgumentError, createStepCounter, type AdamHyperparameters } from '../../src/index.js';
+import { adamReference } from '../../reference/cpu.js';
+import { float32Tolerance } from '../../reference/numeric.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -29,8 +30,8 @@ describe('Adam', () => {
         const grads = mem.createStorage('grads', n);
         const m = mem.createStorage('m', n);
         const v = mem.createStorage('v', n);
-        const counter = await StepCounter.create(ctx);
-        const adam = await AdamKernel.create(ctx, {
+        const counter = await createStepCounter(ctx);
+        const adam = await createAdam(ctx, {
           n,
           weights,
           grads,
@@ -47,7 +48,12 @@ describe('Adam', () => {
           await runKernels(ctx, counter, adam);
           adamReference(ref, g, t, f32(hyper));
         }
-        expectClose(await ctx.readF32(weights), ref.weights, (i) => 2e-6 * Math.abs(ref.weights[i]!) + 1e-7, 'weights');
+        expectClose(
+          await ctx.readF32(weights),
+          ref.weights,
+          (i) => float32Tolerance(Math.abs(ref.weights[i]!), 1e-7),
+          'weights',
+        );
         // Moments can cancel to near zero, so their error is judged against the gradient's scale.
         const scale = (i: number) => 10 ** -(i % 7);
         expectClose(await ctx.readF32(m), ref.m, (i) => 1e-6 * scale(i), 'first moment');
@@ -69,10 +75,10 @@ describe('Adam', () => {
     const weights0 = randomArray(n, 5, -1, 1);
     const [wD, wG] = [mem.createStorage('wD', weights0), mem.createStorage('wG', weights0)];
     const [grads, mD, vD, mG, vG] = ['g', 'mD', 'vD', 'mG', 'vG'].map((label) => mem.createStorage(label, n));
-    const counter = await StepCounter.create(ctx, 0);
+    const counter = await createStepCounter(ctx);
     const common = { n, grads: grads!, stepCount: counter.buffer, stepWord: 1 as const, ...hyper };
-    const adamD = await AdamKernel.create(ctx, { ...common, weights: wD, moment1: mD!, moment2: vD! });
-    const adamG = await AdamKernel.create(ctx, {
+    const adamD = await createAdam(ctx, { ...common, weights: wD, moment1: mD!, moment2: vD! });
+    const adamG = await createAdam(ctx, {
       ...common,
       weights: wG,
       moment1: mG!,
@@ -98,7 +104,7 @@ describe('Adam', () => {
         expectClose(
           await ctx.readF32(buffer),
           ref.weights,
-          (i) => 2e-6 * Math.abs(ref.weights[i]!) + 1e-7,
+          (i) => float32Tolerance(Math.abs(ref.weights[i]!), 1e-7),
           `${name} weights (t from word 1)`,
         );
       }
@@ -120,20 +126,18 @@ describe('Adam', () => {
     const oneWord = mem.createStorage('one-word step', new Uint32Array([1]));
     const spec = { n: 4, weights: w!, grads: g!, moment1: m!, moment2: v!, stepCount: oneWord };
     try {
-      await expect(AdamKernel.create(ctx, { ...spec, commitStep: true })).rejects.toThrow(
-        /commitStep.*needs stepWord: 1/,
-      );
-      await expect(AdamKernel.create(ctx, { ...spec, stepWord: 2 as never })).rejects.toThrow(ArgumentError);
-      await expect(AdamKernel.create(ctx, { ...spec, stepWord: 1 })).rejects.toThrow(/stepCount/);
+      await expect(createAdam(ctx, { ...spec, commitStep: true })).rejects.toThrow(/commitStep.*needs stepWord: 1/);
+      await expect(createAdam(ctx, { ...spec, stepWord: 2 as never })).rejects.toThrow(ArgumentError);
+      await expect(createAdam(ctx, { ...spec, stepWord: 1 })).rejects.toThrow(/stepCount/);
       const insideGrads = { buffer: g!, offset: 0, size: 8 };
-      await expect(
-        AdamKernel.create(ctx, { ...spec, stepCount: insideGrads, stepWord: 1, commitStep: true }),
-      ).rejects.toThrow(/stepCount: overlaps grads/);
+      await expect(createAdam(ctx, { ...spec, stepCount: insideGrads, stepWord: 1, commitStep: true })).rejects.toThrow(
+        /stepCount: overlaps grads/,
+      );
       // Apart from the gradients but in their buffer: WebGPU would refuse the dispatch, so Adam refuses first.
       const big = mem.createStorage('grads and counter', 128);
       try {
         await expect(
-          AdamKernel.create(ctx, {
+          createAdam(ctx, {
             ...spec,
             grads: { buffer: big, offset: 0, size: 16 },
             stepCount: { buffer: big, offset: 256, size: 8 },
@@ -163,8 +167,8 @@ describe('Adam', () => {
       GPUBuffer,
       GPUBuffer,
     ];
-    const counter = await StepCounter.create(ctx);
-    const adam = await AdamKernel.create(ctx, {
+    const counter = await createStepCounter(ctx);
+    const adam = await createAdam(ctx, {
       n,
       weights,
       grads,

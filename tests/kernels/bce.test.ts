@@ -2,7 +2,7 @@
 // ±80, for targets 1, 0 and a smoothed 0.9, with a real/fake split and with accumulation.
 import { describe, expect, it } from 'vitest';
 import { createBceWithLogits, type GpuContext } from '../../src/index.js';
-import { bceReference } from '../reference/cpu.js';
+import { bceReference } from '../../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();

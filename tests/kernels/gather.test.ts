@@ -1,9 +1,9 @@
 // The batch gather: the same examples as the TypeScript shuffle, bit for bit, for packed bytes
 // (scaled to [−1, 1]) and raw f32; and each epoch visits every example exactly once.
 import { describe, expect, it } from 'vitest';
-import { createRandomFill, StepCounter, type GpuContext } from '../../src/index.js';
+import { createRandomFill, createStepCounter, type GpuContext } from '../../src/index.js';
 import { createBatchGather } from '../../src/data/gather.js';
-import { batchExamples } from '../reference/shuffle.js';
+import { batchExamples } from '../../reference/shuffle.js';
 import { runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -20,7 +20,7 @@ async function gather(
 ): Promise<Float32Array> {
   const data = ctx.memory.createStorage('dataset', dataset);
   const out = ctx.memory.createStorage('batch', rows * dim);
-  const counter = await StepCounter.create(ctx, step);
+  const counter = await createStepCounter(ctx, { start: step });
   try {
     const kernel = await createBatchGather(ctx, {
       dataset: data,
@@ -101,7 +101,7 @@ describe('batch gather', () => {
       const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) =>
         mem.createStorage(`out ${i}`, n),
       );
-      const counter = await StepCounter.create(ctx, step);
+      const counter = await createStepCounter(ctx, { start: step });
       const common = { dataset: data, packedU8: true, count, dim, rows, seed: SEED, stepCount: counter.buffer };
       const kernels = [
         await createBatchGather(ctx, {
@@ -148,9 +148,9 @@ describe('batch gather', () => {
       const [batch, noise, batchAlone, noiseAlone] = [rows * dim, noiseCount, rows * dim, noiseCount].map((n, i) =>
         mem.createStorage(`out ${i}`, n),
       );
-      const advancing = await StepCounter.create(ctx, step - 1);
+      const advancing = await createStepCounter(ctx, { start: step - 1 });
       ctx.write(advancing.buffer, new Uint32Array([step - 1, 12345])); // word 1 is overwritten, never read
-      const incremented = await StepCounter.create(ctx, step - 1);
+      const incremented = await createStepCounter(ctx, { start: step - 1 });
       const common = { dataset: data, packedU8: true, count, dim, rows, seed: SEED };
       const kernels = [
         await createBatchGather(ctx, {

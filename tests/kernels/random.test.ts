@@ -2,8 +2,8 @@
 // adapter), normals within float32 transcendental error of Box–Muller in float64, and moments
 // within statistical bounds (5 standard errors: a correct generator fails ~1 in 10^6 runs).
 import { describe, expect, it } from 'vitest';
-import { createRandomFill, StepCounter, type GpuContext, type RandomDistribution } from '../../src/index.js';
-import { normalReference, uniformReference } from '../reference/cpu.js';
+import { createRandomFill, createStepCounter, type GpuContext, type RandomDistribution } from '../../src/index.js';
+import { normalReference, uniformReference } from '../../reference/cpu.js';
 import { expectClose, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -18,7 +18,7 @@ async function fill(
   step?: number,
 ): Promise<Float32Array> {
   const out = ctx.memory.createStorage('random out', n);
-  const counter = step === undefined ? undefined : await StepCounter.create(ctx, step);
+  const counter = step === undefined ? undefined : await createStepCounter(ctx, { start: step });
   try {
     const kernel = await createRandomFill(ctx, {
       n,

@@ -2,7 +2,7 @@
 // out-of-memory error scopes and must leave no buffer alive that it created.
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { acquireGpu, type AcquireOptions, type GpuContext } from '../../src/index.js';
-import { compare } from './numeric.js';
+import { compare } from '../../reference/numeric.js';
 
 export interface GpuFixture {
   readonly ctx: GpuContext;
@@ -44,7 +44,7 @@ export function useGpu(options: AcquireOptions = {}): GpuFixture {
   return fixture;
 }
 
-export { randomArray, runKernels, seededRandom } from './numeric.js';
+export { randomArray, runKernels, seededRandom } from '../../reference/numeric.js';
 
 export function expectClose(
   actual: ArrayLike<number>,

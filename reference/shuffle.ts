@@ -1,4 +1,4 @@
-// The batch order of shaders/data.wgsl, in plain TypeScript: a Feistel permutation per epoch keyed
+// The batch order of shaders/gather.wgsl, in plain TypeScript: a Feistel permutation per epoch keyed
 // by Philox(seed, epoch), with cycle-walking. Used to check the gather kernel and to feed the
 // float64 reference trainer the same batches.
 import { philox4x32 } from './cpu.js';

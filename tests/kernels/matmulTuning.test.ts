@@ -9,21 +9,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ArgumentError,
   createMatmul,
-  forceAutoVariant,
   registerMatmulTuning,
-  shapeKey,
-  tunedChoice,
-  tuningAdapterKey,
   unregisterMatmulTuning,
   type GpuContext,
   type MatmulShape,
   type MatmulTuning,
 } from '../../src/index.js';
+import { forceAutoVariant } from '../../src/kernels/matmul.js';
+import { shapeKey, tunedChoice, tuningAdapterKey } from '../../src/kernels/matmulTuning.js';
 import builtIn from '../../src/kernels/matmul-tuning.json';
 import { candidates, sampledError, writeTuning } from '../../bench/tune.js';
 import { ruleChoice } from '../../src/kernels/matmul.js';
 import { headCandidates, stepHeads } from '../../bench/tune-head.js';
-import { matmulReference } from '../reference/cpu.js';
+import { matmulReference } from '../../reference/cpu.js';
+import { float32Tolerance } from '../../reference/numeric.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 import { useTempDirs } from '../support/temp.js';
 
@@ -53,7 +52,7 @@ async function product(
     expectClose(
       await ctx.readF32(cb),
       ref.c,
-      (i) => 2e-6 * ref.magnitude[i]! + 1e-6,
+      (i) => float32Tolerance(ref.magnitude[i]!),
       `C with ${kernel.choice.variant}/${kernel.choice.splitK}`,
     );
     return kernel.choice;

@@ -1,8 +1,8 @@
 // A float64 CPU trainer for the same GAN algorithm as src/gan/trainer.ts, written plainly (no
 // fusion, no flat buffers), fed the same initial weights, noise and batches.
-import type { Activation } from '../../src/index.js';
-import type { GanConfig } from '../../src/gan/config.js';
-import type { TensorMap } from '../../src/gan/state.js';
+import type { Activation } from '../src/index.js';
+import type { GanConfig } from '../src/gan/config.js';
+import type { TensorMap } from '../src/checkpoint/safetensors.js';
 import {
   activate,
   adamReference,

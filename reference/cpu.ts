@@ -1,6 +1,7 @@
-// Float64 CPU references for every kernel. Written for clarity, not speed: each is the textbook
-// formula, so a disagreement with the GPU points at the kernel.
-import type { Activation } from '../../src/index.js';
+// Float64 CPU references for every kernel, the one copy that the tests, the in-browser checks
+// (tests/browser/checks.ts) and the benchmarks import. Written for clarity, not speed: each is the
+// textbook formula, so a disagreement with the GPU points at the kernel.
+import type { Activation } from '../src/index.js';
 
 export function activate(kind: Activation, x: number, alpha: number): number {
   switch (kind) {
@@ -43,33 +44,70 @@ export interface MatmulReference {
   alpha?: number;
 }
 
-/** C and, per element, Σ|a·b| + |bias|: the scale that float32 rounding error grows with. */
-export function matmulReference(r: MatmulReference): { c: Float64Array; magnitude: Float64Array } {
-  const { m, n, k, a, b } = r;
+/** One value of a float64 reference and the Σ|terms| its float32 rounding error grows with. */
+export interface ReferenceValue {
+  value: number;
+  magnitude: number;
+}
+
+const operandA = (r: MatmulReference, i: number, p: number) => (r.transposeA ? r.a[p * r.m + i]! : r.a[i * r.k + p]!);
+const operandB = (r: MatmulReference, p: number, j: number) => (r.transposeB ? r.b[j * r.k + p]! : r.b[p * r.n + j]!);
+
+/** Entry (i, j) of C, with Σ|a·b| + |bias| as its magnitude. */
+export function matmulEntry(r: MatmulReference, i: number, j: number): ReferenceValue {
   const alpha = r.alpha ?? 0.2;
-  const c = new Float64Array(m * n);
-  const magnitude = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let sum = 0;
-      let abs = 0;
-      for (let p = 0; p < k; p++) {
-        const av = r.transposeA ? a[p * m + i]! : a[i * k + p]!;
-        const bv = r.transposeB ? b[j * k + p]! : b[p * n + j]!;
-        sum += av * bv;
-        abs += Math.abs(av * bv);
-      }
-      if (r.bias) {
-        sum += r.bias[j]!;
-        abs += Math.abs(r.bias[j]!);
-      }
-      let v = activate(r.activation ?? 'none', sum, alpha);
-      if (r.gate) v *= derivativeFromOutput(r.gate.kind, r.gate.output[i * n + j]!, alpha);
-      c[i * n + j] = v;
-      magnitude[i * n + j] = abs;
-    }
+  let sum = 0;
+  let magnitude = 0;
+  for (let p = 0; p < r.k; p++) {
+    const product = operandA(r, i, p) * operandB(r, p, j);
+    sum += product;
+    magnitude += Math.abs(product);
   }
-  return { c, magnitude };
+  if (r.bias) {
+    sum += r.bias[j]!;
+    magnitude += Math.abs(r.bias[j]!);
+  }
+  let value = activate(r.activation ?? 'none', sum, alpha);
+  if (r.gate) value *= derivativeFromOutput(r.gate.kind, r.gate.output[i * r.n + j]!, alpha);
+  return { value, magnitude };
+}
+
+/** Σ_k op(A)[i][k], the row sum a matmul can write alongside C (a weight gradient's bias gradient). */
+export function matmulRowSum(r: MatmulReference, i: number): ReferenceValue {
+  let value = 0;
+  let magnitude = 0;
+  for (let p = 0; p < r.k; p++) {
+    value += operandA(r, i, p);
+    magnitude += Math.abs(operandA(r, i, p));
+  }
+  return { value, magnitude };
+}
+
+export interface MatmulResult {
+  c: Float64Array;
+  /** Per element of C: Σ|a·b| + |bias|, the scale that float32 rounding error grows with. */
+  magnitude: Float64Array;
+  rowSums: Float64Array;
+  rowSumMagnitude: Float64Array;
+}
+
+/** All of C and its row sums. */
+export function matmulReference(r: MatmulReference): MatmulResult {
+  const c = new Float64Array(r.m * r.n);
+  const magnitude = new Float64Array(r.m * r.n);
+  const rowSums = new Float64Array(r.m);
+  const rowSumMagnitude = new Float64Array(r.m);
+  for (let i = 0; i < r.m; i++) {
+    for (let j = 0; j < r.n; j++) {
+      const entry = matmulEntry(r, i, j);
+      c[i * r.n + j] = entry.value;
+      magnitude[i * r.n + j] = entry.magnitude;
+    }
+    const row = matmulRowSum(r, i);
+    rowSums[i] = row.value;
+    rowSumMagnitude[i] = row.magnitude;
+  }
+  return { c, magnitude, rowSums, rowSumMagnitude };
 }
 
 export function columnSums(

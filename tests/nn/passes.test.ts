@@ -15,7 +15,7 @@ import {
   type Kernel,
   type GpuContext,
 } from '../../src/index.js';
-import { activate, bceReference } from '../reference/cpu.js';
+import { activate, bceReference } from '../../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();

@@ -1,9 +1,9 @@
 // Test data, comparisons and a submit helper shared by the Node tests and the in-browser checks
 // (no test-runner imports, so the page can load it). Test data comes from the library's seeded
 // generator (mulberry32), so a failure reproduces.
-import { seededRandom } from '../../src/gan/interpolate.js';
-import type { GpuContext } from '../../src/gpu/context.js';
-import type { Kernel } from '../../src/kernels/kernel.js';
+import { seededRandom } from '../src/gan/interpolate.js';
+import type { GpuContext } from '../src/gpu/context.js';
+import type { Kernel } from '../src/kernels/kernel.js';
 
 export { seededRandom };
 
@@ -20,6 +20,17 @@ export async function runKernels(ctx: GpuContext, ...kernels: Array<Pick<Kernel,
 export function randomArray(n: number, seed: number, low = -1, high = 1): Float32Array {
   const next = seededRandom(seed);
   return Float32Array.from({ length: n }, () => low + (high - low) * next());
+}
+
+/**
+ * What a float32 result may differ from its float64 reference by, for a value summed from terms
+ * whose absolute values add up to `magnitude`: float32 accumulation error grows like √K·ε·Σ|terms|
+ * (ε = 6e-8), so 2e-6 of the magnitude passes a correct kernel for sums up to K ≈ 1000 with margin
+ * and still fails any indexing bug, which is off by a whole term. `floor` covers values that
+ * cancel to near zero.
+ */
+export function float32Tolerance(magnitude: number, floor = 1e-6): number {
+  return 2e-6 * magnitude + floor;
 }
 
 export interface Comparison {
