@@ -3,7 +3,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TrainingStats } from 'webgpu-gan';
 
-function chart(
+/** A uPlot line chart of `series` against the step, sized to its element. */
+export function chart(
   element: HTMLElement,
   title: string,
   series: Array<{ label: string; stroke: string }>,

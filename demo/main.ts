@@ -15,7 +15,9 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   formatAdapter,
+  decodeClassifierFile,
   restoreCheckpoint,
+  type ClassifierFile,
   type GanConfig,
   type GpuContext,
   type TrainingStats,
@@ -23,7 +25,9 @@ import {
 import { clearSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './autosave.js';
 import { ProgressCharts } from './charts.js';
 import { fetchMnist } from './mnist.js';
+import { QualityView } from './quality.js';
 import { Session } from './session.js';
+import classifierUrl from '../models/mnist-classifier.safetensors?url';
 import { readSettings, writeSettings } from './settings.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -69,6 +73,9 @@ const baseConfig: Partial<GanConfig> = {
   ...(params.get('batch') && { batch: Number(params.get('batch')) }),
 };
 const AUTOSAVE_EVERY = Math.max(1, Number(params.get('autosave')) || 500);
+/** Steps between quality scores, and samples per score (?evalEvery=N&evalN=M). */
+const EVAL_EVERY = Math.max(1, Number(params.get('evalEvery')) || 500);
+const EVAL_COUNT = Math.max(2, Number(params.get('evalN')) || 1000);
 /** So many device losses within this window make the page give up replacing the device. */
 const LOSS_WINDOW_MS = 5 * 60_000;
 const MAX_LOSSES = 3;
@@ -100,6 +107,31 @@ interface State {
   stepsPerFrame: number;
   inFlight: boolean;
   speed: { time: number; step: number; value: number };
+  quality: Quality;
+}
+
+interface Quality {
+  /** The classifier and its reference statistics; null when they could not be fetched. */
+  file: ClassifierFile | null;
+  view: QualityView;
+  /** True while a score is being computed: at most one at a time, and training never waits for it. */
+  inFlight: boolean;
+  lastStep: number;
+}
+
+/** What Session.create needs to score samples, when there is a classifier. */
+const qualitySpec = (quality: Quality) => (quality.file ? { file: quality.file, count: EVAL_COUNT } : null);
+
+/** The classifier file, fetched next to the page; scores are skipped (and the page says why) without it. */
+async function fetchClassifier(view: QualityView): Promise<ClassifierFile | null> {
+  try {
+    const response = await fetch(classifierUrl);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return decodeClassifierFile(new Uint8Array(await response.arrayBuffer()), 'the classifier file');
+  } catch (error) {
+    view.unavailable(`the classifier could not be loaded (${(error as Error).message}).`);
+    return null;
+  }
 }
 
 function message(element: HTMLElement, text: string, bad = false): void {
@@ -157,7 +189,9 @@ async function main(): Promise<void> {
   ui.loading.hidden = true;
 
   const config = { ...DEFAULT_GAN_CONFIG, ...baseConfig, dataDim: dim };
-  const session = await Session.create(ctx, dataset, config, { grid: ui.samples, walk: ui.walk });
+  const view = new QualityView($('chart-quality'), $('class-bars'), $('quality-text'));
+  const quality: Quality = { file: await fetchClassifier(view), view, inFlight: false, lastStep: 0 };
+  const session = await Session.create(ctx, dataset, config, { grid: ui.samples, walk: ui.walk }, qualitySpec(quality));
   const state: State = {
     ctx,
     images,
@@ -174,6 +208,7 @@ async function main(): Promise<void> {
     stepsPerFrame: 1,
     inFlight: false,
     speed: { time: performance.now(), step: 0, value: 0 },
+    quality,
   };
   const charts = new ProgressCharts($('chart-loss'), $('chart-d'));
   writeSettings(ui.form, state.config);
@@ -235,7 +270,27 @@ function frame(state: State, charts: ProgressCharts): void {
   }
   if (state.running && !state.saving && trainer.step >= (state.snapshot?.step ?? 0) + AUTOSAVE_EVERY)
     void autosave(state);
+  if (state.running && !state.quality.inFlight && trainer.step >= state.quality.lastStep + EVAL_EVERY)
+    void scoreQuality(state);
   state.session.draw(state.walking);
+}
+
+/** Scores the samples in the background: its readback resolves while training frames go on. */
+async function scoreQuality(state: State): Promise<void> {
+  const { session } = state;
+  if (!session.evaluator) return;
+  const step = session.trainer.step;
+  state.quality.inFlight = true;
+  state.quality.lastStep = step;
+  try {
+    const score = await session.evaluator.evaluate();
+    if (state.session === session) state.quality.view.push(step, score);
+  } catch (error) {
+    // A session replaced meanwhile (reset, lost device) destroys its evaluator: nothing to report.
+    if (state.session === session && state.gpu === 'ok') state.quality.view.unavailable((error as Error).message);
+  } finally {
+    state.quality.inFlight = false;
+  }
 }
 
 function trainStep(state: State, steps: number): void {
@@ -341,11 +396,13 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
     stage = 'setting training up on the new device';
     const dataset = GpuDataset.fromBytes(ctx, state.images.pixels, state.images.count, state.images.dim, 'MNIST');
     made.unshift(dataset);
-    const session = await Session.create(ctx, dataset, state.config, { grid: ui.samples, walk: ui.walk });
+    const canvases = { grid: ui.samples, walk: ui.walk };
+    const session = await Session.create(ctx, dataset, state.config, canvases, qualitySpec(state.quality));
     made.unshift(session);
     if (state.snapshot) restoreCheckpoint(session.trainer, decodeCheckpoint(state.snapshot.bytes));
     Object.assign(state, { ctx, dataset, session, inFlight: false, saving: false, rebuilding: false, gpu: 'ok' });
     charts.reset();
+    resetQuality(state.quality);
     watchDevice(state, charts);
     setControls(true);
     alertUser(
@@ -368,6 +425,11 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   }
 }
 
+function resetQuality(quality: Quality): void {
+  quality.view.reset();
+  quality.lastStep = 0;
+}
+
 /** A new session of `config`. False when a device loss overtook it (replaceDevice then speaks). */
 async function rebuild(state: State, charts: ProgressCharts, config: Partial<GanConfig>): Promise<boolean> {
   setRunning(state, false);
@@ -376,7 +438,8 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
   try {
     await ctx.sync();
     state.session.destroy();
-    const session = await Session.create(ctx, state.dataset, config, { grid: ui.samples, walk: ui.walk });
+    const canvases = { grid: ui.samples, walk: ui.walk };
+    const session = await Session.create(ctx, state.dataset, config, canvases, qualitySpec(state.quality));
     if (state.ctx !== ctx || state.gpu !== 'ok') {
       session.destroy(); // the device was lost meanwhile: replaceDevice's session stands
       return false;
@@ -394,6 +457,7 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
   state.config = state.session.trainer.config;
   state.snapshot = null; // a new run: the next autosave is of it
   charts.reset();
+  resetQuality(state.quality);
   for (const el of [ui.lossD, ui.lossG, ui.dReal, ui.dFake, ui.speed]) el.textContent = '–';
   return true;
 }
@@ -495,6 +559,7 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
     } else {
       setRunning(state, false);
       charts.reset();
+      resetQuality(state.quality);
     }
     restoreCheckpoint(state.session.trainer, checkpoint);
     state.snapshot = null; // the autosave, if any, is of what was there before

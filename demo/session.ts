@@ -1,9 +1,13 @@
 // One training session: the trainer, the fixed-noise sampler and the latent-walk sampler with
-// their canvases. Rebuilt on Reset or when a checkpoint of other settings is loaded; destroy()
-// frees all of it (the dataset belongs to the page and outlives sessions).
+// their canvases, and the quality evaluator where the classifier could be loaded. Rebuilt on
+// Reset or when a checkpoint of other settings is loaded; destroy() frees all of it (the dataset
+// belongs to the page and outlives sessions).
 import {
   GanSampler,
   GanTrainer,
+  createGeneratorEvaluator,
+  type ClassifierFile,
+  type GeneratorEvaluator,
   createSampleGridRenderer,
   gaussianVector,
   type SampleGridRenderer,
@@ -30,6 +34,8 @@ export class Session {
     private readonly walk: GanSampler,
     private readonly gridView: SampleGridRenderer,
     private readonly walkView: SampleGridRenderer,
+    /** Scores the moving-average generator; null without a classifier or for other image sizes. */
+    readonly evaluator: GeneratorEvaluator | null,
   ) {
     this.random = seededRandom(trainer.config.seed + 1);
     this.walkFrom = gaussianVector(trainer.config.noiseDim, this.random);
@@ -41,6 +47,7 @@ export class Session {
     dataset: GpuDataset,
     config: Partial<GanConfig>,
     canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement },
+    quality: { file: ClassifierFile; count: number } | null,
   ): Promise<Session> {
     const trainer = await GanTrainer.create(ctx, config, dataset);
     const made: Array<{ destroy(): void }> = [trainer];
@@ -65,7 +72,18 @@ export class Session {
         padding: 0,
         scale: 8,
       });
-      return new Session(ctx, trainer, grid, walk, gridView, walkView);
+      made.push(walkView);
+      const evaluator =
+        quality && dim === 784
+          ? await createGeneratorEvaluator(ctx, {
+              classifier: quality.file.tensors,
+              reference: quality.file.reference,
+              config: trainer.config,
+              generator: trainer.generator,
+              count: quality.count,
+            })
+          : null;
+      return new Session(ctx, trainer, grid, walk, gridView, walkView, evaluator);
     } catch (error) {
       for (const m of made.reverse()) m.destroy();
       throw error;
@@ -93,6 +111,7 @@ export class Session {
   }
 
   destroy(): void {
+    this.evaluator?.destroy();
     this.walkView.destroy();
     this.gridView.destroy();
     this.walk.destroy();

@@ -2,6 +2,7 @@
 // (tests/browser/checks.ts) and the benchmarks import. Written for clarity, not speed: each is the
 // textbook formula, so a disagreement with the GPU points at the kernel.
 import type { Activation } from '../src/index.js';
+import type { FeatureStatistics } from '../src/eval/frechet.js';
 
 export function activate(kind: Activation, x: number, alpha: number): number {
   switch (kind) {
@@ -288,4 +289,115 @@ export function normalReference(n: number, seed: number, stream: number, step: n
     if (i + 1 < n) out[i + 1] = r * Math.sin(theta);
   }
   return out;
+}
+
+export interface SoftmaxCrossEntropyResult {
+  /** Σ −log p_label / divisor over rows with a valid label. */
+  loss: number;
+  /** Σ over those rows of |max| + |log Σ exp| + |x_label|: the scale of the loss's rounding error. */
+  lossMagnitude: number;
+  /** Fraction of all rows whose most likely class is their label. */
+  accuracy: number;
+  badLabels: number;
+  probabilities: Float64Array;
+  grad: Float64Array;
+}
+
+/** Softmax cross-entropy with labels given as floats; a label that is not a class index has no target. */
+export function softmaxCrossEntropyReference(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number> | null,
+  rows: number,
+  classes: number,
+  divisor = rows,
+): SoftmaxCrossEntropyResult {
+  const probabilities = new Float64Array(rows * classes);
+  const grad = new Float64Array(rows * classes);
+  let loss = 0;
+  let lossMagnitude = 0;
+  let correct = 0;
+  let badLabels = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from({ length: classes }, (_, c) => logits[r * classes + c]!);
+    const top = Math.max(...row);
+    const best = row.indexOf(top);
+    const logTotal = Math.log(row.reduce((sum, x) => sum + Math.exp(x - top), 0));
+    const value = labels ? labels[r]! : -1;
+    const label = Number.isInteger(value) && value >= 0 && value < classes ? value : -1;
+    if (labels && label < 0) badLabels++;
+    if (label >= 0) {
+      loss += top + logTotal - row[label]!;
+      lossMagnitude += Math.abs(top) + Math.abs(logTotal) + Math.abs(row[label]!);
+      if (best === label) correct++;
+    }
+    for (let c = 0; c < classes; c++) {
+      const p = Math.exp(row[c]! - top - logTotal);
+      probabilities[r * classes + c] = p;
+      grad[r * classes + c] = (p - (c === label ? 1 : 0)) / divisor;
+    }
+  }
+  return {
+    loss: loss / divisor,
+    lossMagnitude: lossMagnitude / divisor,
+    accuracy: correct / rows,
+    badLabels,
+    probabilities,
+    grad,
+  };
+}
+
+/** Mean and covariance (divided by count − 1) of `count` rows of `dim` features, in float64. */
+export function featureStatisticsReference(features: ArrayLike<number>, count: number, dim: number): FeatureStatistics {
+  const mean = new Float64Array(dim);
+  for (let r = 0; r < count; r++) for (let j = 0; j < dim; j++) mean[j]! += features[r * dim + j]!;
+  for (let j = 0; j < dim; j++) mean[j]! /= count;
+  const covariance = new Float64Array(dim * dim);
+  for (let r = 0; r < count; r++) {
+    for (let i = 0; i < dim; i++) {
+      const di = features[r * dim + i]! - mean[i]!;
+      for (let j = 0; j < dim; j++) covariance[i * dim + j]! += di * (features[r * dim + j]! - mean[j]!);
+    }
+  }
+  for (let k = 0; k < covariance.length; k++) covariance[k]! /= count - 1;
+  return { dim, mean, covariance, count };
+}
+
+/** Every layer's activated outputs of an MLP given as torch-named tensors ("<prefix>.0.weight", …). */
+export function mlpForwardReference(
+  tensors: ReadonlyMap<string, { data: ArrayLike<number> }>,
+  prefix: string,
+  spec: { widths: number[]; hidden: Activation; output: Activation; leakySlope: number },
+  input: ArrayLike<number>,
+  rows: number,
+): { outputs: Float64Array[]; magnitudes: Float64Array[] } {
+  const outputs: Float64Array[] = [];
+  const magnitudes: Float64Array[] = [];
+  let x: ArrayLike<number> = input;
+  let xMagnitude: ArrayLike<number> = new Float64Array(input.length);
+  for (let l = 0; l + 1 < spec.widths.length; l++) {
+    const [inF, outF] = [spec.widths[l]!, spec.widths[l + 1]!];
+    const w = tensors.get(`${prefix}.${2 * l}.weight`)!.data;
+    const b = tensors.get(`${prefix}.${2 * l}.bias`)!.data;
+    const act = l + 2 === spec.widths.length ? spec.output : spec.hidden;
+    const y = new Float64Array(rows * outF);
+    const magnitude = new Float64Array(rows * outF);
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < outF; o++) {
+        let sum = b[o]!;
+        // Rounding grows through the layers: each term's scale is |w|·(|x| + its own error scale).
+        let scale = Math.abs(b[o]!);
+        for (let i = 0; i < inF; i++) {
+          sum += x[r * inF + i]! * w[o * inF + i]!;
+          scale += Math.abs(w[o * inF + i]!) * (Math.abs(x[r * inF + i]!) + xMagnitude[r * inF + i]!);
+        }
+        y[r * outF + o] = activate(act, sum, spec.leakySlope);
+        magnitude[r * outF + o] = scale;
+      }
+    }
+    outputs.push(y);
+    magnitudes.push(magnitude);
+    x = y;
+    xMagnitude = magnitude;
+  }
+  return { outputs, magnitudes };
 }

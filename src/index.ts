@@ -41,10 +41,11 @@ export { createAdam, ADAM_DEFAULTS, type AdamKernel, type AdamSpec, type AdamHyp
 export { createStepCounter, type StepCounter, type StepCounterSpec } from './kernels/counter.js';
 export { createRandomFill, type RandomFillSpec, type RandomDistribution } from './kernels/random.js';
 export { createBatchGather, type GatherSpec } from './data/gather.js';
+export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kernels/softmaxCrossEntropy.js';
 
 // Data.
 export { GpuDataset } from './data/dataset.js';
-export { parseIdxImages, DatasetError, type ImageSet } from './data/mnist.js';
+export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './data/mnist.js';
 
 // The GAN: training, sampling, statistics.
 export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig } from './gan/config.js';
@@ -55,6 +56,20 @@ export { divergence, type TrainingStats } from './gan/stats.js';
 export { sampleGrid, imageSide, type GrayImage } from './gan/grid.js';
 export { interpolationNoise, slerp, gaussianVector, seededRandom } from './gan/interpolate.js';
 export { createSampleGridRenderer, type SampleGridRenderer, type SampleGridOptions } from './render/sampleGrid.js';
+
+// How good the samples are: the Fréchet classifier distance, class coverage and confidence.
+export { decodeClassifierFile, type ClassifierFile } from './eval/classifier.js';
+export { frechetDistance, type FeatureStatistics } from './eval/frechet.js';
+export {
+  createSampleScorer,
+  referenceStatistics,
+  scoreStatistics,
+  type SampleScorer,
+  type SampleScore,
+  type ScorerSpec,
+  type ImageStatistics,
+} from './eval/scorer.js';
+export { createGeneratorEvaluator, type GeneratorEvaluator, type GeneratorEvaluatorSpec } from './eval/evaluate.js';
 
 // Checkpoints: safetensors files that PyTorch reads.
 export {

@@ -1,5 +1,12 @@
 // webgpu-gan/node: the Node-only pieces of the library (files and the MNIST package), apart from
 // the browser-safe main entry so that no bundler meets `node:fs`.
 /// <reference types="@webgpu/types" preserve="true" />
-export { loadMnistImages, mnistTrainImagesPath } from './data/mnistNode.js';
+export {
+  loadMnistImages,
+  loadMnistLabels,
+  mnistFilePath,
+  mnistTrainImagesPath,
+  type MnistFile,
+} from './data/mnistNode.js';
 export { readCheckpointFile, writeFileAtomic } from './checkpoint/file.js';
+export { classifierWeightsPath, readClassifierFile } from './eval/classifierFile.js';

@@ -6,6 +6,11 @@ import type { ViteDevServer } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, serve } from './support/chromium.js';
 import { CHECKS, type CheckResult } from './browser/checks.js';
+import { firstDigits, SCORED_IMAGES, scoreDigits } from './browser/score.js';
+import type { SampleScore } from '../src/eval/scorer.js';
+import { classifierWeightsPath } from '../src/eval/classifierFile.js';
+import { mnistFilePath } from '../src/data/mnistNode.js';
+import { readFileSync } from 'node:fs';
 import { wgslVitePlugin } from '../scripts/wgsl.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -18,7 +23,8 @@ beforeAll(async () => {
     configFile: false,
     root: ROOT,
     plugins: [wgslVitePlugin()],
-    optimizeDeps: { noDiscovery: true, include: [] },
+    // ml-matrix's ES entry wraps CommonJS, which a page can load only once Vite has pre-bundled it.
+    optimizeDeps: { noDiscovery: true, include: ['ml-matrix'] },
   });
   server = served.server;
   url = `${served.url}/tests/browser/index.html`;
@@ -68,6 +74,23 @@ describe('kernels in headless Chromium (WebGPU on SwiftShader)', () => {
       expect(result.ratio, result.detail).toBeLessThanOrEqual(1);
     });
   }
+
+  it('scores the same digits with the same distance, coverage and confidence as Node', async () => {
+    await report; // the kernel checks finish first: one page, one device at a time
+    const digits = firstDigits(readFileSync(mnistFilePath('t10k-images')));
+    const page = await openPage(browser, consoleErrors);
+    const inPage = await page.evaluate(
+      (base64) => (window as unknown as { scoreDigits: (d: string) => Promise<SampleScore> }).scoreDigits(base64),
+      Buffer.from(digits).toString('base64'),
+    );
+    await page.close();
+    const inNode = await scoreDigits(readFileSync(classifierWeightsPath()), digits);
+    console.log(`distance of ${SCORED_IMAGES} test digits: ${inPage.distance} in the page, ${inNode.distance} in Node`);
+    // Two adapters (SwiftShader, lavapipe) round float32 differently: equal to 1e-4 relative.
+    expect(Math.abs(inPage.distance - inNode.distance)).toBeLessThanOrEqual(1e-4 * inNode.distance + 1e-6);
+    expect(inPage.classShares).toEqual(inNode.classShares);
+    expect(inPage.meanConfidence).toBeCloseTo(inNode.meanConfidence, 5);
+  });
 
   it('leaves no buffer alive and logs no console error', async () => {
     expect((await report).leakedBuffers).toBe(0);

@@ -61,6 +61,35 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     expect(pngSize(strip)).toEqual([7 * 30 + 2, 30 + 2]);
   });
 
+  it('train --eval-every logs and shows the score; eval scores the checkpoint the same way', () => {
+    const out = tmp();
+    const trained = cli('train', '--steps', '4', '--out', out, ...TINY, '--eval-every', '2', '--eval-n', '64');
+    expect(trained.status, trained.errors.join('\n')).toBe(0);
+    const scored = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.quality);
+    expect(scored.map((l) => l.step)).toEqual([2, 4]);
+    for (const { quality } of scored) {
+      expect(Number.isFinite(quality.distance)).toBe(true);
+      expect(quality.count).toBe(64);
+      expect(quality.classShares).toHaveLength(10);
+    }
+    expect(trained.stderr).toMatch(/FCD \d+\.\d\d \(\d+\/10 classes\)/);
+    const checkpoint = join(out, 'checkpoint.safetensors');
+    const json = cli('eval', '--checkpoint', checkpoint, '--n', '64', '--json');
+    expect(json.status, json.errors.join('\n')).toBe(0);
+    const score = JSON.parse(json.stdout.trim().split('\n').at(-1)!);
+    expect(score).toMatchObject({ step: 4, weights: 'moving-average', count: 64 });
+    // The same generator, noise seed and count as the run's last score: the same samples.
+    expect(score.distance).toBeCloseTo(scored.at(-1).quality.distance, 8);
+    const text = cli('eval', '--checkpoint', checkpoint, '--n', '64', '--raw');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^Fréchet classifier distance \d+\.\d{3} \(64 samples from step 4, trained weights/m);
+    expect(text.stdout).toMatch(/^classes with at least 5% of the samples: \d+ of 10; mean confidence 0\.\d{3}$/m);
+  });
+
   it('Ctrl-C saves a checkpoint before it exits', async () => {
     const out = tmp();
     const child = spawn(process.execPath, [BIN, 'train', '--steps', '100000', '--out', out, ...TINY], { cwd: ROOT });
@@ -95,6 +124,8 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
       ['sample', '--checkpoint', '/nonexistent.safetensors', '--out', '/tmp/x.png'],
       /no checkpoint at \/nonexistent.safetensors/,
     ],
+    ['eval without a checkpoint', ['eval', '--n', '100'], /--checkpoint is required/],
+    ['--eval-n without --eval-every', ['train', '--steps', '5', '--eval-n', '100'], /--eval-n needs --eval-every/],
     ['an unknown command', ['fit'], /unknown command "fit"/],
   ];
   for (const [name, args, message] of bad) {

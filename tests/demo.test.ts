@@ -17,7 +17,7 @@ import { useTempDirs } from './support/temp.js';
 const tempDir = useTempDirs();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16';
+const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=10&evalN=200';
 
 const demoUrl = useDemoServer();
 
@@ -60,6 +60,26 @@ describe('demo page', { timeout: 300_000 }, () => {
     await page.screenshot({ path: join(ROOT, 'test-results', 'demo.png') });
     const after = await page.locator('[data-testid=samples]').screenshot();
     expect(after.equals(before), 'the samples canvas changed while training').toBe(false);
+  });
+
+  it('scores the samples while training goes on: a distance, its chart and ten class bars', async () => {
+    await page.waitForFunction(
+      () => /^Step \d+: distance \d/.test(document.querySelector('[data-testid=quality-text]')!.textContent ?? ''),
+      null,
+      { timeout: 120_000 },
+    );
+    const scored = await text(page, 'quality-text');
+    expect(scored).toMatch(/over 200 samples; \d+ of 10 digits have at least 5% of them/);
+    expect(await page.locator('[data-testid=class-bars] .class-bar').count()).toBe(10);
+    const heights = await page
+      .locator('[data-testid=class-bars] .fill')
+      .evaluateAll((fills) => fills.map((f) => Number.parseFloat((f as HTMLElement).style.height)));
+    expect(Math.max(...heights)).toBe(100);
+    // Training did not wait for the score: steps kept coming while it was computed.
+    const step = await stepOf(page);
+    await page.waitForFunction((s) => Number(document.querySelector('[data-testid=step]')!.textContent) > s, step, {
+      timeout: 60_000,
+    });
   });
 
   it('Pause holds the step', async () => {
@@ -163,6 +183,8 @@ describe('the static build', () => {
       await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
       await page.click('[data-testid=step-once]');
       await page.waitForFunction(() => document.querySelector('[data-testid=step]')!.textContent === '1');
+      // The classifier file is part of the build: no "could not be loaded" in the quality panel.
+      expect(await page.locator('[data-testid=quality-text]').textContent()).not.toMatch(/No quality scores/);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

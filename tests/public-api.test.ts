@@ -5,6 +5,14 @@ import { expect, it } from 'vitest';
 import * as api from '../src/index.js';
 
 const PUBLIC_VALUES = [
+  'scoreStatistics',
+  'referenceStatistics',
+  'parseIdxLabels',
+  'frechetDistance',
+  'decodeClassifierFile',
+  'createSoftmaxCrossEntropy',
+  'createSampleScorer',
+  'createGeneratorEvaluator',
   'ADAM_DEFAULTS',
   'ArgumentError',
   'CheckpointFormatError',

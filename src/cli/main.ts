@@ -1,4 +1,4 @@
-// The webgpu-gan command line: `train` and `sample`. Errors the user can fix (flags, data,
+// The webgpu-gan command line: `train`, `sample` and `eval`. Errors the user can fix (flags, data,
 // checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
 // under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
 // its stack.
@@ -7,6 +7,7 @@ import { CheckpointFormatError } from '../checkpoint/safetensors.js';
 import { DatasetError } from '../data/mnist.js';
 import { helpText, UsageError } from './args.js';
 import { CliError } from './files.js';
+import { EVAL_FLAGS, evalCommand } from './eval.js';
 import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
 import { TRAIN_FLAGS, trainCommand } from './train.js';
 
@@ -23,6 +24,15 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
     run: sampleCommand,
     help: helpText('sample', 'Draw a grid (or --interpolate strip) of samples from a checkpoint.', SAMPLE_FLAGS),
   },
+  eval: {
+    run: evalCommand,
+    help: helpText(
+      'eval',
+      "Score a checkpoint's samples: the Fréchet classifier distance to MNIST's test digits, class coverage and " +
+        'confidence.',
+      EVAL_FLAGS,
+    ),
+  },
 };
 
 const USAGE = `usage: webgpu-gan <command> [flags]
@@ -30,6 +40,7 @@ const USAGE = `usage: webgpu-gan <command> [flags]
 commands:
   train    train the GAN on MNIST (e.g. webgpu-gan train --steps 5000)
   sample   draw samples from a checkpoint
+  eval     score a checkpoint's samples (Fréchet classifier distance, class coverage)
 
 webgpu-gan <command> --help shows the command's flags.
 `;

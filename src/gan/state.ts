@@ -9,6 +9,7 @@ import { mlpLayout, type MlpLayout, type MlpParameters } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
 import type { TensorMap } from '../checkpoint/safetensors.js';
+import { addMlpTensors, flattenMlpTensors, mlpTensorProblem } from '../nn/tensors.js';
 
 type Role = 'weights' | 'ema' | 'moment1' | 'moment2';
 type Network = 'generator' | 'discriminator';
@@ -40,21 +41,9 @@ export function tensorProblem(
   const byNetwork = layouts(config);
   for (const [prefix, network, role] of PREFIXES) {
     if (only && !only(prefix)) continue;
-    for (const layer of byNetwork[network].layers) {
-      for (const view of [layer.weight, layer.bias]) {
-        const name = `${prefix}.${view.name}`;
-        const tensor = tensors.get(name);
-        if (!tensor) return `has no tensor "${name}"`;
-        if (tensor.shape.join('x') !== view.shape.join('x'))
-          return `tensor "${name}" has shape [${tensor.shape}] but this model needs [${view.shape}]`;
-        if (!tensor.data.every(Number.isFinite)) return `tensor "${name}" contains NaN or infinite values`;
-        if (role === 'moment2' && tensor.data.some((v) => v < 0))
-          return (
-            `tensor "${name}" (Adam's running mean of squared gradients) has negative values, ` +
-            'which Adam cannot produce'
-          );
-      }
-    }
+    const nonNegative = role === 'moment2' ? "Adam's running mean of squared gradients" : undefined;
+    const problem = mlpTensorProblem(byNetwork[network], prefix, tensors, nonNegative ? { nonNegative } : {});
+    if (problem) return problem;
   }
   return null;
 }
@@ -65,26 +54,9 @@ export async function exportTensors(trainer: GanTrainer, only?: (prefix: string)
   for (const [prefix, network, role] of PREFIXES) {
     if (only && !only(prefix)) continue;
     const mlp = networks[network];
-    const flat = await trainer.ctx.readF32(mlp.buffers()[role]!);
-    for (const layer of mlp.layout.layers) {
-      for (const view of [layer.weight, layer.bias]) {
-        tensors.set(`${prefix}.${view.name}`, {
-          shape: view.shape,
-          data: flat.slice(view.offset, view.offset + view.count),
-        });
-      }
-    }
+    addMlpTensors(mlp.layout, prefix, await trainer.ctx.readF32(mlp.buffers()[role]!), tensors);
   }
   return tensors;
-}
-
-/** The flat buffer contents for one prefix, from tensors already checked by tensorProblem. */
-function flatten(mlp: MlpParameters, prefix: string, tensors: TensorMap): Float32Array {
-  const flat = new Float32Array(mlp.layout.totalFloats);
-  for (const layer of mlp.layout.layers) {
-    for (const view of [layer.weight, layer.bias]) flat.set(tensors.get(`${prefix}.${view.name}`)!.data, view.offset);
-  }
-  return flat;
 }
 
 /** Writes every tensor back. All must be valid state for the trainer's configuration; checked before any write. */
@@ -94,7 +66,7 @@ export function importTensors(trainer: GanTrainer, tensors: TensorMap): void {
   const networks = { generator: trainer.generator, discriminator: trainer.discriminator };
   for (const [prefix, network, role] of PREFIXES) {
     const mlp = networks[network];
-    trainer.ctx.write(mlp.buffers()[role]!, flatten(mlp, prefix, tensors));
+    trainer.ctx.write(mlp.buffers()[role]!, flattenMlpTensors(mlp.layout, prefix, tensors));
   }
 }
 
@@ -108,6 +80,6 @@ export function importGenerator(
   const isGenerator = (prefix: string) => prefix === 'generator' || prefix === 'generator_ema';
   const problem = tensorProblem(config, tensors, isGenerator);
   if (problem) throw new ArgumentError('checkpoint', problem);
-  ctx.write(generator.weights, flatten(generator, 'generator', tensors));
-  ctx.write(generator.ema!, flatten(generator, 'generator_ema', tensors));
+  ctx.write(generator.weights, flattenMlpTensors(generator.layout, 'generator', tensors));
+  ctx.write(generator.ema!, flattenMlpTensors(generator.layout, 'generator_ema', tensors));
 }

@@ -6,7 +6,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { requireUint32 } from '../gpu/errors.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import counterShader from '../../shaders/counter.wgsl';
-import { BoundKernel } from './kernel.js';
+import { BoundKernel, type Kernel } from './kernel.js';
 
 export interface StepCounterSpec {
   /** The step number to start from (a resumed run's step). Default 0. */
@@ -28,14 +28,14 @@ export async function createStepCounter(ctx: GpuContext, spec: StepCounterSpec =
       null,
       [1, 1, 1],
     );
-    return new StepCounter(ctx, buffer, kernel);
+    return new StepCounter(ctx, label, buffer, kernel);
   } catch (error) {
     ctx.memory.release(buffer);
     throw error;
   }
 }
 
-export class StepCounter {
+export class StepCounter implements Kernel {
   /**
    * Two u32: [0] the step number (increments recorded and executed so far, plus the start
    * value), [1] the step in progress, equal to [0] between steps (see shaders/counter.wgsl).
@@ -45,6 +45,7 @@ export class StepCounter {
   /** Made by createStepCounter. */
   constructor(
     private readonly ctx: GpuContext,
+    readonly label: string,
     buffer: GPUBuffer,
     private readonly incrementKernel: BoundKernel,
   ) {

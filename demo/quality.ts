@@ -1,0 +1,61 @@
+// The live quality panel: the Fréchet classifier distance over training (a uPlot line) and the
+// share of samples in each digit class (bars; orange below the 5% that counts as covered).
+import type uPlot from 'uplot';
+import type { SampleScore } from 'webgpu-gan';
+import { chart } from './charts.js';
+
+const COVERED_SHARE = 0.05;
+
+export class QualityView {
+  private data: number[][] = [[], []];
+  private readonly plot: uPlot;
+  private readonly bars: HTMLElement[];
+
+  constructor(
+    chartElement: HTMLElement,
+    barsElement: HTMLElement,
+    private readonly text: HTMLElement,
+  ) {
+    this.plot = chart(chartElement, 'Fréchet classifier distance (lower is better)', [
+      { label: 'distance', stroke: '#7ddc8a' },
+    ]);
+    this.bars = Array.from({ length: 10 }, (_, digit) => {
+      const bar = document.createElement('div');
+      bar.className = 'class-bar';
+      bar.dataset.testid = `class-${digit}`;
+      bar.innerHTML = `<span class="fill" style="height: 0%"></span><span>${digit}</span>`;
+      barsElement.append(bar);
+      return bar;
+    });
+    new ResizeObserver(() =>
+      this.plot.setSize({ width: Math.max(200, chartElement.clientWidth), height: 200 }),
+    ).observe(chartElement);
+  }
+
+  push(step: number, score: SampleScore): void {
+    this.data[0]!.push(step);
+    this.data[1]!.push(score.distance);
+    this.plot.setData(this.data as [number[], number[]]);
+    const tallest = Math.max(...score.classShares, COVERED_SHARE);
+    score.classShares.forEach((share, digit) => {
+      const bar = this.bars[digit]!;
+      bar.classList.toggle('uncovered', share < COVERED_SHARE);
+      bar.title = `${digit}: ${(100 * share).toFixed(1)}% of the samples`;
+      (bar.firstElementChild as HTMLElement).style.height = `${(100 * share) / tallest}%`;
+    });
+    this.text.textContent =
+      `Step ${step}: distance ${score.distance.toFixed(2)} over ${score.count} samples; ` +
+      `${score.coveredClasses} of 10 digits have at least 5% of them; mean confidence ` +
+      `${score.meanConfidence.toFixed(2)}.`;
+  }
+
+  /** Says why there are no scores (no classifier file, or images that are not 28×28 digits). */
+  unavailable(why: string): void {
+    this.text.textContent = `No quality scores: ${why}`;
+  }
+
+  reset(): void {
+    this.data = [[], []];
+    this.plot.setData(this.data as [number[], number[]]);
+  }
+}

@@ -1,0 +1,70 @@
+// `webgpu-gan eval`: how good a checkpoint's samples are — the Fréchet classifier distance to
+// MNIST's test digits, class coverage and confidence, from the committed classifier.
+import { acquireGpu } from '../gpu/device.js';
+import { readCheckpointFile } from '../checkpoint/file.js';
+import { loadGenerator } from '../gan/sampler.js';
+import { readClassifierFile } from '../eval/classifierFile.js';
+import { COVERED_SHARE } from '../eval/classifier.js';
+import { createGeneratorEvaluator } from '../eval/evaluate.js';
+import type { SampleScore } from '../eval/scorer.js';
+import { parseFlags, UsageError, type FlagSpec } from './args.js';
+
+export const EVAL_FLAGS: Record<string, FlagSpec> = {
+  checkpoint: { kind: 'string', help: 'checkpoint.safetensors to score (required)' },
+  n: { kind: 'integer', min: 2, max: 50000, help: 'samples to score (default 10000, as the test set)' },
+  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'noise seed (default: the training seed)' },
+  raw: { kind: 'boolean', help: 'score the trained weights instead of their moving average' },
+  json: { kind: 'boolean', help: 'print the result as one JSON object' },
+};
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, EVAL_FLAGS);
+  if (!flags.checkpoint) throw new UsageError('--checkpoint is required');
+  const checkpoint = readCheckpointFile(flags.checkpoint as string);
+  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  const { tensors: classifier, reference } = readClassifierFile();
+  const count = (flags.n as number | undefined) ?? 10000;
+  const ctx = await acquireGpu();
+  try {
+    const generator = loadGenerator(ctx, checkpoint);
+    try {
+      const evaluator = await createGeneratorEvaluator(ctx, {
+        classifier,
+        reference,
+        config: checkpoint.config,
+        generator,
+        count,
+        useEma: !flags.raw,
+        ...(flags.seed !== undefined ? { seed: flags.seed as number } : {}),
+      });
+      try {
+        const score = await evaluator.evaluate();
+        const weights = flags.raw ? 'trained' : 'moving-average';
+        if (flags.json) console.log(JSON.stringify({ step: checkpoint.step, weights, ...score }));
+        else {
+          const what = `${count} samples from step ${checkpoint.step}, ${weights} weights`;
+          console.log(describeScore(score, what, reference.count));
+        }
+      } finally {
+        evaluator.destroy();
+      }
+    } finally {
+      generator.destroy();
+    }
+    return 0;
+  } finally {
+    ctx.destroy();
+  }
+}
+
+/** The score in a few lines: the distance, coverage and confidence, then each class's share. */
+export function describeScore(score: SampleScore, what: string, referenceCount: number): string {
+  const shares = score.classShares.map((s, digit) => `${digit}: ${(100 * s).toFixed(1)}%`).join('  ');
+  return (
+    `Fréchet classifier distance ${score.distance.toFixed(3)} (${what}, against ` +
+    `${referenceCount.toLocaleString('en')} MNIST test digits)\n` +
+    `classes with at least ${100 * COVERED_SHARE}% of the samples: ${score.coveredClasses} of 10; ` +
+    `mean confidence ${score.meanConfidence.toFixed(3)}\n` +
+    `class shares  ${shares}`
+  );
+}

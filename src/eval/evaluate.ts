@@ -1,0 +1,82 @@
+// Scores a generator: `count` samples from fixed noise, generated and scored on the GPU in one
+// submit (the samples never leave it), against the reference statistics of the test set. Built
+// once; the CLI's eval runs it once, `train --eval-every` and the demo run it between steps.
+import type { GpuContext } from '../gpu/context.js';
+import { ArgumentError } from '../gpu/errors.js';
+import type { TensorMap } from '../checkpoint/safetensors.js';
+import type { GanConfig } from '../gan/config.js';
+import { GanSampler } from '../gan/sampler.js';
+import type { MlpParameters } from '../nn/mlp.js';
+import { CLASSIFIER_SPEC } from './classifier.js';
+import type { FeatureStatistics } from './frechet.js';
+import { createSampleScorer, scoreStatistics, type SampleScore, type SampleScorer } from './scorer.js';
+
+export interface GeneratorEvaluatorSpec {
+  classifier: TensorMap;
+  /** The test set's statistics (referenceStatistics). */
+  reference: FeatureStatistics;
+  config: GanConfig;
+  generator: MlpParameters;
+  /** Samples per evaluation. */
+  count: number;
+  /** Noise seed of the samples. Default: the training seed. */
+  seed?: number;
+  /** Score the moving average (default, what `sample` and the demo show) or the trained weights. */
+  useEma?: boolean;
+}
+
+export async function createGeneratorEvaluator(
+  ctx: GpuContext,
+  spec: GeneratorEvaluatorSpec,
+): Promise<GeneratorEvaluator> {
+  if (spec.config.dataDim !== CLASSIFIER_SPEC.widths[0])
+    throw new ArgumentError(
+      'config',
+      `makes images of ${spec.config.dataDim} pixels; the classifier scores 28×28 digits (784)`,
+    );
+  const options = {
+    count: spec.count,
+    useEma: spec.useEma ?? true,
+    ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
+  };
+  const sampler = await GanSampler.create(ctx, spec.config, spec.generator, options);
+  try {
+    const scorer = await createSampleScorer(ctx, { classifier: spec.classifier, rows: spec.count });
+    return new GeneratorEvaluator(ctx, sampler, scorer, spec.reference);
+  } catch (error) {
+    sampler.destroy();
+    throw error;
+  }
+}
+
+/** Made by createGeneratorEvaluator; owns its sampler and scorer. */
+export class GeneratorEvaluator {
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly sampler: GanSampler,
+    private readonly scorer: SampleScorer,
+    private readonly reference: FeatureStatistics,
+  ) {}
+
+  get count(): number {
+    return this.scorer.rows;
+  }
+
+  /** Generates the samples from the generator's current weights and scores them. */
+  async evaluate(): Promise<SampleScore> {
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'evaluate generator' });
+    this.sampler.record(encoder);
+    encoder.copyBufferToBuffer(this.sampler.output, 0, this.scorer.input, 0, this.scorer.input.size);
+    this.scorer.record(encoder);
+    this.ctx.submit([encoder.finish()]);
+    const statistics = await this.scorer.readStatistics();
+    if (!statistics.probabilities.every(Number.isFinite))
+      throw new ArgumentError('generator', 'produced NaN or infinite pixels: there is nothing to score');
+    return scoreStatistics(statistics, this.reference);
+  }
+
+  destroy(): void {
+    this.scorer.destroy();
+    this.sampler.destroy();
+  }
+}

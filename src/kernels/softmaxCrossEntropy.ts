@@ -1,0 +1,56 @@
+// Fused softmax cross-entropy over class logits: probabilities, the gradient and the mean loss
+// and accuracy in one pass (shaders/softmax_cross_entropy.wgsl).
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import softmaxShader from '../../shaders/softmax_cross_entropy.wgsl';
+import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
+
+export interface SoftmaxCrossEntropySpec {
+  rows: number;
+  classes: number;
+  /** rows × classes. */
+  logits: TensorRef;
+  /**
+   * rows class indices stored as floats (e.g. a label set gathered with the images). Without
+   * them the kernel only scores: probabilities, no loss and no gradient.
+   */
+  labels?: TensorRef;
+  /** rows × classes: d(loss)/d(logit); needs labels. */
+  gradLogits?: TensorRef;
+  /** rows × classes: each row's softmax. */
+  probabilities?: TensorRef;
+  /**
+   * 3 values: Σ loss / divisor; the fraction of rows whose most likely class is their label; the
+   * number of labels that are not a class index (those rows get no loss and no target).
+   */
+  stats: TensorRef;
+  /** Loss and gradient are divided by this. Default rows (the mean). */
+  divisor?: number;
+  label?: string;
+}
+
+export async function createSoftmaxCrossEntropy(ctx: GpuContext, spec: SoftmaxCrossEntropySpec): Promise<BoundKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const classes = requirePositiveInteger('classes', spec.classes);
+  const divisor = requireFinite('divisor', spec.divisor ?? rows, { min: 0, minExclusive: true });
+  if (spec.gradLogits && !spec.labels)
+    throw new ArgumentError('gradLogits', "needs labels: the gradient is taken towards each row's label");
+  const bindings = new Bindings(ctx)
+    .tensor('logits', 'logits', spec.logits, rows * classes)
+    .tensor('stats', 'stats', spec.stats, 3);
+  if (spec.labels) bindings.tensor('labels', 'labels', spec.labels, rows);
+  else bindings.unused('labels', false);
+  if (spec.gradLogits) bindings.tensor('grad_logits', 'gradLogits', spec.gradLogits, rows * classes);
+  else bindings.unused('grad_logits', true);
+  if (spec.probabilities) bindings.tensor('probabilities', 'probabilities', spec.probabilities, rows * classes);
+  else bindings.unused('probabilities', true);
+  const resources = bindings.forEntry(softmaxShader, 'softmax_cross_entropy');
+  const compiled = await getPipeline(ctx.device, softmaxShader, 'softmax_cross_entropy', {
+    HAS_LABELS: spec.labels !== undefined,
+    WRITE_GRAD: spec.gradLogits !== undefined,
+    WRITE_PROBS: spec.probabilities !== undefined,
+  });
+  const label = spec.label ?? `softmax cross-entropy ${rows}×${classes}`;
+  return new BoundKernel(ctx, compiled, label, resources, { rows, classes, divisor }, [1, 1, 1]);
+}
