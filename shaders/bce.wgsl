@@ -7,7 +7,7 @@
 // no exp of a positive number, so logits of ±1e4 give finite losses and gradients.
 // One workgroup; each thread strides over the rows, then a tree reduction in workgroup memory.
 // The reduction order is fixed, so results are deterministic run to run.
-// requires: activation_math.wgsl
+// requires: activation_math.wgsl, workgroup_sum.wgsl
 
 struct BceParams {
   n: u32,
@@ -26,7 +26,6 @@ override ACCUMULATE: bool = false;  // add into stats instead of overwriting
 @group(0) @binding(3) var<storage, read_write> stats: array<f32>;
 
 const THREADS = 256u;
-var<workgroup> partial: array<vec3<f32>, THREADS>;
 
 @compute @workgroup_size(THREADS)
 fn bce_logits_loss_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
@@ -40,14 +39,9 @@ fn bce_logits_loss_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
     sums.x += softplus(x) - t * x;
     if (first) { sums.y += p; } else { sums.z += p; }
   }
-  partial[lid.x] = sums;
-  workgroupBarrier();
-  for (var width = THREADS / 2u; width > 0u; width /= 2u) {
-    if (lid.x < width) { partial[lid.x] += partial[lid.x + width]; }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum3(sums, lid.x);
   if (lid.x == 0u) {
-    let result = bce_statistics(partial[0], params.n, params.split, params.divisor);
+    let result = bce_statistics(total, params.n, params.split, params.divisor);
     let previous = select(vec3<f32>(0.0), vec3<f32>(stats[0], stats[1], stats[2]), ACCUMULATE);
     stats[0] = previous.x + result.x; stats[1] = previous.y + result.y; stats[2] = previous.z + result.z;
   }

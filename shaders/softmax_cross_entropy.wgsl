@@ -9,6 +9,7 @@
 // Labels arrive as floats (a label set gathered by the same kernel and shuffle as the images). A
 // label that is not a class index is counted in stats[2] and gives that row no loss and no target.
 // One workgroup; each thread owns whole rows, then a fixed tree reduction: deterministic.
+// requires: workgroup_sum.wgsl
 
 struct SoftmaxParams {
   rows: u32,
@@ -29,7 +30,6 @@ override WRITE_PROBS: bool = false;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 
 const THREADS = 256u;
-var<workgroup> partial: array<vec3<f32>, THREADS>;
 
 // The row's label as a class index, or `classes` when it has none (or a bad one).
 fn row_label(row: u32) -> u32 {
@@ -65,15 +65,10 @@ fn softmax_cross_entropy(@builtin(local_invocation_id) lid: vec3<u32>) {
       if (WRITE_GRAD) { grad_logits[base + c] = (p - select(0.0, 1.0, c == label)) / params.divisor; }
     }
   }
-  partial[lid.x] = sums;
-  workgroupBarrier();
-  for (var width = THREADS / 2u; width > 0u; width /= 2u) {
-    if (lid.x < width) { partial[lid.x] += partial[lid.x + width]; }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum3(sums, lid.x);
   if (lid.x == 0u) {
-    stats[0] = partial[0].x / params.divisor;
-    stats[1] = partial[0].y / f32(params.rows);
-    stats[2] = partial[0].z;
+    stats[0] = total.x / params.divisor;
+    stats[1] = total.y / f32(params.rows);
+    stats[2] = total.z;
   }
 }
