@@ -174,9 +174,8 @@ async function main(): Promise<void> {
     run(ctx, testPass.kernels, 1);
     accuracy = (await ctx.readF32(testPass.stats))[1]!;
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
-    console.log(
-      `epoch ${epoch}: last batch loss ${loss!.toFixed(4)}, test accuracy ${(100 * accuracy).toFixed(2)}% (${seconds} s)`,
-    );
+    const percent = (100 * accuracy).toFixed(2);
+    console.log(`epoch ${epoch}: last batch loss ${loss!.toFixed(4)}, test accuracy ${percent}% (${seconds} s)`);
   }
   const tensors: TensorMap = new Map();
   addMlpTensors(mlp.layout, CLASSIFIER_PREFIX, await ctx.readF32(mlp.weights), tensors);
