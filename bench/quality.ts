@@ -20,11 +20,15 @@ export const RECIPES: Record<string, { about: string; config: Partial<GanConfig>
   plain: { about: "the seed's: BCE, Adam 2e-4 / β1 0.5, no moving average", config: {} },
   default: { about: 'the library default: as plain, samples from a 0.999 moving average', config: {} },
   'ema-0.99': { about: 'as plain, samples from a 0.99 moving average', config: { emaDecay: 0.99 } },
+  'warmup-10': {
+    about: 'as default, the moving average warmed up over (1 + t) / (10 + t)',
+    config: { emaWarmup: 10 },
+  },
   'smooth-0.9': { about: 'as default, one-sided label smoothing (real target 0.9)', config: { realLabel: 0.9 } },
 };
 
 /** Which weights each recipe's samples come from: the plain recipe has no moving average. */
-const SCORE_EMA: Record<string, boolean> = { plain: false, default: true, 'ema-0.99': true, 'smooth-0.9': true };
+const SCORE_EMA: Record<string, boolean> = { plain: false };
 
 interface RecipeResult {
   name: string;

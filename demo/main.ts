@@ -506,11 +506,16 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     return;
   }
   const s = read.settings;
-  const needsRestart =
-    s.batch !== state.config.batch || s.seed !== state.config.seed || s.realLabel !== state.config.realLabel;
-  if (needsRestart) {
+  const restartFor = (['batch', 'seed', 'realLabel', 'emaDecay', 'emaWarmup'] as const).filter(
+    (key) => s[key] !== state.config[key],
+  );
+  if (restartFor.length > 0) {
     if (!(await rebuild(state, charts, { ...state.config, ...s }))) return;
-    message(ui.formMessage, `Restarted with batch ${s.batch}, seed ${s.seed}, real label ${s.realLabel}.`);
+    message(
+      ui.formMessage,
+      `Restarted with batch ${s.batch}, seed ${s.seed}, real label ${s.realLabel}, moving average ` +
+        `${s.emaDecay} (warm-up ${s.emaWarmup}).`,
+    );
   } else {
     state.session.trainer.setOptimizer({ lr: s.lr, beta1: s.beta1 });
     message(ui.formMessage, `Learning rate ${s.lr}, β1 ${s.beta1} apply from the next step.`);

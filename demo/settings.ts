@@ -2,13 +2,15 @@
 // field — invalid values never reach the GPU.
 import type { GanConfig } from 'webgpu-gan';
 
-export type Settings = Pick<GanConfig, 'lr' | 'beta1' | 'batch' | 'realLabel' | 'seed'>;
+export type Settings = Pick<GanConfig, 'lr' | 'beta1' | 'batch' | 'realLabel' | 'emaDecay' | 'emaWarmup' | 'seed'>;
 
 const FIELDS: Record<keyof Settings, { label: string; min: number; max: number; integer: boolean }> = {
   lr: { label: 'Learning rate', min: 1e-6, max: 0.1, integer: false },
   beta1: { label: 'Adam β1', min: 0, max: 0.999, integer: false },
   batch: { label: 'Batch size', min: 1, max: 1024, integer: true },
   realLabel: { label: 'Real label', min: 0.5, max: 1, integer: false },
+  emaDecay: { label: 'Moving average decay', min: 0, max: 0.9999, integer: false },
+  emaWarmup: { label: 'Moving average warm-up', min: 0, max: 1e6, integer: true },
   seed: { label: 'Seed', min: 0, max: 2147483647, integer: true },
 };
 

@@ -212,8 +212,11 @@ export class ReferenceGan {
     const gOuts = forward(this.G, z, B, a);
     this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a).grads, t);
     const params = this.G.layers.flatMap((L) => [L.w, L.b]);
+    // The warm-up, as the kernel computes it in float32 from the step number t.
+    const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
+    const decay = Math.min(Math.fround(c.emaDecay), warm);
     for (const [i, e] of this.G.ema!.entries()) {
-      for (const [j, v] of e.entries()) e[j] = c.emaDecay * v + (1 - c.emaDecay) * params[i]![j]!;
+      for (const [j, v] of e.entries()) e[j] = decay * v + (1 - decay) * params[i]![j]!;
     }
 
     const mean = (v: Float64Array, from: number, to: number) =>

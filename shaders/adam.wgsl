@@ -4,7 +4,8 @@
 // last kernel of a step also copies word 1 (the step in progress) to word 0 (see counter.wgsl).
 // Order of operations follows torch.optim.AdamW: decay, moments, then the corrected step.
 // With EMA set, an exponential moving average of the weights is updated in the same pass
-// (ema = decay·ema + (1 − decay)·w after the step), which costs one read and one write.
+// (ema = decay·ema + (1 − decay)·w after the step), which costs one read and one write. With a
+// warm-up W > 0 the decay of step t is min(decay, (1 + t) / (W + t)): short averages early on.
 // With FLAG_NON_FINITE, any thread whose new weight, moment or average is NaN or infinite sets
 // non_finite[0] to 1: a divergence alarm that the trainer's periodic statistics read carries
 // back, so no step needs a readback of its own. Every writer stores the same value, so the race
@@ -18,6 +19,7 @@ struct AdamParams {
   epsilon: f32,
   weight_decay: f32,
   ema_decay: f32,
+  ema_warmup: f32,  // 0: none
 }
 
 override EMA: bool = false;
@@ -61,7 +63,9 @@ fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   weights[i] = w;
   var average = 0.0;
   if (EMA) {
-    average = params.ema_decay * ema_weights[i] + (1.0 - params.ema_decay) * w;
+    var decay = params.ema_decay;
+    if (params.ema_warmup > 0.0) { decay = min(decay, (1.0 + t) / (params.ema_warmup + t)); }
+    average = decay * ema_weights[i] + (1.0 - decay) * w;
     ema_weights[i] = average;
   }
   if (FLAG_NON_FINITE && !(is_finite(w) && is_finite(m) && is_finite(v) && is_finite(average))) {

@@ -339,7 +339,19 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
       expect(train.stderr).not.toMatch(/EACCES|EROFS|Error/);
       for (const file of ['checkpoint.safetensors', 'samples.png', 'log.jsonl'])
         expect(existsSync(join(out, 'run', file)), file).toBe(true);
-      expect(readdirSync(pkg).sort()).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'package.json', 'scripts']);
+      // eval finds the classifier the package ships.
+      const scored = cli('eval', '--checkpoint', join(out, 'run', 'checkpoint.safetensors'), '--n', '64');
+      expect(scored.status, ownErrors(scored.stderr).join('\n')).toBe(0);
+      expect(scored.stdout).toMatch(/^Fréchet classifier distance \d/);
+      expect(readdirSync(pkg).sort()).toEqual([
+        'LICENSE',
+        'README.md',
+        'bin',
+        'dist',
+        'models',
+        'package.json',
+        'scripts',
+      ]);
     } finally {
       run('chmod', ['-R', 'u+w', pkg]);
     }

@@ -51,6 +51,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     max: 0.999999,
     help: "decay of the generator's moving average (default 0.999)",
   },
+  'ema-warmup': {
+    kind: 'number',
+    min: 0,
+    help: 'warm-up of that average: decay min(ema-decay, (1 + t) / (W + t)) at step t; 0 for none (default 0)',
+  },
   out: { kind: 'string', help: 'output folder (default runs/mnist)' },
   resume: { kind: 'boolean', help: 'continue from OUT/checkpoint.safetensors up to --steps' },
   force: {
@@ -168,6 +173,7 @@ function configFromFlags(flags: ParsedFlags): GanConfig {
     ...(flags.lr !== undefined && { lr: flags.lr as number }),
     ...(flags['label-smoothing'] !== undefined && { realLabel: flags['label-smoothing'] as number }),
     ...(flags['ema-decay'] !== undefined && { emaDecay: flags['ema-decay'] as number }),
+    ...(flags['ema-warmup'] !== undefined && { emaWarmup: flags['ema-warmup'] as number }),
   });
 }
 
@@ -183,6 +189,7 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
     ['lr', 'lr'],
     ['label-smoothing', 'realLabel'],
     ['ema-decay', 'emaDecay'],
+    ['ema-warmup', 'emaWarmup'],
   ];
   for (const [flag, key] of pairs) {
     if (flags[flag] !== undefined && flags[flag] !== checkpoint.config[key]) {

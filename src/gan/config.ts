@@ -26,6 +26,12 @@ export interface GanConfig {
   realLabel: number;
   /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */
   emaDecay: number;
+  /**
+   * Warm-up of that average: at step t its decay is min(emaDecay, (1 + t) / (emaWarmup + t)), so
+   * early steps average over few steps and the average keeps up with a fast early run. 0: none,
+   * the full decay from the first step.
+   */
+  emaWarmup: number;
 }
 
 export const DEFAULT_GAN_CONFIG: GanConfig = {
@@ -43,6 +49,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   epsilon: 1e-8,
   realLabel: 1,
   emaDecay: 0.999,
+  emaWarmup: 0,
 };
 
 const ACTIVATIONS: Activation[] = ['none', 'leaky-relu', 'tanh', 'sigmoid'];
@@ -73,6 +80,9 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   checkAdamHyperparameters({ lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon });
   requireFinite('realLabel', c.realLabel, { min: 0.5, max: 1 });
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  requireFinite('emaWarmup', c.emaWarmup, { min: 0 });
+  if (c.emaWarmup > 0 && c.emaWarmup < 1)
+    throw new ArgumentError('emaWarmup', `must be 0 (none) or at least 1, got ${c.emaWarmup}`);
   return c;
 }
 

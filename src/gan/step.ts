@@ -321,7 +321,7 @@ function planStep(parts: StepParts): Planned[] {
         stepWord: 1,
         commitStep: true,
         ...hyper,
-        ema: { weights: G.ema!, decay: c.emaDecay },
+        ema: { weights: G.ema!, decay: c.emaDecay, warmup: c.emaWarmup },
         nonFiniteFlag,
         label: 'Adam G',
       }),

@@ -38,7 +38,7 @@ export interface AdamSpec extends Partial<AdamHyperparameters> {
    */
   commitStep?: boolean;
   /** Keep an exponential moving average of the weights, updated in the same dispatch. */
-  ema?: { weights: TensorRef; decay: number };
+  ema?: { weights: TensorRef; decay: number; warmup?: number };
   /**
    * One f32 set to 1 when any updated weight, moment or average is NaN or infinite (never
    * cleared here): a divergence alarm to read back with other statistics.
@@ -75,7 +75,10 @@ export async function createAdam(ctx: GpuContext, spec: AdamSpec): Promise<AdamK
   else bindings.unused('ema_weights', true);
   if (spec.nonFiniteFlag) bindings.tensor('non_finite', 'nonFiniteFlag', spec.nonFiniteFlag, 1);
   else bindings.unused('non_finite', true);
-  const emaDecay = spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0;
+  const ema = {
+    decay: spec.ema ? requireFinite('ema.decay', spec.ema.decay, { min: 0, max: 1 }) : 0,
+    warmup: spec.ema ? requireFinite('ema.warmup', spec.ema.warmup ?? 0, { min: 0 }) : 0,
+  };
   const constants = {
     EMA: spec.ema !== undefined,
     STEP_WORD: stepWord,
@@ -84,7 +87,7 @@ export async function createAdam(ctx: GpuContext, spec: AdamSpec): Promise<AdamK
   };
   const resources = bindings.forEntry(adamShader, 'adam_step');
   const compiled = await getPipeline(ctx.device, adamShader, 'adam_step', constants);
-  const uniforms = adamUniforms(n, hyper, emaDecay);
+  const uniforms = adamUniforms(n, hyper, ema);
   const kernel = new BoundKernel(
     ctx,
     compiled,
@@ -93,10 +96,16 @@ export async function createAdam(ctx: GpuContext, spec: AdamSpec): Promise<AdamK
     uniforms,
     gridForItems(ctx, compiled.layout, n),
   );
-  return new AdamKernel(kernel, n, hyper, emaDecay);
+  return new AdamKernel(kernel, n, hyper, ema);
 }
 
-function adamUniforms(n: number, h: AdamHyperparameters, emaDecay: number) {
+/** The moving average's decay and warm-up (both 0 without one). */
+interface EmaSettings {
+  decay: number;
+  warmup: number;
+}
+
+function adamUniforms(n: number, h: AdamHyperparameters, ema: EmaSettings) {
   return {
     n,
     lr: h.lr,
@@ -104,7 +113,8 @@ function adamUniforms(n: number, h: AdamHyperparameters, emaDecay: number) {
     beta2: h.beta2,
     epsilon: h.epsilon,
     weight_decay: h.weightDecay,
-    ema_decay: emaDecay,
+    ema_decay: ema.decay,
+    ema_warmup: ema.warmup,
   };
 }
 
@@ -114,7 +124,7 @@ export class AdamKernel {
     private readonly kernel: BoundKernel,
     private readonly n: number,
     private hyper: AdamHyperparameters,
-    private readonly emaDecay: number,
+    private readonly ema: EmaSettings,
   ) {}
 
   get label(): string {
@@ -128,7 +138,7 @@ export class AdamKernel {
   /** Changes hyper-parameters for work submitted from now on (validated first). */
   setHyperparameters(changes: Partial<AdamHyperparameters>): void {
     const next = checkAdamHyperparameters({ ...this.hyper, ...changes });
-    this.kernel.setUniforms(adamUniforms(this.n, next, this.emaDecay));
+    this.kernel.setUniforms(adamUniforms(this.n, next, this.ema));
     this.hyper = next;
   }
 

@@ -94,30 +94,35 @@ describe('checkpoints', () => {
     }
   });
 
-  it('N steps, save, load into a new trainer, M steps = N + M steps straight, bit for bit', async () => {
-    const straight = await makeTrainer(gpu.ctx, DATA, CONFIG);
-    const first = await makeTrainer(gpu.ctx, DATA, CONFIG);
-    let resumed: Awaited<ReturnType<typeof makeTrainer>> | undefined;
-    try {
-      await straight.trainer.train(5, { stepsPerSubmit: 5 });
-      await first.trainer.train(3);
-      const checkpoint = decodeCheckpoint(await encodeCheckpoint(first.trainer));
-      // A fresh trainer with a different initialisation, so nothing carries over but the file.
-      resumed = await makeTrainer(gpu.ctx, DATA, { ...checkpoint.config });
-      restoreCheckpoint(resumed.trainer, checkpoint);
-      expect(resumed.trainer.step).toBe(3);
-      await resumed.trainer.train(2);
-      const want = await exportTensors(straight.trainer);
-      const got = await exportTensors(resumed.trainer);
-      for (const [name, t] of want) {
-        expect(Buffer.from(got.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
+  for (const [what, config] of [
+    ['', CONFIG],
+    [', with a warm-up of the moving average', { ...CONFIG, emaWarmup: 4 }],
+  ] as const) {
+    it(`N steps, save, load into a new trainer, M steps = N + M steps straight, bit for bit${what}`, async () => {
+      const straight = await makeTrainer(gpu.ctx, DATA, config);
+      const first = await makeTrainer(gpu.ctx, DATA, config);
+      let resumed: Awaited<ReturnType<typeof makeTrainer>> | undefined;
+      try {
+        await straight.trainer.train(5, { stepsPerSubmit: 5 });
+        await first.trainer.train(3);
+        const checkpoint = decodeCheckpoint(await encodeCheckpoint(first.trainer));
+        // A fresh trainer with a different initialisation, so nothing carries over but the file.
+        resumed = await makeTrainer(gpu.ctx, DATA, { ...checkpoint.config });
+        restoreCheckpoint(resumed.trainer, checkpoint);
+        expect(resumed.trainer.step).toBe(3);
+        await resumed.trainer.train(2);
+        const want = await exportTensors(straight.trainer);
+        const got = await exportTensors(resumed.trainer);
+        for (const [name, t] of want) {
+          expect(Buffer.from(got.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
+        }
+      } finally {
+        straight.destroy();
+        first.destroy();
+        resumed?.destroy();
       }
-    } finally {
-      straight.destroy();
-      first.destroy();
-      resumed?.destroy();
-    }
-  });
+    });
+  }
 
   it('refuses a checkpoint of another shape, naming the difference', async () => {
     const small = await makeTrainer(gpu.ctx, DATA, { ...CONFIG, generatorHidden: [64, 256] });

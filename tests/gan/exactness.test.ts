@@ -31,7 +31,7 @@ const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
     { batch: 8, seed: SEED_AWAY_FROM_KINK, realLabel: 0.9 },
   ],
   [
-    'odd widths, unbounded output, f32 data, batch 5',
+    'odd widths, unbounded output, f32 data, batch 5, a moving average with a warm-up of 10 steps',
     floatPoints(23, 3),
     {
       batch: 5,
@@ -42,6 +42,7 @@ const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
       generatorOutput: 'none',
       lr: 1e-3,
       emaDecay: 0.9,
+      emaWarmup: 10,
     },
   ],
   // No hidden layers: D's logit head reads the data and hands dX straight to G. Batch 600 puts
