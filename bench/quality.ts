@@ -3,6 +3,7 @@
 // their moving average with the committed classifier, and writes QUALITY.md's table.
 //   npm run quality [-- --steps 5000 --batch 64 --n 10000 --recipes plain,default --out QUALITY.md]
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireGpu } from '../src/gpu/device.js';
 import { formatAdapter } from '../src/gpu/adapter.js';
@@ -11,6 +12,7 @@ import { GpuDataset } from '../src/data/dataset.js';
 import { loadMnistImages } from '../src/data/mnistNode.js';
 import { resolveGanConfig, type GanConfig } from '../src/gan/config.js';
 import { GanTrainer } from '../src/gan/trainer.js';
+import type { ClassifierFile } from '../src/eval/classifier.js';
 import { readClassifierFile } from '../src/eval/classifierFile.js';
 import { createGeneratorEvaluator } from '../src/eval/evaluate.js';
 import type { SampleScore } from '../src/eval/scorer.js';
@@ -39,6 +41,7 @@ interface RecipeResult {
 async function trainAndScore(
   ctx: GpuContext,
   dataset: GpuDataset,
+  classifier: ClassifierFile,
   name: string,
   options: { steps: number; batch: number; n: number },
 ): Promise<RecipeResult> {
@@ -50,10 +53,9 @@ async function trainAndScore(
     await trainer.train(options.steps, { stepsPerSubmit: 10, statsEvery: options.steps });
     await ctx.sync();
     const stepsPerSecond = (options.steps * 1000) / (performance.now() - started);
-    const { tensors, reference } = readClassifierFile();
     const evaluator = await createGeneratorEvaluator(ctx, {
-      classifier: tensors,
-      reference,
+      classifier: classifier.tensors,
+      reference: classifier.reference,
       config,
       generator: trainer.generator,
       count: options.n,
@@ -97,6 +99,9 @@ async function main(): Promise<void> {
   const options = { steps: Number(values.steps), batch: Number(values.batch), n: Number(values.n) };
   const names = values.recipes.split(',');
   for (const name of names) if (!RECIPES[name]) throw new Error(`unknown recipe ${name}: ${Object.keys(RECIPES)}`);
+  // Read first, so that no recipe trains for minutes before a missing file shows. This runs as a
+  // bundle under node_modules/.cache, so the file is found from the repository root (npm's cwd).
+  const classifier = readClassifierFile(join(process.cwd(), 'models', 'mnist-classifier.safetensors'));
   const ctx = await acquireGpu();
   const adapter = formatAdapter(ctx.adapter);
   console.log(`adapter: ${adapter}`);
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
   const dataset = GpuDataset.fromBytes(ctx, images.pixels, images.count, 784, 'MNIST');
   const results: RecipeResult[] = [];
   for (const name of names) {
-    const result = await trainAndScore(ctx, dataset, name, options);
+    const result = await trainAndScore(ctx, dataset, classifier, name, options);
     results.push(result);
     console.log(
       `${name}: distance ${result.score.distance.toFixed(3)}, ${result.score.coveredClasses} classes ≥ 5%, ` +

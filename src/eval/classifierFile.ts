@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { DatasetError } from '../data/mnist.js';
 import { decodeClassifierFile, type ClassifierFile } from './classifier.js';
 
-/** Where the package keeps it: models/ beside dist/ and src/ (this module is one level down in either). */
+/**
+ * Where the package keeps it: models/ beside dist/ and src/ (this module is one level down in
+ * either). Code bundled into one file elsewhere (as bench/ is) must pass the path itself.
+ */
 export function classifierWeightsPath(): string {
   return fileURLToPath(new URL('../../models/mnist-classifier.safetensors', import.meta.url));
 }
