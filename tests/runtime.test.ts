@@ -129,7 +129,16 @@ describe('pipelines and reflection', () => {
 
   it('packs uniforms and refuses missing or unknown fields', () => {
     const layout = entryLayout(adamShader, 'adam_step').uniform!;
-    const values = { n: 3, lr: 0.5, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weight_decay: 0, ema_decay: 0 };
+    const values = {
+      n: 3,
+      lr: 0.5,
+      beta1: 0.9,
+      beta2: 0.99,
+      epsilon: 1e-8,
+      weight_decay: 0,
+      ema_decay: 0,
+      ema_warmup: 0,
+    };
     const view = new DataView(packUniform(layout, values));
     expect(view.getUint32(0, true)).toBe(3);
     expect(view.getFloat32(4, true)).toBe(0.5);
