@@ -2,8 +2,8 @@
 // for the same steps at the same batch on this machine's adapter, scores the trained weights and
 // their moving average with the committed classifier, and writes QUALITY.md's table.
 //   npm run quality [-- --steps 5000 --batch 64 --n 10000 --recipes plain,default --out QUALITY.md]
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireGpu } from '../src/gpu/device.js';
 import { formatAdapter } from '../src/gpu/adapter.js';
@@ -17,20 +17,44 @@ import { readClassifierFile } from '../src/eval/classifierFile.js';
 import { createGeneratorEvaluator } from '../src/eval/evaluate.js';
 import type { SampleScore } from '../src/eval/scorer.js';
 
+/** The moving-average warm-up that every recipe after it keeps (QUALITY.md: it takes back the lag). */
+const WARMUP = { emaWarmup: 10 };
+
 /** The recipes the library can train today; each is a configuration of the same engine. */
 export const RECIPES: Record<string, { about: string; config: Partial<GanConfig> }> = {
-  plain: { about: "the seed's: BCE, Adam 2e-4 / β1 0.5, no moving average", config: {} },
-  default: { about: 'the library default: as plain, samples from a 0.999 moving average', config: {} },
-  'ema-0.99': { about: 'as plain, samples from a 0.99 moving average', config: { emaDecay: 0.99 } },
-  'warmup-10': {
-    about: 'as default, the moving average warmed up over (1 + t) / (10 + t)',
-    config: { emaWarmup: 10 },
+  plain: {
+    about: "the seed's: BCE, Adam 2e-4 / β1 0.5, no moving average",
+    config: { loss: 'bce', lr: 2e-4, beta1: 0.5, emaWarmup: 0 },
   },
-  'smooth-0.9': { about: 'as default, one-sided label smoothing (real target 0.9)', config: { realLabel: 0.9 } },
+  default: { about: 'the library default, samples from its moving average', config: {} },
+  'ema-0.999': {
+    about: 'as plain, samples from a 0.999 moving average',
+    config: { loss: 'bce', emaDecay: 0.999, emaWarmup: 0 },
+  },
+  'warmup-10': {
+    about: 'as plain, samples from a 0.999 moving average warmed up over (1 + t) / (10 + t)',
+    config: { loss: 'bce', emaDecay: 0.999, ...WARMUP },
+  },
+  'smooth-0.9': {
+    about: 'as warmup-10, one-sided label smoothing (real target 0.9)',
+    config: { loss: 'bce', ...WARMUP, realLabel: 0.9 },
+  },
+  ttur: {
+    about: 'as warmup-10, two time scales: D 4e-4, G 1e-4',
+    config: { loss: 'bce', ...WARMUP, discriminatorLr: 4e-4, generatorLr: 1e-4 },
+  },
+  hinge: { about: 'as warmup-10, the hinge loss', config: { ...WARMUP, loss: 'hinge' } },
+  'least-squares': { about: 'as warmup-10, the least-squares loss', config: { ...WARMUP, loss: 'least-squares' } },
 };
 
 /** Which weights each recipe's samples come from: the plain recipe has no moving average. */
 const SCORE_EMA: Record<string, boolean> = { plain: false };
+
+/** One recipe's measurement, as --results keeps it (a line of JSON each). */
+interface StoredResult extends RecipeResult {
+  /** What makes a stored result reusable: the same resolved configuration, sizes and adapter. */
+  key: string;
+}
 
 interface RecipeResult {
   name: string;
@@ -45,8 +69,7 @@ async function trainAndScore(
   name: string,
   options: { steps: number; batch: number; n: number },
 ): Promise<RecipeResult> {
-  const recipe = RECIPES[name]!;
-  const config = resolveGanConfig({ ...recipe.config, batch: options.batch, dataDim: dataset.dim });
+  const config = recipeConfig(name, options.batch);
   const trainer = await GanTrainer.create(ctx, config, dataset);
   try {
     const started = performance.now();
@@ -69,6 +92,24 @@ async function trainAndScore(
   } finally {
     trainer.destroy();
   }
+}
+
+function recipeConfig(name: string, batch: number): GanConfig {
+  return resolveGanConfig({ ...RECIPES[name]!.config, batch, dataDim: 784 });
+}
+
+function resultKey(name: string, adapter: string, options: { steps: number; batch: number; n: number }): string {
+  const scoresEma = SCORE_EMA[name] ?? true;
+  return JSON.stringify({ config: recipeConfig(name, options.batch), scoresEma, adapter, ...options });
+}
+
+/** Results stored by earlier runs, by key (none when the file is absent). */
+function readStoredResults(path: string): Map<string, StoredResult> {
+  if (!existsSync(path)) return new Map();
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  return new Map(lines.map((line) => JSON.parse(line) as StoredResult).map((r) => [r.key, r]));
 }
 
 function table(results: RecipeResult[], plain: RecipeResult | undefined): string {
@@ -94,6 +135,10 @@ async function main(): Promise<void> {
       n: { type: 'string', default: '10000' },
       recipes: { type: 'string', default: Object.keys(RECIPES).join(',') },
       out: { type: 'string', default: 'QUALITY.md' },
+      // Each recipe's result is appended here as it finishes, so a long run that stops loses
+      // nothing, and a later run reuses it (same configuration, sizes and adapter) unless --fresh.
+      results: { type: 'string', default: join('bench', 'results', 'quality.jsonl') },
+      fresh: { type: 'boolean', default: false },
     },
   });
   const options = { steps: Number(values.steps), batch: Number(values.batch), n: Number(values.n) };
@@ -107,10 +152,19 @@ async function main(): Promise<void> {
   console.log(`adapter: ${adapter}`);
   const images = loadMnistImages();
   const dataset = GpuDataset.fromBytes(ctx, images.pixels, images.count, 784, 'MNIST');
+  mkdirSync(dirname(values.results), { recursive: true });
+  const stored = values.fresh ? new Map<string, StoredResult>() : readStoredResults(values.results);
   const results: RecipeResult[] = [];
   for (const name of names) {
-    const result = await trainAndScore(ctx, dataset, classifier, name, options);
+    const key = resultKey(name, adapter, options);
+    const reused = stored.get(key);
+    const result = reused ? { ...reused, name } : await trainAndScore(ctx, dataset, classifier, name, options);
+    if (!reused) {
+      appendFileSync(values.results, `${JSON.stringify({ ...result, key })}\n`);
+      stored.set(key, { ...result, key });
+    }
     results.push(result);
+    console.log(reused ? `${name}: from ${values.results}` : `${name}: trained`);
     console.log(
       `${name}: distance ${result.score.distance.toFixed(3)}, ${result.score.coveredClasses} classes ≥ 5%, ` +
         `confidence ${result.score.meanConfidence.toFixed(3)}, ${result.stepsPerSecond.toFixed(1)} steps/s`,

@@ -11,7 +11,7 @@ import {
   TrainingDivergedError,
   WebGpuUnavailableError,
   acquireGpu,
-  configMismatches,
+  resolveGanConfig,
   decodeCheckpoint,
   encodeCheckpoint,
   formatAdapter,
@@ -506,19 +506,27 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     return;
   }
   const s = read.settings;
-  const restartFor = (['batch', 'seed', 'realLabel', 'emaDecay', 'emaWarmup'] as const).filter(
+  const restartFor = (['batch', 'seed', 'loss', 'realLabel', 'emaDecay', 'emaWarmup'] as const).filter(
     (key) => s[key] !== state.config[key],
   );
+  const rates = `learning rates D ${s.discriminatorLr ?? s.lr}, G ${s.generatorLr ?? s.lr}`;
   if (restartFor.length > 0) {
+    try {
+      resolveGanConfig({ ...state.config, ...s });
+    } catch (error) {
+      message(ui.formMessage, (error as Error).message, true);
+      return;
+    }
     if (!(await rebuild(state, charts, { ...state.config, ...s }))) return;
     message(
       ui.formMessage,
-      `Restarted with batch ${s.batch}, seed ${s.seed}, real label ${s.realLabel}, moving average ` +
-        `${s.emaDecay} (warm-up ${s.emaWarmup}).`,
+      `Restarted with batch ${s.batch}, seed ${s.seed}, ${s.loss} loss, real label ${s.realLabel}, moving ` +
+        `average ${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
     );
   } else {
-    state.session.trainer.setOptimizer({ lr: s.lr, beta1: s.beta1 });
-    message(ui.formMessage, `Learning rate ${s.lr}, β1 ${s.beta1} apply from the next step.`);
+    const { lr, discriminatorLr, generatorLr, beta1 } = s;
+    state.session.trainer.setOptimizer({ lr, discriminatorLr, generatorLr, beta1 });
+    message(ui.formMessage, `${rates[0]!.toUpperCase()}${rates.slice(1)}, β1 ${s.beta1} apply from the next step.`);
   }
 }
 
@@ -555,11 +563,8 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
     const checkpoint = decodeCheckpoint(bytes);
     if (checkpoint.config.dataDim !== state.dataset.dim)
       throw new Error(`it was trained on ${checkpoint.config.dataDim} values per image, not ${state.dataset.dim}`);
-    if (
-      configMismatches(checkpoint.config, state.config).length > 0 ||
-      checkpoint.config.lr !== state.config.lr ||
-      checkpoint.config.beta1 !== state.config.beta1
-    ) {
+    // Any setting that differs (a loss or label, not only a shape) needs the checkpoint's own step.
+    if (JSON.stringify(checkpoint.config) !== JSON.stringify(state.config)) {
       if (!(await rebuild(state, charts, checkpoint.config))) return false;
     } else {
       setRunning(state, false);

@@ -2,10 +2,27 @@
 // field — invalid values never reach the GPU.
 import type { GanConfig } from 'webgpu-gan';
 
-export type Settings = Pick<GanConfig, 'lr' | 'beta1' | 'batch' | 'realLabel' | 'emaDecay' | 'emaWarmup' | 'seed'>;
+export type Settings = Pick<
+  GanConfig,
+  | 'lr'
+  | 'discriminatorLr'
+  | 'generatorLr'
+  | 'beta1'
+  | 'batch'
+  | 'loss'
+  | 'realLabel'
+  | 'emaDecay'
+  | 'emaWarmup'
+  | 'seed'
+>;
 
-const FIELDS: Record<keyof Settings, { label: string; min: number; max: number; integer: boolean }> = {
+type NumberSetting = Exclude<keyof Settings, 'loss'>;
+
+/** A number field's bounds; an optional one may be left empty, which reads as null. */
+const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean; optional?: true }> = {
   lr: { label: 'Learning rate', min: 1e-6, max: 0.1, integer: false },
+  discriminatorLr: { label: 'D learning rate', min: 1e-6, max: 0.1, integer: false, optional: true },
+  generatorLr: { label: 'G learning rate', min: 1e-6, max: 0.1, integer: false, optional: true },
   beta1: { label: 'Adam β1', min: 0, max: 0.999, integer: false },
   batch: { label: 'Batch size', min: 1, max: 1024, integer: true },
   realLabel: { label: 'Real label', min: 0.5, max: 1, integer: false },
@@ -14,16 +31,25 @@ const FIELDS: Record<keyof Settings, { label: string; min: number; max: number; 
   seed: { label: 'Seed', min: 0, max: 2147483647, integer: true },
 };
 
+const LOSSES: readonly string[] = ['bce', 'hinge', 'least-squares'];
+
 export function writeSettings(form: HTMLFormElement, s: Settings): void {
-  for (const name of Object.keys(FIELDS) as Array<keyof Settings>) {
-    (form.elements.namedItem(name) as HTMLInputElement).value = String(s[name]);
+  for (const name of Object.keys(FIELDS) as NumberSetting[]) {
+    (form.elements.namedItem(name) as HTMLInputElement).value = s[name] === null ? '' : String(s[name]);
   }
+  (form.elements.namedItem('loss') as HTMLSelectElement).value = s.loss;
 }
 
 export function readSettings(form: HTMLFormElement): { settings: Settings } | { error: string; field: string } {
-  const settings = {} as Settings;
-  for (const [name, f] of Object.entries(FIELDS) as Array<[keyof Settings, (typeof FIELDS)[keyof Settings]]>) {
+  const loss = (form.elements.namedItem('loss') as HTMLSelectElement).value;
+  if (!LOSSES.includes(loss)) return { error: `Loss must be one of ${LOSSES.join(', ')}.`, field: 'loss' };
+  const settings = { loss } as Settings;
+  for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
+    if (text === '' && f.optional) {
+      (settings as Record<NumberSetting, number | null>)[name] = null;
+      continue;
+    }
     const value = Number(text);
     if (text === '' || !Number.isFinite(value)) return { error: `${f.label} must be a number.`, field: name };
     if (f.integer && !Number.isInteger(value)) return { error: `${f.label} must be a whole number.`, field: name };

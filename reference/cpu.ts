@@ -142,7 +142,28 @@ export interface BceReference {
   meanSecond: number;
 }
 
-export function bceReference(
+export type LogitLossKind = 'bce' | 'least-squares' | 'hinge' | 'negative-logit';
+
+/** A logit x's loss for target t, its derivative and D's reading of x, as logit_head.wgsl defines them. */
+export function logitLoss(kind: LogitLossKind, x: number, t: number): { loss: number; grad: number; reading: number } {
+  switch (kind) {
+    case 'least-squares':
+      return { loss: 0.5 * (x - t) ** 2, grad: x - t, reading: x };
+    case 'hinge': {
+      const side = 2 * t - 1;
+      const margin = 1 - side * x;
+      return { loss: Math.max(margin, 0), grad: margin > 0 ? -side : 0, reading: sigmoid(x) };
+    }
+    case 'negative-logit':
+      return { loss: -x, grad: -1, reading: sigmoid(x) };
+    default:
+      return { loss: softplus(x) - t * x, grad: sigmoid(x) - t, reading: sigmoid(x) };
+  }
+}
+
+/** The loss of every logit (divided by `divisor`), its gradient and the mean reading per half. */
+export function logitLossReference(
+  kind: LogitLossKind,
   logits: ArrayLike<number>,
   split: number,
   targetFirst: number,
@@ -155,13 +176,11 @@ export function bceReference(
     first = 0,
     second = 0;
   for (let i = 0; i < n; i++) {
-    const x = logits[i]!;
-    const t = i < split ? targetFirst : targetSecond;
-    const p = sigmoid(x);
-    loss += softplus(x) - t * x;
-    grad[i] = (p - t) / divisor;
-    if (i < split) first += p;
-    else second += p;
+    const scored = logitLoss(kind, logits[i]!, i < split ? targetFirst : targetSecond);
+    loss += scored.loss;
+    grad[i] = scored.grad / divisor;
+    if (i < split) first += scored.reading;
+    else second += scored.reading;
   }
   return {
     loss: loss / divisor,
@@ -169,6 +188,16 @@ export function bceReference(
     meanFirst: split > 0 ? first / split : 0,
     meanSecond: n > split ? second / (n - split) : 0,
   };
+}
+
+export function bceReference(
+  logits: ArrayLike<number>,
+  split: number,
+  targetFirst: number,
+  targetSecond: number,
+  divisor = logits.length,
+): BceReference {
+  return logitLossReference('bce', logits, split, targetFirst, targetSecond, divisor);
 }
 
 export interface LogitHeadReference {
@@ -182,14 +211,14 @@ export interface LogitHeadReference {
   bce: BceReference;
 }
 
-/** A last layer of one output fused with BCE (shaders/logit_head.wgsl), by the textbook formulas. */
+/** A last layer of one output fused with its loss (shaders/logit_head.wgsl), by the textbook formulas. */
 export function logitHeadReference(
   input: ArrayLike<number>,
   rows: number,
   width: number,
   weight: ArrayLike<number>,
   bias: number,
-  loss: { split: number; targetFirst: number; targetSecond: number; divisor?: number },
+  loss: { split: number; targetFirst: number; targetSecond: number; divisor?: number; kind?: LogitLossKind },
   gate?: { kind: Activation; alpha: number },
 ): LogitHeadReference {
   const logits = new Float64Array(rows);
@@ -198,7 +227,14 @@ export function logitHeadReference(
     for (let j = 0; j < width; j++) x += input[r * width + j]! * weight[j]!;
     logits[r] = x;
   }
-  const bce = bceReference(logits, loss.split, loss.targetFirst, loss.targetSecond, loss.divisor ?? rows);
+  const bce = logitLossReference(
+    loss.kind ?? 'bce',
+    logits,
+    loss.split,
+    loss.targetFirst,
+    loss.targetSecond,
+    loss.divisor ?? rows,
+  );
   const inputGrad = new Float64Array(rows * width);
   const weightGrad = new Float64Array(width);
   const weightGradMagnitude = new Float64Array(width);

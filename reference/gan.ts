@@ -7,10 +7,10 @@ import {
   activate,
   adamReference,
   derivativeFromOutput,
+  logitLoss,
   normalReference,
-  sigmoid,
-  softplus,
   type AdamState,
+  type LogitLossKind,
 } from './cpu.js';
 import { batchExamples } from './shuffle.js';
 
@@ -25,6 +25,8 @@ interface Net {
   layers: Layer[];
   adam: AdamState[];
   ema?: Float64Array[];
+  /** Per tensor (as adam): entries that some step updated from a gradient within rounding of 0. */
+  undecided: Set<number>[];
 }
 
 function makeNet(
@@ -52,6 +54,7 @@ function makeNet(
   return {
     layers,
     adam,
+    undecided: adam.map(() => new Set<number>()),
     ema: withEma ? layers.flatMap((L) => [Float64Array.from(L.w), Float64Array.from(L.b)]) : undefined,
   };
 }
@@ -79,6 +82,17 @@ function forward(net: Net, input: Float64Array, rows: number, alpha: number): Fl
   return outs;
 }
 
+/** |b| + Σ|x·w| for each row's logit (the last layer's one output): the scale of its float32 rounding. */
+function logitMagnitudes(net: Net, input: Float64Array, outs: Float64Array[], rows: number): Float64Array {
+  const last = net.layers.at(-1)!;
+  const x = net.layers.length > 1 ? outs.at(-2)! : input;
+  return Float64Array.from({ length: rows }, (_, r) => {
+    let m = Math.abs(last.b[0]!);
+    for (let i = 0; i < last.inF; i++) m += Math.abs(x[r * last.inF + i]! * last.w[i]!);
+    return m;
+  });
+}
+
 /** Gradients of every tensor (same order as net.adam) and, if asked, dLoss/d(input). */
 function backward(
   net: Net,
@@ -87,8 +101,9 @@ function backward(
   dLast: Float64Array,
   rows: number,
   alpha: number,
-): { grads: Float64Array[]; dInput: Float64Array } {
+): { grads: Float64Array[]; magnitudes: Float64Array[]; dInput: Float64Array } {
   const grads: Float64Array[] = new Array(net.layers.length * 2);
+  const magnitudes: Float64Array[] = new Array(net.layers.length * 2);
   let dZ = dLast;
   let dInput = new Float64Array(0);
   for (let l = net.layers.length - 1; l >= 0; l--) {
@@ -96,19 +111,25 @@ function backward(
     const x = l === 0 ? input : outs[l - 1]!;
     const gw = new Float64Array(L.outF * L.inF),
       gb = new Float64Array(L.outF);
+    const mw = new Float64Array(L.outF * L.inF),
+      mb = new Float64Array(L.outF);
     const dX = new Float64Array(rows * L.inF);
     for (let r = 0; r < rows; r++) {
       for (let o = 0; o < L.outF; o++) {
         const d = dZ[r * L.outF + o]!;
         gb[o]! += d;
+        mb[o]! += Math.abs(d);
         for (let i = 0; i < L.inF; i++) {
           gw[o * L.inF + i]! += d * x[r * L.inF + i]!;
+          mw[o * L.inF + i]! += Math.abs(d * x[r * L.inF + i]!);
           dX[r * L.inF + i]! += d * L.w[o * L.inF + i]!;
         }
       }
     }
     grads[2 * l] = gw;
     grads[2 * l + 1] = gb;
+    magnitudes[2 * l] = mw;
+    magnitudes[2 * l + 1] = mb;
     if (l > 0) {
       const prev = net.layers[l - 1]!;
       dZ = dX.map((g, j) => g * derivativeFromOutput(prev.act, outs[l - 1]![j]!, alpha));
@@ -116,25 +137,32 @@ function backward(
       dInput = dX;
     }
   }
-  return { grads, dInput };
+  return { grads, magnitudes, dInput };
 }
 
-/** BCE with logits: (loss, dLoss/dlogit) for targets by row, divided by `divisor`. */
-function bce(
+/**
+ * The loss of logits with targets by row, divided by `divisor`: (loss, dLoss/dlogit, D's
+ * readings), and the scale of the loss's float32 rounding: Σ (|row loss| + |ℓ'|·|logit's scale|).
+ */
+function lossOf(
+  kind: LogitLossKind,
   logits: Float64Array,
+  scales: Float64Array,
   target: (row: number) => number,
   divisor: number,
-): { loss: number; grad: Float64Array; probs: Float64Array } {
-  let loss = 0;
+): { loss: number; magnitude: number; grad: Float64Array; readings: Float64Array } {
+  let loss = 0,
+    magnitude = 0;
   const grad = new Float64Array(logits.length),
-    probs = new Float64Array(logits.length);
+    readings = new Float64Array(logits.length);
   logits.forEach((x, i) => {
-    const t = target(i);
-    probs[i] = sigmoid(x);
-    loss += softplus(x) - t * x;
-    grad[i] = (probs[i]! - t) / divisor;
+    const scored = logitLoss(kind, x, target(i));
+    readings[i] = scored.reading;
+    loss += scored.loss;
+    magnitude += Math.abs(scored.loss) + Math.abs(scored.grad) * scales[i]!;
+    grad[i] = scored.grad / divisor;
   });
-  return { loss: loss / divisor, grad, probs };
+  return { loss: loss / divisor, magnitude: magnitude / divisor, grad, readings };
 }
 
 export interface ReferenceDataset {
@@ -147,6 +175,12 @@ export interface ReferenceStep {
   lossG: number;
   dReal: number;
   dFake: number;
+  /**
+   * Each loss's scale of float32 rounding: Σ over rows of |its loss| + |ℓ'|·(|b| + Σ|a·w|), over
+   * the divisor. Larger than the loss where rows' losses or a logit's terms cancel (the hinge
+   * GAN's generator loss −D(G(z)) is a mean of small logits of either sign).
+   */
+  magnitude: { lossD: number; lossG: number };
 }
 
 export class ReferenceGan {
@@ -179,9 +213,17 @@ export class ReferenceGan {
     this.D = makeNet(initial, 'discriminator', [c.dataDim, ...c.discriminatorHidden, 1], 'leaky-relu', 'none', false);
   }
 
-  private adam(net: Net, grads: Float64Array[], t: number): void {
+  private adam(net: Net, gradients: { grads: Float64Array[]; magnitudes: Float64Array[] }, t: number, lr: number) {
+    const { grads, magnitudes } = gradients;
+    // A gradient that cancels to within float32 rounding of 0 has no sign a float32 run must
+    // share, and Adam turns either sign into a step of about ±lr.
+    grads.forEach((g, i) => {
+      g.forEach((v, j) => {
+        if (Math.abs(v) <= 1e-5 * magnitudes[i]![j]!) net.undecided[i]!.add(j);
+      });
+    });
     const h = {
-      lr: Math.fround(this.c.lr),
+      lr: Math.fround(lr),
       beta1: Math.fround(this.c.beta1),
       beta2: Math.fround(this.c.beta2),
       epsilon: Math.fround(this.c.epsilon),
@@ -202,15 +244,27 @@ export class ReferenceGan {
     const real = batchExamples(t, B, this.data.count, c.seed).flatMap((e) => Array.from(this.data.values(e)));
     const x = Float64Array.from([...fake, ...real]);
     const dOuts = forward(this.D, x, 2 * B, a);
-    const dLoss = bce(dOuts.at(-1)!, (r) => (r < B ? 0 : c.realLabel), B);
-    this.adam(this.D, backward(this.D, x, dOuts, dLoss.grad, 2 * B, a).grads, t);
+    const dLoss = lossOf(
+      c.loss,
+      dOuts.at(-1)!,
+      logitMagnitudes(this.D, x, dOuts, 2 * B),
+      (r) => (r < B ? 0 : c.realLabel),
+      B,
+    );
+    this.adam(this.D, backward(this.D, x, dOuts, dLoss.grad, 2 * B, a), t, c.discriminatorLr ?? c.lr);
 
     const dOutsFake = forward(this.D, fake, B, a);
-    const gLoss = bce(dOutsFake.at(-1)!, () => 1, B);
+    const gLoss = lossOf(
+      c.loss === 'hinge' ? 'negative-logit' : c.loss,
+      dOutsFake.at(-1)!,
+      logitMagnitudes(this.D, fake, dOutsFake, B),
+      () => 1,
+      B,
+    );
     const { dInput } = backward(this.D, fake, dOutsFake, gLoss.grad, B, a);
     const dZ = dInput.map((g, j) => g * derivativeFromOutput(c.generatorOutput, fake[j]!, a));
     const gOuts = forward(this.G, z, B, a);
-    this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a).grads, t);
+    this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a), t, c.generatorLr ?? c.lr);
     const params = this.G.layers.flatMap((L) => [L.w, L.b]);
     // The warm-up, as the kernel computes it in float32 from the step number t.
     const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
@@ -221,7 +275,35 @@ export class ReferenceGan {
 
     const mean = (v: Float64Array, from: number, to: number) =>
       v.slice(from, to).reduce((s, p) => s + p, 0) / (to - from);
-    return { lossD: dLoss.loss, lossG: gLoss.loss, dFake: mean(dLoss.probs, 0, B), dReal: mean(dLoss.probs, B, 2 * B) };
+    return {
+      lossD: dLoss.loss,
+      lossG: gLoss.loss,
+      dFake: mean(dLoss.readings, 0, B),
+      dReal: mean(dLoss.readings, B, 2 * B),
+      magnitude: { lossD: dLoss.magnitude, lossG: gLoss.magnitude },
+    };
+  }
+
+  /**
+   * Entries of each tensor (checkpoint names) that some step updated from a gradient within
+   * float32 rounding of zero: a float32 run may have stepped them the other way.
+   */
+  signUndecided(): Map<string, Set<number>> {
+    const out = new Map<string, Set<number>>();
+    for (const [network, net] of [
+      ['generator', this.G],
+      ['discriminator', this.D],
+    ] as const) {
+      const prefixes =
+        network === 'generator'
+          ? ['generator', 'generator_ema', 'optimizer.generator.exp_avg', 'optimizer.generator.exp_avg_sq']
+          : ['discriminator', 'optimizer.discriminator.exp_avg', 'optimizer.discriminator.exp_avg_sq'];
+      net.undecided.forEach((entries, i) => {
+        const name = `${2 * (i >> 1)}.${i % 2 === 0 ? 'weight' : 'bias'}`;
+        for (const prefix of prefixes) out.set(`${prefix}.${name}`, entries);
+      });
+    }
+    return out;
   }
 
   /** Current tensors under the checkpoint names. */

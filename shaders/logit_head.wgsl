@@ -1,6 +1,6 @@
 // The discriminator's last layer (width → 1 logit) fused with its loss, for forward and backward:
 //   logit_r = a_r · w + b                       (a: rows × width, the previous layer's output)
-//   g_r     = (σ(logit_r) − target_r) / divisor  (BCE with logits, as shaders/bce.wgsl)
+//   g_r     = ℓ'(logit_r, target_r) / divisor    (ℓ: the LOSS below; BCE with logits by default)
 //   dA[r,j] = g_r · w_j · f'(a[r,j])            (the previous layer's pre-activation gradient)
 //   dW_j    = Σ_r g_r · a[r,j],  db = Σ_r g_r    (this layer's parameter gradients)
 // plus the loss and mean σ per half as statistics. As a matmul this layer is N = 1: a 64-wide
@@ -21,6 +21,13 @@ struct HeadParams {
   alpha: f32,          // leaky-ReLU slope for the gate
 }
 
+// The loss ℓ(x, t) of a logit x with target t in [0, 1]:
+const LOSS_BCE = 0u;             // softplus(x) − t·x: BCE with logits, as shaders/bce.wgsl
+const LOSS_LEAST_SQUARES = 1u;   // ½(x − t)²
+const LOSS_HINGE = 2u;           // max(0, 1 − s·x) with s = 2t − 1: +1 for real rows, −1 for fake
+const LOSS_NEGATIVE_LOGIT = 3u;  // −x (the hinge GAN's generator loss; t unused)
+
+override LOSS: u32 = LOSS_BCE;
 override GATE: u32 = 0u;                // activation whose derivative (from `head_input`) gates dA; 0: none
 override HAS_INPUT_GRAD: bool = true;
 override HAS_PARAM_GRADS: bool = true;
@@ -34,7 +41,7 @@ override ACCUMULATE: bool = false;      // add into stats instead of overwriting
 @group(0) @binding(4) var<storage, read_write> input_grad: array<f32>;
 @group(0) @binding(5) var<storage, read_write> weight_grad: array<f32>;
 @group(0) @binding(6) var<storage, read_write> bias_grad: array<f32>;
-// [0] loss / divisor, [1] mean σ of rows < split, [2] mean σ of rows ≥ split
+// [0] loss / divisor, [1] mean reading (σ, see logit_loss) of rows < split, [2] of rows ≥ split
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
 // Per workgroup: Σg, Σloss, Σσ first, Σσ second, then (with parameter gradients) Σ g·a per column.
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>;
@@ -55,6 +62,29 @@ fn partial_stride() -> u32 {
 var<workgroup> group_grads: array<f32, MAX_GROUP_ROWS>;
 var<workgroup> lane_sums: array<f32, THREADS>;
 var<workgroup> thread_sums: array<vec4<f32>, THREADS>;
+
+// (ℓ(x, t), dℓ/dx, D's reading of x for the statistics): σ(x), or x itself for least squares,
+// whose targets already are 0 and 1. At the hinge's corner the gradient taken is 0.
+fn logit_loss(x: f32, wanted: f32) -> vec3<f32> {
+  switch (LOSS) {
+    case LOSS_LEAST_SQUARES: {
+      let error = x - wanted;
+      return vec3<f32>(0.5 * error * error, error, x);
+    }
+    case LOSS_HINGE: {
+      let side = 2.0 * wanted - 1.0;
+      let margin = 1.0 - side * x;
+      return vec3<f32>(max(margin, 0.0), select(0.0, -side, margin > 0.0), stable_sigmoid(x));
+    }
+    case LOSS_NEGATIVE_LOGIT: {
+      return vec3<f32>(-x, -1.0, stable_sigmoid(x));
+    }
+    default: {
+      let p = stable_sigmoid(x);
+      return vec3<f32>(softplus(x) - wanted * x, p - wanted, p);
+    }
+  }
+}
 
 // The logit of each of this workgroup's rows, then its gradient into group_grads. Returns this
 // thread's share of (Σg, Σloss, Σσ first, Σσ second).
@@ -78,10 +108,11 @@ fn logits_and_grads(first_row: u32, group_rows: u32, t: u32) -> vec4<f32> {
       let x = head_bias[0] + dot;
       let is_first = first_row + local_row < params.split;
       let wanted = select(params.target_second, params.target_first, is_first);
-      let p = stable_sigmoid(x);
-      let g = (p - wanted) / params.divisor;
+      let scored = logit_loss(x, wanted);
+      let g = scored.y / params.divisor;
       group_grads[local_row] = g;
-      sums += vec4<f32>(g, softplus(x) - wanted * x, select(0.0, p, is_first), select(p, 0.0, is_first));
+      let reading = scored.z;
+      sums += vec4<f32>(g, scored.x, select(0.0, reading, is_first), select(reading, 0.0, is_first));
     }
     workgroupBarrier();  // lane_sums is rewritten by the next pass
   }

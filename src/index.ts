@@ -35,7 +35,7 @@ export {
   type ActivationBackwardSpec,
 } from './kernels/activation.js';
 export { createBceWithLogits, type BceSpec } from './kernels/bce.js';
-export { createLogitHead, type LogitHeadSpec } from './kernels/logitHead.js';
+export { createLogitHead, type LogitHeadSpec, type LogitLoss } from './kernels/logitHead.js';
 export { createBiasGrad, type BiasGradSpec } from './kernels/biasGrad.js';
 export { createAdam, ADAM_DEFAULTS, type AdamKernel, type AdamSpec, type AdamHyperparameters } from './kernels/adam.js';
 export { createStepCounter, type StepCounter, type StepCounterSpec } from './kernels/counter.js';
@@ -48,7 +48,7 @@ export { GpuDataset } from './data/dataset.js';
 export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './data/mnist.js';
 
 // The GAN: training, sampling, statistics.
-export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig } from './gan/config.js';
+export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig, type GanLoss } from './gan/config.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { MlpParameters } from './nn/mlp.js';
 export { GanSampler, loadGenerator, type SamplerOptions } from './gan/sampler.js';

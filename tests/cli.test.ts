@@ -127,6 +127,16 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     ['eval without a checkpoint', ['eval', '--n', '100'], /--checkpoint is required/],
     ['--eval-n without --eval-every', ['train', '--steps', '5', '--eval-n', '100'], /--eval-n needs --eval-every/],
     ['an unknown command', ['fit'], /unknown command "fit"/],
+    [
+      'an unknown loss',
+      ['train', '--steps', '5', '--loss', 'wasserstein'],
+      /--loss must be one of bce, hinge, least-squares, got "wasserstein"/,
+    ],
+    [
+      'label smoothing with the hinge loss',
+      ['train', '--steps', '5', '--loss', 'hinge', '--label-smoothing', '0.9'],
+      /--label-smoothing applies to the bce and least-squares losses, not to --loss hinge/,
+    ],
   ];
   for (const [name, args, message] of bad) {
     it(`${name}: one line, exit 2`, () => {
@@ -136,6 +146,19 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
       if (name !== 'an unknown command') expect(r.errors).toHaveLength(1);
     });
   }
+
+  it('--loss, --lr-d and --lr-g train and are recorded; a different one on --resume is refused', () => {
+    const run = tmp();
+    const flags = ['--loss', 'least-squares', '--lr-d', '4e-4', '--lr-g', '1e-4', '--label-smoothing', '0.9'];
+    expect(cli('train', '--steps', '2', '--out', run, ...TINY, ...flags).status).toBe(0);
+    const { config } = decodeCheckpoint(readFileSync(join(run, 'checkpoint.safetensors')));
+    expect(config).toMatchObject({ loss: 'least-squares', discriminatorLr: 4e-4, generatorLr: 1e-4, realLabel: 0.9 });
+    const conflict = cli('train', '--steps', '4', '--out', run, '--resume', '--loss', 'hinge');
+    expect(conflict.status).toBe(2);
+    expect(conflict.errors).toEqual([
+      expect.stringMatching(/--loss hinge differs from the checkpoint's "least-squares"/),
+    ]);
+  });
 
   it('a corrupt checkpoint and a conflicting --resume flag: one line, exit 2', () => {
     const out = tmp();

@@ -130,6 +130,34 @@ describe('demo page', { timeout: 300_000 }, () => {
     await page.fill('input[name=batch]', '16');
   });
 
+  it("the loss and each network's learning rate are settings: rates apply live, a loss restarts", async () => {
+    await page.fill('input[name=discriminatorLr]', '0.0004');
+    await page.fill('input[name=generatorLr]', '0.0001');
+    await page.click('[data-testid=apply]');
+    expect(await text(page, 'form-message')).toBe(
+      'Learning rates D 0.0004, G 0.0001, β1 0.5 apply from the next step.',
+    );
+    await page.selectOption('select[name=loss]', 'hinge');
+    await page.fill('input[name=realLabel]', '0.9');
+    await page.click('[data-testid=apply]');
+    expect(await text(page, 'form-message')).toMatch(/hinge loss has no targets to smooth/);
+    await page.fill('input[name=realLabel]', '1');
+    await page.click('[data-testid=apply]');
+    await page.waitForFunction(() =>
+      /Restarted/.test(document.querySelector('[data-testid=form-message]')!.textContent ?? ''),
+    );
+    expect(await text(page, 'form-message')).toMatch(/hinge loss.*learning rates D 0.0004, G 0.0001\.$/);
+    await page.click('[data-testid=step-once]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) === 1);
+    await page.selectOption('select[name=loss]', 'bce');
+    await page.fill('input[name=discriminatorLr]', '');
+    await page.fill('input[name=generatorLr]', '');
+    await page.click('[data-testid=apply]');
+    await page.waitForFunction(() =>
+      /bce loss/.test(document.querySelector('[data-testid=form-message]')!.textContent ?? ''),
+    );
+  });
+
   it('works from the keyboard: Space starts and pauses', async () => {
     await page.locator('h1').click();
     await page.keyboard.press('Space');

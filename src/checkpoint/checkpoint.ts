@@ -9,7 +9,7 @@
 // `tensors_crc32`) and refuses state that training cannot have produced; a checkpoint is only
 // ever written from finite weights.
 import { TrainingDivergedError } from '../gpu/errors.js';
-import { resolveGanConfig, type GanConfig } from '../gan/config.js';
+import { resolveRecordedConfig, type GanConfig } from '../gan/config.js';
 import { exportTensors, importTensors, tensorProblem } from '../gan/state.js';
 import type { GanTrainer } from '../gan/trainer.js';
 import { crc32Hex } from '../crc32.js';
@@ -75,7 +75,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     throw new CheckpointFormatError(`metadata step ${JSON.stringify(metadata.step)} is not a step count`);
   let config: GanConfig;
   try {
-    config = resolveGanConfig(JSON.parse(metadata.config ?? 'null'));
+    config = resolveRecordedConfig(JSON.parse(metadata.config ?? 'null'));
   } catch (error) {
     throw new CheckpointFormatError(`metadata config is invalid: ${(error as Error).message}`);
   }

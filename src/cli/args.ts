@@ -12,6 +12,8 @@ export interface FlagSpec {
   help: string;
   min?: number;
   max?: number;
+  /** For a string flag: the values it takes. */
+  choices?: readonly string[];
 }
 
 export type ParsedFlags = Record<string, number | string | boolean | undefined>;
@@ -46,6 +48,8 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>): Par
 function convert(name: string, text: string, spec: FlagSpec): number | string {
   if (spec.kind === 'string') {
     if (text.length === 0) throw new UsageError(`--${name} must not be empty`);
+    if (spec.choices && !spec.choices.includes(text))
+      throw new UsageError(`--${name} must be one of ${spec.choices.join(', ')}, got "${text}"`);
     return text;
   }
   const value = Number(text);
@@ -59,10 +63,13 @@ function convert(name: string, text: string, spec: FlagSpec): number | string {
   return value;
 }
 
+/** How a flag's value is shown in help: its choices, TEXT or N. */
+function valueHint(spec: FlagSpec): string {
+  if (spec.kind === 'boolean') return '';
+  return ` ${spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'TEXT' : 'N'}`;
+}
+
 export function helpText(command: string, summary: string, specs: Record<string, FlagSpec>): string {
-  const lines = Object.entries(specs).map(
-    ([name, s]) =>
-      `  --${name}${s.kind === 'boolean' ? '' : ` ${s.kind === 'string' ? 'TEXT' : 'N'}`}`.padEnd(28) + s.help,
-  );
+  const lines = Object.entries(specs).map(([name, s]) => `  --${name}${valueHint(s)}`.padEnd(28) + s.help);
   return `usage: webgpu-gan ${command} [flags]\n${summary}\n\n${lines.join('\n')}\n`;
 }

@@ -13,7 +13,7 @@ import { loadMnistImages } from '../data/mnistNode.js';
 import { readClassifierFile } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
-import { resolveGanConfig, type GanConfig } from '../gan/config.js';
+import { GAN_LOSSES, resolveGanConfig, type GanConfig, type GanLoss } from '../gan/config.js';
 import { sampleGrid } from '../gan/grid.js';
 import { GanSampler } from '../gan/sampler.js';
 import type { TrainingStats } from '../gan/stats.js';
@@ -44,6 +44,13 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: 'seed of weights, noise and shuffle (default 1)',
   },
   lr: { kind: 'number', min: 0, help: 'Adam learning rate for both networks (default 2e-4)' },
+  'lr-d': { kind: 'number', min: 0, help: "the discriminator's own learning rate (default: --lr)" },
+  'lr-g': { kind: 'number', min: 0, help: "the generator's own learning rate (default: --lr)" },
+  loss: {
+    kind: 'string',
+    choices: GAN_LOSSES,
+    help: 'adversarial loss: bce (non-saturating), hinge or least-squares (default bce)',
+  },
   'label-smoothing': { kind: 'number', min: 0.5, max: 1, help: 'target for real images, e.g. 0.9 (default 1)' },
   'ema-decay': {
     kind: 'number',
@@ -167,10 +174,16 @@ function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolea
 }
 
 function configFromFlags(flags: ParsedFlags): GanConfig {
+  const smoothing = flags['label-smoothing'];
+  if (flags.loss === 'hinge' && smoothing !== undefined && smoothing !== 1)
+    throw new UsageError('--label-smoothing applies to the bce and least-squares losses, not to --loss hinge');
   return resolveGanConfig({
     ...(flags.batch !== undefined && { batch: flags.batch as number }),
     ...(flags.seed !== undefined && { seed: flags.seed as number }),
     ...(flags.lr !== undefined && { lr: flags.lr as number }),
+    ...(flags['lr-d'] !== undefined && { discriminatorLr: flags['lr-d'] as number }),
+    ...(flags['lr-g'] !== undefined && { generatorLr: flags['lr-g'] as number }),
+    ...(flags.loss !== undefined && { loss: flags.loss as GanLoss }),
     ...(flags['label-smoothing'] !== undefined && { realLabel: flags['label-smoothing'] as number }),
     ...(flags['ema-decay'] !== undefined && { emaDecay: flags['ema-decay'] as number }),
     ...(flags['ema-warmup'] !== undefined && { emaWarmup: flags['ema-warmup'] as number }),
@@ -187,6 +200,9 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
     ['batch', 'batch'],
     ['seed', 'seed'],
     ['lr', 'lr'],
+    ['lr-d', 'discriminatorLr'],
+    ['lr-g', 'generatorLr'],
+    ['loss', 'loss'],
     ['label-smoothing', 'realLabel'],
     ['ema-decay', 'emaDecay'],
     ['ema-warmup', 'emaWarmup'],

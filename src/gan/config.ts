@@ -18,11 +18,22 @@ export interface GanConfig {
   leakySlope: number;
   batch: number;
   seed: number;
+  /** Adam's learning rate for both networks, unless discriminatorLr or generatorLr is set. */
   lr: number;
+  /** The discriminator's own learning rate (a two-time-scale recipe); null: lr. */
+  discriminatorLr: number | null;
+  /** The generator's own learning rate; null: lr. */
+  generatorLr: number | null;
   beta1: number;
   beta2: number;
   epsilon: number;
-  /** Target for real examples: 1, or e.g. 0.9 for one-sided label smoothing. */
+  /**
+   * The adversarial loss: 'bce' (the discriminator's cross-entropy, the generator's non-saturating
+   * form), 'hinge' (D: max(0, 1 − D(x)) + max(0, 1 + D(G(z))); G: −D(G(z))) or 'least-squares'
+   * (½(D − target)² for both, targets 0 and realLabel for D, 1 for G).
+   */
+  loss: GanLoss;
+  /** Target for real examples: 1, or e.g. 0.9 for one-sided label smoothing (bce, least-squares). */
   realLabel: number;
   /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */
   emaDecay: number;
@@ -34,6 +45,9 @@ export interface GanConfig {
   emaWarmup: number;
 }
 
+export type GanLoss = 'bce' | 'hinge' | 'least-squares';
+export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge', 'least-squares'];
+
 export const DEFAULT_GAN_CONFIG: GanConfig = {
   noiseDim: 100,
   generatorHidden: [128, 256],
@@ -44,13 +58,37 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   batch: 64,
   seed: 1,
   lr: 2e-4,
+  discriminatorLr: null,
+  generatorLr: null,
   beta1: 0.5,
   beta2: 0.999,
   epsilon: 1e-8,
+  loss: 'bce',
   realLabel: 1,
   emaDecay: 0.999,
   emaWarmup: 0,
 };
+
+/**
+ * The settings added after checkpoints first recorded a configuration, each with the value every
+ * run had before it: a checkpoint without one was trained that way, whatever the default is now.
+ */
+export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
+  emaWarmup: 0,
+  loss: 'bce',
+  discriminatorLr: null,
+  generatorLr: null,
+};
+
+/**
+ * The configuration a checkpoint recorded (parsed JSON), validated. A setting newer than the file
+ * takes the value every run had before it existed, not today's default, which may have changed.
+ */
+export function resolveRecordedConfig(recorded: unknown): GanConfig {
+  if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded))
+    throw new ArgumentError('config', `must be an object of settings, got ${JSON.stringify(recorded)}`);
+  return resolveGanConfig({ ...SETTINGS_BEFORE_THEY_EXISTED, ...(recorded as Partial<GanConfig>) });
+}
 
 const ACTIVATIONS: Activation[] = ['none', 'leaky-relu', 'tanh', 'sigmoid'];
 
@@ -78,12 +116,27 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   requireFinite('leakySlope', c.leakySlope, { min: 0, max: 1 });
   seedWords(c.seed);
   checkAdamHyperparameters({ lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon });
+  for (const key of ['discriminatorLr', 'generatorLr'] as const) {
+    c[key] ??= null; // left out or undefined: lr
+    if (c[key] !== null) requireFinite(key, c[key], { min: 0 });
+  }
+  if (!GAN_LOSSES.includes(c.loss)) throw new ArgumentError('loss', `must be one of ${GAN_LOSSES.join(', ')}`);
   requireFinite('realLabel', c.realLabel, { min: 0.5, max: 1 });
+  if (c.loss === 'hinge' && c.realLabel !== 1)
+    throw new ArgumentError(
+      'realLabel',
+      `is ${c.realLabel}, but the hinge loss has no targets to smooth: use realLabel 1 with it, or another loss`,
+    );
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   requireFinite('emaWarmup', c.emaWarmup, { min: 0 });
   if (c.emaWarmup > 0 && c.emaWarmup < 1)
     throw new ArgumentError('emaWarmup', `must be 0 (none) or at least 1, got ${c.emaWarmup}`);
   return c;
+}
+
+/** Each network's learning rate: its own where set, else lr. */
+export function learningRates(c: GanConfig): { discriminator: number; generator: number } {
+  return { discriminator: c.discriminatorLr ?? c.lr, generator: c.generatorLr ?? c.lr };
 }
 
 export function generatorSpec(c: GanConfig): MlpSpec {

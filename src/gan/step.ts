@@ -12,7 +12,7 @@ import { createBatchGather } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { viewRef, type MlpParameters } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardMatmulSpecs } from '../nn/passes.js';
-import type { GanConfig } from './config.js';
+import { learningRates, type GanConfig } from './config.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
 /** Philox streams: each use of the seed draws from its own sequence. */
@@ -226,6 +226,7 @@ function planStep(parts: StepParts): Planned[] {
         width: head.inFeatures,
         input: hiddenD > 0 ? w.dOut[hiddenD - 1]! : w.x,
         ...headWeights,
+        loss: c.loss,
         split: B,
         targetFirst: 0,
         targetSecond: c.realLabel,
@@ -248,7 +249,8 @@ function planStep(parts: StepParts): Planned[] {
       }),
     ),
   );
-  const hyper = { lr: c.lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
+  const hyper = { beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
+  const lr = learningRates(c);
   plan.push({
     build: () =>
       createAdam(ctx, {
@@ -260,6 +262,7 @@ function planStep(parts: StepParts): Planned[] {
         stepCount: counter.buffer,
         stepWord: 1,
         ...hyper,
+        lr: lr.discriminator,
         nonFiniteFlag,
         label: 'Adam D',
       }),
@@ -276,6 +279,8 @@ function planStep(parts: StepParts): Planned[] {
         width: head.inFeatures,
         input: hiddenD > 0 ? dOutFake[hiddenD - 1]! : fake,
         ...headWeights,
+        // Hinge's generator loss is −D(G(z)), not the discriminator's hinge with target 1.
+        loss: c.loss === 'hinge' ? 'negative-logit' : c.loss,
         targetFirst: 1,
         stats: statsSlot(STATS_SLOT_G),
         accumulate: true,
@@ -321,6 +326,7 @@ function planStep(parts: StepParts): Planned[] {
         stepWord: 1,
         commitStep: true,
         ...hyper,
+        lr: lr.generator,
         ema: { weights: G.ema!, decay: c.emaDecay, warmup: c.emaWarmup },
         nonFiniteFlag,
         label: 'Adam G',

@@ -24,11 +24,15 @@ import { createRandomFill } from '../kernels/random.js';
 import { maxStepsForBatch } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { MlpParameters, viewRef } from '../nn/mlp.js';
-import { discriminatorSpec, generatorSpec, resolveGanConfig, type GanConfig } from './config.js';
+import { discriminatorSpec, generatorSpec, learningRates, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import { buildStepKernels, STREAM, Workspace, type StepKernel } from './step.js';
 
 export { STREAM, type StepKernel } from './step.js';
+
+/** The settings setOptimizer can change during a run. */
+const OPTIMIZER_SETTINGS = ['lr', 'discriminatorLr', 'generatorLr', 'beta1', 'beta2'] as const;
+type OptimizerSetting = (typeof OPTIMIZER_SETTINGS)[number];
 
 export interface TrainOptions {
   /** Steps recorded into one command buffer. Default 1. */
@@ -274,14 +278,19 @@ export class GanTrainer {
   }
 
   /**
-   * Changes the learning rate and Adam's betas of both networks for steps submitted from now on
-   * (validated first; the configuration is updated so checkpoints record it).
+   * Changes the learning rates and Adam's betas for steps submitted from now on (validated first;
+   * the configuration is updated so checkpoints record it). `lr` sets the rate of each network
+   * whose own rate (discriminatorLr, generatorLr) is null.
    */
-  setOptimizer(changes: Partial<Pick<GanConfig, 'lr' | 'beta1' | 'beta2'>>): void {
+  setOptimizer(changes: Partial<Pick<GanConfig, OptimizerSetting>>): void {
     this.checkUsable('setOptimizer');
     const next = resolveGanConfig({ ...this.config, ...changes });
-    for (const adam of this.optimizers) adam.setHyperparameters({ lr: next.lr, beta1: next.beta1, beta2: next.beta2 });
-    Object.assign(this.config, { lr: next.lr, beta1: next.beta1, beta2: next.beta2 });
+    const lr = learningRates(next);
+    const [adamD, adamG] = this.optimizers; // in step order: D's update, then G's
+    const betas = { beta1: next.beta1, beta2: next.beta2 };
+    adamD!.setHyperparameters({ lr: lr.discriminator, ...betas });
+    adamG!.setHyperparameters({ lr: lr.generator, ...betas });
+    for (const key of OPTIMIZER_SETTINGS) Object.assign(this.config, { [key]: next[key] });
   }
 
   /** Forces a read of the statistics accumulated since the last one (e.g. at the end of a run). */

@@ -1,5 +1,6 @@
-// The discriminator's last layer (one logit per row) fused with BCE-with-logits, its input
-// gradient and its parameter gradients: shaders/logit_head.wgsl. It replaces four dispatches of
+// The discriminator's last layer (one logit per row) fused with its loss (BCE with logits, least
+// squares, hinge or the negated logit), its input gradient and its parameter gradients:
+// shaders/logit_head.wgsl. It replaces four dispatches of
 // the general path (an N = 1 matmul, BCE, an M = 1 weight-gradient matmul, a K = 1 input-gradient
 // matmul) with one, or two when its rows are spread over several workgroups (headRowsPerGroup).
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
@@ -10,7 +11,23 @@ import logitHeadShader from '../../shaders/logit_head.wgsl';
 import { bceUniforms, type BceTargets } from './bce.js';
 import { activationCode, Bindings, BoundKernel, StagedKernel, type Activation, type TensorRef } from './kernel.js';
 
+/**
+ * The loss of each logit x with target t: 'bce' softplus(x) − t·x; 'least-squares' ½(x − t)²;
+ * 'hinge' max(0, 1 − (2t − 1)·x); 'negative-logit' −x (the hinge GAN's generator loss).
+ */
+export type LogitLoss = 'bce' | 'least-squares' | 'hinge' | 'negative-logit';
+export const LOGIT_LOSSES: readonly LogitLoss[] = ['bce', 'least-squares', 'hinge', 'negative-logit'];
+
+/** The shader's code for a loss (its LOSS_* constant). */
+function lossCode(loss: unknown): number {
+  if (!LOGIT_LOSSES.includes(loss as LogitLoss))
+    throw new ArgumentError('loss', `must be one of ${LOGIT_LOSSES.join(', ')}, got ${String(loss)}`);
+  return shaderConstant(logitHeadShader, `LOSS_${(loss as string).toUpperCase().replace('-', '_')}`);
+}
+
 export interface LogitHeadSpec extends BceTargets {
+  /** Default 'bce'. */
+  loss?: LogitLoss;
   rows: number;
   /** Features per row entering the layer. */
   width: number;
@@ -20,7 +37,10 @@ export interface LogitHeadSpec extends BceTargets {
   weight: TensorRef;
   /** 1 value. */
   bias: TensorRef;
-  /** 3 values: loss / divisor, mean σ(logit) of rows < split, mean σ(logit) of rows ≥ split. */
+  /**
+   * 3 values: loss / divisor, then the mean reading of rows < split and of rows ≥ split: σ(logit),
+   * or for 'least-squares' (whose targets are the readings wanted) the logit itself.
+   */
   stats: TensorRef;
   /**
    * dLoss/d(input) (rows × width), times f'(input) when `gate` names the activation that made the
@@ -56,6 +76,7 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);
   const targets = bceUniforms(spec, rows);
+  const loss = lossCode(spec.loss ?? 'bce');
   const gate =
     spec.inputGrad?.gate === undefined ? 0 : activationCode(logitHeadShader, 'inputGrad.gate', spec.inputGrad.gate);
   if (spec.inputGrad?.gate !== undefined && gate === 0)
@@ -93,6 +114,7 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
 
   const label = spec.label ?? `logit head ${rows}x${width}`;
   const constants = {
+    LOSS: loss,
     GATE: gate,
     HAS_INPUT_GRAD: spec.inputGrad !== undefined,
     HAS_PARAM_GRADS: spec.paramGrads !== undefined,

@@ -2,12 +2,15 @@
 // initial weights, noise and batches, every tensor of both networks, the EMA, both Adam moments
 // and the losses after 3 steps. And determinism: the same seed gives the same bits.
 //
-// Tolerances. Losses and D outputs: 1e-5 relative (float32 forward passes). Adam moments:
+// Tolerances. Losses and D outputs: 1e-5 relative (float32 forward passes), for a loss relative
+// to the sum of its rows' magnitudes. Adam moments:
 // 1e-4·(|x| + rms of the tensor), since moments that cancel to near zero carry the rounding of
 // the larger gradients they were summed from. Weights: 2e-6. Adam normalises each update to about
 // ±lr whatever the gradient's size, so where a gradient is near zero a float32 rounding can flip
 // an update's sign (up to 2·lr per step): all weights must be within 2·lr·steps, and every tensor
-// must have all but 1% of its entries within tolerance.
+// must have all but 1% of its entries within tolerance, not counting the entries the reference saw
+// updated from a gradient within 1e-5 of its terms' magnitudes (ReferenceGan.signUndecided: the
+// hinge loss's ±1/B gradients cancel exactly in the bias of a unit that is active on every row).
 // Precondition, checked: no leaky-ReLU pre-activation within 1e-5 of zero in the reference. A unit
 // that close to the kink may take the other slope in float32, which legitimately changes its whole
 // row of weights and everything downstream (seen with seed 5: one row of discriminator.0.weight).
@@ -45,6 +48,35 @@ const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
       emaWarmup: 10,
     },
   ],
+  [
+    'the hinge loss (G: −D(G(z))), separate learning rates (D 4e-4, G 1e-4), batch 6',
+    floatPoints(31, 3),
+    {
+      batch: 6,
+      seed: 21,
+      noiseDim: 4,
+      generatorHidden: [10],
+      discriminatorHidden: [12, 7],
+      generatorOutput: 'none',
+      loss: 'hinge',
+      discriminatorLr: 4e-4,
+      generatorLr: 1e-4,
+    },
+  ],
+  [
+    'the least-squares loss with smoothed labels, tanh images, batch 7',
+    byteImages(19, 30),
+    {
+      batch: 7,
+      seed: 5,
+      noiseDim: 6,
+      generatorHidden: [14],
+      discriminatorHidden: [9],
+      loss: 'least-squares',
+      realLabel: 0.9,
+      lr: 1e-3,
+    },
+  ],
   // No hidden layers: D's logit head reads the data and hands dX straight to G. Batch 600 puts
   // 1200 rows through D, more than one workgroup of the head takes, so its two-dispatch form runs.
   [
@@ -74,8 +106,9 @@ describe('trainer vs float64 reference, 3 steps', () => {
           const want = ref.trainStep();
           expect(stats).toHaveLength(1);
           for (const key of ['lossD', 'lossG', 'dReal', 'dFake'] as const) {
+            const scale = key === 'lossD' || key === 'lossG' ? want.magnitude[key] : Math.abs(want[key]);
             expect(Math.abs(stats[0]![key] - want[key]), `${key} at step ${s + 1}`).toBeLessThanOrEqual(
-              1e-5 * Math.abs(want[key]) + 1e-7,
+              1e-5 * scale + 1e-7,
             );
           }
         }
@@ -85,7 +118,8 @@ describe('trainer vs float64 reference, 3 steps', () => {
           'a leaky-ReLU pre-activation came within 1e-5 of the kink: pick another seed',
         ).toBeGreaterThan(1e-5);
         const got = await exportTensors(trainer);
-        const lr = trainer.config.lr;
+        const undecided = ref.signUndecided();
+        const lr = Math.max(trainer.config.lr, trainer.config.discriminatorLr ?? 0, trainer.config.generatorLr ?? 0);
         for (const [tensor, want] of ref.tensors()) {
           const actual = got.get(tensor)!.data;
           const errors = Array.from(want, (w, i) => Math.abs(actual[i]! - w));
@@ -93,7 +127,9 @@ describe('trainer vs float64 reference, 3 steps', () => {
           const tolerance = tensor.startsWith('optimizer')
             ? (i: number) => 1e-4 * (Math.abs(want[i]!) + rms)
             : () => 2e-6;
-          const off = errors.filter((e, i) => !(e <= tolerance(i))).length;
+          // Entries a near-zero gradient stepped (see the header) are held to the 2·lr·steps bound only.
+          const decided = undecided.get(tensor)!;
+          const off = errors.filter((e, i) => !decided.has(i) && !(e <= tolerance(i))).length;
           expect(off, `${tensor}: entries outside tolerance`).toBeLessThanOrEqual(0.01 * want.length);
           if (!tensor.startsWith('optimizer')) {
             expect(

@@ -1,14 +1,21 @@
-// The fused logit head (last layer of one output + BCE + its gradients) against the float64
-// reference at awkward sizes: one row, widths under and over the 256 threads, the largest
+// The fused logit head (last layer of one output + its loss + its gradients) against the float64
+// reference at awkward sizes, for each loss: one row, widths under and over the 256 threads, the largest
 // single-workgroup row count and one row past it (a ragged last group), the design's batch-4096
 // discriminator shape, and a one-layer discriminator on 784 pixels. Then finite differences for
 // every gradient it produces, accumulation, extreme logits, and clear errors for bad arguments.
 //
 // Tolerances follow float32 rounding: a logit carries ~4e-6 of Σ|a·w| + |b|, a gradient
-// g = (σ(x) − t)/divisor moves by at most a quarter of that, and every derived value inherits g's
-// error plus its own 1e-6 relative rounding.
+// g = (σ(x) − t)/divisor moves by at most a quarter of that (least squares: all of it; hinge: not
+// at all, unless the logit is that close to the corner, where g may take the other side), and
+// every derived value inherits g's error plus its own 1e-6 relative rounding.
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, createLogitHead, type GpuContext, type LogitHeadSpec } from '../../src/index.js';
+import {
+  ArgumentError,
+  createLogitHead,
+  type GpuContext,
+  type LogitHeadSpec,
+  type LogitLoss,
+} from '../../src/index.js';
 import { headRowsPerGroup, SINGLE_DISPATCH_MAX_ROWS } from '../../src/kernels/logitHead.js';
 import { logitHeadReference, type LogitHeadReference } from '../../reference/cpu.js';
 import { float32Tolerance } from '../../reference/numeric.js';
@@ -17,6 +24,8 @@ import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js'
 const gpu = useGpu();
 
 interface HeadCase {
+  /** Default 'bce'. */
+  loss?: LogitLoss;
   rows: number;
   width: number;
   split: number;
@@ -75,6 +84,7 @@ async function runHead(
       weight: buffers.weight,
       bias: buffers.bias,
       stats: buffers.stats,
+      loss: c.loss,
       split: c.split,
       targetFirst: c.targets[0],
       targetSecond: c.targets[1],
@@ -110,7 +120,7 @@ function referenceFor(
     c.width,
     data.weight,
     data.bias[0]!,
-    { split: c.split, targetFirst: c.targets[0], targetSecond: c.targets[1], divisor },
+    { split: c.split, targetFirst: c.targets[0], targetSecond: c.targets[1], divisor, kind: c.loss },
     c.gate ? { kind: c.gate, alpha: 0.2 } : undefined,
   );
   const logitError = new Float64Array(c.rows);
@@ -130,7 +140,10 @@ function expectMatchesReference(
   divisor = c.rows,
 ) {
   const { ref, logitError } = referenceFor(c, data, divisor);
-  const gError = Float64Array.from(ref.bce.grad, (g, r) => (0.25 * logitError[r]!) / divisor + 1e-6 * Math.abs(g));
+  const gError = Float64Array.from(
+    ref.bce.grad,
+    (g, r) => gradientError(c, ref.logits[r]!, r, logitError[r]!) / divisor + 1e-6 * Math.abs(g),
+  );
   const nonFinite = [got.inputGrad, got.weightGrad, [got.biasGrad], got.stats].reduce(
     (n, values) => n + Array.from(values).filter((v) => !Number.isFinite(v)).length,
     0,
@@ -168,13 +181,32 @@ function expectMatchesReference(
   }
   const lossTolerance = logitError.reduce((a, b) => a + b, 0) / divisor + 1e-6 * Math.abs(ref.bce.loss) + 1e-7;
   expectClose([got.stats[0]!], [factor * ref.bce.loss], () => factor * lossTolerance, 'loss');
-  const meanTolerance = 0.25 * Math.max(...logitError) + 1e-6;
+  // The reading is σ(logit), whose slope is at most ¼, or the logit itself for least squares.
+  const readingSlope = c.loss === 'least-squares' ? 1 : 0.25;
+  const largest = Math.max(...ref.logits.map(Math.abs));
+  const meanTolerance = readingSlope * Math.max(...logitError) + 1e-6 * Math.max(1, largest);
   expectClose(
     [got.stats[1]!, got.stats[2]!],
     [factor * ref.bce.meanFirst, factor * ref.bce.meanSecond],
     () => factor * meanTolerance,
-    'mean σ per half',
+    'mean reading per half',
   );
+}
+
+/** How far the loss's derivative at logit x may move when x moves by `logitError`. */
+function gradientError(c: HeadCase, x: number, row: number, logitError: number): number {
+  switch (c.loss ?? 'bce') {
+    case 'least-squares':
+      return logitError;
+    case 'hinge': {
+      const side = 2 * (row < c.split ? c.targets[0] : c.targets[1]) - 1;
+      return Math.abs(1 - side * x) <= logitError ? Math.abs(side) : 0;
+    }
+    case 'negative-logit':
+      return 0;
+    default:
+      return 0.25 * logitError;
+  }
 }
 
 const CASES: Array<[string, HeadCase]> = [
@@ -307,16 +339,47 @@ const CASES: Array<[string, HeadCase]> = [
   ],
 ];
 
+// Each other loss at a small single-group size and with many groups (a ragged last one).
+const OTHER_LOSSES: LogitLoss[] = ['least-squares', 'hinge', 'negative-logit'];
+for (const loss of OTHER_LOSSES) {
+  CASES.push(
+    [
+      `${loss}: 7 rows of width 5, split 3, leaky-ReLU gate`,
+      { loss, rows: 7, width: 5, split: 3, targets: [0, 1], gate: 'leaky-relu', inputGrad: true, paramGrads: true },
+    ],
+    [
+      `${loss}: 1025 rows of width 128 (17 groups), split 513, logits well past ±1`,
+      {
+        loss,
+        rows: SINGLE_DISPATCH_MAX_ROWS + 1,
+        width: 128,
+        split: 513,
+        targets: [0, loss === 'least-squares' ? 0.9 : 1],
+        gate: 'leaky-relu',
+        inputGrad: true,
+        paramGrads: true,
+        scale: 4,
+      },
+    ],
+  );
+}
+
 function groupsFor(c: HeadCase): number {
   return Math.ceil(c.rows / Math.min(c.rows, c.rowsPerGroup ?? headRowsPerGroup(c.rows)));
 }
 
-describe('logit head (last layer + BCE + gradients, fused)', () => {
+describe('logit head (last layer + loss + gradients, fused)', () => {
   for (const [index, [name, c]] of CASES.entries()) {
     it(name, async () => {
       const data = inputsFor(c, 100 + index);
       const got = await runHead(gpu.ctx, c, data);
       expect(got.dispatches).toBe(groupsFor(c) === 1 ? 1 : 2);
+      if (c.loss === 'hinge' && c.rows > 1000) {
+        const { ref } = referenceFor(c, data);
+        const outside = ref.logits.filter((x) => Math.abs(x) > 1).length;
+        expect(outside, 'logits on both sides of the corners').toBeGreaterThan(0);
+        expect(outside, 'logits on both sides of the corners').toBeLessThan(c.rows);
+      }
       expectMatchesReference(got, c, data);
     });
   }
@@ -373,16 +436,23 @@ describe('logit head (last layer + BCE + gradients, fused)', () => {
 });
 
 describe('logit head against finite differences', () => {
-  // loss(z, w, b) = BCE(f(z)·w + b) in float64, where the head's input is a = f(z): the gated input
+  // loss(z, w, b) = ℓ(f(z)·w + b) in float64, where the head's input is a = f(z): the gated input
   // gradient is dLoss/dz, the ungated one dLoss/da.
   const [rows, width, split] = [6, 5, 4];
-  const loss = { split, targetFirst: 0.9, targetSecond: 0 };
-  const lossAt = (a: ArrayLike<number>, w: ArrayLike<number>, b: number) =>
-    logitHeadReference(a, rows, width, w, b, loss).bce.loss;
   const central = (f: (h: number) => number) => (f(1e-5) - f(-1e-5)) / 2e-5;
+  const cases: Array<[LogitLoss, 'tanh' | 'leaky-relu' | undefined]> = [
+    ['bce', undefined],
+    ['bce', 'tanh'],
+    ['bce', 'leaky-relu'],
+    ...OTHER_LOSSES.map((loss): [LogitLoss, 'leaky-relu'] => [loss, 'leaky-relu']),
+  ];
 
-  for (const gate of [undefined, 'tanh', 'leaky-relu'] as const) {
-    it(`every gradient, ${gate ?? 'no'} gate`, async () => {
+  for (const [kind, gate] of cases) {
+    it(`every gradient, ${kind}, ${gate ?? 'no'} gate`, async () => {
+      const targets: [number, number] = kind === 'bce' ? [0.9, 0] : [1, 0];
+      const loss = { split, targetFirst: targets[0], targetSecond: targets[1], kind };
+      const lossAt = (a: ArrayLike<number>, w: ArrayLike<number>, b: number) =>
+        logitHeadReference(a, rows, width, w, b, loss).bce.loss;
       // Off the leaky kink, where the derivative jumps.
       const z = randomArray(rows * width, 31, -1.5, 1.5).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
       const activation = (v: number) =>
@@ -390,7 +460,10 @@ describe('logit head against finite differences', () => {
       const a = Float32Array.from(z, activation);
       const w = randomArray(width, 32, -1, 1);
       const b = 0.3;
-      const c: HeadCase = { rows, width, split, targets: [0.9, 0], gate, inputGrad: true, paramGrads: true };
+      // And off the hinge's corners, where its derivative jumps.
+      const logits = logitHeadReference(a, rows, width, w, b, loss).logits;
+      expect(Math.min(...logits.map((x) => Math.abs(Math.abs(x) - 1)))).toBeGreaterThan(1e-3);
+      const c: HeadCase = { loss: kind, rows, width, split, targets, gate, inputGrad: true, paramGrads: true };
       const got = await runHead(gpu.ctx, c, { input: a, weight: w, bias: Float32Array.of(b) });
 
       const dz = Float64Array.from(z, (_, i) =>
@@ -486,6 +559,13 @@ describe('logit head arguments', () => {
         s.targetFirst = 1.5;
       },
       /targetFirst/,
+    ],
+    [
+      'an unknown loss',
+      (s: LogitHeadSpec) => {
+        s.loss = 'wasserstein' as never;
+      },
+      /loss.*bce, least-squares, hinge, negative-logit.*wasserstein/,
     ],
     [
       'zero rows',

@@ -1,0 +1,65 @@
+// The GAN's settings without a GPU: each is validated with an error naming it, the learning rates
+// resolve per network, and a checkpoint's configuration that predates a setting takes the value
+// runs had before that setting existed.
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_GAN_CONFIG,
+  learningRates,
+  resolveGanConfig,
+  resolveRecordedConfig,
+  SETTINGS_BEFORE_THEY_EXISTED,
+} from '../../src/gan/config.js';
+import { ArgumentError } from '../../src/gpu/errors.js';
+
+describe('GAN settings', () => {
+  it.each([
+    [{ loss: 'wasserstein' }, /loss.*bce, hinge, least-squares/],
+    [{ loss: 'hinge', realLabel: 0.9 }, /realLabel.*hinge loss has no targets to smooth/],
+    [{ discriminatorLr: -1e-4 }, /discriminatorLr.*>= 0/],
+    [{ generatorLr: Number.NaN }, /generatorLr.*finite/],
+    [{ generatorLr: '1e-4' }, /generatorLr.*finite/],
+    [{ emaWarmup: 0.5 }, /emaWarmup.*at least 1/],
+  ])('refuses %o with an ArgumentError naming the setting', (partial, message) => {
+    const attempt = () => resolveGanConfig(partial as never);
+    expect(attempt).toThrow(ArgumentError);
+    expect(attempt).toThrow(message);
+  });
+
+  it('accepts every loss, and smoothing with the two that have targets', () => {
+    for (const loss of ['bce', 'hinge', 'least-squares'] as const) expect(resolveGanConfig({ loss }).loss).toBe(loss);
+    expect(resolveGanConfig({ loss: 'least-squares', realLabel: 0.9 }).realLabel).toBe(0.9);
+  });
+
+  it('learning rates: each network its own where set, else lr', () => {
+    expect(learningRates(resolveGanConfig({ lr: 3e-4 }))).toEqual({ discriminator: 3e-4, generator: 3e-4 });
+    expect(learningRates(resolveGanConfig({ lr: 3e-4, discriminatorLr: 4e-4 }))).toEqual({
+      discriminator: 4e-4,
+      generator: 3e-4,
+    });
+    expect(learningRates(resolveGanConfig({ generatorLr: 1e-4, discriminatorLr: undefined }))).toEqual({
+      discriminator: DEFAULT_GAN_CONFIG.lr,
+      generator: 1e-4,
+    });
+    // Left out or undefined reads as null, which a checkpoint's JSON keeps.
+    expect(resolveGanConfig({ discriminatorLr: undefined }).discriminatorLr).toBeNull();
+  });
+});
+
+describe("a checkpoint's recorded configuration", () => {
+  it('fills a setting the file predates with the value runs had before it, whatever the default', () => {
+    const recorded = { ...DEFAULT_GAN_CONFIG } as Record<string, unknown>;
+    for (const key of Object.keys(SETTINGS_BEFORE_THEY_EXISTED)) delete recorded[key];
+    const config = resolveRecordedConfig(recorded);
+    for (const [key, value] of Object.entries(SETTINGS_BEFORE_THEY_EXISTED))
+      expect(config[key as keyof typeof config], key).toEqual(value);
+    // And what a file does record is kept.
+    expect(resolveRecordedConfig({ ...recorded, loss: 'hinge', emaWarmup: 7 })).toMatchObject({
+      loss: 'hinge',
+      emaWarmup: 7,
+    });
+  });
+
+  it.each([null, [], 'bce', 3])('refuses %o: not an object of settings', (recorded) => {
+    expect(() => resolveRecordedConfig(recorded)).toThrow(/config.*must be an object of settings/);
+  });
+});
