@@ -506,7 +506,7 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     return;
   }
   const s = read.settings;
-  const restartFor = (['batch', 'seed', 'loss', 'realLabel', 'emaDecay', 'emaWarmup'] as const).filter(
+  const restartFor = (['batch', 'seed', 'loss', 'spectralNorm', 'realLabel', 'emaDecay', 'emaWarmup'] as const).filter(
     (key) => s[key] !== state.config[key],
   );
   const rates = `learning rates D ${s.discriminatorLr ?? s.lr}, G ${s.generatorLr ?? s.lr}`;
@@ -520,8 +520,9 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     if (!(await rebuild(state, charts, { ...state.config, ...s }))) return;
     message(
       ui.formMessage,
-      `Restarted with batch ${s.batch}, seed ${s.seed}, ${s.loss} loss, real label ${s.realLabel}, moving ` +
-        `average ${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
+      `Restarted with batch ${s.batch}, seed ${s.seed}, ${s.loss} loss` +
+        `${s.spectralNorm ? ' (D spectrally normalised)' : ''}, real label ${s.realLabel}, moving average ` +
+        `${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
     );
   } else {
     const { lr, discriminatorLr, generatorLr, beta1 } = s;

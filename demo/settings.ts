@@ -10,13 +10,14 @@ export type Settings = Pick<
   | 'beta1'
   | 'batch'
   | 'loss'
+  | 'spectralNorm'
   | 'realLabel'
   | 'emaDecay'
   | 'emaWarmup'
   | 'seed'
 >;
 
-type NumberSetting = Exclude<keyof Settings, 'loss'>;
+type NumberSetting = Exclude<keyof Settings, 'loss' | 'spectralNorm'>;
 
 /** A number field's bounds; an optional one may be left empty, which reads as null. */
 const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean; optional?: true }> = {
@@ -38,12 +39,14 @@ export function writeSettings(form: HTMLFormElement, s: Settings): void {
     (form.elements.namedItem(name) as HTMLInputElement).value = s[name] === null ? '' : String(s[name]);
   }
   (form.elements.namedItem('loss') as HTMLSelectElement).value = s.loss;
+  (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = s.spectralNorm;
 }
 
 export function readSettings(form: HTMLFormElement): { settings: Settings } | { error: string; field: string } {
   const loss = (form.elements.namedItem('loss') as HTMLSelectElement).value;
   if (!LOSSES.includes(loss)) return { error: `Loss must be one of ${LOSSES.join(', ')}.`, field: 'loss' };
-  const settings = { loss } as Settings;
+  const spectralNorm = (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked;
+  const settings = { loss, spectralNorm } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
     if (text === '' && f.optional) {

@@ -437,3 +437,69 @@ export function mlpForwardReference(
   }
   return { outputs, magnitudes };
 }
+
+export interface SpectralNormStep {
+  /** v = Wᵀu / ‖Wᵀu‖. */
+  v: Float64Array;
+  /** u ← Wv / σ: the vector the next step starts from. */
+  u: Float64Array;
+  sigma: number;
+  /** W / σ. */
+  normalized: Float64Array;
+}
+
+/**
+ * One power-iteration step of spectral normalisation for W (rows × cols) from u, with the guards
+ * of shaders/spectral_norm.wgsl (‖t‖ and σ at least 1e-12).
+ */
+export function spectralNormReference(
+  w: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  u: ArrayLike<number>,
+): SpectralNormStep {
+  const t = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j]! += w[i * cols + j]! * u[i]!;
+  const s = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) s[i]! += w[i * cols + j]! * t[j]!;
+  const norm = (x: Float64Array) => Math.sqrt(x.reduce((a, b) => a + b * b, 0));
+  const tNorm = Math.max(norm(t), 1e-12);
+  const sigma = Math.max(norm(s) / tNorm, 1e-12);
+  return {
+    v: t.map((x) => x / tNorm),
+    u: s.map((x) => x / tNorm / sigma),
+    sigma,
+    normalized: Float64Array.from(w, (x) => x / sigma),
+  };
+}
+
+/**
+ * The gradient of W from the gradient G of W / σ, u and v held constant:
+ * (G − ⟨G, W/σ⟩ · u vᵀ) / σ. Also Σ|terms| per entry, the scale of its float32 rounding.
+ */
+export function spectralNormGradientReference(
+  g: ArrayLike<number>,
+  step: SpectralNormStep,
+  rows: number,
+  cols: number,
+  /** Σ|terms| of each entry of g, where g is itself a sum (default |g|). */
+  gMagnitude?: ArrayLike<number>,
+): { grad: Float64Array; magnitude: Float64Array } {
+  let inner = 0,
+    innerMagnitude = 0;
+  for (let e = 0; e < rows * cols; e++) {
+    inner += g[e]! * step.normalized[e]!;
+    innerMagnitude += Math.abs(g[e]! * step.normalized[e]!);
+  }
+  const grad = new Float64Array(rows * cols);
+  const magnitude = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const e = i * cols + j;
+      const uv = step.u[i]! * step.v[j]!;
+      grad[e] = (g[e]! - inner * uv) / step.sigma;
+      magnitude[e] = ((gMagnitude ? gMagnitude[e]! : Math.abs(g[e]!)) + innerMagnitude * Math.abs(uv)) / step.sigma;
+    }
+  }
+  return { grad, magnitude };
+}

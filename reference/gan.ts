@@ -9,6 +9,9 @@ import {
   derivativeFromOutput,
   logitLoss,
   normalReference,
+  spectralNormGradientReference,
+  spectralNormReference,
+  type SpectralNormStep,
   type AdamState,
   type LogitLossKind,
 } from './cpu.js';
@@ -186,6 +189,8 @@ export interface ReferenceStep {
 export class ReferenceGan {
   readonly G: Net;
   readonly D: Net;
+  /** With spectral normalisation: each D layer's power-iteration vector u. */
+  private readonly spectralU: Float64Array[];
   step = 0;
 
   /**
@@ -211,6 +216,43 @@ export class ReferenceGan {
       true,
     );
     this.D = makeNet(initial, 'discriminator', [c.dataDim, ...c.discriminatorHidden, 1], 'leaky-relu', 'none', false);
+    this.spectralU = c.spectralNorm
+      ? this.D.layers.map((_, l) => Float64Array.from(initial.get(`discriminator.${2 * l}.weight_u`)!.data))
+      : [];
+  }
+
+  /**
+   * D as its passes see it: itself, or with spectral normalisation each weight W / σ after one
+   * power-iteration step (which advances u), with the steps for the gradient correction.
+   */
+  private discriminatorInUse(): { net: Net; steps: SpectralNormStep[] } {
+    if (!this.c.spectralNorm) return { net: this.D, steps: [] };
+    const steps = this.D.layers.map((L, l) => {
+      const step = spectralNormReference(L.w, L.outF, L.inF, this.spectralU[l]!);
+      this.spectralU[l] = step.u;
+      return step;
+    });
+    return { net: { ...this.D, layers: this.D.layers.map((L, l) => ({ ...L, w: steps[l]!.normalized })) }, steps };
+  }
+
+  /** Gradients of W / σ into gradients of W (a no-op without spectral normalisation). */
+  private correctGradients(
+    gradients: { grads: Float64Array[]; magnitudes: Float64Array[] },
+    steps: SpectralNormStep[],
+  ): { grads: Float64Array[]; magnitudes: Float64Array[] } {
+    steps.forEach((step, l) => {
+      const L = this.D.layers[l]!;
+      const corrected = spectralNormGradientReference(
+        gradients.grads[2 * l]!,
+        step,
+        L.outF,
+        L.inF,
+        gradients.magnitudes[2 * l]!,
+      );
+      gradients.grads[2 * l] = corrected.grad;
+      gradients.magnitudes[2 * l] = corrected.magnitude;
+    });
+    return gradients;
   }
 
   private adam(net: Net, gradients: { grads: Float64Array[]; magnitudes: Float64Array[] }, t: number, lr: number) {
@@ -243,25 +285,30 @@ export class ReferenceGan {
     const fake = forward(this.G, z, B, a).at(-1)!;
     const real = batchExamples(t, B, this.data.count, c.seed).flatMap((e) => Array.from(this.data.values(e)));
     const x = Float64Array.from([...fake, ...real]);
-    const dOuts = forward(this.D, x, 2 * B, a);
+    // D's update, then G's through the updated D: with spectral normalisation each pass sees
+    // W / σ after a power-iteration step of its own, as the GPU step does.
+    const dUpdate = this.discriminatorInUse();
+    const dOuts = forward(dUpdate.net, x, 2 * B, a);
     const dLoss = lossOf(
       c.loss,
       dOuts.at(-1)!,
-      logitMagnitudes(this.D, x, dOuts, 2 * B),
+      logitMagnitudes(dUpdate.net, x, dOuts, 2 * B),
       (r) => (r < B ? 0 : c.realLabel),
       B,
     );
-    this.adam(this.D, backward(this.D, x, dOuts, dLoss.grad, 2 * B, a), t, c.discriminatorLr ?? c.lr);
+    const dGradients = this.correctGradients(backward(dUpdate.net, x, dOuts, dLoss.grad, 2 * B, a), dUpdate.steps);
+    this.adam(this.D, dGradients, t, c.discriminatorLr ?? c.lr);
 
-    const dOutsFake = forward(this.D, fake, B, a);
+    const dForG = this.discriminatorInUse().net;
+    const dOutsFake = forward(dForG, fake, B, a);
     const gLoss = lossOf(
       c.loss === 'hinge' ? 'negative-logit' : c.loss,
       dOutsFake.at(-1)!,
-      logitMagnitudes(this.D, fake, dOutsFake, B),
+      logitMagnitudes(dForG, fake, dOutsFake, B),
       () => 1,
       B,
     );
-    const { dInput } = backward(this.D, fake, dOutsFake, gLoss.grad, B, a);
+    const { dInput } = backward(dForG, fake, dOutsFake, gLoss.grad, B, a);
     const dZ = dInput.map((g, j) => g * derivativeFromOutput(c.generatorOutput, fake[j]!, a));
     const gOuts = forward(this.G, z, B, a);
     this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a), t, c.generatorLr ?? c.lr);
@@ -322,6 +369,7 @@ export class ReferenceGan {
     put('optimizer.generator.exp_avg_sq', this.G, (i) => this.G.adam[i]!.v);
     put('optimizer.discriminator.exp_avg', this.D, (i) => this.D.adam[i]!.m);
     put('optimizer.discriminator.exp_avg_sq', this.D, (i) => this.D.adam[i]!.v);
+    for (const [l, u] of this.spectralU.entries()) out.set(`discriminator.${2 * l}.weight_u`, u);
     return out;
   }
 }

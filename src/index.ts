@@ -42,6 +42,12 @@ export { createStepCounter, type StepCounter, type StepCounterSpec } from './ker
 export { createRandomFill, type RandomFillSpec, type RandomDistribution } from './kernels/random.js';
 export { createBatchGather, type GatherSpec } from './data/gather.js';
 export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kernels/softmaxCrossEntropy.js';
+export {
+  createSpectralNorm,
+  type SpectralNorm,
+  type SpectralNormLayer,
+  type SpectralNormSpec,
+} from './kernels/spectralNorm.js';
 
 // Data.
 export { GpuDataset } from './data/dataset.js';

@@ -147,12 +147,23 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     });
   }
 
-  it('--loss, --lr-d and --lr-g train and are recorded; a different one on --resume is refused', () => {
+  it('--loss, --lr-d, --lr-g, --spectral-norm train and are recorded; a different one on --resume is refused', () => {
     const run = tmp();
     const flags = ['--loss', 'least-squares', '--lr-d', '4e-4', '--lr-g', '1e-4', '--label-smoothing', '0.9'];
-    expect(cli('train', '--steps', '2', '--out', run, ...TINY, ...flags).status).toBe(0);
-    const { config } = decodeCheckpoint(readFileSync(join(run, 'checkpoint.safetensors')));
-    expect(config).toMatchObject({ loss: 'least-squares', discriminatorLr: 4e-4, generatorLr: 1e-4, realLabel: 0.9 });
+    expect(cli('train', '--steps', '2', '--out', run, ...TINY, ...flags, '--spectral-norm').status).toBe(0);
+    const { config, tensors } = decodeCheckpoint(readFileSync(join(run, 'checkpoint.safetensors')));
+    expect(config).toMatchObject({
+      loss: 'least-squares',
+      discriminatorLr: 4e-4,
+      generatorLr: 1e-4,
+      realLabel: 0.9,
+      spectralNorm: true,
+    });
+    expect(tensors.has('discriminator.0.weight_u')).toBe(true);
+    // It resumes, and samples and scores like any other checkpoint.
+    expect(cli('train', '--steps', '3', '--out', run, '--resume').status).toBe(0);
+    const sample = cli('sample', '--checkpoint', join(run, 'checkpoint.safetensors'), '--out', join(run, 'g.png'));
+    expect(sample.status).toBe(0);
     const conflict = cli('train', '--steps', '4', '--out', run, '--resume', '--loss', 'hinge');
     expect(conflict.status).toBe(2);
     expect(conflict.errors).toEqual([

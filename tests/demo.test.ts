@@ -130,7 +130,7 @@ describe('demo page', { timeout: 300_000 }, () => {
     await page.fill('input[name=batch]', '16');
   });
 
-  it("the loss and each network's learning rate are settings: rates apply live, a loss restarts", async () => {
+  it('loss, spectral normalisation and learning rates are settings: rates apply live, the others restart', async () => {
     await page.fill('input[name=discriminatorLr]', '0.0004');
     await page.fill('input[name=generatorLr]', '0.0001');
     await page.click('[data-testid=apply]');
@@ -138,6 +138,7 @@ describe('demo page', { timeout: 300_000 }, () => {
       'Learning rates D 0.0004, G 0.0001, β1 0.5 apply from the next step.',
     );
     await page.selectOption('select[name=loss]', 'hinge');
+    await page.check('input[name=spectralNorm]');
     await page.fill('input[name=realLabel]', '0.9');
     await page.click('[data-testid=apply]');
     expect(await text(page, 'form-message')).toMatch(/hinge loss has no targets to smooth/);
@@ -146,10 +147,13 @@ describe('demo page', { timeout: 300_000 }, () => {
     await page.waitForFunction(() =>
       /Restarted/.test(document.querySelector('[data-testid=form-message]')!.textContent ?? ''),
     );
-    expect(await text(page, 'form-message')).toMatch(/hinge loss.*learning rates D 0.0004, G 0.0001\.$/);
+    expect(await text(page, 'form-message')).toMatch(
+      /hinge loss \(D spectrally normalised\).*learning rates D 0.0004, G 0.0001\.$/,
+    );
     await page.click('[data-testid=step-once]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) === 1);
     await page.selectOption('select[name=loss]', 'bce');
+    await page.uncheck('input[name=spectralNorm]');
     await page.fill('input[name=discriminatorLr]', '');
     await page.fill('input[name=generatorLr]', '');
     await page.click('[data-testid=apply]');

@@ -11,6 +11,7 @@ const PUBLIC_VALUES = [
   'frechetDistance',
   'decodeClassifierFile',
   'createSoftmaxCrossEntropy',
+  'createSpectralNorm',
   'createSampleScorer',
   'createGeneratorEvaluator',
   'ADAM_DEFAULTS',

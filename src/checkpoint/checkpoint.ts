@@ -102,6 +102,7 @@ const STRUCTURAL: Array<keyof GanConfig> = [
   'generatorOutput',
   'batch',
   'seed',
+  'spectralNorm', // adds the power iteration's vectors to the state
 ];
 
 export function configMismatches(a: GanConfig, b: GanConfig): string[] {

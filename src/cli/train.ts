@@ -51,6 +51,10 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     choices: GAN_LOSSES,
     help: 'adversarial loss: bce (non-saturating), hinge or least-squares (default bce)',
   },
+  'spectral-norm': {
+    kind: 'boolean',
+    help: "spectral normalisation of the discriminator's weights (power iteration on the GPU)",
+  },
   'label-smoothing': { kind: 'number', min: 0.5, max: 1, help: 'target for real images, e.g. 0.9 (default 1)' },
   'ema-decay': {
     kind: 'number',
@@ -184,6 +188,7 @@ function configFromFlags(flags: ParsedFlags): GanConfig {
     ...(flags['lr-d'] !== undefined && { discriminatorLr: flags['lr-d'] as number }),
     ...(flags['lr-g'] !== undefined && { generatorLr: flags['lr-g'] as number }),
     ...(flags.loss !== undefined && { loss: flags.loss as GanLoss }),
+    ...(flags['spectral-norm'] !== undefined && { spectralNorm: true }),
     ...(flags['label-smoothing'] !== undefined && { realLabel: flags['label-smoothing'] as number }),
     ...(flags['ema-decay'] !== undefined && { emaDecay: flags['ema-decay'] as number }),
     ...(flags['ema-warmup'] !== undefined && { emaWarmup: flags['ema-warmup'] as number }),
@@ -203,6 +208,7 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
     ['lr-d', 'discriminatorLr'],
     ['lr-g', 'generatorLr'],
     ['loss', 'loss'],
+    ['spectral-norm', 'spectralNorm'],
     ['label-smoothing', 'realLabel'],
     ['ema-decay', 'emaDecay'],
     ['ema-warmup', 'emaWarmup'],

@@ -35,6 +35,12 @@ export interface GanConfig {
   loss: GanLoss;
   /** Target for real examples: 1, or e.g. 0.9 for one-sided label smoothing (bce, least-squares). */
   realLabel: number;
+  /**
+   * Spectral normalisation of the discriminator: each weight matrix is used as W / σ(W), σ its
+   * largest singular value by power iteration (a step before each of the step's two passes
+   * through D), which bounds D's Lipschitz constant.
+   */
+  spectralNorm: boolean;
   /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */
   emaDecay: number;
   /**
@@ -65,6 +71,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   epsilon: 1e-8,
   loss: 'bce',
   realLabel: 1,
+  spectralNorm: false,
   emaDecay: 0.999,
   emaWarmup: 0,
 };
@@ -127,6 +134,8 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
       'realLabel',
       `is ${c.realLabel}, but the hinge loss has no targets to smooth: use realLabel 1 with it, or another loss`,
     );
+  if (typeof c.spectralNorm !== 'boolean')
+    throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   requireFinite('emaWarmup', c.emaWarmup, { min: 0 });
   if (c.emaWarmup > 0 && c.emaWarmup < 1)

@@ -1,5 +1,8 @@
 // The trainer's full state as named tensors (for checkpoints): both networks' weights in
-// torch.nn.Linear layout, the generator's moving average, both Adam moments, and the step.
+// torch.nn.Linear layout, the generator's moving average, both Adam moments, the step, and with
+// spectral normalisation each discriminator layer's power-iteration vector
+// ("discriminator.<i>.weight_u", as torch.nn.utils.spectral_norm names it; "discriminator.<i>.weight"
+// holds the weights before normalisation, spectral_norm's weight_orig).
 // Together with the configuration (seed included) this determines all future training, since
 // noise and batches are pure functions of (seed, step). The names and shapes follow from the
 // configuration alone, so a checkpoint is checked against them before any GPU work.
@@ -45,7 +48,24 @@ export function tensorProblem(
     const problem = mlpTensorProblem(byNetwork[network], prefix, tensors, nonNegative ? { nonNegative } : {});
     if (problem) return problem;
   }
+  if (only && !only('discriminator')) return null;
+  for (const { name, rows } of spectralVectors(config)) {
+    const tensor = tensors.get(name);
+    if (!tensor) return `has no tensor "${name}" (spectral normalisation's vector)`;
+    if (tensor.shape.join('x') !== String(rows))
+      return `tensor "${name}" has shape [${tensor.shape}] but this model needs [${rows}]`;
+    if (!tensor.data.every(Number.isFinite)) return `tensor "${name}" contains NaN or infinite values`;
+  }
   return null;
+}
+
+/** The power-iteration vectors a configuration's state holds: one per discriminator layer, or none. */
+function spectralVectors(config: GanConfig): Array<{ name: string; rows: number }> {
+  if (!config.spectralNorm) return [];
+  return layouts(config).discriminator.layers.map((layer) => ({
+    name: `discriminator.${layer.weight.name}_u`,
+    rows: layer.outFeatures,
+  }));
 }
 
 export async function exportTensors(trainer: GanTrainer, only?: (prefix: string) => boolean): Promise<TensorMap> {
@@ -55,6 +75,14 @@ export async function exportTensors(trainer: GanTrainer, only?: (prefix: string)
     if (only && !only(prefix)) continue;
     const mlp = networks[network];
     addMlpTensors(mlp.layout, prefix, await trainer.ctx.readF32(mlp.buffers()[role]!), tensors);
+  }
+  const vectors = trainer.spectralNorm?.vectors() ?? [];
+  if (vectors.length > 0 && (!only || only('discriminator'))) {
+    const all = await trainer.ctx.readF32(vectors[0]!.buffer);
+    spectralVectors(trainer.config).forEach(({ name, rows }, l) => {
+      const from = vectors[l]!.offset / 4;
+      tensors.set(name, { shape: [rows], data: all.slice(from, from + rows) });
+    });
   }
   return tensors;
 }
@@ -68,6 +96,11 @@ export function importTensors(trainer: GanTrainer, tensors: TensorMap): void {
     const mlp = networks[network];
     trainer.ctx.write(mlp.buffers()[role]!, flattenMlpTensors(mlp.layout, prefix, tensors));
   }
+  const vectors = trainer.spectralNorm?.vectors() ?? [];
+  spectralVectors(trainer.config).forEach(({ name }, l) => {
+    const { buffer, offset } = vectors[l]!;
+    trainer.ctx.write(buffer, tensors.get(name)!.data, offset);
+  });
 }
 
 /** Writes a checkpoint's generator and its moving average into `generator` (for sampling only). */

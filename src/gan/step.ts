@@ -4,6 +4,7 @@
 // matmul is built.
 import type { GpuContext } from '../gpu/context.js';
 import { createAdam } from '../kernels/adam.js';
+import type { SpectralNorm } from '../kernels/spectralNorm.js';
 import type { StepCounter } from '../kernels/counter.js';
 import type { TensorRef } from '../kernels/kernel.js';
 import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
@@ -15,8 +16,8 @@ import { backwardMatmulSpecs, forwardMatmulSpecs } from '../nn/passes.js';
 import { learningRates, type GanConfig } from './config.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
-/** Philox streams: each use of the seed draws from its own sequence. */
-export const STREAM = { noise: 1, sampleNoise: 2, init: 16 } as const;
+/** Philox streams: each use of the seed draws from its own sequence (init and spectralNorm: + layer). */
+export const STREAM = { noise: 1, sampleNoise: 2, init: 16, spectralNorm: 256 } as const;
 
 /** One entry of the step: a kernel (one or more dispatches) or an optimizer. */
 export interface StepKernel {
@@ -144,6 +145,8 @@ export interface StepParts {
   workspace: Workspace;
   /** The statistics buffer (StatsReader.buffer). */
   stats: GPUBuffer;
+  /** With config.spectralNorm: its kernels, and the buffer of D's normalised weights they write. */
+  spectralNorm?: { kernels: SpectralNorm; normalized: GPUBuffer };
 }
 
 /**
@@ -179,6 +182,8 @@ export async function buildStepKernels(ctx: GpuContext, parts: StepParts): Promi
 
 function planStep(parts: StepParts): Planned[] {
   const { config: c, dataset, generator: G, discriminator: D, counter, workspace: w, stats } = parts;
+  if (c.spectralNorm !== (parts.spectralNorm !== undefined))
+    throw new Error('spectral normalisation: the configuration and the step parts disagree');
   const ctx = w.ctx;
   const B = c.batch;
   const matmuls = (specs: MatmulSpec[]): Planned[] => specs.map((matmul) => ({ matmul }));
@@ -212,13 +217,21 @@ function planStep(parts: StepParts): Planned[] {
   // The discriminator's last layer (one logit) runs fused with the loss and its gradients.
   const hiddenD = c.discriminatorHidden.length;
   const head = D.layout.layers[hiddenD]!;
-  const headWeights = { weight: viewRef(D.weights, head.weight), bias: viewRef(D.weights, head.bias) };
+  // D's passes read its weights as trained, or their normalised copy (rewritten before each pass).
+  const usedD = parts.spectralNorm?.normalized ?? D.weights;
+  const headWeights = { weight: viewRef(usedD, head.weight), bias: viewRef(usedD, head.bias) };
+  const normalizeD: Planned[] = parts.spectralNorm
+    ? [{ build: async () => spectralStep(parts.spectralNorm!.kernels, 'normalize') }]
+    : [];
   const hiddenGate = { gate: D.spec.hidden, leakySlope: c.leakySlope };
   const outputGate = c.generatorOutput === 'none' ? undefined : { kind: c.generatorOutput, leakySlope: c.leakySlope };
 
   // Discriminator update on [fake; real].
   plan.push(...matmuls(forwardMatmulSpecs(G, { rows: B, input: w.z, outputs: gOutputs })));
-  plan.push(...matmuls(forwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD })));
+  plan.push(...normalizeD);
+  plan.push(
+    ...matmuls(forwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD, weights: usedD })),
+  );
   plan.push({
     build: () =>
       createLogitHead(ctx, {
@@ -246,9 +259,11 @@ function planStep(parts: StepParts): Planned[] {
         outputs: w.dOut,
         preActivationGrads: w.dGrad,
         layers: hiddenD,
+        weights: usedD,
       }),
     ),
   );
+  if (parts.spectralNorm) plan.push({ build: async () => spectralStep(parts.spectralNorm!.kernels, 'gradients') });
   const hyper = { beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
   const lr = learningRates(c);
   plan.push({
@@ -271,7 +286,10 @@ function planStep(parts: StepParts): Planned[] {
   // Generator update through the updated discriminator, on the same fake rows.
   const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
   const dGradFake = firstRows(w.dGrad, c.discriminatorHidden);
-  plan.push(...matmuls(forwardMatmulSpecs(D, { rows: B, input: fake, outputs: dOutFake, layers: hiddenD })));
+  plan.push(...normalizeD);
+  plan.push(
+    ...matmuls(forwardMatmulSpecs(D, { rows: B, input: fake, outputs: dOutFake, layers: hiddenD, weights: usedD })),
+  );
   plan.push({
     build: () =>
       createLogitHead(ctx, {
@@ -300,6 +318,7 @@ function planStep(parts: StepParts): Planned[] {
         preActivationGrads: dGradFake,
         inputGradOnly: true,
         layers: hiddenD,
+        weights: usedD,
         inputGrad: { output: w.gGrad.at(-1)!, gate: outputGate },
       }),
     ),
@@ -333,4 +352,21 @@ function planStep(parts: StepParts): Planned[] {
       }),
   });
   return plan;
+}
+
+/** A step entry that records part of spectral normalisation; the trainer owns the kernels. */
+function spectralStep(sn: SpectralNorm, part: 'normalize' | 'gradients'): BuiltStepKernel {
+  return part === 'normalize'
+    ? {
+        label: `${sn.label}: power iteration, W / σ`,
+        dispatches: 3,
+        record: (p) => sn.recordNormalize(p),
+        destroy() {},
+      }
+    : {
+        label: `${sn.label}: gradients of W`,
+        dispatches: 2,
+        record: (p) => sn.recordGradientCorrection(p),
+        destroy() {},
+      };
 }

@@ -21,6 +21,7 @@ import { AdamKernel } from '../kernels/adam.js';
 import { createStepCounter, type StepCounter } from '../kernels/counter.js';
 import type { BoundKernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
+import { createSpectralNorm, type SpectralNorm } from '../kernels/spectralNorm.js';
 import { maxStepsForBatch } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { MlpParameters, viewRef } from '../nn/mlp.js';
@@ -62,6 +63,8 @@ export class GanTrainer {
     private readonly stats: StatsReader,
     private readonly stepKernels: Array<StepKernel & { destroy(): void }>,
     private readonly optimizers: AdamKernel[],
+    /** With config.spectralNorm: D's power-iteration state and normalised weights. */
+    readonly spectralNorm: DiscriminatorNormalization | null,
   ) {}
 
   static async create(ctx: GpuContext, partial: Partial<GanConfig>, dataset: GpuDataset): Promise<GanTrainer> {
@@ -75,8 +78,11 @@ export class GanTrainer {
     const workspace = new Workspace(ctx, config);
     const stats = new StatsReader(ctx);
     let kernels: Array<StepKernel & { destroy(): void }> = [];
+    let normalization: DiscriminatorNormalization | null = null;
     try {
+      normalization = config.spectralNorm ? await DiscriminatorNormalization.create(ctx, discriminator) : null;
       kernels = await buildStepKernels(ctx, {
+        spectralNorm: normalization ?? undefined,
         config,
         dataset,
         generator,
@@ -96,11 +102,13 @@ export class GanTrainer {
         stats,
         kernels,
         optimizers,
+        normalization,
       );
       await trainer.initialiseWeights();
       return trainer;
     } catch (error) {
       for (const o of [...kernels, stats, workspace, counter, discriminator, generator]) o.destroy();
+      normalization?.destroy();
       throw error;
     }
   }
@@ -175,6 +183,18 @@ export class GanTrainer {
             );
           }
         }
+      }
+      // Spectral normalisation's u vectors: N(0, 1) (only their direction matters).
+      for (const [l, view] of (this.spectralNorm?.vectors() ?? []).entries()) {
+        kernels.push(
+          await createRandomFill(this.ctx, {
+            n: view.size / 4,
+            output: view,
+            seed: this.config.seed,
+            stream: STREAM.spectralNorm + l,
+            distribution: { kind: 'normal' },
+          }),
+        );
       }
       const encoder = this.ctx.device.createCommandEncoder({ label: 'init weights' });
       const pass = encoder.beginComputePass();
@@ -328,7 +348,54 @@ export class GanTrainer {
     this.destroyed = true;
     for (const o of [...this.stepKernels, this.stats, this.workspace, this.counter, this.discriminator, this.generator])
       o.destroy();
+    this.spectralNorm?.destroy();
   }
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+/** Spectral normalisation of the discriminator: its kernels and the normalised copy of its weights. */
+export class DiscriminatorNormalization {
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly kernels: SpectralNorm,
+    readonly normalized: GPUBuffer,
+    private readonly layers: ReadonlyArray<{ rows: number }>,
+  ) {}
+
+  static async create(ctx: GpuContext, discriminator: MlpParameters): Promise<DiscriminatorNormalization> {
+    const layers = discriminator.layout.layers.map((layer) => ({
+      rows: layer.outFeatures,
+      cols: layer.inFeatures,
+      weightOffset: layer.weight.offset,
+      biasOffset: layer.bias.offset,
+    }));
+    const floats = discriminator.layout.totalFloats;
+    const normalized = ctx.memory.createStorage('discriminator weights / σ', floats);
+    try {
+      const kernels = await createSpectralNorm(ctx, {
+        layers,
+        floats,
+        weights: discriminator.weights,
+        normalized,
+        grads: discriminator.grads,
+        label: 'spectral norm D',
+      });
+      return new DiscriminatorNormalization(ctx, kernels, normalized, layers);
+    } catch (error) {
+      ctx.memory.release(normalized);
+      throw error;
+    }
+  }
+
+  /** Each layer's u (its output width) as a range of the u buffer, in layer order. */
+  vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }> {
+    const offsets = this.kernels.uOffsets;
+    return this.layers.map((layer, l) => ({ buffer: this.kernels.u, offset: offsets[l]! * 4, size: layer.rows * 4 }));
+  }
+
+  destroy(): void {
+    this.kernels.destroy();
+    this.ctx.memory.release(this.normalized);
+  }
+}

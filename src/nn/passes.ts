@@ -62,6 +62,8 @@ export interface BackwardSpec {
   inputGrad?: { output: TensorRef; gate?: { kind: 'leaky-relu' | 'tanh' | 'sigmoid'; leakySlope: number } };
   /** Skip weight and bias gradients (when only the input gradient is wanted). */
   inputGradOnly?: boolean;
+  /** The weights the forward pass used, if not the trained ones (e.g. spectrally normalised); same layout. */
+  weights?: GPUBuffer;
 }
 
 export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: BackwardSpec): Promise<Kernel[]> {
@@ -72,6 +74,7 @@ export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec:
 export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): MatmulSpec[] {
   const specs: MatmulSpec[] = [];
   const layers = mlp.layout.layers;
+  const weights = spec.weights ?? mlp.weights;
   for (let l = layerCount(mlp, spec.layers) - 1; l >= 0; l--) {
     const layer = layers[l]!;
     const dZ = spec.preActivationGrads[l]!;
@@ -96,7 +99,7 @@ export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): Mat
         n: layer.inFeatures,
         k: layer.outFeatures,
         a: dZ,
-        b: viewRef(mlp.weights, layer.weight),
+        b: viewRef(weights, layer.weight),
         c: spec.preActivationGrads[l - 1]!,
         gate: previous.activation === 'none' ? undefined : { kind: previous.activation, output: spec.outputs[l - 1]! },
         leakySlope: mlp.spec.leakySlope,
@@ -109,7 +112,7 @@ export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): Mat
         n: layer.inFeatures,
         k: layer.outFeatures,
         a: dZ,
-        b: viewRef(mlp.weights, layer.weight),
+        b: viewRef(weights, layer.weight),
         c: spec.inputGrad.output,
         gate: gate ? { kind: gate.kind, output: spec.input } : undefined,
         leakySlope: gate?.leakySlope ?? mlp.spec.leakySlope,

@@ -97,6 +97,11 @@ describe('checkpoints', () => {
   for (const [what, config] of [
     ['', CONFIG],
     [', with a warm-up of the moving average', { ...CONFIG, emaWarmup: 4 }],
+    [
+      ', with spectral normalisation, the hinge loss and two learning rates',
+      { ...CONFIG, spectralNorm: true, loss: 'hinge', discriminatorLr: 4e-4, generatorLr: 1e-4 },
+    ],
+    [', with the least-squares loss and smoothed labels', { ...CONFIG, loss: 'least-squares', realLabel: 0.9 }],
   ] as const) {
     it(`N steps, save, load into a new trainer, M steps = N + M steps straight, bit for bit${what}`, async () => {
       const straight = await makeTrainer(gpu.ctx, DATA, config);
@@ -123,6 +128,40 @@ describe('checkpoints', () => {
       }
     });
   }
+
+  it("with spectral normalisation: each D layer's power-iteration vector, spectral_norm's names", async () => {
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, DATA, { ...CONFIG, spectralNorm: true });
+    try {
+      await trainer.train(2);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      const vectors = [...checkpoint.tensors].filter(([n]) => n.endsWith('_u'));
+      expect(vectors.map(([n, t]) => [n, t.shape])).toEqual([
+        ['discriminator.0.weight_u', [256]],
+        ['discriminator.2.weight_u', [128]],
+        ['discriminator.4.weight_u', [1]],
+      ]);
+      // Unit vectors after a step (u ← Wv / σ), and the head's is ±1.
+      for (const [name, t] of vectors) expect(Math.hypot(...t.data), name).toBeCloseTo(1, 5);
+      // Without them the file is refused, naming the tensor.
+      const without = new Map(checkpoint.tensors);
+      without.delete('discriminator.2.weight_u');
+      // (Its checksum left out too: the file is then an old one, not a damaged one.)
+      const { tensors_crc32: _, ...metadata } = decodeSafetensors(await encodeCheckpoint(trainer)).metadata;
+      const bytes = encodeSafetensors(without, metadata);
+      expect(() => decodeCheckpoint(bytes)).toThrow(/no tensor "discriminator.2.weight_u"/);
+      // And a trainer without spectral normalisation does not take it.
+      const plain = await makeTrainer(gpu.ctx, DATA, CONFIG);
+      try {
+        expect(() => restoreCheckpoint(plain.trainer, checkpoint)).toThrow(
+          /spectralNorm: checkpoint true, trainer false/,
+        );
+      } finally {
+        plain.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
 
   it('refuses a checkpoint of another shape, naming the difference', async () => {
     const small = await makeTrainer(gpu.ctx, DATA, { ...CONFIG, generatorHidden: [64, 256] });

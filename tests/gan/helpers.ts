@@ -25,8 +25,9 @@ export function byteImages(count: number, dim: number): TestData {
   };
 }
 
-export function floatPoints(count: number, dim: number): TestData {
-  const values = Float32Array.from({ length: count * dim }, (_, i) => Math.sin(i * 1.3) * 2);
+/** Points with coordinates in [−scale, scale] (default 2). */
+export function floatPoints(count: number, dim: number, scale = 2): TestData {
+  const values = Float32Array.from({ length: count * dim }, (_, i) => Math.sin(i * 1.3) * scale);
   return {
     dim,
     upload: (ctx) => GpuDataset.fromFloats(ctx, values, count, dim),
