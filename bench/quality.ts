@@ -10,41 +10,57 @@ import { formatAdapter } from '../src/gpu/adapter.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { loadMnistImages } from '../src/data/mnistNode.js';
-import { resolveGanConfig, type GanConfig } from '../src/gan/config.js';
+import { resolveGanConfig, resolveRecordedConfig, type GanConfig } from '../src/gan/config.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import type { ClassifierFile } from '../src/eval/classifier.js';
 import { readClassifierFile } from '../src/eval/classifierFile.js';
 import { createGeneratorEvaluator } from '../src/eval/evaluate.js';
 import type { SampleScore } from '../src/eval/scorer.js';
 
-/** The moving-average warm-up that every recipe after it keeps (QUALITY.md: it takes back the lag). */
-const WARMUP = { emaWarmup: 10 };
+/**
+ * The seed's recipe in full, so that no recipe but `default` changes when the library's defaults
+ * do: BCE, Adam 2e-4 / β1 0.5 for both networks, no smoothing, no spectral normalisation, and a
+ * 0.999 moving average without warm-up (which `plain` does not score).
+ */
+const SEED: Partial<GanConfig> = {
+  loss: 'bce',
+  lr: 2e-4,
+  beta1: 0.5,
+  discriminatorLr: null,
+  generatorLr: null,
+  realLabel: 1,
+  spectralNorm: false,
+  emaDecay: 0.999,
+  emaWarmup: 0,
+};
+
+/** The seed's recipe with the moving average warmed up, which the recipes after it keep. */
+const WARM = { ...SEED, emaWarmup: 10 };
 
 /** The recipes the library can train today; each is a configuration of the same engine. */
 export const RECIPES: Record<string, { about: string; config: Partial<GanConfig> }> = {
-  plain: {
-    about: "the seed's: BCE, Adam 2e-4 / β1 0.5, no moving average",
-    config: { loss: 'bce', lr: 2e-4, beta1: 0.5, emaWarmup: 0 },
-  },
+  plain: { about: "the seed's: BCE, Adam 2e-4 / β1 0.5, no moving average", config: SEED },
   default: { about: 'the library default, samples from its moving average', config: {} },
-  'ema-0.999': {
-    about: 'as plain, samples from a 0.999 moving average',
-    config: { loss: 'bce', emaDecay: 0.999, emaWarmup: 0 },
-  },
+  'ema-0.999': { about: 'as plain, samples from a 0.999 moving average', config: SEED },
   'warmup-10': {
     about: 'as plain, samples from a 0.999 moving average warmed up over (1 + t) / (10 + t)',
-    config: { loss: 'bce', emaDecay: 0.999, ...WARMUP },
+    config: WARM,
   },
   'smooth-0.9': {
     about: 'as warmup-10, one-sided label smoothing (real target 0.9)',
-    config: { loss: 'bce', ...WARMUP, realLabel: 0.9 },
+    config: { ...WARM, realLabel: 0.9 },
   },
   ttur: {
     about: 'as warmup-10, two time scales: D 4e-4, G 1e-4',
-    config: { loss: 'bce', ...WARMUP, discriminatorLr: 4e-4, generatorLr: 1e-4 },
+    config: { ...WARM, discriminatorLr: 4e-4, generatorLr: 1e-4 },
   },
-  hinge: { about: 'as warmup-10, the hinge loss', config: { ...WARMUP, loss: 'hinge' } },
-  'least-squares': { about: 'as warmup-10, the least-squares loss', config: { ...WARMUP, loss: 'least-squares' } },
+  hinge: { about: 'as warmup-10, the hinge loss', config: { ...WARM, loss: 'hinge' } },
+  'least-squares': { about: 'as warmup-10, the least-squares loss', config: { ...WARM, loss: 'least-squares' } },
+  'spectral-norm': { about: 'as warmup-10, spectral normalisation of D', config: { ...WARM, spectralNorm: true } },
+  'sn-gan': {
+    about: 'as warmup-10, the SN-GAN recipe: hinge loss, spectral normalisation of D, D 4e-4 and G 1e-4',
+    config: { ...WARM, loss: 'hinge', spectralNorm: true, discriminatorLr: 4e-4, generatorLr: 1e-4 },
+  },
 };
 
 /** Which weights each recipe's samples come from: the plain recipe has no moving average. */
@@ -98,18 +114,39 @@ function recipeConfig(name: string, batch: number): GanConfig {
   return resolveGanConfig({ ...RECIPES[name]!.config, batch, dataDim: 784 });
 }
 
-function resultKey(name: string, adapter: string, options: { steps: number; batch: number; n: number }): string {
-  const scoresEma = SCORE_EMA[name] ?? true;
-  return JSON.stringify({ config: recipeConfig(name, options.batch), scoresEma, adapter, ...options });
+interface ResultKey {
+  config: GanConfig;
+  scoresEma: boolean;
+  adapter: string;
+  steps: number;
+  batch: number;
+  n: number;
 }
 
-/** Results stored by earlier runs, by key (none when the file is absent). */
+function resultKey(name: string, adapter: string, options: { steps: number; batch: number; n: number }): string {
+  const scoresEma = SCORE_EMA[name] ?? true;
+  const key: ResultKey = { config: recipeConfig(name, options.batch), scoresEma, adapter, ...options };
+  return JSON.stringify(key);
+}
+
+/**
+ * Results stored by earlier runs, by key (none when the file is absent). A stored configuration
+ * is resolved again as a checkpoint's is, so that a setting added since it was stored reads as
+ * the value it had then, and the result still matches its recipe.
+ */
 function readStoredResults(path: string): Map<string, StoredResult> {
   if (!existsSync(path)) return new Map();
   const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');
-  return new Map(lines.map((line) => JSON.parse(line) as StoredResult).map((r) => [r.key, r]));
+  return new Map(
+    lines.map((line): [string, StoredResult] => {
+      const stored = JSON.parse(line) as StoredResult;
+      const key = JSON.parse(stored.key) as ResultKey;
+      const current = JSON.stringify({ ...key, config: resolveRecordedConfig(key.config) });
+      return [current, { ...stored, key: current }];
+    }),
+  );
 }
 
 function table(results: RecipeResult[], plain: RecipeResult | undefined): string {

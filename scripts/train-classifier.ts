@@ -21,14 +21,9 @@ import { createSoftmaxCrossEntropy } from '../src/kernels/softmaxCrossEntropy.js
 import { MlpParameters } from '../src/nn/mlp.js';
 import { backwardKernels, forwardKernels } from '../src/nn/passes.js';
 import { addMlpTensors } from '../src/nn/tensors.js';
-import {
-  CLASS_COUNT,
-  CLASSIFIER_PREFIX,
-  CLASSIFIER_SPEC,
-  pixelsFromBytes,
-  referenceToTensors,
-} from '../src/eval/classifier.js';
+import { CLASS_COUNT, CLASSIFIER_PREFIX, CLASSIFIER_SPEC, referenceToTensors } from '../src/eval/classifier.js';
 import { referenceStatistics } from '../src/eval/scorer.js';
+import { createAccuracyMeter } from '../src/eval/accuracy.js';
 import { encodeSafetensors, type TensorMap } from '../src/checkpoint/safetensors.js';
 import { writeFileAtomic } from '../src/checkpoint/file.js';
 import { seededRandom } from '../src/gan/interpolate.js';
@@ -121,25 +116,6 @@ function learningRate(epoch: number): number {
   return LR;
 }
 
-async function testAccuracyPass(ctx: GpuContext, mlp: MlpParameters, images: Uint8Array, labels: Uint8Array) {
-  const rows = labels.length;
-  const input = ctx.memory.createStorage('test images', pixelsFromBytes(images));
-  const labelBuffer = ctx.memory.createStorage('test labels', Float32Array.from(labels));
-  const outputs = layerBuffers(ctx, rows, 'test');
-  const stats = ctx.memory.createStorage('test stats', 3);
-  const kernels: Kernel[] = [
-    ...(await forwardKernels(ctx, mlp, { rows, input, outputs })),
-    await createSoftmaxCrossEntropy(ctx, {
-      rows,
-      classes: CLASS_COUNT,
-      logits: outputs.at(-1)!,
-      labels: labelBuffer,
-      stats,
-    }),
-  ];
-  return { kernels, stats };
-}
-
 function run(ctx: GpuContext, kernels: Kernel[], times: number): void {
   const encoder = ctx.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
@@ -162,7 +138,7 @@ async function main(): Promise<void> {
   const mlp = new MlpParameters(ctx, CLASSIFIER_SPEC, 'classifier', false);
   ctx.write(mlp.weights, initialWeights(mlp, SEED));
   const step = await trainingStep(ctx, mlp, images, labels);
-  const testPass = await testAccuracyPass(ctx, mlp, test.pixels, testLabels);
+  const testAccuracy = await createAccuracyMeter(ctx, mlp, test.pixels, testLabels);
   const stepsPerEpoch = Math.floor(train.count / BATCH);
   let accuracy = 0;
   const started = performance.now();
@@ -171,8 +147,7 @@ async function main(): Promise<void> {
     for (let s = 0; s < stepsPerEpoch; s += STEPS_PER_SUBMIT)
       run(ctx, step.kernels, Math.min(STEPS_PER_SUBMIT, stepsPerEpoch - s));
     const [loss] = await ctx.readF32(step.stats);
-    run(ctx, testPass.kernels, 1);
-    accuracy = (await ctx.readF32(testPass.stats))[1]!;
+    accuracy = await testAccuracy.measure();
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
     const percent = (100 * accuracy).toFixed(2);
     console.log(`epoch ${epoch}: last batch loss ${loss!.toFixed(4)}, test accuracy ${percent}% (${seconds} s)`);

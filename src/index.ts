@@ -56,7 +56,7 @@ export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './d
 // The GAN: training, sampling, statistics.
 export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig, type GanLoss } from './gan/config.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
-export type { MlpParameters } from './nn/mlp.js';
+export type { MlpParameters, MlpWeights } from './nn/mlp.js';
 export { GanSampler, loadGenerator, type SamplerOptions } from './gan/sampler.js';
 export { divergence, type TrainingStats } from './gan/stats.js';
 export { sampleGrid, imageSide, type GrayImage } from './gan/grid.js';

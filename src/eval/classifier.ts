@@ -5,7 +5,7 @@
 import { ArgumentError } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { decodeSafetensors, type TensorMap } from '../checkpoint/safetensors.js';
-import { MlpParameters, mlpLayout, type MlpSpec } from '../nn/mlp.js';
+import { MlpWeights, mlpLayout, type MlpSpec } from '../nn/mlp.js';
 import { flattenMlpTensors, mlpTensorProblem } from '../nn/tensors.js';
 import type { FeatureStatistics } from './frechet.js';
 
@@ -78,11 +78,11 @@ export function decodeClassifierFile(bytes: Uint8Array, source = 'classifier fil
 }
 
 /** The classifier's weights on the GPU, checked first: a foreign or damaged file is refused by name. */
-export function loadClassifier(ctx: GpuContext, tensors: TensorMap): MlpParameters {
+export function loadClassifier(ctx: GpuContext, tensors: TensorMap): MlpWeights {
   const layout = mlpLayout(CLASSIFIER_SPEC);
   const problem = mlpTensorProblem(layout, CLASSIFIER_PREFIX, tensors);
   if (problem) throw new ArgumentError('classifier', problem);
-  const classifier = new MlpParameters(ctx, CLASSIFIER_SPEC, 'classifier', false);
+  const classifier = new MlpWeights(ctx, CLASSIFIER_SPEC, 'classifier', false);
   ctx.write(classifier.weights, flattenMlpTensors(layout, CLASSIFIER_PREFIX, tensors));
   return classifier;
 }

@@ -6,7 +6,7 @@ import { ArgumentError } from '../gpu/errors.js';
 import type { TensorMap } from '../checkpoint/safetensors.js';
 import type { GanConfig } from '../gan/config.js';
 import { GanSampler } from '../gan/sampler.js';
-import type { MlpParameters } from '../nn/mlp.js';
+import type { MlpWeights } from '../nn/mlp.js';
 import { CLASSIFIER_SPEC } from './classifier.js';
 import type { FeatureStatistics } from './frechet.js';
 import { createSampleScorer, scoreStatistics, type SampleScore, type SampleScorer } from './scorer.js';
@@ -16,7 +16,7 @@ export interface GeneratorEvaluatorSpec {
   /** The test set's statistics (referenceStatistics). */
   reference: FeatureStatistics;
   config: GanConfig;
-  generator: MlpParameters;
+  generator: MlpWeights;
   /** Samples per evaluation. */
   count: number;
   /** Noise seed of the samples. Default: the training seed. */

@@ -5,7 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../gpu/errors.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
-import { MlpParameters } from '../nn/mlp.js';
+import { MlpWeights } from '../nn/mlp.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { TensorMap } from '../checkpoint/safetensors.js';
 import { generatorSpec, type GanConfig } from './config.js';
@@ -41,7 +41,7 @@ export class GanSampler {
   static async create(
     ctx: GpuContext,
     config: GanConfig,
-    generator: MlpParameters,
+    generator: MlpWeights,
     options: SamplerOptions,
   ): Promise<GanSampler> {
     const count = requirePositiveInteger('count', options.count);
@@ -144,8 +144,8 @@ export class GanSampler {
 }
 
 /** A generator (with its moving average) loaded from a checkpoint, for sampling without training. */
-export function loadGenerator(ctx: GpuContext, checkpoint: { config: GanConfig; tensors: TensorMap }): MlpParameters {
-  const generator = new MlpParameters(ctx, generatorSpec(checkpoint.config), 'generator', true);
+export function loadGenerator(ctx: GpuContext, checkpoint: { config: GanConfig; tensors: TensorMap }): MlpWeights {
+  const generator = new MlpWeights(ctx, generatorSpec(checkpoint.config), 'generator', true);
   try {
     importGenerator(ctx, checkpoint.config, generator, checkpoint.tensors);
     return generator;

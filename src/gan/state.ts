@@ -8,7 +8,7 @@
 // configuration alone, so a checkpoint is checked against them before any GPU work.
 import { ArgumentError } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { mlpLayout, type MlpLayout, type MlpParameters } from '../nn/mlp.js';
+import { mlpLayout, type MlpLayout, type MlpWeights } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
 import type { TensorMap } from '../checkpoint/safetensors.js';
@@ -104,12 +104,7 @@ export function importTensors(trainer: GanTrainer, tensors: TensorMap): void {
 }
 
 /** Writes a checkpoint's generator and its moving average into `generator` (for sampling only). */
-export function importGenerator(
-  ctx: GpuContext,
-  config: GanConfig,
-  generator: MlpParameters,
-  tensors: TensorMap,
-): void {
+export function importGenerator(ctx: GpuContext, config: GanConfig, generator: MlpWeights, tensors: TensorMap): void {
   const isGenerator = (prefix: string) => prefix === 'generator' || prefix === 'generator_ema';
   const problem = tensorProblem(config, tensors, isGenerator);
   if (problem) throw new ArgumentError('checkpoint', problem);

@@ -18,7 +18,10 @@ export interface TrainingStats {
   steps: number;
   lossD: number;
   lossG: number;
-  /** Mean D(x) on real batches (probability). */
+  /**
+   * Mean D(x) on real batches: σ of D's output (a probability), or with the least-squares loss
+   * the output itself (its targets are 0 for fake and 1, or the smoothed label, for real).
+   */
   dReal: number;
   /** Mean D(G(z)) on fake batches, before the discriminator update. */
   dFake: number;

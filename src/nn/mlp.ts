@@ -1,6 +1,7 @@
 // A multilayer perceptron's parameters on the GPU: every layer's weight and bias laid end to end
 // in one flat buffer (so one Adam dispatch updates the whole network and a checkpoint is a few
-// contiguous reads), with gradients, Adam moments and optionally a moving average beside it.
+// contiguous reads), with gradients and Adam moments beside it for training (MlpParameters) or
+// without them for running forward only (MlpWeights), and optionally a moving average.
 // Weights are stored [out_features, in_features] like torch.nn.Linear, so checkpoints need no
 // transposes; the forward pass multiplies by Wᵀ through the matmul's transposeB.
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
@@ -87,17 +88,17 @@ export function viewRef(buffer: GPUBuffer, view: TensorView): { buffer: GPUBuffe
   return { buffer, offset: view.offset * 4, size: view.count * 4 };
 }
 
-/** The GPU state of one network: weights, gradients, Adam moments and an optional EMA copy. */
-export class MlpParameters {
+/**
+ * A network's weights on the GPU, and optionally a moving average of them: all that running it
+ * forward needs (sampling, scoring).
+ */
+export class MlpWeights {
   readonly layout: MlpLayout;
   readonly weights: GPUBuffer;
-  readonly grads: GPUBuffer;
-  readonly moment1: GPUBuffer;
-  readonly moment2: GPUBuffer;
   readonly ema: GPUBuffer | null;
 
   constructor(
-    private readonly ctx: GpuContext,
+    protected readonly ctx: GpuContext,
     readonly spec: MlpSpec,
     readonly label: string,
     withEma: boolean,
@@ -105,10 +106,28 @@ export class MlpParameters {
     this.layout = mlpLayout(spec);
     const floats = this.layout.totalFloats;
     this.weights = ctx.memory.createStorage(`${label} weights`, floats);
+    this.ema = withEma ? ctx.memory.createStorage(`${label} ema weights`, floats) : null;
+  }
+
+  destroy(): void {
+    for (const buffer of [this.weights, this.ema]) {
+      if (buffer) this.ctx.memory.release(buffer);
+    }
+  }
+}
+
+/** The GPU state of one network in training: its weights, gradients, Adam moments and optional EMA copy. */
+export class MlpParameters extends MlpWeights {
+  readonly grads: GPUBuffer;
+  readonly moment1: GPUBuffer;
+  readonly moment2: GPUBuffer;
+
+  constructor(ctx: GpuContext, spec: MlpSpec, label: string, withEma: boolean) {
+    super(ctx, spec, label, withEma);
+    const floats = this.layout.totalFloats;
     this.grads = ctx.memory.createStorage(`${label} grads`, floats);
     this.moment1 = ctx.memory.createStorage(`${label} adam m`, floats);
     this.moment2 = ctx.memory.createStorage(`${label} adam v`, floats);
-    this.ema = withEma ? ctx.memory.createStorage(`${label} ema weights`, floats) : null;
   }
 
   /** The flat buffers by role, for checkpoints. */
@@ -118,9 +137,8 @@ export class MlpParameters {
     return all;
   }
 
-  destroy(): void {
-    for (const buffer of [this.weights, this.grads, this.moment1, this.moment2, this.ema]) {
-      if (buffer) this.ctx.memory.release(buffer);
-    }
+  override destroy(): void {
+    super.destroy();
+    for (const buffer of [this.grads, this.moment1, this.moment2]) this.ctx.memory.release(buffer);
   }
 }

@@ -6,7 +6,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError } from '../gpu/errors.js';
 import { createMatmul, type MatmulSpec } from '../kernels/matmul.js';
 import type { Kernel, TensorRef } from '../kernels/kernel.js';
-import { viewRef, type MlpParameters } from './mlp.js';
+import { viewRef, type MlpParameters, type MlpWeights } from './mlp.js';
 
 export interface ForwardSpec {
   rows: number;
@@ -20,12 +20,12 @@ export interface ForwardSpec {
   layers?: number;
 }
 
-export async function forwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: ForwardSpec): Promise<Kernel[]> {
+export async function forwardKernels(ctx: GpuContext, mlp: MlpWeights, spec: ForwardSpec): Promise<Kernel[]> {
   return createMatmuls(ctx, forwardMatmulSpecs(mlp, spec));
 }
 
 /** The forward pass as matmul specs, one per layer, not yet built. */
-export function forwardMatmulSpecs(mlp: MlpParameters, spec: ForwardSpec): MatmulSpec[] {
+export function forwardMatmulSpecs(mlp: MlpWeights, spec: ForwardSpec): MatmulSpec[] {
   const weights = spec.weights ?? mlp.weights;
   const specs: MatmulSpec[] = [];
   for (const [l, layer] of mlp.layout.layers.slice(0, layerCount(mlp, spec.layers)).entries()) {
@@ -135,7 +135,7 @@ async function createMatmuls(ctx: GpuContext, specs: MatmulSpec[]): Promise<Kern
   }
 }
 
-function layerCount(mlp: MlpParameters, layers: number | undefined): number {
+function layerCount(mlp: MlpWeights, layers: number | undefined): number {
   const all = mlp.layout.layers.length;
   if (layers === undefined) return all;
   if (!Number.isInteger(layers) || layers < 0 || layers > all)

@@ -1,0 +1,68 @@
+// A classifier's accuracy on a labelled image set, measured on the GPU: the forward pass and the
+// softmax cross-entropy kernel's accuracy statistic (the share of rows whose most likely class is
+// their label). Built once, measured as often as wanted (the classifier's training script does so
+// after each epoch; the scorer's test checks the committed weights against their stated accuracy).
+import { ArgumentError } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { Kernel } from '../kernels/kernel.js';
+import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';
+import type { MlpWeights } from '../nn/mlp.js';
+import { forwardKernels } from '../nn/passes.js';
+import { pixelsFromBytes } from './classifier.js';
+
+export interface AccuracyMeter {
+  /** The share of images whose most likely class is their label, with the network's weights as they are now. */
+  measure(): Promise<number>;
+  destroy(): void;
+}
+
+/** `images`: 784 bytes per image; `labels`: one class index per image. */
+export async function createAccuracyMeter(
+  ctx: GpuContext,
+  network: MlpWeights,
+  images: Uint8Array,
+  labels: Uint8Array,
+): Promise<AccuracyMeter> {
+  const rows = labels.length;
+  const pixels = network.spec.widths[0]!;
+  if (rows === 0 || images.length !== rows * pixels)
+    throw new ArgumentError('images', `must hold ${pixels} bytes for each of the ${rows} labels, got ${images.length}`);
+  const buffers = [
+    ctx.memory.createStorage('accuracy images', pixelsFromBytes(images)),
+    ctx.memory.createStorage('accuracy labels', Float32Array.from(labels)),
+    ctx.memory.createStorage('accuracy stats', 3),
+    ...network.spec.widths.slice(1).map((w, l) => ctx.memory.createStorage(`accuracy layer ${l + 1}`, rows * w)),
+  ];
+  const [input, labelBuffer, stats, ...outputs] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, ...GPUBuffer[]];
+  const kernels: Kernel[] = [];
+  const destroy = () => {
+    for (const k of kernels) k.destroy();
+    for (const b of buffers) ctx.memory.release(b);
+  };
+  try {
+    kernels.push(...(await forwardKernels(ctx, network, { rows, input, outputs })));
+    kernels.push(
+      await createSoftmaxCrossEntropy(ctx, {
+        rows,
+        classes: network.spec.widths.at(-1)!,
+        logits: outputs.at(-1)!,
+        labels: labelBuffer,
+        stats,
+      }),
+    );
+  } catch (error) {
+    destroy();
+    throw error;
+  }
+  return {
+    async measure() {
+      const encoder = ctx.device.createCommandEncoder({ label: 'accuracy' });
+      const pass = encoder.beginComputePass();
+      for (const k of kernels) k.record(pass);
+      pass.end();
+      ctx.submit([encoder.finish()]);
+      return (await ctx.readF32(stats))[1]!;
+    },
+    destroy,
+  };
+}
