@@ -22,6 +22,9 @@ override PACKED_U8: bool = true;  // bytes, 4 per u32, scaled to [-1, 1]; otherw
 // Advance the step counter (counter.wgsl's two words): this is step_count[0] + 1, and thread 0
 // writes that to step_count[1] for the step's later kernels. Otherwise this is step step_count[0].
 override ADVANCE_STEP: bool = false;
+// Without ADVANCE_STEP: the step is this word of step_count. 1 reads the step in progress that an
+// earlier kernel of the same step advanced (a second gather, e.g. the batch's labels).
+override STEP_WORD: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: GatherParams;
 @group(0) @binding(1) var<storage, read> dataset: array<u32>;
@@ -68,7 +71,7 @@ fn shuffled(position: u32, keys: vec4<u32>) -> u32 {
 
 // Every invocation reads word 0 only; the one write (of word 1) cannot race it.
 fn this_step(first_invocation: bool) -> u32 {
-  if (!ADVANCE_STEP) { return step_count[0]; }
+  if (!ADVANCE_STEP) { return step_count[STEP_WORD]; }
   let step = step_count[0] + 1u;
   if (first_invocation) { step_count[1] = step; }
   return step;

@@ -28,6 +28,11 @@ export interface GatherSpec {
    */
   advanceStep?: boolean;
   /**
+   * Without advanceStep: which word of the StepCounter holds the step. Default 0; 1 for a second
+   * gather of a step whose first gather advanced the counter (e.g. the real batch's labels).
+   */
+  stepWord?: 0 | 1;
+  /**
    * Also fill `output` with `count` N(0, 1) values in the same dispatch: the values
    * createRandomFill draws for { seed, stream, stepCount, distribution: normal }, bit for bit.
    */
@@ -60,7 +65,7 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   const datasetWords = spec.packedU8 ? Math.ceil((count * dim) / 4) : count * dim;
   const bindings = new Bindings(ctx)
     .tensor('dataset', 'dataset', spec.dataset, datasetWords)
-    .tensor('step_count', 'stepCount', spec.stepCount, spec.advanceStep ? 2 : 1)
+    .tensor('step_count', 'stepCount', spec.stepCount, spec.advanceStep || spec.stepWord === 1 ? 2 : 1)
     .tensor('batch', 'output', spec.output, (firstRow + rows) * dim);
   const noiseCount = spec.noise ? requirePositiveInteger('noise.count', spec.noise.count) : 0;
   const noiseStream = spec.noise ? requireUint32('noise.stream', spec.noise.stream) : 0;
@@ -77,7 +82,11 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
     noise_stream: noiseStream,
   };
   const label = spec.label ?? `gather ${rows}×${dim}${spec.noise ? ` + noise ${noiseCount}` : ''}`;
-  const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true };
+  const stepWord = spec.stepWord ?? 0;
+  if (stepWord !== 0 && stepWord !== 1) throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
+  if (stepWord === 1 && spec.advanceStep)
+    throw new ArgumentError('stepWord', 'reads the step another gather advanced; it cannot advance it too');
+  const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true, STEP_WORD: stepWord };
   const entry = spec.noise ? 'gather_batch_with_noise' : 'gather_batch';
   const resources = bindings.forEntry(gatherShader, entry);
   const compiled = await getPipeline(ctx.device, gatherShader, entry, constants);

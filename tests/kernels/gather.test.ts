@@ -187,4 +187,62 @@ describe('batch gather', () => {
       }
     });
   }
+
+  it("stepWord 1: a second gather of the step (the batch's labels) takes the same examples as the first", async () => {
+    const ctx = gpu.ctx;
+    const [count, rows, step] = [300, 13, 24]; // step 24 is in the second epoch of 300 / 13
+    const pixels = Uint8Array.from({ length: count * 4 }, (_, i) => (i * 13) & 0xff);
+    const labels = Float32Array.from({ length: count }, (_, e) => e % 10);
+    const mem = ctx.memory;
+    const buffers = [
+      mem.createStorage('pixels', new Uint32Array(pixels.buffer)),
+      mem.createStorage('labels', labels),
+      mem.createStorage('batch', rows * 4),
+      mem.createStorage('batch labels', rows),
+    ];
+    const [pixelData, labelData, batch, batchLabels] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    const counter = await createStepCounter(ctx, { start: step - 1 });
+    const common = { count, rows, seed: SEED, stepCount: counter.buffer };
+    const kernels = [
+      await createBatchGather(ctx, {
+        ...common,
+        dataset: pixelData,
+        packedU8: true,
+        dim: 4,
+        output: batch,
+        advanceStep: true,
+      }),
+      await createBatchGather(ctx, {
+        ...common,
+        dataset: labelData,
+        packedU8: false,
+        dim: 1,
+        output: batchLabels,
+        stepWord: 1,
+      }),
+    ];
+    try {
+      await runKernels(ctx, ...kernels);
+      const examples = batchExamples(step, rows, count, SEED);
+      expect([...(await ctx.readF32(batchLabels))]).toEqual(examples.map((e) => e % 10));
+      const got = await ctx.readF32(batch);
+      const firstPixels = examples.map((e) => Math.fround(Math.fround(1 / 255) * (2 * pixels[e * 4]! - 255)));
+      expect(Array.from({ length: rows }, (_, r) => got[r * 4]!)).toEqual(firstPixels);
+      await expect(
+        createBatchGather(ctx, {
+          ...common,
+          dataset: labelData,
+          packedU8: false,
+          dim: 1,
+          output: batchLabels,
+          stepWord: 1,
+          advanceStep: true,
+        }),
+      ).rejects.toThrow(/stepWord.*cannot advance it too/);
+    } finally {
+      for (const k of kernels) k.destroy();
+      counter.destroy();
+      for (const b of buffers) mem.release(b);
+    }
+  });
 });
