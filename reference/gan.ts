@@ -171,6 +171,29 @@ function lossOf(
 export interface ReferenceDataset {
   values: (example: number) => ArrayLike<number>;
   count: number;
+  /** Each example's class, for a conditional GAN. */
+  label?: (example: number) => number;
+}
+
+/** Rows of `width` values with each row's one-hot class appended (no classes: the rows as they are). */
+function withOneHot(rows: Float64Array, width: number, classOfRow: (r: number) => number, classes: number) {
+  if (classes === 0) return rows;
+  const count = rows.length / width;
+  const out = new Float64Array(count * (width + classes));
+  for (let r = 0; r < count; r++) {
+    out.set(rows.subarray(r * width, (r + 1) * width), r * (width + classes));
+    out[r * (width + classes) + width + classOfRow(r)] = 1;
+  }
+  return out;
+}
+
+/** The first `width` columns of rows `stride` wide. */
+function firstColumns(rows: Float64Array, stride: number, width: number): Float64Array {
+  if (stride === width) return rows;
+  const count = rows.length / stride;
+  const out = new Float64Array(count * width);
+  for (let r = 0; r < count; r++) out.set(rows.subarray(r * stride, r * stride + width), r * width);
+  return out;
 }
 
 export interface ReferenceStep {
@@ -207,15 +230,24 @@ export class ReferenceGan {
     private readonly data: ReferenceDataset,
   ) {
     nearestKinkSeen = Infinity;
+    // A conditional GAN's first layers take the one-hot class after their inputs, as the
+    // checkpoint's [out, in + classes] weights hold them.
     this.G = makeNet(
       initial,
       'generator',
-      [c.noiseDim, ...c.generatorHidden, c.dataDim],
+      [c.noiseDim + c.classes, ...c.generatorHidden, c.dataDim],
       'leaky-relu',
       c.generatorOutput,
       true,
     );
-    this.D = makeNet(initial, 'discriminator', [c.dataDim, ...c.discriminatorHidden, 1], 'leaky-relu', 'none', false);
+    this.D = makeNet(
+      initial,
+      'discriminator',
+      [c.dataDim + c.classes, ...c.discriminatorHidden, 1],
+      'leaky-relu',
+      'none',
+      false,
+    );
     this.spectralU = c.spectralNorm
       ? this.D.layers.map((_, l) => Float64Array.from(initial.get(`discriminator.${2 * l}.weight_u`)!.data))
       : [];
@@ -281,10 +313,15 @@ export class ReferenceGan {
     const B = c.batch,
       a = c.leakySlope;
     const t = ++this.step;
-    const z = normalReference(B * c.noiseDim, c.seed, 1, t);
+    const noise = normalReference(B * c.noiseDim, c.seed, 1, t);
+    const examples = batchExamples(t, B, this.data.count, c.seed);
+    // Every row, fake or real, takes the class of its row in the real batch.
+    const classOf = (r: number) => this.data.label!(examples[r % B]!);
+    const z = withOneHot(noise, c.noiseDim, classOf, c.classes);
     const fake = forward(this.G, z, B, a).at(-1)!;
-    const real = batchExamples(t, B, this.data.count, c.seed).flatMap((e) => Array.from(this.data.values(e)));
-    const x = Float64Array.from([...fake, ...real]);
+    const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
+    const x = withOneHot(Float64Array.from([...fake, ...real]), c.dataDim, classOf, c.classes);
+    const fakeInput = withOneHot(fake, c.dataDim, classOf, c.classes);
     // D's update, then G's through the updated D: with spectral normalisation each pass sees
     // W / σ after a power-iteration step of its own, as the GPU step does.
     const dUpdate = this.discriminatorInUse();
@@ -300,15 +337,19 @@ export class ReferenceGan {
     this.adam(this.D, dGradients, t, c.discriminatorLr ?? c.lr);
 
     const dForG = this.discriminatorInUse().net;
-    const dOutsFake = forward(dForG, fake, B, a);
+    const dOutsFake = forward(dForG, fakeInput, B, a);
     const gLoss = lossOf(
       c.loss === 'hinge' ? 'negative-logit' : c.loss,
       dOutsFake.at(-1)!,
-      logitMagnitudes(dForG, fake, dOutsFake, B),
+      logitMagnitudes(dForG, fakeInput, dOutsFake, B),
       () => 1,
       B,
     );
-    const { dInput } = backward(dForG, fake, dOutsFake, gLoss.grad, B, a);
+    const dInput = firstColumns(
+      backward(dForG, fakeInput, dOutsFake, gLoss.grad, B, a).dInput,
+      c.dataDim + c.classes,
+      c.dataDim,
+    );
     const dZ = dInput.map((g, j) => g * derivativeFromOutput(c.generatorOutput, fake[j]!, a));
     const gOuts = forward(this.G, z, B, a);
     this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a), t, c.generatorLr ?? c.lr);

@@ -103,6 +103,7 @@ const STRUCTURAL: Array<keyof GanConfig> = [
   'batch',
   'seed',
   'spectralNorm', // adds the power iteration's vectors to the state
+  'classes',
 ];
 
 export function configMismatches(a: GanConfig, b: GanConfig): string[] {

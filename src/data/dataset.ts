@@ -10,7 +10,25 @@ export class GpuDataset {
     readonly packedU8: boolean,
     readonly count: number,
     readonly dim: number,
+    /** For class labels (fromLabels): how many classes there are; null otherwise. */
+    readonly classes: number | null = null,
   ) {}
+
+  /**
+   * One class label per example (e.g. MNIST's digits), each an integer in [0, classes), stored as
+   * floats of dimension 1 so that the batch gather takes them in the images' shuffled order.
+   */
+  static fromLabels(ctx: GpuContext, labels: ArrayLike<number>, classes: number, label = 'labels'): GpuDataset {
+    requirePositiveInteger('classes', classes);
+    GpuDataset.checkShape(labels.length, labels.length, 1);
+    for (let i = 0; i < labels.length; i++) {
+      const value = labels[i]!;
+      if (!Number.isInteger(value) || value < 0 || value >= classes)
+        throw new ArgumentError('labels', `label ${i} is ${value}, not a class in [0, ${classes})`);
+    }
+    const buffer = ctx.memory.createStorage(label, Float32Array.from(labels));
+    return new GpuDataset(ctx, buffer, false, labels.length, 1, classes);
+  }
 
   /** count × dim bytes, each mapped to (2·byte − 255)/255 ∈ [−1, 1] when gathered. */
   static fromBytes(ctx: GpuContext, bytes: Uint8Array, count: number, dim: number, label = 'dataset'): GpuDataset {

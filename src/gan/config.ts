@@ -13,6 +13,12 @@ export interface GanConfig {
   discriminatorHidden: number[];
   /** Values per real example (784 for MNIST); must match the dataset. */
   dataDim: number;
+  /**
+   * A conditional GAN over this many classes: each example's label enters both networks as a
+   * one-hot input beside the noise (G) and the image (D), so the first layers have `classes` more
+   * inputs; training needs a label per example. 0: unconditional.
+   */
+  classes: number;
   /** tanh for pixels in [−1, 1]; 'none' for unbounded data (e.g. 2-D points). */
   generatorOutput: Activation;
   leakySlope: number;
@@ -59,6 +65,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   generatorHidden: [128, 256],
   discriminatorHidden: [256, 128],
   dataDim: 784,
+  classes: 0,
   generatorOutput: 'tanh',
   leakySlope: 0.2,
   batch: 64,
@@ -134,6 +141,15 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
       'realLabel',
       `is ${c.realLabel}, but the hinge loss has no targets to smooth: use realLabel 1 with it, or another loss`,
     );
+  if (!Number.isInteger(c.classes) || c.classes < 0 || c.classes > 1024)
+    throw new ArgumentError('classes', `must be a whole number from 0 (unconditional) to 1024, got ${c.classes}`);
+  if (c.classes > 0 && c.discriminatorHidden.length === 0)
+    throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
+  if (c.classes > 0 && c.spectralNorm)
+    throw new ArgumentError(
+      'spectralNorm',
+      'is not available for a conditional GAN yet; use classes 0 or no spectral norm',
+    );
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
@@ -154,6 +170,7 @@ export function generatorSpec(c: GanConfig): MlpSpec {
     hidden: 'leaky-relu',
     output: c.generatorOutput,
     leakySlope: c.leakySlope,
+    classes: c.classes,
   };
 }
 
@@ -163,5 +180,6 @@ export function discriminatorSpec(c: GanConfig): MlpSpec {
     hidden: 'leaky-relu',
     output: 'none',
     leakySlope: c.leakySlope,
+    classes: c.classes,
   };
 }

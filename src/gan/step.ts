@@ -4,6 +4,7 @@
 // matmul is built.
 import type { GpuContext } from '../gpu/context.js';
 import { createAdam } from '../kernels/adam.js';
+import { createClassCondition } from '../kernels/classCondition.js';
 import type { SpectralNorm } from '../kernels/spectralNorm.js';
 import type { StepCounter } from '../kernels/counter.js';
 import type { TensorRef } from '../kernels/kernel.js';
@@ -66,6 +67,19 @@ function workspacePlan(c: GanConfig) {
       floatsPerRow: 2 * w,
     })),
     gGrad: gWidths.map(gradientOfG),
+    // A conditional GAN's batch labels and the one-hot rows of each network's first layer.
+    conditioning:
+      c.classes > 0
+        ? [
+            { label: 'batch labels', holds: "the real batch's labels", floatsPerRow: 1 },
+            { label: 'G one-hot labels', holds: "the generator's one-hot labels", floatsPerRow: c.classes },
+            {
+              label: 'D one-hot labels (fake; real)',
+              holds: "the discriminator's one-hot labels",
+              floatsPerRow: 2 * c.classes,
+            },
+          ]
+        : [],
   } satisfies Record<string, PlannedBuffer | PlannedBuffer[]>;
 }
 
@@ -80,6 +94,8 @@ export class Workspace {
   readonly dOut: GPUBuffer[];
   readonly dGrad: GPUBuffer[];
   readonly gGrad: GPUBuffer[];
+  /** A conditional GAN's batch labels (B), and the one-hot rows of G's (B) and D's (2B) first layer. */
+  readonly conditioning: { labels: GPUBuffer; gOnehot: GPUBuffer; dOnehot: GPUBuffer } | null;
 
   constructor(
     readonly ctx: GpuContext,
@@ -97,6 +113,8 @@ export class Workspace {
     this.dOut = plan.dOut.map(make);
     this.dGrad = plan.dGrad.map(make);
     this.gGrad = plan.gGrad.map(make);
+    const [labels, gOnehot, dOnehot] = plan.conditioning.map(make);
+    this.conditioning = labels && gOnehot && dOnehot ? { labels, gOnehot, dOnehot } : null;
   }
 
   /** The buffer with the most bytes per batch row, which sets the largest batch a device can bind. */
@@ -147,6 +165,8 @@ export interface StepParts {
   stats: GPUBuffer;
   /** With config.spectralNorm: its kernels, and the buffer of D's normalised weights they write. */
   spectralNorm?: { kernels: SpectralNorm; normalized: GPUBuffer };
+  /** With config.classes > 0: each example's label (GpuDataset.fromLabels). */
+  labels?: GpuDataset;
 }
 
 /**
@@ -213,6 +233,76 @@ function planStep(parts: StepParts): Planned[] {
         label: 'real batch + noise z',
       }),
   });
+  const conditioning = w.conditioning;
+  const labels = parts.labels;
+  if (c.classes > 0 !== (conditioning !== null && labels !== undefined))
+    throw new Error('class conditioning: the configuration and the step parts disagree');
+  if (conditioning && labels) {
+    // The real batch's labels, by the same shuffle, from the step the gather above advanced to.
+    plan.push({
+      build: () =>
+        createBatchGather(ctx, {
+          dataset: labels.buffer,
+          packedU8: false,
+          count: labels.count,
+          dim: 1,
+          rows: B,
+          output: conditioning.labels,
+          seed: c.seed,
+          stepCount: counter.buffer,
+          stepWord: 1,
+          label: 'real batch labels',
+        }),
+    });
+  }
+  /**
+   * A forward pass's matmuls; for a conditional network the first runs without its activation and
+   * the class-conditioning kernel adds the label's weight column, applies it and writes the
+   * one-hot rows. Every row takes the label of its row in the real batch (fake rows included).
+   */
+  const forwardOf = (mlp: MlpParameters, specs: MatmulSpec[], rows: number, onehot?: TensorRef): Planned[] => {
+    const first = mlp.layout.layers[0]!;
+    if (!conditioning || !first.classWeight || specs.length === 0) return matmuls(specs);
+    const [head, ...rest] = specs as [MatmulSpec, ...MatmulSpec[]];
+    const weights = mlp === D ? usedD : mlp.weights;
+    return [
+      { matmul: { ...head, activation: 'none' } },
+      {
+        build: () =>
+          createClassCondition(ctx, {
+            rows,
+            width: first.outFeatures,
+            classes: c.classes,
+            values: head.c,
+            classWeight: viewRef(weights, first.classWeight!),
+            labels: conditioning.labels,
+            labelRows: B,
+            onehot: onehot!,
+            activation: first.activation,
+            leakySlope: c.leakySlope,
+            label: `${mlp.label} class condition`,
+          }),
+      },
+      ...matmuls(rest),
+    ];
+  };
+  /** dW_c = dZ₀ᵀ·onehot: the gradient of a conditional first layer's class columns. */
+  const classWeightGradient = (mlp: MlpParameters, rows: number, dZ: TensorRef, onehot: TensorRef): Planned[] => {
+    const first = mlp.layout.layers[0]!;
+    if (!first.classWeight) return [];
+    return matmuls([
+      {
+        m: first.outFeatures,
+        n: c.classes,
+        k: rows,
+        a: dZ,
+        transposeA: true,
+        b: onehot,
+        c: viewRef(mlp.grads, first.classWeight),
+        label: `${mlp.label} class weight grad`,
+      },
+    ]);
+  };
 
   // The discriminator's last layer (one logit) runs fused with the loss and its gradients.
   const hiddenD = c.discriminatorHidden.length;
@@ -227,11 +317,12 @@ function planStep(parts: StepParts): Planned[] {
   const outputGate = c.generatorOutput === 'none' ? undefined : { kind: c.generatorOutput, leakySlope: c.leakySlope };
 
   // Discriminator update on [fake; real].
-  plan.push(...matmuls(forwardMatmulSpecs(G, { rows: B, input: w.z, outputs: gOutputs })));
-  plan.push(...normalizeD);
   plan.push(
-    ...matmuls(forwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD, weights: usedD })),
+    ...forwardOf(G, forwardMatmulSpecs(G, { rows: B, input: w.z, outputs: gOutputs }), B, conditioning?.gOnehot),
   );
+  plan.push(...normalizeD);
+  const dForward = forwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD, weights: usedD });
+  plan.push(...forwardOf(D, dForward, 2 * B, conditioning?.dOnehot));
   plan.push({
     build: () =>
       createLogitHead(ctx, {
@@ -263,6 +354,7 @@ function planStep(parts: StepParts): Planned[] {
       }),
     ),
   );
+  if (conditioning) plan.push(...classWeightGradient(D, 2 * B, w.dGrad[0]!, conditioning.dOnehot));
   if (parts.spectralNorm) plan.push({ build: async () => spectralStep(parts.spectralNorm!.kernels, 'gradients') });
   const hyper = { beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
   const lr = learningRates(c);
@@ -287,9 +379,16 @@ function planStep(parts: StepParts): Planned[] {
   const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
   const dGradFake = firstRows(w.dGrad, c.discriminatorHidden);
   plan.push(...normalizeD);
-  plan.push(
-    ...matmuls(forwardMatmulSpecs(D, { rows: B, input: fake, outputs: dOutFake, layers: hiddenD, weights: usedD })),
-  );
+  const dForwardFake = forwardMatmulSpecs(D, {
+    rows: B,
+    input: fake,
+    outputs: dOutFake,
+    layers: hiddenD,
+    weights: usedD,
+  });
+  // The fake rows' one-hot rows are the first B of the D update's, rewritten with the same values.
+  const fakeOnehot = conditioning ? Workspace.rows(conditioning.dOnehot, B, c.classes) : undefined;
+  plan.push(...forwardOf(D, dForwardFake, B, fakeOnehot));
   plan.push({
     build: () =>
       createLogitHead(ctx, {
@@ -333,6 +432,7 @@ function planStep(parts: StepParts): Planned[] {
       }),
     ),
   );
+  if (conditioning) plan.push(...classWeightGradient(G, B, w.gGrad[0]!, conditioning.gOnehot));
   plan.push({
     build: () =>
       createAdam(ctx, {

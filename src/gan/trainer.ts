@@ -24,7 +24,7 @@ import { createRandomFill } from '../kernels/random.js';
 import { createSpectralNorm, type SpectralNorm } from '../kernels/spectralNorm.js';
 import { maxStepsForBatch } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
-import { MlpParameters, viewRef } from '../nn/mlp.js';
+import { MlpParameters, viewRef, type TensorView } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, learningRates, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import { buildStepKernels, STREAM, Workspace, type StepKernel } from './step.js';
@@ -67,10 +67,20 @@ export class GanTrainer {
     readonly spectralNorm: DiscriminatorNormalization | null,
   ) {}
 
-  static async create(ctx: GpuContext, partial: Partial<GanConfig>, dataset: GpuDataset): Promise<GanTrainer> {
+  /**
+   * A trainer for `dataset`; a conditional configuration (classes > 0) also needs each example's
+   * label, as GpuDataset.fromLabels makes them. The trainer does not own either dataset.
+   */
+  static async create(
+    ctx: GpuContext,
+    partial: Partial<GanConfig>,
+    dataset: GpuDataset,
+    labels?: GpuDataset,
+  ): Promise<GanTrainer> {
     const config = resolveGanConfig({ dataDim: dataset.dim, ...partial });
     if (config.dataDim !== dataset.dim)
       throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
+    checkLabels(config, dataset, labels);
     GanTrainer.checkFits(config, ctx.device.limits);
     const generator = new MlpParameters(ctx, generatorSpec(config), 'generator', true);
     const discriminator = new MlpParameters(ctx, discriminatorSpec(config), 'discriminator', false);
@@ -83,6 +93,7 @@ export class GanTrainer {
       normalization = config.spectralNorm ? await DiscriminatorNormalization.create(ctx, discriminator) : null;
       kernels = await buildStepKernels(ctx, {
         spectralNorm: normalization ?? undefined,
+        labels,
         config,
         dataset,
         generator,
@@ -170,14 +181,20 @@ export class GanTrainer {
     try {
       for (const [n, mlp] of [this.generator, this.discriminator].entries()) {
         for (const [l, layer] of mlp.layout.layers.entries()) {
-          const bound = 1 / Math.sqrt(layer.inFeatures);
-          for (const [t, view] of [layer.weight, layer.bias].entries()) {
+          // fan_in counts a conditional layer's class inputs, as for the joined torch.nn.Linear.
+          const bound = 1 / Math.sqrt(layer.inFeatures + (layer.classWeight?.shape[1] ?? 0));
+          const views: Array<[TensorView, number]> = [
+            [layer.weight, 2 * l],
+            [layer.bias, 2 * l + 1],
+          ];
+          if (layer.classWeight) views.push([layer.classWeight, CLASS_WEIGHT_STREAM]);
+          for (const [view, stream] of views) {
             kernels.push(
               await createRandomFill(this.ctx, {
                 n: view.count,
                 output: viewRef(mlp.weights, view),
                 seed: this.config.seed,
-                stream: STREAM.init + 64 * n + 2 * l + t,
+                stream: STREAM.init + 64 * n + stream,
                 distribution: { kind: 'uniform', low: -bound, high: bound },
               }),
             );
@@ -353,6 +370,26 @@ export class GanTrainer {
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+/** The init stream (after STREAM.init + 64 · network) of a conditional first layer's class columns. */
+const CLASS_WEIGHT_STREAM = 48;
+
+/** Labels are given exactly when the configuration is conditional, one per example, of its classes. */
+function checkLabels(config: GanConfig, dataset: GpuDataset, labels: GpuDataset | undefined): void {
+  if (config.classes === 0) {
+    if (labels) throw new ArgumentError('labels', 'are given, but the configuration is unconditional (classes 0)');
+    return;
+  }
+  if (!labels)
+    throw new ArgumentError('labels', `are needed: the configuration is conditional (classes ${config.classes})`);
+  if (labels.classes !== config.classes)
+    throw new ArgumentError(
+      'labels',
+      `have ${labels.classes ?? 'no'} classes, the configuration ${config.classes} (make them with GpuDataset.fromLabels)`,
+    );
+  if (labels.count !== dataset.count)
+    throw new ArgumentError('labels', `are ${labels.count}, one per example is ${dataset.count}`);
+}
 
 /** Spectral normalisation of the discriminator: its kernels and the normalised copy of its weights. */
 export class DiscriminatorNormalization {

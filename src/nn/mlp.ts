@@ -16,6 +16,12 @@ export interface MlpSpec {
   /** After the last layer ('none' for logits). */
   output: Activation;
   leakySlope: number;
+  /**
+   * Classes of a one-hot label appended to the inputs (a conditional network); 0 or absent for
+   * none. The first layer's weight then has widths[0] + classes inputs, as torch.nn.Linear holds
+   * it; the flat buffer keeps its class columns as a block of their own (LayerLayout.classWeight).
+   */
+  classes?: number;
 }
 
 export interface TensorView {
@@ -33,6 +39,13 @@ export interface LayerLayout {
   activation: Activation;
   weight: TensorView;
   bias: TensorView;
+  /**
+   * The first layer of a conditional network: the weight's class columns, [outFeatures, classes],
+   * stored apart from `weight` (which then holds the other inFeatures columns) so that each is a
+   * contiguous matrix for the matmuls. Checkpoints join them into one [out, in + classes] tensor
+   * under weight's name.
+   */
+  classWeight?: TensorView;
 }
 
 export interface MlpLayout {
@@ -53,6 +66,7 @@ export function checkMlpSpec(spec: MlpSpec, argument = 'mlp'): MlpSpec {
     requirePositiveInteger(`${argument}.widths[${i}]`, w);
   });
   requireFinite(`${argument}.leakySlope`, spec.leakySlope);
+  if (spec.classes !== undefined && spec.classes !== 0) requirePositiveInteger(`${argument}.classes`, spec.classes);
   return spec;
 }
 
@@ -78,6 +92,7 @@ export function mlpLayout(spec: MlpSpec): MlpLayout {
       activation: last ? spec.output : spec.hidden,
       weight: view(`${2 * l}.weight`, [outFeatures, inFeatures]),
       bias: view(`${2 * l}.bias`, [outFeatures]),
+      ...(l === 0 && (spec.classes ?? 0) > 0 && { classWeight: view('0.weight', [outFeatures, spec.classes!]) }),
     });
   }
   return { layers, totalFloats: offset, parameterCount };

@@ -2,7 +2,7 @@
 // checkpoints and weight files: checked against the layout before any GPU write, and flattened
 // into (or cut out of) the flat buffer the kernels use.
 import type { TensorMap } from '../checkpoint/safetensors.js';
-import type { MlpLayout } from './mlp.js';
+import type { LayerLayout, MlpLayout, TensorView } from './mlp.js';
 
 /** Why `tensors` does not hold this layout's tensors under `prefix`, or null. */
 export function mlpTensorProblem(
@@ -17,8 +17,9 @@ export function mlpTensorProblem(
       const name = `${prefix}.${view.name}`;
       const tensor = tensors.get(name);
       if (!tensor) return `has no tensor "${name}"`;
-      if (tensor.shape.join('x') !== view.shape.join('x'))
-        return `tensor "${name}" has shape [${tensor.shape}] but this model needs [${view.shape}]`;
+      const shape = torchShape(layer, view);
+      if (tensor.shape.join('x') !== shape.join('x'))
+        return `tensor "${name}" has shape [${tensor.shape}] but this model needs [${shape}]`;
       if (!tensor.data.every(Number.isFinite)) return `tensor "${name}" contains NaN or infinite values`;
       if (options.nonNegative && tensor.data.some((v) => v < 0))
         return `tensor "${name}" (${options.nonNegative}) has negative values, which it can never hold`;
@@ -27,22 +28,56 @@ export function mlpTensorProblem(
   return null;
 }
 
+/** A view's shape as torch.nn.Linear holds it: a conditional first layer's weight includes its class columns. */
+function torchShape(layer: LayerLayout, view: TensorView): number[] {
+  if (view !== layer.weight || !layer.classWeight) return view.shape;
+  return [layer.outFeatures, layer.inFeatures + layer.classWeight.shape[1]!];
+}
+
 /** The flat buffer contents for `prefix`, from tensors already checked by mlpTensorProblem. */
 export function flattenMlpTensors(layout: MlpLayout, prefix: string, tensors: TensorMap): Float32Array {
   const flat = new Float32Array(layout.totalFloats);
   for (const layer of layout.layers) {
-    for (const view of [layer.weight, layer.bias]) flat.set(tensors.get(`${prefix}.${view.name}`)!.data, view.offset);
+    for (const view of [layer.weight, layer.bias]) {
+      const data = tensors.get(`${prefix}.${view.name}`)!.data;
+      if (view === layer.weight && layer.classWeight) splitClassColumns(layer, data, flat);
+      else flat.set(data, view.offset);
+    }
   }
   return flat;
+}
+
+/** A conditional layer's [out, in + classes] weight into its two blocks of the flat buffer. */
+function splitClassColumns(layer: LayerLayout, joined: Float32Array, flat: Float32Array): void {
+  const [inputs, classes] = [layer.inFeatures, layer.classWeight!.shape[1]!];
+  for (let o = 0; o < layer.outFeatures; o++) {
+    const row = joined.subarray(o * (inputs + classes), (o + 1) * (inputs + classes));
+    flat.set(row.subarray(0, inputs), layer.weight.offset + o * inputs);
+    flat.set(row.subarray(inputs), layer.classWeight!.offset + o * classes);
+  }
+}
+
+/** The two blocks of a conditional layer's weight joined into torch's [out, in + classes]. */
+function joinClassColumns(layer: LayerLayout, flat: Float32Array): Float32Array {
+  const [inputs, classes] = [layer.inFeatures, layer.classWeight!.shape[1]!];
+  const joined = new Float32Array(layer.outFeatures * (inputs + classes));
+  for (let o = 0; o < layer.outFeatures; o++) {
+    const start = o * (inputs + classes);
+    joined.set(flat.subarray(layer.weight.offset + o * inputs, layer.weight.offset + (o + 1) * inputs), start);
+    const classStart = layer.classWeight!.offset + o * classes;
+    joined.set(flat.subarray(classStart, classStart + classes), start + inputs);
+  }
+  return joined;
 }
 
 /** Adds the tensors of one flat buffer's contents to `tensors` under `prefix`. */
 export function addMlpTensors(layout: MlpLayout, prefix: string, flat: Float32Array, tensors: TensorMap): void {
   for (const layer of layout.layers) {
     for (const view of [layer.weight, layer.bias]) {
+      const joined = view === layer.weight && layer.classWeight;
       tensors.set(`${prefix}.${view.name}`, {
-        shape: view.shape,
-        data: flat.slice(view.offset, view.offset + view.count),
+        shape: torchShape(layer, view),
+        data: joined ? joinClassColumns(layer, flat) : flat.slice(view.offset, view.offset + view.count),
       });
     }
   }

@@ -20,7 +20,7 @@ import type { GanConfig } from '../../src/gan/config.js';
 import type { TrainingStats } from '../../src/gan/stats.js';
 import { ReferenceGan } from '../../reference/gan.js';
 import { useGpu } from '../support/gpu.js';
-import { byteImages, floatPoints, makeTrainer, type TestData } from './helpers.js';
+import { byteImages, floatPoints, labelled, makeTrainer, type TestData } from './helpers.js';
 
 const gpu = useGpu();
 const STEPS = 3;
@@ -98,6 +98,25 @@ const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
     "spectral normalisation of the design's discriminator (784→256→128→1), BCE, batch 4",
     byteImages(12, 784),
     { batch: 4, seed: 20, spectralNorm: true },
+  ],
+  [
+    'a conditional GAN over 3 classes (one-hot labels in both first layers), batch 6',
+    labelled(floatPoints(29, 4), 3),
+    {
+      batch: 6,
+      seed: 31,
+      noiseDim: 5,
+      generatorHidden: [9],
+      discriminatorHidden: [10, 6],
+      generatorOutput: 'none',
+      classes: 3,
+      lr: 1e-3,
+    },
+  ],
+  [
+    'a conditional GAN over 10 classes with a one-layer generator (tanh on the conditioned layer), batch 5',
+    labelled(byteImages(33, 16), 10),
+    { batch: 5, seed: 4, noiseDim: 6, generatorHidden: [], discriminatorHidden: [7], classes: 10, lr: 1e-3 },
   ],
   // No hidden layers: D's logit head reads the data and hands dX straight to G. Batch 600 puts
   // 1200 rows through D, more than one workgroup of the head takes, so its two-dispatch form runs.

@@ -9,6 +9,14 @@ export interface TestData {
   upload(ctx: GpuContext): GpuDataset;
   reference: ReferenceDataset;
   dim: number;
+  /** Class labels, for a conditional GAN: how many, and each example's. */
+  labels?: { classes: number; of: (example: number) => number; count: number };
+}
+
+/** The same data with example e of class (e · 7) mod classes. */
+export function labelled(data: TestData, classes: number): TestData {
+  const of = (e: number) => (e * 7) % classes;
+  return { ...data, labels: { classes, of, count: data.reference.count }, reference: { ...data.reference, label: of } };
 }
 
 /** Deterministic bytes standing in for images (the real MNIST is tested separately). */
@@ -42,17 +50,26 @@ export async function makeTrainer(
   config: Partial<GanConfig>,
 ): Promise<{ trainer: GanTrainer; destroy(): void }> {
   const dataset = data.upload(ctx);
+  const labels = data.labels
+    ? GpuDataset.fromLabels(
+        ctx,
+        Array.from({ length: data.labels.count }, (_, e) => data.labels!.of(e)),
+        data.labels.classes,
+      )
+    : undefined;
   try {
-    const trainer = await GanTrainer.create(ctx, { dataDim: data.dim, ...config }, dataset);
+    const trainer = await GanTrainer.create(ctx, { dataDim: data.dim, ...config }, dataset, labels);
     return {
       trainer,
       destroy: () => {
         trainer.destroy();
         dataset.destroy();
+        labels?.destroy();
       },
     };
   } catch (error) {
     dataset.destroy();
+    labels?.destroy();
     throw error;
   }
 }
