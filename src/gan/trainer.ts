@@ -385,7 +385,8 @@ function checkLabels(config: GanConfig, dataset: GpuDataset, labels: GpuDataset 
   if (labels.classes !== config.classes)
     throw new ArgumentError(
       'labels',
-      `have ${labels.classes ?? 'no'} classes, the configuration ${config.classes} (make them with GpuDataset.fromLabels)`,
+      `have ${labels.classes ?? 'no'} classes and the configuration ${config.classes}: make them with ` +
+        'GpuDataset.fromLabels',
     );
   if (labels.count !== dataset.count)
     throw new ArgumentError('labels', `are ${labels.count}, one per example is ${dataset.count}`);
