@@ -42,6 +42,7 @@ export { createStepCounter, type StepCounter, type StepCounterSpec } from './ker
 export { createRandomFill, type RandomFillSpec, type RandomDistribution } from './kernels/random.js';
 export { createBatchGather, type GatherSpec } from './data/gather.js';
 export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kernels/softmaxCrossEntropy.js';
+export { createClassCondition, type ClassConditionSpec } from './kernels/classCondition.js';
 export {
   createSpectralNorm,
   type SpectralNorm,

@@ -12,6 +12,7 @@ const PUBLIC_VALUES = [
   'decodeClassifierFile',
   'createSoftmaxCrossEntropy',
   'createSpectralNorm',
+  'createClassCondition',
   'createSampleScorer',
   'createGeneratorEvaluator',
   'ADAM_DEFAULTS',

@@ -18,6 +18,11 @@ export interface SamplerOptions {
   seed?: number;
   /** Sample from the moving average of the weights (default) or the trained weights. */
   useEma?: boolean;
+  /**
+   * A conditional generator's class for each sample (count labels). Default: sample r is of class
+   * r mod classes, so that a grid `classes` wide shows one class per column.
+   */
+  labels?: ArrayLike<number>;
 }
 
 export class GanSampler {
@@ -34,6 +39,8 @@ export class GanSampler {
     private readonly hidden: GPUBuffer[],
     noiseKernel: BoundKernel,
     private readonly forward: Kernel[],
+    /** A conditional generator's labels (count) and its first layer's one-hot rows; null otherwise. */
+    private readonly conditioning: { labels: GPUBuffer; onehot: GPUBuffer } | null,
   ) {
     this.noiseKernel = noiseKernel;
   }
@@ -47,24 +54,54 @@ export class GanSampler {
     const count = requirePositiveInteger('count', options.count);
     if (options.useEma !== false && !generator.ema)
       throw new ArgumentError('useEma', 'this generator keeps no moving average');
+    const labels =
+      config.classes > 0
+        ? checkedLabels(options.labels ?? defaultLabels(count, config.classes), count, config.classes)
+        : null;
+    if (options.labels !== undefined && !labels)
+      throw new ArgumentError('labels', 'are for a conditional generator; this one has no classes');
     const mem = ctx.memory;
     const noise = mem.createStorage('sample noise', count * config.noiseDim);
     const output = mem.createStorage('samples', count * config.dataDim);
     const hidden = config.generatorHidden.map((w, i) => mem.createStorage(`sample h${i + 1}`, count * w));
+    const conditioning = labels
+      ? {
+          labels: mem.createStorage('sample labels', labels),
+          onehot: mem.createStorage('sample one-hot labels', count * config.classes),
+        }
+      : null;
+    const owned = [noise, output, ...hidden, ...(conditioning ? [conditioning.labels, conditioning.onehot] : [])];
     const kernels: Kernel[] = [];
     try {
       const noiseKernel = await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed);
       kernels.push(noiseKernel);
       const weights = options.useEma === false ? generator.weights : generator.ema!;
+      const condition = conditioning && { labels: conditioning.labels, labelRows: count, onehot: conditioning.onehot };
       kernels.push(
-        ...(await forwardKernels(ctx, generator, { rows: count, input: noise, outputs: [...hidden, output], weights })),
+        ...(await forwardKernels(ctx, generator, {
+          rows: count,
+          input: noise,
+          outputs: [...hidden, output],
+          weights,
+          ...(condition && { condition }),
+        })),
       );
-      const sampler = new GanSampler(ctx, config, count, noise, output, hidden, noiseKernel, kernels.slice(1));
+      const sampler = new GanSampler(
+        ctx,
+        config,
+        count,
+        noise,
+        output,
+        hidden,
+        noiseKernel,
+        kernels.slice(1),
+        conditioning,
+      );
       sampler.regenerateNoise();
       return sampler;
     } catch (error) {
       for (const k of kernels) k.destroy();
-      for (const b of [noise, output, ...hidden]) mem.release(b);
+      for (const b of owned) mem.release(b);
       throw error;
     }
   }
@@ -113,6 +150,14 @@ export class GanSampler {
     this.ctx.write(this.noise, values);
   }
 
+  /** A conditional generator's class for each sample from now on (count labels). */
+  setLabels(labels: ArrayLike<number>): void {
+    this.checkUsable('setLabels');
+    if (!this.conditioning)
+      throw new ArgumentError('labels', 'are for a conditional generator; this one has no classes');
+    this.ctx.write(this.conditioning.labels, checkedLabels(labels, this.count, this.config.classes));
+  }
+
   /** Records the generator's forward pass on the current noise into `encoder`. */
   record(encoder: GPUCommandEncoder): void {
     this.checkUsable('record');
@@ -140,7 +185,25 @@ export class GanSampler {
     this.noiseKernel.destroy();
     for (const k of this.forward) k.destroy();
     for (const b of [this.noise, this.output, ...this.hidden]) this.ctx.memory.release(b);
+    if (this.conditioning) for (const b of Object.values(this.conditioning)) this.ctx.memory.release(b);
   }
+}
+
+/** Sample r of class r mod classes. */
+function defaultLabels(count: number, classes: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, r) => r % classes);
+}
+
+/** `count` class indices in [0, classes) as the floats the class-conditioning kernel reads. */
+function checkedLabels(labels: ArrayLike<number>, count: number, classes: number): Float32Array {
+  if (labels.length !== count)
+    throw new ArgumentError('labels', `must be one per sample (${count}), got ${labels.length}`);
+  for (let r = 0; r < count; r++) {
+    const label = labels[r]!;
+    if (!Number.isInteger(label) || label < 0 || label >= classes)
+      throw new ArgumentError('labels', `label ${r} is ${label}, not a class in [0, ${classes})`);
+  }
+  return Float32Array.from(labels);
 }
 
 /** A generator (with its moving average) loaded from a checkpoint, for sampling without training. */

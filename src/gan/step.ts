@@ -13,7 +13,7 @@ import { createLogitHead } from '../kernels/logitHead.js';
 import { createBatchGather } from '../data/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { viewRef, type MlpParameters } from '../nn/mlp.js';
-import { backwardMatmulSpecs, forwardMatmulSpecs } from '../nn/passes.js';
+import { backwardMatmulSpecs, forwardEntries, type ForwardSpec } from '../nn/passes.js';
 import { learningRates, type GanConfig } from './config.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
@@ -255,37 +255,14 @@ function planStep(parts: StepParts): Planned[] {
         }),
     });
   }
-  /**
-   * A forward pass's matmuls; for a conditional network the first runs without its activation and
-   * the class-conditioning kernel adds the label's weight column, applies it and writes the
-   * one-hot rows. Every row takes the label of its row in the real batch (fake rows included).
-   */
-  const forwardOf = (mlp: MlpParameters, specs: MatmulSpec[], rows: number, onehot?: TensorRef): Planned[] => {
-    const first = mlp.layout.layers[0]!;
-    if (!conditioning || !first.classWeight || specs.length === 0) return matmuls(specs);
-    const [head, ...rest] = specs as [MatmulSpec, ...MatmulSpec[]];
-    const weights = mlp === D ? usedD : mlp.weights;
-    return [
-      { matmul: { ...head, activation: 'none' } },
-      {
-        build: () =>
-          createClassCondition(ctx, {
-            rows,
-            width: first.outFeatures,
-            classes: c.classes,
-            values: head.c,
-            classWeight: viewRef(weights, first.classWeight!),
-            labels: conditioning.labels,
-            labelRows: B,
-            onehot: onehot!,
-            activation: first.activation,
-            leakySlope: c.leakySlope,
-            label: `${mlp.label} class condition`,
-          }),
-      },
-      ...matmuls(rest),
-    ];
-  };
+  /** A forward pass as step entries; every row takes the label of its row in the real batch (fake rows included). */
+  const forwardOf = (mlp: MlpParameters, spec: ForwardSpec, onehot?: TensorRef): Planned[] =>
+    forwardEntries(mlp, {
+      ...spec,
+      ...(conditioning && onehot && { condition: { labels: conditioning.labels, labelRows: B, onehot } }),
+    }).map((entry) =>
+      'matmul' in entry ? { matmul: entry.matmul } : { build: () => createClassCondition(ctx, entry.condition) },
+    );
   /** dW_c = dZ₀ᵀ·onehot: the gradient of a conditional first layer's class columns. */
   const classWeightGradient = (mlp: MlpParameters, rows: number, dZ: TensorRef, onehot: TensorRef): Planned[] => {
     const first = mlp.layout.layers[0]!;
@@ -317,12 +294,10 @@ function planStep(parts: StepParts): Planned[] {
   const outputGate = c.generatorOutput === 'none' ? undefined : { kind: c.generatorOutput, leakySlope: c.leakySlope };
 
   // Discriminator update on [fake; real].
-  plan.push(
-    ...forwardOf(G, forwardMatmulSpecs(G, { rows: B, input: w.z, outputs: gOutputs }), B, conditioning?.gOnehot),
-  );
+  plan.push(...forwardOf(G, { rows: B, input: w.z, outputs: gOutputs }, conditioning?.gOnehot));
   plan.push(...normalizeD);
-  const dForward = forwardMatmulSpecs(D, { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD, weights: usedD });
-  plan.push(...forwardOf(D, dForward, 2 * B, conditioning?.dOnehot));
+  const dForward = { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD, weights: usedD };
+  plan.push(...forwardOf(D, dForward, conditioning?.dOnehot));
   plan.push({
     build: () =>
       createLogitHead(ctx, {
@@ -379,16 +354,10 @@ function planStep(parts: StepParts): Planned[] {
   const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
   const dGradFake = firstRows(w.dGrad, c.discriminatorHidden);
   plan.push(...normalizeD);
-  const dForwardFake = forwardMatmulSpecs(D, {
-    rows: B,
-    input: fake,
-    outputs: dOutFake,
-    layers: hiddenD,
-    weights: usedD,
-  });
+  const dForwardFake = { rows: B, input: fake, outputs: dOutFake, layers: hiddenD, weights: usedD };
   // The fake rows' one-hot rows are the first B of the D update's, rewritten with the same values.
   const fakeOnehot = conditioning ? Workspace.rows(conditioning.dOnehot, B, c.classes) : undefined;
-  plan.push(...forwardOf(D, dForwardFake, B, fakeOnehot));
+  plan.push(...forwardOf(D, dForwardFake, fakeOnehot));
   plan.push({
     build: () =>
       createLogitHead(ctx, {

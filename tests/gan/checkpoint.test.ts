@@ -8,7 +8,8 @@ import { readCheckpointFile, writeFileAtomic } from '../../src/checkpoint/file.j
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors.js';
 import { exportTensors } from '../../src/gan/state.js';
 import { useGpu } from '../support/gpu.js';
-import { byteImages, makeTrainer } from './helpers.js';
+import { byteImages, labelled, makeTrainer, type TestData } from './helpers.js';
+import type { GanConfig } from '../../src/gan/config.js';
 import { useTempDirs } from '../support/temp.js';
 
 const tempDir = useTempDirs();
@@ -94,25 +95,28 @@ describe('checkpoints', () => {
     }
   });
 
-  for (const [what, config] of [
-    ['', CONFIG],
-    [', with a warm-up of the moving average', { ...CONFIG, emaWarmup: 4 }],
+  const RESUMED: Array<[string, Partial<GanConfig>, TestData]> = [
+    ['', CONFIG, DATA],
+    [', with a warm-up of the moving average', { ...CONFIG, emaWarmup: 4 }, DATA],
     [
       ', with spectral normalisation, the hinge loss and two learning rates',
       { ...CONFIG, spectralNorm: true, loss: 'hinge', discriminatorLr: 4e-4, generatorLr: 1e-4 },
+      DATA,
     ],
-    [', with the least-squares loss and smoothed labels', { ...CONFIG, loss: 'least-squares', realLabel: 0.9 }],
-  ] as const) {
+    [', with the least-squares loss and smoothed labels', { ...CONFIG, loss: 'least-squares', realLabel: 0.9 }, DATA],
+    [', conditional on 10 classes', { ...CONFIG, classes: 10 }, labelled(DATA, 10)],
+  ];
+  for (const [what, config, data] of RESUMED) {
     it(`N steps, save, load into a new trainer, M steps = N + M steps straight, bit for bit${what}`, async () => {
-      const straight = await makeTrainer(gpu.ctx, DATA, config);
-      const first = await makeTrainer(gpu.ctx, DATA, config);
+      const straight = await makeTrainer(gpu.ctx, data, config);
+      const first = await makeTrainer(gpu.ctx, data, config);
       let resumed: Awaited<ReturnType<typeof makeTrainer>> | undefined;
       try {
         await straight.trainer.train(5, { stepsPerSubmit: 5 });
         await first.trainer.train(3);
         const checkpoint = decodeCheckpoint(await encodeCheckpoint(first.trainer));
         // A fresh trainer with a different initialisation, so nothing carries over but the file.
-        resumed = await makeTrainer(gpu.ctx, DATA, { ...checkpoint.config });
+        resumed = await makeTrainer(gpu.ctx, data, { ...checkpoint.config });
         restoreCheckpoint(resumed.trainer, checkpoint);
         expect(resumed.trainer.step).toBe(3);
         await resumed.trainer.train(2);
@@ -128,6 +132,28 @@ describe('checkpoints', () => {
       }
     });
   }
+
+  it("conditional: torch's first layers with `classes` more inputs, the class count recorded", async () => {
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, labelled(DATA, 10), { ...CONFIG, classes: 10 });
+    try {
+      await trainer.train(1);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      expect(checkpoint.config.classes).toBe(10);
+      expect(checkpoint.tensors.get('generator.0.weight')!.shape).toEqual([128, 110]);
+      expect(checkpoint.tensors.get('discriminator.0.weight')!.shape).toEqual([256, 794]);
+      expect(checkpoint.tensors.get('generator_ema.0.weight')!.shape).toEqual([128, 110]);
+      expect(checkpoint.tensors.get('optimizer.discriminator.exp_avg.0.weight')!.shape).toEqual([256, 794]);
+      // An unconditional trainer refuses it, naming the setting.
+      const plain = await makeTrainer(gpu.ctx, DATA, CONFIG);
+      try {
+        expect(() => restoreCheckpoint(plain.trainer, checkpoint)).toThrow(/classes: checkpoint 10, trainer 0/);
+      } finally {
+        plain.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
 
   it("with spectral normalisation: each D layer's power-iteration vector, spectral_norm's names", async () => {
     const { trainer, destroy } = await makeTrainer(gpu.ctx, DATA, { ...CONFIG, spectralNorm: true });

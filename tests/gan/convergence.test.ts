@@ -12,6 +12,10 @@
 // samples near one. So three seeds train, and at least two must meet both bars: a broken trainer
 // fails all three, a change of rounding moves one.
 //
+// Conditional: the same ring, each point labelled with its mode, a conditional GAN over 8 classes.
+// The class must decide the mode: of 800 samples (100 per class) at least 90% must lie nearest the
+// mode of their class, and 60% within 3σ of it (an unconditional generator puts 12.5% nearest).
+//
 // MNIST smoke: 60 steps at batch 32. The untrained generator's tanh outputs sit near 0 (grey);
 // MNIST is mostly black background (mean pixel −0.74 in [−1, 1]). After the run, the generated
 // mean must have moved at least a third of the way toward MNIST's, with every reported loss and
@@ -19,13 +23,27 @@
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { loadMnistImages } from '../../src/data/mnistNode.js';
+import type { GanConfig } from '../../src/gan/config.js';
 import { GanSampler } from '../../src/gan/sampler.js';
 import type { TrainingStats } from '../../src/gan/stats.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
 import { useGpu } from '../support/gpu.js';
-import { modeCoverage, ringPoints, RING } from './ring-data.js';
+import { modeCentre, modeCoverage, ringPoints, RING } from './ring-data.js';
 
 const gpu = useGpu();
+
+/** The ring's GAN: small MLPs on 2-D points. */
+const RING_GAN: Partial<GanConfig> = {
+  dataDim: 2,
+  noiseDim: 8,
+  generatorHidden: [64, 64],
+  discriminatorHidden: [64, 64],
+  generatorOutput: 'none',
+  batch: 256,
+  lr: 5e-4,
+  emaDecay: 0.99,
+};
+const CONDITIONAL_STEPS = 1500;
 
 describe('convergence', () => {
   it('8 Gaussians on a ring: for two of three seeds, ≥ 7 modes covered and ≥ 70% of samples near a mode', {
@@ -41,6 +59,49 @@ describe('convergence', () => {
     }
     const good = results.filter((r) => r.perMode.filter((f) => f >= 0.01).length >= 7 && r.nearFraction >= 0.7);
     expect(good.length, 'seeds that met both bars').toBeGreaterThanOrEqual(2);
+  });
+
+  it('conditional ring: the class decides the mode (≥ 90% nearest their class, ≥ 60% within 3σ of it)', {
+    timeout: 600_000,
+  }, async () => {
+    const { ctx } = gpu;
+    const count = 8192;
+    const dataset = GpuDataset.fromFloats(ctx, ringPoints(count, 1), count, 2);
+    const labels = GpuDataset.fromLabels(
+      ctx,
+      Array.from({ length: count }, (_, i) => i % RING.modes),
+      RING.modes,
+    );
+    const config = { ...RING_GAN, classes: RING.modes, seed: 1 };
+    const trainer = await GanTrainer.create(ctx, config, dataset, labels);
+    const sampleLabels = Array.from({ length: 800 }, (_, r) => r % RING.modes);
+    const sampler = await GanSampler.create(ctx, trainer.config, trainer.generator, {
+      count: 800,
+      seed: 99,
+      labels: sampleLabels,
+    });
+    try {
+      await trainer.train(CONDITIONAL_STEPS, { stepsPerSubmit: 50, statsEvery: 1000 });
+      const points = await sampler.sample();
+      let nearest = 0,
+        within = 0;
+      sampleLabels.forEach((k, r) => {
+        const [x, y] = [points[2 * r]!, points[2 * r + 1]!];
+        const distances = Array.from({ length: RING.modes }, (_, m) =>
+          Math.hypot(x - modeCentre(m)[0], y - modeCentre(m)[1]),
+        );
+        if (distances.indexOf(Math.min(...distances)) === k) nearest++;
+        if (distances[k]! <= 3 * RING.sigma) within++;
+      });
+      console.log(`conditional ring: ${nearest / 8}% nearest their class's mode, ${within / 8}% within 3σ of it`);
+      expect(nearest / 800).toBeGreaterThanOrEqual(0.9);
+      expect(within / 800).toBeGreaterThanOrEqual(0.6);
+    } finally {
+      sampler.destroy();
+      trainer.destroy();
+      labels.destroy();
+      dataset.destroy();
+    }
   });
 
   it('MNIST smoke: samples move toward MNIST, D outputs stay in (0, 1), losses finite', {
@@ -83,21 +144,7 @@ async function trainRing(seed: number): Promise<{ perMode: number[]; nearFractio
   const { ctx } = gpu;
   const count = 8192;
   const dataset = GpuDataset.fromFloats(ctx, ringPoints(count, 1), count, 2);
-  const trainer = await GanTrainer.create(
-    ctx,
-    {
-      dataDim: 2,
-      noiseDim: 8,
-      generatorHidden: [64, 64],
-      discriminatorHidden: [64, 64],
-      generatorOutput: 'none',
-      batch: 256,
-      lr: 5e-4,
-      emaDecay: 0.99,
-      seed,
-    },
-    dataset,
-  );
+  const trainer = await GanTrainer.create(ctx, { ...RING_GAN, seed }, dataset);
   const sampler = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 2000, seed: 99 });
   try {
     await trainer.train(6000, { stepsPerSubmit: 50, statsEvery: 1000 });

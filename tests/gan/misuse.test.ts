@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/checkpoint/checkpoint.js';
 import { ArgumentError, DestroyedError, TrainingDivergedError } from '../../src/gpu/errors.js';
+import { GpuDataset } from '../../src/data/dataset.js';
 import { GanSampler } from '../../src/gan/sampler.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
 import { useGpu } from '../support/gpu.js';
@@ -133,5 +134,56 @@ describe('a diverging run', () => {
       { step: checkpoint.step + 10, finite: true },
     ]);
     destroy();
+  });
+});
+
+describe('a conditional GAN', () => {
+  it('needs labels, one per example, of its classes; refuses them for an unconditional one', async () => {
+    const ctx = gpu.ctx;
+    const dataset = data.upload(ctx);
+    const ten = GpuDataset.fromLabels(
+      ctx,
+      Array.from({ length: 40 }, (_, e) => e % 10),
+      10,
+    );
+    const three = GpuDataset.fromLabels(
+      ctx,
+      Array.from({ length: 40 }, (_, e) => e % 3),
+      3,
+    );
+    const short = GpuDataset.fromLabels(ctx, [1, 2, 3], 10);
+    const conditional = { ...SMALL, dataDim: 36, classes: 10 };
+    try {
+      const refused = async (labels: GpuDataset | undefined, config: object, message: RegExp) => {
+        const attempt = GanTrainer.create(ctx, config, dataset, labels);
+        await expect(attempt).rejects.toThrow(ArgumentError);
+        await expect(attempt).rejects.toThrow(message);
+      };
+      await refused(undefined, conditional, /labels.*needed.*classes 10/);
+      await refused(three, conditional, /labels.*have 3 classes and the configuration 10/);
+      await refused(short, conditional, /labels.*are 3, one per example is 40/);
+      await refused(ten, { ...SMALL, dataDim: 36 }, /labels.*unconditional/);
+      await refused(ten, { ...conditional, discriminatorHidden: [] }, /classes.*at least one hidden layer/);
+      await refused(ten, { ...conditional, spectralNorm: true }, /spectralNorm.*conditional/);
+      expect(() => GpuDataset.fromLabels(ctx, [0, 10], 10)).toThrow(/label 1 is 10, not a class in \[0, 10\)/);
+      expect(() => GpuDataset.fromLabels(ctx, [0, 2.5], 10)).toThrow(/label 1 is 2.5/);
+      // And a sampler takes a class per sample, checked the same way.
+      const trainer = await GanTrainer.create(ctx, conditional, dataset, ten);
+      try {
+        const make = (labels: number[]) =>
+          GanSampler.create(ctx, trainer.config, trainer.generator, { count: 2, labels });
+        await expect(make([0, 10])).rejects.toThrow(/label 1 is 10/);
+        await expect(make([0])).rejects.toThrow(/one per sample \(2\)/);
+        const sampler = await make([3, 7]);
+        expect(() => sampler.setLabels([1, -1])).toThrow(/label 1 is -1/);
+        sampler.setLabels([9, 0]);
+        expect((await sampler.sample()).every(Number.isFinite)).toBe(true);
+        sampler.destroy();
+      } finally {
+        trainer.destroy();
+      }
+    } finally {
+      for (const d of [dataset, ten, three, short]) d.destroy();
+    }
   });
 });
