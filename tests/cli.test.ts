@@ -171,6 +171,47 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     ]);
   });
 
+  it('--conditional trains on the digits with their labels; sample draws a row per class, or one --class', () => {
+    const run = tmp();
+    const trained = cli('train', '--steps', '2', '--out', run, ...TINY, '--conditional');
+    expect(trained.status).toBe(0);
+    const file = join(run, 'checkpoint.safetensors');
+    const { config, tensors } = decodeCheckpoint(readFileSync(file));
+    expect(config.classes).toBe(10);
+    expect(tensors.get('generator.0.weight')!.shape).toEqual([128, 110]);
+    expect(cli('train', '--steps', '3', '--out', run, '--resume').status).toBe(0);
+    const grid = cli('sample', '--checkpoint', file, '--out', join(run, 'grid.png'));
+    expect(grid.status).toBe(0);
+    expect(grid.stdout).toMatch(/80 samples, a row per class/);
+    // 8 columns and 10 rows of 28-pixel cells with 2 pixels of padding.
+    const png = readFileSync(join(run, 'grid.png'));
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([8 * 30 + 2, 10 * 30 + 2]);
+    const seven = cli('sample', '--checkpoint', file, '--out', join(run, 'seven.png'), '--class', '7', '--n', '9');
+    expect(seven.status).toBe(0);
+    expect(seven.stdout).toMatch(/9 samples of class 7/);
+    const past = cli('sample', '--checkpoint', file, '--out', join(run, 'x.png'), '--class', '10');
+    expect(past.status).toBe(2);
+    expect(past.errors[0]).toMatch(/--class 10: the checkpoint has classes 0 to 9/);
+    const score = cli('eval', '--checkpoint', file, '--n', '100', '--json');
+    expect(score.status).toBe(0);
+    expect(JSON.parse(score.stdout.trim().split('\n').at(-1)!).classShares).toHaveLength(10);
+  });
+
+  it('--class on an unconditional checkpoint, --labels without --conditional: one line, exit 2', () => {
+    const run = tmp();
+    expect(cli('train', '--steps', '2', '--out', run, ...TINY).status).toBe(0);
+    const file = join(run, 'checkpoint.safetensors');
+    const r = cli('sample', '--checkpoint', file, '--out', join(run, 'x.png'), '--class', '3');
+    expect(r.status).toBe(2);
+    expect(r.errors).toEqual([expect.stringMatching(/--class: .* is not conditional/)]);
+    const labels = cli('train', '--steps', '2', '--out', tmp(), '--labels', file);
+    expect(labels.status).toBe(2);
+    expect(labels.errors).toEqual([expect.stringMatching(/--labels are for a conditional GAN: add --conditional/)]);
+    const resumed = cli('train', '--steps', '4', '--out', run, '--resume', '--conditional');
+    expect(resumed.status).toBe(2);
+    expect(resumed.errors).toEqual([expect.stringMatching(/checkpoint is of an unconditional GAN/)]);
+  });
+
   it('a corrupt checkpoint and a conflicting --resume flag: one line, exit 2', () => {
     const out = tmp();
     writeFileSync(join(out, 'checkpoint.safetensors'), 'not a checkpoint');

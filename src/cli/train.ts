@@ -9,7 +9,7 @@ import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpo
 import { readCheckpointFile } from '../checkpoint/file.js';
 import { GpuFailureError, TrainingDivergedError } from '../gpu/errors.js';
 import { GpuDataset } from '../data/dataset.js';
-import { loadMnistImages } from '../data/mnistNode.js';
+import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNode.js';
 import { readClassifierFile } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
@@ -51,6 +51,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     choices: GAN_LOSSES,
     help: 'adversarial loss: bce (non-saturating), hinge or least-squares (default bce)',
   },
+  conditional: {
+    kind: 'boolean',
+    help: "a conditional GAN: each image's label enters both networks (MNIST's digits, or --labels)",
+  },
+  labels: { kind: 'string', help: 'with --conditional: an IDX labels file for --data (classes: 0 to its largest)' },
   'spectral-norm': {
     kind: 'boolean',
     help: "spectral normalisation of the discriminator's weights (power iteration on the GPU)",
@@ -119,8 +124,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
         : { every: flags['eval-every'] as number, count: (flags['eval-n'] as number | undefined) ?? 2000 },
   };
   if (flags['eval-n'] !== undefined && !run.evaluation) throw new UsageError('--eval-n needs --eval-every');
+  if (flags.labels !== undefined && !flags.conditional && !flags.resume)
+    throw new UsageError('--labels are for a conditional GAN: add --conditional');
   const checkpoint = flags.resume ? loadForResume(run.out, flags) : null;
-  const config = checkpoint?.config ?? configFromFlags(flags);
+  const labels = checkpoint
+    ? checkpoint.config.classes > 0
+      ? loadLabels(flags.labels as string | undefined)
+      : null
+    : flags.conditional
+      ? loadLabels(flags.labels as string | undefined)
+      : null;
+  const config = checkpoint?.config ?? configFromFlags(flags, labels);
   if (run.total > GanTrainer.maxSteps(config)) {
     throw new UsageError(
       `--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU ` +
@@ -138,6 +152,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `the data has ${images.rows}×${images.cols} images but the model expects ${config.dataDim} values`,
     );
+  if (labels && labels.length !== images.count)
+    throw new UsageError(`the labels are ${labels.length} but the images ${images.count}: give one label per image`);
+  if (labels && checkpoint && labels.some((l) => l >= config.classes))
+    throw new UsageError(
+      `the labels name classes past the checkpoint's ${config.classes}: give the labels it was trained with`,
+    );
   const force = flags.force === true;
   prepareOutput(run.out, checkpoint, force);
 
@@ -145,7 +165,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
     GanTrainer.checkFits(config, ctx.device.limits);
-    return await trainOn(ctx, run, config, checkpoint, images.pixels, images.count, force && !checkpoint);
+    return await trainOn(ctx, run, config, checkpoint, { ...images, labels }, force && !checkpoint);
   } finally {
     ctx.destroy();
   }
@@ -177,7 +197,20 @@ function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolea
   }
 }
 
-function configFromFlags(flags: ParsedFlags): GanConfig {
+/** A conditional run's labels: MNIST's training digits, or an IDX labels file. */
+function loadLabels(path: string | undefined): Uint8Array {
+  const labels = loadMnistLabels(path ?? mnistFilePath('train-labels'));
+  if (labels.length === 0) throw new UsageError(`${path}: holds no labels`);
+  return labels;
+}
+
+function classCount(labels: Uint8Array): number {
+  const largest = labels.reduce((a, b) => Math.max(a, b), 0);
+  if (largest < 1) throw new UsageError('--labels: every label is 0; a conditional GAN needs at least two classes');
+  return largest + 1;
+}
+
+function configFromFlags(flags: ParsedFlags, labels: Uint8Array | null): GanConfig {
   const smoothing = flags['label-smoothing'];
   if (flags.loss === 'hinge' && smoothing !== undefined && smoothing !== 1)
     throw new UsageError('--label-smoothing applies to the bce and least-squares losses, not to --loss hinge');
@@ -189,6 +222,8 @@ function configFromFlags(flags: ParsedFlags): GanConfig {
     ...(flags['lr-g'] !== undefined && { generatorLr: flags['lr-g'] as number }),
     ...(flags.loss !== undefined && { loss: flags.loss as GanLoss }),
     ...(flags['spectral-norm'] !== undefined && { spectralNorm: true }),
+    // Classes 0 to the largest label: MNIST's ten digits, or what a labels file names.
+    ...(labels && { classes: classCount(labels) }),
     ...(flags['label-smoothing'] !== undefined && { realLabel: flags['label-smoothing'] as number }),
     ...(flags['ema-decay'] !== undefined && { emaDecay: flags['ema-decay'] as number }),
     ...(flags['ema-warmup'] !== undefined && { emaWarmup: flags['ema-warmup'] as number }),
@@ -213,6 +248,8 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
     ['ema-decay', 'emaDecay'],
     ['ema-warmup', 'emaWarmup'],
   ];
+  if (flags.conditional && checkpoint.config.classes === 0)
+    throw new UsageError('--conditional: the checkpoint is of an unconditional GAN; drop --conditional to resume it');
   for (const [flag, key] of pairs) {
     if (flags[flag] !== undefined && flags[flag] !== checkpoint.config[key]) {
       throw new UsageError(
@@ -253,13 +290,16 @@ async function trainOn(
   run: Run,
   config: GanConfig,
   checkpoint: Checkpoint | null,
-  pixels: Uint8Array,
-  count: number,
+  data: { pixels: Uint8Array; count: number; labels: Uint8Array | null },
   clearOld: boolean,
 ): Promise<number> {
-  const dataset = GpuDataset.fromBytes(ctx, pixels, count, config.dataDim, 'MNIST');
-  const trainer = await GanTrainer.create(ctx, config, dataset);
-  const sampler = await GanSampler.create(ctx, config, trainer.generator, { count: SAMPLES });
+  const dataset = GpuDataset.fromBytes(ctx, data.pixels, data.count, config.dataDim, 'MNIST');
+  const labels = data.labels ? GpuDataset.fromLabels(ctx, data.labels, config.classes) : undefined;
+  const trainer = await GanTrainer.create(ctx, config, dataset, labels);
+  // A conditional run's samples.png has a row of 8 per class.
+  const count = config.classes > 0 ? 8 * config.classes : SAMPLES;
+  const gridLabels = config.classes > 0 ? Array.from({ length: count }, (_, r) => Math.floor(r / 8)) : undefined;
+  const sampler = await GanSampler.create(ctx, config, trainer.generator, { count, labels: gridLabels });
   const evaluator = run.evaluation ? await qualityEvaluator(ctx, trainer, run.evaluation.count) : null;
   const signals = watchSignals();
   let saved = checkpoint?.step ?? null;
@@ -295,6 +335,7 @@ async function trainOn(
     evaluator?.destroy();
     sampler.destroy();
     trainer.destroy();
+    labels?.destroy();
     dataset.destroy();
   }
 }
