@@ -9,6 +9,7 @@
 // (sn_grad_dot: per-chunk sums of G ⊙ W/σ; sn_grad_apply: their total, then the update). Every
 // layer of the network goes through each dispatch at once: workgroup_id.y is the layer. Sums run in
 // a fixed order, so results are deterministic.
+// requires: workgroup_sum.wgsl
 
 // One layer: its shape and where its tensors live, in floats. weight and bias index `weights`,
 // `normalized` and `grads` (the network's flat buffers); u indexes `u_vectors`; v, t, s, sigma and
@@ -36,14 +37,11 @@ struct SnLayer {
 @group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
 
 const THREADS = 256u;
-const ROW_THREADS = 64u;
 // Floats of a matrix per workgroup in sn_scale, sn_grad_dot and sn_grad_apply (4 per thread).
 const CHUNK = 1024u;
 // Guards the divisions by ‖t‖ and σ, as torch.nn.functional.normalize's eps does.
 const EPS = 1e-12;
 
-var<workgroup> sums: array<f32, THREADS>;
-var<workgroup> pair_sums: array<vec2<f32>, THREADS>;
 
 // t = Wᵀu: a thread per column, down the rows (neighbouring threads read neighbouring floats).
 @compute @workgroup_size(THREADS)
@@ -58,24 +56,19 @@ fn sn_left(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id)
   scratch[layer.t + j] = sum;
 }
 
-// s = W t: a workgroup per row, ROW_THREADS lanes along it, then a tree.
-@compute @workgroup_size(ROW_THREADS)
+// s = W t: a workgroup per row, its threads along it, then a tree.
+@compute @workgroup_size(THREADS)
 fn sn_right(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let layer = layers[wid.y];
   let i = wid.x;
   var sum = 0.0;
   if (i < layer.rows) {
-    for (var j = lid.x; j < layer.cols; j += ROW_THREADS) {
+    for (var j = lid.x; j < layer.cols; j += THREADS) {
       sum += weights[layer.weight + i * layer.cols + j] * scratch[layer.t + j];
     }
   }
-  sums[lid.x] = sum;
-  workgroupBarrier();
-  for (var half = ROW_THREADS / 2u; half > 0u; half /= 2u) {
-    if (lid.x < half) { sums[lid.x] += sums[lid.x + half]; }
-    workgroupBarrier();
-  }
-  if (i < layer.rows && lid.x == 0u) { scratch[layer.s + i] = sums[0]; }
+  let total = workgroup_sum3(vec3<f32>(sum, 0.0, 0.0), lid.x);
+  if (i < layer.rows && lid.x == 0u) { scratch[layer.s + i] = total.x; }
 }
 
 // (‖t‖², ‖s‖²) of a layer, reduced across the workgroup in a fixed order.
@@ -83,13 +76,7 @@ fn squared_norms(layer: SnLayer, t: u32) -> vec2<f32> {
   var pair = vec2<f32>(0.0);
   for (var j = t; j < layer.cols; j += THREADS) { pair.x += scratch[layer.t + j] * scratch[layer.t + j]; }
   for (var i = t; i < layer.rows; i += THREADS) { pair.y += scratch[layer.s + i] * scratch[layer.s + i]; }
-  pair_sums[t] = pair;
-  workgroupBarrier();
-  for (var half = THREADS / 2u; half > 0u; half /= 2u) {
-    if (t < half) { pair_sums[t] += pair_sums[t + half]; }
-    workgroupBarrier();
-  }
-  return pair_sums[0];
+  return workgroup_sum3(vec3<f32>(pair, 0.0), t).xy;
 }
 
 // σ, and W / σ into `normalized` (the bias copied as it is). Workgroup 0 of each layer also
@@ -128,13 +115,8 @@ fn sn_grad_dot(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
   for (var e = start + t; e < min(start + CHUNK, matrix); e += THREADS) {
     sum += grads[layer.weight + e] * normalized[layer.weight + e];
   }
-  sums[t] = sum;
-  workgroupBarrier();
-  for (var half = THREADS / 2u; half > 0u; half /= 2u) {
-    if (t < half) { sums[t] += sums[t + half]; }
-    workgroupBarrier();
-  }
-  if (t == 0u && wid.x < layer.chunks) { scratch[layer.partials + wid.x] = sums[0]; }
+  let total = workgroup_sum3(vec3<f32>(sum, 0.0, 0.0), t);
+  if (t == 0u && wid.x < layer.chunks) { scratch[layer.partials + wid.x] = total.x; }
 }
 
 // G ← (G − ⟨G, W/σ⟩ · u vᵀ) / σ over one chunk, each workgroup adding up the layer's partials.
@@ -144,13 +126,7 @@ fn sn_grad_apply(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgrou
   let t = lid.x;
   var sum = 0.0;
   for (var k = t; k < layer.chunks; k += THREADS) { sum += scratch[layer.partials + k]; }
-  sums[t] = sum;
-  workgroupBarrier();
-  for (var half = THREADS / 2u; half > 0u; half /= 2u) {
-    if (t < half) { sums[t] += sums[t + half]; }
-    workgroupBarrier();
-  }
-  let inner = sums[0];
+  let inner = workgroup_sum3(vec3<f32>(sum, 0.0, 0.0), t).x;
   let sigma = scratch[layer.sigma];
   let matrix = layer.rows * layer.cols;
   let start = wid.x * CHUNK;
