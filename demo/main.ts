@@ -24,7 +24,7 @@ import {
 } from 'webgpu-gan';
 import { clearSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './autosave.js';
 import { ProgressCharts } from './charts.js';
-import { fetchMnist } from './mnist.js';
+import { fetchMnist, fetchMnistLabels } from './mnist.js';
 import { QualityView } from './quality.js';
 import { Session } from './session.js';
 import classifierUrl from '../models/mnist-classifier.safetensors?url';
@@ -56,6 +56,8 @@ const ui = {
   walk: $<HTMLCanvasElement>('walk'),
   reroll: $<HTMLButtonElement>('reroll'),
   walkToggle: $<HTMLButtonElement>('walk-toggle'),
+  classPicker: $('class-picker'),
+  showClass: $<HTMLSelectElement>('show-class'),
   alert: $('run-alert'),
   offer: $('resume-offer'),
   offerText: $('resume-text'),
@@ -82,15 +84,22 @@ const MAX_LOSSES = 3;
 
 interface Images {
   pixels: Uint8Array;
+  /** Each image's digit. */
+  labels: Uint8Array;
   count: number;
   dim: number;
 }
+
+/** MNIST's classes: a conditional session is conditioned on the digit. */
+const DIGITS = 10;
 
 interface State {
   ctx: GpuContext;
   /** Kept on the CPU too, to upload again onto a replacement device. */
   images: Images;
   dataset: GpuDataset;
+  /** Each image's digit, for a conditional session. */
+  labels: GpuDataset;
   session: Session;
   config: GanConfig;
   /** The last autosave (in IndexedDB too where `stored`): what a lost device or a reload resumes from. */
@@ -182,20 +191,29 @@ async function main(): Promise<void> {
     if (f === null) ui.progress.removeAttribute('value');
     else ui.progress.value = f;
   });
+  const digits = await fetchMnistLabels(`${import.meta.env.BASE_URL}mnist/train-labels-idx1-ubyte.gz`);
   const count = Math.min(mnist.count, Number(params.get('subset')) || mnist.count);
   const dim = mnist.rows * mnist.cols;
-  const images: Images = { pixels: mnist.pixels.subarray(0, count * dim), count, dim };
+  const images: Images = {
+    pixels: mnist.pixels.subarray(0, count * dim),
+    labels: digits.subarray(0, count),
+    count,
+    dim,
+  };
   const dataset = GpuDataset.fromBytes(ctx, images.pixels, count, dim, 'MNIST');
+  const labels = GpuDataset.fromLabels(ctx, images.labels, DIGITS, 'MNIST labels');
   ui.loading.hidden = true;
 
   const config = { ...DEFAULT_GAN_CONFIG, ...baseConfig, dataDim: dim };
   const view = new QualityView($('chart-quality'), $('class-bars'), $('quality-text'));
   const quality: Quality = { file: await fetchClassifier(view), view, inFlight: false, lastStep: 0 };
-  const session = await Session.create(ctx, dataset, config, { grid: ui.samples, walk: ui.walk }, qualitySpec(quality));
+  const canvases = { grid: ui.samples, walk: ui.walk };
+  const session = await Session.create(ctx, dataset, config, canvases, qualitySpec(quality), labels);
   const state: State = {
     ctx,
     images,
     dataset,
+    labels,
     session,
     config: session.trainer.config,
     snapshot: null,
@@ -387,6 +405,7 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   // The old objects go first: their canvases must be unconfigured before new ones configure them.
   state.session.destroy();
   state.dataset.destroy();
+  state.labels.destroy();
   state.ctx.destroy();
   const made: Array<{ destroy(): void }> = [];
   let stage = 'getting a new device';
@@ -396,11 +415,23 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
     stage = 'setting training up on the new device';
     const dataset = GpuDataset.fromBytes(ctx, state.images.pixels, state.images.count, state.images.dim, 'MNIST');
     made.unshift(dataset);
+    const labels = GpuDataset.fromLabels(ctx, state.images.labels, DIGITS, 'MNIST labels');
+    made.unshift(labels);
     const canvases = { grid: ui.samples, walk: ui.walk };
-    const session = await Session.create(ctx, dataset, state.config, canvases, qualitySpec(state.quality));
+    const session = await Session.create(ctx, dataset, state.config, canvases, qualitySpec(state.quality), labels);
     made.unshift(session);
     if (state.snapshot) restoreCheckpoint(session.trainer, decodeCheckpoint(state.snapshot.bytes));
-    Object.assign(state, { ctx, dataset, session, inFlight: false, saving: false, rebuilding: false, gpu: 'ok' });
+    Object.assign(state, {
+      ctx,
+      dataset,
+      labels,
+      session,
+      inFlight: false,
+      saving: false,
+      rebuilding: false,
+      gpu: 'ok',
+    });
+    showClassPicker(state);
     charts.reset();
     resetQuality(state.quality);
     watchDevice(state, charts);
@@ -425,6 +456,12 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   }
 }
 
+/** The digit picker, for a conditional session only; a new session draws every digit. */
+function showClassPicker(state: State): void {
+  ui.classPicker.hidden = state.session.trainer.config.classes === 0;
+  ui.showClass.value = 'all';
+}
+
 function resetQuality(quality: Quality): void {
   quality.view.reset();
   quality.lastStep = 0;
@@ -439,7 +476,14 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
     await ctx.sync();
     state.session.destroy();
     const canvases = { grid: ui.samples, walk: ui.walk };
-    const session = await Session.create(ctx, state.dataset, config, canvases, qualitySpec(state.quality));
+    const session = await Session.create(
+      ctx,
+      state.dataset,
+      config,
+      canvases,
+      qualitySpec(state.quality),
+      state.labels,
+    );
     if (state.ctx !== ctx || state.gpu !== 'ok') {
       session.destroy(); // the device was lost meanwhile: replaceDevice's session stands
       return false;
@@ -455,6 +499,7 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
     state.rebuilding = false;
   }
   state.config = state.session.trainer.config;
+  showClassPicker(state);
   state.snapshot = null; // a new run: the next autosave is of it
   charts.reset();
   resetQuality(state.quality);
@@ -477,6 +522,9 @@ function wire(state: State, charts: ProgressCharts): void {
       }),
   );
   ui.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
+  ui.showClass.addEventListener('change', () => {
+    state.session.showClass(ui.showClass.value === 'all' ? null : Number(ui.showClass.value));
+  });
   ui.walkToggle.addEventListener('click', () => {
     state.walking = !state.walking;
     ui.walkToggle.textContent = state.walking ? 'Pause walk' : 'Resume walk';
@@ -506,9 +554,9 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     return;
   }
   const s = read.settings;
-  const restartFor = (['batch', 'seed', 'loss', 'spectralNorm', 'realLabel', 'emaDecay', 'emaWarmup'] as const).filter(
-    (key) => s[key] !== state.config[key],
-  );
+  const restartFor = (
+    ['batch', 'seed', 'loss', 'spectralNorm', 'classes', 'realLabel', 'emaDecay', 'emaWarmup'] as const
+  ).filter((key) => s[key] !== state.config[key]);
   const rates = `learning rates D ${s.discriminatorLr ?? s.lr}, G ${s.generatorLr ?? s.lr}`;
   if (restartFor.length > 0) {
     try {
@@ -520,7 +568,8 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     if (!(await rebuild(state, charts, { ...state.config, ...s }))) return;
     message(
       ui.formMessage,
-      `Restarted with batch ${s.batch}, seed ${s.seed}, ${s.loss} loss` +
+      `Restarted ${s.classes > 0 ? 'conditional on the digit, ' : ''}with batch ${s.batch}, seed ${s.seed}, ` +
+        `${s.loss} loss` +
         `${s.spectralNorm ? ' (D spectrally normalised)' : ''}, real label ${s.realLabel}, moving average ` +
         `${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
     );

@@ -1,7 +1,17 @@
-// Fetches the gzipped MNIST training images with progress, and unpacks them in the browser.
-import { parseIdxImages, type ImageSet } from 'webgpu-gan';
+// Fetches the gzipped MNIST training images (with progress) and their labels, and unpacks them in
+// the browser.
+import { parseIdxImages, parseIdxLabels, type ImageSet } from 'webgpu-gan';
 
 export async function fetchMnist(url: string, onProgress: (fraction: number | null) => void): Promise<ImageSet> {
+  return parseIdxImages(await fetchGzipped(url, onProgress), url);
+}
+
+/** The training digits' labels (a conditional GAN trains on them). */
+export async function fetchMnistLabels(url: string): Promise<Uint8Array> {
+  return parseIdxLabels(await fetchGzipped(url, () => {}), url);
+}
+
+async function fetchGzipped(url: string, onProgress: (fraction: number | null) => void): Promise<Uint8Array> {
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`could not load MNIST from ${url} (HTTP ${response.status})`);
   const total = Number(response.headers.get('Content-Length')) || 0;
@@ -17,5 +27,5 @@ export async function fetchMnist(url: string, onProgress: (fraction: number | nu
   }
   const gz = new Blob(chunks as BlobPart[]);
   const unpacked = await new Response(gz.stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
-  return parseIdxImages(new Uint8Array(unpacked), url);
+  return new Uint8Array(unpacked);
 }

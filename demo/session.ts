@@ -19,6 +19,8 @@ import {
 } from 'webgpu-gan';
 
 const GRID_SAMPLES = 64;
+/** Samples per row of the grid; a conditional session has one row per class. */
+const GRID_COLUMNS = 8;
 const WALK_FRAMES = 90; // frames from one latent point to the next
 
 export class Session {
@@ -48,20 +50,27 @@ export class Session {
     config: Partial<GanConfig>,
     canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement },
     quality: { file: ClassifierFile; count: number } | null,
+    /** Each image's digit, used when the configuration is conditional. */
+    labels: GpuDataset,
   ): Promise<Session> {
-    const trainer = await GanTrainer.create(ctx, config, dataset);
+    const classes = config.classes ?? 0;
+    const trainer = await GanTrainer.create(ctx, config, dataset, classes > 0 ? labels : undefined);
     const made: Array<{ destroy(): void }> = [trainer];
     try {
-      const grid = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: GRID_SAMPLES });
+      const gridSamples = classes > 0 ? GRID_COLUMNS * classes : GRID_SAMPLES;
+      const grid = await GanSampler.create(ctx, trainer.config, trainer.generator, {
+        count: gridSamples,
+        ...(classes > 0 && { labels: Session.gridLabels(gridSamples, null) }),
+      });
       made.push(grid);
       const walk = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 1 });
       made.push(walk);
       const dim = trainer.config.dataDim;
       const gridView = await createSampleGridRenderer(ctx, canvases.grid, {
         samples: grid.output,
-        count: GRID_SAMPLES,
+        count: gridSamples,
         dim,
-        columns: 8,
+        columns: GRID_COLUMNS,
         scale: 2,
       });
       made.push(gridView);
@@ -88,6 +97,18 @@ export class Session {
       for (const m of made.reverse()) m.destroy();
       throw error;
     }
+  }
+
+  /** A conditional grid's labels: a row per class, or every sample of class `only`. */
+  private static gridLabels(count: number, only: number | null): number[] {
+    return Array.from({ length: count }, (_, r) => only ?? Math.floor(r / GRID_COLUMNS));
+  }
+
+  /** A conditional session shows every class (null: a row each) or one class in the grid and the walk. */
+  showClass(only: number | null): void {
+    if (this.trainer.config.classes === 0) return;
+    this.grid.setLabels(Session.gridLabels(this.grid.count, only));
+    this.walk.setLabels([only ?? 0]);
   }
 
   /** Draws the sample grid (and advances the latent walk when `walking`): one submit, no readback. */

@@ -11,13 +11,17 @@ export type Settings = Pick<
   | 'batch'
   | 'loss'
   | 'spectralNorm'
+  | 'classes'
   | 'realLabel'
   | 'emaDecay'
   | 'emaWarmup'
   | 'seed'
 >;
 
-type NumberSetting = Exclude<keyof Settings, 'loss' | 'spectralNorm'>;
+type NumberSetting = Exclude<keyof Settings, 'loss' | 'spectralNorm' | 'classes'>;
+
+/** A conditional session is conditioned on MNIST's ten digits. */
+const DIGIT_CLASSES = 10;
 
 /** A number field's bounds; an optional one may be left empty, which reads as null. */
 const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean; optional?: true }> = {
@@ -40,13 +44,15 @@ export function writeSettings(form: HTMLFormElement, s: Settings): void {
   }
   (form.elements.namedItem('loss') as HTMLSelectElement).value = s.loss;
   (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = s.spectralNorm;
+  (form.elements.namedItem('conditional') as HTMLInputElement).checked = s.classes > 0;
 }
 
 export function readSettings(form: HTMLFormElement): { settings: Settings } | { error: string; field: string } {
   const loss = (form.elements.namedItem('loss') as HTMLSelectElement).value;
   if (!LOSSES.includes(loss)) return { error: `Loss must be one of ${LOSSES.join(', ')}.`, field: 'loss' };
   const spectralNorm = (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked;
-  const settings = { loss, spectralNorm } as Partial<Settings> as Settings;
+  const classes = (form.elements.namedItem('conditional') as HTMLInputElement).checked ? DIGIT_CLASSES : 0;
+  const settings = { loss, spectralNorm, classes } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
     if (text === '' && f.optional) {

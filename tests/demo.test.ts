@@ -162,6 +162,32 @@ describe('demo page', { timeout: 300_000 }, () => {
     );
   });
 
+  it('conditional: the grid draws a row per digit, and the picker draws one digit', async () => {
+    expect(await page.isHidden('#class-picker')).toBe(true);
+    await page.check('input[name=conditional]');
+    await page.click('[data-testid=apply]');
+    await page.waitForFunction(() =>
+      /Restarted conditional on the digit/.test(
+        document.querySelector('[data-testid=form-message]')!.textContent ?? '',
+      ),
+    );
+    expect(await page.isVisible('#class-picker')).toBe(true);
+    await page.click('[data-testid=step-once]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) === 1);
+    // Ten rows of eight: the canvas is taller than the unconditional grid of eight rows.
+    const box = await page.locator('[data-testid=samples]').boundingBox();
+    expect(box!.height).toBeGreaterThan(box!.width);
+    await page.selectOption('[data-testid=show-class]', '7');
+    await page.click('[data-testid=step-once]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) === 2);
+    await page.uncheck('input[name=conditional]');
+    await page.click('[data-testid=apply]');
+    await page.waitForFunction(() =>
+      /Restarted with/.test(document.querySelector('[data-testid=form-message]')!.textContent ?? ''),
+    );
+    expect(await page.isHidden('#class-picker')).toBe(true);
+  });
+
   it('works from the keyboard: Space starts and pauses', async () => {
     await page.locator('h1').click();
     await page.keyboard.press('Space');
