@@ -139,9 +139,16 @@ function readStoredResults(path: string): Map<string, StoredResult> {
   const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');
+  const parsed = lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as StoredResult];
+    } catch {
+      console.log(`${path}: skipping a line that is not JSON (a run stopped while writing it)`);
+      return [];
+    }
+  });
   return new Map(
-    lines.map((line): [string, StoredResult] => {
-      const stored = JSON.parse(line) as StoredResult;
+    parsed.map((stored): [string, StoredResult] => {
       const key = JSON.parse(stored.key) as ResultKey;
       const current = JSON.stringify({ ...key, config: resolveRecordedConfig(key.config) });
       return [current, { ...stored, key: current }];

@@ -613,6 +613,11 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
     const checkpoint = decodeCheckpoint(bytes);
     if (checkpoint.config.dataDim !== state.dataset.dim)
       throw new Error(`it was trained on ${checkpoint.config.dataDim} values per image, not ${state.dataset.dim}`);
+    // Checked before the session is replaced: the page's labels are MNIST's ten digits.
+    if (checkpoint.config.classes !== 0 && checkpoint.config.classes !== DIGITS)
+      throw new Error(
+        `it is conditional on ${checkpoint.config.classes} classes; this page trains on the ${DIGITS} digits`,
+      );
     // Any setting that differs (a loss or label, not only a shape) needs the checkpoint's own step.
     if (JSON.stringify(checkpoint.config) !== JSON.stringify(state.config)) {
       if (!(await rebuild(state, charts, checkpoint.config))) return false;

@@ -133,6 +133,11 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
       /--loss must be one of bce, hinge, least-squares, got "wasserstein"/,
     ],
     [
+      '--conditional with --data but no --labels',
+      ['train', '--steps', '5', '--conditional', '--data', '/nonexistent/images'],
+      /--data with a conditional GAN needs the labels of those images: add --labels FILE/,
+    ],
+    [
       'label smoothing with the hinge loss',
       ['train', '--steps', '5', '--loss', 'hinge', '--label-smoothing', '0.9'],
       /--label-smoothing applies to the bce and least-squares losses, not to --loss hinge/,
@@ -210,6 +215,9 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     const resumed = cli('train', '--steps', '4', '--out', run, '--resume', '--conditional');
     expect(resumed.status).toBe(2);
     expect(resumed.errors).toEqual([expect.stringMatching(/checkpoint is of an unconditional GAN/)]);
+    const withLabels = cli('train', '--steps', '4', '--out', run, '--resume', '--labels', file);
+    expect(withLabels.status).toBe(2);
+    expect(withLabels.errors).toEqual([expect.stringMatching(/--labels: the checkpoint is of an unconditional GAN/)]);
   });
 
   it('a corrupt checkpoint and a conflicting --resume flag: one line, exit 2', () => {

@@ -61,7 +61,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
       sampler.destroy();
       generator.destroy();
     }
-    const ofClass = chosen !== undefined ? ` of class ${chosen}` : perClassGrid ? ', a row per class' : '';
+    const ofClass = config.classes === 0 ? '' : perClassGrid ? ', a row per class' : ` of class ${chosen ?? 0}`;
     console.log(
       `wrote ${flags.out}: ${count} ${flags.interpolate ? 'interpolation steps' : 'samples'}${ofClass} from step ` +
         `${checkpoint.step} (${flags.raw ? 'trained' : 'moving-average'} weights)`,

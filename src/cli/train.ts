@@ -127,13 +127,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (flags.labels !== undefined && !flags.conditional && !flags.resume)
     throw new UsageError('--labels are for a conditional GAN: add --conditional');
   const checkpoint = flags.resume ? loadForResume(run.out, flags) : null;
-  const labels = checkpoint
-    ? checkpoint.config.classes > 0
-      ? loadLabels(flags.labels as string | undefined)
-      : null
-    : flags.conditional
-      ? loadLabels(flags.labels as string | undefined)
-      : null;
+  const conditional = checkpoint ? checkpoint.config.classes > 0 : flags.conditional === true;
+  if (checkpoint && !conditional && flags.labels !== undefined)
+    throw new UsageError('--labels: the checkpoint is of an unconditional GAN, which takes no labels');
+  // MNIST's own labels only go with MNIST's images: other images need theirs.
+  if (conditional && flags.data !== undefined && flags.labels === undefined)
+    throw new UsageError('--data with a conditional GAN needs the labels of those images: add --labels FILE');
+  const labels = conditional ? loadLabels(flags.labels as string | undefined) : null;
   const config = checkpoint?.config ?? configFromFlags(flags, labels);
   if (run.total > GanTrainer.maxSteps(config)) {
     throw new UsageError(

@@ -61,6 +61,8 @@ export function forwardEntries(mlp: MlpWeights, spec: ForwardSpec): ForwardEntry
     width: first.outFeatures,
     classes: first.classWeight.shape[1]!,
     values: head.c,
+    // From the same buffer as the rest of the pass's weights (the moving average, when sampling
+    // from it). A spectrally normalised copy would not hold them: the config refuses that pairing.
     classWeight: viewRef(spec.weights ?? mlp.weights, first.classWeight),
     labels: spec.condition.labels,
     labelRows: spec.condition.labelRows,
