@@ -9,6 +9,7 @@ import { formatAdapter } from '../src/gpu/adapter.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
+import { SEED_RECIPE } from '../src/gan/config.js';
 import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/matmul.js';
 import {
   MATMUL_VARIANTS,
@@ -55,7 +56,8 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
   const bytes = new Uint8Array(count * 784);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
   const dataset = GpuDataset.fromBytes(ctx, bytes, count, 784);
-  const trainer = await GanTrainer.create(ctx, { batch }, dataset);
+  // The recipe the PyTorch and TensorFlow.js peers train, whatever the library's defaults are.
+  const trainer = await GanTrainer.create(ctx, { ...SEED_RECIPE, batch }, dataset);
   try {
     const bytesInUse = ctx.memory.bytesInUse;
     // The CPU's share too (recording and submitting, which the GPU overlaps): a step whose wall

@@ -10,29 +10,15 @@ import { formatAdapter } from '../src/gpu/adapter.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { loadMnistImages } from '../src/data/mnistNode.js';
-import { resolveGanConfig, resolveRecordedConfig, type GanConfig } from '../src/gan/config.js';
+import { resolveGanConfig, resolveRecordedConfig, SEED_RECIPE, type GanConfig } from '../src/gan/config.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import type { ClassifierFile } from '../src/eval/classifier.js';
 import { readClassifierFile } from '../src/eval/classifierFile.js';
 import { createGeneratorEvaluator } from '../src/eval/evaluate.js';
 import type { SampleScore } from '../src/eval/scorer.js';
 
-/**
- * The seed's recipe in full, so that no recipe but `default` changes when the library's defaults
- * do: BCE, Adam 2e-4 / β1 0.5 for both networks, no smoothing, no spectral normalisation, and a
- * 0.999 moving average without warm-up (which `plain` does not score).
- */
-const SEED: Partial<GanConfig> = {
-  loss: 'bce',
-  lr: 2e-4,
-  beta1: 0.5,
-  discriminatorLr: null,
-  generatorLr: null,
-  realLabel: 1,
-  spectralNorm: false,
-  emaDecay: 0.999,
-  emaWarmup: 0,
-};
+/** The seed's recipe in full (SEED_RECIPE), so that no recipe but `default` changes when the defaults do. */
+const SEED = SEED_RECIPE;
 
 /** The seed's recipe with the moving average warmed up, which the recipes after it keep. */
 const WARM = { ...SEED, emaWarmup: 10 };

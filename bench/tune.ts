@@ -12,6 +12,7 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { formatAdapter } from '../src/gpu/adapter.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
+import { SEED_RECIPE } from '../src/gan/config.js';
 import { seededRandom } from '../src/gan/interpolate.js';
 import { createMatmul, MatmulKernel, ruleChoice, usedSplitCount, variantFits } from '../src/kernels/matmul.js';
 import {
@@ -81,7 +82,7 @@ export async function stepMatmulShapes(
   const dataset = GpuDataset.fromBytes(ctx, new Uint8Array(256 * 784), 256, 784);
   try {
     for (const batch of batches) {
-      const trainer = await GanTrainer.create(ctx, { batch }, dataset);
+      const trainer = await GanTrainer.create(ctx, { ...SEED_RECIPE, batch }, dataset);
       for (const kernel of trainer.stepKernelList) {
         if (!(kernel instanceof MatmulKernel)) continue;
         const key = shapeKey(kernel.shape);

@@ -84,6 +84,23 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
 };
 
 /**
+ * The seed article's recipe, whatever the defaults become: BCE, Adam 2e-4 / β1 0.5 for both
+ * networks, no smoothing, no spectral normalisation, a 0.999 moving average without warm-up. The
+ * PyTorch and TensorFlow.js peers of the benchmarks train it, and QUALITY.md's `plain` row is it.
+ */
+export const SEED_RECIPE: Partial<GanConfig> = {
+  loss: 'bce',
+  lr: 2e-4,
+  beta1: 0.5,
+  discriminatorLr: null,
+  generatorLr: null,
+  realLabel: 1,
+  spectralNorm: false,
+  emaDecay: 0.999,
+  emaWarmup: 0,
+};
+
+/**
  * The settings added after checkpoints first recorded a configuration, each with the value every
  * run had before it: a checkpoint without one was trained that way, whatever the default is now.
  */
