@@ -109,6 +109,8 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   loss: 'bce',
   discriminatorLr: null,
   generatorLr: null,
+  spectralNorm: false,
+  classes: 0,
 };
 
 /**

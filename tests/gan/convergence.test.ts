@@ -23,7 +23,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { loadMnistImages } from '../../src/data/mnistNode.js';
-import type { GanConfig } from '../../src/gan/config.js';
+import { SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
 import { GanSampler } from '../../src/gan/sampler.js';
 import type { TrainingStats } from '../../src/gan/stats.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
@@ -110,7 +110,8 @@ describe('convergence', () => {
     const { ctx } = gpu;
     const images = loadMnistImages();
     const dataset = GpuDataset.fromBytes(ctx, images.pixels, images.count, 784, 'MNIST');
-    const trainer = await GanTrainer.create(ctx, { batch: 32, seed: 4 }, dataset);
+    // The seed's BCE recipe, whose D outputs are probabilities (least squares reads raw outputs).
+    const trainer = await GanTrainer.create(ctx, { ...SEED_RECIPE, batch: 32, seed: 4 }, dataset);
     const sampler = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 64, useEma: false });
     const meanPixel = (v: Float32Array) => v.reduce((a, b) => a + b, 0) / v.length;
     try {
