@@ -28,7 +28,7 @@ import { fetchMnist, fetchMnistLabels } from './mnist.js';
 import { QualityView } from './quality.js';
 import { Session } from './session.js';
 import classifierUrl from '../models/mnist-classifier.safetensors?url';
-import { readSettings, writeSettings } from './settings.js';
+import { readSettings, syncSpectralNorm, writeSettings } from './settings.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -522,6 +522,9 @@ function wire(state: State, charts: ProgressCharts): void {
       }),
   );
   ui.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
+  (ui.form.elements.namedItem('conditional') as HTMLInputElement).addEventListener('change', () =>
+    syncSpectralNorm(ui.form),
+  );
   ui.showClass.addEventListener('change', () => {
     state.session.showClass(ui.showClass.value === 'all' ? null : Number(ui.showClass.value));
   });

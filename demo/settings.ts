@@ -45,6 +45,18 @@ export function writeSettings(form: HTMLFormElement, s: Settings): void {
   (form.elements.namedItem('loss') as HTMLSelectElement).value = s.loss;
   (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = s.spectralNorm;
   (form.elements.namedItem('conditional') as HTMLInputElement).checked = s.classes > 0;
+  syncSpectralNorm(form);
+}
+
+/**
+ * A conditional GAN has no spectral normalisation yet: checking "conditional" clears and disables
+ * the spectral normalisation box, unchecking it enables the box again.
+ */
+export function syncSpectralNorm(form: HTMLFormElement): void {
+  const conditional = (form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  const spectralNorm = form.elements.namedItem('spectralNorm') as HTMLInputElement;
+  if (conditional) spectralNorm.checked = false;
+  spectralNorm.disabled = conditional;
 }
 
 export function readSettings(form: HTMLFormElement): { settings: Settings } | { error: string; field: string } {

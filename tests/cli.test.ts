@@ -128,6 +128,16 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     ['--eval-n without --eval-every', ['train', '--steps', '5', '--eval-n', '100'], /--eval-n needs --eval-every/],
     ['an unknown command', ['fit'], /unknown command "fit"/],
     [
+      'label smoothing with the default (hinge) loss',
+      ['train', '--steps', '5', '--label-smoothing', '0.9'],
+      /not to the hinge loss \(the default\): add --loss bce or --loss least-squares/,
+    ],
+    [
+      '--spectral-norm with --no-spectral-norm',
+      ['train', '--steps', '5', '--spectral-norm', '--no-spectral-norm'],
+      /give one of them/,
+    ],
+    [
       'an unknown loss',
       ['train', '--steps', '5', '--loss', 'wasserstein'],
       /--loss must be one of bce, hinge, least-squares, got "wasserstein"/,
@@ -140,7 +150,7 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     [
       'label smoothing with the hinge loss',
       ['train', '--steps', '5', '--loss', 'hinge', '--label-smoothing', '0.9'],
-      /--label-smoothing applies to the bce and least-squares losses, not to --loss hinge/,
+      /--label-smoothing applies to the bce and least-squares losses, not to the hinge loss/,
     ],
   ];
   for (const [name, args, message] of bad) {

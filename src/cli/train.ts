@@ -13,7 +13,7 @@ import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNo
 import { readClassifierFile } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
-import { GAN_LOSSES, resolveGanConfig, type GanConfig, type GanLoss } from '../gan/config.js';
+import { DEFAULT_GAN_CONFIG, GAN_LOSSES, resolveGanConfig, type GanConfig, type GanLoss } from '../gan/config.js';
 import { sampleGrid } from '../gan/grid.js';
 import { GanSampler } from '../gan/sampler.js';
 import type { TrainingStats } from '../gan/stats.js';
@@ -43,13 +43,13 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
     max: Number.MAX_SAFE_INTEGER,
     help: 'seed of weights, noise and shuffle (default 1)',
   },
-  lr: { kind: 'number', min: 0, help: 'Adam learning rate for both networks (default 2e-4)' },
-  'lr-d': { kind: 'number', min: 0, help: "the discriminator's own learning rate (default: --lr)" },
-  'lr-g': { kind: 'number', min: 0, help: "the generator's own learning rate (default: --lr)" },
+  lr: { kind: 'number', min: 0, help: 'one Adam learning rate for both networks (default: D 4e-4, G 1e-4)' },
+  'lr-d': { kind: 'number', min: 0, help: "the discriminator's learning rate (default 4e-4, or --lr)" },
+  'lr-g': { kind: 'number', min: 0, help: "the generator's learning rate (default 1e-4, or --lr)" },
   loss: {
     kind: 'string',
     choices: GAN_LOSSES,
-    help: 'adversarial loss: bce (non-saturating), hinge or least-squares (default bce)',
+    help: 'adversarial loss: bce (non-saturating), hinge or least-squares (default hinge)',
   },
   conditional: {
     kind: 'boolean',
@@ -58,8 +58,9 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   labels: { kind: 'string', help: 'with --conditional: an IDX labels file for --data (classes: 0 to its largest)' },
   'spectral-norm': {
     kind: 'boolean',
-    help: "spectral normalisation of the discriminator's weights (power iteration on the GPU)",
+    help: "spectral normalisation of the discriminator's weights (the default, but for --conditional)",
   },
+  'no-spectral-norm': { kind: 'boolean', help: 'train the discriminator without spectral normalisation' },
   'label-smoothing': { kind: 'number', min: 0.5, max: 1, help: 'target for real images, e.g. 0.9 (default 1)' },
   'ema-decay': {
     kind: 'number',
@@ -70,7 +71,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'ema-warmup': {
     kind: 'number',
     min: 0,
-    help: 'warm-up of that average: decay min(ema-decay, (1 + t) / (W + t)) at step t; 0 for none (default 0)',
+    help: 'warm-up of that average: decay min(ema-decay, (1 + t) / (W + t)) at step t; 0 for none (default 10)',
   },
   out: { kind: 'string', help: 'output folder (default runs/mnist)' },
   resume: { kind: 'boolean', help: 'continue from OUT/checkpoint.safetensors up to --steps' },
@@ -212,8 +213,13 @@ function classCount(labels: Uint8Array): number {
 
 function configFromFlags(flags: ParsedFlags, labels: Uint8Array | null): GanConfig {
   const smoothing = flags['label-smoothing'];
-  if (flags.loss === 'hinge' && smoothing !== undefined && smoothing !== 1)
-    throw new UsageError('--label-smoothing applies to the bce and least-squares losses, not to --loss hinge');
+  if ((flags.loss ?? DEFAULT_GAN_CONFIG.loss) === 'hinge' && smoothing !== undefined && smoothing !== 1)
+    throw new UsageError(
+      '--label-smoothing applies to the bce and least-squares losses, not to the hinge loss (the default): add ' +
+        '--loss bce or --loss least-squares',
+    );
+  if (flags['spectral-norm'] && flags['no-spectral-norm'])
+    throw new UsageError('--spectral-norm and --no-spectral-norm: give one of them');
   return resolveGanConfig({
     ...(flags.batch !== undefined && { batch: flags.batch as number }),
     ...(flags.seed !== undefined && { seed: flags.seed as number }),
@@ -222,6 +228,7 @@ function configFromFlags(flags: ParsedFlags, labels: Uint8Array | null): GanConf
     ...(flags['lr-g'] !== undefined && { generatorLr: flags['lr-g'] as number }),
     ...(flags.loss !== undefined && { loss: flags.loss as GanLoss }),
     ...(flags['spectral-norm'] !== undefined && { spectralNorm: true }),
+    ...(flags['no-spectral-norm'] !== undefined && { spectralNorm: false }),
     // Classes 0 to the largest label: MNIST's ten digits, or what a labels file names.
     ...(labels && { classes: classCount(labels) }),
     ...(flags['label-smoothing'] !== undefined && { realLabel: flags['label-smoothing'] as number }),
@@ -248,6 +255,8 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
     ['ema-decay', 'emaDecay'],
     ['ema-warmup', 'emaWarmup'],
   ];
+  if (flags['no-spectral-norm'] && checkpoint.config.spectralNorm)
+    throw new UsageError('--no-spectral-norm: the checkpoint was trained with spectral normalisation; drop the flag');
   if (flags.conditional && checkpoint.config.classes === 0)
     throw new UsageError('--conditional: the checkpoint is of an unconditional GAN; drop --conditional to resume it');
   for (const [flag, key] of pairs) {

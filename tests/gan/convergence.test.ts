@@ -34,6 +34,7 @@ const gpu = useGpu();
 
 /** The ring's GAN: small MLPs on 2-D points. */
 const RING_GAN: Partial<GanConfig> = {
+  ...SEED_RECIPE,
   dataDim: 2,
   noiseDim: 8,
   generatorHidden: [64, 64],

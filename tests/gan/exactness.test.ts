@@ -16,13 +16,23 @@
 // row of weights and everything downstream (seen with seed 5: one row of discriminator.0.weight).
 import { describe, expect, it } from 'vitest';
 import { exportTensors } from '../../src/gan/state.js';
-import type { GanConfig } from '../../src/gan/config.js';
+import { DEFAULT_GAN_CONFIG, type GanConfig } from '../../src/gan/config.js';
 import type { TrainingStats } from '../../src/gan/stats.js';
 import { ReferenceGan } from '../../reference/gan.js';
 import { useGpu } from '../support/gpu.js';
 import { byteImages, floatPoints, labelled, makeTrainer, type TestData } from './helpers.js';
 
 const gpu = useGpu();
+/** The training settings of the library's defaults (makeTrainer starts from the seed's recipe). */
+const {
+  noiseDim: _n,
+  generatorHidden: _g,
+  discriminatorHidden: _d,
+  dataDim: _x,
+  batch: _b,
+  seed: _s,
+  ...DEFAULT_RECIPE
+} = DEFAULT_GAN_CONFIG;
 const STEPS = 3;
 /** A seed whose first 3 steps keep every leaky-ReLU input at least 1e-5 from zero (asserted). */
 const SEED_AWAY_FROM_KINK = Number(process.env.EXACTNESS_SEED ?? 11);
@@ -77,6 +87,19 @@ const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
       loss: 'least-squares',
       realLabel: 0.9,
       lr: 1e-3,
+    },
+  ],
+  [
+    "the library's default recipe (hinge, spectral normalisation, D 4e-4 / G 1e-4, a warmed-up average), batch 6",
+    floatPoints(27, 6, 20),
+    {
+      ...DEFAULT_RECIPE,
+      batch: 6,
+      seed: 12,
+      noiseDim: 5,
+      generatorHidden: [8],
+      discriminatorHidden: [9, 5],
+      generatorOutput: 'none',
     },
   ],
   [

@@ -1,6 +1,6 @@
 // Small datasets and trainer set-ups shared by the GAN tests.
 import { GpuDataset } from '../../src/data/dataset.js';
-import type { GanConfig } from '../../src/gan/config.js';
+import { SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
 import type { GpuContext } from '../../src/index.js';
 import type { ReferenceDataset } from '../../reference/gan.js';
@@ -58,7 +58,8 @@ export async function makeTrainer(
       )
     : undefined;
   try {
-    const trainer = await GanTrainer.create(ctx, { dataDim: data.dim, ...config }, dataset, labels);
+    // The seed's recipe under each test's settings, whatever the library's defaults are.
+    const trainer = await GanTrainer.create(ctx, { dataDim: data.dim, ...SEED_RECIPE, ...config }, dataset, labels);
     return {
       trainer,
       destroy: () => {
