@@ -7,10 +7,14 @@
 // the generator step's discriminator pass both start at offset 0 of their buffers):
 //   t = counter + 1;  z ~ N(0, 1) (Philox, counter t) and X[B:2B] = real batch t (seeded shuffle),
 //     one dispatch (which also advances the GPU's step counter; Adam(G) commits it)
-//   X[0:B] = G(z);  logits = D(X);  BCE(fake → 0, real → realLabel), loss = mean_fake + mean_real
-//   D gradients;  Adam(D)
-//   logits' = D'(X[0:B]) with the updated D;  BCE(→ 1) (non-saturating generator loss)
-//   dX = dLoss/dX ⊙ tanh'(X[0:B]) through D';  G gradients;  Adam(G) with the EMA fused in
+//   (conditional: the real batch's labels, by the same shuffle, for both networks' first layers)
+//   X[0:B] = G(z);  logits = D(X);  the loss (config.loss: BCE, hinge or least squares) with
+//     fake → 0, real → realLabel;  D gradients;  Adam(D)
+//   logits' = D'(X[0:B]) with the updated D;  the generator's loss (BCE or least squares → 1,
+//     hinge: −D(G(z)));  dX = dLoss/dX ⊙ tanh'(X[0:B]) through D';  G gradients;  Adam(G) with
+//     the EMA fused in
+// With spectral normalisation each pass through D reads W / σ, made by a power-iteration step
+// just before it, and D's weight gradients are corrected for σ before Adam(D).
 // D's last layer, the loss and the first gradients of each update are one fused kernel (the
 // logit head, shaders/logit_head.wgsl).
 // The fake batch of the D update is reused by the G update (as PyTorch's DCGAN example does).

@@ -203,6 +203,14 @@ describe('batch gather', () => {
     const [pixelData, labelData, batch, batchLabels] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
     const counter = await createStepCounter(ctx, { start: step - 1 });
     const common = { count, rows, seed: SEED, stepCount: counter.buffer };
+    const labelGather = {
+      ...common,
+      dataset: labelData,
+      packedU8: false,
+      dim: 1,
+      output: batchLabels,
+      stepWord: 1 as const,
+    };
     const kernels = [
       await createBatchGather(ctx, {
         ...common,
@@ -212,14 +220,7 @@ describe('batch gather', () => {
         output: batch,
         advanceStep: true,
       }),
-      await createBatchGather(ctx, {
-        ...common,
-        dataset: labelData,
-        packedU8: false,
-        dim: 1,
-        output: batchLabels,
-        stepWord: 1,
-      }),
+      await createBatchGather(ctx, labelGather),
     ];
     try {
       await runKernels(ctx, ...kernels);
@@ -228,17 +229,9 @@ describe('batch gather', () => {
       const got = await ctx.readF32(batch);
       const firstPixels = examples.map((e) => Math.fround(Math.fround(1 / 255) * (2 * pixels[e * 4]! - 255)));
       expect(Array.from({ length: rows }, (_, r) => got[r * 4]!)).toEqual(firstPixels);
-      await expect(
-        createBatchGather(ctx, {
-          ...common,
-          dataset: labelData,
-          packedU8: false,
-          dim: 1,
-          output: batchLabels,
-          stepWord: 1,
-          advanceStep: true,
-        }),
-      ).rejects.toThrow(/stepWord.*cannot advance it too/);
+      await expect(createBatchGather(ctx, { ...labelGather, advanceStep: true })).rejects.toThrow(
+        /stepWord.*cannot advance it too/,
+      );
     } finally {
       for (const k of kernels) k.destroy();
       counter.destroy();
