@@ -18,7 +18,7 @@ import { learningRates, type GanConfig } from './config.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
 /** Philox streams: each use of the seed draws from its own sequence (init and spectralNorm: + layer). */
-export const STREAM = { noise: 1, sampleNoise: 2, init: 16, spectralNorm: 256 } as const;
+export const STREAM = { noise: 1, sampleNoise: 2, repairNoise: 3, init: 16, spectralNorm: 256 } as const;
 
 /** One entry of the step: a kernel (one or more dispatches) or an optimizer. */
 export interface StepKernel {

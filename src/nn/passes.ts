@@ -116,12 +116,25 @@ export interface BackwardSpec {
   weights?: GPUBuffer;
 }
 
-export async function backwardKernels(ctx: GpuContext, mlp: MlpParameters, spec: BackwardSpec): Promise<Kernel[]> {
+export async function backwardKernels(
+  ctx: GpuContext,
+  mlp: MlpParameters | MlpWeights,
+  spec: BackwardSpec,
+): Promise<Kernel[]> {
   return createMatmuls(ctx, backwardMatmulSpecs(mlp, spec));
 }
 
-/** The backward pass as matmul specs, in the order they run, not yet built. */
-export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): MatmulSpec[] {
+/**
+ * The backward pass as matmul specs, in the order they run, not yet built. Forward-only weights
+ * (MlpWeights) have no gradient buffers, so they take only an input gradient (inputGradOnly): the
+ * latent search of image repair differentiates with respect to the noise, not the weights.
+ */
+export function backwardMatmulSpecs(mlp: MlpParameters | MlpWeights, spec: BackwardSpec): MatmulSpec[] {
+  if (!spec.inputGradOnly && !('grads' in mlp))
+    throw new ArgumentError(
+      'inputGradOnly',
+      `${mlp.label} holds no gradients: it can only pass an input gradient back`,
+    );
   const specs: MatmulSpec[] = [];
   const layers = mlp.layout.layers;
   const weights = spec.weights ?? mlp.weights;
@@ -137,8 +150,8 @@ export function backwardMatmulSpecs(mlp: MlpParameters, spec: BackwardSpec): Mat
         a: dZ,
         transposeA: true,
         b: x,
-        c: viewRef(mlp.grads, layer.weight),
-        rowSums: viewRef(mlp.grads, layer.bias),
+        c: viewRef((mlp as MlpParameters).grads, layer.weight),
+        rowSums: viewRef((mlp as MlpParameters).grads, layer.bias),
         label: `${mlp.label} weight+bias grad ${l}`,
       });
     }

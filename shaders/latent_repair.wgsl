@@ -1,0 +1,73 @@
+// The objective of image repair by latent search, per starting point r (a row of the batch):
+//   L_r = (1 / K) Σ_j m_j (y_rj − x_j)²  +  λ · softplus(−D(y_r))
+// y_r = G(z_r) the generated image, x the damaged image, m_j ∈ {0, 1} whether pixel j is known
+// (K of them), D the discriminator's logit. The first term asks y to agree with the known pixels;
+// the second, the non-saturating generator loss, asks D to find y real, so the unknown pixels are
+// filled with something that looks like the data rather than anything at all.
+//
+// Two entry points, recorded around the discriminator's backward pass:
+//   repair_realism: λ·softplus(−D) per row into scores, and its gradient λ(σ(D) − 1) with respect
+//                   to the logit, the top gradient of D's backward pass (which yields ∂/∂y).
+//   repair_pixels:  the known pixels' mean squared error per row into scores, and the gradient of
+//                   L with respect to the generator's last pre-activation,
+//                   (2 m (y − x) / K + ∂realism/∂y) ⊙ f'(y), the top gradient of G's backward pass.
+// scores holds two floats per row: (known-pixel error, realism term).
+// requires: activation_math.wgsl, workgroup_sum.wgsl
+
+struct RepairParams {
+  rows: u32,
+  dim: u32,             // pixels per image
+  inv_known: f32,       // 1 / K
+  realism_weight: f32,  // λ
+  alpha: f32,           // leaky-ReLU slope, for the generator's output activation
+}
+
+override OUTPUT_ACTIVATION: u32 = 2u;  // ACT_* of the generator's last layer
+override REALISM: bool = true;         // whether image_grads holds D's gradient to add
+
+@group(0) @binding(0) var<uniform> params: RepairParams;
+@group(0) @binding(1) var<storage, read> generated: array<f32>;    // rows × dim: y
+@group(0) @binding(2) var<storage, read> target_image: array<f32>; // dim: x
+@group(0) @binding(3) var<storage, read> known: array<f32>;        // dim: m
+@group(0) @binding(4) var<storage, read> image_grads: array<f32>;  // rows × dim: ∂realism/∂y
+@group(0) @binding(5) var<storage, read_write> output_grads: array<f32>; // rows × dim
+@group(0) @binding(6) var<storage, read_write> scores: array<f32>; // rows × 2
+@group(0) @binding(7) var<storage, read> logits: array<f32>;       // rows: D(y)
+@group(0) @binding(8) var<storage, read_write> logit_grads: array<f32>; // rows
+
+const THREADS = 256u;
+
+// A thread per row: the realism term and its gradient with respect to the logit.
+@compute @workgroup_size(THREADS)
+fn repair_realism(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = gid.x + gid.y * groups.x * THREADS;
+  if (r >= params.rows) { return; }
+  let logit = logits[r];
+  scores[2u * r + 1u] = params.realism_weight * softplus(-logit);
+  logit_grads[r] = params.realism_weight * (stable_sigmoid(logit) - 1.0);
+}
+
+// A workgroup per row: each thread takes every THREADS-th pixel, then a fixed-order tree sums the
+// squared errors, so the score is the same on every run.
+@compute @workgroup_size(THREADS)
+fn repair_pixels(
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let r = wid.x + wid.y * groups.x;
+  var squared = 0.0;
+  if (r < params.rows) {
+    for (var j = lid.x; j < params.dim; j += THREADS) {
+      let i = r * params.dim + j;
+      let y = generated[i];
+      let difference = (y - target_image[j]) * known[j];
+      var grad = 2.0 * difference * params.inv_known;
+      if (REALISM) { grad += image_grads[i]; }
+      output_grads[i] = grad * derivative_from_output(OUTPUT_ACTIVATION, y, params.alpha);
+      squared += difference * difference;
+    }
+  }
+  let total = workgroup_sum3(vec3<f32>(squared, 0.0, 0.0), lid.x);
+  if (r < params.rows && lid.x == 0u) { scores[2u * r] = total.x * params.inv_known; }
+}

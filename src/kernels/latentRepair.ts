@@ -1,0 +1,102 @@
+// The two kernels of image repair's objective (shaders/latent_repair.wgsl): the realism term with
+// its gradient at the discriminator's logit, and the known pixels' error with the gradient at the
+// generator's last pre-activation. The latent search (src/gan/repair.ts) records them around the
+// discriminator's and the generator's backward passes.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import repairShader from '../../shaders/latent_repair.wgsl';
+import {
+  activationCode,
+  Bindings,
+  BoundKernel,
+  grid1d,
+  gridForItems,
+  type Activation,
+  type TensorRef,
+} from './kernel.js';
+
+export interface RepairRealismSpec {
+  rows: number;
+  /** rows: the discriminator's logit of each generated image. */
+  logits: TensorRef;
+  /** rows, written: λ(σ(D) − 1), the realism term's gradient at the logit. */
+  logitGrads: TensorRef;
+  /** rows × 2: the second float of each row is written, λ·softplus(−D). */
+  scores: TensorRef;
+  /** λ, the realism term's weight (≥ 0). */
+  weight: number;
+  label?: string;
+}
+
+export async function createRepairRealism(ctx: GpuContext, spec: RepairRealismSpec): Promise<BoundKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const weight = requireFinite('weight', spec.weight, { min: 0 });
+  const bindings = new Bindings(ctx)
+    .tensor('logits', 'logits', spec.logits, rows)
+    .tensor('logit_grads', 'logitGrads', spec.logitGrads, rows)
+    .tensor('scores', 'scores', spec.scores, 2 * rows);
+  const resources = bindings.forEntry(repairShader, 'repair_realism');
+  const compiled = await getPipeline(ctx.device, repairShader, 'repair_realism');
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `repair realism ${rows}`,
+    resources,
+    { rows, dim: 1, inv_known: 0, realism_weight: weight, alpha: 0 },
+    gridForItems(ctx, compiled.layout, rows),
+  );
+}
+
+export interface RepairPixelsSpec {
+  rows: number;
+  /** Pixels per image. */
+  dim: number;
+  /** rows × dim: the generated images y (after the generator's output activation). */
+  generated: TensorRef;
+  /** dim: the damaged image x. */
+  target: TensorRef;
+  /** dim: 1 where the pixel is known, 0 where it is to be filled. */
+  known: TensorRef;
+  /** How many pixels are known (the ones in `known`), K ≥ 1. */
+  knownCount: number;
+  /** rows × dim: the realism term's gradient with respect to y, added when given. */
+  imageGrads?: TensorRef;
+  /** rows × dim, written: ∂L/∂(pre-activation of the generator's last layer). */
+  outputGrads: TensorRef;
+  /** rows × 2: the first float of each row is written, the known pixels' mean squared error. */
+  scores: TensorRef;
+  /** The generator's output activation, whose derivative the gradient is gated by. */
+  outputActivation: Activation;
+  leakySlope?: number;
+  label?: string;
+}
+
+export async function createRepairPixels(ctx: GpuContext, spec: RepairPixelsSpec): Promise<BoundKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const dim = requirePositiveInteger('dim', spec.dim);
+  const knownCount = requirePositiveInteger('knownCount', spec.knownCount);
+  if (knownCount > dim) throw new ArgumentError('knownCount', `must be at most dim (${dim}), got ${knownCount}`);
+  if (rows * dim >= 2 ** 32) throw new ArgumentError('rows', 'rows × dim must be below 2^32');
+  const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
+  const OUTPUT_ACTIVATION = activationCode(repairShader, 'outputActivation', spec.outputActivation);
+  const bindings = new Bindings(ctx)
+    .tensor('generated', 'generated', spec.generated, rows * dim)
+    .tensor('target_image', 'target', spec.target, dim)
+    .tensor('known', 'known', spec.known, dim)
+    .tensor('output_grads', 'outputGrads', spec.outputGrads, rows * dim)
+    .tensor('scores', 'scores', spec.scores, 2 * rows);
+  if (spec.imageGrads) bindings.tensor('image_grads', 'imageGrads', spec.imageGrads, rows * dim);
+  else bindings.unused('image_grads');
+  const resources = bindings.forEntry(repairShader, 'repair_pixels');
+  const REALISM = spec.imageGrads !== undefined;
+  const compiled = await getPipeline(ctx.device, repairShader, 'repair_pixels', { OUTPUT_ACTIVATION, REALISM });
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `repair pixels ${rows}×${dim}`,
+    resources,
+    { rows, dim, inv_known: 1 / knownCount, realism_weight: 0, alpha },
+    grid1d(ctx, rows),
+  );
+}

@@ -1,0 +1,373 @@
+// Image repair by latent search: its two kernels against float64 at awkward sizes; the gradient
+// with respect to z (through D's and G's backward passes) against finite differences of the
+// float64 objective; a linear generator whose optimal z is known, recovered; the known pixels'
+// error falling step by step on the design's generator; a conditional search; and misuse.
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, DestroyedError, resolveGanConfig, type GanConfig, type GpuContext } from '../../src/index.js';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { ImageRepairer } from '../../src/gan/repair.js';
+import { loadDiscriminator } from '../../src/gan/discriminator.js';
+import { createRepairPixels, createRepairRealism } from '../../src/kernels/latentRepair.js';
+import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
+import { MlpWeights, type MlpSpec } from '../../src/nn/mlp.js';
+import { flattenMlpTensors } from '../../src/nn/tensors.js';
+import {
+  repairObjectiveReference,
+  repairPixelsReference,
+  repairRealismReference,
+  type ReferenceNetwork,
+} from '../../reference/repair.js';
+import { seededRandom } from '../../reference/numeric.js';
+import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
+
+/** Within atol + rtol·|expected| everywhere. */
+function close(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  { atol = 1e-5, rtol = 1e-4 }: { atol?: number; rtol?: number } = {},
+): void {
+  expectClose(actual, expected, (i) => atol + rtol * Math.abs(expected[i]!), what);
+}
+
+const gpu = useGpu();
+
+type Tensors = Map<string, { shape: number[]; data: Float32Array }>;
+
+/** Random torch-named tensors for `spec` (weights scaled by 1/√fan-in, as an initialised layer). */
+function randomTensors(spec: MlpSpec, prefix: string, seed: number, scale = 1): Tensors {
+  const tensors: Tensors = new Map();
+  for (let l = 0; l + 1 < spec.widths.length; l++) {
+    const [inF, outF] = [spec.widths[l]!, spec.widths[l + 1]!];
+    const w = randomArray(inF * outF, seed + 2 * l, -scale / Math.sqrt(inF), scale / Math.sqrt(inF));
+    tensors.set(`${prefix}.${2 * l}.weight`, { shape: [outF, inF], data: w });
+    tensors.set(`${prefix}.${2 * l}.bias`, { shape: [outF], data: randomArray(outF, seed + 2 * l + 1, -0.1, 0.1) });
+  }
+  return tensors;
+}
+
+/** A network holding `tensors` (as both weights and moving average, for a generator). */
+function upload(ctx: GpuContext, spec: MlpSpec, label: string, tensors: Tensors, withEma: boolean): MlpWeights {
+  const mlp = new MlpWeights(ctx, spec, label, withEma);
+  const flat = flattenMlpTensors(mlp.layout, label, tensors);
+  ctx.write(mlp.weights, flat);
+  if (mlp.ema) ctx.write(mlp.ema, flat);
+  return mlp;
+}
+
+function reference(spec: MlpSpec, prefix: string, tensors: Tensors): ReferenceNetwork {
+  return { tensors, prefix, spec: { ...spec, hidden: spec.hidden } };
+}
+
+/** Known where a seeded coin says so, at least one pixel. */
+function randomMask(dim: number, fraction: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const mask = Float32Array.from({ length: dim }, () => (random() < fraction ? 1 : 0));
+  mask[0] = 1;
+  return mask;
+}
+
+describe('repair kernels against float64', () => {
+  const cases = [
+    { rows: 1, dim: 1, realism: false, activation: 'tanh' as const },
+    { rows: 3, dim: 257, realism: true, activation: 'tanh' as const },
+    { rows: 5, dim: 31, realism: true, activation: 'none' as const },
+    { rows: 70, dim: 784, realism: true, activation: 'leaky-relu' as const },
+  ];
+  for (const c of cases) {
+    it(`known pixels' error and gradient: ${c.rows} × ${c.dim}, ${c.activation}${c.realism ? ', with D' : ''}`, async () => {
+      const { ctx } = gpu;
+      const generated = randomArray(c.rows * c.dim, 1, c.activation === 'tanh' ? -0.99 : -2, 0.99);
+      const target = randomArray(c.dim, 2);
+      const known = randomMask(c.dim, 0.6, 3);
+      const imageGrads = c.realism ? randomArray(c.rows * c.dim, 4, -0.05, 0.05) : null;
+      const mem = ctx.memory;
+      const b = {
+        generated: mem.createStorage('y', generated),
+        target: mem.createStorage('x', target),
+        known: mem.createStorage('m', known),
+        imageGrads: imageGrads ? mem.createStorage('dD/dy', imageGrads) : undefined,
+        outputGrads: mem.createStorage('dZ', c.rows * c.dim),
+        scores: mem.createStorage('scores', new Float32Array(2 * c.rows).fill(-7)),
+      };
+      const knownCount = known.reduce((a, m) => a + m, 0);
+      const kernel = await createRepairPixels(ctx, {
+        rows: c.rows,
+        dim: c.dim,
+        ...b,
+        knownCount,
+        outputActivation: c.activation,
+        leakySlope: 0.2,
+      });
+      await runKernels(ctx, kernel);
+      const want = repairPixelsReference(generated, target, known, imageGrads, c.rows, c.activation, 0.2);
+      const scores = await ctx.readF32(b.scores);
+      close(await ctx.readF32(b.outputGrads), want.outputGrads, 'output grads');
+      close(
+        Float32Array.from({ length: c.rows }, (_, r) => scores[2 * r]!),
+        want.errors,
+        'errors',
+      );
+      // The realism half of each score is the other kernel's: left as it was.
+      for (let r = 0; r < c.rows; r++) expect(scores[2 * r + 1]).toBe(-7);
+      kernel.destroy();
+      for (const buffer of Object.values(b)) if (buffer) mem.release(buffer);
+    });
+  }
+
+  for (const rows of [1, 300]) {
+    it(`realism term and its logit gradient: ${rows} rows, logits of both signs past ±30`, async () => {
+      const { ctx } = gpu;
+      const logits = randomArray(rows, 5, -40, 40);
+      logits[0] = rows === 1 ? 35 : 0;
+      const mem = ctx.memory;
+      const b = {
+        logits: mem.createStorage('logits', logits),
+        logitGrads: mem.createStorage('dlogit', rows),
+        scores: mem.createStorage('scores', new Float32Array(2 * rows).fill(-7)),
+      };
+      const kernel = await createRepairRealism(ctx, { rows, ...b, weight: 0.3 });
+      await runKernels(ctx, kernel);
+      const want = repairRealismReference(logits, 0.3);
+      const scores = await ctx.readF32(b.scores);
+      close(await ctx.readF32(b.logitGrads), want.logitGrads, 'logit grads');
+      close(
+        Float32Array.from({ length: rows }, (_, r) => scores[2 * r + 1]!),
+        want.realism,
+        'realism',
+      );
+      for (let r = 0; r < rows; r++) expect(scores[2 * r]).toBe(-7);
+      kernel.destroy();
+      for (const buffer of Object.values(b)) mem.release(buffer);
+    });
+  }
+});
+
+describe('the gradient with respect to z', () => {
+  const config = resolveGanConfig({
+    noiseDim: 3,
+    generatorHidden: [6],
+    discriminatorHidden: [5, 4],
+    dataDim: 9,
+    spectralNorm: false,
+  });
+  for (const weight of [0, 0.7]) {
+    it(`matches finite differences of the float64 objective (λ = ${weight})`, async () => {
+      const { ctx } = gpu;
+      const [gSpec, dSpec] = [generatorSpec(config), discriminatorSpec(config)];
+      const gTensors = randomTensors(gSpec, 'generator', 10, 2);
+      const dTensors = randomTensors(dSpec, 'discriminator', 20, 2);
+      const generator = upload(ctx, gSpec, 'generator', gTensors, true);
+      const discriminator = upload(ctx, dSpec, 'discriminator', dTensors, false);
+      const starts = 4;
+      const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, { starts, realism: weight });
+      const z = randomArray(starts * config.noiseDim, 30, -1.5, 1.5);
+      const target = randomArray(config.dataDim, 31, -0.9, 0.9);
+      const known = randomMask(config.dataDim, 0.5, 32);
+      const got = await repairer.objective(z, target, known);
+      const g = reference(gSpec, 'generator', gTensors);
+      const d = reference(dSpec, 'discriminator', dTensors);
+      const at = (values: ArrayLike<number>) => repairObjectiveReference(g, d, values, starts, target, known, weight);
+      const base = at(z);
+      close(got.errors, base.errors, 'errors');
+      close(got.realism, base.realism, 'realism');
+      const h = 1e-5;
+      const numeric = new Float64Array(z.length);
+      for (let i = 0; i < z.length; i++) {
+        const row = Math.floor(i / config.noiseDim);
+        const shifted = (delta: number) => {
+          const values = Float64Array.from(z);
+          values[i]! += delta;
+          const terms = at(values);
+          return terms.errors[row]! + terms.realism[row]!;
+        };
+        numeric[i] = (shifted(h) - shifted(-h)) / (2 * h);
+      }
+      close(got.gradient, numeric, '∂L/∂z', { atol: 2e-5, rtol: 1e-3 });
+      // A gradient that cannot be told apart from zero would pass too easily.
+      expect(Math.max(...numeric.map(Math.abs))).toBeGreaterThan(1e-2);
+      repairer.destroy();
+      generator.destroy();
+      discriminator.destroy();
+    });
+  }
+});
+
+describe('the latent search', () => {
+  it('recovers the known optimal z of a linear generator', async () => {
+    const { ctx } = gpu;
+    // G(z) = W z + b with W of full column rank: with every pixel known, z* is the only minimum.
+    const config = resolveGanConfig({
+      noiseDim: 4,
+      generatorHidden: [],
+      discriminatorHidden: [3],
+      dataDim: 12,
+      generatorOutput: 'none',
+      spectralNorm: false,
+    });
+    const spec = generatorSpec(config);
+    const tensors = randomTensors(spec, 'generator', 40, 3);
+    const generator = upload(ctx, spec, 'generator', tensors, true);
+    const zStar = randomArray(config.noiseDim, 41, -1, 1);
+    const target = repairObjectiveReference(
+      reference(spec, 'generator', tensors),
+      null,
+      zStar,
+      1,
+      new Float32Array(config.dataDim),
+      new Float32Array(config.dataDim).fill(1),
+      0,
+    ).generated;
+    const repairer = await ImageRepairer.create(ctx, config, generator, null, { starts: 6, lr: 0.02 });
+    const result = await repairer.repair(target, new Float32Array(config.dataDim).fill(1), { steps: 2000, chunk: 500 });
+    close(result.noise, zStar, 'recovered z', { atol: 2e-3, rtol: 0 });
+    expect(result.error).toBeLessThan(1e-5);
+    expect(result.realism).toBe(0);
+    expect(Array.from(result.completion)).toEqual(Array.from(Float32Array.from(target)));
+    repairer.destroy();
+    generator.destroy();
+  });
+
+  it("lowers the known pixels' error step by step on the design's generator, and fills the rest", async () => {
+    const { ctx } = gpu;
+    const config = resolveGanConfig({ spectralNorm: false });
+    const [gSpec, dSpec] = [generatorSpec(config), discriminatorSpec(config)];
+    const gTensors = randomTensors(gSpec, 'generator', 50, 1.5);
+    const generator = upload(ctx, gSpec, 'generator', gTensors, true);
+    const discriminator = upload(ctx, dSpec, 'discriminator', randomTensors(dSpec, 'discriminator', 60), false);
+    // The damaged image is the generator's own, so some z matches its known pixels exactly.
+    const zStar = randomArray(config.noiseDim, 51, -1, 1);
+    const image = repairObjectiveReference(
+      reference(gSpec, 'generator', gTensors),
+      null,
+      zStar,
+      1,
+      new Float32Array(config.dataDim),
+      new Float32Array(config.dataDim).fill(1),
+      0,
+    ).generated;
+    const known = randomMask(config.dataDim, 0.6, 52);
+    const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, { starts: 16, realism: 0.001 });
+    const history: number[] = [];
+    const result = await repairer.repair(image, known, {
+      steps: 300,
+      chunk: 20,
+      onProgress: (p) => history.push(p.bestError),
+    });
+    expect(history).toHaveLength(15);
+    // Adam is not a descent method step by step, but over 20-step chunks the best start's error
+    // falls: never up by more than 5%, and far down over the run.
+    for (let i = 1; i < history.length; i++) expect(history[i]!).toBeLessThanOrEqual(history[i - 1]! * 1.05);
+    expect(history.at(-1)!).toBeLessThan(history[0]! / 10);
+    expect(result.error).toBeLessThanOrEqual(Math.min(...result.errors) + 1e-7 + result.realism);
+    for (let j = 0; j < config.dataDim; j++) {
+      if (known[j]) expect(result.completion[j]).toBe(Math.fround(image[j]!));
+      else expect(result.completion[j]).toBe(result.generated[j]);
+    }
+    repairer.destroy();
+    generator.destroy();
+    discriminator.destroy();
+  });
+
+  it('searches a conditional generator with the given class', async () => {
+    const { ctx } = gpu;
+    const config = resolveGanConfig({
+      noiseDim: 5,
+      generatorHidden: [16],
+      discriminatorHidden: [8],
+      dataDim: 20,
+      classes: 3,
+    });
+    const generator = new MlpWeights(ctx, generatorSpec(config), 'generator', true);
+    const weights = randomArray(generator.layout.totalFloats, 70, -0.5, 0.5);
+    ctx.write(generator.weights, weights);
+    ctx.write(generator.ema!, weights);
+    const discriminator = new MlpWeights(ctx, discriminatorSpec(config), 'discriminator', false);
+    ctx.write(discriminator.weights, randomArray(discriminator.layout.totalFloats, 71, -0.5, 0.5));
+    const image = randomArray(config.dataDim, 72, -0.5, 0.5);
+    const known = randomMask(config.dataDim, 0.5, 73);
+    const history: number[] = [];
+    const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, { starts: 8, label: 2 });
+    await repairer.repair(image, known, { steps: 200, chunk: 100, onProgress: (p) => history.push(p.meanError) });
+    expect(history[1]!).toBeLessThan(history[0]!);
+    repairer.destroy();
+    await expect(ImageRepairer.create(ctx, config, generator, discriminator)).rejects.toThrow(
+      /needs the image's class/,
+    );
+    await expect(ImageRepairer.create(ctx, config, generator, discriminator, { label: 3 })).rejects.toThrow(/0 to 2/);
+    generator.destroy();
+    discriminator.destroy();
+  });
+});
+
+describe('misuse', () => {
+  const config: GanConfig = resolveGanConfig({
+    noiseDim: 2,
+    generatorHidden: [4],
+    discriminatorHidden: [3],
+    dataDim: 5,
+  });
+  it('refuses masks and images that cannot be searched, and use after destroy', async () => {
+    const { ctx } = gpu;
+    const generator = new MlpWeights(ctx, generatorSpec(config), 'generator', true);
+    const repairer = await ImageRepairer.create(ctx, config, generator, null, { starts: 2 });
+    const image = new Float32Array(5);
+    await expect(repairer.repair(image, new Float32Array(5))).rejects.toThrow(/marks no pixel as known/);
+    await expect(repairer.repair(image, [1, 0.5, 0, 0, 0])).rejects.toThrow(/value 1 is 0.5/);
+    await expect(repairer.repair(new Float32Array(4), new Float32Array(5).fill(1))).rejects.toThrow(ArgumentError);
+    await expect(repairer.repair([0, 0, Number.NaN, 0, 0], new Float32Array(5).fill(1))).rejects.toThrow(/NaN/);
+    await expect(repairer.repair(image, new Float32Array(5).fill(1), { steps: 0 })).rejects.toThrow(/steps/);
+    repairer.destroy();
+    await expect(repairer.repair(image, new Float32Array(5).fill(1))).rejects.toThrow(DestroyedError);
+    await expect(ImageRepairer.create(ctx, config, generator, null, { label: 1 })).rejects.toThrow(/no classes/);
+    await expect(ImageRepairer.create(ctx, config, generator, null, { starts: 0 })).rejects.toThrow(/starts/);
+    await expect(ImageRepairer.create(ctx, config, generator, null, { lr: -1 })).rejects.toThrow(/lr/);
+    generator.destroy();
+  });
+});
+
+describe("a checkpoint's discriminator", () => {
+  it('loads as W / σ when it was trained with spectral normalisation', async () => {
+    const { ctx } = gpu;
+    const config = resolveGanConfig({ noiseDim: 2, generatorHidden: [3], discriminatorHidden: [7], dataDim: 5 });
+    expect(config.spectralNorm).toBe(true);
+    const spec = discriminatorSpec(config);
+    const tensors = randomTensors(spec, 'discriminator', 80, 3);
+    const sigmas: number[] = [];
+    const shapes: Array<[number, number]> = [
+      [7, 5],
+      [1, 7],
+    ];
+    for (const [l, [rows, cols]] of shapes.entries()) {
+      const w = tensors.get(`discriminator.${2 * l}.weight`)!.data;
+      const svd = new SingularValueDecomposition(
+        new Matrix(Array.from({ length: rows }, (_, i) => Array.from(w.subarray(i * cols, (i + 1) * cols)))),
+      );
+      sigmas.push(svd.diagonal[0]!);
+      // u: the top left singular vector, as power iteration converges to.
+      const u = Float32Array.from(svd.leftSingularVectors.getColumn(0));
+      tensors.set(`discriminator.${2 * l}.weight_u`, { shape: [rows], data: u });
+    }
+    const discriminator = loadDiscriminator(ctx, { config, tensors });
+    try {
+      const flat = await ctx.readF32(discriminator.weights);
+      for (const [l, layer] of discriminator.layout.layers.entries()) {
+        const original = tensors.get(`discriminator.${2 * l}.weight`)!.data;
+        const loaded = flat.subarray(layer.weight.offset, layer.weight.offset + layer.weight.count);
+        close(
+          loaded,
+          Float64Array.from(original, (w) => w / sigmas[l]!),
+          `layer ${l} W / σ`,
+          { atol: 1e-6 },
+        );
+        const bias = flat.subarray(layer.bias.offset, layer.bias.offset + layer.bias.count);
+        expect(Array.from(bias)).toEqual(Array.from(tensors.get(`discriminator.${2 * l}.bias`)!.data));
+      }
+      expect(Math.min(...sigmas)).toBeGreaterThan(1.05); // so that dividing by σ shows
+    } finally {
+      discriminator.destroy();
+    }
+    tensors.delete('discriminator.0.weight_u');
+    expect(() => loadDiscriminator(ctx, { config, tensors })).toThrow(/weight_u/);
+  });
+});
