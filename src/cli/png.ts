@@ -1,4 +1,4 @@
-// A minimal PNG writer for 8-bit grayscale images: signature, IHDR, one zlib-compressed IDAT
+// A minimal PNG writer for 8-bit grey or RGB images: signature, IHDR, one zlib-compressed IDAT
 // (every scanline with filter 0), IEND. Enough for sample grids, with no dependency.
 import { deflateSync } from 'node:zlib';
 import { crc32 } from '../crc32.js';
@@ -13,15 +13,20 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encodeGrayPng(width: number, height: number, pixels: Uint8Array): Uint8Array {
-  if (pixels.length !== width * height) throw new Error(`PNG: ${pixels.length} pixels for ${width}×${height}`);
+/** `pixels`: rows of `width` pixels, each one byte (grey) or three (R, G, B). */
+export function encodePng(image: { width: number; height: number; channels: 1 | 3; pixels: Uint8Array }): Uint8Array {
+  const { width, height, channels, pixels } = image;
+  if (pixels.length !== width * height * channels)
+    throw new Error(`PNG: ${pixels.length} bytes for ${width}×${height}×${channels}`);
   const header = new Uint8Array(13);
   const hv = new DataView(header.buffer);
   hv.setUint32(0, width);
   hv.setUint32(4, height);
-  header.set([8, 0, 0, 0, 0], 8); // 8 bits, grayscale, deflate, filter method 0, no interlace
-  const raw = new Uint8Array(height * (width + 1));
-  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  // 8 bits, colour type 0 (grey) or 2 (RGB), deflate, filter method 0, no interlace.
+  header.set([8, channels === 3 ? 2 : 0, 0, 0, 0], 8);
+  const stride = width * channels;
+  const raw = new Uint8Array(height * (stride + 1));
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   const parts = [
     Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10),
     chunk('IHDR', header),

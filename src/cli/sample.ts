@@ -6,7 +6,7 @@ import { sampleGrid } from '../gan/grid.js';
 import { GanSampler, loadGenerator } from '../gan/sampler.js';
 import { interpolationNoise, seededRandom } from '../gan/interpolate.js';
 import { parseFlags, UsageError, type FlagSpec } from './args.js';
-import { encodeGrayPng } from './png.js';
+import { encodePng } from './png.js';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   checkpoint: { kind: 'string', help: 'checkpoint.safetensors to sample from (required)' },
@@ -55,8 +55,8 @@ export async function sampleCommand(argv: string[]): Promise<number> {
       // The loader refuses non-finite weights; this guards the pixels themselves (an overflow).
       if (!samples.every(Number.isFinite))
         throw new CliError('the generator produced NaN or infinite pixels; no image was written', 1);
-      const grid = sampleGrid(samples, count, config.dataDim, columns);
-      writeAtomically(flags.out as string, encodeGrayPng(grid.width, grid.height, grid.pixels));
+      const grid = sampleGrid(samples, count, config.dataDim, { columns, channels: config.channels });
+      writeAtomically(flags.out as string, encodePng(grid));
     } finally {
       sampler.destroy();
       generator.destroy();

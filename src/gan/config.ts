@@ -14,6 +14,11 @@ export interface GanConfig {
   /** Values per real example (784 for MNIST); must match the dataset. */
   dataDim: number;
   /**
+   * Colour planes of an image example: 1 (grey) or 3 (RGB, planar C×H×W as a flattened PyTorch
+   * image), so dataDim = channels × side². It decides how samples are drawn, not the networks.
+   */
+  channels: 1 | 3;
+  /**
    * A conditional GAN over this many classes: each example's label enters both networks as a
    * one-hot input beside the noise (G) and the image (D), so the first layers have `classes` more
    * inputs; training needs a label per example. 0: unconditional.
@@ -71,6 +76,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   generatorHidden: [128, 256],
   discriminatorHidden: [256, 128],
   dataDim: 784,
+  channels: 1,
   classes: 0,
   generatorOutput: 'tanh',
   leakySlope: 0.2,
@@ -117,6 +123,7 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   generatorLr: null,
   spectralNorm: false,
   classes: 0,
+  channels: 1,
 };
 
 /**
@@ -175,6 +182,10 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
       'realLabel',
       `is ${c.realLabel}, but the hinge loss has no targets to smooth: use realLabel 1 with it, or another loss`,
     );
+  if (c.channels !== 1 && c.channels !== 3)
+    throw new ArgumentError('channels', `must be 1 (grey) or 3 (RGB), got ${String(c.channels)}`);
+  if (c.channels === 3 && !isSquareOfPlanes(c.dataDim, 3))
+    throw new ArgumentError('dataDim', `is ${c.dataDim}, but RGB images need 3 × side² values (e.g. 3072 for 32×32)`);
   if (!Number.isInteger(c.classes) || c.classes < 0 || c.classes > 1024)
     throw new ArgumentError('classes', `must be a whole number from 0 (unconditional) to 1024, got ${c.classes}`);
   if (c.classes > 0 && c.discriminatorHidden.length === 0)
@@ -191,6 +202,11 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   if (c.emaWarmup > 0 && c.emaWarmup < 1)
     throw new ArgumentError('emaWarmup', `must be 0 (none) or at least 1, got ${c.emaWarmup}`);
   return c;
+}
+
+function isSquareOfPlanes(dim: number, planes: number): boolean {
+  const side = Math.round(Math.sqrt(dim / planes));
+  return side * side * planes === dim;
 }
 
 /** Each network's learning rate: its own where set, else lr. */

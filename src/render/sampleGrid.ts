@@ -16,6 +16,8 @@ export interface SampleGridOptions {
   padding?: number;
   /** Canvas pixels per sample pixel. */
   scale?: number;
+  /** Colour planes per sample: 1 (grey, the default) or 3 (planar RGB). */
+  channels?: 1 | 3;
 }
 
 /** Builds a renderer for `canvas` (sized to fit the grid); its pipeline comes from the shared cache. */
@@ -25,7 +27,9 @@ export async function createSampleGridRenderer(
   options: SampleGridOptions,
 ): Promise<SampleGridRenderer> {
   const count = requirePositiveInteger('count', options.count);
-  const side = imageSide(options.dim);
+  const channels = options.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new ArgumentError('channels', `must be 1 or 3, got ${String(channels)}`);
+  const side = imageSide(options.dim, channels);
   const columns = options.columns ?? Math.ceil(Math.sqrt(count));
   const padding = options.padding ?? 1;
   const scale = options.scale ?? 2;
@@ -42,7 +46,7 @@ export async function createSampleGridRenderer(
   canvas.width = Math.round((columns * (side + padding) + padding) * scale);
   canvas.height = Math.round((rows * (side + padding) + padding) * scale);
   context.configure({ device: ctx.device, format, alphaMode: 'opaque' });
-  const values = { count, columns, side, padding, scale, _pad0: 0, _pad1: 0, _pad2: 0 };
+  const values = { count, columns, side, padding, scale, channels, _pad1: 0, _pad2: 0 };
   const bytes = packUniform(entryLayout(sampleGridShader, 'grid_fragment').uniform!, values);
   const uniform = ctx.memory.createBuffer({
     label: 'sample grid params',

@@ -1,0 +1,140 @@
+// `webgpu-gan repair`: fills in the damaged part of a picture with a checkpoint's generator, by
+// latent search (src/gan/repair.ts). The mask is white where the picture is intact (known) and
+// black where it is to be filled; both are resized to the model's image size.
+import { readCheckpointFile } from '../checkpoint/file.js';
+import { readImageFile } from '../data/imageFolderNode.js';
+import { prepareImage } from '../data/images.js';
+import { imageSide, sampleGrid } from '../gan/grid.js';
+import { loadDiscriminator } from '../gan/discriminator.js';
+import { ImageRepairer } from '../gan/repair.js';
+import { loadGenerator } from '../gan/sampler.js';
+import { acquireGpu } from '../gpu/device.js';
+import type { MlpWeights } from '../nn/mlp.js';
+import { parseFlags, UsageError, type FlagSpec } from './args.js';
+import { checkOutputFile, CliError, writeAtomically } from './files.js';
+import { encodePng } from './png.js';
+
+export const REPAIR_FLAGS: Record<string, FlagSpec> = {
+  checkpoint: { kind: 'string', help: 'checkpoint.safetensors whose generator fills the picture in (required)' },
+  image: { kind: 'string', help: 'the damaged picture, PNG or JPEG (required)' },
+  mask: {
+    kind: 'string',
+    help: 'PNG or JPEG, white where the picture is intact, black where it is to be filled (required)',
+  },
+  out: { kind: 'string', help: 'PNG file to write: the repaired picture (required)' },
+  strip: { kind: 'boolean', help: 'write a strip instead: the known pixels (grey where unknown), G(z), the repair' },
+  class: { kind: 'integer', min: 0, help: "a conditional checkpoint: the picture's class (required for one)" },
+  starts: { kind: 'integer', min: 1, max: 4096, help: 'starting points searched at once (default 64)' },
+  steps: { kind: 'integer', min: 1, max: 100000, help: 'Adam steps on each start (default 500)' },
+  realism: {
+    kind: 'number',
+    min: 0,
+    help: "weight of the discriminator's realism term; 0 to match the known pixels only (default 0.02)",
+  },
+  lr: { kind: 'number', min: 1e-6, max: 10, help: "Adam's learning rate on the noise (default 0.05)" },
+  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the starting points (default 1)' },
+  raw: { kind: 'boolean', help: 'use the trained weights instead of their moving average' },
+};
+
+export async function repairCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, REPAIR_FLAGS);
+  for (const name of ['checkpoint', 'image', 'mask', 'out'])
+    if (flags[name] === undefined) throw new UsageError(`--${name} is required`);
+  const out = flags.out as string;
+  checkOutputFile(out);
+  const checkpoint = readCheckpointFile(flags.checkpoint as string);
+  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  const config = checkpoint.config;
+  const label = flags.class as number | undefined;
+  if (config.classes === 0 && label !== undefined)
+    throw new UsageError(`--class: ${flags.checkpoint} is not conditional (it was trained without labels)`);
+  if (config.classes > 0 && label === undefined)
+    throw new UsageError(
+      `--class is required: ${flags.checkpoint} is conditional (classes 0 to ${config.classes - 1})`,
+    );
+  if (label !== undefined && label >= config.classes)
+    throw new UsageError(`--class ${label}: the checkpoint has classes 0 to ${config.classes - 1}`);
+  const side = modelSide(config.dataDim, config.channels);
+  const image = toPixels(prepareImage(readImageFile(flags.image as string), side, config.channels));
+  const known = knownPixels(prepareImage(readImageFile(flags.mask as string), side, 1), config.channels);
+  const knownCount = known.reduce((a, m) => a + m, 0);
+  if (knownCount === 0)
+    throw new UsageError(`--mask ${flags.mask} is black everywhere: nothing is known; paint the intact part white`);
+
+  const ctx = await acquireGpu();
+  const networks: MlpWeights[] = [];
+  try {
+    const generator = loadGenerator(ctx, checkpoint);
+    networks.push(generator);
+    const realism = (flags.realism as number | undefined) ?? 0.02;
+    const discriminator = realism > 0 ? loadDiscriminator(ctx, checkpoint) : null;
+    if (discriminator) networks.push(discriminator);
+    const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, {
+      starts: flags.starts as number | undefined,
+      realism,
+      lr: flags.lr as number | undefined,
+      seed: (flags.seed as number | undefined) ?? config.seed,
+      useEma: !flags.raw,
+      label,
+    });
+    try {
+      const result = await repairer.repair(image, known, { steps: flags.steps as number | undefined });
+      if (!result.completion.every(Number.isFinite))
+        throw new CliError('the search produced NaN or infinite pixels; try a lower --lr', 1);
+      const pictures = flags.strip
+        ? [shownKnown(image, known), result.generated, result.completion]
+        : [result.completion];
+      const grid = sampleGrid(
+        Float32Array.from(pictures.flatMap((p) => Array.from(p))),
+        pictures.length,
+        config.dataDim,
+        {
+          columns: pictures.length,
+          padding: flags.strip ? 2 : 0,
+          channels: config.channels,
+        },
+      );
+      writeAtomically(out, encodePng(grid));
+      const rms = Math.sqrt(result.error);
+      console.log(
+        `wrote ${out}: ${knownCount} of ${known.length} values known; after ${result.steps} steps on ` +
+          `${repairer.starts} starts the best (start ${result.start}) matches them to an RMS error of ` +
+          `${rms.toFixed(4)} (${(rms * 127.5).toFixed(1)} grey levels of 255)`,
+      );
+    } finally {
+      repairer.destroy();
+    }
+    return 0;
+  } finally {
+    for (const network of networks) network.destroy();
+    ctx.destroy();
+  }
+}
+
+function modelSide(dataDim: number, channels: 1 | 3): number {
+  try {
+    return imageSide(dataDim, channels);
+  } catch {
+    throw new UsageError(
+      `the checkpoint's model makes ${dataDim} values, not square images: it cannot repair pictures`,
+    );
+  }
+}
+
+/** Bytes to the values training sees: (2·byte − 255) / 255 ∈ [−1, 1]. */
+function toPixels(bytes: Uint8Array): Float32Array {
+  return Float32Array.from(bytes, (b) => (2 * b - 255) / 255);
+}
+
+/** A grey mask, white (≥ 128) where known, as a 0/1 value per model value (each channel alike). */
+function knownPixels(mask: Uint8Array, channels: 1 | 3): Float32Array {
+  const known = new Float32Array(mask.length * channels);
+  for (let c = 0; c < channels; c++)
+    for (let p = 0; p < mask.length; p++) known[c * mask.length + p] = mask[p]! >= 128 ? 1 : 0;
+  return known;
+}
+
+/** The known pixels, the unknown ones mid-grey (0), for the strip. */
+function shownKnown(image: Float32Array, known: Float32Array): Float32Array {
+  return image.map((v, j) => (known[j] ? v : 0));
+}
