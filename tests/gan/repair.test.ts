@@ -75,7 +75,8 @@ describe('repair kernels against float64', () => {
     { rows: 70, dim: 784, realism: true, activation: 'leaky-relu' as const },
   ];
   for (const c of cases) {
-    it(`known pixels' error and gradient: ${c.rows} × ${c.dim}, ${c.activation}${c.realism ? ', with D' : ''}`, async () => {
+    const name = `${c.rows} × ${c.dim}, ${c.activation}${c.realism ? ', with D' : ''}`;
+    it(`known pixels' error and gradient: ${name}`, async () => {
       const { ctx } = gpu;
       const generated = randomArray(c.rows * c.dim, 1, c.activation === 'tanh' ? -0.99 : -2, 0.99);
       const target = randomArray(c.dim, 2);
