@@ -209,7 +209,11 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     expect(past.errors[0]).toMatch(/--class 10: the checkpoint has classes 0 to 9/);
     const score = cli('eval', '--checkpoint', file, '--n', '100', '--json');
     expect(score.status).toBe(0);
-    expect(JSON.parse(score.stdout.trim().split('\n').at(-1)!).classShares).toHaveLength(10);
+    const scored = JSON.parse(score.stdout.trim().split('\n').at(-1)!);
+    expect(scored.classShares).toHaveLength(10);
+    // A conditional checkpoint is also scored on whether the class decides the digit.
+    expect(scored.classAgreement).toBeGreaterThanOrEqual(0);
+    expect(scored.classAgreement).toBeLessThanOrEqual(1);
   });
 
   it('--class on an unconditional checkpoint, --labels without --conditional: one line, exit 2', () => {

@@ -65,6 +65,10 @@ export function describeScore(score: SampleScore, what: string, referenceCount: 
     `${referenceCount.toLocaleString('en')} MNIST test digits)\n` +
     `classes with at least ${100 * COVERED_SHARE}% of the samples: ${score.coveredClasses} of 10; ` +
     `mean confidence ${score.meanConfidence.toFixed(3)}\n` +
-    `class shares  ${shares}`
+    `class shares  ${shares}` +
+    (score.classAgreement === undefined
+      ? ''
+      : `\nclass agreement ${(100 * score.classAgreement).toFixed(1)}%: samples drawn as digit k that read as k ` +
+        '(10% is chance)')
   );
 }

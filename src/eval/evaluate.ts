@@ -42,7 +42,7 @@ export async function createGeneratorEvaluator(
   const sampler = await GanSampler.create(ctx, spec.config, spec.generator, options);
   try {
     const scorer = await createSampleScorer(ctx, { classifier: spec.classifier, rows: spec.count });
-    return new GeneratorEvaluator(ctx, sampler, scorer, spec.reference);
+    return new GeneratorEvaluator(ctx, sampler, scorer, spec.reference, spec.config.classes);
   } catch (error) {
     sampler.destroy();
     throw error;
@@ -56,6 +56,8 @@ export class GeneratorEvaluator {
     private readonly sampler: GanSampler,
     private readonly scorer: SampleScorer,
     private readonly reference: FeatureStatistics,
+    /** A conditional generator's classes (sample r is of class r mod classes), or 0. */
+    private readonly classes: number,
   ) {}
 
   get count(): number {
@@ -72,11 +74,29 @@ export class GeneratorEvaluator {
     const statistics = await this.scorer.readStatistics();
     if (!statistics.probabilities.every(Number.isFinite))
       throw new ArgumentError('generator', 'produced NaN or infinite pixels: there is nothing to score');
-    return scoreStatistics(statistics, this.reference);
+    const score = scoreStatistics(statistics, this.reference);
+    // A generator conditioned on MNIST's ten digits: does the class decide the digit drawn?
+    if (this.classes === DIGITS) score.classAgreement = classAgreement(statistics.probabilities, DIGITS);
+    return score;
   }
 
   destroy(): void {
     this.scorer.destroy();
     this.sampler.destroy();
   }
+}
+
+const DIGITS = 10;
+
+/** The share of rows whose most likely class is r mod classes, the class row r was drawn as. */
+export function classAgreement(probabilities: Float32Array, classes: number): number {
+  const rows = probabilities.length / classes;
+  let agreeing = 0;
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++)
+      if (probabilities[r * classes + c]! > probabilities[r * classes + best]!) best = c;
+    if (best === r % classes) agreeing++;
+  }
+  return agreeing / rows;
 }

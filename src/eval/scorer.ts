@@ -30,6 +30,11 @@ export interface SampleScore {
   /** Mean probability of each image's most likely class. */
   meanConfidence: number;
   count: number;
+  /**
+   * A generator conditioned on the ten digits: the share of samples drawn as digit k that the
+   * classifier reads as k (0.1 is chance: the class is ignored).
+   */
+  classAgreement?: number;
 }
 
 export interface ScorerSpec {

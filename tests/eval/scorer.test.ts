@@ -16,6 +16,7 @@ import { createAccuracyMeter } from '../../src/eval/accuracy.js';
 import { frechetDistance } from '../../src/eval/frechet.js';
 import type { FeatureStatistics } from '../../src/eval/frechet.js';
 import { createSampleScorer, referenceStatistics } from '../../src/eval/scorer.js';
+import { classAgreement } from '../../src/eval/evaluate.js';
 import type { TensorMap } from '../../src/checkpoint/safetensors.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../../src/data/mnistNode.js';
 import { mlpLayout } from '../../src/nn/mlp.js';
@@ -140,5 +141,14 @@ describe('sample scorer: the committed classifier', () => {
     expect(real.distance).toBeLessThan(repeated.distance / 20);
     expect(repeated.coveredClasses).toBe(1);
     expect(Math.max(...repeated.classShares)).toBe(1);
+  });
+});
+
+describe('classAgreement', () => {
+  it('is the share of rows whose most likely class is their row number mod the classes', () => {
+    // Three classes, four rows drawn as classes 0, 1, 2, 0: rows 0 and 2 agree, rows 1 and 3 do not.
+    const probabilities = Float32Array.from([0.8, 0.1, 0.1, 0.6, 0.3, 0.1, 0.1, 0.2, 0.7, 0.2, 0.5, 0.3]);
+    expect(classAgreement(probabilities, 3)).toBe(0.5);
+    expect(classAgreement(Float32Array.from([0, 1, 1, 0]), 2)).toBe(0);
   });
 });
