@@ -175,6 +175,26 @@ export interface ReferenceDataset {
   label?: (example: number) => number;
 }
 
+/** The first `cols` columns of a rows × inF matrix. */
+function leadingColumns(m: ArrayLike<number>, rows: number, inF: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let o = 0; o < rows; o++) for (let i = 0; i < cols; i++) out[o * cols + i] = m[o * inF + i]!;
+  return out;
+}
+
+/** A copy of the rows × inF matrix m with its first `cols` columns replaced by `leading`. */
+function withLeadingColumns(
+  m: Float64Array,
+  rows: number,
+  inF: number,
+  leading: ArrayLike<number>,
+  cols: number,
+): Float64Array {
+  const out = Float64Array.from(m);
+  for (let o = 0; o < rows; o++) for (let i = 0; i < cols; i++) out[o * inF + i] = leading[o * cols + i]!;
+  return out;
+}
+
 /** Rows of `width` values with each row's one-hot class appended (no classes: the rows as they are). */
 function withOneHot(rows: Float64Array, width: number, classOfRow: (r: number) => number, classes: number) {
   if (classes === 0) return rows;
@@ -260,11 +280,25 @@ export class ReferenceGan {
   private discriminatorInUse(): { net: Net; steps: SpectralNormStep[] } {
     if (!this.c.spectralNorm) return { net: this.D, steps: [] };
     const steps = this.D.layers.map((L, l) => {
-      const step = spectralNormReference(L.w, L.outF, L.inF, this.spectralU[l]!);
+      const cols = this.normalizedColumns(l);
+      const step = spectralNormReference(leadingColumns(L.w, L.outF, L.inF, cols), L.outF, cols, this.spectralU[l]!);
       this.spectralU[l] = step.u;
       return step;
     });
-    return { net: { ...this.D, layers: this.D.layers.map((L, l) => ({ ...L, w: steps[l]!.normalized })) }, steps };
+    const layers = this.D.layers.map((L, l) => ({
+      ...L,
+      w: withLeadingColumns(L.w, L.outF, L.inF, steps[l]!.normalized, this.normalizedColumns(l)),
+    }));
+    return { net: { ...this.D, layers }, steps };
+  }
+
+  /**
+   * The columns of D's layer l that spectral normalisation divides: all of them, but for a
+   * conditional first layer's class columns, which are used as trained.
+   */
+  private normalizedColumns(l: number): number {
+    const L = this.D.layers[l]!;
+    return l === 0 ? L.inF - this.c.classes : L.inF;
   }
 
   /** Gradients of W / σ into gradients of W (a no-op without spectral normalisation). */
@@ -274,15 +308,24 @@ export class ReferenceGan {
   ): { grads: Float64Array[]; magnitudes: Float64Array[] } {
     steps.forEach((step, l) => {
       const L = this.D.layers[l]!;
+      const cols = this.normalizedColumns(l);
+      const leading = (m: Float64Array) => leadingColumns(m, L.outF, L.inF, cols);
       const corrected = spectralNormGradientReference(
-        gradients.grads[2 * l]!,
+        leading(gradients.grads[2 * l]!),
         step,
         L.outF,
-        L.inF,
-        gradients.magnitudes[2 * l]!,
+        cols,
+        leading(gradients.magnitudes[2 * l]!),
       );
-      gradients.grads[2 * l] = corrected.grad;
-      gradients.magnitudes[2 * l] = corrected.magnitude;
+      // The class columns' gradients are those of the weights as used.
+      gradients.grads[2 * l] = withLeadingColumns(gradients.grads[2 * l]!, L.outF, L.inF, corrected.grad, cols);
+      gradients.magnitudes[2 * l] = withLeadingColumns(
+        gradients.magnitudes[2 * l]!,
+        L.outF,
+        L.inF,
+        corrected.magnitude,
+        cols,
+      );
     });
     return gradients;
   }

@@ -66,7 +66,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   labels: { kind: 'string', help: 'with --conditional: an IDX labels file for --data (classes: 0 to its largest)' },
   'spectral-norm': {
     kind: 'boolean',
-    help: "spectral normalisation of the discriminator's weights (the default, but for --conditional)",
+    help: "spectral normalisation of the discriminator's weights (the default)",
   },
   'no-spectral-norm': { kind: 'boolean', help: 'train the discriminator without spectral normalisation' },
   'label-smoothing': { kind: 'number', min: 0.5, max: 1, help: 'target for real images, e.g. 0.9 (default 1)' },

@@ -49,7 +49,8 @@ export interface GanConfig {
   /**
    * Spectral normalisation of the discriminator: each weight matrix is used as W / σ(W), σ its
    * largest singular value by power iteration (a step before each of the step's two passes
-   * through D), which bounds D's Lipschitz constant.
+   * through D), which bounds D's Lipschitz constant. A conditional first layer's class columns are
+   * left as trained: they add a class's bias, which leaves the constant in the image as it is.
    */
   spectralNorm: boolean;
   /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */
@@ -149,8 +150,6 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     ...DEFAULT_GAN_CONFIG,
     ...(lrGiven && !('discriminatorLr' in partial) && { discriminatorLr: null }),
     ...(lrGiven && !('generatorLr' in partial) && { generatorLr: null }),
-    // A conditional GAN has no spectral normalisation yet: off unless asked for (then refused below).
-    ...((partial.classes ?? 0) > 0 && !('spectralNorm' in partial) && { spectralNorm: false }),
     ...partial,
   };
   requirePositiveInteger('noiseDim', c.noiseDim);
@@ -190,11 +189,6 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     throw new ArgumentError('classes', `must be a whole number from 0 (unconditional) to 1024, got ${c.classes}`);
   if (c.classes > 0 && c.discriminatorHidden.length === 0)
     throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
-  if (c.classes > 0 && c.spectralNorm)
-    throw new ArgumentError(
-      'spectralNorm',
-      'is not available for a conditional GAN yet; use classes 0 or no spectral norm',
-    );
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });

@@ -296,7 +296,10 @@ function planStep(parts: StepParts): Planned[] {
   // Discriminator update on [fake; real].
   plan.push(...forwardOf(G, { rows: B, input: w.z, outputs: gOutputs }, conditioning?.gOnehot));
   plan.push(...normalizeD);
-  const dForward = { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD, weights: usedD };
+  // Spectral normalisation divides the image columns only: a class column adds a class's bias to
+  // the first layer, which leaves D's Lipschitz constant in the image as it is, so it is read as trained.
+  const dWeights = { weights: usedD, classWeights: D.weights };
+  const dForward = { rows: 2 * B, input: w.x, outputs: w.dOut, layers: hiddenD, ...dWeights };
   plan.push(...forwardOf(D, dForward, conditioning?.dOnehot));
   plan.push({
     build: () =>
@@ -354,7 +357,7 @@ function planStep(parts: StepParts): Planned[] {
   const dOutFake = firstRows(w.dOut, c.discriminatorHidden);
   const dGradFake = firstRows(w.dGrad, c.discriminatorHidden);
   plan.push(...normalizeD);
-  const dForwardFake = { rows: B, input: fake, outputs: dOutFake, layers: hiddenD, weights: usedD };
+  const dForwardFake = { rows: B, input: fake, outputs: dOutFake, layers: hiddenD, ...dWeights };
   // The fake rows' one-hot rows are the first B of the D update's, rewritten with the same values.
   const fakeOnehot = conditioning ? Workspace.rows(conditioning.dOnehot, B, c.classes) : undefined;
   plan.push(...forwardOf(D, dForwardFake, fakeOnehot));

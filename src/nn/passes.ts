@@ -17,6 +17,11 @@ export interface ForwardSpec {
   outputs: TensorRef[];
   /** Use these weights instead of the trained ones (e.g. the EMA copy); same layout. */
   weights?: GPUBuffer;
+  /**
+   * Where a conditional first layer's class columns are read, if not from `weights`: spectral
+   * normalisation's copy holds W / σ of the image columns only, the class columns stay as trained.
+   */
+  classWeights?: GPUBuffer;
   /** Only the first this many layers (the caller computes the rest, e.g. with a fused head). */
   layers?: number;
   /**
@@ -62,8 +67,8 @@ export function forwardEntries(mlp: MlpWeights, spec: ForwardSpec): ForwardEntry
     classes: first.classWeight.shape[1]!,
     values: head.c,
     // From the same buffer as the rest of the pass's weights (the moving average, when sampling
-    // from it). A spectrally normalised copy would not hold them: the config refuses that pairing.
-    classWeight: viewRef(spec.weights ?? mlp.weights, first.classWeight),
+    // from it), or where the caller says (the trained ones, beside a spectrally normalised copy).
+    classWeight: viewRef(spec.classWeights ?? spec.weights ?? mlp.weights, first.classWeight),
     labels: spec.condition.labels,
     labelRows: spec.condition.labelRows,
     onehot: spec.condition.onehot,

@@ -105,6 +105,11 @@ describe('checkpoints', () => {
     ],
     [', with the least-squares loss and smoothed labels', { ...CONFIG, loss: 'least-squares', realLabel: 0.9 }, DATA],
     [', conditional on 10 classes', { ...CONFIG, classes: 10 }, labelled(DATA, 10)],
+    [
+      ', conditional with spectral normalisation',
+      { ...CONFIG, classes: 10, spectralNorm: true, loss: 'hinge' },
+      labelled(DATA, 10),
+    ],
   ];
   for (const [what, config, data] of RESUMED) {
     it(`N steps, save, load into a new trainer, M steps = N + M steps straight, bit for bit${what}`, async () => {

@@ -133,13 +133,38 @@ const CASES: Array<[string, TestData, Partial<GanConfig>]> = [
       discriminatorHidden: [10, 6],
       generatorOutput: 'none',
       classes: 3,
+      spectralNorm: false,
       lr: 1e-3,
     },
   ],
   [
     'a conditional GAN over 10 classes with a one-layer generator (tanh on the conditioned layer), batch 5',
     labelled(byteImages(33, 16), 10),
-    { batch: 5, seed: 4, noiseDim: 6, generatorHidden: [], discriminatorHidden: [7], classes: 10, lr: 1e-3 },
+    {
+      batch: 5,
+      seed: 4,
+      noiseDim: 6,
+      generatorHidden: [],
+      discriminatorHidden: [7],
+      classes: 10,
+      spectralNorm: false,
+      lr: 1e-3,
+    },
+  ],
+  [
+    // The class columns of D's first layer are used as trained; its image columns are divided by σ.
+    'a conditional GAN with the default recipe (spectral normalisation of the image columns), batch 6',
+    labelled(floatPoints(31, 5), 4),
+    {
+      ...DEFAULT_RECIPE,
+      batch: 6,
+      seed: 43,
+      noiseDim: 5,
+      generatorHidden: [9],
+      discriminatorHidden: [8, 6],
+      generatorOutput: 'none',
+      classes: 4,
+    },
   ],
   // No hidden layers: D's logit head reads the data and hands dX straight to G. Batch 600 puts
   // 1200 rows through D, more than one workgroup of the head takes, so its two-dispatch form runs.
