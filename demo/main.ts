@@ -1,9 +1,12 @@
 // The demo page: finds WebGPU, loads MNIST onto the GPU, and trains live with the controls,
-// numbers, charts and canvases of index.html, using only webgpu-gan's public API. The run is
-// autosaved to the browser's storage (autosave.ts) and offered again when the page opens; a lost
-// GPU device is replaced and training resumes from the last autosave, without a reload.
+// numbers, charts and canvases of index.html, using only webgpu-gan's public API. The visitor may
+// train on pictures of their own instead (pictures.ts) and repair a damaged picture with the
+// generator (repair.ts). The run is autosaved to the browser's storage (autosave.ts) and offered
+// again when the page opens; a lost GPU device is replaced and training resumes from the last
+// autosave, without a reload.
 // URL parameters shrink the run for tests: ?subset=N images, ?gHidden=32,32&dHidden=32,32,
-// ?batch=N, and ?autosave=N (steps between autosaves, default 500).
+// ?batch=N, ?autosave=N (steps between autosaves, default 500), and ?repairStarts=N&repairSteps=M
+// (the repair search's starting points and Adam steps, default 64 and 300).
 import './style.css';
 import {
   DEFAULT_GAN_CONFIG,
@@ -25,10 +28,24 @@ import {
 import { clearSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './autosave.js';
 import { ProgressCharts } from './charts.js';
 import { fetchMnist, fetchMnistLabels } from './mnist.js';
+import {
+  conditionalClasses,
+  describeImages,
+  describeSkipped,
+  dropContents,
+  type Listing,
+  listChosen,
+  listDrop,
+  MAX_FILES,
+  readPictures,
+  type TrainingImages,
+  valuesPerImage,
+} from './pictures.js';
 import { QualityView } from './quality.js';
+import { drawPicture, type RepairPicture, RepairEditor, RepairSearch, valuesOf } from './repair.js';
 import { Session } from './session.js';
 import classifierUrl from '../models/mnist-classifier.safetensors?url';
-import { readSettings, syncSpectralNorm, writeSettings } from './settings.js';
+import { readSettings, writeSettings } from './settings.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -64,8 +81,29 @@ const ui = {
   resume: $<HTMLButtonElement>('resume'),
   discard: $<HTMLButtonElement>('discard'),
   autosave: $('autosave'),
+  dataSource: $('data-source'),
+  dropZone: $('drop-zone'),
+  pickFiles: $<HTMLInputElement>('pick-files'),
+  pickFolder: $<HTMLInputElement>('pick-folder'),
+  pictureSide: $<HTMLSelectElement>('picture-side'),
+  picturesProgress: $<HTMLProgressElement>('pictures-progress'),
+  picturesMessage: $('pictures-message'),
+  backToMnist: $<HTMLButtonElement>('back-to-mnist'),
+  repairReal: $<HTMLButtonElement>('repair-real'),
+  repairGenerated: $<HTMLButtonElement>('repair-generated'),
+  repairEditor: $<HTMLCanvasElement>('repair-editor'),
+  repairResult: $<HTMLCanvasElement>('repair-result'),
+  repairBrush: $<HTMLInputElement>('repair-brush'),
+  repairEraseHalf: $<HTMLButtonElement>('repair-erase-half'),
+  repairUndo: $<HTMLButtonElement>('repair-undo'),
+  repairRun: $<HTMLButtonElement>('repair-run'),
+  repairStop: $<HTMLButtonElement>('repair-stop'),
+  repairBar: $<HTMLProgressElement>('repair-bar'),
+  repairProgress: $('repair-progress'),
 };
 const CONTROLS = [ui.start, ui.pause, ui.stepOnce, ui.reset, ui.save, ui.reroll, ui.walkToggle];
+/** Disabled while the GPU device is being replaced, as CONTROLS are. */
+const DATA_INPUTS = [ui.pickFiles, ui.pickFolder, ui.backToMnist];
 
 const params = new URLSearchParams(location.search);
 const widths = (name: string) => params.get(name)?.split(',').map(Number);
@@ -78,28 +116,28 @@ const AUTOSAVE_EVERY = Math.max(1, Number(params.get('autosave')) || 500);
 /** Steps between quality scores, and samples per score (?evalEvery=N&evalN=M). */
 const EVAL_EVERY = Math.max(1, Number(params.get('evalEvery')) || 500);
 const EVAL_COUNT = Math.max(2, Number(params.get('evalN')) || 1000);
+/** The repair search: starting points searched at once, Adam steps, and ten progress reports on the way. */
+const REPAIR_STARTS = Math.min(4096, Math.max(1, Number(params.get('repairStarts')) || 64));
+const REPAIR_STEPS = Math.max(1, Number(params.get('repairSteps')) || 300);
+const REPAIR_CHUNK = Math.max(1, Math.round(REPAIR_STEPS / 10));
+/**
+ * A conditional grid has a row per class: more than this many rows would outgrow a canvas's largest
+ * size, so pictures in more class folders train without conditioning.
+ */
+const MAX_GRID_CLASSES = 100;
 /** So many device losses within this window make the page give up replacing the device. */
 const LOSS_WINDOW_MS = 5 * 60_000;
 const MAX_LOSSES = 3;
 
-interface Images {
-  pixels: Uint8Array;
-  /** Each image's digit. */
-  labels: Uint8Array;
-  count: number;
-  dim: number;
-}
-
-/** MNIST's classes: a conditional session is conditioned on the digit. */
-const DIGITS = 10;
-
 interface State {
   ctx: GpuContext;
-  /** Kept on the CPU too, to upload again onto a replacement device. */
-  images: Images;
+  /** What is trained on, kept on the CPU too, to upload again onto a replacement device. */
+  images: TrainingImages;
+  /** The digits, for "Back to MNIST". */
+  mnist: TrainingImages;
   dataset: GpuDataset;
-  /** Each image's digit, for a conditional session. */
-  labels: GpuDataset;
+  /** Each image's class, for a conditional session; null for images without (two or more) classes. */
+  labels: GpuDataset | null;
   session: Session;
   config: GanConfig;
   /** The last autosave (in IndexedDB too where `stored`): what a lost device or a reload resumes from. */
@@ -113,33 +151,62 @@ interface State {
   /** True while the session is being replaced: the frame loop leaves it alone. */
   rebuilding: boolean;
   walking: boolean;
+  /** Which of the live canvases are on screen: only those are drawn. */
+  shown: { grid: boolean; walk: boolean };
   stepsPerFrame: number;
   inFlight: boolean;
   speed: { time: number; step: number; value: number };
   quality: Quality;
+  /** True while pictures are being read: a second drop waits for the first. */
+  readingPictures: boolean;
+  /** True while a repair searches: training waits meanwhile, as for a save. */
+  repairing: boolean;
+  editor: RepairEditor;
+  search: RepairSearch;
 }
 
 interface Quality {
   /** The classifier and its reference statistics; null when they could not be fetched. */
   file: ClassifierFile | null;
+  /** Why there is no file, to say again when the page comes back to MNIST. */
+  missing: string;
   view: QualityView;
   /** True while a score is being computed: at most one at a time, and training never waits for it. */
   inFlight: boolean;
   lastStep: number;
 }
 
-/** What Session.create needs to score samples, when there is a classifier. */
-const qualitySpec = (quality: Quality) => (quality.file ? { file: quality.file, count: EVAL_COUNT } : null);
+/** What Session.create needs to score samples: a classifier, and MNIST's digits, the only pictures it judges. */
+const qualitySpec = (quality: Quality, images: TrainingImages) =>
+  quality.file && images.source === 'mnist' ? { file: quality.file, count: EVAL_COUNT } : null;
 
 /** The classifier file, fetched next to the page; scores are skipped (and the page says why) without it. */
-async function fetchClassifier(view: QualityView): Promise<ClassifierFile | null> {
+async function fetchClassifier(view: QualityView): Promise<{ file: ClassifierFile | null; missing: string }> {
   try {
     const response = await fetch(classifierUrl);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return decodeClassifierFile(new Uint8Array(await response.arrayBuffer()), 'the classifier file');
+    return {
+      file: decodeClassifierFile(new Uint8Array(await response.arrayBuffer()), 'the classifier file'),
+      missing: '',
+    };
   } catch (error) {
-    view.unavailable(`the classifier could not be loaded (${(error as Error).message}).`);
-    return null;
+    const missing = `the classifier could not be loaded (${(error as Error).message}).`;
+    view.unavailable(missing);
+    return { file: null, missing };
+  }
+}
+
+/** The images on the GPU, with their classes where a conditional session could use them. */
+function upload(ctx: GpuContext, images: TrainingImages): { dataset: GpuDataset; labels: GpuDataset | null } {
+  const name = images.source === 'mnist' ? 'MNIST' : 'your pictures';
+  const dataset = GpuDataset.fromBytes(ctx, images.pixels, images.count, valuesPerImage(images), name);
+  const classes = conditionalClasses(images, MAX_GRID_CLASSES);
+  try {
+    const labels = classes > 0 ? GpuDataset.fromLabels(ctx, images.labels, classes, `${name} labels`) : null;
+    return { dataset, labels };
+  } catch (error) {
+    dataset.destroy();
+    throw error;
   }
 }
 
@@ -169,7 +236,7 @@ function alertUser(text: string, bad: boolean): void {
 }
 
 function setControls(enabled: boolean): void {
-  for (const b of CONTROLS) b.disabled = !enabled;
+  for (const b of [...CONTROLS, ...DATA_INPUTS]) b.disabled = !enabled;
   ui.load.disabled = !enabled;
   if (enabled) ui.pause.disabled = true;
 }
@@ -194,24 +261,27 @@ async function main(): Promise<void> {
   const digits = await fetchMnistLabels(`${import.meta.env.BASE_URL}mnist/train-labels-idx1-ubyte.gz`);
   const count = Math.min(mnist.count, Number(params.get('subset')) || mnist.count);
   const dim = mnist.rows * mnist.cols;
-  const images: Images = {
+  const images: TrainingImages = {
     pixels: mnist.pixels.subarray(0, count * dim),
     labels: digits.subarray(0, count),
+    classNames: Array.from({ length: 10 }, (_, digit) => String(digit)),
     count,
-    dim,
+    side: mnist.rows,
+    channels: 1,
+    source: 'mnist',
   };
-  const dataset = GpuDataset.fromBytes(ctx, images.pixels, count, dim, 'MNIST');
-  const labels = GpuDataset.fromLabels(ctx, images.labels, DIGITS, 'MNIST labels');
+  const { dataset, labels } = upload(ctx, images);
   ui.loading.hidden = true;
 
-  const config = { ...DEFAULT_GAN_CONFIG, ...baseConfig, dataDim: dim };
+  const config = { ...DEFAULT_GAN_CONFIG, ...baseConfig, dataDim: dim, channels: 1 as const };
   const view = new QualityView($('chart-quality'), $('class-bars'), $('quality-text'));
-  const quality: Quality = { file: await fetchClassifier(view), view, inFlight: false, lastStep: 0 };
+  const quality: Quality = { ...(await fetchClassifier(view)), view, inFlight: false, lastStep: 0 };
   const canvases = { grid: ui.samples, walk: ui.walk };
-  const session = await Session.create(ctx, dataset, config, canvases, qualitySpec(quality), labels);
+  const session = await Session.create(ctx, dataset, config, canvases, qualitySpec(quality, images), labels);
   const state: State = {
     ctx,
     images,
+    mnist: images,
     dataset,
     labels,
     session,
@@ -223,14 +293,22 @@ async function main(): Promise<void> {
     running: false,
     rebuilding: false,
     walking: true,
+    shown: watchVisibility(),
     stepsPerFrame: 1,
     inFlight: false,
     speed: { time: performance.now(), step: 0, value: 0 },
     quality,
+    readingPictures: false,
+    repairing: false,
+    editor: new RepairEditor(ui.repairEditor, () => updateRepairButtons(state)),
+    search: new RepairSearch({ starts: REPAIR_STARTS, steps: REPAIR_STEPS, chunk: REPAIR_CHUNK }),
   };
   const charts = new ProgressCharts($('chart-loss'), $('chart-d'));
   writeSettings(ui.form, state.config);
+  showSource(state);
   wire(state, charts);
+  wirePictures(state, charts);
+  wireRepair(state);
   watchDevice(state, charts);
   setControls(true);
   await offerResume(state, charts);
@@ -268,7 +346,7 @@ function frame(state: State, charts: ProgressCharts): void {
   if (state.ctx.error) {
     message(ui.fileMessage, `GPU error: ${state.ctx.error.message}`, true);
     setRunning(state, false);
-  } else if (state.running && !state.inFlight && !state.saving) {
+  } else if (state.running && !state.inFlight && !state.saving && !state.repairing) {
     trainStep(state, state.stepsPerFrame);
   }
   for (const s of trainer.drainStats()) {
@@ -290,7 +368,18 @@ function frame(state: State, charts: ProgressCharts): void {
     void autosave(state);
   if (state.running && !state.quality.inFlight && trainer.step >= state.quality.lastStep + EVAL_EVERY)
     void scoreQuality(state);
-  state.session.draw(state.walking);
+  state.session.draw(state.walking, state.shown);
+}
+
+/** Whether the sample grid and the latent walk are on screen, kept up to date as the page scrolls. */
+function watchVisibility(): { grid: boolean; walk: boolean } {
+  const shown = { grid: true, walk: true };
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) shown[entry.target === ui.samples ? 'grid' : 'walk'] = entry.isIntersecting;
+  });
+  observer.observe(ui.samples);
+  observer.observe(ui.walk);
+  return shown;
 }
 
 /** Scores the samples in the background: its readback resolves while training frames go on. */
@@ -347,6 +436,15 @@ async function autosave(state: State): Promise<void> {
   try {
     const snapshot = { bytes: await encodeCheckpoint(trainer), step: trainer.step, savedAt: Date.now(), stored: false };
     state.snapshot = snapshot;
+    if (state.images.source !== 'mnist') {
+      // Kept for a lost device only: the pictures are not stored, so a reload could not go on with them.
+      message(
+        ui.autosave,
+        `Kept step ${snapshot.step} for this visit only: your pictures are not stored in the browser, so a ` +
+          'reload starts again on MNIST.',
+      );
+      return;
+    }
     try {
       await saveSnapshot({ bytes: snapshot.bytes, step: snapshot.step, savedAt: snapshot.savedAt });
       snapshot.stored = true;
@@ -384,6 +482,7 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   setRunning(state, false);
   setControls(false);
   state.gpu = 'lost';
+  updateRepairButtons(state);
   state.losses = [...state.losses.filter((t) => performance.now() - t < LOSS_WINDOW_MS), performance.now()];
   const from = state.snapshot ? `the autosave of step ${state.snapshot.step}` : 'step 0 (nothing was autosaved yet)';
   const stored = state.snapshot?.stored
@@ -403,9 +502,10 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
     true,
   );
   // The old objects go first: their canvases must be unconfigured before new ones configure them.
+  state.search.discard();
   state.session.destroy();
   state.dataset.destroy();
-  state.labels.destroy();
+  state.labels?.destroy();
   state.ctx.destroy();
   const made: Array<{ destroy(): void }> = [];
   let stage = 'getting a new device';
@@ -413,12 +513,12 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
     const ctx = await acquireGpu();
     made.push(ctx);
     stage = 'setting training up on the new device';
-    const dataset = GpuDataset.fromBytes(ctx, state.images.pixels, state.images.count, state.images.dim, 'MNIST');
+    const { dataset, labels } = upload(ctx, state.images);
     made.unshift(dataset);
-    const labels = GpuDataset.fromLabels(ctx, state.images.labels, DIGITS, 'MNIST labels');
-    made.unshift(labels);
+    if (labels) made.unshift(labels);
     const canvases = { grid: ui.samples, walk: ui.walk };
-    const session = await Session.create(ctx, dataset, state.config, canvases, qualitySpec(state.quality), labels);
+    const quality = qualitySpec(state.quality, state.images);
+    const session = await Session.create(ctx, dataset, state.config, canvases, quality, labels);
     made.unshift(session);
     if (state.snapshot) restoreCheckpoint(session.trainer, decodeCheckpoint(state.snapshot.bytes));
     Object.assign(state, {
@@ -436,6 +536,7 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
     resetQuality(state.quality);
     watchDevice(state, charts);
     setControls(true);
+    updateRepairButtons(state);
     alertUser(
       `The GPU device was lost at step ${lostAt} (${reason}) and was replaced; training goes on from ${from}.`,
       false,
@@ -456,11 +557,32 @@ async function replaceDevice(state: State, charts: ProgressCharts, reason: strin
   }
 }
 
-/** The digit picker, for a conditional session only; a new session draws every digit. */
+/** The digit (or class) picker, for a conditional session only; a new session draws every class. */
 function showClassPicker(state: State): void {
-  ui.classPicker.hidden = state.session.trainer.config.classes === 0;
+  const classes = state.session.trainer.config.classes;
+  ui.classPicker.hidden = classes === 0;
+  const every = state.images.source === 'mnist' ? 'every digit, a row each' : 'every class, a row each';
+  const names = state.images.classNames.slice(0, classes);
+  ui.showClass.replaceChildren(new Option(every, 'all'), ...names.map((name, i) => new Option(name, String(i))));
   ui.showClass.value = 'all';
 }
+
+/** What is being trained on, in the training panel, and the controls that depend on it. */
+function showSource(state: State): void {
+  const { images } = state;
+  const conditional = state.config.classes > 0 ? `, conditional on the ${classWord(images)}` : '';
+  ui.dataSource.textContent = `Training on ${describeImages(images)}${conditional}.`;
+  ui.backToMnist.hidden = images.source === 'mnist';
+  const thing = images.source === 'mnist' ? 'digit' : 'picture';
+  ui.repairReal.textContent = `Real ${thing}`;
+  ui.repairGenerated.textContent = `Generated ${thing}`;
+  if (images.source !== 'mnist')
+    state.quality.view.notApplicable('the classifier judges 28×28 grey MNIST digits, not your pictures.');
+  else if (state.quality.file) state.quality.view.applicable();
+  else state.quality.view.unavailable(state.quality.missing);
+}
+
+const classWord = (images: TrainingImages) => (images.source === 'mnist' ? 'digit' : 'class');
 
 function resetQuality(quality: Quality): void {
   quality.view.reset();
@@ -471,19 +593,15 @@ function resetQuality(quality: Quality): void {
 async function rebuild(state: State, charts: ProgressCharts, config: Partial<GanConfig>): Promise<boolean> {
   setRunning(state, false);
   state.rebuilding = true;
+  // The repair's networks are a snapshot of this run: a new run makes them stale.
+  state.search.discard();
   const ctx = state.ctx;
   try {
     await ctx.sync();
     state.session.destroy();
     const canvases = { grid: ui.samples, walk: ui.walk };
-    const session = await Session.create(
-      ctx,
-      state.dataset,
-      config,
-      canvases,
-      qualitySpec(state.quality),
-      state.labels,
-    );
+    const quality = qualitySpec(state.quality, state.images);
+    const session = await Session.create(ctx, state.dataset, config, canvases, quality, state.labels);
     if (state.ctx !== ctx || state.gpu !== 'ok') {
       session.destroy(); // the device was lost meanwhile: replaceDevice's session stands
       return false;
@@ -500,6 +618,7 @@ async function rebuild(state: State, charts: ProgressCharts, config: Partial<Gan
   }
   state.config = state.session.trainer.config;
   showClassPicker(state);
+  showSource(state);
   state.snapshot = null; // a new run: the next autosave is of it
   charts.reset();
   resetQuality(state.quality);
@@ -511,8 +630,8 @@ function wire(state: State, charts: ProgressCharts): void {
   ui.start.addEventListener('click', () => setRunning(state, true));
   ui.pause.addEventListener('click', () => setRunning(state, false));
   ui.stepOnce.addEventListener('click', () => {
-    if (!state.running && !state.inFlight && !state.saving && !state.rebuilding && state.gpu === 'ok')
-      trainStep(state, 1);
+    const idle = !state.inFlight && !state.saving && !state.rebuilding && !state.repairing;
+    if (!state.running && idle && state.gpu === 'ok') trainStep(state, 1);
   });
   ui.reset.addEventListener(
     'click',
@@ -522,9 +641,6 @@ function wire(state: State, charts: ProgressCharts): void {
       }),
   );
   ui.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
-  (ui.form.elements.namedItem('conditional') as HTMLInputElement).addEventListener('change', () =>
-    syncSpectralNorm(ui.form),
-  );
   ui.showClass.addEventListener('change', () => {
     state.session.showClass(ui.showClass.value === 'all' ? null : Number(ui.showClass.value));
   });
@@ -550,7 +666,7 @@ function wire(state: State, charts: ProgressCharts): void {
 }
 
 async function applySettings(state: State, charts: ProgressCharts): Promise<void> {
-  const read = readSettings(ui.form);
+  const read = readSettings(ui.form, conditionalClasses(state.images, MAX_GRID_CLASSES));
   if ('error' in read) {
     message(ui.formMessage, read.error, true);
     (ui.form.elements.namedItem(read.field) as HTMLInputElement).focus();
@@ -571,7 +687,8 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
     if (!(await rebuild(state, charts, { ...state.config, ...s }))) return;
     message(
       ui.formMessage,
-      `Restarted ${s.classes > 0 ? 'conditional on the digit, ' : ''}with batch ${s.batch}, seed ${s.seed}, ` +
+      `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}with batch ${s.batch}, ` +
+        `seed ${s.seed}, ` +
         `${s.loss} loss` +
         `${s.spectralNorm ? ' (D spectrally normalised)' : ''}, real label ${s.realLabel}, moving average ` +
         `${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
@@ -615,11 +732,16 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
   try {
     const checkpoint = decodeCheckpoint(bytes);
     if (checkpoint.config.dataDim !== state.dataset.dim)
-      throw new Error(`it was trained on ${checkpoint.config.dataDim} values per image, not ${state.dataset.dim}`);
-    // Checked before the session is replaced: the page's labels are MNIST's ten digits.
-    if (checkpoint.config.classes !== 0 && checkpoint.config.classes !== DIGITS)
       throw new Error(
-        `it is conditional on ${checkpoint.config.classes} classes; this page trains on the ${DIGITS} digits`,
+        `it was trained on ${checkpoint.config.dataDim} values per image, not the ${state.dataset.dim} of ` +
+          `${describeImages(state.images)}`,
+      );
+    // Checked before the session is replaced: its classes must be those of the images trained on.
+    const classes = conditionalClasses(state.images, MAX_GRID_CLASSES);
+    if (checkpoint.config.classes !== 0 && checkpoint.config.classes !== classes)
+      throw new Error(
+        `it is conditional on ${checkpoint.config.classes} classes; ${describeImages(state.images)} ` +
+          `${classes > 0 ? `have ${classes}` : 'have none'}`,
       );
     // Any setting that differs (a loss or label, not only a shape) needs the checkpoint's own step.
     if (JSON.stringify(checkpoint.config) !== JSON.stringify(state.config)) {
@@ -639,6 +761,265 @@ async function restoreBytes(state: State, charts: ProgressCharts, bytes: Uint8Ar
   } catch (error) {
     message(ui.fileMessage, `Could not load ${name}: ${(error as Error).message}`, true);
     return false;
+  }
+}
+
+/** The drop zone and the two file inputs (pictures, or a folder) for training on the visitor's pictures. */
+function wirePictures(state: State, charts: ProgressCharts): void {
+  const zone = ui.dropZone;
+  // A picture dropped beside the zone would make the browser open it in place of the page, and its run.
+  window.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    if (event.dataTransfer && !zone.contains(event.target as Node)) event.dataTransfer.dropEffect = 'none';
+  });
+  window.addEventListener('drop', (event) => event.preventDefault());
+  for (const type of ['dragenter', 'dragover'] as const)
+    zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+      zone.classList.add('over');
+    });
+  zone.addEventListener('dragleave', (event) => {
+    if (!zone.contains(event.relatedTarget as Node | null)) zone.classList.remove('over');
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    if (!event.dataTransfer) return;
+    const contents = dropContents(event.dataTransfer);
+    void usePictures(state, charts, () => listDrop(contents));
+  });
+  for (const input of [ui.pickFiles, ui.pickFolder])
+    input.addEventListener('change', () => {
+      const files = Array.from(input.files ?? []);
+      input.value = ''; // so that choosing the same pictures again is a change too
+      if (files.length > 0) void usePictures(state, charts, async () => listChosen(files));
+    });
+  ui.backToMnist.addEventListener('click', () => void backToMnist(state, charts));
+}
+
+/** Reads the visitor's pictures and trains on them from step 0; with none usable the run is left alone. */
+async function usePictures(state: State, charts: ProgressCharts, list: () => Promise<Listing>): Promise<void> {
+  if (state.readingPictures) {
+    message(ui.picturesMessage, 'Still reading the pictures before: wait until they are in.', true);
+    return;
+  }
+  if (state.gpu !== 'ok') {
+    message(ui.picturesMessage, 'Training has no GPU device at the moment (see the message above): try again later.');
+    return;
+  }
+  state.readingPictures = true;
+  message(ui.picturesMessage, 'Looking for pictures…');
+  try {
+    const listing = await list();
+    if (listing.files.length === 0 && listing.skipped.length === 0) {
+      message(ui.picturesMessage, 'There are no files there: drop a folder of pictures, or picture files.', true);
+      return;
+    }
+    ui.picturesProgress.hidden = false;
+    const pictures = await readPictures(listing, Number(ui.pictureSide.value), (done, total) => {
+      ui.picturesProgress.value = total > 0 ? done / total : 1;
+      message(ui.picturesMessage, `Reading pictures: ${done} of ${total}…`);
+    });
+    const leftOver = listing.leftOver > 0 ? ` Only the first ${MAX_FILES} files were read.` : '';
+    const skipped = `${describeSkipped(pictures.skipped)}${leftOver}`;
+    if (pictures.count === 0) {
+      const files = listing.files.length + listing.skipped.length;
+      message(
+        ui.picturesMessage,
+        `No usable picture among ${files} file${files === 1 ? '' : 's'}, so training goes on as before. ${skipped}`,
+        true,
+      );
+      return;
+    }
+    const note = conditionalNote(pictures); // before the switch unticks the box
+    if (!(await switchImages(state, charts, pictures))) return;
+    const read = `Read ${pictures.count} picture${pictures.count === 1 ? '' : 's'}.`;
+    message(ui.picturesMessage, `${read} ${note}${skipped}`.trim());
+  } catch (error) {
+    message(ui.picturesMessage, `Could not use those pictures: ${(error as Error).message}`, true);
+  } finally {
+    state.readingPictures = false;
+    ui.picturesProgress.hidden = true;
+  }
+}
+
+/** Why Conditional, ticked, cannot apply to these pictures; '' when it is not ticked or applies. */
+function conditionalNote(pictures: TrainingImages): string {
+  const asked = (ui.form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  if (!asked || conditionalClasses(pictures, MAX_GRID_CLASSES) > 0) return '';
+  const n = pictures.classNames.length;
+  const why =
+    n > MAX_GRID_CLASSES
+      ? `they are in ${n} class folders, more than the ${MAX_GRID_CLASSES} rows a conditional grid can show`
+      : `Conditional needs two class folders at least, and these have ${n === 0 ? 'none' : 'one'}`;
+  return `They train without classes: ${why}. `;
+}
+
+async function backToMnist(state: State, charts: ProgressCharts): Promise<void> {
+  if (state.readingPictures || state.images.source === 'mnist') return;
+  try {
+    if (await switchImages(state, charts, state.mnist)) message(ui.picturesMessage, 'Back to the MNIST digits.');
+  } catch (error) {
+    message(ui.picturesMessage, `Could not go back to MNIST: ${(error as Error).message}`, true);
+  }
+}
+
+/**
+ * Trains on other images from step 0: they go onto the GPU, then a new session is built as Reset
+ * builds one, with the same settings but the images' size, colour and classes (Conditional on
+ * when its box is ticked and the images have classes). A configuration the images cannot have
+ * is refused before anything changes.
+ */
+async function switchImages(state: State, charts: ProgressCharts, images: TrainingImages): Promise<boolean> {
+  if (state.rebuilding || state.gpu !== 'ok')
+    throw new Error('training is being restarted (or its GPU device replaced) just now: try again in a moment');
+  const asked = (ui.form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  const classes = asked ? conditionalClasses(images, MAX_GRID_CLASSES) : 0;
+  const config = resolveGanConfig({
+    ...state.config,
+    dataDim: valuesPerImage(images),
+    channels: images.channels,
+    classes,
+  });
+  const before = { images: state.images, dataset: state.dataset, labels: state.labels, config: state.config };
+  const uploaded = upload(state.ctx, images);
+  // A device lost meanwhile is replaced from the state as it is now: these images and their settings.
+  Object.assign(state, { images, ...uploaded, config });
+  let done: boolean;
+  try {
+    done = await rebuild(state, charts, config);
+  } catch (error) {
+    // Back to what was trained on before, so that the page is not left without a run.
+    Object.assign(state, before);
+    uploaded.dataset.destroy();
+    uploaded.labels?.destroy();
+    if (await rebuild(state, charts, before.config)) ui.error.hidden = true;
+    throw error;
+  }
+  before.dataset.destroy();
+  before.labels?.destroy();
+  if (!done) return false; // the device was lost meanwhile: replaceDevice speaks
+  state.editor.clear(); // a picture of the old size and colour cannot be repaired by the new generator
+  message(ui.repairProgress, '');
+  writeSettings(ui.form, state.config);
+  message(ui.formMessage, `Reset to step 0 on ${describeImages(images)}.`);
+  return true;
+}
+
+/** The repair panel: take a picture, mark it with the pointer, and search for its repair. */
+function wireRepair(state: State): void {
+  ui.repairReal.addEventListener('click', () => state.editor.show(realPicture(state.images)));
+  ui.repairGenerated.addEventListener('click', () => void takeGenerated(state));
+  for (const input of Array.from(document.querySelectorAll<HTMLInputElement>('input[name=repair-mode]')))
+    input.addEventListener('change', () => {
+      if (input.checked) state.editor.mode = input.value === 'scribble' ? 'scribble' : 'erase';
+    });
+  ui.repairBrush.addEventListener('input', () => {
+    state.editor.brush = Number(ui.repairBrush.value);
+  });
+  ui.repairEraseHalf.addEventListener('click', () => state.editor.eraseLowerHalf());
+  ui.repairUndo.addEventListener('click', () => state.editor.restore());
+  ui.repairRun.addEventListener('click', () => void repairPicture(state));
+  ui.repairStop.addEventListener('click', () => state.search.stop());
+  updateRepairButtons(state);
+}
+
+function updateRepairButtons(state: State): void {
+  const usable = state.gpu === 'ok';
+  const busy = state.repairing;
+  const hasPicture = state.editor.picture !== null;
+  ui.repairReal.disabled = !usable || busy;
+  ui.repairGenerated.disabled = !usable || busy;
+  ui.repairEraseHalf.disabled = !hasPicture;
+  ui.repairUndo.disabled = !hasPicture;
+  ui.repairRun.disabled = !usable || busy || !hasPicture;
+  ui.repairStop.disabled = !busy;
+}
+
+/** A picture the GAN trains on, chosen at random, with its class where the images have classes. */
+function realPicture(images: TrainingImages): RepairPicture {
+  const dim = valuesPerImage(images);
+  const index = Math.floor(Math.random() * images.count);
+  const hasClass = images.classNames.length > 0;
+  const label = hasClass ? images.labels[index] : undefined;
+  const name =
+    images.source === 'mnist'
+      ? `the real digit ${label}`
+      : `your picture ${index + 1}${hasClass ? ` (${images.classNames[label!]})` : ''}`;
+  const values = valuesOf(images.pixels.subarray(index * dim, (index + 1) * dim));
+  return { side: images.side, channels: images.channels, values, known: new Float32Array(dim).fill(1), label, name };
+}
+
+/** One of the sample grid's pictures, read back from the GPU. */
+async function takeGenerated(state: State): Promise<void> {
+  const { session, images } = state;
+  try {
+    const index = Math.floor(Math.random() * session.gridCount);
+    const { values, label } = await session.gridSample(index);
+    if (state.session !== session) return; // replaced meanwhile: its picture would not fit the new run
+    const thing = images.source === 'mnist' ? 'digit' : 'picture';
+    const known = new Float32Array(values.length).fill(1);
+    const name = `a generated ${thing} of step ${session.trainer.step}`;
+    state.editor.show({ side: images.side, channels: images.channels, values, known, label, name });
+  } catch (error) {
+    message(ui.repairProgress, `Could not take a generated picture: ${(error as Error).message}`, true);
+  }
+}
+
+/**
+ * Fills the erased pixels by latent search. Training pauses meanwhile (and resumes after if it was
+ * running), so the snapshot the search runs on and the search's own GPU work never interleave
+ * with training steps.
+ */
+async function repairPicture(state: State): Promise<void> {
+  const picture = state.editor.picture;
+  if (!picture || state.repairing || state.rebuilding || state.gpu !== 'ok') return;
+  const known = state.editor.knownCount();
+  if (known === 0) {
+    message(
+      ui.repairProgress,
+      'Everything is erased: leave some of the picture as it was, so that the search has something to match.',
+      true,
+    );
+    return;
+  }
+  if (known === picture.known.length) {
+    message(ui.repairProgress, 'Nothing is erased yet: erase the part to fill in with the pointer, then Repair.');
+    return;
+  }
+  const session = state.session;
+  const wasRunning = state.running;
+  setRunning(state, false);
+  state.repairing = true;
+  updateRepairButtons(state);
+  ui.repairBar.hidden = false;
+  ui.repairBar.value = 0;
+  message(ui.repairProgress, `Taking a snapshot of the networks at step ${session.trainer.step}…`);
+  try {
+    const result = await state.search.run(state.ctx, session.trainer, picture, (progress, steps) => {
+      ui.repairBar.value = progress.step / steps;
+      message(
+        ui.repairProgress,
+        `Searching: step ${progress.step} of ${steps}, best error ${progress.bestError.toFixed(4)} ` +
+          `(mean ${progress.meanError.toFixed(4)} over ${REPAIR_STARTS} starts)…`,
+      );
+    });
+    drawPicture(ui.repairResult, { ...picture, values: result.completion }, null);
+    const rms = Math.sqrt(result.error);
+    message(
+      ui.repairProgress,
+      `Repaired ${picture.name} with the generator of step ${session.trainer.step}: after ${result.steps} steps on ` +
+        `${REPAIR_STARTS} starts the best matches the kept pixels to an RMS error of ${rms.toFixed(4)} ` +
+        `(${(rms * 127.5).toFixed(1)} grey levels of 255); error ${result.error.toFixed(4)}.`,
+    );
+  } catch (error) {
+    message(ui.repairProgress, `Could not repair: ${(error as Error).message}`, true);
+  } finally {
+    state.repairing = false;
+    ui.repairBar.hidden = true;
+    if (wasRunning && state.session === session && state.gpu === 'ok') setRunning(state, true);
+    updateRepairButtons(state);
   }
 }
 

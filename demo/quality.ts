@@ -10,12 +10,15 @@ export class QualityView {
   private data: number[][] = [[], []];
   private readonly plot: uPlot;
   private readonly bars: HTMLElement[];
+  /** The panel's opening words, shown again when scores apply again. */
+  private readonly intro: string;
 
   constructor(
-    chartElement: HTMLElement,
-    barsElement: HTMLElement,
+    private readonly chartElement: HTMLElement,
+    private readonly barsElement: HTMLElement,
     private readonly text: HTMLElement,
   ) {
+    this.intro = (text.textContent ?? '').trim().replace(/\s+/g, ' ');
     this.plot = chart(chartElement, 'Fréchet classifier distance (lower is better)', [
       { label: 'distance', stroke: '#7ddc8a' },
     ]);
@@ -52,6 +55,24 @@ export class QualityView {
   /** Says why there are no scores (no classifier file, or images that are not 28×28 digits). */
   unavailable(why: string): void {
     this.text.textContent = `No quality scores: ${why}`;
+  }
+
+  /** Pictures the classifier cannot judge: the chart and bars go, and a note says why. */
+  notApplicable(why: string): void {
+    this.unavailable(why);
+    this.chartElement.hidden = true;
+    this.barsElement.hidden = true;
+  }
+
+  /** MNIST again: the chart and bars are back, empty until the next score. */
+  applicable(): void {
+    this.text.textContent = this.intro;
+    this.chartElement.hidden = false;
+    this.barsElement.hidden = false;
+    for (const bar of this.bars) {
+      bar.classList.remove('uncovered');
+      (bar.firstElementChild as HTMLElement).style.height = '0%';
+    }
   }
 
   reset(): void {

@@ -28,6 +28,8 @@ export class Session {
   private walkTo: Float32Array;
   private walkFrame = 0;
   private readonly random: () => number;
+  /** The class a conditional grid draws, or null for a row of each. */
+  private shownClass: number | null = null;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -36,7 +38,7 @@ export class Session {
     private readonly walk: GanSampler,
     private readonly gridView: SampleGridRenderer,
     private readonly walkView: SampleGridRenderer,
-    /** Scores the moving-average generator; null without a classifier or for other image sizes. */
+    /** Scores the moving-average generator; null without a classifier or for pictures other than MNIST's. */
     readonly evaluator: GeneratorEvaluator | null,
   ) {
     this.random = seededRandom(trainer.config.seed + 1);
@@ -50,11 +52,11 @@ export class Session {
     config: Partial<GanConfig>,
     canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement },
     quality: { file: ClassifierFile; count: number } | null,
-    /** Each image's digit, used when the configuration is conditional. */
-    labels: GpuDataset,
+    /** Each image's class, used when the configuration is conditional; null for unlabelled images. */
+    labels: GpuDataset | null,
   ): Promise<Session> {
     const classes = config.classes ?? 0;
-    const trainer = await GanTrainer.create(ctx, config, dataset, classes > 0 ? labels : undefined);
+    const trainer = await GanTrainer.create(ctx, config, dataset, classes > 0 ? (labels ?? undefined) : undefined);
     const made: Array<{ destroy(): void }> = [trainer];
     try {
       const gridSamples = classes > 0 ? GRID_COLUMNS * classes : GRID_SAMPLES;
@@ -65,13 +67,14 @@ export class Session {
       made.push(grid);
       const walk = await GanSampler.create(ctx, trainer.config, trainer.generator, { count: 1 });
       made.push(walk);
-      const dim = trainer.config.dataDim;
+      const { dataDim: dim, channels } = trainer.config;
       const gridView = await createSampleGridRenderer(ctx, canvases.grid, {
         samples: grid.output,
         count: gridSamples,
         dim,
         columns: GRID_COLUMNS,
         scale: 2,
+        channels,
       });
       made.push(gridView);
       const walkView = await createSampleGridRenderer(ctx, canvases.walk, {
@@ -80,10 +83,12 @@ export class Session {
         dim,
         padding: 0,
         scale: 8,
+        channels,
       });
       made.push(walkView);
+      // The classifier judges 28×28 grey digits: any other picture would only get a meaningless score.
       const evaluator =
-        quality && dim === 784
+        quality && dim === 784 && channels === 1
           ? await createGeneratorEvaluator(ctx, {
               classifier: quality.file.tensors,
               reference: quality.file.reference,
@@ -107,28 +112,53 @@ export class Session {
   /** A conditional session shows every class (null: a row each) or one class in the grid and the walk. */
   showClass(only: number | null): void {
     if (this.trainer.config.classes === 0) return;
+    this.shownClass = only;
     this.grid.setLabels(Session.gridLabels(this.grid.count, only));
     this.walk.setLabels([only ?? 0]);
   }
 
-  /** Draws the sample grid (and advances the latent walk when `walking`): one submit, no readback. */
-  draw(walking: boolean): void {
-    if (walking) {
-      const t = this.walkFrame / WALK_FRAMES;
-      const eased = t * t * (3 - 2 * t);
-      this.walk.setNoise(slerp(this.walkFrom, this.walkTo, eased));
-      if (++this.walkFrame > WALK_FRAMES) {
-        this.walkFrame = 0;
-        this.walkFrom = this.walkTo;
-        this.walkTo = gaussianVector(this.trainer.config.noiseDim, this.random);
-      }
-    }
+  /** One of the grid's samples, read back (the repair panel's generated picture), with its class if it has one. */
+  async gridSample(index: number): Promise<{ values: Float32Array; label: number | undefined }> {
+    const dim = this.trainer.config.dataDim;
+    const all = await this.grid.sample();
+    const label =
+      this.trainer.config.classes > 0 ? (this.shownClass ?? Session.gridLabels(index + 1, null)[index]) : undefined;
+    return { values: all.slice(index * dim, (index + 1) * dim), label };
+  }
+
+  get gridCount(): number {
+    return this.grid.count;
+  }
+
+  /**
+   * Draws the canvases that are on screen (and advances the latent walk when `walking` and it is):
+   * one submit, no readback. An off-screen canvas is left alone: drawing it costs GPU time that
+   * nobody sees, and in headless Chromium it made every readback meanwhile take seconds.
+   */
+  draw(walking: boolean, shown: { grid: boolean; walk: boolean }): void {
+    if (!shown.grid && !shown.walk) return;
+    if (walking && shown.walk) this.advanceWalk();
     const encoder = this.ctx.device.createCommandEncoder({ label: 'demo frame' });
-    this.grid.record(encoder);
-    this.walk.record(encoder);
-    this.gridView.record(encoder);
-    this.walkView.record(encoder);
+    if (shown.grid) {
+      this.grid.record(encoder);
+      this.gridView.record(encoder);
+    }
+    if (shown.walk) {
+      this.walk.record(encoder);
+      this.walkView.record(encoder);
+    }
     this.ctx.submit([encoder.finish()]);
+  }
+
+  private advanceWalk(): void {
+    const t = this.walkFrame / WALK_FRAMES;
+    const eased = t * t * (3 - 2 * t);
+    this.walk.setNoise(slerp(this.walkFrom, this.walkTo, eased));
+    if (++this.walkFrame > WALK_FRAMES) {
+      this.walkFrame = 0;
+      this.walkFrom = this.walkTo;
+      this.walkTo = gaussianVector(this.trainer.config.noiseDim, this.random);
+    }
   }
 
   destroy(): void {

@@ -20,9 +20,6 @@ export type Settings = Pick<
 
 type NumberSetting = Exclude<keyof Settings, 'loss' | 'spectralNorm' | 'classes'>;
 
-/** A conditional session is conditioned on MNIST's ten digits. */
-const DIGIT_CLASSES = 10;
-
 /** A number field's bounds; an optional one may be left empty, which reads as null. */
 const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean; optional?: true }> = {
   lr: { label: 'Learning rate', min: 1e-6, max: 0.1, integer: false },
@@ -45,25 +42,28 @@ export function writeSettings(form: HTMLFormElement, s: Settings): void {
   (form.elements.namedItem('loss') as HTMLSelectElement).value = s.loss;
   (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = s.spectralNorm;
   (form.elements.namedItem('conditional') as HTMLInputElement).checked = s.classes > 0;
-  syncSpectralNorm(form);
 }
 
 /**
- * A conditional GAN has no spectral normalisation yet: checking "conditional" clears and disables
- * the spectral normalisation box, unchecking it enables the box again.
+ * The form's settings, or the first field that is wrong. `dataClasses` is how many classes the
+ * images being trained on have (MNIST's ten digits, the visitor's class folders; 0 for none), which
+ * a conditional session is conditioned on.
  */
-export function syncSpectralNorm(form: HTMLFormElement): void {
-  const conditional = (form.elements.namedItem('conditional') as HTMLInputElement).checked;
-  const spectralNorm = form.elements.namedItem('spectralNorm') as HTMLInputElement;
-  if (conditional) spectralNorm.checked = false;
-  spectralNorm.disabled = conditional;
-}
-
-export function readSettings(form: HTMLFormElement): { settings: Settings } | { error: string; field: string } {
+export function readSettings(
+  form: HTMLFormElement,
+  dataClasses: number,
+): { settings: Settings } | { error: string; field: string } {
   const loss = (form.elements.namedItem('loss') as HTMLSelectElement).value;
   if (!LOSSES.includes(loss)) return { error: `Loss must be one of ${LOSSES.join(', ')}.`, field: 'loss' };
   const spectralNorm = (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked;
-  const classes = (form.elements.namedItem('conditional') as HTMLInputElement).checked ? DIGIT_CLASSES : 0;
+  const conditional = (form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  if (conditional && dataClasses === 0)
+    return {
+      error:
+        'Conditional needs pictures sorted into class folders (two at least, one folder per class); these have none.',
+      field: 'conditional',
+    };
+  const classes = conditional ? dataClasses : 0;
   const settings = { loss, spectralNorm, classes } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();

@@ -169,9 +169,8 @@ describe('demo page', { timeout: 300_000 }, () => {
   it('conditional: the grid draws a row per digit, and the picker draws one digit', async () => {
     expect(await page.isHidden('#class-picker')).toBe(true);
     await page.check('input[name=conditional]');
-    // No spectral normalisation for a conditional GAN yet: its box is cleared and disabled.
-    expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
-    expect(await page.isDisabled('input[name=spectralNorm]')).toBe(true);
+    // A conditional GAN trains the default recipe, spectral normalisation included.
+    expect(await page.isDisabled('input[name=spectralNorm]')).toBe(false);
     await page.click('[data-testid=apply]');
     await page.waitForFunction(
       () =>
