@@ -306,6 +306,7 @@ export class ImageRepairer {
     this.ctx.write(this.buffers.z, noise);
     const encoder = this.ctx.device.createCommandEncoder({ label: 'repair objective' });
     const pass = encoder.beginComputePass({ label: 'repair objective' });
+    // Through G's backward pass to ∂L/∂z; the last two of an update are the step counter and Adam.
     for (const k of [...this.evaluation, ...this.update.slice(0, -2)]) k.record(pass);
     pass.end();
     this.ctx.submit([encoder.finish()]);
@@ -366,7 +367,8 @@ export class ImageRepairer {
   private submit(iterations: number): void {
     const encoder = this.ctx.device.createCommandEncoder({ label: `repair ${iterations} steps` });
     const pass = encoder.beginComputePass({ label: 'repair' });
-    for (let i = 0; i < iterations; i++) for (const k of [...this.evaluation, ...this.update]) k.record(pass);
+    const iteration = [...this.evaluation, ...this.update];
+    for (let i = 0; i < iterations; i++) for (const k of iteration) k.record(pass);
     for (const k of this.evaluation) k.record(pass);
     pass.end();
     this.ctx.submit([encoder.finish()]);

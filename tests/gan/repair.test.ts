@@ -59,6 +59,12 @@ function reference(spec: MlpSpec, prefix: string, tensors: Tensors): ReferenceNe
   return { tensors, prefix, spec: { ...spec, hidden: spec.hidden } };
 }
 
+/** G(z) in float64, one row. */
+function generatedBy(generator: ReferenceNetwork, z: ArrayLike<number>, dim: number): Float64Array {
+  const everywhere = new Float32Array(dim).fill(1);
+  return repairObjectiveReference(generator, null, z, 1, new Float32Array(dim), everywhere, 0).generated;
+}
+
 /** Known where a seeded coin says so, at least one pixel. */
 function randomMask(dim: number, fraction: number, seed: number): Float32Array {
   const random = seededRandom(seed);
@@ -210,15 +216,7 @@ describe('the latent search', () => {
     const tensors = randomTensors(spec, 'generator', 40, 3);
     const generator = upload(ctx, spec, 'generator', tensors, true);
     const zStar = randomArray(config.noiseDim, 41, -1, 1);
-    const target = repairObjectiveReference(
-      reference(spec, 'generator', tensors),
-      null,
-      zStar,
-      1,
-      new Float32Array(config.dataDim),
-      new Float32Array(config.dataDim).fill(1),
-      0,
-    ).generated;
+    const target = generatedBy(reference(spec, 'generator', tensors), zStar, config.dataDim);
     const repairer = await ImageRepairer.create(ctx, config, generator, null, { starts: 6, lr: 0.02 });
     const result = await repairer.repair(target, new Float32Array(config.dataDim).fill(1), { steps: 2000, chunk: 500 });
     close(result.noise, zStar, 'recovered z', { atol: 2e-3, rtol: 0 });
@@ -238,15 +236,7 @@ describe('the latent search', () => {
     const discriminator = upload(ctx, dSpec, 'discriminator', randomTensors(dSpec, 'discriminator', 60), false);
     // The damaged image is the generator's own, so some z matches its known pixels exactly.
     const zStar = randomArray(config.noiseDim, 51, -1, 1);
-    const image = repairObjectiveReference(
-      reference(gSpec, 'generator', gTensors),
-      null,
-      zStar,
-      1,
-      new Float32Array(config.dataDim),
-      new Float32Array(config.dataDim).fill(1),
-      0,
-    ).generated;
+    const image = generatedBy(reference(gSpec, 'generator', gTensors), zStar, config.dataDim);
     const known = randomMask(config.dataDim, 0.6, 52);
     const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, { starts: 16, realism: 0.001 });
     const history: number[] = [];
