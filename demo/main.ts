@@ -678,13 +678,16 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
   ).filter((key) => s[key] !== state.config[key]);
   const rates = `learning rates D ${s.discriminatorLr ?? s.lr}, G ${s.generatorLr ?? s.lr}`;
   if (restartFor.length > 0) {
+    // A restart trains afresh: settings the form does not show take their defaults, not those of
+    // a loaded checkpoint (an older one trained with a plain one-hot).
+    const restarted = { ...state.config, oneHotValue: DEFAULT_GAN_CONFIG.oneHotValue, ...s };
     try {
-      resolveGanConfig({ ...state.config, ...s });
+      resolveGanConfig(restarted);
     } catch (error) {
       message(ui.formMessage, (error as Error).message, true);
       return;
     }
-    if (!(await rebuild(state, charts, { ...state.config, ...s }))) return;
+    if (!(await rebuild(state, charts, restarted))) return;
     message(
       ui.formMessage,
       `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}with batch ${s.batch}, ` +

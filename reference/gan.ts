@@ -39,11 +39,14 @@ function makeNet(
   hidden: Activation,
   output: Activation,
   withEma: boolean,
+  c: GanConfig,
 ): Net {
   const layers: Layer[] = [];
   for (let l = 0; l + 1 < widths.length; l++) {
+    const saved = Float64Array.from(tensors.get(`${prefix}.${2 * l}.weight`)!.data);
     layers.push({
-      w: Float64Array.from(tensors.get(`${prefix}.${2 * l}.weight`)!.data),
+      // Saved for a plain one-hot: the class columns as trained are those over the hot value.
+      w: l === 0 ? scaleClassColumns(saved, widths[0]!, c, 1 / c.oneHotValue) : saved,
       b: Float64Array.from(tensors.get(`${prefix}.${2 * l}.bias`)!.data),
       inF: widths[l]!,
       outF: widths[l + 1]!,
@@ -60,6 +63,13 @@ function makeNet(
     undecided: adam.map(() => new Set<number>()),
     ema: withEma ? layers.flatMap((L) => [Float64Array.from(L.w), Float64Array.from(L.b)]) : undefined,
   };
+}
+
+/** A first layer's weight ([out, in + classes]) with its class columns times `factor`. */
+function scaleClassColumns(w: Float64Array, inF: number, c: GanConfig, factor: number): Float64Array {
+  const out = Float64Array.from(w);
+  for (let o = 0; o < out.length / inF; o++) for (let k = inF - c.classes; k < inF; k++) out[o * inF + k]! *= factor;
+  return out;
 }
 
 /** The smallest |pre-activation| of any leaky-ReLU unit seen so far (see ReferenceGan.nearestKink). */
@@ -195,14 +205,22 @@ function withLeadingColumns(
   return out;
 }
 
-/** Rows of `width` values with each row's one-hot class appended (no classes: the rows as they are). */
-function withOneHot(rows: Float64Array, width: number, classOfRow: (r: number) => number, classes: number) {
+/**
+ * Rows of `width` values with each row's one-hot class appended, its hot entry `hot` (no classes:
+ * the rows as they are).
+ */
+function withOneHot(
+  rows: Float64Array,
+  width: number,
+  classOfRow: (r: number) => number,
+  { classes, oneHotValue: hot }: GanConfig,
+) {
   if (classes === 0) return rows;
   const count = rows.length / width;
   const out = new Float64Array(count * (width + classes));
   for (let r = 0; r < count; r++) {
     out.set(rows.subarray(r * width, (r + 1) * width), r * (width + classes));
-    out[r * (width + classes) + width + classOfRow(r)] = 1;
+    out[r * (width + classes) + width + classOfRow(r)] = hot;
   }
   return out;
 }
@@ -259,6 +277,7 @@ export class ReferenceGan {
       'leaky-relu',
       c.generatorOutput,
       true,
+      c,
     );
     this.D = makeNet(
       initial,
@@ -267,6 +286,7 @@ export class ReferenceGan {
       'leaky-relu',
       'none',
       false,
+      c,
     );
     this.spectralU = c.spectralNorm
       ? this.D.layers.map((_, l) => Float64Array.from(initial.get(`discriminator.${2 * l}.weight_u`)!.data))
@@ -360,11 +380,11 @@ export class ReferenceGan {
     const examples = batchExamples(t, B, this.data.count, c.seed);
     // Every row, fake or real, takes the class of its row in the real batch.
     const classOf = (r: number) => this.data.label!(examples[r % B]!);
-    const z = withOneHot(noise, c.noiseDim, classOf, c.classes);
+    const z = withOneHot(noise, c.noiseDim, classOf, c);
     const fake = forward(this.G, z, B, a).at(-1)!;
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
-    const x = withOneHot(Float64Array.from([...fake, ...real]), c.dataDim, classOf, c.classes);
-    const fakeInput = withOneHot(fake, c.dataDim, classOf, c.classes);
+    const x = withOneHot(Float64Array.from([...fake, ...real]), c.dataDim, classOf, c);
+    const fakeInput = withOneHot(fake, c.dataDim, classOf, c);
     // D's update, then G's through the updated D: with spectral normalisation each pass sees
     // W / σ after a power-iteration step of its own, as the GPU step does.
     const dUpdate = this.discriminatorInUse();
@@ -440,9 +460,12 @@ export class ReferenceGan {
   /** Current tensors under the checkpoint names. */
   tensors(): Map<string, Float64Array> {
     const out = new Map<string, Float64Array>();
+    // Weights are saved for a plain one-hot input; Adam's moments as trained.
+    const forPlainOneHot = (prefix: string, l: number, w: Float64Array, inF: number) =>
+      l === 0 && !prefix.startsWith('optimizer.') ? scaleClassColumns(w, inF, this.c, this.c.oneHotValue) : w;
     const put = (prefix: string, net: Net, pick: (i: number) => Float64Array) => {
-      net.layers.forEach((_, l) => {
-        out.set(`${prefix}.${2 * l}.weight`, pick(2 * l));
+      net.layers.forEach((L, l) => {
+        out.set(`${prefix}.${2 * l}.weight`, forPlainOneHot(prefix, l, pick(2 * l), L.inF));
         out.set(`${prefix}.${2 * l}.bias`, pick(2 * l + 1));
       });
     };

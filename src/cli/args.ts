@@ -70,6 +70,7 @@ function valueHint(spec: FlagSpec): string {
 }
 
 export function helpText(command: string, summary: string, specs: Record<string, FlagSpec>): string {
-  const lines = Object.entries(specs).map(([name, s]) => `  --${name}${valueHint(s)}`.padEnd(28) + s.help);
+  // Two spaces at least between a flag and its help, however long the flag.
+  const lines = Object.entries(specs).map(([name, s]) => `${`  --${name}${valueHint(s)}`.padEnd(26)}  ${s.help}`);
   return `usage: webgpu-gan ${command} [flags]\n${summary}\n\n${lines.join('\n')}\n`;
 }

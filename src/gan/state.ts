@@ -2,7 +2,8 @@
 // torch.nn.Linear layout, the generator's moving average, both Adam moments, the step, and with
 // spectral normalisation each discriminator layer's power-iteration vector
 // ("discriminator.<i>.weight_u", as torch.nn.utils.spectral_norm names it; "discriminator.<i>.weight"
-// holds the weights before normalisation, spectral_norm's weight_orig).
+// holds the weights before normalisation, spectral_norm's weight_orig). A conditional first layer's
+// weights take a plain one-hot, whatever hot value it trained with; its moments are as trained.
 // Together with the configuration (seed included) this determines all future training, since
 // noise and batches are pure functions of (seed, step). The names and shapes follow from the
 // configuration alone, so a checkpoint is checked against them before any GPU work.
@@ -12,7 +13,7 @@ import { mlpLayout, type MlpLayout, type MlpWeights } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
 import type { TensorMap } from '../checkpoint/safetensors.js';
-import { addMlpTensors, flattenMlpTensors, mlpTensorProblem } from '../nn/tensors.js';
+import { addMlpTensors, flattenMlpTensors, mlpTensorProblem, type ScaleOf } from '../nn/tensors.js';
 
 type Role = 'weights' | 'ema' | 'moment1' | 'moment2';
 type Network = 'generator' | 'discriminator';
@@ -27,6 +28,11 @@ const PREFIXES: ReadonlyArray<[string, Network, Role]> = [
   ['optimizer.discriminator.exp_avg', 'discriminator', 'moment1'],
   ['optimizer.discriminator.exp_avg_sq', 'discriminator', 'moment2'],
 ];
+
+/** Weights are saved for a plain one-hot input; Adam's moments as trained (see nn/tensors.ts). */
+function scaleOf(role: Role): ScaleOf {
+  return role === 'moment1' || role === 'moment2' ? 'as-trained' : 'parameters';
+}
 
 function layouts(config: GanConfig): Record<Network, MlpLayout> {
   return { generator: mlpLayout(generatorSpec(config)), discriminator: mlpLayout(discriminatorSpec(config)) };
@@ -74,7 +80,7 @@ export async function exportTensors(trainer: GanTrainer, only?: (prefix: string)
   for (const [prefix, network, role] of PREFIXES) {
     if (only && !only(prefix)) continue;
     const mlp = networks[network];
-    addMlpTensors(mlp.layout, prefix, await trainer.ctx.readF32(mlp.buffers()[role]!), tensors);
+    addMlpTensors(mlp.layout, prefix, await trainer.ctx.readF32(mlp.buffers()[role]!), tensors, scaleOf(role));
   }
   const vectors = trainer.spectralNorm?.vectors() ?? [];
   if (vectors.length > 0 && (!only || only('discriminator'))) {
@@ -94,7 +100,7 @@ export function importTensors(trainer: GanTrainer, tensors: TensorMap): void {
   const networks = { generator: trainer.generator, discriminator: trainer.discriminator };
   for (const [prefix, network, role] of PREFIXES) {
     const mlp = networks[network];
-    trainer.ctx.write(mlp.buffers()[role]!, flattenMlpTensors(mlp.layout, prefix, tensors));
+    trainer.ctx.write(mlp.buffers()[role]!, flattenMlpTensors(mlp.layout, prefix, tensors, scaleOf(role)));
   }
   const vectors = trainer.spectralNorm?.vectors() ?? [];
   spectralVectors(trainer.config).forEach(({ name }, l) => {

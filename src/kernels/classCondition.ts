@@ -1,7 +1,7 @@
 // A class label as a one-hot input of a layer (shaders/class_condition.wgsl): adds the label's
 // column of the layer's class weights to each row that the layer's matmul computed without an
 // activation, applies the activation in place, and writes the one-hot rows the class weights'
-// gradient (dZᵀ·onehot, a matmul) needs.
+// gradient (dZᵀ·onehot, a matmul) needs; the one-hot's hot entry may be other than 1.
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -21,8 +21,13 @@ export interface ClassConditionSpec {
   labels: TensorRef;
   /** Default rows. */
   labelRows?: number;
-  /** rows × classes, written: each row's one-hot class. */
+  /** rows × classes, written: each row's one-hot class, its hot entry hotValue. */
   onehot: TensorRef;
+  /**
+   * The one-hot's hot entry (default 1): the rows add hotValue × the class column, and the
+   * one-hot rows hold hotValue, so the class weights' gradient is that of this input.
+   */
+  hotValue?: number;
   /** Applied after the class column is added (the layer's activation). */
   activation: Activation;
   leakySlope?: number;
@@ -36,6 +41,7 @@ export async function createClassCondition(ctx: GpuContext, spec: ClassCondition
   const labelRows = requirePositiveInteger('labelRows', spec.labelRows ?? rows);
   if (labelRows > rows) throw new ArgumentError('labelRows', `must be at most rows (${rows}), got ${labelRows}`);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
+  const hot = requireFinite('hotValue', spec.hotValue ?? 1, { min: 0, minExclusive: true });
   const ACTIVATION = activationCode(classConditionShader, 'activation', spec.activation);
   if (rows * (width + classes) >= 2 ** 32)
     throw new ArgumentError('rows', 'rows × (width + classes) must be below 2^32');
@@ -51,7 +57,7 @@ export async function createClassCondition(ctx: GpuContext, spec: ClassCondition
     compiled,
     spec.label ?? `class condition ${rows}×${width} (${classes} classes)`,
     resources,
-    { rows, width, classes, label_rows: labelRows, alpha },
+    { rows, width, classes, label_rows: labelRows, alpha, hot },
     gridForItems(ctx, compiled.layout, rows * (width + classes)),
   );
 }

@@ -22,6 +22,11 @@ export interface MlpSpec {
    * it; the flat buffer keeps its class columns as a block of their own (LayerLayout.classWeight).
    */
   classes?: number;
+  /**
+   * The one-hot label's hot entry as the network is trained and run (default 1). Saved weights
+   * hold the class columns times it, the weights a plain one-hot input needs (see tensors.ts).
+   */
+  oneHotValue?: number;
 }
 
 export interface TensorView {
@@ -46,6 +51,8 @@ export interface LayerLayout {
    * under weight's name.
    */
   classWeight?: TensorView;
+  /** With classWeight: the one-hot's hot entry (MlpSpec.oneHotValue). */
+  oneHotValue?: number;
 }
 
 export interface MlpLayout {
@@ -67,6 +74,7 @@ export function checkMlpSpec(spec: MlpSpec, argument = 'mlp'): MlpSpec {
   });
   requireFinite(`${argument}.leakySlope`, spec.leakySlope);
   if (spec.classes !== undefined && spec.classes !== 0) requirePositiveInteger(`${argument}.classes`, spec.classes);
+  if (spec.oneHotValue !== undefined) requireOneHotValue(`${argument}.oneHotValue`, spec.oneHotValue);
   return spec;
 }
 
@@ -92,10 +100,24 @@ export function mlpLayout(spec: MlpSpec): MlpLayout {
       activation: last ? spec.output : spec.hidden,
       weight: view(`${2 * l}.weight`, [outFeatures, inFeatures]),
       bias: view(`${2 * l}.bias`, [outFeatures]),
-      ...(l === 0 && (spec.classes ?? 0) > 0 && { classWeight: view('0.weight', [outFeatures, spec.classes!]) }),
+      ...(l === 0 &&
+        (spec.classes ?? 0) > 0 && {
+          classWeight: view('0.weight', [outFeatures, spec.classes!]),
+          oneHotValue: spec.oneHotValue ?? 1,
+        }),
     });
   }
   return { layers, totalFloats: offset, parameterCount };
+}
+
+/**
+ * A one-hot's hot entry: a power of two (1 to 64), so that scaling the class columns by it to save
+ * them, and back to load them, is exact and a resumed run continues bit for bit.
+ */
+export function requireOneHotValue(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(Math.log2(value)) || value < 1 || value > 64)
+    throw new ArgumentError(argument, `must be a power of two from 1 to 64 (e.g. 8), got ${String(value)}`);
+  return value;
 }
 
 /** A binding range for a view inside a flat buffer. */

@@ -72,6 +72,7 @@ export function forwardEntries(mlp: MlpWeights, spec: ForwardSpec): ForwardEntry
     labels: spec.condition.labels,
     labelRows: spec.condition.labelRows,
     onehot: spec.condition.onehot,
+    hotValue: first.oneHotValue ?? 1,
     activation: first.activation,
     leakySlope: mlp.spec.leakySlope,
     label: `${mlp.label} class condition`,

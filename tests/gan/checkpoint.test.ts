@@ -10,6 +10,8 @@ import { exportTensors } from '../../src/gan/state.js';
 import { useGpu } from '../support/gpu.js';
 import { byteImages, labelled, makeTrainer, type TestData } from './helpers.js';
 import type { GanConfig } from '../../src/gan/config.js';
+import type { GanTrainer } from '../../src/gan/trainer.js';
+import type { TensorMap } from '../../src/checkpoint/safetensors.js';
 import { useTempDirs } from '../support/temp.js';
 
 const tempDir = useTempDirs();
@@ -106,6 +108,11 @@ describe('checkpoints', () => {
     [', with the least-squares loss and smoothed labels', { ...CONFIG, loss: 'least-squares', realLabel: 0.9 }, DATA],
     [', conditional on 10 classes', { ...CONFIG, classes: 10 }, labelled(DATA, 10)],
     [
+      ', conditional with a plain one-hot (as checkpoints before oneHotValue trained)',
+      { ...CONFIG, classes: 10, oneHotValue: 1 },
+      labelled(DATA, 10),
+    ],
+    [
       ', conditional with spectral normalisation',
       { ...CONFIG, classes: 10, spectralNorm: true, loss: 'hinge' },
       labelled(DATA, 10),
@@ -148,6 +155,7 @@ describe('checkpoints', () => {
       expect(checkpoint.tensors.get('discriminator.0.weight')!.shape).toEqual([256, 794]);
       expect(checkpoint.tensors.get('generator_ema.0.weight')!.shape).toEqual([128, 110]);
       expect(checkpoint.tensors.get('optimizer.discriminator.exp_avg.0.weight')!.shape).toEqual([256, 794]);
+      await expectClassColumnsForPlainOneHot(trainer, checkpoint.tensors);
       // An unconditional trainer refuses it, naming the setting.
       const plain = await makeTrainer(gpu.ctx, DATA, CONFIG);
       try {
@@ -213,6 +221,39 @@ describe('checkpoints', () => {
     expect(() => decodeCheckpoint(foreign)).toThrow(/not a webgpu-gan checkpoint/);
   });
 });
+
+/**
+ * Trained with a one-hot of hot entry h, a first layer's saved class columns are h times the
+ * trained ones (the weights a plain one-hot needs for the same outputs), exactly; the image or
+ * noise columns and Adam's moments are saved as they are.
+ */
+async function expectClassColumnsForPlainOneHot(trainer: GanTrainer, tensors: TensorMap): Promise<void> {
+  const h = trainer.config.oneHotValue;
+  expect(h).toBe(8);
+  for (const [prefix, mlp, buffer] of [
+    ['generator', trainer.generator, trainer.generator.weights],
+    ['generator_ema', trainer.generator, trainer.generator.ema!],
+    ['discriminator', trainer.discriminator, trainer.discriminator.weights],
+    ['optimizer.generator.exp_avg', trainer.generator, trainer.generator.moment1],
+  ] as const) {
+    const flat = await trainer.ctx.readF32(buffer);
+    const layer = mlp.layout.layers[0]!;
+    const [inputs, classes] = [layer.inFeatures, layer.classWeight!.shape[1]!];
+    const saved = tensors.get(`${prefix}.0.weight`)!.data;
+    const factor = prefix.startsWith('optimizer.') ? 1 : h;
+    for (const o of [0, layer.outFeatures - 1]) {
+      const row = saved.subarray(o * (inputs + classes), (o + 1) * (inputs + classes));
+      const trainedClasses = flat.subarray(
+        layer.classWeight!.offset + o * classes,
+        layer.classWeight!.offset + (o + 1) * classes,
+      );
+      expect(Array.from(row.subarray(inputs)), prefix).toEqual(Array.from(trainedClasses, (w) => w * factor));
+      expect(Array.from(row.subarray(0, inputs)), prefix).toEqual(
+        Array.from(flat.subarray(layer.weight.offset + o * inputs, layer.weight.offset + (o + 1) * inputs)),
+      );
+    }
+  }
+}
 
 describe('checkpoint files', () => {
   it('are replaced atomically and leave no temporary file', () => {

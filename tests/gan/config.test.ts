@@ -19,6 +19,10 @@ describe('GAN settings', () => {
     [{ generatorLr: Number.NaN }, /generatorLr.*finite/],
     [{ generatorLr: '1e-4' }, /generatorLr.*finite/],
     [{ emaWarmup: 0.5 }, /emaWarmup.*at least 1/],
+    [{ oneHotValue: 3 }, /oneHotValue.*power of two from 1 to 64/],
+    [{ oneHotValue: 0.5 }, /oneHotValue.*power of two from 1 to 64/],
+    [{ oneHotValue: 128 }, /oneHotValue.*power of two from 1 to 64/],
+    [{ oneHotValue: '8' }, /oneHotValue.*power of two from 1 to 64/],
   ])('refuses %o with an ArgumentError naming the setting', (partial, message) => {
     const attempt = () => resolveGanConfig(partial as never);
     expect(attempt).toThrow(ArgumentError);

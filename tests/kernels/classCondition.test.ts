@@ -1,8 +1,9 @@
 // The class-conditioning kernel (a label's one-hot as extra inputs of a layer, added as its
 // weight column) against a float64 reference: one row of one class, odd sizes, the two halves of a
 // discriminator batch sharing labels, a large batch over a 2-D grid, and labels that are not class
-// indices. Then the gradient of the class weights that the step takes from its one-hot rows
-// (dZᵀ·onehot, a matmul) against finite differences of the layer written as W·[x; onehot(c)] + b.
+// indices, with a hot entry of 1 and of 8. Then the gradient of the class weights that the step
+// takes from its one-hot rows (dZᵀ·onehot, a matmul) against finite differences of the layer
+// written as W·[x; h·onehot(c)] + b.
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, createMatmul, type GpuContext } from '../../src/index.js';
 import { createClassCondition } from '../../src/kernels/classCondition.js';
@@ -20,6 +21,8 @@ interface ConditionCase {
   labelRows?: number;
   activation: Gate;
   labels?: number[];
+  /** The one-hot's hot entry h (default 1). */
+  hot?: number;
 }
 
 async function runCondition(
@@ -47,6 +50,7 @@ async function runCondition(
       labels: buffers.labels,
       onehot: buffers.onehot,
       activation: c.activation,
+      ...(c.hot !== undefined && { hotValue: c.hot }),
     });
     await runKernels(ctx, kernel);
     kernel.destroy();
@@ -64,11 +68,12 @@ function reference(c: ConditionCase, values: Float32Array, weight: Float32Array,
   const labelRows = c.labelRows ?? c.rows;
   const out = new Float64Array(c.rows * c.width);
   const onehot = new Float64Array(c.rows * c.classes);
+  const hot = c.hot ?? 1;
   for (let r = 0; r < c.rows; r++) {
     const k = classOf(labels[r % labelRows]!, c.classes);
-    if (k >= 0) onehot[r * c.classes + k] = 1;
+    if (k >= 0) onehot[r * c.classes + k] = hot;
     for (let o = 0; o < c.width; o++) {
-      const added = k >= 0 ? weight[o * c.classes + k]! : 0;
+      const added = k >= 0 ? hot * weight[o * c.classes + k]! : 0;
       out[r * c.width + o] = activate(c.activation, values[r * c.width + o]! + added, 0.2);
     }
   }
@@ -78,6 +83,14 @@ function reference(c: ConditionCase, values: Float32Array, weight: Float32Array,
 const CASES: Array<[string, ConditionCase]> = [
   ['1 row, width 1, 1 class', { rows: 1, width: 1, classes: 1, activation: 'leaky-relu' }],
   ['7 rows of width 5, 3 classes, tanh', { rows: 7, width: 5, classes: 3, activation: 'tanh' }],
+  [
+    '7 rows of width 5, 3 classes, tanh, a hot entry of 8',
+    { rows: 7, width: 5, classes: 3, activation: 'tanh', hot: 8 },
+  ],
+  [
+    '1000 rows of width 129, 10 classes, a hot entry of 64 and labels that are no class',
+    { rows: 1000, width: 129, classes: 10, labelRows: 3, activation: 'leaky-relu', hot: 64, labels: [-1, 3, 10] },
+  ],
   [
     "130 rows of width 128, 10 classes, the labels of 65 (a discriminator batch's two halves)",
     { rows: 130, width: 128, classes: 10, labelRows: 65, activation: 'leaky-relu' },
@@ -109,7 +122,7 @@ describe('class conditioning', () => {
     });
   }
 
-  it('refuses more labels than rows, and an unknown activation', async () => {
+  it('refuses more labels than rows, an unknown activation and a hot entry of 0', async () => {
     const c: ConditionCase = { rows: 2, width: 2, classes: 2, activation: 'tanh', labelRows: 3 };
     await expect(
       runCondition(gpu.ctx, c, new Float32Array(4), new Float32Array(4), new Float32Array(3)),
@@ -118,11 +131,15 @@ describe('class conditioning', () => {
     await expect(
       runCondition(gpu.ctx, bad, new Float32Array(4), new Float32Array(4), new Float32Array(2)),
     ).rejects.toThrow(ArgumentError);
+    const cold = { ...c, labelRows: 2, hot: 0 };
+    await expect(
+      runCondition(gpu.ctx, cold, new Float32Array(4), new Float32Array(4), new Float32Array(2)),
+    ).rejects.toThrow(/hotValue/);
   });
 });
 
 describe('class weights against finite differences', () => {
-  it('dZᵀ·onehot is dL/dW_c of L = Σ R ⊙ f(W·[x; onehot(c)] + b)', async () => {
+  it.each([1, 8])('dZᵀ·onehot is dL/dW_c of L = Σ R ⊙ f(W·[x; h·onehot(c)] + b), h = %d', async (hot) => {
     const [rows, inputs, width, classes] = [9, 3, 4, 5];
     const x = randomArray(rows * inputs, 41, -1, 1);
     const wx = randomArray(width * inputs, 42, -1, 1);
@@ -133,7 +150,7 @@ describe('class weights against finite differences', () => {
     const preActivation = (classWeight: ArrayLike<number>) =>
       Float64Array.from({ length: rows * width }, (_, i) => {
         const [r, o] = [Math.floor(i / width), i % width];
-        let s = b[o]! + classWeight[o * classes + labels[r]!]!;
+        let s = b[o]! + hot * classWeight[o * classes + labels[r]!]!;
         for (let j = 0; j < inputs; j++) s += x[r * inputs + j]! * wx[o * inputs + j]!;
         return s;
       });
@@ -146,7 +163,8 @@ describe('class weights against finite differences', () => {
 
     // The forward as the step runs it: the matmul's W_x·x + b, then the class column and tanh.
     const y = Float32Array.from(preActivation(new Float64Array(width * classes)));
-    const { values, onehot } = await runCondition(gpu.ctx, { rows, width, classes, activation: 'tanh' }, y, wc, labels);
+    const condition: ConditionCase = { rows, width, classes, activation: 'tanh', hot };
+    const { values, onehot } = await runCondition(gpu.ctx, condition, y, wc, labels);
     const dZ = Float32Array.from(values, (v, i) => upstream[i]! * derivativeFromOutput('tanh', v, 0.2));
     const mem = gpu.ctx.memory;
     const buffers = [dZ, onehot, new Float32Array(width * classes)].map((data, i) => mem.createStorage(`t${i}`, data));
