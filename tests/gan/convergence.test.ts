@@ -19,8 +19,8 @@
 // Conditional MNIST: the default recipe conditioned on the ten digits, 1500 steps at batch 64; of
 // 1000 samples from the moving average (100 per digit) the committed classifier must read at least
 // 40% as the digit they were drawn as (chance: 10%). On lavapipe (2026-12-02, `train --conditional
-// --eval-every 500`) the default one-hot of hot entry 16 read 91% at 1500 steps, 8 read 77%, and a
-// plain one-hot (oneHotValue 1) stayed at 10–13% up to 4000 steps.
+// --eval-every 500`) the default one-hot of hot entry 16 read 91% at 1500 steps and 8 read 77%;
+// this test with a plain one-hot (oneHotValue 1) read 8.2% and failed.
 //
 // MNIST smoke: 60 steps at batch 32. The untrained generator's tanh outputs sit near 0 (grey);
 // MNIST is mostly black background (mean pixel −0.74 in [−1, 1]). After the run, the generated
