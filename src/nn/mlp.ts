@@ -116,7 +116,7 @@ export function mlpLayout(spec: MlpSpec): MlpLayout {
  */
 export function requireOneHotValue(argument: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(Math.log2(value)) || value < 1 || value > 64)
-    throw new ArgumentError(argument, `must be a power of two from 1 to 64 (e.g. 8), got ${String(value)}`);
+    throw new ArgumentError(argument, `must be a power of two from 1 to 64 (e.g. 16), got ${String(value)}`);
   return value;
 }
 
