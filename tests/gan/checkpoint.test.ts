@@ -229,7 +229,7 @@ describe('checkpoints', () => {
  */
 async function expectClassColumnsForPlainOneHot(trainer: GanTrainer, tensors: TensorMap): Promise<void> {
   const h = trainer.config.oneHotValue;
-  expect(h).toBe(8);
+  expect(h, 'a hot entry other than 1, or the test shows nothing').toBeGreaterThan(1);
   for (const [prefix, mlp, buffer] of [
     ['generator', trainer.generator, trainer.generator.weights],
     ['generator_ema', trainer.generator, trainer.generator.ema!],
