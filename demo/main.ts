@@ -636,7 +636,7 @@ function wire(state: State, charts: ProgressCharts): void {
   ui.reset.addEventListener(
     'click',
     () =>
-      void rebuild(state, charts, state.config).then((done) => {
+      void rebuild(state, charts, afresh(state.config)).then((done) => {
         if (done) message(ui.formMessage, 'Reset to step 0.');
       }),
   );
@@ -665,6 +665,15 @@ function wire(state: State, charts: ProgressCharts): void {
   });
 }
 
+/**
+ * The settings of a run that starts over (Reset, new settings, other pictures): as they are, but
+ * the one-hot's hot entry, which the form does not show, takes today's default rather than that
+ * of a loaded older checkpoint (which trained with a plain one-hot).
+ */
+function afresh(config: GanConfig): GanConfig {
+  return { ...config, oneHotValue: DEFAULT_GAN_CONFIG.oneHotValue };
+}
+
 async function applySettings(state: State, charts: ProgressCharts): Promise<void> {
   const read = readSettings(ui.form, conditionalClasses(state.images, MAX_GRID_CLASSES));
   if ('error' in read) {
@@ -678,9 +687,7 @@ async function applySettings(state: State, charts: ProgressCharts): Promise<void
   ).filter((key) => s[key] !== state.config[key]);
   const rates = `learning rates D ${s.discriminatorLr ?? s.lr}, G ${s.generatorLr ?? s.lr}`;
   if (restartFor.length > 0) {
-    // A restart trains afresh: settings the form does not show take their defaults, not those of
-    // a loaded checkpoint (an older one trained with a plain one-hot).
-    const restarted = { ...state.config, oneHotValue: DEFAULT_GAN_CONFIG.oneHotValue, ...s };
+    const restarted = { ...afresh(state.config), ...s };
     try {
       resolveGanConfig(restarted);
     } catch (error) {
@@ -880,7 +887,7 @@ async function switchImages(state: State, charts: ProgressCharts, images: Traini
   const asked = (ui.form.elements.namedItem('conditional') as HTMLInputElement).checked;
   const classes = asked ? conditionalClasses(images, MAX_GRID_CLASSES) : 0;
   const config = resolveGanConfig({
-    ...state.config,
+    ...afresh(state.config),
     dataDim: valuesPerImage(images),
     channels: images.channels,
     classes,

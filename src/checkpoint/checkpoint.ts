@@ -104,6 +104,7 @@ const STRUCTURAL: Array<keyof GanConfig> = [
   'seed',
   'spectralNorm', // adds the power iteration's vectors to the state
   'classes',
+  'oneHotValue', // the units of the class columns' Adam moments
 ];
 
 export function configMismatches(a: GanConfig, b: GanConfig): string[] {

@@ -216,6 +216,19 @@ describe('checkpoints', () => {
     }
   });
 
+  it("refuses a conditional checkpoint trained with another hot entry (its moments' units)", async () => {
+    const data = labelled(DATA, 10);
+    const plain = await makeTrainer(gpu.ctx, data, { ...CONFIG, classes: 10, oneHotValue: 1 });
+    const scaled = await makeTrainer(gpu.ctx, data, { ...CONFIG, classes: 10 });
+    try {
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(plain.trainer));
+      expect(() => restoreCheckpoint(scaled.trainer, checkpoint)).toThrow(/oneHotValue: checkpoint 1, trainer 16/);
+    } finally {
+      plain.destroy();
+      scaled.destroy();
+    }
+  });
+
   it('refuses a safetensors file that is not a webgpu-gan checkpoint', () => {
     const foreign = encodeSafetensors(new Map([['w', { shape: [1], data: Float32Array.of(1) }]]), {});
     expect(() => decodeCheckpoint(foreign)).toThrow(/not a webgpu-gan checkpoint/);
