@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireGpu } from '../src/gpu/device.js';
-import { readCheckpointFile } from '../src/checkpoint/file.js';
+import { readCheckpointFile } from '../src/gan/checkpointFile.js';
 import { GanSampler, loadGenerator } from '../src/gan/sampler.js';
 
 const [checkpointPath, outDir, n = '16'] = process.argv.slice(2);

@@ -2,7 +2,7 @@
 // fusion, no flat buffers), fed the same initial weights, noise and batches.
 import type { Activation } from '../src/index.js';
 import type { GanConfig } from '../src/gan/config.js';
-import type { TensorMap } from '../src/checkpoint/safetensors.js';
+import type { TensorMap } from '../src/io/safetensors.js';
 import {
   activate,
   adamReference,

@@ -12,7 +12,7 @@ import { acquireGpu } from '../src/gpu/device.js';
 import { formatAdapter } from '../src/gpu/adapter.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
-import { createBatchGather } from '../src/data/gather.js';
+import { createBatchGather } from '../src/kernels/gather.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../src/data/mnistNode.js';
 import { createAdam, type AdamKernel } from '../src/kernels/adam.js';
 import { createStepCounter } from '../src/kernels/counter.js';
@@ -24,8 +24,8 @@ import { addMlpTensors } from '../src/nn/tensors.js';
 import { CLASS_COUNT, CLASSIFIER_PREFIX, CLASSIFIER_SPEC, referenceToTensors } from '../src/eval/classifier.js';
 import { referenceStatistics } from '../src/eval/scorer.js';
 import { createAccuracyMeter } from '../src/eval/accuracy.js';
-import { encodeSafetensors, type TensorMap } from '../src/checkpoint/safetensors.js';
-import { writeFileAtomic } from '../src/checkpoint/file.js';
+import { encodeSafetensors, type TensorMap } from '../src/io/safetensors.js';
+import { writeFileAtomic } from '../src/gan/checkpointFile.js';
 import { seededRandom } from '../src/gan/interpolate.js';
 
 const { values: args } = parseArgs({

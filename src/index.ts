@@ -9,14 +9,8 @@ export { acquireGpu, type AcquireOptions } from './gpu/device.js';
 export { formatAdapter, type AdapterDescription } from './gpu/adapter.js';
 export { GpuContext } from './gpu/context.js';
 export type { GpuMemory, BufferSpec, LiveBuffer } from './gpu/memory.js';
-export {
-  ArgumentError,
-  DestroyedError,
-  GpuDeviceError,
-  GpuFailureError,
-  TrainingDivergedError,
-  WebGpuUnavailableError,
-} from './gpu/errors.js';
+export { GpuDeviceError, GpuFailureError, WebGpuUnavailableError } from './gpu/errors.js';
+export { ArgumentError, DestroyedError, TrainingDivergedError } from './base/errors.js';
 
 // Kernels on your own buffers: each made by createX(ctx, spec), recorded as often as you like.
 export type { Kernel, TensorRef, RecordTarget, Activation, StagedKernel, BoundKernel } from './kernels/kernel.js';
@@ -40,7 +34,7 @@ export { createBiasGrad, type BiasGradSpec } from './kernels/biasGrad.js';
 export { createAdam, ADAM_DEFAULTS, type AdamKernel, type AdamSpec, type AdamHyperparameters } from './kernels/adam.js';
 export { createStepCounter, type StepCounter, type StepCounterSpec } from './kernels/counter.js';
 export { createRandomFill, type RandomFillSpec, type RandomDistribution } from './kernels/random.js';
-export { createBatchGather, type GatherSpec } from './data/gather.js';
+export { createBatchGather, type GatherSpec } from './kernels/gather.js';
 export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kernels/softmaxCrossEntropy.js';
 export { createClassCondition, type ClassConditionSpec } from './kernels/classCondition.js';
 export {
@@ -52,7 +46,7 @@ export {
 
 // Data.
 export { GpuDataset } from './data/dataset.js';
-export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './data/mnist.js';
+export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './io/idx.js';
 export { prepareImage, packImages, isColour, type DecodedImage, type Channels } from './data/images.js';
 
 // The GAN: training, sampling, statistics.
@@ -67,10 +61,10 @@ export {
   type RepairProgress,
   type RepairResult,
   type RepairObjective,
-} from './gan/repair.js';
+} from './repair/repairer.js';
 export { loadDiscriminator } from './gan/discriminator.js';
 export { divergence, type TrainingStats } from './gan/stats.js';
-export { sampleGrid, imageSide, type GridImage, type GridLayout } from './gan/grid.js';
+export { sampleGrid, imageSide, type GridImage, type GridLayout } from './render/grid.js';
 export { interpolationNoise, slerp, gaussianVector, seededRandom } from './gan/interpolate.js';
 export { createSampleGridRenderer, type SampleGridRenderer, type SampleGridOptions } from './render/sampleGrid.js';
 
@@ -95,11 +89,11 @@ export {
   restoreCheckpoint,
   configMismatches,
   type Checkpoint,
-} from './checkpoint/checkpoint.js';
+} from './gan/checkpoint.js';
 export {
   encodeSafetensors,
   decodeSafetensors,
   CheckpointFormatError,
   type NamedTensor,
   type TensorMap,
-} from './checkpoint/safetensors.js';
+} from './io/safetensors.js';

@@ -9,5 +9,5 @@ export {
   type MnistFile,
 } from './data/mnistNode.js';
 export { loadImageFolder, type ImageFolder, type ImageFolderOptions } from './data/imageFolderNode.js';
-export { readCheckpointFile, writeFileAtomic } from './checkpoint/file.js';
+export { readCheckpointFile, writeFileAtomic } from './gan/checkpointFile.js';
 export { classifierWeightsPath, readClassifierFile } from './eval/classifierFile.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { decodeCheckpoint } from '../src/gan/checkpoint.js';
 import { mnistFilePath } from '../src/data/mnistNode.js';
 import { cli as run, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';

@@ -15,8 +15,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint, tensorChecksum } from '../src/checkpoint/checkpoint.js';
-import { decodeSafetensors, encodeSafetensors } from '../src/checkpoint/safetensors.js';
+import { decodeCheckpoint, tensorChecksum } from '../src/gan/checkpoint.js';
+import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { acquireGpu } from '../src/gpu/device.js';
 import { BIN, cli, ROOT, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';

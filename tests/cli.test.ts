@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { decodeCheckpoint } from '../src/gan/checkpoint.js';
 import { useTempDirs } from './support/temp.js';
 import { BIN, cli as run, ROOT, TINY } from './support/cli.js';
 

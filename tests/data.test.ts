@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseIdxImages } from '../src/data/mnist.js';
+import { parseIdxImages } from '../src/io/idx.js';
 import { loadMnistImages } from '../src/data/mnistNode.js';
 import { useTempDirs } from './support/temp.js';
 

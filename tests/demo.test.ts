@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { decodeCheckpoint } from '../src/gan/checkpoint.js';
 import { launchChromium, testIdText, useDemoServer } from './support/chromium.js';
 import { useTempDirs } from './support/temp.js';
 

@@ -3,7 +3,7 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../src/cli/png.js';
-import { imageSide, sampleGrid } from '../src/gan/grid.js';
+import { imageSide, sampleGrid } from '../src/render/grid.js';
 
 describe('sampleGrid', () => {
   it('interleaves a colour sample’s planes per pixel, in its cell', () => {

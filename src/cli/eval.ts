@@ -1,7 +1,7 @@
 // `webgpu-gan eval`: how good a checkpoint's samples are — the Fréchet classifier distance to
 // MNIST's test digits, class coverage and confidence, from the committed classifier.
 import { acquireGpu } from '../gpu/device.js';
-import { readCheckpointFile } from '../checkpoint/file.js';
+import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { readClassifierFile } from '../eval/classifierFile.js';
 import { COVERED_SHARE } from '../eval/classifier.js';

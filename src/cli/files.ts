@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../checkpoint/file.js';
+import { writeFileAtomic } from '../gan/checkpointFile.js';
 
 /** An error the CLI reports in one line with its own exit code: 2 before training, 1 once a run is under way. */
 export class CliError extends Error {

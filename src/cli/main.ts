@@ -2,9 +2,10 @@
 // checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
 // under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
 // its stack.
-import { ArgumentError, GpuFailureError, WebGpuUnavailableError } from '../gpu/errors.js';
-import { CheckpointFormatError } from '../checkpoint/safetensors.js';
-import { DatasetError } from '../data/mnist.js';
+import { GpuFailureError, WebGpuUnavailableError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
+import { CheckpointFormatError } from '../io/safetensors.js';
+import { DatasetError } from '../io/idx.js';
 import { helpText, UsageError } from './args.js';
 import { CliError } from './files.js';
 import { EVAL_FLAGS, evalCommand } from './eval.js';

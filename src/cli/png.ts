@@ -1,7 +1,7 @@
 // A minimal PNG writer for 8-bit grey or RGB images: signature, IHDR, one zlib-compressed IDAT
 // (every scanline with filter 0), IEND. Enough for sample grids, with no dependency.
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '../crc32.js';
+import { crc32 } from '../io/crc32.js';
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);

@@ -1,12 +1,12 @@
 // `webgpu-gan repair`: fills in the damaged part of a picture with a checkpoint's generator, by
 // latent search (src/gan/repair.ts). The mask is white where the picture is intact (known) and
 // black where it is to be filled; both are resized to the model's image size.
-import { readCheckpointFile } from '../checkpoint/file.js';
+import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { readImageFile } from '../data/imageFolderNode.js';
 import { prepareImage } from '../data/images.js';
-import { imageSide, sampleGrid } from '../gan/grid.js';
+import { imageSide, sampleGrid } from '../render/grid.js';
 import { loadDiscriminator } from '../gan/discriminator.js';
-import { ImageRepairer } from '../gan/repair.js';
+import { ImageRepairer } from '../repair/repairer.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
 import type { MlpWeights } from '../nn/mlp.js';

@@ -1,8 +1,8 @@
 // `webgpu-gan sample`: a grid of samples, or a latent interpolation strip, from a checkpoint.
 import { acquireGpu } from '../gpu/device.js';
-import { readCheckpointFile } from '../checkpoint/file.js';
+import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
-import { sampleGrid } from '../gan/grid.js';
+import { sampleGrid } from '../render/grid.js';
 import { GanSampler, loadGenerator } from '../gan/sampler.js';
 import { interpolationNoise, seededRandom } from '../gan/interpolate.js';
 import { parseFlags, UsageError, type FlagSpec } from './args.js';

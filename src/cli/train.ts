@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { acquireGpu } from '../gpu/device.js';
 import { formatAdapter } from '../gpu/adapter.js';
 import type { GpuContext } from '../gpu/context.js';
-import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { readCheckpointFile } from '../checkpoint/file.js';
-import { GpuFailureError, TrainingDivergedError } from '../gpu/errors.js';
+import { encodeCheckpoint, restoreCheckpoint, type Checkpoint } from '../gan/checkpoint.js';
+import { readCheckpointFile } from '../gan/checkpointFile.js';
+import { GpuFailureError } from '../gpu/errors.js';
+import { TrainingDivergedError } from '../base/errors.js';
 import { GpuDataset } from '../data/dataset.js';
 import { readClassifierFile } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
@@ -20,7 +21,7 @@ import {
   type GanConfig,
   type GanLoss,
 } from '../gan/config.js';
-import { imageSide, sampleGrid } from '../gan/grid.js';
+import { imageSide, sampleGrid } from '../render/grid.js';
 import type { Channels } from '../data/images.js';
 import { loadTrainingData, type TrainingData } from './data.js';
 import { GanSampler } from '../gan/sampler.js';

@@ -1,6 +1,6 @@
 // A dataset uploaded to the GPU once: either bytes packed four to a u32 (MNIST pixels, a quarter
 // of the memory of f32 and gathered with scaling to [−1, 1]) or raw f32 values.
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 
 export class GpuDataset {

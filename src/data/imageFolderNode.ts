@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { type Channels, type DecodedImage, isColour, prepareImage, requireChannels, requireSide } from './images.js';
-import { DatasetError } from './mnist.js';
+import { DatasetError } from '../io/idx.js';
 
 export interface ImageFolderOptions {
   /** Side of the square training images, in pixels (default 28, as MNIST). */

@@ -2,7 +2,7 @@
 // bytes like MNIST's (0 = black background … 255 = full ink or light), ready for GpuDataset.fromBytes.
 // Platform-neutral: Node decodes PNG/JPEG files (imageFolderNode.ts), a page uses createImageBitmap
 // and a canvas's getImageData; both hand over the same row-major RGBA bytes.
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 
 /** A decoded picture: row-major RGBA, 4 bytes per pixel (what pngjs and canvas getImageData give). */
 export interface DecodedImage {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DatasetError, parseIdxImages, parseIdxLabels, type ImageSet } from './mnist.js';
+import { DatasetError, parseIdxImages, parseIdxLabels, type ImageSet } from '../io/idx.js';
 
 export type MnistFile = 'train-images' | 'train-labels' | 't10k-images' | 't10k-labels';
 

@@ -2,7 +2,7 @@
 // softmax cross-entropy kernel's accuracy statistic (the share of rows whose most likely class is
 // their label). Built once, measured as often as wanted (the classifier's training script does so
 // after each epoch; the scorer's test checks the committed weights against their stated accuracy).
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';

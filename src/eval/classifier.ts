@@ -2,9 +2,9 @@
 // (scripts/train-classifier.ts) whose weights are committed (models/mnist-classifier.safetensors),
 // so every machine scores with the same network. Its last hidden layer gives the features that
 // the Fréchet distance compares; its logits give class coverage and confidence.
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { decodeSafetensors, type TensorMap } from '../checkpoint/safetensors.js';
+import { decodeSafetensors, type TensorMap } from '../io/safetensors.js';
 import { MlpWeights, mlpLayout, type MlpSpec } from '../nn/mlp.js';
 import { flattenMlpTensors, mlpTensorProblem } from '../nn/tensors.js';
 import type { FeatureStatistics } from './frechet.js';

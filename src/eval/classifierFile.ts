@@ -1,7 +1,7 @@
 // The committed classifier file, read from the package in Node (the demo fetches the same file).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DatasetError } from '../data/mnist.js';
+import { DatasetError } from '../io/idx.js';
 import { decodeClassifierFile, type ClassifierFile } from './classifier.js';
 
 /**

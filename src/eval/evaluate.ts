@@ -2,8 +2,8 @@
 // submit (the samples never leave it), against the reference statistics of the test set. Built
 // once; the CLI's eval runs it once, `train --eval-every` and the demo run it between steps.
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError } from '../gpu/errors.js';
-import type { TensorMap } from '../checkpoint/safetensors.js';
+import { ArgumentError } from '../base/errors.js';
+import type { TensorMap } from '../io/safetensors.js';
 import type { GanConfig } from '../gan/config.js';
 import { GanSampler } from '../gan/sampler.js';
 import type { MlpWeights } from '../nn/mlp.js';

@@ -4,7 +4,7 @@
 // matrix, so both square roots come from symmetric eigendecompositions (ml-matrix), which are
 // stable and real. Eigenvalues a hair below zero (rounding of a singular covariance) count as 0.
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 
 /** A Gaussian fitted to `dim`-dimensional features: mean and row-major covariance, in float64. */
 export interface FeatureStatistics {

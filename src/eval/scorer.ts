@@ -3,8 +3,8 @@
 // call records the same kernels and reads back only the mean, the covariance and the
 // probabilities. The distance itself is float64 work on the CPU (frechet.ts).
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError, DestroyedError, requirePositiveInteger } from '../gpu/errors.js';
-import type { TensorMap } from '../checkpoint/safetensors.js';
+import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
+import type { TensorMap } from '../io/safetensors.js';
 import { createMatmul } from '../kernels/matmul.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';

@@ -1,6 +1,6 @@
 // The GAN's configuration: the design's networks and hyper-parameters by default, validated in
 // one place so the CLI, the demo and library users all get the same clear errors.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import { checkAdamHyperparameters } from '../kernels/adam.js';
 import { seedWords } from '../kernels/random.js';
 import type { Activation } from '../kernels/kernel.js';

@@ -4,10 +4,10 @@
 // with is W / σ, so that is what this loads, σ from one power-iteration step from the stored u
 // (the step every use of W makes in training), in float64.
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 import { MlpWeights, type MlpLayout } from '../nn/mlp.js';
 import { flattenMlpTensors } from '../nn/tensors.js';
-import type { TensorMap } from '../checkpoint/safetensors.js';
+import type { TensorMap } from '../io/safetensors.js';
 import { discriminatorSpec, type GanConfig } from './config.js';
 import { tensorProblem } from './state.js';
 

@@ -2,12 +2,12 @@
 // the generator's moving-average weights (or the trained ones). Buffers and kernels are made once;
 // the output buffer can be read back or drawn straight from the GPU (the demo's canvas).
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError, DestroyedError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { MlpWeights } from '../nn/mlp.js';
 import { forwardKernels } from '../nn/passes.js';
-import type { TensorMap } from '../checkpoint/safetensors.js';
+import type { TensorMap } from '../io/safetensors.js';
 import { generatorSpec, type GanConfig } from './config.js';
 import { importGenerator } from './state.js';
 import { STREAM } from './trainer.js';

@@ -7,12 +7,12 @@
 // Together with the configuration (seed included) this determines all future training, since
 // noise and batches are pure functions of (seed, step). The names and shapes follow from the
 // configuration alone, so a checkpoint is checked against them before any GPU work.
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { mlpLayout, type MlpLayout, type MlpWeights } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
-import type { TensorMap } from '../checkpoint/safetensors.js';
+import type { TensorMap } from '../io/safetensors.js';
 import { addMlpTensors, flattenMlpTensors, mlpTensorProblem, type ScaleOf } from '../nn/tensors.js';
 
 type Role = 'weights' | 'ema' | 'moment1' | 'moment2';

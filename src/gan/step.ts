@@ -10,7 +10,7 @@ import type { StepCounter } from '../kernels/counter.js';
 import type { TensorRef } from '../kernels/kernel.js';
 import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
 import { createLogitHead } from '../kernels/logitHead.js';
-import { createBatchGather } from '../data/gather.js';
+import { createBatchGather } from '../kernels/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { viewRef, type MlpParameters } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardEntries, type ForwardSpec } from '../nn/passes.js';

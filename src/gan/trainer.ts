@@ -20,13 +20,13 @@
 // The fake batch of the D update is reused by the G update (as PyTorch's DCGAN example does).
 // step.ts turns this into the list of kernels.
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError, DestroyedError, requirePositiveInteger, TrainingDivergedError } from '../gpu/errors.js';
+import { ArgumentError, DestroyedError, requirePositiveInteger, TrainingDivergedError } from '../base/errors.js';
 import { AdamKernel } from '../kernels/adam.js';
 import { createStepCounter, type StepCounter } from '../kernels/counter.js';
 import type { BoundKernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { createSpectralNorm, type SpectralNorm } from '../kernels/spectralNorm.js';
-import { maxStepsForBatch } from '../data/gather.js';
+import { maxStepsForBatch } from '../kernels/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { MlpParameters, viewRef, type TensorView } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, learningRates, resolveGanConfig, type GanConfig } from './config.js';

@@ -2,7 +2,8 @@
 // Device loss (and, on a device of our own, uncaptured validation errors) are turned into
 // rejected promises / thrown errors at the next sync, submit or read, so a caller never waits
 // forever on a dead device.
-import { ArgumentError, GpuDeviceError, GpuFailureError } from './errors.js';
+import { ArgumentError } from '../base/errors.js';
+import { GpuDeviceError, GpuFailureError } from './errors.js';
 import { GpuMemory } from './memory.js';
 import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adapter.js';
 

@@ -1,5 +1,5 @@
 // Stand-alone activation kernels, for where an activation cannot ride in a matmul epilogue.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import activationShader from '../../shaders/activation.wgsl';

@@ -1,5 +1,5 @@
 // Adam / AdamW over one flat parameter buffer: one dispatch updates weights and both moments.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import adamShader from '../../shaders/adam.wgsl';

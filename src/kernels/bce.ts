@@ -1,5 +1,5 @@
 // Fused binary cross-entropy with logits: gradient per row and reduced statistics in one pass.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import bceShader from '../../shaders/bce.wgsl';

@@ -1,5 +1,5 @@
 // Bias gradient: column sums of a rows×cols gradient, deterministic (no atomics).
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { entryLayout } from '../gpu/layout.js';

@@ -2,7 +2,7 @@
 // column of the layer's class weights to each row that the layer's matmul computed without an
 // activation, applies the activation in place, and writes the one-hot rows the class weights'
 // gradient (dZᵀ·onehot, a matmul) needs; the one-hot's hot entry may be other than 1.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import classConditionShader from '../../shaders/class_condition.wgsl';

@@ -3,7 +3,7 @@
 // A step can also advance it inside its own first and last kernels instead (the trainer does:
 // createBatchGather's advanceStep, createAdam's commitStep), which saves the increment dispatch.
 import type { GpuContext } from '../gpu/context.js';
-import { requireUint32 } from '../gpu/errors.js';
+import { requireUint32 } from '../base/errors.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import counterShader from '../../shaders/counter.wgsl';
 import { BoundKernel, type Kernel } from './kernel.js';

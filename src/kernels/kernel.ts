@@ -1,6 +1,6 @@
 // What every kernel wrapper shares: validating buffer arguments, and a BoundKernel that holds a
 // pipeline, its uniform buffer and its bind group, built once and recorded as often as needed.
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 import { PLACEHOLDER_SLOT_BYTES, WRITABLE_PLACEHOLDER_SLOTS, type GpuContext } from '../gpu/context.js';
 import type { CachedPipeline } from '../gpu/pipelines.js';
 import {

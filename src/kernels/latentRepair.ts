@@ -2,7 +2,7 @@
 // its gradient at the discriminator's logit, and the known pixels' error with the gradient at the
 // generator's last pre-activation. The latent search (src/gan/repair.ts) records them around the
 // discriminator's and the generator's backward passes.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import repairShader from '../../shaders/latent_repair.wgsl';

@@ -3,7 +3,7 @@
 // shaders/logit_head.wgsl. It replaces four dispatches of
 // the general path (an N = 1 matmul, BCE, an M = 1 weight-gradient matmul, a K = 1 input-gradient
 // matmul) with one, or two when its rows are spread over several workgroups (headRowsPerGroup).
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { shaderConstant } from '../gpu/layout.js';

@@ -1,6 +1,6 @@
 // C = op(A)·op(B) (+ bias), then an activation or an activation-derivative gate. One dispatch,
 // or two when the K dimension is split across workgroups (split-K) for long-K, small-C shapes.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { entryLayout, shaderConstant } from '../gpu/layout.js';

@@ -3,7 +3,7 @@
 // looks a shape up here first and falls back to the rules in matmul.ts for shapes and adapters
 // nobody has measured.
 // Tables ship in matmul-tuning.json; registerMatmulTuning adds one measured elsewhere.
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 import type { AdapterDescription } from '../gpu/adapter.js';
 import builtInTables from './matmul-tuning.json';
 

@@ -1,5 +1,5 @@
 // Seeded counter-based random fill (Philox4x32-10): uniform or normal values into a buffer.
-import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import randomShader from '../../shaders/random.wgsl';

@@ -1,6 +1,6 @@
 // Fused softmax cross-entropy over class logits: probabilities, the gradient and the mean loss
 // and accuracy in one pass (shaders/softmax_cross_entropy.wgsl).
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import softmaxShader from '../../shaders/softmax_cross_entropy.wgsl';

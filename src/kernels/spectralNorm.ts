@@ -4,7 +4,7 @@
 // `correctGradients` turns the gradient they produce for W / σ into the gradient for W. The power
 // iteration's vector u is state (it persists between steps, and checkpoints keep it); this object
 // owns it, the scratch vectors and the layer table.
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { shaderConstant } from '../gpu/layout.js';

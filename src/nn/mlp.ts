@@ -4,7 +4,7 @@
 // without them for running forward only (MlpWeights), and optionally a moving average.
 // Weights are stored [out_features, in_features] like torch.nn.Linear, so checkpoints need no
 // transposes; the forward pass multiplies by Wᵀ through the matmul's transposeB.
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { Activation } from '../kernels/kernel.js';
 

@@ -3,7 +3,7 @@
 // gate epilogue), weight gradients are dZᵀ·X, and bias gradients (Σ_rows dZ) are the row sums
 // that same matmul accumulates from its tiles.
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError } from '../gpu/errors.js';
+import { ArgumentError } from '../base/errors.js';
 import { createMatmul, type MatmulSpec } from '../kernels/matmul.js';
 import { createClassCondition, type ClassConditionSpec } from '../kernels/classCondition.js';
 import type { Kernel, TensorRef } from '../kernels/kernel.js';

@@ -5,7 +5,7 @@
 // class columns times h: the weights a plain one-hot input (torch's F.one_hot) needs for the same
 // outputs. h is a power of two, so the scaling there and back is exact. Adam's moments are not
 // parameters and are kept as trained (ScaleOf 'as-trained').
-import type { TensorMap } from '../checkpoint/safetensors.js';
+import type { TensorMap } from '../io/safetensors.js';
 import type { LayerLayout, MlpLayout, TensorView } from './mlp.js';
 
 /** Why `tensors` does not hold this layout's tensors under `prefix`, or null. */

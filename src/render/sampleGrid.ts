@@ -1,11 +1,11 @@
 // Shows samples on a WebGPU canvas straight from their GPU buffer (shaders/sample_grid.wgsl): the
 // demo's live grid costs one render pass a frame and no readback.
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import { entryLayout, packUniform } from '../gpu/layout.js';
 import { getRenderPipeline } from '../gpu/pipelines.js';
 import sampleGridShader from '../../shaders/sample_grid.wgsl';
-import { imageSide } from '../gan/grid.js';
+import { imageSide } from './grid.js';
 
 export interface SampleGridOptions {
   /** count × dim floats in [−1, 1]. */

@@ -3,7 +3,7 @@
 import { acquireGpu } from '../../src/index.js';
 import { decodeClassifierFile } from '../../src/eval/classifier.js';
 import { createSampleScorer, type SampleScore } from '../../src/eval/scorer.js';
-import { parseIdxImages } from '../../src/data/mnist.js';
+import { parseIdxImages } from '../../src/io/idx.js';
 
 export const SCORED_IMAGES = 500;
 

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG, type PackerOptions } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError } from '../../src/gpu/errors.js';
+import { ArgumentError } from '../../src/base/errors.js';
 import { type Channels, type DecodedImage, isColour, packImages, prepareImage } from '../../src/data/images.js';
 import { loadImageFolder } from '../../src/data/imageFolderNode.js';
-import { DatasetError } from '../../src/data/mnist.js';
+import { DatasetError } from '../../src/io/idx.js';
 import { useTempDirs } from '../support/temp.js';
 
 const tempDir = useTempDirs();

@@ -17,7 +17,7 @@ import { frechetDistance } from '../../src/eval/frechet.js';
 import type { FeatureStatistics } from '../../src/eval/frechet.js';
 import { createSampleScorer, referenceStatistics } from '../../src/eval/scorer.js';
 import { classAgreement } from '../../src/eval/evaluate.js';
-import type { TensorMap } from '../../src/checkpoint/safetensors.js';
+import type { TensorMap } from '../../src/io/safetensors.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../../src/data/mnistNode.js';
 import { mlpLayout } from '../../src/nn/mlp.js';
 import { addMlpTensors } from '../../src/nn/tensors.js';

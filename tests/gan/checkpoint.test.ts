@@ -3,15 +3,15 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/checkpoint/checkpoint.js';
-import { readCheckpointFile, writeFileAtomic } from '../../src/checkpoint/file.js';
-import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { readCheckpointFile, writeFileAtomic } from '../../src/gan/checkpointFile.js';
+import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { exportTensors } from '../../src/gan/state.js';
 import { useGpu } from '../support/gpu.js';
 import { byteImages, labelled, makeTrainer, type TestData } from './helpers.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import type { GanTrainer } from '../../src/gan/trainer.js';
-import type { TensorMap } from '../../src/checkpoint/safetensors.js';
+import type { TensorMap } from '../../src/io/safetensors.js';
 import { useTempDirs } from '../support/temp.js';
 
 const tempDir = useTempDirs();

@@ -9,7 +9,7 @@ import {
   resolveRecordedConfig,
   SETTINGS_BEFORE_THEY_EXISTED,
 } from '../../src/gan/config.js';
-import { ArgumentError } from '../../src/gpu/errors.js';
+import { ArgumentError } from '../../src/base/errors.js';
 
 describe('GAN settings', () => {
   it.each([

@@ -2,8 +2,8 @@
 // bind, and a run that diverges. Each is refused with an error that names what is wrong, before
 // any GPU work, and never breaks the context that other objects share.
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/checkpoint/checkpoint.js';
-import { ArgumentError, DestroyedError, TrainingDivergedError } from '../../src/gpu/errors.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { ArgumentError, DestroyedError, TrainingDivergedError } from '../../src/base/errors.js';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { GanSampler } from '../../src/gan/sampler.js';
 import { GanTrainer } from '../../src/gan/trainer.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, DestroyedError, resolveGanConfig, type GanConfig, type GpuContext } from '../../src/index.js';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { ImageRepairer } from '../../src/gan/repair.js';
+import { ImageRepairer } from '../../src/repair/repairer.js';
 import { loadDiscriminator } from '../../src/gan/discriminator.js';
 import { createRepairPixels, createRepairRealism } from '../../src/kernels/latentRepair.js';
 import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';

@@ -2,7 +2,7 @@
 // (scaled to [−1, 1]) and raw f32; and each epoch visits every example exactly once.
 import { describe, expect, it } from 'vitest';
 import { createRandomFill, createStepCounter, type GpuContext } from '../../src/index.js';
-import { createBatchGather } from '../../src/data/gather.js';
+import { createBatchGather } from '../../src/kernels/gather.js';
 import { batchExamples } from '../../reference/shuffle.js';
 import { runKernels, useGpu } from '../support/gpu.js';
 

@@ -9,7 +9,7 @@
 //   known-pixel error and ∂/∂(G's last pre-activation) · G backward to ∂/∂z · Adam on z
 // Many iterations go into one command buffer; scores are read back only between chunks.
 import type { GpuContext } from '../gpu/context.js';
-import { ArgumentError, DestroyedError, requireFinite, requirePositiveInteger } from '../gpu/errors.js';
+import { ArgumentError, DestroyedError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import { createAdam } from '../kernels/adam.js';
 import { createStepCounter, type StepCounter } from '../kernels/counter.js';
 import type { Kernel } from '../kernels/kernel.js';
@@ -18,8 +18,8 @@ import { createMatmul } from '../kernels/matmul.js';
 import { createRandomFill } from '../kernels/random.js';
 import type { MlpWeights } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardKernels } from '../nn/passes.js';
-import type { GanConfig } from './config.js';
-import { STREAM } from './step.js';
+import type { GanConfig } from '../gan/config.js';
+import { STREAM } from '../gan/step.js';
 
 export interface RepairOptions {
   /** Starting points searched at once (rows of one batch). Default 64. */

@@ -1,12 +1,12 @@
 // The batch gather: fills batch rows from a GPU-resident dataset in a seeded shuffled order that
 // depends only on (seed, step), so batches need no upload and resume exactly from a checkpoint.
-import { ArgumentError, requirePositiveInteger, requireUint32 } from '../gpu/errors.js';
+import { ArgumentError, requirePositiveInteger, requireUint32 } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { threadsPerWorkgroup } from '../gpu/layout.js';
 import gatherShader from '../../shaders/gather.wgsl';
-import { Bindings, BoundKernel, grid1d, type TensorRef } from '../kernels/kernel.js';
-import { seedWords } from '../kernels/random.js';
+import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
+import { seedWords } from './random.js';
 
 export interface GatherSpec {
   /** The dataset: count × dim bytes packed 4 per u32 (packedU8), or count × dim f32. */

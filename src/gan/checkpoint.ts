@@ -8,12 +8,12 @@
 // through decodeCheckpoint, which verifies a CRC-32 of the tensor data (metadata
 // `tensors_crc32`) and refuses state that training cannot have produced; a checkpoint is only
 // ever written from finite weights.
-import { TrainingDivergedError } from '../gpu/errors.js';
-import { resolveRecordedConfig, type GanConfig } from '../gan/config.js';
-import { exportTensors, importTensors, tensorProblem } from '../gan/state.js';
-import type { GanTrainer } from '../gan/trainer.js';
-import { crc32Hex } from '../crc32.js';
-import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type TensorMap } from './safetensors.js';
+import { TrainingDivergedError } from '../base/errors.js';
+import { resolveRecordedConfig, type GanConfig } from './config.js';
+import { exportTensors, importTensors, tensorProblem } from './state.js';
+import type { GanTrainer } from './trainer.js';
+import { crc32Hex } from '../io/crc32.js';
+import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type TensorMap } from '../io/safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 

@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { CheckpointFormatError } from './safetensors.js';
+import { CheckpointFormatError } from '../io/safetensors.js';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
