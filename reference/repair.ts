@@ -1,4 +1,4 @@
-// Float64 references for image repair by latent search (src/gan/repair.ts): its two kernels
+// Float64 references for image repair by latent search (src/repair/repairer.ts): its two kernels
 // (shaders/latent_repair.wgsl) and the whole objective L(z) = known-pixel MSE + λ·softplus(−D(G(z))),
 // for finite differences with respect to z.
 import type { Activation } from '../src/kernels/kernel.js';

@@ -1,5 +1,5 @@
 // `webgpu-gan repair`: fills in the damaged part of a picture with a checkpoint's generator, by
-// latent search (src/gan/repair.ts). The mask is white where the picture is intact (known) and
+// latent search (src/repair/repairer.ts). The mask is white where the picture is intact (known) and
 // black where it is to be filled; both are resized to the model's image size.
 import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { readImageFile } from '../data/imageFolderNode.js';

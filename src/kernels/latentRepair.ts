@@ -1,6 +1,6 @@
 // The two kernels of image repair's objective (shaders/latent_repair.wgsl): the realism term with
 // its gradient at the discriminator's logit, and the known pixels' error with the gradient at the
-// generator's last pre-activation. The latent search (src/gan/repair.ts) records them around the
+// generator's last pre-activation. The latent search (src/repair/repairer.ts) records them around the
 // discriminator's and the generator's backward passes.
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
