@@ -4,6 +4,7 @@
 // after each epoch; the scorer's test checks the committed weights against their stated accuracy).
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
+import { Workspace } from '../gpu/workspace.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';
 import type { MlpWeights } from '../nn/mlp.js';
@@ -27,33 +28,28 @@ export async function createAccuracyMeter(
   const pixels = network.spec.widths[0]!;
   if (rows === 0 || images.length !== rows * pixels)
     throw new ArgumentError('images', `must hold ${pixels} bytes for each of the ${rows} labels, got ${images.length}`);
-  const buffers = [
-    ctx.memory.createStorage('accuracy images', pixelsFromBytes(images)),
-    ctx.memory.createStorage('accuracy labels', Float32Array.from(labels)),
-    ctx.memory.createStorage('accuracy stats', 3),
-    ...network.spec.widths.slice(1).map((w, l) => ctx.memory.createStorage(`accuracy layer ${l + 1}`, rows * w)),
-  ];
-  const [input, labelBuffer, stats, ...outputs] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, ...GPUBuffer[]];
-  const kernels: Kernel[] = [];
-  const destroy = () => {
-    for (const k of kernels) k.destroy();
-    for (const b of buffers) ctx.memory.release(b);
-  };
-  try {
-    kernels.push(...(await forwardKernels(ctx, network, { rows, input, outputs })));
+  return Workspace.build(ctx, 'accuracy', async (ws) => {
+    const input = ws.storage('images', pixelsFromBytes(images));
+    const stats = ws.storage('stats', 3);
+    const outputs = network.spec.widths.slice(1).map((w, l) => ws.rows(`layer ${l + 1}`, rows, w));
+    const kernels = (await forwardKernels(ctx, network, { rows, input, outputs })).map((k) => ws.own(k));
     kernels.push(
-      await createSoftmaxCrossEntropy(ctx, {
-        rows,
-        classes: network.spec.widths.at(-1)!,
-        logits: outputs.at(-1)!,
-        labels: labelBuffer,
-        stats,
-      }),
+      ws.own(
+        await createSoftmaxCrossEntropy(ctx, {
+          rows,
+          classes: network.spec.widths.at(-1)!,
+          logits: outputs.at(-1)!,
+          labels: ws.storage('labels', Float32Array.from(labels)),
+          stats,
+        }),
+      ),
     );
-  } catch (error) {
-    destroy();
-    throw error;
-  }
+    return meter(ctx, kernels, stats, ws);
+  });
+}
+
+/** Measures by recording `kernels` and reading the accuracy statistic from `stats`. */
+function meter(ctx: GpuContext, kernels: Kernel[], stats: GPUBuffer, ws: Workspace): AccuracyMeter {
   return {
     async measure() {
       const encoder = ctx.device.createCommandEncoder({ label: 'accuracy' });
@@ -63,6 +59,6 @@ export async function createAccuracyMeter(
       ctx.submit([encoder.finish()]);
       return (await ctx.readF32(stats))[1]!;
     },
-    destroy,
+    destroy: () => ws.destroy(),
   };
 }

@@ -3,6 +3,7 @@
 // call records the same kernels and reads back only the mean, the covariance and the
 // probabilities. The distance itself is float64 work on the CPU (frechet.ts).
 import type { GpuContext } from '../gpu/context.js';
+import { Workspace } from '../gpu/workspace.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import type { TensorMap } from '../io/safetensors.js';
 import { createMatmul } from '../kernels/matmul.js';
@@ -54,45 +55,27 @@ export interface ImageStatistics {
 export async function createSampleScorer(ctx: GpuContext, spec: ScorerSpec): Promise<SampleScorer> {
   const rows = requirePositiveInteger('rows', spec.rows);
   if (rows < 2) throw new ArgumentError('rows', 'must be at least 2: a covariance needs two images');
-  const classifier = loadClassifier(ctx, spec.classifier);
-  const owned: Array<{ destroy(): void }> = [classifier];
-  const buffers: GPUBuffer[] = [];
-  const make = (label: string, floats: number | Float32Array) => {
-    const b = ctx.memory.createStorage(label, floats);
-    buffers.push(b);
-    return b;
-  };
-  owned.push({
-    destroy: () => {
-      for (const b of buffers) ctx.memory.release(b);
-    },
-  });
-  try {
+  return Workspace.build(ctx, 'scorer', async (ws) => {
+    const classifier = ws.own(loadClassifier(ctx, spec.classifier));
     const widths = CLASSIFIER_SPEC.widths;
-    const input = make('scorer images', rows * widths[0]!);
-    const outputs = widths.slice(1).map((w, l) => make(`scorer layer ${l + 1}`, rows * w));
+    const input = ws.rows('images', rows, widths[0]!);
+    const outputs = widths.slice(1).map((w, l) => ws.rows(`layer ${l + 1}`, rows, w));
     const features = outputs[FEATURE_LAYER]!;
-    const probabilities = make('scorer probabilities', rows * CLASS_COUNT);
-    const softmaxStats = make('scorer softmax stats', 3);
-    const minusMeanWeights = make('scorer −1/rows', new Float32Array(rows).fill(-1 / rows));
-    const identity = make('scorer identity', identityMatrix(FEATURE_DIM));
-    const minusMean = make('scorer −mean', FEATURE_DIM);
-    const centred = make('scorer centred features', rows * FEATURE_DIM);
-    const scatter = make('scorer Σ centredᵀ·centred', FEATURE_DIM * FEATURE_DIM);
-    const kernels: Kernel[] = [...(await forwardKernels(ctx, classifier, { rows, input, outputs }))];
-    owned.push(...kernels);
-    const add = async (kernel: Promise<Kernel>) => {
-      const k = await kernel;
-      kernels.push(k);
-      owned.push(k);
-    };
+    const probabilities = ws.rows('probabilities', rows, CLASS_COUNT);
+    const minusMeanWeights = ws.storage('−1/rows', new Float32Array(rows).fill(-1 / rows));
+    const identity = ws.storage('identity', identityMatrix(FEATURE_DIM));
+    const minusMean = ws.storage('−mean', FEATURE_DIM);
+    const centred = ws.rows('centred features', rows, FEATURE_DIM);
+    const scatter = ws.storage('Σ centredᵀ·centred', FEATURE_DIM * FEATURE_DIM);
+    const kernels: Kernel[] = (await forwardKernels(ctx, classifier, { rows, input, outputs })).map((k) => ws.own(k));
+    const add = async (kernel: Promise<Kernel>) => kernels.push(ws.own(await kernel));
     await add(
       createSoftmaxCrossEntropy(ctx, {
         rows,
         classes: CLASS_COUNT,
         logits: outputs.at(-1)!,
         probabilities,
-        stats: softmaxStats,
+        stats: ws.storage('softmax stats', 3),
       }),
     );
     // −mean = (−1/rows)·1ᵀ·F, then F − mean as F·I + (−mean), then Σ (F − mean)ᵀ(F − mean).
@@ -101,11 +84,8 @@ export async function createSampleScorer(ctx: GpuContext, spec: ScorerSpec): Pro
     await add(createMatmul(ctx, { m: rows, n: f, k: f, a: features, b: identity, bias: minusMean, c: centred }));
     await add(createMatmul(ctx, { m: f, n: f, k: rows, a: centred, transposeA: true, b: centred, c: scatter }));
     const results = { features, minusMean, scatter, probabilities };
-    return new SampleScorer(ctx, rows, input, kernels, results, owned);
-  } catch (error) {
-    for (const o of owned.reverse()) o.destroy();
-    throw error;
-  }
+    return new SampleScorer(ctx, rows, input, kernels, results, ws);
+  });
 }
 
 function identityMatrix(n: number): Float32Array {
@@ -130,7 +110,8 @@ export class SampleScorer {
       scatter: GPUBuffer;
       probabilities: GPUBuffer;
     },
-    private readonly owned: Array<{ destroy(): void }>,
+    /** Owns the classifier, the buffers and the kernels. */
+    private readonly ws: Workspace,
   ) {}
 
   /** Writes rows × 784 bytes (MNIST's pixels) as the pixels in [−1, 1] that training sees. */
@@ -189,7 +170,7 @@ export class SampleScorer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const o of [...this.owned].reverse()) o.destroy();
+    this.ws.destroy();
   }
 }
 

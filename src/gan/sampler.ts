@@ -1,8 +1,10 @@
 // Drawing samples from a generator: a fixed batch of noise (seeded, made on the GPU) pushed through
-// the generator's moving-average weights (or the trained ones). Buffers and kernels are made once;
-// the output buffer can be read back or drawn straight from the GPU (the demo's canvas).
+// the generator's moving-average weights (or the trained ones). Buffers and kernels are made once,
+// in one workspace; the output buffer can be read back or drawn straight from the GPU (the demo's
+// canvas).
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
+import { Workspace } from '../gpu/workspace.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { MlpWeights } from '../nn/mlp.js';
@@ -26,23 +28,26 @@ export interface SamplerOptions {
 }
 
 export class GanSampler {
-  private noiseKernel: BoundKernel;
   private destroyed = false;
 
   private constructor(
     private readonly ctx: GpuContext,
     readonly config: GanConfig,
     readonly count: number,
-    readonly noise: GPUBuffer,
-    /** count × dataDim: the samples after record()/sample(). */
-    readonly output: GPUBuffer,
-    private readonly hidden: GPUBuffer[],
-    noiseKernel: BoundKernel,
+    /** Owns every buffer and kernel of the sampler. */
+    private readonly ws: Workspace,
+    private noiseKernel: BoundKernel,
     private readonly forward: Kernel[],
-    /** A conditional generator's labels (count) and its first layer's one-hot rows; null otherwise. */
-    private readonly conditioning: { labels: GPUBuffer; onehot: GPUBuffer } | null,
-  ) {
-    this.noiseKernel = noiseKernel;
+  ) {}
+
+  /** The fixed noise batch (count × noiseDim). */
+  get noise(): GPUBuffer {
+    return this.ws.buffer('noise');
+  }
+
+  /** count × dataDim: the samples after record()/sample(). */
+  get output(): GPUBuffer {
+    return this.ws.buffer('output');
   }
 
   static async create(
@@ -60,50 +65,30 @@ export class GanSampler {
         : null;
     if (options.labels !== undefined && !labels)
       throw new ArgumentError('labels', 'are for a conditional generator; this one has no classes');
-    const mem = ctx.memory;
-    const noise = mem.createStorage('sample noise', count * config.noiseDim);
-    const output = mem.createStorage('samples', count * config.dataDim);
-    const hidden = config.generatorHidden.map((w, i) => mem.createStorage(`sample h${i + 1}`, count * w));
-    const conditioning = labels
-      ? {
-          labels: mem.createStorage('sample labels', labels),
-          onehot: mem.createStorage('sample one-hot labels', count * config.classes),
-        }
-      : null;
-    const owned = [noise, output, ...hidden, ...(conditioning ? [conditioning.labels, conditioning.onehot] : [])];
-    const kernels: Kernel[] = [];
-    try {
-      const noiseKernel = await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed);
-      kernels.push(noiseKernel);
+    return Workspace.build(ctx, 'sample', async (ws) => {
+      const noise = ws.rows('noise', count, config.noiseDim);
+      const output = ws.rows('output', count, config.dataDim);
+      const hidden = config.generatorHidden.map((w, i) => ws.rows(`h${i + 1}`, count, w));
+      const condition = labels && {
+        labels: ws.storage('labels', labels),
+        labelRows: count,
+        onehot: ws.rows('one-hot labels', count, config.classes),
+      };
+      const noiseKernel = ws.own(await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed));
       const weights = options.useEma === false ? generator.weights : generator.ema!;
-      const condition = conditioning && { labels: conditioning.labels, labelRows: count, onehot: conditioning.onehot };
-      kernels.push(
-        ...(await forwardKernels(ctx, generator, {
+      const forward = (
+        await forwardKernels(ctx, generator, {
           rows: count,
           input: noise,
           outputs: [...hidden, output],
           weights,
           ...(condition && { condition }),
-        })),
-      );
-      const sampler = new GanSampler(
-        ctx,
-        config,
-        count,
-        noise,
-        output,
-        hidden,
-        noiseKernel,
-        kernels.slice(1),
-        conditioning,
-      );
+        })
+      ).map((k) => ws.own(k));
+      const sampler = new GanSampler(ctx, config, count, ws, noiseKernel, forward);
       sampler.regenerateNoise();
       return sampler;
-    } catch (error) {
-      for (const k of kernels) k.destroy();
-      for (const b of owned) mem.release(b);
-      throw error;
-    }
+    });
   }
 
   private static noiseFill(
@@ -133,8 +118,7 @@ export class GanSampler {
   async reseed(seed: number): Promise<void> {
     this.checkUsable('reseed');
     const next = await GanSampler.noiseFill(this.ctx, this.config, this.noise, this.count, seed);
-    this.noiseKernel.destroy();
-    this.noiseKernel = next;
+    this.noiseKernel = this.ws.replace(this.noiseKernel, next);
     this.regenerateNoise();
   }
 
@@ -153,9 +137,9 @@ export class GanSampler {
   /** A conditional generator's class for each sample from now on (count labels). */
   setLabels(labels: ArrayLike<number>): void {
     this.checkUsable('setLabels');
-    if (!this.conditioning)
+    if (this.config.classes === 0)
       throw new ArgumentError('labels', 'are for a conditional generator; this one has no classes');
-    this.ctx.write(this.conditioning.labels, checkedLabels(labels, this.count, this.config.classes));
+    this.ctx.write(this.ws.buffer('labels'), checkedLabels(labels, this.count, this.config.classes));
   }
 
   /** Records the generator's forward pass on the current noise into `encoder`. */
@@ -182,10 +166,7 @@ export class GanSampler {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.noiseKernel.destroy();
-    for (const k of this.forward) k.destroy();
-    for (const b of [this.noise, this.output, ...this.hidden]) this.ctx.memory.release(b);
-    if (this.conditioning) for (const b of Object.values(this.conditioning)) this.ctx.memory.release(b);
+    this.ws.destroy();
   }
 }
 

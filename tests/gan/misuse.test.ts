@@ -52,6 +52,11 @@ describe('a destroyed trainer or sampler', () => {
     await expect(sampler.sample()).rejects.toThrow('GanSampler.sample() called after destroy()');
     await expect(sampler.reseed(2)).rejects.toThrow('GanSampler.reseed() called after destroy()');
     expect(() => sampler.setNoise(new Float32Array(24))).toThrow('GanSampler.setNoise() called after destroy()');
+    // A seed the noise kernel refuses, after the sampler's buffers were made: none is left (useGpu).
+    const { trainer } = run;
+    await expect(GanSampler.create(ctx, trainer.config, trainer.generator, { count: 3, seed: -1 })).rejects.toThrow(
+      /seed/,
+    );
     run.destroy();
   });
 });

@@ -313,6 +313,8 @@ describe('misuse', () => {
     await expect(ImageRepairer.create(ctx, config, generator, null, { label: 1 })).rejects.toThrow(/no classes/);
     await expect(ImageRepairer.create(ctx, config, generator, null, { starts: 0 })).rejects.toThrow(/starts/);
     await expect(ImageRepairer.create(ctx, config, generator, null, { lr: -1 })).rejects.toThrow(/lr/);
+    // Refused by the random kernel, after the workspace made its buffers: they are freed (useGpu).
+    await expect(ImageRepairer.create(ctx, config, generator, null, { seed: -1 })).rejects.toThrow(/seed/);
     generator.destroy();
   });
 });

@@ -1,0 +1,106 @@
+// What a repair search takes and gives: its options, its progress and its result, and the checks
+// of the options that do not need the GPU.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
+import type { GanConfig } from '../gan/config.js';
+
+export interface RepairOptions {
+  /** Starting points searched at once (rows of one batch). Default 64. */
+  starts?: number;
+  /**
+   * λ, the weight of the discriminator's realism term λ·softplus(−D(G(z))) beside the known
+   * pixels' mean squared error. 0 (or no discriminator) searches for agreement alone. Default 0.02.
+   */
+  realism?: number;
+  /** Adam's learning rate on z. Default 0.05. */
+  lr?: number;
+  /** Seed of the starting points. Default: the training seed. */
+  seed?: number;
+  /** Search the generator's moving average (default) or its trained weights. */
+  useEma?: boolean;
+  /** A conditional generator's class: the class of the image being repaired. */
+  label?: number;
+}
+
+export interface RepairRunOptions {
+  /** Adam steps on every start. Default 500. */
+  steps?: number;
+  /** Steps between reading the scores back for onProgress (one command buffer each). Default 50. */
+  chunk?: number;
+  onProgress?: (progress: RepairProgress) => void;
+  /** Asked between chunks; true ends the search early with what it has. */
+  shouldStop?: () => boolean;
+}
+
+export interface RepairProgress {
+  step: number;
+  /** The lowest known-pixel error of any start, and the mean over starts. */
+  bestError: number;
+  meanError: number;
+}
+
+export interface RepairResult {
+  /** The image: its known pixels as given, the others from the best start's generated image. */
+  completion: Float32Array;
+  /** The best start's generated image G(z). */
+  generated: Float32Array;
+  /** Its noise vector z. */
+  noise: Float32Array;
+  /** Its known pixels' mean squared error (pixels in [−1, 1]). */
+  error: number;
+  /** Its realism term λ·softplus(−D(G(z))) (0 without one). */
+  realism: number;
+  /** Which start it was. */
+  start: number;
+  /** Every start's known-pixel error. */
+  errors: Float32Array;
+  /** Adam steps taken. */
+  steps: number;
+}
+
+/** The objective at given noise vectors: each start's two terms, and the gradient with respect to z. */
+export interface RepairObjective {
+  errors: Float32Array;
+  realism: Float32Array;
+  /** starts × noiseDim: ∂(error + realism)/∂z of each start. */
+  gradient: Float32Array;
+}
+
+/** RepairOptions checked, with their defaults filled in. */
+export interface RepairSettings {
+  starts: number;
+  realism: number;
+  lr: number;
+  seed: number;
+  useEma: boolean;
+  /** The class of every start, or null for an unconditional generator. */
+  label: number | null;
+}
+
+/** The most starting points one search takes. */
+export const MAX_STARTS = 4096;
+
+export function repairSettings(config: GanConfig, options: RepairOptions): RepairSettings {
+  const starts = requirePositiveInteger('starts', options.starts ?? 64);
+  if (starts > MAX_STARTS) throw new ArgumentError('starts', `must be at most ${MAX_STARTS}, got ${starts}`);
+  return {
+    starts,
+    realism: requireFinite('realism', options.realism ?? 0.02, { min: 0 }),
+    lr: requireFinite('lr', options.lr ?? 0.05, { min: 0, minExclusive: true }),
+    seed: options.seed ?? config.seed,
+    useEma: options.useEma !== false,
+    label: checkedLabel(config, options.label),
+  };
+}
+
+function checkedLabel(config: GanConfig, label: number | undefined): number | null {
+  if (config.classes === 0) {
+    if (label !== undefined)
+      throw new ArgumentError('label', 'is for a conditional generator; this one has no classes');
+    return null;
+  }
+  if (label === undefined)
+    throw new ArgumentError('label', `a conditional generator needs the image's class (0 to ${config.classes - 1})`);
+  if (!Number.isInteger(label) || label < 0 || label >= config.classes)
+    throw new ArgumentError('label', `must be a class from 0 to ${config.classes - 1}, got ${label}`);
+  return label;
+}

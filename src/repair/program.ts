@@ -1,0 +1,208 @@
+// The GPU side of a repair search, built once: its buffers in one workspace, and its kernels in
+// the order an iteration records them (see repairer.ts for the iteration):
+//   evaluation: G forward · [D forward · realism term · D backward to ∂/∂y] · known-pixel error
+//   update:     G backward to ∂/∂z · step counter · Adam on z
+import type { GpuContext } from '../gpu/context.js';
+import { Workspace } from '../gpu/workspace.js';
+import { createAdam } from '../kernels/adam.js';
+import { createStepCounter, type StepCounter } from '../kernels/counter.js';
+import type { Kernel } from '../kernels/kernel.js';
+import { createRepairPixels, createRepairRealism } from '../kernels/latentRepair.js';
+import { createMatmul } from '../kernels/matmul.js';
+import { createRandomFill } from '../kernels/random.js';
+import type { MlpWeights } from '../nn/mlp.js';
+import { backwardMatmulSpecs, forwardKernels, type ForwardSpec } from '../nn/passes.js';
+import type { GanConfig } from '../gan/config.js';
+import { STREAM } from '../gan/step.js';
+import type { RepairSettings } from './options.js';
+
+/** A conditional network's labels and the one-hot rows of its first layer. */
+type ClassCondition = NonNullable<ForwardSpec['condition']>;
+
+/** The buffers the search reads and writes between its kernels. */
+export interface RepairBuffers {
+  /** starts × noiseDim: each start's noise, its gradient and its Adam moments. */
+  z: GPUBuffer;
+  zGrad: GPUBuffer;
+  moment1: GPUBuffer;
+  moment2: GPUBuffer;
+  /** starts × dataDim: G(z). */
+  generated: GPUBuffer;
+  /** dataDim: the damaged image, and 1 where its pixel is known. */
+  target: GPUBuffer;
+  known: GPUBuffer;
+  /** starts × 2: each start's known-pixel error and realism term. */
+  scores: GPUBuffer;
+}
+
+export interface RepairProgram {
+  /** Owns every buffer and kernel below. */
+  ws: Workspace;
+  buffers: RepairBuffers;
+  /** Whether the realism term is computed (a discriminator and λ > 0). */
+  withCritic: boolean;
+  /** Fills z with the seeded starting points. */
+  startNoise: Kernel;
+  /** Through the known-pixel kernel: the objective's scores and its gradient at G's output. */
+  evaluation: Kernel[];
+  /** The rest of an iteration: G backward to z, the counter and Adam. */
+  update: Kernel[];
+  counter: StepCounter;
+  /** The known-pixel kernel's place in `evaluation`: it is rebuilt per image (its K is a uniform). */
+  pixelsSlot: number;
+  buildPixels(knownCount: number): Promise<Kernel>;
+}
+
+/** Builds the search for `generator` (and `discriminator`'s realism term when given and λ > 0). */
+export function buildRepairProgram(
+  ctx: GpuContext,
+  config: GanConfig,
+  generator: MlpWeights,
+  discriminator: MlpWeights | null,
+  settings: RepairSettings,
+): Promise<RepairProgram> {
+  return Workspace.build(ctx, 'repair', async (ws) => {
+    const { starts } = settings;
+    const rows = (name: string, width: number) => ws.rows(name, starts, width);
+    const buffers: RepairBuffers = {
+      z: rows('z', config.noiseDim),
+      zGrad: rows('dz', config.noiseDim),
+      moment1: rows('adam m', config.noiseDim),
+      moment2: rows('adam v', config.noiseDim),
+      generated: rows('G(z)', config.dataDim),
+      target: ws.storage('target', config.dataDim),
+      known: ws.storage('known', config.dataDim),
+      scores: rows('scores', 2),
+    };
+    const generatorHidden = config.generatorHidden.map((w, i) => rows(`G h${i + 1}`, w));
+    const generatorGrads = [...config.generatorHidden, config.dataDim].map((w, i) => rows(`G dZ${i + 1}`, w));
+    const labels = settings.label === null ? null : ws.storage('labels', new Float32Array(starts).fill(settings.label));
+    const condition = (network: string): ClassCondition | undefined =>
+      labels ? { labels, labelRows: starts, onehot: rows(`${network} one-hot`, config.classes) } : undefined;
+
+    const startNoise = ws.own(
+      await createRandomFill(ctx, {
+        n: starts * config.noiseDim,
+        output: buffers.z,
+        seed: settings.seed,
+        stream: STREAM.repairNoise,
+        distribution: { kind: 'normal' },
+        label: 'repair starting points',
+      }),
+    );
+    const generatorWeights = settings.useEma ? generator.ema! : generator.weights;
+    const generatorCondition = condition('G');
+    const evaluation = await ownAll(
+      ws,
+      forwardKernels(ctx, generator, {
+        rows: starts,
+        input: buffers.z,
+        outputs: [...generatorHidden, buffers.generated],
+        weights: generatorWeights,
+        ...(generatorCondition && { condition: generatorCondition }),
+      }),
+    );
+    const withCritic = discriminator !== null && settings.realism > 0;
+    const imageGrads = withCritic
+      ? await addCritic(ctx, ws, evaluation, discriminator, config, buffers, settings, condition('D'))
+      : null;
+    const buildPixels = (knownCount: number) =>
+      createRepairPixels(ctx, {
+        rows: starts,
+        dim: config.dataDim,
+        generated: buffers.generated,
+        target: buffers.target,
+        known: buffers.known,
+        knownCount,
+        ...(imageGrads && { imageGrads }),
+        outputGrads: generatorGrads.at(-1)!,
+        scores: buffers.scores,
+        outputActivation: config.generatorOutput,
+        leakySlope: config.leakySlope,
+      });
+    const pixelsSlot = evaluation.length;
+    evaluation.push(ws.own(await buildPixels(config.dataDim)));
+
+    const backward = backwardMatmulSpecs(generator, {
+      rows: starts,
+      input: buffers.z,
+      outputs: [...generatorHidden, buffers.generated],
+      preActivationGrads: generatorGrads,
+      inputGrad: { output: buffers.zGrad },
+      inputGradOnly: true,
+      weights: generatorWeights,
+    });
+    const update: Kernel[] = [];
+    for (const spec of backward) update.push(ws.own(await createMatmul(ctx, spec)));
+    const counter = ws.own(await createStepCounter(ctx, { label: 'repair step' }));
+    update.push(counter);
+    update.push(
+      ws.own(
+        await createAdam(ctx, {
+          n: starts * config.noiseDim,
+          weights: buffers.z,
+          grads: buffers.zGrad,
+          moment1: buffers.moment1,
+          moment2: buffers.moment2,
+          stepCount: counter.buffer,
+          lr: settings.lr,
+          beta1: 0.9,
+          beta2: 0.999,
+          label: 'repair adam on z',
+        }),
+      ),
+    );
+    return { ws, buffers, withCritic, startNoise, evaluation, update, counter, pixelsSlot, buildPixels };
+  });
+}
+
+/**
+ * The realism term's kernels, appended to `evaluation`: D forward on G(z), λ·softplus(−D) and its
+ * derivative, and D backward to the image. Returns the image gradient's buffer (∂/∂y).
+ */
+async function addCritic(
+  ctx: GpuContext,
+  ws: Workspace,
+  evaluation: Kernel[],
+  discriminator: MlpWeights,
+  config: GanConfig,
+  buffers: RepairBuffers,
+  settings: RepairSettings,
+  condition: ClassCondition | undefined,
+): Promise<GPUBuffer> {
+  const { starts } = settings;
+  const hidden = config.discriminatorHidden.map((w, i) => ws.rows(`D a${i + 1}`, starts, w));
+  const logits = ws.rows('D logits', starts, 1);
+  const grads = [...config.discriminatorHidden, 1].map((w, i) => ws.rows(`D dZ${i + 1}`, starts, w));
+  const imageGrads = ws.rows('dD/dy', starts, config.dataDim);
+  const outputs = [...hidden, logits];
+  const forward = forwardKernels(ctx, discriminator, {
+    rows: starts,
+    input: buffers.generated,
+    outputs,
+    ...(condition && { condition }),
+  });
+  evaluation.push(...(await ownAll(ws, forward)));
+  const realism = await createRepairRealism(ctx, {
+    rows: starts,
+    logits,
+    logitGrads: grads.at(-1)!,
+    scores: buffers.scores,
+    weight: settings.realism,
+  });
+  evaluation.push(ws.own(realism));
+  const backward = backwardMatmulSpecs(discriminator, {
+    rows: starts,
+    input: buffers.generated,
+    outputs,
+    preActivationGrads: grads,
+    inputGrad: { output: imageGrads },
+    inputGradOnly: true,
+  });
+  for (const spec of backward) evaluation.push(ws.own(await createMatmul(ctx, spec)));
+  return imageGrads;
+}
+
+async function ownAll(ws: Workspace, kernels: Promise<Kernel[]>): Promise<Kernel[]> {
+  return (await kernels).map((k) => ws.own(k));
+}
