@@ -7,7 +7,7 @@
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-headless.sh: run as root (e.g. sudo bash scripts/install-headless.sh)" >&2
+  echo "install-headless.sh: run as root (sudo bash scripts/install-headless.sh where you are not root)" >&2
   exit 1
 fi
 

@@ -1,8 +1,9 @@
 // The README's kernel example is real code: it must appear verbatim in README.md and produce
-// the values its comment promises.
+// the values its comment promises; its install line works for root, who has no sudo in a container.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { leakyLinearLayer } from '../examples/single-kernel.js';
+import { installCommand } from './support/preflight.js';
 
 describe('README example', () => {
   it('appears in README.md exactly as in examples/single-kernel.ts', () => {
@@ -19,5 +20,23 @@ describe('README example', () => {
     y.forEach((v, i) => {
       expect(v).toBeCloseTo(expected[i]!, 6);
     });
+  });
+});
+
+describe('README install line', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+  it('runs the install script as root, with sudo only where you are not root (a root container has none)', () => {
+    const commands = [...readme.matchAll(/`([^`]*install-headless\.sh)`/g)].map((m) => m[1]!);
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    // Each sudo form sits beside the plain one it is the alternative to.
+    for (const command of commands.filter((c) => c.startsWith('sudo ')))
+      expect(commands).toContain(command.replace(/^sudo /, ''));
+    expect(commands.some((c) => c.startsWith('bash '))).toBe(true);
+  });
+
+  it("the tests' preflight names the command this user can run", () => {
+    expect(installCommand(0)).toBe('bash scripts/install-headless.sh');
+    expect(installCommand(1000)).toBe('sudo bash scripts/install-headless.sh');
   });
 });

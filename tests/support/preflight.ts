@@ -5,7 +5,12 @@ import { acquireGpu } from '../../src/gpu/device.js';
 import { WebGpuUnavailableError } from '../../src/gpu/errors.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FIX = 'run `sudo bash scripts/install-headless.sh` (installs Mesa 25 lavapipe and Debian chromium)';
+const FIX = `run \`${installCommand(process.getuid?.())}\` (installs Mesa 25 lavapipe and Debian chromium)`;
+
+/** The install script as this user runs it: as root there is no sudo to ask (a container has none). */
+export function installCommand(uid: number | undefined): string {
+  return uid === 0 ? 'bash scripts/install-headless.sh' : 'sudo bash scripts/install-headless.sh';
+}
 
 export default async function preflight(): Promise<void> {
   let adapter: string;
