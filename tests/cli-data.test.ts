@@ -128,7 +128,7 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
       [['--data', data, '--labels', 'x.idx', '--conditional'], /is a folder, whose classes are its sub-folders/],
       [['--data', flat, '--conditional'], /has no sub-folders/],
       [['--data', data, '--eval-every', '2'], /MNIST's 28×28 grey digits/],
-      [['--data', data, '--channels', '2'], /--channels must be 1 \(grey\) or 3 \(RGB\)/],
+      [['--data', data, '--channels', '2'], /--channels must be one of 1, 3, got "2"/],
       [['--data', mnistFilePath('t10k-images'), '--channels', '3'], /IDX files hold grey images/],
       [['--data', join(empty, 'missing')], /missing/],
     ];
@@ -191,7 +191,10 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
     const cases: Array<[string[], RegExp]> = [
       [['repair', '--checkpoint', checkpoint, '--image', image, '--out', repaired], /--mask is required/],
       [[...command(image, black), '--out', repaired], /black everywhere: nothing is known/],
-      [[...base, '--class', '3', '--out', repaired], /is not conditional/],
+      [
+        [...base, '--class', '3', '--out', repaired],
+        /--class: is for a conditional generator; this one has no classes/,
+      ],
       [[...command(join(out, 'nope.png'), mask), '--out', repaired], /nope\.png: cannot read it/],
       [[...base, '--out', join(out, 'no-folder', 'x.png')], /does not exist/],
     ];

@@ -1,7 +1,7 @@
 // Each command's --help: every flag's help is set apart from the flag by two spaces at least, even
 // a flag whose name and values outgrow the column (train's --loss bce|hinge|least-squares did).
 import { describe, expect, it } from 'vitest';
-import { helpText } from '../src/cli/args.js';
+import { flagHelp, helpText } from '../src/cli/args.js';
 import { EVAL_FLAGS } from '../src/cli/eval.js';
 import { REPAIR_FLAGS } from '../src/cli/repair.js';
 import { SAMPLE_FLAGS } from '../src/cli/sample.js';
@@ -20,7 +20,7 @@ describe('--help', () => {
     expect(lines).toHaveLength(Object.keys(flags).length);
     for (const [line, [name, spec]] of lines.map((l, i) => [l, Object.entries(flags)[i]!] as const)) {
       expect(line, name).toMatch(new RegExp(`^  --${name}\\S*( \\S+)? {2,}`));
-      expect(line.endsWith(spec.help), name).toBe(true);
+      expect(line.endsWith(flagHelp(spec)), name).toBe(true);
     }
   });
 });

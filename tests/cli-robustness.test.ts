@@ -173,7 +173,7 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     expect(r.errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^webgpu-gan train: batch: ${batch} needs .* MiB for the discriminator's input .*; use a batch of at ` +
+          `^webgpu-gan train: --batch: ${batch} needs .* MiB for the discriminator's input .*; use a batch of at ` +
             `most ${fits}$`,
         ),
       ),

@@ -130,7 +130,7 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     [
       'label smoothing with the default (hinge) loss',
       ['train', '--steps', '5', '--label-smoothing', '0.9'],
-      /not to the hinge loss \(the default\): add --loss bce or --loss least-squares/,
+      /--label-smoothing: is 0\.9, but the hinge loss has no targets to smooth \(hinge is the default loss\)/,
     ],
     [
       '--spectral-norm with --no-spectral-norm',
@@ -140,7 +140,7 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     [
       'an unknown loss',
       ['train', '--steps', '5', '--loss', 'wasserstein'],
-      /--loss must be one of bce, hinge, least-squares, got "wasserstein"/,
+      /--loss: must be one of bce, hinge, least-squares, got "wasserstein"/,
     ],
     [
       '--conditional with --data but no --labels',
@@ -150,7 +150,7 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     [
       'label smoothing with the hinge loss',
       ['train', '--steps', '5', '--loss', 'hinge', '--label-smoothing', '0.9'],
-      /--label-smoothing applies to the bce and least-squares losses, not to the hinge loss/,
+      /--label-smoothing: is 0\.9, but the hinge loss has no targets to smooth/,
     ],
   ];
   for (const [name, args, message] of bad) {

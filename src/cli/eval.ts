@@ -7,23 +7,22 @@ import { readClassifierFile } from '../eval/classifierFile.js';
 import { COVERED_SHARE } from '../eval/classifier.js';
 import { createGeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
-import { parseFlags, UsageError, type FlagSpec } from './args.js';
+import { type FlagTable, parseFlags, withDefaults } from './args.js';
 
-export const EVAL_FLAGS: Record<string, FlagSpec> = {
-  checkpoint: { kind: 'string', help: 'checkpoint.safetensors to score (required)' },
-  n: { kind: 'integer', min: 2, max: 50000, help: 'samples to score (default 10000, as the test set)' },
-  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'noise seed (default: the training seed)' },
+export const EVAL_FLAGS: FlagTable = {
+  checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors to score' },
+  n: { kind: 'integer', min: 2, max: 50000, default: 10000, help: 'samples to score, as many as the test set' },
+  seed: { kind: 'integer', setting: 'seed', help: 'noise seed (default: the training seed)' },
   raw: { kind: 'boolean', help: 'score the trained weights instead of their moving average' },
   json: { kind: 'boolean', help: 'print the result as one JSON object' },
 };
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, EVAL_FLAGS);
-  if (!flags.checkpoint) throw new UsageError('--checkpoint is required');
+  const flags = withDefaults(parseFlags(argv, EVAL_FLAGS), EVAL_FLAGS);
   const checkpoint = readCheckpointFile(flags.checkpoint as string);
   for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
   const { tensors: classifier, reference } = readClassifierFile();
-  const count = (flags.n as number | undefined) ?? 10000;
+  const count = flags.n as number;
   const ctx = await acquireGpu();
   try {
     const generator = loadGenerator(ctx, checkpoint);

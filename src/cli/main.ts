@@ -6,44 +6,47 @@ import { GpuFailureError, WebGpuUnavailableError } from '../gpu/errors.js';
 import { ArgumentError } from '../base/errors.js';
 import { CheckpointFormatError } from '../io/safetensors.js';
 import { DatasetError } from '../io/idx.js';
-import { helpText, UsageError } from './args.js';
+import { errorForFlags, type FlagTable, helpText, UsageError } from './args.js';
 import { CliError } from './files.js';
 import { EVAL_FLAGS, evalCommand } from './eval.js';
 import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
 import { TRAIN_FLAGS, trainCommand } from './train.js';
 import { REPAIR_FLAGS, repairCommand } from './repair.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  /** The command's one flag table: its --help, and the flag an error about a library setting names. */
+  flags: FlagTable;
+  /** The line under `usage:` in --help. */
+  summary: string;
+}
+
+const COMMANDS: Record<string, Command> = {
   train: {
     run: trainCommand,
-    help: helpText(
-      'train',
+    flags: TRAIN_FLAGS,
+    summary:
       'Train the GAN on MNIST (or --data: a folder of pictures, an IDX file); writes checkpoint.safetensors, ' +
-        'samples.png and log.jsonl into --out.',
-      TRAIN_FLAGS,
-    ),
+      'samples.png and log.jsonl into --out.',
   },
   sample: {
     run: sampleCommand,
-    help: helpText('sample', 'Draw a grid (or --interpolate strip) of samples from a checkpoint.', SAMPLE_FLAGS),
+    flags: SAMPLE_FLAGS,
+    summary: 'Draw a grid (or --interpolate strip) of samples from a checkpoint.',
   },
   eval: {
     run: evalCommand,
-    help: helpText(
-      'eval',
+    flags: EVAL_FLAGS,
+    summary:
       "Score a checkpoint's samples: the Fréchet classifier distance to MNIST's test digits, class coverage and " +
-        'confidence.',
-      EVAL_FLAGS,
-    ),
+      'confidence.',
   },
   repair: {
     run: repairCommand,
-    help: helpText(
-      'repair',
+    flags: REPAIR_FLAGS,
+    summary:
       "Fill in a damaged picture's unknown pixels (black in --mask) with a checkpoint's generator, by searching " +
-        'its noise for images that match the known pixels.',
-      REPAIR_FLAGS,
-    ),
+      'its noise for images that match the known pixels.',
   },
 };
 
@@ -72,14 +75,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(entry.help);
+    process.stdout.write(helpText(command, entry.summary, entry.flags));
     return 0;
   }
   try {
     return await entry.run(rest);
   } catch (error) {
     if (error instanceof CliError || USER_ERRORS.some((E) => error instanceof E)) {
-      process.stderr.write(`webgpu-gan ${command}: ${(error as Error).message}\n`);
+      // The library names a setting (discriminatorLr); the user gave a flag (--lr-d).
+      const message = error instanceof ArgumentError ? errorForFlags(error, entry.flags) : (error as Error).message;
+      process.stderr.write(`webgpu-gan ${command}: ${message}\n`);
       return error instanceof CliError ? error.exitCode : 2;
     }
     if (error instanceof GpuFailureError) {

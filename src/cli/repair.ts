@@ -7,53 +7,59 @@ import { prepareImage } from '../data/images.js';
 import { imageSide, sampleGrid } from '../render/grid.js';
 import { loadDiscriminator } from '../gan/discriminator.js';
 import { ImageRepairer } from '../repair/repairer.js';
+import { type RepairOptions, repairSettings } from '../repair/options.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
 import type { MlpWeights } from '../nn/mlp.js';
-import { parseFlags, UsageError, type FlagSpec } from './args.js';
+import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
 import { encodePng } from './png.js';
 
-export const REPAIR_FLAGS: Record<string, FlagSpec> = {
-  checkpoint: { kind: 'string', help: 'checkpoint.safetensors whose generator fills the picture in (required)' },
-  image: { kind: 'string', help: 'the damaged picture, PNG or JPEG (required)' },
+export const REPAIR_FLAGS: FlagTable<keyof RepairOptions> = {
+  checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors whose generator fills the picture in' },
+  image: { kind: 'string', required: true, help: 'the damaged picture, PNG or JPEG' },
   mask: {
     kind: 'string',
-    help: 'PNG or JPEG, white where the picture is intact, black where it is to be filled (required)',
+    required: true,
+    help: 'PNG or JPEG, white where the picture is intact, black where it is to be filled',
   },
-  out: { kind: 'string', help: 'PNG file to write: the repaired picture (required)' },
+  out: { kind: 'string', required: true, help: 'PNG file to write: the repaired picture' },
   strip: { kind: 'boolean', help: 'write a strip instead: the known pixels (grey where unknown), G(z), the repair' },
-  class: { kind: 'integer', min: 0, help: "a conditional checkpoint: the picture's class (required for one)" },
-  starts: { kind: 'integer', min: 1, max: 4096, help: 'starting points searched at once (default 64)' },
+  class: {
+    kind: 'integer',
+    setting: 'label',
+    help: "a conditional checkpoint: the picture's class (required for one)",
+  },
+  starts: { kind: 'integer', setting: 'starts', help: 'starting points searched at once (default 64)' },
   steps: { kind: 'integer', min: 1, max: 100000, help: 'Adam steps on each start (default 500)' },
   realism: {
     kind: 'number',
-    min: 0,
+    setting: 'realism',
     help: "weight of the discriminator's realism term; 0 to match the known pixels only (default 0.02)",
   },
-  lr: { kind: 'number', min: 1e-6, max: 10, help: "Adam's learning rate on the noise (default 0.05)" },
+  lr: { kind: 'number', setting: 'lr', help: "Adam's learning rate on the noise (default 0.05)" },
   seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the starting points (default 1)' },
-  raw: { kind: 'boolean', help: 'use the trained weights instead of their moving average' },
+  raw: {
+    kind: 'boolean',
+    setting: 'useEma',
+    value: false,
+    help: 'use the trained weights instead of their moving average',
+  },
 };
 
 export async function repairCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, REPAIR_FLAGS);
-  for (const name of ['checkpoint', 'image', 'mask', 'out'])
-    if (flags[name] === undefined) throw new UsageError(`--${name} is required`);
   const out = flags.out as string;
   checkOutputFile(out);
   const checkpoint = readCheckpointFile(flags.checkpoint as string);
   for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
   const config = checkpoint.config;
-  const label = flags.class as number | undefined;
-  if (config.classes === 0 && label !== undefined)
-    throw new UsageError(`--class: ${flags.checkpoint} is not conditional (it was trained without labels)`);
-  if (config.classes > 0 && label === undefined)
-    throw new UsageError(
-      `--class is required: ${flags.checkpoint} is conditional (classes 0 to ${config.classes - 1})`,
-    );
-  if (label !== undefined && label >= config.classes)
-    throw new UsageError(`--class ${label}: the checkpoint has classes 0 to ${config.classes - 1}`);
+  const options = {
+    ...(settingsOf(flags, REPAIR_FLAGS) as RepairOptions),
+    seed: (flags.seed as number | undefined) ?? config.seed,
+  };
+  // Checked here, by the library, so that a mistaken flag is named before the GPU is touched.
+  const settings = repairSettings(config, options);
   const side = modelSide(config.dataDim, config.channels);
   const image = toPixels(prepareImage(readImageFile(flags.image as string), side, config.channels));
   const known = knownPixels(prepareImage(readImageFile(flags.mask as string), side, 1), config.channels);
@@ -66,17 +72,9 @@ export async function repairCommand(argv: string[]): Promise<number> {
   try {
     const generator = loadGenerator(ctx, checkpoint);
     networks.push(generator);
-    const realism = (flags.realism as number | undefined) ?? 0.02;
-    const discriminator = realism > 0 ? loadDiscriminator(ctx, checkpoint) : null;
+    const discriminator = settings.realism > 0 ? loadDiscriminator(ctx, checkpoint) : null;
     if (discriminator) networks.push(discriminator);
-    const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, {
-      starts: flags.starts as number | undefined,
-      realism,
-      lr: flags.lr as number | undefined,
-      seed: (flags.seed as number | undefined) ?? config.seed,
-      useEma: !flags.raw,
-      label,
-    });
+    const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, options);
     try {
       const result = await repairer.repair(image, known, { steps: flags.steps as number | undefined });
       if (!result.completion.every(Number.isFinite))

@@ -5,14 +5,14 @@ import { checkOutputFile, CliError, writeAtomically } from './files.js';
 import { sampleGrid } from '../render/grid.js';
 import { GanSampler, loadGenerator } from '../gan/sampler.js';
 import { interpolationNoise, seededRandom } from '../gan/interpolate.js';
-import { parseFlags, UsageError, type FlagSpec } from './args.js';
+import { type FlagTable, parseFlags, UsageError } from './args.js';
 import { encodePng } from './png.js';
 
-export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
-  checkpoint: { kind: 'string', help: 'checkpoint.safetensors to sample from (required)' },
-  out: { kind: 'string', help: 'PNG file to write (required)' },
+export const SAMPLE_FLAGS: FlagTable = {
+  checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors to sample from' },
+  out: { kind: 'string', required: true, help: 'PNG file to write' },
   n: { kind: 'integer', min: 1, max: 1024, help: 'number of images (default 64)' },
-  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'noise seed (default: the training seed)' },
+  seed: { kind: 'integer', setting: 'seed', help: 'noise seed (default: the training seed)' },
   interpolate: { kind: 'boolean', help: 'a strip walking between two random noise vectors instead of a grid' },
   raw: { kind: 'boolean', help: 'use the trained weights instead of their moving average' },
   class: {
@@ -24,8 +24,6 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
 
 export async function sampleCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, SAMPLE_FLAGS);
-  if (!flags.checkpoint) throw new UsageError('--checkpoint is required');
-  if (!flags.out) throw new UsageError('--out is required (a .png path)');
   checkOutputFile(flags.out as string);
   const checkpoint = readCheckpointFile(flags.checkpoint as string);
   for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);

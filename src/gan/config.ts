@@ -27,8 +27,7 @@ export interface GanConfig {
   /**
    * The hot entry of a conditional GAN's one-hot label as the networks train with it. Adam's
    * steps do not grow with an input, so under a plain one-hot (1) a class column moves no faster
-   * than a pixel's and, on MNIST, the class hardly decides the digit (10–13% of samples read as
-   * their class, chance being 10%); at 16, 74% after 3000 steps (README, conditional grid).
+   * than a pixel's and the class hardly decides the digit; QUALITY.md has the measurements.
    * Checkpoints hold the class columns times this value, the weights a plain one-hot input needs.
    * A power of two, 1 to 64, so that this scaling is exact and resuming stays bit-identical.
    */
@@ -76,10 +75,9 @@ export type GanLoss = 'bce' | 'hinge' | 'least-squares';
 export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge', 'least-squares'];
 
 /**
- * The design's networks with the recipe that scored best in QUALITY.md (its `sn-gan` row, 24% of
- * the seed recipe's Fréchet distance): the hinge loss, spectral normalisation of D, two time
- * scales (D 4e-4, G 1e-4) and a 0.999 moving average warmed up over 10 steps. SEED_RECIPE is the
- * seed article's recipe.
+ * The design's networks with the recipe that scored best in QUALITY.md (its `sn-gan` row): the
+ * hinge loss, spectral normalisation of D, two time scales (D 4e-4, G 1e-4) and a 0.999 moving
+ * average warmed up over 10 steps. SEED_RECIPE is the seed article's recipe.
  */
 export const DEFAULT_GAN_CONFIG: GanConfig = {
   noiseDim: 100,
@@ -185,12 +183,15 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     c[key] ??= null; // left out or undefined: lr
     if (c[key] !== null) requireFinite(key, c[key], { min: 0 });
   }
-  if (!GAN_LOSSES.includes(c.loss)) throw new ArgumentError('loss', `must be one of ${GAN_LOSSES.join(', ')}`);
+  if (!GAN_LOSSES.includes(c.loss))
+    throw new ArgumentError('loss', `must be one of ${GAN_LOSSES.join(', ')}, got ${JSON.stringify(c.loss)}`);
   requireFinite('realLabel', c.realLabel, { min: 0.5, max: 1 });
+  // Worded without the other setting's name, so that the CLI can put its flag's name in front.
   if (c.loss === 'hinge' && c.realLabel !== 1)
     throw new ArgumentError(
       'realLabel',
-      `is ${c.realLabel}, but the hinge loss has no targets to smooth: use realLabel 1 with it, or another loss`,
+      `is ${c.realLabel}, but the hinge loss has no targets to smooth (hinge is the default loss): choose the bce ` +
+        'or least-squares loss, or leave it at 1',
     );
   if (c.channels !== 1 && c.channels !== 3)
     throw new ArgumentError('channels', `must be 1 (grey) or 3 (RGB), got ${String(c.channels)}`);
@@ -204,6 +205,9 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  // The GPU reads the decay as a 32-bit float, where one this close to 1 is 1: an average that never moves.
+  if (Math.fround(c.emaDecay) === 1)
+    throw new ArgumentError('emaDecay', `is ${c.emaDecay}, which is 1 in 32-bit floats: use at most 0.9999999`);
   requireFinite('emaWarmup', c.emaWarmup, { min: 0 });
   if (c.emaWarmup > 0 && c.emaWarmup < 1)
     throw new ArgumentError('emaWarmup', `must be 0 (none) or at least 1, got ${c.emaWarmup}`);

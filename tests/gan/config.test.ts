@@ -14,11 +14,14 @@ import { ArgumentError } from '../../src/base/errors.js';
 describe('GAN settings', () => {
   it.each([
     [{ loss: 'wasserstein' }, /loss.*bce, hinge, least-squares/],
+    [{ loss: 'wgan' }, /^loss: must be one of bce, hinge, least-squares, got "wgan"$/],
     [{ loss: 'hinge', realLabel: 0.9 }, /realLabel.*hinge loss has no targets to smooth/],
     [{ discriminatorLr: -1e-4 }, /discriminatorLr.*>= 0/],
     [{ generatorLr: Number.NaN }, /generatorLr.*finite/],
     [{ generatorLr: '1e-4' }, /generatorLr.*finite/],
     [{ emaWarmup: 0.5 }, /emaWarmup.*at least 1/],
+    // The GPU reads the decay as a 32-bit float, in which this is 1: an average that never moves.
+    [{ emaDecay: 0.99999999 }, /emaDecay.*1 in 32-bit floats/],
     [{ oneHotValue: 3 }, /oneHotValue.*power of two from 1 to 64/],
     [{ oneHotValue: 0.5 }, /oneHotValue.*power of two from 1 to 64/],
     [{ oneHotValue: 128 }, /oneHotValue.*power of two from 1 to 64/],

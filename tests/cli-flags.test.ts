@@ -1,0 +1,88 @@
+// The CLI's flag tables without a GPU: a flag that sets a library setting leaves its checks to the
+// library and is named in the library's error; --help shows the library's defaults; the warning
+// of a run that is running away names the learning rates the networks actually train with.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ArgumentError } from '../src/base/errors.js';
+import { DEFAULT_GAN_CONFIG, resolveGanConfig, SEED_RECIPE } from '../src/gan/config.js';
+import { errorForFlags, flagHelp, parseFlags, settingsOf } from '../src/cli/args.js';
+import { main } from '../src/cli/main.js';
+import { EVAL_FLAGS } from '../src/cli/eval.js';
+import { REPAIR_FLAGS } from '../src/cli/repair.js';
+import { SAMPLE_FLAGS } from '../src/cli/sample.js';
+import { TRAIN_FLAGS } from '../src/cli/train.js';
+import { runawayWarning } from '../src/cli/trainLoop.js';
+
+const TABLES = { train: TRAIN_FLAGS, sample: SAMPLE_FLAGS, eval: EVAL_FLAGS, repair: REPAIR_FLAGS };
+
+/** Runs a command in this process and returns what it wrote to stderr, for errors found before any GPU work. */
+async function stderrOf(argv: string[]): Promise<{ status: number; stderr: string }> {
+  let stderr = '';
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const status = await main(argv);
+  return { status, stderr };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('flag tables', () => {
+  it.each(Object.entries(TABLES))('%s: a flag that sets a library setting has no checks of its own', (_, table) => {
+    for (const [name, spec] of Object.entries(table)) {
+      if (spec.setting === undefined) continue;
+      expect([spec.min, spec.max], name).toEqual([undefined, undefined]);
+    }
+  });
+
+  it("train --help shows the library's defaults", () => {
+    expect(flagHelp(TRAIN_FLAGS.batch!)).toBe(`batch size (default ${DEFAULT_GAN_CONFIG.batch})`);
+    expect(flagHelp(TRAIN_FLAGS['ema-decay']!)).toContain(`(default ${DEFAULT_GAN_CONFIG.emaDecay})`);
+    expect(flagHelp(TRAIN_FLAGS['lr-d']!)).toContain('(default 4e-4, or --lr)');
+    expect(flagHelp(TRAIN_FLAGS.steps!)).toBe('train until this many steps in total (required)');
+  });
+
+  it('the given flags become the settings resolveGanConfig takes', () => {
+    const flags = parseFlags(['--steps', '5', '--lr-d', '3e-4', '--no-spectral-norm', '--batch=16'], TRAIN_FLAGS);
+    expect(settingsOf(flags, TRAIN_FLAGS)).toEqual({ discriminatorLr: 3e-4, spectralNorm: false, batch: 16 });
+  });
+
+  it('a library error names the flag, and anything else is left as the library wrote it', () => {
+    const lr = new ArgumentError('discriminatorLr', 'must be >= 0, got -1');
+    expect(errorForFlags(lr, TRAIN_FLAGS)).toBe('--lr-d: must be >= 0, got -1');
+    const other = new ArgumentError('dataDim', 'is 5');
+    expect(errorForFlags(other, TRAIN_FLAGS)).toBe('dataDim: is 5');
+  });
+});
+
+describe('train refuses a setting with the library’s words under the flag’s name, before reading data', () => {
+  it.each([
+    [['--lr-d', '-1'], 'webgpu-gan train: --lr-d: must be >= 0, got -1'],
+    [['--batch', '2.5'], 'webgpu-gan train: --batch: must be a positive integer, got 2.5'],
+    [['--ema-decay', '1'], 'webgpu-gan train: --ema-decay: must be < 1, got 1'],
+    [['--label-smoothing', '0.3', '--loss', 'bce'], 'webgpu-gan train: --label-smoothing: must be >= 0.5, got 0.3'],
+    [['--seed', '-1'], 'webgpu-gan train: --seed: must be an integer in [0, 2^53), got -1'],
+  ])('%j', async (flags, message) => {
+    const { status, stderr } = await stderrOf(['train', '--steps', '5', '--data', '/nonexistent', ...flags]);
+    expect(status).toBe(2);
+    expect(stderr).toBe(`${message}\n`);
+  });
+});
+
+describe('the warning of a run that is running away', () => {
+  const stats = { step: 12, lossD: 250, lossG: 3 };
+
+  it('names the rates D and G train with (the defaults have their own), not lr', () => {
+    const warning = runawayWarning(stats, resolveGanConfig());
+    expect(warning).toBe(
+      'warning: losses of 250 at step 12: training is running away (are --lr-d 4e-4 and --lr-g 1e-4 too high?)\n',
+    );
+    expect(warning).not.toContain(`--lr ${DEFAULT_GAN_CONFIG.lr}`);
+  });
+
+  it('names --lr where both networks train with it', () => {
+    expect(runawayWarning(stats, resolveGanConfig({ ...SEED_RECIPE, lr: 10 }))).toContain('(is --lr 10 too high?)');
+  });
+});
