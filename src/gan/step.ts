@@ -84,7 +84,7 @@ function workspacePlan(c: GanConfig) {
 }
 
 /** Activations and their gradients for one batch size, allocated once. */
-export class Workspace {
+export class StepActivations {
   readonly buffers: GPUBuffer[] = [];
   readonly z: GPUBuffer;
   readonly gOut: GPUBuffer[];
@@ -160,7 +160,7 @@ export interface StepParts {
   generator: MlpParameters;
   discriminator: MlpParameters;
   counter: StepCounter;
-  workspace: Workspace;
+  workspace: StepActivations;
   /** The statistics buffer (StatsReader.buffer). */
   stats: GPUBuffer;
   /** With config.spectralNorm: its kernels, and the buffer of D's normalised weights they write. */
@@ -208,9 +208,10 @@ function planStep(parts: StepParts): Planned[] {
   const B = c.batch;
   const matmuls = (specs: MatmulSpec[]): Planned[] => specs.map((matmul) => ({ matmul }));
   const gWidths = [...c.generatorHidden, c.dataDim];
-  const fake = Workspace.rows(w.x, B, c.dataDim);
+  const fake = StepActivations.rows(w.x, B, c.dataDim);
   const gOutputs = [...w.gOut, fake];
-  const firstRows = (buffers: GPUBuffer[], widths: number[]) => buffers.map((b, i) => Workspace.rows(b, B, widths[i]!));
+  const firstRows = (buffers: GPUBuffer[], widths: number[]) =>
+    buffers.map((b, i) => StepActivations.rows(b, B, widths[i]!));
   const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
   const nonFiniteFlag = { buffer: stats, offset: STATS_SLOT_NON_FINITE * 4, size: 4 };
   // The step advances the counter in its first kernel (t = word 0 + 1, into word 1, which the
@@ -359,7 +360,7 @@ function planStep(parts: StepParts): Planned[] {
   plan.push(...normalizeD);
   const dForwardFake = { rows: B, input: fake, outputs: dOutFake, layers: hiddenD, ...dWeights };
   // The fake rows' one-hot rows are the first B of the D update's, rewritten with the same values.
-  const fakeOnehot = conditioning ? Workspace.rows(conditioning.dOnehot, B, c.classes) : undefined;
+  const fakeOnehot = conditioning ? StepActivations.rows(conditioning.dOnehot, B, c.classes) : undefined;
   plan.push(...forwardOf(D, dForwardFake, fakeOnehot));
   plan.push({
     build: () =>

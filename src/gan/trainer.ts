@@ -31,7 +31,7 @@ import type { GpuDataset } from '../data/dataset.js';
 import { MlpParameters, viewRef, type TensorView } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, learningRates, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
-import { buildStepKernels, STREAM, Workspace, type StepKernel } from './step.js';
+import { buildStepKernels, STREAM, StepActivations, type StepKernel } from './step.js';
 
 export { STREAM, type StepKernel } from './step.js';
 
@@ -63,7 +63,7 @@ export class GanTrainer {
     readonly generator: MlpParameters,
     readonly discriminator: MlpParameters,
     private readonly counter: StepCounter,
-    private readonly workspace: Workspace,
+    private readonly workspace: StepActivations,
     private readonly stats: StatsReader,
     private readonly stepKernels: Array<StepKernel & { destroy(): void }>,
     private readonly optimizers: AdamKernel[],
@@ -89,7 +89,7 @@ export class GanTrainer {
     const generator = new MlpParameters(ctx, generatorSpec(config), 'generator', true);
     const discriminator = new MlpParameters(ctx, discriminatorSpec(config), 'discriminator', false);
     const counter = await createStepCounter(ctx);
-    const workspace = new Workspace(ctx, config);
+    const workspace = new StepActivations(ctx, config);
     const stats = new StatsReader(ctx);
     let kernels: Array<StepKernel & { destroy(): void }> = [];
     let normalization: DiscriminatorNormalization | null = null;
@@ -134,7 +134,7 @@ export class GanTrainer {
    */
   static checkFits(config: GanConfig, limits: GPUSupportedLimits): void {
     const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const { label, bytesPerRow } = Workspace.widestPerBatchRow(config);
+    const { label, bytesPerRow } = StepActivations.widestPerBatchRow(config);
     const bytes = bytesPerRow * config.batch;
     if (bytes > limit) {
       const fits = Math.floor(limit / bytesPerRow);
