@@ -1,10 +1,11 @@
 // src/'s folders are layers (tests/support/layers.ts, docs/architecture.md): imports run downward
 // only, without cycles, the demo uses the package by name, and no file of src/ or demo/ outgrows
-// 450 lines. The rules are first shown to catch made-up violations, then held on the real tree.
+// 450 lines or holds a dated measurement. The rules are first shown to catch made-up violations,
+// then held on the real tree.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { demoReachesIntoSrc, importCycles, layerViolations, overlongFiles } from './support/layers.js';
+import { datedLines, demoReachesIntoSrc, importCycles, layerViolations, overlongFiles } from './support/layers.js';
 
 function tree(): Map<string, string> {
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'demo'], {
@@ -51,6 +52,13 @@ describe('the rules catch what they are for', () => {
     expect(overlongFiles(files)).toEqual(['demo/long.ts: 451 lines (at most 450); split it by what it does']);
   });
 
+  it('a dated measurement in a comment', () => {
+    const files = new Map([['src/gan/config.ts', 'const a = 1;\n// 74% on lavapipe, 2026-12-02\n']]);
+    expect(datedLines(files)).toEqual([
+      'src/gan/config.ts:2: a dated measurement belongs in QUALITY.md or BENCHMARKS.md',
+    ]);
+  });
+
   it('downward imports pass', () => {
     const files = new Map([
       ['src/cli/train.ts', "import { t } from '../gan/trainer.js';\nimport s from '../../shaders/adam.wgsl';"],
@@ -76,6 +84,10 @@ describe('the tree keeps them', () => {
 
   it('the demo imports the package by name', () => {
     expect(demoReachesIntoSrc(files)).toEqual([]);
+  });
+
+  it('no dated measurement sits in the code', () => {
+    expect(datedLines(files)).toEqual([]);
   });
 
   it('no file of src/ or demo/ is over 450 lines', () => {

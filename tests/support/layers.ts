@@ -104,3 +104,17 @@ export function overlongFiles(files: ReadonlyMap<string, string>): string[] {
   }
   return problems;
 }
+
+/**
+ * Dated measurements in the code (QUALITY.md and BENCHMARKS.md hold those, with the device and
+ * the peer): a calendar date in a .ts file of src/ or demo/ is the sign of one.
+ */
+export function datedLines(files: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [file, text] of files)
+    text.split('\n').forEach((line, i) => {
+      if (/\b20\d\d-[01]\d-[0-3]\d\b/.test(line))
+        problems.push(`${file}:${i + 1}: a dated measurement belongs in QUALITY.md or BENCHMARKS.md`);
+    });
+  return problems;
+}
