@@ -1,0 +1,164 @@
+// The pictures panel: the drop zone and the two file inputs for training on the visitor's own
+// pictures (read by pictures.ts), and Back to MNIST. Other images start a new run from step 0.
+import { resolveGanConfig } from 'webgpu-gan';
+import { hasDevice } from './machine.js';
+import { MAX_GRID_CLASSES, message, ui } from './page.js';
+import {
+  conditionalClasses,
+  describeImages,
+  describeSkipped,
+  dropContents,
+  type Listing,
+  listChosen,
+  listDrop,
+  MAX_FILES,
+  readPictures,
+  type TrainingImages,
+  valuesPerImage,
+} from './pictures.js';
+import { afresh, rebuild, upload } from './run.js';
+import { writeSettings } from './settings.js';
+import type { State } from './state.js';
+
+/** The drop zone and the two file inputs (pictures, or a folder) for training on the visitor's pictures. */
+export function wirePictures(state: State): void {
+  const zone = ui.dropZone;
+  // A picture dropped beside the zone would make the browser open it in place of the page, and its run.
+  window.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    if (event.dataTransfer && !zone.contains(event.target as Node)) event.dataTransfer.dropEffect = 'none';
+  });
+  window.addEventListener('drop', (event) => event.preventDefault());
+  for (const type of ['dragenter', 'dragover'] as const)
+    zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+      zone.classList.add('over');
+    });
+  zone.addEventListener('dragleave', (event) => {
+    if (!zone.contains(event.relatedTarget as Node | null)) zone.classList.remove('over');
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    if (!event.dataTransfer) return;
+    const contents = dropContents(event.dataTransfer);
+    void usePictures(state, () => listDrop(contents));
+  });
+  for (const input of [ui.pickFiles, ui.pickFolder])
+    input.addEventListener('change', () => {
+      const files = Array.from(input.files ?? []);
+      input.value = ''; // so that choosing the same pictures again is a change too
+      if (files.length > 0) void usePictures(state, async () => listChosen(files));
+    });
+  ui.backToMnist.addEventListener('click', () => void backToMnist(state));
+}
+
+/** Reads the visitor's pictures and trains on them from step 0; with none usable the run is left alone. */
+async function usePictures(state: State, list: () => Promise<Listing>): Promise<void> {
+  if (state.readingPictures) {
+    message(ui.picturesMessage, 'Still reading the pictures before: wait until they are in.', true);
+    return;
+  }
+  if (!hasDevice(state.mode)) {
+    message(ui.picturesMessage, 'Training has no GPU device at the moment (see the message above): try again later.');
+    return;
+  }
+  state.readingPictures = true;
+  message(ui.picturesMessage, 'Looking for pictures…');
+  try {
+    const listing = await list();
+    if (listing.files.length === 0 && listing.skipped.length === 0) {
+      message(ui.picturesMessage, 'There are no files there: drop a folder of pictures, or picture files.', true);
+      return;
+    }
+    ui.picturesProgress.hidden = false;
+    const pictures = await readPictures(listing, Number(ui.pictureSide.value), (done, total) => {
+      ui.picturesProgress.value = total > 0 ? done / total : 1;
+      message(ui.picturesMessage, `Reading pictures: ${done} of ${total}…`);
+    });
+    const leftOver = listing.leftOver > 0 ? ` Only the first ${MAX_FILES} files were read.` : '';
+    const skipped = `${describeSkipped(pictures.skipped)}${leftOver}`;
+    if (pictures.count === 0) {
+      const files = listing.files.length + listing.skipped.length;
+      message(
+        ui.picturesMessage,
+        `No usable picture among ${files} file${files === 1 ? '' : 's'}, so training goes on as before. ${skipped}`,
+        true,
+      );
+      return;
+    }
+    const note = conditionalNote(pictures); // before the switch unticks the box
+    if (!(await switchImages(state, pictures))) return;
+    const read = `Read ${pictures.count} picture${pictures.count === 1 ? '' : 's'}.`;
+    message(ui.picturesMessage, `${read} ${note}${skipped}`.trim());
+  } catch (error) {
+    message(ui.picturesMessage, `Could not use those pictures: ${(error as Error).message}`, true);
+  } finally {
+    state.readingPictures = false;
+    ui.picturesProgress.hidden = true;
+  }
+}
+
+/** Why Conditional, ticked, cannot apply to these pictures; '' when it is not ticked or applies. */
+function conditionalNote(pictures: TrainingImages): string {
+  const asked = (ui.form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  if (!asked || conditionalClasses(pictures, MAX_GRID_CLASSES) > 0) return '';
+  const n = pictures.classNames.length;
+  const why =
+    n > MAX_GRID_CLASSES
+      ? `they are in ${n} class folders, more than the ${MAX_GRID_CLASSES} rows a conditional grid can show`
+      : `Conditional needs two class folders at least, and these have ${n === 0 ? 'none' : 'one'}`;
+  return `They train without classes: ${why}. `;
+}
+
+async function backToMnist(state: State): Promise<void> {
+  if (state.readingPictures || state.images.source === 'mnist') return;
+  try {
+    if (await switchImages(state, state.mnist)) message(ui.picturesMessage, 'Back to the MNIST digits.');
+  } catch (error) {
+    message(ui.picturesMessage, `Could not go back to MNIST: ${(error as Error).message}`, true);
+  }
+}
+
+/**
+ * Trains on other images from step 0: they go onto the GPU, then a new session is built as Reset
+ * builds one, with the same settings but the images' size, colour and classes (Conditional on
+ * when its box is ticked and the images have classes). A configuration the images cannot have
+ * is refused before anything changes.
+ */
+async function switchImages(state: State, images: TrainingImages): Promise<boolean> {
+  if (state.mode.phase === 'rebuilding' || !hasDevice(state.mode))
+    throw new Error('training is being restarted (or its GPU device replaced) just now: try again in a moment');
+  const asked = (ui.form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  const classes = asked ? conditionalClasses(images, MAX_GRID_CLASSES) : 0;
+  const config = resolveGanConfig({
+    ...afresh(state.config),
+    dataDim: valuesPerImage(images),
+    channels: images.channels,
+    classes,
+  });
+  const before = { images: state.images, dataset: state.dataset, labels: state.labels, config: state.config };
+  const uploaded = upload(state.ctx, images);
+  // A device lost meanwhile is replaced from the state as it is now: these images and their settings.
+  Object.assign(state, { images, ...uploaded, config });
+  let done: boolean;
+  try {
+    done = await rebuild(state, config);
+  } catch (error) {
+    // Back to what was trained on before, so that the page is not left without a run.
+    Object.assign(state, before);
+    uploaded.dataset.destroy();
+    uploaded.labels?.destroy();
+    if (await rebuild(state, before.config)) ui.error.hidden = true;
+    throw error;
+  }
+  before.dataset.destroy();
+  before.labels?.destroy();
+  if (!done) return false; // the device was lost meanwhile: replaceDevice speaks
+  state.editor.clear(); // a picture of the old size and colour cannot be repaired by the new generator
+  message(ui.repairProgress, '');
+  writeSettings(ui.form, state.config);
+  message(ui.formMessage, `Reset to step 0 on ${describeImages(images)}.`);
+  return true;
+}

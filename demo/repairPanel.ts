@@ -1,0 +1,105 @@
+// The repair panel: take a real or a generated picture, erase or scribble on it with the pointer,
+// and watch the latent search (repair.ts) fill it in. Training waits while it searches.
+import { message, REPAIR_STARTS, ui } from './page.js';
+import { type TrainingImages, valuesPerImage } from './pictures.js';
+import { drawPicture, type RepairPicture, valuesOf } from './repair.js';
+import { dispatch, render, type State } from './state.js';
+
+/** The repair panel: take a picture, mark it with the pointer, and search for its repair. */
+export function wireRepair(state: State): void {
+  ui.repairReal.addEventListener('click', () => state.editor.show(realPicture(state.images)));
+  ui.repairGenerated.addEventListener('click', () => void takeGenerated(state));
+  for (const input of Array.from(document.querySelectorAll<HTMLInputElement>('input[name=repair-mode]')))
+    input.addEventListener('change', () => {
+      if (input.checked) state.editor.mode = input.value === 'scribble' ? 'scribble' : 'erase';
+    });
+  ui.repairBrush.addEventListener('input', () => {
+    state.editor.brush = Number(ui.repairBrush.value);
+  });
+  ui.repairEraseHalf.addEventListener('click', () => state.editor.eraseLowerHalf());
+  ui.repairUndo.addEventListener('click', () => state.editor.restore());
+  ui.repairRun.addEventListener('click', () => void repairPicture(state));
+  ui.repairStop.addEventListener('click', () => state.search.stop());
+  render(state);
+}
+
+/** A picture the GAN trains on, chosen at random, with its class where the images have classes. */
+function realPicture(images: TrainingImages): RepairPicture {
+  const dim = valuesPerImage(images);
+  const index = Math.floor(Math.random() * images.count);
+  const hasClass = images.classNames.length > 0;
+  const label = hasClass ? images.labels[index] : undefined;
+  const name =
+    images.source === 'mnist'
+      ? `the real digit ${label}`
+      : `your picture ${index + 1}${hasClass ? ` (${images.classNames[label!]})` : ''}`;
+  const values = valuesOf(images.pixels.subarray(index * dim, (index + 1) * dim));
+  return { side: images.side, channels: images.channels, values, known: new Float32Array(dim).fill(1), label, name };
+}
+
+/** One of the sample grid's pictures, read back from the GPU. */
+async function takeGenerated(state: State): Promise<void> {
+  const { session, images } = state;
+  try {
+    const index = Math.floor(Math.random() * session.gridCount);
+    const { values, label } = await session.gridSample(index);
+    if (state.session !== session) return; // replaced meanwhile: its picture would not fit the new run
+    const thing = images.source === 'mnist' ? 'digit' : 'picture';
+    const known = new Float32Array(values.length).fill(1);
+    const name = `a generated ${thing} of step ${session.trainer.step}`;
+    state.editor.show({ side: images.side, channels: images.channels, values, known, label, name });
+  } catch (error) {
+    message(ui.repairProgress, `Could not take a generated picture: ${(error as Error).message}`, true);
+  }
+}
+
+/**
+ * Fills the erased pixels by latent search. Training pauses meanwhile (and resumes after if it was
+ * running), so the snapshot the search runs on and the search's own GPU work never interleave
+ * with training steps.
+ */
+async function repairPicture(state: State): Promise<void> {
+  const picture = state.editor.picture;
+  if (!picture) return;
+  const known = state.editor.knownCount();
+  if (known === 0) {
+    message(
+      ui.repairProgress,
+      'Everything is erased: leave some of the picture as it was, so that the search has something to match.',
+      true,
+    );
+    return;
+  }
+  if (known === picture.known.length) {
+    message(ui.repairProgress, 'Nothing is erased yet: erase the part to fill in with the pointer, then Repair.');
+    return;
+  }
+  const session = state.session;
+  if (!dispatch(state, 'repair')) return;
+  ui.repairBar.hidden = false;
+  ui.repairBar.value = 0;
+  message(ui.repairProgress, `Taking a snapshot of the networks at step ${session.trainer.step}…`);
+  try {
+    const result = await state.search.run(state.ctx, session.trainer, picture, (progress, steps) => {
+      ui.repairBar.value = progress.step / steps;
+      message(
+        ui.repairProgress,
+        `Searching: step ${progress.step} of ${steps}, best error ${progress.bestError.toFixed(4)} ` +
+          `(mean ${progress.meanError.toFixed(4)} over ${REPAIR_STARTS} starts)…`,
+      );
+    });
+    drawPicture(ui.repairResult, { ...picture, values: result.completion }, null);
+    const rms = Math.sqrt(result.error);
+    message(
+      ui.repairProgress,
+      `Repaired ${picture.name} with the generator of step ${session.trainer.step}: after ${result.steps} steps on ` +
+        `${REPAIR_STARTS} starts the best matches the kept pixels to an RMS error of ${rms.toFixed(4)} ` +
+        `(${(rms * 127.5).toFixed(1)} grey levels of 255); error ${result.error.toFixed(4)}.`,
+    );
+  } catch (error) {
+    message(ui.repairProgress, `Could not repair: ${(error as Error).message}`, true);
+  } finally {
+    ui.repairBar.hidden = true;
+    dispatch(state, 'repaired');
+  }
+}
