@@ -3,6 +3,7 @@
 import type { Activation } from '../src/index.js';
 import type { GanConfig } from '../src/gan/config.js';
 import type { TensorMap } from '../src/io/safetensors.js';
+import { STREAMS } from '../src/kernels/streams.js';
 import {
   activate,
   adamReference,
@@ -376,7 +377,7 @@ export class ReferenceGan {
     const B = c.batch,
       a = c.leakySlope;
     const t = ++this.step;
-    const noise = normalReference(B * c.noiseDim, c.seed, 1, t);
+    const noise = normalReference(B * c.noiseDim, c.seed, STREAMS.noise, t);
     const examples = batchExamples(t, B, this.data.count, c.seed);
     // Every row, fake or real, takes the class of its row in the real batch.
     const classOf = (r: number) => this.data.label!(examples[r % B]!);

@@ -1,9 +1,8 @@
 // The batch order of shaders/gather.wgsl, in plain TypeScript: a Feistel permutation per epoch keyed
 // by Philox(seed, epoch), with cycle-walking. Used to check the gather kernel and to feed the
 // float64 reference trainer the same batches.
+import { STREAMS } from '../src/kernels/streams.js';
 import { philox4x32 } from './cpu.js';
-
-const SHUFFLE_STREAM = 0x53485546;
 
 function mix32(value: number, key: number): number {
   let x = (value ^ key) >>> 0;
@@ -21,7 +20,7 @@ export function halfBits(count: number): number {
 
 export function shuffledExample(sample: number, count: number, seed: number): number {
   const key: [number, number] = [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
-  const keys = philox4x32([Math.floor(sample / count), 0, SHUFFLE_STREAM, 0], key);
+  const keys = philox4x32([Math.floor(sample / count), 0, STREAMS.shuffle, 0], key);
   const h = halfBits(count);
   const mask = (1 << h) - 1;
   const feistel = (index: number) => {

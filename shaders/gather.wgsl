@@ -32,7 +32,8 @@ override STEP_WORD: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> batch: array<f32>;
 @group(0) @binding(4) var<storage, read_write> noise: array<f32>;
 
-const SHUFFLE_STREAM = 0x53485546u;  // separates the shuffle's Philox stream from the noise streams
+// The shuffle's Philox stream, set from src/kernels/streams.ts, where every use's stream is kept apart.
+override SHUFFLE_STREAM: u32;
 // Invocations per workgroup: one batch row, or THREADS × 4 noise values, per workgroup.
 const THREADS = 256u;
 var<workgroup> chosen_example: u32;

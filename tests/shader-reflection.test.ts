@@ -7,6 +7,7 @@ import { getPipeline } from '../src/gpu/pipelines.js';
 import matmulShader from '../shaders/matmul.wgsl';
 import logitHeadShader from '../shaders/logit_head.wgsl';
 import adamShader from '../shaders/adam.wgsl';
+import { STREAMS } from '../src/kernels/streams.js';
 
 const shaders = Object.values(
   import.meta.glob<WgslShader>('../shaders/*.wgsl', { eager: true, import: 'default' }),
@@ -27,6 +28,9 @@ async function deviceWithWorkgroupBytes(limit: number): Promise<GPUDevice> {
   if (!adapter) throw new Error('no adapter');
   return adapter.requestDevice({ requiredLimits: { maxComputeWorkgroupStorageSize: limit } });
 }
+
+/** Override constants without a default in their WGSL: a pipeline must be given them. */
+const REQUIRED_OVERRIDES: Record<string, Record<string, number>> = { gather: { SHUFFLE_STREAM: STREAMS.shuffle } };
 
 describe('shader reflection', () => {
   it('reads integer constants, leaves override defaults out, and names a missing one', () => {
@@ -76,7 +80,7 @@ describe('shader reflection', () => {
       for (const shader of shaders) {
         for (const entry of Object.values(shader.entries)) {
           if (entry.stage === 'compute' && entry.workgroupBytes <= DEFAULT_WORKGROUP_BYTES)
-            await getPipeline(device, shader, entry.entry);
+            await getPipeline(device, shader, entry.entry, REQUIRED_OVERRIDES[shader.name] ?? {});
         }
       }
     } finally {

@@ -3,6 +3,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import { checkAdamHyperparameters } from '../kernels/adam.js';
 import { seedWords } from '../kernels/random.js';
+import { MAX_LAYERS } from '../kernels/streams.js';
 import type { Activation } from '../kernels/kernel.js';
 import { requireOneHotValue, type MlpSpec } from '../nn/mlp.js';
 
@@ -170,6 +171,9 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     ['discriminatorHidden', c.discriminatorHidden],
   ] as const) {
     if (!Array.isArray(widths)) throw new ArgumentError(name, 'must be an array of layer widths');
+    // Each layer draws its initial weights from its own random streams, of which there are so many.
+    if (widths.length >= MAX_LAYERS)
+      throw new ArgumentError(name, `must have at most ${MAX_LAYERS - 1} hidden layers, got ${widths.length}`);
     widths.forEach((w, i) => {
       requirePositiveInteger(`${name}[${i}]`, w);
     });

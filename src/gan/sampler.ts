@@ -7,12 +7,12 @@ import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/e
 import { Workspace } from '../gpu/workspace.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
+import { STREAMS } from '../kernels/streams.js';
 import { MlpWeights } from '../nn/mlp.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { TensorMap } from '../io/safetensors.js';
 import { generatorSpec, type GanConfig } from './config.js';
 import { importGenerator } from './state.js';
-import { STREAM } from './trainer.js';
 
 export interface SamplerOptions {
   count: number;
@@ -102,7 +102,7 @@ export class GanSampler {
       n: count * config.noiseDim,
       output: noise,
       seed,
-      stream: STREAM.sampleNoise,
+      stream: STREAMS.sampleNoise,
       distribution: { kind: 'normal' },
       label: 'sample noise',
     });

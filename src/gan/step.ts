@@ -11,14 +11,12 @@ import type { TensorRef } from '../kernels/kernel.js';
 import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
 import { createLogitHead } from '../kernels/logitHead.js';
 import { createBatchGather } from '../kernels/gather.js';
+import { STREAMS } from '../kernels/streams.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { viewRef, type MlpParameters } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardEntries, type ForwardSpec } from '../nn/passes.js';
 import { learningRates, type GanConfig } from './config.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
-
-/** Philox streams: each use of the seed draws from its own sequence (init and spectralNorm: + layer). */
-export const STREAM = { noise: 1, sampleNoise: 2, repairNoise: 3, init: 16, spectralNorm: 256 } as const;
 
 /** One entry of the step: a kernel (one or more dispatches) or an optimizer. */
 export interface StepKernel {
@@ -230,7 +228,7 @@ function planStep(parts: StepParts): Planned[] {
         seed: c.seed,
         stepCount: counter.buffer,
         advanceStep: true,
-        noise: { output: w.z, count: B * c.noiseDim, stream: STREAM.noise },
+        noise: { output: w.z, count: B * c.noiseDim, stream: STREAMS.noise },
         label: 'real batch + noise z',
       }),
   });

@@ -31,9 +31,10 @@ import type { GpuDataset } from '../data/dataset.js';
 import { MlpParameters, viewRef, type TensorView } from '../nn/mlp.js';
 import { discriminatorSpec, generatorSpec, learningRates, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
-import { buildStepKernels, STREAM, StepActivations, type StepKernel } from './step.js';
+import { buildStepKernels, StepActivations, type StepKernel } from './step.js';
+import { initStream, NETWORKS, spectralNormStream } from '../kernels/streams.js';
 
-export { STREAM, type StepKernel } from './step.js';
+export type { StepKernel } from './step.js';
 
 /** The settings setOptimizer can change during a run. */
 const OPTIMIZER_SETTINGS = ['lr', 'discriminatorLr', 'generatorLr', 'beta1', 'beta2'] as const;
@@ -187,18 +188,19 @@ export class GanTrainer {
         for (const [l, layer] of mlp.layout.layers.entries()) {
           // fan_in counts a conditional layer's class inputs, as for the joined torch.nn.Linear.
           const bound = 1 / Math.sqrt(layer.inFeatures + (layer.classWeight?.shape[1] ?? 0));
+          const network = NETWORKS[n]!;
           const views: Array<[TensorView, number]> = [
-            [layer.weight, 2 * l],
-            [layer.bias, 2 * l + 1],
+            [layer.weight, initStream(network, l, 'weight')],
+            [layer.bias, initStream(network, l, 'bias')],
           ];
-          if (layer.classWeight) views.push([layer.classWeight, CLASS_WEIGHT_STREAM]);
+          if (layer.classWeight) views.push([layer.classWeight, initStream(network, l, 'classWeight')]);
           for (const [view, stream] of views) {
             kernels.push(
               await createRandomFill(this.ctx, {
                 n: view.count,
                 output: viewRef(mlp.weights, view),
                 seed: this.config.seed,
-                stream: STREAM.init + 64 * n + stream,
+                stream,
                 distribution: { kind: 'uniform', low: -bound, high: bound },
               }),
             );
@@ -212,7 +214,7 @@ export class GanTrainer {
             n: view.size / 4,
             output: view,
             seed: this.config.seed,
-            stream: STREAM.spectralNorm + l,
+            stream: spectralNormStream(l),
             distribution: { kind: 'normal' },
           }),
         );
@@ -374,9 +376,6 @@ export class GanTrainer {
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-
-/** The init stream (after STREAM.init + 64 · network) of a conditional first layer's class columns. */
-const CLASS_WEIGHT_STREAM = 48;
 
 /** Labels are given exactly when the configuration is conditional, one per example, of its classes. */
 function checkLabels(config: GanConfig, dataset: GpuDataset, labels: GpuDataset | undefined): void {

@@ -7,6 +7,7 @@ import { threadsPerWorkgroup } from '../gpu/layout.js';
 import gatherShader from '../../shaders/gather.wgsl';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
 import { seedWords } from './random.js';
+import { STREAMS } from './streams.js';
 
 export interface GatherSpec {
   /** The dataset: count × dim bytes packed 4 per u32 (packedU8), or count × dim f32. */
@@ -86,7 +87,12 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
   if (stepWord !== 0 && stepWord !== 1) throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
   if (stepWord === 1 && spec.advanceStep)
     throw new ArgumentError('stepWord', 'reads the step another gather advanced; it cannot advance it too');
-  const constants = { PACKED_U8: spec.packedU8, ADVANCE_STEP: spec.advanceStep === true, STEP_WORD: stepWord };
+  const constants = {
+    PACKED_U8: spec.packedU8,
+    ADVANCE_STEP: spec.advanceStep === true,
+    STEP_WORD: stepWord,
+    SHUFFLE_STREAM: STREAMS.shuffle,
+  };
   const entry = spec.noise ? 'gather_batch_with_noise' : 'gather_batch';
   const resources = bindings.forEntry(gatherShader, entry);
   const compiled = await getPipeline(ctx.device, gatherShader, entry, constants);

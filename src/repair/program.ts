@@ -10,10 +10,10 @@ import type { Kernel } from '../kernels/kernel.js';
 import { createRepairPixels, createRepairRealism } from '../kernels/latentRepair.js';
 import { createMatmul } from '../kernels/matmul.js';
 import { createRandomFill } from '../kernels/random.js';
+import { STREAMS } from '../kernels/streams.js';
 import type { MlpWeights } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardKernels, type ForwardSpec } from '../nn/passes.js';
 import type { GanConfig } from '../gan/config.js';
-import { STREAM } from '../gan/step.js';
 import type { RepairSettings } from './options.js';
 
 /** A conditional network's labels and the one-hot rows of its first layer. */
@@ -85,7 +85,7 @@ export function buildRepairProgram(
         n: starts * config.noiseDim,
         output: buffers.z,
         seed: settings.seed,
-        stream: STREAM.repairNoise,
+        stream: STREAMS.repairNoise,
         distribution: { kind: 'normal' },
         label: 'repair starting points',
       }),
