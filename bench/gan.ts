@@ -292,13 +292,13 @@ async function main(): Promise<void> {
     }
     const results: Array<{ impl: string }> = await timeBatches(ctx, options, 'webgpu-gan');
     for (const variant of options.variants) {
-      forceAutoVariant(variant);
+      forceAutoVariant(ctx, variant);
       for (const batch of options.batches) {
         const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, false);
         results.push({ ...r, impl: `webgpu-gan (all matmuls ${variant})` });
         console.log(`all matmuls ${variant}, batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
-      forceAutoVariant(null);
+      forceAutoVariant(ctx, null);
     }
     const matmul = await timeSquareMatmuls(ctx, options.matmul, 'webgpu-gan');
     if (options.robustnessOff) {

@@ -61,13 +61,13 @@ describe('on WebGPU default limits', () => {
         );
         // The numbers are the shader's: the device itself refuses the pipeline.
         await expect(getPipeline(ctx.device, matmulShader, entry)).rejects.toThrow(/building pipeline/);
-        forceAutoVariant(variant);
+        forceAutoVariant(ctx, variant);
         const kernel = await createMatmul(ctx, { m: 8, n: 8, k: 8, a: buffers[0], b: buffers[1], c: buffers[2] });
         expect(kernel.choice.variant).toBe('v1');
         kernel.destroy();
       }
     } finally {
-      forceAutoVariant(null);
+      forceAutoVariant(ctx, null);
       for (const x of buffers) ctx.memory.release(x);
     }
   });

@@ -144,14 +144,17 @@ export function vec4Loadable(shape: ShapeOfOperands): boolean {
 /** Workgroups that keep a large GPU busy (an H100 has 132 SMs); fewer tiles than this → split K. */
 const BUSY_WORKGROUPS = 264;
 
-let forcedVariant: MatmulVariant | null = null;
+/** Per device, the variant forceAutoVariant set: a setting of that device's kernels, not of the process. */
+const forcedVariants = new WeakMap<GPUDevice, MatmulVariant>();
 
 /**
- * Makes 'auto' pick `variant` for every shape it fits (v1 elsewhere; null restores the default),
- * for kernels built afterwards. For benchmarks that compare variants inside a whole training step.
+ * Makes 'auto' pick `variant` on `ctx`'s device for every shape it fits (v1 elsewhere; null
+ * restores the default), for kernels built afterwards. For benchmarks that compare variants
+ * inside a whole training step; other devices' kernels are not affected.
  */
-export function forceAutoVariant(variant: MatmulVariant | null): void {
-  forcedVariant = variant;
+export function forceAutoVariant(ctx: GpuContext, variant: MatmulVariant | null): void {
+  if (variant === null) forcedVariants.delete(ctx.device);
+  else forcedVariants.set(ctx.device, variant);
 }
 
 /**
@@ -182,6 +185,7 @@ export function usedSplitCount(k: number, splits: number): number {
 export function ruleChoice(
   shape: MatmulShape,
   limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>,
+  forcedVariant: MatmulVariant | null = null,
 ): MatmulChoice {
   // A forced variant falls back to v1 where it does not fit.
   const forced = forcedVariant !== null && variantFits(forcedVariant, shape, limits) ? forcedVariant : null;
@@ -240,8 +244,9 @@ function resolveChoice(
         `${limits.maxComputeWorkgroupStorageSize}; use ${choices}`,
     );
   }
-  const tuned = forcedVariant === null ? tunedChoice(ctx.adapter, shape) : null;
-  const base = (tuned && variantFits(tuned.variant, shape, limits) ? tuned : null) ?? ruleChoice(shape, limits);
+  const forced = forcedVariants.get(ctx.device) ?? null;
+  const tuned = forced === null ? tunedChoice(ctx.adapter, shape) : null;
+  const base = (tuned && variantFits(tuned.variant, shape, limits) ? tuned : null) ?? ruleChoice(shape, limits, forced);
   const chosen = autoVariant ? base.variant : variant;
   if (!autoSplit) return { variant: chosen, splitK: requirePositiveInteger('splitK', splitK) };
   if (chosen === base.variant) return base;

@@ -271,7 +271,7 @@ describe('matmul v4, v5 and v6 (vec4 loads) in every transpose, with and without
         await expect(createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c, variant })).rejects.toThrow(
           new RegExp(`${variant} loads vec4s, so it needs k and n to be multiples of 4`),
         );
-        forceAutoVariant(variant);
+        forceAutoVariant(ctx, variant);
         const kernel = await createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c });
         expect(kernel.choice.variant).toBe('v1');
         kernel.destroy();
@@ -280,7 +280,7 @@ describe('matmul v4, v5 and v6 (vec4 loads) in every transpose, with and without
         fits.destroy();
       }
     } finally {
-      forceAutoVariant(null);
+      forceAutoVariant(ctx, null);
       for (const x of [a, b, c]) ctx.memory.release(x);
     }
   });

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  acquireGpu,
   ArgumentError,
   createMatmul,
   registerMatmulTuning,
@@ -64,7 +65,7 @@ async function product(
 describe('measured matmul choices', () => {
   afterEach(() => {
     unregisterMatmulTuning(tuningAdapterKey(gpu.ctx.adapter)!);
-    forceAutoVariant(null);
+    forceAutoVariant(gpu.ctx, null);
   });
 
   it('without a table, auto follows the rules (v1, split K for a long K and a small C)', async () => {
@@ -93,8 +94,20 @@ describe('measured matmul choices', () => {
 
   it('a forced variant (whole-step comparisons) ignores the table', async () => {
     registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
-    forceAutoVariant('v1');
+    forceAutoVariant(gpu.ctx, 'v1');
     expect((await product(gpu.ctx)).variant).toBe('v1');
+  });
+
+  it("a forced variant is its device's setting only: another context's kernels keep the table", async () => {
+    const other = await acquireGpu();
+    try {
+      registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
+      forceAutoVariant(gpu.ctx, 'v1');
+      expect((await product(other)).variant).toBe('v3');
+      expect((await product(gpu.ctx)).variant).toBe('v1');
+    } finally {
+      other.destroy();
+    }
   });
 
   it("another adapter's table and other shapes change nothing", async () => {
