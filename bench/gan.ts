@@ -128,7 +128,6 @@ const KERNEL_NAMES = {
   v3: 'v3: v1 double-buffered',
   v4: 'v4: v1 with vec4 loads',
   v5: 'v5: 128x64 tile, 8x4 per thread, vec4 loads',
-  v6: 'v6: 128x128 tile, 8x8 per thread in 4x4 blocks, vec4 loads',
 } as const;
 
 /** Random n×n operands, made once per size and shared by every variant. */

@@ -11,11 +11,9 @@
 //   v4 matmul_bias_act_vec4 v1 with one vec4 global load per operand per thread and tile (where
 //                           the operands' contiguous dimensions are multiples of 4)
 //   v5 matmul_bias_act_128x64  128×64 tile, 8×4 outputs per thread, v4's vec4 loads
-//   v6 matmul_bias_act_128_vec4  128×128 tile, 8×8 outputs per thread as four 4×4 blocks 64
-//                           apart, v4's vec4 loads
-// There is no v2: its contiguous 8×8 blocks made neighbouring threads read every other vec4 of a
-// tile, and v6 keeps its tile and outputs per thread with blocks 64 apart instead (BENCHMARKS.md,
-// "Measurements behind the code's choices", says what the tuning runs showed).
+// There is no v2 (its 8×8 blocks made neighbouring threads read every other vec4 of a tile) and
+// no longer a v6 (128×128 tiles): no tuned shape chose it (BENCHMARKS.md, "Measurements behind
+// the code's choices", says what the tuning runs showed).
 // A and B are staged through workgroup memory 16 columns of K at a time, stored K-major so the
 // inner loop reads whole vec4s. Out-of-range rows, columns and K load as zero: any M, N, K ≥ 1.
 //
@@ -76,8 +74,6 @@ const V4_TILE_ROWS = 64u;
 const V4_TILE_COLS = 64u;
 const V5_TILE_ROWS = 128u;
 const V5_TILE_COLS = 64u;
-const V6_TILE_ROWS = 128u;
-const V6_TILE_COLS = 128u;
 
 fn dim_m() -> u32 { if (SHAPE_M != 0u) { return SHAPE_M; } return params.m; }
 fn dim_n() -> u32 { if (SHAPE_M != 0u) { return SHAPE_N; } return params.n; }
@@ -274,11 +270,10 @@ fn matmul_bias_act_db(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wor
   store_tile4x4(row0 + lid.y * 4u, col0 + lid.x * 4u, wid.z, acc, sums_rows, row_sum);
 }
 
-// ---- 128-wide tiles: v4's A, v5 and v6 ----
+// ---- 128-wide tiles: v4's A and v5 ----
 
 const ROW2 = 33u;  // vec4s per padded K row of a 128-wide tile: 128 floats + 4 padding
 var<workgroup> tile_a2: array<vec4<f32>, 528>;  // [TILE_K][ROW2]
-var<workgroup> tile_b2: array<vec4<f32>, 528>;
 
 // ---- v4: v1 with vec4 global loads ----
 // One 16-byte load per thread per tile of A and of B, instead of four scalar loads with a bounds
@@ -289,12 +284,11 @@ var<workgroup> tile_b2: array<vec4<f32>, 528>;
 @group(0) @binding(2) var<storage, read> matrix_b4: array<vec4<f32>>;
 
 // Vec4 `e` of one operand's span×16 tile: A's into tile_a2 (rows op(A), stride ROW2, span 64 or
-// 128) or B's into tile_b (columns of op(B), stride ROW1, span 64); v6 puts B's into tile_b2
-// (span 128) with put4_wide. `origin` is the tile's first row or column, `extent` that
-// dimension's size (m or n). along_extent: the operand is stored with that dimension contiguous
-// (Aᵀ stored K×M, or B stored K×N), so a vec4 is four tile entries of one K row and is stored as
-// it comes. Otherwise (A, or Bᵀ stored N×K) it is four consecutive k of one row, spread over four
-// K rows of the tile.
+// 128) or B's into tile_b (columns of op(B), stride ROW1, span 64). `origin` is the tile's first
+// row or column, `extent` that dimension's size (m or n). along_extent: the operand is stored
+// with that dimension contiguous (Aᵀ stored K×M, or B stored K×N), so a vec4 is four tile entries
+// of one K row and is stored as it comes. Otherwise (A, or Bᵀ stored N×K) it is four consecutive
+// k of one row, spread over four K rows of the tile.
 fn stage4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: u32, span: u32) {
   let f = fetch4(is_a, along_extent, e, origin, extent, k0, span);
   if (is_a) { put4_wide(&tile_a2, along_extent, f); return; }
@@ -329,7 +323,7 @@ fn fetch4(is_a: bool, along_extent: bool, e: u32, origin: u32, extent: u32, k0: 
   return Fetched4(v, kk, r);
 }
 
-// Stores a fetched vec4 into a 128-wide tile (tile_a2, or v6's tile_b2).
+// Stores a fetched vec4 into a 128-wide tile (tile_a2).
 fn put4_wide(tile: ptr<workgroup, array<vec4<f32>, 528>>, along_extent: bool, f: Fetched4) {
   if (along_extent) {
     (*tile)[f.kk * ROW2 + f.place] = f.v;
@@ -406,57 +400,6 @@ fn matmul_bias_act_128x64(@builtin(local_invocation_id) lid: vec3<u32>, @builtin
   let col = col0 + lid.x * 4u;
   store_tile4x4(row, col, wid.z, acc_lo, sums_rows, sum_lo);
   store_tile4x4(row + 4u, col, wid.z, acc_hi, sums_rows, sum_hi);
-}
-
-// ---- v6: 128×128 tile, 8×8 per thread, vec4 loads ----
-// 128×128 tiles and 8×8 outputs per thread (64 multiply-adds per four workgroup-memory reads),
-// each thread's 8×8 as four 4×4 blocks 64 rows or columns apart, so that consecutive threads read
-// consecutive vec4s of the tiles (the removed v2's 8-wide blocks read every other vec4), and
-// v4's vec4 loads.
-// Same shape requirements as v4.
-
-@compute @workgroup_size(16, 16)
-fn matmul_bias_act_128_vec4(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let tid = lid.y * 16u + lid.x;
-  let row0 = wid.y * V6_TILE_ROWS;
-  let col0 = wid.x * V6_TILE_COLS;
-  let ks = k_range(wid.z);
-  var acc_top_left: array<vec4<f32>, 4>;   // rows lid.y·4 + 0…3, columns lid.x·4 + 0…3
-  var acc_top_right: array<vec4<f32>, 4>;  // the same rows, columns 64 further
-  var acc_low_left: array<vec4<f32>, 4>;   // rows 64 further
-  var acc_low_right: array<vec4<f32>, 4>;
-  var sum_top = vec4<f32>(0.0);
-  var sum_low = vec4<f32>(0.0);
-  let sums_rows = HAS_ROW_SUMS && wid.x == 0u && lid.x == 0u;
-
-  for (var k0 = ks.x; k0 < ks.y; k0 += TILE_K) {
-    stage4(true, TRANSPOSE_A, tid, row0, dim_m(), k0, 128u);
-    stage4(true, TRANSPOSE_A, tid + 256u, row0, dim_m(), k0, 128u);
-    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid, col0, dim_n(), k0, 128u));
-    put4_wide(&tile_b2, !TRANSPOSE_B, fetch4(false, !TRANSPOSE_B, tid + 256u, col0, dim_n(), k0, 128u));
-    workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
-      let a_top = tile_a2[kk * ROW2 + lid.y];
-      let a_low = tile_a2[kk * ROW2 + 16u + lid.y];
-      let b_left = tile_b2[kk * ROW2 + lid.x];
-      let b_right = tile_b2[kk * ROW2 + 16u + lid.x];
-      if (sums_rows) {
-        sum_top += a_top;
-        sum_low += a_low;
-      }
-      acc_top_left = outer4(a_top, b_left, acc_top_left);
-      acc_top_right = outer4(a_top, b_right, acc_top_right);
-      acc_low_left = outer4(a_low, b_left, acc_low_left);
-      acc_low_right = outer4(a_low, b_right, acc_low_right);
-    }
-    workgroupBarrier();
-  }
-  let row = row0 + lid.y * 4u;
-  let col = col0 + lid.x * 4u;
-  store_tile4x4(row, col, wid.z, acc_top_left, sums_rows, sum_top);
-  store_tile4x4(row, col + 64u, wid.z, acc_top_right, false, sum_top);
-  store_tile4x4(row + 64u, col, wid.z, acc_low_left, sums_rows, sum_low);
-  store_tile4x4(row + 64u, col + 64u, wid.z, acc_low_right, false, sum_low);
 }
 
 // acc + a ⊗ b: four rows (a) times four columns (b), added to a thread's 4×4 accumulators.

@@ -46,10 +46,9 @@ describe('shader reflection', () => {
     const bytes = Object.fromEntries(
       shaders.flatMap((s) => Object.values(s.entries).map((e) => [`${s.name}.${e.entry}`, e.workgroupBytes])),
     );
-    // v1's two tiles of 16 K rows × 17 vec4s; v6's 33-vec4 rows plus the 17-vec4 B tile its
-    // shared loader can write (Dawn counts it, as the next test shows).
+    // v1's two tiles of 16 K rows × 17 vec4s; v3's two of each.
     expect(bytes['matmul.matmul_bias_act']).toBe(2 * 16 * 17 * 16);
-    expect(bytes['matmul.matmul_bias_act_128_vec4']).toBe(2 * 16 * 33 * 16 + 16 * 17 * 16);
+    expect(bytes['matmul.matmul_bias_act_db']).toBe(4 * 16 * 17 * 16);
     expect(bytes['matmul.matmul_split_reduce']).toBe(0);
     expect(bytes['bias_grad.bias_grad_column_sum']).toBe(16 * 16 * 4);
   });
@@ -60,7 +59,7 @@ describe('shader reflection', () => {
         .filter((e) => e.stage === 'compute' && e.workgroupBytes > DEFAULT_WORKGROUP_BYTES)
         .map((e) => ({ shader, entry: e.entry, bytes: e.workgroupBytes })),
     );
-    expect(large.map((l) => l.entry).sort()).toEqual(['matmul_bias_act_128_vec4', 'matmul_bias_act_db']);
+    expect(large.map((l) => l.entry).sort()).toEqual(['matmul_bias_act_db']);
     for (const { shader, entry, bytes } of large) {
       const exact = await deviceWithWorkgroupBytes(bytes);
       const short = await deviceWithWorkgroupBytes(bytes - 16);

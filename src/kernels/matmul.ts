@@ -57,8 +57,7 @@ export interface MatmulSpec {
   rowSums?: TensorRef;
   /**
    * Kernel variant (shaders/matmul.wgsl): v1 64×64 tiles, v3 v1 double-buffered,
-   * v4 v1 with vec4 loads, v5 128×64 tiles with vec4 loads, v6 128×128 tiles with vec4 loads
-   * (v4 to v6 where vec4Loadable);
+   * v4 v1 with vec4 loads, v5 128×64 tiles with vec4 loads (v4 and v5 where vec4Loadable);
    * 'auto' takes the measured choice for this shape and adapter (matmulTuning.ts), else v1.
    */
   variant?: MatmulVariant | 'auto';
@@ -109,14 +108,13 @@ function variantEntry(variant: MatmulVariant, entry: string, vec4: boolean): Var
 
 /**
  * Each variant's entry point in shaders/matmul.wgsl. WebGPU guarantees 16384 bytes of workgroup
- * memory: v3 and v6 need an adapter that allows more (Dawn on Vulkan GPUs does).
+ * memory: v3 needs an adapter that allows more (Dawn on Vulkan GPUs does).
  */
 const ENTRY: Record<MatmulVariant, VariantEntry> = {
   v1: variantEntry('v1', 'matmul_bias_act', false),
   v3: variantEntry('v3', 'matmul_bias_act_db', false),
   v4: variantEntry('v4', 'matmul_bias_act_vec4', true),
   v5: variantEntry('v5', 'matmul_bias_act_128x64', true),
-  v6: variantEntry('v6', 'matmul_bias_act_128_vec4', true),
 };
 
 type ShapeOfOperands = Pick<MatmulShape, 'm' | 'n' | 'k' | 'transposeA' | 'transposeB'>;
@@ -308,7 +306,7 @@ export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<M
   else bindings.unused('gate');
   if (spec.rowSums) bindings.tensor('row_sums', 'rowSums', spec.rowSums, m);
   else bindings.unused('row_sums', true);
-  // v4 to v6 read the same ranges through vec4 views.
+  // v4 and v5 read the same ranges through vec4 views.
   bindings.unused('partials').view('matrix_a4', 'matrix_a').view('matrix_b4', 'matrix_b');
 
   const label = spec.label ?? `matmul ${m}x${k}x${n}`;

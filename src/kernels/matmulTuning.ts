@@ -7,8 +7,8 @@ import { ArgumentError } from '../base/errors.js';
 import type { AdapterDescription } from '../gpu/adapter.js';
 import builtInTables from './matmul-tuning.json';
 
-export type MatmulVariant = 'v1' | 'v3' | 'v4' | 'v5' | 'v6';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['v1', 'v3', 'v4', 'v5', 'v6'];
+export type MatmulVariant = 'v1' | 'v3' | 'v4' | 'v5';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['v1', 'v3', 'v4', 'v5'];
 
 /** What a matmul's speed depends on (epilogues cost next to nothing and are left out). */
 export interface MatmulShape {

@@ -33,7 +33,7 @@ function matmulCheck(
   k: number,
   transposeA: boolean,
   transposeB: boolean,
-  variant: 'auto' | 'v4' | 'v5' | 'v6' = 'auto',
+  variant: 'auto' | 'v4' | 'v5' = 'auto',
 ): Check {
   return async (ctx) => {
     const a = randomArray(m * k, 1),
@@ -218,7 +218,6 @@ export const CHECKS: Record<string, Check> = {
   'matmul 64×128×100 A·Bᵀ + bias, tanh (a GAN layer)': matmulCheck(64, 128, 100, false, true),
   'matmul v4 (vec4 loads) 100×132×68 Aᵀ·B + bias, tanh': matmulCheck(100, 132, 68, true, false, 'v4'),
   'matmul v5 (128×64 tiles) 132×100×68 A·Bᵀ + bias, tanh': matmulCheck(132, 100, 68, false, true, 'v5'),
-  'matmul v6 (128×128 tiles, vec4 loads) 132×200×68 Aᵀ·B + bias, tanh': matmulCheck(132, 200, 68, true, false, 'v6'),
   'BCE with logits at ±1e4, ±80, 0': bceCheck,
   'logit head, 1100 rows (two dispatches)': logitHeadCheck,
   'Adam, 10 steps': adamCheck,

@@ -92,6 +92,11 @@ describe('measured matmul choices', () => {
     expect(await product(gpu.ctx, { variant: 'v3' })).toEqual({ variant: 'v3', splitK: 5, specialized: false });
   });
 
+  it('a table that names a variant this build does not have (the removed v6) is refused', () => {
+    const table = tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v6' as 'v1', splitK: 1 } });
+    expect(() => registerMatmulTuning(table)).toThrow(/must be one of v1, v3, v4, v5, got v6/);
+  });
+
   it('a forced variant (whole-step comparisons) ignores the table', async () => {
     registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
     forceAutoVariant(gpu.ctx, 'v1');
@@ -175,10 +180,10 @@ describe('the tuner', () => {
   it('tries every variant that fits, with splits at least 128 deep in K', () => {
     const roomy = { maxComputeWorkgroupStorageSize: 32768 };
     const short = candidates({ ...SHAPE, k: 200 }, roomy);
-    expect(short).toEqual(['v1', 'v3', 'v4', 'v5', 'v6'].map((variant) => ({ variant, splitK: 1 })));
+    expect(short).toEqual(['v1', 'v3', 'v4', 'v5'].map((variant) => ({ variant, splitK: 1 })));
     const long = candidates({ ...SHAPE, k: 8192 }, roomy);
     expect(long.filter((c) => c.variant === 'v1').map((c) => c.splitK)).toEqual([1, 2, 3, 4, 6, 8, 12, 16, 24, 32]);
-    // v4's to v6's vec4 loads need K (contiguous in A and in Bᵀ here) to be a multiple of 4.
+    // v4's and v5's vec4 loads need K (contiguous in A and in Bᵀ here) to be a multiple of 4.
     expect(candidates({ ...SHAPE, k: 201 }, roomy).map((c) => c.variant)).toEqual(['v1', 'v3']);
     // The rules' choice is always timed, as the choice to beat, even where its split count (7
     // here: 8 tiles of C, K = 2000 at batch 1000) is none of the usual ones.
