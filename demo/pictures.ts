@@ -1,9 +1,10 @@
 // The visitor's own pictures as training data, read in the page: nothing is uploaded. A dropped
 // or chosen folder's sub-folders are its classes (sorted by name, as the CLI's folders are), and
-// pictures straight in a folder without sub-folders are unlabelled. Each file is decoded by the
-// browser, read back from a canvas as RGBA and prepared by the library's own crop-and-resize, so
-// the page trains on the same bytes the CLI would make of the same folder.
-import { type Channels, type DecodedImage, isColour, prepareImage } from 'webgpu-gan';
+// pictures straight in a folder without sub-folders are unlabelled, by the library's one rule
+// (pictureClass, which the CLI's folders follow too). Each file is decoded by the browser, read
+// back from a canvas as RGBA and prepared by the library's PictureSetBuilder, as the CLI prepares
+// its own, so the page trains on the same bytes the CLI would make of the same folder.
+import { type Channels, type DecodedImage, PictureSetBuilder, pictureClass } from 'webgpu-gan';
 
 /** A file, with the folders between the dropped (or chosen) folder and it: [] for a loose file. */
 export interface PictureFile {
@@ -161,10 +162,7 @@ function why(error: unknown): string {
   return (error as Error)?.message || String(error);
 }
 
-/**
- * Which class each file is in. Without sub-folders every picture is unlabelled; with them each
- * sub-folder is a class and only the pictures directly in one count (as the CLI reads folders).
- */
+/** Which class each file is in, by the library's one rule (pictureClass, as the CLI reads folders). */
 function classify(files: PictureFile[]): {
   files: Array<{ picture: PictureFile; className: string | null }>;
   skipped: Skipped[];
@@ -173,11 +171,9 @@ function classify(files: PictureFile[]): {
   const skipped: Skipped[] = [];
   const classified: Array<{ picture: PictureFile; className: string | null }> = [];
   for (const picture of files) {
-    if (!withClasses) classified.push({ picture, className: null });
-    else if (picture.folders.length === 1) classified.push({ picture, className: picture.folders[0]! });
-    else if (picture.folders.length === 0)
-      skipped.push({ name: pathOf(picture), reason: 'beside the class folders, so it has no class' });
-    else skipped.push({ name: pathOf(picture), reason: 'in a folder inside a class folder' });
+    const placed = pictureClass(picture.folders, withClasses);
+    if ('reason' in placed) skipped.push({ name: pathOf(picture), reason: placed.reason });
+    else classified.push({ picture, className: placed.className });
   }
   return { files: classified, skipped };
 }
@@ -214,42 +210,6 @@ class PictureDecoder {
   }
 }
 
-/**
- * Each picture as side × side bytes, grey and colour both until the first colour picture settles
- * it (colour if any picture is in colour, as the CLI decides), so every file is decoded once.
- */
-class PreparedPictures {
-  private grey: Uint8Array[] | null = [];
-  private colour: Uint8Array[] = [];
-  readonly classNames: Array<string | null> = [];
-
-  constructor(private readonly side: number) {}
-
-  get count(): number {
-    return this.classNames.length;
-  }
-
-  add(image: DecodedImage, className: string | null): void {
-    if (this.grey && isColour(image)) this.grey = null;
-    this.grey?.push(prepareImage(image, this.side, 1));
-    this.colour.push(prepareImage(image, this.side, 3));
-    this.classNames.push(className);
-  }
-
-  finish(skipped: Skipped[]): PictureSet {
-    const channels: Channels = this.grey ? 1 : 3;
-    const chunks = this.grey ?? this.colour;
-    const size = channels * this.side * this.side;
-    const pixels = new Uint8Array(chunks.length * size);
-    chunks.forEach((chunk, i) => {
-      pixels.set(chunk, i * size);
-    });
-    const classNames = [...new Set(this.classNames.filter((c) => c !== null))].sort();
-    const labels = Uint8Array.from(this.classNames, (c) => (c === null ? 0 : classNames.indexOf(c)));
-    return { pixels, labels, classNames, count: chunks.length, side: this.side, channels, source: 'pictures', skipped };
-  }
-}
-
 /** Decodes and prepares every listed file; `onProgress` hears how many are done. */
 export async function readPictures(
   listing: Listing,
@@ -260,7 +220,7 @@ export async function readPictures(
   const { files, skipped } = classify(sorted);
   const all = [...listing.skipped, ...skipped];
   const decoder = new PictureDecoder();
-  const prepared = new PreparedPictures(side);
+  const prepared = new PictureSetBuilder(side);
   for (const [i, { picture, className }] of files.entries()) {
     onProgress(i, files.length);
     const decoded = await decoder.decode(picture.file);
@@ -268,7 +228,7 @@ export async function readPictures(
     else prepared.add(decoded, className);
   }
   onProgress(files.length, files.length);
-  return prepared.finish(all);
+  return { ...prepared.finish(), source: 'pictures', skipped: all };
 }
 
 /** "3 files skipped: a.txt (not a picture), …", naming the first few. */

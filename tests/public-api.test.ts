@@ -58,6 +58,8 @@ const PUBLIC_VALUES = [
   'packImages',
   'parseIdxImages',
   'prepareImage',
+  'pictureClass',
+  'PictureSetBuilder',
   'registerMatmulTuning',
   'resolveGanConfig',
   'restoreCheckpoint',

@@ -6,7 +6,8 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } fr
 import { join } from 'node:path';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { type Channels, type DecodedImage, isColour, prepareImage, requireChannels, requireSide } from './images.js';
+import { type Channels, type DecodedImage, requireChannels, requireSide } from './images.js';
+import { pictureClass, PictureSetBuilder } from './pictureSet.js';
 import { DatasetError } from '../io/idx.js';
 
 export interface ImageFolderOptions {
@@ -47,8 +48,9 @@ type Entry = { name: string; path: string; kind: 'folder' | 'file' } | { name: s
  * Reads every PNG and JPEG in `dir` as training images, files in sorted order. If `dir` holds
  * sub-folders, each is a class (as torchvision's ImageFolder: classes sorted by name, label = index)
  * and only the pictures directly inside a class folder are read; folders deeper down are skipped
- * and reported, and pictures beside the class folders are an error. Hidden names (starting with
- * '.') are ignored. Throws DatasetError when nothing could be trained on.
+ * and reported, and so are pictures beside the class folders (pictureSet.ts has the rule, which
+ * the demo shares). Hidden names (starting with '.') are ignored. Throws DatasetError when
+ * nothing could be trained on.
  */
 export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): ImageFolder {
   const side = requireSide(options.side ?? 28);
@@ -58,21 +60,21 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
   const entries = listFolder(dir);
   const skipped: Skipped[] = [];
   const folders = entries.filter((e) => 'kind' in e && e.kind === 'folder');
-  const images = new PreparedImages(side, wanted);
+  const images = new PictureSetBuilder(side, wanted);
   if (folders.length === 0) {
     readImages(entries, null, images, skipped);
     if (images.count === 0) throw nothingToTrainOn(dir, entries.length, skipped);
-    return images.finish(null, skipped);
+    return folderOf(images, false, skipped);
   }
   if (folders.length > MAX_CLASSES)
     throw new DatasetError(
       `${dir} has ${folders.length} sub-folders, each a class, but at most ${MAX_CLASSES} classes are supported ` +
         '(labels are bytes): merge classes, or put all the pictures in one folder to train without labels',
     );
-  refuseLooseImages(dir, entries, folders, skipped);
-  folders.forEach((folder, label) => {
+  skipLooseFiles(entries, skipped);
+  for (const folder of folders) {
     const [before, skippedBefore] = [images.count, skipped.length];
-    readImages(listFolder(folder.path), label, images, skipped);
+    readImages(listFolder(folder.path), folder.name, images, skipped);
     if (images.count === before) {
       const own = skipped.slice(skippedBefore);
       throw new DatasetError(
@@ -80,11 +82,15 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
           'every class needs examples: add pictures to it or remove it',
       );
     }
-  });
-  return images.finish(
-    folders.map((f) => f.name),
-    skipped,
-  );
+  }
+  return folderOf(images, true, skipped);
+}
+
+function folderOf(images: PictureSetBuilder, withClasses: boolean, skipped: Skipped[]): ImageFolder {
+  const { pixels, count, side, channels, labels, classNames } = images.finish();
+  return withClasses
+    ? { pixels, count, side, channels, labels, classNames, skipped }
+    : { pixels, count, side, channels, labels: null, classNames: null, skipped };
 }
 
 function requireFolder(dir: string): void {
@@ -132,90 +138,31 @@ function listFolder(dir: string): Entry[] {
 }
 
 /** Pictures lying beside class folders would have no class: say so rather than guess one. */
-function refuseLooseImages(dir: string, entries: Entry[], folders: Entry[], skipped: Skipped[]): void {
-  const loose: string[] = [];
+/** The files beside the class folders: each skipped, as pictureClass says, with the reason. */
+function skipLooseFiles(entries: Entry[], skipped: Skipped[]): void {
   for (const entry of entries) {
     if ('reason' in entry) skipped.push({ path: entry.path, reason: entry.reason });
     else if (entry.kind === 'file') {
       const format = sniffFile(entry.path);
+      const placed = pictureClass([], true);
       if (format.kind === 'other') skipped.push({ path: entry.path, reason: format.reason });
-      else loose.push(entry.name);
+      else if ('reason' in placed) skipped.push({ path: entry.path, reason: placed.reason });
     }
   }
-  if (loose.length === 0) return;
-  throw new DatasetError(
-    `${dir} holds both pictures (${listNames(loose)}) and sub-folders (${listNames(folders.map((f) => f.name))}); ` +
-      'sub-folders are classes, so move the pictures into a class folder, or move everything into one folder ' +
-      'to train without classes',
-  );
 }
 
-function readImages(entries: Entry[], label: number | null, into: PreparedImages, skipped: Skipped[]): void {
+function readImages(entries: Entry[], className: string | null, into: PictureSetBuilder, skipped: Skipped[]): void {
   for (const entry of entries) {
     if ('reason' in entry) {
       skipped.push({ path: entry.path, reason: entry.reason });
     } else if (entry.kind === 'folder') {
-      skipped.push({
-        path: entry.path,
-        reason: 'a folder inside a class folder: only pictures directly in it are read',
-      });
+      const placed = pictureClass([className ?? '', entry.name], className !== null);
+      skipped.push({ path: entry.path, reason: 'reason' in placed ? placed.reason : 'a folder' });
     } else {
       const decoded = decodeFile(entry.path);
       if ('reason' in decoded) skipped.push({ path: entry.path, reason: decoded.reason });
-      else into.add(decoded.image, label);
+      else into.add(decoded.image, className);
     }
-  }
-}
-
-/**
- * The prepared bytes of every picture so far. With channels 'auto' both grey and colour versions
- * are kept until the first colour picture settles it, so that each file is decoded only once.
- */
-class PreparedImages {
-  private grey: Uint8Array[] | null;
-  private colour: Uint8Array[] | null;
-  private readonly labels: number[] = [];
-  private anyColour = false;
-
-  constructor(
-    private readonly side: number,
-    private readonly wanted: Channels | 'auto',
-  ) {
-    this.grey = wanted === 3 ? null : [];
-    this.colour = wanted === 1 ? null : [];
-  }
-
-  get count(): number {
-    return this.labels.length;
-  }
-
-  add(image: DecodedImage, label: number | null): void {
-    if (this.wanted === 'auto' && !this.anyColour && isColour(image)) {
-      this.anyColour = true;
-      this.grey = null;
-    }
-    this.grey?.push(prepareImage(image, this.side, 1));
-    this.colour?.push(prepareImage(image, this.side, 3));
-    this.labels.push(label ?? 0);
-  }
-
-  finish(classNames: string[] | null, skipped: Skipped[]): ImageFolder {
-    const channels: Channels = this.grey ? 1 : 3;
-    const chunks = (this.grey ?? this.colour)!;
-    const size = this.side * this.side * channels;
-    const pixels = new Uint8Array(chunks.length * size);
-    chunks.forEach((chunk, i) => {
-      pixels.set(chunk, i * size);
-    });
-    return {
-      pixels,
-      count: chunks.length,
-      side: this.side,
-      channels,
-      labels: classNames ? Uint8Array.from(this.labels) : null,
-      classNames,
-      skipped,
-    };
   }
 }
 
@@ -321,11 +268,6 @@ function describeSkips(skipped: Skipped[]): string {
   const named = skipped.slice(0, NAMED_SKIPS).map((s) => `${s.path}: ${s.reason}`);
   const more = skipped.length > NAMED_SKIPS ? `; and ${skipped.length - NAMED_SKIPS} more` : '';
   return ` (${skipped.length} file${skipped.length === 1 ? '' : 's'} skipped — ${named.join('; ')}${more})`;
-}
-
-function listNames(names: string[]): string {
-  const shown = names.slice(0, 3).join(', ');
-  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
 }
 
 function errorCode(error: unknown): string {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/base/errors.js';
 import { type Channels, type DecodedImage, isColour, packImages, prepareImage } from '../../src/data/images.js';
 import { loadImageFolder } from '../../src/data/imageFolderNode.js';
+import { pictureClass, PictureSetBuilder } from '../../src/data/pictureSet.js';
 import { DatasetError } from '../../src/io/idx.js';
 import { useTempDirs } from '../support/temp.js';
 
@@ -323,7 +324,19 @@ describe('loadImageFolder', () => {
     expect(folder.skipped[1]!.reason).toMatch(/folder inside a class folder/);
   });
 
-  it('refuses, saying what to do: nothing readable, a missing path, a file, loose pictures, an empty class', () => {
+  it('skips a picture beside the class folders with the reason the demo gives, and trains on the classes', () => {
+    const loose = tempDir('images-loose-');
+    mkdirSync(join(loose, 'cats'));
+    writePng(join(loose, 'cats', 'a.png'), grey(1));
+    writePng(join(loose, 'stray.png'), grey(2));
+    const folder = loadImageFolder(loose, { side: 2 });
+    expect([folder.count, folder.classNames]).toEqual([1, ['cats']]);
+    expect(folder.skipped).toEqual([
+      { path: join(loose, 'stray.png'), reason: 'beside the class folders, so it has no class' },
+    ]);
+  });
+
+  it('refuses, saying what to do: nothing readable, a missing path, a file, an empty class', () => {
     const empty = tempDir('images-empty-');
     writeFileSync(join(empty, '.DS_Store'), 'x');
     expectDatasetError(() => loadImageFolder(empty), /is empty: put PNG or JPEG pictures in it/);
@@ -343,15 +356,6 @@ describe('loadImageFolder', () => {
 
     expectDatasetError(() => loadImageFolder(join(bad, 'nowhere')), /^no folder at .*nowhere: give a folder of PNG/);
     expectDatasetError(() => loadImageFolder(join(bad, 'a.txt')), /a\.txt is a file, but a folder of PNG or JPEG/);
-
-    const loose = tempDir('images-loose-');
-    mkdirSync(join(loose, 'cats'));
-    writePng(join(loose, 'cats', 'a.png'), grey(1));
-    writePng(join(loose, 'stray.png'), grey(2));
-    expectDatasetError(
-      () => loadImageFolder(loose),
-      /holds both pictures \(stray\.png\) and sub-folders \(cats\); sub-folders are classes, so move/,
-    );
 
     const emptyClass = tempDir('images-empty-class-');
     for (const sub of ['cats', 'dogs']) mkdirSync(join(emptyClass, sub));
@@ -386,5 +390,29 @@ describe('loadImageFolder', () => {
         reason: expect.stringMatching(/20000×20000 pixels is more than the 64 megapixels/),
       },
     ]);
+  });
+});
+
+describe('the picture set rule shared by the CLI and the demo (pictureSet.ts)', () => {
+  it('without sub-folders every picture is unlabelled; with them only those directly in a class folder count', () => {
+    expect(pictureClass([], false)).toEqual({ className: null });
+    expect(pictureClass(['cats'], true)).toEqual({ className: 'cats' });
+    expect(pictureClass([], true)).toEqual({ reason: 'beside the class folders, so it has no class' });
+    expect(pictureClass(['cats', 'old'], true)).toEqual({ reason: 'in a folder inside a class folder' });
+  });
+
+  it('labels follow the class names sorted, whatever the order pictures come in; colour if any is', () => {
+    const builder = new PictureSetBuilder(2);
+    builder.add(grey(10), 'dogs');
+    builder.add(grey(20), 'cats');
+    builder.add(grey(30), 'dogs');
+    const set = builder.finish();
+    expect([set.classNames, [...set.labels], set.channels, set.count]).toEqual([['cats', 'dogs'], [1, 0, 1], 1, 3]);
+    const red: DecodedImage = { width: 1, height: 1, rgba: Uint8Array.of(255, 0, 0, 255) };
+    builder.add(red, null);
+    expect(builder.finish().channels).toBe(3);
+    const forcedGrey = new PictureSetBuilder(2, 1);
+    forcedGrey.add(red, null);
+    expect(forcedGrey.finish().channels).toBe(1);
   });
 });
