@@ -10,14 +10,17 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { GanTrainer } from '../src/gan/trainer.js';
 import { SEED_RECIPE } from '../src/gan/config.js';
-import { createMatmul, forceAutoVariant, MatmulKernel } from '../src/kernels/matmul.js';
+import { createMatmul, MatmulKernel, ruleChoice } from '../src/kernels/matmul.js';
 import {
   MATMUL_VARIANTS,
+  registeredMatmulTuning,
   registerMatmulTuning,
+  shapeKey,
   tunedChoice,
   tuningAdapterKey,
   unregisterMatmulTuning,
   type MatmulTuning,
+  type MatmulVariant,
 } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
@@ -105,6 +108,35 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
   } finally {
     trainer.destroy();
     dataset.destroy();
+  }
+}
+
+/**
+ * Runs `run` with a tuning table that gives every matmul of the step at this batch `variant` (v1
+ * where it does not fit, each with the rules' split), then puts back the table there was: whole
+ * steps timed with one variant throughout, chosen by an explicit table rather than a setting.
+ */
+async function withOneVariant<T>(ctx: GpuContext, batch: number, variant: MatmulVariant, run: () => Promise<T>) {
+  const adapter = tuningAdapterKey(ctx.adapter);
+  if (adapter === null) throw new UsageError('--step-variants: this adapter has no name a tuning table can match');
+  const dataset = GpuDataset.fromBytes(ctx, new Uint8Array(784), 1, 784);
+  const trainer = await GanTrainer.create(ctx, { ...SEED_RECIPE, batch }, dataset);
+  const choices: MatmulTuning['choices'] = {};
+  try {
+    for (const k of trainer.stepKernelList)
+      if (k instanceof MatmulKernel)
+        choices[shapeKey(k.shape)] = { ...ruleChoice(k.shape, ctx.device.limits, variant) };
+  } finally {
+    trainer.destroy();
+    dataset.destroy();
+  }
+  const previous = registeredMatmulTuning(adapter);
+  registerMatmulTuning({ adapter, measured: `bench: every matmul ${variant}`, choices });
+  try {
+    return await run();
+  } finally {
+    if (previous) registerMatmulTuning(previous);
+    else unregisterMatmulTuning(adapter);
   }
 }
 
@@ -291,13 +323,13 @@ async function main(): Promise<void> {
     }
     const results: Array<{ impl: string }> = await timeBatches(ctx, options, 'webgpu-gan');
     for (const variant of options.variants) {
-      forceAutoVariant(ctx, variant);
       for (const batch of options.batches) {
-        const r = await timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, false);
+        const r = await withOneVariant(ctx, batch, variant, () =>
+          timeSteps(ctx, batch, options.steps, options.stepsPerSubmit, false),
+        );
         results.push({ ...r, impl: `webgpu-gan (all matmuls ${variant})` });
         console.log(`all matmuls ${variant}, batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
-      forceAutoVariant(ctx, null);
     }
     const matmul = await timeSquareMatmuls(ctx, options.matmul, 'webgpu-gan');
     if (options.robustnessOff) {

@@ -4,16 +4,35 @@
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, TrainingDivergedError } from 'webgpu-gan';
 import { clearSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './autosave.js';
 import { hasDevice } from './machine.js';
-import { alertUser, MAX_GRID_CLASSES, message, ui } from './page.js';
+import { $, alertUser, MAX_GRID_CLASSES, message } from './page.js';
 import { conditionalClasses, describeImages } from './pictures.js';
 import { rebuild, resetQuality } from './run.js';
-import { writeSettings } from './settings.js';
-import { dispatch, type State } from './state.js';
+import { showSettings } from './settingsPanel.js';
+import { dispatch, type State, type View } from './state.js';
 
-export function wireCheckpoint(state: State): void {
-  ui.save.addEventListener('click', () => void save(state));
-  ui.load.addEventListener('change', () => void load(state));
+const el = {
+  save: $<HTMLButtonElement>('save'),
+  load: $<HTMLInputElement>('load'),
+  fileMessage: $('file-message'),
+  offer: $('resume-offer'),
+  offerText: $('resume-text'),
+  resume: $<HTMLButtonElement>('resume'),
+  discard: $<HTMLButtonElement>('discard'),
+  autosave: $('autosave'),
+};
+
+/** Wires Save and Load; the returned view allows them only while there is a device. */
+export function checkpointPanel(state: State): View {
+  el.save.addEventListener('click', () => void save(state));
+  el.load.addEventListener('change', () => void load(state));
+  return (state) => {
+    el.save.disabled = !hasDevice(state.mode);
+    el.load.disabled = !hasDevice(state.mode);
+  };
 }
+
+/** The line under Save and Load: what was saved or loaded, or what went wrong with the GPU. */
+export const fileMessage = (text: string, bad = false) => message(el.fileMessage, text, bad);
 
 /** A run autosaved by an earlier visit: offered, not forced. */
 export async function offerResume(state: State): Promise<void> {
@@ -25,14 +44,14 @@ export async function offerResume(state: State): Promise<void> {
   }
   if (!snapshot) return;
   const when = new Date(snapshot.savedAt).toLocaleString();
-  ui.offerText.textContent = `A run saved in this browser at step ${snapshot.step} (${when}) can go on from there.`;
-  ui.offer.hidden = false;
-  ui.resume.onclick = async () => {
-    ui.offer.hidden = true;
+  el.offerText.textContent = `A run saved in this browser at step ${snapshot.step} (${when}) can go on from there.`;
+  el.offer.hidden = false;
+  el.resume.onclick = async () => {
+    el.offer.hidden = true;
     if (await restoreBytes(state, snapshot.bytes, 'the autosave')) state.snapshot = { ...snapshot, stored: true };
   };
-  ui.discard.onclick = async () => {
-    ui.offer.hidden = true;
+  el.discard.onclick = async () => {
+    el.offer.hidden = true;
     await clearSnapshot().catch(() => undefined);
   };
 }
@@ -47,7 +66,7 @@ export async function autosave(state: State): Promise<void> {
     if (state.images.source !== 'mnist') {
       // Kept for a lost device only: the pictures are not stored, so a reload could not go on with them.
       message(
-        ui.autosave,
+        el.autosave,
         `Kept step ${snapshot.step} for this visit only: your pictures are not stored in the browser, so a ` +
           'reload starts again on MNIST.',
       );
@@ -56,7 +75,7 @@ export async function autosave(state: State): Promise<void> {
     await store(snapshot);
   } catch (error) {
     if (!(error instanceof TrainingDivergedError) && hasDevice(state.mode))
-      message(ui.autosave, `Autosave failed: ${(error as Error).message}`, true);
+      message(el.autosave, `Autosave failed: ${(error as Error).message}`, true);
   } finally {
     dispatch(state, 'saved');
   }
@@ -68,11 +87,11 @@ async function store(snapshot: Snapshot & { stored: boolean }): Promise<void> {
     await saveSnapshot({ bytes: snapshot.bytes, step: snapshot.step, savedAt: snapshot.savedAt });
     snapshot.stored = true;
     // The stored run is this one now: an offer of the one before would only mislead.
-    ui.offer.hidden = true;
-    message(ui.autosave, `Autosaved step ${snapshot.step} in this browser.`);
+    el.offer.hidden = true;
+    message(el.autosave, `Autosaved step ${snapshot.step} in this browser.`);
   } catch (error) {
     message(
-      ui.autosave,
+      el.autosave,
       `Kept step ${snapshot.step} for this visit only: the browser refused to store it ` +
         `(${(error as Error).message}).`,
       true,
@@ -82,7 +101,7 @@ async function store(snapshot: Snapshot & { stored: boolean }): Promise<void> {
 
 async function save(state: State): Promise<void> {
   if (!dispatch(state, 'save')) {
-    message(ui.fileMessage, 'The page is busy (a repair, a restart or an autosave): save in a moment.', true);
+    fileMessage('The page is busy (a repair, a restart or an autosave): save in a moment.', true);
     return;
   }
   try {
@@ -92,18 +111,18 @@ async function save(state: State): Promise<void> {
     link.download = `webgpu-gan-step-${state.session.trainer.step}.safetensors`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-    message(ui.fileMessage, `Saved step ${state.session.trainer.step}.`);
+    fileMessage(`Saved step ${state.session.trainer.step}.`);
   } catch (error) {
-    message(ui.fileMessage, `Could not save: ${(error as Error).message}`, true);
+    fileMessage(`Could not save: ${(error as Error).message}`, true);
   } finally {
     dispatch(state, 'saved');
   }
 }
 
 async function load(state: State): Promise<void> {
-  const file = ui.load.files?.[0];
+  const file = el.load.files?.[0];
   if (!file) return;
-  ui.load.value = '';
+  el.load.value = '';
   await restoreBytes(state, new Uint8Array(await file.arrayBuffer()), file.name);
 }
 
@@ -133,13 +152,13 @@ async function restoreBytes(state: State, bytes: Uint8Array, name: string): Prom
     }
     restoreCheckpoint(state.session.trainer, checkpoint);
     state.snapshot = null; // the autosave, if any, is of what was there before
-    writeSettings(ui.form, state.config);
+    showSettings(state.config);
     alertUser('', false);
     const warning = checkpoint.warnings.length > 0 ? ` (${checkpoint.warnings.join('; ')})` : '';
-    message(ui.fileMessage, `Loaded ${name}: step ${checkpoint.step}.${warning}`);
+    fileMessage(`Loaded ${name}: step ${checkpoint.step}.${warning}`);
     return true;
   } catch (error) {
-    message(ui.fileMessage, `Could not load ${name}: ${(error as Error).message}`, true);
+    fileMessage(`Could not load ${name}: ${(error as Error).message}`, true);
     return false;
   }
 }

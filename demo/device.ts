@@ -1,10 +1,11 @@
 // A lost GPU device (a driver reset, a GPU switch, the browser's own limits) is replaced, not
 // fatal: the page gets a new device, uploads the images again and goes on from the last autosave,
-// unless the device was lost too often lately.
+// unless the device was lost too often lately. The panels see the new session when 'recovered'
+// renders them.
 import { acquireGpu, decodeCheckpoint, restoreCheckpoint, WebGpuUnavailableError } from 'webgpu-gan';
 import { hasDevice } from './machine.js';
 import { alertUser, LOSS_WINDOW_MS, MAX_LOSSES } from './page.js';
-import { canvases, qualitySpec, resetQuality, showClassPicker, upload } from './run.js';
+import { qualitySpec, resetQuality, upload } from './run.js';
 import { Session } from './session.js';
 import { dispatch, type State } from './state.js';
 
@@ -53,11 +54,10 @@ async function replaceDevice(state: State, reason: string): Promise<void> {
     made.unshift(dataset);
     if (labels) made.unshift(labels);
     const quality = qualitySpec(state.quality, state.images);
-    const session = await Session.create(ctx, dataset, state.config, canvases(), quality, labels);
+    const session = await Session.create(ctx, dataset, state.config, state.canvases, quality, labels);
     made.unshift(session);
     if (state.snapshot) restoreCheckpoint(session.trainer, decodeCheckpoint(state.snapshot.bytes));
     Object.assign(state, { ctx, dataset, labels, session, inFlight: false });
-    showClassPicker(state);
     state.charts.reset();
     resetQuality(state.quality);
     watchDevice(state);

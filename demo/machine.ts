@@ -1,28 +1,39 @@
-// What the page is doing, as one explicit state machine: a phase, and whether training goes on
-// when the phase ends. Each event is allowed in some phases only; a pure transition function
-// says what it leads to (null: not now), so the page never holds two modes at once (saving while
-// rebuilding, training on a lost device) and the rules are tested without a browser.
+// What the page is doing, as one explicit state machine. Each event is allowed in some phases
+// only; a pure transition function says what it leads to (null: not now), so the page never holds
+// two modes at once (saving while rebuilding, training on a lost device) and the rules are tested
+// without a browser. No DOM here: the panels render from the mode they are given.
 
-export type Phase =
-  /** The page finds WebGPU and loads MNIST. */
-  | 'loading'
-  | 'idle'
-  | 'training'
+/** Where the page rests between interruptions: a new run not started, training, or paused. */
+export type Settled = 'idle' | 'training' | 'paused';
+
+/** Phases that stop training for a while and then go back to where they found it (`after`). */
+export type Interruption =
   /** A checkpoint is read back (Save, or an autosave): no steps are submitted meanwhile. */
   | 'saving'
   /** A repair searches on a snapshot of the networks: training waits. */
   | 'repairing'
+  /** The GPU device was lost; a new one is sought. */
+  | 'deviceLost';
+
+export type Phase =
+  /** The page finds WebGPU and loads MNIST. */
+  | 'loading'
+  | Settled
+  | Interruption
   /** A new session is built (Reset, new settings, other pictures, a checkpoint loaded). */
   | 'rebuilding'
-  /** The GPU device was lost; a new one is sought. */
-  | 'deviceLost'
   /** No device could be had again: the page stops and says how to go on. */
   | 'failed';
+
+/** An interruption carries where it goes back to; Start and Pause meanwhile change that. */
+export type Mode = { phase: Exclude<Phase, Interruption> } | { phase: Interruption; after: Settled };
 
 export type PageEvent =
   | 'ready'
   | 'start'
   | 'pause'
+  /** Step once: one frame of one step, from a run that is not training. */
+  | 'step'
   | 'save'
   | 'saved'
   | 'repair'
@@ -33,50 +44,53 @@ export type PageEvent =
   | 'recovered'
   | 'gaveUp';
 
-export interface Mode {
-  phase: Phase;
-  /** In a phase that interrupts training (saving, repairing, deviceLost): train again after it. */
-  resume: boolean;
-}
+export const LOADING: Mode = { phase: 'loading' };
 
-export const LOADING: Mode = { phase: 'loading', resume: false };
-
-const at = (phase: Phase, resume = false): Mode => ({ phase, resume });
-
-/** The phases in which training is interrupted, to go on (or not) when they end. */
 const INTERRUPTIONS: readonly Phase[] = ['saving', 'repairing', 'deviceLost'];
+const isInterruption = (mode: Mode): mode is { phase: Interruption; after: Settled } =>
+  INTERRUPTIONS.includes(mode.phase);
+const isSettled = (phase: Phase): phase is Settled => phase === 'idle' || phase === 'training' || phase === 'paused';
+
+/** The event that ends each interruption (a lost device ends by `recovered`, or `gaveUp` to failed). */
+const ENDS: Record<Interruption, PageEvent> = { saving: 'saved', repairing: 'repaired', deviceLost: 'recovered' };
 
 /** The mode `event` leads to from `mode`, or null when the event is not allowed there. */
 export function transition(mode: Mode, event: PageEvent): Mode | null {
-  const { phase, resume } = mode;
+  const { phase } = mode;
   if (phase === 'failed') return null;
-  if (phase === 'loading') return event === 'ready' ? at('idle') : null;
-  if (event === 'lost') return phase === 'deviceLost' ? null : at('deviceLost', wantsTraining(mode));
-  if (phase === 'deviceLost') {
-    if (event === 'recovered') return at(resume ? 'training' : 'idle');
-    if (event === 'gaveUp') return at('failed');
-    return event === 'start' || event === 'pause' ? at('deviceLost', event === 'start') : null;
-  }
-  if (phase === 'rebuilding') return event === 'rebuilt' ? at('idle') : null;
-  if (event === 'rebuild') return at('rebuilding');
-  if (phase === 'idle' || phase === 'training') {
-    const training = phase === 'training';
-    if (event === 'start') return training ? null : at('training');
-    if (event === 'pause') return training ? at('idle') : null;
-    if (event === 'save') return at('saving', training);
-    if (event === 'repair') return at('repairing', training);
-    return null;
-  }
-  // Saving or repairing: Start and Pause say what happens after it.
-  if (event === 'start' || event === 'pause') return at(phase, event === 'start');
-  if ((phase === 'saving' && event === 'saved') || (phase === 'repairing' && event === 'repaired'))
-    return at(resume ? 'training' : 'idle');
+  if (phase === 'loading') return event === 'ready' ? { phase: 'idle' } : null;
+  if (event === 'lost') return phase === 'deviceLost' ? null : { phase: 'deviceLost', after: settledOf(mode) };
+  if (phase === 'rebuilding') return event === 'rebuilt' ? { phase: 'idle' } : null;
+  if (isInterruption(mode)) return interrupted(mode, event);
+  if (event === 'rebuild') return { phase: 'rebuilding' };
+  if (!isSettled(phase)) return null;
+  if (event === 'start') return phase === 'training' ? null : { phase: 'training' };
+  if (event === 'pause') return phase === 'training' ? { phase: 'paused' } : null;
+  if (event === 'step') return phase === 'training' ? null : { phase: 'paused' };
+  if (event === 'save') return { phase: 'saving', after: phase };
+  if (event === 'repair') return { phase: 'repairing', after: phase };
   return null;
+}
+
+/** Within an interruption, Start and Pause say where it goes back to; its own end goes there. */
+function interrupted(mode: { phase: Interruption; after: Settled }, event: PageEvent): Mode | null {
+  const { phase, after } = mode;
+  if (event === ENDS[phase]) return { phase: after };
+  if (event === 'start') return { phase, after: 'training' };
+  if (event === 'pause') return { phase, after: after === 'training' ? 'paused' : after };
+  if (phase === 'deviceLost') return event === 'gaveUp' ? { phase: 'failed' } : null;
+  return event === 'rebuild' ? { phase: 'rebuilding' } : null;
+}
+
+/** Where the page goes back to after what happens now; a run being rebuilt is a new run, not started. */
+function settledOf(mode: Mode): Settled {
+  if (isInterruption(mode)) return mode.after;
+  return isSettled(mode.phase) ? mode.phase : 'idle';
 }
 
 /** Whether training is on, or goes on after what interrupts it now. */
 export function wantsTraining(mode: Mode): boolean {
-  return mode.phase === 'training' || (INTERRUPTIONS.includes(mode.phase) && mode.resume);
+  return mode.phase === 'training' || (isInterruption(mode) && mode.after === 'training');
 }
 
 /** Whether the page has a GPU device to work with. */

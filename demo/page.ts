@@ -1,68 +1,21 @@
-// The page's elements, found once, the settings its URL takes, and the small ways every panel
-// writes to it. Below every other module of the demo.
+// What every panel shares: the page's own elements (each panel finds its own), the settings its
+// URL takes, and the small ways of writing a message. Below every other module of the demo.
 // URL parameters shrink the run for tests: ?subset=N images, ?gHidden=32,32&dHidden=32,32,
 // ?batch=N, ?autosave=N (steps between autosaves, default 500), ?evalEvery=N&evalN=M, and
 // ?repairStarts=N&repairSteps=M (the repair search's starting points and Adam steps).
-import type { GanConfig, TrainingStats } from 'webgpu-gan';
+import type { GanConfig } from 'webgpu-gan';
 import type { TrainingImages } from './pictures.js';
 
 export const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-export const ui = {
+/** What belongs to the page rather than a panel: the adapter line, the error, the loading bar, the run's alert. */
+export const page = {
   adapter: $('adapter'),
   error: $('webgpu-error'),
   app: $('app'),
   loading: $('loading'),
   progress: $<HTMLProgressElement>('data-progress'),
-  start: $<HTMLButtonElement>('start'),
-  pause: $<HTMLButtonElement>('pause'),
-  stepOnce: $<HTMLButtonElement>('step-once'),
-  reset: $<HTMLButtonElement>('reset'),
-  step: $('step'),
-  speed: $('speed'),
-  lossD: $('loss-d'),
-  lossG: $('loss-g'),
-  dReal: $('d-real'),
-  dFake: $('d-fake'),
-  form: $<HTMLFormElement>('settings'),
-  formMessage: $('form-message'),
-  save: $<HTMLButtonElement>('save'),
-  load: $<HTMLInputElement>('load'),
-  fileMessage: $('file-message'),
-  samples: $<HTMLCanvasElement>('samples'),
-  walk: $<HTMLCanvasElement>('walk'),
-  reroll: $<HTMLButtonElement>('reroll'),
-  walkToggle: $<HTMLButtonElement>('walk-toggle'),
-  classPicker: $('class-picker'),
-  showClass: $<HTMLSelectElement>('show-class'),
   alert: $('run-alert'),
-  offer: $('resume-offer'),
-  offerText: $('resume-text'),
-  resume: $<HTMLButtonElement>('resume'),
-  discard: $<HTMLButtonElement>('discard'),
-  autosave: $('autosave'),
-  dataSource: $('data-source'),
-  dropZone: $('drop-zone'),
-  pickFiles: $<HTMLInputElement>('pick-files'),
-  pickFolder: $<HTMLInputElement>('pick-folder'),
-  pictureSide: $<HTMLSelectElement>('picture-side'),
-  picturesProgress: $<HTMLProgressElement>('pictures-progress'),
-  picturesMessage: $('pictures-message'),
-  backToMnist: $<HTMLButtonElement>('back-to-mnist'),
-  repairReal: $<HTMLButtonElement>('repair-real'),
-  repairGenerated: $<HTMLButtonElement>('repair-generated'),
-  repairEditor: $<HTMLCanvasElement>('repair-editor'),
-  repairResult: $<HTMLCanvasElement>('repair-result'),
-  repairBrush: $<HTMLInputElement>('repair-brush'),
-  repairEraseHalf: $<HTMLButtonElement>('repair-erase-half'),
-  repairUndo: $<HTMLButtonElement>('repair-undo'),
-  repairRun: $<HTMLButtonElement>('repair-run'),
-  repairStop: $<HTMLButtonElement>('repair-stop'),
-  repairBar: $<HTMLProgressElement>('repair-bar'),
-  repairProgress: $('repair-progress'),
 };
-export const CONTROLS = [ui.start, ui.pause, ui.stepOnce, ui.reset, ui.save, ui.reroll, ui.walkToggle];
-/** Disabled while the GPU device is being replaced, as CONTROLS are. */
-export const DATA_INPUTS = [ui.pickFiles, ui.pickFolder, ui.backToMnist];
 
 export const params = new URLSearchParams(location.search);
 const widths = (name: string) => params.get(name)?.split(',').map(Number);
@@ -93,18 +46,17 @@ export function message(element: HTMLElement, text: string, bad = false): void {
   element.classList.toggle('bad', bad);
 }
 
-/** The run's alert above the controls: a divergence, a lost device; '' hides it. */
-export function alertUser(text: string, bad: boolean): void {
-  ui.alert.textContent = text;
-  ui.alert.classList.toggle('bad', bad);
-  ui.alert.hidden = text === '';
+/** A failure that leaves the page without a run: said prominently, with what to do. */
+export function fail(text: string): void {
+  page.error.textContent = text;
+  page.error.hidden = false;
 }
 
-export function showStats(s: TrainingStats): void {
-  ui.lossD.textContent = s.lossD.toFixed(3);
-  ui.lossG.textContent = s.lossG.toFixed(3);
-  ui.dReal.textContent = s.dReal.toFixed(3);
-  ui.dFake.textContent = s.dFake.toFixed(3);
+/** The run's alert above the controls: a divergence, a lost device; '' hides it. */
+export function alertUser(text: string, bad: boolean): void {
+  page.alert.textContent = text;
+  page.alert.classList.toggle('bad', bad);
+  page.alert.hidden = text === '';
 }
 
 export const classWord = (images: TrainingImages) => (images.source === 'mnist' ? 'digit' : 'class');

@@ -1,10 +1,15 @@
-// The visitor's own pictures as training data, read in the page: nothing is uploaded. A dropped
-// or chosen folder's sub-folders are its classes (sorted by name, as the CLI's folders are), and
-// pictures straight in a folder without sub-folders are unlabelled, by the library's one rule
-// (pictureClass, which the CLI's folders follow too). Each file is decoded by the browser, read
-// back from a canvas as RGBA and prepared by the library's PictureSetBuilder, as the CLI prepares
-// its own, so the page trains on the same bytes the CLI would make of the same folder.
-import { type Channels, type DecodedImage, PictureSetBuilder, pictureClass } from 'webgpu-gan';
+// The visitor's own pictures as training data, read in the page: nothing is uploaded. This file
+// only lists what was dropped or chosen and reads each file's bytes (File.arrayBuffer); the
+// library's PictureSetReader applies the rule for classes and loose pictures, decodes PNG and
+// JPEG and prepares the bytes exactly as the CLI does for a folder (webgpu-gan/node's
+// loadImageFolder), so the page trains on the same bytes the CLI would make of the same folder.
+import {
+  type Channels,
+  describeSkippedPictures,
+  PICTURE_HEADER_BYTES,
+  type PictureEntry,
+  PictureSetReader,
+} from 'webgpu-gan';
 
 /** A file, with the folders between the dropped (or chosen) folder and it: [] for a loose file. */
 export interface PictureFile {
@@ -22,7 +27,7 @@ export interface Skipped {
 export interface Listing {
   files: PictureFile[];
   skipped: Skipped[];
-  /** Files beyond MAX_FILES, left unread. */
+  /** Files beyond MAX_FILES (the first in path order are read), left unread: set by readPictures. */
   leftOver: number;
 }
 
@@ -42,15 +47,12 @@ export interface TrainingImages {
 
 export interface PictureSet extends TrainingImages {
   skipped: Skipped[];
+  /** Files beyond MAX_FILES, left unread. */
+  leftOver: number;
 }
 
 /** More files than this are left unread: decoding them would keep the page busy for many minutes. */
 export const MAX_FILES = 20_000;
-/** A bigger picture is refused rather than read back whole (width × height × 4 bytes). */
-const MAX_MEGAPIXELS = 64;
-/** How many skipped files a message names before it says how many more there are. */
-const NAMED_SKIPS = 5;
-
 export const valuesPerImage = (images: TrainingImages) => images.channels * images.side * images.side;
 
 /** Whether the images can train a conditional GAN: two classes at least, and not more than a grid can show. */
@@ -59,8 +61,6 @@ export const conditionalClasses = (images: TrainingImages, most: number) =>
 
 /** Hidden files and folders (".DS_Store", ".git") are not the visitor's pictures; the CLI ignores them too. */
 const hidden = (name: string) => name.startsWith('.');
-
-const pathOf = (p: PictureFile) => [...p.folders, p.file.name].join('/');
 
 /**
  * What a drop holds, taken while the drop event runs: the browser empties its DataTransfer once
@@ -84,7 +84,7 @@ export function dropContents(transfer: DataTransfer): { entries: FileSystemEntry
 export async function listDrop(drop: { entries: FileSystemEntry[]; files: File[] }): Promise<Listing> {
   const listing: Listing = { files: [], skipped: [], leftOver: 0 };
   if (drop.entries.length === 0) {
-    for (const file of drop.files) addFile(listing, { file, folders: [] });
+    for (const file of drop.files) listing.files.push({ file, folders: [] });
     return listing;
   }
   const [only] = drop.entries;
@@ -103,14 +103,9 @@ export function listChosen(files: FileList | File[]): Listing {
     // "chosen/cats/a.png": the first part is the chosen folder itself, the last the file's name.
     const parts = file.webkitRelativePath.split('/').filter((part) => part !== '');
     const folders = parts.slice(1, -1);
-    if (!hidden(file.name) && !folders.some(hidden)) addFile(listing, { file, folders });
+    if (!hidden(file.name) && !folders.some(hidden)) listing.files.push({ file, folders });
   }
   return listing;
-}
-
-function addFile(listing: Listing, picture: PictureFile): void {
-  if (listing.files.length >= MAX_FILES) listing.leftOver++;
-  else listing.files.push(picture);
 }
 
 function sortedEntries(entries: FileSystemEntry[]): FileSystemEntry[] {
@@ -122,12 +117,8 @@ async function walkEntry(entry: FileSystemEntry, folders: string[], listing: Lis
     await walkFolder(entry as FileSystemDirectoryEntry, [...folders, entry.name], listing);
     return;
   }
-  if (listing.files.length >= MAX_FILES) {
-    listing.leftOver++;
-    return;
-  }
   try {
-    addFile(listing, { file: await fileOf(entry as FileSystemFileEntry), folders });
+    listing.files.push({ file: await fileOf(entry as FileSystemFileEntry), folders });
   } catch (error) {
     listing.skipped.push({ name: [...folders, entry.name].join('/'), reason: `cannot be read (${why(error)})` });
   }
@@ -162,81 +153,53 @@ function why(error: unknown): string {
   return (error as Error)?.message || String(error);
 }
 
-/** Which class each file is in, by the library's one rule (pictureClass, as the CLI reads folders). */
-function classify(files: PictureFile[]): {
-  files: Array<{ picture: PictureFile; className: string | null }>;
-  skipped: Skipped[];
-} {
-  const withClasses = files.some((p) => p.folders.length > 0);
-  const skipped: Skipped[] = [];
-  const classified: Array<{ picture: PictureFile; className: string | null }> = [];
-  for (const picture of files) {
-    const placed = pictureClass(picture.folders, withClasses);
-    if ('reason' in placed) skipped.push({ name: pathOf(picture), reason: placed.reason });
-    else classified.push({ picture, className: placed.className });
-  }
-  return { files: classified, skipped };
-}
+/** A listed file as the library takes it: its path below the dropped or chosen folder. */
+type FileEntry = PictureEntry & { file: File };
 
-/** Decodes pictures one after another through a single reused canvas. */
-class PictureDecoder {
-  private readonly canvas = new OffscreenCanvas(1, 1);
-  private readonly context = this.canvas.getContext('2d', { willReadFrequently: true })!;
-
-  async decode(file: File): Promise<DecodedImage | { reason: string }> {
-    let bitmap: ImageBitmap;
-    try {
-      bitmap = await createImageBitmap(file);
-    } catch {
-      return {
-        reason: file.type.startsWith('image/')
-          ? 'could not be decoded: damaged, or a format this browser cannot read'
-          : 'not a picture',
-      };
-    }
-    try {
-      const { width, height } = bitmap;
-      if (width * height > MAX_MEGAPIXELS * 1e6)
-        return { reason: `${width}×${height} is more than ${MAX_MEGAPIXELS} megapixels; scale it down first` };
-      // Setting the size clears the canvas, so a transparent picture is never drawn over the last one.
-      this.canvas.width = width;
-      this.canvas.height = height;
-      this.context.clearRect(0, 0, width, height);
-      this.context.drawImage(bitmap, 0, 0);
-      return { width, height, rgba: this.context.getImageData(0, 0, width, height).data };
-    } finally {
-      bitmap.close();
-    }
-  }
-}
-
-/** Decodes and prepares every listed file; `onProgress` hears how many are done. */
+/** Reads and prepares every listed file, by the library's one rule; `onProgress` hears how many are done. */
 export async function readPictures(
   listing: Listing,
   side: number,
   onProgress: (done: number, total: number) => void,
 ): Promise<PictureSet> {
-  const sorted = [...listing.files].sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : pathOf(a) > pathOf(b) ? 1 : 0));
-  const { files, skipped } = classify(sorted);
-  const all = [...listing.skipped, ...skipped];
-  const decoder = new PictureDecoder();
-  const prepared = new PictureSetBuilder(side);
-  for (const [i, { picture, className }] of files.entries()) {
-    onProgress(i, files.length);
-    const decoded = await decoder.decode(picture.file);
-    if ('reason' in decoded) all.push({ name: pathOf(picture), reason: decoded.reason });
-    else prepared.add(decoded, className);
+  const entries = listing.files.map(
+    ({ file, folders }): FileEntry => ({ path: [...folders, file.name], kind: 'file', size: file.size, file }),
+  );
+  const reader = new PictureSetReader(entries, { side, maxFiles: MAX_FILES, where: 'the folder' });
+  const total = reader.files.length;
+  for (const [i, picture] of reader.files.entries()) {
+    onProgress(i, total);
+    const { file } = picture.entry;
+    try {
+      // The first bytes first, so that a large file that is no picture (a video) is not read whole.
+      const header = new Uint8Array(await file.slice(0, PICTURE_HEADER_BYTES).arrayBuffer());
+      if (reader.check(picture, header)) reader.add(picture, new Uint8Array(await file.arrayBuffer()));
+    } catch (error) {
+      reader.skip(picture, `cannot be read (${why(error)})`);
+    }
   }
-  onProgress(files.length, files.length);
-  return { ...prepared.finish(), source: 'pictures', skipped: all };
+  onProgress(total, total);
+  // Throws DatasetError, naming the folder, when a class folder has no usable picture, as the CLI does.
+  const { pixels, labels, classNames, count, channels, skipped, leftOver } = reader.finish();
+  const named = skipped.map((s) => ({ name: s.path.join('/'), reason: s.reason }));
+  listing.leftOver = leftOver;
+  return {
+    pixels,
+    labels,
+    classNames,
+    count,
+    side,
+    channels,
+    source: 'pictures',
+    skipped: [...listing.skipped, ...named],
+    leftOver,
+  };
 }
 
-/** "3 files skipped: a.txt (not a picture), …", naming the first few. */
+/** "3 files skipped — a.txt: not a PNG or JPEG picture …; ….", naming the first few, as the CLI does. */
 export function describeSkipped(skipped: Skipped[]): string {
-  if (skipped.length === 0) return '';
-  const named = skipped.slice(0, NAMED_SKIPS).map((s) => `${s.name} (${s.reason})`);
-  const more = skipped.length > NAMED_SKIPS ? `, and ${skipped.length - NAMED_SKIPS} more` : '';
-  return `${skipped.length} file${skipped.length === 1 ? '' : 's'} skipped: ${named.join(', ')}${more}.`;
+  const text = describeSkippedPictures(skipped.map((s) => ({ path: [s.name], reason: s.reason })));
+  return text === '' ? '' : `${text}.`;
 }
 
 /** "120 of your pictures, 32×32 colour, 2 classes (cats, dogs)" or "MNIST: 1000 digits, 28×28 grey". */

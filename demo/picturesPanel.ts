@@ -2,7 +2,7 @@
 // pictures (read by pictures.ts), and Back to MNIST. Other images start a new run from step 0.
 import { resolveGanConfig } from 'webgpu-gan';
 import { hasDevice } from './machine.js';
-import { MAX_GRID_CLASSES, message, ui } from './page.js';
+import { $, MAX_GRID_CLASSES, message, page } from './page.js';
 import {
   conditionalClasses,
   describeImages,
@@ -16,13 +16,42 @@ import {
   type TrainingImages,
   valuesPerImage,
 } from './pictures.js';
+import { clearRepair } from './repairPanel.js';
 import { afresh, rebuild, upload } from './run.js';
-import { writeSettings } from './settings.js';
-import type { State } from './state.js';
+import { conditionalAsked, settingsMessage, showSettings } from './settingsPanel.js';
+import type { State, View } from './state.js';
 
-/** The drop zone and the two file inputs (pictures, or a folder) for training on the visitor's pictures. */
-export function wirePictures(state: State): void {
-  const zone = ui.dropZone;
+const el = {
+  dropZone: $('drop-zone'),
+  pickFiles: $<HTMLInputElement>('pick-files'),
+  pickFolder: $<HTMLInputElement>('pick-folder'),
+  pictureSide: $<HTMLSelectElement>('picture-side'),
+  picturesProgress: $<HTMLProgressElement>('pictures-progress'),
+  picturesMessage: $('pictures-message'),
+  backToMnist: $<HTMLButtonElement>('back-to-mnist'),
+};
+
+/**
+ * Wires the drop zone, the two file inputs (pictures, or a folder) and Back to MNIST; the returned
+ * view allows them while there is a device, and offers Back to MNIST away from the digits.
+ */
+export function picturesPanel(state: State): View {
+  wireDrop(state);
+  for (const input of [el.pickFiles, el.pickFolder])
+    input.addEventListener('change', () => {
+      const files = Array.from(input.files ?? []);
+      input.value = ''; // so that choosing the same pictures again is a change too
+      if (files.length > 0) void usePictures(state, async () => listChosen(files));
+    });
+  el.backToMnist.addEventListener('click', () => void backToMnist(state));
+  return (state) => {
+    for (const input of [el.pickFiles, el.pickFolder, el.backToMnist]) input.disabled = !hasDevice(state.mode);
+    el.backToMnist.hidden = state.images.source === 'mnist';
+  };
+}
+
+function wireDrop(state: State): void {
+  const zone = el.dropZone;
   // A picture dropped beside the zone would make the browser open it in place of the page, and its run.
   window.addEventListener('dragover', (event) => {
     event.preventDefault();
@@ -45,44 +74,37 @@ export function wirePictures(state: State): void {
     const contents = dropContents(event.dataTransfer);
     void usePictures(state, () => listDrop(contents));
   });
-  for (const input of [ui.pickFiles, ui.pickFolder])
-    input.addEventListener('change', () => {
-      const files = Array.from(input.files ?? []);
-      input.value = ''; // so that choosing the same pictures again is a change too
-      if (files.length > 0) void usePictures(state, async () => listChosen(files));
-    });
-  ui.backToMnist.addEventListener('click', () => void backToMnist(state));
 }
 
 /** Reads the visitor's pictures and trains on them from step 0; with none usable the run is left alone. */
 async function usePictures(state: State, list: () => Promise<Listing>): Promise<void> {
   if (state.readingPictures) {
-    message(ui.picturesMessage, 'Still reading the pictures before: wait until they are in.', true);
+    message(el.picturesMessage, 'Still reading the pictures before: wait until they are in.', true);
     return;
   }
   if (!hasDevice(state.mode)) {
-    message(ui.picturesMessage, 'Training has no GPU device at the moment (see the message above): try again later.');
+    message(el.picturesMessage, 'Training has no GPU device at the moment (see the message above): try again later.');
     return;
   }
   state.readingPictures = true;
-  message(ui.picturesMessage, 'Looking for pictures…');
+  message(el.picturesMessage, 'Looking for pictures…');
   try {
     const listing = await list();
     if (listing.files.length === 0 && listing.skipped.length === 0) {
-      message(ui.picturesMessage, 'There are no files there: drop a folder of pictures, or picture files.', true);
+      message(el.picturesMessage, 'There are no files there: drop a folder of pictures, or picture files.', true);
       return;
     }
-    ui.picturesProgress.hidden = false;
-    const pictures = await readPictures(listing, Number(ui.pictureSide.value), (done, total) => {
-      ui.picturesProgress.value = total > 0 ? done / total : 1;
-      message(ui.picturesMessage, `Reading pictures: ${done} of ${total}…`);
+    el.picturesProgress.hidden = false;
+    const pictures = await readPictures(listing, Number(el.pictureSide.value), (done, total) => {
+      el.picturesProgress.value = total > 0 ? done / total : 1;
+      message(el.picturesMessage, `Reading pictures: ${done} of ${total}…`);
     });
     const leftOver = listing.leftOver > 0 ? ` Only the first ${MAX_FILES} files were read.` : '';
     const skipped = `${describeSkipped(pictures.skipped)}${leftOver}`;
     if (pictures.count === 0) {
       const files = listing.files.length + listing.skipped.length;
       message(
-        ui.picturesMessage,
+        el.picturesMessage,
         `No usable picture among ${files} file${files === 1 ? '' : 's'}, so training goes on as before. ${skipped}`,
         true,
       );
@@ -91,18 +113,18 @@ async function usePictures(state: State, list: () => Promise<Listing>): Promise<
     const note = conditionalNote(pictures); // before the switch unticks the box
     if (!(await switchImages(state, pictures))) return;
     const read = `Read ${pictures.count} picture${pictures.count === 1 ? '' : 's'}.`;
-    message(ui.picturesMessage, `${read} ${note}${skipped}`.trim());
+    message(el.picturesMessage, `${read} ${note}${skipped}`.trim());
   } catch (error) {
-    message(ui.picturesMessage, `Could not use those pictures: ${(error as Error).message}`, true);
+    message(el.picturesMessage, `Could not use those pictures: ${(error as Error).message}`, true);
   } finally {
     state.readingPictures = false;
-    ui.picturesProgress.hidden = true;
+    el.picturesProgress.hidden = true;
   }
 }
 
 /** Why Conditional, ticked, cannot apply to these pictures; '' when it is not ticked or applies. */
 function conditionalNote(pictures: TrainingImages): string {
-  const asked = (ui.form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  const asked = conditionalAsked();
   if (!asked || conditionalClasses(pictures, MAX_GRID_CLASSES) > 0) return '';
   const n = pictures.classNames.length;
   const why =
@@ -115,9 +137,9 @@ function conditionalNote(pictures: TrainingImages): string {
 async function backToMnist(state: State): Promise<void> {
   if (state.readingPictures || state.images.source === 'mnist') return;
   try {
-    if (await switchImages(state, state.mnist)) message(ui.picturesMessage, 'Back to the MNIST digits.');
+    if (await switchImages(state, state.mnist)) message(el.picturesMessage, 'Back to the MNIST digits.');
   } catch (error) {
-    message(ui.picturesMessage, `Could not go back to MNIST: ${(error as Error).message}`, true);
+    message(el.picturesMessage, `Could not go back to MNIST: ${(error as Error).message}`, true);
   }
 }
 
@@ -130,7 +152,7 @@ async function backToMnist(state: State): Promise<void> {
 async function switchImages(state: State, images: TrainingImages): Promise<boolean> {
   if (state.mode.phase === 'rebuilding' || !hasDevice(state.mode))
     throw new Error('training is being restarted (or its GPU device replaced) just now: try again in a moment');
-  const asked = (ui.form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  const asked = conditionalAsked();
   const classes = asked ? conditionalClasses(images, MAX_GRID_CLASSES) : 0;
   const config = resolveGanConfig({
     ...afresh(state.config),
@@ -150,15 +172,14 @@ async function switchImages(state: State, images: TrainingImages): Promise<boole
     Object.assign(state, before);
     uploaded.dataset.destroy();
     uploaded.labels?.destroy();
-    if (await rebuild(state, before.config)) ui.error.hidden = true;
+    if (await rebuild(state, before.config)) page.error.hidden = true;
     throw error;
   }
   before.dataset.destroy();
   before.labels?.destroy();
   if (!done) return false; // the device was lost meanwhile: replaceDevice speaks
-  state.editor.clear(); // a picture of the old size and colour cannot be repaired by the new generator
-  message(ui.repairProgress, '');
-  writeSettings(ui.form, state.config);
-  message(ui.formMessage, `Reset to step 0 on ${describeImages(images)}.`);
+  clearRepair(state); // a picture of the old size and colour cannot be repaired by the new generator
+  showSettings(state.config);
+  settingsMessage(`Reset to step 0 on ${describeImages(images)}.`);
   return true;
 }

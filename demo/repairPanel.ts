@@ -1,26 +1,78 @@
 // The repair panel: take a real or a generated picture, erase or scribble on it with the pointer,
 // and watch the latent search (repair.ts) fill it in. Training waits while it searches.
-import { message, REPAIR_STARTS, ui } from './page.js';
+import { hasDevice } from './machine.js';
+import { $, message, REPAIR_CHUNK, REPAIR_STARTS, REPAIR_STEPS } from './page.js';
 import { type TrainingImages, valuesPerImage } from './pictures.js';
-import { drawPicture, type RepairPicture, valuesOf } from './repair.js';
-import { dispatch, render, type State } from './state.js';
+import { drawPicture, RepairEditor, type RepairPicture, RepairSearch, valuesOf } from './repair.js';
+import { dispatch, type State, type View } from './state.js';
 
-/** The repair panel: take a picture, mark it with the pointer, and search for its repair. */
-export function wireRepair(state: State): void {
-  ui.repairReal.addEventListener('click', () => state.editor.show(realPicture(state.images)));
-  ui.repairGenerated.addEventListener('click', () => void takeGenerated(state));
+const el = {
+  repairReal: $<HTMLButtonElement>('repair-real'),
+  repairGenerated: $<HTMLButtonElement>('repair-generated'),
+  repairEditor: $<HTMLCanvasElement>('repair-editor'),
+  repairResult: $<HTMLCanvasElement>('repair-result'),
+  repairBrush: $<HTMLInputElement>('repair-brush'),
+  repairEraseHalf: $<HTMLButtonElement>('repair-erase-half'),
+  repairUndo: $<HTMLButtonElement>('repair-undo'),
+  repairRun: $<HTMLButtonElement>('repair-run'),
+  repairStop: $<HTMLButtonElement>('repair-stop'),
+  repairBar: $<HTMLProgressElement>('repair-bar'),
+  repairProgress: $('repair-progress'),
+};
+
+/** The panel's editor on its canvas (`changed` when its picture changes) and the search it runs. */
+export function repairTools(changed: () => void): { editor: RepairEditor; search: RepairSearch } {
+  return {
+    editor: new RepairEditor(el.repairEditor, changed),
+    search: new RepairSearch({ starts: REPAIR_STARTS, steps: REPAIR_STEPS, chunk: REPAIR_CHUNK }),
+  };
+}
+
+/** Other images: the picture in the editor would not fit the new generator. */
+export function clearRepair(state: State): void {
+  state.editor.clear();
+  message(el.repairProgress, '');
+}
+
+/**
+ * The repair panel: take a picture, mark it with the pointer, and search for its repair. The
+ * returned view allows each step when it can be taken: a search needs a device and a picture, and
+ * runs one at a time.
+ */
+export function repairPanel(state: State): View {
+  wireRepair(state);
+  return (state) => {
+    const usable = hasDevice(state.mode);
+    const repairing = state.mode.phase === 'repairing';
+    const hasPicture = state.editor.picture !== null;
+    el.repairReal.disabled = !usable || repairing;
+    el.repairGenerated.disabled = !usable || repairing;
+    el.repairEraseHalf.disabled = !hasPicture;
+    el.repairUndo.disabled = !hasPicture;
+    el.repairRun.disabled = !usable || repairing || !hasPicture;
+    el.repairStop.disabled = !repairing;
+    const thing = state.images.source === 'mnist' ? 'digit' : 'picture';
+    if (el.repairReal.textContent !== `Real ${thing}`) {
+      el.repairReal.textContent = `Real ${thing}`;
+      el.repairGenerated.textContent = `Generated ${thing}`;
+    }
+  };
+}
+
+function wireRepair(state: State): void {
+  el.repairReal.addEventListener('click', () => state.editor.show(realPicture(state.images)));
+  el.repairGenerated.addEventListener('click', () => void takeGenerated(state));
   for (const input of Array.from(document.querySelectorAll<HTMLInputElement>('input[name=repair-mode]')))
     input.addEventListener('change', () => {
       if (input.checked) state.editor.mode = input.value === 'scribble' ? 'scribble' : 'erase';
     });
-  ui.repairBrush.addEventListener('input', () => {
-    state.editor.brush = Number(ui.repairBrush.value);
+  el.repairBrush.addEventListener('input', () => {
+    state.editor.brush = Number(el.repairBrush.value);
   });
-  ui.repairEraseHalf.addEventListener('click', () => state.editor.eraseLowerHalf());
-  ui.repairUndo.addEventListener('click', () => state.editor.restore());
-  ui.repairRun.addEventListener('click', () => void repairPicture(state));
-  ui.repairStop.addEventListener('click', () => state.search.stop());
-  render(state);
+  el.repairEraseHalf.addEventListener('click', () => state.editor.eraseLowerHalf());
+  el.repairUndo.addEventListener('click', () => state.editor.restore());
+  el.repairRun.addEventListener('click', () => void repairPicture(state));
+  el.repairStop.addEventListener('click', () => state.search.stop());
 }
 
 /** A picture the GAN trains on, chosen at random, with its class where the images have classes. */
@@ -49,7 +101,7 @@ async function takeGenerated(state: State): Promise<void> {
     const name = `a generated ${thing} of step ${session.trainer.step}`;
     state.editor.show({ side: images.side, channels: images.channels, values, known, label, name });
   } catch (error) {
-    message(ui.repairProgress, `Could not take a generated picture: ${(error as Error).message}`, true);
+    message(el.repairProgress, `Could not take a generated picture: ${(error as Error).message}`, true);
   }
 }
 
@@ -64,42 +116,42 @@ async function repairPicture(state: State): Promise<void> {
   const known = state.editor.knownCount();
   if (known === 0) {
     message(
-      ui.repairProgress,
+      el.repairProgress,
       'Everything is erased: leave some of the picture as it was, so that the search has something to match.',
       true,
     );
     return;
   }
   if (known === picture.known.length) {
-    message(ui.repairProgress, 'Nothing is erased yet: erase the part to fill in with the pointer, then Repair.');
+    message(el.repairProgress, 'Nothing is erased yet: erase the part to fill in with the pointer, then Repair.');
     return;
   }
   const session = state.session;
   if (!dispatch(state, 'repair')) return;
-  ui.repairBar.hidden = false;
-  ui.repairBar.value = 0;
-  message(ui.repairProgress, `Taking a snapshot of the networks at step ${session.trainer.step}…`);
+  el.repairBar.hidden = false;
+  el.repairBar.value = 0;
+  message(el.repairProgress, `Taking a snapshot of the networks at step ${session.trainer.step}…`);
   try {
     const result = await state.search.run(state.ctx, session.trainer, picture, (progress, steps) => {
-      ui.repairBar.value = progress.step / steps;
+      el.repairBar.value = progress.step / steps;
       message(
-        ui.repairProgress,
+        el.repairProgress,
         `Searching: step ${progress.step} of ${steps}, best error ${progress.bestError.toFixed(4)} ` +
           `(mean ${progress.meanError.toFixed(4)} over ${REPAIR_STARTS} starts)…`,
       );
     });
-    drawPicture(ui.repairResult, { ...picture, values: result.completion }, null);
+    drawPicture(el.repairResult, { ...picture, values: result.completion }, null);
     const rms = Math.sqrt(result.error);
     message(
-      ui.repairProgress,
+      el.repairProgress,
       `Repaired ${picture.name} with the generator of step ${session.trainer.step}: after ${result.steps} steps on ` +
         `${REPAIR_STARTS} starts the best matches the kept pixels to an RMS error of ${rms.toFixed(4)} ` +
         `(${(rms * 127.5).toFixed(1)} grey levels of 255); error ${result.error.toFixed(4)}.`,
     );
   } catch (error) {
-    message(ui.repairProgress, `Could not repair: ${(error as Error).message}`, true);
+    message(el.repairProgress, `Could not repair: ${(error as Error).message}`, true);
   } finally {
-    ui.repairBar.hidden = true;
+    el.repairBar.hidden = true;
     dispatch(state, 'repaired');
   }
 }

@@ -1,18 +1,16 @@
-// The run itself, as every panel changes it: the images on the GPU, a new session of some
-// settings (Reset, the settings form, other pictures, a checkpoint), and what the training panel
-// shows of the run's source and classes.
+// The run itself, as every panel changes it: the images on the GPU, and a new session of some
+// settings (Reset, the settings form, other pictures, a checkpoint). The panels see a new session
+// when they next render (dispatch's 'rebuilt'), so this module writes to none of them.
 import { DEFAULT_GAN_CONFIG, type GanConfig, type GpuContext, GpuDataset } from 'webgpu-gan';
 import { hasDevice } from './machine.js';
-import { classWord, EVAL_COUNT, MAX_GRID_CLASSES, ui } from './page.js';
-import { conditionalClasses, describeImages, type TrainingImages, valuesPerImage } from './pictures.js';
+import { EVAL_COUNT, fail, MAX_GRID_CLASSES } from './page.js';
+import { conditionalClasses, type TrainingImages, valuesPerImage } from './pictures.js';
 import { Session } from './session.js';
 import { dispatch, type Quality, type State } from './state.js';
 
 /** What Session.create needs to score samples: a classifier, and MNIST's digits, the only pictures it judges. */
 export const qualitySpec = (quality: Quality, images: TrainingImages) =>
   quality.file && images.source === 'mnist' ? { file: quality.file, count: EVAL_COUNT } : null;
-
-export const canvases = () => ({ grid: ui.samples, walk: ui.walk });
 
 /** The images on the GPU, with their classes where a conditional session could use them. */
 export function upload(ctx: GpuContext, images: TrainingImages): { dataset: GpuDataset; labels: GpuDataset | null } {
@@ -51,54 +49,30 @@ export async function rebuild(state: State, config: Partial<GanConfig>): Promise
     await ctx.sync();
     state.session.destroy();
     const quality = qualitySpec(state.quality, state.images);
-    const session = await Session.create(ctx, state.dataset, config, canvases(), quality, state.labels);
+    const session = await Session.create(ctx, state.dataset, config, state.canvases, quality, state.labels);
     if (overtaken()) {
       session.destroy(); // the device was lost meanwhile: replaceDevice's session stands
       return false;
     }
-    state.session = session;
+    startedAfresh(state, session);
+    return true;
   } catch (error) {
     if (overtaken()) return false; // a lost device: replaceDevice reports it
     // The old session is gone and no new one exists: stop here with a visible reason.
-    ui.error.textContent = `Could not start training: ${(error as Error).message}. Reload the page.`;
-    ui.error.hidden = false;
+    fail(`Could not start training: ${(error as Error).message}. Reload the page.`);
     throw error;
   } finally {
     dispatch(state, 'rebuilt');
   }
-  state.config = state.session.trainer.config;
-  showClassPicker(state);
-  showSource(state);
+}
+
+/** A new run in the state, before the panels render it: no autosave of it yet, no charts or scores. */
+function startedAfresh(state: State, session: Session): void {
+  state.session = session;
+  state.config = session.trainer.config;
   state.snapshot = null; // a new run: the next autosave is of it
   state.charts.reset();
   resetQuality(state.quality);
-  for (const el of [ui.lossD, ui.lossG, ui.dReal, ui.dFake, ui.speed]) el.textContent = '–';
-  return true;
-}
-
-/** The digit (or class) picker, for a conditional session only; a new session draws every class. */
-export function showClassPicker(state: State): void {
-  const classes = state.session.trainer.config.classes;
-  ui.classPicker.hidden = classes === 0;
-  const every = state.images.source === 'mnist' ? 'every digit, a row each' : 'every class, a row each';
-  const names = state.images.classNames.slice(0, classes);
-  ui.showClass.replaceChildren(new Option(every, 'all'), ...names.map((name, i) => new Option(name, String(i))));
-  ui.showClass.value = 'all';
-}
-
-/** What is being trained on, in the training panel, and the controls that depend on it. */
-export function showSource(state: State): void {
-  const { images } = state;
-  const conditional = state.config.classes > 0 ? `, conditional on the ${classWord(images)}` : '';
-  ui.dataSource.textContent = `Training on ${describeImages(images)}${conditional}.`;
-  ui.backToMnist.hidden = images.source === 'mnist';
-  const thing = images.source === 'mnist' ? 'digit' : 'picture';
-  ui.repairReal.textContent = `Real ${thing}`;
-  ui.repairGenerated.textContent = `Generated ${thing}`;
-  if (images.source !== 'mnist')
-    state.quality.view.notApplicable('the classifier judges 28×28 grey MNIST digits, not your pictures.');
-  else if (state.quality.file) state.quality.view.applicable();
-  else state.quality.view.unavailable(state.quality.missing);
 }
 
 export function resetQuality(quality: Quality): void {

@@ -1,11 +1,10 @@
 // The page's state: what it trains (the device, the images, the session) and what it is doing
 // (machine.ts's mode). Events go through dispatch, which applies the transition table and then
-// renders the controls from the new mode, so no panel sets a mode or a button by hand.
+// has every panel render from the new state, so no panel sets a mode, or another panel's controls.
 import type { ClassifierFile, GanConfig, GpuContext, GpuDataset } from 'webgpu-gan';
 import type { Snapshot } from './autosave.js';
 import type { ProgressCharts } from './charts.js';
-import { hasDevice, type Mode, type PageEvent, transition, wantsTraining } from './machine.js';
-import { CONTROLS, DATA_INPUTS, ui } from './page.js';
+import { type Mode, type PageEvent, transition } from './machine.js';
 import type { TrainingImages } from './pictures.js';
 import type { QualityView } from './quality.js';
 import type { RepairEditor, RepairSearch } from './repair.js';
@@ -51,9 +50,16 @@ export interface State {
   readingPictures: boolean;
   editor: RepairEditor;
   search: RepairSearch;
+  /** The live canvases (the training panel's) that every new session draws on. */
+  canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement };
+  /** Each panel's rendering, in the order main.ts wired them. */
+  views: View[];
 }
 
-/** Applies `event` if the current mode allows it, and renders the controls. False when it was not allowed. */
+/** A panel's rendering: its part of the page from the state, called after every event. */
+export type View = (state: State) => void;
+
+/** Applies `event` if the current mode allows it, and renders the panels. False when it was not allowed. */
 export function dispatch(state: State, event: PageEvent): boolean {
   const next = transition(state.mode, event);
   if (!next) return false;
@@ -62,23 +68,7 @@ export function dispatch(state: State, event: PageEvent): boolean {
   return true;
 }
 
-/** The controls as the mode allows them. */
+/** Every panel draws its part of the page from the state: its controls as the mode allows them. */
 export function render(state: State): void {
-  const usable = hasDevice(state.mode);
-  for (const b of [...CONTROLS, ...DATA_INPUTS]) b.disabled = !usable;
-  ui.load.disabled = !usable;
-  if (usable) {
-    const training = wantsTraining(state.mode);
-    ui.start.disabled = training;
-    ui.pause.disabled = !training;
-    ui.stepOnce.disabled = training;
-  }
-  const repairing = state.mode.phase === 'repairing';
-  const hasPicture = state.editor.picture !== null;
-  ui.repairReal.disabled = !usable || repairing;
-  ui.repairGenerated.disabled = !usable || repairing;
-  ui.repairEraseHalf.disabled = !hasPicture;
-  ui.repairUndo.disabled = !hasPicture;
-  ui.repairRun.disabled = !usable || repairing || !hasPicture;
-  ui.repairStop.disabled = !repairing;
+  for (const view of state.views) view(state);
 }

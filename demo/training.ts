@@ -1,12 +1,85 @@
 // The training panel: Start, Pause, Step, Reset and the keyboard, the frame loop that submits
-// steps (adapting how many per frame), the numbers and charts, the sample grid and the walk, and
-// the quality score taken between frames.
-import { TrainingDivergedError } from 'webgpu-gan';
-import { autosave } from './checkpoint.js';
+// steps (adapting how many per frame), the numbers and charts, the sample grid and the walk, what
+// is trained on, and the quality score taken between frames.
+import { type TrainingStats, TrainingDivergedError } from 'webgpu-gan';
+import { autosave, fileMessage } from './checkpoint.js';
 import { hasDevice, wantsTraining } from './machine.js';
-import { AUTOSAVE_EVERY, alertUser, EVAL_EVERY, message, showStats, ui } from './page.js';
+import { $, AUTOSAVE_EVERY, alertUser, classWord, EVAL_EVERY } from './page.js';
+import { describeImages } from './pictures.js';
 import { afresh, rebuild } from './run.js';
-import { dispatch, type State } from './state.js';
+import type { Session } from './session.js';
+import { settingsMessage } from './settingsPanel.js';
+import { dispatch, type State, type View } from './state.js';
+
+const el = {
+  start: $<HTMLButtonElement>('start'),
+  pause: $<HTMLButtonElement>('pause'),
+  stepOnce: $<HTMLButtonElement>('step-once'),
+  reset: $<HTMLButtonElement>('reset'),
+  step: $('step'),
+  speed: $('speed'),
+  lossD: $('loss-d'),
+  lossG: $('loss-g'),
+  dReal: $('d-real'),
+  dFake: $('d-fake'),
+  reroll: $<HTMLButtonElement>('reroll'),
+  walkToggle: $<HTMLButtonElement>('walk-toggle'),
+  classPicker: $('class-picker'),
+  showClass: $<HTMLSelectElement>('show-class'),
+  dataSource: $('data-source'),
+};
+/** The live canvases every session draws on. */
+export const canvases = { grid: $<HTMLCanvasElement>('samples'), walk: $<HTMLCanvasElement>('walk') };
+
+/** Wires the panel's controls; the returned view renders them from the state. */
+export function trainingPanel(state: State): View {
+  wireTraining(state);
+  let shown: Session | null = null;
+  return (state) => {
+    renderControls(state);
+    if (state.session === shown) return;
+    // A new session (Reset, new settings, other pictures, a checkpoint, a new device): its numbers
+    // are to come, and its classes and images may differ.
+    shown = state.session;
+    for (const cell of [el.lossD, el.lossG, el.dReal, el.dFake, el.speed]) cell.textContent = '–';
+    showClassPicker(state);
+    showSource(state);
+  };
+}
+
+/** Start, Pause and Step as the mode allows them; nothing works without a device. */
+function renderControls(state: State): void {
+  const usable = hasDevice(state.mode);
+  for (const b of [el.start, el.pause, el.stepOnce, el.reset, el.reroll, el.walkToggle]) b.disabled = !usable;
+  if (!usable) return;
+  const training = wantsTraining(state.mode);
+  el.start.disabled = training;
+  el.pause.disabled = !training;
+  el.stepOnce.disabled = training;
+}
+
+/** The digit (or class) picker, for a conditional session only; a new session draws every class. */
+function showClassPicker(state: State): void {
+  const classes = state.session.trainer.config.classes;
+  el.classPicker.hidden = classes === 0;
+  const every = state.images.source === 'mnist' ? 'every digit, a row each' : 'every class, a row each';
+  const names = state.images.classNames.slice(0, classes);
+  el.showClass.replaceChildren(new Option(every, 'all'), ...names.map((name, i) => new Option(name, String(i))));
+  el.showClass.value = 'all';
+}
+
+/** What is being trained on. */
+function showSource(state: State): void {
+  const conditional = state.config.classes > 0 ? `, conditional on the ${classWord(state.images)}` : '';
+  el.dataSource.textContent = `Training on ${describeImages(state.images)}${conditional}.`;
+}
+
+function showStats(s: TrainingStats): void {
+  el.lossD.textContent = s.lossD.toFixed(3);
+  el.lossG.textContent = s.lossG.toFixed(3);
+  el.dReal.textContent = s.dReal.toFixed(3);
+  el.dFake.textContent = s.dFake.toFixed(3);
+}
 
 /** Submits training work (adapting steps per frame to keep frames smooth), then draws. */
 export function frame(state: State): void {
@@ -14,7 +87,7 @@ export function frame(state: State): void {
   if (state.mode.phase === 'rebuilding' || !hasDevice(state.mode)) return;
   const { trainer } = state.session;
   if (state.ctx.error) {
-    message(ui.fileMessage, `GPU error: ${state.ctx.error.message}`, true);
+    fileMessage(`GPU error: ${state.ctx.error.message}`, true);
     dispatch(state, 'pause');
   } else if (state.mode.phase === 'training' && !state.inFlight) {
     trainStep(state, state.stepsPerFrame);
@@ -24,7 +97,7 @@ export function frame(state: State): void {
     state.charts.push(s);
   }
   if (trainer.diverged && wantsTraining(state.mode)) stopDiverged(state, trainer.diverged);
-  ui.step.textContent = String(trainer.step);
+  el.step.textContent = String(trainer.step);
   showSpeed(state, trainer.step);
   const training = state.mode.phase === 'training';
   if (training && trainer.step >= (state.snapshot?.step ?? 0) + AUTOSAVE_EVERY) void autosave(state);
@@ -38,17 +111,17 @@ function showSpeed(state: State, step: number): void {
   const now = performance.now();
   if (now - state.speed.time <= 1000) return;
   state.speed = { time: now, step, value: ((step - state.speed.step) * 1000) / (now - state.speed.time) };
-  ui.speed.textContent = wantsTraining(state.mode) ? state.speed.value.toFixed(1) : '–';
+  el.speed.textContent = wantsTraining(state.mode) ? state.speed.value.toFixed(1) : '–';
 }
 
 /** Whether the sample grid and the latent walk are on screen, kept up to date as the page scrolls. */
 export function watchVisibility(): { grid: boolean; walk: boolean } {
   const shown = { grid: true, walk: true };
   const observer = new IntersectionObserver((entries) => {
-    for (const entry of entries) shown[entry.target === ui.samples ? 'grid' : 'walk'] = entry.isIntersecting;
+    for (const entry of entries) shown[entry.target === canvases.grid ? 'grid' : 'walk'] = entry.isIntersecting;
   });
-  observer.observe(ui.samples);
-  observer.observe(ui.walk);
+  observer.observe(canvases.grid);
+  observer.observe(canvases.walk);
   return shown;
 }
 
@@ -99,27 +172,27 @@ function stopDiverged(state: State, error: TrainingDivergedError): void {
   alertUser(`${error.message}. Lower the learning rate and press Reset.${saved}`, true);
 }
 
-export function wireTraining(state: State): void {
-  ui.start.addEventListener('click', () => dispatch(state, 'start'));
-  ui.pause.addEventListener('click', () => dispatch(state, 'pause'));
-  ui.stepOnce.addEventListener('click', () => {
-    if (state.mode.phase === 'idle' && !state.inFlight) trainStep(state, 1);
+function wireTraining(state: State): void {
+  el.start.addEventListener('click', () => dispatch(state, 'start'));
+  el.pause.addEventListener('click', () => dispatch(state, 'pause'));
+  el.stepOnce.addEventListener('click', () => {
+    if (!state.inFlight && dispatch(state, 'step')) trainStep(state, 1);
   });
-  ui.reset.addEventListener(
+  el.reset.addEventListener(
     'click',
     () =>
       void rebuild(state, afresh(state.config)).then((done) => {
-        if (done) message(ui.formMessage, 'Reset to step 0.');
+        if (done) settingsMessage('Reset to step 0.');
       }),
   );
-  ui.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
-  ui.showClass.addEventListener('change', () => {
-    state.session.showClass(ui.showClass.value === 'all' ? null : Number(ui.showClass.value));
+  el.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
+  el.showClass.addEventListener('change', () => {
+    state.session.showClass(el.showClass.value === 'all' ? null : Number(el.showClass.value));
   });
-  ui.walkToggle.addEventListener('click', () => {
+  el.walkToggle.addEventListener('click', () => {
     state.walking = !state.walking;
-    ui.walkToggle.textContent = state.walking ? 'Pause walk' : 'Resume walk';
-    ui.walkToggle.setAttribute('aria-pressed', String(state.walking));
+    el.walkToggle.textContent = state.walking ? 'Pause walk' : 'Resume walk';
+    el.walkToggle.setAttribute('aria-pressed', String(state.walking));
   });
   document.addEventListener('keydown', (event) => {
     if (event.target instanceof HTMLInputElement || event.target instanceof HTMLButtonElement) return;
@@ -127,6 +200,6 @@ export function wireTraining(state: State): void {
       event.preventDefault();
       dispatch(state, wantsTraining(state.mode) ? 'pause' : 'start');
     }
-    if (event.key === 's' || event.key === 'S') ui.stepOnce.click();
+    if (event.key === 's' || event.key === 'S') el.stepOnce.click();
   });
 }

@@ -73,11 +73,11 @@ function scaleClassColumns(w: Float64Array, inF: number, c: GanConfig, factor: n
   return out;
 }
 
-/** The smallest |pre-activation| of any leaky-ReLU unit seen so far (see ReferenceGan.nearestKink). */
-let nearestKinkSeen = Infinity;
+/** The smallest |pre-activation| of any leaky-ReLU unit one run's forward passes met (ReferenceGan.nearestKink). */
+type KinkWatch = { nearest: number };
 
-/** Activated outputs of every layer for `rows` input rows. */
-function forward(net: Net, input: Float64Array, rows: number, alpha: number): Float64Array[] {
+/** Activated outputs of every layer for `rows` input rows; pre-activations near the kink go to `kink`. */
+function forward(net: Net, input: Float64Array, rows: number, alpha: number, kink: KinkWatch): Float64Array[] {
   const outs: Float64Array[] = [];
   let x = input;
   for (const L of net.layers) {
@@ -86,7 +86,7 @@ function forward(net: Net, input: Float64Array, rows: number, alpha: number): Fl
       for (let o = 0; o < L.outF; o++) {
         let s = L.b[o]!;
         for (let i = 0; i < L.inF; i++) s += x[r * L.inF + i]! * L.w[o * L.inF + i]!;
-        if (L.act === 'leaky-relu') nearestKinkSeen = Math.min(nearestKinkSeen, Math.abs(s));
+        if (L.act === 'leaky-relu') kink.nearest = Math.min(kink.nearest, Math.abs(s));
         y[r * L.outF + o] = activate(L.act, s, alpha);
       }
     }
@@ -254,13 +254,14 @@ export class ReferenceGan {
   /** With spectral normalisation: each D layer's power-iteration vector u. */
   private readonly spectralU: Float64Array[];
   step = 0;
+  private readonly kink: KinkWatch = { nearest: Infinity };
 
   /**
    * The smallest |pre-activation| of a leaky-ReLU unit in any forward pass so far. Below ~1e-5 a
    * float32 run may take the other side of the kink and the runs legitimately diverge.
    */
   get nearestKink(): number {
-    return nearestKinkSeen;
+    return this.kink.nearest;
   }
 
   constructor(
@@ -268,7 +269,6 @@ export class ReferenceGan {
     initial: TensorMap,
     private readonly data: ReferenceDataset,
   ) {
-    nearestKinkSeen = Infinity;
     // A conditional GAN's first layers take the one-hot class after their inputs, as the
     // checkpoint's [out, in + classes] weights hold them.
     this.G = makeNet(
@@ -382,14 +382,14 @@ export class ReferenceGan {
     // Every row, fake or real, takes the class of its row in the real batch.
     const classOf = (r: number) => this.data.label!(examples[r % B]!);
     const z = withOneHot(noise, c.noiseDim, classOf, c);
-    const fake = forward(this.G, z, B, a).at(-1)!;
+    const fake = forward(this.G, z, B, a, this.kink).at(-1)!;
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
     const x = withOneHot(Float64Array.from([...fake, ...real]), c.dataDim, classOf, c);
     const fakeInput = withOneHot(fake, c.dataDim, classOf, c);
     // D's update, then G's through the updated D: with spectral normalisation each pass sees
     // W / σ after a power-iteration step of its own, as the GPU step does.
     const dUpdate = this.discriminatorInUse();
-    const dOuts = forward(dUpdate.net, x, 2 * B, a);
+    const dOuts = forward(dUpdate.net, x, 2 * B, a, this.kink);
     const dLoss = lossOf(
       c.loss,
       dOuts.at(-1)!,
@@ -401,7 +401,7 @@ export class ReferenceGan {
     this.adam(this.D, dGradients, t, c.discriminatorLr ?? c.lr);
 
     const dForG = this.discriminatorInUse().net;
-    const dOutsFake = forward(dForG, fakeInput, B, a);
+    const dOutsFake = forward(dForG, fakeInput, B, a, this.kink);
     const gLoss = lossOf(
       c.loss === 'hinge' ? 'negative-logit' : c.loss,
       dOutsFake.at(-1)!,
@@ -415,7 +415,7 @@ export class ReferenceGan {
       c.dataDim,
     );
     const dZ = dInput.map((g, j) => g * derivativeFromOutput(c.generatorOutput, fake[j]!, a));
-    const gOuts = forward(this.G, z, B, a);
+    const gOuts = forward(this.G, z, B, a, this.kink);
     this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a), t, c.generatorLr ?? c.lr);
     const params = this.G.layers.flatMap((L) => [L.w, L.b]);
     // The warm-up, as the kernel computes it in float32 from the step number t.

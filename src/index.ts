@@ -48,7 +48,19 @@ export {
 export { GpuDataset } from './data/dataset.js';
 export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './io/idx.js';
 export { prepareImage, packImages, isColour, type DecodedImage, type Channels } from './data/images.js';
-export { pictureClass, PictureSetBuilder, type PreparedPictureSet } from './data/pictureSet.js';
+export {
+  pictureClass,
+  PictureSetBuilder,
+  PictureSetReader,
+  describeSkippedPictures,
+  type PictureSetOptions,
+  type PreparedPictureSet,
+  type PictureEntry,
+  type PictureToRead,
+  type PictureSetResult,
+  type SkippedPicture,
+} from './data/pictureSet.js';
+export { decodePicture, PICTURE_HEADER_BYTES } from './io/pictures.js';
 
 // The GAN: training, sampling, statistics.
 export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig, type GanLoss } from './gan/config.js';

@@ -4,7 +4,13 @@
 // variant that fits, and the trainer trains.
 import { describe, expect, it } from 'vitest';
 import { createMatmul, type MatmulVariant } from '../src/index.js';
-import { forceAutoVariant } from '../src/kernels/matmul.js';
+import {
+  registeredMatmulTuning,
+  registerMatmulTuning,
+  shapeKey,
+  tuningAdapterKey,
+  unregisterMatmulTuning,
+} from '../src/kernels/matmulTuning.js';
 import { getPipeline } from '../src/gpu/pipelines.js';
 import { matmulReference } from '../reference/cpu.js';
 import { float32Tolerance } from '../reference/numeric.js';
@@ -42,13 +48,15 @@ describe('on WebGPU default limits', () => {
     });
   }
 
-  it('refuses v3, which needs more workgroup memory, and a forced v3 falls back to v1', async () => {
+  it('refuses v3, which needs more workgroup memory, and a table naming v3 falls back to v1', async () => {
     const ctx = gpu.ctx;
     const buffers = [
       ctx.memory.createStorage('a', 64),
       ctx.memory.createStorage('b', 64),
       ctx.memory.createStorage('c', 64),
     ] as const;
+    const adapter = tuningAdapterKey(ctx.adapter)!;
+    const previous = registeredMatmulTuning(adapter);
     try {
       for (const [variant, bytes, entry] of [['v3', 17408, 'matmul_bias_act_db']] as const) {
         await expect(
@@ -58,13 +66,16 @@ describe('on WebGPU default limits', () => {
         );
         // The numbers are the shader's: the device itself refuses the pipeline.
         await expect(getPipeline(ctx.device, matmulShader, entry)).rejects.toThrow(/building pipeline/);
-        forceAutoVariant(ctx, variant);
+        const shape = { m: 8, n: 8, k: 8, transposeA: false, transposeB: false, rowSums: false };
+        const choices = { [shapeKey(shape)]: { variant, splitK: 1 } };
+        registerMatmulTuning({ adapter, measured: 'test', choices });
         const kernel = await createMatmul(ctx, { m: 8, n: 8, k: 8, a: buffers[0], b: buffers[1], c: buffers[2] });
         expect(kernel.choice.variant).toBe('v1');
         kernel.destroy();
       }
     } finally {
-      forceAutoVariant(ctx, null);
+      if (previous) registerMatmulTuning(previous);
+      else unregisterMatmulTuning(adapter);
       for (const x of buffers) ctx.memory.release(x);
     }
   });

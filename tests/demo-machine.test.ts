@@ -1,13 +1,14 @@
 // The demo's state machine (demo/machine.ts) without a browser: every phase's allowed events and
 // where they lead, what is refused, and that an interruption (saving, repairing, a lost device)
-// goes back to training only when training was on, or asked for meanwhile.
+// goes back to where it found the page: training, paused or idle, or training when asked meanwhile.
 import { describe, expect, it } from 'vitest';
 import {
   hasDevice,
+  type Interruption,
   LOADING,
   type Mode,
   type PageEvent,
-  type Phase,
+  type Settled,
   transition,
   wantsTraining,
 } from '../demo/machine.js';
@@ -16,6 +17,7 @@ const EVENTS: PageEvent[] = [
   'ready',
   'start',
   'pause',
+  'step',
   'save',
   'saved',
   'repair',
@@ -26,84 +28,108 @@ const EVENTS: PageEvent[] = [
   'recovered',
   'gaveUp',
 ];
-const at = (phase: Phase, resume = false): Mode => ({ phase, resume });
-const show = (mode: Mode | null) => (mode ? `${mode.phase}${mode.resume ? '+resume' : ''}` : 'refused');
+const SETTLED: Settled[] = ['idle', 'training', 'paused'];
+const at = (phase: Exclude<Mode['phase'], Interruption>): Mode => ({ phase });
+const during = (phase: Interruption, after: Settled): Mode => ({ phase, after });
+/** A mode as text: `saving→paused` is saving, then back to paused. */
+const show = (mode: Mode | null) => (mode ? ('after' in mode ? `${mode.phase}→${mode.after}` : mode.phase) : 'refused');
 
-/** Every event from `mode`, as 'event → next'. */
-function table(mode: Mode): Record<string, string> {
-  return Object.fromEntries(EVENTS.map((event) => [event, show(transition(mode, event))]));
+/** Every event from `mode`, as event → next; events left out of `allowed` must be refused. */
+function expectTable(mode: Mode, allowed: Partial<Record<PageEvent, string>>): void {
+  const table = Object.fromEntries(EVENTS.map((event) => [event, show(transition(mode, event))]));
+  expect(table).toEqual({ ...Object.fromEntries(EVENTS.map((e) => [e, 'refused'])), ...allowed });
 }
 
 describe('the demo page as a state machine', () => {
   it('loading: only ready, to idle', () => {
-    expect(table(LOADING)).toEqual({ ...refusedAll(), ready: 'idle' });
+    expectTable(LOADING, { ready: 'idle' });
   });
 
-  it('idle and training: start and pause between them; save, repair, rebuild and lost interrupt', () => {
-    expect(table(at('idle'))).toEqual({
-      ...refusedAll(),
-      start: 'training',
-      save: 'saving',
-      repair: 'repairing',
+  it('idle (a run not started) and paused: start, step once, and interruptions that come back to them', () => {
+    for (const phase of ['idle', 'paused'] as const)
+      expectTable(at(phase), {
+        start: 'training',
+        step: 'paused',
+        save: `saving→${phase}`,
+        repair: `repairing→${phase}`,
+        rebuild: 'rebuilding',
+        lost: `deviceLost→${phase}`,
+      });
+  });
+
+  it('training: pause, and interruptions that go on training after', () => {
+    expectTable(at('training'), {
+      pause: 'paused',
+      save: 'saving→training',
+      repair: 'repairing→training',
       rebuild: 'rebuilding',
-      lost: 'deviceLost',
-    });
-    expect(table(at('training'))).toEqual({
-      ...refusedAll(),
-      pause: 'idle',
-      save: 'saving+resume',
-      repair: 'repairing+resume',
-      rebuild: 'rebuilding',
-      lost: 'deviceLost+resume',
+      lost: 'deviceLost→training',
     });
   });
 
-  it('saving and repairing end where training was, and Start or Pause meanwhile says where', () => {
+  it('saving and repairing end where they began, and Start or Pause meanwhile says where', () => {
     for (const [phase, done] of [
       ['saving', 'saved'],
       ['repairing', 'repaired'],
-    ] as const) {
-      for (const resume of [false, true]) {
-        expect(table(at(phase, resume))).toEqual({
-          ...refusedAll(),
-          [done]: resume ? 'training' : 'idle',
-          start: `${phase}+resume`,
-          pause: phase,
+    ] as const)
+      for (const after of SETTLED)
+        expectTable(during(phase, after), {
+          [done]: after,
+          start: `${phase}→training`,
+          pause: `${phase}→${after === 'training' ? 'paused' : after}`,
           rebuild: 'rebuilding',
-          lost: resume ? 'deviceLost+resume' : 'deviceLost',
+          lost: `deviceLost→${after}`,
         });
-      }
+  });
+
+  it('rebuilding: only rebuilt (a new run, idle) or a lost device (back to idle once replaced)', () => {
+    expectTable(at('rebuilding'), { rebuilt: 'idle', lost: 'deviceLost→idle' });
+  });
+
+  it('a lost device: recovered goes back to where the page was; gaveUp fails for good', () => {
+    for (const after of SETTLED)
+      expectTable(during('deviceLost', after), {
+        recovered: after,
+        gaveUp: 'failed',
+        start: 'deviceLost→training',
+        pause: `deviceLost→${after === 'training' ? 'paused' : after}`,
+      });
+    expectTable(at('failed'), {});
+  });
+
+  it('a run paused during a save goes back to paused, and Start during a repair trains after it', () => {
+    const events: PageEvent[] = ['ready', 'start', 'save', 'pause', 'saved', 'repair', 'start', 'repaired'];
+    let mode: Mode | null = LOADING;
+    const seen = [show(mode)];
+    for (const event of events) {
+      mode = transition(mode!, event);
+      seen.push(show(mode));
     }
-  });
-
-  it('rebuilding: only rebuilt (to idle) or a lost device', () => {
-    expect(table(at('rebuilding'))).toEqual({ ...refusedAll(), rebuilt: 'idle', lost: 'deviceLost' });
-  });
-
-  it('a lost device: recovered goes back to training if it was on; gaveUp fails for good', () => {
-    expect(table(at('deviceLost', true))).toEqual({
-      ...refusedAll(),
-      recovered: 'training',
-      gaveUp: 'failed',
-      start: 'deviceLost+resume',
-      pause: 'deviceLost',
-    });
-    expect(transition(at('deviceLost'), 'recovered')).toEqual(at('idle'));
-    expect(table(at('failed'))).toEqual(refusedAll());
+    expect(seen).toEqual([
+      'loading',
+      'idle',
+      'training',
+      'saving→training',
+      'saving→paused',
+      'paused',
+      'repairing→paused',
+      'repairing→training',
+      'training',
+    ]);
   });
 
   it('what the controls read from a mode', () => {
     expect(wantsTraining(at('training'))).toBe(true);
-    expect(wantsTraining(at('saving', true))).toBe(true);
-    expect(wantsTraining(at('saving', false))).toBe(false);
-    expect(wantsTraining(at('rebuilding', true))).toBe(false);
-    expect(wantsTraining(at('idle'))).toBe(false);
-    for (const phase of ['loading', 'deviceLost', 'failed'] as const) expect(hasDevice(at(phase))).toBe(false);
-    for (const phase of ['idle', 'training', 'saving', 'repairing', 'rebuilding'] as const)
-      expect(hasDevice(at(phase))).toBe(true);
+    for (const phase of ['saving', 'repairing', 'deviceLost'] as const) {
+      expect(wantsTraining(during(phase, 'training'))).toBe(true);
+      expect(wantsTraining(during(phase, 'paused'))).toBe(false);
+    }
+    for (const phase of ['loading', 'idle', 'paused', 'rebuilding', 'failed'] as const)
+      expect(wantsTraining(at(phase))).toBe(false);
+    expect(hasDevice(LOADING)).toBe(false);
+    expect(hasDevice(at('failed'))).toBe(false);
+    expect(hasDevice(during('deviceLost', 'training'))).toBe(false);
+    for (const phase of ['idle', 'training', 'paused', 'rebuilding'] as const) expect(hasDevice(at(phase))).toBe(true);
+    for (const phase of ['saving', 'repairing'] as const) expect(hasDevice(during(phase, 'idle'))).toBe(true);
   });
 });
-
-function refusedAll(): Record<string, string> {
-  return Object.fromEntries(EVENTS.map((event) => [event, 'refused']));
-}

@@ -119,7 +119,9 @@ describe('the demo on your own pictures, and repair', { timeout: 300_000 }, () =
     for (const type of ['dragenter', 'dragover', 'drop'])
       await page.dispatchEvent('[data-testid=drop-zone]', type, { dataTransfer: transfer });
     await waitForText(page, 'pictures-message', /^Read 6 pictures/);
-    expect(await text(page, 'pictures-message')).toBe('Read 6 pictures. 1 file skipped: notes.txt (not a picture).');
+    expect(await text(page, 'pictures-message')).toBe(
+      'Read 6 pictures. 1 file skipped — notes.txt: not a PNG or JPEG picture (judged by its content, not its name).',
+    );
     expect(await text(page, 'data-source')).toBe('Training on 6 of your pictures, 32×32 colour.');
     expect(await text(page, 'quality-text')).toMatch(/No quality scores: the classifier judges 28×28 grey MNIST/);
     expect(await page.isHidden('[data-testid=chart-quality]')).toBe(true);
@@ -154,8 +156,9 @@ describe('the demo on your own pictures, and repair', { timeout: 300_000 }, () =
     ]);
     await waitForText(page, 'pictures-message', /^No usable picture/);
     expect(await text(page, 'pictures-message')).toBe(
-      'No usable picture among 2 files, so training goes on as before. 2 files skipped: broken.png (could not be ' +
-        'decoded: damaged, or a format this browser cannot read), list.txt (not a picture).',
+      'No usable picture among 2 files, so training goes on as before. 2 files skipped — broken.png: not a PNG or ' +
+        'JPEG picture (judged by its content, not its name); list.txt: not a PNG or JPEG picture (judged by its ' +
+        'content, not its name).',
     );
     expect(await text(page, 'data-source')).toBe(before);
     await stepOnce(page);
@@ -180,8 +183,8 @@ describe('the demo on your own pictures, and repair', { timeout: 300_000 }, () =
     await page.setInputFiles('[data-testid=pick-folder]', dir);
     await waitForText(page, 'pictures-message', /^Read 5 pictures/);
     expect(await text(page, 'pictures-message')).toBe(
-      'Read 5 pictures. 2 files skipped: cats/old/x.png (in a folder inside a class folder), loose.png (beside the ' +
-        'class folders, so it has no class).',
+      'Read 5 pictures. 2 files skipped — cats/old/x.png: in a folder inside a class folder; loose.png: beside the ' +
+        'class folders, so it has no class.',
     );
     expect(await text(page, 'data-source')).toBe(
       'Training on 5 of your pictures, 28×28 grey, 2 classes (cats, dogs), conditional on the class.',

@@ -209,17 +209,19 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
       .filter((n) => !n.startsWith('.'))
       .flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)).map((s) => `${n}/${s}`) : [n]));
     // ml-matrix (and its four small helpers) gives the quality score its matrix square root;
-    // jpeg-js and pngjs (pure JavaScript, no dependencies) decode `train --data DIR`'s pictures
-    // and are imported only from webgpu-gan/node, so a browser bundle never holds them.
+    // fast-png (with fflate and iobuffer) and jpeg-js, pure JavaScript, decode the CLI's and the
+    // demo's pictures alike (pngjs, which needs Node's zlib, is only the tests' independent decoder).
     expect(installed.sort()).toEqual([
       '@webgpu/types',
+      'fast-png',
+      'fflate',
+      'iobuffer',
       'is-any-array',
       'jpeg-js',
       'ml-array-max',
       'ml-array-min',
       'ml-array-rescale',
       'ml-matrix',
-      'pngjs',
       'webgpu-gan',
     ]);
     console.log(`browser-only install: ${(folderBytes(modules) / 1024).toFixed(0)} kB of node_modules`);

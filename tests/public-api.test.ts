@@ -1,5 +1,5 @@
 // The public API is a decision, not an accident: adding or removing a name means changing this
-// list. Benchmark switches (forceAutoVariant), shader reflection and the trainer's building blocks
+// list. Benchmark helpers (ruleChoice), shader reflection and the trainer's building blocks
 // are importable inside the repository by their modules but are not part of the package's API.
 import { expect, it } from 'vitest';
 import * as api from '../src/index.js';
@@ -60,6 +60,10 @@ const PUBLIC_VALUES = [
   'prepareImage',
   'pictureClass',
   'PictureSetBuilder',
+  'PictureSetReader',
+  'describeSkippedPictures',
+  'decodePicture',
+  'PICTURE_HEADER_BYTES',
   'registerMatmulTuning',
   'resolveGanConfig',
   'restoreCheckpoint',

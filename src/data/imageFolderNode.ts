@@ -1,14 +1,14 @@
-// Training data from a folder of the user's own PNG and JPEG pictures, read in Node. Files are
-// recognised by their content, never their name, and decoded by pure-JS decoders (pngjs, jpeg-js)
-// so that no native build is needed. A file that cannot be used is skipped and reported, so one
-// bad picture does not stop a run; a folder that gives nothing to train on is refused up front.
+// Training data from a folder of the user's own PNG and JPEG pictures, read in Node: this file only
+// lists the folder and reads the files' bytes; pictureSet.ts applies the rule for classes and
+// skips, and decodes and prepares them as the demo's dropped pictures are. A file that cannot be
+// used is skipped and reported, so one bad picture does not stop a run; a folder that gives
+// nothing to train on is refused up front.
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode as decodeJpeg } from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { type Channels, type DecodedImage, requireChannels, requireSide } from './images.js';
-import { pictureClass, PictureSetBuilder } from './pictureSet.js';
+import { describeSkippedPictures, inParentheses, type PictureEntry, PictureSetReader } from './pictureSet.js';
 import { DatasetError } from '../io/idx.js';
+import { decodePicture, PICTURE_HEADER_BYTES } from '../io/pictures.js';
 
 export interface ImageFolderOptions {
   /** Side of the square training images, in pixels (default 28, as MNIST). */
@@ -30,67 +30,40 @@ export interface ImageFolder {
   skipped: Array<{ path: string; reason: string }>;
 }
 
-/** Larger pictures are skipped: decoding one would take gigabytes for a training image of ≤ 256². */
-const MAX_MEGAPIXELS = 64;
-/** jpeg-js's own cap on what it allocates while decoding (RGBA output included). */
-const JPEG_MEMORY_MB = 1024;
-/** No PNG or JPEG of at most MAX_MEGAPIXELS comes near this; a bigger file is something else. */
-const MAX_FILE_BYTES = 512 * 1024 * 1024;
-/** Labels are bytes. */
-const MAX_CLASSES = 255;
-/** How many skipped files an error message names before it says "and N more". */
-const NAMED_SKIPS = 5;
-
-type Skipped = ImageFolder['skipped'][number];
-type Entry = { name: string; path: string; kind: 'folder' | 'file' } | { name: string; path: string; reason: string };
-
 /**
- * Reads every PNG and JPEG in `dir` as training images, files in sorted order. If `dir` holds
- * sub-folders, each is a class (as torchvision's ImageFolder: classes sorted by name, label = index)
- * and only the pictures directly inside a class folder are read; folders deeper down are skipped
- * and reported, and so are pictures beside the class folders (pictureSet.ts has the rule, which
- * the demo shares). Hidden names (starting with '.') are ignored. Throws DatasetError when
- * nothing could be trained on.
+ * Reads every PNG and JPEG in `dir` as training images, by pictureSet.ts's rule: if `dir` holds
+ * sub-folders, each is a class (classes sorted by name, label = index) and only the pictures
+ * directly inside a class folder are read; folders deeper down, and files beside the class
+ * folders, are skipped and reported. Hidden names (starting with '.') are ignored. Throws
+ * DatasetError when nothing could be trained on, or a class folder has no usable picture.
  */
 export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): ImageFolder {
   const side = requireSide(options.side ?? 28);
-  const wanted = options.channels ?? 'auto';
-  if (wanted !== 'auto') requireChannels(wanted);
+  const channels = options.channels ?? 'auto';
+  if (channels !== 'auto') requireChannels(channels);
   requireFolder(dir);
   const entries = listFolder(dir);
-  const skipped: Skipped[] = [];
-  const folders = entries.filter((e) => 'kind' in e && e.kind === 'folder');
-  const images = new PictureSetBuilder(side, wanted);
-  if (folders.length === 0) {
-    readImages(entries, null, images, skipped);
-    if (images.count === 0) throw nothingToTrainOn(dir, entries.length, skipped);
-    return folderOf(images, false, skipped);
-  }
-  if (folders.length > MAX_CLASSES)
-    throw new DatasetError(
-      `${dir} has ${folders.length} sub-folders, each a class, but at most ${MAX_CLASSES} classes are supported ` +
-        '(labels are bytes): merge classes, or put all the pictures in one folder to train without labels',
-    );
-  skipLooseFiles(entries, skipped);
-  for (const folder of folders) {
-    const [before, skippedBefore] = [images.count, skipped.length];
-    readImages(listFolder(folder.path), folder.name, images, skipped);
-    if (images.count === before) {
-      const own = skipped.slice(skippedBefore);
-      throw new DatasetError(
-        `class folder ${folder.path} has no PNG or JPEG picture that could be read${describeSkips(own)}; ` +
-          'every class needs examples: add pictures to it or remove it',
-      );
+  const nameOf = (path: readonly string[]) => join(dir, ...path);
+  const reader = new PictureSetReader(entries, { side, channels, where: dir, nameOf });
+  for (const file of reader.files) {
+    const path = nameOf(file.entry.path);
+    try {
+      // Only the first bytes of a file that is no picture (a video, an archive) are ever read.
+      if (reader.check(file, readHeader(path))) reader.add(file, readFileSync(path));
+    } catch (error) {
+      reader.skip(file, `cannot read it (${errorCode(error)})`);
     }
   }
-  return folderOf(images, true, skipped);
-}
-
-function folderOf(images: PictureSetBuilder, withClasses: boolean, skipped: Skipped[]): ImageFolder {
-  const { pixels, count, side, channels, labels, classNames } = images.finish();
-  return withClasses
-    ? { pixels, count, side, channels, labels, classNames, skipped }
-    : { pixels, count, side, channels, labels: null, classNames: null, skipped };
+  const set = reader.finish();
+  if (set.count === 0) {
+    const visible = entries.filter((e) => !e.path[0]!.startsWith('.')).length;
+    throw nothingToTrainOn(dir, visible, inParentheses(describeSkippedPictures(set.skipped, nameOf)));
+  }
+  const { pixels, count, channels: found, labels, classNames } = set;
+  const skipped = set.skipped.map((s) => ({ path: nameOf(s.path), reason: s.reason }));
+  return set.withClasses
+    ? { pixels, count, side, channels: found, labels, classNames, skipped }
+    : { pixels, count, side, channels: found, labels: null, classNames: null, skipped };
 }
 
 function requireFolder(dir: string): void {
@@ -112,179 +85,76 @@ function requireFolder(dir: string): void {
     );
 }
 
-/** The folder's visible entries, sorted by name (UTF-16 code units, the same on every machine and locale). */
-function listFolder(dir: string): Entry[] {
+/**
+ * The folder's entries and those of its sub-folders (the class folders), each by its path below
+ * `dir`; folders inside a class folder are listed but not entered (pictureSet.ts skips them).
+ */
+function listFolder(dir: string): PictureEntry[] {
+  const entries: PictureEntry[] = [];
+  for (const top of entriesOf(dir, [])) {
+    entries.push(top);
+    if (top.kind === 'folder' && top.reason === undefined && !top.path[0]!.startsWith('.'))
+      entries.push(...entriesOf(join(dir, top.path[0]!), top.path));
+  }
+  return entries;
+}
+
+function entriesOf(folder: string, below: readonly string[]): PictureEntry[] {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(folder);
   } catch (error) {
-    throw new DatasetError(`cannot list the folder ${dir} (${errorCode(error)}): check that you may read it`);
+    throw new DatasetError(`cannot list the folder ${folder} (${errorCode(error)}): check that you may read it`);
   }
-  return names
-    .filter((name) => !name.startsWith('.'))
-    .sort()
-    .map((name) => {
-      const path = join(dir, name);
-      try {
-        // stat, not the directory entry's type, so that links to pictures and folders are followed.
-        const stats = statSync(path);
-        if (stats.isDirectory()) return { name, path, kind: 'folder' };
-        if (stats.isFile()) return { name, path, kind: 'file' };
-        return { name, path, reason: 'not a regular file' };
-      } catch (error) {
-        return { name, path, reason: `cannot read it (${errorCode(error)})` };
-      }
-    });
-}
-
-/** Pictures lying beside class folders would have no class: say so rather than guess one. */
-/** The files beside the class folders: each skipped, as pictureClass says, with the reason. */
-function skipLooseFiles(entries: Entry[], skipped: Skipped[]): void {
-  for (const entry of entries) {
-    if ('reason' in entry) skipped.push({ path: entry.path, reason: entry.reason });
-    else if (entry.kind === 'file') {
-      const format = sniffFile(entry.path);
-      const placed = pictureClass([], true);
-      if (format.kind === 'other') skipped.push({ path: entry.path, reason: format.reason });
-      else if ('reason' in placed) skipped.push({ path: entry.path, reason: placed.reason });
+  return names.map((name): PictureEntry => {
+    const path = [...below, name];
+    try {
+      // stat, not the directory entry's type, so that links to pictures and folders are followed.
+      const stats = statSync(join(folder, name));
+      if (stats.isDirectory()) return { path, kind: 'folder' };
+      if (stats.isFile()) return { path, kind: 'file', size: stats.size };
+      return { path, kind: 'file', reason: 'not a regular file' };
+    } catch (error) {
+      return { path, kind: 'file', reason: `cannot read it (${errorCode(error)})` };
     }
-  }
-}
-
-function readImages(entries: Entry[], className: string | null, into: PictureSetBuilder, skipped: Skipped[]): void {
-  for (const entry of entries) {
-    if ('reason' in entry) {
-      skipped.push({ path: entry.path, reason: entry.reason });
-    } else if (entry.kind === 'folder') {
-      const placed = pictureClass([className ?? '', entry.name], className !== null);
-      skipped.push({ path: entry.path, reason: 'reason' in placed ? placed.reason : 'a folder' });
-    } else {
-      const decoded = decodeFile(entry.path);
-      if ('reason' in decoded) skipped.push({ path: entry.path, reason: decoded.reason });
-      else into.add(decoded.image, className);
-    }
-  }
-}
-
-type Format = { kind: 'png' | 'jpeg' } | { kind: 'other'; reason: string };
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const HEADER_BYTES = 32;
-
-/** What a file's first bytes say it is; other common picture formats get a reason that names them. */
-function formatOf(header: Uint8Array): Format {
-  const startsWith = (bytes: number[], at = 0) => bytes.every((b, i) => header[at + i] === b);
-  const ascii = (text: string) => [...text].map((c) => c.charCodeAt(0));
-  if (startsWith(PNG_SIGNATURE)) return { kind: 'png' };
-  if (startsWith([0xff, 0xd8, 0xff])) return { kind: 'jpeg' };
-  const named = (name: string): Format => ({
-    kind: 'other',
-    reason: `a ${name} picture: only PNG and JPEG are read, convert it to one of those`,
   });
-  if (startsWith(ascii('GIF8'))) return named('GIF');
-  if (startsWith(ascii('RIFF')) && startsWith(ascii('WEBP'), 8)) return named('WebP');
-  if (startsWith(ascii('BM'))) return named('BMP');
-  if (startsWith(ascii('II*\0')) || startsWith(ascii('MM\0*'))) return named('TIFF');
-  if (startsWith(ascii('ftyp'), 4) && ['heic', 'heix', 'mif1', 'avif'].some((b) => startsWith(ascii(b), 8)))
-    return named('HEIC/AVIF');
-  return { kind: 'other', reason: 'not a PNG or JPEG picture (judged by its content, not its name)' };
 }
 
-/** Reads only the first bytes, so that a large non-picture (a video, an archive) is never read whole. */
-function sniffFile(path: string): Format {
-  let fd: number | undefined;
+/** The first bytes of a file, enough to tell what it is. */
+function readHeader(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
   try {
-    fd = openSync(path, 'r');
-    const header = new Uint8Array(HEADER_BYTES);
-    const length = readSync(fd, header, 0, HEADER_BYTES, 0);
-    return formatOf(header.subarray(0, length));
-  } catch (error) {
-    return { kind: 'other', reason: `cannot read it (${errorCode(error)})` };
+    const header = new Uint8Array(PICTURE_HEADER_BYTES);
+    return header.subarray(0, readSync(fd, header, 0, PICTURE_HEADER_BYTES, 0));
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 
-function decodeFile(path: string): { image: DecodedImage } | { reason: string } {
-  const format = sniffFile(path);
-  if (format.kind === 'other') return { reason: format.reason };
-  let bytes: Buffer;
-  try {
-    if (statSync(path).size > MAX_FILE_BYTES)
-      return { reason: `larger than ${MAX_FILE_BYTES / 1024 / 1024} MB, far more than a picture this reads` };
-    bytes = readFileSync(path);
-  } catch (error) {
-    return { reason: `cannot read it (${errorCode(error)})` };
-  }
-  try {
-    return format.kind === 'png' ? decodePng(bytes) : decodeJpegFile(bytes);
-  } catch (error) {
-    return { reason: `corrupt or truncated ${format.kind.toUpperCase()} (${oneLine(error)})` };
-  }
-}
-
-function decodePng(bytes: Buffer): { image: DecodedImage } | { reason: string } {
-  // The size is in the IHDR chunk right after the signature; refuse a huge picture before pngjs
-  // allocates for it (pngjs has no limit of its own, unlike jpeg-js).
-  if (bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR') {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const tooLarge = tooManyPixels(view.getUint32(16, false), view.getUint32(20, false));
-    if (tooLarge) return { reason: tooLarge };
-  }
-  // pngjs gives 8-bit RGBA whatever the file holds: grey, palette, 16-bit and tRNS are converted.
-  const png = PNG.sync.read(bytes);
-  return { image: { width: png.width, height: png.height, rgba: png.data } };
-}
-
-function decodeJpegFile(bytes: Buffer): { image: DecodedImage } {
-  const jpeg = decodeJpeg(bytes, {
-    useTArray: true,
-    formatAsRGBA: true,
-    maxResolutionInMP: MAX_MEGAPIXELS,
-    maxMemoryUsageInMB: JPEG_MEMORY_MB,
-  });
-  return { image: { width: jpeg.width, height: jpeg.height, rgba: jpeg.data } };
-}
-
-function tooManyPixels(width: number, height: number): string | null {
-  if (width * height <= MAX_MEGAPIXELS * 1e6) return null;
-  return `${width}×${height} pixels is more than the ${MAX_MEGAPIXELS} megapixels read; scale it down first`;
-}
-
-function nothingToTrainOn(dir: string, entries: number, skipped: Skipped[]): DatasetError {
+function nothingToTrainOn(dir: string, entries: number, skips: string): DatasetError {
   if (entries === 0)
     return new DatasetError(
       `${dir} is empty: put PNG or JPEG pictures in it (or one sub-folder of them per class) to train on`,
     );
   return new DatasetError(
-    `${dir} has no PNG or JPEG picture that could be read${describeSkips(skipped)}; ` +
+    `${dir} has no PNG or JPEG picture that could be read${skips}; ` +
       'put PNG or JPEG pictures in it (other formats: convert them first)',
   );
 }
 
-/** ": 3 files skipped — a.txt: reason; b.png: reason" with the first few, for an error message. */
-function describeSkips(skipped: Skipped[]): string {
-  if (skipped.length === 0) return '';
-  const named = skipped.slice(0, NAMED_SKIPS).map((s) => `${s.path}: ${s.reason}`);
-  const more = skipped.length > NAMED_SKIPS ? `; and ${skipped.length - NAMED_SKIPS} more` : '';
-  return ` (${skipped.length} file${skipped.length === 1 ? '' : 's'} skipped — ${named.join('; ')}${more})`;
-}
-
 function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? oneLine(error);
-}
-
-/** A decoder's message on one line, short enough for a list of skipped files. */
-function oneLine(error: unknown): string {
-  const message = String((error as Error)?.message ?? error)
-    .split('\n')[0]!
-    .trim();
-  return message.length > 160 ? `${message.slice(0, 157)}...` : message;
+  return (error as NodeJS.ErrnoException).code ?? String((error as Error)?.message ?? error);
 }
 
 /** One PNG or JPEG file, decoded (e.g. an image to repair); a DatasetError says why it cannot be. */
 export function readImageFile(path: string): DecodedImage {
-  const decoded = decodeFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new DatasetError(`${path}: cannot read it (${errorCode(error)})`);
+  }
+  const decoded = decodePicture(bytes);
   if ('reason' in decoded) throw new DatasetError(`${path}: ${decoded.reason}`);
   return decoded.image;
 }

@@ -1,16 +1,11 @@
 // A user's own pictures as training data: decoded RGBA images of any size become square rows of
 // bytes like MNIST's (0 = black background … 255 = full ink or light), ready for GpuDataset.fromBytes.
-// Platform-neutral: Node decodes PNG/JPEG files (imageFolderNode.ts), a page uses createImageBitmap
-// and a canvas's getImageData; both hand over the same row-major RGBA bytes.
+// Platform-neutral: the files' bytes are decoded by io/pictures.ts (in Node and in a page alike),
+// and any other row-major RGBA (a canvas's getImageData) is prepared the same way.
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import type { DecodedImage } from '../io/pictures.js';
 
-/** A decoded picture: row-major RGBA, 4 bytes per pixel (what pngjs and canvas getImageData give). */
-export interface DecodedImage {
-  width: number;
-  height: number;
-  /** width × height × 4 bytes: R, G, B, A of the top-left pixel first. */
-  rgba: Uint8Array | Uint8ClampedArray;
-}
+export type { DecodedImage } from '../io/pictures.js';
 
 /** 1: grey, as MNIST; 3: colour, stored as three planes (R, G, B). */
 export type Channels = 1 | 3;

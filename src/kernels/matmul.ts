@@ -142,19 +142,6 @@ export function vec4Loadable(shape: ShapeOfOperands): boolean {
 /** Workgroups that keep a large GPU busy (an H100 has 132 SMs); fewer tiles than this → split K. */
 const BUSY_WORKGROUPS = 264;
 
-/** Per device, the variant forceAutoVariant set: a setting of that device's kernels, not of the process. */
-const forcedVariants = new WeakMap<GPUDevice, MatmulVariant>();
-
-/**
- * Makes 'auto' pick `variant` on `ctx`'s device for every shape it fits (v1 elsewhere; null
- * restores the default), for kernels built afterwards. For benchmarks that compare variants
- * inside a whole training step; other devices' kernels are not affected.
- */
-export function forceAutoVariant(ctx: GpuContext, variant: MatmulVariant | null): void {
-  if (variant === null) forcedVariants.delete(ctx.device);
-  else forcedVariants.set(ctx.device, variant);
-}
-
 /**
  * The variant 'auto' uses where no measured choice exists: whole training steps with every matmul
  * as v1 were as fast as or faster than every other uniform choice (BENCHMARKS.md, "Measurements
@@ -179,15 +166,16 @@ export function usedSplitCount(k: number, splits: number): number {
   return Math.ceil(k / splitDepth(k, splits));
 }
 
-/** What 'auto' picks where no measured choice exists (or the forced variant, where it fits). */
+/**
+ * What 'auto' picks where no measured choice exists; with `preferred`, that variant where it fits
+ * (else v1) and its split (a benchmark's table of one variant for every shape of a step).
+ */
 export function ruleChoice(
   shape: MatmulShape,
   limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>,
-  forcedVariant: MatmulVariant | null = null,
+  preferred: MatmulVariant = DEFAULT_VARIANT,
 ): MatmulChoice {
-  // A forced variant falls back to v1 where it does not fit.
-  const forced = forcedVariant !== null && variantFits(forcedVariant, shape, limits) ? forcedVariant : null;
-  const variant = forced ?? DEFAULT_VARIANT;
+  const variant = variantFits(preferred, shape, limits) ? preferred : DEFAULT_VARIANT;
   return { variant, splitK: usedSplitCount(shape.k, splitsFor(variant, shape)) };
 }
 
@@ -213,7 +201,7 @@ export class MatmulKernel extends StagedKernel {
 
 /**
  * The variant and split count for a spec: what the caller named, else the measured choice for
- * this shape and adapter, else the rules above. forceAutoVariant overrides measured choices.
+ * this shape and adapter, else the rules above.
  */
 function resolveChoice(
   ctx: GpuContext,
@@ -242,9 +230,8 @@ function resolveChoice(
         `${limits.maxComputeWorkgroupStorageSize}; use ${choices}`,
     );
   }
-  const forced = forcedVariants.get(ctx.device) ?? null;
-  const tuned = forced === null ? tunedChoice(ctx.adapter, shape) : null;
-  const base = (tuned && variantFits(tuned.variant, shape, limits) ? tuned : null) ?? ruleChoice(shape, limits, forced);
+  const tuned = tunedChoice(ctx.adapter, shape);
+  const base = (tuned && variantFits(tuned.variant, shape, limits) ? tuned : null) ?? ruleChoice(shape, limits);
   const chosen = autoVariant ? base.variant : variant;
   if (!autoSplit) return { variant: chosen, splitK: requirePositiveInteger('splitK', splitK) };
   if (chosen === base.variant) return base;

@@ -85,6 +85,11 @@ export function registerMatmulTuning(table: MatmulTuning): void {
   tables.set(table.adapter, table);
 }
 
+/** The table registered for an adapter (a tuningAdapterKey()), if any. */
+export function registeredMatmulTuning(adapter: string): MatmulTuning | undefined {
+  return tables.get(adapter);
+}
+
 /** Removes a registered table (tests, or to time the fallback rules on a tuned adapter). */
 export function unregisterMatmulTuning(adapter: string): void {
   tables.delete(adapter);

@@ -4,7 +4,14 @@
 // Tolerance: float32Tolerance(Σ|a·b|) per element (reference/numeric.ts says why).
 import { describe, expect, it } from 'vitest';
 import { createMatmul, type Activation, type GpuContext, type MatmulVariant } from '../../src/index.js';
-import { forceAutoVariant } from '../../src/kernels/matmul.js';
+import { ruleChoice } from '../../src/kernels/matmul.js';
+import {
+  registeredMatmulTuning,
+  registerMatmulTuning,
+  shapeKey,
+  tuningAdapterKey,
+  unregisterMatmulTuning,
+} from '../../src/kernels/matmulTuning.js';
 import { activate, matmulReference } from '../../reference/cpu.js';
 import { float32Tolerance } from '../../reference/numeric.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
@@ -258,7 +265,7 @@ describe('matmul v4 and v5 (vec4 loads) in every transpose, with and without spl
 
   const refusal =
     'refuses v4 and v5 where a contiguous dimension is not a multiple of 4, ' +
-    'and a forced one falls back to v1 there';
+    'and a table or a preferred variant that names one falls back to v1 there';
   it(refusal, async () => {
     const ctx = gpu.ctx;
     const [a, b, c] = [
@@ -266,12 +273,20 @@ describe('matmul v4 and v5 (vec4 loads) in every transpose, with and without spl
       ctx.memory.createStorage('b', 19 * 52),
       ctx.memory.createStorage('c', 37 * 52),
     ];
+    const adapter = tuningAdapterKey(ctx.adapter)!;
+    const previous = registeredMatmulTuning(adapter);
     try {
       for (const variant of ['v4', 'v5'] as const) {
         await expect(createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c, variant })).rejects.toThrow(
           new RegExp(`${variant} loads vec4s, so it needs k and n to be multiples of 4`),
         );
-        forceAutoVariant(ctx, variant);
+        const ragged = { m: 37, n: 52, k: 19, transposeA: false, transposeB: false, rowSums: false };
+        const even = { ...ragged, k: 16 };
+        expect(ruleChoice(ragged, ctx.device.limits, variant).variant).toBe('v1');
+        expect(ruleChoice(even, ctx.device.limits, variant).variant).toBe(variant);
+        const choice = { variant, splitK: 1 };
+        const choices = { [shapeKey(ragged)]: choice, [shapeKey(even)]: choice };
+        registerMatmulTuning({ adapter, measured: 'test', choices });
         const kernel = await createMatmul(ctx, { m: 37, n: 52, k: 19, a, b, c });
         expect(kernel.choice.variant).toBe('v1');
         kernel.destroy();
@@ -280,7 +295,8 @@ describe('matmul v4 and v5 (vec4 loads) in every transpose, with and without spl
         fits.destroy();
       }
     } finally {
-      forceAutoVariant(ctx, null);
+      if (previous) registerMatmulTuning(previous);
+      else unregisterMatmulTuning(adapter);
       for (const x of [a, b, c]) ctx.memory.release(x);
     }
   });

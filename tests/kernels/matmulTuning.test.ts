@@ -1,8 +1,9 @@
 // Measured matmul choices: 'auto' takes a registered table's choice for this adapter and shape,
-// still computes the right product with it, and yields to explicit arguments, forced variants and
-// other adapters' tables. Tables are checked when registered. Plus the tuner's own pieces: its
-// candidate list, its sampled float64 check (which must catch a wrong or unwritten entry), and
-// its atomic merge into the tuning file.
+// still computes the right product with it, and yields to explicit arguments and other adapters'
+// tables. Tables are checked when registered (one naming the removed v6 is refused); matmul.ts
+// keeps no setting of its own. Plus the tuner's own pieces: its candidate list, its sampled
+// float64 check (which must catch a wrong or unwritten entry), and its atomic merge into the
+// tuning file.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +17,6 @@ import {
   type MatmulShape,
   type MatmulTuning,
 } from '../../src/index.js';
-import { forceAutoVariant } from '../../src/kernels/matmul.js';
 import { shapeKey, tunedChoice, tuningAdapterKey } from '../../src/kernels/matmulTuning.js';
 import builtIn from '../../src/kernels/matmul-tuning.json';
 import { candidates, sampledError, writeTuning } from '../../bench/tune.js';
@@ -65,7 +65,6 @@ async function product(
 describe('measured matmul choices', () => {
   afterEach(() => {
     unregisterMatmulTuning(tuningAdapterKey(gpu.ctx.adapter)!);
-    forceAutoVariant(gpu.ctx, null);
   });
 
   it('without a table, auto follows the rules (v1, split K for a long K and a small C)', async () => {
@@ -94,22 +93,24 @@ describe('measured matmul choices', () => {
 
   it('a table that names a variant this build does not have (the removed v6) is refused', () => {
     const table = tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v6' as 'v1', splitK: 1 } });
+    expect(() => registerMatmulTuning(table)).toThrow(ArgumentError);
     expect(() => registerMatmulTuning(table)).toThrow(/must be one of v1, v3, v4, v5, got v6/);
   });
 
-  it('a forced variant (whole-step comparisons) ignores the table', async () => {
-    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
-    forceAutoVariant(gpu.ctx, 'v1');
-    expect((await product(gpu.ctx)).variant).toBe('v1');
+  it('a preferred variant (whole-step comparisons) is a pure rule: v1 where it does not fit', () => {
+    const limits = gpu.ctx.device.limits;
+    expect(ruleChoice(SHAPE, limits)).toEqual(ruleChoice(SHAPE, limits, 'v1'));
+    // SHAPE's k (800) and op(B)'s contiguous k are multiples of 4: v4 fits.
+    expect(ruleChoice(SHAPE, limits, 'v4').variant).toBe('v4');
+    expect(ruleChoice({ ...SHAPE, k: 801 }, limits, 'v4').variant).toBe('v1');
   });
 
-  it("a forced variant is its device's setting only: another context's kernels keep the table", async () => {
+  it('matmul.ts keeps no setting of its own: a context built later sees the same table', async () => {
+    registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
     const other = await acquireGpu();
     try {
-      registerMatmulTuning(tableFor(gpu.ctx, { [shapeKey(SHAPE)]: { variant: 'v3', splitK: 5 } }));
-      forceAutoVariant(gpu.ctx, 'v1');
       expect((await product(other)).variant).toBe('v3');
-      expect((await product(gpu.ctx)).variant).toBe('v1');
+      expect((await product(gpu.ctx)).variant).toBe('v3');
     } finally {
       other.destroy();
     }
@@ -190,7 +191,7 @@ describe('the tuner', () => {
     const weightGrad = { m: 256, n: 128, k: 2000, transposeA: true, transposeB: false, rowSums: true };
     expect(ruleChoice(weightGrad, roomy)).toEqual({ variant: 'v1', splitK: 7 });
     expect(candidates(weightGrad, roomy)).toContainEqual({ variant: 'v1', splitK: 7 });
-    // WebGPU's default 16 KiB of workgroup memory leaves out v3 and v6.
+    // WebGPU's default 16 KiB of workgroup memory leaves out v3.
     expect(candidates({ ...SHAPE, k: 200 }, { maxComputeWorkgroupStorageSize: 16384 }).map((c) => c.variant)).toEqual([
       'v1',
       'v4',
