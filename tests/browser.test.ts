@@ -23,8 +23,9 @@ beforeAll(async () => {
     configFile: false,
     root: ROOT,
     plugins: [wgslVitePlugin()],
-    // ml-matrix's ES entry wraps CommonJS, which a page can load only once Vite has pre-bundled it.
-    optimizeDeps: { noDiscovery: true, include: ['ml-matrix'] },
+    // ml-matrix's ES entry wraps CommonJS, and jpeg-js (the picture decoder's) is CommonJS: a page
+    // can load them only once Vite has pre-bundled them.
+    optimizeDeps: { noDiscovery: true, include: ['ml-matrix', 'jpeg-js'] },
   });
   server = served.server;
   url = `${served.url}/tests/browser/index.html`;
