@@ -38,6 +38,24 @@ export { createBatchGather, type GatherSpec } from './kernels/gather.js';
 export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kernels/softmaxCrossEntropy.js';
 export { createClassCondition, type ClassConditionSpec } from './kernels/classCondition.js';
 export {
+  convShape,
+  convWeightGradWorkspaceFloats,
+  createChannelSum,
+  createConv2d,
+  createConv2dInputGrad,
+  createConv2dWeightGrad,
+  createConvTranspose2d,
+  transposedAsConv,
+  type ChannelSumSpec,
+  type Conv2dGeometry,
+  type Conv2dInputGradSpec,
+  type Conv2dSpec,
+  type Conv2dWeightGradSpec,
+  type ConvShape,
+  type ConvTranspose2dGeometry,
+  type ConvTranspose2dSpec,
+} from './kernels/conv2d.js';
+export {
   createSpectralNorm,
   type SpectralNorm,
   type SpectralNormLayer,

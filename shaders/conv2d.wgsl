@@ -1,0 +1,294 @@
+// 2-D convolution (NCHW, PyTorch's Conv2d: cross-correlation, no dilation) as an implicit GEMM:
+// the tile loop of matmul.wgsl's v1, where the operands' elements are gathered from the image,
+// the weights or the output gradient by index arithmetic instead of being copied into an im2col
+// matrix first. One module, three GEMMs, chosen by MODE:
+//
+//   MODE_FORWARD      y[n,co,oh,ow] = Σ_{ci,kh,kw} w[co,ci,kh,kw]·x[n,ci,oh·s−p+kh,ow·s−p+kw]
+//                     rows co, columns (n,oh,ow), K (ci,kh,kw)
+//   MODE_INPUT_GRAD   dx[n,ci,ih,iw] = Σ over the (co,kh,kw) whose output pixel covers (ih,iw)
+//                     of dy[n,co,oh,ow]·w[co,ci,kh,kw]. This is also ConvTranspose2d's forward
+//                     (its weight [in,out,kh,kw] is the conv's [out,in,kh,kw]), so one kernel
+//                     serves both.
+//   MODE_WEIGHT_GRAD  dw[co,ci,kh,kw] = Σ_{n,oh,ow} dy[n,co,oh,ow]·x[n,ci,oh·s−p+kh,ow·s−p+kw]
+//                     rows co, columns (ci,kh,kw), K (n,oh,ow): long, so split over workgroups
+//                     z (SPLIT_K) and added up by conv_split_reduce in a fixed order.
+//
+// The input gradient runs one GEMM per stride phase (workgroups z): the input pixels whose
+// (ih + pad) ≡ rh (mod stride) are reached only by taps kh ≡ rh, so each phase multiplies over
+// those ⌈KH/stride⌉ taps alone. A stride-2 layer thus does no multiplications by the zeros a
+// zero-inserted (dilated) gradient would hold, a quarter of the work.
+//
+// Every size is an override constant: a pipeline is built per layer shape, and the divisions by
+// KW, OW and the like are by constants the compiler turns into multiplications.
+// The GEMM's rows are always channels. THREAD_ROWS × THREAD_COLS threads each compute 4×4
+// outputs: 16×16 (64×64 tiles) in general, 2×32 (8×128 tiles) when there are few channels, e.g.
+// the gradient of a 1-channel image, which a 64-row tile would compute 64 times over.
+// conv_channel_sum adds up a gradient per channel over batch and pixels: a bias gradient.
+// requires: activation_math.wgsl
+
+const MODE_FORWARD = 0u;
+const MODE_INPUT_GRAD = 1u;
+const MODE_WEIGHT_GRAD = 2u;
+
+override MODE: u32 = 0u;
+override BATCH: u32 = 1u;
+override C_IN: u32 = 1u;
+override H_IN: u32 = 1u;
+override W_IN: u32 = 1u;
+override C_OUT: u32 = 1u;
+override K_H: u32 = 1u;
+override K_W: u32 = 1u;
+override STRIDE_H: u32 = 1u;
+override STRIDE_W: u32 = 1u;
+override PAD_H: u32 = 0u;
+override PAD_W: u32 = 0u;
+override H_OUT: u32 = 1u;
+override W_OUT: u32 = 1u;
+override HAS_BIAS: bool = false;      // add bias[channel] (forward and input-gradient modes)
+override ACTIVATION: u32 = 0u;        // ACT_* applied to the result
+override GATE: u32 = 0u;              // multiply by f'(gate) (input-gradient mode), gate holding f's output
+override LEAKY_SLOPE: f32 = 0.2;
+override SPLIT_K: bool = false;       // weight gradient: raw partial sums, one slice per split
+override K_CHUNK: u32 = 16u;          // K per split, a multiple of TILE_K
+override SPLITS: u32 = 1u;
+override THREAD_ROWS: u32 = 16u;      // 16 or 2
+override THREAD_COLS: u32 = 16u;      // 16 or 32
+
+@group(0) @binding(0) var<storage, read> image: array<f32>;    // x: [BATCH, C_IN, H_IN, W_IN]
+@group(0) @binding(1) var<storage, read> weight: array<f32>;   // w: [C_OUT, C_IN, K_H, K_W]
+@group(0) @binding(2) var<storage, read> grad: array<f32>;     // dy: [BATCH, C_OUT, H_OUT, W_OUT]
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> gate: array<f32>;     // shaped as the output
+@group(0) @binding(5) var<storage, read_write> output: array<f32>;
+@group(0) @binding(6) var<storage, read> partials: array<f32>;
+
+const TILE_K = 16u;
+// The largest tiles' workgroup arrays: A up to 64 rows, B up to 128 columns, each K row padded
+// by one vec4 so the transposing stores spread over memory banks (as matmul.wgsl).
+var<workgroup> tile_a: array<vec4<f32>, 272>;  // [TILE_K][rows / 4 + 1]
+var<workgroup> tile_b: array<vec4<f32>, 528>;  // [TILE_K][cols / 4 + 1]
+
+// The stride phases of the input gradient: each takes ⌈K/stride⌉ taps per axis over
+// ⌈H_IN/stride⌉ input rows (fewer where the phase runs past the edge).
+override TAPS_H: u32 = (K_H + STRIDE_H - 1u) / STRIDE_H;
+override TAPS_W: u32 = (K_W + STRIDE_W - 1u) / STRIDE_W;
+override PHASE_H: u32 = (H_IN + STRIDE_H - 1u) / STRIDE_H;
+override PHASE_W: u32 = (W_IN + STRIDE_W - 1u) / STRIDE_W;
+
+fn gemm_rows() -> u32 {
+  if (MODE == MODE_INPUT_GRAD) { return C_IN; }
+  return C_OUT;
+}
+
+fn gemm_cols() -> u32 {
+  if (MODE == MODE_FORWARD) { return BATCH * H_OUT * W_OUT; }
+  if (MODE == MODE_INPUT_GRAD) { return BATCH * PHASE_H * PHASE_W; }
+  return C_IN * K_H * K_W;
+}
+
+fn gemm_k() -> u32 {
+  if (MODE == MODE_FORWARD) { return C_IN * K_H * K_W; }
+  if (MODE == MODE_INPUT_GRAD) { return C_OUT * TAPS_H * TAPS_W; }
+  return BATCH * H_OUT * W_OUT;
+}
+
+// One input-gradient phase: which kernel row/column offsets it takes (rh, rw), its first input
+// pixel (ih0, iw0) and the output pixel that tap 0 of input step 0 reads (base).
+struct Phase {
+  rh: u32,
+  rw: u32,
+  ih0: u32,
+  iw0: u32,
+  base_h: i32,
+  base_w: i32,
+}
+
+fn phase_of(z: u32) -> Phase {
+  let rh = z / STRIDE_W;
+  let rw = z % STRIDE_W;
+  // The first ih ≥ 0 with (ih + PAD_H) % STRIDE_H == rh.
+  let ih0 = (rh + STRIDE_H - PAD_H % STRIDE_H) % STRIDE_H;
+  let iw0 = (rw + STRIDE_W - PAD_W % STRIDE_W) % STRIDE_W;
+  return Phase(rh, rw, ih0, iw0, i32((ih0 + PAD_H - rh) / STRIDE_H), i32((iw0 + PAD_W - rw) / STRIDE_W));
+}
+
+// x[n, ci, ih, iw], zero outside the image (the padding).
+fn image_at(n: u32, ci: u32, ih: i32, iw: i32) -> f32 {
+  if (ih < 0 || iw < 0 || ih >= i32(H_IN) || iw >= i32(W_IN)) { return 0.0; }
+  return image[((n * C_IN + ci) * H_IN + u32(ih)) * W_IN + u32(iw)];
+}
+
+// dy[n, co, oh, ow], zero outside the output.
+fn grad_at(n: u32, co: u32, oh: i32, ow: i32) -> f32 {
+  if (oh < 0 || ow < 0 || oh >= i32(H_OUT) || ow >= i32(W_OUT)) { return 0.0; }
+  return grad[((n * C_OUT + co) * H_OUT + u32(oh)) * W_OUT + u32(ow)];
+}
+
+// Element (row, k) of the GEMM's left operand; rows are channels.
+fn load_a(row: u32, k: u32, phase: Phase) -> f32 {
+  if (row >= gemm_rows() || k >= gemm_k()) { return 0.0; }
+  if (MODE == MODE_FORWARD) { return weight[row * gemm_k() + k]; }
+  if (MODE == MODE_INPUT_GRAD) {
+    let co = k / (TAPS_H * TAPS_W);
+    let kh = phase.rh + STRIDE_H * ((k / TAPS_W) % TAPS_H);
+    let kw = phase.rw + STRIDE_W * (k % TAPS_W);
+    if (kh >= K_H || kw >= K_W) { return 0.0; }
+    return weight[((co * C_IN + row) * K_H + kh) * K_W + kw];
+  }
+  let n = k / (H_OUT * W_OUT);
+  return grad[(n * C_OUT + row) * H_OUT * W_OUT + k % (H_OUT * W_OUT)];
+}
+
+// Element (k, col) of the GEMM's right operand; columns are pixels (or, for the weight gradient,
+// the weight's (ci, kh, kw)).
+fn load_b(k: u32, col: u32, phase: Phase) -> f32 {
+  if (k >= gemm_k() || col >= gemm_cols()) { return 0.0; }
+  if (MODE == MODE_FORWARD) {
+    return tap(col / (H_OUT * W_OUT), (col / W_OUT) % H_OUT, col % W_OUT, k / (K_H * K_W), (k / K_W) % K_H, k % K_W);
+  }
+  if (MODE == MODE_INPUT_GRAD) {
+    let co = k / (TAPS_H * TAPS_W);
+    let th = i32((k / TAPS_W) % TAPS_H);
+    let tw = i32(k % TAPS_W);
+    let n = col / (PHASE_H * PHASE_W);
+    let jh = i32((col / PHASE_W) % PHASE_H);
+    let jw = i32(col % PHASE_W);
+    return grad_at(n, co, phase.base_h + jh - th, phase.base_w + jw - tw);
+  }
+  return tap(k / (H_OUT * W_OUT), (k / W_OUT) % H_OUT, k % W_OUT, col / (K_H * K_W), (col / K_W) % K_H, col % K_W);
+}
+
+// The image value that tap (kh, kw) of input channel ci sees from output pixel (oh, ow).
+fn tap(n: u32, oh: u32, ow: u32, ci: u32, kh: u32, kw: u32) -> f32 {
+  return image_at(n, ci, i32(oh * STRIDE_H + kh) - i32(PAD_H), i32(ow * STRIDE_W + kw) - i32(PAD_W));
+}
+
+// Where GEMM element (row, col) lives in the output tensor, or -1 for an input-gradient column
+// past the image's edge (a phase with fewer rows or columns than PHASE_H × PHASE_W).
+fn output_index(row: u32, col: u32, phase: Phase) -> i32 {
+  if (MODE == MODE_FORWARD) {
+    let pixels = H_OUT * W_OUT;
+    return i32(((col / pixels) * C_OUT + row) * pixels + col % pixels);
+  }
+  if (MODE == MODE_INPUT_GRAD) {
+    let n = col / (PHASE_H * PHASE_W);
+    let ih = phase.ih0 + STRIDE_H * ((col / PHASE_W) % PHASE_H);
+    let iw = phase.iw0 + STRIDE_W * (col % PHASE_W);
+    if (ih >= H_IN || iw >= W_IN) { return -1; }
+    return i32(((n * C_IN + row) * H_IN + ih) * W_IN + iw);
+  }
+  return i32(row * gemm_cols() + col);
+}
+
+fn store(row: u32, col: u32, split: u32, phase: Phase, sum: f32) {
+  if (row >= gemm_rows() || col >= gemm_cols()) { return; }
+  let at = output_index(row, col, phase);
+  if (at < 0) { return; }
+  let index = u32(at);
+  if (SPLIT_K) {
+    output[split * gemm_rows() * gemm_cols() + index] = sum;
+    return;
+  }
+  var v = sum;
+  if (HAS_BIAS) { v += bias[row]; }
+  v = activate(ACTIVATION, v, LEAKY_SLOPE);
+  if (GATE != ACT_NONE) { v *= derivative_from_output(GATE, gate[index], LEAKY_SLOPE); }
+  output[index] = v;
+}
+
+// Which (row-or-column, k) element of a tile thread slot e loads: consecutive slots walk along
+// the dimension that is contiguous in memory, so that loads coalesce.
+fn slot_coords(e: u32, k_fastest: bool, span: u32) -> vec2<u32> {
+  if (k_fastest) { return vec2<u32>(e / TILE_K, e % TILE_K); }
+  return vec2<u32>(e % span, e / span);
+}
+
+// A's weights (forward) and output gradient (weight gradient) are contiguous along K; B's
+// pixels are contiguous along columns, but for the weight gradient K walks the image's pixels.
+override A_K_FASTEST: bool = MODE != MODE_INPUT_GRAD;
+override B_K_FASTEST: bool = MODE == MODE_WEIGHT_GRAD;
+
+fn outer4(a: vec4<f32>, b: vec4<f32>, acc: array<vec4<f32>, 4>) -> array<vec4<f32>, 4> {
+  return array<vec4<f32>, 4>(fma(vec4<f32>(a.x), b, acc[0]), fma(vec4<f32>(a.y), b, acc[1]),
+                             fma(vec4<f32>(a.z), b, acc[2]), fma(vec4<f32>(a.w), b, acc[3]));
+}
+
+fn store_row4(row: u32, col: u32, split: u32, phase: Phase, v: vec4<f32>) {
+  store(row, col, split, phase, v.x);
+  store(row, col + 1u, split, phase, v.y);
+  store(row, col + 2u, split, phase, v.z);
+  store(row, col + 3u, split, phase, v.w);
+}
+
+@compute @workgroup_size(THREAD_COLS, THREAD_ROWS)
+fn conv_gemm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let threads = THREAD_ROWS * THREAD_COLS;
+  let rows = 4u * THREAD_ROWS;
+  let cols = 4u * THREAD_COLS;
+  let tid = lid.y * THREAD_COLS + lid.x;
+  let row0 = wid.y * rows;
+  let col0 = wid.x * cols;
+  var split = 0u;
+  var phase = phase_of(0u);
+  if (MODE == MODE_INPUT_GRAD) { phase = phase_of(wid.z); } else { split = wid.z; }
+  let k_begin = split * K_CHUNK;
+  var k_end = gemm_k();
+  if (SPLIT_K) { k_end = min(k_end, k_begin + K_CHUNK); }
+  var acc: array<vec4<f32>, 4>;
+
+  for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
+    for (var e = tid; e < rows * TILE_K; e += threads) {
+      let ta = slot_coords(e, A_K_FASTEST, rows);  // (row, k)
+      tile_a[ta.y * (THREAD_ROWS + 1u) + ta.x / 4u][ta.x % 4u] = load_a(row0 + ta.x, k0 + ta.y, phase);
+    }
+    for (var e = tid; e < cols * TILE_K; e += threads) {
+      let tb = slot_coords(e, B_K_FASTEST, cols);  // (col, k)
+      tile_b[tb.y * (THREAD_COLS + 1u) + tb.x / 4u][tb.x % 4u] = load_b(k0 + tb.y, col0 + tb.x, phase);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      acc = outer4(tile_a[kk * (THREAD_ROWS + 1u) + lid.y], tile_b[kk * (THREAD_COLS + 1u) + lid.x], acc);
+    }
+    workgroupBarrier();
+  }
+  let row = row0 + lid.y * 4u;
+  let col = col0 + lid.x * 4u;
+  store_row4(row, col, split, phase, acc[0]);
+  store_row4(row + 1u, col, split, phase, acc[1]);
+  store_row4(row + 2u, col, split, phase, acc[2]);
+  store_row4(row + 3u, col, split, phase, acc[3]);
+}
+
+// The weight gradient's split partial sums added in split order, so the result is the same on
+// every run (no float atomics).
+@compute @workgroup_size(256)
+fn conv_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let index = gid.x + gid.y * groups.x * 256u;
+  let size = gemm_rows() * gemm_cols();
+  if (index >= size) { return; }
+  var sum = 0.0;
+  for (var z = 0u; z < SPLITS; z++) { sum += partials[z * size + index]; }
+  output[index] = sum;
+}
+
+// Σ over batch and pixels of grad[n, c, :, :] for channel c = workgroup x: the bias gradient of a
+// convolution (C_OUT channels of H_OUT × W_OUT). A fixed tree order keeps it deterministic.
+const SUM_THREADS = 256u;
+var<workgroup> channel_partials: array<f32, SUM_THREADS>;
+
+@compute @workgroup_size(SUM_THREADS)
+fn conv_channel_sum(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let c = wid.x;
+  let pixels = H_OUT * W_OUT;
+  var sum = 0.0;
+  for (var i = lid.x; i < BATCH * pixels; i += SUM_THREADS) {
+    sum += grad[((i / pixels) * C_OUT + c) * pixels + i % pixels];
+  }
+  channel_partials[lid.x] = sum;
+  workgroupBarrier();
+  for (var width = SUM_THREADS / 2u; width > 0u; width /= 2u) {
+    if (lid.x < width) { channel_partials[lid.x] += channel_partials[lid.x + width]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { output[c] = channel_partials[0]; }
+}

@@ -1,0 +1,437 @@
+// Conv2d (NCHW) forward, input gradient (= ConvTranspose2d forward) and weight gradient as
+// implicit GEMMs (shaders/conv2d.wgsl), and the per-channel sum that is their bias gradient.
+// Every pipeline is built for its layer's exact shape: the sizes are override constants.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { shaderConstant } from '../gpu/layout.js';
+import { getPipeline, type OverrideConstants } from '../gpu/pipelines.js';
+import convShader from '../../shaders/conv2d.wgsl';
+import {
+  activationCode,
+  Bindings,
+  BoundKernel,
+  grid1d,
+  StagedKernel,
+  type Activation,
+  type Kernel,
+  type TensorRef,
+} from './kernel.js';
+import { chooseSplitK, usedSplitCount } from './matmul.js';
+
+/** A convolution's sizes as PyTorch's Conv2d takes them (a number means the same on both axes). */
+export interface Conv2dGeometry {
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  inHeight: number;
+  inWidth: number;
+  kernelSize: number | readonly [number, number];
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+}
+
+/** Every size spelt out, with the output's. */
+export interface ConvShape {
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  inHeight: number;
+  inWidth: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  outHeight: number;
+  outWidth: number;
+}
+
+function pair(argument: string, value: number | readonly [number, number] | undefined, fallback: number) {
+  const [h, w] = typeof value === 'number' || value === undefined ? [value ?? fallback, value ?? fallback] : value;
+  return [h, w].map((v) => {
+    if (!Number.isInteger(v) || (v as number) < 0)
+      throw new ArgumentError(argument, `must be a non-negative integer or a pair of them, got ${String(value)}`);
+    return v as number;
+  }) as [number, number];
+}
+
+/** Checks a geometry and works out its output size, refusing one with no output pixel. */
+export function convShape(geometry: Conv2dGeometry): ConvShape {
+  const g = geometry;
+  const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
+  const [strideH, strideW] = pair('stride', g.stride, 1);
+  const [padH, padW] = pair('padding', g.padding, 0);
+  if (kernelH < 1 || kernelW < 1) throw new ArgumentError('kernelSize', 'must be at least 1');
+  if (strideH < 1 || strideW < 1) throw new ArgumentError('stride', 'must be at least 1');
+  const shape = {
+    batch: requirePositiveInteger('batch', g.batch),
+    inChannels: requirePositiveInteger('inChannels', g.inChannels),
+    outChannels: requirePositiveInteger('outChannels', g.outChannels),
+    inHeight: requirePositiveInteger('inHeight', g.inHeight),
+    inWidth: requirePositiveInteger('inWidth', g.inWidth),
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+  };
+  const outHeight = Math.floor((shape.inHeight + 2 * padH - kernelH) / strideH) + 1;
+  const outWidth = Math.floor((shape.inWidth + 2 * padW - kernelW) / strideW) + 1;
+  if (outHeight < 1 || outWidth < 1) {
+    throw new ArgumentError(
+      'kernelSize',
+      `${kernelH}×${kernelW} does not fit a ${shape.inHeight}×${shape.inWidth} input padded by ${padH}×${padW}`,
+    );
+  }
+  return { ...shape, outHeight, outWidth };
+}
+
+const MODES = {
+  forward: shaderConstant(convShader, 'MODE_FORWARD'),
+  inputGrad: shaderConstant(convShader, 'MODE_INPUT_GRAD'),
+  weightGrad: shaderConstant(convShader, 'MODE_WEIGHT_GRAD'),
+};
+const TILE_K = shaderConstant(convShader, 'TILE_K');
+
+/** Thread layouts of shaders/conv2d.wgsl: 64×64 tiles, or 8×128 when there are few channels. */
+function threadLayout(channels: number): { THREAD_ROWS: number; THREAD_COLS: number } {
+  return channels <= 8 ? { THREAD_ROWS: 2, THREAD_COLS: 32 } : { THREAD_ROWS: 16, THREAD_COLS: 16 };
+}
+
+function shapeConstants(s: ConvShape): OverrideConstants {
+  return {
+    BATCH: s.batch,
+    C_IN: s.inChannels,
+    H_IN: s.inHeight,
+    W_IN: s.inWidth,
+    C_OUT: s.outChannels,
+    K_H: s.kernelH,
+    K_W: s.kernelW,
+    STRIDE_H: s.strideH,
+    STRIDE_W: s.strideW,
+    PAD_H: s.padH,
+    PAD_W: s.padW,
+    H_OUT: s.outHeight,
+    W_OUT: s.outWidth,
+  };
+}
+
+const inputSize = (s: ConvShape) => s.batch * s.inChannels * s.inHeight * s.inWidth;
+const outputSize = (s: ConvShape) => s.batch * s.outChannels * s.outHeight * s.outWidth;
+const weightSize = (s: ConvShape) => s.outChannels * s.inChannels * s.kernelH * s.kernelW;
+
+/** The GEMM grid for `rows` channels × `cols` columns, `layers` deep in z. */
+function gemmGrid(ctx: GpuContext, rows: number, cols: number, layers: number): [number, number, number] {
+  const { THREAD_ROWS, THREAD_COLS } = threadLayout(rows);
+  const grid: [number, number, number] = [
+    Math.ceil(cols / (4 * THREAD_COLS)),
+    Math.ceil(rows / (4 * THREAD_ROWS)),
+    layers,
+  ];
+  const max = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  if (grid[0] > max || grid[1] > max || grid[2] > max)
+    throw new ArgumentError('batch', `makes a convolution too large for one dispatch (${grid.join('×')} workgroups)`);
+  return grid;
+}
+
+interface EpilogueSpec {
+  /** One value per output channel, added before the activation. */
+  bias?: TensorRef;
+  activation?: Activation;
+  /** Leaky-ReLU slope of the activation or gate. Default 0.2. */
+  leakySlope?: number;
+  label?: string;
+}
+
+function epilogueConstants(spec: EpilogueSpec): OverrideConstants {
+  return {
+    HAS_BIAS: spec.bias !== undefined,
+    ACTIVATION: activationCode(convShader, 'activation', spec.activation ?? 'none'),
+    LEAKY_SLOPE: requireFinite('leakySlope', spec.leakySlope ?? 0.2),
+  };
+}
+
+export interface Conv2dSpec extends EpilogueSpec {
+  geometry: Conv2dGeometry;
+  /** [batch, inChannels, inHeight, inWidth]. */
+  input: TensorRef;
+  /** [outChannels, inChannels, kernelH, kernelW], PyTorch's Conv2d layout. */
+  weight: TensorRef;
+  /** [batch, outChannels, outHeight, outWidth]. */
+  output: TensorRef;
+}
+
+/** output = activation(conv2d(input, weight) + bias). */
+export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<Kernel> {
+  const s = convShape(spec.geometry);
+  const bindings = new Bindings(ctx)
+    .tensor('image', 'input', spec.input, inputSize(s))
+    .tensor('weight', 'weight', spec.weight, weightSize(s))
+    .tensor('output', 'output', spec.output, outputSize(s))
+    .unused('grad')
+    .unused('gate')
+    .unused('partials');
+  if (spec.bias) bindings.tensor('bias', 'bias', spec.bias, s.outChannels);
+  else bindings.unused('bias');
+  const cols = s.batch * s.outHeight * s.outWidth;
+  const grid = gemmGrid(ctx, s.outChannels, cols, 1);
+  const constants = {
+    ...shapeConstants(s),
+    ...epilogueConstants(spec),
+    ...threadLayout(s.outChannels),
+    MODE: MODES.forward,
+  };
+  const resources = bindings.forEntry(convShader, 'conv_gemm');
+  const compiled = await getPipeline(ctx.device, convShader, 'conv_gemm', constants);
+  return new BoundKernel(ctx, compiled, spec.label ?? `conv2d ${describe(s)}`, resources, null, grid);
+}
+
+export interface Conv2dInputGradSpec extends EpilogueSpec {
+  geometry: Conv2dGeometry;
+  /** dL/d(output): [batch, outChannels, outHeight, outWidth]. */
+  gradOutput: TensorRef;
+  /** [outChannels, inChannels, kernelH, kernelW]. */
+  weight: TensorRef;
+  /** dL/d(input): [batch, inChannels, inHeight, inWidth], overwritten. */
+  gradInput: TensorRef;
+  /**
+   * Multiplies the result by f'(y) for activation `kind`, where y (shaped as the input) is f's
+   * output: the previous layer's backward step fused in.
+   */
+  gate?: { kind: Exclude<Activation, 'none'>; output: TensorRef };
+}
+
+/**
+ * gradInput = conv2d's gradient with respect to its input, times the gate where given. With a
+ * bias and an activation it is ConvTranspose2d's forward (see createConvTranspose2d).
+ */
+export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGradSpec): Promise<Kernel> {
+  const s = convShape(spec.geometry);
+  const bindings = new Bindings(ctx)
+    .tensor('grad', 'gradOutput', spec.gradOutput, outputSize(s))
+    .tensor('weight', 'weight', spec.weight, weightSize(s))
+    .tensor('output', 'gradInput', spec.gradInput, inputSize(s))
+    .unused('image')
+    .unused('partials');
+  if (spec.bias) bindings.tensor('bias', 'bias', spec.bias, s.inChannels);
+  else bindings.unused('bias');
+  const gate = spec.gate ? activationCode(convShader, 'gate.kind', spec.gate.kind) : 0;
+  if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
+  if (spec.gate) bindings.tensor('gate', 'gate.output', spec.gate.output, inputSize(s));
+  else bindings.unused('gate');
+  // One GEMM per stride phase, each over the input pixels that phase reaches.
+  const cols = s.batch * Math.ceil(s.inHeight / s.strideH) * Math.ceil(s.inWidth / s.strideW);
+  const grid = gemmGrid(ctx, s.inChannels, cols, s.strideH * s.strideW);
+  const constants = {
+    ...shapeConstants(s),
+    ...epilogueConstants(spec),
+    ...threadLayout(s.inChannels),
+    GATE: gate,
+    MODE: MODES.inputGrad,
+  };
+  const resources = bindings.forEntry(convShader, 'conv_gemm');
+  const compiled = await getPipeline(ctx.device, convShader, 'conv_gemm', constants);
+  return new BoundKernel(ctx, compiled, spec.label ?? `conv2d input grad ${describe(s)}`, resources, null, grid);
+}
+
+export interface Conv2dWeightGradSpec {
+  geometry: Conv2dGeometry;
+  /** dL/d(output): [batch, outChannels, outHeight, outWidth]. */
+  gradOutput: TensorRef;
+  /** The layer's input: [batch, inChannels, inHeight, inWidth]. */
+  input: TensorRef;
+  /** dL/d(weight): [outChannels, inChannels, kernelH, kernelW], overwritten. */
+  gradWeight: TensorRef;
+  /** Splits of the batch × pixels sum; 'auto' (the default) splits where few tiles would run. */
+  splitK?: number | 'auto';
+  /** Scratch for the split partial sums (convWeightGradWorkspaceFloats()); else it makes its own. */
+  splitWorkspace?: TensorRef;
+  label?: string;
+}
+
+function weightGradSplits(s: ConvShape, splitK: Conv2dWeightGradSpec['splitK']) {
+  const k = s.batch * s.outHeight * s.outWidth;
+  const { THREAD_ROWS, THREAD_COLS } = threadLayout(s.outChannels);
+  const asked =
+    splitK === undefined || splitK === 'auto'
+      ? chooseSplitK(s.outChannels, weightSize(s) / s.outChannels, k, 4 * THREAD_ROWS, 4 * THREAD_COLS)
+      : requirePositiveInteger('splitK', splitK);
+  const splits = usedSplitCount(k, asked);
+  const chunk = Math.ceil(Math.ceil(k / splits) / TILE_K) * TILE_K;
+  return { splits, chunk };
+}
+
+/** Floats of split scratch a weight gradient needs (0 when it does not split). */
+export function convWeightGradWorkspaceFloats(spec: Pick<Conv2dWeightGradSpec, 'geometry' | 'splitK'>): number {
+  const s = convShape(spec.geometry);
+  const { splits } = weightGradSplits(s, spec.splitK);
+  return splits === 1 ? 0 : splits * weightSize(s);
+}
+
+/** gradWeight = Σ over batch and pixels of gradOutput ⊗ the input patch each output pixel saw. */
+export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeightGradSpec): Promise<Kernel> {
+  const s = convShape(spec.geometry);
+  const { splits, chunk } = weightGradSplits(s, spec.splitK);
+  const bindings = new Bindings(ctx)
+    .tensor('grad', 'gradOutput', spec.gradOutput, outputSize(s))
+    .tensor('image', 'input', spec.input, inputSize(s))
+    .tensor('output', 'gradWeight', spec.gradWeight, weightSize(s))
+    .unused('weight')
+    .unused('bias')
+    .unused('gate')
+    .unused('partials');
+  const label = spec.label ?? `conv2d weight grad ${describe(s)}`;
+  const grid = gemmGrid(ctx, s.outChannels, weightSize(s) / s.outChannels, splits);
+  const base = { ...shapeConstants(s), ...threadLayout(s.outChannels), MODE: MODES.weightGrad };
+  if (splits === 1) {
+    const resources = bindings.forEntry(convShader, 'conv_gemm');
+    const compiled = await getPipeline(ctx.device, convShader, 'conv_gemm', base);
+    return new BoundKernel(ctx, compiled, label, resources, null, grid);
+  }
+  const floats = splits * weightSize(s);
+  const owned = spec.splitWorkspace ? null : ctx.memory.createStorage(`${label} split partials`, floats);
+  try {
+    const workspace = owned ?? spec.splitWorkspace;
+    const splitResources = bindings
+      .copy()
+      .tensor('output', 'splitWorkspace', workspace, floats)
+      .forEntry(convShader, 'conv_gemm');
+    const reduceResources = bindings
+      .tensor('partials', 'splitWorkspace', workspace, floats)
+      .forEntry(convShader, 'conv_split_reduce');
+    const constants = { ...base, SPLIT_K: true, K_CHUNK: chunk, SPLITS: splits };
+    const main = await getPipeline(ctx.device, convShader, 'conv_gemm', constants);
+    const reduce = await getPipeline(ctx.device, convShader, 'conv_split_reduce', constants);
+    return new StagedKernel(
+      ctx,
+      label,
+      new BoundKernel(ctx, main, `${label} split ×${splits}`, splitResources, null, grid),
+      new BoundKernel(
+        ctx,
+        reduce,
+        `${label} reduce`,
+        reduceResources,
+        null,
+        grid1d(ctx, Math.ceil(weightSize(s) / 256)),
+      ),
+      owned,
+    );
+  } catch (error) {
+    if (owned) ctx.memory.release(owned);
+    throw error;
+  }
+}
+
+export interface ChannelSumSpec {
+  batch: number;
+  channels: number;
+  /** Pixels per channel (height × width; 1 for a [batch, channels] tensor). */
+  pixels: number;
+  /** [batch, channels, pixels]. */
+  input: TensorRef;
+  /** [channels]: Σ over batch and pixels, overwritten. */
+  output: TensorRef;
+  label?: string;
+}
+
+/** Per-channel sums of an NCHW tensor: the bias gradient of a convolution or transposed one. */
+export async function createChannelSum(ctx: GpuContext, spec: ChannelSumSpec): Promise<Kernel> {
+  const batch = requirePositiveInteger('batch', spec.batch);
+  const channels = requirePositiveInteger('channels', spec.channels);
+  const pixels = requirePositiveInteger('pixels', spec.pixels);
+  if (channels > ctx.device.limits.maxComputeWorkgroupsPerDimension)
+    throw new ArgumentError('channels', `is too many for one dispatch (${channels})`);
+  const resources = new Bindings(ctx)
+    .tensor('grad', 'input', spec.input, batch * channels * pixels)
+    .tensor('output', 'output', spec.output, channels)
+    .unused('image')
+    .unused('weight')
+    .unused('bias')
+    .unused('gate')
+    .unused('partials')
+    .forEntry(convShader, 'conv_channel_sum');
+  // The sum reads the output gradient's layout: C_OUT channels of H_OUT × W_OUT = pixels × 1.
+  const constants = { BATCH: batch, C_OUT: channels, H_OUT: pixels, W_OUT: 1 };
+  const compiled = await getPipeline(ctx.device, convShader, 'conv_channel_sum', constants);
+  return new BoundKernel(ctx, compiled, spec.label ?? `channel sum ${batch}x${channels}x${pixels}`, resources, null, [
+    channels,
+    1,
+    1,
+  ]);
+}
+
+/** A transposed convolution's sizes as PyTorch's ConvTranspose2d takes them. */
+export interface ConvTranspose2dGeometry {
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  inHeight: number;
+  inWidth: number;
+  kernelSize: number | readonly [number, number];
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  /** Extra rows and columns on the output's far side; less than the stride. Default 0. */
+  outputPadding?: number | readonly [number, number];
+}
+
+/**
+ * The convolution whose input gradient a transposed convolution computes: its input is the
+ * transposed one's output (so its channels are swapped), and its output the transposed one's input.
+ */
+export function transposedAsConv(g: ConvTranspose2dGeometry): Conv2dGeometry {
+  const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
+  const [strideH, strideW] = pair('stride', g.stride, 1);
+  const [padH, padW] = pair('padding', g.padding, 0);
+  const [extraH, extraW] = pair('outputPadding', g.outputPadding, 0);
+  if (extraH >= Math.max(strideH, 1) || extraW >= Math.max(strideW, 1))
+    throw new ArgumentError('outputPadding', `must be less than the stride (${strideH}×${strideW})`);
+  const inHeight = requirePositiveInteger('inHeight', g.inHeight);
+  const inWidth = requirePositiveInteger('inWidth', g.inWidth);
+  const outHeight = (inHeight - 1) * strideH - 2 * padH + kernelH + extraH;
+  const outWidth = (inWidth - 1) * strideW - 2 * padW + kernelW + extraW;
+  if (outHeight < 1 || outWidth < 1)
+    throw new ArgumentError('padding', `${padH}×${padW} leaves no output for a ${inHeight}×${inWidth} input`);
+  return {
+    batch: g.batch,
+    inChannels: g.outChannels,
+    outChannels: g.inChannels,
+    inHeight: outHeight,
+    inWidth: outWidth,
+    kernelSize: [kernelH, kernelW],
+    stride: [strideH, strideW],
+    padding: [padH, padW],
+  };
+}
+
+export interface ConvTranspose2dSpec extends EpilogueSpec {
+  geometry: ConvTranspose2dGeometry;
+  /** [batch, inChannels, inHeight, inWidth]. */
+  input: TensorRef;
+  /** [inChannels, outChannels, kernelH, kernelW], PyTorch's ConvTranspose2d layout. */
+  weight: TensorRef;
+  /** [batch, outChannels, outHeight, outWidth]. */
+  output: TensorRef;
+}
+
+/** output = activation(conv_transpose2d(input, weight) + bias): a convolution's input gradient. */
+export function createConvTranspose2d(ctx: GpuContext, spec: ConvTranspose2dSpec): Promise<Kernel> {
+  return createConv2dInputGrad(ctx, {
+    geometry: transposedAsConv(spec.geometry),
+    gradOutput: spec.input,
+    weight: spec.weight,
+    gradInput: spec.output,
+    ...(spec.bias ? { bias: spec.bias } : {}),
+    ...(spec.activation ? { activation: spec.activation } : {}),
+    ...(spec.leakySlope !== undefined ? { leakySlope: spec.leakySlope } : {}),
+    label: spec.label ?? `conv transpose2d ${spec.geometry.inChannels}→${spec.geometry.outChannels}`,
+  });
+}
+
+function describe(s: ConvShape): string {
+  return (
+    `${s.batch}×${s.inChannels}×${s.inHeight}×${s.inWidth} → ${s.outChannels}×${s.outHeight}×${s.outWidth} ` +
+    `k${s.kernelH}×${s.kernelW} s${s.strideH}×${s.strideW} p${s.padH}×${s.padW}`
+  );
+}
