@@ -56,6 +56,14 @@ export {
   type ConvTranspose2dSpec,
 } from './kernels/conv2d.js';
 export {
+  createBatchNorm,
+  createBatchNormBackward,
+  type BatchNormSpec,
+  type BatchNormBackwardSpec,
+  type BatchNormMode,
+  type BatchNormActivation,
+} from './kernels/batchNorm.js';
+export {
   createSpectralNorm,
   type SpectralNorm,
   type SpectralNormLayer,

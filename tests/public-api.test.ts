@@ -21,6 +21,8 @@ const PUBLIC_VALUES = [
   'createConv2dWeightGrad',
   'createConvTranspose2d',
   'transposedAsConv',
+  'createBatchNorm',
+  'createBatchNormBackward',
   'createSampleScorer',
   'createGeneratorEvaluator',
   'ADAM_DEFAULTS',

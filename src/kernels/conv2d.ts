@@ -16,7 +16,7 @@ import {
   type Kernel,
   type TensorRef,
 } from './kernel.js';
-import { chooseSplitK, usedSplitCount } from './matmul.js';
+import { chooseSplitK, createMatmul, usedSplitCount } from './matmul.js';
 
 /** A convolution's sizes as PyTorch's Conv2d takes them (a number means the same on both axes). */
 export interface Conv2dGeometry {
@@ -118,6 +118,24 @@ function shapeConstants(s: ConvShape): OverrideConstants {
   };
 }
 
+/**
+ * A convolution whose kernel covers its whole unpadded input (one output pixel) is a Linear layer
+ * on the flattened input, and NCHW lays its tensors out as the matmul's row-major matrices: the
+ * generator's first layer (a transposed convolution from 1×1) and the discriminator's last. The
+ * implicit GEMM's input gradient would multiply zeros at every tap but one of each output there,
+ * so these run as matmuls.
+ */
+export function isDense(s: ConvShape): boolean {
+  return (
+    s.outHeight === 1 &&
+    s.outWidth === 1 &&
+    s.padH === 0 &&
+    s.padW === 0 &&
+    s.kernelH === s.inHeight &&
+    s.kernelW === s.inWidth
+  );
+}
+
 const inputSize = (s: ConvShape) => s.batch * s.inChannels * s.inHeight * s.inWidth;
 const outputSize = (s: ConvShape) => s.batch * s.outChannels * s.outHeight * s.outWidth;
 const weightSize = (s: ConvShape) => s.outChannels * s.inChannels * s.kernelH * s.kernelW;
@@ -166,6 +184,21 @@ export interface Conv2dSpec extends EpilogueSpec {
 /** output = activation(conv2d(input, weight) + bias). */
 export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<Kernel> {
   const s = convShape(spec.geometry);
+  if (isDense(s)) {
+    return createMatmul(ctx, {
+      m: s.batch,
+      n: s.outChannels,
+      k: weightSize(s) / s.outChannels,
+      a: spec.input,
+      b: spec.weight,
+      transposeB: true,
+      c: spec.output,
+      ...(spec.bias ? { bias: spec.bias } : {}),
+      ...(spec.activation ? { activation: spec.activation } : {}),
+      leakySlope: spec.leakySlope ?? 0.2,
+      label: spec.label ?? `conv2d ${describe(s)} (dense)`,
+    });
+  }
   const bindings = new Bindings(ctx)
     .tensor('image', 'input', spec.input, inputSize(s))
     .tensor('weight', 'weight', spec.weight, weightSize(s))
@@ -209,6 +242,21 @@ export interface Conv2dInputGradSpec extends EpilogueSpec {
  */
 export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGradSpec): Promise<Kernel> {
   const s = convShape(spec.geometry);
+  // A bias here is per input channel, not per matmul column, so only a bias-free one goes dense.
+  if (isDense(s) && !spec.bias) {
+    return createMatmul(ctx, {
+      m: s.batch,
+      n: weightSize(s) / s.outChannels,
+      k: s.outChannels,
+      a: spec.gradOutput,
+      b: spec.weight,
+      c: spec.gradInput,
+      ...(spec.activation ? { activation: spec.activation } : {}),
+      ...(spec.gate ? { gate: spec.gate } : {}),
+      leakySlope: spec.leakySlope ?? 0.2,
+      label: spec.label ?? `conv2d input grad ${describe(s)} (dense)`,
+    });
+  }
   const bindings = new Bindings(ctx)
     .tensor('grad', 'gradOutput', spec.gradOutput, outputSize(s))
     .tensor('weight', 'weight', spec.weight, weightSize(s))
@@ -267,12 +315,26 @@ function weightGradSplits(s: ConvShape, splitK: Conv2dWeightGradSpec['splitK']) 
 export function convWeightGradWorkspaceFloats(spec: Pick<Conv2dWeightGradSpec, 'geometry' | 'splitK'>): number {
   const s = convShape(spec.geometry);
   const { splits } = weightGradSplits(s, spec.splitK);
-  return splits === 1 ? 0 : splits * weightSize(s);
+  return splits === 1 || isDense(s) ? 0 : splits * weightSize(s);
 }
 
 /** gradWeight = Σ over batch and pixels of gradOutput ⊗ the input patch each output pixel saw. */
 export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeightGradSpec): Promise<Kernel> {
   const s = convShape(spec.geometry);
+  if (isDense(s)) {
+    // A split product here keeps scratch of its own (the matmul's split differs from ours).
+    return createMatmul(ctx, {
+      m: s.outChannels,
+      n: weightSize(s) / s.outChannels,
+      k: s.batch,
+      a: spec.gradOutput,
+      transposeA: true,
+      b: spec.input,
+      c: spec.gradWeight,
+      ...(spec.splitK !== undefined ? { splitK: spec.splitK } : {}),
+      label: spec.label ?? `conv2d weight grad ${describe(s)} (dense)`,
+    });
+  }
   const { splits, chunk } = weightGradSplits(s, spec.splitK);
   const bindings = new Bindings(ctx)
     .tensor('grad', 'gradOutput', spec.gradOutput, outputSize(s))

@@ -117,6 +117,17 @@ const CASES: Case[] = [
     stride: 2,
     padding: 1,
   },
+  {
+    name: 'one output pixel from a padded input',
+    batch: 3,
+    inChannels: 4,
+    outChannels: 6,
+    inHeight: 3,
+    inWidth: 3,
+    kernelSize: 5,
+    padding: 1,
+  },
+  // Kernel = input, no padding: a matmul (isDense).
   { name: 'D 128→1 k7', batch: 5, inChannels: 128, outChannels: 1, inHeight: 7, inWidth: 7, kernelSize: 7 },
 ];
 
@@ -283,7 +294,17 @@ describe('conv2d kernels against float64 references', () => {
   });
 });
 
-const TRANSPOSED: Array<ConvTranspose2dGeometry & { name: string; activation?: Activation }> = [
+const TRANSPOSED: Array<ConvTranspose2dGeometry & { name: string; activation?: Activation; noBias?: boolean }> = [
+  {
+    name: 'G nz→256 k7 from 1×1, no bias (a matmul)',
+    noBias: true,
+    batch: 3,
+    inChannels: 100,
+    outChannels: 256,
+    inHeight: 1,
+    inWidth: 1,
+    kernelSize: 7,
+  },
   { name: 'G nz→256 k7 from 1×1', batch: 3, inChannels: 100, outChannels: 256, inHeight: 1, inWidth: 1, kernelSize: 7 },
   {
     name: 'G 128→1 k4 s2 p1, tanh',
