@@ -16,77 +16,28 @@ import {
   type Kernel,
   type TensorRef,
 } from './kernel.js';
+import {
+  convShape,
+  describeConv,
+  inputSize,
+  isDense,
+  outputSize,
+  transposedAsConv,
+  weightSize,
+  type Conv2dGeometry,
+  type ConvShape,
+  type ConvTranspose2dGeometry,
+} from './convGeometry.js';
 import { chooseSplitK, createMatmul, usedSplitCount } from './matmul.js';
 
-/** A convolution's sizes as PyTorch's Conv2d takes them (a number means the same on both axes). */
-export interface Conv2dGeometry {
-  batch: number;
-  inChannels: number;
-  outChannels: number;
-  inHeight: number;
-  inWidth: number;
-  kernelSize: number | readonly [number, number];
-  stride?: number | readonly [number, number];
-  padding?: number | readonly [number, number];
-}
-
-/** Every size spelt out, with the output's. */
-export interface ConvShape {
-  batch: number;
-  inChannels: number;
-  outChannels: number;
-  inHeight: number;
-  inWidth: number;
-  kernelH: number;
-  kernelW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  outHeight: number;
-  outWidth: number;
-}
-
-function pair(argument: string, value: number | readonly [number, number] | undefined, fallback: number) {
-  const [h, w] = typeof value === 'number' || value === undefined ? [value ?? fallback, value ?? fallback] : value;
-  return [h, w].map((v) => {
-    if (!Number.isInteger(v) || (v as number) < 0)
-      throw new ArgumentError(argument, `must be a non-negative integer or a pair of them, got ${String(value)}`);
-    return v as number;
-  }) as [number, number];
-}
-
-/** Checks a geometry and works out its output size, refusing one with no output pixel. */
-export function convShape(geometry: Conv2dGeometry): ConvShape {
-  const g = geometry;
-  const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
-  const [strideH, strideW] = pair('stride', g.stride, 1);
-  const [padH, padW] = pair('padding', g.padding, 0);
-  if (kernelH < 1 || kernelW < 1) throw new ArgumentError('kernelSize', 'must be at least 1');
-  if (strideH < 1 || strideW < 1) throw new ArgumentError('stride', 'must be at least 1');
-  const shape = {
-    batch: requirePositiveInteger('batch', g.batch),
-    inChannels: requirePositiveInteger('inChannels', g.inChannels),
-    outChannels: requirePositiveInteger('outChannels', g.outChannels),
-    inHeight: requirePositiveInteger('inHeight', g.inHeight),
-    inWidth: requirePositiveInteger('inWidth', g.inWidth),
-    kernelH,
-    kernelW,
-    strideH,
-    strideW,
-    padH,
-    padW,
-  };
-  const outHeight = Math.floor((shape.inHeight + 2 * padH - kernelH) / strideH) + 1;
-  const outWidth = Math.floor((shape.inWidth + 2 * padW - kernelW) / strideW) + 1;
-  if (outHeight < 1 || outWidth < 1) {
-    throw new ArgumentError(
-      'kernelSize',
-      `${kernelH}×${kernelW} does not fit a ${shape.inHeight}×${shape.inWidth} input padded by ${padH}×${padW}`,
-    );
-  }
-  return { ...shape, outHeight, outWidth };
-}
+export {
+  convShape,
+  isDense,
+  transposedAsConv,
+  type Conv2dGeometry,
+  type ConvShape,
+  type ConvTranspose2dGeometry,
+} from './convGeometry.js';
 
 const MODES = {
   forward: shaderConstant(convShader, 'MODE_FORWARD'),
@@ -117,28 +68,6 @@ function shapeConstants(s: ConvShape): OverrideConstants {
     W_OUT: s.outWidth,
   };
 }
-
-/**
- * A convolution whose kernel covers its whole unpadded input (one output pixel) is a Linear layer
- * on the flattened input, and NCHW lays its tensors out as the matmul's row-major matrices: the
- * generator's first layer (a transposed convolution from 1×1) and the discriminator's last. The
- * implicit GEMM's input gradient would multiply zeros at every tap but one of each output there,
- * so these run as matmuls.
- */
-export function isDense(s: ConvShape): boolean {
-  return (
-    s.outHeight === 1 &&
-    s.outWidth === 1 &&
-    s.padH === 0 &&
-    s.padW === 0 &&
-    s.kernelH === s.inHeight &&
-    s.kernelW === s.inWidth
-  );
-}
-
-const inputSize = (s: ConvShape) => s.batch * s.inChannels * s.inHeight * s.inWidth;
-const outputSize = (s: ConvShape) => s.batch * s.outChannels * s.outHeight * s.outWidth;
-const weightSize = (s: ConvShape) => s.outChannels * s.inChannels * s.kernelH * s.kernelW;
 
 /** The GEMM grid for `rows` channels × `cols` columns, `layers` deep in z. */
 function gemmGrid(ctx: GpuContext, rows: number, cols: number, layers: number): [number, number, number] {
@@ -179,9 +108,23 @@ export interface Conv2dSpec extends EpilogueSpec {
   weight: TensorRef;
   /** [batch, outChannels, outHeight, outWidth]. */
   output: TensorRef;
+  /**
+   * Multiplies the result by f'(y) for activation `kind`, y (shaped as the output) holding f's
+   * output: as a transposed convolution's input gradient, the previous layer's backward step.
+   */
+  gate?: { kind: Exclude<Activation, 'none'>; output: TensorRef };
 }
 
-/** output = activation(conv2d(input, weight) + bias). */
+/** Checks a gate and binds its tensor (or the placeholder): its ACT_* code, 0 for none. */
+function bindGate(bindings: Bindings, gate: Conv2dSpec['gate'], elements: number): number {
+  const code = gate ? activationCode(convShader, 'gate.kind', gate.kind) : 0;
+  if (gate && code === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
+  if (gate) bindings.tensor('gate', 'gate.output', gate.output, elements);
+  else bindings.unused('gate');
+  return code;
+}
+
+/** output = activation(conv2d(input, weight) + bias), times the gate's f' where given. */
 export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<Kernel> {
   const s = convShape(spec.geometry);
   if (isDense(s)) {
@@ -196,7 +139,8 @@ export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<K
       ...(spec.bias ? { bias: spec.bias } : {}),
       ...(spec.activation ? { activation: spec.activation } : {}),
       leakySlope: spec.leakySlope ?? 0.2,
-      label: spec.label ?? `conv2d ${describe(s)} (dense)`,
+      ...(spec.gate ? { gate: spec.gate } : {}),
+      label: spec.label ?? `conv2d ${describeConv(s)} (dense)`,
     });
   }
   const bindings = new Bindings(ctx)
@@ -204,21 +148,22 @@ export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<K
     .tensor('weight', 'weight', spec.weight, weightSize(s))
     .tensor('output', 'output', spec.output, outputSize(s))
     .unused('grad')
-    .unused('gate')
     .unused('partials');
   if (spec.bias) bindings.tensor('bias', 'bias', spec.bias, s.outChannels);
   else bindings.unused('bias');
+  const gate = bindGate(bindings, spec.gate, outputSize(s));
   const cols = s.batch * s.outHeight * s.outWidth;
   const grid = gemmGrid(ctx, s.outChannels, cols, 1);
   const constants = {
     ...shapeConstants(s),
     ...epilogueConstants(spec),
     ...threadLayout(s.outChannels),
+    GATE: gate,
     MODE: MODES.forward,
   };
   const resources = bindings.forEntry(convShader, 'conv_gemm');
   const compiled = await getPipeline(ctx.device, convShader, 'conv_gemm', constants);
-  return new BoundKernel(ctx, compiled, spec.label ?? `conv2d ${describe(s)}`, resources, null, grid);
+  return new BoundKernel(ctx, compiled, spec.label ?? `conv2d ${describeConv(s)}`, resources, null, grid);
 }
 
 export interface Conv2dInputGradSpec extends EpilogueSpec {
@@ -254,7 +199,7 @@ export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGr
       ...(spec.activation ? { activation: spec.activation } : {}),
       ...(spec.gate ? { gate: spec.gate } : {}),
       leakySlope: spec.leakySlope ?? 0.2,
-      label: spec.label ?? `conv2d input grad ${describe(s)} (dense)`,
+      label: spec.label ?? `conv2d input grad ${describeConv(s)} (dense)`,
     });
   }
   const bindings = new Bindings(ctx)
@@ -265,10 +210,7 @@ export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGr
     .unused('partials');
   if (spec.bias) bindings.tensor('bias', 'bias', spec.bias, s.inChannels);
   else bindings.unused('bias');
-  const gate = spec.gate ? activationCode(convShader, 'gate.kind', spec.gate.kind) : 0;
-  if (spec.gate && gate === 0) throw new ArgumentError('gate.kind', 'must name an activation, not none');
-  if (spec.gate) bindings.tensor('gate', 'gate.output', spec.gate.output, inputSize(s));
-  else bindings.unused('gate');
+  const gate = bindGate(bindings, spec.gate, inputSize(s));
   // One GEMM per stride phase, each over the input pixels that phase reaches.
   const cols = s.batch * Math.ceil(s.inHeight / s.strideH) * Math.ceil(s.inWidth / s.strideW);
   const grid = gemmGrid(ctx, s.inChannels, cols, s.strideH * s.strideW);
@@ -281,7 +223,7 @@ export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGr
   };
   const resources = bindings.forEntry(convShader, 'conv_gemm');
   const compiled = await getPipeline(ctx.device, convShader, 'conv_gemm', constants);
-  return new BoundKernel(ctx, compiled, spec.label ?? `conv2d input grad ${describe(s)}`, resources, null, grid);
+  return new BoundKernel(ctx, compiled, spec.label ?? `conv2d input grad ${describeConv(s)}`, resources, null, grid);
 }
 
 export interface Conv2dWeightGradSpec {
@@ -332,7 +274,7 @@ export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeight
       b: spec.input,
       c: spec.gradWeight,
       ...(spec.splitK !== undefined ? { splitK: spec.splitK } : {}),
-      label: spec.label ?? `conv2d weight grad ${describe(s)} (dense)`,
+      label: spec.label ?? `conv2d weight grad ${describeConv(s)} (dense)`,
     });
   }
   const { splits, chunk } = weightGradSplits(s, spec.splitK);
@@ -344,7 +286,7 @@ export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeight
     .unused('bias')
     .unused('gate')
     .unused('partials');
-  const label = spec.label ?? `conv2d weight grad ${describe(s)}`;
+  const label = spec.label ?? `conv2d weight grad ${describeConv(s)}`;
   const grid = gemmGrid(ctx, s.outChannels, weightSize(s) / s.outChannels, splits);
   const base = { ...shapeConstants(s), ...threadLayout(s.outChannels), MODE: MODES.weightGrad };
   if (splits === 1) {
@@ -424,49 +366,6 @@ export async function createChannelSum(ctx: GpuContext, spec: ChannelSumSpec): P
   ]);
 }
 
-/** A transposed convolution's sizes as PyTorch's ConvTranspose2d takes them. */
-export interface ConvTranspose2dGeometry {
-  batch: number;
-  inChannels: number;
-  outChannels: number;
-  inHeight: number;
-  inWidth: number;
-  kernelSize: number | readonly [number, number];
-  stride?: number | readonly [number, number];
-  padding?: number | readonly [number, number];
-  /** Extra rows and columns on the output's far side; less than the stride. Default 0. */
-  outputPadding?: number | readonly [number, number];
-}
-
-/**
- * The convolution whose input gradient a transposed convolution computes: its input is the
- * transposed one's output (so its channels are swapped), and its output the transposed one's input.
- */
-export function transposedAsConv(g: ConvTranspose2dGeometry): Conv2dGeometry {
-  const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
-  const [strideH, strideW] = pair('stride', g.stride, 1);
-  const [padH, padW] = pair('padding', g.padding, 0);
-  const [extraH, extraW] = pair('outputPadding', g.outputPadding, 0);
-  if (extraH >= Math.max(strideH, 1) || extraW >= Math.max(strideW, 1))
-    throw new ArgumentError('outputPadding', `must be less than the stride (${strideH}×${strideW})`);
-  const inHeight = requirePositiveInteger('inHeight', g.inHeight);
-  const inWidth = requirePositiveInteger('inWidth', g.inWidth);
-  const outHeight = (inHeight - 1) * strideH - 2 * padH + kernelH + extraH;
-  const outWidth = (inWidth - 1) * strideW - 2 * padW + kernelW + extraW;
-  if (outHeight < 1 || outWidth < 1)
-    throw new ArgumentError('padding', `${padH}×${padW} leaves no output for a ${inHeight}×${inWidth} input`);
-  return {
-    batch: g.batch,
-    inChannels: g.outChannels,
-    outChannels: g.inChannels,
-    inHeight: outHeight,
-    inWidth: outWidth,
-    kernelSize: [kernelH, kernelW],
-    stride: [strideH, strideW],
-    padding: [padH, padW],
-  };
-}
-
 export interface ConvTranspose2dSpec extends EpilogueSpec {
   geometry: ConvTranspose2dGeometry;
   /** [batch, inChannels, inHeight, inWidth]. */
@@ -489,11 +388,4 @@ export function createConvTranspose2d(ctx: GpuContext, spec: ConvTranspose2dSpec
     ...(spec.leakySlope !== undefined ? { leakySlope: spec.leakySlope } : {}),
     label: spec.label ?? `conv transpose2d ${spec.geometry.inChannels}→${spec.geometry.outChannels}`,
   });
-}
-
-function describe(s: ConvShape): string {
-  return (
-    `${s.batch}×${s.inChannels}×${s.inHeight}×${s.inWidth} → ${s.outChannels}×${s.outHeight}×${s.outWidth} ` +
-    `k${s.kernelH}×${s.kernelW} s${s.strideH}×${s.strideW} p${s.padH}×${s.padW}`
-  );
 }

@@ -1,0 +1,235 @@
+// A network as data: a list of layers in torch.nn.Sequential's order, from which the engine works
+// out every tensor's shape, where each parameter lives in the network's flat buffer, and its
+// PyTorch name (the layer's index in the Sequential, so that load_state_dict takes a checkpoint).
+// Activations, Flatten and Unflatten take an index as they do in PyTorch but hold nothing.
+// Tensors are one example's, batch first elsewhere: [C, H, W] for images, [F] for vectors; NCHW
+// and [N, F] share a layout, so Flatten and Unflatten move no data.
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import { convShape, transposedAsConv, type ConvShape } from '../kernels/convGeometry.js';
+import type { TensorView } from './mlp.js';
+
+export type LayerActivation = 'relu' | 'leaky-relu' | 'tanh' | 'sigmoid';
+
+export type Layer =
+  | { kind: 'linear'; out: number; bias?: boolean }
+  | { kind: 'conv2d'; out: number; kernel: number; stride?: number; padding?: number; bias?: boolean }
+  | {
+      kind: 'conv-transpose2d';
+      out: number;
+      kernel: number;
+      stride?: number;
+      padding?: number;
+      outputPadding?: number;
+      bias?: boolean;
+    }
+  /** BatchNorm1d on [F], BatchNorm2d on [C, H, W], by the input's shape. */
+  | { kind: 'batch-norm'; eps?: number; momentum?: number }
+  | { kind: 'activation'; fn: LayerActivation }
+  | { kind: 'flatten' }
+  | { kind: 'unflatten'; shape: readonly [number, number, number] };
+
+export type LayerKind = Layer['kind'];
+
+/** A layer with its shapes, parameters and running statistics placed. */
+export interface PlacedLayer {
+  layer: Layer;
+  /** Its index in the Sequential, the prefix of its tensors' names. */
+  index: number;
+  inShape: readonly number[];
+  outShape: readonly number[];
+  /** In the parameter buffer (trained by the optimiser). */
+  weight?: TensorView;
+  bias?: TensorView;
+  /** In the state buffer (a batch norm's running mean and variance). */
+  runningMean?: TensorView;
+  runningVar?: TensorView;
+  /** The convolution a conv2d is, or that a transposed convolution is the input gradient of. */
+  conv?: ConvShape;
+}
+
+export interface ModelLayout {
+  inShape: readonly number[];
+  outShape: readonly number[];
+  layers: PlacedLayer[];
+  /** Floats of the parameter buffer, padding included. */
+  parameterFloats: number;
+  /** Floats of the state buffer (running statistics), padding included. */
+  stateFloats: number;
+  /** Trained parameters, no padding. */
+  parameterCount: number;
+}
+
+/** Views start on 256-byte boundaries (as mlp.ts), the largest storage offset alignment WebGPU allows. */
+const ALIGNMENT_FLOATS = 64;
+
+class Placer {
+  floats = 0;
+  count = 0;
+  view(name: string, shape: number[]): TensorView {
+    const count = shape.reduce((a, b) => a * b, 1);
+    const view = { name, offset: this.floats, shape, count };
+    this.floats += Math.ceil(count / ALIGNMENT_FLOATS) * ALIGNMENT_FLOATS;
+    this.count += count;
+    return view;
+  }
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function requireImage(where: string, layer: Layer, shape: readonly number[]): [number, number, number] {
+  if (shape.length !== 3)
+    throw new ArgumentError(
+      where,
+      `${layer.kind} needs an image input [C, H, W], got [${shape}]; add an unflatten layer`,
+    );
+  return shape as [number, number, number];
+}
+
+/** Works out every layer's shapes and places its tensors; throws an ArgumentError naming the layer. */
+export function layoutModel(inShape: readonly number[], layers: readonly Layer[], argument = 'layers'): ModelLayout {
+  if (!Array.isArray(inShape) || (inShape.length !== 1 && inShape.length !== 3))
+    throw new ArgumentError(`${argument} input`, `must be [features] or [channels, height, width], got [${inShape}]`);
+  for (const [i, d] of inShape.entries()) requirePositiveInteger(`${argument} input[${i}]`, d);
+  if (!Array.isArray(layers) || layers.length === 0) throw new ArgumentError(argument, 'must list at least one layer');
+  const params = new Placer();
+  const state = new Placer();
+  const placed: PlacedLayer[] = [];
+  let shape: readonly number[] = inShape;
+  layers.forEach((layer, index) => {
+    const where = `${argument}[${index}]`;
+    const p = placeLayer(where, layer, index, shape, params, state);
+    placed.push(p);
+    shape = p.outShape;
+  });
+  return {
+    inShape,
+    outShape: shape,
+    layers: placed,
+    parameterFloats: params.floats,
+    stateFloats: state.floats,
+    parameterCount: params.count,
+  };
+}
+
+function placeLayer(
+  where: string,
+  layer: Layer,
+  index: number,
+  inShape: readonly number[],
+  params: Placer,
+  state: Placer,
+): PlacedLayer {
+  const base = { layer, index, inShape };
+  const name = (tensor: string) => `${index}.${tensor}`;
+  switch (layer?.kind) {
+    case 'linear': {
+      if (inShape.length !== 1)
+        throw new ArgumentError(where, `linear needs a vector input [F], got [${inShape}]; add a flatten layer`);
+      const out = requirePositiveInteger(`${where}.out`, layer.out);
+      const weight = params.view(name('weight'), [out, inShape[0]!]);
+      const bias = layer.bias === false ? undefined : params.view(name('bias'), [out]);
+      return { ...base, outShape: [out], weight, ...(bias && { bias }) };
+    }
+    case 'conv2d': {
+      const [c, h, w] = requireImage(where, layer, inShape);
+      const conv = withLayerName(where, () =>
+        convShape({
+          batch: 1,
+          inChannels: c,
+          outChannels: layer.out,
+          inHeight: h,
+          inWidth: w,
+          kernelSize: layer.kernel,
+          stride: layer.stride ?? 1,
+          padding: layer.padding ?? 0,
+        }),
+      );
+      const weight = params.view(name('weight'), [conv.outChannels, c, conv.kernelH, conv.kernelW]);
+      const bias = layer.bias === false ? undefined : params.view(name('bias'), [conv.outChannels]);
+      return {
+        ...base,
+        outShape: [conv.outChannels, conv.outHeight, conv.outWidth],
+        weight,
+        ...(bias && { bias }),
+        conv,
+      };
+    }
+    case 'conv-transpose2d': {
+      const [c, h, w] = requireImage(where, layer, inShape);
+      const conv = withLayerName(where, () =>
+        convShape(
+          transposedAsConv({
+            batch: 1,
+            inChannels: c,
+            outChannels: layer.out,
+            inHeight: h,
+            inWidth: w,
+            kernelSize: layer.kernel,
+            stride: layer.stride ?? 1,
+            padding: layer.padding ?? 0,
+            outputPadding: layer.outputPadding ?? 0,
+          }),
+        ),
+      );
+      // PyTorch keeps a transposed convolution's weight as [in, out, kh, kw].
+      const weight = params.view(name('weight'), [c, conv.inChannels, conv.kernelH, conv.kernelW]);
+      const bias = layer.bias === false ? undefined : params.view(name('bias'), [conv.inChannels]);
+      return { ...base, outShape: [conv.inChannels, conv.inHeight, conv.inWidth], weight, ...(bias && { bias }), conv };
+    }
+    case 'batch-norm': {
+      const channels = inShape[0]!;
+      return {
+        ...base,
+        outShape: inShape,
+        weight: params.view(name('weight'), [channels]),
+        bias: params.view(name('bias'), [channels]),
+        runningMean: state.view(name('running_mean'), [channels]),
+        runningVar: state.view(name('running_var'), [channels]),
+      };
+    }
+    case 'activation':
+      if (!['relu', 'leaky-relu', 'tanh', 'sigmoid'].includes(layer.fn))
+        throw new ArgumentError(`${where}.fn`, `must be relu, leaky-relu, tanh or sigmoid, got ${String(layer.fn)}`);
+      return { ...base, outShape: inShape };
+    case 'flatten':
+      return { ...base, outShape: [size(inShape)] };
+    case 'unflatten': {
+      const shape = layer.shape;
+      if (!Array.isArray(shape) || shape.length !== 3 || size(shape) !== size(inShape) || !shape.every((d) => d >= 1))
+        throw new ArgumentError(
+          `${where}.shape`,
+          `must be [C, H, W] holding the input's ${size(inShape)} values, got [${shape}]`,
+        );
+      return { ...base, outShape: shape };
+    }
+    default:
+      throw new ArgumentError(
+        `${where}.kind`,
+        `must be linear, conv2d, conv-transpose2d, batch-norm, activation, flatten or unflatten, got ${String((layer as { kind?: unknown })?.kind)}`,
+      );
+  }
+}
+
+/** Runs a geometry check, naming the layer in its error. */
+function withLayerName<T>(where: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof ArgumentError) throw new ArgumentError(where, error.message);
+    throw error;
+  }
+}
+
+/** Values per example of a shape. */
+export function elements(shape: readonly number[]): number {
+  return size(shape);
+}
+
+/** One line per layer, as a model summary prints it: index, kind, output shape, parameters. */
+export function describeModel(layout: ModelLayout): string[] {
+  return layout.layers.map((p) => {
+    const params = (p.weight?.count ?? 0) + (p.bias?.count ?? 0);
+    const what = p.layer.kind === 'activation' ? p.layer.fn : p.layer.kind;
+    return `${String(p.index).padStart(2)} ${what.padEnd(16)} [${p.outShape.join(', ')}]${params ? `  ${params} parameters` : ''}`;
+  });
+}

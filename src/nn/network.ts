@@ -1,0 +1,256 @@
+// A network of layers (model.ts) as the kernels that run it: its parameters on the GPU, and its
+// forward and backward passes as lists of kernels over activation buffers the caller owns.
+//
+// Each compute layer (linear, conv2d, conv-transpose2d, batch-norm) forms a block with the
+// activation layer right after it, which rides in the layer's kernel; flatten and unflatten are
+// views of the same memory and make no kernel. The backward pass keeps one gradient buffer per
+// block: dL/dz before the block's activation for a linear or convolution block (the layer after
+// it folds f'(y) into its input gradient, as the MLP's matmuls do), dL/dy after it for a batch
+// norm (whose backward applies f' itself). Weight gradients are written, not accumulated.
+import { ArgumentError } from '../base/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { createBatchNorm } from '../kernels/batchNorm.js';
+import { createConv2d, createConv2dInputGrad, type Conv2dGeometry } from '../kernels/conv2d.js';
+import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
+import { createMatmul, type MatmulSpec } from '../kernels/matmul.js';
+import { viewRef, type TensorView } from './mlp.js';
+import {
+  elements,
+  layoutModel,
+  type Layer,
+  type LayerActivation,
+  type ModelLayout,
+  type PlacedLayer,
+} from './model.js';
+
+/** A compute layer and the activation fused into it. */
+export interface Block {
+  layer: PlacedLayer;
+  activation: LayerActivation | null;
+  /** Values per example of its output. */
+  width: number;
+  /** Where a batch norm keeps the batch's mean and inverse deviation for its backward (2·C floats). */
+  statsFloats: number;
+}
+
+/** The network's blocks in order; refuses an activation with no compute layer before it. */
+export function networkBlocks(layout: ModelLayout): Block[] {
+  const blocks: Block[] = [];
+  let previous: PlacedLayer['layer']['kind'] | null = null;
+  for (const placed of layout.layers) {
+    const kind = placed.layer.kind;
+    if (kind === 'activation') {
+      const last = blocks.at(-1);
+      if (!last || previous === 'activation' || previous === 'flatten' || previous === 'unflatten' || last.activation)
+        throw new ArgumentError(
+          `layers[${placed.index}]`,
+          'an activation must come right after a linear, convolution or batch-norm layer, which computes it',
+        );
+      last.activation = placed.layer.fn;
+    } else if (kind !== 'flatten' && kind !== 'unflatten') {
+      blocks.push({
+        layer: placed,
+        activation: null,
+        width: elements(placed.outShape),
+        statsFloats: kind === 'batch-norm' ? 2 * placed.outShape[0]! : 0,
+      });
+    }
+    previous = kind;
+  }
+  if (blocks.length === 0)
+    throw new ArgumentError('layers', 'need at least one linear, convolution or batch-norm layer');
+  return blocks;
+}
+
+export interface NetworkSpec {
+  /** One example's input: [features] or [channels, height, width]. */
+  input: readonly number[];
+  layers: readonly Layer[];
+  /** The leaky-ReLU slope of every leaky-relu activation. */
+  leakySlope: number;
+}
+
+/** A network's parameters and running statistics on the GPU, with gradients and Adam moments. */
+export class NetworkParameters {
+  readonly layout: ModelLayout;
+  readonly blocks: Block[];
+  readonly weights: GPUBuffer;
+  readonly grads: GPUBuffer;
+  readonly moment1: GPUBuffer;
+  readonly moment2: GPUBuffer;
+  /** Batch norms' running means and variances (not trained by the optimiser). */
+  readonly state: GPUBuffer;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly spec: NetworkSpec,
+    readonly label: string,
+  ) {
+    this.layout = layoutModel(spec.input, spec.layers);
+    this.blocks = networkBlocks(this.layout);
+    const floats = this.layout.parameterFloats;
+    const made: GPUBuffer[] = [];
+    const make = (what: string, n: number) => {
+      const b = ctx.memory.createStorage(`${label} ${what}`, Math.max(n, 1));
+      made.push(b);
+      return b;
+    };
+    this.weights = make('weights', floats);
+    this.grads = make('grads', floats);
+    this.moment1 = make('adam m', floats);
+    this.moment2 = make('adam v', floats);
+    this.state = make('running statistics', this.layout.stateFloats);
+  }
+
+  destroy(): void {
+    for (const b of [this.weights, this.grads, this.moment1, this.moment2, this.state]) this.ctx.memory.release(b);
+  }
+}
+
+/** A kernel to build, in the order the pass records it. */
+export type PlannedKernel = { matmul: MatmulSpec } | { build: (ctx: GpuContext) => Promise<Kernel> };
+
+export interface PassBuffers {
+  rows: number;
+  /** rows × input values. */
+  input: TensorRef;
+  /** One per block: rows × its width, the block's (activated) output. */
+  outputs: TensorRef[];
+  /** One per batch-norm block (else unused): its saved statistics, statsFloats. */
+  stats: Array<TensorRef | null>;
+}
+
+export interface ForwardPass extends PassBuffers {
+  /** Batch norms normalise by the batch and update their running estimates ('train'), or use them ('eval'). */
+  mode: 'train' | 'eval';
+  /** Read these weights instead of the trained ones (an EMA or normalised copy); same layout. */
+  weights?: GPUBuffer;
+}
+
+export const kernelActivation = (a: LayerActivation | null): Activation =>
+  a === null || a === 'relu' ? (a ? 'leaky-relu' : 'none') : a;
+/** ReLU rides in the kernels as leaky-ReLU of slope 0. */
+export const slopeOf = (a: LayerActivation | null, leakySlope: number) => (a === 'relu' ? 0 : leakySlope);
+
+export function geometry(block: Block, rows: number): Conv2dGeometry {
+  const c = block.layer.conv!;
+  return {
+    batch: rows,
+    inChannels: c.inChannels,
+    outChannels: c.outChannels,
+    inHeight: c.inHeight,
+    inWidth: c.inWidth,
+    kernelSize: [c.kernelH, c.kernelW],
+    stride: [c.strideH, c.strideW],
+    padding: [c.padH, c.padW],
+  };
+}
+
+export const ref = (buffer: GPUBuffer, view: TensorView | undefined) => (view ? viewRef(buffer, view) : undefined);
+
+export function forwardPlan(net: NetworkParameters, pass: ForwardPass): PlannedKernel[] {
+  const weights = pass.weights ?? net.weights;
+  const slope = net.spec.leakySlope;
+  return net.blocks.map((block, b): PlannedKernel => {
+    const p = block.layer;
+    const input = b === 0 ? pass.input : pass.outputs[b - 1]!;
+    const output = pass.outputs[b]!;
+    const activation = kernelActivation(block.activation);
+    const leakySlope = slopeOf(block.activation, slope);
+    const bias = ref(weights, p.bias);
+    const label = `${net.label} forward ${p.index} (${p.layer.kind})`;
+    const epilogue = { ...(bias && { bias }), activation, leakySlope, label };
+    switch (p.layer.kind) {
+      case 'linear':
+        return {
+          matmul: {
+            m: pass.rows,
+            n: p.outShape[0]!,
+            k: p.inShape[0]!,
+            a: input,
+            b: viewRef(weights, p.weight!),
+            transposeB: true,
+            ...(bias && { bias }),
+            c: output,
+            activation,
+            leakySlope,
+            label,
+          },
+        };
+      case 'conv2d':
+        return {
+          build: (ctx) =>
+            createConv2d(ctx, {
+              geometry: geometry(block, pass.rows),
+              input,
+              weight: viewRef(weights, p.weight!),
+              output,
+              ...epilogue,
+            }),
+        };
+      case 'conv-transpose2d':
+        // A transposed convolution is the input gradient of the convolution it transposes.
+        return {
+          build: (ctx) =>
+            createConv2dInputGrad(ctx, {
+              geometry: geometry(block, pass.rows),
+              gradOutput: input,
+              weight: viewRef(weights, p.weight!),
+              gradInput: output,
+              ...epilogue,
+            }),
+        };
+      case 'batch-norm':
+        return {
+          build: (ctx) =>
+            createBatchNorm(ctx, {
+              mode: pass.mode,
+              batch: pass.rows,
+              channels: p.inShape[0]!,
+              spatial: elements(p.inShape) / p.inShape[0]!,
+              x: input,
+              y: output,
+              gamma: viewRef(weights, p.weight!),
+              beta: viewRef(weights, p.bias!),
+              runningMean: viewRef(net.state, p.runningMean!),
+              runningVar: viewRef(net.state, p.runningVar!),
+              ...(pass.mode === 'train' ? { saved: requiredStats(pass, b) } : {}),
+              ...batchNormOptions(p.layer),
+              ...(block.activation ? { activation: block.activation } : {}),
+              ...(block.activation === 'leaky-relu' ? { leakySlope: slope } : {}),
+              label,
+            }),
+        };
+      default:
+        throw new Error(`no forward kernel for ${p.layer.kind}`);
+    }
+  });
+}
+
+function batchNormOptions(layer: Layer): { eps?: number; momentum?: number } {
+  if (layer.kind !== 'batch-norm') return {};
+  return {
+    ...(layer.eps !== undefined && { eps: layer.eps }),
+    ...(layer.momentum !== undefined && { momentum: layer.momentum }),
+  };
+}
+
+export function requiredStats(pass: PassBuffers, b: number): TensorRef {
+  const stats = pass.stats[b];
+  if (!stats)
+    throw new ArgumentError(`stats[${b}]`, 'a batch norm in training needs a buffer for its batch statistics');
+  return stats;
+}
+
+/** Builds planned kernels in order; on a failure destroys those built and rethrows. */
+export async function buildPlan(ctx: GpuContext, plan: PlannedKernel[]): Promise<Kernel[]> {
+  const kernels: Kernel[] = [];
+  try {
+    for (const entry of plan)
+      kernels.push('matmul' in entry ? await createMatmul(ctx, entry.matmul) : await entry.build(ctx));
+    return kernels;
+  } catch (error) {
+    for (const k of kernels) k.destroy();
+    throw error;
+  }
+}

@@ -1,0 +1,235 @@
+// A network's backward pass as kernels (see network.ts for the blocks and the gradient each
+// block's buffer holds): weight gradients, written not accumulated, and dL/d(input) of each block
+// with the previous block's f' folded in where its kernel can, through scratch where it cannot.
+import { ArgumentError } from '../base/errors.js';
+import { createActivationBackward } from '../kernels/activation.js';
+import { createBatchNormBackward } from '../kernels/batchNorm.js';
+import { createChannelSum, createConv2d, createConv2dInputGrad, createConv2dWeightGrad } from '../kernels/conv2d.js';
+import type { Activation, TensorRef } from '../kernels/kernel.js';
+import { viewRef } from './mlp.js';
+import { elements } from './model.js';
+import {
+  geometry,
+  kernelActivation,
+  ref,
+  requiredStats,
+  slopeOf,
+  type Block,
+  type NetworkParameters,
+  type PassBuffers,
+  type PlannedKernel,
+} from './network.js';
+
+export interface BackwardPass extends PassBuffers {
+  /**
+   * One per block: rows × its width. The last block's is filled by the caller (dL/dz before its
+   * activation, or dL/dy after it for a batch norm: gradientTakesActivation); the kernels fill the others.
+   */
+  grads: TensorRef[];
+  /** Where a batch norm whose input came from an activated block puts dL/dy before f' (one per block, else null). */
+  scratch?: Array<TensorRef | null>;
+  /** Also dL/d(input), optionally times f' of the layer that made the input (its output is `input`). */
+  inputGrad?: { output: TensorRef; gate?: { kind: Exclude<Activation, 'none'>; leakySlope: number } };
+  /** Only the input gradient: no weight gradients (the network is not being trained). */
+  inputGradOnly?: boolean;
+  /** The weights the forward pass read; same layout. */
+  weights?: GPUBuffer;
+}
+
+/** Whether a block's gradient buffer holds dL/dy after its activation (a batch norm) rather than dL/dz. */
+export function gradientTakesActivation(block: Block): boolean {
+  return block.layer.layer.kind === 'batch-norm';
+}
+
+/** The gate that folds block b's activation into the gradient written for it, if its gradient wants one. */
+function gateFor(net: NetworkParameters, pass: BackwardPass, b: number) {
+  const block = net.blocks[b]!;
+  if (!block.activation || gradientTakesActivation(block)) return undefined;
+  return {
+    gate: { kind: kernelActivation(block.activation) as Exclude<Activation, 'none'>, output: pass.outputs[b]! },
+    leakySlope: slopeOf(block.activation, net.spec.leakySlope),
+  };
+}
+
+export function backwardPlan(net: NetworkParameters, pass: BackwardPass): PlannedKernel[] {
+  const weights = pass.weights ?? net.weights;
+  const plan: PlannedKernel[] = [];
+  for (let b = net.blocks.length - 1; b >= 0; b--) {
+    const block = net.blocks[b]!;
+    const p = block.layer;
+    const input = b === 0 ? pass.input : pass.outputs[b - 1]!;
+    const grad = pass.grads[b]!;
+    const label = `${net.label} backward ${p.index} (${p.layer.kind})`;
+    // Where dL/d(input) goes, and the previous block's f' to fold in on the way.
+    const target = b > 0 ? pass.grads[b - 1]! : pass.inputGrad?.output;
+    const gated =
+      b > 0
+        ? gateFor(net, pass, b - 1)
+        : pass.inputGrad?.gate && {
+            gate: { kind: pass.inputGrad.gate.kind, output: pass.input },
+            leakySlope: pass.inputGrad.gate.leakySlope,
+          };
+    if (p.layer.kind === 'batch-norm') {
+      plan.push(...batchNormBackward(net, pass, b, input, grad, target, gated, label));
+      continue;
+    }
+    if (!pass.inputGradOnly) plan.push(...parameterGradients(net, block, pass.rows, input, grad, label));
+    if (!target) continue;
+    const epilogue = { ...(gated ?? {}), label: `${label} input grad` };
+    const weight = viewRef(weights, p.weight!);
+    if (p.layer.kind === 'linear') {
+      plan.push({
+        matmul: {
+          m: pass.rows,
+          n: p.inShape[0]!,
+          k: p.outShape[0]!,
+          a: grad,
+          b: weight,
+          c: target,
+          leakySlope: net.spec.leakySlope,
+          ...epilogue,
+        },
+      });
+    } else if (p.layer.kind === 'conv2d') {
+      plan.push({
+        build: (ctx) =>
+          createConv2dInputGrad(ctx, {
+            geometry: geometry(block, pass.rows),
+            gradOutput: grad,
+            weight,
+            gradInput: target,
+            ...epilogue,
+          }),
+      });
+    } else {
+      // A transposed convolution's input gradient is the forward of the convolution it transposes.
+      plan.push({
+        build: (ctx) =>
+          createConv2d(ctx, { geometry: geometry(block, pass.rows), input: grad, weight, output: target, ...epilogue }),
+      });
+    }
+  }
+  return plan;
+}
+
+function parameterGradients(
+  net: NetworkParameters,
+  block: Block,
+  rows: number,
+  input: TensorRef,
+  grad: TensorRef,
+  label: string,
+): PlannedKernel[] {
+  const p = block.layer;
+  const gradWeight = viewRef(net.grads, p.weight!);
+  const gradBias = ref(net.grads, p.bias);
+  if (p.layer.kind === 'linear') {
+    return [
+      {
+        matmul: {
+          m: p.outShape[0]!,
+          n: p.inShape[0]!,
+          k: rows,
+          a: grad,
+          transposeA: true,
+          b: input,
+          c: gradWeight,
+          ...(gradBias && { rowSums: gradBias }),
+          label: `${label} weight+bias grad`,
+        },
+      },
+    ];
+  }
+  const g = geometry(block, rows);
+  const transposed = p.layer.kind === 'conv-transpose2d';
+  // A transposed convolution's weight gradient is its convolution's, with input and output swapped.
+  const plan: PlannedKernel[] = [
+    {
+      build: (ctx) =>
+        createConv2dWeightGrad(ctx, {
+          geometry: g,
+          gradOutput: transposed ? input : grad,
+          input: transposed ? grad : input,
+          gradWeight,
+          label: `${label} weight grad`,
+        }),
+    },
+  ];
+  if (gradBias) {
+    const channels = p.outShape[0]!;
+    plan.push({
+      build: (ctx) =>
+        createChannelSum(ctx, {
+          batch: rows,
+          channels,
+          pixels: block.width / channels,
+          input: grad,
+          output: gradBias,
+          label: `${label} bias grad`,
+        }),
+    });
+  }
+  return plan;
+}
+
+function batchNormBackward(
+  net: NetworkParameters,
+  pass: BackwardPass,
+  b: number,
+  input: TensorRef,
+  grad: TensorRef,
+  target: TensorRef | undefined,
+  gated: ReturnType<typeof gateFor>,
+  label: string,
+): PlannedKernel[] {
+  const block = net.blocks[b]!;
+  const p = block.layer;
+  if (pass.inputGradOnly)
+    throw new ArgumentError(
+      'inputGradOnly',
+      `${net.label}: a batch norm in training has no input-gradient-only backward here`,
+    );
+  if (!target)
+    throw new ArgumentError('inputGrad', `${net.label}: a batch norm's backward needs somewhere to write dL/dx`);
+  // The batch-norm backward writes dL/dx as it is; where the input came through an activation,
+  // it goes to scratch first and the activation's derivative is applied after.
+  const scratch = gated ? pass.scratch?.[b] : undefined;
+  if (gated && !scratch)
+    throw new ArgumentError(`scratch[${b}]`, 'is needed for a batch norm after an activated layer');
+  const plan: PlannedKernel[] = [
+    {
+      build: (ctx) =>
+        createBatchNormBackward(ctx, {
+          batch: pass.rows,
+          channels: p.inShape[0]!,
+          spatial: elements(p.inShape) / p.inShape[0]!,
+          x: input,
+          gamma: viewRef(pass.weights ?? net.weights, p.weight!),
+          saved: requiredStats(pass, b),
+          dy: grad,
+          ...(block.activation ? { y: pass.outputs[b]!, activation: block.activation } : {}),
+          ...(block.activation === 'leaky-relu' ? { leakySlope: net.spec.leakySlope } : {}),
+          dx: scratch ?? target,
+          dgamma: viewRef(net.grads, p.weight!),
+          dbeta: viewRef(net.grads, p.bias!),
+          label,
+        }),
+    },
+  ];
+  if (gated && scratch) {
+    const n = pass.rows * elements(p.inShape);
+    plan.push({
+      build: (ctx) =>
+        createActivationBackward(ctx, {
+          activation: gated.gate.kind,
+          n,
+          gradOutput: scratch,
+          output: gated.gate.output,
+          gradInput: target,
+          leakySlope: gated.leakySlope,
+          label: `${label} activation grad`,
+        }),
+    });
+  }
+  return plan;
+}
