@@ -1,7 +1,8 @@
 // The safetensors container (the format of Hugging Face's `safetensors`, readable by PyTorch):
 //   u64 little-endian header length N · N bytes of JSON · the tensors' bytes, back to back.
 // The JSON maps each tensor name to {dtype, shape, data_offsets: [begin, end)} relative to the
-// data section, plus an optional "__metadata__" of string → string. We write and read F32 only.
+// data section, plus an optional "__metadata__" of string → string. We write and read F32, and
+// I64 for counters (a batch norm's num_batches_tracked, which PyTorch keeps as int64).
 // Reading validates everything before trusting it, since a checkpoint may be truncated or foreign.
 
 /** A float32 tensor in row-major order, as safetensors stores it. */
@@ -12,18 +13,35 @@ export interface NamedTensor {
 
 export type TensorMap = Map<string, NamedTensor>;
 
+/** A 64-bit integer tensor (safetensors' I64), kept apart so that every float reader stays as it is. */
+export interface IntegerTensor {
+  shape: number[];
+  data: BigInt64Array;
+}
+
+export type IntegerTensorMap = Map<string, IntegerTensor>;
+
 export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
 }
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: TensorMap,
+  metadata: Record<string, string>,
+  integers: IntegerTensorMap = new Map(),
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
-  for (const [name, t] of tensors) {
-    const bytes = t.data.length * 4;
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+  const all: Array<[string, 'F32' | 'I64', NamedTensor | IntegerTensor]> = [
+    ...[...tensors].map(([name, t]) => [name, 'F32', t] as [string, 'F32', NamedTensor]),
+    ...[...integers].map(([name, t]) => [name, 'I64', t] as [string, 'I64', IntegerTensor]),
+  ];
+  for (const [name, dtype, t] of all) {
+    if (tensors.has(name) && integers.has(name)) throw new Error(`tensor "${name}" is given twice`);
+    const bytes = t.data.byteLength;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
@@ -35,7 +53,7 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let at = 8 + json.length;
-  for (const t of tensors.values()) {
+  for (const [, , t] of all) {
     out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
     at += t.data.byteLength;
   }
@@ -44,6 +62,8 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
 
 export interface DecodedSafetensors {
   tensors: TensorMap;
+  /** The I64 tensors. */
+  integers: IntegerTensorMap;
   metadata: Record<string, string>;
   /** The data section: every tensor's bytes, back to back. */
   data: Uint8Array;
@@ -69,16 +89,18 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     throw new CheckpointFormatError('header is not a JSON object');
   const data = bytes.subarray(8 + headerBytes);
   const tensors: TensorMap = new Map();
+  const integers: IntegerTensorMap = new Map();
   const metadata = readMetadata(header.__metadata__);
   const ranges: Array<[number, number, string]> = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const tensor = readTensor(name, entry, data);
     ranges.push([...(entry as { data_offsets: [number, number] }).data_offsets, name]);
-    tensors.set(name, tensor);
+    if (tensor.data instanceof BigInt64Array) integers.set(name, tensor as IntegerTensor);
+    else tensors.set(name, tensor as NamedTensor);
   }
   checkRangesTileData(ranges, data.length);
-  return { tensors, metadata, data };
+  return { tensors, integers, metadata, data };
 }
 
 function readMetadata(value: unknown): Record<string, string> {
@@ -90,10 +112,13 @@ function readMetadata(value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
-function readTensor(name: string, entry: unknown, data: Uint8Array): NamedTensor {
+const BYTES = { F32: 4, I64: 8 } as const;
+
+function readTensor(name: string, entry: unknown, data: Uint8Array): NamedTensor | IntegerTensor {
   const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (e?.dtype !== 'F32')
-    throw new CheckpointFormatError(`tensor "${name}" has dtype ${String(e?.dtype)}; only F32 is supported`);
+  if (e?.dtype !== 'F32' && e?.dtype !== 'I64')
+    throw new CheckpointFormatError(`tensor "${name}" has dtype ${String(e?.dtype)}; only F32 and I64 are supported`);
+  const size = BYTES[e.dtype];
   const shape = e.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
     throw new CheckpointFormatError(`tensor "${name}" has an invalid shape`);
@@ -103,17 +128,18 @@ function readTensor(name: string, entry: unknown, data: Uint8Array): NamedTensor
   }
   const [begin, end] = offsets as [number, number];
   const count = shape.reduce((a: number, b: number) => a * b, 1);
-  if (end - begin !== count * 4)
+  if (end - begin !== count * size)
     throw new CheckpointFormatError(
-      `tensor "${name}": data_offsets span ${end - begin} bytes but shape [${shape}] needs ${count * 4}`,
+      `tensor "${name}": data_offsets span ${end - begin} bytes but shape [${shape}] needs ${count * size}`,
     );
   if (end > data.length)
     throw new CheckpointFormatError(
       `tensor "${name}" ends at byte ${end} of a ${data.length}-byte data section (file truncated?)`,
     );
-  // Copy: the data may not be 4-byte aligned within the file.
-  const copy = new Uint8Array(count * 4);
+  // Copy: the data may not be aligned within the file.
+  const copy = new Uint8Array(count * size);
   copy.set(data.subarray(begin, end));
+  if (e.dtype === 'I64') return { shape: shape as number[], data: new BigInt64Array(copy.buffer) };
   return { shape: shape as number[], data: new Float32Array(copy.buffer) };
 }
 
