@@ -1,9 +1,11 @@
 // Trains the MNIST classifier that scores generated digits (src/eval/classifier.ts) with this
 // project's own kernels, and writes its weights (models/mnist-classifier.safetensors, committed so
-// every machine scores with the same network). Each step runs entirely on the GPU: the images and
-// their labels are gathered by the same shuffle, the forward pass, the fused softmax
+// every machine scores with the same network); with --data fashion-mnist, the same network on
+// Fashion-MNIST's training split, tested on its held-out split
+// (models/fashion-mnist-classifier.safetensors). Each step runs entirely on the GPU: the images
+// and their labels are gathered by the same shuffle, the forward pass, the fused softmax
 // cross-entropy, the backward pass and Adam; the test set's accuracy is measured after each epoch.
-//   npm run train:classifier [-- --epochs 10 --batch 128 --lr 1e-3 --seed 7 --out FILE]
+//   npm run train:classifier [-- --data mnist|fashion-mnist --epochs 10 --batch 128 --lr 1e-3 --seed 7 --out FILE]
 // The learning rate steps down twice (learningRate), which settles the test accuracy.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -14,6 +16,8 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { GpuDataset } from '../src/data/dataset.js';
 import { createBatchGather } from '../src/kernels/gather.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../src/data/mnistNode.js';
+import { loadFashionMnist } from '../src/data/fashionMnistNode.js';
+import type { ImageSet } from '../src/io/idx.js';
 import { createAdam, type AdamKernel } from '../src/kernels/adam.js';
 import { createStepCounter } from '../src/kernels/counter.js';
 import type { Kernel } from '../src/kernels/kernel.js';
@@ -22,6 +26,7 @@ import { MlpParameters } from '../src/nn/mlp.js';
 import { backwardKernels, forwardKernels } from '../src/nn/passes.js';
 import { addMlpTensors } from '../src/nn/tensors.js';
 import { CLASS_COUNT, CLASSIFIER_PREFIX, CLASSIFIER_SPEC, referenceToTensors } from '../src/eval/classifier.js';
+import { CLASSIFIER_FILES, type ClassifiedDataset } from '../src/eval/classifierFile.js';
 import { referenceStatistics } from '../src/eval/scorer.js';
 import { createAccuracyMeter } from '../src/eval/accuracy.js';
 import { encodeSafetensors, type TensorMap } from '../src/io/safetensors.js';
@@ -34,9 +39,14 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '128' },
     lr: { type: 'string', default: '1e-3' },
     seed: { type: 'string', default: '7' },
-    out: { type: 'string', default: 'models/mnist-classifier.safetensors' },
+    data: { type: 'string', default: 'mnist' },
+    out: { type: 'string' },
   },
 });
+if (!Object.hasOwn(CLASSIFIER_FILES, args.data))
+  throw new Error(`--data ${args.data}: give one of ${Object.keys(CLASSIFIER_FILES).join(', ')}`);
+const DATA = args.data as ClassifiedDataset;
+const OUT = args.out ?? `models/${CLASSIFIER_FILES[DATA]}`;
 const EPOCHS = Number(args.epochs);
 const BATCH = Number(args.batch);
 const LR = Number(args.lr);
@@ -124,17 +134,29 @@ function run(ctx: GpuContext, kernels: Kernel[], times: number): void {
   ctx.submit([encoder.finish()]);
 }
 
+/** The training and test images with their labels: MNIST's own split, or Fashion-MNIST's held-out one. */
+function loadData(): { train: ImageSet; trainLabels: Uint8Array; test: ImageSet; testLabels: Uint8Array } {
+  if (DATA === 'fashion-mnist') {
+    const train = loadFashionMnist('train');
+    const test = loadFashionMnist('test');
+    return { train, trainLabels: train.labels, test, testLabels: test.labels };
+  }
+  return {
+    train: loadMnistImages(mnistFilePath('train-images')),
+    trainLabels: loadMnistLabels(mnistFilePath('train-labels')),
+    test: loadMnistImages(mnistFilePath('t10k-images')),
+    testLabels: loadMnistLabels(mnistFilePath('t10k-labels')),
+  };
+}
+
 async function main(): Promise<void> {
   // The output folder is made before training, so minutes of work never end in a failed write.
-  mkdirSync(dirname(args.out), { recursive: true });
+  mkdirSync(dirname(OUT), { recursive: true });
   const ctx = await acquireGpu();
   console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
-  const train = loadMnistImages(mnistFilePath('train-images'));
-  const trainLabels = loadMnistLabels(mnistFilePath('train-labels'));
-  const test = loadMnistImages(mnistFilePath('t10k-images'));
-  const testLabels = loadMnistLabels(mnistFilePath('t10k-labels'));
-  const images = GpuDataset.fromBytes(ctx, train.pixels, train.count, 784, 'mnist train images');
-  const labels = GpuDataset.fromFloats(ctx, Float32Array.from(trainLabels), trainLabels.length, 1, 'mnist labels');
+  const { train, trainLabels, test, testLabels } = loadData();
+  const images = GpuDataset.fromBytes(ctx, train.pixels, train.count, 784, `${DATA} train images`);
+  const labels = GpuDataset.fromFloats(ctx, Float32Array.from(trainLabels), trainLabels.length, 1, `${DATA} labels`);
   const mlp = new MlpParameters(ctx, CLASSIFIER_SPEC, 'classifier', false);
   ctx.write(mlp.weights, initialWeights(mlp, SEED));
   const step = await trainingStep(ctx, mlp, images, labels);
@@ -158,6 +180,7 @@ async function main(): Promise<void> {
   referenceToTensors(await referenceStatistics(ctx, tensors, test.pixels, test.count), tensors);
   const metadata = {
     format: 'webgpu-gan mnist classifier 1',
+    dataset: DATA,
     widths: CLASSIFIER_SPEC.widths.join(','),
     test_accuracy: accuracy.toFixed(4),
     reference_count: String(test.count),
@@ -165,8 +188,8 @@ async function main(): Promise<void> {
       `${EPOCHS} epochs, batch ${BATCH}, Adam lr ${LR} (0.3× after 60% of the epochs, 0.1× after 80%), ` +
       `seed ${SEED}, scripts/train-classifier.ts`,
   };
-  writeFileAtomic(args.out, encodeSafetensors(tensors, metadata));
-  console.log(`wrote ${args.out}: test accuracy ${(100 * accuracy).toFixed(2)}%`);
+  writeFileAtomic(OUT, encodeSafetensors(tensors, metadata));
+  console.log(`wrote ${OUT}: test accuracy ${(100 * accuracy).toFixed(2)}%`);
   ctx.destroy();
 }
 

@@ -1,5 +1,5 @@
-// webgpu-gan/node: the Node-only pieces of the library (files, the MNIST package, folders of
-// pictures), apart from the browser-safe main entry so that no bundler meets `node:fs`.
+// webgpu-gan/node: the Node-only pieces of the library (files, the MNIST and Fashion-MNIST
+// packages, folders of pictures), apart from the browser-safe main entry so that no bundler meets `node:fs`.
 /// <reference types="@webgpu/types" preserve="true" />
 export {
   loadMnistImages,
@@ -8,6 +8,21 @@ export {
   mnistTrainImagesPath,
   type MnistFile,
 } from './data/mnistNode.js';
+export {
+  FASHION_MNIST_CLASSES,
+  fashionMnistDir,
+  loadFashionMnist,
+  parseFashionMnistClass,
+  type FashionMnistOptions,
+  type FashionMnistSplit,
+  type LabelledImageSet,
+} from './data/fashionMnistNode.js';
 export { loadImageFolder, type ImageFolder, type ImageFolderOptions } from './data/imageFolderNode.js';
 export { readCheckpointFile, writeFileAtomic } from './gan/checkpointFile.js';
-export { classifierWeightsPath, readClassifierFile } from './eval/classifierFile.js';
+export {
+  CLASSIFIER_FILES,
+  classifierWeightsPath,
+  readClassifierFile,
+  readDatasetClassifier,
+  type ClassifiedDataset,
+} from './eval/classifierFile.js';

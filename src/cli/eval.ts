@@ -1,9 +1,11 @@
 // `webgpu-gan eval`: how good a checkpoint's samples are — the Fréchet classifier distance to
-// MNIST's test digits, class coverage and confidence, from the committed classifier.
+// the test images of the dataset it was trained on (--data: MNIST's test digits by default, or
+// Fashion-MNIST's held-out split), class coverage and confidence, from that dataset's committed
+// classifier (CLASSIFIER_FILES in src/eval/classifierFile.ts).
 import { acquireGpu } from '../gpu/device.js';
 import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { loadGenerator } from '../gan/sampler.js';
-import { readClassifierFile } from '../eval/classifierFile.js';
+import { CLASSIFIER_FILES, type ClassifiedDataset, readDatasetClassifier } from '../eval/classifierFile.js';
 import { COVERED_SHARE } from '../eval/classifier.js';
 import { createGeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
@@ -15,13 +17,26 @@ export const EVAL_FLAGS: FlagTable = {
   seed: { kind: 'integer', setting: 'seed', help: 'noise seed (default: the training seed)' },
   raw: { kind: 'boolean', help: 'score the trained weights instead of their moving average' },
   json: { kind: 'boolean', help: 'print the result as one JSON object' },
+  data: {
+    kind: 'string',
+    choices: Object.keys(CLASSIFIER_FILES),
+    default: 'mnist',
+    help: 'the built-in dataset the checkpoint learned: its classifier scores the samples against its test images',
+  },
+};
+
+/** How a score names the test images it compares with. */
+const TEST_IMAGES: Record<ClassifiedDataset, string> = {
+  mnist: 'MNIST test digits',
+  'fashion-mnist': 'Fashion-MNIST held-out test images',
 };
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const flags = withDefaults(parseFlags(argv, EVAL_FLAGS), EVAL_FLAGS);
   const checkpoint = readCheckpointFile(flags.checkpoint as string);
   for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
-  const { tensors: classifier, reference } = readClassifierFile();
+  const dataset = flags.data as ClassifiedDataset;
+  const { tensors: classifier, reference } = readDatasetClassifier(dataset);
   const count = flags.n as number;
   const ctx = await acquireGpu();
   try {
@@ -42,7 +57,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         if (flags.json) console.log(JSON.stringify({ step: checkpoint.step, weights, ...score }));
         else {
           const what = `${count} samples from step ${checkpoint.step}, ${weights} weights`;
-          console.log(describeScore(score, what, reference.count));
+          console.log(describeScore(score, what, reference.count, TEST_IMAGES[dataset]));
         }
       } finally {
         evaluator.destroy();
@@ -57,17 +72,22 @@ export async function evalCommand(argv: string[]): Promise<number> {
 }
 
 /** The score in a few lines: the distance, coverage and confidence, then each class's share. */
-export function describeScore(score: SampleScore, what: string, referenceCount: number): string {
+export function describeScore(
+  score: SampleScore,
+  what: string,
+  referenceCount: number,
+  testImages = TEST_IMAGES.mnist,
+): string {
   const shares = score.classShares.map((s, digit) => `${digit}: ${(100 * s).toFixed(1)}%`).join('  ');
   return (
     `Fréchet classifier distance ${score.distance.toFixed(3)} (${what}, against ` +
-    `${referenceCount.toLocaleString('en')} MNIST test digits)\n` +
+    `${referenceCount.toLocaleString('en')} ${testImages})\n` +
     `classes with at least ${100 * COVERED_SHARE}% of the samples: ${score.coveredClasses} of 10; ` +
     `mean confidence ${score.meanConfidence.toFixed(3)}\n` +
     `class shares  ${shares}` +
     (score.classAgreement === undefined
       ? ''
-      : `\nclass agreement ${(100 * score.classAgreement).toFixed(1)}%: samples drawn as digit k that read as k ` +
+      : `\nclass agreement ${(100 * score.classAgreement).toFixed(1)}%: samples drawn as class k that read as k ` +
         '(10% is chance)')
   );
 }

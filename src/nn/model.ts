@@ -205,7 +205,8 @@ function placeLayer(
     default:
       throw new ArgumentError(
         `${where}.kind`,
-        `must be linear, conv2d, conv-transpose2d, batch-norm, activation, flatten or unflatten, got ${String((layer as { kind?: unknown })?.kind)}`,
+        `must be linear, conv2d, conv-transpose2d, batch-norm, activation, flatten or unflatten, got ` +
+          String((layer as { kind?: unknown })?.kind),
       );
   }
 }
@@ -230,6 +231,7 @@ export function describeModel(layout: ModelLayout): string[] {
   return layout.layers.map((p) => {
     const params = (p.weight?.count ?? 0) + (p.bias?.count ?? 0);
     const what = p.layer.kind === 'activation' ? p.layer.fn : p.layer.kind;
-    return `${String(p.index).padStart(2)} ${what.padEnd(16)} [${p.outShape.join(', ')}]${params ? `  ${params} parameters` : ''}`;
+    const shape = `[${p.outShape.join(', ')}]`;
+    return `${String(p.index).padStart(2)} ${what.padEnd(16)} ${shape}${params ? `  ${params} parameters` : ''}`;
   });
 }
