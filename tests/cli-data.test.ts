@@ -293,8 +293,15 @@ describe('--data mnist and --data fashion-mnist, the built-in datasets', { timeo
     const scored = cli('eval', '--checkpoint', checkpoint, '--data', 'fashion-mnist', '--n', '100', '--json');
     expect(scored.status, scored.errors.join('\n')).toBe(0);
     expect(JSON.parse(scored.stdout)).toMatchObject({ step: 4, classShares: expect.any(Array) });
-    const text = cli('eval', '--checkpoint', checkpoint, '--data', 'fashion-mnist', '--n', '100');
+    // The checkpoint names the data it learned: eval scores against it and a resumed run trains on it.
+    const text = cli('eval', '--checkpoint', checkpoint, '--n', '100');
     expect(text.stdout).toMatch(/against 10,000 Fashion-MNIST held-out test images\)/);
+    const other = cli('train', '--data', 'mnist', '--resume', '--steps', '6', '--out', out, ...TINY);
+    expect(other.status).toBe(2);
+    expect(other.errors.join('\n')).toMatch(/--data mnist: the checkpoint learned fashion-mnist; drop --data to resume/);
+    const resumed = cli('train', '--resume', '--steps', '6', '--out', out, ...TINY);
+    expect(resumed.status, resumed.errors.join('\n')).toBe(0);
+    expect(resumed.stdout).toMatch(/data: Fashion-MNIST: 60000 training images/);
   });
 
   it('the CLI refuses --labels with a built-in name in one line, before any GPU work', () => {

@@ -20,8 +20,9 @@ export const EVAL_FLAGS: FlagTable = {
   data: {
     kind: 'string',
     choices: Object.keys(CLASSIFIER_FILES),
-    default: 'mnist',
-    help: 'the built-in dataset the checkpoint learned: its classifier scores the samples against its test images',
+    help:
+      'the built-in dataset whose classifier scores the samples against its test images (default: the one the ' +
+      'checkpoint learned, else mnist)',
   },
 };
 
@@ -35,7 +36,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const flags = withDefaults(parseFlags(argv, EVAL_FLAGS), EVAL_FLAGS);
   const checkpoint = readCheckpointFile(flags.checkpoint as string);
   for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
-  const dataset = flags.data as ClassifiedDataset;
+  const dataset = scoredDataset(flags.data as ClassifiedDataset | undefined, checkpoint.dataset);
   const { tensors: classifier, reference } = readDatasetClassifier(dataset);
   const count = flags.n as number;
   const ctx = await acquireGpu();
@@ -69,6 +70,15 @@ export async function evalCommand(argv: string[]): Promise<number> {
   } finally {
     ctx.destroy();
   }
+}
+
+/**
+ * --data, else the built-in dataset the checkpoint records it learned (one without a classifier,
+ * or no record, is scored as MNIST, as before checkpoints named their data).
+ */
+function scoredDataset(given: ClassifiedDataset | undefined, learned: string | undefined): ClassifiedDataset {
+  if (given !== undefined) return given;
+  return learned !== undefined && Object.hasOwn(CLASSIFIER_FILES, learned) ? (learned as ClassifiedDataset) : 'mnist';
 }
 
 /** The score in a few lines: the distance, coverage and confidence, then each class's share. */

@@ -16,7 +16,7 @@ import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evalu
 import { learningRates, resolveGanConfig, type GanConfig } from '../gan/config.js';
 import { imageSide } from '../render/grid.js';
 import type { Channels } from '../data/images.js';
-import { type BuiltinData, loadTrainingData, type TrainingData } from './data.js';
+import { builtinData, type BuiltinData, loadTrainingData, type TrainingData } from './data.js';
 import { GanSampler } from '../gan/sampler.js';
 import {
   clearRun,
@@ -51,6 +51,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const data = readData(flags, checkpoint);
+  run.dataset = data.dataset;
   const config =
     checkpoint?.config ??
     resolveGanConfig({
@@ -97,7 +98,7 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
     }
   }
   const data = loadTrainingData({
-    path: flags.data as string | undefined,
+    path: dataOf(flags.data as string | undefined, checkpoint),
     labelsPath: flags.labels as string | undefined,
     conditional,
     side: given.size ?? shape?.side,
@@ -106,6 +107,21 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
   console.log(`data: ${data.description}`);
   reportSkipped(data.skipped);
   return data;
+}
+
+/**
+ * --data, or when resuming without it the built-in dataset the checkpoint learned; a built-in
+ * name other than the checkpoint's is refused (a path is the user's to vouch for).
+ */
+function dataOf(given: string | undefined, checkpoint: Checkpoint | null): string | undefined {
+  const learned = checkpoint?.dataset;
+  if (given === undefined) return learned;
+  const named = builtinData(given);
+  if (learned && named && named !== learned)
+    throw new UsageError(
+      `--data ${given}: the checkpoint learned ${learned}; drop --data to resume on it, or train into a new --out`,
+    );
+  return given;
 }
 
 /** What the run asks that its configuration, its data or the quality score cannot give. */

@@ -110,6 +110,8 @@ export interface Run {
   stepsPerSubmit: number;
   /** Steps between quality scores, and samples per score; null without --eval-every. */
   evaluation: { every: number; count: number } | null;
+  /** The built-in dataset trained on (recorded in checkpoints), once the data are read; null for the user's own. */
+  dataset: string | null;
 }
 
 /** The run the flags ask for, refused where two flags contradict each other. */
@@ -129,6 +131,7 @@ export function runOf(flags: ParsedFlags): Run {
     sampleEvery: f['sample-every'] as number,
     stepsPerSubmit: f['steps-per-submit'] as number,
     evaluation: every === undefined ? null : { every, count: f['eval-n'] as number },
+    dataset: null,
   };
 }
 

@@ -23,6 +23,17 @@ export interface Checkpoint {
   tensors: TensorMap;
   /** What a reader should be told, e.g. that an older file has no checksum to verify. */
   warnings: string[];
+  /**
+   * The built-in dataset it learned ('mnist', 'fashion-mnist'), where the writer named one: what
+   * eval scores against and what a resumed run trains on unless told otherwise.
+   */
+  dataset?: string;
+}
+
+/** What a checkpoint records beside the trainer's state. */
+export interface CheckpointAbout {
+  /** The built-in dataset the run trains on (nothing for a folder or a file of the user's). */
+  dataset?: string | null;
 }
 
 /** The checksum stored in the metadata: CRC-32 of the tensors' bytes in the file's order. */
@@ -33,7 +44,7 @@ export function tensorChecksum(tensors: TensorMap): string {
 }
 
 /** The trainer's state as a checkpoint file. Refuses (TrainingDivergedError) when it is not finite. */
-export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array> {
+export async function encodeCheckpoint(trainer: GanTrainer, about: CheckpointAbout = {}): Promise<Uint8Array> {
   if (trainer.diverged) throw trainer.diverged;
   const { step, revision } = trainer;
   await trainer.ctx.sync();
@@ -58,6 +69,7 @@ export async function encodeCheckpoint(trainer: GanTrainer): Promise<Uint8Array>
       shuffle: 'feistel-4-round per epoch',
     }),
     tensors_crc32: tensorChecksum(tensors),
+    ...(about.dataset ? { dataset: about.dataset } : {}),
   });
 }
 
@@ -90,7 +102,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   }
   const problem = tensorProblem(config, tensors);
   if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
-  return { config, step, tensors, warnings };
+  return { config, step, tensors, warnings, ...(metadata.dataset !== undefined && { dataset: metadata.dataset }) };
 }
 
 /** The settings that fix the shapes and the random streams: a checkpoint must agree on them. */
