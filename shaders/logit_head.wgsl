@@ -31,6 +31,7 @@ override LOSS: u32 = LOSS_BCE;
 override GATE: u32 = 0u;                // activation whose derivative (from `head_input`) gates dA; 0: none
 override HAS_INPUT_GRAD: bool = true;
 override HAS_PARAM_GRADS: bool = true;
+override HAS_BIAS: bool = true;       // false: a bias-free last layer (DCGAN's), no bias read or gradient
 override WRITE_PARTIALS: bool = false;  // several workgroups: sums go to `partials` for the reduce
 override ACCUMULATE: bool = false;      // add into stats instead of overwriting
 
@@ -105,7 +106,8 @@ fn logits_and_grads(first_row: u32, group_rows: u32, t: u32) -> vec4<f32> {
     if (lane == 0u && local_row < group_rows) {
       var dot = 0.0;
       for (var l = 0u; l < LANES_PER_ROW; l++) { dot += lane_sums[t + l]; }
-      let x = head_bias[0] + dot;
+      var x = dot;
+      if (HAS_BIAS) { x += head_bias[0]; }
       let is_first = first_row + local_row < params.split;
       let wanted = select(params.target_second, params.target_first, is_first);
       let scored = logit_loss(x, wanted);
@@ -151,7 +153,7 @@ fn weight_gradient(first_row: u32, group_rows: u32, t: u32, group_index: u32) {
 
 // Writes the bias gradient and the statistics from the totals (Σg, Σloss, Σσ first, Σσ second).
 fn finish(total: vec4<f32>) {
-  if (HAS_PARAM_GRADS) {
+  if (HAS_PARAM_GRADS && HAS_BIAS) {
     bias_grad[0] = total.x;
   }
   let result = bce_statistics(total.yzw, params.rows, params.split, params.divisor);

@@ -35,8 +35,8 @@ export interface LogitHeadSpec extends BceTargets {
   input: TensorRef;
   /** width values: the layer's weight row. */
   weight: TensorRef;
-  /** 1 value. */
-  bias: TensorRef;
+  /** 1 value; left out for a bias-free layer (DCGAN's last convolution). */
+  bias?: TensorRef;
   /**
    * 3 values: loss / divisor, then the mean reading of rows < split and of rows ≥ split: σ(logit),
    * or for 'least-squares' (whose targets are the readings wanted) the logit itself.
@@ -47,8 +47,8 @@ export interface LogitHeadSpec extends BceTargets {
    * input: the previous layer's pre-activation gradient.
    */
   inputGrad?: { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
-  /** dLoss/dweight (width values) and dLoss/dbias (1 value); overwritten. */
-  paramGrads?: { weight: TensorRef; bias: TensorRef };
+  /** dLoss/dweight (width values) and dLoss/dbias (1 value, with a bias only); overwritten. */
+  paramGrads?: { weight: TensorRef; bias?: TensorRef };
   /**
    * Rows per workgroup, 1 to SINGLE_DISPATCH_MAX_ROWS; at least `rows` gives one dispatch, fewer
    * a second that adds the groups' partial sums. Default headRowsPerGroup(rows). For measuring
@@ -101,13 +101,20 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   const bindings = new Bindings(ctx)
     .tensor('head_input', 'input', spec.input, rows * width)
     .tensor('head_weight', 'weight', spec.weight, width)
-    .tensor('head_bias', 'bias', spec.bias, 1)
     .tensor('stats', 'stats', spec.stats, 3);
   if (spec.inputGrad) bindings.tensor('input_grad', 'inputGrad.output', spec.inputGrad.output, rows * width);
   else bindings.unused('input_grad', true);
+  if (spec.bias) bindings.tensor('head_bias', 'bias', spec.bias, 1);
+  else bindings.unused('head_bias');
+  if (spec.paramGrads && (spec.paramGrads.bias === undefined) !== (spec.bias === undefined))
+    throw new ArgumentError(
+      'paramGrads.bias',
+      spec.bias ? 'is required: the head has a bias' : 'must be left out: the head has no bias (no bias given)',
+    );
   if (spec.paramGrads) {
     bindings.tensor('weight_grad', 'paramGrads.weight', spec.paramGrads.weight, width);
-    bindings.tensor('bias_grad', 'paramGrads.bias', spec.paramGrads.bias, 1);
+    if (spec.paramGrads.bias) bindings.tensor('bias_grad', 'paramGrads.bias', spec.paramGrads.bias, 1);
+    else bindings.unused('bias_grad', true);
   } else {
     bindings.unused('weight_grad', true).unused('bias_grad', true);
   }
@@ -118,6 +125,7 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     GATE: gate,
     HAS_INPUT_GRAD: spec.inputGrad !== undefined,
     HAS_PARAM_GRADS: spec.paramGrads !== undefined,
+    HAS_BIAS: spec.bias !== undefined,
     ACCUMULATE: spec.accumulate ?? false,
   };
   const uniforms = { rows, width, rows_per_group: rowsPerGroup, ...targets, alpha };

@@ -37,6 +37,8 @@ interface HeadCase {
   scale?: number;
   /** Rows per workgroup instead of the default (bench/tune.ts measures these). */
   rowsPerGroup?: number;
+  /** A bias-free layer: no bias read, no bias gradient written. */
+  noBias?: boolean;
 }
 
 interface HeadResult {
@@ -55,7 +57,7 @@ function inputsFor(c: HeadCase, seed: number) {
       ? randomArray(c.rows * c.width, seed, -0.95, 0.95)
       : randomArray(c.rows * c.width, seed, -scale, scale);
   const weight = randomArray(c.width, seed + 1, -scale / Math.sqrt(c.width), scale / Math.sqrt(c.width));
-  const bias = randomArray(1, seed + 2, -0.5, 0.5);
+  const bias = c.noBias ? Float32Array.of(0) : randomArray(1, seed + 2, -0.5, 0.5);
   return { input, weight, bias };
 }
 
@@ -82,7 +84,7 @@ async function runHead(
       width: c.width,
       input: buffers.input,
       weight: buffers.weight,
-      bias: buffers.bias,
+      ...(c.noBias ? {} : { bias: buffers.bias }),
       stats: buffers.stats,
       loss: c.loss,
       split: c.split,
@@ -91,7 +93,9 @@ async function runHead(
       divisor,
       accumulate: runs > 1,
       inputGrad: c.inputGrad ? { output: buffers.inputGrad, gate: c.gate, leakySlope: 0.2 } : undefined,
-      paramGrads: c.paramGrads ? { weight: buffers.weightGrad, bias: buffers.biasGrad } : undefined,
+      paramGrads: c.paramGrads
+        ? { weight: buffers.weightGrad, ...(c.noBias ? {} : { bias: buffers.biasGrad }) }
+        : undefined,
       rowsPerGroup: c.rowsPerGroup,
     };
     const kernel = await createLogitHead(ctx, spec);
@@ -177,7 +181,9 @@ function expectMatchesReference(
     );
     const biasMagnitude = ref.bce.grad.reduce((a, g) => a + Math.abs(g), 0);
     const biasTolerance = gError.reduce((a, b) => a + b, 0) + float32Tolerance(biasMagnitude, 0);
-    expectClose([got.biasGrad], [ref.biasGrad], () => biasTolerance + 1e-12, 'dLoss/dbias');
+    // Without a bias its gradient buffer is never written: it keeps the zero it was made with.
+    if (c.noBias) expect(got.biasGrad, 'an untouched bias gradient').toBe(0);
+    else expectClose([got.biasGrad], [ref.biasGrad], () => biasTolerance + 1e-12, 'dLoss/dbias');
   }
   const lossTolerance = logitError.reduce((a, b) => a + b, 0) / divisor + 1e-6 * Math.abs(ref.bce.loss) + 1e-7;
   expectClose([got.stats[0]!], [factor * ref.bce.loss], () => factor * lossTolerance, 'loss');
@@ -210,6 +216,23 @@ function gradientError(c: HeadCase, x: number, row: number, logitError: number):
 }
 
 const CASES: Array<[string, HeadCase]> = [
+  [
+    '9 rows of width 49 without a bias (DCGAN), split 4',
+    { rows: 9, width: 49, split: 4, targets: [0, 1], inputGrad: true, paramGrads: true, noBias: true },
+  ],
+  [
+    '1100 rows of width 6 without a bias, in groups',
+    {
+      rows: 1100,
+      width: 6,
+      split: 550,
+      targets: [0, 1],
+      gate: 'leaky-relu',
+      inputGrad: true,
+      paramGrads: true,
+      noBias: true,
+    },
+  ],
   ['1 row of width 1', { rows: 1, width: 1, split: 1, targets: [1, 1], inputGrad: true, paramGrads: true }],
   [
     '7 rows of width 5, split 3, leaky-ReLU gate',
@@ -594,6 +617,21 @@ describe('logit head arguments', () => {
         Object.assign(s, { rows: 2000, input: make(6000), inputGrad: { output: make(6000) }, rowsPerGroup: 1025 });
       },
       /rowsPerGroup.*at most 1024/,
+    ],
+    [
+      'a bias gradient for a head without a bias',
+      (s: LogitHeadSpec, make: (n: number) => GPUBuffer) => {
+        s.bias = undefined;
+        s.paramGrads = { weight: make(3), bias: make(1) };
+      },
+      /paramGrads.bias: must be left out: the head has no bias/,
+    ],
+    [
+      'no bias gradient for a head with a bias',
+      (s: LogitHeadSpec, make: (n: number) => GPUBuffer) => {
+        s.paramGrads = { weight: make(3) };
+      },
+      /paramGrads.bias: is required: the head has a bias/,
     ],
   ])('refuses %s with an ArgumentError', async (_name, change, message) => {
     const error = await headError(change);
