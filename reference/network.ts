@@ -4,9 +4,14 @@
 // Parameters come as one flat array in the network's layout (src/nn/model.ts places them).
 import type { ModelLayout, PlacedLayer } from '../src/nn/model.js';
 import type { TensorView } from '../src/nn/mlp.js';
-import { batchNormTrainReference } from './batchNorm.js';
-import { conv2dReference, convTranspose2dReference } from './conv.js';
-import { activate } from './cpu.js';
+import { batchNormBackwardReference, batchNormTrainReference } from './batchNorm.js';
+import {
+  conv2dInputGradReference,
+  conv2dReference,
+  conv2dWeightGradReference,
+  convTranspose2dReference,
+} from './conv.js';
+import { activate, derivativeFromOutput } from './cpu.js';
 
 const slice = (flat: ArrayLike<number>, view: TensorView | undefined) =>
   view ? Array.from({ length: view.count }, (_, i) => flat[view.offset + i]!) : undefined;
@@ -91,4 +96,98 @@ export function networkForwardReference(
     outputs.push(x);
   }
   return outputs;
+}
+
+/** dL/d(parameters) in the network's flat layout, and dL/d(input), from every layer's output and dL/d(output). */
+export function networkBackwardReference(
+  layout: ModelLayout,
+  rows: number,
+  input: ArrayLike<number>,
+  params: ArrayLike<number>,
+  outputs: Float64Array<ArrayBufferLike>[],
+  gradOutput: ArrayLike<number>,
+  leakySlope: number,
+): { dParams: Float64Array; dInput: Float64Array<ArrayBufferLike> } {
+  const dParams = new Float64Array(layout.parameterFloats);
+  let grad: Float64Array<ArrayBufferLike> = Float64Array.from(gradOutput);
+  for (let i = layout.layers.length - 1; i >= 0; i--) {
+    const p = layout.layers[i]!;
+    const x = i === 0 ? Float64Array.from(input) : outputs[i - 1]!;
+    grad = layerBackward(p, rows, x, outputs[i]!, grad, params, dParams, leakySlope);
+  }
+  return { dParams, dInput: grad };
+}
+
+function put(dParams: Float64Array, view: TensorView | undefined, values: ArrayLike<number>): void {
+  if (view) dParams.set(Array.from(values), view.offset);
+}
+
+/** Per-channel sums over batch and pixels: a bias gradient. */
+function channelSums(dy: ArrayLike<number>, rows: number, channels: number): Float64Array {
+  const pixels = dy.length / rows / channels;
+  const sums = new Float64Array(channels);
+  for (let i = 0; i < dy.length; i++) sums[Math.floor(i / pixels) % channels]! += dy[i]!;
+  return sums;
+}
+
+function layerBackward(
+  p: PlacedLayer,
+  rows: number,
+  x: Float64Array<ArrayBufferLike>,
+  y: Float64Array<ArrayBufferLike>,
+  dy: Float64Array<ArrayBufferLike>,
+  params: ArrayLike<number>,
+  dParams: Float64Array,
+  leakySlope: number,
+): Float64Array<ArrayBufferLike> {
+  const layer = p.layer;
+  const c = p.conv;
+  switch (layer.kind) {
+    case 'linear': {
+      const [out, inputs] = [p.outShape[0]!, p.inShape[0]!];
+      const w = slice(params, p.weight)!;
+      const dw = new Float64Array(out * inputs);
+      const dx = new Float64Array(rows * inputs);
+      for (let r = 0; r < rows; r++)
+        for (let o = 0; o < out; o++)
+          for (let k = 0; k < inputs; k++) {
+            dw[o * inputs + k]! += dy[r * out + o]! * x[r * inputs + k]!;
+            dx[r * inputs + k]! += dy[r * out + o]! * w[o * inputs + k]!;
+          }
+      put(dParams, p.weight, dw);
+      put(dParams, p.bias, channelSums(dy, rows, out));
+      return dx;
+    }
+    case 'conv2d': {
+      const shape = { ...c!, batch: rows };
+      put(dParams, p.weight, conv2dWeightGradReference(shape, dy, x).values);
+      put(dParams, p.bias, channelSums(dy, rows, c!.outChannels));
+      return conv2dInputGradReference(shape, dy, slice(params, p.weight)!).values;
+    }
+    case 'conv-transpose2d': {
+      // The convolution it transposes runs from this layer's output (dy) to its input (x).
+      const shape = { ...c!, batch: rows };
+      put(dParams, p.weight, conv2dWeightGradReference(shape, x, dy).values);
+      put(dParams, p.bias, channelSums(dy, rows, c!.inChannels));
+      return conv2dReference(shape, dy, slice(params, p.weight)!).values;
+    }
+    case 'batch-norm': {
+      const channels = p.inShape[0]!;
+      const result = batchNormBackwardReference(
+        x,
+        dy,
+        { batch: rows, channels, spatial: x.length / rows / channels },
+        { gamma: slice(params, p.weight)!, beta: slice(params, p.bias)!, eps: layer.eps ?? 1e-5 },
+      );
+      put(dParams, p.weight, result.dgamma);
+      put(dParams, p.bias, result.dbeta);
+      return result.dx;
+    }
+    case 'activation':
+      return dy.map(
+        (g, i) => g * (layer.fn === 'relu' ? (y[i]! > 0 ? 1 : 0) : derivativeFromOutput(layer.fn, y[i]!, leakySlope)),
+      );
+    default:
+      return dy;
+  }
 }

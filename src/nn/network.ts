@@ -80,11 +80,14 @@ export class NetworkParameters {
   readonly moment2: GPUBuffer;
   /** Batch norms' running means and variances (not trained by the optimiser). */
   readonly state: GPUBuffer;
+  /** A moving average of the weights (the generator's), or null. */
+  readonly ema: GPUBuffer | null;
 
   constructor(
     private readonly ctx: GpuContext,
     readonly spec: NetworkSpec,
     readonly label: string,
+    withEma = false,
   ) {
     this.layout = layoutModel(spec.input, spec.layers);
     this.blocks = networkBlocks(this.layout);
@@ -100,10 +103,13 @@ export class NetworkParameters {
     this.moment1 = make('adam m', floats);
     this.moment2 = make('adam v', floats);
     this.state = make('running statistics', this.layout.stateFloats);
+    this.ema = withEma ? make('ema weights', floats) : null;
   }
 
   destroy(): void {
-    for (const b of [this.weights, this.grads, this.moment1, this.moment2, this.state]) this.ctx.memory.release(b);
+    for (const b of [this.weights, this.grads, this.moment1, this.moment2, this.state, this.ema]) {
+      if (b) this.ctx.memory.release(b);
+    }
   }
 }
 
@@ -112,6 +118,8 @@ export type PlannedKernel = { matmul: MatmulSpec } | { build: (ctx: GpuContext) 
 
 export interface PassBuffers {
   rows: number;
+  /** Only the first this many blocks (the caller runs the rest, e.g. a fused logit head). Default all. */
+  blocks?: number;
   /** rows × input values. */
   input: TensorRef;
   /** One per block: rows × its width, the block's (activated) output. */
@@ -151,7 +159,7 @@ export const ref = (buffer: GPUBuffer, view: TensorView | undefined) => (view ? 
 export function forwardPlan(net: NetworkParameters, pass: ForwardPass): PlannedKernel[] {
   const weights = pass.weights ?? net.weights;
   const slope = net.spec.leakySlope;
-  return net.blocks.map((block, b): PlannedKernel => {
+  return net.blocks.slice(0, blockCount(net, pass.blocks)).map((block, b): PlannedKernel => {
     const p = block.layer;
     const input = b === 0 ? pass.input : pass.outputs[b - 1]!;
     const output = pass.outputs[b]!;
@@ -240,6 +248,15 @@ export function requiredStats(pass: PassBuffers, b: number): TensorRef {
   if (!stats)
     throw new ArgumentError(`stats[${b}]`, 'a batch norm in training needs a buffer for its batch statistics');
   return stats;
+}
+
+/** How many blocks a pass covers: all, or the caller's count (checked). */
+export function blockCount(net: NetworkParameters, blocks: number | undefined): number {
+  const all = net.blocks.length;
+  if (blocks === undefined) return all;
+  if (!Number.isInteger(blocks) || blocks < 0 || blocks > all)
+    throw new ArgumentError('blocks', `must be an integer in [0, ${all}], got ${blocks}`);
+  return blocks;
 }
 
 /** Builds planned kernels in order; on a failure destroys those built and rethrows. */

@@ -9,6 +9,7 @@ import type { Activation, TensorRef } from '../kernels/kernel.js';
 import { viewRef } from './mlp.js';
 import { elements } from './model.js';
 import {
+  blockCount,
   geometry,
   kernelActivation,
   ref,
@@ -54,7 +55,7 @@ function gateFor(net: NetworkParameters, pass: BackwardPass, b: number) {
 export function backwardPlan(net: NetworkParameters, pass: BackwardPass): PlannedKernel[] {
   const weights = pass.weights ?? net.weights;
   const plan: PlannedKernel[] = [];
-  for (let b = net.blocks.length - 1; b >= 0; b--) {
+  for (let b = blockCount(net, pass.blocks) - 1; b >= 0; b--) {
     const block = net.blocks[b]!;
     const p = block.layer;
     const input = b === 0 ? pass.input : pass.outputs[b - 1]!;

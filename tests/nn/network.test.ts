@@ -11,7 +11,7 @@ import { backwardPlan, gradientTakesActivation } from '../../src/nn/networkBackw
 import { dcganDiscriminator, dcganGenerator, mlpDiscriminator, mlpGenerator } from '../../src/nn/presets.js';
 import { MlpParameters } from '../../src/nn/mlp.js';
 import { backwardMatmulSpecs, forwardMatmulSpecs } from '../../src/nn/passes.js';
-import { networkForwardReference } from '../../reference/network.js';
+import { networkBackwardReference, networkForwardReference } from '../../reference/network.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -232,6 +232,11 @@ describe('network passes against float64 and finite differences', () => {
       const dx = central(input, (x) => loss(x, params));
       const dParams = central(params, (p) => loss(input, p));
       const tolerance = (expected: Float64Array) => (i: number) => 5e-5 + 2e-3 * Math.abs(expected[i]!);
+      // The float64 backward (the GAN step's reference) against the same differences, closely.
+      const outs = networkForwardReference(layout, c.rows, input, params, 0.2);
+      const f64 = networkBackwardReference(layout, c.rows, input, params, outs, r, 0.2);
+      const tight = (expected: Float64Array) => (i: number) => 1e-6 + 1e-5 * Math.abs(expected[i]!);
+      expectClose(f64.dInput, dx, tight(dx), `${c.name}: float64 d loss / d input`);
       expect(
         dx.some((v) => Math.abs(v) > 1e-2),
         'the input has a gradient to check',
@@ -247,6 +252,8 @@ describe('network passes against float64 and finite differences', () => {
           tolerance(want),
           `${c.name}: d loss / d ${view.name}`,
         );
+        const f64View = f64.dParams.subarray(view.offset, view.offset + view.count);
+        expectClose(f64View, want, tight(want), `${c.name}: float64 d loss / d ${view.name}`);
       }
     });
   }

@@ -1,0 +1,133 @@
+// A float64 trainer for a GAN of layer-list networks (src/gan/networkStep.ts's algorithm), written
+// plainly from the per-layer references: the same noise and batches (Philox and the shuffle's
+// references), the generator's batch norms on the batch's own statistics with PyTorch's running
+// estimates, the loss, both Adam updates and the generator's moving average.
+import type { GanConfig } from '../src/gan/config.js';
+import { STREAMS } from '../src/kernels/streams.js';
+import { elements, type ModelLayout } from '../src/nn/model.js';
+import { batchStatistics } from './batchNorm.js';
+import { adamReference, logitLoss, normalReference, type AdamState, type LogitLossKind } from './cpu.js';
+import { networkBackwardReference, networkForwardReference } from './network.js';
+import { batchExamples } from './shuffle.js';
+
+export interface ReferenceImages {
+  count: number;
+  /** Example e's values, as the GPU dataset holds them (bytes mapped to [−1, 1] in float32). */
+  values(e: number): ArrayLike<number>;
+}
+
+interface ReferenceNetwork {
+  layout: ModelLayout;
+  adam: AdamState;
+  /** Running means and variances in the network's state layout. */
+  state: Float64Array;
+}
+
+export interface ReferenceNetworkStep {
+  lossD: number;
+  lossG: number;
+  /** dL/d(parameters) of each update, as the GPU's gradient buffers hold them after the step. */
+  gradD: Float64Array;
+  gradG: Float64Array;
+}
+
+export class ReferenceNetworkGan {
+  readonly G: ReferenceNetwork;
+  readonly D: ReferenceNetwork;
+  readonly ema: Float64Array;
+  step = 0;
+
+  constructor(
+    readonly c: GanConfig,
+    layouts: { generator: ModelLayout; discriminator: ModelLayout },
+    initial: { generator: Float32Array; generatorState: Float32Array; discriminator: Float32Array },
+    private readonly data: ReferenceImages,
+  ) {
+    const network = (layout: ModelLayout, weights: Float32Array, state: Float32Array): ReferenceNetwork => ({
+      layout,
+      adam: {
+        weights: Float64Array.from(weights),
+        m: new Float64Array(weights.length),
+        v: new Float64Array(weights.length),
+      },
+      state: Float64Array.from(state),
+    });
+    this.G = network(layouts.generator, initial.generator, initial.generatorState);
+    this.D = network(layouts.discriminator, initial.discriminator, new Float32Array(layouts.discriminator.stateFloats));
+    this.ema = Float64Array.from(initial.generator);
+  }
+
+  /** The loss of each logit, its gradient (over the batch) and the mean loss. */
+  private scored(kind: LogitLossKind, logits: Float64Array, target: (row: number) => number) {
+    const B = this.c.batch;
+    let loss = 0;
+    const grad = logits.map((x, r) => {
+      const s = logitLoss(kind, x, target(r));
+      loss += s.loss;
+      return s.grad / B;
+    });
+    return { loss: loss / B, grad };
+  }
+
+  /** The generator's batch norms' running estimates after a training-mode pass over `outputs`. */
+  private updateRunningStatistics(input: Float64Array, outputs: Float64Array[]): void {
+    const { layout, state } = this.G;
+    const B = this.c.batch;
+    for (const [i, p] of layout.layers.entries()) {
+      if (p.layer.kind !== 'batch-norm') continue;
+      const x = i === 0 ? input : outputs[i - 1]!;
+      const channels = p.inShape[0]!;
+      const spatial = elements(p.inShape) / channels;
+      const stats = batchStatistics(x, { batch: B, channels, spatial }, p.layer.eps ?? 1e-5);
+      const momentum = p.layer.momentum ?? 0.1;
+      const n = B * spatial;
+      for (let ch = 0; ch < channels; ch++) {
+        const mean = p.runningMean!.offset + ch;
+        const variance = p.runningVar!.offset + ch;
+        state[mean] = (1 - momentum) * state[mean]! + momentum * stats.mean[ch]!;
+        state[variance] = (1 - momentum) * state[variance]! + (momentum * stats.variance[ch]! * n) / (n - 1);
+      }
+    }
+  }
+
+  private adam(net: ReferenceNetwork, grad: Float64Array, t: number, lr: number): void {
+    const h = {
+      lr: Math.fround(lr),
+      beta1: Math.fround(this.c.beta1),
+      beta2: Math.fround(this.c.beta2),
+      epsilon: Math.fround(this.c.epsilon),
+      weightDecay: 0,
+    };
+    adamReference(net.adam, grad, t, h);
+  }
+
+  trainStep(): ReferenceNetworkStep {
+    const { c } = this;
+    const B = c.batch;
+    const a = c.leakySlope;
+    const t = ++this.step;
+    const noise = normalReference(B * elements(this.G.layout.inShape), c.seed, STREAMS.noise, t);
+    const examples = batchExamples(t, B, this.data.count, c.seed);
+    const gOuts = networkForwardReference(this.G.layout, B, noise, this.G.adam.weights, a);
+    this.updateRunningStatistics(noise, gOuts);
+    const fake = gOuts.at(-1)!;
+    const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
+    const x = Float64Array.from([...fake, ...real]);
+
+    const dOuts = networkForwardReference(this.D.layout, 2 * B, x, this.D.adam.weights, a);
+    const dLoss = this.scored(c.loss, dOuts.at(-1)!, (r) => (r < B ? 0 : c.realLabel));
+    const gradD = networkBackwardReference(this.D.layout, 2 * B, x, this.D.adam.weights, dOuts, dLoss.grad, a).dParams;
+    this.adam(this.D, gradD, t, c.discriminatorLr ?? c.lr);
+
+    const dFake = networkForwardReference(this.D.layout, B, fake, this.D.adam.weights, a);
+    const gLoss = this.scored(c.loss === 'hinge' ? 'negative-logit' : c.loss, dFake.at(-1)!, () => 1);
+    const dImage = networkBackwardReference(this.D.layout, B, fake, this.D.adam.weights, dFake, gLoss.grad, a).dInput;
+    const gradG = networkBackwardReference(this.G.layout, B, noise, this.G.adam.weights, gOuts, dImage, a).dParams;
+    this.adam(this.G, gradG, t, c.generatorLr ?? c.lr);
+    // The warm-up, as the kernel computes it in float32 from the step number t.
+    const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
+    const decay = Math.min(Math.fround(c.emaDecay), warm);
+    for (const [i, w] of this.G.adam.weights.entries()) this.ema[i] = decay * this.ema[i]! + (1 - decay) * w;
+    return { lossD: dLoss.loss, lossG: gLoss.loss, gradD, gradG };
+  }
+}

@@ -1,0 +1,253 @@
+// The training step of a GAN whose networks are layer lists (nn/model.ts), such as DCGAN: the
+// same algorithm and order as the MLP's step (step.ts; trainer.ts says what one step does), with
+// each network's passes planned from its layers. The discriminator's last layer, one output that
+// sees its whole input (a linear layer, or a convolution whose kernel covers the image), runs as
+// the fused logit head with the loss and its first gradients. Every buffer and kernel is made
+// once, owned by one Workspace; the step records into one compute pass with no readback.
+// Not yet here: spectral normalisation and batch norm in the discriminator (whose fake and real
+// halves would need normalising apart), and class conditioning.
+import { ArgumentError } from '../base/errors.js';
+import type { GpuDataset } from '../data/dataset.js';
+import type { GpuContext } from '../gpu/context.js';
+import { Workspace } from '../gpu/workspace.js';
+import { createAdam } from '../kernels/adam.js';
+import { isDense } from '../kernels/convGeometry.js';
+import type { StepCounter } from '../kernels/counter.js';
+import { createBatchGather } from '../kernels/gather.js';
+import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
+import { createLogitHead } from '../kernels/logitHead.js';
+import { STREAMS } from '../kernels/streams.js';
+import { viewRef } from '../nn/mlp.js';
+import { elements } from '../nn/model.js';
+import { buildPlan, forwardPlan, type Block, type NetworkParameters, type PlannedKernel } from '../nn/network.js';
+import { backwardPlan } from '../nn/networkBackward.js';
+import { learningRates, type GanConfig } from './config.js';
+import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
+
+export interface NetworkStepParts {
+  /** Batch, seed, loss, learning rates, Adam, EMA and leaky slope; its MLP widths are not read. */
+  config: GanConfig;
+  dataset: GpuDataset;
+  /** With a moving average (ema). */
+  generator: NetworkParameters;
+  discriminator: NetworkParameters;
+  counter: StepCounter;
+  /** The statistics buffer (StatsReader.buffer). */
+  stats: GPUBuffer;
+}
+
+/** The kernels of one step in recording order, and the workspace that owns them and their buffers. */
+export interface NetworkStep {
+  readonly kernels: readonly Kernel[];
+  readonly workspace: Workspace;
+  destroy(): void;
+}
+
+/** The first `rows` rows of a buffer of `width`-wide rows. */
+const firstRows = (buffer: GPUBuffer, rows: number, width: number): TensorRef => ({
+  buffer,
+  offset: 0,
+  size: rows * width * 4,
+});
+
+/** Refuses networks this step cannot train, saying why. */
+function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number } {
+  const { generator: G, discriminator: D, dataset, config } = parts;
+  if (config.spectralNorm)
+    throw new ArgumentError('spectralNorm', 'is not yet available for layer-list networks; set it false');
+  if (config.classes > 0)
+    throw new ArgumentError('classes', 'class conditioning is not yet available for layer-list networks');
+  const data = elements(G.layout.outShape);
+  if (data !== dataset.dim || elements(D.layout.inShape) !== data)
+    throw new ArgumentError(
+      'dataset',
+      `has ${dataset.dim} values per example; the generator makes ${data} and the discriminator reads ` +
+        `${elements(D.layout.inShape)}`,
+    );
+  if (!G.ema) throw new ArgumentError('generator', 'needs a moving average buffer (NetworkParameters withEma)');
+  if (G.blocks.at(-1)!.layer.layer.kind === 'batch-norm')
+    throw new ArgumentError(
+      'generator',
+      'must not end in a batch norm (end in a layer, optionally with an activation)',
+    );
+  if (D.blocks.some((b) => b.layer.layer.kind === 'batch-norm'))
+    throw new ArgumentError(
+      'discriminator',
+      'with batch norm is not yet available: its fake and real halves would be normalised together',
+    );
+  const head = D.blocks.at(-1)!;
+  const p = head.layer;
+  const dense = p.layer.kind === 'linear' || (p.layer.kind === 'conv2d' && isDense(p.conv!));
+  if (!dense || elements(p.outShape) !== 1 || head.activation)
+    throw new ArgumentError(
+      'discriminator',
+      'must end in one logit from its whole input: a linear layer to 1, or a convolution whose kernel covers the image, ' +
+        'with no activation',
+    );
+  return { head, hidden: D.blocks.length - 1 };
+}
+
+/** The activations' f for a kernel gate: ReLU as leaky-ReLU of slope 0. */
+function gateOf(block: Block, leakySlope: number) {
+  if (!block.activation) return undefined;
+  const kind: Exclude<Activation, 'none'> = block.activation === 'relu' ? 'leaky-relu' : block.activation;
+  return { kind, leakySlope: block.activation === 'relu' ? 0 : leakySlope };
+}
+
+export async function buildNetworkStep(ctx: GpuContext, parts: NetworkStepParts): Promise<NetworkStep> {
+  const { head, hidden } = checkNetworks(parts);
+  return Workspace.build(ctx, 'gan step', async (ws) => {
+    const plan = planStep(ws, parts, head, hidden);
+    const kernels = await buildPlan(ctx, plan);
+    for (const k of kernels) ws.own(k);
+    return { kernels, workspace: ws, destroy: () => ws.destroy() };
+  });
+}
+
+function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: number): PlannedKernel[] {
+  const { config: c, dataset, generator: G, discriminator: D, counter, stats } = parts;
+  const B = c.batch;
+  const noise = elements(G.layout.inShape);
+  const data = dataset.dim;
+  const z = ws.rows('z', B, noise);
+  const x = ws.rows('D input X (fake; real)', 2 * B, data);
+  const fake = firstRows(x, B, data);
+  const gOut = G.blocks.map((b, i) => (i + 1 < G.blocks.length ? ws.rows(`G out ${i}`, B, b.width) : fake));
+  const gGrad = G.blocks.map((b, i) => ws.rows(`G grad ${i}`, B, b.width));
+  const gStats = G.blocks.map((b, i) => (b.statsFloats ? ws.storage(`G batch stats ${i}`, b.statsFloats) : null));
+  const gScratch = G.blocks.map((b, i) =>
+    b.layer.layer.kind === 'batch-norm' && i > 0 ? ws.rows(`G scratch ${i}`, B, G.blocks[i - 1]!.width) : null,
+  );
+  const dHidden = D.blocks.slice(0, hidden);
+  const dOut = dHidden.map((b, i) => ws.rows(`D out ${i}`, 2 * B, b.width));
+  const dGrad = dHidden.map((b, i) => ws.rows(`D grad ${i}`, 2 * B, b.width));
+  const dOutFake = dHidden.map((b, i) => firstRows(dOut[i]!, B, b.width));
+  const dGradFake = dHidden.map((b, i) => firstRows(dGrad[i]!, B, b.width));
+  const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
+  const nonFiniteFlag = { buffer: stats, offset: STATS_SLOT_NON_FINITE * 4, size: 4 };
+  const lastHiddenGate = hidden > 0 ? gateOf(D.blocks[hidden - 1]!, c.leakySlope) : undefined;
+  const outputGate = gateOf(G.blocks.at(-1)!, c.leakySlope);
+  const headWeights = {
+    weight: viewRef(D.weights, head.layer.weight!),
+    ...(head.layer.bias && { bias: viewRef(D.weights, head.layer.bias) }),
+  };
+  const headGrads = {
+    weight: viewRef(D.grads, head.layer.weight!),
+    ...(head.layer.bias && { bias: viewRef(D.grads, head.layer.bias) }),
+  };
+  const width = elements(head.layer.inShape);
+  const hyper = { beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
+  const lr = learningRates(c);
+  const plan: PlannedKernel[] = [];
+  const kernel = (build: (ctx: GpuContext) => Promise<Kernel>) => plan.push({ build });
+
+  // The step advances the counter in its first kernel and commits it in its last (as step.ts).
+  kernel((ctx) =>
+    createBatchGather(ctx, {
+      dataset: dataset.buffer,
+      packedU8: dataset.packedU8,
+      count: dataset.count,
+      dim: data,
+      rows: B,
+      firstRow: B,
+      output: x,
+      seed: c.seed,
+      stepCount: counter.buffer,
+      advanceStep: true,
+      noise: { output: z, count: B * noise, stream: STREAMS.noise },
+      label: 'real batch + noise z',
+    }),
+  );
+  const gPass = { rows: B, input: z, outputs: gOut, stats: gStats };
+  plan.push(...forwardPlan(G, { ...gPass, mode: 'train' }));
+
+  // Discriminator update on [fake; real].
+  const dPass = { rows: 2 * B, input: x, outputs: dOut, stats: [], blocks: hidden };
+  plan.push(...forwardPlan(D, { ...dPass, mode: 'train' }));
+  kernel((ctx) =>
+    createLogitHead(ctx, {
+      rows: 2 * B,
+      width,
+      input: hidden > 0 ? dOut[hidden - 1]! : x,
+      ...headWeights,
+      loss: c.loss,
+      split: B,
+      targetFirst: 0,
+      targetSecond: c.realLabel,
+      divisor: B,
+      stats: statsSlot(STATS_SLOT_D),
+      accumulate: true,
+      ...(hidden > 0 && {
+        inputGrad: { output: dGrad[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope },
+      }),
+      paramGrads: headGrads,
+      label: 'D logit + loss + gradients',
+    }),
+  );
+  plan.push(...backwardPlan(D, { ...dPass, grads: dGrad }));
+  kernel((ctx) =>
+    createAdam(ctx, {
+      n: D.layout.parameterFloats,
+      weights: D.weights,
+      grads: D.grads,
+      moment1: D.moment1,
+      moment2: D.moment2,
+      stepCount: counter.buffer,
+      stepWord: 1,
+      ...hyper,
+      lr: lr.discriminator,
+      nonFiniteFlag,
+      label: 'Adam D',
+    }),
+  );
+
+  // Generator update through the updated discriminator, on the same fake rows.
+  const gTop = gGrad.at(-1)!;
+  const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: [], blocks: hidden };
+  plan.push(...forwardPlan(D, { ...dFakePass, mode: 'train' }));
+  kernel((ctx) =>
+    createLogitHead(ctx, {
+      rows: B,
+      width,
+      input: hidden > 0 ? dOutFake[hidden - 1]! : fake,
+      ...headWeights,
+      loss: c.loss === 'hinge' ? 'negative-logit' : c.loss,
+      targetFirst: 1,
+      stats: statsSlot(STATS_SLOT_G),
+      accumulate: true,
+      inputGrad:
+        hidden > 0
+          ? { output: dGradFake[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
+          : { output: gTop, gate: outputGate?.kind, leakySlope: outputGate?.leakySlope },
+      label: 'D logit + generator loss + input gradient',
+    }),
+  );
+  if (hidden > 0)
+    plan.push(
+      ...backwardPlan(D, {
+        ...dFakePass,
+        grads: dGradFake,
+        inputGradOnly: true,
+        inputGrad: { output: gTop, ...(outputGate && { gate: outputGate }) },
+      }),
+    );
+  plan.push(...backwardPlan(G, { ...gPass, grads: gGrad, scratch: gScratch }));
+  kernel((ctx) =>
+    createAdam(ctx, {
+      n: G.layout.parameterFloats,
+      weights: G.weights,
+      grads: G.grads,
+      moment1: G.moment1,
+      moment2: G.moment2,
+      stepCount: counter.buffer,
+      stepWord: 1,
+      commitStep: true,
+      ...hyper,
+      lr: lr.generator,
+      ema: { weights: G.ema!, decay: c.emaDecay, warmup: c.emaWarmup },
+      nonFiniteFlag,
+      label: 'Adam G',
+    }),
+  );
+  return plan;
+}
