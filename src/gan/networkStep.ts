@@ -81,8 +81,8 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
   if (!dense || elements(p.outShape) !== 1 || head.activation)
     throw new ArgumentError(
       'discriminator',
-      'must end in one logit from its whole input: a linear layer to 1, or a convolution whose kernel covers the image, ' +
-        'with no activation',
+      'must end in one logit from its whole input: a linear layer to 1, or a convolution whose kernel covers ' +
+        'the image, with no activation',
     );
   return { head, hidden: D.blocks.length - 1 };
 }
