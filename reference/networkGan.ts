@@ -1,12 +1,22 @@
 // A float64 trainer for a GAN of layer-list networks (src/gan/networkStep.ts's algorithm), written
 // plainly from the per-layer references: the same noise and batches (Philox and the shuffle's
 // references), the generator's batch norms on the batch's own statistics with PyTorch's running
-// estimates, the loss, both Adam updates and the generator's moving average.
+// estimates, the loss, both Adam updates and the generator's moving average; with spectral
+// normalisation, each pass through the discriminator on W / σ after a power-iteration step.
 import type { GanConfig } from '../src/gan/config.js';
 import { STREAMS } from '../src/kernels/streams.js';
 import { elements, type ModelLayout } from '../src/nn/model.js';
 import { batchStatistics } from './batchNorm.js';
-import { adamReference, logitLoss, normalReference, type AdamState, type LogitLossKind } from './cpu.js';
+import {
+  adamReference,
+  logitLoss,
+  normalReference,
+  spectralNormGradientReference,
+  spectralNormReference,
+  type AdamState,
+  type LogitLossKind,
+  type SpectralNormStep,
+} from './cpu.js';
 import { networkBackwardReference, networkForwardReference } from './network.js';
 import { batchExamples } from './shuffle.js';
 
@@ -42,6 +52,8 @@ export class ReferenceNetworkGan {
     layouts: { generator: ModelLayout; discriminator: ModelLayout },
     initial: { generator: Float32Array; generatorState: Float32Array; discriminator: Float32Array },
     private readonly data: ReferenceImages,
+    /** With spectral normalisation: each normalised layer's starting u, in layer order. */
+    readonly spectralU: Float64Array[] = [],
   ) {
     const network = (layout: ModelLayout, weights: Float32Array, state: Float32Array): ReferenceNetwork => ({
       layout,
@@ -90,6 +102,46 @@ export class ReferenceNetworkGan {
     }
   }
 
+  /** The discriminator's linear and convolution layers: those spectral normalisation divides. */
+  private normalizedLayers() {
+    return this.D.layout.layers.filter((p) => p.layer.kind === 'linear' || p.layer.kind === 'conv2d');
+  }
+
+  /** D's parameters as its passes see them, after a power-iteration step each (which advances u). */
+  private discriminatorInUse(): { params: Float64Array; steps: SpectralNormStep[] } {
+    const params = Float64Array.from(this.D.adam.weights);
+    if (!this.c.spectralNorm) return { params, steps: [] };
+    const steps = this.normalizedLayers().map((p, l) => {
+      const w = p.weight!;
+      const rows = w.shape[0]!;
+      const step = spectralNormReference(
+        params.subarray(w.offset, w.offset + w.count),
+        rows,
+        w.count / rows,
+        this.spectralU[l]!,
+      );
+      this.spectralU[l] = step.u;
+      params.set(step.normalized, w.offset);
+      return step;
+    });
+    return { params, steps };
+  }
+
+  /** Gradients of W / σ into gradients of W, in place. */
+  private correctGradients(grad: Float64Array, steps: SpectralNormStep[]): void {
+    steps.forEach((step, l) => {
+      const w = this.normalizedLayers()[l]!.weight!;
+      const rows = w.shape[0]!;
+      const corrected = spectralNormGradientReference(
+        grad.subarray(w.offset, w.offset + w.count),
+        step,
+        rows,
+        w.count / rows,
+      );
+      grad.set(corrected.grad, w.offset);
+    });
+  }
+
   private adam(net: ReferenceNetwork, grad: Float64Array, t: number, lr: number): void {
     const h = {
       lr: Math.fround(lr),
@@ -114,14 +166,17 @@ export class ReferenceNetworkGan {
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
     const x = Float64Array.from([...fake, ...real]);
 
-    const dOuts = networkForwardReference(this.D.layout, 2 * B, x, this.D.adam.weights, a);
+    const dUpdate = this.discriminatorInUse();
+    const dOuts = networkForwardReference(this.D.layout, 2 * B, x, dUpdate.params, a);
     const dLoss = this.scored(c.loss, dOuts.at(-1)!, (r) => (r < B ? 0 : c.realLabel));
-    const gradD = networkBackwardReference(this.D.layout, 2 * B, x, this.D.adam.weights, dOuts, dLoss.grad, a).dParams;
+    const gradD = networkBackwardReference(this.D.layout, 2 * B, x, dUpdate.params, dOuts, dLoss.grad, a).dParams;
+    this.correctGradients(gradD, dUpdate.steps);
     this.adam(this.D, gradD, t, c.discriminatorLr ?? c.lr);
 
-    const dFake = networkForwardReference(this.D.layout, B, fake, this.D.adam.weights, a);
+    const dForG = this.discriminatorInUse().params;
+    const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a);
     const gLoss = this.scored(c.loss === 'hinge' ? 'negative-logit' : c.loss, dFake.at(-1)!, () => 1);
-    const dImage = networkBackwardReference(this.D.layout, B, fake, this.D.adam.weights, dFake, gLoss.grad, a).dInput;
+    const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, gLoss.grad, a).dInput;
     const gradG = networkBackwardReference(this.G.layout, B, noise, this.G.adam.weights, gOuts, dImage, a).dParams;
     this.adam(this.G, gradG, t, c.generatorLr ?? c.lr);
     // The warm-up, as the kernel computes it in float32 from the step number t.

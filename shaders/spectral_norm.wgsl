@@ -26,7 +26,7 @@ struct SnLayer {
   sigma: u32,
   partials: u32,
   chunks: u32,  // CHUNK-float chunks of the weight matrix (workgroups of sn_grad_dot)
-  pad: u32,
+  has_bias: u32,  // 0: a bias-free layer (a DCGAN convolution), nothing to copy
 }
 
 @group(0) @binding(0) var<storage, read> layers: array<SnLayer>;
@@ -79,7 +79,7 @@ fn squared_norms(layer: SnLayer, t: u32) -> vec2<f32> {
   return workgroup_sum3(vec3<f32>(pair, 0.0), t).xy;
 }
 
-// σ, and W / σ into `normalized` (the bias copied as it is). Workgroup 0 of each layer also
+// σ, and W / σ into `normalized` (the bias, where there is one, copied as it is). Workgroup 0 of each layer also
 // writes u, v and σ for the gradient and the next step.
 @compute @workgroup_size(THREADS)
 fn sn_scale(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -93,7 +93,7 @@ fn sn_scale(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
   for (var e = start + t; e < min(start + CHUNK, matrix + layer.rows); e += THREADS) {
     if (e < matrix) {
       normalized[layer.weight + e] = weights[layer.weight + e] / sigma;
-    } else {
+    } else if (layer.has_bias != 0u) {
       normalized[layer.bias + e - matrix] = weights[layer.bias + e - matrix];
     }
   }

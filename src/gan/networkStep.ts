@@ -4,8 +4,10 @@
 // sees its whole input (a linear layer, or a convolution whose kernel covers the image), runs as
 // the fused logit head with the loss and its first gradients. Every buffer and kernel is made
 // once, owned by one Workspace; the step records into one compute pass with no readback.
-// Not yet here: spectral normalisation and batch norm in the discriminator (whose fake and real
-// halves would need normalising apart), and class conditioning.
+// With spectral normalisation each pass through D reads W / σ, made by a power-iteration step just
+// before it, and D's weight gradients are corrected for σ before Adam(D), as in step.ts.
+// Not yet here: batch norm in the discriminator (whose fake and real halves would need
+// normalising apart), and class conditioning.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -20,6 +22,7 @@ import { STREAMS } from '../kernels/streams.js';
 import { viewRef } from '../nn/mlp.js';
 import { elements } from '../nn/model.js';
 import { buildPlan, forwardPlan, type Block, type NetworkParameters, type PlannedKernel } from '../nn/network.js';
+import type { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { backwardPlan } from '../nn/networkBackward.js';
 import { learningRates, type GanConfig } from './config.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
@@ -34,6 +37,8 @@ export interface NetworkStepParts {
   counter: StepCounter;
   /** The statistics buffer (StatsReader.buffer). */
   stats: GPUBuffer;
+  /** With config.spectralNorm: the discriminator's normalisation (the caller owns it). */
+  spectralNorm?: NetworkNormalization;
 }
 
 /** The kernels of one step in recording order, and the workspace that owns them and their buffers. */
@@ -53,8 +58,13 @@ const firstRows = (buffer: GPUBuffer, rows: number, width: number): TensorRef =>
 /** Refuses networks this step cannot train, saying why. */
 function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number } {
   const { generator: G, discriminator: D, dataset, config } = parts;
-  if (config.spectralNorm)
-    throw new ArgumentError('spectralNorm', 'is not yet available for layer-list networks; set it false');
+  if (config.spectralNorm !== (parts.spectralNorm !== undefined))
+    throw new ArgumentError(
+      'spectralNorm',
+      config.spectralNorm
+        ? "is set: pass the discriminator's NetworkNormalization"
+        : 'is off, but a normalisation was passed',
+    );
   if (config.classes > 0)
     throw new ArgumentError('classes', 'class conditioning is not yet available for layer-list networks');
   const data = elements(G.layout.outShape);
@@ -127,9 +137,13 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const nonFiniteFlag = { buffer: stats, offset: STATS_SLOT_NON_FINITE * 4, size: 4 };
   const lastHiddenGate = hidden > 0 ? gateOf(D.blocks[hidden - 1]!, c.leakySlope) : undefined;
   const outputGate = gateOf(G.blocks.at(-1)!, c.leakySlope);
+  // D's passes read its weights as trained, or their normalised copy (rewritten before each pass).
+  const sn = parts.spectralNorm;
+  const usedD = sn?.normalized ?? D.weights;
+  const normalizeD: PlannedKernel[] = sn ? [{ build: async () => spectralStep(sn, 'normalize') }] : [];
   const headWeights = {
-    weight: viewRef(D.weights, head.layer.weight!),
-    ...(head.layer.bias && { bias: viewRef(D.weights, head.layer.bias) }),
+    weight: viewRef(usedD, head.layer.weight!),
+    ...(head.layer.bias && { bias: viewRef(usedD, head.layer.bias) }),
   };
   const headGrads = {
     weight: viewRef(D.grads, head.layer.weight!),
@@ -162,7 +176,8 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   plan.push(...forwardPlan(G, { ...gPass, mode: 'train' }));
 
   // Discriminator update on [fake; real].
-  const dPass = { rows: 2 * B, input: x, outputs: dOut, stats: [], blocks: hidden };
+  plan.push(...normalizeD);
+  const dPass = { rows: 2 * B, input: x, outputs: dOut, stats: [], blocks: hidden, weights: usedD };
   plan.push(...forwardPlan(D, { ...dPass, mode: 'train' }));
   kernel((ctx) =>
     createLogitHead(ctx, {
@@ -185,6 +200,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     }),
   );
   plan.push(...backwardPlan(D, { ...dPass, grads: dGrad }));
+  if (sn) plan.push({ build: async () => spectralStep(sn, 'gradients') });
   kernel((ctx) =>
     createAdam(ctx, {
       n: D.layout.parameterFloats,
@@ -203,7 +219,8 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
 
   // Generator update through the updated discriminator, on the same fake rows.
   const gTop = gGrad.at(-1)!;
-  const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: [], blocks: hidden };
+  plan.push(...normalizeD);
+  const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: [], blocks: hidden, weights: usedD };
   plan.push(...forwardPlan(D, { ...dFakePass, mode: 'train' }));
   kernel((ctx) =>
     createLogitHead(ctx, {
@@ -250,4 +267,12 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     }),
   );
   return plan;
+}
+
+/** A step entry that records part of spectral normalisation; the caller owns the kernels. */
+function spectralStep(sn: NetworkNormalization, part: 'normalize' | 'gradients'): Kernel {
+  const kernels = sn.kernels;
+  return part === 'normalize'
+    ? { label: `${kernels.label}: power iteration, W / σ`, record: (t) => kernels.recordNormalize(t), destroy() {} }
+    : { label: `${kernels.label}: gradients of W`, record: (t) => kernels.recordGradientCorrection(t), destroy() {} };
 }

@@ -11,12 +11,16 @@ import { shaderConstant } from '../gpu/layout.js';
 import spectralNormShader from '../../shaders/spectral_norm.wgsl';
 import { Bindings, BoundKernel, type RecordTarget } from './kernel.js';
 
-/** One weight matrix (rows × cols, torch.nn.Linear layout) and its bias, as float offsets in the flat buffers. */
+/**
+ * One weight matrix (rows × cols, torch.nn.Linear layout; a convolution's [out, in, kh, kw] is
+ * [out, in·kh·kw], as PyTorch's spectral_norm views it) and its bias, as float offsets in the flat
+ * buffers. A layer without a bias leaves biasOffset out.
+ */
 export interface SpectralNormLayer {
   rows: number;
   cols: number;
   weightOffset: number;
-  biasOffset: number;
+  biasOffset?: number;
 }
 
 export interface SpectralNormSpec {
@@ -62,10 +66,9 @@ export async function createSpectralNorm(ctx: GpuContext, spec: SpectralNormSpec
   spec.layers.forEach((layer, l) => {
     requirePositiveInteger(`layers[${l}].rows`, layer.rows);
     requirePositiveInteger(`layers[${l}].cols`, layer.cols);
-    for (const [name, offset, count] of [
-      ['weightOffset', layer.weightOffset, layer.rows * layer.cols],
-      ['biasOffset', layer.biasOffset, layer.rows],
-    ] as const) {
+    const tensors: Array<[string, number, number]> = [['weightOffset', layer.weightOffset, layer.rows * layer.cols]];
+    if (layer.biasOffset !== undefined) tensors.push(['biasOffset', layer.biasOffset, layer.rows]);
+    for (const [name, offset, count] of tensors) {
       if (!Number.isInteger(offset) || offset < 0 || offset + count > floats)
         throw new ArgumentError(
           `layers[${l}].${name}`,
@@ -135,7 +138,7 @@ function layerTable(layers: SpectralNormLayer[]) {
         layer.rows,
         layer.cols,
         layer.weightOffset,
-        layer.biasOffset,
+        layer.biasOffset ?? 0,
         uOffsets[l]!,
         take(layer.cols), // v
         take(layer.cols), // t
@@ -143,7 +146,7 @@ function layerTable(layers: SpectralNormLayer[]) {
         take(1), // sigma
         take(chunks), // partials
         chunks,
-        0,
+        layer.biasOffset === undefined ? 0 : 1,
       ],
       l * TABLE_FIELDS,
     );

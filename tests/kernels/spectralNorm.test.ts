@@ -22,18 +22,18 @@ import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js'
 const gpu = useGpu();
 
 /** Layers laid out as an MLP's flat buffer: each tensor on a 64-float boundary. */
-function layout(shapes: Array<[number, number]>): { layers: SpectralNormLayer[]; floats: number } {
+function layout(shapes: Array<[number, number, 'no bias'?]>): { layers: SpectralNormLayer[]; floats: number } {
   let floats = 0;
   const take = (n: number) => {
     const at = floats;
     floats += Math.ceil(n / 64) * 64;
     return at;
   };
-  const layers = shapes.map(([rows, cols]) => ({
+  const layers = shapes.map(([rows, cols, bias]) => ({
     rows,
     cols,
     weightOffset: take(rows * cols),
-    biasOffset: take(rows),
+    ...(bias === 'no bias' ? {} : { biasOffset: take(rows) }),
   }));
   return { layers, floats };
 }
@@ -82,9 +82,9 @@ function inputsFor(net: { layers: SpectralNormLayer[]; floats: number }, seed: n
   net.layers.forEach((L, l) => {
     const bound = 1 / Math.sqrt(L.cols);
     weights.set(randomArray(L.rows * L.cols, seed + 10 * l, -bound, bound), L.weightOffset);
-    weights.set(randomArray(L.rows, seed + 10 * l + 1, -bound, bound), L.biasOffset);
+    if (L.biasOffset !== undefined) weights.set(randomArray(L.rows, seed + 10 * l + 1, -bound, bound), L.biasOffset);
     grads.set(randomArray(L.rows * L.cols, seed + 10 * l + 2, -1e-2, 1e-2), L.weightOffset);
-    grads.set(randomArray(L.rows, seed + 10 * l + 3, -1e-2, 1e-2), L.biasOffset);
+    if (L.biasOffset !== undefined) grads.set(randomArray(L.rows, seed + 10 * l + 3, -1e-2, 1e-2), L.biasOffset);
     u.set(randomArray(L.rows, seed + 10 * l + 4, -1, 1), offsets[l]!);
   });
   return { weights, u, grads };
@@ -127,9 +127,10 @@ function expectMatchesReference(net: { layers: SpectralNormLayer[] }, data: Retu
       (e) => 1e-5 * Math.abs(step.normalized[e]!) + 1e-9,
       `${name} W / σ`,
     );
-    expect(Array.from(slice(got.normalized, L.biasOffset, rows)), `${name} bias copied`).toEqual(
-      Array.from(slice(data.weights, L.biasOffset, rows)),
-    );
+    if (L.biasOffset !== undefined)
+      expect(Array.from(slice(got.normalized, L.biasOffset, rows)), `${name} bias copied`).toEqual(
+        Array.from(slice(data.weights, L.biasOffset, rows)),
+      );
     const g = slice(data.grads, L.weightOffset, rows * cols);
     const want = spectralNormGradientReference(g, step, rows, cols);
     expectClose(
@@ -138,13 +139,31 @@ function expectMatchesReference(net: { layers: SpectralNormLayer[] }, data: Retu
       (e) => 2e-5 * want.magnitude[e]! + 1e-9,
       `${name} dL/dW`,
     );
-    expect(Array.from(slice(got.grads, L.biasOffset, rows)), `${name} bias gradient untouched`).toEqual(
-      Array.from(slice(data.grads, L.biasOffset, rows)),
-    );
+    if (L.biasOffset !== undefined)
+      expect(Array.from(slice(got.grads, L.biasOffset, rows)), `${name} bias gradient untouched`).toEqual(
+        Array.from(slice(data.grads, L.biasOffset, rows)),
+      );
   });
+  // Nothing is written outside the layers' tensors (a bias-free layer copies no bias anywhere).
+  const inTensor = (e: number) =>
+    net.layers.some(
+      (L) =>
+        (e >= L.weightOffset && e < L.weightOffset + L.rows * L.cols) ||
+        (L.biasOffset !== undefined && e >= L.biasOffset && e < L.biasOffset + L.rows),
+    );
+  const stray = Array.from(got.normalized).findIndex((v, e) => v !== 0 && !inTensor(e));
+  expect(stray, 'a value written outside every tensor').toBe(-1);
 }
 
-const CASES: Array<[string, Array<[number, number]>]> = [
+const CASES: Array<[string, Array<[number, number, 'no bias'?]>]> = [
+  [
+    "bias-free convolutions viewed as [out, in·kh·kw]: DCGAN's 64×(1·16), 128×(64·16), 1×(128·49)",
+    [
+      [64, 16, 'no bias'],
+      [128, 1024, 'no bias'],
+      [1, 6272, 'no bias'],
+    ],
+  ],
   ['one 1×1 matrix', [[1, 1]]],
   [
     'odd shapes 7×5 and 1×7 (a logit head)',

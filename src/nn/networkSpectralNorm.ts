@@ -1,0 +1,91 @@
+// Spectral normalisation of a layer-list network (the discriminator's): every linear and
+// convolution weight used as W / σ, a convolution's [out, in, kh, kw] viewed as the matrix
+// [out, in·kh·kw] as PyTorch's spectral_norm views it. The kernels (kernels/spectralNorm.ts) write
+// the normalised copy that the passes read and correct the gradients; this object owns them, the
+// copy, and the power iteration's vectors, which start as N(0, 1) draws from the seed.
+import { ArgumentError } from '../base/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { createRandomFill } from '../kernels/random.js';
+import { createSpectralNorm, type SpectralNorm, type SpectralNormLayer } from '../kernels/spectralNorm.js';
+import { spectralNormStream } from '../kernels/streams.js';
+import type { NetworkParameters } from './network.js';
+
+export class NetworkNormalization {
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly kernels: SpectralNorm,
+    /** W / σ for every weight, biases as they are: what the network's passes read. */
+    readonly normalized: GPUBuffer,
+    readonly layers: readonly SpectralNormLayer[],
+  ) {}
+
+  static async create(ctx: GpuContext, net: NetworkParameters): Promise<NetworkNormalization> {
+    const layers: SpectralNormLayer[] = net.blocks.map((block) => {
+      const p = block.layer;
+      if (p.layer.kind !== 'linear' && p.layer.kind !== 'conv2d')
+        throw new ArgumentError(
+          `layers[${p.index}]`,
+          `spectral normalisation takes linear and conv2d layers; ${net.label} has a ${p.layer.kind}`,
+        );
+      const rows = p.weight!.shape[0]!;
+      return {
+        rows,
+        cols: p.weight!.count / rows,
+        weightOffset: p.weight!.offset,
+        ...(p.bias && { biasOffset: p.bias.offset }),
+      };
+    });
+    const normalized = ctx.memory.createStorage(`${net.label} weights / σ`, net.layout.parameterFloats);
+    try {
+      const kernels = await createSpectralNorm(ctx, {
+        layers,
+        floats: net.layout.parameterFloats,
+        weights: net.weights,
+        normalized,
+        grads: net.grads,
+        label: `spectral norm ${net.label}`,
+      });
+      return new NetworkNormalization(ctx, kernels, normalized, layers);
+    } catch (error) {
+      ctx.memory.release(normalized);
+      throw error;
+    }
+  }
+
+  /** Each layer's u (its output width) as a range of the u buffer, in layer order. */
+  vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }> {
+    const offsets = this.kernels.uOffsets;
+    return this.layers.map((layer, l) => ({ buffer: this.kernels.u, offset: offsets[l]! * 4, size: layer.rows * 4 }));
+  }
+
+  /** Draws every u from the seed (only their directions matter); waits until the GPU is done. */
+  async initialise(seed: number): Promise<void> {
+    const fills = [];
+    try {
+      for (const [l, view] of this.vectors().entries()) {
+        fills.push(
+          await createRandomFill(this.ctx, {
+            n: view.size / 4,
+            output: view,
+            seed,
+            stream: spectralNormStream(l),
+            distribution: { kind: 'normal' },
+          }),
+        );
+      }
+      const encoder = this.ctx.device.createCommandEncoder({ label: 'spectral norm vectors' });
+      const pass = encoder.beginComputePass();
+      for (const f of fills) f.record(pass);
+      pass.end();
+      this.ctx.submit([encoder.finish()]);
+      await this.ctx.sync();
+    } finally {
+      for (const f of fills) f.destroy();
+    }
+  }
+
+  destroy(): void {
+    this.kernels.destroy();
+    this.ctx.memory.release(this.normalized);
+  }
+}
