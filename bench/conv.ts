@@ -2,7 +2,7 @@
 // convolution amounts to, in GFLOP/s of useful work (2 · batch · Cout · OH · OW · Cin · KH · KW,
 // what PyTorch counts; the matmul's 2·M·N·K is the same number): how much the implicit GEMM's index
 // arithmetic and gathers cost against a plain GEMM that reads its operands in place.
-//   node scripts/bundle.mjs bench/conv.ts OUT.mjs && node OUT.mjs [--batch 64] [--json FILE]
+//   node scripts/bundle.mjs bench/conv.ts OUT.mjs && node OUT.mjs [--batch 64] [--json FILE] [--only TEXT]
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter, type GpuContext, type Kernel } from '../src/index.js';
 import { createMatmul } from '../src/kernels/matmul.js';
@@ -97,12 +97,14 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const batch = Number(args[args.indexOf('--batch') + 1] ?? 64) || 64;
   const jsonFile = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+  // Times only the layers whose name contains this text: a quicker loop while tuning one kernel.
+  const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : '';
   const ctx = await acquireGpu();
   const adapter = formatAdapter(ctx.adapter);
   console.log(`conv kernels against matmul at the same GEMM shape, batch ${batch}, ${adapter}`);
   const rows = [];
   try {
-    for (const layer of presetLayers(batch)) {
+    for (const layer of presetLayers(batch).filter((l) => l.name.includes(only))) {
       const s = convShape(layer.geometry);
       const flops = 2 * s.batch * s.outChannels * s.outHeight * s.outWidth * s.inChannels * s.kernelH * s.kernelW;
       for (const mode of ['forward', 'input grad', 'weight grad'] as const) {

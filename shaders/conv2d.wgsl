@@ -21,8 +21,10 @@
 // Every size is an override constant: a pipeline is built per layer shape, and the divisions by
 // KW, OW and the like are by constants the compiler turns into multiplications.
 // The GEMM's rows are always channels. THREAD_ROWS × THREAD_COLS threads each compute 4×4
-// outputs: 16×16 (64×64 tiles) in general, 2×32 (8×128 tiles) when there are few channels, e.g.
-// the gradient of a 1-channel image, which a 64-row tile would compute 64 times over.
+// outputs: 16×16 (64×64 tiles) in general, 2×32 (8×128 tiles) when there are few channels, which
+// a 64-row tile would compute up to 64 times over, and 16×4 (64×16 tiles) when there are few
+// columns (a 1-channel image's weight gradient: 16 taps). An input gradient of at most 4 channels
+// (that of a 1-channel image) skips the GEMM: conv_input_grad_direct.
 // conv_channel_sum adds up a gradient per channel over batch and pixels: a bias gradient.
 // requires: activation_math.wgsl
 
@@ -52,7 +54,7 @@ override SPLIT_K: bool = false;       // weight gradient: raw partial sums, one 
 override K_CHUNK: u32 = 16u;          // K per split, a multiple of TILE_K
 override SPLITS: u32 = 1u;
 override THREAD_ROWS: u32 = 16u;      // 16 or 2
-override THREAD_COLS: u32 = 16u;      // 16 or 32
+override THREAD_COLS: u32 = 16u;      // 16, 32 (with 2 rows) or 4 (with 16 rows)
 
 @group(0) @binding(0) var<storage, read> image: array<f32>;    // x: [BATCH, C_IN, H_IN, W_IN]
 @group(0) @binding(1) var<storage, read> weight: array<f32>;   // w: [C_OUT, C_IN, K_H, K_W]
@@ -257,6 +259,115 @@ fn conv_gemm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   store_row4(row + 1u, col, split, phase, acc[1]);
   store_row4(row + 2u, col, split, phase, acc[2]);
   store_row4(row + 3u, col, split, phase, acc[3]);
+}
+
+// The input gradient of a layer with few input channels (a 1-channel image, ConvTranspose2d to
+// RGB) without the GEMM: its rows would be those channels, so even an 8-row tile would mostly
+// multiply padding, each gathered gradient element feeding one useful multiply. Here a thread owns
+// a 4×4 block of one stride phase's pixels, channel after channel (C_IN ≤ 4), and reads each
+// gradient row that a tap row needs once, as a window that every tap column shifts; the weights
+// it multiplies by are the same for the whole workgroup (uniform loads).
+// Threads: x over (n, block row, block column) of the phase, workgroups z the phases.
+const DIRECT_THREADS = 64u;
+override DIRECT_BLOCKS_H: u32 = (PHASE_H + 3u) / 4u;
+override DIRECT_BLOCKS_W: u32 = (PHASE_W + 3u) / 4u;
+
+// dy[n, co, oh, ow + c] for c < count (a constant), zero elsewhere and outside the output; the
+// clamped index keeps every read in bounds, so the edges cost selects, not branches.
+fn grad_row(n: u32, co: u32, oh: i32, ow: i32, count: u32) -> vec4<f32> {
+  let row_ok = oh >= 0 && oh < i32(H_OUT);
+  let base = ((n * C_OUT + co) * H_OUT + u32(clamp(oh, 0, i32(H_OUT) - 1))) * W_OUT;
+  var v = vec4<f32>();
+  for (var c = 0u; c < count; c++) {
+    let w = ow + i32(c);
+    let ok = row_ok && w >= 0 && w < i32(W_OUT);
+    v[c] = select(0.0, grad[base + u32(clamp(w, 0, i32(W_OUT) - 1))], ok);
+  }
+  return v;
+}
+
+// Elements s .. s + 3 of the 8-element window lo ++ hi (s ≤ 4).
+fn window4(lo: vec4<f32>, hi: vec4<f32>, s: u32) -> vec4<f32> {
+  switch (s) {
+    case 0u: { return lo; }
+    case 1u: { return vec4<f32>(lo.yzw, hi.x); }
+    case 2u: { return vec4<f32>(lo.zw, hi.xy); }
+    case 3u: { return vec4<f32>(lo.w, hi.xyz); }
+    default: { return hi; }
+  }
+}
+
+// Up to this many tap columns a gradient row's 3 + TAPS_W elements are read once, as one 8-wide
+// window that every tap column shifts; wider kernels read 4 elements per tap column.
+const DIRECT_WINDOW_TAPS = 5u;
+
+@compute @workgroup_size(DIRECT_THREADS)
+fn conv_input_grad_direct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let blocks = DIRECT_BLOCKS_H * DIRECT_BLOCKS_W;
+  if (gid.x >= BATCH * blocks) { return; }
+  // From the workgroup id, so that the compiler sees the weights' addresses are uniform.
+  let phase = phase_of(wid.z);
+  let n = gid.x / blocks;
+  let jh0 = ((gid.x / DIRECT_BLOCKS_W) % DIRECT_BLOCKS_H) * 4u;
+  let jw0 = (gid.x % DIRECT_BLOCKS_W) * 4u;
+  // Output pixel (row, column) that tap (0, 0) of pixel (jh0, jw0) reads.
+  let oh0 = phase.base_h + i32(jh0);
+  let ow0 = phase.base_w + i32(jw0);
+  // Channels one after another: each with its 4 rows in 4 named registers, since an array that a
+  // loop indexes would be spilled to memory and searched by the CPU compiler.
+  for (var ci = 0u; ci < C_IN; ci++) {
+    var acc0 = vec4<f32>();
+    var acc1 = vec4<f32>();
+    var acc2 = vec4<f32>();
+    var acc3 = vec4<f32>();
+    for (var co = 0u; co < C_OUT; co++) {
+      for (var th = 0u; th < TAPS_H; th++) {
+        let kh = phase.rh + STRIDE_H * th;
+        if (kh >= K_H) { continue; }
+        // The four gradient rows that tap row th reads, from the last tap column's first pixel
+        // on: 3 + TAPS_W elements each, read once and shifted per tap column.
+        let oh = oh0 - i32(th);
+        let left = ow0 + 1 - i32(TAPS_W);
+        let first = select(0u, 4u, TAPS_W <= DIRECT_WINDOW_TAPS);  // none for wider kernels
+        let more = select(0u, TAPS_W - 1u, TAPS_W <= DIRECT_WINDOW_TAPS);
+        let lo0 = grad_row(n, co, oh, left, first);
+        let hi0 = grad_row(n, co, oh, left + 4, more);
+        let lo1 = grad_row(n, co, oh + 1, left, first);
+        let hi1 = grad_row(n, co, oh + 1, left + 4, more);
+        let lo2 = grad_row(n, co, oh + 2, left, first);
+        let hi2 = grad_row(n, co, oh + 2, left + 4, more);
+        let lo3 = grad_row(n, co, oh + 3, left, first);
+        let hi3 = grad_row(n, co, oh + 3, left + 4, more);
+        for (var tw = 0u; tw < TAPS_W; tw++) {
+          let kw = phase.rw + STRIDE_W * tw;
+          if (kw >= K_W) { continue; }
+          let wv = vec4<f32>(weight[((co * C_IN + ci) * K_H + kh) * K_W + kw]);
+          if (TAPS_W <= DIRECT_WINDOW_TAPS) {
+            let s = TAPS_W - 1u - tw;
+            acc0 = fma(wv, window4(lo0, hi0, s), acc0);
+            acc1 = fma(wv, window4(lo1, hi1, s), acc1);
+            acc2 = fma(wv, window4(lo2, hi2, s), acc2);
+            acc3 = fma(wv, window4(lo3, hi3, s), acc3);
+          } else {
+            acc0 = fma(wv, grad_row(n, co, oh, ow0 - i32(tw), 4u), acc0);
+            acc1 = fma(wv, grad_row(n, co, oh + 1, ow0 - i32(tw), 4u), acc1);
+            acc2 = fma(wv, grad_row(n, co, oh + 2, ow0 - i32(tw), 4u), acc2);
+            acc3 = fma(wv, grad_row(n, co, oh + 3, ow0 - i32(tw), 4u), acc3);
+          }
+        }
+      }
+    }
+    let rows = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+    for (var r = 0u; r < 4u; r++) {
+      for (var c = 0u; c < 4u; c++) {
+        let jh = jh0 + r;
+        let jw = jw0 + c;
+        if (jh < PHASE_H && jw < PHASE_W) {
+          store(ci, (n * PHASE_H + jh) * PHASE_W + jw, 0u, phase, rows[r][c]);
+        }
+      }
+    }
+  }
 }
 
 // The weight gradient's split partial sums added in split order, so the result is the same on

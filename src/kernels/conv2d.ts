@@ -45,10 +45,22 @@ const MODES = {
   weightGrad: shaderConstant(convShader, 'MODE_WEIGHT_GRAD'),
 };
 const TILE_K = shaderConstant(convShader, 'TILE_K');
+const DIRECT_THREADS = shaderConstant(convShader, 'DIRECT_THREADS');
 
-/** Thread layouts of shaders/conv2d.wgsl: 64×64 tiles, or 8×128 when there are few channels. */
-function threadLayout(channels: number): { THREAD_ROWS: number; THREAD_COLS: number } {
-  return channels <= 8 ? { THREAD_ROWS: 2, THREAD_COLS: 32 } : { THREAD_ROWS: 16, THREAD_COLS: 16 };
+/**
+ * Input gradients with at most this many input channels skip the GEMM (conv_input_grad_direct):
+ * its rows are those channels, so even an 8-row tile would mostly multiply padding.
+ */
+const DIRECT_MAX_CHANNELS = 4;
+
+/**
+ * Thread layouts of shaders/conv2d.wgsl for a GEMM of `rows` channels × `cols` columns: 64×64
+ * tiles, 8×128 when there are few channels, 64×16 when there are few columns (the weight gradient
+ * of a 1-channel image's layer: its columns are the 16 taps of one input channel).
+ */
+function threadLayout(rows: number, cols: number): { THREAD_ROWS: number; THREAD_COLS: number } {
+  if (rows <= 8) return { THREAD_ROWS: 2, THREAD_COLS: 32 };
+  return cols <= 16 ? { THREAD_ROWS: 16, THREAD_COLS: 4 } : { THREAD_ROWS: 16, THREAD_COLS: 16 };
 }
 
 function shapeConstants(s: ConvShape): OverrideConstants {
@@ -71,12 +83,11 @@ function shapeConstants(s: ConvShape): OverrideConstants {
 
 /** The GEMM grid for `rows` channels × `cols` columns, `layers` deep in z. */
 function gemmGrid(ctx: GpuContext, rows: number, cols: number, layers: number): [number, number, number] {
-  const { THREAD_ROWS, THREAD_COLS } = threadLayout(rows);
-  const grid: [number, number, number] = [
-    Math.ceil(cols / (4 * THREAD_COLS)),
-    Math.ceil(rows / (4 * THREAD_ROWS)),
-    layers,
-  ];
+  const { THREAD_ROWS, THREAD_COLS } = threadLayout(rows, cols);
+  return checkedGrid(ctx, [Math.ceil(cols / (4 * THREAD_COLS)), Math.ceil(rows / (4 * THREAD_ROWS)), layers]);
+}
+
+function checkedGrid(ctx: GpuContext, grid: [number, number, number]): [number, number, number] {
   const max = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   if (grid[0] > max || grid[1] > max || grid[2] > max)
     throw new ArgumentError('batch', `makes a convolution too large for one dispatch (${grid.join('×')} workgroups)`);
@@ -157,7 +168,7 @@ export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<K
   const constants = {
     ...shapeConstants(s),
     ...epilogueConstants(spec),
-    ...threadLayout(s.outChannels),
+    ...threadLayout(s.outChannels, cols),
     GATE: gate,
     MODE: MODES.forward,
   };
@@ -211,18 +222,24 @@ export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGr
   if (spec.bias) bindings.tensor('bias', 'bias', spec.bias, s.inChannels);
   else bindings.unused('bias');
   const gate = bindGate(bindings, spec.gate, inputSize(s));
-  // One GEMM per stride phase, each over the input pixels that phase reaches.
-  const cols = s.batch * Math.ceil(s.inHeight / s.strideH) * Math.ceil(s.inWidth / s.strideW);
-  const grid = gemmGrid(ctx, s.inChannels, cols, s.strideH * s.strideW);
+  // One GEMM (or direct pass) per stride phase, each over the input pixels that phase reaches.
+  const [phaseH, phaseW] = [Math.ceil(s.inHeight / s.strideH), Math.ceil(s.inWidth / s.strideW)];
+  const direct = s.inChannels <= DIRECT_MAX_CHANNELS;
+  const entry = direct ? 'conv_input_grad_direct' : 'conv_gemm';
+  // The direct kernel's threads each take a 4×4 block of a phase's pixels.
+  const blocks = s.batch * Math.ceil(phaseH / 4) * Math.ceil(phaseW / 4);
+  const grid = direct
+    ? checkedGrid(ctx, [Math.ceil(blocks / DIRECT_THREADS), 1, s.strideH * s.strideW])
+    : gemmGrid(ctx, s.inChannels, s.batch * phaseH * phaseW, s.strideH * s.strideW);
   const constants = {
     ...shapeConstants(s),
     ...epilogueConstants(spec),
-    ...threadLayout(s.inChannels),
+    ...(direct ? {} : threadLayout(s.inChannels, s.batch * phaseH * phaseW)),
     GATE: gate,
     MODE: MODES.inputGrad,
   };
-  const resources = bindings.forEntry(convShader, 'conv_gemm');
-  const compiled = await getPipeline(ctx.device, convShader, 'conv_gemm', constants);
+  const resources = bindings.forEntry(convShader, entry);
+  const compiled = await getPipeline(ctx.device, convShader, entry, constants);
   return new BoundKernel(ctx, compiled, spec.label ?? `conv2d input grad ${describeConv(s)}`, resources, null, grid);
 }
 
@@ -243,7 +260,7 @@ export interface Conv2dWeightGradSpec {
 
 function weightGradSplits(s: ConvShape, splitK: Conv2dWeightGradSpec['splitK']) {
   const k = s.batch * s.outHeight * s.outWidth;
-  const { THREAD_ROWS, THREAD_COLS } = threadLayout(s.outChannels);
+  const { THREAD_ROWS, THREAD_COLS } = threadLayout(s.outChannels, weightSize(s) / s.outChannels);
   const asked =
     splitK === undefined || splitK === 'auto'
       ? chooseSplitK(s.outChannels, weightSize(s) / s.outChannels, k, 4 * THREAD_ROWS, 4 * THREAD_COLS)
@@ -288,7 +305,8 @@ export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeight
     .unused('partials');
   const label = spec.label ?? `conv2d weight grad ${describeConv(s)}`;
   const grid = gemmGrid(ctx, s.outChannels, weightSize(s) / s.outChannels, splits);
-  const base = { ...shapeConstants(s), ...threadLayout(s.outChannels), MODE: MODES.weightGrad };
+  const layout = threadLayout(s.outChannels, weightSize(s) / s.outChannels);
+  const base = { ...shapeConstants(s), ...layout, MODE: MODES.weightGrad };
   if (splits === 1) {
     const resources = bindings.forEntry(convShader, 'conv_gemm');
     const compiled = await getPipeline(ctx.device, convShader, 'conv_gemm', base);
