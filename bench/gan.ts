@@ -24,6 +24,8 @@ import {
 } from '../src/kernels/matmulTuning.js';
 import { profileStep } from './profile.js';
 import { timeTfjsSteps } from './tfjs-peer.js';
+import { timeDcganSteps } from './dcgan.js';
+import { timeTfjsDcganSteps } from './tfjs-dcgan.js';
 import { gpuMicrosecondsPerCall, median, microsecondsPerCall, runOverNaN, untilSettled } from './timing.js';
 import { rampUp, sampledError, tuneStepMatmuls, writeTuning } from './tune.js';
 import { tuneLogitHeads } from './tune-head.js';
@@ -91,6 +93,7 @@ async function timeSteps(ctx: GpuContext, batch: number, steps: number, perSubmi
     const measuredMatmuls = matmuls.filter((k) => tunedChoice(ctx.adapter, k.shape) !== null).length;
     return {
       impl: 'webgpu-gan',
+      arch: 'mlp',
       batch,
       msPerStep: ms,
       stepsPerSec: 1000 / ms,
@@ -293,6 +296,35 @@ function optionsOrUsage(argv: string[]): BenchOptions | null {
   }
 }
 
+/** The DCGAN preset's steps at each batch size, then TensorFlow.js's on its own device. */
+async function benchDcgan(ctx: GpuContext, options: BenchOptions, adapter: string): Promise<void> {
+  const results: Array<{ impl: string; arch: string; batch: number; msPerStep: number }> = [];
+  for (const batch of options.batches) {
+    const r = await timeDcganSteps(ctx, batch, options.steps, options.stepsPerSubmit);
+    results.push(r);
+    console.log(
+      `dcgan batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(1)} ms/step, ${r.dispatchesPerStep} ` +
+        `dispatches/step, ${(r.bytesAllocated / 2 ** 20).toFixed(1)} MiB allocated`,
+    );
+  }
+  if (options.tfjs) {
+    const { create } = await import('webgpu');
+    const gpu = create([]);
+    for (const batch of options.batches) {
+      // TensorFlow.js takes seconds a step on a software adapter: a few steps time it.
+      const r = await timeTfjsDcganSteps(gpu, batch, Math.max(2, Math.min(options.steps, 5)));
+      results.push(r);
+      const ours = results.find((o) => o.impl === 'webgpu-gan' && o.batch === batch)!;
+      console.log(
+        `tfjs-webgpu dcgan batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(1)} ms/step ` +
+          `(webgpu-gan ${(r.msPerStep / ours.msPerStep).toFixed(1)}× faster)`,
+      );
+    }
+  }
+  if (options.json)
+    writeFileSync(options.json, JSON.stringify({ adapter, date: new Date().toISOString(), results }, null, 2));
+}
+
 async function main(): Promise<void> {
   const options = optionsOrUsage(process.argv.slice(2));
   if (!options) return;
@@ -313,6 +345,10 @@ async function main(): Promise<void> {
     );
     if (options.tune.length > 0) {
       await tune(ctx, options);
+      return;
+    }
+    if (options.arch === 'dcgan') {
+      await benchDcgan(ctx, options, adapter);
       return;
     }
     const adapterKey = tuningAdapterKey(ctx.adapter);
@@ -347,7 +383,7 @@ async function main(): Promise<void> {
       const gpu = create([]);
       for (const batch of options.batches) {
         const r = await timeTfjsSteps(gpu, batch, Math.min(TFJS_MAX_STEPS, Math.max(5, Math.ceil(options.steps / 10))));
-        results.push(r as never);
+        results.push({ ...r, arch: 'mlp' } as never);
         console.log(`tfjs-webgpu batch ${String(batch).padStart(5)}: ${r.msPerStep.toFixed(3)} ms/step`);
       }
     }

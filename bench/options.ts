@@ -7,6 +7,8 @@ import { MATMUL_VARIANTS } from '../src/kernels/matmulTuning.js';
 export { UsageError };
 
 export interface BenchOptions {
+  /** The model whose steps are timed: the design's MLP, or the 28×28 DCGAN preset. */
+  arch: 'mlp' | 'dcgan';
   batches: number[];
   steps: number;
   /** Square matmul sizes to time; empty with `--matmul none`. */
@@ -29,6 +31,11 @@ export interface BenchOptions {
 }
 
 const FLAGS: Record<string, FlagSpec> = {
+  arch: {
+    kind: 'string',
+    choices: ['mlp', 'dcgan'],
+    help: 'the model to time: mlp (default) or dcgan (the 28×28 preset; batches 64,256, 3 runs of 5 steps by default)',
+  },
   batches: { kind: 'string', help: 'batch sizes to time whole steps at (default 64,256,1024,4096)' },
   steps: { kind: 'integer', min: 1, help: 'timed steps per batch size, after a warm-up (default 300)' },
   matmul: { kind: 'string', help: 'square matmul sizes to time every variant at, or none (default 1024,2048,4096)' },
@@ -74,7 +81,9 @@ export const BENCH_USAGE = helpText(
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const flags = parseFlags(argv, FLAGS);
   const quick = flags.quick === true;
-  const batches = sizes('batches', flags.batches, quick ? [64] : [64, 256, 1024, 4096]);
+  const arch = (flags.arch as BenchOptions['arch'] | undefined) ?? 'mlp';
+  const dcgan = arch === 'dcgan';
+  const batches = sizes('batches', flags.batches, quick ? [64] : dcgan ? [64, 256] : [64, 256, 1024, 4096]);
   const profile = sizes('profile', flags.profile, []);
   const missing = profile.filter((b) => !batches.includes(b));
   if (missing.length > 0)
@@ -89,8 +98,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     if (flags[flag] !== undefined && tune.length === 0) throw new UsageError(`--${flag} needs --tune`);
   }
   return {
+    arch,
     batches,
-    steps: (flags.steps as number | undefined) ?? (quick ? 20 : 300),
+    steps: (flags.steps as number | undefined) ?? (dcgan ? (quick ? 2 : 5) : quick ? 20 : 300),
     matmul: flags.matmul === 'none' ? [] : sizes('matmul', flags.matmul, quick ? [256] : [1024, 2048, 4096]),
     stepsPerSubmit: (flags['steps-per-submit'] as number | undefined) ?? 10,
     json: flags.json as string | undefined,

@@ -139,6 +139,23 @@ describe('bench options', () => {
     return 'accepted';
   };
 
+  it('--arch dcgan times the DCGAN preset and TensorFlow.js training the same networks', { timeout: 300_000 }, () => {
+    const bundle = bundleBench();
+    const json = join(tempDir('bench-'), 'dcgan.json');
+    execFileSync(process.execPath, [bundle, '--arch', 'dcgan', '--batches', '2', '--steps', '1', '--json', json], {
+      stdio: 'pipe',
+      timeout: 240_000,
+    });
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.adapter).toMatch(/dawn-node/);
+    expect(out.results.map((r: { impl: string; arch: string; batch: number }) => [r.impl, r.arch, r.batch])).toEqual([
+      ['webgpu-gan', 'dcgan', 2],
+      ['tfjs-webgpu', 'dcgan', 2],
+    ]);
+    for (const r of out.results) expect(r.msPerStep).toBeGreaterThan(0);
+    expect(out.results[0].dispatchesPerStep).toBeGreaterThan(15);
+  });
+
   it('has defaults for a full run and for --quick', () => {
     const full = parseBenchOptions([]);
     expect(full).toMatchObject({
@@ -150,7 +167,10 @@ describe('bench options', () => {
       profile: [],
       tune: [],
     });
-    expect(parseBenchOptions(['--quick'])).toMatchObject({ batches: [64], steps: 20, matmul: [256] });
+    expect(parseBenchOptions(['--quick'])).toMatchObject({ arch: 'mlp', batches: [64], steps: 20, matmul: [256] });
+    expect(parseBenchOptions(['--arch', 'dcgan'])).toMatchObject({ arch: 'dcgan', batches: [64, 256], steps: 5 });
+    expect(parseBenchOptions(['--arch', 'dcgan', '--quick'])).toMatchObject({ batches: [64], steps: 2 });
+    expect(() => parseBenchOptions(['--arch', 'resnet'])).toThrow('--arch must be one of mlp, dcgan, got "resnet"');
     expect(parseBenchOptions(['--quick', '--steps', '5', '--matmul', 'none', '--no-tfjs'])).toMatchObject({
       steps: 5,
       matmul: [],
