@@ -75,6 +75,11 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
         `${elements(D.layout.inShape)}`,
     );
   if (!G.ema) throw new ArgumentError('generator', 'needs a moving average buffer (NetworkParameters withEma)');
+  if (G.spec.leakySlope !== config.leakySlope || D.spec.leakySlope !== config.leakySlope)
+    throw new ArgumentError(
+      'leakySlope',
+      `is ${config.leakySlope} in the configuration but ${G.spec.leakySlope} and ${D.spec.leakySlope} in the networks`,
+    );
   if (G.blocks.at(-1)!.layer.layer.kind === 'batch-norm')
     throw new ArgumentError(
       'generator',
@@ -125,9 +130,12 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const gOut = G.blocks.map((b, i) => (i + 1 < G.blocks.length ? ws.rows(`G out ${i}`, B, b.width) : fake));
   const gGrad = G.blocks.map((b, i) => ws.rows(`G grad ${i}`, B, b.width));
   const gStats = G.blocks.map((b, i) => (b.statsFloats ? ws.storage(`G batch stats ${i}`, b.statsFloats) : null));
-  const gScratch = G.blocks.map((b, i) =>
-    b.layer.layer.kind === 'batch-norm' && i > 0 ? ws.rows(`G scratch ${i}`, B, G.blocks[i - 1]!.width) : null,
-  );
+  // A batch norm after an activated layer writes dL/dx here before that layer's f' is applied.
+  const gScratch = G.blocks.map((b, i) => {
+    const before = G.blocks[i - 1];
+    const gated = before?.activation && before.layer.layer.kind !== 'batch-norm';
+    return b.layer.layer.kind === 'batch-norm' && gated ? ws.rows(`G scratch ${i}`, B, before.width) : null;
+  });
   const dHidden = D.blocks.slice(0, hidden);
   const dOut = dHidden.map((b, i) => ws.rows(`D out ${i}`, 2 * B, b.width));
   const dGrad = dHidden.map((b, i) => ws.rows(`D grad ${i}`, 2 * B, b.width));
