@@ -98,12 +98,18 @@ export class NetworkParameters {
       made.push(b);
       return b;
     };
-    this.weights = make('weights', floats);
-    this.grads = make('grads', floats);
-    this.moment1 = make('adam m', floats);
-    this.moment2 = make('adam v', floats);
-    this.state = make('running statistics', this.layout.stateFloats);
-    this.ema = withEma ? make('ema weights', floats) : null;
+    try {
+      this.weights = make('weights', floats);
+      this.grads = make('grads', floats);
+      this.moment1 = make('adam m', floats);
+      this.moment2 = make('adam v', floats);
+      this.state = make('running statistics', this.layout.stateFloats);
+      this.ema = withEma ? make('ema weights', floats) : null;
+    } catch (error) {
+      // A buffer this device refuses (too large a network) leaves none of the others behind.
+      for (const b of made) ctx.memory.release(b);
+      throw error;
+    }
   }
 
   destroy(): void {
