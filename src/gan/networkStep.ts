@@ -12,7 +12,6 @@ import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Workspace } from '../gpu/workspace.js';
-import { createAdam } from '../kernels/adam.js';
 import { isDense } from '../kernels/convGeometry.js';
 import type { StepCounter } from '../kernels/counter.js';
 import { createBatchGather } from '../kernels/gather.js';
@@ -24,7 +23,8 @@ import { elements } from '../nn/model.js';
 import { buildPlan, forwardPlan, type Block, type NetworkParameters, type PlannedKernel } from '../nn/network.js';
 import type { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { backwardPlan } from '../nn/networkBackward.js';
-import { learningRates, type GanConfig } from './config.js';
+import type { GanConfig } from './config.js';
+import { adamUpdate, spectralStep } from './stepEntries.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
 export interface NetworkStepParts {
@@ -148,7 +148,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   // D's passes read its weights as trained, or their normalised copy (rewritten before each pass).
   const sn = parts.spectralNorm;
   const usedD = sn?.normalized ?? D.weights;
-  const normalizeD: PlannedKernel[] = sn ? [{ build: async () => spectralStep(sn, 'normalize') }] : [];
+  const normalizeD: PlannedKernel[] = sn ? [{ build: async () => spectralStep(sn.kernels, 'normalize') }] : [];
   const headWeights = {
     weight: viewRef(usedD, head.layer.weight!),
     ...(head.layer.bias && { bias: viewRef(usedD, head.layer.bias) }),
@@ -158,8 +158,6 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     ...(head.layer.bias && { bias: viewRef(D.grads, head.layer.bias) }),
   };
   const width = elements(head.layer.inShape);
-  const hyper = { beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
-  const lr = learningRates(c);
   const plan: PlannedKernel[] = [];
   const kernel = (build: (ctx: GpuContext) => Promise<Kernel>) => plan.push({ build });
 
@@ -208,22 +206,8 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     }),
   );
   plan.push(...backwardPlan(D, { ...dPass, grads: dGrad }));
-  if (sn) plan.push({ build: async () => spectralStep(sn, 'gradients') });
-  kernel((ctx) =>
-    createAdam(ctx, {
-      n: D.layout.parameterFloats,
-      weights: D.weights,
-      grads: D.grads,
-      moment1: D.moment1,
-      moment2: D.moment2,
-      stepCount: counter.buffer,
-      stepWord: 1,
-      ...hyper,
-      lr: lr.discriminator,
-      nonFiniteFlag,
-      label: 'Adam D',
-    }),
-  );
+  if (sn) plan.push({ build: async () => spectralStep(sn.kernels, 'gradients') });
+  kernel((ctx) => adamUpdate(ctx, c, 'discriminator', D, D.layout.parameterFloats, counter, nonFiniteFlag));
 
   // Generator update through the updated discriminator, on the same fake rows.
   const gTop = gGrad.at(-1)!;
@@ -257,30 +241,6 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
       }),
     );
   plan.push(...backwardPlan(G, { ...gPass, grads: gGrad, scratch: gScratch }));
-  kernel((ctx) =>
-    createAdam(ctx, {
-      n: G.layout.parameterFloats,
-      weights: G.weights,
-      grads: G.grads,
-      moment1: G.moment1,
-      moment2: G.moment2,
-      stepCount: counter.buffer,
-      stepWord: 1,
-      commitStep: true,
-      ...hyper,
-      lr: lr.generator,
-      ema: { weights: G.ema!, decay: c.emaDecay, warmup: c.emaWarmup },
-      nonFiniteFlag,
-      label: 'Adam G',
-    }),
-  );
+  kernel((ctx) => adamUpdate(ctx, c, 'generator', G, G.layout.parameterFloats, counter, nonFiniteFlag));
   return plan;
-}
-
-/** A step entry that records part of spectral normalisation; the caller owns the kernels. */
-function spectralStep(sn: NetworkNormalization, part: 'normalize' | 'gradients'): Kernel {
-  const kernels = sn.kernels;
-  return part === 'normalize'
-    ? { label: `${kernels.label}: power iteration, W / σ`, record: (t) => kernels.recordNormalize(t), destroy() {} }
-    : { label: `${kernels.label}: gradients of W`, record: (t) => kernels.recordGradientCorrection(t), destroy() {} };
 }

@@ -3,7 +3,6 @@
 // share. Planning first lets the scratch be sized for the largest split product before any
 // matmul is built.
 import type { GpuContext } from '../gpu/context.js';
-import { createAdam } from '../kernels/adam.js';
 import { createClassCondition } from '../kernels/classCondition.js';
 import type { SpectralNorm } from '../kernels/spectralNorm.js';
 import type { StepCounter } from '../kernels/counter.js';
@@ -15,7 +14,8 @@ import { STREAMS } from '../kernels/streams.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { viewRef, type MlpParameters } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardEntries, type ForwardSpec } from '../nn/passes.js';
-import { learningRates, type GanConfig } from './config.js';
+import type { GanConfig } from './config.js';
+import { adamUpdate, spectralStep } from './stepEntries.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
 /** One entry of the step: a kernel (one or more dispatches) or an optimizer. */
@@ -333,23 +333,8 @@ function planStep(parts: StepParts): Planned[] {
   );
   if (conditioning) plan.push(...classWeightGradient(D, 2 * B, w.dGrad[0]!, conditioning.dOnehot));
   if (parts.spectralNorm) plan.push({ build: async () => spectralStep(parts.spectralNorm!.kernels, 'gradients') });
-  const hyper = { beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: 0 };
-  const lr = learningRates(c);
   plan.push({
-    build: () =>
-      createAdam(ctx, {
-        n: D.layout.totalFloats,
-        weights: D.weights,
-        grads: D.grads,
-        moment1: D.moment1,
-        moment2: D.moment2,
-        stepCount: counter.buffer,
-        stepWord: 1,
-        ...hyper,
-        lr: lr.discriminator,
-        nonFiniteFlag,
-        label: 'Adam D',
-      }),
+    build: () => adamUpdate(ctx, c, 'discriminator', D, D.layout.totalFloats, counter, nonFiniteFlag),
   });
 
   // Generator update through the updated discriminator, on the same fake rows.
@@ -405,39 +390,7 @@ function planStep(parts: StepParts): Planned[] {
   );
   if (conditioning) plan.push(...classWeightGradient(G, B, w.gGrad[0]!, conditioning.gOnehot));
   plan.push({
-    build: () =>
-      createAdam(ctx, {
-        n: G.layout.totalFloats,
-        weights: G.weights,
-        grads: G.grads,
-        moment1: G.moment1,
-        moment2: G.moment2,
-        stepCount: counter.buffer,
-        stepWord: 1,
-        commitStep: true,
-        ...hyper,
-        lr: lr.generator,
-        ema: { weights: G.ema!, decay: c.emaDecay, warmup: c.emaWarmup },
-        nonFiniteFlag,
-        label: 'Adam G',
-      }),
+    build: () => adamUpdate(ctx, c, 'generator', G, G.layout.totalFloats, counter, nonFiniteFlag),
   });
   return plan;
-}
-
-/** A step entry that records part of spectral normalisation; the trainer owns the kernels. */
-function spectralStep(sn: SpectralNorm, part: 'normalize' | 'gradients'): BuiltStepKernel {
-  return part === 'normalize'
-    ? {
-        label: `${sn.label}: power iteration, W / σ`,
-        dispatches: 3,
-        record: (p) => sn.recordNormalize(p),
-        destroy() {},
-      }
-    : {
-        label: `${sn.label}: gradients of W`,
-        dispatches: 2,
-        record: (p) => sn.recordGradientCorrection(p),
-        destroy() {},
-      };
 }

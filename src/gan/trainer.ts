@@ -401,7 +401,6 @@ export class DiscriminatorNormalization {
     private readonly ctx: GpuContext,
     readonly kernels: SpectralNorm,
     readonly normalized: GPUBuffer,
-    private readonly layers: ReadonlyArray<{ rows: number }>,
   ) {}
 
   static async create(ctx: GpuContext, discriminator: MlpParameters): Promise<DiscriminatorNormalization> {
@@ -422,7 +421,7 @@ export class DiscriminatorNormalization {
         grads: discriminator.grads,
         label: 'spectral norm D',
       });
-      return new DiscriminatorNormalization(ctx, kernels, normalized, layers);
+      return new DiscriminatorNormalization(ctx, kernels, normalized);
     } catch (error) {
       ctx.memory.release(normalized);
       throw error;
@@ -431,8 +430,7 @@ export class DiscriminatorNormalization {
 
   /** Each layer's u (its output width) as a range of the u buffer, in layer order. */
   vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }> {
-    const offsets = this.kernels.uOffsets;
-    return this.layers.map((layer, l) => ({ buffer: this.kernels.u, offset: offsets[l]! * 4, size: layer.rows * 4 }));
+    return this.kernels.vectors();
   }
 
   destroy(): void {

@@ -118,7 +118,8 @@ export async function createSpectralNorm(ctx: GpuContext, spec: SpectralNormSpec
     throw error;
   }
   const offsets = spectralNormVectorLayout(spec.layers).offsets;
-  return new SpectralNorm(ctx, u, offsets, owned, kernels, spec.label ?? 'spectral norm');
+  const rows = spec.layers.map((layer) => layer.rows);
+  return new SpectralNorm(ctx, u, offsets, rows, owned, kernels, spec.label ?? 'spectral norm');
 }
 
 /** The table the shader reads, the scratch it needs and each dispatch's workgroups along x. */
@@ -172,10 +173,17 @@ export class SpectralNorm {
     readonly u: GPUBuffer,
     /** Where each layer's u starts in `u`, in floats. */
     readonly uOffsets: readonly number[],
+    /** Each layer's rows: the length of its u. */
+    private readonly rows: readonly number[],
     private readonly owned: GPUBuffer[],
     private readonly kernels: BoundKernel[],
     readonly label: string,
   ) {}
+
+  /** Each layer's u (its rows floats) as a range of the u buffer, in layer order. */
+  vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }> {
+    return this.rows.map((rows, l) => ({ buffer: this.u, offset: this.uOffsets[l]! * 4, size: rows * 4 }));
+  }
 
   /** One power-iteration step per layer, then W / σ into the normalised buffer: three dispatches. */
   recordNormalize(target: RecordTarget): void {

@@ -16,7 +16,6 @@ export class NetworkNormalization {
     readonly kernels: SpectralNorm,
     /** W / σ for every weight, biases as they are: what the network's passes read. */
     readonly normalized: GPUBuffer,
-    readonly layers: readonly SpectralNormLayer[],
   ) {}
 
   static async create(ctx: GpuContext, net: NetworkParameters): Promise<NetworkNormalization> {
@@ -45,7 +44,7 @@ export class NetworkNormalization {
         grads: net.grads,
         label: `spectral norm ${net.label}`,
       });
-      return new NetworkNormalization(ctx, kernels, normalized, layers);
+      return new NetworkNormalization(ctx, kernels, normalized);
     } catch (error) {
       ctx.memory.release(normalized);
       throw error;
@@ -54,8 +53,7 @@ export class NetworkNormalization {
 
   /** Each layer's u (its output width) as a range of the u buffer, in layer order. */
   vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }> {
-    const offsets = this.kernels.uOffsets;
-    return this.layers.map((layer, l) => ({ buffer: this.kernels.u, offset: offsets[l]! * 4, size: layer.rows * 4 }));
+    return this.kernels.vectors();
   }
 
   /** Draws every u from the seed (only their directions matter); waits until the GPU is done. */
