@@ -225,13 +225,3 @@ function withLayerName<T>(where: string, check: () => T): T {
 export function elements(shape: readonly number[]): number {
   return size(shape);
 }
-
-/** One line per layer, as a model summary prints it: index, kind, output shape, parameters. */
-export function describeModel(layout: ModelLayout): string[] {
-  return layout.layers.map((p) => {
-    const params = (p.weight?.count ?? 0) + (p.bias?.count ?? 0);
-    const what = p.layer.kind === 'activation' ? p.layer.fn : p.layer.kind;
-    const shape = `[${p.outShape.join(', ')}]`;
-    return `${String(p.index).padStart(2)} ${what.padEnd(16)} ${shape}${params ? `  ${params} parameters` : ''}`;
-  });
-}
