@@ -12,7 +12,6 @@ import {
   ImageRepairer,
   loadDiscriminator,
   loadGenerator,
-  type MlpWeights,
   type RepairProgress,
   type RepairResult,
 } from 'webgpu-gan';
@@ -200,7 +199,7 @@ interface Tools {
   revision: number;
   label: number | undefined;
   repairer: ImageRepairer;
-  networks: MlpWeights[];
+  networks: Array<{ destroy(): void }>;
 }
 
 export interface SearchSettings {
@@ -291,7 +290,7 @@ async function snapshotTools(
 ): Promise<Tools> {
   const revision = trainer.revision;
   const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
-  const networks: MlpWeights[] = [];
+  const networks: Array<{ destroy(): void }> = [];
   try {
     const generator = loadGenerator(ctx, checkpoint);
     networks.push(generator);

@@ -3,6 +3,7 @@
 // biased variance to normalise, unbiased variance for the running estimate, and the backward as
 // the chain rule through the batch statistics. Each result also carries magnitudes: the sums of
 // absolute terms that bound float32 rounding in the GPU's version, for float32Tolerance.
+// Row groups (batchNormGroups*) normalise parts of a batch apart, as a GAN's discriminator does.
 import type { BatchNormActivation } from '../src/kernels/batchNorm.js';
 import { activate } from './cpu.js';
 
@@ -199,6 +200,89 @@ export function batchNormBackwardReference(
       result.dx[i] = gamma * s * (g[k]! - sumG / count - (xHat[k]! * sumGx) / count);
       result.dxMagnitude[i] = Math.abs(gamma) * s * (Math.abs(g[k]!) + absG / count + (xHatBound[k]! * absGx) / count);
     });
+  }
+  return result;
+}
+
+/** Rows [firstRow, firstRow + rows) of [N, C, S] data: a group that batch norm normalises on its own. */
+export interface RowGroup {
+  firstRow: number;
+  rows: number;
+}
+
+function groupRows(values: ArrayLike<number>, layout: BatchNormLayout, g: RowGroup): Float64Array {
+  const width = layout.channels * layout.spatial;
+  return Float64Array.from({ length: g.rows * width }, (_, i) => values[g.firstRow * width + i]!);
+}
+
+export interface BatchNormGroupsTrainResult extends BatchNormForwardResult {
+  /** Each group's own step (its y, statistics, and the running estimates after its update). */
+  groups: BatchNormTrainResult[];
+  runningMean: Float64Array;
+  runningVar: Float64Array;
+}
+
+/**
+ * Training steps on row groups normalised apart, in the order given, as PyTorch gives a GAN's
+ * discriminator D(real) and D(fake) as two passes: each group by its own statistics, each
+ * updating the running estimates in turn (the next starts from the previous one's).
+ */
+export function batchNormGroupsTrainReference(
+  x: ArrayLike<number>,
+  layout: BatchNormLayout,
+  a: BatchNormAffine,
+  running: RunningStatistics,
+  momentum: number,
+  groups: readonly RowGroup[],
+): BatchNormGroupsTrainResult {
+  const width = layout.channels * layout.spatial;
+  const y = new Float64Array(x.length);
+  const yMagnitude = new Float64Array(x.length);
+  let current: RunningStatistics = running;
+  const results = groups.map((g) => {
+    const step = batchNormTrainReference(groupRows(x, layout, g), { ...layout, batch: g.rows }, a, current, momentum);
+    y.set(step.y, g.firstRow * width);
+    yMagnitude.set(step.yMagnitude, g.firstRow * width);
+    current = { mean: step.runningMean, variance: step.runningVar };
+    return step;
+  });
+  const last = results.at(-1)!;
+  return { y, yMagnitude, groups: results, runningMean: last.runningMean, runningVar: last.runningVar };
+}
+
+/** The backward of batchNormGroupsTrainReference: dx group by group; dγ and dβ summed over the groups. */
+export function batchNormGroupsBackwardReference(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  layout: BatchNormLayout,
+  a: BatchNormAffine,
+  groups: readonly RowGroup[],
+): BatchNormBackwardResult {
+  const width = layout.channels * layout.spatial;
+  const { channels } = layout;
+  const result: BatchNormBackwardResult = {
+    dx: new Float64Array(x.length),
+    dgamma: new Float64Array(channels),
+    dbeta: new Float64Array(channels),
+    dxMagnitude: new Float64Array(x.length),
+    dgammaMagnitude: new Float64Array(channels),
+    dbetaMagnitude: new Float64Array(channels),
+  };
+  for (const g of groups) {
+    const part = batchNormBackwardReference(
+      groupRows(x, layout, g),
+      groupRows(dy, layout, g),
+      { ...layout, batch: g.rows },
+      a,
+    );
+    result.dx.set(part.dx, g.firstRow * width);
+    result.dxMagnitude.set(part.dxMagnitude, g.firstRow * width);
+    for (let c = 0; c < channels; c++) {
+      result.dgamma[c]! += part.dgamma[c]!;
+      result.dbeta[c]! += part.dbeta[c]!;
+      result.dgammaMagnitude[c]! += part.dgammaMagnitude[c]!;
+      result.dbetaMagnitude[c]! += part.dbetaMagnitude[c]!;
+    }
   }
   return result;
 }

@@ -1,8 +1,11 @@
 // A float64 trainer for a GAN of layer-list networks (src/gan/networkStep.ts's algorithm), written
 // plainly from the per-layer references: the same noise and batches (Philox and the shuffle's
-// references), the generator's batch norms on the batch's own statistics with PyTorch's running
-// estimates, the loss, both Adam updates and the generator's moving average; with spectral
-// normalisation, each pass through the discriminator on W / σ after a power-iteration step.
+// references), batch norms on the batch's own statistics with PyTorch's running estimates, the
+// loss, both Adam updates and the generator's moving average; with spectral normalisation, each
+// pass through the discriminator on W / σ after a power-iteration step (batch norms as they are).
+// The discriminator runs as PyTorch's DCGAN example runs it: D(real), then D(fake) for its update
+// (two training passes, each half on its own statistics, gradients summed), then D(fake) again
+// through the updated D for the generator's, each pass updating D's running estimates in turn.
 import type { GanConfig } from '../src/gan/config.js';
 import { STREAMS } from '../src/kernels/streams.js';
 import { elements, type ModelLayout } from '../src/nn/model.js';
@@ -50,7 +53,13 @@ export class ReferenceNetworkGan {
   constructor(
     readonly c: GanConfig,
     layouts: { generator: ModelLayout; discriminator: ModelLayout },
-    initial: { generator: Float32Array; generatorState: Float32Array; discriminator: Float32Array },
+    initial: {
+      generator: Float32Array;
+      generatorState: Float32Array;
+      discriminator: Float32Array;
+      /** D's running statistics; default zeros (a D without batch norms has none). */
+      discriminatorState?: Float32Array;
+    },
     private readonly data: ReferenceImages,
     /** With spectral normalisation: each normalised layer's starting u, in layer order. */
     readonly spectralU: Float64Array[] = [],
@@ -65,7 +74,11 @@ export class ReferenceNetworkGan {
       state: Float64Array.from(state),
     });
     this.G = network(layouts.generator, initial.generator, initial.generatorState);
-    this.D = network(layouts.discriminator, initial.discriminator, new Float32Array(layouts.discriminator.stateFloats));
+    this.D = network(
+      layouts.discriminator,
+      initial.discriminator,
+      initial.discriminatorState ?? new Float32Array(layouts.discriminator.stateFloats),
+    );
     this.ema = Float64Array.from(initial.generator);
   }
 
@@ -81,9 +94,9 @@ export class ReferenceNetworkGan {
     return { loss: loss / B, grad };
   }
 
-  /** The generator's batch norms' running estimates after a training-mode pass over `outputs`. */
-  private updateRunningStatistics(input: Float64Array, outputs: Float64Array[]): void {
-    const { layout, state } = this.G;
+  /** A network's batch norms' running estimates after a training-mode pass of B rows over `outputs`. */
+  private updateRunningStatistics(net: ReferenceNetwork, input: ArrayLike<number>, outputs: Float64Array[]): void {
+    const { layout, state } = net;
     const B = this.c.batch;
     for (const [i, p] of layout.layers.entries()) {
       if (p.layer.kind !== 'batch-norm') continue;
@@ -161,20 +174,33 @@ export class ReferenceNetworkGan {
     const noise = normalReference(B * elements(this.G.layout.inShape), c.seed, STREAMS.noise, t);
     const examples = batchExamples(t, B, this.data.count, c.seed);
     const gOuts = networkForwardReference(this.G.layout, B, noise, this.G.adam.weights, a);
-    this.updateRunningStatistics(noise, gOuts);
+    this.updateRunningStatistics(this.G, noise, gOuts);
     const fake = gOuts.at(-1)!;
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
-    const x = Float64Array.from([...fake, ...real]);
 
+    // D's update: netD(real), then netD(fake), each a training pass with its own statistics.
     const dUpdate = this.discriminatorInUse();
-    const dOuts = networkForwardReference(this.D.layout, 2 * B, x, dUpdate.params, a);
-    const dLoss = this.scored(c.loss, dOuts.at(-1)!, (r) => (r < B ? 0 : c.realLabel));
-    const gradD = networkBackwardReference(this.D.layout, 2 * B, x, dUpdate.params, dOuts, dLoss.grad, a).dParams;
+    const dPass = (input: Float64Array) => {
+      const outs = networkForwardReference(this.D.layout, B, input, dUpdate.params, a);
+      this.updateRunningStatistics(this.D, input, outs);
+      return outs;
+    };
+    const dReal = dPass(real);
+    const dFakeOuts = dPass(fake);
+    const logits = Float64Array.from([...dFakeOuts.at(-1)!, ...dReal.at(-1)!]);
+    const dLoss = this.scored(c.loss, logits, (r) => (r < B ? 0 : c.realLabel));
+    const backward = (input: Float64Array, outs: Float64Array[], grad: Float64Array) =>
+      networkBackwardReference(this.D.layout, B, input, dUpdate.params, outs, grad, a).dParams;
+    const fakeGrad = backward(fake, dFakeOuts, dLoss.grad.subarray(0, B));
+    const realGrad = backward(real, dReal, dLoss.grad.subarray(B));
+    const gradD = fakeGrad.map((g, i) => g + realGrad[i]!);
     this.correctGradients(gradD, dUpdate.steps);
     this.adam(this.D, gradD, t, c.discriminatorLr ?? c.lr);
 
+    // G's update through the updated D: netD(fake) once more, in training mode.
     const dForG = this.discriminatorInUse().params;
     const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a);
+    this.updateRunningStatistics(this.D, fake, dFake);
     const gLoss = this.scored(c.loss === 'hinge' ? 'negative-logit' : c.loss, dFake.at(-1)!, () => 1);
     const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, gLoss.grad, a).dInput;
     const gradG = networkBackwardReference(this.G.layout, B, noise, this.G.adam.weights, gOuts, dImage, a).dParams;

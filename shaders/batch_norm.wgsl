@@ -7,6 +7,11 @@
 // statistics come out bit-identical on every run (no atomics, no order that depends on timing).
 // Eval forward is element-wise, since it needs no statistics.
 //
+// Every kernel may work on a window of rows, [first_row, first_row + batch), of tensors that hold
+// more: a GAN's discriminator keeps its fake and real examples in one buffer and normalises each
+// half by its own statistics (PyTorch runs D on each apart). A window, not a bound sub-range,
+// because a half rarely starts on minStorageBufferOffsetAlignment.
+//
 // Variance by the corrected two-pass formula: a first pass finds a provisional mean m0; a second
 // sums d = x − m0 and d², giving mean = m0 + Σd/n and var = (Σd² − (Σd)²/n)/n. Because d is
 // small where x has a large common offset (and x − m0 is then exact), this keeps the precision
@@ -22,7 +27,16 @@ struct BatchNormParams {
   eps: f32,
   momentum: f32,  // weight of the new batch in the running estimates
   alpha: f32,     // leaky-ReLU slope
+  first_row: u32, // the window's first row (see the file's head)
+  grad_params: u32,  // GRAD_PARAMS_*: what the backward does with dgamma and dbeta
 }
+
+// The backward's dgamma and dbeta: not written (only dx is wanted), written, or added to what the
+// buffers hold (a second window's share: one float32 addition, in recording order, so exact and
+// the same on every run).
+const GRAD_PARAMS_NONE = 0u;
+const GRAD_PARAMS_WRITE = 1u;
+const GRAD_PARAMS_ADD = 2u;
 
 override ACTIVATION: u32 = 0u;  // ACT_* from activation_math.wgsl
 
@@ -58,7 +72,7 @@ fn channel_of(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
 fn element(c: u32, k: u32) -> u32 {
   let n = k / params.spatial;
   let s = k - n * params.spatial;
-  return (n * params.channels + c) * params.spatial + s;
+  return ((params.first_row + n) * params.channels + c) * params.spatial + s;
 }
 
 fn channel_mean(c: u32, t: u32, count: u32) -> f32 {
@@ -113,9 +127,10 @@ fn batch_norm_train_forward(
 
 @compute @workgroup_size(THREADS)
 fn batch_norm_eval_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * THREADS;
-  if (i >= params.batch * params.channels * params.spatial) { return; }
-  let c = (i / params.spatial) % params.channels;
+  let j = gid.x + gid.y * groups.x * THREADS;
+  if (j >= params.batch * params.channels * params.spatial) { return; }
+  let c = (j / params.spatial) % params.channels;
+  let i = params.first_row * params.channels * params.spatial + j;
   let scale = gamma[c] * inverseSqrt(eval_var[c] + params.eps);
   let normalised = (input[i] - eval_mean[c]) * scale + beta[c];
   output[i] = activate(ACTIVATION, normalised, params.alpha);
@@ -127,7 +142,7 @@ fn grad_affine(i: u32) -> f32 {
   return grad_output[i] * derivative_from_output(ACTIVATION, saved_output[i], params.alpha);
 }
 
-// dgamma = Σ g·x̂ and dbeta = Σ g are written (not added to), and
+// dgamma = Σ g·x̂ and dbeta = Σ g are written, added or left alone (GRAD_PARAMS_*), and
 // dx = gamma·invstd·(g − Σg/n − x̂·Σ(g·x̂)/n), which is the usual formula with 1/n taken inside.
 @compute @workgroup_size(THREADS)
 fn batch_norm_backward(
@@ -148,9 +163,15 @@ fn batch_norm_backward(
     partial += vec2<f32>(g, g * (input[i] - mean) * inv_std);
   }
   let sums = workgroup_sum3(vec3<f32>(partial, 0.0), t);
-  if (t == 0u) {
-    grad_beta[c] = sums.x;
-    grad_gamma[c] = sums.y;
+  if (t == 0u && params.grad_params != GRAD_PARAMS_NONE) {
+    var dbeta = sums.x;
+    var dgamma = sums.y;
+    if (params.grad_params == GRAD_PARAMS_ADD) {
+      dbeta += grad_beta[c];
+      dgamma += grad_gamma[c];
+    }
+    grad_beta[c] = dbeta;
+    grad_gamma[c] = dgamma;
   }
   let n = f32(count);
   let mean_grad = sums.x / n;

@@ -91,8 +91,12 @@ export { decodePicture, PICTURE_HEADER_BYTES } from './io/pictures.js';
 // The GAN: training, sampling, statistics.
 export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig, type GanLoss } from './gan/config.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
+export type { GanNetwork } from './gan/trainerModel.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';
-export { GanSampler, loadGenerator, type SamplerOptions } from './gan/sampler.js';
+export type { NetworkParameters } from './nn/network.js';
+export { ARCHITECTURES, type Architecture } from './nn/presets.js';
+export { modelSummary, type LayerSummary, type NetworkSummary } from './gan/modelSummary.js';
+export { GanSampler, loadGenerator, type SamplerOptions, type SamplingGenerator } from './gan/sampler.js';
 export {
   ImageRepairer,
   type RepairOptions,

@@ -64,6 +64,15 @@ describe('train refuses a setting with the library’s words under the flag’s 
     [['--ema-decay', '1'], 'webgpu-gan train: --ema-decay: must be < 1, got 1'],
     [['--label-smoothing', '0.3', '--loss', 'bce'], 'webgpu-gan train: --label-smoothing: must be >= 0.5, got 0.3'],
     [['--seed', '-1'], 'webgpu-gan train: --seed: must be an integer in [0, 2^53), got -1'],
+    [['--arch', 'resnet'], 'webgpu-gan train: --arch: must be mlp or dcgan, got "resnet"'],
+    [
+      ['--arch', 'dcgan', '--conditional'],
+      'webgpu-gan train: --conditional is not yet available with --arch dcgan; use --arch mlp',
+    ],
+    [
+      ['--arch', 'dcgan', '--size', '30'],
+      'webgpu-gan train: --size 30: dcgan builds 28, 32, 64-pixel images; choose one of them',
+    ],
   ])('%j', async (flags, message) => {
     const { status, stderr } = await stderrOf(['train', '--steps', '5', '--data', '/nonexistent', ...flags]);
     expect(status).toBe(2);

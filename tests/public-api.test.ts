@@ -29,6 +29,8 @@ const PUBLIC_VALUES = [
   'ArgumentError',
   'CheckpointFormatError',
   'DEFAULT_GAN_CONFIG',
+  'ARCHITECTURES',
+  'modelSummary',
   'DatasetError',
   'DestroyedError',
   'GanSampler',

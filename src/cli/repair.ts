@@ -10,7 +10,6 @@ import { ImageRepairer } from '../repair/repairer.js';
 import { type RepairOptions, repairSettings } from '../repair/options.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
-import type { MlpWeights } from '../nn/mlp.js';
 import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
 import { encodePng } from './png.js';
@@ -68,7 +67,7 @@ export async function repairCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--mask ${flags.mask} is black everywhere: nothing is known; paint the intact part white`);
 
   const ctx = await acquireGpu();
-  const networks: MlpWeights[] = [];
+  const networks: Array<{ destroy(): void }> = [];
   try {
     const generator = loadGenerator(ctx, checkpoint);
     networks.push(generator);

@@ -198,6 +198,12 @@ function rateText(config: GanConfig): string {
     : `lr D ${rates.discriminator} G ${rates.generator}`;
 }
 
+/** The architecture and its size, e.g. "dcgan (G 1,069,440 parameters, D 138,816)". */
+function modelText(trainer: GanTrainer): string {
+  const count = (net: GanTrainer['generator']) => net.layout.parameterCount.toLocaleString('en');
+  return `${trainer.config.architecture} (G ${count(trainer.generator)} parameters, D ${count(trainer.discriminator)})`;
+}
+
 /** A checkpoint's image side and colour planes, which its data must have. */
 function imageShape(config: GanConfig): { side: number; channels: Channels } | null {
   try {
@@ -243,7 +249,7 @@ async function trainOn(
     if (checkpoint) restoreCheckpoint(trainer, checkpoint);
     console.log(
       `${checkpoint ? `resuming at step ${checkpoint.step}` : 'training'} to step ${run.total}: ` +
-        `batch ${config.batch}, seed ${config.seed}, ${rateText(config)}; writing ${run.out}`,
+        `${modelText(trainer)}, batch ${config.batch}, seed ${config.seed}, ${rateText(config)}; writing ${run.out}`,
     );
     const stop = () => signals.stopped() !== null;
     await loop({ trainer, sampler, evaluator, run, stop, onSaved: (step) => (saved = step) });

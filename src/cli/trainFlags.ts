@@ -4,10 +4,18 @@
 import { join } from 'node:path';
 import type { Checkpoint } from '../gan/checkpoint.js';
 import { DEFAULT_GAN_CONFIG as D, GAN_LOSSES, type GanConfig } from '../gan/config.js';
+import { ARCHITECTURES, DCGAN_SIDES } from '../nn/presets.js';
 import { type FlagTable, type ParsedFlags, settingsOf, showValue, UsageError, withDefaults } from './args.js';
 
 export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   steps: { kind: 'integer', min: 1, required: true, help: 'train until this many steps in total' },
+  arch: {
+    kind: 'string',
+    setting: 'architecture',
+    choices: ARCHITECTURES,
+    default: D.architecture,
+    help: 'the networks: mlp (fully connected, the design) or dcgan (convolutional; 28×28, or --size 32 or 64)',
+  },
   batch: { kind: 'integer', setting: 'batch', default: D.batch, help: 'batch size' },
   seed: { kind: 'integer', setting: 'seed', default: D.seed, help: 'seed of weights, noise and shuffle' },
   lr: {
@@ -120,6 +128,11 @@ export function runOf(flags: ParsedFlags): Run {
     throw new UsageError('--resume continues the run in --out and --force starts it over: give one of them');
   if (flags['eval-n'] !== undefined && flags['eval-every'] === undefined)
     throw new UsageError('--eval-n needs --eval-every');
+  if (flags.conditional && flags.arch !== undefined && flags.arch !== 'mlp')
+    throw new UsageError(`--conditional is not yet available with --arch ${flags.arch}; use --arch mlp`);
+  const size = flags.size as number | undefined;
+  if (flags.arch === 'dcgan' && size !== undefined && !(DCGAN_SIDES as readonly number[]).includes(size))
+    throw new UsageError(`--size ${size}: dcgan builds ${DCGAN_SIDES.join(', ')}-pixel images; choose one of them`);
   if (flags.labels !== undefined && !flags.conditional && !flags.resume)
     throw new UsageError('--labels are for a conditional GAN: add --conditional');
   const f = withDefaults(flags, TRAIN_FLAGS);

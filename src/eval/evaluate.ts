@@ -5,8 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError } from '../base/errors.js';
 import type { TensorMap } from '../io/safetensors.js';
 import type { GanConfig } from '../gan/config.js';
-import { GanSampler } from '../gan/sampler.js';
-import type { MlpWeights } from '../nn/mlp.js';
+import { GanSampler, type SamplingGenerator } from '../gan/sampler.js';
 import { CLASSIFIER_SPEC } from './classifier.js';
 import type { FeatureStatistics } from './frechet.js';
 import { createSampleScorer, scoreStatistics, type SampleScore, type SampleScorer } from './scorer.js';
@@ -16,7 +15,7 @@ export interface GeneratorEvaluatorSpec {
   /** The test set's statistics (referenceStatistics). */
   reference: FeatureStatistics;
   config: GanConfig;
-  generator: MlpWeights;
+  generator: SamplingGenerator;
   /** Samples per evaluation. */
   count: number;
   /** Noise seed of the samples. Default: the training seed. */

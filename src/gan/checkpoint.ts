@@ -10,10 +10,16 @@
 // ever written from finite weights.
 import { TrainingDivergedError } from '../base/errors.js';
 import { resolveRecordedConfig, type GanConfig } from './config.js';
-import { exportTensors, importTensors, tensorProblem } from './state.js';
+import { exportIntegers, exportTensors, importTensors, tensorProblem } from './state.js';
 import type { GanTrainer } from './trainer.js';
 import { crc32Hex } from '../io/crc32.js';
-import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type TensorMap } from '../io/safetensors.js';
+import {
+  CheckpointFormatError,
+  decodeSafetensors,
+  encodeSafetensors,
+  type IntegerTensorMap,
+  type TensorMap,
+} from '../io/safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
@@ -21,6 +27,8 @@ export interface Checkpoint {
   config: GanConfig;
   step: number;
   tensors: TensorMap;
+  /** The int64 tensors: a DCGAN's batch norms' num_batches_tracked (none for the MLP; absent: none). */
+  integers?: IntegerTensorMap;
   /** What a reader should be told, e.g. that an older file has no checksum to verify. */
   warnings: string[];
   /**
@@ -36,10 +44,15 @@ export interface CheckpointAbout {
   dataset?: string | null;
 }
 
-/** The checksum stored in the metadata: CRC-32 of the tensors' bytes in the file's order. */
-export function tensorChecksum(tensors: TensorMap): string {
+/**
+ * The checksum stored in the metadata: CRC-32 of the tensors' bytes in the file's order (the
+ * float tensors, then the int64 ones, as encodeSafetensors writes them).
+ */
+export function tensorChecksum(tensors: TensorMap, integers: IntegerTensorMap = new Map()): string {
   return crc32Hex(
-    [...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+    [...tensors.values(), ...integers.values()].map(
+      (t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    ),
   );
 }
 
@@ -56,26 +69,31 @@ export async function encodeCheckpoint(trainer: GanTrainer, about: CheckpointAbo
         'training before saving',
     );
   }
-  const problem = tensorProblem(trainer.config, tensors);
+  const integers = exportIntegers(trainer.config, step);
+  const problem = tensorProblem(trainer.config, tensors, undefined, integers);
   if (problem) throw new TrainingDivergedError(step, `${problem}, so no checkpoint was written`);
-  return encodeSafetensors(tensors, {
-    format: CHECKPOINT_FORMAT,
-    step: String(step),
-    config: JSON.stringify(trainer.config),
-    rng: JSON.stringify({
-      algorithm: 'philox4x32-10',
-      seed: trainer.config.seed,
-      counter: step,
-      shuffle: 'feistel-4-round per epoch',
-    }),
-    tensors_crc32: tensorChecksum(tensors),
-    ...(about.dataset ? { dataset: about.dataset } : {}),
-  });
+  return encodeSafetensors(
+    tensors,
+    {
+      format: CHECKPOINT_FORMAT,
+      step: String(step),
+      config: JSON.stringify(trainer.config),
+      rng: JSON.stringify({
+        algorithm: 'philox4x32-10',
+        seed: trainer.config.seed,
+        counter: step,
+        shuffle: 'feistel-4-round per epoch',
+      }),
+      tensors_crc32: tensorChecksum(tensors, integers),
+      ...(about.dataset ? { dataset: about.dataset } : {}),
+    },
+    integers,
+  );
 }
 
 /** Reads and checks a checkpoint; throws CheckpointFormatError saying what is wrong. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
-  const { tensors, metadata, data } = decodeSafetensors(bytes);
+  const { tensors, integers, metadata, data } = decodeSafetensors(bytes);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointFormatError(
       `not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected ` +
@@ -100,13 +118,21 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
         `${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`,
     );
   }
-  const problem = tensorProblem(config, tensors);
+  const problem = tensorProblem(config, tensors, undefined, integers);
   if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
-  return { config, step, tensors, warnings, ...(metadata.dataset !== undefined && { dataset: metadata.dataset }) };
+  return {
+    config,
+    step,
+    tensors,
+    integers,
+    warnings,
+    ...(metadata.dataset !== undefined && { dataset: metadata.dataset }),
+  };
 }
 
 /** The settings that fix the shapes and the random streams: a checkpoint must agree on them. */
 const STRUCTURAL: Array<keyof GanConfig> = [
+  'architecture',
   'noiseDim',
   'generatorHidden',
   'discriminatorHidden',
@@ -130,6 +156,6 @@ export function restoreCheckpoint(trainer: GanTrainer, checkpoint: Checkpoint): 
   const mismatches = configMismatches(checkpoint.config, trainer.config);
   if (mismatches.length > 0)
     throw new CheckpointFormatError(`checkpoint does not match this model (${mismatches.join('; ')})`);
-  importTensors(trainer, checkpoint.tensors);
+  importTensors(trainer, checkpoint.tensors, checkpoint.integers);
   trainer.setStep(checkpoint.step);
 }

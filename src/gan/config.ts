@@ -6,8 +6,15 @@ import { seedWords } from '../kernels/random.js';
 import { MAX_LAYERS } from '../kernels/streams.js';
 import type { Activation } from '../kernels/kernel.js';
 import { requireOneHotValue, type MlpSpec } from '../nn/mlp.js';
+import { ARCHITECTURES, DCGAN_SIDES, type Architecture } from '../nn/presets.js';
 
 export interface GanConfig {
+  /**
+   * The networks: 'mlp', the design's fully connected ones (generatorHidden, discriminatorHidden),
+   * or 'dcgan', the convolutional preset for the images' side (28, 32 or 64; nn/presets.ts), which
+   * ignores the hidden widths.
+   */
+  architecture: Architecture;
   /** Length of the noise vector z. */
   noiseDim: number;
   generatorHidden: number[];
@@ -81,6 +88,7 @@ export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge', 'least-squares'];
  * average warmed up over 10 steps. SEED_RECIPE is the seed article's recipe.
  */
 export const DEFAULT_GAN_CONFIG: GanConfig = {
+  architecture: 'mlp',
   noiseDim: 100,
   generatorHidden: [128, 256],
   discriminatorHidden: [256, 128],
@@ -127,6 +135,7 @@ export const SEED_RECIPE: Partial<GanConfig> = {
  * run had before it: a checkpoint without one was trained that way, whatever the default is now.
  */
 export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
+  architecture: 'mlp',
   emaWarmup: 0,
   loss: 'bce',
   discriminatorLr: null,
@@ -206,6 +215,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   requireOneHotValue('oneHotValue', c.oneHotValue);
   if (c.classes > 0 && c.discriminatorHidden.length === 0)
     throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
+  checkArchitecture(c);
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
@@ -216,6 +226,25 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   if (c.emaWarmup > 0 && c.emaWarmup < 1)
     throw new ArgumentError('emaWarmup', `must be 0 (none) or at least 1, got ${c.emaWarmup}`);
   return c;
+}
+
+/** The architecture is known, and a DCGAN's images have a side its preset builds. */
+function checkArchitecture(c: GanConfig): void {
+  if (!ARCHITECTURES.includes(c.architecture))
+    throw new ArgumentError(
+      'architecture',
+      `must be ${ARCHITECTURES.join(' or ')}, got ${JSON.stringify(c.architecture)}`,
+    );
+  if (c.architecture === 'mlp') return;
+  const side = Math.round(Math.sqrt(c.dataDim / c.channels));
+  if (side * side * c.channels !== c.dataDim || !(DCGAN_SIDES as readonly number[]).includes(side))
+    throw new ArgumentError(
+      'dataDim',
+      `is ${c.dataDim} values of ${c.channels} channel(s), but dcgan builds square images of side ` +
+        `${DCGAN_SIDES.join(', ')}: resize the pictures (--size 32 or 64) or use the mlp architecture`,
+    );
+  if (c.classes > 0)
+    throw new ArgumentError('classes', 'class conditioning is not yet available with dcgan; use the mlp architecture');
 }
 
 function isSquareOfPlanes(dim: number, planes: number): boolean {

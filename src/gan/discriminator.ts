@@ -10,9 +10,11 @@ import { flattenMlpTensors } from '../nn/tensors.js';
 import type { TensorMap } from '../io/safetensors.js';
 import { discriminatorSpec, type GanConfig } from './config.js';
 import { tensorProblem } from './state.js';
+import { requireMlp } from './networks.js';
 
 export function loadDiscriminator(ctx: GpuContext, checkpoint: { config: GanConfig; tensors: TensorMap }): MlpWeights {
   const { config, tensors } = checkpoint;
+  requireMlp(config);
   const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');
   if (problem) throw new ArgumentError('checkpoint', problem);
   const discriminator = new MlpWeights(ctx, discriminatorSpec(config), 'discriminator', false);

@@ -5,9 +5,12 @@
 // the fused logit head with the loss and its first gradients. Every buffer and kernel is made
 // once, owned by one Workspace; the step records into one compute pass with no readback.
 // With spectral normalisation each pass through D reads W / σ, made by a power-iteration step just
-// before it, and D's weight gradients are corrected for σ before Adam(D), as in step.ts.
-// Not yet here: batch norm in the discriminator (whose fake and real halves would need
-// normalising apart), and class conditioning.
+// before it, and D's weight gradients are corrected for σ before Adam(D), as in step.ts (batch
+// norms are not normalised: their γ and β are read from the trained weights).
+// Batch norm in D follows PyTorch's DCGAN example, which runs D(real) and D(fake) as two training
+// passes: each half of [fake; real] is normalised by its own statistics, the real half's running
+// update first, then the fake half's, then the G update's pass on the fake again (three per step).
+// Not yet here: class conditioning.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -20,9 +23,16 @@ import { createLogitHead } from '../kernels/logitHead.js';
 import { STREAMS } from '../kernels/streams.js';
 import { viewRef } from '../nn/mlp.js';
 import { elements } from '../nn/model.js';
-import { buildPlan, forwardPlan, type Block, type NetworkParameters, type PlannedKernel } from '../nn/network.js';
+import {
+  buildPlan,
+  forwardPlan,
+  type Block,
+  type NetworkParameters,
+  type NormGroup,
+  type PlannedKernel,
+} from '../nn/network.js';
 import type { NetworkNormalization } from '../nn/networkSpectralNorm.js';
-import { backwardPlan } from '../nn/networkBackward.js';
+import { backwardPlan, gradientTakesActivation } from '../nn/networkBackward.js';
 import type { GanConfig } from './config.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
@@ -46,6 +56,17 @@ export interface NetworkStep {
   readonly kernels: readonly Kernel[];
   readonly workspace: Workspace;
   destroy(): void;
+}
+
+/**
+ * How many training-mode passes a network's batch norms make in one step, so how much each one's
+ * num_batches_tracked grows per step: the generator's one; the discriminator's three, as in
+ * PyTorch's DCGAN example (D(real) and D(fake) for D's update, D(fake) again for G's).
+ */
+export function batchNormPassesPerStep(role: 'generator' | 'discriminator'): number {
+  if (role !== 'generator' && role !== 'discriminator')
+    throw new ArgumentError('role', `must be 'generator' or 'discriminator', got ${String(role)}`);
+  return role === 'generator' ? 1 : 3;
 }
 
 /** The first `rows` rows of a buffer of `width`-wide rows. */
@@ -85,11 +106,9 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
       'generator',
       'must not end in a batch norm (end in a layer, optionally with an activation)',
     );
-  if (D.blocks.some((b) => b.layer.layer.kind === 'batch-norm'))
-    throw new ArgumentError(
-      'discriminator',
-      'with batch norm is not yet available: its fake and real halves would be normalised together',
-    );
+  // D's update computes no image gradient, which a batch norm's backward on the image would need.
+  if (D.blocks[0]!.layer.layer.kind === 'batch-norm')
+    throw new ArgumentError('discriminator', 'must not start with a batch norm (start with a linear or conv2d layer)');
   const head = D.blocks.at(-1)!;
   const p = head.layer;
   const dense = p.layer.kind === 'linear' || (p.layer.kind === 'conv2d' && isDense(p.conv!));
@@ -102,9 +121,12 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
   return { head, hidden: D.blocks.length - 1 };
 }
 
-/** The activations' f for a kernel gate: ReLU as leaky-ReLU of slope 0. */
+/**
+ * The activations' f for a kernel gate: ReLU as leaky-ReLU of slope 0. None for a batch norm,
+ * whose gradient buffer holds dL/dy after its activation (its backward applies f' itself).
+ */
 function gateOf(block: Block, leakySlope: number) {
-  if (!block.activation) return undefined;
+  if (!block.activation || gradientTakesActivation(block)) return undefined;
   const kind: Exclude<Activation, 'none'> = block.activation === 'relu' ? 'leaky-relu' : block.activation;
   return { kind, leakySlope: block.activation === 'relu' ? 0 : leakySlope };
 }
@@ -131,16 +153,31 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const gGrad = G.blocks.map((b, i) => ws.rows(`G grad ${i}`, B, b.width));
   const gStats = G.blocks.map((b, i) => (b.statsFloats ? ws.storage(`G batch stats ${i}`, b.statsFloats) : null));
   // A batch norm after an activated layer writes dL/dx here before that layer's f' is applied.
-  const gScratch = G.blocks.map((b, i) => {
-    const before = G.blocks[i - 1];
-    const gated = before?.activation && before.layer.layer.kind !== 'batch-norm';
-    return b.layer.layer.kind === 'batch-norm' && gated ? ws.rows(`G scratch ${i}`, B, before.width) : null;
-  });
+  const scratchOf = (blocks: Block[], rows: number, name: string) =>
+    blocks.map((b, i) => {
+      const before = blocks[i - 1];
+      const gated = before?.activation && before.layer.layer.kind !== 'batch-norm';
+      return b.layer.layer.kind === 'batch-norm' && gated ? ws.rows(`${name} scratch ${i}`, rows, before.width) : null;
+    });
+  const gScratch = scratchOf(G.blocks, B, 'G');
   const dHidden = D.blocks.slice(0, hidden);
   const dOut = dHidden.map((b, i) => ws.rows(`D out ${i}`, 2 * B, b.width));
   const dGrad = dHidden.map((b, i) => ws.rows(`D grad ${i}`, 2 * B, b.width));
   const dOutFake = dHidden.map((b, i) => firstRows(dOut[i]!, B, b.width));
   const dGradFake = dHidden.map((b, i) => firstRows(dGrad[i]!, B, b.width));
+  const dScratch = scratchOf(dHidden, 2 * B, 'D');
+  const dScratchFake = dScratch.map((r, i) => r && firstRows(r, B, dHidden[i - 1]!.width));
+  // D's batch norms normalise the two halves of [fake; real] apart (PyTorch's two passes), by two
+  // kernels over row windows of the one buffer rather than a grouped kernel: each kernel keeps
+  // one workgroup per channel and one running update, so the updates' order is the recording
+  // order (real, then fake, as netD(real) runs first) and nothing races for the running estimates.
+  const dStats = (half: string) =>
+    dHidden.map((b, i) => (b.statsFloats ? ws.storage(`D batch stats ${half} ${i}`, b.statsFloats) : null));
+  const [dStatsReal, dStatsFake] = [dStats('real'), dStats('fake')];
+  const halves: NormGroup[] = [
+    { firstRow: B, rows: B, stats: dStatsReal },
+    { firstRow: 0, rows: B, stats: dStatsFake },
+  ];
   const statsSlot = (floats: number) => ({ buffer: stats, offset: floats * 4, size: 12 });
   const nonFiniteFlag = { buffer: stats, offset: STATS_SLOT_NON_FINITE * 4, size: 4 };
   const lastHiddenGate = hidden > 0 ? gateOf(D.blocks[hidden - 1]!, c.leakySlope) : undefined;
@@ -148,6 +185,8 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   // D's passes read its weights as trained, or their normalised copy (rewritten before each pass).
   const sn = parts.spectralNorm;
   const usedD = sn?.normalized ?? D.weights;
+  // The normalised copy holds no batch norm's γ and β: those are read where Adam keeps them.
+  const dWeights = { weights: usedD, ...(sn && { batchNormWeights: D.weights }) };
   const normalizeD: PlannedKernel[] = sn ? [{ build: async () => spectralStep(sn.kernels, 'normalize') }] : [];
   const headWeights = {
     weight: viewRef(usedD, head.layer.weight!),
@@ -183,7 +222,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
 
   // Discriminator update on [fake; real].
   plan.push(...normalizeD);
-  const dPass = { rows: 2 * B, input: x, outputs: dOut, stats: [], blocks: hidden, weights: usedD };
+  const dPass = { rows: 2 * B, input: x, outputs: dOut, stats: [], normGroups: halves, blocks: hidden, ...dWeights };
   plan.push(...forwardPlan(D, { ...dPass, mode: 'train' }));
   kernel((ctx) =>
     createLogitHead(ctx, {
@@ -205,14 +244,15 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
       label: 'D logit + loss + gradients',
     }),
   );
-  plan.push(...backwardPlan(D, { ...dPass, grads: dGrad }));
+  plan.push(...backwardPlan(D, { ...dPass, grads: dGrad, scratch: dScratch }));
   if (sn) plan.push({ build: async () => spectralStep(sn.kernels, 'gradients') });
   kernel((ctx) => adamUpdate(ctx, c, 'discriminator', D, D.layout.parameterFloats, counter, nonFiniteFlag));
 
-  // Generator update through the updated discriminator, on the same fake rows.
+  // Generator update through the updated discriminator, on the same fake rows. Its batch norms
+  // reuse the fake half's statistics slots: the D update's backward has read them by now.
   const gTop = gGrad.at(-1)!;
   plan.push(...normalizeD);
-  const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: [], blocks: hidden, weights: usedD };
+  const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: dStatsFake, blocks: hidden, ...dWeights };
   plan.push(...forwardPlan(D, { ...dFakePass, mode: 'train' }));
   kernel((ctx) =>
     createLogitHead(ctx, {
@@ -236,6 +276,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
       ...backwardPlan(D, {
         ...dFakePass,
         grads: dGradFake,
+        scratch: dScratchFake,
         inputGradOnly: true,
         inputGrad: { output: gTop, ...(outputGate && { gate: outputGate }) },
       }),

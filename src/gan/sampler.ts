@@ -9,10 +9,15 @@ import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { STREAMS } from '../kernels/streams.js';
 import { MlpWeights } from '../nn/mlp.js';
+import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
 import { forwardKernels } from '../nn/passes.js';
-import type { TensorMap } from '../io/safetensors.js';
+import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { generatorSpec, type GanConfig } from './config.js';
+import { generatorNetworkSpec } from './networks.js';
 import { importGenerator } from './state.js';
+
+/** A generator to sample from: the MLP's, or a layer list's (whose batch norms use their running estimates). */
+export type SamplingGenerator = MlpWeights | NetworkParameters;
 
 export interface SamplerOptions {
   count: number;
@@ -53,7 +58,7 @@ export class GanSampler {
   static async create(
     ctx: GpuContext,
     config: GanConfig,
-    generator: MlpWeights,
+    generator: SamplingGenerator,
     options: SamplerOptions,
   ): Promise<GanSampler> {
     const count = requirePositiveInteger('count', options.count);
@@ -68,7 +73,6 @@ export class GanSampler {
     return Workspace.build(ctx, 'sample', async (ws) => {
       const noise = ws.rows('noise', count, config.noiseDim);
       const output = ws.rows('output', count, config.dataDim);
-      const hidden = config.generatorHidden.map((w, i) => ws.rows(`h${i + 1}`, count, w));
       const condition = labels && {
         labels: ws.storage('labels', labels),
         labelRows: count,
@@ -77,13 +81,15 @@ export class GanSampler {
       const noiseKernel = ws.own(await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed));
       const weights = options.useEma === false ? generator.weights : generator.ema!;
       const forward = (
-        await forwardKernels(ctx, generator, {
-          rows: count,
-          input: noise,
-          outputs: [...hidden, output],
-          weights,
-          ...(condition && { condition }),
-        })
+        generator instanceof NetworkParameters
+          ? await buildPlan(ctx, networkForward(ws, generator, count, noise, output, weights))
+          : await forwardKernels(ctx, generator, {
+              rows: count,
+              input: noise,
+              outputs: [...config.generatorHidden.map((w, i) => ws.rows(`h${i + 1}`, count, w)), output],
+              weights,
+              ...(condition && { condition }),
+            })
       ).map((k) => ws.own(k));
       const sampler = new GanSampler(ctx, config, count, ws, noiseKernel, forward);
       sampler.regenerateNoise();
@@ -170,6 +176,23 @@ export class GanSampler {
   }
 }
 
+/**
+ * A layer list's forward pass in evaluation mode: batch norms normalise by their running
+ * estimates, so that a sample depends on its own noise alone (not on the others drawn with it).
+ */
+function networkForward(
+  ws: Workspace,
+  generator: NetworkParameters,
+  count: number,
+  noise: GPUBuffer,
+  output: GPUBuffer,
+  weights: GPUBuffer,
+) {
+  const blocks = generator.blocks;
+  const outputs = blocks.map((b, i) => (i + 1 < blocks.length ? ws.rows(`block ${i}`, count, b.width) : output));
+  return forwardPlan(generator, { rows: count, input: noise, outputs, stats: [], mode: 'eval', weights });
+}
+
 /** Sample r of class r mod classes. */
 function defaultLabels(count: number, classes: number): Float32Array {
   return Float32Array.from({ length: count }, (_, r) => r % classes);
@@ -188,10 +211,17 @@ function checkedLabels(labels: ArrayLike<number>, count: number, classes: number
 }
 
 /** A generator (with its moving average) loaded from a checkpoint, for sampling without training. */
-export function loadGenerator(ctx: GpuContext, checkpoint: { config: GanConfig; tensors: TensorMap }): MlpWeights {
-  const generator = new MlpWeights(ctx, generatorSpec(checkpoint.config), 'generator', true);
+export function loadGenerator(
+  ctx: GpuContext,
+  checkpoint: { config: GanConfig; tensors: TensorMap; integers?: IntegerTensorMap },
+): SamplingGenerator {
+  const { config } = checkpoint;
+  const generator =
+    config.architecture === 'mlp'
+      ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)
+      : new NetworkParameters(ctx, generatorNetworkSpec(config), 'generator', true);
   try {
-    importGenerator(ctx, checkpoint.config, generator, checkpoint.tensors);
+    importGenerator(ctx, config, generator, checkpoint.tensors, checkpoint.integers);
     return generator;
   } catch (error) {
     generator.destroy();

@@ -7,27 +7,25 @@
 // Together with the configuration (seed included) this determines all future training, since
 // noise and batches are pure functions of (seed, step). The names and shapes follow from the
 // configuration alone, so a checkpoint is checked against them before any GPU work.
+// Layer-list networks (DCGAN) keep the same prefixes under nn.Sequential's names: networkState.ts.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { mlpLayout, type MlpLayout, type MlpWeights } from '../nn/mlp.js';
+import { MlpWeights, mlpLayout, type MlpLayout } from '../nn/mlp.js';
+import type { NetworkParameters } from '../nn/network.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
-import type { TensorMap } from '../io/safetensors.js';
+import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { addMlpTensors, flattenMlpTensors, mlpTensorProblem, type ScaleOf } from '../nn/tensors.js';
-
-type Role = 'weights' | 'ema' | 'moment1' | 'moment2';
-type Network = 'generator' | 'discriminator';
-
-/** Each tensor-name prefix: which network's flat buffer it holds. */
-const PREFIXES: ReadonlyArray<[string, Network, Role]> = [
-  ['generator', 'generator', 'weights'],
-  ['generator_ema', 'generator', 'ema'],
-  ['discriminator', 'discriminator', 'weights'],
-  ['optimizer.generator.exp_avg', 'generator', 'moment1'],
-  ['optimizer.generator.exp_avg_sq', 'generator', 'moment2'],
-  ['optimizer.discriminator.exp_avg', 'discriminator', 'moment1'],
-  ['optimizer.discriminator.exp_avg_sq', 'discriminator', 'moment2'],
-];
+import {
+  exportNetworkTensors,
+  importNetworkTensors,
+  networkCounters,
+  networkStateProblem,
+  PREFIXES,
+  type LayerListState,
+  type Role,
+  type Network,
+} from './networkState.js';
 
 /** Weights are saved for a plain one-hot input; Adam's moments as trained (see nn/tensors.ts). */
 function scaleOf(role: Role): ScaleOf {
@@ -46,7 +44,9 @@ export function tensorProblem(
   config: GanConfig,
   tensors: TensorMap,
   only?: (prefix: string) => boolean,
+  integers: IntegerTensorMap = new Map(),
 ): string | null {
+  if (config.architecture !== 'mlp') return networkStateProblem(config, tensors, integers, only);
   const byNetwork = layouts(config);
   for (const [prefix, network, role] of PREFIXES) {
     if (only && !only(prefix)) continue;
@@ -74,9 +74,30 @@ function spectralVectors(config: GanConfig): Array<{ name: string; rows: number 
   }));
 }
 
+/** The int64 tensors of a checkpoint at `step` (batch norms' counters; none for the MLP). */
+export function exportIntegers(config: GanConfig, step: number, only?: (prefix: string) => boolean): IntegerTensorMap {
+  return config.architecture === 'mlp' ? new Map() : networkCounters(config, step, only);
+}
+
+/** The trainer's networks as layer lists, for networkState.ts (which is only called for them). */
+function layerLists(trainer: GanTrainer): LayerListState {
+  return {
+    config: trainer.config,
+    generator: trainer.generator as NetworkParameters,
+    discriminator: trainer.discriminator as NetworkParameters,
+    spectralNorm: trainer.spectralNorm,
+  };
+}
+
+/** The MLP's networks (state.ts's own layout). */
+function mlps(trainer: GanTrainer): Record<Network, MlpWeights & { buffers(): Record<string, GPUBuffer> }> {
+  return { generator: trainer.generator, discriminator: trainer.discriminator } as never;
+}
+
 export async function exportTensors(trainer: GanTrainer, only?: (prefix: string) => boolean): Promise<TensorMap> {
+  if (trainer.config.architecture !== 'mlp') return exportNetworkTensors(trainer.ctx, layerLists(trainer), only);
   const tensors: TensorMap = new Map();
-  const networks = { generator: trainer.generator, discriminator: trainer.discriminator };
+  const networks = mlps(trainer);
   for (const [prefix, network, role] of PREFIXES) {
     if (only && !only(prefix)) continue;
     const mlp = networks[network];
@@ -94,10 +115,14 @@ export async function exportTensors(trainer: GanTrainer, only?: (prefix: string)
 }
 
 /** Writes every tensor back. All must be valid state for the trainer's configuration; checked before any write. */
-export function importTensors(trainer: GanTrainer, tensors: TensorMap): void {
-  const problem = tensorProblem(trainer.config, tensors);
+export function importTensors(trainer: GanTrainer, tensors: TensorMap, integers: IntegerTensorMap = new Map()): void {
+  const problem = tensorProblem(trainer.config, tensors, undefined, integers);
   if (problem) throw new ArgumentError('checkpoint', problem);
-  const networks = { generator: trainer.generator, discriminator: trainer.discriminator };
+  if (trainer.config.architecture !== 'mlp') {
+    importNetworkTensors(trainer.ctx, layerLists(trainer), tensors);
+    return;
+  }
+  const networks = mlps(trainer);
   for (const [prefix, network, role] of PREFIXES) {
     const mlp = networks[network];
     trainer.ctx.write(mlp.buffers()[role]!, flattenMlpTensors(mlp.layout, prefix, tensors, scaleOf(role)));
@@ -110,10 +135,21 @@ export function importTensors(trainer: GanTrainer, tensors: TensorMap): void {
 }
 
 /** Writes a checkpoint's generator and its moving average into `generator` (for sampling only). */
-export function importGenerator(ctx: GpuContext, config: GanConfig, generator: MlpWeights, tensors: TensorMap): void {
+export function importGenerator(
+  ctx: GpuContext,
+  config: GanConfig,
+  generator: MlpWeights | NetworkParameters,
+  tensors: TensorMap,
+  integers: IntegerTensorMap = new Map(),
+): void {
   const isGenerator = (prefix: string) => prefix === 'generator' || prefix === 'generator_ema';
-  const problem = tensorProblem(config, tensors, isGenerator);
+  const problem = tensorProblem(config, tensors, isGenerator, integers);
   if (problem) throw new ArgumentError('checkpoint', problem);
+  if (!(generator instanceof MlpWeights)) {
+    const state = { config, generator, discriminator: null, spectralNorm: null };
+    importNetworkTensors(ctx, state, tensors, isGenerator);
+    return;
+  }
   ctx.write(generator.weights, flattenMlpTensors(generator.layout, 'generator', tensors));
   ctx.write(generator.ema!, flattenMlpTensors(generator.layout, 'generator_ema', tensors));
 }

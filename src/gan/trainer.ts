@@ -23,16 +23,14 @@ import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger, TrainingDivergedError } from '../base/errors.js';
 import { AdamKernel } from '../kernels/adam.js';
 import { createStepCounter, type StepCounter } from '../kernels/counter.js';
-import type { BoundKernel } from '../kernels/kernel.js';
-import { createRandomFill } from '../kernels/random.js';
-import { createSpectralNorm, type SpectralNorm } from '../kernels/spectralNorm.js';
 import { maxStepsForBatch } from '../kernels/gather.js';
 import type { GpuDataset } from '../data/dataset.js';
-import { MlpParameters, viewRef, type TensorView } from '../nn/mlp.js';
-import { discriminatorSpec, generatorSpec, learningRates, resolveGanConfig, type GanConfig } from './config.js';
+import { learningRates, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
-import { buildStepKernels, StepActivations, type StepKernel } from './step.js';
-import { initStream, NETWORKS, spectralNormStream } from '../kernels/streams.js';
+import type { StepKernel } from './step.js';
+import { checkModelFits } from './modelMemory.js';
+import { buildTrainerModel } from './buildModel.js';
+import type { GanNetwork, TrainerModel } from './trainerModel.js';
 
 export type { StepKernel } from './step.js';
 
@@ -61,16 +59,29 @@ export class GanTrainer {
   private constructor(
     readonly ctx: GpuContext,
     readonly config: GanConfig,
-    readonly generator: MlpParameters,
-    readonly discriminator: MlpParameters,
     private readonly counter: StepCounter,
-    private readonly workspace: StepActivations,
     private readonly stats: StatsReader,
-    private readonly stepKernels: Array<StepKernel & { destroy(): void }>,
+    private readonly model: TrainerModel,
     private readonly optimizers: AdamKernel[],
-    /** With config.spectralNorm: D's power-iteration state and normalised weights. */
-    readonly spectralNorm: DiscriminatorNormalization | null,
   ) {}
+
+  /** The generator: the MLP's flat buffers (MlpParameters) or a layer list's (NetworkParameters). */
+  get generator(): GanNetwork {
+    return this.model.generator;
+  }
+
+  get discriminator(): GanNetwork {
+    return this.model.discriminator;
+  }
+
+  /** With config.spectralNorm: D's power-iteration state and normalised weights. */
+  get spectralNorm(): TrainerModel['spectralNorm'] {
+    return this.model.spectralNorm;
+  }
+
+  private get stepKernels(): readonly StepKernel[] {
+    return this.model.kernels;
+  }
 
   /**
    * A trainer for `dataset`; a conditional configuration (classes > 0) also needs each example's
@@ -87,44 +98,20 @@ export class GanTrainer {
       throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
     checkLabels(config, dataset, labels);
     GanTrainer.checkFits(config, ctx.device.limits);
-    const generator = new MlpParameters(ctx, generatorSpec(config), 'generator', true);
-    const discriminator = new MlpParameters(ctx, discriminatorSpec(config), 'discriminator', false);
     const counter = await createStepCounter(ctx);
-    const workspace = new StepActivations(ctx, config);
     const stats = new StatsReader(ctx);
-    let kernels: Array<StepKernel & { destroy(): void }> = [];
-    let normalization: DiscriminatorNormalization | null = null;
     try {
-      normalization = config.spectralNorm ? await DiscriminatorNormalization.create(ctx, discriminator) : null;
-      kernels = await buildStepKernels(ctx, {
-        spectralNorm: normalization ?? undefined,
-        labels,
-        config,
+      const model = await buildTrainerModel(ctx, config, {
         dataset,
-        generator,
-        discriminator,
+        ...(labels && { labels }),
         counter,
-        workspace,
         stats: stats.buffer,
       });
-      const optimizers = kernels.filter((k): k is AdamKernel => k instanceof AdamKernel);
-      const trainer = new GanTrainer(
-        ctx,
-        config,
-        generator,
-        discriminator,
-        counter,
-        workspace,
-        stats,
-        kernels,
-        optimizers,
-        normalization,
-      );
-      await trainer.initialiseWeights();
-      return trainer;
+      const optimizers = model.kernels.filter((k): k is AdamKernel => k instanceof AdamKernel);
+      return new GanTrainer(ctx, config, counter, stats, model, optimizers);
     } catch (error) {
-      for (const o of [...kernels, stats, workspace, counter, discriminator, generator]) o.destroy();
-      normalization?.destroy();
+      stats.destroy();
+      counter.destroy();
       throw error;
     }
   }
@@ -134,17 +121,7 @@ export class GanTrainer {
    * (WebGPU would refuse them only when the step is built), naming the largest batch that fits.
    */
   static checkFits(config: GanConfig, limits: GPUSupportedLimits): void {
-    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const { label, bytesPerRow } = StepActivations.widestPerBatchRow(config);
-    const bytes = bytesPerRow * config.batch;
-    if (bytes > limit) {
-      const fits = Math.floor(limit / bytesPerRow);
-      throw new ArgumentError(
-        'batch',
-        `${config.batch} needs ${mib(bytes)} MiB for ${label} in one binding, but this device binds at most ` +
-          `${mib(limit)} MiB; use a batch of at most ${fits}`,
-      );
-    }
+    checkModelFits(config, limits);
   }
 
   /** The most steps this configuration can take: the GPU's 32-bit sample counter sets it. */
@@ -178,57 +155,6 @@ export class GanTrainer {
   /** Steps taken (submitted) so far. */
   get step(): number {
     return this.stepCount;
-  }
-
-  /** PyTorch's nn.Linear default: W and b ~ U(−1/√fan_in, 1/√fan_in), drawn on the GPU from the seed. */
-  private async initialiseWeights(): Promise<void> {
-    const kernels: BoundKernel[] = [];
-    try {
-      for (const [n, mlp] of [this.generator, this.discriminator].entries()) {
-        for (const [l, layer] of mlp.layout.layers.entries()) {
-          // fan_in counts a conditional layer's class inputs, as for the joined torch.nn.Linear.
-          const bound = 1 / Math.sqrt(layer.inFeatures + (layer.classWeight?.shape[1] ?? 0));
-          const network = NETWORKS[n]!;
-          const views: Array<[TensorView, number]> = [
-            [layer.weight, initStream(network, l, 'weight')],
-            [layer.bias, initStream(network, l, 'bias')],
-          ];
-          if (layer.classWeight) views.push([layer.classWeight, initStream(network, l, 'classWeight')]);
-          for (const [view, stream] of views) {
-            kernels.push(
-              await createRandomFill(this.ctx, {
-                n: view.count,
-                output: viewRef(mlp.weights, view),
-                seed: this.config.seed,
-                stream,
-                distribution: { kind: 'uniform', low: -bound, high: bound },
-              }),
-            );
-          }
-        }
-      }
-      // Spectral normalisation's u vectors: N(0, 1) (only their direction matters).
-      for (const [l, view] of (this.spectralNorm?.vectors() ?? []).entries()) {
-        kernels.push(
-          await createRandomFill(this.ctx, {
-            n: view.size / 4,
-            output: view,
-            seed: this.config.seed,
-            stream: spectralNormStream(l),
-            distribution: { kind: 'normal' },
-          }),
-        );
-      }
-      const encoder = this.ctx.device.createCommandEncoder({ label: 'init weights' });
-      const pass = encoder.beginComputePass();
-      for (const k of kernels) k.record(pass);
-      pass.end();
-      encoder.copyBufferToBuffer(this.generator.weights, 0, this.generator.ema!, 0, this.generator.weights.size);
-      this.ctx.submit([encoder.finish()]);
-      await this.ctx.sync();
-    } finally {
-      for (const k of kernels) k.destroy();
-    }
   }
 
   private checkUsable(method: string): void {
@@ -369,13 +295,11 @@ export class GanTrainer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const o of [...this.stepKernels, this.stats, this.workspace, this.counter, this.discriminator, this.generator])
-      o.destroy();
-    this.spectralNorm?.destroy();
+    this.model.destroy();
+    this.stats.destroy();
+    this.counter.destroy();
   }
 }
-
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 /** Labels are given exactly when the configuration is conditional, one per example, of its classes. */
 function checkLabels(config: GanConfig, dataset: GpuDataset, labels: GpuDataset | undefined): void {
@@ -393,48 +317,4 @@ function checkLabels(config: GanConfig, dataset: GpuDataset, labels: GpuDataset 
     );
   if (labels.count !== dataset.count)
     throw new ArgumentError('labels', `are ${labels.count}, one per example is ${dataset.count}`);
-}
-
-/** Spectral normalisation of the discriminator: its kernels and the normalised copy of its weights. */
-export class DiscriminatorNormalization {
-  private constructor(
-    private readonly ctx: GpuContext,
-    readonly kernels: SpectralNorm,
-    readonly normalized: GPUBuffer,
-  ) {}
-
-  static async create(ctx: GpuContext, discriminator: MlpParameters): Promise<DiscriminatorNormalization> {
-    const layers = discriminator.layout.layers.map((layer) => ({
-      rows: layer.outFeatures,
-      cols: layer.inFeatures,
-      weightOffset: layer.weight.offset,
-      biasOffset: layer.bias.offset,
-    }));
-    const floats = discriminator.layout.totalFloats;
-    const normalized = ctx.memory.createStorage('discriminator weights / σ', floats);
-    try {
-      const kernels = await createSpectralNorm(ctx, {
-        layers,
-        floats,
-        weights: discriminator.weights,
-        normalized,
-        grads: discriminator.grads,
-        label: 'spectral norm D',
-      });
-      return new DiscriminatorNormalization(ctx, kernels, normalized);
-    } catch (error) {
-      ctx.memory.release(normalized);
-      throw error;
-    }
-  }
-
-  /** Each layer's u (its output width) as a range of the u buffer, in layer order. */
-  vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }> {
-    return this.kernels.vectors();
-  }
-
-  destroy(): void {
-    this.kernels.destroy();
-    this.ctx.memory.release(this.normalized);
-  }
 }

@@ -1,7 +1,10 @@
 // Batch normalisation (PyTorch's BatchNorm2d / BatchNorm1d over [N, C, S]): the forward in
-// training and eval mode, with an optional fused activation, and the training-mode backward.
+// training and eval mode, with an optional fused activation, and the training-mode backward. Each
+// may work on a window of rows (firstRow) of larger tensors, and the backward may add its dgamma
+// and dbeta to another window's: a GAN normalises its fake and real halves of one buffer apart.
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
+import { shaderConstant } from '../gpu/layout.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import batchNormShader from '../../shaders/batch_norm.wgsl';
 import {
@@ -22,7 +25,10 @@ export type BatchNormMode = 'train' | 'eval';
 
 /** The layout every batch-norm kernel shares: x is [batch, channels, spatial], row-major. */
 export interface BatchNormShape {
+  /** Rows normalised together: rows [firstRow, firstRow + batch) of x and every [rows, C, S] tensor. */
   batch: number;
+  /** The window's first row (default 0); the [rows, C, S] tensors hold at least firstRow + batch rows. */
+  firstRow?: number;
   channels: number;
   /** H·W for BatchNorm2d; 1 (the default) for BatchNorm1d on [batch, channels]. */
   spatial?: number;
@@ -68,15 +74,21 @@ export interface BatchNormBackwardSpec extends BatchNormShape {
   y?: TensorRef;
   /** dL/dx, written. */
   dx: TensorRef;
-  /** dL/dgamma and dL/dbeta (channels values each), overwritten, not accumulated. */
-  dgamma: TensorRef;
-  dbeta: TensorRef;
+  /**
+   * dL/dgamma and dL/dbeta (channels values each), overwritten unless `accumulate`. Both or neither:
+   * without them only dx is computed (a network that is not being trained).
+   */
+  dgamma?: TensorRef;
+  dbeta?: TensorRef;
+  /** Add this window's dgamma and dbeta to what the buffers hold (another window's), in float32. */
+  accumulate?: boolean;
 }
 
 export const BATCH_NORM_DEFAULTS = { eps: 1e-5, momentum: 0.1 } as const;
 
 interface CheckedShape {
   batch: number;
+  firstRow: number;
   channels: number;
   spatial: number;
   /** The shader's ACT_* code, and whether it is anything but none. */
@@ -89,6 +101,9 @@ function checkShape(spec: BatchNormShape): CheckedShape {
   const batch = requirePositiveInteger('batch', spec.batch);
   const channels = requirePositiveInteger('channels', spec.channels);
   const spatial = requirePositiveInteger('spatial', spec.spatial ?? 1);
+  const firstRow = spec.firstRow ?? 0;
+  if (!Number.isInteger(firstRow) || firstRow < 0)
+    throw new ArgumentError('firstRow', `must be a non-negative integer, got ${firstRow}`);
   const kind = spec.activation ?? 'none';
   if (!BATCH_NORM_ACTIVATIONS.includes(kind))
     throw new ArgumentError('activation', `must be one of ${BATCH_NORM_ACTIVATIONS.join(', ')}, got ${String(kind)}`);
@@ -96,8 +111,11 @@ function checkShape(spec: BatchNormShape): CheckedShape {
     throw new ArgumentError('leakySlope', `applies only to leaky-relu, not ${String(kind)}`);
   const alpha = kind === 'leaky-relu' ? requireFinite('leakySlope', spec.leakySlope ?? 0.2) : 0;
   const activation = activationCode(batchNormShader, 'activation', kind === 'relu' ? 'leaky-relu' : kind);
-  return { batch, channels, spatial, activation, fused: kind !== 'none', alpha };
+  return { batch, firstRow, channels, spatial, activation, fused: kind !== 'none', alpha };
 }
+
+/** Values the [rows, C, S] tensors must hold: the window and the rows before it. */
+const extent = (shape: CheckedShape) => (shape.firstRow + shape.batch) * shape.channels * shape.spatial;
 
 /** PyTorch refuses training on one value per channel: it has no variance to normalise by. */
 function refuseSingleValue(shape: CheckedShape): void {
@@ -105,9 +123,15 @@ function refuseSingleValue(shape: CheckedShape): void {
     throw new ArgumentError('batch', 'expected more than 1 value per channel when training (batch·spatial is 1)');
 }
 
-function uniforms(shape: CheckedShape, eps: number, momentum: number) {
+const GRAD_PARAMS = {
+  none: shaderConstant(batchNormShader, 'GRAD_PARAMS_NONE'),
+  write: shaderConstant(batchNormShader, 'GRAD_PARAMS_WRITE'),
+  add: shaderConstant(batchNormShader, 'GRAD_PARAMS_ADD'),
+};
+
+function uniforms(shape: CheckedShape, eps: number, momentum: number, gradParams = GRAD_PARAMS.none) {
   const { batch, channels, spatial, alpha } = shape;
-  return { batch, channels, spatial, eps, momentum, alpha };
+  return { batch, channels, spatial, eps, momentum, alpha, first_row: shape.firstRow, grad_params: gradParams };
 }
 
 /**
@@ -125,8 +149,8 @@ export async function createBatchNorm(ctx: GpuContext, spec: BatchNormSpec): Pro
   if (train) refuseSingleValue(shape);
   const n = batch * channels * spatial;
   const bindings = new Bindings(ctx)
-    .tensor('input', 'x', spec.x, n)
-    .tensor('output', 'y', spec.y, n)
+    .tensor('input', 'x', spec.x, extent(shape))
+    .tensor('output', 'y', spec.y, extent(shape))
     .tensor('gamma', 'gamma', spec.gamma, channels)
     .tensor('beta', 'beta', spec.beta, channels)
     .tensor(train ? 'running_mean' : 'eval_mean', 'runningMean', spec.runningMean, channels)
@@ -146,15 +170,23 @@ export async function createBatchNormBackward(ctx: GpuContext, spec: BatchNormBa
   const shape = checkShape(spec);
   const { batch, channels, spatial } = shape;
   refuseSingleValue(shape);
-  const n = batch * channels * spatial;
+  const n = extent(shape);
+  const params = spec.dgamma !== undefined || spec.dbeta !== undefined;
+  if (params && (spec.dgamma === undefined || spec.dbeta === undefined))
+    throw new ArgumentError(
+      spec.dgamma === undefined ? 'dgamma' : 'dbeta',
+      'is required with the other (both or neither)',
+    );
+  if (spec.accumulate && !params) throw new ArgumentError('accumulate', 'needs dgamma and dbeta to add to');
   const bindings = new Bindings(ctx)
     .tensor('input', 'x', spec.x, n)
     .tensor('gamma', 'gamma', spec.gamma, channels)
     .tensor('batch_stats', 'saved', spec.saved, 2 * channels)
     .tensor('grad_output', 'dy', spec.dy, n)
-    .tensor('grad_input', 'dx', spec.dx, n)
-    .tensor('grad_gamma', 'dgamma', spec.dgamma, channels)
-    .tensor('grad_beta', 'dbeta', spec.dbeta, channels);
+    .tensor('grad_input', 'dx', spec.dx, n);
+  if (params)
+    bindings.tensor('grad_gamma', 'dgamma', spec.dgamma, channels).tensor('grad_beta', 'dbeta', spec.dbeta, channels);
+  else bindings.unused('grad_gamma', true).unused('grad_beta', true);
   if (shape.fused) bindings.tensor('saved_output', 'y', spec.y, n);
   else bindings.unused('saved_output');
   const resources = bindings.forEntry(batchNormShader, 'batch_norm_backward');
@@ -162,6 +194,7 @@ export async function createBatchNormBackward(ctx: GpuContext, spec: BatchNormBa
     ACTIVATION: shape.activation,
   });
   const label = spec.label ?? `batch norm backward ${batch}x${channels}x${spatial}`;
+  const gradParams = !params ? GRAD_PARAMS.none : spec.accumulate ? GRAD_PARAMS.add : GRAD_PARAMS.write;
   // eps and momentum are the forward's business: the saved inverse std already holds eps.
-  return new BoundKernel(ctx, compiled, label, resources, uniforms(shape, 0, 0), grid1d(ctx, channels));
+  return new BoundKernel(ctx, compiled, label, resources, uniforms(shape, 0, 0, gradParams), grid1d(ctx, channels));
 }

@@ -7,6 +7,9 @@
 // block: dL/dz before the block's activation for a linear or convolution block (the layer after
 // it folds f'(y) into its input gradient, as the MLP's matmuls do), dL/dy after it for a batch
 // norm (whose backward applies f' itself). Weight gradients are written, not accumulated.
+// A pass may split its rows into groups that batch norms normalise apart (normGroups): a GAN's
+// discriminator sees fake and real examples in one buffer but, as in PyTorch, each by its own
+// statistics; every other layer treats each row on its own and runs over all rows at once.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { createBatchNorm } from '../kernels/batchNorm.js';
@@ -132,6 +135,24 @@ export interface PassBuffers {
   outputs: TensorRef[];
   /** One per batch-norm block (else unused): its saved statistics, statsFloats. */
   stats: Array<TensorRef | null>;
+  /**
+   * Rows that batch norms normalise apart, each group by its own statistics (its own `stats`), in
+   * the order their running estimates are updated; together they cover the rows once. Default: one
+   * group of all rows, with `stats`.
+   */
+  normGroups?: NormGroup[];
+  /**
+   * Where batch norms read γ and β when `weights` does not hold them (a spectrally normalised copy
+   * holds only linear and convolution weights); default the weights the pass reads.
+   */
+  batchNormWeights?: GPUBuffer;
+}
+
+export interface NormGroup {
+  firstRow: number;
+  rows: number;
+  /** One per batch-norm block (else unused): this group's saved statistics. */
+  stats: Array<TensorRef | null>;
 }
 
 export interface ForwardPass extends PassBuffers {
@@ -165,7 +186,8 @@ export const ref = (buffer: GPUBuffer, view: TensorView | undefined) => (view ? 
 export function forwardPlan(net: NetworkParameters, pass: ForwardPass): PlannedKernel[] {
   const weights = pass.weights ?? net.weights;
   const slope = net.spec.leakySlope;
-  return net.blocks.slice(0, blockCount(net, pass.blocks)).map((block, b): PlannedKernel => {
+  const groups = normGroups(pass);
+  return net.blocks.slice(0, blockCount(net, pass.blocks)).flatMap((block, b): PlannedKernel | PlannedKernel[] => {
     const p = block.layer;
     const input = b === 0 ? pass.input : pass.outputs[b - 1]!;
     const output = pass.outputs[b]!;
@@ -214,31 +236,59 @@ export function forwardPlan(net: NetworkParameters, pass: ForwardPass): PlannedK
               ...epilogue,
             }),
         };
-      case 'batch-norm':
-        return {
+      case 'batch-norm': {
+        const affine = pass.batchNormWeights ?? weights;
+        // One kernel per group, in the group order: each updates the running estimates in turn.
+        return groups.map((group) => ({
           build: (ctx) =>
             createBatchNorm(ctx, {
               mode: pass.mode,
-              batch: pass.rows,
+              batch: group.rows,
+              firstRow: group.firstRow,
               channels: p.inShape[0]!,
               spatial: elements(p.inShape) / p.inShape[0]!,
               x: input,
               y: output,
-              gamma: viewRef(weights, p.weight!),
-              beta: viewRef(weights, p.bias!),
+              gamma: viewRef(affine, p.weight!),
+              beta: viewRef(affine, p.bias!),
               runningMean: viewRef(net.state, p.runningMean!),
               runningVar: viewRef(net.state, p.runningVar!),
-              ...(pass.mode === 'train' ? { saved: requiredStats(pass, b) } : {}),
+              ...(pass.mode === 'train' ? { saved: requiredStats(group, b) } : {}),
               ...batchNormOptions(p.layer),
               ...(block.activation ? { activation: block.activation } : {}),
               ...(block.activation === 'leaky-relu' ? { leakySlope: slope } : {}),
-              label,
+              label: groups.length > 1 ? `${label} rows ${group.firstRow}+${group.rows}` : label,
             }),
-        };
+        }));
+      }
       default:
         throw new Error(`no forward kernel for ${p.layer.kind}`);
     }
   });
+}
+
+/** The pass's batch-norm groups (checked to cover its rows once), or one group of all its rows. */
+export function normGroups(pass: Pick<PassBuffers, 'rows' | 'stats' | 'normGroups'>): NormGroup[] {
+  if (!pass.normGroups) return [{ firstRow: 0, rows: pass.rows, stats: pass.stats }];
+  if (pass.normGroups.length === 0) throw new ArgumentError('normGroups', 'needs at least one group');
+  const covered = new Array<boolean>(pass.rows).fill(false);
+  for (const [g, { firstRow, rows }] of pass.normGroups.entries()) {
+    if (
+      !Number.isInteger(firstRow) ||
+      !Number.isInteger(rows) ||
+      firstRow < 0 ||
+      rows < 1 ||
+      firstRow + rows > pass.rows
+    )
+      throw new ArgumentError(`normGroups[${g}]`, `must be rows inside [0, ${pass.rows}), got ${firstRow}+${rows}`);
+    for (let r = firstRow; r < firstRow + rows; r++) {
+      if (covered[r]) throw new ArgumentError(`normGroups[${g}]`, `overlaps another group at row ${r}`);
+      covered[r] = true;
+    }
+  }
+  const missing = covered.indexOf(false);
+  if (missing >= 0) throw new ArgumentError('normGroups', `must cover every row; row ${missing} is in none`);
+  return pass.normGroups;
 }
 
 function batchNormOptions(layer: Layer): { eps?: number; momentum?: number } {
@@ -249,7 +299,7 @@ function batchNormOptions(layer: Layer): { eps?: number; momentum?: number } {
   };
 }
 
-export function requiredStats(pass: PassBuffers, b: number): TensorRef {
+export function requiredStats(pass: Pick<PassBuffers, 'stats'>, b: number): TensorRef {
   const stats = pass.stats[b];
   if (!stats)
     throw new ArgumentError(`stats[${b}]`, 'a batch norm in training needs a buffer for its batch statistics');

@@ -1,6 +1,8 @@
 // A network's backward pass as kernels (see network.ts for the blocks and the gradient each
 // block's buffer holds): weight gradients, written not accumulated, and dL/d(input) of each block
 // with the previous block's f' folded in where its kernel can, through scratch where it cannot.
+// A batch norm whose rows were normalised in groups (normGroups) runs one backward per group, each
+// from its group's saved statistics; the first writes dγ and dβ and the others add theirs to it.
 import { ArgumentError } from '../base/errors.js';
 import { createActivationBackward } from '../kernels/activation.js';
 import { createBatchNormBackward } from '../kernels/batchNorm.js';
@@ -12,6 +14,7 @@ import {
   blockCount,
   geometry,
   kernelActivation,
+  normGroups,
   ref,
   requiredStats,
   slopeOf,
@@ -185,11 +188,6 @@ function batchNormBackward(
 ): PlannedKernel[] {
   const block = net.blocks[b]!;
   const p = block.layer;
-  if (pass.inputGradOnly)
-    throw new ArgumentError(
-      'inputGradOnly',
-      `${net.label}: a batch norm in training has no input-gradient-only backward here`,
-    );
   if (!target)
     throw new ArgumentError('inputGrad', `${net.label}: a batch norm's backward needs somewhere to write dL/dx`);
   // The batch-norm backward writes dL/dx as it is; where the input came through an activation,
@@ -197,26 +195,30 @@ function batchNormBackward(
   const scratch = gated ? pass.scratch?.[b] : undefined;
   if (gated && !scratch)
     throw new ArgumentError(`scratch[${b}]`, 'is needed for a batch norm after an activated layer');
-  const plan: PlannedKernel[] = [
-    {
-      build: (ctx) =>
-        createBatchNormBackward(ctx, {
-          batch: pass.rows,
-          channels: p.inShape[0]!,
-          spatial: elements(p.inShape) / p.inShape[0]!,
-          x: input,
-          gamma: viewRef(pass.weights ?? net.weights, p.weight!),
-          saved: requiredStats(pass, b),
-          dy: grad,
-          ...(block.activation ? { y: pass.outputs[b]!, activation: block.activation } : {}),
-          ...(block.activation === 'leaky-relu' ? { leakySlope: net.spec.leakySlope } : {}),
-          dx: scratch ?? target,
+  const groups = normGroups(pass);
+  const plan: PlannedKernel[] = groups.map((group, g) => ({
+    build: (ctx) =>
+      createBatchNormBackward(ctx, {
+        batch: group.rows,
+        firstRow: group.firstRow,
+        channels: p.inShape[0]!,
+        spatial: elements(p.inShape) / p.inShape[0]!,
+        x: input,
+        gamma: viewRef(pass.batchNormWeights ?? pass.weights ?? net.weights, p.weight!),
+        saved: requiredStats(group, b),
+        dy: grad,
+        ...(block.activation ? { y: pass.outputs[b]!, activation: block.activation } : {}),
+        ...(block.activation === 'leaky-relu' ? { leakySlope: net.spec.leakySlope } : {}),
+        dx: scratch ?? target,
+        // Without weight gradients the kernel still needs the sums for dx, but writes no dγ, dβ.
+        ...(!pass.inputGradOnly && {
           dgamma: viewRef(net.grads, p.weight!),
           dbeta: viewRef(net.grads, p.bias!),
-          label,
+          accumulate: g > 0,
         }),
-    },
-  ];
+        label: groups.length > 1 ? `${label} rows ${group.firstRow}+${group.rows}` : label,
+      }),
+  }));
   if (gated && scratch) {
     const n = pass.rows * elements(p.inShape);
     plan.push({

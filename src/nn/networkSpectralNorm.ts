@@ -3,6 +3,10 @@
 // [out, in·kh·kw] as PyTorch's spectral_norm views it. The kernels (kernels/spectralNorm.ts) write
 // the normalised copy that the passes read and correct the gradients; this object owns them, the
 // copy, and the power iteration's vectors, which start as N(0, 1) draws from the seed.
+// Batch norms are left as they are: σ bounds a weight matrix's gain, and a batch norm's γ is a
+// per-channel scale, not a matrix (PyTorch's spectral_norm is applied to linear and convolution
+// modules). The copy holds no γ or β, so a pass that reads it takes those from the trained
+// weights (PassBuffers.batchNormWeights).
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { createRandomFill } from '../kernels/random.js';
@@ -19,12 +23,14 @@ export class NetworkNormalization {
   ) {}
 
   static async create(ctx: GpuContext, net: NetworkParameters): Promise<NetworkNormalization> {
-    const layers: SpectralNormLayer[] = net.blocks.map((block) => {
+    const normalised = net.blocks.filter((block) => block.layer.layer.kind !== 'batch-norm');
+    const layers: SpectralNormLayer[] = normalised.map((block) => {
       const p = block.layer;
       if (p.layer.kind !== 'linear' && p.layer.kind !== 'conv2d')
         throw new ArgumentError(
           `layers[${p.index}]`,
-          `spectral normalisation takes linear and conv2d layers; ${net.label} has a ${p.layer.kind}`,
+          'spectral normalisation takes linear and conv2d layers (and leaves batch norms as they are); ' +
+            `${net.label} has a ${p.layer.kind}`,
         );
       const rows = p.weight!.shape[0]!;
       return {

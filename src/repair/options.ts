@@ -2,6 +2,7 @@
 // of the options that do not need the GPU.
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GanConfig } from '../gan/config.js';
+import { requireMlp } from '../gan/networks.js';
 
 export interface RepairOptions {
   /** Starting points searched at once (rows of one batch). Default 64. */
@@ -80,6 +81,7 @@ export interface RepairSettings {
 export const MAX_STARTS = 4096;
 
 export function repairSettings(config: GanConfig, options: RepairOptions): RepairSettings {
+  requireMlp(config);
   const starts = requirePositiveInteger('starts', options.starts ?? 64);
   if (starts > MAX_STARTS) throw new ArgumentError('starts', `must be at most ${MAX_STARTS}, got ${starts}`);
   return {

@@ -10,7 +10,8 @@
 // Many iterations go into one command buffer; scores are read back only between chunks.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
-import type { MlpWeights } from '../nn/mlp.js';
+import { MlpWeights } from '../nn/mlp.js';
+import type { SamplingGenerator } from '../gan/sampler.js';
 import type { GanConfig } from '../gan/config.js';
 import {
   repairSettings,
@@ -46,11 +47,12 @@ export class ImageRepairer {
   static async create(
     ctx: GpuContext,
     config: GanConfig,
-    generator: MlpWeights,
+    generator: SamplingGenerator,
     discriminator: MlpWeights | null,
     options: RepairOptions = {},
   ): Promise<ImageRepairer> {
     const settings = repairSettings(config, options);
+    if (!(generator instanceof MlpWeights)) throw new ArgumentError('generator', 'must be an mlp generator');
     if (settings.useEma && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
     const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);
     return new ImageRepairer(ctx, config, settings.starts, program);

@@ -12,6 +12,7 @@ import { byteImages, labelled, makeTrainer, type TestData } from './helpers.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import type { GanTrainer } from '../../src/gan/trainer.js';
 import type { TensorMap } from '../../src/io/safetensors.js';
+import type { MlpParameters } from '../../src/nn/mlp.js';
 import { useTempDirs } from '../support/temp.js';
 
 const tempDir = useTempDirs();
@@ -250,7 +251,7 @@ async function expectClassColumnsForPlainOneHot(trainer: GanTrainer, tensors: Te
     ['optimizer.generator.exp_avg', trainer.generator, trainer.generator.moment1],
   ] as const) {
     const flat = await trainer.ctx.readF32(buffer);
-    const layer = mlp.layout.layers[0]!;
+    const layer = (mlp as MlpParameters).layout.layers[0]!;
     const [inputs, classes] = [layer.inFeatures, layer.classWeight!.shape[1]!];
     const saved = tensors.get(`${prefix}.0.weight`)!.data;
     const factor = prefix.startsWith('optimizer.') ? 1 : h;

@@ -6,10 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { headRowsPerGroup } from '../../src/kernels/logitHead.js';
 import { MatmulKernel } from '../../src/kernels/matmul.js';
+import type { MlpParameters } from '../../src/nn/mlp.js';
 import { useGpu } from '../support/gpu.js';
 import { byteImages, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
+
+/** An MLP network's floats per flat buffer (these trainers are MLPs). */
+const mlpFloats = (net: unknown) => (net as MlpParameters).layout.totalFloats;
 /**
  * Uniform buffers, the step counter, the stats ring and placeholders: 3 KB at batch 64 and at
  * batch 1024 (measured). Less than one extra activation buffer.
@@ -29,7 +33,7 @@ describe('trainer memory', () => {
         const headGroups = (rows: number) =>
           rows <= headRowsPerGroup(rows) ? 0 : Math.ceil(rows / headRowsPerGroup(rows));
         const floats = {
-          parameters: 5 * trainer.generator.layout.totalFloats + 4 * trainer.discriminator.layout.totalFloats,
+          parameters: 5 * mlpFloats(trainer.generator) + 4 * mlpFloats(trainer.discriminator),
           activations:
             batch * c.noiseDim +
             2 * batch * c.dataDim +

@@ -1,16 +1,16 @@
 // The training step of a GAN of layer-list networks (a small DCGAN: transposed convolutions with a
-// batch norm and ReLU, a tanh image; a convolution, leaky-ReLU and a convolution to one logit)
-// against the float64 trainer of reference/networkGan.ts: both updates' gradients, the weights
-// after Adam, the generator's running statistics and its moving average, over two steps (the second
-// from the GPU's state after the first, with Adam's moments under way); and the
-// networks the step refuses, each with the reason.
+// batch norm and ReLU, a tanh image; a convolution, leaky-ReLU and a convolution to one logit, with
+// or without a batch norm) against the float64 trainer of reference/networkGan.ts: both updates'
+// gradients, the weights after Adam, both networks' running statistics and the moving average, over
+// two steps (the second from the GPU's state after the first, with Adam's moments under way); and
+// the networks the step refuses, each with the reason.
 import { describe, expect, it } from 'vitest';
 import { resolveGanConfig, type GanConfig } from '../../src/gan/config.js';
-import { buildNetworkStep } from '../../src/gan/networkStep.js';
+import { batchNormPassesPerStep, buildNetworkStep } from '../../src/gan/networkStep.js';
 import { StatsReader } from '../../src/gan/stats.js';
 import { createStepCounter } from '../../src/kernels/counter.js';
 import type { Layer } from '../../src/nn/model.js';
-import { NetworkParameters } from '../../src/nn/network.js';
+import { NetworkParameters, normGroups } from '../../src/nn/network.js';
 import { initialiseNetwork } from '../../src/nn/networkInit.js';
 import { NetworkNormalization } from '../../src/nn/networkSpectralNorm.js';
 import { ReferenceNetworkGan } from '../../reference/networkGan.js';
@@ -31,6 +31,18 @@ const DISCRIMINATOR: Layer[] = [
   { kind: 'activation', fn: 'leaky-relu' },
   { kind: 'conv2d', out: 1, kernel: 3, bias: false },
 ];
+/**
+ * As DCGAN's discriminator: a batch norm between a convolution and its leaky-ReLU, with an odd
+ * channel count, so that its two halves' statistics, running updates and summed dγ, dβ all count.
+ */
+const DISCRIMINATOR_BN: Layer[] = [
+  { kind: 'conv2d', out: 5, kernel: 4, stride: 2, padding: 1, bias: false },
+  { kind: 'batch-norm' },
+  { kind: 'activation', fn: 'leaky-relu' },
+  { kind: 'conv2d', out: 1, kernel: 3, bias: false },
+];
+/** A batch norm whose input went through an activation: its backward goes through scratch. */
+const BN_AFTER_ACTIVATION: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'batch-norm' }, ...DISCRIMINATOR.slice(2)];
 
 async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) {
   const ctx = gpu.ctx;
@@ -70,14 +82,21 @@ async function vectors(s: Awaited<ReturnType<typeof setUp>>): Promise<Float64Arr
 }
 
 describe('the step of a GAN of layer-list networks', () => {
+  const hingeSn = resolveGanConfig({ ...config, loss: 'hinge', spectralNorm: true });
+  const leastSquares = resolveGanConfig({ ...config, loss: 'least-squares', realLabel: 0.9 });
   it.each([
-    ['BCE', config],
-    ['hinge loss and spectral normalisation', resolveGanConfig({ ...config, loss: 'hinge', spectralNorm: true })],
+    ['BCE', config, DISCRIMINATOR],
+    ['hinge loss and spectral normalisation', hingeSn, DISCRIMINATOR],
+    ['BCE, a batch norm in D', config, DISCRIMINATOR_BN],
+    ['least squares, a batch norm in D', leastSquares, DISCRIMINATOR_BN],
+    ['BCE, a batch norm after an activation in D', config, BN_AFTER_ACTIVATION],
+    ['hinge loss, spectral normalisation and a batch norm in D', hingeSn, DISCRIMINATOR_BN],
   ])(
     'matches the float64 trainer over two steps (%s): gradients, weights, statistics, moving average',
-    async (_name, config) => {
+    async (_name, config, discriminator) => {
       const ctx = gpu.ctx;
-      const s = await setUp(config);
+      const s = await setUp(config, discriminator);
+      const dState = async () => (await ctx.readF32(s.D.state)).subarray(0, s.D.layout.stateFloats);
       try {
         const reference = new ReferenceNetworkGan(
           config,
@@ -86,6 +105,7 @@ describe('the step of a GAN of layer-list networks', () => {
             generator: await ctx.readF32(s.G.weights),
             generatorState: await ctx.readF32(s.G.state),
             discriminator: await ctx.readF32(s.D.weights),
+            discriminatorState: await dState(),
           },
           s.data.reference,
           await vectors(s),
@@ -108,17 +128,21 @@ describe('the step of a GAN of layer-list networks', () => {
             ctx.submit([encoder.finish()]);
             const want = reference.trainStep();
             const [gradD, gradG] = [await ctx.readF32(s.D.grads), await ctx.readF32(s.G.grads)];
-            const gradTolerance = (g: Float64Array) => {
+            const gradTolerance = (g: Float64Array, floor = 1e-5) => {
               const largest = Math.max(...g.map(Math.abs));
-              return (i: number) => 1e-5 * largest + 1e-3 * Math.abs(g[i]!);
+              return (i: number) => floor * largest + 1e-3 * Math.abs(g[i]!);
             };
+            // G's gradient comes through G's batch norm, and with one in D through D's on the fake
+            // rows too: each backward subtracts batch means of its gradient, which float32 leaves
+            // with errors of a few 1e-5 of the largest entry (measured: up to 6e-5 with D's).
+            const gFloor = s.D.blocks.some((b) => b.statsFloats > 0) ? 1e-4 : 1e-5;
             expectClose(gradD, want.gradD, gradTolerance(want.gradD), `step ${t}: D's gradients`);
-            expectClose(gradG, want.gradG, gradTolerance(want.gradG), `step ${t}: G's gradients`);
+            expectClose(gradG, want.gradG, gradTolerance(want.gradG, gFloor), `step ${t}: G's gradients`);
             // Adam's step is lr·m̂/(√v̂ + ε): a gradient off by δ moves it by about
             // lr·(1 − β1)/(1 − β1^t)·δ/√v̂, which for a gradient within rounding of zero is a whole
             // step (either sign may win). The weights may differ by that much and float32 rounding.
-            const adamTolerance = (grad: Float64Array, v: Float64Array, weights: Float64Array) => {
-              const delta = gradTolerance(grad);
+            const adamTolerance = (grad: Float64Array, v: Float64Array, weights: Float64Array, floor = 1e-5) => {
+              const delta = gradTolerance(grad, floor);
               const share = (1 - config.beta1) / (1 - config.beta1 ** t);
               return (i: number) =>
                 2e-6 +
@@ -126,11 +150,15 @@ describe('the step of a GAN of layer-list networks', () => {
                 (2 * config.lr * share * delta(i)) / (Math.sqrt(v[i]! / (1 - config.beta2 ** t)) + 1e-8);
             };
             const dTolerance = adamTolerance(want.gradD, reference.D.adam.v, reference.D.adam.weights);
-            const gTolerance = adamTolerance(want.gradG, reference.G.adam.v, reference.G.adam.weights);
+            const gTolerance = adamTolerance(want.gradG, reference.G.adam.v, reference.G.adam.weights, gFloor);
             expectClose(await ctx.readF32(s.D.weights), reference.D.adam.weights, dTolerance, `step ${t}: D's weights`);
             expectClose(await ctx.readF32(s.G.weights), reference.G.adam.weights, gTolerance, `step ${t}: G's weights`);
             expectClose(await ctx.readF32(s.G.ema!), reference.ema, gTolerance, `step ${t}: G's moving average`);
             expectClose(await ctx.readF32(s.G.state), reference.G.state, () => 1e-5, `step ${t}: running statistics`);
+            // D's: real half, fake half, then the fake again through the updated D (three updates).
+            const dWant = reference.D.state;
+            const dTolerance2 = (i: number) => 1e-6 + 1e-5 * Math.abs(dWant[i]!);
+            expectClose(await dState(), dWant, dTolerance2, `step ${t}: D's running statistics`);
             // The next step starts both from the GPU's state, so that an entry that stepped the
             // other way (above) does not carry into the next comparison.
             for (const [net, ref] of [
@@ -168,6 +196,7 @@ describe('the step of a GAN of layer-list networks', () => {
     const attempt = async (c: GanConfig, discriminator?: Layer[], normalized = false) => {
       const s = await setUp(c, discriminator);
       const spectralNorm = normalized ? await NetworkNormalization.create(ctx, s.D) : undefined;
+      const used = spectralNorm ?? s.spectralNorm;
       try {
         const step = await buildNetworkStep(ctx, {
           config: c,
@@ -176,7 +205,7 @@ describe('the step of a GAN of layer-list networks', () => {
           discriminator: s.D,
           counter: s.counter,
           stats: s.stats.buffer,
-          ...(spectralNorm && { spectralNorm }),
+          ...(used && { spectralNorm: used }),
         });
         step.destroy();
         return 'built';
@@ -192,13 +221,66 @@ describe('the step of a GAN of layer-list networks', () => {
     expect(await attempt(config, [...DISCRIMINATOR.slice(0, 2), { kind: 'conv2d', out: 2, kernel: 3 }])).toMatch(
       /^discriminator: must end in one logit/,
     );
-    expect(
-      await attempt(config, [
-        { kind: 'conv2d', out: 3, kernel: 4, stride: 2, padding: 1 },
-        { kind: 'batch-norm' },
-        ...DISCRIMINATOR.slice(1),
-      ]),
-    ).toMatch(/^discriminator: with batch norm is not yet available/);
+    expect(await attempt(config, [{ kind: 'batch-norm' }, ...DISCRIMINATOR])).toMatch(
+      /^discriminator: must not start with a batch norm/,
+    );
+    // Batch norm in D is trained (above), after an activated layer too, and beside spectral norm.
+    expect(await attempt(config, BN_AFTER_ACTIVATION)).toBe('built');
+    expect(await attempt(hingeSn, DISCRIMINATOR_BN)).toBe('built');
     expect(await attempt(config)).toBe('built');
+  });
+
+  it("counts each network's training passes through its batch norms per step (num_batches_tracked)", () => {
+    expect(batchNormPassesPerStep('generator')).toBe(1);
+    expect(batchNormPassesPerStep('discriminator')).toBe(3);
+    expect(() => batchNormPassesPerStep('critic' as never)).toThrow(/^role: must be/);
+  });
+
+  it('checks the row groups a pass normalises apart: each row in exactly one', () => {
+    const pass = (groups: Array<[number, number]>) => ({
+      rows: 6,
+      stats: [],
+      normGroups: groups.map(([firstRow, rows]) => ({ firstRow, rows, stats: [] })),
+    });
+    const message = (groups: Array<[number, number]>) => {
+      try {
+        normGroups(pass(groups));
+        return 'accepted';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(
+      message([
+        [3, 3],
+        [0, 3],
+      ]),
+    ).toBe('accepted');
+    expect(normGroups({ rows: 4, stats: [] })).toEqual([{ firstRow: 0, rows: 4, stats: [] }]);
+    expect(message([])).toMatch(/^normGroups: needs at least one group/);
+    expect(
+      message([
+        [3, 3],
+        [0, 4],
+      ]),
+    ).toMatch(/^normGroups\[1\]: overlaps another group at row 3/);
+    expect(
+      message([
+        [3, 3],
+        [0, 2],
+      ]),
+    ).toMatch(/^normGroups: must cover every row; row 2 is in none/);
+    expect(
+      message([
+        [4, 3],
+        [0, 4],
+      ]),
+    ).toMatch(/^normGroups\[0\]: must be rows inside \[0, 6\)/);
+    expect(
+      message([
+        [0, 0],
+        [0, 6],
+      ]),
+    ).toMatch(/^normGroups\[0\]: must be rows inside/);
   });
 });

@@ -2,7 +2,10 @@
 // odd channel counts, S = 1 (BatchNorm1d), S = 7×7 and 3×5, a batch of one, and one case large
 // enough that each of a workgroup's invocations sums many values. The reference's backward is
 // itself checked by central differences of its forward, so the GPU's backward is pinned to the
-// definition, not just to a second implementation of the same formula.
+// definition, not just to a second implementation of the same formula. Row windows (firstRow):
+// two halves of one buffer normalised apart, their running updates in recording order, and the
+// backward's dgamma and dbeta added across them (or not written at all), against the float64
+// row-group reference, itself checked by central differences.
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, type GpuContext } from '../../src/index.js';
 import {
@@ -14,9 +17,12 @@ import {
 import {
   batchNormBackwardReference,
   batchNormEvalReference,
+  batchNormGroupsBackwardReference,
+  batchNormGroupsTrainReference,
   batchNormTrainReference,
   type BatchNormAffine,
   type BatchNormLayout,
+  type RowGroup,
 } from '../../reference/batchNorm.js';
 import { float32Tolerance } from '../../reference/numeric.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
@@ -317,6 +323,163 @@ describe('batch norm, backward', () => {
   }
 });
 
+/** Σ w·y over row groups normalised apart, in float64. */
+function groupsLossOf(c: Case, x: ArrayLike<number>, a: BatchNormAffine, w: ArrayLike<number>, groups: RowGroup[]) {
+  const zeros = new Float64Array(c.channels);
+  const { y } = batchNormGroupsTrainReference(x, c, a, { mean: zeros, variance: zeros }, 0, groups);
+  return y.reduce((sum, value, i) => sum + value * w[i]!, 0);
+}
+
+describe('batch norm, row windows (halves of one buffer normalised apart)', () => {
+  // [fake; real] as a GAN's step holds them, the real half's update first; and an uneven split.
+  const splits: Array<[Case, RowGroup[]]> = [
+    [
+      { batch: 6, channels: 5, spatial: 9, activation: 'leaky-relu', leakySlope: 0.2 },
+      [
+        { firstRow: 3, rows: 3 },
+        { firstRow: 0, rows: 3 },
+      ],
+    ],
+    [
+      { batch: 7, channels: 3, spatial: 1, activation: 'tanh' },
+      [
+        { firstRow: 0, rows: 4 },
+        { firstRow: 4, rows: 3 },
+      ],
+    ],
+  ];
+
+  it("the reference's summed gradients match central differences of Σ w·y over the groups", () => {
+    const [c, groups] = splits[0]!;
+    const data = inputs(c, 70);
+    const w = randomArray(data.x.length, 71);
+    const a = affine(c, data);
+    const ref = batchNormGroupsBackwardReference(data.x, w, c, a, groups);
+    const tolerance = (expected: ArrayLike<number>) => (i: number) => 1e-7 + 1e-6 * Math.abs(expected[i]!);
+    const dx = centralDifferences(data.x, (x) => groupsLossOf(c, x, a, w, groups));
+    const dgamma = centralDifferences(data.gamma, (gamma) => groupsLossOf(c, data.x, { ...a, gamma }, w, groups));
+    const dbeta = centralDifferences(data.beta, (beta) => groupsLossOf(c, data.x, { ...a, beta }, w, groups));
+    expectClose(ref.dx, dx, tolerance(dx), 'dx');
+    expectClose(ref.dgamma, dgamma, tolerance(dgamma), 'dgamma');
+    expectClose(ref.dbeta, dbeta, tolerance(dbeta), 'dbeta');
+  });
+
+  for (const [c, groups] of splits) {
+    const name = `N=${c.batch} as ${groups.map((g) => `${g.firstRow}+${g.rows}`).join(', then ')}`;
+
+    it(`${name}: each window on its own statistics, running updates in order, other rows untouched`, async () => {
+      const { ctx } = gpu;
+      const data = inputs(c, 300 + c.batch);
+      const momentum = 0.1;
+      const old = { mean: data.runningMean, variance: data.runningVar };
+      const ref = batchNormGroupsTrainReference(data.x, c, affine(c, data), old, momentum, groups);
+      const sentinel = Float32Array.from({ length: data.x.length }, () => 7);
+      const saved = { saved0: 2 * c.channels, saved1: 2 * c.channels };
+      await withBuffers(ctx, { ...data, y: sentinel, ...saved }, async (b) => {
+        const spec = (g: number): BatchNormSpec => ({
+          mode: 'train',
+          ...c,
+          ...b,
+          batch: groups[g]!.rows,
+          firstRow: groups[g]!.firstRow,
+          saved: g === 0 ? b.saved0 : b.saved1,
+          momentum,
+        });
+        const kernels = [await createBatchNorm(ctx, spec(0)), await createBatchNorm(ctx, spec(1))];
+        try {
+          await runKernels(ctx, kernels[0]!);
+          const y = await ctx.readF32(b.y);
+          const width = c.channels * c.spatial;
+          const other = groups[1]!;
+          const untouched = y.subarray(other.firstRow * width, (other.firstRow + other.rows) * width);
+          expect(
+            untouched.every((v) => v === 7),
+            "the other window's rows untouched",
+          ).toBe(true);
+          await runKernels(ctx, kernels[1]!);
+          expectClose(await ctx.readF32(b.y), ref.y, (i) => float32Tolerance(ref.yMagnitude[i]!), 'y');
+          for (const [g, step] of ref.groups.entries()) {
+            const got = await ctx.readF32(g === 0 ? b.saved0 : b.saved1);
+            const tolerance = (i: number) => float32Tolerance(step.meanMagnitude[i]!);
+            expectClose(got.subarray(0, c.channels), step.mean, tolerance, `window ${g} mean`);
+            expectClose(got.subarray(c.channels), step.invStd, (i) => float32Tolerance(step.invStd[i]!), 'invstd');
+          }
+          // After both updates: the order matters, (1 − m)² r + (1 − m) m s₀ + m s₁.
+          const rm = await ctx.readF32(b.runningMean);
+          expectClose(rm, ref.runningMean, (i) => float32Tolerance(Math.abs(ref.runningMean[i]!) + 1), 'mean');
+          const rv = await ctx.readF32(b.runningVar);
+          expectClose(rv, ref.runningVar, (i) => float32Tolerance(ref.runningVar[i]!), 'running var');
+        } finally {
+          for (const k of kernels) k.destroy();
+        }
+      });
+    });
+
+    it(`${name}: backward per window, dgamma and dbeta summed (added in order), or not written`, async () => {
+      const { ctx } = gpu;
+      const data = inputs(c, 400 + c.batch);
+      const dy = randomArray(data.x.length, 401 + c.batch);
+      const ref = batchNormGroupsBackwardReference(data.x, dy, c, affine(c, data), groups);
+      const buffers = { ...trainBuffers(c, data), saved1: 2 * c.channels, dy, dx: dy.length, dx2: dy.length };
+      const grads = { dgamma: c.channels, dbeta: c.channels };
+      await withBuffers(ctx, { ...buffers, ...grads }, async (b) => {
+        const window = (g: number) => ({
+          ...c,
+          ...b,
+          batch: groups[g]!.rows,
+          firstRow: groups[g]!.firstRow,
+          saved: g === 0 ? b.saved : b.saved1,
+        });
+        const built = [];
+        try {
+          for (const g of [0, 1]) built.push(await createBatchNorm(ctx, { mode: 'train', ...window(g) }));
+          built.push(await createBatchNormBackward(ctx, window(0)));
+          built.push(await createBatchNormBackward(ctx, { ...window(1), accumulate: true }));
+          // Only dx: the same dx, into a second buffer, with no dgamma or dbeta bound.
+          for (const g of [0, 1]) {
+            const { dgamma: _g, dbeta: _b, ...rest } = window(g);
+            built.push(await createBatchNormBackward(ctx, { ...rest, dx: b.dx2 }));
+          }
+          await runKernels(ctx, ...built);
+          const dx = await ctx.readF32(b.dx);
+          expectClose(dx, ref.dx, (i) => float32Tolerance(ref.dxMagnitude[i]!), 'dx');
+          const dgamma = await ctx.readF32(b.dgamma);
+          const dbeta = await ctx.readF32(b.dbeta);
+          expectClose(dgamma, ref.dgamma, (i) => float32Tolerance(ref.dgammaMagnitude[i]!), 'dgamma');
+          expectClose(dbeta, ref.dbeta, (i) => float32Tolerance(ref.dbetaMagnitude[i]!), 'dbeta');
+          expect(sameBits(await ctx.readF32(b.dx2), dx), 'dx without dgamma, dbeta: same bits').toBe(true);
+          // The first window writes, the second adds: a rerun gives the same bits, not a doubled sum.
+          await runKernels(ctx, ...built.slice(2, 4));
+          expect(sameBits(await ctx.readF32(b.dgamma), dgamma), 'same dgamma bits').toBe(true);
+          expect(sameBits(await ctx.readF32(b.dbeta), dbeta), 'same dbeta bits').toBe(true);
+        } finally {
+          for (const k of built) k.destroy();
+        }
+      });
+    });
+
+    it(`${name}: eval over a window reads the running estimates`, async () => {
+      const { ctx } = gpu;
+      const data = inputs(c, 500 + c.batch);
+      const g = groups[0]!;
+      const width = c.channels * c.spatial;
+      const rows = data.x.subarray(g.firstRow * width, (g.firstRow + g.rows) * width);
+      const running = { mean: data.runningMean, variance: data.runningVar };
+      const ref = batchNormEvalReference(rows, { ...c, batch: g.rows }, affine(c, data), running);
+      await withBuffers(ctx, { ...data, y: data.x.length }, (b) =>
+        withKernel(
+          createBatchNorm(ctx, { mode: 'eval', ...c, ...b, batch: g.rows, firstRow: g.firstRow }),
+          async (kernel) => {
+            await runKernels(ctx, kernel);
+            const y = (await ctx.readF32(b.y)).subarray(g.firstRow * width, (g.firstRow + g.rows) * width);
+            expectClose(y, ref.y, (i) => float32Tolerance(ref.yMagnitude[i]!), 'y');
+          },
+        ),
+      );
+    });
+  }
+});
+
 describe('batch norm, refusals', () => {
   const c: Case = { batch: 2, channels: 3, spatial: 5 };
 
@@ -357,6 +520,9 @@ describe('batch norm, refusals', () => {
     ['runningVar missing', () => ({ runningVar: undefined as never }), /^runningVar: is required/],
     ['saved missing in training', () => ({ saved: undefined }), /^saved: is required/],
     ['y written over x', (b) => ({ y: b.x }), /^y: overlaps x/],
+    ['firstRow -1', () => ({ firstRow: -1 }), /^firstRow: must be a non-negative integer, got -1$/],
+    ['firstRow 0.5', () => ({ firstRow: 0.5 }), /^firstRow: must be a non-negative integer/],
+    ['a window past x', () => ({ batch: 1, firstRow: 2 }), /^x: needs 45 f32 elements/],
   ];
   for (const [name, change, message] of forwardCases) {
     it(`forward refuses ${name}`, async () => {
@@ -377,6 +543,9 @@ describe('batch norm, refusals', () => {
     ['saved too small', (b) => ({ saved: b.gamma }), /^saved: needs 6 f32 elements/],
     ['dgamma over dbeta', (b) => ({ dgamma: b.dbeta }), /^dgamma: overlaps dbeta|^dbeta: overlaps dgamma/],
     ['dx over dy', (b) => ({ dx: b.dy }), /^dx: (overlaps|shares a buffer with) dy/],
+    ['dgamma without dbeta', () => ({ dbeta: undefined }), /^dbeta: is required with the other/],
+    ['accumulating into nothing', () => ({ dgamma: undefined, dbeta: undefined, accumulate: true }), /^accumulate:/],
+    ['a window past dx', () => ({ firstRow: 1 }), /^x: needs 45 f32 elements/],
   ];
   for (const [name, change, message] of backwardCases) {
     it(`backward refuses ${name}`, async () => {

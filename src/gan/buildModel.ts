@@ -1,0 +1,54 @@
+// The trainer's model for a configuration. The MLP (mlpModel.ts) keeps its own planner, whose
+// results every fixed-seed output was checked against; every other architecture is a pair of
+// layer lists (networks.ts) planned by networkStep.ts.
+import type { GpuContext } from '../gpu/context.js';
+import { NetworkParameters } from '../nn/network.js';
+import { initialiseNetwork } from '../nn/networkInit.js';
+import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
+import type { GanConfig } from './config.js';
+import { buildMlpModel } from './mlpModel.js';
+import { buildNetworkStep } from './networkStep.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
+import type { ModelParts, TrainerModel } from './trainerModel.js';
+
+/** The configuration's networks and step, with their first weights drawn from the seed. */
+export function buildTrainerModel(ctx: GpuContext, config: GanConfig, parts: ModelParts): Promise<TrainerModel> {
+  return config.architecture === 'mlp' ? buildMlpModel(ctx, config, parts) : buildNetworkModel(ctx, config, parts);
+}
+
+/** DCGAN's weights_init (N(0, 0.02) convolutions, N(1, 0.02) batch-norm scales) for layer lists. */
+async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: ModelParts): Promise<TrainerModel> {
+  const owned: Array<{ destroy(): void }> = [];
+  const destroy = () => {
+    for (const o of owned.reverse()) o.destroy();
+  };
+  try {
+    const generator = new NetworkParameters(ctx, generatorNetworkSpec(config), 'generator', true);
+    owned.push(generator);
+    const discriminator = new NetworkParameters(ctx, discriminatorNetworkSpec(config), 'discriminator');
+    owned.push(discriminator);
+    const spectralNorm = config.spectralNorm ? await NetworkNormalization.create(ctx, discriminator) : null;
+    if (spectralNorm) owned.push(spectralNorm);
+    const step = await buildNetworkStep(ctx, {
+      config,
+      dataset: parts.dataset,
+      generator,
+      discriminator,
+      counter: parts.counter,
+      stats: parts.stats,
+      ...(spectralNorm && { spectralNorm }),
+    });
+    owned.push(step);
+    await initialiseNetwork(ctx, generator, { seed: config.seed, network: 'generator', scheme: 'dcgan' });
+    await initialiseNetwork(ctx, discriminator, { seed: config.seed, network: 'discriminator', scheme: 'dcgan' });
+    await spectralNorm?.initialise(config.seed);
+    const encoder = ctx.device.createCommandEncoder({ label: 'moving average from the first weights' });
+    encoder.copyBufferToBuffer(generator.weights, 0, generator.ema!, 0, generator.weights.size);
+    ctx.submit([encoder.finish()]);
+    await ctx.sync();
+    return { generator, discriminator, kernels: step.kernels, spectralNorm, destroy };
+  } catch (error) {
+    destroy();
+    throw error;
+  }
+}

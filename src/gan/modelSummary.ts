@@ -1,0 +1,97 @@
+// A configuration's networks as the rows a person reads (the demo's layer table, the library's
+// model list): each layer of the nn.Sequential it trains, as PyTorch would print it, with its output
+// shape and parameter count. Worked out from the configuration alone, with nothing on the GPU.
+import { layoutModel, type Layer, type ModelLayout, type PlacedLayer } from '../nn/model.js';
+import { mlpDiscriminator, mlpGenerator } from '../nn/presets.js';
+import type { GanConfig } from './config.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
+
+export interface LayerSummary {
+  /** Its index in the Sequential: the prefix of its tensors' names in a checkpoint. */
+  index: number;
+  /** As PyTorch prints the module, e.g. "ConvTranspose2d(100, 256, 7, stride=1, padding=0, bias=False)". */
+  module: string;
+  /** One example's output, e.g. [256, 7, 7]. */
+  outShape: readonly number[];
+  /** Trained parameters (running statistics are not parameters). */
+  parameters: number;
+}
+
+export interface NetworkSummary {
+  inShape: readonly number[];
+  layers: LayerSummary[];
+  parameters: number;
+}
+
+/** Both networks of a configuration (resolved: resolveGanConfig), layer by layer. */
+export function modelSummary(config: GanConfig): { generator: NetworkSummary; discriminator: NetworkSummary } {
+  return { generator: summarise(generatorLayout(config)), discriminator: summarise(discriminatorLayout(config)) };
+}
+
+function generatorLayout(config: GanConfig): ModelLayout {
+  if (config.architecture !== 'mlp') {
+    const spec = generatorNetworkSpec(config);
+    return layoutModel(spec.input, spec.layers);
+  }
+  // A conditional network's first Linear also reads the one-hot class, as the checkpoint joins it.
+  const layers = mlpGenerator({ ...mlpSizes(config), output: activationOf(config.generatorOutput) });
+  return layoutModel([config.noiseDim + config.classes], layers);
+}
+
+function discriminatorLayout(config: GanConfig): ModelLayout {
+  if (config.architecture !== 'mlp') {
+    const spec = discriminatorNetworkSpec(config);
+    return layoutModel(spec.input, spec.layers);
+  }
+  return layoutModel([config.dataDim + config.classes], mlpDiscriminator({ ...mlpSizes(config), output: null }));
+}
+
+function mlpSizes(config: GanConfig) {
+  return {
+    noise: config.noiseDim,
+    generatorHidden: config.generatorHidden,
+    discriminatorHidden: config.discriminatorHidden,
+    data: config.dataDim,
+  };
+}
+
+const activationOf = (output: GanConfig['generatorOutput']) => (output === 'none' ? null : output);
+
+function summarise(layout: ModelLayout): NetworkSummary {
+  const layers = layout.layers.map((p) => ({
+    index: p.index,
+    module: moduleText(p),
+    outShape: p.outShape,
+    parameters: (p.weight?.count ?? 0) + (p.bias?.count ?? 0),
+  }));
+  return { inShape: layout.inShape, layers, parameters: layout.parameterCount };
+}
+
+const ACTIVATIONS: Record<string, string> = {
+  relu: 'ReLU()',
+  'leaky-relu': 'LeakyReLU(0.2)',
+  tanh: 'Tanh()',
+  sigmoid: 'Sigmoid()',
+};
+
+function moduleText(p: PlacedLayer): string {
+  const layer: Layer = p.layer;
+  const noBias = 'bias' in layer && layer.bias === false ? ', bias=False' : '';
+  switch (layer.kind) {
+    case 'linear':
+      return `Linear(${p.inShape[0]}, ${layer.out}${noBias})`;
+    case 'conv2d':
+    case 'conv-transpose2d': {
+      const name = layer.kind === 'conv2d' ? 'Conv2d' : 'ConvTranspose2d';
+      return `${name}(${p.inShape[0]}, ${layer.out}, ${layer.kernel}, stride=${layer.stride ?? 1}, padding=${layer.padding ?? 0}${noBias})`;
+    }
+    case 'batch-norm':
+      return `BatchNorm${p.inShape.length === 3 ? '2d' : '1d'}(${p.inShape[0]})`;
+    case 'activation':
+      return ACTIVATIONS[layer.fn]!;
+    case 'flatten':
+      return 'Flatten()';
+    case 'unflatten':
+      return `Unflatten(1, (${layer.shape.join(', ')}))`;
+  }
+}

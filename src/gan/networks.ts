@@ -1,0 +1,49 @@
+// The layer lists a configuration trains (nn/presets.ts): for 'dcgan', the preset for the images'
+// side and channels, the discriminator with batch norms unless spectral normalisation takes their
+// place (as the issue that brought DCGAN decided: one or the other, not both).
+import { ArgumentError } from '../base/errors.js';
+import type { NetworkSpec } from '../nn/network.js';
+import { dcganDiscriminator, dcganGenerator, generatorInput, type DcganPresetSpec } from '../nn/presets.js';
+import type { GanConfig } from './config.js';
+
+/** Side of the square images of `channels` planes that `dataDim` values make. */
+export function imageSide(config: Pick<GanConfig, 'dataDim' | 'channels'>): number {
+  return Math.round(Math.sqrt(config.dataDim / config.channels));
+}
+
+function dcganPreset(config: GanConfig): DcganPresetSpec {
+  return {
+    noise: config.noiseDim,
+    channels: config.channels,
+    side: imageSide(config),
+    discriminatorBatchNorm: !config.spectralNorm,
+  };
+}
+
+/** A 'dcgan' configuration's generator: noise as a 1×1 image of noiseDim channels, to an image. */
+export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
+  return {
+    input: generatorInput('dcgan', config.noiseDim),
+    layers: dcganGenerator(dcganPreset(config)),
+    leakySlope: config.leakySlope,
+  };
+}
+
+/** A 'dcgan' configuration's discriminator: an image to one logit. */
+export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
+  const side = imageSide(config);
+  return {
+    input: [config.channels, side, side],
+    layers: dcganDiscriminator(dcganPreset(config)),
+    leakySlope: config.leakySlope,
+  };
+}
+
+/** Refuses a layer-list model where only the MLP's passes exist yet (repair's latent search), by name. */
+export function requireMlp(config: GanConfig): void {
+  if (config.architecture !== 'mlp')
+    throw new ArgumentError(
+      'checkpoint',
+      `is a ${config.architecture} model; repair takes mlp checkpoints for now (train one with --arch mlp)`,
+    );
+}

@@ -1,0 +1,32 @@
+// What the trainer trains, whatever the architecture: both networks on the GPU, the step's kernels
+// in recording order, D's spectral normalisation, and one destroy() for all of it (buildModel.ts
+// makes one).
+import type { GpuDataset } from '../data/dataset.js';
+import type { StepCounter } from '../kernels/counter.js';
+import type { MlpParameters } from '../nn/mlp.js';
+import type { NetworkParameters } from '../nn/network.js';
+import type { StepEntry } from './stepEntries.js';
+
+/** A network the trainer trains: the MLP's flat layout, or a layer list's. */
+export type GanNetwork = MlpParameters | NetworkParameters;
+
+export interface TrainerModel {
+  readonly generator: GanNetwork;
+  readonly discriminator: GanNetwork;
+  /** One training step's kernels in recording order. */
+  readonly kernels: readonly StepEntry[];
+  /** With config.spectralNorm: D's power-iteration state and normalised weights. */
+  readonly spectralNorm: {
+    /** Each normalised layer's u as a range of one buffer, in layer order. */
+    vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }>;
+  } | null;
+  destroy(): void;
+}
+
+export interface ModelParts {
+  dataset: GpuDataset;
+  labels?: GpuDataset;
+  counter: StepCounter;
+  /** The statistics buffer (StatsReader.buffer). */
+  stats: GPUBuffer;
+}

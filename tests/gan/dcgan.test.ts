@@ -1,0 +1,202 @@
+// The DCGAN preset through the trainer, as a library user and the CLI meet it: its checkpoint holds
+// exactly what load_state_dict(strict=True) of PyTorch's nn.Sequential wants (names, shapes,
+// int64 counters), resuming from it is bit-identical, and `sample`'s pictures are what an
+// independent float64 implementation of PyTorch's eval-mode semantics makes from the file alone
+// (the generator written out here by hand, not from our layer lists).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { resolveGanConfig } from '../../src/gan/config.js';
+import { GanSampler, loadGenerator } from '../../src/gan/sampler.js';
+import { exportTensors } from '../../src/gan/state.js';
+import type { TensorMap } from '../../src/io/safetensors.js';
+import { STREAMS } from '../../src/kernels/streams.js';
+import { batchNormEvalReference } from '../../reference/batchNorm.js';
+import { convTranspose2dReference } from '../../reference/conv.js';
+import { normalReference } from '../../reference/cpu.js';
+import { cli } from '../support/cli.js';
+import { useGpu } from '../support/gpu.js';
+import { useTempDirs } from '../support/temp.js';
+import { byteImages, makeTrainer } from './helpers.js';
+
+const gpu = useGpu();
+const tempDir = useTempDirs();
+
+const CONFIG = { architecture: 'dcgan', batch: 3, seed: 4, spectralNorm: true } as const;
+
+/** PyTorch's state_dict of the 28×28 generator's Sequential: ConvT, BN, ReLU, ConvT, BN, ReLU, ConvT, Tanh. */
+const GENERATOR_STATE: Array<[string, number[]]> = [
+  ['0.weight', [100, 256, 7, 7]],
+  ...bn(1, 256),
+  ['3.weight', [256, 128, 4, 4]],
+  ...bn(4, 128),
+  ['6.weight', [128, 1, 4, 4]],
+];
+function bn(i: number, channels: number): Array<[string, number[]]> {
+  return ['weight', 'bias', 'running_mean', 'running_var'].map((n) => [`${i}.${n}`, [channels]]);
+}
+
+/** With spectral normalisation in place of batch norm: Conv, LeakyReLU, Conv, LeakyReLU, Conv. */
+const DISCRIMINATOR_STATE: Array<[string, number[]]> = [
+  ['0.weight', [64, 1, 4, 4]],
+  ['2.weight', [128, 64, 4, 4]],
+  ['4.weight', [1, 128, 7, 7]],
+];
+
+const shapes = (tensors: TensorMap, prefix: string) =>
+  [...tensors].filter(([n]) => n.startsWith(`${prefix}.`)).map(([n, t]) => [n.slice(prefix.length + 1), t.shape]);
+
+async function trainedCheckpoint(steps: number): Promise<Uint8Array> {
+  const { trainer, destroy } = await makeTrainer(gpu.ctx, byteImages(12, 784), CONFIG);
+  try {
+    await trainer.train(steps);
+    return await encodeCheckpoint(trainer);
+  } finally {
+    destroy();
+  }
+}
+
+describe('a DCGAN trained through GanTrainer', () => {
+  it("saves PyTorch's Sequential names with int64 counters, and resumes bit-identically", async () => {
+    const ctx = gpu.ctx;
+    const data = byteImages(12, 784);
+    const { trainer, destroy } = await makeTrainer(ctx, data, CONFIG);
+    try {
+      await trainer.train(2);
+      const bytes = await encodeCheckpoint(trainer);
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+
+      const checkpoint = decodeCheckpoint(bytes);
+      expect(shapes(checkpoint.tensors, 'generator')).toEqual(GENERATOR_STATE);
+      expect(shapes(checkpoint.tensors, 'generator_ema')).toEqual(GENERATOR_STATE);
+      const withVectors = DISCRIMINATOR_STATE.flatMap(
+        ([n, s]): Array<[string, number[]]> => [
+          [n, s],
+          [`${n}_u`, [s[0]!]],
+        ],
+      );
+      expect(shapes(checkpoint.tensors, 'discriminator').sort()).toEqual(withVectors.sort());
+      // One training-mode pass of G per step: PyTorch's num_batches_tracked counts 2 after 2 steps.
+      for (const name of ['generator.1', 'generator.4', 'generator_ema.1', 'generator_ema.4'])
+        expect(checkpoint.integers!.get(`${name}.num_batches_tracked`)!.data).toEqual(BigInt64Array.of(2n));
+      expect(checkpoint.integers!.size).toBe(4);
+      const runningVar = checkpoint.tensors.get('generator.1.running_var')!.data;
+      expect(
+        runningVar.some((v) => v !== 1),
+        'the running variance moved from its start',
+      ).toBe(true);
+
+      const resumed = await makeTrainer(ctx, data, checkpoint.config);
+      try {
+        restoreCheckpoint(resumed.trainer, checkpoint);
+        await resumed.trainer.train(1);
+        const again = await exportTensors(resumed.trainer);
+        expect([...again.keys()]).toEqual([...straight.keys()]);
+        for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
+      } finally {
+        resumed.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
+
+  it('refuses a checkpoint whose counter is not int64, or whose running variance is negative', async () => {
+    const bytes = await trainedCheckpoint(1);
+    const { tensors, integers, config } = decodeCheckpoint(bytes);
+    const { tensorProblem } = await import('../../src/gan/state.js');
+    const noCounter = new Map(integers);
+    noCounter.delete('generator.4.num_batches_tracked');
+    expect(tensorProblem(config, tensors, undefined, noCounter)).toMatch(/no tensor "generator.4.num_batches_tracked"/);
+    const negative = new Map(tensors);
+    negative.set('generator_ema.1.running_var', { shape: [256], data: new Float32Array(256).fill(-1) });
+    expect(tensorProblem(config, negative, undefined, integers)).toMatch(/running variance.*negative/);
+  });
+
+  it("makes `sample`'s pictures as an independent float64 forward pass of the checkpoint does", async () => {
+    const dir = tempDir('dcgan-sample');
+    const path = join(dir, 'checkpoint.safetensors');
+    writeFileSync(path, await trainedCheckpoint(2));
+    const count = 4;
+    const seed = 11;
+    const r = cli([
+      'sample',
+      '--checkpoint',
+      path,
+      '--out',
+      join(dir, 'grid.png'),
+      '--n',
+      String(count),
+      '--seed',
+      '11',
+    ]);
+    expect(r.errors, r.stderr).toEqual([]);
+    expect(r.status).toBe(0);
+    const tensors = decodeCheckpoint(readFileSync(path)).tensors;
+    const expected = generatorReference(tensors, normalReference(count * 100, seed, STREAMS.sampleNoise, 0), count);
+
+    // The library's sampler, in float32, beside the float64 values.
+    const checkpoint = decodeCheckpoint(readFileSync(path));
+    const generator = loadGenerator(gpu.ctx, checkpoint);
+    const sampler = await GanSampler.create(gpu.ctx, checkpoint.config, generator, { count, seed });
+    try {
+      const samples = await sampler.sample();
+      for (let i = 0; i < expected.length; i++) expect(Math.abs(samples[i]! - expected[i]!)).toBeLessThan(2e-4);
+    } finally {
+      sampler.destroy();
+      generator.destroy();
+    }
+    // The PNG: a 2×2 grid of 28×28 cells with 2 pixels between them; a pixel is round(127.5·x + 127.5).
+    const png = PNG.sync.read(readFileSync(join(dir, 'grid.png')));
+    let worst = 0;
+    for (let i = 0; i < count; i++)
+      for (let p = 0; p < 784; p++) {
+        const [x, y] = [2 + (i % 2) * 30 + (p % 28), 2 + Math.floor(i / 2) * 30 + Math.floor(p / 28)];
+        const byte = png.data[(y * png.width + x) * 4]!;
+        worst = Math.max(worst, Math.abs(byte - (expected[i * 784 + p]! * 127.5 + 127.5)));
+      }
+    expect(worst, 'each pixel within rounding of the float64 value').toBeLessThanOrEqual(0.51);
+    expect(resolveGanConfig(checkpoint.config).architecture).toBe('dcgan');
+  }, 120_000);
+});
+
+/**
+ * G of the checkpoint's generator_ema tensors in eval mode: ConvTranspose2d(100→256, 7, 1, 0),
+ * BatchNorm2d on its running estimates, ReLU; (256→128, 4, 2, 1), BatchNorm2d, ReLU; (128→1, 4, 2,
+ * 1), Tanh; no biases (bias=False before each batch norm and on the last layer).
+ */
+function generatorReference(tensors: TensorMap, noise: Float64Array, batch: number): Float64Array {
+  const get = (name: string) => Float64Array.from(tensors.get(`generator_ema.${name}`)!.data);
+  const up = (x: Float64Array, i: number, [cin, cout, size, k, stride, pad]: number[]) =>
+    convTranspose2dReference(
+      {
+        batch,
+        inChannels: cin!,
+        outChannels: cout!,
+        inHeight: size!,
+        inWidth: size!,
+        kernelH: k!,
+        kernelW: k!,
+        stride: stride!,
+        pad: pad!,
+        outputPadding: 0,
+      },
+      x,
+      get(`${i}.weight`),
+    ).values;
+  const norm = (x: Float64Array, i: number, channels: number) =>
+    batchNormEvalReference(
+      x,
+      { batch, channels, spatial: x.length / batch / channels },
+      { gamma: get(`${i}.weight`), beta: get(`${i}.bias`), eps: 1e-5 },
+      { mean: get(`${i}.running_mean`), variance: get(`${i}.running_var`) },
+    ).y.map((v) => Math.max(v, 0));
+  let x = up(noise, 0, [100, 256, 1, 7, 1, 0]);
+  x = norm(x, 1, 256);
+  x = up(x, 3, [256, 128, 7, 4, 2, 1]);
+  x = norm(x, 4, 128);
+  return up(x, 6, [128, 1, 14, 4, 2, 1]).map(Math.tanh);
+}
