@@ -104,6 +104,25 @@ describe('a DCGAN trained through GanTrainer', () => {
     }
   });
 
+  it("without spectral normalisation D has PyTorch's batch norm, counted three times a step", async () => {
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, byteImages(12, 784), { ...CONFIG, spectralNorm: false });
+    try {
+      await trainer.train(2);
+      const { tensors, integers } = decodeCheckpoint(await encodeCheckpoint(trainer));
+      expect(shapes(tensors, 'discriminator')).toEqual([
+        ['0.weight', [64, 1, 4, 4]],
+        ['2.weight', [128, 64, 4, 4]],
+        ...bn(3, 128),
+        ['5.weight', [1, 128, 7, 7]],
+      ]);
+      // D(real) and D(fake) for D's update, D(fake) again for G's: PyTorch's DCGAN counts 3 a step.
+      expect(integers!.get('discriminator.3.num_batches_tracked')!.data).toEqual(BigInt64Array.of(6n));
+      expect(tensors.get('discriminator.3.running_mean')!.data.some((v) => v !== 0)).toBe(true);
+    } finally {
+      destroy();
+    }
+  });
+
   it('refuses a checkpoint whose counter is not int64, or whose running variance is negative', async () => {
     const bytes = await trainedCheckpoint(1);
     const { tensors, integers, config } = decodeCheckpoint(bytes);
