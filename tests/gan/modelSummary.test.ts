@@ -3,6 +3,7 @@
 // and its conditional form), worked out without a GPU; the counts add up to what a checkpoint holds.
 import { describe, expect, it } from 'vitest';
 import { resolveGanConfig } from '../../src/gan/config.js';
+import { checkModelFits, widestPerBatchRow } from '../../src/gan/modelMemory.js';
 import { modelSummary } from '../../src/gan/modelSummary.js';
 
 const rows = (net: ReturnType<typeof modelSummary>['generator']) =>
@@ -50,5 +51,30 @@ describe('modelSummary', () => {
     ]);
     expect(rows(discriminator).at(-1)).toEqual([4, 'Linear(128, 1)', '1', 129]);
     expect(discriminator.parameters).toBe(794 * 256 + 256 + 256 * 128 + 128 + 129);
+  });
+});
+
+describe('checkModelFits for layer lists', () => {
+  const limits = (mib: number) =>
+    ({ maxStorageBufferBindingSize: mib * 2 ** 20, maxBufferSize: 2 ** 40 }) as GPUSupportedLimits;
+
+  it("names the DCGAN's widest buffer and the largest batch that fits, before anything is allocated", () => {
+    // 64×64 colour: D's first map, 64×32×32, for a fake and a real row: 131,072 floats, 512 KiB an example.
+    const config = resolveGanConfig({ architecture: 'dcgan', channels: 3, dataDim: 3 * 64 * 64, batch: 1024 });
+    expect(widestPerBatchRow(config)).toEqual({
+      label: 'discriminator layer 0 (conv2d, [64,32,32])',
+      bytesPerRow: 2 * 65536 * 4,
+    });
+    expect(() => checkModelFits(config, limits(128))).toThrow(
+      'batch: 1024 needs 512.0 MiB for discriminator layer 0 (conv2d, [64,32,32]) in one binding, but this ' +
+        'device binds at most 128.0 MiB; use a batch of at most 256',
+    );
+    expect(() => checkModelFits({ ...config, batch: 256 }, limits(128))).not.toThrow();
+  });
+
+  it("counts the discriminator's fake and real rows: two per example", () => {
+    const config = resolveGanConfig({ architecture: 'dcgan', batch: 8 });
+    // 28×28: D's first output is 64×14×14 for each of 2 rows; G's widest is 128×14×14 for one.
+    expect(widestPerBatchRow(config).bytesPerRow).toBe(2 * 64 * 14 * 14 * 4);
   });
 });
