@@ -18,7 +18,8 @@
 // D's last layer, the loss and the first gradients of each update are one fused kernel (the
 // logit head, shaders/logit_head.wgsl).
 // The fake batch of the D update is reused by the G update (as PyTorch's DCGAN example does).
-// step.ts turns this into the list of kernels.
+// step.ts turns this into the list of kernels for the MLP, networkStep.ts for layer lists (DCGAN,
+// whose batch norms in D see the fake and real halves apart); buildModel.ts picks by architecture.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger, TrainingDivergedError } from '../base/errors.js';
 import { AdamKernel } from '../kernels/adam.js';
