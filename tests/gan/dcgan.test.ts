@@ -104,7 +104,7 @@ describe('a DCGAN trained through GanTrainer', () => {
     }
   });
 
-  it("without spectral normalisation D has PyTorch's batch norm, counted three times a step", async () => {
+  it("without spectral normalisation D has PyTorch's batch norm, counted three times a step, and resumes", async () => {
     const { trainer, destroy } = await makeTrainer(gpu.ctx, byteImages(12, 784), { ...CONFIG, spectralNorm: false });
     try {
       await trainer.train(2);
@@ -118,6 +118,20 @@ describe('a DCGAN trained through GanTrainer', () => {
       // D(real) and D(fake) for D's update, D(fake) again for G's: PyTorch's DCGAN counts 3 a step.
       expect(integers!.get('discriminator.3.num_batches_tracked')!.data).toEqual(BigInt64Array.of(6n));
       expect(tensors.get('discriminator.3.running_mean')!.data.some((v) => v !== 0)).toBe(true);
+
+      // Resumed, D's running statistics (and everything else) continue as if it had never stopped.
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+      const resumed = await makeTrainer(gpu.ctx, byteImages(12, 784), checkpoint.config);
+      try {
+        restoreCheckpoint(resumed.trainer, checkpoint);
+        await resumed.trainer.train(1);
+        const again = await exportTensors(resumed.trainer);
+        for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
+      } finally {
+        resumed.destroy();
+      }
     } finally {
       destroy();
     }
