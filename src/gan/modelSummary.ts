@@ -83,7 +83,8 @@ function moduleText(p: PlacedLayer): string {
     case 'conv2d':
     case 'conv-transpose2d': {
       const name = layer.kind === 'conv2d' ? 'Conv2d' : 'ConvTranspose2d';
-      return `${name}(${p.inShape[0]}, ${layer.out}, ${layer.kernel}, stride=${layer.stride ?? 1}, padding=${layer.padding ?? 0}${noBias})`;
+      const geometry = `${layer.kernel}, stride=${layer.stride ?? 1}, padding=${layer.padding ?? 0}`;
+      return `${name}(${p.inShape[0]}, ${layer.out}, ${geometry}${noBias})`;
     }
     case 'batch-norm':
       return `BatchNorm${p.inShape.length === 3 ? '2d' : '1d'}(${p.inShape[0]})`;
