@@ -3,10 +3,13 @@
 // what PyTorch counts; the matmul's 2·M·N·K is the same number): how much the implicit GEMM's index
 // arithmetic and gathers cost against a plain GEMM that reads its operands in place.
 //   node scripts/bundle.mjs bench/conv.ts OUT.mjs && node OUT.mjs [--batch 64] [--json FILE] [--only TEXT]
+//     [--tiles auto|gpu|cpu] (the conv GEMM's tiles) [--no-matmul] [--quick] (one warm-up call,
+//     then the best of three single calls: a rough number in a fraction of the time)
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, formatAdapter, type GpuContext, type Kernel } from '../src/index.js';
 import { createMatmul } from '../src/kernels/matmul.js';
 import {
+  type ConvTiles,
   convShape,
   createConv2d,
   createConv2dInputGrad,
@@ -59,11 +62,29 @@ function gemmShape(g: Conv2dGeometry, mode: Mode): { m: number; n: number; k: nu
   return { m: s.inChannels, n: inPixels, k: Math.max(1, Math.round((s.outChannels * taps * outPixels) / inPixels)) };
 }
 
+const OPTIONS = { tiles: 'auto' as ConvTiles, quick: false };
+
+/** One warm-up call, then the best of three single calls, in µs. */
+async function quickMicroseconds(ctx: GpuContext, kernel: Kernel): Promise<number> {
+  const once = async () => {
+    const t0 = performance.now();
+    const encoder = ctx.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    kernel.record(pass);
+    pass.end();
+    ctx.submit([encoder.finish()]);
+    await ctx.sync();
+    return (performance.now() - t0) * 1000;
+  };
+  await once();
+  return Math.min(await once(), await once(), await once());
+}
+
 async function timed(ctx: GpuContext, sizes: number[], build: (buffers: GPUBuffer[]) => Promise<Kernel>) {
   const buffers = sizes.map((n, i) => ctx.memory.createStorage(`operand ${i}`, randomArray(n, i + 1)));
   const kernel = await build(buffers);
   try {
-    return await microsecondsPerCall(ctx, kernel, 3);
+    return await (OPTIONS.quick ? quickMicroseconds(ctx, kernel) : microsecondsPerCall(ctx, kernel, 3));
   } finally {
     kernel.destroy();
     for (const b of buffers) ctx.memory.release(b);
@@ -72,19 +93,20 @@ async function timed(ctx: GpuContext, sizes: number[], build: (buffers: GPUBuffe
 
 async function convMicroseconds(ctx: GpuContext, g: Conv2dGeometry, mode: Mode): Promise<number> {
   const s = convShape(g);
+  const tiles = OPTIONS.tiles;
   const x = s.batch * s.inChannels * s.inHeight * s.inWidth;
   const y = s.batch * s.outChannels * s.outHeight * s.outWidth;
   const w = s.outChannels * s.inChannels * s.kernelH * s.kernelW;
   if (mode === 'forward')
     return timed(ctx, [x, w, y], ([input, weight, output]) =>
-      createConv2d(ctx, { geometry: g, input: input!, weight: weight!, output: output! }),
+      createConv2d(ctx, { geometry: g, input: input!, weight: weight!, output: output!, tiles }),
     );
   if (mode === 'input grad')
     return timed(ctx, [y, w, x], ([dy, weight, dx]) =>
-      createConv2dInputGrad(ctx, { geometry: g, gradOutput: dy!, weight: weight!, gradInput: dx! }),
+      createConv2dInputGrad(ctx, { geometry: g, gradOutput: dy!, weight: weight!, gradInput: dx!, tiles }),
     );
   return timed(ctx, [y, x, w], ([dy, input, dw]) =>
-    createConv2dWeightGrad(ctx, { geometry: g, gradOutput: dy!, input: input!, gradWeight: dw! }),
+    createConv2dWeightGrad(ctx, { geometry: g, gradOutput: dy!, input: input!, gradWeight: dw!, tiles }),
   );
 }
 
@@ -99,9 +121,14 @@ async function main(): Promise<void> {
   const jsonFile = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
   // Times only the layers whose name contains this text: a quicker loop while tuning one kernel.
   const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : '';
+  if (args.includes('--tiles')) OPTIONS.tiles = (args[args.indexOf('--tiles') + 1] ?? 'auto') as ConvTiles;
+  OPTIONS.quick = args.includes('--quick');
+  const withMatmul = !args.includes('--no-matmul');
   const ctx = await acquireGpu();
   const adapter = formatAdapter(ctx.adapter);
-  console.log(`conv kernels against matmul at the same GEMM shape, batch ${batch}, ${adapter}`);
+  console.log(
+    `conv kernels (${OPTIONS.tiles} tiles) against matmul at the same GEMM shape, batch ${batch}, ${adapter}`,
+  );
   const rows = [];
   try {
     for (const layer of presetLayers(batch).filter((l) => l.name.includes(only))) {
@@ -110,7 +137,7 @@ async function main(): Promise<void> {
       for (const mode of ['forward', 'input grad', 'weight grad'] as const) {
         const shape = gemmShape(layer.geometry, mode);
         const convUs = await convMicroseconds(ctx, layer.geometry, mode);
-        const matmulUs = await matmulMicroseconds(ctx, shape);
+        const matmulUs = withMatmul ? await matmulMicroseconds(ctx, shape) : Number.NaN;
         const row = {
           layer: layer.name,
           // A transposed convolution's forward is the convolution's input gradient and vice versa.

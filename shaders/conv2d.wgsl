@@ -21,10 +21,11 @@
 // Every size is an override constant: a pipeline is built per layer shape, and the divisions by
 // KW, OW and the like are by constants the compiler turns into multiplications.
 // The GEMM's rows are always channels. THREAD_ROWS × THREAD_COLS threads each compute 4×4
-// outputs: 16×16 (64×64 tiles) in general, 2×32 (8×128 tiles) when there are few channels, which
-// a 64-row tile would compute up to 64 times over, and 16×4 (64×16 tiles) when there are few
-// columns (a 1-channel image's weight gradient: 16 taps). An input gradient of at most 4 channels
-// (that of a 1-channel image) skips the GEMM: conv_input_grad_direct.
+// outputs on a GPU: 16×16 (64×64 tiles) in general, 2×32 (8×128 tiles) when there are few
+// channels, which a 64-row tile would compute up to 64 times over, and 16×4 (64×16 tiles) when
+// there are few columns (a 1-channel image's weight gradient: 16 taps). On a CPU adapter each
+// thread computes up to 16×16 (BLOCKS_ROWS × BLOCKS_COLS blocks of 4×4; see conv_gemm). An input
+// gradient of at most 4 channels (that of a 1-channel image) skips the GEMM: conv_input_grad_direct.
 // conv_channel_sum adds up a gradient per channel over batch and pixels: a bias gradient.
 // requires: activation_math.wgsl
 
@@ -65,10 +66,11 @@ override THREAD_COLS: u32 = 16u;      // 16, 32 (with 2 rows) or 4 (with 16 rows
 @group(0) @binding(6) var<storage, read> partials: array<f32>;
 
 const TILE_K = 16u;
-// The largest tiles' workgroup arrays: A up to 64 rows, B up to 128 columns, each K row padded
-// by one vec4 so the transposing stores spread over memory banks (as matmul.wgsl).
-var<workgroup> tile_a: array<vec4<f32>, 272>;  // [TILE_K][rows / 4 + 1]
-var<workgroup> tile_b: array<vec4<f32>, 528>;  // [TILE_K][cols / 4 + 1]
+// The largest tiles' workgroup arrays: A up to 64 rows (128 with K_STEP = 8), B up to 128 columns,
+// each K row padded by one vec4 so the transposing stores spread over memory banks (as
+// matmul.wgsl). 12.5 KiB together, within WebGPU's default 16 KiB.
+var<workgroup> tile_a: array<vec4<f32>, 272>;  // [K_STEP][rows / 4 + 1]
+var<workgroup> tile_b: array<vec4<f32>, 528>;  // [K_STEP][cols / 4 + 1]
 
 // The stride phases of the input gradient: each takes ⌈K/stride⌉ taps per axis over
 // ⌈H_IN/stride⌉ input rows (fewer where the phase runs past the edge).
@@ -201,7 +203,7 @@ fn store(row: u32, col: u32, split: u32, phase: Phase, sum: f32) {
 // Which (row-or-column, k) element of a tile thread slot e loads: consecutive slots walk along
 // the dimension that is contiguous in memory, so that loads coalesce.
 fn slot_coords(e: u32, k_fastest: bool, span: u32) -> vec2<u32> {
-  if (k_fastest) { return vec2<u32>(e / TILE_K, e % TILE_K); }
+  if (k_fastest) { return vec2<u32>(e / K_STEP, e % K_STEP); }
   return vec2<u32>(e % span, e / span);
 }
 
@@ -222,11 +224,61 @@ fn store_row4(row: u32, col: u32, split: u32, phase: Phase, v: vec4<f32>) {
   store(row, col + 3u, split, phase, v.w);
 }
 
+fn store_block(row: u32, col: u32, split: u32, phase: Phase, acc: array<vec4<f32>, 4>) {
+  store_row4(row, col, split, phase, acc[0]);
+  store_row4(row + 1u, col, split, phase, acc[1]);
+  store_row4(row + 2u, col, split, phase, acc[2]);
+  store_row4(row + 3u, col, split, phase, acc[3]);
+}
+
+// Outputs per thread: BLOCKS_ROWS × BLOCKS_COLS blocks of 4×4 (1, 2 or 4 each way), block i a
+// further 4 · THREAD_ROWS rows down and block j 4 · THREAD_COLS columns across, so that
+// neighbouring threads read neighbouring vec4s of the tiles. A thread reads 4 · (BLOCKS_ROWS +
+// BLOCKS_COLS) floats of the tiles per k for 16 · BLOCKS_ROWS · BLOCKS_COLS multiply-adds. On a
+// CPU adapter every such read is a gather, one scalar load per SIMD lane, and costs far more than
+// the multiply-adds (even with the accumulators spilt to the stack), so it takes the largest
+// blocks; a GPU keeps 4×4 outputs per thread. 128-wide tiles take K_STEP = 8 columns of K at a
+// time, to stay in the same workgroup memory.
+override BLOCKS_ROWS: u32 = 1u;
+override BLOCKS_COLS: u32 = 1u;
+override K_STEP: u32 = TILE_K;  // 16, or 8 with 128-wide tiles
+
+alias Block = array<vec4<f32>, 4>;
+alias Blocks = array<Block, 16>;  // [BLOCKS_ROWS][4], row block i column block j at 4·i + j
+
+// acc + a ⊗ b over the blocks in use (the constant conditions fold away; every index is a constant,
+// so the accumulators stay values rather than an array in memory).
+fn outer_blocks(a: array<vec4<f32>, 4>, b: array<vec4<f32>, 4>, acc: Blocks) -> Blocks {
+  var r = acc;
+  r[0] = outer4(a[0], b[0], r[0]);
+  if (BLOCKS_COLS > 1u) { r[1] = outer4(a[0], b[1], r[1]); }
+  if (BLOCKS_COLS > 2u) { r[2] = outer4(a[0], b[2], r[2]); r[3] = outer4(a[0], b[3], r[3]); }
+  if (BLOCKS_ROWS > 1u) {
+    r[4] = outer4(a[1], b[0], r[4]);
+    if (BLOCKS_COLS > 1u) { r[5] = outer4(a[1], b[1], r[5]); }
+    if (BLOCKS_COLS > 2u) { r[6] = outer4(a[1], b[2], r[6]); r[7] = outer4(a[1], b[3], r[7]); }
+  }
+  if (BLOCKS_ROWS > 2u) {
+    r[8] = outer4(a[2], b[0], r[8]);
+    r[12] = outer4(a[3], b[0], r[12]);
+    if (BLOCKS_COLS > 1u) { r[9] = outer4(a[2], b[1], r[9]); r[13] = outer4(a[3], b[1], r[13]); }
+    if (BLOCKS_COLS > 2u) {
+      r[10] = outer4(a[2], b[2], r[10]);
+      r[11] = outer4(a[2], b[3], r[11]);
+      r[14] = outer4(a[3], b[2], r[14]);
+      r[15] = outer4(a[3], b[3], r[15]);
+    }
+  }
+  return r;
+}
+
 @compute @workgroup_size(THREAD_COLS, THREAD_ROWS)
 fn conv_gemm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let threads = THREAD_ROWS * THREAD_COLS;
-  let rows = 4u * THREAD_ROWS;
-  let cols = 4u * THREAD_COLS;
+  let rows = 4u * THREAD_ROWS * BLOCKS_ROWS;
+  let cols = 4u * THREAD_COLS * BLOCKS_COLS;
+  let a_stride = rows / 4u + 1u;  // vec4s per K row of a tile, one of them padding
+  let b_stride = cols / 4u + 1u;
   let tid = lid.y * THREAD_COLS + lid.x;
   let row0 = wid.y * rows;
   let col0 = wid.x * cols;
@@ -236,29 +288,56 @@ fn conv_gemm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   let k_begin = split * K_CHUNK;
   var k_end = gemm_k();
   if (SPLIT_K) { k_end = min(k_end, k_begin + K_CHUNK); }
-  var acc: array<vec4<f32>, 4>;
+  var acc: Blocks;
 
-  for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
-    for (var e = tid; e < rows * TILE_K; e += threads) {
+  for (var k0 = k_begin; k0 < k_end; k0 += K_STEP) {
+    for (var e = tid; e < rows * K_STEP; e += threads) {
       let ta = slot_coords(e, A_K_FASTEST, rows);  // (row, k)
-      tile_a[ta.y * (THREAD_ROWS + 1u) + ta.x / 4u][ta.x % 4u] = load_a(row0 + ta.x, k0 + ta.y, phase);
+      tile_a[ta.y * a_stride + ta.x / 4u][ta.x % 4u] = load_a(row0 + ta.x, k0 + ta.y, phase);
     }
-    for (var e = tid; e < cols * TILE_K; e += threads) {
+    for (var e = tid; e < cols * K_STEP; e += threads) {
       let tb = slot_coords(e, B_K_FASTEST, cols);  // (col, k)
-      tile_b[tb.y * (THREAD_COLS + 1u) + tb.x / 4u][tb.x % 4u] = load_b(k0 + tb.y, col0 + tb.x, phase);
+      tile_b[tb.y * b_stride + tb.x / 4u][tb.x % 4u] = load_b(k0 + tb.y, col0 + tb.x, phase);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
-      acc = outer4(tile_a[kk * (THREAD_ROWS + 1u) + lid.y], tile_b[kk * (THREAD_COLS + 1u) + lid.x], acc);
+    // With more than 2×2 blocks, a bound the compiler cannot count: a CPU adapter's compiler would
+    // unroll a constant one into code that takes it a minute to compile. 4×4 outputs keep the
+    // constant bound a GPU's compiler unrolls.
+    let k_count = select(K_STEP, min(K_STEP, k_end - k0), BLOCKS_ROWS * BLOCKS_COLS > 4u);
+    for (var kk = 0u; kk < k_count; kk++) {
+      let at = kk * a_stride + lid.y;
+      let bt = kk * b_stride + lid.x;
+      var a: array<vec4<f32>, 4>;
+      var b: array<vec4<f32>, 4>;
+      a[0] = tile_a[at];
+      b[0] = tile_b[bt];
+      if (BLOCKS_ROWS > 1u) { a[1] = tile_a[at + THREAD_ROWS]; }
+      if (BLOCKS_ROWS > 2u) { a[2] = tile_a[at + 2u * THREAD_ROWS]; a[3] = tile_a[at + 3u * THREAD_ROWS]; }
+      if (BLOCKS_COLS > 1u) { b[1] = tile_b[bt + THREAD_COLS]; }
+      if (BLOCKS_COLS > 2u) { b[2] = tile_b[bt + 2u * THREAD_COLS]; b[3] = tile_b[bt + 3u * THREAD_COLS]; }
+      acc = outer_blocks(a, b, acc);
     }
     workgroupBarrier();
   }
   let row = row0 + lid.y * 4u;
   let col = col0 + lid.x * 4u;
-  store_row4(row, col, split, phase, acc[0]);
-  store_row4(row + 1u, col, split, phase, acc[1]);
-  store_row4(row + 2u, col, split, phase, acc[2]);
-  store_row4(row + 3u, col, split, phase, acc[3]);
+  // Constant indices only (see outer_blocks).
+  store_blocks_row(row, col, split, phase, acc[0], acc[1], acc[2], acc[3]);
+  if (BLOCKS_ROWS > 1u) { store_blocks_row(row + 4u * THREAD_ROWS, col, split, phase, acc[4], acc[5], acc[6], acc[7]); }
+  if (BLOCKS_ROWS > 2u) {
+    store_blocks_row(row + 8u * THREAD_ROWS, col, split, phase, acc[8], acc[9], acc[10], acc[11]);
+    store_blocks_row(row + 12u * THREAD_ROWS, col, split, phase, acc[12], acc[13], acc[14], acc[15]);
+  }
+}
+
+// One row of blocks: those of BLOCKS_COLS in use.
+fn store_blocks_row(row: u32, col: u32, split: u32, phase: Phase, b0: Block, b1: Block, b2: Block, b3: Block) {
+  store_block(row, col, split, phase, b0);
+  if (BLOCKS_COLS > 1u) { store_block(row, col + 4u * THREAD_COLS, split, phase, b1); }
+  if (BLOCKS_COLS > 2u) {
+    store_block(row, col + 8u * THREAD_COLS, split, phase, b2);
+    store_block(row, col + 12u * THREAD_COLS, split, phase, b3);
+  }
 }
 
 // The input gradient of a layer with few input channels (a 1-channel image, ConvTranspose2d to

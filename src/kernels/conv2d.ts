@@ -54,14 +54,48 @@ const DIRECT_THREADS = shaderConstant(convShader, 'DIRECT_THREADS');
 const DIRECT_MAX_CHANNELS = 4;
 
 /**
- * Thread layouts of shaders/conv2d.wgsl for a GEMM of `rows` channels × `cols` columns: 64×64
- * tiles, 8×128 when there are few channels, 64×16 when there are few columns (the weight gradient
- * of a 1-channel image's layer: its columns are the 16 taps of one input channel).
+ * The GEMM tiles of shaders/conv2d.wgsl: 'gpu' (4×4 outputs per thread), 'cpu' (16×16 per thread,
+ * see the shader on why) or 'auto': 'cpu' for a large convolution on a software adapter, 'gpu'
+ * otherwise.
  */
-function threadLayout(rows: number, cols: number): { THREAD_ROWS: number; THREAD_COLS: number } {
-  if (rows <= 8) return { THREAD_ROWS: 2, THREAD_COLS: 32 };
-  return cols <= 16 ? { THREAD_ROWS: 16, THREAD_COLS: 4 } : { THREAD_ROWS: 16, THREAD_COLS: 16 };
+export type ConvTiles = 'auto' | 'gpu' | 'cpu';
+
+/**
+ * Multiply-adds from which a software adapter takes the 'cpu' tiles: below it their run time is
+ * small and their compile time is not (lavapipe takes several seconds for a 16×16 block per thread,
+ * about one for 4×4; the tests build dozens). The 28×28 DCGAN's 64→128 and 128→256 layers are over
+ * 2^28 at batch 64, its 1-channel ones under 2^25.
+ */
+const CPU_TILES_MIN_MACS = 2 ** 26;
+
+type ThreadLayout = Record<'THREAD_ROWS' | 'THREAD_COLS' | 'BLOCKS_ROWS' | 'BLOCKS_COLS' | 'K_STEP', number>;
+
+/**
+ * Thread layouts of shaders/conv2d.wgsl for a GEMM of `rows` channels × `cols` columns: 8×128
+ * tiles when there are few channels, which a 64-row tile would compute up to 64 times over, and
+ * 64×16 when there are few columns (the weight gradient of a 1-channel image's layer: its columns
+ * are the 16 taps of one input channel), 4×4 outputs per thread. Otherwise 64×64 tiles of 4×4 per
+ * thread ('gpu'), or 16×16 per thread ('cpu'): 128×128 tiles, K 8 at a time to fit the workgroup
+ * memory, from 128 channels, else 64×128 tiles.
+ */
+function threadLayout(rows: number, cols: number, tiles: 'gpu' | 'cpu'): ThreadLayout {
+  const small = { BLOCKS_ROWS: 1, BLOCKS_COLS: 1, K_STEP: TILE_K };
+  if (rows <= 8) return { THREAD_ROWS: 2, THREAD_COLS: 32, ...small };
+  if (cols <= 16) return { THREAD_ROWS: 16, THREAD_COLS: 4, ...small };
+  if (tiles === 'gpu') return { THREAD_ROWS: 16, THREAD_COLS: 16, ...small };
+  const wide = rows >= 128;
+  return { THREAD_ROWS: wide ? 8 : 4, THREAD_COLS: 8, BLOCKS_ROWS: 4, BLOCKS_COLS: 4, K_STEP: wide ? 8 : TILE_K };
 }
+
+/** The tiles `tiles` asks for, for convolution `s` on this context's adapter. */
+function resolveTiles(ctx: GpuContext, s: ConvShape, tiles: ConvTiles | undefined): 'gpu' | 'cpu' {
+  if (tiles === 'gpu' || tiles === 'cpu') return tiles;
+  const macs = s.batch * s.outHeight * s.outWidth * weightSize(s);
+  return ctx.adapter.isSoftware && macs >= CPU_TILES_MIN_MACS ? 'cpu' : 'gpu';
+}
+
+const tileRows = (l: ThreadLayout) => 4 * l.THREAD_ROWS * l.BLOCKS_ROWS;
+const tileCols = (l: ThreadLayout) => 4 * l.THREAD_COLS * l.BLOCKS_COLS;
 
 function shapeConstants(s: ConvShape): OverrideConstants {
   return {
@@ -81,10 +115,9 @@ function shapeConstants(s: ConvShape): OverrideConstants {
   };
 }
 
-/** The GEMM grid for `rows` channels × `cols` columns, `layers` deep in z. */
-function gemmGrid(ctx: GpuContext, rows: number, cols: number, layers: number): [number, number, number] {
-  const { THREAD_ROWS, THREAD_COLS } = threadLayout(rows, cols);
-  return checkedGrid(ctx, [Math.ceil(cols / (4 * THREAD_COLS)), Math.ceil(rows / (4 * THREAD_ROWS)), layers]);
+/** The GEMM grid of a thread layout for `rows` channels × `cols` columns, `layers` deep in z. */
+function gemmGrid(ctx: GpuContext, layout: ThreadLayout, rows: number, cols: number, layers: number) {
+  return checkedGrid(ctx, [Math.ceil(cols / tileCols(layout)), Math.ceil(rows / tileRows(layout)), layers]);
 }
 
 function checkedGrid(ctx: GpuContext, grid: [number, number, number]): [number, number, number] {
@@ -101,6 +134,8 @@ interface EpilogueSpec {
   /** Leaky-ReLU slope of the activation or gate. Default 0.2. */
   leakySlope?: number;
   label?: string;
+  /** The GEMM's tiles; 'auto' (the default): resolveTiles's choice. For tests and benchmarks. */
+  tiles?: ConvTiles;
 }
 
 function epilogueConstants(spec: EpilogueSpec): OverrideConstants {
@@ -164,11 +199,12 @@ export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<K
   else bindings.unused('bias');
   const gate = bindGate(bindings, spec.gate, outputSize(s));
   const cols = s.batch * s.outHeight * s.outWidth;
-  const grid = gemmGrid(ctx, s.outChannels, cols, 1);
+  const layout = threadLayout(s.outChannels, cols, resolveTiles(ctx, s, spec.tiles));
+  const grid = gemmGrid(ctx, layout, s.outChannels, cols, 1);
   const constants = {
     ...shapeConstants(s),
     ...epilogueConstants(spec),
-    ...threadLayout(s.outChannels, cols),
+    ...layout,
     GATE: gate,
     MODE: MODES.forward,
   };
@@ -228,13 +264,14 @@ export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGr
   const entry = direct ? 'conv_input_grad_direct' : 'conv_gemm';
   // The direct kernel's threads each take a 4×4 block of a phase's pixels.
   const blocks = s.batch * Math.ceil(phaseH / 4) * Math.ceil(phaseW / 4);
+  const layout = threadLayout(s.inChannels, s.batch * phaseH * phaseW, resolveTiles(ctx, s, spec.tiles));
   const grid = direct
     ? checkedGrid(ctx, [Math.ceil(blocks / DIRECT_THREADS), 1, s.strideH * s.strideW])
-    : gemmGrid(ctx, s.inChannels, s.batch * phaseH * phaseW, s.strideH * s.strideW);
+    : gemmGrid(ctx, layout, s.inChannels, s.batch * phaseH * phaseW, s.strideH * s.strideW);
   const constants = {
     ...shapeConstants(s),
     ...epilogueConstants(spec),
-    ...(direct ? {} : threadLayout(s.inChannels, s.batch * phaseH * phaseW)),
+    ...(direct ? {} : layout),
     GATE: gate,
     MODE: MODES.inputGrad,
   };
@@ -256,14 +293,17 @@ export interface Conv2dWeightGradSpec {
   /** Scratch for the split partial sums (convWeightGradWorkspaceFloats()); else it makes its own. */
   splitWorkspace?: TensorRef;
   label?: string;
+  /** The GEMM's tiles; 'auto' (the default): resolveTiles's choice. For tests and benchmarks. */
+  tiles?: ConvTiles;
 }
 
+/** Splits of K by the 'gpu' tiles on every adapter, so a caller's scratch does not depend on it. */
 function weightGradSplits(s: ConvShape, splitK: Conv2dWeightGradSpec['splitK']) {
   const k = s.batch * s.outHeight * s.outWidth;
-  const { THREAD_ROWS, THREAD_COLS } = threadLayout(s.outChannels, weightSize(s) / s.outChannels);
+  const layout = threadLayout(s.outChannels, weightSize(s) / s.outChannels, 'gpu');
   const asked =
     splitK === undefined || splitK === 'auto'
-      ? chooseSplitK(s.outChannels, weightSize(s) / s.outChannels, k, 4 * THREAD_ROWS, 4 * THREAD_COLS)
+      ? chooseSplitK(s.outChannels, weightSize(s) / s.outChannels, k, tileRows(layout), tileCols(layout))
       : requirePositiveInteger('splitK', splitK);
   const splits = usedSplitCount(k, asked);
   const chunk = Math.ceil(Math.ceil(k / splits) / TILE_K) * TILE_K;
@@ -304,8 +344,8 @@ export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeight
     .unused('gate')
     .unused('partials');
   const label = spec.label ?? `conv2d weight grad ${describeConv(s)}`;
-  const grid = gemmGrid(ctx, s.outChannels, weightSize(s) / s.outChannels, splits);
-  const layout = threadLayout(s.outChannels, weightSize(s) / s.outChannels);
+  const layout = threadLayout(s.outChannels, weightSize(s) / s.outChannels, resolveTiles(ctx, s, spec.tiles));
+  const grid = gemmGrid(ctx, layout, s.outChannels, weightSize(s) / s.outChannels, splits);
   const base = { ...shapeConstants(s), ...layout, MODE: MODES.weightGrad };
   if (splits === 1) {
     const resources = bindings.forEntry(convShader, 'conv_gemm');

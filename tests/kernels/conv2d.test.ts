@@ -432,6 +432,65 @@ const TRANSPOSED: Array<ConvTranspose2dGeometry & { name: string; activation?: A
   },
 ];
 
+// Both GEMM layouts on this adapter, whichever 'auto' picks: 'gpu' (64×64 tiles, 4×4 per thread)
+// and 'cpu' (128×128 or 64×128 tiles, 16×16 per thread, K 8 or 16 at a time), at shapes that leave
+// every tile ragged, with more rows than one 128-row tile.
+describe('conv2d GEMM tiles: gpu and cpu layouts', () => {
+  const cases: Case[] = [
+    CASES.find((c) => c.name === 'stride 2 on odd sizes, 70 outputs')!,
+    CASES.find((c) => c.name === 'pad 2 stride 2, 67 inputs')!,
+    {
+      name: '130 → 132 channels, k3 s2 p1',
+      batch: 2,
+      inChannels: 130,
+      outChannels: 132,
+      inHeight: 9,
+      inWidth: 9,
+      kernelSize: 3,
+      stride: 2,
+      padding: 1,
+    },
+  ];
+  for (const tiles of ['gpu', 'cpu'] as const) {
+    for (const c of cases) {
+      it(`${tiles} tiles, ${c.name}: forward, input gradient, weight gradient`, async () => {
+        const s = convShape(c);
+        const n = sizes(s);
+        const x = randomArray(n.x, 21, -1, 1);
+        const w = randomArray(n.w, 22, -1, 1);
+        const dy = randomArray(n.y, 23, -1, 1);
+        const floats = convWeightGradWorkspaceFloats({ geometry: c, splitK: 3 });
+        const out = await run(
+          gpu.ctx,
+          { x, w, dy, y: n.y, dx: n.x, dw: n.w, dw3: n.w, scratch: Math.max(floats, 4) },
+          (b) => [
+            createConv2d(gpu.ctx, { geometry: c, input: b.x!, weight: b.w!, output: b.y!, tiles }),
+            createConv2dInputGrad(gpu.ctx, { geometry: c, gradOutput: b.dy!, weight: b.w!, gradInput: b.dx!, tiles }),
+            createConv2dWeightGrad(gpu.ctx, { geometry: c, gradOutput: b.dy!, input: b.x!, gradWeight: b.dw!, tiles }),
+            createConv2dWeightGrad(gpu.ctx, {
+              geometry: c,
+              gradOutput: b.dy!,
+              input: b.x!,
+              gradWeight: b.dw3!,
+              splitK: 3,
+              tiles,
+              ...(floats > 0 ? { splitWorkspace: b.scratch! } : {}),
+            }),
+          ],
+          ['y', 'dx', 'dw', 'dw3'],
+        );
+        const forward = conv2dReference(refShape(s), x, w);
+        check(out.y!, forward.values, forward, `${c.name} y`);
+        const dx = conv2dInputGradReference(refShape(s), dy, w);
+        check(out.dx!, dx.values, dx, `${c.name} dx`);
+        const dw = conv2dWeightGradReference(refShape(s), dy, x);
+        check(out.dw!, dw.values, dw, `${c.name} dw`);
+        check(out.dw3!, dw.values, dw, `${c.name} dw, 3 splits`);
+      });
+    }
+  }
+});
+
 describe('ConvTranspose2d forward against the scatter formula', () => {
   for (const t of TRANSPOSED) {
     it(t.name, async () => {
