@@ -65,9 +65,8 @@ async function main(): Promise<void> {
 
 /** Every panel's listeners, and its view in the order the panels render. */
 function wire(state: State): void {
-  showSettings(state.config);
-  settingsPanel(state);
   state.views.push(
+    settingsPanel(state),
     trainingPanel(state),
     checkpointPanel(state),
     picturesPanel(state),
@@ -75,6 +74,7 @@ function wire(state: State): void {
     qualityPanel(),
   );
   watchDevice(state);
+  showSettings(state.config);
 }
 
 /** The GPU, or null when there is none (the page then says why). */

@@ -17,6 +17,7 @@ import {
   valuesPerImage,
 } from './pictures.js';
 import { clearRepair } from './repairPanel.js';
+import { pageMessage } from './settings.js';
 import { afresh, rebuild, upload } from './run.js';
 import { conditionalAsked, settingsMessage, showSettings } from './settingsPanel.js';
 import type { State, View } from './state.js';
@@ -115,7 +116,7 @@ async function usePictures(state: State, list: () => Promise<Listing>): Promise<
     const read = `Read ${pictures.count} picture${pictures.count === 1 ? '' : 's'}.`;
     message(el.picturesMessage, `${read} ${note}${skipped}`.trim());
   } catch (error) {
-    message(el.picturesMessage, `Could not use those pictures: ${(error as Error).message}`, true);
+    message(el.picturesMessage, `Could not use those pictures: ${pageMessage(error as Error)}`, true);
   } finally {
     state.readingPictures = false;
     el.picturesProgress.hidden = true;
@@ -152,7 +153,8 @@ async function backToMnist(state: State): Promise<void> {
 async function switchImages(state: State, images: TrainingImages): Promise<boolean> {
   if (state.mode.phase === 'rebuilding' || !hasDevice(state.mode))
     throw new Error('training is being restarted (or its GPU device replaced) just now: try again in a moment');
-  const asked = conditionalAsked();
+  // A convolutional model is not conditional (yet): the box then waits for the fully connected one.
+  const asked = conditionalAsked() && state.config.architecture === 'mlp';
   const classes = asked ? conditionalClasses(images, MAX_GRID_CLASSES) : 0;
   const config = resolveGanConfig({
     ...afresh(state.config),

@@ -18,7 +18,11 @@ const el = {
   repairStop: $<HTMLButtonElement>('repair-stop'),
   repairBar: $<HTMLProgressElement>('repair-bar'),
   repairProgress: $('repair-progress'),
+  repairModel: $('repair-model'),
 };
+
+/** The search runs the fully connected networks only: a convolutional run cannot be repaired (yet). */
+const repairable = (state: State) => state.config.architecture === 'mlp';
 
 /** The panel's editor on its canvas (`changed` when its picture changes) and the search it runs. */
 export function repairTools(changed: () => void): { editor: RepairEditor; search: RepairSearch } {
@@ -49,7 +53,8 @@ export function repairPanel(state: State): View {
     el.repairGenerated.disabled = !usable || repairing;
     el.repairEraseHalf.disabled = !hasPicture;
     el.repairUndo.disabled = !hasPicture;
-    el.repairRun.disabled = !usable || repairing || !hasPicture;
+    el.repairRun.disabled = !usable || repairing || !hasPicture || !repairable(state);
+    el.repairModel.hidden = repairable(state);
     el.repairStop.disabled = !repairing;
     const thing = state.images.source === 'mnist' ? 'digit' : 'picture';
     if (el.repairReal.textContent !== `Real ${thing}`) {
@@ -113,6 +118,10 @@ async function takeGenerated(state: State): Promise<void> {
 async function repairPicture(state: State): Promise<void> {
   const picture = state.editor.picture;
   if (!picture) return;
+  if (!repairable(state)) {
+    message(el.repairProgress, el.repairModel.textContent!.replace(/\s+/g, ' ').trim(), true);
+    return;
+  }
   const known = state.editor.knownCount();
   if (known === 0) {
     message(

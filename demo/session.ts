@@ -30,6 +30,8 @@ export class Session {
   private readonly random: () => number;
   /** The class a conditional grid draws, or null for a row of each. */
   private shownClass: number | null = null;
+  /** The trainer's revision the grid last showed (−1: not drawn, or its noise or classes changed since). */
+  private gridRevision = -1;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -115,6 +117,13 @@ export class Session {
     this.shownClass = only;
     this.grid.setLabels(Session.gridLabels(this.grid.count, only));
     this.walk.setLabels([only ?? 0]);
+    this.gridRevision = -1;
+  }
+
+  /** New fixed noise for the grid (Re-roll), drawn at the next frame. */
+  async reseedGrid(seed: number): Promise<void> {
+    await this.grid.reseed(seed);
+    this.gridRevision = -1;
   }
 
   /** One of the grid's samples, read back (the repair panel's generated picture), with its class if it has one. */
@@ -133,15 +142,19 @@ export class Session {
   /**
    * Draws the canvases that are on screen (and advances the latent walk when `walking` and it is):
    * one submit, no readback. An off-screen canvas is left alone: drawing it costs GPU time that
-   * nobody sees, and in headless Chromium it made every readback meanwhile take seconds.
+   * nobody sees, and in headless Chromium it made every readback meanwhile take seconds. The grid
+   * is drawn only when it would change (a step, a restore, new noise or classes): a canvas keeps
+   * its picture, and 64 samples of a convolutional generator take seconds on a software adapter.
    */
   draw(walking: boolean, shown: { grid: boolean; walk: boolean }): void {
-    if (!shown.grid && !shown.walk) return;
+    const gridStale = shown.grid && this.gridRevision !== this.trainer.revision;
+    if (!gridStale && !shown.walk) return;
     if (walking && shown.walk) this.advanceWalk();
     const encoder = this.ctx.device.createCommandEncoder({ label: 'demo frame' });
-    if (shown.grid) {
+    if (gridStale) {
       this.grid.record(encoder);
       this.gridView.record(encoder);
+      this.gridRevision = this.trainer.revision;
     }
     if (shown.walk) {
       this.walk.record(encoder);

@@ -1,9 +1,11 @@
 // The settings form: read, validated against sane bounds, and refused with a message naming the
 // field — invalid values never reach the GPU.
-import type { GanConfig } from 'webgpu-gan';
+import type { Architecture, GanConfig } from 'webgpu-gan';
+import { ARCHITECTURE_NAMES } from './modelFormat.js';
 
 export type Settings = Pick<
   GanConfig,
+  | 'architecture'
   | 'lr'
   | 'discriminatorLr'
   | 'generatorLr'
@@ -18,7 +20,7 @@ export type Settings = Pick<
   | 'seed'
 >;
 
-type NumberSetting = Exclude<keyof Settings, 'loss' | 'spectralNorm' | 'classes'>;
+type NumberSetting = Exclude<keyof Settings, 'architecture' | 'loss' | 'spectralNorm' | 'classes'>;
 
 /** A number field's bounds; an optional one may be left empty, which reads as null. */
 const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean; optional?: true }> = {
@@ -35,10 +37,43 @@ const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; i
 
 const LOSSES: readonly string[] = ['bce', 'hinge', 'least-squares'];
 
+/** Each setting as the form names it, for the library's refusals (which name the setting). */
+const NAMES: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(FIELDS).map(([name, f]) => [name, f.label])),
+  architecture: 'Model',
+  loss: 'Loss',
+  spectralNorm: 'Spectral normalisation of D',
+  classes: 'Conditional',
+  dataDim: 'The pictures’ size',
+  channels: 'The pictures’ colour',
+};
+
+/**
+ * A refusal of the library (an ArgumentError, "realLabel: is 0.9, …") as the page words it: the
+ * setting by its label in the form ("Real label: is 0.9, …"). Any other error as it is.
+ */
+export function pageMessage(error: Error): string {
+  const argument = (error as { argument?: unknown }).argument;
+  if (typeof argument !== 'string' || !(argument in NAMES) || !error.message.startsWith(`${argument}: `))
+    return error.message;
+  return `${NAMES[argument]}: ${error.message.slice(argument.length + 2)}`;
+}
+
+/** Why a model cannot train these settings, in the form's words; null when it can. */
+export function modelConflict(architecture: Architecture, classes: number): string | null {
+  if (architecture === 'dcgan' && classes > 0)
+    return (
+      `Conditional is not available with the Model “${ARCHITECTURE_NAMES.dcgan}” yet: untick Conditional, ` +
+      `or choose the Model “${ARCHITECTURE_NAMES.mlp}”.`
+    );
+  return null;
+}
+
 export function writeSettings(form: HTMLFormElement, s: Settings): void {
   for (const name of Object.keys(FIELDS) as NumberSetting[]) {
     (form.elements.namedItem(name) as HTMLInputElement).value = s[name] === null ? '' : String(s[name]);
   }
+  (form.elements.namedItem('architecture') as HTMLSelectElement).value = s.architecture;
   (form.elements.namedItem('loss') as HTMLSelectElement).value = s.loss;
   (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = s.spectralNorm;
   (form.elements.namedItem('conditional') as HTMLInputElement).checked = s.classes > 0;
@@ -53,6 +88,9 @@ export function readSettings(
   form: HTMLFormElement,
   dataClasses: number,
 ): { settings: Settings } | { error: string; field: string } {
+  const architecture = (form.elements.namedItem('architecture') as HTMLSelectElement).value as Architecture;
+  if (!Object.hasOwn(ARCHITECTURE_NAMES, architecture))
+    return { error: `Model must be one of ${Object.values(ARCHITECTURE_NAMES).join(', ')}.`, field: 'architecture' };
   const loss = (form.elements.namedItem('loss') as HTMLSelectElement).value;
   if (!LOSSES.includes(loss)) return { error: `Loss must be one of ${LOSSES.join(', ')}.`, field: 'loss' };
   const spectralNorm = (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked;
@@ -64,7 +102,9 @@ export function readSettings(
       field: 'conditional',
     };
   const classes = conditional ? dataClasses : 0;
-  const settings = { loss, spectralNorm, classes } as Partial<Settings> as Settings;
+  const conflict = modelConflict(architecture, classes);
+  if (conflict) return { error: conflict, field: 'conditional' };
+  const settings = { architecture, loss, spectralNorm, classes } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
     if (text === '' && f.optional) {

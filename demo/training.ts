@@ -185,7 +185,7 @@ function wireTraining(state: State): void {
         if (done) settingsMessage('Reset to step 0.');
       }),
   );
-  el.reroll.addEventListener('click', () => void state.session.grid.reseed(Math.floor(Math.random() * 2 ** 31)));
+  el.reroll.addEventListener('click', () => void state.session.reseedGrid(Math.floor(Math.random() * 2 ** 31)));
   el.showClass.addEventListener('change', () => {
     state.session.showClass(el.showClass.value === 'all' ? null : Number(el.showClass.value));
   });

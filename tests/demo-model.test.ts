@@ -1,0 +1,178 @@
+// The demo's Model choice and layer table, in headless Chromium (WebGPU on SwiftShader): the table
+// follows the form before Apply (the model, spectral normalisation, Conditional, the pictures' size
+// and colour), a conditional DCGAN is refused in the form's words, a DCGAN trains a step at a tiny
+// batch (a convolutional step takes seconds on a CPU), and the repair panel says it needs the MLP.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, testIdText, useDemoServer } from './support/chromium.js';
+
+const SMALL = '?subset=200&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=100000&repairStarts=8&repairSteps=10';
+const DCGAN_G_FIRST = ['0', 'ConvTranspose2d(100, 256, 7, stride=1, padding=0, bias=False)', '256×7×7', '1,254,400'];
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const demoUrl = useDemoServer();
+const text = testIdText;
+
+/** A layer table's body rows (or its foot), each as its cells' text. */
+const rows = (page: Page, id: string, part = 'tbody') =>
+  page
+    .locator(`[data-testid=${id}] ${part} tr`)
+    .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (cell) => cell.textContent ?? '')));
+const modules = async (page: Page, id: string) => (await rows(page, id)).map((row) => row[1]);
+
+/**
+ * Clicks a button at once. While a DCGAN draws on SwiftShader a frame takes a second or more, and
+ * Playwright's click, which waits for the button to hold still over frames, would time out.
+ */
+const press = (page: Page, id: string) => page.$eval(`[data-testid=${id}]`, (b) => (b as HTMLButtonElement).click());
+
+const waitForText = (page: Page, id: string, pattern: RegExp, timeout = 120_000) =>
+  page.waitForFunction(
+    ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid=${id}]`)!.textContent ?? ''),
+    [id, pattern.source] as const,
+    { timeout },
+  );
+
+describe('the demo’s model choice and layer table', { timeout: 600_000 }, () => {
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium(true);
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await page.goto(`${demoUrl()}/${SMALL}`);
+    await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows the fully connected networks training now, layer by layer', async () => {
+    expect(await page.inputValue('[data-testid=architecture]')).toBe('mlp');
+    expect((await rows(page, 'model-g'))[0]).toEqual(['0', 'Linear(100, 32)', '32', '3,232']);
+    expect(await modules(page, 'model-d')).toEqual([
+      'Linear(784, 32)',
+      'LeakyReLU(0.2)',
+      'Linear(32, 32)',
+      'LeakyReLU(0.2)',
+      'Linear(32, 1)',
+    ]);
+    expect(await text(page, 'model-note')).toBe('This is the model training now.');
+    expect(await page.isHidden('[data-testid=model-slow]')).toBe(true);
+  });
+
+  it('picking dcgan shows its 28×28 layers before Apply, and spectral normalisation swaps D’s batch norm', async () => {
+    await page.selectOption('[data-testid=architecture]', 'dcgan');
+    expect((await rows(page, 'model-g'))[0]).toEqual(DCGAN_G_FIRST);
+    expect((await rows(page, 'model-g')).at(-1)).toEqual(['7', 'Tanh()', '1×28×28', '0']);
+    expect(await rows(page, 'model-g', 'tfoot')).toEqual([['', 'Total', '', '1,781,504']]);
+    expect(await text(page, 'model-note')).toMatch(/^Not training yet: Apply/);
+    // The default recipe normalises D spectrally: no batch norm in it.
+    expect(await modules(page, 'model-d')).not.toContain('BatchNorm2d(128)');
+    expect(await rows(page, 'model-d', 'tfoot')).toEqual([['', 'Total', '', '138,368']]);
+    await page.uncheck('input[name=spectralNorm]');
+    expect((await rows(page, 'model-d'))[3]).toEqual(['3', 'BatchNorm2d(128)', '128×7×7', '256']);
+    expect(await rows(page, 'model-d', 'tfoot')).toEqual([['', 'Total', '', '138,624']]);
+    await page.check('input[name=spectralNorm]');
+    expect(await modules(page, 'model-d')).not.toContain('BatchNorm2d(128)');
+    // The page knows a software adapter (its adapter line says so): a DCGAN is slow there.
+    const software = /software/.test(await text(page, 'adapter'));
+    expect(await page.isVisible('[data-testid=model-slow]')).toBe(software);
+  });
+
+  it('a conditional DCGAN is refused in the form’s words, in the table and on Apply', async () => {
+    await page.check('input[name=conditional]');
+    await waitForText(page, 'model-error', /Conditional/);
+    const why = await text(page, 'model-error');
+    expect(why).toMatch(/^Conditional is not available with the Model “convolutional \(DCGAN\)”/);
+    expect(why).toContain('“fully connected (the design)”');
+    expect(await page.isHidden('[data-testid=model-tables]')).toBe(true);
+    await page.click('[data-testid=apply]');
+    expect(await text(page, 'form-message')).toBe(why);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('conditional');
+    await page.uncheck('input[name=conditional]');
+    expect(await page.isVisible('[data-testid=model-tables]')).toBe(true);
+    expect(await text(page, 'model-error')).toBe('');
+  });
+
+  it('Apply trains the DCGAN: a step at batch 2 moves the counter and draws new samples', async () => {
+    await page.fill('input[name=batch]', '2');
+    await page.click('[data-testid=apply]');
+    // Building a DCGAN's pipelines takes a minute on SwiftShader.
+    await waitForText(page, 'form-message', /^Restarted/, 300_000);
+    expect(await text(page, 'form-message')).toMatch(/^Restarted with the convolutional \(DCGAN\) model, batch 2,/);
+    expect(await text(page, 'model-note')).toBe('This is the model training now.');
+    expect((await rows(page, 'model-g'))[0]).toEqual(DCGAN_G_FIRST);
+    expect(await text(page, 'step')).toBe('0');
+    const samples = page.locator('[data-testid=samples]');
+    const before = await samples.screenshot({ timeout: 120_000 });
+    await press(page, 'step-once');
+    await page.waitForFunction(() => document.querySelector('[data-testid=step]')!.textContent === '1', null, {
+      timeout: 120_000,
+    });
+    const after = await samples.screenshot({ timeout: 120_000 });
+    expect(after.equals(before), 'the samples canvas changed after a step').toBe(false);
+  });
+
+  it('the repair panel says it needs the fully connected model, and repairs again once it trains', async () => {
+    expect(await page.isVisible('[data-testid=repair-model]')).toBe(true);
+    expect(await text(page, 'repair-model')).toMatch(/Repair needs the fully connected model/);
+    await press(page, 'repair-real');
+    await press(page, 'repair-erase-half');
+    expect(await page.isDisabled('[data-testid=repair-run]')).toBe(true);
+    await page.selectOption('[data-testid=architecture]', 'mlp', { force: true });
+    await page.fill('input[name=batch]', '16', { force: true });
+    await press(page, 'apply');
+    await waitForText(page, 'form-message', /^Restarted with batch 16/);
+    expect(await page.isHidden('[data-testid=repair-model]')).toBe(true);
+    expect(await modules(page, 'model-g')).toContain('Linear(100, 32)');
+  });
+
+  it('follows the pictures trained on: 32×32 colour pictures make a 32×32 colour DCGAN', async () => {
+    await page.selectOption('[data-testid=picture-side]', '32');
+    const transfer = await page.evaluateHandle(async () => {
+      const dt = new DataTransfer();
+      for (let i = 0; i < 4; i++) {
+        const canvas = new OffscreenCanvas(36, 36);
+        const g = canvas.getContext('2d')!;
+        g.fillStyle = i % 2 ? '#d02020' : '#2040e0';
+        g.fillRect(0, 0, 36, 36);
+        const blob = await canvas.convertToBlob({ type: 'image/png' });
+        dt.items.add(new File([blob], `picture-${i}.png`, { type: 'image/png' }));
+      }
+      return dt;
+    });
+    for (const type of ['dragenter', 'dragover', 'drop'])
+      await page.dispatchEvent('[data-testid=drop-zone]', type, { dataTransfer: transfer });
+    await waitForText(page, 'pictures-message', /^Read 4 pictures/);
+    // The fully connected model trains now, on 3 × 32 × 32 values.
+    expect((await rows(page, 'model-g')).at(-2)).toEqual(['4', 'Linear(32, 3072)', '3072', '101,376']);
+    await page.selectOption('[data-testid=architecture]', 'dcgan');
+    expect((await rows(page, 'model-g'))[0]).toEqual([
+      '0',
+      'ConvTranspose2d(100, 256, 4, stride=1, padding=0, bias=False)',
+      '256×4×4',
+      '409,600',
+    ]);
+    expect((await rows(page, 'model-g')).at(-2)?.slice(2)).toEqual(['3×32×32', '3,072']);
+    expect(await page.locator('[data-testid=model-d] caption').textContent()).toBe(
+      'Discriminator, from an input of 3×32×32',
+    );
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'demo-model.png'), fullPage: true });
+    await page.selectOption('[data-testid=architecture]', 'mlp');
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
