@@ -44,7 +44,9 @@ describe('the settings form’s refusals', () => {
   });
 
   it('refuses a conditional DCGAN in the form’s words, and nothing else', () => {
-    expect(modelConflict('dcgan', 10)).toMatch(/^Conditional is not available with the Model “convolutional \(DCGAN\)”/);
+    expect(modelConflict('dcgan', 10)).toMatch(
+      /^Conditional is not available with the Model “convolutional \(DCGAN\)”/,
+    );
     expect(modelConflict('dcgan', 10)).toContain('“fully connected (the design)”');
     expect(modelConflict('dcgan', 0)).toBeNull();
     expect(modelConflict('mlp', 10)).toBeNull();
