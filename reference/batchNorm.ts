@@ -156,6 +156,18 @@ export function batchNormEvalReference(
   return normalise(x, layout, a, running.mean, invStd);
 }
 
+/** A backward result of zeros, to be filled in. */
+function zeroGradients(values: number, channels: number): BatchNormBackwardResult {
+  return {
+    dx: new Float64Array(values),
+    dgamma: new Float64Array(channels),
+    dbeta: new Float64Array(channels),
+    dxMagnitude: new Float64Array(values),
+    dgammaMagnitude: new Float64Array(channels),
+    dbetaMagnitude: new Float64Array(channels),
+  };
+}
+
 /**
  * The training-mode backward for dL/dy = dy, through the activation (at the pre-activation z)
  * and the batch statistics: with g = dL/dz and x̂ = (x − mean)·invstd,
@@ -170,14 +182,7 @@ export function batchNormBackwardReference(
   const { channels } = layout;
   const count = layout.batch * layout.spatial;
   const stats = batchStatistics(x, layout, a.eps);
-  const result: BatchNormBackwardResult = {
-    dx: new Float64Array(x.length),
-    dgamma: new Float64Array(channels),
-    dbeta: new Float64Array(channels),
-    dxMagnitude: new Float64Array(x.length),
-    dgammaMagnitude: new Float64Array(channels),
-    dbetaMagnitude: new Float64Array(channels),
-  };
+  const result = zeroGradients(x.length, channels);
   for (let c = 0; c < channels; c++) {
     const [m, s, gamma] = [stats.mean[c]!, stats.invStd[c]!, a.gamma[c]!];
     const indices = Array.from({ length: count }, (_, k) => at(layout, c, k));
@@ -260,14 +265,7 @@ export function batchNormGroupsBackwardReference(
 ): BatchNormBackwardResult {
   const width = layout.channels * layout.spatial;
   const { channels } = layout;
-  const result: BatchNormBackwardResult = {
-    dx: new Float64Array(x.length),
-    dgamma: new Float64Array(channels),
-    dbeta: new Float64Array(channels),
-    dxMagnitude: new Float64Array(x.length),
-    dgammaMagnitude: new Float64Array(channels),
-    dbetaMagnitude: new Float64Array(channels),
-  };
+  const result = zeroGradients(x.length, channels);
   for (const g of groups) {
     const part = batchNormBackwardReference(
       groupRows(x, layout, g),

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
 import { resolveGanConfig } from '../../src/gan/config.js';
 import { GanSampler, loadGenerator } from '../../src/gan/sampler.js';
 import { exportTensors } from '../../src/gan/state.js';
@@ -47,6 +47,20 @@ const DISCRIMINATOR_STATE: Array<[string, number[]]> = [
 
 const shapes = (tensors: TensorMap, prefix: string) =>
   [...tensors].filter(([n]) => n.startsWith(`${prefix}.`)).map(([n, t]) => [n.slice(prefix.length + 1), t.shape]);
+
+/** A trainer restored from `checkpoint` and trained one step holds exactly `straight`'s tensors. */
+async function expectResumedStep(checkpoint: Checkpoint, straight: TensorMap): Promise<void> {
+  const resumed = await makeTrainer(gpu.ctx, byteImages(12, 784), checkpoint.config);
+  try {
+    restoreCheckpoint(resumed.trainer, checkpoint);
+    await resumed.trainer.train(1);
+    const again = await exportTensors(resumed.trainer);
+    expect([...again.keys()]).toEqual([...straight.keys()]);
+    for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
+  } finally {
+    resumed.destroy();
+  }
+}
 
 async function trainedCheckpoint(steps: number): Promise<Uint8Array> {
   const { trainer, destroy } = await makeTrainer(gpu.ctx, byteImages(12, 784), CONFIG);
@@ -89,16 +103,7 @@ describe('a DCGAN trained through GanTrainer', () => {
         'the running variance moved from its start',
       ).toBe(true);
 
-      const resumed = await makeTrainer(ctx, data, checkpoint.config);
-      try {
-        restoreCheckpoint(resumed.trainer, checkpoint);
-        await resumed.trainer.train(1);
-        const again = await exportTensors(resumed.trainer);
-        expect([...again.keys()]).toEqual([...straight.keys()]);
-        for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
-      } finally {
-        resumed.destroy();
-      }
+      await expectResumedStep(checkpoint, straight);
     } finally {
       destroy();
     }
@@ -123,15 +128,7 @@ describe('a DCGAN trained through GanTrainer', () => {
       const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
       await trainer.train(1);
       const straight = await exportTensors(trainer);
-      const resumed = await makeTrainer(gpu.ctx, byteImages(12, 784), checkpoint.config);
-      try {
-        restoreCheckpoint(resumed.trainer, checkpoint);
-        await resumed.trainer.train(1);
-        const again = await exportTensors(resumed.trainer);
-        for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
-      } finally {
-        resumed.destroy();
-      }
+      await expectResumedStep(checkpoint, straight);
     } finally {
       destroy();
     }
