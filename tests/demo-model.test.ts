@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, testIdText, useDemoServer } from './support/chromium.js';
+import { launchChromium, openDemoPage, testIdText, useDemoServer } from './support/chromium.js';
 
 const SMALL = '?subset=200&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=100000&repairStarts=8&repairSteps=10';
 const DCGAN_G_FIRST = ['0', 'ConvTranspose2d(100, 256, 7, stride=1, padding=0, bias=False)', '256×7×7', '1,254,400'];
@@ -43,13 +43,7 @@ describe('the demo’s model choice and layer table', { timeout: 600_000 }, () =
 
   beforeAll(async () => {
     browser = await launchChromium(true);
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${demoUrl()}/${SMALL}`);
-    await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+    page = await openDemoPage(browser, `${demoUrl()}/${SMALL}`, consoleErrors);
   });
 
   afterAll(async () => {

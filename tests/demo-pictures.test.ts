@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, testIdText, useDemoServer } from './support/chromium.js';
+import { launchChromium, openDemoPage, testIdText, useDemoServer } from './support/chromium.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
@@ -76,13 +76,7 @@ describe('the demo on your own pictures, and repair', { timeout: 300_000 }, () =
 
   beforeAll(async () => {
     browser = await launchChromium(true);
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${demoUrl()}/${SMALL}${SHORT_REPAIR}`);
-    await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+    page = await openDemoPage(browser, `${demoUrl()}/${SMALL}${SHORT_REPAIR}`, consoleErrors);
   });
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/gan/checkpoint.js';
-import { launchChromium, testIdText, useDemoServer } from './support/chromium.js';
+import { launchChromium, openDemoPage, testIdText, useDemoServer } from './support/chromium.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
@@ -31,13 +31,7 @@ describe('demo page', { timeout: 300_000 }, () => {
 
   beforeAll(async () => {
     browser = await launchChromium(true);
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    await page.goto(`${demoUrl()}/${SMALL}`);
-    await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+    page = await openDemoPage(browser, `${demoUrl()}/${SMALL}`, consoleErrors, { acceptDownloads: true });
   });
 
   afterAll(async () => {

@@ -10,7 +10,7 @@
 // Layer-list networks (DCGAN) keep the same prefixes under nn.Sequential's names: networkState.ts.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { MlpWeights, mlpLayout, type MlpLayout } from '../nn/mlp.js';
+import { MlpWeights, mlpLayout, type MlpLayout, type MlpParameters } from '../nn/mlp.js';
 import type { NetworkParameters } from '../nn/network.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
@@ -90,8 +90,8 @@ function layerLists(trainer: GanTrainer): LayerListState {
 }
 
 /** The MLP's networks (state.ts's own layout). */
-function mlps(trainer: GanTrainer): Record<Network, MlpWeights & { buffers(): Record<string, GPUBuffer> }> {
-  return { generator: trainer.generator, discriminator: trainer.discriminator } as never;
+function mlps(trainer: GanTrainer): Record<Network, MlpParameters> {
+  return { generator: trainer.generator as MlpParameters, discriminator: trainer.discriminator as MlpParameters };
 }
 
 export async function exportTensors(trainer: GanTrainer, only?: (prefix: string) => boolean): Promise<TensorMap> {

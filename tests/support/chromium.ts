@@ -73,3 +73,23 @@ export function useDemoServer(): () => string {
 
 /** The text of the element with this data-testid ('' when it has none). */
 export const testIdText = (page: Page, id: string) => page.textContent(`[data-testid=${id}]`).then((t) => t ?? '');
+
+/**
+ * A new 1280×1000 page of `browser` at `url`, its console errors and page errors pushed to
+ * `errors`, once the demo is ready to start.
+ */
+export async function openDemoPage(
+  browser: Browser,
+  url: string,
+  errors: string[],
+  options: { acceptDownloads?: boolean } = {},
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, ...options });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+  return page;
+}
