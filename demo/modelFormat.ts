@@ -26,12 +26,25 @@ export interface LayerRow {
 export function networkRows(network: NetworkSummary): { input: string; rows: LayerRow[]; total: string } {
   return {
     input: shapeText(network.inShape),
-    rows: network.layers.map((layer) => ({
-      index: String(layer.index),
-      module: layer.module,
-      shape: shapeText(layer.outShape),
-      parameters: countText(layer.parameters),
-    })),
+    rows: [
+      ...network.layers.map((layer) => ({
+        index: String(layer.index),
+        module: layer.module,
+        shape: shapeText(layer.outShape),
+        parameters: countText(layer.parameters),
+      })),
+      // A conditional DCGAN's discriminator adds its class's row · the last layer's input to the logit.
+      ...(network.projection
+        ? [
+            {
+              index: 'projection',
+              module: network.projection.module,
+              shape: shapeText([1]),
+              parameters: countText(network.projection.parameters),
+            },
+          ]
+        : []),
+    ],
     total: countText(network.parameters),
   };
 }

@@ -59,16 +59,6 @@ export function pageMessage(error: Error): string {
   return `${NAMES[argument]}: ${error.message.slice(argument.length + 2)}`;
 }
 
-/** Why a model cannot train these settings, in the form's words; null when it can. */
-export function modelConflict(architecture: Architecture, classes: number): string | null {
-  if (architecture === 'dcgan' && classes > 0)
-    return (
-      `Conditional is not available with the Model “${ARCHITECTURE_NAMES.dcgan}” yet: untick Conditional, ` +
-      `or choose the Model “${ARCHITECTURE_NAMES.mlp}”.`
-    );
-  return null;
-}
-
 export function writeSettings(form: HTMLFormElement, s: Settings): void {
   for (const name of Object.keys(FIELDS) as NumberSetting[]) {
     (form.elements.namedItem(name) as HTMLInputElement).value = s[name] === null ? '' : String(s[name]);
@@ -102,8 +92,6 @@ export function readSettings(
       field: 'conditional',
     };
   const classes = conditional ? dataClasses : 0;
-  const conflict = modelConflict(architecture, classes);
-  if (conflict) return { error: conflict, field: 'conditional' };
   const settings = { architecture, loss, spectralNorm, classes } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();

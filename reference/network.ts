@@ -98,7 +98,11 @@ export function networkForwardReference(
   return outputs;
 }
 
-/** dL/d(parameters) in the network's flat layout, and dL/d(input), from every layer's output and dL/d(output). */
+/**
+ * dL/d(parameters) in the network's flat layout, and dL/d(input), from every layer's output and
+ * dL/d(output). `extra`: a gradient that reaches layer `layer`'s output by another path (a
+ * projection discriminator's class term reads the last layer's input); layer −1 is the input.
+ */
 export function networkBackwardReference(
   layout: ModelLayout,
   rows: number,
@@ -107,15 +111,18 @@ export function networkBackwardReference(
   outputs: Float64Array<ArrayBufferLike>[],
   gradOutput: ArrayLike<number>,
   leakySlope: number,
+  extra?: { layer: number; grad: ArrayLike<number> },
 ): { dParams: Float64Array; dInput: Float64Array<ArrayBufferLike> } {
   const dParams = new Float64Array(layout.parameterFloats);
+  const withExtra = (i: number, grad: Float64Array<ArrayBufferLike>) =>
+    extra?.layer === i ? grad.map((g, k) => g + extra.grad[k]!) : grad;
   let grad: Float64Array<ArrayBufferLike> = Float64Array.from(gradOutput);
   for (let i = layout.layers.length - 1; i >= 0; i--) {
     const p = layout.layers[i]!;
     const x = i === 0 ? Float64Array.from(input) : outputs[i - 1]!;
-    grad = layerBackward(p, rows, x, outputs[i]!, grad, params, dParams, leakySlope);
+    grad = layerBackward(p, rows, x, outputs[i]!, withExtra(i, grad), params, dParams, leakySlope);
   }
-  return { dParams, dInput: grad };
+  return { dParams, dInput: withExtra(-1, grad) };
 }
 
 function put(dParams: Float64Array, view: TensorView | undefined, values: ArrayLike<number>): void {

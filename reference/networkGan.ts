@@ -6,8 +6,12 @@
 // The discriminator runs as PyTorch's DCGAN example runs it: D(real), then D(fake) for its update
 // (two training passes, each half on its own statistics, gradients summed), then D(fake) again
 // through the updated D for the generator's, each pass updating D's running estimates in turn.
+// A conditional GAN (classes > 0): G's input is its noise and the real batch's labels as one-hots,
+// and each of D's logits gains V[y]·φ, φ the input of D's last layer (a projection discriminator),
+// with V spectrally normalised like the layers' weights.
 import type { GanConfig } from '../src/gan/config.js';
 import { STREAMS } from '../src/kernels/streams.js';
+import type { TensorView } from '../src/nn/mlp.js';
 import { elements, type ModelLayout } from '../src/nn/model.js';
 import { batchStatistics } from './batchNorm.js';
 import {
@@ -27,6 +31,8 @@ export interface ReferenceImages {
   count: number;
   /** Example e's values, as the GPU dataset holds them (bytes mapped to [−1, 1] in float32). */
   values(e: number): ArrayLike<number>;
+  /** Example e's class, for a conditional GAN. */
+  label?(e: number): number;
 }
 
 interface ReferenceNetwork {
@@ -115,17 +121,20 @@ export class ReferenceNetworkGan {
     }
   }
 
-  /** The discriminator's linear and convolution layers: those spectral normalisation divides. */
-  private normalizedLayers() {
-    return this.D.layout.layers.filter((p) => p.layer.kind === 'linear' || p.layer.kind === 'conv2d');
+  /** The discriminator's linear and convolution weights and its projection: what spectral normalisation divides. */
+  private normalizedWeights(): TensorView[] {
+    const layout = this.D.layout;
+    const weights = layout.layers
+      .filter((p) => p.layer.kind === 'linear' || p.layer.kind === 'conv2d')
+      .map((p) => p.weight!);
+    return layout.projection ? [...weights, layout.projection] : weights;
   }
 
   /** D's parameters as its passes see them, after a power-iteration step each (which advances u). */
   private discriminatorInUse(): { params: Float64Array; steps: SpectralNormStep[] } {
     const params = Float64Array.from(this.D.adam.weights);
     if (!this.c.spectralNorm) return { params, steps: [] };
-    const steps = this.normalizedLayers().map((p, l) => {
-      const w = p.weight!;
+    const steps = this.normalizedWeights().map((w, l) => {
       const rows = w.shape[0]!;
       const step = spectralNormReference(
         params.subarray(w.offset, w.offset + w.count),
@@ -143,7 +152,7 @@ export class ReferenceNetworkGan {
   /** Gradients of W / σ into gradients of W, in place. */
   private correctGradients(grad: Float64Array, steps: SpectralNormStep[]): void {
     steps.forEach((step, l) => {
-      const w = this.normalizedLayers()[l]!.weight!;
+      const w = this.normalizedWeights()[l]!;
       const rows = w.shape[0]!;
       const corrected = spectralNormGradientReference(
         grad.subarray(w.offset, w.offset + w.count),
@@ -166,15 +175,51 @@ export class ReferenceNetworkGan {
     adamReference(net.adam, grad, t, h);
   }
 
+  /**
+   * A projection discriminator's class term on one pass of B rows (row r of class labels[r]): the
+   * logits with V[y]·φ added, the gradient it sends to φ (the last layer's input, layer L − 2's
+   * output), and V's gradient. Without a projection, the logits as they are and nothing else.
+   */
+  private projection(input: Float64Array, outs: Float64Array[], params: Float64Array, labels: number[]) {
+    const v = this.D.layout.projection;
+    const last = this.D.layout.layers.length - 1;
+    const features = last === 0 ? input : outs[last - 1]!;
+    const width = features.length / this.c.batch;
+    const row = (r: number) => features.subarray(r * width, (r + 1) * width);
+    const classRow = (r: number) => v!.offset + labels[r]! * width;
+    return {
+      logits: (head: Float64Array) =>
+        v ? head.map((x, r) => x + row(r).reduce((sum, f, j) => sum + f * params[classRow(r) + j]!, 0)) : head,
+      featureGrad: (grad: ArrayLike<number>) =>
+        v && {
+          layer: last - 1,
+          grad: features.map((_, i) => {
+            const r = Math.floor(i / width);
+            return grad[r]! * params[classRow(r) + (i - r * width)]!;
+          }),
+        },
+      addWeightGrad: (grad: ArrayLike<number>, dParams: Float64Array) => {
+        if (!v) return;
+        for (let r = 0; r < this.c.batch; r++)
+          row(r).forEach((f, j) => {
+            dParams[classRow(r) + j]! += grad[r]! * f;
+          });
+      },
+    };
+  }
+
   trainStep(): ReferenceNetworkStep {
     const { c } = this;
     const B = c.batch;
     const a = c.leakySlope;
     const t = ++this.step;
-    const noise = normalReference(B * elements(this.G.layout.inShape), c.seed, STREAMS.noise, t);
+    const noiseWidth = elements(this.G.layout.inShape) - c.classes;
+    const noise = normalReference(B * noiseWidth, c.seed, STREAMS.noise, t);
     const examples = batchExamples(t, B, this.data.count, c.seed);
-    const gOuts = networkForwardReference(this.G.layout, B, noise, this.G.adam.weights, a);
-    this.updateRunningStatistics(this.G, noise, gOuts);
+    const labels = c.classes > 0 ? examples.map((e) => this.data.label!(e)) : [];
+    const gInput = c.classes > 0 ? withOneHots(noise, noiseWidth, labels, c.classes) : noise;
+    const gOuts = networkForwardReference(this.G.layout, B, gInput, this.G.adam.weights, a);
+    this.updateRunningStatistics(this.G, gInput, gOuts);
     const fake = gOuts.at(-1)!;
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
 
@@ -187,12 +232,38 @@ export class ReferenceNetworkGan {
     };
     const dReal = dPass(real);
     const dFakeOuts = dPass(fake);
-    const logits = Float64Array.from([...dFakeOuts.at(-1)!, ...dReal.at(-1)!]);
+    const project = (input: Float64Array, outs: Float64Array[], params: Float64Array) =>
+      this.projection(input, outs, params, labels);
+    const [realProjection, fakeProjection] = [
+      project(real, dReal, dUpdate.params),
+      project(fake, dFakeOuts, dUpdate.params),
+    ];
+    const logits = Float64Array.from([
+      ...fakeProjection.logits(dFakeOuts.at(-1)!),
+      ...realProjection.logits(dReal.at(-1)!),
+    ]);
     const dLoss = this.scored(c.loss, logits, (r) => (r < B ? 0 : c.realLabel));
-    const backward = (input: Float64Array, outs: Float64Array[], grad: Float64Array) =>
-      networkBackwardReference(this.D.layout, B, input, dUpdate.params, outs, grad, a).dParams;
-    const fakeGrad = backward(fake, dFakeOuts, dLoss.grad.subarray(0, B));
-    const realGrad = backward(real, dReal, dLoss.grad.subarray(B));
+    const backward = (
+      input: Float64Array,
+      outs: Float64Array[],
+      grad: Float64Array,
+      projected: ReturnType<typeof project>,
+    ) => {
+      const { dParams } = networkBackwardReference(
+        this.D.layout,
+        B,
+        input,
+        dUpdate.params,
+        outs,
+        grad,
+        a,
+        projected.featureGrad(grad),
+      );
+      projected.addWeightGrad(grad, dParams);
+      return dParams;
+    };
+    const fakeGrad = backward(fake, dFakeOuts, dLoss.grad.subarray(0, B), fakeProjection);
+    const realGrad = backward(real, dReal, dLoss.grad.subarray(B), realProjection);
     const gradD = fakeGrad.map((g, i) => g + realGrad[i]!);
     this.correctGradients(gradD, dUpdate.steps);
     this.adam(this.D, gradD, t, c.discriminatorLr ?? c.lr);
@@ -201,9 +272,19 @@ export class ReferenceNetworkGan {
     const dForG = this.discriminatorInUse().params;
     const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a);
     this.updateRunningStatistics(this.D, fake, dFake);
-    const gLoss = this.scored(c.loss === 'hinge' ? 'negative-logit' : c.loss, dFake.at(-1)!, () => 1);
-    const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, gLoss.grad, a).dInput;
-    const gradG = networkBackwardReference(this.G.layout, B, noise, this.G.adam.weights, gOuts, dImage, a).dParams;
+    const fakeForG = project(fake, dFake, dForG);
+    const gLoss = this.scored(c.loss === 'hinge' ? 'negative-logit' : c.loss, fakeForG.logits(dFake.at(-1)!), () => 1);
+    const dImage = networkBackwardReference(
+      this.D.layout,
+      B,
+      fake,
+      dForG,
+      dFake,
+      gLoss.grad,
+      a,
+      fakeForG.featureGrad(gLoss.grad),
+    ).dInput;
+    const gradG = networkBackwardReference(this.G.layout, B, gInput, this.G.adam.weights, gOuts, dImage, a).dParams;
     this.adam(this.G, gradG, t, c.generatorLr ?? c.lr);
     // The warm-up, as the kernel computes it in float32 from the step number t.
     const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
@@ -211,4 +292,14 @@ export class ReferenceNetworkGan {
     for (const [i, w] of this.G.adam.weights.entries()) this.ema[i] = decay * this.ema[i]! + (1 - decay) * w;
     return { lossD: dLoss.loss, lossG: gLoss.loss, gradD, gradG };
   }
+}
+
+/** Each row's noise followed by its class as a one-hot: a conditional generator's input. */
+function withOneHots(noise: ArrayLike<number>, width: number, labels: number[], classes: number): Float64Array {
+  const joined = new Float64Array(labels.length * (width + classes));
+  labels.forEach((label, r) => {
+    for (let j = 0; j < width; j++) joined[r * (width + classes) + j] = noise[r * width + j]!;
+    joined[r * (width + classes) + width + label] = 1;
+  });
+  return joined;
 }

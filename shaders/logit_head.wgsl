@@ -8,6 +8,9 @@
 // would be four dispatches with a barrier between each. Here they are one dispatch, or two for
 // many rows: workgroups of `rows_per_group` rows write partial sums, and logit_head_reduce adds
 // them up, many threads per column. Every sum has a fixed order, so results are deterministic.
+// With ROW_OFFSETS (a projection discriminator's class term, shaders/class_projection.wgsl) each
+// row's logit gets its own offset, read from `head_bias`, and each row's g_r is written to
+// `bias_grad` for the class term's gradients.
 // requires: activation_math.wgsl
 
 struct HeadParams {
@@ -32,6 +35,7 @@ override GATE: u32 = 0u;                // activation whose derivative (from `he
 override HAS_INPUT_GRAD: bool = true;
 override HAS_PARAM_GRADS: bool = true;
 override HAS_BIAS: bool = true;       // false: a bias-free last layer (DCGAN's), no bias read or gradient
+override ROW_OFFSETS: bool = false;   // head_bias: an offset per row; bias_grad: g per row (HAS_BIAS false)
 override WRITE_PARTIALS: bool = false;  // several workgroups: sums go to `partials` for the reduce
 override ACCUMULATE: bool = false;      // add into stats instead of overwriting
 
@@ -108,11 +112,13 @@ fn logits_and_grads(first_row: u32, group_rows: u32, t: u32) -> vec4<f32> {
       for (var l = 0u; l < LANES_PER_ROW; l++) { dot += lane_sums[t + l]; }
       var x = dot;
       if (HAS_BIAS) { x += head_bias[0]; }
+      if (ROW_OFFSETS) { x += head_bias[first_row + local_row]; }
       let is_first = first_row + local_row < params.split;
       let wanted = select(params.target_second, params.target_first, is_first);
       let scored = logit_loss(x, wanted);
       let g = scored.y / params.divisor;
       group_grads[local_row] = g;
+      if (ROW_OFFSETS) { bias_grad[first_row + local_row] = g; }
       let reading = scored.z;
       sums += vec4<f32>(g, scored.x, select(0.0, reading, is_first), select(reading, 0.0, is_first));
     }

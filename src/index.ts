@@ -37,6 +37,15 @@ export { createRandomFill, type RandomFillSpec, type RandomDistribution } from '
 export { createBatchGather, type GatherSpec } from './kernels/gather.js';
 export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kernels/softmaxCrossEntropy.js';
 export { createClassCondition, type ClassConditionSpec } from './kernels/classCondition.js';
+export { createClassInput, type ClassInputSpec } from './kernels/classInput.js';
+export {
+  createProjectionForward,
+  createProjectionInputGrad,
+  createProjectionWeightGrad,
+  type ProjectionForwardSpec,
+  type ProjectionInputGradSpec,
+  type ProjectionWeightGradSpec,
+} from './kernels/classProjection.js';
 export {
   convShape,
   convWeightGradWorkspaceFloats,

@@ -97,6 +97,27 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
     expect(hasColour(readPng(grid))).toBe(true);
   });
 
+  it('trains a conditional DCGAN on the class folders at 32×32 in colour, and samples one class', () => {
+    const data = pictureFolder();
+    const out = tempDir('gan-dcgan-');
+    const flags = ['--arch', 'dcgan', '--conditional', '--size', '32', '--steps', '2', '--out', out];
+    const r = cli('train', '--data', data, ...flags, '--batch', '2', '--sample-every', '2', '--log-every', '1');
+    expect(r.status, r.errors.join('\n')).toBe(0);
+    const checkpoint = decodeCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
+    expect(checkpoint.config).toMatchObject({ architecture: 'dcgan', dataDim: 3072, channels: 3, classes: 2 });
+    // The one-hot beside the noise in G's first weight; D's class projection on its 256×4×4 features.
+    expect(checkpoint.tensors.get('generator.0.weight')!.shape).toEqual([102, 256, 4, 4]);
+    expect(checkpoint.tensors.get('discriminator.projection.weight')!.shape).toEqual([2, 4096]);
+    const samples = readPng(join(out, 'samples.png'));
+    expect([samples.width, samples.height]).toEqual([8 * 34 + 2, 2 * 34 + 2]);
+    const grid = join(out, 'grid.png');
+    const sampled = cli('sample', '--checkpoint', join(out, 'checkpoint.safetensors'), '--out', grid, '--class', '0');
+    expect(sampled.status, sampled.errors.join('\n')).toBe(0);
+    expect(sampled.stdout).toMatch(/64 samples of class 0 from step 2/);
+    const drawn = readPng(grid);
+    expect([drawn.width, drawn.height]).toEqual([8 * 34 + 2, 8 * 34 + 2]);
+  });
+
   it('an IDX file at another size, grey', () => {
     const out = tempDir('gan-run-');
     const r = cli(

@@ -66,10 +66,6 @@ describe('train refuses a setting with the library’s words under the flag’s 
     [['--seed', '-1'], 'webgpu-gan train: --seed: must be an integer in [0, 2^53), got -1'],
     [['--arch', 'resnet'], 'webgpu-gan train: --arch: must be mlp or dcgan, got "resnet"'],
     [
-      ['--arch', 'dcgan', '--conditional'],
-      'webgpu-gan train: --conditional is not yet available with --arch dcgan; use --arch mlp',
-    ],
-    [
       ['--arch', 'dcgan', '--size', '30'],
       'webgpu-gan train: --size 30: dcgan builds 28, 32, 64-pixel images; choose one of them',
     ],

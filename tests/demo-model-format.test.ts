@@ -2,7 +2,7 @@
 // a network's rows are written (from the library's modelSummary), and a refusal in the form's words.
 import { describe, expect, it } from 'vitest';
 import { countText, networkRows, shapeText } from '../demo/modelFormat.js';
-import { modelConflict, pageMessage } from '../demo/settings.js';
+import { pageMessage } from '../demo/settings.js';
 import { ArgumentError } from '../src/base/errors.js';
 import { resolveGanConfig } from '../src/gan/config.js';
 import { modelSummary } from '../src/gan/modelSummary.js';
@@ -42,13 +42,22 @@ describe('the settings form’s refusals', () => {
     expect(pageMessage(new ArgumentError('oneHotValue', 'odd'))).toBe('oneHotValue: odd');
     expect(pageMessage(new Error('plain'))).toBe('plain');
   });
+});
 
-  it('refuses a conditional DCGAN in the form’s words, and nothing else', () => {
-    expect(modelConflict('dcgan', 10)).toMatch(
-      /^Conditional is not available with the Model “convolutional \(DCGAN\)”/,
-    );
-    expect(modelConflict('dcgan', 10)).toContain('“fully connected (the design)”');
-    expect(modelConflict('dcgan', 0)).toBeNull();
-    expect(modelConflict('mlp', 10)).toBeNull();
+describe('a conditional DCGAN’s tables', () => {
+  it('show the one-hot beside the noise in G’s input and the class projection as D’s last row', () => {
+    const { generator, discriminator } = modelSummary(resolveGanConfig({ architecture: 'dcgan', classes: 10 }));
+    const g = networkRows(generator);
+    expect(g.input).toBe('110×1×1');
+    expect(g.rows[0]!.module).toBe('ConvTranspose2d(110, 256, 7, stride=1, padding=0, bias=False)');
+    const d = networkRows(discriminator);
+    expect(d.rows.at(-1)).toEqual({
+      index: 'projection',
+      module: 'Embedding(10, 6272)',
+      shape: '1',
+      parameters: '62,720',
+    });
+    const sequential = discriminator.layers.reduce((sum, layer) => sum + layer.parameters, 0);
+    expect(discriminator.parameters).toBe(sequential + 62720);
   });
 });

@@ -1,6 +1,6 @@
 // The demo's Model choice and layer table, in headless Chromium (WebGPU on SwiftShader): the table
 // follows the form before Apply (the model, spectral normalisation, Conditional, the pictures' size
-// and colour), a conditional DCGAN is refused in the form's words, a DCGAN trains a step at a tiny
+// and colour), a conditional DCGAN's class inputs, a DCGAN trains a step at a tiny
 // batch (a convolutional step takes seconds on a CPU), and the repair panel says it needs the MLP.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,19 +83,19 @@ describe('the demo’s model choice and layer table', { timeout: 600_000 }, () =
     expect(await page.isVisible('[data-testid=model-slow]')).toBe(software);
   });
 
-  it('a conditional DCGAN is refused in the form’s words, in the table and on Apply', async () => {
+  it('ticking Conditional shows a conditional DCGAN: the one-hot in G’s input, the class projection in D', async () => {
     await page.check('input[name=conditional]');
-    await waitForText(page, 'model-error', /Conditional/);
-    const why = await text(page, 'model-error');
-    expect(why).toMatch(/^Conditional is not available with the Model “convolutional \(DCGAN\)”/);
-    expect(why).toContain('“fully connected (the design)”');
-    expect(await page.isHidden('[data-testid=model-tables]')).toBe(true);
-    await page.click('[data-testid=apply]');
-    expect(await text(page, 'form-message')).toBe(why);
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('conditional');
-    await page.uncheck('input[name=conditional]');
-    expect(await page.isVisible('[data-testid=model-tables]')).toBe(true);
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-testid=model-g] tbody td:nth-child(2)')
+        ?.textContent?.startsWith('ConvTranspose2d(110,'),
+    );
+    expect((await rows(page, 'model-g'))[0]![1]).toBe('ConvTranspose2d(110, 256, 7, stride=1, padding=0, bias=False)');
+    expect((await rows(page, 'model-d')).at(-1)).toEqual(['projection', 'Embedding(10, 6272)', '1', '62,720']);
     expect(await text(page, 'model-error')).toBe('');
+    await page.uncheck('input[name=conditional]');
+    expect((await rows(page, 'model-g'))[0]).toEqual(DCGAN_G_FIRST);
+    expect(await modules(page, 'model-d')).not.toContain('Embedding(10, 6272)');
   });
 
   it('Apply trains the DCGAN: a step at batch 2 moves the counter and draws new samples', async () => {

@@ -44,7 +44,9 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   },
   conditional: {
     kind: 'boolean',
-    help: "a conditional GAN: each image's label enters both networks (a built-in set's classes, or --labels)",
+    help:
+      "a conditional GAN: each image's label enters both networks (a built-in set's classes, or --labels); " +
+      "with dcgan, the discriminator's by class projection",
   },
   labels: {
     kind: 'string',
@@ -128,8 +130,6 @@ export function runOf(flags: ParsedFlags): Run {
     throw new UsageError('--resume continues the run in --out and --force starts it over: give one of them');
   if (flags['eval-n'] !== undefined && flags['eval-every'] === undefined)
     throw new UsageError('--eval-n needs --eval-every');
-  if (flags.conditional && flags.arch !== undefined && flags.arch !== 'mlp')
-    throw new UsageError(`--conditional is not yet available with --arch ${flags.arch}; use --arch mlp`);
   const size = flags.size as number | undefined;
   if (flags.arch === 'dcgan' && size !== undefined && !(DCGAN_SIDES as readonly number[]).includes(size))
     throw new UsageError(`--size ${size}: dcgan builds ${DCGAN_SIDES.join(', ')}-pixel images; choose one of them`);

@@ -37,6 +37,7 @@ async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: Mode
       counter: parts.counter,
       stats: parts.stats,
       ...(spectralNorm && { spectralNorm }),
+      ...(parts.labels && { labels: parts.labels }),
     });
     owned.push(step);
     await initialiseNetwork(ctx, generator, { seed: config.seed, network: 'generator', scheme: 'dcgan' });

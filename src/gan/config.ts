@@ -27,9 +27,12 @@ export interface GanConfig {
    */
   channels: 1 | 3;
   /**
-   * A conditional GAN over this many classes: each example's label enters both networks as a
-   * one-hot input beside the noise (G) and the image (D), so the first layers have `classes` more
-   * inputs; training needs a label per example. 0: unconditional.
+   * A conditional GAN over this many classes; training needs a label per example. 0:
+   * unconditional. In the MLP each example's label enters both networks as a one-hot input beside
+   * the noise (G) and the image (D), so the first layers have `classes` more inputs. In DCGAN it
+   * enters G the same way (a one-hot beside the noise channels) and D by projection (Miyato and
+   * Koyama 2018): a learned row per class, whose dot product with the features D's last layer
+   * reads is added to the logit.
    */
   classes: number;
   /**
@@ -38,6 +41,8 @@ export interface GanConfig {
    * than a pixel's and the class hardly decides the digit; QUALITY.md has the measurements.
    * Checkpoints hold the class columns times this value, the weights a plain one-hot input needs.
    * A power of two, 1 to 64, so that this scaling is exact and resuming stays bit-identical.
+   * The MLP's only: DCGAN's generator takes a plain one-hot (its class rows are trained as any
+   * other input channel's), and its discriminator takes no one-hot.
    */
   oneHotValue: number;
   /** tanh for pixels in [−1, 1]; 'none' for unbounded data (e.g. 2-D points). */
@@ -243,8 +248,6 @@ function checkArchitecture(c: GanConfig): void {
       `is ${c.dataDim} values of ${c.channels} channel(s), but dcgan builds square images of side ` +
         `${DCGAN_SIDES.join(', ')}: resize the pictures (--size 32 or 64) or use the mlp architecture`,
     );
-  if (c.classes > 0)
-    throw new ArgumentError('classes', 'class conditioning is not yet available with dcgan; use the mlp architecture');
 }
 
 function isSquareOfPlanes(dim: number, planes: number): boolean {

@@ -2,8 +2,8 @@
 // shapes before anything is allocated (WebGPU would refuse a binding too large only when the step
 // is built, after the networks' buffers were made).
 import { ArgumentError } from '../base/errors.js';
-import { elements, layoutModel } from '../nn/model.js';
-import { networkBlocks } from '../nn/network.js';
+import { elements } from '../nn/model.js';
+import { networkBlocks, networkLayout } from '../nn/network.js';
 import type { GanConfig } from './config.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
 import { StepActivations } from './step.js';
@@ -19,7 +19,7 @@ export function widestPerBatchRow(config: GanConfig): { label: string; bytesPerR
     ['generator', generatorNetworkSpec(config), 1],
     ['discriminator', discriminatorNetworkSpec(config), 2],
   ] as const) {
-    const blocks = networkBlocks(layoutModel(spec.input, spec.layers));
+    const blocks = networkBlocks(networkLayout(spec));
     for (const block of blocks)
       candidates.push({
         label: `${name} layer ${block.layer.index} (${block.layer.layer.kind}, [${block.layer.outShape}])`,

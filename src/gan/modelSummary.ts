@@ -2,6 +2,7 @@
 // model list): each layer of the nn.Sequential it trains, as PyTorch would print it, with its output
 // shape and parameter count. Worked out from the configuration alone, with nothing on the GPU.
 import { layoutModel, type Layer, type ModelLayout, type PlacedLayer } from '../nn/model.js';
+import { networkLayout } from '../nn/network.js';
 import { mlpDiscriminator, mlpGenerator } from '../nn/presets.js';
 import type { GanConfig } from './config.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
@@ -20,7 +21,13 @@ export interface LayerSummary {
 export interface NetworkSummary {
   inShape: readonly number[];
   layers: LayerSummary[];
+  /** Trained parameters in all, a projection's included. */
   parameters: number;
+  /**
+   * A conditional DCGAN discriminator's class projection, beside the Sequential: as PyTorch
+   * prints it, "Embedding(10, 6272)", whose row for the class is dotted with the last layer's input.
+   */
+  projection?: { module: string; parameters: number };
 }
 
 /** Both networks of a configuration (resolved: resolveGanConfig), layer by layer. */
@@ -30,8 +37,7 @@ export function modelSummary(config: GanConfig): { generator: NetworkSummary; di
 
 function generatorLayout(config: GanConfig): ModelLayout {
   if (config.architecture !== 'mlp') {
-    const spec = generatorNetworkSpec(config);
-    return layoutModel(spec.input, spec.layers);
+    return networkLayout(generatorNetworkSpec(config));
   }
   // A conditional network's first Linear also reads the one-hot class, as the checkpoint joins it.
   const layers = mlpGenerator({ ...mlpSizes(config), output: activationOf(config.generatorOutput) });
@@ -40,8 +46,7 @@ function generatorLayout(config: GanConfig): ModelLayout {
 
 function discriminatorLayout(config: GanConfig): ModelLayout {
   if (config.architecture !== 'mlp') {
-    const spec = discriminatorNetworkSpec(config);
-    return layoutModel(spec.input, spec.layers);
+    return networkLayout(discriminatorNetworkSpec(config));
   }
   return layoutModel([config.dataDim + config.classes], mlpDiscriminator({ ...mlpSizes(config), output: null }));
 }
@@ -64,7 +69,9 @@ function summarise(layout: ModelLayout): NetworkSummary {
     outShape: p.outShape,
     parameters: (p.weight?.count ?? 0) + (p.bias?.count ?? 0),
   }));
-  return { inShape: layout.inShape, layers, parameters: layout.parameterCount };
+  const p = layout.projection;
+  const projection = p && { module: `Embedding(${p.shape[0]}, ${p.shape[1]})`, parameters: p.count };
+  return { inShape: layout.inShape, layers, parameters: layout.parameterCount, ...(projection && { projection }) };
 }
 
 const ACTIVATIONS: Record<string, string> = {

@@ -9,9 +9,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import type { ModelLayout } from '../nn/model.js';
-import type { NetworkParameters } from '../nn/network.js';
+import { networkLayout, type NetworkParameters } from '../nn/network.js';
 import { batchCounterNames, networkTensorEntries, type NetworkTensorEntry } from '../nn/networkTensors.js';
-import { layoutModel } from '../nn/model.js';
 import type { GanConfig } from './config.js';
 import { batchNormPassesPerStep } from './networkStep.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
@@ -33,7 +32,7 @@ export const PREFIXES: ReadonlyArray<[string, Network, Role]> = [
 function layouts(config: GanConfig): Record<Network, ModelLayout> {
   const g = generatorNetworkSpec(config);
   const d = discriminatorNetworkSpec(config);
-  return { generator: layoutModel(g.input, g.layers), discriminator: layoutModel(d.input, d.layers) };
+  return { generator: networkLayout(g), discriminator: networkLayout(d) };
 }
 
 /** A role's tensors: a state_dict's (running statistics included) or, for Adam's moments, the parameters'. */
@@ -45,9 +44,12 @@ function entries(layout: ModelLayout, prefix: string, role: Role): NetworkTensor
 /** The normalised layers' vectors: one per linear or convolution weight of D, its output channels long. */
 function spectralVectors(config: GanConfig): Array<{ name: string; rows: number }> {
   if (!config.spectralNorm) return [];
-  return layouts(config)
-    .discriminator.layers.filter((p) => p.layer.kind === 'linear' || p.layer.kind === 'conv2d')
-    .map((p) => ({ name: `discriminator.${p.weight!.name}_u`, rows: p.weight!.shape[0]! }));
+  const layout = layouts(config).discriminator;
+  const weights = layout.layers
+    .filter((p) => p.layer.kind === 'linear' || p.layer.kind === 'conv2d')
+    .map((p) => p.weight!);
+  if (layout.projection) weights.push(layout.projection);
+  return weights.map((w) => ({ name: `discriminator.${w.name}_u`, rows: w.shape[0]! }));
 }
 
 function tensorShapeProblem(name: string, tensors: TensorMap, shape: readonly number[], nonNegative?: string) {

@@ -10,7 +10,7 @@
 // Batch norm in D follows PyTorch's DCGAN example, which runs D(real) and D(fake) as two training
 // passes: each half of [fake; real] is normalised by its own statistics, the real half's running
 // update first, then the fake half's, then the G update's pass on the fake again (three per step).
-// Not yet here: class conditioning.
+// A conditional GAN's labels, generator input and projection discriminator: networkClasses.ts.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -34,6 +34,14 @@ import {
 import type { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { backwardPlan, gradientTakesActivation } from '../nn/networkBackward.js';
 import type { GanConfig } from './config.js';
+import {
+  checkClasses,
+  classBuffers,
+  planClassInputs,
+  planProjectionBackward,
+  planProjectionForward,
+  type ClassBuffers,
+} from './networkClasses.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
@@ -49,6 +57,8 @@ export interface NetworkStepParts {
   stats: GPUBuffer;
   /** With config.spectralNorm: the discriminator's normalisation (the caller owns it). */
   spectralNorm?: NetworkNormalization;
+  /** With config.classes > 0: each example's label (GpuDataset.fromLabels). */
+  labels?: GpuDataset;
 }
 
 /** The kernels of one step in recording order, and the workspace that owns them and their buffers. */
@@ -86,8 +96,7 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
         ? "is set: pass the discriminator's NetworkNormalization"
         : 'is off, but a normalisation was passed',
     );
-  if (config.classes > 0)
-    throw new ArgumentError('classes', 'class conditioning is not yet available for layer-list networks');
+  checkClasses(config, G, D, parts.labels);
   const data = elements(G.layout.outShape);
   if (data !== dataset.dim || elements(D.layout.inShape) !== data)
     throw new ArgumentError(
@@ -144,9 +153,11 @@ export async function buildNetworkStep(ctx: GpuContext, parts: NetworkStepParts)
 function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: number): PlannedKernel[] {
   const { config: c, dataset, generator: G, discriminator: D, counter, stats } = parts;
   const B = c.batch;
-  const noise = elements(G.layout.inShape);
+  // A conditional generator's input is its noise and then the one-hot class.
+  const noise = elements(G.layout.inShape) - c.classes;
   const data = dataset.dim;
   const z = ws.rows('z', B, noise);
+  const classes = c.classes > 0 ? classBuffers(ws, B, noise + c.classes) : null;
   const x = ws.rows('D input X (fake; real)', 2 * B, data);
   const fake = firstRows(x, B, data);
   const gOut = G.blocks.map((b, i) => (i + 1 < G.blocks.length ? ws.rows(`G out ${i}`, B, b.width) : fake));
@@ -197,6 +208,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     ...(head.layer.bias && { bias: viewRef(D.grads, head.layer.bias) }),
   };
   const width = elements(head.layer.inShape);
+  const projected = projectedHead(parts, classes, headWeights, headGrads, width);
   const plan: PlannedKernel[] = [];
   const kernel = (build: (ctx: GpuContext) => Promise<Kernel>) => plan.push({ build });
 
@@ -217,19 +229,27 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
       label: 'real batch + noise z',
     }),
   );
-  const gPass = { rows: B, input: z, outputs: gOut, stats: gStats };
+  if (classes) plan.push(...planClassInputs(c, parts.labels!, counter, classes, { buffer: z, width: noise }));
+  const gPass = { rows: B, input: classes?.generatorInput ?? z, outputs: gOut, stats: gStats };
   plan.push(...forwardPlan(G, { ...gPass, mode: 'train' }));
 
   // Discriminator update on [fake; real].
   plan.push(...normalizeD);
   const dPass = { rows: 2 * B, input: x, outputs: dOut, stats: [], normGroups: halves, blocks: hidden, ...dWeights };
   plan.push(...forwardPlan(D, { ...dPass, mode: 'train' }));
+  const dFeatures = hidden > 0 ? dOut[hidden - 1]! : x;
+  const dUpdateInputGrad =
+    hidden > 0
+      ? { output: dGrad[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
+      : undefined;
+  const dUpdateHead = projected.before(2 * B, dFeatures, usedD);
+  plan.push(...dUpdateHead.plan);
   kernel((ctx) =>
     createLogitHead(ctx, {
       rows: 2 * B,
       width,
-      input: hidden > 0 ? dOut[hidden - 1]! : x,
-      ...headWeights,
+      input: dFeatures,
+      ...dUpdateHead.weights,
       loss: c.loss,
       split: B,
       targetFirst: 0,
@@ -237,13 +257,12 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
       divisor: B,
       stats: statsSlot(STATS_SLOT_D),
       accumulate: true,
-      ...(hidden > 0 && {
-        inputGrad: { output: dGrad[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope },
-      }),
-      paramGrads: headGrads,
+      ...(dUpdateInputGrad && { inputGrad: dUpdateInputGrad }),
+      paramGrads: dUpdateHead.paramGrads,
       label: 'D logit + loss + gradients',
     }),
   );
+  plan.push(...projected.after(2 * B, dFeatures, usedD, dUpdateInputGrad, true));
   plan.push(...backwardPlan(D, { ...dPass, grads: dGrad, scratch: dScratch }));
   if (sn) plan.push({ build: async () => spectralStep(sn.kernels, 'gradients') });
   kernel((ctx) => adamUpdate(ctx, c, 'discriminator', D, D.layout.parameterFloats, counter, nonFiniteFlag));
@@ -254,23 +273,28 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   plan.push(...normalizeD);
   const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: dStatsFake, blocks: hidden, ...dWeights };
   plan.push(...forwardPlan(D, { ...dFakePass, mode: 'train' }));
+  const fakeFeatures = hidden > 0 ? dOutFake[hidden - 1]! : fake;
+  const gUpdateInputGrad =
+    hidden > 0
+      ? { output: dGradFake[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
+      : { output: gTop, gate: outputGate?.kind, leakySlope: outputGate?.leakySlope };
+  const gUpdateHead = projected.before(B, fakeFeatures, usedD);
+  plan.push(...gUpdateHead.plan);
   kernel((ctx) =>
     createLogitHead(ctx, {
       rows: B,
       width,
-      input: hidden > 0 ? dOutFake[hidden - 1]! : fake,
-      ...headWeights,
+      input: fakeFeatures,
+      ...gUpdateHead.weights,
       loss: c.loss === 'hinge' ? 'negative-logit' : c.loss,
       targetFirst: 1,
       stats: statsSlot(STATS_SLOT_G),
       accumulate: true,
-      inputGrad:
-        hidden > 0
-          ? { output: dGradFake[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
-          : { output: gTop, gate: outputGate?.kind, leakySlope: outputGate?.leakySlope },
+      inputGrad: gUpdateInputGrad,
       label: 'D logit + generator loss + input gradient',
     }),
   );
+  plan.push(...projected.after(B, fakeFeatures, usedD, gUpdateInputGrad, false));
   if (hidden > 0)
     plan.push(
       ...backwardPlan(D, {
@@ -284,4 +308,47 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   plan.push(...backwardPlan(G, { ...gPass, grads: gGrad, scratch: gScratch }));
   kernel((ctx) => adamUpdate(ctx, c, 'generator', G, G.layout.parameterFloats, counter, nonFiniteFlag));
   return plan;
+}
+
+type HeadTensors = { weight: TensorRef; bias?: TensorRef };
+type HeadInputGrad = { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
+
+/**
+ * The logit head's weights and gradients for a pass, and the kernels a projection discriminator's
+ * class term adds before and after it (none without classes): the bias moves into the per-row
+ * offsets, and its gradient into the projection's weight gradient.
+ */
+function projectedHead(
+  parts: NetworkStepParts,
+  classes: ClassBuffers | null,
+  headWeights: HeadTensors,
+  headGrads: HeadTensors,
+  width: number,
+) {
+  const { config, discriminator: D } = parts;
+  return {
+    before(rows: number, features: TensorRef, weights: GPUBuffer) {
+      if (!classes) return { plan: [], weights: headWeights, paramGrads: headGrads };
+      const pass = { rows, features, width, weights, ...(headWeights.bias && { bias: headWeights.bias }) };
+      const { plan, rowOffsets } = planProjectionForward(D, config, classes, pass);
+      return { plan, weights: { weight: headWeights.weight, rowOffsets }, paramGrads: { weight: headGrads.weight } };
+    },
+    after(
+      rows: number,
+      features: TensorRef,
+      weights: GPUBuffer,
+      inputGrad: HeadInputGrad | undefined,
+      update: boolean,
+    ) {
+      if (!classes) return [];
+      return planProjectionBackward(D, config, classes, {
+        rows,
+        features,
+        width,
+        weights,
+        ...(inputGrad && { inputGrad }),
+        ...(update && { paramGrads: headGrads.bias ? { biasGrad: headGrads.bias } : {} }),
+      });
+    },
+  };
 }

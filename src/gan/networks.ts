@@ -1,6 +1,11 @@
 // The layer lists a configuration trains (nn/presets.ts): for 'dcgan', the preset for the images'
 // side and channels, the discriminator with batch norms unless spectral normalisation takes their
-// place (as the issue that brought DCGAN decided: one or the other, not both).
+// place (as the issue that brought DCGAN decided: one or the other, not both). A conditional
+// DCGAN's class enters G as a one-hot beside the noise, the input of PyTorch's usual conditional
+// DCGAN, and D by projection rather than as input channels: a constant one-hot plane per class
+// gives D's first convolution no more than a class-dependent bias on its lowest-level features,
+// while the projection compares the class with the features D has formed by its last layer
+// (Miyato and Koyama 2018 measured it against input concatenation and AC-GAN).
 import { ArgumentError } from '../base/errors.js';
 import type { NetworkSpec } from '../nn/network.js';
 import { dcganDiscriminator, dcganGenerator, generatorInput, type DcganPresetSpec } from '../nn/presets.js';
@@ -20,22 +25,29 @@ function dcganPreset(config: GanConfig): DcganPresetSpec {
   };
 }
 
-/** A 'dcgan' configuration's generator: noise as a 1×1 image of noiseDim channels, to an image. */
+/**
+ * A 'dcgan' configuration's generator: noise as a 1×1 image of noiseDim channels (and, for a
+ * conditional GAN, the class as a one-hot over `classes` more channels after them), to an image.
+ */
 export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
   return {
-    input: generatorInput('dcgan', config.noiseDim),
+    input: generatorInput('dcgan', config.noiseDim + config.classes),
     layers: dcganGenerator(dcganPreset(config)),
     leakySlope: config.leakySlope,
   };
 }
 
-/** A 'dcgan' configuration's discriminator: an image to one logit. */
+/**
+ * A 'dcgan' configuration's discriminator: an image to one logit, plus for a conditional GAN the
+ * projection of its last layer's input on the class's row (NetworkSpec.projectionClasses).
+ */
 export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
   const side = imageSide(config);
   return {
     input: [config.channels, side, side],
     layers: dcganDiscriminator(dcganPreset(config)),
     leakySlope: config.leakySlope,
+    ...(config.classes > 0 && { projectionClasses: config.classes }),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import { Workspace } from '../gpu/workspace.js';
+import { createClassInput } from '../kernels/classInput.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { STREAMS } from '../kernels/streams.js';
@@ -73,22 +74,27 @@ export class GanSampler {
     return Workspace.build(ctx, 'sample', async (ws) => {
       const noise = ws.rows('noise', count, config.noiseDim);
       const output = ws.rows('output', count, config.dataDim);
-      const condition = labels && {
-        labels: ws.storage('labels', labels),
-        labelRows: count,
-        onehot: ws.rows('one-hot labels', count, config.classes),
-      };
+      const labelBuffer = labels && ws.storage('labels', labels);
       const noiseKernel = ws.own(await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed));
       const weights = options.useEma === false ? generator.weights : generator.ema!;
       const forward = (
         generator instanceof NetworkParameters
-          ? await buildPlan(ctx, networkForward(ws, generator, count, noise, output, weights))
+          ? await buildPlan(ctx, [
+              ...(labelBuffer ? classInput(ws, config, count, noise, labelBuffer) : []),
+              ...networkForward(ws, generator, count, labelBuffer ? ws.buffer('input') : noise, output, weights),
+            ])
           : await forwardKernels(ctx, generator, {
               rows: count,
               input: noise,
               outputs: [...config.generatorHidden.map((w, i) => ws.rows(`h${i + 1}`, count, w)), output],
               weights,
-              ...(condition && { condition }),
+              ...(labelBuffer && {
+                condition: {
+                  labels: labelBuffer,
+                  labelRows: count,
+                  onehot: ws.rows('one-hot labels', count, config.classes),
+                },
+              }),
             })
       ).map((k) => ws.own(k));
       const sampler = new GanSampler(ctx, config, count, ws, noiseKernel, forward);
@@ -191,6 +197,25 @@ function networkForward(
   const blocks = generator.blocks;
   const outputs = blocks.map((b, i) => (i + 1 < blocks.length ? ws.rows(`block ${i}`, count, b.width) : output));
   return forwardPlan(generator, { rows: count, input: noise, outputs, stats: [], mode: 'eval', weights });
+}
+
+/** A conditional layer-list generator's input, made from the noise and labels before each forward pass. */
+function classInput(ws: Workspace, config: GanConfig, count: number, noise: GPUBuffer, labels: GPUBuffer) {
+  const input = ws.rows('input', count, config.noiseDim + config.classes);
+  return [
+    {
+      build: (ctx: GpuContext) =>
+        createClassInput(ctx, {
+          rows: count,
+          noiseWidth: config.noiseDim,
+          classes: config.classes,
+          noise,
+          labels,
+          output: input,
+          label: 'sample input: noise and one-hot',
+        }),
+    },
+  ];
 }
 
 /** Sample r of class r mod classes. */

@@ -47,6 +47,13 @@ export interface LogitHeadSpec extends BceTargets {
    * input: the previous layer's pre-activation gradient.
    */
   inputGrad?: { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
+  /**
+   * A per-row offset added to each logit (a projection discriminator's b + V[y]·φ, from
+   * createProjectionForward, which folds the bias in: give no `bias` with it), and where each
+   * row's dLoss/dlogit is written for that term's gradients (createProjectionInputGrad and
+   * createProjectionWeightGrad): rows values each.
+   */
+  rowOffsets?: { offsets: TensorRef; grads: TensorRef };
   /** dLoss/dweight (width values) and dLoss/dbias (1 value, with a bias only); overwritten. */
   paramGrads?: { weight: TensorRef; bias?: TensorRef };
   /**
@@ -104,20 +111,21 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     .tensor('stats', 'stats', spec.stats, 3);
   if (spec.inputGrad) bindings.tensor('input_grad', 'inputGrad.output', spec.inputGrad.output, rows * width);
   else bindings.unused('input_grad', true);
+  if (spec.rowOffsets && spec.bias)
+    throw new ArgumentError('bias', 'must be left out with rowOffsets: the offsets hold it (createProjectionForward)');
   if (spec.bias) bindings.tensor('head_bias', 'bias', spec.bias, 1);
+  else if (spec.rowOffsets) bindings.tensor('head_bias', 'rowOffsets.offsets', spec.rowOffsets.offsets, rows);
   else bindings.unused('head_bias');
   if (spec.paramGrads && (spec.paramGrads.bias === undefined) !== (spec.bias === undefined))
     throw new ArgumentError(
       'paramGrads.bias',
       spec.bias ? 'is required: the head has a bias' : 'must be left out: the head has no bias (no bias given)',
     );
-  if (spec.paramGrads) {
-    bindings.tensor('weight_grad', 'paramGrads.weight', spec.paramGrads.weight, width);
-    if (spec.paramGrads.bias) bindings.tensor('bias_grad', 'paramGrads.bias', spec.paramGrads.bias, 1);
-    else bindings.unused('bias_grad', true);
-  } else {
-    bindings.unused('weight_grad', true).unused('bias_grad', true);
-  }
+  if (spec.paramGrads) bindings.tensor('weight_grad', 'paramGrads.weight', spec.paramGrads.weight, width);
+  else bindings.unused('weight_grad', true);
+  if (spec.rowOffsets) bindings.tensor('bias_grad', 'rowOffsets.grads', spec.rowOffsets.grads, rows);
+  else if (spec.paramGrads?.bias) bindings.tensor('bias_grad', 'paramGrads.bias', spec.paramGrads.bias, 1);
+  else bindings.unused('bias_grad', true);
 
   const label = spec.label ?? `logit head ${rows}x${width}`;
   const constants = {
@@ -126,6 +134,7 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     HAS_INPUT_GRAD: spec.inputGrad !== undefined,
     HAS_PARAM_GRADS: spec.paramGrads !== undefined,
     HAS_BIAS: spec.bias !== undefined,
+    ROW_OFFSETS: spec.rowOffsets !== undefined,
     ACCUMULATE: spec.accumulate ?? false,
   };
   const uniforms = { rows, width, rows_per_group: rowsPerGroup, ...targets, alpha };
@@ -148,6 +157,8 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
     const main = await getPipeline(ctx.device, logitHeadShader, 'logit_head', { ...constants, WRITE_PARTIALS: true });
     const reduce = await getPipeline(ctx.device, logitHeadShader, 'logit_head_reduce', {
       HAS_PARAM_GRADS: constants.HAS_PARAM_GRADS,
+      // Without a bias the reduce must not write bias_grad, which ROW_OFFSETS binds to the rows' g.
+      HAS_BIAS: constants.HAS_BIAS,
       ACCUMULATE: constants.ACCUMULATE,
     });
     return new StagedKernel(

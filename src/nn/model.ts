@@ -57,6 +57,19 @@ export interface ModelLayout {
   stateFloats: number;
   /** Trained parameters, no padding. */
   parameterCount: number;
+  /**
+   * A projection discriminator's class embedding V, [classes, features], after every layer's
+   * tensors: one row per class, as long as the last layer's input (LayoutOptions).
+   */
+  projection?: TensorView;
+}
+
+export interface LayoutOptions {
+  /**
+   * Classes of a projection discriminator (Miyato and Koyama 2018), whose logit gains V[y]·φ(x)
+   * with φ the input of its last layer; absent or 0 for none.
+   */
+  projectionClasses?: number;
 }
 
 /** Views start on 256-byte boundaries (as mlp.ts), the largest storage offset alignment WebGPU allows. */
@@ -86,7 +99,12 @@ function requireImage(where: string, layer: Layer, shape: readonly number[]): [n
 }
 
 /** Works out every layer's shapes and places its tensors; throws an ArgumentError naming the layer. */
-export function layoutModel(inShape: readonly number[], layers: readonly Layer[], argument = 'layers'): ModelLayout {
+export function layoutModel(
+  inShape: readonly number[],
+  layers: readonly Layer[],
+  argument = 'layers',
+  options: LayoutOptions = {},
+): ModelLayout {
   if (!Array.isArray(inShape) || (inShape.length !== 1 && inShape.length !== 3))
     throw new ArgumentError(`${argument} input`, `must be [features] or [channels, height, width], got [${inShape}]`);
   for (const [i, d] of inShape.entries()) requirePositiveInteger(`${argument} input[${i}]`, d);
@@ -101,10 +119,16 @@ export function layoutModel(inShape: readonly number[], layers: readonly Layer[]
     placed.push(p);
     shape = p.outShape;
   });
+  const classes = options.projectionClasses ?? 0;
+  if (classes !== 0) requirePositiveInteger('projectionClasses', classes);
+  // The name PyTorch gives an nn.Embedding attribute `projection` of the Sequential (README).
+  const projection =
+    classes > 0 ? params.view('projection.weight', [classes, size(placed.at(-1)!.inShape)]) : undefined;
   return {
     inShape,
     outShape: shape,
     layers: placed,
+    ...(projection && { projection }),
     parameterFloats: params.floats,
     stateFloats: state.floats,
     parameterCount: params.count,

@@ -71,6 +71,13 @@ export interface NetworkSpec {
   layers: readonly Layer[];
   /** The leaky-ReLU slope of every leaky-relu activation. */
   leakySlope: number;
+  /** A projection discriminator's classes (LayoutOptions); absent or 0 for none. */
+  projectionClasses?: number;
+}
+
+/** The layout of a network's spec: its layers, and a projection discriminator's class embedding. */
+export function networkLayout(spec: NetworkSpec): ModelLayout {
+  return layoutModel(spec.input, spec.layers, 'layers', { projectionClasses: spec.projectionClasses ?? 0 });
 }
 
 /** A network's parameters and running statistics on the GPU, with gradients and Adam moments. */
@@ -92,7 +99,7 @@ export class NetworkParameters {
     readonly label: string,
     withEma = false,
   ) {
-    this.layout = layoutModel(spec.input, spec.layers);
+    this.layout = networkLayout(spec);
     this.blocks = networkBlocks(this.layout);
     const floats = this.layout.parameterFloats;
     const made: GPUBuffer[] = [];

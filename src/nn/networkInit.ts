@@ -5,6 +5,8 @@
 //                      [in, out, kh, kw] weight's second dimension); batch norm γ = 1, β = 0
 //   'dcgan'            examples/dcgan's weights_init: convolution weights ~ N(0, 0.02), batch-norm
 //                      γ ~ N(1, 0.02), β = 0; linear layers and biases as PyTorch's default
+// A projection discriminator's class embedding draws from N(0, 0.02) under 'dcgan', as the
+// convolutions whose features it weighs, and under 'pytorch-default' from nn.Embedding's N(0, 1).
 // Running statistics start as PyTorch's: mean 0, variance 1.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -59,6 +61,11 @@ export async function initialiseNetwork(ctx: GpuContext, net: NetworkParameters,
       if (typeof how === 'number') constants.fill(how, view.offset, view.offset + view.count);
       else drawn.push([view, how, initStream(spec.network, b, view === block.layer.bias ? 'bias' : 'weight')]);
     }
+  }
+  const projection = net.layout.projection;
+  if (projection) {
+    const stddev = spec.scheme === 'dcgan' ? 0.02 : 1;
+    drawn.push([projection, { kind: 'normal', mean: 0, stddev }, initStream(spec.network, 0, 'classWeight')]);
   }
   // Constants first (a whole-buffer write; drawn tensors are overwritten after it).
   ctx.write(net.weights, constants);

@@ -1,6 +1,7 @@
 // Spectral normalisation of a layer-list network (the discriminator's): every linear and
-// convolution weight used as W / σ, a convolution's [out, in, kh, kw] viewed as the matrix
-// [out, in·kh·kw] as PyTorch's spectral_norm views it. The kernels (kernels/spectralNorm.ts) write
+// convolution weight (and a projection's class embedding, [classes, features]) used as W / σ, a
+// convolution's [out, in, kh, kw] viewed as the matrix [out, in·kh·kw] as PyTorch's spectral_norm
+// views it. The kernels (kernels/spectralNorm.ts) write
 // the normalised copy that the passes read and correct the gradients; this object owns them, the
 // copy, and the power iteration's vectors, which start as N(0, 1) draws from the seed.
 // Batch norms are left as they are: σ bounds a weight matrix's gain, and a batch norm's γ is a
@@ -40,6 +41,11 @@ export class NetworkNormalization {
         ...(p.bias && { biasOffset: p.bias.offset }),
       };
     });
+    // A projection's class embedding is normalised too, as Miyato and Koyama's code does: its rows
+    // weigh the same features as the last layer's weight, and an unbounded V would undo σ's bound.
+    const projection = net.layout.projection;
+    if (projection)
+      layers.push({ rows: projection.shape[0]!, cols: projection.shape[1]!, weightOffset: projection.offset });
     const normalized = ctx.memory.createStorage(`${net.label} weights / σ`, net.layout.parameterFloats);
     try {
       const kernels = await createSpectralNorm(ctx, {

@@ -27,6 +27,9 @@ export function networkTensorEntries(layout: ModelLayout, prefix: string): Netwo
     add(p.runningMean, 'state');
     add(p.runningVar, 'state');
   }
+  // A projection discriminator's class embedding, after the Sequential's own tensors.
+  if (layout.projection)
+    entries.push({ name: `${prefix}.${layout.projection.name}`, view: layout.projection, buffer: 'parameters' });
   return entries;
 }
 

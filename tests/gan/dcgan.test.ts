@@ -19,7 +19,7 @@ import { normalReference } from '../../reference/cpu.js';
 import { cli } from '../support/cli.js';
 import { useGpu } from '../support/gpu.js';
 import { useTempDirs } from '../support/temp.js';
-import { byteImages, makeTrainer } from './helpers.js';
+import { byteImages, labelled, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
 const tempDir = useTempDirs();
@@ -49,8 +49,8 @@ const shapes = (tensors: TensorMap, prefix: string) =>
   [...tensors].filter(([n]) => n.startsWith(`${prefix}.`)).map(([n, t]) => [n.slice(prefix.length + 1), t.shape]);
 
 /** A trainer restored from `checkpoint` and trained one step holds exactly `straight`'s tensors. */
-async function expectResumedStep(checkpoint: Checkpoint, straight: TensorMap): Promise<void> {
-  const resumed = await makeTrainer(gpu.ctx, byteImages(12, 784), checkpoint.config);
+async function expectResumedStep(checkpoint: Checkpoint, straight: TensorMap, data = byteImages(12, 784)) {
+  const resumed = await makeTrainer(gpu.ctx, data, checkpoint.config);
   try {
     restoreCheckpoint(resumed.trainer, checkpoint);
     await resumed.trainer.train(1);
@@ -193,12 +193,75 @@ describe('a DCGAN trained through GanTrainer', () => {
   }, 120_000);
 });
 
+describe('a conditional DCGAN: the one-hot beside G’s noise, a class projection in D', () => {
+  const data = labelled(byteImages(12, 784), 10);
+  const conditional = { ...CONFIG, classes: 10 };
+
+  it('saves G’s first weight with class rows and D’s projection as an Embedding; resumes bit-identically', async () => {
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, data, conditional);
+    try {
+      await trainer.train(2);
+      const bytes = await encodeCheckpoint(trainer);
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+      const checkpoint = decodeCheckpoint(bytes);
+      expect(shapes(checkpoint.tensors, 'generator')).toEqual([
+        ['0.weight', [110, 256, 7, 7]],
+        ...GENERATOR_STATE.slice(1),
+      ]);
+      const projection = ['projection.weight', [10, 6272]];
+      expect(shapes(checkpoint.tensors, 'discriminator')).toEqual(
+        expect.arrayContaining([projection, ['projection.weight_u', [10]], ...DISCRIMINATOR_STATE]),
+      );
+      expect(shapes(checkpoint.tensors, 'optimizer.discriminator.exp_avg')).toContainEqual(projection);
+      expect(checkpoint.config.classes).toBe(10);
+      await expectResumedStep(checkpoint, straight, data);
+    } finally {
+      destroy();
+    }
+  });
+
+  it('samples each class as an independent float64 forward pass of the checkpoint does', async () => {
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, data, conditional);
+    const count = 3;
+    const seed = 5;
+    const labels = [7, 0, 3];
+    try {
+      await trainer.train(2);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      const noise = normalReference(count * 100, seed, STREAMS.sampleNoise, 0);
+      const input = new Float64Array(count * 110);
+      labels.forEach((label, r) => {
+        input.set(noise.subarray(r * 100, (r + 1) * 100), r * 110);
+        input[r * 110 + 100 + label] = 1;
+      });
+      const expected = generatorReference(checkpoint.tensors, input, count, 110);
+      const generator = loadGenerator(gpu.ctx, checkpoint);
+      const sampler = await GanSampler.create(gpu.ctx, checkpoint.config, generator, { count, seed, labels });
+      try {
+        const samples = await sampler.sample();
+        for (let i = 0; i < expected.length; i++) expect(Math.abs(samples[i]! - expected[i]!)).toBeLessThan(2e-4);
+        // Another class for the same noise is another picture.
+        sampler.setLabels([1, 0, 3]);
+        const changed = await sampler.sample();
+        expect(changed.subarray(0, 784).some((v, i) => Math.abs(v - samples[i]!) > 1e-4)).toBe(true);
+        expect(Array.from(changed.subarray(784))).toEqual(Array.from(samples.subarray(784)));
+      } finally {
+        sampler.destroy();
+        generator.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
+});
+
 /**
  * G of the checkpoint's generator_ema tensors in eval mode: ConvTranspose2d(100→256, 7, 1, 0),
  * BatchNorm2d on its running estimates, ReLU; (256→128, 4, 2, 1), BatchNorm2d, ReLU; (128→1, 4, 2,
  * 1), Tanh; no biases (bias=False before each batch norm and on the last layer).
  */
-function generatorReference(tensors: TensorMap, noise: Float64Array, batch: number): Float64Array {
+function generatorReference(tensors: TensorMap, noise: Float64Array, batch: number, inputs = 100): Float64Array {
   const get = (name: string) => Float64Array.from(tensors.get(`generator_ema.${name}`)!.data);
   const up = (x: Float64Array, i: number, [cin, cout, size, k, stride, pad]: number[]) =>
     convTranspose2dReference(
@@ -224,7 +287,7 @@ function generatorReference(tensors: TensorMap, noise: Float64Array, batch: numb
       { gamma: get(`${i}.weight`), beta: get(`${i}.bias`), eps: 1e-5 },
       { mean: get(`${i}.running_mean`), variance: get(`${i}.running_var`) },
     ).y.map((v) => Math.max(v, 0));
-  let x = up(noise, 0, [100, 256, 1, 7, 1, 0]);
+  let x = up(noise, 0, [inputs, 256, 1, 7, 1, 0]);
   x = norm(x, 1, 256);
   x = up(x, 3, [256, 128, 7, 4, 2, 1]);
   x = norm(x, 4, 128);

@@ -2,8 +2,9 @@
 // batch norm and ReLU, a tanh image; a convolution, leaky-ReLU and a convolution to one logit, with
 // or without a batch norm) against the float64 trainer of reference/networkGan.ts: both updates'
 // gradients, the weights after Adam, both networks' running statistics and the moving average, over
-// two steps (the second from the GPU's state after the first, with Adam's moments under way); and
-// the networks the step refuses, each with the reason.
+// two steps (the second from the GPU's state after the first, with Adam's moments under way), and
+// conditionally (the one-hot beside G's noise, D's class projection); and the networks the step
+// refuses, each with the reason.
 import { describe, expect, it } from 'vitest';
 import { resolveGanConfig, type GanConfig } from '../../src/gan/config.js';
 import { batchNormPassesPerStep, buildNetworkStep } from '../../src/gan/networkStep.js';
@@ -14,7 +15,8 @@ import { NetworkParameters, normGroups } from '../../src/nn/network.js';
 import { initialiseNetwork } from '../../src/nn/networkInit.js';
 import { NetworkNormalization } from '../../src/nn/networkSpectralNorm.js';
 import { ReferenceNetworkGan } from '../../reference/networkGan.js';
-import { byteImages } from './helpers.js';
+import { GpuDataset } from '../../src/data/dataset.js';
+import { byteImages, labelled } from './helpers.js';
 import { expectClose, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -46,7 +48,8 @@ const BN_AFTER_ACTIVATION: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'bat
 
 async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) {
   const ctx = gpu.ctx;
-  const data = byteImages(10, 36);
+  const classes = config.classes;
+  const data = classes > 0 ? labelled(byteImages(10, 36), classes) : byteImages(10, 36);
   const owned: Array<{ destroy(): void }> = [];
   const own = <T extends { destroy(): void }>(o: T) => {
     owned.push(o);
@@ -54,8 +57,19 @@ async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) 
   };
   try {
     const dataset = own(data.upload(ctx));
-    const G = own(new NetworkParameters(ctx, { input: [4, 1, 1], layers: GENERATOR, leakySlope: 0.2 }, 'G', true));
-    const D = own(new NetworkParameters(ctx, { input: [1, 6, 6], layers: discriminator, leakySlope: 0.2 }, 'D'));
+    const labels = data.labels
+      ? own(
+          GpuDataset.fromLabels(
+            ctx,
+            Array.from({ length: 10 }, (_, e) => data.labels!.of(e)),
+            classes,
+          ),
+        )
+      : undefined;
+    const gSpec = { input: [4 + classes, 1, 1], layers: GENERATOR, leakySlope: 0.2 };
+    const G = own(new NetworkParameters(ctx, gSpec, 'G', true));
+    const dSpec = { input: [1, 6, 6], layers: discriminator, leakySlope: 0.2, projectionClasses: classes };
+    const D = own(new NetworkParameters(ctx, dSpec, 'D'));
     await initialiseNetwork(ctx, G, { seed: config.seed, network: 'generator', scheme: 'dcgan' });
     await initialiseNetwork(ctx, D, { seed: config.seed, network: 'discriminator', scheme: 'dcgan' });
     ctx.write(G.ema!, await ctx.readF32(G.weights));
@@ -63,7 +77,7 @@ async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) 
     const stats = own(new StatsReader(ctx));
     const spectralNorm = config.spectralNorm ? own(await NetworkNormalization.create(ctx, D)) : undefined;
     await spectralNorm?.initialise(config.seed);
-    return { data, dataset, G, D, counter, stats, spectralNorm, owned };
+    return { data, dataset, labels, G, D, counter, stats, spectralNorm, owned };
   } catch (error) {
     for (const o of owned.reverse()) o.destroy();
     throw error;
@@ -84,6 +98,7 @@ async function vectors(s: Awaited<ReturnType<typeof setUp>>): Promise<Float64Arr
 describe('the step of a GAN of layer-list networks', () => {
   const hingeSn = resolveGanConfig({ ...config, loss: 'hinge', spectralNorm: true });
   const leastSquares = resolveGanConfig({ ...config, loss: 'least-squares', realLabel: 0.9 });
+  const conditional = resolveGanConfig({ ...config, classes: 3 });
   it.each([
     ['BCE', config, DISCRIMINATOR],
     ['hinge loss and spectral normalisation', hingeSn, DISCRIMINATOR],
@@ -91,6 +106,8 @@ describe('the step of a GAN of layer-list networks', () => {
     ['least squares, a batch norm in D', leastSquares, DISCRIMINATOR_BN],
     ['BCE, a batch norm after an activation in D', config, BN_AFTER_ACTIVATION],
     ['hinge loss, spectral normalisation and a batch norm in D', hingeSn, DISCRIMINATOR_BN],
+    ['conditional: BCE, a batch norm in D', conditional, DISCRIMINATOR_BN],
+    ['conditional: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, classes: 3 }), DISCRIMINATOR],
   ])(
     'matches the float64 trainer over two steps (%s): gradients, weights, statistics, moving average',
     async (_name, config, discriminator) => {
@@ -118,6 +135,7 @@ describe('the step of a GAN of layer-list networks', () => {
           counter: s.counter,
           stats: s.stats.buffer,
           ...(s.spectralNorm && { spectralNorm: s.spectralNorm }),
+          ...(s.labels && { labels: s.labels }),
         });
         try {
           for (let t = 1; t <= 2; t++) {
@@ -134,8 +152,10 @@ describe('the step of a GAN of layer-list networks', () => {
             };
             // G's gradient comes through G's batch norm, and with one in D through D's on the fake
             // rows too: each backward subtracts batch means of its gradient, which float32 leaves
-            // with errors of a few 1e-5 of the largest entry (measured: up to 6e-5 with D's).
-            const gFloor = s.D.blocks.some((b) => b.statsFloats > 0) ? 1e-4 : 1e-5;
+            // with errors of a few 1e-5 of the largest entry (measured: up to 6e-5 with D's). So
+            // does a class projection, whose term dominates the image gradient of so small a D
+            // (measured: up to 1.5e-5; leaving the term out of G's pass is off by 9,000× that).
+            const gFloor = s.D.blocks.some((b) => b.statsFloats > 0) || config.classes > 0 ? 1e-4 : 1e-5;
             expectClose(gradD, want.gradD, gradTolerance(want.gradD), `step ${t}: D's gradients`);
             expectClose(gradG, want.gradG, gradTolerance(want.gradG, gFloor), `step ${t}: G's gradients`);
             // Adam's step is lr·m̂/(√v̂ + ε): a gradient off by δ moves it by about
@@ -224,6 +244,8 @@ describe('the step of a GAN of layer-list networks', () => {
     expect(await attempt(config, [{ kind: 'batch-norm' }, ...DISCRIMINATOR])).toMatch(
       /^discriminator: must not start with a batch norm/,
     );
+    const conditional = resolveGanConfig({ ...config, classes: 3 });
+    expect(await attempt(conditional)).toMatch(/^labels: are required: the configuration is conditional on 3/);
     // Batch norm in D is trained (above), after an activated layer too, and beside spectral norm.
     expect(await attempt(config, BN_AFTER_ACTIVATION)).toBe('built');
     expect(await attempt(hingeSn, DISCRIMINATOR_BN)).toBe('built');

@@ -1,0 +1,200 @@
+// A conditional layer-list GAN's part of the step (networkStep.ts plans the rest): the real
+// batch's labels, gathered by the same shuffle as its images; the generator's input, its noise
+// with the label as a one-hot; and the projection discriminator's class term around each logit
+// head. Every row of a pass takes the label of its row in the real batch (row r mod B), so the
+// fake rows are drawn for, and judged against, the real batch's classes.
+import { ArgumentError } from '../base/errors.js';
+import type { GpuDataset } from '../data/dataset.js';
+import type { Workspace } from '../gpu/workspace.js';
+import { createClassInput } from '../kernels/classInput.js';
+import {
+  createProjectionForward,
+  createProjectionInputGrad,
+  createProjectionWeightGrad,
+} from '../kernels/classProjection.js';
+import type { StepCounter } from '../kernels/counter.js';
+import { createBatchGather } from '../kernels/gather.js';
+import type { Activation, TensorRef } from '../kernels/kernel.js';
+import { viewRef } from '../nn/mlp.js';
+import { elements } from '../nn/model.js';
+import type { NetworkParameters, PlannedKernel } from '../nn/network.js';
+import type { GanConfig } from './config.js';
+
+export interface ClassBuffers {
+  /** B labels, as floats. */
+  labels: GPUBuffer;
+  /** B rows of noise and one-hot: the generator's input. */
+  generatorInput: GPUBuffer;
+  /** 2B rows: each logit's offset b + V[y]·φ, then each logit's loss gradient. */
+  offsets: GPUBuffer;
+  rowGrads: GPUBuffer;
+}
+
+/** Refuses networks and labels that do not make this configuration's conditional GAN, saying why. */
+export function checkClasses(
+  config: GanConfig,
+  generator: NetworkParameters,
+  discriminator: NetworkParameters,
+  labels: GpuDataset | undefined,
+): void {
+  const classes = config.classes;
+  if (classes === 0) {
+    if (labels) throw new ArgumentError('labels', 'are for a conditional GAN; this configuration has no classes');
+    if (discriminator.layout.projection)
+      throw new ArgumentError('discriminator', 'has a class projection, but the configuration has no classes');
+    return;
+  }
+  if (!labels)
+    throw new ArgumentError('labels', `are required: the configuration is conditional on ${classes} classes`);
+  if (labels.classes !== classes)
+    throw new ArgumentError('labels', `are of ${labels.classes ?? 'no'} classes; the configuration has ${classes}`);
+  const projected = discriminator.layout.projection?.shape[0];
+  if (projected !== classes)
+    throw new ArgumentError(
+      'discriminator',
+      `must project on ${classes} classes (NetworkSpec.projectionClasses), not ${projected ?? 'none'}`,
+    );
+  if (elements(generator.layout.inShape) <= classes)
+    throw new ArgumentError('generator', `must take its noise and a ${classes}-class one-hot as its input`);
+}
+
+export function classBuffers(ws: Workspace, batch: number, generatorWidth: number): ClassBuffers {
+  return {
+    labels: ws.rows('batch labels', batch, 1),
+    generatorInput: ws.rows('G input (noise; one-hot)', batch, generatorWidth),
+    offsets: ws.rows('D logit offsets', 2 * batch, 1),
+    rowGrads: ws.rows('D logit gradients', 2 * batch, 1),
+  };
+}
+
+/** The real batch's labels (from the step the images' gather advanced to), and G's input from them. */
+export function planClassInputs(
+  config: GanConfig,
+  labels: GpuDataset,
+  counter: StepCounter,
+  buffers: ClassBuffers,
+  noise: { buffer: GPUBuffer; width: number },
+): PlannedKernel[] {
+  const B = config.batch;
+  return [
+    {
+      build: (ctx) =>
+        createBatchGather(ctx, {
+          dataset: labels.buffer,
+          packedU8: false,
+          count: labels.count,
+          dim: 1,
+          rows: B,
+          output: buffers.labels,
+          seed: config.seed,
+          stepCount: counter.buffer,
+          stepWord: 1,
+          label: 'real batch labels',
+        }),
+    },
+    {
+      build: (ctx) =>
+        createClassInput(ctx, {
+          rows: B,
+          noiseWidth: noise.width,
+          classes: config.classes,
+          noise: noise.buffer,
+          labels: buffers.labels,
+          output: buffers.generatorInput,
+          label: 'G input: noise and one-hot',
+        }),
+    },
+  ];
+}
+
+export interface ProjectionPass {
+  rows: number;
+  /** rows × width: the head's input φ. */
+  features: TensorRef;
+  width: number;
+  /** D's weights as the pass reads them (trained, or their normalised copy). */
+  weights: GPUBuffer;
+  /** The head's bias view, if it has one (folded into the offsets). */
+  bias?: TensorRef;
+}
+
+/** The first `rows` of a buffer of one value per row. */
+const firstRows = (buffer: GPUBuffer, rows: number): TensorRef => ({ buffer, offset: 0, size: rows * 4 });
+
+/** b + V[y]·φ for each row, before the head that adds it to w·φ; and the head's rowOffsets. */
+export function planProjectionForward(
+  D: NetworkParameters,
+  config: GanConfig,
+  buffers: ClassBuffers,
+  pass: ProjectionPass,
+): { plan: PlannedKernel[]; rowOffsets: { offsets: TensorRef; grads: TensorRef } } {
+  const offsets = firstRows(buffers.offsets, pass.rows);
+  const plan: PlannedKernel[] = [
+    {
+      build: (ctx) =>
+        createProjectionForward(ctx, {
+          rows: pass.rows,
+          width: pass.width,
+          classes: config.classes,
+          features: pass.features,
+          classWeight: viewRef(pass.weights, D.layout.projection!),
+          labels: buffers.labels,
+          labelRows: config.batch,
+          offsets,
+          ...(pass.bias && { bias: pass.bias }),
+          label: 'D class projection',
+        }),
+    },
+  ];
+  return { plan, rowOffsets: { offsets, grads: firstRows(buffers.rowGrads, pass.rows) } };
+}
+
+/**
+ * After the head: the class term's part of the head's input gradient and, for D's update, V's
+ * gradient (and the bias's, which the head leaves to it).
+ */
+export function planProjectionBackward(
+  D: NetworkParameters,
+  config: GanConfig,
+  buffers: ClassBuffers,
+  pass: ProjectionPass & {
+    inputGrad?: { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
+    /** D's update: write dV (and db) into D's gradients. */
+    paramGrads?: { biasGrad?: TensorRef };
+  },
+): PlannedKernel[] {
+  const shape = {
+    rows: pass.rows,
+    width: pass.width,
+    classes: config.classes,
+    features: pass.features,
+    classWeight: viewRef(pass.weights, D.layout.projection!),
+    labels: buffers.labels,
+    labelRows: config.batch,
+    rowGrads: firstRows(buffers.rowGrads, pass.rows),
+  };
+  const plan: PlannedKernel[] = [];
+  const inputGrad = pass.inputGrad;
+  if (inputGrad)
+    plan.push({
+      build: (ctx) =>
+        createProjectionInputGrad(ctx, {
+          ...shape,
+          inputGrad: inputGrad.output,
+          ...(inputGrad.gate && { gate: inputGrad.gate, leakySlope: inputGrad.leakySlope }),
+          label: 'D class projection input grad',
+        }),
+    });
+  const paramGrads = pass.paramGrads;
+  if (paramGrads)
+    plan.push({
+      build: (ctx) =>
+        createProjectionWeightGrad(ctx, {
+          ...shape,
+          classWeightGrad: viewRef(D.grads, D.layout.projection!),
+          ...(paramGrads.biasGrad && { biasGrad: paramGrads.biasGrad }),
+          label: 'D class projection weight grad',
+        }),
+    });
+  return plan;
+}

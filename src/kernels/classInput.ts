@@ -1,0 +1,47 @@
+// A conditional generator's input (shaders/class_input.wgsl): each row's noise with its class
+// appended as a one-hot, the input torch.cat([z, one_hot(y)], 1) of a PyTorch conditional DCGAN.
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import classInputShader from '../../shaders/class_input.wgsl';
+import { Bindings, BoundKernel, gridForItems, type TensorRef } from './kernel.js';
+
+export interface ClassInputSpec {
+  rows: number;
+  /** Noise values per row. */
+  noiseWidth: number;
+  classes: number;
+  /** rows × noiseWidth. */
+  noise: TensorRef;
+  /** labelRows class indices stored as floats; row r takes label r mod labelRows. */
+  labels: TensorRef;
+  /** Default rows. */
+  labelRows?: number;
+  /** rows × (noiseWidth + classes), written. */
+  output: TensorRef;
+  label?: string;
+}
+
+export async function createClassInput(ctx: GpuContext, spec: ClassInputSpec): Promise<BoundKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const noiseWidth = requirePositiveInteger('noiseWidth', spec.noiseWidth);
+  const classes = requirePositiveInteger('classes', spec.classes);
+  const labelRows = requirePositiveInteger('labelRows', spec.labelRows ?? rows);
+  if (labelRows > rows) throw new ArgumentError('labelRows', `must be at most rows (${rows}), got ${labelRows}`);
+  const width = noiseWidth + classes;
+  if (rows * width >= 2 ** 32) throw new ArgumentError('rows', 'rows × (noiseWidth + classes) must be below 2^32');
+  const resources = new Bindings(ctx)
+    .tensor('noise', 'noise', spec.noise, rows * noiseWidth)
+    .tensor('labels', 'labels', spec.labels, labelRows)
+    .tensor('joined', 'output', spec.output, rows * width)
+    .forEntry(classInputShader, 'class_input');
+  const compiled = await getPipeline(ctx.device, classInputShader, 'class_input');
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `class input ${rows}×(${noiseWidth} + ${classes})`,
+    resources,
+    { rows, noise_width: noiseWidth, classes, label_rows: labelRows },
+    gridForItems(ctx, compiled.layout, rows * width),
+  );
+}
