@@ -1,6 +1,6 @@
 // The discriminator's last layer (width → 1 logit) fused with its loss, for forward and backward:
 //   logit_r = a_r · w + b                       (a: rows × width, the previous layer's output)
-//   g_r     = ℓ'(logit_r, target_r) / divisor    (ℓ: the LOSS below; BCE with logits by default)
+//   g_r     = ℓ'(logit_r, target_r) / divisor    (ℓ: LOSS of logit_loss.wgsl; BCE by default)
 //   dA[r,j] = g_r · w_j · f'(a[r,j])            (the previous layer's pre-activation gradient)
 //   dW_j    = Σ_r g_r · a[r,j],  db = Σ_r g_r    (this layer's parameter gradients)
 // plus the loss and mean σ per half as statistics. As a matmul this layer is N = 1: a 64-wide
@@ -11,7 +11,7 @@
 // With ROW_OFFSETS (a projection discriminator's class term, shaders/class_projection.wgsl) each
 // row's logit gets its own offset, read from `head_bias`, and each row's g_r is written to
 // `bias_grad` for the class term's gradients.
-// requires: activation_math.wgsl
+// requires: activation_math.wgsl, logit_loss.wgsl
 
 struct HeadParams {
   rows: u32,
@@ -24,13 +24,6 @@ struct HeadParams {
   alpha: f32,          // leaky-ReLU slope for the gate
 }
 
-// The loss ℓ(x, t) of a logit x with target t in [0, 1]:
-const LOSS_BCE = 0u;             // softplus(x) − t·x: BCE with logits, as shaders/bce.wgsl
-const LOSS_LEAST_SQUARES = 1u;   // ½(x − t)²
-const LOSS_HINGE = 2u;           // max(0, 1 − s·x) with s = 2t − 1: +1 for real rows, −1 for fake
-const LOSS_NEGATIVE_LOGIT = 3u;  // −x (the hinge GAN's generator loss; t unused)
-
-override LOSS: u32 = LOSS_BCE;
 override GATE: u32 = 0u;                // activation whose derivative (from `head_input`) gates dA; 0: none
 override HAS_INPUT_GRAD: bool = true;
 override HAS_PARAM_GRADS: bool = true;
@@ -67,29 +60,6 @@ fn partial_stride() -> u32 {
 var<workgroup> group_grads: array<f32, MAX_GROUP_ROWS>;
 var<workgroup> lane_sums: array<f32, THREADS>;
 var<workgroup> thread_sums: array<vec4<f32>, THREADS>;
-
-// (ℓ(x, t), dℓ/dx, D's reading of x for the statistics): σ(x), or x itself for least squares,
-// whose targets already are 0 and 1. At the hinge's corner the gradient taken is 0.
-fn logit_loss(x: f32, wanted: f32) -> vec3<f32> {
-  switch (LOSS) {
-    case LOSS_LEAST_SQUARES: {
-      let error = x - wanted;
-      return vec3<f32>(0.5 * error * error, error, x);
-    }
-    case LOSS_HINGE: {
-      let side = 2.0 * wanted - 1.0;
-      let margin = 1.0 - side * x;
-      return vec3<f32>(max(margin, 0.0), select(0.0, -side, margin > 0.0), stable_sigmoid(x));
-    }
-    case LOSS_NEGATIVE_LOGIT: {
-      return vec3<f32>(-x, -1.0, stable_sigmoid(x));
-    }
-    default: {
-      let p = stable_sigmoid(x);
-      return vec3<f32>(softplus(x) - wanted * x, p - wanted, p);
-    }
-  }
-}
 
 // The logit of each of this workgroup's rows, then its gradient into group_grads. Returns this
 // thread's share of (Σg, Σloss, Σσ first, Σσ second).

@@ -6,7 +6,7 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
-import { shaderConstant } from '../gpu/layout.js';
+import { shaderConstant, type WgslShader } from '../gpu/layout.js';
 import logitHeadShader from '../../shaders/logit_head.wgsl';
 import { bceUniforms, type BceTargets } from './bce.js';
 import { activationCode, Bindings, BoundKernel, StagedKernel, type Activation, type TensorRef } from './kernel.js';
@@ -18,11 +18,11 @@ import { activationCode, Bindings, BoundKernel, StagedKernel, type Activation, t
 export type LogitLoss = 'bce' | 'least-squares' | 'hinge' | 'negative-logit';
 export const LOGIT_LOSSES: readonly LogitLoss[] = ['bce', 'least-squares', 'hinge', 'negative-logit'];
 
-/** The shader's code for a loss (its LOSS_* constant). */
-function lossCode(loss: unknown): number {
+/** A shader's code for a loss: its LOSS_* constant (shaders/logit_loss.wgsl). */
+export function logitLossCode(shader: WgslShader, loss: unknown): number {
   if (!LOGIT_LOSSES.includes(loss as LogitLoss))
     throw new ArgumentError('loss', `must be one of ${LOGIT_LOSSES.join(', ')}, got ${String(loss)}`);
-  return shaderConstant(logitHeadShader, `LOSS_${(loss as string).toUpperCase().replace('-', '_')}`);
+  return shaderConstant(shader, `LOSS_${(loss as string).toUpperCase().replace('-', '_')}`);
 }
 
 export interface LogitHeadSpec extends BceTargets {
@@ -83,7 +83,7 @@ export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Pro
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);
   const targets = bceUniforms(spec, rows);
-  const loss = lossCode(spec.loss ?? 'bce');
+  const loss = logitLossCode(logitHeadShader, spec.loss ?? 'bce');
   const gate =
     spec.inputGrad?.gate === undefined ? 0 : activationCode(logitHeadShader, 'inputGrad.gate', spec.inputGrad.gate);
   if (spec.inputGrad?.gate !== undefined && gate === 0)

@@ -1,0 +1,63 @@
+// The semi-supervised discriminator loss in float64 (Salimans et al. 2016), written plainly from
+// its definition: a real/fake logit log Σ_k exp(l_k) scored by logitLoss for generated and
+// unlabelled real rows, −log softmax(l)_y for labelled rows; every gradient by the chain rule.
+import { logitLoss, type LogitLossKind } from './cpu.js';
+
+export interface SemiSupervisedReference {
+  /** The real/fake loss over `divisor`, the mean readings of generated and real rows. */
+  stats: [number, number, number];
+  /** The labelled rows' mean cross-entropy and the fraction whose largest logit is their label. */
+  supervised: [number, number];
+  gradLogits: Float64Array;
+  /** The whole loss: real/fake plus cross-entropy, what gradLogits is the gradient of. */
+  total: number;
+}
+
+export function semiSupervisedReference(
+  logits: ArrayLike<number>,
+  classes: number,
+  blocks: { fakeRows: number; realRows: number; labels: ArrayLike<number> },
+  options: { kind?: LogitLossKind; targetFake?: number; targetReal?: number; divisor: number; labelledDivisor: number },
+): SemiSupervisedReference {
+  const rows = logits.length / classes;
+  const grad = new Float64Array(logits.length);
+  const row = (r: number) => Array.from({ length: classes }, (_, k) => logits[r * classes + k]!);
+  const lse = (l: number[]) => {
+    const top = Math.max(...l);
+    return top + Math.log(l.reduce((sum, v) => sum + Math.exp(v - top), 0));
+  };
+  let [adversarial, fakeReading, realReading, crossEntropy, correct] = [0, 0, 0, 0, 0];
+  for (let r = 0; r < rows; r++) {
+    const l = row(r);
+    const z = lse(l);
+    const softmax = l.map((v) => Math.exp(v - z));
+    if (r < blocks.fakeRows + blocks.realRows) {
+      const fake = r < blocks.fakeRows;
+      const scored = logitLoss(options.kind ?? 'bce', z, fake ? (options.targetFake ?? 0) : (options.targetReal ?? 1));
+      adversarial += scored.loss;
+      if (fake) fakeReading += scored.reading;
+      else realReading += scored.reading;
+      softmax.forEach((p, k) => {
+        grad[r * classes + k] = (scored.grad * p) / options.divisor;
+      });
+    } else {
+      const y = blocks.labels[r - blocks.fakeRows - blocks.realRows]!;
+      crossEntropy += z - l[y]!;
+      if (l.indexOf(Math.max(...l)) === y) correct++;
+      softmax.forEach((p, k) => {
+        grad[r * classes + k] = (p - (k === y ? 1 : 0)) / options.labelledDivisor;
+      });
+    }
+  }
+  const labelled = rows - blocks.fakeRows - blocks.realRows;
+  return {
+    stats: [
+      adversarial / options.divisor,
+      blocks.fakeRows ? fakeReading / blocks.fakeRows : 0,
+      blocks.realRows ? realReading / blocks.realRows : 0,
+    ],
+    supervised: [crossEntropy / options.labelledDivisor, labelled ? correct / labelled : 0],
+    gradLogits: grad,
+    total: adversarial / options.divisor + crossEntropy / options.labelledDivisor,
+  };
+}

@@ -1,0 +1,95 @@
+// The discriminator's loss with K class logits, "fake" as an implicit class whose logit is 0
+// (Salimans et al. 2016): shaders/semi_supervised_loss.wgsl. Generated and unlabelled real rows
+// are scored on the real/fake logit log Σ exp(l_k); labelled rows by cross-entropy on their class.
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { getPipeline } from '../gpu/pipelines.js';
+import semiSupervisedShader from '../../shaders/semi_supervised_loss.wgsl';
+import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
+import { logitLossCode, type LogitLoss } from './logitHead.js';
+
+export interface SemiSupervisedLossSpec {
+  /** Generated rows first, then unlabelled real rows, then labelled real rows. */
+  rows: number;
+  classes: number;
+  fakeRows: number;
+  realRows: number;
+  /** rows × classes. */
+  logits: TensorRef;
+  /** One class index per labelled row (rows − fakeRows − realRows of them), stored as floats. */
+  labels?: TensorRef;
+  /** rows × classes, written: dLoss/dlogits. */
+  gradLogits: TensorRef;
+  /** The real/fake loss of the log-sum-exp logit (default 'bce'). */
+  loss?: LogitLoss;
+  /** Targets of the real/fake loss: default 0 for generated rows and 1 for real ones. */
+  targetFake?: number;
+  targetReal?: number;
+  /** The real/fake loss and its gradient are divided by this; default the batch, fakeRows (or realRows). */
+  divisor?: number;
+  /** The cross-entropy and its gradient are divided by this; default the labelled rows. */
+  labelledDivisor?: number;
+  /** 3 values: the real/fake loss, the mean reading (σ of the logit) of generated and of real rows. */
+  stats: TensorRef;
+  /** 2 values, with labelled rows: their mean cross-entropy and the fraction classified right. */
+  supervised?: TensorRef;
+  /** Add into stats and supervised instead of overwriting them. */
+  accumulate?: boolean;
+  label?: string;
+}
+
+export async function createSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossSpec): Promise<BoundKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const classes = requirePositiveInteger('classes', spec.classes);
+  const loss = logitLossCode(semiSupervisedShader, spec.loss ?? 'bce');
+  const counts = [spec.fakeRows, spec.realRows];
+  for (const [name, n] of [
+    ['fakeRows', spec.fakeRows],
+    ['realRows', spec.realRows],
+  ] as const)
+    if (!Number.isInteger(n) || n < 0) throw new ArgumentError(name, `must be a whole number, got ${n}`);
+  const labelled = rows - spec.fakeRows - spec.realRows;
+  if (labelled < 0) throw new ArgumentError('rows', `must be at least fakeRows + realRows (${counts.join(' + ')})`);
+  if (labelled > 0 && (!spec.labels || !spec.supervised))
+    throw new ArgumentError(
+      spec.labels ? 'supervised' : 'labels',
+      `is required: ${labelled} rows after the generated and real ones are labelled`,
+    );
+  if (rows * classes >= 2 ** 32) throw new ArgumentError('rows', 'rows × classes must be below 2^32');
+  const divisor = requireFinite('divisor', spec.divisor ?? Math.max(spec.fakeRows, spec.realRows, 1), {
+    min: 0,
+    minExclusive: true,
+  });
+  const labelledDivisor = requireFinite('labelledDivisor', spec.labelledDivisor ?? Math.max(labelled, 1), {
+    min: 0,
+    minExclusive: true,
+  });
+  const targetFake = requireFinite('targetFake', spec.targetFake ?? 0, { min: 0, max: 1 });
+  const targetReal = requireFinite('targetReal', spec.targetReal ?? 1, { min: 0, max: 1 });
+  const bindings = new Bindings(ctx)
+    .tensor('logits', 'logits', spec.logits, rows * classes)
+    .tensor('grad_logits', 'gradLogits', spec.gradLogits, rows * classes)
+    .tensor('stats', 'stats', spec.stats, 3);
+  if (labelled > 0) {
+    bindings.tensor('labels', 'labels', spec.labels, labelled).tensor('supervised', 'supervised', spec.supervised, 2);
+  } else {
+    bindings.unused('labels').unused('supervised', true);
+  }
+  const resources = bindings.forEntry(semiSupervisedShader, 'semi_supervised_loss');
+  const compiled = await getPipeline(ctx.device, semiSupervisedShader, 'semi_supervised_loss', {
+    LOSS: loss,
+    ACCUMULATE: spec.accumulate ?? false,
+  });
+  const uniforms = {
+    rows,
+    classes,
+    fake_rows: spec.fakeRows,
+    real_rows: spec.realRows,
+    target_fake: targetFake,
+    target_real: targetReal,
+    divisor,
+    labelled_divisor: labelledDivisor,
+  };
+  const label = spec.label ?? `semi-supervised loss ${rows}×${classes}`;
+  return new BoundKernel(ctx, compiled, label, resources, uniforms, [1, 1, 1]);
+}

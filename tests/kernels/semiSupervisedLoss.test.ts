@@ -1,0 +1,163 @@
+// The semi-supervised discriminator loss (class logits with "fake" as an implicit class) against
+// its float64 reference at awkward sizes (one row of one class; more rows than the workgroup's
+// threads; no labelled rows, as the generator's update runs it; only labelled rows), for each
+// real/fake loss, then its gradient against finite differences of the float64 loss, accumulation,
+// and clear errors for bad arguments.
+import { describe, expect, it } from 'vitest';
+import type { GpuContext } from '../../src/index.js';
+import type { LogitLoss } from '../../src/kernels/logitHead.js';
+import { createSemiSupervisedLoss, type SemiSupervisedLossSpec } from '../../src/kernels/semiSupervisedLoss.js';
+import { semiSupervisedReference } from '../../reference/semiSupervised.js';
+import { expectClose, randomArray, runKernels, seededRandom, useGpu } from '../support/gpu.js';
+
+const gpu = useGpu();
+
+interface LossCase {
+  classes: number;
+  fakeRows: number;
+  realRows: number;
+  labelled: number;
+  loss: LogitLoss;
+  /** Scale of the logits. */
+  scale?: number;
+}
+
+function inputsFor(c: LossCase, seed: number) {
+  const rows = c.fakeRows + c.realRows + c.labelled;
+  const next = seededRandom(seed);
+  const scale = c.scale ?? 3;
+  return {
+    logits: randomArray(rows * c.classes, seed, -scale, scale),
+    labels: Float32Array.from({ length: c.labelled }, () => Math.floor(next() * c.classes)),
+  };
+}
+
+async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof inputsFor>, repeat = 1) {
+  const rows = c.fakeRows + c.realRows + c.labelled;
+  const mem = ctx.memory;
+  const b = {
+    logits: mem.createStorage('logits', inputs.logits),
+    labels: mem.createStorage('labels', c.labelled > 0 ? inputs.labels : new Float32Array(1)),
+    grad: mem.createStorage('grad', rows * c.classes),
+    stats: mem.createStorage('stats', 3),
+    supervised: mem.createStorage('supervised', 2),
+  };
+  const spec: SemiSupervisedLossSpec = {
+    rows,
+    classes: c.classes,
+    fakeRows: c.fakeRows,
+    realRows: c.realRows,
+    logits: b.logits,
+    gradLogits: b.grad,
+    stats: b.stats,
+    loss: c.loss,
+    divisor: Math.max(c.fakeRows, c.realRows, 1),
+    accumulate: repeat > 1,
+    ...(c.labelled > 0 && { labels: b.labels, supervised: b.supervised }),
+  };
+  let kernel: Awaited<ReturnType<typeof createSemiSupervisedLoss>> | undefined;
+  try {
+    kernel = await createSemiSupervisedLoss(ctx, spec);
+    await runKernels(ctx, ...Array.from({ length: repeat }, () => kernel!));
+    return {
+      grad: await ctx.readF32(b.grad),
+      stats: await ctx.readF32(b.stats),
+      supervised: await ctx.readF32(b.supervised),
+    };
+  } finally {
+    kernel?.destroy();
+    for (const buffer of Object.values(b)) mem.release(buffer);
+  }
+}
+
+const referenceOf = (c: LossCase, inputs: ReturnType<typeof inputsFor>) =>
+  semiSupervisedReference(
+    inputs.logits,
+    c.classes,
+    { fakeRows: c.fakeRows, realRows: c.realRows, labels: inputs.labels },
+    { kind: c.loss, divisor: Math.max(c.fakeRows, c.realRows, 1), labelledDivisor: Math.max(c.labelled, 1) },
+  );
+
+describe('semi-supervised loss against float64', () => {
+  const cases: Array<[string, LossCase]> = [
+    ['one generated row of one class', { classes: 1, fakeRows: 1, realRows: 0, labelled: 0, loss: 'bce' }],
+    ['one labelled row of three classes', { classes: 3, fakeRows: 0, realRows: 0, labelled: 1, loss: 'bce' }],
+    [
+      '300 rows of 10 classes (past 256 threads)',
+      { classes: 10, fakeRows: 100, realRows: 100, labelled: 100, loss: 'bce' },
+    ],
+    ['hinge, 7 classes', { classes: 7, fakeRows: 5, realRows: 5, labelled: 3, loss: 'hinge' }],
+    ['least squares, 2 classes', { classes: 2, fakeRows: 4, realRows: 6, labelled: 2, loss: 'least-squares' }],
+    [
+      'the generator’s update: generated rows only',
+      { classes: 10, fakeRows: 9, realRows: 0, labelled: 0, loss: 'bce' },
+    ],
+    ['logits of ±60', { classes: 10, fakeRows: 8, realRows: 8, labelled: 8, loss: 'bce', scale: 60 }],
+  ];
+  it.each(cases)('%s', async (_name, c) => {
+    const inputs = inputsFor(c, 11 + c.classes);
+    const want = referenceOf(c, inputs);
+    const got = await run(gpu.ctx, c, inputs);
+    const scale = c.scale ?? 3;
+    expectClose(got.grad, want.gradLogits, (i) => 1e-6 * scale + 1e-5 * Math.abs(want.gradLogits[i]!), 'dLoss/dlogits');
+    expectClose(got.stats, want.stats, (i) => 1e-6 * scale + 1e-5 * Math.abs(want.stats[i]!), 'real/fake statistics');
+    if (c.labelled > 0)
+      expectClose(
+        got.supervised,
+        want.supervised,
+        (i) => 1e-6 * scale + 1e-5 * Math.abs(want.supervised[i]!),
+        'supervised',
+      );
+    expect([...got.grad, ...got.stats].every(Number.isFinite)).toBe(true);
+  });
+
+  it('accumulates its statistics when asked (three runs add up)', async () => {
+    const c: LossCase = { classes: 4, fakeRows: 3, realRows: 3, labelled: 3, loss: 'bce' };
+    const inputs = inputsFor(c, 5);
+    const want = referenceOf(c, inputs);
+    const got = await run(gpu.ctx, c, inputs, 3);
+    expectClose(
+      got.stats,
+      want.stats.map((v) => 3 * v),
+      () => 1e-5,
+      'statistics of three runs',
+    );
+    expectClose(
+      got.supervised,
+      want.supervised.map((v) => 3 * v),
+      () => 1e-5,
+      'supervised statistics of three runs',
+    );
+  });
+});
+
+describe('semi-supervised loss against finite differences', () => {
+  it.each<[LogitLoss]>([['bce'], ['least-squares']])('every logit’s gradient (%s)', async (loss) => {
+    const c: LossCase = { classes: 4, fakeRows: 3, realRows: 2, labelled: 3, loss };
+    const inputs = inputsFor(c, 21);
+    const got = await run(gpu.ctx, c, inputs);
+    const total = (logits: ArrayLike<number>) => referenceOf(c, { ...inputs, logits: Float32Array.from(logits) }).total;
+    const h = 1e-3;
+    const fd = Float64Array.from(inputs.logits, (v, i) => {
+      const moved = (d: number) => Float64Array.from(inputs.logits, (u, k) => (k === i ? v + d : u));
+      return (total(moved(h)) - total(moved(-h))) / (2 * h);
+    });
+    expectClose(got.grad, fd, (i) => 1e-4 + 1e-3 * Math.abs(fd[i]!), 'dLoss/dlogits');
+  });
+});
+
+describe('semi-supervised loss arguments', () => {
+  it('names what is wrong', async () => {
+    const ctx = gpu.ctx;
+    const t = ctx.memory.createStorage('t', 64);
+    const base = { rows: 4, classes: 2, fakeRows: 2, realRows: 2, logits: t, gradLogits: t, stats: t };
+    try {
+      await expect(createSemiSupervisedLoss(ctx, { ...base, rows: 3 })).rejects.toThrow(/^rows: must be at least/);
+      await expect(createSemiSupervisedLoss(ctx, { ...base, rows: 5 })).rejects.toThrow(/^labels: is required/);
+      await expect(createSemiSupervisedLoss(ctx, { ...base, fakeRows: -1 })).rejects.toThrow(/^fakeRows:/);
+      await expect(createSemiSupervisedLoss(ctx, { ...base, loss: 'mse' as never })).rejects.toThrow(/^loss: must be/);
+    } finally {
+      ctx.memory.release(t);
+    }
+  });
+});
