@@ -25,6 +25,7 @@ import {
   type SpectralNormStep,
 } from './cpu.js';
 import { networkBackwardReference, networkForwardReference } from './network.js';
+import { semiSupervisedReference } from './semiSupervised.js';
 import { batchExamples } from './shuffle.js';
 
 export interface ReferenceImages {
@@ -33,6 +34,8 @@ export interface ReferenceImages {
   values(e: number): ArrayLike<number>;
   /** Example e's class, for a conditional GAN. */
   label?(e: number): number;
+  /** A semi-supervised GAN's labelled images (a subset of the examples) and their classes. */
+  labeled?: { count: number; values(e: number): ArrayLike<number>; label(e: number): number };
 }
 
 interface ReferenceNetwork {
@@ -222,6 +225,7 @@ export class ReferenceNetworkGan {
     this.updateRunningStatistics(this.G, gInput, gOuts);
     const fake = gOuts.at(-1)!;
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
+    if (c.labelClasses > 0) return this.semiSupervisedStep(t, gInput, gOuts, real);
 
     // D's update: netD(real), then netD(fake), each a training pass with its own statistics.
     const dUpdate = this.discriminatorInUse();
@@ -284,13 +288,74 @@ export class ReferenceNetworkGan {
       a,
       fakeForG.featureGrad(gLoss.grad),
     ).dInput;
-    const gradG = networkBackwardReference(this.G.layout, B, gInput, this.G.adam.weights, gOuts, dImage, a).dParams;
+    const gradG = this.generatorUpdate(t, gInput, gOuts, dImage);
+    return { lossD: dLoss.loss, lossG: gLoss.loss, gradD, gradG };
+  }
+
+  /** G's gradient from dL/d(fake), Adam(G) and the moving average; returns the gradient. */
+  private generatorUpdate(t: number, gInput: Float64Array, gOuts: Float64Array[], dImage: ArrayLike<number>) {
+    const c = this.c;
+    const gradG = networkBackwardReference(
+      this.G.layout,
+      c.batch,
+      gInput,
+      this.G.adam.weights,
+      gOuts,
+      dImage,
+      c.leakySlope,
+    ).dParams;
     this.adam(this.G, gradG, t, c.generatorLr ?? c.lr);
     // The warm-up, as the kernel computes it in float32 from the step number t.
     const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
     const decay = Math.min(Math.fround(c.emaDecay), warm);
     for (const [i, w] of this.G.adam.weights.entries()) this.ema[i] = decay * this.ema[i]! + (1 - decay) * w;
-    return { lossD: dLoss.loss, lossG: gLoss.loss, gradD, gradG };
+    return gradG;
+  }
+
+  /**
+   * A semi-supervised step (no batch norm in D): D scores [fake; real; a labelled batch] by its
+   * class logits (reference/semiSupervised.ts), then G's update through the updated D on the fake
+   * rows with the real target, as an ordinary step's.
+   */
+  private semiSupervisedStep(t: number, gInput: Float64Array, gOuts: Float64Array[], real: Float64Array) {
+    const { c } = this;
+    const [B, K, a] = [c.batch, c.labelClasses, c.leakySlope];
+    const labeled = this.data.labeled!;
+    const chosen = batchExamples(t, B, labeled.count, c.seed);
+    const labelledImages = Float64Array.from(chosen.flatMap((e) => Array.from(labeled.values(e))));
+    const fake = gOuts.at(-1)!;
+    const dUpdate = this.discriminatorInUse();
+    const inputs = [fake, real, labelledImages];
+    const passes = inputs.map((input) => networkForwardReference(this.D.layout, B, input, dUpdate.params, a));
+    const logits = Float64Array.from(passes.flatMap((outs) => Array.from(outs.at(-1)!)));
+    const dLoss = semiSupervisedReference(
+      logits,
+      K,
+      { fakeRows: B, realRows: B, labels: chosen.map((e) => labeled.label(e)) },
+      { kind: c.loss, targetFake: 0, targetReal: c.realLabel, divisor: B, labelledDivisor: B },
+    );
+    const gradD = new Float64Array(this.D.layout.parameterFloats);
+    passes.forEach((outs, p) => {
+      const grad = dLoss.gradLogits.subarray(p * B * K, (p + 1) * B * K);
+      const { dParams } = networkBackwardReference(this.D.layout, B, inputs[p]!, dUpdate.params, outs, grad, a);
+      dParams.forEach((g, i) => {
+        gradD[i]! += g;
+      });
+    });
+    this.correctGradients(gradD, dUpdate.steps);
+    this.adam(this.D, gradD, t, c.discriminatorLr ?? c.lr);
+
+    const dForG = this.discriminatorInUse().params;
+    const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a);
+    const gLoss = semiSupervisedReference(
+      dFake.at(-1)!,
+      K,
+      { fakeRows: B, realRows: 0, labels: [] },
+      { kind: c.loss === 'hinge' ? 'negative-logit' : c.loss, targetFake: 1, divisor: B, labelledDivisor: 1 },
+    );
+    const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, gLoss.gradLogits, a).dInput;
+    const gradG = this.generatorUpdate(t, gInput, gOuts, dImage);
+    return { lossD: dLoss.total, lossG: gLoss.total, gradD, gradG };
   }
 }
 

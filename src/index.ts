@@ -38,6 +38,7 @@ export { createBatchGather, type GatherSpec } from './kernels/gather.js';
 export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kernels/softmaxCrossEntropy.js';
 export { createClassCondition, type ClassConditionSpec } from './kernels/classCondition.js';
 export { createClassInput, type ClassInputSpec } from './kernels/classInput.js';
+export { createSemiSupervisedLoss, type SemiSupervisedLossSpec } from './kernels/semiSupervisedLoss.js';
 export {
   createProjectionForward,
   createProjectionInputGrad,
@@ -81,6 +82,7 @@ export {
 
 // Data.
 export { GpuDataset } from './data/dataset.js';
+export { chooseLabeled, labeledSetFromBytes } from './data/labeled.js';
 export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './io/idx.js';
 export { prepareImage, packImages, isColour, type DecodedImage, type Channels } from './data/images.js';
 export {
@@ -106,6 +108,8 @@ export type { NetworkParameters } from './nn/network.js';
 export { ARCHITECTURES, type Architecture } from './nn/presets.js';
 export { modelSummary, type LayerSummary, type NetworkSummary } from './gan/modelSummary.js';
 export { GanSampler, loadGenerator, type SamplerOptions, type SamplingGenerator } from './gan/sampler.js';
+export { GanClassifier, type Classification } from './gan/ganClassifier.js';
+export type { LabeledSet } from './gan/semiSupervised.js';
 export {
   ImageRepairer,
   type RepairOptions,

@@ -1,6 +1,6 @@
 // The trainer's model for a configuration. The MLP (mlpModel.ts) keeps its own planner, whose
-// results every fixed-seed output was checked against; every other architecture is a pair of
-// layer lists (networks.ts) planned by networkStep.ts.
+// results every fixed-seed output was checked against; every other model (DCGAN, and any
+// semi-supervised one) is a pair of layer lists (networks.ts) planned by networkStep.ts.
 import type { GpuContext } from '../gpu/context.js';
 import { NetworkParameters } from '../nn/network.js';
 import { initialiseNetwork } from '../nn/networkInit.js';
@@ -8,15 +8,15 @@ import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import type { GanConfig } from './config.js';
 import { buildMlpModel } from './mlpModel.js';
 import { buildNetworkStep } from './networkStep.js';
-import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
 import type { ModelParts, TrainerModel } from './trainerModel.js';
 
 /** The configuration's networks and step, with their first weights drawn from the seed. */
 export function buildTrainerModel(ctx: GpuContext, config: GanConfig, parts: ModelParts): Promise<TrainerModel> {
-  return config.architecture === 'mlp' ? buildMlpModel(ctx, config, parts) : buildNetworkModel(ctx, config, parts);
+  return usesLayerLists(config) ? buildNetworkModel(ctx, config, parts) : buildMlpModel(ctx, config, parts);
 }
 
-/** DCGAN's weights_init (N(0, 0.02) convolutions, N(1, 0.02) batch-norm scales) for layer lists. */
+/** Layer lists, from DCGAN's weights_init (N(0, 0.02) convolutions, N(1, 0.02) batch-norm scales) or PyTorch's. */
 async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: ModelParts): Promise<TrainerModel> {
   const owned: Array<{ destroy(): void }> = [];
   const destroy = () => {
@@ -38,10 +38,13 @@ async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: Mode
       stats: parts.stats,
       ...(spectralNorm && { spectralNorm }),
       ...(parts.labels && { labels: parts.labels }),
+      ...(parts.labeled && { labeled: parts.labeled }),
     });
     owned.push(step);
-    await initialiseNetwork(ctx, generator, { seed: config.seed, network: 'generator', scheme: 'dcgan' });
-    await initialiseNetwork(ctx, discriminator, { seed: config.seed, network: 'discriminator', scheme: 'dcgan' });
+    // The MLP's layers (a semi-supervised MLP) start as PyTorch's nn.Linear, as the MLP's own do.
+    const scheme = config.architecture === 'dcgan' ? 'dcgan' : 'pytorch-default';
+    await initialiseNetwork(ctx, generator, { seed: config.seed, network: 'generator', scheme });
+    await initialiseNetwork(ctx, discriminator, { seed: config.seed, network: 'discriminator', scheme });
     await spectralNorm?.initialise(config.seed);
     const encoder = ctx.device.createCommandEncoder({ label: 'moving average from the first weights' });
     encoder.copyBufferToBuffer(generator.weights, 0, generator.ema!, 0, generator.weights.size);

@@ -143,6 +143,8 @@ const STRUCTURAL: Array<keyof GanConfig> = [
   'spectralNorm', // adds the power iteration's vectors to the state
   'classes',
   'oneHotValue', // the units of the class columns' Adam moments
+  'labelClasses',
+  'labeled', // which images come with labels, drawn from the seed
 ];
 
 export function configMismatches(a: GanConfig, b: GanConfig): string[] {

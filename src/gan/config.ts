@@ -36,6 +36,17 @@ export interface GanConfig {
    */
   classes: number;
   /**
+   * Semi-supervised learning (Salimans et al. 2016): D ends in this many class logits, "fake"
+   * being an implicit class of logit 0, so that it is also a classifier; 0 for an ordinary GAN's
+   * one real/fake logit. Trained with `labeled` labelled images beside the unlabelled ones.
+   */
+  labelClasses: number;
+  /**
+   * How many training images come with their labels (semi-supervised, with labelClasses): each
+   * step D also sees a batch of them, gathered on the GPU, and learns their classes. 0 otherwise.
+   */
+  labeled: number;
+  /**
    * The hot entry of a conditional GAN's one-hot label as the networks train with it. Adam's
    * steps do not grow with an input, so under a plain one-hot (1) a class column moves no faster
    * than a pixel's and the class hardly decides the digit; QUALITY.md has the measurements.
@@ -100,6 +111,8 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   dataDim: 784,
   channels: 1,
   classes: 0,
+  labelClasses: 0,
+  labeled: 0,
   oneHotValue: 16,
   generatorOutput: 'tanh',
   leakySlope: 0.2,
@@ -149,6 +162,8 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   classes: 0,
   channels: 1,
   oneHotValue: 1,
+  labelClasses: 0,
+  labeled: 0,
 };
 
 /**
@@ -221,6 +236,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   if (c.classes > 0 && c.discriminatorHidden.length === 0)
     throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
   checkArchitecture(c);
+  checkSemiSupervised(c);
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
@@ -247,6 +263,32 @@ function checkArchitecture(c: GanConfig): void {
       'dataDim',
       `is ${c.dataDim} values of ${c.channels} channel(s), but dcgan builds square images of side ` +
         `${DCGAN_SIDES.join(', ')}: resize the pictures (--size 32 or 64) or use the mlp architecture`,
+    );
+}
+
+/** Semi-supervised settings come together, without class conditioning or batch norm in D. */
+function checkSemiSupervised(c: GanConfig): void {
+  if (!Number.isInteger(c.labelClasses) || c.labelClasses < 0 || c.labelClasses > 1024)
+    throw new ArgumentError('labelClasses', `must be a whole number from 0 (none) to 1024, got ${c.labelClasses}`);
+  if (!Number.isInteger(c.labeled) || c.labeled < 0)
+    throw new ArgumentError('labeled', `must be a whole number of labelled images (0: none), got ${c.labeled}`);
+  if (c.labeled > 0 !== c.labelClasses > 0)
+    throw new ArgumentError(
+      'labeled',
+      c.labeled > 0
+        ? `is ${c.labeled}, but D has no class logits: set labelClasses to the number of classes`
+        : `is 0, but D has ${c.labelClasses} class logits: give the number of labelled images`,
+    );
+  if (c.labelClasses === 0) return;
+  if (c.labelClasses < 2) throw new ArgumentError('labelClasses', 'must be at least 2 to classify anything');
+  if (c.labeled < c.labelClasses)
+    throw new ArgumentError('labeled', `must be at least one image per class (${c.labelClasses}), got ${c.labeled}`);
+  if (c.classes > 0) throw new ArgumentError('classes', 'a semi-supervised GAN is not conditional: leave classes at 0');
+  // D's batch norms would need a third group of rows (the labelled batch) that no recipe measured.
+  if (c.architecture === 'dcgan' && !c.spectralNorm)
+    throw new ArgumentError(
+      'spectralNorm',
+      'is off, which gives a DCGAN batch norms in D; semi-supervised training takes D spectrally normalised',
     );
 }
 

@@ -5,14 +5,14 @@ import { ArgumentError } from '../base/errors.js';
 import { elements } from '../nn/model.js';
 import { networkBlocks, networkLayout } from '../nn/network.js';
 import type { GanConfig } from './config.js';
-import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
 import { StepActivations } from './step.js';
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 /** The step's buffer with the most bytes per batch row: it sets the largest batch a device can bind. */
 export function widestPerBatchRow(config: GanConfig): { label: string; bytesPerRow: number } {
-  if (config.architecture === 'mlp') return StepActivations.widestPerBatchRow(config);
+  if (!usesLayerLists(config)) return StepActivations.widestPerBatchRow(config);
   // The discriminator's input and its hidden outputs hold fake and real rows: two per batch row.
   const candidates = [{ label: "the discriminator's input (fake and real rows)", floats: 2 * config.dataDim }];
   for (const [name, spec, rowsPerExample] of [

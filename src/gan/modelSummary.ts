@@ -5,7 +5,7 @@ import { layoutModel, type Layer, type ModelLayout, type PlacedLayer } from '../
 import { networkLayout } from '../nn/network.js';
 import { mlpDiscriminator, mlpGenerator } from '../nn/presets.js';
 import type { GanConfig } from './config.js';
-import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
 
 export interface LayerSummary {
   /** Its index in the Sequential: the prefix of its tensors' names in a checkpoint. */
@@ -36,7 +36,7 @@ export function modelSummary(config: GanConfig): { generator: NetworkSummary; di
 }
 
 function generatorLayout(config: GanConfig): ModelLayout {
-  if (config.architecture !== 'mlp') {
+  if (usesLayerLists(config)) {
     return networkLayout(generatorNetworkSpec(config));
   }
   // A conditional network's first Linear also reads the one-hot class, as the checkpoint joins it.
@@ -45,7 +45,7 @@ function generatorLayout(config: GanConfig): ModelLayout {
 }
 
 function discriminatorLayout(config: GanConfig): ModelLayout {
-  if (config.architecture !== 'mlp') {
+  if (usesLayerLists(config)) {
     return networkLayout(discriminatorNetworkSpec(config));
   }
   return layoutModel([config.dataDim + config.classes], mlpDiscriminator({ ...mlpSizes(config), output: null }));

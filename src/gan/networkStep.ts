@@ -11,6 +11,8 @@
 // passes: each half of [fake; real] is normalised by its own statistics, the real half's running
 // update first, then the fake half's, then the G update's pass on the fake again (three per step).
 // A conditional GAN's labels, generator input and projection discriminator: networkClasses.ts.
+// A semi-supervised GAN's labelled batch (a third block of D's rows) and class-logit loss:
+// semiSupervised.ts; its D ends in class logits, which run as an ordinary block, not as a head.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -42,6 +44,7 @@ import {
   planProjectionForward,
   type ClassBuffers,
 } from './networkClasses.js';
+import { checkLabeledSet, planLabeledGather, planSemiSupervisedLoss, type LabeledSet } from './semiSupervised.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
@@ -59,6 +62,8 @@ export interface NetworkStepParts {
   spectralNorm?: NetworkNormalization;
   /** With config.classes > 0: each example's label (GpuDataset.fromLabels). */
   labels?: GpuDataset;
+  /** With config.labeled > 0: the labelled images and their classes. */
+  labeled?: LabeledSet;
 }
 
 /** The kernels of one step in recording order, and the workspace that owns them and their buffers. */
@@ -118,9 +123,21 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
   // D's update computes no image gradient, which a batch norm's backward on the image would need.
   if (D.blocks[0]!.layer.layer.kind === 'batch-norm')
     throw new ArgumentError('discriminator', 'must not start with a batch norm (start with a linear or conv2d layer)');
+  checkLabeledSet(config, dataset, parts.labeled);
   const head = D.blocks.at(-1)!;
   const p = head.layer;
   const dense = p.layer.kind === 'linear' || (p.layer.kind === 'conv2d' && isDense(p.conv!));
+  if (config.labelClasses > 0) {
+    if (elements(p.outShape) !== config.labelClasses || head.activation || !dense)
+      throw new ArgumentError(
+        'discriminator',
+        `must end in ${config.labelClasses} class logits from its whole input, with no activation`,
+      );
+    if (D.blocks.some((b) => b.statsFloats > 0))
+      throw new ArgumentError('discriminator', 'must have no batch norm for semi-supervised training');
+    // The class logits run as D's last block; the loss kernel takes the head's place.
+    return { head, hidden: D.blocks.length };
+  }
   if (!dense || elements(p.outShape) !== 1 || head.activation)
     throw new ArgumentError(
       'discriminator',
@@ -158,7 +175,11 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const data = dataset.dim;
   const z = ws.rows('z', B, noise);
   const classes = c.classes > 0 ? classBuffers(ws, B, noise + c.classes) : null;
-  const x = ws.rows('D input X (fake; real)', 2 * B, data);
+  // A semi-supervised D's input holds a labelled batch after the fake and the real rows.
+  const semi = c.labelClasses > 0;
+  const dRows = (semi ? 3 : 2) * B;
+  const x = ws.rows(semi ? 'D input X (fake; real; labelled)' : 'D input X (fake; real)', dRows, data);
+  const labeledLabels = semi ? ws.rows('labelled batch labels', B, 1) : null;
   const fake = firstRows(x, B, data);
   const gOut = G.blocks.map((b, i) => (i + 1 < G.blocks.length ? ws.rows(`G out ${i}`, B, b.width) : fake));
   const gGrad = G.blocks.map((b, i) => ws.rows(`G grad ${i}`, B, b.width));
@@ -172,11 +193,11 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     });
   const gScratch = scratchOf(G.blocks, B, 'G');
   const dHidden = D.blocks.slice(0, hidden);
-  const dOut = dHidden.map((b, i) => ws.rows(`D out ${i}`, 2 * B, b.width));
-  const dGrad = dHidden.map((b, i) => ws.rows(`D grad ${i}`, 2 * B, b.width));
+  const dOut = dHidden.map((b, i) => ws.rows(`D out ${i}`, dRows, b.width));
+  const dGrad = dHidden.map((b, i) => ws.rows(`D grad ${i}`, dRows, b.width));
   const dOutFake = dHidden.map((b, i) => firstRows(dOut[i]!, B, b.width));
   const dGradFake = dHidden.map((b, i) => firstRows(dGrad[i]!, B, b.width));
-  const dScratch = scratchOf(dHidden, 2 * B, 'D');
+  const dScratch = scratchOf(dHidden, dRows, 'D');
   const dScratchFake = dScratch.map((r, i) => r && firstRows(r, B, dHidden[i - 1]!.width));
   // D's batch norms normalise the two halves of [fake; real] apart (PyTorch's two passes), by two
   // kernels over row windows of the one buffer rather than a grouped kernel: each kernel keeps
@@ -230,39 +251,53 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     }),
   );
   if (classes) plan.push(...planClassInputs(c, parts.labels!, counter, classes, { buffer: z, width: noise }));
+  if (labeledLabels) plan.push(...planLabeledGather(c, parts.labeled!, counter, { images: x, labels: labeledLabels }));
   const gPass = { rows: B, input: classes?.generatorInput ?? z, outputs: gOut, stats: gStats };
   plan.push(...forwardPlan(G, { ...gPass, mode: 'train' }));
 
   // Discriminator update on [fake; real].
   plan.push(...normalizeD);
-  const dPass = { rows: 2 * B, input: x, outputs: dOut, stats: [], normGroups: halves, blocks: hidden, ...dWeights };
+  const dPass = {
+    rows: dRows,
+    input: x,
+    outputs: dOut,
+    stats: [],
+    ...(!semi && { normGroups: halves }),
+    blocks: hidden,
+    ...dWeights,
+  };
   plan.push(...forwardPlan(D, { ...dPass, mode: 'train' }));
-  const dFeatures = hidden > 0 ? dOut[hidden - 1]! : x;
-  const dUpdateInputGrad =
-    hidden > 0
-      ? { output: dGrad[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
-      : undefined;
-  const dUpdateHead = projected.before(2 * B, dFeatures, usedD);
-  plan.push(...dUpdateHead.plan);
-  kernel((ctx) =>
-    createLogitHead(ctx, {
-      rows: 2 * B,
-      width,
-      input: dFeatures,
-      ...dUpdateHead.weights,
-      loss: c.loss,
-      split: B,
-      targetFirst: 0,
-      targetSecond: c.realLabel,
-      divisor: B,
-      stats: statsSlot(STATS_SLOT_D),
-      accumulate: true,
-      ...(dUpdateInputGrad && { inputGrad: dUpdateInputGrad }),
-      paramGrads: dUpdateHead.paramGrads,
-      label: 'D logit + loss + gradients',
-    }),
-  );
-  plan.push(...projected.after(2 * B, dFeatures, usedD, dUpdateInputGrad, true));
+  if (semi) {
+    const logits = { logits: dOut.at(-1)!, gradLogits: dGrad.at(-1)! };
+    plan.push(planSemiSupervisedLoss(c, stats, { update: 'discriminator', ...logits, labels: labeledLabels! }));
+  } else {
+    const dFeatures = hidden > 0 ? dOut[hidden - 1]! : x;
+    const inputGrad =
+      hidden > 0
+        ? { output: dGrad[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
+        : undefined;
+    const projection = projected.before(2 * B, dFeatures, usedD);
+    plan.push(...projection.plan);
+    kernel((ctx) =>
+      createLogitHead(ctx, {
+        rows: 2 * B,
+        width,
+        input: dFeatures,
+        ...projection.weights,
+        loss: c.loss,
+        split: B,
+        targetFirst: 0,
+        targetSecond: c.realLabel,
+        divisor: B,
+        stats: statsSlot(STATS_SLOT_D),
+        accumulate: true,
+        ...(inputGrad && { inputGrad }),
+        paramGrads: projection.paramGrads,
+        label: 'D logit + loss + gradients',
+      }),
+    );
+    plan.push(...projected.after(2 * B, dFeatures, usedD, inputGrad, true));
+  }
   plan.push(...backwardPlan(D, { ...dPass, grads: dGrad, scratch: dScratch }));
   if (sn) plan.push({ build: async () => spectralStep(sn.kernels, 'gradients') });
   kernel((ctx) => adamUpdate(ctx, c, 'discriminator', D, D.layout.parameterFloats, counter, nonFiniteFlag));
@@ -273,28 +308,33 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   plan.push(...normalizeD);
   const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: dStatsFake, blocks: hidden, ...dWeights };
   plan.push(...forwardPlan(D, { ...dFakePass, mode: 'train' }));
-  const fakeFeatures = hidden > 0 ? dOutFake[hidden - 1]! : fake;
-  const gUpdateInputGrad =
-    hidden > 0
-      ? { output: dGradFake[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
-      : { output: gTop, gate: outputGate?.kind, leakySlope: outputGate?.leakySlope };
-  const gUpdateHead = projected.before(B, fakeFeatures, usedD);
-  plan.push(...gUpdateHead.plan);
-  kernel((ctx) =>
-    createLogitHead(ctx, {
-      rows: B,
-      width,
-      input: fakeFeatures,
-      ...gUpdateHead.weights,
-      loss: c.loss === 'hinge' ? 'negative-logit' : c.loss,
-      targetFirst: 1,
-      stats: statsSlot(STATS_SLOT_G),
-      accumulate: true,
-      inputGrad: gUpdateInputGrad,
-      label: 'D logit + generator loss + input gradient',
-    }),
-  );
-  plan.push(...projected.after(B, fakeFeatures, usedD, gUpdateInputGrad, false));
+  if (semi) {
+    const logits = { logits: dOutFake.at(-1)!, gradLogits: dGradFake.at(-1)! };
+    plan.push(planSemiSupervisedLoss(c, stats, { update: 'generator', ...logits }));
+  } else {
+    const fakeFeatures = hidden > 0 ? dOutFake[hidden - 1]! : fake;
+    const inputGrad =
+      hidden > 0
+        ? { output: dGradFake[hidden - 1]!, gate: lastHiddenGate?.kind, leakySlope: lastHiddenGate?.leakySlope }
+        : { output: gTop, gate: outputGate?.kind, leakySlope: outputGate?.leakySlope };
+    const projection = projected.before(B, fakeFeatures, usedD);
+    plan.push(...projection.plan);
+    kernel((ctx) =>
+      createLogitHead(ctx, {
+        rows: B,
+        width,
+        input: fakeFeatures,
+        ...projection.weights,
+        loss: c.loss === 'hinge' ? 'negative-logit' : c.loss,
+        targetFirst: 1,
+        stats: statsSlot(STATS_SLOT_G),
+        accumulate: true,
+        inputGrad,
+        label: 'D logit + generator loss + input gradient',
+      }),
+    );
+    plan.push(...projected.after(B, fakeFeatures, usedD, inputGrad, false));
+  }
   if (hidden > 0)
     plan.push(
       ...backwardPlan(D, {

@@ -8,7 +8,15 @@
 // (Miyato and Koyama 2018 measured it against input concatenation and AC-GAN).
 import { ArgumentError } from '../base/errors.js';
 import type { NetworkSpec } from '../nn/network.js';
-import { dcganDiscriminator, dcganGenerator, generatorInput, type DcganPresetSpec } from '../nn/presets.js';
+import {
+  dcganDiscriminator,
+  dcganGenerator,
+  generatorInput,
+  mlpDiscriminator,
+  mlpGenerator,
+  type DcganPresetSpec,
+  type MlpPresetSpec,
+} from '../nn/presets.js';
 import type { GanConfig } from './config.js';
 
 /** Side of the square images of `channels` planes that `dataDim` values make. */
@@ -22,14 +30,40 @@ function dcganPreset(config: GanConfig): DcganPresetSpec {
     channels: config.channels,
     side: imageSide(config),
     discriminatorBatchNorm: !config.spectralNorm,
+    outputs: discriminatorOutputs(config),
+  };
+}
+
+/** One real/fake logit, or a semi-supervised D's class logits. */
+const discriminatorOutputs = (config: GanConfig) => Math.max(1, config.labelClasses);
+
+/**
+ * Whether the configuration trains layer-list networks (networkStep.ts): every DCGAN, and a
+ * semi-supervised MLP (as the MLP's layers); an ordinary MLP keeps its own planner (step.ts).
+ */
+export function usesLayerLists(config: Pick<GanConfig, 'architecture' | 'labelClasses'>): boolean {
+  return config.architecture !== 'mlp' || config.labelClasses > 0;
+}
+
+function mlpPreset(config: GanConfig): MlpPresetSpec {
+  return {
+    noise: config.noiseDim,
+    generatorHidden: config.generatorHidden,
+    discriminatorHidden: config.discriminatorHidden,
+    data: config.dataDim,
+    output: config.generatorOutput === 'none' ? null : config.generatorOutput,
+    outputs: discriminatorOutputs(config),
   };
 }
 
 /**
- * A 'dcgan' configuration's generator: noise as a 1×1 image of noiseDim channels (and, for a
- * conditional GAN, the class as a one-hot over `classes` more channels after them), to an image.
+ * A layer-list configuration's generator: the MLP's layers from the noise, or DCGAN's from the
+ * noise as a 1×1 image of noiseDim channels (and, for a conditional GAN, the class as a one-hot
+ * over `classes` more channels after them) to an image.
  */
 export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
+  if (config.architecture === 'mlp')
+    return { input: [config.noiseDim], layers: mlpGenerator(mlpPreset(config)), leakySlope: config.leakySlope };
   return {
     input: generatorInput('dcgan', config.noiseDim + config.classes),
     layers: dcganGenerator(dcganPreset(config)),
@@ -38,10 +72,13 @@ export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
 }
 
 /**
- * A 'dcgan' configuration's discriminator: an image to one logit, plus for a conditional GAN the
+ * A layer-list configuration's discriminator: the MLP's layers, or DCGAN's from an image to one
+ * logit (a semi-supervised D's: its class logits), plus for a conditional GAN the
  * projection of its last layer's input on the class's row (NetworkSpec.projectionClasses).
  */
 export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
+  if (config.architecture === 'mlp')
+    return { input: [config.dataDim], layers: mlpDiscriminator(mlpPreset(config)), leakySlope: config.leakySlope };
   const side = imageSide(config);
   return {
     input: [config.channels, side, side],
@@ -53,9 +90,11 @@ export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
 
 /** Refuses a layer-list model where only the MLP's passes exist yet (repair's latent search), by name. */
 export function requireMlp(config: GanConfig): void {
-  if (config.architecture !== 'mlp')
+  if (usesLayerLists(config))
     throw new ArgumentError(
       'checkpoint',
-      `is a ${config.architecture} model; repair takes mlp checkpoints for now (train one with --arch mlp)`,
+      config.architecture === 'mlp'
+        ? 'is a semi-supervised model; repair takes ordinary mlp checkpoints for now'
+        : `is a ${config.architecture} model; repair takes mlp checkpoints for now (train one with --arch mlp)`,
     );
 }

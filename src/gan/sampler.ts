@@ -14,7 +14,7 @@ import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { generatorSpec, type GanConfig } from './config.js';
-import { generatorNetworkSpec } from './networks.js';
+import { generatorNetworkSpec, usesLayerLists } from './networks.js';
 import { importGenerator } from './state.js';
 
 /** A generator to sample from: the MLP's, or a layer list's (whose batch norms use their running estimates). */
@@ -241,10 +241,9 @@ export function loadGenerator(
   checkpoint: { config: GanConfig; tensors: TensorMap; integers?: IntegerTensorMap },
 ): SamplingGenerator {
   const { config } = checkpoint;
-  const generator =
-    config.architecture === 'mlp'
-      ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)
-      : new NetworkParameters(ctx, generatorNetworkSpec(config), 'generator', true);
+  const generator = !usesLayerLists(config)
+    ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)
+    : new NetworkParameters(ctx, generatorNetworkSpec(config), 'generator', true);
   try {
     importGenerator(ctx, config, generator, checkpoint.tensors, checkpoint.integers);
     return generator;

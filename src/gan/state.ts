@@ -14,6 +14,7 @@ import { MlpWeights, mlpLayout, type MlpLayout, type MlpParameters } from '../nn
 import type { NetworkParameters } from '../nn/network.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
+import { usesLayerLists } from './networks.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { addMlpTensors, flattenMlpTensors, mlpTensorProblem, type ScaleOf } from '../nn/tensors.js';
 import {
@@ -46,7 +47,7 @@ export function tensorProblem(
   only?: (prefix: string) => boolean,
   integers: IntegerTensorMap = new Map(),
 ): string | null {
-  if (config.architecture !== 'mlp') return networkStateProblem(config, tensors, integers, only);
+  if (usesLayerLists(config)) return networkStateProblem(config, tensors, integers, only);
   const byNetwork = layouts(config);
   for (const [prefix, network, role] of PREFIXES) {
     if (only && !only(prefix)) continue;
@@ -76,7 +77,7 @@ function spectralVectors(config: GanConfig): Array<{ name: string; rows: number 
 
 /** The int64 tensors of a checkpoint at `step` (batch norms' counters; none for the MLP). */
 export function exportIntegers(config: GanConfig, step: number, only?: (prefix: string) => boolean): IntegerTensorMap {
-  return config.architecture === 'mlp' ? new Map() : networkCounters(config, step, only);
+  return usesLayerLists(config) ? networkCounters(config, step, only) : new Map();
 }
 
 /** The trainer's networks as layer lists, for networkState.ts (which is only called for them). */
@@ -95,7 +96,7 @@ function mlps(trainer: GanTrainer): Record<Network, MlpParameters> {
 }
 
 export async function exportTensors(trainer: GanTrainer, only?: (prefix: string) => boolean): Promise<TensorMap> {
-  if (trainer.config.architecture !== 'mlp') return exportNetworkTensors(trainer.ctx, layerLists(trainer), only);
+  if (usesLayerLists(trainer.config)) return exportNetworkTensors(trainer.ctx, layerLists(trainer), only);
   const tensors: TensorMap = new Map();
   const networks = mlps(trainer);
   for (const [prefix, network, role] of PREFIXES) {
@@ -118,7 +119,7 @@ export async function exportTensors(trainer: GanTrainer, only?: (prefix: string)
 export function importTensors(trainer: GanTrainer, tensors: TensorMap, integers: IntegerTensorMap = new Map()): void {
   const problem = tensorProblem(trainer.config, tensors, undefined, integers);
   if (problem) throw new ArgumentError('checkpoint', problem);
-  if (trainer.config.architecture !== 'mlp') {
+  if (usesLayerLists(trainer.config)) {
     importNetworkTensors(trainer.ctx, layerLists(trainer), tensors);
     return;
   }

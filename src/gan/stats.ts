@@ -9,7 +9,9 @@ export const STATS_SLOT_D = 0;
 export const STATS_SLOT_G = 64; // 256 bytes in: a valid binding offset on every device
 /** One float that both Adam updates set to 1 when a weight or moment becomes non-finite. */
 export const STATS_SLOT_NON_FINITE = 128;
-export const STATS_FLOATS = 192;
+/** A semi-supervised D's labelled batches: [mean cross-entropy, fraction classified right]. */
+export const STATS_SLOT_SUPERVISED = 192;
+export const STATS_FLOATS = 256;
 
 export interface TrainingStats {
   /** The last step these numbers include. */
@@ -29,6 +31,10 @@ export interface TrainingStats {
   dFakeAfter: number;
   /** A weight, Adam moment or moving average became NaN or infinite during these steps. */
   nonFinite: boolean;
+  /** A semi-supervised D's mean cross-entropy on its labelled batches. */
+  labeledLoss?: number;
+  /** The fraction of those batches' images D classified right (before its update). */
+  labeledAccuracy?: number;
 }
 
 /** Whether statistics show a broken run: a non-finite number anywhere, or the Adam kernels' alarm. */
@@ -56,6 +62,8 @@ export class StatsReader {
   constructor(
     private readonly ctx: GpuContext,
     ringSize = 3,
+    /** Whether to report the labelled batches' statistics (a semi-supervised trainer's). */
+    private readonly supervised = false,
   ) {
     this.buffer = ctx.memory.createStorage('training stats', STATS_FLOATS);
     this.slots = Array.from({ length: ringSize }, (_, i) => ({
@@ -95,7 +103,7 @@ export class StatsReader {
           () => {
             const sums = new Float32Array(slot.buffer.getMappedRange().slice(0));
             slot.buffer.unmap();
-            if (generation === this.generation) this.ready.push(StatsReader.average(sums, step, steps));
+            if (generation === this.generation) this.ready.push(this.average(sums, step, steps));
           },
           () => undefined, // the device was lost or destroyed: the context reports it
         )
@@ -108,9 +116,10 @@ export class StatsReader {
     }
   }
 
-  private static average(sums: Float32Array, step: number, steps: number): TrainingStats {
+  private average(sums: Float32Array, step: number, steps: number): TrainingStats {
     const d = STATS_SLOT_D,
       g = STATS_SLOT_G;
+    const labelled = STATS_SLOT_SUPERVISED;
     return {
       step,
       steps,
@@ -120,6 +129,10 @@ export class StatsReader {
       lossG: sums[g]! / steps,
       dFakeAfter: sums[g + 1]! / steps,
       nonFinite: sums[STATS_SLOT_NON_FINITE] !== 0,
+      ...(this.supervised && {
+        labeledLoss: sums[labelled]! / steps,
+        labeledAccuracy: sums[labelled + 1]! / steps,
+      }),
     };
   }
 

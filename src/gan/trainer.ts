@@ -31,6 +31,7 @@ import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import type { StepKernel } from './step.js';
 import { checkModelFits } from './modelMemory.js';
 import { buildTrainerModel } from './buildModel.js';
+import { checkLabeledSet, type LabeledSet } from './semiSupervised.js';
 import type { GanNetwork, TrainerModel } from './trainerModel.js';
 
 export type { StepKernel } from './step.js';
@@ -86,25 +87,29 @@ export class GanTrainer {
 
   /**
    * A trainer for `dataset`; a conditional configuration (classes > 0) also needs each example's
-   * label, as GpuDataset.fromLabels makes them. The trainer does not own either dataset.
+   * label, as GpuDataset.fromLabels makes them, and a semi-supervised one (labeled > 0) its
+   * labelled images and their classes (chooseLabeled picks them). The trainer owns none of them.
    */
   static async create(
     ctx: GpuContext,
     partial: Partial<GanConfig>,
     dataset: GpuDataset,
     labels?: GpuDataset,
+    labeled?: LabeledSet,
   ): Promise<GanTrainer> {
     const config = resolveGanConfig({ dataDim: dataset.dim, ...partial });
     if (config.dataDim !== dataset.dim)
       throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
     checkLabels(config, dataset, labels);
+    checkLabeledSet(config, dataset, labeled);
     GanTrainer.checkFits(config, ctx.device.limits);
     const counter = await createStepCounter(ctx);
-    const stats = new StatsReader(ctx);
+    const stats = new StatsReader(ctx, 3, config.labelClasses > 0);
     try {
       const model = await buildTrainerModel(ctx, config, {
         dataset,
         ...(labels && { labels }),
+        ...(labeled && { labeled }),
         counter,
         stats: stats.buffer,
       });

@@ -5,6 +5,7 @@ import type { GpuDataset } from '../data/dataset.js';
 import type { StepCounter } from '../kernels/counter.js';
 import type { MlpParameters } from '../nn/mlp.js';
 import type { NetworkParameters } from '../nn/network.js';
+import type { LabeledSet } from './semiSupervised.js';
 import type { StepEntry } from './stepEntries.js';
 
 /** A network the trainer trains: the MLP's flat layout, or a layer list's. */
@@ -26,6 +27,8 @@ export interface TrainerModel {
 export interface ModelParts {
   dataset: GpuDataset;
   labels?: GpuDataset;
+  /** A semi-supervised model's labelled images and classes. */
+  labeled?: LabeledSet;
   counter: StepCounter;
   /** The statistics buffer (StatsReader.buffer). */
   stats: GPUBuffer;

@@ -17,6 +17,8 @@ export interface MlpPresetSpec {
   data: number;
   /** The generator's last activation, or null for none (unbounded data). */
   output: LayerActivation | null;
+  /** The discriminator's outputs: 1 (a real/fake logit, the default) or a semi-supervised D's class logits. */
+  outputs?: number;
 }
 
 const act = (fn: LayerActivation): Layer => ({ kind: 'activation', fn });
@@ -37,7 +39,7 @@ export function mlpGenerator(s: MlpPresetSpec): Layer[] {
 }
 
 export function mlpDiscriminator(s: MlpPresetSpec): Layer[] {
-  return mlp([...s.discriminatorHidden, 1], null);
+  return mlp([...s.discriminatorHidden, s.outputs ?? 1], null);
 }
 
 export const DCGAN_SIDES = [28, 32, 64] as const;
@@ -49,6 +51,8 @@ export interface DcganPresetSpec {
   side: number;
   /** Batch norms in the discriminator (false where spectral normalisation takes their place). */
   discriminatorBatchNorm: boolean;
+  /** The discriminator's outputs: 1 (a real/fake logit, the default) or a semi-supervised D's class logits. */
+  outputs?: number;
 }
 
 function requireSide(side: number): DcganSide {
@@ -108,9 +112,10 @@ export function dcganDiscriminator(s: DcganPresetSpec): Layer[] {
     ...(normed && s.discriminatorBatchNorm ? [norm] : []),
     { kind: 'activation', fn: 'leaky-relu' },
   ];
-  if (side === 28) return [...block(64, false), ...block(128, true), down(1, 7, 1, 0)];
+  const outputs = s.outputs ?? 1;
+  if (side === 28) return [...block(64, false), ...block(128, true), down(outputs, 7, 1, 0)];
   const widths = side === 64 ? [64, 128, 256, 512] : [64, 128, 256];
-  return [...widths.flatMap((out, i) => block(out, i > 0)), down(1, 4, 1, 0)];
+  return [...widths.flatMap((out, i) => block(out, i > 0)), down(outputs, 4, 1, 0)];
 }
 
 /** The generator's input shape: a vector for the MLP, a 1×1 image of noise channels for DCGAN. */

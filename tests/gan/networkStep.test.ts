@@ -43,6 +43,9 @@ const DISCRIMINATOR_BN: Layer[] = [
   { kind: 'activation', fn: 'leaky-relu' },
   { kind: 'conv2d', out: 1, kernel: 3, bias: false },
 ];
+/** A semi-supervised D: three class logits (fake is the implicit fourth), from 4 labelled images. */
+const CLASSIFYING: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'conv2d', out: 3, kernel: 3, bias: false }];
+const SEMI = { labelClasses: 3, labeled: 4 };
 /** A batch norm whose input went through an activation: its backward goes through scratch. */
 const BN_AFTER_ACTIVATION: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'batch-norm' }, ...DISCRIMINATOR.slice(2)];
 
@@ -77,7 +80,25 @@ async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) 
     const stats = own(new StatsReader(ctx));
     const spectralNorm = config.spectralNorm ? own(await NetworkNormalization.create(ctx, D)) : undefined;
     await spectralNorm?.initialise(config.seed);
-    return { data, dataset, labels, G, D, counter, stats, spectralNorm, owned };
+    // A semi-supervised step's labelled images: other pictures than the training ones, of labelClasses classes.
+    const labeledData = config.labeled > 0 ? labelled(byteImages(config.labeled, 36), config.labelClasses) : null;
+    const labeled = labeledData && {
+      images: own(labeledData.upload(ctx)),
+      labels: own(
+        GpuDataset.fromLabels(
+          ctx,
+          Array.from({ length: config.labeled }, (_, e) => labeledData.labels!.of(e)),
+          config.labelClasses,
+        ),
+      ),
+    };
+    const reference = {
+      ...data.reference,
+      ...(labeledData && {
+        labeled: { ...labeledData.reference, label: labeledData.labels!.of },
+      }),
+    };
+    return { data: { ...data, reference }, dataset, labels, labeled, G, D, counter, stats, spectralNorm, owned };
   } catch (error) {
     for (const o of owned.reverse()) o.destroy();
     throw error;
@@ -99,6 +120,7 @@ describe('the step of a GAN of layer-list networks', () => {
   const hingeSn = resolveGanConfig({ ...config, loss: 'hinge', spectralNorm: true });
   const leastSquares = resolveGanConfig({ ...config, loss: 'least-squares', realLabel: 0.9 });
   const conditional = resolveGanConfig({ ...config, classes: 3 });
+  const semi = resolveGanConfig({ ...config, ...SEMI });
   it.each([
     ['BCE', config, DISCRIMINATOR],
     ['hinge loss and spectral normalisation', hingeSn, DISCRIMINATOR],
@@ -108,6 +130,8 @@ describe('the step of a GAN of layer-list networks', () => {
     ['hinge loss, spectral normalisation and a batch norm in D', hingeSn, DISCRIMINATOR_BN],
     ['conditional: BCE, a batch norm in D', conditional, DISCRIMINATOR_BN],
     ['conditional: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, classes: 3 }), DISCRIMINATOR],
+    ['semi-supervised: BCE', semi, CLASSIFYING],
+    ['semi-supervised: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, ...SEMI }), CLASSIFYING],
   ])(
     'matches the float64 trainer over two steps (%s): gradients, weights, statistics, moving average',
     async (_name, config, discriminator) => {
@@ -136,6 +160,7 @@ describe('the step of a GAN of layer-list networks', () => {
           stats: s.stats.buffer,
           ...(s.spectralNorm && { spectralNorm: s.spectralNorm }),
           ...(s.labels && { labels: s.labels }),
+          ...(s.labeled && { labeled: s.labeled }),
         });
         try {
           for (let t = 1; t <= 2; t++) {
@@ -154,8 +179,10 @@ describe('the step of a GAN of layer-list networks', () => {
             // rows too: each backward subtracts batch means of its gradient, which float32 leaves
             // with errors of a few 1e-5 of the largest entry (measured: up to 6e-5 with D's). So
             // does a class projection, whose term dominates the image gradient of so small a D
-            // (measured: up to 1.5e-5; leaving the term out of G's pass is off by 9,000× that).
-            const gFloor = s.D.blocks.some((b) => b.statsFloats > 0) || config.classes > 0 ? 1e-4 : 1e-5;
+            // (measured: up to 1.5e-5; leaving the term out of G's pass is off by 9,000× that),
+            // and so do a semi-supervised D's class logits (1.2e-5 with hinge and spectral norm).
+            const noisier = s.D.blocks.some((b) => b.statsFloats > 0) || config.classes > 0 || config.labeled > 0;
+            const gFloor = noisier ? 1e-4 : 1e-5;
             expectClose(gradD, want.gradD, gradTolerance(want.gradD), `step ${t}: D's gradients`);
             expectClose(gradG, want.gradG, gradTolerance(want.gradG, gFloor), `step ${t}: G's gradients`);
             // Adam's step is lr·m̂/(√v̂ + ε): a gradient off by δ moves it by about

@@ -1,0 +1,134 @@
+// A semi-supervised GAN's discriminator as a classifier (Salimans et al. 2016): its class logits
+// l(x), read as P(class k | x is real) = softmax(l)_k, the implicit "fake" class left out. Built
+// from a checkpoint's tensors (a trainer's: exportTensors), weights divided by σ from the stored
+// power-iteration vectors as training last used them; batched on the GPU, one readback per batch.
+import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { Workspace } from '../gpu/workspace.js';
+import type { TensorMap } from '../io/safetensors.js';
+import type { Kernel } from '../kernels/kernel.js';
+import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';
+import type { TensorView } from '../nn/mlp.js';
+import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
+import { flatFromTensors } from '../nn/networkTensors.js';
+import type { GanConfig } from './config.js';
+import { largestSingularValue } from './discriminator.js';
+import { discriminatorNetworkSpec } from './networks.js';
+import { tensorProblem } from './state.js';
+
+export interface Classification {
+  /** Each picture's most likely class. */
+  classes: Int32Array;
+  /** count × classes: each picture's class probabilities (given that it is real). */
+  probabilities: Float32Array;
+}
+
+export class GanClassifier {
+  private destroyed = false;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly config: GanConfig,
+    /** Pictures per GPU pass. */
+    readonly batch: number,
+    private readonly ws: Workspace,
+    private readonly kernels: Kernel[],
+  ) {}
+
+  /** The classes the discriminator tells apart. */
+  get classes(): number {
+    return this.config.labelClasses;
+  }
+
+  /** A classifier from a semi-supervised checkpoint's discriminator; refuses any other checkpoint. */
+  static async create(
+    ctx: GpuContext,
+    checkpoint: { config: GanConfig; tensors: TensorMap },
+    options: { batch?: number } = {},
+  ): Promise<GanClassifier> {
+    const { config, tensors } = checkpoint;
+    if (config.labelClasses === 0)
+      throw new ArgumentError(
+        'checkpoint',
+        'has no class head: its discriminator tells real from fake only; train one with labelled images (--labeled N)',
+      );
+    const batch = requirePositiveInteger('batch', options.batch ?? 256);
+    const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');
+    if (problem) throw new ArgumentError('checkpoint', problem);
+    return Workspace.build(ctx, 'classifier', async (ws) => {
+      const net = ws.own(new NetworkParameters(ctx, discriminatorNetworkSpec(config), 'classifier'));
+      const flat = flatFromTensors(net.layout, 'discriminator', tensors);
+      if (config.spectralNorm) divideBySigma(net, flat.parameters, tensors);
+      ctx.write(net.weights, flat.parameters);
+      ctx.write(net.state, flat.state.length > 0 ? flat.state : new Float32Array(1));
+      const input = ws.rows('pictures', batch, config.dataDim);
+      const outputs = net.blocks.map((b, i) => ws.rows(`block ${i}`, batch, b.width));
+      const probabilities = ws.rows('probabilities', batch, config.labelClasses);
+      const plan = [
+        ...forwardPlan(net, { rows: batch, input, outputs, stats: [], mode: 'eval' }),
+        {
+          build: (c: GpuContext) =>
+            createSoftmaxCrossEntropy(c, {
+              rows: batch,
+              classes: config.labelClasses,
+              logits: outputs.at(-1)!,
+              probabilities,
+              stats: ws.storage('stats', 4),
+              label: 'class probabilities',
+            }),
+        },
+      ];
+      const kernels = (await buildPlan(ctx, plan)).map((k) => ws.own(k));
+      return new GanClassifier(ctx, config, batch, ws, kernels);
+    });
+  }
+
+  /** Classifies `images` (count × dataDim values in [−1, 1], as the GAN trains on them). */
+  async classify(images: Float32Array): Promise<Classification> {
+    if (this.destroyed) throw new DestroyedError('GanClassifier', 'classify');
+    const dim = this.config.dataDim;
+    if (!(images instanceof Float32Array) || images.length === 0 || images.length % dim !== 0)
+      throw new ArgumentError('images', `must be a Float32Array of whole pictures of ${dim} values each`);
+    if (!images.every(Number.isFinite)) throw new ArgumentError('images', 'contain NaN or infinite values');
+    const count = images.length / dim;
+    const K = this.classes;
+    const probabilities = new Float32Array(count * K);
+    for (let first = 0; first < count; first += this.batch) {
+      const rows = Math.min(this.batch, count - first);
+      this.ctx.write(this.ws.buffer('pictures'), images.subarray(first * dim, (first + rows) * dim));
+      const encoder = this.ctx.device.createCommandEncoder({ label: 'classify' });
+      const pass = encoder.beginComputePass();
+      for (const k of this.kernels) k.record(pass);
+      pass.end();
+      this.ctx.submit([encoder.finish()]);
+      const read = await this.ctx.readF32(this.ws.buffer('probabilities'), 0, rows * K);
+      probabilities.set(read, first * K);
+    }
+    const classes = Int32Array.from({ length: count }, (_, r) => {
+      const row = probabilities.subarray(r * K, (r + 1) * K);
+      return row.indexOf(Math.max(...row));
+    });
+    return { classes, probabilities };
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.ws.destroy();
+  }
+}
+
+/** Each spectrally normalised weight (layers' and a projection's) divided by σ from its stored u. */
+function divideBySigma(net: NetworkParameters, flat: Float32Array, tensors: TensorMap): void {
+  const views: TensorView[] = net.layout.layers
+    .filter((p) => p.layer.kind === 'linear' || p.layer.kind === 'conv2d')
+    .map((p) => p.weight!);
+  if (net.layout.projection) views.push(net.layout.projection);
+  for (const view of views) {
+    const u = tensors.get(`discriminator.${view.name}_u`)!.data;
+    const rows = view.shape[0]!;
+    const w = flat.subarray(view.offset, view.offset + view.count);
+    const sigma = largestSingularValue(w, rows, view.count / rows, u);
+    for (let i = 0; i < w.length; i++) w[i] = w[i]! / sigma;
+  }
+}

@@ -1,0 +1,202 @@
+// Semi-supervised training (Salimans et al. 2016) through GanTrainer: which images are labelled
+// (balanced over the classes, from the seed), the MLP's layers with class logits in D, resuming
+// bit-identically, the classifier built from a checkpoint against a float64 forward pass of its
+// discriminator, and the refusals that name what is wrong.
+import { describe, expect, it } from 'vitest';
+import { GpuDataset } from '../../src/data/dataset.js';
+import { chooseLabeled, labeledSetFromBytes } from '../../src/data/labeled.js';
+import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { resolveGanConfig, SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
+import { GanClassifier } from '../../src/gan/ganClassifier.js';
+import { largestSingularValue } from '../../src/gan/discriminator.js';
+import { exportTensors } from '../../src/gan/state.js';
+import { GanTrainer } from '../../src/gan/trainer.js';
+import type { GpuContext } from '../../src/index.js';
+import type { TensorMap } from '../../src/io/safetensors.js';
+import { useGpu } from '../support/gpu.js';
+
+const gpu = useGpu();
+
+const COUNT = 40;
+const DIM = 16;
+const PIXELS = Uint8Array.from({ length: COUNT * DIM }, (_, i) => (i * 7919 + (i >> 5)) % 256);
+const LABELS = Uint8Array.from({ length: COUNT }, (_, e) => (e * 3) % 4);
+const CONFIG = {
+  ...SEED_RECIPE,
+  dataDim: DIM,
+  batch: 5,
+  seed: 3,
+  generatorHidden: [8],
+  discriminatorHidden: [12, 6],
+  noiseDim: 4,
+  labelClasses: 4,
+  labeled: 8,
+};
+
+async function semiTrainer(ctx: GpuContext, config: Partial<GanConfig> = CONFIG) {
+  const resolved = resolveGanConfig(config);
+  const dataset = GpuDataset.fromBytes(ctx, PIXELS, COUNT, DIM);
+  const chosen = chooseLabeled(LABELS, resolved.labeled, resolved.labelClasses, resolved.seed);
+  const labeled = labeledSetFromBytes(ctx, PIXELS, DIM, LABELS, chosen, resolved.labelClasses);
+  try {
+    const trainer = await GanTrainer.create(ctx, resolved, dataset, undefined, labeled);
+    return {
+      trainer,
+      destroy: () => {
+        trainer.destroy();
+        labeled.destroy();
+        dataset.destroy();
+      },
+    };
+  } catch (error) {
+    labeled.destroy();
+    dataset.destroy();
+    throw error;
+  }
+}
+
+describe('which images are labelled', () => {
+  it('balanced over the classes, the same for the same seed, another for another', () => {
+    const labels = Array.from({ length: 1000 }, (_, i) => i % 10);
+    const chosen = chooseLabeled(labels, 100, 10, 1);
+    expect(chosen).toHaveLength(100);
+    expect(new Set(chosen).size).toBe(100);
+    const perClass = Array.from({ length: 10 }, (_, k) => chosen.filter((e) => labels[e] === k).length);
+    expect(perClass).toEqual(new Array(10).fill(10));
+    expect(chooseLabeled(labels, 100, 10, 1)).toEqual(chosen);
+    expect(chooseLabeled(labels, 100, 10, 2)).not.toEqual(chosen);
+    // 23 over 10 classes: 3 for the first three, 2 for the rest.
+    const odd = chooseLabeled(labels, 23, 10, 5).map((e) => labels[e]!);
+    expect(Array.from({ length: 10 }, (_, k) => odd.filter((l) => l === k).length)).toEqual([
+      3, 3, 3, 2, 2, 2, 2, 2, 2, 2,
+    ]);
+  });
+
+  it('fills from the larger classes where one is short, and refuses more than there are', () => {
+    const labels = [0, 1, 1, 1, 1, 1];
+    const chosen = chooseLabeled(labels, 4, 2, 9);
+    expect(chosen.map((e) => labels[e])).toEqual([0, 1, 1, 1]);
+    expect(() => chooseLabeled(labels, 7, 2, 9)).toThrow(/^labeled: is 7, but there are only 6 labelled/);
+    expect(() => chooseLabeled([0, 3], 1, 2, 9)).toThrow(/^labels: label 1 is 3, not a class in \[0, 2\)/);
+  });
+});
+
+describe('a semi-supervised GAN through GanTrainer', () => {
+  it('keeps the MLP’s layers with class logits in D, resumes bit-identically, and reports the labelled batches', async () => {
+    const { trainer, destroy } = await semiTrainer(gpu.ctx);
+    try {
+      const stats: Array<{ labeledLoss?: number; labeledAccuracy?: number }> = [];
+      await trainer.train(2, { statsEvery: 1, onStats: (s) => stats.push(s) });
+      const bytes = await encodeCheckpoint(trainer);
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+      const checkpoint = decodeCheckpoint(bytes);
+      expect(checkpoint.tensors.get('discriminator.4.weight')!.shape).toEqual([4, 6]);
+      expect(checkpoint.config).toMatchObject({ labelClasses: 4, labeled: 8 });
+      expect(stats.length).toBeGreaterThan(0);
+      for (const s of stats) {
+        expect(s.labeledLoss).toBeGreaterThan(0);
+        expect(s.labeledAccuracy).toBeGreaterThanOrEqual(0);
+        expect(s.labeledAccuracy).toBeLessThanOrEqual(1);
+      }
+
+      const resumed = await semiTrainer(gpu.ctx);
+      try {
+        restoreCheckpoint(resumed.trainer, checkpoint);
+        await resumed.trainer.train(1);
+        const again = await exportTensors(resumed.trainer);
+        for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
+      } finally {
+        resumed.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
+
+  it('classifies as a float64 forward pass of the checkpoint’s discriminator (on W / σ) does', async () => {
+    const { trainer, destroy } = await semiTrainer(gpu.ctx, { ...CONFIG, spectralNorm: true, loss: 'hinge' });
+    try {
+      await trainer.train(3);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      const classifier = await GanClassifier.create(gpu.ctx, checkpoint, { batch: 3 });
+      try {
+        const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
+        const got = await classifier.classify(images);
+        const want = referenceProbabilities(checkpoint.tensors, images, 7);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got.probabilities[i]! - want[i]!)).toBeLessThan(1e-5);
+        for (let r = 0; r < 7; r++) {
+          const row = Array.from(want.subarray(r * 4, (r + 1) * 4));
+          expect(got.classes[r]).toBe(row.indexOf(Math.max(...row)));
+        }
+        await expect(classifier.classify(new Float32Array(5))).rejects.toThrow(/^images: must be a Float32Array/);
+      } finally {
+        classifier.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
+
+  it('refuses what does not make a semi-supervised GAN, naming it', async () => {
+    expect(() => resolveGanConfig({ labeled: 8 })).toThrow(/^labeled: is 8, but D has no class logits/);
+    expect(() => resolveGanConfig({ labelClasses: 4 })).toThrow(/^labeled: is 0, but D has 4 class logits/);
+    expect(() => resolveGanConfig({ labelClasses: 4, labeled: 3 })).toThrow(/^labeled: must be at least one image/);
+    expect(() => resolveGanConfig({ labelClasses: 4, labeled: 8, classes: 4 })).toThrow(/^classes: a semi-supervised/);
+    expect(() =>
+      resolveGanConfig({ architecture: 'dcgan', labelClasses: 10, labeled: 100, spectralNorm: false }),
+    ).toThrow(/^spectralNorm: is off, which gives a DCGAN batch norms in D/);
+    const ctx = gpu.ctx;
+    const dataset = GpuDataset.fromBytes(ctx, PIXELS, COUNT, DIM);
+    try {
+      await expect(GanTrainer.create(ctx, resolveGanConfig(CONFIG), dataset)).rejects.toThrow(
+        /^labeled: are needed: the configuration learns from 8 labelled images/,
+      );
+      const plain = resolveGanConfig({ ...CONFIG, labelClasses: 0, labeled: 0 });
+      const trainer = await GanTrainer.create(ctx, plain, dataset);
+      try {
+        const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+        await expect(GanClassifier.create(ctx, checkpoint)).rejects.toThrow(/^checkpoint: has no class head/);
+      } finally {
+        trainer.destroy();
+      }
+    } finally {
+      dataset.destroy();
+    }
+  });
+});
+
+/** softmax(D(x)) in float64 from the checkpoint: Linear, LeakyReLU, Linear, LeakyReLU, Linear on W / σ. */
+function referenceProbabilities(tensors: TensorMap, images: Float32Array, count: number): Float64Array {
+  const layer = (i: number) => {
+    const w = tensors.get(`discriminator.${i}.weight`)!;
+    const [rows, cols] = w.shape as [number, number];
+    const u = tensors.get(`discriminator.${i}.weight_u`);
+    const sigma = u ? largestSingularValue(w.data, rows, cols, u.data) : 1;
+    return {
+      w: Float64Array.from(w.data, (v) => v / sigma),
+      b: tensors.get(`discriminator.${i}.bias`)!.data,
+      rows,
+      cols,
+    };
+  };
+  const layers = [layer(0), layer(2), layer(4)];
+  const out = new Float64Array(count * 4);
+  for (let r = 0; r < count; r++) {
+    let x = Array.from(images.subarray(r * DIM, (r + 1) * DIM), Number);
+    layers.forEach((l, n) => {
+      const y = Array.from({ length: l.rows }, (_, o) => {
+        let sum = l.b[o]!;
+        for (let k = 0; k < l.cols; k++) sum += l.w[o * l.cols + k]! * x[k]!;
+        return n < 2 && sum < 0 ? 0.2 * sum : sum;
+      });
+      x = y;
+    });
+    const top = Math.max(...x);
+    const total = x.reduce((s, v) => s + Math.exp(v - top), 0);
+    x.forEach((v, k) => {
+      out[r * 4 + k] = Math.exp(v - top) / total;
+    });
+  }
+  return out;
+}
