@@ -47,6 +47,8 @@ export interface DataRequest {
   /** --labels: an IDX labels file for an IDX --data (or MNIST). */
   labelsPath?: string;
   conditional: boolean;
+  /** --labeled: the images' labels are wanted for a semi-supervised GAN. */
+  semiSupervised?: boolean;
   /** The side to resize to (--size, or the checkpoint's); undefined: 28, or the IDX file's own. */
   side?: number;
   /** --channels, or the checkpoint's; undefined: a folder decides (colour if any picture is). */
@@ -66,6 +68,11 @@ export function loadTrainingData(request: DataRequest): TrainingData {
   return fromIdx(request);
 }
 
+/** The flag that wants the images' labels (for messages), or null. */
+function labelsWanted(request: DataRequest): '--conditional' | '--labeled' | null {
+  return request.conditional ? '--conditional' : request.semiSupervised ? '--labeled' : null;
+}
+
 function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -80,14 +87,15 @@ function fromFolder(dir: string, request: DataRequest): TrainingData {
       `--labels: ${dir} is a folder, whose classes are its sub-folders; drop --labels (or give an IDX --data file)`,
     );
   const folder = loadImageFolder(dir, { side: request.side ?? 28, channels: request.channels ?? 'auto' });
-  if (request.conditional && !folder.labels)
+  const wanted = labelsWanted(request);
+  if (wanted && !folder.labels)
     throw new UsageError(
-      `--conditional: ${dir} has no sub-folders; put each class's pictures in a sub-folder of its own (e.g. ` +
+      `${wanted}: ${dir} has no sub-folders; put each class's pictures in a sub-folder of its own (e.g. ` +
         `${dir}/cat, ${dir}/dog)`,
     );
-  const labels = request.conditional ? folder.labels : null;
+  const labels = wanted ? folder.labels : null;
   const classes = labels ? folder.classNames!.length : 0;
-  if (labels && classes < 2) throw new UsageError(`--conditional: ${dir} has one class; a conditional GAN needs two`);
+  if (labels && classes < 2) throw new UsageError(`${wanted}: ${dir} has one class; classes need two at least`);
   const kind = folder.channels === 3 ? 'RGB' : 'grey';
   const classText = labels ? `, ${classes} classes (${folder.classNames!.join(', ')})` : '';
   const skippedText = folder.skipped.length > 0 ? `; ${folder.skipped.length} files skipped` : '';
@@ -106,14 +114,14 @@ function fromFolder(dir: string, request: DataRequest): TrainingData {
 
 function fromIdx(request: DataRequest): TrainingData {
   // MNIST's own labels only go with MNIST's images: other images need theirs.
-  if (request.conditional && request.path !== undefined && request.labelsPath === undefined)
-    throw new UsageError('--data with a conditional GAN needs the labels of those images: add --labels FILE');
+  if (labelsWanted(request) && request.path !== undefined && request.labelsPath === undefined)
+    throw new UsageError(`--data with ${labelsWanted(request)} needs the labels of those images: add --labels FILE`);
   if (request.channels === 3)
     throw new UsageError('--channels 3: IDX files hold grey images; give a folder of colour pictures instead');
   const images = loadMnistImages(request.path);
   const side = request.side ?? images.rows;
   const pixels = side === images.rows && side === images.cols ? images.pixels : resizeGrey(images.pixels, images, side);
-  const labels = request.conditional ? loadLabels(request.labelsPath) : null;
+  const labels = labelsWanted(request) ? loadLabels(request.labelsPath) : null;
   if (labels && labels.length !== images.count)
     throw new UsageError(`the labels are ${labels.length} but the images ${images.count}: give one label per image`);
   const source = request.path ?? 'MNIST';
@@ -139,7 +147,7 @@ function fromFashionMnist(request: DataRequest): TrainingData {
   const side = request.side ?? images.rows;
   const same = side === images.rows;
   const pixels = same ? images.pixels : resizeGrey(images.pixels, images, side);
-  const labels = request.conditional ? images.labels : null;
+  const labels = labelsWanted(request) ? images.labels : null;
   const shape = `${images.rows}×${images.cols}${same ? '' : ` resized to ${side}×${side}`}`;
   const classText = labels ? `, ${FASHION_MNIST_CLASSES.length} classes (${FASHION_MNIST_CLASSES.join(', ')})` : '';
   return {

@@ -10,6 +10,9 @@ import { COVERED_SHARE } from '../eval/classifier.js';
 import { createGeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
 import { type FlagTable, parseFlags, withDefaults } from './args.js';
+import { classifyPictures, readPictures, scoreOf } from './classify.js';
+import type { Checkpoint } from '../gan/checkpoint.js';
+import type { GpuContext } from '../gpu/context.js';
 
 export const EVAL_FLAGS: FlagTable = {
   checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors to score' },
@@ -55,10 +58,24 @@ export async function evalCommand(argv: string[]): Promise<number> {
       try {
         const score = await evaluator.evaluate();
         const weights = flags.raw ? 'trained' : 'moving-average';
-        if (flags.json) console.log(JSON.stringify({ step: checkpoint.step, weights, ...score }));
+        // A semi-supervised checkpoint's discriminator is also a classifier: its test accuracy.
+        const tested = checkpoint.config.labelClasses > 0 ? await testAccuracy(ctx, checkpoint, dataset) : null;
+        if (flags.json)
+          console.log(
+            JSON.stringify({
+              step: checkpoint.step,
+              weights,
+              ...score,
+              ...(tested && { testAccuracy: tested.accuracy }),
+            }),
+          );
         else {
           const what = `${count} samples from step ${checkpoint.step}, ${weights} weights`;
           console.log(describeScore(score, what, reference.count, TEST_IMAGES[dataset]));
+          if (tested)
+            console.log(
+              `classifier accuracy ${(100 * tested.accuracy).toFixed(2)}% on the ${tested.what} (D's classes)`,
+            );
         }
       } finally {
         evaluator.destroy();
@@ -100,4 +117,11 @@ export function describeScore(
       : `\nclass agreement ${(100 * score.classAgreement).toFixed(1)}%: samples drawn as class k that read as k ` +
         '(10% is chance)')
   );
+}
+
+/** A semi-supervised checkpoint's accuracy on the dataset's test images. */
+async function testAccuracy(ctx: GpuContext, checkpoint: Checkpoint, dataset: ClassifiedDataset) {
+  const pictures = readPictures(checkpoint, undefined, dataset, undefined);
+  const { classes } = await classifyPictures(ctx, checkpoint, pictures);
+  return { accuracy: scoreOf(classes, pictures.labels!, checkpoint.config.labelClasses).accuracy, what: pictures.what };
 }

@@ -1,4 +1,4 @@
-// The webgpu-gan command line: `train`, `sample`, `eval` and `repair`. Errors the user can fix (flags, data,
+// The webgpu-gan command line: train, sample, eval, classify and repair. Errors the user can fix (flags, data,
 // checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
 // under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
 // its stack.
@@ -12,6 +12,7 @@ import { EVAL_FLAGS, evalCommand } from './eval.js';
 import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
 import { TRAIN_FLAGS, trainCommand } from './train.js';
 import { REPAIR_FLAGS, repairCommand } from './repair.js';
+import { CLASSIFY_FLAGS, classifyCommand } from './classify.js';
 
 interface Command {
   run: (argv: string[]) => Promise<number>;
@@ -41,6 +42,13 @@ const COMMANDS: Record<string, Command> = {
       "Score a checkpoint's samples: the Fréchet classifier distance to MNIST's test digits (or --data " +
       "fashion-mnist's held-out images), class coverage and confidence.",
   },
+  classify: {
+    run: classifyCommand,
+    flags: CLASSIFY_FLAGS,
+    summary:
+      "Classify pictures with a semi-supervised checkpoint's discriminator (trained with --labeled N); with " +
+      'labels, the accuracy and the confusion matrix.',
+  },
   repair: {
     run: repairCommand,
     flags: REPAIR_FLAGS,
@@ -56,6 +64,7 @@ commands:
   train    train the GAN on MNIST or your pictures (e.g. webgpu-gan train --steps 5000)
   sample   draw samples from a checkpoint
   eval     score a checkpoint's samples (Fréchet classifier distance, class coverage)
+  classify classify pictures with a semi-supervised checkpoint (e.g. --image digit.png)
   repair   fill in the damaged part of a picture (e.g. --image in.png --mask mask.png)
 
 webgpu-gan <command> --help shows the command's flags.

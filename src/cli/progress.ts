@@ -24,7 +24,9 @@ export function progressLine(
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const numbers = stats
     ? ` · loss D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)}` +
-      ` · D(x) ${stats.dReal.toFixed(3)} D(G(z)) ${stats.dFake.toFixed(3)}`
+      ` · D(x) ${stats.dReal.toFixed(3)} D(G(z)) ${stats.dFake.toFixed(3)}` +
+      // A semi-supervised D's accuracy on its labelled batches (before each update).
+      (stats.labeledAccuracy !== undefined ? ` · labelled ${(100 * stats.labeledAccuracy).toFixed(1)}% right` : '')
     : '';
   const eta = stepsPerSec > 0 ? (total - step) / stepsPerSec : NaN;
   const done = `${step}/${total} ${(fraction * 100).toFixed(0)}%`;

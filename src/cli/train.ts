@@ -11,6 +11,7 @@ import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { GpuFailureError } from '../gpu/errors.js';
 import { TrainingDivergedError } from '../base/errors.js';
 import { GpuDataset } from '../data/dataset.js';
+import { chooseLabeled, labeledSetFromBytes } from '../data/labeled.js';
 import { classifierWeightsPath, readDatasetClassifier } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
 import { learningRates, resolveGanConfig, type GanConfig } from '../gan/config.js';
@@ -43,7 +44,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const run = runOf(flags);
   const checkpoint = flags.resume ? loadForResume(run.out, flags) : null;
   // A mistaken setting is named before the data, which can take seconds to read, are touched.
-  if (!checkpoint) resolveGanConfig(ganSettings(flags));
+  // (--labeled's classes come with the data: two stand in for them until then.)
+  if (!checkpoint) resolveGanConfig({ ...ganSettings(flags), ...(semiSupervised(flags) && { labelClasses: 2 }) });
   if (checkpoint && checkpoint.step >= run.total) {
     console.log(
       `${join(run.out, CHECKPOINT)} is already at step ${checkpoint.step} ≥ --steps ${run.total}; nothing to do.`,
@@ -58,8 +60,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ...ganSettings(flags),
       dataDim: data.channels * data.side * data.side,
       channels: data.channels,
-      // Classes 0 to the largest label (MNIST's ten digits, or what a labels file names), or a folder's sub-folders.
-      ...(data.labels && { classes: data.classes }),
+      // Classes 0 to the largest label (MNIST's ten digits, or what a labels file names), or a folder's
+      // sub-folders: a conditional GAN's, or those a semi-supervised D learns.
+      ...(data.labels && (semiSupervised(flags) ? { labelClasses: data.classes } : { classes: data.classes })),
     });
   checkRun(run, config, data, checkpoint);
   const force = flags.force === true;
@@ -101,6 +104,7 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
     path: dataOf(flags.data as string | undefined, checkpoint),
     labelsPath: flags.labels as string | undefined,
     conditional,
+    semiSupervised: checkpoint ? checkpoint.config.labeled > 0 : semiSupervised(flags),
     side: given.size ?? shape?.side,
     channels: given.channels ?? shape?.channels,
   });
@@ -223,6 +227,20 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
   return checkpoint;
 }
 
+/** --labeled N with N > 0 (0: an ordinary GAN). */
+const semiSupervised = (flags: ParsedFlags) => typeof flags.labeled === 'number' && flags.labeled > 0;
+
+/** A semi-supervised run's labelled images, chosen from the seed (so a resumed run picks the same). */
+function labeledSet(ctx: GpuContext, config: GanConfig, data: TrainingData) {
+  if (!data.labels) throw new UsageError('--labeled: the training images have no labels');
+  if (data.classes !== config.labelClasses)
+    throw new UsageError(`--labeled: the images have ${data.classes} classes; the checkpoint ${config.labelClasses}`);
+  const chosen = chooseLabeled(data.labels, config.labeled, config.labelClasses, config.seed);
+  const labeled = labeledSetFromBytes(ctx, data.pixels, config.dataDim, data.labels, chosen, config.labelClasses);
+  console.log(`labelled: ${config.labeled} of the ${data.count} images, balanced over ${config.labelClasses} classes`);
+  return labeled;
+}
+
 /** With `clearOld` (--force) the old run's files go once everything for the new run is built. */
 async function trainOn(
   ctx: GpuContext,
@@ -233,8 +251,10 @@ async function trainOn(
   clearOld: boolean,
 ): Promise<number> {
   const dataset = GpuDataset.fromBytes(ctx, data.pixels, data.count, config.dataDim, 'training images');
-  const labels = data.labels ? GpuDataset.fromLabels(ctx, data.labels, config.classes) : undefined;
-  const trainer = await GanTrainer.create(ctx, config, dataset, labels);
+  const labels =
+    data.labels && config.classes > 0 ? GpuDataset.fromLabels(ctx, data.labels, config.classes) : undefined;
+  const labeled = config.labeled > 0 ? labeledSet(ctx, config, data) : undefined;
+  const trainer = await GanTrainer.create(ctx, config, dataset, labels, labeled);
   // A conditional run's samples.png has a row of 8 per class.
   const count = config.classes > 0 ? 8 * config.classes : SAMPLES;
   const gridLabels = config.classes > 0 ? Array.from({ length: count }, (_, r) => Math.floor(r / 8)) : undefined;
@@ -271,6 +291,7 @@ async function trainOn(
     sampler.destroy();
     trainer.destroy();
     labels?.destroy();
+    labeled?.destroy();
     dataset.destroy();
   }
 }

@@ -50,7 +50,14 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   },
   labels: {
     kind: 'string',
-    help: 'with --conditional: an IDX labels file for an IDX --data file (classes: 0 to its largest)',
+    help: 'with --conditional or --labeled: an IDX labels file for an IDX --data file (classes: 0 to its largest)',
+  },
+  labeled: {
+    kind: 'integer',
+    setting: 'labeled',
+    help:
+      'semi-supervised: D also learns the classes of this many training images (balanced over the classes, ' +
+      'chosen by the seed) and becomes a classifier (see classify)',
   },
   'spectral-norm': {
     kind: 'boolean',
@@ -133,8 +140,12 @@ export function runOf(flags: ParsedFlags): Run {
   const size = flags.size as number | undefined;
   if (flags.arch === 'dcgan' && size !== undefined && !(DCGAN_SIDES as readonly number[]).includes(size))
     throw new UsageError(`--size ${size}: dcgan builds ${DCGAN_SIDES.join(', ')}-pixel images; choose one of them`);
-  if (flags.labels !== undefined && !flags.conditional && !flags.resume)
-    throw new UsageError('--labels are for a conditional GAN: add --conditional');
+  if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)
+    throw new UsageError('--labels are for a conditional or semi-supervised GAN: add --conditional or --labeled N');
+  if (flags.conditional && typeof flags.labeled === 'number' && flags.labeled > 0)
+    throw new UsageError(
+      '--labeled trains D as a classifier of unconditional samples: drop --conditional or --labeled',
+    );
   const f = withDefaults(flags, TRAIN_FLAGS);
   const every = f['eval-every'] as number | undefined;
   return {

@@ -82,7 +82,7 @@ describe('which images are labelled', () => {
 });
 
 describe('a semi-supervised GAN through GanTrainer', () => {
-  it('keeps the MLP’s layers with class logits in D, resumes bit-identically, and reports the labelled batches', async () => {
+  it('keeps the MLP’s layers with class logits in D, resumes bit-identically, reports labelled batches', async () => {
     const { trainer, destroy } = await semiTrainer(gpu.ctx);
     try {
       const stats: Array<{ labeledLoss?: number; labeledAccuracy?: number }> = [];

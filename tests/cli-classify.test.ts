@@ -1,0 +1,91 @@
+// Semi-supervised training and classification from the CLI, as a user runs them (child processes,
+// the software adapter, a tiny run): `train --labeled N` on MNIST, `classify` on the MNIST test
+// digits (accuracy and confusion matrix, text and JSON) and on one picture, `eval`'s test
+// accuracy, and one-line errors for what a user can get wrong.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/gan/checkpoint.js';
+import { cli, TINY } from './support/cli.js';
+import { useTempDirs } from './support/temp.js';
+
+const tempDir = useTempDirs();
+
+describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
+  let out = '';
+  let checkpoint = '';
+
+  beforeAll(() => {
+    out = tempDir('gan-semi-');
+    checkpoint = join(out, 'checkpoint.safetensors');
+    const r = cli(['train', '--labeled', '20', '--steps', '4', '--out', out, ...TINY]);
+    expect(r.status, r.errors.join('\n')).toBe(0);
+    expect(r.stdout).toMatch(/labelled: 20 of the 60000 images, balanced over 10 classes/);
+  });
+
+  it('records the class head and reports the labelled batches in the log', () => {
+    const saved = decodeCheckpoint(readFileSync(checkpoint));
+    expect(saved.config).toMatchObject({ labelClasses: 10, labeled: 20 });
+    expect(saved.tensors.get('discriminator.4.weight')!.shape).toEqual([10, 128]);
+    const lines = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const stats = lines.filter((l) => l.lossD !== undefined);
+    expect(stats.length).toBeGreaterThan(0);
+    for (const l of stats) expect(l.labeledAccuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it('classify scores the MNIST test digits: the accuracy and a confusion matrix that add up', () => {
+    const text = cli(['classify', '--checkpoint', checkpoint, '--data', 'mnist']);
+    expect(text.status, text.errors.join('\n')).toBe(0);
+    expect(text.stdout).toMatch(/^accuracy \d+\.\d\d% on 10,000 MNIST test digits \(step 4\)/);
+    const json = cli(['classify', '--checkpoint', checkpoint, '--data', 'mnist', '--json'], { maxBuffer: 2 ** 26 });
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(10001);
+    const summary = lines.at(-1);
+    const total = summary.confusion.flat().reduce((a: number, b: number) => a + b, 0);
+    expect(total).toBe(10000);
+    const diagonal = summary.confusion.reduce((sum: number, row: number[], k: number) => sum + row[k]!, 0);
+    expect(summary.accuracy).toBeCloseTo(diagonal / 10000, 10);
+    expect(text.stdout).toContain(`accuracy ${(100 * summary.accuracy).toFixed(2)}%`);
+    const first = lines[0];
+    expect(first.probabilities).toHaveLength(10);
+    expect(first.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(first.class).toBe(first.probabilities.indexOf(Math.max(...first.probabilities)));
+  });
+
+  it('classify takes one picture, and eval reports the test accuracy', () => {
+    const picture = join(out, 'digit.png');
+    const png = new PNG({ width: 28, height: 28 });
+    for (let i = 0; i < 784; i++) {
+      const v = Math.abs((i % 28) - 14) < 3 ? 255 : 0; // a vertical stroke: a one, more or less
+      png.data.set([v, v, v, 255], i * 4);
+    }
+    writeFileSync(picture, PNG.sync.write(png));
+    const one = cli(['classify', '--checkpoint', checkpoint, '--image', picture]);
+    expect(one.status, one.errors.join('\n')).toBe(0);
+    expect(one.stdout).toMatch(/^class \d \(probability 0\.\d{3}\) for .*digit\.png\nprobabilities {2}0: /);
+    const scored = cli(['eval', '--checkpoint', checkpoint, '--n', '100']);
+    expect(scored.status, scored.errors.join('\n')).toBe(0);
+    expect(scored.stdout).toMatch(/classifier accuracy \d+\.\d\d% on the 10,000 MNIST test digits/);
+  });
+
+  it('refuses what a user can get wrong, in one line', () => {
+    const both = cli(['classify', '--checkpoint', checkpoint, '--image', 'x.png', '--data', 'mnist']);
+    expect(both.status).toBe(2);
+    expect(both.errors).toEqual([expect.stringMatching(/give one of --image FILE or --data/)]);
+    const plain = tempDir('gan-plain-');
+    expect(cli(['train', '--steps', '2', '--out', plain, ...TINY]).status).toBe(0);
+    const noHead = cli(['classify', '--checkpoint', join(plain, 'checkpoint.safetensors'), '--data', 'mnist']);
+    expect(noHead.status).toBe(2);
+    expect(noHead.errors).toEqual([expect.stringMatching(/has no class head: .*train one with --labeled N/)]);
+    const mixed = cli(['train', '--labeled', '20', '--conditional', '--steps', '2', '--out', plain, '--force']);
+    expect(mixed.status).toBe(2);
+    expect(mixed.errors).toEqual([expect.stringMatching(/--labeled trains D as a classifier of unconditional/)]);
+  });
+});
