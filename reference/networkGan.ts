@@ -25,7 +25,7 @@ import {
   type SpectralNormStep,
 } from './cpu.js';
 import { networkBackwardReference, networkForwardReference } from './network.js';
-import { semiSupervisedReference } from './semiSupervised.js';
+import { featureMatchingReference, semiSupervisedReference } from './semiSupervised.js';
 import { batchExamples } from './shuffle.js';
 
 export interface ReferenceImages {
@@ -347,6 +347,17 @@ export class ReferenceNetworkGan {
 
     const dForG = this.discriminatorInUse().params;
     const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a);
+    if (c.featureMatching) {
+      // The features of the layer before the logits (layer L − 2's output), fake rows then real.
+      const layer = this.D.layout.layers.length - 2;
+      const dReal = networkForwardReference(this.D.layout, B, real, dForG, a);
+      const features = Float64Array.from([...dFake[layer]!, ...dReal[layer]!]);
+      const matched = featureMatchingReference(features, B, features.length / (2 * B));
+      const zero = new Float64Array(B * K);
+      const extra = { layer, grad: matched.grad };
+      const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, zero, a, extra).dInput;
+      return { lossD: dLoss.total, lossG: matched.loss, gradD, gradG: this.generatorUpdate(t, gInput, gOuts, dImage) };
+    }
     const gLoss = semiSupervisedReference(
       dFake.at(-1)!,
       K,

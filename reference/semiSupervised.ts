@@ -61,3 +61,19 @@ export function semiSupervisedReference(
     total: adversarial / options.divisor + crossEntropy / options.labelledDivisor,
   };
 }
+
+/**
+ * Feature matching in float64: (1/F) Σ_j (mean of the first B rows' column j − mean of the next
+ * B rows')², its gradient for the first B rows' features, and the mean σ(LSE) of `logits`' rows.
+ */
+export function featureMatchingReference(features: ArrayLike<number>, rows: number, width: number) {
+  const mean = (first: number, j: number) => {
+    let sum = 0;
+    for (let r = first; r < first + rows; r++) sum += features[r * width + j]!;
+    return sum / rows;
+  };
+  const difference = Array.from({ length: width }, (_, j) => mean(0, j) - mean(rows, j));
+  const loss = difference.reduce((sum, d) => sum + d * d, 0) / width;
+  const grad = Float64Array.from({ length: rows * width }, (_, i) => (2 * difference[i % width]!) / (width * rows));
+  return { loss, grad };
+}

@@ -39,6 +39,7 @@ export { createSoftmaxCrossEntropy, type SoftmaxCrossEntropySpec } from './kerne
 export { createClassCondition, type ClassConditionSpec } from './kernels/classCondition.js';
 export { createClassInput, type ClassInputSpec } from './kernels/classInput.js';
 export { createSemiSupervisedLoss, type SemiSupervisedLossSpec } from './kernels/semiSupervisedLoss.js';
+export { createFeatureMatching, type FeatureMatchingSpec } from './kernels/featureMatching.js';
 export {
   createProjectionForward,
   createProjectionInputGrad,

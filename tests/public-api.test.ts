@@ -15,6 +15,7 @@ const PUBLIC_VALUES = [
   'createClassCondition',
   'createClassInput',
   'createSemiSupervisedLoss',
+  'createFeatureMatching',
   'chooseLabeled',
   'labeledSetFromBytes',
   'GanClassifier',

@@ -59,6 +59,11 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
       'semi-supervised: D also learns the classes of this many training images (balanced over the classes, ' +
       'chosen by the seed) and becomes a classifier (see classify)',
   },
+  'feature-matching': {
+    kind: 'boolean',
+    setting: 'featureMatching',
+    help: "with --labeled: G matches the real images' mean features at D's last hidden layer (Salimans et al.)",
+  },
   'spectral-norm': {
     kind: 'boolean',
     setting: 'spectralNorm',

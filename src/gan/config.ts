@@ -47,6 +47,12 @@ export interface GanConfig {
    */
   labeled: number;
   /**
+   * A semi-supervised generator's loss: feature matching (Salimans et al. 2016), the squared
+   * distance between the generated and the real batch's mean features at the layer before D's
+   * class logits, instead of fooling D's real/fake logit.
+   */
+  featureMatching: boolean;
+  /**
    * The hot entry of a conditional GAN's one-hot label as the networks train with it. Adam's
    * steps do not grow with an input, so under a plain one-hot (1) a class column moves no faster
    * than a pixel's and the class hardly decides the digit; QUALITY.md has the measurements.
@@ -113,6 +119,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   classes: 0,
   labelClasses: 0,
   labeled: 0,
+  featureMatching: false,
   oneHotValue: 16,
   generatorOutput: 'tanh',
   leakySlope: 0.2,
@@ -164,6 +171,7 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   oneHotValue: 1,
   labelClasses: 0,
   labeled: 0,
+  featureMatching: false,
 };
 
 /**
@@ -278,6 +286,13 @@ function checkSemiSupervised(c: GanConfig): void {
       c.labeled > 0
         ? `is ${c.labeled}, but D has no class logits: set labelClasses to the number of classes`
         : `is 0, but D has ${c.labelClasses} class logits: give the number of labelled images`,
+    );
+  if (typeof c.featureMatching !== 'boolean')
+    throw new ArgumentError('featureMatching', `must be true or false, got ${String(c.featureMatching)}`);
+  if (c.featureMatching && c.labelClasses === 0)
+    throw new ArgumentError(
+      'featureMatching',
+      'matches the features under a semi-supervised D: give labeled and labelClasses',
     );
   if (c.labelClasses === 0) return;
   if (c.labelClasses < 2) throw new ArgumentError('labelClasses', 'must be at least 2 to classify anything');

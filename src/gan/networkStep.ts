@@ -19,6 +19,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { Workspace } from '../gpu/workspace.js';
 import { isDense } from '../kernels/convGeometry.js';
 import type { StepCounter } from '../kernels/counter.js';
+import { createFeatureMatching } from '../kernels/featureMatching.js';
 import { createBatchGather } from '../kernels/gather.js';
 import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
 import { createLogitHead } from '../kernels/logitHead.js';
@@ -135,6 +136,8 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
       );
     if (D.blocks.some((b) => b.statsFloats > 0))
       throw new ArgumentError('discriminator', 'must have no batch norm for semi-supervised training');
+    if (config.featureMatching && D.blocks.length < 2)
+      throw new ArgumentError('discriminator', 'needs a layer before its class logits to match features at');
     // The class logits run as D's last block; the loss kernel takes the head's place.
     return { head, hidden: D.blocks.length };
   }
@@ -307,8 +310,34 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const gTop = gGrad.at(-1)!;
   plan.push(...normalizeD);
   const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: dStatsFake, blocks: hidden, ...dWeights };
-  plan.push(...forwardPlan(D, { ...dFakePass, mode: 'train' }));
-  if (semi) {
+  // Feature matching compares the fake rows' features with the real rows', both through the updated D.
+  const matching = semi && c.featureMatching;
+  const fakeAndReal = {
+    rows: 2 * B,
+    input: firstRows(x, 2 * B, data),
+    outputs: dHidden.map((b, i) => firstRows(dOut[i]!, 2 * B, b.width)),
+  };
+  plan.push(...forwardPlan(D, { ...dFakePass, ...(matching && fakeAndReal), mode: 'train' }));
+  // The generator's gradient enters D's blocks from the top, or below the class logits for feature matching.
+  let gBlocks = hidden;
+  if (matching) {
+    gBlocks = hidden - 1;
+    const gate = gateOf(D.blocks[gBlocks - 1]!, c.leakySlope);
+    kernel((ctx) =>
+      createFeatureMatching(ctx, {
+        rows: B,
+        width: D.blocks[gBlocks - 1]!.width,
+        features: fakeAndReal.outputs[gBlocks - 1]!,
+        logits: dOutFake.at(-1)!,
+        classes: c.labelClasses,
+        grad: dGradFake[gBlocks - 1]!,
+        ...(gate && { gate: gate.kind, leakySlope: gate.leakySlope }),
+        stats: { buffer: stats, offset: STATS_SLOT_G * 4, size: 8 },
+        accumulate: true,
+        label: 'generator feature matching',
+      }),
+    );
+  } else if (semi) {
     const logits = { logits: dOutFake.at(-1)!, gradLogits: dGradFake.at(-1)! };
     plan.push(planSemiSupervisedLoss(c, stats, { update: 'generator', ...logits }));
   } else {
@@ -335,10 +364,11 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     );
     plan.push(...projected.after(B, fakeFeatures, usedD, inputGrad, false));
   }
-  if (hidden > 0)
+  if (gBlocks > 0)
     plan.push(
       ...backwardPlan(D, {
         ...dFakePass,
+        blocks: gBlocks,
         grads: dGradFake,
         scratch: dScratchFake,
         inputGradOnly: true,

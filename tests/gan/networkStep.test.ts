@@ -132,6 +132,11 @@ describe('the step of a GAN of layer-list networks', () => {
     ['conditional: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, classes: 3 }), DISCRIMINATOR],
     ['semi-supervised: BCE', semi, CLASSIFYING],
     ['semi-supervised: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, ...SEMI }), CLASSIFYING],
+    [
+      'semi-supervised, feature matching',
+      resolveGanConfig({ ...hingeSn, ...SEMI, featureMatching: true }),
+      CLASSIFYING,
+    ],
   ])(
     'matches the float64 trainer over two steps (%s): gradients, weights, statistics, moving average',
     async (_name, config, discriminator) => {
