@@ -332,7 +332,14 @@ export class ReferenceNetworkGan {
       logits,
       K,
       { fakeRows: B, realRows: B, labels: chosen.map((e) => labeled.label(e)) },
-      { kind: c.loss, targetFake: 0, targetReal: c.realLabel, divisor: B, labelledDivisor: B },
+      {
+        kind: c.loss,
+        targetFake: 0,
+        targetReal: c.realLabel,
+        divisor: B,
+        labelledDivisor: B,
+        adversarialWeight: c.labeledOnly ? 0 : 1,
+      },
     );
     const gradD = new Float64Array(this.D.layout.parameterFloats);
     passes.forEach((outs, p) => {

@@ -17,9 +17,18 @@ export function semiSupervisedReference(
   logits: ArrayLike<number>,
   classes: number,
   blocks: { fakeRows: number; realRows: number; labels: ArrayLike<number> },
-  options: { kind?: LogitLossKind; targetFake?: number; targetReal?: number; divisor: number; labelledDivisor: number },
+  options: {
+    kind?: LogitLossKind;
+    targetFake?: number;
+    targetReal?: number;
+    divisor: number;
+    labelledDivisor: number;
+    /** Scales the real/fake rows' loss and gradient (default 1). */
+    adversarialWeight?: number;
+  },
 ): SemiSupervisedReference {
   const rows = logits.length / classes;
+  const weight = options.adversarialWeight ?? 1;
   const grad = new Float64Array(logits.length);
   const row = (r: number) => Array.from({ length: classes }, (_, k) => logits[r * classes + k]!);
   const lse = (l: number[]) => {
@@ -34,11 +43,11 @@ export function semiSupervisedReference(
     if (r < blocks.fakeRows + blocks.realRows) {
       const fake = r < blocks.fakeRows;
       const scored = logitLoss(options.kind ?? 'bce', z, fake ? (options.targetFake ?? 0) : (options.targetReal ?? 1));
-      adversarial += scored.loss;
+      adversarial += weight * scored.loss;
       if (fake) fakeReading += scored.reading;
       else realReading += scored.reading;
       softmax.forEach((p, k) => {
-        grad[r * classes + k] = (scored.grad * p) / options.divisor;
+        grad[r * classes + k] = (weight * scored.grad * p) / options.divisor;
       });
     } else {
       const y = blocks.labels[r - blocks.fakeRows - blocks.realRows]!;

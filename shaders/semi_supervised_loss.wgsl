@@ -20,6 +20,8 @@ struct SemiParams {
   target_real: f32,
   divisor: f32,
   labelled_divisor: f32,
+  // Scales the real/fake rows' loss and gradient: 0 trains on the labelled rows alone (a baseline).
+  adversarial_weight: f32,
 }
 
 override ACCUMULATE: bool = false;  // add into the statistics instead of overwriting them
@@ -60,9 +62,10 @@ fn score_row(r: u32) -> vec4<f32> {
   if (r < labelled_start) {
     let is_fake = r < params.fake_rows;
     let scored = logit_loss(lse.x, select(params.target_real, params.target_fake, is_fake));
-    let g = scored.y / params.divisor;
+    let g = params.adversarial_weight * scored.y / params.divisor;
     for (var k = 0u; k < params.classes; k++) { grad_logits[base + k] = g * exp(logits[base + k] - lse.x); }
-    return vec4<f32>(scored.x, select(0.0, scored.z, is_fake), select(scored.z, 0.0, is_fake), 0.0);
+    let loss = params.adversarial_weight * scored.x;
+    return vec4<f32>(loss, select(0.0, scored.z, is_fake), select(scored.z, 0.0, is_fake), 0.0);
   }
   let label = labels[r - labelled_start];
   let valid = label >= 0.0 && label < f32(params.classes) && label == floor(label);

@@ -59,6 +59,11 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
       'semi-supervised: D also learns the classes of this many training images (balanced over the classes, ' +
       'chosen by the seed) and becomes a classifier (see classify)',
   },
+  'labeled-only': {
+    kind: 'boolean',
+    setting: 'labeledOnly',
+    help: 'with --labeled: the baseline, D trained on the labelled images alone (its real/fake loss weighted 0)',
+  },
   'feature-matching': {
     kind: 'boolean',
     setting: 'featureMatching',

@@ -53,6 +53,11 @@ export interface GanConfig {
    */
   featureMatching: boolean;
   /**
+   * The baseline of a semi-supervised run: D learns from the labelled images alone (its real/fake
+   * loss weighted 0), the same network trained the same way on the same labelled batches.
+   */
+  labeledOnly: boolean;
+  /**
    * The hot entry of a conditional GAN's one-hot label as the networks train with it. Adam's
    * steps do not grow with an input, so under a plain one-hot (1) a class column moves no faster
    * than a pixel's and the class hardly decides the digit; QUALITY.md has the measurements.
@@ -120,6 +125,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   labelClasses: 0,
   labeled: 0,
   featureMatching: false,
+  labeledOnly: false,
   oneHotValue: 16,
   generatorOutput: 'tanh',
   leakySlope: 0.2,
@@ -172,6 +178,7 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   labelClasses: 0,
   labeled: 0,
   featureMatching: false,
+  labeledOnly: false,
 };
 
 /**
@@ -294,6 +301,10 @@ function checkSemiSupervised(c: GanConfig): void {
       'featureMatching',
       'matches the features under a semi-supervised D: give labeled and labelClasses',
     );
+  if (typeof c.labeledOnly !== 'boolean')
+    throw new ArgumentError('labeledOnly', `must be true or false, got ${String(c.labeledOnly)}`);
+  if (c.labeledOnly && c.labelClasses === 0)
+    throw new ArgumentError('labeledOnly', 'trains D on labelled images: give labeled and labelClasses');
   if (c.labelClasses === 0) return;
   if (c.labelClasses < 2) throw new ArgumentError('labelClasses', 'must be at least 2 to classify anything');
   if (c.labeled < c.labelClasses)

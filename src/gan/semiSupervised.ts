@@ -106,6 +106,7 @@ export function planSemiSupervisedLoss(
           targetFake: 0,
           targetReal: config.realLabel,
           labelledDivisor: B,
+          adversarialWeight: config.labeledOnly ? 0 : 1,
           stats: slot(STATS_SLOT_D, 3),
           supervised: slot(STATS_SLOT_SUPERVISED, 2),
           accumulate,

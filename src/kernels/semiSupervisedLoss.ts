@@ -29,6 +29,8 @@ export interface SemiSupervisedLossSpec {
   divisor?: number;
   /** The cross-entropy and its gradient are divided by this; default the labelled rows. */
   labelledDivisor?: number;
+  /** Scales the real/fake loss and its gradient (default 1); 0 learns from the labelled rows alone. */
+  adversarialWeight?: number;
   /** 3 values: the real/fake loss, the mean reading (σ of the logit) of generated and of real rows. */
   stats: TensorRef;
   /** 2 values, with labelled rows: their mean cross-entropy and the fraction classified right. */
@@ -64,6 +66,7 @@ export async function createSemiSupervisedLoss(ctx: GpuContext, spec: SemiSuperv
     min: 0,
     minExclusive: true,
   });
+  const adversarialWeight = requireFinite('adversarialWeight', spec.adversarialWeight ?? 1, { min: 0 });
   const targetFake = requireFinite('targetFake', spec.targetFake ?? 0, { min: 0, max: 1 });
   const targetReal = requireFinite('targetReal', spec.targetReal ?? 1, { min: 0, max: 1 });
   const bindings = new Bindings(ctx)
@@ -89,6 +92,7 @@ export async function createSemiSupervisedLoss(ctx: GpuContext, spec: SemiSuperv
     target_real: targetReal,
     divisor,
     labelled_divisor: labelledDivisor,
+    adversarial_weight: adversarialWeight,
   };
   const label = spec.label ?? `semi-supervised loss ${rows}×${classes}`;
   return new BoundKernel(ctx, compiled, label, resources, uniforms, [1, 1, 1]);

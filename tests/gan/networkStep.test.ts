@@ -131,6 +131,7 @@ describe('the step of a GAN of layer-list networks', () => {
     ['conditional: BCE, a batch norm in D', conditional, DISCRIMINATOR_BN],
     ['conditional: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, classes: 3 }), DISCRIMINATOR],
     ['semi-supervised: BCE', semi, CLASSIFYING],
+    ['labelled images alone (the baseline)', resolveGanConfig({ ...semi, labeledOnly: true }), CLASSIFYING],
     ['semi-supervised: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, ...SEMI }), CLASSIFYING],
     [
       'semi-supervised, feature matching',

@@ -32,7 +32,7 @@ function inputsFor(c: LossCase, seed: number) {
   };
 }
 
-async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof inputsFor>, repeat = 1) {
+async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof inputsFor>, repeat = 1, weight = 1) {
   const rows = c.fakeRows + c.realRows + c.labelled;
   const mem = ctx.memory;
   const b = {
@@ -53,6 +53,7 @@ async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof input
     loss: c.loss,
     divisor: Math.max(c.fakeRows, c.realRows, 1),
     accumulate: repeat > 1,
+    adversarialWeight: weight,
     ...(c.labelled > 0 && { labels: b.labels, supervised: b.supervised }),
   };
   let kernel: Awaited<ReturnType<typeof createSemiSupervisedLoss>> | undefined;
@@ -70,12 +71,17 @@ async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof input
   }
 }
 
-const referenceOf = (c: LossCase, inputs: ReturnType<typeof inputsFor>) =>
+const referenceOf = (c: LossCase, inputs: ReturnType<typeof inputsFor>, adversarialWeight = 1) =>
   semiSupervisedReference(
     inputs.logits,
     c.classes,
     { fakeRows: c.fakeRows, realRows: c.realRows, labels: inputs.labels },
-    { kind: c.loss, divisor: Math.max(c.fakeRows, c.realRows, 1), labelledDivisor: Math.max(c.labelled, 1) },
+    {
+      kind: c.loss,
+      divisor: Math.max(c.fakeRows, c.realRows, 1),
+      labelledDivisor: Math.max(c.labelled, 1),
+      adversarialWeight,
+    },
   );
 
 describe('semi-supervised loss against float64', () => {
@@ -109,6 +115,17 @@ describe('semi-supervised loss against float64', () => {
         'supervised',
       );
     expect([...got.grad, ...got.stats].every(Number.isFinite)).toBe(true);
+  });
+
+  it('with an adversarial weight of 0 learns from the labelled rows alone (the labelled-only baseline)', async () => {
+    const c: LossCase = { classes: 5, fakeRows: 4, realRows: 4, labelled: 4, loss: 'bce' };
+    const inputs = inputsFor(c, 17);
+    const got = await run(gpu.ctx, c, inputs, 1, 0);
+    const want = referenceOf(c, inputs, 0);
+    expect(Array.from(got.grad.subarray(0, 8 * 5)).every((g) => g === 0)).toBe(true);
+    expectClose(got.grad, want.gradLogits, (i) => 1e-6 + 1e-5 * Math.abs(want.gradLogits[i]!), 'dLoss/dlogits');
+    expect(got.stats[0]).toBe(0);
+    expectClose(got.supervised, want.supervised, () => 1e-5, 'supervised');
   });
 
   it('accumulates its statistics when asked (three runs add up)', async () => {
