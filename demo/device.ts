@@ -54,7 +54,7 @@ async function replaceDevice(state: State, reason: string): Promise<void> {
     made.unshift(dataset);
     if (labels) made.unshift(labels);
     const quality = qualitySpec(state.quality, state.images);
-    const session = await Session.create(ctx, dataset, state.config, state.canvases, quality, labels);
+    const session = await Session.create(ctx, dataset, state.config, state.canvases, quality, labels, state.images);
     made.unshift(session);
     if (state.snapshot) restoreCheckpoint(session.trainer, decodeCheckpoint(state.snapshot.bytes));
     Object.assign(state, { ctx, dataset, labels, session, inFlight: false });

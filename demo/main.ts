@@ -18,6 +18,7 @@ import { $, baseConfig, fail, page, params } from './page.js';
 import type { TrainingImages } from './pictures.js';
 import { picturesPanel } from './picturesPanel.js';
 import { loadQuality, qualityPanel } from './qualityPanel.js';
+import { classifyPanel } from './classifyPanel.js';
 import { repairPanel, repairTools } from './repairPanel.js';
 import { qualitySpec, upload } from './run.js';
 import { Session } from './session.js';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   page.loading.hidden = true;
   const config = { ...DEFAULT_GAN_CONFIG, ...baseConfig, dataDim: images.side ** 2, channels: 1 as const };
   const quality = await loadQuality();
-  const session = await Session.create(ctx, dataset, config, canvases, qualitySpec(quality, images), labels);
+  const session = await Session.create(ctx, dataset, config, canvases, qualitySpec(quality, images), labels, images);
   const state: State = {
     mode: LOADING,
     ctx,
@@ -71,6 +72,7 @@ function wire(state: State): void {
     checkpointPanel(state),
     picturesPanel(state),
     repairPanel(state),
+    classifyPanel(state),
     qualityPanel(),
   );
   watchDevice(state);

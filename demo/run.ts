@@ -49,7 +49,15 @@ export async function rebuild(state: State, config: Partial<GanConfig>): Promise
     await ctx.sync();
     state.session.destroy();
     const quality = qualitySpec(state.quality, state.images);
-    const session = await Session.create(ctx, state.dataset, config, state.canvases, quality, state.labels);
+    const session = await Session.create(
+      ctx,
+      state.dataset,
+      config,
+      state.canvases,
+      quality,
+      state.labels,
+      state.images,
+    );
     if (overtaken()) {
       session.destroy(); // the device was lost meanwhile: replaceDevice's session stands
       return false;

@@ -3,8 +3,10 @@
 // Reset or when a checkpoint of other settings is loaded; destroy() frees all of it (the dataset
 // belongs to the page and outlives sessions).
 import {
+  chooseLabeled,
   GanSampler,
   GanTrainer,
+  labeledSetFromBytes,
   createGeneratorEvaluator,
   type ClassifierFile,
   type GeneratorEvaluator,
@@ -42,6 +44,8 @@ export class Session {
     private readonly walkView: SampleGridRenderer,
     /** Scores the moving-average generator; null without a classifier or for pictures other than MNIST's. */
     readonly evaluator: GeneratorEvaluator | null,
+    /** A semi-supervised session's labelled images on the GPU, or null. */
+    private readonly labeled: { destroy(): void } | null,
   ) {
     this.random = seededRandom(trainer.config.seed + 1);
     this.walkFrom = gaussianVector(trainer.config.noiseDim, this.random);
@@ -56,10 +60,20 @@ export class Session {
     quality: { file: ClassifierFile; count: number } | null,
     /** Each image's class, used when the configuration is conditional; null for unlabelled images. */
     labels: GpuDataset | null,
+    /** The images on the CPU, from which a semi-supervised session picks its labelled ones. */
+    images: { pixels: Uint8Array; labels: Uint8Array },
   ): Promise<Session> {
     const classes = config.classes ?? 0;
-    const trainer = await GanTrainer.create(ctx, config, dataset, classes > 0 ? (labels ?? undefined) : undefined);
-    const made: Array<{ destroy(): void }> = [trainer];
+    const labeled = Session.labeledImages(ctx, config, images);
+    let trainer: GanTrainer;
+    try {
+      const conditionLabels = classes > 0 ? (labels ?? undefined) : undefined;
+      trainer = await GanTrainer.create(ctx, config, dataset, conditionLabels, labeled ?? undefined);
+    } catch (error) {
+      labeled?.destroy();
+      throw error;
+    }
+    const made: Array<{ destroy(): void }> = [...(labeled ? [labeled] : []), trainer];
     try {
       const gridSamples = classes > 0 ? GRID_COLUMNS * classes : GRID_SAMPLES;
       const grid = await GanSampler.create(ctx, trainer.config, trainer.generator, {
@@ -99,11 +113,24 @@ export class Session {
               count: quality.count,
             })
           : null;
-      return new Session(ctx, trainer, grid, walk, gridView, walkView, evaluator);
+      return new Session(ctx, trainer, grid, walk, gridView, walkView, evaluator, labeled);
     } catch (error) {
       for (const m of made.reverse()) m.destroy();
       throw error;
     }
+  }
+
+  /** A semi-supervised session's labelled images, picked from the seed as the CLI picks them; null otherwise. */
+  private static labeledImages(
+    ctx: GpuContext,
+    config: Partial<GanConfig>,
+    images: { pixels: Uint8Array; labels: Uint8Array },
+  ) {
+    const n = config.labeled ?? 0;
+    const classes = config.labelClasses ?? 0;
+    if (n === 0 || classes === 0 || config.dataDim === undefined) return null;
+    const chosen = chooseLabeled(images.labels, n, classes, config.seed ?? 1);
+    return labeledSetFromBytes(ctx, images.pixels, config.dataDim, images.labels, chosen, classes);
   }
 
   /** A conditional grid's labels: a row per class, or every sample of class `only`. */
@@ -181,5 +208,6 @@ export class Session {
     this.walk.destroy();
     this.grid.destroy();
     this.trainer.destroy();
+    this.labeled?.destroy();
   }
 }

@@ -14,13 +14,15 @@ export type Settings = Pick<
   | 'loss'
   | 'spectralNorm'
   | 'classes'
+  | 'labeled'
+  | 'labelClasses'
   | 'realLabel'
   | 'emaDecay'
   | 'emaWarmup'
   | 'seed'
 >;
 
-type NumberSetting = Exclude<keyof Settings, 'architecture' | 'loss' | 'spectralNorm' | 'classes'>;
+type NumberSetting = Exclude<keyof Settings, 'architecture' | 'loss' | 'spectralNorm' | 'classes' | 'labelClasses'>;
 
 /** A number field's bounds; an optional one may be left empty, which reads as null. */
 const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean; optional?: true }> = {
@@ -33,6 +35,7 @@ const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; i
   emaDecay: { label: 'Moving average decay', min: 0, max: 0.9999, integer: false },
   emaWarmup: { label: 'Moving average warm-up', min: 0, max: 1e6, integer: true },
   seed: { label: 'Seed', min: 0, max: 2147483647, integer: true },
+  labeled: { label: 'Labelled images', min: 0, max: 60000, integer: true },
 };
 
 const LOSSES: readonly string[] = ['bce', 'hinge', 'least-squares'];
@@ -44,6 +47,7 @@ const NAMES: Record<string, string> = {
   loss: 'Loss',
   spectralNorm: 'Spectral normalisation of D',
   classes: 'Conditional',
+  labelClasses: 'Labelled images',
   dataDim: 'The pictures’ size',
   channels: 'The pictures’ colour',
 };
@@ -106,5 +110,9 @@ export function readSettings(
       return { error: `${f.label} must be between ${f.min} and ${f.max}.`, field: name };
     settings[name] = value;
   }
+  // Labelled images make D a classifier of the images' classes (semi-supervised).
+  if (settings.labeled > 0 && dataClasses === 0)
+    return { error: 'Labelled images need pictures sorted into class folders; these have none.', field: 'labeled' };
+  settings.labelClasses = settings.labeled > 0 ? dataClasses : 0;
   return { settings };
 }

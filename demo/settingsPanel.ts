@@ -72,14 +72,26 @@ async function applySettings(state: State): Promise<void> {
   }
   const s = pending.settings;
   const restartFor = (
-    ['architecture', 'batch', 'seed', 'loss', 'spectralNorm', 'classes', 'realLabel', 'emaDecay', 'emaWarmup'] as const
+    [
+      'architecture',
+      'batch',
+      'seed',
+      'loss',
+      'spectralNorm',
+      'classes',
+      'labeled',
+      'realLabel',
+      'emaDecay',
+      'emaWarmup',
+    ] as const
   ).filter((key) => s[key] !== state.config[key]);
   const rates = `learning rates D ${s.discriminatorLr ?? s.lr}, G ${s.generatorLr ?? s.lr}`;
   if (restartFor.length > 0) {
     if (!(await rebuild(state, pending.config))) return;
     const model = s.architecture === 'mlp' ? '' : ` the ${ARCHITECTURE_NAMES[s.architecture]} model,`;
     settingsMessage(
-      `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}with${model} ` +
+      `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}` +
+        `${s.labeled > 0 ? `learning the classes of ${s.labeled} labelled images, ` : ''}with${model} ` +
         `batch ${s.batch}, seed ${s.seed}, ${s.loss} loss` +
         `${s.spectralNorm ? ' (D spectrally normalised)' : ''}, real label ${s.realLabel}, moving average ` +
         `${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,

@@ -10,11 +10,13 @@ import type { Kernel } from '../kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';
 import type { TensorView } from '../nn/mlp.js';
 import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
+import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { flatFromTensors } from '../nn/networkTensors.js';
 import type { GanConfig } from './config.js';
 import { largestSingularValue } from './discriminator.js';
 import { discriminatorNetworkSpec } from './networks.js';
 import { tensorProblem } from './state.js';
+import type { GanTrainer } from './trainer.js';
 
 export interface Classification {
   /** Each picture's most likely class. */
@@ -47,20 +49,46 @@ export class GanClassifier {
     options: { batch?: number } = {},
   ): Promise<GanClassifier> {
     const { config, tensors } = checkpoint;
-    if (config.labelClasses === 0)
-      throw new ArgumentError(
-        'checkpoint',
-        'has no class head: its discriminator tells real from fake only; train one with labelled images (--labeled N)',
-      );
-    const batch = requirePositiveInteger('batch', options.batch ?? 256);
+    requireClassHead(config, 'checkpoint');
     const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');
     if (problem) throw new ArgumentError('checkpoint', problem);
-    return Workspace.build(ctx, 'classifier', async (ws) => {
-      const net = ws.own(new NetworkParameters(ctx, discriminatorNetworkSpec(config), 'classifier'));
+    return GanClassifier.build(ctx, config, options, (net) => {
       const flat = flatFromTensors(net.layout, 'discriminator', tensors);
       if (config.spectralNorm) divideBySigma(net, flat.parameters, tensors);
       ctx.write(net.weights, flat.parameters);
       ctx.write(net.state, flat.state.length > 0 ? flat.state : new Float32Array(1));
+    });
+  }
+
+  /**
+   * A classifier from a semi-supervised trainer's discriminator as it is now: its weights (W / σ
+   * as the last pass used them) copied on the GPU in queue order, so a step in flight is never
+   * half-read. The classifier keeps its own copy: training on does not change it.
+   */
+  static async fromTrainer(ctx: GpuContext, trainer: GanTrainer, options: { batch?: number } = {}) {
+    const config = trainer.config;
+    requireClassHead(config, 'trainer');
+    const source = trainer.discriminator;
+    if (!(source instanceof NetworkParameters)) throw new ArgumentError('trainer', 'has no layer-list discriminator');
+    const normalized = trainer.spectralNorm instanceof NetworkNormalization ? trainer.spectralNorm.normalized : null;
+    return GanClassifier.build(ctx, config, options, (net) => {
+      const encoder = ctx.device.createCommandEncoder({ label: 'classifier weights from the trainer' });
+      encoder.copyBufferToBuffer(normalized ?? source.weights, 0, net.weights, 0, net.weights.size);
+      encoder.copyBufferToBuffer(source.state, 0, net.state, 0, net.state.size);
+      ctx.submit([encoder.finish()]);
+    });
+  }
+
+  private static async build(
+    ctx: GpuContext,
+    config: GanConfig,
+    options: { batch?: number },
+    fill: (net: NetworkParameters) => void,
+  ): Promise<GanClassifier> {
+    const batch = requirePositiveInteger('batch', options.batch ?? 256);
+    return Workspace.build(ctx, 'classifier', async (ws) => {
+      const net = ws.own(new NetworkParameters(ctx, discriminatorNetworkSpec(config), 'classifier'));
+      fill(net);
       const input = ws.rows('pictures', batch, config.dataDim);
       const outputs = net.blocks.map((b, i) => ws.rows(`block ${i}`, batch, b.width));
       const probabilities = ws.rows('probabilities', batch, config.labelClasses);
@@ -116,6 +144,14 @@ export class GanClassifier {
     this.destroyed = true;
     this.ws.destroy();
   }
+}
+
+function requireClassHead(config: GanConfig, argument: string): void {
+  if (config.labelClasses === 0)
+    throw new ArgumentError(
+      argument,
+      'has no class head: its discriminator tells real from fake only; train one with labelled images (--labeled N)',
+    );
 }
 
 /** Each spectrally normalised weight (layers' and a projection's) divided by σ from its stored u. */

@@ -130,6 +130,16 @@ describe('a semi-supervised GAN through GanTrainer', () => {
           expect(got.classes[r]).toBe(row.indexOf(Math.max(...row)));
         }
         await expect(classifier.classify(new Float32Array(5))).rejects.toThrow(/^images: must be a Float32Array/);
+        // From the trainer directly (W / σ as its last pass used them, copied on the GPU): the same
+        // network but for σ, which the checkpoint's path takes one power-iteration step further.
+        const live = await GanClassifier.fromTrainer(gpu.ctx, trainer, { batch: 4 });
+        try {
+          const fromTrainer = await live.classify(images);
+          for (let i = 0; i < want.length; i++)
+            expect(Math.abs(fromTrainer.probabilities[i]! - want[i]!)).toBeLessThan(2e-3);
+        } finally {
+          live.destroy();
+        }
       } finally {
         classifier.destroy();
       }
