@@ -3,7 +3,8 @@
 // skips, and decodes and prepares them as the demo's dropped pictures are. A file that cannot be
 // used is skipped and reported, so one bad picture does not stop a run; a folder that gives
 // nothing to train on is refused up front.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { readRegularFile } from '../io/regularFileNode.js';
 import { join } from 'node:path';
 import { type Channels, type DecodedImage, requireChannels, requireSide } from './images.js';
 import { describeSkippedPictures, inParentheses, type PictureEntry, PictureSetReader } from './pictureSet.js';
@@ -49,7 +50,7 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
     const path = nameOf(file.entry.path);
     try {
       // Only the first bytes of a file that is no picture (a video, an archive) are ever read.
-      if (reader.check(file, readHeader(path))) reader.add(file, readFileSync(path));
+      if (reader.check(file, readHeader(path))) reader.add(file, readRegularFile(path));
     } catch (error) {
       reader.skip(file, `cannot read it (${errorCode(error)})`);
     }
@@ -150,7 +151,7 @@ function errorCode(error: unknown): string {
 export function readImageFile(path: string): DecodedImage {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path);
   } catch (error) {
     throw new DatasetError(`${path}: cannot read it (${errorCode(error)})`);
   }
