@@ -122,13 +122,20 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   return { tensors, integers, metadata, data };
 }
 
+/**
+ * The metadata as an object without a prototype: a key such as `constructor` or `__proto__` is
+ * then only a string entry, never Object's own property mistaken for one or a prototype set.
+ */
 function readMetadata(value: unknown): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw new CheckpointFormatError('__metadata__ must be an object');
+  const metadata: Record<string, string> = Object.create(null);
+  if (value === undefined) return metadata;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CheckpointFormatError('__metadata__ must be an object');
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw new CheckpointFormatError(`__metadata__.${k} must be a string`);
+    Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  return value as Record<string, string>;
+  return metadata;
 }
 
 const [QUOTE, BACKSLASH, OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET] = [0x22, 0x5c, 0x7b, 0x5b, 0x7d, 0x5d];
