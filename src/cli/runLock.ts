@@ -138,14 +138,15 @@ export function takeRunLock(out: string): RunLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     if (create(path)) return holding(path);
     let content: string;
+    let young: boolean;
     try {
       content = readFileSync(path, 'utf8');
+      young = Date.now() - statSync(path).mtimeMs < BEING_WRITTEN_MS;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
       throw error;
     }
     const owner = readOwner(path);
-    const young = Date.now() - statSync(path).mtimeMs < BEING_WRITTEN_MS;
     if (owner === null && young) throw lockedError(out, path, null, null);
     const alive = owner && ownerAlive(owner);
     if (owner && alive !== false) throw lockedError(out, path, owner, alive);
