@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRegularFile, UnreadableFileError } from '../src/io/regularFileNode.js';
+import { readRegularFile, readRegularFileStart, UnreadableFileError } from '../src/io/regularFileNode.js';
 import { cli } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 
@@ -27,6 +27,10 @@ describe('only regular files are read', { timeout: 120_000 }, () => {
     writeFileSync(join(dir, 'small'), 'abc');
     expect(readRegularFile(join(dir, 'small')).toString()).toBe('abc');
     expect(() => readRegularFile(join(dir, 'small'), 2)).toThrow(/is 3 bytes, more than the 2 this reader takes/);
+    // A picture's first bytes, to tell what it is: the same checks, a short read.
+    expect(readRegularFileStart(join(dir, 'small'), 2).toString()).toBe('ab');
+    expect(readRegularFileStart(join(dir, 'small'), 16).toString()).toBe('abc');
+    expect(() => readRegularFileStart('/dev/zero', 16)).toThrow('/dev/zero is not a regular file (it is a device)');
   });
 
   it('the CLI refuses /dev/zero as --checkpoint, --resume’s checkpoint and --data, and a FIFO as --data', () => {

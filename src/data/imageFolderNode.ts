@@ -3,8 +3,8 @@
 // skips, and decodes and prepares them as the demo's dropped pictures are. A file that cannot be
 // used is skipped and reported, so one bad picture does not stop a run; a folder that gives
 // nothing to train on is refused up front.
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { readRegularFile } from '../io/regularFileNode.js';
+import { readdirSync, statSync } from 'node:fs';
+import { readRegularFile, readRegularFileStart } from '../io/regularFileNode.js';
 import { join } from 'node:path';
 import { type Channels, type DecodedImage, requireChannels, requireSide } from './images.js';
 import { describeSkippedPictures, inParentheses, type PictureEntry, PictureSetReader } from './pictureSet.js';
@@ -123,13 +123,7 @@ function entriesOf(folder: string, below: readonly string[]): PictureEntry[] {
 
 /** The first bytes of a file, enough to tell what it is. */
 function readHeader(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const header = new Uint8Array(PICTURE_HEADER_BYTES);
-    return header.subarray(0, readSync(fd, header, 0, PICTURE_HEADER_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
+  return readRegularFileStart(path, PICTURE_HEADER_BYTES);
 }
 
 function nothingToTrainOn(dir: string, entries: number, skips: string): DatasetError {

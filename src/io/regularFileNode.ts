@@ -41,13 +41,22 @@ function checkRegular(stats: Stats, path: string, maxBytes: number): void {
  * EACCES) are thrown as Node throws them; a wrong kind or size as an UnreadableFileError.
  */
 export function readRegularFile(path: string, maxBytes = MAX_FILE_BYTES): Buffer {
+  return readChecked(path, maxBytes, Number.POSITIVE_INFINITY);
+}
+
+/** The first `count` bytes of a regular file (fewer if it is shorter), checked as readRegularFile checks. */
+export function readRegularFileStart(path: string, count: number): Buffer {
+  return readChecked(path, MAX_FILE_BYTES, count);
+}
+
+function readChecked(path: string, maxBytes: number, count: number): Buffer {
   checkRegular(statSync(path), path, maxBytes);
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stats = fstatSync(fd);
     checkRegular(stats, path, maxBytes);
     // The size read at open: a file that grows meanwhile is read to that size, one that shrinks to its end.
-    const bytes = Buffer.alloc(stats.size);
+    const bytes = Buffer.alloc(Math.min(stats.size, count));
     let at = 0;
     while (at < bytes.length) {
       const read = readSync(fd, bytes, at, bytes.length - at, at);
