@@ -86,6 +86,18 @@ describe('one train run per run folder (train.lock)', { timeout: 300_000 }, () =
     expect(new Set(steps).size).toBe(steps.length);
   });
 
+  it('a second Ctrl-C, which quits without saving (process.exit), still removes the lock', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [BIN, 'train', '--steps', '100000', '--out', out, ...TINY], { cwd: ROOT });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!existsSync(join(out, 'log.jsonl'))) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(join(out, LOCK_FILE))).toBe(true);
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(existsSync(join(out, LOCK_FILE))).toBe(false);
+  });
+
   it('a run takes over the lock of a dead run with a message, and removes its own when it ends', () => {
     const out = tmp();
     writeLock(out, { pid: deadPid(), host: hostname(), since: '2026-01-01T00:00:00.000Z', processStart: null });
