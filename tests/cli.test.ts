@@ -103,6 +103,7 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     const checkpoint = decodeCheckpoint(readFileSync(join(out, 'checkpoint.safetensors')));
     expect(checkpoint.step).toBeGreaterThan(0);
     expect(stdout).toContain(`at step ${checkpoint.step}`);
+    expect(existsSync(join(out, 'train.lock'))).toBe(false);
   });
 
   const bad: Array<[string, string[], RegExp]> = [

@@ -6,7 +6,6 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -14,6 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../gan/checkpointFile.js';
+import { readRegularFile } from '../io/regularFileNode.js';
 
 /** An error the CLI reports in one line with its own exit code: 2 before training, 1 once a run is under way. */
 export class CliError extends Error {
@@ -141,7 +141,7 @@ export function clearRun(out: string): void {
  */
 export function trimLog(path: string, step: number): number {
   if (!existsSync(path)) return 0;
-  const lines = attempt('read', path, () => readFileSync(path, 'utf8'))
+  const lines = attempt('read', path, () => readRegularFile(path).toString('utf8'))
     .split('\n')
     .filter((l) => l.trim() !== '');
   const kept = lines.filter((line) => {

@@ -30,6 +30,7 @@ import {
   trimLog,
 } from './files.js';
 import { GanTrainer } from '../gan/trainer.js';
+import { checkRunLock, type RunLock, takeRunLock } from './runLock.js';
 import { parseFlags, UsageError, type ParsedFlags } from './args.js';
 import { checkResumeFlags, ganSettings, runOf, TRAIN_FLAGS, type Run } from './trainFlags.js';
 import { loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
@@ -42,6 +43,8 @@ const SAMPLES = 64;
 export async function trainCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, TRAIN_FLAGS);
   const run = runOf(flags);
+  // A run already writing this folder is named at once, before its checkpoint or the data are read.
+  checkRunLock(run.out);
   const checkpoint = flags.resume ? loadForResume(run.out, flags) : null;
   // A mistaken setting is named before the data, which can take seconds to read, are touched.
   // (--labeled's classes come with the data: two stand in for them until then.)
@@ -66,15 +69,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
     });
   checkRun(run, config, data, checkpoint);
   const force = flags.force === true;
-  prepareOutput(run.out, checkpoint, force);
-
-  const ctx = await acquireGpu();
+  const lock = prepareOutput(run.out, checkpoint, force);
   try {
-    console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
-    GanTrainer.checkFits(config, ctx.device.limits);
-    return await trainOn(ctx, run, config, checkpoint, data, force && !checkpoint);
+    const ctx = await acquireGpu();
+    try {
+      console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
+      GanTrainer.checkFits(config, ctx.device.limits);
+      return await trainOn(ctx, run, config, checkpoint, data, force && !checkpoint);
+    } finally {
+      ctx.destroy();
+    }
   } finally {
-    ctx.destroy();
+    lock.release();
   }
 }
 
@@ -159,9 +165,23 @@ function checkRun(run: Run, config: GanConfig, data: TrainingData, checkpoint: C
     );
 }
 
-/** The run folder, checked and made ready before any GPU work (--force clears it later). */
-function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolean): void {
+/**
+ * The run folder, checked, locked for this run and made ready before any GPU work (--force clears
+ * it later). Nothing in it is changed before the lock is held.
+ */
+function prepareOutput(out: string, checkpoint: Checkpoint | null, force: boolean): RunLock {
   prepareRunFolder(out);
+  const lock = takeRunLock(out);
+  try {
+    readyRunFolder(out, checkpoint, force);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  return lock;
+}
+
+function readyRunFolder(out: string, checkpoint: Checkpoint | null, force: boolean): void {
   const removed = removeStaleTemporaries(out);
   if (removed) console.log(removed);
   if (checkpoint) {

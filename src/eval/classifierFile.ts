@@ -1,7 +1,7 @@
 // The committed classifier files, read from the package in Node (the demo fetches the MNIST one).
 // Each built-in dataset is scored by a classifier trained on it (scripts/train-classifier.ts
 // --data NAME), whose file holds the reference statistics of that dataset's test images.
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../io/regularFileNode.js';
 import { fileURLToPath } from 'node:url';
 import { DatasetError } from '../io/idx.js';
 import { decodeClassifierFile, type ClassifierFile } from './classifier.js';
@@ -52,7 +52,7 @@ export function readDatasetClassifier(
 
 function readWeights(path: string, message: (code: string) => string): Uint8Array {
   try {
-    return readFileSync(path);
+    return readRegularFile(path);
   } catch (error) {
     throw new DatasetError(message((error as NodeJS.ErrnoException).code ?? (error as Error).message));
   }

@@ -13,6 +13,7 @@ import { resolveRecordedConfig, type GanConfig } from './config.js';
 import { exportIntegers, exportTensors, importTensors, tensorProblem } from './state.js';
 import type { GanTrainer } from './trainer.js';
 import { crc32Hex } from '../io/crc32.js';
+import { maxStepsForBatch } from '../kernels/gather.js';
 import {
   CheckpointFormatError,
   decodeSafetensors,
@@ -91,24 +92,51 @@ export async function encodeCheckpoint(trainer: GanTrainer, about: CheckpointAbo
   );
 }
 
+/** The metadata keys a checkpoint is read for; any other key in a file is ignored, never carried on. */
+const CHECKPOINT_METADATA = ['format', 'step', 'config', 'rng', 'tensors_crc32', 'dataset'] as const;
+type CheckpointMetadata = Partial<Record<(typeof CHECKPOINT_METADATA)[number], string>>;
+
+function knownMetadata(metadata: Record<string, string>): CheckpointMetadata {
+  const known: CheckpointMetadata = Object.create(null);
+  for (const key of CHECKPOINT_METADATA) if (Object.hasOwn(metadata, key)) known[key] = metadata[key];
+  return known;
+}
+
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/** The recorded step: a plain decimal count ("", "0x10", "1e3" are refused) that the step counter can hold. */
+export function parseCheckpointStep(recorded: string | undefined, batch: number): number {
+  if (recorded === undefined || !DECIMAL.test(recorded))
+    throw new CheckpointFormatError(
+      `metadata step ${JSON.stringify(recorded ?? null)} is not a step count (a decimal integer such as "400")`,
+    );
+  const step = Number(recorded);
+  const limit = maxStepsForBatch(batch);
+  if (step > limit)
+    throw new CheckpointFormatError(
+      `metadata step ${recorded} is past ${limit}, the most steps at batch ${batch} (the GPU counts samples in ` +
+        '32 bits): the file is damaged or was not written by webgpu-gan',
+    );
+  return step;
+}
+
 /** Reads and checks a checkpoint; throws CheckpointFormatError saying what is wrong. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
-  const { tensors, integers, metadata, data } = decodeSafetensors(bytes);
+  const { tensors, integers, metadata: recorded, data } = decodeSafetensors(bytes);
+  const metadata = knownMetadata(recorded);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointFormatError(
       `not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected ` +
         `"${CHECKPOINT_FORMAT}")`,
     );
   }
-  const step = Number(metadata.step);
-  if (!Number.isInteger(step) || step < 0)
-    throw new CheckpointFormatError(`metadata step ${JSON.stringify(metadata.step)} is not a step count`);
   let config: GanConfig;
   try {
     config = resolveRecordedConfig(JSON.parse(metadata.config ?? 'null'));
   } catch (error) {
     throw new CheckpointFormatError(`metadata config is invalid: ${(error as Error).message}`);
   }
+  const step = parseCheckpointStep(metadata.step, config.batch);
   const warnings: string[] = [];
   if (metadata.tensors_crc32 === undefined) {
     warnings.push('it has no checksum (written before checksums were added), so damage to its data cannot be detected');

@@ -1,10 +1,11 @@
 // Checkpoint files in Node, written atomically: the bytes go to a temporary file in the same
 // folder, are flushed to disk, and only then renamed over the target, so a crash or a full disk
 // leaves the previous good checkpoint in place. Reading checks the whole file before use.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointFormatError } from '../io/safetensors.js';
+import { readRegularFile, UnreadableFileError } from '../io/regularFileNode.js';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -27,9 +28,10 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 export function readCheckpointFile(path: string): Checkpoint {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof UnreadableFileError) throw new CheckpointFormatError(error.message);
     throw new CheckpointFormatError(
       code === 'ENOENT' ? `no checkpoint at ${path}` : `cannot read ${path}: ${(error as Error).message}`,
     );

@@ -25,7 +25,19 @@ export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
 }
 
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/**
+ * The largest header read. A GAN checkpoint's header is a few kB (a line of JSON per tensor plus
+ * the configuration); even a model of a thousand tensors stays near 100 kB. 1 MiB leaves room for
+ * that and refuses, from the 8-byte length alone, a crafted header that would take seconds and
+ * gigabytes to parse.
+ */
+export const MAX_HEADER_BYTES = 2 ** 20;
+/**
+ * The format is flat: the header object (1) holds tensor entries and __metadata__ (2), whose
+ * only nested value is a tensor's shape or data_offsets array (3). Deeper JSON is refused
+ * before it is parsed.
+ */
+const MAX_HEADER_DEPTH = 3;
 
 export function encodeSafetensors(
   tensors: TensorMap,
@@ -74,14 +86,21 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     throw new CheckpointFormatError(`file is ${bytes.length} bytes: too short to be a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = Number(view.getBigUint64(0, true));
-  if (headerBytes > MAX_HEADER_BYTES || 8 + headerBytes > bytes.length) {
+  if (headerBytes > MAX_HEADER_BYTES)
+    throw new CheckpointFormatError(
+      `header length ${headerBytes} is over the ${MAX_HEADER_BYTES}-byte limit (a checkpoint's header is a few ` +
+        'kB): not a webgpu-gan checkpoint, or a damaged one',
+    );
+  if (8 + headerBytes > bytes.length) {
     throw new CheckpointFormatError(
       `header length ${headerBytes} does not fit in a ${bytes.length}-byte file (truncated or not safetensors)`,
     );
   }
+  const headerJson = bytes.subarray(8, 8 + headerBytes);
+  checkHeaderDepth(headerJson);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerBytes)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerJson));
   } catch (error) {
     throw new CheckpointFormatError(`header is not valid JSON: ${(error as Error).message}`);
   }
@@ -103,13 +122,42 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   return { tensors, integers, metadata, data };
 }
 
+/**
+ * The metadata as an object without a prototype: a key such as `constructor` or `__proto__` is
+ * then only a string entry, never Object's own property mistaken for one or a prototype set.
+ */
 function readMetadata(value: unknown): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw new CheckpointFormatError('__metadata__ must be an object');
+  const metadata: Record<string, string> = Object.create(null);
+  if (value === undefined) return metadata;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CheckpointFormatError('__metadata__ must be an object');
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw new CheckpointFormatError(`__metadata__.${k} must be a string`);
+    Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  return value as Record<string, string>;
+  return metadata;
+}
+
+const [QUOTE, BACKSLASH, OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET] = [0x22, 0x5c, 0x7b, 0x5b, 0x7d, 0x5d];
+
+/** Refuses JSON nested deeper than the format allows, in one pass over the bytes, before parsing it. */
+function checkHeaderDepth(json: Uint8Array): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const byte = json[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > MAX_HEADER_DEPTH)
+        throw new CheckpointFormatError(
+          `header is nested deeper than ${MAX_HEADER_DEPTH} levels; a safetensors header is flat (tensor entries ` +
+            'and a __metadata__ of strings): not a safetensors file',
+        );
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth--;
+  }
 }
 
 const BYTES = { F32: 4, I64: 8 } as const;

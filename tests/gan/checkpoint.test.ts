@@ -50,7 +50,9 @@ describe('safetensors', () => {
     ['empty file', new Uint8Array(0), /too short/],
     ['truncated data', good.subarray(0, good.length - 4), /truncated/],
     ['truncated header', good.subarray(0, 20), /does not fit/],
-    ['garbage header', Uint8Array.from([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7b, 0x7b, 0x7b]), /not valid JSON/],
+    // `{"a"`: cut off, at a depth the format allows (deeper JSON is refused before parsing).
+    ['garbage header', Uint8Array.from([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x22, 0x61, 0x22]), /not valid JSON/],
+    ['nested header', Uint8Array.from([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7b, 0x7b, 0x7b]), /nested deeper than 3/],
     ['F16 tensor', withHeader({ t: { dtype: 'F16', shape: [3], data_offsets: [0, 6] } }), /only F32/],
     ['shape/offset mismatch', withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 12] } }), /needs 8/],
     ['gap in data', withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }), /gap or overlap/],
