@@ -85,7 +85,10 @@ async function buildModules() {
 
 function buildDeclarations() {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.lib.json')], { stdio: 'inherit' });
+  // tsc reports on stdout; sent to stderr, so that `npm pack --json` (prepack runs this) prints only JSON.
+  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.lib.json')], {
+    stdio: ['ignore', 2, 2],
+  });
   if (result.status !== 0) throw new Error('build:lib: tsc could not write the declarations (see above)');
 }
 
@@ -109,6 +112,7 @@ cleanDist();
 const shaderCount = await buildModules();
 buildDeclarations();
 writeFileSync(STAMP, `${new Date().toISOString()}\n`);
-console.log(
+// On stderr: npm prints the prepack script's stdout ahead of `npm pack --json`'s JSON.
+console.error(
   `build:lib: dist/ written (${typescriptSources(SRC).length} modules, ${shaderCount} shaders, declarations)`,
 );
