@@ -83,6 +83,22 @@ async function buildModules() {
   return shaders.size;
 }
 
+/**
+ * TypeScript before 6 has no WebGPU in its DOM library: its consumers get these entries (package.json's
+ * "types@<6" conditions and typesVersions), which add @webgpu/types (a peer dependency) to the main ones.
+ * Later versions read dist/index.d.ts and dist/node.d.ts themselves, which reference nothing, since a
+ * reference to @webgpu/types next to their DOM library declares every WebGPU type twice.
+ */
+const WEBGPU_TYPES_ENTRIES = ['index', 'node'];
+
+function writeWebGpuTypesEntries() {
+  mkdirSync(join(DIST, 'ts5'), { recursive: true });
+  for (const entry of WEBGPU_TYPES_ENTRIES) {
+    const text = `/// <reference types="@webgpu/types" />\nexport * from '../${entry}.js';\n`;
+    writeFileSync(join(DIST, 'ts5', `${entry}.d.ts`), text);
+  }
+}
+
 function buildDeclarations() {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   // tsc reports on stdout; sent to stderr, so that `npm pack --json` (prepack runs this) prints only JSON.
@@ -90,6 +106,7 @@ function buildDeclarations() {
     stdio: ['ignore', 2, 2],
   });
   if (result.status !== 0) throw new Error('build:lib: tsc could not write the declarations (see above)');
+  writeWebGpuTypesEntries();
 }
 
 /** What dist/ is made from: a change to any of these makes it stale. */
