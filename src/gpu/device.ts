@@ -69,11 +69,12 @@ async function findGpu(options: AcquireOptions): Promise<FoundGpu> {
   }
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) throw new WebGpuUnavailableError(BROWSER_HINT);
-  // A variable specifier keeps browser bundlers from trying to resolve the Node-only package.
+  // A variable specifier keeps browser bundlers from trying to resolve the Node-only package; the
+  // comments (kept in dist/) stop webpack and Vite warning that they cannot.
   const dawnPackage = 'webgpu';
   let dawn: { create(flags: string[]): GPU; globals: object };
   try {
-    dawn = await import(/* @vite-ignore */ dawnPackage);
+    dawn = await import(/* webpackIgnore: true */ /* @vite-ignore */ dawnPackage);
   } catch (error) {
     // An optional peer dependency: browser-only applications never download Dawn's binaries.
     const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
