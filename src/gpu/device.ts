@@ -1,5 +1,6 @@
 // Getting a WebGPU device in a browser (navigator.gpu) or in Node (Dawn, npm `webgpu`), with an
 // error that says what to do when there is none.
+import { installCommand } from '../base/installCommand.js';
 import { WebGpuUnavailableError } from './errors.js';
 import { GpuContext } from './context.js';
 import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adapter.js';
@@ -80,7 +81,7 @@ async function findGpu(options: AcquireOptions): Promise<FoundGpu> {
     const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
     const why = missing ? 'is not installed' : `failed to load (${String(error)})`;
     throw new WebGpuUnavailableError(
-      `WebGPU in Node needs the npm package "webgpu" (Dawn), which ${why}: npm install webgpu`,
+      `WebGPU in Node needs the npm package "webgpu" (Dawn), which ${why}: ${await installCommand('webgpu')}`,
     );
   }
   for (const [name, value] of Object.entries(dawn.globals)) {
