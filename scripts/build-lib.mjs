@@ -83,10 +83,30 @@ async function buildModules() {
   return shaders.size;
 }
 
+/**
+ * TypeScript before 6 has no WebGPU in its DOM library: its consumers get these entries (package.json's
+ * "types@<6" conditions and typesVersions), which add @webgpu/types (a peer dependency) to the main ones.
+ * Later versions read dist/index.d.ts and dist/node.d.ts themselves, which reference nothing, since a
+ * reference to @webgpu/types next to their DOM library declares every WebGPU type twice.
+ */
+const WEBGPU_TYPES_ENTRIES = ['index', 'node'];
+
+function writeWebGpuTypesEntries() {
+  mkdirSync(join(DIST, 'ts5'), { recursive: true });
+  for (const entry of WEBGPU_TYPES_ENTRIES) {
+    const text = `/// <reference types="@webgpu/types" />\nexport * from '../${entry}.js';\n`;
+    writeFileSync(join(DIST, 'ts5', `${entry}.d.ts`), text);
+  }
+}
+
 function buildDeclarations() {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.lib.json')], { stdio: 'inherit' });
+  // tsc reports on stdout; sent to stderr, so that `npm pack --json` (prepack runs this) prints only JSON.
+  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.lib.json')], {
+    stdio: ['ignore', 2, 2],
+  });
   if (result.status !== 0) throw new Error('build:lib: tsc could not write the declarations (see above)');
+  writeWebGpuTypesEntries();
 }
 
 /** What dist/ is made from: a change to any of these makes it stale. */
@@ -109,6 +129,7 @@ cleanDist();
 const shaderCount = await buildModules();
 buildDeclarations();
 writeFileSync(STAMP, `${new Date().toISOString()}\n`);
-console.log(
+// On stderr: npm prints the prepack script's stdout ahead of `npm pack --json`'s JSON.
+console.error(
   `build:lib: dist/ written (${typescriptSources(SRC).length} modules, ${shaderCount} shaders, declarations)`,
 );

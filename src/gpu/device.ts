@@ -1,5 +1,6 @@
 // Getting a WebGPU device in a browser (navigator.gpu) or in Node (Dawn, npm `webgpu`), with an
 // error that says what to do when there is none.
+import { installCommand } from '../base/installCommand.js';
 import { WebGpuUnavailableError } from './errors.js';
 import { GpuContext } from './context.js';
 import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adapter.js';
@@ -69,17 +70,18 @@ async function findGpu(options: AcquireOptions): Promise<FoundGpu> {
   }
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) throw new WebGpuUnavailableError(BROWSER_HINT);
-  // A variable specifier keeps browser bundlers from trying to resolve the Node-only package.
+  // A variable specifier keeps browser bundlers from trying to resolve the Node-only package; the
+  // comments (kept in dist/) stop webpack and Vite warning that they cannot.
   const dawnPackage = 'webgpu';
   let dawn: { create(flags: string[]): GPU; globals: object };
   try {
-    dawn = await import(/* @vite-ignore */ dawnPackage);
+    dawn = await import(/* webpackIgnore: true */ /* @vite-ignore */ dawnPackage);
   } catch (error) {
     // An optional peer dependency: browser-only applications never download Dawn's binaries.
     const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
     const why = missing ? 'is not installed' : `failed to load (${String(error)})`;
     throw new WebGpuUnavailableError(
-      `WebGPU in Node needs the npm package "webgpu" (Dawn), which ${why}: npm install webgpu`,
+      `WebGPU in Node needs the npm package "webgpu" (Dawn), which ${why}: ${await installCommand('webgpu')}`,
     );
   }
   for (const [name, value] of Object.entries(dawn.globals)) {
