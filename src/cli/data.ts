@@ -115,7 +115,10 @@ function fromFolder(dir: string, request: DataRequest): TrainingData {
 function fromIdx(request: DataRequest): TrainingData {
   // MNIST's own labels only go with MNIST's images: other images need theirs.
   if (labelsWanted(request) && request.path !== undefined && request.labelsPath === undefined)
-    throw new UsageError(`--data with ${labelsWanted(request)} needs the labels of those images: add --labels FILE`);
+    throw new UsageError(
+      `--data with ${request.conditional ? 'a conditional GAN' : 'a semi-supervised GAN (--labeled)'} needs the ` +
+        'labels of those images: add --labels FILE',
+    );
   if (request.channels === 3)
     throw new UsageError('--channels 3: IDX files hold grey images; give a folder of colour pictures instead');
   const images = loadMnistImages(request.path);
