@@ -13,11 +13,13 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 /** The step's buffer with the most bytes per batch row: it sets the largest batch a device can bind. */
 export function widestPerBatchRow(config: GanConfig): { label: string; bytesPerRow: number } {
   if (!usesLayerLists(config)) return StepActivations.widestPerBatchRow(config);
-  // The discriminator's input and its hidden outputs hold fake and real rows: two per batch row.
-  const candidates = [{ label: "the discriminator's input (fake and real rows)", floats: 2 * config.dataDim }];
+  // The discriminator's input and its outputs hold fake and real rows, two per batch row, and a
+  // semi-supervised one's a labelled batch's rows too: three.
+  const dRows = config.labelClasses > 0 ? 3 : 2;
+  const candidates = [{ label: "the discriminator's input (fake and real rows)", floats: dRows * config.dataDim }];
   for (const [name, spec, rowsPerExample] of [
     ['generator', generatorNetworkSpec(config), 1],
-    ['discriminator', discriminatorNetworkSpec(config), 2],
+    ['discriminator', discriminatorNetworkSpec(config), dRows],
   ] as const) {
     const blocks = networkBlocks(networkLayout(spec));
     for (const block of blocks)

@@ -72,9 +72,12 @@ describe('checkModelFits for layer lists', () => {
     expect(() => checkModelFits({ ...config, batch: 256 }, limits(128))).not.toThrow();
   });
 
-  it("counts the discriminator's fake and real rows: two per example", () => {
+  it("counts the discriminator's rows: fake and real, two per example; three with a labelled batch", () => {
     const config = resolveGanConfig({ architecture: 'dcgan', batch: 8 });
     // 28×28: D's first output is 64×14×14 for each of 2 rows; G's widest is 128×14×14 for one.
     expect(widestPerBatchRow(config).bytesPerRow).toBe(2 * 64 * 14 * 14 * 4);
+    // A semi-supervised D also sees a labelled batch: three rows per example.
+    const semi = resolveGanConfig({ ...config, labelClasses: 10, labeled: 100 });
+    expect(widestPerBatchRow(semi).bytesPerRow).toBe(3 * 64 * 14 * 14 * 4);
   });
 });
