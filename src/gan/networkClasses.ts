@@ -121,6 +121,19 @@ export interface ProjectionPass {
 /** The first `rows` of a buffer of one value per row. */
 const firstRows = (buffer: GPUBuffer, rows: number): TensorRef => ({ buffer, offset: 0, size: rows * 4 });
 
+/** What all three projection kernels of a pass read: its rows' features, V and the labels. */
+function projectionShape(D: NetworkParameters, config: GanConfig, buffers: ClassBuffers, pass: ProjectionPass) {
+  return {
+    rows: pass.rows,
+    width: pass.width,
+    classes: config.classes,
+    features: pass.features,
+    classWeight: viewRef(pass.weights, D.layout.projection!),
+    labels: buffers.labels,
+    labelRows: config.batch,
+  };
+}
+
 /** b + V[y]·φ for each row, before the head that adds it to w·φ; and the head's rowOffsets. */
 export function planProjectionForward(
   D: NetworkParameters,
@@ -133,13 +146,7 @@ export function planProjectionForward(
     {
       build: (ctx) =>
         createProjectionForward(ctx, {
-          rows: pass.rows,
-          width: pass.width,
-          classes: config.classes,
-          features: pass.features,
-          classWeight: viewRef(pass.weights, D.layout.projection!),
-          labels: buffers.labels,
-          labelRows: config.batch,
+          ...projectionShape(D, config, buffers, pass),
           offsets,
           ...(pass.bias && { bias: pass.bias }),
           label: 'D class projection',
@@ -163,16 +170,7 @@ export function planProjectionBackward(
     paramGrads?: { biasGrad?: TensorRef };
   },
 ): PlannedKernel[] {
-  const shape = {
-    rows: pass.rows,
-    width: pass.width,
-    classes: config.classes,
-    features: pass.features,
-    classWeight: viewRef(pass.weights, D.layout.projection!),
-    labels: buffers.labels,
-    labelRows: config.batch,
-    rowGrads: firstRows(buffers.rowGrads, pass.rows),
-  };
+  const shape = { ...projectionShape(D, config, buffers, pass), rowGrads: firstRows(buffers.rowGrads, pass.rows) };
   const plan: PlannedKernel[] = [];
   const inputGrad = pass.inputGrad;
   if (inputGrad)
