@@ -84,7 +84,7 @@ export {
 
 // Data.
 export { GpuDataset } from './data/dataset.js';
-export { chooseLabeled, labeledSetFromBytes } from './data/labeled.js';
+export { chooseLabeled, labeledSetFromBytes, labeledSetFromFloats } from './data/labeled.js';
 export { parseIdxImages, parseIdxLabels, DatasetError, type ImageSet } from './io/idx.js';
 export { prepareImage, packImages, isColour, type DecodedImage, type Channels } from './data/images.js';
 export {

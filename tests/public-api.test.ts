@@ -18,6 +18,7 @@ const PUBLIC_VALUES = [
   'createFeatureMatching',
   'chooseLabeled',
   'labeledSetFromBytes',
+  'labeledSetFromFloats',
   'GanClassifier',
   'createProjectionForward',
   'createProjectionInputGrad',

@@ -57,6 +57,12 @@ export function chooseLabeled(labels: ArrayLike<number>, n: number, classes: num
   return byClass.flatMap((members, k) => members.slice(0, quota[k])).sort((a, b) => a - b);
 }
 
+export interface ChosenLabeledSet {
+  images: GpuDataset;
+  labels: GpuDataset;
+  destroy(): void;
+}
+
 /** The chosen images (bytes, `dim` per image) and their labels as the trainer's LabeledSet; the caller owns both. */
 export function labeledSetFromBytes(
   ctx: GpuContext,
@@ -65,12 +71,46 @@ export function labeledSetFromBytes(
   labels: ArrayLike<number>,
   chosen: readonly number[],
   classes: number,
-): { images: GpuDataset; labels: GpuDataset; destroy(): void } {
-  const bytes = new Uint8Array(chosen.length * dim);
+): ChosenLabeledSet {
+  const images = GpuDataset.fromBytes(ctx, gatherRows(pixels, dim, chosen), chosen.length, dim, 'labelled images');
+  return withLabels(ctx, images, labels, chosen, classes);
+}
+
+/**
+ * The same from float examples (e.g. 2-D points, as GpuDataset.fromFloats takes them): the
+ * chosen rows of `values`, `dim` per example, and their labels; the caller owns both.
+ */
+export function labeledSetFromFloats(
+  ctx: GpuContext,
+  values: Float32Array,
+  dim: number,
+  labels: ArrayLike<number>,
+  chosen: readonly number[],
+  classes: number,
+): ChosenLabeledSet {
+  const images = GpuDataset.fromFloats(ctx, gatherRows(values, dim, chosen), chosen.length, dim, 'labelled examples');
+  return withLabels(ctx, images, labels, chosen, classes);
+}
+
+function gatherRows<T extends Uint8Array | Float32Array>(rows: T, dim: number, chosen: readonly number[]): T {
+  requirePositiveInteger('dim', dim);
+  const out = new (rows.constructor as new (length: number) => T)(chosen.length * dim);
   chosen.forEach((e, i) => {
-    bytes.set(pixels.subarray(e * dim, (e + 1) * dim), i * dim);
+    if (!Number.isInteger(e) || e < 0 || (e + 1) * dim > rows.length)
+      throw new ArgumentError('chosen', `example ${e} is not one of the ${Math.floor(rows.length / dim)} given`);
+    out.set(rows.subarray(e * dim, (e + 1) * dim), i * dim);
   });
-  const images = GpuDataset.fromBytes(ctx, bytes, chosen.length, dim, 'labelled images');
+  return out;
+}
+
+/** Adds the chosen examples' labels to their images; destroys the images if that fails. */
+function withLabels(
+  ctx: GpuContext,
+  images: GpuDataset,
+  labels: ArrayLike<number>,
+  chosen: readonly number[],
+  classes: number,
+): ChosenLabeledSet {
   try {
     const classOf = GpuDataset.fromLabels(
       ctx,
