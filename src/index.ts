@@ -102,7 +102,13 @@ export {
 export { decodePicture, PICTURE_HEADER_BYTES } from './io/pictures.js';
 
 // The GAN: training, sampling, statistics.
-export { DEFAULT_GAN_CONFIG, resolveGanConfig, type GanConfig, type GanLoss } from './gan/config.js';
+export {
+  DEFAULT_GAN_CONFIG,
+  semiSupervisedRecipe,
+  resolveGanConfig,
+  type GanConfig,
+  type GanLoss,
+} from './gan/config.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';

@@ -22,11 +22,20 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
     const r = cli(['train', '--labeled', '20', '--steps', '4', '--out', out, ...TINY]);
     expect(r.status, r.errors.join('\n')).toBe(0);
     expect(r.stdout).toMatch(/labelled: 20 of the 60000 images, balanced over 10 classes/);
+    expect(r.stdout).toMatch(
+      /semi-supervised recipe: --feature-matching, --loss bce, --no-spectral-norm \(a flag given overrides it\)/,
+    );
   });
 
-  it('records the class head and reports the labelled batches in the log', () => {
+  it('records the class head and the semi-supervised recipe, and reports the labelled batches in the log', () => {
     const saved = decodeCheckpoint(readFileSync(checkpoint));
-    expect(saved.config).toMatchObject({ labelClasses: 10, labeled: 20 });
+    expect(saved.config).toMatchObject({
+      labelClasses: 10,
+      labeled: 20,
+      featureMatching: true,
+      loss: 'bce',
+      spectralNorm: false,
+    });
     expect(saved.tensors.get('discriminator.4.weight')!.shape).toEqual([10, 128]);
     const lines = readFileSync(join(out, 'log.jsonl'), 'utf8')
       .trim()

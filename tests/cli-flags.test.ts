@@ -3,13 +3,14 @@
 // of a run that is running away names the learning rates the networks actually train with.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ArgumentError } from '../src/base/errors.js';
-import { DEFAULT_GAN_CONFIG, resolveGanConfig, SEED_RECIPE } from '../src/gan/config.js';
+import { DEFAULT_GAN_CONFIG, resolveGanConfig, SEED_RECIPE, semiSupervisedRecipe } from '../src/gan/config.js';
 import { errorForFlags, flagHelp, parseFlags, settingsOf } from '../src/cli/args.js';
 import { main } from '../src/cli/main.js';
 import { EVAL_FLAGS } from '../src/cli/eval.js';
 import { REPAIR_FLAGS } from '../src/cli/repair.js';
 import { SAMPLE_FLAGS } from '../src/cli/sample.js';
 import { TRAIN_FLAGS } from '../src/cli/train.js';
+import { ganSettings, recipeNote } from '../src/cli/trainFlags.js';
 import { runawayWarning } from '../src/cli/trainLoop.js';
 
 const TABLES = { train: TRAIN_FLAGS, sample: SAMPLE_FLAGS, eval: EVAL_FLAGS, repair: REPAIR_FLAGS };
@@ -47,6 +48,32 @@ describe('flag tables', () => {
   it('the given flags become the settings resolveGanConfig takes', () => {
     const flags = parseFlags(['--steps', '5', '--lr-d', '3e-4', '--no-spectral-norm', '--batch=16'], TRAIN_FLAGS);
     expect(settingsOf(flags, TRAIN_FLAGS)).toEqual({ discriminatorLr: 3e-4, spectralNorm: false, batch: 16 });
+  });
+
+  it('a semi-supervised run takes its recipe under the flags given, and says which settings it took', () => {
+    const train = (...argv: string[]) => parseFlags(['--steps', '5', ...argv], TRAIN_FLAGS);
+    expect(ganSettings(train('--labeled', '100'))).toEqual({ ...semiSupervisedRecipe('mlp'), labeled: 100 });
+    // A DCGAN keeps spectral normalisation: without it, its D would have batch norms.
+    expect(ganSettings(train('--labeled', '100', '--arch', 'dcgan'))).toEqual({
+      featureMatching: true,
+      loss: 'bce',
+      architecture: 'dcgan',
+      labeled: 100,
+    });
+    expect(() =>
+      resolveGanConfig({ ...ganSettings(train('--labeled', '100', '--arch', 'dcgan')), labelClasses: 10 }),
+    ).not.toThrow();
+    expect(recipeNote(train('--labeled', '100'))).toBe(
+      'semi-supervised recipe: --feature-matching, --loss bce, --no-spectral-norm (a flag given overrides it)',
+    );
+    const own = train('--labeled', '100', '--loss', 'hinge', '--no-feature-matching');
+    expect(ganSettings(own)).toEqual({ featureMatching: false, loss: 'hinge', spectralNorm: false, labeled: 100 });
+    expect(recipeNote(own)).toBe('semi-supervised recipe: --no-spectral-norm (a flag given overrides it)');
+    expect(
+      recipeNote(train('--labeled', '100', '--loss', 'hinge', '--spectral-norm', '--feature-matching')),
+    ).toBeNull();
+    expect(ganSettings(train('--loss', 'hinge'))).toEqual({ loss: 'hinge' });
+    expect(recipeNote(train())).toBeNull();
   });
 
   it('a library error names the flag, and anything else is left as the library wrote it', () => {

@@ -39,6 +39,7 @@ const PUBLIC_VALUES = [
   'ArgumentError',
   'CheckpointFormatError',
   'DEFAULT_GAN_CONFIG',
+  'semiSupervisedRecipe',
   'ARCHITECTURES',
   'modelSummary',
   'DatasetError',

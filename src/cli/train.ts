@@ -32,7 +32,15 @@ import {
 import { GanTrainer } from '../gan/trainer.js';
 import { checkRunLock, type RunLock, takeRunLock } from './runLock.js';
 import { parseFlags, UsageError, type ParsedFlags } from './args.js';
-import { checkResumeFlags, ganSettings, runOf, TRAIN_FLAGS, type Run } from './trainFlags.js';
+import {
+  checkResumeFlags,
+  ganSettings,
+  recipeNote,
+  runOf,
+  semiSupervised,
+  TRAIN_FLAGS,
+  type Run,
+} from './trainFlags.js';
 import { loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
 
 export { TRAIN_FLAGS } from './trainFlags.js';
@@ -49,6 +57,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // A mistaken setting is named before the data, which can take seconds to read, are touched.
   // (--labeled's classes come with the data: two stand in for them until then.)
   if (!checkpoint) resolveGanConfig({ ...ganSettings(flags), ...(semiSupervised(flags) && { labelClasses: 2 }) });
+  const recipe = recipeNote(flags);
+  if (recipe) console.log(recipe);
   if (checkpoint && checkpoint.step >= run.total) {
     console.log(
       `${join(run.out, CHECKPOINT)} is already at step ${checkpoint.step} ≥ --steps ${run.total}; nothing to do.`,
@@ -246,9 +256,6 @@ function loadForResume(out: string, flags: ParsedFlags): Checkpoint {
   checkResumeFlags(checkpoint, flags);
   return checkpoint;
 }
-
-/** --labeled N with N > 0 (0: an ordinary GAN). */
-const semiSupervised = (flags: ParsedFlags) => typeof flags.labeled === 'number' && flags.labeled > 0;
 
 /** A semi-supervised run's labelled images, chosen from the seed (so a resumed run picks the same). */
 function labeledSet(ctx: GpuContext, config: GanConfig, data: TrainingData) {

@@ -3,7 +3,7 @@
 // saves) and the GAN's settings, which src/gan/config.ts validates and a resumed checkpoint must match.
 import { join } from 'node:path';
 import type { Checkpoint } from '../gan/checkpoint.js';
-import { DEFAULT_GAN_CONFIG as D, GAN_LOSSES, type GanConfig } from '../gan/config.js';
+import { DEFAULT_GAN_CONFIG as D, GAN_LOSSES, semiSupervisedRecipe, type GanConfig } from '../gan/config.js';
 import { ARCHITECTURES, DCGAN_SIDES } from '../nn/presets.js';
 import { type FlagTable, type ParsedFlags, settingsOf, showValue, UsageError, withDefaults } from './args.js';
 
@@ -57,7 +57,8 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     setting: 'labeled',
     help:
       'semi-supervised: D also learns the classes of this many training images (balanced over the classes, ' +
-      'chosen by the seed) and becomes a classifier (see classify)',
+      'chosen by the seed) and becomes a classifier (see classify); trains with feature matching, --loss bce ' +
+      'and (mlp) --no-spectral-norm unless other flags say otherwise',
   },
   'labeled-only': {
     kind: 'boolean',
@@ -67,7 +68,15 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   'feature-matching': {
     kind: 'boolean',
     setting: 'featureMatching',
-    help: "with --labeled: G matches the real images' mean features at D's last hidden layer (Salimans et al.)",
+    help:
+      "with --labeled: G matches the real images' mean features at D's last hidden layer (Salimans et al.; " +
+      'the default with --labeled)',
+  },
+  'no-feature-matching': {
+    kind: 'boolean',
+    setting: 'featureMatching',
+    value: false,
+    help: "with --labeled: G fools D's real/fake logit instead of matching features",
   },
   'spectral-norm': {
     kind: 'boolean',
@@ -169,9 +178,38 @@ export function runOf(flags: ParsedFlags): Run {
   };
 }
 
-/** The GAN settings the flags give, for resolveGanConfig, which checks them and fills in the rest. */
+/** Whether the flags ask for a semi-supervised run (a positive --labeled). */
+export const semiSupervised = (flags: ParsedFlags) => typeof flags.labeled === 'number' && flags.labeled > 0;
+
+/**
+ * The GAN settings the flags give, for resolveGanConfig, which checks them and fills in the rest;
+ * a semi-supervised run's recipe lies under them (the flags given win).
+ */
 export function ganSettings(flags: ParsedFlags): Partial<GanConfig> {
-  return settingsOf(flags, TRAIN_FLAGS) as Partial<GanConfig>;
+  const given = settingsOf(flags, TRAIN_FLAGS) as Partial<GanConfig>;
+  return semiSupervised(flags) ? { ...recipeOf(flags), ...given } : given;
+}
+
+const recipeOf = (flags: ParsedFlags) => semiSupervisedRecipe(flags.arch === 'dcgan' ? 'dcgan' : 'mlp');
+
+/** The line that says which settings a semi-supervised run takes from its recipe, or null. */
+export function recipeNote(flags: ParsedFlags): string | null {
+  if (!semiSupervised(flags) || flags.resume) return null;
+  const given = settingsOf(flags, TRAIN_FLAGS);
+  const taken = Object.entries(recipeOf(flags)).filter(([setting]) => !(setting in given));
+  if (taken.length === 0) return null;
+  const shown = taken.map(([setting, value]) => flagSaying(setting as keyof GanConfig, value));
+  return `semi-supervised recipe: ${shown.join(', ')} (a flag given overrides it)`;
+}
+
+/** How a setting's value is written as a flag: `--no-spectral-norm` for spectralNorm false, `--loss bce`. */
+function flagSaying(setting: keyof GanConfig, value: unknown): string {
+  for (const [name, spec] of Object.entries(TRAIN_FLAGS)) {
+    if (spec.setting !== setting) continue;
+    if (spec.kind !== 'boolean') return `--${name} ${value}`;
+    if ((spec.value ?? true) === value) return `--${name}`;
+  }
+  return `${setting} ${value}`;
 }
 
 /** Resuming takes the checkpoint's settings: a flag that disagrees is an error, not a silent change. */

@@ -162,6 +162,23 @@ export const SEED_RECIPE: Partial<GanConfig> = {
 };
 
 /**
+ * A semi-supervised run's recipe (with labelClasses and labeled), which the CLI and the demo put
+ * under the user's own settings: feature matching for G, BCE and, for the MLP, no spectral
+ * normalisation, with the default learning rates. A DCGAN keeps spectral normalisation, without
+ * which its D would have batch norms. Measured (QUALITY.md, tests/gan/semiConvergence.test.ts): on
+ * two moons from 4 labels, feature matching took 2 of 3 seeds to 99.5–100% where the
+ * non-saturating G loss stayed at the labelled-only D's 80–85%, and with the hinge loss and
+ * spectral normalisation (which bounds how sharply D's class logits can part) it reached 76–82%.
+ * On MNIST from 100 labels (3000 steps) this recipe read 78.1%, the default one 63.3%, and this
+ * one at Adam 1e-3 65.0%.
+ */
+export function semiSupervisedRecipe(architecture: Architecture = 'mlp'): Partial<GanConfig> {
+  return architecture === 'dcgan'
+    ? { featureMatching: true, loss: 'bce' }
+    : { featureMatching: true, loss: 'bce', spectralNorm: false };
+}
+
+/**
  * The settings added after checkpoints first recorded a configuration, each with the value every
  * run had before it: a checkpoint without one was trained that way, whatever the default is now.
  */
