@@ -291,3 +291,45 @@ describe('noise', () => {
     expect([...a]).not.toEqual([...b]);
   });
 });
+
+describe('bad arguments', () => {
+  it('are refused by name before anything is recorded, leaking nothing', async () => {
+    const ctx = gpu.ctx;
+    const [small, big] = [ctx.memory.createStorage('small', 4), ctx.memory.createStorage('big', 64)];
+    const g = { rows: 1, channels: 1, height: 4, width: 4 };
+    try {
+      const blur = { geometry: g, taps: [1], kernelHeight: 1, kernelWidth: 1, direction: 'forward' as const };
+      // The blur's own tap buffers are made before the source is checked: they must be freed.
+      await expect(createBlur(ctx, { ...blur, source: small, result: big })).rejects.toThrow(/^source: needs 16/);
+      await expect(createBlur(ctx, { ...blur, direction: 'up' as never, source: big, result: big })).rejects.toThrow(
+        /direction: must be "forward" or "adjoint"/,
+      );
+      const down = { geometry: g, factor: 2, source: big, result: small };
+      await expect(createDownscale(ctx, { ...down, direction: 'adjoint' })).rejects.toThrow(/^result: needs 16/);
+      await expect(createDownscale(ctx, { ...down, direction: 'forward', factor: 0 })).rejects.toThrow(/^factor/);
+      await expect(
+        createDownscale(ctx, { ...down, direction: 'forward', geometry: { ...g, height: 0 } }),
+      ).rejects.toThrow(/geometry.height: must be a positive integer/);
+      await expect(createMask(ctx, { rows: 2, dim: 16, mask: big, source: big, result: small })).rejects.toThrow(
+        /^result: needs 32/,
+      );
+      const noise = { n: 4, seed: 1, stream: 4, source: small, result: big };
+      await expect(createNoise(ctx, { ...noise, kind: 'salt-pepper', amount: 1.5 })).rejects.toThrow(/amount/);
+      await expect(createNoise(ctx, { ...noise, kind: 'poisson' as never, amount: 1 })).rejects.toThrow(/^kind/);
+      await expect(createNoise(ctx, { ...noise, kind: 'gaussian', amount: 0.1, seed: -1 })).rejects.toThrow(/^seed/);
+      const exposure = {
+        n: 4,
+        gain: 0.5,
+        gamma: 1,
+        lift: 0,
+        direction: 'adjoint' as const,
+        source: small,
+        result: big,
+      };
+      await expect(createExposure(ctx, exposure)).rejects.toThrow(/^input: is required/);
+    } finally {
+      ctx.memory.release(small);
+      ctx.memory.release(big);
+    }
+  });
+});

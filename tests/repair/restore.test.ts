@@ -9,9 +9,11 @@ import { MlpWeights, type MlpSpec } from '../../src/nn/mlp.js';
 import { flattenMlpTensors } from '../../src/nn/tensors.js';
 import { parseDegradation } from '../../src/restore/spec.js';
 import { gaussianTaps } from '../../src/restore/taps.js';
-import { mlpForwardReference, softplus } from '../../reference/cpu.js';
+import { derivativeFromOutput, mlpForwardReference, softplus } from '../../reference/cpu.js';
+import { createRepairGate } from '../../src/kernels/latentRepair.js';
+import type { Activation } from '../../src/kernels/kernel.js';
 import { applyPlaneOperator, blurMatrix, downscaleMatrix, exposureReference } from '../../reference/degrade.js';
-import { expectClose, randomArray, useGpu } from '../support/gpu.js';
+import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
 
@@ -143,4 +145,42 @@ describe('restoration through a degradation', () => {
       generator.destroy();
     }
   });
+});
+
+describe('the gate kernel', () => {
+  const cases: Array<[number, number, Activation, boolean]> = [
+    [1, 1, 'tanh', false],
+    [3, 7, 'leaky-relu', true],
+    [2, 300, 'sigmoid', true],
+    [1, 5, 'none', true],
+  ];
+  for (const [rows, dim, activation, realism] of cases) {
+    it(`(fit + realism) ⊙ f'(y): ${rows}×${dim}, ${activation}${realism ? ', with realism' : ''}`, async () => {
+      const { ctx } = gpu;
+      const n = rows * dim;
+      const [y, fit, image] = [randomArray(n, dim, -0.95, 0.95), randomArray(n, dim + 1), randomArray(n, dim + 2)];
+      const buffers = [y, fit, image, n].map((d, i) => ctx.memory.createStorage(`gate ${i}`, d));
+      try {
+        const kernel = await createRepairGate(ctx, {
+          rows,
+          dim,
+          generated: buffers[0]!,
+          fitGrads: buffers[1]!,
+          ...(realism && { imageGrads: buffers[2]! }),
+          outputGrads: buffers[3]!,
+          outputActivation: activation,
+          leakySlope: 0.2,
+        });
+        await runKernels(ctx, kernel);
+        kernel.destroy();
+        const want = Float64Array.from(
+          y,
+          (v, i) => (fit[i]! + (realism ? image[i]! : 0)) * derivativeFromOutput(activation, v, 0.2),
+        );
+        expectClose(await ctx.readF32(buffers[3]!), want, (i) => 1e-6 + 1e-6 * Math.abs(want[i]!), 'gate');
+      } finally {
+        for (const b of buffers) ctx.memory.release(b);
+      }
+    });
+  }
 });
