@@ -41,6 +41,31 @@ describe('restore', { timeout: 300_000 }, () => {
     expect(soft.data[(14 * 28 + 18) * 4]).toBeGreaterThan(0);
     expect(soft.data[(14 * 28 + 14) * 4]).toBeLessThan(original.data[(14 * 28 + 14) * 4]!);
 
+    // A horizontal motion blur drawn as a 5×1 picture: the bar widens sideways, not up and down.
+    const kernel = join(out, 'kernel.png');
+    const line = new PNG({ width: 5, height: 1 });
+    for (let x = 0; x < 5; x++) line.data.set([255, 255, 255, 255], x * 4);
+    writeFileSync(kernel, PNG.sync.write(line));
+    const moved = join(out, 'moved.png');
+    const m = cli(
+      'restore',
+      '--image',
+      clean,
+      '--degradation',
+      'blur',
+      '--blur-kernel',
+      kernel,
+      '--degrade-only',
+      '--out',
+      moved,
+    );
+    expect(m.status, m.errors.join('\n')).toBe(0);
+    const smear = readPng(moved);
+    expect(smear.data[(14 * 28 + 18) * 4]).toBeGreaterThan(0);
+    expect(smear.data[(2 * 28 + 14) * 4]).toBe(0);
+    const even = join(out, 'even.png');
+    writeFileSync(even, PNG.sync.write(new PNG({ width: 2, height: 1 })));
+
     const small = join(out, 'small.png');
     const s = cli(
       'restore',
@@ -79,6 +104,8 @@ describe('restore', { timeout: 300_000 }, () => {
         /this chain has none/,
       ],
       [[...base, '--image', blurred, '--out', restored], /--degradation is required/],
+      [[...base, '--image', blurred, '--degradation', 'blur', '--blur-kernel', even, '--out', restored], /must be odd/],
+      [[...base, '--image', blurred, '--degradation', 'dark', '--blur-kernel', kernel, '--out', restored], /has none/],
     ];
     for (const [args, message] of cases) {
       const e = cli(...args);

@@ -13,7 +13,8 @@ import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
 import type { GpuContext } from '../gpu/context.js';
 import { downscaledGeometry, pictureSize, type ImageGeometry } from '../kernels/degrade.js';
-import { buildDegradationChain } from '../restore/operator.js';
+import { buildDegradationChain, type ChainOptions } from '../restore/operator.js';
+import { type BlurTaps, tapsFromPicture } from '../restore/taps.js';
 import { formatDegradation, parseDegradation, type Degradation } from '../restore/spec.js';
 import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
@@ -37,6 +38,10 @@ export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
       'dark, washed, exposure (e.g. blur:sigma=1.5+noise:sigma=0.1)',
   },
   mask: { kind: 'string', help: "PNG or JPEG for the chain's mask: white where intact, black where erased" },
+  'blur-kernel': {
+    kind: 'string',
+    help: "PNG or JPEG of odd sides (at most 63): the chain's blur kernel instead of a Gaussian, brighter = more weight",
+  },
   out: { kind: 'string', required: true, help: 'PNG file to write: the restored (or degraded) picture' },
   'degrade-only': { kind: 'boolean', help: 'write the degraded picture of a clean --image instead of restoring' },
   size: {
@@ -90,6 +95,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     seed: (flags.seed as number | undefined) ?? config.seed,
     degradation: chain,
     ...maskOption(flags.mask as string | undefined, chain, side),
+    ...blurKernelOption(flags['blur-kernel'] as string | undefined, chain),
   };
   const settings = repairSettings(config, options);
   const degraded = readPicture(flags.image as string, degradedGeometry);
@@ -136,9 +142,11 @@ async function degradeOnly(flags: Record<string, unknown>, chain: Degradation[],
   const geometry = { rows: 1, channels, height: side, width: side };
   const clean = readPicture(flags.image as string, geometry);
   const mask = maskOption(flags.mask as string | undefined, chain, side).degradationMask;
+  const { blurKernel } = blurKernelOption(flags['blur-kernel'] as string | undefined, chain);
   const ctx = await acquireGpu();
   try {
-    const degraded = await degradeOnGpu(ctx, chain, geometry, clean, mask);
+    const extra = { ...(mask && { mask }), ...(blurKernel && { blurKernel }) };
+    const degraded = await degradeOnGpu(ctx, chain, geometry, clean, extra);
     const small = fittedGeometry(geometry, chain);
     writePictures(out, [degraded], pictureSize(small), channels, false);
     console.log(`wrote ${out}: ${small.width}×${small.height} after ${formatDegradation(chain)}`);
@@ -153,11 +161,11 @@ async function degradeOnGpu(
   chain: Degradation[],
   geometry: ImageGeometry,
   clean: Float32Array,
-  mask: ArrayLike<number> | undefined,
+  extra: Pick<ChainOptions, 'mask' | 'blurKernel'>,
 ): Promise<Float32Array> {
   const input = ctx.memory.createStorage('clean picture', clean);
   try {
-    const options = { geometry, purpose: 'degrade' as const, input, ...(mask && { mask }) };
+    const options = { geometry, purpose: 'degrade' as const, input, ...extra };
     const degradation = await buildDegradationChain(ctx, chain, options);
     try {
       const encoder = ctx.device.createCommandEncoder({ label: 'degrade' });
@@ -192,6 +200,26 @@ function maskOption(file: string | undefined, chain: readonly Degradation[], sid
   if (!known.some((k) => k === 1))
     throw new UsageError(`--mask ${file} is black everywhere: nothing is known; paint the intact part white`);
   return { degradationMask: known };
+}
+
+/** The largest kernel picture's side: a blur wider than two thirds of a 28-pixel digit is no longer a blur. */
+const MAX_KERNEL_SIDE = 63;
+
+function blurKernelOption(file: string | undefined, chain: readonly Degradation[]): { blurKernel?: BlurTaps } {
+  if (file === undefined) return {};
+  if (!chain.some((d) => d.kind === 'blur'))
+    throw new UsageError('--blur-kernel goes with a blur in --degradation (e.g. blur+noise); this chain has none');
+  const picture = readImageFile(file);
+  if (picture.width > MAX_KERNEL_SIDE || picture.height > MAX_KERNEL_SIDE)
+    throw new UsageError(
+      `--blur-kernel ${file} is ${picture.width}×${picture.height}; at most ${MAX_KERNEL_SIDE} a side`,
+    );
+  const grey = new Uint8Array(picture.width * picture.height);
+  for (let p = 0; p < grey.length; p++) {
+    const [r, g, b] = [picture.rgba[4 * p]!, picture.rgba[4 * p + 1]!, picture.rgba[4 * p + 2]!];
+    grey[p] = Math.round((r + g + b) / 3);
+  }
+  return { blurKernel: tapsFromPicture(grey, picture.width, picture.height) };
 }
 
 function readPicture(file: string, g: ImageGeometry): Float32Array {

@@ -4,6 +4,7 @@ import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/er
 import type { GanConfig } from '../gan/config.js';
 import { requireMlp } from '../gan/networks.js';
 import { parseDegradation, type Degradation } from '../restore/spec.js';
+import type { BlurTaps } from '../restore/taps.js';
 
 export interface RepairOptions {
   /** Starting points searched at once (rows of one batch). Default 64. */
@@ -29,6 +30,8 @@ export interface RepairOptions {
   degradation?: readonly Degradation[] | string;
   /** 1 where a value is known, for a chain's mask stages instead of their bands (H×W or C×H×W). */
   degradationMask?: ArrayLike<number>;
+  /** The kernel of a chain's blur stages instead of their Gaussian (e.g. one given as a picture). */
+  blurKernel?: BlurTaps;
 }
 
 export interface RepairRunOptions {
@@ -87,6 +90,7 @@ export interface RepairSettings {
   /** Restoration's chain, or null for repair. */
   degradation: readonly Degradation[] | null;
   degradationMask: ArrayLike<number> | null;
+  blurKernel: BlurTaps | null;
 }
 
 /** The most starting points one search takes. */
@@ -105,6 +109,7 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
     label: checkedLabel(config, options.label),
     degradation: checkedDegradation(config, options.degradation),
     degradationMask: options.degradationMask ?? null,
+    blurKernel: options.blurKernel ?? null,
   };
 }
 

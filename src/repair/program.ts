@@ -256,6 +256,7 @@ async function addDegradation(
       purpose: 'fit',
       input: buffers.generated,
       ...(settings.degradationMask && { mask: settings.degradationMask }),
+      ...(settings.blurKernel && { blurKernel: settings.blurKernel }),
     }),
   );
   evaluation.push(...chain.forward);

@@ -6,7 +6,7 @@ import type { ImageGeometry } from '../../src/kernels/degrade.js';
 import { STREAMS } from '../../src/kernels/streams.js';
 import { buildDegradationChain, type ChainOptions } from '../../src/restore/operator.js';
 import { parseDegradation } from '../../src/restore/spec.js';
-import { gaussianTaps } from '../../src/restore/taps.js';
+import { gaussianTaps, tapsFromPicture } from '../../src/restore/taps.js';
 import {
   applyPlaneOperator,
   blurMatrix,
@@ -83,6 +83,17 @@ describe('degradation chains', () => {
     const fit = await runChain('mask', g, x, w, { mask: given });
     expect([...fit.output]).toEqual([...maskReference(x, given)].map(Math.fround));
     expect([...fit.inputGrad!]).toEqual([...maskReference(w, given)].map(Math.fround));
+  });
+
+  it('a given blur kernel (a 3×1 picture) replaces the Gaussian', async () => {
+    const g = { rows: 2, channels: 1, height: 5, width: 4 };
+    const x = randomArray(40, 8);
+    const kernel = tapsFromPicture(new Uint8Array([255, 0, 128]), 1, 3);
+    const { output } = await runChain('blur', g, x, null, { blurKernel: kernel });
+    const taps = [255 / 383, 0, 128 / 383];
+    expectClose(output, applyPlaneOperator(blurMatrix(taps, 3, 1, g), x, 2, false), () => 3e-6, 'given kernel');
+    expect(() => tapsFromPicture(new Uint8Array(2), 2, 1)).toThrow(/width must be odd/);
+    expect(() => tapsFromPicture(new Uint8Array(3), 3, 1)).toThrow(/black everywhere/);
   });
 
   it('noise degrades with the seeded streams, and is left out of a fit', async () => {
