@@ -40,7 +40,7 @@ export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
   mask: { kind: 'string', help: "PNG or JPEG for the chain's mask: white where intact, black where erased" },
   'blur-kernel': {
     kind: 'string',
-    help: "PNG or JPEG of odd sides (at most 63): the chain's blur kernel instead of a Gaussian, brighter = more weight",
+    help: "PNG or JPEG of odd sides (at most 63): the blur's kernel instead of a Gaussian, brighter = more weight",
   },
   out: { kind: 'string', required: true, help: 'PNG file to write: the restored (or degraded) picture' },
   'degrade-only': { kind: 'boolean', help: 'write the degraded picture of a clean --image instead of restoring' },
