@@ -4,7 +4,10 @@
 // the part at fault and what to write instead.
 import { ArgumentError } from '../base/errors.js';
 
-/** Rows first..last (inclusive, from 0) erased in every channel: a band, as a scratch or a fold hides. */
+/**
+ * Rows first..last (inclusive, from 0) erased in every channel: a band, as a scratch or a fold
+ * hides. Erased values become 0 (mid-grey in [−1, 1]).
+ */
 export interface MaskDegradation {
   kind: 'mask';
   first: number;
