@@ -11,6 +11,10 @@
 //   repair_pixels:  the known pixels' mean squared error per row into scores, and the gradient of
 //                   L with respect to the generator's last pre-activation,
 //                   (2 m (y − x) / K + ∂realism/∂y) ⊙ f'(y), the top gradient of G's backward pass.
+//   repair_gate:    restoration (src/restore/): the data fit compares A(y) with the degraded picture,
+//                   its gradient comes back through the operator's backward pass as fit_grads, and
+//                   this adds the realism gradient and gates by f'(y): (fit_grads + ∂realism/∂y) ⊙ f'(y).
+//                   (repair_pixels then runs on A(y) with the identity activation and no realism.)
 // scores holds two floats per row: (known-pixel error, realism term).
 // requires: activation_math.wgsl, workgroup_sum.wgsl
 
@@ -34,6 +38,7 @@ override REALISM: bool = true;         // whether image_grads holds D's gradient
 @group(0) @binding(6) var<storage, read_write> scores: array<f32>; // rows × 2
 @group(0) @binding(7) var<storage, read> logits: array<f32>;       // rows: D(y)
 @group(0) @binding(8) var<storage, read_write> logit_grads: array<f32>; // rows
+@group(0) @binding(9) var<storage, read> fit_grads: array<f32>;    // rows × dim: Aᵀ ∂fit/∂A(y)
 
 const THREADS = 256u;
 
@@ -70,4 +75,15 @@ fn repair_pixels(
   }
   let total = workgroup_sum3(vec3<f32>(squared, 0.0, 0.0), lid.x);
   if (r < params.rows && lid.x == 0u) { scores[2u * r] = total.x * params.inv_known; }
+}
+
+// A thread per value: the data fit's gradient from the operator's backward pass, the realism
+// gradient beside it, gated by the output activation's derivative.
+@compute @workgroup_size(THREADS)
+fn repair_gate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * THREADS;
+  if (i >= params.rows * params.dim) { return; }
+  var grad = fit_grads[i];
+  if (REALISM) { grad += image_grads[i]; }
+  output_grads[i] = grad * derivative_from_output(OUTPUT_ACTIVATION, generated[i], params.alpha);
 }

@@ -126,6 +126,26 @@ export {
   type RepairResult,
   type RepairObjective,
 } from './repair/repairer.js';
+export {
+  parseDegradation,
+  formatDegradation,
+  DEGRADATION_KINDS,
+  type Degradation,
+} from './restore/spec.js';
+export { buildDegradationChain, type DegradationChain, type ChainOptions } from './restore/operator.js';
+export {
+  createBlur,
+  createDownscale,
+  createMask,
+  createExposure,
+  createNoise,
+  type ImageGeometry,
+  type BlurSpec,
+  type DownscaleSpec,
+  type MaskSpec,
+  type ExposureSpec,
+  type NoiseSpec,
+} from './kernels/degrade.js';
 export { loadDiscriminator } from './gan/discriminator.js';
 export { divergence, type TrainingStats } from './gan/stats.js';
 export { sampleGrid, imageSide, type GridImage, type GridLayout } from './render/grid.js';

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { flagHelp, helpText } from '../src/cli/args.js';
 import { EVAL_FLAGS } from '../src/cli/eval.js';
 import { REPAIR_FLAGS } from '../src/cli/repair.js';
+import { RESTORE_FLAGS } from '../src/cli/restore.js';
 import { SAMPLE_FLAGS } from '../src/cli/sample.js';
 import { TRAIN_FLAGS } from '../src/cli/train.js';
 
@@ -13,6 +14,7 @@ describe('--help', () => {
     ['sample', SAMPLE_FLAGS],
     ['eval', EVAL_FLAGS],
     ['repair', REPAIR_FLAGS],
+    ['restore', RESTORE_FLAGS],
   ])('%s: a flag, two spaces or more, then its help', (command, flags) => {
     const lines = helpText(command, 'summary', flags)
       .split('\n')

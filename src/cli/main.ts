@@ -1,4 +1,4 @@
-// The webgpu-gan command line: train, sample, eval, classify and repair. Errors the user can fix (flags, data,
+// The webgpu-gan command line: train, sample, eval, classify, repair and restore. Errors the user can fix (flags, data,
 // checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
 // under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
 // its stack.
@@ -13,6 +13,7 @@ import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
 import { TRAIN_FLAGS, trainCommand } from './train.js';
 import { REPAIR_FLAGS, repairCommand } from './repair.js';
 import { CLASSIFY_FLAGS, classifyCommand } from './classify.js';
+import { RESTORE_FLAGS, restoreCommand } from './restore.js';
 
 interface Command {
   run: (argv: string[]) => Promise<number>;
@@ -56,6 +57,14 @@ const COMMANDS: Record<string, Command> = {
       "Fill in a damaged picture's unknown pixels (black in --mask) with a checkpoint's generator, by searching " +
       'its noise for images that match the known pixels.',
   },
+  restore: {
+    run: restoreCommand,
+    flags: RESTORE_FLAGS,
+    summary:
+      "Undo a --degradation (blur, noise, downscale, dark, washed, mask, or a chain joined by +) with a checkpoint's " +
+      'generator, by searching its noise for an image that, degraded the same way, matches the picture; ' +
+      '--degrade-only makes the degraded picture instead.',
+  },
 };
 
 const USAGE = `usage: webgpu-gan <command> [flags]
@@ -66,6 +75,7 @@ commands:
   eval     score a checkpoint's samples (Fréchet classifier distance, class coverage)
   classify classify pictures with a semi-supervised checkpoint (e.g. --image digit.png)
   repair   fill in the damaged part of a picture (e.g. --image in.png --mask mask.png)
+  restore  undo blur, noise, downscaling or exposure (e.g. --image in.png --degradation blur:sigma=1.5)
 
 webgpu-gan <command> --help shows the command's flags.
 `;

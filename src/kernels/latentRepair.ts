@@ -100,3 +100,46 @@ export async function createRepairPixels(ctx: GpuContext, spec: RepairPixelsSpec
     grid1d(ctx, rows),
   );
 }
+
+export interface RepairGateSpec {
+  rows: number;
+  /** Values per generated image. */
+  dim: number;
+  /** rows × dim: y = G(z), after the generator's output activation. */
+  generated: TensorRef;
+  /** rows × dim: the data fit's gradient at y, from the degradation's backward pass. */
+  fitGrads: TensorRef;
+  /** rows × dim: the realism term's gradient with respect to y, added when given. */
+  imageGrads?: TensorRef;
+  /** rows × dim, written: ∂L/∂(pre-activation of the generator's last layer). */
+  outputGrads: TensorRef;
+  outputActivation: Activation;
+  leakySlope?: number;
+  label?: string;
+}
+
+/** Restoration's last step before G's backward pass: (fit gradient + realism gradient) ⊙ f'(y). */
+export async function createRepairGate(ctx: GpuContext, spec: RepairGateSpec): Promise<BoundKernel> {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const dim = requirePositiveInteger('dim', spec.dim);
+  if (rows * dim >= 2 ** 31) throw new ArgumentError('rows', 'rows × dim must be below 2^31');
+  const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
+  const OUTPUT_ACTIVATION = activationCode(repairShader, 'outputActivation', spec.outputActivation);
+  const bindings = new Bindings(ctx)
+    .tensor('generated', 'generated', spec.generated, rows * dim)
+    .tensor('fit_grads', 'fitGrads', spec.fitGrads, rows * dim)
+    .tensor('output_grads', 'outputGrads', spec.outputGrads, rows * dim);
+  if (spec.imageGrads) bindings.tensor('image_grads', 'imageGrads', spec.imageGrads, rows * dim);
+  else bindings.unused('image_grads');
+  const resources = bindings.forEntry(repairShader, 'repair_gate');
+  const REALISM = spec.imageGrads !== undefined;
+  const compiled = await getPipeline(ctx.device, repairShader, 'repair_gate', { OUTPUT_ACTIVATION, REALISM });
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `repair gate ${rows}×${dim}`,
+    resources,
+    { rows, dim, inv_known: 0, realism_weight: 0, alpha },
+    gridForItems(ctx, compiled.layout, rows * dim),
+  );
+}

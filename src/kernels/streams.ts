@@ -12,6 +12,9 @@ export const STREAMS = {
   sampleNoise: 2,
   /** Repair's starting points. */
   repairNoise: 3,
+  /** Restoration's degraded pictures: Gaussian noise, and salt and pepper. */
+  degradeNoise: 4,
+  degradeSalt: 5,
   /** The batch shuffle (shaders/gather.wgsl's SHUFFLE_STREAM, set from here): "SHUF" in ASCII. */
   shuffle: 0x53485546,
 } as const;

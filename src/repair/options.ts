@@ -3,6 +3,8 @@
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GanConfig } from '../gan/config.js';
 import { requireMlp } from '../gan/networks.js';
+import { parseDegradation, type Degradation } from '../restore/spec.js';
+import type { BlurTaps } from '../restore/taps.js';
 
 export interface RepairOptions {
   /** Starting points searched at once (rows of one batch). Default 64. */
@@ -20,6 +22,16 @@ export interface RepairOptions {
   useEma?: boolean;
   /** A conditional generator's class: the class of the image being repaired. */
   label?: number;
+  /**
+   * Restoration: the damage the picture went through, as a chain or a spec (`blur:sigma=1.5`).
+   * The search then fits A(G(z)) to the degraded picture through the chain (noise left out:
+   * the noisy picture is fitted as it is), and the result is G(z) itself. Without it: repair.
+   */
+  degradation?: readonly Degradation[] | string;
+  /** 1 where a value is known, for a chain's mask stages instead of their bands (H×W or C×H×W). */
+  degradationMask?: ArrayLike<number>;
+  /** The kernel of a chain's blur stages instead of their Gaussian (e.g. one given as a picture). */
+  blurKernel?: BlurTaps;
 }
 
 export interface RepairRunOptions {
@@ -75,6 +87,10 @@ export interface RepairSettings {
   useEma: boolean;
   /** The class of every start, or null for an unconditional generator. */
   label: number | null;
+  /** Restoration's chain, or null for repair. */
+  degradation: readonly Degradation[] | null;
+  degradationMask: ArrayLike<number> | null;
+  blurKernel: BlurTaps | null;
 }
 
 /** The most starting points one search takes. */
@@ -91,6 +107,9 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
     seed: options.seed ?? config.seed,
     useEma: options.useEma !== false,
     label: checkedLabel(config, options.label),
+    degradation: checkedDegradation(config, options.degradation),
+    degradationMask: options.degradationMask ?? null,
+    blurKernel: options.blurKernel ?? null,
   };
 }
 
@@ -105,4 +124,15 @@ function checkedLabel(config: GanConfig, label: number | undefined): number | nu
   if (!Number.isInteger(label) || label < 0 || label >= config.classes)
     throw new ArgumentError('label', `must be a class from 0 to ${config.classes - 1}, got ${label}`);
   return label;
+}
+
+function checkedDegradation(config: GanConfig, degradation: RepairOptions['degradation']): Degradation[] | null {
+  if (degradation === undefined) return null;
+  const chain = typeof degradation === 'string' ? parseDegradation(degradation) : [...degradation];
+  if (!Array.isArray(chain) || chain.length === 0)
+    throw new ArgumentError('degradation', 'must be a spec such as blur:sigma=1.5, or a non-empty chain');
+  const side = Math.round(Math.sqrt(config.dataDim / config.channels));
+  if (side * side * config.channels !== config.dataDim)
+    throw new ArgumentError('degradation', `needs square pictures; this model makes ${config.dataDim} values`);
+  return chain;
 }

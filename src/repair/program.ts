@@ -7,13 +7,15 @@ import { Workspace } from '../gpu/workspace.js';
 import { createAdam } from '../kernels/adam.js';
 import { createStepCounter, type StepCounter } from '../kernels/counter.js';
 import type { Kernel } from '../kernels/kernel.js';
-import { createRepairPixels, createRepairRealism } from '../kernels/latentRepair.js';
+import { createRepairGate, createRepairPixels, createRepairRealism } from '../kernels/latentRepair.js';
 import { createMatmul } from '../kernels/matmul.js';
 import { createRandomFill } from '../kernels/random.js';
 import { STREAMS } from '../kernels/streams.js';
 import type { MlpWeights } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardKernels, type ForwardSpec } from '../nn/passes.js';
 import type { GanConfig } from '../gan/config.js';
+import { buildDegradationChain, type DegradationChain } from '../restore/operator.js';
+import { pictureSize } from '../kernels/degrade.js';
 import type { RepairSettings } from './options.js';
 
 /** A conditional network's labels and the one-hot rows of its first layer. */
@@ -28,7 +30,7 @@ export interface RepairBuffers {
   moment2: GPUBuffer;
   /** starts × dataDim: G(z). */
   generated: GPUBuffer;
-  /** dataDim: the damaged image, and 1 where its pixel is known. */
+  /** dataDim: the damaged image, and 1 where its pixel is known (restoration: fitDim of each used). */
   target: GPUBuffer;
   known: GPUBuffer;
   /** starts × 2: each start's known-pixel error and realism term. */
@@ -51,6 +53,10 @@ export interface RepairProgram {
   /** The known-pixel kernel's place in `evaluation`: it is rebuilt per image (its K is a uniform). */
   pixelsSlot: number;
   buildPixels(knownCount: number): Promise<Kernel>;
+  /** Values of the picture the search fits: dataDim, or the degraded picture's size for restoration. */
+  fitDim: number;
+  /** Whether it fits through a degradation (restoration) rather than to known pixels (repair). */
+  restoring: boolean;
 }
 
 /** Builds the search for `generator` (and `discriminator`'s realism term when given and λ > 0). */
@@ -106,22 +112,40 @@ export function buildRepairProgram(
     const imageGrads = withCritic
       ? await addCritic(ctx, ws, evaluation, discriminator, config, buffers, settings, condition('D'))
       : null;
+    const chain = settings.degradation ? await addDegradation(ctx, ws, evaluation, config, buffers, settings) : null;
+    const fitDim = chain ? pictureSize(chain.outputGeometry) : config.dataDim;
     const buildPixels = (knownCount: number) =>
       createRepairPixels(ctx, {
         rows: starts,
-        dim: config.dataDim,
-        generated: buffers.generated,
+        dim: fitDim,
+        // Restoration compares A(G(z)) with the degraded picture; its gradient goes back through
+        // the chain to the gate below, which adds the realism term and f'(y).
+        generated: chain ? chain.output : buffers.generated,
         target: buffers.target,
         known: buffers.known,
         knownCount,
-        ...(imageGrads && { imageGrads }),
-        outputGrads: generatorGrads.at(-1)!,
+        ...(imageGrads && !chain && { imageGrads }),
+        outputGrads: chain ? chain.outputGrad! : generatorGrads.at(-1)!,
         scores: buffers.scores,
-        outputActivation: config.generatorOutput,
+        outputActivation: chain ? 'none' : config.generatorOutput,
         leakySlope: config.leakySlope,
       });
     const pixelsSlot = evaluation.length;
-    evaluation.push(ws.own(await buildPixels(config.dataDim)));
+    evaluation.push(ws.own(await buildPixels(fitDim)));
+    if (chain) {
+      evaluation.push(...chain.backward);
+      const gate = await createRepairGate(ctx, {
+        rows: starts,
+        dim: config.dataDim,
+        generated: buffers.generated,
+        fitGrads: chain.inputGrad!,
+        ...(imageGrads && { imageGrads }),
+        outputGrads: generatorGrads.at(-1)!,
+        outputActivation: config.generatorOutput,
+        leakySlope: config.leakySlope,
+      });
+      evaluation.push(ws.own(gate));
+    }
 
     const backward = backwardMatmulSpecs(generator, {
       rows: starts,
@@ -152,7 +176,19 @@ export function buildRepairProgram(
         }),
       ),
     );
-    return { ws, buffers, withCritic, startNoise, evaluation, update, counter, pixelsSlot, buildPixels };
+    return {
+      ws,
+      buffers,
+      withCritic,
+      startNoise,
+      evaluation,
+      update,
+      counter,
+      pixelsSlot,
+      buildPixels,
+      fitDim,
+      restoring: chain !== null,
+    };
   });
 }
 
@@ -201,6 +237,30 @@ async function addCritic(
   });
   for (const spec of backward) evaluation.push(ws.own(await createMatmul(ctx, spec)));
   return imageGrads;
+}
+
+/** Restoration's chain on G(z), built for fitting; its forward joins `evaluation`, its backward is the caller's. */
+async function addDegradation(
+  ctx: GpuContext,
+  ws: Workspace,
+  evaluation: Kernel[],
+  config: GanConfig,
+  buffers: RepairBuffers,
+  settings: RepairSettings,
+): Promise<DegradationChain> {
+  const side = Math.round(Math.sqrt(config.dataDim / config.channels));
+  const geometry = { rows: settings.starts, channels: config.channels, height: side, width: side };
+  const chain = ws.own(
+    await buildDegradationChain(ctx, settings.degradation!, {
+      geometry,
+      purpose: 'fit',
+      input: buffers.generated,
+      ...(settings.degradationMask && { mask: settings.degradationMask }),
+      ...(settings.blurKernel && { blurKernel: settings.blurKernel }),
+    }),
+  );
+  evaluation.push(...chain.forward);
+  return chain;
 }
 
 async function ownAll(ws: Workspace, kernels: Promise<Kernel[]>): Promise<Kernel[]> {

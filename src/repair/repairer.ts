@@ -36,7 +36,7 @@ export class ImageRepairer {
     readonly starts: number,
     private readonly program: RepairProgram,
   ) {
-    this.knownCount = config.dataDim;
+    this.knownCount = program.fitDim;
     this.buffers = program.buffers;
   }
 
@@ -81,6 +81,17 @@ export class ImageRepairer {
     return this.best(scores, target, mask, done);
   }
 
+  /**
+   * Restores `degraded` (the picture after the degradation this repairer was made with, in the
+   * data's range): every value of it is fitted, and the result's completion is G(z).
+   */
+  restore(degraded: ArrayLike<number>, run: RepairRunOptions = {}): Promise<RepairResult> {
+    this.checkUsable('restore');
+    if (!this.restoring)
+      throw new ArgumentError('degradation', 'this repairer was made without one; give options.degradation');
+    return this.repair(degraded, new Float32Array(this.program.fitDim).fill(1), run);
+  }
+
   /** The objective and its gradient with respect to z at the given noise (starts × noiseDim), with no step. */
   async objective(noise: Float32Array, image: ArrayLike<number>, known: ArrayLike<number>): Promise<RepairObjective> {
     this.checkUsable('objective');
@@ -104,11 +115,12 @@ export class ImageRepairer {
   }
 
   private async setImage(image: ArrayLike<number>, known: ArrayLike<number>) {
-    const dim = this.config.dataDim;
+    const dim = this.program.fitDim;
+    const what = this.restoring ? 'the degraded picture' : 'dataDim';
     if (image?.length !== dim)
-      throw new ArgumentError('image', `must hold dataDim = ${dim} values, got ${image?.length}`);
+      throw new ArgumentError('image', `must hold ${what} = ${dim} values, got ${image?.length}`);
     if (known?.length !== dim)
-      throw new ArgumentError('known', `must hold dataDim = ${dim} values, got ${known?.length}`);
+      throw new ArgumentError('known', `must hold ${what} = ${dim} values, got ${known?.length}`);
     const target = Float32Array.from(image);
     if (!target.every(Number.isFinite)) throw new ArgumentError('image', 'contains NaN or infinite values');
     const mask = new Float32Array(dim);
@@ -187,7 +199,8 @@ export class ImageRepairer {
     const generated = (await this.ctx.readF32(this.buffers.generated)).slice(start * dim, (start + 1) * dim);
     const noiseDim = this.config.noiseDim;
     const noise = (await this.ctx.readF32(this.buffers.z)).slice(start * noiseDim, (start + 1) * noiseDim);
-    const completion = generated.map((g, j) => (mask[j] ? target[j]! : g));
+    // A degraded picture's values are not the clean picture's: restoration gives G(z) itself.
+    const completion = this.restoring ? generated.slice() : generated.map((g, j) => (mask[j] ? target[j]! : g));
     return {
       completion,
       generated,
@@ -198,6 +211,11 @@ export class ImageRepairer {
       errors: scores.errors,
       steps,
     };
+  }
+
+  /** Whether this searcher restores through a degradation (restore) rather than fills a mask (repair). */
+  get restoring(): boolean {
+    return this.program.restoring;
   }
 
   private checkUsable(method: string): void {

@@ -74,7 +74,14 @@ describe('random streams', () => {
   });
 
   it('keeps the numbers that every checkpoint so far was trained with', () => {
-    expect(STREAMS).toEqual({ noise: 1, sampleNoise: 2, repairNoise: 3, shuffle: 0x53485546 });
+    expect(STREAMS).toEqual({
+      noise: 1,
+      sampleNoise: 2,
+      repairNoise: 3,
+      degradeNoise: 4,
+      degradeSalt: 5,
+      shuffle: 0x53485546,
+    });
     // The formulas the trainer used before the table (STREAM.init + 64 · network + 2 · layer, + 1
     // for the bias; the class columns at 48 in the network's block; STREAM.spectralNorm + layer),
     // for every layer the table has room for: the table must give exactly these.

@@ -5,7 +5,20 @@
 import path from 'node:path';
 
 /** src/'s folders, bottom to top. A file imports only from its own folder and those before it. */
-export const LAYERS = ['base', 'gpu', 'kernels', 'io', 'data', 'nn', 'gan', 'repair', 'eval', 'render', 'cli'] as const;
+export const LAYERS = [
+  'base',
+  'gpu',
+  'kernels',
+  'io',
+  'data',
+  'nn',
+  'gan',
+  'restore',
+  'repair',
+  'eval',
+  'render',
+  'cli',
+] as const;
 
 /** Files directly in src/: the package's entry points, above every layer; nothing imports them. */
 export const ENTRY_POINTS = ['src/index.ts', 'src/node.ts'];

@@ -1,0 +1,258 @@
+// `webgpu-gan restore`: undoes a degradation (blur, noise, downscaling, exposure, a mask, or a
+// chain of them) with a checkpoint's generator, by latent search through the degradation's
+// operator (src/repair/, src/restore/): it fits A(G(z)) to the degraded picture. --degrade-only
+// makes the degraded picture from a clean one instead, the same way, so a user can try it.
+import { readCheckpointFile } from '../gan/checkpointFile.js';
+import { readImageFile } from '../data/imageFolderNode.js';
+import { prepareImage } from '../data/images.js';
+import { imageSide, sampleGrid } from '../render/grid.js';
+import { loadDiscriminator } from '../gan/discriminator.js';
+import { ImageRepairer } from '../repair/repairer.js';
+import { type RepairOptions, repairSettings } from '../repair/options.js';
+import { loadGenerator } from '../gan/sampler.js';
+import { acquireGpu } from '../gpu/device.js';
+import type { GpuContext } from '../gpu/context.js';
+import { downscaledGeometry, pictureSize, type ImageGeometry } from '../kernels/degrade.js';
+import { buildDegradationChain, type ChainOptions } from '../restore/operator.js';
+import { type BlurTaps, tapsFromPicture } from '../restore/taps.js';
+import { formatDegradation, parseDegradation, type Degradation } from '../restore/spec.js';
+import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
+import { checkOutputFile, CliError, writeAtomically } from './files.js';
+import { encodePng } from './png.js';
+
+export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
+  checkpoint: {
+    kind: 'string',
+    help: 'checkpoint.safetensors whose generator restores the picture (required to restore)',
+  },
+  image: {
+    kind: 'string',
+    required: true,
+    help: 'the degraded picture (with --degrade-only: the clean one), PNG or JPEG',
+  },
+  degradation: {
+    kind: 'string',
+    required: true,
+    help:
+      'what the picture went through: KIND[:name=value,...] joined by +, KIND one of mask, blur, noise, downscale, ' +
+      'dark, washed, exposure (e.g. blur:sigma=1.5+noise:sigma=0.1)',
+  },
+  mask: { kind: 'string', help: "PNG or JPEG for the chain's mask: white where intact, black where erased" },
+  'blur-kernel': {
+    kind: 'string',
+    help: "PNG or JPEG of odd sides (at most 63): the blur's kernel instead of a Gaussian, brighter = more weight",
+  },
+  out: { kind: 'string', required: true, help: 'PNG file to write: the restored (or degraded) picture' },
+  'degrade-only': { kind: 'boolean', help: 'write the degraded picture of a clean --image instead of restoring' },
+  size: {
+    kind: 'integer',
+    min: 1,
+    max: 1024,
+    help: 'with --degrade-only and no --checkpoint: picture side (default 28)',
+  },
+  strip: {
+    kind: 'boolean',
+    help: 'write a strip instead: the degraded picture (blown up to size) and the restoration',
+  },
+  class: {
+    kind: 'integer',
+    setting: 'label',
+    help: "a conditional checkpoint: the picture's class (required for one)",
+  },
+  starts: { kind: 'integer', setting: 'starts', help: 'starting points searched at once (default 64)' },
+  steps: { kind: 'integer', min: 1, max: 100000, help: 'Adam steps on each start (default 500)' },
+  realism: {
+    kind: 'number',
+    setting: 'realism',
+    help: "weight of the discriminator's realism term; 0 to fit the degraded picture only (default 0.02)",
+  },
+  lr: { kind: 'number', setting: 'lr', help: "Adam's learning rate on the noise (default 0.05)" },
+  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the starting points (default 1)' },
+  raw: {
+    kind: 'boolean',
+    setting: 'useEma',
+    value: false,
+    help: 'use the trained weights instead of their moving average',
+  },
+};
+
+export async function restoreCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, RESTORE_FLAGS);
+  const out = flags.out as string;
+  checkOutputFile(out);
+  const chain = parseDegradation(flags.degradation as string);
+  if (flags['degrade-only']) return degradeOnly(flags, chain, out);
+  if (flags.checkpoint === undefined)
+    throw new UsageError('--checkpoint is required to restore (only --degrade-only works without one)');
+  const checkpoint = readCheckpointFile(flags.checkpoint as string);
+  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  const config = checkpoint.config;
+  const side = modelSide(config.dataDim, config.channels);
+  const geometry = { rows: 1, channels: config.channels, height: side, width: side };
+  const degradedGeometry = fittedGeometry(geometry, chain);
+  const options: RepairOptions = {
+    ...(settingsOf(flags, RESTORE_FLAGS) as RepairOptions),
+    seed: (flags.seed as number | undefined) ?? config.seed,
+    degradation: chain,
+    ...maskOption(flags.mask as string | undefined, chain, side),
+    ...blurKernelOption(flags['blur-kernel'] as string | undefined, chain),
+  };
+  const settings = repairSettings(config, options);
+  const degraded = readPicture(flags.image as string, degradedGeometry);
+
+  const ctx = await acquireGpu();
+  const networks: Array<{ destroy(): void }> = [];
+  try {
+    const generator = loadGenerator(ctx, checkpoint);
+    networks.push(generator);
+    const discriminator = settings.realism > 0 ? loadDiscriminator(ctx, checkpoint) : null;
+    if (discriminator) networks.push(discriminator);
+    const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, options);
+    try {
+      const result = await repairer.restore(degraded, { steps: flags.steps as number | undefined });
+      if (!result.completion.every(Number.isFinite))
+        throw new CliError('the search produced NaN or infinite pixels; try a lower --lr', 1);
+      const pictures = flags.strip
+        ? [blownUp(degraded, degradedGeometry, side), result.completion]
+        : [result.completion];
+      writePictures(out, pictures, config.dataDim, config.channels, flags.strip === true);
+      const rms = Math.sqrt(result.error);
+      console.log(
+        `wrote ${out}: restored from ${formatDegradation(chain)}; after ${result.steps} steps on ${repairer.starts} ` +
+          `starts the best (start ${result.start}) degraded matches the picture to an RMS error of ` +
+          `${rms.toFixed(4)} (${(rms * 127.5).toFixed(1)} grey levels of 255)`,
+      );
+    } finally {
+      repairer.destroy();
+    }
+    return 0;
+  } finally {
+    for (const network of networks) network.destroy();
+    ctx.destroy();
+  }
+}
+
+/** Writes the degraded picture of a clean --image: the chain's own kernels, noise included. */
+async function degradeOnly(flags: Record<string, unknown>, chain: Degradation[], out: string): Promise<number> {
+  let [side, channels] = [(flags.size as number | undefined) ?? 28, 1 as 1 | 3];
+  if (flags.checkpoint !== undefined) {
+    const config = readCheckpointFile(flags.checkpoint as string).config;
+    [side, channels] = [modelSide(config.dataDim, config.channels), config.channels];
+  }
+  const geometry = { rows: 1, channels, height: side, width: side };
+  const clean = readPicture(flags.image as string, geometry);
+  const mask = maskOption(flags.mask as string | undefined, chain, side).degradationMask;
+  const { blurKernel } = blurKernelOption(flags['blur-kernel'] as string | undefined, chain);
+  const ctx = await acquireGpu();
+  try {
+    const extra = { ...(mask && { mask }), ...(blurKernel && { blurKernel }) };
+    const degraded = await degradeOnGpu(ctx, chain, geometry, clean, extra);
+    const small = fittedGeometry(geometry, chain);
+    writePictures(out, [degraded], pictureSize(small), channels, false);
+    console.log(`wrote ${out}: ${small.width}×${small.height} after ${formatDegradation(chain)}`);
+    return 0;
+  } finally {
+    ctx.destroy();
+  }
+}
+
+async function degradeOnGpu(
+  ctx: GpuContext,
+  chain: Degradation[],
+  geometry: ImageGeometry,
+  clean: Float32Array,
+  extra: Pick<ChainOptions, 'mask' | 'blurKernel'>,
+): Promise<Float32Array> {
+  const input = ctx.memory.createStorage('clean picture', clean);
+  try {
+    const options = { geometry, purpose: 'degrade' as const, input, ...extra };
+    const degradation = await buildDegradationChain(ctx, chain, options);
+    try {
+      const encoder = ctx.device.createCommandEncoder({ label: 'degrade' });
+      const pass = encoder.beginComputePass({ label: 'degrade' });
+      for (const kernel of degradation.forward) kernel.record(pass);
+      pass.end();
+      ctx.submit([encoder.finish()]);
+      return await ctx.readF32(degradation.output);
+    } finally {
+      degradation.destroy();
+    }
+  } finally {
+    ctx.memory.release(input);
+  }
+}
+
+/** The picture's geometry after the chain (downscaling shrinks it). */
+function fittedGeometry(geometry: ImageGeometry, chain: readonly Degradation[]): ImageGeometry {
+  return chain.reduce((g, d) => (d.kind === 'downscale' ? downscaledGeometry(g, d.factor) : g), geometry);
+}
+
+function maskOption(file: string | undefined, chain: readonly Degradation[], side: number) {
+  if (file === undefined) return {};
+  if (!chain.some((d) => d.kind === 'mask'))
+    throw new UsageError(`--mask goes with a mask in --degradation (e.g. mask+blur); this chain has none`);
+  if (chain.some((d) => d.kind === 'downscale'))
+    throw new UsageError(
+      '--mask with downscaling is not supported yet; give the mask as a band (mask:first=..,last=..)',
+    );
+  const grey = prepareImage(readImageFile(file), side, 1);
+  const known = Float32Array.from(grey, (b) => (b >= 128 ? 1 : 0));
+  if (!known.some((k) => k === 1))
+    throw new UsageError(`--mask ${file} is black everywhere: nothing is known; paint the intact part white`);
+  return { degradationMask: known };
+}
+
+/** The largest kernel picture's side: a blur wider than two thirds of a 28-pixel digit is no longer a blur. */
+const MAX_KERNEL_SIDE = 63;
+
+function blurKernelOption(file: string | undefined, chain: readonly Degradation[]): { blurKernel?: BlurTaps } {
+  if (file === undefined) return {};
+  if (!chain.some((d) => d.kind === 'blur'))
+    throw new UsageError('--blur-kernel goes with a blur in --degradation (e.g. blur+noise); this chain has none');
+  const picture = readImageFile(file);
+  if (picture.width > MAX_KERNEL_SIDE || picture.height > MAX_KERNEL_SIDE)
+    throw new UsageError(
+      `--blur-kernel ${file} is ${picture.width}×${picture.height}; at most ${MAX_KERNEL_SIDE} a side`,
+    );
+  const grey = new Uint8Array(picture.width * picture.height);
+  for (let p = 0; p < grey.length; p++) {
+    const [r, g, b] = [picture.rgba[4 * p]!, picture.rgba[4 * p + 1]!, picture.rgba[4 * p + 2]!];
+    grey[p] = Math.round((r + g + b) / 3);
+  }
+  return { blurKernel: tapsFromPicture(grey, picture.width, picture.height) };
+}
+
+function readPicture(file: string, g: ImageGeometry): Float32Array {
+  // Bytes to the values training sees: (2·byte − 255) / 255 ∈ [−1, 1].
+  const bytes = prepareImage(readImageFile(file), g.width, g.channels as 1 | 3);
+  return Float32Array.from(bytes, (b) => (2 * b - 255) / 255);
+}
+
+/** A smaller degraded picture blown up to `side` by repeating pixels, to stand beside the restoration. */
+function blownUp(values: Float32Array, g: ImageGeometry, side: number): Float32Array {
+  if (g.width === side) return values;
+  const out = new Float32Array(g.channels * side * side);
+  for (let c = 0; c < g.channels; c++)
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) {
+        const [sy, sx] = [Math.floor((y * g.height) / side), Math.floor((x * g.width) / side)];
+        out[(c * side + y) * side + x] = values[(c * g.height + sy) * g.width + sx]!;
+      }
+  return out;
+}
+
+function writePictures(out: string, pictures: Float32Array[], dim: number, channels: 1 | 3, strip: boolean) {
+  const values = Float32Array.from(pictures.flatMap((p) => Array.from(p)));
+  const grid = sampleGrid(values, pictures.length, dim, { columns: pictures.length, padding: strip ? 2 : 0, channels });
+  writeAtomically(out, encodePng(grid));
+}
+
+function modelSide(dataDim: number, channels: 1 | 3): number {
+  try {
+    return imageSide(dataDim, channels);
+  } catch {
+    throw new UsageError(
+      `the checkpoint's model makes ${dataDim} values, not square images: it cannot restore pictures`,
+    );
+  }
+}
