@@ -220,11 +220,16 @@ export function logitHeadReference(
   bias: number,
   loss: { split: number; targetFirst: number; targetSecond: number; divisor?: number; kind?: LogitLossKind },
   gate?: { kind: Activation; alpha: number },
+  /** Row r's weight j is weight[j] + rowOffset(r, j) (a projection discriminator's class row); absent: 0. */
+  rowOffset?: (r: number, j: number) => number,
 ): LogitHeadReference {
+  const weightOf = rowOffset
+    ? (r: number, j: number) => weight[j]! + rowOffset(r, j)
+    : (_: number, j: number) => weight[j]!;
   const logits = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let x = bias;
-    for (let j = 0; j < width; j++) x += input[r * width + j]! * weight[j]!;
+    for (let j = 0; j < width; j++) x += input[r * width + j]! * weightOf(r, j);
     logits[r] = x;
   }
   const bce = logitLossReference(
@@ -244,7 +249,8 @@ export function logitHeadReference(
     biasGrad += g;
     for (let j = 0; j < width; j++) {
       const a = input[r * width + j]!;
-      inputGrad[r * width + j] = g * weight[j]! * (gate ? derivativeFromOutput(gate.kind, a, gate.alpha) : 1);
+      const f = gate ? derivativeFromOutput(gate.kind, a, gate.alpha) : 1;
+      inputGrad[r * width + j] = g * weightOf(r, j) * f;
       weightGrad[j]! += g * a;
       weightGradMagnitude[j]! += Math.abs(g * a);
     }
