@@ -13,7 +13,7 @@ import {
   createProjectionWeightGrad,
 } from '../kernels/classProjection.js';
 import type { StepCounter } from '../kernels/counter.js';
-import { createBatchGather } from '../kernels/gather.js';
+import { createLabelGather } from '../kernels/gather.js';
 import type { Activation, TensorRef } from '../kernels/kernel.js';
 import { viewRef } from '../nn/mlp.js';
 import { elements } from '../nn/model.js';
@@ -79,16 +79,12 @@ export function planClassInputs(
   return [
     {
       build: (ctx) =>
-        createBatchGather(ctx, {
-          dataset: labels.buffer,
-          packedU8: false,
-          count: labels.count,
-          dim: 1,
+        createLabelGather(ctx, {
+          labels,
           rows: B,
           output: buffers.labels,
           seed: config.seed,
           stepCount: counter.buffer,
-          stepWord: 1,
           label: 'real batch labels',
         }),
     },

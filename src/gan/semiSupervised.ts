@@ -6,7 +6,7 @@
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { StepCounter } from '../kernels/counter.js';
-import { createBatchGather } from '../kernels/gather.js';
+import { createBatchGather, createLabelGather } from '../kernels/gather.js';
 import type { TensorRef } from '../kernels/kernel.js';
 import { createSemiSupervisedLoss } from '../kernels/semiSupervisedLoss.js';
 import type { PlannedKernel } from '../nn/network.js';
@@ -50,12 +50,14 @@ export function planLabeledGather(
   output: { images: GPUBuffer; labels: GPUBuffer },
 ): PlannedKernel[] {
   const B = config.batch;
-  const common = { count: labeled.images.count, rows: B, seed: config.seed, stepCount: counter.buffer };
   return [
     {
       build: (ctx) =>
         createBatchGather(ctx, {
-          ...common,
+          count: labeled.images.count,
+          rows: B,
+          seed: config.seed,
+          stepCount: counter.buffer,
           dataset: labeled.images.buffer,
           packedU8: labeled.images.packedU8,
           dim: labeled.images.dim,
@@ -67,13 +69,12 @@ export function planLabeledGather(
     },
     {
       build: (ctx) =>
-        createBatchGather(ctx, {
-          ...common,
-          dataset: labeled.labels.buffer,
-          packedU8: false,
-          dim: 1,
+        createLabelGather(ctx, {
+          labels: labeled.labels,
+          rows: B,
           output: output.labels,
-          stepWord: 1,
+          seed: config.seed,
+          stepCount: counter.buffer,
           label: 'labelled batch labels',
         }),
     },

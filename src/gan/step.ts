@@ -9,7 +9,7 @@ import type { StepCounter } from '../kernels/counter.js';
 import type { TensorRef } from '../kernels/kernel.js';
 import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
 import { createLogitHead } from '../kernels/logitHead.js';
-import { createBatchGather } from '../kernels/gather.js';
+import { createBatchGather, createLabelGather } from '../kernels/gather.js';
 import { STREAMS } from '../kernels/streams.js';
 import type { GpuDataset } from '../data/dataset.js';
 import { viewRef, type MlpParameters } from '../nn/mlp.js';
@@ -240,16 +240,12 @@ function planStep(parts: StepParts): Planned[] {
     // The real batch's labels, by the same shuffle, from the step the gather above advanced to.
     plan.push({
       build: () =>
-        createBatchGather(ctx, {
-          dataset: labels.buffer,
-          packedU8: false,
-          count: labels.count,
-          dim: 1,
+        createLabelGather(ctx, {
+          labels,
           rows: B,
           output: conditioning.labels,
           seed: c.seed,
           stepCount: counter.buffer,
-          stepWord: 1,
           label: 'real batch labels',
         }),
     });

@@ -102,3 +102,33 @@ export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Prom
     : ([rows, 1, 1] as [number, number, number]);
   return new BoundKernel(ctx, compiled, label, resources, uniforms, workgroups);
 }
+
+/**
+ * The labels of a batch that another gather of the same step already took (it advanced the
+ * counter into word 1): one u32 class per row, by the same shuffle, so row r's label is that of
+ * row r's example.
+ */
+export function createLabelGather(
+  ctx: GpuContext,
+  spec: {
+    labels: { buffer: TensorRef; count: number };
+    rows: number;
+    output: TensorRef;
+    seed: number;
+    stepCount: TensorRef;
+    label: string;
+  },
+): Promise<BoundKernel> {
+  return createBatchGather(ctx, {
+    dataset: spec.labels.buffer,
+    packedU8: false,
+    count: spec.labels.count,
+    dim: 1,
+    rows: spec.rows,
+    output: spec.output,
+    seed: spec.seed,
+    stepCount: spec.stepCount,
+    stepWord: 1,
+    label: spec.label,
+  });
+}
