@@ -93,6 +93,14 @@ describe('train refuses a setting with the library’s words under the flag’s 
     [['--seed', '-1'], 'webgpu-gan train: --seed: must be an integer in [0, 2^53), got -1'],
     [['--arch', 'resnet'], 'webgpu-gan train: --arch: must be mlp or dcgan, got "resnet"'],
     [
+      ['--conditioning', 'projection'],
+      'webgpu-gan train: --conditioning says how a conditional GAN takes its class: add --conditional',
+    ],
+    [
+      ['--arch', 'dcgan', '--conditional', '--conditioning', 'one-hot'],
+      'webgpu-gan train: --conditioning: is one-hot, but a DCGAN takes the class by projection in D',
+    ],
+    [
       ['--arch', 'dcgan', '--size', '30'],
       'webgpu-gan train: --size 30: dcgan builds 28, 32, 64-pixel images; choose one of them',
     ],

@@ -3,7 +3,13 @@
 // saves) and the GAN's settings, which src/gan/config.ts validates and a resumed checkpoint must match.
 import { join } from 'node:path';
 import type { Checkpoint } from '../gan/checkpoint.js';
-import { DEFAULT_GAN_CONFIG as D, GAN_LOSSES, semiSupervisedRecipe, type GanConfig } from '../gan/config.js';
+import {
+  CONDITIONINGS,
+  DEFAULT_GAN_CONFIG as D,
+  GAN_LOSSES,
+  semiSupervisedRecipe,
+  type GanConfig,
+} from '../gan/config.js';
 import { ARCHITECTURES, DCGAN_SIDES } from '../nn/presets.js';
 import { type FlagTable, type ParsedFlags, settingsOf, showValue, UsageError, withDefaults } from './args.js';
 
@@ -47,6 +53,14 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     help:
       "a conditional GAN: each image's label enters both networks (a built-in set's classes, or --labels); " +
       "with dcgan, the discriminator's by class projection",
+  },
+  conditioning: {
+    kind: 'string',
+    setting: 'conditioning',
+    choices: CONDITIONINGS,
+    help:
+      'with --conditional and mlp: how D takes the class, as a one-hot input beside the image or by projection ' +
+      'on its last features (dcgan always projects) (default one-hot)',
   },
   labels: {
     kind: 'string',
@@ -159,6 +173,8 @@ export function runOf(flags: ParsedFlags): Run {
   const size = flags.size as number | undefined;
   if (flags.arch === 'dcgan' && size !== undefined && !(DCGAN_SIDES as readonly number[]).includes(size))
     throw new UsageError(`--size ${size}: dcgan builds ${DCGAN_SIDES.join(', ')}-pixel images; choose one of them`);
+  if (flags.conditioning !== undefined && !flags.conditional && !flags.resume)
+    throw new UsageError('--conditioning says how a conditional GAN takes its class: add --conditional');
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)
     throw new UsageError('--labels are for a conditional or semi-supervised GAN: add --conditional or --labeled N');
   if (flags.conditional && typeof flags.labeled === 'number' && flags.labeled > 0)

@@ -170,6 +170,7 @@ const STRUCTURAL: Array<keyof GanConfig> = [
   'seed',
   'spectralNorm', // adds the power iteration's vectors to the state
   'classes',
+  'conditioning', // where the class weights live
   'oneHotValue', // the units of the class columns' Adam moments
   'labelClasses',
   'labeled', // which images come with labels, drawn from the seed

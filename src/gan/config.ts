@@ -36,6 +36,14 @@ export interface GanConfig {
    */
   classes: number;
   /**
+   * How a conditional GAN's class enters D: 'one-hot', the MLP's one-hot input beside the image
+   * (and beside the noise in G, both scaled by oneHotValue), or 'projection' (Miyato and Koyama
+   * 2018), a plain one-hot beside G's noise and a learned row per class whose dot product with the
+   * features of D's last layer is added to its logit. A DCGAN always projects; left out, an MLP
+   * takes CONDITIONING_DEFAULT.
+   */
+  conditioning: Conditioning;
+  /**
    * Semi-supervised learning (Salimans et al. 2016): D ends in this many class logits, "fake"
    * being an implicit class of logit 0, so that it is also a classifier; 0 for an ordinary GAN's
    * one real/fake logit. Trained with `labeled` labelled images beside the unlabelled ones.
@@ -107,6 +115,8 @@ export interface GanConfig {
 }
 
 export type GanLoss = 'bce' | 'hinge' | 'least-squares';
+export type Conditioning = 'one-hot' | 'projection';
+export const CONDITIONINGS: readonly Conditioning[] = ['one-hot', 'projection'];
 export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge', 'least-squares'];
 
 /**
@@ -122,6 +132,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   dataDim: 784,
   channels: 1,
   classes: 0,
+  conditioning: 'one-hot',
   labelClasses: 0,
   labeled: 0,
   featureMatching: false,
@@ -205,7 +216,10 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
 export function resolveRecordedConfig(recorded: unknown): GanConfig {
   if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded))
     throw new ArgumentError('config', `must be an object of settings, got ${JSON.stringify(recorded)}`);
-  return resolveGanConfig({ ...SETTINGS_BEFORE_THEY_EXISTED, ...(recorded as Partial<GanConfig>) });
+  const settings = { ...SETTINGS_BEFORE_THEY_EXISTED, ...(recorded as Partial<GanConfig>) };
+  // Before the setting, a conditional MLP took the one-hot and a conditional DCGAN projected.
+  settings.conditioning ??= settings.architecture === 'dcgan' ? 'projection' : 'one-hot';
+  return resolveGanConfig(settings);
 }
 
 const ACTIVATIONS: Activation[] = ['none', 'leaky-relu', 'tanh', 'sigmoid'];
@@ -223,6 +237,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     ...(lrGiven && !('generatorLr' in partial) && { generatorLr: null }),
     ...partial,
   };
+  if (partial.conditioning === undefined) c.conditioning = c.architecture === 'dcgan' ? 'projection' : 'one-hot';
   requirePositiveInteger('noiseDim', c.noiseDim);
   requirePositiveInteger('dataDim', c.dataDim);
   requirePositiveInteger('batch', c.batch);
@@ -265,6 +280,13 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   if (!Number.isInteger(c.classes) || c.classes < 0 || c.classes > 1024)
     throw new ArgumentError('classes', `must be a whole number from 0 (unconditional) to 1024, got ${c.classes}`);
   requireOneHotValue('oneHotValue', c.oneHotValue);
+  if (!CONDITIONINGS.includes(c.conditioning))
+    throw new ArgumentError(
+      'conditioning',
+      `must be ${CONDITIONINGS.join(' or ')}, got ${JSON.stringify(c.conditioning)}`,
+    );
+  if (c.architecture === 'dcgan' && c.conditioning !== 'projection')
+    throw new ArgumentError('conditioning', 'is one-hot, but a DCGAN takes the class by projection in D');
   if (c.classes > 0 && c.discriminatorHidden.length === 0)
     throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
   checkArchitecture(c);

@@ -39,10 +39,14 @@ const discriminatorOutputs = (config: GanConfig) => Math.max(1, config.labelClas
 
 /**
  * Whether the configuration trains layer-list networks (networkStep.ts): every DCGAN, and a
- * semi-supervised MLP (as the MLP's layers); an ordinary MLP keeps its own planner (step.ts).
+ * semi-supervised or class-projecting MLP (as the MLP's layers); an ordinary MLP, and one that
+ * takes its class as a one-hot input, keep their own planner (step.ts).
  */
-export function usesLayerLists(config: Pick<GanConfig, 'architecture' | 'labelClasses'>): boolean {
-  return config.architecture !== 'mlp' || config.labelClasses > 0;
+export function usesLayerLists(
+  config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
+): boolean {
+  const projects = config.classes > 0 && config.conditioning === 'projection';
+  return config.architecture !== 'mlp' || config.labelClasses > 0 || projects;
 }
 
 function mlpPreset(config: GanConfig): MlpPresetSpec {
@@ -63,7 +67,11 @@ function mlpPreset(config: GanConfig): MlpPresetSpec {
  */
 export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
   if (config.architecture === 'mlp')
-    return { input: [config.noiseDim], layers: mlpGenerator(mlpPreset(config)), leakySlope: config.leakySlope };
+    return {
+      input: [config.noiseDim + config.classes],
+      layers: mlpGenerator(mlpPreset(config)),
+      leakySlope: config.leakySlope,
+    };
   return {
     input: generatorInput('dcgan', config.noiseDim + config.classes),
     layers: dcganGenerator(dcganPreset(config)),
@@ -77,14 +85,20 @@ export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
  * projection of its last layer's input on the class's row (NetworkSpec.projectionClasses).
  */
 export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
+  const projection = config.classes > 0 && { projectionClasses: config.classes };
   if (config.architecture === 'mlp')
-    return { input: [config.dataDim], layers: mlpDiscriminator(mlpPreset(config)), leakySlope: config.leakySlope };
+    return {
+      input: [config.dataDim],
+      layers: mlpDiscriminator(mlpPreset(config)),
+      leakySlope: config.leakySlope,
+      ...projection,
+    };
   const side = imageSide(config);
   return {
     input: [config.channels, side, side],
     layers: dcganDiscriminator(dcganPreset(config)),
     leakySlope: config.leakySlope,
-    ...(config.classes > 0 && { projectionClasses: config.classes }),
+    ...projection,
   };
 }
 
@@ -94,7 +108,8 @@ export function requireMlp(config: GanConfig): void {
     throw new ArgumentError(
       'checkpoint',
       config.architecture === 'mlp'
-        ? 'is a semi-supervised model; repair takes ordinary mlp checkpoints for now'
+        ? `is a ${config.labelClasses > 0 ? 'semi-supervised' : 'class-projecting'} model; repair takes ordinary ` +
+            'mlp checkpoints for now'
         : `is a ${config.architecture} model; repair takes mlp checkpoints for now (train one with --arch mlp)`,
     );
 }

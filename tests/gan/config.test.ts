@@ -66,6 +66,22 @@ describe("a checkpoint's recorded configuration", () => {
     });
   });
 
+  it('conditioning: an MLP takes the one-hot unless told, a DCGAN always projects, and old files keep theirs', () => {
+    expect(resolveGanConfig({ classes: 10 }).conditioning).toBe('one-hot');
+    expect(resolveGanConfig({ classes: 10, conditioning: 'projection' }).conditioning).toBe('projection');
+    expect(resolveGanConfig({ architecture: 'dcgan', classes: 10 }).conditioning).toBe('projection');
+    expect(() => resolveGanConfig({ architecture: 'dcgan', conditioning: 'one-hot' })).toThrow(
+      /^conditioning: is one-hot, but a DCGAN takes the class by projection in D/,
+    );
+    expect(() => resolveGanConfig({ conditioning: 'concat' as 'one-hot' })).toThrow(
+      /^conditioning: must be one-hot or projection, got "concat"/,
+    );
+    const recorded = { ...DEFAULT_GAN_CONFIG, classes: 10 } as Record<string, unknown>;
+    delete recorded.conditioning;
+    expect(resolveRecordedConfig(recorded).conditioning).toBe('one-hot');
+    expect(resolveRecordedConfig({ ...recorded, architecture: 'dcgan' }).conditioning).toBe('projection');
+  });
+
   it.each([null, [], 'bce', 3])('refuses %o: not an object of settings', (recorded) => {
     expect(() => resolveRecordedConfig(recorded)).toThrow(/config.*must be an object of settings/);
   });

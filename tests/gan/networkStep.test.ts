@@ -43,6 +43,13 @@ const DISCRIMINATOR_BN: Layer[] = [
   { kind: 'activation', fn: 'leaky-relu' },
   { kind: 'conv2d', out: 1, kernel: 3, bias: false },
 ];
+/** An MLP's D (a class-projecting conditional MLP's): flatten, Linear, LeakyReLU, Linear to one logit. */
+const LINEAR_D: Layer[] = [
+  { kind: 'flatten' },
+  { kind: 'linear', out: 7 },
+  { kind: 'activation', fn: 'leaky-relu' },
+  { kind: 'linear', out: 1 },
+];
 /** A semi-supervised D: three class logits (fake is the implicit fourth), from 4 labelled images. */
 const CLASSIFYING: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'conv2d', out: 3, kernel: 3, bias: false }];
 const SEMI = { labelClasses: 3, labeled: 4 };
@@ -130,6 +137,11 @@ describe('the step of a GAN of layer-list networks', () => {
     ['hinge loss, spectral normalisation and a batch norm in D', hingeSn, DISCRIMINATOR_BN],
     ['conditional: BCE, a batch norm in D', conditional, DISCRIMINATOR_BN],
     ['conditional: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, classes: 3 }), DISCRIMINATOR],
+    [
+      'conditional, linear layers (a projecting MLP): hinge and spectral norm',
+      resolveGanConfig({ ...hingeSn, classes: 3 }),
+      LINEAR_D,
+    ],
     ['semi-supervised: BCE', semi, CLASSIFYING],
     ['labelled images alone (the baseline)', resolveGanConfig({ ...semi, labeledOnly: true }), CLASSIFYING],
     ['semi-supervised: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, ...SEMI }), CLASSIFYING],
