@@ -30,6 +30,7 @@ import {
   trimLog,
 } from './files.js';
 import { GanTrainer } from '../gan/trainer.js';
+import { checkResumeData, dataRecordOf, recordedSource } from './dataRecord.js';
 import { checkRunLock, type RunLock, takeRunLock } from './runLock.js';
 import { parseFlags, UsageError, type ParsedFlags } from './args.js';
 import { checkResumeFlags, ganSettings, runOf, TRAIN_FLAGS, type Run } from './trainFlags.js';
@@ -57,6 +58,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const data = readData(flags, checkpoint);
   run.dataset = data.dataset;
+  run.data = dataRecordOf(data, data.path);
+  if (checkpoint) checkResumeData(checkpoint, run.data, flags['allow-other-data'] === true);
   const config =
     checkpoint?.config ??
     resolveGanConfig({
@@ -85,7 +88,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
 }
 
 /** The pictures to train on, of the checkpoint's size and colours when resuming. */
-function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingData {
+function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingData & { path?: string } {
   const conditional = checkpoint ? checkpoint.config.classes > 0 : flags.conditional === true;
   if (checkpoint && !conditional && flags.labels !== undefined)
     throw new UsageError('--labels: the checkpoint is of an unconditional GAN, which takes no labels');
@@ -106,8 +109,9 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
         );
     }
   }
+  const path = dataOf(flags.data as string | undefined, checkpoint);
   const data = loadTrainingData({
-    path: dataOf(flags.data as string | undefined, checkpoint),
+    path,
     labelsPath: flags.labels as string | undefined,
     conditional,
     semiSupervised: checkpoint ? checkpoint.config.labeled > 0 : semiSupervised(flags),
@@ -116,14 +120,15 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
   });
   console.log(`data: ${data.description}`);
   reportSkipped(data.skipped);
-  return data;
+  return { ...data, path };
 }
 
 /**
- * --data, or when resuming without it the built-in dataset the checkpoint learned; a built-in
- * name other than the checkpoint's is refused (a path is the user's to vouch for).
+ * --data, or when resuming without it the data the checkpoint records (a built-in set, or the
+ * folder or file); a built-in name other than the checkpoint's is refused here, other data later.
  */
 function dataOf(given: string | undefined, checkpoint: Checkpoint | null): string | undefined {
+  if (given === undefined && checkpoint) return recordedSource(checkpoint);
   const learned = checkpoint?.dataset;
   if (given === undefined) return learned;
   const named = builtinData(given);

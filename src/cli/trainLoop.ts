@@ -136,7 +136,7 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
  */
 export async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, final: boolean): Promise<void> {
   if (trainer.diverged) throw trainer.diverged;
-  const checkpoint = await encodeCheckpoint(trainer, { dataset: run.dataset });
+  const checkpoint = await encodeCheckpoint(trainer, { dataset: run.dataset, data: run.data });
   const samples = await sampler.sample();
   if (!samples.every(Number.isFinite))
     throw new TrainingDivergedError(trainer.step, 'the generator produced NaN or infinite pixels');

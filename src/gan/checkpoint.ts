@@ -37,12 +37,30 @@ export interface Checkpoint {
    * eval scores against and what a resumed run trains on unless told otherwise.
    */
   dataset?: string;
+  /** The data the run trained on, where the writer recorded them (older files: absent). */
+  data?: DataRecord;
+}
+
+/**
+ * The data a run trains on, as a checkpoint records them so that a resumed run can tell whether it
+ * is given the same: where they came from, their shape, and a CRC-32 of their bytes.
+ */
+export interface DataRecord {
+  /** A built-in dataset's name, or the absolute path of the folder or IDX file. */
+  source: string;
+  count: number;
+  side: number;
+  channels: number;
+  /** CRC-32 of the pixels (then the labels, if any), 8 hex digits. */
+  crc32: string;
 }
 
 /** What a checkpoint records beside the trainer's state. */
 export interface CheckpointAbout {
   /** The built-in dataset the run trains on (nothing for a folder or a file of the user's). */
   dataset?: string | null;
+  /** The data the run trains on. */
+  data?: DataRecord | null;
 }
 
 /**
@@ -87,13 +105,14 @@ export async function encodeCheckpoint(trainer: GanTrainer, about: CheckpointAbo
       }),
       tensors_crc32: tensorChecksum(tensors, integers),
       ...(about.dataset ? { dataset: about.dataset } : {}),
+      ...(about.data ? { data: JSON.stringify(about.data) } : {}),
     },
     integers,
   );
 }
 
 /** The metadata keys a checkpoint is read for; any other key in a file is ignored, never carried on. */
-const CHECKPOINT_METADATA = ['format', 'step', 'config', 'rng', 'tensors_crc32', 'dataset'] as const;
+const CHECKPOINT_METADATA = ['format', 'step', 'config', 'rng', 'tensors_crc32', 'dataset', 'data'] as const;
 type CheckpointMetadata = Partial<Record<(typeof CHECKPOINT_METADATA)[number], string>>;
 
 function knownMetadata(metadata: Record<string, string>): CheckpointMetadata {
@@ -155,7 +174,25 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     integers,
     warnings,
     ...(metadata.dataset !== undefined && { dataset: metadata.dataset }),
+    ...(metadata.data !== undefined && { data: parseDataRecord(metadata.data) }),
   };
+}
+
+const DATA_RECORD_FIELDS = { source: 'string', count: 'number', side: 'number', channels: 'number', crc32: 'string' };
+
+/** The recorded data, checked field by field (only those fields are kept). */
+function parseDataRecord(recorded: string): DataRecord {
+  let value: Record<string, unknown> | null = null;
+  try {
+    value = JSON.parse(recorded);
+  } catch {}
+  const fields = Object.entries(DATA_RECORD_FIELDS);
+  if (typeof value !== 'object' || value === null || fields.some(([k, type]) => typeof value[k] !== type))
+    throw new CheckpointFormatError(
+      'metadata data is not a record of the data trained on ({source, count, side, channels, crc32}): the file is ' +
+        'damaged or was not written by webgpu-gan',
+    );
+  return Object.fromEntries(fields.map(([k]) => [k, value[k]])) as unknown as DataRecord;
 }
 
 /** The settings that fix the shapes and the random streams: a checkpoint must agree on them. */
