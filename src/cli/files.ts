@@ -2,8 +2,13 @@
 // do; a run folder is checked before any GPU work (writable, not another run, temporary files of
 // killed runs cleared), and log.jsonl is trimmed back to the checkpoint when a run resumes.
 import {
-  appendFileSync,
+  closeSync,
   existsSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  truncateSync,
+  writeSync,
   mkdirSync,
   readdirSync,
   rmSync,
@@ -61,8 +66,28 @@ export function writeAtomically(path: string, bytes: Uint8Array, exitCode = 2): 
   attempt('write', path, () => writeFileAtomic(path, bytes), exitCode);
 }
 
+/**
+ * Appends one whole line or nothing: the line goes in one write, and a write that fails partway
+ * (a full disk) is cut back to where the file ended, so the log never holds half a line.
+ */
 export function appendLine(path: string, line: string, exitCode = 1): void {
-  attempt('append to', path, () => appendFileSync(path, `${line}\n`), exitCode);
+  attempt('append to', path, () => appendWhole(path, Buffer.from(`${line}\n`)), exitCode);
+}
+
+function appendWhole(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'a');
+  try {
+    const end = fstatSync(fd).size;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    } catch (error) {
+      ftruncateSync(fd, end);
+      throw error;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Checks that an output file can be written: its folder exists and it is not a folder itself. */
@@ -135,15 +160,16 @@ export function clearRun(out: string): void {
 }
 
 /**
- * On resume, drops the log lines past the checkpoint's step (written after the last save by a
- * run that was then killed), so that the resumed log neither repeats nor skips a step.
- * Returns how many lines were dropped.
+ * On resume (and when a save failed), drops the log lines past the checkpoint's step (written after
+ * the last save by a run that was then killed or stopped), so that the log agrees with the
+ * checkpoint and a resumed log neither repeats nor skips a step. Where the lines kept are the
+ * file's start, as they are unless the log was edited, the file is cut in place: that needs no
+ * free space, which a full disk does not have. Returns how many lines were dropped.
  */
 export function trimLog(path: string, step: number): number {
   if (!existsSync(path)) return 0;
-  const lines = attempt('read', path, () => readRegularFile(path).toString('utf8'))
-    .split('\n')
-    .filter((l) => l.trim() !== '');
+  const text = attempt('read', path, () => readRegularFile(path).toString('utf8'));
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
   const kept = lines.filter((line) => {
     try {
       return ((JSON.parse(line) as { step?: unknown }).step as number) <= step;
@@ -152,6 +178,8 @@ export function trimLog(path: string, step: number): number {
     }
   });
   if (kept.length === lines.length) return 0;
-  writeAtomically(path, new TextEncoder().encode(kept.map((l) => `${l}\n`).join('')));
+  const start = kept.map((l) => `${l}\n`).join('');
+  if (text.startsWith(start)) attempt('trim', path, () => truncateSync(path, Buffer.byteLength(start)));
+  else writeAtomically(path, new TextEncoder().encode(start));
   return lines.length - kept.length;
 }

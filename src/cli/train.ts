@@ -298,7 +298,7 @@ async function trainOn(
     );
     const stop = () => signals.stopped() !== null;
     await loop({ trainer, sampler, evaluator, run, stop, onSaved: (step) => (saved = step) });
-    await save(trainer, sampler, run, true);
+    await save(trainer, sampler, run, true, (step) => (saved = step));
     console.log(`saved ${join(run.out, CHECKPOINT)} and samples.png at step ${trainer.step}`);
     const signal = signals.stopped();
     return signal ? SIGNAL_EXIT[signal]! : 0;
@@ -308,6 +308,8 @@ async function trainOn(
     )
       throw error;
     const kept = saved === null ? 'no checkpoint was written' : `the checkpoint of step ${saved} in ${run.out} is kept`;
+    // A full disk: the log goes back to the checkpoint kept, so that both tell the same story.
+    if (error instanceof FileSystemError && saved !== null) trimLogQuietly(run.out, saved);
     // A failure once training is under way: exit 1, the last good checkpoint left as it was.
     throw new CliError(`${error.message}; ${kept}`, 1);
   } finally {
@@ -319,6 +321,13 @@ async function trainOn(
     labeled?.destroy();
     dataset.destroy();
   }
+}
+
+/** trimLog where a failure is already being reported: the next --resume trims what this could not. */
+function trimLogQuietly(out: string, step: number): void {
+  try {
+    trimLog(join(out, RUN_FILES.log), step);
+  } catch {}
 }
 
 /**

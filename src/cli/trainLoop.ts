@@ -92,8 +92,7 @@ export async function loop({ trainer, sampler, evaluator, run, stop, onSaved }: 
         // The log reaches the checkpoint's step first, so a resume from it repeats no line.
         const last = await trainer.readStats();
         if (last) log.onStats(last);
-        await save(trainer, sampler, run, false);
-        onSaved(trainer.step);
+        await save(trainer, sampler, run, false, onSaved);
       }
     }
     const last = await trainer.readStats();
@@ -131,10 +130,18 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
 }
 
 /**
- * The checkpoint and samples.png (+ a numbered copy), each written atomically, and only from
- * finite weights: encodeCheckpoint refuses others, and so does the sample check.
+ * The checkpoint, then samples.png (+ a numbered copy), each written atomically, and only from
+ * finite weights: encodeCheckpoint refuses others, and so does the sample check. The checkpoint
+ * goes first, so that a full disk never leaves samples newer than the checkpoint that is kept;
+ * `onSaved` hears of it as soon as it is on disk.
  */
-export async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, final: boolean): Promise<void> {
+export async function save(
+  trainer: GanTrainer,
+  sampler: GanSampler,
+  run: Run,
+  final: boolean,
+  onSaved: (step: number) => void,
+): Promise<void> {
   if (trainer.diverged) throw trainer.diverged;
   const checkpoint = await encodeCheckpoint(trainer, { dataset: run.dataset, data: run.data });
   const samples = await sampler.sample();
@@ -145,8 +152,9 @@ export async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, f
     channels: trainer.config.channels,
   });
   const png = encodePng(grid);
+  writeAtomically(join(run.out, RUN_FILES.checkpoint), checkpoint, 1);
+  onSaved(trainer.step);
   writeAtomically(join(run.out, 'samples.png'), png, 1);
   if (!final || trainer.step % run.sampleEvery === 0)
     writeAtomically(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png, 1);
-  writeAtomically(join(run.out, RUN_FILES.checkpoint), checkpoint, 1);
 }
