@@ -54,7 +54,10 @@ describe('--resume and the data a run began with', { timeout: 300_000 }, () => {
     expect(refused.status).toBe(2);
     expect(refused.errors).toEqual([
       expect.stringMatching(
-        /--resume: these are not the data the run began with \(the fingerprint \(CRC-32 of the pixels and labels\) differs: .*\); give the run's --data, or add --allow-other-data/,
+        new RegExp(
+          '--resume: these are not the data the run began with \\(the fingerprint \\(CRC-32 of the pixels and ' +
+            "labels\\) differs: .*\\); give the run's --data, or add --allow-other-data",
+        ),
       ),
     ]);
     expect(refused.stdout).not.toMatch(/adapter:/);

@@ -55,10 +55,11 @@ export function checkResumeData(checkpoint: Checkpoint, now: DataRecord, allowed
   const differs = dataDifferences(recorded, now);
   if (differs.length === 0) return;
   const both = `the run began with ${describe(recorded)}; given ${describe(now)}`;
+  const what = `${differs.join(', ')} differ${differs.length > 1 ? '' : 's'}`;
   if (!allowed)
     throw new UsageError(
-      `--resume: these are not the data the run began with (${differs.join(', ')} differ${differs.length > 1 ? '' : 's'}: ` +
-        `${both}); give the run's --data, or add --allow-other-data to go on with these`,
+      `--resume: these are not the data the run began with (${what}: ${both}); give the run's --data, or add ` +
+        '--allow-other-data to go on with these',
     );
   console.log(`--allow-other-data: training on other data than the run began with (${both})`);
 }
