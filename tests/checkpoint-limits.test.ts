@@ -101,10 +101,11 @@ describe('checkpoints: bounded headers, known metadata, a strict step', { timeou
     // The good header, in a file of 1.9 GB: the sizes it declares are not the file's.
     const padded = sparseFile(header, data, huge);
     expect(() => readCheckpointFile(padded)).toThrow(CheckpointFormatError);
+    const unclaimed = huge - withHeader(JSON.stringify(header)).length - data.length;
     expect(() => readCheckpointFile(padded)).toThrow(
       new RegExp(
-        `data section has ${huge - withHeader(JSON.stringify(header)).length - data.length} bytes that belong to no tensor ` +
-          `\\(the header declares ${data.length} bytes of tensors\\)`,
+        `data section has ${unclaimed} bytes that belong to no tensor \\(the header declares ${data.length} bytes ` +
+          'of tensors\\)',
       ),
     );
     // A header that declares 1.9 GB, as the file holds: the model its configuration describes needs less.
