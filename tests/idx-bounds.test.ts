@@ -36,7 +36,7 @@ describe('IDX files within what they declare', () => {
     const bomb = file('bomb.gz', gzipSync(Buffer.concat([imagesHeader(1, 2, 2), Buffer.alloc(2 ** 26)])));
     expect(() => loadMnistImages(bomb)).toThrow(DatasetError);
     expect(() => loadMnistImages(bomb)).toThrow(
-      /bomb\.gz: the gzip data hold more than the 20 bytes its IDX header declares \(1 images of 2×2\): a damaged file or a gzip bomb/,
+      /bomb\.gz: the gzip data hold more than the 20 bytes its IDX header declares \(1 images of 2×2\): a damaged/,
     );
     const labels = file('labels.gz', gzipSync(Buffer.concat([labelsHeader(3), Buffer.alloc(2 ** 26)])));
     expect(() => loadMnistLabels(labels)).toThrow(/hold more than the 11 bytes its IDX header declares \(3 labels\)/);

@@ -16,9 +16,10 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../gan/checkpointFile.js';
 import { readRegularFile } from '../io/regularFileNode.js';
+import { mayHaveWritten } from './processes.js';
 
 /** An error the CLI reports in one line with its own exit code: 2 before training, 1 once a run is under way. */
 export class CliError extends Error {
@@ -90,7 +91,11 @@ function appendWhole(path: string, bytes: Uint8Array): void {
   }
 }
 
-/** Checks that an output file can be written: its folder exists and it is not a folder itself. */
+/**
+ * Checks that an output file can be written, before any GPU work: its folder exists, it is not a
+ * folder itself, and a file can be made in that folder (a probe, removed at once), as the atomic
+ * write will need.
+ */
 export function checkOutputFile(path: string): void {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new FileSystemError(`cannot write ${path}: it is a folder; name a file, e.g. ${join(path, 'samples.png')}`);
@@ -99,6 +104,9 @@ export function checkOutputFile(path: string): void {
     throw new FileSystemError(`cannot write ${path}: its folder ${folder} does not exist; create it first`);
   if (!statSync(folder).isDirectory())
     throw new FileSystemError(`cannot write ${path}: ${folder} is a file, not a folder`);
+  const probe = join(folder, `.${basename(path)}.${process.pid}.tmp`);
+  attempt('write', path, () => writeFileSync(probe, ''));
+  rmSync(probe, { force: true });
 }
 
 /** Makes the run folder and proves it writable with a probe file, before any GPU work. */
@@ -117,24 +125,20 @@ export function prepareRunFolder(out: string): void {
  */
 const TEMPORARY = /^\.(?:checkpoint\.safetensors|log\.jsonl|samples(?:-\d{7,})?\.png)\.(\d+)\.tmp$/;
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
-  }
-}
-
-/** Removes temporary files of runs that were killed (their process is gone); says what it removed. */
+/**
+ * Removes temporary files of runs that were killed (their process is gone, or its pid now names a
+ * process that started after the file was written); says what it removed.
+ */
 export function removeStaleTemporaries(out: string): string | null {
   let count = 0;
   let bytes = 0;
   for (const name of readdirSync(out)) {
     const match = TEMPORARY.exec(name);
-    if (!match || isRunning(Number(match[1]))) continue;
+    if (!match) continue;
     const path = join(out, name);
-    bytes += statSync(path).size;
+    const stats = statSync(path);
+    if (mayHaveWritten(Number(match[1]), stats.mtimeMs)) continue;
+    bytes += stats.size;
     attempt('remove the stale temporary file', path, () => rmSync(path, { force: true }));
     count++;
   }

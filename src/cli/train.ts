@@ -32,9 +32,9 @@ import {
 import { GanTrainer } from '../gan/trainer.js';
 import { checkResumeData, dataRecordOf, recordedSource } from './dataRecord.js';
 import { checkRunLock, type RunLock, takeRunLock } from './runLock.js';
-import { parseFlags, UsageError, type ParsedFlags } from './args.js';
+import { parseFlags, printable, UsageError, type ParsedFlags } from './args.js';
 import { checkResumeFlags, ganSettings, runOf, TRAIN_FLAGS, type Run } from './trainFlags.js';
-import { loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
+import { leaveOnSignal, loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
 
 export { TRAIN_FLAGS } from './trainFlags.js';
 
@@ -72,7 +72,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
     });
   checkRun(run, config, data, checkpoint);
   const force = flags.force === true;
-  const lock = prepareOutput(run.out, checkpoint, force);
+  // Handlers first, then the lock: a signal at any moment before training leaves no stale lock.
+  let lock: RunLock | null = null;
+  const releaseHandlers = leaveOnSignal(() => lock?.release());
+  try {
+    lock = prepareOutput(run.out, checkpoint, force);
+  } catch (error) {
+    releaseHandlers();
+    throw error;
+  }
   try {
     const ctx = await acquireGpu();
     try {
@@ -83,6 +91,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ctx.destroy();
     }
   } finally {
+    releaseHandlers();
     lock.release();
   }
 }
@@ -118,7 +127,7 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
     side: given.size ?? shape?.side,
     channels: given.channels ?? shape?.channels,
   });
-  console.log(`data: ${data.description}`);
+  console.log(`data: ${printable(data.description)}`);
   reportSkipped(data.skipped);
   return { ...data, path };
 }
@@ -214,7 +223,7 @@ function readyRunFolder(out: string, checkpoint: Checkpoint | null, force: boole
 function reportSkipped(skipped: TrainingData['skipped']): void {
   if (skipped.length === 0) return;
   const shown = skipped.slice(0, 10);
-  for (const { path, reason } of shown) process.stderr.write(`warning: skipped ${path}: ${reason}\n`);
+  for (const { path, reason } of shown) process.stderr.write(`warning: skipped ${printable(path)}: ${reason}\n`);
   if (skipped.length > shown.length)
     process.stderr.write(`warning: and ${skipped.length - shown.length} more skipped\n`);
   process.stderr.write(`warning: ${skipped.length} file${skipped.length > 1 ? 's' : ''} skipped in all\n`);

@@ -38,8 +38,39 @@ export function runawayWarning(stats: Pick<TrainingStats, 'step' | 'lossD' | 'lo
   );
 }
 
+/** The handlers that hold until watchSignals takes over (see leaveOnSignal). */
+let setupHandlers: Array<readonly [string, () => void]> = [];
+
+/**
+ * While a run is set up (the run folder locked, the GPU and the networks not yet ready), Ctrl-C or
+ * SIGTERM runs `cleanup` (releasing the lock) and leaves at once with 130 or 143: nothing is
+ * written yet, and a lock left behind would stand in the next run's way. watchSignals takes over.
+ * Returns the release of these handlers, for a run that ends before training.
+ */
+export function leaveOnSignal(cleanup: () => void): () => void {
+  releaseSetupHandlers();
+  setupHandlers = Object.keys(SIGNAL_EXIT).map((name) => {
+    const handler = () => {
+      cleanup();
+      process.stderr.write(
+        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'} before training began: nothing written\n`,
+      );
+      process.exit(SIGNAL_EXIT[name]);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return releaseSetupHandlers;
+}
+
+function releaseSetupHandlers(): void {
+  for (const [name, handler] of setupHandlers) process.off(name, handler);
+  setupHandlers = [];
+}
+
 /** Ctrl-C and SIGTERM (timeout, docker stop, systemd) both save, then exit 130 or 143. */
 export function watchSignals(): { stopped: () => string | null; release: () => void } {
+  releaseSetupHandlers();
   let signal: string | null = null;
   const handlers = Object.keys(SIGNAL_EXIT).map((name) => {
     const handler = () => {
