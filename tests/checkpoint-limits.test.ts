@@ -1,10 +1,11 @@
 // Checkpoints read defensively: a safetensors header bounded in size (checked from its 8-byte
 // length) and in depth (checked before parsing), metadata taken by a whitelist into objects without
 // a prototype, and the step read as a strict decimal within the step counter's limit.
-import { readFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/gan/checkpoint.js';
+import { readCheckpointFile } from '../src/gan/checkpointFile.js';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { cli, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
@@ -81,5 +82,56 @@ describe('checkpoints: bounded headers, known metadata, a strict step', { timeou
       expect(() => decodeSafetensors(bytes)).toThrow(message);
       expect(performance.now() - started).toBeLessThan(200);
     }
+  });
+
+  /** A checkpoint file of `header`, then `data`, made `size` bytes long by a sparse extension. */
+  function sparseFile(header: object, data: Uint8Array, size: number): string {
+    const path = join(tmp(), 'huge.safetensors');
+    const head = withHeader(JSON.stringify(header));
+    writeFileSync(path, Buffer.concat([head, data]));
+    truncateSync(path, size);
+    return path;
+  }
+
+  it('a huge sparse file is refused from its header, checked against the file size and the model', () => {
+    const headerBytes = Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(good.subarray(8, 8 + headerBytes)));
+    const data = good.subarray(8 + headerBytes);
+    const huge = 1.9e9;
+    // The good header, in a file of 1.9 GB: the sizes it declares are not the file's.
+    const padded = sparseFile(header, data, huge);
+    expect(() => readCheckpointFile(padded)).toThrow(CheckpointFormatError);
+    const unclaimed = huge - withHeader(JSON.stringify(header)).length - data.length;
+    expect(() => readCheckpointFile(padded)).toThrow(
+      new RegExp(
+        `data section has ${unclaimed} bytes that belong to no tensor \\(the header declares ${data.length} bytes ` +
+          'of tensors\\)',
+      ),
+    );
+    // A header that declares 1.9 GB, as the file holds: the model its configuration describes needs less.
+    const floats = (huge - 8 - 4096) / 4;
+    const one = {
+      __metadata__: header.__metadata__,
+      'generator.0.weight': { dtype: 'F32', shape: [floats], data_offsets: [0, floats * 4] },
+    };
+    const oneHeader = withHeader(JSON.stringify(one)).length;
+    const declared = sparseFile(one, new Uint8Array(0), oneHeader + floats * 4);
+    expect(() => readCheckpointFile(declared)).toThrow(
+      new RegExp(`tensor "generator\\.0\\.weight" has shape \\[${floats}\\] but this model needs \\[\\d+,\\d+\\]`),
+    );
+    // The model's tensors, and 1.6 GB of one it does not have.
+    const extra = {
+      ...header,
+      padding: { dtype: 'F32', shape: [4e8], data_offsets: [data.length, data.length + 1.6e9] },
+    };
+    const extraFile = sparseFile(extra, data, withHeader(JSON.stringify(extra)).length + data.length + 1.6e9);
+    expect(() => readCheckpointFile(extraFile)).toThrow(
+      /tensor "padding" is not part of the model its configuration describes/,
+    );
+    // The CLI says so in one line, before any GPU work.
+    const r = cli(['sample', '--checkpoint', declared, '--out', join(tmp(), 'grid.png')]);
+    expect(r.status).toBe(2);
+    expect(r.errors).toEqual([expect.stringMatching(/huge\.safetensors: tensor "generator\.0\.weight" has shape/)]);
+    expect(r.stdout).not.toMatch(/adapter:/);
   });
 });

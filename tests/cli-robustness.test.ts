@@ -276,6 +276,11 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
       ]);
       expect(decodeCheckpoint(readFileSync(join(out, CHECKPOINT))).step).toBe(4);
       expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      // The step's artefacts agree: samples of the kept checkpoint's step, a log that ends there in whole lines.
+      expect(readdirSync(out).filter((f) => /^samples-\d+\.png$/.test(f))).toEqual(['samples-0000004.png']);
+      expect(readFileSync(join(out, 'samples.png')).equals(readFileSync(join(out, 'samples-0000004.png')))).toBe(true);
+      expect(readFileSync(join(out, 'log.jsonl'), 'utf8')).toMatch(/\n$/);
+      expect(logSteps(out)).toEqual([2, 4]);
     } finally {
       spawnSync('umount', [out]);
     }

@@ -6,7 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOCK_FILE, processStartTime, takeRunLock } from '../src/cli/runLock.js';
+import { processStartTime } from '../src/cli/processes.js';
+import { LOCK_FILE, takeRunLock } from '../src/cli/runLock.js';
 import { BIN, cli, ROOT, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 

@@ -6,6 +6,18 @@
 // booleans (numbers and their messages would be ours anyway) and silently keeps a repeated flag's last value.
 import type { ArgumentError } from '../base/errors.js';
 
+/**
+ * Text for the terminal with its control characters escaped (\x1b as "\x1b"): a file name may hold
+ * any byte but "/" and NUL, and one with an escape sequence in it must not drive the terminal.
+ */
+export function printable(text: string): string {
+  return Array.from(text, (c) => {
+    const code = c.charCodeAt(0);
+    const control = code < 0x20 ? code !== 0x09 : code >= 0x7f && code <= 0x9f; // C0 but tab, DEL, C1
+    return control ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }).join('');
+}
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }

@@ -9,6 +9,7 @@ import { loadImageFolder } from '../data/imageFolderNode.js';
 import { type Channels, prepareImage } from '../data/images.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNode.js';
 import { UsageError } from './args.js';
+import { TRAIN_FLAGS } from './trainFlags.js';
 
 /**
  * The --data values that name a built-in dataset. The name wins over a file or folder of that name
@@ -122,7 +123,7 @@ function fromIdx(request: DataRequest): TrainingData {
   if (request.channels === 3)
     throw new UsageError('--channels 3: IDX files hold grey images; give a folder of colour pictures instead');
   const images = loadMnistImages(request.path);
-  const side = request.side ?? images.rows;
+  const side = request.side ?? idxSide(images, request.path ?? 'MNIST');
   const pixels = side === images.rows && side === images.cols ? images.pixels : resizeGrey(images.pixels, images, side);
   const labels = labelsWanted(request) ? loadLabels(request.labelsPath) : null;
   if (labels && labels.length !== images.count)
@@ -140,6 +141,17 @@ function fromIdx(request: DataRequest): TrainingData {
     description: `${source}: ${images.count} images of ${images.rows}×${images.cols}${resized}`,
     skipped: [],
   };
+}
+
+/** An IDX file's own side, where no --size is given: within --size's limits, as if it were given. */
+function idxSide(images: { rows: number; cols: number }, source: string): number {
+  const { min, max } = TRAIN_FLAGS.size!;
+  if (images.rows < min! || images.rows > max!)
+    throw new UsageError(
+      `${source}: its images are ${images.rows}×${images.cols}, outside the ${min} to ${max} pixels a side ` +
+        `that --size allows; add --size (e.g. --size 28) to resize them`,
+    );
+  return images.rows;
 }
 
 /** Fashion-MNIST's training split (60,000 images; its held-out 10,000 are the quality score's). */

@@ -2,8 +2,13 @@
 // do; a run folder is checked before any GPU work (writable, not another run, temporary files of
 // killed runs cleared), and log.jsonl is trimmed back to the checkpoint when a run resumes.
 import {
-  appendFileSync,
+  closeSync,
   existsSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  truncateSync,
+  writeSync,
   mkdirSync,
   readdirSync,
   rmSync,
@@ -11,9 +16,10 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../gan/checkpointFile.js';
 import { readRegularFile } from '../io/regularFileNode.js';
+import { mayHaveWritten } from './processes.js';
 
 /** An error the CLI reports in one line with its own exit code: 2 before training, 1 once a run is under way. */
 export class CliError extends Error {
@@ -61,11 +67,35 @@ export function writeAtomically(path: string, bytes: Uint8Array, exitCode = 2): 
   attempt('write', path, () => writeFileAtomic(path, bytes), exitCode);
 }
 
+/**
+ * Appends one whole line or nothing: the line goes in one write, and a write that fails partway
+ * (a full disk) is cut back to where the file ended, so the log never holds half a line.
+ */
 export function appendLine(path: string, line: string, exitCode = 1): void {
-  attempt('append to', path, () => appendFileSync(path, `${line}\n`), exitCode);
+  attempt('append to', path, () => appendWhole(path, Buffer.from(`${line}\n`)), exitCode);
 }
 
-/** Checks that an output file can be written: its folder exists and it is not a folder itself. */
+function appendWhole(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'a');
+  try {
+    const end = fstatSync(fd).size;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    } catch (error) {
+      ftruncateSync(fd, end);
+      throw error;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Checks that an output file can be written, before any GPU work: its folder exists, it is not a
+ * folder itself, and a file can be made in that folder (a probe, removed at once), as the atomic
+ * write will need.
+ */
 export function checkOutputFile(path: string): void {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new FileSystemError(`cannot write ${path}: it is a folder; name a file, e.g. ${join(path, 'samples.png')}`);
@@ -74,6 +104,9 @@ export function checkOutputFile(path: string): void {
     throw new FileSystemError(`cannot write ${path}: its folder ${folder} does not exist; create it first`);
   if (!statSync(folder).isDirectory())
     throw new FileSystemError(`cannot write ${path}: ${folder} is a file, not a folder`);
+  const probe = join(folder, `.${basename(path)}.${process.pid}.tmp`);
+  attempt('write', path, () => writeFileSync(probe, ''));
+  rmSync(probe, { force: true });
 }
 
 /** Makes the run folder and proves it writable with a probe file, before any GPU work. */
@@ -92,24 +125,20 @@ export function prepareRunFolder(out: string): void {
  */
 const TEMPORARY = /^\.(?:checkpoint\.safetensors|log\.jsonl|samples(?:-\d{7,})?\.png)\.(\d+)\.tmp$/;
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
-  }
-}
-
-/** Removes temporary files of runs that were killed (their process is gone); says what it removed. */
+/**
+ * Removes temporary files of runs that were killed (their process is gone, or its pid now names a
+ * process that started after the file was written); says what it removed.
+ */
 export function removeStaleTemporaries(out: string): string | null {
   let count = 0;
   let bytes = 0;
   for (const name of readdirSync(out)) {
     const match = TEMPORARY.exec(name);
-    if (!match || isRunning(Number(match[1]))) continue;
+    if (!match) continue;
     const path = join(out, name);
-    bytes += statSync(path).size;
+    const stats = statSync(path);
+    if (mayHaveWritten(Number(match[1]), stats.mtimeMs)) continue;
+    bytes += stats.size;
     attempt('remove the stale temporary file', path, () => rmSync(path, { force: true }));
     count++;
   }
@@ -135,15 +164,16 @@ export function clearRun(out: string): void {
 }
 
 /**
- * On resume, drops the log lines past the checkpoint's step (written after the last save by a
- * run that was then killed), so that the resumed log neither repeats nor skips a step.
- * Returns how many lines were dropped.
+ * On resume (and when a save failed), drops the log lines past the checkpoint's step (written after
+ * the last save by a run that was then killed or stopped), so that the log agrees with the
+ * checkpoint and a resumed log neither repeats nor skips a step. Where the lines kept are the
+ * file's start, as they are unless the log was edited, the file is cut in place: that needs no
+ * free space, which a full disk does not have. Returns how many lines were dropped.
  */
 export function trimLog(path: string, step: number): number {
   if (!existsSync(path)) return 0;
-  const lines = attempt('read', path, () => readRegularFile(path).toString('utf8'))
-    .split('\n')
-    .filter((l) => l.trim() !== '');
+  const text = attempt('read', path, () => readRegularFile(path).toString('utf8'));
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
   const kept = lines.filter((line) => {
     try {
       return ((JSON.parse(line) as { step?: unknown }).step as number) <= step;
@@ -152,6 +182,8 @@ export function trimLog(path: string, step: number): number {
     }
   });
   if (kept.length === lines.length) return 0;
-  writeAtomically(path, new TextEncoder().encode(kept.map((l) => `${l}\n`).join('')));
+  const start = kept.map((l) => `${l}\n`).join('');
+  if (text.startsWith(start)) attempt('trim', path, () => truncateSync(path, Buffer.byteLength(start)));
+  else writeAtomically(path, new TextEncoder().encode(start));
   return lines.length - kept.length;
 }

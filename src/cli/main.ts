@@ -6,7 +6,7 @@ import { GpuFailureError, WebGpuUnavailableError } from '../gpu/errors.js';
 import { ArgumentError } from '../base/errors.js';
 import { CheckpointFormatError } from '../io/safetensors.js';
 import { DatasetError } from '../io/idx.js';
-import { errorForFlags, type FlagTable, helpText, UsageError } from './args.js';
+import { errorForFlags, type FlagTable, helpText, printable, UsageError } from './args.js';
 import { CliError } from './files.js';
 import { EVAL_FLAGS, evalCommand } from './eval.js';
 import { SAMPLE_FLAGS, sampleCommand } from './sample.js';
@@ -103,12 +103,12 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CliError || USER_ERRORS.some((E) => error instanceof E)) {
       // The library names a setting (discriminatorLr); the user gave a flag (--lr-d).
       const message = error instanceof ArgumentError ? errorForFlags(error, entry.flags) : (error as Error).message;
-      process.stderr.write(`webgpu-gan ${command}: ${message}\n`);
+      process.stderr.write(`webgpu-gan ${command}: ${printable(message)}\n`);
       return error instanceof CliError ? error.exitCode : 2;
     }
     if (error instanceof GpuFailureError) {
       // The GPU failed (lost, out of memory): not the user's input, and not a bug of ours to show.
-      process.stderr.write(`webgpu-gan ${command}: the GPU failed: ${error.message}\n`);
+      process.stderr.write(`webgpu-gan ${command}: the GPU failed: ${printable(error.message)}\n`);
       return 1;
     }
     throw error;

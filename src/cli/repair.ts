@@ -60,11 +60,22 @@ export async function repairCommand(argv: string[]): Promise<number> {
   // Checked here, by the library, so that a mistaken flag is named before the GPU is touched.
   const settings = repairSettings(config, options);
   const side = modelSide(config.dataDim, config.channels);
-  const image = toPixels(prepareImage(readImageFile(flags.image as string), side, config.channels));
-  const known = knownPixels(prepareImage(readImageFile(flags.mask as string), side, 1), config.channels);
+  const [picture, maskPicture] = [readImageFile(flags.image as string), readImageFile(flags.mask as string)];
+  if (picture.width !== maskPicture.width || picture.height !== maskPicture.height)
+    throw new UsageError(
+      `--mask is ${maskPicture.width}×${maskPicture.height} but --image ${picture.width}×${picture.height}: a mask ` +
+        "marks the picture's own pixels, so draw it at the picture's size",
+    );
+  const image = toPixels(prepareImage(picture, side, config.channels));
+  const known = knownPixels(prepareImage(maskPicture, side, 1), config.channels);
   const knownCount = known.reduce((a, m) => a + m, 0);
   if (knownCount === 0)
     throw new UsageError(`--mask ${flags.mask} is black everywhere: nothing is known; paint the intact part white`);
+  if (knownCount === known.length)
+    throw new UsageError(
+      `--mask ${flags.mask} is white everywhere: every pixel is known, so there is nothing to repair; paint the ` +
+        'part to fill in black',
+    );
 
   const ctx = await acquireGpu();
   const networks: Array<{ destroy(): void }> = [];
@@ -77,7 +88,7 @@ export async function repairCommand(argv: string[]): Promise<number> {
     try {
       const result = await repairer.repair(image, known, { steps: flags.steps as number | undefined });
       if (!result.completion.every(Number.isFinite))
-        throw new CliError('the search produced NaN or infinite pixels; try a lower --lr', 1);
+        throw new CliError('the search produced NaN or infinite pixels; try a lower --lr or --realism', 1);
       const pictures = flags.strip
         ? [shownKnown(image, known), result.generated, result.completion]
         : [result.completion];

@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeS
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from './files.js';
+import { isRunning, processStartTime } from './processes.js';
 
 export const LOCK_FILE = 'train.lock';
 /** A lock file whose content is not yet written may be one being taken this instant: younger than this, it is live. */
@@ -24,26 +25,6 @@ interface LockOwner {
   since: string;
   /** The process's start in clock ticks since boot (/proc/PID/stat), where the system tells it. */
   processStart: string | null;
-}
-
-/** Field 22 of /proc/PID/stat, the process's start time: with the pid, it names one process. */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count from its end.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
-  }
 }
 
 function readOwner(path: string): LockOwner | null {

@@ -30,8 +30,9 @@ import {
   trimLog,
 } from './files.js';
 import { GanTrainer } from '../gan/trainer.js';
+import { checkResumeData, dataRecordOf, recordedSource } from './dataRecord.js';
 import { checkRunLock, type RunLock, takeRunLock } from './runLock.js';
-import { parseFlags, UsageError, type ParsedFlags } from './args.js';
+import { parseFlags, printable, UsageError, type ParsedFlags } from './args.js';
 import {
   checkResumeFlags,
   ganSettings,
@@ -41,7 +42,7 @@ import {
   TRAIN_FLAGS,
   type Run,
 } from './trainFlags.js';
-import { loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
+import { leaveOnSignal, loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
 
 export { TRAIN_FLAGS } from './trainFlags.js';
 
@@ -67,6 +68,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const data = readData(flags, checkpoint);
   run.dataset = data.dataset;
+  run.data = dataRecordOf(data, data.path);
+  if (checkpoint) checkResumeData(checkpoint, run.data, flags['allow-other-data'] === true);
   const config =
     checkpoint?.config ??
     resolveGanConfig({
@@ -79,7 +82,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
     });
   checkRun(run, config, data, checkpoint);
   const force = flags.force === true;
-  const lock = prepareOutput(run.out, checkpoint, force);
+  // Handlers first, then the lock: a signal at any moment before training leaves no stale lock.
+  let lock: RunLock | null = null;
+  const releaseHandlers = leaveOnSignal(() => lock?.release());
+  try {
+    lock = prepareOutput(run.out, checkpoint, force);
+  } catch (error) {
+    releaseHandlers();
+    throw error;
+  }
   try {
     const ctx = await acquireGpu();
     try {
@@ -90,12 +101,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ctx.destroy();
     }
   } finally {
+    releaseHandlers();
     lock.release();
   }
 }
 
 /** The pictures to train on, of the checkpoint's size and colours when resuming. */
-function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingData {
+function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingData & { path?: string } {
   const conditional = checkpoint ? checkpoint.config.classes > 0 : flags.conditional === true;
   if (checkpoint && !conditional && flags.labels !== undefined)
     throw new UsageError('--labels: the checkpoint is of an unconditional GAN, which takes no labels');
@@ -116,24 +128,26 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
         );
     }
   }
+  const path = dataOf(flags.data as string | undefined, checkpoint);
   const data = loadTrainingData({
-    path: dataOf(flags.data as string | undefined, checkpoint),
+    path,
     labelsPath: flags.labels as string | undefined,
     conditional,
     semiSupervised: checkpoint ? checkpoint.config.labeled > 0 : semiSupervised(flags),
     side: given.size ?? shape?.side,
     channels: given.channels ?? shape?.channels,
   });
-  console.log(`data: ${data.description}`);
+  console.log(`data: ${printable(data.description)}`);
   reportSkipped(data.skipped);
-  return data;
+  return { ...data, path };
 }
 
 /**
- * --data, or when resuming without it the built-in dataset the checkpoint learned; a built-in
- * name other than the checkpoint's is refused (a path is the user's to vouch for).
+ * --data, or when resuming without it the data the checkpoint records (a built-in set, or the
+ * folder or file); a built-in name other than the checkpoint's is refused here, other data later.
  */
 function dataOf(given: string | undefined, checkpoint: Checkpoint | null): string | undefined {
+  if (given === undefined && checkpoint) return recordedSource(checkpoint);
   const learned = checkpoint?.dataset;
   if (given === undefined) return learned;
   const named = builtinData(given);
@@ -219,7 +233,7 @@ function readyRunFolder(out: string, checkpoint: Checkpoint | null, force: boole
 function reportSkipped(skipped: TrainingData['skipped']): void {
   if (skipped.length === 0) return;
   const shown = skipped.slice(0, 10);
-  for (const { path, reason } of shown) process.stderr.write(`warning: skipped ${path}: ${reason}\n`);
+  for (const { path, reason } of shown) process.stderr.write(`warning: skipped ${printable(path)}: ${reason}\n`);
   if (skipped.length > shown.length)
     process.stderr.write(`warning: and ${skipped.length - shown.length} more skipped\n`);
   process.stderr.write(`warning: ${skipped.length} file${skipped.length > 1 ? 's' : ''} skipped in all\n`);
@@ -300,7 +314,7 @@ async function trainOn(
     );
     const stop = () => signals.stopped() !== null;
     await loop({ trainer, sampler, evaluator, run, stop, onSaved: (step) => (saved = step) });
-    await save(trainer, sampler, run, true);
+    await save(trainer, sampler, run, true, (step) => (saved = step));
     console.log(`saved ${join(run.out, CHECKPOINT)} and samples.png at step ${trainer.step}`);
     const signal = signals.stopped();
     return signal ? SIGNAL_EXIT[signal]! : 0;
@@ -310,6 +324,8 @@ async function trainOn(
     )
       throw error;
     const kept = saved === null ? 'no checkpoint was written' : `the checkpoint of step ${saved} in ${run.out} is kept`;
+    // A full disk: the log goes back to the checkpoint kept, so that both tell the same story.
+    if (error instanceof FileSystemError && saved !== null) trimLogQuietly(run.out, saved);
     // A failure once training is under way: exit 1, the last good checkpoint left as it was.
     throw new CliError(`${error.message}; ${kept}`, 1);
   } finally {
@@ -321,6 +337,13 @@ async function trainOn(
     labeled?.destroy();
     dataset.destroy();
   }
+}
+
+/** trimLog where a failure is already being reported: the next --resume trims what this could not. */
+function trimLogQuietly(out: string, step: number): void {
+  try {
+    trimLog(join(out, RUN_FILES.log), step);
+  } catch {}
 }
 
 /**

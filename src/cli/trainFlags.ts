@@ -2,7 +2,7 @@
 // error, and what the flags mean together: the run (its folder, its length, how often it logs and
 // saves) and the GAN's settings, which src/gan/config.ts validates and a resumed checkpoint must match.
 import { join } from 'node:path';
-import type { Checkpoint } from '../gan/checkpoint.js';
+import type { Checkpoint, DataRecord } from '../gan/checkpoint.js';
 import {
   CONDITIONINGS,
   DEFAULT_GAN_CONFIG as D,
@@ -123,6 +123,10 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   },
   out: { kind: 'string', default: join('runs', 'mnist'), help: 'output folder' },
   resume: { kind: 'boolean', help: 'continue from OUT/checkpoint.safetensors up to --steps' },
+  'allow-other-data': {
+    kind: 'boolean',
+    help: 'with --resume: go on with other data than the run began with (refused otherwise)',
+  },
   force: {
     kind: 'boolean',
     help: 'start over in an --out that holds a run (its checkpoint, log and samples are removed)',
@@ -162,12 +166,16 @@ export interface Run {
   evaluation: { every: number; count: number } | null;
   /** The built-in dataset trained on (recorded in checkpoints), once the data are read; null for the user's own. */
   dataset: string | null;
+  /** The data trained on (recorded in checkpoints), once read. */
+  data: DataRecord | null;
 }
 
 /** The run the flags ask for, refused where two flags contradict each other. */
 export function runOf(flags: ParsedFlags): Run {
   if (flags.resume && flags.force)
     throw new UsageError('--resume continues the run in --out and --force starts it over: give one of them');
+  if (flags['allow-other-data'] && !flags.resume)
+    throw new UsageError('--allow-other-data is for --resume: a new run records whatever data it is given');
   if (flags['eval-n'] !== undefined && flags['eval-every'] === undefined)
     throw new UsageError('--eval-n needs --eval-every');
   const size = flags.size as number | undefined;
@@ -191,6 +199,7 @@ export function runOf(flags: ParsedFlags): Run {
     stepsPerSubmit: f['steps-per-submit'] as number,
     evaluation: every === undefined ? null : { every, count: f['eval-n'] as number },
     dataset: null,
+    data: null,
   };
 }
 

@@ -38,8 +38,39 @@ export function runawayWarning(stats: Pick<TrainingStats, 'step' | 'lossD' | 'lo
   );
 }
 
+/** The handlers that hold until watchSignals takes over (see leaveOnSignal). */
+let setupHandlers: Array<readonly [string, () => void]> = [];
+
+/**
+ * While a run is set up (the run folder locked, the GPU and the networks not yet ready), Ctrl-C or
+ * SIGTERM runs `cleanup` (releasing the lock) and leaves at once with 130 or 143: nothing is
+ * written yet, and a lock left behind would stand in the next run's way. watchSignals takes over.
+ * Returns the release of these handlers, for a run that ends before training.
+ */
+export function leaveOnSignal(cleanup: () => void): () => void {
+  releaseSetupHandlers();
+  setupHandlers = Object.keys(SIGNAL_EXIT).map((name) => {
+    const handler = () => {
+      cleanup();
+      process.stderr.write(
+        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'} before training began: nothing written\n`,
+      );
+      process.exit(SIGNAL_EXIT[name]);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return releaseSetupHandlers;
+}
+
+function releaseSetupHandlers(): void {
+  for (const [name, handler] of setupHandlers) process.off(name, handler);
+  setupHandlers = [];
+}
+
 /** Ctrl-C and SIGTERM (timeout, docker stop, systemd) both save, then exit 130 or 143. */
 export function watchSignals(): { stopped: () => string | null; release: () => void } {
+  releaseSetupHandlers();
   let signal: string | null = null;
   const handlers = Object.keys(SIGNAL_EXIT).map((name) => {
     const handler = () => {
@@ -92,8 +123,7 @@ export async function loop({ trainer, sampler, evaluator, run, stop, onSaved }: 
         // The log reaches the checkpoint's step first, so a resume from it repeats no line.
         const last = await trainer.readStats();
         if (last) log.onStats(last);
-        await save(trainer, sampler, run, false);
-        onSaved(trainer.step);
+        await save(trainer, sampler, run, false, onSaved);
       }
     }
     const last = await trainer.readStats();
@@ -131,12 +161,20 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
 }
 
 /**
- * The checkpoint and samples.png (+ a numbered copy), each written atomically, and only from
- * finite weights: encodeCheckpoint refuses others, and so does the sample check.
+ * The checkpoint, then samples.png (+ a numbered copy), each written atomically, and only from
+ * finite weights: encodeCheckpoint refuses others, and so does the sample check. The checkpoint
+ * goes first, so that a full disk never leaves samples newer than the checkpoint that is kept;
+ * `onSaved` hears of it as soon as it is on disk.
  */
-export async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, final: boolean): Promise<void> {
+export async function save(
+  trainer: GanTrainer,
+  sampler: GanSampler,
+  run: Run,
+  final: boolean,
+  onSaved: (step: number) => void,
+): Promise<void> {
   if (trainer.diverged) throw trainer.diverged;
-  const checkpoint = await encodeCheckpoint(trainer, { dataset: run.dataset });
+  const checkpoint = await encodeCheckpoint(trainer, { dataset: run.dataset, data: run.data });
   const samples = await sampler.sample();
   if (!samples.every(Number.isFinite))
     throw new TrainingDivergedError(trainer.step, 'the generator produced NaN or infinite pixels');
@@ -145,8 +183,9 @@ export async function save(trainer: GanTrainer, sampler: GanSampler, run: Run, f
     channels: trainer.config.channels,
   });
   const png = encodePng(grid);
+  writeAtomically(join(run.out, RUN_FILES.checkpoint), checkpoint, 1);
+  onSaved(trainer.step);
   writeAtomically(join(run.out, 'samples.png'), png, 1);
   if (!final || trainer.step % run.sampleEvery === 0)
     writeAtomically(join(run.out, `samples-${String(trainer.step).padStart(7, '0')}.png`), png, 1);
-  writeAtomically(join(run.out, RUN_FILES.checkpoint), checkpoint, 1);
 }

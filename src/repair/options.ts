@@ -95,6 +95,12 @@ export interface RepairSettings {
 
 /** The most starting points one search takes. */
 export const MAX_STARTS = 4096;
+/**
+ * The largest realism weight. The known pixels' mean squared error is at most 4 (pixels in
+ * [−1, 1]), so past 100 the realism term leaves them no say, and weights far beyond (1e40) overflow
+ * float32 in the search: a bound with its reason, rather than a divergence blamed on the rate.
+ */
+export const MAX_REALISM = 100;
 
 export function repairSettings(config: GanConfig, options: RepairOptions): RepairSettings {
   requireMlp(config);
@@ -102,7 +108,7 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
   if (starts > MAX_STARTS) throw new ArgumentError('starts', `must be at most ${MAX_STARTS}, got ${starts}`);
   return {
     starts,
-    realism: requireFinite('realism', options.realism ?? 0.02, { min: 0 }),
+    realism: realismOf(options.realism),
     lr: requireFinite('lr', options.lr ?? 0.05, { min: 0, minExclusive: true }),
     seed: options.seed ?? config.seed,
     useEma: options.useEma !== false,
@@ -111,6 +117,17 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
     degradationMask: options.degradationMask ?? null,
     blurKernel: options.blurKernel ?? null,
   };
+}
+
+function realismOf(realism: number | undefined): number {
+  const weight = requireFinite('realism', realism ?? 0.02, { min: 0 });
+  if (weight > MAX_REALISM)
+    throw new ArgumentError(
+      'realism',
+      `must be at most ${MAX_REALISM}, got ${weight}: the known pixels' error is at most 4, so a larger weight ` +
+        'leaves them no say in the search (try 0.02, the default)',
+    );
+  return weight;
 }
 
 function checkedLabel(config: GanConfig, label: number | undefined): number | null {
