@@ -33,8 +33,18 @@ describe('bench/restore.ts', () => {
       result.scores
         .filter((s: { degradation: string }) => s.degradation === spec)
         .map((s: { method: string }) => s.method);
-    expect(methods('mask')).toEqual(['ours (latent search)', 'nearest training picture', 'harmonic fill']);
-    expect(methods('blur')).toEqual(['ours (latent search)', 'nearest training picture', 'Richardson–Lucy (30 it.)']);
+    expect(methods('mask')).toEqual([
+      'ours (latent search)',
+      'nearest training picture',
+      'degraded, as it is',
+      'harmonic fill',
+    ]);
+    expect(methods('blur')).toEqual([
+      'ours (latent search)',
+      'nearest training picture',
+      'degraded, as it is',
+      'Richardson–Lucy (30 it.)',
+    ]);
     expect(methods('downscale:factor=4')).toEqual(['ours (latent search)', 'nearest training picture', 'bicubic']);
     for (const s of result.scores) {
       expect(s.psnr).toBeGreaterThan(0);

@@ -30,8 +30,16 @@ export interface Baseline {
   restore(degraded: Picture, known: Float64Array): Picture;
 }
 
-/** The classical baselines for a single-stage chain. */
+/** The degraded picture as it is, for the chains that keep its size: what any method must beat. */
+const UNRESTORED: Baseline = { name: 'degraded, as it is', restore: (p) => p };
+
+/** The classical baselines for a single-stage chain, after the degraded picture itself where it is full size. */
 export function classicalBaselines(chain: readonly Degradation[]): Baseline[] {
+  const shrinks = chain.some((d) => d.kind === 'downscale');
+  return [...(shrinks ? [] : [UNRESTORED]), ...classicalMethods(chain)];
+}
+
+function classicalMethods(chain: readonly Degradation[]): Baseline[] {
   if (chain.length !== 1) return [];
   const d = chain[0]!;
   switch (d.kind) {
