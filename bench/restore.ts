@@ -209,12 +209,14 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
         ...classical(chain, degraded, settings),
       ];
       for (const m of methods) {
-        scores.push({
+        const result = {
           degradation: spec,
           method: m.name,
           ...(await score(ctx, classifier, m.restored, truth, labels)),
-        });
-        console.error(`${spec}: ${m.name} scored`);
+        };
+        scores.push(result);
+        // Each row as it comes, so that a run stopped early still shows what it measured.
+        console.error(table([result]).split('\n').at(-1));
       }
     }
   } finally {
