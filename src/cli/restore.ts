@@ -156,7 +156,7 @@ async function degradeOnly(flags: Record<string, unknown>, chain: Degradation[],
   }
 }
 
-async function degradeOnGpu(
+export async function degradeOnGpu(
   ctx: GpuContext,
   chain: Degradation[],
   geometry: ImageGeometry,
