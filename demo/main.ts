@@ -29,6 +29,8 @@ import { canvases, frame, trainingPanel, watchVisibility } from './training.js';
 async function main(): Promise<void> {
   const ctx = await findGpu();
   if (!ctx) return;
+  let ready = (_: State) => {};
+  void offerResume(new Promise<State>((resolve) => (ready = resolve)));
   const images = await loadMnist();
   const { dataset, labels } = upload(ctx, images);
   page.loading.hidden = true;
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
   };
   wire(state);
   dispatch(state, 'ready');
-  await offerResume(state);
+  ready(state);
   requestAnimationFrame(() => frame(state));
 }
 

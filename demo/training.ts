@@ -143,10 +143,11 @@ async function scoreQuality(state: State): Promise<void> {
   }
 }
 
-function trainStep(state: State, steps: number): void {
+/** Submits `steps` steps, with statistics every `statsEvery` (every step for Step, so its numbers and charts move). */
+function trainStep(state: State, steps: number, statsEvery = 10): void {
   const started = performance.now();
   try {
-    state.session.trainer.submitSteps(steps, 10);
+    state.session.trainer.submitSteps(steps, statsEvery);
   } catch (error) {
     if (!(error instanceof TrainingDivergedError)) throw error;
     stopDiverged(state, error);
@@ -173,18 +174,21 @@ function stopDiverged(state: State, error: TrainingDivergedError): void {
 }
 
 function wireTraining(state: State): void {
-  el.start.addEventListener('click', () => dispatch(state, 'start'));
+  el.start.addEventListener('click', () => {
+    // On a narrow screen the samples are below the controls: bring them into view to watch them learn.
+    if (dispatch(state, 'start') && !state.shown.grid) canvases.grid.scrollIntoView({ block: 'nearest' });
+  });
   el.pause.addEventListener('click', () => dispatch(state, 'pause'));
   el.stepOnce.addEventListener('click', () => {
-    if (!state.inFlight && dispatch(state, 'step')) trainStep(state, 1);
+    if (!state.inFlight && dispatch(state, 'step')) trainStep(state, 1, 1);
   });
-  el.reset.addEventListener(
-    'click',
-    () =>
-      void rebuild(state, afresh(state.config)).then((done) => {
-        if (done) settingsMessage('Reset to step 0.');
-      }),
-  );
+  el.reset.addEventListener('click', () => {
+    const step = state.session.trainer.step;
+    if (step > 0 && !confirm(`Reset discards the ${step} steps trained so far and starts again from step 0.`)) return;
+    void rebuild(state, afresh(state.config)).then((done) => {
+      if (done) settingsMessage('Reset to step 0.');
+    });
+  });
   el.reroll.addEventListener('click', () => void state.session.reseedGrid(Math.floor(Math.random() * 2 ** 31)));
   el.showClass.addEventListener('change', () => {
     state.session.showClass(el.showClass.value === 'all' ? null : Number(el.showClass.value));
