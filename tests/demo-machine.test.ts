@@ -148,6 +148,7 @@ describe('the demo page as a state machine', () => {
     expect(hasDevice(at('failed'))).toBe(false);
     expect(hasDevice(during('deviceLost', 'training'))).toBe(false);
     for (const phase of ['idle', 'training', 'paused'] as const) expect(hasDevice(at(phase))).toBe(true);
-    for (const phase of ['saving', 'repairing', 'rebuilding'] as const) expect(hasDevice(during(phase, 'idle'))).toBe(true);
+    for (const phase of ['saving', 'repairing', 'rebuilding'] as const)
+      expect(hasDevice(during(phase, 'idle'))).toBe(true);
   });
 });
