@@ -13,6 +13,7 @@ import { ProgressCharts } from './charts.js';
 import { checkpointPanel, offerResume } from './checkpoint.js';
 import { watchDevice } from './device.js';
 import { LOADING } from './machine.js';
+import { showHelp } from './help.js';
 import { fetchMnist, fetchMnistLabels } from './mnist.js';
 import { $, baseConfig, fail, page, params } from './page.js';
 import type { TrainingImages } from './pictures.js';
@@ -27,6 +28,7 @@ import { dispatch, render, type State } from './state.js';
 import { canvases, frame, trainingPanel, watchVisibility } from './training.js';
 
 async function main(): Promise<void> {
+  showHelp();
   const ctx = await findGpu();
   if (!ctx) return;
   let ready = (_: State) => {};

@@ -27,6 +27,7 @@ const el = {
   classPicker: $('class-picker'),
   showClass: $<HTMLSelectElement>('show-class'),
   dataSource: $('data-source'),
+  rowLabels: $('row-labels'),
 };
 /** The live canvases every session draws on. */
 export const canvases = { grid: $<HTMLCanvasElement>('samples'), walk: $<HTMLCanvasElement>('walk') };
@@ -66,6 +67,21 @@ function showClassPicker(state: State): void {
   const names = state.images.classNames.slice(0, classes);
   el.showClass.replaceChildren(new Option(every, 'all'), ...names.map((name, i) => new Option(name, String(i))));
   el.showClass.value = 'all';
+  showRowLabels(names, null);
+}
+
+/** A conditional grid's row labels: each row's class, or the one class drawn in every row. */
+function showRowLabels(names: string[], only: number | null): void {
+  el.rowLabels.hidden = names.length === 0;
+  el.rowLabels.replaceChildren(
+    ...names.map((name, row) => {
+      const item = document.createElement('li');
+      item.textContent = only === null ? name : names[only]!;
+      item.title = item.textContent;
+      item.dataset.row = String(row);
+      return item;
+    }),
+  );
 }
 
 /** What is being trained on. */
@@ -191,7 +207,9 @@ function wireTraining(state: State): void {
   });
   el.reroll.addEventListener('click', () => void state.session.reseedGrid(Math.floor(Math.random() * 2 ** 31)));
   el.showClass.addEventListener('change', () => {
-    state.session.showClass(el.showClass.value === 'all' ? null : Number(el.showClass.value));
+    const only = el.showClass.value === 'all' ? null : Number(el.showClass.value);
+    state.session.showClass(only);
+    showRowLabels(state.images.classNames.slice(0, state.session.trainer.config.classes), only);
   });
   el.walkToggle.addEventListener('click', () => {
     state.walking = !state.walking;
