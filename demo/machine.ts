@@ -68,8 +68,11 @@ export function transition(mode: Mode, event: PageEvent): Mode | null {
   if (phase === 'failed') return null;
   if (phase === 'loading') return event === 'ready' ? { phase: 'idle' } : null;
   if (event === 'lost') return phase === 'deviceLost' ? null : { phase: 'deviceLost', after: settledOf(mode) };
+  // Not while saving either: the save reads the session back, so run.ts's rebuild waits for it to end.
   if (event === 'rebuild')
-    return phase === 'rebuilding' || phase === 'deviceLost' ? null : { phase: 'rebuilding', after: restartTo(mode) };
+    return ['rebuilding', 'deviceLost', 'saving'].includes(phase)
+      ? null
+      : { phase: 'rebuilding', after: restartTo(mode) };
   if (isInterruption(mode)) return interrupted(mode, event);
   if (!isSettled(phase)) return null;
   if (event === 'start') return phase === 'training' ? null : { phase: 'training' };

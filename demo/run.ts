@@ -41,6 +41,8 @@ export function afresh(config: GanConfig): GanConfig {
  * a device loss overtook it (replaceDevice then speaks).
  */
 export async function rebuild(state: State, config: Partial<GanConfig>): Promise<boolean> {
+  // A save reads the networks back: the session must outlive it (an autosave takes a moment).
+  while (state.mode.phase === 'saving') await new Promise((resolve) => setTimeout(resolve, 50));
   if (!dispatch(state, 'rebuild')) return false;
   // The repair's networks are a snapshot of this run: a new run makes them stale.
   state.search.discard();

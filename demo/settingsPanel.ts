@@ -24,6 +24,8 @@ const form = $<HTMLFormElement>('settings');
 const formMessage = $('form-message');
 /** An Apply asked for during a restart, to apply when it is done. */
 let queued = false;
+/** Set once the waiting Apply is to run (at the next task, after the restart's own Apply has finished). */
+let scheduled = false;
 /** Redraws the model panel from the form; set once the panel is wired. */
 let refreshModel = () => {};
 
@@ -39,9 +41,12 @@ export function settingsPanel(state: State): View {
   return (state) => {
     showPendingModel(state);
     // An Apply that waited for a restart: the form as it is now, once the page can restart again.
-    if (queued && state.mode.phase !== 'rebuilding' && hasDevice(state.mode)) {
-      queued = false;
-      setTimeout(() => requestApply(state));
+    if (queued && !scheduled && state.mode.phase !== 'rebuilding' && hasDevice(state.mode)) {
+      scheduled = true;
+      setTimeout(() => {
+        queued = scheduled = false;
+        requestApply(state);
+      });
     }
   };
 }
@@ -143,6 +148,7 @@ async function applySettings(state: State): Promise<void> {
       queuedWhileBusy(state);
       return;
     }
+    if (queued) return; // the form changed meanwhile: its own Apply follows at once, and speaks
     const model = s.architecture === 'mlp' ? '' : ` the ${ARCHITECTURE_NAMES[s.architecture]} model,`;
     said(
       `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}` +

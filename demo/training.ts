@@ -192,7 +192,9 @@ function stopDiverged(state: State, error: TrainingDivergedError): void {
 function wireTraining(state: State): void {
   el.start.addEventListener('click', () => {
     // On a narrow screen the samples are below the controls: bring them into view to watch them learn.
-    if (dispatch(state, 'start') && !state.shown.grid) canvases.grid.scrollIntoView({ block: 'nearest' });
+    if (!dispatch(state, 'start')) return;
+    const box = canvases.grid.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > innerHeight) canvases.grid.scrollIntoView({ block: 'nearest' });
   });
   el.pause.addEventListener('click', () => dispatch(state, 'pause'));
   el.stepOnce.addEventListener('click', () => {
