@@ -8,7 +8,7 @@ export function chart(
   element: HTMLElement,
   title: string,
   series: Array<{ label: string; stroke: string }>,
-  range?: [number, number],
+  range?: uPlot.Range.MinMax | uPlot.Range.Function,
 ): uPlot {
   const options: uPlot.Options = {
     title,
@@ -17,7 +17,8 @@ export function chart(
     scales: { x: { time: false }, ...(range && { y: { range } }) },
     axes: [
       { stroke: '#9aa0ad', grid: { stroke: '#2a2e3a' } },
-      { stroke: '#9aa0ad', grid: { stroke: '#2a2e3a' } },
+      // Wide enough for labels such as "1,334" (uPlot's default 50 px cuts them).
+      { stroke: '#9aa0ad', grid: { stroke: '#2a2e3a' }, size: 64 },
     ],
     series: [{ label: 'step' }, ...series.map((s) => ({ ...s, width: 1.5 }))],
   };

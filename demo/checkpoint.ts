@@ -4,7 +4,7 @@
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, TrainingDivergedError } from 'webgpu-gan';
 import { clearSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './autosave.js';
 import { hasDevice } from './machine.js';
-import { $, alertUser, MAX_GRID_CLASSES, message } from './page.js';
+import { $, alertUser, clearRunMessages, MAX_GRID_CLASSES, message } from './page.js';
 import { conditionalClasses, describeImages } from './pictures.js';
 import { rebuild, resetQuality } from './run.js';
 import { showSettings } from './settingsPanel.js';
@@ -28,14 +28,19 @@ export function checkpointPanel(state: State): View {
   return (state) => {
     el.save.disabled = !hasDevice(state.mode);
     el.load.disabled = !hasDevice(state.mode);
+    // Training started afresh: the earlier visit's run is no longer what the visitor wants (its autosave stays).
+    if (state.mode.phase === 'training') el.offer.hidden = true;
   };
 }
 
 /** The line under Save and Load: what was saved or loaded, or what went wrong with the GPU. */
 export const fileMessage = (text: string, bad = false) => message(el.fileMessage, text, bad);
 
-/** A run autosaved by an earlier visit: offered, not forced. */
-export async function offerResume(state: State): Promise<void> {
+/**
+ * A run autosaved by an earlier visit: offered, not forced, as soon as the page opens (Resume works
+ * once `ready` gives the page's state). Start trains afresh instead, and the offer goes.
+ */
+export async function offerResume(ready: Promise<State>): Promise<void> {
   let snapshot: Snapshot | null;
   try {
     snapshot = await loadSnapshot();
@@ -45,14 +50,17 @@ export async function offerResume(state: State): Promise<void> {
   if (!snapshot) return;
   const when = new Date(snapshot.savedAt).toLocaleString();
   el.offerText.textContent = `A run saved in this browser at step ${snapshot.step} (${when}) can go on from there.`;
+  el.resume.disabled = true;
   el.offer.hidden = false;
-  el.resume.onclick = async () => {
-    el.offer.hidden = true;
-    if (await restoreBytes(state, snapshot.bytes, 'the autosave')) state.snapshot = { ...snapshot, stored: true };
-  };
   el.discard.onclick = async () => {
     el.offer.hidden = true;
     await clearSnapshot().catch(() => undefined);
+  };
+  const state = await ready;
+  el.resume.disabled = false;
+  el.resume.onclick = async () => {
+    el.offer.hidden = true;
+    if (await restoreBytes(state, snapshot.bytes, 'the autosave')) state.snapshot = { ...snapshot, stored: true };
   };
 }
 
@@ -143,10 +151,13 @@ async function restoreBytes(state: State, bytes: Uint8Array, name: string): Prom
           `${classes > 0 ? `have ${classes}` : 'have none'}`,
       );
     // Any setting that differs (a loss or label, not only a shape) needs the checkpoint's own step.
+    // A loaded run waits for Start, whether or not the page was training before.
     if (JSON.stringify(checkpoint.config) !== JSON.stringify(state.config)) {
       if (!(await rebuild(state, checkpoint.config))) return false;
+      dispatch(state, 'pause');
     } else {
       dispatch(state, 'pause');
+      clearRunMessages();
       state.charts.reset();
       resetQuality(state.quality);
     }

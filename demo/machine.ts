@@ -13,15 +13,18 @@ export type Interruption =
   /** A repair searches on a snapshot of the networks: training waits. */
   | 'repairing'
   /** The GPU device was lost; a new one is sought. */
-  | 'deviceLost';
+  | 'deviceLost'
+  /**
+   * A new session is built (Reset, new settings, other pictures, a checkpoint loaded). It goes back
+   * to training if the page was training (or Start was pressed meanwhile), else to a new run, idle.
+   */
+  | 'rebuilding';
 
 export type Phase =
   /** The page finds WebGPU and loads MNIST. */
   | 'loading'
   | Settled
   | Interruption
-  /** A new session is built (Reset, new settings, other pictures, a checkpoint loaded). */
-  | 'rebuilding'
   /** No device could be had again: the page stops and says how to go on. */
   | 'failed';
 
@@ -46,13 +49,18 @@ export type PageEvent =
 
 export const LOADING: Mode = { phase: 'loading' };
 
-const INTERRUPTIONS: readonly Phase[] = ['saving', 'repairing', 'deviceLost'];
+const INTERRUPTIONS: readonly Phase[] = ['saving', 'repairing', 'deviceLost', 'rebuilding'];
 const isInterruption = (mode: Mode): mode is { phase: Interruption; after: Settled } =>
   INTERRUPTIONS.includes(mode.phase);
 const isSettled = (phase: Phase): phase is Settled => phase === 'idle' || phase === 'training' || phase === 'paused';
 
 /** The event that ends each interruption (a lost device ends by `recovered`, or `gaveUp` to failed). */
-const ENDS: Record<Interruption, PageEvent> = { saving: 'saved', repairing: 'repaired', deviceLost: 'recovered' };
+const ENDS: Record<Interruption, PageEvent> = {
+  saving: 'saved',
+  repairing: 'repaired',
+  deviceLost: 'recovered',
+  rebuilding: 'rebuilt',
+};
 
 /** The mode `event` leads to from `mode`, or null when the event is not allowed there. */
 export function transition(mode: Mode, event: PageEvent): Mode | null {
@@ -60,9 +68,12 @@ export function transition(mode: Mode, event: PageEvent): Mode | null {
   if (phase === 'failed') return null;
   if (phase === 'loading') return event === 'ready' ? { phase: 'idle' } : null;
   if (event === 'lost') return phase === 'deviceLost' ? null : { phase: 'deviceLost', after: settledOf(mode) };
-  if (phase === 'rebuilding') return event === 'rebuilt' ? { phase: 'idle' } : null;
+  // Not while saving either: the save reads the session back, so run.ts's rebuild waits for it to end.
+  if (event === 'rebuild')
+    return ['rebuilding', 'deviceLost', 'saving'].includes(phase)
+      ? null
+      : { phase: 'rebuilding', after: restartTo(mode) };
   if (isInterruption(mode)) return interrupted(mode, event);
-  if (event === 'rebuild') return { phase: 'rebuilding' };
   if (!isSettled(phase)) return null;
   if (event === 'start') return phase === 'training' ? null : { phase: 'training' };
   if (event === 'pause') return phase === 'training' ? { phase: 'paused' } : null;
@@ -75,14 +86,20 @@ export function transition(mode: Mode, event: PageEvent): Mode | null {
 /** Within an interruption, Start and Pause say where it goes back to; its own end goes there. */
 function interrupted(mode: { phase: Interruption; after: Settled }, event: PageEvent): Mode | null {
   const { phase, after } = mode;
-  if (event === ENDS[phase]) return { phase: after };
+  // A rebuilt run is a new one: it trains if asked to, and is otherwise not started (idle).
+  if (event === ENDS[phase]) return { phase: phase === 'rebuilding' && after === 'paused' ? 'idle' : after };
   if (event === 'start') return { phase, after: 'training' };
   if (event === 'pause') return { phase, after: after === 'training' ? 'paused' : after };
   if (phase === 'deviceLost') return event === 'gaveUp' ? { phase: 'failed' } : null;
-  return event === 'rebuild' ? { phase: 'rebuilding' } : null;
+  return null;
 }
 
-/** Where the page goes back to after what happens now; a run being rebuilt is a new run, not started. */
+/** Where a restart goes: on training if the page was training (or was to go on after an interruption). */
+function restartTo(mode: Mode): Settled {
+  return wantsTraining(mode) ? 'training' : 'idle';
+}
+
+/** Where the page goes back to after what happens now. */
 function settledOf(mode: Mode): Settled {
   if (isInterruption(mode)) return mode.after;
   return isSettled(mode.phase) ? mode.phase : 'idle';

@@ -13,6 +13,7 @@ import { ProgressCharts } from './charts.js';
 import { checkpointPanel, offerResume } from './checkpoint.js';
 import { watchDevice } from './device.js';
 import { LOADING } from './machine.js';
+import { showHelp } from './help.js';
 import { fetchMnist, fetchMnistLabels } from './mnist.js';
 import { $, baseConfig, fail, page, params } from './page.js';
 import type { TrainingImages } from './pictures.js';
@@ -27,8 +28,11 @@ import { dispatch, render, type State } from './state.js';
 import { canvases, frame, trainingPanel, watchVisibility } from './training.js';
 
 async function main(): Promise<void> {
+  showHelp();
   const ctx = await findGpu();
   if (!ctx) return;
+  let ready = (_: State) => {};
+  void offerResume(new Promise<State>((resolve) => (ready = resolve)));
   const images = await loadMnist();
   const { dataset, labels } = upload(ctx, images);
   page.loading.hidden = true;
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
   };
   wire(state);
   dispatch(state, 'ready');
-  await offerResume(state);
+  ready(state);
   requestAnimationFrame(() => frame(state));
 }
 

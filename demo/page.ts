@@ -46,6 +46,14 @@ export function message(element: HTMLElement, text: string, bad = false): void {
   element.classList.toggle('bad', bad);
 }
 
+/** The panels' lines about the run before (a restart, a load, a repair, an autosave): a new run makes them stale. */
+const RUN_MESSAGES = ['form-message', 'file-message', 'autosave', 'pictures-message', 'repair-progress'];
+
+/** Clears the panels' messages about an earlier run; whoever started the new one then says so. */
+export function clearRunMessages(): void {
+  for (const id of RUN_MESSAGES) message($(id), '');
+}
+
 /** A failure that leaves the page without a run: said prominently, with what to do. */
 export function fail(text: string): void {
   page.error.textContent = text;

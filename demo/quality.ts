@@ -19,14 +19,20 @@ export class QualityView {
     private readonly text: HTMLElement,
   ) {
     this.intro = (text.textContent ?? '').trim().replace(/\s+/g, ' ');
-    this.plot = chart(chartElement, 'Fréchet classifier distance (lower is better)', [
-      { label: 'distance', stroke: '#7ddc8a' },
-    ]);
+    // From 0, so that a run's small wobbles do not fill the chart as if they were its progress.
+    this.plot = chart(
+      chartElement,
+      'Fréchet classifier distance (lower is better)',
+      [{ label: 'distance', stroke: '#7ddc8a' }],
+      (_, __, max) => [0, max > 0 ? max * 1.1 : 1],
+    );
     this.bars = Array.from({ length: 10 }, (_, digit) => {
       const bar = document.createElement('div');
       bar.className = 'class-bar';
       bar.dataset.testid = `class-${digit}`;
-      bar.innerHTML = `<span class="fill" style="height: 0%"></span><span>${digit}</span>`;
+      bar.innerHTML =
+        `<span class="share"></span><span class="fill" style="height: 0%"></span>` +
+        `<span class="digit">${digit}</span>`;
       barsElement.append(bar);
       return bar;
     });
@@ -44,7 +50,8 @@ export class QualityView {
       const bar = this.bars[digit]!;
       bar.classList.toggle('uncovered', share < COVERED_SHARE);
       bar.title = `${digit}: ${(100 * share).toFixed(1)}% of the samples`;
-      (bar.firstElementChild as HTMLElement).style.height = `${(100 * share) / tallest}%`;
+      bar.querySelector<HTMLElement>('.share')!.textContent = `${Math.round(100 * share)}%`;
+      bar.querySelector<HTMLElement>('.fill')!.style.height = `${(100 * share) / tallest}%`;
     });
     this.text.textContent =
       `Step ${step}: distance ${score.distance.toFixed(2)} over ${score.count} samples; ` +
@@ -71,7 +78,8 @@ export class QualityView {
     this.barsElement.hidden = false;
     for (const bar of this.bars) {
       bar.classList.remove('uncovered');
-      (bar.firstElementChild as HTMLElement).style.height = '0%';
+      bar.querySelector<HTMLElement>('.share')!.textContent = '';
+      bar.querySelector<HTMLElement>('.fill')!.style.height = '0%';
     }
   }
 

@@ -110,6 +110,18 @@ async function takeGenerated(state: State): Promise<void> {
   }
 }
 
+/** Below so many steps the default recipe's samples are not digits yet, and neither is a repair's fill. */
+const TRAINED_STEPS = 1000;
+
+/** A warning for a repair by a generator that has hardly trained; '' for one that has. */
+function untrained(step: number): string {
+  if (step >= TRAINED_STEPS) return '';
+  return (
+    ` Careful: a generator of step ${step} has not learned the pictures yet, so its fill is close to noise. ` +
+    `Train for ${TRAINED_STEPS} steps or more (or load a trained checkpoint), then repair again.`
+  );
+}
+
 /**
  * Fills the erased pixels by latent search. Training pauses meanwhile (and resumes after if it was
  * running), so the snapshot the search runs on and the search's own GPU work never interleave
@@ -139,7 +151,10 @@ async function repairPicture(state: State): Promise<void> {
   if (!dispatch(state, 'repair')) return;
   el.repairBar.hidden = false;
   el.repairBar.value = 0;
-  message(el.repairProgress, `Taking a snapshot of the networks at step ${session.trainer.step}…`);
+  message(
+    el.repairProgress,
+    `Taking a snapshot of the networks at step ${session.trainer.step}…${untrained(session.trainer.step)}`,
+  );
   try {
     const result = await state.search.run(state.ctx, session.trainer, picture, (progress, steps) => {
       el.repairBar.value = progress.step / steps;
@@ -151,11 +166,13 @@ async function repairPicture(state: State): Promise<void> {
     });
     drawPicture(el.repairResult, { ...picture, values: result.completion }, null);
     const rms = Math.sqrt(result.error);
+    const step = session.trainer.step;
     message(
       el.repairProgress,
-      `Repaired ${picture.name} with the generator of step ${session.trainer.step}: after ${result.steps} steps on ` +
+      `Repaired ${picture.name} with the generator of step ${step}: after ${result.steps} steps on ` +
         `${REPAIR_STARTS} starts the best matches the kept pixels to an RMS error of ${rms.toFixed(4)} ` +
-        `(${(rms * 127.5).toFixed(1)} grey levels of 255); error ${result.error.toFixed(4)}.`,
+        `(${(rms * 127.5).toFixed(1)} grey levels of 255); error ${result.error.toFixed(4)}.${untrained(step)}`,
+      step < TRAINED_STEPS,
     );
   } catch (error) {
     message(el.repairProgress, `Could not repair: ${(error as Error).message}`, true);

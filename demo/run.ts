@@ -1,9 +1,10 @@
 // The run itself, as every panel changes it: the images on the GPU, and a new session of some
 // settings (Reset, the settings form, other pictures, a checkpoint). The panels see a new session
-// when they next render (dispatch's 'rebuilt'), so this module writes to none of them.
+// when they next render (dispatch's 'rebuilt'), so this module writes to none of them, but clears
+// their lines about the run before.
 import { DEFAULT_GAN_CONFIG, type GanConfig, type GpuContext, GpuDataset } from 'webgpu-gan';
 import { hasDevice } from './machine.js';
-import { EVAL_COUNT, fail, MAX_GRID_CLASSES } from './page.js';
+import { clearRunMessages, EVAL_COUNT, fail, MAX_GRID_CLASSES } from './page.js';
 import { conditionalClasses, type TrainingImages, valuesPerImage } from './pictures.js';
 import { Session } from './session.js';
 import { dispatch, type Quality, type State } from './state.js';
@@ -40,6 +41,8 @@ export function afresh(config: GanConfig): GanConfig {
  * a device loss overtook it (replaceDevice then speaks).
  */
 export async function rebuild(state: State, config: Partial<GanConfig>): Promise<boolean> {
+  // A save reads the networks back: the session must outlive it (an autosave takes a moment).
+  while (state.mode.phase === 'saving') await new Promise((resolve) => setTimeout(resolve, 50));
   if (!dispatch(state, 'rebuild')) return false;
   // The repair's networks are a snapshot of this run: a new run makes them stale.
   state.search.discard();
@@ -81,6 +84,7 @@ function startedAfresh(state: State, session: Session): void {
   state.snapshot = null; // a new run: the next autosave is of it
   state.charts.reset();
   resetQuality(state.quality);
+  clearRunMessages();
 }
 
 export function resetQuality(quality: Quality): void {

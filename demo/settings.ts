@@ -6,7 +6,6 @@ import { ARCHITECTURE_NAMES } from './modelFormat.js';
 export type Settings = Pick<
   GanConfig,
   | 'architecture'
-  | 'lr'
   | 'discriminatorLr'
   | 'generatorLr'
   | 'beta1'
@@ -24,11 +23,14 @@ export type Settings = Pick<
 
 type NumberSetting = Exclude<keyof Settings, 'architecture' | 'loss' | 'spectralNorm' | 'classes' | 'labelClasses'>;
 
-/** A number field's bounds; an optional one may be left empty, which reads as null. */
-const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean; optional?: true }> = {
-  lr: { label: 'Learning rate', min: 1e-6, max: 0.1, integer: false },
-  discriminatorLr: { label: 'D learning rate', min: 1e-6, max: 0.1, integer: false, optional: true },
-  generatorLr: { label: 'G learning rate', min: 1e-6, max: 0.1, integer: false, optional: true },
+/**
+ * A number field's bounds. The form has one rate per network and no shared one: the default
+ * recipe trains D and G at different rates, so a shared field would either be overridden by
+ * theirs or change the recipe behind the visitor's back.
+ */
+const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; integer: boolean }> = {
+  discriminatorLr: { label: 'D learning rate', min: 1e-6, max: 0.1, integer: false },
+  generatorLr: { label: 'G learning rate', min: 1e-6, max: 0.1, integer: false },
   beta1: { label: 'Adam β1', min: 0, max: 0.999, integer: false },
   batch: { label: 'Batch size', min: 1, max: 1024, integer: true },
   realLabel: { label: 'Real label', min: 0.5, max: 1, integer: false },
@@ -38,7 +40,8 @@ const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; i
   labeled: { label: 'Labelled images', min: 0, max: 60000, integer: true },
 };
 
-const LOSSES: readonly string[] = ['bce', 'hinge', 'least-squares'];
+/** The losses, and how the form's dropdown names them. */
+const LOSSES: Record<string, string> = { bce: 'non-saturating BCE', hinge: 'hinge', 'least-squares': 'least squares' };
 
 /** Each setting as the form names it, for the library's refusals (which name the setting). */
 const NAMES: Record<string, string> = {
@@ -48,29 +51,49 @@ const NAMES: Record<string, string> = {
   spectralNorm: 'Spectral normalisation of D',
   classes: 'Conditional',
   labelClasses: 'Labelled images',
+  lr: 'D learning rate and G learning rate',
   dataDim: 'The pictures’ size',
   channels: 'The pictures’ colour',
 };
 
 /**
- * A refusal of the library (an ArgumentError, "realLabel: is 0.9, …") as the page words it: the
- * setting by its label in the form ("Real label: is 0.9, …"). Any other error as it is.
+ * A refusal of the library (an ArgumentError, "realLabel: is 0.9, …") as the page words it: each
+ * setting by its label in the form ("Real label: is 0.9, …"), each loss as its dropdown names it.
+ * Any other error as it is.
  */
 export function pageMessage(error: Error): string {
   const argument = (error as { argument?: unknown }).argument;
   if (typeof argument !== 'string' || !(argument in NAMES) || !error.message.startsWith(`${argument}: `))
     return error.message;
-  return `${NAMES[argument]}: ${error.message.slice(argument.length + 2)}`;
+  const body = error.message
+    .slice(argument.length + 2)
+    .replace(/\b[a-z]+[A-Z]\w*\b/g, (word) => NAMES[word] ?? word)
+    .replace(/\b(bce|least-squares)\b/g, (loss) => LOSSES[loss] ?? loss);
+  return `${NAMES[argument]}: ${body}`;
 }
 
-export function writeSettings(form: HTMLFormElement, s: Settings): void {
-  for (const name of Object.keys(FIELDS) as NumberSetting[]) {
-    (form.elements.namedItem(name) as HTMLInputElement).value = s[name] === null ? '' : String(s[name]);
-  }
-  (form.elements.namedItem('architecture') as HTMLSelectElement).value = s.architecture;
-  (form.elements.namedItem('loss') as HTMLSelectElement).value = s.loss;
-  (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = s.spectralNorm;
-  (form.elements.namedItem('conditional') as HTMLInputElement).checked = s.classes > 0;
+/** A field of the form by its label. */
+export const fieldLabel = (field: string) => NAMES[field === 'conditional' ? 'classes' : field] ?? field;
+
+/** The form's field that shows a setting the library names (Conditional shows the classes). */
+export function fieldOf(setting: string): string | null {
+  if (setting === 'classes') return 'conditional';
+  if (setting === 'labelClasses') return 'labeled';
+  return setting in NAMES && !['dataDim', 'channels', 'lr'].includes(setting) ? setting : null;
+}
+
+/** One field of the form as `s` has it (the learning rates as they apply: a network's own, or the shared one). */
+export function writeSetting(form: HTMLFormElement, name: string, s: Settings & { lr: number }): void {
+  const field = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
+  if (name === 'spectralNorm' || name === 'conditional')
+    (field as HTMLInputElement).checked = name === 'conditional' ? s.classes > 0 : s.spectralNorm;
+  else if (name === 'discriminatorLr' || name === 'generatorLr') field.value = String(s[name] ?? s.lr);
+  else field.value = String(s[name as keyof Settings]);
+}
+
+export function writeSettings(form: HTMLFormElement, s: Settings & { lr: number }): void {
+  for (const name of [...Object.keys(FIELDS), 'architecture', 'loss', 'spectralNorm', 'conditional'])
+    writeSetting(form, name, s);
 }
 
 /**
@@ -86,7 +109,8 @@ export function readSettings(
   if (!Object.hasOwn(ARCHITECTURE_NAMES, architecture))
     return { error: `Model must be one of ${Object.values(ARCHITECTURE_NAMES).join(', ')}.`, field: 'architecture' };
   const loss = (form.elements.namedItem('loss') as HTMLSelectElement).value;
-  if (!LOSSES.includes(loss)) return { error: `Loss must be one of ${LOSSES.join(', ')}.`, field: 'loss' };
+  if (!Object.hasOwn(LOSSES, loss))
+    return { error: `Loss must be one of ${Object.values(LOSSES).join(', ')}.`, field: 'loss' };
   const spectralNorm = (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked;
   const conditional = (form.elements.namedItem('conditional') as HTMLInputElement).checked;
   if (conditional && dataClasses === 0)
@@ -99,10 +123,6 @@ export function readSettings(
   const settings = { architecture, loss, spectralNorm, classes } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
-    if (text === '' && f.optional) {
-      (settings as Record<NumberSetting, number | null>)[name] = null;
-      continue;
-    }
     const value = Number(text);
     if (text === '' || !Number.isFinite(value)) return { error: `${f.label} must be a number.`, field: name };
     if (f.integer && !Number.isInteger(value)) return { error: `${f.label} must be a whole number.`, field: name };

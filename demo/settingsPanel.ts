@@ -8,11 +8,24 @@ import { showModel } from './modelPanel.js';
 import { $, classWord, MAX_GRID_CLASSES, message } from './page.js';
 import { conditionalClasses } from './pictures.js';
 import { afresh, rebuild } from './run.js';
-import { pageMessage, readSettings, type Settings, writeSettings } from './settings.js';
+import { hasDevice } from './machine.js';
+import {
+  fieldLabel,
+  fieldOf,
+  pageMessage,
+  readSettings,
+  type Settings,
+  writeSetting,
+  writeSettings,
+} from './settings.js';
 import type { State, View } from './state.js';
 
 const form = $<HTMLFormElement>('settings');
 const formMessage = $('form-message');
+/** An Apply asked for during a restart, to apply when it is done. */
+let queued = false;
+/** Set once the waiting Apply is to run (at the next task, after the restart's own Apply has finished). */
+let scheduled = false;
 /** Redraws the model panel from the form; set once the panel is wired. */
 let refreshModel = () => {};
 
@@ -20,12 +33,22 @@ let refreshModel = () => {};
 export function settingsPanel(state: State): View {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void applySettings(state);
+    requestApply(state);
   });
   refreshModel = () => showPendingModel(state);
   form.addEventListener('input', refreshModel);
   form.addEventListener('change', refreshModel);
-  return showPendingModel;
+  return (state) => {
+    showPendingModel(state);
+    // An Apply that waited for a restart: the form as it is now, once the page can restart again.
+    if (queued && !scheduled && state.mode.phase !== 'rebuilding' && hasDevice(state.mode)) {
+      scheduled = true;
+      setTimeout(() => {
+        queued = scheduled = false;
+        requestApply(state);
+      });
+    }
+  };
 }
 
 /** The form shows `config` (at the start, and for a run that did not come from the form). */
@@ -62,14 +85,48 @@ function showPendingModel(state: State): void {
   });
 }
 
-async function applySettings(state: State): Promise<void> {
-  const pending = pendingConfig(state);
-  if ('error' in pending) {
-    settingsMessage(pending.error, true);
-    const field = pending.field === 'classes' ? 'conditional' : pending.field;
-    (form.elements.namedItem(field) as HTMLElement | null)?.focus();
-    return;
+/**
+ * Apply: during a restart (or while a lost device is replaced) the request waits, and the form as it
+ * is then applies once the page can restart again, so no Apply is lost.
+ */
+function requestApply(state: State): void {
+  if (!queuedWhileBusy(state)) void applySettings(state);
+}
+
+/** True when the page is restarting (or replacing its device): the Apply then waits for it. */
+function queuedWhileBusy(state: State): boolean {
+  if (state.mode.phase !== 'rebuilding' && state.mode.phase !== 'deviceLost') return false;
+  queued = true;
+  settingsMessage('Training is restarting: the settings apply as soon as it has.');
+  return true;
+}
+
+/** The settings Apply can take: a field the run cannot have goes back to the run's value, and the rest applies. */
+function acceptedSettings(state: State): { pending: ReturnType<typeof pendingConfig>; refused: string[] } {
+  const refused: string[] = [];
+  const fields: string[] = [];
+  let pending = pendingConfig(state);
+  while ('error' in pending) {
+    const field = fieldOf(pending.field);
+    refused.push(pending.error);
+    if (!field || fields.includes(field)) break; // putting it back did not help: the visitor must choose
+    fields.push(field);
+    writeSetting(form, field, state.config);
+    pending = pendingConfig(state);
   }
+  if (fields.length > 0) {
+    const first = form.elements.namedItem(fields[0]!) as HTMLInputElement;
+    first.focus();
+    if (first.type === 'number') first.select();
+  }
+  if (!('error' in pending) && fields.length > 0) refused.push(`${fields.map(fieldLabel).join(', ')}: kept as before.`);
+  return { pending, refused };
+}
+
+async function applySettings(state: State): Promise<void> {
+  const { pending, refused } = acceptedSettings(state);
+  const said = (text: string) => settingsMessage([...refused, text].filter(Boolean).join(' '), refused.length > 0);
+  if ('error' in pending) return said('');
   const s = pending.settings;
   const restartFor = (
     [
@@ -85,20 +142,35 @@ async function applySettings(state: State): Promise<void> {
       'emaWarmup',
     ] as const
   ).filter((key) => s[key] !== state.config[key]);
-  const rates = `learning rates D ${s.discriminatorLr ?? s.lr}, G ${s.generatorLr ?? s.lr}`;
+  const rates = `learning rates D ${s.discriminatorLr}, G ${s.generatorLr}`;
   if (restartFor.length > 0) {
-    if (!(await rebuild(state, pending.config))) return;
+    if (!(await rebuild(state, pending.config))) {
+      queuedWhileBusy(state);
+      return;
+    }
+    if (queued) return; // the form changed meanwhile: its own Apply follows at once, and speaks
     const model = s.architecture === 'mlp' ? '' : ` the ${ARCHITECTURE_NAMES[s.architecture]} model,`;
-    settingsMessage(
+    said(
       `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}` +
         `${s.labeled > 0 ? `learning the classes of ${s.labeled} labelled images, ` : ''}with${model} ` +
         `batch ${s.batch}, seed ${s.seed}, ${s.loss} loss` +
         `${s.spectralNorm ? ' (D spectrally normalised)' : ''}, real label ${s.realLabel}, moving average ` +
         `${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
     );
-  } else {
-    const { lr, discriminatorLr, generatorLr, beta1 } = s;
-    state.session.trainer.setOptimizer({ lr, discriminatorLr, generatorLr, beta1 });
-    settingsMessage(`${rates[0]!.toUpperCase()}${rates.slice(1)}, β1 ${s.beta1} apply from the next step.`);
+    return;
   }
+  const running = state.session.trainer.config;
+  const { discriminatorLr, generatorLr, beta1 } = s;
+  if (
+    rate(running, 'discriminatorLr') === discriminatorLr &&
+    rate(running, 'generatorLr') === generatorLr &&
+    running.beta1 === beta1
+  )
+    return said('Nothing to apply: these are the settings training runs with.');
+  state.session.trainer.setOptimizer({ discriminatorLr, generatorLr, beta1 });
+  state.config = state.session.trainer.config;
+  said(`${rates[0]!.toUpperCase()}${rates.slice(1)}, β1 ${s.beta1} apply from the next step.`);
 }
+
+/** A network's learning rate as it applies: its own, or the shared one. */
+const rate = (c: GanConfig, key: 'discriminatorLr' | 'generatorLr') => c[key] ?? c.lr;

@@ -27,6 +27,7 @@ const el = {
   classPicker: $('class-picker'),
   showClass: $<HTMLSelectElement>('show-class'),
   dataSource: $('data-source'),
+  rowLabels: $('row-labels'),
 };
 /** The live canvases every session draws on. */
 export const canvases = { grid: $<HTMLCanvasElement>('samples'), walk: $<HTMLCanvasElement>('walk') };
@@ -66,6 +67,21 @@ function showClassPicker(state: State): void {
   const names = state.images.classNames.slice(0, classes);
   el.showClass.replaceChildren(new Option(every, 'all'), ...names.map((name, i) => new Option(name, String(i))));
   el.showClass.value = 'all';
+  showRowLabels(names, null);
+}
+
+/** A conditional grid's row labels: each row's class, or the one class drawn in every row. */
+function showRowLabels(names: string[], only: number | null): void {
+  el.rowLabels.hidden = names.length === 0;
+  el.rowLabels.replaceChildren(
+    ...names.map((name, row) => {
+      const item = document.createElement('li');
+      item.textContent = only === null ? name : names[only]!;
+      item.title = item.textContent;
+      item.dataset.row = String(row);
+      return item;
+    }),
+  );
 }
 
 /** What is being trained on. */
@@ -143,10 +159,11 @@ async function scoreQuality(state: State): Promise<void> {
   }
 }
 
-function trainStep(state: State, steps: number): void {
+/** Submits `steps` steps, with statistics every `statsEvery` (every step for Step, so its numbers and charts move). */
+function trainStep(state: State, steps: number, statsEvery = 10): void {
   const started = performance.now();
   try {
-    state.session.trainer.submitSteps(steps, 10);
+    state.session.trainer.submitSteps(steps, statsEvery);
   } catch (error) {
     if (!(error instanceof TrainingDivergedError)) throw error;
     stopDiverged(state, error);
@@ -173,21 +190,28 @@ function stopDiverged(state: State, error: TrainingDivergedError): void {
 }
 
 function wireTraining(state: State): void {
-  el.start.addEventListener('click', () => dispatch(state, 'start'));
+  el.start.addEventListener('click', () => {
+    // On a narrow screen the samples are below the controls: bring them into view to watch them learn.
+    if (!dispatch(state, 'start')) return;
+    const box = canvases.grid.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > innerHeight) canvases.grid.scrollIntoView({ block: 'nearest' });
+  });
   el.pause.addEventListener('click', () => dispatch(state, 'pause'));
   el.stepOnce.addEventListener('click', () => {
-    if (!state.inFlight && dispatch(state, 'step')) trainStep(state, 1);
+    if (!state.inFlight && dispatch(state, 'step')) trainStep(state, 1, 1);
   });
-  el.reset.addEventListener(
-    'click',
-    () =>
-      void rebuild(state, afresh(state.config)).then((done) => {
-        if (done) settingsMessage('Reset to step 0.');
-      }),
-  );
+  el.reset.addEventListener('click', () => {
+    const step = state.session.trainer.step;
+    if (step > 0 && !confirm(`Reset discards the ${step} steps trained so far and starts again from step 0.`)) return;
+    void rebuild(state, afresh(state.config)).then((done) => {
+      if (done) settingsMessage('Reset to step 0.');
+    });
+  });
   el.reroll.addEventListener('click', () => void state.session.reseedGrid(Math.floor(Math.random() * 2 ** 31)));
   el.showClass.addEventListener('change', () => {
-    state.session.showClass(el.showClass.value === 'all' ? null : Number(el.showClass.value));
+    const only = el.showClass.value === 'all' ? null : Number(el.showClass.value);
+    state.session.showClass(only);
+    showRowLabels(state.images.classNames.slice(0, state.session.trainer.config.classes), only);
   });
   el.walkToggle.addEventListener('click', () => {
     state.walking = !state.walking;

@@ -52,7 +52,7 @@ describe('the demo page as a state machine', () => {
         step: 'paused',
         save: `saving→${phase}`,
         repair: `repairing→${phase}`,
-        rebuild: 'rebuilding',
+        rebuild: 'rebuilding→idle',
         lost: `deviceLost→${phase}`,
       });
   });
@@ -62,7 +62,7 @@ describe('the demo page as a state machine', () => {
       pause: 'paused',
       save: 'saving→training',
       repair: 'repairing→training',
-      rebuild: 'rebuilding',
+      rebuild: 'rebuilding→training',
       lost: 'deviceLost→training',
     });
   });
@@ -77,13 +77,31 @@ describe('the demo page as a state machine', () => {
           [done]: after,
           start: `${phase}→training`,
           pause: `${phase}→${after === 'training' ? 'paused' : after}`,
-          rebuild: 'rebuilding',
+          // A save reads the session back: a restart waits for it to end.
+          ...(phase === 'repairing' && { rebuild: `rebuilding→${after === 'training' ? 'training' : 'idle'}` }),
           lost: `deviceLost→${after}`,
         });
   });
 
-  it('rebuilding: only rebuilt (a new run, idle) or a lost device (back to idle once replaced)', () => {
-    expectTable(at('rebuilding'), { rebuilt: 'idle', lost: 'deviceLost→idle' });
+  it('rebuilding: a new run that goes on training if the page was, and Start or Pause meanwhile says whether', () => {
+    for (const after of SETTLED)
+      expectTable(during('rebuilding', after), {
+        // A rebuilt run is new: "paused" there means not started.
+        rebuilt: after === 'paused' ? 'idle' : after,
+        start: 'rebuilding→training',
+        pause: `rebuilding→${after === 'training' ? 'paused' : after}`,
+        lost: `deviceLost→${after}`,
+      });
+  });
+
+  it('a restart keeps training: Apply while training trains the new run, Pause meanwhile leaves it idle', () => {
+    let mode: Mode | null = at('training');
+    const seen: string[] = [];
+    for (const event of ['rebuild', 'rebuilt', 'rebuild', 'pause', 'rebuilt'] as PageEvent[]) {
+      mode = transition(mode!, event);
+      seen.push(show(mode));
+    }
+    expect(seen).toEqual(['rebuilding→training', 'training', 'rebuilding→training', 'rebuilding→paused', 'idle']);
   });
 
   it('a lost device: recovered goes back to where the page was; gaveUp fails for good', () => {
@@ -124,12 +142,14 @@ describe('the demo page as a state machine', () => {
       expect(wantsTraining(during(phase, 'training'))).toBe(true);
       expect(wantsTraining(during(phase, 'paused'))).toBe(false);
     }
-    for (const phase of ['loading', 'idle', 'paused', 'rebuilding', 'failed'] as const)
-      expect(wantsTraining(at(phase))).toBe(false);
+    for (const phase of ['loading', 'idle', 'paused', 'failed'] as const) expect(wantsTraining(at(phase))).toBe(false);
+    expect(wantsTraining(during('rebuilding', 'training'))).toBe(true);
+    expect(wantsTraining(during('rebuilding', 'idle'))).toBe(false);
     expect(hasDevice(LOADING)).toBe(false);
     expect(hasDevice(at('failed'))).toBe(false);
     expect(hasDevice(during('deviceLost', 'training'))).toBe(false);
-    for (const phase of ['idle', 'training', 'paused', 'rebuilding'] as const) expect(hasDevice(at(phase))).toBe(true);
-    for (const phase of ['saving', 'repairing'] as const) expect(hasDevice(during(phase, 'idle'))).toBe(true);
+    for (const phase of ['idle', 'training', 'paused'] as const) expect(hasDevice(at(phase))).toBe(true);
+    for (const phase of ['saving', 'repairing', 'rebuilding'] as const)
+      expect(hasDevice(during(phase, 'idle'))).toBe(true);
   });
 });

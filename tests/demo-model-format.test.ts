@@ -41,6 +41,15 @@ describe('the settings form’s refusals', () => {
     expect(pageMessage(new ArgumentError('architecture', 'must be mlp or dcgan'))).toBe('Model: must be mlp or dcgan');
     expect(pageMessage(new ArgumentError('oneHotValue', 'odd'))).toBe('oneHotValue: odd');
     expect(pageMessage(new Error('plain'))).toBe('plain');
+    // Settings and losses named within the sentence too, as the form and its dropdown name them.
+    const hinge = 'is 0.9, but the hinge loss has no targets to smooth: choose the bce or least-squares loss';
+    expect(pageMessage(new ArgumentError('realLabel', hinge))).toBe(
+      'Real label: is 0.9, but the hinge loss has no targets to smooth: choose the non-saturating BCE or ' +
+        'least squares loss',
+    );
+    expect(pageMessage(new ArgumentError('labeled', 'is 20, but set labelClasses'))).toBe(
+      'Labelled images: is 20, but set Labelled images',
+    );
   });
 });
 

@@ -186,6 +186,7 @@ describe('the demo on your own pictures, and repair', { timeout: 300_000 }, () =
     expect(await page.isVisible('#class-picker')).toBe(true);
     const options = await page.locator('[data-testid=show-class] option').allTextContents();
     expect(options).toEqual(['every class, a row each', 'cats', 'dogs']);
+    expect(await page.locator('[data-testid=row-labels] li').allTextContents()).toEqual(['cats', 'dogs']);
     await stepOnce(page);
     // Two rows of eight: wider than tall.
     const box = (await page.locator('[data-testid=samples]').boundingBox())!;
@@ -198,6 +199,8 @@ describe('the demo on your own pictures, and repair', { timeout: 300_000 }, () =
     expect(await text(page, 'repair-progress')).toMatch(
       /^Repaired your picture [1-5] \((cats|dogs)\) with the generator of step 1: after 40 steps/,
     );
+    // A generator of one step draws noise: the page says so rather than reporting a success alone.
+    expect(await text(page, 'repair-progress')).toMatch(/Careful: a generator of step 1 has not learned the pictures/);
   });
 
   it('Back to MNIST trains on the digits again, scores included', async () => {

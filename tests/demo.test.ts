@@ -32,6 +32,7 @@ describe('demo page', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     browser = await launchChromium(true);
     page = await openDemoPage(browser, `${demoUrl()}/${SMALL}`, consoleErrors, { acceptDownloads: true });
+    page.on('dialog', (dialog) => void dialog.accept()); // Reset asks before it discards the run
   });
 
   afterAll(async () => {
@@ -113,24 +114,28 @@ describe('demo page', { timeout: 300_000 }, () => {
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) > 0);
   });
 
-  it('an invalid setting is refused with a message and not applied', async () => {
-    await page.fill('input[name=lr]', '5');
+  it('an invalid setting is refused with a message and put back as it was', async () => {
+    await page.fill('input[name=discriminatorLr]', '5');
     await page.click('[data-testid=apply]');
-    expect(await text(page, 'form-message')).toBe('Learning rate must be between 0.000001 and 0.1.');
-    await page.fill('input[name=lr]', '0.0002');
+    expect(await text(page, 'form-message')).toBe(
+      'D learning rate must be between 0.000001 and 0.1. D learning rate: kept as before. ' +
+        'Nothing to apply: these are the settings training runs with.',
+    );
+    expect(await page.inputValue('input[name=discriminatorLr]')).toBe('0.0004');
     await page.fill('input[name=batch]', '2.5');
     await page.click('[data-testid=apply]');
-    expect(await text(page, 'form-message')).toBe('Batch size must be a whole number.');
-    await page.fill('input[name=batch]', '16');
+    expect(await text(page, 'form-message')).toMatch(
+      /^Batch size must be a whole number\. Batch size: kept as before\./,
+    );
+    expect(await page.inputValue('input[name=batch]')).toBe('16');
   });
 
   it('loss, spectral normalisation and learning rates are settings: rates apply live, the others restart', async () => {
-    // The defaults' own rates, given again: nothing restarts.
-    await page.fill('input[name=discriminatorLr]', '0.0004');
-    await page.fill('input[name=generatorLr]', '0.0001');
+    // New rates: nothing restarts.
+    await page.fill('input[name=discriminatorLr]', '0.0003');
     await page.click('[data-testid=apply]');
     expect(await text(page, 'form-message')).toBe(
-      'Learning rates D 0.0004, G 0.0001, β1 0.5 apply from the next step.',
+      'Learning rates D 0.0003, G 0.0001, β1 0.5 apply from the next step.',
     );
     await page.selectOption('select[name=loss]', 'least-squares');
     await page.uncheck('input[name=spectralNorm]');
@@ -145,16 +150,17 @@ describe('demo page', { timeout: 300_000 }, () => {
     await page.check('input[name=spectralNorm]');
     await page.fill('input[name=realLabel]', '0.9');
     await page.click('[data-testid=apply]');
-    expect(await text(page, 'form-message')).toMatch(/hinge loss has no targets to smooth/);
-    await page.fill('input[name=realLabel]', '1');
-    await page.click('[data-testid=apply]');
+    // The real label is refused and put back; the rest applies.
     await page.waitForFunction(
-      () => /^Restarted.*hinge loss/.test(document.querySelector('[data-testid=form-message]')!.textContent ?? ''),
+      () => /Restarted.*hinge loss/.test(document.querySelector('[data-testid=form-message]')!.textContent ?? ''),
       null,
       { timeout: 120_000 },
     );
     expect(await text(page, 'form-message')).toMatch(
-      /hinge loss \(D spectrally normalised\).*learning rates D 0.0004, G 0.0001\.$/,
+      /^Real label: .*hinge loss has no targets to smooth.* Real label: kept as before\. Restarted with/,
+    );
+    expect(await text(page, 'form-message')).toMatch(
+      /hinge loss \(D spectrally normalised\).*learning rates D 0.0003, G 0.0001\.$/,
     );
     await page.click('[data-testid=step-once]');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')!.textContent) === 1);

@@ -93,3 +93,47 @@ export async function openDemoPage(
   await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
   return page;
 }
+
+/**
+ * The set-up most demo test files share: the demo served, Chromium with WebGPU, and one page at
+ * `query` (e.g. '?subset=1000'), ready to start, for all the file's tests; closed after them. The
+ * page's console errors gather in `errors`.
+ */
+export function useDemoPage(
+  query: string,
+  options: { acceptDownloads?: boolean } = {},
+): { page: () => Page; errors: string[]; url: () => string } {
+  const url = useDemoServer();
+  const errors: string[] = [];
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium(true);
+    page = await openDemoPage(browser, `${url()}/${query}`, errors, options);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    page: () => {
+      if (!page) throw new Error('the demo page is used outside a test');
+      return page;
+    },
+    errors,
+    url,
+  };
+}
+
+/**
+ * Waits until the text of `id` matches `pattern`, polling from the test: `page.waitForFunction`
+ * can starve while the demo trains, since its frames keep the page's main thread busy.
+ */
+export async function waitForTestIdText(page: Page, id: string, pattern: RegExp, timeout = 120_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const text = await testIdText(page, id);
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`[data-testid=${id}] never matched ${pattern}: it says "${text}"`);
+    await page.waitForTimeout(250);
+  }
+}
