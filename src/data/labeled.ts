@@ -5,6 +5,7 @@
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { GpuDataset } from './dataset.js';
+import { requireArrayLike, requireBytes, requireContext, requireNumber } from '../base/arguments.js';
 
 /** A small seeded generator (splitmix32) for the choice: uniform u32s from a 53-bit seed. */
 function seededU32(seed: number): () => number {
@@ -24,6 +25,7 @@ function seededU32(seed: number): () => number {
  * rest then go to the classes with the most left). Refuses more than there are.
  */
 export function chooseLabeled(labels: ArrayLike<number>, n: number, classes: number, seed: number): number[] {
+  requireArrayLike('labels', labels);
   requirePositiveInteger('labeled', n);
   requirePositiveInteger('classes', classes);
   if (n > labels.length)
@@ -66,6 +68,11 @@ export function labeledSetFromBytes(
   chosen: readonly number[],
   classes: number,
 ): { images: GpuDataset; labels: GpuDataset; destroy(): void } {
+  requireContext(ctx);
+  requireBytes('pixels', pixels);
+  requireNumber('dim', dim);
+  requireArrayLike('labels', labels);
+  requireArrayLike('chosen', chosen, 'an array of example indices');
   const bytes = new Uint8Array(chosen.length * dim);
   chosen.forEach((e, i) => {
     bytes.set(pixels.subarray(e * dim, (e + 1) * dim), i * dim);

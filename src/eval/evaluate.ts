@@ -9,6 +9,8 @@ import { GanSampler, type SamplingGenerator } from '../gan/sampler.js';
 import { CLASSIFIER_SPEC } from './classifier.js';
 import type { FeatureStatistics } from './frechet.js';
 import { createSampleScorer, scoreStatistics, type SampleScore, type SampleScorer } from './scorer.js';
+import { requireCreatorArguments } from '../base/arguments.js';
+import { requireGanConfig } from '../gan/config.js';
 
 export interface GeneratorEvaluatorSpec {
   classifier: TensorMap;
@@ -28,6 +30,8 @@ export async function createGeneratorEvaluator(
   ctx: GpuContext,
   spec: GeneratorEvaluatorSpec,
 ): Promise<GeneratorEvaluator> {
+  requireCreatorArguments(ctx, spec);
+  requireGanConfig('config', spec.config);
   if (spec.config.dataDim !== CLASSIFIER_SPEC.widths[0])
     throw new ArgumentError(
       'config',

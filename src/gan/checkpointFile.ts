@@ -6,8 +6,11 @@ import { basename, dirname, join } from 'node:path';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointFormatError } from '../io/safetensors.js';
 import { readRegularFile, UnreadableFileError } from '../io/regularFileNode.js';
+import { requireBytes, requireString } from '../base/arguments.js';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  requireString('path', path, 'a file path');
+  requireBytes('bytes', bytes);
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const fd = openSync(temporary, 'w');
@@ -26,6 +29,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 }
 
 export function readCheckpointFile(path: string): Checkpoint {
+  requireString('path', path, 'a file path');
   let bytes: Uint8Array;
   try {
     bytes = readRegularFile(path);

@@ -13,9 +13,10 @@ import { MlpWeights } from '../nn/mlp.js';
 import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
-import { generatorSpec, type GanConfig } from './config.js';
+import { generatorSpec, requireGanConfig, type GanConfig } from './config.js';
 import { generatorNetworkSpec, usesLayerLists } from './networks.js';
 import { importGenerator } from './state.js';
+import { describeValue, requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
 /** A generator to sample from: the MLP's, or a layer list's (whose batch norms use their running estimates). */
 export type SamplingGenerator = MlpWeights | NetworkParameters;
@@ -62,6 +63,10 @@ export class GanSampler {
     generator: SamplingGenerator,
     options: SamplerOptions,
   ): Promise<GanSampler> {
+    requireContext(ctx);
+    requireGanConfig('config', config);
+    requireGenerator('generator', generator);
+    requireObject('options', options, 'an object of options (count, seed, useEma, labels)');
     const count = requirePositiveInteger('count', options.count);
     if (options.useEma !== false && !generator.ema)
       throw new ArgumentError('useEma', 'this generator keeps no moving average');
@@ -235,11 +240,25 @@ function checkedLabels(labels: ArrayLike<number>, count: number, classes: number
   return Float32Array.from(labels);
 }
 
+/** A generator to sample from: a trainer's (trainer.generator) or one loadGenerator() made. */
+export function requireGenerator(argument: string, value: unknown): SamplingGenerator {
+  if (!(value instanceof MlpWeights) && !(value instanceof NetworkParameters))
+    throw new ArgumentError(
+      argument,
+      `must be a generator (a trainer's generator, or loadGenerator()'s), got ${describeValue(value)}`,
+    );
+  return value;
+}
+
 /** A generator (with its moving average) loaded from a checkpoint, for sampling without training. */
 export function loadGenerator(
   ctx: GpuContext,
   checkpoint: { config: GanConfig; tensors: TensorMap; integers?: IntegerTensorMap },
 ): SamplingGenerator {
+  requireContext(ctx);
+  requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
+  requireGanConfig('checkpoint.config', checkpoint.config);
+  requireInstance('checkpoint.tensors', checkpoint.tensors, Map, 'a Map of tensors');
   const { config } = checkpoint;
   const generator = !usesLayerLists(config)
     ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)
