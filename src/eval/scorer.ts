@@ -21,6 +21,7 @@ import {
 } from './classifier.js';
 import { frechetDistance, type FeatureStatistics } from './frechet.js';
 import { requireBytes, requireContext, requireCreatorArguments, requireObject } from '../base/arguments.js';
+import { guardedCreation } from '../gpu/creation.js';
 
 export interface SampleScore {
   /** Fréchet classifier distance between these images' features and the reference's. */
@@ -57,6 +58,10 @@ export async function createSampleScorer(ctx: GpuContext, spec: ScorerSpec): Pro
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   if (rows < 2) throw new ArgumentError('rows', 'must be at least 2: a covariance needs two images');
+  return guardedCreation(ctx, 'createSampleScorer', () => buildScorer(ctx, spec, rows));
+}
+
+function buildScorer(ctx: GpuContext, spec: ScorerSpec, rows: number): Promise<SampleScorer> {
   return Workspace.build(ctx, 'scorer', async (ws) => {
     const classifier = ws.own(loadClassifier(ctx, spec.classifier));
     const widths = CLASSIFIER_SPEC.widths;

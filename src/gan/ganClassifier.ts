@@ -9,7 +9,9 @@ import type { TensorMap } from '../io/safetensors.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';
 import type { TensorView } from '../nn/mlp.js';
-import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
+import { buildPlan, forwardPlan, NetworkParameters, networkBlocks, networkLayout } from '../nn/network.js';
+import { guardedCreation } from '../gpu/creation.js';
+import { checkRowsFit } from './modelMemory.js';
 import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { flatFromTensors } from '../nn/networkTensors.js';
 import { requireGanConfig, type GanConfig } from './config.js';
@@ -95,6 +97,23 @@ export class GanClassifier {
     fill: (net: NetworkParameters) => void,
   ): Promise<GanClassifier> {
     const batch = requirePositiveInteger('batch', options.batch ?? 256);
+    const widest = Math.max(
+      config.dataDim,
+      ...networkBlocks(networkLayout(discriminatorNetworkSpec(config))).map((b) => b.width),
+    );
+    checkRowsFit(ctx.device.limits, 'batch', batch, {
+      label: "the discriminator's widest layer",
+      bytesPerRow: 4 * widest,
+    });
+    return guardedCreation(ctx, 'GanClassifier.create', () => GanClassifier.buildIn(ctx, config, batch, fill));
+  }
+
+  private static buildIn(
+    ctx: GpuContext,
+    config: GanConfig,
+    batch: number,
+    fill: (net: NetworkParameters) => void,
+  ): Promise<GanClassifier> {
     return Workspace.build(ctx, 'classifier', async (ws) => {
       const net = ws.own(new NetworkParameters(ctx, discriminatorNetworkSpec(config), 'classifier'));
       fill(net);

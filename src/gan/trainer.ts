@@ -31,6 +31,7 @@ import { learningRates, requireGanConfig, resolveGanConfig, type GanConfig } fro
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import type { StepKernel } from './step.js';
 import { checkModelFits } from './modelMemory.js';
+import { guardedCreation } from '../gpu/creation.js';
 import { buildTrainerModel } from './buildModel.js';
 import { checkLabeledSet, type LabeledSet } from './semiSupervised.js';
 import type { GanNetwork, TrainerModel } from './trainerModel.js';
@@ -109,6 +110,16 @@ export class GanTrainer {
     checkLabels(config, dataset, labels);
     checkLabeledSet(config, dataset, labeled);
     GanTrainer.checkFits(config, ctx.device.limits);
+    return guardedCreation(ctx, 'GanTrainer.create', () => GanTrainer.build(ctx, config, dataset, labels, labeled));
+  }
+
+  private static async build(
+    ctx: GpuContext,
+    config: GanConfig,
+    dataset: GpuDataset,
+    labels?: GpuDataset,
+    labeled?: LabeledSet,
+  ): Promise<GanTrainer> {
     const counter = await createStepCounter(ctx);
     const stats = new StatsReader(ctx, 3, config.labelClasses > 0);
     try {

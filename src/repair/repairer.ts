@@ -21,6 +21,7 @@ import {
   type RepairResult,
   type RepairRunOptions,
 } from './options.js';
+import { guardedCreation } from '../gpu/creation.js';
 import { buildRepairProgram, type RepairBuffers, type RepairProgram } from './program.js';
 
 export type { RepairObjective, RepairOptions, RepairProgress, RepairResult, RepairRunOptions } from './options.js';
@@ -61,8 +62,10 @@ export class ImageRepairer {
     const settings = repairSettings(config, options);
     if (!(generator instanceof MlpWeights)) throw new ArgumentError('generator', 'must be an mlp generator');
     if (settings.useEma && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
-    const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);
-    return new ImageRepairer(ctx, config, settings.starts, program);
+    return guardedCreation(ctx, 'ImageRepairer.create', async () => {
+      const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);
+      return new ImageRepairer(ctx, config, settings.starts, program);
+    });
   }
 
   /**
