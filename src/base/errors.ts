@@ -43,11 +43,18 @@ export function requireUint32(argument: string, value: unknown): number {
   return value;
 }
 
-/** A method was called on an object after its destroy(). */
+/**
+ * A method was called on an object after its destroy(), or after the destroy() of an object it
+ * reads (`reason` says which: a sampler whose trainer was destroyed).
+ */
 export class DestroyedError extends Error {
   override name = 'DestroyedError';
-  constructor(object: string, method: string) {
-    super(`${object}.${method}() called after destroy(); create a new ${object}`);
+  constructor(object: string, method: string, reason?: string) {
+    super(
+      reason
+        ? `${object}.${method}(): ${reason}`
+        : `${object}.${method}() called after destroy(); create a new ${object}`,
+    );
   }
 }
 

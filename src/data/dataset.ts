@@ -2,6 +2,7 @@
 // of the memory of f32 and gathered with scaling to [−1, 1]) or raw f32 values.
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
+import { requireArrayLike, requireContext, requireInstance } from '../base/arguments.js';
 
 export class GpuDataset {
   private constructor(
@@ -19,6 +20,8 @@ export class GpuDataset {
    * floats of dimension 1 so that the batch gather takes them in the images' shuffled order.
    */
   static fromLabels(ctx: GpuContext, labels: ArrayLike<number>, classes: number, label = 'labels'): GpuDataset {
+    requireContext(ctx);
+    requireArrayLike('labels', labels, 'an array of class indices');
     requirePositiveInteger('classes', classes);
     GpuDataset.checkShape(labels.length, labels.length, 1);
     for (let i = 0; i < labels.length; i++) {
@@ -32,6 +35,8 @@ export class GpuDataset {
 
   /** count × dim bytes, each mapped to (2·byte − 255)/255 ∈ [−1, 1] when gathered. */
   static fromBytes(ctx: GpuContext, bytes: Uint8Array, count: number, dim: number, label = 'dataset'): GpuDataset {
+    requireContext(ctx);
+    requireInstance('bytes', bytes, Uint8Array, 'a Uint8Array of count × dim bytes');
     GpuDataset.checkShape(bytes.length, count, dim);
     const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
     padded.set(bytes);
@@ -41,6 +46,8 @@ export class GpuDataset {
 
   /** count × dim f32 values, gathered as they are. */
   static fromFloats(ctx: GpuContext, values: Float32Array, count: number, dim: number, label = 'dataset'): GpuDataset {
+    requireContext(ctx);
+    requireInstance('values', values, Float32Array, 'a Float32Array of count × dim values');
     GpuDataset.checkShape(values.length, count, dim);
     if (!values.every(Number.isFinite)) throw new ArgumentError('values', 'contains NaN or infinite values');
     return new GpuDataset(ctx, ctx.memory.createStorage(label, values), false, count, dim);

@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installCommandSync } from '../base/installCommand.js';
 import { DatasetError, type ImageSet } from '../io/idx.js';
+import { requireBytes, requireObject } from '../base/arguments.js';
 
 /** The ten classes, in the package's (and the original distribution's) label order. */
 export const FASHION_MNIST_CLASSES = [
@@ -86,6 +87,7 @@ const parsed = new Map<string, Uint8Array[]>();
 
 /** One split of Fashion-MNIST: 60,000 training or 10,000 held-out test images, with their labels. */
 export function loadFashionMnist(split: FashionMnistSplit, options: FashionMnistOptions = {}): LabelledImageSet {
+  requireObject('options', options);
   if (split !== 'train' && split !== 'test')
     throw new DatasetError(`Fashion-MNIST has a "train" and a "test" split, not ${JSON.stringify(split)}`);
   const classes = loadClasses(options.dir ?? fashionMnistDir());
@@ -141,6 +143,7 @@ const HEAD = new TextEncoder().encode('"data"');
  * another size, a truncated file — is a DatasetError naming `source` and the byte offset.
  */
 export function parseFashionMnistClass(bytes: Uint8Array, source = 'Fashion-MNIST class file'): Uint8Array {
+  bytes = requireBytes('bytes', bytes);
   const scan = new Scanner(bytes, source);
   scan.expect(0x7b, '"{"');
   scan.expectText(HEAD, '"data"');

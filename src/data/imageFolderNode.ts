@@ -10,6 +10,7 @@ import { type Channels, type DecodedImage, requireChannels, requireSide } from '
 import { describeSkippedPictures, inParentheses, type PictureEntry, PictureSetReader } from './pictureSet.js';
 import { DatasetError } from '../io/idx.js';
 import { decodePicture, PICTURE_HEADER_BYTES } from '../io/pictures.js';
+import { requireObject, requireString } from '../base/arguments.js';
 
 export interface ImageFolderOptions {
   /** Side of the square training images, in pixels (default 28, as MNIST). */
@@ -39,6 +40,8 @@ export interface ImageFolder {
  * DatasetError when nothing could be trained on, or a class folder has no usable picture.
  */
 export function loadImageFolder(dir: string, options: ImageFolderOptions = {}): ImageFolder {
+  requireString('dir', dir, 'a folder path');
+  requireObject('options', options);
   const side = requireSide(options.side ?? 28);
   const channels = options.channels ?? 'auto';
   if (channels !== 'auto') requireChannels(channels);

@@ -5,6 +5,7 @@
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { GpuDataset } from './dataset.js';
+import { describeValue, requireArrayLike, requireBytes, requireContext, requireNumber } from '../base/arguments.js';
 
 /** A small seeded generator (splitmix32) for the choice: uniform u32s from a 53-bit seed. */
 function seededU32(seed: number): () => number {
@@ -24,6 +25,7 @@ function seededU32(seed: number): () => number {
  * rest then go to the classes with the most left). Refuses more than there are.
  */
 export function chooseLabeled(labels: ArrayLike<number>, n: number, classes: number, seed: number): number[] {
+  requireArrayLike('labels', labels);
   requirePositiveInteger('labeled', n);
   requirePositiveInteger('classes', classes);
   if (n > labels.length)
@@ -72,6 +74,8 @@ export function labeledSetFromBytes(
   chosen: readonly number[],
   classes: number,
 ): ChosenLabeledSet {
+  requireBytes('pixels', pixels);
+  checkChoice(ctx, dim, labels, chosen);
   const images = GpuDataset.fromBytes(ctx, gatherRows(pixels, dim, chosen), chosen.length, dim, 'labelled images');
   return withLabels(ctx, images, labels, chosen, classes);
 }
@@ -88,8 +92,18 @@ export function labeledSetFromFloats(
   chosen: readonly number[],
   classes: number,
 ): ChosenLabeledSet {
+  if (!(values instanceof Float32Array))
+    throw new ArgumentError('values', `must be a Float32Array, got ${describeValue(values)}`);
+  checkChoice(ctx, dim, labels, chosen);
   const images = GpuDataset.fromFloats(ctx, gatherRows(values, dim, chosen), chosen.length, dim, 'labelled examples');
   return withLabels(ctx, images, labels, chosen, classes);
+}
+
+function checkChoice(ctx: GpuContext, dim: number, labels: ArrayLike<number>, chosen: readonly number[]): void {
+  requireContext(ctx);
+  requireNumber('dim', dim);
+  requireArrayLike('labels', labels);
+  requireArrayLike('chosen', chosen, 'an array of example indices');
 }
 
 function gatherRows<T extends Uint8Array | Float32Array>(rows: T, dim: number, chosen: readonly number[]): T {

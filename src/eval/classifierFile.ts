@@ -5,6 +5,7 @@ import { readRegularFile } from '../io/regularFileNode.js';
 import { fileURLToPath } from 'node:url';
 import { DatasetError } from '../io/idx.js';
 import { decodeClassifierFile, type ClassifierFile } from './classifier.js';
+import { requireString } from '../base/arguments.js';
 
 /** Each dataset a classifier is trained for → its file in models/. */
 export const CLASSIFIER_FILES = {
@@ -30,6 +31,7 @@ export function classifierWeightsPath(dataset: ClassifiedDataset = 'mnist'): str
 
 /** The classifier's tensors and the test set's reference statistics. */
 export function readClassifierFile(path = classifierWeightsPath()): ClassifierFile {
+  requireString('path', path, 'a file path');
   return decodeClassifierFile(
     readWeights(path, (code) => `cannot read the classifier's weights at ${path}: ${code}`),
     path,
@@ -44,6 +46,8 @@ export function readDatasetClassifier(
   dataset: ClassifiedDataset,
   path = classifierWeightsPath(dataset),
 ): ClassifierFile {
+  requireString('dataset', dataset, 'the name of a dataset with a classifier');
+  requireString('path', path, 'a file path');
   const missing = (code: string) =>
     `scoring ${dataset} needs its classifier, ${path} (${code}); train it with: npm run train:classifier -- ` +
     `--data ${dataset}`;

@@ -9,6 +9,9 @@ import { GanSampler, type SamplingGenerator } from '../gan/sampler.js';
 import { CLASSIFIER_SPEC } from './classifier.js';
 import type { FeatureStatistics } from './frechet.js';
 import { createSampleScorer, scoreStatistics, type SampleScore, type SampleScorer } from './scorer.js';
+import { requireCreatorArguments } from '../base/arguments.js';
+import { guardedCreation } from '../gpu/creation.js';
+import { requireGanConfig } from '../gan/config.js';
 
 export interface GeneratorEvaluatorSpec {
   classifier: TensorMap;
@@ -28,6 +31,8 @@ export async function createGeneratorEvaluator(
   ctx: GpuContext,
   spec: GeneratorEvaluatorSpec,
 ): Promise<GeneratorEvaluator> {
+  requireCreatorArguments(ctx, spec);
+  requireGanConfig('config', spec.config);
   if (spec.config.dataDim !== CLASSIFIER_SPEC.widths[0])
     throw new ArgumentError(
       'config',
@@ -38,14 +43,16 @@ export async function createGeneratorEvaluator(
     useEma: spec.useEma ?? true,
     ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
   };
-  const sampler = await GanSampler.create(ctx, spec.config, spec.generator, options);
-  try {
-    const scorer = await createSampleScorer(ctx, { classifier: spec.classifier, rows: spec.count });
-    return new GeneratorEvaluator(ctx, sampler, scorer, spec.reference, spec.config.classes);
-  } catch (error) {
-    sampler.destroy();
-    throw error;
-  }
+  return guardedCreation(ctx, 'createGeneratorEvaluator', async () => {
+    const sampler = await GanSampler.create(ctx, spec.config, spec.generator, options);
+    try {
+      const scorer = await createSampleScorer(ctx, { classifier: spec.classifier, rows: spec.count });
+      return new GeneratorEvaluator(ctx, sampler, scorer, spec.reference, spec.config.classes);
+    } catch (error) {
+      sampler.destroy();
+      throw error;
+    }
+  });
 }
 
 /** Made by createGeneratorEvaluator; owns its sampler and scorer. */

@@ -5,6 +5,7 @@
 // stable and real. Eigenvalues a hair below zero (rounding of a singular covariance) count as 0.
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { ArgumentError } from '../base/errors.js';
+import { requireInstance, requireObject } from '../base/arguments.js';
 
 /** A Gaussian fitted to `dim`-dimensional features: mean and row-major covariance, in float64. */
 export interface FeatureStatistics {
@@ -16,6 +17,14 @@ export interface FeatureStatistics {
 }
 
 export function frechetDistance(a: FeatureStatistics, b: FeatureStatistics): number {
+  for (const [name, s] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
+    requireObject(name, s, 'FeatureStatistics (dim, mean, covariance, count)');
+    requireInstance(`${name}.mean`, s.mean, Float64Array, 'a Float64Array');
+    requireInstance(`${name}.covariance`, s.covariance, Float64Array, 'a Float64Array');
+  }
   if (a.dim !== b.dim) throw new ArgumentError('b', `has ${b.dim} features, but a has ${a.dim}`);
   for (const [name, s] of [
     ['a', a],

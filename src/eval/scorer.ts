@@ -20,6 +20,8 @@ import {
   pixelsFromBytes,
 } from './classifier.js';
 import { frechetDistance, type FeatureStatistics } from './frechet.js';
+import { requireBytes, requireContext, requireCreatorArguments, requireObject } from '../base/arguments.js';
+import { guardedCreation } from '../gpu/creation.js';
 
 export interface SampleScore {
   /** Fréchet classifier distance between these images' features and the reference's. */
@@ -53,8 +55,13 @@ export interface ImageStatistics {
 }
 
 export async function createSampleScorer(ctx: GpuContext, spec: ScorerSpec): Promise<SampleScorer> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   if (rows < 2) throw new ArgumentError('rows', 'must be at least 2: a covariance needs two images');
+  return guardedCreation(ctx, 'createSampleScorer', () => buildScorer(ctx, spec, rows));
+}
+
+function buildScorer(ctx: GpuContext, spec: ScorerSpec, rows: number): Promise<SampleScorer> {
   return Workspace.build(ctx, 'scorer', async (ws) => {
     const classifier = ws.own(loadClassifier(ctx, spec.classifier));
     const widths = CLASSIFIER_SPEC.widths;
@@ -176,6 +183,9 @@ export class SampleScorer {
 
 /** The distance, class shares, coverage and confidence from one pass's statistics. */
 export function scoreStatistics(images: ImageStatistics, reference: FeatureStatistics): SampleScore {
+  requireObject('images', images, 'ImageStatistics');
+  requireObject('images.features', images.features, 'ImageStatistics');
+  requireObject('reference', reference, 'FeatureStatistics');
   const rows = images.features.count;
   const counts = new Array<number>(CLASS_COUNT).fill(0);
   let confidence = 0;
@@ -203,6 +213,9 @@ export async function referenceStatistics(
   bytes: Uint8Array,
   count: number,
 ): Promise<FeatureStatistics> {
+  requireContext(ctx);
+  requireObject('classifier', classifier, "a TensorMap (the classifier file's tensors)");
+  requireBytes('bytes', bytes);
   const scorer = await createSampleScorer(ctx, { classifier, rows: count });
   try {
     scorer.writeImageBytes(bytes);

@@ -9,9 +9,9 @@
 // `tensors_crc32`) and refuses state that training cannot have produced; a checkpoint is only
 // ever written from finite weights.
 import { TrainingDivergedError } from '../base/errors.js';
-import { resolveRecordedConfig, type GanConfig } from './config.js';
+import { requireGanConfig, resolveRecordedConfig, type GanConfig } from './config.js';
 import { exportIntegers, exportTensors, importTensors, tensorProblem } from './state.js';
-import type { GanTrainer } from './trainer.js';
+import { GanTrainer } from './trainer.js';
 import { crc32Hex } from '../io/crc32.js';
 import { maxStepsForBatch } from '../kernels/gather.js';
 import {
@@ -23,6 +23,7 @@ import {
   type SafetensorsHeader,
   type TensorMap,
 } from '../io/safetensors.js';
+import { requireBytes, requireInstance, requireObject } from '../base/arguments.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
@@ -79,6 +80,8 @@ export function tensorChecksum(tensors: TensorMap, integers: IntegerTensorMap = 
 
 /** The trainer's state as a checkpoint file. Refuses (TrainingDivergedError) when it is not finite. */
 export async function encodeCheckpoint(trainer: GanTrainer, about: CheckpointAbout = {}): Promise<Uint8Array> {
+  requireInstance('trainer', trainer, GanTrainer, 'a GanTrainer');
+  requireObject('about', about);
   if (trainer.diverged) throw trainer.diverged;
   const { step, revision } = trainer;
   await trainer.ctx.sync();
@@ -143,6 +146,7 @@ export function parseCheckpointStep(recorded: string | undefined, batch: number)
 
 /** Reads and checks a checkpoint; throws CheckpointFormatError saying what is wrong. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  bytes = requireBytes('bytes', bytes);
   const { tensors, integers, metadata, data } = decodeSafetensors(bytes);
   return checkpointFrom({ tensors, integers, metadata }, () => crc32Hex([data]));
 }
@@ -282,6 +286,8 @@ const STRUCTURAL: Array<keyof GanConfig> = [
 ];
 
 export function configMismatches(a: GanConfig, b: GanConfig): string[] {
+  requireGanConfig('a', a);
+  requireGanConfig('b', b);
   return STRUCTURAL.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map(
     (k) => `${k}: checkpoint ${JSON.stringify(a[k])}, trainer ${JSON.stringify(b[k])}`,
   );
@@ -289,6 +295,9 @@ export function configMismatches(a: GanConfig, b: GanConfig): string[] {
 
 /** Restores a checkpoint into a trainer built with the checkpoint's configuration. */
 export function restoreCheckpoint(trainer: GanTrainer, checkpoint: Checkpoint): void {
+  requireInstance('trainer', trainer, GanTrainer, 'a GanTrainer');
+  requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
+  requireGanConfig('checkpoint.config', checkpoint.config);
   const mismatches = configMismatches(checkpoint.config, trainer.config);
   if (mismatches.length > 0)
     throw new CheckpointFormatError(`checkpoint does not match this model (${mismatches.join('; ')})`);

@@ -14,8 +14,11 @@ import {
   type TensorMap,
 } from '../io/safetensors.js';
 import { MAX_FILE_BYTES, type RegularFile, UnreadableFileError, withRegularFile } from '../io/regularFileNode.js';
+import { requireBytes, requireString } from '../base/arguments.js';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  requireString('path', path, 'a file path');
+  requireBytes('bytes', bytes);
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const fd = openSync(temporary, 'w');
@@ -41,6 +44,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
  * file is ever made.
  */
 export function readCheckpointFile(path: string): Checkpoint {
+  requireString('path', path, 'a file path');
   try {
     return withRegularFile(path, MAX_FILE_BYTES, readCheckpoint);
   } catch (error) {

@@ -7,6 +7,7 @@ import { MAX_LAYERS } from '../kernels/streams.js';
 import type { Activation } from '../kernels/kernel.js';
 import { requireOneHotValue, type MlpSpec } from '../nn/mlp.js';
 import { ARCHITECTURES, DCGAN_SIDES, type Architecture } from '../nn/presets.js';
+import { describeValue, requireObject } from '../base/arguments.js';
 
 export interface GanConfig {
   /**
@@ -222,9 +223,35 @@ export function resolveRecordedConfig(recorded: unknown): GanConfig {
   return resolveGanConfig(settings);
 }
 
+/** Settings every whole configuration has, and their types: enough to tell a GanConfig from another object. */
+const CONFIG_SHAPE = {
+  architecture: 'string',
+  dataDim: 'number',
+  channels: 'number',
+  batch: 'number',
+  noiseDim: 'number',
+};
+
+/**
+ * A whole configuration (as resolveGanConfig() returns and a checkpoint carries), checked by its
+ * shape before a function reads its settings: a wrong object is named, not read as NaN sizes.
+ */
+export function requireGanConfig(argument: string, value: unknown): GanConfig {
+  const config = requireObject(argument, value, 'a GanConfig (resolveGanConfig() makes one)');
+  for (const [key, type] of Object.entries(CONFIG_SHAPE))
+    if (typeof (config as Record<string, unknown>)[key] !== type)
+      throw new ArgumentError(
+        argument,
+        `must be a GanConfig (resolveGanConfig() makes one), got an object whose ${key} is ` +
+          describeValue((config as Record<string, unknown>)[key]),
+      );
+  return config as GanConfig;
+}
+
 const ACTIVATIONS: Activation[] = ['none', 'leaky-relu', 'tanh', 'sigmoid'];
 
 export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
+  requireObject('config', partial, 'an object of GAN settings');
   for (const key of Object.keys(partial)) {
     if (!(key in DEFAULT_GAN_CONFIG))
       throw new ArgumentError(key, `is not a GAN setting (known: ${Object.keys(DEFAULT_GAN_CONFIG).join(', ')})`);

@@ -8,11 +8,16 @@ import { ArgumentError } from '../base/errors.js';
 import { MlpWeights, type MlpLayout } from '../nn/mlp.js';
 import { flattenMlpTensors } from '../nn/tensors.js';
 import type { TensorMap } from '../io/safetensors.js';
-import { discriminatorSpec, type GanConfig } from './config.js';
+import { discriminatorSpec, requireGanConfig, type GanConfig } from './config.js';
 import { tensorProblem } from './state.js';
 import { requireMlp } from './networks.js';
+import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
 export function loadDiscriminator(ctx: GpuContext, checkpoint: { config: GanConfig; tensors: TensorMap }): MlpWeights {
+  requireContext(ctx);
+  requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
+  requireGanConfig('checkpoint.config', checkpoint.config);
+  requireInstance('checkpoint.tensors', checkpoint.tensors, Map, 'a Map of tensors');
   const { config, tensors } = checkpoint;
   requireMlp(config);
   const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');

@@ -9,14 +9,17 @@ import type { TensorMap } from '../io/safetensors.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';
 import type { TensorView } from '../nn/mlp.js';
-import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
+import { buildPlan, forwardPlan, NetworkParameters, networkBlocks, networkLayout } from '../nn/network.js';
+import { guardedCreation } from '../gpu/creation.js';
+import { checkRowsFit } from './modelMemory.js';
 import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { flatFromTensors } from '../nn/networkTensors.js';
-import type { GanConfig } from './config.js';
+import { requireGanConfig, type GanConfig } from './config.js';
 import { largestSingularValue } from './discriminator.js';
 import { discriminatorNetworkSpec } from './networks.js';
 import { tensorProblem } from './state.js';
-import type { GanTrainer } from './trainer.js';
+import { GanTrainer } from './trainer.js';
+import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
 export interface Classification {
   /** Each picture's most likely class. */
@@ -48,6 +51,11 @@ export class GanClassifier {
     checkpoint: { config: GanConfig; tensors: TensorMap },
     options: { batch?: number } = {},
   ): Promise<GanClassifier> {
+    requireContext(ctx);
+    requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
+    requireGanConfig('checkpoint.config', checkpoint.config);
+    requireInstance('checkpoint.tensors', checkpoint.tensors, Map, 'a Map of tensors');
+    requireObject('options', options, 'an object of options (batch)');
     const { config, tensors } = checkpoint;
     requireClassHead(config, 'checkpoint');
     const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');
@@ -66,6 +74,9 @@ export class GanClassifier {
    * half-read. The classifier keeps its own copy: training on does not change it.
    */
   static async fromTrainer(ctx: GpuContext, trainer: GanTrainer, options: { batch?: number } = {}) {
+    requireContext(ctx);
+    requireInstance('trainer', trainer, GanTrainer, 'a GanTrainer');
+    requireObject('options', options, 'an object of options (batch)');
     const config = trainer.config;
     requireClassHead(config, 'trainer');
     const source = trainer.discriminator;
@@ -86,6 +97,23 @@ export class GanClassifier {
     fill: (net: NetworkParameters) => void,
   ): Promise<GanClassifier> {
     const batch = requirePositiveInteger('batch', options.batch ?? 256);
+    const widest = Math.max(
+      config.dataDim,
+      ...networkBlocks(networkLayout(discriminatorNetworkSpec(config))).map((b) => b.width),
+    );
+    checkRowsFit(ctx.device.limits, 'batch', batch, {
+      label: "the discriminator's widest layer",
+      bytesPerRow: 4 * widest,
+    });
+    return guardedCreation(ctx, 'GanClassifier.create', () => GanClassifier.buildIn(ctx, config, batch, fill));
+  }
+
+  private static buildIn(
+    ctx: GpuContext,
+    config: GanConfig,
+    batch: number,
+    fill: (net: NetworkParameters) => void,
+  ): Promise<GanClassifier> {
     return Workspace.build(ctx, 'classifier', async (ws) => {
       const net = ws.own(new NetworkParameters(ctx, discriminatorNetworkSpec(config), 'classifier'));
       fill(net);

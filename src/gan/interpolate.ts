@@ -1,9 +1,11 @@
 // Latent walks: noise vectors along the great circle between two random endpoints (spherical
 // interpolation, since Gaussian noise of high dimension concentrates near a sphere, where a
 // straight line would pass through unlikely, low-norm vectors).
+import { requireFunction, requireInstance, requireNumber } from '../base/arguments.js';
 
 /** A small deterministic generator (mulberry32) for choosing endpoints on the CPU. */
 export function seededRandom(seed: number): () => number {
+  requireNumber('seed', seed);
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -15,6 +17,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 export function gaussianVector(dim: number, random: () => number): Float32Array {
+  requireFunction('random', random);
   return Float32Array.from(
     { length: dim },
     () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()),
@@ -22,6 +25,9 @@ export function gaussianVector(dim: number, random: () => number): Float32Array 
 }
 
 export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  requireInstance('a', a, Float32Array, 'a Float32Array');
+  requireInstance('b', b, Float32Array, 'a Float32Array');
+  requireNumber('t', t);
   const norm = (v: Float32Array) => Math.hypot(...v);
   const cos = a.reduce((s, x, i) => s + x * b[i]!, 0) / (norm(a) * norm(b));
   const omega = Math.acos(Math.min(1, Math.max(-1, cos)));
@@ -38,6 +44,7 @@ export function interpolationNoise(
   from = gaussianVector(dim, random),
   to = gaussianVector(dim, random),
 ): Float32Array {
+  requireFunction('random', random);
   const out = new Float32Array(steps * dim);
   for (let s = 0; s < steps; s++) out.set(slerp(from, to, steps === 1 ? 0 : s / (steps - 1)), s * dim);
   return out;

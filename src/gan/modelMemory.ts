@@ -32,17 +32,33 @@ export function widestPerBatchRow(config: GanConfig): { label: string; bytesPerR
   return { label: widest.label, bytesPerRow: widest.floats * 4 };
 }
 
+/** The most bytes one buffer the library binds may hold on a device. */
+export function bindingLimit(limits: GPUSupportedLimits): number {
+  return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+}
+
+/**
+ * Refuses, before any GPU call, `rows` rows (a batch, a sample count) of a program whose widest
+ * buffer holds `bytesPerRow` bytes a row (for `holds`) when the device cannot bind them, naming
+ * the most rows that fit.
+ */
+export function checkRowsFit(
+  limits: GPUSupportedLimits,
+  argument: string,
+  rows: number,
+  widest: { label: string; bytesPerRow: number },
+): void {
+  const limit = bindingLimit(limits);
+  const bytes = widest.bytesPerRow * rows;
+  if (bytes > limit)
+    throw new ArgumentError(
+      argument,
+      `${rows} needs ${mib(bytes)} MiB for ${widest.label} in one binding, but this device binds at most ` +
+        `${mib(limit)} MiB; use a ${argument} of at most ${Math.floor(limit / widest.bytesPerRow)}`,
+    );
+}
+
 /** Refuses a batch whose widest buffer this device cannot bind, naming the largest batch that fits. */
 export function checkModelFits(config: GanConfig, limits: GPUSupportedLimits): void {
-  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const { label, bytesPerRow } = widestPerBatchRow(config);
-  const bytes = bytesPerRow * config.batch;
-  if (bytes > limit) {
-    const fits = Math.floor(limit / bytesPerRow);
-    throw new ArgumentError(
-      'batch',
-      `${config.batch} needs ${mib(bytes)} MiB for ${label} in one binding, but this device binds at most ` +
-        `${mib(limit)} MiB; use a batch of at most ${fits}`,
-    );
-  }
+  checkRowsFit(limits, 'batch', config.batch, widestPerBatchRow(config));
 }

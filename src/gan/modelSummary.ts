@@ -4,7 +4,7 @@
 import { layoutModel, type Layer, type ModelLayout, type PlacedLayer } from '../nn/model.js';
 import { networkLayout } from '../nn/network.js';
 import { mlpDiscriminator, mlpGenerator } from '../nn/presets.js';
-import type { GanConfig } from './config.js';
+import { requireGanConfig, type GanConfig } from './config.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
 
 export interface LayerSummary {
@@ -32,6 +32,7 @@ export interface NetworkSummary {
 
 /** Both networks of a configuration (resolved: resolveGanConfig), layer by layer. */
 export function modelSummary(config: GanConfig): { generator: NetworkSummary; discriminator: NetworkSummary } {
+  requireGanConfig('config', config);
   return { generator: summarise(generatorLayout(config)), discriminator: summarise(discriminatorLayout(config)) };
 }
 

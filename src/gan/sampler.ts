@@ -5,6 +5,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import { Workspace } from '../gpu/workspace.js';
+import { guardedCreation } from '../gpu/creation.js';
+import { checkRowsFit } from './modelMemory.js';
 import { createClassInput } from '../kernels/classInput.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
@@ -13,9 +15,10 @@ import { MlpWeights } from '../nn/mlp.js';
 import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
-import { generatorSpec, type GanConfig } from './config.js';
+import { generatorSpec, requireGanConfig, type GanConfig } from './config.js';
 import { generatorNetworkSpec, usesLayerLists } from './networks.js';
 import { importGenerator } from './state.js';
+import { describeValue, requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
 /** A generator to sample from: the MLP's, or a layer list's (whose batch norms use their running estimates). */
 export type SamplingGenerator = MlpWeights | NetworkParameters;
@@ -33,6 +36,14 @@ export interface SamplerOptions {
   labels?: ArrayLike<number>;
 }
 
+/**
+ * Samples of a generator. Ownership: the sampler owns its noise, its outputs and its kernels; it
+ * reads the generator's weights where they are (so a sampler of a training GanTrainer shows the
+ * weights as they train) and keeps no copy of them. Destroy the sampler before its generator (a
+ * trainer's destroy() frees the trainer's generator): a sampler whose generator was destroyed
+ * refuses every call with a DestroyedError that says so, and the context works on.
+ * For samples that outlive a trainer, load the generator from a checkpoint (loadGenerator).
+ */
 export class GanSampler {
   private destroyed = false;
 
@@ -44,6 +55,8 @@ export class GanSampler {
     private readonly ws: Workspace,
     private noiseKernel: BoundKernel,
     private readonly forward: Kernel[],
+    /** Read, not owned: the trainer's generator (or loadGenerator()'s), whose weights each sample reads. */
+    private readonly generator: SamplingGenerator,
   ) {}
 
   /** The fixed noise batch (count × noiseDim). */
@@ -62,6 +75,10 @@ export class GanSampler {
     generator: SamplingGenerator,
     options: SamplerOptions,
   ): Promise<GanSampler> {
+    requireContext(ctx);
+    requireGanConfig('config', config);
+    requireGenerator('generator', generator);
+    requireObject('options', options, 'an object of options (count, seed, useEma, labels)');
     const count = requirePositiveInteger('count', options.count);
     if (options.useEma !== false && !generator.ema)
       throw new ArgumentError('useEma', 'this generator keeps no moving average');
@@ -71,6 +88,18 @@ export class GanSampler {
         : null;
     if (options.labels !== undefined && !labels)
       throw new ArgumentError('labels', 'are for a conditional generator; this one has no classes');
+    checkRowsFit(ctx.device.limits, 'count', count, widestSampleRow(config, generator));
+    return guardedCreation(ctx, 'GanSampler.create', () => GanSampler.build(ctx, config, generator, options, labels));
+  }
+
+  private static build(
+    ctx: GpuContext,
+    config: GanConfig,
+    generator: SamplingGenerator,
+    options: SamplerOptions,
+    labels: Float32Array | null,
+  ): Promise<GanSampler> {
+    const count = options.count;
     return Workspace.build(ctx, 'sample', async (ws) => {
       const noise = ws.rows('noise', count, config.noiseDim);
       const output = ws.rows('output', count, config.dataDim);
@@ -97,7 +126,7 @@ export class GanSampler {
               }),
             })
       ).map((k) => ws.own(k));
-      const sampler = new GanSampler(ctx, config, count, ws, noiseKernel, forward);
+      const sampler = new GanSampler(ctx, config, count, ws, noiseKernel, forward, generator);
       sampler.regenerateNoise();
       return sampler;
     });
@@ -173,6 +202,14 @@ export class GanSampler {
 
   private checkUsable(method: string): void {
     if (this.destroyed) throw new DestroyedError('GanSampler', method);
+    if (this.generator.destroyed)
+      throw new DestroyedError(
+        'GanSampler',
+        method,
+        "its generator was destroyed (by its GanTrainer's destroy(), or its own): a sampler reads the " +
+          'weights it was made from and keeps no copy; destroy the sampler first, or make a new one from a ' +
+          'live trainer or from loadGenerator()',
+      );
   }
 
   destroy(): void {
@@ -218,6 +255,19 @@ function classInput(ws: Workspace, config: GanConfig, count: number, noise: GPUB
   ];
 }
 
+/** The sampler's buffer with the most bytes per sample: its count's limit on a device. */
+function widestSampleRow(config: GanConfig, generator: SamplingGenerator): { label: string; bytesPerRow: number } {
+  const widths = [
+    { label: 'the noise (and one-hot classes)', floats: config.noiseDim + config.classes },
+    { label: 'the samples', floats: config.dataDim },
+    ...(generator instanceof NetworkParameters
+      ? generator.blocks.map((b, i) => ({ label: `generator block ${i}`, floats: b.width }))
+      : config.generatorHidden.map((w, i) => ({ label: `generator layer ${i + 1}`, floats: w }))),
+  ];
+  const widest = widths.reduce((a, b) => (b.floats > a.floats ? b : a));
+  return { label: widest.label, bytesPerRow: widest.floats * 4 };
+}
+
 /** Sample r of class r mod classes. */
 function defaultLabels(count: number, classes: number): Float32Array {
   return Float32Array.from({ length: count }, (_, r) => r % classes);
@@ -235,11 +285,25 @@ function checkedLabels(labels: ArrayLike<number>, count: number, classes: number
   return Float32Array.from(labels);
 }
 
+/** A generator to sample from: a trainer's (trainer.generator) or one loadGenerator() made. */
+export function requireGenerator(argument: string, value: unknown): SamplingGenerator {
+  if (!(value instanceof MlpWeights) && !(value instanceof NetworkParameters))
+    throw new ArgumentError(
+      argument,
+      `must be a generator (a trainer's generator, or loadGenerator()'s), got ${describeValue(value)}`,
+    );
+  return value;
+}
+
 /** A generator (with its moving average) loaded from a checkpoint, for sampling without training. */
 export function loadGenerator(
   ctx: GpuContext,
   checkpoint: { config: GanConfig; tensors: TensorMap; integers?: IntegerTensorMap },
 ): SamplingGenerator {
+  requireContext(ctx);
+  requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
+  requireGanConfig('checkpoint.config', checkpoint.config);
+  requireInstance('checkpoint.tensors', checkpoint.tensors, Map, 'a Map of tensors');
   const { config } = checkpoint;
   const generator = !usesLayerLists(config)
     ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)

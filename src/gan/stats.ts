@@ -3,6 +3,7 @@
 // after the steps, mapped asynchronously, so the queue never waits for the CPU. If every staging
 // buffer is still in flight, the read is skipped and the sums simply cover more steps next time.
 import type { GpuContext } from '../gpu/context.js';
+import { requireNumber, requireObject } from '../base/arguments.js';
 
 /** Float offsets of the two BCE stat slots (each [loss, mean σ first rows, mean σ second rows]). */
 export const STATS_SLOT_D = 0;
@@ -39,6 +40,8 @@ export interface TrainingStats {
 
 /** Whether statistics show a broken run: a non-finite number anywhere, or the Adam kernels' alarm. */
 export function divergence(s: TrainingStats): string | null {
+  requireObject('stats', s, 'a TrainingStats object');
+  requireNumber('stats.lossD', s.lossD, 'a number (TrainingStats, as onStats receives them)');
   if (s.nonFinite) return 'a weight or optimiser moment became NaN or infinite';
   const losses = { 'loss D': s.lossD, 'loss G': s.lossG, 'D(x)': s.dReal, 'D(G(z))': s.dFake };
   const bad = Object.entries(losses).filter(([, v]) => !Number.isFinite(v));

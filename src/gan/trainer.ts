@@ -25,11 +25,13 @@ import { ArgumentError, DestroyedError, requirePositiveInteger, TrainingDiverged
 import { AdamKernel } from '../kernels/adam.js';
 import { createStepCounter, type StepCounter } from '../kernels/counter.js';
 import { maxStepsForBatch } from '../kernels/gather.js';
-import type { GpuDataset } from '../data/dataset.js';
-import { learningRates, resolveGanConfig, type GanConfig } from './config.js';
+import { GpuDataset } from '../data/dataset.js';
+import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
+import { learningRates, requireGanConfig, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import type { StepKernel } from './step.js';
 import { checkModelFits } from './modelMemory.js';
+import { guardedCreation } from '../gpu/creation.js';
 import { buildTrainerModel } from './buildModel.js';
 import { checkLabeledSet, type LabeledSet } from './semiSupervised.js';
 import type { GanNetwork, TrainerModel } from './trainerModel.js';
@@ -97,12 +99,27 @@ export class GanTrainer {
     labels?: GpuDataset,
     labeled?: LabeledSet,
   ): Promise<GanTrainer> {
+    requireContext(ctx);
+    requireInstance('dataset', dataset, GpuDataset, 'a GpuDataset (GpuDataset.fromBytes() makes one)');
+    requireObject('config', partial, 'an object of GAN settings');
+    if (labels !== undefined) requireInstance('labels', labels, GpuDataset, 'a GpuDataset (GpuDataset.fromLabels())');
+    if (labeled !== undefined) requireObject('labeled', labeled, 'a LabeledSet (labeledSetFromBytes())');
     const config = resolveGanConfig({ dataDim: dataset.dim, ...partial });
     if (config.dataDim !== dataset.dim)
       throw new ArgumentError('dataDim', `is ${config.dataDim} but the dataset has ${dataset.dim} values per example`);
     checkLabels(config, dataset, labels);
     checkLabeledSet(config, dataset, labeled);
     GanTrainer.checkFits(config, ctx.device.limits);
+    return guardedCreation(ctx, 'GanTrainer.create', () => GanTrainer.build(ctx, config, dataset, labels, labeled));
+  }
+
+  private static async build(
+    ctx: GpuContext,
+    config: GanConfig,
+    dataset: GpuDataset,
+    labels?: GpuDataset,
+    labeled?: LabeledSet,
+  ): Promise<GanTrainer> {
     const counter = await createStepCounter(ctx);
     const stats = new StatsReader(ctx, 3, config.labelClasses > 0);
     try {
@@ -127,11 +144,14 @@ export class GanTrainer {
    * (WebGPU would refuse them only when the step is built), naming the largest batch that fits.
    */
   static checkFits(config: GanConfig, limits: GPUSupportedLimits): void {
+    requireGanConfig('config', config);
+    requireObject('limits', limits, "a device's limits (ctx.device.limits)");
     checkModelFits(config, limits);
   }
 
   /** The most steps this configuration can take: the GPU's 32-bit sample counter sets it. */
   static maxSteps(config: GanConfig): number {
+    requireGanConfig('config', config);
     return maxStepsForBatch(config.batch);
   }
 

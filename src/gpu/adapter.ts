@@ -1,6 +1,7 @@
 // What the library knows of an adapter: who made it, whether it is a CPU implementation, and
 // what it offers. Shared by acquireGpu (from the adapter) and GpuContext.fromDevice (from the
 // device's adapterInfo).
+import { requireObject, requireString } from '../base/arguments.js';
 
 export interface AdapterDescription {
   /** 'browser' for navigator.gpu, 'dawn-node' for the npm `webgpu` package. */
@@ -52,6 +53,8 @@ export function describeAdapterInfo(
 }
 
 export function formatAdapter(a: AdapterDescription): string {
+  requireObject('adapter', a, 'an AdapterDescription (ctx.adapter)');
+  requireString('adapter.vendor', a.vendor, 'a string (an AdapterDescription, as ctx.adapter)');
   const parts = [a.vendor, a.architecture, a.device, a.description].filter((p) => p.length > 0);
   return `${parts.join(' / ') || 'unknown adapter'} (${a.runtime}${a.isSoftware ? ', software' : ''})`;
 }

@@ -3,6 +3,7 @@
 // rejected promises / thrown errors at the next sync, submit or read, so a caller never waits
 // forever on a dead device.
 import { ArgumentError } from '../base/errors.js';
+import { describeValue, requireObject } from '../base/arguments.js';
 import { GpuDeviceError, GpuFailureError } from './errors.js';
 import { GpuMemory } from './memory.js';
 import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adapter.js';
@@ -11,6 +12,11 @@ import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adap
 // minStorageBufferOffsetAlignment WebGPU allows, so every slot's offset is valid.
 export const WRITABLE_PLACEHOLDER_SLOTS = 4;
 export const PLACEHOLDER_SLOT_BYTES = 256;
+
+function requireDevice(device: GPUDevice): void {
+  if (typeof device?.createBuffer !== 'function' || typeof device.queue?.submit !== 'function')
+    throw new ArgumentError('device', `must be a GPUDevice, got ${describeValue(device)}`);
+}
 
 export class GpuContext {
   readonly memory: GpuMemory;
@@ -37,6 +43,8 @@ export class GpuContext {
     readonly ownsDevice: boolean,
     private readonly keepAlive: unknown = null,
   ) {
+    requireDevice(device);
+    requireObject('adapter', adapter, 'an AdapterDescription');
     this.memory = new GpuMemory(device);
     this.placeholder = this.memory.createBuffer({ label: 'placeholder', size: 16, usage: GPUBufferUsage.STORAGE });
     this.writablePlaceholder = this.memory.createBuffer({
@@ -70,9 +78,7 @@ export class GpuContext {
    * scopes or destroys the device: destroy() frees only what the context made.
    */
   static fromDevice(device: GPUDevice, adapter?: Partial<AdapterDescription>): GpuContext {
-    if (typeof device?.createBuffer !== 'function' || typeof device.queue?.submit !== 'function') {
-      throw new ArgumentError('device', 'must be a GPUDevice');
-    }
+    requireDevice(device);
     const described = describeAdapterInfo(device.adapterInfo, browserGpu() ? 'browser' : 'dawn-node', [
       ...device.features,
     ]);

@@ -4,6 +4,7 @@ import { installCommand } from '../base/installCommand.js';
 import { WebGpuUnavailableError } from './errors.js';
 import { GpuContext } from './context.js';
 import { browserGpu, describeAdapterInfo, type AdapterDescription } from './adapter.js';
+import { requireObject } from '../base/arguments.js';
 
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
@@ -42,6 +43,7 @@ const RAISED_LIMITS = [
 const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups'];
 
 export async function acquireGpu(options: AcquireOptions = {}): Promise<GpuContext> {
+  requireObject('options', options, 'an object of options');
   const { gpu, runtime, keepAlive } = await findGpu(options);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {

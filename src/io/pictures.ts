@@ -7,6 +7,7 @@
 import { decode as decodePngBytes } from 'fast-png';
 import { decode as decodeJpegBytes } from 'jpeg-js';
 import { decodeInterlacedLowDepth, type RawPng } from './pngAdam7.js';
+import { requireBytes } from '../base/arguments.js';
 
 /** A decoded picture: row-major RGBA, 4 bytes per pixel (what decodePicture and canvas getImageData give). */
 export interface DecodedImage {
@@ -50,6 +51,7 @@ export function pictureFormat(header: Uint8Array): PictureFormat {
 
 /** A PNG or JPEG file's bytes as RGBA, or the one-line reason it cannot be used. */
 export function decodePicture(bytes: Uint8Array): { image: DecodedImage } | { reason: string } {
+  bytes = requireBytes('bytes', bytes);
   const format = pictureFormat(bytes.subarray(0, PICTURE_HEADER_BYTES));
   if (format.kind === 'other') return { reason: format.reason };
   if (bytes.length > MAX_PICTURE_BYTES)

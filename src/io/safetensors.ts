@@ -4,6 +4,7 @@
 // data section, plus an optional "__metadata__" of string → string. We write and read F32, and
 // I64 for counters (a batch norm's num_batches_tracked, which PyTorch keeps as int64).
 // Reading validates everything before trusting it, since a checkpoint may be truncated or foreign.
+import { requireBytes, requireInstance, requireObject } from '../base/arguments.js';
 
 /** A float32 tensor in row-major order, as safetensors stores it. */
 export interface NamedTensor {
@@ -44,6 +45,9 @@ export function encodeSafetensors(
   metadata: Record<string, string>,
   integers: IntegerTensorMap = new Map(),
 ): Uint8Array {
+  requireInstance('tensors', tensors, Map, 'a Map of names to Float32Arrays');
+  requireObject('metadata', metadata, 'an object of string values');
+  requireInstance('integers', integers, Map, 'a Map of names to integer tensors');
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const all: Array<[string, 'F32' | 'I64', NamedTensor | IntegerTensor]> = [
@@ -142,6 +146,7 @@ export function parseSafetensorsHeader(json: Uint8Array, dataBytes: number): Saf
 }
 
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
+  bytes = requireBytes('bytes', bytes);
   const headerBytes = headerLength(bytes, bytes.length);
   const data = bytes.subarray(8 + headerBytes);
   const { entries, metadata } = parseSafetensorsHeader(bytes.subarray(8, 8 + headerBytes), data.length);

@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import activationShader from '../../shaders/activation.wgsl';
 import { activationCode, Bindings, BoundKernel, gridForItems, type Activation, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface ActivationForwardSpec {
   activation: Exclude<Activation, 'none'>;
@@ -34,6 +35,7 @@ function checkedActivation(value: unknown): number {
 }
 
 export async function createActivationForward(ctx: GpuContext, spec: ActivationForwardSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const ACTIVATION = checkedActivation(spec.activation);
@@ -51,6 +53,7 @@ export async function createActivationForward(ctx: GpuContext, spec: ActivationF
 }
 
 export async function createActivationBackward(ctx: GpuContext, spec: ActivationBackwardSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const ACTIVATION = checkedActivation(spec.activation);

@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import adamShader from '../../shaders/adam.wgsl';
 import { Bindings, BoundKernel, gridForItems, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface AdamHyperparameters {
   lr: number;
@@ -59,6 +60,7 @@ export function checkAdamHyperparameters(h: Partial<AdamHyperparameters>): AdamH
 }
 
 export async function createAdam(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const hyper = checkAdamHyperparameters(spec);
   const stepWord = spec.stepWord ?? 0;

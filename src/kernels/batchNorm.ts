@@ -17,6 +17,7 @@ import {
   type Activation,
   type TensorRef,
 } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 /** 'relu' is leaky-relu with slope 0: the shaders' activations have no ReLU of their own. */
 export type BatchNormActivation = Activation | 'relu';
@@ -139,6 +140,7 @@ function uniforms(shape: CheckedShape, eps: number, momentum: number, gradParams
  * variance would divide by zero).
  */
 export async function createBatchNorm(ctx: GpuContext, spec: BatchNormSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const shape = checkShape(spec);
   const { batch, channels, spatial } = shape;
   if (spec.mode !== 'train' && spec.mode !== 'eval')
@@ -167,6 +169,7 @@ export async function createBatchNorm(ctx: GpuContext, spec: BatchNormSpec): Pro
 
 /** The training-mode backward, from the statistics the training forward saved. */
 export async function createBatchNormBackward(ctx: GpuContext, spec: BatchNormBackwardSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const shape = checkShape(spec);
   const { batch, channels, spatial } = shape;
   refuseSingleValue(shape);

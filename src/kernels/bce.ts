@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import bceShader from '../../shaders/bce.wgsl';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 /** Targets, the real/fake split and the loss's divisor: shared with the fused logit head. */
 export interface BceTargets {
@@ -42,6 +43,7 @@ export function bceUniforms(spec: BceTargets, n: number) {
 }
 
 export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const targets = bceUniforms(spec, n);
   const bindings = new Bindings(ctx)

@@ -5,6 +5,7 @@ import { getPipeline } from '../gpu/pipelines.js';
 import { entryLayout } from '../gpu/layout.js';
 import biasGradShader from '../../shaders/bias_grad.wgsl';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface BiasGradSpec {
   rows: number;
@@ -17,6 +18,7 @@ export interface BiasGradSpec {
 }
 
 export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const cols = requirePositiveInteger('cols', spec.cols);
   // One invocation per column in x: the shader's COLUMNS.

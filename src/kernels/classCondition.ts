@@ -7,6 +7,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import classConditionShader from '../../shaders/class_condition.wgsl';
 import { activationCode, Bindings, BoundKernel, gridForItems, type Activation, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface ClassConditionSpec {
   rows: number;
@@ -35,6 +36,7 @@ export interface ClassConditionSpec {
 }
 
 export async function createClassCondition(ctx: GpuContext, spec: ClassConditionSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);
   const classes = requirePositiveInteger('classes', spec.classes);

@@ -5,6 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import classInputShader from '../../shaders/class_input.wgsl';
 import { Bindings, BoundKernel, gridForItems, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface ClassInputSpec {
   rows: number;
@@ -23,6 +24,7 @@ export interface ClassInputSpec {
 }
 
 export async function createClassInput(ctx: GpuContext, spec: ClassInputSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const noiseWidth = requirePositiveInteger('noiseWidth', spec.noiseWidth);
   const classes = requirePositiveInteger('classes', spec.classes);

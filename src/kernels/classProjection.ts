@@ -15,6 +15,7 @@ import {
   type Activation,
   type TensorRef,
 } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface ClassProjectionShape {
   rows: number;
@@ -83,6 +84,7 @@ const uniforms = (shape: ReturnType<typeof checkedShape>, alpha = 0.2) => ({
 });
 
 export async function createProjectionForward(ctx: GpuContext, spec: ProjectionForwardSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const shape = checkedShape(spec);
   const bindings = sharedBindings(ctx, spec, shape)
     .tensor('class_weight', 'classWeight', spec.classWeight, shape.classes * shape.width)
@@ -104,6 +106,7 @@ export async function createProjectionForward(ctx: GpuContext, spec: ProjectionF
 }
 
 export async function createProjectionInputGrad(ctx: GpuContext, spec: ProjectionInputGradSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const shape = checkedShape(spec);
   const gate = spec.gate === undefined ? 0 : activationCode(classProjectionShader, 'gate', spec.gate);
   if (spec.gate !== undefined && gate === 0) throw new ArgumentError('gate', 'must name an activation, not none');
@@ -128,6 +131,7 @@ export async function createProjectionWeightGrad(
   ctx: GpuContext,
   spec: ProjectionWeightGradSpec,
 ): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const shape = checkedShape(spec);
   const bindings = sharedBindings(ctx, spec, shape)
     .tensor('row_grads', 'rowGrads', spec.rowGrads, shape.rows)

@@ -29,6 +29,7 @@ import {
   type ConvTranspose2dGeometry,
 } from './convGeometry.js';
 import { chooseSplitK, createMatmul, usedSplitCount } from './matmul.js';
+import { requireCreatorArguments, requireObject } from '../base/arguments.js';
 
 export {
   convShape,
@@ -172,6 +173,7 @@ function bindGate(bindings: Bindings, gate: Conv2dSpec['gate'], elements: number
 
 /** output = activation(conv2d(input, weight) + bias), times the gate's f' where given. */
 export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<Kernel> {
+  requireCreatorArguments(ctx, spec);
   const s = convShape(spec.geometry);
   if (isDense(s)) {
     return createMatmul(ctx, {
@@ -233,6 +235,7 @@ export interface Conv2dInputGradSpec extends EpilogueSpec {
  * bias and an activation it is ConvTranspose2d's forward (see createConvTranspose2d).
  */
 export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGradSpec): Promise<Kernel> {
+  requireCreatorArguments(ctx, spec);
   const s = convShape(spec.geometry);
   // A bias here is per input channel, not per matmul column, so only a bias-free one goes dense.
   if (isDense(s) && !spec.bias) {
@@ -312,6 +315,7 @@ function weightGradSplits(s: ConvShape, splitK: Conv2dWeightGradSpec['splitK']) 
 
 /** Floats of split scratch a weight gradient needs (0 when it does not split). */
 export function convWeightGradWorkspaceFloats(spec: Pick<Conv2dWeightGradSpec, 'geometry' | 'splitK'>): number {
+  requireObject('spec', spec, 'an object with a geometry');
   const s = convShape(spec.geometry);
   const { splits } = weightGradSplits(s, spec.splitK);
   return splits === 1 || isDense(s) ? 0 : splits * weightSize(s);
@@ -319,6 +323,7 @@ export function convWeightGradWorkspaceFloats(spec: Pick<Conv2dWeightGradSpec, '
 
 /** gradWeight = Σ over batch and pixels of gradOutput ⊗ the input patch each output pixel saw. */
 export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeightGradSpec): Promise<Kernel> {
+  requireCreatorArguments(ctx, spec);
   const s = convShape(spec.geometry);
   if (isDense(s)) {
     // A split product here keeps scratch of its own (the matmul's split differs from ours).
@@ -400,6 +405,7 @@ export interface ChannelSumSpec {
 
 /** Per-channel sums of an NCHW tensor: the bias gradient of a convolution or transposed one. */
 export async function createChannelSum(ctx: GpuContext, spec: ChannelSumSpec): Promise<Kernel> {
+  requireCreatorArguments(ctx, spec);
   const batch = requirePositiveInteger('batch', spec.batch);
   const channels = requirePositiveInteger('channels', spec.channels);
   const pixels = requirePositiveInteger('pixels', spec.pixels);
@@ -436,6 +442,7 @@ export interface ConvTranspose2dSpec extends EpilogueSpec {
 
 /** output = activation(conv_transpose2d(input, weight) + bias): a convolution's input gradient. */
 export function createConvTranspose2d(ctx: GpuContext, spec: ConvTranspose2dSpec): Promise<Kernel> {
+  requireCreatorArguments(ctx, spec);
   return createConv2dInputGrad(ctx, {
     geometry: transposedAsConv(spec.geometry),
     gradOutput: spec.input,

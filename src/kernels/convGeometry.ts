@@ -2,6 +2,7 @@
 // take, the output size, and the shapes that are plain matmuls. No GPU code: the layer planner
 // (src/nn/model.ts) works out shapes with these before any kernel exists.
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import { requireObject } from '../base/arguments.js';
 
 /** A convolution's sizes as PyTorch's Conv2d takes them (a number means the same on both axes). */
 export interface Conv2dGeometry {
@@ -43,6 +44,7 @@ function pair(argument: string, value: number | readonly [number, number] | unde
 
 /** Checks a geometry and works out its output size, refusing one with no output pixel. */
 export function convShape(geometry: Conv2dGeometry): ConvShape {
+  requireObject('geometry', geometry, 'a Conv2dGeometry object');
   const g = geometry;
   const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
   const [strideH, strideW] = pair('stride', g.stride, 1);
@@ -115,6 +117,7 @@ export interface ConvTranspose2dGeometry {
  * transposed one's output (so its channels are swapped), and its output the transposed one's input.
  */
 export function transposedAsConv(g: ConvTranspose2dGeometry): Conv2dGeometry {
+  requireObject('geometry', g, 'a ConvTranspose2dGeometry object');
   const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
   const [strideH, strideW] = pair('stride', g.stride, 1);
   const [padH, padW] = pair('padding', g.padding, 0);

@@ -7,6 +7,7 @@ import { requireUint32 } from '../base/errors.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import counterShader from '../../shaders/counter.wgsl';
 import { BoundKernel, type Kernel } from './kernel.js';
+import { requireContext, requireObject } from '../base/arguments.js';
 
 export interface StepCounterSpec {
   /** The step number to start from (a resumed run's step). Default 0. */
@@ -15,6 +16,8 @@ export interface StepCounterSpec {
 }
 
 export async function createStepCounter(ctx: GpuContext, spec: StepCounterSpec = {}): Promise<StepCounter> {
+  requireContext(ctx);
+  requireObject('spec', spec, 'an object of settings');
   const start = requireUint32('start', spec.start ?? 0);
   const label = spec.label ?? 'step counter';
   const buffer = ctx.memory.createStorage(label, new Uint32Array([start, start]));

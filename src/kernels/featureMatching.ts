@@ -6,6 +6,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import featureMatchingShader from '../../shaders/feature_matching.wgsl';
 import { activationCode, Bindings, BoundKernel, type Activation, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface FeatureMatchingSpec {
   /** B: the generated rows, followed in `features` by as many real rows. */
@@ -28,6 +29,7 @@ export interface FeatureMatchingSpec {
 }
 
 export async function createFeatureMatching(ctx: GpuContext, spec: FeatureMatchingSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);
   const classes = requirePositiveInteger('classes', spec.classes);

@@ -8,6 +8,7 @@ import gatherShader from '../../shaders/gather.wgsl';
 import { Bindings, BoundKernel, grid1d, type TensorRef } from './kernel.js';
 import { seedWords } from './random.js';
 import { STREAMS } from './streams.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface GatherSpec {
   /** The dataset: count × dim bytes packed 4 per u32 (packedU8), or count × dim f32. */
@@ -53,6 +54,7 @@ export function maxStepsForBatch(rows: number): number {
 }
 
 export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const count = requirePositiveInteger('count', spec.count);
   const dim = requirePositiveInteger('dim', spec.dim);
   const rows = requirePositiveInteger('rows', spec.rows);

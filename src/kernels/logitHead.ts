@@ -10,6 +10,7 @@ import { shaderConstant, type WgslShader } from '../gpu/layout.js';
 import logitHeadShader from '../../shaders/logit_head.wgsl';
 import { bceUniforms, type BceTargets } from './bce.js';
 import { activationCode, Bindings, BoundKernel, StagedKernel, type Activation, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 /**
  * The loss of each logit x with target t: 'bce' softplus(x) − t·x; 'least-squares' ½(x − t)²;
@@ -80,6 +81,7 @@ export function headRowsPerGroup(rows: number): number {
 }
 
 export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Promise<StagedKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);
   const targets = bceUniforms(spec, rows);

@@ -21,6 +21,7 @@ import {
   type Activation,
   type TensorRef,
 } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export type { MatmulVariant } from './matmulTuning.js';
 
@@ -275,6 +276,7 @@ export function splitWorkspaceFloats(ctx: GpuContext, spec: MatmulSpec): number 
 }
 
 export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
+  requireCreatorArguments(ctx, spec);
   const { shape, variant, specialized, kChunk, splits, workspaceFloats } = planMatmul(ctx, spec);
   const { m, n, k } = shape;
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);

@@ -6,6 +6,7 @@
 import { ArgumentError } from '../base/errors.js';
 import type { AdapterDescription } from '../gpu/adapter.js';
 import builtInTables from './matmul-tuning.json';
+import { requireString } from '../base/arguments.js';
 
 export type MatmulVariant = 'v1' | 'v3' | 'v4' | 'v5';
 export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['v1', 'v3', 'v4', 'v5'];
@@ -92,6 +93,7 @@ export function registeredMatmulTuning(adapter: string): MatmulTuning | undefine
 
 /** Removes a registered table (tests, or to time the fallback rules on a tuned adapter). */
 export function unregisterMatmulTuning(adapter: string): void {
+  requireString('adapter', adapter, "a tuning table's adapter name");
   tables.delete(adapter);
 }
 

@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import randomShader from '../../shaders/random.wgsl';
 import { Bindings, BoundKernel, gridForItems, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export type RandomDistribution =
   | { kind: 'uniform'; low?: number; high?: number }
@@ -33,6 +34,7 @@ export function seedWords(seed: number): [number, number] {
 }
 
 export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   if (n > 2 ** 30) throw new ArgumentError('n', 'must be at most 2^30');
   const [seedLo, seedHi] = seedWords(spec.seed);

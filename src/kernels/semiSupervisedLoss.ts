@@ -7,6 +7,7 @@ import { getPipeline } from '../gpu/pipelines.js';
 import semiSupervisedShader from '../../shaders/semi_supervised_loss.wgsl';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
 import { logitLossCode, type LogitLoss } from './logitHead.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface SemiSupervisedLossSpec {
   /** Generated rows first, then unlabelled real rows, then labelled real rows. */
@@ -41,6 +42,7 @@ export interface SemiSupervisedLossSpec {
 }
 
 export async function createSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const classes = requirePositiveInteger('classes', spec.classes);
   const loss = logitLossCode(semiSupervisedShader, spec.loss ?? 'bce');

@@ -5,6 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import softmaxShader from '../../shaders/softmax_cross_entropy.wgsl';
 import { Bindings, BoundKernel, type TensorRef } from './kernel.js';
+import { requireCreatorArguments } from '../base/arguments.js';
 
 export interface SoftmaxCrossEntropySpec {
   rows: number;
@@ -31,6 +32,7 @@ export interface SoftmaxCrossEntropySpec {
 }
 
 export async function createSoftmaxCrossEntropy(ctx: GpuContext, spec: SoftmaxCrossEntropySpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const classes = requirePositiveInteger('classes', spec.classes);
   const divisor = requireFinite('divisor', spec.divisor ?? rows, { min: 0, minExclusive: true });

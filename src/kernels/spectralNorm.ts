@@ -10,6 +10,7 @@ import { getPipeline } from '../gpu/pipelines.js';
 import { shaderConstant } from '../gpu/layout.js';
 import spectralNormShader from '../../shaders/spectral_norm.wgsl';
 import { Bindings, BoundKernel, type RecordTarget } from './kernel.js';
+import { describeValue, requireCreatorArguments } from '../base/arguments.js';
 
 /**
  * One weight matrix (rows × cols, torch.nn.Linear layout; a convolution's [out, in, kh, kw] is
@@ -60,8 +61,12 @@ export function spectralNormVectorLayout(layers: ReadonlyArray<Pick<SpectralNorm
 }
 
 export async function createSpectralNorm(ctx: GpuContext, spec: SpectralNormSpec): Promise<SpectralNorm> {
+  requireCreatorArguments(ctx, spec);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0)
-    throw new ArgumentError('layers', 'needs at least one weight matrix');
+    throw new ArgumentError(
+      'layers',
+      `must be a list of at least one weight matrix, got ${describeValue(spec.layers)}`,
+    );
   const floats = requirePositiveInteger('floats', spec.floats);
   spec.layers.forEach((layer, l) => {
     requirePositiveInteger(`layers[${l}].rows`, layer.rows);

@@ -133,6 +133,7 @@ export class MlpWeights {
   readonly layout: MlpLayout;
   readonly weights: GPUBuffer;
   readonly ema: GPUBuffer | null;
+  private freed = false;
 
   constructor(
     protected readonly ctx: GpuContext,
@@ -146,7 +147,13 @@ export class MlpWeights {
     this.ema = withEma ? ctx.memory.createStorage(`${label} ema weights`, floats) : null;
   }
 
+  /** Whether destroy() has freed the weights (a sampler made from them then refuses to run). */
+  get destroyed(): boolean {
+    return this.freed;
+  }
+
   destroy(): void {
+    this.freed = true;
     for (const buffer of [this.weights, this.ema]) {
       if (buffer) this.ctx.memory.release(buffer);
     }

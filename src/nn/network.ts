@@ -92,6 +92,7 @@ export class NetworkParameters {
   readonly state: GPUBuffer;
   /** A moving average of the weights (the generator's), or null. */
   readonly ema: GPUBuffer | null;
+  private freed = false;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -122,7 +123,13 @@ export class NetworkParameters {
     }
   }
 
+  /** Whether destroy() has freed the buffers (a sampler made from them then refuses to run). */
+  get destroyed(): boolean {
+    return this.freed;
+  }
+
   destroy(): void {
+    this.freed = true;
     for (const b of [this.weights, this.grads, this.moment1, this.moment2, this.state, this.ema]) {
       if (b) this.ctx.memory.release(b);
     }

@@ -6,6 +6,7 @@ import { entryLayout, packUniform } from '../gpu/layout.js';
 import { getRenderPipeline } from '../gpu/pipelines.js';
 import sampleGridShader from '../../shaders/sample_grid.wgsl';
 import { imageSide } from './grid.js';
+import { requireContext, requireObject } from '../base/arguments.js';
 
 export interface SampleGridOptions {
   /** count × dim floats in [−1, 1]. */
@@ -26,6 +27,9 @@ export async function createSampleGridRenderer(
   canvas: HTMLCanvasElement,
   options: SampleGridOptions,
 ): Promise<SampleGridRenderer> {
+  requireContext(ctx);
+  requireObject('canvas', canvas, 'a canvas');
+  requireObject('options', options, 'an object of options (count, dim)');
   const count = requirePositiveInteger('count', options.count);
   const channels = options.channels ?? 1;
   if (channels !== 1 && channels !== 3) throw new ArgumentError('channels', `must be 1 or 3, got ${String(channels)}`);

@@ -11,8 +11,9 @@
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import { MlpWeights } from '../nn/mlp.js';
-import type { SamplingGenerator } from '../gan/sampler.js';
-import type { GanConfig } from '../gan/config.js';
+import { requireGenerator, type SamplingGenerator } from '../gan/sampler.js';
+import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
+import { requireGanConfig, type GanConfig } from '../gan/config.js';
 import {
   repairSettings,
   type RepairObjective,
@@ -20,6 +21,7 @@ import {
   type RepairResult,
   type RepairRunOptions,
 } from './options.js';
+import { guardedCreation } from '../gpu/creation.js';
 import { buildRepairProgram, type RepairBuffers, type RepairProgram } from './program.js';
 
 export type { RepairObjective, RepairOptions, RepairProgress, RepairResult, RepairRunOptions } from './options.js';
@@ -51,11 +53,19 @@ export class ImageRepairer {
     discriminator: MlpWeights | null,
     options: RepairOptions = {},
   ): Promise<ImageRepairer> {
+    requireContext(ctx);
+    requireGanConfig('config', config);
+    requireGenerator('generator', generator);
+    if (discriminator !== null)
+      requireInstance('discriminator', discriminator, MlpWeights, 'loadDiscriminator() or null');
+    requireObject('options', options, 'an object of repair options');
     const settings = repairSettings(config, options);
     if (!(generator instanceof MlpWeights)) throw new ArgumentError('generator', 'must be an mlp generator');
     if (settings.useEma && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
-    const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);
-    return new ImageRepairer(ctx, config, settings.starts, program);
+    return guardedCreation(ctx, 'ImageRepairer.create', async () => {
+      const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);
+      return new ImageRepairer(ctx, config, settings.starts, program);
+    });
   }
 
   /**

@@ -7,6 +7,8 @@ import { ArgumentError, DestroyedError, TrainingDivergedError } from '../../src/
 import { GpuDataset } from '../../src/data/dataset.js';
 import { GanSampler } from '../../src/gan/sampler.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
+import { guardedCreation } from '../../src/gpu/creation.js';
+import { GpuDeviceError } from '../../src/gpu/errors.js';
 import { useGpu } from '../support/gpu.js';
 import { byteImages, makeTrainer } from './helpers.js';
 
@@ -57,6 +59,93 @@ describe('a destroyed trainer or sampler', () => {
     await expect(GanSampler.create(ctx, trainer.config, trainer.generator, { count: 3, seed: -1 })).rejects.toThrow(
       /seed/,
     );
+    run.destroy();
+  });
+});
+
+describe('a sampler that outlives its trainer', () => {
+  it('refuses every call with a DestroyedError naming its destroyed generator; the context works on', async () => {
+    const { ctx } = gpu;
+    const run = await makeTrainer(ctx, data, SMALL);
+    const sampler = await GanSampler.create(ctx, run.trainer.config, run.trainer.generator, { count: 3 });
+    expect((await sampler.sample()).every(Number.isFinite)).toBe(true);
+    run.destroy();
+    const said = /^GanSampler\.(\w+)\(\): its generator was destroyed \(by its GanTrainer's destroy\(\)/;
+    await expect(sampler.sample()).rejects.toThrow(DestroyedError);
+    await expect(sampler.sample()).rejects.toThrow(said);
+    await expect(sampler.reseed(5)).rejects.toThrow(said);
+    expect(() => sampler.record(ctx.device.createCommandEncoder())).toThrow(said);
+    expect(() => sampler.setNoise(new Float32Array(24))).toThrow(said);
+    sampler.destroy();
+    // Nothing reached the GPU: the context is healthy and a new trainer and sampler work on it.
+    expect(ctx.error).toBeNull();
+    const next = await makeTrainer(ctx, data, SMALL);
+    expect(await next.trainer.train(2)).toBe(2);
+    const fresh = await GanSampler.create(ctx, next.trainer.config, next.trainer.generator, { count: 2 });
+    expect((await fresh.sample()).every(Number.isFinite)).toBe(true);
+    fresh.destroy();
+    next.destroy();
+  });
+});
+
+describe('creations the device cannot hold', () => {
+  it('a sample count of 1e9 is refused by name before any GPU call; the next sampler works', async () => {
+    const { ctx } = gpu;
+    const run = await makeTrainer(ctx, data, SMALL);
+    const { config, generator } = run.trainer;
+    const before = ctx.memory.liveBuffers().length;
+    const made: unknown[] = [];
+    const createBuffer = ctx.device.createBuffer;
+    ctx.device.createBuffer = (descriptor) => {
+      made.push(descriptor);
+      return createBuffer.call(ctx.device, descriptor);
+    };
+    try {
+      const absurd = GanSampler.create(ctx, config, generator, { count: 1e9 });
+      await expect(absurd).rejects.toThrow(ArgumentError);
+      await expect(absurd).rejects.toThrow(
+        /^count: 1000000000 needs [\d.]+ MiB for .* in one binding, .*; use a count of at most \d+$/,
+      );
+    } finally {
+      ctx.device.createBuffer = createBuffer;
+    }
+    expect(made).toEqual([]);
+    expect(ctx.memory.liveBuffers().length).toBe(before);
+    expect(ctx.error).toBeNull();
+    const sampler = await GanSampler.create(ctx, config, generator, { count: 5 });
+    expect((await sampler.sample()).every(Number.isFinite)).toBe(true);
+    sampler.destroy();
+    run.destroy();
+  });
+
+  it('a buffer larger than the device binds is refused by the memory owner, naming it, before the GPU call', () => {
+    const { ctx } = gpu;
+    const { maxBufferSize, maxStorageBufferBindingSize } = ctx.device.limits;
+    const floats = Math.min(maxBufferSize, maxStorageBufferBindingSize) / 4 + 1;
+    expect(() => ctx.memory.createStorage('too wide', floats)).toThrow(
+      /^too wide: needs [\d.]+ MiB in one buffer, but this device binds at most [\d.]+ MiB in one; ask for less$/,
+    );
+    expect(ctx.memory.liveBuffers().some((b) => b.label === 'too wide')).toBe(false);
+  });
+
+  it('a GPU error inside a creation is named, destroys what was made, and leaves the context working', async () => {
+    const { ctx } = gpu;
+    let destroyed = 0;
+    const failing = guardedCreation(ctx, 'TestObject.create', async () => {
+      // A buffer WebGPU refuses (MAP_READ goes only with COPY_DST), as a failed allocation would be.
+      ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+      return { destroy: () => destroyed++ };
+    });
+    await expect(failing).rejects.toThrow(GpuDeviceError);
+    const error = (await failing.catch((e: unknown) => e)) as GpuDeviceError;
+    // The message is ours; the GPU's own text stays on `detail`.
+    expect(error.message).toBe('TestObject.create: the GPU refused to make it (a bug: please report it)');
+    expect(error.detail).toMatch(/usage/i);
+    expect(destroyed).toBe(1);
+    expect(ctx.error).toBeNull();
+    await ctx.sync();
+    const run = await makeTrainer(ctx, data, SMALL);
+    expect(await run.trainer.train(2)).toBe(2);
     run.destroy();
   });
 });
