@@ -28,6 +28,7 @@ const NOT_CALLED = new Set([
   'PICTURE_HEADER_BYTES',
   'FASHION_MNIST_CLASSES',
   'CLASSIFIER_FILES',
+  'DEGRADATION_KINDS',
 ]);
 /** Functions that take nothing, or only optional settings where any value is read as "the default". */
 const NO_ARGUMENTS = new Set(['classifierWeightsPath', 'fashionMnistDir', 'mnistTrainImagesPath']);
@@ -37,13 +38,15 @@ const PRIVATE_CONSTRUCTORS = new Set(['GanTrainer', 'GanSampler', 'GanClassifier
  * Calls whose "wrong" value is of the type the argument takes (a path that names no file, a name
  * that is not a dataset's): refused for its value, with a message that says which values are taken.
  */
-const TAKEN_TYPE =
-  /^(loadMnistImages|loadMnistLabels|loadImageFolder|readCheckpointFile|readClassifierFile)\("a string"\)/;
+const TAKEN_TYPE = new RegExp(
+  '^(loadMnistImages|loadMnistLabels|loadImageFolder|readCheckpointFile|readClassifierFile|parseDegradation)' +
+    '\\("a string"\\)',
+);
 
 type Call = { what: string; call: () => unknown };
 type AnyFunction = (...args: unknown[]) => unknown;
 /** TypeScript-private statics, which JavaScript still lists. */
-const PRIVATE_STATICS = new Set(['noiseFill', 'build']);
+const PRIVATE_STATICS = new Set(['noiseFill', 'build', 'buildIn']);
 
 /**
  * The wrong-type calls of one export: each argument position wrong in turn, the positions before

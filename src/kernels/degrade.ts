@@ -2,6 +2,7 @@
 // downscaling, a mask and exposure, each with the kernel that carries a gradient back through it
 // (the adjoint of the linear ones, the derivative of exposure), and the noise that only makes a
 // degraded picture. The WGSL is in shaders/degrade_*.wgsl; float64 references in reference/degrade.ts.
+import { requireCreatorArguments } from '../base/arguments.js';
 import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -95,6 +96,7 @@ export function blurInverseCoverage(taps: Float64Array, kh: number, kw: number, 
 }
 
 export async function createBlur(ctx: GpuContext, spec: BlurSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = checkGeometry(spec.geometry);
   const direction = checkDirection(spec.direction);
   const { kernelHeight: kh, kernelWidth: kw } = spec;
@@ -141,6 +143,7 @@ export interface DownscaleSpec {
 }
 
 export async function createDownscale(ctx: GpuContext, spec: DownscaleSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const full = checkGeometry(spec.geometry);
   const direction = checkDirection(spec.direction);
   const factor = requirePositiveInteger('factor', spec.factor);
@@ -177,6 +180,7 @@ export interface MaskSpec {
 }
 
 export async function createMask(ctx: GpuContext, spec: MaskSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const dim = requirePositiveInteger('dim', spec.dim);
   const n = rows * dim;
@@ -223,6 +227,7 @@ export interface ExposureSpec extends ExposureCurve {
 }
 
 export async function createExposure(ctx: GpuContext, spec: ExposureSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   if (n >= 2 ** 31) throw new ArgumentError('n', 'must be below 2^31');
   const direction = checkDirection(spec.direction);
@@ -255,6 +260,7 @@ export interface NoiseSpec {
 
 /** Adds seeded noise to pictures (clamped to [−1, 1]); for making degraded pictures, not for fitting. */
 export async function createNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   if (n > 2 ** 30) throw new ArgumentError('n', 'must be at most 2^30');
   if (spec.kind !== 'gaussian' && spec.kind !== 'salt-pepper')

@@ -3,6 +3,7 @@
 // order into the caller's command buffer. Built for `degrade` it makes a degraded picture, noise
 // included; built for `fit` it leaves noise out (the fit compares with the noisy picture itself)
 // and adds the backward pass that latent search needs.
+import { requireArrayLike, requireContext, requireObject } from '../base/arguments.js';
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Workspace } from '../gpu/workspace.js';
@@ -55,6 +56,9 @@ export function buildDegradationChain(
   chain: readonly Degradation[],
   options: ChainOptions,
 ): Promise<DegradationChain> {
+  requireContext(ctx);
+  requireArrayLike('chain', chain, 'an array of degradations (from parseDegradation)');
+  requireObject('options', options, 'an object of settings');
   const stages = options.purpose === 'fit' ? chain.filter(isFitted) : [...chain];
   return Workspace.build(ctx, 'degradation', async (ws) => {
     const forward: Kernel[] = [];

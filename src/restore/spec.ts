@@ -2,6 +2,7 @@
 // by + into a chain applied left to right (blur:sigma=1.5+noise:sigma=0.1 blurs, then adds noise).
 // Defaults suit 28×28 digits in [−1, 1]. Bad specs get an ArgumentError naming `degradation`,
 // the part at fault and what to write instead.
+import { describeValue, requireArrayLike } from '../base/arguments.js';
 import { ArgumentError } from '../base/errors.js';
 
 /**
@@ -96,7 +97,8 @@ function fail(problem: string): never {
 
 /** Parses a spec such as `blur:sigma=1.5+noise:sigma=0.1` into its chain of degradations. */
 export function parseDegradation(spec: unknown): Degradation[] {
-  if (typeof spec !== 'string' || spec.trim() === '')
+  if (typeof spec !== 'string') fail(`must be a string KIND[:name=value,...] (${EXAMPLE}), got ${describeValue(spec)}`);
+  if (spec.trim() === '')
     fail(`is empty; give KIND[:name=value,...] with KIND one of ${DEGRADATION_KINDS.join(', ')} (${EXAMPLE})`);
   const parts = spec.split('+').map((p) => p.trim());
   if (parts.length > MAX_CHAIN) fail(`chains at most ${MAX_CHAIN} degradations, got ${parts.length}`);
@@ -173,6 +175,7 @@ function buildDegradation(kind: string, value: (name: string) => number, given: 
 
 /** The chain written back as a spec, every parameter spelled out (for reports and file names). */
 export function formatDegradation(chain: readonly Degradation[]): string {
+  requireArrayLike('chain', chain, 'an array of degradations (from parseDegradation)');
   return chain
     .map((d) => {
       const { kind, ...parameters } = d;

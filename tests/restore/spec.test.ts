@@ -83,7 +83,10 @@ describe('parseDegradation', () => {
   }
 
   it('refuses a spec that is not a string', () => {
-    expect(() => parseDegradation(undefined)).toThrow(/degradation: is empty/);
+    expect(() => parseDegradation(undefined)).toThrow(
+      /^degradation: must be a string KIND\[:name=value,...\] .*got nothing$/,
+    );
     expect(() => parseDegradation(3)).toThrow(ArgumentError);
+    expect(() => parseDegradation('  ')).toThrow(/^degradation: is empty/);
   });
 });
