@@ -98,7 +98,7 @@ describe('train refuses a setting with the library’s words under the flag’s 
     ],
     [
       ['--arch', 'dcgan', '--conditional', '--conditioning', 'one-hot'],
-      'webgpu-gan train: --conditioning: is one-hot, but a DCGAN takes the class by projection in D',
+      'webgpu-gan train: --conditioning one-hot: a DCGAN takes the class by projection in D; drop --conditioning',
     ],
     [
       ['--arch', 'dcgan', '--size', '30'],

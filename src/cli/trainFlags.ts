@@ -181,6 +181,8 @@ export function runOf(flags: ParsedFlags): Run {
   const size = flags.size as number | undefined;
   if (flags.arch === 'dcgan' && size !== undefined && !(DCGAN_SIDES as readonly number[]).includes(size))
     throw new UsageError(`--size ${size}: dcgan builds ${DCGAN_SIDES.join(', ')}-pixel images; choose one of them`);
+  if (flags.conditioning === 'one-hot' && flags.arch === 'dcgan')
+    throw new UsageError('--conditioning one-hot: a DCGAN takes the class by projection in D; drop --conditioning');
   if (flags.conditioning !== undefined && !flags.conditional && !flags.resume)
     throw new UsageError('--conditioning says how a conditional GAN takes its class: add --conditional');
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)

@@ -264,7 +264,9 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     ...(lrGiven && !('generatorLr' in partial) && { generatorLr: null }),
     ...partial,
   };
-  if (partial.conditioning === undefined) c.conditioning = c.architecture === 'dcgan' ? 'projection' : 'one-hot';
+  // A DCGAN always projects (a settings object made for an MLP may carry its one-hot along).
+  if (partial.conditioning === undefined || c.architecture === 'dcgan')
+    c.conditioning = c.architecture === 'dcgan' ? 'projection' : 'one-hot';
   requirePositiveInteger('noiseDim', c.noiseDim);
   requirePositiveInteger('dataDim', c.dataDim);
   requirePositiveInteger('batch', c.batch);
@@ -312,8 +314,6 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
       'conditioning',
       `must be ${CONDITIONINGS.join(' or ')}, got ${JSON.stringify(c.conditioning)}`,
     );
-  if (c.architecture === 'dcgan' && c.conditioning !== 'projection')
-    throw new ArgumentError('conditioning', 'is one-hot, but a DCGAN takes the class by projection in D');
   if (c.classes > 0 && c.discriminatorHidden.length === 0)
     throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
   checkArchitecture(c);

@@ -31,14 +31,8 @@ import {
 import { chooseSplitK, createMatmul, usedSplitCount } from './matmul.js';
 import { requireCreatorArguments, requireObject } from '../base/arguments.js';
 
-export {
-  convShape,
-  isDense,
-  transposedAsConv,
-  type Conv2dGeometry,
-  type ConvShape,
-  type ConvTranspose2dGeometry,
-} from './convGeometry.js';
+export { convShape, isDense, transposedAsConv } from './convGeometry.js';
+export type { Conv2dGeometry, ConvShape, ConvTranspose2dGeometry } from './convGeometry.js';
 
 const MODES = {
   forward: shaderConstant(convShader, 'MODE_FORWARD'),
