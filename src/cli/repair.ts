@@ -14,6 +14,28 @@ import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
 import { encodePng } from './png.js';
 
+/** The latent search's flags that restore shares (its --realism's help differs, so it sits between). */
+export const SEARCH_START_FLAGS = {
+  class: {
+    kind: 'integer',
+    setting: 'label',
+    help: "a conditional checkpoint: the picture's class (required for one)",
+  },
+  starts: { kind: 'integer', setting: 'starts', help: 'starting points searched at once (default 64)' },
+  steps: { kind: 'integer', min: 1, max: 100000, help: 'Adam steps on each start (default 500)' },
+} satisfies FlagTable<keyof RepairOptions>;
+
+export const SEARCH_END_FLAGS = {
+  lr: { kind: 'number', setting: 'lr', help: "Adam's learning rate on the noise (default 0.05)" },
+  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the starting points (default 1)' },
+  raw: {
+    kind: 'boolean',
+    setting: 'useEma',
+    value: false,
+    help: 'use the trained weights instead of their moving average',
+  },
+} satisfies FlagTable<keyof RepairOptions>;
+
 export const REPAIR_FLAGS: FlagTable<keyof RepairOptions> = {
   checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors whose generator fills the picture in' },
   image: { kind: 'string', required: true, help: 'the damaged picture, PNG or JPEG' },
@@ -24,26 +46,13 @@ export const REPAIR_FLAGS: FlagTable<keyof RepairOptions> = {
   },
   out: { kind: 'string', required: true, help: 'PNG file to write: the repaired picture' },
   strip: { kind: 'boolean', help: 'write a strip instead: the known pixels (grey where unknown), G(z), the repair' },
-  class: {
-    kind: 'integer',
-    setting: 'label',
-    help: "a conditional checkpoint: the picture's class (required for one)",
-  },
-  starts: { kind: 'integer', setting: 'starts', help: 'starting points searched at once (default 64)' },
-  steps: { kind: 'integer', min: 1, max: 100000, help: 'Adam steps on each start (default 500)' },
+  ...SEARCH_START_FLAGS,
   realism: {
     kind: 'number',
     setting: 'realism',
     help: "weight of the discriminator's realism term; 0 to match the known pixels only (default 0.02)",
   },
-  lr: { kind: 'number', setting: 'lr', help: "Adam's learning rate on the noise (default 0.05)" },
-  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the starting points (default 1)' },
-  raw: {
-    kind: 'boolean',
-    setting: 'useEma',
-    value: false,
-    help: 'use the trained weights instead of their moving average',
-  },
+  ...SEARCH_END_FLAGS,
 };
 
 export async function repairCommand(argv: string[]): Promise<number> {

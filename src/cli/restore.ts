@@ -17,6 +17,7 @@ import { buildDegradationChain, type ChainOptions } from '../restore/operator.js
 import { type BlurTaps, tapsFromPicture } from '../restore/taps.js';
 import { formatDegradation, parseDegradation, type Degradation } from '../restore/spec.js';
 import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
+import { SEARCH_END_FLAGS, SEARCH_START_FLAGS } from './repair.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
 import { encodePng } from './png.js';
 
@@ -54,26 +55,13 @@ export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
     kind: 'boolean',
     help: 'write a strip instead: the degraded picture (blown up to size) and the restoration',
   },
-  class: {
-    kind: 'integer',
-    setting: 'label',
-    help: "a conditional checkpoint: the picture's class (required for one)",
-  },
-  starts: { kind: 'integer', setting: 'starts', help: 'starting points searched at once (default 64)' },
-  steps: { kind: 'integer', min: 1, max: 100000, help: 'Adam steps on each start (default 500)' },
+  ...SEARCH_START_FLAGS,
   realism: {
     kind: 'number',
     setting: 'realism',
     help: "weight of the discriminator's realism term; 0 to fit the degraded picture only (default 0.02)",
   },
-  lr: { kind: 'number', setting: 'lr', help: "Adam's learning rate on the noise (default 0.05)" },
-  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the starting points (default 1)' },
-  raw: {
-    kind: 'boolean',
-    setting: 'useEma',
-    value: false,
-    help: 'use the trained weights instead of their moving average',
-  },
+  ...SEARCH_END_FLAGS,
 };
 
 export async function restoreCommand(argv: string[]): Promise<number> {
