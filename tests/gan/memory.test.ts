@@ -8,6 +8,8 @@ import { headRowsPerGroup } from '../../src/kernels/logitHead.js';
 import { MatmulKernel } from '../../src/kernels/matmul.js';
 import type { MlpParameters } from '../../src/nn/mlp.js';
 import { useGpu } from '../support/gpu.js';
+import { resolveGanConfig } from '../../src/gan/config.js';
+import { checkModelFits, stepRowsEstimate, trainerMemoryAdvice } from '../../src/gan/modelMemory.js';
 import { byteImages, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
@@ -106,5 +108,25 @@ describe('trainer memory', () => {
       for (const [name, original] of originals) device[name] = original!;
       destroy();
     }
+  });
+});
+
+describe("the memory estimate is the allocator's plan", () => {
+  it('a batch the device cannot bind: on resume the advice is the device or a new run, not another batch', () => {
+    const config = resolveGanConfig({ architecture: 'dcgan', channels: 3, dataDim: 3 * 64 * 64, batch: 1024 });
+    const limits = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 2 ** 40 } as GPUSupportedLimits;
+    expect(() => checkModelFits(config, limits, { resuming: true })).toThrow(
+      'batch: 1024 needs 512.0 MiB for discriminator layer 0 (conv2d, [64,32,32]) in one binding, but this device ' +
+        "binds at most 128.0 MiB; a resumed run keeps its checkpoint's batch of 1024: resume on a device that binds " +
+        '512.0 MiB in one buffer, or start a new run with a batch of at most 256',
+    );
+    // Running out of memory making the trainer: the estimate, and advice that holds on resume too.
+    const { bytesPerRow } = stepRowsEstimate(config);
+    expect(bytesPerRow).toBeGreaterThan(stepRowsEstimate(config).widest.bytesPerRow);
+    expect(trainerMemoryAdvice(config)).toBe(
+      `its batch of 1024 takes about ${((bytesPerRow * 1024) / 2 ** 20).toFixed(1)} MiB of batch-sized buffers ` +
+        `(${(bytesPerRow / 1024).toFixed(1)} KiB an example) besides the weights: a smaller batch needs less; a ` +
+        'resumed run keeps its batch, so there only a GPU with more free memory will do',
+    );
   });
 });
