@@ -95,7 +95,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const ctx = await acquireGpu();
     try {
       console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
-      GanTrainer.checkFits(config, ctx.device.limits);
+      GanTrainer.checkFits(config, ctx.device.limits, { resuming: checkpoint !== null });
       return await trainOn(ctx, run, config, checkpoint, data, force && !checkpoint);
     } finally {
       ctx.destroy();

@@ -2,34 +2,50 @@
 // shapes before anything is allocated (WebGPU would refuse a binding too large only when the step
 // is built, after the networks' buffers were made).
 import { ArgumentError } from '../base/errors.js';
-import { elements } from '../nn/model.js';
 import { networkBlocks, networkLayout } from '../nn/network.js';
 import type { GanConfig } from './config.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
 import { StepActivations } from './step.js';
+import { networkStepRows, rowBuffers, type RowBuffer } from './networkStepPlan.js';
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
+/**
+ * The step's batch-sized buffers on the GPU: the widest one (it sets the largest batch a device
+ * binds) and all of them together.
+ */
+export interface StepRowsEstimate {
+  widest: { label: string; bytesPerRow: number };
+  /** Bytes per batch row of every batch-sized buffer of the step. */
+  bytesPerRow: number;
+}
+
+/**
+ * The estimate, read from the plan the step allocates from: the MLP's workspacePlan (step.ts) or a
+ * layer list's networkStepRows (networkStepPlan.ts), with the networks' blocks as they will be built.
+ */
+export function stepRowsEstimate(config: GanConfig): StepRowsEstimate {
+  if (!usesLayerLists(config))
+    return {
+      widest: StepActivations.widestPerBatchRow(config),
+      bytesPerRow: 4 * StepActivations.floatsPerBatchRow(config),
+    };
+  const G = networkBlocks(networkLayout(generatorNetworkSpec(config)));
+  const D = networkBlocks(networkLayout(discriminatorNetworkSpec(config)));
+  // A semi-supervised D's class logits run as an ordinary block; otherwise its last is the fused head.
+  const hidden = config.labelClasses > 0 ? D.length : D.length - 1;
+  const planned = rowBuffers(networkStepRows(config, G, D, hidden, { noise: config.noiseDim, data: config.dataDim }));
+  const floats = (r: RowBuffer) => r.rowsPerExample * r.width;
+  const widest = planned.reduce((a, b) => (floats(b) > floats(a) ? b : a));
+  return {
+    widest: { label: widest.holds, bytesPerRow: 4 * floats(widest) },
+    bytesPerRow: 4 * planned.reduce((sum, r) => sum + floats(r), 0),
+  };
+}
+
 /** The step's buffer with the most bytes per batch row: it sets the largest batch a device can bind. */
 export function widestPerBatchRow(config: GanConfig): { label: string; bytesPerRow: number } {
-  if (!usesLayerLists(config)) return StepActivations.widestPerBatchRow(config);
-  // The discriminator's input and its outputs hold fake and real rows, two per batch row, and a
-  // semi-supervised one's a labelled batch's rows too: three.
-  const dRows = config.labelClasses > 0 ? 3 : 2;
-  const candidates = [{ label: "the discriminator's input (fake and real rows)", floats: dRows * config.dataDim }];
-  for (const [name, spec, rowsPerExample] of [
-    ['generator', generatorNetworkSpec(config), 1],
-    ['discriminator', discriminatorNetworkSpec(config), dRows],
-  ] as const) {
-    const blocks = networkBlocks(networkLayout(spec));
-    for (const block of blocks)
-      candidates.push({
-        label: `${name} layer ${block.layer.index} (${block.layer.layer.kind}, [${block.layer.outShape}])`,
-        floats: rowsPerExample * elements(block.layer.outShape),
-      });
-  }
-  const widest = candidates.reduce((a, b) => (b.floats > a.floats ? b : a));
-  return { label: widest.label, bytesPerRow: widest.floats * 4 };
+  return stepRowsEstimate(config).widest;
 }
 
 /** The most bytes one buffer the library binds may hold on a device. */
@@ -39,14 +55,15 @@ export function bindingLimit(limits: GPUSupportedLimits): number {
 
 /**
  * Refuses, before any GPU call, `rows` rows (a batch, a sample count) of a program whose widest
- * buffer holds `bytesPerRow` bytes a row (for `holds`) when the device cannot bind them, naming
- * the most rows that fit.
+ * buffer holds `widest.bytesPerRow` bytes a row when the device cannot bind them. `advice` says
+ * what to do given the most rows that fit; by default, to ask for at most that many.
  */
 export function checkRowsFit(
   limits: GPUSupportedLimits,
   argument: string,
   rows: number,
   widest: { label: string; bytesPerRow: number },
+  advice = (fits: number) => `use a ${argument} of at most ${fits}`,
 ): void {
   const limit = bindingLimit(limits);
   const bytes = widest.bytesPerRow * rows;
@@ -54,11 +71,36 @@ export function checkRowsFit(
     throw new ArgumentError(
       argument,
       `${rows} needs ${mib(bytes)} MiB for ${widest.label} in one binding, but this device binds at most ` +
-        `${mib(limit)} MiB; use a ${argument} of at most ${Math.floor(limit / widest.bytesPerRow)}`,
+        `${mib(limit)} MiB; ${advice(Math.floor(limit / widest.bytesPerRow))}`,
     );
 }
 
-/** Refuses a batch whose widest buffer this device cannot bind, naming the largest batch that fits. */
-export function checkModelFits(config: GanConfig, limits: GPUSupportedLimits): void {
-  checkRowsFit(limits, 'batch', config.batch, widestPerBatchRow(config));
+/**
+ * Refuses a batch whose widest buffer this device cannot bind, naming the largest batch that fits.
+ * A resumed run cannot change its batch (the checkpoint's sample counter counts in it): the advice
+ * is then what can change, the device or a new run.
+ */
+export function checkModelFits(
+  config: GanConfig,
+  limits: GPUSupportedLimits,
+  options: { resuming?: boolean } = {},
+): void {
+  const { widest } = stepRowsEstimate(config);
+  checkRowsFit(limits, 'batch', config.batch, widest, (fits) =>
+    options.resuming
+      ? `a resumed run keeps its checkpoint's batch of ${config.batch}: resume on a device that binds ` +
+        `${mib(widest.bytesPerRow * config.batch)} MiB in one buffer, or start a new run with a batch of at ` +
+        `most ${fits}`
+      : `use a batch of at most ${fits}`,
+  );
+}
+
+/** What to do when the device runs out of memory making a trainer, from the same estimate. */
+export function trainerMemoryAdvice(config: GanConfig): string {
+  const { bytesPerRow } = stepRowsEstimate(config);
+  return (
+    `its batch of ${config.batch} takes about ${mib(bytesPerRow * config.batch)} MiB of batch-sized buffers ` +
+    `(${(bytesPerRow / 1024).toFixed(1)} KiB an example) besides the weights: a smaller batch needs less; a resumed ` +
+    'run keeps its batch, so there only a GPU with more free memory will do'
+  );
 }

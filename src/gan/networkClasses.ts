@@ -5,7 +5,7 @@
 // fake rows are drawn for, and judged against, the real batch's classes.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
-import type { Workspace } from '../gpu/workspace.js';
+import type { ClassRows, RowBuffer } from './networkStepPlan.js';
 import { createClassInput } from '../kernels/classInput.js';
 import {
   createProjectionForward,
@@ -58,12 +58,13 @@ export function checkClasses(
     throw new ArgumentError('generator', `must take its noise and a ${classes}-class one-hot as its input`);
 }
 
-export function classBuffers(ws: Workspace, batch: number, generatorWidth: number): ClassBuffers {
+/** The class buffers of the step's plan (networkStepPlan.ts), made by `make`. */
+export function classBuffers(rows: ClassRows, make: (r: RowBuffer) => GPUBuffer): ClassBuffers {
   return {
-    labels: ws.rows('batch labels', batch, 1),
-    generatorInput: ws.rows('G input (noise; one-hot)', batch, generatorWidth),
-    offsets: ws.rows('D logit offsets', 2 * batch, 1),
-    rowGrads: ws.rows('D logit gradients', 2 * batch, 1),
+    labels: make(rows.labels),
+    generatorInput: make(rows.generatorInput),
+    offsets: make(rows.offsets),
+    rowGrads: make(rows.rowGrads),
   };
 }
 

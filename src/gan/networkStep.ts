@@ -47,6 +47,7 @@ import {
 } from './networkClasses.js';
 import { checkLabeledSet, planLabeledGather, planSemiSupervisedLoss, type LabeledSet } from './semiSupervised.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
+import { networkStepRows, type RowBuffer } from './networkStepPlan.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
 export interface NetworkStepParts {
@@ -176,31 +177,27 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   // A conditional generator's input is its noise and then the one-hot class.
   const noise = elements(G.layout.inShape) - c.classes;
   const data = dataset.dim;
-  const z = ws.rows('z', B, noise);
-  const classes = c.classes > 0 ? classBuffers(ws, B, noise + c.classes) : null;
+  // The batch-sized buffers come from the plan that the memory estimate reads (networkStepPlan.ts).
+  const planned = networkStepRows(c, G.blocks, D.blocks, hidden, { noise, data });
+  const make = (r: RowBuffer) => ws.rows(r.label, r.rowsPerExample * B, r.width);
+  const z = make(planned.z);
+  const classes = planned.classes && classBuffers(planned.classes, make);
   // A semi-supervised D's input holds a labelled batch after the fake and the real rows.
   const semi = c.labelClasses > 0;
-  const dRows = (semi ? 3 : 2) * B;
-  const x = ws.rows(semi ? 'D input X (fake; real; labelled)' : 'D input X (fake; real)', dRows, data);
-  const labeledLabels = semi ? ws.rows('labelled batch labels', B, 1) : null;
+  const dRows = planned.x.rowsPerExample * B;
+  const x = make(planned.x);
+  const labeledLabels = planned.labeledLabels && make(planned.labeledLabels);
   const fake = firstRows(x, B, data);
-  const gOut = G.blocks.map((b, i) => (i + 1 < G.blocks.length ? ws.rows(`G out ${i}`, B, b.width) : fake));
-  const gGrad = G.blocks.map((b, i) => ws.rows(`G grad ${i}`, B, b.width));
+  const gOut = planned.gOut.map((r) => (r ? make(r) : fake));
+  const gGrad = planned.gGrad.map(make);
   const gStats = G.blocks.map((b, i) => (b.statsFloats ? ws.storage(`G batch stats ${i}`, b.statsFloats) : null));
-  // A batch norm after an activated layer writes dL/dx here before that layer's f' is applied.
-  const scratchOf = (blocks: Block[], rows: number, name: string) =>
-    blocks.map((b, i) => {
-      const before = blocks[i - 1];
-      const gated = before?.activation && before.layer.layer.kind !== 'batch-norm';
-      return b.layer.layer.kind === 'batch-norm' && gated ? ws.rows(`${name} scratch ${i}`, rows, before.width) : null;
-    });
-  const gScratch = scratchOf(G.blocks, B, 'G');
+  const gScratch = planned.gScratch.map((r) => r && make(r));
   const dHidden = D.blocks.slice(0, hidden);
-  const dOut = dHidden.map((b, i) => ws.rows(`D out ${i}`, dRows, b.width));
-  const dGrad = dHidden.map((b, i) => ws.rows(`D grad ${i}`, dRows, b.width));
+  const dOut = planned.dOut.map(make);
+  const dGrad = planned.dGrad.map(make);
   const dOutFake = dHidden.map((b, i) => firstRows(dOut[i]!, B, b.width));
   const dGradFake = dHidden.map((b, i) => firstRows(dGrad[i]!, B, b.width));
-  const dScratch = scratchOf(dHidden, dRows, 'D');
+  const dScratch = planned.dScratch.map((r) => r && make(r));
   const dScratchFake = dScratch.map((r, i) => r && firstRows(r, B, dHidden[i - 1]!.width));
   // D's batch norms normalise the two halves of [fake; real] apart (PyTorch's two passes), by two
   // kernels over row windows of the one buffer rather than a grouped kernel: each kernel keeps

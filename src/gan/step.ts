@@ -123,6 +123,13 @@ export class StepActivations {
     return { label: widest.holds, bytesPerRow: widest.floatsPerRow * 4 };
   }
 
+  /** Floats per batch row of all the step's batch-sized buffers together. */
+  static floatsPerBatchRow(c: GanConfig): number {
+    return Object.values(workspacePlan(c))
+      .flat()
+      .reduce((sum, b) => sum + b.floatsPerRow, 0);
+  }
+
   /** Two scratch buffers of `floats` floats for split-K partial sums (none for 0). */
   splitScratch(floats: number): GPUBuffer[] {
     if (floats === 0) return [];

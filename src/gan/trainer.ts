@@ -30,7 +30,7 @@ import { requireContext, requireInstance, requireObject } from '../base/argument
 import { learningRates, requireGanConfig, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import type { StepKernel } from './step.js';
-import { checkModelFits } from './modelMemory.js';
+import { checkModelFits, trainerMemoryAdvice } from './modelMemory.js';
 import { guardedCreation } from '../gpu/creation.js';
 import { buildTrainerModel } from './buildModel.js';
 import { checkLabeledSet, type LabeledSet } from './semiSupervised.js';
@@ -110,7 +110,12 @@ export class GanTrainer {
     checkLabels(config, dataset, labels);
     checkLabeledSet(config, dataset, labeled);
     GanTrainer.checkFits(config, ctx.device.limits);
-    return guardedCreation(ctx, 'GanTrainer.create', () => GanTrainer.build(ctx, config, dataset, labels, labeled));
+    return guardedCreation(
+      ctx,
+      'GanTrainer.create',
+      () => GanTrainer.build(ctx, config, dataset, labels, labeled),
+      trainerMemoryAdvice(config),
+    );
   }
 
   private static async build(
@@ -143,10 +148,11 @@ export class GanTrainer {
    * Refuses, before anything is allocated, a configuration whose buffers this device cannot bind
    * (WebGPU would refuse them only when the step is built), naming the largest batch that fits.
    */
-  static checkFits(config: GanConfig, limits: GPUSupportedLimits): void {
+  static checkFits(config: GanConfig, limits: GPUSupportedLimits, options: { resuming?: boolean } = {}): void {
     requireGanConfig('config', config);
     requireObject('limits', limits, "a device's limits (ctx.device.limits)");
-    checkModelFits(config, limits);
+    requireObject('options', options, 'an object of options (resuming)');
+    checkModelFits(config, limits, options);
   }
 
   /** The most steps this configuration can take: the GPU's 32-bit sample counter sets it. */

@@ -66,7 +66,8 @@ export class GpuContext {
           typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError
             ? GpuFailureError
             : GpuDeviceError;
-        this.fail(new Kind(`GPU error: ${error.message}`));
+        // The implementation's first line says what failed; the rest (Dawn's call stack) stays on detail.
+        this.fail(new Kind(`GPU error: ${error.message.split('\n')[0]}`, error.message));
       });
     }
   }

@@ -8,7 +8,12 @@ import { headRowsPerGroup } from '../../src/kernels/logitHead.js';
 import { MatmulKernel } from '../../src/kernels/matmul.js';
 import type { MlpParameters } from '../../src/nn/mlp.js';
 import { useGpu } from '../support/gpu.js';
-import { byteImages, makeTrainer } from './helpers.js';
+import { resolveGanConfig, SEED_RECIPE } from '../../src/gan/config.js';
+import { GanTrainer } from '../../src/gan/trainer.js';
+import { GpuDataset } from '../../src/data/dataset.js';
+import { chooseLabeled, labeledSetFromBytes } from '../../src/data/labeled.js';
+import { checkModelFits, stepRowsEstimate, trainerMemoryAdvice } from '../../src/gan/modelMemory.js';
+import { byteImages, labelled, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
 
@@ -106,5 +111,85 @@ describe('trainer memory', () => {
       for (const [name, original] of originals) device[name] = original!;
       destroy();
     }
+  });
+});
+
+describe("the memory estimate is the allocator's plan", () => {
+  /** Bytes per label of every live buffer. */
+  const bytesByLabel = () => {
+    const sizes = new Map<string, number>();
+    for (const b of gpu.ctx.memory.liveBuffers()) sizes.set(b.label, (sizes.get(b.label) ?? 0) + b.size);
+    return sizes;
+  };
+  /**
+   * Scratch that grows with the batch but not per example: split-K partial sums (at most 32 splits
+   * of a weight gradient) and the logit heads' partial sums per group of rows. Everything else
+   * that grows with the batch is one of the step's batch-sized buffers.
+   */
+  const scratch = (label: string) => /split-K|split partials|partial sums/.test(label);
+
+  /** A semi-supervised trainer: 40 images, 8 of them labelled over 4 classes. */
+  async function semiTrainer(batch: number) {
+    const pixels = Uint8Array.from({ length: 40 * 784 }, (_, i) => (i * 7919 + (i >> 9)) % 256);
+    const labels = Uint8Array.from({ length: 40 }, (_, e) => e % 4);
+    const config = resolveGanConfig({ ...SEED_RECIPE, dataDim: 784, batch, labelClasses: 4, labeled: 8 });
+    const dataset = GpuDataset.fromBytes(gpu.ctx, pixels, 40, 784);
+    const labeled = labeledSetFromBytes(gpu.ctx, pixels, 784, labels, chooseLabeled(labels, 8, 4, 1), 4);
+    const trainer = await GanTrainer.create(gpu.ctx, config, dataset, undefined, labeled);
+    const destroy = () => {
+      for (const owned of [trainer, labeled, dataset]) owned.destroy();
+    };
+    return { trainer, destroy };
+  }
+  const cases: Array<[string, (batch: number) => ReturnType<typeof makeTrainer>]> = [
+    ['the MLP (its workspace plan)', (batch) => makeTrainer(gpu.ctx, byteImages(40, 784), { batch })],
+    [
+      'a conditional MLP with projection (a layer list)',
+      (batch) =>
+        makeTrainer(gpu.ctx, labelled(byteImages(40, 784), 3), { batch, classes: 3, conditioning: 'projection' }),
+    ],
+    ['a semi-supervised MLP (a layer list)', semiTrainer],
+    [
+      'the 28×28 DCGAN (a layer list)',
+      (batch) => makeTrainer(gpu.ctx, byteImages(40, 784), { batch, architecture: 'dcgan', spectralNorm: true }),
+    ],
+  ];
+  for (const [name, build] of cases) {
+    it(`${name}: each example adds exactly the estimate's bytes, and its widest buffer is the estimate's`, async () => {
+      const [small, large] = [2, 5];
+      const sizes: Map<string, number>[] = [];
+      let estimate: ReturnType<typeof stepRowsEstimate> | undefined;
+      for (const batch of [small, large]) {
+        const { trainer, destroy } = await build(batch);
+        estimate = stepRowsEstimate(trainer.config);
+        sizes.push(bytesByLabel());
+        destroy();
+      }
+      const perExample = [...sizes[1]!]
+        .filter(([label]) => !scratch(label))
+        .map(([label, bytes]) => ({ label, bytes: (bytes - (sizes[0]!.get(label) ?? 0)) / (large - small) }))
+        .filter((b) => b.bytes !== 0);
+      expect(perExample.length).toBeGreaterThan(3);
+      expect(perExample.reduce((sum, b) => sum + b.bytes, 0)).toBe(estimate!.bytesPerRow);
+      expect(Math.max(...perExample.map((b) => b.bytes))).toBe(estimate!.widest.bytesPerRow);
+    });
+  }
+
+  it('a batch the device cannot bind: on resume the advice is the device or a new run, not another batch', () => {
+    const config = resolveGanConfig({ architecture: 'dcgan', channels: 3, dataDim: 3 * 64 * 64, batch: 1024 });
+    const limits = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 2 ** 40 } as GPUSupportedLimits;
+    expect(() => checkModelFits(config, limits, { resuming: true })).toThrow(
+      'batch: 1024 needs 512.0 MiB for discriminator layer 0 (conv2d, [64,32,32]) in one binding, but this device ' +
+        "binds at most 128.0 MiB; a resumed run keeps its checkpoint's batch of 1024: resume on a device that binds " +
+        '512.0 MiB in one buffer, or start a new run with a batch of at most 256',
+    );
+    // Running out of memory making the trainer: the estimate, and advice that holds on resume too.
+    const { bytesPerRow } = stepRowsEstimate(config);
+    expect(bytesPerRow).toBeGreaterThan(stepRowsEstimate(config).widest.bytesPerRow);
+    expect(trainerMemoryAdvice(config)).toBe(
+      `its batch of 1024 takes about ${((bytesPerRow * 1024) / 2 ** 20).toFixed(1)} MiB of batch-sized buffers ` +
+        `(${(bytesPerRow / 1024).toFixed(1)} KiB an example) besides the weights: a smaller batch needs less; a ` +
+        'resumed run keeps its batch, so there only a GPU with more free memory will do',
+    );
   });
 });
