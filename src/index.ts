@@ -49,16 +49,15 @@ export {
   type ProjectionInputGradSpec,
   type ProjectionWeightGradSpec,
 } from './kernels/classProjection.js';
+export { createChannelSum, type ChannelSumSpec } from './kernels/channelSum.js';
 export {
   convShape,
   convWeightGradWorkspaceFloats,
-  createChannelSum,
   createConv2d,
   createConv2dInputGrad,
   createConv2dWeightGrad,
   createConvTranspose2d,
   transposedAsConv,
-  type ChannelSumSpec,
   type Conv2dGeometry,
   type Conv2dInputGradSpec,
   type Conv2dSpec,

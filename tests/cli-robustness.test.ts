@@ -18,6 +18,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, tensorChecksum } from '../src/gan/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { acquireGpu } from '../src/gpu/device.js';
+import { isRunning } from '../src/cli/processes.js';
 import { BIN, cli, ROOT, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 
@@ -301,6 +302,32 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
     expect(new Set(steps).size).toBe(steps.length);
     expect(steps.at(-1)).toBe(step + 6);
+  });
+
+  it('SIGTERM to npx (npm exec) reaches the trainer through the shell npm runs it in: it saves and ends', async () => {
+    // npm runs a command as `sh -c ...` and passes the signal to that shell only, which dies of it.
+    const out = tmp();
+    const npm = spawn(
+      'npm',
+      ['exec', '--offline', '--', 'node', BIN, 'train', '--steps', '100000', '--out', out, ...TINY],
+      {
+        cwd: ROOT,
+      },
+    );
+    const npmExited = new Promise<void>((resolve) => npm.on('exit', () => resolve()));
+    while (!existsSync(join(out, 'log.jsonl'))) await new Promise((r) => setTimeout(r, 100));
+    const trainer = (JSON.parse(readFileSync(join(out, 'train.lock'), 'utf8')) as { pid: number }).pid;
+    expect(trainer).not.toBe(npm.pid);
+    npm.kill('SIGTERM');
+    await npmExited;
+    const deadline = Date.now() + 60_000;
+    while (isRunning(trainer) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const orphaned = isRunning(trainer);
+    if (orphaned) process.kill(trainer, 'SIGKILL'); // not left running after a failure
+    expect(orphaned, 'the trainer outlived npx').toBe(false);
+    expect(existsSync(join(out, 'train.lock'))).toBe(false);
+    const step = decodeCheckpoint(readFileSync(join(out, CHECKPOINT))).step;
+    expect(Math.max(...logSteps(out))).toBe(step);
   });
 
   it('after kill -9 the next start removes temporary files and trims the log back to the checkpoint', async () => {

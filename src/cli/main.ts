@@ -2,6 +2,7 @@
 // checkpoints, files, limits, no adapter) print one line and exit 2, or 1 when a run that was
 // under way had to stop (a divergence, a disk that filled up); anything else is a bug and shows
 // its stack.
+import { followLauncher } from './launcher.js';
 import { GpuFailureError, WebGpuUnavailableError } from '../gpu/errors.js';
 import { ArgumentError } from '../base/errors.js';
 import { CheckpointFormatError } from '../io/safetensors.js';
@@ -97,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText(command, entry.summary, entry.flags));
     return 0;
   }
+  const stopFollowing = followLauncher();
   try {
     return await entry.run(rest);
   } catch (error) {
@@ -112,5 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     throw error;
+  } finally {
+    stopFollowing();
   }
 }

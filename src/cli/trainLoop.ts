@@ -1,5 +1,6 @@
 // The loop of `webgpu-gan train` once everything is built: train in chunks up to the next save or
 // score, log every statistic, warn when the losses run away, save atomically, stop on a signal.
+import { noteSignal } from './launcher.js';
 import { join } from 'node:path';
 import { TrainingDivergedError } from '../base/errors.js';
 import { encodeCheckpoint } from '../gan/checkpoint.js';
@@ -51,6 +52,7 @@ export function leaveOnSignal(cleanup: () => void): () => void {
   releaseSetupHandlers();
   setupHandlers = Object.keys(SIGNAL_EXIT).map((name) => {
     const handler = () => {
+      noteSignal();
       cleanup();
       process.stderr.write(
         `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'} before training began: nothing written\n`,
@@ -74,6 +76,7 @@ export function watchSignals(): { stopped: () => string | null; release: () => v
   let signal: string | null = null;
   const handlers = Object.keys(SIGNAL_EXIT).map((name) => {
     const handler = () => {
+      noteSignal();
       if (signal) process.exit(SIGNAL_EXIT[signal]); // a second signal: leave now, without the save
       signal = name;
       process.stderr.write(

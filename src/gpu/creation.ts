@@ -5,6 +5,7 @@
 // context takes an uncaptured error as the end of the device (context.ts).
 import type { GpuContext } from './context.js';
 import { GpuDeviceError, GpuFailureError } from './errors.js';
+import { requireContext } from '../base/arguments.js';
 
 /** Creations under way per context: only the outermost opens scopes (nested creators run inside it). */
 const open = new WeakMap<GpuContext, number>();
@@ -50,4 +51,19 @@ export async function guardedCreation<T extends { destroy(): void }>(
   }
   if (thrown) throw thrown.error;
   return made as T;
+}
+
+/**
+ * A public kernel creator, `make`, whose GPU work runs under guardedCreation: called on its own,
+ * a failure inside it leaves the context working; called while a larger object is being made
+ * (a trainer's kernels), it runs inside that object's scopes.
+ */
+export function guardedCreator<A extends unknown[], K extends { destroy(): void }>(
+  name: string,
+  make: (ctx: GpuContext, ...args: A) => Promise<K>,
+): (ctx: GpuContext, ...args: A) => Promise<K> {
+  return async (ctx, ...args) => {
+    requireContext(ctx);
+    return guardedCreation(ctx, name, () => make(ctx, ...args));
+  };
 }

@@ -1,4 +1,5 @@
 // Stand-alone activation kernels, for where an activation cannot ride in a matmul epilogue.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -34,7 +35,9 @@ function checkedActivation(value: unknown): number {
   return code;
 }
 
-export async function createActivationForward(ctx: GpuContext, spec: ActivationForwardSpec): Promise<BoundKernel> {
+export const createActivationForward = /* @__PURE__ */ guardedCreator('createActivationForward', makeActivationForward);
+
+async function makeActivationForward(ctx: GpuContext, spec: ActivationForwardSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
@@ -52,7 +55,12 @@ export async function createActivationForward(ctx: GpuContext, spec: ActivationF
   );
 }
 
-export async function createActivationBackward(ctx: GpuContext, spec: ActivationBackwardSpec): Promise<BoundKernel> {
+export const createActivationBackward = /* @__PURE__ */ guardedCreator(
+  'createActivationBackward',
+  makeActivationBackward,
+);
+
+async function makeActivationBackward(ctx: GpuContext, spec: ActivationBackwardSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);

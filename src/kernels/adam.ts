@@ -1,4 +1,5 @@
 // Adam / AdamW over one flat parameter buffer: one dispatch updates weights and both moments.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -59,7 +60,9 @@ export function checkAdamHyperparameters(h: Partial<AdamHyperparameters>): AdamH
   };
 }
 
-export async function createAdam(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
+export const createAdam = /* @__PURE__ */ guardedCreator('createAdam', makeAdam);
+
+async function makeAdam(ctx: GpuContext, spec: AdamSpec): Promise<AdamKernel> {
   requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const hyper = checkAdamHyperparameters(spec);

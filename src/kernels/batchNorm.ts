@@ -2,6 +2,7 @@
 // training and eval mode, with an optional fused activation, and the training-mode backward. Each
 // may work on a window of rows (firstRow) of larger tensors, and the backward may add its dgamma
 // and dbeta to another window's: a GAN normalises its fake and real halves of one buffer apart.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { shaderConstant } from '../gpu/layout.js';
@@ -139,7 +140,9 @@ function uniforms(shape: CheckedShape, eps: number, momentum: number, gradParams
  * The batch-norm forward. In 'train' mode N·S must exceed 1, as in PyTorch (the unbiased running
  * variance would divide by zero).
  */
-export async function createBatchNorm(ctx: GpuContext, spec: BatchNormSpec): Promise<BoundKernel> {
+export const createBatchNorm = /* @__PURE__ */ guardedCreator('createBatchNorm', makeBatchNorm);
+
+async function makeBatchNorm(ctx: GpuContext, spec: BatchNormSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const shape = checkShape(spec);
   const { batch, channels, spatial } = shape;
@@ -168,7 +171,9 @@ export async function createBatchNorm(ctx: GpuContext, spec: BatchNormSpec): Pro
 }
 
 /** The training-mode backward, from the statistics the training forward saved. */
-export async function createBatchNormBackward(ctx: GpuContext, spec: BatchNormBackwardSpec): Promise<BoundKernel> {
+export const createBatchNormBackward = /* @__PURE__ */ guardedCreator('createBatchNormBackward', makeBatchNormBackward);
+
+async function makeBatchNormBackward(ctx: GpuContext, spec: BatchNormBackwardSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const shape = checkShape(spec);
   const { batch, channels, spatial } = shape;

@@ -1,4 +1,5 @@
 // Fused binary cross-entropy with logits: gradient per row and reduced statistics in one pass.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -42,7 +43,9 @@ export function bceUniforms(spec: BceTargets, n: number) {
   return { split, target_first: targetFirst, target_second: targetSecond, divisor };
 }
 
-export async function createBceWithLogits(ctx: GpuContext, spec: BceSpec): Promise<BoundKernel> {
+export const createBceWithLogits = /* @__PURE__ */ guardedCreator('createBceWithLogits', makeBceWithLogits);
+
+async function makeBceWithLogits(ctx: GpuContext, spec: BceSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   const targets = bceUniforms(spec, n);

@@ -1,4 +1,5 @@
 // Bias gradient: column sums of a rows×cols gradient, deterministic (no atomics).
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -17,7 +18,9 @@ export interface BiasGradSpec {
   label?: string;
 }
 
-export async function createBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promise<BoundKernel> {
+export const createBiasGrad = /* @__PURE__ */ guardedCreator('createBiasGrad', makeBiasGrad);
+
+async function makeBiasGrad(ctx: GpuContext, spec: BiasGradSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const cols = requirePositiveInteger('cols', spec.cols);

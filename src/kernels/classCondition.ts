@@ -2,6 +2,7 @@
 // column of the layer's class weights to each row that the layer's matmul computed without an
 // activation, applies the activation in place, and writes the one-hot rows the class weights'
 // gradient (dZᵀ·onehot, a matmul) needs; the one-hot's hot entry may be other than 1.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -35,7 +36,9 @@ export interface ClassConditionSpec {
   label?: string;
 }
 
-export async function createClassCondition(ctx: GpuContext, spec: ClassConditionSpec): Promise<BoundKernel> {
+export const createClassCondition = /* @__PURE__ */ guardedCreator('createClassCondition', makeClassCondition);
+
+async function makeClassCondition(ctx: GpuContext, spec: ClassConditionSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);

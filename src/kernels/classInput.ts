@@ -1,5 +1,6 @@
 // A conditional generator's input (shaders/class_input.wgsl): each row's noise with its class
 // appended as a one-hot, the input torch.cat([z, one_hot(y)], 1) of a PyTorch conditional DCGAN.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -23,7 +24,9 @@ export interface ClassInputSpec {
   label?: string;
 }
 
-export async function createClassInput(ctx: GpuContext, spec: ClassInputSpec): Promise<BoundKernel> {
+export const createClassInput = /* @__PURE__ */ guardedCreator('createClassInput', makeClassInput);
+
+async function makeClassInput(ctx: GpuContext, spec: ClassInputSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const noiseWidth = requirePositiveInteger('noiseWidth', spec.noiseWidth);

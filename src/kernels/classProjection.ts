@@ -2,6 +2,7 @@
 // the logit, with φ the input of D's last layer. Three kernels around the logit head: the forward
 // writes each row's offset (the head adds it as a per-row bias), and after the head has written
 // each row's loss gradient, the input gradient's class part and V's (and the bias's) gradient.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -83,7 +84,9 @@ const uniforms = (shape: ReturnType<typeof checkedShape>, alpha = 0.2) => ({
   alpha,
 });
 
-export async function createProjectionForward(ctx: GpuContext, spec: ProjectionForwardSpec): Promise<BoundKernel> {
+export const createProjectionForward = /* @__PURE__ */ guardedCreator('createProjectionForward', makeProjectionForward);
+
+async function makeProjectionForward(ctx: GpuContext, spec: ProjectionForwardSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const shape = checkedShape(spec);
   const bindings = sharedBindings(ctx, spec, shape)
@@ -105,7 +108,12 @@ export async function createProjectionForward(ctx: GpuContext, spec: ProjectionF
   );
 }
 
-export async function createProjectionInputGrad(ctx: GpuContext, spec: ProjectionInputGradSpec): Promise<BoundKernel> {
+export const createProjectionInputGrad = /* @__PURE__ */ guardedCreator(
+  'createProjectionInputGrad',
+  makeProjectionInputGrad,
+);
+
+async function makeProjectionInputGrad(ctx: GpuContext, spec: ProjectionInputGradSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const shape = checkedShape(spec);
   const gate = spec.gate === undefined ? 0 : activationCode(classProjectionShader, 'gate', spec.gate);
@@ -127,10 +135,12 @@ export async function createProjectionInputGrad(ctx: GpuContext, spec: Projectio
   );
 }
 
-export async function createProjectionWeightGrad(
-  ctx: GpuContext,
-  spec: ProjectionWeightGradSpec,
-): Promise<BoundKernel> {
+export const createProjectionWeightGrad = /* @__PURE__ */ guardedCreator(
+  'createProjectionWeightGrad',
+  makeProjectionWeightGrad,
+);
+
+async function makeProjectionWeightGrad(ctx: GpuContext, spec: ProjectionWeightGradSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const shape = checkedShape(spec);
   const bindings = sharedBindings(ctx, spec, shape)

@@ -1,6 +1,7 @@
 // Conv2d (NCHW) forward, input gradient (= ConvTranspose2d forward) and weight gradient as
 // implicit GEMMs (shaders/conv2d.wgsl), and the per-channel sum that is their bias gradient.
 // Every pipeline is built for its layer's exact shape: the sizes are override constants.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { shaderConstant } from '../gpu/layout.js';
@@ -166,7 +167,9 @@ function bindGate(bindings: Bindings, gate: Conv2dSpec['gate'], elements: number
 }
 
 /** output = activation(conv2d(input, weight) + bias), times the gate's f' where given. */
-export async function createConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<Kernel> {
+export const createConv2d = /* @__PURE__ */ guardedCreator('createConv2d', makeConv2d);
+
+async function makeConv2d(ctx: GpuContext, spec: Conv2dSpec): Promise<Kernel> {
   requireCreatorArguments(ctx, spec);
   const s = convShape(spec.geometry);
   if (isDense(s)) {
@@ -228,7 +231,9 @@ export interface Conv2dInputGradSpec extends EpilogueSpec {
  * gradInput = conv2d's gradient with respect to its input, times the gate where given. With a
  * bias and an activation it is ConvTranspose2d's forward (see createConvTranspose2d).
  */
-export async function createConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGradSpec): Promise<Kernel> {
+export const createConv2dInputGrad = /* @__PURE__ */ guardedCreator('createConv2dInputGrad', makeConv2dInputGrad);
+
+async function makeConv2dInputGrad(ctx: GpuContext, spec: Conv2dInputGradSpec): Promise<Kernel> {
   requireCreatorArguments(ctx, spec);
   const s = convShape(spec.geometry);
   // A bias here is per input channel, not per matmul column, so only a bias-free one goes dense.
@@ -316,7 +321,9 @@ export function convWeightGradWorkspaceFloats(spec: Pick<Conv2dWeightGradSpec, '
 }
 
 /** gradWeight = Σ over batch and pixels of gradOutput ⊗ the input patch each output pixel saw. */
-export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeightGradSpec): Promise<Kernel> {
+export const createConv2dWeightGrad = /* @__PURE__ */ guardedCreator('createConv2dWeightGrad', makeConv2dWeightGrad);
+
+async function makeConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeightGradSpec): Promise<Kernel> {
   requireCreatorArguments(ctx, spec);
   const s = convShape(spec.geometry);
   if (isDense(s)) {
@@ -385,45 +392,6 @@ export async function createConv2dWeightGrad(ctx: GpuContext, spec: Conv2dWeight
   }
 }
 
-export interface ChannelSumSpec {
-  batch: number;
-  channels: number;
-  /** Pixels per channel (height × width; 1 for a [batch, channels] tensor). */
-  pixels: number;
-  /** [batch, channels, pixels]. */
-  input: TensorRef;
-  /** [channels]: Σ over batch and pixels, overwritten. */
-  output: TensorRef;
-  label?: string;
-}
-
-/** Per-channel sums of an NCHW tensor: the bias gradient of a convolution or transposed one. */
-export async function createChannelSum(ctx: GpuContext, spec: ChannelSumSpec): Promise<Kernel> {
-  requireCreatorArguments(ctx, spec);
-  const batch = requirePositiveInteger('batch', spec.batch);
-  const channels = requirePositiveInteger('channels', spec.channels);
-  const pixels = requirePositiveInteger('pixels', spec.pixels);
-  if (channels > ctx.device.limits.maxComputeWorkgroupsPerDimension)
-    throw new ArgumentError('channels', `is too many for one dispatch (${channels})`);
-  const resources = new Bindings(ctx)
-    .tensor('grad', 'input', spec.input, batch * channels * pixels)
-    .tensor('output', 'output', spec.output, channels)
-    .unused('image')
-    .unused('weight')
-    .unused('bias')
-    .unused('gate')
-    .unused('partials')
-    .forEntry(convShader, 'conv_channel_sum');
-  // The sum reads the output gradient's layout: C_OUT channels of H_OUT × W_OUT = pixels × 1.
-  const constants = { BATCH: batch, C_OUT: channels, H_OUT: pixels, W_OUT: 1 };
-  const compiled = await getPipeline(ctx.device, convShader, 'conv_channel_sum', constants);
-  return new BoundKernel(ctx, compiled, spec.label ?? `channel sum ${batch}x${channels}x${pixels}`, resources, null, [
-    channels,
-    1,
-    1,
-  ]);
-}
-
 export interface ConvTranspose2dSpec extends EpilogueSpec {
   geometry: ConvTranspose2dGeometry;
   /** [batch, inChannels, inHeight, inWidth]. */
@@ -435,7 +403,9 @@ export interface ConvTranspose2dSpec extends EpilogueSpec {
 }
 
 /** output = activation(conv_transpose2d(input, weight) + bias): a convolution's input gradient. */
-export function createConvTranspose2d(ctx: GpuContext, spec: ConvTranspose2dSpec): Promise<Kernel> {
+export const createConvTranspose2d = /* @__PURE__ */ guardedCreator('createConvTranspose2d', makeConvTranspose2d);
+
+function makeConvTranspose2d(ctx: GpuContext, spec: ConvTranspose2dSpec): Promise<Kernel> {
   requireCreatorArguments(ctx, spec);
   return createConv2dInputGrad(ctx, {
     geometry: transposedAsConv(spec.geometry),

@@ -2,6 +2,7 @@
 // generator lets any number of steps be recorded and submitted with no upload in between.
 // A step can also advance it inside its own first and last kernels instead (the trainer does:
 // createBatchGather's advanceStep, createAdam's commitStep), which saves the increment dispatch.
+import { guardedCreator } from '../gpu/creation.js';
 import type { GpuContext } from '../gpu/context.js';
 import { requireUint32 } from '../base/errors.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -15,7 +16,9 @@ export interface StepCounterSpec {
   label?: string;
 }
 
-export async function createStepCounter(ctx: GpuContext, spec: StepCounterSpec = {}): Promise<StepCounter> {
+export const createStepCounter = /* @__PURE__ */ guardedCreator('createStepCounter', makeStepCounter);
+
+async function makeStepCounter(ctx: GpuContext, spec: StepCounterSpec = {}): Promise<StepCounter> {
   requireContext(ctx);
   requireObject('spec', spec, 'an object of settings');
   const start = requireUint32('start', spec.start ?? 0);

@@ -2,6 +2,7 @@
 // downscaling, a mask and exposure, each with the kernel that carries a gradient back through it
 // (the adjoint of the linear ones, the derivative of exposure), and the noise that only makes a
 // degraded picture. The WGSL is in shaders/degrade_*.wgsl; float64 references in reference/degrade.ts.
+import { guardedCreator } from '../gpu/creation.js';
 import { requireCreatorArguments } from '../base/arguments.js';
 import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -95,7 +96,9 @@ export function blurInverseCoverage(taps: Float64Array, kh: number, kw: number, 
   return out;
 }
 
-export async function createBlur(ctx: GpuContext, spec: BlurSpec): Promise<BoundKernel> {
+export const createBlur = /* @__PURE__ */ guardedCreator('createBlur', makeBlur);
+
+async function makeBlur(ctx: GpuContext, spec: BlurSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const n = checkGeometry(spec.geometry);
   const direction = checkDirection(spec.direction);
@@ -142,7 +145,9 @@ export interface DownscaleSpec {
   label?: string;
 }
 
-export async function createDownscale(ctx: GpuContext, spec: DownscaleSpec): Promise<BoundKernel> {
+export const createDownscale = /* @__PURE__ */ guardedCreator('createDownscale', makeDownscale);
+
+async function makeDownscale(ctx: GpuContext, spec: DownscaleSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const full = checkGeometry(spec.geometry);
   const direction = checkDirection(spec.direction);
@@ -179,7 +184,9 @@ export interface MaskSpec {
   label?: string;
 }
 
-export async function createMask(ctx: GpuContext, spec: MaskSpec): Promise<BoundKernel> {
+export const createMask = /* @__PURE__ */ guardedCreator('createMask', makeMask);
+
+async function makeMask(ctx: GpuContext, spec: MaskSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const dim = requirePositiveInteger('dim', spec.dim);
@@ -226,7 +233,9 @@ export interface ExposureSpec extends ExposureCurve {
   label?: string;
 }
 
-export async function createExposure(ctx: GpuContext, spec: ExposureSpec): Promise<BoundKernel> {
+export const createExposure = /* @__PURE__ */ guardedCreator('createExposure', makeExposure);
+
+async function makeExposure(ctx: GpuContext, spec: ExposureSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   if (n >= 2 ** 31) throw new ArgumentError('n', 'must be below 2^31');
@@ -259,7 +268,9 @@ export interface NoiseSpec {
 }
 
 /** Adds seeded noise to pictures (clamped to [−1, 1]); for making degraded pictures, not for fitting. */
-export async function createNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel> {
+export const createNoise = /* @__PURE__ */ guardedCreator('createNoise', makeNoise);
+
+async function makeNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   if (n > 2 ** 30) throw new ArgumentError('n', 'must be at most 2^30');

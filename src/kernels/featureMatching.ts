@@ -1,6 +1,7 @@
 // The generator's feature-matching loss (Salimans et al. 2016): shaders/feature_matching.wgsl.
 // The distance between the generated and the real batch's mean features at the layer before a
 // semi-supervised D's class logits, its gradient for the generated rows, and D's reading of them.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -28,7 +29,9 @@ export interface FeatureMatchingSpec {
   label?: string;
 }
 
-export async function createFeatureMatching(ctx: GpuContext, spec: FeatureMatchingSpec): Promise<BoundKernel> {
+export const createFeatureMatching = /* @__PURE__ */ guardedCreator('createFeatureMatching', makeFeatureMatching);
+
+async function makeFeatureMatching(ctx: GpuContext, spec: FeatureMatchingSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);

@@ -1,5 +1,6 @@
 // The batch gather: fills batch rows from a GPU-resident dataset in a seeded shuffled order that
 // depends only on (seed, step), so batches need no upload and resume exactly from a checkpoint.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requirePositiveInteger, requireUint32 } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -53,7 +54,9 @@ export function maxStepsForBatch(rows: number): number {
   return Math.floor((2 ** 32 - 1) / rows);
 }
 
-export async function createBatchGather(ctx: GpuContext, spec: GatherSpec): Promise<BoundKernel> {
+export const createBatchGather = /* @__PURE__ */ guardedCreator('createBatchGather', makeBatchGather);
+
+async function makeBatchGather(ctx: GpuContext, spec: GatherSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const count = requirePositiveInteger('count', spec.count);
   const dim = requirePositiveInteger('dim', spec.dim);

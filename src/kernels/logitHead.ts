@@ -3,6 +3,7 @@
 // shaders/logit_head.wgsl. It replaces four dispatches of
 // the general path (an N = 1 matmul, BCE, an M = 1 weight-gradient matmul, a K = 1 input-gradient
 // matmul) with one, or two when its rows are spread over several workgroups (headRowsPerGroup).
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -80,7 +81,9 @@ export function headRowsPerGroup(rows: number): number {
   return Math.min(rows, 16);
 }
 
-export async function createLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Promise<StagedKernel> {
+export const createLogitHead = /* @__PURE__ */ guardedCreator('createLogitHead', makeLogitHead);
+
+async function makeLogitHead(ctx: GpuContext, spec: LogitHeadSpec): Promise<StagedKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const width = requirePositiveInteger('width', spec.width);

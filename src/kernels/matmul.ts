@@ -1,5 +1,6 @@
 // C = op(A)·op(B) (+ bias), then an activation or an activation-derivative gate. One dispatch,
 // or two when the K dimension is split across workgroups (split-K) for long-K, small-C shapes.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -275,7 +276,9 @@ export function splitWorkspaceFloats(ctx: GpuContext, spec: MatmulSpec): number 
   return planMatmul(ctx, spec).workspaceFloats;
 }
 
-export async function createMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
+export const createMatmul = /* @__PURE__ */ guardedCreator('createMatmul', makeMatmul);
+
+async function makeMatmul(ctx: GpuContext, spec: MatmulSpec): Promise<MatmulKernel> {
   requireCreatorArguments(ctx, spec);
   const { shape, variant, specialized, kChunk, splits, workspaceFloats } = planMatmul(ctx, spec);
   const { m, n, k } = shape;

@@ -1,4 +1,5 @@
 // Seeded counter-based random fill (Philox4x32-10): uniform or normal values into a buffer.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger, requireUint32 } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -33,7 +34,9 @@ export function seedWords(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
-export async function createRandomFill(ctx: GpuContext, spec: RandomFillSpec): Promise<BoundKernel> {
+export const createRandomFill = /* @__PURE__ */ guardedCreator('createRandomFill', makeRandomFill);
+
+async function makeRandomFill(ctx: GpuContext, spec: RandomFillSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const n = requirePositiveInteger('n', spec.n);
   if (n > 2 ** 30) throw new ArgumentError('n', 'must be at most 2^30');

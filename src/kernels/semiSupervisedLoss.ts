@@ -1,6 +1,7 @@
 // The discriminator's loss with K class logits, "fake" as an implicit class whose logit is 0
 // (Salimans et al. 2016): shaders/semi_supervised_loss.wgsl. Generated and unlabelled real rows
 // are scored on the real/fake logit log Σ exp(l_k); labelled rows by cross-entropy on their class.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -41,7 +42,12 @@ export interface SemiSupervisedLossSpec {
   label?: string;
 }
 
-export async function createSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossSpec): Promise<BoundKernel> {
+export const createSemiSupervisedLoss = /* @__PURE__ */ guardedCreator(
+  'createSemiSupervisedLoss',
+  makeSemiSupervisedLoss,
+);
+
+async function makeSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const classes = requirePositiveInteger('classes', spec.classes);

@@ -1,5 +1,6 @@
 // Fused softmax cross-entropy over class logits: probabilities, the gradient and the mean loss
 // and accuracy in one pass (shaders/softmax_cross_entropy.wgsl).
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -31,7 +32,12 @@ export interface SoftmaxCrossEntropySpec {
   label?: string;
 }
 
-export async function createSoftmaxCrossEntropy(ctx: GpuContext, spec: SoftmaxCrossEntropySpec): Promise<BoundKernel> {
+export const createSoftmaxCrossEntropy = /* @__PURE__ */ guardedCreator(
+  'createSoftmaxCrossEntropy',
+  makeSoftmaxCrossEntropy,
+);
+
+async function makeSoftmaxCrossEntropy(ctx: GpuContext, spec: SoftmaxCrossEntropySpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
   const rows = requirePositiveInteger('rows', spec.rows);
   const classes = requirePositiveInteger('classes', spec.classes);

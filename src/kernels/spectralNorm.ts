@@ -4,6 +4,7 @@
 // `correctGradients` turns the gradient they produce for W / σ into the gradient for W. The power
 // iteration's vector u is state (it persists between steps, and checkpoints keep it); this object
 // owns it, the scratch vectors and the layer table.
+import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
@@ -60,7 +61,9 @@ export function spectralNormVectorLayout(layers: ReadonlyArray<Pick<SpectralNorm
   return { offsets, floats: Math.max(floats, ALIGN) };
 }
 
-export async function createSpectralNorm(ctx: GpuContext, spec: SpectralNormSpec): Promise<SpectralNorm> {
+export const createSpectralNorm = /* @__PURE__ */ guardedCreator('createSpectralNorm', makeSpectralNorm);
+
+async function makeSpectralNorm(ctx: GpuContext, spec: SpectralNormSpec): Promise<SpectralNorm> {
   requireCreatorArguments(ctx, spec);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0)
     throw new ArgumentError(

@@ -6,7 +6,8 @@
 import { ArgumentError } from '../base/errors.js';
 import { createActivationBackward } from '../kernels/activation.js';
 import { createBatchNormBackward } from '../kernels/batchNorm.js';
-import { createChannelSum, createConv2d, createConv2dInputGrad, createConv2dWeightGrad } from '../kernels/conv2d.js';
+import { createChannelSum } from '../kernels/channelSum.js';
+import { createConv2d, createConv2dInputGrad, createConv2dWeightGrad } from '../kernels/conv2d.js';
 import type { Activation, TensorRef } from '../kernels/kernel.js';
 import { viewRef } from './mlp.js';
 import { elements } from './model.js';

@@ -1,5 +1,6 @@
 // Shows samples on a WebGPU canvas straight from their GPU buffer (shaders/sample_grid.wgsl): the
 // demo's live grid costs one render pass a frame and no readback.
+import { guardedCreator } from '../gpu/creation.js';
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import { entryLayout, packUniform } from '../gpu/layout.js';
@@ -22,7 +23,12 @@ export interface SampleGridOptions {
 }
 
 /** Builds a renderer for `canvas` (sized to fit the grid); its pipeline comes from the shared cache. */
-export async function createSampleGridRenderer(
+export const createSampleGridRenderer = /* @__PURE__ */ guardedCreator(
+  'createSampleGridRenderer',
+  makeSampleGridRenderer,
+);
+
+async function makeSampleGridRenderer(
   ctx: GpuContext,
   canvas: HTMLCanvasElement,
   options: SampleGridOptions,

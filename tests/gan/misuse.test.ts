@@ -9,7 +9,10 @@ import { GanSampler } from '../../src/gan/sampler.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
 import { guardedCreation } from '../../src/gpu/creation.js';
 import { GpuDeviceError } from '../../src/gpu/errors.js';
-import { useGpu } from '../support/gpu.js';
+import { createBlur } from '../../src/kernels/degrade.js';
+import { createStepCounter } from '../../src/kernels/counter.js';
+import { createMatmul } from '../../src/kernels/matmul.js';
+import { runKernels, useGpu } from '../support/gpu.js';
 import { byteImages, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
@@ -147,6 +150,62 @@ describe('creations the device cannot hold', () => {
     const run = await makeTrainer(ctx, data, SMALL);
     expect(await run.trainer.train(2)).toBe(2);
     run.destroy();
+  });
+});
+
+describe('a kernel creator on its own', () => {
+  /** Makes the device's next bind group alongside a buffer WebGPU refuses: a GPU error mid-creation. */
+  function failNextBindGroup(device: GPUDevice): () => void {
+    const original = device.createBindGroup;
+    device.createBindGroup = (descriptor) => {
+      device.createBindGroup = original;
+      device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+      return original.call(device, descriptor);
+    };
+    return () => {
+      device.createBindGroup = original;
+    };
+  }
+
+  it('a GPU error inside it is named after it, frees what it made, and leaves the context working', async () => {
+    const { ctx } = gpu;
+    const a = ctx.memory.createStorage('a', Float32Array.from([1, 2, 3, 4, 5, 6]));
+    const b = ctx.memory.createStorage('b', Float32Array.from([1, 0, 0, 1, 2, 2]));
+    const c = ctx.memory.createStorage('c', 4);
+    const geometry = { rows: 1, channels: 1, height: 2, width: 3 };
+    const creators: Array<[string, () => Promise<{ destroy(): void }>]> = [
+      ['createMatmul', () => createMatmul(ctx, { m: 2, n: 2, k: 3, a, b, c })],
+      ['createStepCounter', () => createStepCounter(ctx)],
+      [
+        'createBlur',
+        () =>
+          createBlur(ctx, {
+            geometry,
+            taps: [1, 2, 1],
+            kernelHeight: 1,
+            kernelWidth: 3,
+            direction: 'forward',
+            source: a,
+            result: b,
+          }),
+      ],
+    ];
+    for (const [name, create] of creators) {
+      const buffers = ctx.memory.liveBuffers().length;
+      const restore = failNextBindGroup(ctx.device);
+      const failing = create().finally(restore);
+      const error = (await failing.catch((e: unknown) => e)) as GpuDeviceError;
+      expect(error, name).toBeInstanceOf(GpuDeviceError);
+      expect(error.message).toBe(`${name}: the GPU refused to make it (a bug: please report it)`);
+      expect(ctx.memory.liveBuffers().length, name).toBe(buffers);
+      expect(ctx.error, name).toBeNull();
+    }
+    // The context works on: the same matmul, made again, computes [1 2 3; 4 5 6]·[1 0; 0 1; 2 2].
+    const matmul = await createMatmul(ctx, { m: 2, n: 2, k: 3, a, b, c });
+    await runKernels(ctx, matmul);
+    expect(Array.from(await ctx.readF32(c))).toEqual([7, 8, 16, 17]);
+    matmul.destroy();
+    for (const buffer of [a, b, c]) ctx.memory.release(buffer);
   });
 });
 

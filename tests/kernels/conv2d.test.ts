@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import {
   convShape,
   convWeightGradWorkspaceFloats,
-  createChannelSum,
   createConv2d,
   createConv2dInputGrad,
   createConv2dWeightGrad,
@@ -19,6 +18,7 @@ import {
   type ConvShape,
   type ConvTranspose2dGeometry,
 } from '../../src/kernels/conv2d.js';
+import { createChannelSum } from '../../src/kernels/channelSum.js';
 import type { Activation, GpuContext, Kernel } from '../../src/index.js';
 import { activate, derivativeFromOutput } from '../../reference/cpu.js';
 import {
