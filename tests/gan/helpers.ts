@@ -1,7 +1,11 @@
 // Small datasets and trainer set-ups shared by the GAN tests.
+import { expect } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
+import { type Checkpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
 import { SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
+import { exportTensors } from '../../src/gan/state.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
+import type { TensorMap } from '../../src/io/safetensors.js';
 import type { GpuContext } from '../../src/index.js';
 import type { ReferenceDataset } from '../../reference/gan.js';
 
@@ -72,5 +76,26 @@ export async function makeTrainer(
     dataset.destroy();
     labels?.destroy();
     throw error;
+  }
+}
+
+/**
+ * Bit-identical resume: a trainer from `make`, restored from `checkpoint` and trained one step,
+ * holds exactly the tensors of `straight` (the run that went on from the checkpoint's step).
+ */
+export async function expectResumedStep(
+  checkpoint: Checkpoint,
+  straight: TensorMap,
+  make: () => Promise<{ trainer: GanTrainer; destroy(): void }>,
+): Promise<void> {
+  const resumed = await make();
+  try {
+    restoreCheckpoint(resumed.trainer, checkpoint);
+    await resumed.trainer.train(1);
+    const again = await exportTensors(resumed.trainer);
+    expect([...again.keys()]).toEqual([...straight.keys()]);
+    for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
+  } finally {
+    resumed.destroy();
   }
 }

@@ -3,13 +3,13 @@
 // names PyTorch's modules would give them, resuming is bit-identical, the sampler draws each class
 // from it, and what only the one-hot MLP has yet (repair's latent search) refuses it by name.
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/gan/checkpoint.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import { requireMlp } from '../../src/gan/networks.js';
 import { GanSampler, loadGenerator } from '../../src/gan/sampler.js';
 import { exportTensors } from '../../src/gan/state.js';
 import { useGpu } from '../support/gpu.js';
-import { byteImages, labelled, makeTrainer } from './helpers.js';
+import { byteImages, expectResumedStep, labelled, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
 
@@ -41,15 +41,7 @@ describe('a class-projecting conditional MLP', () => {
       await trainer.train(1);
       const straight = await exportTensors(trainer);
 
-      const resumed = await makeTrainer(gpu.ctx, DATA, checkpoint.config);
-      try {
-        restoreCheckpoint(resumed.trainer, checkpoint);
-        await resumed.trainer.train(1);
-        const again = await exportTensors(resumed.trainer);
-        for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
-      } finally {
-        resumed.destroy();
-      }
+      await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
 
       const generator = loadGenerator(gpu.ctx, checkpoint);
       const sampler = await GanSampler.create(gpu.ctx, checkpoint.config, generator, {

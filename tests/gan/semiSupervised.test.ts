@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { chooseLabeled, labeledSetFromBytes } from '../../src/data/labeled.js';
-import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/gan/checkpoint.js';
 import { resolveGanConfig, SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
 import { GanClassifier } from '../../src/gan/ganClassifier.js';
 import { largestSingularValue } from '../../src/gan/discriminator.js';
@@ -14,6 +14,7 @@ import { GanTrainer } from '../../src/gan/trainer.js';
 import type { GpuContext } from '../../src/index.js';
 import type { TensorMap } from '../../src/io/safetensors.js';
 import { useGpu } from '../support/gpu.js';
+import { expectResumedStep } from './helpers.js';
 
 const gpu = useGpu();
 
@@ -100,15 +101,7 @@ describe('a semi-supervised GAN through GanTrainer', () => {
         expect(s.labeledAccuracy).toBeLessThanOrEqual(1);
       }
 
-      const resumed = await semiTrainer(gpu.ctx);
-      try {
-        restoreCheckpoint(resumed.trainer, checkpoint);
-        await resumed.trainer.train(1);
-        const again = await exportTensors(resumed.trainer);
-        for (const [name, t] of straight) expect(again.get(name)!.data, name).toEqual(t.data);
-      } finally {
-        resumed.destroy();
-      }
+      await expectResumedStep(checkpoint, straight, () => semiTrainer(gpu.ctx));
     } finally {
       destroy();
     }

@@ -3,14 +3,14 @@
 // float64 objective; a linear generator whose optimal z is known, recovered; the known pixels'
 // error falling step by step on the design's generator; a conditional search; and misuse.
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DestroyedError, resolveGanConfig, type GanConfig, type GpuContext } from '../../src/index.js';
+import { ArgumentError, DestroyedError, resolveGanConfig, type GanConfig } from '../../src/index.js';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { ImageRepairer } from '../../src/repair/repairer.js';
 import { loadDiscriminator } from '../../src/gan/discriminator.js';
 import { createRepairPixels, createRepairRealism } from '../../src/kernels/latentRepair.js';
 import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
 import { MlpWeights, type MlpSpec } from '../../src/nn/mlp.js';
-import { flattenMlpTensors } from '../../src/nn/tensors.js';
+import { randomTensors, type Tensors, upload } from './networks.js';
 import {
   repairObjectiveReference,
   repairPixelsReference,
@@ -31,29 +31,6 @@ function close(
 }
 
 const gpu = useGpu();
-
-type Tensors = Map<string, { shape: number[]; data: Float32Array }>;
-
-/** Random torch-named tensors for `spec` (weights scaled by 1/√fan-in, as an initialised layer). */
-function randomTensors(spec: MlpSpec, prefix: string, seed: number, scale = 1): Tensors {
-  const tensors: Tensors = new Map();
-  for (let l = 0; l + 1 < spec.widths.length; l++) {
-    const [inF, outF] = [spec.widths[l]!, spec.widths[l + 1]!];
-    const w = randomArray(inF * outF, seed + 2 * l, -scale / Math.sqrt(inF), scale / Math.sqrt(inF));
-    tensors.set(`${prefix}.${2 * l}.weight`, { shape: [outF, inF], data: w });
-    tensors.set(`${prefix}.${2 * l}.bias`, { shape: [outF], data: randomArray(outF, seed + 2 * l + 1, -0.1, 0.1) });
-  }
-  return tensors;
-}
-
-/** A network holding `tensors` (as both weights and moving average, for a generator). */
-function upload(ctx: GpuContext, spec: MlpSpec, label: string, tensors: Tensors, withEma: boolean): MlpWeights {
-  const mlp = new MlpWeights(ctx, spec, label, withEma);
-  const flat = flattenMlpTensors(mlp.layout, label, tensors);
-  ctx.write(mlp.weights, flat);
-  if (mlp.ema) ctx.write(mlp.ema, flat);
-  return mlp;
-}
 
 function reference(spec: MlpSpec, prefix: string, tensors: Tensors): ReferenceNetwork {
   return { tensors, prefix, spec: { ...spec, hidden: spec.hidden } };

@@ -2,11 +2,10 @@
 // downscale, exposure; G's and D's backward passes) against finite differences of the float64
 // objective, and a search that recovers a linear generator's z from a blurred, downscaled picture.
 import { describe, expect, it } from 'vitest';
-import { resolveGanConfig, type GpuContext } from '../../src/index.js';
+import { resolveGanConfig } from '../../src/index.js';
 import { ImageRepairer } from '../../src/repair/repairer.js';
 import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
-import { MlpWeights, type MlpSpec } from '../../src/nn/mlp.js';
-import { flattenMlpTensors } from '../../src/nn/tensors.js';
+import { randomTensors, upload } from './networks.js';
 import { parseDegradation } from '../../src/restore/spec.js';
 import { gaussianTaps } from '../../src/restore/taps.js';
 import { derivativeFromOutput, mlpForwardReference, softplus } from '../../reference/cpu.js';
@@ -16,27 +15,6 @@ import { applyPlaneOperator, blurMatrix, downscaleMatrix, exposureReference } fr
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
-
-type Tensors = Map<string, { shape: number[]; data: Float32Array }>;
-
-function randomTensors(spec: MlpSpec, prefix: string, seed: number, scale: number): Tensors {
-  const tensors: Tensors = new Map();
-  for (let l = 0; l + 1 < spec.widths.length; l++) {
-    const [inF, outF] = [spec.widths[l]!, spec.widths[l + 1]!];
-    const w = randomArray(inF * outF, seed + 2 * l, -scale / Math.sqrt(inF), scale / Math.sqrt(inF));
-    tensors.set(`${prefix}.${2 * l}.weight`, { shape: [outF, inF], data: w });
-    tensors.set(`${prefix}.${2 * l}.bias`, { shape: [outF], data: randomArray(outF, seed + 2 * l + 1, -0.1, 0.1) });
-  }
-  return tensors;
-}
-
-function upload(ctx: GpuContext, spec: MlpSpec, label: string, tensors: Tensors, withEma: boolean): MlpWeights {
-  const mlp = new MlpWeights(ctx, spec, label, withEma);
-  const flat = flattenMlpTensors(mlp.layout, label, tensors);
-  ctx.write(mlp.weights, flat);
-  if (mlp.ema) ctx.write(mlp.ema, flat);
-  return mlp;
-}
 
 // Pictures of 5×5 (odd, so downscaling by 2 leaves a cut block), one channel.
 const config = resolveGanConfig({
