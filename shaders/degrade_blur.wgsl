@@ -33,11 +33,10 @@ fn element_count() -> u32 {
   return params.rows * params.channels * params.height * params.width;
 }
 
-// One thread per output value: the taps that land inside the picture, renormalised.
-@compute @workgroup_size(THREADS)
-fn blur_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = element_index(gid, groups);
-  if (i >= element_count()) { return; }
+// Σ over the taps t that land inside the plane of taps[t] · weight(q) · source[q], where q is the
+// pixel tap t joins to i: q = i − t + r for the forward (direction −1), q = i + t − r for the
+// adjoint (direction +1); weight(q) is inv_coverage[q] in the adjoint and 1 in the forward.
+fn tap_sum(i: u32, direction: i32, weigh_by_coverage: bool) -> f32 {
   let plane = params.height * params.width;
   let base = i - i % plane;
   let h = i32((i % plane) / params.width);
@@ -46,15 +45,25 @@ fn blur_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let rw = i32(params.kernel_width / 2u);
   var sum = 0.0;
   for (var a = 0; a < i32(params.kernel_height); a++) {
-    let sh = h - a + rh;
-    if (sh < 0 || sh >= i32(params.height)) { continue; }
+    let qh = h + direction * (a - rh);
+    if (qh < 0 || qh >= i32(params.height)) { continue; }
     for (var b = 0; b < i32(params.kernel_width); b++) {
-      let sw = w - b + rw;
-      if (sw < 0 || sw >= i32(params.width)) { continue; }
-      sum += taps[u32(a) * params.kernel_width + u32(b)] * source[base + u32(sh) * params.width + u32(sw)];
+      let qw = w + direction * (b - rw);
+      if (qw < 0 || qw >= i32(params.width)) { continue; }
+      let q = u32(qh) * params.width + u32(qw);
+      let weight = select(1.0, inv_coverage[q], weigh_by_coverage);
+      sum += taps[u32(a) * params.kernel_width + u32(b)] * weight * source[base + q];
     }
   }
-  result[i] = sum * inv_coverage[i % plane];
+  return sum;
+}
+
+// One thread per output value: the taps that land inside the picture, renormalised.
+@compute @workgroup_size(THREADS)
+fn blur_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = element_index(gid, groups);
+  if (i >= element_count()) { return; }
+  result[i] = tap_sum(i, -1, false) * inv_coverage[i % (params.height * params.width)];
 }
 
 // One thread per input value: every output that the value reached, weighted as it was reached.
@@ -62,22 +71,5 @@ fn blur_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 fn blur_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = element_index(gid, groups);
   if (i >= element_count()) { return; }
-  let plane = params.height * params.width;
-  let base = i - i % plane;
-  let h = i32((i % plane) / params.width);
-  let w = i32(i % params.width);
-  let rh = i32(params.kernel_height / 2u);
-  let rw = i32(params.kernel_width / 2u);
-  var sum = 0.0;
-  for (var a = 0; a < i32(params.kernel_height); a++) {
-    let ph = h + a - rh;
-    if (ph < 0 || ph >= i32(params.height)) { continue; }
-    for (var b = 0; b < i32(params.kernel_width); b++) {
-      let pw = w + b - rw;
-      if (pw < 0 || pw >= i32(params.width)) { continue; }
-      let p = u32(ph) * params.width + u32(pw);
-      sum += taps[u32(a) * params.kernel_width + u32(b)] * inv_coverage[p] * source[base + p];
-    }
-  }
-  result[i] = sum;
+  result[i] = tap_sum(i, 1, true);
 }
