@@ -111,7 +111,7 @@ export {
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';
-export type { NetworkParameters } from './nn/network.js';
+export type { NetworkParameters, NetworkWeights } from './nn/network.js';
 export { ARCHITECTURES, type Architecture } from './nn/presets.js';
 export { modelSummary, type LayerSummary, type NetworkSummary } from './gan/modelSummary.js';
 export { GanSampler, loadGenerator, type SamplerOptions, type SamplingGenerator } from './gan/sampler.js';

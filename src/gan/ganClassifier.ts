@@ -9,7 +9,14 @@ import type { TensorMap } from '../io/safetensors.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../kernels/softmaxCrossEntropy.js';
 import type { TensorView } from '../nn/mlp.js';
-import { buildPlan, forwardPlan, NetworkParameters, networkBlocks, networkLayout } from '../nn/network.js';
+import {
+  buildPlan,
+  forwardPlan,
+  NetworkParameters,
+  NetworkWeights,
+  networkBlocks,
+  networkLayout,
+} from '../nn/network.js';
 import { guardedCreation } from '../gpu/creation.js';
 import { checkRowsFit } from './modelMemory.js';
 import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
@@ -94,7 +101,7 @@ export class GanClassifier {
     ctx: GpuContext,
     config: GanConfig,
     options: { batch?: number },
-    fill: (net: NetworkParameters) => void,
+    fill: (net: NetworkWeights) => void,
   ): Promise<GanClassifier> {
     const batch = requirePositiveInteger('batch', options.batch ?? 256);
     const widest = Math.max(
@@ -112,10 +119,10 @@ export class GanClassifier {
     ctx: GpuContext,
     config: GanConfig,
     batch: number,
-    fill: (net: NetworkParameters) => void,
+    fill: (net: NetworkWeights) => void,
   ): Promise<GanClassifier> {
     return Workspace.build(ctx, 'classifier', async (ws) => {
-      const net = ws.own(new NetworkParameters(ctx, discriminatorNetworkSpec(config), 'classifier'));
+      const net = ws.own(new NetworkWeights(ctx, discriminatorNetworkSpec(config), 'classifier'));
       fill(net);
       const input = ws.rows('pictures', batch, config.dataDim);
       const outputs = net.blocks.map((b, i) => ws.rows(`block ${i}`, batch, b.width));
@@ -183,7 +190,7 @@ function requireClassHead(config: GanConfig, argument: string): void {
 }
 
 /** Each spectrally normalised weight (layers' and a projection's) divided by σ from its stored u. */
-function divideBySigma(net: NetworkParameters, flat: Float32Array, tensors: TensorMap): void {
+function divideBySigma(net: NetworkWeights, flat: Float32Array, tensors: TensorMap): void {
   const views: TensorView[] = net.layout.layers
     .filter((p) => p.layer.kind === 'linear' || p.layer.kind === 'conv2d')
     .map((p) => p.weight!);

@@ -9,7 +9,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import type { ModelLayout } from '../nn/model.js';
-import { networkLayout, type NetworkParameters } from '../nn/network.js';
+import { networkLayout, NetworkParameters, type NetworkWeights } from '../nn/network.js';
 import { batchCounterNames, networkTensorEntries, type NetworkTensorEntry } from '../nn/networkTensors.js';
 import type { GanConfig } from './config.js';
 import { batchNormPassesPerStep } from './networkStep.js';
@@ -116,9 +116,11 @@ export function networkCounters(config: GanConfig, step: number, only?: (prefix:
 }
 
 /** The GPU buffer behind a role; running statistics are the trained network's for both weights and ema. */
-function source(net: NetworkParameters, role: Role, buffer: NetworkTensorEntry['buffer']): GPUBuffer {
+function source(net: NetworkWeights, role: Role, buffer: NetworkTensorEntry['buffer']): GPUBuffer {
   if (buffer === 'state') return net.state;
-  const parameters = { weights: net.weights, ema: net.ema, moment1: net.moment1, moment2: net.moment2 }[role];
+  // A network loaded to run forward (loadGenerator) keeps no moments.
+  const moments = net instanceof NetworkParameters ? { moment1: net.moment1, moment2: net.moment2 } : {};
+  const parameters = { weights: net.weights, ema: net.ema, ...moments }[role];
   if (!parameters) throw new Error(`${net.label} keeps no ${role}`);
   return parameters;
 }
@@ -162,7 +164,10 @@ export async function exportNetworkTensors(
 /** Writes checked tensors (networkStateProblem first) into the networks' buffers. */
 export function importNetworkTensors(
   ctx: GpuContext,
-  state: Omit<LayerListState, 'discriminator'> & { discriminator: NetworkParameters | null },
+  state: Omit<LayerListState, 'generator' | 'discriminator'> & {
+    generator: NetworkWeights;
+    discriminator: NetworkWeights | null;
+  },
   tensors: TensorMap,
   only?: (prefix: string) => boolean,
 ): void {

@@ -12,7 +12,7 @@ import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { STREAMS } from '../kernels/streams.js';
 import { MlpWeights } from '../nn/mlp.js';
-import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
+import { buildPlan, forwardPlan, NetworkWeights } from '../nn/network.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { generatorSpec, requireGanConfig, type GanConfig } from './config.js';
@@ -21,7 +21,7 @@ import { importGenerator } from './state.js';
 import { describeValue, requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
 /** A generator to sample from: the MLP's, or a layer list's (whose batch norms use their running estimates). */
-export type SamplingGenerator = MlpWeights | NetworkParameters;
+export type SamplingGenerator = MlpWeights | NetworkWeights;
 
 export interface SamplerOptions {
   count: number;
@@ -107,7 +107,7 @@ export class GanSampler {
       const noiseKernel = ws.own(await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed));
       const weights = options.useEma === false ? generator.weights : generator.ema!;
       const forward = (
-        generator instanceof NetworkParameters
+        generator instanceof NetworkWeights
           ? await buildPlan(ctx, [
               ...(labelBuffer ? classInput(ws, config, count, noise, labelBuffer) : []),
               ...networkForward(ws, generator, count, labelBuffer ? ws.buffer('input') : noise, output, weights),
@@ -225,7 +225,7 @@ export class GanSampler {
  */
 function networkForward(
   ws: Workspace,
-  generator: NetworkParameters,
+  generator: NetworkWeights,
   count: number,
   noise: GPUBuffer,
   output: GPUBuffer,
@@ -260,7 +260,7 @@ function widestSampleRow(config: GanConfig, generator: SamplingGenerator): { lab
   const widths = [
     { label: 'the noise (and one-hot classes)', floats: config.noiseDim + config.classes },
     { label: 'the samples', floats: config.dataDim },
-    ...(generator instanceof NetworkParameters
+    ...(generator instanceof NetworkWeights
       ? generator.blocks.map((b, i) => ({ label: `generator block ${i}`, floats: b.width }))
       : config.generatorHidden.map((w, i) => ({ label: `generator layer ${i + 1}`, floats: w }))),
   ];
@@ -287,7 +287,7 @@ function checkedLabels(labels: ArrayLike<number>, count: number, classes: number
 
 /** A generator to sample from: a trainer's (trainer.generator) or one loadGenerator() made. */
 export function requireGenerator(argument: string, value: unknown): SamplingGenerator {
-  if (!(value instanceof MlpWeights) && !(value instanceof NetworkParameters))
+  if (!(value instanceof MlpWeights) && !(value instanceof NetworkWeights))
     throw new ArgumentError(
       argument,
       `must be a generator (a trainer's generator, or loadGenerator()'s), got ${describeValue(value)}`,
@@ -307,7 +307,7 @@ export function loadGenerator(
   const { config } = checkpoint;
   const generator = !usesLayerLists(config)
     ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)
-    : new NetworkParameters(ctx, generatorNetworkSpec(config), 'generator', true);
+    : new NetworkWeights(ctx, generatorNetworkSpec(config), 'generator', true);
   try {
     importGenerator(ctx, config, generator, checkpoint.tensors, checkpoint.integers);
     return generator;

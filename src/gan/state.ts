@@ -11,7 +11,7 @@
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { MlpWeights, mlpLayout, type MlpLayout, type MlpParameters } from '../nn/mlp.js';
-import type { NetworkParameters } from '../nn/network.js';
+import type { NetworkParameters, NetworkWeights } from '../nn/network.js';
 import { discriminatorSpec, generatorSpec, type GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
 import { usesLayerLists } from './networks.js';
@@ -139,7 +139,7 @@ export function importTensors(trainer: GanTrainer, tensors: TensorMap, integers:
 export function importGenerator(
   ctx: GpuContext,
   config: GanConfig,
-  generator: MlpWeights | NetworkParameters,
+  generator: MlpWeights | NetworkWeights,
   tensors: TensorMap,
   integers: IntegerTensorMap = new Map(),
 ): void {

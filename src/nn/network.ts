@@ -80,22 +80,24 @@ export function networkLayout(spec: NetworkSpec): ModelLayout {
   return layoutModel(spec.input, spec.layers, 'layers', { projectionClasses: spec.projectionClasses ?? 0 });
 }
 
-/** A network's parameters and running statistics on the GPU, with gradients and Adam moments. */
-export class NetworkParameters {
+/**
+ * A layer list's weights on the GPU, with its batch norms' running statistics and optionally a
+ * moving average of the weights: all that running it forward needs (sampling, classifying).
+ */
+export class NetworkWeights {
   readonly layout: ModelLayout;
   readonly blocks: Block[];
   readonly weights: GPUBuffer;
-  readonly grads: GPUBuffer;
-  readonly moment1: GPUBuffer;
-  readonly moment2: GPUBuffer;
   /** Batch norms' running means and variances (not trained by the optimiser). */
   readonly state: GPUBuffer;
   /** A moving average of the weights (the generator's), or null. */
   readonly ema: GPUBuffer | null;
   private freed = false;
+  /** Every buffer this network made, freed together. */
+  protected readonly owned: GPUBuffer[] = [];
 
   constructor(
-    private readonly ctx: GpuContext,
+    protected readonly ctx: GpuContext,
     readonly spec: NetworkSpec,
     readonly label: string,
     withEma = false,
@@ -103,22 +105,22 @@ export class NetworkParameters {
     this.layout = networkLayout(spec);
     this.blocks = networkBlocks(this.layout);
     const floats = this.layout.parameterFloats;
-    const made: GPUBuffer[] = [];
-    const make = (what: string, n: number) => {
-      const b = ctx.memory.createStorage(`${label} ${what}`, Math.max(n, 1));
-      made.push(b);
-      return b;
-    };
+    this.weights = this.make('weights', floats);
+    this.state = this.make('running statistics', this.layout.stateFloats);
+    this.ema = withEma ? this.make('ema weights', floats) : null;
+  }
+
+  /**
+   * A buffer of `floats` floats, owned. One the device refuses (too large a network) frees the
+   * others first, so a failed constructor leaves nothing behind.
+   */
+  protected make(what: string, floats: number): GPUBuffer {
     try {
-      this.weights = make('weights', floats);
-      this.grads = make('grads', floats);
-      this.moment1 = make('adam m', floats);
-      this.moment2 = make('adam v', floats);
-      this.state = make('running statistics', this.layout.stateFloats);
-      this.ema = withEma ? make('ema weights', floats) : null;
+      const buffer = this.ctx.memory.createStorage(`${this.label} ${what}`, Math.max(floats, 1));
+      this.owned.push(buffer);
+      return buffer;
     } catch (error) {
-      // A buffer this device refuses (too large a network) leaves none of the others behind.
-      for (const b of made) ctx.memory.release(b);
+      for (const b of this.owned) this.ctx.memory.release(b);
       throw error;
     }
   }
@@ -130,9 +132,22 @@ export class NetworkParameters {
 
   destroy(): void {
     this.freed = true;
-    for (const b of [this.weights, this.grads, this.moment1, this.moment2, this.state, this.ema]) {
-      if (b) this.ctx.memory.release(b);
-    }
+    for (const b of this.owned) this.ctx.memory.release(b);
+  }
+}
+
+/** A layer list in training: its weights, and their gradients and Adam moments. */
+export class NetworkParameters extends NetworkWeights {
+  readonly grads: GPUBuffer;
+  readonly moment1: GPUBuffer;
+  readonly moment2: GPUBuffer;
+
+  constructor(ctx: GpuContext, spec: NetworkSpec, label: string, withEma = false) {
+    super(ctx, spec, label, withEma);
+    const floats = this.layout.parameterFloats;
+    this.grads = this.make('grads', floats);
+    this.moment1 = this.make('adam m', floats);
+    this.moment2 = this.make('adam v', floats);
   }
 }
 
@@ -197,7 +212,7 @@ export function geometry(block: Block, rows: number): Conv2dGeometry {
 
 export const ref = (buffer: GPUBuffer, view: TensorView | undefined) => (view ? viewRef(buffer, view) : undefined);
 
-export function forwardPlan(net: NetworkParameters, pass: ForwardPass): PlannedKernel[] {
+export function forwardPlan(net: NetworkWeights, pass: ForwardPass): PlannedKernel[] {
   const weights = pass.weights ?? net.weights;
   const slope = net.spec.leakySlope;
   const groups = normGroups(pass);
@@ -321,7 +336,7 @@ export function requiredStats(pass: Pick<PassBuffers, 'stats'>, b: number): Tens
 }
 
 /** How many blocks a pass covers: all, or the caller's count (checked). */
-export function blockCount(net: NetworkParameters, blocks: number | undefined): number {
+export function blockCount(net: NetworkWeights, blocks: number | undefined): number {
   const all = net.blocks.length;
   if (blocks === undefined) return all;
   if (!Number.isInteger(blocks) || blocks < 0 || blocks > all)
