@@ -1,8 +1,8 @@
 // The classify panel: draw a digit with the pointer and a semi-supervised session's discriminator
 // reads it (GanClassifier), its class probabilities redrawn after every stroke. The drawing is a
 // 28×28 grid of ink shown 8 times larger; the classifier is the run's D as it is now (copied on
-// the GPU), so it improves as training goes on. Without labelled images the panel says how
-// to train one.
+// the GPU before each reading), so it improves as training goes on. Without labelled images the
+// panel says how to train one.
 import { GanClassifier } from 'webgpu-gan';
 import { $, message } from './page.js';
 import type { Session } from './session.js';
@@ -47,6 +47,7 @@ export function classifyPanel(state: State): View {
   return (s: State) => {
     if (s.session === shown) return;
     shown = s.session;
+    if (made?.session !== s.session) dropClassifier();
     const on = classifies(s.session);
     el.canvas.classList.toggle('disabled', !on);
     el.list.replaceChildren();
@@ -86,29 +87,50 @@ function show(): void {
   context.putImageData(picture, 0, 0);
 }
 
+/** The classifier of the session it was made for: made at the first stroke, refreshed at each. */
+let made: { session: Session; classifier: Promise<GanClassifier> } | null = null;
+
+/** A new run's trainer replaced the one the classifier read: its buffers go with it. */
+function dropClassifier(): void {
+  void made?.classifier.then(
+    (c) => c.destroy(),
+    () => {},
+  );
+  made = null;
+}
+
+function classifierFor(state: State): Promise<GanClassifier> {
+  if (made?.session !== state.session) {
+    dropClassifier();
+    made = {
+      session: state.session,
+      classifier: GanClassifier.fromTrainer(state.ctx, state.session.trainer, { batch: 1 }),
+    };
+  }
+  return made.classifier;
+}
+
 /** The run's discriminator as it is now, reading the drawing; the result is dropped if the run changed meanwhile. */
 async function classify(state: State): Promise<void> {
   const session = state.session;
   try {
     const step = session.trainer.step;
-    const classifier = await GanClassifier.fromTrainer(state.ctx, session.trainer, { batch: 1 });
-    try {
-      const { classes, probabilities } = await classifier.classify(Float32Array.from(ink, (v) => 2 * v - 1));
-      if (state.session !== session) return;
-      el.list.replaceChildren(
-        ...Array.from(probabilities, (p, k) => {
-          const item = document.createElement('li');
-          item.dataset.testid = `class-${k}`;
-          item.textContent = `${k}: ${(100 * p).toFixed(1)}%`;
-          item.style.setProperty('--share', `${(100 * p).toFixed(1)}%`);
-          item.classList.toggle('best', k === classes[0]);
-          return item;
-        }),
-      );
-      message(el.note, `D reads class ${classes[0]} (step ${step}).`);
-    } finally {
-      classifier.destroy();
-    }
+    const classifier = await classifierFor(state);
+    if (state.session !== session) return;
+    classifier.refresh(); // D as it is now: one copy on the GPU, no new buffers
+    const { classes, probabilities } = await classifier.classify(Float32Array.from(ink, (v) => 2 * v - 1));
+    if (state.session !== session) return;
+    el.list.replaceChildren(
+      ...Array.from(probabilities, (p, k) => {
+        const item = document.createElement('li');
+        item.dataset.testid = `class-${k}`;
+        item.textContent = `${k}: ${(100 * p).toFixed(1)}%`;
+        item.style.setProperty('--share', `${(100 * p).toFixed(1)}%`);
+        item.classList.toggle('best', k === classes[0]);
+        return item;
+      }),
+    );
+    message(el.note, `D reads class ${classes[0]} (step ${step}).`);
   } catch (error) {
     if (state.session === session) message(el.note, `Could not classify: ${(error as Error).message}`, true);
   }

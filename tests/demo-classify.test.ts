@@ -71,6 +71,21 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     expect(await text(page, 'classify-note')).toMatch(/^D reads class \d \(step \d+\)\.$/);
     await page.click('[data-testid=draw-clear]');
     expect(await page.locator('[data-testid=class-probabilities] li').count()).toBe(0);
+    // A second stroke, later in the run: the same classifier reads D as it is by then.
+    const firstStep = Number(/step (\d+)/.exec(await text(page, 'classify-note'))![1]);
+    await page.waitForFunction(
+      (after) => Number(document.querySelector('[data-testid=step]')!.textContent) > after,
+      firstStep,
+      { timeout: 120_000 },
+    );
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * i), box.y + box.height / 2);
+    await page.mouse.up();
+    for (let waited = 0; (await listed()) < 10 && waited < 120_000; waited += 500) await page.waitForTimeout(500);
+    expect(await listed(), await text(page, 'classify-note')).toBe(10);
+    const secondStep = Number(/step (\d+)/.exec(await text(page, 'classify-note'))![1]);
+    expect(secondStep).toBeGreaterThan(firstStep);
     expect(consoleErrors).toEqual([]);
   });
 });

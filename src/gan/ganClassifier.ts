@@ -45,6 +45,8 @@ export class GanClassifier {
     readonly batch: number,
     private readonly ws: Workspace,
     private readonly kernels: Kernel[],
+    /** Copies the source's weights in again: a trainer's, whose D goes on training; null for a checkpoint's. */
+    private readonly reload: (() => void) | null,
   ) {}
 
   /** The classes the discriminator tells apart. */
@@ -67,7 +69,7 @@ export class GanClassifier {
     requireClassHead(config, 'checkpoint');
     const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');
     if (problem) throw new ArgumentError('checkpoint', problem);
-    return GanClassifier.build(ctx, config, options, (net) => {
+    return GanClassifier.build(ctx, config, options, false, (net) => {
       const flat = flatFromTensors(net.layout, 'discriminator', tensors);
       if (config.spectralNorm) divideBySigma(net, flat.parameters, tensors);
       ctx.write(net.weights, flat.parameters);
@@ -89,7 +91,9 @@ export class GanClassifier {
     const source = trainer.discriminator;
     if (!(source instanceof NetworkParameters)) throw new ArgumentError('trainer', 'has no layer-list discriminator');
     const normalized = trainer.spectralNorm instanceof NetworkNormalization ? trainer.spectralNorm.normalized : null;
-    return GanClassifier.build(ctx, config, options, (net) => {
+    return GanClassifier.build(ctx, config, options, true, (net) => {
+      if (source.destroyed)
+        throw new DestroyedError('GanClassifier', 'refresh', 'its trainer was destroyed; make a new classifier');
       const encoder = ctx.device.createCommandEncoder({ label: 'classifier weights from the trainer' });
       encoder.copyBufferToBuffer(normalized ?? source.weights, 0, net.weights, 0, net.weights.size);
       encoder.copyBufferToBuffer(source.state, 0, net.state, 0, net.state.size);
@@ -101,6 +105,7 @@ export class GanClassifier {
     ctx: GpuContext,
     config: GanConfig,
     options: { batch?: number },
+    refreshable: boolean,
     fill: (net: NetworkWeights) => void,
   ): Promise<GanClassifier> {
     const batch = requirePositiveInteger('batch', options.batch ?? 256);
@@ -112,13 +117,16 @@ export class GanClassifier {
       label: "the discriminator's widest layer",
       bytesPerRow: 4 * widest,
     });
-    return guardedCreation(ctx, 'GanClassifier.create', () => GanClassifier.buildIn(ctx, config, batch, fill));
+    return guardedCreation(ctx, 'GanClassifier.create', () =>
+      GanClassifier.buildIn(ctx, config, batch, refreshable, fill),
+    );
   }
 
   private static buildIn(
     ctx: GpuContext,
     config: GanConfig,
     batch: number,
+    refreshable: boolean,
     fill: (net: NetworkWeights) => void,
   ): Promise<GanClassifier> {
     return Workspace.build(ctx, 'classifier', async (ws) => {
@@ -142,8 +150,18 @@ export class GanClassifier {
         },
       ];
       const kernels = (await buildPlan(ctx, plan)).map((k) => ws.own(k));
-      return new GanClassifier(ctx, config, batch, ws, kernels);
+      return new GanClassifier(ctx, config, batch, ws, kernels, refreshable ? () => fill(net) : null);
     });
+  }
+
+  /**
+   * Reads the trainer's discriminator again, as it is now, for a classifier made by fromTrainer
+   * (its D goes on training): one copy on the GPU, no new GPU object. Refused once the trainer is
+   * destroyed. A classifier made from a checkpoint has nothing to read again: for it, a no-op.
+   */
+  refresh(): void {
+    if (this.destroyed) throw new DestroyedError('GanClassifier', 'refresh');
+    this.reload?.();
   }
 
   /** Classifies `images` (count × dataDim values in [−1, 1], as the GAN trains on them). */

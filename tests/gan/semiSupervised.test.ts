@@ -13,6 +13,7 @@ import { exportTensors } from '../../src/gan/state.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
 import type { GpuContext } from '../../src/index.js';
 import type { TensorMap } from '../../src/io/safetensors.js';
+import { DestroyedError } from '../../src/base/errors.js';
 import { useGpu } from '../support/gpu.js';
 import { expectResumedStep } from './helpers.js';
 
@@ -137,6 +138,33 @@ describe('a semi-supervised GAN through GanTrainer', () => {
         classifier.destroy();
       }
     } finally {
+      destroy();
+    }
+  });
+
+  it('a classifier from the trainer reads its D as it is when refreshed, with no new GPU object', async () => {
+    const { trainer, destroy } = await semiTrainer(gpu.ctx);
+    const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
+    const live = await GanClassifier.fromTrainer(gpu.ctx, trainer, { batch: 4 });
+    try {
+      const before = await live.classify(images);
+      await trainer.train(3);
+      // Until refreshed it keeps the weights it copied; then it reads what a new classifier reads.
+      expect((await live.classify(images)).probabilities).toEqual(before.probabilities);
+      const buffers = gpu.ctx.memory.liveBuffers().length;
+      live.refresh();
+      expect(gpu.ctx.memory.liveBuffers().length).toBe(buffers);
+      const refreshed = await live.classify(images);
+      expect(refreshed.probabilities).not.toEqual(before.probabilities);
+      const fresh = await GanClassifier.fromTrainer(gpu.ctx, trainer, { batch: 4 });
+      expect(refreshed.probabilities).toEqual((await fresh.classify(images)).probabilities);
+      fresh.destroy();
+      destroy();
+      expect(() => live.refresh()).toThrow(DestroyedError);
+      expect(() => live.refresh()).toThrow('GanClassifier.refresh(): its trainer was destroyed; make a new classifier');
+      expect(gpu.ctx.error).toBeNull();
+    } finally {
+      live.destroy();
       destroy();
     }
   });
