@@ -5,6 +5,7 @@
 // padding on these sizes is PyTorch's padding 1.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { bceWithLogits, msPerStep, useTfjsWebGpu } from './tfjs-timing.js';
 
 const normal = (shape: number[], mean = 0) => tf.variable(tf.randomNormal(shape, mean, 0.02));
 
@@ -13,12 +14,7 @@ export async function timeTfjsDcganSteps(
   batch: number,
   steps: number,
 ): Promise<{ impl: string; arch: string; batch: number; msPerStep: number; stepsPerSec: number }> {
-  if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-  }
-  await import('@tensorflow/tfjs-backend-webgpu');
-  await tf.setBackend('webgpu');
-  await tf.ready();
+  await useTfjsWebGpu(gpu);
   // Transposed-convolution filters are [kh, kw, out, in] in TensorFlow.js.
   const g = {
     w1: normal([7, 7, 256, 100]),
@@ -46,8 +42,6 @@ export async function timeTfjsDcganSteps(
     h = tf.leakyRelu(tf.conv2d(h, d.w2 as tf.Tensor4D, 2, 'same'), 0.2);
     return tf.reshape(tf.conv2d(h, d.w3 as tf.Tensor4D, 1, 'valid'), [-1, 1]);
   };
-  const bce = (logits: tf.Tensor, target: number) =>
-    tf.mean(tf.sub(tf.softplus(logits), tf.mul(logits, target))) as tf.Scalar;
   const gVars = Object.values(g);
   const dVars = Object.values(d);
   const optG = tf.train.adam(2e-4, 0.5, 0.999);
@@ -56,24 +50,16 @@ export async function timeTfjsDcganSteps(
   const noise = () => tf.randomNormal([batch, 1, 1, 100]) as tf.Tensor4D;
   const step = () => {
     const lossD = optD.minimize(
-      () => tf.add(bce(discriminator(real), 1), bce(discriminator(generator(noise())), 0)) as tf.Scalar,
+      () =>
+        tf.add(bceWithLogits(discriminator(real), 1), bceWithLogits(discriminator(generator(noise())), 0)) as tf.Scalar,
       true,
       dVars,
     );
-    const lossG = optG.minimize(() => bce(discriminator(generator(noise())), 1), true, gVars);
+    const lossG = optG.minimize(() => bceWithLogits(discriminator(generator(noise())), 1), true, gVars);
     return [lossD!, lossG!];
   };
-  tf.dispose(step());
-  await tf.ready();
-  const t0 = performance.now();
-  let last: tf.Scalar[] = [];
-  for (let i = 0; i < steps; i++) {
-    tf.dispose(last);
-    last = step();
-  }
-  await last[0]!.data();
-  const ms = (performance.now() - t0) / steps;
-  tf.dispose([...last, real, ...gVars, ...dVars]);
+  const ms = await msPerStep(step, steps, 1);
+  tf.dispose([real, ...gVars, ...dVars]);
   optG.dispose();
   optD.dispose();
   return { impl: 'tfjs-webgpu', arch: 'dcgan', batch, msPerStep: ms, stepsPerSec: 1000 / ms };

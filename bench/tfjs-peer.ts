@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // The core package alone has no gradients; the full `@tensorflow/tfjs` registers them this way.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { bceWithLogits, msPerStep, useTfjsWebGpu } from './tfjs-timing.js';
 
 type Layer = { w: tf.Variable; b: tf.Variable };
 
@@ -26,22 +27,12 @@ function mlp(x: tf.Tensor2D, layers: Layer[], output: 'tanh' | 'none'): tf.Tenso
 }
 
 /** Mean binary cross-entropy from logits, computed stably: softplus(x) − t·x. */
-function bceWithLogits(logits: tf.Tensor, target: number): tf.Scalar {
-  return tf.mean(tf.sub(tf.softplus(logits), tf.mul(logits, target)));
-}
-
 export async function timeTfjsSteps(
   gpu: GPU,
   batch: number,
   steps: number,
 ): Promise<{ impl: string; batch: number; msPerStep: number; stepsPerSec: number }> {
-  // The WebGPU backend looks for navigator.gpu; in Node that is Dawn's GPU object.
-  if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-  }
-  await import('@tensorflow/tfjs-backend-webgpu');
-  await tf.setBackend('webgpu');
-  await tf.ready();
+  await useTfjsWebGpu(gpu);
   const G = [dense(100, 128), dense(128, 256), dense(256, 784)];
   const D = [dense(784, 256), dense(256, 128), dense(128, 1)];
   const gVars = G.flatMap((l) => [l.w, l.b]);
@@ -65,17 +56,8 @@ export async function timeTfjsSteps(
     );
     return [lossD!, lossG!];
   };
-  for (let i = 0; i < 3; i++) tf.dispose(step());
-  await tf.ready();
-  const t0 = performance.now();
-  let last: tf.Scalar[] = [];
-  for (let i = 0; i < steps; i++) {
-    tf.dispose(last);
-    last = step();
-  }
-  await last[0]!.data(); // the one wait at the end
-  const ms = (performance.now() - t0) / steps;
-  tf.dispose([...last, real, ...gVars, ...dVars]);
+  const ms = await msPerStep(step, steps, 3);
+  tf.dispose([real, ...gVars, ...dVars]);
   optG.dispose();
   optD.dispose();
   return { impl: 'tfjs-webgpu', batch, msPerStep: ms, stepsPerSec: 1000 / ms };
