@@ -418,12 +418,7 @@ export class ReferenceGan {
     const gOuts = forward(this.G, z, B, a, this.kink);
     this.adam(this.G, backward(this.G, z, gOuts, dZ, B, a), t, c.generatorLr ?? c.lr);
     const params = this.G.layers.flatMap((L) => [L.w, L.b]);
-    // The warm-up, as the kernel computes it in float32 from the step number t.
-    const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
-    const decay = Math.min(Math.fround(c.emaDecay), warm);
-    for (const [i, e] of this.G.ema!.entries()) {
-      for (const [j, v] of e.entries()) e[j] = decay * v + (1 - decay) * params[i]![j]!;
-    }
+    for (const [i, e] of this.G.ema!.entries()) updateMovingAverage(e, params[i]!, c, t);
 
     const mean = (v: Float64Array, from: number, to: number) =>
       v.slice(from, to).reduce((s, p) => s + p, 0) / (to - from);
@@ -480,4 +475,19 @@ export class ReferenceGan {
     for (const [l, u] of this.spectralU.entries()) out.set(`discriminator.${2 * l}.weight_u`, u);
     return out;
   }
+}
+
+/**
+ * The generator's moving average after step t: ema ← d·ema + (1 − d)·w, with d the configured
+ * decay held down by the warm-up (1 + t) / (warm-up + t), which the kernel computes in float32.
+ */
+export function updateMovingAverage(
+  ema: Float64Array,
+  weights: ArrayLike<number>,
+  c: Pick<GanConfig, 'emaDecay' | 'emaWarmup'>,
+  t: number,
+): void {
+  const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
+  const decay = Math.min(Math.fround(c.emaDecay), warm);
+  for (let i = 0; i < ema.length; i++) ema[i] = decay * ema[i]! + (1 - decay) * weights[i]!;
 }

@@ -24,6 +24,7 @@ import {
   type LogitLossKind,
   type SpectralNormStep,
 } from './cpu.js';
+import { updateMovingAverage } from './gan.js';
 import { networkBackwardReference, networkForwardReference } from './network.js';
 import { featureMatchingReference, semiSupervisedReference } from './semiSupervised.js';
 import { batchExamples } from './shuffle.js';
@@ -305,10 +306,7 @@ export class ReferenceNetworkGan {
       c.leakySlope,
     ).dParams;
     this.adam(this.G, gradG, t, c.generatorLr ?? c.lr);
-    // The warm-up, as the kernel computes it in float32 from the step number t.
-    const warm = c.emaWarmup > 0 ? Math.fround(Math.fround(1 + t) / Math.fround(c.emaWarmup + t)) : 1;
-    const decay = Math.min(Math.fround(c.emaDecay), warm);
-    for (const [i, w] of this.G.adam.weights.entries()) this.ema[i] = decay * this.ema[i]! + (1 - decay) * w;
+    updateMovingAverage(this.ema, this.G.adam.weights, c, t);
     return gradG;
   }
 
