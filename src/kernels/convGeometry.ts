@@ -42,15 +42,21 @@ function pair(argument: string, value: number | readonly [number, number] | unde
   }) as [number, number];
 }
 
-/** Checks a geometry and works out its output size, refusing one with no output pixel. */
-export function convShape(geometry: Conv2dGeometry): ConvShape {
-  requireObject('geometry', geometry, 'a Conv2dGeometry object');
-  const g = geometry;
+/** A (transposed) convolution's kernel, stride and padding, each a size or [height, width], checked. */
+function windowOf(g: Pick<Conv2dGeometry, 'kernelSize' | 'stride' | 'padding'>) {
   const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
   const [strideH, strideW] = pair('stride', g.stride, 1);
   const [padH, padW] = pair('padding', g.padding, 0);
   if (kernelH < 1 || kernelW < 1) throw new ArgumentError('kernelSize', 'must be at least 1');
   if (strideH < 1 || strideW < 1) throw new ArgumentError('stride', 'must be at least 1');
+  return { kernelH, kernelW, strideH, strideW, padH, padW };
+}
+
+/** Checks a geometry and works out its output size, refusing one with no output pixel. */
+export function convShape(geometry: Conv2dGeometry): ConvShape {
+  requireObject('geometry', geometry, 'a Conv2dGeometry object');
+  const g = geometry;
+  const { kernelH, kernelW, strideH, strideW, padH, padW } = windowOf(g);
   const shape = {
     batch: requirePositiveInteger('batch', g.batch),
     inChannels: requirePositiveInteger('inChannels', g.inChannels),
@@ -118,11 +124,9 @@ export interface ConvTranspose2dGeometry {
  */
 export function transposedAsConv(g: ConvTranspose2dGeometry): Conv2dGeometry {
   requireObject('geometry', g, 'a ConvTranspose2dGeometry object');
-  const [kernelH, kernelW] = pair('kernelSize', g.kernelSize, 1);
-  const [strideH, strideW] = pair('stride', g.stride, 1);
-  const [padH, padW] = pair('padding', g.padding, 0);
+  const { kernelH, kernelW, strideH, strideW, padH, padW } = windowOf(g);
   const [extraH, extraW] = pair('outputPadding', g.outputPadding, 0);
-  if (extraH >= Math.max(strideH, 1) || extraW >= Math.max(strideW, 1))
+  if (extraH >= strideH || extraW >= strideW)
     throw new ArgumentError('outputPadding', `must be less than the stride (${strideH}×${strideW})`);
   const inHeight = requirePositiveInteger('inHeight', g.inHeight);
   const inWidth = requirePositiveInteger('inWidth', g.inWidth);

@@ -565,6 +565,9 @@ describe('conv2d geometry refusals', () => {
         outputPadding: 2,
       }),
     ).toThrow('outputPadding: must be less than the stride (2×2)');
+    const transposed = { batch: 1, inChannels: 1, outChannels: 1, inHeight: 2, inWidth: 2, kernelSize: 3 };
+    expect(() => transposedAsConv({ ...transposed, stride: 0 })).toThrow('stride: must be at least 1');
+    expect(() => transposedAsConv({ ...transposed, kernelSize: [3, 0] })).toThrow('kernelSize: must be at least 1');
   });
 
   it('refuses a buffer too small for the geometry, naming the argument', async () => {
