@@ -154,52 +154,9 @@ function placeLayer(
       const bias = layer.bias === false ? undefined : params.view(name('bias'), [out]);
       return { ...base, outShape: [out], weight, ...(bias && { bias }) };
     }
-    case 'conv2d': {
-      const [c, h, w] = requireImage(where, layer, inShape);
-      const conv = withLayerName(where, () =>
-        convShape({
-          batch: 1,
-          inChannels: c,
-          outChannels: layer.out,
-          inHeight: h,
-          inWidth: w,
-          kernelSize: layer.kernel,
-          stride: layer.stride ?? 1,
-          padding: layer.padding ?? 0,
-        }),
-      );
-      const weight = params.view(name('weight'), [conv.outChannels, c, conv.kernelH, conv.kernelW]);
-      const bias = layer.bias === false ? undefined : params.view(name('bias'), [conv.outChannels]);
-      return {
-        ...base,
-        outShape: [conv.outChannels, conv.outHeight, conv.outWidth],
-        weight,
-        ...(bias && { bias }),
-        conv,
-      };
-    }
-    case 'conv-transpose2d': {
-      const [c, h, w] = requireImage(where, layer, inShape);
-      const conv = withLayerName(where, () =>
-        convShape(
-          transposedAsConv({
-            batch: 1,
-            inChannels: c,
-            outChannels: layer.out,
-            inHeight: h,
-            inWidth: w,
-            kernelSize: layer.kernel,
-            stride: layer.stride ?? 1,
-            padding: layer.padding ?? 0,
-            outputPadding: layer.outputPadding ?? 0,
-          }),
-        ),
-      );
-      // PyTorch keeps a transposed convolution's weight as [in, out, kh, kw].
-      const weight = params.view(name('weight'), [c, conv.inChannels, conv.kernelH, conv.kernelW]);
-      const bias = layer.bias === false ? undefined : params.view(name('bias'), [conv.inChannels]);
-      return { ...base, outShape: [conv.inChannels, conv.inHeight, conv.inWidth], weight, ...(bias && { bias }), conv };
-    }
+    case 'conv2d':
+    case 'conv-transpose2d':
+      return placeConvolution(where, layer, base, params, name);
     case 'batch-norm': {
       const channels = inShape[0]!;
       return {
@@ -233,6 +190,38 @@ function placeLayer(
           String((layer as { kind?: unknown })?.kind),
       );
   }
+}
+
+/**
+ * A convolution or a transposed one: its shape (a transposed one's as the convolution it
+ * transposes, whose input is its output) and its tensors in PyTorch's layouts, a convolution's
+ * weight [out, in, kh, kw] and a transposed one's [in, out, kh, kw].
+ */
+function placeConvolution(
+  where: string,
+  layer: Extract<Layer, { kind: 'conv2d' | 'conv-transpose2d' }>,
+  base: { layer: Layer; index: number; inShape: readonly number[] },
+  params: Placer,
+  name: (tensor: string) => string,
+): PlacedLayer {
+  const [c, h, w] = requireImage(where, layer, base.inShape);
+  const window = { kernelSize: layer.kernel, stride: layer.stride ?? 1, padding: layer.padding ?? 0 };
+  const sizes = { batch: 1, inChannels: c, outChannels: layer.out, inHeight: h, inWidth: w, ...window };
+  const transposed = layer.kind === 'conv-transpose2d';
+  const conv = withLayerName(where, () =>
+    convShape(transposed ? transposedAsConv({ ...sizes, outputPadding: layer.outputPadding ?? 0 }) : sizes),
+  );
+  const [outChannels, outHeight, outWidth] = transposed
+    ? [conv.inChannels, conv.inHeight, conv.inWidth]
+    : [conv.outChannels, conv.outHeight, conv.outWidth];
+  const weight = params.view(name('weight'), [
+    transposed ? c : outChannels,
+    transposed ? outChannels : c,
+    conv.kernelH,
+    conv.kernelW,
+  ]);
+  const bias = layer.bias === false ? undefined : params.view(name('bias'), [outChannels]);
+  return { ...base, outShape: [outChannels, outHeight, outWidth], weight, ...(bias && { bias }), conv };
 }
 
 /** Runs a geometry check, naming the layer in its error. */
