@@ -10,6 +10,7 @@ import {
   CheckpointFormatError,
   headerLength,
   type IntegerTensorMap,
+  floatsFromBytes,
   parseSafetensorsHeader,
   type TensorMap,
 } from '../io/safetensors.js';
@@ -70,7 +71,7 @@ function readCheckpoint(file: RegularFile): Checkpoint {
     const bytes = readExactly(file, 8 + headerBytes + begin, end - begin);
     parts.push([begin, bytes]);
     if (dtype === 'I64') integers.set(name, { shape, data: new BigInt64Array(bytes.buffer) });
-    else tensors.set(name, { shape, data: new Float32Array(bytes.buffer) });
+    else tensors.set(name, { shape, data: floatsFromBytes(dtype, bytes) });
   }
   // The checksum covers the data section, which the tensors tile in the order of their offsets.
   const inFileOrder = parts.sort((a, b) => a[0] - b[0]).map(([, bytes]) => bytes);

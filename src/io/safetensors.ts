@@ -1,10 +1,12 @@
 // The safetensors container (the format of Hugging Face's `safetensors`, readable by PyTorch):
 //   u64 little-endian header length N · N bytes of JSON · the tensors' bytes, back to back.
 // The JSON maps each tensor name to {dtype, shape, data_offsets: [begin, end)} relative to the
-// data section, plus an optional "__metadata__" of string → string. We write and read F32, and
-// I64 for counters (a batch norm's num_batches_tracked, which PyTorch keeps as int64).
+// data section, plus an optional "__metadata__" of string → string. We write and read F32, F16
+// (read widened to float32; written on request, for models stored at half the size) and I64 for
+// counters (a batch norm's num_batches_tracked, which PyTorch keeps as int64).
 // Reading validates everything before trusting it, since a checkpoint may be truncated or foreign.
 import { requireBytes, requireInstance, requireObject } from '../base/arguments.js';
+import { FLOAT16_OVERFLOW, float16Bytes, floatsFromFloat16Bytes } from './float16.js';
 
 /** A float32 tensor in row-major order, as safetensors stores it. */
 export interface NamedTensor {
@@ -40,25 +42,37 @@ export const MAX_HEADER_BYTES = 2 ** 20;
  */
 const MAX_HEADER_DEPTH = 3;
 
+/** How float tensors are stored: F32, or F16 (each value rounded to the nearest half). */
+export interface SafetensorsOptions {
+  float16?: boolean;
+}
+
 export function encodeSafetensors(
   tensors: TensorMap,
   metadata: Record<string, string>,
   integers: IntegerTensorMap = new Map(),
+  options: SafetensorsOptions = {},
 ): Uint8Array {
   requireInstance('tensors', tensors, Map, 'a Map of names to Float32Arrays');
   requireObject('metadata', metadata, 'an object of string values');
   requireInstance('integers', integers, Map, 'a Map of names to integer tensors');
+  requireObject('options', options, 'an object of options (float16)');
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
-  const all: Array<[string, 'F32' | 'I64', NamedTensor | IntegerTensor]> = [
-    ...[...tensors].map(([name, t]) => [name, 'F32', t] as [string, 'F32', NamedTensor]),
-    ...[...integers].map(([name, t]) => [name, 'I64', t] as [string, 'I64', IntegerTensor]),
+  const floatDtype = options.float16 ? 'F16' : 'F32';
+  const all = [
+    ...[...tensors].map(([name, t]) => ({
+      name,
+      dtype: floatDtype,
+      shape: t.shape,
+      bytes: floatBytes(name, t, options),
+    })),
+    ...[...integers].map(([name, t]) => ({ name, dtype: 'I64', shape: t.shape, bytes: bytesOf(t.data) })),
   ];
-  for (const [name, dtype, t] of all) {
+  for (const { name, dtype, shape, bytes } of all) {
     if (tensors.has(name) && integers.has(name)) throw new Error(`tensor "${name}" is given twice`);
-    const bytes = t.data.byteLength;
-    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes.byteLength] };
+    offset += bytes.byteLength;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   // Pad the header with spaces so the data section starts 8-byte aligned, as the reference writer does.
@@ -69,11 +83,36 @@ export function encodeSafetensors(
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let at = 8 + json.length;
-  for (const [, , t] of all) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+  for (const { bytes } of all) {
+    out.set(bytes, at);
+    at += bytes.byteLength;
   }
   return out;
+}
+
+const bytesOf = (data: ArrayBufferView) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+/**
+ * A float tensor's bytes as encodeSafetensors stores it. F16 refuses a value past the largest
+ * half (65504) by name rather than store it as infinity.
+ */
+export function floatBytes(name: string, t: NamedTensor, options: SafetensorsOptions = {}): Uint8Array {
+  if (!options.float16) return bytesOf(t.data);
+  const overflow = t.data.find((v) => Number.isFinite(v) && Math.abs(v) >= FLOAT16_OVERFLOW);
+  if (overflow !== undefined)
+    throw new RangeError(
+      `tensor "${name}": a value of ${overflow} does not fit float16 (at most 65504 in size); store it as F32`,
+    );
+  return float16Bytes(t.data);
+}
+
+/** A float tensor's values from its stored bytes, widened to float32 where they are F16. */
+export function floatsFromBytes(dtype: 'F32' | 'F16', bytes: Uint8Array): Float32Array {
+  if (dtype === 'F16') return floatsFromFloat16Bytes(bytes);
+  // Copy (set, not slice: a Node Buffer's slice is a view): the data may not be aligned within the file.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
 }
 
 export interface DecodedSafetensors {
@@ -88,7 +127,7 @@ export interface DecodedSafetensors {
 /** One tensor as a header declares it: where its bytes lie in the data section. */
 export interface TensorEntry {
   name: string;
-  dtype: 'F32' | 'I64';
+  dtype: 'F32' | 'F16' | 'I64';
   shape: number[];
   /** Byte range [begin, end) in the data section. */
   begin: number;
@@ -153,11 +192,12 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   const tensors: TensorMap = new Map();
   const integers: IntegerTensorMap = new Map();
   for (const entry of entries) {
-    // Copy (set, not slice: a Node Buffer's slice is a view): the data may not be aligned within the file.
-    const copy = new Uint8Array(entry.end - entry.begin);
-    copy.set(data.subarray(entry.begin, entry.end));
-    if (entry.dtype === 'I64') integers.set(entry.name, { shape: entry.shape, data: new BigInt64Array(copy.buffer) });
-    else tensors.set(entry.name, { shape: entry.shape, data: new Float32Array(copy.buffer) });
+    const bytes = data.subarray(entry.begin, entry.end);
+    if (entry.dtype === 'I64') {
+      const copy = new Uint8Array(bytes.byteLength); // aligned, unlike the bytes within the file
+      copy.set(bytes);
+      integers.set(entry.name, { shape: entry.shape, data: new BigInt64Array(copy.buffer) });
+    } else tensors.set(entry.name, { shape: entry.shape, data: floatsFromBytes(entry.dtype, bytes) });
   }
   return { tensors, integers, metadata, data };
 }
@@ -200,12 +240,14 @@ function checkHeaderDepth(json: Uint8Array): void {
   }
 }
 
-const BYTES = { F32: 4, I64: 8 } as const;
+const BYTES = { F32: 4, F16: 2, I64: 8 } as const;
 
 function readEntry(name: string, entry: unknown, dataBytes: number): TensorEntry {
   const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (e?.dtype !== 'F32' && e?.dtype !== 'I64')
-    throw new CheckpointFormatError(`tensor "${name}" has dtype ${String(e?.dtype)}; only F32 and I64 are supported`);
+  if (e?.dtype !== 'F32' && e?.dtype !== 'F16' && e?.dtype !== 'I64')
+    throw new CheckpointFormatError(
+      `tensor "${name}" has dtype ${String(e?.dtype)}; only F32, F16 and I64 are supported`,
+    );
   const size = BYTES[e.dtype];
   const shape = e.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))

@@ -14,6 +14,8 @@ import type { GanTrainer } from '../../src/gan/trainer.js';
 import type { TensorMap } from '../../src/io/safetensors.js';
 import type { MlpParameters } from '../../src/nn/mlp.js';
 import { useTempDirs } from '../support/temp.js';
+import { crc32Hex } from '../../src/io/crc32.js';
+import { float16Bits, float16Value } from '../../src/io/float16.js';
 
 const tempDir = useTempDirs();
 
@@ -53,7 +55,7 @@ describe('safetensors', () => {
     // `{"a"`: cut off, at a depth the format allows (deeper JSON is refused before parsing).
     ['garbage header', Uint8Array.from([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x22, 0x61, 0x22]), /not valid JSON/],
     ['nested header', Uint8Array.from([4, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7b, 0x7b, 0x7b]), /nested deeper than 3/],
-    ['F16 tensor', withHeader({ t: { dtype: 'F16', shape: [3], data_offsets: [0, 6] } }), /only F32/],
+    ['BF16 tensor', withHeader({ t: { dtype: 'BF16', shape: [3], data_offsets: [0, 6] } }), /only F32, F16 and I64/],
     ['shape/offset mismatch', withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 12] } }), /needs 8/],
     ['gap in data', withHeader({ t: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }), /gap or overlap/],
   ];
@@ -272,6 +274,27 @@ async function expectClassColumnsForPlainOneHot(trainer: GanTrainer, tensors: Te
 }
 
 describe('checkpoint files', () => {
+  it('with F16 tensors (a model stored at half the size) read widened, from a file as from bytes', async () => {
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, DATA, CONFIG);
+    await trainer.train(2);
+    const { tensors, integers, metadata } = decodeSafetensors(await encodeCheckpoint(trainer));
+    destroy();
+    // The checksum covers the data section as stored: the F16 bytes.
+    const unsummed = encodeSafetensors(tensors, { ...metadata, tensors_crc32: '' }, integers, { float16: true });
+    const headerBytes = Number(new DataView(unsummed.buffer).getBigUint64(0, true));
+    const crc = crc32Hex([unsummed.subarray(8 + headerBytes)]);
+    const half = encodeSafetensors(tensors, { ...metadata, tensors_crc32: crc }, integers, { float16: true });
+    const path = join(tempDir('gan-ckpt-'), 'half.safetensors');
+    writeFileSync(path, half);
+    for (const checkpoint of [readCheckpointFile(path), decodeCheckpoint(half)]) {
+      expect([...checkpoint.tensors.keys()]).toEqual([...tensors.keys()]);
+      for (const [name, t] of tensors) {
+        const widened = Array.from(t.data, (v) => float16Value(float16Bits(v)));
+        expect(Array.from(checkpoint.tensors.get(name)!.data), name).toEqual(widened);
+      }
+    }
+  });
+
   it('are replaced atomically and leave no temporary file', () => {
     const dir = tempDir('gan-ckpt-');
     const path = join(dir, 'checkpoint.safetensors');
