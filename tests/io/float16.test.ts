@@ -87,7 +87,7 @@ describe('float16', () => {
 describe('F16 tensors in a safetensors file', () => {
   const tensors = new Map([
     ['a', { shape: [2, 3], data: Float32Array.from([0, -1.5, 0.1, 1 / 3, 65504, -(2 ** -24)]) }],
-    ['b', { shape: [1], data: Float32Array.of(3.14159) }],
+    ['b', { shape: [1], data: Float32Array.of(Math.PI) }],
   ]);
 
   it('writes F16 at two bytes a value and reads them back widened to the nearest halves', () => {
