@@ -173,10 +173,12 @@ export {
   configMismatches,
   type Checkpoint,
 } from './gan/checkpoint.js';
+export { encodeModelFile } from './gan/modelFile.js';
 export {
   encodeSafetensors,
   decodeSafetensors,
   CheckpointFormatError,
   type NamedTensor,
+  type SafetensorsOptions,
   type TensorMap,
 } from './io/safetensors.js';

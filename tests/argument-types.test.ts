@@ -28,6 +28,7 @@ const NOT_CALLED = new Set([
   'PICTURE_HEADER_BYTES',
   'FASHION_MNIST_CLASSES',
   'CLASSIFIER_FILES',
+  'SHIPPED_MODELS',
   'DEGRADATION_KINDS',
 ]);
 /** Functions that take nothing, or only optional settings where any value is read as "the default". */
@@ -39,7 +40,8 @@ const PRIVATE_CONSTRUCTORS = new Set(['GanTrainer', 'GanSampler', 'GanClassifier
  * that is not a dataset's): refused for its value, with a message that says which values are taken.
  */
 const TAKEN_TYPE = new RegExp(
-  '^(loadMnistImages|loadMnistLabels|loadImageFolder|readCheckpointFile|readClassifierFile|parseDegradation)' +
+  '^(loadMnistImages|loadMnistLabels|loadImageFolder|readCheckpointFile|readClassifierFile|parseDegradation|' +
+    'shippedModelPath)' +
     '\\("a string"\\)',
 );
 

@@ -79,6 +79,7 @@ const PUBLIC_VALUES = [
   'decodeSafetensors',
   'divergence',
   'encodeCheckpoint',
+  'encodeModelFile',
   'encodeSafetensors',
   'formatAdapter',
   'gaussianVector',

@@ -2,8 +2,8 @@
 // the test images of the dataset it was trained on (--data: MNIST's test digits by default, or
 // Fashion-MNIST's held-out split), class coverage and confidence, from that dataset's committed
 // classifier (CLASSIFIER_FILES in src/eval/classifierFile.ts).
+import { readCheckpointArgument, SHIPPED_HELP } from './shipped.js';
 import { acquireGpu } from '../gpu/device.js';
-import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { CLASSIFIER_FILES, type ClassifiedDataset, readDatasetClassifier } from '../eval/classifierFile.js';
 import { COVERED_SHARE } from '../eval/classifier.js';
@@ -15,7 +15,7 @@ import type { Checkpoint } from '../gan/checkpoint.js';
 import type { GpuContext } from '../gpu/context.js';
 
 export const EVAL_FLAGS: FlagTable = {
-  checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors to score' },
+  checkpoint: { kind: 'string', required: true, help: `checkpoint.safetensors to score${SHIPPED_HELP}` },
   n: { kind: 'integer', min: 2, max: 50000, default: 10000, help: 'samples to score, as many as the test set' },
   seed: { kind: 'integer', setting: 'seed', help: 'noise seed (default: the training seed)' },
   raw: { kind: 'boolean', help: 'score the trained weights instead of their moving average' },
@@ -37,8 +37,7 @@ const TEST_IMAGES: Record<ClassifiedDataset, string> = {
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const flags = withDefaults(parseFlags(argv, EVAL_FLAGS), EVAL_FLAGS);
-  const checkpoint = readCheckpointFile(flags.checkpoint as string);
-  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  const checkpoint = readCheckpointArgument(flags.checkpoint as string);
   const dataset = scoredDataset(flags.data as ClassifiedDataset | undefined, checkpoint.dataset);
   const { tensors: classifier, reference } = readDatasetClassifier(dataset);
   const count = flags.n as number;

@@ -1,7 +1,7 @@
 // `webgpu-gan repair`: fills in the damaged part of a picture with a checkpoint's generator, by
 // latent search (src/repair/repairer.ts). The mask is white where the picture is intact (known) and
 // black where it is to be filled; both are resized to the model's image size.
-import { readCheckpointFile } from '../gan/checkpointFile.js';
+import { readCheckpointArgument, SHIPPED_HELP } from './shipped.js';
 import { readImageFile } from '../data/imageFolderNode.js';
 import { prepareImage } from '../data/images.js';
 import { imageSide, sampleGrid } from '../render/grid.js';
@@ -37,7 +37,11 @@ export const SEARCH_END_FLAGS = {
 } satisfies FlagTable<keyof RepairOptions>;
 
 export const REPAIR_FLAGS: FlagTable<keyof RepairOptions> = {
-  checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors whose generator fills the picture in' },
+  checkpoint: {
+    kind: 'string',
+    required: true,
+    help: `checkpoint.safetensors whose generator fills the picture in${SHIPPED_HELP}`,
+  },
   image: { kind: 'string', required: true, help: 'the damaged picture, PNG or JPEG' },
   mask: {
     kind: 'string',
@@ -59,8 +63,7 @@ export async function repairCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, REPAIR_FLAGS);
   const out = flags.out as string;
   checkOutputFile(out);
-  const checkpoint = readCheckpointFile(flags.checkpoint as string);
-  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  const checkpoint = readCheckpointArgument(flags.checkpoint as string);
   const config = checkpoint.config;
   const options = {
     ...(settingsOf(flags, REPAIR_FLAGS) as RepairOptions),

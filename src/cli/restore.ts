@@ -2,7 +2,7 @@
 // chain of them) with a checkpoint's generator, by latent search through the degradation's
 // operator (src/repair/, src/restore/): it fits A(G(z)) to the degraded picture. --degrade-only
 // makes the degraded picture from a clean one instead, the same way, so a user can try it.
-import { readCheckpointFile } from '../gan/checkpointFile.js';
+import { readCheckpointArgument, SHIPPED_HELP } from './shipped.js';
 import { readImageFile } from '../data/imageFolderNode.js';
 import { prepareImage } from '../data/images.js';
 import { imageSide, sampleGrid } from '../render/grid.js';
@@ -24,7 +24,7 @@ import { encodePng } from './png.js';
 export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
   checkpoint: {
     kind: 'string',
-    help: 'checkpoint.safetensors whose generator restores the picture (required to restore)',
+    help: `checkpoint.safetensors whose generator restores the picture (required to restore)${SHIPPED_HELP}`,
   },
   image: {
     kind: 'string',
@@ -72,8 +72,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   if (flags['degrade-only']) return degradeOnly(flags, chain, out);
   if (flags.checkpoint === undefined)
     throw new UsageError('--checkpoint is required to restore (only --degrade-only works without one)');
-  const checkpoint = readCheckpointFile(flags.checkpoint as string);
-  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  const checkpoint = readCheckpointArgument(flags.checkpoint as string);
   const config = checkpoint.config;
   const side = modelSide(config.dataDim, config.channels);
   const geometry = { rows: 1, channels: config.channels, height: side, width: side };
@@ -124,7 +123,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
 async function degradeOnly(flags: Record<string, unknown>, chain: Degradation[], out: string): Promise<number> {
   let [side, channels] = [(flags.size as number | undefined) ?? 28, 1 as 1 | 3];
   if (flags.checkpoint !== undefined) {
-    const config = readCheckpointFile(flags.checkpoint as string).config;
+    const config = readCheckpointArgument(flags.checkpoint as string).config;
     [side, channels] = [modelSide(config.dataDim, config.channels), config.channels];
   }
   const geometry = { rows: 1, channels, height: side, width: side };

@@ -1,6 +1,6 @@
 // `webgpu-gan sample`: a grid of samples, or a latent interpolation strip, from a checkpoint.
+import { readCheckpointArgument, SHIPPED_HELP } from './shipped.js';
 import { acquireGpu } from '../gpu/device.js';
-import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
 import { sampleGrid } from '../render/grid.js';
 import { GanSampler, loadGenerator } from '../gan/sampler.js';
@@ -9,7 +9,7 @@ import { type FlagTable, parseFlags, UsageError } from './args.js';
 import { encodePng } from './png.js';
 
 export const SAMPLE_FLAGS: FlagTable = {
-  checkpoint: { kind: 'string', required: true, help: 'checkpoint.safetensors to sample from' },
+  checkpoint: { kind: 'string', required: true, help: `checkpoint.safetensors to sample from${SHIPPED_HELP}` },
   out: { kind: 'string', required: true, help: 'PNG file to write' },
   n: { kind: 'integer', min: 1, max: 1024, help: 'number of images (default 64)' },
   seed: { kind: 'integer', setting: 'seed', help: 'noise seed (default: the training seed)' },
@@ -25,8 +25,7 @@ export const SAMPLE_FLAGS: FlagTable = {
 export async function sampleCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, SAMPLE_FLAGS);
   checkOutputFile(flags.out as string);
-  const checkpoint = readCheckpointFile(flags.checkpoint as string);
-  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  const checkpoint = readCheckpointArgument(flags.checkpoint as string);
   const config = checkpoint.config;
   const chosen = flags.class as number | undefined;
   if (chosen !== undefined && config.classes === 0)

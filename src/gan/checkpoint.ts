@@ -42,6 +42,11 @@ export interface Checkpoint {
   dataset?: string;
   /** The data the run trained on, where the writer recorded them (older files: absent). */
   data?: DataRecord;
+  /**
+   * A model file (modelFile.ts): the networks' weights without Adam's moments, to sample, repair,
+   * restore and score with; a run cannot be resumed from it.
+   */
+  weightsOnly?: boolean;
 }
 
 /**
@@ -117,13 +122,37 @@ export async function encodeCheckpoint(trainer: GanTrainer, about: CheckpointAbo
 }
 
 /** The metadata keys a checkpoint is read for; any other key in a file is ignored, never carried on. */
-const CHECKPOINT_METADATA = ['format', 'step', 'config', 'rng', 'tensors_crc32', 'dataset', 'data'] as const;
+const CHECKPOINT_METADATA = [
+  'format',
+  'step',
+  'config',
+  'rng',
+  'tensors_crc32',
+  'dataset',
+  'data',
+  'contents',
+] as const;
 type CheckpointMetadata = Partial<Record<(typeof CHECKPOINT_METADATA)[number], string>>;
 
 function knownMetadata(metadata: Record<string, string>): CheckpointMetadata {
   const known: CheckpointMetadata = Object.create(null);
   for (const key of CHECKPOINT_METADATA) if (Object.hasOwn(metadata, key)) known[key] = metadata[key];
   return known;
+}
+
+/** The `contents` a model file records (a run's checkpoint records none: all its state). */
+export const MODEL_CONTENTS = 'weights';
+
+/** The networks' tensors, without the optimiser's: what a model file holds. */
+export const isWeights = (prefix: string) => !prefix.startsWith('optimizer.');
+
+function contentsOf(metadata: CheckpointMetadata): string | undefined {
+  if (metadata.contents !== undefined && metadata.contents !== MODEL_CONTENTS)
+    throw new CheckpointFormatError(
+      `metadata contents is ${JSON.stringify(metadata.contents)}; a webgpu-gan file holds a run's state (no ` +
+        `contents) or "${MODEL_CONTENTS}"`,
+    );
+  return metadata.contents;
 }
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -169,9 +198,11 @@ export function checkpointFrom(file: Omit<DecodedSafetensors, 'data'>, dataCheck
         `${metadata.tensors_crc32}): the file is damaged; use an earlier checkpoint`,
     );
   }
-  const problem = modelProblem(config, tensors, integers);
+  const weightsOnly = contentsOf(metadata) === MODEL_CONTENTS;
+  const problem = modelProblem(config, tensors, integers, weightsOnly);
   if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
   return {
+    ...(weightsOnly && { weightsOnly }),
     config,
     step,
     tensors,
@@ -217,10 +248,15 @@ class LookupRecorder<V> extends Map<string, V> {
  * Why the tensors cannot be the state of the model `config` describes (a missing one, a shape, a
  * value) or one is not part of it, or null.
  */
-function modelProblem(config: GanConfig, tensors: TensorMap, integers: IntegerTensorMap): string | null {
+function modelProblem(
+  config: GanConfig,
+  tensors: TensorMap,
+  integers: IntegerTensorMap,
+  weightsOnly = false,
+): string | null {
   const floats = new LookupRecorder(tensors);
   const counters = new LookupRecorder(integers);
-  const problem = tensorProblem(config, floats, undefined, counters);
+  const problem = tensorProblem(config, floats, weightsOnly ? isWeights : undefined, counters);
   if (problem) return problem;
   const extra = [...tensors.keys(), ...integers.keys()].find(
     (name) => !floats.asked.has(name) && !counters.asked.has(name),
@@ -246,7 +282,7 @@ export function checkCheckpointHeader({ entries, metadata: recorded }: Safetenso
     if (dtype === 'I64') integers.set(name, { shape, data: new BigInt64Array(counter) });
     else floats.set(name, { shape, data: new Float32Array(0) });
   }
-  const problem = modelProblem(config, floats, integers);
+  const problem = modelProblem(config, floats, integers, contentsOf(metadata) === MODEL_CONTENTS);
   if (problem) throw new CheckpointFormatError(`${problem}; it cannot be resumed or sampled from`);
 }
 
@@ -298,6 +334,11 @@ export function restoreCheckpoint(trainer: GanTrainer, checkpoint: Checkpoint): 
   requireInstance('trainer', trainer, GanTrainer, 'a GanTrainer');
   requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
   requireGanConfig('checkpoint.config', checkpoint.config);
+  if (checkpoint.weightsOnly)
+    throw new CheckpointFormatError(
+      "checkpoint is a model file: the networks' weights without Adam's moments, for sampling, repair, restoration " +
+        "and scoring; training goes on from a run's own checkpoint.safetensors",
+    );
   const mismatches = configMismatches(checkpoint.config, trainer.config);
   if (mismatches.length > 0)
     throw new CheckpointFormatError(`checkpoint does not match this model (${mismatches.join('; ')})`);
