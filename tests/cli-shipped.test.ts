@@ -1,7 +1,7 @@
 // The models the package ships, by name: `--checkpoint mnist` samples and scores without training
 // first (repair and restore read --checkpoint the same way); a file of that name in the current
-// folder is read instead; a run is not resumed from a model file. The shipped file itself is a model file in F16 of a trained model:
-// its samples score well on the project's classifier.
+// folder is read instead; a run is not resumed from a model file. The shipped file itself is a
+// model file in F16 of a trained model: its samples score well on the project's classifier.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
