@@ -1,7 +1,8 @@
 // The demo page's layout (issue 31, item 8) at a desktop's 1280 pixels, a tablet's 900 and a
 // phone's 420: every option readable in its select, the sample and walk canvases filling their
-// panels (the walk beside its words on a phone), no panel left mostly blank beside a taller one, and the repair's two pictures side by
-// side on a phone. And item 5: the repair's result shows the best fill while the search runs.
+// panels (the walk beside its words on a phone), no panel left mostly blank beside a taller one,
+// and the repair's two pictures side by side on a phone. And item 5: the repair's result shows
+// the best fill while the search runs.
 import type { Page } from 'playwright';
 import { describe, expect, it } from 'vitest';
 import { useDemoPage, waitForTestIdText } from './support/chromium.js';
