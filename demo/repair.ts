@@ -12,6 +12,7 @@ import {
   ImageRepairer,
   loadDiscriminator,
   loadGenerator,
+  type RepairImprovement,
   type RepairProgress,
   type RepairResult,
 } from 'webgpu-gan';
@@ -235,6 +236,7 @@ export class RepairSearch {
     trainer: GanTrainer,
     picture: RepairPicture,
     onProgress: (progress: RepairProgress, steps: number) => void,
+    onImprove?: (best: RepairImprovement) => void,
   ): Promise<RepairResult> {
     if (this.running) throw new Error('a repair is already running');
     this.running = true;
@@ -247,6 +249,7 @@ export class RepairSearch {
         steps: this.settings.steps,
         chunk: this.settings.chunk,
         onProgress: (progress) => onProgress(progress, this.settings.steps),
+        ...(onImprove && { onImprove }),
         shouldStop: () => this.stopRequested,
       });
     } finally {

@@ -155,15 +155,23 @@ async function repairPicture(state: State): Promise<void> {
     el.repairProgress,
     `Taking a snapshot of the networks at step ${session.trainer.step}…${untrained(session.trainer.step)}`,
   );
+  // The damaged picture until the search has a fill: the result then changes as the fill improves.
+  drawPicture(el.repairResult, picture, picture.known);
   try {
-    const result = await state.search.run(state.ctx, session.trainer, picture, (progress, steps) => {
-      el.repairBar.value = progress.step / steps;
-      message(
-        el.repairProgress,
-        `Searching: step ${progress.step} of ${steps}, best error ${progress.bestError.toFixed(4)} ` +
-          `(mean ${progress.meanError.toFixed(4)} over ${REPAIR_STARTS} starts)…`,
-      );
-    });
+    const result = await state.search.run(
+      state.ctx,
+      session.trainer,
+      picture,
+      (progress, steps) => {
+        el.repairBar.value = progress.step / steps;
+        message(
+          el.repairProgress,
+          `Searching: step ${progress.step} of ${steps}, best error ${progress.bestError.toFixed(4)} ` +
+            `(mean ${progress.meanError.toFixed(4)} over ${REPAIR_STARTS} starts)…`,
+        );
+      },
+      (best) => drawPicture(el.repairResult, { ...picture, values: best.completion }, null),
+    );
     drawPicture(el.repairResult, { ...picture, values: result.completion }, null);
     const rms = Math.sqrt(result.error);
     const step = session.trainer.step;

@@ -122,6 +122,7 @@ export {
   type RepairOptions,
   type RepairRunOptions,
   type RepairProgress,
+  type RepairImprovement,
   type RepairResult,
   type RepairObjective,
 } from './repair/repairer.js';

@@ -40,8 +40,25 @@ export interface RepairRunOptions {
   /** Steps between reading the scores back for onProgress (one command buffer each). Default 50. */
   chunk?: number;
   onProgress?: (progress: RepairProgress) => void;
+  /**
+   * Called after a chunk whose best start beats every chunk's before, with that start's fill: to
+   * show the repair as it improves. Its picture is read back only when this is given, and only
+   * when the best improves (one row, dataDim values).
+   */
+  onImprove?: (best: RepairImprovement) => void;
   /** Asked between chunks; true ends the search early with what it has. */
   shouldStop?: () => boolean;
+}
+
+/** The best start so far, as onImprove gets it. */
+export interface RepairImprovement {
+  step: number;
+  /** As RepairResult's: the known pixels as given, the others from this start's G(z). */
+  completion: Float32Array;
+  /** Its known-pixel error and realism term. */
+  error: number;
+  realism: number;
+  start: number;
 }
 
 export interface RepairProgress {

@@ -24,7 +24,14 @@ import {
 import { guardedCreation } from '../gpu/creation.js';
 import { buildRepairProgram, type RepairBuffers, type RepairProgram } from './program.js';
 
-export type { RepairObjective, RepairOptions, RepairProgress, RepairResult, RepairRunOptions } from './options.js';
+export type {
+  RepairImprovement,
+  RepairObjective,
+  RepairOptions,
+  RepairProgress,
+  RepairResult,
+  RepairRunOptions,
+} from './options.js';
 
 export class ImageRepairer {
   private destroyed = false;
@@ -77,14 +84,26 @@ export class ImageRepairer {
     this.checkUsable('repair');
     const steps = requirePositiveInteger('steps', run.steps ?? 500);
     const chunk = requirePositiveInteger('chunk', run.chunk ?? 50);
+    if (run.onImprove !== undefined && typeof run.onImprove !== 'function')
+      throw new ArgumentError('onImprove', 'must be a function that takes the best fill so far');
     const { target, mask } = await this.setImage(image, known);
     this.restart();
     let done = 0;
+    let lowest = Infinity;
     while (done < steps && !run.shouldStop?.()) {
       const count = Math.min(chunk, steps - done);
       this.submit(count);
       done += count;
-      if (run.onProgress) run.onProgress({ step: done, ...summarize(await this.readScores()) });
+      if (!run.onProgress && !run.onImprove) continue;
+      const scores = await this.readScores();
+      run.onProgress?.({ step: done, ...summarize(scores) });
+      const start = bestStart(scores);
+      const objective = start < 0 ? NaN : scores.errors[start]! + scores.realism[start]!;
+      if (!run.onImprove || !(objective < lowest)) continue;
+      lowest = objective;
+      const { completion } = await this.fillOf(start, target, mask);
+      const [error, realism] = [scores.errors[start]!, scores.realism[start]!];
+      run.onImprove({ step: done, completion, error, realism, start });
     }
     this.submit(0); // the scores of the final z
     const scores = await this.readScores();
@@ -198,19 +217,11 @@ export class ImageRepairer {
     mask: Float32Array,
     steps: number,
   ): Promise<RepairResult> {
-    let start = -1;
-    let lowest = Infinity;
-    for (let r = 0; r < this.starts; r++) {
-      const objective = scores.errors[r]! + scores.realism[r]!;
-      if (objective < lowest) [start, lowest] = [r, objective];
-    }
+    const start = bestStart(scores);
     if (start < 0) throw new ArgumentError('image', 'every start diverged to NaN: lower the learning rate');
-    const dim = this.config.dataDim;
-    const generated = (await this.ctx.readF32(this.buffers.generated)).slice(start * dim, (start + 1) * dim);
+    const { generated, completion } = await this.fillOf(start, target, mask);
     const noiseDim = this.config.noiseDim;
-    const noise = (await this.ctx.readF32(this.buffers.z)).slice(start * noiseDim, (start + 1) * noiseDim);
-    // A degraded picture's values are not the clean picture's: restoration gives G(z) itself.
-    const completion = this.restoring ? generated.slice() : generated.map((g, j) => (mask[j] ? target[j]! : g));
+    const noise = await this.ctx.readF32(this.buffers.z, start * noiseDim * 4, noiseDim);
     return {
       completion,
       generated,
@@ -221,6 +232,15 @@ export class ImageRepairer {
       errors: scores.errors,
       steps,
     };
+  }
+
+  /** One start's generated image, read back alone, and the completion it makes of `target`. */
+  private async fillOf(start: number, target: Float32Array, mask: Float32Array) {
+    const dim = this.config.dataDim;
+    const generated = await this.ctx.readF32(this.buffers.generated, start * dim * 4, dim);
+    // A degraded picture's values are not the clean picture's: restoration gives G(z) itself.
+    const completion = this.restoring ? generated.slice() : generated.map((g, j) => (mask[j] ? target[j]! : g));
+    return { generated, completion };
   }
 
   /** Whether this searcher restores through a degradation (restore) rather than fills a mask (repair). */
@@ -237,6 +257,17 @@ export class ImageRepairer {
     this.destroyed = true;
     this.program.ws.destroy();
   }
+}
+
+/** The start with the lowest objective (known-pixel error plus realism); −1 when every one is NaN. */
+function bestStart(scores: { errors: Float32Array; realism: Float32Array }): number {
+  let start = -1;
+  let lowest = Infinity;
+  for (let r = 0; r < scores.errors.length; r++) {
+    const objective = scores.errors[r]! + scores.realism[r]!;
+    if (objective < lowest) [start, lowest] = [r, objective];
+  }
+  return start;
 }
 
 function summarize(scores: { errors: Float32Array }): { bestError: number; meanError: number } {

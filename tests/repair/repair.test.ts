@@ -2,10 +2,10 @@
 // with respect to z (through D's and G's backward passes) against finite differences of the
 // float64 objective; a linear generator whose optimal z is known, recovered; the known pixels'
 // error falling step by step on the design's generator; a conditional search; and misuse.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ArgumentError, DestroyedError, resolveGanConfig, type GanConfig } from '../../src/index.js';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { ImageRepairer } from '../../src/repair/repairer.js';
+import { ImageRepairer, type RepairImprovement } from '../../src/repair/repairer.js';
 import { loadDiscriminator } from '../../src/gan/discriminator.js';
 import { createRepairPixels, createRepairRealism } from '../../src/kernels/latentRepair.js';
 import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
@@ -232,6 +232,52 @@ describe('the latent search', () => {
       if (known[j]) expect(result.completion[j]).toBe(Math.fround(image[j]!));
       else expect(result.completion[j]).toBe(result.generated[j]);
     }
+    repairer.destroy();
+    generator.destroy();
+    discriminator.destroy();
+  });
+
+  it('gives the best fill as it improves, read back only when asked and only on an improvement', async () => {
+    const { ctx } = gpu;
+    const config = resolveGanConfig({ noiseDim: 6, generatorHidden: [16], discriminatorHidden: [8], dataDim: 24 });
+    const [gSpec, dSpec] = [generatorSpec(config), discriminatorSpec(config)];
+    const gTensors = randomTensors(gSpec, 'generator', 80, 1.5);
+    const generator = upload(ctx, gSpec, 'generator', gTensors, true);
+    const discriminator = upload(ctx, dSpec, 'discriminator', randomTensors(dSpec, 'discriminator', 81), false);
+    const image = generatedBy(reference(gSpec, 'generator', gTensors), randomArray(config.noiseDim, 82, -1, 1), 24);
+    const known = randomMask(config.dataDim, 0.5, 83);
+    const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, { starts: 8, realism: 0.001 });
+    const picturesRead = vi.spyOn(ctx, 'readF32');
+    const readsOfG = () => picturesRead.mock.calls.filter(([buffer]) => buffer.label.includes('G(z)')).length;
+    await repairer.repair(image, known, { steps: 100, chunk: 10, onProgress: () => {} });
+    expect(readsOfG()).toBe(1); // the result's alone
+    picturesRead.mockClear();
+
+    const improvements: RepairImprovement[] = [];
+    const result = await repairer.repair(image, known, {
+      steps: 100,
+      chunk: 10,
+      onImprove: (b) => improvements.push(b),
+    });
+    expect(improvements.length).toBeGreaterThanOrEqual(3);
+    expect(readsOfG()).toBe(improvements.length + 1);
+    for (let i = 1; i < improvements.length; i++) {
+      const [before, now] = [improvements[i - 1]!, improvements[i]!];
+      expect(now.step).toBeGreaterThan(before.step);
+      expect(now.error + now.realism).toBeLessThan(before.error + before.realism);
+    }
+    for (const { completion } of improvements) {
+      expect(completion).toHaveLength(config.dataDim);
+      for (let j = 0; j < config.dataDim; j++) if (known[j]) expect(completion[j]).toBe(Math.fround(image[j]!));
+    }
+    const last = improvements.at(-1)!;
+    expect(last.error + last.realism).toBeLessThanOrEqual(result.error + result.realism);
+    if (last.step === 100) {
+      expect(Array.from(last.completion)).toEqual(Array.from(result.completion));
+      expect(last.start).toBe(result.start);
+    }
+    await expect(repairer.repair(image, known, { onImprove: 'draw' as never })).rejects.toThrow(/onImprove/);
+    picturesRead.mockRestore();
     repairer.destroy();
     generator.destroy();
     discriminator.destroy();
