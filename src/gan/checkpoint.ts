@@ -10,7 +10,7 @@
 // ever written from finite weights.
 import { TrainingDivergedError } from '../base/errors.js';
 import { requireGanConfig, resolveRecordedConfig, type GanConfig } from './config.js';
-import { exportIntegers, exportTensors, importTensors, tensorProblem } from './state.js';
+import { exportIntegers, exportTensors, importTensors, isWeights, tensorProblem } from './state.js';
 import { GanTrainer } from './trainer.js';
 import { crc32Hex } from '../io/crc32.js';
 import { maxStepsForBatch } from '../kernels/gather.js';
@@ -142,9 +142,6 @@ function knownMetadata(metadata: Record<string, string>): CheckpointMetadata {
 
 /** The `contents` a model file records (a run's checkpoint records none: all its state). */
 export const MODEL_CONTENTS = 'weights';
-
-/** The networks' tensors, without the optimiser's: what a model file holds. */
-export const isWeights = (prefix: string) => !prefix.startsWith('optimizer.');
 
 function contentsOf(metadata: CheckpointMetadata): string | undefined {
   if (metadata.contents !== undefined && metadata.contents !== MODEL_CONTENTS)
@@ -329,19 +326,29 @@ export function configMismatches(a: GanConfig, b: GanConfig): string[] {
   );
 }
 
-/** Restores a checkpoint into a trainer built with the checkpoint's configuration. */
-export function restoreCheckpoint(trainer: GanTrainer, checkpoint: Checkpoint): void {
+/**
+ * Restores a checkpoint into a trainer built with the checkpoint's configuration. A model file
+ * (weights only) is restored only with { freshOptimizer: true }: its weights and step, with Adam's
+ * moments zeroed (a run goes on from a shipped model, as the demo's pretrained start does).
+ */
+export function restoreCheckpoint(
+  trainer: GanTrainer,
+  checkpoint: Checkpoint,
+  options: { freshOptimizer?: boolean } = {},
+): void {
   requireInstance('trainer', trainer, GanTrainer, 'a GanTrainer');
   requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
   requireGanConfig('checkpoint.config', checkpoint.config);
-  if (checkpoint.weightsOnly)
+  requireObject('options', options, 'an object of options (freshOptimizer)');
+  if (checkpoint.weightsOnly && !options.freshOptimizer)
     throw new CheckpointFormatError(
       "checkpoint is a model file: the networks' weights without Adam's moments, for sampling, repair, restoration " +
-        "and scoring; training goes on from a run's own checkpoint.safetensors",
+        "and scoring; training goes on from a run's own checkpoint.safetensors (or, in the library, from this file " +
+        'with { freshOptimizer: true }: Adam starts afresh)',
     );
   const mismatches = configMismatches(checkpoint.config, trainer.config);
   if (mismatches.length > 0)
     throw new CheckpointFormatError(`checkpoint does not match this model (${mismatches.join('; ')})`);
-  importTensors(trainer, checkpoint.tensors, checkpoint.integers);
+  importTensors(trainer, checkpoint.tensors, checkpoint.integers, checkpoint.weightsOnly === true);
   trainer.setStep(checkpoint.step);
 }

@@ -6,7 +6,8 @@
 import { requireObject } from '../base/arguments.js';
 import { crc32Hex } from '../io/crc32.js';
 import { encodeSafetensors, floatBytes, type SafetensorsOptions, type TensorMap } from '../io/safetensors.js';
-import { CHECKPOINT_FORMAT, type Checkpoint, isWeights, MODEL_CONTENTS } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, type Checkpoint, MODEL_CONTENTS } from './checkpoint.js';
+import { isWeights } from './state.js';
 import { requireGanConfig } from './config.js';
 
 /** The model file of a checkpoint (decodeCheckpoint's or readCheckpointFile's), as its bytes. */

@@ -116,22 +116,41 @@ export async function exportTensors(trainer: GanTrainer, only?: (prefix: string)
 }
 
 /** Writes every tensor back. All must be valid state for the trainer's configuration; checked before any write. */
-export function importTensors(trainer: GanTrainer, tensors: TensorMap, integers: IntegerTensorMap = new Map()): void {
-  const problem = tensorProblem(trainer.config, tensors, undefined, integers);
+/** The networks' tensors, without the optimiser's: what a model file holds. */
+export const isWeights = (prefix: string) => !prefix.startsWith('optimizer.');
+
+/**
+ * Writes checked tensors into the trainer. With `weightsOnly` (a model file's) Adam's moments are
+ * not read but zeroed: the optimiser starts afresh on the restored weights.
+ */
+export function importTensors(
+  trainer: GanTrainer,
+  tensors: TensorMap,
+  integers: IntegerTensorMap = new Map(),
+  weightsOnly = false,
+): void {
+  const only = weightsOnly ? isWeights : undefined;
+  const problem = tensorProblem(trainer.config, tensors, only, integers);
   if (problem) throw new ArgumentError('checkpoint', problem);
+  const { ctx } = trainer;
+  const networks = [trainer.generator, trainer.discriminator] as Array<MlpParameters | NetworkParameters>;
+  if (weightsOnly)
+    for (const net of networks)
+      for (const moment of [net.moment1, net.moment2]) ctx.write(moment, new Float32Array(moment.size / 4));
   if (usesLayerLists(trainer.config)) {
-    importNetworkTensors(trainer.ctx, layerLists(trainer), tensors);
+    importNetworkTensors(ctx, layerLists(trainer), tensors, only);
     return;
   }
-  const networks = mlps(trainer);
+  const mlpNetworks = mlps(trainer);
   for (const [prefix, network, role] of PREFIXES) {
-    const mlp = networks[network];
-    trainer.ctx.write(mlp.buffers()[role]!, flattenMlpTensors(mlp.layout, prefix, tensors, scaleOf(role)));
+    if (only && !only(prefix)) continue;
+    const mlp = mlpNetworks[network];
+    ctx.write(mlp.buffers()[role]!, flattenMlpTensors(mlp.layout, prefix, tensors, scaleOf(role)));
   }
   const vectors = trainer.spectralNorm?.vectors() ?? [];
   spectralVectors(trainer.config).forEach(({ name }, l) => {
     const { buffer, offset } = vectors[l]!;
-    trainer.ctx.write(buffer, tensors.get(name)!.data, offset);
+    ctx.write(buffer, tensors.get(name)!.data, offset);
   });
 }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
 import { encodeModelFile } from '../../src/gan/modelFile.js';
 import { GanSampler, loadGenerator } from '../../src/gan/sampler.js';
+import { exportTensors } from '../../src/gan/state.js';
 import { float16Bits, float16Value } from '../../src/io/float16.js';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { useGpu } from '../support/gpu.js';
@@ -71,6 +72,21 @@ describe('model files', () => {
     try {
       expect(() => restoreCheckpoint(trainer, decodeCheckpoint(model))).toThrow(CheckpointFormatError);
       expect(() => restoreCheckpoint(trainer, decodeCheckpoint(model))).toThrow(/^checkpoint is a model file/);
+      // Asked for, a run goes on from it: its weights and step, Adam's moments zeroed.
+      await trainer.train(3);
+      restoreCheckpoint(trainer, decodeCheckpoint(model), { freshOptimizer: true });
+      expect(trainer.step).toBe(checkpoint.step);
+      const restored = await exportTensors(trainer);
+      const weights = decodeCheckpoint(model).tensors;
+      for (const [name, t] of restored) {
+        if (name.startsWith('optimizer.'))
+          expect(
+            t.data.every((v) => v === 0),
+            name,
+          ).toBe(true);
+        else expect(t.data, name).toEqual(weights.get(name)!.data);
+      }
+      expect(await trainer.train(2)).toBe(2);
     } finally {
       destroy();
     }
