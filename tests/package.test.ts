@@ -344,6 +344,7 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
         'bin',
         'dist',
         'docs',
+        'examples',
         'models',
         'package.json',
         'scripts',
