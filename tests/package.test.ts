@@ -3,14 +3,12 @@
 // TypeScript project (TypeScript 5 and 7; node16, bundler and node10 resolution), a Vite app (built,
 // and served to headless Chromium), a webpack build, the CLI from a read-only install run by another
 // user and from a global install, and the package checkers @arethetypeswrong/cli and publint. dist/
-// is built by the test setup (tests/support/build-lib.ts).
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+// is built by the test setup (tests/support/build-lib.ts); packing and installing are in tests/support/package.ts.
 import {
   chmodSync,
   chownSync,
   cpSync,
   existsSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -18,32 +16,19 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build as esbuild, transformSync } from 'esbuild';
 import type { Browser } from 'playwright';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serve } from './support/chromium.js';
+import { installFixture, installedVersion, ownErrors, packTarball, ROOT, run, TOOL } from './support/package.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TOOL = (path: string) => join(ROOT, 'node_modules', path);
 /** The issue's budget for a Vite app that imports acquireGpu and createMatmul. */
 const BUDGET_GZIP_BYTES = 40 * 1024;
-/** A Dawn "Warning: …" line on stderr is the adapter's, not ours. */
-const ownErrors = (stderr: string) =>
-  stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:') && !l.includes('XDG_RUNTIME_DIR'));
-
-function run(command: string, args: string[], options: SpawnSyncOptions = {}) {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 240_000, ...options });
-  return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), error: r.error };
-}
-
-function installedVersion(name: string): string {
-  return JSON.parse(readFileSync(TOOL(`${name}/package.json`), 'utf8')).version;
-}
 
 function folderBytes(dir: string): number {
   let total = 0;
@@ -54,34 +39,8 @@ function folderBytes(dir: string): number {
   return total;
 }
 
-/** A fresh project that installs the tarball (and `dependencies`) from it and the npm cache. */
-function fixture(
-  name: string,
-  tarball: string,
-  dependencies: Record<string, string>,
-  files: Record<string, string>,
-): string {
-  const dir = join(tempDir(`webgpu-gan-${name}-`));
-  chmodSync(dir, 0o755); // the CLI check runs as another user
-  const manifest = {
-    name,
-    private: true,
-    type: 'module',
-    dependencies: { 'webgpu-gan': `file:${tarball}`, ...dependencies },
-  };
-  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(join(dir, file, '..'), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  }
-  const install = run(
-    'npm',
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
-    { cwd: dir },
-  );
-  if (install.status !== 0) throw new Error(`npm install in the ${name} fixture failed:\n${install.stderr}`);
-  return dir;
-}
+const fixture = (name: string, tarball: string, dependencies: Record<string, string>, files: Record<string, string>) =>
+  installFixture(tempDir(`webgpu-gan-${name}-`), name, tarball, dependencies, files);
 
 // The README example, turned into plain JavaScript as a Node user would write it.
 const EXAMPLE_JS = transformSync(readFileSync(join(ROOT, 'examples', 'single-kernel.ts'), 'utf8'), {
@@ -158,21 +117,11 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
   let browserApp: string;
 
   beforeAll(() => {
-    const packs = tempDir('webgpu-gan-pack-');
-    // dist/ is fresh (the setup built it); --ignore-scripts keeps prepack from rebuilding it
-    // under the other test files that run the CLI from it at the same time.
-    const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packs], { cwd: ROOT });
-    if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
-    const [packed] = JSON.parse(pack.stdout) as {
-      filename: string;
-      size: number;
-      unpackedSize: number;
-      files: { path: string }[];
-    }[];
-    tarball = join(packs, packed!.filename);
+    const packed = packTarball(tempDir('webgpu-gan-pack-'));
+    tarball = packed.path;
     console.log(
-      `tarball ${packed!.filename}: ${(packed!.size / 1024).toFixed(1)} kB, ` +
-        `${(packed!.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed!.files.length} files`,
+      `tarball ${packed.path}: ${(packed.size / 1024).toFixed(1)} kB, ` +
+        `${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.files.length} files`,
     );
     nodeApp = fixture(
       'node-app',
@@ -395,6 +344,7 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
         'bin',
         'dist',
         'docs',
+        'examples',
         'models',
         'package.json',
         'scripts',

@@ -1,5 +1,6 @@
-// The README's kernel example is real code: it must appear verbatim in README.md and produce
-// the values its comment promises; its install line works for root, who has no sudo in a container.
+// The README's examples are real code: they appear verbatim in README.md, the kernel one gives
+// the values its comment promises (tests/package-examples.test.ts runs the training one), and its
+// install line works for root, who has no sudo in a container.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { leakyLinearLayer } from '../examples/single-kernel.js';
@@ -11,6 +12,12 @@ describe('README example', () => {
     const example = readFileSync(new URL('../examples/single-kernel.ts', import.meta.url), 'utf8');
     const code = example.slice(example.indexOf('import '));
     expect(readme).toContain(code);
+  });
+
+  it('the training example appears in README.md exactly as in examples/train-and-sample.mjs', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = readFileSync(new URL('../examples/train-and-sample.mjs', import.meta.url), 'utf8');
+    expect(readme).toContain(example.slice(example.indexOf('import ')));
   });
 
   it('runs and computes leakyReLU(x·W + b)', async () => {
