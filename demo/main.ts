@@ -18,6 +18,7 @@ import { fetchMnist, fetchMnistLabels } from './mnist.js';
 import { $, baseConfig, fail, page, params } from './page.js';
 import type { TrainingImages } from './pictures.js';
 import { picturesPanel } from './picturesPanel.js';
+import { fetchPretrained, startPretrained, wantsPretrained, wireStartFromScratch } from './pretrained.js';
 import { loadQuality, qualityPanel } from './qualityPanel.js';
 import { classifyPanel } from './classifyPanel.js';
 import { repairPanel, repairTools } from './repairPanel.js';
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   if (!ctx) return;
   let ready = (_: State) => {};
   void offerResume(new Promise<State>((resolve) => (ready = resolve)));
+  // Fetched beside MNIST, and restored before the page is ready: no step can run in between.
+  const shipped = wantsPretrained(ctx.adapter.isSoftware) ? fetchPretrained() : null;
   const images = await loadMnist();
   const { dataset, labels } = upload(ctx, images);
   page.loading.hidden = true;
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     views: [],
   };
   wire(state);
+  if (shipped) startPretrained(state, await shipped);
   dispatch(state, 'ready');
   ready(state);
   requestAnimationFrame(() => frame(state));
@@ -79,6 +83,7 @@ function wire(state: State): void {
     classifyPanel(state),
     qualityPanel(),
   );
+  wireStartFromScratch(state);
   watchDevice(state);
   showSettings(state.config);
 }

@@ -2,7 +2,8 @@
 // URL takes, and the small ways of writing a message. Below every other module of the demo.
 // URL parameters shrink the run for tests: ?subset=N images, ?gHidden=32,32&dHidden=32,32,
 // ?batch=N, ?autosave=N (steps between autosaves, default 500), ?evalEvery=N&evalN=M, and
-// ?repairStarts=N&repairSteps=M (the repair search's starting points and Adam steps).
+// ?repairStarts=N&repairSteps=M (the repair search's starting points and Adam steps); ?start=scratch or
+// ?start=pretrained turns the software adapter's pretrained start (pretrained.ts) off or on.
 import type { GanConfig } from 'webgpu-gan';
 import type { TrainingImages } from './pictures.js';
 
@@ -52,6 +53,8 @@ const RUN_MESSAGES = ['form-message', 'file-message', 'autosave', 'pictures-mess
 /** Clears the panels' messages about an earlier run; whoever started the new one then says so. */
 export function clearRunMessages(): void {
   for (const id of RUN_MESSAGES) message($(id), '');
+  // The line saying the run began from the pretrained generator (pretrained.ts) is about the run before too.
+  $('pretrained-note').hidden = true;
 }
 
 /** A failure that leaves the page without a run: said prominently, with what to do. */
