@@ -113,12 +113,14 @@ try {
 
 describe('the packed package, installed', { timeout: 300_000 }, () => {
   let tarball: string;
+  let tarballBytes: number;
   let nodeApp: string;
   let browserApp: string;
 
   beforeAll(() => {
     const packed = packTarball(tempDir('webgpu-gan-pack-'));
     tarball = packed.path;
+    tarballBytes = packed.size;
     console.log(
       `tarball ${packed.path}: ${(packed.size / 1024).toFixed(1)} kB, ` +
         `${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.files.length} files`,
@@ -149,6 +151,7 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
       'dist/shaders/matmul.js',
       'LICENSE',
       'models/mnist-classifier.safetensors',
+      'models/mnist-gan.safetensors',
       'scripts/install-headless.sh',
       'bin/webgpu-gan.js',
     ]) {
@@ -156,6 +159,10 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
     }
     for (const file of ['src', 'shaders', 'dist/demo', 'scripts/build-lib.mjs', 'tests'])
       expect(existsSync(join(pkg, file)), file).toBe(false);
+  });
+
+  it('stays under 6 MB packed, the shipped models included', () => {
+    expect(tarballBytes).toBeLessThan(6 * 2 ** 20);
   });
 
   it('a browser-only install brings no Dawn, MNIST or bundler: the WebGPU types, ml-matrix and two decoders', () => {

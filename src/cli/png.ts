@@ -1,6 +1,8 @@
 // A minimal PNG writer for 8-bit grey or RGB images: signature, IHDR, one zlib-compressed IDAT
 // (every scanline with filter 0), IEND. Enough for sample grids, with no dependency.
 import { deflateSync } from 'node:zlib';
+import { requireInstance, requireObject } from '../base/arguments.js';
+import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
 import { crc32 } from '../io/crc32.js';
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
@@ -14,10 +16,18 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /** `pixels`: rows of `width` pixels, each one byte (grey) or three (R, G, B). */
-export function encodePng(image: { width: number; height: number; channels: 1 | 3; pixels: Uint8Array }): Uint8Array {
-  const { width, height, channels, pixels } = image;
+export function encodePng(image: { width: number; height: number; channels?: 1 | 3; pixels: Uint8Array }): Uint8Array {
+  requireObject('image', image, 'a picture ({ width, height, channels, pixels }, as sampleGrid returns)');
+  const width = requirePositiveInteger('image.width', image.width);
+  const height = requirePositiveInteger('image.height', image.height);
+  const channels = image.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new ArgumentError('image.channels', `must be 1 or 3, got ${channels}`);
+  const pixels = requireInstance('image.pixels', image.pixels, Uint8Array, 'bytes, one or three per pixel');
   if (pixels.length !== width * height * channels)
-    throw new Error(`PNG: ${pixels.length} bytes for ${width}×${height}×${channels}`);
+    throw new ArgumentError(
+      'image.pixels',
+      `holds ${pixels.length} bytes, but ${width}×${height}×${channels} needs ${width * height * channels}`,
+    );
   const header = new Uint8Array(13);
   const hv = new DataView(header.buffer);
   hv.setUint32(0, width);
