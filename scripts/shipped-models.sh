@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-/tmp/webgpu-gan-shipped}
 node scripts/build-lib.mjs --if-stale
-for data in mnist; do
+for data in mnist fashion-mnist; do
   node bin/webgpu-gan.js train --data "$data" --steps 5000 --seed 1 --out "$work/$data" --force
   node scripts/model-file.mjs "$work/$data/checkpoint.safetensors" "models/$data-gan.safetensors" --float16
 done

@@ -7,7 +7,7 @@ import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { SHIPPED_MODELS, type ShippedModel, shippedModelPath } from '../gan/shippedModels.js';
 
 /** The help text's words for a --checkpoint flag that takes a shipped model's name too. */
-export const SHIPPED_HELP = `, or ${Object.keys(SHIPPED_MODELS).join(' or ')} for the model the package ships`;
+export const SHIPPED_HELP = `, or ${Object.keys(SHIPPED_MODELS).join(' or ')} for a model the package ships`;
 
 /**
  * The checkpoint a --checkpoint value names: a file, or a shipped model's name (said on stderr,

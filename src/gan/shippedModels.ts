@@ -7,6 +7,7 @@ import { ArgumentError } from '../base/errors.js';
 /** Each shipped model's name → its file in models/. */
 export const SHIPPED_MODELS = {
   mnist: 'mnist-gan.safetensors',
+  'fashion-mnist': 'fashion-mnist-gan.safetensors',
 } as const;
 
 export type ShippedModel = keyof typeof SHIPPED_MODELS;
