@@ -19,7 +19,7 @@ export {
 } from './data/fashionMnistNode.js';
 export { loadImageFolder, type ImageFolder, type ImageFolderOptions } from './data/imageFolderNode.js';
 export { readCheckpointFile, writeFileAtomic } from './gan/checkpointFile.js';
-export { encodePng } from './cli/png.js';
+export { encodePng } from './io/png.js';
 export { SHIPPED_MODELS, shippedModelPath, type ShippedModel } from './gan/shippedModels.js';
 export {
   CLASSIFIER_FILES,

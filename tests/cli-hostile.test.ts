@@ -63,19 +63,18 @@ describe('the smaller cases of a hostile user', { timeout: 300_000 }, () => {
     );
   });
 
-  const repair = (mask: string, ...more: string[]) =>
-    cli([
-      'repair',
-      '--checkpoint',
-      checkpoint,
-      '--image',
-      join(run, 'digit.png'),
-      '--mask',
-      join(run, mask),
-      '--out',
-      join(run, 'out.png'),
-      ...more,
-    ]);
+  const repairArgs = (mask: string, out = join(run, 'out.png')) => [
+    'repair',
+    '--checkpoint',
+    checkpoint,
+    '--image',
+    join(run, 'digit.png'),
+    '--mask',
+    join(run, mask),
+    '--out',
+    out,
+  ];
+  const repair = (mask: string, ...more: string[]) => cli([...repairArgs(mask), ...more]);
 
   it('repair refuses a mask of another size, an all-white mask and a realism weight past its bound', () => {
     const cases: Array<[ReturnType<typeof repair>, RegExp]> = [
@@ -95,17 +94,7 @@ describe('the smaller cases of a hostile user', { timeout: 300_000 }, () => {
     const { dir, undo } = readOnlyFolder();
     try {
       const sample = cli(['sample', '--checkpoint', checkpoint, '--out', join(dir, 'grid.png')]);
-      const repaired = cli([
-        'repair',
-        '--checkpoint',
-        checkpoint,
-        '--image',
-        join(run, 'digit.png'),
-        '--mask',
-        join(run, 'half.png'),
-        '--out',
-        join(dir, 'repaired.png'),
-      ]);
+      const repaired = cli(repairArgs('half.png', join(dir, 'repaired.png')));
       for (const r of [sample, repaired]) {
         expect(r.status).toBe(2);
         expect(r.errors).toEqual([expect.stringMatching(/cannot write .*\.png: .*\((EROFS|EACCES)\)$/)]);

@@ -2,7 +2,7 @@
 // PNG writer's grey and RGB files read back by an independent decoder (pngjs).
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { encodePng } from '../src/cli/png.js';
+import { encodePng } from '../src/io/png.js';
 import { imageSide, sampleGrid } from '../src/render/grid.js';
 
 describe('sampleGrid', () => {

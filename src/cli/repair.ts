@@ -12,7 +12,7 @@ import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
 import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
-import { encodePng } from './png.js';
+import { encodePng } from '../io/png.js';
 
 /** The latent search's flags that restore shares (its --realism's help differs, so it sits between). */
 export const SEARCH_START_FLAGS = {

@@ -19,7 +19,7 @@ import { formatDegradation, parseDegradation, type Degradation } from '../restor
 import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
 import { SEARCH_END_FLAGS, SEARCH_START_FLAGS } from './repair.js';
 import { checkOutputFile, CliError, writeAtomically } from './files.js';
-import { encodePng } from './png.js';
+import { encodePng } from '../io/png.js';
 
 export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
   checkpoint: {

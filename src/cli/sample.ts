@@ -6,7 +6,7 @@ import { sampleGrid } from '../render/grid.js';
 import { GanSampler, loadGenerator } from '../gan/sampler.js';
 import { interpolationNoise, seededRandom } from '../gan/interpolate.js';
 import { type FlagTable, parseFlags, UsageError } from './args.js';
-import { encodePng } from './png.js';
+import { encodePng } from '../io/png.js';
 
 export const SAMPLE_FLAGS: FlagTable = {
   checkpoint: { kind: 'string', required: true, help: `checkpoint.safetensors to sample from${SHIPPED_HELP}` },

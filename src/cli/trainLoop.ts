@@ -13,7 +13,7 @@ import type { SampleScore } from '../eval/scorer.js';
 import { sampleGrid } from '../render/grid.js';
 import { flagFor, showValue } from './args.js';
 import { appendLine, RUN_FILES, writeAtomically } from './files.js';
-import { encodePng } from './png.js';
+import { encodePng } from '../io/png.js';
 import { Progress, progressLine } from './progress.js';
 import { type Run, TRAIN_FLAGS } from './trainFlags.js';
 

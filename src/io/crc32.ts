@@ -1,4 +1,4 @@
-// CRC-32 (IEEE 802.3, the zlib and PNG polynomial): PNG chunks (cli/png.ts), and a checkpoint's
+// CRC-32 (IEEE 802.3, the zlib and PNG polynomial): PNG chunks (io/png.ts), and a checkpoint's
 // tensor data, so that bit rot or a damaged copy is found when the file is read rather than
 // trained on. Synchronous and the same in Node and browsers; a cryptographic hash would guard
 // against nothing more here.
