@@ -3,11 +3,15 @@
 // the classical method for each degradation, all in one run. Each is scored by PSNR and SSIM
 // against the truth (bench/restore/metrics.ts) and by the committed MNIST classifier's accuracy
 // on the restored digits. Prints a markdown table; --json FILE writes the numbers.
-//   npm run bench:restore -- --checkpoint run/checkpoint.safetensors [--n 100] [--quick] [--json out.json]
-import { writeFileSync } from 'node:fs';
+// --restorers DIR adds each trained restorer found there (restorer.safetensors files of
+// `train --task restore`, matched to a degradation by what they undo) as a method of its own.
+//   npm run bench:restore -- --checkpoint run/checkpoint.safetensors [--restorers DIR] [--n 100] [--quick]
+//     [--json out.json]
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { degradeOnGpu } from '../src/cli/restore.js';
+import { loadFashionMnist } from '../src/data/fashionMnistNode.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../src/data/mnistNode.js';
 import { createAccuracyMeter } from '../src/eval/accuracy.js';
 import { loadClassifier } from '../src/eval/classifier.js';
@@ -20,7 +24,9 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { acquireGpu } from '../src/gpu/device.js';
 import type { MlpWeights } from '../src/nn/mlp.js';
 import { ImageRepairer } from '../src/repair/repairer.js';
-import { type Degradation, isFitted, parseDegradation } from '../src/restore/spec.js';
+import { decodeRestorer, isRestorerFile, type RestorerFile } from '../src/restore/restorerFile.js';
+import { type Degradation, formatDegradation, isFitted, parseDegradation } from '../src/restore/spec.js';
+import { TrainedRestorer } from '../src/restore/trainedRestorer.js';
 import { classicalBaselines, BENCH_DEGRADATIONS, knownValues, toUnit } from './restore/methods.js';
 import { psnr, ssim } from './restore/metrics.js';
 import { nearestRow, pasteUnknown } from './restore/nearest.js';
@@ -140,6 +146,58 @@ async function restoreNearest(
   return out;
 }
 
+/**
+ * The test pictures, their labels and the nearest-picture candidates: MNIST's first n test digits
+ * and first `train` training digits (both sets come shuffled); Fashion-MNIST's evenly spaced
+ * through each split, which the package orders by class.
+ */
+function benchPictures(data: 'mnist' | 'fashion-mnist', settings: Settings) {
+  if (data === 'mnist')
+    return {
+      test: loadMnistImages(mnistFilePath('t10k-images')).pixels.subarray(0, settings.n * PIXELS),
+      labels: loadMnistLabels(mnistFilePath('t10k-labels')).subarray(0, settings.n),
+      train: loadMnistImages().pixels.subarray(0, settings.train * PIXELS),
+    };
+  const [test, train] = [loadFashionMnist('test'), loadFashionMnist('train')];
+  const spread = (count: number, n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * count) / n));
+  const pictures = (set: typeof test, rows: number[]) => {
+    const out = new Uint8Array(rows.length * PIXELS);
+    for (const [i, row] of rows.entries()) out.set(set.pixels.subarray(row * PIXELS, (row + 1) * PIXELS), i * PIXELS);
+    return out;
+  };
+  const testRows = spread(test.count, settings.n);
+  return {
+    test: pictures(test, testRows),
+    labels: Uint8Array.from(testRows, (row) => test.labels[row]!),
+    train: pictures(train, spread(train.count, settings.train)),
+  };
+}
+
+/** The restorer files under `dir` (searched one level down too) trained on `data`, by the chain they undo. */
+function readRestorers(dir: string | undefined, data: string): Map<string, RestorerFile> {
+  const found = new Map<string, RestorerFile>();
+  if (dir === undefined) return found;
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.safetensors'));
+  for (const file of files) {
+    const bytes = readFileSync(join(dir, file));
+    if (!isRestorerFile(bytes)) continue;
+    const restorer = decodeRestorer(bytes);
+    if ((restorer.data ?? 'mnist') !== data) continue;
+    found.set(formatDegradation(restorer.settings.degradation), restorer);
+  }
+  return found;
+}
+
+/** A trained restorer's pictures (n × 784 in [0, 1]), all at once. */
+async function restoreTrained(ctx: GpuContext, file: RestorerFile, degraded: Float32Array): Promise<Float64Array> {
+  const restorer = TrainedRestorer.fromFile(ctx, file);
+  try {
+    return toUnit(await restorer.restore(degraded));
+  } finally {
+    restorer.destroy();
+  }
+}
+
 function classical(chain: Degradation[], degraded: Float32Array, settings: Settings) {
   const size = degraded.length / settings.n;
   const small = Math.round(Math.sqrt(size));
@@ -172,27 +230,39 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
     args: argv,
     options: {
       checkpoint: { type: 'string' },
+      restorers: { type: 'string' },
       n: { type: 'string' },
       train: { type: 'string' },
       starts: { type: 'string' },
       steps: { type: 'string' },
       degradations: { type: 'string' },
+      data: { type: 'string', default: 'mnist' },
       quick: { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
-  if (!values.checkpoint) throw new Error('--checkpoint FILE is required (an MLP generator trained on MNIST)');
+  if (!values.checkpoint && !values.restorers)
+    throw new Error('give --checkpoint FILE (an MLP generator trained on MNIST), --restorers DIR, or both');
   const settings = settingsFrom(values);
-  const checkpoint = readCheckpointFile(values.checkpoint);
-  if (checkpoint.config.dataDim !== PIXELS || checkpoint.config.channels !== 1 || checkpoint.config.classes !== 0)
+  const checkpoint = values.checkpoint ? readCheckpointFile(values.checkpoint) : null;
+  if (
+    checkpoint &&
+    (checkpoint.config.dataDim !== PIXELS || checkpoint.config.channels !== 1 || checkpoint.config.classes !== 0)
+  )
     throw new Error('the benchmark takes an unconditional 28×28 one-channel (MNIST) generator');
+  const data = values.data;
+  if (data !== 'mnist' && data !== 'fashion-mnist')
+    throw new Error(`--data must be mnist or fashion-mnist, got ${data}`);
+  if (checkpoint?.dataset !== undefined && checkpoint.dataset !== data)
+    throw new Error(`--checkpoint learned ${checkpoint.dataset}, not --data ${data}`);
+  const restorers = readRestorers(values.restorers, data);
   const chains = settings.degradations.map((spec) => ({ spec, chain: parseDegradation(spec) }));
-  const classifierFile = readClassifierFile(join(process.cwd(), 'models', 'mnist-classifier.safetensors'));
-  const test = loadMnistImages(mnistFilePath('t10k-images'));
-  const labels = loadMnistLabels(mnistFilePath('t10k-labels')).subarray(0, settings.n);
+  const classifierFile = readClassifierFile(join(process.cwd(), 'models', `${data}-classifier.safetensors`));
+  const sets = benchPictures(data, settings);
   const toSigned = (bytes: Uint8Array) => Float32Array.from(bytes, (b) => (2 * b - 255) / 255);
-  const clean = toSigned(test.pixels.subarray(0, settings.n * PIXELS));
-  const train = toSigned(loadMnistImages().pixels.subarray(0, settings.train * PIXELS));
+  const labels = sets.labels;
+  const clean = toSigned(sets.test);
+  const train = toSigned(sets.train);
   const truth = toUnit(clean);
 
   const ctx = await acquireGpu();
@@ -203,8 +273,19 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
     for (const { spec, chain } of chains) {
       const geometry = { rows: settings.n, channels: 1, height: SIDE, width: SIDE };
       const degraded = await degradeOnGpu(ctx, chain, geometry, clean, {});
+      const restorer = restorers.get(formatDegradation(chain));
       const methods = [
-        { name: 'ours (latent search)', restored: await restoreOurs(ctx, checkpoint, chain, degraded, settings) },
+        ...(checkpoint
+          ? [{ name: 'ours (latent search)', restored: await restoreOurs(ctx, checkpoint, chain, degraded, settings) }]
+          : []),
+        ...(restorer
+          ? [
+              {
+                name: `ours (trained restorer, ${restorer.step} steps)`,
+                restored: await restoreTrained(ctx, restorer, degraded),
+              },
+            ]
+          : []),
         { name: 'nearest training picture', restored: await restoreNearest(ctx, chain, degraded, train, settings) },
         ...classical(chain, degraded, settings),
       ];
@@ -224,8 +305,13 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
     ctx.destroy();
   }
   console.log(
-    `Restoration on MNIST test digits 0–${settings.n - 1}, ${adapter}; ${values.checkpoint}; ours: ` +
-      `${settings.starts} starts × ${settings.steps} steps; nearest of the first ${settings.train} training digits.\n`,
+    `Restoration on ${
+      data === 'mnist'
+        ? `MNIST test digits 0–${settings.n - 1}`
+        : `${settings.n} Fashion-MNIST ` + 'test pictures, evenly spaced'
+    }, ${adapter}; ${values.checkpoint ?? 'no generator'}; ` +
+      `latent search: ${settings.starts} starts × ${settings.steps} steps; restorers: ${values.restorers ?? 'none'}; ` +
+      `nearest of ${settings.train} training pictures.\n`,
   );
   console.log(table(scores));
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ adapter, settings, scores }, null, 2)}\n`);

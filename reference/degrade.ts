@@ -97,13 +97,13 @@ export function exposureSlopeReference(x: number, c: Curve): number {
   return u > 0 && u < 1 ? c.gain * c.gamma * u ** (c.gamma - 1) : 0;
 }
 
-/** The degrade noise: the Philox numbers of (seed, step 0, stream), as random.wgsl draws them. */
-export function gaussianNoiseReference(x: ArrayLike<number>, sigma: number, seed: number, stream: number) {
-  const normals = normalReference(x.length, seed, stream, 0);
+/** The degrade noise: the Philox numbers of (seed, step, stream), as random.wgsl draws them. */
+export function gaussianNoiseReference(x: ArrayLike<number>, sigma: number, seed: number, stream: number, step = 0) {
+  const normals = normalReference(x.length, seed, stream, step);
   return Float64Array.from(x, (v, i) => Math.min(1, Math.max(-1, Number(v) + sigma * normals[i]!)));
 }
 
-export function saltPepperReference(x: ArrayLike<number>, probability: number, seed: number, stream: number) {
-  const u = uniformReference(x.length, seed, stream, 0);
+export function saltPepperReference(x: ArrayLike<number>, probability: number, seed: number, stream: number, step = 0) {
+  const u = uniformReference(x.length, seed, stream, step);
   return Float64Array.from(x, (v, i) => (u[i]! < probability / 2 ? -1 : u[i]! < probability ? 1 : Number(v)));
 }

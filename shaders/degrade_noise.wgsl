@@ -1,7 +1,8 @@
 // Noise, to make a degraded picture from a clean one (src/restore/). It is never inside the fit:
 // restoration fits the noisy picture itself (its forward there is the identity) and relies on the
-// generator's range to leave the noise out. Seeded by Philox exactly as random.wgsl (chunk, step 0,
-// stream), so the CPU reference draws the same numbers.
+// generator's range to leave the noise out. Seeded by Philox exactly as random.wgsl (chunk, step,
+// stream), so the CPU reference draws the same numbers. The step is a word of a step counter: a
+// restorer in training draws new noise each step with no upload; a fixed picture reads a 0.
 //   gaussian:         x' = clamp(x + σ·n, −1, 1),  n ~ N(0, 1) (Box–Muller)
 //   salt and pepper:  with u uniform, x' = −1 where u < p/2, +1 where p/2 ≤ u < p, else x
 // requires: philox.wgsl
@@ -17,6 +18,10 @@ struct NoiseParams {
 @group(0) @binding(0) var<uniform> params: NoiseParams;
 @group(0) @binding(1) var<storage, read> source: array<f32>;
 @group(0) @binding(2) var<storage, read_write> result: array<f32>;
+@group(0) @binding(3) var<storage, read> step_count: array<u32>;
+
+// Which word of step_count holds the step (1: the step in progress of a counter the step advances).
+override STEP_WORD: u32 = 0u;
 
 // Invocations per workgroup, each one chunk of four values.
 const THREADS = 64u;
@@ -26,7 +31,7 @@ fn chunk_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
 }
 
 fn chunk_uniforms(chunk: u32) -> vec4<f32> {
-  return unit_uniform(sequence_bits(chunk, 0u, params.stream, params.seed_lo, params.seed_hi));
+  return unit_uniform(sequence_bits(chunk, step_count[STEP_WORD], params.stream, params.seed_lo, params.seed_hi));
 }
 
 @compute @workgroup_size(THREADS)

@@ -134,6 +134,21 @@ export {
 } from './restore/spec.js';
 export { buildDegradationChain, type DegradationChain, type ChainOptions } from './restore/operator.js';
 export {
+  RestorerTrainer,
+  resolveRestorerSettings,
+  type RestorerSettings,
+  type ResolvedRestorerSettings,
+} from './restore/restorerTrainer.js';
+export { TrainedRestorer, restorerFileOf } from './restore/trainedRestorer.js';
+export { encodeRestorer, decodeRestorer, isRestorerFile, type RestorerFile } from './restore/restorerFile.js';
+export { restorerLayers, type RestorerShape } from './restore/restorerModel.js';
+export {
+  createReconstructionLoss,
+  RECONSTRUCTION_LOSSES,
+  type ReconstructionLoss,
+  type ReconstructionLossSpec,
+} from './kernels/reconstructionLoss.js';
+export {
   createBlur,
   createDownscale,
   createMask,

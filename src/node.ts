@@ -20,7 +20,13 @@ export {
 export { loadImageFolder, type ImageFolder, type ImageFolderOptions } from './data/imageFolderNode.js';
 export { readCheckpointFile, writeFileAtomic } from './gan/checkpointFile.js';
 export { encodePng } from './io/png.js';
-export { SHIPPED_MODELS, shippedModelPath, type ShippedModel } from './gan/shippedModels.js';
+export {
+  SHIPPED_MODELS,
+  SHIPPED_RESTORERS,
+  shippedModelPath,
+  shippedRestorerPath,
+  type ShippedModel,
+} from './gan/shippedModels.js';
 export {
   CLASSIFIER_FILES,
   classifierWeightsPath,

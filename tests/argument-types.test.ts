@@ -29,19 +29,29 @@ const NOT_CALLED = new Set([
   'FASHION_MNIST_CLASSES',
   'CLASSIFIER_FILES',
   'SHIPPED_MODELS',
+  'SHIPPED_RESTORERS',
   'DEGRADATION_KINDS',
+  'RECONSTRUCTION_LOSSES',
 ]);
 /** Functions that take nothing, or only optional settings where any value is read as "the default". */
 const NO_ARGUMENTS = new Set(['classifierWeightsPath', 'fashionMnistDir', 'mnistTrainImagesPath']);
 /** Classes made only by their static creators (TypeScript's private constructors). */
-const PRIVATE_CONSTRUCTORS = new Set(['GanTrainer', 'GanSampler', 'GanClassifier', 'ImageRepairer', 'GpuDataset']);
+const PRIVATE_CONSTRUCTORS = new Set([
+  'GanTrainer',
+  'GanSampler',
+  'GanClassifier',
+  'ImageRepairer',
+  'GpuDataset',
+  'RestorerTrainer',
+  'TrainedRestorer',
+]);
 /**
  * Calls whose "wrong" value is of the type the argument takes (a path that names no file, a name
  * that is not a dataset's): refused for its value, with a message that says which values are taken.
  */
 const TAKEN_TYPE = new RegExp(
   '^(loadMnistImages|loadMnistLabels|loadImageFolder|readCheckpointFile|readClassifierFile|parseDegradation|' +
-    'shippedModelPath)' +
+    'shippedModelPath|shippedRestorerPath)' +
     '\\("a string"\\)',
 );
 

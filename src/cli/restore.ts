@@ -3,23 +3,28 @@
 // operator (src/repair/, src/restore/): it fits A(G(z)) to the degraded picture. --degrade-only
 // makes the degraded picture from a clean one instead, the same way, so a user can try it.
 import { readCheckpointArgument, SHIPPED_HELP } from './shipped.js';
+import { blownUp, fittedGeometry, readPicture, writePictures } from './pictureFiles.js';
+import { isRestorerPath, restoreWithTrained, TRAINED_RESTORER_FLAGS } from './restoreTrained.js';
+import { SHIPPED_MODELS, type ShippedModel, shippedRestorerPath } from '../gan/shippedModels.js';
+import { existsSync } from 'node:fs';
+import { decodeRestorer } from '../restore/restorerFile.js';
+import { readRegularFile } from '../io/regularFileNode.js';
 import { readImageFile } from '../data/imageFolderNode.js';
 import { prepareImage } from '../data/images.js';
-import { imageSide, sampleGrid } from '../render/grid.js';
+import { imageSide } from '../render/grid.js';
 import { loadDiscriminator } from '../gan/discriminator.js';
 import { ImageRepairer } from '../repair/repairer.js';
 import { type RepairOptions, repairSettings } from '../repair/options.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
 import type { GpuContext } from '../gpu/context.js';
-import { downscaledGeometry, pictureSize, type ImageGeometry } from '../kernels/degrade.js';
+import { pictureSize, type ImageGeometry } from '../kernels/degrade.js';
 import { buildDegradationChain, type ChainOptions } from '../restore/operator.js';
 import { type BlurTaps, tapsFromPicture } from '../restore/taps.js';
 import { formatDegradation, parseDegradation, type Degradation } from '../restore/spec.js';
-import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
+import { type FlagTable, type ParsedFlags, parseFlags, settingsOf, UsageError } from './args.js';
 import { SEARCH_END_FLAGS, SEARCH_START_FLAGS } from './repair.js';
-import { checkOutputFile, CliError, writeAtomically } from './files.js';
-import { encodePng } from '../io/png.js';
+import { checkOutputFile, CliError } from './files.js';
 
 export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
   checkpoint: {
@@ -33,7 +38,6 @@ export const RESTORE_FLAGS: FlagTable<keyof RepairOptions> = {
   },
   degradation: {
     kind: 'string',
-    required: true,
     help:
       'what the picture went through: KIND[:name=value,...] joined by +, KIND one of mask, blur, noise, downscale, ' +
       'dark, washed, exposure (e.g. blur:sigma=1.5+noise:sigma=0.1)',
@@ -68,8 +72,14 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, RESTORE_FLAGS);
   const out = flags.out as string;
   checkOutputFile(out);
+  const restorer = typeof flags.checkpoint === 'string' && isRestorerPath(flags.checkpoint);
+  if (restorer && !flags['degrade-only']) return restoreWithTrained(flags, flags.checkpoint as string, out);
+  if (flags.degradation === undefined)
+    throw new UsageError('--degradation is required (what the picture went through, e.g. blur:sigma=1.5)');
   const chain = parseDegradation(flags.degradation as string);
   if (flags['degrade-only']) return degradeOnly(flags, chain, out);
+  const shipped = shippedRestorerFor(flags, chain);
+  if (shipped) return restoreWithTrained(flags, shipped, out);
   if (flags.checkpoint === undefined)
     throw new UsageError('--checkpoint is required to restore (only --degrade-only works without one)');
   const checkpoint = readCheckpointArgument(flags.checkpoint as string);
@@ -119,10 +129,26 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The restorer the package ships for `--checkpoint mnist` (a shipped model's name, no such file
+ * here) and this chain, unless a flag of the latent search asks for the search; else null.
+ */
+function shippedRestorerFor(flags: ParsedFlags, chain: Degradation[]): string | null {
+  const name = flags.checkpoint as string | undefined;
+  if (name === undefined || !Object.hasOwn(SHIPPED_MODELS, name) || existsSync(name)) return null;
+  if (Object.keys(flags).some((flag) => !TRAINED_RESTORER_FLAGS.has(flag))) return null;
+  const path = shippedRestorerPath(name as ShippedModel, formatDegradation(chain));
+  if (path) process.stderr.write(`checkpoint: the shipped ${name} restorer for ${formatDegradation(chain)}\n`);
+  return path;
+}
+
 /** Writes the degraded picture of a clean --image: the chain's own kernels, noise included. */
 async function degradeOnly(flags: Record<string, unknown>, chain: Degradation[], out: string): Promise<number> {
   let [side, channels] = [(flags.size as number | undefined) ?? 28, 1 as 1 | 3];
-  if (flags.checkpoint !== undefined) {
+  if (typeof flags.checkpoint === 'string' && isRestorerPath(flags.checkpoint)) {
+    const { settings } = decodeRestorer(readRegularFile(flags.checkpoint));
+    [side, channels] = [settings.side, settings.channels];
+  } else if (flags.checkpoint !== undefined) {
     const config = readCheckpointArgument(flags.checkpoint as string).config;
     [side, channels] = [modelSide(config.dataDim, config.channels), config.channels];
   }
@@ -169,11 +195,6 @@ export async function degradeOnGpu(
   }
 }
 
-/** The picture's geometry after the chain (downscaling shrinks it). */
-function fittedGeometry(geometry: ImageGeometry, chain: readonly Degradation[]): ImageGeometry {
-  return chain.reduce((g, d) => (d.kind === 'downscale' ? downscaledGeometry(g, d.factor) : g), geometry);
-}
-
 function maskOption(file: string | undefined, chain: readonly Degradation[], side: number) {
   if (file === undefined) return {};
   if (!chain.some((d) => d.kind === 'mask'))
@@ -207,31 +228,6 @@ function blurKernelOption(file: string | undefined, chain: readonly Degradation[
     grey[p] = Math.round((r + g + b) / 3);
   }
   return { blurKernel: tapsFromPicture(grey, picture.width, picture.height) };
-}
-
-function readPicture(file: string, g: ImageGeometry): Float32Array {
-  // Bytes to the values training sees: (2·byte − 255) / 255 ∈ [−1, 1].
-  const bytes = prepareImage(readImageFile(file), g.width, g.channels as 1 | 3);
-  return Float32Array.from(bytes, (b) => (2 * b - 255) / 255);
-}
-
-/** A smaller degraded picture blown up to `side` by repeating pixels, to stand beside the restoration. */
-function blownUp(values: Float32Array, g: ImageGeometry, side: number): Float32Array {
-  if (g.width === side) return values;
-  const out = new Float32Array(g.channels * side * side);
-  for (let c = 0; c < g.channels; c++)
-    for (let y = 0; y < side; y++)
-      for (let x = 0; x < side; x++) {
-        const [sy, sx] = [Math.floor((y * g.height) / side), Math.floor((x * g.width) / side)];
-        out[(c * side + y) * side + x] = values[(c * g.height + sy) * g.width + sx]!;
-      }
-  return out;
-}
-
-function writePictures(out: string, pictures: Float32Array[], dim: number, channels: 1 | 3, strip: boolean) {
-  const values = Float32Array.from(pictures.flatMap((p) => Array.from(p)));
-  const grid = sampleGrid(values, pictures.length, dim, { columns: pictures.length, padding: strip ? 2 : 0, channels });
-  writeAtomically(out, encodePng(grid));
 }
 
 function modelSide(dataDim: number, channels: 1 | 3): number {

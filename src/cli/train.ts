@@ -43,14 +43,27 @@ import {
   type Run,
 } from './trainFlags.js';
 import { leaveOnSignal, loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
+import { trainRestorerCommand } from './trainRestorer.js';
 
 export { TRAIN_FLAGS } from './trainFlags.js';
 
 const CHECKPOINT = RUN_FILES.checkpoint;
+
+/** --task's value (`--task X` or `--task=X`), read before the flags, which differ by task. */
+function taskOf(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--task') return argv[i + 1];
+    if (argv[i]!.startsWith('--task=')) return argv[i]!.slice('--task='.length);
+  }
+  return undefined;
+}
 const SAMPLES = 64;
 
 export async function trainCommand(argv: string[]): Promise<number> {
+  if (taskOf(argv) === 'restore') return trainRestorerCommand(argv);
   const flags = parseFlags(argv, TRAIN_FLAGS);
+  if (flags.degradation !== undefined)
+    throw new UsageError('--degradation is what a restorer learns to undo: add --task restore');
   const run = runOf(flags);
   // A run already writing this folder is named at once, before its checkpoint or the data are read.
   checkRunLock(run.out);

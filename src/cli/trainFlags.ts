@@ -14,6 +14,17 @@ import { ARCHITECTURES, DCGAN_SIDES } from '../nn/presets.js';
 import { type FlagTable, type ParsedFlags, settingsOf, showValue, UsageError, withDefaults } from './args.js';
 
 export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
+  task: {
+    kind: 'string',
+    choices: ['gan', 'restore'],
+    help:
+      'gan (the default) or restore: train a restorer that undoes --degradation, with --data, --size, ' +
+      '--channels, --steps, --batch, --seed, --lr, --loss l1|l2, --out, --force and --log-every',
+  },
+  degradation: {
+    kind: 'string',
+    help: 'with --task restore: what the restorer learns to undo, as restore takes it (e.g. blur:sigma=1.5)',
+  },
   steps: { kind: 'integer', min: 1, required: true, help: 'train until this many steps in total' },
   arch: {
     kind: 'string',

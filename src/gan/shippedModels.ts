@@ -12,10 +12,32 @@ export const SHIPPED_MODELS = {
 
 export type ShippedModel = keyof typeof SHIPPED_MODELS;
 
-/** Where the package keeps a shipped model: models/ beside dist/ and src/ (this module is one level down in either). */
-export function shippedModelPath(name: ShippedModel): string {
+function requireShipped(name: ShippedModel): void {
   requireString('name', name, 'the name of a shipped model');
   if (!Object.hasOwn(SHIPPED_MODELS, name))
     throw new ArgumentError('name', `must be ${Object.keys(SHIPPED_MODELS).join(' or ')}, got ${JSON.stringify(name)}`);
+}
+
+/** Where the package keeps a shipped model: models/ beside dist/ and src/ (this module is one level down in either). */
+export function shippedModelPath(name: ShippedModel): string {
+  requireShipped(name);
   return fileURLToPath(new URL(`../../models/${SHIPPED_MODELS[name]}`, import.meta.url));
+}
+
+/**
+ * The restorers the package ships (`train --task restore`, see scripts/shipped-models.sh) for a
+ * shipped model's data, by the degradation each undoes as formatDegradation writes it: `restore
+ * --checkpoint mnist` takes one where the degradation matches, and searches the GAN's noise otherwise.
+ */
+export const SHIPPED_RESTORERS: Record<ShippedModel, Readonly<Record<string, string>>> = {
+  mnist: {},
+  'fashion-mnist': {},
+};
+
+/** The shipped restorer of `name`'s data that undoes `degradation` (formatDegradation's text), or null. */
+export function shippedRestorerPath(name: ShippedModel, degradation: string): string | null {
+  requireShipped(name);
+  requireString('degradation', degradation, 'a degradation as formatDegradation writes it');
+  const file = Object.hasOwn(SHIPPED_RESTORERS[name], degradation) ? SHIPPED_RESTORERS[name][degradation] : undefined;
+  return file ? fileURLToPath(new URL(`../../models/${file}`, import.meta.url)) : null;
 }

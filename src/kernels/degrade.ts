@@ -264,6 +264,13 @@ export interface NoiseSpec {
   stream: number;
   source: TensorRef;
   result: TensorRef;
+  /**
+   * A u32 (e.g. StepCounter.buffer) that selects the block of numbers, so that each training step
+   * degrades with new noise and no upload. Without it the block is fixed at 0.
+   */
+  stepCount?: TensorRef;
+  /** Which u32 of stepCount holds the step. Default 0 (createBatchGather's advanceStep: 1). */
+  stepWord?: 0 | 1;
   label?: string;
 }
 
@@ -283,12 +290,23 @@ async function makeNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel>
   const [seed_lo, seed_hi] = seedWords(spec.seed);
   const stream = requireUint32('stream', spec.stream);
   const entry = spec.kind === 'gaussian' ? 'noise_gaussian' : 'noise_salt_pepper';
-  const resources = new Bindings(ctx)
-    .tensor('source', 'source', spec.source, n)
-    .tensor('result', 'result', spec.result, n)
-    .forEntry(noiseShader, entry);
-  const compiled = await getPipeline(ctx.device, noiseShader, entry);
-  const uniforms = { n, seed_lo, seed_hi, stream, amount };
-  const label = spec.label ?? `noise ${spec.kind} ${n}`;
-  return new BoundKernel(ctx, compiled, label, resources, uniforms, gridForItems(ctx, compiled.layout, n, 4));
+  const stepWord = spec.stepWord ?? 0;
+  if (stepWord !== 0 && stepWord !== 1) throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
+  const owned = spec.stepCount ? [] : [ctx.memory.createStorage('noise step 0', new Uint32Array(2))];
+  const stepCount = spec.stepCount ?? owned[0]!;
+  try {
+    const resources = new Bindings(ctx)
+      .tensor('source', 'source', spec.source, n)
+      .tensor('result', 'result', spec.result, n)
+      .tensor('step_count', 'stepCount', stepCount, stepWord + 1)
+      .forEntry(noiseShader, entry);
+    const compiled = await getPipeline(ctx.device, noiseShader, entry, { STEP_WORD: stepWord });
+    const uniforms = { n, seed_lo, seed_hi, stream, amount };
+    const label = spec.label ?? `noise ${spec.kind} ${n}`;
+    const grid = gridForItems(ctx, compiled.layout, n, 4);
+    return new BoundKernel(ctx, compiled, label, resources, uniforms, grid, owned);
+  } catch (error) {
+    for (const buffer of owned) ctx.memory.release(buffer);
+    throw error;
+  }
 }

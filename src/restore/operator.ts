@@ -34,6 +34,11 @@ export interface ChainOptions {
   mask?: ArrayLike<number>;
   /** Every blur's kernel instead of its Gaussian (e.g. a kernel given as a picture). */
   blurKernel?: BlurTaps;
+  /**
+   * degrade: the step counter word whose step picks the noise's numbers (a restorer in training
+   * degrades each batch with new noise); default a fixed block.
+   */
+  noiseStep?: { buffer: GPUBuffer; word: 0 | 1 };
 }
 
 export interface DegradationChain {
@@ -127,7 +132,7 @@ async function stageForward(
   result: GPUBuffer,
   options: ChainOptions,
 ): Promise<Kernel[]> {
-  if (stage.kind === 'noise') return noiseKernels(ctx, ws, stage, index, g, source, result);
+  if (stage.kind === 'noise') return noiseKernels(ctx, ws, stage, index, g, source, result, options.noiseStep);
   return [ws.own(await linearOrExposure(ctx, ws, stage, index, g, 'forward', source, result, source, options))];
 }
 
@@ -205,11 +210,12 @@ async function noiseKernels(
   g: ImageGeometry,
   source: GPUBuffer,
   result: GPUBuffer,
+  step: ChainOptions['noiseStep'],
 ): Promise<Kernel[]> {
   const n = g.rows * pictureSize(g);
   // A second noise stage of a chain draws other numbers than the first from the same seed.
   const seed = stage.seed + index;
-  const common = { n, seed, result };
+  const common = { n, seed, result, ...(step && { stepCount: step.buffer, stepWord: step.word }) };
   if (stage.sigma > 0 && stage.salt > 0) {
     const between = ws.storage(`stage ${index + 1} gaussian part`, n);
     return [

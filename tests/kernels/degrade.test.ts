@@ -277,6 +277,26 @@ describe('noise', () => {
     });
   }
 
+  it("draws a step's numbers from the counter word it is given, so training sees new noise each step", async () => {
+    const n = 9;
+    const x = randomArray(n, 3, -0.9, 0.9);
+    const counter = gpu.ctx.memory.createStorage('step counter', new Uint32Array([6, 7]));
+    try {
+      const common = { n, seed: 5, stream: 4, stepCount: counter, stepWord: 1 as const };
+      const gaussian = await run(gpu.ctx, x, n, (source, result) =>
+        createNoise(gpu.ctx, { ...common, kind: 'gaussian', amount: 0.3, source, result }),
+      );
+      expectClose(gaussian, gaussianNoiseReference(x, Math.fround(0.3), 5, 4, 7), () => 1e-5, 'gaussian, step 7');
+      const salted = await run(gpu.ctx, x, n, (source, result) =>
+        createNoise(gpu.ctx, { ...common, kind: 'salt-pepper', amount: 0.5, source, result }),
+      );
+      expect([...salted]).toEqual([...saltPepperReference(x, 0.5, 5, 4, 7)].map(Math.fround));
+      expect([...salted]).not.toEqual([...saltPepperReference(x, 0.5, 5, 4, 6)].map(Math.fround));
+    } finally {
+      gpu.ctx.memory.release(counter);
+    }
+  });
+
   it('changes with the seed and hits about the asked share of values', async () => {
     const n = 4000;
     const x = new Float32Array(n);

@@ -1,0 +1,231 @@
+// Training the restorer (restorerModel.ts) on synthetic degradations of a dataset, all on the GPU:
+// each step gathers a shuffled batch of clean pictures, degrades it with the chain's own kernels
+// (new noise each step, from the step counter), runs the restorer forward, scores the restored
+// batch against the clean one (l1 or l2), and takes one Adam step from the gradient. A step is
+// one command buffer with no upload and no readback; the loss is summed on the GPU and read only
+// when `train` returns.
+import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
+import type { GpuContext } from '../gpu/context.js';
+import { Workspace } from '../gpu/workspace.js';
+import { GpuDataset } from '../data/dataset.js';
+import { createAdam, ADAM_DEFAULTS } from '../kernels/adam.js';
+import { createStepCounter, type StepCounter } from '../kernels/counter.js';
+import { createBatchGather, maxStepsForBatch } from '../kernels/gather.js';
+import type { Kernel } from '../kernels/kernel.js';
+import {
+  createReconstructionLoss,
+  RECONSTRUCTION_LOSSES,
+  type ReconstructionLoss,
+} from '../kernels/reconstructionLoss.js';
+import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
+import { backwardPlan } from '../nn/networkBackward.js';
+import { initialiseNetwork } from '../nn/networkInit.js';
+import { buildDegradationChain } from './operator.js';
+import { degradedSide, restorerNetworkSpec, restorerShapeProblem, type RestorerShape } from './restorerModel.js';
+import { formatDegradation, type Degradation } from './spec.js';
+
+export interface RestorerSettings {
+  /** What the restorer learns to undo (parseDegradation). */
+  degradation: Degradation[];
+  /** Pictures per step. Default 64. */
+  batch?: number;
+  /** Seeds the initial weights and the batches' order. Default 1. */
+  seed?: number;
+  /** Adam's step size. Default 1e-3. */
+  learningRate?: number;
+  /** The reconstruction loss. Default l1 (pix2pix's; it keeps edges sharper than l2). */
+  loss?: ReconstructionLoss;
+}
+
+export type ResolvedRestorerSettings = Required<RestorerSettings> & RestorerShape;
+
+export function resolveRestorerSettings(
+  settings: RestorerSettings,
+  pictures: { channels: 1 | 3; side: number },
+): ResolvedRestorerSettings {
+  requireObject('settings', settings, 'an object of restorer settings (degradation, batch, seed, ...)');
+  requireObject('pictures', pictures, "the clean pictures' { channels, side }");
+  if (pictures.channels !== 1 && pictures.channels !== 3)
+    throw new ArgumentError('channels', `must be 1 (grey) or 3 (RGB), got ${String(pictures.channels)}`);
+  if (!Array.isArray(settings.degradation) || settings.degradation.length === 0)
+    throw new ArgumentError('degradation', 'must be a chain of degradations from parseDegradation, e.g. "blur"');
+  const loss = settings.loss ?? 'l1';
+  if (!RECONSTRUCTION_LOSSES.includes(loss))
+    throw new ArgumentError('loss', `must be one of ${RECONSTRUCTION_LOSSES.join(', ')}, got ${String(loss)}`);
+  const shape = { channels: pictures.channels, side: pictures.side, inputSide: 0 };
+  shape.inputSide = degradedSide(pictures.side, settings.degradation);
+  const problem = restorerShapeProblem(shape);
+  if (problem) throw new ArgumentError('pictures', problem);
+  return {
+    degradation: settings.degradation,
+    batch: requirePositiveInteger('batch', settings.batch ?? 64),
+    seed: requireSeed(settings.seed ?? 1),
+    learningRate: requireFinite('learningRate', settings.learningRate ?? ADAM_DEFAULTS.lr, {
+      min: 0,
+      minExclusive: true,
+    }),
+    loss,
+    ...shape,
+  };
+}
+
+function requireSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ArgumentError('seed', `must be an integer ≥ 0, got ${seed}`);
+  return seed;
+}
+
+export class RestorerTrainer {
+  private stepsDone: number;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly settings: ResolvedRestorerSettings,
+    readonly network: NetworkParameters,
+    private readonly counter: StepCounter,
+    private readonly ws: Workspace,
+    private readonly kernels: Kernel[],
+    private readonly lossSum: GPUBuffer,
+    start: number,
+  ) {
+    this.stepsDone = start;
+  }
+
+  /**
+   * A restorer for `dataset`'s pictures (count × C·side·side, as a GAN trains on), its weights
+   * drawn from the seed, or set by the caller afterwards (`network.weights`) before training on.
+   */
+  static async create(
+    ctx: GpuContext,
+    dataset: GpuDataset,
+    pictures: { channels: 1 | 3; side: number },
+    settings: RestorerSettings,
+    start = 0,
+  ): Promise<RestorerTrainer> {
+    requireContext(ctx);
+    requireInstance('dataset', dataset, GpuDataset, 'a GpuDataset of the clean pictures');
+    const s = resolveRestorerSettings(settings, pictures);
+    if (dataset.dim !== s.channels * s.side * s.side)
+      throw new ArgumentError(
+        'dataset',
+        `holds ${dataset.dim} values a picture, not ${s.channels}×${s.side}×${s.side}`,
+      );
+    const network = new NetworkParameters(ctx, restorerNetworkSpec(s), 'restorer');
+    let counter: StepCounter | null = null;
+    try {
+      await initialiseNetwork(ctx, network, { seed: s.seed, network: 'generator', scheme: 'pytorch-default' });
+      counter = await createStepCounter(ctx, { start });
+      const built = await buildStep(ctx, dataset, network, counter, s);
+      return new RestorerTrainer(ctx, s, network, counter, built.ws, built.kernels, built.lossSum, start);
+    } catch (error) {
+      counter?.destroy();
+      network.destroy();
+      throw error;
+    }
+  }
+
+  get step(): number {
+    return this.stepsDone;
+  }
+
+  /** Trains `steps` more steps; the mean reconstruction loss over them. */
+  async train(steps: number): Promise<{ loss: number }> {
+    requirePositiveInteger('steps', steps);
+    if (this.stepsDone + steps > maxStepsForBatch(this.settings.batch))
+      throw new ArgumentError('steps', `a restorer trains at most ${maxStepsForBatch(this.settings.batch)} steps`);
+    this.ctx.device.queue.writeBuffer(this.lossSum, 0, new Float32Array([0]));
+    for (let i = 0; i < steps; i++) {
+      const encoder = this.ctx.device.createCommandEncoder({ label: 'restorer step' });
+      const pass = encoder.beginComputePass({ label: 'restorer step' });
+      for (const kernel of this.kernels) kernel.record(pass);
+      pass.end();
+      this.ctx.submit([encoder.finish()]);
+    }
+    this.stepsDone += steps;
+    const [sum] = await this.ctx.readF32(this.lossSum);
+    const loss = sum! / steps;
+    if (!Number.isFinite(loss))
+      throw new ArgumentError('learningRate', `training diverged (loss ${loss}); try a smaller one`);
+    return { loss };
+  }
+
+  /** A name for what it undoes, as parseDegradation reads it. */
+  get degradation(): string {
+    return formatDegradation(this.settings.degradation);
+  }
+
+  destroy(): void {
+    this.ws.destroy();
+    this.counter.destroy();
+    this.network.destroy();
+  }
+}
+
+/** The step's kernels in the order they are recorded, all owned by the workspace it returns. */
+async function buildStep(
+  ctx: GpuContext,
+  dataset: GpuDataset,
+  network: NetworkParameters,
+  counter: StepCounter,
+  s: ResolvedRestorerSettings,
+): Promise<{ ws: Workspace; kernels: Kernel[]; lossSum: GPUBuffer }> {
+  return Workspace.build(ctx, 'restorer step', async (ws) => {
+    const B = s.batch;
+    const kernels: Kernel[] = [];
+    const add = (...made: Kernel[]) => kernels.push(...made.map((k) => ws.own(k)));
+    const clean = ws.rows('clean batch', B, dataset.dim);
+    const outputs = network.blocks.map((block, b) => ws.rows(`block ${b} output`, B, block.width));
+    const grads = network.blocks.map((block, b) => ws.rows(`block ${b} grad`, B, block.width));
+    const lossSum = ws.storage('loss sum', 1);
+    const geometry = { rows: B, channels: s.channels, height: s.side, width: s.side };
+    const noiseStep = { buffer: counter.buffer, word: 1 as const };
+    const chain = ws.own(
+      await buildDegradationChain(ctx, s.degradation, { geometry, purpose: 'degrade', input: clean, noiseStep }),
+    );
+    add(
+      await createBatchGather(ctx, {
+        dataset: dataset.buffer,
+        packedU8: dataset.packedU8,
+        count: dataset.count,
+        dim: dataset.dim,
+        rows: B,
+        output: clean,
+        seed: s.seed,
+        stepCount: counter.buffer,
+        advanceStep: true,
+        label: 'restorer: clean batch',
+      }),
+    );
+    kernels.push(...chain.forward); // the chain owns these
+    const pass = { rows: B, input: chain.output, outputs, stats: outputs.map(() => null) };
+    add(...(await buildPlan(ctx, forwardPlan(network, { ...pass, mode: 'train' }))));
+    add(
+      await createReconstructionLoss(ctx, {
+        n: B * dataset.dim,
+        loss: s.loss,
+        restored: outputs.at(-1)!,
+        target: clean,
+        grad: grads.at(-1)!,
+        gate: 'tanh',
+        stats: lossSum,
+        accumulate: true,
+      }),
+    );
+    add(...(await buildPlan(ctx, backwardPlan(network, { ...pass, grads }))));
+    add(
+      await createAdam(ctx, {
+        n: network.layout.parameterFloats,
+        weights: network.weights,
+        grads: network.grads,
+        moment1: network.moment1,
+        moment2: network.moment2,
+        stepCount: counter.buffer,
+        stepWord: 1,
+        commitStep: true,
+        lr: s.learningRate,
+        label: 'restorer: Adam',
+      }),
+    );
+    return { ws, kernels, lossSum };
+  });
+}

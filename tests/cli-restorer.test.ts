@@ -1,0 +1,115 @@
+// `train --task restore` and `restore --checkpoint RESTORER` as a user runs them (child processes,
+// the software adapter, a few steps): the restorer file and its log, a downscaled picture made and
+// restored at full size, a strip; and one-line exit-2 errors for what a restorer cannot do.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { cli as run } from './support/cli.js';
+import { useTempDirs } from './support/temp.js';
+
+const tempDir = useTempDirs();
+const cli = (...args: string[]) => run(args);
+
+function barPng(): Buffer {
+  const png = new PNG({ width: 28, height: 28 });
+  for (let y = 0; y < 28; y++)
+    for (let x = 0; x < 28; x++) {
+      const on = Math.abs(x - 14) < 3 && y > 4 && y < 24 ? 255 : 0;
+      png.data.set([on, on, on, 255], (y * 28 + x) * 4);
+    }
+  return PNG.sync.write(png);
+}
+
+const readPng = (file: string) => PNG.sync.read(readFileSync(file));
+
+describe('a trained restorer from the command line', { timeout: 300_000 }, () => {
+  it('trains, restores a downscaled picture at full size, and refuses what it cannot do in one line', () => {
+    const out = tempDir('gan-restorer-');
+    const train = ['train', '--task', 'restore', '--degradation', 'downscale:factor=2', '--out', out];
+    const trained = cli(...train, '--steps', '6', '--batch', '4', '--log-every', '3');
+    expect(trained.status, trained.errors.join('\n')).toBe(0);
+    expect(trained.stdout).toMatch(/step 6\/6 {2}l1 loss \d/);
+    expect(trained.stdout).toMatch(/undoes downscale:factor=2/);
+    const restorer = join(out, 'restorer.safetensors');
+    expect(existsSync(restorer)).toBe(true);
+    const log = readFileSync(join(out, 'restorer-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(log.map((l) => l.step)).toEqual([3, 6]);
+    expect(log.every((l) => Number.isFinite(l.loss) && l.loss > 0)).toBe(true);
+
+    const again = cli(...train, '--steps', '6');
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/restorer\.safetensors exists; give --force/);
+
+    const clean = join(out, 'bar.png');
+    writeFileSync(clean, barPng());
+    const small = join(out, 'small.png');
+    const d = cli(
+      'restore',
+      '--checkpoint',
+      restorer,
+      '--image',
+      clean,
+      '--degradation',
+      'downscale:factor=2',
+      '--degrade-only',
+      '--out',
+      small,
+    );
+    expect(d.status, d.errors.join('\n')).toBe(0);
+    expect(readPng(small).width).toBe(14);
+
+    const restored = join(out, 'restored.png');
+    const r = cli('restore', '--checkpoint', restorer, '--image', small, '--out', restored);
+    expect(r.status, r.errors.join('\n')).toBe(0);
+    expect(r.stdout).toMatch(/undid downscale:factor=2 with the restorer .* \(trained 6 steps\)/);
+    expect([readPng(restored).width, readPng(restored).height]).toEqual([28, 28]);
+    const strip = join(out, 'strip.png');
+    const s = cli(
+      'restore',
+      '--checkpoint',
+      restorer,
+      '--image',
+      small,
+      '--out',
+      strip,
+      '--strip',
+      '--degradation',
+      'downscale',
+    );
+    expect(s.status, s.errors.join('\n')).toBe(0);
+    expect(readPng(strip).width).toBeGreaterThan(2 * 28);
+
+    const other = cli(
+      'restore',
+      '--checkpoint',
+      restorer,
+      '--image',
+      small,
+      '--out',
+      restored,
+      '--degradation',
+      'blur',
+    );
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/was trained to undo downscale:factor=2; drop --degradation, or train a restorer/);
+    const search = cli('restore', '--checkpoint', restorer, '--image', small, '--out', restored, '--starts', '4');
+    expect(search.status).toBe(2);
+    expect(search.stderr).toMatch(/--starts: .* is a trained restorer/);
+
+    for (const [args, message] of [
+      [['--task', 'restore', '--steps', '3'], /--degradation is required/],
+      [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--arch', 'dcgan'], /unknown flag --arch/],
+      [['--degradation', 'blur', '--steps', '3'], /add --task restore/],
+      [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--size', '30'], /multiple of 4/],
+    ] as const) {
+      const result = cli('train', ...args, '--out', tempDir('gan-restorer-bad-'));
+      expect(result.status, result.stdout).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});

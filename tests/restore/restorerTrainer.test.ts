@@ -1,0 +1,218 @@
+// The trained restorer (src/restore/restorer*.ts): its network's shapes; one training step against
+// float64 (the batch, its noise at the step's counter, forward, the l2 loss's gradient, backward
+// and Adam); that training makes pictures better than the degraded ones; and its file.
+import { describe, expect, it } from 'vitest';
+import { GpuDataset } from '../../src/data/dataset.js';
+import { networkLayout } from '../../src/nn/network.js';
+import { decodeRestorer, encodeRestorer, isRestorerFile } from '../../src/restore/restorerFile.js';
+import { degradedSide, restorerLayers, restorerNetworkSpec } from '../../src/restore/restorerModel.js';
+import { RestorerTrainer } from '../../src/restore/restorerTrainer.js';
+import { parseDegradation } from '../../src/restore/spec.js';
+import { restorerFileOf, TrainedRestorer } from '../../src/restore/trainedRestorer.js';
+import { STREAMS } from '../../src/kernels/streams.js';
+import { adamReference } from '../../reference/cpu.js';
+import { gaussianNoiseReference } from '../../reference/degrade.js';
+import { networkBackwardReference, networkForwardReference } from '../../reference/network.js';
+import { batchExamples } from '../../reference/shuffle.js';
+import { expectClose, useGpu } from '../support/gpu.js';
+
+const gpu = useGpu();
+
+/** count pictures of side², bytes 0–255: soft diagonal strokes that differ from picture to picture. */
+function strokes(count: number, side: number): Uint8Array {
+  const bytes = new Uint8Array(count * side * side);
+  for (let i = 0; i < count; i++)
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) {
+        const distance = Math.abs(x - y - (i % 5) + 2);
+        bytes[(i * side + y) * side + x] = Math.max(0, 255 - 90 * distance);
+      }
+  return bytes;
+}
+
+const signed = (bytes: ArrayLike<number>) => Float64Array.from(bytes, (b) => (2 * b - 255) / 255);
+
+describe('the restorer network', () => {
+  it.each([
+    [28, 28],
+    [28, 14],
+    [28, 7],
+    [32, 16],
+    [8, 8],
+  ])('takes %i-pixel pictures degraded to %i and gives them back at full size', (side, inputSide) => {
+    const layout = networkLayout(restorerNetworkSpec({ channels: 3, side, inputSide }));
+    expect(layout.layers.at(-1)!.outShape).toEqual([3, side, side]);
+  });
+
+  it('refuses sides it cannot rebuild, saying why', () => {
+    expect(() => restorerLayers({ channels: 1, side: 30, inputSide: 30 })).toThrow(/multiple of 4/);
+    expect(() => restorerLayers({ channels: 1, side: 28, inputSide: 12 })).toThrow(/half or a quarter/);
+    expect(degradedSide(28, parseDegradation('blur+downscale:factor=2'))).toBe(14);
+    expect(() => degradedSide(28, parseDegradation('downscale:factor=4+downscale:factor=2'))).toThrow(/divide/);
+  });
+});
+
+describe('a training step', () => {
+  it('matches float64: batch, noise of the step, forward, l2 gradient, backward and Adam', async () => {
+    const ctx = gpu.ctx;
+    const [count, side, batch, seed] = [5, 8, 3, 4];
+    const pixels = strokes(count, side);
+    const dataset = GpuDataset.fromBytes(ctx, pixels, count, side * side);
+    const chain = parseDegradation('noise:sigma=0.3,seed=9');
+    const trainer = await RestorerTrainer.create(
+      ctx,
+      dataset,
+      { channels: 1, side },
+      { degradation: chain, batch, seed, loss: 'l2' },
+    );
+    try {
+      const layout = trainer.network.layout;
+      const start = Float64Array.from(await ctx.readF32(trainer.network.weights));
+      await trainer.train(1);
+      const grads = await ctx.readF32(trainer.network.grads);
+      const after = await ctx.readF32(trainer.network.weights);
+
+      const clean = batchExamples(1, batch, count, seed).flatMap((e) =>
+        Array.from(signed(pixels.subarray(e * side * side, (e + 1) * side * side))),
+      );
+      const degraded = gaussianNoiseReference(clean, Math.fround(0.3), 9, STREAMS.degradeNoise, 1);
+      const slope = 0.2;
+      const outputs = networkForwardReference(layout, batch, degraded, start, slope);
+      const restored = outputs.at(-1)!;
+      const gradOutput = restored.map((y, i) => (2 * (y - clean[i]!)) / restored.length);
+      const want = networkBackwardReference(layout, batch, degraded, start, outputs, gradOutput, slope).dParams;
+      expectClose(grads, want, (i) => 1e-6 + 2e-3 * Math.abs(want[i]!), 'dL/dparameters');
+      // Adam's first step from the GPU's own gradient (a gradient near 0 makes its sign a coin toss).
+      const state = { weights: start, m: new Float64Array(start.length), v: new Float64Array(start.length) };
+      adamReference(state, grads, 1, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+      expectClose(after, state.weights, () => 1e-6, 'weights after Adam');
+      expect(trainer.step).toBe(1);
+    } finally {
+      trainer.destroy();
+      dataset.destroy();
+    }
+  });
+});
+
+describe('training', () => {
+  it.each(['blur:sigma=1', 'noise:sigma=0.4', 'mask:first=2,last=4'])(
+    'learns to undo %s: the restored pictures are closer to the clean ones than the degraded',
+    async (spec) => {
+      const ctx = gpu.ctx;
+      const [count, side] = [20, 8];
+      const pixels = strokes(count, side);
+      const dataset = GpuDataset.fromBytes(ctx, pixels, count, side * side);
+      const chain = parseDegradation(spec);
+      const trainer = await RestorerTrainer.create(
+        ctx,
+        dataset,
+        { channels: 1, side },
+        { degradation: chain, batch: 10, learningRate: 3e-3 },
+      );
+      try {
+        const first = await trainer.train(10);
+        const last = await trainer.train(140);
+        expect(last.loss).toBeLessThan(0.5 * first.loss);
+        const clean = signed(pixels);
+        const degraded = await degrade(chain, clean, count, side);
+        const restorer = await TrainedRestorer.fromTrainer(ctx, trainer);
+        try {
+          const restored = await restorer.restore(degraded);
+          const error = (a: ArrayLike<number>) => meanSquare(a, clean);
+          expect(error(restored)).toBeLessThan(0.5 * error(degraded));
+          if (spec.startsWith('mask')) {
+            // Outside rows 2–4 the picture's own pixels are kept exactly.
+            for (let i = 0; i < restored.length; i++) {
+              const row = Math.floor((i % (side * side)) / side);
+              if (row < 2 || row > 4) expect(restored[i]).toBe(degraded[i]);
+            }
+          }
+        } finally {
+          restorer.destroy();
+        }
+      } finally {
+        trainer.destroy();
+        dataset.destroy();
+      }
+    },
+  );
+});
+
+describe('the restorer file', () => {
+  it('holds the network under nn.Sequential names and what it undoes; it restores as the trainer did', async () => {
+    const ctx = gpu.ctx;
+    const pixels = strokes(6, 8);
+    const dataset = GpuDataset.fromBytes(ctx, pixels, 6, 64);
+    const trainer = await RestorerTrainer.create(
+      ctx,
+      dataset,
+      { channels: 1, side: 8 },
+      { degradation: parseDegradation('downscale:factor=2'), batch: 4 },
+    );
+    try {
+      await trainer.train(3);
+      const file = await restorerFileOf(ctx, trainer, 'strokes');
+      const bytes = encodeRestorer(file);
+      expect(isRestorerFile(bytes)).toBe(true);
+      const back = decodeRestorer(bytes);
+      expect(back.step).toBe(3);
+      expect(back.data).toBe('strokes');
+      expect(back.settings).toEqual(trainer.settings);
+      expect(back.parameters).toEqual(file.parameters);
+      const text = new TextDecoder().decode(
+        bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))),
+      );
+      expect(text).toContain('"restorer.0.weight":{"dtype":"F32","shape":[64,1,4,4]');
+      const small = Float32Array.from({ length: 2 * 16 }, (_, i) => Math.sin(i));
+      const fromTrainer = await TrainedRestorer.fromTrainer(ctx, trainer);
+      const fromFile = TrainedRestorer.fromFile(ctx, bytes);
+      try {
+        expect(fromFile.inputSize).toBe(16);
+        expect(Array.from(await fromFile.restore(small))).toEqual(Array.from(await fromTrainer.restore(small)));
+        await expect(fromFile.restore(new Float32Array(20))).rejects.toThrow(
+          /holds 20 values, not a whole number of pictures of 16/,
+        );
+      } finally {
+        fromTrainer.destroy();
+        fromFile.destroy();
+      }
+    } finally {
+      trainer.destroy();
+      dataset.destroy();
+    }
+  });
+
+  it('refuses a file that is not a restorer, or whose tensors do not fit what it says it is', async () => {
+    const { encodeSafetensors } = await import('../../src/io/safetensors.js');
+    const gan = encodeSafetensors(new Map(), { format: 'webgpu-gan checkpoint' });
+    expect(isRestorerFile(gan)).toBe(false);
+    expect(() => decodeRestorer(gan)).toThrow(/not a restorer file.*train --task restore/);
+    const metadata = {
+      format: 'webgpu-gan restorer',
+      version: '1',
+      degradation: 'blur:sigma=1',
+      channels: '1',
+      side: '8',
+      loss: 'l1',
+      batch: '4',
+      seed: '1',
+      learning_rate: '0.001',
+      step: '3',
+    };
+    expect(() => decodeRestorer(encodeSafetensors(new Map(), metadata))).toThrow(/has no tensor "restorer.0.weight"/);
+    expect(() => decodeRestorer(encodeSafetensors(new Map(), { ...metadata, side: '30' }))).toThrow(/multiple of 4/);
+    expect(() => decodeRestorer(encodeSafetensors(new Map(), { ...metadata, loss: 'l3' }))).toThrow(/loss/);
+  });
+});
+
+async function degrade(chain: ReturnType<typeof parseDegradation>, clean: Float64Array, rows: number, side: number) {
+  const { degradeOnGpu } = await import('../../src/cli/restore.js');
+  const geometry = { rows, channels: 1, height: side, width: side };
+  return degradeOnGpu(gpu.ctx, chain, geometry, Float32Array.from(clean), {});
+}
+
+function meanSquare(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
+  return sum / a.length;
+}
