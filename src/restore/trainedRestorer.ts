@@ -54,7 +54,7 @@ export class TrainedRestorer {
   /** Restores `count` degraded pictures (count × inputSize values in [−1, 1]). */
   async restore(degraded: ArrayLike<number>, count = degraded.length / this.inputSize): Promise<Float32Array> {
     requireArrayLike('degraded', degraded, 'degraded pictures as numbers in [−1, 1]');
-    if (degraded.length === 0 || degraded.length !== count * this.inputSize)
+    if (degraded.length === 0 || !Number.isInteger(count) || degraded.length !== count * this.inputSize)
       throw new ArgumentError(
         'degraded',
         `holds ${degraded.length} values, not ${Number.isInteger(count) ? count : 'a whole number of'} pictures of ` +
