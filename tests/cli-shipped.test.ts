@@ -1,13 +1,17 @@
 // The models the package ships, by name: `--checkpoint mnist` samples and scores without training
 // first (repair and restore read --checkpoint the same way); a file of that name in the current
 // folder is read instead; a run is not resumed from a model file. The shipped file itself is a
-// model file in F16 of a trained model: its samples score well on the project's classifier.
+// model file in F16 of a trained model: its samples score well on the project's classifier. The
+// shipped restorers answer `restore --checkpoint mnist` for the degradations they undo.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { readCheckpointFile } from '../src/gan/checkpointFile.js';
-import { shippedModelPath } from '../src/gan/shippedModels.js';
+import { SHIPPED_RESTORERS, shippedModelPath, shippedRestorerPath } from '../src/gan/shippedModels.js';
+import { loadMnistImages, mnistFilePath } from '../src/data/mnistNode.js';
+import { decodeRestorer } from '../src/restore/restorerFile.js';
+import { formatDegradation } from '../src/restore/spec.js';
 import { cli } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 
@@ -70,5 +74,64 @@ describe('the shipped MNIST model', { timeout: 300_000 }, () => {
     const r = cli(['train', '--resume', '--out', dir, '--steps', '6000']);
     expect(r.status).toBe(2);
     expect(r.errors.join('\n')).toMatch(/model file/);
+  });
+});
+
+describe('the shipped MNIST restorers', { timeout: 300_000 }, () => {
+  it('are restorer files in F16, each trained on MNIST to undo the degradation it is listed under', () => {
+    const listed = Object.entries(SHIPPED_RESTORERS.mnist);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const [degradation, file] of listed) {
+      const path = shippedRestorerPath('mnist', degradation)!;
+      expect(path.endsWith(file)).toBe(true);
+      const bytes = new Uint8Array(readFileSync(path));
+      const restorer = decodeRestorer(bytes);
+      expect(formatDegradation(restorer.settings.degradation)).toBe(degradation);
+      expect(restorer).toMatchObject({ data: 'mnist', settings: { channels: 1, side: 28 } });
+      expect(new TextDecoder().decode(bytes.subarray(8, 4096))).toContain('"dtype":"F16"');
+    }
+    expect(shippedRestorerPath('mnist', 'blur:sigma=0.7')).toBeNull();
+  });
+
+  it('`restore --checkpoint mnist` undoes a blur with the shipped restorer; a search flag asks for the search', () => {
+    const dir = tempDir('gan-shipped-restore-');
+    const clean = join(dir, 'digit.png');
+    // MNIST's first test digit (a 7), as a user would have it.
+    const digit = loadMnistImages(mnistFilePath('t10k-images')).pixels.subarray(0, 784);
+    const png = new PNG({ width: 28, height: 28 });
+    for (let p = 0; p < 784; p++) png.data.set([digit[p]!, digit[p]!, digit[p]!, 255], 4 * p);
+    writeFileSync(clean, PNG.sync.write(png));
+    const blurred = join(dir, 'blurred.png');
+    const made = cli(['restore', '--image', clean, '--degradation', 'blur', '--degrade-only', '--out', blurred]);
+    expect(made.status, made.errors.join('\n')).toBe(0);
+    const restored = join(dir, 'restored.png');
+    const r = cli(['restore', '--checkpoint', 'mnist', '--degradation', 'blur', '--image', blurred, '--out', restored]);
+    expect(r.status, r.errors.join('\n')).toBe(0);
+    expect(r.stderr).toMatch(/^checkpoint: the shipped mnist restorer for blur:sigma=1\.5$/m);
+    const greys = (file: string) =>
+      Array.from({ length: 784 }, (_, p) => PNG.sync.read(readFileSync(file)).data[4 * p]!);
+    const error = (file: string) => Math.sqrt(greys(file).reduce((s, v, p) => s + (v - digit[p]!) ** 2, 0) / 784);
+    // The restorer's digit is much nearer the clean one than the blurred picture is (in grey levels).
+    console.log(
+      `shipped blur restorer on test digit 0: RMS ${error(blurred).toFixed(1)} → ${error(restored).toFixed(1)}`,
+    );
+    expect(error(restored)).toBeLessThan(0.6 * error(blurred));
+    const search = cli([
+      'restore',
+      '--checkpoint',
+      'mnist',
+      '--degradation',
+      'blur',
+      '--image',
+      blurred,
+      '--out',
+      restored,
+      '--starts',
+      '2',
+      '--steps',
+      '2',
+    ]);
+    expect(search.status, search.errors.join('\n')).toBe(0);
+    expect(search.stderr).toMatch(/^checkpoint: the shipped mnist model/m);
   });
 });

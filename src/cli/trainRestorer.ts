@@ -2,7 +2,7 @@
 // undoes the degradation, on synthetic degradations of MNIST, Fashion-MNIST or your pictures.
 // Writes OUT/restorer.safetensors (atomically, at the end and when stopped by Ctrl-C or SIGTERM)
 // and OUT/restorer-log.jsonl; `restore --checkpoint OUT/restorer.safetensors` then uses it.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpuDataset } from '../data/dataset.js';
 import { formatAdapter } from '../gpu/adapter.js';
@@ -14,7 +14,8 @@ import { parseDegradation } from '../restore/spec.js';
 import { restorerFileOf } from '../restore/trainedRestorer.js';
 import { type FlagTable, parseFlags, printable, UsageError, withDefaults } from './args.js';
 import { loadTrainingData } from './data.js';
-import { appendLine, prepareRunFolder, writeAtomically } from './files.js';
+import { appendLine, attempt, CliError, prepareRunFolder, writeAtomically } from './files.js';
+import { TrainingDivergedError } from '../base/errors.js';
 import { takeRunLock } from './runLock.js';
 import { leaveOnSignal, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
 
@@ -68,6 +69,8 @@ export async function trainRestorerCommand(argv: string[]): Promise<number> {
   );
   prepareRunFolder(out);
   const lock = takeRunLock(out);
+  // A restorer trains in one go: a log left by an earlier run in this folder would be mixed in.
+  attempt('remove the old log', join(out, LOG), () => rmSync(join(out, LOG), { force: true }));
   const releaseHandlers = leaveOnSignal(() => lock.release());
   try {
     const ctx = await acquireGpu();
@@ -98,6 +101,16 @@ export async function trainRestorerCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** A chunk of training; a diverged run is said in the CLI's words (--lr), with nothing saved. */
+async function trainOrExplain(trainer: RestorerTrainer, steps: number): Promise<{ loss: number }> {
+  try {
+    return await trainer.train(steps);
+  } catch (error) {
+    if (!(error instanceof TrainingDivergedError)) throw error;
+    throw new CliError(`${error.message.replace(/\(try a smaller one\)$/, '')}(try a smaller --lr); nothing saved`, 1);
+  }
+}
+
 /** Trains in chunks of --log-every steps, saving at the end or when a signal asks it to stop. */
 async function trainLoop(
   trainer: RestorerTrainer,
@@ -111,7 +124,7 @@ async function trainLoop(
   try {
     const started = performance.now();
     while (trainer.step < total) {
-      const { loss } = await trainer.train(Math.min(every, total - trainer.step));
+      const { loss } = await trainOrExplain(trainer, Math.min(every, total - trainer.step));
       const seconds = (performance.now() - started) / 1000;
       appendLine(log, JSON.stringify({ step: trainer.step, loss, seconds }));
       console.log(

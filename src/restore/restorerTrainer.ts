@@ -5,7 +5,13 @@
 // one command buffer with no upload and no readback; the loss is summed on the GPU and read only
 // when `train` returns.
 import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
-import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
+import {
+  ArgumentError,
+  DestroyedError,
+  requireFinite,
+  requirePositiveInteger,
+  TrainingDivergedError,
+} from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Workspace } from '../gpu/workspace.js';
 import { GpuDataset } from '../data/dataset.js';
@@ -77,6 +83,7 @@ function requireSeed(seed: number): number {
 
 export class RestorerTrainer {
   private stepsDone: number;
+  private destroyed = false;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -86,21 +93,19 @@ export class RestorerTrainer {
     private readonly ws: Workspace,
     private readonly kernels: Kernel[],
     private readonly lossSum: GPUBuffer,
-    start: number,
   ) {
-    this.stepsDone = start;
+    this.stepsDone = 0;
   }
 
   /**
    * A restorer for `dataset`'s pictures (count × C·side·side, as a GAN trains on), its weights
-   * drawn from the seed, or set by the caller afterwards (`network.weights`) before training on.
+   * drawn from the seed.
    */
   static async create(
     ctx: GpuContext,
     dataset: GpuDataset,
     pictures: { channels: 1 | 3; side: number },
     settings: RestorerSettings,
-    start = 0,
   ): Promise<RestorerTrainer> {
     requireContext(ctx);
     requireInstance('dataset', dataset, GpuDataset, 'a GpuDataset of the clean pictures');
@@ -114,9 +119,9 @@ export class RestorerTrainer {
     let counter: StepCounter | null = null;
     try {
       await initialiseNetwork(ctx, network, { seed: s.seed, network: 'generator', scheme: 'pytorch-default' });
-      counter = await createStepCounter(ctx, { start });
+      counter = await createStepCounter(ctx);
       const built = await buildStep(ctx, dataset, network, counter, s);
-      return new RestorerTrainer(ctx, s, network, counter, built.ws, built.kernels, built.lossSum, start);
+      return new RestorerTrainer(ctx, s, network, counter, built.ws, built.kernels, built.lossSum);
     } catch (error) {
       counter?.destroy();
       network.destroy();
@@ -130,6 +135,7 @@ export class RestorerTrainer {
 
   /** Trains `steps` more steps; the mean reconstruction loss over them. */
   async train(steps: number): Promise<{ loss: number }> {
+    if (this.destroyed) throw new DestroyedError('RestorerTrainer', 'train');
     requirePositiveInteger('steps', steps);
     if (this.stepsDone + steps > maxStepsForBatch(this.settings.batch))
       throw new ArgumentError('steps', `a restorer trains at most ${maxStepsForBatch(this.settings.batch)} steps`);
@@ -144,8 +150,7 @@ export class RestorerTrainer {
     this.stepsDone += steps;
     const [sum] = await this.ctx.readF32(this.lossSum);
     const loss = sum! / steps;
-    if (!Number.isFinite(loss))
-      throw new ArgumentError('learningRate', `training diverged (loss ${loss}); try a smaller one`);
+    if (!Number.isFinite(loss)) throw new TrainingDivergedError(this.stepsDone, `the reconstruction loss is ${loss}`);
     return { loss };
   }
 
@@ -155,6 +160,8 @@ export class RestorerTrainer {
   }
 
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     this.ws.destroy();
     this.counter.destroy();
     this.network.destroy();

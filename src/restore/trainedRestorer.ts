@@ -3,7 +3,7 @@
 // chain is a mask alone, the pictures' known pixels are kept as they are and only the erased band
 // comes from the network, as any inpainting should.
 import { requireArrayLike, requireContext, requireInstance, requireString } from '../base/arguments.js';
-import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { Workspace } from '../gpu/workspace.js';
 import { buildPlan, forwardPlan, NetworkWeights } from '../nn/network.js';
@@ -53,6 +53,7 @@ export class TrainedRestorer {
 
   /** Restores `count` degraded pictures (count × inputSize values in [−1, 1]). */
   async restore(degraded: ArrayLike<number>, count = degraded.length / this.inputSize): Promise<Float32Array> {
+    if (this.network.destroyed) throw new DestroyedError('TrainedRestorer', 'restore');
     requireArrayLike('degraded', degraded, 'degraded pictures as numbers in [−1, 1]');
     if (degraded.length === 0 || !Number.isInteger(count) || degraded.length !== count * this.inputSize)
       throw new ArgumentError(
@@ -98,7 +99,7 @@ export class TrainedRestorer {
   }
 
   destroy(): void {
-    this.network.destroy();
+    if (!this.network.destroyed) this.network.destroy();
   }
 }
 

@@ -216,3 +216,26 @@ function meanSquare(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
   return sum / a.length;
 }
+
+describe('after destroy()', () => {
+  it('a trainer and a restorer refuse to run, by name, and a second destroy() is harmless', async () => {
+    const ctx = gpu.ctx;
+    const dataset = GpuDataset.fromBytes(ctx, strokes(4, 8), 4, 64);
+    const trainer = await RestorerTrainer.create(
+      ctx,
+      dataset,
+      { channels: 1, side: 8 },
+      { degradation: parseDegradation('blur'), batch: 2 },
+    );
+    const restorer = await TrainedRestorer.fromTrainer(ctx, trainer);
+    trainer.destroy();
+    trainer.destroy();
+    restorer.destroy();
+    restorer.destroy();
+    dataset.destroy();
+    await expect(trainer.train(1)).rejects.toThrow(/RestorerTrainer\.train\(\) called after destroy/);
+    await expect(restorer.restore(new Float32Array(64))).rejects.toThrow(
+      /TrainedRestorer\.restore\(\) called after destroy/,
+    );
+  });
+});
