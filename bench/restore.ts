@@ -304,14 +304,14 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
     classifier.destroy();
     ctx.destroy();
   }
+  const pictures =
+    data === 'mnist'
+      ? `MNIST test digits 0–${settings.n - 1}`
+      : `${settings.n} Fashion-MNIST test pictures, evenly spaced`;
   console.log(
-    `Restoration on ${
-      data === 'mnist'
-        ? `MNIST test digits 0–${settings.n - 1}`
-        : `${settings.n} Fashion-MNIST ` + 'test pictures, evenly spaced'
-    }, ${adapter}; ${values.checkpoint ?? 'no generator'}; ` +
-      `latent search: ${settings.starts} starts × ${settings.steps} steps; restorers: ${values.restorers ?? 'none'}; ` +
-      `nearest of ${settings.train} training pictures.\n`,
+    `Restoration on ${pictures}, ${adapter}; ${values.checkpoint ?? 'no generator'}; latent search: ` +
+      `${settings.starts} starts × ${settings.steps} steps; restorers: ${values.restorers ?? 'none'}; nearest of ` +
+      `${settings.train} training pictures.\n`,
   );
   console.log(table(scores));
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ adapter, settings, scores }, null, 2)}\n`);

@@ -39,7 +39,8 @@ export async function restoreWithTrained(flags: ParsedFlags, path: string, out: 
   if (extra.length > 0)
     throw new UsageError(
       `${extra.map((f) => `--${f}`).join(', ')}: ${path} is a trained restorer, which takes ` +
-        `${[...TRAINED_RESTORER_FLAGS].map((f) => `--${f}`).join(', ')}; the other flags are for a GAN checkpoint's search`,
+        `${[...TRAINED_RESTORER_FLAGS].map((f) => `--${f}`).join(', ')}; the other flags are for a GAN ` +
+        "checkpoint's search",
     );
   const file = decodeRestorer(attempt('read', path, () => readRegularFile(path)));
   const undoes = formatDegradation(file.settings.degradation);

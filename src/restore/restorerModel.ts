@@ -30,7 +30,10 @@ export function restorerShapeProblem(shape: RestorerShape): string | null {
   if (!Number.isInteger(side) || side < 4 || side % 4 !== 0)
     return `the clean pictures' side must be a multiple of 4, got ${side}`;
   if (![side, side / 2, side / 4].includes(inputSide))
-    return `the degraded side must be the clean side ${side}, half or a quarter of it (downscaling by 2 or 4), got ${inputSide}`;
+    return (
+      `the degraded side must be the clean side ${side}, half or a quarter of it (downscaling by 2 or 4), ` +
+      `got ${inputSide}`
+    );
   return null;
 }
 
