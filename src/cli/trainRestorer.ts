@@ -4,18 +4,27 @@
 // and OUT/restorer-log.jsonl; `restore --checkpoint OUT/restorer.safetensors` then uses it.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ArgumentError, TrainingDivergedError } from '../base/errors.js';
 import { GpuDataset } from '../data/dataset.js';
 import { formatAdapter } from '../gpu/adapter.js';
 import { acquireGpu } from '../gpu/device.js';
 import { RECONSTRUCTION_LOSSES } from '../kernels/reconstructionLoss.js';
 import { encodeRestorer } from '../restore/restorerFile.js';
-import { resolveRestorerSettings, RestorerTrainer } from '../restore/restorerTrainer.js';
-import { parseDegradation } from '../restore/spec.js';
+import { type ResolvedRestorerSettings, RestorerTrainer, resolveRestorerSettings } from '../restore/restorerTrainer.js';
+import { type Degradation, parseDegradation } from '../restore/spec.js';
 import { restorerFileOf } from '../restore/trainedRestorer.js';
-import { type FlagTable, parseFlags, printable, UsageError, withDefaults } from './args.js';
+import {
+  errorForFlags,
+  type FlagTable,
+  type ParsedFlags,
+  parseFlags,
+  printable,
+  settingsOf,
+  UsageError,
+  withDefaults,
+} from './args.js';
 import { loadTrainingData } from './data.js';
 import { appendLine, attempt, CliError, prepareRunFolder, writeAtomically } from './files.js';
-import { TrainingDivergedError } from '../base/errors.js';
 import { takeRunLock } from './runLock.js';
 import { leaveOnSignal, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
 
@@ -30,10 +39,11 @@ export const RESTORER_TRAIN_FLAGS: FlagTable = {
     help: 'what the restorer learns to undo: KIND[:name=value,...] joined by + (as restore takes it)',
   },
   steps: { kind: 'integer', min: 1, required: true, help: 'training steps' },
-  batch: { kind: 'integer', min: 1, default: 64, help: 'pictures per step' },
-  seed: { kind: 'integer', min: 0, default: 1, help: 'seed of the weights and the batches' },
-  lr: { kind: 'number', default: 1e-3, help: "Adam's learning rate" },
-  loss: { kind: 'string', choices: RECONSTRUCTION_LOSSES, default: 'l1', help: 'reconstruction loss' },
+  // The library judges these (resolveRestorerSettings); its errors are put in the flags' words.
+  batch: { kind: 'integer', setting: 'batch', default: 64, help: 'pictures per step' },
+  seed: { kind: 'integer', setting: 'seed', default: 1, help: 'seed of the weights and the batches' },
+  lr: { kind: 'number', setting: 'learningRate', default: 1e-3, help: "Adam's learning rate" },
+  loss: { kind: 'string', setting: 'loss', choices: RECONSTRUCTION_LOSSES, default: 'l1', help: 'reconstruction loss' },
   data: { kind: 'string', help: 'mnist (default), fashion-mnist, a folder of pictures or an IDX images file' },
   size: { kind: 'integer', min: 4, max: 128, help: 'side the pictures are resized to (default 28)' },
   channels: { kind: 'string', choices: ['1', '3'], help: '1 (grey) or 3 (RGB) (default: from the pictures)' },
@@ -49,6 +59,8 @@ export async function trainRestorerCommand(argv: string[]): Promise<number> {
   const file = join(out, RESTORER_FILE);
   if (existsSync(file) && !flags.force)
     throw new UsageError(`${file} exists; give --force to replace it, or another --out`);
+  // The settings are checked before the data, which take seconds to read (28 stands in for their side).
+  restorerSettings(flags, degradation, { channels: 1, side: (flags.size as number | undefined) ?? 28 });
   const data = loadTrainingData({
     path: flags.data as string | undefined,
     conditional: false,
@@ -57,16 +69,7 @@ export async function trainRestorerCommand(argv: string[]): Promise<number> {
   });
   console.log(`data: ${printable(data.description)}`);
   const pictures = { channels: data.channels, side: data.side };
-  const settings = resolveRestorerSettings(
-    {
-      degradation,
-      batch: flags.batch as number,
-      seed: flags.seed as number,
-      learningRate: flags.lr as number,
-      loss: flags.loss as 'l1' | 'l2',
-    },
-    pictures,
-  );
+  const settings = restorerSettings(flags, degradation, pictures);
   prepareRunFolder(out);
   const lock = takeRunLock(out);
   // A restorer trains in one go: a log left by an earlier run in this folder would be mixed in.
@@ -98,6 +101,20 @@ export async function trainRestorerCommand(argv: string[]): Promise<number> {
   } finally {
     releaseHandlers();
     lock.release();
+  }
+}
+
+/** The settings the flags give, checked by the library; a bad one is named by its flag. */
+function restorerSettings(
+  flags: ParsedFlags,
+  degradation: Degradation[],
+  pictures: { channels: 1 | 3; side: number },
+): ResolvedRestorerSettings {
+  try {
+    return resolveRestorerSettings({ degradation, ...settingsOf(flags, RESTORER_TRAIN_FLAGS) }, pictures);
+  } catch (error) {
+    if (error instanceof ArgumentError) throw new UsageError(errorForFlags(error, RESTORER_TRAIN_FLAGS));
+    throw error;
   }
 }
 
