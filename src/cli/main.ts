@@ -30,7 +30,8 @@ const COMMANDS: Record<string, Command> = {
     flags: TRAIN_FLAGS,
     summary:
       'Train the GAN on MNIST (or --data: fashion-mnist, a folder of pictures, an IDX file); writes ' +
-      'checkpoint.safetensors, samples.png and log.jsonl into --out.',
+      'checkpoint.safetensors, samples.png and log.jsonl into --out. With --task restore, train a restorer that ' +
+      'undoes --degradation instead; writes restorer.safetensors and restorer-log.jsonl.',
   },
   sample: {
     run: sampleCommand,
@@ -63,7 +64,8 @@ const COMMANDS: Record<string, Command> = {
     flags: RESTORE_FLAGS,
     summary:
       "Undo a --degradation (blur, noise, downscale, dark, washed, mask, or a chain joined by +) with a checkpoint's " +
-      'generator, by searching its noise for an image that, degraded the same way, matches the picture; ' +
+      'generator, by searching its noise for an image that, degraded the same way, matches the picture; or in ' +
+      'one pass of a trained restorer (train --task restore; --checkpoint mnist ships some, see the README); ' +
       '--degrade-only makes the degraded picture instead.',
   },
 };
@@ -71,7 +73,8 @@ const COMMANDS: Record<string, Command> = {
 const USAGE = `usage: webgpu-gan <command> [flags]
 
 commands:
-  train    train the GAN on MNIST or your pictures (e.g. webgpu-gan train --steps 5000)
+  train    train the GAN on MNIST or your pictures (e.g. webgpu-gan train --steps 5000), or
+           a restorer (e.g. webgpu-gan train --task restore --degradation blur --steps 1000)
   sample   draw samples from a checkpoint
   eval     score a checkpoint's samples (Fréchet classifier distance, class coverage)
   classify classify pictures with a semi-supervised checkpoint (e.g. --image digit.png)
