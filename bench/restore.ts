@@ -62,7 +62,8 @@ function settingsFrom(values: Record<string, string | boolean | undefined>): Set
     train: Math.min(60_000, number('train', quick ? 500 : 10_000)),
     starts: number('starts', quick ? 4 : 64),
     steps: number('steps', quick ? 20 : 500),
-    degradations: values.degradations ? String(values.degradations).split(',') : BENCH_DEGRADATIONS,
+    // Separated by ; since a spec has commas of its own (noise:sigma=0,salt=0.1).
+    degradations: values.degradations ? String(values.degradations).split(';') : BENCH_DEGRADATIONS,
   };
 }
 
