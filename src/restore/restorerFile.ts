@@ -20,6 +20,8 @@ export interface RestorerFile {
   step: number;
   /** The network's flat parameter buffer (restorerNetworkSpec's layout). */
   parameters: Float32Array;
+  /** Its batch norms' running means and variances (the layout's state buffer). */
+  state: Float32Array;
   /** What it was trained on, as the CLI names it (e.g. "mnist"), when known. */
   data?: string;
 }
@@ -30,9 +32,15 @@ export function checkRestorerFile(file: RestorerFile): RestorerFile {
   requireObject('file.settings', file.settings, "a restorer's settings (RestorerTrainer.settings)");
   const settings = resolveRestorerSettings(file.settings, file.settings);
   requireInstance('file.parameters', file.parameters, Float32Array, "a Float32Array of the network's parameters");
-  const floats = networkLayout(restorerNetworkSpec(settings)).parameterFloats;
-  if (file.parameters.length !== floats)
-    throw new ArgumentError('file.parameters', `holds ${file.parameters.length} values; this network has ${floats}`);
+  const layout = networkLayout(restorerNetworkSpec(settings));
+  if (file.parameters.length !== layout.parameterFloats)
+    throw new ArgumentError(
+      'file.parameters',
+      `holds ${file.parameters.length} values; this network has ${layout.parameterFloats}`,
+    );
+  requireInstance('file.state', file.state, Float32Array, "a Float32Array of the batch norms' running statistics");
+  if (file.state.length !== layout.stateFloats)
+    throw new ArgumentError('file.state', `holds ${file.state.length} values; this network has ${layout.stateFloats}`);
   if (!Number.isSafeInteger(file.step) || file.step < 0)
     throw new ArgumentError('file.step', `must be a whole number ≥ 0, got ${String(file.step)}`);
   return { ...file, settings };
@@ -41,8 +49,9 @@ export function checkRestorerFile(file: RestorerFile): RestorerFile {
 export function encodeRestorer(file: RestorerFile, options: { float16?: boolean } = {}): Uint8Array {
   const s = checkRestorerFile(file).settings;
   const layout = networkLayout(restorerNetworkSpec(s));
-  const empty = new Float32Array(layout.stateFloats);
-  const { tensors, integers } = networkTensors(layout, PREFIX, { parameters: file.parameters, state: empty }, 0);
+  const flat = { parameters: file.parameters, state: file.state };
+  // Each training step runs the batch norms once in training mode, as PyTorch counts them.
+  const { tensors, integers } = networkTensors(layout, PREFIX, flat, file.step);
   const metadata: Record<string, string> = {
     format: RESTORER_FORMAT,
     version: '1',
@@ -108,6 +117,6 @@ export function decodeRestorer(bytes: Uint8Array): RestorerFile {
   const step = number('step');
   if (!Number.isSafeInteger(step) || step < 0)
     throw new CheckpointFormatError(`restorer file: step must be a whole number ≥ 0, got ${metadata.step}`);
-  const { parameters } = flatFromTensors(layout, PREFIX, tensors);
-  return { settings, step, parameters, ...(metadata.data !== undefined && { data: metadata.data }) };
+  const { parameters, state } = flatFromTensors(layout, PREFIX, tensors);
+  return { settings, step, parameters, state, ...(metadata.data !== undefined && { data: metadata.data }) };
 }

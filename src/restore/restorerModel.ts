@@ -55,20 +55,24 @@ export function restorerLayers(shape: RestorerShape): Layer[] {
   if (problem) throw new ArgumentError('restorer', problem);
   const downs = Math.log2((4 * shape.inputSide) / shape.side); // 2, 1 or 0 stride-2 steps to side/4
   const layers: Layer[] = [];
+  // A batch norm after every convolution but the last (as pix2pix, and after the first one too):
+  // it takes the input's offset and scale out, which dark pictures (values near −1 everywhere)
+  // need; without it the network settled on black there, its tanh saturated, and learnt no more.
+  const normed = (fn: 'leaky-relu' | 'relu'): Layer[] => [{ kind: 'batch-norm' }, { kind: 'activation', fn }];
   // A picture already at a quarter of the side gets one 3×3 convolution, so there is an encoder.
   const widths = downs === 2 ? ENCODER : [ENCODER[1]];
   widths.forEach((out, i) => {
     const strided = i < downs;
     layers.push(
       strided
-        ? { kind: 'conv2d', out, kernel: 4, stride: 2, padding: 1 }
-        : { kind: 'conv2d', out, kernel: 3, stride: 1, padding: 1 },
-      { kind: 'activation', fn: 'leaky-relu' },
+        ? { kind: 'conv2d', out, kernel: 4, stride: 2, padding: 1, bias: false }
+        : { kind: 'conv2d', out, kernel: 3, stride: 1, padding: 1, bias: false },
+      ...normed('leaky-relu'),
     );
   });
   layers.push(
-    { kind: 'conv-transpose2d', out: DECODER, kernel: 4, stride: 2, padding: 1 },
-    { kind: 'activation', fn: 'relu' },
+    { kind: 'conv-transpose2d', out: DECODER, kernel: 4, stride: 2, padding: 1, bias: false },
+    ...normed('relu'),
     { kind: 'conv-transpose2d', out: shape.channels, kernel: 4, stride: 2, padding: 1 },
     { kind: 'activation', fn: 'tanh' },
   );

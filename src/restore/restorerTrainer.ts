@@ -204,7 +204,10 @@ async function buildStep(
       }),
     );
     kernels.push(...chain.forward); // the chain owns these
-    const pass = { rows: B, input: chain.output, outputs, stats: outputs.map(() => null) };
+    const stats = network.blocks.map((block, b) =>
+      block.statsFloats ? ws.storage(`block ${b} batch statistics`, block.statsFloats) : null,
+    );
+    const pass = { rows: B, input: chain.output, outputs, stats };
     add(...(await buildPlan(ctx, forwardPlan(network, { ...pass, mode: 'train' }))));
     add(
       await createReconstructionLoss(ctx, {

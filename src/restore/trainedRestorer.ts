@@ -28,6 +28,7 @@ export class TrainedRestorer {
     const f = file instanceof Uint8Array ? decodeRestorer(file) : checkRestorerFile(file);
     const network = new NetworkWeights(ctx, restorerNetworkSpec(f.settings), 'restorer');
     ctx.device.queue.writeBuffer(network.weights, 0, Float32Array.from(f.parameters));
+    if (f.state.length > 0) ctx.device.queue.writeBuffer(network.state, 0, Float32Array.from(f.state));
     return new TrainedRestorer(ctx, f.settings, f.step, network);
   }
 
@@ -108,9 +109,10 @@ export async function restorerFileOf(ctx: GpuContext, trainer: RestorerTrainer, 
   requireContext(ctx);
   requireInstance('trainer', trainer, RestorerTrainer, 'a RestorerTrainer');
   if (data !== undefined) requireString('data', data, 'the name of what it was trained on');
-  const floats = trainer.network.layout.parameterFloats;
-  const parameters = await ctx.readF32(trainer.network.weights, 0, floats);
-  return { settings: trainer.settings, step: trainer.step, parameters, ...(data !== undefined && { data }) };
+  const { layout, weights, state: statistics } = trainer.network;
+  const parameters = await ctx.readF32(weights, 0, layout.parameterFloats);
+  const state = layout.stateFloats > 0 ? await ctx.readF32(statistics, 0, layout.stateFloats) : new Float32Array(0);
+  return { settings: trainer.settings, step: trainer.step, parameters, state, ...(data !== undefined && { data }) };
 }
 
 /** Puts each picture's known pixels (outside the mask's band) back over the network's guess. */

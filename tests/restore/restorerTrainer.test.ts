@@ -1,6 +1,7 @@
 // The trained restorer (src/restore/restorer*.ts): its network's shapes; one training step against
-// float64 (the batch, its noise at the step's counter, forward, the l2 loss's gradient, backward
-// and Adam); that training makes pictures better than the degraded ones; and its file.
+// float64 (the batch, its noise at the step's counter, forward with batch statistics, the l2
+// loss's gradient, backward and Adam); that training makes pictures better than the degraded
+// ones (restored with the running estimates); and its file, running estimates included.
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { networkLayout } from '../../src/nn/network.js';
@@ -95,7 +96,7 @@ describe('a training step', () => {
 });
 
 describe('training', () => {
-  it.each(['blur:sigma=1', 'noise:sigma=0.4', 'mask:first=2,last=4'])(
+  it.each(['blur:sigma=1', 'noise:sigma=0.4', 'mask:first=2,last=4', 'dark'])(
     'learns to undo %s: the restored pictures are closer to the clean ones than the degraded',
     async (spec) => {
       const ctx = gpu.ctx;
@@ -159,6 +160,8 @@ describe('the restorer file', () => {
       expect(back.data).toBe('strokes');
       expect(back.settings).toEqual(trainer.settings);
       expect(back.parameters).toEqual(file.parameters);
+      expect(back.state).toEqual(file.state);
+      expect(file.state.some((v) => v !== 0 && v !== 1)).toBe(true); // the running estimates moved
       const text = new TextDecoder().decode(
         bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))),
       );
