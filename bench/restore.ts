@@ -25,7 +25,7 @@ import { acquireGpu } from '../src/gpu/device.js';
 import type { MlpWeights } from '../src/nn/mlp.js';
 import { ImageRepairer } from '../src/repair/repairer.js';
 import { decodeRestorer, isRestorerFile, type RestorerFile } from '../src/restore/restorerFile.js';
-import { type Degradation, formatDegradation, isFitted, parseDegradation } from '../src/restore/spec.js';
+import { type Degradation, isFitted, parseDegradation, restorationKey } from '../src/restore/spec.js';
 import { TrainedRestorer } from '../src/restore/trainedRestorer.js';
 import { classicalBaselines, BENCH_DEGRADATIONS, knownValues, toUnit } from './restore/methods.js';
 import { psnr, ssim } from './restore/metrics.js';
@@ -184,7 +184,7 @@ function readRestorers(dir: string | undefined, data: string): Map<string, Resto
     if (!isRestorerFile(bytes)) continue;
     const restorer = decodeRestorer(bytes);
     if ((restorer.data ?? 'mnist') !== data) continue;
-    found.set(formatDegradation(restorer.settings.degradation), restorer);
+    found.set(restorationKey(restorer.settings.degradation), restorer);
   }
   return found;
 }
@@ -274,7 +274,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
     for (const { spec, chain } of chains) {
       const geometry = { rows: settings.n, channels: 1, height: SIDE, width: SIDE };
       const degraded = await degradeOnGpu(ctx, chain, geometry, clean, {});
-      const restorer = restorers.get(formatDegradation(chain));
+      const restorer = restorers.get(restorationKey(chain));
       const methods = [
         ...(checkpoint
           ? [{ name: 'ours (latent search)', restored: await restoreOurs(ctx, checkpoint, chain, degraded, settings) }]

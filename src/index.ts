@@ -129,6 +129,7 @@ export {
 export {
   parseDegradation,
   formatDegradation,
+  restorationKey,
   DEGRADATION_KINDS,
   type Degradation,
 } from './restore/spec.js';

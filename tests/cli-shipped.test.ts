@@ -11,7 +11,7 @@ import { readCheckpointFile } from '../src/gan/checkpointFile.js';
 import { SHIPPED_RESTORERS, shippedModelPath, shippedRestorerPath } from '../src/gan/shippedModels.js';
 import { loadMnistImages, mnistFilePath } from '../src/data/mnistNode.js';
 import { decodeRestorer } from '../src/restore/restorerFile.js';
-import { formatDegradation } from '../src/restore/spec.js';
+import { restorationKey } from '../src/restore/spec.js';
 import { cli } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 
@@ -86,7 +86,7 @@ describe('the shipped MNIST restorers', { timeout: 300_000 }, () => {
       expect(path.endsWith(file)).toBe(true);
       const bytes = new Uint8Array(readFileSync(path));
       const restorer = decodeRestorer(bytes);
-      expect(formatDegradation(restorer.settings.degradation)).toBe(degradation);
+      expect(restorationKey(restorer.settings.degradation)).toBe(degradation);
       expect(restorer).toMatchObject({ data: 'mnist', settings: { channels: 1, side: 28 } });
       expect(new TextDecoder().decode(bytes.subarray(8, 4096))).toContain('"dtype":"F16"');
     }

@@ -49,6 +49,7 @@ const PUBLIC_VALUES = [
   'ImageRepairer',
   'parseDegradation',
   'formatDegradation',
+  'restorationKey',
   'DEGRADATION_KINDS',
   'buildDegradationChain',
   'RestorerTrainer',

@@ -21,7 +21,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { pictureSize, type ImageGeometry } from '../kernels/degrade.js';
 import { buildDegradationChain, type ChainOptions } from '../restore/operator.js';
 import { type BlurTaps, tapsFromPicture } from '../restore/taps.js';
-import { formatDegradation, parseDegradation, type Degradation } from '../restore/spec.js';
+import { formatDegradation, parseDegradation, restorationKey, type Degradation } from '../restore/spec.js';
 import { type FlagTable, type ParsedFlags, parseFlags, settingsOf, UsageError } from './args.js';
 import { SEARCH_END_FLAGS, SEARCH_START_FLAGS } from './repair.js';
 import { checkOutputFile, CliError } from './files.js';
@@ -137,8 +137,8 @@ function shippedRestorerFor(flags: ParsedFlags, chain: Degradation[]): string | 
   const name = flags.checkpoint as string | undefined;
   if (name === undefined || !Object.hasOwn(SHIPPED_MODELS, name) || existsSync(name)) return null;
   if (Object.keys(flags).some((flag) => !TRAINED_RESTORER_FLAGS.has(flag))) return null;
-  const path = shippedRestorerPath(name as ShippedModel, formatDegradation(chain));
-  if (path) process.stderr.write(`checkpoint: the shipped ${name} restorer for ${formatDegradation(chain)}\n`);
+  const path = shippedRestorerPath(name as ShippedModel, restorationKey(chain));
+  if (path) process.stderr.write(`checkpoint: the shipped ${name} restorer for ${restorationKey(chain)}\n`);
   return path;
 }
 

@@ -6,7 +6,7 @@ import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { readRegularFile } from '../io/regularFileNode.js';
 import { acquireGpu } from '../gpu/device.js';
 import { decodeRestorer, RESTORER_FORMAT } from '../restore/restorerFile.js';
-import { formatDegradation, parseDegradation } from '../restore/spec.js';
+import { parseDegradation, restorationKey } from '../restore/spec.js';
 import { TrainedRestorer } from '../restore/trainedRestorer.js';
 import { type ParsedFlags, UsageError } from './args.js';
 import { attempt, CliError } from './files.js';
@@ -43,9 +43,9 @@ export async function restoreWithTrained(flags: ParsedFlags, path: string, out: 
         "checkpoint's search",
     );
   const file = decodeRestorer(attempt('read', path, () => readRegularFile(path)));
-  const undoes = formatDegradation(file.settings.degradation);
+  const undoes = restorationKey(file.settings.degradation);
   if (flags.degradation !== undefined) {
-    const asked = formatDegradation(parseDegradation(flags.degradation as string));
+    const asked = restorationKey(parseDegradation(flags.degradation as string));
     if (asked !== undoes)
       throw new UsageError(
         `--degradation ${asked}: ${path} was trained to undo ${undoes}; drop --degradation, or train a restorer ` +

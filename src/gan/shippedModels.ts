@@ -26,18 +26,26 @@ export function shippedModelPath(name: ShippedModel): string {
 
 /**
  * The restorers the package ships (`train --task restore`, see scripts/shipped-models.sh) for a
- * shipped model's data, by the degradation each undoes as formatDegradation writes it: `restore
+ * shipped model's data, by the degradation each undoes (restorationKey): `restore
  * --checkpoint mnist` takes one where the degradation matches, and searches the GAN's noise otherwise.
  */
 export const SHIPPED_RESTORERS: Record<ShippedModel, Readonly<Record<string, string>>> = {
-  mnist: {},
+  mnist: {
+    'blur:sigma=1.5': 'mnist-restore-blur.safetensors',
+    'noise:sigma=0.2,salt=0': 'mnist-restore-noise.safetensors',
+    'noise:sigma=0,salt=0.1': 'mnist-restore-salt.safetensors',
+    'downscale:factor=2': 'mnist-restore-downscale2.safetensors',
+    'downscale:factor=4': 'mnist-restore-downscale4.safetensors',
+    'exposure:gain=0.4,gamma=1.5,lift=0': 'mnist-restore-dark.safetensors',
+    'mask:first=11,last=18': 'mnist-restore-mask.safetensors',
+  },
   'fashion-mnist': {},
 };
 
-/** The shipped restorer of `name`'s data that undoes `degradation` (formatDegradation's text), or null. */
+/** The shipped restorer of `name`'s data that undoes `degradation` (restorationKey's text), or null. */
 export function shippedRestorerPath(name: ShippedModel, degradation: string): string | null {
   requireShipped(name);
-  requireString('degradation', degradation, 'a degradation as formatDegradation writes it');
+  requireString('degradation', degradation, 'a degradation as restorationKey writes it');
   const file = Object.hasOwn(SHIPPED_RESTORERS[name], degradation) ? SHIPPED_RESTORERS[name][degradation] : undefined;
   return file ? fileURLToPath(new URL(`../../models/${file}`, import.meta.url)) : null;
 }

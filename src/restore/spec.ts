@@ -186,6 +186,15 @@ export function formatDegradation(chain: readonly Degradation[]): string {
     .join('+');
 }
 
+/**
+ * What a restorer undoes, as text: the chain as formatDegradation writes it less each noise's
+ * seed, since noise of one strength is the same to undo whatever numbers drew it.
+ */
+export function restorationKey(chain: readonly Degradation[]): string {
+  requireArrayLike('chain', chain, 'an array of degradations (from parseDegradation)');
+  return formatDegradation(chain).replace(/,seed=\d+/g, '');
+}
+
 /** Whether the degradation is inside the fit: noise is not (the fit's forward is the identity). */
 export function isFitted(d: Degradation): boolean {
   return d.kind !== 'noise';

@@ -2,7 +2,7 @@
 // and a named error saying what to write for every kind of bad spec.
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/base/errors.js';
-import { formatDegradation, isFitted, MAX_CHAIN, parseDegradation } from '../../src/restore/spec.js';
+import { formatDegradation, isFitted, MAX_CHAIN, parseDegradation, restorationKey } from '../../src/restore/spec.js';
 
 describe('parseDegradation', () => {
   it('gives each kind its defaults', () => {
@@ -35,6 +35,14 @@ describe('parseDegradation', () => {
       expect(parseDegradation(formatDegradation(chain))).toEqual(chain);
     }
     expect(formatDegradation(parseDegradation('blur'))).toBe('blur:sigma=1.5');
+  });
+
+  it("names what a restorer undoes without the noise's seed, which draws other numbers of the same noise", () => {
+    const key = (spec: string) => restorationKey(parseDegradation(spec));
+    expect(key('noise:seed=7+blur')).toBe('noise:sigma=0.2,salt=0+blur:sigma=1.5');
+    expect(key('noise:seed=7')).toBe(key('noise'));
+    expect(key('noise:sigma=0.3')).not.toBe(key('noise'));
+    expect(key('dark')).toBe('exposure:gain=0.4,gamma=1.5,lift=0');
   });
 
   it('leaves noise out of the fit and keeps everything else in', () => {
