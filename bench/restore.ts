@@ -3,7 +3,8 @@
 // the classical method for each degradation, all in one run. Each is scored by PSNR and SSIM
 // against the truth (bench/restore/metrics.ts) and by the committed MNIST classifier's accuracy
 // on the restored digits. Prints a markdown table; --json FILE writes the numbers.
-// --restorers DIR adds each trained restorer found there (restorer.safetensors files of
+// --figure FILE writes a PNG of the first two pictures of each degradation: degraded, each method
+// in the table's order, truth. --restorers DIR adds each trained restorer found there (restorer.safetensors files of
 // `train --task restore`, matched to a degradation by what they undo) as a method of its own.
 //   npm run bench:restore -- --checkpoint run/checkpoint.safetensors [--restorers DIR] [--n 100] [--quick]
 //     [--json out.json]
@@ -28,10 +29,13 @@ import { decodeRestorer, isRestorerFile, type RestorerFile } from '../src/restor
 import { type Degradation, isFitted, parseDegradation, restorationKey } from '../src/restore/spec.js';
 import { TrainedRestorer } from '../src/restore/trainedRestorer.js';
 import { classicalBaselines, BENCH_DEGRADATIONS, knownValues, toUnit } from './restore/methods.js';
+import { type FigureRow, figurePng } from './restore/figure.js';
 import { psnr, ssim } from './restore/metrics.js';
 import { nearestRow, pasteUnknown } from './restore/nearest.js';
 
 const SIDE = 28;
+/** Pictures of each degradation in --figure's PNG. */
+const FIGURE_PICTURES = 2;
 const PIXELS = SIDE * SIDE;
 
 interface Settings {
@@ -237,6 +241,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
       starts: { type: 'string' },
       steps: { type: 'string' },
       degradations: { type: 'string' },
+      figure: { type: 'string' },
       data: { type: 'string', default: 'mnist' },
       quick: { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -270,6 +275,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
   const adapter = formatAdapter(ctx.adapter);
   const classifier = loadClassifier(ctx, classifierFile.tensors);
   const scores: MethodScore[] = [];
+  const figure: FigureRow[] = [];
   try {
     for (const { spec, chain } of chains) {
       const geometry = { rows: settings.n, channels: 1, height: SIDE, width: SIDE };
@@ -290,6 +296,13 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
         { name: 'nearest training picture', restored: await restoreNearest(ctx, chain, degraded, train, settings) },
         ...classical(chain, degraded, settings),
       ];
+      const size = degraded.length / settings.n;
+      for (let i = 0; i < Math.min(FIGURE_PICTURES, settings.n); i++)
+        figure.push({
+          degraded: toUnit(degraded.subarray(i * size, (i + 1) * size)),
+          restorations: methods.map((m) => m.restored.subarray(i * PIXELS, (i + 1) * PIXELS)),
+          truth: truth.subarray(i * PIXELS, (i + 1) * PIXELS),
+        });
       for (const m of methods) {
         const result = {
           degradation: spec,
@@ -315,6 +328,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
       `${settings.train} training pictures.\n`,
   );
   console.log(table(scores));
+  if (values.figure) writeFileSync(values.figure, figurePng(figure, SIDE));
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ adapter, settings, scores }, null, 2)}\n`);
   return scores;
 }

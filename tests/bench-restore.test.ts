@@ -1,8 +1,10 @@
-// The restoration benchmark (bench/restore.ts) end to end at tiny sizes: a 4-step checkpoint, two
-// test digits, three degradations. Only the table's shape and the numbers' ranges are checked:
-// a 4-step generator restores nothing, and no quality or speed is asserted.
+// The restoration benchmark (bench/restore.ts) end to end at tiny sizes: a 4-step checkpoint, a
+// 2-step restorer for blur, two test digits, three degradations, and the figure. Only the table's
+// shape, the numbers' ranges and the figure's size are checked: such networks restore nothing,
+// and no quality or speed is asserted.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,16 +19,22 @@ describe('bench/restore.ts', () => {
     const out = tempDir('bench-restore-');
     const trained = cli(['train', '--steps', '4', '--out', out, ...TINY]);
     expect(trained.status, trained.errors.join('\n')).toBe(0);
+    const restorer = ['--task', 'restore', '--degradation', 'blur', '--steps', '2', '--batch', '4'];
+    const r = cli(['train', ...restorer, '--out', join(out, 'restorers')]);
+    expect(r.status, r.errors.join('\n')).toBe(0);
     const bundle = join(ROOT, 'node_modules', '.cache', 'webgpu-gan', 'restore-bench-test.mjs');
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(ROOT, 'bench', 'restore.ts'), bundle]);
     const json = join(out, 'restore.json');
+    const figure = join(out, 'figure.png');
     const args = ['--quick', '--n', '2', '--train', '40', '--starts', '2', '--steps', '2', '--json', json];
-    const degradations = ['--degradations', 'mask,blur,downscale:factor=4'];
-    const stdout = execFileSync(
-      process.execPath,
-      [bundle, '--checkpoint', join(out, 'checkpoint.safetensors'), ...args, ...degradations],
-      { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 240_000 },
-    );
+    const degradations = ['--degradations', 'mask;blur;downscale:factor=4'];
+    const models = ['--checkpoint', join(out, 'checkpoint.safetensors'), '--restorers', join(out, 'restorers')];
+    const stdout = execFileSync(process.execPath, [bundle, ...models, ...args, ...degradations, '--figure', figure], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: 'pipe',
+      timeout: 240_000,
+    });
     expect(stdout).toMatch(/\| degradation \| method \| PSNR \(dB\) \| SSIM \| classifier accuracy \|/);
     const result = JSON.parse(readFileSync(json, 'utf8'));
     const methods = (spec: string) =>
@@ -41,6 +49,7 @@ describe('bench/restore.ts', () => {
     ]);
     expect(methods('blur')).toEqual([
       'ours (latent search)',
+      'ours (trained restorer, 2 steps)',
       'nearest training picture',
       'degraded, as it is',
       'Richardson–Lucy (30 it.)',
@@ -55,13 +64,16 @@ describe('bench/restore.ts', () => {
       expect([0, 0.5, 1]).toContain(s.accuracy);
     }
     expect(result.settings).toMatchObject({ n: 2, train: 40, starts: 2, steps: 2 });
+    // Two pictures of three degradations; blur's row is the widest: degraded, five methods, truth.
+    const png = PNG.sync.read(readFileSync(figure));
+    expect([png.width, png.height]).toEqual([7 * 30 + 2, 6 * 30 + 2]);
   });
 
-  it('refuses a run without a checkpoint, by name', () => {
+  it('refuses a run with neither a checkpoint nor restorers, by name', () => {
     const bundle = join(ROOT, 'node_modules', '.cache', 'webgpu-gan', 'restore-bench-test-2.mjs');
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(ROOT, 'bench', 'restore.ts'), bundle]);
     expect(() => execFileSync(process.execPath, [bundle, '--quick'], { cwd: ROOT, stdio: 'pipe' })).toThrow(
-      /--checkpoint FILE is required/,
+      /give --checkpoint FILE .*, --restorers DIR, or both/,
     );
   });
 });
