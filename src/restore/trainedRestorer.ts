@@ -52,10 +52,11 @@ export class TrainedRestorer {
     return formatDegradation(this.settings.degradation);
   }
 
-  /** Restores `count` degraded pictures (count × inputSize values in [−1, 1]). */
-  async restore(degraded: ArrayLike<number>, count = degraded.length / this.inputSize): Promise<Float32Array> {
+  /** Restores `count` degraded pictures (count × inputSize values in [−1, 1]; default all they hold). */
+  async restore(degraded: ArrayLike<number>, count?: number): Promise<Float32Array> {
     if (this.network.destroyed) throw new DestroyedError('TrainedRestorer', 'restore');
     requireArrayLike('degraded', degraded, 'degraded pictures as numbers in [−1, 1]');
+    count ??= degraded.length / this.inputSize;
     if (degraded.length === 0 || !Number.isInteger(count) || degraded.length !== count * this.inputSize)
       throw new ArgumentError(
         'degraded',
@@ -63,6 +64,9 @@ export class TrainedRestorer {
           `${this.inputSize} (C × side², after the chain)`,
       );
     requirePositiveInteger('count', count);
+    for (let i = 0; i < degraded.length; i++)
+      if (!Number.isFinite(degraded[i]))
+        throw new ArgumentError('degraded', `value ${i} is ${degraded[i]}; pictures hold finite numbers in [−1, 1]`);
     const out = new Float32Array(count * this.outputSize);
     for (let first = 0; first < count; first += CHUNK) {
       const rows = Math.min(CHUNK, count - first);

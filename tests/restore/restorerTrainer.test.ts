@@ -172,6 +172,10 @@ describe('the restorer file', () => {
       try {
         expect(fromFile.inputSize).toBe(16);
         expect(Array.from(await fromFile.restore(small))).toEqual(Array.from(await fromTrainer.restore(small)));
+        await expect(fromFile.restore(null as never)).rejects.toThrow(/^degraded: /);
+        await expect(fromFile.restore(Float32Array.from(small).fill(Number.NaN, 5, 6))).rejects.toThrow(
+          /value 5 is NaN/,
+        );
         await expect(fromFile.restore(new Float32Array(20))).rejects.toThrow(
           /holds 20 values, not a whole number of pictures of 16/,
         );
