@@ -1,27 +1,16 @@
 // `restore` as a user runs it (a child process, the software adapter, a tiny model): make a
 // degraded picture with --degrade-only, restore it, a strip, a downscaled picture; and one-line
 // exit-2 errors for a bad spec, a missing checkpoint and a --mask the chain cannot use.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { cli as run, TINY } from './support/cli.js';
+import { barPng, readPng } from './support/png.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
 const cli = (...args: string[]) => run(args);
-
-function digitPng(): Buffer {
-  const png = new PNG({ width: 28, height: 28 });
-  for (let y = 0; y < 28; y++)
-    for (let x = 0; x < 28; x++) {
-      const on = Math.abs(x - 14) < 3 && y > 4 && y < 24 ? 255 : 0;
-      png.data.set([on, on, on, 255], (y * 28 + x) * 4);
-    }
-  return PNG.sync.write(png);
-}
-
-const readPng = (file: string) => PNG.sync.read(readFileSync(file));
 
 describe('restore', { timeout: 300_000 }, () => {
   it('degrades a clean picture, restores it, writes a strip; bad input is one line', () => {
@@ -30,7 +19,7 @@ describe('restore', { timeout: 300_000 }, () => {
     expect(trained.status, trained.errors.join('\n')).toBe(0);
     const checkpoint = join(out, 'checkpoint.safetensors');
     const clean = join(out, 'digit.png');
-    writeFileSync(clean, digitPng());
+    writeFileSync(clean, barPng());
 
     const blurred = join(out, 'blurred.png');
     const d = cli('restore', '--image', clean, '--degradation', 'blur:sigma=2', '--degrade-only', '--out', blurred);

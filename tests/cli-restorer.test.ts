@@ -3,25 +3,13 @@
 // restored at full size, a strip; and one-line exit-2 errors for what a restorer cannot do.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { cli as run } from './support/cli.js';
+import { barPng, readPng } from './support/png.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
 const cli = (...args: string[]) => run(args);
-
-function barPng(): Buffer {
-  const png = new PNG({ width: 28, height: 28 });
-  for (let y = 0; y < 28; y++)
-    for (let x = 0; x < 28; x++) {
-      const on = Math.abs(x - 14) < 3 && y > 4 && y < 24 ? 255 : 0;
-      png.data.set([on, on, on, 255], (y * 28 + x) * 4);
-    }
-  return PNG.sync.write(png);
-}
-
-const readPng = (file: string) => PNG.sync.read(readFileSync(file));
 
 describe('a trained restorer from the command line', { timeout: 300_000 }, () => {
   it('trains, restores a downscaled picture at full size, and refuses what it cannot do in one line', () => {

@@ -3,6 +3,7 @@
 // and the truth. Rows of degradations with fewer methods are padded with mid-grey cells, which no
 // restoration of a digit looks like.
 import { encodePng } from '../../src/io/png.js';
+import { blownUp } from '../../src/cli/pictureFiles.js';
 import { sampleGrid } from '../../src/render/grid.js';
 
 /** Pictures in [0, 1]: the degraded one at its own (square) side, the rest side × side. */
@@ -20,17 +21,10 @@ export function figurePng(rows: FigureRow[], side: number): Uint8Array {
     const put = (picture: ArrayLike<number>, column: number) => {
       for (let p = 0; p < plane; p++) cells[(r * columns + column) * plane + p] = 2 * Number(picture[p]) - 1;
     };
-    for (const [column, picture] of [blownUp(row.degraded, side), ...row.restorations].entries()) put(picture, column);
+    const small = Math.round(Math.sqrt(row.degraded.length));
+    const degraded = blownUp(row.degraded, { rows: 1, channels: 1, height: small, width: small }, side);
+    for (const [column, picture] of [degraded, ...row.restorations].entries()) put(picture, column);
     put(row.truth, columns - 1); // the truth always in the last column
   });
   return encodePng(sampleGrid(cells, rows.length * columns, plane, { columns, padding: 2 }));
-}
-
-/** A smaller square picture at `side` by repeating pixels. */
-function blownUp(values: ArrayLike<number>, side: number): Float64Array {
-  const small = Math.round(Math.sqrt(values.length));
-  return Float64Array.from({ length: side * side }, (_, p) => {
-    const [y, x] = [Math.floor(p / side), p % side];
-    return Number(values[Math.floor((y * small) / side) * small + Math.floor((x * small) / side)]);
-  });
 }

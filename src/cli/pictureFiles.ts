@@ -20,14 +20,14 @@ export function readPicture(file: string, g: ImageGeometry): Float32Array {
 }
 
 /** A smaller degraded picture blown up to `side` by repeating pixels, to stand beside the restoration. */
-export function blownUp(values: Float32Array, g: ImageGeometry, side: number): Float32Array {
-  if (g.width === side) return values;
+export function blownUp(values: ArrayLike<number>, g: ImageGeometry, side: number): Float32Array {
+  if (g.width === side) return Float32Array.from(values);
   const out = new Float32Array(g.channels * side * side);
   for (let c = 0; c < g.channels; c++)
     for (let y = 0; y < side; y++)
       for (let x = 0; x < side; x++) {
         const [sy, sx] = [Math.floor((y * g.height) / side), Math.floor((x * g.width) / side)];
-        out[(c * side + y) * side + x] = values[(c * g.height + sy) * g.width + sx]!;
+        out[(c * side + y) * side + x] = Number(values[(c * g.height + sy) * g.width + sx]);
       }
   return out;
 }

@@ -12,7 +12,7 @@ import downscaleShader from '../../shaders/degrade_downscale.wgsl';
 import noiseShader from '../../shaders/degrade_noise.wgsl';
 import pointwiseShader from '../../shaders/degrade_pointwise.wgsl';
 import { Bindings, BoundKernel, gridForItems, type TensorRef } from './kernel.js';
-import { seedWords } from './random.js';
+import { seedWords, stepCountOrZero } from './random.js';
 
 /** A batch of pictures: rows of planar channels × height × width values. */
 export interface ImageGeometry {
@@ -292,8 +292,7 @@ async function makeNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel>
   const entry = spec.kind === 'gaussian' ? 'noise_gaussian' : 'noise_salt_pepper';
   const stepWord = spec.stepWord ?? 0;
   if (stepWord !== 0 && stepWord !== 1) throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
-  const owned = spec.stepCount ? [] : [ctx.memory.createStorage('noise step 0', new Uint32Array(2))];
-  const stepCount = spec.stepCount ?? owned[0]!;
+  const { stepCount, owned } = stepCountOrZero(ctx, spec.stepCount, 'noise step 0');
   try {
     const resources = new Bindings(ctx)
       .tensor('source', 'source', spec.source, n)

@@ -34,6 +34,20 @@ export function seedWords(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
+/**
+ * The step counter a Philox kernel reads its block from, or where none is given a buffer of two
+ * zero words (step 0 in either word), which the kernel then owns.
+ */
+export function stepCountOrZero(
+  ctx: GpuContext,
+  given: TensorRef | undefined,
+  label: string,
+): { stepCount: TensorRef; owned: GPUBuffer[] } {
+  if (given) return { stepCount: given, owned: [] };
+  const zero = ctx.memory.createStorage(label, new Uint32Array(2));
+  return { stepCount: zero, owned: [zero] };
+}
+
 export const createRandomFill = /* @__PURE__ */ guardedCreator('createRandomFill', makeRandomFill);
 
 async function makeRandomFill(ctx: GpuContext, spec: RandomFillSpec): Promise<BoundKernel> {
@@ -43,13 +57,7 @@ async function makeRandomFill(ctx: GpuContext, spec: RandomFillSpec): Promise<Bo
   const [seedLo, seedHi] = seedWords(spec.seed);
   const stream = requireUint32('stream', spec.stream ?? 0);
   const { offset, scale, entry } = distributionParams(spec.distribution);
-  const owned: GPUBuffer[] = [];
-  let stepCount = spec.stepCount;
-  if (!stepCount) {
-    const zero = ctx.memory.createStorage('random step 0', new Uint32Array([0]));
-    owned.push(zero);
-    stepCount = zero;
-  }
+  const { stepCount, owned } = stepCountOrZero(ctx, spec.stepCount, 'random step 0');
   try {
     const bindings = new Bindings(ctx)
       .tensor('values', 'output', spec.output, n)
