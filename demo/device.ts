@@ -40,6 +40,7 @@ async function replaceDevice(state: State, reason: string): Promise<void> {
   );
   // The old objects go first: their canvases must be unconfigured before new ones configure them.
   state.search.discard();
+  state.restorers.destroy();
   state.session.destroy();
   state.dataset.destroy();
   state.labels?.destroy();

@@ -1,11 +1,11 @@
 // The demo page: finds WebGPU, loads MNIST onto the GPU, and trains live with the controls,
 // numbers, charts and canvases of index.html, using only webgpu-gan's public API. The visitor may
-// train on pictures of their own instead (pictures.ts) and repair a damaged picture with the
-// generator (repair.ts). The run is autosaved to the browser's storage (autosave.ts) and offered
-// again when the page opens; a lost GPU device is replaced and training resumes from the last
-// autosave, without a reload.
+// train on pictures of their own instead (pictures.ts), repair a picture erased by hand with the
+// generator (repair.ts) and restore a damaged one with a shipped restorer (restorers.ts). The run
+// is autosaved to the browser's storage (autosave.ts) and offered again when the page opens; a
+// lost GPU device is replaced and training resumes from the last autosave, without a reload.
 // What it is doing is a state machine (machine.ts, state.ts); each panel is a module that owns its
-// part of the page (training, settings, checkpoint, pictures, repair, quality) and renders it from
+// part of the page (training, settings, checkpoint, pictures, repair, restore, quality) and renders it from
 // the state; this file starts the page and wires them. URL parameters are read in page.ts.
 import './style.css';
 import { DEFAULT_GAN_CONFIG, WebGpuUnavailableError, acquireGpu, formatAdapter, type GpuContext } from 'webgpu-gan';
@@ -22,6 +22,8 @@ import { fetchPretrained, startPretrained, wantsPretrained, wireStartFromScratch
 import { loadQuality, qualityPanel } from './qualityPanel.js';
 import { classifyPanel } from './classifyPanel.js';
 import { repairPanel, repairTools } from './repairPanel.js';
+import { restorePanel } from './restorePanel.js';
+import { RestorerShelf } from './restorers.js';
 import { qualitySpec, upload } from './run.js';
 import { Session } from './session.js';
 import { settingsPanel, showSettings } from './settingsPanel.js';
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
     quality,
     readingPictures: false,
     ...repairTools(() => render(state)),
+    restorers: new RestorerShelf(),
     canvases,
     views: [],
   };
@@ -80,6 +83,7 @@ function wire(state: State): void {
     checkpointPanel(state),
     picturesPanel(state),
     repairPanel(state),
+    restorePanel(state),
     classifyPanel(state),
     qualityPanel(),
   );

@@ -18,7 +18,7 @@ import {
 } from 'webgpu-gan';
 
 /** Canvas pixels per picture pixel. */
-const SCALE = 8;
+export const SCALE = 8;
 /** How unknown pixels are shown: a red checker, unlike any picture the generator makes. */
 const UNKNOWN_LIGHT = [176, 48, 64];
 const UNKNOWN_DARK = [112, 28, 40];
@@ -44,11 +44,15 @@ export const valuesOf = (bytes: Uint8Array) => Float32Array.from(bytes, (b) => (
 
 const byteOf = (v: number) => Math.round(Math.min(1, Math.max(-1, Number.isFinite(v) ? v : -1)) * 127.5 + 127.5);
 
-/** Draws planar values onto a 2-D canvas at SCALE×, unknown pixels (known[p] = 0) as a red checker. */
+/**
+ * Draws planar values onto a 2-D canvas at `scale`× (SCALE unless a smaller picture is to fill the
+ * same canvas), unknown pixels (known[p] = 0) as a red checker.
+ */
 export function drawPicture(
   canvas: HTMLCanvasElement,
   picture: { side: number; channels: Channels; values: Float32Array },
   known: Float32Array | null,
+  scale = SCALE,
 ): void {
   const { side, channels, values } = picture;
   const plane = side * side;
@@ -61,14 +65,14 @@ export function drawPicture(
     }
     small.data[4 * p + 3] = 255;
   }
-  canvas.width = side * SCALE;
-  canvas.height = side * SCALE;
+  canvas.width = side * scale;
+  canvas.height = side * scale;
   const context = canvas.getContext('2d')!;
   context.imageSmoothingEnabled = false;
-  // Drawn small, then enlarged without smoothing: each picture pixel a crisp SCALE × SCALE square.
+  // Drawn small, then enlarged without smoothing: each picture pixel a crisp scale × scale square.
   const staging = new OffscreenCanvas(side, side);
   staging.getContext('2d')!.putImageData(small, 0, 0);
-  context.drawImage(staging, 0, 0, side * SCALE, side * SCALE);
+  context.drawImage(staging, 0, 0, side * scale, side * scale);
 }
 
 /** The picture being damaged: its values and known mask change under the pointer; `original` stays. */

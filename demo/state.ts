@@ -8,6 +8,7 @@ import { type Mode, type PageEvent, transition } from './machine.js';
 import type { TrainingImages } from './pictures.js';
 import type { QualityView } from './quality.js';
 import type { RepairEditor, RepairSearch } from './repair.js';
+import type { RestorerShelf } from './restorers.js';
 import type { Session } from './session.js';
 
 export interface Quality {
@@ -50,6 +51,8 @@ export interface State {
   readingPictures: boolean;
   editor: RepairEditor;
   search: RepairSearch;
+  /** The shipped restorers loaded so far (the Restore panel's), on the current device. */
+  restorers: RestorerShelf;
   /** The live canvases (the training panel's) that every new session draws on. */
   canvases: { grid: HTMLCanvasElement; walk: HTMLCanvasElement };
   /** Each panel's rendering, in the order main.ts wired them. */

@@ -134,6 +134,7 @@ export {
   type Degradation,
 } from './restore/spec.js';
 export { buildDegradationChain, type DegradationChain, type ChainOptions } from './restore/operator.js';
+export { degradePictures } from './restore/degradePictures.js';
 export {
   RestorerTrainer,
   resolveRestorerSettings,
@@ -181,6 +182,7 @@ export {
   type ImageStatistics,
 } from './eval/scorer.js';
 export { createGeneratorEvaluator, type GeneratorEvaluator, type GeneratorEvaluatorSpec } from './eval/evaluate.js';
+export { psnr, ssim, type Picture } from './eval/pictureQuality.js';
 
 // Checkpoints: safetensors files that PyTorch reads.
 export {

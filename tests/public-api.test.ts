@@ -5,6 +5,9 @@ import { expect, it } from 'vitest';
 import * as api from '../src/index.js';
 
 const PUBLIC_VALUES = [
+  'degradePictures',
+  'psnr',
+  'ssim',
   'scoreStatistics',
   'referenceStatistics',
   'parseIdxLabels',

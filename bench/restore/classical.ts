@@ -2,7 +2,7 @@
 // bicubic upscaling (downscale), Richardson–Lucy deconvolution (blur), a 3×3 median (salt and
 // pepper), a Gaussian filter (Gaussian noise), the inverse of a known exposure curve and histogram
 // equalisation (dark), and harmonic (mean-of-neighbours) filling of a hole (mask).
-import type { Picture } from './metrics.js';
+import type { Picture } from '../../src/eval/pictureQuality.js';
 
 const at = (p: Picture, y: number, x: number) =>
   p.values[Math.min(p.height - 1, Math.max(0, y)) * p.width + Math.min(p.width - 1, Math.max(0, x))]!;

@@ -11,7 +11,7 @@ import {
   median3,
   richardsonLucy,
 } from './classical.js';
-import type { Picture } from './metrics.js';
+import type { Picture } from '../../src/eval/pictureQuality.js';
 
 /** Each degradation at its default (salt and pepper: a tenth of the pixels, no Gaussian noise). */
 export const BENCH_DEGRADATIONS = [

@@ -17,9 +17,8 @@ import { ImageRepairer } from '../repair/repairer.js';
 import { type RepairOptions, repairSettings } from '../repair/options.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
-import type { GpuContext } from '../gpu/context.js';
-import { pictureSize, type ImageGeometry } from '../kernels/degrade.js';
-import { buildDegradationChain, type ChainOptions } from '../restore/operator.js';
+import { pictureSize } from '../kernels/degrade.js';
+import { degradePictures } from '../restore/degradePictures.js';
 import { type BlurTaps, tapsFromPicture } from '../restore/taps.js';
 import { formatDegradation, parseDegradation, restorationKey, type Degradation } from '../restore/spec.js';
 import { type FlagTable, type ParsedFlags, parseFlags, settingsOf, UsageError } from './args.js';
@@ -159,39 +158,13 @@ async function degradeOnly(flags: Record<string, unknown>, chain: Degradation[],
   const ctx = await acquireGpu();
   try {
     const extra = { ...(mask && { mask }), ...(blurKernel && { blurKernel }) };
-    const degraded = await degradeOnGpu(ctx, chain, geometry, clean, extra);
+    const degraded = await degradePictures(ctx, chain, geometry, clean, extra);
     const small = fittedGeometry(geometry, chain);
     writePictures(out, [degraded], pictureSize(small), channels, false);
     console.log(`wrote ${out}: ${small.width}×${small.height} after ${formatDegradation(chain)}`);
     return 0;
   } finally {
     ctx.destroy();
-  }
-}
-
-export async function degradeOnGpu(
-  ctx: GpuContext,
-  chain: Degradation[],
-  geometry: ImageGeometry,
-  clean: Float32Array,
-  extra: Pick<ChainOptions, 'mask' | 'blurKernel'>,
-): Promise<Float32Array> {
-  const input = ctx.memory.createStorage('clean picture', clean);
-  try {
-    const options = { geometry, purpose: 'degrade' as const, input, ...extra };
-    const degradation = await buildDegradationChain(ctx, chain, options);
-    try {
-      const encoder = ctx.device.createCommandEncoder({ label: 'degrade' });
-      const pass = encoder.beginComputePass({ label: 'degrade' });
-      for (const kernel of degradation.forward) kernel.record(pass);
-      pass.end();
-      ctx.submit([encoder.finish()]);
-      return await ctx.readF32(degradation.output);
-    } finally {
-      degradation.destroy();
-    }
-  } finally {
-    ctx.memory.release(input);
   }
 }
 

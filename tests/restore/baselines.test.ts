@@ -12,7 +12,7 @@ import {
   median3,
   richardsonLucy,
 } from '../../bench/restore/classical.js';
-import { psnr, ssim } from '../../bench/restore/metrics.js';
+import { psnr, ssim } from '../../src/eval/pictureQuality.js';
 import { nearestRow, pasteUnknown } from '../../bench/restore/nearest.js';
 import { exposureReference } from '../../reference/degrade.js';
 

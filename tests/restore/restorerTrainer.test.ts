@@ -2,6 +2,7 @@
 // float64 (the batch, its noise at the step's counter, forward with batch statistics, the l2
 // loss's gradient, backward and Adam); that training makes pictures better than the degraded
 // ones (restored with the running estimates); and its file, running estimates included.
+import { degradePictures } from '../../src/restore/degradePictures.js';
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { networkLayout } from '../../src/nn/network.js';
@@ -213,9 +214,8 @@ describe('the restorer file', () => {
 });
 
 async function degrade(chain: ReturnType<typeof parseDegradation>, clean: Float64Array, rows: number, side: number) {
-  const { degradeOnGpu } = await import('../../src/cli/restore.js');
   const geometry = { rows, channels: 1, height: side, width: side };
-  return degradeOnGpu(gpu.ctx, chain, geometry, Float32Array.from(clean), {});
+  return degradePictures(gpu.ctx, chain, geometry, Float32Array.from(clean), {});
 }
 
 function meanSquare(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -1,0 +1,132 @@
+// The Restore panel's tools: the restorers the package ships for MNIST digits
+// (models/mnist-restore-*.safetensors, made by scripts/shipped-models.sh), fetched the first time
+// one is asked for and kept on the GPU for the next picture; MNIST's test digits, fetched once,
+// as the pictures whose truth is known; and a dropped picture read as a degraded one.
+import {
+  decodePicture,
+  decodeRestorer,
+  degradePictures,
+  type GpuContext,
+  parseDegradation,
+  prepareImage,
+  psnr,
+  restorationKey,
+  TrainedRestorer,
+} from 'webgpu-gan';
+import blurUrl from '../models/mnist-restore-blur.safetensors?url';
+import darkUrl from '../models/mnist-restore-dark.safetensors?url';
+import downscale2Url from '../models/mnist-restore-downscale2.safetensors?url';
+import downscale4Url from '../models/mnist-restore-downscale4.safetensors?url';
+import maskUrl from '../models/mnist-restore-mask.safetensors?url';
+import noiseUrl from '../models/mnist-restore-noise.safetensors?url';
+import saltUrl from '../models/mnist-restore-salt.safetensors?url';
+import { fetchMnist } from './mnist.js';
+import { valuesOf } from './repair.js';
+
+/** A shipped restorer: what it undoes (restorationKey's text, as the CLI names it), said in words. */
+export interface RestorerChoice {
+  key: string;
+  label: string;
+  url: string;
+}
+
+export const SHIPPED_CHOICES: readonly RestorerChoice[] = [
+  { key: 'blur:sigma=1.5', label: 'Blurred (Gaussian, σ = 1.5 pixels)', url: blurUrl },
+  { key: 'noise:sigma=0.2,salt=0', label: 'Noisy (Gaussian, σ = 0.2)', url: noiseUrl },
+  { key: 'noise:sigma=0,salt=0.1', label: 'Salt and pepper (10% of pixels)', url: saltUrl },
+  { key: 'downscale:factor=2', label: 'Downscaled ×2 (14×14)', url: downscale2Url },
+  { key: 'downscale:factor=4', label: 'Downscaled ×4 (7×7)', url: downscale4Url },
+  { key: 'exposure:gain=0.4,gamma=1.5,lift=0', label: 'Too dark (gain 0.4, gamma 1.5)', url: darkUrl },
+  { key: 'mask:first=11,last=18', label: 'Rows 11–18 erased', url: maskUrl },
+];
+
+/** The shipped restorers on one device, each fetched and loaded once; a new device starts afresh. */
+export class RestorerShelf {
+  private ctx: GpuContext | null = null;
+  private readonly loading = new Map<string, Promise<TrainedRestorer>>();
+  private readonly loaded: TrainedRestorer[] = [];
+
+  /** The restorer for `choice` on `ctx`; the first call for it fetches its file. */
+  get(ctx: GpuContext, choice: RestorerChoice): Promise<TrainedRestorer> {
+    if (ctx !== this.ctx) {
+      this.destroy();
+      this.ctx = ctx;
+    }
+    let restorer = this.loading.get(choice.key);
+    if (!restorer) {
+      restorer = this.load(ctx, choice);
+      this.loading.set(choice.key, restorer);
+      restorer.catch(() => this.loading.delete(choice.key)); // a failed fetch is tried again next time
+    }
+    return restorer;
+  }
+
+  destroy(): void {
+    for (const restorer of this.loaded.splice(0)) restorer.destroy();
+    this.loading.clear();
+    this.ctx = null;
+  }
+
+  private async load(ctx: GpuContext, choice: RestorerChoice): Promise<TrainedRestorer> {
+    const response = await fetch(choice.url);
+    if (!response.ok)
+      throw new Error(`the restorer for "${choice.label}" could not be fetched (HTTP ${response.status})`);
+    const file = decodeRestorer(new Uint8Array(await response.arrayBuffer()));
+    const undoes = restorationKey(file.settings.degradation);
+    if (undoes !== choice.key) throw new Error(`the restorer file for ${choice.key} undoes ${undoes} instead`);
+    const restorer = TrainedRestorer.fromFile(ctx, file);
+    if (this.ctx === ctx) this.loaded.push(restorer);
+    else restorer.destroy(); // the device was replaced while it loaded
+    return restorer;
+  }
+}
+
+/** MNIST's 10,000 test digits as bytes, fetched the first time one is asked for. */
+let testDigits: Promise<{ pixels: Uint8Array; count: number; side: number }> | null = null;
+
+/** A random test digit as values in [−1, 1], with its index in the test set. */
+export async function randomTestDigit(): Promise<{ values: Float32Array; index: number; side: number }> {
+  testDigits ??= fetchMnist(`${import.meta.env.BASE_URL}mnist/t10k-images-idx3-ubyte.gz`, () => {}).then((set) => ({
+    pixels: set.pixels,
+    count: set.count,
+    side: set.rows,
+  }));
+  const digits = await testDigits.catch((error: Error) => {
+    testDigits = null; // fetched again on the next press
+    throw error;
+  });
+  const index = Math.floor(Math.random() * digits.count);
+  const size = digits.side * digits.side;
+  return { values: valuesOf(digits.pixels.subarray(index * size, (index + 1) * size)), index, side: digits.side };
+}
+
+/** `clean` degraded as the restorer's chain says, on the GPU, with noise of a new seed each time. */
+export function degradeLike(ctx: GpuContext, restorer: TrainedRestorer, clean: Float32Array): Promise<Float32Array> {
+  const seed = Math.floor(Math.random() * 0xffffffff);
+  const chain = parseDegradation(restorer.degradation).map((d) => (d.kind === 'noise' ? { ...d, seed } : d));
+  const { side, channels } = restorer.settings;
+  return degradePictures(ctx, chain, { rows: 1, channels, height: side, width: side }, clean);
+}
+
+/** A dropped or chosen picture file read as the restorer's input: grey, at the side its chain leaves. */
+export async function readDroppedPicture(file: File, restorer: TrainedRestorer): Promise<Float32Array> {
+  const decoded = decodePicture(new Uint8Array(await file.arrayBuffer()));
+  if ('reason' in decoded) throw new Error(`${file.name} could not be read: ${decoded.reason}`);
+  const { inputSide, channels } = restorer.settings;
+  return valuesOf(prepareImage(decoded.image, inputSide, channels));
+}
+
+/** A grey picture of `from`² values blown up to `to`² by repeating each pixel (how the page shows it). */
+export function nearestUpscaled(values: Float32Array, from: number, to: number): Float32Array {
+  return Float32Array.from({ length: to * to }, (_, p) => {
+    const [x, y] = [p % to, Math.floor(p / to)];
+    return values[Math.floor((y * from) / to) * from + Math.floor((x * from) / to)]!;
+  });
+}
+
+/** PSNR in dB of two pictures of values in [−1, 1], taken to [0, 1] as the benchmark scores them. */
+export const psnrOf = (a: Float32Array, b: Float32Array) =>
+  psnr(
+    Array.from(a, (v) => (v + 1) / 2),
+    Array.from(b, (v) => (v + 1) / 2),
+  );
