@@ -97,7 +97,7 @@ describe('the demo Restore panel', { timeout: 300_000 }, () => {
     expect(await text(page, 'restore-truth-caption')).toBe('Truth');
   });
 
-  it('restores a picture chosen as salt and pepper: the bar stays, the salt goes, and the truth is unknown', async () => {
+  it('restores a chosen salt-and-pepper picture: the bar stays, the salt goes, and the truth is unknown', async () => {
     const page = demo.page();
     await page.selectOption('[data-testid=restore-kind]', 'noise:sigma=0,salt=0.1');
     await page.setInputFiles('[data-testid=restore-file]', {
