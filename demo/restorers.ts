@@ -31,7 +31,7 @@ export interface RestorerChoice {
 }
 
 export const SHIPPED_CHOICES: readonly RestorerChoice[] = [
-  { key: 'blur:sigma=1.5', label: 'Blurred (Gaussian, σ = 1.5 pixels)', url: blurUrl },
+  { key: 'blur:sigma=1.5', label: 'Blurred (Gaussian, σ = 1.5)', url: blurUrl },
   { key: 'noise:sigma=0.2,salt=0', label: 'Noisy (Gaussian, σ = 0.2)', url: noiseUrl },
   { key: 'noise:sigma=0,salt=0.1', label: 'Salt and pepper (10% of pixels)', url: saltUrl },
   { key: 'downscale:factor=2', label: 'Downscaled ×2 (14×14)', url: downscale2Url },

@@ -67,8 +67,12 @@ describe('the demo page laid out at every width', { timeout: 300_000 }, () => {
   it('on a phone, the picture to repair and its repair sit side by side', async () => {
     const page = demo.page();
     await page.setViewportSize({ width: 420, height: 800 });
-    const editor = (await page.locator('[data-testid=repair-editor]').boundingBox())!;
-    const result = (await page.locator('[data-testid=repair-result]').boundingBox())!;
+    // Measured together, once the page has laid itself out at the new width.
+    const [editor, result] = await page.evaluate(async () => {
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+      const box = (id: string) => document.querySelector(`[data-testid=${id}]`)!.getBoundingClientRect().toJSON();
+      return [box('repair-editor'), box('repair-result')] as DOMRect[];
+    });
     expect(result.y).toBeCloseTo(editor.y, 0);
     expect(result.x).toBeGreaterThanOrEqual(editor.x + editor.width);
     expect(result.x + result.width).toBeLessThanOrEqual(420);
