@@ -7,7 +7,6 @@ import {
   decodeRestorer,
   degradePictures,
   type GpuContext,
-  parseDegradation,
   prepareImage,
   psnr,
   restorationKey,
@@ -85,7 +84,7 @@ export class RestorerShelf {
 let testDigits: Promise<{ pixels: Uint8Array; count: number; side: number }> | null = null;
 
 /** A random test digit as values in [−1, 1], with its index in the test set. */
-export async function randomTestDigit(): Promise<{ values: Float32Array; index: number; side: number }> {
+export async function randomTestDigit(): Promise<{ values: Float32Array; index: number }> {
   testDigits ??= fetchMnist(`${import.meta.env.BASE_URL}mnist/t10k-images-idx3-ubyte.gz`, () => {}).then((set) => ({
     pixels: set.pixels,
     count: set.count,
@@ -97,13 +96,13 @@ export async function randomTestDigit(): Promise<{ values: Float32Array; index: 
   });
   const index = Math.floor(Math.random() * digits.count);
   const size = digits.side * digits.side;
-  return { values: valuesOf(digits.pixels.subarray(index * size, (index + 1) * size)), index, side: digits.side };
+  return { values: valuesOf(digits.pixels.subarray(index * size, (index + 1) * size)), index };
 }
 
 /** `clean` degraded as the restorer's chain says, on the GPU, with noise of a new seed each time. */
 export function degradeLike(ctx: GpuContext, restorer: TrainedRestorer, clean: Float32Array): Promise<Float32Array> {
   const seed = Math.floor(Math.random() * 0xffffffff);
-  const chain = parseDegradation(restorer.degradation).map((d) => (d.kind === 'noise' ? { ...d, seed } : d));
+  const chain = restorer.settings.degradation.map((d) => (d.kind === 'noise' ? { ...d, seed } : d));
   const { side, channels } = restorer.settings;
   return degradePictures(ctx, chain, { rows: 1, channels, height: side, width: side }, clean);
 }

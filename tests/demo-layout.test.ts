@@ -71,7 +71,7 @@ describe('the demo page laid out at every width', { timeout: 300_000 }, () => {
     const [editor, result] = await page.evaluate(async () => {
       await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
       const box = (id: string) => document.querySelector(`[data-testid=${id}]`)!.getBoundingClientRect().toJSON();
-      return [box('repair-editor'), box('repair-result')] as DOMRect[];
+      return [box('repair-editor'), box('repair-result')] as [DOMRect, DOMRect];
     });
     expect(result.y).toBeCloseTo(editor.y, 0);
     expect(result.x).toBeGreaterThanOrEqual(editor.x + editor.width);
