@@ -2,7 +2,8 @@
 // URL takes, and the small ways of writing a message. Below every other module of the demo.
 // URL parameters shrink the run for tests: ?subset=N images, ?gHidden=32,32&dHidden=32,32,
 // ?batch=N, ?autosave=N (steps between autosaves, default 500), ?evalEvery=N&evalN=M, and
-// ?repairStarts=N&repairSteps=M (the repair search's starting points and Adam steps); ?start=scratch or
+// ?repairStarts=N&repairSteps=M (the repair search's starting points and Adam steps), ?restoreBatch=N
+// (pictures per step of a restorer trained in the page, default 64); ?start=scratch or
 // ?start=pretrained turns the software adapter's pretrained start (pretrained.ts) off or on.
 import type { GanConfig } from 'webgpu-gan';
 import type { TrainingImages } from './pictures.js';
@@ -33,6 +34,8 @@ export const EVAL_COUNT = Math.max(2, Number(params.get('evalN')) || 1000);
 export const REPAIR_STARTS = Math.min(4096, Math.max(1, Number(params.get('repairStarts')) || 64));
 export const REPAIR_STEPS = Math.max(1, Number(params.get('repairSteps')) || 300);
 export const REPAIR_CHUNK = Math.max(1, Math.round(REPAIR_STEPS / 10));
+/** Pictures per step of a restorer trained in the page: the library's default unless the URL shrinks it. */
+export const RESTORE_BATCH = Math.min(1024, Math.max(1, Number(params.get('restoreBatch')) || 64));
 /**
  * A conditional grid has a row per class: more than this many rows would outgrow a canvas's largest
  * size, so pictures in more class folders train without conditioning.

@@ -2,15 +2,19 @@
 // it in by latent search (repairPanel.ts). Any other damage has a restorer the package ships
 // (restorers.ts), which undoes it in one pass: on a test digit, damaged here on the GPU and shown
 // beside the truth with both PSNRs, or on a picture the visitor drops or chooses, taken as damaged.
-// The restorers' GPU work is their own, so training goes on meanwhile.
+// A restorer trained in the page (restoreTrainPanel.ts) takes the shipped one's place where its box is
+// ticked. The restorers' GPU work is their own, so training goes on meanwhile.
 import type { TrainedRestorer } from 'webgpu-gan';
 import { hasDevice } from './machine.js';
 import { $, message } from './page.js';
 import { drawPicture, SCALE } from './repair.js';
+import { restoreTrainPanel, usesOwn } from './restoreTrainPanel.js';
+import type { TrainedHere } from './restoreTraining.js';
 import {
   degradeLike,
   nearestUpscaled,
   psnrOf,
+  randomPicture,
   randomTestDigit,
   readDroppedPicture,
   type RestorerChoice,
@@ -46,7 +50,9 @@ export function restorePanel(state: State): View {
   });
   wireDrop(state);
   showKind();
+  const training = restoreTrainPanel(state, chosen);
   return (s) => {
+    training(s);
     const usable = hasDevice(s.mode) && !busy;
     el.test.disabled = !usable;
     el.file.disabled = !usable;
@@ -82,15 +88,19 @@ function wireDrop(state: State): void {
   });
 }
 
+/** The restorer a picture goes through, what it undoes, and the page's own training of it (null: shipped). */
+type RestoreWork = (restorer: TrainedRestorer, choice: RestorerChoice, own: TrainedHere | null) => Promise<void>;
+
 /** Runs `work` with the chosen restorer, one at a time, saying why when it fails. */
-async function withRestorer(state: State, work: (r: TrainedRestorer, c: RestorerChoice) => Promise<void>) {
+async function withRestorer(state: State, work: RestoreWork) {
   const choice = chosen();
   if (!choice || busy || !hasDevice(state.mode)) return;
   busy = true;
   render(state);
   try {
-    message(el.message, `Restoring with the restorer for “${choice.label}”…`);
-    await work(await state.restorers.get(state.ctx, choice), choice);
+    const own = usesOwn(state, choice) ? (state.restorers.ownFor(choice.key) ?? null) : null;
+    message(el.message, `Restoring with the restorer ${own ? 'trained here' : 'shipped'} for “${choice.label}”…`);
+    await work(await state.restorers.get(state.ctx, choice, own !== null), choice, own);
   } catch (error) {
     message(el.message, `Could not restore: ${(error as Error).message}`, true);
   } finally {
@@ -99,36 +109,45 @@ async function withRestorer(state: State, work: (r: TrainedRestorer, c: Restorer
   }
 }
 
-/** A random MNIST test digit, damaged on the GPU, restored, and scored against the truth. */
+/**
+ * A random MNIST test digit (or, for a restorer trained here on the visitor's pictures, one of
+ * those), damaged on the GPU, restored, and scored against the truth.
+ */
 function restoreTestDigit(state: State): Promise<void> {
-  return withRestorer(state, async (restorer, choice) => {
-    const digit = await randomTestDigit();
-    const degraded = await degradeLike(state.ctx, restorer, digit.values);
+  return withRestorer(state, async (restorer, choice, own) => {
+    const yours = own !== null && own.images.source === 'pictures';
+    const picture = yours ? randomPicture(own.images) : await randomTestDigit();
+    const degraded = await degradeLike(state.ctx, restorer, picture.values);
     const restored = await restorer.restore(degraded);
-    show(restorer, degraded, restored, digit.values);
+    show(restorer, degraded, restored, picture.values);
     const { side, inputSide } = restorer.settings;
-    const shown = inputSide === side ? degraded : nearestUpscaled(degraded, inputSide, side);
+    const shown =
+      inputSide === side ? degraded : nearestUpscaled(degraded, restorer.settings.channels, inputSide, side);
     const how = inputSide === side ? '' : ' (blown up pixel by pixel, as shown)';
+    const which = yours
+      ? `Your picture ${picture.index + 1} of ${own.images.count} (one it trained on: the page keeps none back)`
+      : `Test digit ${picture.index + 1} of MNIST's 10,000`;
     message(
       el.message,
-      `Test digit ${digit.index + 1} of MNIST's 10,000, ${choice.label.toLowerCase()}. PSNR against the truth ` +
-        `(higher is closer): damaged ${decibels(psnrOf(shown, digit.values))}${how}, restored ` +
-        `${decibels(psnrOf(restored, digit.values))}.`,
+      `${which}, ${choice.label.toLowerCase()}. PSNR against the truth (higher is closer): damaged ` +
+        `${decibels(psnrOf(shown, picture.values))}${how}, restored ${decibels(psnrOf(restored, picture.values))} ` +
+        `by ${whose(own)}.`,
     );
   });
 }
 
 /** The visitor's picture, taken as damaged the chosen way: restored, with no truth to compare. */
 function restoreDropped(state: State, file: File): Promise<void> {
-  return withRestorer(state, async (restorer, choice) => {
+  return withRestorer(state, async (restorer, choice, own) => {
     const degraded = await readDroppedPicture(file, restorer);
     const restored = await restorer.restore(degraded);
     show(restorer, degraded, restored, null);
-    const side = restorer.settings.inputSide;
+    const { inputSide: side, channels } = restorer.settings;
+    const knows = own?.images.source === 'pictures' ? 'pictures like yours' : 'MNIST digits';
     message(
       el.message,
-      `Restored ${file.name}, read as ${side}×${side} grey and taken as ${choice.label.toLowerCase()}. ` +
-        'The restorers know MNIST digits: other pictures come out digit-like.',
+      `Restored ${file.name}, read as ${side}×${side} ${channels === 3 ? 'colour' : 'grey'} and taken as ` +
+        `${choice.label.toLowerCase()} by ${whose(own)}, which knows ${knows}: other pictures come out like them.`,
     );
   });
 }
@@ -142,6 +161,9 @@ function show(restorer: TrainedRestorer, degraded: Float32Array, restored: Float
   else clear(el.truth);
   el.truthCaption.textContent = truth ? 'Truth' : 'Truth (not known for your picture)';
 }
+
+const whose = (own: TrainedHere | null) =>
+  own ? `the restorer trained here (${own.file.step} steps)` : 'the shipped restorer';
 
 const decibels = (db: number) => (Number.isFinite(db) ? `${db.toFixed(1)} dB` : 'identical');
 

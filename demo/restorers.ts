@@ -1,7 +1,8 @@
 // The Restore panel's tools: the restorers the package ships for MNIST digits
 // (models/mnist-restore-*.safetensors, made by scripts/shipped-models.sh), fetched the first time
-// one is asked for and kept on the GPU for the next picture; MNIST's test digits, fetched once,
-// as the pictures whose truth is known; and a dropped picture read as a degraded one.
+// one is asked for and kept on the GPU for the next picture, beside those trained in the page;
+// MNIST's test digits, fetched once, as the pictures whose truth is known; and a dropped picture
+// read as a degraded one.
 import {
   decodePicture,
   decodeRestorer,
@@ -20,7 +21,9 @@ import maskUrl from '../models/mnist-restore-mask.safetensors?url';
 import noiseUrl from '../models/mnist-restore-noise.safetensors?url';
 import saltUrl from '../models/mnist-restore-salt.safetensors?url';
 import { fetchMnist } from './mnist.js';
+import { type TrainingImages, valuesPerImage } from './pictures.js';
 import { valuesOf } from './repair.js';
+import type { TrainedHere } from './restoreTraining.js';
 
 /** A shipped restorer: what it undoes (restorationKey's text, as the CLI names it), said in words. */
 export interface RestorerChoice {
@@ -39,27 +42,47 @@ export const SHIPPED_CHOICES: readonly RestorerChoice[] = [
   { key: 'mask:first=11,last=18', label: 'Rows 11–18 erased', url: maskUrl },
 ];
 
-/** The shipped restorers on one device, each fetched and loaded once; a new device starts afresh. */
+/**
+ * The restorers on one device: the shipped ones, each fetched and loaded once, and those trained in
+ * the page (restoreTraining.ts), kept as files so that a replacement device loads them again.
+ */
 export class RestorerShelf {
   private ctx: GpuContext | null = null;
   private readonly loading = new Map<string, Promise<TrainedRestorer>>();
   private readonly loaded: TrainedRestorer[] = [];
+  private readonly own = new Map<string, TrainedHere>();
 
-  /** The restorer for `choice` on `ctx`; the first call for it fetches its file. */
-  get(ctx: GpuContext, choice: RestorerChoice): Promise<TrainedRestorer> {
+  /** The restorer for `choice` on `ctx` (the one trained here where `own`); the first call for it loads it. */
+  get(ctx: GpuContext, choice: RestorerChoice, own = false): Promise<TrainedRestorer> {
     if (ctx !== this.ctx) {
       this.destroy();
       this.ctx = ctx;
     }
-    let restorer = this.loading.get(choice.key);
+    const slot = `${own ? 'own' : 'shipped'} ${choice.key}`;
+    let restorer = this.loading.get(slot);
     if (!restorer) {
-      restorer = this.load(ctx, choice);
-      this.loading.set(choice.key, restorer);
-      restorer.catch(() => this.loading.delete(choice.key)); // a failed fetch is tried again next time
+      restorer = own ? this.loadOwn(ctx, choice) : this.load(ctx, choice);
+      this.loading.set(slot, restorer);
+      restorer.catch(() => this.loading.delete(slot)); // a failed fetch is tried again next time
     }
     return restorer;
   }
 
+  /** The restorer trained here for `key`'s damage, if any. */
+  ownFor(key: string): TrainedHere | undefined {
+    return this.own.get(key);
+  }
+
+  /**
+   * Keeps a restorer trained here for `key`'s damage, in place of an earlier one. The earlier one's
+   * GPU copy stays until the device goes (a restoration may be using it now); it is small.
+   */
+  setOwn(key: string, trained: TrainedHere): void {
+    this.own.set(key, trained);
+    this.loading.delete(`own ${key}`);
+  }
+
+  /** Frees the GPU copies; the files of restorers trained here are kept for the next device. */
   destroy(): void {
     for (const restorer of this.loaded.splice(0)) restorer.destroy();
     this.loading.clear();
@@ -73,7 +96,16 @@ export class RestorerShelf {
     const file = decodeRestorer(new Uint8Array(await response.arrayBuffer()));
     const undoes = restorationKey(file.settings.degradation);
     if (undoes !== choice.key) throw new Error(`the restorer file for ${choice.key} undoes ${undoes} instead`);
-    const restorer = TrainedRestorer.fromFile(ctx, file);
+    return this.keep(ctx, TrainedRestorer.fromFile(ctx, file));
+  }
+
+  private async loadOwn(ctx: GpuContext, choice: RestorerChoice): Promise<TrainedRestorer> {
+    const trained = this.own.get(choice.key);
+    if (!trained) throw new Error(`no restorer for "${choice.label}" was trained here yet`);
+    return this.keep(ctx, TrainedRestorer.fromFile(ctx, trained.file));
+  }
+
+  private keep(ctx: GpuContext, restorer: TrainedRestorer): TrainedRestorer {
     if (this.ctx === ctx) this.loaded.push(restorer);
     else restorer.destroy(); // the device was replaced while it loaded
     return restorer;
@@ -99,6 +131,16 @@ export async function randomTestDigit(): Promise<{ values: Float32Array; index: 
   return { values: valuesOf(digits.pixels.subarray(index * size, (index + 1) * size)), index };
 }
 
+/**
+ * A random one of the visitor's pictures as values in [−1, 1], with its index: the truth for a
+ * restorer trained on them (a training picture, not a held-out one: the page keeps none back).
+ */
+export function randomPicture(images: TrainingImages): { values: Float32Array; index: number } {
+  const index = Math.floor(Math.random() * images.count);
+  const size = valuesPerImage(images);
+  return { values: valuesOf(images.pixels.subarray(index * size, (index + 1) * size)), index };
+}
+
 /** `clean` degraded as the restorer's chain says, on the GPU, with noise of a new seed each time. */
 export function degradeLike(ctx: GpuContext, restorer: TrainedRestorer, clean: Float32Array): Promise<Float32Array> {
   const seed = Math.floor(Math.random() * 0xffffffff);
@@ -107,7 +149,7 @@ export function degradeLike(ctx: GpuContext, restorer: TrainedRestorer, clean: F
   return degradePictures(ctx, chain, { rows: 1, channels, height: side, width: side }, clean);
 }
 
-/** A dropped or chosen picture file read as the restorer's input: grey, at the side its chain leaves. */
+/** A dropped or chosen picture file read as the restorer's input: its channels, at the side its chain leaves. */
 export async function readDroppedPicture(file: File, restorer: TrainedRestorer): Promise<Float32Array> {
   const decoded = decodePicture(new Uint8Array(await file.arrayBuffer()));
   if ('reason' in decoded) throw new Error(`${file.name} could not be read: ${decoded.reason}`);
@@ -115,11 +157,12 @@ export async function readDroppedPicture(file: File, restorer: TrainedRestorer):
   return valuesOf(prepareImage(decoded.image, inputSide, channels));
 }
 
-/** A grey picture of `from`² values blown up to `to`² by repeating each pixel (how the page shows it). */
-export function nearestUpscaled(values: Float32Array, from: number, to: number): Float32Array {
-  return Float32Array.from({ length: to * to }, (_, p) => {
+/** A planar picture of `channels` × `from`² values blown up to `to`² by repeating pixels (as the page shows it). */
+export function nearestUpscaled(values: Float32Array, channels: number, from: number, to: number): Float32Array {
+  return Float32Array.from({ length: channels * to * to }, (_, i) => {
+    const [c, p] = [Math.floor(i / (to * to)), i % (to * to)];
     const [x, y] = [p % to, Math.floor(p / to)];
-    return values[Math.floor((y * from) / to) * from + Math.floor((x * from) / to)]!;
+    return values[c * from * from + Math.floor((y * from) / to) * from + Math.floor((x * from) / to)]!;
   });
 }
 

@@ -3,12 +3,16 @@
 // page says it and as recomputed here from its canvases); a picture chosen through the file input
 // and one dropped are restored without a truth; a file that is no picture is named; and the
 // hand-erased choice brings the latent search's controls back.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { decodeRestorer, restorationKey } from '../src/index.js';
 import { testIdText as text, useDemoPage, waitForTestIdText } from './support/chromium.js';
+import { useTempDirs } from './support/temp.js';
 
-const SMALL = '?subset=200&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=100000&start=scratch';
+const SMALL = '?subset=200&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=100000&start=scratch&restoreBatch=8';
 /** Canvas pixels per picture pixel, as the page draws. */
 const SCALE = 8;
 
@@ -49,8 +53,10 @@ const onBar = (p: number) => Math.abs((p % 28) - 14) < 2 && Math.floor(p / 28) >
 const farFromBar = (p: number) => Math.abs((p % 28) - 14) > 6;
 const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 
+const tempDir = useTempDirs();
+
 describe('the demo Restore panel', { timeout: 300_000 }, () => {
-  const demo = useDemoPage(SMALL);
+  const demo = useDemoPage(SMALL, { acceptDownloads: true });
 
   it('offers each shipped restorer, and shows its controls instead of the search', async () => {
     const page = demo.page();
@@ -141,6 +147,60 @@ describe('the demo Restore panel', { timeout: 300_000 }, () => {
     expect(await waitForTestIdText(page, 'restore-message', /^(Restored|Could not)/)).toMatch(
       /^Could not restore: notes\.txt could not be read: /,
     );
+  });
+
+  it('trains a blur restorer here, restores with it or the shipped one, and saves it', async () => {
+    const page = demo.page();
+    await page.selectOption('[data-testid=restore-kind]', 'blur:sigma=1.5');
+    expect(await page.isHidden('[data-testid=restore-own-label]')).toBe(true);
+    await page.fill('[data-testid=restore-steps]', '30');
+    await page.click('[data-testid=restore-train]');
+    const said = await waitForTestIdText(page, 'restore-train-message', /^(Trained|The restorer could not)/);
+    expect(said).toMatch(/^Trained “Blurred \(Gaussian, σ = 1\.5\)” for 30 steps on 200 MNIST digits in \d+ s: /);
+    const trained = said.match(/l1 loss ([\d.]+) over the first steps, ([\d.]+) over the last\./);
+    expect(trained, said).not.toBeNull();
+    expect(Number(trained![2])).toBeLessThan(Number(trained![1]));
+    expect(await page.isChecked('[data-testid=restore-own]')).toBe(true);
+    expect(await text(page, 'restore-own-label')).toContain('(30 steps)');
+
+    const testDigit = async () => {
+      await page.click('[data-testid=restore-test]');
+      return waitForTestIdText(page, 'restore-message', /^(Test digit|Could not)/);
+    };
+    expect(await testDigit()).toMatch(/restored [\d.]+ dB by the restorer trained here \(30 steps\)\.$/);
+    await page.uncheck('[data-testid=restore-own]');
+    expect(await testDigit()).toMatch(/restored [\d.]+ dB by the shipped restorer\.$/);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=restore-save]')]);
+    expect(download.suggestedFilename()).toBe('restorer-blur-sigma-1.5-step-30.safetensors');
+    const path = join(tempDir('demo-restorer-'), download.suggestedFilename());
+    await download.saveAs(path);
+    const file = decodeRestorer(readFileSync(path));
+    expect([restorationKey(file.settings.degradation), file.step, file.data]).toEqual(['blur:sigma=1.5', 30, 'mnist']);
+
+    // Another damage has no restorer trained here yet.
+    await page.selectOption('[data-testid=restore-kind]', 'downscale:factor=2');
+    expect(await page.isHidden('[data-testid=restore-own-label]')).toBe(true);
+    expect(await page.isHidden('[data-testid=restore-save]')).toBe(true);
+  });
+
+  it('stops a training when asked, keeping the steps done, and refuses a step count out of range', async () => {
+    const page = demo.page();
+    await page.selectOption('[data-testid=restore-kind]', 'downscale:factor=2');
+    await page.fill('[data-testid=restore-steps]', '0');
+    await page.click('[data-testid=restore-train]');
+    expect(await text(page, 'restore-train-message')).toBe('Steps: write a whole number from 1 to 20,000.');
+    await page.fill('[data-testid=restore-steps]', '5000');
+    await page.click('[data-testid=restore-train]');
+    await waitForTestIdText(page, 'restore-train-message', /step 10 of 5000/);
+    expect(await text(page, 'restore-train')).toBe('Stop');
+    await page.click('[data-testid=restore-train]');
+    const said = await waitForTestIdText(page, 'restore-train-message', /^(Trained|The restorer could not)/);
+    const steps = Number(said.match(/^Trained “Downscaled ×2 \(14×14\)” for (\d+) steps/)?.[1]);
+    expect(steps).toBeGreaterThanOrEqual(10);
+    expect(steps).toBeLessThan(5000);
+    expect(await text(page, 'restore-train')).toBe('Train one here');
+    expect(await text(page, 'restore-own-label')).toContain(`(${steps} steps)`);
   });
 
   it('goes back to the search by hand, with its controls and no console errors', async () => {
