@@ -24,7 +24,7 @@ import { formatAdapter } from '../src/gpu/adapter.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { acquireGpu } from '../src/gpu/device.js';
 import type { MlpWeights } from '../src/nn/mlp.js';
-import { ImageRepairer } from '../src/repair/repairer.js';
+import { ImageRepairer, type RepairOptions } from '../src/repair/repairer.js';
 import { decodeRestorer, isRestorerFile, type RestorerFile } from '../src/restore/restorerFile.js';
 import { type Degradation, isFitted, parseDegradation, restorationKey } from '../src/restore/spec.js';
 import { TrainedRestorer } from '../src/restore/trainedRestorer.js';
@@ -103,11 +103,12 @@ async function restoreOurs(
   chain: Degradation[],
   degraded: Float32Array,
   settings: Settings,
+  search: Pick<RepairOptions, 'context' | 'blend'> = {},
 ): Promise<Float64Array> {
   const maskOnly = chain.every((d) => d.kind === 'mask');
   const generator = loadGenerator(ctx, checkpoint);
   const discriminator = loadDiscriminator(ctx, checkpoint);
-  const options = { starts: settings.starts, ...(!maskOnly && { degradation: chain }) };
+  const options = { starts: settings.starts, ...(maskOnly ? search : { degradation: chain }) };
   const repairer = await ImageRepairer.create(ctx, checkpoint.config, generator, discriminator, options);
   try {
     const size = degraded.length / settings.n;
@@ -125,6 +126,25 @@ async function restoreOurs(
     generator.destroy();
     discriminator.destroy();
   }
+}
+
+/** The latent search's rows: as it is, and for a mask also with Yeh et al.'s nearness weights and Poisson blending. */
+async function searches(
+  ctx: GpuContext,
+  checkpoint: ReturnType<typeof readCheckpointFile>,
+  chain: Degradation[],
+  degraded: Float32Array,
+  settings: Settings,
+): Promise<Array<{ name: string; restored: Float64Array }>> {
+  const rows = [
+    { name: 'ours (latent search)', restored: await restoreOurs(ctx, checkpoint, chain, degraded, settings) },
+  ];
+  if (chain.every((d) => d.kind === 'mask')) {
+    const yeh = { context: 'nearness', blend: 'poisson' } as const;
+    const restored = await restoreOurs(ctx, checkpoint, chain, degraded, settings, yeh);
+    rows.push({ name: 'ours (latent search, nearness + Poisson)', restored });
+  }
+  return rows;
 }
 
 /** The training picture nearest to each degraded one, degraded the same way without noise. */
@@ -282,9 +302,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
       const degraded = await degradePictures(ctx, chain, geometry, clean, {});
       const restorer = restorers.get(restorationKey(chain));
       const methods = [
-        ...(checkpoint
-          ? [{ name: 'ours (latent search)', restored: await restoreOurs(ctx, checkpoint, chain, degraded, settings) }]
-          : []),
+        ...(checkpoint ? await searches(ctx, checkpoint, chain, degraded, settings) : []),
         ...(restorer
           ? [
               {

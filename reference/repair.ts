@@ -28,9 +28,9 @@ export function repairPixelsReference(
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < dim; j++) {
       const i = r * dim + j;
-      const difference = (generated[i]! - target[j]!) * known[j]!;
-      errors[r]! += (difference * difference) / knownCount;
-      const grad = (2 * difference) / knownCount + (imageGrads ? imageGrads[i]! : 0);
+      const [difference, weight] = [generated[i]! - target[j]!, known[j]!];
+      errors[r]! += (weight * difference * difference) / knownCount;
+      const grad = (2 * weight * difference) / knownCount + (imageGrads ? imageGrads[i]! : 0);
       outputGrads[i] = grad * derivativeFromOutput(activation, generated[i]!, leakySlope);
     }
   }

@@ -1,15 +1,16 @@
 // The objective of image repair by latent search, per starting point r (a row of the batch):
 //   L_r = (1 / K) Σ_j m_j (y_rj − x_j)²  +  λ · softplus(−D(y_r))
-// y_r = G(z_r) the generated image, x the damaged image, m_j ∈ {0, 1} whether pixel j is known
-// (K of them), D the discriminator's logit. The first term asks y to agree with the known pixels;
+// y_r = G(z_r) the generated image, x the damaged image, m_j ≥ 0 pixel j's weight (1 known, 0 to
+// fill; Yeh et al.'s weighting gives a known pixel more the nearer it is to the hole), K = Σ m_j,
+// D the discriminator's logit. The first term asks y to agree with the known pixels;
 // the second, the non-saturating generator loss, asks D to find y real, so the unknown pixels are
 // filled with something that looks like the data rather than anything at all.
 //
 // Two entry points, recorded around the discriminator's backward pass:
 //   repair_realism: λ·softplus(−D) per row into scores, and its gradient λ(σ(D) − 1) with respect
 //                   to the logit, the top gradient of D's backward pass (which yields ∂/∂y).
-//   repair_pixels:  the known pixels' mean squared error per row into scores, and the gradient of
-//                   L with respect to the generator's last pre-activation,
+//   repair_pixels:  the known pixels' (weighted) mean squared error per row into scores, and the
+//                   gradient of L with respect to the generator's last pre-activation,
 //                   (2 m (y − x) / K + ∂realism/∂y) ⊙ f'(y), the top gradient of G's backward pass.
 //   repair_gate:    restoration (src/restore/): the data fit compares A(y) with the degraded picture,
 //                   its gradient comes back through the operator's backward pass as fit_grads, and
@@ -21,7 +22,7 @@
 struct RepairParams {
   rows: u32,
   dim: u32,             // pixels per image
-  inv_known: f32,       // 1 / K
+  inv_known: f32,       // 1 / K, K the weights' sum
   realism_weight: f32,  // λ
   alpha: f32,           // leaky-ReLU slope, for the generator's output activation
 }
@@ -32,7 +33,7 @@ override REALISM: bool = true;         // whether image_grads holds D's gradient
 @group(0) @binding(0) var<uniform> params: RepairParams;
 @group(0) @binding(1) var<storage, read> generated: array<f32>;    // rows × dim: y
 @group(0) @binding(2) var<storage, read> target_image: array<f32>; // dim: x
-@group(0) @binding(3) var<storage, read> known: array<f32>;        // dim: m
+@group(0) @binding(3) var<storage, read> known: array<f32>;        // dim: m, each weight ≥ 0
 @group(0) @binding(4) var<storage, read> image_grads: array<f32>;  // rows × dim: ∂realism/∂y
 @group(0) @binding(5) var<storage, read_write> output_grads: array<f32>; // rows × dim
 @group(0) @binding(6) var<storage, read_write> scores: array<f32>; // rows × 2
@@ -66,11 +67,13 @@ fn repair_pixels(
     for (var j = lid.x; j < params.dim; j += THREADS) {
       let i = r * params.dim + j;
       let y = generated[i];
-      let difference = (y - target_image[j]) * known[j];
-      var grad = 2.0 * difference * params.inv_known;
+      let weight = known[j];
+      // (For a 0/1 mask these are the products of the unweighted error, bit for bit.)
+      let difference = y - target_image[j];
+      var grad = 2.0 * weight * difference * params.inv_known;
       if (REALISM) { grad += image_grads[i]; }
       output_grads[i] = grad * derivative_from_output(OUTPUT_ACTIVATION, y, params.alpha);
-      squared += difference * difference;
+      squared += weight * difference * difference;
     }
   }
   let total = workgroup_sum3(vec3<f32>(squared, 0.0, 0.0), lid.x);

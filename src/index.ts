@@ -126,6 +126,8 @@ export {
   type RepairResult,
   type RepairObjective,
 } from './repair/repairer.js';
+export { REPAIR_BLENDS, REPAIR_CONTEXTS, type RepairBlend, type RepairContext } from './repair/options.js';
+export { nearnessWeights, poissonBlend, NEARNESS_WINDOW, type PlanarShape } from './repair/context.js';
 export {
   parseDegradation,
   formatDegradation,

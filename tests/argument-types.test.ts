@@ -32,6 +32,9 @@ const NOT_CALLED = new Set([
   'SHIPPED_RESTORERS',
   'DEGRADATION_KINDS',
   'RECONSTRUCTION_LOSSES',
+  'REPAIR_BLENDS',
+  'REPAIR_CONTEXTS',
+  'NEARNESS_WINDOW',
 ]);
 /** Functions that take nothing, or only optional settings where any value is read as "the default". */
 const NO_ARGUMENTS = new Set(['classifierWeightsPath', 'fashionMnistDir', 'mnistTrainImagesPath']);

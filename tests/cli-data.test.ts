@@ -210,6 +210,16 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
     expect(s.status, s.errors.join('\n')).toBe(0);
     expect([readPng(strip).width, readPng(strip).height]).toEqual([3 * 30 + 2, 32]);
 
+    // Yeh et al.'s search: the known pixels weighted by nearness to the hole, the fill blended in.
+    const yeh = cli(...base, '--starts', '2', '--context', 'nearness', '--blend', 'poisson', '--out', repaired);
+    expect(yeh.status, yeh.errors.join('\n')).toBe(0);
+    expect(yeh.stdout).toMatch(/matches them, weighted by nearness to the hole, to an RMS error of/);
+    const blended = readPng(repaired);
+    for (let i = 0; i < 28 * 14 * 4; i += 4) expect(blended.data[i]).toBe(input.data[i]);
+    const smudge = cli(...base, '--blend', 'smudge', '--out', repaired);
+    expect(smudge.status).toBe(2);
+    expect(smudge.errors.join('\n')).toMatch(/--blend/);
+
     const black = join(out, 'black.png');
     writeFileSync(
       black,

@@ -7,7 +7,7 @@ import { prepareImage } from '../data/images.js';
 import { imageSide, sampleGrid } from '../render/grid.js';
 import { loadDiscriminator } from '../gan/discriminator.js';
 import { ImageRepairer } from '../repair/repairer.js';
-import { type RepairOptions, repairSettings } from '../repair/options.js';
+import { REPAIR_BLENDS, REPAIR_CONTEXTS, type RepairOptions, repairSettings } from '../repair/options.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
 import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
@@ -55,6 +55,18 @@ export const REPAIR_FLAGS: FlagTable<keyof RepairOptions> = {
     kind: 'number',
     setting: 'realism',
     help: "weight of the discriminator's realism term; 0 to match the known pixels only (default 0.02)",
+  },
+  context: {
+    kind: 'string',
+    setting: 'context',
+    choices: REPAIR_CONTEXTS,
+    help: 'how known pixels count: uniform (default) or nearness (Yeh et al.: by nearness to the hole)',
+  },
+  blend: {
+    kind: 'string',
+    setting: 'blend',
+    choices: REPAIR_BLENDS,
+    help: "how the fill meets them: copy (default) or poisson (G(z)'s gradients, no seam)",
   },
   ...SEARCH_END_FLAGS,
 };
@@ -116,9 +128,10 @@ export async function repairCommand(argv: string[]): Promise<number> {
       );
       writeAtomically(out, encodePng(grid));
       const rms = Math.sqrt(result.error);
+      const weighted = settings.context === 'nearness' ? ', weighted by nearness to the hole,' : '';
       console.log(
         `wrote ${out}: ${knownCount} of ${known.length} values known; after ${result.steps} steps on ` +
-          `${repairer.starts} starts the best (start ${result.start}) matches them to an RMS error of ` +
+          `${repairer.starts} starts the best (start ${result.start}) matches them${weighted} to an RMS error of ` +
           `${rms.toFixed(4)} (${(rms * 127.5).toFixed(1)} grey levels of 255)`,
       );
     } finally {

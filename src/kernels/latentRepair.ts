@@ -56,9 +56,9 @@ export interface RepairPixelsSpec {
   generated: TensorRef;
   /** dim: the damaged image x. */
   target: TensorRef;
-  /** dim: 1 where the pixel is known, 0 where it is to be filled. */
+  /** dim: each pixel's weight in the error: 1 where it is known, 0 where it is to be filled (or ≥ 0 weights). */
   known: TensorRef;
-  /** How many pixels are known (the ones in `known`), K ≥ 1. */
+  /** K, the sum of `known`'s weights (how many pixels are known, for a 0/1 mask), 0 < K ≤ dim. */
   knownCount: number;
   /** rows × dim: the realism term's gradient with respect to y, added when given. */
   imageGrads?: TensorRef;
@@ -75,8 +75,7 @@ export interface RepairPixelsSpec {
 export async function createRepairPixels(ctx: GpuContext, spec: RepairPixelsSpec): Promise<BoundKernel> {
   const rows = requirePositiveInteger('rows', spec.rows);
   const dim = requirePositiveInteger('dim', spec.dim);
-  const knownCount = requirePositiveInteger('knownCount', spec.knownCount);
-  if (knownCount > dim) throw new ArgumentError('knownCount', `must be at most dim (${dim}), got ${knownCount}`);
+  const knownCount = requireFinite('knownCount', spec.knownCount, { min: 0, minExclusive: true, max: dim });
   if (rows * dim >= 2 ** 32) throw new ArgumentError('rows', 'rows × dim must be below 2^32');
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
   const OUTPUT_ACTIVATION = activationCode(repairShader, 'outputActivation', spec.outputActivation);

@@ -32,7 +32,24 @@ export interface RepairOptions {
   degradationMask?: ArrayLike<number>;
   /** The kernel of a chain's blur stages instead of their Gaussian (e.g. one given as a picture). */
   blurKernel?: BlurTaps;
+  /**
+   * Repair: how the known pixels count in the error. 'uniform' (default): all alike. 'nearness'
+   * (Yeh et al. 2017): each by how much of the hole lies in the 7×7 window around it, so the hole's
+   * border decides the fill. Square pictures only.
+   */
+  context?: RepairContext;
+  /**
+   * Repair: how the fill meets the known pixels. 'copy' (default): the generated pixels as they are.
+   * 'poisson' (Yeh et al., after Pérez et al. 2003): the generated picture's gradients, shifted to
+   * meet the known pixels at the hole's edge without a seam. Square pictures only.
+   */
+  blend?: RepairBlend;
 }
+
+export const REPAIR_CONTEXTS = ['uniform', 'nearness'] as const;
+export type RepairContext = (typeof REPAIR_CONTEXTS)[number];
+export const REPAIR_BLENDS = ['copy', 'poisson'] as const;
+export type RepairBlend = (typeof REPAIR_BLENDS)[number];
 
 export interface RepairRunOptions {
   /** Adam steps on every start. Default 500. */
@@ -75,7 +92,7 @@ export interface RepairResult {
   generated: Float32Array;
   /** Its noise vector z. */
   noise: Float32Array;
-  /** Its known pixels' mean squared error (pixels in [−1, 1]). */
+  /** Its known pixels' mean squared error (pixels in [−1, 1]; weighted as the search's context says). */
   error: number;
   /** Its realism term λ·softplus(−D(G(z))) (0 without one). */
   realism: number;
@@ -108,6 +125,8 @@ export interface RepairSettings {
   degradation: readonly Degradation[] | null;
   degradationMask: ArrayLike<number> | null;
   blurKernel: BlurTaps | null;
+  context: RepairContext;
+  blend: RepairBlend;
 }
 
 /** The most starting points one search takes. */
@@ -123,7 +142,7 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
   requireMlp(config);
   const starts = requirePositiveInteger('starts', options.starts ?? 64);
   if (starts > MAX_STARTS) throw new ArgumentError('starts', `must be at most ${MAX_STARTS}, got ${starts}`);
-  return {
+  const settings: RepairSettings = {
     starts,
     realism: realismOf(options.realism),
     lr: requireFinite('lr', options.lr ?? 0.05, { min: 0, minExclusive: true }),
@@ -133,7 +152,28 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
     degradation: checkedDegradation(config, options.degradation),
     degradationMask: options.degradationMask ?? null,
     blurKernel: options.blurKernel ?? null,
+    context: oneOf('context', options.context ?? 'uniform', REPAIR_CONTEXTS),
+    blend: oneOf('blend', options.blend ?? 'copy', REPAIR_BLENDS),
   };
+  for (const [argument, plain] of [
+    ['context', 'uniform'],
+    ['blend', 'copy'],
+  ] as const)
+    if (settings[argument] !== plain && !pictureShape(config))
+      throw new ArgumentError(argument, `needs square pictures; this model makes ${config.dataDim} values`);
+  return settings;
+}
+
+/** The generator's pictures as planes of side × side, or null where its values are no square picture. */
+export function pictureShape(config: GanConfig): { channels: number; side: number } | null {
+  const side = Math.round(Math.sqrt(config.dataDim / config.channels));
+  return side * side * config.channels === config.dataDim ? { channels: config.channels, side } : null;
+}
+
+function oneOf<T extends string>(argument: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T))
+    throw new ArgumentError(argument, `must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${String(value)}`);
+  return value as T;
 }
 
 function realismOf(realism: number | undefined): number {

@@ -8,6 +8,7 @@
 //   G forward (z → y) · D forward (y → logit) · realism term and ∂/∂logit · D backward to ∂/∂y ·
 //   known-pixel error and ∂/∂(G's last pre-activation) · G backward to ∂/∂z · Adam on z
 // Many iterations go into one command buffer; scores are read back only between chunks.
+// Yeh et al.'s nearness weights and Poisson blending (context.ts) are options of repair.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import { MlpWeights } from '../nn/mlp.js';
@@ -20,7 +21,10 @@ import {
   type RepairOptions,
   type RepairResult,
   type RepairRunOptions,
+  type RepairSettings,
+  pictureShape,
 } from './options.js';
+import { nearnessWeights, poissonBlend } from './context.js';
 import { guardedCreation } from '../gpu/creation.js';
 import { buildRepairProgram, type RepairBuffers, type RepairProgram } from './program.js';
 
@@ -44,6 +48,7 @@ export class ImageRepairer {
     readonly config: GanConfig,
     readonly starts: number,
     private readonly program: RepairProgram,
+    private readonly settings: RepairSettings,
   ) {
     this.knownCount = program.fitDim;
     this.buffers = program.buffers;
@@ -71,7 +76,7 @@ export class ImageRepairer {
     if (settings.useEma && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
     return guardedCreation(ctx, 'ImageRepairer.create', async () => {
       const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);
-      return new ImageRepairer(ctx, config, settings.starts, program);
+      return new ImageRepairer(ctx, config, settings.starts, program, settings);
     });
   }
 
@@ -166,6 +171,10 @@ export class ImageRepairer {
         'known',
         'marks no pixel as known: there is nothing to match; mark the intact pixels with 1',
       );
+    // Yeh et al.'s weighting counts pixels by nearness to the hole; with no hole, all alike.
+    const nearness = this.nearness(mask);
+    const weights = nearness ?? mask;
+    if (nearness) knownCount = nearness.reduce((sum, w) => sum + w, 0);
     if (knownCount !== this.knownCount) {
       // K is a uniform of the known-pixel kernel: rebuilt when it changes, outside any step.
       const { evaluation, pixelsSlot, ws } = this.program;
@@ -173,7 +182,7 @@ export class ImageRepairer {
       this.knownCount = knownCount;
     }
     this.ctx.write(this.buffers.target, target);
-    this.ctx.write(this.buffers.known, mask);
+    this.ctx.write(this.buffers.known, weights);
     return { target, mask };
   }
 
@@ -239,8 +248,19 @@ export class ImageRepairer {
     const dim = this.config.dataDim;
     const generated = await this.ctx.readF32(this.buffers.generated, start * dim * 4, dim);
     // A degraded picture's values are not the clean picture's: restoration gives G(z) itself.
-    const completion = this.restoring ? generated.slice() : generated.map((g, j) => (mask[j] ? target[j]! : g));
-    return { generated, completion };
+    if (this.restoring) return { generated, completion: generated.slice() };
+    if (this.settings.blend === 'poisson') {
+      const range = this.config.generatorOutput === 'tanh' ? { lo: -1, hi: 1 } : { lo: -Infinity, hi: Infinity };
+      return { generated, completion: poissonBlend(target, generated, mask, pictureShape(this.config)!, range) };
+    }
+    return { generated, completion: generated.map((g, j) => (mask[j] ? target[j]! : g)) };
+  }
+
+  /** The known pixels' nearness weights where the search uses them and the mask leaves a hole; else null. */
+  private nearness(mask: Float32Array): Float32Array | null {
+    if (this.restoring || this.settings.context !== 'nearness') return null;
+    const weights = nearnessWeights(mask, pictureShape(this.config)!);
+    return weights.some((w) => w > 0) ? weights : null;
   }
 
   /** Whether this searcher restores through a degradation (restore) rather than fills a mask (repair). */

@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ArgumentError, DestroyedError, resolveGanConfig, type GanConfig } from '../../src/index.js';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { ImageRepairer, type RepairImprovement } from '../../src/repair/repairer.js';
+import { nearnessWeights, poissonBlend } from '../../src/repair/context.js';
 import { loadDiscriminator } from '../../src/gan/discriminator.js';
 import { createRepairPixels, createRepairRealism } from '../../src/kernels/latentRepair.js';
 import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
@@ -52,18 +53,22 @@ function randomMask(dim: number, fraction: number, seed: number): Float32Array {
 
 describe('repair kernels against float64', () => {
   const cases = [
-    { rows: 1, dim: 1, realism: false, activation: 'tanh' as const },
-    { rows: 3, dim: 257, realism: true, activation: 'tanh' as const },
-    { rows: 5, dim: 31, realism: true, activation: 'none' as const },
-    { rows: 70, dim: 784, realism: true, activation: 'leaky-relu' as const },
+    { rows: 1, dim: 1, realism: false, activation: 'tanh' as const, weighted: false },
+    { rows: 3, dim: 257, realism: true, activation: 'tanh' as const, weighted: false },
+    { rows: 5, dim: 31, realism: true, activation: 'none' as const, weighted: false },
+    { rows: 70, dim: 784, realism: true, activation: 'leaky-relu' as const, weighted: false },
+    // Weights in [0, 1] as Yeh et al.'s nearness gives them, some pixels weighing 0.
+    { rows: 6, dim: 100, realism: true, activation: 'tanh' as const, weighted: true },
   ];
   for (const c of cases) {
-    const name = `${c.rows} × ${c.dim}, ${c.activation}${c.realism ? ', with D' : ''}`;
+    const name = `${c.rows} × ${c.dim}, ${c.activation}${c.realism ? ', with D' : ''}${c.weighted ? ', weighted' : ''}`;
     it(`known pixels' error and gradient: ${name}`, async () => {
       const { ctx } = gpu;
       const generated = randomArray(c.rows * c.dim, 1, c.activation === 'tanh' ? -0.99 : -2, 0.99);
       const target = randomArray(c.dim, 2);
-      const known = randomMask(c.dim, 0.6, 3);
+      const mask = randomMask(c.dim, 0.6, 3);
+      const scale = randomArray(c.dim, 5, 0, 1);
+      const known = c.weighted ? mask.map((m, j) => m * scale[j]!) : mask;
       const imageGrads = c.realism ? randomArray(c.rows * c.dim, 4, -0.05, 0.05) : null;
       const mem = ctx.memory;
       const b = {
@@ -128,30 +133,42 @@ describe('repair kernels against float64', () => {
 });
 
 describe('the gradient with respect to z', () => {
-  const config = resolveGanConfig({
-    noiseDim: 3,
-    generatorHidden: [6],
-    discriminatorHidden: [5, 4],
-    dataDim: 9,
-    spectralNorm: false,
-  });
-  for (const weight of [0, 0.7]) {
-    it(`matches finite differences of the float64 objective (λ = ${weight})`, async () => {
+  const cases = [
+    { weight: 0, dataDim: 9, context: 'uniform' },
+    { weight: 0.7, dataDim: 9, context: 'uniform' },
+    // A 10×10 picture, wider than the 7×7 window, so the known pixels' nearness weights differ.
+    { weight: 0.7, dataDim: 100, context: 'nearness' },
+  ] as const;
+  for (const { weight, dataDim, context } of cases) {
+    it(`matches finite differences of the float64 objective (λ = ${weight}, ${context} context)`, async () => {
       const { ctx } = gpu;
+      const config = resolveGanConfig({
+        noiseDim: 3,
+        generatorHidden: [6],
+        discriminatorHidden: [5, 4],
+        dataDim,
+        spectralNorm: false,
+      });
       const [gSpec, dSpec] = [generatorSpec(config), discriminatorSpec(config)];
       const gTensors = randomTensors(gSpec, 'generator', 10, 2);
       const dTensors = randomTensors(dSpec, 'discriminator', 20, 2);
       const generator = upload(ctx, gSpec, 'generator', gTensors, true);
       const discriminator = upload(ctx, dSpec, 'discriminator', dTensors, false);
       const starts = 4;
-      const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, { starts, realism: weight });
+      const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, {
+        starts,
+        realism: weight,
+        context,
+      });
       const z = randomArray(starts * config.noiseDim, 30, -1.5, 1.5);
       const target = randomArray(config.dataDim, 31, -0.9, 0.9);
       const known = randomMask(config.dataDim, 0.5, 32);
       const got = await repairer.objective(z, target, known);
       const g = reference(gSpec, 'generator', gTensors);
       const d = reference(dSpec, 'discriminator', dTensors);
-      const at = (values: ArrayLike<number>) => repairObjectiveReference(g, d, values, starts, target, known, weight);
+      const weights = context === 'nearness' ? nearnessWeights(known, { channels: 1, side: 10 }) : known;
+      if (context === 'nearness') expect(new Set(weights).size).toBeGreaterThan(3);
+      const at = (values: ArrayLike<number>) => repairObjectiveReference(g, d, values, starts, target, weights, weight);
       const base = at(z);
       close(got.errors, base.errors, 'errors');
       close(got.realism, base.realism, 'realism');
@@ -338,6 +355,33 @@ describe('misuse', () => {
     await expect(ImageRepairer.create(ctx, config, generator, null, { lr: -1 })).rejects.toThrow(/lr/);
     // Refused by the random kernel, after the workspace made its buffers: they are freed (useGpu).
     await expect(ImageRepairer.create(ctx, config, generator, null, { seed: -1 })).rejects.toThrow(/seed/);
+    // Five values are no square picture: nearness and blending need one.
+    await expect(ImageRepairer.create(ctx, config, generator, null, { context: 'nearness' })).rejects.toThrow(
+      /context: needs square pictures/,
+    );
+    await expect(ImageRepairer.create(ctx, config, generator, null, { blend: 'poisson' })).rejects.toThrow(/blend/);
+    await expect(ImageRepairer.create(ctx, config, generator, null, { blend: 'smudge' as never })).rejects.toThrow(
+      /must be 'copy' or 'poisson', got smudge/,
+    );
+    generator.destroy();
+  });
+
+  it("with Poisson blending, fills the hole from G(z)'s gradients and keeps the known pixels", async () => {
+    const { ctx } = gpu;
+    const square = resolveGanConfig({ noiseDim: 4, generatorHidden: [12], discriminatorHidden: [6], dataDim: 64 });
+    const generator = new MlpWeights(ctx, generatorSpec(square), 'generator', true);
+    const options = { starts: 4, context: 'nearness', blend: 'poisson' } as const;
+    const repairer = await ImageRepairer.create(ctx, square, generator, null, options);
+    const image = randomArray(64, 90, -0.8, 0.8);
+    const known = Float32Array.from({ length: 64 }, (_, p) => (p >= 24 && p < 40 ? 0 : 1)); // rows 3 and 4
+    const result = await repairer.repair(image, known, { steps: 20 });
+    expect(Array.from(result.completion)).toEqual(
+      Array.from(poissonBlend(image, result.generated, known, { channels: 1, side: 8 })),
+    );
+    for (let p = 0; p < 64; p++) if (known[p]) expect(result.completion[p]).toBe(Math.fround(image[p]!));
+    // The blend moved the fill off G(z) to meet the known pixels.
+    expect(result.completion.some((v, p) => !known[p] && Math.abs(v - result.generated[p]!) > 1e-3)).toBe(true);
+    repairer.destroy();
     generator.destroy();
   });
 });
