@@ -6,6 +6,10 @@
 // and their labels are gathered by the same shuffle, the forward pass, the fused softmax
 // cross-entropy, the backward pass and Adam; the test set's accuracy is measured after each epoch.
 //   npm run train:classifier [-- --data mnist|fashion-mnist --epochs 10 --batch 128 --lr 1e-3 --seed 7 --out FILE]
+//     [--float16] [--from FILE]
+// --float16 stores the weights in F16 (half the file; the shipped classifiers are so stored), with
+// the accuracy and the reference statistics measured on the rounded weights. --from FILE takes an
+// earlier file's weights instead of training (to store a trained classifier in F16).
 // The learning rate steps down twice (learningRate), which settles the test accuracy.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,9 +28,10 @@ import type { Kernel } from '../src/kernels/kernel.js';
 import { createSoftmaxCrossEntropy } from '../src/kernels/softmaxCrossEntropy.js';
 import { MlpParameters } from '../src/nn/mlp.js';
 import { backwardKernels, forwardKernels } from '../src/nn/passes.js';
-import { addMlpTensors } from '../src/nn/tensors.js';
+import { addMlpTensors, flattenMlpTensors } from '../src/nn/tensors.js';
 import { CLASS_COUNT, CLASSIFIER_PREFIX, CLASSIFIER_SPEC, referenceToTensors } from '../src/eval/classifier.js';
-import { CLASSIFIER_FILES, type ClassifiedDataset } from '../src/eval/classifierFile.js';
+import { CLASSIFIER_FILES, type ClassifiedDataset, readClassifierFile } from '../src/eval/classifierFile.js';
+import { float16Bytes, floatsFromFloat16Bytes } from '../src/io/float16.js';
 import { referenceStatistics } from '../src/eval/scorer.js';
 import { createAccuracyMeter } from '../src/eval/accuracy.js';
 import { encodeSafetensors, type TensorMap } from '../src/io/safetensors.js';
@@ -41,6 +46,8 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '7' },
     data: { type: 'string', default: 'mnist' },
     out: { type: 'string' },
+    float16: { type: 'boolean', default: false },
+    from: { type: 'string' },
   },
 });
 if (!Object.hasOwn(CLASSIFIER_FILES, args.data))
@@ -52,6 +59,7 @@ const BATCH = Number(args.batch);
 const LR = Number(args.lr);
 const SEED = Number(args.seed);
 const STEPS_PER_SUBMIT = 10;
+const FLOAT16 = args.float16 === true;
 
 /** torch.nn.Linear's default: weights and biases uniform in ±1/√fan_in. */
 function initialWeights(mlp: MlpParameters, seed: number): Float32Array {
@@ -149,48 +157,71 @@ function loadData(): { train: ImageSet; trainLabels: Uint8Array; test: ImageSet;
   };
 }
 
-async function main(): Promise<void> {
-  // The output folder is made before training, so minutes of work never end in a failed write.
-  mkdirSync(dirname(OUT), { recursive: true });
-  const ctx = await acquireGpu();
-  console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
-  const { train, trainLabels, test, testLabels } = loadData();
+/** Trains the classifier on the GPU from its seeded start; its weights, flat, as the layout lays them out. */
+async function trainWeights(ctx: GpuContext, mlp: MlpParameters, data: ReturnType<typeof loadData>) {
+  const { train, trainLabels, test, testLabels } = data;
   const images = GpuDataset.fromBytes(ctx, train.pixels, train.count, 784, `${DATA} train images`);
   const labels = GpuDataset.fromFloats(ctx, Float32Array.from(trainLabels), trainLabels.length, 1, `${DATA} labels`);
-  const mlp = new MlpParameters(ctx, CLASSIFIER_SPEC, 'classifier', false);
   ctx.write(mlp.weights, initialWeights(mlp, SEED));
   const step = await trainingStep(ctx, mlp, images, labels);
   const testAccuracy = await createAccuracyMeter(ctx, mlp, test.pixels, testLabels);
   const stepsPerEpoch = Math.floor(train.count / BATCH);
-  let accuracy = 0;
   const started = performance.now();
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     step.adam.setHyperparameters({ lr: learningRate(epoch) });
     for (let s = 0; s < stepsPerEpoch; s += STEPS_PER_SUBMIT)
       run(ctx, step.kernels, Math.min(STEPS_PER_SUBMIT, stepsPerEpoch - s));
     const [loss] = await ctx.readF32(step.stats);
-    accuracy = await testAccuracy.measure();
+    const accuracy = await testAccuracy.measure();
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
     const percent = (100 * accuracy).toFixed(2);
     console.log(`epoch ${epoch}: last batch loss ${loss!.toFixed(4)}, test accuracy ${percent}% (${seconds} s)`);
   }
+  return ctx.readF32(mlp.weights);
+}
+
+const RECIPE =
+  `${EPOCHS} epochs, batch ${BATCH}, Adam lr ${LR} (0.3× after 60% of the epochs, 0.1× after 80%), ` +
+  `seed ${SEED}, scripts/train-classifier.ts`;
+
+async function main(): Promise<void> {
+  // The output folder is made before training, so minutes of work never end in a failed write.
+  mkdirSync(dirname(OUT), { recursive: true });
+  const ctx = await acquireGpu();
+  console.log(`adapter: ${formatAdapter(ctx.adapter)}`);
+  const data = loadData();
+  const mlp = new MlpParameters(ctx, CLASSIFIER_SPEC, 'classifier', false);
+  const earlier = args.from ? readClassifierFile(args.from) : null;
+  let weights: Float32Array;
+  if (earlier) weights = flattenMlpTensors(mlp.layout, CLASSIFIER_PREFIX, earlier.tensors);
+  else weights = await trainWeights(ctx, mlp, data);
+  // In F16 the network is the rounded one: its accuracy and reference statistics are measured on
+  // the weights as the file stores them, so that every score agrees with the file.
+  if (FLOAT16) weights = roundedToFloat16(weights);
+  ctx.write(mlp.weights, weights);
+  const accuracy = await (await createAccuracyMeter(ctx, mlp, data.test.pixels, data.testLabels)).measure();
   const tensors: TensorMap = new Map();
-  addMlpTensors(mlp.layout, CLASSIFIER_PREFIX, await ctx.readF32(mlp.weights), tensors);
+  addMlpTensors(mlp.layout, CLASSIFIER_PREFIX, weights, tensors);
   // The reference every score compares with: the test digits' features, by the trained network.
+  const { test } = data;
   referenceToTensors(await referenceStatistics(ctx, tensors, test.pixels, test.count), tensors);
+  const stored = FLOAT16 ? '; weights stored in F16 (--float16), the reference and accuracy of those' : '';
   const metadata = {
     format: 'webgpu-gan mnist classifier 1',
     dataset: DATA,
     widths: CLASSIFIER_SPEC.widths.join(','),
     test_accuracy: accuracy.toFixed(4),
     reference_count: String(test.count),
-    recipe:
-      `${EPOCHS} epochs, batch ${BATCH}, Adam lr ${LR} (0.3× after 60% of the epochs, 0.1× after 80%), ` +
-      `seed ${SEED}, scripts/train-classifier.ts`,
+    recipe: `${earlier?.metadata.recipe?.replace(/; weights stored in F16.*$/, '') ?? RECIPE}${stored}`,
   };
-  writeFileAtomic(OUT, encodeSafetensors(tensors, metadata));
+  // The weights in F16 halve the file; the reference statistics stay F32, as FCD needs them.
+  const float16 = (name: string) => FLOAT16 && name.startsWith(`${CLASSIFIER_PREFIX}.`);
+  writeFileAtomic(OUT, encodeSafetensors(tensors, metadata, new Map(), { float16 }));
   console.log(`wrote ${OUT}: test accuracy ${(100 * accuracy).toFixed(2)}%`);
   ctx.destroy();
 }
+
+/** Each value rounded to the nearest float16, as a file stored in F16 gives it back. */
+const roundedToFloat16 = (values: Float32Array) => floatsFromFloat16Bytes(float16Bytes(values));
 
 await main();

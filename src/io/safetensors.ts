@@ -6,6 +6,7 @@
 // counters (a batch norm's num_batches_tracked, which PyTorch keeps as int64).
 // Reading validates everything before trusting it, since a checkpoint may be truncated or foreign.
 import { requireBytes, requireInstance, requireObject } from '../base/arguments.js';
+import { ArgumentError } from '../base/errors.js';
 import { FLOAT16_OVERFLOW, float16Bytes, floatsFromFloat16Bytes } from './float16.js';
 
 /** A float32 tensor in row-major order, as safetensors stores it. */
@@ -42,10 +43,16 @@ export const MAX_HEADER_BYTES = 2 ** 20;
  */
 const MAX_HEADER_DEPTH = 3;
 
-/** How float tensors are stored: F32, or F16 (each value rounded to the nearest half). */
+/**
+ * How float tensors are stored: F32, or F16 (each value rounded to the nearest half) for all of
+ * them (true) or for those whose name the function picks (e.g. weights in F16, statistics in F32).
+ */
 export interface SafetensorsOptions {
-  float16?: boolean;
+  float16?: boolean | ((name: string) => boolean);
 }
+
+const storesFloat16 = (name: string, options: SafetensorsOptions) =>
+  typeof options.float16 === 'function' ? options.float16(name) : options.float16 === true;
 
 export function encodeSafetensors(
   tensors: TensorMap,
@@ -59,11 +66,12 @@ export function encodeSafetensors(
   requireObject('options', options, 'an object of options (float16)');
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
-  const floatDtype = options.float16 ? 'F16' : 'F32';
+  if (options.float16 !== undefined && typeof options.float16 !== 'boolean' && typeof options.float16 !== 'function')
+    throw new ArgumentError('float16', 'must be true, false or a function of the tensor name');
   const all = [
     ...[...tensors].map(([name, t]) => ({
       name,
-      dtype: floatDtype,
+      dtype: storesFloat16(name, options) ? 'F16' : 'F32',
       shape: t.shape,
       bytes: floatBytes(name, t, options),
     })),
@@ -97,7 +105,7 @@ const bytesOf = (data: ArrayBufferView) => new Uint8Array(data.buffer, data.byte
  * half (65504) by name rather than store it as infinity.
  */
 export function floatBytes(name: string, t: NamedTensor, options: SafetensorsOptions = {}): Uint8Array {
-  if (!options.float16) return bytesOf(t.data);
+  if (!storesFloat16(name, options)) return bytesOf(t.data);
   const overflow = t.data.find((v) => Number.isFinite(v) && Math.abs(v) >= FLOAT16_OVERFLOW);
   if (overflow !== undefined)
     throw new RangeError(

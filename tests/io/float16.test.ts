@@ -105,6 +105,15 @@ describe('F16 tensors in a safetensors file', () => {
     }
   });
 
+  it('stores in F16 only the tensors a function picks by name, the rest in F32 as they are', () => {
+    const bytes = encodeSafetensors(tensors, {}, new Map(), { float16: (name) => name === 'b' });
+    const decoded = decodeSafetensors(bytes);
+    expect(Array.from(decoded.tensors.get('a')!.data)).toEqual(Array.from(tensors.get('a')!.data));
+    expect(decoded.tensors.get('b')!.data[0]).toBe(float16Value(float16Bits(Math.PI)));
+    expect(decoded.tensors.get('b')!.data[0]).not.toBe(Math.fround(Math.PI));
+    expect(() => encodeSafetensors(tensors, {}, new Map(), { float16: 'yes' as never })).toThrow(/float16/);
+  });
+
   it('refuses a value past 65504, naming the tensor, rather than store infinity', () => {
     const large = new Map([['w', { shape: [2], data: Float32Array.of(1, 70000) }]]);
     expect(() => encodeSafetensors(large, {}, new Map(), { float16: true })).toThrow(
