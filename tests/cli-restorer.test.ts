@@ -88,7 +88,21 @@ describe('a trained restorer from the command line', { timeout: 300_000 }, () =>
     expect(search.status).toBe(2);
     expect(search.stderr).toMatch(/--starts: .* is a trained restorer/);
 
+    // With pix2pix's critic of pairs: its loss and how real it finds each kind of pair, logged too.
+    const adversarial = tempDir('gan-restorer-critic-');
+    const withCritic = cli(
+      ...['train', '--task', 'restore', '--degradation', 'blur', '--out', adversarial, '--steps', '4'],
+      ...['--batch', '4', '--log-every', '2', '--adversarial', '0.01'],
+    );
+    expect(withCritic.status, withCritic.errors.join('\n')).toBe(0);
+    expect(withCritic.stdout).toMatch(
+      /step 4\/4 {2}l1 loss [\d.]+ {2}critic loss [\d.]+ \(σ: clean [\d.]+, restored [\d.]+\)/,
+    );
+    const criticLog = JSON.parse(readFileSync(join(adversarial, 'restorer-log.jsonl'), 'utf8').trim().split('\n')[1]!);
+    expect(Object.keys(criticLog.critic).sort()).toEqual(['adversarialLoss', 'cleanReal', 'loss', 'restoredReal']);
+
     for (const [args, message] of [
+      [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--adversarial', '-1'], /--adversarial/],
       [['--task', 'restore', '--steps', '3'], /--degradation is required/],
       [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--arch', 'dcgan'], /unknown flag --arch/],
       [['--degradation', 'blur', '--steps', '3'], /add --task restore/],

@@ -44,6 +44,12 @@ export const RESTORER_TRAIN_FLAGS: FlagTable = {
   seed: { kind: 'integer', setting: 'seed', default: 1, help: 'seed of the weights and the batches' },
   lr: { kind: 'number', setting: 'learningRate', default: 1e-3, help: "Adam's learning rate" },
   loss: { kind: 'string', setting: 'loss', choices: RECONSTRUCTION_LOSSES, default: 'l1', help: 'reconstruction loss' },
+  adversarial: {
+    kind: 'number',
+    setting: 'adversarial',
+    default: 0,
+    help: "weight of pix2pix's adversarial term, a critic of (degraded, restored) pairs (pix2pix's: 0.01; 0: off)",
+  },
   data: { kind: 'string', help: 'mnist (default), fashion-mnist, a folder of pictures or an IDX images file' },
   size: { kind: 'integer', min: 4, max: 128, help: 'side the pictures are resized to (default 28)' },
   channels: { kind: 'string', choices: ['1', '3'], help: '1 (grey) or 3 (RGB) (default: from the pictures)' },
@@ -119,7 +125,7 @@ function restorerSettings(
 }
 
 /** A chunk of training; a diverged run is said in the CLI's words (--lr), with nothing saved. */
-async function trainOrExplain(trainer: RestorerTrainer, steps: number): Promise<{ loss: number }> {
+async function trainOrExplain(trainer: RestorerTrainer, steps: number): ReturnType<RestorerTrainer['train']> {
   try {
     return await trainer.train(steps);
   } catch (error) {
@@ -141,12 +147,15 @@ async function trainLoop(
   try {
     const started = performance.now();
     while (trainer.step < total) {
-      const { loss } = await trainOrExplain(trainer, Math.min(every, total - trainer.step));
+      const { loss, critic } = await trainOrExplain(trainer, Math.min(every, total - trainer.step));
       const seconds = (performance.now() - started) / 1000;
-      appendLine(log, JSON.stringify({ step: trainer.step, loss, seconds }));
-      console.log(
-        `step ${trainer.step}/${total}  ${trainer.settings.loss} loss ${loss.toFixed(5)}  ${seconds.toFixed(0)} s`,
-      );
+      appendLine(log, JSON.stringify({ step: trainer.step, loss, ...(critic && { critic }), seconds }));
+      const judged = critic
+        ? `  critic loss ${critic.loss.toFixed(3)} (σ: clean ${critic.cleanReal.toFixed(2)}, restored ` +
+          `${critic.restoredReal.toFixed(2)})`
+        : '';
+      const reconstruction = `${trainer.settings.loss} loss ${loss.toFixed(5)}`;
+      console.log(`step ${trainer.step}/${total}  ${reconstruction}${judged}  ${seconds.toFixed(0)} s`);
       const signal = signals.stopped();
       if (signal) {
         await save(trainer);

@@ -62,6 +62,7 @@ export function encodeRestorer(file: RestorerFile, options: { float16?: boolean 
     batch: String(s.batch),
     seed: String(s.seed),
     learning_rate: String(s.learningRate),
+    adversarial: String(s.adversarial),
     step: String(file.step),
     ...(file.data !== undefined && { data: file.data }),
   };
@@ -104,7 +105,15 @@ export function decodeRestorer(bytes: Uint8Array): RestorerFile {
   try {
     const degradation = parseDegradation(metadata.degradation ?? '');
     settings = resolveRestorerSettings(
-      { degradation, batch: number('batch'), seed: number('seed'), learningRate: number('learning_rate'), loss },
+      {
+        degradation,
+        batch: number('batch'),
+        seed: number('seed'),
+        learningRate: number('learning_rate'),
+        loss,
+        // Files from before the critic trained with the reconstruction loss alone.
+        adversarial: metadata.adversarial === undefined ? 0 : number('adversarial'),
+      },
       { channels, side: number('side') },
     );
     restorerNetworkSpec(settings); // refuses a side the network cannot take

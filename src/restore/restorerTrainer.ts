@@ -28,6 +28,7 @@ import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
 import { backwardPlan } from '../nn/networkBackward.js';
 import { initialiseNetwork } from '../nn/networkInit.js';
 import { buildDegradationChain } from './operator.js';
+import { buildAdversarialHalf, pairCriticSpec } from './pairCritic.js';
 import { degradedSide, restorerNetworkSpec, restorerShapeProblem, type RestorerShape } from './restorerModel.js';
 import { formatDegradation, type Degradation } from './spec.js';
 
@@ -42,7 +43,33 @@ export interface RestorerSettings {
   learningRate?: number;
   /** The reconstruction loss. Default l1 (pix2pix's; it keeps edges sharper than l2). */
   loss?: ReconstructionLoss;
+  /**
+   * The weight of pix2pix's adversarial term beside the reconstruction loss: a critic of
+   * (degraded, restored) pairs trains alongside (pairCritic.ts). pix2pix's λ = 100 on its l1 is
+   * 0.01 here. Default 0: the reconstruction loss alone.
+   */
+  adversarial?: number;
 }
+
+/** A critic's means over a train() call (pairCritic.ts). */
+export interface CriticProgress {
+  /** Its BCE over fake and real pairs. */
+  loss: number;
+  /** Mean σ(D) of (degraded, restored) pairs and of (degraded, clean) pairs: how real it finds each. */
+  restoredReal: number;
+  cleanReal: number;
+  /** The restorer's non-saturating loss −log σ(D(degraded, restored)), before its weight. */
+  adversarialLoss: number;
+}
+
+/**
+ * The sums a train() call reads: the reconstruction loss at 0; with a critic, its loss and mean σ on
+ * restored and clean pairs from CRITIC_SLOT, the restorer's adversarial loss from CRITIC_SLOT + SLOT.
+ * Each slot is a storage binding of its own, so slots sit 256 bytes (64 floats) apart.
+ */
+const SLOT = 64;
+const CRITIC_SLOT = SLOT;
+const STATS_FLOATS = 3 * SLOT;
 
 export type ResolvedRestorerSettings = Required<RestorerSettings> & RestorerShape;
 
@@ -72,6 +99,7 @@ export function resolveRestorerSettings(
       minExclusive: true,
     }),
     loss,
+    adversarial: requireFinite('adversarial', settings.adversarial ?? 0, { min: 0 }),
     ...shape,
   };
 }
@@ -92,7 +120,10 @@ export class RestorerTrainer {
     private readonly counter: StepCounter,
     private readonly ws: Workspace,
     private readonly kernels: Kernel[],
+    /** 7 floats summed over the steps of a train() call: the reconstruction loss, then the adversarial stats. */
     private readonly lossSum: GPUBuffer,
+    /** pix2pix's critic of pairs, with an adversarial weight; else null. */
+    readonly critic: NetworkParameters | null,
   ) {
     this.stepsDone = 0;
   }
@@ -117,13 +148,19 @@ export class RestorerTrainer {
       );
     const network = new NetworkParameters(ctx, restorerNetworkSpec(s), 'restorer');
     let counter: StepCounter | null = null;
+    let critic: NetworkParameters | null = null;
     try {
       await initialiseNetwork(ctx, network, { seed: s.seed, network: 'generator', scheme: 'pytorch-default' });
+      if (s.adversarial > 0) {
+        critic = new NetworkParameters(ctx, pairCriticSpec(s), 'pair critic');
+        await initialiseNetwork(ctx, critic, { seed: s.seed, network: 'discriminator', scheme: 'pytorch-default' });
+      }
       counter = await createStepCounter(ctx);
-      const built = await buildStep(ctx, dataset, network, counter, s);
-      return new RestorerTrainer(ctx, s, network, counter, built.ws, built.kernels, built.lossSum);
+      const built = await buildStep(ctx, dataset, network, critic, counter, s);
+      return new RestorerTrainer(ctx, s, network, counter, built.ws, built.kernels, built.lossSum, critic);
     } catch (error) {
       counter?.destroy();
+      critic?.destroy();
       network.destroy();
       throw error;
     }
@@ -133,13 +170,17 @@ export class RestorerTrainer {
     return this.stepsDone;
   }
 
-  /** Trains `steps` more steps; the mean reconstruction loss over them. */
-  async train(steps: number): Promise<{ loss: number }> {
+  /**
+   * Trains `steps` more steps; the mean reconstruction loss over them, and with a critic its
+   * means too: its loss, how real it finds the restored and the clean pairs (mean σ), and the
+   * restorer's adversarial loss.
+   */
+  async train(steps: number): Promise<{ loss: number; critic?: CriticProgress }> {
     if (this.destroyed) throw new DestroyedError('RestorerTrainer', 'train');
     requirePositiveInteger('steps', steps);
     if (this.stepsDone + steps > maxStepsForBatch(this.settings.batch))
       throw new ArgumentError('steps', `a restorer trains at most ${maxStepsForBatch(this.settings.batch)} steps`);
-    this.ctx.device.queue.writeBuffer(this.lossSum, 0, new Float32Array([0]));
+    this.ctx.device.queue.writeBuffer(this.lossSum, 0, new Float32Array(STATS_FLOATS));
     for (let i = 0; i < steps; i++) {
       const encoder = this.ctx.device.createCommandEncoder({ label: 'restorer step' });
       const pass = encoder.beginComputePass({ label: 'restorer step' });
@@ -148,10 +189,19 @@ export class RestorerTrainer {
       this.ctx.submit([encoder.finish()]);
     }
     this.stepsDone += steps;
-    const [sum] = await this.ctx.readF32(this.lossSum);
-    const loss = sum! / steps;
+    const sums = await this.ctx.readF32(this.lossSum);
+    const mean = (i: number) => sums[i]! / steps;
+    const loss = mean(0);
+    const [criticLoss, fakeReal, cleanReal] = [0, 1, 2].map((i) => mean(CRITIC_SLOT + i)) as [number, number, number];
+    const adversarialLoss = mean(CRITIC_SLOT + SLOT);
     if (!Number.isFinite(loss)) throw new TrainingDivergedError(this.stepsDone, `the reconstruction loss is ${loss}`);
-    return { loss };
+    if (!this.critic) return { loss };
+    if (!Number.isFinite(criticLoss) || !Number.isFinite(adversarialLoss))
+      throw new TrainingDivergedError(
+        this.stepsDone,
+        `the critic's loss is ${criticLoss}, the restorer's ${adversarialLoss}`,
+      );
+    return { loss, critic: { loss: criticLoss, restoredReal: fakeReal, cleanReal, adversarialLoss } };
   }
 
   /** A name for what it undoes, as parseDegradation reads it. */
@@ -164,6 +214,7 @@ export class RestorerTrainer {
     this.destroyed = true;
     this.ws.destroy();
     this.counter.destroy();
+    this.critic?.destroy();
     this.network.destroy();
   }
 }
@@ -173,6 +224,7 @@ async function buildStep(
   ctx: GpuContext,
   dataset: GpuDataset,
   network: NetworkParameters,
+  critic: NetworkParameters | null,
   counter: StepCounter,
   s: ResolvedRestorerSettings,
 ): Promise<{ ws: Workspace; kernels: Kernel[]; lossSum: GPUBuffer }> {
@@ -183,7 +235,7 @@ async function buildStep(
     const clean = ws.rows('clean batch', B, dataset.dim);
     const outputs = network.blocks.map((block, b) => ws.rows(`block ${b} output`, B, block.width));
     const grads = network.blocks.map((block, b) => ws.rows(`block ${b} grad`, B, block.width));
-    const lossSum = ws.storage('loss sum', 1);
+    const lossSum = ws.storage('loss sums', STATS_FLOATS);
     const geometry = { rows: B, channels: s.channels, height: s.side, width: s.side };
     const noiseStep = { buffer: counter.buffer, word: 1 as const };
     const chain = ws.own(
@@ -221,6 +273,22 @@ async function buildStep(
         accumulate: true,
       }),
     );
+    if (critic)
+      kernels.push(
+        ...(await buildAdversarialHalf(ctx, ws, {
+          critic,
+          shape: s,
+          batch: B,
+          weight: s.adversarial,
+          learningRate: s.learningRate,
+          degraded: chain.output,
+          clean,
+          restored: outputs.at(-1)!,
+          restorerGrad: grads.at(-1)!,
+          stepCount: counter.buffer,
+          stats: { buffer: lossSum, offset: 4 * CRITIC_SLOT, apart: 4 * SLOT },
+        })),
+      );
     add(...(await buildPlan(ctx, backwardPlan(network, { ...pass, grads }))));
     add(
       await createAdam(ctx, {

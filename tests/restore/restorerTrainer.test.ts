@@ -2,6 +2,7 @@
 // float64 (the batch, its noise at the step's counter, forward with batch statistics, the l2
 // loss's gradient, backward and Adam); that training makes pictures better than the degraded
 // ones (restored with the running estimates); and its file, running estimates included.
+import { readFileSync } from 'node:fs';
 import { degradePictures } from '../../src/restore/degradePictures.js';
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
@@ -12,7 +13,8 @@ import { RestorerTrainer } from '../../src/restore/restorerTrainer.js';
 import { parseDegradation } from '../../src/restore/spec.js';
 import { restorerFileOf, TrainedRestorer } from '../../src/restore/trainedRestorer.js';
 import { STREAMS } from '../../src/kernels/streams.js';
-import { adamReference } from '../../reference/cpu.js';
+import { adamReference, sigmoid } from '../../reference/cpu.js';
+import { pairPackReference } from '../../reference/restorePair.js';
 import { gaussianNoiseReference } from '../../reference/degrade.js';
 import { networkBackwardReference, networkForwardReference } from '../../reference/network.js';
 import { batchExamples } from '../../reference/shuffle.js';
@@ -89,6 +91,93 @@ describe('a training step', () => {
       adamReference(state, grads, 1, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
       expectClose(after, state.weights, () => 1e-6, 'weights after Adam');
       expect(trainer.step).toBe(1);
+    } finally {
+      trainer.destroy();
+      dataset.destroy();
+    }
+  });
+});
+
+describe('an adversarial training step (pix2pix: a critic of pairs)', () => {
+  it('matches float64: the critic on [restored; clean] pairs, its Adam, and its gradient in the restorer', async () => {
+    const ctx = gpu.ctx;
+    const [count, side, batch, seed, weight] = [5, 8, 3, 4, 0.5];
+    const pixels = strokes(count, side);
+    const dataset = GpuDataset.fromBytes(ctx, pixels, count, side * side);
+    const chain = parseDegradation('noise:sigma=0.3,seed=9');
+    const trainer = await RestorerTrainer.create(
+      ctx,
+      dataset,
+      { channels: 1, side },
+      { degradation: chain, batch, seed, loss: 'l2', adversarial: weight },
+    );
+    try {
+      const critic = trainer.critic!;
+      const gStart = Float64Array.from(await ctx.readF32(trainer.network.weights));
+      const dStart = Float64Array.from(await ctx.readF32(critic.weights));
+      const progress = await trainer.train(1);
+      const [gGrads, dGrads, dAfter] = [
+        await ctx.readF32(trainer.network.grads),
+        await ctx.readF32(critic.grads),
+        await ctx.readF32(critic.weights),
+      ];
+
+      const clean = batchExamples(1, batch, count, seed).flatMap((e) =>
+        Array.from(signed(pixels.subarray(e * side * side, (e + 1) * side * side))),
+      );
+      const degraded = gaussianNoiseReference(clean, Math.fround(0.3), 9, STREAMS.degradeNoise, 1);
+      const slope = 0.2;
+      const gLayout = trainer.network.layout;
+      const outputs = networkForwardReference(gLayout, batch, degraded, gStart, slope);
+      const restored = outputs.at(-1)!;
+      const shape = { rows: batch, channels: 1, side, inputSide: side };
+      const fakePairs = pairPackReference(shape, degraded, restored);
+      const realPairs = pairPackReference(shape, degraded, clean);
+      // Each half is batch-normed by its own statistics: the critic run on each half alone.
+      const dLayout = critic.layout;
+      const judge = (pairs: Float64Array, params: ArrayLike<number>, gradOf: (logit: number) => number) => {
+        const out = networkForwardReference(dLayout, batch, pairs, params, slope);
+        const grad = out.at(-1)!.map((l) => gradOf(l) / batch);
+        return { out, ...networkBackwardReference(dLayout, batch, pairs, params, out, grad, slope) };
+      };
+      const fake = judge(fakePairs, dStart, (l) => sigmoid(l));
+      const real = judge(realPairs, dStart, (l) => sigmoid(l) - 1);
+      const criticGrads = fake.dParams.map((g, i) => g + real.dParams[i]!);
+      expectClose(dGrads, criticGrads, (i) => 1e-6 + 2e-3 * Math.abs(criticGrads[i]!), "the critic's gradient");
+      const bce = (l: number, target: number) => Math.max(l, 0) - l * target + Math.log1p(Math.exp(-Math.abs(l)));
+      const criticLoss =
+        (fake.out.at(-1)!.reduce((s, l) => s + bce(l, 0), 0) + real.out.at(-1)!.reduce((s, l) => s + bce(l, 1), 0)) /
+        batch;
+      expect(progress.critic!.loss).toBeCloseTo(criticLoss, 4);
+      const state = { weights: dStart.slice(), m: new Float64Array(dStart.length), v: new Float64Array(dStart.length) };
+      adamReference(state, dGrads, 1, { lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+      expectClose(dAfter, state.weights, () => 1e-6, 'the critic after Adam');
+
+      // The restorer's term through the updated critic (its weights as the GPU has them).
+      const fooled = judge(fakePairs, dAfter, (l) => sigmoid(l) - 1);
+      const plane = side * side;
+      const gradOutput = restored.map((y, i) => {
+        const row = Math.floor(i / plane);
+        const adversarial = fooled.dInput[(2 * row + 1) * plane + (i % plane)]!;
+        return (2 * (y - clean[i]!)) / restored.length + weight * adversarial;
+      });
+      const want = networkBackwardReference(gLayout, batch, degraded, gStart, outputs, gradOutput, slope).dParams;
+      expectClose(gGrads, want, (i) => 1e-6 + 2e-3 * Math.abs(want[i]!), "the restorer's gradient");
+      // The critic's term is no rounding error beside the reconstruction loss's.
+      const without = networkBackwardReference(
+        gLayout,
+        batch,
+        degraded,
+        gStart,
+        outputs,
+        restored.map((y, i) => (2 * (y - clean[i]!)) / restored.length),
+        slope,
+      ).dParams;
+      expect(Math.max(...want.map((g, i) => Math.abs(g - without[i]!)))).toBeGreaterThan(1e-3);
+      // The file says how it was trained; a file from before the critic reads as weight 0.
+      const file = decodeRestorer(encodeRestorer(await restorerFileOf(ctx, trainer)));
+      expect(file.settings.adversarial).toBe(weight);
+      expect(decodeRestorer(readFileSync('models/mnist-restore-blur.safetensors')).settings.adversarial).toBe(0);
     } finally {
       trainer.destroy();
       dataset.destroy();
