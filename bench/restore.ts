@@ -213,6 +213,9 @@ function readRestorers(dir: string | undefined, data: string): Map<string, Resto
   return found;
 }
 
+/** How a restorer trained with pix2pix's critic is named in the table. */
+const critic = (file: RestorerFile) => (file.settings.adversarial > 0 ? ` + critic ${file.settings.adversarial}` : '');
+
 /** A trained restorer's pictures (n × 784 in [0, 1]), all at once. */
 async function restoreTrained(ctx: GpuContext, file: RestorerFile, degraded: Float32Array): Promise<Float64Array> {
   const restorer = TrainedRestorer.fromFile(ctx, file);
@@ -306,7 +309,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[]> {
         ...(restorer
           ? [
               {
-                name: `ours (trained restorer, ${restorer.step} steps)`,
+                name: `ours (trained restorer${critic(restorer)}, ${restorer.step} steps)`,
                 restored: await restoreTrained(ctx, restorer, degraded),
               },
             ]

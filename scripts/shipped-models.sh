@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The trained models the package ships (models/*-gan.safetensors and models/mnist-restore-*.safetensors,
+# The trained models the package ships (models/*-gan.safetensors and models/*-restore-*.safetensors,
 # read by `--checkpoint NAME`), made again from nothing: each GAN is the default MLP trained with a
 # fixed seed, then stored as a model file (weights without Adam's moments) in F16. Training is
 # deterministic, so the same adapter makes the same file; QUALITY.md records how good each is and
@@ -13,15 +13,18 @@ for data in mnist fashion-mnist; do
   node bin/webgpu-gan.js train --data "$data" --steps 5000 --seed 1 --out "$work/$data" --force
   node scripts/model-file.mjs "$work/$data/checkpoint.safetensors" "models/$data-gan.safetensors" --float16
 done
-# The MNIST restorers (`restore --checkpoint mnist --degradation KIND`): one per degradation at its
-# default, trained 1000 steps with the defaults (batch 64, seed 1, l1, Adam 1e-3), stored in F16.
+# The restorers (`restore --checkpoint mnist|fashion-mnist --degradation KIND`): for each set, one
+# per degradation at its default, trained 1000 steps with the defaults (batch 64, seed 1, l1, Adam
+# 1e-3), stored in F16.
 declare -A restorers=(
   [blur]=blur [noise]=noise [salt]='noise:sigma=0,salt=0.1' [downscale2]='downscale:factor=2'
   [downscale4]='downscale:factor=4' [dark]=dark [mask]=mask
 )
-for name in "${!restorers[@]}"; do
-  node bin/webgpu-gan.js train --task restore --degradation "${restorers[$name]}" --steps 1000 \
-    --out "$work/restore-$name" --force
-  node scripts/model-file.mjs "$work/restore-$name/restorer.safetensors" "models/mnist-restore-$name.safetensors" \
-    --float16
+for data in mnist fashion-mnist; do
+  for name in "${!restorers[@]}"; do
+    node bin/webgpu-gan.js train --task restore --data "$data" --degradation "${restorers[$name]}" --steps 1000 \
+      --out "$work/$data-restore-$name" --force
+    node scripts/model-file.mjs "$work/$data-restore-$name/restorer.safetensors" \
+      "models/$data-restore-$name.safetensors" --float16
+  done
 done

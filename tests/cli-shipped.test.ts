@@ -2,13 +2,14 @@
 // first (repair and restore read --checkpoint the same way); a file of that name in the current
 // folder is read instead; a run is not resumed from a model file. The shipped file itself is a
 // model file in F16 of a trained model: its samples score well on the project's classifier. The
-// shipped restorers answer `restore --checkpoint mnist` for the degradations they undo.
+// shipped restorers answer `restore --checkpoint mnist` (or fashion-mnist) for the degradations they undo.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { readCheckpointFile } from '../src/gan/checkpointFile.js';
 import { SHIPPED_RESTORERS, shippedModelPath, shippedRestorerPath } from '../src/gan/shippedModels.js';
+import { loadFashionMnist } from '../src/data/fashionMnistNode.js';
 import { loadMnistImages, mnistFilePath } from '../src/data/mnistNode.js';
 import { decodeRestorer } from '../src/restore/restorerFile.js';
 import { restorationKey } from '../src/restore/spec.js';
@@ -77,20 +78,55 @@ describe('the shipped MNIST model', { timeout: 300_000 }, () => {
   });
 });
 
-describe('the shipped MNIST restorers', { timeout: 300_000 }, () => {
-  it('are restorer files in F16, each trained on MNIST to undo the degradation it is listed under', () => {
-    const listed = Object.entries(SHIPPED_RESTORERS.mnist);
-    expect(listed.length).toBeGreaterThan(0);
-    for (const [degradation, file] of listed) {
-      const path = shippedRestorerPath('mnist', degradation)!;
-      expect(path.endsWith(file)).toBe(true);
-      const bytes = new Uint8Array(readFileSync(path));
-      const restorer = decodeRestorer(bytes);
-      expect(restorationKey(restorer.settings.degradation)).toBe(degradation);
-      expect(restorer).toMatchObject({ data: 'mnist', settings: { channels: 1, side: 28 } });
-      expect(new TextDecoder().decode(bytes.subarray(8, 4096))).toContain('"dtype":"F16"');
-    }
-    expect(shippedRestorerPath('mnist', 'blur:sigma=0.7')).toBeNull();
+describe('the shipped restorers', { timeout: 300_000 }, () => {
+  it.each(['mnist', 'fashion-mnist'] as const)(
+    'of %s are restorer files in F16, each trained on its set to undo the degradation it is listed under',
+    (data) => {
+      const listed = Object.entries(SHIPPED_RESTORERS[data]);
+      expect(listed).toHaveLength(7);
+      for (const [degradation, file] of listed) {
+        const path = shippedRestorerPath(data, degradation)!;
+        expect(path.endsWith(file)).toBe(true);
+        const bytes = new Uint8Array(readFileSync(path));
+        const restorer = decodeRestorer(bytes);
+        expect(restorationKey(restorer.settings.degradation)).toBe(degradation);
+        expect(restorer).toMatchObject({ data, step: 1000, settings: { channels: 1, side: 28, adversarial: 0 } });
+        expect(new TextDecoder().decode(bytes.subarray(8, 4096))).toContain('"dtype":"F16"');
+      }
+      expect(shippedRestorerPath(data, 'blur:sigma=0.7')).toBeNull();
+    },
+  );
+
+  it('`restore --checkpoint fashion-mnist` brightens a dark garment with its shipped restorer', () => {
+    const dir = tempDir('gan-shipped-fashion-');
+    const clean = join(dir, 'garment.png');
+    const garment = loadFashionMnist('test').pixels.subarray(0, 784);
+    const png = new PNG({ width: 28, height: 28 });
+    for (let p = 0; p < 784; p++) png.data.set([garment[p]!, garment[p]!, garment[p]!, 255], 4 * p);
+    writeFileSync(clean, PNG.sync.write(png));
+    const dark = join(dir, 'dark.png');
+    const made = cli(['restore', '--image', clean, '--degradation', 'dark', '--degrade-only', '--out', dark]);
+    expect(made.status, made.errors.join('\n')).toBe(0);
+    const restored = join(dir, 'restored.png');
+    const r = cli([
+      'restore',
+      '--checkpoint',
+      'fashion-mnist',
+      '--degradation',
+      'dark',
+      '--image',
+      dark,
+      '--out',
+      restored,
+    ]);
+    expect(r.status, r.errors.join('\n')).toBe(0);
+    expect(r.stderr).toMatch(
+      /^checkpoint: the shipped fashion-mnist restorer for exposure:gain=0\.4,gamma=1\.5,lift=0$/m,
+    );
+    const greys = (file: string) =>
+      Array.from({ length: 784 }, (_, p) => PNG.sync.read(readFileSync(file)).data[4 * p]!);
+    const error = (file: string) => Math.sqrt(greys(file).reduce((s, v, p) => s + (v - garment[p]!) ** 2, 0) / 784);
+    expect(error(restored)).toBeLessThan(0.5 * error(dark));
   });
 
   it('`restore --checkpoint mnist` undoes a blur with the shipped restorer; a search flag asks for the search', () => {

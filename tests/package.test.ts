@@ -152,6 +152,7 @@ describe('the packed package, installed', { timeout: 300_000 }, () => {
       'LICENSE',
       'models/mnist-classifier.safetensors',
       'models/mnist-gan.safetensors',
+      'models/fashion-mnist-restore-blur.safetensors',
       'scripts/install-headless.sh',
       'bin/webgpu-gan.js',
     ]) {

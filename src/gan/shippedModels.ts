@@ -39,7 +39,15 @@ export const SHIPPED_RESTORERS: Record<ShippedModel, Readonly<Record<string, str
     'exposure:gain=0.4,gamma=1.5,lift=0': 'mnist-restore-dark.safetensors',
     'mask:first=11,last=18': 'mnist-restore-mask.safetensors',
   },
-  'fashion-mnist': {},
+  'fashion-mnist': {
+    'blur:sigma=1.5': 'fashion-mnist-restore-blur.safetensors',
+    'noise:sigma=0.2,salt=0': 'fashion-mnist-restore-noise.safetensors',
+    'noise:sigma=0,salt=0.1': 'fashion-mnist-restore-salt.safetensors',
+    'downscale:factor=2': 'fashion-mnist-restore-downscale2.safetensors',
+    'downscale:factor=4': 'fashion-mnist-restore-downscale4.safetensors',
+    'exposure:gain=0.4,gamma=1.5,lift=0': 'fashion-mnist-restore-dark.safetensors',
+    'mask:first=11,last=18': 'fashion-mnist-restore-mask.safetensors',
+  },
 };
 
 /** The shipped restorer of `name`'s data that undoes `degradation` (restorationKey's text), or null. */
