@@ -4,7 +4,7 @@
 // beside the truth with both PSNRs, or on a picture the visitor drops or chooses, taken as damaged.
 // A restorer trained in the page (restoreTrainPanel.ts) takes the shipped one's place where its box is
 // ticked. The restorers' GPU work is their own, so training goes on meanwhile.
-import type { TrainedRestorer } from 'webgpu-gan';
+import { type TrainedRestorer, upscaleNearest } from 'webgpu-gan';
 import { hasDevice } from './machine.js';
 import { $, message } from './page.js';
 import { drawPicture, SCALE } from './repair.js';
@@ -12,7 +12,6 @@ import { restoreTrainPanel, usesOwn } from './restoreTrainPanel.js';
 import type { TrainedHere } from './restoreTraining.js';
 import {
   degradeLike,
-  nearestUpscaled,
   psnrOf,
   randomPicture,
   randomTestDigit,
@@ -121,8 +120,8 @@ function restoreTestDigit(state: State): Promise<void> {
     const restored = await restorer.restore(degraded);
     show(restorer, degraded, restored, picture.values);
     const { side, inputSide } = restorer.settings;
-    const shown =
-      inputSide === side ? degraded : nearestUpscaled(degraded, restorer.settings.channels, inputSide, side);
+    const { channels } = restorer.settings;
+    const shown = upscaleNearest(degraded, { channels, height: inputSide, width: inputSide }, side);
     const how = inputSide === side ? '' : ' (blown up pixel by pixel, as shown)';
     const which = yours
       ? `Your picture ${picture.index + 1} of ${own.images.count} (one it trained on: the page keeps none back)`

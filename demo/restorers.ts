@@ -157,15 +157,6 @@ export async function readDroppedPicture(file: File, restorer: TrainedRestorer):
   return valuesOf(prepareImage(decoded.image, inputSide, channels));
 }
 
-/** A planar picture of `channels` × `from`² values blown up to `to`² by repeating pixels (as the page shows it). */
-export function nearestUpscaled(values: Float32Array, channels: number, from: number, to: number): Float32Array {
-  return Float32Array.from({ length: channels * to * to }, (_, i) => {
-    const [c, p] = [Math.floor(i / (to * to)), i % (to * to)];
-    const [x, y] = [p % to, Math.floor(p / to)];
-    return values[c * from * from + Math.floor((y * from) / to) * from + Math.floor((x * from) / to)]!;
-  });
-}
-
 /** PSNR in dB of two pictures of values in [−1, 1], taken to [0, 1] as the benchmark scores them. */
 export const psnrOf = (a: Float32Array, b: Float32Array) =>
   psnr(

@@ -136,7 +136,7 @@ export {
   type Degradation,
 } from './restore/spec.js';
 export { buildDegradationChain, type DegradationChain, type ChainOptions } from './restore/operator.js';
-export { degradePictures } from './restore/degradePictures.js';
+export { degradePictures, upscaleNearest } from './restore/degradePictures.js';
 export {
   RestorerTrainer,
   resolveRestorerSettings,

@@ -6,6 +6,7 @@ import * as api from '../src/index.js';
 
 const PUBLIC_VALUES = [
   'degradePictures',
+  'upscaleNearest',
   'psnr',
   'ssim',
   'scoreStatistics',

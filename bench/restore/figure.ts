@@ -3,7 +3,7 @@
 // and the truth. Rows of degradations with fewer methods are padded with mid-grey cells, which no
 // restoration of a digit looks like.
 import { encodePng } from '../../src/io/png.js';
-import { blownUp } from '../../src/cli/pictureFiles.js';
+import { upscaleNearest } from '../../src/restore/degradePictures.js';
 import { sampleGrid } from '../../src/render/grid.js';
 
 /** Pictures in [0, 1]: the degraded one at its own (square) side, the rest side × side. */
@@ -22,7 +22,7 @@ export function figurePng(rows: FigureRow[], side: number): Uint8Array {
       for (let p = 0; p < plane; p++) cells[(r * columns + column) * plane + p] = 2 * Number(picture[p]) - 1;
     };
     const small = Math.round(Math.sqrt(row.degraded.length));
-    const degraded = blownUp(row.degraded, { rows: 1, channels: 1, height: small, width: small }, side);
+    const degraded = upscaleNearest(row.degraded, { channels: 1, height: small, width: small }, side);
     for (const [column, picture] of [degraded, ...row.restorations].entries()) put(picture, column);
     put(row.truth, columns - 1); // the truth always in the last column
   });

@@ -19,19 +19,6 @@ export function readPicture(file: string, g: ImageGeometry): Float32Array {
   return Float32Array.from(bytes, (b) => (2 * b - 255) / 255);
 }
 
-/** A smaller degraded picture blown up to `side` by repeating pixels, to stand beside the restoration. */
-export function blownUp(values: ArrayLike<number>, g: ImageGeometry, side: number): Float32Array {
-  if (g.width === side) return Float32Array.from(values);
-  const out = new Float32Array(g.channels * side * side);
-  for (let c = 0; c < g.channels; c++)
-    for (let y = 0; y < side; y++)
-      for (let x = 0; x < side; x++) {
-        const [sy, sx] = [Math.floor((y * g.height) / side), Math.floor((x * g.width) / side)];
-        out[(c * side + y) * side + x] = Number(values[(c * g.height + sy) * g.width + sx]);
-      }
-  return out;
-}
-
 export function writePictures(out: string, pictures: Float32Array[], dim: number, channels: 1 | 3, strip: boolean) {
   const values = Float32Array.from(pictures.flatMap((p) => Array.from(p)));
   const grid = sampleGrid(values, pictures.length, dim, { columns: pictures.length, padding: strip ? 2 : 0, channels });

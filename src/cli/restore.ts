@@ -3,7 +3,8 @@
 // operator (src/repair/, src/restore/): it fits A(G(z)) to the degraded picture. --degrade-only
 // makes the degraded picture from a clean one instead, the same way, so a user can try it.
 import { readCheckpointArgument, SHIPPED_HELP } from './shipped.js';
-import { blownUp, fittedGeometry, readPicture, writePictures } from './pictureFiles.js';
+import { fittedGeometry, readPicture, writePictures } from './pictureFiles.js';
+import { upscaleNearest } from '../restore/degradePictures.js';
 import { isRestorerPath, restoreWithTrained, TRAINED_RESTORER_FLAGS } from './restoreTrained.js';
 import { SHIPPED_MODELS, type ShippedModel, shippedRestorerPath } from '../gan/shippedModels.js';
 import { existsSync } from 'node:fs';
@@ -109,7 +110,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       if (!result.completion.every(Number.isFinite))
         throw new CliError('the search produced NaN or infinite pixels; try a lower --lr', 1);
       const pictures = flags.strip
-        ? [blownUp(degraded, degradedGeometry, side), result.completion]
+        ? [upscaleNearest(degraded, degradedGeometry, side), result.completion]
         : [result.completion];
       writePictures(out, pictures, config.dataDim, config.channels, flags.strip === true);
       const rms = Math.sqrt(result.error);

@@ -10,7 +10,8 @@ import { parseDegradation, restorationKey } from '../restore/spec.js';
 import { TrainedRestorer } from '../restore/trainedRestorer.js';
 import { type ParsedFlags, UsageError } from './args.js';
 import { attempt, CliError } from './files.js';
-import { blownUp, readPicture, writePictures } from './pictureFiles.js';
+import { readPicture, writePictures } from './pictureFiles.js';
+import { upscaleNearest } from '../restore/degradePictures.js';
 
 /** The flags a trained restorer takes; any other that restore knows belongs to the latent search. */
 export const TRAINED_RESTORER_FLAGS: ReadonlySet<string> = new Set([
@@ -61,7 +62,7 @@ export async function restoreWithTrained(flags: ParsedFlags, path: string, out: 
     try {
       const restored = await restorer.restore(degraded);
       if (!restored.every(Number.isFinite)) throw new CliError('the restorer produced NaN or infinite pixels', 1);
-      const pictures = flags.strip ? [blownUp(degraded, geometry, s.side), restored] : [restored];
+      const pictures = flags.strip ? [upscaleNearest(degraded, geometry, s.side), restored] : [restored];
       writePictures(out, pictures, restorer.outputSize, s.channels, flags.strip === true);
       console.log(`wrote ${out}: undid ${undoes} with the restorer ${path} (trained ${file.step} steps)`);
       return 0;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageGeometry } from '../../src/kernels/degrade.js';
 import { STREAMS } from '../../src/kernels/streams.js';
 import { buildDegradationChain, type ChainOptions } from '../../src/restore/operator.js';
+import { upscaleNearest } from '../../src/restore/degradePictures.js';
 import { parseDegradation } from '../../src/restore/spec.js';
 import { gaussianTaps, tapsFromPicture } from '../../src/restore/taps.js';
 import {
@@ -119,5 +120,16 @@ describe('degradation chains', () => {
     await expect(runChain('mask', g, x, new Float32Array(49), { mask: [1, 0] })).rejects.toThrow(
       /mask: must hold 49 \(H×W\) or 49 \(C×H×W\) values, got 2/,
     );
+  });
+});
+
+describe('upscaleNearest', () => {
+  it('repeats each pixel of each plane factor × factor times, and copies a picture already at the side', () => {
+    const small = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]); // two planes of 2×2
+    const big = upscaleNearest(small, { channels: 2, height: 2, width: 2 }, 4);
+    expect(Array.from(big.subarray(0, 16))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    expect(Array.from(big.subarray(16, 20))).toEqual([5, 5, 6, 6]);
+    expect(Array.from(upscaleNearest(small, { channels: 2, height: 2, width: 2 }, 2))).toEqual(Array.from(small));
+    expect(() => upscaleNearest(small, { channels: 1, height: 2, width: 2 }, 4)).toThrow(/holds 8 values, not 1×2×2/);
   });
 });
