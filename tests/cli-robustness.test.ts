@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, tensorChecksum } from '../src/gan/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
+import { decodeRestorer } from '../src/restore/restorerFile.js';
 import { acquireGpu } from '../src/gpu/device.js';
 import { isRunning } from '../src/cli/processes.js';
 import { BIN, cli, ROOT, TINY } from './support/cli.js';
@@ -302,6 +303,22 @@ describe('the CLI keeps the user’s work', { timeout: 300_000 }, () => {
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
     expect(new Set(steps).size).toBe(steps.length);
     expect(steps.at(-1)).toBe(step + 6);
+  });
+
+  it("SIGTERM to a restorer's training saves the restorer so far and says so (exit 143)", async () => {
+    const out = tmp();
+    const args = ['train', '--task', 'restore', '--degradation', 'blur', '--steps', '100000', '--batch', '4'];
+    const child = spawn(process.execPath, [BIN, ...args, '--log-every', '2', '--out', out], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!existsSync(join(out, 'restorer-log.jsonl'))) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toMatch(/terminated: saving the restorer so far \(restorer\.safetensors\)/);
+    expect(decodeRestorer(readFileSync(join(out, 'restorer.safetensors'))).step).toBeGreaterThanOrEqual(2);
   });
 
   it('SIGTERM to npx (npm exec) reaches the trainer through the shell npm runs it in: it saves and ends', async () => {

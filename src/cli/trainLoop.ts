@@ -70,8 +70,11 @@ function releaseSetupHandlers(): void {
   setupHandlers = [];
 }
 
-/** Ctrl-C and SIGTERM (timeout, docker stop, systemd) both save, then exit 130 or 143. */
-export function watchSignals(): { stopped: () => string | null; release: () => void } {
+/**
+ * Ctrl-C and SIGTERM (timeout, docker stop, systemd) both save, then exit 130 or 143. `saved`
+ * names what is saved in the message (a GAN run's checkpoint, a restorer's file).
+ */
+export function watchSignals(saved = 'a checkpoint'): { stopped: () => string | null; release: () => void } {
   releaseSetupHandlers();
   let signal: string | null = null;
   const handlers = Object.keys(SIGNAL_EXIT).map((name) => {
@@ -80,7 +83,7 @@ export function watchSignals(): { stopped: () => string | null; release: () => v
       if (signal) process.exit(SIGNAL_EXIT[signal]); // a second signal: leave now, without the save
       signal = name;
       process.stderr.write(
-        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving a checkpoint ` +
+        `\n${name === 'SIGINT' ? 'interrupted' : 'terminated'}: saving ${saved} ` +
           `(${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit without it)\n`,
       );
     };

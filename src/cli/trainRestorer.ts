@@ -143,7 +143,7 @@ async function trainLoop(
   const total = flags.steps as number;
   const every = flags['log-every'] as number;
   const log = join(flags.out as string, LOG);
-  const signals = watchSignals();
+  const signals = watchSignals(`the restorer so far (${RESTORER_FILE})`);
   try {
     const started = performance.now();
     while (trainer.step < total) {
