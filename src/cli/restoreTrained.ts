@@ -2,10 +2,10 @@
 // network instead of a latent search. The restorer knows what it undoes, so --degradation may be
 // left out; given, it must be the same. Flags of the latent search have no meaning here and are
 // refused rather than ignored.
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readRegularFile } from '../io/regularFileNode.js';
 import { acquireGpu } from '../gpu/device.js';
-import { decodeRestorer, RESTORER_FORMAT } from '../restore/restorerFile.js';
+import { decodeRestorer, isRestorerHeader } from '../restore/restorerFile.js';
 import { parseDegradation, restorationKey } from '../restore/spec.js';
 import { TrainedRestorer } from '../restore/trainedRestorer.js';
 import { type ParsedFlags, UsageError } from './args.js';
@@ -22,14 +22,15 @@ export const TRAINED_RESTORER_FLAGS: ReadonlySet<string> = new Set([
   'strip',
 ]);
 
-/** Whether the file names a restorer, from the first bytes of its header (a GAN checkpoint is larger). */
+/** Whether the file names a restorer, from its header (a GAN checkpoint's says otherwise). */
 export function isRestorerPath(path: string): boolean {
   if (!existsSync(path)) return false;
   const fd = attempt('open', path, () => openSync(path, 'r'));
   try {
-    const head = new Uint8Array(4096);
-    const read = readSync(fd, head, 0, head.length, 0);
-    return new TextDecoder().decode(head.subarray(0, read)).includes(`"format":"${RESTORER_FORMAT}"`);
+    return isRestorerHeader(fstatSync(fd).size, (position, count) => {
+      const bytes = new Uint8Array(count);
+      return bytes.subarray(0, readSync(fd, bytes, 0, count, position));
+    });
   } finally {
     closeSync(fd);
   }

@@ -3,7 +3,13 @@
 // `restore --checkpoint F` needs nothing else. Weights only: a restorer trains in one go.
 import { requireBytes, requireInstance, requireObject } from '../base/arguments.js';
 import { ArgumentError } from '../base/errors.js';
-import { decodeSafetensors, encodeSafetensors, CheckpointFormatError } from '../io/safetensors.js';
+import {
+  CheckpointFormatError,
+  decodeSafetensors,
+  encodeSafetensors,
+  headerLength,
+  parseSafetensorsHeader,
+} from '../io/safetensors.js';
 import { flatFromTensors, networkTensorProblem, networkTensors } from '../nn/networkTensors.js';
 import { networkLayout } from '../nn/network.js';
 import { RECONSTRUCTION_LOSSES, type ReconstructionLoss } from '../kernels/reconstructionLoss.js';
@@ -69,13 +75,24 @@ export function encodeRestorer(file: RestorerFile, options: { float16?: boolean 
   return encodeSafetensors(tensors, metadata, integers, options);
 }
 
-/** Whether these bytes are a restorer's file (rather than a GAN checkpoint), from the header alone. */
-export function isRestorerFile(bytes: Uint8Array): boolean {
+/**
+ * Whether a file is a restorer's (rather than a GAN checkpoint), from its header alone: `size` is
+ * the file's length and `read(position, count)` its bytes there, so that a file on disk is not
+ * read whole to find out.
+ */
+export function isRestorerHeader(size: number, read: (position: number, count: number) => Uint8Array): boolean {
   try {
-    return decodeSafetensors(bytes).metadata.format === RESTORER_FORMAT;
+    const length = headerLength(read(0, 8), size);
+    return parseSafetensorsHeader(read(8, length), size - 8 - length).metadata.format === RESTORER_FORMAT;
   } catch {
     return false;
   }
+}
+
+/** Whether these bytes are a restorer's file (rather than a GAN checkpoint), from the header alone. */
+export function isRestorerFile(bytes: Uint8Array): boolean {
+  if (!(bytes instanceof Uint8Array)) return false;
+  return isRestorerHeader(bytes.length, (position, count) => bytes.subarray(position, position + count));
 }
 
 /** Reads and checks a restorer's file; a foreign or damaged one is refused with what is wrong. */
