@@ -12,7 +12,7 @@ import { launchChromium, openDemoPage, testIdText, useDemoServer } from './suppo
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
-const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=10&evalN=200';
+const SMALL = '?subset=1000&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=10&evalN=200&restoreBatch=4';
 /** A short search, so that a repair takes seconds on SwiftShader. */
 const SHORT_REPAIR = '&repairStarts=8&repairSteps=40';
 
@@ -140,6 +140,26 @@ describe('the demo on your own pictures, and repair', { timeout: 300_000 }, () =
     const repaired = await canvasPixels(page, 'repair-result');
     expect(repaired.length).toBe(4 * 256 * 256); // 32 × 32 at 8×
     expect(repaired.some((v, i) => i % 4 === 0 && Math.abs(v - repaired[i + 1]!) > 40)).toBe(true);
+  });
+
+  it('trains a restorer on the pictures dropped, and tests it on one of them, in colour', async () => {
+    const said = async (id: string, pattern: RegExp) => {
+      await waitForText(page, id, pattern);
+      return text(page, id);
+    };
+    await page.selectOption('[data-testid=restore-kind]', 'blur:sigma=1.5');
+    await page.fill('[data-testid=restore-steps]', '10');
+    await page.click('[data-testid=restore-train]');
+    const trained = await said('restore-train-message', /^(Trained|The restorer could not)/);
+    expect(trained).toMatch(/^Trained “Blurred \(Gaussian, σ = 1\.5\)” for 10 steps on your pictures in \d+ s/);
+    await page.click('[data-testid=restore-test]');
+    const tested = await said('restore-message', /^(Your picture|Test digit|Could not)/);
+    expect(tested).toMatch(/^Your picture [1-6] of 6 \(one it trained on: the page keeps none back\), blurred /);
+    expect(tested).toMatch(/ by the restorer trained here \(10 steps\)\.$/);
+    const restored = await canvasPixels(page, 'restore-restored');
+    expect(restored.length).toBe(4 * 256 * 256); // 32 × 32 at 8×
+    expect(restored.some((v, i) => i % 4 === 0 && Math.abs(v - restored[i + 1]!) > 40)).toBe(true); // in colour
+    await page.selectOption('[data-testid=restore-kind]', 'hand');
   });
 
   it('pictures of which none can be used leave the run alone, with a message naming them', async () => {
