@@ -78,6 +78,24 @@ describe('the shipped MNIST model', { timeout: 300_000 }, () => {
   });
 });
 
+/** A 28×28 grey picture written as a PNG in `dir`, then damaged by `restore --degrade-only`: the damaged file. */
+function damaged(dir: string, pixels: Uint8Array, degradation: string): string {
+  const clean = join(dir, 'clean.png');
+  const png = new PNG({ width: 28, height: 28 });
+  for (let p = 0; p < 784; p++) png.data.set([pixels[p]!, pixels[p]!, pixels[p]!, 255], 4 * p);
+  writeFileSync(clean, PNG.sync.write(png));
+  const out = join(dir, `${degradation}.png`);
+  const made = cli(['restore', '--image', clean, '--degradation', degradation, '--degrade-only', '--out', out]);
+  expect(made.status, made.errors.join('\n')).toBe(0);
+  return out;
+}
+
+/** The RMS difference in grey levels between a 28×28 PNG and the truth's bytes. */
+function rmsAgainst(file: string, truth: Uint8Array): number {
+  const data = PNG.sync.read(readFileSync(file)).data;
+  return Math.sqrt(truth.reduce((sum, v, p) => sum + (data[4 * p]! - v) ** 2, 0) / truth.length);
+}
+
 describe('the shipped restorers', { timeout: 300_000 }, () => {
   it.each(['mnist', 'fashion-mnist'] as const)(
     'of %s are restorer files in F16, each trained on its set to undo the degradation it is listed under',
@@ -99,14 +117,8 @@ describe('the shipped restorers', { timeout: 300_000 }, () => {
 
   it('`restore --checkpoint fashion-mnist` brightens a dark garment with its shipped restorer', () => {
     const dir = tempDir('gan-shipped-fashion-');
-    const clean = join(dir, 'garment.png');
     const garment = loadFashionMnist('test').pixels.subarray(0, 784);
-    const png = new PNG({ width: 28, height: 28 });
-    for (let p = 0; p < 784; p++) png.data.set([garment[p]!, garment[p]!, garment[p]!, 255], 4 * p);
-    writeFileSync(clean, PNG.sync.write(png));
-    const dark = join(dir, 'dark.png');
-    const made = cli(['restore', '--image', clean, '--degradation', 'dark', '--degrade-only', '--out', dark]);
-    expect(made.status, made.errors.join('\n')).toBe(0);
+    const dark = damaged(dir, garment, 'dark');
     const restored = join(dir, 'restored.png');
     const r = cli([
       'restore',
@@ -123,30 +135,20 @@ describe('the shipped restorers', { timeout: 300_000 }, () => {
     expect(r.stderr).toMatch(
       /^checkpoint: the shipped fashion-mnist restorer for exposure:gain=0\.4,gamma=1\.5,lift=0$/m,
     );
-    const greys = (file: string) =>
-      Array.from({ length: 784 }, (_, p) => PNG.sync.read(readFileSync(file)).data[4 * p]!);
-    const error = (file: string) => Math.sqrt(greys(file).reduce((s, v, p) => s + (v - garment[p]!) ** 2, 0) / 784);
+    const error = (file: string) => rmsAgainst(file, garment);
     expect(error(restored)).toBeLessThan(0.5 * error(dark));
   });
 
   it('`restore --checkpoint mnist` undoes a blur with the shipped restorer; a search flag asks for the search', () => {
     const dir = tempDir('gan-shipped-restore-');
-    const clean = join(dir, 'digit.png');
     // MNIST's first test digit (a 7), as a user would have it.
     const digit = loadMnistImages(mnistFilePath('t10k-images')).pixels.subarray(0, 784);
-    const png = new PNG({ width: 28, height: 28 });
-    for (let p = 0; p < 784; p++) png.data.set([digit[p]!, digit[p]!, digit[p]!, 255], 4 * p);
-    writeFileSync(clean, PNG.sync.write(png));
-    const blurred = join(dir, 'blurred.png');
-    const made = cli(['restore', '--image', clean, '--degradation', 'blur', '--degrade-only', '--out', blurred]);
-    expect(made.status, made.errors.join('\n')).toBe(0);
+    const blurred = damaged(dir, digit, 'blur');
     const restored = join(dir, 'restored.png');
     const r = cli(['restore', '--checkpoint', 'mnist', '--degradation', 'blur', '--image', blurred, '--out', restored]);
     expect(r.status, r.errors.join('\n')).toBe(0);
     expect(r.stderr).toMatch(/^checkpoint: the shipped mnist restorer for blur:sigma=1\.5$/m);
-    const greys = (file: string) =>
-      Array.from({ length: 784 }, (_, p) => PNG.sync.read(readFileSync(file)).data[4 * p]!);
-    const error = (file: string) => Math.sqrt(greys(file).reduce((s, v, p) => s + (v - digit[p]!) ** 2, 0) / 784);
+    const error = (file: string) => rmsAgainst(file, digit);
     // The restorer's digit is much nearer the clean one than the blurred picture is (in grey levels).
     console.log(
       `shipped blur restorer on test digit 0: RMS ${error(blurred).toFixed(1)} → ${error(restored).toFixed(1)}`,
