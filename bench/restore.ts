@@ -128,7 +128,7 @@ async function restoreOurs(
   }
 }
 
-/** The latent search's rows: as it is, and for a mask also with Yeh et al.'s nearness weights and Poisson blending. */
+/** The latent search's rows: as it is, and for a mask both with Yeh et al.'s options (the default) and without. */
 async function searches(
   ctx: GpuContext,
   checkpoint: ReturnType<typeof readCheckpointFile>,
@@ -140,9 +140,9 @@ async function searches(
     { name: 'ours (latent search)', restored: await restoreOurs(ctx, checkpoint, chain, degraded, settings) },
   ];
   if (chain.every((d) => d.kind === 'mask')) {
-    const yeh = { context: 'nearness', blend: 'poisson' } as const;
-    const restored = await restoreOurs(ctx, checkpoint, chain, degraded, settings, yeh);
-    rows.push({ name: 'ours (latent search, nearness + Poisson)', restored });
+    const plain = { context: 'uniform', blend: 'copy' } as const;
+    const restored = await restoreOurs(ctx, checkpoint, chain, degraded, settings, plain);
+    rows.push({ name: 'ours (latent search, uniform context, copied fill)', restored });
   }
   return rows;
 }

@@ -60,13 +60,13 @@ export const REPAIR_FLAGS: FlagTable<keyof RepairOptions> = {
     kind: 'string',
     setting: 'context',
     choices: REPAIR_CONTEXTS,
-    help: 'how known pixels count: uniform (default) or nearness (Yeh et al.: by nearness to the hole)',
+    help: 'how known pixels count: nearness (default; Yeh et al.: by nearness to the hole) or uniform',
   },
   blend: {
     kind: 'string',
     setting: 'blend',
     choices: REPAIR_BLENDS,
-    help: "how the fill meets them: copy (default) or poisson (G(z)'s gradients, no seam)",
+    help: "how the fill meets them: poisson (default; G(z)'s gradients, no seam) or copy (G(z) as it is)",
   },
   ...SEARCH_END_FLAGS,
 };

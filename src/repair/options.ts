@@ -33,15 +33,17 @@ export interface RepairOptions {
   /** The kernel of a chain's blur stages instead of their Gaussian (e.g. one given as a picture). */
   blurKernel?: BlurTaps;
   /**
-   * Repair: how the known pixels count in the error. 'uniform' (default): all alike. 'nearness'
-   * (Yeh et al. 2017): each by how much of the hole lies in the 7×7 window around it, so the hole's
-   * border decides the fill. Square pictures only.
+   * Repair: how the known pixels count in the error. 'nearness' (Yeh et al. 2017; the default for
+   * square pictures, which it repaired better, QUALITY.md): each by how much of the hole lies in
+   * the 7×7 window around it, so the hole's border decides the fill. 'uniform' (the default for
+   * values that are no square picture): all alike.
    */
   context?: RepairContext;
   /**
-   * Repair: how the fill meets the known pixels. 'copy' (default): the generated pixels as they are.
-   * 'poisson' (Yeh et al., after Pérez et al. 2003): the generated picture's gradients, shifted to
-   * meet the known pixels at the hole's edge without a seam. Square pictures only.
+   * Repair: how the fill meets the known pixels. 'poisson' (Yeh et al., after Pérez et al. 2003;
+   * the default for square pictures): the generated picture's gradients, shifted to meet the known
+   * pixels at the hole's edge without a seam. 'copy' (the default otherwise): the generated pixels
+   * as they are.
    */
   blend?: RepairBlend;
 }
@@ -142,6 +144,8 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
   requireMlp(config);
   const starts = requirePositiveInteger('starts', options.starts ?? 64);
   if (starts > MAX_STARTS) throw new ArgumentError('starts', `must be at most ${MAX_STARTS}, got ${starts}`);
+  // Yeh et al.'s options need a picture's neighbourhoods; they are the default wherever there is one.
+  const picture = pictureShape(config) !== null;
   const settings: RepairSettings = {
     starts,
     realism: realismOf(options.realism),
@@ -152,14 +156,14 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
     degradation: checkedDegradation(config, options.degradation),
     degradationMask: options.degradationMask ?? null,
     blurKernel: options.blurKernel ?? null,
-    context: oneOf('context', options.context ?? 'uniform', REPAIR_CONTEXTS),
-    blend: oneOf('blend', options.blend ?? 'copy', REPAIR_BLENDS),
+    context: oneOf('context', options.context ?? (picture ? 'nearness' : 'uniform'), REPAIR_CONTEXTS),
+    blend: oneOf('blend', options.blend ?? (picture ? 'poisson' : 'copy'), REPAIR_BLENDS),
   };
   for (const [argument, plain] of [
     ['context', 'uniform'],
     ['blend', 'copy'],
   ] as const)
-    if (settings[argument] !== plain && !pictureShape(config))
+    if (settings[argument] !== plain && !picture)
       throw new ArgumentError(argument, `needs square pictures; this model makes ${config.dataDim} values`);
   return settings;
 }
