@@ -69,7 +69,9 @@ async function train(state: State, choice: RestorerChoice | null): Promise<void>
     else if (trained) keep(state, choice, trained, on);
     else message(el.message, 'Stopped before the first steps ended: nothing was kept.');
   } catch (error) {
-    message(el.message, `The restorer could not be trained: ${(error as Error).message}`, true);
+    // A device lost mid-chunk fails the chunk's readback: say what happened rather than its echo.
+    const why = state.ctx !== ctx ? 'the GPU was lost meanwhile; train it again' : (error as Error).message;
+    message(el.message, `The restorer could not be trained: ${why}`, true);
   } finally {
     training = null;
     render(state);
