@@ -43,6 +43,7 @@ describe('bench/restore.ts', () => {
         .map((s: { method: string }) => s.method);
     expect(methods('mask')).toEqual([
       'ours (latent search)',
+      'ours (latent search, uniform context, copied fill)',
       'nearest training picture',
       'degraded, as it is',
       'harmonic fill',
