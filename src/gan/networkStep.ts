@@ -35,7 +35,7 @@ import {
   type PlannedKernel,
 } from '../nn/network.js';
 import type { NetworkNormalization } from '../nn/networkSpectralNorm.js';
-import { backwardPlan, gradientTakesActivation } from '../nn/networkBackward.js';
+import { backwardPlan, gateOf } from '../nn/networkBackward.js';
 import type { GanConfig } from './config.js';
 import {
   checkClasses,
@@ -149,16 +149,6 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
         'the image, with no activation',
     );
   return { head, hidden: D.blocks.length - 1 };
-}
-
-/**
- * The activations' f for a kernel gate: ReLU as leaky-ReLU of slope 0. None for a batch norm,
- * whose gradient buffer holds dL/dy after its activation (its backward applies f' itself).
- */
-function gateOf(block: Block, leakySlope: number) {
-  if (!block.activation || gradientTakesActivation(block)) return undefined;
-  const kind: Exclude<Activation, 'none'> = block.activation === 'relu' ? 'leaky-relu' : block.activation;
-  return { kind, leakySlope: block.activation === 'relu' ? 0 : leakySlope };
 }
 
 export async function buildNetworkStep(ctx: GpuContext, parts: NetworkStepParts): Promise<NetworkStep> {

@@ -46,6 +46,16 @@ export function gradientTakesActivation(block: Block): boolean {
   return block.layer.layer.kind === 'batch-norm';
 }
 
+/**
+ * The activations' f for a kernel gate: ReLU as leaky-ReLU of slope 0. None for a batch norm,
+ * whose gradient buffer holds dL/dy after its activation (its backward applies f' itself).
+ */
+export function gateOf(block: Block, leakySlope: number) {
+  if (!block.activation || gradientTakesActivation(block)) return undefined;
+  const kind: Exclude<Activation, 'none'> = block.activation === 'relu' ? 'leaky-relu' : block.activation;
+  return { kind, leakySlope: block.activation === 'relu' ? 0 : leakySlope };
+}
+
 /** The gate that folds block b's activation into the gradient written for it, if its gradient wants one. */
 function gateFor(net: NetworkParameters, pass: BackwardPass, b: number) {
   const block = net.blocks[b]!;

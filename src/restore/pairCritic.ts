@@ -12,13 +12,13 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Workspace } from '../gpu/workspace.js';
 import { createAdam } from '../kernels/adam.js';
-import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
+import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { createLogitHead } from '../kernels/logitHead.js';
 import { createPairGradient, createPairPack } from '../kernels/restorePair.js';
 import { viewRef } from '../nn/mlp.js';
 import type { Layer } from '../nn/model.js';
-import { type Block, buildPlan, forwardPlan, type NetworkParameters, type NetworkSpec } from '../nn/network.js';
-import { backwardPlan, gradientTakesActivation } from '../nn/networkBackward.js';
+import { buildPlan, forwardPlan, type NetworkParameters, type NetworkSpec } from '../nn/network.js';
+import { backwardPlan, gateOf } from '../nn/networkBackward.js';
 import type { RestorerShape } from './restorerModel.js';
 
 const LEAKY_SLOPE = 0.2;
@@ -86,7 +86,9 @@ export async function buildAdversarialHalf(ctx: GpuContext, ws: Workspace, parts
   const pairShape = { rows: B, channels: shape.channels, side: shape.side, inputSide: shape.inputSide };
   const width = head.layer.inShape.reduce((a, b) => a * b, 1);
   const headWeight = viewRef(D.weights, head.layer.weight!);
-  const gate = gateOf(dHidden.at(-1)!);
+  // The block before the head folds its activation into the head's input gradient (none for a batch norm).
+  const before = gateOf(dHidden.at(-1)!, LEAKY_SLOPE);
+  const gate = { gate: before?.kind, leakySlope: before?.leakySlope };
   const statsSlot = (slot: number) => ({
     buffer: parts.stats.buffer,
     offset: parts.stats.offset + slot * parts.stats.apart,
@@ -178,12 +180,4 @@ export async function buildAdversarialHalf(ctx: GpuContext, ws: Workspace, parts
     }),
   );
   return kernels;
-}
-
-/** The gate of the block before the head, for the head's input gradient (none for a batch norm's). */
-function gateOf(block: Block): { gate?: Exclude<Activation, 'none'>; leakySlope?: number } {
-  if (!block.activation || gradientTakesActivation(block)) return {};
-  return block.activation === 'relu'
-    ? { gate: 'leaky-relu', leakySlope: 0 }
-    : { gate: block.activation, leakySlope: LEAKY_SLOPE };
 }

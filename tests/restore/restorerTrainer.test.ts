@@ -56,19 +56,25 @@ describe('the restorer network', () => {
   });
 });
 
+/** The exactness tests' restorer: 5 stroke pictures of 8², batch 3, seed 4, l2, Gaussian noise σ 0.3 of seed 9. */
+async function smallTrainer(extra: { adversarial?: number } = {}) {
+  const [count, side, batch, seed] = [5, 8, 3, 4];
+  const pixels = strokes(count, side);
+  const dataset = GpuDataset.fromBytes(gpu.ctx, pixels, count, side * side);
+  const chain = parseDegradation('noise:sigma=0.3,seed=9');
+  const trainer = await RestorerTrainer.create(
+    gpu.ctx,
+    dataset,
+    { channels: 1, side },
+    { degradation: chain, batch, seed, loss: 'l2', ...extra },
+  );
+  return { count, side, batch, seed, pixels, dataset, trainer };
+}
+
 describe('a training step', () => {
   it('matches float64: batch, noise of the step, forward, l2 gradient, backward and Adam', async () => {
     const ctx = gpu.ctx;
-    const [count, side, batch, seed] = [5, 8, 3, 4];
-    const pixels = strokes(count, side);
-    const dataset = GpuDataset.fromBytes(ctx, pixels, count, side * side);
-    const chain = parseDegradation('noise:sigma=0.3,seed=9');
-    const trainer = await RestorerTrainer.create(
-      ctx,
-      dataset,
-      { channels: 1, side },
-      { degradation: chain, batch, seed, loss: 'l2' },
-    );
+    const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer();
     try {
       const layout = trainer.network.layout;
       const start = Float64Array.from(await ctx.readF32(trainer.network.weights));
@@ -101,16 +107,8 @@ describe('a training step', () => {
 describe('an adversarial training step (pix2pix: a critic of pairs)', () => {
   it('matches float64: the critic on [restored; clean] pairs, its Adam, and its gradient in the restorer', async () => {
     const ctx = gpu.ctx;
-    const [count, side, batch, seed, weight] = [5, 8, 3, 4, 0.5];
-    const pixels = strokes(count, side);
-    const dataset = GpuDataset.fromBytes(ctx, pixels, count, side * side);
-    const chain = parseDegradation('noise:sigma=0.3,seed=9');
-    const trainer = await RestorerTrainer.create(
-      ctx,
-      dataset,
-      { channels: 1, side },
-      { degradation: chain, batch, seed, loss: 'l2', adversarial: weight },
-    );
+    const weight = 0.5;
+    const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer({ adversarial: weight });
     try {
       const critic = trainer.critic!;
       const gStart = Float64Array.from(await ctx.readF32(trainer.network.weights));
