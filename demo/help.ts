@@ -79,6 +79,12 @@ export const HELP: Record<string, { term: string; text: string }> = {
       'The share of samples the classifier reads as each digit. An orange bar is under 5%: a digit the ' +
       'generator hardly draws (“mode collapse”, which the article warns of as the “Helvetica scenario”).',
   },
+  testAccuracy: {
+    term: 'Test accuracy',
+    text:
+      'The share of MNIST’s test digits, which no run trains on, whose class a D trained with labelled images ' +
+      'reads right: how well it learnt the digits from a few labels and many unlabelled pictures (10% is chance).',
+  },
 };
 
 /** Puts each term's text on the elements marked with it, and lists every term in the help panel. */

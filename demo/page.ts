@@ -1,7 +1,8 @@
 // What every panel shares: the page's own elements (each panel finds its own), the settings its
 // URL takes, and the small ways of writing a message. Below every other module of the demo.
 // URL parameters shrink the run for tests: ?subset=N images, ?gHidden=32,32&dHidden=32,32,
-// ?batch=N, ?autosave=N (steps between autosaves, default 500), ?evalEvery=N&evalN=M, and
+// ?batch=N, ?autosave=N (steps between autosaves, default 500), ?evalEvery=N&evalN=M, ?testN=N (test
+// digits a semi-supervised run's accuracy is measured on, default all 10,000), and
 // ?repairStarts=N&repairSteps=M (the repair search's starting points and Adam steps), ?restoreBatch=N
 // (pictures per step of a restorer trained in the page, default 64); ?start=scratch or
 // ?start=pretrained turns the software adapter's pretrained start (pretrained.ts) off or on.
@@ -30,6 +31,8 @@ export const AUTOSAVE_EVERY = Math.max(1, Number(params.get('autosave')) || 500)
 /** Steps between quality scores, and samples per score (?evalEvery=N&evalN=M). */
 export const EVAL_EVERY = Math.max(1, Number(params.get('evalEvery')) || 500);
 export const EVAL_COUNT = Math.max(2, Number(params.get('evalN')) || 1000);
+/** Test digits a semi-supervised run's D is scored on: all of MNIST's 10,000 unless the URL says fewer. */
+export const TEST_DIGITS = Math.min(10_000, Math.max(1, Number(params.get('testN')) || 10_000));
 /** The repair search: starting points searched at once, Adam steps, and ten progress reports on the way. */
 export const REPAIR_STARTS = Math.min(4096, Math.max(1, Number(params.get('repairStarts')) || 64));
 export const REPAIR_STEPS = Math.max(1, Number(params.get('repairSteps')) || 300);

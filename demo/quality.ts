@@ -1,7 +1,8 @@
-// The live quality panel: the Fréchet classifier distance over training (a uPlot line) and the
-// share of samples in each digit class (bars; orange below the 5% that counts as covered).
+// The live quality panel: the Fréchet classifier distance over training (a uPlot line), the
+// share of samples in each digit class (bars; orange below the 5% that counts as covered), and for
+// a semi-supervised run, its discriminator's accuracy on MNIST's test digits.
 import type uPlot from 'uplot';
-import type { SampleScore } from 'webgpu-gan';
+import type { ClassificationScore, SampleScore } from 'webgpu-gan';
 import { chart } from './charts.js';
 
 const COVERED_SHARE = 0.05;
@@ -12,11 +13,14 @@ export class QualityView {
   private readonly bars: HTMLElement[];
   /** The panel's opening words, shown again when scores apply again. */
   private readonly intro: string;
+  /** The run's best test accuracy so far, and its step. */
+  private bestAccuracy: { accuracy: number; step: number } | null = null;
 
   constructor(
     private readonly chartElement: HTMLElement,
     private readonly barsElement: HTMLElement,
     private readonly text: HTMLElement,
+    private readonly accuracyText: HTMLElement,
   ) {
     this.intro = (text.textContent ?? '').trim().replace(/\s+/g, ' ');
     // From 0, so that a run's small wobbles do not fill the chart as if they were its progress.
@@ -57,6 +61,34 @@ export class QualityView {
       `Step ${step}: distance ${score.distance.toFixed(2)} over ${score.count} samples; ` +
       `${score.coveredClasses} of 10 digits have at least 5% of them; mean confidence ` +
       `${score.meanConfidence.toFixed(2)}.`;
+  }
+
+  /**
+   * A new run: `every` steps between its test accuracies when its D classifies MNIST's digits
+   * (the line says when the first comes), null to hide the line.
+   */
+  expectAccuracy(every: number | null): void {
+    this.bestAccuracy = null;
+    this.accuracyText.hidden = every === null;
+    this.accuracyText.textContent =
+      every === null ? '' : `D's accuracy on MNIST's test digits appears here every ${every} steps.`;
+  }
+
+  pushAccuracy(step: number, score: ClassificationScore): void {
+    const best = this.bestAccuracy;
+    if (!best || score.accuracy > best.accuracy) this.bestAccuracy = { accuracy: score.accuracy, step };
+    const percent = (a: number) => `${(100 * a).toFixed(1)}%`;
+    const shown = this.bestAccuracy!;
+    this.accuracyText.hidden = false;
+    this.accuracyText.textContent =
+      `D's test accuracy at step ${step}: ${percent(score.accuracy)} (${score.right} of ${score.count} ` +
+      `MNIST test digits read right)` +
+      (shown.step === step ? '.' : `; best ${percent(shown.accuracy)} at step ${shown.step}.`);
+  }
+
+  accuracyUnavailable(why: string): void {
+    this.accuracyText.hidden = false;
+    this.accuracyText.textContent = `No test accuracy: ${why}`;
   }
 
   /** Says why there are no scores (no classifier file, or images that are not 28×28 digits). */

@@ -20,7 +20,7 @@ import downscale4Url from '../models/mnist-restore-downscale4.safetensors?url';
 import maskUrl from '../models/mnist-restore-mask.safetensors?url';
 import noiseUrl from '../models/mnist-restore-noise.safetensors?url';
 import saltUrl from '../models/mnist-restore-salt.safetensors?url';
-import { fetchMnist } from './mnist.js';
+import { mnistTestImages } from './mnist.js';
 import { type TrainingImages, valuesPerImage } from './pictures.js';
 import { valuesOf } from './repair.js';
 import type { TrainedHere } from './restoreTraining.js';
@@ -112,20 +112,9 @@ export class RestorerShelf {
   }
 }
 
-/** MNIST's 10,000 test digits as bytes, fetched the first time one is asked for. */
-let testDigits: Promise<{ pixels: Uint8Array; count: number; side: number }> | null = null;
-
 /** A random test digit as values in [−1, 1], with its index in the test set. */
 export async function randomTestDigit(): Promise<{ values: Float32Array; index: number }> {
-  testDigits ??= fetchMnist(`${import.meta.env.BASE_URL}mnist/t10k-images-idx3-ubyte.gz`, () => {}).then((set) => ({
-    pixels: set.pixels,
-    count: set.count,
-    side: set.rows,
-  }));
-  const digits = await testDigits.catch((error: Error) => {
-    testDigits = null; // fetched again on the next press
-    throw error;
-  });
+  const digits = await mnistTestImages();
   const index = Math.floor(Math.random() * digits.count);
   const size = digits.side * digits.side;
   return { values: valuesOf(digits.pixels.subarray(index * size, (index + 1) * size)), index };

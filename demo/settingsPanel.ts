@@ -2,7 +2,7 @@
 // (the model, batch, seed, loss, conditioning, the moving average) restarts training from step 0.
 // The model panel beside it shows the networks the form describes as it is edited.
 // Other panels write here only through the functions below.
-import { type Architecture, type GanConfig, resolveGanConfig } from 'webgpu-gan';
+import { type Architecture, type GanConfig, resolveGanConfig, semiSupervisedRecipe } from 'webgpu-gan';
 import { ARCHITECTURE_NAMES } from './modelFormat.js';
 import { showModel } from './modelPanel.js';
 import { $, classWord, MAX_GRID_CLASSES, message } from './page.js';
@@ -36,6 +36,7 @@ export function settingsPanel(state: State): View {
     requestApply(state);
   });
   refreshModel = () => showPendingModel(state);
+  (form.elements.namedItem('labeled') as HTMLInputElement).addEventListener('change', () => offerRecipe(state));
   form.addEventListener('input', refreshModel);
   form.addEventListener('change', refreshModel);
   return (state) => {
@@ -63,12 +64,46 @@ export const settingsMessage = (text: string, bad = false) => message(formMessag
 /** Whether the Conditional box is ticked: other pictures take it into account. */
 export const conditionalAsked = () => (form.elements.namedItem('conditional') as HTMLInputElement).checked;
 
+/**
+ * Labelled images asked for where the run has none: the form takes the semi-supervised recipe's
+ * loss and spectral normalisation (QUALITY.md: the recipe that won), in view, before Apply, so
+ * that what restarts is what the form shows; G's feature matching, which has no field, is said.
+ */
+function offerRecipe(state: State): void {
+  const labeled = Number((form.elements.namedItem('labeled') as HTMLInputElement).value);
+  if (!(labeled > 0) || state.config.labeled > 0) return;
+  const architecture = (form.elements.namedItem('architecture') as HTMLSelectElement).value as Architecture;
+  const recipe = semiSupervisedRecipe(architecture);
+  (form.elements.namedItem('loss') as HTMLSelectElement).value = recipe.loss!;
+  if (recipe.spectralNorm !== undefined)
+    (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = recipe.spectralNorm;
+  settingsMessage(
+    `Labelled images: the form now has the semi-supervised recipe (non-saturating BCE loss` +
+      `${recipe.spectralNorm === false ? ', no spectral normalisation of D' : ''}), and G will learn by feature ` +
+      'matching. Apply restarts with it; change a field first to train otherwise.',
+  );
+  refreshModel();
+}
+
+/**
+ * G's feature matching, which the form has no field for: on for a run that starts learning from
+ * labelled images (the recipe), as the running run has it while the labels stay, off without them.
+ */
+function featureMatchingFor(state: State, settings: Settings): boolean {
+  if (settings.labeled === 0) return false;
+  return state.config.labeled > 0 ? state.config.featureMatching : true;
+}
+
 /** The form's settings as the configuration Apply would restart with, or why they would be refused. */
 function pendingConfig(state: State): { settings: Settings; config: GanConfig } | { error: string; field: string } {
   const read = readSettings(form, conditionalClasses(state.images, MAX_GRID_CLASSES));
   if ('error' in read) return read;
   try {
-    return { settings: read.settings, config: resolveGanConfig({ ...afresh(state.config), ...read.settings }) };
+    const featureMatching = featureMatchingFor(state, read.settings);
+    return {
+      settings: read.settings,
+      config: resolveGanConfig({ ...afresh(state.config), ...read.settings, featureMatching }),
+    };
   } catch (error) {
     const field = (error as { argument?: string }).argument ?? '';
     return { error: pageMessage(error as Error), field };
@@ -128,7 +163,7 @@ async function applySettings(state: State): Promise<void> {
   const said = (text: string) => settingsMessage([...refused, text].filter(Boolean).join(' '), refused.length > 0);
   if ('error' in pending) return said('');
   const s = pending.settings;
-  const restartFor = (
+  const restartFor: string[] = (
     [
       'architecture',
       'batch',
@@ -142,6 +177,7 @@ async function applySettings(state: State): Promise<void> {
       'emaWarmup',
     ] as const
   ).filter((key) => s[key] !== state.config[key]);
+  if (pending.config.featureMatching !== state.config.featureMatching) restartFor.push('featureMatching');
   const rates = `learning rates D ${s.discriminatorLr}, G ${s.generatorLr}`;
   if (restartFor.length > 0) {
     if (!(await rebuild(state, pending.config))) {
@@ -152,7 +188,8 @@ async function applySettings(state: State): Promise<void> {
     const model = s.architecture === 'mlp' ? '' : ` the ${ARCHITECTURE_NAMES[s.architecture]} model,`;
     said(
       `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}` +
-        `${s.labeled > 0 ? `learning the classes of ${s.labeled} labelled images, ` : ''}with${model} ` +
+        `${s.labeled > 0 ? `learning the classes of ${s.labeled} labelled images${learnsBy(pending.config)}, ` : ''}` +
+        `with${model} ` +
         `batch ${s.batch}, seed ${s.seed}, ${s.loss} loss` +
         `${s.spectralNorm ? ' (D spectrally normalised)' : ''}, real label ${s.realLabel}, moving average ` +
         `${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
@@ -171,6 +208,8 @@ async function applySettings(state: State): Promise<void> {
   state.config = state.session.trainer.config;
   said(`${rates[0]!.toUpperCase()}${rates.slice(1)}, β1 ${s.beta1} apply from the next step.`);
 }
+
+const learnsBy = (c: GanConfig) => (c.featureMatching ? ' (G by feature matching)' : '');
 
 /** A network's learning rate as it applies: its own, or the shared one. */
 const rate = (c: GanConfig, key: 'discriminatorLr' | 'generatorLr') => c[key] ?? c.lr;

@@ -9,6 +9,7 @@ import { describeImages } from './pictures.js';
 import { afresh, rebuild } from './run.js';
 import type { Session } from './session.js';
 import { settingsMessage } from './settingsPanel.js';
+import { measureTestAccuracy, measuresTestAccuracy } from './testAccuracy.js';
 import { dispatch, type State, type View } from './state.js';
 
 const el = {
@@ -141,19 +142,31 @@ export function watchVisibility(): { grid: boolean; walk: boolean } {
   return shown;
 }
 
-/** Scores the samples in the background: its readback resolves while training frames go on. */
+/**
+ * Scores the samples, and a semi-supervised D's test accuracy, in the background: their readbacks
+ * resolve while training frames go on.
+ */
 async function scoreQuality(state: State): Promise<void> {
   const { session } = state;
-  if (!session.evaluator) return;
+  const accuracy = measuresTestAccuracy(state);
+  if (!session.evaluator && !accuracy) return;
   const step = session.trainer.step;
   state.quality.inFlight = true;
   state.quality.lastStep = step;
+  // A session replaced meanwhile (reset, lost device) destroys what scores it: nothing to report.
+  const current = () => state.session === session && hasDevice(state.mode);
+  const { view } = state.quality;
   try {
-    const score = await session.evaluator.evaluate();
-    if (state.session === session) state.quality.view.push(step, score);
-  } catch (error) {
-    // A session replaced meanwhile (reset, lost device) destroys its evaluator: nothing to report.
-    if (state.session === session && hasDevice(state.mode)) state.quality.view.unavailable((error as Error).message);
+    if (session.evaluator)
+      await session.evaluator.evaluate().then(
+        (score) => current() && view.push(step, score),
+        (error: Error) => current() && view.unavailable(error.message),
+      );
+    if (accuracy && current())
+      await measureTestAccuracy(state, session).then(
+        (score) => current() && view.pushAccuracy(step, score),
+        (error: Error) => current() && view.accuracyUnavailable(error.message),
+      );
   } finally {
     state.quality.inFlight = false;
   }

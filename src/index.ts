@@ -115,7 +115,12 @@ export type { NetworkParameters, NetworkWeights } from './nn/network.js';
 export { ARCHITECTURES, type Architecture } from './nn/presets.js';
 export { modelSummary, type LayerSummary, type NetworkSummary } from './gan/modelSummary.js';
 export { GanSampler, loadGenerator, type SamplerOptions, type SamplingGenerator } from './gan/sampler.js';
-export { GanClassifier, type Classification } from './gan/ganClassifier.js';
+export {
+  GanClassifier,
+  scoreClassification,
+  type Classification,
+  type ClassificationScore,
+} from './gan/ganClassifier.js';
 export type { LabeledSet } from './gan/semiSupervised.js';
 export {
   ImageRepairer,

@@ -1,12 +1,15 @@
 // The demo's semi-supervised run and drawing panel, in headless Chromium (WebGPU on SwiftShader):
-// before labelled images the panel says how to get a classifier; Labelled images 20 restarts
-// training with D learning the digits' classes; a stroke drawn with the mouse is read by D, ten
-// class probabilities that add up to one, the most likely marked.
+// before labelled images the panel says how to get a classifier; Labelled images 20 puts the
+// semi-supervised recipe in the form and restarts training with D learning the digits' classes; a
+// stroke drawn with the mouse is read by D, ten class probabilities that add up to one, the most
+// likely marked; the quality panel reports D's accuracy on MNIST's test digits as training goes.
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openDemoPage, testIdText, useDemoServer } from './support/chromium.js';
 
-const SMALL = '?subset=300&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=100000';
+const EVAL_EVERY = 40;
+const TEST_DIGITS = 500;
+const SMALL = `?subset=300&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=${EVAL_EVERY}&evalN=64&testN=${TEST_DIGITS}`;
 const demoUrl = useDemoServer();
 const text = testIdText;
 
@@ -27,10 +30,22 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
   it('says how to get a classifier while D has no classes', async () => {
     expect(await text(page, 'classify-note')).toMatch(/^Set Labelled images above 0 and Apply/);
     expect(await page.inputValue('input[name=labeled]')).toBe('0');
+    expect(await page.locator('[data-testid=test-accuracy]').isHidden()).toBe(true);
+    expect(await page.getAttribute('[data-testid=test-accuracy]', 'title')).toMatch(
+      /^The share of MNIST’s test digits/,
+    );
   });
 
   it('trains with 20 labelled digits and reads a drawn stroke as ten probabilities', async () => {
+    // The default recipe (hinge loss, D spectrally normalised) gives way to the semi-supervised one
+    // in the form as soon as labelled images are asked for, before Apply.
+    expect(await page.inputValue('select[name=loss]')).toBe('hinge');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(true);
     await page.fill('input[name=labeled]', '20');
+    await page.locator('input[name=labeled]').dispatchEvent('change');
+    expect(await page.inputValue('select[name=loss]')).toBe('bce');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
+    expect(await text(page, 'form-message')).toMatch(/^Labelled images: the form now has the semi-supervised recipe/);
     await page.click('[data-testid=apply]');
     await page.waitForFunction(
       () =>
@@ -39,6 +54,11 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
         ),
       undefined,
       { timeout: 120_000 },
+    );
+    const restarted = await text(page, 'form-message');
+    expect(restarted).toMatch(/labelled images \(G by feature matching\), with batch 16, seed \d+, bce loss, real/);
+    expect(await text(page, 'test-accuracy')).toBe(
+      `D's accuracy on MNIST's test digits appears here every ${EVAL_EVERY} steps.`,
     );
     expect(await text(page, 'classify-note')).toMatch(/^Draw a digit: D reads it as one of its 10 classes/);
     if (await page.isEnabled('[data-testid=start]')) await page.click('[data-testid=start]');
@@ -86,6 +106,28 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     expect(await listed(), await text(page, 'classify-note')).toBe(10);
     const secondStep = Number(/step (\d+)/.exec(await text(page, 'classify-note'))![1]);
     expect(secondStep).toBeGreaterThan(firstStep);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('reports D’s accuracy on the test digits every few steps, its count consistent', async () => {
+    const pattern = /^D's test accuracy at step (\d+): (\d+\.\d)% \((\d+) of (\d+) MNIST test digits read right\)/;
+    const reading = async () => pattern.exec(await text(page, 'test-accuracy'));
+    for (let waited = 0; !(await reading()) && waited < 180_000; waited += 500) await page.waitForTimeout(500);
+    const first = (await reading())!;
+    expect(first, await text(page, 'test-accuracy')).not.toBeNull();
+    const [step, percent, right, count] = first.slice(1).map(Number) as [number, number, number, number];
+    expect(step).toBeGreaterThanOrEqual(EVAL_EVERY);
+    expect(count).toBe(TEST_DIGITS);
+    expect(percent).toBeCloseTo((100 * right) / count, 1);
+    // A later reading, of D trained further; the line keeps the run's best when the latest is lower.
+    for (let waited = 0; Number((await reading())?.[1]) === step && waited < 180_000; waited += 500)
+      await page.waitForTimeout(500);
+    const later = (await reading())!;
+    expect(Number(later[1])).toBeGreaterThan(step);
+    // D has learnt the digits from its 20 labels: twice chance (it read 43% at step 80 when written).
+    expect(Number(later[2])).toBeGreaterThan(20);
+    expect(await text(page, 'test-accuracy')).toMatch(/ read right\)(\.|; best \d+\.\d% at step \d+\.)$/);
+    console.log(`demo test accuracy: ${percent}% at step ${step}, ${later[2]}% at step ${later[1]}`);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -24,6 +24,7 @@ const PUBLIC_VALUES = [
   'labeledSetFromBytes',
   'labeledSetFromFloats',
   'GanClassifier',
+  'scoreClassification',
   'createProjectionForward',
   'createProjectionInputGrad',
   'createProjectionWeightGrad',

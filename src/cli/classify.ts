@@ -9,7 +9,7 @@ import { prepareImage } from '../data/images.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNode.js';
 import type { Checkpoint } from '../gan/checkpoint.js';
 import { readCheckpointFile } from '../gan/checkpointFile.js';
-import { GanClassifier } from '../gan/ganClassifier.js';
+import { GanClassifier, scoreClassification } from '../gan/ganClassifier.js';
 import type { GpuContext } from '../gpu/context.js';
 import { acquireGpu } from '../gpu/device.js';
 import { imageSide } from '../render/grid.js';
@@ -59,7 +59,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   try {
     const { classes, probabilities } = await classifyPictures(ctx, checkpoint, pictures);
     const K = checkpoint.config.labelClasses;
-    const score = pictures.labels ? scoreOf(classes, pictures.labels, K) : null;
+    const score = pictures.labels ? scoreClassification(classes, pictures.labels, K) : null;
     if (flags.json) {
       for (let r = 0; r < pictures.count; r++) {
         const p = Array.from(probabilities.subarray(r * K, (r + 1) * K), (v) => Number(v.toFixed(6)));
@@ -93,18 +93,6 @@ export async function classifyPictures(ctx: GpuContext, checkpoint: Checkpoint, 
   } finally {
     classifier.destroy();
   }
-}
-
-/** The fraction classified right, and counts[true][predicted]. */
-export function scoreOf(classes: Int32Array, labels: Uint8Array, K: number) {
-  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-  let right = 0;
-  classes.forEach((c, r) => {
-    const truth = labels[r]!;
-    if (truth < K) confusion[truth]![c]!++;
-    if (c === truth) right++;
-  });
-  return { accuracy: right / classes.length, confusion };
 }
 
 /** The confusion matrix as a table: a row per true class, a column per predicted class. */

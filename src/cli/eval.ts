@@ -10,8 +10,9 @@ import { COVERED_SHARE } from '../eval/classifier.js';
 import { createGeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
 import { type FlagTable, parseFlags, withDefaults } from './args.js';
-import { classifyPictures, readPictures, scoreOf } from './classify.js';
+import { classifyPictures, readPictures } from './classify.js';
 import type { Checkpoint } from '../gan/checkpoint.js';
+import { scoreClassification } from '../gan/ganClassifier.js';
 import type { GpuContext } from '../gpu/context.js';
 
 export const EVAL_FLAGS: FlagTable = {
@@ -122,5 +123,8 @@ export function describeScore(
 async function testAccuracy(ctx: GpuContext, checkpoint: Checkpoint, dataset: ClassifiedDataset) {
   const pictures = readPictures(checkpoint, undefined, dataset, undefined);
   const { classes } = await classifyPictures(ctx, checkpoint, pictures);
-  return { accuracy: scoreOf(classes, pictures.labels!, checkpoint.config.labelClasses).accuracy, what: pictures.what };
+  return {
+    accuracy: scoreClassification(classes, pictures.labels!, checkpoint.config.labelClasses).accuracy,
+    what: pictures.what,
+  };
 }

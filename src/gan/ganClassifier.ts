@@ -35,6 +35,34 @@ export interface Classification {
   probabilities: Float32Array;
 }
 
+/** How a classifier did on labelled pictures. */
+export interface ClassificationScore {
+  /** The share of pictures whose most likely class is their label. */
+  accuracy: number;
+  /** Pictures classified right, of `count`. */
+  right: number;
+  count: number;
+  /** confusion[true][predicted]: counts; a label outside the classes counts as wrong and is left out here. */
+  confusion: number[][];
+}
+
+/** Scores each picture's most likely class (`classes`) against its label, over `K` classes. */
+export function scoreClassification(classes: Int32Array, labels: Uint8Array, K: number): ClassificationScore {
+  if (!(classes instanceof Int32Array))
+    throw new ArgumentError('classes', 'must be an Int32Array, a class per picture');
+  if (!(labels instanceof Uint8Array) || labels.length !== classes.length)
+    throw new ArgumentError('labels', `must be a Uint8Array of one label per picture (${classes.length})`);
+  requirePositiveInteger('K', K);
+  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  let right = 0;
+  classes.forEach((c, r) => {
+    const truth = labels[r]!;
+    if (truth < K && c >= 0 && c < K) confusion[truth]![c]!++;
+    if (c === truth) right++;
+  });
+  return { accuracy: classes.length > 0 ? right / classes.length : 0, right, count: classes.length, confusion };
+}
+
 export class GanClassifier {
   private destroyed = false;
 
@@ -190,6 +218,30 @@ export class GanClassifier {
       return row.indexOf(Math.max(...row));
     });
     return { classes, probabilities };
+  }
+
+  /**
+   * Classifies pictures given as bytes (count × dataDim, 0–255, as image files and the built-in
+   * sets hold them) and scores them against their labels. Converts a batch at a time, so that
+   * 10,000 pictures never take a float copy of them all.
+   */
+  async score(pictures: Uint8Array, labels: Uint8Array): Promise<ClassificationScore> {
+    if (this.destroyed) throw new DestroyedError('GanClassifier', 'score');
+    const dim = this.config.dataDim;
+    if (!(labels instanceof Uint8Array) || labels.length === 0)
+      throw new ArgumentError('labels', 'must be a non-empty Uint8Array, one class per picture');
+    if (!(pictures instanceof Uint8Array) || pictures.length !== labels.length * dim)
+      throw new ArgumentError(
+        'pictures',
+        `must be a Uint8Array of ${dim} bytes for each of the ${labels.length} labels`,
+      );
+    const classes = new Int32Array(labels.length);
+    for (let first = 0; first < labels.length; first += this.batch) {
+      const bytes = pictures.subarray(first * dim, Math.min(labels.length, first + this.batch) * dim);
+      const read = await this.classify(Float32Array.from(bytes, (b) => (2 * b - 255) / 255));
+      classes.set(read.classes, first);
+    }
+    return scoreClassification(classes, labels, this.classes);
   }
 
   destroy(): void {

@@ -7,7 +7,7 @@ import { GpuDataset } from '../../src/data/dataset.js';
 import { chooseLabeled, labeledSetFromBytes } from '../../src/data/labeled.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/gan/checkpoint.js';
 import { resolveGanConfig, SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
-import { GanClassifier } from '../../src/gan/ganClassifier.js';
+import { GanClassifier, scoreClassification } from '../../src/gan/ganClassifier.js';
 import { largestSingularValue } from '../../src/gan/discriminator.js';
 import { exportTensors } from '../../src/gan/state.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
@@ -56,6 +56,25 @@ async function semiTrainer(ctx: GpuContext, config: Partial<GanConfig> = CONFIG)
     throw error;
   }
 }
+
+describe('a classification scored against labels', () => {
+  it('counts the right ones and the confusion by hand; a label outside the classes is wrong and not tabled', () => {
+    const score = scoreClassification(Int32Array.of(0, 1, 2, 1, 0), Uint8Array.of(0, 2, 2, 7, 1), 3);
+    expect(score).toEqual({
+      accuracy: 2 / 5,
+      right: 2,
+      count: 5,
+      confusion: [
+        [1, 0, 0],
+        [1, 0, 0],
+        [0, 1, 1],
+      ],
+    });
+    expect(() => scoreClassification(Int32Array.of(0, 1), Uint8Array.of(0), 3)).toThrow(
+      /^labels: must be a Uint8Array of one label per picture \(2\)/,
+    );
+  });
+});
 
 describe('which images are labelled', () => {
   it('balanced over the classes, the same for the same seed, another for another', () => {
@@ -124,6 +143,20 @@ describe('a semi-supervised GAN through GanTrainer', () => {
           expect(got.classes[r]).toBe(row.indexOf(Math.max(...row)));
         }
         await expect(classifier.classify(new Float32Array(5))).rejects.toThrow(/^images: must be a Float32Array/);
+        // Scored from bytes, a batch (3) at a time over 7 pictures: the float64 classes against labels.
+        const labels = LABELS.subarray(0, 7);
+        const score = await classifier.score(PIXELS.subarray(0, 7 * DIM), labels);
+        const wantClasses = Int32Array.from({ length: 7 }, (_, r) => {
+          const row = Array.from(want.subarray(r * 4, (r + 1) * 4));
+          return row.indexOf(Math.max(...row));
+        });
+        const right = wantClasses.filter((c, r) => c === labels[r]).length;
+        expect(score).toMatchObject({ right, count: 7, accuracy: right / 7 });
+        expect(score.confusion.flat().reduce((a, b) => a + b, 0)).toBe(7);
+        for (const [r, c] of wantClasses.entries()) expect(score.confusion[labels[r]!]![c]).toBeGreaterThan(0);
+        await expect(classifier.score(PIXELS.subarray(0, 6 * DIM), labels)).rejects.toThrow(
+          /^pictures: must be a Uint8Array of 16 bytes for each of the 7 labels/,
+        );
         // From the trainer directly (W / σ as its last pass used them, copied on the GPU): the same
         // network but for σ, which the checkpoint's path takes one power-iteration step further.
         const live = await GanClassifier.fromTrainer(gpu.ctx, trainer, { batch: 4 });

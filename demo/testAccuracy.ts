@@ -1,0 +1,40 @@
+// A semi-supervised run's test accuracy for the quality panel: the run's discriminator as it is
+// now (GanClassifier, its weights copied on the GPU before each measurement) reading MNIST's
+// held-out test digits, which no run trains on. One classifier per session, made at the first
+// measurement and dropped with its session.
+import { type ClassificationScore, GanClassifier } from 'webgpu-gan';
+import { mnistTestImages, mnistTestLabels } from './mnist.js';
+import { TEST_DIGITS } from './page.js';
+import type { Session } from './session.js';
+import type { State } from './state.js';
+
+/** Test digits per GPU pass. */
+const BATCH = 1000;
+
+/** Whether the session's D classifies MNIST digits: a semi-supervised run on MNIST's ten classes. */
+export function measuresTestAccuracy(state: State): boolean {
+  const { config } = state.session.trainer;
+  return state.images.source === 'mnist' && config.labelClasses === 10 && config.dataDim === 784;
+}
+
+let made: { session: Session; classifier: Promise<GanClassifier> } | null = null;
+
+/** The classifier of a session that has been replaced goes with it. */
+export function dropTestClassifier(current: Session): void {
+  if (!made || made.session === current) return;
+  void made.classifier.then(
+    (c) => c.destroy(),
+    () => {},
+  );
+  made = null;
+}
+
+/** D of `session` as it is now, scored on the first TEST_DIGITS test digits. */
+export async function measureTestAccuracy(state: State, session: Session): Promise<ClassificationScore> {
+  dropTestClassifier(session);
+  made ??= { session, classifier: GanClassifier.fromTrainer(state.ctx, session.trainer, { batch: BATCH }) };
+  const [classifier, images, labels] = await Promise.all([made.classifier, mnistTestImages(), mnistTestLabels()]);
+  const count = Math.min(TEST_DIGITS, images.count, labels.length);
+  classifier.refresh();
+  return classifier.score(images.pixels.subarray(0, count * images.side * images.side), labels.subarray(0, count));
+}
