@@ -226,7 +226,8 @@ export class ReferenceNetworkGan {
     this.updateRunningStatistics(this.G, gInput, gOuts);
     const fake = gOuts.at(-1)!;
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
-    if (c.labelClasses > 0) return this.semiSupervisedStep(t, gInput, gOuts, real);
+    if (c.labelClasses > 0 || c.conditioning === 'auxiliary')
+      return this.classLogitStep(t, gInput, gOuts, real, labels);
 
     // D's update: netD(real), then netD(fake), each a training pass with its own statistics.
     const dUpdate = this.discriminatorInUse();
@@ -311,25 +312,32 @@ export class ReferenceNetworkGan {
   }
 
   /**
-   * A semi-supervised step (no batch norm in D): D scores [fake; real; a labelled batch] by its
-   * class logits (reference/semiSupervised.ts), then G's update through the updated D on the fake
-   * rows with the real target, as an ordinary step's.
+   * A step of a D that ends in class logits (no batch norm in D), scored by the semi-supervised
+   * loss (reference/semiSupervised.ts). Semi-supervised: D scores [fake; real; a labelled batch],
+   * then G's update through the updated D on the fake rows with the real target, as an ordinary
+   * step's. An auxiliary classifier: D scores [fake; real] and also learns the real rows' classes
+   * (`labels`, the batch's), and G's fake rows also learn the classes they were drawn for.
    */
-  private semiSupervisedStep(t: number, gInput: Float64Array, gOuts: Float64Array[], real: Float64Array) {
+  private classLogitStep(t: number, gInput: Float64Array, gOuts: Float64Array[], real: Float64Array, labels: number[]) {
     const { c } = this;
-    const [B, K, a] = [c.batch, c.labelClasses, c.leakySlope];
-    const labeled = this.data.labeled!;
-    const chosen = batchExamples(t, B, labeled.count, c.seed);
-    const labelledImages = Float64Array.from(chosen.flatMap((e) => Array.from(labeled.values(e))));
+    const auxiliary = c.labelClasses === 0;
+    const [B, K, a] = [c.batch, auxiliary ? c.classes : c.labelClasses, c.leakySlope];
     const fake = gOuts.at(-1)!;
     const dUpdate = this.discriminatorInUse();
-    const inputs = [fake, real, labelledImages];
+    const inputs = [fake, real];
+    let dLabels = labels;
+    if (!auxiliary) {
+      const labeled = this.data.labeled!;
+      const chosen = batchExamples(t, B, labeled.count, c.seed);
+      inputs.push(Float64Array.from(chosen.flatMap((e) => Array.from(labeled.values(e)))));
+      dLabels = chosen.map((e) => labeled.label(e));
+    }
     const passes = inputs.map((input) => networkForwardReference(this.D.layout, B, input, dUpdate.params, a));
     const logits = Float64Array.from(passes.flatMap((outs) => Array.from(outs.at(-1)!)));
     const dLoss = semiSupervisedReference(
       logits,
       K,
-      { fakeRows: B, realRows: B, labels: chosen.map((e) => labeled.label(e)) },
+      { fakeRows: B, realRows: B, labels: dLabels },
       {
         kind: c.loss,
         targetFake: 0,
@@ -337,6 +345,7 @@ export class ReferenceNetworkGan {
         divisor: B,
         labelledDivisor: B,
         adversarialWeight: c.labeledOnly ? 0 : 1,
+        ...(auxiliary && { classed: { first: B, rows: B, weight: 1 } }),
       },
     );
     const gradD = new Float64Array(this.D.layout.parameterFloats);
@@ -366,8 +375,14 @@ export class ReferenceNetworkGan {
     const gLoss = semiSupervisedReference(
       dFake.at(-1)!,
       K,
-      { fakeRows: B, realRows: 0, labels: [] },
-      { kind: c.loss === 'hinge' ? 'negative-logit' : c.loss, targetFake: 1, divisor: B, labelledDivisor: 1 },
+      { fakeRows: B, realRows: 0, labels: auxiliary ? labels : [] },
+      {
+        kind: c.loss === 'hinge' ? 'negative-logit' : c.loss,
+        targetFake: 1,
+        divisor: B,
+        labelledDivisor: 1,
+        ...(auxiliary && { classed: { first: 0, rows: B, weight: 1 } }),
+      },
     );
     const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, gLoss.gradLogits, a).dInput;
     const gradG = this.generatorUpdate(t, gInput, gOuts, dImage);

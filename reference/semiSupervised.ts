@@ -1,6 +1,7 @@
 // The semi-supervised discriminator loss in float64 (Salimans et al. 2016), written plainly from
 // its definition: a real/fake logit log Σ_k exp(l_k) scored by logitLoss for generated and
 // unlabelled real rows, −log softmax(l)_y for labelled rows; every gradient by the chain rule.
+// An auxiliary classifier's classed rows add weight × −log softmax(l)_y / divisor to their real/fake loss.
 import { logitLoss, type LogitLossKind } from './cpu.js';
 
 export interface SemiSupervisedReference {
@@ -25,8 +26,11 @@ export function semiSupervisedReference(
     labelledDivisor: number;
     /** Scales the real/fake rows' loss and gradient (default 1). */
     adversarialWeight?: number;
+    /** Rows [first, first + rows) of the real/fake ones that also learn their class (labels[r − first]). */
+    classed?: { first: number; rows: number; weight: number };
   },
 ): SemiSupervisedReference {
+  const classed = options.classed ?? { first: 0, rows: 0, weight: 0 };
   const rows = logits.length / classes;
   const weight = options.adversarialWeight ?? 1;
   const grad = new Float64Array(logits.length);
@@ -40,6 +44,14 @@ export function semiSupervisedReference(
     const l = row(r);
     const z = lse(l);
     const softmax = l.map((v) => Math.exp(v - z));
+    // The cross-entropy of class y and its gradient, scaled by 1 / over.
+    const learnClass = (y: number, over: number) => {
+      crossEntropy += z - l[y]!;
+      if (l.indexOf(Math.max(...l)) === y) correct++;
+      softmax.forEach((p, k) => {
+        grad[r * classes + k]! += (p - (k === y ? 1 : 0)) / over;
+      });
+    };
     if (r < blocks.fakeRows + blocks.realRows) {
       const fake = r < blocks.fakeRows;
       const scored = logitLoss(options.kind ?? 'bce', z, fake ? (options.targetFake ?? 0) : (options.targetReal ?? 1));
@@ -49,25 +61,28 @@ export function semiSupervisedReference(
       softmax.forEach((p, k) => {
         grad[r * classes + k] = (weight * scored.grad * p) / options.divisor;
       });
+      if (r >= classed.first && r < classed.first + classed.rows)
+        learnClass(blocks.labels[r - classed.first]!, options.divisor / classed.weight);
     } else {
-      const y = blocks.labels[r - blocks.fakeRows - blocks.realRows]!;
-      crossEntropy += z - l[y]!;
-      if (l.indexOf(Math.max(...l)) === y) correct++;
-      softmax.forEach((p, k) => {
-        grad[r * classes + k] = (p - (k === y ? 1 : 0)) / options.labelledDivisor;
-      });
+      learnClass(blocks.labels[r - blocks.fakeRows - blocks.realRows]!, options.labelledDivisor);
     }
   }
   const labelled = rows - blocks.fakeRows - blocks.realRows;
+  const learnt = labelled + classed.rows;
+  // A classed row's cross-entropy is in the loss with weight / divisor, a labelled one's over labelledDivisor.
+  const entropyScale = classed.rows > 0 ? classed.weight / options.divisor : 1 / options.labelledDivisor;
   return {
     stats: [
       adversarial / options.divisor,
       blocks.fakeRows ? fakeReading / blocks.fakeRows : 0,
       blocks.realRows ? realReading / blocks.realRows : 0,
     ],
-    supervised: [crossEntropy / options.labelledDivisor, labelled ? correct / labelled : 0],
+    supervised: [
+      labelled > 0 ? crossEntropy / options.labelledDivisor : classed.rows > 0 ? crossEntropy / classed.rows : 0,
+      learnt ? correct / learnt : 0,
+    ],
     gradLogits: grad,
-    total: adversarial / options.divisor + crossEntropy / options.labelledDivisor,
+    total: adversarial / options.divisor + crossEntropy * entropyScale,
   };
 }
 

@@ -7,8 +7,13 @@
 //   [fake_rows + real_rows, rows)    real, labelled:  −log softmax(l)_y / labelled_divisor
 // with ℓ the real/fake loss of logit_loss.wgsl (BCE: −log D(x) and −log(1 − D(G(z))) exactly).
 // The gradient of each row's logits is written: ∂ℓ/∂LSE · softmax(l) for the first two blocks,
-// (softmax(l) − onehot(y)) / labelled_divisor for the third. One workgroup; each thread takes
-// rows in turn and the sums are added in a fixed tree, so results are deterministic.
+// (softmax(l) − onehot(y)) / labelled_divisor for the third.
+// An auxiliary classifier (AC-GAN in this K + 1 form) also classes rows of the first two blocks:
+// rows [class_first, class_first + class_rows) add class_weight · (−log softmax(l)_y) / divisor,
+// y = labels[r − class_first], to their real/fake loss (D: the real rows' classes; G: the classes
+// its samples were drawn for). Their mean cross-entropy and accuracy go where a labelled block's
+// would (a configuration has one or the other). One workgroup; each thread takes rows in turn and
+// the sums are added in a fixed tree, so results are deterministic.
 // requires: activation_math.wgsl, logit_loss.wgsl
 
 struct SemiParams {
@@ -22,17 +27,20 @@ struct SemiParams {
   labelled_divisor: f32,
   // Scales the real/fake rows' loss and gradient: 0 trains on the labelled rows alone (a baseline).
   adversarial_weight: f32,
+  class_first: u32,
+  class_rows: u32,
+  class_weight: f32,
 }
 
 override ACCUMULATE: bool = false;  // add into the statistics instead of overwriting them
 
 @group(0) @binding(0) var<uniform> params: SemiParams;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<f32>;        // one per labelled row
+@group(0) @binding(2) var<storage, read> labels: array<f32>;        // one per labelled (or classed) row
 @group(0) @binding(3) var<storage, read_write> grad_logits: array<f32>;
 // [0] real/fake loss, [1] mean reading of the generated rows, [2] of the unlabelled real rows
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;
-// [0] the labelled rows' mean cross-entropy, [1] the fraction whose largest logit is their label
+// [0] the labelled (or classed) rows' mean cross-entropy, [1] the fraction whose largest logit is their label
 @group(0) @binding(5) var<storage, read_write> supervised: array<f32>;
 
 const THREADS = 256u;
@@ -54,28 +62,51 @@ fn log_sum_exp(r: u32) -> vec2<f32> {
   return vec2<f32>(largest + log(total), f32(arg));
 }
 
+// The class of row r when it has one to learn (a labelled or classed row), else −1 (classes × 2
+// for a label that is no class: such a row is scored as wrong and its gradient pushes every logit down).
+fn class_of(r: u32) -> i32 {
+  let labelled_start = params.fake_rows + params.real_rows;
+  var label = -1.0;
+  if (r >= labelled_start) {
+    label = labels[r - labelled_start];
+  } else if (r >= params.class_first && r - params.class_first < params.class_rows) {
+    label = labels[r - params.class_first];
+  } else {
+    return -1;
+  }
+  let valid = label >= 0.0 && label < f32(params.classes) && label == floor(label);
+  return select(i32(params.classes), i32(label), valid);
+}
+
+// −log softmax(l)_y of row r (y = classes: no class, the whole log-sum-exp), and the softmax
+// minus the one-hot over `scale`, added to the row's gradient when `add`, else written.
+fn class_term(r: u32, y: u32, lse: f32, scale: f32, add: bool) -> f32 {
+  let base = r * params.classes;
+  for (var k = 0u; k < params.classes; k++) {
+    let hot = select(0.0, 1.0, k == y);
+    let g = (exp(logits[base + k] - lse) - hot) / scale;
+    grad_logits[base + k] = select(g, grad_logits[base + k] + g, add);
+  }
+  return lse - select(lse, logits[base + min(y, params.classes - 1u)], y < params.classes);
+}
+
 // Row r's share of the sums; writes its logits' gradient.
 fn score_row(r: u32) -> vec4<f32> {
   let base = r * params.classes;
   let lse = log_sum_exp(r);
   let labelled_start = params.fake_rows + params.real_rows;
+  let y = class_of(r);
   if (r < labelled_start) {
     let is_fake = r < params.fake_rows;
     let scored = logit_loss(lse.x, select(params.target_real, params.target_fake, is_fake));
     let g = params.adversarial_weight * scored.y / params.divisor;
     for (var k = 0u; k < params.classes; k++) { grad_logits[base + k] = g * exp(logits[base + k] - lse.x); }
     let loss = params.adversarial_weight * scored.x;
-    return vec4<f32>(loss, select(0.0, scored.z, is_fake), select(scored.z, 0.0, is_fake), 0.0);
+    var entropy = 0.0;
+    if (y >= 0) { entropy = class_term(r, u32(y), lse.x, params.divisor / params.class_weight, true); }
+    return vec4<f32>(loss, select(0.0, scored.z, is_fake), select(scored.z, 0.0, is_fake), entropy);
   }
-  let label = labels[r - labelled_start];
-  let valid = label >= 0.0 && label < f32(params.classes) && label == floor(label);
-  let y = select(params.classes, u32(label), valid);
-  for (var k = 0u; k < params.classes; k++) {
-    let hot = select(0.0, 1.0, k == y);
-    grad_logits[base + k] = (exp(logits[base + k] - lse.x) - hot) / params.labelled_divisor;
-  }
-  let picked = select(lse.x, logits[base + min(y, params.classes - 1u)], valid);
-  return vec4<f32>(0.0, 0.0, 0.0, lse.x - picked);
+  return vec4<f32>(0.0, 0.0, 0.0, class_term(r, u32(y), lse.x, params.labelled_divisor, false));
 }
 
 @compute @workgroup_size(THREADS)
@@ -86,10 +117,8 @@ fn semi_supervised_loss(@builtin(local_invocation_id) lid: vec3<u32>) {
   let labelled_start = params.fake_rows + params.real_rows;
   for (var r = t; r < params.rows; r += THREADS) {
     own += score_row(r);
-    if (r >= labelled_start) {
-      let label = labels[r - labelled_start];
-      right += select(0.0, 1.0, log_sum_exp(r).y == label);
-    }
+    let y = class_of(r);
+    if (y >= 0) { right += select(0.0, 1.0, log_sum_exp(r).y == f32(y)); }
   }
   sums[t] = own;
   correct[t] = right;
@@ -114,6 +143,10 @@ fn semi_supervised_loss(@builtin(local_invocation_id) lid: vec3<u32>) {
       let before = select(vec2<f32>(0.0), vec2<f32>(supervised[0], supervised[1]), ACCUMULATE);
       supervised[0] = before.x + total.w / params.labelled_divisor;
       supervised[1] = before.y + correct[0] / f32(labelled);
+    } else if (params.class_rows > 0u) {
+      let before = select(vec2<f32>(0.0), vec2<f32>(supervised[0], supervised[1]), ACCUMULATE);
+      supervised[0] = before.x + total.w / f32(params.class_rows);
+      supervised[1] = before.y + correct[0] / f32(params.class_rows);
     }
   }
 }

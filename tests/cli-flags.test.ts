@@ -98,7 +98,8 @@ describe('train refuses a setting with the library’s words under the flag’s 
     ],
     [
       ['--arch', 'dcgan', '--conditional', '--conditioning', 'one-hot'],
-      'webgpu-gan train: --conditioning one-hot: a DCGAN takes the class by projection in D; drop --conditioning',
+      'webgpu-gan train: --conditioning one-hot: a DCGAN takes the class by projection or an auxiliary classifier ' +
+        'in D; choose one',
     ],
     [
       ['--arch', 'dcgan', '--size', '30'],

@@ -10,6 +10,7 @@ import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNo
 import type { Checkpoint } from '../gan/checkpoint.js';
 import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { GanClassifier, scoreClassification } from '../gan/ganClassifier.js';
+import { classHeadClasses } from '../gan/networks.js';
 import type { GpuContext } from '../gpu/context.js';
 import { acquireGpu } from '../gpu/device.js';
 import { imageSide } from '../render/grid.js';
@@ -45,9 +46,10 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (flags.labels !== undefined && flags.data === undefined) throw new UsageError('--labels goes with --data FILE');
   const checkpoint = readCheckpointFile(flags.checkpoint as string);
   for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
-  if (checkpoint.config.labelClasses === 0)
+  if (classHeadClasses(checkpoint.config) === 0)
     throw new UsageError(
-      `${flags.checkpoint} has no class head: its discriminator tells real from fake only; train one with --labeled N`,
+      `${flags.checkpoint} has no class head: its discriminator tells real from fake only; train one with ` +
+        '--labeled N or --conditional --conditioning auxiliary',
     );
   const pictures = readPictures(
     checkpoint,
@@ -58,7 +60,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   const ctx = await acquireGpu();
   try {
     const { classes, probabilities } = await classifyPictures(ctx, checkpoint, pictures);
-    const K = checkpoint.config.labelClasses;
+    const K = classHeadClasses(checkpoint.config);
     const score = pictures.labels ? scoreClassification(classes, pictures.labels, K) : null;
     if (flags.json) {
       for (let r = 0; r < pictures.count; r++) {

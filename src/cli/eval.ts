@@ -13,6 +13,7 @@ import { type FlagTable, parseFlags, withDefaults } from './args.js';
 import { classifyPictures, readPictures } from './classify.js';
 import type { Checkpoint } from '../gan/checkpoint.js';
 import { scoreClassification } from '../gan/ganClassifier.js';
+import { classHeadClasses } from '../gan/networks.js';
 import type { GpuContext } from '../gpu/context.js';
 
 export const EVAL_FLAGS: FlagTable = {
@@ -59,7 +60,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         const score = await evaluator.evaluate();
         const weights = flags.raw ? 'trained' : 'moving-average';
         // A semi-supervised checkpoint's discriminator is also a classifier: its test accuracy.
-        const tested = checkpoint.config.labelClasses > 0 ? await testAccuracy(ctx, checkpoint, dataset) : null;
+        const tested = classHeadClasses(checkpoint.config) > 0 ? await testAccuracy(ctx, checkpoint, dataset) : null;
         if (flags.json)
           console.log(
             JSON.stringify({
@@ -124,7 +125,7 @@ async function testAccuracy(ctx: GpuContext, checkpoint: Checkpoint, dataset: Cl
   const pictures = readPictures(checkpoint, undefined, dataset, undefined);
   const { classes } = await classifyPictures(ctx, checkpoint, pictures);
   return {
-    accuracy: scoreClassification(classes, pictures.labels!, checkpoint.config.labelClasses).accuracy,
+    accuracy: scoreClassification(classes, pictures.labels!, classHeadClasses(checkpoint.config)).accuracy,
     what: pictures.what,
   };
 }

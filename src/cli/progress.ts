@@ -26,7 +26,11 @@ export function progressLine(
     ? ` · loss D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)}` +
       ` · D(x) ${stats.dReal.toFixed(3)} D(G(z)) ${stats.dFake.toFixed(3)}` +
       // A semi-supervised D's accuracy on its labelled batches (before each update).
-      (stats.labeledAccuracy !== undefined ? ` · labelled ${(100 * stats.labeledAccuracy).toFixed(1)}% right` : '')
+      (stats.labeledAccuracy !== undefined ? ` · labelled ${(100 * stats.labeledAccuracy).toFixed(1)}% right` : '') +
+      (stats.fakeClassAccuracy !== undefined
+        ? ` · D reads ${(100 * stats.realClassAccuracy!).toFixed(1)}% of real, ` +
+          `${(100 * stats.fakeClassAccuracy).toFixed(1)}% of G's as their class`
+        : '')
     : '';
   const eta = stepsPerSec > 0 ? (total - step) / stepsPerSec : NaN;
   const done = `${step}/${total} ${(fraction * 100).toFixed(0)}%`;

@@ -70,8 +70,9 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     setting: 'conditioning',
     choices: CONDITIONINGS,
     help:
-      'with --conditional and mlp: how D takes the class, as a one-hot input beside the image or by projection ' +
-      'on its last features (dcgan always projects) (default one-hot)',
+      'with --conditional: how D takes the class: one-hot, an input beside the image (mlp only); projection, on ' +
+      'its last features; auxiliary, D also classifies (AC-GAN) and G learns to be read as its class (default ' +
+      'one-hot for mlp, projection for dcgan)',
   },
   labels: {
     kind: 'string',
@@ -193,7 +194,9 @@ export function runOf(flags: ParsedFlags): Run {
   if (flags.arch === 'dcgan' && size !== undefined && !(DCGAN_SIDES as readonly number[]).includes(size))
     throw new UsageError(`--size ${size}: dcgan builds ${DCGAN_SIDES.join(', ')}-pixel images; choose one of them`);
   if (flags.conditioning === 'one-hot' && flags.arch === 'dcgan')
-    throw new UsageError('--conditioning one-hot: a DCGAN takes the class by projection in D; drop --conditioning');
+    throw new UsageError(
+      '--conditioning one-hot: a DCGAN takes the class by projection or an auxiliary classifier in D; choose one',
+    );
   if (flags.conditioning !== undefined && !flags.conditional && !flags.resume)
     throw new UsageError('--conditioning says how a conditional GAN takes its class: add --conditional');
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)

@@ -40,8 +40,11 @@ export interface GanConfig {
    * How a conditional GAN's class enters D: 'one-hot', the MLP's one-hot input beside the image
    * (and beside the noise in G, both scaled by oneHotValue), or 'projection' (Miyato and Koyama
    * 2018), a plain one-hot beside G's noise and a learned row per class whose dot product with the
-   * features of D's last layer is added to its logit. A DCGAN always projects; left out, an MLP
-   * takes CONDITIONING_DEFAULT.
+   * features of D's last layer is added to its logit, or 'auxiliary' (AC-GAN, Odena et al. 2017,
+   * in the K + 1 form of Salimans et al. 2016): a plain one-hot beside G's noise, and D ends in a
+   * logit per class with "fake" as the implicit class of logit 0; D also learns the real batch's
+   * classes by cross-entropy, and G is also trained to have its samples read as the class it drew
+   * them for. A DCGAN projects unless it is given 'auxiliary'; left out, an MLP takes one-hot.
    */
   conditioning: Conditioning;
   /**
@@ -116,8 +119,8 @@ export interface GanConfig {
 }
 
 export type GanLoss = 'bce' | 'hinge' | 'least-squares';
-export type Conditioning = 'one-hot' | 'projection';
-export const CONDITIONINGS: readonly Conditioning[] = ['one-hot', 'projection'];
+export type Conditioning = 'one-hot' | 'projection' | 'auxiliary';
+export const CONDITIONINGS: readonly Conditioning[] = ['one-hot', 'projection', 'auxiliary'];
 export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge', 'least-squares'];
 
 /**
@@ -264,8 +267,8 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     ...(lrGiven && !('generatorLr' in partial) && { generatorLr: null }),
     ...partial,
   };
-  // A DCGAN always projects (a settings object made for an MLP may carry its one-hot along).
-  if (partial.conditioning === undefined || c.architecture === 'dcgan')
+  // A DCGAN projects or classifies: a settings object made for an MLP may carry its one-hot along.
+  if (partial.conditioning === undefined || (c.architecture === 'dcgan' && c.conditioning === 'one-hot'))
     c.conditioning = c.architecture === 'dcgan' ? 'projection' : 'one-hot';
   requirePositiveInteger('noiseDim', c.noiseDim);
   requirePositiveInteger('dataDim', c.dataDim);
@@ -318,6 +321,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
   checkArchitecture(c);
   checkSemiSupervised(c);
+  checkAuxiliary(c);
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
@@ -344,6 +348,17 @@ function checkArchitecture(c: GanConfig): void {
       'dataDim',
       `is ${c.dataDim} values of ${c.channels} channel(s), but dcgan builds square images of side ` +
         `${DCGAN_SIDES.join(', ')}: resize the pictures (--size 32 or 64) or use the mlp architecture`,
+    );
+}
+
+/** An auxiliary classifier's D ends in class logits, as a semi-supervised D does, and so shares its limits. */
+function checkAuxiliary(c: GanConfig): void {
+  if (c.classes === 0 || c.conditioning !== 'auxiliary') return;
+  if (c.classes < 2) throw new ArgumentError('classes', 'must be at least 2 for an auxiliary classifier to tell apart');
+  if (c.architecture === 'dcgan' && !c.spectralNorm)
+    throw new ArgumentError(
+      'spectralNorm',
+      'is off, which gives a DCGAN batch norms in D; an auxiliary classifier takes D spectrally normalised',
     );
 }
 

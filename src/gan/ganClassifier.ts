@@ -23,7 +23,7 @@ import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { flatFromTensors } from '../nn/networkTensors.js';
 import { requireGanConfig, type GanConfig } from './config.js';
 import { largestSingularValue } from './discriminator.js';
-import { discriminatorNetworkSpec } from './networks.js';
+import { classHeadClasses, discriminatorNetworkSpec } from './networks.js';
 import { tensorProblem } from './state.js';
 import { GanTrainer } from './trainer.js';
 import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
@@ -79,7 +79,7 @@ export class GanClassifier {
 
   /** The classes the discriminator tells apart. */
   get classes(): number {
-    return this.config.labelClasses;
+    return classHeadClasses(this.config);
   }
 
   /** A classifier from a semi-supervised checkpoint's discriminator; refuses any other checkpoint. */
@@ -162,14 +162,14 @@ export class GanClassifier {
       fill(net);
       const input = ws.rows('pictures', batch, config.dataDim);
       const outputs = net.blocks.map((b, i) => ws.rows(`block ${i}`, batch, b.width));
-      const probabilities = ws.rows('probabilities', batch, config.labelClasses);
+      const probabilities = ws.rows('probabilities', batch, classHeadClasses(config));
       const plan = [
         ...forwardPlan(net, { rows: batch, input, outputs, stats: [], mode: 'eval' }),
         {
           build: (c: GpuContext) =>
             createSoftmaxCrossEntropy(c, {
               rows: batch,
-              classes: config.labelClasses,
+              classes: classHeadClasses(config),
               logits: outputs.at(-1)!,
               probabilities,
               stats: ws.storage('stats', 4),
@@ -252,10 +252,11 @@ export class GanClassifier {
 }
 
 function requireClassHead(config: GanConfig, argument: string): void {
-  if (config.labelClasses === 0)
+  if (classHeadClasses(config) === 0)
     throw new ArgumentError(
       argument,
-      'has no class head: its discriminator tells real from fake only; train one with labelled images (--labeled N)',
+      'has no class head: its discriminator tells real from fake only; train one with labelled images (--labeled N) ' +
+        'or as an auxiliary classifier (--conditional --conditioning auxiliary)',
     );
 }
 

@@ -25,9 +25,9 @@ export interface ClassBuffers {
   labels: GPUBuffer;
   /** B rows of noise and one-hot: the generator's input. */
   generatorInput: GPUBuffer;
-  /** 2B rows: each logit's offset b + V[y]·φ, then each logit's loss gradient. */
-  offsets: GPUBuffer;
-  rowGrads: GPUBuffer;
+  /** 2B rows: each logit's offset b + V[y]·φ, then each logit's loss gradient (projection only). */
+  offsets?: GPUBuffer;
+  rowGrads?: GPUBuffer;
 }
 
 /** Refuses networks and labels that do not make this configuration's conditional GAN, saying why. */
@@ -49,7 +49,13 @@ export function checkClasses(
   if (labels.classes !== classes)
     throw new ArgumentError('labels', `are of ${labels.classes ?? 'no'} classes; the configuration has ${classes}`);
   const projected = discriminator.layout.projection?.shape[0];
-  if (projected !== classes)
+  if (config.conditioning === 'auxiliary') {
+    if (projected !== undefined)
+      throw new ArgumentError(
+        'discriminator',
+        'has a class projection, but an auxiliary classifier ends in class logits',
+      );
+  } else if (projected !== classes)
     throw new ArgumentError(
       'discriminator',
       `must project on ${classes} classes (NetworkSpec.projectionClasses), not ${projected ?? 'none'}`,
@@ -63,8 +69,8 @@ export function classBuffers(rows: ClassRows, make: (r: RowBuffer) => GPUBuffer)
   return {
     labels: make(rows.labels),
     generatorInput: make(rows.generatorInput),
-    offsets: make(rows.offsets),
-    rowGrads: make(rows.rowGrads),
+    ...(rows.offsets && { offsets: make(rows.offsets) }),
+    ...(rows.rowGrads && { rowGrads: make(rows.rowGrads) }),
   };
 }
 
@@ -131,6 +137,13 @@ function projectionShape(D: NetworkParameters, config: GanConfig, buffers: Class
   };
 }
 
+/** A projection discriminator's per-row buffers, which the plan makes for projection only. */
+function projectionRows(buffers: ClassBuffers): { offsets: GPUBuffer; rowGrads: GPUBuffer } {
+  if (!buffers.offsets || !buffers.rowGrads)
+    throw new ArgumentError('conditioning', 'has no projection: its step plan made no logit offsets');
+  return { offsets: buffers.offsets, rowGrads: buffers.rowGrads };
+}
+
 /** b + V[y]·φ for each row, before the head that adds it to w·φ; and the head's rowOffsets. */
 export function planProjectionForward(
   D: NetworkParameters,
@@ -138,7 +151,7 @@ export function planProjectionForward(
   buffers: ClassBuffers,
   pass: ProjectionPass,
 ): { plan: PlannedKernel[]; rowOffsets: { offsets: TensorRef; grads: TensorRef } } {
-  const offsets = firstRows(buffers.offsets, pass.rows);
+  const offsets = firstRows(projectionRows(buffers).offsets, pass.rows);
   const plan: PlannedKernel[] = [
     {
       build: (ctx) =>
@@ -150,7 +163,7 @@ export function planProjectionForward(
         }),
     },
   ];
-  return { plan, rowOffsets: { offsets, grads: firstRows(buffers.rowGrads, pass.rows) } };
+  return { plan, rowOffsets: { offsets, grads: firstRows(projectionRows(buffers).rowGrads, pass.rows) } };
 }
 
 /**
@@ -167,7 +180,10 @@ export function planProjectionBackward(
     paramGrads?: { biasGrad?: TensorRef };
   },
 ): PlannedKernel[] {
-  const shape = { ...projectionShape(D, config, buffers, pass), rowGrads: firstRows(buffers.rowGrads, pass.rows) };
+  const shape = {
+    ...projectionShape(D, config, buffers, pass),
+    rowGrads: firstRows(projectionRows(buffers).rowGrads, pass.rows),
+  };
   const plan: PlannedKernel[] = [];
   const inputGrad = pass.inputGrad;
   if (inputGrad)

@@ -13,6 +13,8 @@
 // A conditional GAN's labels, generator input and projection discriminator: networkClasses.ts.
 // A semi-supervised GAN's labelled batch (a third block of D's rows) and class-logit loss:
 // semiSupervised.ts; its D ends in class logits, which run as an ordinary block, not as a head.
+// An auxiliary classifier (conditioning 'auxiliary') is a conditional G with such a D: the same
+// loss classes D's real rows by the batch's labels and G's samples by the labels drawn for them.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -46,6 +48,7 @@ import {
   type ClassBuffers,
 } from './networkClasses.js';
 import { checkLabeledSet, planLabeledGather, planSemiSupervisedLoss, type LabeledSet } from './semiSupervised.js';
+import { auxiliaryClasses } from './networks.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
 import { networkStepRows, type RowBuffer } from './networkStepPlan.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
@@ -129,14 +132,16 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
   const head = D.blocks.at(-1)!;
   const p = head.layer;
   const dense = p.layer.kind === 'linear' || (p.layer.kind === 'conv2d' && isDense(p.conv!));
-  if (config.labelClasses > 0) {
-    if (elements(p.outShape) !== config.labelClasses || head.activation || !dense)
+  const classLogits = Math.max(config.labelClasses, auxiliaryClasses(config));
+  if (classLogits > 0) {
+    if (elements(p.outShape) !== classLogits || head.activation || !dense)
       throw new ArgumentError(
         'discriminator',
-        `must end in ${config.labelClasses} class logits from its whole input, with no activation`,
+        `must end in ${classLogits} class logits from its whole input, with no activation`,
       );
+    const training = config.labelClasses > 0 ? 'semi-supervised training' : 'an auxiliary classifier';
     if (D.blocks.some((b) => b.statsFloats > 0))
-      throw new ArgumentError('discriminator', 'must have no batch norm for semi-supervised training');
+      throw new ArgumentError('discriminator', `must have no batch norm for ${training}`);
     if (config.featureMatching && D.blocks.length < 2)
       throw new ArgumentError('discriminator', 'needs a layer before its class logits to match features at');
     // The class logits run as D's last block; the loss kernel takes the head's place.
@@ -172,8 +177,10 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const make = (r: RowBuffer) => ws.rows(r.label, r.rowsPerExample * B, r.width);
   const z = make(planned.z);
   const classes = planned.classes && classBuffers(planned.classes, make);
-  // A semi-supervised D's input holds a labelled batch after the fake and the real rows.
+  // A semi-supervised D's input holds a labelled batch after the fake and the real rows; it and an
+  // auxiliary classifier's D end in class logits, scored by the semi-supervised loss.
   const semi = c.labelClasses > 0;
+  const classLogits = semi || auxiliaryClasses(c) > 0;
   const dRows = planned.x.rowsPerExample * B;
   const x = make(planned.x);
   const labeledLabels = planned.labeledLabels && make(planned.labeledLabels);
@@ -252,14 +259,15 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     input: x,
     outputs: dOut,
     stats: [],
-    ...(!semi && { normGroups: halves }),
+    ...(!classLogits && { normGroups: halves }),
     blocks: hidden,
     ...dWeights,
   };
   plan.push(...forwardPlan(D, { ...dPass, mode: 'train' }));
-  if (semi) {
+  if (classLogits) {
     const logits = { logits: dOut.at(-1)!, gradLogits: dGrad.at(-1)! };
-    plan.push(planSemiSupervisedLoss(c, stats, { update: 'discriminator', ...logits, labels: labeledLabels! }));
+    const labels = semi ? labeledLabels! : classes!.labels;
+    plan.push(planSemiSupervisedLoss(c, stats, { update: 'discriminator', ...logits, labels }));
   } else {
     const dFeatures = hidden > 0 ? dOut[hidden - 1]! : x;
     const inputGrad =
@@ -324,9 +332,11 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
         label: 'generator feature matching',
       }),
     );
-  } else if (semi) {
+  } else if (classLogits) {
     const logits = { logits: dOutFake.at(-1)!, gradLogits: dGradFake.at(-1)! };
-    plan.push(planSemiSupervisedLoss(c, stats, { update: 'generator', ...logits }));
+    plan.push(
+      planSemiSupervisedLoss(c, stats, { update: 'generator', ...logits, ...(classes && { labels: classes.labels }) }),
+    );
   } else {
     const fakeFeatures = hidden > 0 ? dOutFake[hidden - 1]! : fake;
     const inputGrad =

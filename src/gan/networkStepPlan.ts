@@ -17,8 +17,9 @@ export interface RowBuffer {
 export interface ClassRows {
   labels: RowBuffer;
   generatorInput: RowBuffer;
-  offsets: RowBuffer;
-  rowGrads: RowBuffer;
+  /** A projection discriminator's (an auxiliary classifier has none). */
+  offsets?: RowBuffer;
+  rowGrads?: RowBuffer;
 }
 
 export interface NetworkStepRows {
@@ -82,8 +83,10 @@ export function networkStepRows(
         ? {
             labels: row('batch labels', 1, 1, "the real batch's labels"),
             generatorInput: row('G input (noise; one-hot)', 1, sizes.noise + config.classes, "the generator's input"),
-            offsets: row('D logit offsets', 2, 1, "the class projection's logit terms"),
-            rowGrads: row('D logit gradients', 2, 1, "each row's logit gradient"),
+            ...(config.conditioning !== 'auxiliary' && {
+              offsets: row('D logit offsets', 2, 1, "the class projection's logit terms"),
+              rowGrads: row('D logit gradients', 2, 1, "each row's logit gradient"),
+            }),
           }
         : null,
     gOut: G.map((b, i) => (i + 1 < G.length ? row(`G out ${i}`, 1, b.width, layer('generator', b)) : null)),

@@ -34,19 +34,30 @@ function dcganPreset(config: GanConfig): DcganPresetSpec {
   };
 }
 
-/** One real/fake logit, or a semi-supervised D's class logits. */
-const discriminatorOutputs = (config: GanConfig) => Math.max(1, config.labelClasses);
+/** One real/fake logit, or the class logits of a semi-supervised D or an auxiliary classifier. */
+const discriminatorOutputs = (config: GanConfig) => Math.max(1, config.labelClasses, auxiliaryClasses(config));
+
+/**
+ * How many class logits D ends in, so the classes it can read off a picture: a semi-supervised
+ * D's or an auxiliary classifier's; 0 for a D of one real/fake logit.
+ */
+export const classHeadClasses = (config: Pick<GanConfig, 'classes' | 'conditioning' | 'labelClasses'>) =>
+  Math.max(config.labelClasses, auxiliaryClasses(config));
+
+/** An auxiliary classifier's classes (conditioning 'auxiliary'); 0 for any other GAN. */
+export const auxiliaryClasses = (config: Pick<GanConfig, 'classes' | 'conditioning'>) =>
+  config.conditioning === 'auxiliary' ? config.classes : 0;
 
 /**
  * Whether the configuration trains layer-list networks (networkStep.ts): every DCGAN, and a
- * semi-supervised or class-projecting MLP (as the MLP's layers); an ordinary MLP, and one that
+ * semi-supervised, class-projecting or auxiliary-classifier MLP (as the MLP's layers); an ordinary MLP, and one that
  * takes its class as a one-hot input, keep their own planner (step.ts).
  */
 export function usesLayerLists(
   config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
 ): boolean {
-  const projects = config.classes > 0 && config.conditioning === 'projection';
-  return config.architecture !== 'mlp' || config.labelClasses > 0 || projects;
+  const classesOutsideD = config.classes > 0 && config.conditioning !== 'one-hot';
+  return config.architecture !== 'mlp' || config.labelClasses > 0 || classesOutsideD;
 }
 
 function mlpPreset(config: GanConfig): MlpPresetSpec {
@@ -85,7 +96,8 @@ export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
  * projection of its last layer's input on the class's row (NetworkSpec.projectionClasses).
  */
 export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
-  const projection = config.classes > 0 && { projectionClasses: config.classes };
+  const projection = config.classes > 0 &&
+    config.conditioning === 'projection' && { projectionClasses: config.classes };
   if (config.architecture === 'mlp')
     return {
       input: [config.dataDim],
@@ -102,14 +114,20 @@ export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
   };
 }
 
+const kindOfMlp = (config: GanConfig) =>
+  config.labelClasses > 0
+    ? 'a semi-supervised'
+    : config.conditioning === 'auxiliary'
+      ? 'an auxiliary-classifier'
+      : 'a class-projecting';
+
 /** Refuses a layer-list model where only the MLP's passes exist yet (repair's latent search), by name. */
 export function requireMlp(config: GanConfig): void {
   if (usesLayerLists(config))
     throw new ArgumentError(
       'checkpoint',
       config.architecture === 'mlp'
-        ? `is a ${config.labelClasses > 0 ? 'semi-supervised' : 'class-projecting'} model; repair takes ordinary ` +
-            'mlp checkpoints for now'
+        ? `is ${kindOfMlp(config)} model; repair takes ordinary mlp checkpoints for now`
         : `is a ${config.architecture} model; repair takes mlp checkpoints for now (train one with --arch mlp)`,
     );
 }

@@ -2,7 +2,8 @@
 // D's input gains a third block of B rows, a batch of the labelled images gathered on the GPU by
 // a seeded shuffle of their own, and its class logits are scored by the semi-supervised loss
 // (kernels/semiSupervisedLoss.ts): generated and unlabelled rows on the real/fake logit
-// log Σ exp(l_k), labelled rows by cross-entropy on their class.
+// log Σ exp(l_k), labelled rows by cross-entropy on their class. An auxiliary classifier
+// (conditioning 'auxiliary') shares the loss: its D's real rows and G's generated rows are classed.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { StepCounter } from '../kernels/counter.js';
@@ -11,7 +12,8 @@ import type { TensorRef } from '../kernels/kernel.js';
 import { createSemiSupervisedLoss } from '../kernels/semiSupervisedLoss.js';
 import type { PlannedKernel } from '../nn/network.js';
 import type { GanConfig } from './config.js';
-import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_SUPERVISED } from './stats.js';
+import { auxiliaryClasses } from './networks.js';
+import { STATS_SLOT_AGREEMENT, STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_SUPERVISED } from './stats.js';
 
 /** The labelled images (a subset of the training images) and their classes, on the GPU. */
 export interface LabeledSet {
@@ -82,8 +84,10 @@ export function planLabeledGather(
 }
 
 /**
- * The loss of D's class logits and their gradient. D's update: [fake; real; labelled] (3B rows).
- * G's update: the fake rows with the real target (hinge: the negated logit), as the logit head.
+ * The loss of D's class logits and their gradient. D's update: [fake; real; labelled] (3B rows),
+ * or an auxiliary classifier's [fake; real] with the real rows classed by the batch's labels.
+ * G's update: the fake rows with the real target (hinge: the negated logit), as the logit head,
+ * an auxiliary classifier's also classed by the labels they were drawn for.
  */
 export function planSemiSupervisedLoss(
   config: GanConfig,
@@ -92,14 +96,16 @@ export function planSemiSupervisedLoss(
 ): PlannedKernel {
   const B = config.batch;
   const slot = (floats: number, count: number) => ({ buffer: stats, offset: floats * 4, size: count * 4 });
-  const common = { classes: config.labelClasses, logits: pass.logits, gradLogits: pass.gradLogits, divisor: B };
+  const auxiliary = auxiliaryClasses(config) > 0;
+  const classes = auxiliary ? config.classes : config.labelClasses;
+  const common = { classes, logits: pass.logits, gradLogits: pass.gradLogits, divisor: B };
   const accumulate = true;
   if (pass.update === 'discriminator')
     return {
       build: (ctx) =>
         createSemiSupervisedLoss(ctx, {
           ...common,
-          rows: 3 * B,
+          rows: auxiliary ? 2 * B : 3 * B,
           fakeRows: B,
           realRows: B,
           labels: pass.labels!,
@@ -108,10 +114,11 @@ export function planSemiSupervisedLoss(
           targetReal: config.realLabel,
           labelledDivisor: B,
           adversarialWeight: config.labeledOnly ? 0 : 1,
+          ...(auxiliary && { classed: { first: B, rows: B } }),
           stats: slot(STATS_SLOT_D, 3),
           supervised: slot(STATS_SLOT_SUPERVISED, 2),
           accumulate,
-          label: 'D semi-supervised loss + gradients',
+          label: auxiliary ? 'D auxiliary classifier loss + gradients' : 'D semi-supervised loss + gradients',
         }),
     };
   // The generated rows take the "fake" block's place in the statistics (D(G(z)) after D's update).
@@ -124,9 +131,14 @@ export function planSemiSupervisedLoss(
         realRows: 0,
         loss: config.loss === 'hinge' ? 'negative-logit' : config.loss,
         targetFake: 1,
+        ...(auxiliary && {
+          classed: { first: 0, rows: B },
+          labels: pass.labels!,
+          supervised: slot(STATS_SLOT_AGREEMENT, 2),
+        }),
         stats: slot(STATS_SLOT_G, 3),
         accumulate,
-        label: 'generator semi-supervised loss',
+        label: auxiliary ? 'generator auxiliary classifier loss' : 'generator semi-supervised loss',
       }),
   };
 }

@@ -10,9 +10,14 @@ export const STATS_SLOT_D = 0;
 export const STATS_SLOT_G = 64; // 256 bytes in: a valid binding offset on every device
 /** One float that both Adam updates set to 1 when a weight or moment becomes non-finite. */
 export const STATS_SLOT_NON_FINITE = 128;
-/** A semi-supervised D's labelled batches: [mean cross-entropy, fraction classified right]. */
+/**
+ * A semi-supervised D's labelled batches: [mean cross-entropy, fraction classified right]; an
+ * auxiliary classifier's real batches, the same.
+ */
 export const STATS_SLOT_SUPERVISED = 192;
-export const STATS_FLOATS = 256;
+/** An auxiliary classifier's generated batches as G's update sees them: [mean cross-entropy, share read as drawn]. */
+export const STATS_SLOT_AGREEMENT = 256;
+export const STATS_FLOATS = 320;
 
 export interface TrainingStats {
   /** The last step these numbers include. */
@@ -36,6 +41,14 @@ export interface TrainingStats {
   labeledLoss?: number;
   /** The fraction of those batches' images D classified right (before its update). */
   labeledAccuracy?: number;
+  /** An auxiliary classifier's mean cross-entropy on the real batches' classes (before D's update). */
+  realClassLoss?: number;
+  /** The fraction of the real batches' images its D classified right. */
+  realClassAccuracy?: number;
+  /** Its D's mean cross-entropy on the class each generated image was drawn for (after D's update). */
+  fakeClassLoss?: number;
+  /** The fraction of generated images its D reads as the class they were drawn for: G's class agreement in D's eyes. */
+  fakeClassAccuracy?: number;
 }
 
 /** Whether statistics show a broken run: a non-finite number anywhere, or the Adam kernels' alarm. */
@@ -67,6 +80,8 @@ export class StatsReader {
     ringSize = 3,
     /** Whether to report the labelled batches' statistics (a semi-supervised trainer's). */
     private readonly supervised = false,
+    /** Whether to report an auxiliary classifier's class statistics. */
+    private readonly auxiliary = false,
   ) {
     this.buffer = ctx.memory.createStorage('training stats', STATS_FLOATS);
     this.slots = Array.from({ length: ringSize }, (_, i) => ({
@@ -135,6 +150,12 @@ export class StatsReader {
       ...(this.supervised && {
         labeledLoss: sums[labelled]! / steps,
         labeledAccuracy: sums[labelled + 1]! / steps,
+      }),
+      ...(this.auxiliary && {
+        realClassLoss: sums[labelled]! / steps,
+        realClassAccuracy: sums[labelled + 1]! / steps,
+        fakeClassLoss: sums[STATS_SLOT_AGREEMENT]! / steps,
+        fakeClassAccuracy: sums[STATS_SLOT_AGREEMENT + 1]! / steps,
       }),
     };
   }

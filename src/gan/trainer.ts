@@ -29,6 +29,7 @@ import { GpuDataset } from '../data/dataset.js';
 import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
 import { learningRates, requireGanConfig, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
+import { auxiliaryClasses } from './networks.js';
 import type { StepKernel } from './step.js';
 import { checkModelFits, trainerMemoryAdvice } from './modelMemory.js';
 import { guardedCreation } from '../gpu/creation.js';
@@ -126,7 +127,7 @@ export class GanTrainer {
     labeled?: LabeledSet,
   ): Promise<GanTrainer> {
     const counter = await createStepCounter(ctx);
-    const stats = new StatsReader(ctx, 3, config.labelClasses > 0);
+    const stats = new StatsReader(ctx, 3, config.labelClasses > 0, auxiliaryClasses(config) > 0);
     try {
       const model = await buildTrainerModel(ctx, config, {
         dataset,

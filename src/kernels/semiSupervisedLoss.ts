@@ -1,6 +1,7 @@
 // The discriminator's loss with K class logits, "fake" as an implicit class whose logit is 0
 // (Salimans et al. 2016): shaders/semi_supervised_loss.wgsl. Generated and unlabelled real rows
 // are scored on the real/fake logit log Σ exp(l_k); labelled rows by cross-entropy on their class.
+// An auxiliary classifier (AC-GAN) adds the cross-entropy to rows of the first two blocks too (classed).
 import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -18,8 +19,17 @@ export interface SemiSupervisedLossSpec {
   realRows: number;
   /** rows × classes. */
   logits: TensorRef;
-  /** One class index per labelled row (rows − fakeRows − realRows of them), stored as floats. */
+  /**
+   * One class index per labelled row (rows − fakeRows − realRows of them), or per classed row,
+   * stored as floats.
+   */
   labels?: TensorRef;
+  /**
+   * An auxiliary classifier's rows among the generated and real ones that also learn their class:
+   * rows [first, first + rows) add weight × their cross-entropy / divisor to their loss. Only
+   * without labelled rows (their labels and statistics take the same places).
+   */
+  classed?: { first: number; rows: number; weight?: number };
   /** rows × classes, written: dLoss/dlogits. */
   gradLogits: TensorRef;
   /** The real/fake loss of the log-sum-exp logit (default 'bce'). */
@@ -35,7 +45,7 @@ export interface SemiSupervisedLossSpec {
   adversarialWeight?: number;
   /** 3 values: the real/fake loss, the mean reading (σ of the logit) of generated and of real rows. */
   stats: TensorRef;
-  /** 2 values, with labelled rows: their mean cross-entropy and the fraction classified right. */
+  /** 2 values, with labelled (or classed) rows: their mean cross-entropy and the fraction classified right. */
   supervised?: TensorRef;
   /** Add into stats and supervised instead of overwriting them. */
   accumulate?: boolean;
@@ -65,6 +75,7 @@ async function makeSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossS
       spec.labels ? 'supervised' : 'labels',
       `is required: ${labelled} rows after the generated and real ones are labelled`,
     );
+  const classed = checkClassed(spec, labelled);
   if (rows * classes >= 2 ** 32) throw new ArgumentError('rows', 'rows × classes must be below 2^32');
   const divisor = requireFinite('divisor', spec.divisor ?? Math.max(spec.fakeRows, spec.realRows, 1), {
     min: 0,
@@ -81,8 +92,9 @@ async function makeSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossS
     .tensor('logits', 'logits', spec.logits, rows * classes)
     .tensor('grad_logits', 'gradLogits', spec.gradLogits, rows * classes)
     .tensor('stats', 'stats', spec.stats, 3);
-  if (labelled > 0) {
-    bindings.tensor('labels', 'labels', spec.labels, labelled).tensor('supervised', 'supervised', spec.supervised, 2);
+  const labelCount = labelled + classed.rows;
+  if (labelCount > 0) {
+    bindings.tensor('labels', 'labels', spec.labels, labelCount).tensor('supervised', 'supervised', spec.supervised, 2);
   } else {
     bindings.unused('labels').unused('supervised', true);
   }
@@ -101,7 +113,31 @@ async function makeSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossS
     divisor,
     labelled_divisor: labelledDivisor,
     adversarial_weight: adversarialWeight,
+    class_first: classed.first,
+    class_rows: classed.rows,
+    class_weight: classed.weight,
   };
   const label = spec.label ?? `semi-supervised loss ${rows}×${classes}`;
   return new BoundKernel(ctx, compiled, label, resources, uniforms, [1, 1, 1]);
+}
+
+/** The classed rows, checked: within the generated and real blocks, never beside labelled rows. */
+function checkClassed(spec: SemiSupervisedLossSpec, labelled: number): { first: number; rows: number; weight: number } {
+  if (spec.classed === undefined) return { first: 0, rows: 0, weight: 1 };
+  const { first, rows } = spec.classed;
+  const adversarialRows = spec.fakeRows + spec.realRows;
+  if (!Number.isInteger(first) || !Number.isInteger(rows) || first < 0 || rows < 1 || first + rows > adversarialRows)
+    throw new ArgumentError(
+      'classed',
+      `must be whole rows within the ${adversarialRows} generated and real ones, got first ${first}, rows ${rows}`,
+    );
+  if (labelled > 0)
+    throw new ArgumentError(
+      'classed',
+      `goes without labelled rows (there are ${labelled}): their labels share a binding`,
+    );
+  if (!spec.labels || !spec.supervised)
+    throw new ArgumentError(spec.labels ? 'supervised' : 'labels', `is required: ${rows} rows learn their class`);
+  const weight = requireFinite('classed.weight', spec.classed.weight ?? 1, { min: 0, minExclusive: true });
+  return { first, rows, weight };
 }

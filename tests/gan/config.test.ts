@@ -66,7 +66,7 @@ describe("a checkpoint's recorded configuration", () => {
     });
   });
 
-  it('conditioning: an MLP takes the one-hot unless told, a DCGAN always projects, and old files keep theirs', () => {
+  it('conditioning: MLPs take the one-hot unless told, a DCGAN projects or classifies, old files keep theirs', () => {
     expect(resolveGanConfig({ classes: 10 }).conditioning).toBe('one-hot');
     expect(resolveGanConfig({ classes: 10, conditioning: 'projection' }).conditioning).toBe('projection');
     expect(resolveGanConfig({ architecture: 'dcgan', classes: 10 }).conditioning).toBe('projection');
@@ -74,9 +74,17 @@ describe("a checkpoint's recorded configuration", () => {
     expect(resolveGanConfig({ architecture: 'dcgan', classes: 10, conditioning: 'one-hot' }).conditioning).toBe(
       'projection',
     );
+    for (const architecture of ['mlp', 'dcgan'] as const)
+      expect(resolveGanConfig({ architecture, classes: 10, conditioning: 'auxiliary' }).conditioning).toBe('auxiliary');
     expect(() => resolveGanConfig({ conditioning: 'concat' as 'one-hot' })).toThrow(
-      /^conditioning: must be one-hot or projection, got "concat"/,
+      /^conditioning: must be one-hot or projection or auxiliary, got "concat"/,
     );
+    expect(() => resolveGanConfig({ classes: 1, conditioning: 'auxiliary' })).toThrow(
+      /^classes: must be at least 2 for an auxiliary classifier/,
+    );
+    expect(() =>
+      resolveGanConfig({ architecture: 'dcgan', classes: 10, conditioning: 'auxiliary', spectralNorm: false }),
+    ).toThrow(/^spectralNorm: is off, which gives a DCGAN batch norms in D; an auxiliary classifier takes/);
     const recorded = { ...DEFAULT_GAN_CONFIG, classes: 10 } as Record<string, unknown>;
     delete recorded.conditioning;
     expect(resolveRecordedConfig(recorded).conditioning).toBe('one-hot');

@@ -3,7 +3,8 @@
 // or without a batch norm) against the float64 trainer of reference/networkGan.ts: both updates'
 // gradients, the weights after Adam, both networks' running statistics and the moving average, over
 // two steps (the second from the GPU's state after the first, with Adam's moments under way), and
-// conditionally (the one-hot beside G's noise, D's class projection); and the networks the step
+// conditionally (the one-hot beside G's noise, D's class projection or an auxiliary classifier's
+// class logits), semi-supervised; and the networks the step
 // refuses, each with the reason.
 import { describe, expect, it } from 'vitest';
 import { resolveGanConfig, type GanConfig } from '../../src/gan/config.js';
@@ -78,7 +79,9 @@ async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) 
       : undefined;
     const gSpec = { input: [4 + classes, 1, 1], layers: GENERATOR, leakySlope: 0.2 };
     const G = own(new NetworkParameters(ctx, gSpec, 'G', true));
-    const dSpec = { input: [1, 6, 6], layers: discriminator, leakySlope: 0.2, projectionClasses: classes };
+    // An auxiliary classifier's D ends in class logits instead of projecting.
+    const projectionClasses = config.conditioning === 'auxiliary' ? 0 : classes;
+    const dSpec = { input: [1, 6, 6], layers: discriminator, leakySlope: 0.2, projectionClasses };
     const D = own(new NetworkParameters(ctx, dSpec, 'D'));
     await initialiseNetwork(ctx, G, { seed: config.seed, network: 'generator', scheme: 'dcgan' });
     await initialiseNetwork(ctx, D, { seed: config.seed, network: 'discriminator', scheme: 'dcgan' });
@@ -128,6 +131,7 @@ describe('the step of a GAN of layer-list networks', () => {
   const leastSquares = resolveGanConfig({ ...config, loss: 'least-squares', realLabel: 0.9 });
   const conditional = resolveGanConfig({ ...config, classes: 3 });
   const semi = resolveGanConfig({ ...config, ...SEMI });
+  const AUXILIARY = { classes: 3, conditioning: 'auxiliary' } as const;
   it.each([
     ['BCE', config, DISCRIMINATOR],
     ['hinge loss and spectral normalisation', hingeSn, DISCRIMINATOR],
@@ -148,6 +152,12 @@ describe('the step of a GAN of layer-list networks', () => {
     [
       'semi-supervised, feature matching',
       resolveGanConfig({ ...hingeSn, ...SEMI, featureMatching: true }),
+      CLASSIFYING,
+    ],
+    ['an auxiliary classifier: BCE', resolveGanConfig({ ...config, ...AUXILIARY }), CLASSIFYING],
+    [
+      'an auxiliary classifier: hinge loss and spectral normalisation',
+      resolveGanConfig({ ...hingeSn, ...AUXILIARY }),
       CLASSIFYING,
     ],
   ])(

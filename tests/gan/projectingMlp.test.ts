@@ -1,10 +1,12 @@
-// A conditional MLP whose D takes the class by projection (conditioning: 'projection'): trained as
-// the MLP's layer lists, its checkpoint holds G's one-hot columns and D's class rows under the
-// names PyTorch's modules would give them, resuming is bit-identical, the sampler draws each class
-// from it, and what only the one-hot MLP has yet (repair's latent search) refuses it by name.
+// A conditional MLP whose D takes the class by projection (conditioning: 'projection') or ends in
+// an auxiliary classifier's class logits ('auxiliary'): trained as the MLP's layer lists, its
+// checkpoint holds G's one-hot columns and D's class rows under the names PyTorch's modules would
+// give them, resuming is bit-identical, the sampler draws each class from it, and what only the
+// one-hot MLP has yet (repair's latent search) refuses it by name.
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/gan/checkpoint.js';
 import type { GanConfig } from '../../src/gan/config.js';
+import { GanClassifier } from '../../src/gan/ganClassifier.js';
 import { requireMlp } from '../../src/gan/networks.js';
 import { GanSampler, loadGenerator } from '../../src/gan/sampler.js';
 import { exportTensors } from '../../src/gan/state.js';
@@ -42,29 +44,75 @@ describe('a class-projecting conditional MLP', () => {
       const straight = await exportTensors(trainer);
 
       await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
-
-      const generator = loadGenerator(gpu.ctx, checkpoint);
-      const sampler = await GanSampler.create(gpu.ctx, checkpoint.config, generator, {
-        count: 3,
-        seed: 1,
-        labels: [0, 1, 2],
-      });
-      try {
-        const images = await sampler.sample();
-        // One noise seed per row, so rows differ by their noise and their class alike: what this
-        // checks is that the class columns are read (the same rows with one class differ again).
-        sampler.setLabels([2, 2, 2]);
-        const relabelled = await sampler.sample();
-        expect(relabelled.subarray(32, 48)).toEqual(images.subarray(32, 48));
-        expect(relabelled.subarray(0, 16)).not.toEqual(images.subarray(0, 16));
-        expect(images.every(Number.isFinite)).toBe(true);
-      } finally {
-        sampler.destroy();
-        generator.destroy();
-      }
+      await samplesEachClass(checkpoint);
       expect(() => requireMlp(checkpoint.config)).toThrow(/^checkpoint: is a class-projecting model; repair takes/);
     } finally {
       destroy();
     }
   });
 });
+
+describe('an auxiliary-classifier conditional MLP (AC-GAN)', () => {
+  it('ends D in class logits, reports how D reads both batches’ classes, resumes bit-identically', async () => {
+    const config = { ...CONFIG, conditioning: 'auxiliary' as const };
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, DATA, config);
+    try {
+      const stats: Array<Record<string, unknown>> = [];
+      await trainer.train(2, { statsEvery: 2, onStats: (s) => stats.push({ ...s }) });
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      expect(checkpoint.config.conditioning).toBe('auxiliary');
+      const shape = (name: string) => checkpoint.tensors.get(name)?.shape;
+      expect(shape('generator.0.weight')).toEqual([8, 4 + 3]);
+      expect(shape('discriminator.4.weight')).toEqual([3, 6]);
+      expect(shape('discriminator.projection.weight')).toBeUndefined();
+      const last = stats.at(-1)!;
+      for (const key of ['realClassLoss', 'realClassAccuracy', 'fakeClassLoss', 'fakeClassAccuracy']) {
+        expect(Number.isFinite(last[key]), key).toBe(true);
+      }
+      expect(last.fakeClassAccuracy).toBeGreaterThanOrEqual(0);
+      expect(last.fakeClassAccuracy).toBeLessThanOrEqual(1);
+      // ln 3 is the cross-entropy of a D that cannot tell 3 classes apart; it starts near that.
+      expect(Math.abs((last.realClassLoss as number) - Math.log(3))).toBeLessThan(1);
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+      await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
+      await samplesEachClass(checkpoint);
+      expect(() => requireMlp(checkpoint.config)).toThrow(/^checkpoint: is an auxiliary-classifier model; repair/);
+      // Its D is a classifier of the classes too, as a semi-supervised D is.
+      const classifier = await GanClassifier.create(gpu.ctx, checkpoint);
+      try {
+        expect(classifier.classes).toBe(3);
+        const read = await classifier.classify(new Float32Array(2 * 16).fill(0.25));
+        expect(read.probabilities).toHaveLength(6);
+        expect(read.probabilities[0]! + read.probabilities[1]! + read.probabilities[2]!).toBeCloseTo(1, 5);
+      } finally {
+        classifier.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
+});
+
+/** The sampler reads the class columns of the checkpoint's generator. */
+async function samplesEachClass(checkpoint: ReturnType<typeof decodeCheckpoint>): Promise<void> {
+  const generator = loadGenerator(gpu.ctx, checkpoint);
+  const sampler = await GanSampler.create(gpu.ctx, checkpoint.config, generator, {
+    count: 3,
+    seed: 1,
+    labels: [0, 1, 2],
+  });
+  try {
+    const images = await sampler.sample();
+    // One noise seed per row, so rows differ by their noise and their class alike: what this
+    // checks is that the class columns are read (the same rows with one class differ again).
+    sampler.setLabels([2, 2, 2]);
+    const relabelled = await sampler.sample();
+    expect(relabelled.subarray(32, 48)).toEqual(images.subarray(32, 48));
+    expect(relabelled.subarray(0, 16)).not.toEqual(images.subarray(0, 16));
+    expect(images.every(Number.isFinite)).toBe(true);
+  } finally {
+    sampler.destroy();
+    generator.destroy();
+  }
+}

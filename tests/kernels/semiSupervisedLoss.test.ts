@@ -2,7 +2,8 @@
 // its float64 reference at awkward sizes (one row of one class; more rows than the workgroup's
 // threads; no labelled rows, as the generator's update runs it; only labelled rows), for each
 // real/fake loss, then its gradient against finite differences of the float64 loss, accumulation,
-// and clear errors for bad arguments.
+// and clear errors for bad arguments. An auxiliary classifier's classed rows (the real block as D
+// learns it, the generated block as G does) the same way.
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/index.js';
 import type { LogitLoss } from '../../src/kernels/logitHead.js';
@@ -20,7 +21,11 @@ interface LossCase {
   loss: LogitLoss;
   /** Scale of the logits. */
   scale?: number;
+  /** An auxiliary classifier's rows that also learn their class. */
+  classed?: { first: number; rows: number; weight: number };
 }
+
+const labelCount = (c: LossCase) => c.labelled + (c.classed?.rows ?? 0);
 
 function inputsFor(c: LossCase, seed: number) {
   const rows = c.fakeRows + c.realRows + c.labelled;
@@ -28,7 +33,7 @@ function inputsFor(c: LossCase, seed: number) {
   const scale = c.scale ?? 3;
   return {
     logits: randomArray(rows * c.classes, seed, -scale, scale),
-    labels: Float32Array.from({ length: c.labelled }, () => Math.floor(next() * c.classes)),
+    labels: Float32Array.from({ length: labelCount(c) }, () => Math.floor(next() * c.classes)),
   };
 }
 
@@ -37,7 +42,7 @@ async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof input
   const mem = ctx.memory;
   const b = {
     logits: mem.createStorage('logits', inputs.logits),
-    labels: mem.createStorage('labels', c.labelled > 0 ? inputs.labels : new Float32Array(1)),
+    labels: mem.createStorage('labels', labelCount(c) > 0 ? inputs.labels : new Float32Array(1)),
     grad: mem.createStorage('grad', rows * c.classes),
     stats: mem.createStorage('stats', 3),
     supervised: mem.createStorage('supervised', 2),
@@ -54,7 +59,8 @@ async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof input
     divisor: Math.max(c.fakeRows, c.realRows, 1),
     accumulate: repeat > 1,
     adversarialWeight: weight,
-    ...(c.labelled > 0 && { labels: b.labels, supervised: b.supervised }),
+    ...(labelCount(c) > 0 && { labels: b.labels, supervised: b.supervised }),
+    ...(c.classed && { classed: c.classed }),
   };
   let kernel: Awaited<ReturnType<typeof createSemiSupervisedLoss>> | undefined;
   try {
@@ -81,6 +87,7 @@ const referenceOf = (c: LossCase, inputs: ReturnType<typeof inputsFor>, adversar
       divisor: Math.max(c.fakeRows, c.realRows, 1),
       labelledDivisor: Math.max(c.labelled, 1),
       adversarialWeight,
+      ...(c.classed && { classed: c.classed }),
     },
   );
 
@@ -99,6 +106,25 @@ describe('semi-supervised loss against float64', () => {
       { classes: 10, fakeRows: 9, realRows: 0, labelled: 0, loss: 'bce' },
     ],
     ['logits of ±60', { classes: 10, fakeRows: 8, realRows: 8, labelled: 8, loss: 'bce', scale: 60 }],
+    [
+      'an auxiliary classifier’s D: the real rows classed',
+      { classes: 10, fakeRows: 6, realRows: 6, labelled: 0, loss: 'hinge', classed: { first: 6, rows: 6, weight: 1 } },
+    ],
+    [
+      'an auxiliary classifier’s G: 300 generated rows classed, weight 0.5',
+      {
+        classes: 3,
+        fakeRows: 300,
+        realRows: 0,
+        labelled: 0,
+        loss: 'negative-logit',
+        classed: { first: 0, rows: 300, weight: 0.5 },
+      },
+    ],
+    [
+      'one classed row of one class',
+      { classes: 1, fakeRows: 1, realRows: 0, labelled: 0, loss: 'bce', classed: { first: 0, rows: 1, weight: 2 } },
+    ],
   ];
   it.each(cases)('%s', async (_name, c) => {
     const inputs = inputsFor(c, 11 + c.classes);
@@ -107,7 +133,7 @@ describe('semi-supervised loss against float64', () => {
     const scale = c.scale ?? 3;
     expectClose(got.grad, want.gradLogits, (i) => 1e-6 * scale + 1e-5 * Math.abs(want.gradLogits[i]!), 'dLoss/dlogits');
     expectClose(got.stats, want.stats, (i) => 1e-6 * scale + 1e-5 * Math.abs(want.stats[i]!), 'real/fake statistics');
-    if (c.labelled > 0)
+    if (labelCount(c) > 0)
       expectClose(
         got.supervised,
         want.supervised,
@@ -161,6 +187,30 @@ describe('semi-supervised loss against finite differences', () => {
     });
     expectClose(got.grad, fd, (i) => 1e-4 + 1e-3 * Math.abs(fd[i]!), 'dLoss/dlogits');
   });
+
+  it.each<[string, LossCase]>([
+    [
+      'D’s real rows',
+      { classes: 4, fakeRows: 3, realRows: 3, labelled: 0, loss: 'bce', classed: { first: 3, rows: 3, weight: 1 } },
+    ],
+    [
+      'G’s generated rows, weight 0.7',
+      { classes: 5, fakeRows: 4, realRows: 0, labelled: 0, loss: 'bce', classed: { first: 0, rows: 4, weight: 0.7 } },
+    ],
+  ])('every logit’s gradient with classed rows (%s)', async (_name, c) => {
+    const inputs = inputsFor(c, 23);
+    const got = await run(gpu.ctx, c, inputs);
+    const total = (logits: ArrayLike<number>) => referenceOf(c, { ...inputs, logits: Float32Array.from(logits) }).total;
+    const h = 1e-3;
+    const fd = Float64Array.from(inputs.logits, (v, i) => {
+      const moved = (d: number) => Float64Array.from(inputs.logits, (u, k) => (k === i ? v + d : u));
+      return (total(moved(h)) - total(moved(-h))) / (2 * h);
+    });
+    expectClose(got.grad, fd, (i) => 1e-4 + 1e-3 * Math.abs(fd[i]!), 'dLoss/dlogits');
+    // The class term is well above rounding: without it the gradient differs.
+    const plain = referenceOf({ ...c, classed: undefined }, inputs).gradLogits;
+    expect(Math.max(...plain.map((g, i) => Math.abs(g - fd[i]!)))).toBeGreaterThan(0.05);
+  });
 });
 
 describe('semi-supervised loss arguments', () => {
@@ -173,6 +223,19 @@ describe('semi-supervised loss arguments', () => {
       await expect(createSemiSupervisedLoss(ctx, { ...base, rows: 5 })).rejects.toThrow(/^labels: is required/);
       await expect(createSemiSupervisedLoss(ctx, { ...base, fakeRows: -1 })).rejects.toThrow(/^fakeRows:/);
       await expect(createSemiSupervisedLoss(ctx, { ...base, loss: 'mse' as never })).rejects.toThrow(/^loss: must be/);
+      const classed = { ...base, labels: t, supervised: t };
+      await expect(createSemiSupervisedLoss(ctx, { ...classed, classed: { first: 3, rows: 2 } })).rejects.toThrow(
+        /^classed: must be whole rows within the 4 generated and real ones, got first 3, rows 2/,
+      );
+      await expect(
+        createSemiSupervisedLoss(ctx, { ...classed, rows: 5, classed: { first: 2, rows: 2 } }),
+      ).rejects.toThrow(/^classed: goes without labelled rows/);
+      await expect(createSemiSupervisedLoss(ctx, { ...base, classed: { first: 2, rows: 2 } })).rejects.toThrow(
+        /^labels: is required: 2 rows learn their class/,
+      );
+      await expect(
+        createSemiSupervisedLoss(ctx, { ...classed, classed: { first: 2, rows: 2, weight: 0 } }),
+      ).rejects.toThrow(/^classed.weight:/);
     } finally {
       ctx.memory.release(t);
     }
