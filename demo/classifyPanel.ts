@@ -3,7 +3,7 @@
 // 28×28 grid of ink shown 8 times larger; the classifier is the run's D as it is now (copied on
 // the GPU before each reading), so it improves as training goes on. Without labelled images the
 // panel says how to train one.
-import { GanClassifier } from 'webgpu-gan';
+import { classHeadClasses, GanClassifier } from 'webgpu-gan';
 import { $, message } from './page.js';
 import type { Session } from './session.js';
 import type { State, View } from './state.js';
@@ -54,13 +54,14 @@ export function classifyPanel(state: State): View {
     message(
       el.note,
       on
-        ? `Draw a digit: D reads it as one of its ${s.session.trainer.config.labelClasses} classes.`
+        ? `Draw a digit: D reads it as one of its ${classHeadClasses(s.session.trainer.config)} classes.`
         : 'Set Labelled images above 0 and Apply: D then learns the classes and reads what you draw here.',
     );
   };
 }
 
-const classifies = (session: Session) => session.trainer.config.labelClasses > 0;
+/** A semi-supervised D, or an auxiliary classifier's, ends in class logits it reads pictures with. */
+const classifies = (session: Session) => classHeadClasses(session.trainer.config) > 0;
 
 /** A soft round brush around the pointer, in grid cells. */
 function paint(event: PointerEvent): void {

@@ -79,6 +79,13 @@ export const HELP: Record<string, { term: string; text: string }> = {
       'The share of samples the classifier reads as each digit. An orange bar is under 5%: a digit the ' +
       'generator hardly draws (“mode collapse”, which the article warns of as the “Helvetica scenario”).',
   },
+  conditioning: {
+    term: 'How a conditional D takes the class',
+    text:
+      'A one-hot input beside the image (the MLP’s default), a learned row per class dotted with D’s last ' +
+      'features (projection, DCGAN’s default), or an auxiliary classifier: D also learns to read each ' +
+      'digit’s class and G to draw samples D reads as their class, which keeps them on class (QUALITY.md).',
+  },
   testAccuracy: {
     term: 'Test accuracy',
     text:

@@ -1,6 +1,6 @@
 // The settings form: read, validated against sane bounds, and refused with a message naming the
 // field — invalid values never reach the GPU.
-import type { Architecture, GanConfig } from 'webgpu-gan';
+import { type Architecture, CONDITIONINGS, type Conditioning, type GanConfig } from 'webgpu-gan';
 import { ARCHITECTURE_NAMES } from './modelFormat.js';
 
 export type Settings = Pick<
@@ -13,6 +13,7 @@ export type Settings = Pick<
   | 'loss'
   | 'spectralNorm'
   | 'classes'
+  | 'conditioning'
   | 'labeled'
   | 'labelClasses'
   | 'realLabel'
@@ -21,7 +22,10 @@ export type Settings = Pick<
   | 'seed'
 >;
 
-type NumberSetting = Exclude<keyof Settings, 'architecture' | 'loss' | 'spectralNorm' | 'classes' | 'labelClasses'>;
+type NumberSetting = Exclude<
+  keyof Settings,
+  'architecture' | 'loss' | 'spectralNorm' | 'classes' | 'conditioning' | 'labelClasses'
+>;
 
 /**
  * A number field's bounds. The form has one rate per network and no shared one: the default
@@ -50,6 +54,7 @@ const NAMES: Record<string, string> = {
   loss: 'Loss',
   spectralNorm: 'Spectral normalisation of D',
   classes: 'Conditional',
+  conditioning: 'How a conditional D takes the class',
   labelClasses: 'Labelled images',
   lr: 'D learning rate and G learning rate',
   dataDim: 'The pictures’ size',
@@ -85,14 +90,15 @@ export function fieldOf(setting: string): string | null {
 /** One field of the form as `s` has it (the learning rates as they apply: a network's own, or the shared one). */
 export function writeSetting(form: HTMLFormElement, name: string, s: Settings & { lr: number }): void {
   const field = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
-  if (name === 'spectralNorm' || name === 'conditional')
+  if (name === 'conditioning') field.value = s.conditioning;
+  else if (name === 'spectralNorm' || name === 'conditional')
     (field as HTMLInputElement).checked = name === 'conditional' ? s.classes > 0 : s.spectralNorm;
   else if (name === 'discriminatorLr' || name === 'generatorLr') field.value = String(s[name] ?? s.lr);
   else field.value = String(s[name as keyof Settings]);
 }
 
 export function writeSettings(form: HTMLFormElement, s: Settings & { lr: number }): void {
-  for (const name of [...Object.keys(FIELDS), 'architecture', 'loss', 'spectralNorm', 'conditional'])
+  for (const name of [...Object.keys(FIELDS), 'architecture', 'loss', 'spectralNorm', 'conditional', 'conditioning'])
     writeSetting(form, name, s);
 }
 
@@ -113,6 +119,9 @@ export function readSettings(
     return { error: `Loss must be one of ${Object.values(LOSSES).join(', ')}.`, field: 'loss' };
   const spectralNorm = (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked;
   const conditional = (form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  const conditioning = (form.elements.namedItem('conditioning') as HTMLSelectElement).value as Conditioning;
+  if (!CONDITIONINGS.includes(conditioning))
+    return { error: `${NAMES.conditioning} must be one of ${CONDITIONINGS.join(', ')}.`, field: 'conditioning' };
   if (conditional && dataClasses === 0)
     return {
       error:
@@ -120,7 +129,7 @@ export function readSettings(
       field: 'conditional',
     };
   const classes = conditional ? dataClasses : 0;
-  const settings = { architecture, loss, spectralNorm, classes } as Partial<Settings> as Settings;
+  const settings = { architecture, loss, spectralNorm, classes, conditioning } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
     const value = Number(text);

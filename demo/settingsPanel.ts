@@ -178,6 +178,9 @@ async function applySettings(state: State): Promise<void> {
     ] as const
   ).filter((key) => s[key] !== state.config[key]);
   if (pending.config.featureMatching !== state.config.featureMatching) restartFor.push('featureMatching');
+  // How D takes the class matters only to a conditional run (a DCGAN's one-hot resolves to projection).
+  if (pending.config.classes > 0 && pending.config.conditioning !== state.config.conditioning)
+    restartFor.push('conditioning');
   const rates = `learning rates D ${s.discriminatorLr}, G ${s.generatorLr}`;
   if (restartFor.length > 0) {
     if (!(await rebuild(state, pending.config))) {
@@ -186,8 +189,9 @@ async function applySettings(state: State): Promise<void> {
     }
     if (queued) return; // the form changed meanwhile: its own Apply follows at once, and speaks
     const model = s.architecture === 'mlp' ? '' : ` the ${ARCHITECTURE_NAMES[s.architecture]} model,`;
+    const taking = takesClass(pending.config);
     said(
-      `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}, ` : ''}` +
+      `Restarted ${s.classes > 0 ? `conditional on the ${classWord(state.images)}${taking}, ` : ''}` +
         `${s.labeled > 0 ? `learning the classes of ${s.labeled} labelled images${learnsBy(pending.config)}, ` : ''}` +
         `with${model} ` +
         `batch ${s.batch}, seed ${s.seed}, ${s.loss} loss` +
@@ -210,6 +214,14 @@ async function applySettings(state: State): Promise<void> {
 }
 
 const learnsBy = (c: GanConfig) => (c.featureMatching ? ' (G by feature matching)' : '');
+
+/** How a conditional run's D takes the class, as the restart message says it. */
+const takesClass = (c: GanConfig) =>
+  ({
+    'one-hot': ' (a one-hot input in D)',
+    projection: ' (by projection in D)',
+    auxiliary: ' (an auxiliary classifier in D)',
+  })[c.conditioning];
 
 /** A network's learning rate as it applies: its own, or the shared one. */
 const rate = (c: GanConfig, key: 'discriminatorLr' | 'generatorLr') => c[key] ?? c.lr;

@@ -105,9 +105,12 @@ export {
   DEFAULT_GAN_CONFIG,
   semiSupervisedRecipe,
   resolveGanConfig,
+  CONDITIONINGS,
+  type Conditioning,
   type GanConfig,
   type GanLoss,
 } from './gan/config.js';
+export { classHeadClasses } from './gan/networks.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';

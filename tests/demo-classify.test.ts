@@ -3,6 +3,7 @@
 // semi-supervised recipe in the form and restarts training with D learning the digits' classes; a
 // stroke drawn with the mouse is read by D, ten class probabilities that add up to one, the most
 // likely marked; the quality panel reports D's accuracy on MNIST's test digits as training goes.
+// A conditional run whose D is an auxiliary classifier reads digits and is scored the same way.
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openDemoPage, testIdText, useDemoServer } from './support/chromium.js';
@@ -128,6 +129,24 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     expect(Number(later[2])).toBeGreaterThan(20);
     expect(await text(page, 'test-accuracy')).toMatch(/ read right\)(\.|; best \d+\.\d% at step \d+\.)$/);
     console.log(`demo test accuracy: ${percent}% at step ${step}, ${later[2]}% at step ${later[1]}`);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('a conditional run with an auxiliary classifier in D reads digits and is scored too', async () => {
+    await page.fill('input[name=labeled]', '0');
+    await page.check('input[name=conditional]');
+    await page.selectOption('select[name=conditioning]', 'auxiliary');
+    await page.click('[data-testid=apply]');
+    const restarted = /^Restarted conditional on the digit \(an auxiliary classifier in D\), with batch 16/;
+    for (let waited = 0; !restarted.test(await text(page, 'form-message')) && waited < 120_000; waited += 500)
+      await page.waitForTimeout(500);
+    expect(await text(page, 'form-message')).toMatch(restarted);
+    expect(await text(page, 'classify-note')).toMatch(/^Draw a digit: D reads it as one of its 10 classes/);
+    expect(await page.inputValue('select[name=conditioning]')).toBe('auxiliary');
+    const pattern = /^D's test accuracy at step (\d+): \d+\.\d% \(\d+ of 500 MNIST test digits read right\)/;
+    for (let waited = 0; !pattern.test(await text(page, 'test-accuracy')) && waited < 180_000; waited += 500)
+      await page.waitForTimeout(500);
+    expect(await text(page, 'test-accuracy')).toMatch(pattern);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -46,6 +46,8 @@ const PUBLIC_VALUES = [
   'DEFAULT_GAN_CONFIG',
   'semiSupervisedRecipe',
   'ARCHITECTURES',
+  'CONDITIONINGS',
+  'classHeadClasses',
   'modelSummary',
   'DatasetError',
   'DestroyedError',
