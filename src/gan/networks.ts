@@ -6,6 +6,7 @@
 // gives D's first convolution no more than a class-dependent bias on its lowest-level features,
 // while the projection compares the class with the features D has formed by its last layer
 // (Miyato and Koyama 2018 measured it against input concatenation and AC-GAN).
+import { requireObject } from '../base/arguments.js';
 import { ArgumentError } from '../base/errors.js';
 import type { NetworkSpec } from '../nn/network.js';
 import {
@@ -41,8 +42,10 @@ const discriminatorOutputs = (config: GanConfig) => Math.max(1, config.labelClas
  * How many class logits D ends in, so the classes it can read off a picture: a semi-supervised
  * D's or an auxiliary classifier's; 0 for a D of one real/fake logit.
  */
-export const classHeadClasses = (config: Pick<GanConfig, 'classes' | 'conditioning' | 'labelClasses'>) =>
-  Math.max(config.labelClasses, auxiliaryClasses(config));
+export function classHeadClasses(config: Pick<GanConfig, 'classes' | 'conditioning' | 'labelClasses'>): number {
+  requireObject('config', config, 'a GanConfig (a trainer’s or a checkpoint’s config)');
+  return Math.max(config.labelClasses, auxiliaryClasses(config));
+}
 
 /** An auxiliary classifier's classes (conditioning 'auxiliary'); 0 for any other GAN. */
 export const auxiliaryClasses = (config: Pick<GanConfig, 'classes' | 'conditioning'>) =>
