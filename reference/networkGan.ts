@@ -226,7 +226,7 @@ export class ReferenceNetworkGan {
     this.updateRunningStatistics(this.G, gInput, gOuts);
     const fake = gOuts.at(-1)!;
     const real = Float64Array.from(examples.flatMap((e) => Array.from(this.data.values(e))));
-    if (c.labelClasses > 0 || c.conditioning === 'auxiliary')
+    if (c.labelClasses > 0 || (c.classes > 0 && c.conditioning === 'auxiliary'))
       return this.classLogitStep(t, gInput, gOuts, real, labels);
 
     // D's update: netD(real), then netD(fake), each a training pass with its own statistics.

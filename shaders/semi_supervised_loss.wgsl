@@ -62,7 +62,7 @@ fn log_sum_exp(r: u32) -> vec2<f32> {
   return vec2<f32>(largest + log(total), f32(arg));
 }
 
-// The class of row r when it has one to learn (a labelled or classed row), else −1 (classes × 2
+// The class of row r when it has one to learn (a labelled or classed row), else −1 (`classes`
 // for a label that is no class: such a row is scored as wrong and its gradient pushes every logit down).
 fn class_of(r: u32) -> i32 {
   let labelled_start = params.fake_rows + params.real_rows;

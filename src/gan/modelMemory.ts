@@ -4,7 +4,7 @@
 import { ArgumentError } from '../base/errors.js';
 import { networkBlocks, networkLayout } from '../nn/network.js';
 import type { GanConfig } from './config.js';
-import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
+import { classHeadClasses, discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
 import { StepActivations } from './step.js';
 import { networkStepRows, rowBuffers, type RowBuffer } from './networkStepPlan.js';
 
@@ -32,8 +32,9 @@ export function stepRowsEstimate(config: GanConfig): StepRowsEstimate {
     };
   const G = networkBlocks(networkLayout(generatorNetworkSpec(config)));
   const D = networkBlocks(networkLayout(discriminatorNetworkSpec(config)));
-  // A semi-supervised D's class logits run as an ordinary block; otherwise its last is the fused head.
-  const hidden = config.labelClasses > 0 ? D.length : D.length - 1;
+  // A D of class logits (semi-supervised, or an auxiliary classifier) runs them as an ordinary block;
+  // otherwise its last is the fused head.
+  const hidden = classHeadClasses(config) > 0 ? D.length : D.length - 1;
   const planned = rowBuffers(networkStepRows(config, G, D, hidden, { noise: config.noiseDim, data: config.dataDim }));
   const floats = (r: RowBuffer) => r.rowsPerExample * r.width;
   const widest = planned.reduce((a, b) => (floats(b) > floats(a) ? b : a));

@@ -148,6 +148,11 @@ describe("the memory estimate is the allocator's plan", () => {
       (batch) =>
         makeTrainer(gpu.ctx, labelled(byteImages(40, 784), 3), { batch, classes: 3, conditioning: 'projection' }),
     ],
+    [
+      'a conditional MLP with an auxiliary classifier (a layer list)',
+      (batch) =>
+        makeTrainer(gpu.ctx, labelled(byteImages(40, 784), 3), { batch, classes: 3, conditioning: 'auxiliary' }),
+    ],
     ['a semi-supervised MLP (a layer list)', semiTrainer],
     [
       'the 28×28 DCGAN (a layer list)',
