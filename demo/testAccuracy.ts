@@ -29,12 +29,23 @@ export function dropTestClassifier(current: Session): void {
   made = null;
 }
 
-/** D of `session` as it is now, scored on the first TEST_DIGITS test digits. */
-export async function measureTestAccuracy(state: State, session: Session): Promise<ClassificationScore> {
+/**
+ * D of `session` as it is now, scored on the first TEST_DIGITS test digits, with the step it is
+ * D of: the steps submitted when its weights are copied (the copy is queued after them).
+ */
+export async function measureTestAccuracy(
+  state: State,
+  session: Session,
+): Promise<{ score: ClassificationScore; step: number }> {
   dropTestClassifier(session);
   made ??= { session, classifier: GanClassifier.fromTrainer(state.ctx, session.trainer, { batch: BATCH }) };
   const [classifier, images, labels] = await Promise.all([made.classifier, mnistTestImages(), mnistTestLabels()]);
   const count = Math.min(TEST_DIGITS, images.count, labels.length);
+  const step = session.trainer.step;
   classifier.refresh();
-  return classifier.score(images.pixels.subarray(0, count * images.side * images.side), labels.subarray(0, count));
+  const score = await classifier.score(
+    images.pixels.subarray(0, count * images.side * images.side),
+    labels.subarray(0, count),
+  );
+  return { score, step };
 }

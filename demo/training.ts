@@ -164,7 +164,7 @@ async function scoreQuality(state: State): Promise<void> {
       );
     if (accuracy && current())
       await measureTestAccuracy(state, session).then(
-        (score) => current() && view.pushAccuracy(step, score),
+        (measured) => current() && view.pushAccuracy(measured.step, measured.score),
         (error: Error) => current() && view.accuracyUnavailable(error.message),
       );
   } finally {
