@@ -174,17 +174,22 @@ describe('semi-supervised loss against float64', () => {
   });
 });
 
+/** Central differences (h = 1e-3) of the float64 loss, one per logit. */
+function finiteDifferences(c: LossCase, inputs: ReturnType<typeof inputsFor>): Float64Array {
+  const total = (logits: ArrayLike<number>) => referenceOf(c, { ...inputs, logits: Float32Array.from(logits) }).total;
+  const h = 1e-3;
+  return Float64Array.from(inputs.logits, (v, i) => {
+    const moved = (d: number) => Float64Array.from(inputs.logits, (u, k) => (k === i ? v + d : u));
+    return (total(moved(h)) - total(moved(-h))) / (2 * h);
+  });
+}
+
 describe('semi-supervised loss against finite differences', () => {
   it.each<[LogitLoss]>([['bce'], ['least-squares']])('every logit’s gradient (%s)', async (loss) => {
     const c: LossCase = { classes: 4, fakeRows: 3, realRows: 2, labelled: 3, loss };
     const inputs = inputsFor(c, 21);
     const got = await run(gpu.ctx, c, inputs);
-    const total = (logits: ArrayLike<number>) => referenceOf(c, { ...inputs, logits: Float32Array.from(logits) }).total;
-    const h = 1e-3;
-    const fd = Float64Array.from(inputs.logits, (v, i) => {
-      const moved = (d: number) => Float64Array.from(inputs.logits, (u, k) => (k === i ? v + d : u));
-      return (total(moved(h)) - total(moved(-h))) / (2 * h);
-    });
+    const fd = finiteDifferences(c, inputs);
     expectClose(got.grad, fd, (i) => 1e-4 + 1e-3 * Math.abs(fd[i]!), 'dLoss/dlogits');
   });
 
@@ -200,12 +205,7 @@ describe('semi-supervised loss against finite differences', () => {
   ])('every logit’s gradient with classed rows (%s)', async (_name, c) => {
     const inputs = inputsFor(c, 23);
     const got = await run(gpu.ctx, c, inputs);
-    const total = (logits: ArrayLike<number>) => referenceOf(c, { ...inputs, logits: Float32Array.from(logits) }).total;
-    const h = 1e-3;
-    const fd = Float64Array.from(inputs.logits, (v, i) => {
-      const moved = (d: number) => Float64Array.from(inputs.logits, (u, k) => (k === i ? v + d : u));
-      return (total(moved(h)) - total(moved(-h))) / (2 * h);
-    });
+    const fd = finiteDifferences(c, inputs);
     expectClose(got.grad, fd, (i) => 1e-4 + 1e-3 * Math.abs(fd[i]!), 'dLoss/dlogits');
     // The class term is well above rounding: without it the gradient differs.
     const plain = referenceOf({ ...c, classed: undefined }, inputs).gradLogits;
