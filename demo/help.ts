@@ -89,8 +89,9 @@ export const HELP: Record<string, { term: string; text: string }> = {
   testAccuracy: {
     term: 'Test accuracy',
     text:
-      'The share of MNIST’s test digits, which no run trains on, whose class a D trained with labelled images ' +
-      'reads right: how well it learnt the digits from a few labels and many unlabelled pictures (10% is chance).',
+      'The share of MNIST’s test digits, which no run trains on, whose class the run’s D reads right: for a D ' +
+      'trained with labelled images, how well it learnt the digits from a few labels and many unlabelled ' +
+      'pictures; for an auxiliary classifier, how well it learnt them from every label (10% is chance).',
   },
 };
 

@@ -15,6 +15,8 @@ export class QualityView {
   private readonly intro: string;
   /** The run's best test accuracy so far, and its step. */
   private bestAccuracy: { accuracy: number; step: number } | null = null;
+  /** How many steps apart test accuracies come, null when the run's D does not classify digits. */
+  private accuracyEvery: number | null = null;
 
   constructor(
     private readonly chartElement: HTMLElement,
@@ -68,6 +70,7 @@ export class QualityView {
    * (the line says when the first comes), null to hide the line.
    */
   expectAccuracy(every: number | null): void {
+    this.accuracyEvery = every;
     this.bestAccuracy = null;
     this.accuracyText.hidden = every === null;
     this.accuracyText.textContent =
@@ -115,8 +118,10 @@ export class QualityView {
     }
   }
 
+  /** The same settings from a new start (a loaded checkpoint): no line, best or distance of the run before. */
   reset(): void {
     this.data = [[], []];
     this.plot.setData(this.data as [number[], number[]]);
+    this.expectAccuracy(this.accuracyEvery);
   }
 }

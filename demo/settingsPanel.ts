@@ -77,10 +77,16 @@ function offerRecipe(state: State): void {
   (form.elements.namedItem('loss') as HTMLSelectElement).value = recipe.loss!;
   if (recipe.spectralNorm !== undefined)
     (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = recipe.spectralNorm;
+  // Another field may still be wrong (a DCGAN without spectral norm, say): the line says so, not "Apply".
+  const pending = pendingConfig(state);
   settingsMessage(
     `Labelled images: the form now has the semi-supervised recipe (non-saturating BCE loss` +
       `${recipe.spectralNorm === false ? ', no spectral normalisation of D' : ''}), and G will learn by feature ` +
-      'matching. Apply restarts with it; change a field first to train otherwise.',
+      'matching. ' +
+      ('error' in pending
+        ? `Apply will refuse the form as it is: ${pending.error}`
+        : 'Apply restarts with it; change a field first to train otherwise.'),
+    'error' in pending,
   );
   refreshModel();
 }

@@ -1,7 +1,7 @@
 // A semi-supervised run's test accuracy for the quality panel: the run's discriminator as it is
 // now (GanClassifier, its weights copied on the GPU before each measurement) reading MNIST's
 // held-out test digits, which no run trains on. One classifier per session, made at the first
-// measurement and dropped with its session.
+// measurement and dropped with its session; one that failed to build is tried again next time.
 import { type ClassificationScore, classHeadClasses, GanClassifier } from 'webgpu-gan';
 import { mnistTestImages, mnistTestLabels } from './mnist.js';
 import { TEST_DIGITS } from './page.js';
@@ -38,7 +38,13 @@ export async function measureTestAccuracy(
   session: Session,
 ): Promise<{ score: ClassificationScore; step: number }> {
   dropTestClassifier(session);
-  made ??= { session, classifier: GanClassifier.fromTrainer(state.ctx, session.trainer, { batch: BATCH }) };
+  if (!made) {
+    const entry = { session, classifier: GanClassifier.fromTrainer(state.ctx, session.trainer, { batch: BATCH }) };
+    made = entry;
+    entry.classifier.catch(() => {
+      if (made === entry) made = null;
+    });
+  }
   const [classifier, images, labels] = await Promise.all([made.classifier, mnistTestImages(), mnistTestLabels()]);
   const count = Math.min(TEST_DIGITS, images.count, labels.length);
   const step = session.trainer.step;

@@ -3,7 +3,9 @@
 // semi-supervised recipe in the form and restarts training with D learning the digits' classes; a
 // stroke drawn with the mouse is read by D, ten class probabilities that add up to one, the most
 // likely marked; the quality panel reports D's accuracy on MNIST's test digits as training goes.
-// A conditional run whose D is an auxiliary classifier reads digits and is scored the same way.
+// A conditional run whose D is an auxiliary classifier reads digits and is scored the same way;
+// loading its own checkpoint back starts the accuracy line afresh.
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openDemoPage, testIdText, useDemoServer } from './support/chromium.js';
@@ -21,7 +23,7 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
 
   beforeAll(async () => {
     browser = await launchChromium(true);
-    page = await openDemoPage(browser, `${demoUrl()}/${SMALL}`, consoleErrors);
+    page = await openDemoPage(browser, `${demoUrl()}/${SMALL}`, consoleErrors, { acceptDownloads: true });
   });
 
   afterAll(async () => {
@@ -147,6 +149,25 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     for (let waited = 0; !pattern.test(await text(page, 'test-accuracy')) && waited < 180_000; waited += 500)
       await page.waitForTimeout(500);
     expect(await text(page, 'test-accuracy')).toMatch(pattern);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('a checkpoint of the same settings loaded back starts the accuracy line afresh', async () => {
+    await page.click('[data-testid=pause]');
+    await page.waitForTimeout(3000); // a reading already under way lands first
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=save]')]);
+    const buffer = readFileSync(await download.path());
+    await page.setInputFiles('[data-testid=load]', {
+      name: 'same.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer,
+    });
+    await page.waitForFunction(() =>
+      /^Loaded same\.safetensors/.test(document.querySelector('[data-testid=file-message]')!.textContent ?? ''),
+    );
+    expect(await text(page, 'test-accuracy')).toBe(
+      `D's accuracy on MNIST's test digits appears here every ${EVAL_EVERY} steps.`,
+    );
     expect(consoleErrors).toEqual([]);
   });
 });

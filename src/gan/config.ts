@@ -355,11 +355,7 @@ function checkArchitecture(c: GanConfig): void {
 function checkAuxiliary(c: GanConfig): void {
   if (c.classes === 0 || c.conditioning !== 'auxiliary') return;
   if (c.classes < 2) throw new ArgumentError('classes', 'must be at least 2 for an auxiliary classifier to tell apart');
-  if (c.architecture === 'dcgan' && !c.spectralNorm)
-    throw new ArgumentError(
-      'spectralNorm',
-      'is off, which gives a DCGAN batch norms in D; an auxiliary classifier takes D spectrally normalised',
-    );
+  requireDcganWithoutBatchNorm(c, 'an auxiliary classifier');
 }
 
 /** Semi-supervised settings come together, without class conditioning or batch norm in D. */
@@ -391,11 +387,18 @@ function checkSemiSupervised(c: GanConfig): void {
   if (c.labeled < c.labelClasses)
     throw new ArgumentError('labeled', `must be at least one image per class (${c.labelClasses}), got ${c.labeled}`);
   if (c.classes > 0) throw new ArgumentError('classes', 'a semi-supervised GAN is not conditional: leave classes at 0');
-  // D's batch norms would need a third group of rows (the labelled batch) that no recipe measured.
+  requireDcganWithoutBatchNorm(c, 'semi-supervised training');
+}
+
+/**
+ * A D with class logits (`what`) is a DCGAN's only with spectral norm in place of its batch norms:
+ * those would need a group of rows of their own (the labelled or classed batch) that no recipe measured.
+ */
+function requireDcganWithoutBatchNorm(c: GanConfig, what: string): void {
   if (c.architecture === 'dcgan' && !c.spectralNorm)
     throw new ArgumentError(
       'spectralNorm',
-      'is off, which gives a DCGAN batch norms in D; semi-supervised training takes D spectrally normalised',
+      `is off, which gives a DCGAN batch norms in D; ${what} takes D spectrally normalised`,
     );
 }
 
