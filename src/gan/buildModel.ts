@@ -1,6 +1,8 @@
-// The trainer's model for a configuration. The MLP (mlpModel.ts) keeps its own planner, whose
-// results every fixed-seed output was checked against; every other model (DCGAN, and any
-// semi-supervised one) is a pair of layer lists (networks.ts) planned by networkStep.ts.
+// The trainer's model for a configuration: a pair of layer lists (networks.ts) planned by
+// networkStep.ts, the plain MLP included (it records the same kernels in the same order as the
+// MLP's own planner did, so its checkpoints are the same bytes: tests/gan/mlpOnLayerLists.test.ts).
+// Only an MLP that takes its class as a one-hot input keeps that planner (mlpModel.ts, step.ts):
+// its first layers' class columns are not in the layer lists yet.
 import type { GpuContext } from '../gpu/context.js';
 import { NetworkParameters } from '../nn/network.js';
 import { initialiseNetwork } from '../nn/networkInit.js';

@@ -31,6 +31,7 @@ import { elements } from '../nn/model.js';
 import {
   buildPlan,
   forwardPlan,
+  shareSplitScratch,
   type Block,
   type NetworkParameters,
   type NormGroup,
@@ -159,7 +160,7 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
 export async function buildNetworkStep(ctx: GpuContext, parts: NetworkStepParts): Promise<NetworkStep> {
   const { head, hidden } = checkNetworks(parts);
   return Workspace.build(ctx, 'gan step', async (ws) => {
-    const plan = planStep(ws, parts, head, hidden);
+    const plan = shareSplitScratch(ctx, ws, planStep(ws, parts, head, hidden));
     const kernels = await buildPlan(ctx, plan);
     for (const k of kernels) ws.own(k);
     return { kernels, workspace: ws, destroy: () => ws.destroy() };

@@ -52,15 +52,26 @@ export const auxiliaryClasses = (config: Pick<GanConfig, 'classes' | 'conditioni
   config.conditioning === 'auxiliary' ? config.classes : 0;
 
 /**
- * Whether the configuration trains layer-list networks (networkStep.ts): every DCGAN, and a
- * semi-supervised, class-projecting or auxiliary-classifier MLP (as the MLP's layers); an ordinary MLP, and one that
- * takes its class as a one-hot input, keep their own planner (step.ts).
+ * Whether the configuration trains layer-list networks (networkStep.ts): every model but an MLP
+ * that takes its class as a one-hot input, whose first layers' class columns only the MLP's own
+ * planner (step.ts) has yet. The plain MLP trains to the same bytes either way (tests/gan/mlpOnLayerLists.test.ts).
  */
 export function usesLayerLists(
   config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
 ): boolean {
+  return !hasMlpLayout(config) || config.classes === 0;
+}
+
+/**
+ * Whether a checkpoint of the configuration holds the MLP's layout, which the repair search
+ * (MlpWeights) reads: a plain MLP, or one that takes its class as a one-hot input; not a DCGAN,
+ * nor an MLP with class logits or a projection.
+ */
+export function hasMlpLayout(
+  config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
+): boolean {
   const classesOutsideD = config.classes > 0 && config.conditioning !== 'one-hot';
-  return config.architecture !== 'mlp' || config.labelClasses > 0 || classesOutsideD;
+  return config.architecture === 'mlp' && config.labelClasses === 0 && !classesOutsideD;
 }
 
 function mlpPreset(config: GanConfig): MlpPresetSpec {
@@ -126,7 +137,7 @@ const kindOfMlp = (config: GanConfig) =>
 
 /** Refuses a layer-list model where only the MLP's passes exist yet (repair's latent search), by name. */
 export function requireMlp(config: GanConfig): void {
-  if (usesLayerLists(config))
+  if (!hasMlpLayout(config))
     throw new ArgumentError(
       'checkpoint',
       config.architecture === 'mlp'

@@ -16,7 +16,7 @@ import { buildPlan, forwardPlan, NetworkWeights } from '../nn/network.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { generatorSpec, requireGanConfig, type GanConfig } from './config.js';
-import { generatorNetworkSpec, usesLayerLists } from './networks.js';
+import { generatorNetworkSpec, hasMlpLayout } from './networks.js';
 import { importGenerator } from './state.js';
 import { describeValue, requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
@@ -305,7 +305,8 @@ export function loadGenerator(
   requireGanConfig('checkpoint.config', checkpoint.config);
   requireInstance('checkpoint.tensors', checkpoint.tensors, Map, 'a Map of tensors');
   const { config } = checkpoint;
-  const generator = !usesLayerLists(config)
+  // The MLP's layout where it fits (repair's latent search reads MlpWeights); the same values either way.
+  const generator = hasMlpLayout(config)
     ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)
     : new NetworkWeights(ctx, generatorNetworkSpec(config), 'generator', true);
   try {

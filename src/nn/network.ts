@@ -15,7 +15,8 @@ import type { GpuContext } from '../gpu/context.js';
 import { createBatchNorm } from '../kernels/batchNorm.js';
 import { createConv2d, createConv2dInputGrad, type Conv2dGeometry } from '../kernels/conv2d.js';
 import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
-import { createMatmul, type MatmulSpec } from '../kernels/matmul.js';
+import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
+import type { Workspace } from '../gpu/workspace.js';
 import { viewRef, type TensorView } from './mlp.js';
 import {
   elements,
@@ -342,6 +343,24 @@ export function blockCount(net: NetworkWeights, blocks: number | undefined): num
   if (!Number.isInteger(blocks) || blocks < 0 || blocks > all)
     throw new ArgumentError('blocks', `must be an integer in [0, ${all}], got ${blocks}`);
   return blocks;
+}
+
+/**
+ * The plan with its split-K matmuls sharing two scratch buffers of `ws` instead of each holding
+ * its own (up to 8 MiB apiece at batch 4096): a pass's kernels run one after another, so one
+ * product's partial sums are spent before the next is made. The two are taken in turn so that
+ * consecutive split products do not depend on each other through the scratch, which would put a
+ * barrier between them. What the products compute is unchanged.
+ */
+export function shareSplitScratch(ctx: GpuContext, ws: Workspace, plan: PlannedKernel[]): PlannedKernel[] {
+  const floats = plan.map((p) => ('matmul' in p ? splitWorkspaceFloats(ctx, p.matmul) : 0));
+  const largest = Math.max(0, ...floats);
+  if (largest === 0) return plan;
+  const scratch = [ws.storage('split-K partials A', largest), ws.storage('split-K partials B', largest)];
+  let turn = 0;
+  return plan.map((p, i) =>
+    'matmul' in p && floats[i]! > 0 ? { matmul: { ...p.matmul, splitWorkspace: scratch[turn++ % 2]! } } : p,
+  );
 }
 
 /** Builds planned kernels in order; on a failure destroys those built and rethrows. */

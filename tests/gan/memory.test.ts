@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { headRowsPerGroup } from '../../src/kernels/logitHead.js';
 import { MatmulKernel } from '../../src/kernels/matmul.js';
-import type { MlpParameters } from '../../src/nn/mlp.js';
+import type { NetworkParameters } from '../../src/nn/network.js';
 import { useGpu } from '../support/gpu.js';
 import { resolveGanConfig, SEED_RECIPE } from '../../src/gan/config.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
@@ -17,8 +17,8 @@ import { byteImages, labelled, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
 
-/** An MLP network's floats per flat buffer (these trainers are MLPs). */
-const mlpFloats = (net: unknown) => (net as MlpParameters).layout.totalFloats;
+/** A network's floats per flat buffer (these trainers are plain MLPs, trained as layer lists). */
+const mlpFloats = (net: unknown) => (net as NetworkParameters).layout.parameterFloats;
 /**
  * Uniform buffers, the step counter, the stats ring and placeholders: 3 KB at batch 64 and at
  * batch 1024 (measured). Less than one extra activation buffer.
@@ -59,7 +59,10 @@ describe('trainer memory', () => {
         );
 
         const scratch = ctx.memory.liveBuffers().filter((b) => /split-K/.test(b.label));
-        expect(scratch.map((b) => b.label).sort()).toEqual(['split-K partials A', 'split-K partials B']);
+        expect(scratch.map((b) => b.label).sort()).toEqual([
+          'gan step split-K partials A',
+          'gan step split-K partials B',
+        ]);
         for (const b of scratch) expect(b.size).toBe(largest * 4);
 
         const accounted =
