@@ -1,5 +1,6 @@
 // Semi-supervised training and classification from the CLI, as a user runs them (child processes,
-// the software adapter, a tiny run): `train --labeled N` on MNIST, `classify` on the MNIST test
+// the software adapter, a tiny run): `train --labeled N` on MNIST (its test accuracy logged at
+// --eval-every), `classify` on the MNIST test
 // digits (accuracy and confusion matrix, text and JSON) and on one picture, `eval`'s test
 // accuracy, and one-line errors for what a user can get wrong.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,20 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
   beforeAll(() => {
     out = tempDir('gan-semi-');
     checkpoint = join(out, 'checkpoint.safetensors');
-    const r = cli(['train', '--labeled', '20', '--steps', '4', '--out', out, ...TINY]);
+    const r = cli([
+      'train',
+      '--labeled',
+      '20',
+      '--steps',
+      '4',
+      '--eval-every',
+      '2',
+      '--eval-n',
+      '64',
+      '--out',
+      out,
+      ...TINY,
+    ]);
     expect(r.status, r.errors.join('\n')).toBe(0);
     expect(r.stdout).toMatch(/labelled: 20 of the 60000 images, balanced over 10 classes/);
     expect(r.stdout).toMatch(
@@ -62,6 +76,14 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
     const diagonal = summary.confusion.reduce((sum: number, row: number[], k: number) => sum + row[k]!, 0);
     expect(summary.accuracy).toBeCloseTo(diagonal / 10000, 10);
     expect(text.stdout).toContain(`accuracy ${(100 * summary.accuracy).toFixed(2)}%`);
+    // What training logged at step 4 (--eval-every 2) is classify's reading of step 4's checkpoint.
+    const logged = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.testAccuracy !== undefined);
+    expect(logged.map((l) => l.step)).toEqual([2, 4]);
+    expect(logged[1]).toMatchObject({ testAccuracy: summary.accuracy, testRight: diagonal, testCount: 10000 });
     const first = lines[0];
     expect(first.probabilities).toHaveLength(10);
     expect(first.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 4);

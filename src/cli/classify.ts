@@ -15,7 +15,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { acquireGpu } from '../gpu/device.js';
 import { imageSide } from '../render/grid.js';
 import { type FlagTable, parseFlags, UsageError } from './args.js';
-import { builtinData, loadTrainingData } from './data.js';
+import { builtinData, loadTrainingData, type BuiltinData } from './data.js';
 
 export const CLASSIFY_FLAGS: FlagTable = {
   checkpoint: { kind: 'string', required: true, help: 'a semi-supervised checkpoint (trained with --labeled N)' },
@@ -105,6 +105,22 @@ function confusionText(confusion: number[][]): string {
   return ['confusion:', header, ...confusion.map((row, k) => `${pad(k)} ${row.map(pad).join('')}`)].join('\n');
 }
 
+/** A built-in set's test split, which no run trains on, with its labels. */
+export function builtinTestPictures(builtin: BuiltinData): Pictures & { labels: Uint8Array } {
+  if (builtin === 'mnist') {
+    const images = loadMnistImages(mnistFilePath('t10k-images'));
+    const labels = loadMnistLabels(mnistFilePath('t10k-labels'));
+    return {
+      what: `${images.count.toLocaleString('en-US')} MNIST test digits`,
+      pixels: images.pixels,
+      count: images.count,
+      labels,
+    };
+  }
+  const set = loadFashionMnist('test');
+  return { what: `${set.count.toLocaleString('en-US')} Fashion-MNIST held-out test images`, ...set };
+}
+
 /** A built-in set's test images, or the user's pictures at the checkpoint's size and colours. */
 export function readPictures(
   checkpoint: Checkpoint,
@@ -121,20 +137,7 @@ export function readPictures(
   const builtin = builtinData(data);
   if (builtin && side !== 28)
     throw new UsageError(`--data ${data}: its 28×28 pictures do not fit this ${side}×${side} model`);
-  if (builtin === 'mnist') {
-    const images = loadMnistImages(mnistFilePath('t10k-images'));
-    const labels = loadMnistLabels(mnistFilePath('t10k-labels'));
-    return {
-      what: `${images.count.toLocaleString('en-US')} MNIST test digits`,
-      pixels: images.pixels,
-      count: images.count,
-      labels,
-    };
-  }
-  if (builtin === 'fashion-mnist') {
-    const set = loadFashionMnist('test');
-    return { what: `${set.count.toLocaleString('en-US')} Fashion-MNIST held-out test images`, ...set };
-  }
+  if (builtin) return builtinTestPictures(builtin);
   const loaded = loadTrainingData({
     path: data,
     ...(labelsPath !== undefined && { labelsPath }),

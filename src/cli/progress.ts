@@ -18,6 +18,8 @@ export function progressLine(
   stats: TrainingStats | null,
   width = 24,
   quality?: { distance: number; coveredClasses: number },
+  /** A class-head run's D on the test split, at the last evaluation. */
+  testAccuracy?: number,
 ): string {
   const fraction = total > 0 ? Math.min(1, step / total) : 1;
   const filled = Math.round(fraction * width);
@@ -34,7 +36,9 @@ export function progressLine(
     : '';
   const eta = stepsPerSec > 0 ? (total - step) / stepsPerSec : NaN;
   const done = `${step}/${total} ${(fraction * 100).toFixed(0)}%`;
-  const scored = quality ? ` · FCD ${quality.distance.toFixed(2)} (${quality.coveredClasses}/10 classes)` : '';
+  const scored =
+    (quality ? ` · FCD ${quality.distance.toFixed(2)} (${quality.coveredClasses}/10 classes)` : '') +
+    (testAccuracy !== undefined ? ` · test ${(100 * testAccuracy).toFixed(1)}% right` : '');
   return `${bar} ${done} · ${stepsPerSec.toFixed(1)} steps/s${numbers}${scored} · ETA ${formatDuration(eta)}`;
 }
 

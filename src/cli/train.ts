@@ -11,6 +11,7 @@ import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { GpuFailureError } from '../gpu/errors.js';
 import { TrainingDivergedError } from '../base/errors.js';
 import { GpuDataset } from '../data/dataset.js';
+import { testAccuracyMeter } from './trainTestAccuracy.js';
 import { chooseLabeled, labeledSetFromBytes } from '../data/labeled.js';
 import { classifierWeightsPath, readDatasetClassifier } from '../eval/classifierFile.js';
 import { createGeneratorEvaluator, type GeneratorEvaluator } from '../eval/evaluate.js';
@@ -316,6 +317,7 @@ async function trainOn(
   const evaluator = run.evaluation
     ? await qualityEvaluator(ctx, trainer, run.evaluation.count, data.dataset ?? 'mnist')
     : null;
+  const tester = run.evaluation ? await testAccuracyMeter(ctx, trainer, data.dataset) : null;
   const signals = watchSignals();
   let saved = checkpoint?.step ?? null;
   try {
@@ -326,7 +328,7 @@ async function trainOn(
         `${modelText(trainer)}, batch ${config.batch}, seed ${config.seed}, ${rateText(config)}; writing ${run.out}`,
     );
     const stop = () => signals.stopped() !== null;
-    await loop({ trainer, sampler, evaluator, run, stop, onSaved: (step) => (saved = step) });
+    await loop({ trainer, sampler, evaluator, tester, run, stop, onSaved: (step) => (saved = step) });
     await save(trainer, sampler, run, true, (step) => (saved = step));
     console.log(`saved ${join(run.out, CHECKPOINT)} and samples.png at step ${trainer.step}`);
     const signal = signals.stopped();
@@ -344,6 +346,7 @@ async function trainOn(
   } finally {
     signals.release();
     evaluator?.destroy();
+    tester?.destroy();
     sampler.destroy();
     trainer.destroy();
     labels?.destroy();

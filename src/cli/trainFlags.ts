@@ -162,7 +162,9 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   'eval-every': {
     kind: 'integer',
     min: 1,
-    help: 'steps between quality scores (Fréchet classifier distance, class coverage) in log.jsonl and progress',
+    help:
+      'steps between quality scores (Fréchet classifier distance, class coverage; with a class head, test ' +
+      'accuracy) in log.jsonl and progress',
   },
   'eval-n': { kind: 'integer', min: 2, max: 50000, default: 2000, help: 'samples per quality score' },
 };

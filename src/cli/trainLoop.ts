@@ -10,6 +10,8 @@ import type { TrainingStats } from '../gan/stats.js';
 import type { GanTrainer } from '../gan/trainer.js';
 import type { GeneratorEvaluator } from '../eval/evaluate.js';
 import type { SampleScore } from '../eval/scorer.js';
+import type { ClassificationScore } from '../gan/ganClassifier.js';
+import type { TestAccuracyMeter } from './trainTestAccuracy.js';
 import { sampleGrid } from '../render/grid.js';
 import { flagFor, showValue } from './args.js';
 import { appendLine, RUN_FILES, writeAtomically } from './files.js';
@@ -103,12 +105,14 @@ export interface Training {
   trainer: GanTrainer;
   sampler: GanSampler;
   evaluator: GeneratorEvaluator | null;
+  /** A class-head run's D on the test split, read with the evaluator. */
+  tester: TestAccuracyMeter | null;
   run: Run;
   stop: () => boolean;
   onSaved: (step: number) => void;
 }
 
-export async function loop({ trainer, sampler, evaluator, run, stop, onSaved }: Training): Promise<void> {
+export async function loop({ trainer, sampler, evaluator, tester, run, stop, onSaved }: Training): Promise<void> {
   const progress = new Progress();
   const log = statsLogger(trainer, run, progress);
   try {
@@ -122,8 +126,9 @@ export async function loop({ trainer, sampler, evaluator, run, stop, onSaved }: 
         onStats: log.onStats,
         shouldStop: stop,
       });
-      if (evaluator && trainer.step % run.evaluation!.every === 0 && !stop()) {
-        log.setQuality(await evaluator.evaluate());
+      if (run.evaluation && trainer.step % run.evaluation.every === 0 && !stop()) {
+        if (evaluator) log.setQuality(await evaluator.evaluate());
+        if (tester) log.setTestAccuracy(await tester.measure());
       }
       if (trainer.step % run.sampleEvery === 0 && trainer.step < run.total) {
         // The log reaches the checkpoint's step first, so a resume from it repeats no line.
@@ -146,13 +151,14 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
   const start = { time: performance.now(), step: trainer.step };
   let warned = false;
   let quality: SampleScore | undefined;
+  let testAccuracy: number | undefined;
   const write = (line: object) =>
     appendLine(join(run.out, RUN_FILES.log), JSON.stringify({ ...line, time: new Date().toISOString() }));
   return {
     onStats(stats: TrainingStats): void {
       const speed = ((stats.step - start.step) * 1000) / Math.max(1, performance.now() - start.time);
       write({ ...stats, stepsPerSec: speed });
-      progress.update(progressLine(stats.step, run.total, speed, stats, 24, quality));
+      progress.update(progressLine(stats.step, run.total, speed, stats, 24, quality, testAccuracy));
       if (!warned && Math.max(stats.lossD, stats.lossG) > RUNAWAY_LOSS) {
         warned = true;
         progress.done();
@@ -162,6 +168,10 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
     setQuality(score: SampleScore): void {
       quality = score;
       write({ step: trainer.step, quality });
+    },
+    setTestAccuracy(score: ClassificationScore): void {
+      testAccuracy = score.accuracy;
+      write({ step: trainer.step, testAccuracy, testRight: score.right, testCount: score.count });
     },
   };
 }
