@@ -70,3 +70,14 @@ export function repairObjectiveReference(
   const logits = mlpForwardReference(d.tensors, d.prefix, d.spec, generated, rows).outputs.at(-1)!;
   return { errors, realism: repairRealismReference(logits, weight).realism, generated };
 }
+
+/** The prior step in float64: each row of `latents` (rows × dim) scaled to norm √dim; a zero row stays. */
+export function latentToSphereReference(latents: ArrayLike<number>, rows: number, dim: number): Float64Array {
+  const out = Float64Array.from(latents);
+  for (let r = 0; r < rows; r++) {
+    const row = out.subarray(r * dim, (r + 1) * dim);
+    const norm = Math.sqrt(row.reduce((sum, v) => sum + v * v, 0));
+    if (norm > 0) for (let j = 0; j < dim; j++) row[j] = (row[j]! * Math.sqrt(dim)) / norm;
+  }
+  return out;
+}

@@ -134,7 +134,14 @@ export {
   type RepairResult,
   type RepairObjective,
 } from './repair/repairer.js';
-export { REPAIR_BLENDS, REPAIR_CONTEXTS, type RepairBlend, type RepairContext } from './repair/options.js';
+export {
+  REPAIR_BLENDS,
+  REPAIR_CONTEXTS,
+  REPAIR_PRIORS,
+  type RepairBlend,
+  type RepairContext,
+  type RepairPrior,
+} from './repair/options.js';
 export { nearnessWeights, poissonBlend, NEARNESS_WINDOW, type PlanarShape } from './repair/context.js';
 export {
   parseDegradation,

@@ -2,7 +2,7 @@
 // 2-step restorer for blur, two test digits, three degradations, and the figure. Only the table's
 // shape, the numbers' ranges and the figure's size are checked: such networks restore nothing,
 // and no quality or speed is asserted.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { join } from 'node:path';
@@ -44,18 +44,25 @@ describe('bench/restore.ts', () => {
     expect(methods('mask')).toEqual([
       'ours (latent search)',
       'ours (latent search, uniform context, copied fill)',
+      'ours (latent search, sphere prior)',
       'nearest training picture',
       'degraded, as it is',
       'harmonic fill',
     ]);
     expect(methods('blur')).toEqual([
       'ours (latent search)',
+      'ours (latent search, sphere prior)',
       'ours (trained restorer, 2 steps)',
       'nearest training picture',
       'degraded, as it is',
       'Richardson–Lucy (30 it.)',
     ]);
-    expect(methods('downscale:factor=4')).toEqual(['ours (latent search)', 'nearest training picture', 'bicubic']);
+    expect(methods('downscale:factor=4')).toEqual([
+      'ours (latent search)',
+      'ours (latent search, sphere prior)',
+      'nearest training picture',
+      'bicubic',
+    ]);
     for (const s of result.scores) {
       expect(s.psnr).toBeGreaterThan(0);
       expect(s.psnr).toBeLessThanOrEqual(100);
@@ -65,9 +72,14 @@ describe('bench/restore.ts', () => {
       expect([0, 0.5, 1]).toContain(s.accuracy);
     }
     expect(result.settings).toMatchObject({ n: 2, train: 40, starts: 2, steps: 2 });
-    // Two pictures of three degradations; blur's row is the widest: degraded, five methods, truth.
+    // The ceiling: the shipped classifier reads both clean test digits (a 7 and a 2) right.
+    expect(result.cleanAccuracy).toBe(1);
+    expect(stdout).toMatch(
+      /The classifier reads 100\.0% of the clean pictures right, what giving back the truth would/,
+    );
+    // Two pictures of three degradations; the mask's and blur's rows are the widest: degraded, six methods, truth.
     const png = PNG.sync.read(readFileSync(figure));
-    expect([png.width, png.height]).toEqual([7 * 30 + 2, 6 * 30 + 2]);
+    expect([png.width, png.height]).toEqual([8 * 30 + 2, 6 * 30 + 2]);
   });
 
   it('refuses a run with neither a checkpoint nor restorers, by name', () => {
@@ -76,5 +88,11 @@ describe('bench/restore.ts', () => {
     expect(() => execFileSync(process.execPath, [bundle, '--quick'], { cwd: ROOT, stdio: 'pipe' })).toThrow(
       /give --checkpoint FILE .*, --restorers DIR, or both/,
     );
+    // A mistyped flag: one line and the usage, exit 2; --help: the usage.
+    const run = (...args: string[]) => spawnSync(process.execPath, [bundle, ...args], { cwd: ROOT, encoding: 'utf8' });
+    const mistyped = run('--restorer', 'x');
+    expect(mistyped.status).toBe(2);
+    expect(mistyped.stderr).toMatch(/^bench:restore: Unknown option '--restorer'\nusage: npm run bench:restore/);
+    expect(run('--help').stdout).toMatch(/^usage: npm run bench:restore -- \(--checkpoint FILE/);
   });
 });

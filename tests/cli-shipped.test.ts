@@ -99,6 +99,8 @@ function rmsAgainst(file: string, truth: Uint8Array): number {
 /** The shipped restorers trained longer than 1000 steps (scripts/shipped-models.sh's `longer`). */
 const LONGER: Record<string, number> = {
   'mnist noise:sigma=0.2,salt=0': 2000,
+  'mnist blur:sigma=1.5': 3000,
+  'mnist downscale:factor=2': 3000,
   'fashion-mnist downscale:factor=2': 3000,
   'fashion-mnist blur:sigma=1.5': 3000,
   'fashion-mnist mask:first=11,last=18': 3000,

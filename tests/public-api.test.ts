@@ -55,6 +55,7 @@ const PUBLIC_VALUES = [
   'GanTrainer',
   'ImageRepairer',
   'REPAIR_BLENDS',
+  'REPAIR_PRIORS',
   'REPAIR_CONTEXTS',
   'nearnessWeights',
   'poissonBlend',

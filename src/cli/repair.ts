@@ -7,7 +7,13 @@ import { prepareImage } from '../data/images.js';
 import { imageSide, sampleGrid } from '../render/grid.js';
 import { loadDiscriminator } from '../gan/discriminator.js';
 import { ImageRepairer } from '../repair/repairer.js';
-import { REPAIR_BLENDS, REPAIR_CONTEXTS, type RepairOptions, repairSettings } from '../repair/options.js';
+import {
+  REPAIR_BLENDS,
+  REPAIR_CONTEXTS,
+  REPAIR_PRIORS,
+  type RepairOptions,
+  repairSettings,
+} from '../repair/options.js';
 import { loadGenerator } from '../gan/sampler.js';
 import { acquireGpu } from '../gpu/device.js';
 import { type FlagTable, parseFlags, settingsOf, UsageError } from './args.js';
@@ -33,6 +39,12 @@ export const SEARCH_END_FLAGS = {
     setting: 'useEma',
     value: false,
     help: 'use the trained weights instead of their moving average',
+  },
+  prior: {
+    kind: 'string',
+    setting: 'prior',
+    choices: REPAIR_PRIORS,
+    help: 'where each noise vector is kept: none (default) or sphere (Yeh et al.: back to norm √d after each step)',
   },
 } satisfies FlagTable<keyof RepairOptions>;
 

@@ -46,8 +46,17 @@ export interface RepairOptions {
    * as they are.
    */
   blend?: RepairBlend;
+  /**
+   * Where each z is kept (Yeh et al. 2017 keep z where the prior puts its mass). 'sphere': after
+   * every Adam step each z is scaled back to norm √d, the shell where almost all of a d-dimensional
+   * N(0, I) lies, so the generator is never fed an input it did not train on. 'none': z goes where
+   * Adam takes it. Default 'none'.
+   */
+  prior?: RepairPrior;
 }
 
+export const REPAIR_PRIORS = ['none', 'sphere'] as const;
+export type RepairPrior = (typeof REPAIR_PRIORS)[number];
 export const REPAIR_CONTEXTS = ['uniform', 'nearness'] as const;
 export type RepairContext = (typeof REPAIR_CONTEXTS)[number];
 export const REPAIR_BLENDS = ['copy', 'poisson'] as const;
@@ -129,6 +138,7 @@ export interface RepairSettings {
   blurKernel: BlurTaps | null;
   context: RepairContext;
   blend: RepairBlend;
+  prior: RepairPrior;
 }
 
 /** The most starting points one search takes. */
@@ -158,6 +168,7 @@ export function repairSettings(config: GanConfig, options: RepairOptions): Repai
     blurKernel: options.blurKernel ?? null,
     context: oneOf('context', options.context ?? (picture ? 'nearness' : 'uniform'), REPAIR_CONTEXTS),
     blend: oneOf('blend', options.blend ?? (picture ? 'poisson' : 'copy'), REPAIR_BLENDS),
+    prior: oneOf('prior', options.prior ?? 'none', REPAIR_PRIORS),
   };
   for (const [argument, plain] of [
     ['context', 'uniform'],

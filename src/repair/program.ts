@@ -1,7 +1,7 @@
 // The GPU side of a repair search, built once: its buffers in one workspace, and its kernels in
 // the order an iteration records them (see repairer.ts for the iteration):
 //   evaluation: G forward · [D forward · realism term · D backward to ∂/∂y] · known-pixel error
-//   update:     G backward to ∂/∂z · step counter · Adam on z
+//   update:     G backward to ∂/∂z · step counter · Adam on z · [z back onto the prior's sphere]
 import type { GpuContext } from '../gpu/context.js';
 import { Workspace } from '../gpu/workspace.js';
 import { createAdam } from '../kernels/adam.js';
@@ -10,6 +10,7 @@ import type { Kernel } from '../kernels/kernel.js';
 import { createRepairGate, createRepairPixels, createRepairRealism } from '../kernels/latentRepair.js';
 import { createMatmul } from '../kernels/matmul.js';
 import { createRandomFill } from '../kernels/random.js';
+import { createLatentToSphere } from '../kernels/latentPrior.js';
 import { STREAMS } from '../kernels/streams.js';
 import type { MlpWeights } from '../nn/mlp.js';
 import { backwardMatmulSpecs, forwardKernels, type ForwardSpec } from '../nn/passes.js';
@@ -45,6 +46,8 @@ export interface RepairProgram {
   withCritic: boolean;
   /** Fills z with the seeded starting points. */
   startNoise: Kernel;
+  /** With the sphere prior: puts every z back on it (after startNoise, and after each Adam step). */
+  prior: Kernel | null;
   /** Through the known-pixel kernel: the objective's scores and its gradient at G's output. */
   evaluation: Kernel[];
   /** The rest of an iteration: G backward to z, the counter and Adam. */
@@ -176,11 +179,17 @@ export function buildRepairProgram(
         }),
       ),
     );
+    const prior =
+      settings.prior === 'sphere'
+        ? ws.own(await createLatentToSphere(ctx, { rows: starts, dim: config.noiseDim, latents: buffers.z }))
+        : null;
+    if (prior) update.push(prior);
     return {
       ws,
       buffers,
       withCritic,
       startNoise,
+      prior,
       evaluation,
       update,
       counter,

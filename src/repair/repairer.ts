@@ -194,6 +194,7 @@ export class ImageRepairer {
     this.program.counter.set(0);
     const encoder = this.ctx.device.createCommandEncoder({ label: 'repair start' });
     this.program.startNoise.record(encoder);
+    this.program.prior?.record(encoder);
     this.ctx.submit([encoder.finish()]);
   }
 

@@ -9,10 +9,12 @@ import { ImageRepairer, type RepairImprovement } from '../../src/repair/repairer
 import { nearnessWeights, poissonBlend } from '../../src/repair/context.js';
 import { loadDiscriminator } from '../../src/gan/discriminator.js';
 import { createRepairPixels, createRepairRealism } from '../../src/kernels/latentRepair.js';
+import { createLatentToSphere } from '../../src/kernels/latentPrior.js';
 import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
 import { MlpWeights, type MlpSpec } from '../../src/nn/mlp.js';
 import { randomTensors, type Tensors, upload } from './networks.js';
 import {
+  latentToSphereReference,
   repairObjectiveReference,
   repairPixelsReference,
   repairRealismReference,
@@ -130,6 +132,36 @@ describe('repair kernels against float64', () => {
       for (const buffer of Object.values(b)) mem.release(buffer);
     });
   }
+});
+
+describe('the prior step against float64', () => {
+  // Widths below, at and past the 64 threads; a row of zeros stays; rows far off the shell both ways.
+  for (const [rows, dim] of [
+    [1, 1],
+    [5, 7],
+    [64, 100],
+    [3, 300],
+  ] as const)
+    it(`each z onto the sphere of radius √d: ${rows} × ${dim}`, async () => {
+      const { ctx } = gpu;
+      const latents = randomArray(rows * dim, rows + dim, -3, 3);
+      if (rows > 1) latents.fill(0, dim, 2 * dim);
+      if (rows > 2) for (let j = 2 * dim; j < 3 * dim; j++) latents[j]! *= 1e-3;
+      const buffer = ctx.memory.createStorage('z', latents);
+      const kernel = await createLatentToSphere(ctx, { rows, dim, latents: buffer });
+      try {
+        await runKernels(ctx, kernel);
+        const got = await ctx.readF32(buffer);
+        close(got, latentToSphereReference(latents, rows, dim), 'z on the sphere');
+        for (let r = 0; r < rows; r++) {
+          const norm = Math.hypot(...got.subarray(r * dim, (r + 1) * dim));
+          expect(norm).toBeCloseTo(r === 1 ? 0 : Math.sqrt(dim), 4);
+        }
+      } finally {
+        kernel.destroy();
+        ctx.memory.release(buffer);
+      }
+    });
 });
 
 describe('the gradient with respect to z', () => {
@@ -256,6 +288,36 @@ describe('the latent search', () => {
     discriminator.destroy();
   });
 
+  it('with the sphere prior, keeps every z at norm √d and still fits the known pixels', async () => {
+    const { ctx } = gpu;
+    const config = resolveGanConfig({ noiseDim: 9, generatorHidden: [16], discriminatorHidden: [8], dataDim: 25 });
+    const gSpec = generatorSpec(config);
+    const gTensors = randomTensors(gSpec, 'generator', 90, 1.5);
+    const generator = upload(ctx, gSpec, 'generator', gTensors, true);
+    // A target the generator makes from a z on the sphere, so the constrained search can reach it.
+    const zStar = randomArray(config.noiseDim, 91, -1, 1);
+    const onSphere = latentToSphereReference(zStar, 1, config.noiseDim);
+    const image = generatedBy(reference(gSpec, 'generator', gTensors), onSphere, config.dataDim);
+    const known = randomMask(config.dataDim, 0.6, 92);
+    const search = (prior: 'none' | 'sphere') =>
+      ImageRepairer.create(ctx, config, generator, null, { starts: 6, prior, context: 'uniform', blend: 'copy' });
+    const [free, kept] = [await search('none'), await search('sphere')];
+    try {
+      const [loose, held] = [
+        await free.repair(image, known, { steps: 200 }),
+        await kept.repair(image, known, { steps: 200 }),
+      ];
+      expect(Math.hypot(...held.noise)).toBeCloseTo(Math.sqrt(config.noiseDim), 4);
+      // The unconstrained search leaves the shell: the prior step is what keeps z on it.
+      expect(Math.abs(Math.hypot(...loose.noise) - Math.sqrt(config.noiseDim))).toBeGreaterThan(0.01);
+      expect(held.error).toBeLessThan(0.05 * held.errors.reduce((a, e) => Math.max(a, e), 0) + 1e-3);
+    } finally {
+      free.destroy();
+      kept.destroy();
+      generator.destroy();
+    }
+  });
+
   it('gives the best fill as it improves, read back only when asked and only on an improvement', async () => {
     const { ctx } = gpu;
     const config = resolveGanConfig({ noiseDim: 6, generatorHidden: [16], discriminatorHidden: [8], dataDim: 24 });
@@ -364,6 +426,9 @@ describe('misuse', () => {
     await expect(ImageRepairer.create(ctx, config, generator, null, { blend: 'poisson' })).rejects.toThrow(/blend/);
     await expect(ImageRepairer.create(ctx, config, generator, null, { blend: 'smudge' as never })).rejects.toThrow(
       /must be 'copy' or 'poisson', got smudge/,
+    );
+    await expect(ImageRepairer.create(ctx, config, generator, null, { prior: 'ball' as never })).rejects.toThrow(
+      /^prior: must be 'none' or 'sphere', got ball/,
     );
     generator.destroy();
   });
