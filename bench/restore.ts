@@ -133,7 +133,10 @@ async function restoreOurs(
   }
 }
 
-/** The latent search's rows: as it is, and for a mask both with Yeh et al.'s options (the default) and without. */
+/**
+ * The latent search's rows: as it is; for a mask also without Yeh et al.'s context and blend (the
+ * default); and with each z kept on the prior's sphere (one more search per degradation).
+ */
 async function searches(
   ctx: GpuContext,
   checkpoint: ReturnType<typeof readCheckpointFile>,

@@ -17,6 +17,8 @@ export class QualityView {
   private bestAccuracy: { accuracy: number; step: number } | null = null;
   /** How many steps apart test accuracies come, null when the run's D does not classify digits. */
   private accuracyEvery: number | null = null;
+  /** Whether scores apply (else the text says why not, which a reset keeps). */
+  private scoring = true;
 
   constructor(
     private readonly chartElement: HTMLElement,
@@ -96,6 +98,7 @@ export class QualityView {
 
   /** Says why there are no scores (no classifier file, or images that are not 28×28 digits). */
   unavailable(why: string): void {
+    this.scoring = false;
     this.text.textContent = `No quality scores: ${why}`;
   }
 
@@ -108,6 +111,7 @@ export class QualityView {
 
   /** MNIST again: the chart and bars are back, empty until the next score. */
   applicable(): void {
+    this.scoring = true;
     this.text.textContent = this.intro;
     this.chartElement.hidden = false;
     this.barsElement.hidden = false;
@@ -118,10 +122,11 @@ export class QualityView {
     }
   }
 
-  /** The same settings from a new start (a loaded checkpoint): no line, best or distance of the run before. */
+  /** The same settings from a new start (a loaded checkpoint): no line, bars, best or distance of the run before. */
   reset(): void {
     this.data = [[], []];
     this.plot.setData(this.data as [number[], number[]]);
     this.expectAccuracy(this.accuracyEvery);
+    if (this.scoring) this.applicable();
   }
 }

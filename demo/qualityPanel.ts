@@ -12,7 +12,7 @@ import { dropTestClassifier, measuresTestAccuracy } from './testAccuracy.js';
 /** The panel's view and the classifier; without the file the page says why and trains on unscored. */
 export async function loadQuality(): Promise<Quality> {
   const view = new QualityView($('chart-quality'), $('class-bars'), $('quality-text'), $('test-accuracy'));
-  return { ...(await fetchClassifier(view)), view, inFlight: false, lastStep: 0 };
+  return { ...(await fetchClassifier(view)), view, inFlight: false, lastStep: 0, resets: 0 };
 }
 
 /** The classifier file; scores are skipped (and the page says why) without it. */

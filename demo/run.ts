@@ -90,4 +90,5 @@ function startedAfresh(state: State, session: Session): void {
 export function resetQuality(quality: Quality): void {
   quality.view.reset();
   quality.lastStep = 0;
+  quality.resets++;
 }

@@ -20,6 +20,8 @@ export interface Quality {
   /** True while a score is being computed: at most one at a time, and training never waits for it. */
   inFlight: boolean;
   lastStep: number;
+  /** Counts resets (a checkpoint loaded with the same settings): a score begun before one is not shown. */
+  resets: number;
 }
 
 export interface State {

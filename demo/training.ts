@@ -153,8 +153,10 @@ async function scoreQuality(state: State): Promise<void> {
   const step = session.trainer.step;
   state.quality.inFlight = true;
   state.quality.lastStep = step;
-  // A session replaced meanwhile (reset, lost device) destroys what scores it: nothing to report.
-  const current = () => state.session === session && hasDevice(state.mode);
+  // A session replaced meanwhile (reset, lost device) destroys what scores it, and a checkpoint
+  // loaded into it (resets) makes the score one of the run before: nothing to report either way.
+  const resets = state.quality.resets;
+  const current = () => state.session === session && state.quality.resets === resets && hasDevice(state.mode);
   const { view } = state.quality;
   try {
     if (session.evaluator)

@@ -110,7 +110,7 @@ export {
   type GanConfig,
   type GanLoss,
 } from './gan/config.js';
-export { classHeadClasses } from './gan/networks.js';
+export { classHeadClasses, hasMlpLayout } from './gan/networks.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';

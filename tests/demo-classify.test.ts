@@ -145,6 +145,9 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     expect(await text(page, 'form-message')).toMatch(restarted);
     expect(await text(page, 'classify-note')).toMatch(/^Draw a digit: D reads it as one of its 10 classes/);
     expect(await page.inputValue('select[name=conditioning]')).toBe('auxiliary');
+    // The latent search reads the MLP's layout: the repair panel says why not, and what to change.
+    expect(await page.getAttribute('[data-testid=repair-model]', 'hidden')).toBeNull();
+    expect(await text(page, 'repair-model')).toMatch(/^Repair needs the plain fully connected model: this run’s D/);
     const pattern = /^D's test accuracy at step (\d+): \d+\.\d% \(\d+ of 500 MNIST test digits read right\)/;
     for (let waited = 0; !pattern.test(await text(page, 'test-accuracy')) && waited < 180_000; waited += 500)
       await page.waitForTimeout(500);
@@ -154,7 +157,6 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
 
   it('a checkpoint of the same settings loaded back starts the accuracy line afresh', async () => {
     await page.click('[data-testid=pause]');
-    await page.waitForTimeout(3000); // a reading already under way lands first
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=save]')]);
     const buffer = readFileSync(await download.path());
     await page.setInputFiles('[data-testid=load]', {
@@ -165,9 +167,12 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     await page.waitForFunction(() =>
       /^Loaded same\.safetensors/.test(document.querySelector('[data-testid=file-message]')!.textContent ?? ''),
     );
+    // A reading begun before the load, landing later, is the run before's: it is not shown.
+    await page.waitForTimeout(2000);
     expect(await text(page, 'test-accuracy')).toBe(
       `D's accuracy on MNIST's test digits appears here every ${EVAL_EVERY} steps.`,
     );
+    expect(await text(page, 'quality-text')).not.toMatch(/^Step \d+: distance/);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -48,6 +48,7 @@ const PUBLIC_VALUES = [
   'ARCHITECTURES',
   'CONDITIONINGS',
   'classHeadClasses',
+  'hasMlpLayout',
   'modelSummary',
   'DatasetError',
   'DestroyedError',

@@ -65,11 +65,12 @@ export function usesLayerLists(
 /**
  * Whether a checkpoint of the configuration holds the MLP's layout, which the repair search
  * (MlpWeights) reads: a plain MLP, or one that takes its class as a one-hot input; not a DCGAN,
- * nor an MLP with class logits or a projection.
+ * nor an MLP with class logits or a projection. So: whether `repair` and `ImageRepairer` take it.
  */
 export function hasMlpLayout(
   config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
 ): boolean {
+  requireObject('config', config, 'a GanConfig (a trainer’s or a checkpoint’s config)');
   const classesOutsideD = config.classes > 0 && config.conditioning !== 'one-hot';
   return config.architecture === 'mlp' && config.labelClasses === 0 && !classesOutsideD;
 }

@@ -70,7 +70,10 @@ export class GanTrainer {
     private readonly optimizers: AdamKernel[],
   ) {}
 
-  /** The generator: the MLP's flat buffers (MlpParameters) or a layer list's (NetworkParameters). */
+  /**
+   * The generator: a layer list (NetworkParameters), or the MLP's flat buffers (MlpParameters) for
+   * an MLP that takes its class as a one-hot input.
+   */
   get generator(): GanNetwork {
     return this.model.generator;
   }

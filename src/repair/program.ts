@@ -46,7 +46,10 @@ export interface RepairProgram {
   withCritic: boolean;
   /** Fills z with the seeded starting points. */
   startNoise: Kernel;
-  /** With the sphere prior: puts every z back on it (after startNoise, and after each Adam step). */
+  /**
+   * With the sphere prior: puts every z back on it, recorded after startNoise and after each
+   * iteration's update (kept out of `update`, whose last two are the counter and Adam).
+   */
   prior: Kernel | null;
   /** Through the known-pixel kernel: the objective's scores and its gradient at G's output. */
   evaluation: Kernel[];
@@ -183,7 +186,6 @@ export function buildRepairProgram(
       settings.prior === 'sphere'
         ? ws.own(await createLatentToSphere(ctx, { rows: starts, dim: config.noiseDim, latents: buffers.z }))
         : null;
-    if (prior) update.push(prior);
     return {
       ws,
       buffers,

@@ -72,7 +72,13 @@ export class ImageRepairer {
       requireInstance('discriminator', discriminator, MlpWeights, 'loadDiscriminator() or null');
     requireObject('options', options, 'an object of repair options');
     const settings = repairSettings(config, options);
-    if (!(generator instanceof MlpWeights)) throw new ArgumentError('generator', 'must be an mlp generator');
+    // A trainer's generator is a layer list now, even a plain MLP's: the search reads the MLP layout.
+    if (!(generator instanceof MlpWeights))
+      throw new ArgumentError(
+        'generator',
+        'must be the MLP layout that loadGenerator(ctx, checkpoint) gives (a trainer’s generator is a layer ' +
+          'list: encode a checkpoint of it and load that)',
+      );
     if (settings.useEma && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
     return guardedCreation(ctx, 'ImageRepairer.create', async () => {
       const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);
@@ -202,7 +208,8 @@ export class ImageRepairer {
   private submit(iterations: number): void {
     const encoder = this.ctx.device.createCommandEncoder({ label: `repair ${iterations} steps` });
     const pass = encoder.beginComputePass({ label: 'repair' });
-    const iteration = [...this.program.evaluation, ...this.program.update];
+    const { evaluation, update, prior } = this.program;
+    const iteration = [...evaluation, ...update, ...(prior ? [prior] : [])];
     for (let i = 0; i < iterations; i++) for (const k of iteration) k.record(pass);
     for (const k of this.program.evaluation) k.record(pass);
     pass.end();
