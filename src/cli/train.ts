@@ -43,7 +43,7 @@ import {
   TRAIN_FLAGS,
   type Run,
 } from './trainFlags.js';
-import { leaveOnSignal, loop, save, SIGNAL_EXIT, watchSignals } from './trainLoop.js';
+import { leaveOnSignal, loop, save, SIGNAL_EXIT, type Training, watchSignals } from './trainLoop.js';
 import { trainRestorerCommand } from './trainRestorer.js';
 
 export { TRAIN_FLAGS } from './trainFlags.js';
@@ -296,7 +296,10 @@ function labeledSet(ctx: GpuContext, config: GanConfig, data: TrainingData) {
   return labeled;
 }
 
-/** With `clearOld` (--force) the old run's files go once everything for the new run is built. */
+/**
+ * Builds what a run trains with, each piece owned as it is made, so that a piece that fails to
+ * build (the classifier of the test accuracy, say) takes those made before it along; then trains.
+ */
 async function trainOn(
   ctx: GpuContext,
   run: Run,
@@ -305,19 +308,41 @@ async function trainOn(
   data: TrainingData,
   clearOld: boolean,
 ): Promise<number> {
-  const dataset = GpuDataset.fromBytes(ctx, data.pixels, data.count, config.dataDim, 'training images');
-  const labels =
-    data.labels && config.classes > 0 ? GpuDataset.fromLabels(ctx, data.labels, config.classes) : undefined;
-  const labeled = config.labeled > 0 ? labeledSet(ctx, config, data) : undefined;
-  const trainer = await GanTrainer.create(ctx, config, dataset, labels, labeled);
-  // A conditional run's samples.png has a row of 8 per class.
-  const count = config.classes > 0 ? 8 * config.classes : SAMPLES;
-  const gridLabels = config.classes > 0 ? Array.from({ length: count }, (_, r) => Math.floor(r / 8)) : undefined;
-  const sampler = await GanSampler.create(ctx, config, trainer.generator, { count, labels: gridLabels });
-  const evaluator = run.evaluation
-    ? await qualityEvaluator(ctx, trainer, run.evaluation.count, data.dataset ?? 'mnist')
-    : null;
-  const tester = run.evaluation ? await testAccuracyMeter(ctx, trainer, data.dataset) : null;
+  const owned: Array<{ destroy(): void }> = [];
+  const own = <T extends { destroy(): void }>(object: T): T => {
+    owned.push(object);
+    return object;
+  };
+  try {
+    const dataset = own(GpuDataset.fromBytes(ctx, data.pixels, data.count, config.dataDim, 'training images'));
+    const labels =
+      data.labels && config.classes > 0 ? own(GpuDataset.fromLabels(ctx, data.labels, config.classes)) : undefined;
+    const labeled = config.labeled > 0 ? own(labeledSet(ctx, config, data)) : undefined;
+    const trainer = own(await GanTrainer.create(ctx, config, dataset, labels, labeled));
+    // A conditional run's samples.png has a row of 8 per class.
+    const count = config.classes > 0 ? 8 * config.classes : SAMPLES;
+    const gridLabels = config.classes > 0 ? Array.from({ length: count }, (_, r) => Math.floor(r / 8)) : undefined;
+    const sampler = own(await GanSampler.create(ctx, config, trainer.generator, { count, labels: gridLabels }));
+    const evaluator = run.evaluation
+      ? own(await qualityEvaluator(ctx, trainer, run.evaluation.count, data.dataset ?? 'mnist'))
+      : null;
+    const tester = run.evaluation ? await testAccuracyMeter(ctx, trainer, data.dataset) : null;
+    if (tester) own(tester);
+    return await train(run, checkpoint, clearOld, { trainer, sampler, evaluator, tester });
+  } finally {
+    for (const object of owned.reverse()) object.destroy();
+  }
+}
+
+/** With `clearOld` (--force) the old run's files go once everything for the new run is built. */
+async function train(
+  run: Run,
+  checkpoint: Checkpoint | null,
+  clearOld: boolean,
+  built: Pick<Training, 'trainer' | 'sampler' | 'evaluator' | 'tester'>,
+): Promise<number> {
+  const { trainer, sampler } = built;
+  const config = trainer.config;
   const signals = watchSignals();
   let saved = checkpoint?.step ?? null;
   try {
@@ -328,7 +353,7 @@ async function trainOn(
         `${modelText(trainer)}, batch ${config.batch}, seed ${config.seed}, ${rateText(config)}; writing ${run.out}`,
     );
     const stop = () => signals.stopped() !== null;
-    await loop({ trainer, sampler, evaluator, tester, run, stop, onSaved: (step) => (saved = step) });
+    await loop({ ...built, run, stop, onSaved: (step) => (saved = step) });
     await save(trainer, sampler, run, true, (step) => (saved = step));
     console.log(`saved ${join(run.out, CHECKPOINT)} and samples.png at step ${trainer.step}`);
     const signal = signals.stopped();
@@ -345,13 +370,6 @@ async function trainOn(
     throw new CliError(`${error.message}; ${kept}`, 1);
   } finally {
     signals.release();
-    evaluator?.destroy();
-    tester?.destroy();
-    sampler.destroy();
-    trainer.destroy();
-    labels?.destroy();
-    labeled?.destroy();
-    dataset.destroy();
   }
 }
 
