@@ -14,8 +14,6 @@ import type { BuiltinData } from './data.js';
 const BATCH = 1000;
 
 export interface TestAccuracyMeter {
-  /** The pictures it reads, e.g. "10,000 MNIST test digits". */
-  readonly what: string;
   measure(): Promise<ClassificationScore>;
   destroy(): void;
 }
@@ -31,7 +29,6 @@ export async function testAccuracyMeter(
   const pictures = builtinTestPictures(dataset);
   const classifier = await GanClassifier.fromTrainer(ctx, trainer, { batch: BATCH });
   return {
-    what: pictures.what,
     measure: () => {
       classifier.refresh();
       return classifier.score(pictures.pixels, pictures.labels);
