@@ -1,11 +1,10 @@
 // A configuration's networks as the rows a person reads (the demo's layer table, the library's
 // model list): each layer of the nn.Sequential it trains, as PyTorch would print it, with its output
 // shape and parameter count. Worked out from the configuration alone, with nothing on the GPU.
-import { layoutModel, type Layer, type ModelLayout, type PlacedLayer } from '../nn/model.js';
+import type { Layer, ModelLayout, PlacedLayer } from '../nn/model.js';
 import { networkLayout } from '../nn/network.js';
-import { mlpDiscriminator, mlpGenerator } from '../nn/presets.js';
 import { requireGanConfig, type GanConfig } from './config.js';
-import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
 
 export interface LayerSummary {
   /** Its index in the Sequential: the prefix of its tensors' names in a checkpoint. */
@@ -37,42 +36,29 @@ export function modelSummary(config: GanConfig): { generator: NetworkSummary; di
 }
 
 function generatorLayout(config: GanConfig): ModelLayout {
-  if (usesLayerLists(config)) {
-    return networkLayout(generatorNetworkSpec(config));
-  }
-  // A conditional network's first Linear also reads the one-hot class, as the checkpoint joins it.
-  const layers = mlpGenerator({ ...mlpSizes(config), output: activationOf(config.generatorOutput) });
-  return layoutModel([config.noiseDim + config.classes], layers);
+  return networkLayout(generatorNetworkSpec(config));
 }
 
 function discriminatorLayout(config: GanConfig): ModelLayout {
-  if (usesLayerLists(config)) {
-    return networkLayout(discriminatorNetworkSpec(config));
-  }
-  return layoutModel([config.dataDim + config.classes], mlpDiscriminator({ ...mlpSizes(config), output: null }));
+  return networkLayout(discriminatorNetworkSpec(config));
 }
 
-function mlpSizes(config: GanConfig) {
-  return {
-    noise: config.noiseDim,
-    generatorHidden: config.generatorHidden,
-    discriminatorHidden: config.discriminatorHidden,
-    data: config.dataDim,
-  };
-}
-
-const activationOf = (output: GanConfig['generatorOutput']) => (output === 'none' ? null : output);
+/** Inputs of a layer as PyTorch's module holds them: a linear layer's class columns are more of its inputs. */
+const inputsOf = (p: PlacedLayer) => p.inShape[0]! + (p.classWeight?.shape[1] ?? 0);
 
 function summarise(layout: ModelLayout): NetworkSummary {
   const layers = layout.layers.map((p) => ({
     index: p.index,
     module: moduleText(p),
     outShape: p.outShape,
-    parameters: (p.weight?.count ?? 0) + (p.bias?.count ?? 0),
+    parameters: (p.weight?.count ?? 0) + (p.bias?.count ?? 0) + (p.classWeight?.count ?? 0),
   }));
+  // A one-hot class enters as more inputs of the first layer, as the Sequential that loads the checkpoint takes it.
+  const first = layout.layers[0]!;
+  const inShape = first.classWeight ? [inputsOf(first)] : layout.inShape;
   const p = layout.projection;
   const projection = p && { module: `Embedding(${p.shape[0]}, ${p.shape[1]})`, parameters: p.count };
-  return { inShape: layout.inShape, layers, parameters: layout.parameterCount, ...(projection && { projection }) };
+  return { inShape, layers, parameters: layout.parameterCount, ...(projection && { projection }) };
 }
 
 const ACTIVATIONS: Record<string, string> = {
@@ -87,7 +73,7 @@ function moduleText(p: PlacedLayer): string {
   const noBias = 'bias' in layer && layer.bias === false ? ', bias=False' : '';
   switch (layer.kind) {
     case 'linear':
-      return `Linear(${p.inShape[0]}, ${layer.out}${noBias})`;
+      return `Linear(${inputsOf(p)}, ${layer.out}${noBias})`;
     case 'conv2d':
     case 'conv-transpose2d': {
       const name = layer.kind === 'conv2d' ? 'Conv2d' : 'ConvTranspose2d';

@@ -3,6 +3,8 @@
 // with the label as a one-hot; and the projection discriminator's class term around each logit
 // head. Every row of a pass takes the label of its row in the real batch (row r mod B), so the
 // fake rows are drawn for, and judged against, the real batch's classes.
+// One-hot conditioning (the MLP's) instead gives each network's first layer class columns, which
+// add the label's column after that layer's matmul and write the one-hot rows its gradient reads.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { ClassRows, RowBuffer } from './networkStepPlan.js';
@@ -17,14 +19,17 @@ import { createLabelGather } from '../kernels/gather.js';
 import type { Activation, TensorRef } from '../kernels/kernel.js';
 import { viewRef } from '../nn/mlp.js';
 import { elements } from '../nn/model.js';
+import type { GpuContext } from '../gpu/context.js';
 import type { NetworkParameters, PlannedKernel } from '../nn/network.js';
 import type { GanConfig } from './config.js';
 
 export interface ClassBuffers {
   /** B labels, as floats. */
   labels: GPUBuffer;
-  /** B rows of noise and one-hot: the generator's input. */
-  generatorInput: GPUBuffer;
+  /** B rows of noise and one-hot: the generator's input (not for one-hot conditioning). */
+  generatorInput?: GPUBuffer;
+  /** One-hot conditioning: the one-hot rows of G's first layer (B) and D's ([fake; real], 2B). */
+  onehot?: { generator: GPUBuffer; discriminator: GPUBuffer };
   /** 2B rows: each logit's offset b + V[y]·φ, then each logit's loss gradient (projection only). */
   offsets?: GPUBuffer;
   rowGrads?: GPUBuffer;
@@ -49,6 +54,10 @@ export function checkClasses(
   if (labels.classes !== classes)
     throw new ArgumentError('labels', `are of ${labels.classes ?? 'no'} classes; the configuration has ${classes}`);
   const projected = discriminator.layout.projection?.shape[0];
+  if (config.conditioning === 'one-hot') {
+    checkOneHotNetworks(config, generator, discriminator);
+    return;
+  }
   if (config.conditioning === 'auxiliary') {
     if (projected !== undefined)
       throw new ArgumentError(
@@ -64,11 +73,33 @@ export function checkClasses(
     throw new ArgumentError('generator', `must take its noise and a ${classes}-class one-hot as its input`);
 }
 
+/** One-hot conditioning: each network's first layer has the configuration's class columns, and D no projection. */
+function checkOneHotNetworks(config: GanConfig, generator: NetworkParameters, discriminator: NetworkParameters) {
+  if (discriminator.layout.projection)
+    throw new ArgumentError('discriminator', 'has a class projection, but the class enters as a one-hot input');
+  for (const [name, net] of [
+    ['generator', generator],
+    ['discriminator', discriminator],
+  ] as const) {
+    const columns = net.layout.layers[0]!.classWeight?.shape[1];
+    if (columns !== config.classes)
+      throw new ArgumentError(
+        name,
+        `must take the class in its first layer (a linear layer with classes: ${config.classes}), ` +
+          `not ${columns ?? 'none'}`,
+      );
+  }
+}
+
 /** The class buffers of the step's plan (networkStepPlan.ts), made by `make`. */
 export function classBuffers(rows: ClassRows, make: (r: RowBuffer) => GPUBuffer): ClassBuffers {
   return {
     labels: make(rows.labels),
-    generatorInput: make(rows.generatorInput),
+    ...(rows.generatorInput && { generatorInput: make(rows.generatorInput) }),
+    ...(rows.generatorOnehot &&
+      rows.discriminatorOnehot && {
+        onehot: { generator: make(rows.generatorOnehot), discriminator: make(rows.discriminatorOnehot) },
+      }),
     ...(rows.offsets && { offsets: make(rows.offsets) }),
     ...(rows.rowGrads && { rowGrads: make(rows.rowGrads) }),
   };
@@ -83,6 +114,7 @@ export function planClassInputs(
   noise: { buffer: GPUBuffer; width: number },
 ): PlannedKernel[] {
   const B = config.batch;
+  const generatorInput = buffers.generatorInput;
   return [
     {
       build: (ctx) =>
@@ -95,18 +127,23 @@ export function planClassInputs(
           label: 'real batch labels',
         }),
     },
-    {
-      build: (ctx) =>
-        createClassInput(ctx, {
-          rows: B,
-          noiseWidth: noise.width,
-          classes: config.classes,
-          noise: noise.buffer,
-          labels: buffers.labels,
-          output: buffers.generatorInput,
-          label: 'G input: noise and one-hot',
-        }),
-    },
+    // One-hot conditioning takes the labels in the networks' first layers instead.
+    ...(generatorInput
+      ? [
+          {
+            build: (ctx: GpuContext) =>
+              createClassInput(ctx, {
+                rows: B,
+                noiseWidth: noise.width,
+                classes: config.classes,
+                noise: noise.buffer,
+                labels: buffers.labels,
+                output: generatorInput,
+                label: 'G input: noise and one-hot',
+              }),
+          },
+        ]
+      : []),
   ];
 }
 

@@ -10,7 +10,14 @@ import type { GpuContext } from '../gpu/context.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import type { ModelLayout } from '../nn/model.js';
 import { networkLayout, NetworkParameters, type NetworkWeights } from '../nn/network.js';
-import { batchCounterNames, networkTensorEntries, type NetworkTensorEntry } from '../nn/networkTensors.js';
+import {
+  batchCounterNames,
+  networkTensorEntries,
+  readEntry,
+  writeEntry,
+  type NetworkTensorEntry,
+  type ScaleOf,
+} from '../nn/networkTensors.js';
 import type { GanConfig } from './config.js';
 import { batchNormPassesPerStep } from './networkStep.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
@@ -28,6 +35,11 @@ export const PREFIXES: ReadonlyArray<[string, Network, Role]> = [
   ['optimizer.discriminator.exp_avg', 'discriminator', 'moment1'],
   ['optimizer.discriminator.exp_avg_sq', 'discriminator', 'moment2'],
 ];
+
+/** Weights are saved for a plain one-hot input; Adam's moments as trained (nn/networkTensors.ts). */
+function scaleOf(role: Role): ScaleOf {
+  return role === 'moment1' || role === 'moment2' ? 'as-trained' : 'parameters';
+}
 
 function layouts(config: GanConfig): Record<Network, ModelLayout> {
   const g = generatorNetworkSpec(config);
@@ -80,7 +92,7 @@ export function networkStateProblem(
           : e.name.endsWith('.running_var')
             ? 'a running variance'
             : undefined;
-      const problem = tensorShapeProblem(e.name, tensors, e.view.shape, nonNegative);
+      const problem = tensorShapeProblem(e.name, tensors, e.shape, nonNegative);
       if (problem)
         return integers.has(e.name) ? `tensor "${e.name}" is an integer tensor; it must be float32` : problem;
     }
@@ -146,8 +158,7 @@ export async function exportNetworkTensors(
     for (const e of entries(net.layout, prefix, role)) {
       const buffer = source(net, role, e.buffer);
       if (!flat.has(buffer)) flat.set(buffer, await ctx.readF32(buffer));
-      const data = flat.get(buffer)!.slice(e.view.offset, e.view.offset + e.view.count);
-      tensors.set(e.name, { shape: [...e.view.shape], data });
+      tensors.set(e.name, { shape: [...e.shape], data: readEntry(flat.get(buffer)!, e, scaleOf(role)) });
     }
   }
   const vectors = state.spectralNorm?.vectors() ?? [];
@@ -180,7 +191,7 @@ export function importNetworkTensors(
     for (const e of parts) {
       const buffer = source(net, role, e.buffer);
       if (!flat.has(buffer)) flat.set(buffer, new Float32Array(buffer.size / 4));
-      flat.get(buffer)!.set(tensors.get(e.name)!.data, e.view.offset);
+      writeEntry(flat.get(buffer)!, e, tensors.get(e.name)!.data, scaleOf(role));
     }
     for (const [buffer, data] of flat) ctx.write(buffer, data);
   }

@@ -10,7 +10,8 @@
 // Batch norm in D follows PyTorch's DCGAN example, which runs D(real) and D(fake) as two training
 // passes: each half of [fake; real] is normalised by its own statistics, the real half's running
 // update first, then the fake half's, then the G update's pass on the fake again (three per step).
-// A conditional GAN's labels, generator input and projection discriminator: networkClasses.ts.
+// A conditional GAN's labels, generator input, one-hot class columns and projection discriminator:
+// networkClasses.ts.
 // A semi-supervised GAN's labelled batch (a third block of D's rows) and class-logit loss:
 // semiSupervised.ts; its D ends in class logits, which run as an ordinary block, not as a head.
 // An auxiliary classifier (conditioning 'auxiliary') is a conditional G with such a D: the same
@@ -49,7 +50,7 @@ import {
   type ClassBuffers,
 } from './networkClasses.js';
 import { checkLabeledSet, planLabeledGather, planSemiSupervisedLoss, type LabeledSet } from './semiSupervised.js';
-import { auxiliaryClasses } from './networks.js';
+import { auxiliaryClasses, takesOneHotClass } from './networks.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
 import { networkStepRows, type RowBuffer } from './networkStepPlan.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
@@ -170,8 +171,10 @@ export async function buildNetworkStep(ctx: GpuContext, parts: NetworkStepParts)
 function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: number): PlannedKernel[] {
   const { config: c, dataset, generator: G, discriminator: D, counter, stats } = parts;
   const B = c.batch;
-  // A conditional generator's input is its noise and then the one-hot class.
-  const noise = elements(G.layout.inShape) - c.classes;
+  // A conditional generator's input is its noise and then the one-hot class, unless its first
+  // layer takes the class (one-hot conditioning).
+  const oneHot = takesOneHotClass(c);
+  const noise = elements(G.layout.inShape) - (oneHot ? 0 : c.classes);
   const data = dataset.dim;
   // The batch-sized buffers come from the plan that the memory estimate reads (networkStepPlan.ts).
   const planned = networkStepRows(c, G.blocks, D.blocks, hidden, { noise, data });
@@ -250,7 +253,25 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   );
   if (classes) plan.push(...planClassInputs(c, parts.labels!, counter, classes, { buffer: z, width: noise }));
   if (labeledLabels) plan.push(...planLabeledGather(c, parts.labeled!, counter, { images: x, labels: labeledLabels }));
-  const gPass = { rows: B, input: classes?.generatorInput ?? z, outputs: gOut, stats: gStats };
+  // With one-hot conditioning every row of a pass takes its real-batch row's label (r mod B), and
+  // D's class columns are read as trained (spectral normalisation divides the image's columns only).
+  const onehot = classes?.onehot;
+  const condition = (buffer: GPUBuffer, rows: number, classWeights?: GPUBuffer) =>
+    onehot && {
+      condition: {
+        labels: firstRows(classes.labels, B, 1),
+        labelRows: B,
+        onehot: firstRows(buffer, rows, c.classes),
+        ...(classWeights && { classWeights }),
+      },
+    };
+  const gPass = {
+    rows: B,
+    input: classes?.generatorInput ?? z,
+    outputs: gOut,
+    stats: gStats,
+    ...(onehot && condition(onehot.generator, B)),
+  };
   plan.push(...forwardPlan(G, { ...gPass, mode: 'train' }));
 
   // Discriminator update on [fake; real].
@@ -263,6 +284,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     ...(!classLogits && { normGroups: halves }),
     blocks: hidden,
     ...dWeights,
+    ...(onehot && condition(onehot.discriminator, dRows, D.weights)),
   };
   plan.push(...forwardPlan(D, { ...dPass, mode: 'train' }));
   if (classLogits) {
@@ -305,7 +327,16 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   // reuse the fake half's statistics slots: the D update's backward has read them by now.
   const gTop = gGrad.at(-1)!;
   plan.push(...normalizeD);
-  const dFakePass = { rows: B, input: fake, outputs: dOutFake, stats: dStatsFake, blocks: hidden, ...dWeights };
+  // The fake rows' one-hot rows are the first B of the D update's, written again with the same values.
+  const dFakePass = {
+    rows: B,
+    input: fake,
+    outputs: dOutFake,
+    stats: dStatsFake,
+    blocks: hidden,
+    ...dWeights,
+    ...(onehot && condition(onehot.discriminator, B, D.weights)),
+  };
   // Feature matching compares the fake rows' features with the real rows', both through the updated D.
   const matching = semi && c.featureMatching;
   const fakeAndReal = {
@@ -396,7 +427,7 @@ function projectedHead(
   const { config, discriminator: D } = parts;
   return {
     before(rows: number, features: TensorRef, weights: GPUBuffer) {
-      if (!classes) return { plan: [], weights: headWeights, paramGrads: headGrads };
+      if (!classes || !D.layout.projection) return { plan: [], weights: headWeights, paramGrads: headGrads };
       const pass = { rows, features, width, weights, ...(headWeights.bias && { bias: headWeights.bias }) };
       const { plan, rowOffsets } = planProjectionForward(D, config, classes, pass);
       return { plan, weights: { weight: headWeights.weight, rowOffsets }, paramGrads: { weight: headGrads.weight } };
@@ -408,7 +439,7 @@ function projectedHead(
       inputGrad: HeadInputGrad | undefined,
       update: boolean,
     ) {
-      if (!classes) return [];
+      if (!classes || !D.layout.projection) return [];
       return planProjectionBackward(D, config, classes, {
         rows,
         features,

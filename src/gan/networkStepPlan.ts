@@ -16,7 +16,11 @@ export interface RowBuffer {
 
 export interface ClassRows {
   labels: RowBuffer;
-  generatorInput: RowBuffer;
+  /** G's input of noise and one-hot, where the class enters beside the noise. */
+  generatorInput?: RowBuffer;
+  /** Where each network's first layer takes the class (one-hot conditioning): its one-hot rows. */
+  generatorOnehot?: RowBuffer;
+  discriminatorOnehot?: RowBuffer;
   /** A projection discriminator's (an auxiliary classifier has none). */
   offsets?: RowBuffer;
   rowGrads?: RowBuffer;
@@ -82,8 +86,25 @@ export function networkStepRows(
       config.classes > 0
         ? {
             labels: row('batch labels', 1, 1, "the real batch's labels"),
-            generatorInput: row('G input (noise; one-hot)', 1, sizes.noise + config.classes, "the generator's input"),
-            ...(config.conditioning !== 'auxiliary' && {
+            ...(config.conditioning === 'one-hot'
+              ? {
+                  generatorOnehot: row('G one-hot labels', 1, config.classes, "the generator's one-hot labels"),
+                  discriminatorOnehot: row(
+                    'D one-hot labels (fake; real)',
+                    dRows,
+                    config.classes,
+                    "the discriminator's one-hot labels",
+                  ),
+                }
+              : {
+                  generatorInput: row(
+                    'G input (noise; one-hot)',
+                    1,
+                    sizes.noise + config.classes,
+                    "the generator's input",
+                  ),
+                }),
+            ...(config.conditioning === 'projection' && {
               offsets: row('D logit offsets', 2, 1, "the class projection's logit terms"),
               rowGrads: row('D logit gradients', 2, 1, "each row's logit gradient"),
             }),

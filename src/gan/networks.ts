@@ -59,8 +59,13 @@ export const auxiliaryClasses = (config: Pick<GanConfig, 'classes' | 'conditioni
 export function usesLayerLists(
   config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
 ): boolean {
-  return !hasMlpLayout(config) || config.classes === 0;
+  requireObject('config', config, 'a GanConfig (a trainer’s or a checkpoint’s config)');
+  return true;
 }
+
+/** Whether the class enters each network as a one-hot beside its input (an MLP's first layers' class columns). */
+export const takesOneHotClass = (config: Pick<GanConfig, 'classes' | 'conditioning'>) =>
+  config.classes > 0 && config.conditioning === 'one-hot';
 
 /**
  * Whether a checkpoint of the configuration holds the MLP's layout, which the repair search
@@ -83,6 +88,7 @@ function mlpPreset(config: GanConfig): MlpPresetSpec {
     data: config.dataDim,
     output: config.generatorOutput === 'none' ? null : config.generatorOutput,
     outputs: discriminatorOutputs(config),
+    ...(takesOneHotClass(config) && { classes: config.classes, hotValue: config.oneHotValue }),
   };
 }
 
@@ -94,7 +100,8 @@ function mlpPreset(config: GanConfig): MlpPresetSpec {
 export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
   if (config.architecture === 'mlp')
     return {
-      input: [config.noiseDim + config.classes],
+      // The class enters as the input's last columns, or the first layer's class columns (one-hot).
+      input: [config.noiseDim + (takesOneHotClass(config) ? 0 : config.classes)],
       layers: mlpGenerator(mlpPreset(config)),
       leakySlope: config.leakySlope,
     };

@@ -12,7 +12,7 @@ import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { STREAMS } from '../kernels/streams.js';
 import { MlpWeights } from '../nn/mlp.js';
-import { buildPlan, forwardPlan, NetworkWeights } from '../nn/network.js';
+import { buildPlan, forwardPlan, NetworkWeights, type ClassCondition } from '../nn/network.js';
 import { forwardKernels } from '../nn/passes.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { generatorSpec, requireGanConfig, type GanConfig } from './config.js';
@@ -106,11 +106,21 @@ export class GanSampler {
       const labelBuffer = labels && ws.storage('labels', labels);
       const noiseKernel = ws.own(await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed));
       const weights = options.useEma === false ? generator.weights : generator.ema!;
+      // A layer list takes the class beside the noise, or (one-hot conditioning) in its first layer.
+      const classColumns = generator instanceof NetworkWeights && generator.layout.layers[0]!.classWeight;
+      const condition =
+        labelBuffer && classColumns
+          ? { labels: labelBuffer, labelRows: count, onehot: ws.rows('one-hot labels', count, config.classes) }
+          : undefined;
       const forward = (
         generator instanceof NetworkWeights
           ? await buildPlan(ctx, [
-              ...(labelBuffer ? classInput(ws, config, count, noise, labelBuffer) : []),
-              ...networkForward(ws, generator, count, labelBuffer ? ws.buffer('input') : noise, output, weights),
+              ...(labelBuffer && !condition ? classInput(ws, config, count, noise, labelBuffer) : []),
+              ...networkForward(ws, generator, count, labelBuffer && !condition ? ws.buffer('input') : noise, {
+                output,
+                weights,
+                ...(condition && { condition }),
+              }),
             ])
           : await forwardKernels(ctx, generator, {
               rows: count,
@@ -228,12 +238,12 @@ function networkForward(
   generator: NetworkWeights,
   count: number,
   noise: GPUBuffer,
-  output: GPUBuffer,
-  weights: GPUBuffer,
+  into: { output: GPUBuffer; weights: GPUBuffer; condition?: ClassCondition },
 ) {
+  const { output, ...pass } = into;
   const blocks = generator.blocks;
   const outputs = blocks.map((b, i) => (i + 1 < blocks.length ? ws.rows(`block ${i}`, count, b.width) : output));
-  return forwardPlan(generator, { rows: count, input: noise, outputs, stats: [], mode: 'eval', weights });
+  return forwardPlan(generator, { rows: count, input: noise, outputs, stats: [], mode: 'eval', ...pass });
 }
 
 /** A conditional layer-list generator's input, made from the noise and labels before each forward pass. */

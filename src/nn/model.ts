@@ -5,13 +5,19 @@
 // Tensors are one example's, batch first elsewhere: [C, H, W] for images, [F] for vectors; NCHW
 // and [N, F] share a layout, so Flatten and Unflatten move no data.
 import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import { requireOneHotValue } from './mlp.js';
 import { convShape, transposedAsConv, type ConvShape } from '../kernels/convGeometry.js';
 import type { TensorView } from './mlp.js';
 
 export type LayerActivation = 'relu' | 'leaky-relu' | 'tanh' | 'sigmoid';
 
 export type Layer =
-  | { kind: 'linear'; out: number; bias?: boolean }
+  /**
+   * With `classes`: a class label enters as a one-hot beside the input, W·[x; h·onehot(y)] + b
+   * (h the one-hot's hot entry, `hotValue`, default 1), as the first layer only. The weight's class
+   * columns are a tensor of their own (PlacedLayer.classWeight), joined to the others in checkpoints.
+   */
+  | { kind: 'linear'; out: number; bias?: boolean; classes?: number; hotValue?: number }
   | { kind: 'conv2d'; out: number; kernel: number; stride?: number; padding?: number; bias?: boolean }
   | {
       kind: 'conv-transpose2d';
@@ -40,6 +46,14 @@ export interface PlacedLayer {
   /** In the parameter buffer (trained by the optimiser). */
   weight?: TensorView;
   bias?: TensorView;
+  /**
+   * A linear layer's class columns, [out, classes], beside `weight` (which holds the input's
+   * columns), so that each is a contiguous matrix for the matmuls; saved joined under weight's name
+   * as one [out, in + classes] tensor, the class columns times hotValue (nn/networkTensors.ts).
+   */
+  classWeight?: TensorView;
+  /** With classWeight: the one-hot's hot entry. */
+  hotValue?: number;
   /** In the state buffer (a batch norm's running mean and variance). */
   runningMean?: TensorView;
   runningVar?: TensorView;
@@ -152,7 +166,7 @@ function placeLayer(
       const out = requirePositiveInteger(`${where}.out`, layer.out);
       const weight = params.view(name('weight'), [out, inShape[0]!]);
       const bias = layer.bias === false ? undefined : params.view(name('bias'), [out]);
-      return { ...base, outShape: [out], weight, ...(bias && { bias }) };
+      return { ...base, outShape: [out], weight, ...(bias && { bias }), ...classColumns(where, layer, index, params) };
     }
     case 'conv2d':
     case 'conv-transpose2d':
@@ -190,6 +204,23 @@ function placeLayer(
           String((layer as { kind?: unknown })?.kind),
       );
   }
+}
+
+/** A linear layer's class columns (after its weight and bias, as the MLP's layout places them), or nothing. */
+function classColumns(
+  where: string,
+  layer: Extract<Layer, { kind: 'linear' }>,
+  index: number,
+  params: Placer,
+): { classWeight: TensorView; hotValue: number } | object {
+  if (layer.classes === undefined || layer.classes === 0) {
+    if (layer.hotValue !== undefined) throw new ArgumentError(`${where}.hotValue`, 'is for a layer with classes');
+    return {};
+  }
+  const classes = requirePositiveInteger(`${where}.classes`, layer.classes);
+  if (index !== 0) throw new ArgumentError(`${where}.classes`, 'a class label enters the first layer only (layers[0])');
+  const hotValue = requireOneHotValue(`${where}.hotValue`, layer.hotValue ?? 1);
+  return { classWeight: params.view(`${index}.weight`, [layer.out, classes]), hotValue };
 }
 
 /**

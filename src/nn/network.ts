@@ -13,6 +13,7 @@
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { createBatchNorm } from '../kernels/batchNorm.js';
+import { createClassCondition } from '../kernels/classCondition.js';
 import { createConv2d, createConv2dInputGrad, type Conv2dGeometry } from '../kernels/conv2d.js';
 import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
 import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
@@ -176,6 +177,22 @@ export interface PassBuffers {
    * holds only linear and convolution weights); default the weights the pass reads.
    */
   batchNormWeights?: GPUBuffer;
+  /** For a network whose first layer takes a class (a linear layer with classes): the rows' labels. */
+  condition?: ClassCondition;
+}
+
+/** Each row's class for a first layer with class columns, and where its one-hot rows go. */
+export interface ClassCondition {
+  /** labelRows class indices as floats; row r takes label r mod labelRows. */
+  labels: TensorRef;
+  labelRows: number;
+  /** rows × classes, written by the forward pass: what the class columns' gradient (dZᵀ·onehot) reads. */
+  onehot: TensorRef;
+  /**
+   * Where the class columns are read, if not from the pass's weights: a spectrally normalised copy
+   * divides the input's columns only, and the class columns stay as trained.
+   */
+  classWeights?: GPUBuffer;
 }
 
 export interface NormGroup {
@@ -227,22 +244,44 @@ export function forwardPlan(net: NetworkWeights, pass: ForwardPass): PlannedKern
     const label = `${net.label} forward ${p.index} (${p.layer.kind})`;
     const epilogue = { ...(bias && { bias }), activation, leakySlope, label };
     switch (p.layer.kind) {
-      case 'linear':
-        return {
-          matmul: {
-            m: pass.rows,
-            n: p.outShape[0]!,
-            k: p.inShape[0]!,
-            a: input,
-            b: viewRef(weights, p.weight!),
-            transposeB: true,
-            ...(bias && { bias }),
-            c: output,
-            activation,
-            leakySlope,
-            label,
-          },
+      case 'linear': {
+        const matmul: MatmulSpec = {
+          m: pass.rows,
+          n: p.outShape[0]!,
+          k: p.inShape[0]!,
+          a: input,
+          b: viewRef(weights, p.weight!),
+          transposeB: true,
+          ...(bias && { bias }),
+          c: output,
+          activation,
+          leakySlope,
+          label,
         };
+        if (!p.classWeight) return { matmul };
+        // W·x + b without the activation, then the class column added and the activation applied.
+        const condition = requiredCondition(net, pass);
+        return [
+          { matmul: { ...matmul, activation: 'none' } },
+          {
+            build: (ctx) =>
+              createClassCondition(ctx, {
+                rows: pass.rows,
+                width: p.outShape[0]!,
+                classes: p.classWeight!.shape[1]!,
+                values: output,
+                classWeight: viewRef(condition.classWeights ?? weights, p.classWeight!),
+                labels: condition.labels,
+                labelRows: condition.labelRows,
+                onehot: condition.onehot,
+                hotValue: p.hotValue ?? 1,
+                activation,
+                leakySlope,
+                label: `${net.label} class condition`,
+              }),
+          },
+        ];
+      }
       case 'conv2d':
         return {
           build: (ctx) =>
@@ -327,6 +366,12 @@ function batchNormOptions(layer: Layer): { eps?: number; momentum?: number } {
     ...(layer.eps !== undefined && { eps: layer.eps }),
     ...(layer.momentum !== undefined && { momentum: layer.momentum }),
   };
+}
+
+export function requiredCondition(net: NetworkWeights, pass: Pick<PassBuffers, 'condition'>): ClassCondition {
+  if (!pass.condition)
+    throw new ArgumentError('condition', `${net.label} takes a class in its first layer: each row needs a label`);
+  return pass.condition;
 }
 
 export function requiredStats(pass: Pick<PassBuffers, 'stats'>, b: number): TensorRef {

@@ -17,6 +17,7 @@ import {
   kernelActivation,
   normGroups,
   ref,
+  requiredCondition,
   requiredStats,
   slopeOf,
   type Block,
@@ -88,7 +89,7 @@ export function backwardPlan(net: NetworkParameters, pass: BackwardPass): Planne
       plan.push(...batchNormBackward(net, pass, b, input, grad, target, gated, label));
       continue;
     }
-    if (!pass.inputGradOnly) plan.push(...parameterGradients(net, block, pass.rows, input, grad, label));
+    if (!pass.inputGradOnly) plan.push(...parameterGradients(net, block, pass, input, grad, label));
     if (!target) continue;
     const epilogue = { ...(gated ?? {}), label: `${label} input grad` };
     const weight = viewRef(weights, p.weight!);
@@ -130,16 +131,17 @@ export function backwardPlan(net: NetworkParameters, pass: BackwardPass): Planne
 function parameterGradients(
   net: NetworkParameters,
   block: Block,
-  rows: number,
+  pass: BackwardPass,
   input: TensorRef,
   grad: TensorRef,
   label: string,
 ): PlannedKernel[] {
   const p = block.layer;
+  const rows = pass.rows;
   const gradWeight = viewRef(net.grads, p.weight!);
   const gradBias = ref(net.grads, p.bias);
   if (p.layer.kind === 'linear') {
-    return [
+    const plan: PlannedKernel[] = [
       {
         matmul: {
           m: p.outShape[0]!,
@@ -154,6 +156,21 @@ function parameterGradients(
         },
       },
     ];
+    // The class columns' gradient, dZᵀ·onehot, from the one-hot rows the forward pass wrote.
+    if (p.classWeight)
+      plan.push({
+        matmul: {
+          m: p.outShape[0]!,
+          n: p.classWeight.shape[1]!,
+          k: rows,
+          a: grad,
+          transposeA: true,
+          b: requiredCondition(net, pass).onehot,
+          c: viewRef(net.grads, p.classWeight),
+          label: `${label} class weight grad`,
+        },
+      });
+    return plan;
   }
   const g = geometry(block, rows);
   const transposed = p.layer.kind === 'conv-transpose2d';

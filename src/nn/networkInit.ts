@@ -12,7 +12,7 @@ import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createRandomFill, type RandomDistribution } from '../kernels/random.js';
-import { initStream, type Network } from '../kernels/streams.js';
+import { initStream, type InitTensor, type Network } from '../kernels/streams.js';
 import { viewRef, type TensorView } from './mlp.js';
 import type { PlacedLayer } from './model.js';
 import type { NetworkParameters } from './network.js';
@@ -27,11 +27,11 @@ export interface InitSpec {
   scheme: InitScheme;
 }
 
-/** PyTorch's fan_in of a layer's weight. */
+/** PyTorch's fan_in of a layer's weight (a linear layer's class columns included, as one nn.Linear holds them). */
 function fanIn(p: PlacedLayer): number {
   const w = p.weight!.shape;
   if (p.layer.kind === 'conv-transpose2d') return w[1]! * w[2]! * w[3]!;
-  return w.slice(1).reduce((a, b) => a * b, 1);
+  return w.slice(1).reduce((a, b) => a * b, 1) + (p.classWeight?.shape[1] ?? 0);
 }
 
 /** How each of a block's tensors starts: a distribution to draw from, or a constant. */
@@ -47,7 +47,13 @@ function distributions(p: PlacedLayer, scheme: InitScheme): Array<[TensorView, R
   const convolution = p.layer.kind === 'conv2d' || p.layer.kind === 'conv-transpose2d';
   out.push([p.weight!, scheme === 'dcgan' && convolution ? { kind: 'normal', mean: 0, stddev: 0.02 } : uniform]);
   if (p.bias) out.push([p.bias, uniform]);
+  if (p.classWeight) out.push([p.classWeight, uniform]);
   return out;
+}
+
+/** Which of a block's tensors a view is, for its init stream. */
+function tensorOf(p: PlacedLayer, view: TensorView): InitTensor {
+  return view === p.bias ? 'bias' : view === p.classWeight ? 'classWeight' : 'weight';
 }
 
 /** Draws the network's weights and resets its running statistics; waits until the GPU is done. */
@@ -59,7 +65,7 @@ export async function initialiseNetwork(ctx: GpuContext, net: NetworkParameters,
   for (const [b, block] of net.blocks.entries()) {
     for (const [view, how] of distributions(block.layer, spec.scheme)) {
       if (typeof how === 'number') constants.fill(how, view.offset, view.offset + view.count);
-      else drawn.push([view, how, initStream(spec.network, b, view === block.layer.bias ? 'bias' : 'weight')]);
+      else drawn.push([view, how, initStream(spec.network, b, tensorOf(block.layer, view))]);
     }
   }
   const projection = net.layout.projection;

@@ -19,15 +19,23 @@ export interface MlpPresetSpec {
   output: LayerActivation | null;
   /** The discriminator's outputs: 1 (a real/fake logit, the default) or a semi-supervised D's class logits. */
   outputs?: number;
+  /**
+   * A conditional GAN's classes, a one-hot beside each network's input (in the first layer's class
+   * columns), its hot entry `hotValue`; absent or 0 for none.
+   */
+  classes?: number;
+  hotValue?: number;
 }
 
 const act = (fn: LayerActivation): Layer => ({ kind: 'activation', fn });
 
 /** Linear, leaky-ReLU, …, Linear (and the output activation): the MLP's Sequential. */
-function mlp(widths: readonly number[], output: LayerActivation | null): Layer[] {
+function mlp(widths: readonly number[], output: LayerActivation | null, s: MlpPresetSpec): Layer[] {
   const layers: Layer[] = [];
+  const classes = s.classes ?? 0;
+  const oneHot = classes > 0 ? { classes, ...(s.hotValue !== undefined && { hotValue: s.hotValue }) } : {};
   widths.forEach((out, i) => {
-    layers.push({ kind: 'linear', out });
+    layers.push({ kind: 'linear', out, ...(i === 0 && oneHot) });
     if (i + 1 < widths.length) layers.push(act('leaky-relu'));
   });
   if (output) layers.push(act(output));
@@ -35,11 +43,11 @@ function mlp(widths: readonly number[], output: LayerActivation | null): Layer[]
 }
 
 export function mlpGenerator(s: MlpPresetSpec): Layer[] {
-  return mlp([...s.generatorHidden, s.data], s.output);
+  return mlp([...s.generatorHidden, s.data], s.output, s);
 }
 
 export function mlpDiscriminator(s: MlpPresetSpec): Layer[] {
-  return mlp([...s.discriminatorHidden, s.outputs ?? 1], null);
+  return mlp([...s.discriminatorHidden, s.outputs ?? 1], null, s);
 }
 
 export const DCGAN_SIDES = [28, 32, 64] as const;

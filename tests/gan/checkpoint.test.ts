@@ -12,7 +12,7 @@ import { byteImages, labelled, makeTrainer, type TestData } from './helpers.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import type { GanTrainer } from '../../src/gan/trainer.js';
 import type { TensorMap } from '../../src/io/safetensors.js';
-import type { MlpParameters } from '../../src/nn/mlp.js';
+import type { NetworkParameters } from '../../src/nn/network.js';
 import { useTempDirs } from '../support/temp.js';
 import { crc32Hex } from '../../src/io/crc32.js';
 import { float16Bits, float16Value } from '../../src/io/float16.js';
@@ -255,11 +255,12 @@ async function expectClassColumnsForPlainOneHot(trainer: GanTrainer, tensors: Te
     ['optimizer.generator.exp_avg', trainer.generator, trainer.generator.moment1],
   ] as const) {
     const flat = await trainer.ctx.readF32(buffer);
-    const layer = (mlp as MlpParameters).layout.layers[0]!;
-    const [inputs, classes] = [layer.inFeatures, layer.classWeight!.shape[1]!];
+    const layer = (mlp as NetworkParameters).layout.layers[0]!;
+    const [outputs, inputs] = layer.weight!.shape as [number, number];
+    const classes = layer.classWeight!.shape[1]!;
     const saved = tensors.get(`${prefix}.0.weight`)!.data;
     const factor = prefix.startsWith('optimizer.') ? 1 : h;
-    for (const o of [0, layer.outFeatures - 1]) {
+    for (const o of [0, outputs - 1]) {
       const row = saved.subarray(o * (inputs + classes), (o + 1) * (inputs + classes));
       const trainedClasses = flat.subarray(
         layer.classWeight!.offset + o * classes,
@@ -267,7 +268,7 @@ async function expectClassColumnsForPlainOneHot(trainer: GanTrainer, tensors: Te
       );
       expect(Array.from(row.subarray(inputs)), prefix).toEqual(Array.from(trainedClasses, (w) => w * factor));
       expect(Array.from(row.subarray(0, inputs)), prefix).toEqual(
-        Array.from(flat.subarray(layer.weight.offset + o * inputs, layer.weight.offset + (o + 1) * inputs)),
+        Array.from(flat.subarray(layer.weight!.offset + o * inputs, layer.weight!.offset + (o + 1) * inputs)),
       );
     }
   }

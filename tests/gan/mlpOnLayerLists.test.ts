@@ -57,9 +57,14 @@ const RECIPES: Array<[string, Partial<GanConfig>]> = [
 ];
 
 /** A fixed-seed run of `steps` steps on the chosen planner: its checkpoint's bytes. */
-async function checkpointBytes(config: Partial<GanConfig>, mlpOwn: boolean, steps: number): Promise<Uint8Array> {
+async function checkpointBytes(
+  config: Partial<GanConfig>,
+  mlpOwn: boolean,
+  steps: number,
+  data = DATA,
+): Promise<Uint8Array> {
   planner.mlpOwn = mlpOwn;
-  const { trainer, destroy } = await makeTrainer(gpu.ctx, DATA, config);
+  const { trainer, destroy } = await makeTrainer(gpu.ctx, data, config);
   try {
     expect(trainer.generator).toBeInstanceOf(mlpOwn ? MlpParameters : NetworkParameters);
     await trainer.train(steps);
@@ -101,12 +106,62 @@ describe('the plain MLP on the layer-list step', () => {
       destroy();
     }
   });
+});
 
-  it('leaves the one-hot conditional MLP on its own planner, the one model whose class columns need it', async () => {
-    planner.mlpOwn = false;
-    const { trainer, destroy } = await makeTrainer(gpu.ctx, labelled(DATA, 2), { classes: 2, batch: 4 });
+const CONDITIONAL: Array<[string, Partial<GanConfig>]> = [
+  [
+    'hot entry 16, hinge loss, spectral norm, moving average with warm-up',
+    {
+      classes: 3,
+      oneHotValue: 16,
+      loss: 'hinge',
+      spectralNorm: true,
+      emaDecay: 0.9,
+      emaWarmup: 2,
+      generatorHidden: [9, 13],
+      discriminatorHidden: [11, 5],
+    },
+  ],
+  [
+    'a plain one-hot (hot entry 1), BCE, no spectral norm, one hidden layer, batch 1',
+    { classes: 2, oneHotValue: 1, loss: 'bce', spectralNorm: false, batch: 1, generatorHidden: [7] },
+  ],
+];
+
+describe('the one-hot conditional MLP on the layer-list step', () => {
+  for (const [name, recipe] of CONDITIONAL)
+    it(`trains to the same checkpoint bytes as the MLP's own planner: ${name}`, async () => {
+      const config = { batch: 6, seed: 7, noiseDim: 5, conditioning: 'one-hot' as const, ...recipe };
+      const data = labelled(DATA, recipe.classes!);
+      const before = await checkpointBytes(config, true, 4, data);
+      const after = await checkpointBytes(config, false, 4, data);
+      expect(after.length).toBe(before.length);
+      expect(Buffer.from(after).equals(Buffer.from(before))).toBe(true);
+      // The class columns trained too: they moved from their first values.
+      const columns = (bytes: Uint8Array) => {
+        const weight = decodeCheckpoint(bytes).tensors.get('generator.0.weight')!;
+        const width = weight.shape[1]!;
+        return weight.data.filter((_, i) => i % width >= width - recipe.classes!);
+      };
+      expect(columns(after)).not.toEqual(columns(await checkpointBytes(config, false, 0, data)));
+    });
+
+  it("resumes a checkpoint the MLP's own planner wrote as that planner would have gone on", async () => {
+    const config = { batch: 5, seed: 3, noiseDim: 4, classes: 3, generatorHidden: [8], discriminatorHidden: [6] };
+    const data = labelled(DATA, 3);
+    planner.mlpOwn = true;
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, data, config);
     try {
-      expect(trainer.generator).toBeInstanceOf(MlpParameters);
+      await trainer.train(3);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+      planner.mlpOwn = false;
+      await expectResumedStep(checkpoint, straight, async () => {
+        const made = await makeTrainer(gpu.ctx, data, checkpoint.config);
+        expect(made.trainer.generator).toBeInstanceOf(NetworkParameters);
+        return made;
+      });
     } finally {
       destroy();
     }

@@ -129,7 +129,7 @@ async function vectors(s: Awaited<ReturnType<typeof setUp>>): Promise<Float64Arr
 describe('the step of a GAN of layer-list networks', () => {
   const hingeSn = resolveGanConfig({ ...config, loss: 'hinge', spectralNorm: true });
   const leastSquares = resolveGanConfig({ ...config, loss: 'least-squares', realLabel: 0.9 });
-  const conditional = resolveGanConfig({ ...config, classes: 3 });
+  const conditional = resolveGanConfig({ ...config, classes: 3, conditioning: 'projection' });
   const semi = resolveGanConfig({ ...config, ...SEMI });
   const AUXILIARY = { classes: 3, conditioning: 'auxiliary' } as const;
   it.each([
@@ -140,10 +140,14 @@ describe('the step of a GAN of layer-list networks', () => {
     ['BCE, a batch norm after an activation in D', config, BN_AFTER_ACTIVATION],
     ['hinge loss, spectral normalisation and a batch norm in D', hingeSn, DISCRIMINATOR_BN],
     ['conditional: BCE, a batch norm in D', conditional, DISCRIMINATOR_BN],
-    ['conditional: hinge loss and spectral normalisation', resolveGanConfig({ ...hingeSn, classes: 3 }), DISCRIMINATOR],
+    [
+      'conditional: hinge loss and spectral normalisation',
+      resolveGanConfig({ ...hingeSn, classes: 3, conditioning: 'projection' }),
+      DISCRIMINATOR,
+    ],
     [
       'conditional, linear layers (a projecting MLP): hinge and spectral norm',
-      resolveGanConfig({ ...hingeSn, classes: 3 }),
+      resolveGanConfig({ ...hingeSn, classes: 3, conditioning: 'projection' }),
       LINEAR_D,
     ],
     ['semi-supervised: BCE', semi, CLASSIFYING],
@@ -299,7 +303,7 @@ describe('the step of a GAN of layer-list networks', () => {
     expect(await attempt(config, [{ kind: 'batch-norm' }, ...DISCRIMINATOR])).toMatch(
       /^discriminator: must not start with a batch norm/,
     );
-    const conditional = resolveGanConfig({ ...config, classes: 3 });
+    const conditional = resolveGanConfig({ ...config, classes: 3, conditioning: 'projection' });
     expect(await attempt(conditional)).toMatch(/^labels: are required: the configuration is conditional on 3/);
     // Batch norm in D is trained (above), after an activated layer too, and beside spectral norm.
     expect(await attempt(config, BN_AFTER_ACTIVATION)).toBe('built');
