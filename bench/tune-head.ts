@@ -13,7 +13,7 @@ import { fastestOf } from './tune.js';
 
 const GROUP_ROWS = [8, 16, 32, 64, 128, 256, 512, SINGLE_DISPATCH_MAX_ROWS];
 
-/** One logit head of the training step, as the step builds it (src/gan/step.ts). */
+/** One logit head of the training step, as the step builds it (src/gan/networkStep.ts). */
 export interface StepHead {
   rows: number;
   width: number;

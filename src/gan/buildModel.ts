@@ -1,21 +1,19 @@
 // The trainer's model for a configuration: a pair of layer lists (networks.ts) planned by
-// networkStep.ts, the plain MLP included (it records the same kernels in the same order as the
-// MLP's own planner did, so its checkpoints are the same bytes: tests/gan/mlpOnLayerLists.test.ts).
-// Only an MLP that takes its class as a one-hot input keeps that planner (mlpModel.ts, step.ts):
-// its first layers' class columns are not in the layer lists yet.
+// networkStep.ts, whatever the architecture. The MLP's, conditional or not, records the kernels
+// its own planner did, in the same order, so its checkpoints are the bytes that planner wrote
+// (tests/gan/mlpCheckpointBytes.test.ts).
 import type { GpuContext } from '../gpu/context.js';
 import { NetworkParameters } from '../nn/network.js';
 import { initialiseNetwork } from '../nn/networkInit.js';
 import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import type { GanConfig } from './config.js';
-import { buildMlpModel } from './mlpModel.js';
 import { buildNetworkStep } from './networkStep.js';
-import { discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
 import type { ModelParts, TrainerModel } from './trainerModel.js';
 
 /** The configuration's networks and step, with their first weights drawn from the seed. */
 export function buildTrainerModel(ctx: GpuContext, config: GanConfig, parts: ModelParts): Promise<TrainerModel> {
-  return usesLayerLists(config) ? buildNetworkModel(ctx, config, parts) : buildMlpModel(ctx, config, parts);
+  return buildNetworkModel(ctx, config, parts);
 }
 
 /** Layer lists, from DCGAN's weights_init (N(0, 0.02) convolutions, N(1, 0.02) batch-norm scales) or PyTorch's. */

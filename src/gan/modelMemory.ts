@@ -4,8 +4,7 @@
 import { ArgumentError } from '../base/errors.js';
 import { networkBlocks, networkLayout } from '../nn/network.js';
 import type { GanConfig } from './config.js';
-import { classHeadClasses, discriminatorNetworkSpec, generatorNetworkSpec, usesLayerLists } from './networks.js';
-import { StepActivations } from './step.js';
+import { classHeadClasses, discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
 import { networkStepRows, rowBuffers, type RowBuffer } from './networkStepPlan.js';
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -21,15 +20,10 @@ export interface StepRowsEstimate {
 }
 
 /**
- * The estimate, read from the plan the step allocates from: the MLP's workspacePlan (step.ts) or a
- * layer list's networkStepRows (networkStepPlan.ts), with the networks' blocks as they will be built.
+ * The estimate, read from the plan the step allocates from (networkStepRows, networkStepPlan.ts),
+ * with the networks' blocks as they will be built.
  */
 export function stepRowsEstimate(config: GanConfig): StepRowsEstimate {
-  if (!usesLayerLists(config))
-    return {
-      widest: StepActivations.widestPerBatchRow(config),
-      bytesPerRow: 4 * StepActivations.floatsPerBatchRow(config),
-    };
   const G = networkBlocks(networkLayout(generatorNetworkSpec(config)));
   const D = networkBlocks(networkLayout(discriminatorNetworkSpec(config)));
   // A D of class logits (semi-supervised, or an auxiliary classifier) runs them as an ordinary block;

@@ -1,12 +1,12 @@
-// The training step of a GAN whose networks are layer lists (nn/model.ts), such as DCGAN: the
-// same algorithm and order as the MLP's step (step.ts; trainer.ts says what one step does), with
-// each network's passes planned from its layers. The discriminator's last layer, one output that
+// The training step of a GAN whose networks are layer lists (nn/model.ts), every model the engine
+// trains, the MLP and DCGAN alike (trainer.ts says what one step does): each network's passes
+// planned from its layers. The discriminator's last layer, one output that
 // sees its whole input (a linear layer, or a convolution whose kernel covers the image), runs as
 // the fused logit head with the loss and its first gradients. Every buffer and kernel is made
 // once, owned by one Workspace; the step records into one compute pass with no readback.
 // With spectral normalisation each pass through D reads W / σ, made by a power-iteration step just
-// before it, and D's weight gradients are corrected for σ before Adam(D), as in step.ts (batch
-// norms are not normalised: their γ and β are read from the trained weights).
+// before it, and D's weight gradients are corrected for σ before Adam(D) (batch norms are not
+// normalised: their γ and β are read from the trained weights).
 // Batch norm in D follows PyTorch's DCGAN example, which runs D(real) and D(fake) as two training
 // passes: each half of [fake; real] is normalised by its own statistics, the real half's running
 // update first, then the fake half's, then the G update's pass on the fake again (three per step).
@@ -234,7 +234,8 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const plan: PlannedKernel[] = [];
   const kernel = (build: (ctx: GpuContext) => Promise<Kernel>) => plan.push({ build });
 
-  // The step advances the counter in its first kernel and commits it in its last (as step.ts).
+  // The step advances the counter in its first kernel (t = word 0 + 1, into word 1, which the Adam
+  // updates read) and commits it in its last (word 0 = word 1): no increment dispatch.
   kernel((ctx) =>
     createBatchGather(ctx, {
       dataset: dataset.buffer,

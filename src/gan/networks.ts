@@ -51,18 +51,6 @@ export function classHeadClasses(config: Pick<GanConfig, 'classes' | 'conditioni
 export const auxiliaryClasses = (config: Pick<GanConfig, 'classes' | 'conditioning'>) =>
   config.conditioning === 'auxiliary' ? config.classes : 0;
 
-/**
- * Whether the configuration trains layer-list networks (networkStep.ts): every model but an MLP
- * that takes its class as a one-hot input, whose first layers' class columns only the MLP's own
- * planner (step.ts) has yet. The plain MLP trains to the same bytes either way (tests/gan/mlpOnLayerLists.test.ts).
- */
-export function usesLayerLists(
-  config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
-): boolean {
-  requireObject('config', config, 'a GanConfig (a trainer’s or a checkpoint’s config)');
-  return true;
-}
-
 /** Whether the class enters each network as a one-hot beside its input (an MLP's first layers' class columns). */
 export const takesOneHotClass = (config: Pick<GanConfig, 'classes' | 'conditioning'>) =>
   config.classes > 0 && config.conditioning === 'one-hot';

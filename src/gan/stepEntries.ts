@@ -1,11 +1,19 @@
-// Step entries that the MLP's step (step.ts) and the layer-list networks' step (networkStep.ts)
-// build alike: Adam on one network, and the two parts of spectral normalisation.
+// Step entries of the training step (networkStep.ts) built apart from the networks' passes: Adam on
+// one network, and the two parts of spectral normalisation.
 import type { GpuContext } from '../gpu/context.js';
 import { createAdam } from '../kernels/adam.js';
 import type { StepCounter } from '../kernels/counter.js';
 import type { TensorRef } from '../kernels/kernel.js';
 import type { SpectralNorm } from '../kernels/spectralNorm.js';
 import { learningRates, type GanConfig } from './config.js';
+
+/** One entry of the step, as the trainer records it: a kernel (one or more dispatches), e.g. to time each (bench/). */
+export interface StepKernel {
+  readonly label: string;
+  /** Dispatches it records (split-K matmuls record two). */
+  readonly dispatches?: number;
+  record(pass: GPUComputePassEncoder): void;
+}
 
 /** One entry of a step as these build it: a kernel that records its dispatches and is destroyed with the step. */
 export interface StepEntry {
@@ -27,8 +35,7 @@ export interface OptimizedNetwork {
 
 /**
  * Adam on one network's `floats` floats at the step's t (counter word 1): the discriminator's, or
- * the generator's, which also commits the step counter and updates the moving average (the MLP's
- * step and the layer-list networks' alike).
+ * the generator's, which also commits the step counter and updates the moving average.
  */
 export function adamUpdate(
   ctx: GpuContext,

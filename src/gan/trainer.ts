@@ -30,14 +30,14 @@ import { requireContext, requireInstance, requireObject } from '../base/argument
 import { learningRates, requireGanConfig, resolveGanConfig, type GanConfig } from './config.js';
 import { divergence, StatsReader, type TrainingStats } from './stats.js';
 import { auxiliaryClasses } from './networks.js';
-import type { StepKernel } from './step.js';
+import type { StepKernel } from './stepEntries.js';
 import { checkModelFits, trainerMemoryAdvice } from './modelMemory.js';
 import { guardedCreation } from '../gpu/creation.js';
 import { buildTrainerModel } from './buildModel.js';
 import { checkLabeledSet, type LabeledSet } from './semiSupervised.js';
 import type { GanNetwork, TrainerModel } from './trainerModel.js';
 
-export type { StepKernel } from './step.js';
+export type { StepKernel } from './stepEntries.js';
 
 /** The settings setOptimizer can change during a run. */
 const OPTIMIZER_SETTINGS = ['lr', 'discriminatorLr', 'generatorLr', 'beta1', 'beta2'] as const;
@@ -70,10 +70,7 @@ export class GanTrainer {
     private readonly optimizers: AdamKernel[],
   ) {}
 
-  /**
-   * The generator: a layer list (NetworkParameters), or the MLP's flat buffers (MlpParameters) for
-   * an MLP that takes its class as a one-hot input.
-   */
+  /** The generator: a layer list (NetworkParameters), whatever the architecture. */
   get generator(): GanNetwork {
     return this.model.generator;
   }

@@ -3,13 +3,12 @@
 // makes one).
 import type { GpuDataset } from '../data/dataset.js';
 import type { StepCounter } from '../kernels/counter.js';
-import type { MlpParameters } from '../nn/mlp.js';
 import type { NetworkParameters } from '../nn/network.js';
 import type { LabeledSet } from './semiSupervised.js';
 import type { StepEntry } from './stepEntries.js';
 
-/** A network the trainer trains: the MLP's flat layout, or a layer list's. */
-export type GanNetwork = MlpParameters | NetworkParameters;
+/** A network the trainer trains: a layer list, the MLP's included. */
+export type GanNetwork = NetworkParameters;
 
 export interface TrainerModel {
   readonly generator: GanNetwork;
