@@ -1,6 +1,6 @@
 // The repair panel: take a real or a generated picture, erase or scribble on it with the pointer,
 // and watch the latent search (repair.ts) fill it in. Training waits while it searches.
-import { hasMlpLayout } from 'webgpu-gan';
+import { canRepair } from 'webgpu-gan';
 import { hasDevice } from './machine.js';
 import { $, message, REPAIR_CHUNK, REPAIR_STARTS, REPAIR_STEPS } from './page.js';
 import { type TrainingImages, valuesPerImage } from './pictures.js';
@@ -22,19 +22,8 @@ const el = {
   repairModel: $('repair-model'),
 };
 
-/**
- * The search runs the MLP's layout only: not a convolutional run, nor an MLP with class logits or a
- * projection (yet).
- */
-const repairable = (state: State) => hasMlpLayout(state.config);
-/** The page's own text for a DCGAN run, read the first time it is needed. */
-let dcganText: string | null = null;
-
-/** Why this run cannot be repaired, and what to change: the page's text for a DCGAN, this for an MLP. */
-const CLASSES_TEXT =
-  'Repair needs the plain fully connected model: this run’s D reads classes (labelled images, or a conditional ' +
-  'D by projection or an auxiliary classifier). Set Labelled images to 0 and a conditional D to one-hot, and ' +
-  'Apply to repair pictures.';
+/** The search takes a D of one real/fake logit, MLP or DCGAN: not one that reads classes (the page says so). */
+const repairable = (state: State) => canRepair(state.config);
 
 /** The panel's editor on its canvas (`changed` when its picture changes) and the search it runs. */
 export function repairTools(changed: () => void): { editor: RepairEditor; search: RepairSearch } {
@@ -67,11 +56,6 @@ export function repairPanel(state: State): View {
     el.repairUndo.disabled = !hasPicture;
     el.repairRun.disabled = !usable || repairing || !hasPicture || !repairable(state);
     el.repairModel.hidden = repairable(state);
-    if (!repairable(state)) {
-      dcganText ??= el.repairModel.textContent ?? '';
-      const why = state.config.architecture === 'mlp' ? CLASSES_TEXT : dcganText;
-      if (el.repairModel.textContent !== why) el.repairModel.textContent = why;
-    }
     el.repairStop.disabled = !repairing;
     const thing = state.images.source === 'mnist' ? 'digit' : 'picture';
     if (el.repairReal.textContent !== `Real ${thing}`) {

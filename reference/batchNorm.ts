@@ -156,6 +156,32 @@ export function batchNormEvalReference(
   return normalise(x, layout, a, running.mean, invStd);
 }
 
+/**
+ * Eval mode's backward to the input for dL/dy = dy: the running estimates are constants, so with
+ * z the affine output, dx = dy·f'(z)·γ/√(running_var + ε), each value on its own. With magnitudes
+ * for float32Tolerance.
+ */
+export function batchNormEvalBackwardReference(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  layout: BatchNormLayout,
+  a: BatchNormAffine,
+  running: RunningStatistics,
+): { dx: Float64Array; dxMagnitude: Float64Array } {
+  const dx = new Float64Array(x.length);
+  const dxMagnitude = new Float64Array(x.length);
+  for (let c = 0; c < layout.channels; c++) {
+    const scale = a.gamma[c]! / Math.sqrt(running.variance[c]! + a.eps);
+    for (let k = 0; k < layout.batch * layout.spatial; k++) {
+      const i = at(layout, c, k);
+      const z = (x[i]! - running.mean[c]!) * scale + a.beta[c]!;
+      dx[i] = dy[i]! * activationDerivative(a, z) * scale;
+      dxMagnitude[i] = Math.abs(dx[i]!);
+    }
+  }
+  return { dx, dxMagnitude };
+}
+
 /** A backward result of zeros, to be filled in. */
 function zeroGradients(values: number, channels: number): BatchNormBackwardResult {
   return {

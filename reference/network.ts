@@ -1,10 +1,11 @@
 // A layer list's forward pass in float64 (batch norms in training mode, on the batch's own
-// statistics), from the per-layer references of conv.ts, batchNorm.ts and cpu.ts: what the GPU's
-// forward is compared with, and what finite differences of the GPU's backward differentiate.
+// statistics, or in eval mode on given running estimates), from the per-layer references of
+// conv.ts, batchNorm.ts and cpu.ts: what the GPU's forward is compared with, and what finite
+// differences of the GPU's backward differentiate.
 // Parameters come as one flat array in the network's layout (src/nn/model.ts places them).
 import type { ModelLayout, PlacedLayer } from '../src/nn/model.js';
 import type { TensorView } from '../src/nn/mlp.js';
-import { batchNormBackwardReference, batchNormTrainReference } from './batchNorm.js';
+import { batchNormBackwardReference, batchNormEvalReference, batchNormTrainReference } from './batchNorm.js';
 import {
   conv2dInputGradReference,
   conv2dReference,
@@ -30,12 +31,18 @@ function linear(p: PlacedLayer, rows: number, x: ArrayLike<number>, params: Arra
   return y;
 }
 
+/** Eval mode: batch norms on the running estimates `state` holds (the network's state layout). */
+export interface EvalMode {
+  state: ArrayLike<number>;
+}
+
 function layerForward(
   p: PlacedLayer,
   rows: number,
   x: Float64Array,
   params: ArrayLike<number>,
   leakySlope: number,
+  evalMode?: EvalMode,
 ): Float64Array {
   const layer = p.layer;
   const c = p.conv;
@@ -65,14 +72,14 @@ function layerForward(
     case 'batch-norm': {
       const channels = p.inShape[0]!;
       const spatial = x.length / rows / channels;
+      const affine = { gamma: slice(params, p.weight)!, beta: slice(params, p.bias)!, eps: layer.eps ?? 1e-5 };
+      if (evalMode) {
+        const running = { mean: slice(evalMode.state, p.runningMean)!, variance: slice(evalMode.state, p.runningVar)! };
+        return batchNormEvalReference(x, { batch: rows, channels, spatial }, affine, running).y;
+      }
       const zeros = new Float64Array(channels);
-      return batchNormTrainReference(
-        x,
-        { batch: rows, channels, spatial },
-        { gamma: slice(params, p.weight)!, beta: slice(params, p.bias)!, eps: layer.eps ?? 1e-5 },
-        { mean: zeros, variance: zeros },
-        layer.momentum ?? 0.1,
-      ).y;
+      const running = { mean: zeros, variance: zeros };
+      return batchNormTrainReference(x, { batch: rows, channels, spatial }, affine, running, layer.momentum ?? 0.1).y;
     }
     case 'activation':
       return x.map((v) => (layer.fn === 'relu' ? Math.max(v, 0) : activate(layer.fn, v, leakySlope)));
@@ -88,11 +95,12 @@ export function networkForwardReference(
   input: ArrayLike<number>,
   params: ArrayLike<number>,
   leakySlope: number,
+  evalMode?: EvalMode,
 ): Float64Array<ArrayBufferLike>[] {
   const outputs: Float64Array<ArrayBufferLike>[] = [];
   let x: Float64Array<ArrayBufferLike> = Float64Array.from(input);
   for (const p of layout.layers) {
-    x = layerForward(p, rows, x, params, leakySlope);
+    x = layerForward(p, rows, x, params, leakySlope, evalMode);
     outputs.push(x);
   }
   return outputs;

@@ -183,3 +183,18 @@ fn batch_norm_backward(
     grad_input[i] = scale * (grad_affine(i) - mean_grad - x_hat * mean_grad_xhat);
   }
 }
+
+// The eval-mode backward, dx = dL/dz · gamma / sqrt(running_var + eps), element-wise: in eval
+// mode the mean and variance are constants, so each value's gradient is its own, scaled per
+// channel (a network run forward to be differentiated with respect to its input: repair's search).
+@compute @workgroup_size(THREADS)
+fn batch_norm_eval_backward(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  let j = gid.x + gid.y * groups.x * THREADS;
+  if (j >= params.batch * params.channels * params.spatial) { return; }
+  let c = (j / params.spatial) % params.channels;
+  let i = params.first_row * params.channels * params.spatial + j;
+  grad_input[i] = grad_affine(i) * gamma[c] * inverseSqrt(eval_var[c] + params.eps);
+}

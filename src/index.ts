@@ -69,8 +69,10 @@ export {
 export {
   createBatchNorm,
   createBatchNormBackward,
+  createBatchNormEvalBackward,
   type BatchNormSpec,
   type BatchNormBackwardSpec,
+  type BatchNormEvalBackwardSpec,
   type BatchNormMode,
   type BatchNormActivation,
 } from './kernels/batchNorm.js';
@@ -110,7 +112,7 @@ export {
   type GanConfig,
   type GanLoss,
 } from './gan/config.js';
-export { classHeadClasses, hasMlpLayout } from './gan/networks.js';
+export { canRepair, classHeadClasses } from './gan/networks.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';

@@ -145,9 +145,11 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     expect(await text(page, 'form-message')).toMatch(restarted);
     expect(await text(page, 'classify-note')).toMatch(/^Draw a digit: D reads it as one of its 10 classes/);
     expect(await page.inputValue('select[name=conditioning]')).toBe('auxiliary');
-    // The latent search reads the MLP's layout: the repair panel says why not, and what to change.
+    // The latent search needs a D of one real/fake logit: the repair panel says why not, and what to change.
     expect(await page.getAttribute('[data-testid=repair-model]', 'hidden')).toBeNull();
-    expect(await text(page, 'repair-model')).toMatch(/^Repair needs the plain fully connected model: this run’s D/);
+    expect(await text(page, 'repair-model')).toMatch(
+      /^Repair needs a D that ends in one real\/fake logit: this run’s D/,
+    );
     const pattern = /^D's test accuracy at step (\d+): \d+\.\d% \(\d+ of 500 MNIST test digits read right\)/;
     for (let waited = 0; !pattern.test(await text(page, 'test-accuracy')) && waited < 180_000; waited += 500)
       await page.waitForTimeout(500);

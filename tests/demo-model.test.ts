@@ -117,12 +117,16 @@ describe('the demo’s model choice and layer table', { timeout: 600_000 }, () =
     expect(after.equals(before), 'the samples canvas changed after a step').toBe(false);
   });
 
-  it('the repair panel says it needs the fully connected model, and repairs again once it trains', async () => {
-    expect(await page.isVisible('[data-testid=repair-model]')).toBe(true);
-    expect(await text(page, 'repair-model')).toMatch(/Repair needs the fully connected model/);
+  it('repairs a digit with the DCGAN (batch norms on their running estimates), then goes back to the MLP', async () => {
+    expect(await page.isHidden('[data-testid=repair-model]')).toBe(true);
     await press(page, 'repair-real');
     await press(page, 'repair-erase-half');
-    expect(await page.isDisabled('[data-testid=repair-run]')).toBe(true);
+    expect(await page.isDisabled('[data-testid=repair-run]')).toBe(false);
+    await press(page, 'repair-run');
+    await waitForText(page, 'repair-progress', /^(Repaired|Could not)/, 300_000);
+    expect(await text(page, 'repair-progress')).toMatch(
+      /^Repaired .+ with the generator of step 1: after 10 steps on 8 starts/,
+    );
     await page.selectOption('[data-testid=architecture]', 'mlp', { force: true });
     await page.fill('input[name=batch]', '16', { force: true });
     await press(page, 'apply');

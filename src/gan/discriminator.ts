@@ -2,40 +2,49 @@
 // without training: image repair's realism term. A spectrally normalised discriminator is stored
 // as its weights before normalisation with each layer's power-iteration vector u; what it computed
 // with is W / σ, so that is what this loads, σ from one power-iteration step from the stored u
-// (the step every use of W makes in training), in float64.
+// (the step every use of W makes in training), in float64. A convolution's weight is the matrix
+// [out, in·kh·kw], as training normalises it; a first layer's class columns are not normalised.
+// Its batch norms (a DCGAN's D without spectral normalisation) run on their running estimates.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError } from '../base/errors.js';
-import { MlpWeights, type MlpLayout } from '../nn/mlp.js';
-import { flattenMlpTensors } from '../nn/tensors.js';
-import type { TensorMap } from '../io/safetensors.js';
-import { discriminatorSpec, requireGanConfig, type GanConfig } from './config.js';
+import { NetworkWeights } from '../nn/network.js';
+import { flatFromTensors } from '../nn/networkTensors.js';
+import type { ModelLayout } from '../nn/model.js';
+import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
+import { requireGanConfig, type GanConfig } from './config.js';
 import { tensorProblem } from './state.js';
-import { requireMlp } from './networks.js';
+import { discriminatorNetworkSpec, requireRepairable } from './networks.js';
 import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
-export function loadDiscriminator(ctx: GpuContext, checkpoint: { config: GanConfig; tensors: TensorMap }): MlpWeights {
+export function loadDiscriminator(
+  ctx: GpuContext,
+  checkpoint: { config: GanConfig; tensors: TensorMap; integers?: IntegerTensorMap },
+): NetworkWeights {
   requireContext(ctx);
   requireObject('checkpoint', checkpoint, 'a checkpoint (decodeCheckpoint())');
   requireGanConfig('checkpoint.config', checkpoint.config);
   requireInstance('checkpoint.tensors', checkpoint.tensors, Map, 'a Map of tensors');
   const { config, tensors } = checkpoint;
-  requireMlp(config);
-  const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');
+  requireRepairable(config);
+  const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator', checkpoint.integers);
   if (problem) throw new ArgumentError('checkpoint', problem);
-  const discriminator = new MlpWeights(ctx, discriminatorSpec(config), 'discriminator', false);
-  const flat = flattenMlpTensors(discriminator.layout, 'discriminator', tensors);
-  if (config.spectralNorm) normalizeSpectrally(discriminator.layout, flat, tensors);
-  ctx.write(discriminator.weights, flat);
+  const discriminator = new NetworkWeights(ctx, discriminatorNetworkSpec(config), 'discriminator', false);
+  const flat = flatFromTensors(discriminator.layout, 'discriminator', tensors);
+  if (config.spectralNorm) normalizeSpectrally(discriminator.layout, flat.parameters, tensors);
+  ctx.write(discriminator.weights, flat.parameters);
+  ctx.write(discriminator.state, flat.state);
   return discriminator;
 }
 
-/** Divides each layer's weight in `flat` by its σ from the checkpoint's u. */
-function normalizeSpectrally(layout: MlpLayout, flat: Float32Array, tensors: TensorMap): void {
-  for (const layer of layout.layers) {
-    const u = tensors.get(`discriminator.${layer.weight.name}_u`)!.data;
-    const { offset } = layer.weight;
-    const w = flat.subarray(offset, offset + layer.weight.count);
-    const sigma = largestSingularValue(w, layer.outFeatures, layer.inFeatures, u);
+/** Divides each linear and convolution weight in `flat` by its σ from the checkpoint's u. */
+function normalizeSpectrally(layout: ModelLayout, flat: Float32Array, tensors: TensorMap): void {
+  for (const p of layout.layers) {
+    if (p.layer.kind !== 'linear' && p.layer.kind !== 'conv2d') continue;
+    const weight = p.weight!;
+    const u = tensors.get(`discriminator.${weight.name}_u`)!.data;
+    const w = flat.subarray(weight.offset, weight.offset + weight.count);
+    const rows = weight.shape[0]!;
+    const sigma = largestSingularValue(w, rows, weight.count / rows, u);
     for (let i = 0; i < w.length; i++) w[i] = w[i]! / sigma;
   }
 }

@@ -56,16 +56,18 @@ export const takesOneHotClass = (config: Pick<GanConfig, 'classes' | 'conditioni
   config.classes > 0 && config.conditioning === 'one-hot';
 
 /**
- * Whether a checkpoint of the configuration holds the MLP's layout, which the repair search
- * (MlpWeights) reads: a plain MLP, or one that takes its class as a one-hot input; not a DCGAN,
- * nor an MLP with class logits or a projection. So: whether `repair` and `ImageRepairer` take it.
+ * Whether repair's latent search takes a checkpoint of the configuration, MLP or DCGAN: its
+ * generator takes the noise alone (or, one-hot conditional, its class in its first layer's class
+ * columns) and its discriminator ends in one real/fake logit for the realism term. Not a model
+ * with class logits (semi-supervised, an auxiliary classifier) or a class projection, whose
+ * generator takes its class beside the noise.
  */
-export function hasMlpLayout(
+export function canRepair(
   config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
 ): boolean {
   requireObject('config', config, 'a GanConfig (a trainer’s or a checkpoint’s config)');
-  const classesOutsideD = config.classes > 0 && config.conditioning !== 'one-hot';
-  return config.architecture === 'mlp' && config.labelClasses === 0 && !classesOutsideD;
+  const classesBesideNoise = config.classes > 0 && config.conditioning !== 'one-hot';
+  return config.labelClasses === 0 && !classesBesideNoise;
 }
 
 function mlpPreset(config: GanConfig): MlpPresetSpec {
@@ -124,20 +126,19 @@ export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
   };
 }
 
-const kindOfMlp = (config: GanConfig) =>
+const kindOf = (config: GanConfig) =>
   config.labelClasses > 0
     ? 'a semi-supervised'
     : config.conditioning === 'auxiliary'
       ? 'an auxiliary-classifier'
       : 'a class-projecting';
 
-/** Refuses a layer-list model where only the MLP's passes exist yet (repair's latent search), by name. */
-export function requireMlp(config: GanConfig): void {
-  if (!hasMlpLayout(config))
+/** Refuses a model repair's latent search does not take (canRepair), saying what it takes. */
+export function requireRepairable(config: GanConfig): void {
+  if (!canRepair(config))
     throw new ArgumentError(
       'checkpoint',
-      config.architecture === 'mlp'
-        ? `is ${kindOfMlp(config)} model; repair takes ordinary mlp checkpoints for now`
-        : `is a ${config.architecture} model; repair takes mlp checkpoints for now (train one with --arch mlp)`,
+      `is ${kindOf(config)} model; repair takes models whose discriminator ends in one real/fake logit and ` +
+        'whose generator takes the noise alone (plain, or --conditional with one-hot conditioning), for now',
     );
 }

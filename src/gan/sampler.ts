@@ -11,17 +11,15 @@ import { createClassInput } from '../kernels/classInput.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
 import { STREAMS } from '../kernels/streams.js';
-import { MlpWeights } from '../nn/mlp.js';
 import { buildPlan, forwardPlan, NetworkWeights, type ClassCondition } from '../nn/network.js';
-import { forwardKernels } from '../nn/passes.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
-import { generatorSpec, requireGanConfig, type GanConfig } from './config.js';
-import { generatorNetworkSpec, hasMlpLayout } from './networks.js';
+import { requireGanConfig, type GanConfig } from './config.js';
+import { generatorNetworkSpec } from './networks.js';
 import { importGenerator } from './state.js';
 import { describeValue, requireContext, requireInstance, requireObject } from '../base/arguments.js';
 
-/** A generator to sample from: the MLP's, or a layer list's (whose batch norms use their running estimates). */
-export type SamplingGenerator = MlpWeights | NetworkWeights;
+/** A generator to sample from: a layer list, the MLP or DCGAN (batch norms on their running estimates). */
+export type SamplingGenerator = NetworkWeights;
 
 export interface SamplerOptions {
   count: number;
@@ -106,35 +104,21 @@ export class GanSampler {
       const labelBuffer = labels && ws.storage('labels', labels);
       const noiseKernel = ws.own(await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed));
       const weights = options.useEma === false ? generator.weights : generator.ema!;
-      // A layer list takes the class beside the noise, or (one-hot conditioning) in its first layer.
-      const classColumns = generator instanceof NetworkWeights && generator.layout.layers[0]!.classWeight;
+      // A generator takes the class beside the noise, or (one-hot conditioning) in its first layer.
       const condition =
-        labelBuffer && classColumns
+        labelBuffer && generator.layout.layers[0]!.classWeight
           ? { labels: labelBuffer, labelRows: count, onehot: ws.rows('one-hot labels', count, config.classes) }
           : undefined;
+      const besideNoise = labelBuffer && !condition;
       const forward = (
-        generator instanceof NetworkWeights
-          ? await buildPlan(ctx, [
-              ...(labelBuffer && !condition ? classInput(ws, config, count, noise, labelBuffer) : []),
-              ...networkForward(ws, generator, count, labelBuffer && !condition ? ws.buffer('input') : noise, {
-                output,
-                weights,
-                ...(condition && { condition }),
-              }),
-            ])
-          : await forwardKernels(ctx, generator, {
-              rows: count,
-              input: noise,
-              outputs: [...config.generatorHidden.map((w, i) => ws.rows(`h${i + 1}`, count, w)), output],
-              weights,
-              ...(labelBuffer && {
-                condition: {
-                  labels: labelBuffer,
-                  labelRows: count,
-                  onehot: ws.rows('one-hot labels', count, config.classes),
-                },
-              }),
-            })
+        await buildPlan(ctx, [
+          ...(besideNoise ? classInput(ws, config, count, noise, labelBuffer) : []),
+          ...networkForward(ws, generator, count, besideNoise ? ws.buffer('input') : noise, {
+            output,
+            weights,
+            ...(condition && { condition }),
+          }),
+        ])
       ).map((k) => ws.own(k));
       const sampler = new GanSampler(ctx, config, count, ws, noiseKernel, forward, generator);
       sampler.regenerateNoise();
@@ -270,9 +254,7 @@ function widestSampleRow(config: GanConfig, generator: SamplingGenerator): { lab
   const widths = [
     { label: 'the noise (and one-hot classes)', floats: config.noiseDim + config.classes },
     { label: 'the samples', floats: config.dataDim },
-    ...(generator instanceof NetworkWeights
-      ? generator.blocks.map((b, i) => ({ label: `generator block ${i}`, floats: b.width }))
-      : config.generatorHidden.map((w, i) => ({ label: `generator layer ${i + 1}`, floats: w }))),
+    ...generator.blocks.map((b, i) => ({ label: `generator block ${i}`, floats: b.width })),
   ];
   const widest = widths.reduce((a, b) => (b.floats > a.floats ? b : a));
   return { label: widest.label, bytesPerRow: widest.floats * 4 };
@@ -297,7 +279,7 @@ function checkedLabels(labels: ArrayLike<number>, count: number, classes: number
 
 /** A generator to sample from: a trainer's (trainer.generator) or one loadGenerator() made. */
 export function requireGenerator(argument: string, value: unknown): SamplingGenerator {
-  if (!(value instanceof MlpWeights) && !(value instanceof NetworkWeights))
+  if (!(value instanceof NetworkWeights))
     throw new ArgumentError(
       argument,
       `must be a generator (a trainer's generator, or loadGenerator()'s), got ${describeValue(value)}`,
@@ -315,10 +297,7 @@ export function loadGenerator(
   requireGanConfig('checkpoint.config', checkpoint.config);
   requireInstance('checkpoint.tensors', checkpoint.tensors, Map, 'a Map of tensors');
   const { config } = checkpoint;
-  // The MLP's layout where it fits (repair's latent search reads MlpWeights); the same values either way.
-  const generator = hasMlpLayout(config)
-    ? new MlpWeights(ctx, generatorSpec(config), 'generator', true)
-    : new NetworkWeights(ctx, generatorNetworkSpec(config), 'generator', true);
+  const generator = new NetworkWeights(ctx, generatorNetworkSpec(config), 'generator', true);
   try {
     importGenerator(ctx, config, generator, checkpoint.tensors, checkpoint.integers);
     return generator;

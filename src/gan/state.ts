@@ -11,12 +11,10 @@
 // this file is the trainer's side of it, and the generator a sampler loads.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { MlpWeights } from '../nn/mlp.js';
 import type { NetworkWeights } from '../nn/network.js';
 import type { GanConfig } from './config.js';
 import type { GanTrainer } from './trainer.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
-import { flattenMlpTensors } from '../nn/tensors.js';
 import {
   exportNetworkTensors,
   importNetworkTensors,
@@ -84,19 +82,13 @@ export function importTensors(
 export function importGenerator(
   ctx: GpuContext,
   config: GanConfig,
-  generator: MlpWeights | NetworkWeights,
+  generator: NetworkWeights,
   tensors: TensorMap,
   integers: IntegerTensorMap = new Map(),
 ): void {
   const isGenerator = (prefix: string) => prefix === 'generator' || prefix === 'generator_ema';
   const problem = tensorProblem(config, tensors, isGenerator, integers);
   if (problem) throw new ArgumentError('checkpoint', problem);
-  if (!(generator instanceof MlpWeights)) {
-    const state = { config, generator, discriminator: null, spectralNorm: null };
-    importNetworkTensors(ctx, state, tensors, isGenerator);
-    return;
-  }
-  // The MLP's own layout (repair's latent search reads it): the same tensors, cut the MLP's way.
-  ctx.write(generator.weights, flattenMlpTensors(generator.layout, 'generator', tensors));
-  ctx.write(generator.ema!, flattenMlpTensors(generator.layout, 'generator_ema', tensors));
+  const state = { config, generator, discriminator: null, spectralNorm: null };
+  importNetworkTensors(ctx, state, tensors, isGenerator);
 }

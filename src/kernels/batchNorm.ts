@@ -1,5 +1,6 @@
 // Batch normalisation (PyTorch's BatchNorm2d / BatchNorm1d over [N, C, S]): the forward in
-// training and eval mode, with an optional fused activation, and the training-mode backward. Each
+// training and eval mode, with an optional fused activation, the training-mode backward, and the
+// eval-mode backward to the input (a network differentiated without training it). Each
 // may work on a window of rows (firstRow) of larger tensors, and the backward may add its dgamma
 // and dbeta to another window's: a GAN normalises its fake and real halves of one buffer apart.
 import { guardedCreator } from '../gpu/creation.js';
@@ -205,4 +206,48 @@ async function makeBatchNormBackward(ctx: GpuContext, spec: BatchNormBackwardSpe
   const gradParams = !params ? GRAD_PARAMS.none : spec.accumulate ? GRAD_PARAMS.add : GRAD_PARAMS.write;
   // eps and momentum are the forward's business: the saved inverse std already holds eps.
   return new BoundKernel(ctx, compiled, label, resources, uniforms(shape, 0, 0, gradParams), grid1d(ctx, channels));
+}
+
+export interface BatchNormEvalBackwardSpec extends BatchNormShape {
+  gamma: TensorRef;
+  /** channels values: the running variance the eval forward normalised by. */
+  runningVar: TensorRef;
+  /** As the forward's; default 1e-5. */
+  eps?: number;
+  /** dL/dy. */
+  dy: TensorRef;
+  /** The forward's (activated) output: needed only with an activation, for its derivative. */
+  y?: TensorRef;
+  /** dL/dx, written. */
+  dx: TensorRef;
+}
+
+/**
+ * The eval-mode backward to the input: dx = f'(y)·dy·γ/√(running_var + ε), element-wise (the
+ * running estimates are constants in eval mode). No dγ or dβ: eval mode is not trained.
+ */
+export const createBatchNormEvalBackward = /* @__PURE__ */ guardedCreator(
+  'createBatchNormEvalBackward',
+  makeBatchNormEvalBackward,
+);
+
+async function makeBatchNormEvalBackward(ctx: GpuContext, spec: BatchNormEvalBackwardSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
+  const shape = checkShape(spec);
+  const { batch, channels, spatial } = shape;
+  const eps = requireFinite('eps', spec.eps ?? BATCH_NORM_DEFAULTS.eps, { min: 0, minExclusive: true });
+  const n = extent(shape);
+  const bindings = new Bindings(ctx)
+    .tensor('gamma', 'gamma', spec.gamma, channels)
+    .tensor('eval_var', 'runningVar', spec.runningVar, channels)
+    .tensor('grad_output', 'dy', spec.dy, n)
+    .tensor('grad_input', 'dx', spec.dx, n);
+  if (shape.fused) bindings.tensor('saved_output', 'y', spec.y, n);
+  else bindings.unused('saved_output');
+  const entry = 'batch_norm_eval_backward';
+  const resources = bindings.forEntry(batchNormShader, entry);
+  const compiled = await getPipeline(ctx.device, batchNormShader, entry, { ACTIVATION: shape.activation });
+  const label = spec.label ?? `batch norm eval backward ${batch}x${channels}x${spatial}`;
+  const grid = gridForItems(ctx, compiled.layout, batch * channels * spatial);
+  return new BoundKernel(ctx, compiled, label, resources, uniforms(shape, eps, 0), grid);
 }

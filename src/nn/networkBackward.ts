@@ -5,7 +5,7 @@
 // from its group's saved statistics; the first writes dγ and dβ and the others add theirs to it.
 import { ArgumentError } from '../base/errors.js';
 import { createActivationBackward } from '../kernels/activation.js';
-import { createBatchNormBackward } from '../kernels/batchNorm.js';
+import { createBatchNormBackward, createBatchNormEvalBackward } from '../kernels/batchNorm.js';
 import { createChannelSum } from '../kernels/channelSum.js';
 import { createConv2d, createConv2dInputGrad, createConv2dWeightGrad } from '../kernels/conv2d.js';
 import type { Activation, TensorRef } from '../kernels/kernel.js';
@@ -21,7 +21,8 @@ import {
   requiredStats,
   slopeOf,
   type Block,
-  type NetworkParameters,
+  NetworkParameters,
+  type NetworkWeights,
   type PassBuffers,
   type PlannedKernel,
 } from './network.js';
@@ -40,6 +41,11 @@ export interface BackwardPass extends PassBuffers {
   inputGradOnly?: boolean;
   /** The weights the forward pass read; same layout. */
   weights?: GPUBuffer;
+  /**
+   * The forward's mode (default 'train'). After an 'eval' forward batch norms pass the gradient
+   * back through their running estimates, which are constants: input gradients only.
+   */
+  mode?: 'train' | 'eval';
 }
 
 /** Whether a block's gradient buffer holds dL/dy after its activation (a batch norm) rather than dL/dz. */
@@ -58,7 +64,7 @@ export function gateOf(block: Block, leakySlope: number) {
 }
 
 /** The gate that folds block b's activation into the gradient written for it, if its gradient wants one. */
-function gateFor(net: NetworkParameters, pass: BackwardPass, b: number) {
+function gateFor(net: NetworkWeights, pass: BackwardPass, b: number) {
   const block = net.blocks[b]!;
   if (!block.activation || gradientTakesActivation(block)) return undefined;
   return {
@@ -67,7 +73,19 @@ function gateFor(net: NetworkParameters, pass: BackwardPass, b: number) {
   };
 }
 
-export function backwardPlan(net: NetworkParameters, pass: BackwardPass): PlannedKernel[] {
+/**
+ * The backward pass in recording order. Forward-only weights (NetworkWeights) hold no gradients, so
+ * they take only an input gradient (inputGradOnly): repair's search differentiates with respect to
+ * the noise, not the weights.
+ */
+export function backwardPlan(net: NetworkWeights, pass: BackwardPass): PlannedKernel[] {
+  if (!pass.inputGradOnly && !(net instanceof NetworkParameters))
+    throw new ArgumentError(
+      'inputGradOnly',
+      `${net.label} holds no gradients: it can only pass an input gradient back`,
+    );
+  if (pass.mode === 'eval' && !pass.inputGradOnly)
+    throw new ArgumentError('inputGradOnly', 'is required after an eval-mode forward, which trains nothing');
   const weights = pass.weights ?? net.weights;
   const plan: PlannedKernel[] = [];
   for (let b = blockCount(net, pass.blocks) - 1; b >= 0; b--) {
@@ -89,7 +107,8 @@ export function backwardPlan(net: NetworkParameters, pass: BackwardPass): Planne
       plan.push(...batchNormBackward(net, pass, b, input, grad, target, gated, label));
       continue;
     }
-    if (!pass.inputGradOnly) plan.push(...parameterGradients(net, block, pass, input, grad, label));
+    if (net instanceof NetworkParameters && !pass.inputGradOnly)
+      plan.push(...parameterGradients(net, block, pass, input, grad, label));
     if (!target) continue;
     const epilogue = { ...(gated ?? {}), label: `${label} input grad` };
     const weight = viewRef(weights, p.weight!);
@@ -205,7 +224,7 @@ function parameterGradients(
 }
 
 function batchNormBackward(
-  net: NetworkParameters,
+  net: NetworkWeights,
   pass: BackwardPass,
   b: number,
   input: TensorRef,
@@ -223,30 +242,46 @@ function batchNormBackward(
   const scratch = gated ? pass.scratch?.[b] : undefined;
   if (gated && !scratch)
     throw new ArgumentError(`scratch[${b}]`, 'is needed for a batch norm after an activated layer');
-  const groups = normGroups(pass);
-  const plan: PlannedKernel[] = groups.map((group, g) => ({
-    build: (ctx) =>
-      createBatchNormBackward(ctx, {
-        batch: group.rows,
-        firstRow: group.firstRow,
-        channels: p.inShape[0]!,
-        spatial: elements(p.inShape) / p.inShape[0]!,
-        x: input,
-        gamma: viewRef(pass.batchNormWeights ?? pass.weights ?? net.weights, p.weight!),
-        saved: requiredStats(group, b),
-        dy: grad,
-        ...(block.activation ? { y: pass.outputs[b]!, activation: block.activation } : {}),
-        ...(block.activation === 'leaky-relu' ? { leakySlope: net.spec.leakySlope } : {}),
-        dx: scratch ?? target,
-        // Without weight gradients the kernel still needs the sums for dx, but writes no dγ, dβ.
-        ...(!pass.inputGradOnly && {
-          dgamma: viewRef(net.grads, p.weight!),
-          dbeta: viewRef(net.grads, p.bias!),
-          accumulate: g > 0,
-        }),
-        label: groups.length > 1 ? `${label} rows ${group.firstRow}+${group.rows}` : label,
-      }),
-  }));
+  const shape = {
+    channels: p.inShape[0]!,
+    spatial: elements(p.inShape) / p.inShape[0]!,
+    gamma: viewRef(pass.batchNormWeights ?? pass.weights ?? net.weights, p.weight!),
+    dy: grad,
+    ...(block.activation ? { y: pass.outputs[b]!, activation: block.activation } : {}),
+    ...(block.activation === 'leaky-relu' ? { leakySlope: net.spec.leakySlope } : {}),
+    dx: scratch ?? target,
+  };
+  const plan: PlannedKernel[] =
+    pass.mode === 'eval'
+      ? [
+          {
+            build: (ctx) =>
+              createBatchNormEvalBackward(ctx, {
+                batch: pass.rows,
+                ...shape,
+                runningVar: viewRef(net.state, p.runningVar!),
+                ...(p.layer.kind === 'batch-norm' && p.layer.eps !== undefined && { eps: p.layer.eps }),
+                label: `${label} (eval)`,
+              }),
+          },
+        ]
+      : normGroups(pass).map((group, g, groups) => ({
+          build: (ctx) =>
+            createBatchNormBackward(ctx, {
+              batch: group.rows,
+              firstRow: group.firstRow,
+              ...shape,
+              x: input,
+              saved: requiredStats(group, b),
+              // Without weight gradients the kernel still needs the sums for dx, but writes no dγ, dβ.
+              ...(!pass.inputGradOnly && {
+                dgamma: viewRef((net as NetworkParameters).grads, p.weight!),
+                dbeta: viewRef((net as NetworkParameters).grads, p.bias!),
+                accumulate: g > 0,
+              }),
+              label: groups.length > 1 ? `${label} rows ${group.firstRow}+${group.rows}` : label,
+            }),
+        }));
   if (gated && scratch) {
     const n = pass.rows * elements(p.inShape);
     plan.push({

@@ -2,7 +2,7 @@
 // of the options that do not need the GPU.
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GanConfig } from '../gan/config.js';
-import { requireMlp } from '../gan/networks.js';
+import { requireRepairable } from '../gan/networks.js';
 import { parseDegradation, type Degradation } from '../restore/spec.js';
 import type { BlurTaps } from '../restore/taps.js';
 
@@ -151,7 +151,7 @@ export const MAX_STARTS = 4096;
 export const MAX_REALISM = 100;
 
 export function repairSettings(config: GanConfig, options: RepairOptions): RepairSettings {
-  requireMlp(config);
+  requireRepairable(config);
   const starts = requirePositiveInteger('starts', options.starts ?? 64);
   if (starts > MAX_STARTS) throw new ArgumentError('starts', `must be at most ${MAX_STARTS}, got ${starts}`);
   // Yeh et al.'s options need a picture's neighbourhoods; they are the default wherever there is one.

@@ -8,19 +8,16 @@ import { createAdam } from '../kernels/adam.js';
 import { createStepCounter, type StepCounter } from '../kernels/counter.js';
 import type { Kernel } from '../kernels/kernel.js';
 import { createRepairGate, createRepairPixels, createRepairRealism } from '../kernels/latentRepair.js';
-import { createMatmul } from '../kernels/matmul.js';
 import { createRandomFill } from '../kernels/random.js';
 import { createLatentToSphere } from '../kernels/latentPrior.js';
 import { STREAMS } from '../kernels/streams.js';
-import type { MlpWeights } from '../nn/mlp.js';
-import { backwardMatmulSpecs, forwardKernels, type ForwardSpec } from '../nn/passes.js';
+import { buildPlan, forwardPlan, type Block, type ClassCondition, type NetworkWeights } from '../nn/network.js';
+import { backwardPlan, gateOf } from '../nn/networkBackward.js';
+import { elements } from '../nn/model.js';
 import type { GanConfig } from '../gan/config.js';
 import { buildDegradationChain, type DegradationChain } from '../restore/operator.js';
 import { pictureSize } from '../kernels/degrade.js';
 import type { RepairSettings } from './options.js';
-
-/** A conditional network's labels and the one-hot rows of its first layer. */
-type ClassCondition = NonNullable<ForwardSpec['condition']>;
 
 /** The buffers the search reads and writes between its kernels. */
 export interface RepairBuffers {
@@ -69,8 +66,8 @@ export interface RepairProgram {
 export function buildRepairProgram(
   ctx: GpuContext,
   config: GanConfig,
-  generator: MlpWeights,
-  discriminator: MlpWeights | null,
+  generator: NetworkWeights,
+  discriminator: NetworkWeights | null,
   settings: RepairSettings,
 ): Promise<RepairProgram> {
   return Workspace.build(ctx, 'repair', async (ws) => {
@@ -86,11 +83,14 @@ export function buildRepairProgram(
       known: ws.storage('known', config.dataDim),
       scores: rows('scores', 2),
     };
-    const generatorHidden = config.generatorHidden.map((w, i) => rows(`G h${i + 1}`, w));
-    const generatorGrads = [...config.generatorHidden, config.dataDim].map((w, i) => rows(`G dZ${i + 1}`, w));
+    // Each block's output (G's last is G(z)) and gradient, and scratch where a batch norm follows an activation.
+    const G = passBuffers(generator, rows, 'G', buffers.generated);
     const labels = settings.label === null ? null : ws.storage('labels', new Float32Array(starts).fill(settings.label));
-    const condition = (network: string): ClassCondition | undefined =>
-      labels ? { labels, labelRows: starts, onehot: rows(`${network} one-hot`, config.classes) } : undefined;
+    // A one-hot conditional network takes the class in its first layer's class columns.
+    const condition = (network: NetworkWeights, name: string): ClassCondition | undefined =>
+      labels && network.layout.layers[0]!.classWeight
+        ? { labels, labelRows: starts, onehot: rows(`${name} one-hot`, config.classes) }
+        : undefined;
 
     const startNoise = ws.own(
       await createRandomFill(ctx, {
@@ -103,21 +103,24 @@ export function buildRepairProgram(
       }),
     );
     const generatorWeights = settings.useEma ? generator.ema! : generator.weights;
-    const generatorCondition = condition('G');
-    const evaluation = await ownAll(
-      ws,
-      forwardKernels(ctx, generator, {
-        rows: starts,
-        input: buffers.z,
-        outputs: [...generatorHidden, buffers.generated],
-        weights: generatorWeights,
-        ...(generatorCondition && { condition: generatorCondition }),
-      }),
-    );
+    const generatorCondition = condition(generator, 'G');
+    // Batch norms on their running estimates (eval mode), so that each start depends on its own z alone.
+    const gPass = {
+      rows: starts,
+      input: buffers.z,
+      outputs: G.outputs,
+      stats: [],
+      mode: 'eval' as const,
+      weights: generatorWeights,
+      ...(generatorCondition && { condition: generatorCondition }),
+    };
+    const evaluation = await ownAll(ws, buildPlan(ctx, forwardPlan(generator, gPass)));
     const withCritic = discriminator !== null && settings.realism > 0;
     const imageGrads = withCritic
-      ? await addCritic(ctx, ws, evaluation, discriminator, config, buffers, settings, condition('D'))
+      ? await addCritic(ctx, ws, evaluation, discriminator, buffers, settings, condition(discriminator, 'D'))
       : null;
+    // The pixel kernel folds in f' of G's output activation, as the layer after it would.
+    const outputActivation = gateOf(generator.blocks.at(-1)!, config.leakySlope)?.kind ?? 'none';
     const chain = settings.degradation ? await addDegradation(ctx, ws, evaluation, config, buffers, settings) : null;
     const fitDim = chain ? pictureSize(chain.outputGeometry) : config.dataDim;
     const buildPixels = (knownCount: number) =>
@@ -131,9 +134,9 @@ export function buildRepairProgram(
         known: buffers.known,
         knownCount,
         ...(imageGrads && !chain && { imageGrads }),
-        outputGrads: chain ? chain.outputGrad! : generatorGrads.at(-1)!,
+        outputGrads: chain ? chain.outputGrad! : G.grads.at(-1)!,
         scores: buffers.scores,
-        outputActivation: chain ? 'none' : config.generatorOutput,
+        outputActivation: chain ? 'none' : outputActivation,
         leakySlope: config.leakySlope,
       });
     const pixelsSlot = evaluation.length;
@@ -146,24 +149,21 @@ export function buildRepairProgram(
         generated: buffers.generated,
         fitGrads: chain.inputGrad!,
         ...(imageGrads && { imageGrads }),
-        outputGrads: generatorGrads.at(-1)!,
-        outputActivation: config.generatorOutput,
+        outputGrads: G.grads.at(-1)!,
+        outputActivation,
         leakySlope: config.leakySlope,
       });
       evaluation.push(ws.own(gate));
     }
 
-    const backward = backwardMatmulSpecs(generator, {
-      rows: starts,
-      input: buffers.z,
-      outputs: [...generatorHidden, buffers.generated],
-      preActivationGrads: generatorGrads,
+    const backward = backwardPlan(generator, {
+      ...gPass,
+      grads: G.grads,
+      scratch: G.scratch,
       inputGrad: { output: buffers.zGrad },
       inputGradOnly: true,
-      weights: generatorWeights,
     });
-    const update: Kernel[] = [];
-    for (const spec of backward) update.push(ws.own(await createMatmul(ctx, spec)));
+    const update: Kernel[] = await ownAll(ws, buildPlan(ctx, backward));
     const counter = ws.own(await createStepCounter(ctx, { label: 'repair step' }));
     update.push(counter);
     update.push(
@@ -204,50 +204,76 @@ export function buildRepairProgram(
 }
 
 /**
- * The realism term's kernels, appended to `evaluation`: D forward on G(z), λ·softplus(−D) and its
- * derivative, and D backward to the image. Returns the image gradient's buffer (∂/∂y).
+ * The realism term's kernels, appended to `evaluation`: D forward on G(z) (batch norms on their
+ * running estimates), λ·softplus(−D) and its derivative, and D backward to the image. Returns the
+ * image gradient's buffer (∂/∂y).
  */
 async function addCritic(
   ctx: GpuContext,
   ws: Workspace,
   evaluation: Kernel[],
-  discriminator: MlpWeights,
-  config: GanConfig,
+  discriminator: NetworkWeights,
   buffers: RepairBuffers,
   settings: RepairSettings,
   condition: ClassCondition | undefined,
 ): Promise<GPUBuffer> {
   const { starts } = settings;
-  const hidden = config.discriminatorHidden.map((w, i) => ws.rows(`D a${i + 1}`, starts, w));
-  const logits = ws.rows('D logits', starts, 1);
-  const grads = [...config.discriminatorHidden, 1].map((w, i) => ws.rows(`D dZ${i + 1}`, starts, w));
-  const imageGrads = ws.rows('dD/dy', starts, config.dataDim);
-  const outputs = [...hidden, logits];
-  const forward = forwardKernels(ctx, discriminator, {
+  const D = passBuffers(discriminator, (name, width) => ws.rows(name, starts, width), 'D');
+  const imageGrads = ws.rows('dD/dy', starts, elements(discriminator.layout.inShape));
+  const pass = {
     rows: starts,
     input: buffers.generated,
-    outputs,
+    outputs: D.outputs,
+    stats: [],
+    mode: 'eval' as const,
     ...(condition && { condition }),
-  });
-  evaluation.push(...(await ownAll(ws, forward)));
+  };
+  evaluation.push(...(await ownAll(ws, buildPlan(ctx, forwardPlan(discriminator, pass)))));
   const realism = await createRepairRealism(ctx, {
     rows: starts,
-    logits,
-    logitGrads: grads.at(-1)!,
+    logits: D.outputs.at(-1)!,
+    logitGrads: D.grads.at(-1)!,
     scores: buffers.scores,
     weight: settings.realism,
   });
   evaluation.push(ws.own(realism));
-  const backward = backwardMatmulSpecs(discriminator, {
-    rows: starts,
-    input: buffers.generated,
-    outputs,
-    preActivationGrads: grads,
+  const backward = backwardPlan(discriminator, {
+    ...pass,
+    grads: D.grads,
+    scratch: D.scratch,
     inputGrad: { output: imageGrads },
     inputGradOnly: true,
   });
-  for (const spec of backward) evaluation.push(ws.own(await createMatmul(ctx, spec)));
+  evaluation.push(...(await ownAll(ws, buildPlan(ctx, backward))));
   return imageGrads;
+}
+
+/**
+ * A network's buffers for one pass of `starts` rows: each block's output (the last one `last` when
+ * given), each block's gradient, and scratch where a batch norm follows an activated block.
+ */
+function passBuffers(
+  net: NetworkWeights,
+  rows: (name: string, width: number) => GPUBuffer,
+  name: string,
+  last?: GPUBuffer,
+): { outputs: GPUBuffer[]; grads: GPUBuffer[]; scratch: Array<GPUBuffer | null> } {
+  const blocks = net.blocks;
+  const lastBlock = blocks.length - 1;
+  const outputs = blocks.map((b, i) => (i === lastBlock && last ? last : rows(`${name} out ${i}`, b.width)));
+  const grads = blocks.map((b, i) => rows(`${name} grad ${i}`, b.width));
+  const scratch = blocks.map((_, i) =>
+    needsScratch(blocks, i) ? rows(`${name} scratch ${i}`, blocks[i - 1]!.width) : null,
+  );
+  return { outputs, grads, scratch };
+}
+
+/** A batch norm after an activated layer writes dL/dx to scratch before that layer's f' is applied. */
+function needsScratch(blocks: readonly Block[], i: number): boolean {
+  const before = blocks[i - 1];
+  return (
+    blocks[i]!.layer.layer.kind === 'batch-norm' && !!before?.activation && before.layer.layer.kind !== 'batch-norm'
+  );
 }
 
 /** Restoration's chain on G(z), built for fitting; its forward joins `evaluation`, its backward is the caller's. */

@@ -11,7 +11,7 @@
 // Yeh et al.'s nearness weights and Poisson blending (context.ts) are options of repair.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
-import { MlpWeights } from '../nn/mlp.js';
+import { NetworkWeights } from '../nn/network.js';
 import { requireGenerator, type SamplingGenerator } from '../gan/sampler.js';
 import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
 import { requireGanConfig, type GanConfig } from '../gan/config.js';
@@ -62,23 +62,16 @@ export class ImageRepairer {
     ctx: GpuContext,
     config: GanConfig,
     generator: SamplingGenerator,
-    discriminator: MlpWeights | null,
+    discriminator: NetworkWeights | null,
     options: RepairOptions = {},
   ): Promise<ImageRepairer> {
     requireContext(ctx);
     requireGanConfig('config', config);
     requireGenerator('generator', generator);
     if (discriminator !== null)
-      requireInstance('discriminator', discriminator, MlpWeights, 'loadDiscriminator() or null');
+      requireInstance('discriminator', discriminator, NetworkWeights, 'loadDiscriminator() or null');
     requireObject('options', options, 'an object of repair options');
     const settings = repairSettings(config, options);
-    // A trainer's generator is a layer list now, even a plain MLP's: the search reads the MLP layout.
-    if (!(generator instanceof MlpWeights))
-      throw new ArgumentError(
-        'generator',
-        'must be the MLP layout that loadGenerator(ctx, checkpoint) gives (a trainer’s generator is a layer ' +
-          'list: encode a checkpoint of it and load that)',
-      );
     if (settings.useEma && !generator.ema) throw new ArgumentError('useEma', 'this generator keeps no moving average');
     return guardedCreation(ctx, 'ImageRepairer.create', async () => {
       const program = await buildRepairProgram(ctx, config, generator, discriminator, settings);

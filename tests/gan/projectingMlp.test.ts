@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/gan/checkpoint.js';
 import type { GanConfig } from '../../src/gan/config.js';
 import { GanClassifier } from '../../src/gan/ganClassifier.js';
-import { requireMlp } from '../../src/gan/networks.js';
+import { requireRepairable } from '../../src/gan/networks.js';
 import { GanSampler, loadGenerator } from '../../src/gan/sampler.js';
 import { exportTensors } from '../../src/gan/state.js';
 import { useGpu } from '../support/gpu.js';
@@ -45,7 +45,9 @@ describe('a class-projecting conditional MLP', () => {
 
       await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
       await samplesEachClass(checkpoint);
-      expect(() => requireMlp(checkpoint.config)).toThrow(/^checkpoint: is a class-projecting model; repair takes/);
+      expect(() => requireRepairable(checkpoint.config)).toThrow(
+        /^checkpoint: is a class-projecting model; repair takes/,
+      );
     } finally {
       destroy();
     }
@@ -77,7 +79,9 @@ describe('an auxiliary-classifier conditional MLP (AC-GAN)', () => {
       const straight = await exportTensors(trainer);
       await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
       await samplesEachClass(checkpoint);
-      expect(() => requireMlp(checkpoint.config)).toThrow(/^checkpoint: is an auxiliary-classifier model; repair/);
+      expect(() => requireRepairable(checkpoint.config)).toThrow(
+        /^checkpoint: is an auxiliary-classifier model; repair/,
+      );
       // Its D is a classifier of the classes too, as a semi-supervised D is.
       const classifier = await GanClassifier.create(gpu.ctx, checkpoint);
       try {

@@ -11,11 +11,13 @@ import { ArgumentError, type GpuContext } from '../../src/index.js';
 import {
   createBatchNorm,
   createBatchNormBackward,
+  createBatchNormEvalBackward,
   type BatchNormActivation,
   type BatchNormSpec,
 } from '../../src/kernels/batchNorm.js';
 import {
   batchNormBackwardReference,
+  batchNormEvalBackwardReference,
   batchNormEvalReference,
   batchNormGroupsBackwardReference,
   batchNormGroupsTrainReference,
@@ -243,6 +245,78 @@ describe('batch norm, eval forward', () => {
       );
     });
   }
+});
+
+describe('batch norm, eval backward to the input', () => {
+  for (const activation of ['none', 'tanh', 'leaky-relu'] as const) {
+    it(`the reference's dx matches central differences of Σ w·y in eval mode (${activation})`, () => {
+      const c: Case = { batch: 2, channels: 3, spatial: 5, activation };
+      const data = inputs(c, 140);
+      const w = randomArray(data.x.length, 141);
+      const a = affine(c, data, 1e-3);
+      const running = { mean: data.runningMean, variance: data.runningVar };
+      const ref = batchNormEvalBackwardReference(data.x, w, c, a, running);
+      const loss = (x: ArrayLike<number>) =>
+        batchNormEvalReference(x, c, a, running).y.reduce((sum, value, i) => sum + value * w[i]!, 0);
+      const dx = centralDifferences(data.x, loss);
+      expectClose(ref.dx, dx, (i) => 1e-7 + 1e-6 * Math.abs(dx[i]!), 'dx');
+    });
+  }
+
+  const cases: Case[] = [
+    { batch: 1, channels: 1, spatial: 1 },
+    { batch: 3, channels: 5, spatial: 49, activation: 'relu' },
+    { batch: 2, channels: 3, spatial: 15, activation: 'leaky-relu', leakySlope: 0.1 },
+    { batch: 4, channels: 3, spatial: 1, activation: 'tanh' },
+    { batch: 2, channels: 7, spatial: 3, activation: 'sigmoid' },
+    // More values than one row of workgroups covers: the grid's second dimension.
+    { batch: 37, channels: 129, spatial: 196 },
+  ];
+  for (const c of cases) {
+    it(`N=${c.batch} C=${c.channels} S=${c.spatial} ${c.activation ?? 'none'} against the reference`, async () => {
+      const { ctx } = gpu;
+      const data = inputs(c, 150 + c.channels);
+      const dy = randomArray(data.x.length, 151 + c.channels);
+      const eps = 1e-3;
+      const running = { mean: data.runningMean, variance: data.runningVar };
+      const ref = batchNormEvalBackwardReference(data.x, dy, c, affine(c, data, eps), running);
+      const { x, gamma, beta, runningMean, runningVar } = data;
+      await withBuffers(ctx, { x, gamma, beta, runningMean, runningVar, y: x.length, dy, dx: x.length }, (b) =>
+        withKernel(createBatchNorm(ctx, { mode: 'eval', ...c, ...b, eps }), (forward) =>
+          withKernel(createBatchNormEvalBackward(ctx, { ...c, ...b, eps }), async (backward) => {
+            await runKernels(ctx, forward, backward);
+            // Its f'(z) is read from the forward's output y, as in training.
+            expectClose(await ctx.readF32(b.dx), ref.dx, (i) => float32Tolerance(4 * ref.dxMagnitude[i]!), 'dx');
+          }),
+        ),
+      );
+    });
+  }
+
+  it('writes only its window of rows', async () => {
+    const { ctx } = gpu;
+    const c: Case = { batch: 2, channels: 3, spatial: 4 };
+    const whole = { ...c, batch: 5 };
+    const data = inputs(whole, 170);
+    const dy = randomArray(data.x.length, 171);
+    const before = randomArray(data.x.length, 172);
+    const running = { mean: data.runningMean, variance: data.runningVar };
+    const width = c.channels * c.spatial;
+    const ref = batchNormEvalBackwardReference(data.x, dy, whole, affine(whole, data), running);
+    const { gamma, runningVar } = data;
+    await withBuffers(ctx, { gamma, runningVar, dy, dx: before }, (b) =>
+      withKernel(createBatchNormEvalBackward(ctx, { ...c, firstRow: 2, ...b }), async (kernel) => {
+        await runKernels(ctx, kernel);
+        const got = await ctx.readF32(b.dx);
+        for (let i = 0; i < got.length; i++) {
+          const inside = i >= 2 * width && i < 4 * width;
+          const tolerance = float32Tolerance(4 * Math.abs(ref.dx[i]!));
+          if (inside) expect(Math.abs(got[i]! - ref.dx[i]!), `dx[${i}]`).toBeLessThanOrEqual(tolerance);
+          else expect(got[i], `dx[${i}] outside the window`).toBe(before[i]);
+        }
+      }),
+    );
+  });
 });
 
 /** L = Σ w·y on the reference's training forward, in float64. */

@@ -1,8 +1,10 @@
 // Small MLP generators and discriminators with known weights, shared by the repair and restore
 // tests: their torch-named tensors feed both the GPU networks and the float64 references.
 import type { GpuContext } from '../../src/index.js';
-import { MlpWeights, type MlpSpec } from '../../src/nn/mlp.js';
-import { flattenMlpTensors } from '../../src/nn/tensors.js';
+import type { MlpSpec } from '../../src/nn/mlp.js';
+import type { Layer } from '../../src/nn/model.js';
+import { NetworkWeights, type NetworkSpec } from '../../src/nn/network.js';
+import { flatFromTensors } from '../../src/nn/networkTensors.js';
 import { randomArray } from '../support/gpu.js';
 
 export type Tensors = Map<string, { shape: number[]; data: Float32Array }>;
@@ -19,11 +21,30 @@ export function randomTensors(spec: MlpSpec, prefix: string, seed: number, scale
   return tensors;
 }
 
+/** The layer list of the MLP `spec` describes (its class columns included), as the engine runs it. */
+export function mlpNetworkSpec(spec: MlpSpec): NetworkSpec {
+  const layers: Layer[] = [];
+  spec.widths.slice(1).forEach((out, l, outs) => {
+    const classes =
+      l === 0 && (spec.classes ?? 0) > 0 ? { classes: spec.classes!, hotValue: spec.oneHotValue ?? 1 } : {};
+    layers.push({ kind: 'linear', out, ...classes });
+    const activation = l + 1 < outs.length ? spec.hidden : spec.output;
+    if (activation !== 'none') layers.push({ kind: 'activation', fn: activation });
+  });
+  return { input: [spec.widths[0]!], layers, leakySlope: spec.leakySlope };
+}
+
 /** A network holding `tensors` (as both weights and moving average, for a generator). */
-export function upload(ctx: GpuContext, spec: MlpSpec, label: string, tensors: Tensors, withEma: boolean): MlpWeights {
-  const mlp = new MlpWeights(ctx, spec, label, withEma);
-  const flat = flattenMlpTensors(mlp.layout, label, tensors);
-  ctx.write(mlp.weights, flat);
-  if (mlp.ema) ctx.write(mlp.ema, flat);
-  return mlp;
+export function upload(
+  ctx: GpuContext,
+  spec: MlpSpec,
+  label: string,
+  tensors: Tensors,
+  withEma: boolean,
+): NetworkWeights {
+  const net = new NetworkWeights(ctx, mlpNetworkSpec(spec), label, withEma);
+  const flat = flatFromTensors(net.layout, label, tensors).parameters;
+  ctx.write(net.weights, flat);
+  if (net.ema) ctx.write(net.ema, flat);
+  return net;
 }

@@ -11,7 +11,9 @@ import { loadDiscriminator } from '../../src/gan/discriminator.js';
 import { createRepairPixels, createRepairRealism } from '../../src/kernels/latentRepair.js';
 import { createLatentToSphere } from '../../src/kernels/latentPrior.js';
 import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
-import { MlpWeights, type MlpSpec } from '../../src/nn/mlp.js';
+import type { MlpSpec } from '../../src/nn/mlp.js';
+import { NetworkWeights } from '../../src/nn/network.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec } from '../../src/gan/networks.js';
 import { randomTensors, type Tensors, upload } from './networks.js';
 import {
   latentToSphereReference,
@@ -373,12 +375,12 @@ describe('the latent search', () => {
       dataDim: 20,
       classes: 3,
     });
-    const generator = new MlpWeights(ctx, generatorSpec(config), 'generator', true);
-    const weights = randomArray(generator.layout.totalFloats, 70, -0.5, 0.5);
+    const generator = new NetworkWeights(ctx, generatorNetworkSpec(config), 'generator', true);
+    const weights = randomArray(generator.layout.parameterFloats, 70, -0.5, 0.5);
     ctx.write(generator.weights, weights);
     ctx.write(generator.ema!, weights);
-    const discriminator = new MlpWeights(ctx, discriminatorSpec(config), 'discriminator', false);
-    ctx.write(discriminator.weights, randomArray(discriminator.layout.totalFloats, 71, -0.5, 0.5));
+    const discriminator = new NetworkWeights(ctx, discriminatorNetworkSpec(config), 'discriminator', false);
+    ctx.write(discriminator.weights, randomArray(discriminator.layout.parameterFloats, 71, -0.5, 0.5));
     const image = randomArray(config.dataDim, 72, -0.5, 0.5);
     const known = randomMask(config.dataDim, 0.5, 73);
     const history: number[] = [];
@@ -404,7 +406,7 @@ describe('misuse', () => {
   });
   it('refuses masks and images that cannot be searched, and use after destroy', async () => {
     const { ctx } = gpu;
-    const generator = new MlpWeights(ctx, generatorSpec(config), 'generator', true);
+    const generator = new NetworkWeights(ctx, generatorNetworkSpec(config), 'generator', true);
     const repairer = await ImageRepairer.create(ctx, config, generator, null, { starts: 2 });
     const image = new Float32Array(5);
     await expect(repairer.repair(image, new Float32Array(5))).rejects.toThrow(/marks no pixel as known/);
@@ -436,7 +438,7 @@ describe('misuse', () => {
   it("with Poisson blending, fills the hole from G(z)'s gradients and keeps the known pixels", async () => {
     const { ctx } = gpu;
     const square = resolveGanConfig({ noiseDim: 4, generatorHidden: [12], discriminatorHidden: [6], dataDim: 64 });
-    const generator = new MlpWeights(ctx, generatorSpec(square), 'generator', true);
+    const generator = new NetworkWeights(ctx, generatorNetworkSpec(square), 'generator', true);
     const options = { starts: 4, context: 'nearness', blend: 'poisson' } as const;
     const repairer = await ImageRepairer.create(ctx, square, generator, null, options);
     const image = randomArray(64, 90, -0.8, 0.8);
@@ -478,16 +480,16 @@ describe("a checkpoint's discriminator", () => {
     const discriminator = loadDiscriminator(ctx, { config, tensors });
     try {
       const flat = await ctx.readF32(discriminator.weights);
-      for (const [l, layer] of discriminator.layout.layers.entries()) {
+      for (const [l, { layer }] of discriminator.blocks.entries()) {
         const original = tensors.get(`discriminator.${2 * l}.weight`)!.data;
-        const loaded = flat.subarray(layer.weight.offset, layer.weight.offset + layer.weight.count);
+        const loaded = flat.subarray(layer.weight!.offset, layer.weight!.offset + layer.weight!.count);
         close(
           loaded,
           Float64Array.from(original, (w) => w / sigmas[l]!),
           `layer ${l} W / σ`,
           { atol: 1e-6 },
         );
-        const bias = flat.subarray(layer.bias.offset, layer.bias.offset + layer.bias.count);
+        const bias = flat.subarray(layer.bias!.offset, layer.bias!.offset + layer.bias!.count);
         expect(Array.from(bias)).toEqual(Array.from(tensors.get(`discriminator.${2 * l}.bias`)!.data));
       }
       expect(Math.min(...sigmas)).toBeGreaterThan(1.05); // so that dividing by σ shows
