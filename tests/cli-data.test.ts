@@ -116,6 +116,69 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
     expect(sampled.stdout).toMatch(/64 samples of class 0 from step 2/);
     const drawn = readPng(grid);
     expect([drawn.width, drawn.height]).toEqual([8 * 34 + 2, 8 * 34 + 2]);
+    // Its D projects the class: repair has no one real/fake logit to ask, and says so in one line.
+    const picture = join(out, 'picture.png');
+    writeFileSync(
+      picture,
+      pngOf(32, 32, () => [40, 90, 200]),
+    );
+    const half = join(out, 'half.png');
+    writeFileSync(
+      half,
+      pngOf(32, 32, (x) => (x < 16 ? [255, 255, 255] : [0, 0, 0])),
+    );
+    const refused = cli(
+      'repair',
+      '--checkpoint',
+      join(out, 'checkpoint.safetensors'),
+      '--image',
+      picture,
+      '--mask',
+      half,
+      '--class',
+      '0',
+      '--out',
+      join(out, 'repaired.png'),
+    );
+    expect(refused.status).toBe(2);
+    expect(refused.errors.join('\n')).toMatch(/is a class-projecting model; repair takes models whose discriminator/);
+  });
+
+  it('repairs with a DCGAN checkpoint, its batch norms on their running estimates', () => {
+    const out = tempDir('gan-dcgan-repair-');
+    const flags = ['--arch', 'dcgan', '--no-spectral-norm', '--steps', '2', '--batch', '2', '--out', out];
+    const trained = cli('train', ...flags, '--sample-every', '2');
+    expect(trained.status, trained.errors.join('\n')).toBe(0);
+    const image = join(out, 'digit.png');
+    writeFileSync(
+      image,
+      pngOf(28, 28, (x) => (x > 10 && x < 16 ? [255, 255, 255] : [0, 0, 0])),
+    );
+    const mask = join(out, 'mask.png');
+    writeFileSync(
+      mask,
+      pngOf(28, 28, (_, y) => (y < 14 ? [255, 255, 255] : [0, 0, 0])),
+    );
+    const repaired = join(out, 'repaired.png');
+    const checkpoint = join(out, 'checkpoint.safetensors');
+    const r = cli(
+      'repair',
+      '--checkpoint',
+      checkpoint,
+      '--image',
+      image,
+      '--mask',
+      mask,
+      '--steps',
+      '10',
+      ...['--starts', '4', '--out', repaired],
+    );
+    expect(r.status, r.errors.join('\n')).toBe(0);
+    expect(r.stdout).toMatch(/392 of 784 values known; after 10 steps on 4 starts .* RMS error of [\d.]+/);
+    const picture = readPng(repaired);
+    expect([picture.width, picture.height]).toEqual([28, 28]);
+    const input = readPng(image);
+    for (let i = 0; i < 28 * 14 * 4; i += 4) expect(picture.data[i]).toBe(input.data[i]);
   });
 
   it('an IDX file at another size, grey', () => {
