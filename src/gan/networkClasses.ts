@@ -246,3 +246,46 @@ export function planProjectionBackward(
     });
   return plan;
 }
+
+type HeadTensors = { weight: TensorRef; bias?: TensorRef };
+type HeadInputGrad = { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
+
+/**
+ * The logit head's weights and gradients for a pass, and the kernels a projection discriminator's
+ * class term adds before and after it (none without classes): the bias moves into the per-row
+ * offsets, and its gradient into the projection's weight gradient.
+ */
+export function projectedHead(
+  parts: { config: GanConfig; discriminator: NetworkParameters },
+  classes: ClassBuffers | null,
+  headWeights: HeadTensors,
+  headGrads: HeadTensors,
+  width: number,
+) {
+  const { config, discriminator: D } = parts;
+  return {
+    before(rows: number, features: TensorRef, weights: GPUBuffer) {
+      if (!classes || !D.layout.projection) return { plan: [], weights: headWeights, paramGrads: headGrads };
+      const pass = { rows, features, width, weights, ...(headWeights.bias && { bias: headWeights.bias }) };
+      const { plan, rowOffsets } = planProjectionForward(D, config, classes, pass);
+      return { plan, weights: { weight: headWeights.weight, rowOffsets }, paramGrads: { weight: headGrads.weight } };
+    },
+    after(
+      rows: number,
+      features: TensorRef,
+      weights: GPUBuffer,
+      inputGrad: HeadInputGrad | undefined,
+      update: boolean,
+    ) {
+      if (!classes || !D.layout.projection) return [];
+      return planProjectionBackward(D, config, classes, {
+        rows,
+        features,
+        width,
+        weights,
+        ...(inputGrad && { inputGrad }),
+        ...(update && { paramGrads: headGrads.bias ? { biasGrad: headGrads.bias } : {} }),
+      });
+    },
+  };
+}

@@ -24,7 +24,7 @@ import { isDense } from '../kernels/convGeometry.js';
 import type { StepCounter } from '../kernels/counter.js';
 import { createFeatureMatching } from '../kernels/featureMatching.js';
 import { createBatchGather } from '../kernels/gather.js';
-import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
+import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { createLogitHead } from '../kernels/logitHead.js';
 import { STREAMS } from '../kernels/streams.js';
 import { viewRef } from '../nn/mlp.js';
@@ -41,14 +41,7 @@ import {
 import type { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { backwardPlan, gateOf } from '../nn/networkBackward.js';
 import type { GanConfig } from './config.js';
-import {
-  checkClasses,
-  classBuffers,
-  planClassInputs,
-  planProjectionBackward,
-  planProjectionForward,
-  type ClassBuffers,
-} from './networkClasses.js';
+import { checkClasses, classBuffers, planClassInputs, projectedHead } from './networkClasses.js';
 import { checkLabeledSet, planLabeledGather, planSemiSupervisedLoss, type LabeledSet } from './semiSupervised.js';
 import { auxiliaryClasses, takesOneHotClass } from './networks.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
@@ -408,47 +401,4 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   plan.push(...backwardPlan(G, { ...gPass, grads: gGrad, scratch: gScratch }));
   kernel((ctx) => adamUpdate(ctx, c, 'generator', G, G.layout.parameterFloats, counter, nonFiniteFlag));
   return plan;
-}
-
-type HeadTensors = { weight: TensorRef; bias?: TensorRef };
-type HeadInputGrad = { output: TensorRef; gate?: Exclude<Activation, 'none'>; leakySlope?: number };
-
-/**
- * The logit head's weights and gradients for a pass, and the kernels a projection discriminator's
- * class term adds before and after it (none without classes): the bias moves into the per-row
- * offsets, and its gradient into the projection's weight gradient.
- */
-function projectedHead(
-  parts: NetworkStepParts,
-  classes: ClassBuffers | null,
-  headWeights: HeadTensors,
-  headGrads: HeadTensors,
-  width: number,
-) {
-  const { config, discriminator: D } = parts;
-  return {
-    before(rows: number, features: TensorRef, weights: GPUBuffer) {
-      if (!classes || !D.layout.projection) return { plan: [], weights: headWeights, paramGrads: headGrads };
-      const pass = { rows, features, width, weights, ...(headWeights.bias && { bias: headWeights.bias }) };
-      const { plan, rowOffsets } = planProjectionForward(D, config, classes, pass);
-      return { plan, weights: { weight: headWeights.weight, rowOffsets }, paramGrads: { weight: headGrads.weight } };
-    },
-    after(
-      rows: number,
-      features: TensorRef,
-      weights: GPUBuffer,
-      inputGrad: HeadInputGrad | undefined,
-      update: boolean,
-    ) {
-      if (!classes || !D.layout.projection) return [];
-      return planProjectionBackward(D, config, classes, {
-        rows,
-        features,
-        width,
-        weights,
-        ...(inputGrad && { inputGrad }),
-        ...(update && { paramGrads: headGrads.bias ? { biasGrad: headGrads.bias } : {} }),
-      });
-    },
-  };
 }
