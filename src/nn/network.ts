@@ -7,6 +7,9 @@
 // block: dL/dz before the block's activation for a linear or convolution block (the layer after
 // it folds f'(y) into its input gradient, as the MLP's matmuls do), dL/dy after it for a batch
 // norm (whose backward applies f' itself). Weight gradients are written, not accumulated.
+// A first linear layer with class columns (a one-hot conditional MLP) runs its matmul without its
+// activation, then the class-condition kernel: the row's label's column added, the activation
+// applied, and the one-hot rows written for the class columns' gradient (its backward's dZᵀ·onehot).
 // A pass may split its rows into groups that batch norms normalise apart (normGroups): a GAN's
 // discriminator sees fake and real examples in one buffer but, as in PyTorch, each by its own
 // statistics; every other layer treats each row on its own and runs over all rows at once.

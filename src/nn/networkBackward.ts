@@ -3,6 +3,8 @@
 // with the previous block's f' folded in where its kernel can, through scratch where it cannot.
 // A batch norm whose rows were normalised in groups (normGroups) runs one backward per group, each
 // from its group's saved statistics; the first writes dγ and dβ and the others add theirs to it.
+// After an eval-mode forward (repair's search through a trained network) batch norms pass the
+// gradient back through their running estimates, and only the input's gradient is computed.
 import { ArgumentError } from '../base/errors.js';
 import { createActivationBackward } from '../kernels/activation.js';
 import { createBatchNormBackward, createBatchNormEvalBackward } from '../kernels/batchNorm.js';
