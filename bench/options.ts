@@ -1,6 +1,6 @@
 // `npm run bench` flags, checked before anything touches the GPU: a typo or a bad number stops
 // the bench with a message that names the flag, instead of a stack trace minutes into a run.
-import { helpText, parseFlags, UsageError, type FlagSpec } from '../src/cli/args.js';
+import { helpText, parseFlags, UsageError, type FlagSpec, type FlagValue } from '../src/cli/args.js';
 import type { MatmulVariant } from '../src/kernels/matmul.js';
 import { MATMUL_VARIANTS } from '../src/kernels/matmulTuning.js';
 
@@ -119,7 +119,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
 }
 
 /** A comma-separated list of positive whole numbers, e.g. "64,4096". */
-function sizes(name: string, text: string | number | boolean | undefined, fallback: number[]): number[] {
+function sizes(name: string, text: FlagValue | undefined, fallback: number[]): number[] {
   if (text === undefined) return fallback;
   const values = String(text)
     .split(',')
@@ -131,7 +131,7 @@ function sizes(name: string, text: string | number | boolean | undefined, fallba
   return [...new Set(values.map(Number))];
 }
 
-function variants(text: string | number | boolean | undefined): MatmulVariant[] {
+function variants(text: FlagValue | undefined): MatmulVariant[] {
   if (text === undefined) return [];
   const names = String(text)
     .split(',')

@@ -36,6 +36,22 @@ export interface EvalMode {
   state: ArrayLike<number>;
 }
 
+/**
+ * A training pass's Gaussian-noise layers: the standard normal values (one per value of the
+ * layer's output, all rows) that the layer scales by its σ. Without it, or in eval mode, the
+ * layers pass their input on.
+ */
+export type NoiseValues = (layer: PlacedLayer, count: number) => ArrayLike<number>;
+
+/**
+ * The index of a layer's block as src/nn/network.ts counts them (every layer but activations,
+ * flatten and unflatten is one): the GPU's noise layer b draws from its pass's first stream + b.
+ */
+export function blockIndex(layout: ModelLayout, layer: PlacedLayer): number {
+  const before = layout.layers.slice(0, layout.layers.indexOf(layer));
+  return before.filter((p) => !['activation', 'flatten', 'unflatten'].includes(p.layer.kind)).length;
+}
+
 function layerForward(
   p: PlacedLayer,
   rows: number,
@@ -43,6 +59,7 @@ function layerForward(
   params: ArrayLike<number>,
   leakySlope: number,
   evalMode?: EvalMode,
+  noise?: NoiseValues,
 ): Float64Array {
   const layer = p.layer;
   const c = p.conv;
@@ -83,6 +100,11 @@ function layerForward(
     }
     case 'activation':
       return x.map((v) => (layer.fn === 'relu' ? Math.max(v, 0) : activate(layer.fn, v, leakySlope)));
+    case 'gaussian-noise': {
+      if (evalMode || !noise || layer.sigma === 0) return x;
+      const normals = noise(p, x.length);
+      return x.map((v, i) => v + layer.sigma * normals[i]!);
+    }
     default:
       return x; // flatten and unflatten move no data
   }
@@ -96,11 +118,12 @@ export function networkForwardReference(
   params: ArrayLike<number>,
   leakySlope: number,
   evalMode?: EvalMode,
+  noise?: NoiseValues,
 ): Float64Array<ArrayBufferLike>[] {
   const outputs: Float64Array<ArrayBufferLike>[] = [];
   let x: Float64Array<ArrayBufferLike> = Float64Array.from(input);
   for (const p of layout.layers) {
-    x = layerForward(p, rows, x, params, leakySlope, evalMode);
+    x = layerForward(p, rows, x, params, leakySlope, evalMode, noise);
     outputs.push(x);
   }
   return outputs;
@@ -203,6 +226,6 @@ function layerBackward(
         (g, i) => g * (layer.fn === 'relu' ? (y[i]! > 0 ? 1 : 0) : derivativeFromOutput(layer.fn, y[i]!, leakySlope)),
       );
     default:
-      return dy;
+      return dy; // Gaussian noise is added, so it passes the gradient on; flatten and unflatten move none
   }
 }

@@ -8,9 +8,11 @@
 // through the updated D for the generator's, each pass updating D's running estimates in turn.
 // A conditional GAN (classes > 0): G's input is its noise and the real batch's labels as one-hots,
 // and each of D's logits gains V[y]·φ, φ the input of D's last layer (a projection discriminator),
-// with V spectrally normalised like the layers' weights.
+// with V spectrally normalised like the layers' weights. D's Gaussian-noise layers draw as the GPU
+// does: one draw over each pass's rows ([fake; real] or [fake; real; labelled] for D's update, the
+// fake rows, or [fake; real] for feature matching, for G's), of which each reference pass takes its rows.
 import type { GanConfig } from '../src/gan/config.js';
-import { STREAMS } from '../src/kernels/streams.js';
+import { discriminatorNoiseStream, STREAMS, type DiscriminatorPass } from '../src/kernels/streams.js';
 import type { TensorView } from '../src/nn/mlp.js';
 import { elements, type ModelLayout } from '../src/nn/model.js';
 import { batchStatistics } from './batchNorm.js';
@@ -25,7 +27,7 @@ import {
   type SpectralNormStep,
 } from './cpu.js';
 import { updateMovingAverage } from './gan.js';
-import { networkBackwardReference, networkForwardReference } from './network.js';
+import { blockIndex, networkBackwardReference, networkForwardReference, type NoiseValues } from './network.js';
 import { featureMatchingReference, semiSupervisedReference } from './semiSupervised.js';
 import { batchExamples } from './shuffle.js';
 
@@ -231,13 +233,14 @@ export class ReferenceNetworkGan {
 
     // D's update: netD(real), then netD(fake), each a training pass with its own statistics.
     const dUpdate = this.discriminatorInUse();
-    const dPass = (input: Float64Array) => {
-      const outs = networkForwardReference(this.D.layout, B, input, dUpdate.params, a);
+    const dPass = (input: Float64Array, firstRow: number) => {
+      const noise = this.dNoise('discriminator update', t, firstRow, 2 * B);
+      const outs = networkForwardReference(this.D.layout, B, input, dUpdate.params, a, undefined, noise);
       this.updateRunningStatistics(this.D, input, outs);
       return outs;
     };
-    const dReal = dPass(real);
-    const dFakeOuts = dPass(fake);
+    const dReal = dPass(real, B);
+    const dFakeOuts = dPass(fake, 0);
     const project = (input: Float64Array, outs: Float64Array[], params: Float64Array) =>
       this.projection(input, outs, params, labels);
     const [realProjection, fakeProjection] = [
@@ -276,7 +279,8 @@ export class ReferenceNetworkGan {
 
     // G's update through the updated D: netD(fake) once more, in training mode.
     const dForG = this.discriminatorInUse().params;
-    const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a);
+    const gNoise = this.dNoise('generator update', t, 0, B);
+    const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a, undefined, gNoise);
     this.updateRunningStatistics(this.D, fake, dFake);
     const fakeForG = project(fake, dFake, dForG);
     const gLoss = this.scored(c.loss === 'hinge' ? 'negative-logit' : c.loss, fakeForG.logits(dFake.at(-1)!), () => 1);
@@ -292,6 +296,19 @@ export class ReferenceNetworkGan {
     ).dInput;
     const gradG = this.generatorUpdate(t, gInput, gOuts, dImage);
     return { lossD: dLoss.loss, lossG: gLoss.loss, gradD, gradG };
+  }
+
+  /**
+   * The normals D's noise layers add to rows [firstRow, firstRow + B) of a pass of `rows` rows at
+   * step t: the GPU draws each layer's over the whole pass, row by row.
+   */
+  private dNoise(pass: DiscriminatorPass, t: number, firstRow: number, rows: number): NoiseValues {
+    const B = this.c.batch;
+    return (layer, count) => {
+      const width = count / B;
+      const stream = discriminatorNoiseStream(pass) + blockIndex(this.D.layout, layer);
+      return normalReference(rows * width, this.c.seed, stream, t).subarray(firstRow * width, (firstRow + B) * width);
+    };
   }
 
   /** G's gradient from dL/d(fake), Adam(G) and the moving average; returns the gradient. */
@@ -332,7 +349,10 @@ export class ReferenceNetworkGan {
       inputs.push(Float64Array.from(chosen.flatMap((e) => Array.from(labeled.values(e)))));
       dLabels = chosen.map((e) => labeled.label(e));
     }
-    const passes = inputs.map((input) => networkForwardReference(this.D.layout, B, input, dUpdate.params, a));
+    const passes = inputs.map((input, p) => {
+      const noise = this.dNoise('discriminator update', t, p * B, inputs.length * B);
+      return networkForwardReference(this.D.layout, B, input, dUpdate.params, a, undefined, noise);
+    });
     const logits = Float64Array.from(passes.flatMap((outs) => Array.from(outs.at(-1)!)));
     const dLoss = semiSupervisedReference(
       logits,
@@ -360,11 +380,24 @@ export class ReferenceNetworkGan {
     this.adam(this.D, gradD, t, c.discriminatorLr ?? c.lr);
 
     const dForG = this.discriminatorInUse().params;
-    const dFake = networkForwardReference(this.D.layout, B, fake, dForG, a);
+    // Feature matching runs the fake and the real rows through D as one pass of 2B rows.
+    const gRows = c.featureMatching ? 2 * B : B;
+    const dFake = networkForwardReference(
+      this.D.layout,
+      B,
+      fake,
+      dForG,
+      a,
+      undefined,
+      this.dNoise('generator update', t, 0, gRows),
+    );
     if (c.featureMatching) {
-      // The features of the layer before the logits (layer L − 2's output), fake rows then real.
-      const layer = this.D.layout.layers.length - 2;
-      const dReal = networkForwardReference(this.D.layout, B, real, dForG, a);
+      // The features of the layer before the logits (layer L − 2's output), or before the noise
+      // layer in front of them (L − 3's), fake rows then real.
+      const layers = this.D.layout.layers;
+      const layer = layers.length - (layers.at(-2)!.layer.kind === 'gaussian-noise' ? 3 : 2);
+      const realNoise = this.dNoise('generator update', t, B, gRows);
+      const dReal = networkForwardReference(this.D.layout, B, real, dForG, a, undefined, realNoise);
       const features = Float64Array.from([...dFake[layer]!, ...dReal[layer]!]);
       const matched = featureMatchingReference(features, B, features.length / (2 * B));
       const zero = new Float64Array(B * K);

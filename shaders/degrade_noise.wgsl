@@ -1,9 +1,11 @@
-// Noise, to make a degraded picture from a clean one (src/restore/). It is never inside the fit:
-// restoration fits the noisy picture itself (its forward there is the identity) and relies on the
-// generator's range to leave the noise out. Seeded by Philox exactly as random.wgsl (chunk, step,
-// stream), so the CPU reference draws the same numbers. The step is a word of a step counter: a
-// restorer in training draws new noise each step with no upload; a fixed picture reads a 0.
-//   gaussian:         x' = clamp(x + σ·n, −1, 1),  n ~ N(0, 1) (Box–Muller)
+// Noise, to make a degraded picture from a clean one (src/restore/), and a network's Gaussian-noise
+// layer (nn/network.ts: unclamped, its values are activations, not pixels). A degradation is never
+// inside the fit: restoration fits the noisy picture itself (its forward there is the identity) and
+// relies on the generator's range to leave the noise out. Seeded by Philox exactly as random.wgsl
+// (chunk, step, stream), so the CPU reference draws the same numbers. The step is a word of a step
+// counter: a restorer or a network in training draws new noise each step with no upload; a fixed
+// picture reads a 0.
+//   gaussian:         x' = clamp(x + σ·n, −1, 1),  n ~ N(0, 1) (Box–Muller); no clamp with CLAMP false
 //   salt and pepper:  with u uniform, x' = −1 where u < p/2, +1 where p/2 ≤ u < p, else x
 // requires: philox.wgsl
 
@@ -22,6 +24,8 @@ struct NoiseParams {
 
 // Which word of step_count holds the step (1: the step in progress of a counter the step advances).
 override STEP_WORD: u32 = 0u;
+// Pictures stay in [−1, 1]; a layer's activations are not clamped.
+override CLAMP: bool = true;
 
 // Invocations per workgroup, each one chunk of four values.
 const THREADS = 64u;
@@ -41,7 +45,9 @@ fn noise_gaussian(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   let normals = box_muller(chunk_uniforms(chunk));
   for (var j = 0u; j < 4u; j++) {
     let i = chunk * 4u + j;
-    if (i < params.n) { result[i] = clamp(source[i] + params.amount * normals[j], -1.0, 1.0); }
+    if (i >= params.n) { continue; }
+    let noisy = source[i] + params.amount * normals[j];
+    result[i] = select(noisy, clamp(noisy, -1.0, 1.0), CLAMP);
   }
 }
 

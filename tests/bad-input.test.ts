@@ -136,9 +136,9 @@ const CASES: BadCase[] = [
     create: (c, b) => createBiasGrad(c, { rows: 0, cols: 4, grad: b.big!, gradBias: b.out! }),
   },
   {
-    name: 'activation of none',
+    name: 'activation of an unknown kind',
     argument: 'activation',
-    create: (c, b) => createActivationForward(c, { activation: 'none' as never, n: 4, input: b.big!, output: b.out! }),
+    create: (c, b) => createActivationForward(c, { activation: 'swish' as never, n: 4, input: b.big!, output: b.out! }),
   },
   {
     name: 'random negative seed',

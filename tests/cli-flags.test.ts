@@ -10,7 +10,8 @@ import { EVAL_FLAGS } from '../src/cli/eval.js';
 import { REPAIR_FLAGS } from '../src/cli/repair.js';
 import { SAMPLE_FLAGS } from '../src/cli/sample.js';
 import { TRAIN_FLAGS } from '../src/cli/train.js';
-import { ganSettings, recipeNote } from '../src/cli/trainFlags.js';
+import { checkResumeFlags, ganSettings, recipeNote } from '../src/cli/trainFlags.js';
+import type { Checkpoint } from '../src/gan/checkpoint.js';
 import { runawayWarning } from '../src/cli/trainLoop.js';
 
 const TABLES = { train: TRAIN_FLAGS, sample: SAMPLE_FLAGS, eval: EVAL_FLAGS, repair: REPAIR_FLAGS };
@@ -48,6 +49,45 @@ describe('flag tables', () => {
   it('the given flags become the settings resolveGanConfig takes', () => {
     const flags = parseFlags(['--steps', '5', '--lr-d', '3e-4', '--no-spectral-norm', '--batch=16'], TRAIN_FLAGS);
     expect(settingsOf(flags, TRAIN_FLAGS)).toEqual({ discriminatorLr: 3e-4, spectralNorm: false, batch: 16 });
+  });
+
+  it("layer widths and Salimans et al.'s noise become settings; a bad list is refused in the flag's words", () => {
+    const flags = parseFlags(
+      [
+        '--steps',
+        '5',
+        '--d-hidden',
+        '1000,500,250',
+        '--g-hidden=none',
+        '--d-input-noise',
+        '0.6',
+        '--d-hidden-noise=0.5',
+      ],
+      TRAIN_FLAGS,
+    );
+    expect(settingsOf(flags, TRAIN_FLAGS)).toEqual({
+      discriminatorHidden: [1000, 500, 250],
+      generatorHidden: [],
+      discriminatorInputNoise: 0.6,
+      discriminatorHiddenNoise: 0.5,
+    });
+    expect(flagHelp(TRAIN_FLAGS['d-hidden']!)).toContain('(default 256,128)');
+    for (const bad of ['1000,,250', '256;128', '1.5,2', ''])
+      expect(() => parseFlags(['--steps', '5', `--d-hidden=${bad}`], TRAIN_FLAGS), bad).toThrow(
+        bad === '' ? /--d-hidden must be whole numbers/ : `--d-hidden must be whole numbers separated by commas`,
+      );
+    // Widths the library refuses are named by the flag.
+    const zero = () => resolveGanConfig(ganSettings(parseFlags(['--steps', '5', '--d-hidden', '256,0'], TRAIN_FLAGS)));
+    expect(zero).toThrow(/discriminatorHidden\[1\]/);
+  });
+
+  it('resuming compares a list flag with the checkpoint by value', () => {
+    const checkpoint = { config: resolveGanConfig({ discriminatorHidden: [1000, 500] }) } as Checkpoint;
+    const resume = (...argv: string[]) => parseFlags(['--steps', '5', '--resume', ...argv], TRAIN_FLAGS);
+    expect(() => checkResumeFlags(checkpoint, resume('--d-hidden', '1000,500'))).not.toThrow();
+    expect(() => checkResumeFlags(checkpoint, resume('--d-hidden', '1000,250'))).toThrow(
+      "--d-hidden 1000,250 differs from the checkpoint's [1000,500]; drop --d-hidden to resume",
+    );
   });
 
   it('a semi-supervised run takes its recipe under the flags given, and says which settings it took', () => {

@@ -22,8 +22,9 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export type FlagKind = 'integer' | 'number' | 'string' | 'boolean';
-export type FlagValue = number | string | boolean;
+/** 'integers': a comma-separated list of whole numbers, e.g. layer widths `1000,500,250`. */
+export type FlagKind = 'integer' | 'number' | 'string' | 'boolean' | 'integers';
+export type FlagValue = number | string | boolean | number[];
 
 export interface FlagSpec<Setting extends string = string> {
   kind: FlagKind;
@@ -91,7 +92,8 @@ function checkGiven(flags: ParsedFlags, specs: FlagTable): void {
     if (names.length > 1) throw new UsageError(`${flagList(names).replace(/, ([^,]*)$/, ' and $1')}: give one of them`);
 }
 
-function convert(name: string, text: string, spec: FlagSpec): number | string {
+function convert(name: string, text: string, spec: FlagSpec): number | string | number[] {
+  if (spec.kind === 'integers') return integerList(name, text);
   if (spec.kind === 'string') {
     if (text.length === 0) throw new UsageError(`--${name} must not be empty`);
     if (spec.choices && !spec.setting && !spec.choices.includes(text))
@@ -108,6 +110,16 @@ function convert(name: string, text: string, spec: FlagSpec): number | string {
   if (spec.max !== undefined && value > spec.max)
     throw new UsageError(`--${name} must be at most ${spec.max}, got ${text}`);
   return value;
+}
+
+/** `1000,500,250` as [1000, 500, 250]; an empty list is written as `none`. Ranges are the library's to judge. */
+function integerList(name: string, text: string): number[] {
+  if (text === 'none') return [];
+  const parts = text.split(',');
+  const values = parts.map((part) => Number(part));
+  if (parts.some((part) => part.trim() === '') || !values.every(Number.isInteger))
+    throw new UsageError(`--${name} must be whole numbers separated by commas (e.g. 256,128) or none, got "${text}"`);
+  return values;
 }
 
 /** The given flags with the table's defaults filled in, except a setting's, which the library fills. */
@@ -151,6 +163,7 @@ export function errorForFlags(error: ArgumentError, specs: FlagTable): string {
 /** How a flag's value is shown in help: its choices, TEXT or N. */
 function valueHint(spec: FlagSpec): string {
   if (spec.kind === 'boolean') return '';
+  if (spec.kind === 'integers') return ' N,N,...';
   return ` ${spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'TEXT' : 'N'}`;
 }
 

@@ -33,6 +33,30 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     default: D.architecture,
     help: 'the networks: mlp (fully connected, the design) or dcgan (convolutional; 28×28, or --size 32 or 64)',
   },
+  'g-hidden': {
+    kind: 'integers',
+    setting: 'generatorHidden',
+    default: D.generatorHidden.join(','),
+    help: "with mlp: the generator's hidden layer widths, e.g. 500,500 (none for no hidden layer)",
+  },
+  'd-hidden': {
+    kind: 'integers',
+    setting: 'discriminatorHidden',
+    default: D.discriminatorHidden.join(','),
+    help: "with mlp: the discriminator's hidden layer widths, e.g. 1000,500,250,250,250 (Salimans et al.'s)",
+  },
+  'd-input-noise': {
+    kind: 'number',
+    setting: 'discriminatorInputNoise',
+    default: D.discriminatorInputNoise,
+    help: "with mlp: σ of Gaussian noise on the discriminator's input while it trains (Salimans et al.: 0.3)",
+  },
+  'd-hidden-noise': {
+    kind: 'number',
+    setting: 'discriminatorHiddenNoise',
+    default: D.discriminatorHiddenNoise,
+    help: "with mlp: σ of Gaussian noise after each of the discriminator's hidden layers while it trains (0.5)",
+  },
   batch: { kind: 'integer', setting: 'batch', default: D.batch, help: 'batch size' },
   seed: { kind: 'integer', setting: 'seed', default: D.seed, help: 'seed of weights, noise and shuffle' },
   lr: {
@@ -264,7 +288,7 @@ export function checkResumeFlags(checkpoint: Checkpoint, flags: ParsedFlags): vo
     if (spec.setting === undefined) continue;
     const recorded = checkpoint.config[spec.setting];
     const given = ganSettings({ [flag]: value })[spec.setting];
-    if (given === recorded) continue;
+    if (JSON.stringify(given) === JSON.stringify(recorded)) continue;
     const what =
       spec.kind === 'boolean'
         ? `--${flag} differs from how the checkpoint was trained`

@@ -6,8 +6,15 @@ import { seedWords } from '../kernels/random.js';
 import { MAX_LAYERS } from '../kernels/streams.js';
 import type { Activation } from '../kernels/kernel.js';
 import { requireOneHotValue, type MlpSpec } from '../nn/mlp.js';
-import { ARCHITECTURES, DCGAN_SIDES, type Architecture } from '../nn/presets.js';
+import type { Architecture } from '../nn/presets.js';
 import { describeValue, requireObject } from '../base/arguments.js';
+import {
+  checkArchitecture,
+  checkAuxiliary,
+  checkDiscriminatorNoise,
+  checkSemiSupervised,
+  isSquareOfPlanes,
+} from './configChecks.js';
 
 export interface GanConfig {
   /**
@@ -69,6 +76,14 @@ export interface GanConfig {
    * loss weighted 0), the same network trained the same way on the same labelled batches.
    */
   labeledOnly: boolean;
+  /**
+   * Salimans et al.'s regulariser of a semi-supervised D (an MLP's): Gaussian noise of this σ added
+   * to D's input while it trains (they used 0.3 on MNIST's [0, 1] pixels), and of
+   * discriminatorHiddenNoise after each hidden layer's activation (0.5). Each pass through D draws
+   * new noise; a classifier's or repair's pass adds none. 0: no noise layer.
+   */
+  discriminatorInputNoise: number;
+  discriminatorHiddenNoise: number;
   /**
    * The hot entry of a conditional GAN's one-hot label as the networks train with it. Adam's
    * steps do not grow with an input, so under a plain one-hot (1) a class column moves no faster
@@ -141,6 +156,8 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   labeled: 0,
   featureMatching: false,
   labeledOnly: false,
+  discriminatorInputNoise: 0,
+  discriminatorHiddenNoise: 0,
   oneHotValue: 16,
   generatorOutput: 'tanh',
   leakySlope: 0.2,
@@ -211,6 +228,8 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   labeled: 0,
   featureMatching: false,
   labeledOnly: false,
+  discriminatorInputNoise: 0,
+  discriminatorHiddenNoise: 0,
 };
 
 /**
@@ -322,6 +341,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   checkArchitecture(c);
   checkSemiSupervised(c);
   checkAuxiliary(c);
+  checkDiscriminatorNoise(c);
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
@@ -332,79 +352,6 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   if (c.emaWarmup > 0 && c.emaWarmup < 1)
     throw new ArgumentError('emaWarmup', `must be 0 (none) or at least 1, got ${c.emaWarmup}`);
   return c;
-}
-
-/** The architecture is known, and a DCGAN's images have a side its preset builds. */
-function checkArchitecture(c: GanConfig): void {
-  if (!ARCHITECTURES.includes(c.architecture))
-    throw new ArgumentError(
-      'architecture',
-      `must be ${ARCHITECTURES.join(' or ')}, got ${JSON.stringify(c.architecture)}`,
-    );
-  if (c.architecture === 'mlp') return;
-  const side = Math.round(Math.sqrt(c.dataDim / c.channels));
-  if (side * side * c.channels !== c.dataDim || !(DCGAN_SIDES as readonly number[]).includes(side))
-    throw new ArgumentError(
-      'dataDim',
-      `is ${c.dataDim} values of ${c.channels} channel(s), but dcgan builds square images of side ` +
-        `${DCGAN_SIDES.join(', ')}: resize the pictures (--size 32 or 64) or use the mlp architecture`,
-    );
-}
-
-/** An auxiliary classifier's D ends in class logits, as a semi-supervised D does, and so shares its limits. */
-function checkAuxiliary(c: GanConfig): void {
-  if (c.classes === 0 || c.conditioning !== 'auxiliary') return;
-  if (c.classes < 2) throw new ArgumentError('classes', 'must be at least 2 for an auxiliary classifier to tell apart');
-  requireDcganWithoutBatchNorm(c, 'an auxiliary classifier');
-}
-
-/** Semi-supervised settings come together, without class conditioning or batch norm in D. */
-function checkSemiSupervised(c: GanConfig): void {
-  if (!Number.isInteger(c.labelClasses) || c.labelClasses < 0 || c.labelClasses > 1024)
-    throw new ArgumentError('labelClasses', `must be a whole number from 0 (none) to 1024, got ${c.labelClasses}`);
-  if (!Number.isInteger(c.labeled) || c.labeled < 0)
-    throw new ArgumentError('labeled', `must be a whole number of labelled images (0: none), got ${c.labeled}`);
-  if (c.labeled > 0 !== c.labelClasses > 0)
-    throw new ArgumentError(
-      'labeled',
-      c.labeled > 0
-        ? `is ${c.labeled}, but D has no class logits: set labelClasses to the number of classes`
-        : `is 0, but D has ${c.labelClasses} class logits: give the number of labelled images`,
-    );
-  if (typeof c.featureMatching !== 'boolean')
-    throw new ArgumentError('featureMatching', `must be true or false, got ${String(c.featureMatching)}`);
-  if (c.featureMatching && c.labelClasses === 0)
-    throw new ArgumentError(
-      'featureMatching',
-      'matches the features under a semi-supervised D: give labeled and labelClasses',
-    );
-  if (typeof c.labeledOnly !== 'boolean')
-    throw new ArgumentError('labeledOnly', `must be true or false, got ${String(c.labeledOnly)}`);
-  if (c.labeledOnly && c.labelClasses === 0)
-    throw new ArgumentError('labeledOnly', 'trains D on labelled images: give labeled and labelClasses');
-  if (c.labelClasses === 0) return;
-  if (c.labelClasses < 2) throw new ArgumentError('labelClasses', 'must be at least 2 to classify anything');
-  if (c.labeled < c.labelClasses)
-    throw new ArgumentError('labeled', `must be at least one image per class (${c.labelClasses}), got ${c.labeled}`);
-  if (c.classes > 0) throw new ArgumentError('classes', 'a semi-supervised GAN is not conditional: leave classes at 0');
-  requireDcganWithoutBatchNorm(c, 'semi-supervised training');
-}
-
-/**
- * A D with class logits (`what`) is a DCGAN's only with spectral norm in place of its batch norms:
- * those would need a group of rows of their own (the labelled or classed batch) that no recipe measured.
- */
-function requireDcganWithoutBatchNorm(c: GanConfig, what: string): void {
-  if (c.architecture === 'dcgan' && !c.spectralNorm)
-    throw new ArgumentError(
-      'spectralNorm',
-      `is off, which gives a DCGAN batch norms in D; ${what} takes D spectrally normalised`,
-    );
-}
-
-function isSquareOfPlanes(dim: number, planes: number): boolean {
-  const side = Math.round(Math.sqrt(dim / planes));
-  return side * side * planes === dim;
 }
 
 /** Each network's learning rate: its own where set, else lr. */

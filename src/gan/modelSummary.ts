@@ -84,6 +84,9 @@ function moduleText(p: PlacedLayer): string {
       return `BatchNorm${p.inShape.length === 3 ? '2d' : '1d'}(${p.inShape[0]})`;
     case 'activation':
       return ACTIVATIONS[layer.fn]!;
+    case 'gaussian-noise':
+      // Not a torch.nn module: nn.Identity() loads in its place, as the layer is in eval mode.
+      return `GaussianNoise(${layer.sigma})`;
     case 'flatten':
       return 'Flatten()';
     case 'unflatten':

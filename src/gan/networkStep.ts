@@ -26,7 +26,7 @@ import { createFeatureMatching } from '../kernels/featureMatching.js';
 import { createBatchGather } from '../kernels/gather.js';
 import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { createLogitHead } from '../kernels/logitHead.js';
-import { STREAMS } from '../kernels/streams.js';
+import { discriminatorNoiseStream, STREAMS, type DiscriminatorPass } from '../kernels/streams.js';
 import { viewRef } from '../nn/mlp.js';
 import { elements } from '../nn/model.js';
 import {
@@ -137,7 +137,7 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
     const training = config.labelClasses > 0 ? 'semi-supervised training' : 'an auxiliary classifier';
     if (D.blocks.some((b) => b.statsFloats > 0))
       throw new ArgumentError('discriminator', `must have no batch norm for ${training}`);
-    if (config.featureMatching && D.blocks.length < 2)
+    if (config.featureMatching && matchedBlocks(D, D.blocks.length) < 1)
       throw new ArgumentError('discriminator', 'needs a layer before its class logits to match features at');
     // The class logits run as D's last block; the loss kernel takes the head's place.
     return { head, hidden: D.blocks.length };
@@ -149,6 +149,16 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
         'the image, with no activation',
     );
   return { head, hidden: D.blocks.length - 1 };
+}
+
+/**
+ * How many of D's first blocks feature matching runs: those up to the layer before the class
+ * logits, or before the noise layer in front of them (Salimans et al. match the features before
+ * that noise, on which the noise of earlier layers still acts).
+ */
+function matchedBlocks(D: NetworkParameters, hidden: number): number {
+  const beforeLogits = hidden - 1;
+  return D.blocks[beforeLogits - 1]?.layer.layer.kind === 'gaussian-noise' ? beforeLogits - 1 : beforeLogits;
 }
 
 export async function buildNetworkStep(ctx: GpuContext, parts: NetworkStepParts): Promise<NetworkStep> {
@@ -270,7 +280,17 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
 
   // Discriminator update on [fake; real].
   plan.push(...normalizeD);
+  // Each pass through D draws its own noise for its Gaussian-noise layers (if any), new each step.
+  const noiseOf = (pass: DiscriminatorPass) => ({
+    noise: {
+      seed: c.seed,
+      stepCount: counter.buffer,
+      stepWord: 1 as const,
+      firstStream: discriminatorNoiseStream(pass),
+    },
+  });
   const dPass = {
+    ...noiseOf('discriminator update'),
     rows: dRows,
     input: x,
     outputs: dOut,
@@ -323,6 +343,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   plan.push(...normalizeD);
   // The fake rows' one-hot rows are the first B of the D update's, written again with the same values.
   const dFakePass = {
+    ...noiseOf('generator update'),
     rows: B,
     input: fake,
     outputs: dOutFake,
@@ -342,7 +363,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   // The generator's gradient enters D's blocks from the top, or below the class logits for feature matching.
   let gBlocks = hidden;
   if (matching) {
-    gBlocks = hidden - 1;
+    gBlocks = matchedBlocks(D, hidden);
     const gate = gateOf(D.blocks[gBlocks - 1]!, c.leakySlope);
     kernel((ctx) =>
       createFeatureMatching(ctx, {

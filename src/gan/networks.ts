@@ -79,6 +79,8 @@ function mlpPreset(config: GanConfig): MlpPresetSpec {
     output: config.generatorOutput === 'none' ? null : config.generatorOutput,
     outputs: discriminatorOutputs(config),
     ...(takesOneHotClass(config) && { classes: config.classes, hotValue: config.oneHotValue }),
+    discriminatorInputNoise: config.discriminatorInputNoise,
+    discriminatorHiddenNoise: config.discriminatorHiddenNoise,
   };
 }
 

@@ -271,11 +271,25 @@ export interface NoiseSpec {
   stepCount?: TensorRef;
   /** Which u32 of stepCount holds the step. Default 0 (createBatchGather's advanceStep: 1). */
   stepWord?: 0 | 1;
+  /**
+   * Gaussian only: whether the result is clamped to a picture's [−1, 1] (the default); false for
+   * a network's activations (a Gaussian-noise layer).
+   */
+  clamp?: boolean;
   label?: string;
 }
 
-/** Adds seeded noise to pictures (clamped to [−1, 1]); for making degraded pictures, not for fitting. */
+/**
+ * Adds seeded noise to pictures (clamped to [−1, 1]) for making degraded pictures, not for
+ * fitting; or, unclamped, to a layer's activations.
+ */
 export const createNoise = /* @__PURE__ */ guardedCreator('createNoise', makeNoise);
+
+function clampOf(clamp: unknown): boolean {
+  if (clamp !== undefined && typeof clamp !== 'boolean')
+    throw new ArgumentError('clamp', `must be true or false, got ${String(clamp)}`);
+  return clamp !== false;
+}
 
 async function makeNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
@@ -289,6 +303,7 @@ async function makeNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel>
       : requireFinite('amount', spec.amount, { min: 0, max: 1 });
   const [seed_lo, seed_hi] = seedWords(spec.seed);
   const stream = requireUint32('stream', spec.stream);
+  const clamp = clampOf(spec.clamp);
   const entry = spec.kind === 'gaussian' ? 'noise_gaussian' : 'noise_salt_pepper';
   const stepWord = spec.stepWord ?? 0;
   if (stepWord !== 0 && stepWord !== 1) throw new ArgumentError('stepWord', `must be 0 or 1, got ${String(stepWord)}`);
@@ -299,7 +314,10 @@ async function makeNoise(ctx: GpuContext, spec: NoiseSpec): Promise<BoundKernel>
       .tensor('result', 'result', spec.result, n)
       .tensor('step_count', 'stepCount', stepCount, stepWord + 1)
       .forEntry(noiseShader, entry);
-    const compiled = await getPipeline(ctx.device, noiseShader, entry, { STEP_WORD: stepWord });
+    const compiled = await getPipeline(ctx.device, noiseShader, entry, {
+      STEP_WORD: stepWord,
+      ...(spec.kind === 'gaussian' && { CLAMP: clamp }),
+    });
     const uniforms = { n, seed_lo, seed_hi, stream, amount };
     const label = spec.label ?? `noise ${spec.kind} ${n}`;
     const grid = gridForItems(ctx, compiled.layout, n, 4);

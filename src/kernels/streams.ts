@@ -44,6 +44,19 @@ export function initStream(network: Network, layer: number, tensor: InitTensor):
   return block + 2 * layer + (tensor === 'bias' ? 1 : 0);
 }
 
+/** A discriminator's Gaussian-noise layers: the D update's pass, then the G update's, MAX_LAYERS streams each. */
+const DISCRIMINATOR_NOISE_BASE = 512;
+export const DISCRIMINATOR_PASSES = ['discriminator update', 'generator update'] as const;
+export type DiscriminatorPass = (typeof DISCRIMINATOR_PASSES)[number];
+
+/**
+ * The first stream of a pass through D: its block b's noise layer draws from this + b, so that
+ * the step's two passes draw unrelated noise.
+ */
+export function discriminatorNoiseStream(pass: DiscriminatorPass): number {
+  return DISCRIMINATOR_NOISE_BASE + MAX_LAYERS * DISCRIMINATOR_PASSES.indexOf(pass);
+}
+
 /** The stream of spectral normalisation's starting vector u of discriminator layer `layer`. */
 export function spectralNormStream(layer: number): number {
   checkLayer(layer);
@@ -72,6 +85,10 @@ export function ganStreamUses(layers: { generator: number; discriminator: number
   }
   for (let l = 0; l < layers.discriminator; l++)
     uses.push({ use: `spectral norm u ${l}`, stream: spectralNormStream(l) });
+  // Noise layers are counted whether or not this config has them, at every block they could hold.
+  for (const pass of DISCRIMINATOR_PASSES)
+    for (let b = 0; b < MAX_LAYERS; b++)
+      uses.push({ use: `${pass} noise ${b}`, stream: discriminatorNoiseStream(pass) + b });
   return uses;
 }
 

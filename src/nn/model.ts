@@ -4,7 +4,7 @@
 // Activations, Flatten and Unflatten take an index as they do in PyTorch but hold nothing.
 // Tensors are one example's, batch first elsewhere: [C, H, W] for images, [F] for vectors; NCHW
 // and [N, F] share a layout, so Flatten and Unflatten move no data.
-import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import { requireOneHotValue } from './mlp.js';
 import { convShape, transposedAsConv, type ConvShape } from '../kernels/convGeometry.js';
 import type { TensorView } from './mlp.js';
@@ -31,6 +31,12 @@ export type Layer =
   /** BatchNorm1d on [F], BatchNorm2d on [C, H, W], by the input's shape. */
   | { kind: 'batch-norm'; eps?: number; momentum?: number }
   | { kind: 'activation'; fn: LayerActivation }
+  /**
+   * Adds N(0, σ²) noise to every value while training and passes values through unchanged in eval
+   * mode (a classifier's or repair's pass): Salimans et al.'s regulariser of a semi-supervised D.
+   * Holds nothing; PyTorch has no such module, and nn.Identity loads in its place.
+   */
+  | { kind: 'gaussian-noise'; sigma: number }
   | { kind: 'flatten' }
   | { kind: 'unflatten'; shape: readonly [number, number, number] };
 
@@ -186,6 +192,9 @@ function placeLayer(
       if (!['relu', 'leaky-relu', 'tanh', 'sigmoid'].includes(layer.fn))
         throw new ArgumentError(`${where}.fn`, `must be relu, leaky-relu, tanh or sigmoid, got ${String(layer.fn)}`);
       return { ...base, outShape: inShape };
+    case 'gaussian-noise':
+      requireFinite(`${where}.sigma`, layer.sigma, { min: 0 });
+      return { ...base, outShape: inShape };
     case 'flatten':
       return { ...base, outShape: [size(inShape)] };
     case 'unflatten': {
@@ -200,7 +209,7 @@ function placeLayer(
     default:
       throw new ArgumentError(
         `${where}.kind`,
-        `must be linear, conv2d, conv-transpose2d, batch-norm, activation, flatten or unflatten, got ` +
+        `must be linear, conv2d, conv-transpose2d, batch-norm, activation, gaussian-noise, flatten or unflatten, got ` +
           String((layer as { kind?: unknown })?.kind),
       );
   }

@@ -10,6 +10,8 @@
 // A first linear layer with class columns (a one-hot conditional MLP) runs its matmul without its
 // activation, then the class-condition kernel: the row's label's column added, the activation
 // applied, and the one-hot rows written for the class columns' gradient (its backward's dZᵀ·onehot).
+// A Gaussian-noise layer is a block of its own (it adds noise to its input in training, copies it
+// in eval mode); its backward passes the gradient through, folding in the previous block's f'.
 // A pass may split its rows into groups that batch norms normalise apart (normGroups): a GAN's
 // discriminator sees fake and real examples in one buffer but, as in PyTorch, each by its own
 // statistics; every other layer treats each row on its own and runs over all rows at once.
@@ -22,6 +24,7 @@ import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
 import { createMatmul, splitWorkspaceFloats, type MatmulSpec } from '../kernels/matmul.js';
 import type { Workspace } from '../gpu/workspace.js';
 import { viewRef, type TensorView } from './mlp.js';
+import { gaussianNoise, type NoiseDraw } from './networkNoise.js';
 import {
   elements,
   layoutModel,
@@ -49,7 +52,8 @@ export function networkBlocks(layout: ModelLayout): Block[] {
     const kind = placed.layer.kind;
     if (kind === 'activation') {
       const last = blocks.at(-1);
-      if (!last || previous === 'activation' || previous === 'flatten' || previous === 'unflatten' || last.activation)
+      const computes = previous !== 'activation' && previous !== 'flatten' && previous !== 'unflatten';
+      if (!last || !computes || previous === 'gaussian-noise' || last.activation)
         throw new ArgumentError(
           `layers[${placed.index}]`,
           'an activation must come right after a linear, convolution or batch-norm layer, which computes it',
@@ -206,10 +210,15 @@ export interface NormGroup {
 }
 
 export interface ForwardPass extends PassBuffers {
-  /** Batch norms normalise by the batch and update their running estimates ('train'), or use them ('eval'). */
+  /**
+   * Batch norms normalise by the batch and update their running estimates, and Gaussian-noise
+   * layers add noise ('train'), or batch norms use their estimates and noise layers copy ('eval').
+   */
   mode: 'train' | 'eval';
   /** Read these weights instead of the trained ones (an EMA or normalised copy); same layout. */
   weights?: GPUBuffer;
+  /** Where Gaussian-noise layers draw in a 'train' pass; required if the network has one. */
+  noise?: NoiseDraw;
 }
 
 export const kernelActivation = (a: LayerActivation | null): Activation =>
@@ -332,6 +341,10 @@ export function forwardPlan(net: NetworkWeights, pass: ForwardPass): PlannedKern
               label: groups.length > 1 ? `${label} rows ${group.firstRow}+${group.rows}` : label,
             }),
         }));
+      }
+      case 'gaussian-noise': {
+        const noise = { sigma: p.layer.sigma, n: pass.rows * block.width, input, output, label };
+        return gaussianNoise(noise, pass.mode, pass.noise, b, net.label);
       }
       default:
         throw new Error(`no forward kernel for ${p.layer.kind}`);

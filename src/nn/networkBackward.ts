@@ -3,6 +3,7 @@
 // with the previous block's f' folded in where its kernel can, through scratch where it cannot.
 // A batch norm whose rows were normalised in groups (normGroups) runs one backward per group, each
 // from its group's saved statistics; the first writes dγ and dβ and the others add theirs to it.
+// A Gaussian-noise layer passes the gradient through (nn/networkNoise.ts).
 // After an eval-mode forward (repair's search through a trained network) batch norms pass the
 // gradient back through their running estimates, and only the input's gradient is computed.
 import { ArgumentError } from '../base/errors.js';
@@ -13,6 +14,7 @@ import { createConv2d, createConv2dInputGrad, createConv2dWeightGrad } from '../
 import type { Activation, TensorRef } from '../kernels/kernel.js';
 import { viewRef } from './mlp.js';
 import { elements } from './model.js';
+import { gaussianNoiseBackward } from './networkNoise.js';
 import {
   blockCount,
   geometry,
@@ -105,6 +107,10 @@ export function backwardPlan(net: NetworkWeights, pass: BackwardPass): PlannedKe
             gate: { kind: pass.inputGrad.gate.kind, output: pass.input },
             leakySlope: pass.inputGrad.gate.leakySlope,
           };
+    if (p.layer.kind === 'gaussian-noise') {
+      if (target) plan.push(gaussianNoiseBackward(pass.rows * block.width, grad, target, gated, label));
+      continue;
+    }
     if (p.layer.kind === 'batch-norm') {
       plan.push(...batchNormBackward(net, pass, b, input, grad, target, gated, label));
       continue;

@@ -37,6 +37,7 @@ function fanIn(p: PlacedLayer): number {
 /** How each of a block's tensors starts: a distribution to draw from, or a constant. */
 function distributions(p: PlacedLayer, scheme: InitScheme): Array<[TensorView, RandomDistribution | number]> {
   const out: Array<[TensorView, RandomDistribution | number]> = [];
+  if (!p.weight) return out; // a Gaussian-noise layer holds nothing
   if (p.layer.kind === 'batch-norm') {
     out.push([p.weight!, scheme === 'dcgan' ? { kind: 'normal', mean: 1, stddev: 0.02 } : 1]);
     out.push([p.bias!, 0]);

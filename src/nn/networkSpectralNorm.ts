@@ -24,7 +24,8 @@ export class NetworkNormalization {
   ) {}
 
   static async create(ctx: GpuContext, net: NetworkParameters): Promise<NetworkNormalization> {
-    const normalised = net.blocks.filter((block) => block.layer.layer.kind !== 'batch-norm');
+    // Batch norms are left as they are, and Gaussian-noise layers hold nothing to normalise.
+    const normalised = net.blocks.filter((block) => !['batch-norm', 'gaussian-noise'].includes(block.layer.layer.kind));
     const layers: SpectralNormLayer[] = normalised.map((block) => {
       const p = block.layer;
       if (p.layer.kind !== 'linear' && p.layer.kind !== 'conv2d')

@@ -25,6 +25,9 @@ export interface MlpPresetSpec {
    */
   classes?: number;
   hotValue?: number;
+  /** σ of Gaussian noise on the discriminator's input, and after each of its hidden layers; absent or 0 for none. */
+  discriminatorInputNoise?: number;
+  discriminatorHiddenNoise?: number;
 }
 
 const act = (fn: LayerActivation): Layer => ({ kind: 'activation', fn });
@@ -46,8 +49,23 @@ export function mlpGenerator(s: MlpPresetSpec): Layer[] {
   return mlp([...s.generatorHidden, s.data], s.output, s);
 }
 
+/**
+ * The MLP's discriminator, with Salimans et al.'s noise layers where asked for: on the input, and
+ * after each hidden layer's activation (so before each linear layer but the first).
+ */
 export function mlpDiscriminator(s: MlpPresetSpec): Layer[] {
-  return mlp([...s.discriminatorHidden, s.outputs ?? 1], null, s);
+  const layers = mlp([...s.discriminatorHidden, s.outputs ?? 1], null, s);
+  const [input, hidden] = [s.discriminatorInputNoise ?? 0, s.discriminatorHiddenNoise ?? 0];
+  if (input === 0 && hidden === 0) return layers;
+  const noisy: Layer[] = [];
+  layers.forEach((layer, i) => {
+    if (layer.kind === 'linear') {
+      const sigma = i === 0 ? input : hidden;
+      if (sigma > 0) noisy.push({ kind: 'gaussian-noise', sigma });
+    }
+    noisy.push(layer);
+  });
+  return noisy;
 }
 
 export const DCGAN_SIDES = [28, 32, 64] as const;

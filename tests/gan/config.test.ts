@@ -26,6 +26,17 @@ describe('GAN settings', () => {
     [{ oneHotValue: 0.5 }, /oneHotValue.*power of two from 1 to 64/],
     [{ oneHotValue: 128 }, /oneHotValue.*power of two from 1 to 64/],
     [{ oneHotValue: '8' }, /oneHotValue.*power of two from 1 to 64/],
+    [{ discriminatorInputNoise: -0.1 }, /^discriminatorInputNoise: must be >= 0/],
+    [{ discriminatorHiddenNoise: Number.NaN }, /^discriminatorHiddenNoise: must be a finite number/],
+    [
+      { architecture: 'dcgan', discriminatorHiddenNoise: 0.5 },
+      /^discriminatorHiddenNoise: adds noise layers to the MLP discriminator; a DCGAN has none/,
+    ],
+    [{ classes: 10, discriminatorInputNoise: 0.3 }, /^discriminatorInputNoise: would come before the one-hot class/],
+    [
+      { discriminatorHidden: new Array(12).fill(8), discriminatorInputNoise: 0.3, discriminatorHiddenNoise: 0.5 },
+      /^discriminatorInputNoise: makes 26 layers of D \(each noise layer counts\), more than the 24/,
+    ],
   ])('refuses %o with an ArgumentError naming the setting', (partial, message) => {
     const attempt = () => resolveGanConfig(partial as never);
     expect(attempt).toThrow(ArgumentError);

@@ -72,6 +72,34 @@ describe('checkModelFits for layer lists', () => {
     expect(() => checkModelFits({ ...config, batch: 256 }, limits(128))).not.toThrow();
   });
 
+  it("puts Salimans et al.'s noise layers in an MLP's D: on the image and after each hidden activation", () => {
+    const config = resolveGanConfig({
+      discriminatorHidden: [30, 20],
+      discriminatorInputNoise: 0.6,
+      discriminatorHiddenNoise: 0.5,
+      labelClasses: 10,
+      labeled: 100,
+    });
+    expect(rows(modelSummary(config).discriminator)).toEqual([
+      [0, 'GaussianNoise(0.6)', '784', 0],
+      [1, 'Linear(784, 30)', '30', 784 * 30 + 30],
+      [2, 'LeakyReLU(0.2)', '30', 0],
+      [3, 'GaussianNoise(0.5)', '30', 0],
+      [4, 'Linear(30, 20)', '20', 30 * 20 + 20],
+      [5, 'LeakyReLU(0.2)', '20', 0],
+      [6, 'GaussianNoise(0.5)', '20', 0],
+      [7, 'Linear(20, 10)', '10', 20 * 10 + 10],
+    ]);
+    // Hidden noise only: no layer on the image.
+    const hiddenOnly = resolveGanConfig({ discriminatorHidden: [30], discriminatorHiddenNoise: 0.5 });
+    expect(rows(modelSummary(hiddenOnly).discriminator).map((r) => r[1])).toEqual([
+      'Linear(784, 30)',
+      'LeakyReLU(0.2)',
+      'GaussianNoise(0.5)',
+      'Linear(30, 1)',
+    ]);
+  });
+
   it("counts the discriminator's rows: fake and real, two per example; three with a labelled batch", () => {
     const config = resolveGanConfig({ architecture: 'dcgan', batch: 8 });
     // 28×28: D's first output is 64×14×14 for each of 2 rows; G's widest is 128×14×14 for one.

@@ -54,6 +54,22 @@ const LINEAR_D: Layer[] = [
 /** A semi-supervised D: three class logits (fake is the implicit fourth), from 4 labelled images. */
 const CLASSIFYING: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'conv2d', out: 3, kernel: 3, bias: false }];
 const SEMI = { labelClasses: 3, labeled: 4 };
+/** Salimans et al.'s noise layers: on the image, and after the hidden layer's activation. */
+const NOISY_LINEAR_D: Layer[] = [
+  { kind: 'flatten' },
+  { kind: 'gaussian-noise', sigma: 0.3 },
+  { kind: 'linear', out: 7 },
+  { kind: 'activation', fn: 'leaky-relu' },
+  { kind: 'gaussian-noise', sigma: 0.5 },
+  { kind: 'linear', out: 1 },
+];
+/** A semi-supervised D with noise before its class logits: feature matching reads the features before it. */
+const NOISY_CLASSIFYING: Layer[] = [
+  { kind: 'gaussian-noise', sigma: 0.3 },
+  ...DISCRIMINATOR.slice(0, 2),
+  { kind: 'gaussian-noise', sigma: 0.5 },
+  CLASSIFYING.at(-1)!,
+];
 /** A batch norm whose input went through an activation: its backward goes through scratch. */
 const BN_AFTER_ACTIVATION: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'batch-norm' }, ...DISCRIMINATOR.slice(2)];
 
@@ -157,6 +173,13 @@ describe('the step of a GAN of layer-list networks', () => {
       'semi-supervised, feature matching',
       resolveGanConfig({ ...hingeSn, ...SEMI, featureMatching: true }),
       CLASSIFYING,
+    ],
+    ['Gaussian-noise layers in D: BCE', config, NOISY_LINEAR_D],
+    ['semi-supervised, Gaussian-noise layers in D', semi, NOISY_CLASSIFYING],
+    [
+      'semi-supervised, feature matching before a Gaussian-noise layer',
+      resolveGanConfig({ ...semi, featureMatching: true }),
+      NOISY_CLASSIFYING,
     ],
     ['an auxiliary classifier: BCE', resolveGanConfig({ ...config, ...AUXILIARY }), CLASSIFYING],
     [

@@ -127,6 +127,36 @@ describe('a semi-supervised GAN through GanTrainer', () => {
     }
   });
 
+  it("with Salimans et al.'s noise layers: resumes bit-identically, and classifies without the noise", async () => {
+    const noisy = { ...CONFIG, discriminatorInputNoise: 0.6, discriminatorHiddenNoise: 0.5, featureMatching: true };
+    const { trainer, destroy } = await semiTrainer(gpu.ctx, noisy);
+    try {
+      await trainer.train(2);
+      const bytes = await encodeCheckpoint(trainer);
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+      const checkpoint = decodeCheckpoint(bytes);
+      // Noise layers hold nothing: the linear layers sit at 1, 4 and 7 of the Sequential.
+      expect(checkpoint.tensors.get('discriminator.7.weight')!.shape).toEqual([4, 6]);
+      expect([...checkpoint.tensors.keys()].some((name) => name.startsWith('discriminator.0.'))).toBe(false);
+      await expectResumedStep(checkpoint, straight, () => semiTrainer(gpu.ctx, noisy));
+
+      // Two classifications of the same pictures agree (no noise drawn), and with the float64 forward.
+      const classifier = await GanClassifier.create(gpu.ctx, checkpoint, { batch: 3 });
+      try {
+        const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
+        const got = await classifier.classify(images);
+        expect((await classifier.classify(images)).probabilities).toEqual(got.probabilities);
+        const want = referenceProbabilities(checkpoint.tensors, images, 7, [1, 4, 7]);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got.probabilities[i]! - want[i]!)).toBeLessThan(1e-5);
+      } finally {
+        classifier.destroy();
+      }
+    } finally {
+      destroy();
+    }
+  });
+
   it('classifies as a float64 forward pass of the checkpoint’s discriminator (on W / σ) does', async () => {
     const { trainer, destroy } = await semiTrainer(gpu.ctx, { ...CONFIG, spectralNorm: true, loss: 'hinge' });
     try {
@@ -231,7 +261,13 @@ describe('a semi-supervised GAN through GanTrainer', () => {
 });
 
 /** softmax(D(x)) in float64 from the checkpoint: Linear, LeakyReLU, Linear, LeakyReLU, Linear on W / σ. */
-function referenceProbabilities(tensors: TensorMap, images: Float32Array, count: number): Float64Array {
+/** D's class probabilities in float64 from its three linear layers (at `indices` of the Sequential), noise off. */
+function referenceProbabilities(
+  tensors: TensorMap,
+  images: Float32Array,
+  count: number,
+  indices = [0, 2, 4],
+): Float64Array {
   const layer = (i: number) => {
     const w = tensors.get(`discriminator.${i}.weight`)!;
     const [rows, cols] = w.shape as [number, number];
@@ -244,7 +280,7 @@ function referenceProbabilities(tensors: TensorMap, images: Float32Array, count:
       cols,
     };
   };
-  const layers = [layer(0), layer(2), layer(4)];
+  const layers = indices.map(layer);
   const out = new Float64Array(count * 4);
   for (let r = 0; r < count; r++) {
     let x = Array.from(images.subarray(r * DIM, (r + 1) * DIM), Number);

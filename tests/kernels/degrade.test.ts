@@ -26,6 +26,7 @@ import {
   saltPepperReference,
   type PlaneOperator,
 } from '../../reference/degrade.js';
+import { normalReference } from '../../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -276,6 +277,27 @@ describe('noise', () => {
       expect([...salted]).toEqual([...saltPepperReference(x, 0.25, 5, 4)].map(Math.fround));
     });
   }
+
+  it('unclamped (a Gaussian-noise layer), adds the same numbers to values beyond a picture’s range', async () => {
+    const n = 1001;
+    const x = randomArray(n, 11, -4, 4);
+    const common = { n, seed: 5, stream: 4, kind: 'gaussian' as const, amount: 0.5 };
+    const loose = await run(gpu.ctx, x, n, (source, result) =>
+      createNoise(gpu.ctx, { ...common, clamp: false, source, result }),
+    );
+    const normals = normalReference(n, 5, 4, 0);
+    const want = Float64Array.from(x, (v, i) => v + Math.fround(0.5) * normals[i]!);
+    expectClose(loose, want, () => 1e-5, 'unclamped');
+    expect(loose.some((v) => Math.abs(v) > 1)).toBe(true);
+    await expect(
+      createNoise(gpu.ctx, {
+        ...common,
+        clamp: 'no' as never,
+        source: gpu.ctx.placeholder,
+        result: gpu.ctx.placeholder,
+      }),
+    ).rejects.toThrow(/^clamp: must be true or false/);
+  });
 
   it("draws a step's numbers from the counter word it is given, so training sees new noise each step", async () => {
     const n = 9;

@@ -3,6 +3,7 @@
 // networks (convolution, transposed convolution, batch norm, linear, flatten) against the float64
 // reference, their backward pass against central differences of that reference, and the MLP as a
 // layer list planning exactly the matmuls of src/nn/passes.ts (so it trains bit for bit as before).
+// Gaussian-noise layers draw Philox numbers that the reference draws too (normalReference).
 import { describe, expect, it } from 'vitest';
 import type { GpuContext, Kernel } from '../../src/index.js';
 import { layoutModel, type Layer } from '../../src/nn/model.js';
@@ -11,7 +12,13 @@ import { backwardPlan, gradientTakesActivation } from '../../src/nn/networkBackw
 import { dcganDiscriminator, dcganGenerator, mlpDiscriminator, mlpGenerator } from '../../src/nn/presets.js';
 import { MlpParameters } from '../../src/nn/mlp.js';
 import { backwardMatmulSpecs, forwardMatmulSpecs } from '../../src/nn/passes.js';
-import { networkBackwardReference, networkForwardReference } from '../../reference/network.js';
+import {
+  blockIndex,
+  networkBackwardReference,
+  networkForwardReference,
+  type NoiseValues,
+} from '../../reference/network.js';
+import { normalReference } from '../../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -89,6 +96,39 @@ describe('model layouts', () => {
         ),
     ).toThrow('layers[0]: an activation must come right after');
     expect(() => new NetworkParameters(gpu.ctx, spec([{ kind: 'flatten' }]), 'N')).toThrow('need at least one linear');
+    const noisy = spec([
+      { kind: 'linear', out: 2 },
+      { kind: 'gaussian-noise', sigma: 0.5 },
+      { kind: 'activation', fn: 'tanh' },
+    ]);
+    expect(() => new NetworkParameters(gpu.ctx, noisy, 'N')).toThrow('layers[2]: an activation must come right after');
+    expect(() => layoutModel([4], [{ kind: 'gaussian-noise', sigma: -1 }])).toThrow('layers[0].sigma: must be >= 0');
+    expect(() => layoutModel([4], [{ kind: 'gaussian-noise', sigma: NaN }])).toThrow(
+      'layers[0].sigma: must be a finite',
+    );
+  });
+
+  it('refuses a training pass through a Gaussian-noise layer without its draw, and copies in eval mode', async () => {
+    const { ctx } = gpu;
+    const net = new NetworkParameters(
+      ctx,
+      { input: [3], layers: [{ kind: 'gaussian-noise', sigma: 2 }], leakySlope: 0.2 },
+      'N',
+    );
+    const x = ctx.memory.createStorage('x', Float32Array.from([1, -2, 3, 0.5, 0, -1]));
+    const y = ctx.memory.createStorage('y', 6);
+    try {
+      const pass = { rows: 2, input: x, outputs: [y], stats: [] };
+      expect(() => forwardPlan(net, { ...pass, mode: 'train' })).toThrow('N has a Gaussian-noise layer');
+      const kernels = await buildPlan(ctx, forwardPlan(net, { ...pass, mode: 'eval' }));
+      await runKernels(ctx, ...kernels);
+      expect(Array.from(await ctx.readF32(y))).toEqual([1, -2, 3, 0.5, 0, -1]);
+      for (const k of kernels) k.destroy();
+    } finally {
+      net.destroy();
+      ctx.memory.release(x);
+      ctx.memory.release(y);
+    }
   });
 });
 
@@ -103,7 +143,7 @@ async function gradients(
 ) {
   const net = new NetworkParameters(ctx, spec, 'net');
   const buffers: GPUBuffer[] = [];
-  const make = (name: string, data: number | Float32Array) => {
+  const make = (name: string, data: number | Float32Array | Uint32Array) => {
     const b = ctx.memory.createStorage(name, data);
     buffers.push(b);
     return b;
@@ -120,7 +160,9 @@ async function gradients(
     const stats = net.blocks.map((b, i) => (b.statsFloats ? make(`stats ${i}`, b.statsFloats) : null));
     const dx = make('dx', input.length);
     const pass = { rows, input: x, outputs, stats };
-    kernels.push(...(await buildPlan(ctx, forwardPlan(net, { ...pass, mode: 'train' }))));
+    const stepCount = make('step', new Uint32Array([0, NOISE.step]));
+    const noise = { seed: NOISE.seed, stepCount, stepWord: 1 as const, firstStream: NOISE.firstStream };
+    kernels.push(...(await buildPlan(ctx, forwardPlan(net, { ...pass, mode: 'train', noise }))));
     await runKernels(ctx, ...kernels);
     const y = await ctx.readF32(outputs.at(-1)!);
     ctx.write(grads.at(-1)!, top(y));
@@ -133,6 +175,15 @@ async function gradients(
     for (const b of buffers) ctx.memory.release(b);
     net.destroy();
   }
+}
+
+/** Where the cases' Gaussian-noise layers draw: a step's word 1, and a stream per block from firstStream. */
+const NOISE = { seed: 7, step: 3, firstStream: 100 };
+
+/** The normals the GPU's noise layers draw, for the float64 reference. */
+function noiseValues(layout: ReturnType<typeof layoutModel>): NoiseValues {
+  return (layer, count) =>
+    normalReference(count, NOISE.seed, NOISE.firstStream + blockIndex(layout, layer), NOISE.step);
 }
 
 interface Case {
@@ -193,6 +244,46 @@ const CASES: Case[] = [
       ],
     },
   },
+  {
+    // Noise on the input (the input gradient passes through unchanged) and after activated layers
+    // (the noise layer's backward folds in the leaky-ReLU's derivative).
+    name: "Salimans et al.'s D: noise → linear, leaky → noise → linear, leaky → noise → linear",
+    rows: 5,
+    spec: {
+      input: [7],
+      leakySlope: 0.2,
+      layers: [
+        { kind: 'gaussian-noise', sigma: 0.3 },
+        { kind: 'linear', out: 6 },
+        { kind: 'activation', fn: 'leaky-relu' },
+        { kind: 'gaussian-noise', sigma: 0.5 },
+        { kind: 'linear', out: 5 },
+        { kind: 'activation', fn: 'leaky-relu' },
+        { kind: 'gaussian-noise', sigma: 0.5 },
+        { kind: 'linear', out: 3 },
+      ],
+    },
+  },
+  {
+    // A batch norm after a noise layer (ungated, no scratch), noise after tanh, and noise last.
+    name: 'conv, tanh → noise → batch norm, relu → flatten → linear, sigmoid → noise',
+    rows: 3,
+    spec: {
+      input: [2, 5, 5],
+      leakySlope: 0.2,
+      layers: [
+        { kind: 'conv2d', out: 3, kernel: 3, stride: 2 },
+        { kind: 'activation', fn: 'tanh' },
+        { kind: 'gaussian-noise', sigma: 0.4 },
+        { kind: 'batch-norm' },
+        { kind: 'activation', fn: 'relu' },
+        { kind: 'flatten' },
+        { kind: 'linear', out: 4 },
+        { kind: 'activation', fn: 'sigmoid' },
+        { kind: 'gaussian-noise', sigma: 0.1 },
+      ],
+    },
+  },
 ];
 
 describe('network passes against float64 and finite differences', () => {
@@ -216,8 +307,9 @@ describe('network passes against float64 and finite differences', () => {
       const got = await gradients(gpu.ctx, c.spec, c.rows, input, params, top);
       expect(gradientTakesActivation(got.net.blocks.at(-1)!)).toBe(false);
 
+      const noise = noiseValues(layout);
       const forward = (x: ArrayLike<number>, p: ArrayLike<number>) =>
-        networkForwardReference(layout, c.rows, x, p, 0.2).at(-1)!;
+        networkForwardReference(layout, c.rows, x, p, 0.2, undefined, noise).at(-1)!;
       const y = forward(input, params);
       expectClose(got.y, y, (i) => 1e-5 + 1e-4 * Math.abs(y[i]!), `${c.name}: forward`);
       const loss = (x: ArrayLike<number>, p: ArrayLike<number>) => forward(x, p).reduce((s, v, i) => s + v * r[i]!, 0);
@@ -233,7 +325,7 @@ describe('network passes against float64 and finite differences', () => {
       const dParams = central(params, (p) => loss(input, p));
       const tolerance = (expected: Float64Array) => (i: number) => 5e-5 + 2e-3 * Math.abs(expected[i]!);
       // The float64 backward (the GAN step's reference) against the same differences, closely.
-      const outs = networkForwardReference(layout, c.rows, input, params, 0.2);
+      const outs = networkForwardReference(layout, c.rows, input, params, 0.2, undefined, noise);
       const f64 = networkBackwardReference(layout, c.rows, input, params, outs, r, 0.2);
       const tight = (expected: Float64Array) => (i: number) => 1e-6 + 1e-5 * Math.abs(expected[i]!);
       expectClose(f64.dInput, dx, tight(dx), `${c.name}: float64 d loss / d input`);

@@ -1,0 +1,119 @@
+// The checks of resolveGanConfig (config.ts) that concern how settings go together: the
+// architecture and the images' side, semi-supervised training and the auxiliary classifier (a D
+// with class logits), and Salimans et al.'s noise layers in an MLP's D.
+import { ArgumentError, requireFinite } from '../base/errors.js';
+import { MAX_LAYERS } from '../kernels/streams.js';
+import { ARCHITECTURES, DCGAN_SIDES, type Architecture } from '../nn/presets.js';
+
+/** The settings these checks read: a GanConfig's (named here so that this file need not import config.ts). */
+export interface CheckedSettings {
+  architecture: Architecture;
+  dataDim: number;
+  channels: number;
+  classes: number;
+  conditioning: string;
+  labelClasses: number;
+  labeled: number;
+  featureMatching: boolean;
+  labeledOnly: boolean;
+  spectralNorm: boolean;
+  discriminatorHidden: readonly number[];
+  discriminatorInputNoise: number;
+  discriminatorHiddenNoise: number;
+}
+
+/** The architecture is known, and a DCGAN's images have a side its preset builds. */
+export function checkArchitecture(c: CheckedSettings): void {
+  if (!ARCHITECTURES.includes(c.architecture))
+    throw new ArgumentError(
+      'architecture',
+      `must be ${ARCHITECTURES.join(' or ')}, got ${JSON.stringify(c.architecture)}`,
+    );
+  if (c.architecture === 'mlp') return;
+  const side = Math.round(Math.sqrt(c.dataDim / c.channels));
+  if (side * side * c.channels !== c.dataDim || !(DCGAN_SIDES as readonly number[]).includes(side))
+    throw new ArgumentError(
+      'dataDim',
+      `is ${c.dataDim} values of ${c.channels} channel(s), but dcgan builds square images of side ` +
+        `${DCGAN_SIDES.join(', ')}: resize the pictures (--size 32 or 64) or use the mlp architecture`,
+    );
+}
+
+/** An auxiliary classifier's D ends in class logits, as a semi-supervised D does, and so shares its limits. */
+export function checkAuxiliary(c: CheckedSettings): void {
+  if (c.classes === 0 || c.conditioning !== 'auxiliary') return;
+  if (c.classes < 2) throw new ArgumentError('classes', 'must be at least 2 for an auxiliary classifier to tell apart');
+  requireDcganWithoutBatchNorm(c, 'an auxiliary classifier');
+}
+
+/** Semi-supervised settings come together, without class conditioning or batch norm in D. */
+export function checkSemiSupervised(c: CheckedSettings): void {
+  if (!Number.isInteger(c.labelClasses) || c.labelClasses < 0 || c.labelClasses > 1024)
+    throw new ArgumentError('labelClasses', `must be a whole number from 0 (none) to 1024, got ${c.labelClasses}`);
+  if (!Number.isInteger(c.labeled) || c.labeled < 0)
+    throw new ArgumentError('labeled', `must be a whole number of labelled images (0: none), got ${c.labeled}`);
+  if (c.labeled > 0 !== c.labelClasses > 0)
+    throw new ArgumentError(
+      'labeled',
+      c.labeled > 0
+        ? `is ${c.labeled}, but D has no class logits: set labelClasses to the number of classes`
+        : `is 0, but D has ${c.labelClasses} class logits: give the number of labelled images`,
+    );
+  if (typeof c.featureMatching !== 'boolean')
+    throw new ArgumentError('featureMatching', `must be true or false, got ${String(c.featureMatching)}`);
+  if (c.featureMatching && c.labelClasses === 0)
+    throw new ArgumentError(
+      'featureMatching',
+      'matches the features under a semi-supervised D: give labeled and labelClasses',
+    );
+  if (typeof c.labeledOnly !== 'boolean')
+    throw new ArgumentError('labeledOnly', `must be true or false, got ${String(c.labeledOnly)}`);
+  if (c.labeledOnly && c.labelClasses === 0)
+    throw new ArgumentError('labeledOnly', 'trains D on labelled images: give labeled and labelClasses');
+  if (c.labelClasses === 0) return;
+  if (c.labelClasses < 2) throw new ArgumentError('labelClasses', 'must be at least 2 to classify anything');
+  if (c.labeled < c.labelClasses)
+    throw new ArgumentError('labeled', `must be at least one image per class (${c.labelClasses}), got ${c.labeled}`);
+  if (c.classes > 0) throw new ArgumentError('classes', 'a semi-supervised GAN is not conditional: leave classes at 0');
+  requireDcganWithoutBatchNorm(c, 'semi-supervised training');
+}
+
+/** Noise layers in an MLP's D, each a block of its own: the blocks must fit the stream table. */
+export function checkDiscriminatorNoise(c: CheckedSettings): void {
+  const input = requireFinite('discriminatorInputNoise', c.discriminatorInputNoise, { min: 0 });
+  const hidden = requireFinite('discriminatorHiddenNoise', c.discriminatorHiddenNoise, { min: 0 });
+  if (input === 0 && hidden === 0) return;
+  const setting = input > 0 ? 'discriminatorInputNoise' : 'discriminatorHiddenNoise';
+  if (c.architecture !== 'mlp')
+    throw new ArgumentError(setting, 'adds noise layers to the MLP discriminator; a DCGAN has none, leave it at 0');
+  if (input > 0 && c.classes > 0 && c.conditioning === 'one-hot')
+    throw new ArgumentError(
+      'discriminatorInputNoise',
+      "would come before the one-hot class's first layer, which must be D's first: use hidden noise only",
+    );
+  const blocks =
+    1 + c.discriminatorHidden.length + (input > 0 ? 1 : 0) + (hidden > 0 ? c.discriminatorHidden.length : 0);
+  if (blocks > MAX_LAYERS)
+    throw new ArgumentError(
+      setting,
+      `makes ${blocks} layers of D (each noise layer counts), more than the ${MAX_LAYERS} the random streams ` +
+        'have room for: use fewer hidden layers',
+    );
+}
+
+/**
+ * A D with class logits (`what`) is a DCGAN's only with spectral norm in place of its batch norms:
+ * those would need a group of rows of their own (the labelled or classed batch) that no recipe measured.
+ */
+function requireDcganWithoutBatchNorm(c: CheckedSettings, what: string): void {
+  if (c.architecture === 'dcgan' && !c.spectralNorm)
+    throw new ArgumentError(
+      'spectralNorm',
+      `is off, which gives a DCGAN batch norms in D; ${what} takes D spectrally normalised`,
+    );
+}
+
+export function isSquareOfPlanes(dim: number, planes: number): boolean {
+  const side = Math.round(Math.sqrt(dim / planes));
+  return side * side * planes === dim;
+}
