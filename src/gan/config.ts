@@ -365,8 +365,6 @@ export function generatorSpec(c: GanConfig): MlpSpec {
     hidden: 'leaky-relu',
     output: c.generatorOutput,
     leakySlope: c.leakySlope,
-    classes: c.classes,
-    oneHotValue: c.oneHotValue,
   };
 }
 
@@ -376,7 +374,5 @@ export function discriminatorSpec(c: GanConfig): MlpSpec {
     hidden: 'leaky-relu',
     output: 'none',
     leakySlope: c.leakySlope,
-    classes: c.classes,
-    oneHotValue: c.oneHotValue,
   };
 }

@@ -3,6 +3,7 @@
 // (modelMemory.ts) reads the same plan, so that "the largest batch that fits" is worked out from
 // exactly the buffers the step will make, before any of them is.
 import type { Block } from '../nn/network.js';
+import { needsScratch } from '../nn/networkBackward.js';
 import type { GanConfig } from './config.js';
 
 /** One batch-sized buffer: `rowsPerExample` rows (1 for G's, 2 or 3 for D's) of `width` floats per example. */
@@ -65,11 +66,7 @@ export function networkStepRows(
     `${name} layer ${b.layer.index} (${b.layer.layer.kind}, [${b.layer.outShape}])`;
   // A batch norm after an activated layer writes dL/dx here before that layer's f' is applied.
   const scratchOf = (blocks: readonly Block[], rows: number, name: string) =>
-    blocks.map((b, i) => {
-      const before = blocks[i - 1];
-      const gated = before?.activation && before.layer.layer.kind !== 'batch-norm';
-      return b.layer.layer.kind === 'batch-norm' && gated ? row(`${name} scratch ${i}`, rows, before.width) : null;
-    });
+    blocks.map((_, i) => (needsScratch(blocks, i) ? row(`${name} scratch ${i}`, rows, blocks[i - 1]!.width) : null));
   const dHidden = D.slice(0, hidden);
   return {
     z: row('z', 1, sizes.noise, 'the noise z'),

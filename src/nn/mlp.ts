@@ -16,17 +16,6 @@ export interface MlpSpec {
   /** After the last layer ('none' for logits). */
   output: Activation;
   leakySlope: number;
-  /**
-   * Classes of a one-hot label appended to the inputs (a conditional network); 0 or absent for
-   * none. The first layer's weight then has widths[0] + classes inputs, as torch.nn.Linear holds
-   * it; the flat buffer keeps its class columns as a block of their own (LayerLayout.classWeight).
-   */
-  classes?: number;
-  /**
-   * The one-hot label's hot entry as the network is trained and run (default 1). Saved weights
-   * hold the class columns times it, the weights a plain one-hot input needs (see tensors.ts).
-   */
-  oneHotValue?: number;
 }
 
 export interface TensorView {
@@ -44,15 +33,6 @@ export interface LayerLayout {
   activation: Activation;
   weight: TensorView;
   bias: TensorView;
-  /**
-   * The first layer of a conditional network: the weight's class columns, [outFeatures, classes],
-   * stored apart from `weight` (which then holds the other inFeatures columns) so that each is a
-   * contiguous matrix for the matmuls. Checkpoints join them into one [out, in + classes] tensor
-   * under weight's name.
-   */
-  classWeight?: TensorView;
-  /** With classWeight: the one-hot's hot entry (MlpSpec.oneHotValue). */
-  oneHotValue?: number;
 }
 
 export interface MlpLayout {
@@ -73,8 +53,6 @@ export function checkMlpSpec(spec: MlpSpec, argument = 'mlp'): MlpSpec {
     requirePositiveInteger(`${argument}.widths[${i}]`, w);
   });
   requireFinite(`${argument}.leakySlope`, spec.leakySlope);
-  if (spec.classes !== undefined && spec.classes !== 0) requirePositiveInteger(`${argument}.classes`, spec.classes);
-  if (spec.oneHotValue !== undefined) requireOneHotValue(`${argument}.oneHotValue`, spec.oneHotValue);
   return spec;
 }
 
@@ -100,11 +78,6 @@ export function mlpLayout(spec: MlpSpec): MlpLayout {
       activation: last ? spec.output : spec.hidden,
       weight: view(`${2 * l}.weight`, [outFeatures, inFeatures]),
       bias: view(`${2 * l}.bias`, [outFeatures]),
-      ...(l === 0 &&
-        (spec.classes ?? 0) > 0 && {
-          classWeight: view('0.weight', [outFeatures, spec.classes!]),
-          oneHotValue: spec.oneHotValue ?? 1,
-        }),
     });
   }
   return { layers, totalFloats: offset, parameterCount };

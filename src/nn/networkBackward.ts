@@ -57,6 +57,19 @@ export function gradientTakesActivation(block: Block): boolean {
   return block.layer.layer.kind === 'batch-norm';
 }
 
+/** Whether the gradient written for a block has its activation's f' folded in (dL/dz, not dL/dy). */
+function foldsActivation(block: Block): boolean {
+  return !!block.activation && !gradientTakesActivation(block);
+}
+
+/**
+ * Whether block b's backward needs a scratch buffer (BackwardPass.scratch): a batch norm after a
+ * block whose activation is folded into its gradient writes dL/dx there before f' is applied.
+ */
+export function needsScratch(blocks: readonly Block[], b: number): boolean {
+  return blocks[b]!.layer.layer.kind === 'batch-norm' && b > 0 && foldsActivation(blocks[b - 1]!);
+}
+
 /**
  * The activations' f for a kernel gate: ReLU as leaky-ReLU of slope 0. None for a batch norm,
  * whose gradient buffer holds dL/dy after its activation (its backward applies f' itself).

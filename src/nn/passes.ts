@@ -5,7 +5,6 @@
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError } from '../base/errors.js';
 import { createMatmul, type MatmulSpec } from '../kernels/matmul.js';
-import { createClassCondition, type ClassConditionSpec } from '../kernels/classCondition.js';
 import type { Kernel, TensorRef } from '../kernels/kernel.js';
 import { viewRef, type MlpParameters, type MlpWeights } from './mlp.js';
 
@@ -17,67 +16,19 @@ export interface ForwardSpec {
   outputs: TensorRef[];
   /** Use these weights instead of the trained ones (e.g. the EMA copy); same layout. */
   weights?: GPUBuffer;
-  /**
-   * Where a conditional first layer's class columns are read, if not from `weights`: spectral
-   * normalisation's copy holds W / σ of the image columns only, the class columns stay as trained.
-   */
-  classWeights?: GPUBuffer;
   /** Only the first this many layers (the caller computes the rest, e.g. with a fused head). */
   layers?: number;
-  /**
-   * For a conditional network (spec.classes > 0): the rows' class labels (row r takes label
-   * r mod labelRows) and where the first layer's one-hot rows go (rows × classes).
-   */
-  condition?: { labels: TensorRef; labelRows: number; onehot: TensorRef };
 }
-
-/** One entry of a forward pass: a layer's matmul, or the class conditioning after a conditional first layer's. */
-export type ForwardEntry = { matmul: MatmulSpec } | { condition: ClassConditionSpec };
 
 export async function forwardKernels(ctx: GpuContext, mlp: MlpWeights, spec: ForwardSpec): Promise<Kernel[]> {
   const kernels: Kernel[] = [];
   try {
-    for (const entry of forwardEntries(mlp, spec)) {
-      kernels.push(
-        'matmul' in entry ? await createMatmul(ctx, entry.matmul) : await createClassCondition(ctx, entry.condition),
-      );
-    }
+    for (const matmul of forwardMatmulSpecs(mlp, spec)) kernels.push(await createMatmul(ctx, matmul));
     return kernels;
   } catch (error) {
     for (const k of kernels) k.destroy();
     throw error;
   }
-}
-
-/**
- * The forward pass in order. A conditional network's first matmul runs without its activation;
- * the class conditioning then adds each row's class column of the first layer's weight, applies
- * the activation and writes the one-hot rows (W·[x; onehot(c)] + b without the concatenation).
- */
-export function forwardEntries(mlp: MlpWeights, spec: ForwardSpec): ForwardEntry[] {
-  const specs = forwardMatmulSpecs(mlp, spec);
-  const first = mlp.layout.layers[0]!;
-  if (!first.classWeight || specs.length === 0) return specs.map((matmul) => ({ matmul }));
-  if (!spec.condition)
-    throw new ArgumentError('condition', `${mlp.label} is conditional: each row needs a class label`);
-  const [head, ...rest] = specs as [MatmulSpec, ...MatmulSpec[]];
-  const condition: ClassConditionSpec = {
-    rows: spec.rows,
-    width: first.outFeatures,
-    classes: first.classWeight.shape[1]!,
-    values: head.c,
-    // From the same buffer as the rest of the pass's weights (the moving average, when sampling
-    // from it), or where the caller says (the trained ones, beside a spectrally normalised copy).
-    classWeight: viewRef(spec.classWeights ?? spec.weights ?? mlp.weights, first.classWeight),
-    labels: spec.condition.labels,
-    labelRows: spec.condition.labelRows,
-    onehot: spec.condition.onehot,
-    hotValue: first.oneHotValue ?? 1,
-    activation: first.activation,
-    leakySlope: mlp.spec.leakySlope,
-    label: `${mlp.label} class condition`,
-  };
-  return [{ matmul: { ...head, activation: 'none' } }, { condition }, ...rest.map((matmul) => ({ matmul }))];
 }
 
 /** The forward pass as matmul specs, one per layer, not yet built. */

@@ -11,8 +11,8 @@ import { createRepairGate, createRepairPixels, createRepairRealism } from '../ke
 import { createRandomFill } from '../kernels/random.js';
 import { createLatentToSphere } from '../kernels/latentPrior.js';
 import { STREAMS } from '../kernels/streams.js';
-import { buildPlan, forwardPlan, type Block, type ClassCondition, type NetworkWeights } from '../nn/network.js';
-import { backwardPlan, gateOf } from '../nn/networkBackward.js';
+import { buildPlan, forwardPlan, type ClassCondition, type NetworkWeights } from '../nn/network.js';
+import { backwardPlan, gateOf, needsScratch } from '../nn/networkBackward.js';
 import { elements } from '../nn/model.js';
 import type { GanConfig } from '../gan/config.js';
 import { buildDegradationChain, type DegradationChain } from '../restore/operator.js';
@@ -266,14 +266,6 @@ function passBuffers(
     needsScratch(blocks, i) ? rows(`${name} scratch ${i}`, blocks[i - 1]!.width) : null,
   );
   return { outputs, grads, scratch };
-}
-
-/** A batch norm after an activated layer writes dL/dx to scratch before that layer's f' is applied. */
-function needsScratch(blocks: readonly Block[], i: number): boolean {
-  const before = blocks[i - 1];
-  return (
-    blocks[i]!.layer.layer.kind === 'batch-norm' && !!before?.activation && before.layer.layer.kind !== 'batch-norm'
-  );
 }
 
 /** Restoration's chain on G(z), built for fitting; its forward joins `evaluation`, its backward is the caller's. */

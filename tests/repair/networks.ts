@@ -21,13 +21,11 @@ export function randomTensors(spec: MlpSpec, prefix: string, seed: number, scale
   return tensors;
 }
 
-/** The layer list of the MLP `spec` describes (its class columns included), as the engine runs it. */
+/** The layer list of the MLP `spec` describes, as the engine runs it. */
 export function mlpNetworkSpec(spec: MlpSpec): NetworkSpec {
   const layers: Layer[] = [];
   spec.widths.slice(1).forEach((out, l, outs) => {
-    const classes =
-      l === 0 && (spec.classes ?? 0) > 0 ? { classes: spec.classes!, hotValue: spec.oneHotValue ?? 1 } : {};
-    layers.push({ kind: 'linear', out, ...classes });
+    layers.push({ kind: 'linear', out });
     const activation = l + 1 < outs.length ? spec.hidden : spec.output;
     if (activation !== 'none') layers.push({ kind: 'activation', fn: activation });
   });
