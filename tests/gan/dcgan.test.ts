@@ -19,7 +19,7 @@ import { normalReference } from '../../reference/cpu.js';
 import { cli } from '../support/cli.js';
 import { useGpu } from '../support/gpu.js';
 import { useTempDirs } from '../support/temp.js';
-import { byteImages, expectResumedStep, labelled, makeTrainer } from './helpers.js';
+import { byteImages, checkpointAndNextStep, expectResumedStep, labelled, makeTrainer } from './helpers.js';
 
 const gpu = useGpu();
 const tempDir = useTempDirs();
@@ -68,12 +68,7 @@ describe('a DCGAN trained through GanTrainer', () => {
     const data = byteImages(12, 784);
     const { trainer, destroy } = await makeTrainer(ctx, data, CONFIG);
     try {
-      await trainer.train(2);
-      const bytes = await encodeCheckpoint(trainer);
-      await trainer.train(1);
-      const straight = await exportTensors(trainer);
-
-      const checkpoint = decodeCheckpoint(bytes);
+      const { checkpoint, straight } = await checkpointAndNextStep(trainer);
       expect(shapes(checkpoint.tensors, 'generator')).toEqual(GENERATOR_STATE);
       expect(shapes(checkpoint.tensors, 'generator_ema')).toEqual(GENERATOR_STATE);
       const withVectors = DISCRIMINATOR_STATE.flatMap(
@@ -197,11 +192,7 @@ describe('a conditional DCGAN: the one-hot beside G’s noise, a class projectio
   it('saves G’s first weight with class rows and D’s projection as an Embedding; resumes bit-identically', async () => {
     const { trainer, destroy } = await makeTrainer(gpu.ctx, data, conditional);
     try {
-      await trainer.train(2);
-      const bytes = await encodeCheckpoint(trainer);
-      await trainer.train(1);
-      const straight = await exportTensors(trainer);
-      const checkpoint = decodeCheckpoint(bytes);
+      const { checkpoint, straight } = await checkpointAndNextStep(trainer);
       expect(shapes(checkpoint.tensors, 'generator')).toEqual([
         ['0.weight', [110, 256, 7, 7]],
         ...GENERATOR_STATE.slice(1),

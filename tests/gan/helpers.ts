@@ -1,7 +1,7 @@
 // Small datasets and trainer set-ups shared by the GAN tests.
 import { expect } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
-import { type Checkpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/gan/checkpoint.js';
 import { SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
 import { exportTensors } from '../../src/gan/state.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
@@ -77,6 +77,19 @@ export async function makeTrainer(
     labels?.destroy();
     throw error;
   }
+}
+
+/**
+ * A checkpoint (decoded from its bytes) after two steps of `trainer`, and its tensors after one
+ * more: what expectResumedStep's resumed run must reproduce.
+ */
+export async function checkpointAndNextStep(
+  trainer: GanTrainer,
+): Promise<{ checkpoint: Checkpoint; straight: TensorMap }> {
+  await trainer.train(2);
+  const bytes = await encodeCheckpoint(trainer);
+  await trainer.train(1);
+  return { checkpoint: decodeCheckpoint(bytes), straight: await exportTensors(trainer) };
 }
 
 /**
