@@ -36,6 +36,8 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
     ]);
     expect(r.status, r.errors.join('\n')).toBe(0);
     expect(r.stdout).toMatch(/labelled: 20 of the 60000 images, balanced over 10 classes/);
+    // Gathering the labelled images from Node's Buffer once called Buffer's deprecated constructor.
+    expect(r.stderr).not.toContain('DeprecationWarning');
     expect(r.stdout).toMatch(
       /semi-supervised recipe: --feature-matching, --loss bce, --no-spectral-norm \(a flag given overrides it\)/,
     );

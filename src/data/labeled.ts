@@ -108,7 +108,9 @@ function checkChoice(ctx: GpuContext, dim: number, labels: ArrayLike<number>, ch
 
 function gatherRows<T extends Uint8Array | Float32Array>(rows: T, dim: number, chosen: readonly number[]): T {
   requirePositiveInteger('dim', dim);
-  const out = new (rows.constructor as new (length: number) => T)(chosen.length * dim);
+  // By the element type, not rows.constructor: Node's pixels come as a Buffer, whose constructor is deprecated.
+  const length = chosen.length * dim;
+  const out = (rows instanceof Float32Array ? new Float32Array(length) : new Uint8Array(length)) as T;
   chosen.forEach((e, i) => {
     if (!Number.isInteger(e) || e < 0 || (e + 1) * dim > rows.length)
       throw new ArgumentError('chosen', `example ${e} is not one of the ${Math.floor(rows.length / dim)} given`);
