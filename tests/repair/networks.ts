@@ -2,8 +2,9 @@
 // tests: their torch-named tensors feed both the GPU networks and the float64 references.
 import type { GpuContext } from '../../src/index.js';
 import type { MlpSpec } from '../../src/nn/mlp.js';
-import type { Layer } from '../../src/nn/model.js';
-import { NetworkWeights, type NetworkSpec } from '../../src/nn/network.js';
+import type { GanConfig } from '../../src/gan/config.js';
+import { discriminatorNetworkSpec, generatorNetworkSpec } from '../../src/gan/networks.js';
+import { NetworkWeights } from '../../src/nn/network.js';
 import { flatFromTensors } from '../../src/nn/networkTensors.js';
 import { randomArray } from '../support/gpu.js';
 
@@ -21,27 +22,16 @@ export function randomTensors(spec: MlpSpec, prefix: string, seed: number, scale
   return tensors;
 }
 
-/** The layer list of the MLP `spec` describes, as the engine runs it. */
-export function mlpNetworkSpec(spec: MlpSpec): NetworkSpec {
-  const layers: Layer[] = [];
-  spec.widths.slice(1).forEach((out, l, outs) => {
-    layers.push({ kind: 'linear', out });
-    const activation = l + 1 < outs.length ? spec.hidden : spec.output;
-    if (activation !== 'none') layers.push({ kind: 'activation', fn: activation });
-  });
-  return { input: [spec.widths[0]!], layers, leakySlope: spec.leakySlope };
-}
-
-/** A network holding `tensors` (as both weights and moving average, for a generator). */
+/** The configuration's network holding `tensors` (a generator's as both weights and moving average). */
 export function upload(
   ctx: GpuContext,
-  spec: MlpSpec,
-  label: string,
+  config: GanConfig,
+  network: 'generator' | 'discriminator',
   tensors: Tensors,
-  withEma: boolean,
 ): NetworkWeights {
-  const net = new NetworkWeights(ctx, mlpNetworkSpec(spec), label, withEma);
-  const flat = flatFromTensors(net.layout, label, tensors).parameters;
+  const spec = network === 'generator' ? generatorNetworkSpec(config) : discriminatorNetworkSpec(config);
+  const net = new NetworkWeights(ctx, spec, network, network === 'generator');
+  const flat = flatFromTensors(net.layout, network, tensors).parameters;
   ctx.write(net.weights, flat);
   if (net.ema) ctx.write(net.ema, flat);
   return net;

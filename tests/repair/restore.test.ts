@@ -45,8 +45,8 @@ describe('restoration through a degradation', () => {
         randomTensors(gSpec, 'generator', 10, 2),
         randomTensors(dSpec, 'discriminator', 20, 2),
       ];
-      const generator = upload(ctx, gSpec, 'generator', gTensors, true);
-      const discriminator = upload(ctx, dSpec, 'discriminator', dTensors, false);
+      const generator = upload(ctx, config, 'generator', gTensors);
+      const discriminator = upload(ctx, config, 'discriminator', dTensors);
       const starts = 3;
       const options = { starts, realism: weight, degradation: SPEC };
       const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, options);
@@ -103,7 +103,7 @@ describe('restoration through a degradation', () => {
     const linear = resolveGanConfig({ ...config, generatorHidden: [], generatorOutput: 'none', noiseDim: 2 });
     const spec = generatorSpec(linear);
     const tensors = randomTensors(spec, 'generator', 40, 0.5);
-    const generator = upload(ctx, spec, 'generator', tensors, true);
+    const generator = upload(ctx, linear, 'generator', tensors);
     const zStar = new Float64Array([0.3, -0.2]);
     const clean = mlpForwardReference(tensors, 'generator', spec, zStar, 1).outputs.at(-1)!;
     const degraded = degradeReference(clean);
