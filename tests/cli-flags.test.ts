@@ -59,6 +59,7 @@ describe('flag tables', () => {
         '--d-hidden',
         '1000,500,250',
         '--g-hidden=none',
+        '--g-batch-norm',
         '--d-input-noise',
         '0.6',
         '--d-hidden-noise=0.5',
@@ -68,6 +69,7 @@ describe('flag tables', () => {
     expect(settingsOf(flags, TRAIN_FLAGS)).toEqual({
       discriminatorHidden: [1000, 500, 250],
       generatorHidden: [],
+      generatorBatchNorm: true,
       discriminatorInputNoise: 0.6,
       discriminatorHiddenNoise: 0.5,
     });

@@ -45,6 +45,11 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     default: D.discriminatorHidden.join(','),
     help: "with mlp: the discriminator's hidden layer widths, e.g. 1000,500,250,250,250 (Salimans et al.'s)",
   },
+  'g-batch-norm': {
+    kind: 'boolean',
+    setting: 'generatorBatchNorm',
+    help: "with mlp: a batch norm after each of the generator's hidden layers (Salimans et al.'s generator)",
+  },
   'd-input-noise': {
     kind: 'number',
     setting: 'discriminatorInputNoise',

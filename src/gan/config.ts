@@ -12,6 +12,7 @@ import {
   checkArchitecture,
   checkAuxiliary,
   checkDiscriminatorNoise,
+  checkGeneratorBatchNorm,
   checkSemiSupervised,
   isSquareOfPlanes,
 } from './configChecks.js';
@@ -84,6 +85,11 @@ export interface GanConfig {
    */
   discriminatorInputNoise: number;
   discriminatorHiddenNoise: number;
+  /**
+   * A batch norm after each of the MLP generator's hidden layers (which then have no bias), as in
+   * Salimans et al.'s generator; a DCGAN's generator has them always.
+   */
+  generatorBatchNorm: boolean;
   /**
    * The hot entry of a conditional GAN's one-hot label as the networks train with it. Adam's
    * steps do not grow with an input, so under a plain one-hot (1) a class column moves no faster
@@ -158,6 +164,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   labeledOnly: false,
   discriminatorInputNoise: 0,
   discriminatorHiddenNoise: 0,
+  generatorBatchNorm: false,
   oneHotValue: 16,
   generatorOutput: 'tanh',
   leakySlope: 0.2,
@@ -230,6 +237,7 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   labeledOnly: false,
   discriminatorInputNoise: 0,
   discriminatorHiddenNoise: 0,
+  generatorBatchNorm: false,
 };
 
 /**
@@ -342,6 +350,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   checkSemiSupervised(c);
   checkAuxiliary(c);
   checkDiscriminatorNoise(c);
+  checkGeneratorBatchNorm(c);
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });

@@ -20,6 +20,7 @@ export interface CheckedSettings {
   discriminatorHidden: readonly number[];
   discriminatorInputNoise: number;
   discriminatorHiddenNoise: number;
+  generatorBatchNorm: boolean;
 }
 
 /** The architecture is known, and a DCGAN's images have a side its preset builds. */
@@ -76,6 +77,14 @@ export function checkSemiSupervised(c: CheckedSettings): void {
     throw new ArgumentError('labeled', `must be at least one image per class (${c.labelClasses}), got ${c.labeled}`);
   if (c.classes > 0) throw new ArgumentError('classes', 'a semi-supervised GAN is not conditional: leave classes at 0');
   requireDcganWithoutBatchNorm(c, 'semi-supervised training');
+}
+
+/** Batch norms in an MLP's G: a DCGAN's G has them always. */
+export function checkGeneratorBatchNorm(c: CheckedSettings): void {
+  if (typeof c.generatorBatchNorm !== 'boolean')
+    throw new ArgumentError('generatorBatchNorm', `must be true or false, got ${String(c.generatorBatchNorm)}`);
+  if (c.generatorBatchNorm && c.architecture !== 'mlp')
+    throw new ArgumentError('generatorBatchNorm', "is for the MLP's generator; a DCGAN's has batch norms already");
 }
 
 /** Noise layers in an MLP's D, each a block of its own: the blocks must fit the stream table. */

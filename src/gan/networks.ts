@@ -79,6 +79,7 @@ function mlpPreset(config: GanConfig): MlpPresetSpec {
     output: config.generatorOutput === 'none' ? null : config.generatorOutput,
     outputs: discriminatorOutputs(config),
     ...(takesOneHotClass(config) && { classes: config.classes, hotValue: config.oneHotValue }),
+    generatorBatchNorm: config.generatorBatchNorm,
     discriminatorInputNoise: config.discriminatorInputNoise,
     discriminatorHiddenNoise: config.discriminatorHiddenNoise,
   };

@@ -25,6 +25,8 @@ export interface MlpPresetSpec {
    */
   classes?: number;
   hotValue?: number;
+  /** A batch norm after each of the generator's hidden linear layers (which then have no bias), as Salimans et al.'s. */
+  generatorBatchNorm?: boolean;
   /** σ of Gaussian noise on the discriminator's input, and after each of its hidden layers; absent or 0 for none. */
   discriminatorInputNoise?: number;
   discriminatorHiddenNoise?: number;
@@ -46,7 +48,14 @@ function mlp(widths: readonly number[], output: LayerActivation | null, s: MlpPr
 }
 
 export function mlpGenerator(s: MlpPresetSpec): Layer[] {
-  return mlp([...s.generatorHidden, s.data], s.output, s);
+  const layers = mlp([...s.generatorHidden, s.data], s.output, s);
+  if (!s.generatorBatchNorm) return layers;
+  // Each hidden Linear loses its bias (the batch norm's β does its job) and gains a BatchNorm1d
+  // before its activation; the output layer is left as it is.
+  const output = layers.map((layer) => layer.kind).lastIndexOf('linear');
+  return layers.flatMap((layer, i): Layer[] =>
+    layer.kind === 'linear' && i < output ? [{ ...layer, bias: false }, { kind: 'batch-norm' }] : [layer],
+  );
 }
 
 /**

@@ -27,6 +27,8 @@ describe('GAN settings', () => {
     [{ oneHotValue: 128 }, /oneHotValue.*power of two from 1 to 64/],
     [{ oneHotValue: '8' }, /oneHotValue.*power of two from 1 to 64/],
     [{ discriminatorInputNoise: -0.1 }, /^discriminatorInputNoise: must be >= 0/],
+    [{ generatorBatchNorm: 'yes' }, /^generatorBatchNorm: must be true or false/],
+    [{ architecture: 'dcgan', generatorBatchNorm: true }, /^generatorBatchNorm: is for the MLP's generator/],
     [{ discriminatorHiddenNoise: Number.NaN }, /^discriminatorHiddenNoise: must be a finite number/],
     [
       { architecture: 'dcgan', discriminatorHiddenNoise: 0.5 },

@@ -72,7 +72,7 @@ describe('checkModelFits for layer lists', () => {
     expect(() => checkModelFits({ ...config, batch: 256 }, limits(128))).not.toThrow();
   });
 
-  it("puts Salimans et al.'s noise layers in an MLP's D: on the image and after each hidden activation", () => {
+  it("puts Salimans et al.'s noise layers in an MLP's D and batch norms in its G", () => {
     const config = resolveGanConfig({
       discriminatorHidden: [30, 20],
       discriminatorInputNoise: 0.6,
@@ -89,6 +89,18 @@ describe('checkModelFits for layer lists', () => {
       [5, 'LeakyReLU(0.2)', '20', 0],
       [6, 'GaussianNoise(0.5)', '20', 0],
       [7, 'Linear(20, 10)', '10', 20 * 10 + 10],
+    ]);
+    // Salimans et al.'s generator: a batch norm after each hidden layer, whose bias it replaces.
+    const normed = resolveGanConfig({ generatorHidden: [50, 40], generatorBatchNorm: true });
+    expect(rows(modelSummary(normed).generator).map((r) => r[1])).toEqual([
+      'Linear(100, 50, bias=False)',
+      'BatchNorm1d(50)',
+      'LeakyReLU(0.2)',
+      'Linear(50, 40, bias=False)',
+      'BatchNorm1d(40)',
+      'LeakyReLU(0.2)',
+      'Linear(40, 784)',
+      'Tanh()',
     ]);
     // Hidden noise only: no layer on the image.
     const hiddenOnly = resolveGanConfig({ discriminatorHidden: [30], discriminatorHiddenNoise: 0.5 });

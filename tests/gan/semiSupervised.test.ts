@@ -127,14 +127,23 @@ describe('a semi-supervised GAN through GanTrainer', () => {
     }
   });
 
-  it("with Salimans et al.'s noise layers: resumes bit-identically, and classifies without the noise", async () => {
-    const noisy = { ...CONFIG, discriminatorInputNoise: 0.6, discriminatorHiddenNoise: 0.5, featureMatching: true };
+  it("with Salimans et al.'s noise layers and G's batch norms: resumes bit-identically, classifies without noise", async () => {
+    const noisy = {
+      ...CONFIG,
+      discriminatorInputNoise: 0.6,
+      discriminatorHiddenNoise: 0.5,
+      featureMatching: true,
+      generatorBatchNorm: true,
+    };
     const { trainer, destroy } = await semiTrainer(gpu.ctx, noisy);
     try {
       const { checkpoint, straight } = await checkpointAndNextStep(trainer);
       // Noise layers hold nothing: the linear layers sit at 1, 4 and 7 of the Sequential.
       expect(checkpoint.tensors.get('discriminator.7.weight')!.shape).toEqual([4, 6]);
       expect([...checkpoint.tensors.keys()].some((name) => name.startsWith('discriminator.0.'))).toBe(false);
+      // G: Linear without bias, BatchNorm1d (its running estimates saved), LeakyReLU, Linear, Tanh.
+      expect(checkpoint.tensors.has('generator.0.bias')).toBe(false);
+      expect(checkpoint.tensors.get('generator.1.running_var')!.shape).toEqual([8]);
       await expectResumedStep(checkpoint, straight, () => semiTrainer(gpu.ctx, noisy));
 
       // Two classifications of the same pictures agree (no noise drawn), and with the float64 forward.
