@@ -1,6 +1,6 @@
 // The checks of resolveGanConfig (config.ts) that concern how settings go together: the
 // architecture and the images' side, semi-supervised training and the auxiliary classifier (a D
-// with class logits), and Salimans et al.'s noise layers in an MLP's D.
+// with class logits), and Salimans et al.'s noise layers in an MLP's D and batch norms in its G.
 import { ArgumentError, requireFinite } from '../base/errors.js';
 import { MAX_LAYERS } from '../kernels/streams.js';
 import { ARCHITECTURES, DCGAN_SIDES, type Architecture } from '../nn/presets.js';
