@@ -25,7 +25,7 @@ export interface MlpPresetSpec {
    */
   classes?: number;
   hotValue?: number;
-  /** A batch norm after each of the generator's hidden linear layers (which then have no bias), as Salimans et al.'s. */
+  /** A batch norm after each of the generator's hidden linear layers (then without bias), as Salimans et al.'s. */
   generatorBatchNorm?: boolean;
   /** σ of Gaussian noise on the discriminator's input, and after each of its hidden layers; absent or 0 for none. */
   discriminatorInputNoise?: number;
