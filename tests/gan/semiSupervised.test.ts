@@ -127,7 +127,7 @@ describe('a semi-supervised GAN through GanTrainer', () => {
     }
   });
 
-  it("with Salimans et al.'s noisy D and batch-normed G: resumes bit-identically, classifies without noise", async () => {
+  it("with Salimans et al.'s noisy D and batch-normed G: resumes bit-identically, classifies noiselessly", async () => {
     const noisy = {
       ...CONFIG,
       discriminatorInputNoise: 0.6,
