@@ -3,7 +3,7 @@
 // conv.ts, batchNorm.ts and cpu.ts: what the GPU's forward is compared with, and what finite
 // differences of the GPU's backward differentiate.
 // Parameters come as one flat array in the network's layout (src/nn/model.ts places them).
-import type { ModelLayout, PlacedLayer } from '../src/nn/model.js';
+import { makesBlock, type ModelLayout, type PlacedLayer } from '../src/nn/model.js';
 import type { TensorView } from '../src/nn/mlp.js';
 import { batchNormBackwardReference, batchNormEvalReference, batchNormTrainReference } from './batchNorm.js';
 import {
@@ -48,8 +48,7 @@ export type NoiseValues = (layer: PlacedLayer, count: number) => ArrayLike<numbe
  * flatten and unflatten is one): the GPU's noise layer b draws from its pass's first stream + b.
  */
 export function blockIndex(layout: ModelLayout, layer: PlacedLayer): number {
-  const before = layout.layers.slice(0, layout.layers.indexOf(layer));
-  return before.filter((p) => !['activation', 'flatten', 'unflatten'].includes(p.layer.kind)).length;
+  return layout.layers.slice(0, layout.layers.indexOf(layer)).filter((p) => makesBlock(p.layer.kind)).length;
 }
 
 function layerForward(

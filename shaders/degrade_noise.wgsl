@@ -1,5 +1,5 @@
 // Noise, to make a degraded picture from a clean one (src/restore/), and a network's Gaussian-noise
-// layer (nn/network.ts: unclamped, its values are activations, not pixels). A degradation is never
+// layer (nn/networkNoise.ts: unclamped, its values are activations, not pixels). A degradation is never
 // inside the fit: restoration fits the noisy picture itself (its forward there is the identity) and
 // relies on the generator's range to leave the noise out. Seeded by Philox exactly as random.wgsl
 // (chunk, step, stream), so the CPU reference draws the same numbers. The step is a word of a step

@@ -3,7 +3,8 @@
 // with class logits), and Salimans et al.'s noise layers in an MLP's D and batch norms in its G.
 import { ArgumentError, requireFinite } from '../base/errors.js';
 import { MAX_LAYERS } from '../kernels/streams.js';
-import { ARCHITECTURES, DCGAN_SIDES, type Architecture } from '../nn/presets.js';
+import { makesBlock } from '../nn/model.js';
+import { ARCHITECTURES, DCGAN_SIDES, mlpDiscriminator, type Architecture } from '../nn/presets.js';
 
 /** The settings these checks read: a GanConfig's (named here so that this file need not import config.ts). */
 export interface CheckedSettings {
@@ -100,8 +101,16 @@ export function checkDiscriminatorNoise(c: CheckedSettings): void {
       'discriminatorInputNoise',
       "would come before the one-hot class's first layer, which must be D's first: use hidden noise only",
     );
-  const blocks =
-    1 + c.discriminatorHidden.length + (input > 0 ? 1 : 0) + (hidden > 0 ? c.discriminatorHidden.length : 0);
+  const layers = mlpDiscriminator({
+    noise: 1,
+    generatorHidden: [],
+    discriminatorHidden: c.discriminatorHidden,
+    data: c.dataDim,
+    output: null,
+    discriminatorInputNoise: input,
+    discriminatorHiddenNoise: hidden,
+  });
+  const blocks = layers.filter((layer) => makesBlock(layer.kind)).length;
   if (blocks > MAX_LAYERS)
     throw new ArgumentError(
       setting,

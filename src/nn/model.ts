@@ -274,6 +274,15 @@ function withLayerName<T>(where: string, check: () => T): T {
   }
 }
 
+/**
+ * Whether a layer of this kind is a block of the network's passes (nn/network.ts): every layer
+ * computes one but an activation (which rides in the block before it) and flatten and unflatten
+ * (views of the same memory).
+ */
+export function makesBlock(kind: LayerKind): boolean {
+  return kind !== 'activation' && kind !== 'flatten' && kind !== 'unflatten';
+}
+
 /** Values per example of a shape. */
 export function elements(shape: readonly number[]): number {
   return size(shape);

@@ -28,6 +28,7 @@ import { gaussianNoise, type NoiseDraw } from './networkNoise.js';
 import {
   elements,
   layoutModel,
+  makesBlock,
   type Layer,
   type LayerActivation,
   type ModelLayout,
@@ -52,14 +53,15 @@ export function networkBlocks(layout: ModelLayout): Block[] {
     const kind = placed.layer.kind;
     if (kind === 'activation') {
       const last = blocks.at(-1);
-      const computes = previous !== 'activation' && previous !== 'flatten' && previous !== 'unflatten';
-      if (!last || !computes || previous === 'gaussian-noise' || last.activation)
+      // A noise layer is a block but computes no activation of its own.
+      const computes = previous !== null && makesBlock(previous) && previous !== 'gaussian-noise';
+      if (!last || !computes || last.activation)
         throw new ArgumentError(
           `layers[${placed.index}]`,
           'an activation must come right after a linear, convolution or batch-norm layer, which computes it',
         );
       last.activation = placed.layer.fn;
-    } else if (kind !== 'flatten' && kind !== 'unflatten') {
+    } else if (makesBlock(kind)) {
       blocks.push({
         layer: placed,
         activation: null,
