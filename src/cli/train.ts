@@ -187,9 +187,11 @@ function checkRun(run: Run, config: GanConfig, data: TrainingData, checkpoint: C
         `model takes ${config.dataDim} values of ${config.channels === 3 ? 'RGB' : 'grey'}: give the --data, --size ` +
         'and --channels it was trained with',
     );
-  if (data.labels && checkpoint && data.labels.some((l) => l >= config.classes))
+  // A conditional GAN's classes, or a semi-supervised D's class logits (its labelled images').
+  const classes = Math.max(config.classes, config.labelClasses);
+  if (data.labels && checkpoint && data.labels.some((l) => l >= classes))
     throw new UsageError(
-      `the labels name classes past the checkpoint's ${config.classes}: give the labels it was trained with`,
+      `the labels name classes past the checkpoint's ${classes}: give the labels it was trained with`,
     );
   if (run.evaluation && (config.dataDim !== 784 || config.channels !== 1))
     throw new UsageError(
