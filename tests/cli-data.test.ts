@@ -141,7 +141,9 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
       join(out, 'repaired.png'),
     );
     expect(refused.status).toBe(2);
-    expect(refused.errors.join('\n')).toMatch(/is a class-projecting model; repair takes models whose discriminator/);
+    expect(refused.errors.join('\n')).toMatch(
+      /is a class-projecting model; the latent search \(repair, and restore without a trained restorer\) takes/,
+    );
   });
 
   it('repairs with a DCGAN checkpoint, its batch norms on their running estimates', () => {

@@ -88,7 +88,7 @@ describe('flag tables', () => {
     const resume = (...argv: string[]) => parseFlags(['--steps', '5', '--resume', ...argv], TRAIN_FLAGS);
     expect(() => checkResumeFlags(checkpoint, resume('--d-hidden', '1000,500'))).not.toThrow();
     expect(() => checkResumeFlags(checkpoint, resume('--d-hidden', '1000,250'))).toThrow(
-      "--d-hidden 1000,250 differs from the checkpoint's [1000,500]; drop --d-hidden to resume",
+      "--d-hidden 1000,250 differs from the checkpoint's 1000,500; drop --d-hidden to resume",
     );
   });
 

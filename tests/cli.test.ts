@@ -183,7 +183,7 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     const conflict = cli('train', '--steps', '4', '--out', run, '--resume', '--loss', 'hinge');
     expect(conflict.status).toBe(2);
     expect(conflict.errors).toEqual([
-      expect.stringMatching(/--loss hinge differs from the checkpoint's "least-squares"/),
+      expect.stringMatching(/--loss hinge differs from the checkpoint's least-squares/),
     ]);
   });
 

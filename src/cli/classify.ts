@@ -137,6 +137,10 @@ export function readPictures(
   const builtin = builtinData(data);
   if (builtin && side !== 28)
     throw new UsageError(`--data ${data}: its 28×28 pictures do not fit this ${side}×${side} model`);
+  if (builtin && labelsPath !== undefined)
+    throw new UsageError(
+      `--labels: --data ${data} is a built-in set whose test pictures have labels of their own; drop --labels`,
+    );
   if (builtin) return builtinTestPictures(builtin);
   const loaded = loadTrainingData({
     path: data,

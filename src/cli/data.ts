@@ -45,7 +45,7 @@ export interface TrainingData {
 export interface DataRequest {
   /** --data: a built-in dataset's name (BUILTIN_DATA), a folder or an IDX file; undefined for MNIST. */
   path?: string;
-  /** --labels: an IDX labels file for an IDX --data (or MNIST). */
+  /** --labels: an IDX labels file for an IDX --data file (a built-in set has its own). */
   labelsPath?: string;
   conditional: boolean;
   /** --labeled: the images' labels are wanted for a semi-supervised GAN. */
@@ -58,10 +58,13 @@ export interface DataRequest {
 
 export function loadTrainingData(request: DataRequest): TrainingData {
   const builtin = builtinData(request.path);
-  if (builtin && request.path !== undefined && request.labelsPath !== undefined)
+  if (builtin && request.labelsPath !== undefined)
     throw new UsageError(
-      `--labels: --data ${request.path} is a built-in dataset with labels of its own; drop --labels (or write ` +
-        `./${request.path} for a file or folder of that name)`,
+      request.path === undefined
+        ? '--labels: without --data the images are MNIST, which has labels of its own; drop --labels, or give ' +
+            'the IDX images they label as --data FILE'
+        : `--labels: --data ${request.path} is a built-in dataset with labels of its own; drop --labels (or write ` +
+            `./${request.path} for a file or folder of that name)`,
     );
   if (builtin === 'fashion-mnist') return fromFashionMnist(request);
   if (builtin === 'mnist') return fromIdx({ ...request, path: undefined });

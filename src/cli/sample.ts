@@ -29,7 +29,13 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const config = checkpoint.config;
   const chosen = flags.class as number | undefined;
   if (chosen !== undefined && config.classes === 0)
-    throw new UsageError(`--class: ${flags.checkpoint} is not conditional (it was trained without labels)`);
+    throw new UsageError(
+      `--class: ${flags.checkpoint} is not conditional (${
+        config.labelClasses > 0
+          ? 'it is semi-supervised: its D reads classes, for classify, and its G takes none'
+          : 'it was trained without labels'
+      })`,
+    );
   if (chosen !== undefined && chosen >= config.classes)
     throw new UsageError(`--class ${chosen}: the checkpoint has classes 0 to ${config.classes - 1}`);
   // A conditional grid has one row per class, so its default size is a multiple of the classes.

@@ -123,7 +123,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
 /** The pictures to train on, of the checkpoint's size and colours when resuming. */
 function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingData & { path?: string } {
   const conditional = checkpoint ? checkpoint.config.classes > 0 : flags.conditional === true;
-  if (checkpoint && !conditional && flags.labels !== undefined)
+  const semi = checkpoint ? checkpoint.config.labeled > 0 : semiSupervised(flags);
+  if (checkpoint && !conditional && !semi && flags.labels !== undefined)
     throw new UsageError('--labels: the checkpoint is of an unconditional GAN, which takes no labels');
   const given = {
     size: flags.size as number | undefined,
@@ -147,7 +148,7 @@ function readData(flags: ParsedFlags, checkpoint: Checkpoint | null): TrainingDa
     path,
     labelsPath: flags.labels as string | undefined,
     conditional,
-    semiSupervised: checkpoint ? checkpoint.config.labeled > 0 : semiSupervised(flags),
+    semiSupervised: semi,
     side: given.size ?? shape?.side,
     channels: given.channels ?? shape?.channels,
   });

@@ -228,6 +228,14 @@ export function runOf(flags: ParsedFlags): Run {
     throw new UsageError(
       '--conditioning one-hot: a DCGAN takes the class by projection or an auxiliary classifier in D; choose one',
     );
+  if (flags.arch === 'dcgan' && (flags['d-hidden'] !== undefined || flags['g-hidden'] !== undefined))
+    throw new UsageError(
+      `--${flags['d-hidden'] !== undefined ? 'd' : 'g'}-hidden sets the MLP's widths; a DCGAN's layers are its ` +
+        "preset's: drop it, or train --arch mlp",
+    );
+  for (const flag of ['feature-matching', 'labeled-only'])
+    if (flags[flag] && !flags.labeled && !flags.resume)
+      throw new UsageError(`--${flag} is for a semi-supervised GAN: add --labeled N`);
   if (flags.conditioning !== undefined && !flags.conditional && !flags.resume)
     throw new UsageError('--conditioning says how a conditional GAN takes its class: add --conditional');
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)
@@ -284,6 +292,10 @@ function flagSaying(setting: keyof GanConfig, value: unknown): string {
   return `${setting} ${value}`;
 }
 
+/** A value as its flag is written: a list comma-separated, an empty one `none`. */
+const shownValue = (value: unknown) =>
+  Array.isArray(value) ? value.join(',') || 'none' : typeof value === 'string' ? value : JSON.stringify(value);
+
 /** Resuming takes the checkpoint's settings: a flag that disagrees is an error, not a silent change. */
 export function checkResumeFlags(checkpoint: Checkpoint, flags: ParsedFlags): void {
   if (flags.conditional && checkpoint.config.classes === 0)
@@ -297,7 +309,7 @@ export function checkResumeFlags(checkpoint: Checkpoint, flags: ParsedFlags): vo
     const what =
       spec.kind === 'boolean'
         ? `--${flag} differs from how the checkpoint was trained`
-        : `--${flag} ${value} differs from the checkpoint's ${JSON.stringify(recorded)}`;
+        : `--${flag} ${shownValue(value)} differs from the checkpoint's ${shownValue(recorded)}`;
     throw new UsageError(`${what}; drop --${flag} to resume, or train into a new --out`);
   }
 }

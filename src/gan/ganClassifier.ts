@@ -53,11 +53,17 @@ export function scoreClassification(classes: Int32Array, labels: Uint8Array, K: 
   if (!(labels instanceof Uint8Array) || labels.length !== classes.length)
     throw new ArgumentError('labels', `must be a Uint8Array of one label per picture (${classes.length})`);
   requirePositiveInteger('K', K);
+  const outside = labels.findIndex((label) => label >= K);
+  if (outside >= 0)
+    throw new ArgumentError(
+      'labels',
+      `label ${outside} is ${labels[outside]}, but D reads ${K} classes (0 to ${K - 1}): give pictures of its classes`,
+    );
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   let right = 0;
   classes.forEach((c, r) => {
     const truth = labels[r]!;
-    if (truth < K && c >= 0 && c < K) confusion[truth]![c]!++;
+    if (c >= 0 && c < K) confusion[truth]![c]!++;
     if (c === truth) right++;
   });
   return { accuracy: classes.length > 0 ? right / classes.length : 0, right, count: classes.length, confusion };

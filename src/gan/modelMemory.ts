@@ -62,6 +62,15 @@ export function checkRowsFit(
 ): void {
   const limit = bindingLimit(limits);
   const bytes = widest.bytesPerRow * rows;
+  if (widest.bytesPerRow > limit) {
+    // Not even one row fits: the layer is too wide, whatever the row count.
+    const network = /^(generator|discriminator)/.exec(widest.label)?.[1];
+    throw new ArgumentError(
+      network ? `${network}Hidden` : argument,
+      `make ${widest.label} narrower: one row of it needs ${mib(widest.bytesPerRow)} MiB in one binding, but ` +
+        `this device binds at most ${mib(limit)} MiB`,
+    );
+  }
   if (bytes > limit)
     throw new ArgumentError(
       argument,

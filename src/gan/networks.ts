@@ -141,7 +141,8 @@ export function requireRepairable(config: GanConfig): void {
   if (!canRepair(config))
     throw new ArgumentError(
       'checkpoint',
-      `is ${kindOf(config)} model; repair takes models whose discriminator ends in one real/fake logit and ` +
-        'whose generator takes the noise alone (plain, or --conditional with one-hot conditioning), for now',
+      `is ${kindOf(config)} model; the latent search (repair, and restore without a trained restorer) takes ` +
+        'models whose discriminator ends in one real/fake logit and whose generator takes the noise alone ' +
+        '(plain, or --conditional with one-hot conditioning), for now',
     );
 }

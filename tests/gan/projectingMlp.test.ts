@@ -46,7 +46,7 @@ describe('a class-projecting conditional MLP', () => {
       await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
       await samplesEachClass(checkpoint);
       expect(() => requireRepairable(checkpoint.config)).toThrow(
-        /^checkpoint: is a class-projecting model; repair takes/,
+        /^checkpoint: is a class-projecting model; the latent search \(repair, and restore/,
       );
     } finally {
       destroy();
@@ -80,7 +80,7 @@ describe('an auxiliary-classifier conditional MLP (AC-GAN)', () => {
       await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
       await samplesEachClass(checkpoint);
       expect(() => requireRepairable(checkpoint.config)).toThrow(
-        /^checkpoint: is an auxiliary-classifier model; repair/,
+        /^checkpoint: is an auxiliary-classifier model; the latent search \(repair/,
       );
       // Its D is a classifier of the classes too, as a semi-supervised D is.
       const classifier = await GanClassifier.create(gpu.ctx, checkpoint);

@@ -58,18 +58,23 @@ async function semiTrainer(ctx: GpuContext, config: Partial<GanConfig> = CONFIG)
 }
 
 describe('a classification scored against labels', () => {
-  it('counts the right ones and the confusion by hand; a label outside the classes is wrong and not tabled', () => {
-    const score = scoreClassification(Int32Array.of(0, 1, 2, 1, 0), Uint8Array.of(0, 2, 2, 7, 1), 3);
+  it('counts the right ones and the confusion by hand; refuses a label outside the classes', () => {
+    const score = scoreClassification(Int32Array.of(0, 1, 2, 1, 0), Uint8Array.of(0, 2, 2, 0, 1), 3);
     expect(score).toEqual({
       accuracy: 2 / 5,
       right: 2,
       count: 5,
       confusion: [
-        [1, 0, 0],
+        [1, 1, 0],
         [1, 0, 0],
         [0, 1, 1],
       ],
     });
+    // Such a picture could never be read right, and a confusion matrix has no row for it: the
+    // pictures are of other classes than D's (a 3-class model scored on MNIST's ten digits).
+    expect(() => scoreClassification(Int32Array.of(0, 1, 2), Uint8Array.of(0, 7, 2), 3)).toThrow(
+      /^labels: label 1 is 7, but D reads 3 classes \(0 to 2\): give pictures of its classes$/,
+    );
     expect(() => scoreClassification(Int32Array.of(0, 1), Uint8Array.of(0), 3)).toThrow(
       /^labels: must be a Uint8Array of one label per picture \(2\)/,
     );
