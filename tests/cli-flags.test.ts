@@ -74,7 +74,7 @@ describe('flag tables', () => {
       discriminatorHiddenNoise: 0.5,
     });
     expect(flagHelp(TRAIN_FLAGS['d-hidden']!)).toContain('(default 256,128)');
-    for (const bad of ['1000,,250', '256;128', '1.5,2', ''])
+    for (const bad of ['1000,,250', '256;128', '1.5,2', '', '0x10', '1e3', ' 7', '-3', '99999999999999999999'])
       expect(() => parseFlags(['--steps', '5', `--d-hidden=${bad}`], TRAIN_FLAGS), bad).toThrow(
         bad === '' ? /--d-hidden must be whole numbers/ : `--d-hidden must be whole numbers separated by commas`,
       );

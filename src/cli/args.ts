@@ -117,7 +117,8 @@ function integerList(name: string, text: string): number[] {
   if (text === 'none') return [];
   const parts = text.split(',');
   const values = parts.map((part) => Number(part));
-  if (parts.some((part) => part.trim() === '') || !values.every(Number.isInteger))
+  // Digits only: Number() would also read 0x10, 1e3 and " 7 " as whole numbers.
+  if (!parts.every((part) => /^\d+$/.test(part)) || !values.every(Number.isSafeInteger))
     throw new UsageError(`--${name} must be whole numbers separated by commas (e.g. 256,128) or none, got "${text}"`);
   return values;
 }

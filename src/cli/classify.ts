@@ -18,7 +18,11 @@ import { type FlagTable, parseFlags, UsageError } from './args.js';
 import { builtinData, loadTrainingData, type BuiltinData } from './data.js';
 
 export const CLASSIFY_FLAGS: FlagTable = {
-  checkpoint: { kind: 'string', required: true, help: 'a semi-supervised checkpoint (trained with --labeled N)' },
+  checkpoint: {
+    kind: 'string',
+    required: true,
+    help: 'a checkpoint whose D reads classes (trained with --labeled N, or --conditioning auxiliary)',
+  },
   image: { kind: 'string', help: 'one picture to classify, PNG or JPEG' },
   data: {
     kind: 'string',

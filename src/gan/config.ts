@@ -81,7 +81,7 @@ export interface GanConfig {
    * Salimans et al.'s regulariser of a semi-supervised D (an MLP's): Gaussian noise of this σ added
    * to D's input while it trains (they used 0.3 on MNIST's [0, 1] pixels), and of
    * discriminatorHiddenNoise after each hidden layer's activation (0.5). Each pass through D draws
-   * new noise; a classifier's or repair's pass adds none. 0: no noise layer.
+   * new noise; a classifier's or repair's pass adds none. 0: no noise layer; at most 100.
    */
   discriminatorInputNoise: number;
   discriminatorHiddenNoise: number;

@@ -6,6 +6,9 @@ import { MAX_LAYERS } from '../kernels/streams.js';
 import { makesBlock } from '../nn/model.js';
 import { ARCHITECTURES, DCGAN_SIDES, mlpDiscriminator, type Architecture } from '../nn/presets.js';
 
+/** The largest σ of a noise layer in D (discriminatorInputNoise, discriminatorHiddenNoise). */
+export const MAX_NOISE = 100;
+
 /** The settings these checks read: a GanConfig's (named here so that this file need not import config.ts). */
 export interface CheckedSettings {
   architecture: Architecture;
@@ -90,8 +93,10 @@ export function checkGeneratorBatchNorm(c: CheckedSettings): void {
 
 /** Noise layers in an MLP's D, each a block of its own: the blocks must fit the stream table. */
 export function checkDiscriminatorNoise(c: CheckedSettings): void {
-  const input = requireFinite('discriminatorInputNoise', c.discriminatorInputNoise, { min: 0 });
-  const hidden = requireFinite('discriminatorHiddenNoise', c.discriminatorHiddenNoise, { min: 0 });
+  // Past MAX_NOISE the noise drowns the pictures (in [−1, 1]) and D's activations alike, and far
+  // past it (1e30) D's sums overflow float32: a bound with its reason, not a divergence blamed on the rate.
+  const input = requireFinite('discriminatorInputNoise', c.discriminatorInputNoise, { min: 0, max: MAX_NOISE });
+  const hidden = requireFinite('discriminatorHiddenNoise', c.discriminatorHiddenNoise, { min: 0, max: MAX_NOISE });
   if (input === 0 && hidden === 0) return;
   const setting = input > 0 ? 'discriminatorInputNoise' : 'discriminatorHiddenNoise';
   if (c.architecture !== 'mlp')

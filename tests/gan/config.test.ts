@@ -27,6 +27,9 @@ describe('GAN settings', () => {
     [{ oneHotValue: 128 }, /oneHotValue.*power of two from 1 to 64/],
     [{ oneHotValue: '8' }, /oneHotValue.*power of two from 1 to 64/],
     [{ discriminatorInputNoise: -0.1 }, /^discriminatorInputNoise: must be >= 0/],
+    // Far past the pictures' range: it drowned them, then overflowed D's loss and was blamed on the rate.
+    [{ discriminatorInputNoise: 1e30 }, /^discriminatorInputNoise: must be <= 100, got 1e\+30/],
+    [{ discriminatorHiddenNoise: 100.5 }, /^discriminatorHiddenNoise: must be <= 100/],
     [{ generatorBatchNorm: 'yes' }, /^generatorBatchNorm: must be true or false/],
     [{ architecture: 'dcgan', generatorBatchNorm: true }, /^generatorBatchNorm: is for the MLP's generator/],
     [{ discriminatorHiddenNoise: Number.NaN }, /^discriminatorHiddenNoise: must be a finite number/],
