@@ -4,7 +4,7 @@
 // of training again, and that a bad flag gets one line and the usage. No accuracy is asserted:
 // two steps learn nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,13 @@ describe('bench/labels.ts', { timeout: 300_000 }, () => {
     ...['--json', join(out, 'labels.json'), '--', '--steps-per-submit', '2', '--sample-every', '2'],
   ];
 
+  /** A run's folder: named by what varies, the batch, and a digest of the flags after --. */
+  const runFolder = (kind: string) => {
+    const name = readdirSync(out).find((f) => f.startsWith(`mlp-labels20-seed3-${kind}-batch8-`));
+    expect(name, kind).toBeDefined();
+    return join(out, name!);
+  };
+
   beforeAll(() => {
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(ROOT, 'bench', 'labels.ts'), BUNDLE]);
     out = tempDir('bench-labels-');
@@ -34,7 +41,7 @@ describe('bench/labels.ts', { timeout: 300_000 }, () => {
   });
 
   it('trains the baseline on labels alone and the semi-supervised D, and tables their test error', () => {
-    const runs = ['labels-alone', 'semi-supervised'].map((kind) => join(out, `mlp-labels20-seed3-${kind}`));
+    const runs = ['labels-alone', 'semi-supervised'].map(runFolder);
     const [alone, semi] = runs.map((dir) => decodeCheckpoint(readFileSync(join(dir, 'checkpoint.safetensors'))));
     expect(alone!.config).toMatchObject({ labeled: 20, seed: 3, labeledOnly: true, batch: 8 });
     expect(semi!.config).toMatchObject({ labeled: 20, seed: 3, labeledOnly: false, batch: 8 });
@@ -58,11 +65,25 @@ describe('bench/labels.ts', { timeout: 300_000 }, () => {
     expect(again.stdout.match(/\(logged before\)/g)).toHaveLength(2);
   });
 
+  it('scores a finished run whose log missed the last reading, past a line cut off by a kill', () => {
+    const log = join(runFolder('semi-supervised'), 'log.jsonl');
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    const kept = lines.filter((line) => JSON.parse(line).testAccuracy === undefined);
+    writeFileSync(log, `${kept.join('\n')}\n{"step":2,"lossD":0.`);
+    const again = bench(args());
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.match(/\(logged before\)/g)).toHaveLength(1);
+    // classify reads the checkpoint as the log's reading did: the same right answers of 10,000.
+    expect(again.stdout).toContain(first.stdout.split('\n').find((l) => l.startsWith('| 20 | mlp'))!);
+  });
+
   it('refuses a bad flag in one line with the usage', () => {
     for (const [flags, message] of [
       [['--arch', 'vgg'], /^bench:labels: --arch: unknown vgg/],
       [['--labels', '0'], /^bench:labels: --labels takes positive whole numbers/],
       [['--', '--seed', '4'], /^bench:labels: --seed after --: the bench sets it for each run/],
+      [['--', '--batch=4'], /^bench:labels: --batch=4 after --: the bench sets it for each run/],
+      [['--labels', '5'], /^bench:labels: --labels 5: MNIST takes 10 \(one image per class\) to 60000 labels/],
     ] as const) {
       const r = bench([...flags]);
       expect(r.status).toBe(2);

@@ -183,6 +183,30 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
     for (let i = 0; i < 28 * 14 * 4; i += 4) expect(picture.data[i]).toBe(input.data[i]);
   });
 
+  it("eval scores a two-class D learnt from a folder without the ten digits' test accuracy", () => {
+    // Its D reads classes 0 and 1 only: MNIST's labels up to 9 once ended eval with a refusal.
+    const out = tempDir('gan-run-');
+    const trained = cli(
+      'train',
+      '--labeled',
+      '4',
+      '--data',
+      pictureFolder(),
+      '--channels',
+      '1',
+      '--steps',
+      '2',
+      '--out',
+      out,
+      ...TINY,
+    );
+    expect(trained.status, trained.errors.join('\n')).toBe(0);
+    const scored = cli('eval', '--checkpoint', join(out, 'checkpoint.safetensors'), '--n', '64');
+    expect(scored.status, scored.errors.join('\n')).toBe(0);
+    expect(scored.stdout).toContain('Fréchet classifier distance');
+    expect(scored.stdout).not.toContain('classifier accuracy');
+  });
+
   it('an IDX file at another size, grey', () => {
     const out = tempDir('gan-run-');
     const r = cli(

@@ -59,8 +59,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
       try {
         const score = await evaluator.evaluate();
         const weights = flags.raw ? 'trained' : 'moving-average';
-        // A semi-supervised checkpoint's discriminator is also a classifier: its test accuracy.
-        const tested = classHeadClasses(checkpoint.config) > 0 ? await testAccuracy(ctx, checkpoint, dataset) : null;
+        // A discriminator with a class head is also a classifier: its test accuracy, where its classes
+        // are the set's ten (one of fewer classes, from a folder or an IDX file, has no such score).
+        const tested = classHeadClasses(checkpoint.config) === 10 ? await testAccuracy(ctx, checkpoint, dataset) : null;
         if (flags.json)
           console.log(
             JSON.stringify({

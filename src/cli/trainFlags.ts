@@ -233,7 +233,7 @@ export function runOf(flags: ParsedFlags): Run {
       `--${flags['d-hidden'] !== undefined ? 'd' : 'g'}-hidden sets the MLP's widths; a DCGAN's layers are its ` +
         "preset's: drop it, or train --arch mlp",
     );
-  for (const flag of ['feature-matching', 'labeled-only'])
+  for (const flag of ['feature-matching', 'no-feature-matching', 'labeled-only'])
     if (flags[flag] && !flags.labeled && !flags.resume)
       throw new UsageError(`--${flag} is for a semi-supervised GAN: add --labeled N`);
   if (flags.conditioning !== undefined && !flags.conditional && !flags.resume)

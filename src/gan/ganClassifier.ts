@@ -42,7 +42,7 @@ export interface ClassificationScore {
   /** Pictures classified right, of `count`. */
   right: number;
   count: number;
-  /** confusion[true][predicted]: counts; a label outside the classes counts as wrong and is left out here. */
+  /** confusion[true][predicted]: counts (a label outside the classes is refused). */
   confusion: number[][];
 }
 
@@ -57,7 +57,8 @@ export function scoreClassification(classes: Int32Array, labels: Uint8Array, K: 
   if (outside >= 0)
     throw new ArgumentError(
       'labels',
-      `label ${outside} is ${labels[outside]}, but D reads ${K} classes (0 to ${K - 1}): give pictures of its classes`,
+      `picture ${outside}'s label is ${labels[outside]}, but D reads ${K} classes (0 to ${K - 1}): give pictures ` +
+        'of its classes',
     );
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   let right = 0;

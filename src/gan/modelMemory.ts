@@ -64,7 +64,8 @@ export function checkRowsFit(
   const bytes = widest.bytesPerRow * rows;
   if (widest.bytesPerRow > limit) {
     // Not even one row fits: the layer is too wide, whatever the row count.
-    const network = /^(generator|discriminator)/.exec(widest.label)?.[1];
+    // An MLP's linear layer is as wide as its generatorHidden or discriminatorHidden entry says.
+    const network = /^(generator|discriminator) layer \d+ \(linear/.exec(widest.label)?.[1];
     throw new ArgumentError(
       network ? `${network}Hidden` : argument,
       `make ${widest.label} narrower: one row of it needs ${mib(widest.bytesPerRow)} MiB in one binding, but ` +

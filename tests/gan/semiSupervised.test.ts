@@ -73,7 +73,7 @@ describe('a classification scored against labels', () => {
     // Such a picture could never be read right, and a confusion matrix has no row for it: the
     // pictures are of other classes than D's (a 3-class model scored on MNIST's ten digits).
     expect(() => scoreClassification(Int32Array.of(0, 1, 2), Uint8Array.of(0, 7, 2), 3)).toThrow(
-      /^labels: label 1 is 7, but D reads 3 classes \(0 to 2\): give pictures of its classes$/,
+      /^labels: picture 1's label is 7, but D reads 3 classes \(0 to 2\): give pictures of its classes$/,
     );
     expect(() => scoreClassification(Int32Array.of(0, 1), Uint8Array.of(0), 3)).toThrow(
       /^labels: must be a Uint8Array of one label per picture \(2\)/,
