@@ -38,12 +38,10 @@ const ARCHITECTURES = ['mlp', 'dcgan'];
 /** MNIST's classes and training images: the fewest and the most labels a run can take. */
 const [CLASSES, IMAGES] = [10, 60000];
 /** Train flags the bench sets for each run (or that would make its table wrong), so not after --. */
-const OWNED = ['labeled', 'labeled-only', 'seed', 'steps', 'batch', 'out', 'arch', 'eval-every', 'eval-n'].concat([
-  'resume',
-  'force',
-  'data',
-  'labels',
-]);
+const OWNED = [
+  ...['labeled', 'labeled-only', 'seed', 'steps', 'batch', 'out', 'arch', 'eval-every', 'eval-n'],
+  ...['resume', 'force', 'data', 'labels'],
+];
 const KINDS = ['labels-alone', 'semi-supervised'] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -128,8 +126,9 @@ function loggedAccuracy(dir: string, step: number): number | undefined {
  * run with other settings is never read for this one).
  */
 function runFolder(o: Options, run: Omit<RunResult, 'accuracy'>): string {
-  const flags = o.trainFlags.length > 0 ? `-${createHash('sha256').update(o.trainFlags.join('\0')).digest('hex')}` : '';
-  return join(o.out, `${run.arch}-labels${run.labels}-seed${run.seed}-${run.kind}-batch${o.batch}${flags.slice(0, 9)}`);
+  const digest = createHash('sha256').update(o.trainFlags.join('\0')).digest('hex').slice(0, 8);
+  const flags = o.trainFlags.length > 0 ? `-${digest}` : '';
+  return join(o.out, `${run.arch}-labels${run.labels}-seed${run.seed}-${run.kind}-batch${o.batch}${flags}`);
 }
 
 /** Trains one run with the CLI (or resumes it), unless its log already has the accuracy. */
