@@ -77,6 +77,14 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
       expect(quality.classShares).toHaveLength(10);
     }
     expect(trained.stderr).toMatch(/FCD \d+\.\d\d \(\d+\/10 classes\)/);
+    // The run's last progress line shows its last score, not the one before it.
+    const lastLine = trained.stderr
+      .trim()
+      .split('\n')
+      .filter((l: string) => l.includes('steps/s'))
+      .at(-1);
+    expect(lastLine).toContain(`4/4 100%`);
+    expect(lastLine).toContain(`FCD ${scored.at(-1).quality.distance.toFixed(2)} `);
     const checkpoint = join(out, 'checkpoint.safetensors');
     const json = cli('eval', '--checkpoint', checkpoint, '--n', '64', '--json');
     expect(json.status, json.errors.join('\n')).toBe(0);

@@ -152,13 +152,21 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
   let warned = false;
   let quality: SampleScore | undefined;
   let testAccuracy: number | undefined;
+  let shown: { stats: TrainingStats; speed: number } | undefined;
   const write = (line: object) =>
     appendLine(join(run.out, RUN_FILES.log), JSON.stringify({ ...line, time: new Date().toISOString() }));
+  // A score arrives after the statistics of its step, so the line is drawn again with it: else the
+  // last line of a run would show the evaluation before the last.
+  const show = () => {
+    if (shown)
+      progress.update(progressLine(shown.stats.step, run.total, shown.speed, shown.stats, 24, quality, testAccuracy));
+  };
   return {
     onStats(stats: TrainingStats): void {
       const speed = ((stats.step - start.step) * 1000) / Math.max(1, performance.now() - start.time);
       write({ ...stats, stepsPerSec: speed });
-      progress.update(progressLine(stats.step, run.total, speed, stats, 24, quality, testAccuracy));
+      shown = { stats, speed };
+      show();
       if (!warned && Math.max(stats.lossD, stats.lossG) > RUNAWAY_LOSS) {
         warned = true;
         progress.done();
@@ -168,10 +176,12 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
     setQuality(score: SampleScore): void {
       quality = score;
       write({ step: trainer.step, quality });
+      show();
     },
     setTestAccuracy(score: ClassificationScore): void {
       testAccuracy = score.accuracy;
       write({ step: trainer.step, testAccuracy, testRight: score.right, testCount: score.count });
+      show();
     },
   };
 }
