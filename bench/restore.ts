@@ -12,8 +12,6 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { degradePictures } from '../src/restore/degradePictures.js';
-import { loadFashionMnist } from '../src/data/fashionMnistNode.js';
-import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../src/data/mnistNode.js';
 import { createAccuracyMeter } from '../src/eval/accuracy.js';
 import { loadClassifier } from '../src/eval/classifier.js';
 import { readClassifierFile } from '../src/eval/classifierFile.js';
@@ -32,6 +30,7 @@ import { classicalBaselines, BENCH_DEGRADATIONS, knownValues, toUnit } from './r
 import { type FigureRow, figurePng } from './restore/figure.js';
 import { psnr, ssim } from '../src/eval/pictureQuality.js';
 import { nearestRow, pasteUnknown } from './restore/nearest.js';
+import { benchPictures, classCounts } from './restore/pictures.js';
 
 const SIDE = 28;
 /** Pictures of each degradation in --figure's PNG. */
@@ -180,33 +179,6 @@ async function restoreNearest(
     out.set(toUnit(maskOnly ? pasteUnknown(picture, clean, known) : clean), i * PIXELS);
   }
   return out;
-}
-
-/**
- * The test pictures, their labels and the nearest-picture candidates: MNIST's first n test digits
- * and first `train` training digits (both sets come shuffled); Fashion-MNIST's evenly spaced
- * through each split, which the package orders by class.
- */
-function benchPictures(data: 'mnist' | 'fashion-mnist', settings: Settings) {
-  if (data === 'mnist')
-    return {
-      test: loadMnistImages(mnistFilePath('t10k-images')).pixels.subarray(0, settings.n * PIXELS),
-      labels: loadMnistLabels(mnistFilePath('t10k-labels')).subarray(0, settings.n),
-      train: loadMnistImages().pixels.subarray(0, settings.train * PIXELS),
-    };
-  const [test, train] = [loadFashionMnist('test'), loadFashionMnist('train')];
-  const spread = (count: number, n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * count) / n));
-  const pictures = (set: typeof test, rows: number[]) => {
-    const out = new Uint8Array(rows.length * PIXELS);
-    for (const [i, row] of rows.entries()) out.set(set.pixels.subarray(row * PIXELS, (row + 1) * PIXELS), i * PIXELS);
-    return out;
-  };
-  const testRows = spread(test.count, settings.n);
-  return {
-    test: pictures(test, testRows),
-    labels: Uint8Array.from(testRows, (row) => test.labels[row]!),
-    train: pictures(train, spread(train.count, settings.train)),
-  };
 }
 
 /** The restorer files under `dir` (searched one level down too) trained on `data`, by the chain they undo. */
@@ -363,20 +335,19 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[] | null>
     classifier.destroy();
     ctx.destroy();
   }
-  const pictures =
-    data === 'mnist'
-      ? `MNIST test digits 0–${settings.n - 1}`
-      : `${settings.n} Fashion-MNIST test pictures, evenly spaced`;
+  const pictures = `${data === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} test pictures 0–${settings.n - 1}`;
+  const classes = { test: classCounts(labels), train: classCounts(sets.trainLabels) };
   console.log(
-    `Restoration on ${pictures}, ${adapter}; ${values.checkpoint ?? 'no generator'}; latent search: ` +
-      `${settings.starts} starts × ${settings.steps} steps; restorers: ${values.restorers ?? 'none'}; nearest of ` +
-      `${settings.train} training pictures. The classifier reads ${(100 * cleanAccuracy).toFixed(1)}% of the ` +
+    `Restoration on ${pictures} (of each class 0–9: ${classes.test.join(' ')}), ${adapter}; ` +
+      `${values.checkpoint ?? 'no generator'}; latent search: ${settings.starts} starts × ${settings.steps} steps; ` +
+      `restorers: ${values.restorers ?? 'none'}; nearest of training pictures 0–${settings.train - 1} ` +
+      `(${classes.train.join(' ')}). The classifier reads ${(100 * cleanAccuracy).toFixed(1)}% of the ` +
       'clean pictures right, what giving back the truth would score.\n',
   );
   console.log(table(scores));
   if (values.figure) writeFileSync(values.figure, figurePng(figure, SIDE));
   if (values.json)
-    writeFileSync(values.json, `${JSON.stringify({ adapter, settings, cleanAccuracy, scores }, null, 2)}\n`);
+    writeFileSync(values.json, `${JSON.stringify({ adapter, settings, classes, cleanAccuracy, scores }, null, 2)}\n`);
   return scores;
 }
 

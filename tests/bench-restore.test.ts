@@ -8,6 +8,7 @@ import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { benchPictures, classCounts } from '../bench/restore/pictures.js';
 import { cli, TINY } from './support/cli.js';
 import { useTempDirs } from './support/temp.js';
 
@@ -77,9 +78,28 @@ describe('bench/restore.ts', () => {
     expect(stdout).toMatch(
       /The classifier reads 100\.0% of the clean pictures right, what giving back the truth would/,
     );
+    // MNIST's first two test digits are a 7 and a 2; the header and the JSON say so.
+    expect(stdout).toMatch(/MNIST test pictures 0–1 \(of each class 0–9: 0 0 1 0 0 0 0 1 0 0\)/);
+    expect(result.classes.test).toEqual([0, 0, 1, 0, 0, 0, 0, 1, 0, 0]);
     // Two pictures of three degradations; the mask's and blur's rows are the widest: degraded, six methods, truth.
     const png = PNG.sync.read(readFileSync(figure));
     expect([png.width, png.height]).toEqual([8 * 30 + 2, 6 * 30 + 2]);
+  });
+
+  it("takes every class of Fashion-MNIST's interleaved splits, and no more pictures than there are", () => {
+    // Until 2026-12-06 the benchmark spread its picks evenly through the split: every tenth
+    // picture, which is one class of an interleaved split.
+    const sets = benchPictures('fashion-mnist', { n: 30, train: 50 });
+    expect(classCounts(sets.labels)).toEqual(new Array(10).fill(3));
+    expect(classCounts(sets.trainLabels)).toEqual(new Array(10).fill(5));
+    expect(sets.test).toHaveLength(30 * 784);
+    expect(sets.train).toHaveLength(50 * 784);
+    // MNIST's first 100 test digits, as its label file counts them.
+    const digits = benchPictures('mnist', { n: 100, train: 1000 });
+    expect(classCounts(digits.labels)).toEqual([8, 14, 8, 11, 14, 7, 10, 15, 2, 11]);
+    expect(() => benchPictures('fashion-mnist', { n: 10_001, train: 10 })).toThrow(
+      /--n 10001 asks for more than the 10000 pictures there are/,
+    );
   });
 
   it('refuses a run with neither a checkpoint nor restorers, by name', () => {
