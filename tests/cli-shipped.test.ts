@@ -104,6 +104,7 @@ const LONGER: Record<string, number> = {
   'fashion-mnist downscale:factor=2': 3000,
   'fashion-mnist blur:sigma=1.5': 3000,
   'fashion-mnist mask:first=11,last=18': 3000,
+  'fashion-mnist noise:sigma=0.2,salt=0': 3000,
 };
 
 describe('the shipped restorers', { timeout: 300_000 }, () => {
