@@ -3,6 +3,7 @@
 // restored at full size, a strip; and one-line exit-2 errors for what a restorer cannot do.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeRestorer } from '../src/restore/restorerFile.js';
 import { describe, expect, it } from 'vitest';
 import { cli as run } from './support/cli.js';
 import { barPng, readPng } from './support/png.js';
@@ -101,8 +102,20 @@ describe('a trained restorer from the command line', { timeout: 300_000 }, () =>
     const criticLog = JSON.parse(readFileSync(join(adversarial, 'restorer-log.jsonl'), 'utf8').trim().split('\n')[1]!);
     expect(Object.keys(criticLog.critic).sort()).toEqual(['adversarialLoss', 'cleanReal', 'loss', 'restoredReal']);
 
+    // With the edge term: named on the progress line and kept in the file.
+    const edged = tempDir('gan-restorer-edges-');
+    const withEdges = cli(
+      ...['train', '--task', 'restore', '--degradation', 'blur', '--out', edged, '--steps', '2'],
+      ...['--batch', '4', '--edge-weight', '0.5'],
+    );
+    expect(withEdges.status, withEdges.errors.join('\n')).toBe(0);
+    expect(withEdges.stdout).toMatch(/step 2\/2 {2}l1 \+ 0\.5 × edges loss [\d.]+ {2}/);
+    const edgedFile = decodeRestorer(new Uint8Array(readFileSync(join(edged, 'restorer.safetensors'))));
+    expect(edgedFile.settings).toMatchObject({ edgeWeight: 0.5, loss: 'l1', adversarial: 0 });
+
     for (const [args, message] of [
       [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--adversarial', '-1'], /--adversarial/],
+      [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--edge-weight', '-1'], /--edge-weight/],
       [['--task', 'restore', '--steps', '3'], /--degradation is required/],
       [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--arch', 'dcgan'], /unknown flag --arch/],
       [['--degradation', 'blur', '--steps', '3'], /add --task restore/],

@@ -50,6 +50,12 @@ export const RESTORER_TRAIN_FLAGS: FlagTable = {
     default: 0,
     help: "weight of pix2pix's adversarial term, a critic of (degraded, restored) pairs (pix2pix's: 0.01; 0: off)",
   },
+  'edge-weight': {
+    kind: 'number',
+    setting: 'edgeWeight',
+    default: 0,
+    help: "weight of an l1 on the pictures' gradients (each step between neighbouring pixels) beside --loss; 0: off",
+  },
   data: { kind: 'string', help: 'mnist (default), fashion-mnist, a folder of pictures or an IDX images file' },
   size: { kind: 'integer', min: 4, max: 128, help: 'side the pictures are resized to (default 28)' },
   channels: { kind: 'string', choices: ['1', '3'], help: '1 (grey) or 3 (RGB) (default: from the pictures)' },
@@ -154,7 +160,8 @@ async function trainLoop(
         ? `  critic loss ${critic.loss.toFixed(3)} (σ: clean ${critic.cleanReal.toFixed(2)}, restored ` +
           `${critic.restoredReal.toFixed(2)})`
         : '';
-      const reconstruction = `${trainer.settings.loss} loss ${loss.toFixed(5)}`;
+      const { loss: kind, edgeWeight } = trainer.settings;
+      const reconstruction = `${kind}${edgeWeight > 0 ? ` + ${edgeWeight} × edges` : ''} loss ${loss.toFixed(5)}`;
       console.log(`step ${trainer.step}/${total}  ${reconstruction}${judged}  ${seconds.toFixed(0)} s`);
       const signal = signals.stopped();
       if (signal) {

@@ -69,6 +69,7 @@ export function encodeRestorer(file: RestorerFile, options: { float16?: boolean 
     seed: String(s.seed),
     learning_rate: String(s.learningRate),
     adversarial: String(s.adversarial),
+    edge_weight: String(s.edgeWeight),
     step: String(file.step),
     ...(file.data !== undefined && { data: file.data }),
   };
@@ -130,6 +131,8 @@ export function decodeRestorer(bytes: Uint8Array): RestorerFile {
         loss,
         // Files from before the critic trained with the reconstruction loss alone.
         adversarial: metadata.adversarial === undefined ? 0 : number('adversarial'),
+        // And files from before the edge term, without it.
+        edgeWeight: metadata.edge_weight === undefined ? 0 : number('edge_weight'),
       },
       { channels, side: number('side') },
     );

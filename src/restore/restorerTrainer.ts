@@ -44,6 +44,12 @@ export interface RestorerSettings {
   /** The reconstruction loss. Default l1 (pix2pix's; it keeps edges sharper than l2). */
   loss?: ReconstructionLoss;
   /**
+   * The weight of an l1 on the pictures' gradients beside the reconstruction loss: each step
+   * between neighbouring pixels, across and down, restored against clean (createReconstructionLoss's
+   * `edges`). A restorer that smooths an edge pays for it twice. Default 0: none.
+   */
+  edgeWeight?: number;
+  /**
    * The weight of pix2pix's adversarial term beside the reconstruction loss: a critic of
    * (degraded, restored) pairs trains alongside (pairCritic.ts). pix2pix's λ = 100 on its l1 is
    * 0.01 here. Default 0: the reconstruction loss alone.
@@ -99,6 +105,7 @@ export function resolveRestorerSettings(
       minExclusive: true,
     }),
     loss,
+    edgeWeight: requireFinite('edgeWeight', settings.edgeWeight ?? 0, { min: 0 }),
     adversarial: requireFinite('adversarial', settings.adversarial ?? 0, { min: 0 }),
     ...shape,
   };
@@ -269,6 +276,7 @@ async function buildStep(
         target: clean,
         grad: grads.at(-1)!,
         gate: 'tanh',
+        ...(s.edgeWeight > 0 && { edges: { weight: s.edgeWeight, width: s.side, height: s.side } }),
         stats: lossSum,
         accumulate: true,
       }),

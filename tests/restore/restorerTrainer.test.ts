@@ -1,6 +1,6 @@
 // The trained restorer (src/restore/restorer*.ts): its network's shapes; one training step against
 // float64 (the batch, its noise at the step's counter, forward with batch statistics, the l2
-// loss's gradient, backward and Adam); that training makes pictures better than the degraded
+// loss's gradient with and without the edge term, backward and Adam); that training makes pictures better than the degraded
 // ones (restored with the running estimates); and its file, running estimates included.
 import { readFileSync } from 'node:fs';
 import { degradePictures } from '../../src/restore/degradePictures.js';
@@ -18,6 +18,7 @@ import { pairPackReference } from '../../reference/restorePair.js';
 import { gaussianNoiseReference } from '../../reference/degrade.js';
 import { networkBackwardReference, networkForwardReference } from '../../reference/network.js';
 import { batchExamples } from '../../reference/shuffle.js';
+import { reconstructionReference } from '../../reference/reconstruction.js';
 import { expectClose, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -57,7 +58,7 @@ describe('the restorer network', () => {
 });
 
 /** The exactness tests' restorer: 5 stroke pictures of 8², batch 3, seed 4, l2, Gaussian noise σ 0.3 of seed 9. */
-async function smallTrainer(extra: { adversarial?: number } = {}) {
+async function smallTrainer(extra: { adversarial?: number; edgeWeight?: number } = {}) {
   const [count, side, batch, seed] = [5, 8, 3, 4];
   const pixels = strokes(count, side);
   const dataset = GpuDataset.fromBytes(gpu.ctx, pixels, count, side * side);
@@ -72,36 +73,49 @@ async function smallTrainer(extra: { adversarial?: number } = {}) {
 }
 
 describe('a training step', () => {
-  it('matches float64: batch, noise of the step, forward, l2 gradient, backward and Adam', async () => {
-    const ctx = gpu.ctx;
-    const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer();
-    try {
-      const layout = trainer.network.layout;
-      const start = Float64Array.from(await ctx.readF32(trainer.network.weights));
-      await trainer.train(1);
-      const grads = await ctx.readF32(trainer.network.grads);
-      const after = await ctx.readF32(trainer.network.weights);
+  it.each([0, 0.7])(
+    'matches float64: batch, noise of the step, forward, l2 gradient with edge weight %f, backward and Adam',
+    async (edgeWeight) => {
+      const ctx = gpu.ctx;
+      const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer({ edgeWeight });
+      try {
+        const layout = trainer.network.layout;
+        const start = Float64Array.from(await ctx.readF32(trainer.network.weights));
+        await trainer.train(1);
+        const grads = await ctx.readF32(trainer.network.grads);
+        const after = await ctx.readF32(trainer.network.weights);
 
-      const clean = batchExamples(1, batch, count, seed).flatMap((e) =>
-        Array.from(signed(pixels.subarray(e * side * side, (e + 1) * side * side))),
-      );
-      const degraded = gaussianNoiseReference(clean, Math.fround(0.3), 9, STREAMS.degradeNoise, 1);
-      const slope = 0.2;
-      const outputs = networkForwardReference(layout, batch, degraded, start, slope);
-      const restored = outputs.at(-1)!;
-      const gradOutput = restored.map((y, i) => (2 * (y - clean[i]!)) / restored.length);
-      const want = networkBackwardReference(layout, batch, degraded, start, outputs, gradOutput, slope).dParams;
-      expectClose(grads, want, (i) => 1e-6 + 2e-3 * Math.abs(want[i]!), 'dL/dparameters');
-      // Adam's first step from the GPU's own gradient (a gradient near 0 makes its sign a coin toss).
-      const state = { weights: start, m: new Float64Array(start.length), v: new Float64Array(start.length) };
-      adamReference(state, grads, 1, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-      expectClose(after, state.weights, () => 1e-6, 'weights after Adam');
-      expect(trainer.step).toBe(1);
-    } finally {
-      trainer.destroy();
-      dataset.destroy();
-    }
-  });
+        const clean = batchExamples(1, batch, count, seed).flatMap((e) =>
+          Array.from(signed(pixels.subarray(e * side * side, (e + 1) * side * side))),
+        );
+        const degraded = gaussianNoiseReference(clean, Math.fround(0.3), 9, STREAMS.degradeNoise, 1);
+        const slope = 0.2;
+        const outputs = networkForwardReference(layout, batch, degraded, start, slope);
+        const restored = outputs.at(-1)!;
+        const edges = { weight: edgeWeight, width: side, height: side };
+        const gradOutput = reconstructionReference(restored, clean, { loss: 'l2', edges }).grad;
+        const want = networkBackwardReference(layout, batch, degraded, start, outputs, gradOutput, slope).dParams;
+        expectClose(grads, want, (i) => 1e-6 + 2e-3 * Math.abs(want[i]!), 'dL/dparameters');
+        if (edgeWeight > 0) {
+          // The edge term moves the gradient by more than rounding, and the file keeps its weight.
+          const plain = reconstructionReference(restored, clean, { loss: 'l2' }).grad;
+          const without = networkBackwardReference(layout, batch, degraded, start, outputs, plain, slope).dParams;
+          expect(Math.max(...want.map((g, i) => Math.abs(g - without[i]!)))).toBeGreaterThan(1e-3);
+          const file = decodeRestorer(encodeRestorer(await restorerFileOf(ctx, trainer)));
+          expect(file.settings.edgeWeight).toBe(edgeWeight);
+          expect(decodeRestorer(readFileSync('models/mnist-restore-blur.safetensors')).settings.edgeWeight).toBe(0);
+        }
+        // Adam's first step from the GPU's own gradient (a gradient near 0 makes its sign a coin toss).
+        const state = { weights: start, m: new Float64Array(start.length), v: new Float64Array(start.length) };
+        adamReference(state, grads, 1, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+        expectClose(after, state.weights, () => 1e-6, 'weights after Adam');
+        expect(trainer.step).toBe(1);
+      } finally {
+        trainer.destroy();
+        dataset.destroy();
+      }
+    },
+  );
 });
 
 describe('an adversarial training step (pix2pix: a critic of pairs)', () => {
