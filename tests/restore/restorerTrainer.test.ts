@@ -1,7 +1,8 @@
 // The trained restorer (src/restore/restorer*.ts): its network's shapes; one training step against
 // float64 (the batch, its noise at the step's counter, forward with batch statistics, the l2
-// loss's gradient with and without the edge term, backward and Adam); that training makes pictures better than the degraded
-// ones (restored with the running estimates); and its file, running estimates included.
+// loss's gradient with and without the edge term, backward and Adam); that training makes
+// pictures better than the degraded ones (restored with the running estimates); and its file,
+// running estimates included.
 import { readFileSync } from 'node:fs';
 import { degradePictures } from '../../src/restore/degradePictures.js';
 import { describe, expect, it } from 'vitest';
