@@ -62,7 +62,7 @@ function settingsFrom(values: Record<string, string | boolean | undefined>): Set
   };
   return {
     n: number('n', quick ? 4 : 100),
-    train: Math.min(60_000, number('train', quick ? 500 : 10_000)),
+    train: number('train', quick ? 500 : 10_000),
     starts: number('starts', quick ? 4 : 64),
     steps: number('steps', quick ? 20 : 500),
     // Separated by ; since a spec has commas of its own (noise:sigma=0,salt=0.1).

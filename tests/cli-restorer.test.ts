@@ -112,6 +112,8 @@ describe('a trained restorer from the command line', { timeout: 300_000 }, () =>
     expect(withEdges.stdout).toMatch(/step 2\/2 {2}l1 \+ 0\.5 × edges loss [\d.]+ {2}/);
     const edgedFile = decodeRestorer(new Uint8Array(readFileSync(join(edged, 'restorer.safetensors'))));
     expect(edgedFile.settings).toMatchObject({ edgeWeight: 0.5, loss: 'l1', adversarial: 0 });
+    const edgedLog = JSON.parse(readFileSync(join(edged, 'restorer-log.jsonl'), 'utf8').trim().split('\n').at(-1)!);
+    expect(edgedLog).toMatchObject({ step: 2, edgeWeight: 0.5 });
 
     for (const [args, message] of [
       [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--adversarial', '-1'], /--adversarial/],

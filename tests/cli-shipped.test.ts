@@ -121,7 +121,8 @@ describe('the shipped restorers', { timeout: 300_000 }, () => {
         expect(restorationKey(restorer.settings.degradation)).toBe(degradation);
         // scripts/shipped-models.sh: 1000 steps each, but those trained longer.
         const steps = LONGER[`${data} ${degradation}`] ?? 1000;
-        expect(restorer).toMatchObject({ data, step: steps, settings: { channels: 1, side: 28, adversarial: 0 } });
+        const trainedWith = { channels: 1, side: 28, adversarial: 0, edgeWeight: 0 };
+        expect(restorer).toMatchObject({ data, step: steps, settings: trainedWith });
         expect(new TextDecoder().decode(bytes.subarray(8, 4096))).toContain('"dtype":"F16"');
       }
       expect(shippedRestorerPath(data, 'blur:sigma=0.7')).toBeNull();

@@ -77,7 +77,8 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
       expect(quality.classShares).toHaveLength(10);
     }
     expect(trained.stderr).toMatch(/FCD \d+\.\d\d \(\d+\/10 classes\)/);
-    // The run's last progress line shows its last score, not the one before it.
+    // The run's last progress line shows its last score, not the one before it (which differs).
+    expect(scored[0].quality.distance.toFixed(2)).not.toBe(scored[1].quality.distance.toFixed(2));
     const lastLine = trained.stderr
       .trim()
       .split('\n')

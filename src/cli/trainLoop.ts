@@ -129,6 +129,7 @@ export async function loop({ trainer, sampler, evaluator, tester, run, stop, onS
       if (run.evaluation && trainer.step % run.evaluation.every === 0 && !stop()) {
         if (evaluator) log.setQuality(await evaluator.evaluate());
         if (tester) log.setTestAccuracy(await tester.measure());
+        log.showScores();
       }
       if (trainer.step % run.sampleEvery === 0 && trainer.step < run.total) {
         // The log reaches the checkpoint's step first, so a resume from it repeats no line.
@@ -155,8 +156,6 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
   let shown: { stats: TrainingStats; speed: number } | undefined;
   const write = (line: object) =>
     appendLine(join(run.out, RUN_FILES.log), JSON.stringify({ ...line, time: new Date().toISOString() }));
-  // A score arrives after the statistics of its step, so the line is drawn again with it: else the
-  // last line of a run would show the evaluation before the last.
   const show = () => {
     if (shown)
       progress.update(progressLine(shown.stats.step, run.total, shown.speed, shown.stats, 24, quality, testAccuracy));
@@ -173,15 +172,18 @@ function statsLogger(trainer: GanTrainer, run: Run, progress: Progress) {
         process.stderr.write(runawayWarning(stats, trainer.config));
       }
     },
+    /**
+     * Draws the line again once an evaluation's scores are in: they arrive after the statistics of
+     * their step, and without this the last line of a run would show the evaluation before the last.
+     */
+    showScores: show,
     setQuality(score: SampleScore): void {
       quality = score;
       write({ step: trainer.step, quality });
-      show();
     },
     setTestAccuracy(score: ClassificationScore): void {
       testAccuracy = score.accuracy;
       write({ step: trainer.step, testAccuracy, testRight: score.right, testCount: score.count });
-      show();
     },
   };
 }

@@ -155,12 +155,21 @@ async function trainLoop(
     while (trainer.step < total) {
       const { loss, critic } = await trainOrExplain(trainer, Math.min(every, total - trainer.step));
       const seconds = (performance.now() - started) / 1000;
-      appendLine(log, JSON.stringify({ step: trainer.step, loss, ...(critic && { critic }), seconds }));
+      // The loss holds the edge term where there is one, so its weight goes beside it.
+      const { edgeWeight } = trainer.settings;
+      const line = {
+        step: trainer.step,
+        loss,
+        ...(edgeWeight > 0 && { edgeWeight }),
+        ...(critic && { critic }),
+        seconds,
+      };
+      appendLine(log, JSON.stringify(line));
       const judged = critic
         ? `  critic loss ${critic.loss.toFixed(3)} (σ: clean ${critic.cleanReal.toFixed(2)}, restored ` +
           `${critic.restoredReal.toFixed(2)})`
         : '';
-      const { loss: kind, edgeWeight } = trainer.settings;
+      const kind = trainer.settings.loss;
       const reconstruction = `${kind}${edgeWeight > 0 ? ` + ${edgeWeight} × edges` : ''} loss ${loss.toFixed(5)}`;
       console.log(`step ${trainer.step}/${total}  ${reconstruction}${judged}  ${seconds.toFixed(0)} s`);
       const signal = signals.stopped();

@@ -69,7 +69,8 @@ export function encodeRestorer(file: RestorerFile, options: { float16?: boolean 
     seed: String(s.seed),
     learning_rate: String(s.learningRate),
     adversarial: String(s.adversarial),
-    edge_weight: String(s.edgeWeight),
+    // Only where there is one, so that a file trained without it is byte for byte as before.
+    ...(s.edgeWeight > 0 && { edge_weight: String(s.edgeWeight) }),
     step: String(file.step),
     ...(file.data !== undefined && { data: file.data }),
   };
@@ -131,7 +132,7 @@ export function decodeRestorer(bytes: Uint8Array): RestorerFile {
         loss,
         // Files from before the critic trained with the reconstruction loss alone.
         adversarial: metadata.adversarial === undefined ? 0 : number('adversarial'),
-        // And files from before the edge term, without it.
+        // Files without the key were trained without the edge term.
         edgeWeight: metadata.edge_weight === undefined ? 0 : number('edge_weight'),
       },
       { channels, side: number('side') },

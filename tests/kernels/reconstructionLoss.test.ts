@@ -70,7 +70,7 @@ describe('reconstruction loss against float64', () => {
     ['l1', 28, 28, 17, 1],
     ['l2', 28, 28, 64, 0.3],
   ] as const)(
-    '%s with edges over planes of %i×%i, %i of them, weight %f',
+    '%s with edges over planes %i wide and %i high, %i of them, weight %f',
     async (loss, width, height, planes, weight) => {
       const n = width * height * planes;
       const restored = randomArray(n, 31 + n, -1, 1);
