@@ -156,7 +156,7 @@ async function trainLoop(
       const { loss, critic } = await trainOrExplain(trainer, Math.min(every, total - trainer.step));
       const seconds = (performance.now() - started) / 1000;
       // The loss holds the edge term where there is one, so its weight goes beside it.
-      const { edgeWeight } = trainer.settings;
+      const { edgeWeight, loss: kind } = trainer.settings;
       const line = {
         step: trainer.step,
         loss,
@@ -169,7 +169,6 @@ async function trainLoop(
         ? `  critic loss ${critic.loss.toFixed(3)} (σ: clean ${critic.cleanReal.toFixed(2)}, restored ` +
           `${critic.restoredReal.toFixed(2)})`
         : '';
-      const kind = trainer.settings.loss;
       const reconstruction = `${kind}${edgeWeight > 0 ? ` + ${edgeWeight} × edges` : ''} loss ${loss.toFixed(5)}`;
       console.log(`step ${trainer.step}/${total}  ${reconstruction}${judged}  ${seconds.toFixed(0)} s`);
       const signal = signals.stopped();
