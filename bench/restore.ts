@@ -196,8 +196,10 @@ function readRestorers(dir: string | undefined, data: string): Map<string, Resto
   return found;
 }
 
-/** How a restorer trained with pix2pix's critic is named in the table. */
-const critic = (file: RestorerFile) => (file.settings.adversarial > 0 ? ` + critic ${file.settings.adversarial}` : '');
+/** How a restorer's network and a critic it trained with are named in the table. */
+const trainedWith = (file: RestorerFile) =>
+  (file.settings.residual ? ', residual' : '') +
+  (file.settings.adversarial > 0 ? ` + critic ${file.settings.adversarial}` : '');
 
 /** A trained restorer's pictures (n × 784 in [0, 1]), all at once. */
 async function restoreTrained(ctx: GpuContext, file: RestorerFile, degraded: Float32Array): Promise<Float64Array> {
@@ -305,7 +307,7 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[] | null>
         ...(restorer
           ? [
               {
-                name: `ours (trained restorer${critic(restorer)}, ${restorer.step} steps)`,
+                name: `ours (trained restorer${trainedWith(restorer)}, ${restorer.step} steps)`,
                 restored: await restoreTrained(ctx, restorer, degraded),
               },
             ]

@@ -55,6 +55,7 @@ function layerForward(
   p: PlacedLayer,
   rows: number,
   x: Float64Array,
+  networkInput: ArrayLike<number>,
   params: ArrayLike<number>,
   leakySlope: number,
   evalMode?: EvalMode,
@@ -104,6 +105,8 @@ function layerForward(
       const normals = noise(p, x.length);
       return x.map((v, i) => v + layer.sigma * normals[i]!);
     }
+    case 'add-input':
+      return x.map((v, i) => v + networkInput[i]!);
     default:
       return x; // flatten and unflatten move no data
   }
@@ -122,7 +125,7 @@ export function networkForwardReference(
   const outputs: Float64Array<ArrayBufferLike>[] = [];
   let x: Float64Array<ArrayBufferLike> = Float64Array.from(input);
   for (const p of layout.layers) {
-    x = layerForward(p, rows, x, params, leakySlope, evalMode, noise);
+    x = layerForward(p, rows, x, input, params, leakySlope, evalMode, noise);
     outputs.push(x);
   }
   return outputs;
@@ -147,12 +150,16 @@ export function networkBackwardReference(
   const withExtra = (i: number, grad: Float64Array<ArrayBufferLike>) =>
     extra?.layer === i ? grad.map((g, k) => g + extra.grad[k]!) : grad;
   let grad: Float64Array<ArrayBufferLike> = Float64Array.from(gradOutput);
+  // An add-input layer's gradient reaches the input straight, beside the path through the layers.
+  const skipped = new Float64Array(rows * layout.inShape.reduce((a, d) => a * d, 1));
   for (let i = layout.layers.length - 1; i >= 0; i--) {
     const p = layout.layers[i]!;
     const x = i === 0 ? Float64Array.from(input) : outputs[i - 1]!;
-    grad = layerBackward(p, rows, x, outputs[i]!, withExtra(i, grad), params, dParams, leakySlope);
+    grad = withExtra(i, grad);
+    if (p.layer.kind === 'add-input') for (let k = 0; k < grad.length; k++) skipped[k]! += grad[k]!;
+    grad = layerBackward(p, rows, x, outputs[i]!, grad, params, dParams, leakySlope);
   }
-  return { dParams, dInput: withExtra(-1, grad) };
+  return { dParams, dInput: withExtra(-1, grad).map((g, k) => g + skipped[k]!) };
 }
 
 function put(dParams: Float64Array, view: TensorView | undefined, values: ArrayLike<number>): void {
@@ -225,6 +232,7 @@ function layerBackward(
         (g, i) => g * (layer.fn === 'relu' ? (y[i]! > 0 ? 1 : 0) : derivativeFromOutput(layer.fn, y[i]!, leakySlope)),
       );
     default:
-      return dy; // Gaussian noise is added, so it passes the gradient on; flatten and unflatten move none
+      // Gaussian noise and the input are added, so they pass the gradient on; flatten and unflatten move none
+      return dy;
   }
 }

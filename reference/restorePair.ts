@@ -1,7 +1,7 @@
 // The pair discriminator's input and its gradient (src/kernels/restorePair.ts) in float64, from
 // their definitions: each pair row is the degraded picture with each pixel repeated factor × factor
 // times, then the picture; the gradient adds weight · ∂L/∂(picture half) · (1 − y²) (tanh's
-// derivative at its output y) to the restorer's gradient.
+// derivative at its output y), or without the factor for a residual restorer, to the restorer's gradient.
 export interface PairReferenceShape {
   rows: number;
   channels: number;
@@ -30,17 +30,19 @@ export function pairPackReference(
   return pair;
 }
 
-export function pairGradientTanhReference(
+/** grad + weight × the pair gradient's restored half, through tanh (`gate`) or as it is (a residual restorer's). */
+export function pairGradientReference(
   shape: PairReferenceShape,
   restored: ArrayLike<number>,
   pairGrads: ArrayLike<number>,
   grad: ArrayLike<number>,
   weight: number,
+  gate: 'tanh' | 'none' = 'tanh',
 ): Float64Array {
   const plane = shape.channels * shape.side * shape.side;
   return Float64Array.from(grad, (g, i) => {
     const r = Math.floor(i / plane);
     const y = restored[i]!;
-    return g + weight * pairGrads[(2 * r + 1) * plane + (i % plane)]! * (1 - y * y);
+    return g + weight * pairGrads[(2 * r + 1) * plane + (i % plane)]! * (gate === 'tanh' ? 1 - y * y : 1);
   });
 }

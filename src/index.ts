@@ -26,8 +26,10 @@ export {
 export {
   createActivationForward,
   createActivationBackward,
+  createElementwiseAdd,
   type ActivationForwardSpec,
   type ActivationBackwardSpec,
+  type ElementwiseAddSpec,
 } from './kernels/activation.js';
 export { createBceWithLogits, type BceSpec } from './kernels/bce.js';
 export { createLogitHead, type LogitHeadSpec, type LogitLoss } from './kernels/logitHead.js';

@@ -115,9 +115,29 @@ describe('a trained restorer from the command line', { timeout: 300_000 }, () =>
     const edgedLog = JSON.parse(readFileSync(join(edged, 'restorer-log.jsonl'), 'utf8').trim().split('\n').at(-1)!);
     expect(edgedLog).toMatchObject({ step: 2, edgeWeight: 0.5 });
 
+    // A residual restorer: kept in the file and the log, and `restore` takes it as any other.
+    const residual = tempDir('gan-restorer-residual-');
+    const withResidual = cli(
+      ...['train', '--task', 'restore', '--degradation', 'noise', '--out', residual, '--steps', '2'],
+      ...['--batch', '4', '--residual'],
+    );
+    expect(withResidual.status, withResidual.errors.join('\n')).toBe(0);
+    const residualFile = join(residual, 'restorer.safetensors');
+    expect(decodeRestorer(new Uint8Array(readFileSync(residualFile))).settings.residual).toBe(true);
+    const residualLog = JSON.parse(readFileSync(join(residual, 'restorer-log.jsonl'), 'utf8').trim().split('\n')[0]!);
+    expect(residualLog).toMatchObject({ step: 2, residual: true });
+    const denoised = join(residual, 'denoised.png');
+    const n = cli('restore', '--checkpoint', residualFile, '--image', clean, '--out', denoised);
+    expect(n.status, n.errors.join('\n')).toBe(0);
+    expect(n.stdout).toMatch(/undid noise.* with the restorer .* \(trained 2 steps\)/);
+
     for (const [args, message] of [
       [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--adversarial', '-1'], /--adversarial/],
       [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--edge-weight', '-1'], /--edge-weight/],
+      [
+        ['--task', 'restore', '--degradation', 'downscale', '--steps', '3', '--residual'],
+        /--residual: a residual restorer .* cannot undo downscaling \(14 to 28 pixels\)/,
+      ],
       [['--task', 'restore', '--steps', '3'], /--degradation is required/],
       [['--task', 'restore', '--degradation', 'blur', '--steps', '3', '--arch', 'dcgan'], /unknown flag --arch/],
       [['--degradation', 'blur', '--steps', '3'], /add --task restore/],

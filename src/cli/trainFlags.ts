@@ -19,8 +19,8 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     choices: ['gan', 'restore'],
     help:
       'gan (the default) or restore: train a restorer that undoes --degradation, with --data, --size, ' +
-      '--channels, --steps, --batch, --seed, --lr, --loss l1|l2, --edge-weight, --adversarial, --out, --force and ' +
-      '--log-every',
+      '--channels, --steps, --batch, --seed, --lr, --loss l1|l2, --edge-weight, --residual, --adversarial, --out, ' +
+      '--force and --log-every',
   },
   degradation: {
     kind: 'string',

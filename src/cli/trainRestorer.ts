@@ -56,6 +56,11 @@ export const RESTORER_TRAIN_FLAGS: FlagTable = {
     default: 0,
     help: "weight of an l1 on the pictures' gradients (each step between neighbouring pixels) beside --loss; 0: off",
   },
+  residual: {
+    kind: 'boolean',
+    setting: 'residual',
+    help: 'a full-resolution network that adds a correction to the degraded picture (not with downscale)',
+  },
   data: { kind: 'string', help: 'mnist (default), fashion-mnist, a folder of pictures or an IDX images file' },
   size: { kind: 'integer', min: 4, max: 128, help: 'side the pictures are resized to (default 28)' },
   channels: { kind: 'string', choices: ['1', '3'], help: '1 (grey) or 3 (RGB) (default: from the pictures)' },
@@ -156,11 +161,12 @@ async function trainLoop(
       const { loss, critic } = await trainOrExplain(trainer, Math.min(every, total - trainer.step));
       const seconds = (performance.now() - started) / 1000;
       // The loss holds the edge term where there is one, so its weight goes beside it.
-      const { edgeWeight, loss: kind } = trainer.settings;
+      const { edgeWeight, loss: kind, residual } = trainer.settings;
       const line = {
         step: trainer.step,
         loss,
         ...(edgeWeight > 0 && { edgeWeight }),
+        ...(residual && { residual }),
         ...(critic && { critic }),
         seconds,
       };

@@ -87,6 +87,9 @@ function moduleText(p: PlacedLayer): string {
     case 'gaussian-noise':
       // Not a torch.nn module: nn.Identity() loads in its place, as the layer is in eval mode.
       return `GaussianNoise(${layer.sigma})`;
+    case 'add-input':
+      // Not a torch.nn module either: a PyTorch copy adds the network's input in its forward.
+      return 'AddInput()';
     case 'flatten':
       return 'Flatten()';
     case 'unflatten':

@@ -1,6 +1,7 @@
 // Stand-alone activation kernels, for where an activation cannot ride in a matmul epilogue. 'none'
 // is the identity: forward and backward are copies (a Gaussian-noise layer's eval forward, and its
-// backward where no activation's derivative is to be folded in).
+// backward where no activation's derivative is to be folded in). The sum of two arrays shares the
+// shader: an add-input layer's forward.
 import { guardedCreator } from '../gpu/creation.js';
 import { requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -77,6 +78,38 @@ async function makeActivationBackward(ctx: GpuContext, spec: ActivationBackwardS
     spec.label ?? `${spec.activation} backward`,
     resources,
     { n, alpha },
+    gridForItems(ctx, compiled.layout, n),
+  );
+}
+
+export interface ElementwiseAddSpec {
+  n: number;
+  input: TensorRef;
+  /** n values added to `input`'s. */
+  addend: TensorRef;
+  /** input + addend, written; may not be either of them. */
+  output: TensorRef;
+  label?: string;
+}
+
+/** output = input + addend, value by value. */
+export const createElementwiseAdd = /* @__PURE__ */ guardedCreator('createElementwiseAdd', makeElementwiseAdd);
+
+async function makeElementwiseAdd(ctx: GpuContext, spec: ElementwiseAddSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
+  const n = requirePositiveInteger('n', spec.n);
+  const resources = new Bindings(ctx)
+    .tensor('input', 'input', spec.input, n)
+    .tensor('addend', 'addend', spec.addend, n)
+    .tensor('output', 'output', spec.output, n)
+    .forEntry(activationShader, 'add_forward');
+  const compiled = await getPipeline(ctx.device, activationShader, 'add_forward', {});
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? 'elementwise add',
+    resources,
+    { n, alpha: 0 },
     gridForItems(ctx, compiled.layout, n),
   );
 }

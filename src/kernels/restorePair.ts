@@ -38,8 +38,11 @@ export interface PairGradientSpec extends PairShape {
   grad: TensorRef;
   /** The adversarial term's weight beside the restorer's own loss. */
   weight: number;
-  /** The restorer's output activation, whose derivative the pair's gradient goes through. */
-  gate: Exclude<Activation, 'none'>;
+  /**
+   * The restorer's output activation, whose derivative the pair's gradient goes through; absent
+   * where the output is not an activation's (a residual restorer's: its add-input layer folds tanh's).
+   */
+  gate?: Exclude<Activation, 'none'>;
   leakySlope?: number;
   label?: string;
 }
@@ -88,8 +91,9 @@ async function makePairGradient(ctx: GpuContext, spec: PairGradientSpec): Promis
   const { rows, plane, side, inputSide } = checkShape(spec);
   const weight = requireFinite('weight', spec.weight, { min: 0 });
   const alpha = requireFinite('leakySlope', spec.leakySlope ?? 0.2);
-  const GATE = activationCode(pairShader, 'gate', spec.gate);
-  if (GATE === 0) throw new ArgumentError('gate', 'must name an activation, not none');
+  const GATE = spec.gate === undefined ? 0 : activationCode(pairShader, 'gate', spec.gate);
+  if (spec.gate !== undefined && GATE === 0)
+    throw new ArgumentError('gate', 'must name an activation, or be left out for none');
   const resources = new Bindings(ctx)
     .tensor('picture', 'restored', spec.restored, rows * plane)
     .tensor('pair_grads', 'pairGrads', spec.pairGrads, rows * 2 * plane)

@@ -37,6 +37,13 @@ export type Layer =
    * Holds nothing; PyTorch has no such module, and nn.Identity loads in its place.
    */
   | { kind: 'gaussian-noise'; sigma: number }
+  /**
+   * Adds the network's input to the values reaching it (a residual over the whole network: the
+   * layers before it learn a correction to the input, as a denoiser that passes fine detail
+   * through). Its input must have the network's input's shape. Holds nothing; nn.Sequential cannot
+   * say it, so a PyTorch copy adds the input itself.
+   */
+  | { kind: 'add-input' }
   | { kind: 'flatten' }
   | { kind: 'unflatten'; shape: readonly [number, number, number] };
 
@@ -135,7 +142,7 @@ export function layoutModel(
   let shape: readonly number[] = inShape;
   layers.forEach((layer, index) => {
     const where = `${argument}[${index}]`;
-    const p = placeLayer(where, layer, index, shape, params, state);
+    const p = placeLayer(where, layer, index, shape, params, state, inShape);
     placed.push(p);
     shape = p.outShape;
   });
@@ -162,6 +169,7 @@ function placeLayer(
   inShape: readonly number[],
   params: Placer,
   state: Placer,
+  networkInput: readonly number[],
 ): PlacedLayer {
   const base = { layer, index, inShape };
   const name = (tensor: string) => `${index}.${tensor}`;
@@ -195,6 +203,14 @@ function placeLayer(
     case 'gaussian-noise':
       requireFinite(`${where}.sigma`, layer.sigma, { min: 0 });
       return { ...base, outShape: inShape };
+    case 'add-input':
+      if (inShape.length !== networkInput.length || inShape.some((d, i) => d !== networkInput[i]))
+        throw new ArgumentError(
+          where,
+          `add-input adds the network's input [${networkInput}] to its own input, which is [${inShape}]; ` +
+            "the layers before it must end at the input's shape",
+        );
+      return { ...base, outShape: inShape };
     case 'flatten':
       return { ...base, outShape: [size(inShape)] };
     case 'unflatten': {
@@ -209,7 +225,8 @@ function placeLayer(
     default:
       throw new ArgumentError(
         `${where}.kind`,
-        `must be linear, conv2d, conv-transpose2d, batch-norm, activation, gaussian-noise, flatten or unflatten, got ` +
+        'must be linear, conv2d, conv-transpose2d, batch-norm, activation, gaussian-noise, add-input, flatten or ' +
+          'unflatten, got ' +
           String((layer as { kind?: unknown })?.kind),
       );
   }

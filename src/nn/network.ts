@@ -12,11 +12,13 @@
 // applied, and the one-hot rows written for the class columns' gradient (its backward's dZᵀ·onehot).
 // A Gaussian-noise layer is a block of its own (it adds noise to its input in training, copies it
 // in eval mode); its backward passes the gradient through, folding in the previous block's f'.
+// So is an add-input layer (the network's input added to its own), in both directions.
 // A pass may split its rows into groups that batch norms normalise apart (normGroups): a GAN's
 // discriminator sees fake and real examples in one buffer but, as in PyTorch, each by its own
 // statistics; every other layer treats each row on its own and runs over all rows at once.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
+import { createElementwiseAdd } from '../kernels/activation.js';
 import { createBatchNorm } from '../kernels/batchNorm.js';
 import { createClassCondition } from '../kernels/classCondition.js';
 import { createConv2d, createConv2dInputGrad, type Conv2dGeometry } from '../kernels/conv2d.js';
@@ -53,12 +55,14 @@ export function networkBlocks(layout: ModelLayout): Block[] {
     const kind = placed.layer.kind;
     if (kind === 'activation') {
       const last = blocks.at(-1);
-      // A noise layer is a block but computes no activation of its own.
-      const computes = previous !== null && makesBlock(previous) && previous !== 'gaussian-noise';
+      // A noise or add-input layer is a block but computes no activation of its own.
+      const computes =
+        previous !== null && makesBlock(previous) && previous !== 'gaussian-noise' && previous !== 'add-input';
       if (!last || !computes || last.activation)
         throw new ArgumentError(
           `layers[${placed.index}]`,
-          'an activation must come right after a linear, convolution or batch-norm layer, which computes it',
+          'an activation must come right after a linear, convolution or batch-norm layer, which computes it ' +
+            '(put it before a gaussian-noise or add-input layer)',
         );
       last.activation = placed.layer.fn;
     } else if (makesBlock(kind)) {
@@ -348,6 +352,11 @@ export function forwardPlan(net: NetworkWeights, pass: ForwardPass): PlannedKern
         const noise = { sigma: p.layer.sigma, n: pass.rows * block.width, input, output, label };
         return gaussianNoise(noise, pass.mode, pass.noise, b, net.label);
       }
+      case 'add-input':
+        return {
+          build: (ctx) =>
+            createElementwiseAdd(ctx, { n: pass.rows * block.width, input, addend: pass.input, output, label }),
+        };
       default:
         throw new Error(`no forward kernel for ${p.layer.kind}`);
     }

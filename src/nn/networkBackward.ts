@@ -3,7 +3,9 @@
 // with the previous block's f' folded in where its kernel can, through scratch where it cannot.
 // A batch norm whose rows were normalised in groups (normGroups) runs one backward per group, each
 // from its group's saved statistics; the first writes dγ and dβ and the others add theirs to it.
-// A Gaussian-noise layer passes the gradient through (nn/networkNoise.ts).
+// A Gaussian-noise or add-input layer passes the gradient through (nn/networkNoise.ts). A network
+// with an add-input layer gives no input gradient: the input's would need the skip's share added,
+// and nothing differentiates through such a network to its input (a restorer's input is data).
 // After an eval-mode forward (repair's search through a trained network) batch norms pass the
 // gradient back through their running estimates, and only the input's gradient is computed.
 import { ArgumentError } from '../base/errors.js';
@@ -14,7 +16,7 @@ import { createConv2d, createConv2dInputGrad, createConv2dWeightGrad } from '../
 import type { Activation, TensorRef } from '../kernels/kernel.js';
 import { viewRef } from './mlp.js';
 import { elements } from './model.js';
-import { gaussianNoiseBackward } from './networkNoise.js';
+import { passThroughBackward } from './networkNoise.js';
 import {
   blockCount,
   geometry,
@@ -103,6 +105,11 @@ export function backwardPlan(net: NetworkWeights, pass: BackwardPass): PlannedKe
     );
   if (pass.mode === 'eval' && !pass.inputGradOnly)
     throw new ArgumentError('inputGradOnly', 'is required after an eval-mode forward, which trains nothing');
+  if (pass.inputGrad && net.blocks.some((block) => block.layer.layer.kind === 'add-input'))
+    throw new ArgumentError(
+      'inputGrad',
+      `${net.label} has an add-input layer: its backward gives no gradient with respect to its input`,
+    );
   const weights = pass.weights ?? net.weights;
   const plan: PlannedKernel[] = [];
   for (let b = blockCount(net, pass.blocks) - 1; b >= 0; b--) {
@@ -120,8 +127,8 @@ export function backwardPlan(net: NetworkWeights, pass: BackwardPass): PlannedKe
             gate: { kind: pass.inputGrad.gate.kind, output: pass.input },
             leakySlope: pass.inputGrad.gate.leakySlope,
           };
-    if (p.layer.kind === 'gaussian-noise') {
-      if (target) plan.push(gaussianNoiseBackward(pass.rows * block.width, grad, target, gated, label));
+    if (p.layer.kind === 'gaussian-noise' || p.layer.kind === 'add-input') {
+      if (target) plan.push(passThroughBackward(pass.rows * block.width, grad, target, gated, label));
       continue;
     }
     if (p.layer.kind === 'batch-norm') {

@@ -66,10 +66,11 @@ export function gaussianNoise(
 }
 
 /**
- * The block's backward: dL/d(input) = dL/d(output) over `n` values, times f' of the block before
- * it where that block's activation is to be folded in (`gated`, read from that block's output).
+ * The block's backward, and an add-input block's: dL/d(input) = dL/d(output) over `n` values, times
+ * f' of the block before it where that block's activation is to be folded in (`gated`, read from
+ * that block's output).
  */
-export function gaussianNoiseBackward(
+export function passThroughBackward(
   n: number,
   grad: TensorRef,
   target: TensorRef,

@@ -24,8 +24,10 @@ export class NetworkNormalization {
   ) {}
 
   static async create(ctx: GpuContext, net: NetworkParameters): Promise<NetworkNormalization> {
-    // Batch norms are left as they are, and Gaussian-noise layers hold nothing to normalise.
-    const normalised = net.blocks.filter((block) => !['batch-norm', 'gaussian-noise'].includes(block.layer.layer.kind));
+    // Batch norms are left as they are; Gaussian-noise and add-input layers hold nothing to normalise.
+    const normalised = net.blocks.filter(
+      (block) => !['batch-norm', 'gaussian-noise', 'add-input'].includes(block.layer.layer.kind),
+    );
     const layers: SpectralNormLayer[] = normalised.map((block) => {
       const p = block.layer;
       if (p.layer.kind !== 'linear' && p.layer.kind !== 'conv2d')

@@ -12,7 +12,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Workspace } from '../gpu/workspace.js';
 import { createAdam } from '../kernels/adam.js';
-import type { Kernel, TensorRef } from '../kernels/kernel.js';
+import type { Activation, Kernel, TensorRef } from '../kernels/kernel.js';
 import { createLogitHead } from '../kernels/logitHead.js';
 import { createPairGradient, createPairPack } from '../kernels/restorePair.js';
 import { viewRef } from '../nn/mlp.js';
@@ -53,6 +53,8 @@ export interface AdversarialParts {
   restored: TensorRef;
   /** B × C·side²: the restorer's gradient at its last pre-activation (tanh), added to. */
   restorerGrad: TensorRef;
+  /** The restorer's output activation; absent past an add-input layer (a residual restorer). */
+  gate?: Exclude<Activation, 'none'>;
   /** The step counter, advanced by the step's first kernel and committed by its last. */
   stepCount: GPUBuffer;
   /**
@@ -176,7 +178,7 @@ export async function buildAdversarialHalf(ctx: GpuContext, ws: Workspace, parts
       pairGrads,
       grad: parts.restorerGrad,
       weight: parts.weight,
-      gate: 'tanh',
+      ...(parts.gate && { gate: parts.gate }),
     }),
   );
   return kernels;

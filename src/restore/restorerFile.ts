@@ -71,6 +71,7 @@ export function encodeRestorer(file: RestorerFile, options: { float16?: boolean 
     adversarial: String(s.adversarial),
     // Only where there is one, so that a file trained without it is byte for byte as before.
     ...(s.edgeWeight > 0 && { edge_weight: String(s.edgeWeight) }),
+    ...(s.residual && { residual: 'true' }),
     step: String(file.step),
     ...(file.data !== undefined && { data: file.data }),
   };
@@ -134,6 +135,8 @@ export function decodeRestorer(bytes: Uint8Array): RestorerFile {
         adversarial: metadata.adversarial === undefined ? 0 : number('adversarial'),
         // Files without the key were trained without the edge term.
         edgeWeight: metadata.edge_weight === undefined ? 0 : number('edge_weight'),
+        // …and without the input added to the output: its network ends at tanh.
+        residual: residualOf(metadata.residual),
       },
       { channels, side: number('side') },
     );
@@ -149,4 +152,13 @@ export function decodeRestorer(bytes: Uint8Array): RestorerFile {
     throw new CheckpointFormatError(`restorer file: step must be a whole number ≥ 0, got ${metadata.step}`);
   const { parameters, state } = flatFromTensors(layout, PREFIX, tensors);
   return { settings, step, parameters, state, ...(metadata.data !== undefined && { data: metadata.data }) };
+}
+
+function residualOf(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (value !== 'true' && value !== 'false')
+    throw new CheckpointFormatError(
+      `restorer file: metadata "residual" must be true or false, got ${JSON.stringify(value)}`,
+    );
+  return value === 'true';
 }

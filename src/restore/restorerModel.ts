@@ -4,6 +4,12 @@
 // stride-2 convolutions; the decoder doubles it twice back to the clean side with transposed
 // ones. Kept small on purpose: ~7 MFLOP a 28×28 picture, so that it trains in minutes on a CPU
 // adapter and restores a picture in a blink on any GPU.
+// A residual restorer is another network: Zhang et al. 2017's DnCNN made small, five 3×3
+// convolutions at the picture's full side (16 channels, an 11×11 view, ~11 MFLOP a 28×28 picture)
+// whose tanh-bounded output is a correction added to the degraded picture (an add-input layer).
+// The encoder–decoder must carry every pixel through its 7×7 bottleneck, which smooths away fine
+// texture and cannot cancel noise pixel by pixel; so the encoder–decoder with the input added back
+// learnt more slowly than without it (QUALITY.md). Only where the degraded side is the clean one.
 import { requireObject } from '../base/arguments.js';
 import { ArgumentError } from '../base/errors.js';
 import type { Layer } from '../nn/model.js';
@@ -14,6 +20,9 @@ import type { Degradation } from './spec.js';
 const ENCODER = [32, 64] as const;
 const DECODER = 32;
 const LEAKY_SLOPE = 0.2;
+/** The residual network's width and its batch-normed middle layers (DnCNN's are 64 and 15). */
+const RESIDUAL_WIDTH = 16;
+const RESIDUAL_MIDDLE = 3;
 
 export interface RestorerShape {
   channels: 1 | 3;
@@ -21,6 +30,8 @@ export interface RestorerShape {
   side: number;
   /** The degraded pictures' side: side, side/2 or side/4 (after downscaling). */
   inputSide: number;
+  /** The residual network rather than the encoder–decoder (see above); default false. */
+  residual?: boolean;
 }
 
 /** Whether a picture of this side can be restored by this network, and if not, why. */
@@ -33,6 +44,13 @@ export function restorerShapeProblem(shape: RestorerShape): string | null {
     return (
       `the degraded side must be the clean side ${side}, half or a quarter of it (downscaling by 2 or 4), ` +
       `got ${inputSide}`
+    );
+  if (shape.residual !== undefined && typeof shape.residual !== 'boolean')
+    return `residual must be true or false, got ${String(shape.residual)}`;
+  if (shape.residual && inputSide !== side)
+    return (
+      `a residual restorer adds the degraded picture to its output, so it cannot undo downscaling ` +
+      `(${inputSide} to ${side} pixels); train it without residual`
     );
   return null;
 }
@@ -53,6 +71,10 @@ export function restorerLayers(shape: RestorerShape): Layer[] {
   requireObject('shape', shape, "the pictures' { channels, side, inputSide }");
   const problem = restorerShapeProblem(shape);
   if (problem) throw new ArgumentError('restorer', problem);
+  return shape.residual ? residualLayers(shape.channels) : encoderDecoderLayers(shape);
+}
+
+function encoderDecoderLayers(shape: RestorerShape): Layer[] {
   const downs = Math.log2((4 * shape.inputSide) / shape.side); // 2, 1 or 0 stride-2 steps to side/4
   const layers: Layer[] = [];
   // A batch norm after every convolution but the last (as pix2pix, and after the first one too):
@@ -76,6 +98,26 @@ export function restorerLayers(shape: RestorerShape): Layer[] {
     { kind: 'conv-transpose2d', out: shape.channels, kernel: 4, stride: 2, padding: 1 },
     { kind: 'activation', fn: 'tanh' },
   );
+  return layers;
+}
+
+/**
+ * The residual network: 3×3 convolutions at the full side, batch-normed between the first and the
+ * last, then tanh and the degraded picture added back (restorerModel.ts's header says why).
+ */
+function residualLayers(channels: 1 | 3): Layer[] {
+  const conv = (out: number, bias: boolean): Layer => ({
+    kind: 'conv2d',
+    out,
+    kernel: 3,
+    stride: 1,
+    padding: 1,
+    ...(!bias && { bias: false }),
+  });
+  const layers: Layer[] = [conv(RESIDUAL_WIDTH, true), { kind: 'activation', fn: 'relu' }];
+  for (let i = 0; i < RESIDUAL_MIDDLE; i++)
+    layers.push(conv(RESIDUAL_WIDTH, false), { kind: 'batch-norm' }, { kind: 'activation', fn: 'relu' });
+  layers.push(conv(channels, true), { kind: 'activation', fn: 'tanh' }, { kind: 'add-input' });
   return layers;
 }
 

@@ -25,7 +25,7 @@ import {
   type ReconstructionLoss,
 } from '../kernels/reconstructionLoss.js';
 import { buildPlan, forwardPlan, NetworkParameters } from '../nn/network.js';
-import { backwardPlan } from '../nn/networkBackward.js';
+import { backwardPlan, gateOf } from '../nn/networkBackward.js';
 import { initialiseNetwork } from '../nn/networkInit.js';
 import { buildDegradationChain } from './operator.js';
 import { buildAdversarialHalf, pairCriticSpec } from './pairCritic.js';
@@ -49,6 +49,12 @@ export interface RestorerSettings {
    * `edges`). A restorer that smooths an edge pays for it twice. Default 0: none.
    */
   edgeWeight?: number;
+  /**
+   * The residual network rather than the encoder–decoder: full-resolution convolutions whose output
+   * is a correction added to the degraded picture (restorerModel.ts); not with downscaling. Its
+   * output is clamped to [−1, 1] when it restores. Default false.
+   */
+  residual?: boolean;
   /**
    * The weight of pix2pix's adversarial term beside the reconstruction loss: a critic of
    * (degraded, restored) pairs trains alongside (pairCritic.ts). pix2pix's λ = 100 on its l1 is
@@ -77,7 +83,7 @@ const SLOT = 64;
 const CRITIC_SLOT = SLOT;
 const STATS_FLOATS = 3 * SLOT;
 
-export type ResolvedRestorerSettings = Required<RestorerSettings> & RestorerShape;
+export type ResolvedRestorerSettings = Required<RestorerSettings> & Required<RestorerShape>;
 
 export function resolveRestorerSettings(
   settings: RestorerSettings,
@@ -92,10 +98,11 @@ export function resolveRestorerSettings(
   const loss = settings.loss ?? 'l1';
   if (!RECONSTRUCTION_LOSSES.includes(loss))
     throw new ArgumentError('loss', `must be one of ${RECONSTRUCTION_LOSSES.join(', ')}, got ${String(loss)}`);
-  const shape = { channels: pictures.channels, side: pictures.side, inputSide: 0 };
+  const residual = settings.residual ?? false;
+  const shape = { channels: pictures.channels, side: pictures.side, inputSide: 0, residual };
   shape.inputSide = degradedSide(pictures.side, settings.degradation);
   const problem = restorerShapeProblem(shape);
-  if (problem) throw new ArgumentError('pictures', problem);
+  if (problem) throw new ArgumentError(problem.startsWith('a residual') ? 'residual' : 'pictures', problem);
   return {
     degradation: settings.degradation,
     batch: requirePositiveInteger('batch', settings.batch ?? 64),
@@ -268,6 +275,8 @@ async function buildStep(
     );
     const pass = { rows: B, input: chain.output, outputs, stats };
     add(...(await buildPlan(ctx, forwardPlan(network, { ...pass, mode: 'train' }))));
+    // The losses' gradient goes in before the output's tanh, or straight in past an add-input.
+    const gate = gateOf(network.blocks.at(-1)!, network.spec.leakySlope)?.kind;
     add(
       await createReconstructionLoss(ctx, {
         n: B * dataset.dim,
@@ -275,7 +284,7 @@ async function buildStep(
         restored: outputs.at(-1)!,
         target: clean,
         grad: grads.at(-1)!,
-        gate: 'tanh',
+        ...(gate && { gate }),
         ...(s.edgeWeight > 0 && { edges: { weight: s.edgeWeight, width: s.side, height: s.side } }),
         stats: lossSum,
         accumulate: true,
@@ -293,6 +302,7 @@ async function buildStep(
           clean,
           restored: outputs.at(-1)!,
           restorerGrad: grads.at(-1)!,
+          ...(gate && { gate }),
           stepCount: counter.buffer,
           stats: { buffer: lossSum, offset: 4 * CRITIC_SLOT, apart: 4 * SLOT },
         })),

@@ -77,6 +77,9 @@ export class TrainedRestorer {
       out.set(await this.runChunk(chunk, rows), first * this.outputSize);
     }
     if (this.keepsKnownPixels) keepKnown(out, degraded, this.settings);
+    // A residual restorer's output is the degraded picture plus a correction in [−1, 1]: it can
+    // leave the pictures' range, and a value past it is never closer to the truth than the bound.
+    if (this.settings.residual) for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(-1, out[i]!));
     return out;
   }
 

@@ -1,7 +1,12 @@
-// Stand-alone activations, forward and backward, against the float64 reference at 1, at sizes
-// that are not multiples of the 256-wide workgroup, and large.
+// Stand-alone activations, forward and backward, and the sum of two arrays, against the float64
+// reference at 1, at sizes that are not multiples of the 256-wide workgroup, and large.
 import { describe, it } from 'vitest';
-import { createActivationBackward, createActivationForward, type Activation } from '../../src/index.js';
+import {
+  createActivationBackward,
+  createActivationForward,
+  createElementwiseAdd,
+  type Activation,
+} from '../../src/index.js';
 import { activate, derivativeFromOutput } from '../../reference/cpu.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
@@ -54,5 +59,25 @@ describe('activations', () => {
         for (const b of [xb, yb, dyb, dxb]) mem.release(b);
       });
     }
+  }
+});
+
+describe('elementwise add', () => {
+  for (const n of [1, 1000, 70_001]) {
+    it(`input + addend, n=${n}`, async () => {
+      const { ctx } = gpu;
+      const x = randomArray(n, 2 * n, -3, 3);
+      const a = randomArray(n, 2 * n + 1, -3, 3);
+      const mem = ctx.memory;
+      const [xb, ab, yb] = [mem.createStorage('x', x), mem.createStorage('a', a), mem.createStorage('y', n)];
+      const add = await createElementwiseAdd(ctx, { n, input: xb, addend: ab, output: yb });
+      await runKernels(ctx, add);
+      const y = await ctx.readF32(yb);
+      // Each sum of two floats is rounded once: within half an ulp of the float64 sum.
+      const yRef = Array.from(x, (v, i) => v + a[i]!);
+      expectClose(y, yRef, (i) => 1e-7 * Math.abs(yRef[i]!) + 1e-30, 'sum');
+      add.destroy();
+      for (const b of [xb, ab, yb]) mem.release(b);
+    });
   }
 });

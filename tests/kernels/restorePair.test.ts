@@ -1,9 +1,9 @@
 // The pair discriminator's input and its gradient against float64 at awkward sizes (one pixel,
 // odd channel counts, each downscaling factor, a long batch), the gradient also against finite
-// differences of the pair's weighted sum through tanh, and refusals.
+// differences of the pair's weighted sum through tanh, without a gate (a residual restorer's), and refusals.
 import { describe, expect, it } from 'vitest';
 import { createPairGradient, createPairPack, type PairShape } from '../../src/kernels/restorePair.js';
-import { pairGradientTanhReference, pairPackReference } from '../../reference/restorePair.js';
+import { pairGradientReference, pairPackReference } from '../../reference/restorePair.js';
 import { expectClose, randomArray, runKernels, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -41,6 +41,7 @@ async function gradient(
   pairGrads: Float32Array,
   grad: Float32Array,
   weight: number,
+  gate: 'tanh' | 'none' = 'tanh',
 ): Promise<Float32Array> {
   const { ctx } = gpu;
   const b = {
@@ -48,7 +49,7 @@ async function gradient(
     pairGrads: ctx.memory.createStorage('pair grads', pairGrads),
     grad: ctx.memory.createStorage('grad', grad),
   };
-  const kernel = await createPairGradient(ctx, { ...shape, ...b, weight, gate: 'tanh' });
+  const kernel = await createPairGradient(ctx, { ...shape, ...b, weight, ...(gate === 'tanh' && { gate }) });
   try {
     await runKernels(ctx, kernel);
     return await ctx.readF32(b.grad);
@@ -76,7 +77,18 @@ describe('pair gradient', () => {
     const pairGrads = randomArray(shape.rows * 2 * plane, 4);
     const grad = randomArray(shape.rows * plane, 5);
     const got = await gradient(shape, restored, pairGrads, grad, 0.3);
-    const want = pairGradientTanhReference(shape, restored, pairGrads, grad, 0.3);
+    const want = pairGradientReference(shape, restored, pairGrads, grad, 0.3);
+    expectClose(got, want, (i) => 1e-6 + 1e-5 * Math.abs(want[i]!), name(shape));
+  });
+
+  it.each(shapes)('adds it as it is without a gate (a residual restorer): %s', async (shape) => {
+    const plane = shape.channels * shape.side ** 2;
+    // Past an add-input layer the output reaches beyond [−1, 1].
+    const restored = randomArray(shape.rows * plane, 9, -1.8, 1.8);
+    const pairGrads = randomArray(shape.rows * 2 * plane, 10);
+    const grad = randomArray(shape.rows * plane, 11);
+    const got = await gradient(shape, restored, pairGrads, grad, 0.3, 'none');
+    const want = pairGradientReference(shape, restored, pairGrads, grad, 0.3, 'none');
     expectClose(got, want, (i) => 1e-6 + 1e-5 * Math.abs(want[i]!), name(shape));
   });
 
@@ -105,7 +117,7 @@ describe('pair gradient', () => {
     expect(Math.max(...numeric.map(Math.abs))).toBeGreaterThan(0.1);
   });
 
-  it('refuses a degraded side that does not divide the side, and a gate of none', async () => {
+  it('refuses a degraded side that does not divide the side, and a gate named none (leave it out)', async () => {
     const { ctx } = gpu;
     const t = ctx.memory.createStorage('t', 1000);
     try {

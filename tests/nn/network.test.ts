@@ -102,6 +102,18 @@ describe('model layouts', () => {
       { kind: 'activation', fn: 'tanh' },
     ]);
     expect(() => new NetworkParameters(gpu.ctx, noisy, 'N')).toThrow('layers[2]: an activation must come right after');
+    const added = spec([{ kind: 'linear', out: 2 }, { kind: 'add-input' }, { kind: 'activation', fn: 'tanh' }]);
+    expect(() => layoutModel([4], added.layers)).toThrow(
+      "layers[1]: add-input adds the network's input [4] to its own input, which is [2]",
+    );
+    const addThenActivate = spec([
+      { kind: 'linear', out: 4 },
+      { kind: 'add-input' },
+      { kind: 'activation', fn: 'tanh' },
+    ]);
+    expect(() => new NetworkParameters(gpu.ctx, addThenActivate, 'N')).toThrow(
+      'layers[2]: an activation must come right after',
+    );
     expect(() => layoutModel([4], [{ kind: 'gaussian-noise', sigma: -1 }])).toThrow('layers[0].sigma: must be >= 0');
     expect(() => layoutModel([4], [{ kind: 'gaussian-noise', sigma: NaN }])).toThrow(
       'layers[0].sigma: must be a finite',
@@ -128,6 +140,37 @@ describe('model layouts', () => {
       net.destroy();
       ctx.memory.release(x);
       ctx.memory.release(y);
+    }
+  });
+});
+
+describe('add-input layers', () => {
+  it('add the input in eval mode too, and refuse to give an input gradient', async () => {
+    const { ctx } = gpu;
+    const spec: NetworkSpec = {
+      input: [3],
+      layers: [{ kind: 'linear', out: 3, bias: false }, { kind: 'add-input' }],
+      leakySlope: 0.2,
+    };
+    const net = new NetworkParameters(ctx, spec, 'N');
+    const buffers = [Float32Array.from([1, -2, 3, 0.5, 0, -1]), 6, 6, 6, 6, 6].map((data, i) =>
+      ctx.memory.createStorage(`b${i}`, data),
+    );
+    const [x, h, y, gh, gy, dx] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    try {
+      ctx.write(net.weights, Float32Array.from([2, 0, 0, 0, 2, 0, 0, 0, 2]));
+      const pass = { rows: 2, input: x, outputs: [h, y], stats: [null, null] };
+      const kernels = await buildPlan(ctx, forwardPlan(net, { ...pass, mode: 'eval' }));
+      await runKernels(ctx, ...kernels);
+      // 2x + x, row by row.
+      expect(Array.from(await ctx.readF32(y))).toEqual([3, -6, 9, 1.5, 0, -3]);
+      for (const k of kernels) k.destroy();
+      expect(() => backwardPlan(net, { ...pass, grads: [gh, gy], inputGrad: { output: dx } })).toThrow(
+        'inputGrad: N has an add-input layer: its backward gives no gradient with respect to its input',
+      );
+    } finally {
+      net.destroy();
+      for (const b of buffers) ctx.memory.release(b);
     }
   });
 });
@@ -159,6 +202,8 @@ async function gradients(
     );
     const stats = net.blocks.map((b, i) => (b.statsFloats ? make(`stats ${i}`, b.statsFloats) : null));
     const dx = make('dx', input.length);
+    // A network with an add-input layer gives no input gradient (networkBackward.ts).
+    const skips = net.blocks.some((b) => b.layer.layer.kind === 'add-input');
     const pass = { rows, input: x, outputs, stats };
     const stepCount = make('step', new Uint32Array([0, NOISE.step]));
     const noise = { seed: NOISE.seed, stepCount, stepWord: 1 as const, firstStream: NOISE.firstStream };
@@ -166,10 +211,11 @@ async function gradients(
     await runKernels(ctx, ...kernels);
     const y = await ctx.readF32(outputs.at(-1)!);
     ctx.write(grads.at(-1)!, top(y));
-    const backward = await buildPlan(ctx, backwardPlan(net, { ...pass, grads, scratch, inputGrad: { output: dx } }));
+    const inputGrad = skips ? {} : { inputGrad: { output: dx } };
+    const backward = await buildPlan(ctx, backwardPlan(net, { ...pass, grads, scratch, ...inputGrad }));
     kernels.push(...backward);
     await runKernels(ctx, ...backward);
-    return { y, dx: await ctx.readF32(dx), dParams: await ctx.readF32(net.grads), net };
+    return { y, dx: skips ? null : await ctx.readF32(dx), dParams: await ctx.readF32(net.grads), net };
   } finally {
     for (const k of kernels) k.destroy();
     for (const b of buffers) ctx.memory.release(b);
@@ -284,6 +330,40 @@ const CASES: Case[] = [
       ],
     },
   },
+  {
+    // The restorer's residual shape: the input added to a tanh-bounded correction; the add-input
+    // block's backward passes the loss gradient through and folds in tanh's derivative.
+    name: 'conv, leaky → batch norm, relu → transposed conv, tanh → add-input',
+    rows: 3,
+    spec: {
+      input: [2, 6, 6],
+      leakySlope: 0.2,
+      layers: [
+        { kind: 'conv2d', out: 3, kernel: 4, stride: 2, padding: 1, bias: false },
+        { kind: 'batch-norm' },
+        { kind: 'activation', fn: 'leaky-relu' },
+        { kind: 'conv-transpose2d', out: 2, kernel: 4, stride: 2, padding: 1 },
+        { kind: 'activation', fn: 'tanh' },
+        { kind: 'add-input' },
+      ],
+    },
+  },
+  {
+    // An add-input block in the middle: it folds in the leaky-ReLU's derivative, and the linear
+    // layer after it reads the sum.
+    name: 'linear, leaky → add-input → linear',
+    rows: 4,
+    spec: {
+      input: [5],
+      leakySlope: 0.2,
+      layers: [
+        { kind: 'linear', out: 5 },
+        { kind: 'activation', fn: 'leaky-relu' },
+        { kind: 'add-input' },
+        { kind: 'linear', out: 3 },
+      ],
+    },
+  },
 ];
 
 describe('network passes against float64 and finite differences', () => {
@@ -333,7 +413,7 @@ describe('network passes against float64 and finite differences', () => {
         dx.some((v) => Math.abs(v) > 1e-2),
         'the input has a gradient to check',
       ).toBe(true);
-      expectClose(got.dx, dx, tolerance(dx), `${c.name}: d loss / d input`);
+      if (got.dx) expectClose(got.dx, dx, tolerance(dx), `${c.name}: d loss / d input`);
       // Padding between tensors holds no parameter; its gradient is never written.
       const placed = layout.layers.flatMap((p) => [p.weight, p.bias].filter((v) => v !== undefined));
       for (const view of placed) {

@@ -10,7 +10,7 @@ import { GpuDataset } from '../../src/data/dataset.js';
 import { networkLayout } from '../../src/nn/network.js';
 import { decodeRestorer, encodeRestorer, isRestorerFile } from '../../src/restore/restorerFile.js';
 import { degradedSide, restorerLayers, restorerNetworkSpec } from '../../src/restore/restorerModel.js';
-import { RestorerTrainer } from '../../src/restore/restorerTrainer.js';
+import { RestorerTrainer, resolveRestorerSettings } from '../../src/restore/restorerTrainer.js';
 import { parseDegradation } from '../../src/restore/spec.js';
 import { restorerFileOf, TrainedRestorer } from '../../src/restore/trainedRestorer.js';
 import { STREAMS } from '../../src/kernels/streams.js';
@@ -50,6 +50,18 @@ describe('the restorer network', () => {
     expect(layout.layers.at(-1)!.outShape).toEqual([3, side, side]);
   });
 
+  it.each([1, 3] as const)(
+    'as a residual network (%i channels): full-side 3×3 convolutions, tanh, the input added back',
+    (channels) => {
+      const layout = networkLayout(restorerNetworkSpec({ channels, side: 28, inputSide: 28, residual: true }));
+      expect(layout.layers.map((p) => p.layer.kind).slice(-3)).toEqual(['conv2d', 'activation', 'add-input']);
+      // No layer changes the side: every value's correction sees the full-resolution picture.
+      for (const p of layout.layers) expect(p.outShape.slice(1)).toEqual([28, 28]);
+      // 16-channel convolutions: C·16·9 + 16, three times 16·16·9 with a batch norm's 2·16, 16·9·C + C.
+      expect(layout.parameterCount).toBe(channels * 144 + 16 + 3 * (2304 + 32) + 144 * channels + channels);
+    },
+  );
+
   it('refuses sides it cannot rebuild, saying why', () => {
     expect(() => restorerLayers({ channels: 1, side: 30, inputSide: 30 })).toThrow(/multiple of 4/);
     expect(() => restorerLayers({ channels: 1, side: 28, inputSide: 12 })).toThrow(/half or a quarter/);
@@ -59,7 +71,7 @@ describe('the restorer network', () => {
 });
 
 /** The exactness tests' restorer: 5 stroke pictures of 8², batch 3, seed 4, l2, Gaussian noise σ 0.3 of seed 9. */
-async function smallTrainer(extra: { adversarial?: number; edgeWeight?: number } = {}) {
+async function smallTrainer(extra: { adversarial?: number; edgeWeight?: number; residual?: boolean } = {}) {
   const [count, side, batch, seed] = [5, 8, 3, 4];
   const pixels = strokes(count, side);
   const dataset = GpuDataset.fromBytes(gpu.ctx, pixels, count, side * side);
@@ -74,11 +86,15 @@ async function smallTrainer(extra: { adversarial?: number; edgeWeight?: number }
 }
 
 describe('a training step', () => {
-  it.each([0, 0.7])(
-    'matches float64: batch, noise of the step, forward, l2 gradient with edge weight %f, backward and Adam',
-    async (edgeWeight) => {
+  it.each([
+    [0, false],
+    [0.7, false],
+    [0, true],
+  ])(
+    'matches float64: batch, noise of the step, forward, l2 gradient (edge weight %f), backward, Adam (residual: %s)',
+    async (edgeWeight, residual) => {
       const ctx = gpu.ctx;
-      const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer({ edgeWeight });
+      const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer({ edgeWeight, residual });
       try {
         const layout = trainer.network.layout;
         const start = Float64Array.from(await ctx.readF32(trainer.network.weights));
@@ -110,6 +126,11 @@ describe('a training step', () => {
           expect(new TextDecoder().decode(bytes.subarray(0, 4096))).not.toContain('edge_weight');
           expect(decodeRestorer(bytes).settings.edgeWeight).toBe(0);
         }
+        // A residual restorer ends in an add-input layer, and its file says so; one without has no key.
+        expect(layout.layers.at(-1)!.layer.kind).toBe(residual ? 'add-input' : 'activation');
+        const bytes = encodeRestorer(await restorerFileOf(ctx, trainer));
+        expect(decodeRestorer(bytes).settings.residual).toBe(residual);
+        expect(new TextDecoder().decode(bytes.subarray(0, 4096)).includes('"residual"')).toBe(residual);
         // Adam's first step from the GPU's own gradient (a gradient near 0 makes its sign a coin toss).
         const state = { weights: start, m: new Float64Array(start.length), v: new Float64Array(start.length) };
         adamReference(state, grads, 1, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
@@ -124,82 +145,92 @@ describe('a training step', () => {
 });
 
 describe('an adversarial training step (pix2pix: a critic of pairs)', () => {
-  it('matches float64: the critic on [restored; clean] pairs, its Adam, and its gradient in the restorer', async () => {
-    const ctx = gpu.ctx;
-    const weight = 0.5;
-    const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer({ adversarial: weight });
-    try {
-      const critic = trainer.critic!;
-      const gStart = Float64Array.from(await ctx.readF32(trainer.network.weights));
-      const dStart = Float64Array.from(await ctx.readF32(critic.weights));
-      const progress = await trainer.train(1);
-      const [gGrads, dGrads, dAfter] = [
-        await ctx.readF32(trainer.network.grads),
-        await ctx.readF32(critic.grads),
-        await ctx.readF32(critic.weights),
-      ];
-
-      const clean = batchExamples(1, batch, count, seed).flatMap((e) =>
-        Array.from(signed(pixels.subarray(e * side * side, (e + 1) * side * side))),
-      );
-      const degraded = gaussianNoiseReference(clean, Math.fround(0.3), 9, STREAMS.degradeNoise, 1);
-      const slope = 0.2;
-      const gLayout = trainer.network.layout;
-      const outputs = networkForwardReference(gLayout, batch, degraded, gStart, slope);
-      const restored = outputs.at(-1)!;
-      const shape = { rows: batch, channels: 1, side, inputSide: side };
-      const fakePairs = pairPackReference(shape, degraded, restored);
-      const realPairs = pairPackReference(shape, degraded, clean);
-      // Each half is batch-normed by its own statistics: the critic run on each half alone.
-      const dLayout = critic.layout;
-      const judge = (pairs: Float64Array, params: ArrayLike<number>, gradOf: (logit: number) => number) => {
-        const out = networkForwardReference(dLayout, batch, pairs, params, slope);
-        const grad = out.at(-1)!.map((l) => gradOf(l) / batch);
-        return { out, ...networkBackwardReference(dLayout, batch, pairs, params, out, grad, slope) };
-      };
-      const fake = judge(fakePairs, dStart, (l) => sigmoid(l));
-      const real = judge(realPairs, dStart, (l) => sigmoid(l) - 1);
-      const criticGrads = fake.dParams.map((g, i) => g + real.dParams[i]!);
-      expectClose(dGrads, criticGrads, (i) => 1e-6 + 2e-3 * Math.abs(criticGrads[i]!), "the critic's gradient");
-      const bce = (l: number, target: number) => Math.max(l, 0) - l * target + Math.log1p(Math.exp(-Math.abs(l)));
-      const criticLoss =
-        (fake.out.at(-1)!.reduce((s, l) => s + bce(l, 0), 0) + real.out.at(-1)!.reduce((s, l) => s + bce(l, 1), 0)) /
-        batch;
-      expect(progress.critic!.loss).toBeCloseTo(criticLoss, 4);
-      const state = { weights: dStart.slice(), m: new Float64Array(dStart.length), v: new Float64Array(dStart.length) };
-      adamReference(state, dGrads, 1, { lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-      expectClose(dAfter, state.weights, () => 1e-6, 'the critic after Adam');
-
-      // The restorer's term through the updated critic (its weights as the GPU has them).
-      const fooled = judge(fakePairs, dAfter, (l) => sigmoid(l) - 1);
-      const plane = side * side;
-      const gradOutput = restored.map((y, i) => {
-        const row = Math.floor(i / plane);
-        const adversarial = fooled.dInput[(2 * row + 1) * plane + (i % plane)]!;
-        return (2 * (y - clean[i]!)) / restored.length + weight * adversarial;
+  it.each([false, true])(
+    'matches float64: the critic on [restored; clean] pairs, its Adam, and its gradient in the restorer (residual: %s)',
+    async (residual) => {
+      const ctx = gpu.ctx;
+      const weight = 0.5;
+      const { count, side, batch, seed, pixels, dataset, trainer } = await smallTrainer({
+        adversarial: weight,
+        residual,
       });
-      const want = networkBackwardReference(gLayout, batch, degraded, gStart, outputs, gradOutput, slope).dParams;
-      expectClose(gGrads, want, (i) => 1e-6 + 2e-3 * Math.abs(want[i]!), "the restorer's gradient");
-      // The critic's term is no rounding error beside the reconstruction loss's.
-      const without = networkBackwardReference(
-        gLayout,
-        batch,
-        degraded,
-        gStart,
-        outputs,
-        restored.map((y, i) => (2 * (y - clean[i]!)) / restored.length),
-        slope,
-      ).dParams;
-      expect(Math.max(...want.map((g, i) => Math.abs(g - without[i]!)))).toBeGreaterThan(1e-3);
-      // The file says how it was trained; a file from before the critic reads as weight 0.
-      const file = decodeRestorer(encodeRestorer(await restorerFileOf(ctx, trainer)));
-      expect(file.settings.adversarial).toBe(weight);
-      expect(decodeRestorer(readFileSync('models/mnist-restore-blur.safetensors')).settings.adversarial).toBe(0);
-    } finally {
-      trainer.destroy();
-      dataset.destroy();
-    }
-  });
+      try {
+        const critic = trainer.critic!;
+        const gStart = Float64Array.from(await ctx.readF32(trainer.network.weights));
+        const dStart = Float64Array.from(await ctx.readF32(critic.weights));
+        const progress = await trainer.train(1);
+        const [gGrads, dGrads, dAfter] = [
+          await ctx.readF32(trainer.network.grads),
+          await ctx.readF32(critic.grads),
+          await ctx.readF32(critic.weights),
+        ];
+
+        const clean = batchExamples(1, batch, count, seed).flatMap((e) =>
+          Array.from(signed(pixels.subarray(e * side * side, (e + 1) * side * side))),
+        );
+        const degraded = gaussianNoiseReference(clean, Math.fround(0.3), 9, STREAMS.degradeNoise, 1);
+        const slope = 0.2;
+        const gLayout = trainer.network.layout;
+        const outputs = networkForwardReference(gLayout, batch, degraded, gStart, slope);
+        const restored = outputs.at(-1)!;
+        const shape = { rows: batch, channels: 1, side, inputSide: side };
+        const fakePairs = pairPackReference(shape, degraded, restored);
+        const realPairs = pairPackReference(shape, degraded, clean);
+        // Each half is batch-normed by its own statistics: the critic run on each half alone.
+        const dLayout = critic.layout;
+        const judge = (pairs: Float64Array, params: ArrayLike<number>, gradOf: (logit: number) => number) => {
+          const out = networkForwardReference(dLayout, batch, pairs, params, slope);
+          const grad = out.at(-1)!.map((l) => gradOf(l) / batch);
+          return { out, ...networkBackwardReference(dLayout, batch, pairs, params, out, grad, slope) };
+        };
+        const fake = judge(fakePairs, dStart, (l) => sigmoid(l));
+        const real = judge(realPairs, dStart, (l) => sigmoid(l) - 1);
+        const criticGrads = fake.dParams.map((g, i) => g + real.dParams[i]!);
+        expectClose(dGrads, criticGrads, (i) => 1e-6 + 2e-3 * Math.abs(criticGrads[i]!), "the critic's gradient");
+        const bce = (l: number, target: number) => Math.max(l, 0) - l * target + Math.log1p(Math.exp(-Math.abs(l)));
+        const criticLoss =
+          (fake.out.at(-1)!.reduce((s, l) => s + bce(l, 0), 0) + real.out.at(-1)!.reduce((s, l) => s + bce(l, 1), 0)) /
+          batch;
+        expect(progress.critic!.loss).toBeCloseTo(criticLoss, 4);
+        const state = {
+          weights: dStart.slice(),
+          m: new Float64Array(dStart.length),
+          v: new Float64Array(dStart.length),
+        };
+        adamReference(state, dGrads, 1, { lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+        expectClose(dAfter, state.weights, () => 1e-6, 'the critic after Adam');
+
+        // The restorer's term through the updated critic (its weights as the GPU has them).
+        const fooled = judge(fakePairs, dAfter, (l) => sigmoid(l) - 1);
+        const plane = side * side;
+        const gradOutput = restored.map((y, i) => {
+          const row = Math.floor(i / plane);
+          const adversarial = fooled.dInput[(2 * row + 1) * plane + (i % plane)]!;
+          return (2 * (y - clean[i]!)) / restored.length + weight * adversarial;
+        });
+        const want = networkBackwardReference(gLayout, batch, degraded, gStart, outputs, gradOutput, slope).dParams;
+        expectClose(gGrads, want, (i) => 1e-6 + 2e-3 * Math.abs(want[i]!), "the restorer's gradient");
+        // The critic's term is no rounding error beside the reconstruction loss's.
+        const without = networkBackwardReference(
+          gLayout,
+          batch,
+          degraded,
+          gStart,
+          outputs,
+          restored.map((y, i) => (2 * (y - clean[i]!)) / restored.length),
+          slope,
+        ).dParams;
+        expect(Math.max(...want.map((g, i) => Math.abs(g - without[i]!)))).toBeGreaterThan(1e-3);
+        // The file says how it was trained; a file from before the critic reads as weight 0.
+        const file = decodeRestorer(encodeRestorer(await restorerFileOf(ctx, trainer)));
+        expect(file.settings.adversarial).toBe(weight);
+        expect(decodeRestorer(readFileSync('models/mnist-restore-blur.safetensors')).settings.adversarial).toBe(0);
+      } finally {
+        trainer.destroy();
+        dataset.destroy();
+      }
+    },
+  );
 });
 
 describe('training', () => {
@@ -316,6 +347,62 @@ describe('the restorer file', () => {
     expect(() => decodeRestorer(encodeSafetensors(new Map(), metadata))).toThrow(/has no tensor "restorer.0.weight"/);
     expect(() => decodeRestorer(encodeSafetensors(new Map(), { ...metadata, side: '30' }))).toThrow(/multiple of 4/);
     expect(() => decodeRestorer(encodeSafetensors(new Map(), { ...metadata, loss: 'l3' }))).toThrow(/loss/);
+    expect(() => decodeRestorer(encodeSafetensors(new Map(), { ...metadata, residual: 'yes' }))).toThrow(
+      /metadata "residual" must be true or false, got "yes"/,
+    );
+    const upscaling = { ...metadata, degradation: 'downscale:factor=2', residual: 'true' };
+    expect(() => decodeRestorer(encodeSafetensors(new Map(), upscaling))).toThrow(/cannot undo downscaling/);
+  });
+});
+
+describe('a residual restorer', () => {
+  it('learns to undo noise, and restores to the degraded picture plus its correction, clamped to [−1, 1]', async () => {
+    const ctx = gpu.ctx;
+    const [count, side] = [20, 8];
+    const pixels = strokes(count, side);
+    const dataset = GpuDataset.fromBytes(ctx, pixels, count, side * side);
+    const chain = parseDegradation('noise:sigma=0.4');
+    const settings = { degradation: chain, batch: 10, learningRate: 3e-3, residual: true };
+    const trainer = await RestorerTrainer.create(ctx, dataset, { channels: 1, side }, settings);
+    try {
+      const first = await trainer.train(10);
+      const last = await trainer.train(140);
+      expect(last.loss).toBeLessThan(0.5 * first.loss);
+      const clean = signed(pixels);
+      const degraded = await degrade(chain, clean, count, side);
+      const file = await restorerFileOf(ctx, trainer);
+      const restorer = TrainedRestorer.fromFile(ctx, file);
+      try {
+        const restored = await restorer.restore(degraded);
+        expect(meanSquare(restored, clean)).toBeLessThan(0.5 * meanSquare(degraded, clean));
+        // The network in eval mode, in float64, plus the clamp.
+        const layout = networkLayout(restorerNetworkSpec(trainer.settings));
+        const evalMode = { state: file.state };
+        const unclamped = networkForwardReference(layout, count, degraded, file.parameters, 0.2, evalMode).at(-1)!;
+        const want = unclamped.map((v) => Math.min(1, Math.max(-1, v)));
+        expect(
+          unclamped.some((v) => Math.abs(v) > 1.001),
+          'some value left the range, to be clamped',
+        ).toBe(true);
+        expectClose(restored, want, () => 1e-4, 'restored');
+      } finally {
+        restorer.destroy();
+      }
+    } finally {
+      trainer.destroy();
+      dataset.destroy();
+    }
+  });
+
+  it('is refused for downscaling, by the residual setting', () => {
+    const pictures = { channels: 1 as const, side: 8 };
+    const settings = { degradation: parseDegradation('blur+downscale:factor=2'), residual: true };
+    expect(() => resolveRestorerSettings(settings, pictures)).toThrow(
+      /^residual: a residual restorer adds the degraded picture to its output, so it cannot undo downscaling \(4 to 8/,
+    );
+    expect(() => resolveRestorerSettings({ ...settings, residual: 'yes' as never }, pictures)).toThrow(
+      /residual must be true or false/,
+    );
   });
 });
 
