@@ -73,6 +73,17 @@ describe('bench/restore.ts', () => {
       expect([0, 0.5, 1]).toContain(s.accuracy);
     }
     expect(result.settings).toMatchObject({ n: 2, train: 40, starts: 2, steps: 2 });
+    // Each of ours against the baseline read best, on the same two digits: a split of at most 2.
+    expect(result.paired).toHaveLength(3 + 2 + 3);
+    for (const c of result.paired) {
+      expect(c.ours).toMatch(/^ours/);
+      expect(c.baseline).not.toMatch(/^ours/);
+      expect(c.onlyOurs + c.onlyBaseline).toBeLessThanOrEqual(2);
+      expect(c.p).toBeGreaterThan(0);
+    }
+    expect(stdout).toMatch(
+      /\nblur: ours \(trained restorer, 2 steps\) against .*: read right by ours alone \d+, by it/,
+    );
     // The ceiling: the shipped classifier reads both clean test digits (a 7 and a 2) right.
     expect(result.cleanAccuracy).toBe(1);
     expect(stdout).toMatch(

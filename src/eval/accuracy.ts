@@ -14,6 +14,11 @@ import { pixelsFromBytes } from './classifier.js';
 export interface AccuracyMeter {
   /** The share of images whose most likely class is their label, with the network's weights as they are now. */
   measure(): Promise<number>;
+  /**
+   * Each image's most likely class (the first of equal logits), with the weights as they are now:
+   * what a paired comparison of two sets of pictures needs, picture by picture.
+   */
+  predictions(): Promise<Uint8Array>;
   destroy(): void;
 }
 
@@ -44,20 +49,40 @@ export async function createAccuracyMeter(
         }),
       ),
     );
-    return meter(ctx, kernels, stats, ws);
+    const logits = { buffer: outputs.at(-1)!, classes: network.spec.widths.at(-1)! };
+    return meter(ctx, kernels, stats, logits, ws);
   });
 }
 
-/** Measures by recording `kernels` and reading the accuracy statistic from `stats`. */
-function meter(ctx: GpuContext, kernels: Kernel[], stats: GPUBuffer, ws: Workspace): AccuracyMeter {
+/** Measures by recording `kernels` and reading the accuracy statistic from `stats` (or the logits). */
+function meter(
+  ctx: GpuContext,
+  kernels: Kernel[],
+  stats: GPUBuffer,
+  logits: { buffer: GPUBuffer; classes: number },
+  ws: Workspace,
+): AccuracyMeter {
+  const run = () => {
+    const encoder = ctx.device.createCommandEncoder({ label: 'accuracy' });
+    const pass = encoder.beginComputePass();
+    for (const k of kernels) k.record(pass);
+    pass.end();
+    ctx.submit([encoder.finish()]);
+  };
   return {
     async measure() {
-      const encoder = ctx.device.createCommandEncoder({ label: 'accuracy' });
-      const pass = encoder.beginComputePass();
-      for (const k of kernels) k.record(pass);
-      pass.end();
-      ctx.submit([encoder.finish()]);
+      run();
       return (await ctx.readF32(stats))[1]!;
+    },
+    async predictions() {
+      run();
+      const values = await ctx.readF32(logits.buffer);
+      const { classes } = logits;
+      return Uint8Array.from({ length: values.length / classes }, (_, row) => {
+        let best = 0;
+        for (let c = 1; c < classes; c++) if (values[row * classes + c]! > values[row * classes + best]!) best = c;
+        return best;
+      });
     },
     destroy: () => ws.destroy(),
   };

@@ -118,7 +118,21 @@ describe('sample scorer: the committed classifier', () => {
     const network = loadClassifier(gpu.ctx, classifier);
     const meter = await createAccuracyMeter(gpu.ctx, network, test.pixels, labels);
     try {
-      expect(await meter.measure()).toBeCloseTo(Number(file.metadata.test_accuracy), 4);
+      const accuracy = await meter.measure();
+      expect(accuracy).toBeCloseTo(Number(file.metadata.test_accuracy), 4);
+      // Picture by picture: the classes it reads agree with the accuracy, and with float64's on the first 200.
+      const predictions = await meter.predictions();
+      expect(predictions.reduce((right, c, i) => right + (c === labels[i] ? 1 : 0), 0)).toBe(
+        Math.round(accuracy * labels.length),
+      );
+      const rows = 200;
+      const input = pixelsFromBytes(test.pixels.subarray(0, rows * 784));
+      const logits = mlpForwardReference(classifier, CLASSIFIER_PREFIX, CLASSIFIER_SPEC, input, rows).outputs.at(-1)!;
+      const argmax = Array.from({ length: rows }, (_, r) => {
+        const row = Array.from(logits.subarray(r * 10, (r + 1) * 10));
+        return row.indexOf(Math.max(...row));
+      });
+      expect(Array.from(predictions.subarray(0, rows))).toEqual(argmax);
     } finally {
       meter.destroy();
       network.destroy();
