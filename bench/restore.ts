@@ -185,25 +185,36 @@ async function restoreNearest(
   return out;
 }
 
-/** The restorer files under `dir` (searched one level down too) trained on `data`, by the chain they undo. */
-function readRestorers(dir: string | undefined, data: string): Map<string, RestorerFile> {
-  const found = new Map<string, RestorerFile>();
+/**
+ * The restorer files under `dir` (searched one level down too) trained on `data`, by the chain they
+ * undo, in the order of their paths: several for one chain are compared in one run.
+ */
+function readRestorers(dir: string | undefined, data: string): Map<string, RestorerFile[]> {
+  const found = new Map<string, RestorerFile[]>();
   if (dir === undefined) return found;
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.safetensors'));
-  for (const file of files) {
+  for (const file of files.sort()) {
     const bytes = readFileSync(join(dir, file));
     if (!isRestorerFile(bytes)) continue;
     const restorer = decodeRestorer(bytes);
     if ((restorer.data ?? 'mnist') !== data) continue;
-    found.set(restorationKey(restorer.settings.degradation), restorer);
+    const key = restorationKey(restorer.settings.degradation);
+    found.set(key, [...(found.get(key) ?? []), restorer]);
   }
   return found;
 }
 
-/** How a restorer's network and a critic it trained with are named in the table. */
-const trainedWith = (file: RestorerFile) =>
-  (file.settings.residual ? ', residual' : '') +
-  (file.settings.adversarial > 0 ? ` + critic ${file.settings.adversarial}` : '');
+/** A restorer's row name: its network, and its loss, edge term and critic where not the defaults. */
+const restorerName = (file: RestorerFile) => {
+  const s = file.settings;
+  const notes = [
+    s.residual ? 'residual' : '',
+    s.loss !== 'l1' ? s.loss : '',
+    s.edgeWeight > 0 ? `edges ${s.edgeWeight}` : '',
+    s.adversarial > 0 ? `critic ${s.adversarial}` : '',
+  ].filter((note) => note !== '');
+  return `ours (trained restorer${notes.map((note) => `, ${note}`).join('')}, ${file.step} steps)`;
+};
 
 /** A trained restorer's pictures (n × 784 in [0, 1]), all at once. */
 async function restoreTrained(ctx: GpuContext, file: RestorerFile, degraded: Float32Array): Promise<Float64Array> {
@@ -306,17 +317,12 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[] | null>
     for (const { spec, chain } of chains) {
       const geometry = { rows: settings.n, channels: 1, height: SIDE, width: SIDE };
       const degraded = await degradePictures(ctx, chain, geometry, clean, {});
-      const restorer = restorers.get(restorationKey(chain));
+      const trained = [];
+      for (const file of restorers.get(restorationKey(chain)) ?? [])
+        trained.push({ name: restorerName(file), restored: await restoreTrained(ctx, file, degraded) });
       const methods = [
         ...(checkpoint ? await searches(ctx, checkpoint, chain, degraded, settings) : []),
-        ...(restorer
-          ? [
-              {
-                name: `ours (trained restorer${trainedWith(restorer)}, ${restorer.step} steps)`,
-                restored: await restoreTrained(ctx, restorer, degraded),
-              },
-            ]
-          : []),
+        ...trained,
         { name: 'nearest training picture', restored: await restoreNearest(ctx, chain, degraded, train, settings) },
         ...classical(chain, degraded, settings),
       ];

@@ -1,5 +1,5 @@
-// The restoration benchmark (bench/restore.ts) end to end at tiny sizes: a 4-step checkpoint, a
-// 2-step restorer for blur, two test digits, three degradations, and the figure. Only the table's
+// The restoration benchmark (bench/restore.ts) end to end at tiny sizes: a 4-step checkpoint, two
+// 2-step restorers for blur, two test digits, three degradations, and the figure. Only the table's
 // shape, the numbers' ranges and the figure's size are checked: such networks restore nothing,
 // and no quality or speed is asserted.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,6 +23,9 @@ describe('bench/restore.ts', () => {
     const restorer = ['--task', 'restore', '--degradation', 'blur', '--steps', '2', '--batch', '4'];
     const r = cli(['train', ...restorer, '--out', join(out, 'restorers')]);
     expect(r.status, r.errors.join('\n')).toBe(0);
+    // A second restorer for the same degradation is a row of its own, named by how it differs.
+    const second = cli(['train', ...restorer, '--residual', '--out', join(out, 'restorers', 'second')]);
+    expect(second.status, second.errors.join('\n')).toBe(0);
     const bundle = join(ROOT, 'node_modules', '.cache', 'webgpu-gan', 'restore-bench-test.mjs');
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(ROOT, 'bench', 'restore.ts'), bundle]);
     const json = join(out, 'restore.json');
@@ -54,6 +57,7 @@ describe('bench/restore.ts', () => {
       'ours (latent search)',
       'ours (latent search, sphere prior)',
       'ours (trained restorer, 2 steps)',
+      'ours (trained restorer, residual, 2 steps)',
       'nearest training picture',
       'degraded, as it is',
       'Richardson–Lucy (30 it.)',
@@ -74,7 +78,7 @@ describe('bench/restore.ts', () => {
     }
     expect(result.settings).toMatchObject({ n: 2, train: 40, starts: 2, steps: 2 });
     // Each of ours against the baseline read best, on the same two digits: a split of at most 2.
-    expect(result.paired).toHaveLength(3 + 2 + 3);
+    expect(result.paired).toHaveLength(3 + 4 + 2);
     for (const c of result.paired) {
       expect(c.ours).toMatch(/^ours/);
       expect(c.baseline).not.toMatch(/^ours/);
@@ -92,9 +96,9 @@ describe('bench/restore.ts', () => {
     // MNIST's first two test digits are a 7 and a 2; the header and the JSON say so.
     expect(stdout).toMatch(/MNIST test pictures 0–1 \(of each class 0–9: 0 0 1 0 0 0 0 1 0 0\)/);
     expect(result.classes.test).toEqual([0, 0, 1, 0, 0, 0, 0, 1, 0, 0]);
-    // Two pictures of three degradations; the mask's and blur's rows are the widest: degraded, six methods, truth.
+    // Two pictures of three degradations; blur's rows are the widest: degraded, seven methods, truth.
     const png = PNG.sync.read(readFileSync(figure));
-    expect([png.width, png.height]).toEqual([8 * 30 + 2, 6 * 30 + 2]);
+    expect([png.width, png.height]).toEqual([9 * 30 + 2, 6 * 30 + 2]);
   });
 
   it("takes every class of Fashion-MNIST's interleaved splits, and no more pictures than there are", () => {
