@@ -30,6 +30,7 @@ import { TrainedRestorer } from '../src/restore/trainedRestorer.js';
 import { classicalBaselines, BENCH_DEGRADATIONS, knownValues, toUnit } from './restore/methods.js';
 import { type FigureRow, figurePng } from './restore/figure.js';
 import { type HitsRow, pairedComparisons, pairedLines } from './restore/paired.js';
+import { nameApart, type NamedRestorer } from './restore/restorerNames.js';
 import { psnr, ssim } from '../src/eval/pictureQuality.js';
 import { nearestRow, pasteUnknown } from './restore/nearest.js';
 import { benchPictures, classCounts } from './restore/pictures.js';
@@ -189,32 +190,21 @@ async function restoreNearest(
  * The restorer files under `dir` (searched one level down too) trained on `data`, by the chain they
  * undo, in the order of their paths: several for one chain are compared in one run.
  */
-function readRestorers(dir: string | undefined, data: string): Map<string, RestorerFile[]> {
-  const found = new Map<string, RestorerFile[]>();
+function readRestorers(dir: string | undefined, data: string): Map<string, NamedRestorer[]> {
+  const found = new Map<string, NamedRestorer[]>();
   if (dir === undefined) return found;
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.safetensors'));
-  for (const file of files.sort()) {
-    const bytes = readFileSync(join(dir, file));
+  for (const path of files.sort()) {
+    const bytes = readFileSync(join(dir, path));
     if (!isRestorerFile(bytes)) continue;
-    const restorer = decodeRestorer(bytes);
-    if ((restorer.data ?? 'mnist') !== data) continue;
-    const key = restorationKey(restorer.settings.degradation);
-    found.set(key, [...(found.get(key) ?? []), restorer]);
+    const file = decodeRestorer(bytes);
+    if ((file.data ?? 'mnist') !== data) continue;
+    const key = restorationKey(file.settings.degradation);
+    found.set(key, [...(found.get(key) ?? []), { file, path, name: '' }]);
   }
+  for (const [key, list] of found) found.set(key, nameApart(list));
   return found;
 }
-
-/** A restorer's row name: its network, and its loss, edge term and critic where not the defaults. */
-const restorerName = (file: RestorerFile) => {
-  const s = file.settings;
-  const notes = [
-    s.residual ? 'residual' : '',
-    s.loss !== 'l1' ? s.loss : '',
-    s.edgeWeight > 0 ? `edges ${s.edgeWeight}` : '',
-    s.adversarial > 0 ? `critic ${s.adversarial}` : '',
-  ].filter((note) => note !== '');
-  return `ours (trained restorer${notes.map((note) => `, ${note}`).join('')}, ${file.step} steps)`;
-};
 
 /** A trained restorer's pictures (n × 784 in [0, 1]), all at once. */
 async function restoreTrained(ctx: GpuContext, file: RestorerFile, degraded: Float32Array): Promise<Float64Array> {
@@ -318,8 +308,8 @@ async function main(argv = process.argv.slice(2)): Promise<MethodScore[] | null>
       const geometry = { rows: settings.n, channels: 1, height: SIDE, width: SIDE };
       const degraded = await degradePictures(ctx, chain, geometry, clean, {});
       const trained = [];
-      for (const file of restorers.get(restorationKey(chain)) ?? [])
-        trained.push({ name: restorerName(file), restored: await restoreTrained(ctx, file, degraded) });
+      for (const { file, name } of restorers.get(restorationKey(chain)) ?? [])
+        trained.push({ name, restored: await restoreTrained(ctx, file, degraded) });
       const methods = [
         ...(checkpoint ? await searches(ctx, checkpoint, chain, degraded, settings) : []),
         ...trained,

@@ -18,7 +18,7 @@ export interface AccuracyMeter {
    * Each image's most likely class (the first of equal logits), with the weights as they are now:
    * what a paired comparison of two sets of pictures needs, picture by picture.
    */
-  predictions(): Promise<Uint8Array>;
+  predictions(): Promise<Uint16Array>;
   destroy(): void;
 }
 
@@ -78,7 +78,7 @@ function meter(
       run();
       const values = await ctx.readF32(logits.buffer);
       const { classes } = logits;
-      return Uint8Array.from({ length: values.length / classes }, (_, row) => {
+      return Uint16Array.from({ length: values.length / classes }, (_, row) => {
         let best = 0;
         for (let c = 1; c < classes; c++) if (values[row * classes + c]! > values[row * classes + best]!) best = c;
         return best;

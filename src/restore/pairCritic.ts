@@ -53,8 +53,9 @@ export interface AdversarialParts {
   restored: TensorRef;
   /** B × C·side²: the restorer's gradient at its last pre-activation (tanh), added to. */
   restorerGrad: TensorRef;
-  /** The restorer's output activation; absent past an add-input layer (a residual restorer). */
+  /** The restorer's output activation and its slope; absent past an add-input layer (a residual restorer). */
   gate?: Exclude<Activation, 'none'>;
+  leakySlope?: number;
   /** The step counter, advanced by the step's first kernel and committed by its last. */
   stepCount: GPUBuffer;
   /**
@@ -178,7 +179,7 @@ export async function buildAdversarialHalf(ctx: GpuContext, ws: Workspace, parts
       pairGrads,
       grad: parts.restorerGrad,
       weight: parts.weight,
-      ...(parts.gate && { gate: parts.gate }),
+      ...(parts.gate && { gate: parts.gate, leakySlope: parts.leakySlope }),
     }),
   );
   return kernels;

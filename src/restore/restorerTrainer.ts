@@ -51,8 +51,10 @@ export interface RestorerSettings {
   edgeWeight?: number;
   /**
    * The residual network rather than the encoder–decoder: full-resolution convolutions whose output
-   * is a correction added to the degraded picture (restorerModel.ts); not with downscaling. Its
-   * output is clamped to [−1, 1] when it restores. Default false.
+   * is a correction added to the degraded picture (restorerModel.ts); not with downscaling. The
+   * correction is a tanh, under 1 a pixel: it suits noise and blur, not a pixel that must cross
+   * most of the range (salt and pepper, dark, the mask's filled band). Its output is clamped to
+   * [−1, 1] when it restores. Default false.
    */
   residual?: boolean;
   /**
@@ -102,7 +104,7 @@ export function resolveRestorerSettings(
   const shape = { channels: pictures.channels, side: pictures.side, inputSide: 0, residual };
   shape.inputSide = degradedSide(pictures.side, settings.degradation);
   const problem = restorerShapeProblem(shape);
-  if (problem) throw new ArgumentError(problem.startsWith('a residual') ? 'residual' : 'pictures', problem);
+  if (problem) throw new ArgumentError(/^(a )?residual/.test(problem) ? 'residual' : 'pictures', problem);
   return {
     degradation: settings.degradation,
     batch: requirePositiveInteger('batch', settings.batch ?? 64),
@@ -276,7 +278,8 @@ async function buildStep(
     const pass = { rows: B, input: chain.output, outputs, stats };
     add(...(await buildPlan(ctx, forwardPlan(network, { ...pass, mode: 'train' }))));
     // The losses' gradient goes in before the output's tanh, or straight in past an add-input.
-    const gate = gateOf(network.blocks.at(-1)!, network.spec.leakySlope)?.kind;
+    const gated = gateOf(network.blocks.at(-1)!, network.spec.leakySlope);
+    const gate = gated && { gate: gated.kind, leakySlope: gated.leakySlope };
     add(
       await createReconstructionLoss(ctx, {
         n: B * dataset.dim,
@@ -284,7 +287,7 @@ async function buildStep(
         restored: outputs.at(-1)!,
         target: clean,
         grad: grads.at(-1)!,
-        ...(gate && { gate }),
+        ...gate,
         ...(s.edgeWeight > 0 && { edges: { weight: s.edgeWeight, width: s.side, height: s.side } }),
         stats: lossSum,
         accumulate: true,
@@ -302,7 +305,7 @@ async function buildStep(
           clean,
           restored: outputs.at(-1)!,
           restorerGrad: grads.at(-1)!,
-          ...(gate && { gate }),
+          ...gate,
           stepCount: counter.buffer,
           stats: { buffer: lossSum, offset: 4 * CRITIC_SLOT, apart: 4 * SLOT },
         })),

@@ -145,7 +145,7 @@ describe('model layouts', () => {
 });
 
 describe('add-input layers', () => {
-  it('add the input in eval mode too, and refuse to give an input gradient', async () => {
+  it('add the input in eval mode too, first or later, and refuse to give an input gradient', async () => {
     const { ctx } = gpu;
     const spec: NetworkSpec = {
       input: [3],
@@ -168,6 +168,22 @@ describe('add-input layers', () => {
       expect(() => backwardPlan(net, { ...pass, grads: [gh, gy], inputGrad: { output: dx } })).toThrow(
         'inputGrad: N has an add-input layer: its backward gives no gradient with respect to its input',
       );
+      // First, it reads the pass's input twice (one buffer bound as both): 2x, then the linear layer.
+      const first = new NetworkParameters(
+        ctx,
+        { ...spec, layers: [{ kind: 'add-input' }, { kind: 'linear', out: 3, bias: false }] },
+        'F',
+      );
+      try {
+        ctx.write(first.weights, Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, -1]));
+        const doubled = await buildPlan(ctx, forwardPlan(first, { ...pass, mode: 'eval' }));
+        await runKernels(ctx, ...doubled);
+        expect(Array.from(await ctx.readF32(h))).toEqual([2, -4, 6, 1, 0, -2]);
+        expect(Array.from(await ctx.readF32(y))).toEqual([2, -4, -6, 1, 0, 2]);
+        for (const k of doubled) k.destroy();
+      } finally {
+        first.destroy();
+      }
     } finally {
       net.destroy();
       for (const b of buffers) ctx.memory.release(b);

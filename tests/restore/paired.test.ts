@@ -1,7 +1,10 @@
 // The benchmark's paired comparison (bench/restore/paired.ts): the pictures only one method gets
-// read right, and the exact sign test over them, against sums written out and known values.
+// read right, and the exact sign test over them, against sums written out and known values; and
+// how its restorer rows are named (bench/restore/restorerNames.ts).
 import { describe, expect, it } from 'vitest';
 import { pairedComparisons, signTest } from '../../bench/restore/paired.js';
+import { nameApart } from '../../bench/restore/restorerNames.js';
+import type { RestorerFile } from '../../src/restore/restorerFile.js';
 
 describe('the sign test', () => {
   it('is 1 for an even split or none, and the exact two-sided tail otherwise', () => {
@@ -43,6 +46,30 @@ describe('paired comparisons', () => {
         onlyBaseline: 2,
         p: 1,
       },
+    ]);
+  });
+});
+
+describe("the benchmark's restorer rows", () => {
+  it('are named by how they were trained, and by path where that is all that differs', () => {
+    const file = (settings: Partial<RestorerFile['settings']>, step = 1000) =>
+      ({
+        step,
+        settings: { residual: false, loss: 'l1', edgeWeight: 0, adversarial: 0, ...settings },
+      }) as RestorerFile;
+    const named = nameApart([
+      { file: file({}), path: 'a/restorer.safetensors', name: '' },
+      { file: file({ seed: 2 }), path: 'b/restorer.safetensors', name: '' },
+      {
+        file: file({ residual: true, loss: 'l2', edgeWeight: 0.5, adversarial: 0.01 }, 300),
+        path: 'c.safetensors',
+        name: '',
+      },
+    ]);
+    expect(named.map((r) => r.name)).toEqual([
+      'ours (trained restorer, 1000 steps) [a/restorer.safetensors]',
+      'ours (trained restorer, 1000 steps) [b/restorer.safetensors]',
+      'ours (trained restorer, residual, l2, edges 0.5, critic 0.01, 300 steps)',
     ]);
   });
 });

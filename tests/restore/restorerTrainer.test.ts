@@ -401,7 +401,7 @@ describe('a residual restorer', () => {
       /^residual: a residual restorer adds the degraded picture to its output, so it cannot undo downscaling \(4 to 8/,
     );
     expect(() => resolveRestorerSettings({ ...settings, residual: 'yes' as never }, pictures)).toThrow(
-      /residual must be true or false/,
+      /^residual: residual must be true or false/,
     );
   });
 });
