@@ -26,7 +26,7 @@ const RESIDUAL_MIDDLE = 3;
 
 export interface RestorerShape {
   channels: 1 | 3;
-  /** The clean pictures' side, a multiple of 4. */
+  /** The clean pictures' side: a multiple of 4 for the encoder–decoder, any for the residual network. */
   side: number;
   /** The degraded pictures' side: side, side/2 or side/4 (after downscaling). */
   inputSide: number;
@@ -34,23 +34,44 @@ export interface RestorerShape {
   residual?: boolean;
 }
 
-/** Whether a picture of this side can be restored by this network, and if not, why. */
-export function restorerShapeProblem(shape: RestorerShape): string | null {
+/** Why a restorer cannot take pictures of a shape: the setting at fault and the reason. */
+export interface RestorerShapeProblem {
+  argument: 'channels' | 'pictures' | 'residual';
+  message: string;
+}
+
+/**
+ * Whether a picture of this side can be restored by this network, and if not, why. The
+ * encoder–decoder halves the side twice, so it takes a multiple of 4; the residual network keeps
+ * the side throughout, so any side will do, but not downscaling.
+ */
+export function restorerShapeProblem(shape: RestorerShape): RestorerShapeProblem | null {
   const { side, inputSide } = shape;
-  if (shape.channels !== 1 && shape.channels !== 3) return `channels must be 1 or 3, got ${String(shape.channels)}`;
-  if (!Number.isInteger(side) || side < 4 || side % 4 !== 0)
-    return `the clean pictures' side must be a multiple of 4, got ${side}`;
-  if (![side, side / 2, side / 4].includes(inputSide))
-    return (
-      `the degraded side must be the clean side ${side}, half or a quarter of it (downscaling by 2 or 4), ` +
-      `got ${inputSide}`
-    );
+  const problem = (argument: RestorerShapeProblem['argument'], message: string) => ({ argument, message });
+  if (shape.channels !== 1 && shape.channels !== 3)
+    return problem('channels', `channels must be 1 or 3, got ${String(shape.channels)}`);
   if (shape.residual !== undefined && typeof shape.residual !== 'boolean')
-    return `residual must be true or false, got ${String(shape.residual)}`;
+    return problem('residual', `residual must be true or false, got ${String(shape.residual)}`);
+  if (!Number.isInteger(side) || side < 1)
+    return problem('pictures', `the clean pictures' side must be a whole number, got ${side}`);
   if (shape.residual && inputSide !== side)
-    return (
+    return problem(
+      'residual',
       `a residual restorer adds the degraded picture to its output, so it cannot undo downscaling ` +
-      `(${inputSide} to ${side} pixels); train it without residual`
+        `(${inputSide} to ${side} pixels); train it without residual`,
+    );
+  if (shape.residual) return null;
+  if (side < 4 || side % 4 !== 0)
+    return problem(
+      'pictures',
+      `the clean pictures' side must be a multiple of 4 for the encoder–decoder, got ${side} ` +
+        `(the residual network takes any side)`,
+    );
+  if (![side, side / 2, side / 4].includes(inputSide))
+    return problem(
+      'pictures',
+      `the degraded side must be the clean side ${side}, half or a quarter of it (downscaling by 2 or 4), ` +
+        `got ${inputSide}`,
     );
   return null;
 }
@@ -70,7 +91,7 @@ export function degradedSide(side: number, chain: readonly Degradation[]): numbe
 export function restorerLayers(shape: RestorerShape): Layer[] {
   requireObject('shape', shape, "the pictures' { channels, side, inputSide }");
   const problem = restorerShapeProblem(shape);
-  if (problem) throw new ArgumentError('restorer', problem);
+  if (problem) throw new ArgumentError('restorer', problem.message);
   return shape.residual ? residualLayers(shape.channels) : encoderDecoderLayers(shape);
 }
 

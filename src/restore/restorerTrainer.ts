@@ -104,7 +104,7 @@ export function resolveRestorerSettings(
   const shape = { channels: pictures.channels, side: pictures.side, inputSide: 0, residual };
   shape.inputSide = degradedSide(pictures.side, settings.degradation);
   const problem = restorerShapeProblem(shape);
-  if (problem) throw new ArgumentError(/^(a )?residual/.test(problem) ? 'residual' : 'pictures', problem);
+  if (problem) throw new ArgumentError(problem.argument, problem.message);
   return {
     degradation: settings.degradation,
     batch: requirePositiveInteger('batch', settings.batch ?? 64),
