@@ -134,6 +134,18 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
     const noHead = cli(['classify', '--checkpoint', join(plain, 'checkpoint.safetensors'), '--data', 'mnist']);
     expect(noHead.status).toBe(2);
     expect(noHead.errors).toEqual([expect.stringMatching(/has no class head: .*train one with --labeled N/)]);
+    // A shipped model's name is read as that model, which is told apart by what it lacks.
+    const shipped = cli(['classify', '--checkpoint', 'mnist', '--data', 'mnist']);
+    expect(shipped.status).toBe(2);
+    expect(shipped.errors).toEqual([
+      expect.stringMatching(/^checkpoint: the shipped mnist model/),
+      expect.stringMatching(
+        /^webgpu-gan classify: mnist has no class head: its discriminator tells real from fake only/,
+      ),
+    ]);
+    const missing = cli(['classify', '--checkpoint', checkpoint, '--data', '/nonexistent/pictures']);
+    expect(missing.status).toBe(2);
+    expect(missing.errors).toEqual([expect.stringMatching(/--data \/nonexistent\/pictures: no such file or folder/)]);
     const mixed = cli(['train', '--labeled', '20', '--conditional', '--steps', '2', '--out', plain, '--force']);
     expect(mixed.status).toBe(2);
     expect(mixed.errors).toEqual([expect.stringMatching(/--labeled trains D as a classifier of unconditional/)]);

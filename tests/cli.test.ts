@@ -122,7 +122,7 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     [
       'a missing dataset',
       ['train', '--steps', '5', '--data', '/nonexistent/images'],
-      /cannot read MNIST images at \/nonexistent\/images/,
+      /--data \/nonexistent\/images: no such file or folder \(give mnist, fashion-mnist, a folder/,
     ],
     [
       '--resume without a checkpoint',
@@ -154,8 +154,13 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     ],
     [
       '--conditional with --data but no --labels',
-      ['train', '--steps', '5', '--conditional', '--data', '/nonexistent/images'],
+      ['train', '--steps', '5', '--conditional', '--data', BIN],
       /--data with a conditional GAN needs the labels of those images: add --labels FILE/,
+    ],
+    [
+      'a missing labels file',
+      ['train', '--steps', '5', '--conditional', '--data', BIN, '--labels', '/nonexistent/labels'],
+      /--labels \/nonexistent\/labels: no such file or folder \(give the IDX labels file/,
     ],
     [
       'label smoothing with the hinge loss',

@@ -8,7 +8,6 @@ import { readImageFile } from '../data/imageFolderNode.js';
 import { prepareImage } from '../data/images.js';
 import { loadMnistImages, loadMnistLabels, mnistFilePath } from '../data/mnistNode.js';
 import type { Checkpoint } from '../gan/checkpoint.js';
-import { readCheckpointFile } from '../gan/checkpointFile.js';
 import { GanClassifier, scoreClassification } from '../gan/ganClassifier.js';
 import { classHeadClasses } from '../gan/networks.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -16,6 +15,7 @@ import { acquireGpu } from '../gpu/device.js';
 import { imageSide } from '../render/grid.js';
 import { type FlagTable, parseFlags, UsageError } from './args.js';
 import { builtinData, loadTrainingData, type BuiltinData } from './data.js';
+import { readCheckpointArgument } from './shipped.js';
 
 export const CLASSIFY_FLAGS: FlagTable = {
   checkpoint: {
@@ -48,8 +48,8 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if ((flags.image === undefined) === (flags.data === undefined))
     throw new UsageError('give one of --image FILE or --data (mnist, fashion-mnist, a folder or an IDX file)');
   if (flags.labels !== undefined && flags.data === undefined) throw new UsageError('--labels goes with --data FILE');
-  const checkpoint = readCheckpointFile(flags.checkpoint as string);
-  for (const warning of checkpoint.warnings) process.stderr.write(`warning: ${flags.checkpoint}: ${warning}\n`);
+  // A shipped model's name reads that model, to be told it has no class head rather than that no such file exists.
+  const checkpoint = readCheckpointArgument(flags.checkpoint as string);
   if (classHeadClasses(checkpoint.config) === 0)
     throw new UsageError(
       `${flags.checkpoint} has no class head: its discriminator tells real from fake only; train one with ` +

@@ -3,7 +3,7 @@
 // image file (EMNIST, KMNIST ship so) with an IDX labels file for a conditional GAN, or a folder of
 // PNG/JPEG pictures (one sub-folder per class for a conditional GAN). Everything is decoded, resized
 // and checked here, before the GPU is touched, and held as bytes as MNIST is.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../data/fashionMnistNode.js';
 import { loadImageFolder } from '../data/imageFolderNode.js';
 import { type Channels, prepareImage } from '../data/images.js';
@@ -68,8 +68,20 @@ export function loadTrainingData(request: DataRequest): TrainingData {
     );
   if (builtin === 'fashion-mnist') return fromFashionMnist(request);
   if (builtin === 'mnist') return fromIdx({ ...request, path: undefined });
+  requireExisting(
+    '--data',
+    request.path,
+    'mnist, fashion-mnist, a folder of PNG or JPEG pictures or an IDX images file',
+  );
+  requireExisting('--labels', request.labelsPath, 'the IDX labels file of the --data images');
   if (request.path !== undefined && isFolder(request.path)) return fromFolder(request.path, request);
   return fromIdx(request);
+}
+
+/** A path a flag names must be there; the message says what the flag takes. */
+function requireExisting(flag: string, path: string | undefined, takes: string): void {
+  if (path !== undefined && !existsSync(path))
+    throw new UsageError(`${flag} ${path}: no such file or folder (give ${takes})`);
 }
 
 /** The flag that wants the images' labels (for messages), or null. */
@@ -81,7 +93,7 @@ function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
-    return false; // a missing path is reported by the IDX reader, which names it
+    return false; // not there: loadTrainingData has said so
   }
 }
 
