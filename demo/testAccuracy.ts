@@ -2,7 +2,7 @@
 // now (GanClassifier, its weights copied on the GPU before each measurement) reading MNIST's
 // held-out test digits, which no run trains on. One classifier per session, made at the first
 // measurement and dropped with its session; one that failed to build is tried again next time.
-import { type ClassificationScore, classHeadClasses, GanClassifier } from 'webgpu-gan';
+import { type ClassificationScore, classifiesBuiltinSet, GanClassifier } from 'webgpu-gan';
 import { mnistTestImages, mnistTestLabels } from './mnist.js';
 import { TEST_DIGITS } from './page.js';
 import type { Session } from './session.js';
@@ -14,7 +14,7 @@ const BATCH = 1000;
 /** Whether the session's D classifies MNIST digits: a semi-supervised run (or an auxiliary classifier) on them. */
 export function measuresTestAccuracy(state: State): boolean {
   const { config } = state.session.trainer;
-  return state.images.source === 'mnist' && classHeadClasses(config) === 10 && config.dataDim === 784;
+  return state.images.source === 'mnist' && classifiesBuiltinSet(config);
 }
 
 let made: { session: Session; classifier: Promise<GanClassifier> } | null = null;

@@ -114,7 +114,7 @@ export {
   type GanConfig,
   type GanLoss,
 } from './gan/config.js';
-export { canRepair, classHeadClasses } from './gan/networks.js';
+export { canRepair, classHeadClasses, classifiesBuiltinSet } from './gan/networks.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';
 export type { MlpParameters, MlpWeights } from './nn/mlp.js';

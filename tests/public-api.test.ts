@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import * as api from '../src/index.js';
 
 const PUBLIC_VALUES = [
+  'classifiesBuiltinSet',
   'createElementwiseAdd',
   'degradePictures',
   'upscaleNearest',

@@ -13,7 +13,7 @@ import { type FlagTable, parseFlags, withDefaults } from './args.js';
 import { classifyPictures, readPictures } from './classify.js';
 import type { Checkpoint } from '../gan/checkpoint.js';
 import { scoreClassification } from '../gan/ganClassifier.js';
-import { classHeadClasses } from '../gan/networks.js';
+import { classHeadClasses, classifiesBuiltinSet } from '../gan/networks.js';
 import type { GpuContext } from '../gpu/context.js';
 
 export const EVAL_FLAGS: FlagTable = {
@@ -60,8 +60,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
         const score = await evaluator.evaluate();
         const weights = flags.raw ? 'trained' : 'moving-average';
         // A discriminator with a class head is also a classifier: its test accuracy, where its classes
-        // are the set's ten (one of fewer classes, from a folder or an IDX file, has no such score).
-        const tested = classHeadClasses(checkpoint.config) === 10 ? await testAccuracy(ctx, checkpoint, dataset) : null;
+        // can be the set's (one of fewer classes, from a folder or an IDX file, has no such score).
+        const tested = classifiesBuiltinSet(checkpoint.config) ? await testAccuracy(ctx, checkpoint, dataset) : null;
         if (flags.json)
           console.log(
             JSON.stringify({

@@ -4,7 +4,7 @@
 // reading), so the number is the one `classify` gives the checkpoint saved at that step.
 import type { ClassificationScore } from '../gan/ganClassifier.js';
 import { GanClassifier } from '../gan/ganClassifier.js';
-import { classHeadClasses } from '../gan/networks.js';
+import { classifiesBuiltinSet } from '../gan/networks.js';
 import type { GanTrainer } from '../gan/trainer.js';
 import type { GpuContext } from '../gpu/context.js';
 import { builtinTestPictures } from './classify.js';
@@ -25,7 +25,7 @@ export async function testAccuracyMeter(
   dataset: BuiltinData | null | undefined,
 ): Promise<TestAccuracyMeter | null> {
   const { config } = trainer;
-  if (!dataset || classHeadClasses(config) === 0 || config.dataDim !== 784 || config.channels !== 1) return null;
+  if (!dataset || !classifiesBuiltinSet(config)) return null;
   const pictures = builtinTestPictures(dataset);
   const classifier = await GanClassifier.fromTrainer(ctx, trainer, { batch: BATCH });
   return {

@@ -47,6 +47,21 @@ export function classHeadClasses(config: Pick<GanConfig, 'classes' | 'conditioni
   return Math.max(config.labelClasses, auxiliaryClasses(config));
 }
 
+/** The built-in sets' classes (MNIST's digits, Fashion-MNIST's garments) and their pictures' values (28×28 grey). */
+const BUILTIN_CLASSES = 10;
+const BUILTIN_DATA_DIM = 784;
+
+/**
+ * Whether D's classes can be a built-in set's: ten of them, on 28×28 grey pictures. Only then is
+ * its accuracy on that set's test split a reading (train, eval and the demo's quality panel ask
+ * this); one of fewer classes, or of other pictures, learnt from a folder or an IDX file.
+ */
+export function classifiesBuiltinSet(
+  config: Pick<GanConfig, 'classes' | 'conditioning' | 'labelClasses' | 'dataDim' | 'channels'>,
+): boolean {
+  return classHeadClasses(config) === BUILTIN_CLASSES && config.dataDim === BUILTIN_DATA_DIM && config.channels === 1;
+}
+
 /** An auxiliary classifier's classes (conditioning 'auxiliary'); 0 for any other GAN. */
 export const auxiliaryClasses = (config: Pick<GanConfig, 'classes' | 'conditioning'>) =>
   config.conditioning === 'auxiliary' ? config.classes : 0;

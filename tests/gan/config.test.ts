@@ -10,6 +10,7 @@ import {
   SETTINGS_BEFORE_THEY_EXISTED,
 } from '../../src/gan/config.js';
 import { ArgumentError } from '../../src/base/errors.js';
+import { classHeadClasses, classifiesBuiltinSet } from '../../src/gan/networks.js';
 
 describe('GAN settings', () => {
   it.each([
@@ -109,5 +110,25 @@ describe("a checkpoint's recorded configuration", () => {
 
   it.each([null, [], 'bce', 3])('refuses %o: not an object of settings', (recorded) => {
     expect(() => resolveRecordedConfig(recorded)).toThrow(/config.*must be an object of settings/);
+  });
+});
+
+describe("D's class head", () => {
+  const semi = (labelClasses: number) => ({ labeled: 10 * labelClasses, labelClasses, spectralNorm: false });
+
+  it('counts the class logits of a semi-supervised D and of an auxiliary classifier, and none otherwise', () => {
+    expect(classHeadClasses(resolveGanConfig({}))).toBe(0);
+    expect(classHeadClasses(resolveGanConfig({ classes: 10 }))).toBe(0);
+    expect(classHeadClasses(resolveGanConfig({ classes: 7, conditioning: 'auxiliary' }))).toBe(7);
+    expect(classHeadClasses(resolveGanConfig(semi(3)))).toBe(3);
+  });
+
+  it("reads a built-in set's classes only with ten of them on 28×28 grey pictures", () => {
+    expect(classifiesBuiltinSet(resolveGanConfig(semi(10)))).toBe(true);
+    expect(classifiesBuiltinSet(resolveGanConfig({ classes: 10, conditioning: 'auxiliary' }))).toBe(true);
+    expect(classifiesBuiltinSet(resolveGanConfig(semi(3)))).toBe(false);
+    expect(classifiesBuiltinSet(resolveGanConfig({ classes: 10 }))).toBe(false);
+    expect(classifiesBuiltinSet(resolveGanConfig({ ...semi(10), dataDim: 1024 }))).toBe(false);
+    expect(classifiesBuiltinSet(resolveGanConfig({ ...semi(10), dataDim: 784 * 3, channels: 3 }))).toBe(false);
   });
 });
