@@ -2,10 +2,16 @@
 // (the model, batch, seed, loss, conditioning, the moving average) restarts training from step 0.
 // The model panel beside it shows the networks the form describes as it is edited.
 // Other panels write here only through the functions below.
-import { type Architecture, type GanConfig, resolveGanConfig, semiSupervisedRecipe } from 'webgpu-gan';
+import {
+  type Architecture,
+  DEFAULT_GAN_CONFIG,
+  type GanConfig,
+  resolveGanConfig,
+  semiSupervisedRecipe,
+} from 'webgpu-gan';
 import { ARCHITECTURE_NAMES } from './modelFormat.js';
 import { showModel } from './modelPanel.js';
-import { $, classWord, MAX_GRID_CLASSES, message } from './page.js';
+import { $, baseConfig, classWord, MAX_GRID_CLASSES, message } from './page.js';
 import { conditionalClasses } from './pictures.js';
 import { afresh, rebuild } from './run.js';
 import { hasDevice } from './machine.js';
@@ -66,8 +72,9 @@ export const conditionalAsked = () => (form.elements.namedItem('conditional') as
 
 /**
  * Labelled images asked for where the run has none: the form takes the semi-supervised recipe's
- * loss and spectral normalisation (QUALITY.md: the recipe that won), in view, before Apply, so
- * that what restarts is what the form shows; G's feature matching, which has no field, is said.
+ * loss, spectral normalisation and G's rate (QUALITY.md: the recipe that won), in view, before
+ * Apply, so that what restarts is what the form shows; what has no field (G's feature matching,
+ * an MLP's networks) is said.
  */
 function offerRecipe(state: State): void {
   const labeled = Number((form.elements.namedItem('labeled') as HTMLInputElement).value);
@@ -77,18 +84,55 @@ function offerRecipe(state: State): void {
   (form.elements.namedItem('loss') as HTMLSelectElement).value = recipe.loss!;
   if (recipe.spectralNorm !== undefined)
     (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = recipe.spectralNorm;
+  if (recipe.generatorLr != null)
+    (form.elements.namedItem('generatorLr') as HTMLInputElement).value = String(recipe.generatorLr);
+  const networks = recipe.discriminatorHidden
+    ? ", and Salimans et al.'s networks (D 1000-500-250-250-250 with noise, G 500-500 with batch norms)"
+    : '';
   // Another field may still be wrong (a DCGAN without spectral norm, say): the line says so, not "Apply".
   const pending = pendingConfig(state);
   settingsMessage(
     `Labelled images: the form now has the semi-supervised recipe (non-saturating BCE loss` +
-      `${recipe.spectralNorm === false ? ', no spectral normalisation of D' : ''}), and G will learn by feature ` +
-      'matching. ' +
+      `${recipe.spectralNorm === false ? ', no spectral normalisation of D' : ''}` +
+      `${recipe.generatorLr != null ? `, G's rate ${recipe.generatorLr}` : ''}), and G will learn by feature ` +
+      `matching${networks}. ` +
       ('error' in pending
         ? `Apply will refuse the form as it is: ${pending.error}`
         : 'Apply restarts with it; change a field first to train otherwise.'),
     'error' in pending,
   );
   refreshModel();
+}
+
+/** The MLP settings the recipe sets and the form has no field for: its networks. */
+const RECIPE_NETWORK_SETTINGS = [
+  'generatorHidden',
+  'discriminatorHidden',
+  'discriminatorInputNoise',
+  'discriminatorHiddenNoise',
+  'generatorBatchNorm',
+] as const;
+
+/**
+ * The networks, which the form has no field for: the recipe's for a run that starts learning from
+ * labelled images, the plain ones for a run that stops, the running run's otherwise. Widths the
+ * page's URL gives (tests' small networks) win over both.
+ */
+function networksFor(state: State, settings: Settings): Partial<GanConfig> {
+  const starting = settings.labeled > 0 && state.config.labeled === 0;
+  const stopping = settings.labeled === 0 && state.config.labeled > 0;
+  if (!starting && !stopping) return {};
+  const chosen: Partial<GanConfig> = {
+    ...DEFAULT_GAN_CONFIG,
+    ...(starting && semiSupervisedRecipe(settings.architecture)),
+  };
+  const networks = Object.fromEntries(RECIPE_NETWORK_SETTINGS.map((name) => [name, chosen[name]]));
+  const { generatorHidden, discriminatorHidden } = baseConfig;
+  return {
+    ...networks,
+    ...(generatorHidden && { generatorHidden }),
+    ...(discriminatorHidden && { discriminatorHidden }),
+  };
 }
 
 /**
@@ -106,9 +150,10 @@ function pendingConfig(state: State): { settings: Settings; config: GanConfig } 
   if ('error' in read) return read;
   try {
     const featureMatching = featureMatchingFor(state, read.settings);
+    const networks = networksFor(state, read.settings);
     return {
       settings: read.settings,
-      config: resolveGanConfig({ ...afresh(state.config), ...read.settings, featureMatching }),
+      config: resolveGanConfig({ ...afresh(state.config), ...networks, ...read.settings, featureMatching }),
     };
   } catch (error) {
     const field = (error as { argument?: string }).argument ?? '';

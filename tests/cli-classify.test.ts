@@ -40,8 +40,10 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/labelled: 20 of the 60000 images, balanced over 10 classes/);
     // Gathering the labelled images from Node's Buffer once called Buffer's deprecated constructor.
     expect(r.stderr).not.toContain('DeprecationWarning');
-    expect(r.stdout).toMatch(
-      /semi-supervised recipe: --feature-matching, --loss bce, --no-spectral-norm \(a flag given overrides it\)/,
+    expect(r.stdout).toContain(
+      'semi-supervised recipe: --feature-matching, --loss bce, --no-spectral-norm, --d-hidden 1000,500,250,250,250, ' +
+        '--d-input-noise 0.6, --d-hidden-noise 0.5, --g-hidden 500,500, --g-batch-norm, --lr-g 0.001 ' +
+        '(a flag given overrides it)',
     );
   });
 
@@ -53,8 +55,13 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
       featureMatching: true,
       loss: 'bce',
       spectralNorm: false,
+      discriminatorHidden: [1000, 500, 250, 250, 250],
+      generatorHidden: [500, 500],
+      generatorBatchNorm: true,
+      generatorLr: 1e-3,
     });
-    expect(saved.tensors.get('discriminator.4.weight')!.shape).toEqual([10, 128]);
+    // Sequential's indices: a noise layer, then linear and leaky ReLU, for each of the five hidden layers.
+    expect(saved.tensors.get('discriminator.16.weight')!.shape).toEqual([10, 250]);
     const lines = readFileSync(join(out, 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -175,7 +182,7 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
       ],
       [
         ['train', '--steps', '6', '--out', out, '--resume', '--g-hidden', 'none'],
-        /--g-hidden none differs from the checkpoint's 128,256; drop --g-hidden/,
+        /--g-hidden none differs from the checkpoint's 500,500; drop --g-hidden/,
       ],
       [
         ['train', '--conditional', '--labels', 'x.idx', '--steps', '2', '--out', tempDir('gan-lab-')],
@@ -201,7 +208,10 @@ describe('train --labeled, classify and eval', { timeout: 300_000 }, () => {
     ]);
     expect(wide.status).toBe(2);
     expect(wide.errors).toEqual([
-      expect.stringMatching(/--d-hidden: make discriminator layer 0 .*narrower: one row of it needs/),
+      // Layer 1: the recipe's input noise is layer 0.
+      expect.stringMatching(
+        /--d-hidden: make discriminator layer 1 \(linear, \[1000000000\]\) narrower: one row of it needs/,
+      ),
     ]);
   });
 

@@ -3,7 +3,13 @@
 // of a run that is running away names the learning rates the networks actually train with.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ArgumentError } from '../src/base/errors.js';
-import { DEFAULT_GAN_CONFIG, resolveGanConfig, SEED_RECIPE, semiSupervisedRecipe } from '../src/gan/config.js';
+import {
+  DEFAULT_GAN_CONFIG,
+  learningRates,
+  resolveGanConfig,
+  SEED_RECIPE,
+  semiSupervisedRecipe,
+} from '../src/gan/config.js';
 import { errorForFlags, flagHelp, parseFlags, settingsOf } from '../src/cli/args.js';
 import { main } from '../src/cli/main.js';
 import { EVAL_FLAGS } from '../src/cli/eval.js';
@@ -106,13 +112,58 @@ describe('flag tables', () => {
       resolveGanConfig({ ...ganSettings(train('--labeled', '100', '--arch', 'dcgan')), labelClasses: 10 }),
     ).not.toThrow();
     expect(recipeNote(train('--labeled', '100'))).toBe(
-      'semi-supervised recipe: --feature-matching, --loss bce, --no-spectral-norm (a flag given overrides it)',
+      'semi-supervised recipe: --feature-matching, --loss bce, --no-spectral-norm, --d-hidden 1000,500,250,250,250, ' +
+        '--d-input-noise 0.6, --d-hidden-noise 0.5, --g-hidden 500,500, --g-batch-norm, --lr-g 0.001 ' +
+        '(a flag given overrides it)',
     );
-    const own = train('--labeled', '100', '--loss', 'hinge', '--no-feature-matching');
-    expect(ganSettings(own)).toEqual({ featureMatching: false, loss: 'hinge', spectralNorm: false, labeled: 100 });
-    expect(recipeNote(own)).toBe('semi-supervised recipe: --no-spectral-norm (a flag given overrides it)');
+    const networks = [
+      '--d-hidden',
+      '256,128',
+      '--g-hidden',
+      '128,256',
+      '--d-input-noise',
+      '0',
+      '--d-hidden-noise',
+      '0',
+    ];
+    const own = train('--labeled', '100', '--loss', 'hinge', '--no-feature-matching', '--lr-g', '2e-4', ...networks);
+    expect(ganSettings(own)).toMatchObject({
+      featureMatching: false,
+      loss: 'hinge',
+      spectralNorm: false,
+      labeled: 100,
+    });
+    expect(ganSettings(own)).toMatchObject({
+      discriminatorHidden: [256, 128],
+      generatorLr: 2e-4,
+      generatorBatchNorm: true,
+    });
+    expect(recipeNote(own)).toBe(
+      'semi-supervised recipe: --no-spectral-norm, --g-batch-norm (a flag given overrides it)',
+    );
+    expect(ganSettings(train('--labeled', '100', '--no-g-batch-norm'))).toMatchObject({ generatorBatchNorm: false });
+    // --lr is one rate for both networks: the recipe's own rate for G gives way to it.
+    const oneRate = ganSettings(train('--labeled', '100', '--lr', '3e-4'));
+    expect(oneRate).not.toHaveProperty('generatorLr');
+    expect(learningRates(resolveGanConfig({ ...oneRate, labelClasses: 10 }))).toEqual({
+      discriminator: 3e-4,
+      generator: 3e-4,
+    });
     expect(
-      recipeNote(train('--labeled', '100', '--loss', 'hinge', '--spectral-norm', '--feature-matching')),
+      recipeNote(
+        train(
+          '--labeled',
+          '100',
+          '--loss',
+          'hinge',
+          '--spectral-norm',
+          '--feature-matching',
+          '--g-batch-norm',
+          '--lr-g',
+          '1e-4',
+          ...networks,
+        ),
+      ),
     ).toBeNull();
     expect(ganSettings(train('--loss', 'hinge'))).toEqual({ loss: 'hinge' });
     expect(recipeNote(train())).toBeNull();

@@ -48,7 +48,13 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     await page.locator('input[name=labeled]').dispatchEvent('change');
     expect(await page.inputValue('select[name=loss]')).toBe('bce');
     expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
-    expect(await text(page, 'form-message')).toMatch(/^Labelled images: the form now has the semi-supervised recipe/);
+    expect(await page.inputValue('input[name=generatorLr]')).toBe('0.001');
+    // The recipe's noisy D and batch-normed G (at the URL's small widths) show in the model panel before Apply.
+    expect(await text(page, 'model-d')).toContain('GaussianNoise(0.6)');
+    expect(await text(page, 'model-g')).toContain('BatchNorm1d(32');
+    expect(await text(page, 'form-message')).toMatch(
+      /^Labelled images: the form now has the semi-supervised recipe \(.*G's rate 0\.001\), .*Salimans et al.'s/,
+    );
     await page.click('[data-testid=apply]');
     await page.waitForFunction(
       () =>
@@ -143,6 +149,9 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     for (let waited = 0; !restarted.test(await text(page, 'form-message')) && waited < 120_000; waited += 500)
       await page.waitForTimeout(500);
     expect(await text(page, 'form-message')).toMatch(restarted);
+    // Without labels the recipe's networks give way to the design's.
+    expect(await text(page, 'model-d')).not.toContain('GaussianNoise');
+    expect(await text(page, 'model-g')).not.toContain('BatchNorm1d');
     expect(await text(page, 'classify-note')).toMatch(/^Draw a digit: D reads it as one of its 10 classes/);
     expect(await page.inputValue('select[name=conditioning]')).toBe('auxiliary');
     // The latent search needs a D of one real/fake logit: the repair panel says why not, and what to change.

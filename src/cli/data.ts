@@ -73,7 +73,6 @@ export function loadTrainingData(request: DataRequest): TrainingData {
     request.path,
     'mnist, fashion-mnist, a folder of PNG or JPEG pictures or an IDX images file',
   );
-  requireExisting('--labels', request.labelsPath, 'the IDX labels file of the --data images');
   if (request.path !== undefined && isFolder(request.path)) return fromFolder(request.path, request);
   return fromIdx(request);
 }
@@ -137,6 +136,7 @@ function fromIdx(request: DataRequest): TrainingData {
     );
   if (request.channels === 3)
     throw new UsageError('--channels 3: IDX files hold grey images; give a folder of colour pictures instead');
+  requireExisting('--labels', request.labelsPath, 'the IDX labels file of the --data images');
   const images = loadMnistImages(request.path);
   const side = request.side ?? idxSide(images, request.path ?? 'MNIST');
   const pixels = side === images.rows && side === images.cols ? images.pixels : resizeGrey(images.pixels, images, side);

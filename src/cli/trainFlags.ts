@@ -51,6 +51,12 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     setting: 'generatorBatchNorm',
     help: "with mlp: a batch norm after each of the generator's hidden layers (Salimans et al.'s generator)",
   },
+  'no-g-batch-norm': {
+    kind: 'boolean',
+    setting: 'generatorBatchNorm',
+    value: false,
+    help: "with mlp: no batch norms in the generator (the default, but for --labeled's recipe)",
+  },
   'd-input-noise': {
     kind: 'number',
     setting: 'discriminatorInputNoise',
@@ -271,7 +277,11 @@ export function ganSettings(flags: ParsedFlags): Partial<GanConfig> {
   return semiSupervised(flags) ? { ...recipeOf(flags), ...given } : given;
 }
 
-const recipeOf = (flags: ParsedFlags) => semiSupervisedRecipe(flags.arch === 'dcgan' ? 'dcgan' : 'mlp');
+/** The recipe for the flags' architecture; `--lr`, one rate for both networks, leaves out its rate for G. */
+function recipeOf(flags: ParsedFlags): Partial<GanConfig> {
+  const { generatorLr, ...others } = semiSupervisedRecipe(flags.arch === 'dcgan' ? 'dcgan' : 'mlp');
+  return flags.lr !== undefined || generatorLr === undefined ? others : { ...others, generatorLr };
+}
 
 /** The line that says which settings a semi-supervised run takes from its recipe, or null. */
 export function recipeNote(flags: ParsedFlags): string | null {
