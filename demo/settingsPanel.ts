@@ -86,9 +86,7 @@ function offerRecipe(state: State): void {
     (form.elements.namedItem('spectralNorm') as HTMLInputElement).checked = recipe.spectralNorm;
   if (recipe.generatorLr != null)
     (form.elements.namedItem('generatorLr') as HTMLInputElement).value = String(recipe.generatorLr);
-  const networks = recipe.discriminatorHidden
-    ? ", and Salimans et al.'s networks (D 1000-500-250-250-250 with noise, G 500-500 with batch norms)"
-    : '';
+  const networks = recipe.discriminatorHidden ? `, and ${recipeNetworksText(recipe)}` : '';
   // Another field may still be wrong (a DCGAN without spectral norm, say): the line says so, not "Apply".
   const pending = pendingConfig(state);
   settingsMessage(
@@ -102,6 +100,17 @@ function offerRecipe(state: State): void {
     'error' in pending,
   );
   refreshModel();
+}
+
+/** The recipe's MLP networks in words, from the recipe itself so that the text cannot drift from it. */
+function recipeNetworksText(recipe: Partial<GanConfig>): string {
+  const widths = (hidden: readonly number[] | undefined) => (hidden ?? []).join('-');
+  const dNoise = recipe.discriminatorInputNoise || recipe.discriminatorHiddenNoise ? ' with noise' : '';
+  const gNorms = recipe.generatorBatchNorm ? ' with batch norms' : '';
+  return (
+    `Salimans et al.'s networks (D ${widths(recipe.discriminatorHidden)}${dNoise}, ` +
+    `G ${widths(recipe.generatorHidden)}${gNorms})`
+  );
 }
 
 /** The MLP settings the recipe sets and the form has no field for: its networks. */
@@ -122,11 +131,10 @@ function networksFor(state: State, settings: Settings): Partial<GanConfig> {
   const starting = settings.labeled > 0 && state.config.labeled === 0;
   const stopping = settings.labeled === 0 && state.config.labeled > 0;
   if (!starting && !stopping) return {};
-  const chosen: Partial<GanConfig> = {
-    ...DEFAULT_GAN_CONFIG,
-    ...(starting && semiSupervisedRecipe(settings.architecture)),
-  };
-  const networks = Object.fromEntries(RECIPE_NETWORK_SETTINGS.map((name) => [name, chosen[name]]));
+  const recipe: Partial<GanConfig> = starting ? semiSupervisedRecipe(settings.architecture) : {};
+  const networks = Object.fromEntries(
+    RECIPE_NETWORK_SETTINGS.map((name) => [name, recipe[name] ?? DEFAULT_GAN_CONFIG[name]]),
+  );
   const { generatorHidden, discriminatorHidden } = baseConfig;
   return {
     ...networks,

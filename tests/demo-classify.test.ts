@@ -53,7 +53,7 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     expect(await text(page, 'model-d')).toContain('GaussianNoise(0.6)');
     expect(await text(page, 'model-g')).toContain('BatchNorm1d(32');
     expect(await text(page, 'form-message')).toMatch(
-      /^Labelled images: the form now has the semi-supervised recipe \(.*G's rate 0\.001\), .*Salimans et al.'s/,
+      /^Labelled images: the form now has the semi-supervised recipe \(.*G's rate 0\.001\), .*Salimans et al.'s networks \(D 1000-500-250-250-250 with noise, G 500-500 with batch norms\)/,
     );
     await page.click('[data-testid=apply]');
     await page.waitForFunction(
