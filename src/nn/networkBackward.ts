@@ -105,7 +105,10 @@ export function backwardPlan(net: NetworkWeights, pass: BackwardPass): PlannedKe
     );
   if (pass.mode === 'eval' && !pass.inputGradOnly)
     throw new ArgumentError('inputGradOnly', 'is required after an eval-mode forward, which trains nothing');
-  if (pass.inputGrad && net.blocks.some((block) => block.layer.layer.kind === 'add-input'))
+  // The skip's share of dL/d(input) is not summed in, so an add-input among the blocks this pass
+  // covers refuses the input gradient; one beyond them (a caller's own head) does not matter.
+  const covered = net.blocks.slice(0, blockCount(net, pass.blocks));
+  if (pass.inputGrad && covered.some((block) => block.layer.layer.kind === 'add-input'))
     throw new ArgumentError(
       'inputGrad',
       `${net.label} has an add-input layer: its backward gives no gradient with respect to its input`,

@@ -145,7 +145,7 @@ describe('model layouts', () => {
 });
 
 describe('add-input layers', () => {
-  it('add the input in eval mode too, first or later, and refuse to give an input gradient', async () => {
+  it('add the input in eval mode too, first or later, and refuse an input gradient through them, not before them', async () => {
     const { ctx } = gpu;
     const spec: NetworkSpec = {
       input: [3],
@@ -168,6 +168,15 @@ describe('add-input layers', () => {
       expect(() => backwardPlan(net, { ...pass, grads: [gh, gy], inputGrad: { output: dx } })).toThrow(
         'inputGrad: N has an add-input layer: its backward gives no gradient with respect to its input',
       );
+      // A pass that stops before the add-input (blocks: 1) gives it: dL/dx = dL/dh · W = 2 dL/dh.
+      ctx.write(gh, Float32Array.from([1, 2, 3, -1, 0.5, 4]));
+      const below = await buildPlan(
+        ctx,
+        backwardPlan(net, { ...pass, blocks: 1, mode: 'train', grads: [gh, gy], inputGrad: { output: dx } }),
+      );
+      await runKernels(ctx, ...below);
+      expect(Array.from(await ctx.readF32(dx))).toEqual([2, 4, 6, -2, 1, 8]);
+      for (const k of below) k.destroy();
       // First, it reads the pass's input twice (one buffer bound as both): 2x, then the linear layer.
       const first = new NetworkParameters(
         ctx,
