@@ -145,7 +145,7 @@ describe('model layouts', () => {
 });
 
 describe('add-input layers', () => {
-  it('add the input in eval mode too, first or later, and refuse an input gradient through them, not before them', async () => {
+  it('add the input in eval mode too, first or later; refuse an input gradient through them, not before', async () => {
     const { ctx } = gpu;
     const spec: NetworkSpec = {
       input: [3],
