@@ -333,12 +333,15 @@ export class ReferenceNetworkGan {
    * loss (reference/semiSupervised.ts). Semi-supervised: D scores [fake; real; a labelled batch],
    * then G's update through the updated D on the fake rows with the real target, as an ordinary
    * step's. An auxiliary classifier: D scores [fake; real] and also learns the real rows' classes
-   * (`labels`, the batch's), and G's fake rows also learn the classes they were drawn for.
+   * (`labels`, the batch's), and G's fake rows also learn the classes they were drawn for (by
+   * classWeight); with two heads each row's class logits are followed by a real/fake logit of its own.
    */
   private classLogitStep(t: number, gInput: Float64Array, gOuts: Float64Array[], real: Float64Array, labels: number[]) {
     const { c } = this;
     const auxiliary = c.labelClasses === 0;
     const [B, K, a] = [c.batch, auxiliary ? c.classes : c.labelClasses, c.leakySlope];
+    const ownLogit = auxiliary && c.auxiliaryHead === 'two-heads';
+    const W = K + (ownLogit ? 1 : 0);
     const fake = gOuts.at(-1)!;
     const dUpdate = this.discriminatorInUse();
     const inputs = [fake, real];
@@ -366,11 +369,12 @@ export class ReferenceNetworkGan {
         labelledDivisor: B,
         adversarialWeight: c.labeledOnly ? 0 : 1,
         ...(auxiliary && { classed: { first: B, rows: B, weight: 1 } }),
+        ownLogit,
       },
     );
     const gradD = new Float64Array(this.D.layout.parameterFloats);
     passes.forEach((outs, p) => {
-      const grad = dLoss.gradLogits.subarray(p * B * K, (p + 1) * B * K);
+      const grad = dLoss.gradLogits.subarray(p * B * W, (p + 1) * B * W);
       const { dParams } = networkBackwardReference(this.D.layout, B, inputs[p]!, dUpdate.params, outs, grad, a);
       dParams.forEach((g, i) => {
         gradD[i]! += g;
@@ -400,7 +404,7 @@ export class ReferenceNetworkGan {
       const dReal = networkForwardReference(this.D.layout, B, real, dForG, a, undefined, realNoise);
       const features = Float64Array.from([...dFake[layer]!, ...dReal[layer]!]);
       const matched = featureMatchingReference(features, B, features.length / (2 * B));
-      const zero = new Float64Array(B * K);
+      const zero = new Float64Array(B * W);
       const extra = { layer, grad: matched.grad };
       const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, zero, a, extra).dInput;
       return { lossD: dLoss.total, lossG: matched.loss, gradD, gradG: this.generatorUpdate(t, gInput, gOuts, dImage) };
@@ -414,7 +418,8 @@ export class ReferenceNetworkGan {
         targetFake: 1,
         divisor: B,
         labelledDivisor: 1,
-        ...(auxiliary && { classed: { first: 0, rows: B, weight: 1 } }),
+        ...(auxiliary && { classed: { first: 0, rows: B, weight: c.classWeight } }),
+        ownLogit,
       },
     );
     const dImage = networkBackwardReference(this.D.layout, B, fake, dForG, dFake, gLoss.gradLogits, a).dInput;

@@ -2,6 +2,8 @@
 // its definition: a real/fake logit log Σ_k exp(l_k) scored by logitLoss for generated and
 // unlabelled real rows, −log softmax(l)_y for labelled rows; every gradient by the chain rule.
 // An auxiliary classifier's classed rows add weight × −log softmax(l)_y / divisor to their real/fake loss.
+// With ownLogit (two heads) a row is its class logits and then a real/fake logit, which is scored
+// in place of the log-sum-exp; the class logits then take only the cross-entropy's gradient.
 import { logitLoss, type LogitLossKind } from './cpu.js';
 
 export interface SemiSupervisedReference {
@@ -28,13 +30,16 @@ export function semiSupervisedReference(
     adversarialWeight?: number;
     /** Rows [first, first + rows) of the real/fake ones that also learn their class (labels[r − first]). */
     classed?: { first: number; rows: number; weight: number };
+    /** A real/fake logit of its own after each row's class logits (default false). */
+    ownLogit?: boolean;
   },
 ): SemiSupervisedReference {
   const classed = options.classed ?? { first: 0, rows: 0, weight: 0 };
-  const rows = logits.length / classes;
+  const width = classes + (options.ownLogit ? 1 : 0);
+  const rows = logits.length / width;
   const weight = options.adversarialWeight ?? 1;
   const grad = new Float64Array(logits.length);
-  const row = (r: number) => Array.from({ length: classes }, (_, k) => logits[r * classes + k]!);
+  const row = (r: number) => Array.from({ length: classes }, (_, k) => logits[r * width + k]!);
   const lse = (l: number[]) => {
     const top = Math.max(...l);
     return top + Math.log(l.reduce((sum, v) => sum + Math.exp(v - top), 0));
@@ -49,18 +54,23 @@ export function semiSupervisedReference(
       crossEntropy += z - l[y]!;
       if (l.indexOf(Math.max(...l)) === y) correct++;
       softmax.forEach((p, k) => {
-        grad[r * classes + k]! += (p - (k === y ? 1 : 0)) / over;
+        grad[r * width + k]! += (p - (k === y ? 1 : 0)) / over;
       });
     };
     if (r < blocks.fakeRows + blocks.realRows) {
       const fake = r < blocks.fakeRows;
-      const scored = logitLoss(options.kind ?? 'bce', z, fake ? (options.targetFake ?? 0) : (options.targetReal ?? 1));
+      const realFake = options.ownLogit ? logits[r * width + classes]! : z;
+      const target = fake ? (options.targetFake ?? 0) : (options.targetReal ?? 1);
+      const scored = logitLoss(options.kind ?? 'bce', realFake, target);
       adversarial += weight * scored.loss;
       if (fake) fakeReading += scored.reading;
       else realReading += scored.reading;
-      softmax.forEach((p, k) => {
-        grad[r * classes + k] = (weight * scored.grad * p) / options.divisor;
-      });
+      const dRealFake = (weight * scored.grad) / options.divisor;
+      if (options.ownLogit) grad[r * width + classes] = dRealFake;
+      else
+        softmax.forEach((p, k) => {
+          grad[r * width + k] = dRealFake * p;
+        });
       if (r >= classed.first && r < classed.first + classed.rows)
         learnClass(blocks.labels[r - classed.first]!, options.divisor / classed.weight);
     } else {

@@ -14,6 +14,9 @@
 // its samples were drawn for). Their mean cross-entropy and accuracy go where a labelled block's
 // would (a configuration has one or the other). One workgroup; each thread takes rows in turn and
 // the sums are added in a fixed tree, so results are deterministic.
+// With OWN_LOGIT (Odena et al.'s two heads) each row holds K class logits and then a real/fake
+// logit of its own (rows × (K + 1)): the real/fake loss scores that logit alone, and the class
+// logits learn only on classed or labelled rows, by their own softmax.
 // requires: activation_math.wgsl, logit_loss.wgsl
 
 struct SemiParams {
@@ -33,6 +36,7 @@ struct SemiParams {
 }
 
 override ACCUMULATE: bool = false;  // add into the statistics instead of overwriting them
+override OWN_LOGIT: bool = false;   // a real/fake logit after the class logits, not their log-sum-exp
 
 @group(0) @binding(0) var<uniform> params: SemiParams;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -45,13 +49,16 @@ override ACCUMULATE: bool = false;  // add into the statistics instead of overwr
 
 const THREADS = 256u;
 
+// Values per row: the class logits, and the real/fake logit where it is a column of its own.
+fn row_width() -> u32 { return params.classes + select(0u, 1u, OWN_LOGIT); }
+
 // Σ real/fake loss, Σ reading of generated rows, Σ reading of real rows, Σ cross-entropy; Σ correct.
 var<workgroup> sums: array<vec4<f32>, THREADS>;
 var<workgroup> correct: array<f32, THREADS>;
 
 // log Σ_k exp(l_k) of row r, from its largest logit, and that logit's class.
 fn log_sum_exp(r: u32) -> vec2<f32> {
-  let base = r * params.classes;
+  let base = r * row_width();
   var largest = logits[base];
   var arg = 0u;
   for (var k = 1u; k < params.classes; k++) {
@@ -81,7 +88,7 @@ fn class_of(r: u32) -> i32 {
 // −log softmax(l)_y of row r (y = classes: no class, the whole log-sum-exp), and the softmax
 // minus the one-hot over `scale`, added to the row's gradient when `add`, else written.
 fn class_term(r: u32, y: u32, lse: f32, scale: f32, add: bool) -> f32 {
-  let base = r * params.classes;
+  let base = r * row_width();
   for (var k = 0u; k < params.classes; k++) {
     let hot = select(0.0, 1.0, k == y);
     let g = (exp(logits[base + k] - lse) - hot) / scale;
@@ -92,15 +99,20 @@ fn class_term(r: u32, y: u32, lse: f32, scale: f32, add: bool) -> f32 {
 
 // Row r's share of the sums; writes its logits' gradient.
 fn score_row(r: u32) -> vec4<f32> {
-  let base = r * params.classes;
+  let base = r * row_width();
   let lse = log_sum_exp(r);
   let labelled_start = params.fake_rows + params.real_rows;
   let y = class_of(r);
+  if (OWN_LOGIT) { grad_logits[base + params.classes] = 0.0; }
   if (r < labelled_start) {
     let is_fake = r < params.fake_rows;
-    let scored = logit_loss(lse.x, select(params.target_real, params.target_fake, is_fake));
+    let real_fake = select(lse.x, logits[base + params.classes], OWN_LOGIT);
+    let scored = logit_loss(real_fake, select(params.target_real, params.target_fake, is_fake));
     let g = params.adversarial_weight * scored.y / params.divisor;
-    for (var k = 0u; k < params.classes; k++) { grad_logits[base + k] = g * exp(logits[base + k] - lse.x); }
+    for (var k = 0u; k < params.classes; k++) {
+      grad_logits[base + k] = select(g * exp(logits[base + k] - lse.x), 0.0, OWN_LOGIT);
+    }
+    if (OWN_LOGIT) { grad_logits[base + params.classes] = g; }
     let loss = params.adversarial_weight * scored.x;
     var entropy = 0.0;
     if (y >= 0) { entropy = class_term(r, u32(y), lse.x, params.divisor / params.class_weight, true); }

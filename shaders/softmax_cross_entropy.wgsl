@@ -8,6 +8,8 @@
 //
 // Labels arrive as floats (a label set gathered by the same kernel and shuffle as the images). A
 // label that is not a class index is counted in stats[2] and gives that row no loss and no target.
+// A row's logits may be the first `classes` of `stride` values (a two-heads D's class logits,
+// its real/fake logit after them); probabilities and gradients are written packed, rows × classes.
 // One workgroup; each thread owns whole rows, then a fixed tree reduction: deterministic.
 // requires: workgroup_sum.wgsl
 
@@ -15,6 +17,7 @@ struct SoftmaxParams {
   rows: u32,
   classes: u32,
   divisor: f32,  // loss and gradient are divided by this (rows for a mean)
+  stride: u32,   // values from one row's first logit to the next's (classes or more)
 }
 
 override HAS_LABELS: bool = true;
@@ -43,7 +46,8 @@ fn row_label(row: u32) -> u32 {
 fn softmax_cross_entropy(@builtin(local_invocation_id) lid: vec3<u32>) {
   var sums = vec3<f32>(0.0);  // (loss, rows classified right, bad labels)
   for (var row = lid.x; row < params.rows; row += THREADS) {
-    let base = row * params.classes;
+    let base = row * params.stride;
+    let out = row * params.classes;
     var top = logits[base];
     var best = 0u;
     for (var c = 1u; c < params.classes; c++) {
@@ -61,8 +65,8 @@ fn softmax_cross_entropy(@builtin(local_invocation_id) lid: vec3<u32>) {
     }
     for (var c = 0u; c < params.classes; c++) {
       let p = exp(logits[base + c] - top - log_total);
-      if (WRITE_PROBS) { probabilities[base + c] = p; }
-      if (WRITE_GRAD) { grad_logits[base + c] = (p - select(0.0, 1.0, c == label)) / params.divisor; }
+      if (WRITE_PROBS) { probabilities[out + c] = p; }
+      if (WRITE_GRAD) { grad_logits[out + c] = (p - select(0.0, 1.0, c == label)) / params.divisor; }
     }
   }
   let total = workgroup_sum3(sums, lid.x);

@@ -142,6 +142,20 @@ describe('flag tables', () => {
       'semi-supervised recipe: --no-spectral-norm, --g-batch-norm (a flag given overrides it)',
     );
     expect(ganSettings(train('--labeled', '100', '--no-g-batch-norm'))).toMatchObject({ generatorBatchNorm: false });
+    const twoHeads = train(
+      '--conditional',
+      '--conditioning',
+      'auxiliary',
+      '--auxiliary-head',
+      'two-heads',
+      '--class-weight',
+      '1.5',
+    );
+    expect(resolveGanConfig({ ...ganSettings(twoHeads), classes: 10 })).toMatchObject({
+      conditioning: 'auxiliary',
+      auxiliaryHead: 'two-heads',
+      classWeight: 1.5,
+    });
     // --lr is one rate for both networks: the recipe's own rate for G gives way to it.
     const oneRate = ganSettings(train('--labeled', '100', '--lr', '3e-4'));
     expect(oneRate).not.toHaveProperty('generatorLr');
@@ -193,6 +207,22 @@ describe('train refuses a setting with the library’s words under the flag’s 
       ['--arch', 'dcgan', '--conditional', '--conditioning', 'one-hot'],
       'webgpu-gan train: --conditioning one-hot: a DCGAN takes the class by projection or an auxiliary classifier ' +
         'in D; choose one',
+    ],
+    [
+      ['--class-weight', '2', '--conditional'],
+      'webgpu-gan train: --class-weight is for an auxiliary classifier: add --conditional --conditioning auxiliary',
+    ],
+    [
+      ['--auxiliary-head', 'two-heads', '--conditional', '--conditioning', 'projection'],
+      'webgpu-gan train: --auxiliary-head is for an auxiliary classifier: add --conditional --conditioning auxiliary',
+    ],
+    [
+      ['--conditional', '--conditioning', 'auxiliary', '--class-weight', '0'],
+      'webgpu-gan train: --class-weight: must be > 0, got 0',
+    ],
+    [
+      ['--conditional', '--conditioning', 'auxiliary', '--auxiliary-head', 'three'],
+      'webgpu-gan train: --auxiliary-head: must be k-plus-one or two-heads, got "three"',
     ],
     [
       ['--arch', 'dcgan', '--size', '30'],

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Checkpoint, DataRecord } from '../gan/checkpoint.js';
 import {
+  AUXILIARY_HEADS,
   CONDITIONINGS,
   DEFAULT_GAN_CONFIG as D,
   GAN_LOSSES,
@@ -109,6 +110,23 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
       'with --conditional: how D takes the class: one-hot, an input beside the image (mlp only); projection, on ' +
       'its last features; auxiliary, D also classifies (AC-GAN) and G learns to be read as its class (default ' +
       'one-hot for mlp, projection for dcgan)',
+  },
+  'auxiliary-head': {
+    kind: 'string',
+    setting: 'auxiliaryHead',
+    choices: AUXILIARY_HEADS,
+    default: D.auxiliaryHead,
+    help:
+      "with --conditioning auxiliary: D's head: k-plus-one, class logits whose log-sum-exp is the real/fake logit " +
+      "(Salimans et al.), or two-heads, a real/fake logit of its own beside them (Odena et al.'s AC-GAN)",
+  },
+  'class-weight': {
+    kind: 'number',
+    setting: 'classWeight',
+    default: D.classWeight,
+    help:
+      "with --conditioning auxiliary: the weight of G's class term (D reading each sample as its class); " +
+      'heavier holds the class harder',
   },
   labels: {
     kind: 'string',
@@ -245,6 +263,9 @@ export function runOf(flags: ParsedFlags): Run {
       throw new UsageError(`--${flag} is for a semi-supervised GAN: add --labeled N`);
   if (flags.conditioning !== undefined && !flags.conditional && !flags.resume)
     throw new UsageError('--conditioning says how a conditional GAN takes its class: add --conditional');
+  for (const flag of ['auxiliary-head', 'class-weight'])
+    if (flags[flag] !== undefined && flags.conditioning !== 'auxiliary' && !flags.resume)
+      throw new UsageError(`--${flag} is for an auxiliary classifier: add --conditional --conditioning auxiliary`);
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)
     throw new UsageError('--labels are for a conditional or semi-supervised GAN: add --conditional or --labeled N');
   if (flags.conditional && typeof flags.labeled === 'number' && flags.labeled > 0)

@@ -313,6 +313,7 @@ const STRUCTURAL: Array<keyof GanConfig> = [
   'spectralNorm', // adds the power iteration's vectors to the state
   'classes',
   'conditioning', // where the class weights live
+  'auxiliaryHead', // D's outputs: class logits, and a real/fake logit with two heads
   'oneHotValue', // the units of the class columns' Adam moments
   'labelClasses',
   'labeled', // which images come with labels, drawn from the seed

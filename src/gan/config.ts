@@ -56,6 +56,19 @@ export interface GanConfig {
    */
   conditioning: Conditioning;
   /**
+   * An auxiliary classifier's D (conditioning 'auxiliary'): 'k-plus-one', Salimans et al.'s form,
+   * K class logits whose log-sum-exp is the real/fake logit ("fake" the implicit class of logit 0),
+   * or 'two-heads', Odena et al.'s own: a real/fake logit of its own after the K class logits, one
+   * trunk, the class logits learning only from the classes. QUALITY.md measures both.
+   */
+  auxiliaryHead: AuxiliaryHead;
+  /**
+   * The weight of G's class term under an auxiliary classifier: G's loss adds this times the
+   * cross-entropy of D reading each sample as the class it was drawn for (Odena et al.: 1).
+   * Heavier holds the class harder and, measured, draws further from the data (QUALITY.md).
+   */
+  classWeight: number;
+  /**
    * Semi-supervised learning (Salimans et al. 2016): D ends in this many class logits, "fake"
    * being an implicit class of logit 0, so that it is also a classifier; 0 for an ordinary GAN's
    * one real/fake logit. Trained with `labeled` labelled images beside the unlabelled ones.
@@ -142,6 +155,8 @@ export interface GanConfig {
 export type GanLoss = 'bce' | 'hinge' | 'least-squares';
 export type Conditioning = 'one-hot' | 'projection' | 'auxiliary';
 export const CONDITIONINGS: readonly Conditioning[] = ['one-hot', 'projection', 'auxiliary'];
+export type AuxiliaryHead = 'k-plus-one' | 'two-heads';
+export const AUXILIARY_HEADS: readonly AuxiliaryHead[] = ['k-plus-one', 'two-heads'];
 export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge', 'least-squares'];
 
 /**
@@ -158,6 +173,8 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   channels: 1,
   classes: 0,
   conditioning: 'one-hot',
+  auxiliaryHead: 'k-plus-one',
+  classWeight: 1,
   labelClasses: 0,
   labeled: 0,
   featureMatching: false,
@@ -254,6 +271,8 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   discriminatorInputNoise: 0,
   discriminatorHiddenNoise: 0,
   generatorBatchNorm: false,
+  auxiliaryHead: 'k-plus-one',
+  classWeight: 1,
 };
 
 /**
@@ -364,7 +383,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
     throw new ArgumentError('classes', 'a conditional GAN needs at least one hidden layer in the discriminator');
   checkArchitecture(c);
   checkSemiSupervised(c);
-  checkAuxiliary(c);
+  checkAuxiliary(c, AUXILIARY_HEADS);
   checkDiscriminatorNoise(c);
   checkGeneratorBatchNorm(c);
   if (typeof c.spectralNorm !== 'boolean')

@@ -16,6 +16,8 @@ export interface CheckedSettings {
   channels: number;
   classes: number;
   conditioning: string;
+  auxiliaryHead: string;
+  classWeight: number;
   labelClasses: number;
   labeled: number;
   featureMatching: boolean;
@@ -44,9 +46,26 @@ export function checkArchitecture(c: CheckedSettings): void {
     );
 }
 
-/** An auxiliary classifier's D ends in class logits, as a semi-supervised D does, and so shares its limits. */
-export function checkAuxiliary(c: CheckedSettings): void {
-  if (c.classes === 0 || c.conditioning !== 'auxiliary') return;
+/** The largest weight of G's class term (classWeight): past it the class drowns the real/fake loss. */
+export const MAX_CLASS_WEIGHT = 100;
+
+/**
+ * An auxiliary classifier's D ends in class logits, as a semi-supervised D does, and so shares its
+ * limits; its head and G's class weight are its own settings, refused away from it.
+ */
+export function checkAuxiliary(c: CheckedSettings, heads: readonly string[]): void {
+  if (!heads.includes(c.auxiliaryHead))
+    throw new ArgumentError('auxiliaryHead', `must be ${heads.join(' or ')}, got ${JSON.stringify(c.auxiliaryHead)}`);
+  requireFinite('classWeight', c.classWeight, { min: 0, minExclusive: true, max: MAX_CLASS_WEIGHT });
+  const auxiliary = c.classes > 0 && c.conditioning === 'auxiliary';
+  if (!auxiliary && c.auxiliaryHead !== heads[0])
+    throw new ArgumentError('auxiliaryHead', "is an auxiliary classifier's: give classes and conditioning 'auxiliary'");
+  if (!auxiliary && c.classWeight !== 1)
+    throw new ArgumentError(
+      'classWeight',
+      "weighs an auxiliary classifier's class term: give classes and conditioning 'auxiliary'",
+    );
+  if (!auxiliary) return;
   if (c.classes < 2) throw new ArgumentError('classes', 'must be at least 2 for an auxiliary classifier to tell apart');
   requireDcganWithoutBatchNorm(c, 'an auxiliary classifier');
 }

@@ -23,7 +23,7 @@ import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { flatFromTensors } from '../nn/networkTensors.js';
 import { requireGanConfig, type GanConfig } from './config.js';
 import { largestSingularValue } from './discriminator.js';
-import { classHeadClasses, discriminatorNetworkSpec } from './networks.js';
+import { classHeadClasses, discriminatorNetworkSpec, discriminatorOutputs } from './networks.js';
 import { tensorProblem } from './state.js';
 import { GanTrainer } from './trainer.js';
 import { requireContext, requireInstance, requireObject } from '../base/arguments.js';
@@ -177,7 +177,9 @@ export class GanClassifier {
             createSoftmaxCrossEntropy(c, {
               rows: batch,
               classes: classHeadClasses(config),
+              // Two heads: the class logits are each row's first, its real/fake logit after them.
               logits: outputs.at(-1)!,
+              logitStride: discriminatorOutputs(config),
               probabilities,
               stats: ws.storage('stats', 4),
               label: 'class probabilities',

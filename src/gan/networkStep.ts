@@ -43,7 +43,7 @@ import { backwardPlan, gateOf } from '../nn/networkBackward.js';
 import type { GanConfig } from './config.js';
 import { checkClasses, classBuffers, planClassInputs, projectedHead } from './networkClasses.js';
 import { checkLabeledSet, planLabeledGather, planSemiSupervisedLoss, type LabeledSet } from './semiSupervised.js';
-import { auxiliaryClasses, takesOneHotClass } from './networks.js';
+import { auxiliaryClasses, discriminatorOutputs, hasOwnRealFakeLogit, takesOneHotClass } from './networks.js';
 import { adamUpdate, spectralStep } from './stepEntries.js';
 import { networkStepRows, type RowBuffer } from './networkStepPlan.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
@@ -129,10 +129,12 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
   const dense = p.layer.kind === 'linear' || (p.layer.kind === 'conv2d' && isDense(p.conv!));
   const classLogits = Math.max(config.labelClasses, auxiliaryClasses(config));
   if (classLogits > 0) {
-    if (elements(p.outShape) !== classLogits || head.activation || !dense)
+    const ownLogit = hasOwnRealFakeLogit(config);
+    if (elements(p.outShape) !== discriminatorOutputs(config) || head.activation || !dense)
       throw new ArgumentError(
         'discriminator',
-        `must end in ${classLogits} class logits from its whole input, with no activation`,
+        `must end in ${classLogits} class logits${ownLogit ? ' and a real/fake logit' : ''} from its whole ` +
+          'input, with no activation',
       );
     const training = config.labelClasses > 0 ? 'semi-supervised training' : 'an auxiliary classifier';
     if (D.blocks.some((b) => b.statsFloats > 0))

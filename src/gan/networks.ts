@@ -35,8 +35,16 @@ function dcganPreset(config: GanConfig): DcganPresetSpec {
   };
 }
 
-/** One real/fake logit, or the class logits of a semi-supervised D or an auxiliary classifier. */
-const discriminatorOutputs = (config: GanConfig) => Math.max(1, config.labelClasses, auxiliaryClasses(config));
+/**
+ * One real/fake logit, or the class logits of a semi-supervised D or an auxiliary classifier, and
+ * after them a real/fake logit of its own where the auxiliary classifier has two heads.
+ */
+export const discriminatorOutputs = (config: GanConfig) =>
+  Math.max(1, config.labelClasses, auxiliaryClasses(config)) + (hasOwnRealFakeLogit(config) ? 1 : 0);
+
+/** Whether D's class logits are followed by a real/fake logit of its own (an auxiliary classifier's two heads). */
+export const hasOwnRealFakeLogit = (config: Pick<GanConfig, 'classes' | 'conditioning' | 'auxiliaryHead'>) =>
+  auxiliaryClasses(config) > 0 && config.auxiliaryHead === 'two-heads';
 
 /**
  * How many class logits D ends in, so the classes it can read off a picture: a semi-supervised

@@ -3,7 +3,8 @@
 // a seeded shuffle of their own, and its class logits are scored by the semi-supervised loss
 // (kernels/semiSupervisedLoss.ts): generated and unlabelled rows on the real/fake logit
 // log Σ exp(l_k), labelled rows by cross-entropy on their class. An auxiliary classifier
-// (conditioning 'auxiliary') shares the loss: its D's real rows and G's generated rows are classed.
+// (conditioning 'auxiliary') shares the loss: its D's real rows and G's generated rows are classed,
+// G's by config.classWeight; with two heads the real/fake logit is D's own last output.
 import { ArgumentError } from '../base/errors.js';
 import type { GpuDataset } from '../data/dataset.js';
 import type { StepCounter } from '../kernels/counter.js';
@@ -12,7 +13,7 @@ import type { TensorRef } from '../kernels/kernel.js';
 import { createSemiSupervisedLoss } from '../kernels/semiSupervisedLoss.js';
 import type { PlannedKernel } from '../nn/network.js';
 import type { GanConfig } from './config.js';
-import { auxiliaryClasses } from './networks.js';
+import { auxiliaryClasses, hasOwnRealFakeLogit } from './networks.js';
 import { STATS_SLOT_AGREEMENT, STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_SUPERVISED } from './stats.js';
 
 /** The labelled images (a subset of the training images) and their classes, on the GPU. */
@@ -98,7 +99,13 @@ export function planSemiSupervisedLoss(
   const slot = (floats: number, count: number) => ({ buffer: stats, offset: floats * 4, size: count * 4 });
   const auxiliary = auxiliaryClasses(config) > 0;
   const classes = auxiliary ? config.classes : config.labelClasses;
-  const common = { classes, logits: pass.logits, gradLogits: pass.gradLogits, divisor: B };
+  const common = {
+    classes,
+    ownLogit: hasOwnRealFakeLogit(config),
+    logits: pass.logits,
+    gradLogits: pass.gradLogits,
+    divisor: B,
+  };
   const accumulate = true;
   if (pass.update === 'discriminator')
     return {
@@ -132,7 +139,7 @@ export function planSemiSupervisedLoss(
         loss: config.loss === 'hinge' ? 'negative-logit' : config.loss,
         targetFake: 1,
         ...(auxiliary && {
-          classed: { first: 0, rows: B },
+          classed: { first: 0, rows: B, weight: config.classWeight },
           labels: pass.labels!,
           supervised: slot(STATS_SLOT_AGREEMENT, 2),
         }),

@@ -1,7 +1,8 @@
 // The discriminator's loss with K class logits, "fake" as an implicit class whose logit is 0
 // (Salimans et al. 2016): shaders/semi_supervised_loss.wgsl. Generated and unlabelled real rows
 // are scored on the real/fake logit log Σ exp(l_k); labelled rows by cross-entropy on their class.
-// An auxiliary classifier (AC-GAN) adds the cross-entropy to rows of the first two blocks too (classed).
+// An auxiliary classifier (AC-GAN) adds the cross-entropy to rows of the first two blocks too (classed),
+// and may score a real/fake logit of its own after the class logits instead (ownLogit: two heads).
 import { guardedCreator } from '../gpu/creation.js';
 import { ArgumentError, requireFinite, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -15,9 +16,15 @@ export interface SemiSupervisedLossSpec {
   /** Generated rows first, then unlabelled real rows, then labelled real rows. */
   rows: number;
   classes: number;
+  /**
+   * Odena et al.'s two heads: each row's class logits are followed by a real/fake logit of its
+   * own, which the real/fake loss scores instead of their log-sum-exp; the class logits then learn
+   * only on labelled or classed rows. Default false (Salimans et al.'s K + 1 form).
+   */
+  ownLogit?: boolean;
   fakeRows: number;
   realRows: number;
-  /** rows × classes. */
+  /** rows × classes (rows × (classes + 1) with ownLogit). */
   logits: TensorRef;
   /**
    * One class index per labelled row (rows − fakeRows − realRows of them), or per classed row,
@@ -30,7 +37,7 @@ export interface SemiSupervisedLossSpec {
    * without labelled rows (their labels and statistics take the same places).
    */
   classed?: { first: number; rows: number; weight?: number };
-  /** rows × classes, written: dLoss/dlogits. */
+  /** As logits, written: dLoss/dlogits. */
   gradLogits: TensorRef;
   /** The real/fake loss of the log-sum-exp logit (default 'bce'). */
   loss?: LogitLoss;
@@ -76,7 +83,10 @@ async function makeSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossS
       `is required: ${labelled} rows after the generated and real ones are labelled`,
     );
   const classed = checkClassed(spec, labelled);
-  if (rows * classes >= 2 ** 32) throw new ArgumentError('rows', 'rows × classes must be below 2^32');
+  if (spec.ownLogit !== undefined && typeof spec.ownLogit !== 'boolean')
+    throw new ArgumentError('ownLogit', `must be true or false, got ${String(spec.ownLogit)}`);
+  const width = classes + (spec.ownLogit ? 1 : 0);
+  if (rows * width >= 2 ** 32) throw new ArgumentError('rows', 'rows × the logits of a row must be below 2^32');
   const divisor = requireFinite('divisor', spec.divisor ?? Math.max(spec.fakeRows, spec.realRows, 1), {
     min: 0,
     minExclusive: true,
@@ -89,8 +99,8 @@ async function makeSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossS
   const targetFake = requireFinite('targetFake', spec.targetFake ?? 0, { min: 0, max: 1 });
   const targetReal = requireFinite('targetReal', spec.targetReal ?? 1, { min: 0, max: 1 });
   const bindings = new Bindings(ctx)
-    .tensor('logits', 'logits', spec.logits, rows * classes)
-    .tensor('grad_logits', 'gradLogits', spec.gradLogits, rows * classes)
+    .tensor('logits', 'logits', spec.logits, rows * width)
+    .tensor('grad_logits', 'gradLogits', spec.gradLogits, rows * width)
     .tensor('stats', 'stats', spec.stats, 3);
   const labelCount = labelled + classed.rows;
   if (labelCount > 0) {
@@ -102,6 +112,7 @@ async function makeSemiSupervisedLoss(ctx: GpuContext, spec: SemiSupervisedLossS
   const compiled = await getPipeline(ctx.device, semiSupervisedShader, 'semi_supervised_loss', {
     LOSS: loss,
     ACCUMULATE: spec.accumulate ?? false,
+    OWN_LOGIT: spec.ownLogit ?? false,
   });
   const uniforms = {
     rows,

@@ -11,8 +11,14 @@ import { requireCreatorArguments } from '../base/arguments.js';
 export interface SoftmaxCrossEntropySpec {
   rows: number;
   classes: number;
-  /** rows × classes. */
+  /** rows × logitStride: each row's first `classes` values are its class logits. */
   logits: TensorRef;
+  /**
+   * Values from one row's first logit to the next's (default classes): more where the class
+   * logits are the first of a wider row, as a two-heads D's are (its real/fake logit follows).
+   * Probabilities and gradients are written packed, rows × classes, either way.
+   */
+  logitStride?: number;
   /**
    * rows class indices stored as floats (e.g. a label set gathered with the images). Without
    * them the kernel only scores: probabilities, no loss and no gradient.
@@ -42,10 +48,12 @@ async function makeSoftmaxCrossEntropy(ctx: GpuContext, spec: SoftmaxCrossEntrop
   const rows = requirePositiveInteger('rows', spec.rows);
   const classes = requirePositiveInteger('classes', spec.classes);
   const divisor = requireFinite('divisor', spec.divisor ?? rows, { min: 0, minExclusive: true });
+  const stride = requirePositiveInteger('logitStride', spec.logitStride ?? classes);
+  if (stride < classes) throw new ArgumentError('logitStride', `must be at least classes (${classes}), got ${stride}`);
   if (spec.gradLogits && !spec.labels)
     throw new ArgumentError('gradLogits', "needs labels: the gradient is taken towards each row's label");
   const bindings = new Bindings(ctx)
-    .tensor('logits', 'logits', spec.logits, rows * classes)
+    .tensor('logits', 'logits', spec.logits, (rows - 1) * stride + classes)
     .tensor('stats', 'stats', spec.stats, 3);
   if (spec.labels) bindings.tensor('labels', 'labels', spec.labels, rows);
   else bindings.unused('labels', false);
@@ -60,5 +68,5 @@ async function makeSoftmaxCrossEntropy(ctx: GpuContext, spec: SoftmaxCrossEntrop
     WRITE_PROBS: spec.probabilities !== undefined,
   });
   const label = spec.label ?? `softmax cross-entropy ${rows}×${classes}`;
-  return new BoundKernel(ctx, compiled, label, resources, { rows, classes, divisor }, [1, 1, 1]);
+  return new BoundKernel(ctx, compiled, label, resources, { rows, classes, divisor, stride }, [1, 1, 1]);
 }

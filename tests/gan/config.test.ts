@@ -10,7 +10,7 @@ import {
   SETTINGS_BEFORE_THEY_EXISTED,
 } from '../../src/gan/config.js';
 import { ArgumentError } from '../../src/base/errors.js';
-import { classHeadClasses, classifiesBuiltinSet } from '../../src/gan/networks.js';
+import { classHeadClasses, classifiesBuiltinSet, discriminatorOutputs } from '../../src/gan/networks.js';
 
 describe('GAN settings', () => {
   it.each([
@@ -102,8 +102,25 @@ describe("a checkpoint's recorded configuration", () => {
     expect(() =>
       resolveGanConfig({ architecture: 'dcgan', classes: 10, conditioning: 'auxiliary', spectralNorm: false }),
     ).toThrow(/^spectralNorm: is off, which gives a DCGAN batch norms in D; an auxiliary classifier takes/);
+    const auxiliary = { classes: 10, conditioning: 'auxiliary' } as const;
+    expect(resolveGanConfig({ ...auxiliary, auxiliaryHead: 'two-heads', classWeight: 2 })).toMatchObject({
+      auxiliaryHead: 'two-heads',
+      classWeight: 2,
+    });
+    expect(() => resolveGanConfig({ ...auxiliary, auxiliaryHead: 'three' as 'two-heads' })).toThrow(
+      /^auxiliaryHead: must be k-plus-one or two-heads, got "three"/,
+    );
+    for (const classWeight of [0, -1, 101, Number.NaN])
+      expect(() => resolveGanConfig({ ...auxiliary, classWeight })).toThrow(/^classWeight: must be/);
+    expect(() => resolveGanConfig({ classes: 10, auxiliaryHead: 'two-heads' })).toThrow(
+      /^auxiliaryHead: is an auxiliary classifier's: give classes and conditioning 'auxiliary'/,
+    );
+    expect(() => resolveGanConfig({ classWeight: 2 })).toThrow(/^classWeight: weighs an auxiliary classifier's/);
     const recorded = { ...DEFAULT_GAN_CONFIG, classes: 10 } as Record<string, unknown>;
     delete recorded.conditioning;
+    delete recorded.auxiliaryHead;
+    delete recorded.classWeight;
+    expect(resolveRecordedConfig(recorded)).toMatchObject({ auxiliaryHead: 'k-plus-one', classWeight: 1 });
     expect(resolveRecordedConfig(recorded).conditioning).toBe('one-hot');
     expect(resolveRecordedConfig({ ...recorded, architecture: 'dcgan' }).conditioning).toBe('projection');
   });
@@ -121,6 +138,11 @@ describe("D's class head", () => {
     expect(classHeadClasses(resolveGanConfig({ classes: 10 }))).toBe(0);
     expect(classHeadClasses(resolveGanConfig({ classes: 7, conditioning: 'auxiliary' }))).toBe(7);
     expect(classHeadClasses(resolveGanConfig(semi(3)))).toBe(3);
+    // Two heads: seven class logits and a real/fake logit, of which the classes are the seven.
+    const twoHeads = resolveGanConfig({ classes: 7, conditioning: 'auxiliary', auxiliaryHead: 'two-heads' });
+    expect(classHeadClasses(twoHeads)).toBe(7);
+    expect(discriminatorOutputs(twoHeads)).toBe(8);
+    expect(discriminatorOutputs(resolveGanConfig({ classes: 7, conditioning: 'auxiliary' }))).toBe(7);
   });
 
   it("reads a built-in set's classes only with ten of them on 28×28 grey pictures", () => {

@@ -54,6 +54,8 @@ const LINEAR_D: Layer[] = [
 /** A semi-supervised D: three class logits (fake is the implicit fourth), from 4 labelled images. */
 const CLASSIFYING: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'conv2d', out: 3, kernel: 3, bias: false }];
 const SEMI = { labelClasses: 3, labeled: 4 };
+/** An auxiliary classifier's two heads: three class logits, then a real/fake logit of its own. */
+const TWO_HEADS: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'conv2d', out: 4, kernel: 3, bias: false }];
 /** Salimans et al.'s noise layers: on the image, and after the hidden layer's activation. */
 const NOISY_LINEAR_D: Layer[] = [
   { kind: 'flatten' },
@@ -186,6 +188,16 @@ describe('the step of a GAN of layer-list networks', () => {
       'an auxiliary classifier: hinge loss and spectral normalisation',
       resolveGanConfig({ ...hingeSn, ...AUXILIARY }),
       CLASSIFYING,
+    ],
+    [
+      "an auxiliary classifier's two heads, G's class weight 1.5: hinge loss and spectral normalisation",
+      resolveGanConfig({ ...hingeSn, ...AUXILIARY, auxiliaryHead: 'two-heads', classWeight: 1.5 }),
+      TWO_HEADS,
+    ],
+    [
+      "an auxiliary classifier's two heads: BCE",
+      resolveGanConfig({ ...config, ...AUXILIARY, auxiliaryHead: 'two-heads' }),
+      TWO_HEADS,
     ],
   ])(
     'matches the float64 trainer over two steps (%s): gradients, weights, statistics, moving average',

@@ -2,7 +2,8 @@
 // an auxiliary classifier's class logits ('auxiliary'): trained as the MLP's layer lists, its
 // checkpoint holds G's one-hot columns and D's class rows under the names PyTorch's modules would
 // give them, resuming is bit-identical, the sampler draws each class from it, and what only the
-// one-hot MLP has yet (repair's latent search) refuses it by name.
+// one-hot MLP has yet (repair's latent search) refuses it by name. The auxiliary classifier's two
+// heads (a real/fake logit after the class logits) the same, its classifier reading the class logits alone.
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/gan/checkpoint.js';
 import type { GanConfig } from '../../src/gan/config.js';
@@ -92,6 +93,55 @@ describe('an auxiliary-classifier conditional MLP (AC-GAN)', () => {
       } finally {
         classifier.destroy();
       }
+    } finally {
+      destroy();
+    }
+  });
+});
+
+describe("an auxiliary classifier's two heads (Odena et al.'s form)", () => {
+  it('ends D in the class logits and a real/fake logit, classifies by the class logits alone, resumes', async () => {
+    const config = {
+      ...CONFIG,
+      conditioning: 'auxiliary' as const,
+      auxiliaryHead: 'two-heads' as const,
+      classWeight: 2,
+      spectralNorm: false,
+      loss: 'bce' as const,
+    };
+    const { trainer, destroy } = await makeTrainer(gpu.ctx, DATA, config);
+    try {
+      const stats: Array<Record<string, unknown>> = [];
+      await trainer.train(2, { statsEvery: 2, onStats: (s) => stats.push({ ...s }) });
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(trainer));
+      expect(checkpoint.config.auxiliaryHead).toBe('two-heads');
+      expect(checkpoint.config.classWeight).toBe(2);
+      expect(checkpoint.tensors.get('discriminator.4.weight')?.shape).toEqual([4, 6]);
+      expect(Number.isFinite(stats.at(-1)!.realClassAccuracy)).toBe(true);
+      await trainer.train(1);
+      const straight = await exportTensors(trainer);
+      await expectResumedStep(checkpoint, straight, () => makeTrainer(gpu.ctx, DATA, checkpoint.config));
+      // The classifier reads the three class logits: a real/fake row of the last layer changed out
+      // of all measure changes none of its probabilities.
+      const pictures = Float32Array.from({ length: 2 * 16 }, (_, i) => ((i * 7) % 11) / 11 - 0.5);
+      const read = async (tensors: typeof checkpoint.tensors) => {
+        const classifier = await GanClassifier.create(gpu.ctx, { ...checkpoint, tensors });
+        try {
+          expect(classifier.classes).toBe(3);
+          return (await classifier.classify(pictures)).probabilities;
+        } finally {
+          classifier.destroy();
+        }
+      };
+      const probabilities = await read(checkpoint.tensors);
+      expect(probabilities).toHaveLength(6);
+      expect(probabilities[3]! + probabilities[4]! + probabilities[5]!).toBeCloseTo(1, 5);
+      const weight = checkpoint.tensors.get('discriminator.4.weight')!;
+      const changed = new Map(checkpoint.tensors);
+      const data = Float32Array.from(weight.data);
+      data.fill(1000, 3 * 6, 4 * 6);
+      changed.set('discriminator.4.weight', { ...weight, data });
+      expect(await read(changed)).toEqual(probabilities);
     } finally {
       destroy();
     }

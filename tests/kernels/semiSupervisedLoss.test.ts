@@ -3,7 +3,8 @@
 // threads; no labelled rows, as the generator's update runs it; only labelled rows), for each
 // real/fake loss, then its gradient against finite differences of the float64 loss, accumulation,
 // and clear errors for bad arguments. An auxiliary classifier's classed rows (the real block as D
-// learns it, the generated block as G does) the same way.
+// learns it, the generated block as G does) the same way, and two heads (a real/fake logit of its
+// own after the class logits).
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/index.js';
 import type { LogitLoss } from '../../src/kernels/logitHead.js';
@@ -23,7 +24,11 @@ interface LossCase {
   scale?: number;
   /** An auxiliary classifier's rows that also learn their class. */
   classed?: { first: number; rows: number; weight: number };
+  /** Two heads: a real/fake logit after each row's class logits. */
+  ownLogit?: boolean;
 }
+
+const rowWidth = (c: LossCase) => c.classes + (c.ownLogit ? 1 : 0);
 
 const labelCount = (c: LossCase) => c.labelled + (c.classed?.rows ?? 0);
 
@@ -32,7 +37,7 @@ function inputsFor(c: LossCase, seed: number) {
   const next = seededRandom(seed);
   const scale = c.scale ?? 3;
   return {
-    logits: randomArray(rows * c.classes, seed, -scale, scale),
+    logits: randomArray(rows * rowWidth(c), seed, -scale, scale),
     labels: Float32Array.from({ length: labelCount(c) }, () => Math.floor(next() * c.classes)),
   };
 }
@@ -43,7 +48,7 @@ async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof input
   const b = {
     logits: mem.createStorage('logits', inputs.logits),
     labels: mem.createStorage('labels', labelCount(c) > 0 ? inputs.labels : new Float32Array(1)),
-    grad: mem.createStorage('grad', rows * c.classes),
+    grad: mem.createStorage('grad', rows * rowWidth(c)),
     stats: mem.createStorage('stats', 3),
     supervised: mem.createStorage('supervised', 2),
   };
@@ -61,6 +66,7 @@ async function run(ctx: GpuContext, c: LossCase, inputs: ReturnType<typeof input
     adversarialWeight: weight,
     ...(labelCount(c) > 0 && { labels: b.labels, supervised: b.supervised }),
     ...(c.classed && { classed: c.classed }),
+    ...(c.ownLogit && { ownLogit: true }),
   };
   let kernel: Awaited<ReturnType<typeof createSemiSupervisedLoss>> | undefined;
   try {
@@ -88,6 +94,7 @@ const referenceOf = (c: LossCase, inputs: ReturnType<typeof inputsFor>, adversar
       labelledDivisor: Math.max(c.labelled, 1),
       adversarialWeight,
       ...(c.classed && { classed: c.classed }),
+      ownLogit: c.ownLogit ?? false,
     },
   );
 
@@ -120,6 +127,34 @@ describe('semi-supervised loss against float64', () => {
         loss: 'negative-logit',
         classed: { first: 0, rows: 300, weight: 0.5 },
       },
+    ],
+    [
+      'two heads, D: the real rows classed, 300 rows',
+      {
+        classes: 10,
+        fakeRows: 150,
+        realRows: 150,
+        labelled: 0,
+        loss: 'hinge',
+        classed: { first: 150, rows: 150, weight: 1 },
+        ownLogit: true,
+      },
+    ],
+    [
+      'two heads, G: generated rows classed, weight 1.5',
+      {
+        classes: 7,
+        fakeRows: 9,
+        realRows: 0,
+        labelled: 0,
+        loss: 'negative-logit',
+        classed: { first: 0, rows: 9, weight: 1.5 },
+        ownLogit: true,
+      },
+    ],
+    [
+      'two heads with labelled rows, least squares, one class',
+      { classes: 1, fakeRows: 2, realRows: 3, labelled: 2, loss: 'least-squares', ownLogit: true },
     ],
     [
       'one classed row of one class',
@@ -202,6 +237,18 @@ describe('semi-supervised loss against finite differences', () => {
       'G’s generated rows, weight 0.7',
       { classes: 5, fakeRows: 4, realRows: 0, labelled: 0, loss: 'bce', classed: { first: 0, rows: 4, weight: 0.7 } },
     ],
+    [
+      'two heads, D’s real rows',
+      {
+        classes: 4,
+        fakeRows: 3,
+        realRows: 3,
+        labelled: 0,
+        loss: 'bce',
+        classed: { first: 3, rows: 3, weight: 1 },
+        ownLogit: true,
+      },
+    ],
   ])('every logit’s gradient with classed rows (%s)', async (_name, c) => {
     const inputs = inputsFor(c, 23);
     const got = await run(gpu.ctx, c, inputs);
@@ -223,6 +270,18 @@ describe('semi-supervised loss arguments', () => {
       await expect(createSemiSupervisedLoss(ctx, { ...base, rows: 5 })).rejects.toThrow(/^labels: is required/);
       await expect(createSemiSupervisedLoss(ctx, { ...base, fakeRows: -1 })).rejects.toThrow(/^fakeRows:/);
       await expect(createSemiSupervisedLoss(ctx, { ...base, loss: 'mse' as never })).rejects.toThrow(/^loss: must be/);
+      await expect(createSemiSupervisedLoss(ctx, { ...base, ownLogit: 1 as never })).rejects.toThrow(
+        /^ownLogit: must be true or false, got 1/,
+      );
+      // Two heads' logits are rows × (classes + 1): 4 × 3 floats do not fit a 2-float buffer.
+      const small = ctx.memory.createStorage('small', 11);
+      try {
+        await expect(createSemiSupervisedLoss(ctx, { ...base, logits: small, ownLogit: true })).rejects.toThrow(
+          /^logits:/,
+        );
+      } finally {
+        ctx.memory.release(small);
+      }
       const classed = { ...base, labels: t, supervised: t };
       await expect(createSemiSupervisedLoss(ctx, { ...classed, classed: { first: 3, rows: 2 } })).rejects.toThrow(
         /^classed: must be whole rows within the 4 generated and real ones, got first 3, rows 2/,

@@ -1,6 +1,7 @@
 // Fused softmax cross-entropy against the float64 reference: 1 row of 1 class, 1 row of 10, rows
 // that are not a multiple of the 256-thread workgroup, 1000 classes, logits of ±80, bad labels,
-// scoring without labels; and its gradient against central finite differences of the float64 loss.
+// scoring without labels, class logits as the first of wider rows (a stride); and its gradient
+// against central finite differences of the float64 loss.
 // Tolerances: a probability is exp(x − max − log Σ), whose exponent carries float32 rounding of
 // about ε·(|x − max| + classes), so 4e-7·(|x − max| + classes + 1) relative plus 1e-9; the loss is
 // a float32 sum of per-row terms (float32Tolerance of their magnitude); the gradient is
@@ -25,8 +26,9 @@ async function runSoftmax(
   logits: Float32Array,
   labels: Float32Array | null,
   classes: number,
+  stride = classes,
 ): Promise<Run> {
-  const rows = logits.length / classes;
+  const rows = logits.length / stride;
   const mem = ctx.memory;
   const buffers = {
     logits: mem.createStorage('logits', logits),
@@ -40,6 +42,7 @@ async function runSoftmax(
       rows,
       classes,
       logits: buffers.logits,
+      ...(stride !== classes && { logitStride: stride }),
       ...(buffers.labels && buffers.grad ? { labels: buffers.labels, gradLogits: buffers.grad } : {}),
       probabilities: buffers.probabilities,
       stats: buffers.stats,
@@ -120,6 +123,22 @@ describe('softmax cross-entropy', () => {
     await expectMatchesReference(logits, labels, classes);
   });
 
+  it('reads the first classes of wider rows (257 rows of 10 logits and 1 more), writes them packed', async () => {
+    const [rows, classes, stride] = [257, 10, 11];
+    const wide = randomArray(rows * stride, 31, -6, 6);
+    const labels = randomLabels(rows, classes, 32);
+    const packed = Float32Array.from(
+      { length: rows * classes },
+      (_, i) => wide[Math.floor(i / classes) * stride + (i % classes)]!,
+    );
+    const got = await runSoftmax(gpu.ctx, wide, labels, classes, stride);
+    const ref = softmaxCrossEntropyReference(packed, labels, rows, classes);
+    const pTolerance = probabilityTolerance(packed, classes, ref.probabilities);
+    expectClose(got.probabilities, ref.probabilities, pTolerance, 'strided probabilities');
+    expectClose(got.grad!, ref.grad, (i) => pTolerance(i) / rows + 1e-7 / rows, 'strided gradient');
+    expect(got.stats[1]).toBeCloseTo(ref.accuracy, 6);
+  });
+
   it('scores without labels: probabilities only', async () => {
     await expectMatchesReference(randomArray(300 * 10, 11, -4, 4), null, 10);
   });
@@ -150,6 +169,11 @@ describe('softmax cross-entropy', () => {
       await expect(createSoftmaxCrossEntropy(ctx, { ...base, gradLogits: buffer })).rejects.toThrow(/needs labels/);
       await expect(createSoftmaxCrossEntropy(ctx, { ...base, divisor: 0 })).rejects.toThrow(/divisor/);
       await expect(createSoftmaxCrossEntropy(ctx, { ...base, classes: 0 })).rejects.toThrow(/classes/);
+      await expect(createSoftmaxCrossEntropy(ctx, { ...base, logitStride: 1 })).rejects.toThrow(
+        /^logitStride: must be at least classes \(2\), got 1/,
+      );
+      // Three rows of stride 9 end at value 2·9 + 2 = 20, past the 16-float buffer.
+      await expect(createSoftmaxCrossEntropy(ctx, { ...base, rows: 3, logitStride: 9 })).rejects.toThrow(/^logits:/);
     } finally {
       ctx.memory.release(buffer);
     }
