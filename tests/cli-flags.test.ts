@@ -235,6 +235,21 @@ describe('train refuses a setting with the library’s words under the flag’s 
   });
 });
 
+it('train takes the auxiliary head and class weight past its flag checks to the data (here missing)', async () => {
+  const flags = [
+    '--conditional',
+    '--conditioning',
+    'auxiliary',
+    '--auxiliary-head',
+    'two-heads',
+    '--class-weight',
+    '2',
+  ];
+  const { status, stderr } = await stderrOf(['train', '--steps', '5', '--data', '/nonexistent', ...flags]);
+  expect(status).toBe(2);
+  expect(stderr).toMatch(/^webgpu-gan train: --data \/nonexistent: no such file or folder/);
+});
+
 describe('the warning of a run that is running away', () => {
   const stats = { step: 12, lossD: 250, lossG: 3 };
 

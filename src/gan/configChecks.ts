@@ -57,15 +57,15 @@ export function checkAuxiliary(c: CheckedSettings, heads: readonly string[]): vo
   if (!heads.includes(c.auxiliaryHead))
     throw new ArgumentError('auxiliaryHead', `must be ${heads.join(' or ')}, got ${JSON.stringify(c.auxiliaryHead)}`);
   requireFinite('classWeight', c.classWeight, { min: 0, minExclusive: true, max: MAX_CLASS_WEIGHT });
-  const auxiliary = c.classes > 0 && c.conditioning === 'auxiliary';
-  if (!auxiliary && c.auxiliaryHead !== heads[0])
-    throw new ArgumentError('auxiliaryHead', "is an auxiliary classifier's: give classes and conditioning 'auxiliary'");
-  if (!auxiliary && c.classWeight !== 1)
+  // Conditioning alone decides: the CLI checks its flags before the data have given the classes.
+  if (c.conditioning !== 'auxiliary' && c.auxiliaryHead !== heads[0])
+    throw new ArgumentError('auxiliaryHead', "is an auxiliary classifier's: set conditioning to 'auxiliary'");
+  if (c.conditioning !== 'auxiliary' && c.classWeight !== 1)
     throw new ArgumentError(
       'classWeight',
-      "weighs an auxiliary classifier's class term: give classes and conditioning 'auxiliary'",
+      "weighs an auxiliary classifier's class term: set conditioning to 'auxiliary'",
     );
-  if (!auxiliary) return;
+  if (c.classes === 0 || c.conditioning !== 'auxiliary') return;
   if (c.classes < 2) throw new ArgumentError('classes', 'must be at least 2 for an auxiliary classifier to tell apart');
   requireDcganWithoutBatchNorm(c, 'an auxiliary classifier');
 }

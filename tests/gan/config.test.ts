@@ -113,9 +113,11 @@ describe("a checkpoint's recorded configuration", () => {
     for (const classWeight of [0, -1, 101, Number.NaN])
       expect(() => resolveGanConfig({ ...auxiliary, classWeight })).toThrow(/^classWeight: must be/);
     expect(() => resolveGanConfig({ classes: 10, auxiliaryHead: 'two-heads' })).toThrow(
-      /^auxiliaryHead: is an auxiliary classifier's: give classes and conditioning 'auxiliary'/,
+      /^auxiliaryHead: is an auxiliary classifier's: set conditioning to 'auxiliary'/,
     );
     expect(() => resolveGanConfig({ classWeight: 2 })).toThrow(/^classWeight: weighs an auxiliary classifier's/);
+    // Before the data give the classes (the CLI's first check), the conditioning alone decides.
+    expect(resolveGanConfig({ conditioning: 'auxiliary', auxiliaryHead: 'two-heads', classWeight: 2 }).classes).toBe(0);
     const recorded = { ...DEFAULT_GAN_CONFIG, classes: 10 } as Record<string, unknown>;
     delete recorded.conditioning;
     delete recorded.auxiliaryHead;
