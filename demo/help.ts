@@ -86,6 +86,19 @@ export const HELP: Record<string, { term: string; text: string }> = {
       'features (projection, DCGAN’s default), or an auxiliary classifier: D also learns to read each ' +
       'digit’s class and G to draw samples D reads as their class, which keeps them on class (QUALITY.md).',
   },
+  auxiliaryHead: {
+    term: "Auxiliary classifier's head",
+    text:
+      'With an auxiliary classifier, how D says real or fake: K + 1 reads it off the class logits (“fake” an ' +
+      'implicit extra class, as a semi-supervised D), two heads give it a logit of its own beside them ' +
+      '(Odena et al.’s AC-GAN).',
+  },
+  classWeight: {
+    term: "G's class weight",
+    text:
+      'With an auxiliary classifier, how much G is pushed to have each sample read as the class it was drawn ' +
+      'for: heavier holds the class harder and, measured, draws further from the real pictures.',
+  },
   testAccuracy: {
     term: 'Test accuracy',
     text:

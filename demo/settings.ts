@@ -1,6 +1,14 @@
 // The settings form: read, validated against sane bounds, and refused with a message naming the
 // field — invalid values never reach the GPU.
-import { type Architecture, CONDITIONINGS, type Conditioning, type GanConfig } from 'webgpu-gan';
+import {
+  type Architecture,
+  AUXILIARY_HEADS,
+  type AuxiliaryHead,
+  CONDITIONINGS,
+  type Conditioning,
+  DEFAULT_GAN_CONFIG,
+  type GanConfig,
+} from 'webgpu-gan';
 import { ARCHITECTURE_NAMES } from './modelFormat.js';
 
 export type Settings = Pick<
@@ -14,6 +22,8 @@ export type Settings = Pick<
   | 'spectralNorm'
   | 'classes'
   | 'conditioning'
+  | 'auxiliaryHead'
+  | 'classWeight'
   | 'labeled'
   | 'labelClasses'
   | 'realLabel'
@@ -24,7 +34,7 @@ export type Settings = Pick<
 
 type NumberSetting = Exclude<
   keyof Settings,
-  'architecture' | 'loss' | 'spectralNorm' | 'classes' | 'conditioning' | 'labelClasses'
+  'architecture' | 'loss' | 'spectralNorm' | 'classes' | 'conditioning' | 'auxiliaryHead' | 'labelClasses'
 >;
 
 /**
@@ -42,6 +52,7 @@ const FIELDS: Record<NumberSetting, { label: string; min: number; max: number; i
   emaWarmup: { label: 'Moving average warm-up', min: 0, max: 1e6, integer: true },
   seed: { label: 'Seed', min: 0, max: 2147483647, integer: true },
   labeled: { label: 'Labelled images', min: 0, max: 60000, integer: true },
+  classWeight: { label: "G's class weight", min: 0.01, max: 100, integer: false },
 };
 
 /** The losses, and how the form's dropdown names them. */
@@ -55,6 +66,7 @@ const NAMES: Record<string, string> = {
   spectralNorm: 'Spectral normalisation of D',
   classes: 'Conditional',
   conditioning: 'How a conditional D takes the class',
+  auxiliaryHead: "Auxiliary classifier's head",
   labelClasses: 'Labelled images',
   lr: 'D learning rate and G learning rate',
   dataDim: 'The pictures’ size',
@@ -91,6 +103,7 @@ export function fieldOf(setting: string): string | null {
 export function writeSetting(form: HTMLFormElement, name: string, s: Settings & { lr: number }): void {
   const field = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
   if (name === 'conditioning') field.value = s.conditioning;
+  else if (name === 'auxiliaryHead') field.value = s.auxiliaryHead;
   else if (name === 'spectralNorm' || name === 'conditional')
     (field as HTMLInputElement).checked = name === 'conditional' ? s.classes > 0 : s.spectralNorm;
   else if (name === 'discriminatorLr' || name === 'generatorLr') field.value = String(s[name] ?? s.lr);
@@ -98,8 +111,8 @@ export function writeSetting(form: HTMLFormElement, name: string, s: Settings & 
 }
 
 export function writeSettings(form: HTMLFormElement, s: Settings & { lr: number }): void {
-  for (const name of [...Object.keys(FIELDS), 'architecture', 'loss', 'spectralNorm', 'conditional', 'conditioning'])
-    writeSetting(form, name, s);
+  const choices = ['architecture', 'loss', 'spectralNorm', 'conditional', 'conditioning', 'auxiliaryHead'];
+  for (const name of [...Object.keys(FIELDS), ...choices]) writeSetting(form, name, s);
 }
 
 /**
@@ -122,6 +135,9 @@ export function readSettings(
   const conditioning = (form.elements.namedItem('conditioning') as HTMLSelectElement).value as Conditioning;
   if (!CONDITIONINGS.includes(conditioning))
     return { error: `${NAMES.conditioning} must be one of ${CONDITIONINGS.join(', ')}.`, field: 'conditioning' };
+  const auxiliaryHead = (form.elements.namedItem('auxiliaryHead') as HTMLSelectElement).value as AuxiliaryHead;
+  if (!AUXILIARY_HEADS.includes(auxiliaryHead))
+    return { error: `${NAMES.auxiliaryHead} must be one of ${AUXILIARY_HEADS.join(', ')}.`, field: 'auxiliaryHead' };
   if (conditional && dataClasses === 0)
     return {
       error:
@@ -129,7 +145,14 @@ export function readSettings(
       field: 'conditional',
     };
   const classes = conditional ? dataClasses : 0;
-  const settings = { architecture, loss, spectralNorm, classes, conditioning } as Partial<Settings> as Settings;
+  const settings = {
+    architecture,
+    loss,
+    spectralNorm,
+    classes,
+    conditioning,
+    auxiliaryHead,
+  } as Partial<Settings> as Settings;
   for (const [name, f] of Object.entries(FIELDS) as Array<[NumberSetting, (typeof FIELDS)[NumberSetting]]>) {
     const text = (form.elements.namedItem(name) as HTMLInputElement).value.trim();
     const value = Number(text);
@@ -138,6 +161,11 @@ export function readSettings(
     if (value < f.min || value > f.max)
       return { error: `${f.label} must be between ${f.min} and ${f.max}.`, field: name };
     settings[name] = value;
+  }
+  // The auxiliary classifier's own fields are hidden, and mean nothing, under another conditioning.
+  if (conditioning !== 'auxiliary') {
+    settings.auxiliaryHead = DEFAULT_GAN_CONFIG.auxiliaryHead;
+    settings.classWeight = DEFAULT_GAN_CONFIG.classWeight;
   }
   // Labelled images make D a classifier of the images' classes (semi-supervised).
   if (settings.labeled > 0 && dataClasses === 0)

@@ -41,7 +41,10 @@ export function settingsPanel(state: State): View {
     event.preventDefault();
     requestApply(state);
   });
-  refreshModel = () => showPendingModel(state);
+  refreshModel = () => {
+    showAuxiliaryFields();
+    showPendingModel(state);
+  };
   (form.elements.namedItem('labeled') as HTMLInputElement).addEventListener('change', () => offerRecipe(state));
   form.addEventListener('input', refreshModel);
   form.addEventListener('change', refreshModel);
@@ -56,6 +59,12 @@ export function settingsPanel(state: State): View {
       });
     }
   };
+}
+
+/** The auxiliary classifier's own fields (its head, G's class weight), shown only while it is chosen. */
+function showAuxiliaryFields(): void {
+  const auxiliary = (form.elements.namedItem('conditioning') as HTMLSelectElement).value === 'auxiliary';
+  for (const field of Array.from(form.querySelectorAll<HTMLElement>('[data-auxiliary]'))) field.hidden = !auxiliary;
 }
 
 /** The form shows `config` (at the start, and for a run that did not come from the form). */
@@ -240,6 +249,9 @@ async function applySettings(state: State): Promise<void> {
   // How D takes the class matters only to a conditional run (a DCGAN's one-hot resolves to projection).
   if (pending.config.classes > 0 && pending.config.conditioning !== state.config.conditioning)
     restartFor.push('conditioning');
+  // The head shapes D; G's class weight is built into the step's loss kernel.
+  for (const key of ['auxiliaryHead', 'classWeight'] as const)
+    if (pending.config[key] !== state.config[key]) restartFor.push(key);
   const rates = `learning rates D ${s.discriminatorLr}, G ${s.generatorLr}`;
   if (restartFor.length > 0) {
     if (!(await rebuild(state, pending.config))) {
@@ -279,7 +291,9 @@ const takesClass = (c: GanConfig) =>
   ({
     'one-hot': ' (a one-hot input in D)',
     projection: ' (by projection in D)',
-    auxiliary: ' (an auxiliary classifier in D)',
+    auxiliary:
+      ` (an auxiliary classifier in D${c.auxiliaryHead === 'two-heads' ? ', two heads' : ''}` +
+      `${c.classWeight !== 1 ? `, G's class weight ${c.classWeight}` : ''})`,
   })[c.conditioning];
 
 /** A network's learning rate as it applies: its own, or the shared one. */

@@ -110,6 +110,8 @@ export {
   semiSupervisedRecipe,
   resolveGanConfig,
   CONDITIONINGS,
+  AUXILIARY_HEADS,
+  type AuxiliaryHead,
   type Conditioning,
   type GanConfig,
   type GanLoss,

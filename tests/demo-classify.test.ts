@@ -165,6 +165,33 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     for (let waited = 0; !pattern.test(await text(page, 'test-accuracy')) && waited < 180_000; waited += 500)
       await page.waitForTimeout(500);
     expect(await text(page, 'test-accuracy')).toMatch(pattern);
+    // The head and G's class weight are the auxiliary classifier's own: under projection they hide
+    // and are not held against the form.
+    await page.selectOption('select[name=auxiliaryHead]', 'two-heads');
+    await page.fill('input[name=classWeight]', '2');
+    await page.selectOption('select[name=conditioning]', 'projection');
+    expect(await page.isHidden('input[name=classWeight]')).toBe(true);
+    await page.click('[data-testid=apply]');
+    const projected = /^Restarted conditional on the digit \(by projection in D\)/;
+    for (let waited = 0; !projected.test(await text(page, 'form-message')) && waited < 120_000; waited += 500)
+      await page.waitForTimeout(500);
+    expect(await text(page, 'form-message')).toMatch(projected);
+    // Two heads and a class weight restart the run: D ends in ten class logits and a real/fake one,
+    // and the accuracy reads the ten.
+    await page.selectOption('select[name=conditioning]', 'auxiliary');
+    await page.selectOption('select[name=auxiliaryHead]', 'two-heads');
+    await page.fill('input[name=classWeight]', '2');
+    await page.click('[data-testid=apply]');
+    const twoHeads =
+      /^Restarted conditional on the digit \(an auxiliary classifier in D, two heads, G's class weight 2\)/;
+    for (let waited = 0; !twoHeads.test(await text(page, 'form-message')) && waited < 120_000; waited += 500)
+      await page.waitForTimeout(500);
+    expect(await text(page, 'form-message')).toMatch(twoHeads);
+    expect(await text(page, 'model-d')).toMatch(/Linear\(\d+, 11/);
+    expect(await text(page, 'classify-note')).toMatch(/^Draw a digit: D reads it as one of its 10 classes/);
+    for (let waited = 0; !pattern.test(await text(page, 'test-accuracy')) && waited < 180_000; waited += 500)
+      await page.waitForTimeout(500);
+    expect(await text(page, 'test-accuracy')).toMatch(pattern);
     expect(consoleErrors).toEqual([]);
   });
 

@@ -50,6 +50,7 @@ const PUBLIC_VALUES = [
   'semiSupervisedRecipe',
   'ARCHITECTURES',
   'CONDITIONINGS',
+  'AUXILIARY_HEADS',
   'classHeadClasses',
   'canRepair',
   'modelSummary',
