@@ -142,20 +142,6 @@ describe('flag tables', () => {
       'semi-supervised recipe: --no-spectral-norm, --g-batch-norm (a flag given overrides it)',
     );
     expect(ganSettings(train('--labeled', '100', '--no-g-batch-norm'))).toMatchObject({ generatorBatchNorm: false });
-    const twoHeads = train(
-      '--conditional',
-      '--conditioning',
-      'auxiliary',
-      '--auxiliary-head',
-      'two-heads',
-      '--class-weight',
-      '1.5',
-    );
-    expect(resolveGanConfig({ ...ganSettings(twoHeads), classes: 10 })).toMatchObject({
-      conditioning: 'auxiliary',
-      auxiliaryHead: 'two-heads',
-      classWeight: 1.5,
-    });
     // --lr is one rate for both networks: the recipe's own rate for G gives way to it.
     const oneRate = ganSettings(train('--labeled', '100', '--lr', '3e-4'));
     expect(oneRate).not.toHaveProperty('generatorLr');
@@ -235,19 +221,33 @@ describe('train refuses a setting with the library’s words under the flag’s 
   });
 });
 
-it('train takes the auxiliary head and class weight past its flag checks to the data (here missing)', async () => {
-  const flags = [
-    '--conditional',
-    '--conditioning',
-    'auxiliary',
-    '--auxiliary-head',
-    'two-heads',
-    '--class-weight',
-    '2',
-  ];
-  const { status, stderr } = await stderrOf(['train', '--steps', '5', '--data', '/nonexistent', ...flags]);
-  expect(status).toBe(2);
-  expect(stderr).toMatch(/^webgpu-gan train: --data \/nonexistent: no such file or folder/);
+/** A conditional run's flags for an auxiliary classifier with two heads and G's class weight `weight`. */
+const twoHeadsFlags = (weight: string) => [
+  '--conditional',
+  '--conditioning',
+  'auxiliary',
+  '--auxiliary-head',
+  'two-heads',
+  '--class-weight',
+  weight,
+];
+
+describe('the auxiliary head and class weight flags', () => {
+  it("set the auxiliary classifier's settings", () => {
+    const flags = parseFlags(['--steps', '5', ...twoHeadsFlags('1.5')], TRAIN_FLAGS);
+    expect(resolveGanConfig({ ...ganSettings(flags), classes: 10 })).toMatchObject({
+      conditioning: 'auxiliary',
+      auxiliaryHead: 'two-heads',
+      classWeight: 1.5,
+    });
+  });
+
+  it('take train past its flag checks to the data (here missing)', async () => {
+    const argv = ['train', '--steps', '5', '--data', '/nonexistent', ...twoHeadsFlags('2')];
+    const { status, stderr } = await stderrOf(argv);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^webgpu-gan train: --data \/nonexistent: no such file or folder/);
+  });
 });
 
 describe('the warning of a run that is running away', () => {
