@@ -17,11 +17,11 @@ const FLAGS: FlagTable = {
   help: { kind: 'boolean', help: 'print this and exit' },
 };
 
-const USAGE =
-  `${helpText('plot', 'Charts log.jsonl scores along runs; then LABEL=RUN for each run (its folder or log.jsonl).', FLAGS)}`.replace(
-    'usage: webgpu-gan plot [flags]',
-    'usage: npm run plot -- [flags] LABEL=RUN ...',
-  );
+const SUMMARY = 'Charts log.jsonl scores along runs; then LABEL=RUN for each run (its folder or log.jsonl).';
+const USAGE = helpText('plot', SUMMARY, FLAGS).replace(
+  'usage: webgpu-gan plot [flags]',
+  'usage: npm run plot -- [flags] LABEL=RUN ...',
+);
 
 /** Splits the command line into flags (with their values) and LABEL=RUN pairs. */
 function splitArgs(argv: string[]): { flags: string[]; runs: string[] } {

@@ -1,6 +1,7 @@
 // Quality along a run as an SVG line chart, for QUALITY.md: the scores `train --eval-every`
 // writes to log.jsonl (a conditional run's class agreement, the Fréchet classifier distance, a
-// class head's test accuracy), one line per run. Pure functions: bench/plot-cli.ts reads the files and writes the picture.
+// class head's test accuracy), one line per run. Pure functions: bench/plot-cli.ts reads the
+// files and writes the picture.
 
 /** The scores of log.jsonl's `quality` objects that a chart can follow. */
 export const PLOT_METRICS = ['classAgreement', 'distance', 'testAccuracy'] as const;
