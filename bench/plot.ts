@@ -105,7 +105,8 @@ export function plotSvg(series: Series[], options: PlotOptions): string {
   const scale = isPercent(options.metric) ? 100 : 1;
   const values = series.flatMap((s) => s.points.map(([, v]) => v * scale));
   const axis = isPercent(options.metric) ? percentAxis() : logAxis(values);
-  const lastStep = Math.max(...series.flatMap((s) => s.points.map(([step]) => step)));
+  // At least 1, so that a log scored only at step 0 still has an axis.
+  const lastStep = Math.max(1, ...series.flatMap((s) => s.points.map(([step]) => step)));
   const x = (step: number) => box.left + (step / lastStep) * (box.right - box.left);
   const y = (value: number) => box.bottom - axis.at(value) * (box.bottom - box.top);
   const parts = [

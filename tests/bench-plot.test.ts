@@ -124,6 +124,12 @@ describe('plotSvg', () => {
     expect(ratio).toBeCloseTo(Math.log(1056 / 171) / Math.log(171 / 31.4), 2);
   });
 
+  it('places a run scored only at step 0 at the axis, not at NaN', () => {
+    const svg = plotSvg([{ label: 'start', points: [[0, 0.5]] }], { metric: 'classAgreement' });
+    expect(dots(svg).flat().every(Number.isFinite)).toBe(true);
+    expect(svg).not.toContain('NaN');
+  });
+
   it('refuses no runs, more runs than colours, and a distance axis with nothing above 0', () => {
     expect(() => plotSvg([], { metric: 'distance' })).toThrow(PlotError);
     const many = Array.from({ length: 8 }, (_, i) => ({ label: `${i}`, points: [[1, 1]] as Array<[number, number]> }));
