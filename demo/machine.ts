@@ -110,6 +110,9 @@ export function wantsTraining(mode: Mode): boolean {
   return mode.phase === 'training' || (isInterruption(mode) && mode.after === 'training');
 }
 
+/** Whether `event` may happen now: a control that sends it is enabled only then, never ignored when clicked. */
+export const allows = (mode: Mode, event: PageEvent): boolean => transition(mode, event) !== null;
+
 /** Whether the page has a GPU device to work with. */
 export function hasDevice(mode: Mode): boolean {
   return mode.phase !== 'deviceLost' && mode.phase !== 'failed' && mode.phase !== 'loading';

@@ -1,7 +1,7 @@
 // The repair panel: take a real or a generated picture, erase or scribble on it with the pointer,
 // and watch the latent search (repair.ts) fill it in. Training waits while it searches.
 import { canRepair } from 'webgpu-gan';
-import { hasDevice } from './machine.js';
+import { allows, hasDevice } from './machine.js';
 import { $, message, REPAIR_CHUNK, REPAIR_STARTS, REPAIR_STEPS } from './page.js';
 import { type TrainingImages, valuesPerImage } from './pictures.js';
 import { drawPicture, RepairEditor, type RepairPicture, RepairSearch, valuesOf } from './repair.js';
@@ -54,7 +54,9 @@ export function repairPanel(state: State): View {
     el.repairGenerated.disabled = !usable || repairing;
     el.repairEraseHalf.disabled = !hasPicture;
     el.repairUndo.disabled = !hasPicture;
-    el.repairRun.disabled = !usable || repairing || !hasPicture || !repairable(state);
+    // Not during an autosave or a rebuild either: the machine would refuse the repair, and a click
+    // that does nothing is worse than a button that waits.
+    el.repairRun.disabled = !allows(state.mode, 'repair') || !usable || !hasPicture || !repairable(state);
     el.repairModel.hidden = repairable(state);
     el.repairStop.disabled = !repairing;
     const thing = state.images.source === 'mnist' ? 'digit' : 'picture';
@@ -149,7 +151,10 @@ async function repairPicture(state: State): Promise<void> {
     return;
   }
   const session = state.session;
-  if (!dispatch(state, 'repair')) return;
+  if (!dispatch(state, 'repair')) {
+    message(el.repairProgress, 'The page is busy (saving or starting a run): Repair again in a moment.', true);
+    return;
+  }
   el.repairBar.hidden = false;
   el.repairBar.value = 0;
   message(

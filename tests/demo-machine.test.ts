@@ -11,6 +11,7 @@ import {
   type Settled,
   transition,
   wantsTraining,
+  allows,
 } from '../demo/machine.js';
 
 const EVENTS: PageEvent[] = [
@@ -151,5 +152,10 @@ describe('the demo page as a state machine', () => {
     for (const phase of ['idle', 'training', 'paused'] as const) expect(hasDevice(at(phase))).toBe(true);
     for (const phase of ['saving', 'repairing', 'rebuilding'] as const)
       expect(hasDevice(during(phase, 'idle'))).toBe(true);
+    // Repair's button: enabled in a settled phase, not while an autosave or a rebuild holds the session.
+    for (const phase of ['idle', 'training', 'paused'] as const) expect(allows(at(phase), 'repair')).toBe(true);
+    for (const phase of ['saving', 'repairing', 'rebuilding', 'deviceLost'] as const)
+      expect(allows(during(phase, 'training'), 'repair')).toBe(false);
+    expect(allows(LOADING, 'repair')).toBe(false);
   });
 });
