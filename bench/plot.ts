@@ -74,12 +74,12 @@ function percentAxis(): Axis {
 function logAxis(values: number[]): Axis {
   const positive = values.filter((v) => v > 0);
   if (positive.length === 0) throw new PlotError('a distance axis needs values above 0');
+  const [smallest, largest] = [Math.min(...positive), Math.max(...positive)];
   const candidates: number[] = [];
-  const lowDecade = Math.floor(Math.log10(Math.min(...positive)));
-  const highDecade = Math.ceil(Math.log10(Math.max(...positive)));
-  for (let d = lowDecade; d <= highDecade; d++) for (const m of [1, 2, 5]) candidates.push(m * 10 ** d);
-  const bottom = Math.max(...candidates.filter((c) => c <= Math.min(...positive)));
-  const top = Math.min(...candidates.filter((c) => c >= Math.max(...positive)));
+  for (let d = Math.floor(Math.log10(smallest)); d <= Math.ceil(Math.log10(largest)); d++)
+    for (const m of [1, 2, 5]) candidates.push(m * 10 ** d);
+  const bottom = Math.max(...candidates.filter((c) => c <= smallest));
+  const top = Math.min(...candidates.filter((c) => c >= largest));
   const span = Math.log10(top / bottom) || 1;
   return {
     at: (v) => Math.log10(Math.max(v, bottom) / bottom) / span,

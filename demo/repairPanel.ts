@@ -54,9 +54,9 @@ export function repairPanel(state: State): View {
     el.repairGenerated.disabled = !usable || repairing;
     el.repairEraseHalf.disabled = !hasPicture;
     el.repairUndo.disabled = !hasPicture;
-    // Not during an autosave or a rebuild either: the machine would refuse the repair, and a click
-    // that does nothing is worse than a button that waits.
-    el.repairRun.disabled = !allows(state.mode, 'repair') || !usable || !hasPicture || !repairable(state);
+    // Only where the machine allows a repair (a device, no autosave, rebuild or repair under way):
+    // a click that does nothing is worse than a button that waits.
+    el.repairRun.disabled = !allows(state.mode, 'repair') || !hasPicture || !repairable(state);
     el.repairModel.hidden = repairable(state);
     el.repairStop.disabled = !repairing;
     const thing = state.images.source === 'mnist' ? 'digit' : 'picture';
