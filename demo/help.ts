@@ -82,9 +82,10 @@ export const HELP: Record<string, { term: string; text: string }> = {
   conditioning: {
     term: 'How a conditional D takes the class',
     text:
-      'A one-hot input beside the image (the MLP’s default), a learned row per class dotted with D’s last ' +
-      'features (projection, DCGAN’s default), or an auxiliary classifier: D also learns to read each ' +
-      'digit’s class and G to draw samples D reads as their class, which keeps them on class (QUALITY.md).',
+      'A one-hot input beside the image, a learned row per class dotted with D’s last features ' +
+      '(projection, DCGAN’s default), or an auxiliary classifier: D also learns to read each digit’s class ' +
+      'and G to draw samples D reads as their class, which keeps them on class (QUALITY.md). Ticking ' +
+      'Conditional for the MLP chooses the auxiliary classifier and a wider G (512-1024 hidden units).',
   },
   auxiliaryHead: {
     term: "Auxiliary classifier's head",

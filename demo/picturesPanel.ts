@@ -19,7 +19,7 @@ import {
 import { clearRepair } from './repairPanel.js';
 import { pageMessage } from './settings.js';
 import { afresh, rebuild, upload } from './run.js';
-import { conditionalAsked, settingsMessage, showSettings } from './settingsPanel.js';
+import { conditionalAsked, conditioningAsked, networksFor, settingsMessage, showSettings } from './settingsPanel.js';
 import type { State, View } from './state.js';
 
 const el = {
@@ -156,11 +156,14 @@ async function switchImages(state: State, images: TrainingImages): Promise<boole
   // A convolutional model is not conditional (yet): the box then waits for the fully connected one.
   const asked = conditionalAsked() && state.config.architecture === 'mlp';
   const classes = asked ? conditionalClasses(images, MAX_GRID_CLASSES) : 0;
+  // The class enters D as the form says (the conditional recipe's auxiliary classifier, offered
+  // when the box was ticked), with the networks that go with it.
+  const next = { ...afresh(state.config), classes, ...(classes > 0 && { conditioning: conditioningAsked() }) };
   const config = resolveGanConfig({
-    ...afresh(state.config),
+    ...next,
+    ...networksFor(state, next),
     dataDim: valuesPerImage(images),
     channels: images.channels,
-    classes,
   });
   const before = { images: state.images, dataset: state.dataset, labels: state.labels, config: state.config };
   const uploaded = upload(state.ctx, images);

@@ -22,7 +22,7 @@ const el = {
   repairModel: $('repair-model'),
 };
 
-/** The search takes a D of one real/fake logit, MLP or DCGAN: not one that reads classes (the page says so). */
+/** The search takes any D, MLP or DCGAN, but one that takes the class by projection (the page says so). */
 const repairable = (state: State) => canRepair(state.config);
 
 /** The panel's editor on its canvas (`changed` when its picture changes) and the search it runs. */

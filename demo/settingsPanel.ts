@@ -6,6 +6,7 @@ import {
   type Architecture,
   DEFAULT_GAN_CONFIG,
   type GanConfig,
+  conditionalRecipe,
   resolveGanConfig,
   semiSupervisedRecipe,
 } from 'webgpu-gan';
@@ -46,6 +47,8 @@ export function settingsPanel(state: State): View {
     showPendingModel(state);
   };
   (form.elements.namedItem('labeled') as HTMLInputElement).addEventListener('change', () => offerRecipe(state));
+  for (const name of ['conditional', 'architecture'])
+    (form.elements.namedItem(name) as HTMLElement).addEventListener('change', () => offerConditionalRecipe(state));
   form.addEventListener('input', refreshModel);
   form.addEventListener('change', refreshModel);
   return (state) => {
@@ -78,6 +81,10 @@ export const settingsMessage = (text: string, bad = false) => message(formMessag
 
 /** Whether the Conditional box is ticked: other pictures take it into account. */
 export const conditionalAsked = () => (form.elements.namedItem('conditional') as HTMLInputElement).checked;
+
+/** How the form's conditional D takes the class (what the recipe offered, or the visitor's choice). */
+export const conditioningAsked = () =>
+  (form.elements.namedItem('conditioning') as HTMLSelectElement).value as GanConfig['conditioning'];
 
 /**
  * Labelled images asked for where the run has none: the form takes the semi-supervised recipe's
@@ -122,7 +129,7 @@ function recipeNetworksText(recipe: Partial<GanConfig>): string {
   );
 }
 
-/** The MLP settings the recipe sets and the form has no field for: its networks. */
+/** The MLP settings a recipe sets and the form has no field for: its networks. */
 const RECIPE_NETWORK_SETTINGS = [
   'generatorHidden',
   'discriminatorHidden',
@@ -132,24 +139,78 @@ const RECIPE_NETWORK_SETTINGS = [
 ] as const;
 
 /**
- * The networks, which the form has no field for: the recipe's for a run that starts learning from
- * labelled images, the plain ones for a run that stops, the running run's otherwise. Widths the
- * page's URL gives (tests' small networks) win over both.
+ * Conditional asked for where the run has no classes (the box ticked, or the model changed while
+ * it is): the form takes the model's conditional recipe, in view, before Apply. For the MLP that
+ * is the auxiliary classifier (QUALITY.md: a one-hot input forgets its classes) with a wider G,
+ * which has no field and is said; a DCGAN takes the class by projection, its default.
  */
-function networksFor(state: State, settings: Settings): Partial<GanConfig> {
-  const starting = settings.labeled > 0 && state.config.labeled === 0;
-  const stopping = settings.labeled === 0 && state.config.labeled > 0;
-  if (!starting && !stopping) return {};
-  const recipe: Partial<GanConfig> = starting ? semiSupervisedRecipe(settings.architecture) : {};
-  const networks = Object.fromEntries(
-    RECIPE_NETWORK_SETTINGS.map((name) => [name, recipe[name] ?? DEFAULT_GAN_CONFIG[name]]),
+function offerConditionalRecipe(state: State): void {
+  const conditional = (form.elements.namedItem('conditional') as HTMLInputElement).checked;
+  if (!conditional || state.config.classes > 0) return;
+  const architecture = (form.elements.namedItem('architecture') as HTMLSelectElement).value as Architecture;
+  const recipe = conditionalRecipe(architecture);
+  (form.elements.namedItem('conditioning') as HTMLSelectElement).value = recipe.conditioning ?? 'projection';
+  const pending = pendingConfig(state);
+  const apply =
+    'error' in pending
+      ? `Apply will refuse the form as it is: ${pending.error}`
+      : 'Apply restarts with it; choose another way to take the class first to train otherwise.';
+  if (recipe.conditioning === undefined) {
+    settingsMessage(`Conditional: the DCGAN takes the class by projection in D. ${apply}`, 'error' in pending);
+  } else {
+    const widths = baseConfig.generatorHidden
+      ? ''
+      : `, and G will have ${recipe.generatorHidden!.join('-')} hidden units`;
+    settingsMessage(
+      `Conditional: the form now takes the class by an auxiliary classifier in D, which keeps samples on their ` +
+        `class${widths}. ${apply}`,
+      'error' in pending,
+    );
+  }
+  refreshModel();
+}
+
+type RecipeKind = 'semi-supervised' | 'conditional' | 'none';
+
+/** Which recipe's networks a run of these settings has: semi-supervised, conditional or none. */
+function recipeKind(c: Pick<GanConfig, 'labeled' | 'classes' | 'conditioning' | 'architecture'>): RecipeKind {
+  if (c.labeled > 0) return 'semi-supervised';
+  return c.classes > 0 && conditionalRecipe(c.architecture).conditioning === c.conditioning ? 'conditional' : 'none';
+}
+
+/** The network settings each recipe sets: all of them for labelled images, G's widths for a conditional run. */
+const RECIPE_SETS: Record<RecipeKind, readonly (typeof RECIPE_NETWORK_SETTINGS)[number][]> = {
+  'semi-supervised': RECIPE_NETWORK_SETTINGS,
+  conditional: ['generatorHidden'],
+  none: [],
+};
+
+/**
+ * The networks, which the form has no field for: the running run's while the recipe they come
+ * from stays (labelled images, or a conditional MLP by the auxiliary classifier); when it changes,
+ * what the old or the new recipe sets becomes the new recipe's or the design's, and the rest stays
+ * the run's (a checkpoint's own D stays when Conditional widens G). Widths the page's URL gives
+ * (tests' small networks) win.
+ */
+export function networksFor(
+  state: State,
+  settings: Pick<GanConfig, 'labeled' | 'classes' | 'conditioning' | 'architecture'>,
+): Partial<GanConfig> {
+  const [before, after] = [recipeKind(state.config), recipeKind(settings)];
+  if (before === after) return {};
+  const recipe: Partial<GanConfig> =
+    after === 'semi-supervised'
+      ? semiSupervisedRecipe(settings.architecture)
+      : after === 'conditional'
+        ? conditionalRecipe(settings.architecture)
+        : {};
+  const changed = new Set([...RECIPE_SETS[before], ...RECIPE_SETS[after]]);
+  const networks: Partial<GanConfig> = Object.fromEntries(
+    [...changed].map((name) => [name, recipe[name] ?? DEFAULT_GAN_CONFIG[name]]),
   );
-  const { generatorHidden, discriminatorHidden } = baseConfig;
-  return {
-    ...networks,
-    ...(generatorHidden && { generatorHidden }),
-    ...(discriminatorHidden && { discriminatorHidden }),
-  };
+  for (const name of ['generatorHidden', 'discriminatorHidden'] as const)
+    if (changed.has(name) && baseConfig[name]) networks[name] = baseConfig[name];
+  return networks;
 }
 
 /**

@@ -8,7 +8,10 @@
 //
 // Two entry points, recorded around the discriminator's backward pass:
 //   repair_realism: λ·softplus(−D) per row into scores, and its gradient λ(σ(D) − 1) with respect
-//                   to the logit, the top gradient of D's backward pass (which yields ∂/∂y).
+//                   to the logit, the top gradient of D's backward pass (which yields ∂/∂y). A D
+//                   that reads classes ends in `dim` logits a row: its real/fake logit D is their
+//                   log-sum-exp (K + 1, Salimans et al.), each class logit's gradient that of D
+//                   times its softmax; or its last logit (two heads), the class logits' gradient 0.
 //   repair_pixels:  the known pixels' (weighted) mean squared error per row into scores, and the
 //                   gradient of L with respect to the generator's last pre-activation,
 //                   (2 m (y − x) / K + ∂realism/∂y) ⊙ f'(y), the top gradient of G's backward pass.
@@ -28,6 +31,11 @@ struct RepairParams {
 }
 
 override OUTPUT_ACTIVATION: u32 = 2u;  // ACT_* of the generator's last layer
+override HEAD: u32 = 0u;               // how repair_realism reads D's logits: one of HEAD_* below
+
+const HEAD_ONE_LOGIT = 0u;     // one real/fake logit a row
+const HEAD_LOG_SUM_EXP = 1u;   // `dim` class logits, their log-sum-exp the real/fake logit
+const HEAD_LAST_LOGIT = 2u;    // class logits, then a real/fake logit of its own
 override REALISM: bool = true;         // whether image_grads holds D's gradient to add
 
 @group(0) @binding(0) var<uniform> params: RepairParams;
@@ -37,20 +45,36 @@ override REALISM: bool = true;         // whether image_grads holds D's gradient
 @group(0) @binding(4) var<storage, read> image_grads: array<f32>;  // rows × dim: ∂realism/∂y
 @group(0) @binding(5) var<storage, read_write> output_grads: array<f32>; // rows × dim
 @group(0) @binding(6) var<storage, read_write> scores: array<f32>; // rows × 2
-@group(0) @binding(7) var<storage, read> logits: array<f32>;       // rows: D(y)
-@group(0) @binding(8) var<storage, read_write> logit_grads: array<f32>; // rows
+@group(0) @binding(7) var<storage, read> logits: array<f32>;       // rows × dim (repair_realism): D(y)
+@group(0) @binding(8) var<storage, read_write> logit_grads: array<f32>; // rows × dim
 @group(0) @binding(9) var<storage, read> fit_grads: array<f32>;    // rows × dim: Aᵀ ∂fit/∂A(y)
 
 const THREADS = 256u;
 
-// A thread per row: the realism term and its gradient with respect to the logit.
+// A thread per row: the realism term and its gradient with respect to the logits (`dim` a row).
 @compute @workgroup_size(THREADS)
 fn repair_realism(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let r = gid.x + gid.y * groups.x * THREADS;
   if (r >= params.rows) { return; }
-  let logit = logits[r];
+  let first = r * params.dim;
+  let last = first + params.dim - 1u;
+  var logit = logits[last];
+  // The log-sum-exp about the largest logit, so that no exp overflows; `total` ≥ 1.
+  var largest = logits[first];
+  var total = 1.0;
+  if (HEAD == HEAD_LOG_SUM_EXP) {
+    for (var i = first + 1u; i <= last; i++) { largest = max(largest, logits[i]); }
+    total = 0.0;
+    for (var i = first; i <= last; i++) { total += exp(logits[i] - largest); }
+    logit = largest + log(total);
+  }
   scores[2u * r + 1u] = params.realism_weight * softplus(-logit);
-  logit_grads[r] = params.realism_weight * (stable_sigmoid(logit) - 1.0);
+  let grad = params.realism_weight * (stable_sigmoid(logit) - 1.0);
+  for (var i = first; i <= last; i++) {
+    var share = select(0.0, 1.0, i == last);
+    if (HEAD == HEAD_LOG_SUM_EXP) { share = exp(logits[i] - largest) / total; }
+    logit_grads[i] = grad * share;
+  }
 }
 
 // A workgroup per row: each thread takes every THREADS-th pixel, then a fixed-order tree sums the

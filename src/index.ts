@@ -108,6 +108,7 @@ export { decodePicture, PICTURE_HEADER_BYTES } from './io/pictures.js';
 export {
   DEFAULT_GAN_CONFIG,
   semiSupervisedRecipe,
+  conditionalRecipe,
   resolveGanConfig,
   CONDITIONINGS,
   AUXILIARY_HEADS,

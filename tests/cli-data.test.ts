@@ -95,6 +95,26 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
     const sampled = cli('sample', '--checkpoint', join(out, 'checkpoint.safetensors'), '--out', grid, '--class', '1');
     expect(sampled.status, sampled.errors.join('\n')).toBe(0);
     expect(hasColour(readPng(grid))).toBe(true);
+
+    // The conditional recipe's D is an auxiliary classifier: repair reads its real/fake logit off
+    // the class logits, and G draws the class given.
+    expect(checkpoint.config.conditioning).toBe('auxiliary');
+    const picture = join(out, 'picture.png');
+    writeFileSync(
+      picture,
+      pngOf(16, 16, () => [200, 40, 40]),
+    );
+    const half = join(out, 'half.png');
+    writeFileSync(
+      half,
+      pngOf(16, 16, (x) => (x < 8 ? [255, 255, 255] : [0, 0, 0])),
+    );
+    const repaired = join(out, 'repaired.png');
+    const repair = ['repair', '--checkpoint', join(out, 'checkpoint.safetensors'), '--image', picture];
+    const r2 = cli(...repair, '--mask', half, '--class', '1', '--steps', '10', '--starts', '4', '--out', repaired);
+    expect(r2.status, r2.errors.join('\n')).toBe(0);
+    expect(r2.stdout).toMatch(/384 of 768 values known; after 10 steps on 4 starts .* RMS error of [\d.]+/);
+    expect([readPng(repaired).width, readPng(repaired).height]).toEqual([16, 16]);
   });
 
   it('trains a conditional DCGAN on the class folders at 32×32 in colour, and samples one class', () => {
@@ -116,7 +136,7 @@ describe('train --data, sample and repair', { timeout: 300_000 }, () => {
     expect(sampled.stdout).toMatch(/64 samples of class 0 from step 2/);
     const drawn = readPng(grid);
     expect([drawn.width, drawn.height]).toEqual([8 * 34 + 2, 8 * 34 + 2]);
-    // Its D projects the class: repair has no one real/fake logit to ask, and says so in one line.
+    // Its D projects the class: repair does not take a projection yet, and says so in one line.
     const picture = join(out, 'picture.png');
     writeFileSync(
       picture,

@@ -9,6 +9,7 @@ import {
   resolveGanConfig,
   SEED_RECIPE,
   semiSupervisedRecipe,
+  conditionalRecipe,
 } from '../src/gan/config.js';
 import { errorForFlags, flagHelp, parseFlags, settingsOf } from '../src/cli/args.js';
 import { main } from '../src/cli/main.js';
@@ -169,6 +170,32 @@ describe('flag tables', () => {
     expect(recipeNote(train())).toBeNull();
   });
 
+  it("a conditional MLP takes the auxiliary classifier's recipe under the flags given, and says which settings", () => {
+    const train = (...argv: string[]) => parseFlags(['--steps', '5', ...argv], TRAIN_FLAGS);
+    expect(ganSettings(train('--conditional'))).toEqual(conditionalRecipe('mlp'));
+    expect(conditionalRecipe('mlp')).toEqual({ conditioning: 'auxiliary', generatorHidden: [512, 1024] });
+    expect(recipeNote(train('--conditional'))).toBe(
+      'conditional recipe: --conditioning auxiliary, --g-hidden 512,1024 (a flag given overrides it)',
+    );
+    // A width given wins; the recipe's conditioning stays, and the line says only that.
+    const ownWidths = train('--conditional', '--g-hidden', '128,256');
+    expect(ganSettings(ownWidths)).toEqual({ conditioning: 'auxiliary', generatorHidden: [128, 256] });
+    expect(recipeNote(ownWidths)).toBe('conditional recipe: --conditioning auxiliary (a flag given overrides it)');
+    // --conditioning given chooses D's head alone, at the design's widths: none of the recipe.
+    expect(ganSettings(train('--conditional', '--conditioning', 'one-hot'))).toEqual({ conditioning: 'one-hot' });
+    expect(ganSettings(train('--conditional', '--conditioning', 'auxiliary'))).toEqual({ conditioning: 'auxiliary' });
+    expect(recipeNote(train('--conditional', '--conditioning', 'auxiliary'))).toBeNull();
+    expect(recipeNote(train('--conditional', '--conditioning', 'projection'))).toBeNull();
+    // A DCGAN keeps its projection (unmeasured with a classifier), and a resumed run its checkpoint's settings.
+    expect(ganSettings(train('--conditional', '--arch', 'dcgan'))).toEqual({ architecture: 'dcgan' });
+    expect(recipeNote(train('--conditional', '--arch', 'dcgan'))).toBeNull();
+    expect(recipeNote(train('--conditional', '--resume'))).toBeNull();
+    expect(ganSettings(train('--conditional', '--resume'))).toEqual({});
+    expect(
+      resolveGanConfig({ ...ganSettings(train('--conditional', '--class-weight', '2')), classes: 10 }),
+    ).toMatchObject({ conditioning: 'auxiliary', classWeight: 2, generatorHidden: [512, 1024] });
+  });
+
   it('a library error names the flag, and anything else is left as the library wrote it', () => {
     const lr = new ArgumentError('discriminatorLr', 'must be >= 0, got -1');
     expect(errorForFlags(lr, TRAIN_FLAGS)).toBe('--lr-d: must be >= 0, got -1');
@@ -194,12 +221,23 @@ describe('train refuses a setting with the library’s words under the flag’s 
       'webgpu-gan train: --conditioning one-hot: a DCGAN takes the class by projection or an auxiliary classifier ' +
         'in D; choose one',
     ],
+    [['--class-weight', '2'], 'webgpu-gan train: --class-weight is for an auxiliary classifier: add --conditional'],
     [
-      ['--class-weight', '2', '--conditional'],
-      'webgpu-gan train: --class-weight is for an auxiliary classifier: add --conditional --conditioning auxiliary',
+      ['--labeled', '20', '--auxiliary-head', 'two-heads'],
+      "webgpu-gan train: --auxiliary-head is for an auxiliary classifier: a semi-supervised D's head is K + 1 " +
+        'class logits already: drop it',
     ],
     [
-      ['--auxiliary-head', 'two-heads', '--conditional', '--conditioning', 'projection'],
+      ['--auxiliary-head', 'two-heads', '--conditional', '--conditioning', 'one-hot'],
+      'webgpu-gan train: --auxiliary-head is for an auxiliary classifier: ' +
+        "use --conditioning auxiliary (a conditional MLP's default)",
+    ],
+    [
+      ['--arch', 'dcgan', '--conditional', '--class-weight', '2'],
+      'webgpu-gan train: --class-weight is for an auxiliary classifier: add --conditioning auxiliary',
+    ],
+    [
+      ['--arch', 'dcgan', '--auxiliary-head', 'two-heads'],
       'webgpu-gan train: --auxiliary-head is for an auxiliary classifier: add --conditional --conditioning auxiliary',
     ],
     [

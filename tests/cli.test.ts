@@ -205,10 +205,12 @@ describe('webgpu-gan CLI', { timeout: 300_000 }, () => {
     const run = tmp();
     const trained = cli('train', '--steps', '2', '--out', run, ...TINY, '--conditional');
     expect(trained.status).toBe(0);
+    // The conditional recipe, said in a line: an auxiliary classifier in D, and G of 512-1024.
+    expect(trained.stdout).toMatch(/conditional recipe: --conditioning auxiliary, --g-hidden 512,1024 \(a flag given/);
     const file = join(run, 'checkpoint.safetensors');
     const { config, tensors } = decodeCheckpoint(readFileSync(file));
-    expect(config.classes).toBe(10);
-    expect(tensors.get('generator.0.weight')!.shape).toEqual([128, 110]);
+    expect(config).toMatchObject({ classes: 10, conditioning: 'auxiliary', generatorHidden: [512, 1024] });
+    expect(tensors.get('generator.0.weight')!.shape).toEqual([512, 110]);
     expect(cli('train', '--steps', '3', '--out', run, '--resume').status).toBe(0);
     const grid = cli('sample', '--checkpoint', file, '--out', join(run, 'grid.png'));
     expect(grid.status).toBe(0);

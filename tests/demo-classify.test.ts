@@ -157,10 +157,8 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     expect(await text(page, 'model-g')).not.toContain('BatchNorm1d');
     expect(await text(page, 'classify-note')).toMatch(/^Draw a digit: D reads it as one of its 10 classes/);
     expect(await page.inputValue('select[name=conditioning]')).toBe('auxiliary');
-    // The latent search needs a D of one real/fake logit: the repair panel says why not, and what to change.
-    expect(await page.getAttribute('[data-testid=repair-model]', 'hidden')).toBeNull();
-    const why = (await text(page, 'repair-model')).replace(/\s+/g, ' ').trim();
-    expect(why).toMatch(/^Repair needs a D that ends in one real\/fake logit: this run’s D reads classes \(/);
+    // The latent search reads D's real/fake logit off its class logits: repair is offered.
+    expect(await page.getAttribute('[data-testid=repair-model]', 'hidden')).not.toBeNull();
     const pattern = /^D's test accuracy at step (\d+): \d+\.\d% \(\d+ of 500 MNIST test digits read right\)/;
     for (let waited = 0; !pattern.test(await text(page, 'test-accuracy')) && waited < 180_000; waited += 500)
       await page.waitForTimeout(500);
@@ -176,6 +174,10 @@ describe('the demo’s classify panel', { timeout: 300_000 }, () => {
     for (let waited = 0; !projected.test(await text(page, 'form-message')) && waited < 120_000; waited += 500)
       await page.waitForTimeout(500);
     expect(await text(page, 'form-message')).toMatch(projected);
+    // A class projection is the one D the latent search does not take: the repair panel says why, and what to change.
+    expect(await page.getAttribute('[data-testid=repair-model]', 'hidden')).toBeNull();
+    const why = (await text(page, 'repair-model')).replace(/\s+/g, ' ').trim();
+    expect(why).toMatch(/^Repair needs D’s real\/fake logit without a class projection: this run’s D takes the class/);
     // Two heads and a class weight restart the run: D ends in ten class logits and a real/fake one,
     // and the accuracy reads the ten.
     await page.selectOption('select[name=conditioning]', 'auxiliary');

@@ -170,6 +170,42 @@ describe('the demo’s model choice and layer table', { timeout: 600_000 }, () =
     await page.selectOption('[data-testid=architecture]', 'mlp');
   });
 
+  it('ticking Conditional for the MLP offers the conditional recipe: an auxiliary D and a wider G', async () => {
+    // The design's widths (no ?gHidden): the recipe's G shows in the table as it would train.
+    const plain = await openDemoPage(browser, `${demoUrl()}/?subset=200&batch=16&evalEvery=100000`, consoleErrors);
+    try {
+      expect((await rows(plain, 'model-g'))[0]).toEqual(['0', 'Linear(100, 128)', '128', '12,928']);
+      await plain.check('input[name=conditional]');
+      expect(await plain.inputValue('select[name=conditioning]')).toBe('auxiliary');
+      expect(await text(plain, 'form-message')).toBe(
+        'Conditional: the form now takes the class by an auxiliary classifier in D, which keeps samples on their ' +
+          'class, and G will have 512-1024 hidden units. Apply restarts with it; choose another way to take the ' +
+          'class first to train otherwise.',
+      );
+      expect((await rows(plain, 'model-g'))[0]).toEqual(['0', 'Linear(110, 512)', '512', '56,832']);
+      expect(await modules(plain, 'model-d')).toContain('Linear(128, 10)');
+      // Another way of taking the class gives the design's G back; unticked, the running networks stay.
+      await plain.selectOption('select[name=conditioning]', 'one-hot');
+      expect((await rows(plain, 'model-g'))[0]).toEqual(['0', 'Linear(110, 128)', '128', '14,208']);
+      await plain.uncheck('input[name=conditional]');
+      expect((await rows(plain, 'model-g'))[0]).toEqual(['0', 'Linear(100, 128)', '128', '12,928']);
+      // Ticked again, the recipe is offered again; a DCGAN takes its projection, and back on the MLP
+      // the recipe returns.
+      await plain.selectOption('select[name=conditioning]', 'projection');
+      await plain.check('input[name=conditional]');
+      expect(await plain.inputValue('select[name=conditioning]')).toBe('auxiliary');
+      expect(await text(plain, 'form-message')).toMatch(/^Conditional: the form now takes the class by an auxiliary/);
+      await plain.selectOption('[data-testid=architecture]', 'dcgan');
+      expect(await plain.inputValue('select[name=conditioning]')).toBe('projection');
+      expect(await text(plain, 'form-message')).toMatch(/^Conditional: the DCGAN takes the class by projection in D\./);
+      await plain.selectOption('[data-testid=architecture]', 'mlp');
+      expect(await plain.inputValue('select[name=conditioning]')).toBe('auxiliary');
+      expect((await rows(plain, 'model-g'))[0]).toEqual(['0', 'Linear(110, 512)', '512', '56,832']);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -169,12 +169,14 @@ describe('demo page', { timeout: 300_000 }, () => {
   it('conditional: the grid draws a row per digit, and the picker draws one digit', async () => {
     expect(await page.isHidden('#class-picker')).toBe(true);
     await page.check('input[name=conditional]');
-    // A conditional GAN trains the default recipe, spectral normalisation included.
+    // A conditional GAN trains the default recipe, spectral normalisation included, and its D the
+    // conditional recipe's auxiliary classifier (the page's URL keeps G's widths small).
     expect(await page.isDisabled('input[name=spectralNorm]')).toBe(false);
+    expect(await page.inputValue('select[name=conditioning]')).toBe('auxiliary');
     await page.click('[data-testid=apply]');
     await page.waitForFunction(
       () =>
-        /Restarted conditional on the digit/.test(
+        /Restarted conditional on the digit \(an auxiliary classifier in D\)/.test(
           document.querySelector('[data-testid=form-message]')!.textContent ?? '',
         ),
       null,

@@ -48,6 +48,7 @@ const PUBLIC_VALUES = [
   'CheckpointFormatError',
   'DEFAULT_GAN_CONFIG',
   'semiSupervisedRecipe',
+  'conditionalRecipe',
   'ARCHITECTURES',
   'CONDITIONINGS',
   'AUXILIARY_HEADS',

@@ -9,6 +9,7 @@ import {
   DEFAULT_GAN_CONFIG as D,
   GAN_LOSSES,
   semiSupervisedRecipe,
+  conditionalRecipe,
   type GanConfig,
 } from '../gan/config.js';
 import { ARCHITECTURES, DCGAN_SIDES } from '../nn/presets.js';
@@ -39,7 +40,9 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     kind: 'integers',
     setting: 'generatorHidden',
     default: D.generatorHidden.join(','),
-    help: "with mlp: the generator's hidden layer widths, e.g. 500,500 (none for no hidden layer)",
+    help:
+      "with mlp: the generator's hidden layer widths, e.g. 500,500 (none for no hidden layer; a conditional run " +
+      "without --conditioning: 512,1024, the conditional recipe's)",
   },
   'd-hidden': {
     kind: 'integers',
@@ -99,8 +102,8 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   conditional: {
     kind: 'boolean',
     help:
-      "a conditional GAN: each image's label enters both networks (a built-in set's classes, or --labels); " +
-      "with dcgan, the discriminator's by class projection",
+      "a conditional GAN: each image's label (a built-in set's classes, or --labels) enters G beside the noise " +
+      'and D as --conditioning says; for mlp without --conditioning, the conditional recipe (a line says which)',
   },
   conditioning: {
     kind: 'string',
@@ -108,8 +111,9 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     choices: CONDITIONINGS,
     help:
       'with --conditional: how D takes the class: one-hot, an input beside the image (mlp only); projection, on ' +
-      'its last features; auxiliary, D also classifies (AC-GAN) and G learns to be read as its class (default ' +
-      'one-hot for mlp, projection for dcgan)',
+      'its last features; auxiliary, D also classifies (AC-GAN) and G learns to be read as its class (default: ' +
+      "for mlp the conditional recipe, auxiliary with --g-hidden 512,1024; given, the design's widths unless " +
+      '--g-hidden; projection for dcgan)',
   },
   'auxiliary-head': {
     kind: 'string',
@@ -117,7 +121,8 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     choices: AUXILIARY_HEADS,
     default: D.auxiliaryHead,
     help:
-      "with --conditioning auxiliary: D's head: k-plus-one, class logits whose log-sum-exp is the real/fake logit " +
+      "with an auxiliary classifier (--conditional's default for mlp): D's head: k-plus-one, class logits whose " +
+      'log-sum-exp is the real/fake logit ' +
       "(Salimans et al.), or two-heads, a real/fake logit of its own beside them (Odena et al.'s AC-GAN)",
   },
   'class-weight': {
@@ -125,7 +130,8 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     setting: 'classWeight',
     default: D.classWeight,
     help:
-      "with --conditioning auxiliary: the weight of G's class term (D reading each sample as its class); " +
+      "with an auxiliary classifier (--conditional's default for mlp): the weight of G's class term (D reading " +
+      'each sample as its class); ' +
       'heavier holds the class harder',
   },
   labels: {
@@ -264,8 +270,8 @@ export function runOf(flags: ParsedFlags): Run {
   if (flags.conditioning !== undefined && !flags.conditional && !flags.resume)
     throw new UsageError('--conditioning says how a conditional GAN takes its class: add --conditional');
   for (const flag of ['auxiliary-head', 'class-weight'])
-    if (flags[flag] !== undefined && flags.conditioning !== 'auxiliary' && !flags.resume)
-      throw new UsageError(`--${flag} is for an auxiliary classifier: add --conditional --conditioning auxiliary`);
+    if (flags[flag] !== undefined && conditioningOf(flags) !== 'auxiliary' && !flags.resume)
+      throw new UsageError(`--${flag} is for an auxiliary classifier: ${auxiliaryFix(flags)}`);
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)
     throw new UsageError('--labels are for a conditional or semi-supervised GAN: add --conditional or --labeled N');
   if (flags.conditional && typeof flags.labeled === 'number' && flags.labeled > 0)
@@ -290,28 +296,53 @@ export function runOf(flags: ParsedFlags): Run {
 export const semiSupervised = (flags: ParsedFlags) => typeof flags.labeled === 'number' && flags.labeled > 0;
 
 /**
+ * Whether a new conditional run takes the conditional recipe: not when --conditioning is given,
+ * which chooses D's head alone (at the design's widths, as QUALITY.md's runs of each head).
+ */
+const conditionalByRecipe = (flags: ParsedFlags) =>
+  flags.conditional === true && !flags.resume && flags.conditioning === undefined;
+
+/** What makes the flags' run an auxiliary classifier. */
+function auxiliaryFix(flags: ParsedFlags): string {
+  if (semiSupervised(flags)) return "a semi-supervised D's head is K + 1 class logits already: drop it";
+  if (flags.arch === 'dcgan') return `add ${flags.conditional ? '' : '--conditional '}--conditioning auxiliary`;
+  if (flags.conditioning !== undefined) return "use --conditioning auxiliary (a conditional MLP's default)";
+  return 'add --conditional';
+}
+
+/** How D takes the class, as the flags and the recipe under them say (undefined: the library's default). */
+const conditioningOf = (flags: ParsedFlags) =>
+  flags.conditioning ?? (conditionalByRecipe(flags) ? recipeOf(flags).conditioning : undefined);
+
+/**
  * The GAN settings the flags give, for resolveGanConfig, which checks them and fills in the rest;
  * a semi-supervised run's recipe lies under them (the flags given win).
  */
 export function ganSettings(flags: ParsedFlags): Partial<GanConfig> {
   const given = settingsOf(flags, TRAIN_FLAGS) as Partial<GanConfig>;
-  return semiSupervised(flags) ? { ...recipeOf(flags), ...given } : given;
+  return semiSupervised(flags) || conditionalByRecipe(flags) ? { ...recipeOf(flags), ...given } : given;
 }
 
-/** The recipe for the flags' architecture; `--lr`, one rate for both networks, leaves out its rate for G. */
+/**
+ * The semi-supervised or conditional recipe for the flags' architecture; `--lr`, one rate for both
+ * networks, leaves out its rate for G.
+ */
 function recipeOf(flags: ParsedFlags): Partial<GanConfig> {
-  const { generatorLr, ...others } = semiSupervisedRecipe(flags.arch === 'dcgan' ? 'dcgan' : 'mlp');
+  const architecture = flags.arch === 'dcgan' ? 'dcgan' : 'mlp';
+  if (!semiSupervised(flags)) return conditionalByRecipe(flags) ? conditionalRecipe(architecture) : {};
+  const { generatorLr, ...others } = semiSupervisedRecipe(architecture);
   return flags.lr !== undefined || generatorLr === undefined ? others : { ...others, generatorLr };
 }
 
-/** The line that says which settings a semi-supervised run takes from its recipe, or null. */
+/** The line that says which settings a semi-supervised or conditional run takes from its recipe, or null. */
 export function recipeNote(flags: ParsedFlags): string | null {
-  if (!semiSupervised(flags) || flags.resume) return null;
+  if (!(semiSupervised(flags) || conditionalByRecipe(flags)) || flags.resume) return null;
   const given = settingsOf(flags, TRAIN_FLAGS);
   const taken = Object.entries(recipeOf(flags)).filter(([setting]) => !(setting in given));
   if (taken.length === 0) return null;
   const shown = taken.map(([setting, value]) => flagSaying(setting as keyof GanConfig, value));
-  return `semi-supervised recipe: ${shown.join(', ')} (a flag given overrides it)`;
+  const kind = semiSupervised(flags) ? 'semi-supervised' : 'conditional';
+  return `${kind} recipe: ${shown.join(', ')} (a flag given overrides it)`;
 }
 
 /** How a setting's value is written as a flag: `--no-spectral-norm` for spectralNorm false, `--loss bce`. */

@@ -246,6 +246,21 @@ export function semiSupervisedRecipe(architecture: Architecture = 'mlp'): Partia
   };
 }
 
+/**
+ * A conditional MLP's recipe, which the CLI (without --conditioning) and the demo put under the
+ * user's own settings: D an auxiliary classifier (K + 1, Salimans et al.'s head) and G of
+ * 512-1024 hidden units. Measured (QUALITY.md, MNIST, batch 64, 5000 steps, three seeds): the
+ * one-hot input forgets its classes (96–99% class agreement at step 1000, 71–74% at the end); the
+ * recipe keeps them (99.7% at the end, never under 98.7% from step 1000) at a smaller distance
+ * (25.5 against 30.1 on 10,000 samples). A DCGAN keeps its projection: unmeasured there.
+ */
+export function conditionalRecipe(architecture: Architecture = 'mlp'): Partial<GanConfig> {
+  if (architecture === 'dcgan') return {};
+  return { conditioning: 'auxiliary', generatorHidden: [...CONDITIONAL_GENERATOR] };
+}
+
+const CONDITIONAL_GENERATOR = [512, 1024] as const;
+
 /** Salimans et al.'s (2016) MNIST networks' hidden widths, which semiSupervisedRecipe takes. */
 const SALIMANS_DISCRIMINATOR = [1000, 500, 250, 250, 250] as const;
 const SALIMANS_GENERATOR = [500, 500] as const;

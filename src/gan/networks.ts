@@ -19,6 +19,7 @@ import {
   type MlpPresetSpec,
 } from '../nn/presets.js';
 import type { GanConfig } from './config.js';
+import type { RealismHead } from '../kernels/latentRepair.js';
 
 /** Side of the square images of `channels` planes that `dataDim` values make. */
 export function imageSide(config: Pick<GanConfig, 'dataDim' | 'channels'>): number {
@@ -79,18 +80,31 @@ export const takesOneHotClass = (config: Pick<GanConfig, 'classes' | 'conditioni
   config.classes > 0 && config.conditioning === 'one-hot';
 
 /**
- * Whether repair's latent search takes a checkpoint of the configuration, MLP or DCGAN: its
- * generator takes the noise alone (or, one-hot conditional, its class in its first layer's class
- * columns) and its discriminator ends in one real/fake logit for the realism term. Not a model
- * with class logits (semi-supervised, an auxiliary classifier) or a class projection, whose
- * generator takes its class beside the noise.
+ * Whether repair's latent search takes a checkpoint of the configuration, MLP or DCGAN: any but a
+ * conditional D by class projection, whose realism term would need the projection's pass (not
+ * built). D's real/fake logit is its own, or read off its class logits (realismHead).
  */
 export function canRepair(
   config: Pick<GanConfig, 'architecture' | 'labelClasses' | 'classes' | 'conditioning'>,
 ): boolean {
   requireObject('config', config, 'a GanConfig (a trainer’s or a checkpoint’s config)');
-  const classesBesideNoise = config.classes > 0 && config.conditioning !== 'one-hot';
-  return config.labelClasses === 0 && !classesBesideNoise;
+  return !projectsClass(config);
+}
+
+/** Whether D takes the class by projection (a DCGAN's one-hot resolves to it). */
+const projectsClass = (config: Pick<GanConfig, 'architecture' | 'classes' | 'conditioning'>) =>
+  config.classes > 0 &&
+  (config.conditioning === 'projection' || (config.conditioning === 'one-hot' && config.architecture === 'dcgan'));
+
+/**
+ * Where the realism term finds D's real/fake logit: its one logit; the log-sum-exp of the class
+ * logits of a semi-supervised D or a K + 1 auxiliary classifier (Salimans et al.'s fake class);
+ * or the logit after the classes of an auxiliary classifier with two heads.
+ */
+export function realismHead(config: GanConfig): { head: RealismHead; logitsPerRow: number } {
+  const logitsPerRow = discriminatorOutputs(config);
+  if (logitsPerRow === 1) return { head: 'one-logit', logitsPerRow };
+  return { head: hasOwnRealFakeLogit(config) ? 'last-logit' : 'log-sum-exp', logitsPerRow };
 }
 
 function mlpPreset(config: GanConfig): MlpPresetSpec {
@@ -152,20 +166,12 @@ export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
   };
 }
 
-const kindOf = (config: GanConfig) =>
-  config.labelClasses > 0
-    ? 'a semi-supervised'
-    : config.conditioning === 'auxiliary'
-      ? 'an auxiliary-classifier'
-      : 'a class-projecting';
-
 /** Refuses a model repair's latent search does not take (canRepair), saying what it takes. */
 export function requireRepairable(config: GanConfig): void {
   if (!canRepair(config))
     throw new ArgumentError(
       'checkpoint',
-      `is ${kindOf(config)} model; the latent search (repair, and restore without a trained restorer) takes ` +
-        'models whose discriminator ends in one real/fake logit and whose generator takes the noise alone ' +
-        '(plain, or --conditional with one-hot conditioning), for now',
+      'is a class-projecting model; the latent search (repair, and restore without a trained restorer) takes ' +
+        'any other, for now: a conditional D with a one-hot input (an MLP) or an auxiliary classifier',
     );
 }

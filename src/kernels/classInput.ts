@@ -50,3 +50,39 @@ async function makeClassInput(ctx: GpuContext, spec: ClassInputSpec): Promise<Bo
     gridForItems(ctx, compiled.layout, rows * width),
   );
 }
+
+export interface ClassInputGradSpec {
+  rows: number;
+  noiseWidth: number;
+  classes: number;
+  /** rows × (noiseWidth + classes): the gradient at the joined input. */
+  joinedGrads: TensorRef;
+  /** rows × noiseWidth, written: its noise columns, the gradient with respect to the noise. */
+  noiseGrads: TensorRef;
+  label?: string;
+}
+
+/** The class input's gradient with respect to the noise (the one-hot's columns are constants). */
+export const createClassInputGrad = /* @__PURE__ */ guardedCreator('createClassInputGrad', makeClassInputGrad);
+
+async function makeClassInputGrad(ctx: GpuContext, spec: ClassInputGradSpec): Promise<BoundKernel> {
+  requireCreatorArguments(ctx, spec);
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const noiseWidth = requirePositiveInteger('noiseWidth', spec.noiseWidth);
+  const classes = requirePositiveInteger('classes', spec.classes);
+  const width = noiseWidth + classes;
+  if (rows * width >= 2 ** 32) throw new ArgumentError('rows', 'rows × (noiseWidth + classes) must be below 2^32');
+  const resources = new Bindings(ctx)
+    .tensor('joined_grads', 'joinedGrads', spec.joinedGrads, rows * width)
+    .tensor('noise_grads', 'noiseGrads', spec.noiseGrads, rows * noiseWidth)
+    .forEntry(classInputShader, 'class_input_grad');
+  const compiled = await getPipeline(ctx.device, classInputShader, 'class_input_grad');
+  return new BoundKernel(
+    ctx,
+    compiled,
+    spec.label ?? `class input gradient ${rows}×${noiseWidth} of ${width}`,
+    resources,
+    { rows, noise_width: noiseWidth, classes, label_rows: rows },
+    gridForItems(ctx, compiled.layout, rows * noiseWidth),
+  );
+}

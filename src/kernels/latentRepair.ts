@@ -16,12 +16,23 @@ import {
   type TensorRef,
 } from './kernel.js';
 
+/**
+ * How the realism term reads D's logits: one real/fake logit, class logits whose log-sum-exp is
+ * the real/fake logit (K + 1), or class logits followed by a real/fake logit of their own.
+ */
+export type RealismHead = 'one-logit' | 'log-sum-exp' | 'last-logit';
+const HEAD_CODES: Record<RealismHead, number> = { 'one-logit': 0, 'log-sum-exp': 1, 'last-logit': 2 };
+
 export interface RepairRealismSpec {
   rows: number;
-  /** rows: the discriminator's logit of each generated image. */
+  /** rows × logitsPerRow: the discriminator's logits of each generated image. */
   logits: TensorRef;
-  /** rows, written: λ(σ(D) − 1), the realism term's gradient at the logit. */
+  /** rows × logitsPerRow, written: the realism term's gradient at the logits, λ(σ(D) − 1) at D. */
   logitGrads: TensorRef;
+  /** Default 'one-logit'. */
+  head?: RealismHead;
+  /** D's logits a row: 1 for 'one-logit' (the default), at least 2 otherwise. */
+  logitsPerRow?: number;
   /** rows × 2: the second float of each row is written, λ·softplus(−D). */
   scores: TensorRef;
   /** λ, the realism term's weight (≥ 0). */
@@ -32,18 +43,28 @@ export interface RepairRealismSpec {
 export async function createRepairRealism(ctx: GpuContext, spec: RepairRealismSpec): Promise<BoundKernel> {
   const rows = requirePositiveInteger('rows', spec.rows);
   const weight = requireFinite('weight', spec.weight, { min: 0 });
+  const head = spec.head ?? 'one-logit';
+  if (!Object.hasOwn(HEAD_CODES, head))
+    throw new ArgumentError('head', `must be one of ${Object.keys(HEAD_CODES).join(', ')}, got ${String(head)}`);
+  const width = requirePositiveInteger('logitsPerRow', spec.logitsPerRow ?? 1);
+  if ((head === 'one-logit') !== (width === 1))
+    throw new ArgumentError(
+      'logitsPerRow',
+      `must be ${head === 'one-logit' ? '1 for one-logit' : `at least 2 for ${head}`}; got ${width}`,
+    );
+  if (rows * width >= 2 ** 32) throw new ArgumentError('rows', 'rows × logitsPerRow must be below 2^32');
   const bindings = new Bindings(ctx)
-    .tensor('logits', 'logits', spec.logits, rows)
-    .tensor('logit_grads', 'logitGrads', spec.logitGrads, rows)
+    .tensor('logits', 'logits', spec.logits, rows * width)
+    .tensor('logit_grads', 'logitGrads', spec.logitGrads, rows * width)
     .tensor('scores', 'scores', spec.scores, 2 * rows);
   const resources = bindings.forEntry(repairShader, 'repair_realism');
-  const compiled = await getPipeline(ctx.device, repairShader, 'repair_realism');
+  const compiled = await getPipeline(ctx.device, repairShader, 'repair_realism', { HEAD: HEAD_CODES[head] });
   return new BoundKernel(
     ctx,
     compiled,
-    spec.label ?? `repair realism ${rows}`,
+    spec.label ?? `repair realism ${rows}${width > 1 ? `×${width} (${head})` : ''}`,
     resources,
-    { rows, dim: 1, inv_known: 0, realism_weight: weight, alpha: 0 },
+    { rows, dim: width, inv_known: 0, realism_weight: weight, alpha: 0 },
     gridForItems(ctx, compiled.layout, rows),
   );
 }

@@ -1,7 +1,9 @@
 // The GPU side of a repair search, built once: its buffers in one workspace, and its kernels in
 // the order an iteration records them (see repairer.ts for the iteration):
-//   evaluation: G forward · [D forward · realism term · D backward to ∂/∂y] · known-pixel error
-//   update:     G backward to ∂/∂z · step counter · Adam on z · [z back onto the prior's sphere]
+//   evaluation: [z and the class joined] · G forward · [D forward · realism term · D backward to ∂/∂y] ·
+//               known-pixel error
+//   update:     G backward to ∂/∂z (through the joined input's noise columns where G takes the class
+//               beside its noise) · step counter · Adam on z · [z back onto the prior's sphere]
 import type { GpuContext } from '../gpu/context.js';
 import { Workspace } from '../gpu/workspace.js';
 import { createAdam } from '../kernels/adam.js';
@@ -15,6 +17,8 @@ import { buildPlan, forwardPlan, type ClassCondition, type NetworkWeights } from
 import { backwardPlan, gateOf, needsScratch } from '../nn/networkBackward.js';
 import { elements } from '../nn/model.js';
 import type { GanConfig } from '../gan/config.js';
+import { realismHead } from '../gan/networks.js';
+import { createClassInput, createClassInputGrad } from '../kernels/classInput.js';
 import { buildDegradationChain, type DegradationChain } from '../restore/operator.js';
 import { pictureSize } from '../kernels/degrade.js';
 import type { RepairSettings } from './options.js';
@@ -104,20 +108,28 @@ export function buildRepairProgram(
     );
     const generatorWeights = settings.useEma ? generator.ema! : generator.weights;
     const generatorCondition = condition(generator, 'G');
+    // Or G takes the class as a one-hot beside the noise (an auxiliary classifier's, a DCGAN's):
+    // the search moves the noise columns of its input and keeps the class columns.
+    const besideNoise =
+      labels && !generatorCondition ? await addClassInput(ctx, ws, config, buffers, labels, starts) : null;
+    const evaluation: Kernel[] = besideNoise ? [besideNoise.forward] : [];
     // Batch norms on their running estimates (eval mode), so that each start depends on its own z alone.
     const gPass = {
       rows: starts,
-      input: buffers.z,
+      input: besideNoise?.input ?? buffers.z,
       outputs: G.outputs,
       stats: [],
       mode: 'eval' as const,
       weights: generatorWeights,
       ...(generatorCondition && { condition: generatorCondition }),
     };
-    const evaluation = await ownAll(ws, buildPlan(ctx, forwardPlan(generator, gPass)));
+    evaluation.push(...(await ownAll(ws, buildPlan(ctx, forwardPlan(generator, gPass)))));
     const withCritic = discriminator !== null && settings.realism > 0;
     const imageGrads = withCritic
-      ? await addCritic(ctx, ws, evaluation, discriminator, buffers, settings, condition(discriminator, 'D'))
+      ? await addCritic(ctx, ws, evaluation, discriminator, buffers, settings, {
+          config,
+          condition: condition(discriminator, 'D'),
+        })
       : null;
     // The pixel kernel folds in f' of G's output activation, as the layer after it would.
     const outputActivation = gateOf(generator.blocks.at(-1)!, config.leakySlope)?.kind ?? 'none';
@@ -160,10 +172,11 @@ export function buildRepairProgram(
       ...gPass,
       grads: G.grads,
       scratch: G.scratch,
-      inputGrad: { output: buffers.zGrad },
+      inputGrad: { output: besideNoise?.inputGrad ?? buffers.zGrad },
       inputGradOnly: true,
     });
     const update: Kernel[] = await ownAll(ws, buildPlan(ctx, backward));
+    if (besideNoise) update.push(besideNoise.backward);
     const counter = ws.own(await createStepCounter(ctx, { label: 'repair step' }));
     update.push(counter);
     update.push(
@@ -215,7 +228,7 @@ async function addCritic(
   discriminator: NetworkWeights,
   buffers: RepairBuffers,
   settings: RepairSettings,
-  condition: ClassCondition | undefined,
+  { config, condition }: { config: GanConfig; condition: ClassCondition | undefined },
 ): Promise<GPUBuffer> {
   const { starts } = settings;
   const D = passBuffers(discriminator, (name, width) => ws.rows(name, starts, width), 'D');
@@ -235,6 +248,7 @@ async function addCritic(
     logitGrads: D.grads.at(-1)!,
     scores: buffers.scores,
     weight: settings.realism,
+    ...realismHead(config),
   });
   evaluation.push(ws.own(realism));
   const backward = backwardPlan(discriminator, {
@@ -246,6 +260,41 @@ async function addCritic(
   });
   evaluation.push(...(await ownAll(ws, buildPlan(ctx, backward))));
   return imageGrads;
+}
+
+/**
+ * G's input of noise and one-hot class (rows × (noiseDim + classes)) and its gradient, the kernel
+ * that joins them before G's forward pass, and the one that takes the noise's gradient from it.
+ */
+async function addClassInput(
+  ctx: GpuContext,
+  ws: Workspace,
+  config: GanConfig,
+  buffers: RepairBuffers,
+  labels: GPUBuffer,
+  rows: number,
+): Promise<{ input: GPUBuffer; inputGrad: GPUBuffer; forward: Kernel; backward: Kernel }> {
+  const shape = { rows, noiseWidth: config.noiseDim, classes: config.classes };
+  const input = ws.rows('G input', rows, config.noiseDim + config.classes);
+  const inputGrad = ws.rows('dG input', rows, config.noiseDim + config.classes);
+  const forward = ws.own(
+    await createClassInput(ctx, {
+      ...shape,
+      noise: buffers.z,
+      labels,
+      output: input,
+      label: 'repair: noise and class',
+    }),
+  );
+  const backward = ws.own(
+    await createClassInputGrad(ctx, {
+      ...shape,
+      joinedGrads: inputGrad,
+      noiseGrads: buffers.zGrad,
+      label: 'repair: the noise columns of dG/dinput',
+    }),
+  );
+  return { input, inputGrad, forward, backward };
 }
 
 /**

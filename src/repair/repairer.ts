@@ -5,7 +5,7 @@
 //
 // One iteration, all on the GPU through the training step's own kernels (the objective is in
 // shaders/latent_repair.wgsl):
-//   G forward (z → y) · D forward (y → logit) · realism term and ∂/∂logit · D backward to ∂/∂y ·
+//   G forward (z → y) · D forward (y → logits) · realism term and ∂/∂logits · D backward to ∂/∂y ·
 //   known-pixel error and ∂/∂(G's last pre-activation) · G backward to ∂/∂z · Adam on z
 // Many iterations go into one command buffer; scores are read back only between chunks.
 // Yeh et al.'s nearness weights and Poisson blending (context.ts) are options of repair.

@@ -6,7 +6,7 @@
 // finite differences of the float64 loss. And the conditional generator's input (noise, one-hot).
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, type GpuContext } from '../../src/index.js';
-import { createClassInput } from '../../src/kernels/classInput.js';
+import { createClassInput, createClassInputGrad } from '../../src/kernels/classInput.js';
 import {
   createProjectionForward,
   createProjectionInputGrad,
@@ -262,6 +262,31 @@ describe('a conditional generator’s input', () => {
         want[r * width + noiseWidth + labels[r % given]!] = 1;
       }
       expect(Array.from(got)).toEqual(Array.from(want));
+    } finally {
+      kernel.destroy();
+      for (const buffer of Object.values(b)) ctx.memory.release(buffer);
+    }
+  });
+
+  // Its gradient with respect to the noise: each row's noise columns of the joined gradient.
+  it.each([
+    [1, 1, 1],
+    [5, 100, 10],
+    [300, 3, 7],
+  ])('the gradient to the noise: %i rows of %i noise values beside %i classes', async (rows, noiseWidth, classes) => {
+    const ctx = gpu.ctx;
+    const width = noiseWidth + classes;
+    const joined = randomArray(rows * width, rows + 1, -2, 2);
+    const b = {
+      joinedGrads: ctx.memory.createStorage('d joined', joined),
+      noiseGrads: ctx.memory.createStorage('d noise', new Float32Array(rows * noiseWidth).fill(NaN)),
+    };
+    const kernel = await createClassInputGrad(ctx, { rows, noiseWidth, classes, ...b });
+    try {
+      await runKernels(ctx, kernel);
+      const want = new Float32Array(rows * noiseWidth);
+      for (let r = 0; r < rows; r++) want.set(joined.subarray(r * width, r * width + noiseWidth), r * noiseWidth);
+      expect(Array.from(await ctx.readF32(b.noiseGrads))).toEqual(Array.from(want));
     } finally {
       kernel.destroy();
       for (const buffer of Object.values(b)) ctx.memory.release(buffer);

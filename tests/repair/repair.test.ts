@@ -136,6 +136,62 @@ describe('repair kernels against float64', () => {
   }
 });
 
+describe('the realism term of a D that reads classes, against float64', () => {
+  // K + 1's log-sum-exp over one row of ten and over 300 rows of two; two heads' last of eleven.
+  for (const [head, rows, width, spread] of [
+    ['log-sum-exp', 1, 10, 3],
+    ['log-sum-exp', 300, 2, 40],
+    ['last-logit', 7, 11, 40],
+  ] as const) {
+    it(`${head} of ${width} logits a row, ${rows} rows, logits within ±${spread}`, async () => {
+      const { ctx } = gpu;
+      const logits = randomArray(rows * width, width, -spread, spread);
+      const mem = ctx.memory;
+      const b = {
+        logits: mem.createStorage('logits', logits),
+        logitGrads: mem.createStorage('dlogits', new Float32Array(rows * width).fill(-7)),
+        scores: mem.createStorage('scores', new Float32Array(2 * rows).fill(-7)),
+      };
+      const kernel = await createRepairRealism(ctx, { rows, ...b, weight: 0.3, head, logitsPerRow: width });
+      try {
+        await runKernels(ctx, kernel);
+        const want = repairRealismReference(logits, 0.3, head, width);
+        const scores = await ctx.readF32(b.scores);
+        close(await ctx.readF32(b.logitGrads), want.logitGrads, 'logit grads');
+        close(
+          Float32Array.from({ length: rows }, (_, r) => scores[2 * r + 1]!),
+          want.realism,
+          'realism',
+        );
+        // Among ten logits of like size the log-sum-exp is well above the largest: the head decides.
+        if (spread === 3) {
+          const largest = repairRealismReference([Math.max(...logits)], 0.3).realism[0]!;
+          expect(largest - want.realism[0]!).toBeGreaterThan(1e-3);
+        }
+      } finally {
+        kernel.destroy();
+        for (const buffer of Object.values(b)) mem.release(buffer);
+      }
+    });
+  }
+
+  it('refuses a width that does not fit the head', async () => {
+    const { ctx } = gpu;
+    const buffer = ctx.memory.createStorage('logits', 8);
+    const spec = { rows: 2, logits: buffer, logitGrads: buffer, scores: buffer, weight: 1 };
+    await expect(createRepairRealism(ctx, { ...spec, logitsPerRow: 2 })).rejects.toThrow(
+      /must be 1 for one-logit; got 2/,
+    );
+    await expect(createRepairRealism(ctx, { ...spec, head: 'log-sum-exp' })).rejects.toThrow(
+      /at least 2 for log-sum-exp; got 1/,
+    );
+    await expect(createRepairRealism(ctx, { ...spec, head: 'softmax' as never, logitsPerRow: 2 })).rejects.toThrow(
+      /head: must be one of one-logit, log-sum-exp, last-logit/,
+    );
+    ctx.memory.release(buffer);
+  });
+});
+
 describe('the prior step against float64', () => {
   // Widths below, at and past the 64 threads; a row of zeros stays; rows far off the shell both ways.
   for (const [rows, dim] of [
@@ -224,6 +280,83 @@ describe('the gradient with respect to z', () => {
       repairer.destroy();
       generator.destroy();
       discriminator.destroy();
+    });
+  }
+});
+
+describe('the gradient with respect to z, for a model whose D reads classes', () => {
+  // G takes the class beside its noise (an auxiliary classifier's) or no class (semi-supervised);
+  // D's real/fake logit is the log-sum-exp of its class logits (K + 1) or a logit of its own.
+  const cases = [
+    {
+      name: 'an auxiliary classifier, K + 1',
+      settings: { classes: 3, conditioning: 'auxiliary' },
+      head: 'log-sum-exp',
+    },
+    {
+      name: 'an auxiliary classifier, two heads',
+      settings: { classes: 3, conditioning: 'auxiliary', auxiliaryHead: 'two-heads' },
+      head: 'last-logit',
+    },
+    { name: 'a semi-supervised D', settings: { labeled: 6, labelClasses: 4 }, head: 'log-sum-exp' },
+  ] as const;
+  for (const { name, settings, head } of cases) {
+    it(`matches finite differences of the float64 objective: ${name}`, async () => {
+      const { ctx } = gpu;
+      const config = resolveGanConfig({
+        noiseDim: 3,
+        generatorHidden: [6],
+        discriminatorHidden: [5, 4],
+        dataDim: 9,
+        spectralNorm: false,
+        ...settings,
+      });
+      const label = config.classes > 0 ? 2 : null;
+      const reading = { classes: config.classes, label: label ?? 0, head };
+      const outputs = Math.max(config.classes, config.labelClasses) + (head === 'last-logit' ? 1 : 0);
+      const gSpec = { ...generatorSpec(config), widths: [3 + config.classes, 6, 9] };
+      const dSpec = { ...discriminatorSpec(config), widths: [9, 5, 4, outputs] };
+      const gTensors = randomTensors(gSpec, 'generator', 40, 2);
+      const dTensors = randomTensors(dSpec, 'discriminator', 50, 2);
+      const generator = upload(ctx, config, 'generator', gTensors);
+      const discriminator = upload(ctx, config, 'discriminator', dTensors);
+      const starts = 4;
+      const repairer = await ImageRepairer.create(ctx, config, generator, discriminator, {
+        starts,
+        realism: 0.7,
+        ...(label !== null && { label }),
+      });
+      try {
+        const z = randomArray(starts * config.noiseDim, 60, -1.5, 1.5);
+        const target = randomArray(config.dataDim, 61, -0.9, 0.9);
+        const known = randomMask(config.dataDim, 0.5, 62);
+        const got = await repairer.objective(z, target, known);
+        const [g, d] = [reference(gSpec, 'generator', gTensors), reference(dSpec, 'discriminator', dTensors)];
+        const at = (values: ArrayLike<number>) =>
+          repairObjectiveReference(g, d, values, starts, target, known, 0.7, reading);
+        const base = at(z);
+        close(got.errors, base.errors, 'errors');
+        close(got.realism, base.realism, 'realism');
+        const h = 1e-5;
+        const numeric = Float64Array.from(z, (_, i) => {
+          const row = Math.floor(i / config.noiseDim);
+          const shifted = (delta: number) => {
+            const values = Float64Array.from(z);
+            values[i]! += delta;
+            const terms = at(values);
+            return terms.errors[row]! + terms.realism[row]!;
+          };
+          return (shifted(h) - shifted(-h)) / (2 * h);
+        });
+        close(got.gradient, numeric, '∂L/∂z', { atol: 2e-5, rtol: 1e-3 });
+        expect(Math.max(...numeric.map(Math.abs))).toBeGreaterThan(1e-2);
+        // A realism term too small to matter would not test the head's gradient.
+        expect(Math.min(...base.realism)).toBeGreaterThan(1e-2);
+      } finally {
+        repairer.destroy();
+        generator.destroy();
+        discriminator.destroy();
+      }
     });
   }
 });
