@@ -14,6 +14,7 @@ import { ImageRepairer } from '../../src/repair/repairer.js';
 import { networkForwardReference } from '../../reference/network.js';
 import { repairPixelsReference, repairRealismReference } from '../../reference/repair.js';
 import { byteImages, makeTrainer } from '../gan/helpers.js';
+import { objectiveGradient } from './networks.js';
 import { expectClose, randomArray, useGpu } from '../support/gpu.js';
 
 const gpu = useGpu();
@@ -89,17 +90,7 @@ describe('the latent search over convolutions and batch norms', () => {
           expectClose(actual, want, (i) => atol + rtol * Math.abs(want[i]!), what);
       close('errors', 1e-5, 1e-4)(got.errors, base.errors);
       close('realism', 1e-5, 1e-4)(got.realism, base.realism);
-      const h = 1e-5;
-      const numeric = Float64Array.from(z, (_, i) => {
-        const row = Math.floor(i / config.noiseDim);
-        const shifted = (delta: number) => {
-          const values = Float64Array.from(z);
-          values[i]! += delta;
-          const terms = at(values);
-          return terms.errors[row]! + terms.realism[row]!;
-        };
-        return (shifted(h) - shifted(-h)) / (2 * h);
-      });
+      const numeric = objectiveGradient(z, config.noiseDim, at);
       close('∂L/∂z', 2e-5, 1e-3)(got.gradient, numeric);
       expect(Math.max(...numeric.map(Math.abs))).toBeGreaterThan(1e-2);
     } finally {

@@ -36,3 +36,25 @@ export function upload(
   if (net.ema) ctx.write(net.ema, flat);
   return net;
 }
+
+/**
+ * Central differences (step 1e-5) of each row's objective, its known-pixel error plus its realism
+ * term, with respect to each of that row's noise values: `at` evaluates every row at once.
+ */
+export function objectiveGradient(
+  z: ArrayLike<number>,
+  noiseDim: number,
+  at: (values: ArrayLike<number>) => { errors: ArrayLike<number>; realism: ArrayLike<number> },
+): Float64Array {
+  const h = 1e-5;
+  return Float64Array.from(z, (_, i) => {
+    const row = Math.floor(i / noiseDim);
+    const shifted = (delta: number) => {
+      const values = Float64Array.from(z);
+      values[i]! += delta;
+      const terms = at(values);
+      return terms.errors[row]! + terms.realism[row]!;
+    };
+    return (shifted(h) - shifted(-h)) / (2 * h);
+  });
+}

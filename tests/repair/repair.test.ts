@@ -14,7 +14,7 @@ import { discriminatorSpec, generatorSpec } from '../../src/gan/config.js';
 import type { MlpSpec } from '../../src/nn/mlp.js';
 import { NetworkWeights } from '../../src/nn/network.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec } from '../../src/gan/networks.js';
-import { randomTensors, type Tensors, upload } from './networks.js';
+import { objectiveGradient, randomTensors, type Tensors, upload } from './networks.js';
 import {
   latentToSphereReference,
   repairObjectiveReference,
@@ -262,18 +262,7 @@ describe('the gradient with respect to z', () => {
       const base = at(z);
       close(got.errors, base.errors, 'errors');
       close(got.realism, base.realism, 'realism');
-      const h = 1e-5;
-      const numeric = new Float64Array(z.length);
-      for (let i = 0; i < z.length; i++) {
-        const row = Math.floor(i / config.noiseDim);
-        const shifted = (delta: number) => {
-          const values = Float64Array.from(z);
-          values[i]! += delta;
-          const terms = at(values);
-          return terms.errors[row]! + terms.realism[row]!;
-        };
-        numeric[i] = (shifted(h) - shifted(-h)) / (2 * h);
-      }
+      const numeric = objectiveGradient(z, config.noiseDim, at);
       close(got.gradient, numeric, '∂L/∂z', { atol: 2e-5, rtol: 1e-3 });
       // A gradient that cannot be told apart from zero would pass too easily.
       expect(Math.max(...numeric.map(Math.abs))).toBeGreaterThan(1e-2);
@@ -337,17 +326,7 @@ describe('the gradient with respect to z, for a model whose D reads classes', ()
         const base = at(z);
         close(got.errors, base.errors, 'errors');
         close(got.realism, base.realism, 'realism');
-        const h = 1e-5;
-        const numeric = Float64Array.from(z, (_, i) => {
-          const row = Math.floor(i / config.noiseDim);
-          const shifted = (delta: number) => {
-            const values = Float64Array.from(z);
-            values[i]! += delta;
-            const terms = at(values);
-            return terms.errors[row]! + terms.realism[row]!;
-          };
-          return (shifted(h) - shifted(-h)) / (2 * h);
-        });
+        const numeric = objectiveGradient(z, config.noiseDim, at);
         close(got.gradient, numeric, '∂L/∂z', { atol: 2e-5, rtol: 1e-3 });
         expect(Math.max(...numeric.map(Math.abs))).toBeGreaterThan(1e-2);
         // A realism term too small to matter would not test the head's gradient.
