@@ -28,13 +28,9 @@ export const createClassInput = /* @__PURE__ */ guardedCreator('createClassInput
 
 async function makeClassInput(ctx: GpuContext, spec: ClassInputSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
-  const rows = requirePositiveInteger('rows', spec.rows);
-  const noiseWidth = requirePositiveInteger('noiseWidth', spec.noiseWidth);
-  const classes = requirePositiveInteger('classes', spec.classes);
+  const { rows, noiseWidth, classes, width } = joinedShape(spec);
   const labelRows = requirePositiveInteger('labelRows', spec.labelRows ?? rows);
   if (labelRows > rows) throw new ArgumentError('labelRows', `must be at most rows (${rows}), got ${labelRows}`);
-  const width = noiseWidth + classes;
-  if (rows * width >= 2 ** 32) throw new ArgumentError('rows', 'rows × (noiseWidth + classes) must be below 2^32');
   const resources = new Bindings(ctx)
     .tensor('noise', 'noise', spec.noise, rows * noiseWidth)
     .tensor('labels', 'labels', spec.labels, labelRows)
@@ -67,11 +63,7 @@ export const createClassInputGrad = /* @__PURE__ */ guardedCreator('createClassI
 
 async function makeClassInputGrad(ctx: GpuContext, spec: ClassInputGradSpec): Promise<BoundKernel> {
   requireCreatorArguments(ctx, spec);
-  const rows = requirePositiveInteger('rows', spec.rows);
-  const noiseWidth = requirePositiveInteger('noiseWidth', spec.noiseWidth);
-  const classes = requirePositiveInteger('classes', spec.classes);
-  const width = noiseWidth + classes;
-  if (rows * width >= 2 ** 32) throw new ArgumentError('rows', 'rows × (noiseWidth + classes) must be below 2^32');
+  const { rows, noiseWidth, classes, width } = joinedShape(spec);
   const resources = new Bindings(ctx)
     .tensor('joined_grads', 'joinedGrads', spec.joinedGrads, rows * width)
     .tensor('noise_grads', 'noiseGrads', spec.noiseGrads, rows * noiseWidth)
@@ -85,4 +77,14 @@ async function makeClassInputGrad(ctx: GpuContext, spec: ClassInputGradSpec): Pr
     { rows, noise_width: noiseWidth, classes, label_rows: rows },
     gridForItems(ctx, compiled.layout, rows * noiseWidth),
   );
+}
+
+/** The joined input's checked shape, shared by the kernel and its gradient: rows × (noiseWidth + classes). */
+function joinedShape(spec: { rows: number; noiseWidth: number; classes: number }) {
+  const rows = requirePositiveInteger('rows', spec.rows);
+  const noiseWidth = requirePositiveInteger('noiseWidth', spec.noiseWidth);
+  const classes = requirePositiveInteger('classes', spec.classes);
+  const width = noiseWidth + classes;
+  if (rows * width >= 2 ** 32) throw new ArgumentError('rows', 'rows × (noiseWidth + classes) must be below 2^32');
+  return { rows, noiseWidth, classes, width };
 }
