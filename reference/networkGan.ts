@@ -2,7 +2,8 @@
 // plainly from the per-layer references: the same noise and batches (Philox and the shuffle's
 // references), batch norms on the batch's own statistics with PyTorch's running estimates, the
 // loss, both Adam updates and the generator's moving average; with spectral normalisation, each
-// pass through the discriminator on W / σ after a power-iteration step (batch norms as they are).
+// pass through the discriminator on W / σ after a power-iteration step (batch norms as they are);
+// with weight normalisation, on g · v / ‖v‖, its gradients turned into those of v and g.
 // The discriminator runs as PyTorch's DCGAN example runs it: D(real), then D(fake) for its update
 // (two training passes, each half on its own statistics, gradients summed), then D(fake) again
 // through the updated D for the generator's, each pass updating D's running estimates in turn.
@@ -27,6 +28,7 @@ import {
   type SpectralNormStep,
 } from './cpu.js';
 import { updateMovingAverage } from './gan.js';
+import { weightNormGradientReference, weightNormReference } from './weightNorm.js';
 import { blockIndex, networkBackwardReference, networkForwardReference, type NoiseValues } from './network.js';
 import { featureMatchingReference, semiSupervisedReference } from './semiSupervised.js';
 import { batchExamples } from './shuffle.js';
@@ -139,6 +141,11 @@ export class ReferenceNetworkGan {
   /** D's parameters as its passes see them, after a power-iteration step each (which advances u). */
   private discriminatorInUse(): { params: Float64Array; steps: SpectralNormStep[] } {
     const params = Float64Array.from(this.D.adam.weights);
+    if (this.c.weightNorm) {
+      for (const { weight, scale, rows, cols } of this.weightNormLayers())
+        params.set(weightNormReference(this.slice(weight, rows * cols), this.slice(scale, rows), rows, cols), weight);
+      return { params, steps: [] };
+    }
     if (!this.c.spectralNorm) return { params, steps: [] };
     const steps = this.normalizedWeights().map((w, l) => {
       const rows = w.shape[0]!;
@@ -155,8 +162,33 @@ export class ReferenceNetworkGan {
     return { params, steps };
   }
 
-  /** Gradients of W / σ into gradients of W, in place. */
+  /** D's weight-normalised layers: where each v and g lives, and the shape of v as a matrix. */
+  private weightNormLayers() {
+    return this.D.layout.layers
+      .filter((p) => p.weightScale)
+      .map((p) => {
+        const rows = p.weight!.shape[0]!;
+        return { weight: p.weight!.offset, scale: p.weightScale!.offset, rows, cols: p.weight!.count / rows };
+      });
+  }
+
+  /** `count` of D's trained parameters from `offset`. */
+  private slice(offset: number, count: number): Float64Array {
+    return this.D.adam.weights.subarray(offset, offset + count);
+  }
+
+  /** Gradients of W / σ (or of g · v / ‖v‖) into gradients of W (of v and g), in place. */
   private correctGradients(grad: Float64Array, steps: SpectralNormStep[]): void {
+    if (this.c.weightNorm) {
+      for (const { weight, scale, rows, cols } of this.weightNormLayers()) {
+        const v = this.slice(weight, rows * cols);
+        const g = this.slice(scale, rows);
+        const corrected = weightNormGradientReference(grad.subarray(weight, weight + rows * cols), v, g, rows, cols);
+        grad.set(corrected.v, weight);
+        grad.set(corrected.g, scale);
+      }
+      return;
+    }
     steps.forEach((step, l) => {
       const w = this.normalizedWeights()[l]!;
       const rows = w.shape[0]!;

@@ -84,6 +84,12 @@ export {
   type SpectralNormLayer,
   type SpectralNormSpec,
 } from './kernels/spectralNorm.js';
+export {
+  createWeightNorm,
+  type WeightNorm,
+  type WeightNormLayer,
+  type WeightNormSpec,
+} from './kernels/weightNorm.js';
 
 // Data.
 export { GpuDataset } from './data/dataset.js';

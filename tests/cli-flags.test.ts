@@ -170,6 +170,27 @@ describe('flag tables', () => {
     expect(recipeNote(train())).toBeNull();
   });
 
+  it('--weight-norm takes the place of spectral normalisation, under a recipe too', () => {
+    const train = (...args: string[]) => parseFlags(['--steps', '5', ...args], TRAIN_FLAGS);
+    expect(ganSettings(train('--weight-norm'))).toEqual({ weightNorm: true, spectralNorm: false });
+    expect(resolveGanConfig(ganSettings(train('--weight-norm')))).toMatchObject({
+      weightNorm: true,
+      spectralNorm: false,
+    });
+    expect(ganSettings(train('--labeled', '100', '--weight-norm'))).toMatchObject({
+      ...semiSupervisedRecipe('mlp'),
+      weightNorm: true,
+    });
+    expect(ganSettings(train('--arch', 'dcgan', '--labeled', '100', '--weight-norm'))).toMatchObject({
+      weightNorm: true,
+      spectralNorm: false,
+    });
+    expect(ganSettings(train('--conditional', '--weight-norm'))).toMatchObject({
+      conditioning: 'auxiliary',
+      weightNorm: true,
+    });
+  });
+
   it("a conditional MLP takes the auxiliary classifier's recipe under the flags given, and says which settings", () => {
     const train = (...argv: string[]) => parseFlags(['--steps', '5', ...argv], TRAIN_FLAGS);
     expect(ganSettings(train('--conditional'))).toEqual(conditionalRecipe('mlp'));
@@ -222,6 +243,20 @@ describe('train refuses a setting with the library’s words under the flag’s 
         'in D; choose one',
     ],
     [['--class-weight', '2'], 'webgpu-gan train: --class-weight is for an auxiliary classifier: add --conditional'],
+    [
+      ['--weight-norm', '--spectral-norm'],
+      'webgpu-gan train: --weight-norm takes the place of spectral normalisation in D: drop --spectral-norm',
+    ],
+    [
+      ['--weight-norm', '--arch', 'dcgan', '--conditional'],
+      'webgpu-gan train: --weight-norm takes a conditional D only as an auxiliary classifier: add --conditioning ' +
+        'auxiliary',
+    ],
+    [
+      ['--weight-norm', '--conditional', '--conditioning', 'projection'],
+      'webgpu-gan train: --weight-norm takes a conditional D only as an auxiliary classifier: use --conditioning ' +
+        "auxiliary (a conditional MLP's default)",
+    ],
     [
       ['--labeled', '20', '--auxiliary-head', 'two-heads'],
       "webgpu-gan train: --auxiliary-head is for an auxiliary classifier: a semi-supervised D's head is K + 1 " +

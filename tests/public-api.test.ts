@@ -18,6 +18,7 @@ const PUBLIC_VALUES = [
   'decodeClassifierFile',
   'createSoftmaxCrossEntropy',
   'createSpectralNorm',
+  'createWeightNorm',
   'createClassCondition',
   'createClassInput',
   'createSemiSupervisedLoss',

@@ -44,6 +44,17 @@ export function requireUint32(argument: string, value: unknown): number {
 }
 
 /**
+ * Each named tensor ([name, offset, count] in floats) lies inside a flat buffer of `floats`:
+ * `where` names the owner in the error (e.g. "layers[2]", which gives "layers[2].weightOffset").
+ */
+export function requireInside(where: string, tensors: Array<[string, number, number]>, floats: number): void {
+  for (const [name, offset, count] of tensors) {
+    if (!Number.isInteger(offset) || offset < 0 || offset + count > floats)
+      throw new ArgumentError(`${where}.${name}`, `must place ${count} floats inside the ${floats} of the buffers`);
+  }
+}
+
+/**
  * A method was called on an object after its destroy(), or after the destroy() of an object it
  * reads (`reason` says which: a sampler whose trainer was destroyed).
  */

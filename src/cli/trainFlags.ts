@@ -175,6 +175,14 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     value: false,
     help: 'train the discriminator without spectral normalisation',
   },
+  'weight-norm': {
+    kind: 'boolean',
+    setting: 'weightNorm',
+    help:
+      "weight normalisation of the discriminator's weights in place of spectral normalisation (Salimans et " +
+      "al.'s semi-supervised D): each row used as g·v/‖v‖, g trained from 1; a conditional D must be " +
+      '--conditioning auxiliary',
+  },
   'label-smoothing': {
     kind: 'number',
     setting: 'realLabel',
@@ -272,6 +280,10 @@ export function runOf(flags: ParsedFlags): Run {
   for (const flag of ['auxiliary-head', 'class-weight'])
     if (flags[flag] !== undefined && conditioningOf(flags) !== 'auxiliary' && !flags.resume)
       throw new UsageError(`--${flag} is for an auxiliary classifier: ${auxiliaryFix(flags)}`);
+  if (flags['weight-norm'] && flags['spectral-norm'])
+    throw new UsageError('--weight-norm takes the place of spectral normalisation in D: drop --spectral-norm');
+  if (flags['weight-norm'] && flags.conditional && conditioningOf(flags) !== 'auxiliary' && !flags.resume)
+    throw new UsageError(`--weight-norm takes a conditional D only as an auxiliary classifier: ${auxiliaryFix(flags)}`);
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)
     throw new UsageError('--labels are for a conditional or semi-supervised GAN: add --conditional or --labeled N');
   if (flags.conditional && typeof flags.labeled === 'number' && flags.labeled > 0)
@@ -320,7 +332,10 @@ const conditioningOf = (flags: ParsedFlags) =>
  */
 export function ganSettings(flags: ParsedFlags): Partial<GanConfig> {
   const given = settingsOf(flags, TRAIN_FLAGS) as Partial<GanConfig>;
-  return semiSupervised(flags) || conditionalByRecipe(flags) ? { ...recipeOf(flags), ...given } : given;
+  // --weight-norm takes spectral normalisation's place; with --spectral-norm too the library refuses both.
+  const replaced = given.weightNorm === true && given.spectralNorm === undefined ? { spectralNorm: false } : {};
+  const recipe = semiSupervised(flags) || conditionalByRecipe(flags) ? recipeOf(flags) : {};
+  return { ...recipe, ...replaced, ...given };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { NetworkParameters } from '../nn/network.js';
 import { initialiseNetwork } from '../nn/networkInit.js';
 import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
+import { NetworkWeightNorm } from '../nn/networkWeightNorm.js';
 import type { GanConfig } from './config.js';
 import { buildNetworkStep } from './networkStep.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
@@ -29,6 +30,8 @@ async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: Mode
     owned.push(discriminator);
     const spectralNorm = config.spectralNorm ? await NetworkNormalization.create(ctx, discriminator) : null;
     if (spectralNorm) owned.push(spectralNorm);
+    const weightNorm = config.weightNorm ? await NetworkWeightNorm.create(ctx, discriminator) : null;
+    if (weightNorm) owned.push(weightNorm);
     const step = await buildNetworkStep(ctx, {
       config,
       dataset: parts.dataset,
@@ -37,6 +40,7 @@ async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: Mode
       counter: parts.counter,
       stats: parts.stats,
       ...(spectralNorm && { spectralNorm }),
+      ...(weightNorm && { weightNorm }),
       ...(parts.labels && { labels: parts.labels }),
       ...(parts.labeled && { labeled: parts.labeled }),
     });
@@ -50,7 +54,7 @@ async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: Mode
     encoder.copyBufferToBuffer(generator.weights, 0, generator.ema!, 0, generator.weights.size);
     ctx.submit([encoder.finish()]);
     await ctx.sync();
-    return { generator, discriminator, kernels: step.kernels, spectralNorm, destroy };
+    return { generator, discriminator, kernels: step.kernels, spectralNorm, weightNorm, destroy };
   } catch (error) {
     destroy();
     throw error;

@@ -311,6 +311,7 @@ const STRUCTURAL: Array<keyof GanConfig> = [
   'batch',
   'seed',
   'spectralNorm', // adds the power iteration's vectors to the state
+  'weightNorm', // adds each normalised layer's g to D's parameters
   'classes',
   'conditioning', // where the class weights live
   'auxiliaryHead', // D's outputs: class logits, and a real/fake logit with two heads

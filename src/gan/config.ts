@@ -13,6 +13,7 @@ import {
   checkAuxiliary,
   checkDiscriminatorNoise,
   checkGeneratorBatchNorm,
+  checkWeightNorm,
   checkSemiSupervised,
   isSquareOfPlanes,
 } from './configChecks.js';
@@ -142,6 +143,14 @@ export interface GanConfig {
    * left as trained: they add a class's bias, which leaves the constant in the image as it is.
    */
   spectralNorm: boolean;
+  /**
+   * Weight normalisation of the discriminator (Salimans and Kingma 2016), in place of spectral
+   * normalisation: each row of each linear and convolution weight is used as g · v / ‖v‖, with
+   * g a trained scale per row (starting at 1). Salimans et al.'s semi-supervised D has it. Like
+   * spectral normalisation it takes the place of a DCGAN D's batch norms. A conditional D must be an
+   * auxiliary classifier (one-hot class columns and a projection are refused).
+   */
+  weightNorm: boolean;
   /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */
   emaDecay: number;
   /**
@@ -196,6 +205,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   loss: 'hinge',
   realLabel: 1,
   spectralNorm: true,
+  weightNorm: false,
   emaDecay: 0.999,
   emaWarmup: 10,
 };
@@ -288,6 +298,7 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   generatorBatchNorm: false,
   auxiliaryHead: 'k-plus-one',
   classWeight: 1,
+  weightNorm: false,
 };
 
 /**
@@ -403,6 +414,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   checkGeneratorBatchNorm(c);
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
+  checkWeightNorm(c);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   // The GPU reads the decay as a 32-bit float, where one this close to 1 is 1: an average that never moves.
   if (Math.fround(c.emaDecay) === 1)

@@ -23,6 +23,7 @@ export interface CheckedSettings {
   featureMatching: boolean;
   labeledOnly: boolean;
   spectralNorm: boolean;
+  weightNorm: boolean;
   discriminatorHidden: readonly number[];
   discriminatorInputNoise: number;
   discriminatorHiddenNoise: number;
@@ -110,6 +111,28 @@ export function checkGeneratorBatchNorm(c: CheckedSettings): void {
     throw new ArgumentError('generatorBatchNorm', "is for the MLP's generator; a DCGAN's has batch norms already");
 }
 
+/**
+ * Weight normalisation is D's one normalisation when on: spectral normalisation would divide what
+ * g scales. A one-hot input's class columns and a projection's class embedding are not built into
+ * it (each would need rows of its own in the normalised copy), so a conditional D is an auxiliary classifier.
+ */
+export function checkWeightNorm(c: CheckedSettings): void {
+  if (typeof c.weightNorm !== 'boolean')
+    throw new ArgumentError('weightNorm', `must be true or false, got ${String(c.weightNorm)}`);
+  if (!c.weightNorm) return;
+  if (c.spectralNorm)
+    throw new ArgumentError(
+      'weightNorm',
+      'takes the place of spectral normalisation in D: turn spectralNorm off (--no-spectral-norm) to use it',
+    );
+  if (c.classes > 0 && c.conditioning !== 'auxiliary')
+    throw new ArgumentError(
+      'weightNorm',
+      "takes a conditional D only as an auxiliary classifier: a one-hot input's class columns or a " +
+        "projection's class embedding would be left out of it; choose conditioning 'auxiliary'",
+    );
+}
+
 /** Noise layers in an MLP's D, each a block of its own: the blocks must fit the stream table. */
 export function checkDiscriminatorNoise(c: CheckedSettings): void {
   // Past MAX_NOISE the noise drowns the pictures (in [−1, 1]) and D's activations alike, and far
@@ -144,14 +167,14 @@ export function checkDiscriminatorNoise(c: CheckedSettings): void {
 }
 
 /**
- * A D with class logits (`what`) is a DCGAN's only with spectral norm in place of its batch norms:
+ * A D with class logits (`what`) is a DCGAN's only with spectral (or weight) normalisation in place of its batch norms:
  * those would need a group of rows of their own (the labelled or classed batch) that no recipe measured.
  */
 function requireDcganWithoutBatchNorm(c: CheckedSettings, what: string): void {
-  if (c.architecture === 'dcgan' && !c.spectralNorm)
+  if (c.architecture === 'dcgan' && !c.spectralNorm && !c.weightNorm)
     throw new ArgumentError(
       'spectralNorm',
-      `is off, which gives a DCGAN batch norms in D; ${what} takes D spectrally normalised`,
+      `is off, which gives a DCGAN batch norms in D; ${what} takes D spectrally (or weight) normalised`,
     );
 }
 

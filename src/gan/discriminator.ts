@@ -4,11 +4,13 @@
 // with is W / σ, so that is what this loads, σ from one power-iteration step from the stored u
 // (the step every use of W makes in training), in float64. A convolution's weight is the matrix
 // [out, in·kh·kw], as training normalises it; a first layer's class columns are not normalised.
+// A weight-normalised one is stored as v and g and loads as g · v / ‖v‖, also in float64.
 // Its batch norms (a DCGAN's D without spectral normalisation) run on their running estimates.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError } from '../base/errors.js';
 import { NetworkWeights } from '../nn/network.js';
 import { flatFromTensors } from '../nn/networkTensors.js';
+import { applyWeightNorm } from '../nn/networkWeightNorm.js';
 import type { ModelLayout } from '../nn/model.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import { requireGanConfig, type GanConfig } from './config.js';
@@ -31,6 +33,7 @@ export function loadDiscriminator(
   const discriminator = new NetworkWeights(ctx, discriminatorNetworkSpec(config), 'discriminator', false);
   const flat = flatFromTensors(discriminator.layout, 'discriminator', tensors);
   if (config.spectralNorm) normalizeSpectrally(discriminator.layout, flat.parameters, tensors);
+  if (config.weightNorm) applyWeightNorm(discriminator.layout, flat.parameters);
   ctx.write(discriminator.weights, flat.parameters);
   ctx.write(discriminator.state, flat.state);
   return discriminator;

@@ -20,6 +20,7 @@ import {
 import { guardedCreation } from '../gpu/creation.js';
 import { checkRowsFit } from './modelMemory.js';
 import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
+import { applyWeightNorm } from '../nn/networkWeightNorm.js';
 import { flatFromTensors } from '../nn/networkTensors.js';
 import { requireGanConfig, type GanConfig } from './config.js';
 import { largestSingularValue } from './discriminator.js';
@@ -107,6 +108,7 @@ export class GanClassifier {
     return GanClassifier.build(ctx, config, options, false, (net) => {
       const flat = flatFromTensors(net.layout, 'discriminator', tensors);
       if (config.spectralNorm) divideBySigma(net, flat.parameters, tensors);
+      if (config.weightNorm) applyWeightNorm(net.layout, flat.parameters);
       ctx.write(net.weights, flat.parameters);
       ctx.write(net.state, flat.state.length > 0 ? flat.state : new Float32Array(1));
     });
@@ -114,7 +116,7 @@ export class GanClassifier {
 
   /**
    * A classifier from a semi-supervised trainer's discriminator as it is now: its weights (W / σ
-   * as the last pass used them) copied on the GPU in queue order, so a step in flight is never
+   * or g · v / ‖v‖ as the last pass used them) copied on the GPU in queue order, so a step in flight is never
    * half-read. The classifier keeps its own copy: training on does not change it.
    */
   static async fromTrainer(ctx: GpuContext, trainer: GanTrainer, options: { batch?: number } = {}) {
@@ -125,7 +127,8 @@ export class GanClassifier {
     requireClassHead(config, 'trainer');
     const source = trainer.discriminator;
     if (!(source instanceof NetworkParameters)) throw new ArgumentError('trainer', 'has no layer-list discriminator');
-    const normalized = trainer.spectralNorm instanceof NetworkNormalization ? trainer.spectralNorm.normalized : null;
+    const spectral = trainer.spectralNorm instanceof NetworkNormalization ? trainer.spectralNorm.normalized : null;
+    const normalized = spectral ?? trainer.weightNorm?.normalized ?? null;
     return GanClassifier.build(ctx, config, options, true, (net) => {
       if (source.destroyed)
         throw new DestroyedError('GanClassifier', 'refresh', 'its trainer was destroyed; make a new classifier');

@@ -6,7 +6,8 @@
 // once, owned by one Workspace; the step records into one compute pass with no readback.
 // With spectral normalisation each pass through D reads W / σ, made by a power-iteration step just
 // before it, and D's weight gradients are corrected for σ before Adam(D) (batch norms are not
-// normalised: their γ and β are read from the trained weights).
+// normalised: their γ and β are read from the trained weights). Weight normalisation works the same
+// way: each pass through D reads g · v / ‖v‖, and D's gradients become those of v and g.
 // Batch norm in D follows PyTorch's DCGAN example, which runs D(real) and D(fake) as two training
 // passes: each half of [fake; real] is normalised by its own statistics, the real half's running
 // update first, then the fake half's, then the G update's pass on the fake again (three per step).
@@ -39,12 +40,13 @@ import {
   type PlannedKernel,
 } from '../nn/network.js';
 import type { NetworkNormalization } from '../nn/networkSpectralNorm.js';
+import type { NetworkWeightNorm } from '../nn/networkWeightNorm.js';
 import { backwardPlan, gateOf } from '../nn/networkBackward.js';
 import type { GanConfig } from './config.js';
 import { checkClasses, classBuffers, planClassInputs, projectedHead } from './networkClasses.js';
 import { checkLabeledSet, planLabeledGather, planSemiSupervisedLoss, type LabeledSet } from './semiSupervised.js';
 import { auxiliaryClasses, discriminatorOutputs, hasOwnRealFakeLogit, takesOneHotClass } from './networks.js';
-import { adamUpdate, spectralStep } from './stepEntries.js';
+import { adamUpdate, spectralStep, weightNormStep } from './stepEntries.js';
 import { networkStepRows, type RowBuffer } from './networkStepPlan.js';
 import { STATS_SLOT_D, STATS_SLOT_G, STATS_SLOT_NON_FINITE } from './stats.js';
 
@@ -60,6 +62,8 @@ export interface NetworkStepParts {
   stats: GPUBuffer;
   /** With config.spectralNorm: the discriminator's normalisation (the caller owns it). */
   spectralNorm?: NetworkNormalization;
+  /** With config.weightNorm: the discriminator's weight normalisation (the caller owns it). */
+  weightNorm?: NetworkWeightNorm;
   /** With config.classes > 0: each example's label (GpuDataset.fromLabels). */
   labels?: GpuDataset;
   /** With config.labeled > 0: the labelled images and their classes. */
@@ -100,6 +104,13 @@ function checkNetworks(parts: NetworkStepParts): { head: Block; hidden: number }
       config.spectralNorm
         ? "is set: pass the discriminator's NetworkNormalization"
         : 'is off, but a normalisation was passed',
+    );
+  if (config.weightNorm !== (parts.weightNorm !== undefined))
+    throw new ArgumentError(
+      'weightNorm',
+      config.weightNorm
+        ? "is set: pass the discriminator's NetworkWeightNorm"
+        : 'is off, but a weight normalisation was passed',
     );
   checkClasses(config, G, D, parts.labels);
   const data = elements(G.layout.outShape);
@@ -222,10 +233,15 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
   const outputGate = gateOf(G.blocks.at(-1)!, c.leakySlope);
   // D's passes read its weights as trained, or their normalised copy (rewritten before each pass).
   const sn = parts.spectralNorm;
-  const usedD = sn?.normalized ?? D.weights;
+  const wn = parts.weightNorm;
+  const usedD = sn?.normalized ?? wn?.normalized ?? D.weights;
   // The normalised copy holds no batch norm's γ and β: those are read where Adam keeps them.
   const dWeights = { weights: usedD, ...(sn && { batchNormWeights: D.weights }) };
-  const normalizeD: PlannedKernel[] = sn ? [{ build: async () => spectralStep(sn.kernels, 'normalize') }] : [];
+  const normalization = (part: 'normalize' | 'gradients'): PlannedKernel[] => {
+    if (sn) return [{ build: async () => spectralStep(sn.kernels, part) }];
+    return wn ? [{ build: async () => weightNormStep(wn.kernels, part) }] : [];
+  };
+  const normalizeD = normalization('normalize');
   const headWeights = {
     weight: viewRef(usedD, head.layer.weight!),
     ...(head.layer.bias && { bias: viewRef(usedD, head.layer.bias) }),
@@ -336,7 +352,7 @@ function planStep(ws: Workspace, parts: NetworkStepParts, head: Block, hidden: n
     plan.push(...projected.after(2 * B, dFeatures, usedD, inputGrad, true));
   }
   plan.push(...backwardPlan(D, { ...dPass, grads: dGrad, scratch: dScratch }));
-  if (sn) plan.push({ build: async () => spectralStep(sn.kernels, 'gradients') });
+  plan.push(...normalization('gradients'));
   kernel((ctx) => adamUpdate(ctx, c, 'discriminator', D, D.layout.parameterFloats, counter, nonFiniteFlag));
 
   // Generator update through the updated discriminator, on the same fake rows. Its batch norms

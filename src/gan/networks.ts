@@ -31,7 +31,7 @@ function dcganPreset(config: GanConfig): DcganPresetSpec {
     noise: config.noiseDim,
     channels: config.channels,
     side: imageSide(config),
-    discriminatorBatchNorm: !config.spectralNorm,
+    discriminatorBatchNorm: !config.spectralNorm && !config.weightNorm,
     outputs: discriminatorOutputs(config),
   };
 }
@@ -150,12 +150,14 @@ export function generatorNetworkSpec(config: GanConfig): NetworkSpec {
 export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
   const projection = config.classes > 0 &&
     config.conditioning === 'projection' && { projectionClasses: config.classes };
+  const weightNorm = config.weightNorm && { weightNorm: true };
   if (config.architecture === 'mlp')
     return {
       input: [config.dataDim],
       layers: mlpDiscriminator(mlpPreset(config)),
       leakySlope: config.leakySlope,
       ...projection,
+      ...weightNorm,
     };
   const side = imageSide(config);
   return {
@@ -163,6 +165,7 @@ export function discriminatorNetworkSpec(config: GanConfig): NetworkSpec {
     layers: dcganDiscriminator(dcganPreset(config)),
     leakySlope: config.leakySlope,
     ...projection,
+    ...weightNorm,
   };
 }
 

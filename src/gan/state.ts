@@ -3,7 +3,8 @@
 // both Adam moments, batch norms' running statistics and counters, and with spectral normalisation
 // each normalised layer's power-iteration vector ("discriminator.<i>.weight_u", as
 // torch.nn.utils.spectral_norm names it; "discriminator.<i>.weight" holds the weights before
-// normalisation, spectral_norm's weight_orig). A first layer's class columns are saved for a plain
+// normalisation, spectral_norm's weight_orig); with weight normalisation each layer's g is a parameter
+// like the others, "discriminator.<i>.weight_g", beside its v. A first layer's class columns are saved for a plain
 // one-hot, whatever hot value it trained with; its moments are as trained. Together with the
 // configuration (seed included) this determines all future training, since noise and batches are
 // pure functions of (seed, step). The names and shapes follow from the configuration alone, so a

@@ -5,6 +5,7 @@ import { createAdam } from '../kernels/adam.js';
 import type { StepCounter } from '../kernels/counter.js';
 import type { TensorRef } from '../kernels/kernel.js';
 import type { SpectralNorm } from '../kernels/spectralNorm.js';
+import type { WeightNorm } from '../kernels/weightNorm.js';
 import { learningRates, type GanConfig } from './config.js';
 
 /** One entry of the step, as the trainer records it: a kernel (one or more dispatches), e.g. to time each (bench/). */
@@ -83,6 +84,18 @@ export function spectralStep(sn: SpectralNorm, part: 'normalize' | 'gradients'):
         label: `${sn.label}: gradients of W`,
         dispatches: 2,
         record: (p) => sn.recordGradientCorrection(p),
+        destroy() {},
+      };
+}
+
+/** A step entry that records part of weight normalisation; the trainer owns the kernels. */
+export function weightNormStep(wn: WeightNorm, part: 'normalize' | 'gradients'): StepEntry {
+  return part === 'normalize'
+    ? { label: `${wn.label}: g · v / ‖v‖`, dispatches: 1, record: (p) => wn.recordNormalize(p), destroy() {} }
+    : {
+        label: `${wn.label}: gradients of v and g`,
+        dispatches: 1,
+        record: (p) => wn.recordGradientCorrection(p),
         destroy() {},
       };
 }

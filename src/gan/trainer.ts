@@ -84,6 +84,11 @@ export class GanTrainer {
     return this.model.spectralNorm;
   }
 
+  /** With config.weightNorm: the copy of D's weights that its passes read. */
+  get weightNorm(): TrainerModel['weightNorm'] {
+    return this.model.weightNorm;
+  }
+
   private get stepKernels(): readonly StepKernel[] {
     return this.model.kernels;
   }

@@ -1,5 +1,5 @@
 // What the trainer trains, whatever the architecture: both networks on the GPU, the step's kernels
-// in recording order, D's spectral normalisation, and one destroy() for all of it (buildModel.ts
+// in recording order, D's spectral or weight normalisation, and one destroy() for all of it (buildModel.ts
 // makes one).
 import type { GpuDataset } from '../data/dataset.js';
 import type { StepCounter } from '../kernels/counter.js';
@@ -20,6 +20,8 @@ export interface TrainerModel {
     /** Each normalised layer's u as a range of one buffer, in layer order. */
     vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }>;
   } | null;
+  /** With config.weightNorm: the copy of D's weights that its passes read (g · v / ‖v‖). */
+  readonly weightNorm: { readonly normalized: GPUBuffer } | null;
   destroy(): void;
 }
 

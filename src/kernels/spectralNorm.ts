@@ -5,7 +5,7 @@
 // iteration's vector u is state (it persists between steps, and checkpoints keep it); this object
 // owns it, the scratch vectors and the layer table.
 import { guardedCreator } from '../gpu/creation.js';
-import { ArgumentError, requirePositiveInteger } from '../base/errors.js';
+import { ArgumentError, requireInside, requirePositiveInteger } from '../base/errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import { getPipeline } from '../gpu/pipelines.js';
 import { shaderConstant } from '../gpu/layout.js';
@@ -76,13 +76,7 @@ async function makeSpectralNorm(ctx: GpuContext, spec: SpectralNormSpec): Promis
     requirePositiveInteger(`layers[${l}].cols`, layer.cols);
     const tensors: Array<[string, number, number]> = [['weightOffset', layer.weightOffset, layer.rows * layer.cols]];
     if (layer.biasOffset !== undefined) tensors.push(['biasOffset', layer.biasOffset, layer.rows]);
-    for (const [name, offset, count] of tensors) {
-      if (!Number.isInteger(offset) || offset < 0 || offset + count > floats)
-        throw new ArgumentError(
-          `layers[${l}].${name}`,
-          `must place ${count} floats inside the ${floats} of the buffers`,
-        );
-    }
+    requireInside(`layers[${l}]`, tensors, floats);
   });
   const { table, scratchFloats, grids } = layerTable(spec.layers);
   const maxGroups = ctx.device.limits.maxComputeWorkgroupsPerDimension;

@@ -67,6 +67,12 @@ export interface PlacedLayer {
   classWeight?: TensorView;
   /** With classWeight: the one-hot's hot entry. */
   hotValue?: number;
+  /**
+   * With weight normalisation (LayoutOptions.weightNorm): g, one scale per output row, [out, 1]
+   * for a linear layer and [out, 1, 1, 1] for a convolution, as torch.nn.utils.weight_norm keeps
+   * weight_g; `weight` then holds its weight_v.
+   */
+  weightScale?: TensorView;
   /** In the state buffer (a batch norm's running mean and variance). */
   runningMean?: TensorView;
   runningVar?: TensorView;
@@ -97,6 +103,12 @@ export interface LayoutOptions {
    * with φ the input of its last layer; absent or 0 for none.
    */
   projectionClasses?: number;
+  /**
+   * Weight normalisation (Salimans and Kingma 2016): every linear and conv2d layer's weight is
+   * used as g · v / ‖v‖ row by row, with g a parameter of its own (PlacedLayer.weightScale),
+   * placed after every layer's tensors.
+   */
+  weightNorm?: boolean;
 }
 
 /** Views start on 256-byte boundaries (as mlp.ts), the largest storage offset alignment WebGPU allows. */
@@ -146,6 +158,7 @@ export function layoutModel(
     placed.push(p);
     shape = p.outShape;
   });
+  if (options.weightNorm) placeWeightScales(placed, params, argument);
   const classes = options.projectionClasses ?? 0;
   if (classes !== 0) requirePositiveInteger('projectionClasses', classes);
   // The name PyTorch gives an nn.Embedding attribute `projection` of the Sequential (README).
@@ -279,6 +292,24 @@ function placeConvolution(
   ]);
   const bias = layer.bias === false ? undefined : params.view(name('bias'), [outChannels]);
   return { ...base, outShape: [outChannels, outHeight, outWidth], weight, ...(bias && { bias }), conv };
+}
+
+/** g of every linear and conv2d layer, after the layers' own tensors (LayoutOptions.weightNorm). */
+function placeWeightScales(placed: PlacedLayer[], params: Placer, argument: string): void {
+  for (const p of placed) {
+    const kind = p.layer.kind;
+    if (kind === 'conv-transpose2d' || p.classWeight)
+      throw new ArgumentError(
+        `${argument}[${p.index}]`,
+        `weight normalisation takes linear and conv2d layers without class columns, not a ${
+          p.classWeight ? 'linear layer with class columns' : kind
+        }`,
+      );
+    if (kind !== 'linear' && kind !== 'conv2d') continue;
+    const rows = p.weight!.shape[0]!;
+    const shape = kind === 'linear' ? [rows, 1] : [rows, 1, 1, 1];
+    p.weightScale = params.view(`${p.index}.weight_g`, shape);
+  }
 }
 
 /** Runs a geometry check, naming the layer in its error. */

@@ -32,6 +32,7 @@ import {
   layoutModel,
   makesBlock,
   type Layer,
+  type LayoutOptions,
   type LayerActivation,
   type ModelLayout,
   type PlacedLayer,
@@ -80,19 +81,19 @@ export function networkBlocks(layout: ModelLayout): Block[] {
   return blocks;
 }
 
-export interface NetworkSpec {
+/** A network: its input, layers and slope, and its layout's options (a projection's classes, weight normalisation). */
+export interface NetworkSpec extends LayoutOptions {
   /** One example's input: [features] or [channels, height, width]. */
   input: readonly number[];
   layers: readonly Layer[];
   /** The leaky-ReLU slope of every leaky-relu activation. */
   leakySlope: number;
-  /** A projection discriminator's classes (LayoutOptions); absent or 0 for none. */
-  projectionClasses?: number;
 }
 
-/** The layout of a network's spec: its layers, and a projection discriminator's class embedding. */
+/** The layout of a network's spec: its layers, a projection discriminator's class embedding, g. */
 export function networkLayout(spec: NetworkSpec): ModelLayout {
-  return layoutModel(spec.input, spec.layers, 'layers', { projectionClasses: spec.projectionClasses ?? 0 });
+  const options = { projectionClasses: spec.projectionClasses ?? 0, weightNorm: spec.weightNorm === true };
+  return layoutModel(spec.input, spec.layers, 'layers', options);
 }
 
 /**

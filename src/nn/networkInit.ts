@@ -49,6 +49,8 @@ function distributions(p: PlacedLayer, scheme: InitScheme): Array<[TensorView, R
   out.push([p.weight!, scheme === 'dcgan' && convolution ? { kind: 'normal', mean: 0, stddev: 0.02 } : uniform]);
   if (p.bias) out.push([p.bias, uniform]);
   if (p.classWeight) out.push([p.classWeight, uniform]);
+  // Weight normalisation's g starts at 1, each row at unit length (a constant: no stream drawn).
+  if (p.weightScale) out.push([p.weightScale, 1]);
   return out;
 }
 

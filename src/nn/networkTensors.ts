@@ -43,6 +43,7 @@ export function networkTensorEntries(layout: ModelLayout, prefix: string): Netwo
       entries.push({ name: `${prefix}.${p.weight.name}`, view: p.weight, shape, classes, buffer: 'parameters' });
     } else add(p.weight, 'parameters');
     add(p.bias, 'parameters');
+    add(p.weightScale, 'parameters');
     add(p.runningMean, 'state');
     add(p.runningVar, 'state');
   }

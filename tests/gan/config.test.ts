@@ -10,7 +10,12 @@ import {
   SETTINGS_BEFORE_THEY_EXISTED,
 } from '../../src/gan/config.js';
 import { ArgumentError } from '../../src/base/errors.js';
-import { classHeadClasses, classifiesBuiltinSet, discriminatorOutputs } from '../../src/gan/networks.js';
+import {
+  classHeadClasses,
+  classifiesBuiltinSet,
+  discriminatorNetworkSpec,
+  discriminatorOutputs,
+} from '../../src/gan/networks.js';
 
 describe('GAN settings', () => {
   it.each([
@@ -43,10 +48,30 @@ describe('GAN settings', () => {
       { discriminatorHidden: new Array(12).fill(8), discriminatorInputNoise: 0.3, discriminatorHiddenNoise: 0.5 },
       /^discriminatorInputNoise: makes 26 layers of D \(each noise layer counts\), more than the 24/,
     ],
+    [{ weightNorm: 1 }, /^weightNorm: must be true or false, got 1/],
+    [{ weightNorm: true }, /^weightNorm: takes the place of spectral normalisation in D: turn spectralNorm off/],
+    [
+      { weightNorm: true, spectralNorm: false, classes: 10 },
+      /^weightNorm: takes a conditional D only as an auxiliary classifier/,
+    ],
+    [
+      { weightNorm: true, spectralNorm: false, classes: 10, conditioning: 'projection' },
+      /^weightNorm: takes a conditional D only as an auxiliary classifier/,
+    ],
   ])('refuses %o with an ArgumentError naming the setting', (partial, message) => {
     const attempt = () => resolveGanConfig(partial as never);
     expect(attempt).toThrow(ArgumentError);
     expect(attempt).toThrow(message);
+  });
+
+  it('takes weight normalisation in place of spectral normalisation, a DCGAN without batch norms in D', () => {
+    const plain = { weightNorm: true, spectralNorm: false };
+    expect(resolveGanConfig(plain).weightNorm).toBe(true);
+    expect(resolveGanConfig({ ...plain, classes: 10, conditioning: 'auxiliary' }).weightNorm).toBe(true);
+    const semi = resolveGanConfig({ ...plain, architecture: 'dcgan', labelClasses: 10, labeled: 100 });
+    const kinds = discriminatorNetworkSpec(semi).layers.map((layer) => layer.kind);
+    expect(kinds).not.toContain('batch-norm');
+    expect(kinds).toContain('conv2d');
   });
 
   it('accepts every loss, and smoothing with the two that have targets', () => {

@@ -4,7 +4,7 @@
 // gradients, the weights after Adam, both networks' running statistics and the moving average, over
 // two steps (the second from the GPU's state after the first, with Adam's moments under way), and
 // conditionally (the one-hot beside G's noise, D's class projection or an auxiliary classifier's
-// class logits), semi-supervised; and the networks the step
+// class logits), semi-supervised, with D weight-normalised; and the networks the step
 // refuses, each with the reason.
 import { describe, expect, it } from 'vitest';
 import { resolveGanConfig, type GanConfig } from '../../src/gan/config.js';
@@ -15,6 +15,7 @@ import type { Layer } from '../../src/nn/model.js';
 import { NetworkParameters, normGroups } from '../../src/nn/network.js';
 import { initialiseNetwork } from '../../src/nn/networkInit.js';
 import { NetworkNormalization } from '../../src/nn/networkSpectralNorm.js';
+import { NetworkWeightNorm } from '../../src/nn/networkWeightNorm.js';
 import { ReferenceNetworkGan } from '../../reference/networkGan.js';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { byteImages, labelled } from './helpers.js';
@@ -75,6 +76,9 @@ const NOISY_CLASSIFYING: Layer[] = [
 /** A batch norm whose input went through an activation: its backward goes through scratch. */
 const BN_AFTER_ACTIVATION: Layer[] = [...DISCRIMINATOR.slice(0, 2), { kind: 'batch-norm' }, ...DISCRIMINATOR.slice(2)];
 
+/** D laid out with a g per row where the configuration weight-normalises it. */
+const weightNormOf = (config: GanConfig) => (config.weightNorm ? { weightNorm: true } : {});
+
 async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) {
   const ctx = gpu.ctx;
   const classes = config.classes;
@@ -99,7 +103,13 @@ async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) 
     const G = own(new NetworkParameters(ctx, gSpec, 'G', true));
     // An auxiliary classifier's D ends in class logits instead of projecting.
     const projectionClasses = config.conditioning === 'auxiliary' ? 0 : classes;
-    const dSpec = { input: [1, 6, 6], layers: discriminator, leakySlope: 0.2, projectionClasses };
+    const dSpec = {
+      input: [1, 6, 6],
+      layers: discriminator,
+      leakySlope: 0.2,
+      projectionClasses,
+      ...weightNormOf(config),
+    };
     const D = own(new NetworkParameters(ctx, dSpec, 'D'));
     await initialiseNetwork(ctx, G, { seed: config.seed, network: 'generator', scheme: 'dcgan' });
     await initialiseNetwork(ctx, D, { seed: config.seed, network: 'discriminator', scheme: 'dcgan' });
@@ -108,6 +118,7 @@ async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) 
     const stats = own(new StatsReader(ctx));
     const spectralNorm = config.spectralNorm ? own(await NetworkNormalization.create(ctx, D)) : undefined;
     await spectralNorm?.initialise(config.seed);
+    const weightNorm = config.weightNorm ? own(await NetworkWeightNorm.create(ctx, D)) : undefined;
     // A semi-supervised step's labelled images: other pictures than the training ones, of labelClasses classes.
     const labeledData = config.labeled > 0 ? labelled(byteImages(config.labeled, 36), config.labelClasses) : null;
     const labeled = labeledData && {
@@ -126,7 +137,8 @@ async function setUp(config: GanConfig, discriminator: Layer[] = DISCRIMINATOR) 
         labeled: { ...labeledData.reference, label: labeledData.labels!.of },
       }),
     };
-    return { data: { ...data, reference }, dataset, labels, labeled, G, D, counter, stats, spectralNorm, owned };
+    const normalizations = { spectralNorm, weightNorm };
+    return { data: { ...data, reference }, dataset, labels, labeled, G, D, counter, stats, ...normalizations, owned };
   } catch (error) {
     for (const o of owned.reverse()) o.destroy();
     throw error;
@@ -150,6 +162,7 @@ describe('the step of a GAN of layer-list networks', () => {
   const conditional = resolveGanConfig({ ...config, classes: 3, conditioning: 'projection' });
   const semi = resolveGanConfig({ ...config, ...SEMI });
   const AUXILIARY = { classes: 3, conditioning: 'auxiliary' } as const;
+  const weightNormed = resolveGanConfig({ ...config, weightNorm: true });
   it.each([
     ['BCE', config, DISCRIMINATOR],
     ['hinge loss and spectral normalisation', hingeSn, DISCRIMINATOR],
@@ -199,6 +212,18 @@ describe('the step of a GAN of layer-list networks', () => {
       resolveGanConfig({ ...config, ...AUXILIARY, auxiliaryHead: 'two-heads' }),
       TWO_HEADS,
     ],
+    ['weight normalisation: BCE, bias-free convolutions', weightNormed, DISCRIMINATOR],
+    ['weight normalisation: Gaussian-noise linear layers with biases', weightNormed, NOISY_LINEAR_D],
+    [
+      'weight normalisation: semi-supervised, feature matching',
+      resolveGanConfig({ ...weightNormed, ...SEMI, featureMatching: true }),
+      CLASSIFYING,
+    ],
+    [
+      'weight normalisation: an auxiliary classifier, hinge loss',
+      resolveGanConfig({ ...weightNormed, ...AUXILIARY, loss: 'hinge' }),
+      CLASSIFYING,
+    ],
   ])(
     'matches the float64 trainer over two steps (%s): gradients, weights, statistics, moving average',
     async (_name, config, discriminator) => {
@@ -226,6 +251,7 @@ describe('the step of a GAN of layer-list networks', () => {
           counter: s.counter,
           stats: s.stats.buffer,
           ...(s.spectralNorm && { spectralNorm: s.spectralNorm }),
+          ...(s.weightNorm && { weightNorm: s.weightNorm }),
           ...(s.labels && { labels: s.labels }),
           ...(s.labeled && { labeled: s.labeled }),
         });
@@ -332,6 +358,26 @@ describe('the step of a GAN of layer-list networks', () => {
     };
     const stray = await attempt(config, undefined, true);
     expect(stray).toMatch(/^spectralNorm: is off, but a normalisation was passed/);
+    // A weight-normalised configuration's step without its NetworkWeightNorm, and one the other way.
+    const weightNormed = resolveGanConfig({ ...config, weightNorm: true });
+    const s = await setUp(weightNormed);
+    try {
+      const parts = {
+        dataset: s.dataset,
+        generator: s.G,
+        discriminator: s.D,
+        counter: s.counter,
+        stats: s.stats.buffer,
+      };
+      await expect(buildNetworkStep(ctx, { ...parts, config: weightNormed })).rejects.toThrow(
+        /^weightNorm: is set: pass the discriminator's NetworkWeightNorm/,
+      );
+      await expect(buildNetworkStep(ctx, { ...parts, config, weightNorm: s.weightNorm! })).rejects.toThrow(
+        /^weightNorm: is off, but a weight normalisation was passed/,
+      );
+    } finally {
+      for (const o of s.owned.reverse()) o.destroy();
+    }
     expect(await attempt(config, [...DISCRIMINATOR.slice(0, 2), { kind: 'conv2d', out: 2, kernel: 3 }])).toMatch(
       /^discriminator: must end in one logit/,
     );

@@ -1,20 +1,21 @@
 // Semi-supervised training (Salimans et al. 2016) through GanTrainer: which images are labelled
 // (balanced over the classes, from the seed), the MLP's layers with class logits in D, resuming
 // bit-identically, the classifier built from a checkpoint against a float64 forward pass of its
-// discriminator, and the refusals that name what is wrong.
+// discriminator (spectrally or weight normalised), and the refusals that name what is wrong.
 import { describe, expect, it } from 'vitest';
 import { GpuDataset } from '../../src/data/dataset.js';
 import { chooseLabeled, labeledSetFromBytes } from '../../src/data/labeled.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/gan/checkpoint.js';
 import { resolveGanConfig, SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
 import { GanClassifier, scoreClassification } from '../../src/gan/ganClassifier.js';
-import { largestSingularValue } from '../../src/gan/discriminator.js';
+import { largestSingularValue, loadDiscriminator } from '../../src/gan/discriminator.js';
 import { exportTensors } from '../../src/gan/state.js';
 import { GanTrainer } from '../../src/gan/trainer.js';
 import type { GpuContext } from '../../src/index.js';
 import type { TensorMap } from '../../src/io/safetensors.js';
 import { DestroyedError } from '../../src/base/errors.js';
 import { useGpu } from '../support/gpu.js';
+import { weightNormReference } from '../../reference/weightNorm.js';
 import { checkpointAndNextStep, expectResumedStep } from './helpers.js';
 
 const gpu = useGpu();
@@ -215,6 +216,61 @@ describe('a semi-supervised GAN through GanTrainer', () => {
     }
   });
 
+  it('with a weight-normalised D: saves g, resumes bit-identically, classifies as g · v / ‖v‖ in float64', async () => {
+    const weightNormed = { ...CONFIG, weightNorm: true, featureMatching: true };
+    const { trainer, destroy } = await semiTrainer(gpu.ctx, weightNormed);
+    try {
+      const { checkpoint, straight } = await checkpointAndNextStep(trainer);
+      expect(checkpoint.tensors.get('discriminator.4.weight_g')!.shape).toEqual([4, 1]);
+      // Adam trains g as any parameter: its moments are saved beside the others.
+      expect(checkpoint.tensors.get('optimizer.discriminator.exp_avg_sq.0.weight_g')!.shape).toEqual([12, 1]);
+      // g started at 1 and has trained away from it.
+      const g = Array.from(checkpoint.tensors.get('discriminator.0.weight_g')!.data);
+      expect(g.some((x) => x !== 1)).toBe(true);
+      await expectResumedStep(checkpoint, straight, () => semiTrainer(gpu.ctx, weightNormed));
+
+      const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
+      const want = referenceProbabilities(checkpoint.tensors, images, 7);
+      const classifier = await GanClassifier.create(gpu.ctx, checkpoint, { batch: 3 });
+      try {
+        const got = await classifier.classify(images);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got.probabilities[i]! - want[i]!)).toBeLessThan(1e-5);
+      } finally {
+        classifier.destroy();
+      }
+    } finally {
+      destroy();
+    }
+    // From a trainer at the checkpoint's step: the copy its last pass read, the same network.
+    const again = await semiTrainer(gpu.ctx, weightNormed);
+    try {
+      await again.trainer.train(2);
+      const checkpoint = decodeCheckpoint(await encodeCheckpoint(again.trainer));
+      const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
+      const want = referenceProbabilities(checkpoint.tensors, images, 7);
+      const live = await GanClassifier.fromTrainer(gpu.ctx, again.trainer, { batch: 4 });
+      try {
+        const got = await live.classify(images);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got.probabilities[i]! - want[i]!)).toBeLessThan(1e-5);
+      } finally {
+        live.destroy();
+      }
+      // Repair's D loads g · v / ‖v‖ from the file: the copy the trainer's passes read, to rounding.
+      const loaded = loadDiscriminator(gpu.ctx, checkpoint);
+      try {
+        const used = await gpu.ctx.readF32(again.trainer.weightNorm!.normalized);
+        const fromFile = await gpu.ctx.readF32(loaded.weights);
+        expect(fromFile.length).toBe(used.length);
+        for (let i = 0; i < used.length; i++)
+          expect(Math.abs(fromFile[i]! - used[i]!)).toBeLessThan(1e-6 + 1e-6 * Math.abs(used[i]!));
+      } finally {
+        loaded.destroy();
+      }
+    } finally {
+      again.destroy();
+    }
+  });
+
   it('a classifier from the trainer reads its D as it is when refreshed, with no new GPU object', async () => {
     const { trainer, destroy } = await semiTrainer(gpu.ctx);
     const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
@@ -283,8 +339,9 @@ function referenceProbabilities(
     const [rows, cols] = w.shape as [number, number];
     const u = tensors.get(`discriminator.${i}.weight_u`);
     const sigma = u ? largestSingularValue(w.data, rows, cols, u.data) : 1;
+    const g = tensors.get(`discriminator.${i}.weight_g`);
     return {
-      w: Float64Array.from(w.data, (v) => v / sigma),
+      w: g ? weightNormReference(w.data, g.data, rows, cols) : Float64Array.from(w.data, (v) => v / sigma),
       b: tensors.get(`discriminator.${i}.bias`)!.data,
       rows,
       cols,

@@ -54,6 +54,50 @@ describe('model layouts', () => {
     expect(d.parameterCount).toBe(1024 + 131_072 + 256 + 6272);
   });
 
+  it("places weight normalisation's g of each linear and conv2d layer as weight_g, after the layers", () => {
+    const d = layoutModel(
+      [1, 28, 28],
+      dcganDiscriminator({ noise: 100, channels: 1, side: 28, discriminatorBatchNorm: false }),
+      'layers',
+      { weightNorm: true },
+    );
+    const scales = d.layers.filter((p) => p.weightScale).map((p) => `${p.weightScale!.name} [${p.weightScale!.shape}]`);
+    expect(scales).toEqual(['0.weight_g [64,1,1,1]', '2.weight_g [128,1,1,1]', '4.weight_g [1,1,1,1]']);
+    const plain = layoutModel(
+      d.inShape,
+      d.layers.map((p) => p.layer),
+    );
+    // The layers' own tensors keep their places; g comes after them, one row per output channel.
+    expect(d.layers.map((p) => p.weight?.offset)).toEqual(plain.layers.map((p) => p.weight?.offset));
+    expect(d.parameterCount).toBe(plain.parameterCount + 64 + 128 + 1);
+    expect(d.layers[0]!.weightScale!.offset).toBeGreaterThanOrEqual(plain.parameterFloats);
+    const mlp = layoutModel(
+      [784],
+      [
+        { kind: 'linear', out: 5 },
+        { kind: 'activation', fn: 'relu' },
+        { kind: 'linear', out: 1 },
+      ],
+      'layers',
+      {
+        weightNorm: true,
+      },
+    );
+    expect(mlp.layers.filter((p) => p.weightScale).map((p) => p.weightScale!.shape)).toEqual([
+      [5, 1],
+      [1, 1],
+    ]);
+    // What it does not take: a transposed convolution (PyTorch's dim 0 is its input there) and class columns.
+    expect(() =>
+      layoutModel([4, 1, 1], [{ kind: 'conv-transpose2d', out: 2, kernel: 3 }], 'layers', { weightNorm: true }),
+    ).toThrow(
+      /^layers\[0\]: weight normalisation takes linear and conv2d layers without class columns, not a conv-transpose2d/,
+    );
+    expect(() => layoutModel([4], [{ kind: 'linear', out: 2, classes: 3 }], 'layers', { weightNorm: true })).toThrow(
+      /not a linear layer with class columns/,
+    );
+  });
+
   it('builds the 64×64 and 32×32 colour presets of examples/dcgan', () => {
     const spec = { noise: 100, channels: 3, discriminatorBatchNorm: true };
     const g64 = layoutModel([100, 1, 1], dcganGenerator({ ...spec, side: 64 }));
