@@ -222,6 +222,16 @@ function featureMatchingFor(state: State, settings: Settings): boolean {
   return state.config.labeled > 0 ? state.config.featureMatching : true;
 }
 
+/**
+ * Whether the restart keeps D weight-normalised: the form has no field for it, so a loaded run
+ * that trained that way (`train --weight-norm`) keeps it until the form asks for what it cannot
+ * go with: spectral normalisation, or a conditional D that is not an auxiliary classifier.
+ */
+function weightNormFor(state: State, settings: Settings): boolean {
+  if (!state.config.weightNorm || settings.spectralNorm) return false;
+  return settings.classes === 0 || settings.conditioning === 'auxiliary';
+}
+
 /** The form's settings as the configuration Apply would restart with, or why they would be refused. */
 function pendingConfig(state: State): { settings: Settings; config: GanConfig } | { error: string; field: string } {
   const read = readSettings(form, conditionalClasses(state.images, MAX_GRID_CLASSES));
@@ -229,9 +239,10 @@ function pendingConfig(state: State): { settings: Settings; config: GanConfig } 
   try {
     const featureMatching = featureMatchingFor(state, read.settings);
     const networks = networksFor(state, read.settings);
+    const weightNorm = weightNormFor(state, read.settings);
     return {
       settings: read.settings,
-      config: resolveGanConfig({ ...afresh(state.config), ...networks, ...read.settings, featureMatching }),
+      config: resolveGanConfig({ ...afresh(state.config), ...networks, ...read.settings, featureMatching, weightNorm }),
     };
   } catch (error) {
     const field = (error as { argument?: string }).argument ?? '';
@@ -327,7 +338,8 @@ async function applySettings(state: State): Promise<void> {
         `${s.labeled > 0 ? `learning the classes of ${s.labeled} labelled images${learnsBy(pending.config)}, ` : ''}` +
         `with${model} ` +
         `batch ${s.batch}, seed ${s.seed}, ${s.loss} loss` +
-        `${s.spectralNorm ? ' (D spectrally normalised)' : ''}, real label ${s.realLabel}, moving average ` +
+        `${s.spectralNorm ? ' (D spectrally normalised)' : pending.config.weightNorm ? ' (D weight-normalised)' : ''}` +
+        `, real label ${s.realLabel}, moving average ` +
         `${s.emaDecay} (warm-up ${s.emaWarmup}), ${rates}.`,
     );
     return;

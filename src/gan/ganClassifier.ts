@@ -128,11 +128,19 @@ export class GanClassifier {
     const source = trainer.discriminator;
     if (!(source instanceof NetworkParameters)) throw new ArgumentError('trainer', 'has no layer-list discriminator');
     const spectral = trainer.spectralNorm instanceof NetworkNormalization ? trainer.spectralNorm.normalized : null;
-    const normalized = spectral ?? trainer.weightNorm?.normalized ?? null;
+    const weightNorm = trainer.weightNorm;
+    const normalized = spectral ?? weightNorm?.normalized ?? null;
     return GanClassifier.build(ctx, config, options, true, (net) => {
       if (source.destroyed)
         throw new DestroyedError('GanClassifier', 'refresh', 'its trainer was destroyed; make a new classifier');
       const encoder = ctx.device.createCommandEncoder({ label: 'classifier weights from the trainer' });
+      // g · v / ‖v‖ is written only inside a step, so a trainer that has not stepped since it was
+      // built or restored holds none yet or an older one: write it now (it keeps no state between steps).
+      if (weightNorm) {
+        const pass = encoder.beginComputePass({ label: 'weight norm for the classifier' });
+        weightNorm.kernels.recordNormalize(pass);
+        pass.end();
+      }
       encoder.copyBufferToBuffer(normalized ?? source.weights, 0, net.weights, 0, net.weights.size);
       encoder.copyBufferToBuffer(source.state, 0, net.state, 0, net.state.size);
       ctx.submit([encoder.finish()]);

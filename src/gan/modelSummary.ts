@@ -51,7 +51,8 @@ function summarise(layout: ModelLayout): NetworkSummary {
     index: p.index,
     module: moduleText(p),
     outShape: p.outShape,
-    parameters: (p.weight?.count ?? 0) + (p.bias?.count ?? 0) + (p.classWeight?.count ?? 0),
+    parameters:
+      (p.weight?.count ?? 0) + (p.bias?.count ?? 0) + (p.classWeight?.count ?? 0) + (p.weightScale?.count ?? 0),
   }));
   // A one-hot class enters as more inputs of the first layer, as the Sequential that loads the checkpoint takes it.
   const first = layout.layers[0]!;

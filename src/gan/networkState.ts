@@ -5,7 +5,9 @@
 // included (the moving average carries the trained generator's running statistics: it has none of
 // its own). Adam's moments cover the parameters only. With spectral normalisation each normalised
 // layer's power-iteration vector is "discriminator.<i>.weight_u", and "discriminator.<i>.weight"
-// holds the weight before normalisation, as for the MLP.
+// holds the weight before normalisation, as for the MLP. With weight normalisation each layer's g is
+// "discriminator.<i>.weight_g" beside its v in "discriminator.<i>.weight": a Sequential whose layers
+// are wrapped in torch.nn.utils.weight_norm loads them once weight is renamed weight_v.
 import type { GpuContext } from '../gpu/context.js';
 import type { IntegerTensorMap, TensorMap } from '../io/safetensors.js';
 import type { ModelLayout } from '../nn/model.js';

@@ -4,6 +4,7 @@
 import type { GpuDataset } from '../data/dataset.js';
 import type { StepCounter } from '../kernels/counter.js';
 import type { NetworkParameters } from '../nn/network.js';
+import type { NetworkWeightNorm } from '../nn/networkWeightNorm.js';
 import type { LabeledSet } from './semiSupervised.js';
 import type { StepEntry } from './stepEntries.js';
 
@@ -20,8 +21,8 @@ export interface TrainerModel {
     /** Each normalised layer's u as a range of one buffer, in layer order. */
     vectors(): Array<{ buffer: GPUBuffer; offset: number; size: number }>;
   } | null;
-  /** With config.weightNorm: the copy of D's weights that its passes read (g · v / ‖v‖). */
-  readonly weightNorm: { readonly normalized: GPUBuffer } | null;
+  /** With config.weightNorm: the copy of D's weights that its passes read (g · v / ‖v‖), and its kernels. */
+  readonly weightNorm: Pick<NetworkWeightNorm, 'normalized' | 'kernels'> | null;
   destroy(): void;
 }
 

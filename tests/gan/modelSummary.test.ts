@@ -43,6 +43,17 @@ describe('modelSummary', () => {
     expect(generator.layers.at(-2)!.outShape).toEqual([3, 32, 32]);
   });
 
+  it("counts weight normalisation's g in each layer it scales, so the layers add up to the total", () => {
+    const config = resolveGanConfig({ weightNorm: true, spectralNorm: false });
+    const { discriminator } = modelSummary(config);
+    expect(rows(discriminator).filter((r) => r[3] !== 0)).toEqual([
+      [0, 'Linear(784, 256)', '256', 784 * 256 + 256 + 256],
+      [2, 'Linear(256, 128)', '128', 256 * 128 + 128 + 128],
+      [4, 'Linear(128, 1)', '1', 128 + 1 + 1],
+    ]);
+    expect(discriminator.parameters).toBe(discriminator.layers.reduce((a, l) => a + l.parameters, 0));
+  });
+
   it("lists the design's MLP, a conditional one's first layers reading the class too", () => {
     const { generator, discriminator } = modelSummary(resolveGanConfig({ classes: 10 }));
     expect(rows(generator).slice(0, 2)).toEqual([

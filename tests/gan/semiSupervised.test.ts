@@ -241,12 +241,22 @@ describe('a semi-supervised GAN through GanTrainer', () => {
     } finally {
       destroy();
     }
-    // From a trainer at the checkpoint's step: the copy its last pass read, the same network.
+    // From a trainer at the checkpoint's step: the copy its last pass read, the same network; and
+    // from one that has not stepped yet, whose copy the classifier writes first (it would be zeros).
     const again = await semiTrainer(gpu.ctx, weightNormed);
     try {
+      const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
+      const first = decodeCheckpoint(await encodeCheckpoint(again.trainer));
+      const unstepped = await GanClassifier.fromTrainer(gpu.ctx, again.trainer, { batch: 4 });
+      try {
+        const got = await unstepped.classify(images);
+        const want = referenceProbabilities(first.tensors, images, 7);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got.probabilities[i]! - want[i]!)).toBeLessThan(1e-5);
+      } finally {
+        unstepped.destroy();
+      }
       await again.trainer.train(2);
       const checkpoint = decodeCheckpoint(await encodeCheckpoint(again.trainer));
-      const images = Float32Array.from(PIXELS.subarray(0, 7 * DIM), (b) => Math.fround((2 * b - 255) / 255));
       const want = referenceProbabilities(checkpoint.tensors, images, 7);
       const live = await GanClassifier.fromTrainer(gpu.ctx, again.trainer, { batch: 4 });
       try {

@@ -62,7 +62,8 @@ async function runWeightNorm(ctx: GpuContext, net: Net, data: { weights: Float32
 
 function inputsFor(net: Net, seed: number) {
   const weights = new Float32Array(net.floats);
-  const grads = new Float32Array(net.floats);
+  // Padding between tensors holds values of its own, which the gradients must leave as they are.
+  const grads = randomArray(net.floats, seed + 999, -1, 1);
   net.layers.forEach((L, l) => {
     const bound = 1 / Math.sqrt(L.cols);
     const s = seed + 10 * l;
@@ -132,6 +133,8 @@ function expectMatchesReference(net: Net, data: ReturnType<typeof inputsFor>, go
     );
   const stray = Array.from(got.normalized).findIndex((v, e) => v !== 0 && !inTensor(e));
   expect(stray, 'a value written outside every tensor').toBe(-1);
+  const strayGradient = Array.from(got.grads).findIndex((v, e) => v !== data.grads[e] && !inTensor(e));
+  expect(strayGradient, 'a gradient changed outside every tensor').toBe(-1);
 }
 
 const CASES: Array<[string, Shape[]]> = [
