@@ -105,7 +105,7 @@ export class GanClassifier {
     requireClassHead(config, 'checkpoint');
     const problem = tensorProblem(config, tensors, (prefix) => prefix === 'discriminator');
     if (problem) throw new ArgumentError('checkpoint', problem);
-    return GanClassifier.build(ctx, config, options, false, (net) => {
+    return GanClassifier.build(ctx, config, options, false, (net) => () => {
       const flat = flatFromTensors(net.layout, 'discriminator', tensors);
       if (config.spectralNorm) divideBySigma(net, flat.parameters, tensors);
       if (config.weightNorm) applyWeightNorm(net.layout, flat.parameters);
@@ -115,9 +115,11 @@ export class GanClassifier {
   }
 
   /**
-   * A classifier from a semi-supervised trainer's discriminator as it is now: its weights (W / σ
-   * or g · v / ‖v‖ as the last pass used them) copied on the GPU in queue order, so a step in flight is never
-   * half-read. The classifier keeps its own copy: training on does not change it.
+   * A classifier from a semi-supervised trainer's discriminator as it is now: its weights
+   * copied on the GPU in queue order, so a step in flight is never half-read; normalised ones as a
+   * checkpoint of this step loads them (W / σ from one power-iteration step from the current u,
+   * or g · v / ‖v‖), without moving the trainer's u. The classifier keeps its own copy: training
+   * on does not change it.
    */
   static async fromTrainer(ctx: GpuContext, trainer: GanTrainer, options: { batch?: number } = {}) {
     requireContext(ctx);
@@ -127,23 +129,26 @@ export class GanClassifier {
     requireClassHead(config, 'trainer');
     const source = trainer.discriminator;
     if (!(source instanceof NetworkParameters)) throw new ArgumentError('trainer', 'has no layer-list discriminator');
-    const spectral = trainer.spectralNorm instanceof NetworkNormalization ? trainer.spectralNorm.normalized : null;
-    const weightNorm = trainer.weightNorm;
-    const normalized = spectral ?? weightNorm?.normalized ?? null;
-    return GanClassifier.build(ctx, config, options, true, (net) => {
-      if (source.destroyed)
-        throw new DestroyedError('GanClassifier', 'refresh', 'its trainer was destroyed; make a new classifier');
-      const encoder = ctx.device.createCommandEncoder({ label: 'classifier weights from the trainer' });
-      // g · v / ‖v‖ is written only inside a step, so a trainer that has not stepped since it was
-      // built or restored holds none yet or an older one: write it now (it keeps no state between steps).
-      if (weightNorm) {
-        const pass = encoder.beginComputePass({ label: 'weight norm for the classifier' });
-        weightNorm.kernels.recordNormalize(pass);
-        pass.end();
-      }
-      encoder.copyBufferToBuffer(normalized ?? source.weights, 0, net.weights, 0, net.weights.size);
-      encoder.copyBufferToBuffer(source.state, 0, net.state, 0, net.state.size);
-      ctx.submit([encoder.finish()]);
+    const sn = trainer.spectralNorm instanceof NetworkNormalization ? trainer.spectralNorm : null;
+    const wn = trainer.weightNorm;
+    return GanClassifier.build(ctx, config, options, true, (net, ws) => {
+      // Spectral normalisation's u is training state: the copy below is made from it, then it is put back.
+      const keptU = sn ? ws.storage('spectral norm u, kept', sn.kernels.u.size / 4) : null;
+      return () => {
+        if (source.destroyed)
+          throw new DestroyedError('GanClassifier', 'refresh', 'its trainer was destroyed; make a new classifier');
+        const encoder = ctx.device.createCommandEncoder({ label: 'classifier weights from the trainer' });
+        if (sn || wn) renormalize(encoder, sn, wn, keptU);
+        encoder.copyBufferToBuffer(
+          sn?.normalized ?? wn?.normalized ?? source.weights,
+          0,
+          net.weights,
+          0,
+          net.weights.size,
+        );
+        encoder.copyBufferToBuffer(source.state, 0, net.state, 0, net.state.size);
+        ctx.submit([encoder.finish()]);
+      };
     });
   }
 
@@ -152,7 +157,7 @@ export class GanClassifier {
     config: GanConfig,
     options: { batch?: number },
     refreshable: boolean,
-    fill: (net: NetworkWeights) => void,
+    prepare: Prepare,
   ): Promise<GanClassifier> {
     const batch = requirePositiveInteger('batch', options.batch ?? 256);
     const widest = Math.max(
@@ -164,7 +169,7 @@ export class GanClassifier {
       bytesPerRow: 4 * widest,
     });
     return guardedCreation(ctx, 'GanClassifier.create', () =>
-      GanClassifier.buildIn(ctx, config, batch, refreshable, fill),
+      GanClassifier.buildIn(ctx, config, batch, refreshable, prepare),
     );
   }
 
@@ -173,11 +178,12 @@ export class GanClassifier {
     config: GanConfig,
     batch: number,
     refreshable: boolean,
-    fill: (net: NetworkWeights) => void,
+    prepare: Prepare,
   ): Promise<GanClassifier> {
     return Workspace.build(ctx, 'classifier', async (ws) => {
       const net = ws.own(new NetworkWeights(ctx, discriminatorNetworkSpec(config), 'classifier'));
-      fill(net);
+      const fill = prepare(net, ws);
+      fill();
       const input = ws.rows('pictures', batch, config.dataDim);
       const outputs = net.blocks.map((b, i) => ws.rows(`block ${i}`, batch, b.width));
       const probabilities = ws.rows('probabilities', batch, classHeadClasses(config));
@@ -198,7 +204,7 @@ export class GanClassifier {
         },
       ];
       const kernels = (await buildPlan(ctx, plan)).map((k) => ws.own(k));
-      return new GanClassifier(ctx, config, batch, ws, kernels, refreshable ? () => fill(net) : null);
+      return new GanClassifier(ctx, config, batch, ws, kernels, refreshable ? fill : null);
     });
   }
 
@@ -293,4 +299,28 @@ function divideBySigma(net: NetworkWeights, flat: Float32Array, tensors: TensorM
     const sigma = largestSingularValue(w, rows, view.count / rows, u);
     for (let i = 0; i < w.length; i++) w[i] = w[i]! / sigma;
   }
+}
+
+/** Makes what a classifier's weights need once (in its workspace) and returns what writes them. */
+type Prepare = (net: NetworkWeights, ws: Workspace) => () => void;
+
+/**
+ * Writes a trainer's normalised copy of D from its weights as they are now. The copy is otherwise
+ * written only inside a step, so a trainer that has not stepped since it was built or restored
+ * holds none yet (zeros) or an older one. Weight normalisation keeps no state between steps;
+ * spectral normalisation's power-iteration step moves u, which is kept aside and put back, so
+ * that training goes on exactly as it would have (its other vectors are rewritten by each step).
+ */
+function renormalize(
+  encoder: GPUCommandEncoder,
+  sn: NetworkNormalization | null,
+  wn: GanTrainer['weightNorm'],
+  keptU: GPUBuffer | null,
+): void {
+  if (sn && keptU) encoder.copyBufferToBuffer(sn.kernels.u, 0, keptU, 0, keptU.size);
+  const pass = encoder.beginComputePass({ label: "the trainer's D normalised for the classifier" });
+  sn?.kernels.recordNormalize(pass);
+  wn?.kernels.recordNormalize(pass);
+  pass.end();
+  if (sn && keptU) encoder.copyBufferToBuffer(keptU, 0, sn.kernels.u, 0, keptU.size);
 }
