@@ -33,6 +33,12 @@ export const EVAL_EVERY = Math.max(1, Number(params.get('evalEvery')) || 500);
 export const EVAL_COUNT = Math.max(2, Number(params.get('evalN')) || 1000);
 /** Test digits a semi-supervised run's D is scored on: all of MNIST's 10,000 unless the URL says fewer. */
 export const TEST_DIGITS = Math.min(10_000, Math.max(1, Number(params.get('testN')) || 10_000));
+/**
+ * The Restore panel's test digit, 1 … 10,000 as the page numbers them (?testDigit=K): a link that
+ * shows one digit again; a random one each time unless the URL names it.
+ */
+const asked = Number(params.get('testDigit'));
+export const TEST_DIGIT: number | null = Number.isInteger(asked) && asked >= 1 && asked <= 10_000 ? asked : null;
 /** The repair search: starting points searched at once, Adam steps, and ten progress reports on the way. */
 export const REPAIR_STARTS = Math.min(4096, Math.max(1, Number(params.get('repairStarts')) || 64));
 export const REPAIR_STEPS = Math.max(1, Number(params.get('repairSteps')) || 300);

@@ -21,6 +21,7 @@ import maskUrl from '../models/mnist-restore-mask.safetensors?url';
 import noiseUrl from '../models/mnist-restore-noise.safetensors?url';
 import saltUrl from '../models/mnist-restore-salt.safetensors?url';
 import { mnistTestImages } from './mnist.js';
+import { TEST_DIGIT } from './page.js';
 import { type TrainingImages, valuesPerImage } from './pictures.js';
 import { valuesOf } from './repair.js';
 import type { TrainedHere } from './restoreTraining.js';
@@ -112,10 +113,10 @@ export class RestorerShelf {
   }
 }
 
-/** A random test digit as values in [−1, 1], with its index in the test set. */
+/** A random test digit (or the one the URL names) as values in [−1, 1], with its index in the test set. */
 export async function randomTestDigit(): Promise<{ values: Float32Array; index: number }> {
   const digits = await mnistTestImages();
-  const index = Math.floor(Math.random() * digits.count);
+  const index = TEST_DIGIT === null ? Math.floor(Math.random() * digits.count) : TEST_DIGIT - 1;
   const size = digits.side * digits.side;
   return { values: valuesOf(digits.pixels.subarray(index * size, (index + 1) * size)), index };
 }

@@ -12,7 +12,11 @@ import { decodeRestorer, restorationKey } from '../src/index.js';
 import { testIdText as text, useDemoPage, waitForTestIdText } from './support/chromium.js';
 import { useTempDirs } from './support/temp.js';
 
-const SMALL = '?subset=200&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=100000&start=scratch&restoreBatch=8';
+// The first test digit, a 7, every time: the shipped ×4 restorer beats the blown-up picture by more
+// than 1 dB on 95.5% of the test digits, not all (QUALITY.md), so a random one failed this file
+// about one run in eighteen.
+const SMALL =
+  '?subset=200&gHidden=32,32&dHidden=32,32&batch=16&evalEvery=100000&start=scratch&restoreBatch=8&testDigit=1';
 /** Canvas pixels per picture pixel, as the page draws. */
 const SCALE = 8;
 
@@ -84,7 +88,7 @@ describe('the demo Restore panel', { timeout: 300_000 }, () => {
     await page.selectOption('[data-testid=restore-kind]', kind);
     await page.click('[data-testid=restore-test]');
     const said = await waitForTestIdText(page, 'restore-message', /^(Test digit|Could not)/);
-    expect(said).toMatch(/^Test digit \d+ of MNIST's 10,000, .*PSNR against the truth/);
+    expect(said).toMatch(/^Test digit 1 of MNIST's 10,000, .*PSNR against the truth/);
     const restoredDb = Number(said.match(/restored ([\d.]+) dB/)![1]);
     const [truth, restored] = [
       await pictureOf(page, 'restore-truth', 28),
