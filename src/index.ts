@@ -113,16 +113,17 @@ export { decodePicture, PICTURE_HEADER_BYTES } from './io/pictures.js';
 // The GAN: training, sampling, statistics.
 export {
   DEFAULT_GAN_CONFIG,
-  semiSupervisedRecipe,
-  conditionalRecipe,
   resolveGanConfig,
   CONDITIONINGS,
   AUXILIARY_HEADS,
+  WEIGHT_NORM_INITS,
+  type WeightNormInit,
   type AuxiliaryHead,
   type Conditioning,
   type GanConfig,
   type GanLoss,
 } from './gan/config.js';
+export { semiSupervisedRecipe, conditionalRecipe } from './gan/recipes.js';
 export { canRepair, classHeadClasses, classifiesBuiltinSet } from './gan/networks.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';

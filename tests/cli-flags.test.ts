@@ -3,14 +3,8 @@
 // of a run that is running away names the learning rates the networks actually train with.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ArgumentError } from '../src/base/errors.js';
-import {
-  DEFAULT_GAN_CONFIG,
-  learningRates,
-  resolveGanConfig,
-  SEED_RECIPE,
-  semiSupervisedRecipe,
-  conditionalRecipe,
-} from '../src/gan/config.js';
+import { DEFAULT_GAN_CONFIG, learningRates, resolveGanConfig, SEED_RECIPE } from '../src/gan/config.js';
+import { conditionalRecipe, semiSupervisedRecipe } from '../src/gan/recipes.js';
 import { errorForFlags, flagHelp, parseFlags, settingsOf } from '../src/cli/args.js';
 import { main } from '../src/cli/main.js';
 import { EVAL_FLAGS } from '../src/cli/eval.js';
@@ -189,6 +183,10 @@ describe('flag tables', () => {
       conditioning: 'auxiliary',
       weightNorm: true,
     });
+    expect(ganSettings(train('--weight-norm', '--weight-norm-init', 'data'))).toMatchObject({
+      weightNorm: true,
+      weightNormInit: 'data',
+    });
   });
 
   it("a conditional MLP takes the auxiliary classifier's recipe under the flags given, and says which settings", () => {
@@ -243,6 +241,14 @@ describe('train refuses a setting with the library’s words under the flag’s 
         'in D; choose one',
     ],
     [['--class-weight', '2'], 'webgpu-gan train: --class-weight is for an auxiliary classifier: add --conditional'],
+    [
+      ['--weight-norm-init', 'data'],
+      "webgpu-gan train: --weight-norm-init says how weight normalisation's g starts: add --weight-norm",
+    ],
+    [
+      ['--weight-norm', '--weight-norm-init', 'lsuv'],
+      'webgpu-gan train: --weight-norm-init: must be unit or data, got "lsuv"',
+    ],
     [
       ['--weight-norm', '--spectral-norm'],
       'webgpu-gan train: --weight-norm takes the place of spectral normalisation in D: drop --spectral-norm',

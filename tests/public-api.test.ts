@@ -53,6 +53,7 @@ const PUBLIC_VALUES = [
   'ARCHITECTURES',
   'CONDITIONINGS',
   'AUXILIARY_HEADS',
+  'WEIGHT_NORM_INITS',
   'classHeadClasses',
   'canRepair',
   'modelSummary',

@@ -8,10 +8,10 @@ import {
   CONDITIONINGS,
   DEFAULT_GAN_CONFIG as D,
   GAN_LOSSES,
-  semiSupervisedRecipe,
-  conditionalRecipe,
   type GanConfig,
+  WEIGHT_NORM_INITS,
 } from '../gan/config.js';
+import { conditionalRecipe, semiSupervisedRecipe } from '../gan/recipes.js';
 import { ARCHITECTURES, DCGAN_SIDES } from '../nn/presets.js';
 import { type FlagTable, type ParsedFlags, settingsOf, showValue, UsageError, withDefaults } from './args.js';
 
@@ -183,6 +183,16 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
       "al.'s semi-supervised D): each row used as g·v/‖v‖, g trained from 1; a conditional D must be " +
       '--conditioning auxiliary',
   },
+  'weight-norm-init': {
+    kind: 'string',
+    setting: 'weightNormInit',
+    choices: WEIGHT_NORM_INITS,
+    default: D.weightNormInit,
+    help:
+      "with --weight-norm: how g and D's biases start: unit (g = 1, biases as drawn) or data (Salimans and " +
+      "Kingma: up to 500 training pictures go through D before the first step, and each layer's g and bias " +
+      'give its outputs mean 0 and variance 1 over them)',
+  },
   'label-smoothing': {
     kind: 'number',
     setting: 'realLabel',
@@ -284,6 +294,8 @@ export function runOf(flags: ParsedFlags): Run {
     throw new UsageError('--weight-norm takes the place of spectral normalisation in D: drop --spectral-norm');
   if (flags['weight-norm'] && flags.conditional && conditioningOf(flags) !== 'auxiliary' && !flags.resume)
     throw new UsageError(`--weight-norm takes a conditional D only as an auxiliary classifier: ${auxiliaryFix(flags)}`);
+  if (flags['weight-norm-init'] !== undefined && !flags['weight-norm'] && !flags.resume)
+    throw new UsageError("--weight-norm-init says how weight normalisation's g starts: add --weight-norm");
   if (flags.labels !== undefined && !flags.conditional && !flags.labeled && !flags.resume)
     throw new UsageError('--labels are for a conditional or semi-supervised GAN: add --conditional or --labeled N');
   if (flags.conditional && typeof flags.labeled === 'number' && flags.labeled > 0)

@@ -9,6 +9,7 @@ import { NetworkNormalization } from '../nn/networkSpectralNorm.js';
 import { NetworkWeightNorm } from '../nn/networkWeightNorm.js';
 import type { GanConfig } from './config.js';
 import { buildNetworkStep } from './networkStep.js';
+import { initializeDiscriminatorFromData } from './weightNormData.js';
 import { discriminatorNetworkSpec, generatorNetworkSpec } from './networks.js';
 import type { ModelParts, TrainerModel } from './trainerModel.js';
 
@@ -50,6 +51,8 @@ async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: Mode
     await initialiseNetwork(ctx, generator, { seed: config.seed, network: 'generator', scheme });
     await initialiseNetwork(ctx, discriminator, { seed: config.seed, network: 'discriminator', scheme });
     await spectralNorm?.initialise(config.seed);
+    if (config.weightNormInit === 'data')
+      await initializeDiscriminatorFromData(ctx, discriminator, parts.dataset, config.leakySlope);
     const encoder = ctx.device.createCommandEncoder({ label: 'moving average from the first weights' });
     encoder.copyBufferToBuffer(generator.weights, 0, generator.ema!, 0, generator.weights.size);
     ctx.submit([encoder.finish()]);

@@ -151,6 +151,14 @@ export interface GanConfig {
    * auxiliary classifier (one-hot class columns and a projection are refused).
    */
   weightNorm: boolean;
+  /**
+   * How weight normalisation's g and D's biases start: 'unit' (g = 1, every row at unit length,
+   * biases as drawn), or 'data', Salimans and Kingma's data-dependent initialisation: up to 500
+   * training pictures go through D before the first step, and each normalised layer's g and bias
+   * are set so that its outputs over them have mean 0 and variance 1 per unit (as Salimans et
+   * al.'s semi-supervised D starts). 'data' needs weightNorm.
+   */
+  weightNormInit: WeightNormInit;
   /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */
   emaDecay: number;
   /**
@@ -166,6 +174,8 @@ export type Conditioning = 'one-hot' | 'projection' | 'auxiliary';
 export const CONDITIONINGS: readonly Conditioning[] = ['one-hot', 'projection', 'auxiliary'];
 export type AuxiliaryHead = 'k-plus-one' | 'two-heads';
 export const AUXILIARY_HEADS: readonly AuxiliaryHead[] = ['k-plus-one', 'two-heads'];
+export type WeightNormInit = 'unit' | 'data';
+export const WEIGHT_NORM_INITS: readonly WeightNormInit[] = ['unit', 'data'];
 export const GAN_LOSSES: readonly GanLoss[] = ['bce', 'hinge', 'least-squares'];
 
 /**
@@ -206,6 +216,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   realLabel: 1,
   spectralNorm: true,
   weightNorm: false,
+  weightNormInit: 'unit',
   emaDecay: 0.999,
   emaWarmup: 10,
 };
@@ -226,54 +237,6 @@ export const SEED_RECIPE: Partial<GanConfig> = {
   emaDecay: 0.999,
   emaWarmup: 0,
 };
-
-/**
- * A semi-supervised run's recipe (with labelClasses and labeled), which the CLI and the demo put
- * under the user's own settings: feature matching for G, BCE and, for the MLP, no spectral
- * normalisation and Salimans et al.'s networks. A DCGAN keeps spectral normalisation, without
- * which its D would have batch norms. Measured (QUALITY.md, tests/gan/semiConvergence.test.ts): on
- * two moons from 4 labels, feature matching took 2 of 3 seeds to 99.5–100% where the
- * non-saturating G loss stayed at the labelled-only D's 80–85%, and with the hinge loss and
- * spectral normalisation (which bounds how sharply D's class logits can part) it reached 76–82%.
- * On MNIST from 100 labels the default networks read 78.1% at step 3000 (the default recipe
- * 63.3%); Salimans et al.'s (D 1000-500-250-250-250 with Gaussian noise of σ 0.6 on its input and
- * 0.5 after each hidden layer, G 500-500 with batch norms) with G at Adam 1e-3 read 88.0% at step
- * 2000 and 92.1% at 4000. At G's default rate their G drew one blurred digit and D learnt no more
- * than from the labels alone. With a user's own `lr` for both networks, leave out generatorLr.
- */
-export function semiSupervisedRecipe(architecture: Architecture = 'mlp'): Partial<GanConfig> {
-  if (architecture === 'dcgan') return { featureMatching: true, loss: 'bce' };
-  return {
-    featureMatching: true,
-    loss: 'bce',
-    spectralNorm: false,
-    discriminatorHidden: [...SALIMANS_DISCRIMINATOR],
-    discriminatorInputNoise: 0.6,
-    discriminatorHiddenNoise: 0.5,
-    generatorHidden: [...SALIMANS_GENERATOR],
-    generatorBatchNorm: true,
-    generatorLr: 1e-3,
-  };
-}
-
-/**
- * A conditional MLP's recipe, which the CLI (without --conditioning) and the demo put under the
- * user's own settings: D an auxiliary classifier (K + 1, Salimans et al.'s head) and G of
- * 512-1024 hidden units. Measured (QUALITY.md, MNIST, batch 64, 5000 steps, three seeds): the
- * one-hot input forgets its classes (96–99% class agreement at step 1000, 71–74% at the end); the
- * recipe keeps them (99.7% at the end, never under 98.7% from step 1000) at a smaller distance
- * (25.5 against 30.1 on 10,000 samples). A DCGAN keeps its projection: unmeasured there.
- */
-export function conditionalRecipe(architecture: Architecture = 'mlp'): Partial<GanConfig> {
-  if (architecture === 'dcgan') return {};
-  return { conditioning: 'auxiliary', generatorHidden: [...CONDITIONAL_GENERATOR] };
-}
-
-const CONDITIONAL_GENERATOR = [512, 1024] as const;
-
-/** Salimans et al.'s (2016) MNIST networks' hidden widths, which semiSupervisedRecipe takes. */
-const SALIMANS_DISCRIMINATOR = [1000, 500, 250, 250, 250] as const;
-const SALIMANS_GENERATOR = [500, 500] as const;
 
 /**
  * The settings added after checkpoints first recorded a configuration, each with the value every
@@ -299,6 +262,7 @@ export const SETTINGS_BEFORE_THEY_EXISTED: Partial<GanConfig> = {
   auxiliaryHead: 'k-plus-one',
   classWeight: 1,
   weightNorm: false,
+  weightNormInit: 'unit',
 };
 
 /**
@@ -414,7 +378,7 @@ export function resolveGanConfig(partial: Partial<GanConfig> = {}): GanConfig {
   checkGeneratorBatchNorm(c);
   if (typeof c.spectralNorm !== 'boolean')
     throw new ArgumentError('spectralNorm', `must be true or false, got ${String(c.spectralNorm)}`);
-  checkWeightNorm(c);
+  checkWeightNorm(c, WEIGHT_NORM_INITS);
   requireFinite('emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   // The GPU reads the decay as a 32-bit float, where one this close to 1 is 1: an average that never moves.
   if (Math.fround(c.emaDecay) === 1)

@@ -24,6 +24,7 @@ export interface CheckedSettings {
   labeledOnly: boolean;
   spectralNorm: boolean;
   weightNorm: boolean;
+  weightNormInit: string;
   discriminatorHidden: readonly number[];
   discriminatorInputNoise: number;
   discriminatorHiddenNoise: number;
@@ -116,10 +117,19 @@ export function checkGeneratorBatchNorm(c: CheckedSettings): void {
  * g scales. A one-hot input's class columns and a projection's class embedding are not built into
  * it (each would need rows of its own in the normalised copy), so a conditional D is an auxiliary classifier.
  */
-export function checkWeightNorm(c: CheckedSettings): void {
+export function checkWeightNorm(c: CheckedSettings, inits: readonly string[]): void {
   if (typeof c.weightNorm !== 'boolean')
     throw new ArgumentError('weightNorm', `must be true or false, got ${String(c.weightNorm)}`);
-  if (!c.weightNorm) return;
+  if (!inits.includes(c.weightNormInit))
+    throw new ArgumentError('weightNormInit', `must be ${inits.join(' or ')}, got ${JSON.stringify(c.weightNormInit)}`);
+  if (!c.weightNorm) {
+    if (c.weightNormInit !== inits[0])
+      throw new ArgumentError(
+        'weightNormInit',
+        "sets weight normalisation's g: turn weightNorm on (--weight-norm) to use it",
+      );
+    return;
+  }
   if (c.spectralNorm)
     throw new ArgumentError(
       'weightNorm',
