@@ -1,11 +1,15 @@
 // Scores a generator: `count` samples from fixed noise, generated and scored on the GPU in one
 // submit (the samples never leave it), against the reference statistics of the test set. Built
 // once; the CLI's eval runs it once, `train --eval-every` and the demo run it between steps.
+// Where the device cannot bind the generator's layers for all the samples at once (a DCGAN's
+// 10,000 on a 128 MiB binding), they are made in passes of as many as it can (samplePasses.ts),
+// the same samples a single pass makes, and scored together.
 import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError } from '../base/errors.js';
 import type { TensorMap } from '../io/safetensors.js';
 import type { GanConfig } from '../gan/config.js';
-import { GanSampler, type SamplingGenerator } from '../gan/sampler.js';
+import type { SamplingGenerator } from '../gan/sampler.js';
+import { SamplePasses } from './samplePasses.js';
 import { CLASSIFIER_SPEC } from './classifier.js';
 import type { FeatureStatistics } from './frechet.js';
 import { createSampleScorer, scoreStatistics, type SampleScore, type SampleScorer } from './scorer.js';
@@ -25,6 +29,11 @@ export interface GeneratorEvaluatorSpec {
   seed?: number;
   /** Score the moving average (default, what `sample` and the demo show) or the trained weights. */
   useEma?: boolean;
+  /**
+   * The most samples the generator makes in one pass (default: as many as the device binds). The
+   * scores do not depend on it; a smaller one takes less GPU memory.
+   */
+  samplesPerPass?: number;
 }
 
 export async function createGeneratorEvaluator(
@@ -44,7 +53,7 @@ export async function createGeneratorEvaluator(
     ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
   };
   return guardedCreation(ctx, 'createGeneratorEvaluator', async () => {
-    const sampler = await GanSampler.create(ctx, spec.config, spec.generator, options);
+    const sampler = await SamplePasses.create(ctx, spec.config, spec.generator, options, spec.samplesPerPass);
     try {
       const scorer = await createSampleScorer(ctx, { classifier: spec.classifier, rows: spec.count });
       return new GeneratorEvaluator(ctx, sampler, scorer, spec.reference, spec.config.classes);
@@ -59,7 +68,7 @@ export async function createGeneratorEvaluator(
 export class GeneratorEvaluator {
   constructor(
     private readonly ctx: GpuContext,
-    private readonly sampler: GanSampler,
+    private readonly sampler: SamplePasses,
     private readonly scorer: SampleScorer,
     private readonly reference: FeatureStatistics,
     /** A conditional generator's classes (sample r is of class r mod classes), or 0. */
@@ -73,8 +82,7 @@ export class GeneratorEvaluator {
   /** Generates the samples from the generator's current weights and scores them. */
   async evaluate(): Promise<SampleScore> {
     const encoder = this.ctx.device.createCommandEncoder({ label: 'evaluate generator' });
-    this.sampler.record(encoder);
-    encoder.copyBufferToBuffer(this.sampler.output, 0, this.scorer.input, 0, this.scorer.input.size);
+    this.sampler.record(encoder, this.scorer.input);
     this.scorer.record(encoder);
     this.ctx.submit([encoder.finish()]);
     const statistics = await this.scorer.readStatistics();

@@ -6,7 +6,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { ArgumentError, DestroyedError, requirePositiveInteger } from '../base/errors.js';
 import { Workspace } from '../gpu/workspace.js';
 import { guardedCreation } from '../gpu/creation.js';
-import { checkRowsFit } from './modelMemory.js';
+import { bindingLimit, checkRowsFit } from './modelMemory.js';
 import { createClassInput } from '../kernels/classInput.js';
 import type { BoundKernel, Kernel } from '../kernels/kernel.js';
 import { createRandomFill } from '../kernels/random.js';
@@ -102,7 +102,7 @@ export class GanSampler {
       const noise = ws.rows('noise', count, config.noiseDim);
       const output = ws.rows('output', count, config.dataDim);
       const labelBuffer = labels && ws.storage('labels', labels);
-      const noiseKernel = ws.own(await GanSampler.noiseFill(ctx, config, noise, count, options.seed ?? config.seed));
+      const noiseKernel = ws.own(await sampleNoiseFill(ctx, config, noise, count, options.seed ?? config.seed));
       const weights = options.useEma === false ? generator.weights : generator.ema!;
       // A generator takes the class beside the noise, or (one-hot conditioning) in its first layer.
       const condition =
@@ -126,23 +126,6 @@ export class GanSampler {
     });
   }
 
-  private static noiseFill(
-    ctx: GpuContext,
-    config: GanConfig,
-    noise: GPUBuffer,
-    count: number,
-    seed: number,
-  ): Promise<BoundKernel> {
-    return createRandomFill(ctx, {
-      n: count * config.noiseDim,
-      output: noise,
-      seed,
-      stream: STREAMS.sampleNoise,
-      distribution: { kind: 'normal' },
-      label: 'sample noise',
-    });
-  }
-
   private regenerateNoise(): void {
     const encoder = this.ctx.device.createCommandEncoder({ label: 'sample noise' });
     this.noiseKernel.record(encoder);
@@ -152,7 +135,7 @@ export class GanSampler {
   /** A new fixed noise batch from another seed (the demo's "re-roll"). */
   async reseed(seed: number): Promise<void> {
     this.checkUsable('reseed');
-    const next = await GanSampler.noiseFill(this.ctx, this.config, this.noise, this.count, seed);
+    const next = await sampleNoiseFill(this.ctx, this.config, this.noise, this.count, seed);
     this.noiseKernel = this.ws.replace(this.noiseKernel, next);
     this.regenerateNoise();
   }
@@ -250,6 +233,36 @@ function classInput(ws: Workspace, config: GanConfig, count: number, noise: GPUB
 }
 
 /** The sampler's buffer with the most bytes per sample: its count's limit on a device. */
+/**
+ * The sampler's noise, count × noiseDim normal values of one Philox stream: a fill of more rows
+ * begins with the same values, element by element, so samples made in passes match one pass's.
+ */
+export function sampleNoiseFill(
+  ctx: GpuContext,
+  config: GanConfig,
+  noise: GPUBuffer,
+  count: number,
+  seed: number,
+): Promise<BoundKernel> {
+  return createRandomFill(ctx, {
+    n: count * config.noiseDim,
+    output: noise,
+    seed,
+    stream: STREAMS.sampleNoise,
+    distribution: { kind: 'normal' },
+    label: 'sample noise',
+  });
+}
+
+/** The most samples one pass of this generator can make on a device (0: not even one row binds). */
+export function samplesPerPassLimit(
+  limits: GPUSupportedLimits,
+  config: GanConfig,
+  generator: SamplingGenerator,
+): number {
+  return Math.floor(bindingLimit(limits) / widestSampleRow(config, generator).bytesPerRow);
+}
+
 function widestSampleRow(config: GanConfig, generator: SamplingGenerator): { label: string; bytesPerRow: number } {
   const widths = [
     { label: 'the noise (and one-hot classes)', floats: config.noiseDim + config.classes },
