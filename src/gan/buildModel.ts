@@ -52,7 +52,7 @@ async function buildNetworkModel(ctx: GpuContext, config: GanConfig, parts: Mode
     await initialiseNetwork(ctx, discriminator, { seed: config.seed, network: 'discriminator', scheme });
     await spectralNorm?.initialise(config.seed);
     if (config.weightNormInit === 'data')
-      await initializeDiscriminatorFromData(ctx, discriminator, parts.dataset, config.leakySlope);
+      await initializeDiscriminatorFromData(ctx, discriminator, parts.dataset, config.leakySlope, config.seed);
     const encoder = ctx.device.createCommandEncoder({ label: 'moving average from the first weights' });
     encoder.copyBufferToBuffer(generator.weights, 0, generator.ema!, 0, generator.weights.size);
     ctx.submit([encoder.finish()]);

@@ -154,9 +154,10 @@ export interface GanConfig {
   /**
    * How weight normalisation's g and D's biases start: 'unit' (g = 1, every row at unit length,
    * biases as drawn), or 'data', Salimans and Kingma's data-dependent initialisation: up to 500
-   * training pictures go through D before the first step, and each normalised layer's g and bias
-   * are set so that its outputs over them have mean 0 and variance 1 per unit (as Salimans et
-   * al.'s semi-supervised D starts). 'data' needs weightNorm.
+   * training pictures go through D before the first step (its noise layers adding noise from the
+   * seed), and each normalised layer's g and bias are set so that its outputs over them have mean
+   * 0 and variance 1 per unit, the logits' 0.1 (as Salimans et al.'s semi-supervised D starts
+   * from the data). 'data' needs weightNorm.
    */
   weightNormInit: WeightNormInit;
   /** Decay of the generator's exponential moving average; 0 keeps it equal to the weights. */

@@ -7,6 +7,7 @@ import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { NetworkParameters } from '../nn/network.js';
 import { initializeWeightNormFromData, multiplyAddsPerPicture } from '../nn/weightNormInit.js';
+import { seededRandom } from './interpolate.js';
 
 /** Salimans et al.'s count, where the network is small enough for it. */
 export const DATA_INIT_PICTURES = 500;
@@ -23,6 +24,12 @@ export function dataInitPictureCount(net: NetworkParameters, available: number):
 
 /** The gather's 1/255 in float32 (shaders/gather.wgsl): the pictures here are the values D reads. */
 const BYTE_SCALE = Math.fround(1 / 255);
+
+/** Standard normal values from the seed (Box–Muller on seededRandom), for D's noise layers. */
+export function seededNormal(seed: number): () => number {
+  const random = seededRandom(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
 
 /** Rows 0, n/k, 2n/k, … of the dataset as D reads them, in [−1, 1] for bytes. */
 async function readSpreadRows(ctx: GpuContext, dataset: GpuDataset, rows: number): Promise<Float32Array> {
@@ -45,16 +52,20 @@ async function readSpreadRows(ctx: GpuContext, dataset: GpuDataset, rows: number
   return out;
 }
 
-/** Sets D's g and biases from the dataset's pictures; waits until the weights are written back. */
+/**
+ * Sets D's g and biases from the dataset's pictures, its noise layers' noise drawn on the CPU from
+ * the seed; waits until the weights are written back.
+ */
 export async function initializeDiscriminatorFromData(
   ctx: GpuContext,
   discriminator: NetworkParameters,
   dataset: GpuDataset,
   leakySlope: number,
+  seed: number,
 ): Promise<void> {
   const pictures = await readSpreadRows(ctx, dataset, dataInitPictureCount(discriminator, dataset.count));
   const flat = await ctx.readF32(discriminator.weights, 0, discriminator.layout.parameterFloats);
-  initializeWeightNormFromData(discriminator.layout, flat, pictures, leakySlope);
+  initializeWeightNormFromData(discriminator.layout, flat, pictures, { leakySlope, normal: seededNormal(seed) });
   ctx.write(discriminator.weights, flat);
   await ctx.sync();
 }

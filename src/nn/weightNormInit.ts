@@ -2,9 +2,12 @@
 // through it layer by layer, and each normalised layer's g and bias are set so that its outputs
 // over those pictures have mean 0 and variance 1 per unit (per channel for a convolution, over
 // pictures and pixels): with t = v·x/‖v‖, m and s² its mean and variance, g = 1/s and b = −m/s.
-// The next layer then sees the initialised layer's outputs. v is kept as drawn. Gaussian-noise
-// layers pass values through, as in the classifier's pass, so the result depends on the pictures
-// alone. In float64 on the CPU: it runs once, before the first step.
+// The next layer then sees the initialised layer's outputs. v is kept as drawn. The last layer's
+// outputs (D's logits) are set to a spread of 0.1 instead, so that D starts undecided: logits of
+// unit spread over ten classes would start it confidently wrong. Gaussian-noise layers add their
+// noise as in training, from the caller's generator (without one they pass values through): a
+// layer set from noiseless values would see a wider spread once training adds the noise, and
+// through five noisy layers that compounds. In float64 on the CPU: it runs once, before the first step.
 import { ArgumentError } from '../base/errors.js';
 import type { ConvShape } from '../kernels/convGeometry.js';
 import type { ModelLayout, PlacedLayer } from './model.js';
@@ -81,10 +84,10 @@ function convUnit(layer: PlacedLayer, flat: Float32Array, x: Batch): Batch {
 }
 
 /**
- * Sets g = 1/s and b = −m/s from each unit's statistics over the batch (a bias-free layer gets
- * g alone, 1 / the root mean square, so its outputs have unit second moment), and applies them.
+ * Sets g = target/s and b = −m·target/s from each unit's statistics over the batch (a bias-free
+ * layer gets g alone, over the root mean square), so that its outputs spread by `target`, and applies them.
  */
-function fitScaleAndBias(layer: PlacedLayer, flat: Float32Array, y: Batch): void {
+function fitScaleAndBias(layer: PlacedLayer, flat: Float32Array, y: Batch, target: number): void {
   const units = layer.weight!.shape[0]!;
   const plane = y.values.length / (y.rows * units);
   const count = y.rows * plane;
@@ -99,7 +102,7 @@ function fitScaleAndBias(layer: PlacedLayer, flat: Float32Array, y: Batch): void
       }
     const mean = bias ? sum / count : 0;
     const spread = Math.sqrt(Math.max(squares / count - mean * mean, 0));
-    const scale = spread < LEAST_SPREAD ? 1 : 1 / spread;
+    const scale = spread < LEAST_SPREAD ? 1 : target / spread;
     flat[layer.weightScale!.offset + u] = scale;
     if (bias) flat[bias.offset + u] = -mean * scale;
     for (let r = 0; r < y.rows; r++)
@@ -125,6 +128,16 @@ function activate(fn: string, slope: number, x: Batch): void {
   }
 }
 
+/** The spread of the last layer's outputs: D's first logits small, its probabilities near even. */
+export const LAST_LAYER_SPREAD = 0.1;
+
+export interface DataInitOptions {
+  /** The slope of every leaky-relu activation. */
+  leakySlope: number;
+  /** Standard normal values for the noise layers, in the order of their values; none: no noise. */
+  normal?: () => number;
+}
+
 /**
  * Initialises g and the biases of every weight-normalised layer of `layout` in `flat` (its
  * parameters as laid out, v drawn already) from `pictures`, rows × the network's input size, as
@@ -134,13 +147,14 @@ export function initializeWeightNormFromData(
   layout: ModelLayout,
   flat: Float32Array,
   pictures: Float32Array,
-  leakySlope: number,
+  options: DataInitOptions,
 ): void {
   const inputs = layout.inShape.reduce((a, b) => a * b, 1);
   if (pictures.length === 0 || pictures.length % inputs !== 0)
     throw new ArgumentError('pictures', `must hold whole pictures of ${inputs} values, got ${pictures.length} values`);
   if (!layout.layers.some((p) => p.weightScale))
     throw new ArgumentError('layout', 'has no weight-normalised layer: lay it out with weightNorm');
+  const last = layout.layers.filter((p) => p.weightScale).at(-1);
   let x: Batch = { rows: pictures.length / inputs, values: Float64Array.from(pictures) };
   for (const layer of layout.layers) {
     const kind = layer.layer.kind;
@@ -148,9 +162,12 @@ export function initializeWeightNormFromData(
       if (!layer.weightScale || layer.classWeight)
         throw new ArgumentError('layout', `layer ${layer.index} (${kind}) is not weight-normalised on its own`);
       x = kind === 'linear' ? linearUnit(layer, flat, x) : convUnit(layer, flat, x);
-      fitScaleAndBias(layer, flat, x);
-    } else if (layer.layer.kind === 'activation') activate(layer.layer.fn, leakySlope, x);
-    else if (kind !== 'gaussian-noise' && kind !== 'flatten' && kind !== 'unflatten')
+      fitScaleAndBias(layer, flat, x, layer === last ? LAST_LAYER_SPREAD : 1);
+    } else if (layer.layer.kind === 'activation') activate(layer.layer.fn, options.leakySlope, x);
+    else if (layer.layer.kind === 'gaussian-noise') {
+      const { sigma } = layer.layer;
+      if (options.normal) for (let i = 0; i < x.values.length; i++) x.values[i]! += sigma * options.normal();
+    } else if (kind !== 'flatten' && kind !== 'unflatten')
       throw new ArgumentError(
         'layout',
         `layer ${layer.index} (${kind}) is not one data-dependent initialisation takes`,

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveGanConfig, SEED_RECIPE, type GanConfig } from '../../src/gan/config.js';
 import { exportTensors } from '../../src/gan/state.js';
-import { dataInitPictureCount } from '../../src/gan/weightNormData.js';
+import { dataInitPictureCount, seededNormal } from '../../src/gan/weightNormData.js';
 import { layoutModel } from '../../src/nn/model.js';
 import { applyWeightNorm } from '../../src/nn/networkWeightNorm.js';
 import { initializeWeightNormFromData } from '../../src/nn/weightNormInit.js';
@@ -47,9 +47,12 @@ describe("a weight-normalised D started from the data (weightNormInit 'data')", 
       const [before, got] = [await read(unit), await read(fromData)];
       const pictures = Float32Array.from(rows.flatMap((e) => Array.from(set.reference.values(e))));
       const want = before.slice();
-      initializeWeightNormFromData(layout, want, pictures, unit.trainer.config.leakySlope);
+      initializeWeightNormFromData(layout, want, pictures, {
+        leakySlope: unit.trainer.config.leakySlope,
+        normal: seededNormal(unit.trainer.config.seed),
+      });
       expect(got).toEqual(want);
-      const first = layout.layers[0]!;
+      const first = layout.layers.find((p) => p.weightScale)!;
       const [w, g] = [first.weight!, first.weightScale!];
       expect(got.subarray(w.offset, w.offset + w.count)).toEqual(before.subarray(w.offset, w.offset + w.count));
       expect(got.subarray(g.offset, g.offset + g.count).some((x) => x !== 1)).toBe(true);
@@ -83,6 +86,11 @@ describe("a weight-normalised D started from the data (weightNormInit 'data')", 
       expect(Math.abs(mean)).toBeLessThan(1e-5);
       expect(Math.abs(variance - 1)).toBeLessThan(1e-4);
     }
+  });
+
+  it('a D with noise layers takes their noise from the seed, as training adds it', async () => {
+    const rows = Array.from({ length: 500 }, (_, r) => Math.floor((r * COUNT) / 500));
+    await expectDataStart(data, { ...CONFIG, discriminatorInputNoise: 0.6, discriminatorHiddenNoise: 0.5 }, rows);
   });
 
   it("a DCGAN's convolutional D starts from the data the same way (all 12 pictures of a small set)", async () => {

@@ -10,7 +10,11 @@ import { conv2dReference } from '../../reference/conv.js';
 import { ArgumentError } from '../../src/base/errors.js';
 import { type Layer, layoutModel, type ModelLayout } from '../../src/nn/model.js';
 import { applyWeightNorm } from '../../src/nn/networkWeightNorm.js';
-import { initializeWeightNormFromData, multiplyAddsPerPicture } from '../../src/nn/weightNormInit.js';
+import {
+  initializeWeightNormFromData,
+  LAST_LAYER_SPREAD,
+  multiplyAddsPerPicture,
+} from '../../src/nn/weightNormInit.js';
 
 const SLOPE = 0.2;
 
@@ -49,7 +53,13 @@ const conv: Layer[] = [
 ];
 
 /** Each normalised layer's outputs over the pictures, from the normalised weights: [unit][samples]. */
-function normalisedOutputs(layout: ModelLayout, flat: Float32Array, pictures: Float32Array, rows: number) {
+function normalisedOutputs(
+  layout: ModelLayout,
+  flat: Float32Array,
+  pictures: Float32Array,
+  rows: number,
+  normal?: () => number,
+) {
   const used = flat.slice();
   applyWeightNorm(layout, used);
   const seen: Array<{ hasBias: boolean; units: number[][] }> = [];
@@ -59,6 +69,10 @@ function normalisedOutputs(layout: ModelLayout, flat: Float32Array, pictures: Fl
     if (kind === 'activation') {
       const slope = p.layer.fn === 'relu' ? 0 : SLOPE;
       x = x.map((v) => (v >= 0 ? v : slope * v));
+    }
+    if (p.layer.kind === 'gaussian-noise' && normal) {
+      const { sigma } = p.layer;
+      x = x.map((v) => v + sigma * normal());
     }
     if (kind !== 'linear' && kind !== 'conv2d') continue;
     const w = used.subarray(p.weight!.offset, p.weight!.offset + p.weight!.count);
@@ -87,13 +101,15 @@ function normalisedOutputs(layout: ModelLayout, flat: Float32Array, pictures: Fl
   return seen;
 }
 
+/** Every layer's outputs of mean 0 (with a bias) and spread 1, the last's of spread LAST_LAYER_SPREAD. */
 function expectStandardised(layers: Array<{ hasBias: boolean; units: number[][] }>) {
-  for (const { hasBias, units } of layers)
+  for (const [l, { hasBias, units }] of layers.entries())
     for (const samples of units) {
       const mean = samples.reduce((a, v) => a + v, 0) / samples.length;
       const moment = samples.reduce((a, v) => a + (v - (hasBias ? mean : 0)) ** 2, 0) / samples.length;
+      const spread = l === layers.length - 1 ? LAST_LAYER_SPREAD : 1;
       if (hasBias) expect(Math.abs(mean)).toBeLessThan(1e-5);
-      expect(Math.abs(moment - 1)).toBeLessThan(1e-5);
+      expect(Math.abs(moment - spread ** 2)).toBeLessThan(1e-5);
     }
 }
 
@@ -103,24 +119,46 @@ describe('data-dependent initialisation of weight normalisation', () => {
     ['an MLP, 500 pictures', [13], mlp, 500],
     ['convolutions at stride 2 on a 9×9 side, 5 pictures', [2, 9, 9], conv, 5],
   ];
-  it.each(cases)('%s: every normalised layer has outputs of mean 0, variance 1', (_, inShape, layers, rows) => {
-    const layout = layoutModel(inShape, layers, 'layers', { weightNorm: true });
-    const flat = unitStart(layout, 7);
-    const before = flat.slice();
-    const pictures = values(rows * layout.inShape.reduce((a, b) => a * b, 1), 11);
-    initializeWeightNormFromData(layout, flat, pictures, SLOPE);
-    expectStandardised(normalisedOutputs(layout, flat, pictures, rows));
-    for (const p of layout.layers)
-      if (p.weight)
-        expect(flat.subarray(p.weight.offset, p.weight.offset + p.weight.count)).toEqual(
-          before.subarray(p.weight.offset, p.weight.offset + p.weight.count),
-        );
+  it.each(cases)(
+    '%s: every normalised layer has outputs of mean 0, variance 1 (the last 0.1²)',
+    (_, inShape, layers, rows) => {
+      const layout = layoutModel(inShape, layers, 'layers', { weightNorm: true });
+      const flat = unitStart(layout, 7);
+      const before = flat.slice();
+      const pictures = values(rows * layout.inShape.reduce((a, b) => a * b, 1), 11);
+      initializeWeightNormFromData(layout, flat, pictures, { leakySlope: SLOPE });
+      expectStandardised(normalisedOutputs(layout, flat, pictures, rows));
+      for (const p of layout.layers)
+        if (p.weight)
+          expect(flat.subarray(p.weight.offset, p.weight.offset + p.weight.count)).toEqual(
+            before.subarray(p.weight.offset, p.weight.offset + p.weight.count),
+          );
+    },
+  );
+
+  it('noise layers add their noise from the given generator, as training does, before the next layer is set', () => {
+    const layout = layoutModel([13], mlp, 'layers', { weightNorm: true });
+    const pictures = values(40 * 13, 2);
+    const normals = () => {
+      const random = values(100_000, 9);
+      let i = 0;
+      return () => random[i++]! * Math.sqrt(3); // uniform of variance 1: any sequence will do here
+    };
+    const [noisy, quiet] = [unitStart(layout, 7), unitStart(layout, 7)];
+    initializeWeightNormFromData(layout, noisy, pictures, { leakySlope: SLOPE, normal: normals() });
+    initializeWeightNormFromData(layout, quiet, pictures, { leakySlope: SLOPE });
+    expectStandardised(normalisedOutputs(layout, noisy, pictures, 40, normals()));
+    // The layer after the noise is set from noisy inputs: its g differs from the noiseless one's.
+    const after = layout.layers[3]!.weightScale!;
+    expect(noisy.subarray(after.offset, after.offset + after.count)).not.toEqual(
+      quiet.subarray(after.offset, after.offset + after.count),
+    );
   });
 
   it('one picture leaves every unit constant: each keeps g = 1 and is centred, so every output is 0', () => {
     const layout = layoutModel([13], mlp, 'layers', { weightNorm: true });
     const flat = unitStart(layout, 3);
-    initializeWeightNormFromData(layout, flat, values(13, 5), SLOPE);
+    initializeWeightNormFromData(layout, flat, values(13, 5), { leakySlope: SLOPE });
     for (const p of layout.layers.filter((l) => l.weightScale))
       expect(Array.from(flat.subarray(p.weightScale!.offset, p.weightScale!.offset + p.weightScale!.count))).toEqual(
         new Array(p.weightScale!.count).fill(1),
@@ -132,20 +170,22 @@ describe('data-dependent initialisation of weight normalisation', () => {
   it('refuses pictures of the wrong size, a network without g, and a batch norm', () => {
     const layout = layoutModel([13], mlp, 'layers', { weightNorm: true });
     const flat = unitStart(layout, 3);
-    expect(() => initializeWeightNormFromData(layout, flat, values(20, 1), SLOPE)).toThrow(
+    expect(() => initializeWeightNormFromData(layout, flat, values(20, 1), { leakySlope: SLOPE })).toThrow(
       /whole pictures of 13 values, got 20/,
     );
-    expect(() => initializeWeightNormFromData(layout, flat, new Float32Array(0), SLOPE)).toThrow(ArgumentError);
-    const plain = layoutModel([13], mlp);
-    expect(() => initializeWeightNormFromData(plain, unitStart(plain, 1), values(13, 1), SLOPE)).toThrow(
-      /no weight-normalised layer/,
+    expect(() => initializeWeightNormFromData(layout, flat, new Float32Array(0), { leakySlope: SLOPE })).toThrow(
+      ArgumentError,
     );
+    const plain = layoutModel([13], mlp);
+    expect(() =>
+      initializeWeightNormFromData(plain, unitStart(plain, 1), values(13, 1), { leakySlope: SLOPE }),
+    ).toThrow(/no weight-normalised layer/);
     const normed = layoutModel([13], [{ kind: 'linear', out: 4 }, { kind: 'batch-norm' }], 'layers', {
       weightNorm: true,
     });
-    expect(() => initializeWeightNormFromData(normed, unitStart(normed, 1), values(13, 1), SLOPE)).toThrow(
-      /layer 1 \(batch-norm\) is not one data-dependent initialisation takes/,
-    );
+    expect(() =>
+      initializeWeightNormFromData(normed, unitStart(normed, 1), values(13, 1), { leakySlope: SLOPE }),
+    ).toThrow(/layer 1 \(batch-norm\) is not one data-dependent initialisation takes/);
   });
 
   it('counts the multiply-adds of a picture through linear and conv2d layers', () => {
