@@ -240,10 +240,10 @@ function pendingConfig(state: State): { settings: Settings; config: GanConfig } 
     const featureMatching = featureMatchingFor(state, read.settings);
     const networks = networksFor(state, read.settings);
     const weightNorm = weightNormFor(state, read.settings);
-    return {
-      settings: read.settings,
-      config: resolveGanConfig({ ...afresh(state.config), ...networks, ...read.settings, featureMatching, weightNorm }),
-    };
+    // A run that started its g from the data restarts so while it keeps D weight-normalised.
+    const weightNormInit = weightNorm ? state.config.weightNormInit : 'unit';
+    const chosen = { ...read.settings, featureMatching, weightNorm, weightNormInit };
+    return { settings: read.settings, config: resolveGanConfig({ ...afresh(state.config), ...networks, ...chosen }) };
   } catch (error) {
     const field = (error as { argument?: string }).argument ?? '';
     return { error: pageMessage(error as Error), field };

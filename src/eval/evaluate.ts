@@ -30,8 +30,8 @@ export interface GeneratorEvaluatorSpec {
   /** Score the moving average (default, what `sample` and the demo show) or the trained weights. */
   useEma?: boolean;
   /**
-   * The most samples the generator makes in one pass (default: as many as the device binds). The
-   * scores do not depend on it; a smaller one takes less GPU memory.
+   * The most samples the generator makes in one pass (by default, and at most, as many as the
+   * device binds). The scores do not depend on it; a smaller one takes less GPU memory.
    */
   samplesPerPass?: number;
 }

@@ -34,32 +34,26 @@ export class SamplePasses {
     samplesPerPass?: number,
   ): Promise<SamplePasses> {
     const count = requirePositiveInteger('count', options.count);
-    const limit = samplesPerPass ?? samplesPerPassLimit(ctx.device.limits, config, generator);
     if (samplesPerPass !== undefined) requirePositiveInteger('samplesPerPass', samplesPerPass);
-    const perPass = passRows(count, limit, config.classes);
-    if (perPass === count)
-      return new SamplePasses(
-        ctx,
-        await GanSampler.create(ctx, config, generator, options),
-        count,
-        config.dataDim,
-        null,
-      );
+    const fits = samplesPerPassLimit(ctx.device.limits, config, generator);
+    const perPass = passRows(count, Math.min(samplesPerPass ?? fits, fits), config.classes, samplesPerPass);
+    if (perPass === count) {
+      const sampler = await GanSampler.create(ctx, config, generator, options);
+      return new SamplePasses(ctx, sampler, count, config.dataDim, null);
+    }
     const sampler = await GanSampler.create(ctx, config, generator, { ...options, count: perPass });
-    const buffer = ctx.memory.createStorage('evaluation noise', count * config.noiseDim);
+    let buffer: GPUBuffer | undefined;
+    let fill: BoundKernel | undefined;
     try {
-      const fill = await sampleNoiseFill(ctx, config, buffer, count, options.seed ?? config.seed);
-      const passes = new SamplePasses(ctx, sampler, count, config.dataDim, {
-        buffer,
-        fill,
-        rowBytes: 4 * config.noiseDim,
-      });
+      buffer = ctx.memory.createStorage('evaluation noise', count * config.noiseDim);
+      fill = await sampleNoiseFill(ctx, config, buffer, count, options.seed ?? config.seed);
       const encoder = ctx.device.createCommandEncoder({ label: 'evaluation noise' });
       fill.record(encoder);
       ctx.submit([encoder.finish()]);
-      return passes;
+      return new SamplePasses(ctx, sampler, count, config.dataDim, { buffer, fill, rowBytes: 4 * config.noiseDim });
     } catch (error) {
-      ctx.memory.release(buffer);
+      fill?.destroy();
+      if (buffer) ctx.memory.release(buffer);
       sampler.destroy();
       throw error;
     }
@@ -95,15 +89,18 @@ export class SamplePasses {
 
 /**
  * Rows per pass: all `count` where `limit` allows, else the most that fit, rounded down to whole
- * rounds of the classes. A device that cannot bind one round is sent to the sampler's own error.
+ * rounds of the classes. A device that cannot bind one row is sent to the sampler's own error.
  */
-function passRows(count: number, limit: number, classes: number): number {
+function passRows(count: number, limit: number, classes: number, asked: number | undefined): number {
   if (count <= limit) return count;
+  if (limit < 1) return count; // GanSampler.create says which layer is too wide for even one row
   const round = Math.max(classes, 1);
   const rows = Math.floor(limit / round) * round;
-  if (rows === 0) {
-    if (limit < 1) return count; // GanSampler.create says which layer is too wide for even one row
-    throw new ArgumentError('samplesPerPass', `is ${limit}, fewer than the generator's ${classes} classes in one pass`);
-  }
-  return rows;
+  if (rows > 0) return rows;
+  throw new ArgumentError(
+    'samplesPerPass',
+    asked !== undefined && asked === limit
+      ? `is ${limit}, fewer than the generator's ${classes} classes in one pass`
+      : `this device binds ${limit} samples of this generator in one pass, fewer than its ${classes} classes`,
+  );
 }

@@ -232,7 +232,6 @@ function classInput(ws: Workspace, config: GanConfig, count: number, noise: GPUB
   ];
 }
 
-/** The sampler's buffer with the most bytes per sample: its count's limit on a device. */
 /**
  * The sampler's noise, count × noiseDim normal values of one Philox stream: a fill of more rows
  * begins with the same values, element by element, so samples made in passes match one pass's.
@@ -263,6 +262,7 @@ export function samplesPerPassLimit(
   return Math.floor(bindingLimit(limits) / widestSampleRow(config, generator).bytesPerRow);
 }
 
+/** The sampler's buffer with the most bytes per sample: its count's limit on a device. */
 function widestSampleRow(config: GanConfig, generator: SamplingGenerator): { label: string; bytesPerRow: number } {
   const widths = [
     { label: 'the noise (and one-hot classes)', floats: config.noiseDim + config.classes },

@@ -31,25 +31,40 @@ export function seededNormal(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-/** Rows 0, n/k, 2n/k, … of the dataset as D reads them, in [−1, 1] for bytes. */
+/** Rows 0, n/k, 2n/k, … of the dataset as D reads them (bytes to [−1, 1]), in one copy to the CPU. */
 async function readSpreadRows(ctx: GpuContext, dataset: GpuDataset, rows: number): Promise<Float32Array> {
   const { dim, count } = dataset;
-  const out = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const row = Math.floor((r * count) / rows);
-    if (!dataset.packedU8) {
-      out.set(await ctx.readF32(dataset.buffer, row * dim * 4, dim), r * dim);
-      continue;
+  const bytesPerValue = dataset.packedU8 ? 1 : 4;
+  // Each row's bytes, widened to 4-byte boundaries as copies must be (the buffer is padded to them).
+  const ranges = Array.from({ length: rows }, (_, r) => {
+    const start = Math.floor((r * count) / rows) * dim * bytesPerValue;
+    const from = start - (start % 4);
+    return { start, from, size: Math.ceil((start + dim * bytesPerValue - from) / 4) * 4 };
+  });
+  const total = ranges.reduce((sum, r) => sum + r.size, 0);
+  // Gathered into one buffer on the GPU, then read back once (readBytes throws if the device is lost).
+  const gathered = ctx.memory.createStorage('data-dependent init pictures', total / 4);
+  try {
+    const encoder = ctx.device.createCommandEncoder({ label: 'data-dependent init pictures' });
+    let at = 0;
+    for (const r of ranges) {
+      encoder.copyBufferToBuffer(dataset.buffer, r.from, gathered, at, r.size);
+      at += r.size;
     }
-    // Copies start and end on 4-byte boundaries; the row is a slice of that.
-    const start = row * dim;
-    const aligned = start - (start % 4);
-    const bytes = new Uint8Array(
-      await ctx.readBytes(dataset.buffer, aligned, Math.ceil((start + dim - aligned) / 4) * 4),
-    );
-    for (let i = 0; i < dim; i++) out[r * dim + i] = (2 * bytes[start - aligned + i]! - 255) * BYTE_SCALE;
+    ctx.submit([encoder.finish()]);
+    const bytes = new Uint8Array(await ctx.readBytes(gathered, 0, total));
+    const out = new Float32Array(rows * dim);
+    at = 0;
+    for (const [r, range] of ranges.entries()) {
+      const first = at + range.start - range.from;
+      if (dataset.packedU8) for (let i = 0; i < dim; i++) out[r * dim + i] = (2 * bytes[first + i]! - 255) * BYTE_SCALE;
+      else out.set(new Float32Array(bytes.buffer.slice(first, first + 4 * dim)), r * dim);
+      at += range.size;
+    }
+    return out;
+  } finally {
+    ctx.memory.release(gathered);
   }
-  return out;
 }
 
 /**

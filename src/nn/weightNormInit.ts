@@ -14,7 +14,8 @@ import type { ModelLayout, PlacedLayer } from './model.js';
 
 /**
  * A unit whose outputs vary less than this over the pictures (a dead unit, or a single picture)
- * keeps g = 1 and is only centred: 1/s would be a huge g that the first step's change blows up.
+ * keeps g = 1 (and is centred where it has a bias): 1/s would be a huge g that the first step's
+ * change blows up.
  */
 const LEAST_SPREAD = 1e-4;
 

@@ -13,7 +13,14 @@ import { layoutModel } from '../../src/nn/model.js';
 import { applyWeightNorm } from '../../src/nn/networkWeightNorm.js';
 import { initializeWeightNormFromData } from '../../src/nn/weightNormInit.js';
 import { useGpu } from '../support/gpu.js';
-import { byteImages, checkpointAndNextStep, expectResumedStep, makeTrainer, type TestData } from './helpers.js';
+import {
+  byteImages,
+  checkpointAndNextStep,
+  expectResumedStep,
+  floatPoints,
+  makeTrainer,
+  type TestData,
+} from './helpers.js';
 
 const gpu = useGpu();
 
@@ -91,6 +98,14 @@ describe("a weight-normalised D started from the data (weightNormInit 'data')", 
   it('a D with noise layers takes their noise from the seed, as training adds it', async () => {
     const rows = Array.from({ length: 500 }, (_, r) => Math.floor((r * COUNT) / 500));
     await expectDataStart(data, { ...CONFIG, discriminatorInputNoise: 0.6, discriminatorHiddenNoise: 0.5 }, rows);
+  });
+
+  it('reads a dataset of floats as it is (37 points: all of them)', async () => {
+    await expectDataStart(
+      floatPoints(37, DIM),
+      CONFIG,
+      Array.from({ length: 37 }, (_, e) => e),
+    );
   });
 
   it("a DCGAN's convolutional D starts from the data the same way (all 12 pictures of a small set)", async () => {
