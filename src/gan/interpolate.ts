@@ -16,12 +16,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** One standard normal value from two uniform ones (Box–Muller). */
+export const standardNormal = (random: () => number): number =>
+  Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+
 export function gaussianVector(dim: number, random: () => number): Float32Array {
   requireFunction('random', random);
-  return Float32Array.from(
-    { length: dim },
-    () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()),
-  );
+  return Float32Array.from({ length: dim }, () => standardNormal(random));
 }
 
 export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {

@@ -7,7 +7,7 @@ import type { GpuDataset } from '../data/dataset.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { NetworkParameters } from '../nn/network.js';
 import { initializeWeightNormFromData, multiplyAddsPerPicture } from '../nn/weightNormInit.js';
-import { seededRandom } from './interpolate.js';
+import { seededRandom, standardNormal } from './interpolate.js';
 
 /** Salimans et al.'s count, where the network is small enough for it. */
 export const DATA_INIT_PICTURES = 500;
@@ -28,7 +28,7 @@ const BYTE_SCALE = Math.fround(1 / 255);
 /** Standard normal values from the seed (Box–Muller on seededRandom), for D's noise layers. */
 export function seededNormal(seed: number): () => number {
   const random = seededRandom(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return () => standardNormal(random);
 }
 
 /** Rows 0, n/k, 2n/k, … of the dataset as D reads them (bytes to [−1, 1]), in one copy to the CPU. */

@@ -68,6 +68,13 @@ export class NetworkWeightNorm {
   }
 }
 
+/** ‖v‖ of a row with the kernel's guard (at least 1e-12), so that a row of zeros stays finite. */
+export function rowLength(row: Float32Array): number {
+  let sum = 0;
+  for (const x of row) sum += x * x;
+  return Math.max(Math.sqrt(sum), 1e-12);
+}
+
 /**
  * What the passes of a weight-normalised network read, from its flat parameters as trained (a
  * checkpoint's): each normalised row g · v / ‖v‖ in place, in float64 before rounding, with the
@@ -78,7 +85,7 @@ export function applyWeightNorm(layout: ModelLayout, flat: Float32Array): void {
     const { rows, cols, weightOffset, scaleOffset } = layer;
     for (let i = 0; i < rows; i++) {
       const row = flat.subarray(weightOffset + i * cols, weightOffset + (i + 1) * cols);
-      const norm = Math.max(Math.sqrt(row.reduce((sum, x) => sum + x * x, 0)), 1e-12);
+      const norm = rowLength(row);
       const factor = flat[scaleOffset + i]! / norm;
       for (let j = 0; j < cols; j++) row[j] = row[j]! * factor;
     }

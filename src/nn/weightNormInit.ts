@@ -11,6 +11,7 @@
 import { ArgumentError } from '../base/errors.js';
 import type { ConvShape } from '../kernels/convGeometry.js';
 import type { ModelLayout, PlacedLayer } from './model.js';
+import { rowLength } from './networkWeightNorm.js';
 
 /**
  * A unit whose outputs vary less than this over the pictures (a dead unit, or a single picture)
@@ -25,13 +26,6 @@ interface Batch {
   values: Float64Array;
 }
 
-/** ‖v‖ with the kernels' guard (at least 1e-12), so that a zero row stays finite. */
-function lengthOf(v: Float32Array): number {
-  let sum = 0;
-  for (const x of v) sum += x * x;
-  return Math.max(Math.sqrt(sum), 1e-12);
-}
-
 /** y = x·Vᵀ/‖v‖ per row of V, a linear layer's normalised pre-activation before g and b. */
 function linearUnit(layer: PlacedLayer, flat: Float32Array, x: Batch): Batch {
   const w = layer.weight!;
@@ -39,7 +33,7 @@ function linearUnit(layer: PlacedLayer, flat: Float32Array, x: Batch): Batch {
   const y = new Float64Array(x.rows * out);
   for (let o = 0; o < out; o++) {
     const row = flat.subarray(w.offset + o * inputs, w.offset + (o + 1) * inputs);
-    const norm = lengthOf(row);
+    const norm = rowLength(row);
     for (let r = 0; r < x.rows; r++) {
       let sum = 0;
       for (let i = 0; i < inputs; i++) sum += row[i]! * x.values[r * inputs + i]!;
@@ -58,7 +52,7 @@ function convUnit(layer: PlacedLayer, flat: Float32Array, x: Batch): Batch {
   const y = new Float64Array(x.rows * c.outChannels * outPlane);
   for (let o = 0; o < c.outChannels; o++) {
     const filter = flat.subarray(w.offset + o * taps, w.offset + (o + 1) * taps);
-    const norm = lengthOf(filter);
+    const norm = rowLength(filter);
     for (let r = 0; r < x.rows; r++) {
       const picture = r * c.inChannels * inPlane;
       for (let p = 0; p < outPlane; p++) {
