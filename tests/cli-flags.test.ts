@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ArgumentError } from '../src/base/errors.js';
 import { DEFAULT_GAN_CONFIG, learningRates, resolveGanConfig, SEED_RECIPE } from '../src/gan/config.js';
-import { conditionalRecipe, semiSupervisedRecipe } from '../src/gan/recipes.js';
+import { conditionalRecipe, dcganRecipe, semiSupervisedRecipe } from '../src/gan/recipes.js';
 import { errorForFlags, flagHelp, parseFlags, settingsOf } from '../src/cli/args.js';
 import { main } from '../src/cli/main.js';
 import { EVAL_FLAGS } from '../src/cli/eval.js';
@@ -162,6 +162,39 @@ describe('flag tables', () => {
     ).toBeNull();
     expect(ganSettings(train('--loss', 'hinge'))).toEqual({ loss: 'hinge' });
     expect(recipeNote(train())).toBeNull();
+  });
+
+  it("a plain DCGAN takes examples/dcgan's recipe under the flags given; conditional and semi-supervised ones do not", () => {
+    const train = (...argv: string[]) => parseFlags(['--steps', '5', ...argv], TRAIN_FLAGS);
+    expect(ganSettings(train('--arch', 'dcgan'))).toEqual({ ...dcganRecipe(), architecture: 'dcgan' });
+    expect(resolveGanConfig(ganSettings(train('--arch', 'dcgan')))).toMatchObject({
+      loss: 'bce',
+      spectralNorm: false,
+      lr: 2e-4,
+      discriminatorLr: null,
+      generatorLr: null,
+      emaWarmup: 0,
+    });
+    expect(recipeNote(train('--arch', 'dcgan'))).toBe(
+      'dcgan recipe: --loss bce, --no-spectral-norm, --lr 0.0002, --ema-warmup 0 (a flag given overrides it)',
+    );
+    // A flag given wins, and leaves the rest of the recipe.
+    const own = train('--arch', 'dcgan', '--spectral-norm', '--lr-d', '4e-4');
+    expect(resolveGanConfig(ganSettings(own))).toMatchObject({
+      spectralNorm: true,
+      loss: 'bce',
+      discriminatorLr: 4e-4,
+    });
+    expect(recipeNote(own)).toBe('dcgan recipe: --loss bce, --lr 0.0002, --ema-warmup 0 (a flag given overrides it)');
+    expect(ganSettings(train('--arch', 'dcgan', '--weight-norm'))).toMatchObject({
+      weightNorm: true,
+      spectralNorm: false,
+    });
+    // The MLP, a resumed run, a conditional or semi-supervised DCGAN: no such recipe.
+    expect(recipeNote(train())).toBeNull();
+    expect(ganSettings(train('--arch', 'dcgan', '--resume'))).toEqual({ architecture: 'dcgan' });
+    expect(ganSettings(train('--arch', 'dcgan', '--conditional'))).toEqual({ architecture: 'dcgan' });
+    expect(ganSettings(train('--arch', 'dcgan', '--labeled', '100')).spectralNorm).toBeUndefined();
   });
 
   it('--weight-norm takes the place of spectral normalisation, under a recipe too', () => {

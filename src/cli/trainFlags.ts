@@ -11,7 +11,7 @@ import {
   type GanConfig,
   WEIGHT_NORM_INITS,
 } from '../gan/config.js';
-import { conditionalRecipe, semiSupervisedRecipe } from '../gan/recipes.js';
+import { conditionalRecipe, dcganRecipe, semiSupervisedRecipe } from '../gan/recipes.js';
 import { ARCHITECTURES, DCGAN_SIDES } from '../nn/presets.js';
 import { type FlagTable, type ParsedFlags, settingsOf, showValue, UsageError, withDefaults } from './args.js';
 
@@ -326,6 +326,13 @@ export const semiSupervised = (flags: ParsedFlags) => typeof flags.labeled === '
 const conditionalByRecipe = (flags: ParsedFlags) =>
   flags.conditional === true && !flags.resume && flags.conditioning === undefined;
 
+/** A new DCGAN run that is neither conditional nor semi-supervised: it takes examples/dcgan's recipe. */
+const plainDcgan = (flags: ParsedFlags) =>
+  flags.arch === 'dcgan' && !flags.conditional && !semiSupervised(flags) && !flags.resume;
+
+/** Whether the flags' run takes a recipe under them: semi-supervised, conditional or a plain DCGAN. */
+const takesRecipe = (flags: ParsedFlags) => semiSupervised(flags) || conditionalByRecipe(flags) || plainDcgan(flags);
+
 /** What makes the flags' run an auxiliary classifier. */
 function auxiliaryFix(flags: ParsedFlags): string {
   if (semiSupervised(flags)) return "a semi-supervised D's head is K + 1 class logits already: drop it";
@@ -346,29 +353,31 @@ export function ganSettings(flags: ParsedFlags): Partial<GanConfig> {
   const given = settingsOf(flags, TRAIN_FLAGS) as Partial<GanConfig>;
   // --weight-norm takes spectral normalisation's place; with --spectral-norm too the library refuses both.
   const replaced = given.weightNorm === true && given.spectralNorm === undefined ? { spectralNorm: false } : {};
-  const recipe = semiSupervised(flags) || conditionalByRecipe(flags) ? recipeOf(flags) : {};
+  const recipe = takesRecipe(flags) ? recipeOf(flags) : {};
   return { ...recipe, ...replaced, ...given };
 }
 
 /**
- * The semi-supervised or conditional recipe for the flags' architecture; `--lr`, one rate for both
- * networks, leaves out its rate for G.
+ * The semi-supervised, conditional or DCGAN recipe for the flags' architecture; `--lr`, one rate
+ * for both networks, leaves out its rate for G.
  */
 function recipeOf(flags: ParsedFlags): Partial<GanConfig> {
+  if (plainDcgan(flags)) return dcganRecipe();
   const architecture = flags.arch === 'dcgan' ? 'dcgan' : 'mlp';
   if (!semiSupervised(flags)) return conditionalByRecipe(flags) ? conditionalRecipe(architecture) : {};
   const { generatorLr, ...others } = semiSupervisedRecipe(architecture);
   return flags.lr !== undefined || generatorLr === undefined ? others : { ...others, generatorLr };
 }
 
-/** The line that says which settings a semi-supervised or conditional run takes from its recipe, or null. */
+/** The line that says which settings a recipe's run takes from it, or null. */
 export function recipeNote(flags: ParsedFlags): string | null {
-  if (!(semiSupervised(flags) || conditionalByRecipe(flags)) || flags.resume) return null;
+  if (!takesRecipe(flags) || flags.resume) return null;
   const given = settingsOf(flags, TRAIN_FLAGS);
-  const taken = Object.entries(recipeOf(flags)).filter(([setting]) => !(setting in given));
+  // A rate of null (each network at --lr) has no flag of its own to show.
+  const taken = Object.entries(recipeOf(flags)).filter(([setting, value]) => !(setting in given) && value !== null);
   if (taken.length === 0) return null;
   const shown = taken.map(([setting, value]) => flagSaying(setting as keyof GanConfig, value));
-  const kind = semiSupervised(flags) ? 'semi-supervised' : 'conditional';
+  const kind = semiSupervised(flags) ? 'semi-supervised' : plainDcgan(flags) ? 'dcgan' : 'conditional';
   return `${kind} recipe: ${shown.join(', ')} (a flag given overrides it)`;
 }
 
