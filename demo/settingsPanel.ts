@@ -7,6 +7,7 @@ import {
   DEFAULT_GAN_CONFIG,
   type GanConfig,
   conditionalRecipe,
+  dcganRecipe,
   resolveGanConfig,
   semiSupervisedRecipe,
 } from 'webgpu-gan';
@@ -47,6 +48,7 @@ export function settingsPanel(state: State): View {
     showPendingModel(state);
   };
   (form.elements.namedItem('labeled') as HTMLInputElement).addEventListener('change', () => offerRecipe(state));
+  (form.elements.namedItem('architecture') as HTMLElement).addEventListener('change', () => offerModelRecipe(state));
   for (const name of ['conditional', 'architecture'])
     (form.elements.namedItem(name) as HTMLElement).addEventListener('change', () => offerConditionalRecipe(state));
   form.addEventListener('input', refreshModel);
@@ -137,6 +139,38 @@ const RECIPE_NETWORK_SETTINGS = [
   'discriminatorHiddenNoise',
   'generatorBatchNorm',
 ] as const;
+
+/** The fields a model's plain recipe sets: examples/dcgan's for a DCGAN, the library default's for the MLP. */
+const MODEL_RECIPE_FIELDS = ['loss', 'spectralNorm', 'discriminatorLr', 'generatorLr', 'emaWarmup'] as const;
+
+/**
+ * The model changed on a form that asks for neither labels nor classes: the form takes that
+ * model's plain recipe, in view, before Apply (as `train --arch dcgan` does). A DCGAN's is PyTorch's
+ * examples/dcgan (QUALITY.md: it drew a colour folder's colours where spectral normalisation drew
+ * none, and led on MNIST); back on the MLP the default returns. Conditional and semi-supervised
+ * runs keep their own recipes' fields.
+ */
+function offerModelRecipe(state: State): void {
+  const labeled = Number((form.elements.namedItem('labeled') as HTMLInputElement).value);
+  if (labeled > 0 || conditionalAsked()) return;
+  const architecture = (form.elements.namedItem('architecture') as HTMLSelectElement).value as Architecture;
+  const recipe = { ...DEFAULT_GAN_CONFIG, ...(architecture === 'dcgan' ? dcganRecipe() : {}) };
+  for (const name of MODEL_RECIPE_FIELDS) writeSetting(form, name, recipe);
+  const pending = pendingConfig(state);
+  const apply =
+    'error' in pending
+      ? `Apply will refuse the form as it is: ${pending.error}`
+      : 'Apply restarts with it; change a field first to train otherwise.';
+  settingsMessage(
+    architecture === 'dcgan'
+      ? "DCGAN: the form now has PyTorch's examples/dcgan recipe (BCE loss, batch norm in D in place of spectral " +
+          `normalisation, Adam ${recipe.lr} for both networks, no warm-up of the moving average). ${apply}`
+      : `Fully connected: the form has the default recipe back (hinge loss, spectral normalisation of D, D at ` +
+          `${recipe.discriminatorLr} and G at ${recipe.generatorLr}). ${apply}`,
+    'error' in pending,
+  );
+  refreshModel();
+}
 
 /**
  * Conditional asked for where the run has no classes (the box ticked, or the model changed while

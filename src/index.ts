@@ -123,7 +123,7 @@ export {
   type GanConfig,
   type GanLoss,
 } from './gan/config.js';
-export { semiSupervisedRecipe, conditionalRecipe } from './gan/recipes.js';
+export { semiSupervisedRecipe, conditionalRecipe, dcganRecipe } from './gan/recipes.js';
 export { canRepair, classHeadClasses, classifiesBuiltinSet } from './gan/networks.js';
 export { GanTrainer, type TrainOptions } from './gan/trainer.js';
 export type { GanNetwork } from './gan/trainerModel.js';

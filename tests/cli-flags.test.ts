@@ -164,7 +164,7 @@ describe('flag tables', () => {
     expect(recipeNote(train())).toBeNull();
   });
 
-  it("a plain DCGAN takes examples/dcgan's recipe under the flags given; conditional and semi-supervised ones do not", () => {
+  it("a plain DCGAN takes examples/dcgan's recipe under the flags; conditional or semi-supervised, not", () => {
     const train = (...argv: string[]) => parseFlags(['--steps', '5', ...argv], TRAIN_FLAGS);
     expect(ganSettings(train('--arch', 'dcgan'))).toEqual({ ...dcganRecipe(), architecture: 'dcgan' });
     expect(resolveGanConfig(ganSettings(train('--arch', 'dcgan')))).toMatchObject({

@@ -64,20 +64,32 @@ describe('the demo’s model choice and layer table', { timeout: 600_000 }, () =
     expect(await page.isHidden('[data-testid=model-slow]')).toBe(true);
   });
 
-  it('picking dcgan shows its 28×28 layers before Apply, and spectral normalisation swaps D’s batch norm', async () => {
+  it('picking dcgan shows its layers and examples/dcgan’s recipe before Apply; SN swaps D’s batch norm', async () => {
     await page.selectOption('[data-testid=architecture]', 'dcgan');
     expect((await rows(page, 'model-g'))[0]).toEqual(DCGAN_G_FIRST);
     expect((await rows(page, 'model-g')).at(-1)).toEqual(['7', 'Tanh()', '1×28×28', '0']);
     expect(await rows(page, 'model-g', 'tfoot')).toEqual([['', 'Total', '', '1,781,504']]);
     expect(await text(page, 'model-note')).toMatch(/^Not training yet: Apply/);
-    // The default recipe normalises D spectrally: no batch norm in it.
-    expect(await modules(page, 'model-d')).not.toContain('BatchNorm2d(128)');
-    expect(await rows(page, 'model-d', 'tfoot')).toEqual([['', 'Total', '', '138,368']]);
-    await page.uncheck('input[name=spectralNorm]');
+    // The form takes examples/dcgan's recipe, in view: BCE, batch norm in D, 2e-4 for both, no warm-up.
+    expect(await text(page, 'form-message')).toMatch(/^DCGAN: the form now has PyTorch's examples\/dcgan recipe/);
+    expect(await page.inputValue('select[name=loss]')).toBe('bce');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
+    expect(await page.inputValue('input[name=discriminatorLr]')).toBe('0.0002');
+    expect(await page.inputValue('input[name=generatorLr]')).toBe('0.0002');
+    expect(await page.inputValue('input[name=emaWarmup]')).toBe('0');
     expect((await rows(page, 'model-d'))[3]).toEqual(['3', 'BatchNorm2d(128)', '128×7×7', '256']);
     expect(await rows(page, 'model-d', 'tfoot')).toEqual([['', 'Total', '', '138,624']]);
     await page.check('input[name=spectralNorm]');
     expect(await modules(page, 'model-d')).not.toContain('BatchNorm2d(128)');
+    expect(await rows(page, 'model-d', 'tfoot')).toEqual([['', 'Total', '', '138,368']]);
+    await page.uncheck('input[name=spectralNorm]');
+    // Back on the MLP the default recipe returns; on the DCGAN again, its recipe.
+    await page.selectOption('[data-testid=architecture]', 'mlp');
+    expect(await page.inputValue('select[name=loss]')).toBe('hinge');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(true);
+    expect(await page.inputValue('input[name=discriminatorLr]')).toBe('0.0004');
+    await page.selectOption('[data-testid=architecture]', 'dcgan');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
     // The page knows a software adapter (its adapter line says so): a DCGAN is slow there.
     const software = /software/.test(await text(page, 'adapter'));
     expect(await page.isVisible('[data-testid=model-slow]')).toBe(software);

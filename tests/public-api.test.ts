@@ -50,6 +50,7 @@ const PUBLIC_VALUES = [
   'DEFAULT_GAN_CONFIG',
   'semiSupervisedRecipe',
   'conditionalRecipe',
+  'dcganRecipe',
   'ARCHITECTURES',
   'CONDITIONINGS',
   'AUXILIARY_HEADS',
