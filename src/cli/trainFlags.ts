@@ -34,7 +34,9 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     setting: 'architecture',
     choices: ARCHITECTURES,
     default: D.architecture,
-    help: 'the networks: mlp (fully connected, the design) or dcgan (convolutional; 28×28, or --size 32 or 64)',
+    help:
+      'the networks: mlp (fully connected, the design) or dcgan (convolutional; 28×28, or --size 32 or 64; ' +
+      "plain, it takes examples/dcgan's recipe)",
   },
   'g-hidden': {
     kind: 'integers',
@@ -167,7 +169,7 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
   'spectral-norm': {
     kind: 'boolean',
     setting: 'spectralNorm',
-    help: "spectral normalisation of the discriminator's weights (the default)",
+    help: "spectral normalisation of the discriminator's weights (the default, but for a plain DCGAN)",
   },
   'no-spectral-norm': {
     kind: 'boolean',
