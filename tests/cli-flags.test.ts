@@ -186,6 +186,9 @@ describe('flag tables', () => {
       discriminatorLr: 4e-4,
     });
     expect(recipeNote(own)).toBe('dcgan recipe: --loss bce, --lr 0.0002, --ema-warmup 0 (a flag given overrides it)');
+    // Both networks at their own rates: --lr is unused, and the line leaves it out.
+    const spectral = train('--arch', 'dcgan', '--spectral-norm', '--loss', 'hinge', '--lr-d', '4e-4', '--lr-g', '1e-4');
+    expect(recipeNote(spectral)).toBe('dcgan recipe: --ema-warmup 0 (a flag given overrides it)');
     expect(ganSettings(train('--arch', 'dcgan', '--weight-norm'))).toMatchObject({
       weightNorm: true,
       spectralNorm: false,

@@ -375,8 +375,12 @@ function recipeOf(flags: ParsedFlags): Partial<GanConfig> {
 export function recipeNote(flags: ParsedFlags): string | null {
   if (!takesRecipe(flags) || flags.resume) return null;
   const given = settingsOf(flags, TRAIN_FLAGS);
-  // A rate of null (each network at --lr) has no flag of its own to show.
-  const taken = Object.entries(recipeOf(flags)).filter(([setting, value]) => !(setting in given) && value !== null);
+  // A rate of null (each network at --lr) has no flag of its own to show, and --lr is unused once
+  // both networks have their own.
+  const ownRates = 'discriminatorLr' in given && 'generatorLr' in given;
+  const taken = Object.entries(recipeOf(flags)).filter(
+    ([setting, value]) => !(setting in given) && value !== null && !(setting === 'lr' && ownRates),
+  );
   if (taken.length === 0) return null;
   const shown = taken.map(([setting, value]) => flagSaying(setting as keyof GanConfig, value));
   const kind = semiSupervised(flags) ? 'semi-supervised' : plainDcgan(flags) ? 'dcgan' : 'conditional';
