@@ -19,7 +19,8 @@ import {
 import { clearRepair } from './repairPanel.js';
 import { pageMessage } from './settings.js';
 import { afresh, rebuild, upload } from './run.js';
-import { conditionalAsked, conditioningAsked, networksFor, settingsMessage, showSettings } from './settingsPanel.js';
+import { networksFor } from './pendingConfig.js';
+import { conditionalAsked, conditioningAsked, settingsMessage, showSettings } from './settingsPanel.js';
 import type { State, View } from './state.js';
 
 const el = {

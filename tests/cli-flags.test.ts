@@ -100,6 +100,7 @@ describe('flag tables', () => {
     expect(ganSettings(train('--labeled', '100', '--arch', 'dcgan'))).toEqual({
       featureMatching: true,
       loss: 'bce',
+      spectralNorm: true,
       architecture: 'dcgan',
       labeled: 100,
     });
@@ -197,7 +198,23 @@ describe('flag tables', () => {
     expect(recipeNote(train())).toBeNull();
     expect(ganSettings(train('--arch', 'dcgan', '--resume'))).toEqual({ architecture: 'dcgan' });
     expect(ganSettings(train('--arch', 'dcgan', '--conditional'))).toEqual({ architecture: 'dcgan' });
-    expect(ganSettings(train('--arch', 'dcgan', '--labeled', '100')).spectralNorm).toBeUndefined();
+    expect(ganSettings(train('--arch', 'dcgan', '--labeled', '100')).spectralNorm).toBe(true);
+    expect(recipeNote(train('--arch', 'dcgan', '--labeled', '100'))).toBe(
+      'semi-supervised recipe: --feature-matching, --loss bce, --spectral-norm (a flag given overrides it)',
+    );
+    expect(recipeNote(train('--arch', 'dcgan', '--resume'))).toBeNull();
+    // One rate for both networks: the recipe's goes, and each network trains at the flag's.
+    expect(resolveGanConfig(ganSettings(train('--arch', 'dcgan', '--lr', '1e-3')))).toMatchObject({
+      lr: 1e-3,
+      discriminatorLr: null,
+      generatorLr: null,
+    });
+    // D's own rate alone: G keeps the recipe's shared rate.
+    expect(resolveGanConfig(ganSettings(train('--arch', 'dcgan', '--lr-d', '4e-4')))).toMatchObject({
+      lr: 2e-4,
+      discriminatorLr: 4e-4,
+      generatorLr: null,
+    });
   });
 
   it('--weight-norm takes the place of spectral normalisation, under a recipe too', () => {

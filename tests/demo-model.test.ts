@@ -83,11 +83,18 @@ describe('the demo’s model choice and layer table', { timeout: 600_000 }, () =
     expect(await modules(page, 'model-d')).not.toContain('BatchNorm2d(128)');
     expect(await rows(page, 'model-d', 'tfoot')).toEqual([['', 'Total', '', '138,368']]);
     await page.uncheck('input[name=spectralNorm]');
-    // Back on the MLP the default recipe returns; on the DCGAN again, its recipe.
+    // Back on the MLP, the running run's kind, its own settings return, a smoothed real label
+    // included (the hinge loss would refuse it); on the DCGAN again, its recipe.
+    await page.fill('input[name=realLabel]', '0.9');
     await page.selectOption('[data-testid=architecture]', 'mlp');
     expect(await page.inputValue('select[name=loss]')).toBe('hinge');
     expect(await page.isChecked('input[name=spectralNorm]')).toBe(true);
     expect(await page.inputValue('input[name=discriminatorLr]')).toBe('0.0004');
+    expect(await page.inputValue('input[name=realLabel]')).toBe('1');
+    expect(await text(page, 'form-message')).toBe(
+      'The form has the running run’s loss, normalisation, rates and warm-up back. Apply keeps the run going ' +
+        '(no restart).',
+    );
     await page.selectOption('[data-testid=architecture]', 'dcgan');
     expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
     // The page knows a software adapter (its adapter line says so): a DCGAN is slow there.
@@ -105,9 +112,36 @@ describe('the demo’s model choice and layer table', { timeout: 600_000 }, () =
     expect((await rows(page, 'model-g'))[0]![1]).toBe('ConvTranspose2d(110, 256, 7, stride=1, padding=0, bias=False)');
     expect((await rows(page, 'model-d')).at(-1)).toEqual(['projection', 'Embedding(10, 6272)', '1', '62,720']);
     expect(await text(page, 'model-error')).toBe('');
+    // A conditional DCGAN keeps the default recipe: spectral normalisation, so no batch norm in D.
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(true);
+    expect(await page.inputValue('select[name=loss]')).toBe('hinge');
+    expect(await modules(page, 'model-d')).not.toContain('BatchNorm2d(128)');
+    const conditional = await text(page, 'form-message');
+    expect(conditional).toMatch(
+      /^A conditional DCGAN keeps the default recipe \(hinge loss, spectral normalisation of D,/,
+    );
+    expect(conditional).toContain('D at 0.0004 and G at 0.0001). Conditional: the DCGAN takes the class by projection');
     await page.uncheck('input[name=conditional]');
     expect((await rows(page, 'model-g'))[0]).toEqual(DCGAN_G_FIRST);
     expect(await modules(page, 'model-d')).not.toContain('Embedding(10, 6272)');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
+    expect(await page.inputValue('select[name=loss]')).toBe('bce');
+    // Labelled images: a semi-supervised D cannot have batch norms, so spectral normalisation returns.
+    await page.fill('input[name=labeled]', '20');
+    await page.locator('input[name=labeled]').dispatchEvent('change');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(true);
+    const labelled = await text(page, 'form-message');
+    expect(labelled).toMatch(
+      /^A DCGAN learning from labelled images keeps spectral normalisation of D and the default/,
+    );
+    expect(labelled).toContain(
+      'Labelled images: the form now has the semi-supervised recipe (non-saturating BCE loss)',
+    );
+    expect(await text(page, 'model-error')).toBe('');
+    await page.fill('input[name=labeled]', '0');
+    await page.locator('input[name=labeled]').dispatchEvent('change');
+    expect(await page.isChecked('input[name=spectralNorm]')).toBe(false);
+    expect(await text(page, 'form-message')).toMatch(/^DCGAN: the form now has PyTorch's examples\/dcgan recipe/);
   });
 
   it('Apply trains the DCGAN: a step at batch 2 moves the counter and draws new samples', async () => {

@@ -82,7 +82,7 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     setting: 'lr',
     help:
       `one Adam learning rate for both networks (default: D ${showValue(D.discriminatorLr!)}, ` +
-      `G ${showValue(D.generatorLr!)})`,
+      `G ${showValue(D.generatorLr!)}; a plain dcgan ${showValue(dcganRecipe().lr!)} for both)`,
   },
   'lr-d': {
     kind: 'number',
@@ -99,7 +99,7 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     setting: 'loss',
     choices: GAN_LOSSES,
     default: D.loss,
-    help: 'adversarial loss: bce (non-saturating), hinge or least-squares',
+    help: 'adversarial loss: bce (non-saturating), hinge or least-squares (a plain dcgan: bce)',
   },
   conditional: {
     kind: 'boolean',
@@ -211,7 +211,7 @@ export const TRAIN_FLAGS: FlagTable<keyof GanConfig> = {
     kind: 'number',
     setting: 'emaWarmup',
     default: D.emaWarmup,
-    help: 'warm-up of that average: decay min(ema-decay, (1 + t) / (W + t)) at step t; 0 for none',
+    help: 'warm-up of that average: decay min(ema-decay, (1 + t) / (W + t)) at step t; 0 for none (a plain dcgan: 0)',
   },
   out: { kind: 'string', default: join('runs', 'mnist'), help: 'output folder' },
   resume: { kind: 'boolean', help: 'continue from OUT/checkpoint.safetensors up to --steps' },

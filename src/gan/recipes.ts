@@ -18,7 +18,8 @@ import type { GanConfig } from './config.js';
  * than from the labels alone. With a user's own `lr` for both networks, leave out generatorLr.
  */
 export function semiSupervisedRecipe(architecture: Architecture = 'mlp'): Partial<GanConfig> {
-  if (architecture === 'dcgan') return { featureMatching: true, loss: 'bce' };
+  // Said outright, so that a form or flags that left a plain DCGAN's batch-normed D take it back.
+  if (architecture === 'dcgan') return { featureMatching: true, loss: 'bce', spectralNorm: true };
   return {
     featureMatching: true,
     loss: 'bce',
