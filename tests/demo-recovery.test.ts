@@ -106,7 +106,9 @@ describe('the demo keeps the run', { timeout: 300_000 }, () => {
     await page.reload();
     await page.waitForSelector('[data-testid=resume-offer]:not([hidden])', { timeout: 120_000 });
     expect(await text(page, 'resume-text')).toContain(`at step ${last} `);
-    await page.click('[data-testid=resume]');
+    // Resume is enabled once the reloaded page has built its trainer: about 30 s on SwiftShader
+    // with two cores, which is Playwright's default wait for a click.
+    await page.click('[data-testid=resume]', { timeout: 120_000 });
     await page.waitForFunction((s) => document.querySelector('[data-testid=step]')!.textContent === String(s), last, {
       timeout: 60_000,
     });
