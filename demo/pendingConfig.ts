@@ -85,9 +85,9 @@ function weightNormFor(state: State, settings: Settings): boolean {
   return settings.classes === 0 || settings.conditioning === 'auxiliary';
 }
 
-/** The form's settings as the configuration Apply would restart with, or why they would be refused. */
 export type Pending = { settings: Settings; config: GanConfig } | { error: string; field: string };
 
+/** The form's settings as the configuration Apply would restart with, or why they would be refused. */
 export function pendingConfig(form: HTMLFormElement, state: State): Pending {
   const read = readSettings(form, conditionalClasses(state.images, MAX_GRID_CLASSES));
   if ('error' in read) return read;

@@ -83,7 +83,8 @@ class RecipeOffers {
     const otherwise = conditional
       ? 'choose another way to take the class first to train otherwise'
       : 'change a field first to train otherwise';
-    this.voice.say(`${said.join(' ')} ${this.applyHint(otherwise)}`, this.refused());
+    const apply = this.applyHint(otherwise);
+    this.voice.say(`${said.join(' ')} ${apply.text}`, apply.refused);
     this.voice.refresh();
   }
 
@@ -159,16 +160,13 @@ class RecipeOffers {
     );
   }
 
-  private refused(): boolean {
-    return 'error' in pendingConfig(this.form, this.state);
-  }
-
   /** What Apply will do with the form as it now is: refuse it (and why), restart, or keep the run. */
-  private applyHint(otherwise: string): string {
+  private applyHint(otherwise: string): { text: string; refused: boolean } {
     const pending = pendingConfig(this.form, this.state);
-    if ('error' in pending) return `Apply will refuse the form as it is: ${pending.error}`;
-    if (restartKeys(this.state, pending).length === 0) return 'Apply keeps the run going (no restart).';
-    return `Apply restarts with it; ${otherwise}.`;
+    if ('error' in pending) return { text: `Apply will refuse the form as it is: ${pending.error}`, refused: true };
+    if (restartKeys(this.state, pending).length === 0)
+      return { text: 'Apply keeps the run going (no restart).', refused: false };
+    return { text: `Apply restarts with it; ${otherwise}.`, refused: false };
   }
 }
 
